@@ -1,0 +1,17 @@
+# Build options shared by every target.
+option(CALLGATE_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(CALLGATE_TSAN "Build with ThreadSanitizer" OFF)
+option(CALLGATE_WERROR "Treat warnings as errors" OFF)
+
+add_compile_options(-Wall -Wextra -Wpedantic)
+if(CALLGATE_WERROR)
+  add_compile_options(-Werror)
+endif()
+if(CALLGATE_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(CALLGATE_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()

@@ -1,0 +1,169 @@
+#include "core/time_zone.hpp"
+
+#include <date/date.h>
+#include <date/tz.h>
+
+#include <array>
+#include <cstdio>
+#include <sstream>
+
+namespace callgate {
+namespace {
+
+const date::time_zone* FindZone(std::string_view zone) {
+  if (zone.empty()) return nullptr;
+  try {
+    return date::locate_zone(std::string(zone));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+bool IsValidTimeZone(std::string_view zone) { return FindZone(zone) != nullptr; }
+
+Result<LocalDateTime> ToLocal(SystemTimePoint utc, std::string_view zone) {
+  const date::time_zone* tz = FindZone(zone);
+  if (tz == nullptr) return Fail(ErrorCode::kInvalidArgument, "unknown time zone");
+  const auto info = tz->get_info(utc);
+  const auto local = utc + info.offset;  // sys time shifted by the offset: the wall reading
+  const auto day = date::floor<date::days>(local);
+  const date::year_month_day ymd{day};
+  const date::hh_mm_ss hms{local - day};
+  LocalDateTime out;
+  out.year = static_cast<int>(ymd.year());
+  out.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+  out.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
+  out.hour = static_cast<int>(hms.hours().count());
+  out.minute = static_cast<int>(hms.minutes().count());
+  out.second = static_cast<int>(hms.seconds().count());
+  out.weekday = static_cast<int>(date::weekday{day}.c_encoding());
+  out.utc_offset_minutes =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(info.offset).count());
+  return out;
+}
+
+Result<SystemTimePoint> FromLocal(const LocalDateTime& local, std::string_view zone) {
+  const date::time_zone* tz = FindZone(zone);
+  if (tz == nullptr) return Fail(ErrorCode::kInvalidArgument, "unknown time zone");
+  const date::year_month_day ymd{date::year{local.year},
+                                 date::month{static_cast<unsigned>(local.month)},
+                                 date::day{static_cast<unsigned>(local.day)}};
+  if (!ymd.ok() || local.hour < 0 || local.hour > 23 || local.minute < 0 || local.minute > 59 ||
+      local.second < 0 || local.second > 59) {
+    return Fail(ErrorCode::kInvalidArgument, "impossible date or time");
+  }
+  const date::local_seconds wall = date::local_days{ymd} + std::chrono::hours{local.hour} +
+                                   std::chrono::minutes{local.minute} +
+                                   std::chrono::seconds{local.second};
+  const auto info = tz->get_info(wall);
+  std::chrono::sys_seconds utc;
+  switch (info.result) {
+    case date::local_info::unique:
+      utc = std::chrono::sys_seconds{wall.time_since_epoch() - info.first.offset};
+      break;
+    case date::local_info::ambiguous:
+      utc = std::chrono::sys_seconds{wall.time_since_epoch() - info.first.offset};
+      break;
+    case date::local_info::nonexistent:
+      // The clocks jump over this wall time; use the first instant after the jump.
+      utc = std::chrono::time_point_cast<std::chrono::seconds>(info.second.begin);
+      break;
+  }
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(utc);
+}
+
+std::string FormatIso8601Utc(SystemTimePoint t) {
+  return date::format("%Y-%m-%dT%H:%M:%SZ", t);
+}
+
+Result<SystemTimePoint> ParseIso8601(std::string_view text) {
+  // Accepted: YYYY-MM-DDTHH:MM[:SS[.fff...]](Z|±HH:MM|±HHMM)
+  int y, mo, d, h, mi, consumed = 0;
+  const std::string s(text);
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &consumed) != 5 ||
+      consumed != 16) {
+    return Fail(ErrorCode::kInvalidArgument, "not an ISO 8601 date-time");
+  }
+  size_t pos = 16;
+  int sec = 0;
+  long long millis = 0;
+  if (pos < s.size() && s[pos] == ':') {
+    if (pos + 3 > s.size() || !std::isdigit(static_cast<unsigned char>(s[pos + 1])) ||
+        !std::isdigit(static_cast<unsigned char>(s[pos + 2]))) {
+      return Fail(ErrorCode::kInvalidArgument, "bad seconds");
+    }
+    sec = (s[pos + 1] - '0') * 10 + (s[pos + 2] - '0');
+    pos += 3;
+    if (pos < s.size() && s[pos] == '.') {
+      ++pos;
+      int digits = 0;
+      while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+        if (digits < 3) millis = millis * 10 + (s[pos] - '0');
+        ++digits;
+        ++pos;
+      }
+      if (digits == 0) return Fail(ErrorCode::kInvalidArgument, "bad fraction");
+      for (int i = digits; i < 3; ++i) millis *= 10;
+    }
+  }
+  int offset_minutes = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    const int sign = s[pos] == '-' ? -1 : 1;
+    int oh = 0, om = 0;
+    std::string rest = s.substr(pos + 1);
+    if (rest.size() == 5 && rest[2] == ':' && std::sscanf(rest.c_str(), "%2d:%2d", &oh, &om) == 2) {
+      pos += 6;
+    } else if (rest.size() == 4 && std::sscanf(rest.c_str(), "%2d%2d", &oh, &om) == 2) {
+      pos += 5;
+    } else {
+      return Fail(ErrorCode::kInvalidArgument, "bad UTC offset");
+    }
+    if (oh > 18 || om > 59) return Fail(ErrorCode::kInvalidArgument, "bad UTC offset");
+    offset_minutes = sign * (oh * 60 + om);
+  } else {
+    return Fail(ErrorCode::kInvalidArgument, "missing UTC offset");
+  }
+  if (pos != s.size()) return Fail(ErrorCode::kInvalidArgument, "trailing characters");
+  const date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)},
+                                 date::day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) {
+    return Fail(ErrorCode::kInvalidArgument, "impossible date or time");
+  }
+  const auto t = date::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} +
+                 std::chrono::seconds{sec} + std::chrono::milliseconds{millis} -
+                 std::chrono::minutes{offset_minutes};
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(t);
+}
+
+std::string_view GermanWeekdayName(int weekday) {
+  static constexpr std::array<std::string_view, 7> kNames = {
+      "Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"};
+  return kNames.at(static_cast<size_t>(((weekday % 7) + 7) % 7));
+}
+
+std::string_view GermanMonthName(int month) {
+  static constexpr std::array<std::string_view, 12> kNames = {
+      "Januar", "Februar", "März",      "April",   "Mai",      "Juni",
+      "Juli",   "August",  "September", "Oktober", "November", "Dezember"};
+  if (month < 1 || month > 12) return "";
+  return kNames[static_cast<size_t>(month - 1)];
+}
+
+std::string FormatGermanDate(const LocalDateTime& local) {
+  std::ostringstream out;
+  out << GermanWeekdayName(local.weekday) << ", " << local.day << ". "
+      << GermanMonthName(local.month) << ' ' << local.year;
+  return out.str();
+}
+
+std::string FormatClockTime(const LocalDateTime& local) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", local.hour % 100, local.minute % 100);
+  return buf;
+}
+
+}  // namespace callgate

@@ -1,0 +1,89 @@
+#include "core/time_zone.hpp"
+
+#include <gtest/gtest.h>
+
+namespace callgate {
+namespace {
+
+constexpr std::string_view kBerlin = "Europe/Berlin";
+
+SystemTimePoint Iso(std::string_view s) {
+  auto r = ParseIso8601(s);
+  EXPECT_TRUE(r.has_value()) << s;
+  return r.value_or(SystemTimePoint{});
+}
+
+TEST(TimeZone, WinterTimeIsUtcPlusOne) {
+  auto local = ToLocal(Iso("2026-11-26T09:00:00Z"), kBerlin);
+  ASSERT_TRUE(local.has_value());
+  EXPECT_EQ(local->hour, 10);
+  EXPECT_EQ(local->utc_offset_minutes, 60);
+  EXPECT_EQ(local->weekday, 4);  // Thursday
+  EXPECT_EQ(FormatGermanDate(*local), "Donnerstag, 26. November 2026");
+  EXPECT_EQ(FormatClockTime(*local), "10:00");
+}
+
+TEST(TimeZone, SummerTimeIsUtcPlusTwo) {
+  auto local = ToLocal(Iso("2026-07-01T12:00:00Z"), kBerlin);
+  ASSERT_TRUE(local.has_value());
+  EXPECT_EQ(local->hour, 14);
+  EXPECT_EQ(local->utc_offset_minutes, 120);
+}
+
+TEST(TimeZone, SpringForwardAcrossTransition) {
+  // 2026-03-29: 02:00 CET → 03:00 CEST.
+  auto before = ToLocal(Iso("2026-03-29T00:59:59Z"), kBerlin);
+  auto after = ToLocal(Iso("2026-03-29T01:00:00Z"), kBerlin);
+  ASSERT_TRUE(before && after);
+  EXPECT_EQ(before->hour, 1);
+  EXPECT_EQ(after->hour, 3);
+}
+
+TEST(TimeZone, NonexistentLocalTimeMapsToInstantAfterGap) {
+  LocalDateTime wall{2026, 3, 29, 2, 30, 0};
+  auto utc = FromLocal(wall, kBerlin);
+  ASSERT_TRUE(utc.has_value());
+  EXPECT_EQ(FormatIso8601Utc(*utc), "2026-03-29T01:00:00Z");
+}
+
+TEST(TimeZone, AmbiguousLocalTimeMapsToEarlierInstant) {
+  // 2026-10-25: 03:00 CEST → 02:00 CET; 02:30 happens twice.
+  LocalDateTime wall{2026, 10, 25, 2, 30, 0};
+  auto utc = FromLocal(wall, kBerlin);
+  ASSERT_TRUE(utc.has_value());
+  EXPECT_EQ(FormatIso8601Utc(*utc), "2026-10-25T00:30:00Z");
+}
+
+TEST(TimeZone, RoundTripsOrdinaryTimes) {
+  LocalDateTime wall{2027, 1, 15, 14, 30, 0};
+  auto utc = FromLocal(wall, kBerlin);
+  ASSERT_TRUE(utc.has_value());
+  EXPECT_EQ(FormatIso8601Utc(*utc), "2027-01-15T13:30:00Z");
+  auto back = ToLocal(*utc, kBerlin);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(*back, wall);
+}
+
+TEST(TimeZone, RejectsUnknownZoneAndImpossibleDates) {
+  EXPECT_FALSE(IsValidTimeZone("Mars/Olympus"));
+  EXPECT_TRUE(IsValidTimeZone("Europe/Berlin"));
+  EXPECT_FALSE(ToLocal(SystemTimePoint{}, "Mars/Olympus").has_value());
+  EXPECT_FALSE(FromLocal(LocalDateTime{2026, 2, 30, 10, 0, 0}, kBerlin).has_value());
+}
+
+TEST(ParseIso8601, AcceptsCalcomSlotFormat) {
+  EXPECT_EQ(FormatIso8601Utc(Iso("2050-09-05T09:00:00.000+02:00")), "2050-09-05T07:00:00Z");
+  EXPECT_EQ(ToUnixMillis(Iso("1970-01-01T00:00:01.5Z")), 1500);
+  EXPECT_EQ(FormatIso8601Utc(Iso("2026-11-26T10:00-0130")), "2026-11-26T11:30:00Z");
+}
+
+TEST(ParseIso8601, RejectsMalformed) {
+  for (const char* s : {"", "2026-11-26", "2026-11-26T10:00", "2026-11-26T10:00:00",
+                        "2026-13-01T00:00:00Z", "2026-11-26T10:00:00Zjunk",
+                        "2026-11-26T25:00:00Z", "2026-11-26T10:00:00+2"}) {
+    EXPECT_FALSE(ParseIso8601(s).has_value()) << s;
+  }
+}
+
+}  // namespace
+}  // namespace callgate
