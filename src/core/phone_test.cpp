@@ -36,7 +36,9 @@ TEST(NormalizeE164, RejectsInvalidNumbers) {
   for (const char* in : {"", "abc", "123", "+49 30", "+999 1234567", "0000000000000000"}) {
     auto r = NormalizeE164(in);
     EXPECT_FALSE(r.has_value()) << in;
-    if (!r) EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    if (!r) {
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    }
   }
 }
 

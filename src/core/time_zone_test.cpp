@@ -43,7 +43,7 @@ TEST(TimeZone, NonexistentLocalTimeMapsToInstantAfterGap) {
   LocalDateTime wall{2026, 3, 29, 2, 30, 0};
   auto utc = FromLocal(wall, kBerlin);
   ASSERT_TRUE(utc.has_value());
-  EXPECT_EQ(FormatIso8601Utc(*utc), "2026-03-29T01:00:00Z");
+  EXPECT_EQ(FormatIso8601Utc(*utc), "2026-03-29T01:00:00.000Z");
 }
 
 TEST(TimeZone, AmbiguousLocalTimeMapsToEarlierInstant) {
@@ -51,14 +51,14 @@ TEST(TimeZone, AmbiguousLocalTimeMapsToEarlierInstant) {
   LocalDateTime wall{2026, 10, 25, 2, 30, 0};
   auto utc = FromLocal(wall, kBerlin);
   ASSERT_TRUE(utc.has_value());
-  EXPECT_EQ(FormatIso8601Utc(*utc), "2026-10-25T00:30:00Z");
+  EXPECT_EQ(FormatIso8601Utc(*utc), "2026-10-25T00:30:00.000Z");
 }
 
 TEST(TimeZone, RoundTripsOrdinaryTimes) {
   LocalDateTime wall{2027, 1, 15, 14, 30, 0};
   auto utc = FromLocal(wall, kBerlin);
   ASSERT_TRUE(utc.has_value());
-  EXPECT_EQ(FormatIso8601Utc(*utc), "2027-01-15T13:30:00Z");
+  EXPECT_EQ(FormatIso8601Utc(*utc), "2027-01-15T13:30:00.000Z");
   auto back = ToLocal(*utc, kBerlin);
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(*back, wall);
@@ -72,9 +72,9 @@ TEST(TimeZone, RejectsUnknownZoneAndImpossibleDates) {
 }
 
 TEST(ParseIso8601, AcceptsCalcomSlotFormat) {
-  EXPECT_EQ(FormatIso8601Utc(Iso("2050-09-05T09:00:00.000+02:00")), "2050-09-05T07:00:00Z");
+  EXPECT_EQ(FormatIso8601Utc(Iso("2050-09-05T09:00:00.000+02:00")), "2050-09-05T07:00:00.000Z");
   EXPECT_EQ(ToUnixMillis(Iso("1970-01-01T00:00:01.5Z")), 1500);
-  EXPECT_EQ(FormatIso8601Utc(Iso("2026-11-26T10:00-0130")), "2026-11-26T11:30:00Z");
+  EXPECT_EQ(FormatIso8601Utc(Iso("2026-11-26T10:00-0130")), "2026-11-26T11:30:00.000Z");
 }
 
 TEST(ParseIso8601, RejectsMalformed) {

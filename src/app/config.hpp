@@ -1,0 +1,64 @@
+#pragma once
+// Configuration: read once at startup from the environment (plus an optional .env file),
+// validated into an immutable Config. A bad value is a clear, fatal error naming the variable.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ip_network.hpp"
+#include "core/result.hpp"
+#include "core/secret.hpp"
+
+namespace callgate::app {
+
+enum class AppEnv { kLocal, kStaging, kProduction };
+enum class QueueDriver { kDatabase, kRedis };
+
+std::string_view AppEnvName(AppEnv env);
+
+struct Config {
+  AppEnv app_env = AppEnv::kLocal;
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string database_url = "sqlite://data/callgate.db";
+  std::string redis_url;  // empty: in-process cache, limits, breaker
+  QueueDriver queue_driver = QueueDriver::kDatabase;
+  int workers = 2;        // in-process job workers in `serve`
+  int http_threads = 2;   // I/O threads
+  int handler_threads = 8;
+  std::size_t max_body_bytes = 2 * 1024 * 1024;
+  Secret retell_api_key;
+  Secret calcom_api_key;
+  std::string calcom_base_url = "https://api.cal.com/v2";
+  Secret calcom_webhook_secret;
+  std::vector<IpNetwork> trusted_proxies;
+  Secret slack_webhook_url;
+  Secret slack_webhook_url_critical;
+  bool diagnostics_enabled = false;
+  std::string phone_region = "DE";
+  std::string log_level = "info";
+  std::string log_format = "json";  // json | text
+  std::string migrations_dir;        // empty: built-in migrations
+};
+
+using Environment = std::map<std::string, std::string, std::less<>>;
+
+// Parses .env text: KEY=VALUE lines, `export` prefix allowed, # comments, single or double
+// quotes around values (double quotes understand \n, \" and \\). kInvalidArgument naming the
+// line for anything else.
+Result<Environment> ParseDotEnv(std::string_view text);
+
+// Merges the process environment over the .env file in `working_dir` (if present): real
+// environment variables win. Only variables this program knows are read from the process.
+Result<Environment> ReadEnvironment(const std::string& working_dir = ".");
+
+// Validates and converts. The error message names the variable and what is wrong with it.
+Result<Config> LoadConfig(const Environment& env);
+
+// Variables LoadConfig understands, for documentation and `.env.example` tests.
+const std::vector<std::string_view>& KnownVariables();
+
+}  // namespace callgate::app

@@ -1,0 +1,122 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+
+namespace callgate::app {
+namespace {
+
+TEST(LoadConfig, DefaultsMatchTheSpec) {
+  auto cfg = LoadConfig({});
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
+  EXPECT_EQ(cfg->listen_host, "127.0.0.1");
+  EXPECT_EQ(cfg->listen_port, 8080);
+  EXPECT_EQ(cfg->database_url, "sqlite://data/callgate.db");
+  EXPECT_TRUE(cfg->redis_url.empty());
+  EXPECT_EQ(cfg->queue_driver, QueueDriver::kDatabase);
+  EXPECT_EQ(cfg->workers, 2);
+  EXPECT_EQ(cfg->app_env, AppEnv::kLocal);
+  EXPECT_EQ(cfg->calcom_base_url, "https://api.cal.com/v2");
+  EXPECT_TRUE(cfg->trusted_proxies.empty());
+  EXPECT_FALSE(cfg->diagnostics_enabled);
+  EXPECT_EQ(cfg->phone_region, "DE");
+}
+
+TEST(LoadConfig, ReadsEveryVariable) {
+  auto cfg = LoadConfig({{"APP_ENV", "production"},
+                         {"CALLGATE_LISTEN", "[::1]:9090"},
+                         {"CALLGATE_DATABASE_URL", "postgresql://u:p@db:5432/cg"},
+                         {"CALLGATE_REDIS_URL", "redis://127.0.0.1:6379/0"},
+                         {"CALLGATE_QUEUE_DRIVER", "redis"},
+                         {"CALLGATE_WORKERS", "0"},
+                         {"RETELL_API_KEY", "key_abc"},
+                         {"CALCOM_BASE_URL", "http://127.0.0.1:9000/v2/"},
+                         {"TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
+                         {"DIAGNOSTICS_ENABLED", "true"}});
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
+  EXPECT_EQ(cfg->listen_host, "::1");
+  EXPECT_EQ(cfg->listen_port, 9090);
+  EXPECT_EQ(cfg->queue_driver, QueueDriver::kRedis);
+  EXPECT_EQ(cfg->workers, 0);
+  EXPECT_EQ(cfg->retell_api_key.Reveal(), "key_abc");
+  EXPECT_EQ(cfg->calcom_base_url, "http://127.0.0.1:9000/v2");
+  ASSERT_EQ(cfg->trusted_proxies.size(), 2u);
+  EXPECT_TRUE(cfg->diagnostics_enabled);
+}
+
+struct BadCase {
+  const char* var;
+  const char* value;
+};
+
+class LoadConfigRejects : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(LoadConfigRejects, NamesTheVariable) {
+  const auto& c = GetParam();
+  Environment env{{c.var, c.value}};
+  if (std::string(c.var) != "RETELL_API_KEY") env["RETELL_API_KEY"] = "k";
+  auto cfg = LoadConfig(env);
+  ASSERT_FALSE(cfg.has_value()) << c.var << "=" << c.value;
+  EXPECT_EQ(cfg.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(cfg.error().message.find(c.var), std::string::npos) << cfg.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadValues, LoadConfigRejects,
+    ::testing::Values(BadCase{"APP_ENV", "prod"}, BadCase{"CALLGATE_LISTEN", "8080"},
+                      BadCase{"CALLGATE_LISTEN", "127.0.0.1:99999"},
+                      BadCase{"CALLGATE_LISTEN", "example.org:80"},
+                      BadCase{"CALLGATE_DATABASE_URL", "mysql://x"},
+                      BadCase{"CALLGATE_REDIS_URL", "http://x"},
+                      BadCase{"CALLGATE_QUEUE_DRIVER", "kafka"},
+                      BadCase{"CALLGATE_QUEUE_DRIVER", "redis"},
+                      BadCase{"CALLGATE_WORKERS", "-1"}, BadCase{"CALLGATE_WORKERS", "two"},
+                      BadCase{"CALCOM_BASE_URL", "ftp://x"},
+                      BadCase{"TRUSTED_PROXIES", "10.0.0.0/99"},
+                      BadCase{"SLACK_WEBHOOK_URL", "hooks.slack.com"},
+                      BadCase{"DIAGNOSTICS_ENABLED", "maybe"},
+                      BadCase{"CALLGATE_PHONE_REGION", "germany"}),
+    [](const auto& info) { return std::string(info.param.var) + "_" + std::to_string(info.index); });
+
+TEST(LoadConfig, RetellKeyRequiredOutsideLocal) {
+  auto cfg = LoadConfig({{"APP_ENV", "staging"}});
+  ASSERT_FALSE(cfg.has_value());
+  EXPECT_NE(cfg.error().message.find("RETELL_API_KEY"), std::string::npos);
+  EXPECT_TRUE(LoadConfig({{"APP_ENV", "local"}}).has_value());
+}
+
+TEST(ParseDotEnv, HandlesCommentsQuotesAndExport) {
+  auto env = ParseDotEnv(
+      "# comment\n\nexport APP_ENV=local\nRETELL_API_KEY=\"key with \\\"quotes\\\"\"\n"
+      "CALLGATE_LISTEN = 127.0.0.1:9000  # trailing comment\nSINGLE='a#b'\n");
+  ASSERT_TRUE(env.has_value()) << env.error().message;
+  EXPECT_EQ(env->at("APP_ENV"), "local");
+  EXPECT_EQ(env->at("RETELL_API_KEY"), "key with \"quotes\"");
+  EXPECT_EQ(env->at("CALLGATE_LISTEN"), "127.0.0.1:9000");
+  EXPECT_EQ(env->at("SINGLE"), "a#b");
+}
+
+TEST(ParseDotEnv, RejectsMalformedLinesWithLineNumber) {
+  auto env = ParseDotEnv("A=1\nthis is not an assignment\n");
+  ASSERT_FALSE(env.has_value());
+  EXPECT_NE(env.error().message.find("line 2"), std::string::npos);
+  EXPECT_FALSE(ParseDotEnv("A=\"unterminated\n").has_value());
+  EXPECT_FALSE(ParseDotEnv("BAD-NAME=1\n").has_value());
+}
+
+TEST(EnvExample, DocumentsEveryKnownVariable) {
+  std::ifstream in(std::string(CALLGATE_SOURCE_DIR) + "/.env.example");
+  ASSERT_TRUE(in) << ".env.example missing";
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string text = buf.str();
+  for (std::string_view var : KnownVariables()) {
+    EXPECT_NE(text.find(std::string(var) + "="), std::string::npos) << var;
+  }
+  EXPECT_TRUE(ParseDotEnv(text).has_value());
+}
+
+}  // namespace
+}  // namespace callgate::app

@@ -1,0 +1,129 @@
+#include "http/request.hpp"
+
+#include <algorithm>
+
+namespace callgate::http {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+void Headers::Add(std::string name, std::string value) {
+  fields_.emplace_back(std::move(name), std::move(value));
+}
+
+void Headers::Set(std::string name, std::string value) {
+  Remove(name);
+  Add(std::move(name), std::move(value));
+}
+
+std::size_t Headers::Remove(std::string_view name) {
+  const auto old_size = fields_.size();
+  std::erase_if(fields_, [&](const Field& f) { return EqualsIgnoreCase(f.first, name); });
+  return old_size - fields_.size();
+}
+
+std::optional<std::string_view> Headers::Get(std::string_view name) const {
+  for (const auto& [field_name, value] : fields_) {
+    if (EqualsIgnoreCase(field_name, name)) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+std::string_view MethodName(Method method) noexcept {
+  switch (method) {
+    case Method::kGet: return "GET";
+    case Method::kHead: return "HEAD";
+    case Method::kPost: return "POST";
+    case Method::kPut: return "PUT";
+    case Method::kPatch: return "PATCH";
+    case Method::kDelete: return "DELETE";
+    case Method::kOptions: return "OPTIONS";
+    case Method::kOther: return "OTHER";
+  }
+  return "OTHER";
+}
+
+Method ParseMethod(std::string_view token) noexcept {
+  for (Method m : {Method::kGet, Method::kHead, Method::kPost, Method::kPut, Method::kPatch,
+                   Method::kDelete, Method::kOptions}) {
+    if (token == MethodName(m)) return m;
+  }
+  return Method::kOther;
+}
+
+namespace {
+
+int HexValue(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string PercentDecode(std::string_view input, bool plus_as_space) {
+  std::string out;
+  out.reserve(input.size());
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    const char c = input[i];
+    if (c == '%' && i + 2 < input.size() + 0 && i + 2 <= input.size() - 1 + 0) {
+      const int hi = HexValue(input[i + 1]);
+      const int lo = HexValue(input[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_as_space && c == '+' ? ' ' : c);
+  }
+  return out;
+}
+
+QueryParams ParseQueryString(std::string_view query) {
+  QueryParams params;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view piece = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (piece.empty()) continue;
+    const auto eq = piece.find('=');
+    if (eq == std::string_view::npos) {
+      params.emplace_back(PercentDecode(piece, true), std::string{});
+    } else {
+      params.emplace_back(PercentDecode(piece.substr(0, eq), true),
+                          PercentDecode(piece.substr(eq + 1), true));
+    }
+  }
+  return params;
+}
+
+std::optional<std::string_view> Request::QueryParam(std::string_view name) const {
+  for (const auto& [key, value] : query) {
+    if (key == name) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Request::RouteParam(std::string_view name) const {
+  for (const auto& [key, value] : route_params) {
+    if (key == name) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+std::string_view Request::ClientAddress() const noexcept {
+  if (attributes.client_address && !attributes.client_address->empty()) {
+    return *attributes.client_address;
+  }
+  return peer_address;
+}
+
+}  // namespace callgate::http

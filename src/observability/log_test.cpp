@@ -1,0 +1,59 @@
+#include "observability/log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace callgate::observability {
+namespace {
+
+TEST(LogLine, IsOneValidJsonObjectWithTypedFields) {
+  const std::string line =
+      FormatLogLine(FromUnixMillis(1795683600000LL), LogLevel::kWarn, "slow_query", "req-1",
+                    {{"statement", "calls.insert"}, {"duration_ms", 142}, {"ok", false},
+                     {"ratio", 0.25}});
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["ts"], "2026-11-26T09:00:00.000Z");
+  EXPECT_EQ(j["level"], "warn");
+  EXPECT_EQ(j["event"], "slow_query");
+  EXPECT_EQ(j["request_id"], "req-1");
+  EXPECT_EQ(j["statement"], "calls.insert");
+  EXPECT_EQ(j["duration_ms"], 142);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_DOUBLE_EQ(j["ratio"].get<double>(), 0.25);
+}
+
+TEST(LogLine, EscapesQuotesControlCharactersAndKeepsUtf8) {
+  const std::string line = FormatLogLine(FromUnixMillis(0), LogLevel::kInfo, "x", "",
+                                         {{"text", "Grüße \"Max\"\n\ttab\x01"}});
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["text"], "Grüße \"Max\"\n\ttab\x01");
+  EXPECT_FALSE(j.contains("request_id"));
+}
+
+TEST(ScopedRequestId, SetsAndRestoresThreadRequestId) {
+  EXPECT_EQ(CurrentRequestId(), "");
+  {
+    ScopedRequestId outer("a");
+    EXPECT_EQ(CurrentRequestId(), "a");
+    {
+      ScopedRequestId inner("b");
+      EXPECT_EQ(CurrentRequestId(), "b");
+    }
+    EXPECT_EQ(CurrentRequestId(), "a");
+  }
+  EXPECT_EQ(CurrentRequestId(), "");
+}
+
+TEST(ParseLogLevel, AcceptsKnownNamesOnly) {
+  LogLevel l = LogLevel::kInfo;
+  EXPECT_TRUE(ParseLogLevel("DEBUG", l));
+  EXPECT_EQ(l, LogLevel::kDebug);
+  EXPECT_TRUE(ParseLogLevel("warning", l));
+  EXPECT_EQ(l, LogLevel::kWarn);
+  EXPECT_FALSE(ParseLogLevel("loud", l));
+}
+
+}  // namespace
+}  // namespace callgate::observability
