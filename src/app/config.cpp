@@ -10,13 +10,27 @@
 namespace callgate::app {
 namespace {
 
-constexpr std::string_view kVariables[] = {
-    "APP_ENV", "CALLGATE_LISTEN", "CALLGATE_DATABASE_URL", "CALLGATE_REDIS_URL",
-    "CALLGATE_QUEUE_DRIVER", "CALLGATE_WORKERS", "CALLGATE_HTTP_THREADS",
-    "CALLGATE_HANDLER_THREADS", "CALLGATE_MAX_BODY_BYTES", "CALLGATE_PHONE_REGION",
-    "CALLGATE_LOG_LEVEL", "CALLGATE_LOG_FORMAT", "CALLGATE_MIGRATIONS_DIR", "RETELL_API_KEY",
-    "CALCOM_API_KEY", "CALCOM_BASE_URL", "CALCOM_WEBHOOK_SECRET", "TRUSTED_PROXIES",
-    "SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL_CRITICAL", "DIAGNOSTICS_ENABLED"};
+constexpr std::string_view kVariables[] = {"APP_ENV",
+                                           "CALLGATE_LISTEN",
+                                           "CALLGATE_DATABASE_URL",
+                                           "CALLGATE_REDIS_URL",
+                                           "CALLGATE_QUEUE_DRIVER",
+                                           "CALLGATE_WORKERS",
+                                           "CALLGATE_HTTP_THREADS",
+                                           "CALLGATE_HANDLER_THREADS",
+                                           "CALLGATE_MAX_BODY_BYTES",
+                                           "CALLGATE_PHONE_REGION",
+                                           "CALLGATE_LOG_LEVEL",
+                                           "CALLGATE_LOG_FORMAT",
+                                           "CALLGATE_MIGRATIONS_DIR",
+                                           "RETELL_API_KEY",
+                                           "CALCOM_API_KEY",
+                                           "CALCOM_BASE_URL",
+                                           "CALCOM_WEBHOOK_SECRET",
+                                           "TRUSTED_PROXIES",
+                                           "SLACK_WEBHOOK_URL",
+                                           "SLACK_WEBHOOK_URL_CRITICAL",
+                                           "DIAGNOSTICS_ENABLED"};
 
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
@@ -93,9 +107,12 @@ Status ParseListen(const std::string& text, Config& cfg) {
 
 std::string_view AppEnvName(AppEnv env) {
   switch (env) {
-    case AppEnv::kLocal: return "local";
-    case AppEnv::kStaging: return "staging";
-    case AppEnv::kProduction: return "production";
+    case AppEnv::kLocal:
+      return "local";
+    case AppEnv::kStaging:
+      return "staging";
+    case AppEnv::kProduction:
+      return "production";
   }
   return "local";
 }
@@ -178,10 +195,14 @@ Result<Environment> ReadEnvironment(const std::string& working_dir) {
 Result<Config> LoadConfig(const Environment& env) {
   Config cfg;
   const std::string app_env = Lower(Get(env, "APP_ENV"));
-  if (app_env.empty() || app_env == "local") cfg.app_env = AppEnv::kLocal;
-  else if (app_env == "staging") cfg.app_env = AppEnv::kStaging;
-  else if (app_env == "production") cfg.app_env = AppEnv::kProduction;
-  else return Bad("APP_ENV", "expected local, staging or production, got '" + app_env + "'");
+  if (app_env.empty() || app_env == "local")
+    cfg.app_env = AppEnv::kLocal;
+  else if (app_env == "staging")
+    cfg.app_env = AppEnv::kStaging;
+  else if (app_env == "production")
+    cfg.app_env = AppEnv::kProduction;
+  else
+    return Bad("APP_ENV", "expected local, staging or production, got '" + app_env + "'");
 
   if (auto v = Get(env, "CALLGATE_LISTEN"); !v.empty()) {
     if (auto s = ParseListen(v, cfg); !s) return tl::unexpected(s.error());
@@ -198,9 +219,12 @@ Result<Config> LoadConfig(const Environment& env) {
     return Bad("CALLGATE_REDIS_URL", "expected redis://host:port/db");
   }
   const std::string driver = Lower(Get(env, "CALLGATE_QUEUE_DRIVER"));
-  if (driver.empty() || driver == "database") cfg.queue_driver = QueueDriver::kDatabase;
-  else if (driver == "redis") cfg.queue_driver = QueueDriver::kRedis;
-  else return Bad("CALLGATE_QUEUE_DRIVER", "expected database or redis, got '" + driver + "'");
+  if (driver.empty() || driver == "database")
+    cfg.queue_driver = QueueDriver::kDatabase;
+  else if (driver == "redis")
+    cfg.queue_driver = QueueDriver::kRedis;
+  else
+    return Bad("CALLGATE_QUEUE_DRIVER", "expected database or redis, got '" + driver + "'");
   if (cfg.queue_driver == QueueDriver::kRedis && cfg.redis_url.empty()) {
     return Bad("CALLGATE_QUEUE_DRIVER", "redis needs CALLGATE_REDIS_URL");
   }
@@ -246,9 +270,9 @@ Result<Config> LoadConfig(const Environment& env) {
     cfg.trusted_proxies.push_back(*net);
   }
 
-  for (auto [var, target] : {std::pair{"SLACK_WEBHOOK_URL", &cfg.slack_webhook_url},
-                             std::pair{"SLACK_WEBHOOK_URL_CRITICAL",
-                                       &cfg.slack_webhook_url_critical}}) {
+  for (auto [var, target] :
+       {std::pair{"SLACK_WEBHOOK_URL", &cfg.slack_webhook_url},
+        std::pair{"SLACK_WEBHOOK_URL_CRITICAL", &cfg.slack_webhook_url_critical}}) {
     const std::string v = Get(env, var);
     if (!v.empty() && !StartsWith(v, "https://") && !StartsWith(v, "http://")) {
       return Bad(var, "expected an http(s) URL");

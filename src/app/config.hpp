@@ -26,8 +26,8 @@ struct Config {
   std::string database_url = "sqlite://data/callgate.db";
   std::string redis_url;  // empty: in-process cache, limits, breaker
   QueueDriver queue_driver = QueueDriver::kDatabase;
-  int workers = 2;        // in-process job workers in `serve`
-  int http_threads = 2;   // I/O threads
+  int workers = 2;       // in-process job workers in `serve`
+  int http_threads = 2;  // I/O threads
   int handler_threads = 8;
   std::size_t max_body_bytes = 2 * 1024 * 1024;
   Secret retell_api_key;
@@ -41,7 +41,7 @@ struct Config {
   std::string phone_region = "DE";
   std::string log_level = "info";
   std::string log_format = "json";  // json | text
-  std::string migrations_dir;        // empty: built-in migrations
+  std::string migrations_dir;       // empty: built-in migrations
 };
 
 using Environment = std::map<std::string, std::string, std::less<>>;

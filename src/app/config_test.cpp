@@ -65,20 +65,18 @@ TEST_P(LoadConfigRejects, NamesTheVariable) {
 
 INSTANTIATE_TEST_SUITE_P(
     BadValues, LoadConfigRejects,
-    ::testing::Values(BadCase{"APP_ENV", "prod"}, BadCase{"CALLGATE_LISTEN", "8080"},
-                      BadCase{"CALLGATE_LISTEN", "127.0.0.1:99999"},
-                      BadCase{"CALLGATE_LISTEN", "example.org:80"},
-                      BadCase{"CALLGATE_DATABASE_URL", "mysql://x"},
-                      BadCase{"CALLGATE_REDIS_URL", "http://x"},
-                      BadCase{"CALLGATE_QUEUE_DRIVER", "kafka"},
-                      BadCase{"CALLGATE_QUEUE_DRIVER", "redis"},
-                      BadCase{"CALLGATE_WORKERS", "-1"}, BadCase{"CALLGATE_WORKERS", "two"},
-                      BadCase{"CALCOM_BASE_URL", "ftp://x"},
-                      BadCase{"TRUSTED_PROXIES", "10.0.0.0/99"},
-                      BadCase{"SLACK_WEBHOOK_URL", "hooks.slack.com"},
-                      BadCase{"DIAGNOSTICS_ENABLED", "maybe"},
-                      BadCase{"CALLGATE_PHONE_REGION", "germany"}),
-    [](const auto& info) { return std::string(info.param.var) + "_" + std::to_string(info.index); });
+    ::testing::Values(
+        BadCase{"APP_ENV", "prod"}, BadCase{"CALLGATE_LISTEN", "8080"},
+        BadCase{"CALLGATE_LISTEN", "127.0.0.1:99999"}, BadCase{"CALLGATE_LISTEN", "example.org:80"},
+        BadCase{"CALLGATE_DATABASE_URL", "mysql://x"}, BadCase{"CALLGATE_REDIS_URL", "http://x"},
+        BadCase{"CALLGATE_QUEUE_DRIVER", "kafka"}, BadCase{"CALLGATE_QUEUE_DRIVER", "redis"},
+        BadCase{"CALLGATE_WORKERS", "-1"}, BadCase{"CALLGATE_WORKERS", "two"},
+        BadCase{"CALCOM_BASE_URL", "ftp://x"}, BadCase{"TRUSTED_PROXIES", "10.0.0.0/99"},
+        BadCase{"SLACK_WEBHOOK_URL", "hooks.slack.com"}, BadCase{"DIAGNOSTICS_ENABLED", "maybe"},
+        BadCase{"CALLGATE_PHONE_REGION", "germany"}),
+    [](const auto& info) {
+      return std::string(info.param.var) + "_" + std::to_string(info.index);
+    });
 
 TEST(LoadConfig, RetellKeyRequiredOutsideLocal) {
   auto cfg = LoadConfig({{"APP_ENV", "staging"}});

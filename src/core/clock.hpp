@@ -6,7 +6,8 @@
 
 namespace callgate {
 
-using SystemTimePoint = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
+using SystemTimePoint =
+    std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
 using SteadyTimePoint = std::chrono::steady_clock::time_point;
 
 class Clock {

@@ -32,7 +32,8 @@ TEST(IpNetwork, MatchesIpv6AndMappedIpv4) {
 }
 
 TEST(IpNetwork, RejectsMalformed) {
-  for (const char* s : {"", "10.0.0.0/33", "10.0.0/8", "::1/129", "abc", "10.0.0.0/", "1.2.3.4/x"}) {
+  for (const char* s :
+       {"", "10.0.0.0/33", "10.0.0/8", "::1/129", "abc", "10.0.0.0/", "1.2.3.4/x"}) {
     EXPECT_FALSE(IpNetwork::Parse(s).has_value()) << s;
   }
 }

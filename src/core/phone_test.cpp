@@ -12,8 +12,8 @@ TEST(NormalizeE164, NationalGermanNumberGetsCountryCode) {
 }
 
 TEST(NormalizeE164, InternationalFormsAreEquivalent) {
-  for (const char* in : {"+49 30 83793369", "+49 (30) 837 93 369", "0049 30 83793369",
-                         "+493083793369"}) {
+  for (const char* in :
+       {"+49 30 83793369", "+49 (30) 837 93 369", "0049 30 83793369", "+493083793369"}) {
     auto r = NormalizeE164(in);
     ASSERT_TRUE(r.has_value()) << in;
     EXPECT_EQ(*r, "+493083793369") << in;

@@ -11,17 +11,17 @@ namespace callgate {
 // What went wrong, independent of transport. One place (http/error_mapping) maps these to
 // HTTP status codes; keep the list short and meaningful.
 enum class ErrorCode {
-  kInvalidArgument,     // the caller's input is malformed or incomplete
-  kUnauthenticated,     // no or bad credentials / signature
-  kPermissionDenied,    // authenticated, but not allowed to touch this
-  kNotFound,            // the thing does not exist (for this tenant)
-  kAlreadyExists,       // a unique key is taken
-  kConflict,            // the state does not allow it (slot taken, stale version)
-  kPayloadTooLarge,     // request exceeds a size limit
-  kRateLimited,         // too many requests
-  kUnavailable,         // a dependency is down or the circuit is open; retry later
-  kTimeout,             // a dependency did not answer in time
-  kInternal,            // a bug or an unexpected dependency answer
+  kInvalidArgument,   // the caller's input is malformed or incomplete
+  kUnauthenticated,   // no or bad credentials / signature
+  kPermissionDenied,  // authenticated, but not allowed to touch this
+  kNotFound,          // the thing does not exist (for this tenant)
+  kAlreadyExists,     // a unique key is taken
+  kConflict,          // the state does not allow it (slot taken, stale version)
+  kPayloadTooLarge,   // request exceeds a size limit
+  kRateLimited,       // too many requests
+  kUnavailable,       // a dependency is down or the circuit is open; retry later
+  kTimeout,           // a dependency did not answer in time
+  kInternal,          // a bug or an unexpected dependency answer
 };
 
 // Stable snake_case name for logs, metrics and JSON error bodies.

@@ -74,9 +74,7 @@ Result<SystemTimePoint> FromLocal(const LocalDateTime& local, std::string_view z
   return std::chrono::time_point_cast<std::chrono::milliseconds>(utc);
 }
 
-std::string FormatIso8601Utc(SystemTimePoint t) {
-  return date::format("%Y-%m-%dT%H:%M:%SZ", t);
-}
+std::string FormatIso8601Utc(SystemTimePoint t) { return date::format("%Y-%m-%dT%H:%M:%SZ", t); }
 
 Result<SystemTimePoint> ParseIso8601(std::string_view text) {
   // Accepted: YYYY-MM-DDTHH:MM[:SS[.fff...]](Z|±HH:MM|±HHMM)

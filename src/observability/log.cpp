@@ -20,10 +20,14 @@ thread_local std::string t_request_id;
 
 std::string_view LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -33,11 +37,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -93,11 +107,16 @@ spdlog::logger& Logger() {
 bool ParseLogLevel(std::string_view text, LogLevel& out) {
   std::string t;
   for (char c : text) t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if (t == "debug") out = LogLevel::kDebug;
-  else if (t == "info") out = LogLevel::kInfo;
-  else if (t == "warn" || t == "warning") out = LogLevel::kWarn;
-  else if (t == "error") out = LogLevel::kError;
-  else return false;
+  if (t == "debug")
+    out = LogLevel::kDebug;
+  else if (t == "info")
+    out = LogLevel::kInfo;
+  else if (t == "warn" || t == "warning")
+    out = LogLevel::kWarn;
+  else if (t == "error")
+    out = LogLevel::kError;
+  else
+    return false;
   return true;
 }
 
@@ -137,8 +156,8 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
     Logger().info(FormatLogLine(now, level, event, t_request_id, fields));
     return;
   }
-  std::string line = FormatIso8601Utc(now) + " " + std::string(LevelName(level)) + " " +
-                     std::string(event);
+  std::string line =
+      FormatIso8601Utc(now) + " " + std::string(LevelName(level)) + " " + std::string(event);
   if (!t_request_id.empty()) line += " request_id=" + t_request_id;
   for (const auto& f : fields) {
     line += " ";

@@ -8,10 +8,9 @@ namespace callgate::observability {
 namespace {
 
 TEST(LogLine, IsOneValidJsonObjectWithTypedFields) {
-  const std::string line =
-      FormatLogLine(FromUnixMillis(1795683600000LL), LogLevel::kWarn, "slow_query", "req-1",
-                    {{"statement", "calls.insert"}, {"duration_ms", 142}, {"ok", false},
-                     {"ratio", 0.25}});
+  const std::string line = FormatLogLine(
+      FromUnixMillis(1795683600000LL), LogLevel::kWarn, "slow_query", "req-1",
+      {{"statement", "calls.insert"}, {"duration_ms", 142}, {"ok", false}, {"ratio", 0.25}});
   EXPECT_EQ(line.find('\n'), std::string::npos);
   const auto j = nlohmann::json::parse(line);
   EXPECT_EQ(j["ts"], "2026-11-26T09:00:00.000Z");
