@@ -1,0 +1,74 @@
+#include "retell/payload.hpp"
+
+#include <gtest/gtest.h>
+
+namespace callgate::retell {
+namespace {
+
+constexpr std::string_view kCallEnded = R"({"event":"call_ended","call":{"call_type":"phone_call",
+ "from_number":"+4915112345678","to_number":"+493083793369","direction":"inbound",
+ "call_id":"Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6","agent_id":"oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxD",
+ "agent_version":1,"call_status":"ended","start_timestamp":1714608475945,
+ "end_timestamp":1714608491736,"duration_ms":15791,"disconnection_reason":"user_hangup",
+ "transcript":"Agent: Guten Tag ...\nUser: ...\n","metadata":{"k":"v"},
+ "call_cost":{"combined_cost":12.5,"product_costs":[],"total_duration_seconds":16},
+ "some_future_field":{"x":1}}})";
+
+TEST(ParseWebhookEvent, ReadsTheReferenceCallEnded) {
+  auto e = ParseWebhookEvent(kCallEnded);
+  ASSERT_TRUE(e.has_value()) << e.error().message;
+  EXPECT_EQ(e->event, "call_ended");
+  EXPECT_EQ(e->dedupe_key, "retell:call_ended:Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6");
+  const auto& c = e->call;
+  EXPECT_EQ(c.call_type, "phone_call");
+  EXPECT_EQ(c.from_number, "+4915112345678");
+  EXPECT_EQ(c.to_number, "+493083793369");
+  EXPECT_EQ(c.start_timestamp_ms, 1714608475945LL);
+  EXPECT_EQ(c.duration_ms, 15791);
+  EXPECT_EQ(c.disconnection_reason, "user_hangup");
+  EXPECT_EQ(c.metadata_json, R"({"k":"v"})");
+  ASSERT_TRUE(c.combined_cost_cents.has_value());
+  EXPECT_DOUBLE_EQ(*c.combined_cost_cents, 12.5);
+  EXPECT_FALSE(c.call_analysis_json.has_value());
+}
+
+TEST(ParseWebhookEvent, ReadsCallAnalysis) {
+  auto e = ParseWebhookEvent(R"({"event":"call_analyzed","call":{"call_id":"c1",
+    "call_analysis":{"call_summary":"Termin gebucht.","user_sentiment":"Positive",
+    "call_successful":true,"in_voicemail":false,"custom_analysis_data":{}}}})");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->call.summary, "Termin gebucht.");
+  EXPECT_EQ(e->call.user_sentiment, "Positive");
+  EXPECT_EQ(e->call.call_successful, true);
+  EXPECT_EQ(e->call.in_voicemail, false);
+}
+
+TEST(ParseWebhookEvent, TransferEventsIncludeStartTimestampInDedupeKey) {
+  auto e = ParseWebhookEvent(
+      R"({"event":"transfer_started","call":{"call_id":"c1","start_timestamp":42},
+          "transfer_destination":{"number":"+4930"},"transfer_option":{}})");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->dedupe_key, "retell:transfer_started:c1:42");
+}
+
+TEST(ParseWebhookEvent, ToleratesUnknownEventsButNeedsCallId) {
+  EXPECT_TRUE(ParseWebhookEvent(R"({"event":"something_new","call":{"call_id":"c"}})"));
+  EXPECT_FALSE(ParseWebhookEvent(R"({"event":"call_ended","call":{}})"));
+  EXPECT_FALSE(ParseWebhookEvent(R"({"call":{"call_id":"c"}})"));
+  EXPECT_FALSE(ParseWebhookEvent("not json"));
+  EXPECT_FALSE(ParseWebhookEvent("[]"));
+}
+
+TEST(ParseInboundCall, ReadsNumbersAndAgent) {
+  auto in = ParseInboundCall(R"({"event":"call_inbound","event_timestamp":1,
+    "call_inbound":{"agent_id":"a","agent_version":3,"from_number":"+4915112345678",
+    "to_number":"+493083793369","custom_sip_headers":{}}})");
+  ASSERT_TRUE(in.has_value());
+  EXPECT_EQ(in->to_number, "+493083793369");
+  EXPECT_EQ(in->from_number, "+4915112345678");
+  EXPECT_EQ(in->agent_version, 3);
+  EXPECT_FALSE(ParseInboundCall(R"({"event":"call_inbound","call_inbound":{}})"));
+}
+
+}  // namespace
+}  // namespace callgate::retell
