@@ -1,0 +1,164 @@
+#include "app/application.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "http/server.hpp"
+#include "observability/log.hpp"
+#include "storage/database.hpp"
+#include "storage/migrator.hpp"
+
+namespace callgate::app {
+namespace {
+
+using http::Method;
+using http::Request;
+using http::Response;
+namespace obs = observability;
+
+// Makes log lines written while handling a request carry its request id.
+class LogContextMiddleware final : public http::Middleware {
+ public:
+  std::string_view Name() const noexcept override { return "log_context"; }
+  Response Handle(Request& request, const http::Next& next) const override {
+    obs::ScopedRequestId scope(request.request_id);
+    return next(request);
+  }
+};
+
+Result<std::vector<storage::Migration>> MigrationsFor(const Config& config,
+                                                      storage::Dialect dialect) {
+  if (config.migrations_dir.empty()) return storage::EmbeddedMigrations(dialect);
+  return storage::LoadMigrations(config.migrations_dir, dialect);
+}
+
+}  // namespace
+
+struct Application::Impl {
+  Config config;
+  const Clock& clock;
+  std::unique_ptr<storage::Database> database;
+  std::unique_ptr<storage::Migrator> migrator;
+  http::Router router;
+  std::unique_ptr<http::Server> server;
+
+  Impl(Config c, const Clock& k) : config(std::move(c)), clock(k) {}
+
+  Response Health(Request&) const { return Response::Json(200, {{"status", "ok"}}); }
+
+  Response Ready(Request&) const {
+    nlohmann::json checks;
+    bool ready = true;
+    if (auto ping = database->Ping(); ping) {
+      checks["database"] = "ok";
+    } else {
+      checks["database"] = "unavailable";
+      ready = false;
+    }
+    auto current = migrator->IsCurrent();
+    if (current && *current) {
+      checks["migrations"] = "current";
+    } else {
+      checks["migrations"] = current ? "pending" : "unknown";
+      ready = false;
+    }
+    return Response::Json(ready ? 200 : 503,
+                          {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
+  }
+
+  // The route table. Every route that is not in PublicRoutes() must carry a guard.
+  void BuildRoutes() {
+    router.Use(std::make_shared<LogContextMiddleware>());
+    router.Add(Method::kGet, "/health", [this](Request& r) { return Health(r); });
+    router.Add(Method::kGet, "/ready", [this](Request& r) { return Ready(r); });
+  }
+};
+
+const std::vector<std::string>& PublicRoutes() {
+  static const std::vector<std::string> routes = {"GET /health", "GET /ready"};
+  return routes;
+}
+
+Result<std::unique_ptr<Application>> Application::Create(Config config, const Clock& clock,
+                                                         Mode mode) {
+  auto impl = std::make_unique<Impl>(std::move(config), clock);
+  if (mode == Mode::kServe) {
+    auto url = storage::ParseDatabaseUrl(impl->config.database_url);
+    if (!url) return tl::unexpected(url.error());
+    auto db = storage::Database::Open(*url);
+    if (!db) return tl::unexpected(db.error());
+    impl->database = std::move(*db);
+    auto migrations = MigrationsFor(impl->config, impl->database->dialect());
+    if (!migrations) return tl::unexpected(migrations.error());
+    impl->migrator =
+        std::make_unique<storage::Migrator>(*impl->database, std::move(*migrations), clock);
+    // Embedded mode is one command for everything: bring the SQLite schema up to date. A shared
+    // PostgreSQL is migrated explicitly (`callgate migrate`) by whoever deploys.
+    if (impl->database->dialect() == storage::Dialect::kSqlite) {
+      auto applied = impl->migrator->Migrate();
+      if (!applied) return tl::unexpected(applied.error());
+      if (!applied->empty()) {
+        obs::LogInfo("migrations_applied", {{"count", applied->size()}});
+      }
+    } else {
+      auto current = impl->migrator->IsCurrent();
+      if (!current) return tl::unexpected(current.error());
+      if (!*current) {
+        return Fail(ErrorCode::kUnavailable,
+                    "the database schema is not current: run `callgate migrate`");
+      }
+    }
+  }
+  impl->BuildRoutes();
+  return std::unique_ptr<Application>(new Application(std::move(impl)));
+}
+
+Application::Application(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Application::~Application() { Stop(); }
+
+Status Application::Start() {
+  if (!impl_->database) return Fail(ErrorCode::kInternal, "application built without a database");
+  const Config& c = impl_->config;
+  http::ServerSettings settings;
+  settings.address = c.listen_host == "localhost" ? "127.0.0.1" : c.listen_host;
+  settings.port = c.listen_port;
+  settings.io_threads = static_cast<std::size_t>(c.http_threads);
+  settings.worker_threads = static_cast<std::size_t>(c.handler_threads);
+  settings.limits.max_body_bytes = c.max_body_bytes;
+  settings.access_log = [](const Request& req, const Response& res,
+                           std::chrono::nanoseconds elapsed) {
+    obs::LogInfo("http_request",
+                 {{"request_id", req.request_id},
+                  {"method", http::MethodName(req.method)},
+                  {"route", req.route_pattern.empty() ? std::string_view("-")
+                                                      : std::string_view(req.route_pattern)},
+                  {"status", res.status},
+                  {"duration_ms", static_cast<double>(elapsed.count()) / 1e6}});
+  };
+  settings.on_exception = [](const Request& req, std::string_view what) {
+    obs::LogError("handler_exception", {{"request_id", req.request_id}, {"what", what}});
+  };
+  impl_->server = std::make_unique<http::Server>(settings, impl_->router);
+  auto started = impl_->server->Start();
+  if (!started) return started;
+  obs::LogInfo("server_started", {{"address", settings.address},
+                                  {"port", impl_->server->port()},
+                                  {"database", impl_->database->url().Redacted()},
+                                  {"app_env", AppEnvName(c.app_env)}});
+  return Ok();
+}
+
+void Application::Stop() {
+  if (impl_ && impl_->server) {
+    impl_->server->Stop();
+    impl_->server.reset();
+    obs::LogInfo("server_stopped");
+  }
+}
+
+std::uint16_t Application::port() const { return impl_->server ? impl_->server->port() : 0; }
+const http::Router& Application::router() const { return impl_->router; }
+storage::Database& Application::database() { return *impl_->database; }
+const Config& Application::config() const { return impl_->config; }
+
+}  // namespace callgate::app

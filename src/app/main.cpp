@@ -1,0 +1,170 @@
+// callgate: one binary, subcommands (CLI11). Each subcommand loads and validates the
+// configuration first; a bad value stops it with a message naming the variable.
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "app/application.hpp"
+#include "app/config.hpp"
+#include "app/version.hpp"
+#include "http/signals.hpp"
+#include "observability/log.hpp"
+#include "storage/database.hpp"
+#include "storage/migrator.hpp"
+#include "tools/seed_import.hpp"
+#include "tools/tenant_file.hpp"
+
+namespace {
+
+using namespace callgate;
+namespace obs = observability;
+
+int Die(std::string_view what, const Error& error) {
+  std::cerr << "callgate: " << what << ": " << error.message << "\n";
+  return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+Result<app::Config> Configure() {
+  auto env = app::ReadEnvironment(".");
+  if (!env) return tl::unexpected(env.error());
+  auto config = app::LoadConfig(*env);
+  if (!config) return config;
+  obs::LogLevel level = obs::LogLevel::kInfo;
+  obs::ParseLogLevel(config->log_level, level);
+  obs::ConfigureLogging(level, config->log_format == "json");
+  return config;
+}
+
+Result<std::unique_ptr<storage::Database>> OpenDatabase(const app::Config& config) {
+  auto url = storage::ParseDatabaseUrl(config.database_url);
+  if (!url) return tl::unexpected(url.error());
+  return storage::Database::Open(*url);
+}
+
+Result<storage::Migrator> MakeMigrator(const app::Config& config, storage::Database& db,
+                                       const Clock& clock) {
+  auto migrations = config.migrations_dir.empty()
+                        ? storage::EmbeddedMigrations(db.dialect())
+                        : storage::LoadMigrations(config.migrations_dir, db.dialect());
+  if (!migrations) return tl::unexpected(migrations.error());
+  return storage::Migrator(db, std::move(*migrations), clock);
+}
+
+int Serve(const app::Config& config, const Clock& clock) {
+  http::TerminationSignalWaiter signals;  // before any thread starts, so they inherit the mask
+  auto application = app::Application::Create(config, clock);
+  if (!application) return Die("cannot start", application.error());
+  if (auto started = (*application)->Start(); !started) {
+    return Die("cannot serve", started.error());
+  }
+  std::cout << "callgate serving on http://" << config.listen_host << ":" << (*application)->port()
+            << "  (Ctrl-C to stop)" << std::endl;
+  const int sig = signals.Wait();
+  obs::LogInfo("shutdown_requested", {{"signal", sig}});
+  (*application)->Stop();
+  return 0;
+}
+
+int Migrate(const app::Config& config, const Clock& clock, bool status_only) {
+  auto db = OpenDatabase(config);
+  if (!db) return Die("cannot open the database", db.error());
+  auto migrator = MakeMigrator(config, **db, clock);
+  if (!migrator) return Die("cannot load migrations", migrator.error());
+  if (!status_only) {
+    auto applied = migrator->Migrate();
+    if (!applied) return Die("migration failed", applied.error());
+    std::cout << (applied->empty() ? "schema is current" : "applied")
+              << (applied->empty() ? "" : " " + std::to_string(applied->size()) + " migration(s)")
+              << "\n";
+  }
+  auto states = migrator->Status();
+  if (!states) return Die("cannot read migration status", states.error());
+  for (const auto& s : *states) {
+    std::printf("%04d  %-32s %s\n", s.version, s.name.c_str(),
+                !s.known      ? "applied (unknown to this build)"
+                : s.applied() ? "applied"
+                              : "pending");
+  }
+  return 0;
+}
+
+int Seed(const app::Config& config, const Clock& clock, const std::string& file, bool demo,
+         bool if_empty) {
+  if (file.empty() == !demo) {
+    std::cerr << "callgate seed: give exactly one of --file or --demo\n";
+    return 2;
+  }
+  auto tenants = demo ? tools::ParseTenantJson(tools::DemoTenantJson(), config.phone_region)
+                      : tools::LoadTenantFile(file, config.phone_region);
+  if (!tenants) return Die(demo ? "demo tenant" : file, tenants.error());
+  auto db = OpenDatabase(config);
+  if (!db) return Die("cannot open the database", db.error());
+  auto migrator = MakeMigrator(config, **db, clock);
+  if (!migrator) return Die("cannot load migrations", migrator.error());
+  auto current = migrator->IsCurrent();
+  if (!current) return Die("cannot read migration status", current.error());
+  if (!*current) {
+    std::cerr << "callgate seed: the schema is not current; run `callgate migrate` first\n";
+    return 1;
+  }
+  if (if_empty) {
+    auto count = tools::CountCompanies(**db, clock);
+    if (!count) return Die("cannot count companies", count.error());
+    if (*count > 0) {
+      std::cout << "seed: database already has " << *count << " compan"
+                << (*count == 1 ? "y" : "ies") << "; nothing imported\n";
+      return 0;
+    }
+  }
+  auto report = tools::ImportTenants(*tenants, **db, clock);
+  if (!report) return Die("import failed", report.error());
+  std::cout << "seed: " << report->Summary() << "\n";
+  return 0;
+}
+
+int Routes(const app::Config& config, const Clock& clock) {
+  auto application = app::Application::Create(config, clock, app::Application::Mode::kDescribeOnly);
+  if (!application) return Die("cannot build routes", application.error());
+  for (const auto& route : (*application)->router().Describe()) {
+    std::string guards;
+    for (const auto& g : route.guards) guards += (guards.empty() ? "" : ", ") + g;
+    std::printf("%-7s %-40s %s\n", std::string(http::MethodName(route.method)).c_str(),
+                route.pattern.c_str(), guards.empty() ? "public" : guards.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"callgate — backend of an AI phone receptionist (Retell AI + Cal.com)"};
+  cli.require_subcommand(1);
+  auto* serve = cli.add_subcommand("serve", "serve HTTP (and in-process workers)");
+  bool status_only = false;
+  auto* migrate = cli.add_subcommand("migrate", "apply pending schema migrations");
+  migrate->add_flag("--status", status_only, "only list migrations and their state");
+  std::string seed_file;
+  bool seed_demo = false;
+  bool seed_if_empty = false;
+  auto* seed = cli.add_subcommand("seed", "import tenants from a JSON or YAML file");
+  seed->add_option("--file", seed_file, "tenant file (.json, .yaml, .yml)");
+  seed->add_flag("--demo", seed_demo, "import the built-in demo tenant");
+  seed->add_flag("--if-empty", seed_if_empty, "do nothing when any company exists");
+  auto* routes = cli.add_subcommand("routes", "list every route with its guards");
+  auto* version = cli.add_subcommand("version", "print the version");
+  CLI11_PARSE(cli, argc, argv);
+
+  if (version->parsed()) {
+    std::cout << "callgate " << app::kVersion << "\n";
+    return 0;
+  }
+  auto config = Configure();
+  if (!config) return Die("config error", config.error());
+  SystemClock clock;
+  if (serve->parsed()) return Serve(*config, clock);
+  if (migrate->parsed()) return Migrate(*config, clock, status_only);
+  if (seed->parsed()) return Seed(*config, clock, seed_file, seed_demo, seed_if_empty);
+  if (routes->parsed()) return Routes(*config, clock);
+  return 2;
+}
