@@ -1,0 +1,203 @@
+#include "storage/database.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/session.hpp"
+
+namespace callgate::storage {
+namespace {
+
+// The connection this thread is using for a Database, so that repository calls made inside a
+// Run/WithTransaction callback join it instead of borrowing a second connection (which would
+// see none of the open transaction's writes, and could deadlock a pool of one).
+struct Frame {
+  const Database* database;
+  Session* session;
+  bool in_transaction;
+  int savepoints;
+};
+
+thread_local std::vector<Frame> active_frames;
+
+Frame* FindFrame(const Database* database) {
+  for (auto it = active_frames.rbegin(); it != active_frames.rend(); ++it) {
+    if (it->database == database) return &*it;
+  }
+  return nullptr;
+}
+
+class FrameScope {
+ public:
+  FrameScope(const Database* database, Session* session) {
+    active_frames.push_back(Frame{database, session, false, 0});
+  }
+  ~FrameScope() { active_frames.pop_back(); }
+  FrameScope(const FrameScope&) = delete;
+  FrameScope& operator=(const FrameScope&) = delete;
+};
+
+const char* BeginStatement(Dialect dialect) {
+  return dialect == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN";
+}
+
+// Runs fn; every exception becomes an Error.
+Status Guarded(Session& session, const std::function<Status(Session&)>& fn) {
+  try {
+    return fn(session);
+  } catch (...) {
+    return tl::unexpected(ErrorFromCurrentException(!session.IsConnected()));
+  }
+}
+
+Status RunStatement(Session& session, std::string_view sql) {
+  return Guarded(session, [&](Session& s) -> Status {
+    s.Execute(sql);
+    return Ok();
+  });
+}
+
+// BEGIN ... COMMIT around fn on a session with no open transaction.
+Status RunTransaction(Frame& frame, const std::function<Status(Session&)>& fn) {
+  Session& session = *frame.session;
+  if (auto begun = RunStatement(session, BeginStatement(session.dialect())); !begun) return begun;
+  frame.in_transaction = true;
+  Status result = Guarded(session, fn);
+  if (result) result = RunStatement(session, "COMMIT");
+  if (!result) (void)RunStatement(session, "ROLLBACK");  // best effort; the error is `result`
+  frame.in_transaction = false;
+  return result;
+}
+
+// SAVEPOINT ... RELEASE around fn inside an open transaction, so a failed statement in fn
+// rolls back only fn's work and leaves the outer transaction usable (PostgreSQL would
+// otherwise reject every later statement until ROLLBACK).
+Status RunSavepoint(Frame& frame, const std::function<Status(Session&)>& fn) {
+  Session& session = *frame.session;
+  const std::string name = "cg_sp_" + std::to_string(++frame.savepoints);
+  Status result = RunStatement(session, "SAVEPOINT " + name);
+  if (result) {
+    result = Guarded(session, fn);
+    if (result) {
+      result = RunStatement(session, "RELEASE SAVEPOINT " + name);
+    } else {
+      (void)RunStatement(session, "ROLLBACK TO SAVEPOINT " + name);
+      (void)RunStatement(session, "RELEASE SAVEPOINT " + name);
+    }
+  }
+  --frame.savepoints;
+  return result;
+}
+
+}  // namespace
+
+struct Database::Impl {
+  DatabaseUrl url;
+  DatabaseOptions options;
+
+  std::mutex mutex;
+  std::condition_variable available;
+  std::vector<std::unique_ptr<Session>> idle;  // guarded by mutex
+  std::size_t open_count = 0;                  // idle + borrowed; guarded by mutex
+
+  Result<std::unique_ptr<Session>> Acquire() {
+    {
+      std::unique_lock lock(mutex);
+      const bool ready = available.wait_for(lock, options.acquire_timeout, [&] {
+        return !idle.empty() || open_count < options.pool_size;
+      });
+      if (!ready) {
+        return Fail(ErrorCode::kUnavailable, "database: all " + std::to_string(options.pool_size) +
+                                                 " connections busy for " +
+                                                 std::to_string(options.acquire_timeout.count()) +
+                                                 " ms");
+      }
+      if (!idle.empty()) {
+        auto session = std::move(idle.back());
+        idle.pop_back();
+        return session;
+      }
+      ++open_count;  // reserve the slot, connect outside the lock
+    }
+    try {
+      return Session::Connect(url, options);
+    } catch (...) {
+      Error error = ErrorFromCurrentException(/*connection_lost=*/true);
+      error.message = "cannot connect to " + url.Redacted() + ": " + error.message;
+      Release(nullptr);
+      return tl::unexpected(std::move(error));
+    }
+  }
+
+  // Returns a session to the pool; a null or disconnected one frees its slot instead, so the
+  // next Acquire opens a fresh connection.
+  void Release(std::unique_ptr<Session> session) {
+    const bool keep = session != nullptr && session->IsConnected();
+    std::unique_ptr<Session> discard;
+    {
+      std::lock_guard lock(mutex);
+      if (keep) {
+        idle.push_back(std::move(session));
+      } else {
+        discard = std::move(session);
+        --open_count;
+      }
+    }
+    available.notify_one();
+  }
+};
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Database::~Database() = default;
+
+Result<std::unique_ptr<Database>> Database::Open(const DatabaseUrl& url, DatabaseOptions options) {
+  if (url.IsInMemory()) options.pool_size = 1;
+  options.pool_size = std::max<std::size_t>(options.pool_size, 1);
+  auto impl = std::make_unique<Impl>();
+  impl->url = url;
+  impl->options = options;
+  std::unique_ptr<Database> database(new Database(std::move(impl)));
+  // Fail fast on a wrong URL or an unreachable server; the connection then stays pooled.
+  auto first = database->impl_->Acquire();
+  if (!first) return tl::unexpected(first.error());
+  database->impl_->Release(std::move(*first));
+  return database;
+}
+
+Dialect Database::dialect() const noexcept { return impl_->url.dialect; }
+
+const DatabaseUrl& Database::url() const noexcept { return impl_->url; }
+
+std::size_t Database::pool_size() const noexcept { return impl_->options.pool_size; }
+
+Status Database::Ping() {
+  return Run([](Session& session) -> Status {
+    session.Execute("SELECT 1");
+    return Ok();
+  });
+}
+
+Status Database::Execute(Mode mode, const std::function<Status(Session&)>& fn) {
+  if (Frame* frame = FindFrame(this)) {
+    if (frame->in_transaction) return RunSavepoint(*frame, fn);
+    if (mode == Mode::kTransaction) return RunTransaction(*frame, fn);
+    return Guarded(*frame->session, fn);
+  }
+
+  auto session = impl_->Acquire();
+  if (!session) return tl::unexpected(session.error());
+  Status result;
+  {
+    FrameScope scope(this, session->get());
+    Frame& frame = active_frames.back();
+    result = mode == Mode::kTransaction ? RunTransaction(frame, fn) : Guarded(**session, fn);
+  }
+  impl_->Release(std::move(*session));
+  return result;
+}
+
+}  // namespace callgate::storage

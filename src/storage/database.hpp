@@ -1,0 +1,121 @@
+#pragma once
+// Database: a fixed-size pool of connections to one SQLite file or PostgreSQL database, and the
+// only way storage code reaches a connection. SOCI stays out of this header; statements are
+// written against storage::Session (storage/session.hpp, included by storage .cpp files only).
+//
+//   auto company = db.Run([&](Session& s) -> Result<Company> { ... s.Query(...) ... });
+//   auto status = db.WithTransaction([&](Session& s) -> Status { ...; return Ok(); });
+//
+// Callbacks may let SOCI/driver exceptions escape; Run and WithTransaction turn every exception
+// into a Result (see ErrorFromCurrentException in session.hpp), so nothing built on them throws.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <type_traits>
+
+#include "core/result.hpp"
+#include "storage/database_url.hpp"
+
+namespace callgate::storage {
+
+class Session;
+
+struct DatabaseOptions {
+  // Connections in the pool. Forced to 1 for sqlite://:memory: (each connection would see its
+  // own empty database). Connections are opened lazily, except one opened by Open().
+  std::size_t pool_size = 4;
+  // How long Run/WithTransaction wait for a free connection before failing with kUnavailable.
+  std::chrono::milliseconds acquire_timeout{5000};
+  // SQLite: how long a writer waits for the file lock (PRAGMA busy_timeout) before SQLITE_BUSY.
+  std::chrono::milliseconds sqlite_busy_timeout{5000};
+  // PostgreSQL: TCP connect timeout, unless the URL sets connect_timeout itself.
+  std::chrono::seconds postgres_connect_timeout{5};
+};
+
+class Database {
+ public:
+  // Opens the pool and one connection, so a wrong URL or an unreachable server fails here
+  // (kUnavailable, message with the redacted URL). SQLite: creates the file and its parent
+  // directory, switches to WAL, sets busy_timeout and foreign_keys=ON on every connection.
+  static Result<std::unique_ptr<Database>> Open(const DatabaseUrl& url,
+                                                DatabaseOptions options = {});
+
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Dialect dialect() const noexcept;
+  // The URL it was opened with; log it with url().Redacted().
+  const DatabaseUrl& url() const noexcept;
+  std::size_t pool_size() const noexcept;
+
+  // Readiness probe: borrows a connection and runs SELECT 1. kUnavailable when the database
+  // cannot be reached. Thread-safe.
+  Status Ping();
+
+  // Runs `fn(Session&)` on a pooled connection in autocommit mode and returns its Result.
+  // `fn` must return a Result<T> (or Status). Exceptions escaping `fn` become errors:
+  // unique violation → kAlreadyExists, foreign-key violation → kNotFound, check/not-null →
+  // kInvalidArgument, lost connection / busy → kUnavailable, anything else → kInternal.
+  // Called inside another Run/WithTransaction of this Database on the same thread, it reuses
+  // that connection (and its transaction, guarded by a savepoint so a failing statement does
+  // not abort the outer transaction on PostgreSQL). Thread-safe.
+  template <typename Fn>
+  auto Run(Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
+
+  // Like Run, inside a transaction: commits when `fn` returns a value, rolls back when it
+  // returns an error or throws. SQLite transactions start with BEGIN IMMEDIATE (take the write
+  // lock up front, so they never fail half-way with SQLITE_BUSY). Nested calls on the same
+  // thread become savepoints. Repository calls made inside `fn` on this thread join the
+  // transaction. Thread-safe.
+  template <typename Fn>
+  auto WithTransaction(Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
+
+ private:
+  enum class Mode { kAutocommit, kTransaction };
+  struct Impl;
+
+  explicit Database(std::unique_ptr<Impl> impl);
+  Status Execute(Mode mode, const std::function<Status(Session&)>& fn);
+
+  template <typename Fn>
+  auto RunIn(Mode mode, Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
+
+  std::unique_ptr<Impl> impl_;
+};
+
+namespace internal {
+template <typename T>
+struct IsResult : std::false_type {};
+template <typename T>
+struct IsResult<Result<T>> : std::true_type {};
+}  // namespace internal
+
+template <typename Fn>
+auto Database::RunIn(Mode mode, Fn&& fn) -> std::invoke_result_t<Fn&, Session&> {
+  using R = std::invoke_result_t<Fn&, Session&>;
+  static_assert(internal::IsResult<R>::value, "the callback must return a Result<T> or Status");
+  std::optional<R> out;
+  const Status status = Execute(mode, [&](Session& session) -> Status {
+    out.emplace(fn(session));
+    if (out->has_value()) return Ok();
+    return tl::unexpected(out->error());
+  });
+  if (!status) return tl::unexpected(status.error());
+  return std::move(*out);
+}
+
+template <typename Fn>
+auto Database::Run(Fn&& fn) -> std::invoke_result_t<Fn&, Session&> {
+  return RunIn(Mode::kAutocommit, std::forward<Fn>(fn));
+}
+
+template <typename Fn>
+auto Database::WithTransaction(Fn&& fn) -> std::invoke_result_t<Fn&, Session&> {
+  return RunIn(Mode::kTransaction, std::forward<Fn>(fn));
+}
+
+}  // namespace callgate::storage

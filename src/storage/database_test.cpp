@@ -1,0 +1,377 @@
+#include "storage/database.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "storage/session.hpp"
+#include "storage/testing/test_database.hpp"
+
+namespace callgate::storage {
+namespace {
+
+using testing::DatabaseTest;
+
+// Removes a temporary directory however the test ends.
+struct RemoveOnExit {
+  std::filesystem::path dir;
+  ~RemoveOnExit() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+// An empty database with one scratch table (the schema is exercised elsewhere).
+class DatabaseBehaviour : public DatabaseTest {
+ protected:
+  bool MigrateOnSetUp() const override { return false; }
+
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto created = db().Run([](Session& s) -> Status {
+      s.Execute("CREATE TABLE notes (id BIGINT PRIMARY KEY, body TEXT NOT NULL UNIQUE)");
+      return Ok();
+    });
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+  }
+
+  Status Insert(std::int64_t id, const std::string& body) {
+    return db().Run([&](Session& s) -> Status {
+      s.Execute("INSERT INTO notes (id, body) VALUES (:id, :body)", Params().Add(id).Add(body));
+      return Ok();
+    });
+  }
+
+  std::int64_t Count() {
+    auto count = db().Run([](Session& s) -> Result<std::int64_t> {
+      std::int64_t n = -1;
+      s.Query("COUNT(*) AS n", "FROM notes", {}, [&](const Row& row) { n = row.Int64("n"); });
+      return n;
+    });
+    EXPECT_TRUE(count.has_value());
+    return count.value_or(-1);
+  }
+};
+
+TEST_P(DatabaseBehaviour, PingSucceeds) { EXPECT_TRUE(db().Ping().has_value()); }
+
+TEST_P(DatabaseBehaviour, RunReturnsTheCallbackResult) {
+  auto value = db().Run([](Session&) -> Result<int> { return 42; });
+  ASSERT_TRUE(value.has_value());
+  EXPECT_EQ(*value, 42);
+  auto failed = db().Run([](Session&) -> Result<int> { return Fail(ErrorCode::kConflict, "x"); });
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code, ErrorCode::kConflict);
+}
+
+TEST_P(DatabaseBehaviour, UniqueViolationIsAlreadyExists) {
+  ASSERT_TRUE(Insert(1, "a").has_value());
+  auto duplicate = Insert(2, "a");
+  ASSERT_FALSE(duplicate.has_value());
+  EXPECT_EQ(duplicate.error().code, ErrorCode::kAlreadyExists) << duplicate.error().message;
+  // Driver detail (row values, SQL text) stays out of the message.
+  EXPECT_EQ(duplicate.error().message.find("INSERT"), std::string::npos);
+  EXPECT_EQ(duplicate.error().message.find('\n'), std::string::npos);
+}
+
+TEST_P(DatabaseBehaviour, SqlErrorsBecomeResultsNotExceptions) {
+  auto bad = db().Run([](Session& s) -> Status {
+    s.Execute("SELECT * FROM no_such_table");
+    return Ok();
+  });
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInternal);
+  auto not_null = db().Run([](Session& s) -> Status {
+    s.Execute("INSERT INTO notes (id, body) VALUES (1, :body)",
+              Params().Add(std::optional<std::string>()));
+    return Ok();
+  });
+  ASSERT_FALSE(not_null.has_value());
+  EXPECT_EQ(not_null.error().code, ErrorCode::kInvalidArgument) << not_null.error().message;
+}
+
+TEST_P(DatabaseBehaviour, RowAccessorsRejectNullAndUnknownColumns) {
+  ASSERT_TRUE(Insert(1, "a").has_value());
+  auto result = db().Run([](Session& s) -> Result<std::string> {
+    std::string body;
+    s.Query("body", "FROM notes", {}, [&](const Row& row) { body = row.String("nope"); });
+    return body;
+  });
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code, ErrorCode::kInternal);
+  EXPECT_NE(result.error().message.find("nope"), std::string::npos);
+}
+
+TEST_P(DatabaseBehaviour, TransactionCommitsWhenTheCallbackSucceeds) {
+  auto done = db().WithTransaction([](Session& s) -> Status {
+    s.Execute("INSERT INTO notes (id, body) VALUES (1, 'a')");
+    s.Execute("INSERT INTO notes (id, body) VALUES (2, 'b')");
+    return Ok();
+  });
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(Count(), 2);
+}
+
+TEST_P(DatabaseBehaviour, TransactionRollsBackOnErrorResult) {
+  auto done = db().WithTransaction([](Session& s) -> Status {
+    s.Execute("INSERT INTO notes (id, body) VALUES (1, 'a')");
+    return Fail(ErrorCode::kConflict, "changed my mind");
+  });
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(done.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(Count(), 0);
+}
+
+TEST_P(DatabaseBehaviour, TransactionRollsBackOnException) {
+  auto done = db().WithTransaction([](Session& s) -> Status {
+    s.Execute("INSERT INTO notes (id, body) VALUES (1, 'a')");
+    s.Execute("INSERT INTO notes (id, body) VALUES (2, 'a')");  // unique violation throws
+    return Ok();
+  });
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(done.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Count(), 0);
+}
+
+TEST_P(DatabaseBehaviour, NestedRunJoinsTheTransaction) {
+  auto done = db().WithTransaction([&](Session&) -> Status {
+    if (auto inserted = Insert(1, "a"); !inserted) return inserted;
+    EXPECT_EQ(Count(), 1);  // sees the uncommitted row: same connection
+    return Fail(ErrorCode::kConflict, "roll back");
+  });
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(Count(), 0);
+}
+
+TEST_P(DatabaseBehaviour, FailedNestedCallDoesNotPoisonTheTransaction) {
+  ASSERT_TRUE(Insert(1, "taken").has_value());
+  auto done = db().WithTransaction([&](Session&) -> Status {
+    auto duplicate = Insert(2, "taken");
+    EXPECT_EQ(duplicate.error().code, ErrorCode::kAlreadyExists);
+    // On PostgreSQL this would fail with "current transaction is aborted" without the
+    // savepoint around the nested call.
+    return Insert(3, "fresh");
+  });
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(Count(), 2);
+}
+
+TEST_P(DatabaseBehaviour, NestedTransactionRollsBackOnlyItsOwnWork) {
+  auto done = db().WithTransaction([&](Session&) -> Status {
+    if (auto a = Insert(1, "outer"); !a) return a;
+    auto inner = db().WithTransaction([&](Session&) -> Status {
+      if (auto b = Insert(2, "inner"); !b) return b;
+      return Fail(ErrorCode::kConflict, "inner fails");
+    });
+    EXPECT_FALSE(inner.has_value());
+    return Ok();
+  });
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(Count(), 1);
+}
+
+TEST_P(DatabaseBehaviour, JsonTravelsAsText) {
+  auto done = db().Run([](Session& s) -> Result<std::string> {
+    const bool pg = s.dialect() == Dialect::kPostgresql;
+    s.Execute(std::string("CREATE TABLE docs (id BIGINT PRIMARY KEY, body ") +
+              (pg ? "JSONB" : "TEXT") + " NOT NULL)");
+    s.Execute("INSERT INTO docs (id, body) VALUES (1, :body)",
+              Params().Add(R"({"mon": ["09:00", "18:00"], "n": 1})"));
+    std::string body;
+    s.Query("body", "FROM docs WHERE id = 1", {},
+            [&](const Row& row) { body = row.String("body"); });
+    return body;
+  });
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_NE(done->find(R"("mon": ["09:00", "18:00"])"), std::string::npos) << *done;
+}
+
+TEST_P(DatabaseBehaviour, InvalidJsonIsRejectedByPostgres) {
+  if (GetParam() != "postgresql") GTEST_SKIP() << "SQLite stores JSON as plain TEXT";
+  auto done = db().Run([](Session& s) -> Status {
+    s.Execute("CREATE TABLE docs (id BIGINT PRIMARY KEY, body JSONB NOT NULL)");
+    s.Execute("INSERT INTO docs (id, body) VALUES (1, :body)", Params().Add("{not json"));
+    return Ok();
+  });
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(done.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_P(DatabaseBehaviour, NeverCreatesNamedPreparedStatements) {
+  if (GetParam() != "postgresql") GTEST_SKIP() << "PgBouncer concern only";
+  auto count = db().Run([&](Session& s) -> Result<std::int64_t> {
+    // Run every kind of statement on this connection (nested calls reuse it), then ask the
+    // server which prepared statements this session holds.
+    if (auto inserted = Insert(1, "a"); !inserted) return tl::unexpected(inserted.error());
+    EXPECT_EQ(Count(), 1);
+    s.InsertReturningId("INSERT INTO notes (id, body) VALUES (2, 'b') RETURNING id", {});
+    std::int64_t n = -1;
+    s.Query("COUNT(*) AS n", "FROM pg_prepared_statements", {},
+            [&](const Row& row) { n = row.Int64("n"); });
+    return n;
+  });
+  ASSERT_TRUE(count.has_value()) << count.error().message;
+  EXPECT_EQ(*count, 0);
+}
+
+TEST_P(DatabaseBehaviour, ExhaustedPoolIsUnavailable) {
+  DatabaseOptions options;
+  options.pool_size = 1;
+  options.acquire_timeout = std::chrono::milliseconds(50);
+  auto small = Database::Open(test_database().url(), options);
+  ASSERT_TRUE(small.has_value()) << small.error().message;
+  Database& database = **small;
+
+  std::promise<void> holding;
+  std::promise<void> release;
+  std::thread holder([&] {
+    (void)database.Run([&](Session&) -> Status {
+      holding.set_value();
+      release.get_future().wait();
+      return Ok();
+    });
+  });
+  holding.get_future().wait();
+  const Status busy = database.Ping();
+  release.set_value();
+  holder.join();
+  ASSERT_FALSE(busy.has_value());
+  EXPECT_EQ(busy.error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(database.Ping().has_value());  // the connection went back to the pool
+}
+
+TEST_P(DatabaseBehaviour, ConcurrentWritersAllSucceed) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int id = t * kPerThread + i;
+        auto done = db().WithTransaction([&](Session& s) -> Status {
+          s.Execute("INSERT INTO notes (id, body) VALUES (:id, :body)",
+                    Params().Add(id).Add("n" + std::to_string(id)));
+          return Ok();
+        });
+        if (!done) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(Count(), kThreads * kPerThread);
+}
+
+TEST_P(DatabaseBehaviour, LostConnectionIsUnavailableAndThenReplaced) {
+  if (GetParam() != "postgresql") GTEST_SKIP() << "a SQLite file cannot drop the connection";
+  DatabaseOptions options;
+  options.pool_size = 1;
+  auto small = Database::Open(test_database().url(), options);
+  ASSERT_TRUE(small.has_value()) << small.error().message;
+  auto pid = (*small)->Run([](Session& s) -> Result<std::int64_t> {
+    std::int64_t value = 0;
+    s.Query("pg_backend_pid() AS pid", "", {}, [&](const Row& r) { value = r.Int64("pid"); });
+    return value;
+  });
+  ASSERT_TRUE(pid.has_value()) << pid.error().message;
+  // Kill the pooled connection's server process from another connection, as a PostgreSQL
+  // restart or a network cut would; the second argument waits until it is gone.
+  auto killed = db().Run([&](Session& s) -> Status {
+    s.Query("pg_terminate_backend(CAST(:pid AS INTEGER), 5000) AS done", "", Params().Add(*pid),
+            [](const Row&) {});
+    return Ok();
+  });
+  ASSERT_TRUE(killed.has_value()) << killed.error().message;
+
+  const Status lost = (*small)->Ping();
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_EQ(lost.error().code, ErrorCode::kUnavailable) << lost.error().message;
+  EXPECT_TRUE((*small)->Ping().has_value());  // a fresh connection took its place
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseBehaviour, testing::AllBackends(), testing::BackendName);
+
+TEST(DatabaseOpen, SqliteCreatesParentDirectoryAndUsesWal) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("callgate-open-" + std::to_string(::getpid()));
+  RemoveOnExit cleanup{dir};
+  auto url = ParseDatabaseUrl("sqlite://" + (dir / "nested" / "deeper" / "x.db").string());
+  ASSERT_TRUE(url.has_value());
+  {
+    auto database = Database::Open(*url);
+    ASSERT_TRUE(database.has_value()) << database.error().message;
+    auto pragmas = (*database)->Run([](Session& s) -> Result<std::string> {
+      std::string out;
+      s.Query("j.journal_mode, f.foreign_keys, b.timeout",
+              "FROM pragma_journal_mode AS j, pragma_foreign_keys AS f, pragma_busy_timeout AS b",
+              {}, [&](const Row& row) {
+                out = row.String("journal_mode") + " " + row.String("foreign_keys") + " " +
+                      row.String("timeout");
+              });
+      return out;
+    });
+    ASSERT_TRUE(pragmas.has_value()) << pragmas.error().message;
+    EXPECT_EQ(*pragmas, "wal 1 5000");
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "nested" / "deeper" / "x.db"));
+}
+
+TEST(DatabaseOpen, SqlitePathMayContainSpaces) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("callgate open " + std::to_string(::getpid()));
+  RemoveOnExit cleanup{dir};
+  auto url = ParseDatabaseUrl("sqlite://" + (dir / "my calls.db").string());
+  ASSERT_TRUE(url.has_value());
+  {
+    auto database = Database::Open(*url);
+    ASSERT_TRUE(database.has_value()) << database.error().message;
+    EXPECT_TRUE((*database)->Ping().has_value());
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "my calls.db"));
+}
+
+TEST(DatabaseOpen, InMemorySqliteUsesOneConnection) {
+  auto url = ParseDatabaseUrl("sqlite://:memory:");
+  ASSERT_TRUE(url.has_value());
+  auto database = Database::Open(*url);
+  ASSERT_TRUE(database.has_value());
+  EXPECT_EQ((*database)->pool_size(), 1u);
+  // The table created by one call is visible to the next: same connection.
+  ASSERT_TRUE((*database)->Run([](Session& s) -> Status {
+    s.Execute("CREATE TABLE t (x INTEGER)");
+    return Ok();
+  }));
+  EXPECT_TRUE((*database)->Run([](Session& s) -> Status {
+    s.Execute("INSERT INTO t (x) VALUES (1)");
+    return Ok();
+  }));
+}
+
+TEST(DatabaseOpen, UnreachablePostgresIsUnavailableAndHidesThePassword) {
+  // Port 1 on loopback refuses at once.
+  auto url = ParseDatabaseUrl("postgresql://app:topsecret@127.0.0.1:1/callgate");
+  ASSERT_TRUE(url.has_value());
+  auto database = Database::Open(*url);
+  ASSERT_FALSE(database.has_value());
+  EXPECT_EQ(database.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(database.error().message.find("topsecret"), std::string::npos);
+  EXPECT_NE(database.error().message.find("postgresql://app:***@127.0.0.1:1/callgate"),
+            std::string::npos)
+      << database.error().message;
+}
+
+TEST(DatabaseOpen, UnopenableSqliteFileIsUnavailable) {
+  auto url = ParseDatabaseUrl("sqlite:///proc/definitely/not/here.db");
+  ASSERT_TRUE(url.has_value());
+  auto database = Database::Open(*url);
+  ASSERT_FALSE(database.has_value());
+  EXPECT_EQ(database.error().code, ErrorCode::kUnavailable) << database.error().message;
+}
+
+}  // namespace
+}  // namespace callgate::storage

@@ -1,0 +1,293 @@
+#include "storage/migrator.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "storage/session.hpp"
+#include "storage/testing/test_database.hpp"
+
+namespace callgate::storage {
+namespace {
+
+using testing::DatabaseTest;
+using testing::TestDatabase;
+
+const std::vector<std::string> kSchemaTables = {
+    "api_tokens",    "appointments", "branches", "callback_requests", "calls",    "companies",
+    "customers",     "failed_jobs",  "jobs",     "phone_numbers",     "services", "users",
+    "webhook_events"};
+
+// Table → columns, read from the database catalog.
+std::map<std::string, std::set<std::string>> Columns(Database& db) {
+  std::map<std::string, std::set<std::string>> out;
+  auto read = db.Run([&](Session& s) -> Status {
+    if (s.dialect() == Dialect::kPostgresql) {
+      s.Query(
+          "table_name, column_name",
+          "FROM information_schema.columns WHERE table_schema = current_schema()", {},
+          [&](const Row& row) { out[row.String("table_name")].insert(row.String("column_name")); });
+    } else {
+      s.Query("m.name AS table_name, p.name AS column_name",
+              "FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p "
+              "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+              {}, [&](const Row& row) {
+                out[row.String("table_name")].insert(row.String("column_name"));
+              });
+    }
+    return Ok();
+  });
+  EXPECT_TRUE(read.has_value()) << read.error().message;
+  return out;
+}
+
+class MigratorTest : public DatabaseTest {
+ protected:
+  bool MigrateOnSetUp() const override { return false; }
+
+  std::vector<Migration> Embedded() {
+    auto migrations = EmbeddedMigrations(db().dialect());
+    EXPECT_TRUE(migrations.has_value());
+    return migrations.value_or(std::vector<Migration>{});
+  }
+};
+
+TEST_P(MigratorTest, AppliesEverythingToAnEmptyDatabase) {
+  Migrator migrator(db(), Embedded(), clock_);
+  auto before = migrator.Status();
+  ASSERT_TRUE(before.has_value()) << before.error().message;
+  ASSERT_FALSE(before->empty());
+  for (const auto& state : *before) EXPECT_FALSE(state.applied()) << state.name;
+  EXPECT_FALSE(migrator.IsCurrent().value());
+
+  auto applied = migrator.Migrate();
+  ASSERT_TRUE(applied.has_value()) << applied.error().message;
+  EXPECT_EQ(applied->size(), before->size());
+  EXPECT_EQ(applied->front(), 1);
+
+  auto after = migrator.Status();
+  ASSERT_TRUE(after.has_value());
+  for (const auto& state : *after) {
+    EXPECT_TRUE(state.applied()) << state.name;
+    EXPECT_EQ(state.applied_at, clock_.Now());
+    EXPECT_TRUE(state.known);
+  }
+  EXPECT_EQ(after->front().name, "initial_schema");
+  EXPECT_TRUE(migrator.IsCurrent().value());
+}
+
+TEST_P(MigratorTest, ReapplyingIsANoOp) {
+  Migrator migrator(db(), Embedded(), clock_);
+  ASSERT_TRUE(migrator.Migrate().has_value());
+  auto again = migrator.Migrate();
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_TRUE(again->empty());
+  auto rows = db().Run([](Session& s) -> Result<std::int64_t> {
+    std::int64_t n = 0;
+    s.Query("COUNT(*) AS n", "FROM schema_migrations", {}, [&](const Row& r) { n = r.Int64("n"); });
+    return n;
+  });
+  EXPECT_EQ(rows.value(), static_cast<std::int64_t>(Embedded().size()));
+}
+
+TEST_P(MigratorTest, StatusIsReadOnlyOnAnEmptyDatabase) {
+  Migrator migrator(db(), Embedded(), clock_);
+  ASSERT_TRUE(migrator.Status().has_value());
+  EXPECT_FALSE(Columns(db()).contains("schema_migrations"));
+}
+
+TEST_P(MigratorTest, CreatesEveryTableOfTheSchema) {
+  Migrator migrator(db(), Embedded(), clock_);
+  ASSERT_TRUE(migrator.Migrate().has_value());
+  const auto columns = Columns(db());
+  for (const auto& table : kSchemaTables) {
+    EXPECT_TRUE(columns.contains(table)) << table;
+    auto counted = db().Run([&](Session& s) -> Status {
+      s.Query("COUNT(*) AS n", "FROM " + table, {}, [](const Row&) {});
+      return Ok();
+    });
+    EXPECT_TRUE(counted.has_value()) << table << ": " << counted.error().message;
+  }
+  EXPECT_TRUE(columns.contains("schema_migrations"));
+  // Every tenant table carries company_id.
+  for (const char* table : {"branches", "services", "phone_numbers", "customers", "calls",
+                            "appointments", "callback_requests"}) {
+    EXPECT_TRUE(columns.at(table).contains("company_id")) << table;
+  }
+}
+
+TEST_P(MigratorTest, FailedMigrationLeavesNoTraceAndIsRetried) {
+  std::vector<Migration> migrations = {
+      {1, "first", "CREATE TABLE first_table (id BIGINT PRIMARY KEY);"},
+      {2, "broken",
+       "CREATE TABLE half_done (id BIGINT PRIMARY KEY);\n"
+       "INSERT INTO half_done (id) VALUES (1);\n"
+       "SELECT * FROM no_such_table;"},
+  };
+  Migrator broken(db(), migrations, clock_);
+  auto failed = broken.Migrate();
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_NE(failed.error().message.find("0002_broken.sql"), std::string::npos)
+      << failed.error().message;
+
+  auto columns = Columns(db());
+  EXPECT_TRUE(columns.contains("first_table"));
+  EXPECT_FALSE(columns.contains("half_done"));  // rolled back with its transaction
+  auto status = broken.Status();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE((*status)[0].applied());
+  EXPECT_FALSE((*status)[1].applied());
+
+  migrations[1].sql = "CREATE TABLE half_done (id BIGINT PRIMARY KEY);";
+  Migrator fixed(db(), migrations, clock_);
+  auto applied = fixed.Migrate();
+  ASSERT_TRUE(applied.has_value()) << applied.error().message;
+  EXPECT_EQ(*applied, std::vector<int>{2});
+}
+
+TEST_P(MigratorTest, RunsScriptsVerbatim) {
+  // Semicolons and colons inside literals and comments must neither split statements nor be
+  // taken for placeholders.
+  std::vector<Migration> migrations = {
+      {1, "tricky",
+       "-- note: this comment has a colon; and a semicolon\n"
+       "CREATE TABLE tricky (id BIGINT PRIMARY KEY, body TEXT NOT NULL);\n"
+       "INSERT INTO tricky (id, body) VALUES (1, 'a;b:c');\n"
+       "/* block; comment: */ INSERT INTO tricky (id, body) VALUES (2, 'it''s');\n"}};
+  Migrator migrator(db(), migrations, clock_);
+  ASSERT_TRUE(migrator.Migrate().has_value());
+  auto bodies = db().Run([](Session& s) -> Result<std::string> {
+    std::string out;
+    s.Query("body", "FROM tricky ORDER BY id", {},
+            [&](const Row& r) { out += r.String("body") + "|"; });
+    return out;
+  });
+  EXPECT_EQ(bodies.value(), "a;b:c|it's|");
+}
+
+TEST_P(MigratorTest, ReportsVersionsUnknownToThisBinary) {
+  std::vector<Migration> newer = {{1, "a", "CREATE TABLE a (id BIGINT);"},
+                                  {2, "b", "CREATE TABLE b (id BIGINT);"}};
+  ASSERT_TRUE(Migrator(db(), newer, clock_).Migrate().has_value());
+  Migrator older(db(), {newer[0]}, clock_);
+  auto status = older.Status();
+  ASSERT_TRUE(status.has_value());
+  ASSERT_EQ(status->size(), 2u);
+  EXPECT_FALSE((*status)[1].known);
+  EXPECT_EQ((*status)[1].name, "b");
+  EXPECT_TRUE(older.IsCurrent().value());
+}
+
+TEST_P(MigratorTest, ConcurrentMigratorsApplyEachVersionOnce) {
+  const auto migrations = Embedded();
+  std::vector<std::size_t> applied(3, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < applied.size(); ++i) {
+    threads.emplace_back([&, i] {
+      Migrator migrator(db(), migrations, clock_);
+      auto result = migrator.Migrate();
+      EXPECT_TRUE(result.has_value()) << result.error().message;
+      if (result) applied[i] = result->size();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(applied[0] + applied[1] + applied[2], migrations.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MigratorTest, testing::AllBackends(), testing::BackendName);
+
+TEST(Migrations, BothDialectsCreateTheSameTablesAndColumns) {
+  if (auto reason = testing::BackendUnavailableReason("postgresql"); !reason.empty()) {
+    if (std::getenv("CI") != nullptr) GTEST_FAIL() << reason;
+    GTEST_SKIP() << reason;
+  }
+  callgate::testing::FakeClock clock;
+  std::map<std::string, std::set<std::string>> columns[2];
+  int i = 0;
+  for (const char* backend : {"sqlite", "postgresql"}) {
+    auto test_database = TestDatabase::Create(backend);
+    ASSERT_TRUE(test_database.has_value()) << test_database.error().message;
+    ASSERT_TRUE((*test_database)->Migrate(clock).has_value());
+    columns[i++] = Columns((*test_database)->database());
+  }
+  columns[0].erase("sqlite_sequence");
+  EXPECT_EQ(columns[0], columns[1]);
+  std::set<std::string> tables;
+  for (const auto& [table, unused] : columns[1]) tables.insert(table);
+  std::set<std::string> expected(kSchemaTables.begin(), kSchemaTables.end());
+  expected.insert("schema_migrations");
+  EXPECT_EQ(tables, expected);
+}
+
+TEST(Migrations, EmbeddedCopyMatchesTheSourceTree) {
+  for (Dialect dialect : {Dialect::kSqlite, Dialect::kPostgresql}) {
+    auto from_disk = LoadMigrations(DefaultMigrationsDir(), dialect);
+    auto embedded = EmbeddedMigrations(dialect);
+    ASSERT_TRUE(from_disk.has_value()) << from_disk.error().message;
+    ASSERT_TRUE(embedded.has_value());
+    ASSERT_EQ(from_disk->size(), embedded->size());
+    ASSERT_FALSE(embedded->empty());
+    for (std::size_t i = 0; i < embedded->size(); ++i) {
+      EXPECT_EQ((*from_disk)[i].version, (*embedded)[i].version);
+      EXPECT_EQ((*from_disk)[i].name, (*embedded)[i].name);
+      EXPECT_EQ((*from_disk)[i].sql, (*embedded)[i].sql) << "rebuild to re-embed";
+    }
+  }
+}
+
+TEST(Migrations, BothDialectsHaveTheSameVersions) {
+  auto sqlite = EmbeddedMigrations(Dialect::kSqlite).value();
+  auto postgres = EmbeddedMigrations(Dialect::kPostgresql).value();
+  ASSERT_EQ(sqlite.size(), postgres.size());
+  for (std::size_t i = 0; i < sqlite.size(); ++i) {
+    EXPECT_EQ(sqlite[i].version, postgres[i].version);
+    EXPECT_EQ(sqlite[i].name, postgres[i].name);
+  }
+}
+
+class MigrationFolder : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() /
+            ("callgate-migrations-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(root_ / "sqlite");
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  void Write(const std::string& name, const std::string& sql) {
+    std::ofstream(root_ / "sqlite" / name) << sql;
+  }
+  std::filesystem::path root_;
+};
+
+TEST_F(MigrationFolder, LoadsFilesInVersionOrder) {
+  Write("0002_second.sql", "SELECT 2;");
+  Write("0001_first.sql", "SELECT 1;");
+  Write("README.md", "ignored");
+  auto migrations = LoadMigrations(root_, Dialect::kSqlite);
+  ASSERT_TRUE(migrations.has_value()) << migrations.error().message;
+  ASSERT_EQ(migrations->size(), 2u);
+  EXPECT_EQ((*migrations)[0].version, 1);
+  EXPECT_EQ((*migrations)[0].name, "first");
+  EXPECT_EQ((*migrations)[1].sql, "SELECT 2;");
+}
+
+TEST_F(MigrationFolder, RejectsBadNamesAndDuplicateVersions) {
+  Write("1_short.sql", "");
+  EXPECT_EQ(LoadMigrations(root_, Dialect::kSqlite).error().code, ErrorCode::kInvalidArgument);
+  std::filesystem::remove(root_ / "sqlite" / "1_short.sql");
+  Write("0001_a.sql", "");
+  Write("0001_b.sql", "");
+  EXPECT_EQ(LoadMigrations(root_, Dialect::kSqlite).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(MigrationFolder, MissingDialectFolderIsNotFound) {
+  EXPECT_EQ(LoadMigrations(root_, Dialect::kPostgresql).error().code, ErrorCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace callgate::storage

@@ -1,0 +1,39 @@
+#pragma once
+// Internal to storage: small helpers shared by the SQL repositories. Call inside
+// Database::Run/WithTransaction callbacks (they throw like Session does).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "storage/session.hpp"
+
+namespace callgate::storage::internal {
+
+// The first row of "SELECT <columns> <rest>" decoded by `decode(const Row&)`, or kNotFound
+// with `not_found` as the message.
+template <typename Decode>
+auto QueryOne(Session& session, std::string_view columns, std::string_view rest,
+              const Params& params, Decode decode, std::string_view not_found)
+    -> Result<std::invoke_result_t<Decode&, const Row&>> {
+  std::optional<std::invoke_result_t<Decode&, const Row&>> out;
+  session.Query(columns, rest, params, [&](const Row& row) {
+    if (!out) out.emplace(decode(row));
+  });
+  if (!out) return Fail(ErrorCode::kNotFound, std::string(not_found));
+  return std::move(*out);
+}
+
+// Every row of "SELECT <columns> <rest>", decoded.
+template <typename Decode>
+auto QueryAll(Session& session, std::string_view columns, std::string_view rest,
+              const Params& params, Decode decode)
+    -> std::vector<std::invoke_result_t<Decode&, const Row&>> {
+  std::vector<std::invoke_result_t<Decode&, const Row&>> out;
+  session.Query(columns, rest, params, [&](const Row& row) { out.push_back(decode(row)); });
+  return out;
+}
+
+}  // namespace callgate::storage::internal

@@ -1,0 +1,408 @@
+#include "storage/session.hpp"
+
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <memory>
+
+namespace callgate::storage {
+namespace {
+
+std::string FirstLine(std::string_view text) {
+  const auto end = text.find('\n');
+  std::string line(text.substr(0, end));
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+  return line;
+}
+
+// libpq messages start with "Cannot execute query. Fatal error. ERROR:  ..."; keep what the
+// server said.
+std::string ServerMessage(std::string_view text) {
+  std::string line = FirstLine(text);
+  if (auto pos = line.find("ERROR:"); pos != std::string::npos) {
+    line = line.substr(pos + 6);
+    line.erase(0, line.find_first_not_of(' '));
+  }
+  return line;
+}
+
+Error Make(ErrorCode code, std::string message) {
+  return Error{code, "database: " + std::move(message)};
+}
+
+Error FromPostgres(const soci::postgresql_soci_error& e, bool connection_lost) {
+  const std::string state = e.sqlstate();
+  const std::string message = ServerMessage(e.get_error_message());
+  if (state == "23505") return Make(ErrorCode::kAlreadyExists, message);
+  if (state == "23503") return Make(ErrorCode::kNotFound, message);
+  if (state == "23502" || state == "23514" || state.starts_with("22")) {
+    return Make(ErrorCode::kInvalidArgument, message);
+  }
+  if (state == "57014") return Make(ErrorCode::kTimeout, message);
+  // 08: connection exceptions; 57P0x: server shutting down / starting; 53300: too many
+  // connections; 40001/40P01: serialization failure / deadlock — all worth a retry.
+  if (connection_lost || state.starts_with("08") || state.starts_with("57P") || state == "53300" ||
+      state == "40001" || state == "40P01") {
+    return Make(ErrorCode::kUnavailable, message);
+  }
+  return Make(ErrorCode::kInternal, message);
+}
+
+Error FromSqlite(const soci::sqlite3_soci_error& e) {
+  std::string message = FirstLine(e.get_error_message());
+  // "sqlite3_statement_backend::loadOne: UNIQUE constraint failed: ..." → drop SOCI's prefix.
+  if (auto pos = message.find(": ");
+      pos != std::string::npos && message.substr(0, pos).find("::") != std::string::npos) {
+    message.erase(0, pos + 2);
+  }
+  switch (e.result() & 0xff) {  // primary result code
+    case 19:                    // SQLITE_CONSTRAINT: tell the kinds apart by the message
+      if (message.find("UNIQUE") != std::string::npos ||
+          message.find("PRIMARY KEY") != std::string::npos) {
+        return Make(ErrorCode::kAlreadyExists, message);
+      }
+      if (message.find("FOREIGN KEY") != std::string::npos) {
+        return Make(ErrorCode::kNotFound, message);
+      }
+      return Make(ErrorCode::kInvalidArgument, message);
+    case 5:   // SQLITE_BUSY
+    case 6:   // SQLITE_LOCKED
+    case 10:  // SQLITE_IOERR
+    case 13:  // SQLITE_FULL
+    case 14:  // SQLITE_CANTOPEN
+      return Make(ErrorCode::kUnavailable, message);
+    default:
+      return Make(ErrorCode::kInternal, message);
+  }
+}
+
+std::string ColumnName(std::string_view item) {
+  auto trim = [](std::string_view s) {
+    const auto b = s.find_first_not_of(" \t\n");
+    if (b == std::string_view::npos) return std::string_view();
+    const auto e = s.find_last_not_of(" \t\n");
+    return s.substr(b, e - b + 1);
+  };
+  item = trim(item);
+  for (std::string_view as : {" AS ", " as "}) {
+    if (auto pos = item.rfind(as); pos != std::string_view::npos) {
+      return std::string(trim(item.substr(pos + as.size())));
+    }
+  }
+  if (auto dot = item.rfind('.'); dot != std::string_view::npos && item.find('(') == item.npos) {
+    return std::string(item.substr(dot + 1));
+  }
+  return std::string(item);
+}
+
+// Splits a select list on top-level commas (commas inside parentheses belong to functions).
+std::vector<std::string> ColumnNames(std::string_view columns) {
+  std::vector<std::string> names;
+  int depth = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= columns.size(); ++i) {
+    const char c = i < columns.size() ? columns[i] : ',';
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == ',' && depth == 0) {
+      names.push_back(ColumnName(columns.substr(start, i - start)));
+      start = i + 1;
+    }
+  }
+  return names;
+}
+
+// Builds a one-shot statement: SOCI's st_one_time_query makes the PostgreSQL backend use
+// PQexecParams/PQexec (unnamed statement) instead of PQprepare with a generated name, which
+// PgBouncer in transaction mode would route to a different server connection.
+class OneShot {
+ public:
+  OneShot(soci::session& sql, const Params& params) : statement_(sql), indicators_(params.size()) {
+    const auto& values = params.values();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const auto& v = values[i];
+      indicators_[i] = v.is_null ? soci::i_null : soci::i_ok;
+      switch (v.kind) {
+        case Params::Kind::kInt:
+          statement_.exchange(soci::use(v.integer, indicators_[i]));
+          break;
+        case Params::Kind::kDouble:
+          statement_.exchange(soci::use(v.real, indicators_[i]));
+          break;
+        case Params::Kind::kText:
+          statement_.exchange(soci::use(v.text, indicators_[i]));
+          break;
+      }
+    }
+  }
+
+  template <typename T>
+  void Into(T& value, soci::indicator& indicator) {
+    statement_.exchange(soci::into(value, indicator));
+  }
+
+  // Executes; returns true when a first row was fetched into the into-variables.
+  bool Run(std::string_view sql) {
+    statement_.alloc();
+    statement_.prepare(std::string(sql), soci::details::st_one_time_query);
+    statement_.define_and_bind();
+    return statement_.execute(true);
+  }
+
+  bool Fetch() { return statement_.fetch(); }
+  long long AffectedRows() { return statement_.get_affected_rows(); }
+
+ private:
+  soci::statement statement_;
+  std::vector<soci::indicator> indicators_;
+};
+
+void IgnoreNotice(void*, const char*) {}
+
+// The native handles, for what SOCI does not offer (multi-statement scripts, notice handling,
+// connection status). no_sanitize("vptr"): SOCI's shared libraries do not export the backends'
+// typeinfo that UBSan's downcast check would reference; the dialect tells the type for sure.
+__attribute__((no_sanitize("vptr"))) PGconn* NativePostgres(soci::session& sql) {
+  return static_cast<soci::postgresql_session_backend*>(sql.get_backend())->conn_;
+}
+
+__attribute__((no_sanitize("vptr"))) sqlite_api::sqlite3* NativeSqlite(soci::session& sql) {
+  return static_cast<soci::sqlite3_session_backend*>(sql.get_backend())->conn_;
+}
+
+[[noreturn]] void ThrowColumn(std::string_view column, std::string_view problem) {
+  throw StorageError(ErrorCode::kInternal,
+                     "database: column " + std::string(column) + ": " + std::string(problem));
+}
+
+}  // namespace
+
+// ---- Row --------------------------------------------------------------------------------------
+
+std::size_t Row::Index(std::string_view column) const {
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == column) return i;
+  }
+  ThrowColumn(column, "not in the select list");
+}
+
+const std::string* Row::Raw(std::string_view column) const {
+  const std::size_t i = Index(column);
+  return null_[i] == soci::i_null ? nullptr : &values_[i];
+}
+
+bool Row::IsNull(std::string_view column) const { return Raw(column) == nullptr; }
+
+std::optional<std::string> Row::OptionalString(std::string_view column) const {
+  const std::string* raw = Raw(column);
+  if (raw == nullptr) return std::nullopt;
+  return *raw;
+}
+
+std::string Row::String(std::string_view column) const {
+  const std::string* raw = Raw(column);
+  if (raw == nullptr) ThrowColumn(column, "unexpected NULL");
+  return *raw;
+}
+
+std::optional<std::int64_t> Row::OptionalInt64(std::string_view column) const {
+  const std::string* raw = Raw(column);
+  if (raw == nullptr) return std::nullopt;
+  std::int64_t value = 0;
+  const char* end = raw->data() + raw->size();
+  auto [ptr, ec] = std::from_chars(raw->data(), end, value);
+  if (ec != std::errc() || ptr != end) ThrowColumn(column, "not an integer: " + *raw);
+  return value;
+}
+
+std::int64_t Row::Int64(std::string_view column) const {
+  auto value = OptionalInt64(column);
+  if (!value) ThrowColumn(column, "unexpected NULL");
+  return *value;
+}
+
+std::optional<int> Row::OptionalInt(std::string_view column) const {
+  auto value = OptionalInt64(column);
+  if (!value) return std::nullopt;
+  if (*value < std::numeric_limits<int>::min() || *value > std::numeric_limits<int>::max()) {
+    ThrowColumn(column, "out of int range");
+  }
+  return static_cast<int>(*value);
+}
+
+int Row::Int(std::string_view column) const {
+  auto value = OptionalInt(column);
+  if (!value) ThrowColumn(column, "unexpected NULL");
+  return *value;
+}
+
+bool Row::Bool(std::string_view column) const {
+  const std::int64_t value = Int64(column);
+  if (value != 0 && value != 1) ThrowColumn(column, "boolean must be 0 or 1");
+  return value == 1;
+}
+
+double Row::Double(std::string_view column) const {
+  const std::string text = String(column);
+  char* end = nullptr;
+  // strtod: from_chars for double needs GCC 11+ and libstdc++ support; strtod is fine here
+  // because the process never changes LC_NUMERIC.
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size()) ThrowColumn(column, "not a number");
+  return value;
+}
+
+SystemTimePoint Row::Time(std::string_view column) const { return FromUnixMillis(Int64(column)); }
+
+std::optional<SystemTimePoint> Row::OptionalTime(std::string_view column) const {
+  auto value = OptionalInt64(column);
+  if (!value) return std::nullopt;
+  return FromUnixMillis(*value);
+}
+
+// ---- Session ----------------------------------------------------------------------------------
+
+Session::Session(Dialect dialect, std::unique_ptr<soci::session> sql)
+    : dialect_(dialect), sql_(std::move(sql)) {}
+
+Session::~Session() = default;
+
+long long Session::Execute(std::string_view sql, const Params& params) {
+  OneShot statement(*sql_, params);
+  statement.Run(sql);
+  return statement.AffectedRows();
+}
+
+std::int64_t Session::InsertReturningId(std::string_view sql, const Params& params) {
+  OneShot statement(*sql_, params);
+  long long id = 0;
+  soci::indicator indicator = soci::i_null;
+  statement.Into(id, indicator);
+  if (!statement.Run(sql) || indicator != soci::i_ok) {
+    throw StorageError(ErrorCode::kInternal, "database: INSERT ... RETURNING id returned no id");
+  }
+  return id;
+}
+
+std::size_t Session::Query(std::string_view columns, std::string_view rest, const Params& params,
+                           const std::function<void(const Row&)>& on_row) {
+  Row row;
+  row.names_ = ColumnNames(columns);
+  const std::size_t n = row.names_.size();
+  row.values_.resize(n);
+  std::vector<soci::indicator> indicators(n, soci::i_null);
+  OneShot statement(*sql_, params);
+  for (std::size_t i = 0; i < n; ++i) statement.Into(row.values_[i], indicators[i]);
+
+  std::string sql;
+  sql.reserve(columns.size() + rest.size() + 8);
+  sql.append("SELECT ").append(columns).append(" ").append(rest);
+  std::size_t count = 0;
+  for (bool more = statement.Run(sql); more; more = statement.Fetch()) {
+    row.null_.assign(indicators.begin(), indicators.end());
+    on_row(row);
+    ++count;
+  }
+  return count;
+}
+
+void Session::ExecuteScript(const std::string& script) {
+  if (dialect_ == Dialect::kSqlite) {
+    char* message = nullptr;
+    const int rc =
+        sqlite_api::sqlite3_exec(NativeSqlite(*sql_), script.c_str(), nullptr, nullptr, &message);
+    if (rc != 0) {
+      std::string text = message != nullptr ? message : "unknown error";
+      sqlite_api::sqlite3_free(message);
+      throw soci::sqlite3_soci_error(text, rc);
+    }
+    return;
+  }
+  // PQexec runs a multi-statement string with the simple query protocol (no parameters, no
+  // prepared statement), stopping at the first error.
+  PGconn* conn = NativePostgres(*sql_);
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn, script.c_str()), &PQclear);
+  const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+    throw soci::postgresql_soci_error(PQerrorMessage(conn), state != nullptr ? state : "     ");
+  }
+}
+
+bool Session::IsConnected() const noexcept {
+  if (dialect_ == Dialect::kSqlite) return true;
+  return PQstatus(NativePostgres(*sql_)) == CONNECTION_OK;
+}
+
+std::unique_ptr<Session> Session::Connect(const DatabaseUrl& url, const DatabaseOptions& options) {
+  if (url.dialect == Dialect::kSqlite) {
+    if (!url.IsInMemory()) {
+      const auto parent = std::filesystem::path(url.path).parent_path();
+      std::error_code ec;
+      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+      if (ec) {
+        throw soci::sqlite3_soci_error(
+            "cannot create directory " + parent.string() + ": " + ec.message(), 14);
+      }
+    }
+    auto sql = std::make_unique<soci::session>(soci::sqlite3, url.ConnectString().Reveal());
+    // busy_timeout first: switching to WAL itself needs the lock when another process holds it.
+    *sql << "PRAGMA busy_timeout = " + std::to_string(options.sqlite_busy_timeout.count());
+    *sql << "PRAGMA foreign_keys = ON";
+    if (!url.IsInMemory()) {
+      *sql << "PRAGMA journal_mode = WAL";
+      // NORMAL is durable across application crashes in WAL mode; only an OS crash or power
+      // loss can drop the last commits.
+      *sql << "PRAGMA synchronous = NORMAL";
+    }
+    return std::unique_ptr<Session>(new Session(Dialect::kSqlite, std::move(sql)));
+  }
+
+  DatabaseUrl effective = url;
+  auto has = [&](std::string_view key) {
+    for (const auto& [k, v] : effective.params) {
+      if (k == key) return true;
+    }
+    return false;
+  };
+  if (!has("connect_timeout")) {
+    effective.params.emplace_back("connect_timeout",
+                                  std::to_string(options.postgres_connect_timeout.count()));
+  }
+  if (!has("application_name")) effective.params.emplace_back("application_name", "callgate");
+  auto sql = std::make_unique<soci::session>(soci::postgresql, effective.ConnectString().Reveal());
+  // Server NOTICEs ("table does not exist, skipping") would go to stderr, outside the logs.
+  PQsetNoticeProcessor(NativePostgres(*sql), &IgnoreNotice, nullptr);
+  return std::unique_ptr<Session>(new Session(Dialect::kPostgresql, std::move(sql)));
+}
+
+// ---- errors -----------------------------------------------------------------------------------
+
+Error ErrorFromCurrentException(bool connection_lost) noexcept {
+  try {
+    throw;
+  } catch (const StorageError& e) {
+    return Error{e.code(), e.what()};
+  } catch (const soci::postgresql_soci_error& e) {
+    return FromPostgres(e, connection_lost);
+  } catch (const soci::sqlite3_soci_error& e) {
+    return FromSqlite(e);
+  } catch (const soci::soci_error& e) {
+    if (connection_lost || e.get_error_category() == soci::soci_error::connection_error) {
+      return Make(ErrorCode::kUnavailable, ServerMessage(e.get_error_message()));
+    }
+    return Make(ErrorCode::kInternal, ServerMessage(e.get_error_message()));
+  } catch (const std::exception& e) {
+    return Error{ErrorCode::kInternal, std::string("unexpected exception: ") + e.what()};
+  } catch (...) {
+    return Error{ErrorCode::kInternal, "unexpected non-standard exception"};
+  }
+}
+
+}  // namespace callgate::storage

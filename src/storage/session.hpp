@@ -1,0 +1,170 @@
+#pragma once
+// Session: one borrowed database connection, handed to the callbacks of Database::Run and
+// Database::WithTransaction. Include this header only from storage .cpp files.
+//
+// Every statement is a one-shot statement (SOCI st_one_time_query → libpq PQexecParams with the
+// unnamed statement), never a named prepared statement, so PgBouncer in transaction mode works
+// (docs/adr/0002-storage-conventions.md). Do not use soci::statement with session.prepare or
+// soci::rowset through sql(): those create named server-side statements on PostgreSQL.
+//
+// Parameters are bound by position: the n-th Params::Add fills the n-th placeholder (":name"
+// placeholders are cosmetic). On PostgreSQL the server infers each parameter's type from its
+// context; a bare placeholder without context (":x IS NULL") needs CAST(:x AS BIGINT).
+//
+// Methods throw (soci::soci_error, StorageError) on failure; Database::Run/WithTransaction turn
+// that into a Result. Not thread-safe: a Session belongs to one callback at a time.
+
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "storage/database.hpp"
+#include "storage/database_url.hpp"
+
+namespace soci {
+class session;
+}  // namespace soci
+
+namespace callgate::storage {
+
+// Thrown inside a Run/WithTransaction callback to fail with a specific error code, e.g. when
+// a stored row cannot be decoded. Becomes that Error.
+class StorageError : public std::runtime_error {
+ public:
+  StorageError(ErrorCode code, const std::string& message)
+      : std::runtime_error(message), code_(code) {}
+  ErrorCode code() const noexcept { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+// Positional statement parameters. Values are copied in, so temporaries are fine.
+class Params {
+ public:
+  template <std::integral T>
+  Params& Add(T value) {
+    values_.push_back(Value{Kind::kInt, false, static_cast<long long>(value), 0, {}});
+    return *this;
+  }
+  Params& Add(double value) {
+    values_.push_back(Value{Kind::kDouble, false, 0, value, {}});
+    return *this;
+  }
+  Params& Add(std::string_view value) {
+    values_.push_back(Value{Kind::kText, false, 0, 0, std::string(value)});
+    return *this;
+  }
+  Params& Add(const std::string& value) { return Add(std::string_view(value)); }
+  Params& Add(const char* value) { return Add(std::string_view(value)); }
+  // Milliseconds since the Unix epoch (the storage convention for time).
+  Params& Add(SystemTimePoint value) { return Add(ToUnixMillis(value)); }
+  // NULL when empty.
+  template <typename T>
+  Params& Add(const std::optional<T>& value) {
+    if (value) return Add(*value);
+    values_.push_back(Value{Kind::kText, true, 0, 0, {}});
+    return *this;
+  }
+
+  std::size_t size() const noexcept { return values_.size(); }
+
+  // The stored values, for Session's binding code.
+  enum class Kind { kInt, kDouble, kText };
+  struct Value {
+    Kind kind;
+    bool is_null;
+    long long integer;
+    double real;
+    std::string text;
+  };
+  const std::vector<Value>& values() const noexcept { return values_; }
+
+ private:
+  std::vector<Value> values_;
+};
+
+// One result row. Every column is fetched in its text form, which both dialects produce for
+// every type, and parsed here; accessors throw StorageError(kInternal) for an unknown column,
+// a NULL where a value is required, or text that does not parse.
+class Row {
+ public:
+  bool IsNull(std::string_view column) const;
+  std::string String(std::string_view column) const;
+  std::optional<std::string> OptionalString(std::string_view column) const;
+  std::int64_t Int64(std::string_view column) const;
+  std::optional<std::int64_t> OptionalInt64(std::string_view column) const;
+  int Int(std::string_view column) const;
+  std::optional<int> OptionalInt(std::string_view column) const;
+  bool Bool(std::string_view column) const;  // INTEGER 0/1
+  double Double(std::string_view column) const;
+  SystemTimePoint Time(std::string_view column) const;  // BIGINT ms since the epoch
+  std::optional<SystemTimePoint> OptionalTime(std::string_view column) const;
+
+ private:
+  friend class Session;
+  std::size_t Index(std::string_view column) const;
+  const std::string* Raw(std::string_view column) const;  // nullptr for NULL
+
+  std::vector<std::string> names_;
+  std::vector<std::string> values_;
+  std::vector<int> null_;  // soci::indicator per column, as int to keep SOCI out of here
+};
+
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  Dialect dialect() const noexcept { return dialect_; }
+
+  // Runs one statement; returns the number of rows it changed.
+  long long Execute(std::string_view sql, const Params& params = {});
+
+  // Runs "INSERT ... RETURNING id" and returns the id.
+  std::int64_t InsertReturningId(std::string_view sql, const Params& params);
+
+  // Runs "SELECT <columns> <rest>" and calls `on_row` for every row; returns the row count.
+  // `columns` is a comma-separated list; Row accessors take each item's name: the alias after
+  // " AS ", else the part after the last '.', e.g. "c.id, COUNT(*) AS n" → "id", "n".
+  std::size_t Query(std::string_view columns, std::string_view rest, const Params& params,
+                    const std::function<void(const Row&)>& on_row);
+
+  // Runs a script of several statements (a migration file) through the native driver: the
+  // text is sent verbatim (no placeholder rewriting) and every statement runs.
+  void ExecuteScript(const std::string& script);
+
+  // False once the server connection is gone (PostgreSQL); the pool then replaces it.
+  bool IsConnected() const noexcept;
+
+  // The SOCI session, for what the methods above do not cover. Only one-shot statements
+  // (`sql << "...", soci::use(x), soci::into(y)`) — see the header comment.
+  soci::session& sql() noexcept { return *sql_; }
+
+  // Opens a connection configured as described at Database::Open. Throws soci::soci_error.
+  static std::unique_ptr<Session> Connect(const DatabaseUrl& url, const DatabaseOptions& options);
+
+ private:
+  Session(Dialect dialect, std::unique_ptr<soci::session> sql);
+
+  Dialect dialect_;
+  std::unique_ptr<soci::session> sql_;
+};
+
+// Maps the exception being handled (call only inside a catch block) to an Error. Pass
+// `connection_lost` when the session reports IsConnected() == false after the failure:
+//   unique violation → kAlreadyExists; foreign-key violation → kNotFound; NOT NULL/CHECK/bad
+//   value → kInvalidArgument; lost connection, busy/locked database, too many connections →
+//   kUnavailable; statement timeout → kTimeout; StorageError → its code; else kInternal.
+// The message is the driver's first line only (no DETAIL with row values, no SQL text).
+Error ErrorFromCurrentException(bool connection_lost = false) noexcept;
+
+}  // namespace callgate::storage

@@ -1,0 +1,128 @@
+#include "storage/testing/test_database.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include "storage/migrator.hpp"
+#include "storage/session.hpp"
+
+namespace callgate::storage::testing {
+namespace {
+
+constexpr const char* kAdminUrlVariable = "CALLGATE_TEST_POSTGRES_ADMIN_URL";
+
+std::string RandomSuffix() {
+  static thread_local std::mt19937_64 random(std::random_device{}() ^
+                                             static_cast<std::uint64_t>(::getpid()));
+  constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t value = random();
+  std::string out;
+  for (int i = 0; i < 16; ++i, value >>= 4) out.push_back(kHex[value & 0xf]);
+  return out;
+}
+
+const char* Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : nullptr;
+}
+
+// Runs one statement on the admin database (CREATE/DROP DATABASE cannot run in a
+// transaction, which is fine: Run is autocommit).
+Status RunAdmin(const std::string& admin_url, const std::string& sql) {
+  auto url = ParseDatabaseUrl(admin_url);
+  if (!url) return tl::unexpected(url.error());
+  DatabaseOptions options;
+  options.pool_size = 1;
+  auto admin = Database::Open(*url, options);
+  if (!admin) return tl::unexpected(admin.error());
+  return (*admin)->Run([&](Session& s) -> Status {
+    s.Execute(sql);
+    return Ok();
+  });
+}
+
+}  // namespace
+
+std::string BackendUnavailableReason(std::string_view backend) {
+  if (backend == "sqlite") return "";
+  if (backend == "postgresql") {
+    if (Env(kAdminUrlVariable) == nullptr) {
+      return std::string(kAdminUrlVariable) +
+             " is not set (run scripts/services start <dir> and source <dir>/env)";
+    }
+    return "";
+  }
+  return "unknown backend \"" + std::string(backend) + "\"";
+}
+
+Result<std::unique_ptr<TestDatabase>> TestDatabase::Create(std::string_view backend,
+                                                           DatabaseOptions options) {
+  if (auto reason = BackendUnavailableReason(backend); !reason.empty()) {
+    return Fail(ErrorCode::kUnavailable, reason);
+  }
+  std::unique_ptr<TestDatabase> test(new TestDatabase());
+  if (backend == "sqlite") {
+    const auto dir = std::filesystem::temp_directory_path() / ("callgate-test-" + RandomSuffix());
+    test->sqlite_dir_ = dir.string();
+    // The directory is created by Database::Open (parent of the file), which is under test too.
+    auto url = ParseDatabaseUrl("sqlite://" + (dir / "test.db").string());
+    if (!url) return tl::unexpected(url.error());
+    test->url_ = *url;
+  } else {
+    test->postgres_admin_ = Env(kAdminUrlVariable);
+    auto url = ParseDatabaseUrl(test->postgres_admin_);
+    if (!url) return tl::unexpected(url.error());
+    url->database = "cg_" + RandomSuffix();
+    if (auto created = RunAdmin(test->postgres_admin_, "CREATE DATABASE " + url->database);
+        !created) {
+      return tl::unexpected(created.error());
+    }
+    test->url_ = *url;
+  }
+  auto database = Database::Open(test->url_, options);
+  if (!database) return tl::unexpected(database.error());
+  test->database_ = std::move(*database);
+  return test;
+}
+
+TestDatabase::~TestDatabase() {
+  database_.reset();  // close our connections before dropping
+  if (!sqlite_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(sqlite_dir_, ec);
+  }
+  if (!postgres_admin_.empty() && !url_.database.empty()) {
+    (void)RunAdmin(postgres_admin_, "DROP DATABASE IF EXISTS " + url_.database + " WITH (FORCE)");
+  }
+}
+
+Status TestDatabase::Migrate(const Clock& clock) {
+  auto migrations = EmbeddedMigrations(database_->dialect());
+  if (!migrations) return tl::unexpected(migrations.error());
+  Migrator migrator(*database_, std::move(*migrations), clock);
+  auto applied = migrator.Migrate();
+  if (!applied) return tl::unexpected(applied.error());
+  return Ok();
+}
+
+void DatabaseTest::SetUp() {
+  const std::string& backend = GetParam();
+  if (auto reason = BackendUnavailableReason(backend); !reason.empty()) {
+    if (Env("CI") != nullptr) GTEST_FAIL() << backend << " must run under CI: " << reason;
+    GTEST_SKIP() << reason;
+  }
+  auto created = TestDatabase::Create(backend);
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  test_database_ = std::move(*created);
+  if (MigrateOnSetUp()) {
+    auto migrated = test_database_->Migrate(clock_);
+    ASSERT_TRUE(migrated.has_value()) << migrated.error().message;
+  }
+}
+
+void DatabaseTest::TearDown() { test_database_.reset(); }
+
+}  // namespace callgate::storage::testing

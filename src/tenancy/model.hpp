@@ -1,0 +1,174 @@
+#pragma once
+// The tenant domain (SPEC.md §1): companies (tenants), their branches, services, phone numbers
+// and customers. Plain value types with no behaviour beyond small helpers; persistence lives
+// behind tenancy/repositories.hpp. Times are UTC instants; money is integer cents (EUR).
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "core/secret.hpp"
+
+namespace callgate::tenancy {
+
+// A typed row id: CompanyId and BranchId do not convert into each other, so a call like
+// FindById(branch_id, company_id) does not compile. `value` is the database id (> 0 once stored).
+template <typename Tag>
+struct Id {
+  std::int64_t value = 0;
+
+  constexpr Id() = default;
+  constexpr explicit Id(std::int64_t v) : value(v) {}
+  friend constexpr auto operator<=>(Id, Id) = default;
+};
+
+using CompanyId = Id<struct CompanyTag>;
+using BranchId = Id<struct BranchTag>;
+using ServiceId = Id<struct ServiceTag>;
+using PhoneNumberId = Id<struct PhoneNumberTag>;
+using CustomerId = Id<struct CustomerTag>;
+
+// A fee charged when an appointment is cancelled or moved less than `within_hours` before it
+// starts. With several tiers the one with the smallest `within_hours` that still applies wins.
+struct FeeTier {
+  int within_hours = 0;
+  std::int64_t fee_cents = 0;
+
+  friend bool operator==(const FeeTier&, const FeeTier&) = default;
+};
+
+// Rules for cancelling or rescheduling an appointment by phone.
+struct ChangePolicy {
+  int notice_hours = 24;             // minimum notice before the start, in hours
+  std::optional<int> monthly_limit;  // changes per customer and calendar month; none = no cap
+  std::vector<FeeTier> fee_tiers;    // empty = free of charge
+
+  friend bool operator==(const ChangePolicy&, const ChangePolicy&) = default;
+};
+
+// A tenant. Companies are the roots of tenant scoping: every other tenant row carries a
+// company_id. A reseller is a company whose children name it in `parent_company_id`.
+struct Company {
+  CompanyId id;
+  std::string name;
+  std::string slug;  // unique, URL-safe
+  std::string timezone = "Europe/Berlin";
+  std::string language = "de";
+  bool is_active = true;
+  Secret calcom_api_key;  // empty = use the platform key
+  Secret retell_api_key;  // empty = use the platform key
+  std::optional<CompanyId> parent_company_id;
+  double reseller_markup_percent = 0;  // e.g. 20.0 = +20 % on the base cost
+  std::int64_t price_per_minute_cents = 0;
+  std::int64_t included_minutes = 0;  // per calendar month
+  ChangePolicy cancellation_policy;
+  ChangePolicy reschedule_policy;
+  SystemTimePoint created_at;
+  SystemTimePoint updated_at;
+};
+
+// One opening interval in a branch's local time, in minutes after local midnight
+// (540 = 09:00). `close_minute` is exclusive and may be 1440 (24:00).
+struct OpeningHours {
+  int open_minute = 0;
+  int close_minute = 0;
+
+  friend bool operator==(const OpeningHours&, const OpeningHours&) = default;
+};
+
+// Opening hours per weekday, indexed like LocalDateTime::weekday: 0 = Sunday .. 6 = Saturday.
+// nullopt = closed that day.
+using WeeklyHours = std::array<std::optional<OpeningHours>, 7>;
+
+// A site of a company with its own address, time zone and opening hours.
+struct Branch {
+  BranchId id;
+  CompanyId company_id;
+  std::string name;  // unique within the company
+  std::string address;
+  std::optional<std::string> phone_e164;
+  std::string timezone = "Europe/Berlin";
+  WeeklyHours business_hours;
+  bool is_active = true;
+  SystemTimePoint created_at;
+  SystemTimePoint updated_at;
+};
+
+// Something a caller can book. `branch_id` empty = offered at every branch of the company.
+struct Service {
+  ServiceId id;
+  CompanyId company_id;
+  std::optional<BranchId> branch_id;
+  std::string name;
+  std::vector<std::string> synonyms;  // other words callers use for it ("Beratung")
+  int duration_minutes = 30;
+  std::int64_t price_cents = 0;
+  std::optional<std::int64_t> calcom_event_type_id;
+  int minimum_notice_minutes = 0;
+  bool is_default = false;
+  bool is_active = true;
+  SystemTimePoint created_at;
+  SystemTimePoint updated_at;
+};
+
+// A dialled number. This is the tenant router: the number decides company and branch.
+struct PhoneNumber {
+  PhoneNumberId id;
+  CompanyId company_id;
+  std::optional<BranchId> branch_id;
+  std::string number_e164;  // globally unique, e.g. "+493083793369"
+  std::optional<std::string> retell_agent_id;
+  SystemTimePoint created_at;
+  SystemTimePoint updated_at;
+};
+
+// A caller known to one company; (company_id, phone_e164) is unique, the same person calling
+// two companies is two customers.
+struct Customer {
+  CustomerId id;
+  CompanyId company_id;
+  std::string name;  // empty = unknown
+  std::string phone_e164;
+  std::optional<std::string> email;
+  std::string notes;
+  std::optional<SystemTimePoint> last_call_at;
+  SystemTimePoint created_at;
+  SystemTimePoint updated_at;
+};
+
+// What a caller told us about themselves; fields left empty keep their stored value.
+struct CustomerDetails {
+  std::string phone_e164;  // the key, required
+  std::optional<std::string> name;
+  std::optional<std::string> email;
+  std::optional<std::string> notes;
+};
+
+// "09:00" → 540; "24:00" → 1440. kInvalidArgument for anything else. Thread-safe.
+Result<int> ParseClockMinutes(std::string_view text);
+
+// 540 → "09:00". `minutes` must be in [0, 1440].
+std::string FormatClockMinutes(int minutes);
+
+// Weekday keys of the tenant file and of stored business hours: 0 = "sun" .. 6 = "sat".
+std::string_view WeekdayKey(int weekday);
+
+// "mon" → 1; kInvalidArgument for an unknown key.
+Result<int> ParseWeekdayKey(std::string_view key);
+
+}  // namespace callgate::tenancy
+
+// Ids hash like their value, so they work as unordered_map keys.
+template <typename Tag>
+struct std::hash<callgate::tenancy::Id<Tag>> {
+  std::size_t operator()(callgate::tenancy::Id<Tag> id) const noexcept {
+    return std::hash<std::int64_t>{}(id.value);
+  }
+};
