@@ -6,37 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "calls/model.hpp"
 #include "core/result.hpp"
 
 namespace callgate::retell {
 
 // The call object of lifecycle webhooks and function calls.
-struct RetellCall {
-  std::string call_id;
-  std::string agent_id;
-  std::string call_type;    // "phone_call" | "web_call"
-  std::string call_status;  // registered, not_connected, ongoing, ended, error
-  std::string direction;    // inbound | outbound
-  std::string from_number;  // as sent; "" or "anonymous" when withheld
-  std::string to_number;
-  std::optional<long long> start_timestamp_ms;
-  std::optional<long long> end_timestamp_ms;
-  std::optional<long long> duration_ms;
-  std::optional<std::string> transcript;
-  std::optional<std::string> transcript_object_json;
-  std::optional<std::string> recording_url;
-  std::optional<std::string> disconnection_reason;
-  std::optional<std::string> metadata_json;
-  std::optional<std::string> dynamic_variables_json;
-  // call_cost.combined_cost, in cents (Retell sends a float).
-  std::optional<double> combined_cost_cents;
-  // call_analysis (only in call_analyzed).
-  std::optional<std::string> call_analysis_json;
-  std::optional<std::string> summary;
-  std::optional<std::string> user_sentiment;
-  std::optional<bool> call_successful;
-  std::optional<bool> in_voicemail;
-};
+using RetellCall = calls::CallSnapshot;
 
 // A lifecycle webhook: {"event": "...", "call": {...}}.
 struct WebhookEvent {

@@ -1,0 +1,153 @@
+#include "calls/call_event_service.hpp"
+
+#include <cmath>
+
+#include "core/phone.hpp"
+
+namespace callgate::calls {
+namespace {
+
+bool IsTerminal(std::string_view event) {
+  return event == "call_ended" || event == "call_analyzed";
+}
+
+std::optional<SystemTimePoint> Millis(const std::optional<long long>& ms) {
+  if (!ms) return std::nullopt;
+  return FromUnixMillis(*ms);
+}
+
+}  // namespace
+
+std::string_view EventOutcomeName(EventOutcome outcome) noexcept {
+  switch (outcome) {
+    case EventOutcome::kRecorded:
+      return "recorded";
+    case EventOutcome::kDuplicate:
+      return "duplicate";
+    case EventOutcome::kIgnored:
+      return "ignored";
+  }
+  return "recorded";
+}
+
+Result<tenancy::Tenant> CallEventService::ResolveTenant(const CallEventInput& input) {
+  const auto& call = input.call;
+  auto tenant = (call.call_type == "web_call" || call.to_number.empty())
+                    ? tenants_.FindByAgentId(call.agent_id)
+                    : tenants_.FindByDialledNumber(call.to_number);
+  if (!tenant) return tenant;
+  if (input.url_company && *input.url_company != tenant->company.id) {
+    return Fail(ErrorCode::kNotFound, "the dialled number is not registered for this company");
+  }
+  return tenant;
+}
+
+CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
+                                         const tenancy::Tenant& tenant) {
+  const auto& c = input.call;
+  CallUpdate u;
+  u.retell_call_id = c.call_id;
+  if (tenant.branch) u.branch_id = tenant.branch->id;
+  if (tenant.number) u.phone_number_id = tenant.number->id;
+  if (!c.agent_id.empty()) u.agent_id = c.agent_id;
+  if (c.direction == "inbound" || c.direction == "outbound") u.direction = c.direction;
+  if (!c.from_number.empty()) u.from_number = c.from_number;
+  if (!c.to_number.empty()) u.to_number = c.to_number;
+  if (!IsWithheldNumber(c.from_number)) {
+    if (auto e164 = NormalizeE164(c.from_number, settings_.phone_region)) {
+      if (auto customer = customers_.FindByPhone(tenant.company.id, *e164)) {
+        u.customer_id = customer->id;
+      }
+    }
+  }
+  if (!c.call_status.empty()) {
+    u.status = c.call_status;
+  } else if (input.event == "call_started" || input.event == "transcript_updated") {
+    u.status = "ongoing";
+  } else if (IsTerminal(input.event)) {
+    u.status = "ended";
+  }
+  u.started_at = Millis(c.start_timestamp_ms);
+  u.ended_at = Millis(c.end_timestamp_ms);
+  u.duration_ms = c.duration_ms;
+  if (!u.duration_ms && c.start_timestamp_ms && c.end_timestamp_ms) {
+    u.duration_ms = *c.end_timestamp_ms - *c.start_timestamp_ms;
+  }
+  u.disconnection_reason = c.disconnection_reason;
+  u.transcript = c.transcript;
+  u.final_transcript = IsTerminal(input.event);
+  u.transcript_object_json = c.transcript_object_json;
+  u.recording_url = c.recording_url;
+  u.metadata_json = c.metadata_json;
+  if (c.combined_cost_cents) u.retell_cost_cents = std::llround(*c.combined_cost_cents);
+  u.summary = c.summary;
+  u.sentiment = c.user_sentiment;
+  u.call_successful = c.call_successful;
+  u.analysis_json = c.call_analysis_json;
+  return u;
+}
+
+Result<EventResult> CallEventService::Record(const CallEventInput& input) {
+  auto count = [&](std::string_view outcome) {
+    metrics_.Increment("callgate_retell_webhook_total",
+                       {{"event", input.event}, {"outcome", std::string(outcome)}});
+  };
+  auto tenant = ResolveTenant(input);
+  if (!tenant) {
+    count(tenant.error().code == ErrorCode::kNotFound ? "unknown_tenant" : "error");
+    return tl::unexpected(tenant.error());
+  }
+  EventResult result;
+  result.company_id = tenant->company.id;
+  const bool updates_call = input.event == "call_started" || input.event == "call_ended" ||
+                            input.event == "call_analyzed" || input.event == "transcript_updated";
+  // Live transcripts arrive many times per call: each one is applied, not deduplicated.
+  const bool deduplicate = input.event != "transcript_updated";
+  bool duplicate = false;
+
+  auto status = transactions_.Run([&]() -> Status {
+    if (deduplicate) {
+      WebhookEventRecord record;
+      record.company_id = tenant->company.id;
+      record.source = "retell";
+      record.event = input.event;
+      record.dedupe_key = input.dedupe_key;
+      record.payload_json = input.raw_body;
+      record.status = updates_call ? "processed" : "ignored";
+      auto stored = events_.Record(record);
+      if (!stored) {
+        if (stored.error().code == ErrorCode::kAlreadyExists) {
+          duplicate = true;
+          return Fail(ErrorCode::kAlreadyExists, "duplicate delivery");  // roll back
+        }
+        return tl::unexpected(stored.error());
+      }
+    }
+    if (!updates_call) return Ok();
+    auto call = calls_.Upsert(tenant->company.id, BuildUpdate(input, *tenant));
+    if (!call) return tl::unexpected(call.error());
+    result.call_id = call->id;
+    if (IsTerminal(input.event)) {
+      queue::NewJob job;
+      job.type = std::string(kCallAnalysisJob);
+      job.queue = std::string(queue::kDefault);
+      job.payload_json = "{\"company_id\":" + std::to_string(tenant->company.id.value) +
+                         ",\"call_id\":" + std::to_string(call->id.value) + "}";
+      job.request_id = input.request_id;
+      if (auto enqueued = jobs_.Enqueue(job); !enqueued) return tl::unexpected(enqueued.error());
+    }
+    return Ok();
+  });
+  if (duplicate) {
+    result.outcome = EventOutcome::kDuplicate;
+  } else if (!status) {
+    count("error");
+    return tl::unexpected(status.error());
+  } else {
+    result.outcome = updates_call ? EventOutcome::kRecorded : EventOutcome::kIgnored;
+  }
+  count(EventOutcomeName(result.outcome));
+  return result;
+}
+
+}  // namespace callgate::calls

@@ -1,0 +1,89 @@
+#pragma once
+// CallEventService: records Retell's call lifecycle webhooks. Resolves the tenant from the
+// dialled number (or the agent for web calls), deduplicates deliveries, merges the event into
+// the call record and enqueues follow-up work — all in one transaction, so a delivery that was
+// acknowledged is stored with its jobs, and a redelivery changes nothing.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "calls/model.hpp"
+#include "calls/repositories.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "core/transaction.hpp"
+#include "observability/metrics.hpp"
+#include "queue/job_queue.hpp"
+#include "tenancy/repositories.hpp"
+#include "tenancy/tenant_directory.hpp"
+
+namespace callgate::calls {
+
+// Job type of the analysis that follows call_ended / call_analyzed.
+inline constexpr std::string_view kCallAnalysisJob = "call_analysis";
+
+struct CallEventSettings {
+  std::string phone_region = "DE";
+};
+
+enum class EventOutcome {
+  kRecorded,   // the call record changed
+  kDuplicate,  // a redelivery: nothing changed
+  kIgnored,    // accepted and stored, but not a call update (transfer_*, unknown events)
+};
+
+std::string_view EventOutcomeName(EventOutcome outcome) noexcept;
+
+struct EventResult {
+  EventOutcome outcome = EventOutcome::kRecorded;
+  tenancy::CompanyId company_id;
+  std::optional<CallId> call_id;
+};
+
+// One delivery as the handler parsed it.
+struct CallEventInput {
+  std::string event;
+  CallSnapshot call;
+  std::string dedupe_key;
+  std::string raw_body;                           // stored with the delivery
+  std::optional<tenancy::CompanyId> url_company;  // set when the URL named the company
+  std::string request_id;                         // carried into enqueued jobs
+};
+
+class CallEventService {
+ public:
+  CallEventService(CallEventSettings settings, tenancy::TenantDirectory& tenants,
+                   CallRepository& calls, WebhookEventRepository& events,
+                   tenancy::CustomerRepository& customers, queue::JobQueue& jobs,
+                   TransactionRunner& transactions, observability::Metrics& metrics)
+      : settings_(std::move(settings)),
+        tenants_(tenants),
+        calls_(calls),
+        events_(events),
+        customers_(customers),
+        jobs_(jobs),
+        transactions_(transactions),
+        metrics_(metrics) {}
+
+  // kNotFound when the number (or agent) is not registered — nothing is stored then — or when
+  // it belongs to another company than the URL named; kPermissionDenied when the call id is
+  // recorded for another company; kUnavailable when storage is down. Thread-safe.
+  // Counts callgate_retell_webhook_total{event,outcome}.
+  Result<EventResult> Record(const CallEventInput& input);
+
+ private:
+  Result<tenancy::Tenant> ResolveTenant(const CallEventInput& input);
+  CallUpdate BuildUpdate(const CallEventInput& input, const tenancy::Tenant& tenant);
+
+  CallEventSettings settings_;
+  tenancy::TenantDirectory& tenants_;
+  CallRepository& calls_;
+  WebhookEventRepository& events_;
+  tenancy::CustomerRepository& customers_;
+  queue::JobQueue& jobs_;
+  TransactionRunner& transactions_;
+  observability::Metrics& metrics_;
+};
+
+}  // namespace callgate::calls

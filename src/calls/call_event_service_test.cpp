@@ -1,0 +1,301 @@
+#include "calls/call_event_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "calls/inbound_call_service.hpp"
+#include "calls/testing/recording_job_queue.hpp"
+#include "storage/session.hpp"
+#include "storage/sql_calls_repositories.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
+#include "storage/testing/test_database.hpp"
+#include "tenancy/tenant_directory.hpp"
+
+namespace callgate::calls {
+namespace {
+
+using tenancy::CompanyId;
+
+class CallEventServiceTest : public storage::testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    companies_ = std::make_unique<storage::SqlCompanyRepository>(db(), clock_);
+    branches_ = std::make_unique<storage::SqlBranchRepository>(db(), clock_);
+    numbers_ = std::make_unique<storage::SqlPhoneNumberRepository>(db(), clock_);
+    customers_ = std::make_unique<storage::SqlCustomerRepository>(db(), clock_);
+    calls_ = std::make_unique<storage::SqlCallRepository>(db(), clock_);
+    events_ = std::make_unique<storage::SqlWebhookEventRepository>(db(), clock_);
+    transactions_ = std::make_unique<storage::DatabaseTransactionRunner>(db());
+    directory_ = std::make_unique<tenancy::TenantDirectory>(*companies_, *branches_, *numbers_);
+    service_ =
+        std::make_unique<CallEventService>(CallEventSettings{}, *directory_, *calls_, *events_,
+                                           *customers_, jobs_, *transactions_, metrics_);
+    a_ = MakeCompany("praxis-a", "+493083793369", "agent-a");
+    b_ = MakeCompany("praxis-b", "+493031801234", "agent-b");
+    ASSERT_TRUE(customers_->Upsert(a_, {"+4915112345678", "Erika Mustermann", {}, {}}));
+  }
+
+  CompanyId MakeCompany(const std::string& slug, const std::string& number,
+                        const std::string& agent) {
+    tenancy::Company c;
+    c.name = "Company " + slug;
+    c.slug = slug;
+    auto company = companies_->Create(c);
+    EXPECT_TRUE(company.has_value());
+    tenancy::Branch b;
+    b.name = "Mitte";
+    auto branch = branches_->Create(company->id, b);
+    EXPECT_TRUE(branch.has_value());
+    tenancy::PhoneNumber n;
+    n.branch_id = branch->id;
+    n.number_e164 = number;
+    n.retell_agent_id = agent;
+    EXPECT_TRUE(numbers_->Create(company->id, n).has_value());
+    return company->id;
+  }
+
+  CallEventInput Event(std::string event, std::string call_id = "call-1",
+                       std::string to = "+493083793369") {
+    CallEventInput in;
+    in.event = std::move(event);
+    in.call.call_id = std::move(call_id);
+    in.call.call_type = "phone_call";
+    in.call.direction = "inbound";
+    in.call.from_number = "+4915112345678";
+    in.call.to_number = std::move(to);
+    in.call.agent_id = "agent-a";
+    in.dedupe_key = "retell:" + in.event + ":" + in.call.call_id;
+    in.raw_body = R"({"event":")" + in.event + R"("})";
+    in.request_id = "req-1";
+    return in;
+  }
+
+  long long CountRows(const std::string& table) {
+    auto n = db().Run([&](storage::Session& s) -> Result<long long> {
+      long long count = 0;
+      s.Query("COUNT(*) AS n", "FROM " + table, {},
+              [&](const storage::Row& r) { count = r.Int64("n"); });
+      return count;
+    });
+    return n.value_or(-1);
+  }
+
+  observability::Metrics metrics_;
+  testing::RecordingJobQueue jobs_;
+  std::unique_ptr<storage::SqlCompanyRepository> companies_;
+  std::unique_ptr<storage::SqlBranchRepository> branches_;
+  std::unique_ptr<storage::SqlPhoneNumberRepository> numbers_;
+  std::unique_ptr<storage::SqlCustomerRepository> customers_;
+  std::unique_ptr<storage::SqlCallRepository> calls_;
+  std::unique_ptr<storage::SqlWebhookEventRepository> events_;
+  std::unique_ptr<storage::DatabaseTransactionRunner> transactions_;
+  std::unique_ptr<tenancy::TenantDirectory> directory_;
+  std::unique_ptr<CallEventService> service_;
+  CompanyId a_, b_;
+};
+
+TEST_P(CallEventServiceTest, CallStartedCreatesTheCallForTheDialledCompany) {
+  auto in = Event("call_started");
+  in.call.start_timestamp_ms = 1714608475945;
+  auto r = service_->Record(in);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->outcome, EventOutcome::kRecorded);
+  EXPECT_EQ(r->company_id, a_);
+  auto call = calls_->FindByRetellId(a_, "call-1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->status, "ongoing");
+  EXPECT_TRUE(call->branch_id.has_value());
+  EXPECT_TRUE(call->customer_id.has_value());  // Erika is a known customer of company A
+  EXPECT_EQ(ToUnixMillis(*call->started_at), 1714608475945);
+  EXPECT_FALSE(calls_->FindByRetellId(b_, "call-1").has_value());  // scoped
+  EXPECT_EQ(metrics_.Value("callgate_retell_webhook_total",
+                           {{"event", "call_started"}, {"outcome", "recorded"}}),
+            1);
+}
+
+TEST_P(CallEventServiceTest, RedeliveryChangesNothing) {
+  auto in = Event("call_ended");
+  in.call.duration_ms = 15791;
+  in.call.combined_cost_cents = 12.5;
+  ASSERT_TRUE(service_->Record(in).has_value());
+  auto before = calls_->FindByRetellId(a_, "call-1");
+  ASSERT_TRUE(before.has_value());
+  clock_.Advance(std::chrono::minutes(1));
+  in.call.duration_ms = 99999;  // a redelivery must not change the record even if it differs
+  auto again = service_->Record(in);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->outcome, EventOutcome::kDuplicate);
+  auto after = calls_->FindByRetellId(a_, "call-1");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->duration_ms, 15791);
+  EXPECT_EQ(after->updated_at, before->updated_at);
+  EXPECT_EQ(jobs_.jobs().size(), 1u);
+  EXPECT_EQ(CountRows("webhook_events"), 1);
+}
+
+TEST_P(CallEventServiceTest, OutOfOrderDeliveryStillYieldsACompleteRecord) {
+  auto ended = Event("call_ended");
+  ended.call.call_status = "ended";
+  ended.call.start_timestamp_ms = 1000;
+  ended.call.end_timestamp_ms = 61000;
+  ended.call.transcript = "Agent: Guten Tag\nUser: Hallo\n";
+  ended.call.disconnection_reason = "user_hangup";
+  ASSERT_TRUE(service_->Record(ended).has_value());
+  auto started = Event("call_started");
+  started.call.call_status = "ongoing";
+  started.call.start_timestamp_ms = 1000;
+  ASSERT_TRUE(service_->Record(started).has_value());
+  auto live = Event("transcript_updated");
+  live.call.transcript = "Agent: Guten";
+  ASSERT_TRUE(service_->Record(live).has_value());
+
+  auto call = calls_->FindByRetellId(a_, "call-1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->status, "ended");  // never moves back
+  EXPECT_EQ(call->duration_ms, 60000);
+  EXPECT_EQ(call->transcript, "Agent: Guten Tag\nUser: Hallo\n");  // final transcript kept
+  EXPECT_EQ(call->disconnection_reason, "user_hangup");
+}
+
+TEST_P(CallEventServiceTest, CallAnalyzedFillsAnalysisAndEnqueuesTheAnalysisJob) {
+  auto in = Event("call_analyzed");
+  in.call.summary = "Termin gebucht.";
+  in.call.user_sentiment = "Positive";
+  in.call.call_successful = true;
+  in.call.call_analysis_json = R"({"call_summary":"Termin gebucht."})";
+  auto r = service_->Record(in);
+  ASSERT_TRUE(r.has_value());
+  auto call = calls_->FindByRetellId(a_, "call-1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->summary, "Termin gebucht.");
+  EXPECT_EQ(call->sentiment, "Positive");
+  EXPECT_EQ(call->call_successful, true);
+  const auto jobs = jobs_.jobs();
+  ASSERT_EQ(jobs.size(), 1u);
+  const auto& job = jobs[0];
+  EXPECT_EQ(job.type, kCallAnalysisJob);
+  EXPECT_EQ(job.request_id, "req-1");
+  EXPECT_EQ(job.payload_json, "{\"company_id\":" + std::to_string(a_.value) +
+                                  ",\"call_id\":" + std::to_string(call->id.value) + "}");
+}
+
+TEST_P(CallEventServiceTest, UnknownNumberCreatesNothing) {
+  auto r = service_->Record(Event("call_started", "call-x", "+4940999999"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(CountRows("calls"), 0);
+  EXPECT_EQ(CountRows("webhook_events"), 0);
+  auto invalid = service_->Record(Event("call_started", "call-y", "not a number"));
+  ASSERT_FALSE(invalid.has_value());
+  EXPECT_EQ(invalid.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(CallEventServiceTest, NumberOfAnotherCompanyThanTheUrlIsRejected) {
+  auto in = Event("call_started");
+  in.url_company = b_;
+  auto r = service_->Record(in);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(CountRows("calls"), 0);
+}
+
+TEST_P(CallEventServiceTest, CallIdOfAnotherCompanyIsNotTouched) {
+  ASSERT_TRUE(service_->Record(Event("call_started", "shared-id")).has_value());
+  auto r = service_->Record(Event("call_ended", "shared-id", "+493031801234"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+  auto call = calls_->FindByRetellId(a_, "shared-id");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->status, "ongoing");
+  EXPECT_EQ(CountRows("webhook_events"), 1);  // the rejected delivery rolled back
+}
+
+TEST_P(CallEventServiceTest, TransferAndUnknownEventsAreStoredAndIgnored) {
+  auto in = Event("transfer_started");
+  in.dedupe_key += ":42";
+  auto r = service_->Record(in);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->outcome, EventOutcome::kIgnored);
+  EXPECT_EQ(service_->Record(in)->outcome, EventOutcome::kDuplicate);
+  EXPECT_EQ(service_->Record(Event("something_new"))->outcome, EventOutcome::kIgnored);
+  EXPECT_EQ(CountRows("calls"), 0);
+  EXPECT_EQ(CountRows("webhook_events"), 2);
+}
+
+TEST_P(CallEventServiceTest, WebCallsResolveThroughTheAgent) {
+  auto in = Event("call_started", "web-1", "");
+  in.call.call_type = "web_call";
+  in.call.from_number = "";
+  in.call.agent_id = "agent-b";
+  auto r = service_->Record(in);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->company_id, b_);
+  in.call.call_id = "web-2";
+  in.call.agent_id = "agent-unknown";
+  in.dedupe_key = "retell:call_started:web-2";
+  auto unknown = service_->Record(in);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(CallEventServiceTest, ConcurrentDuplicateDeliveriesRecordOnce) {
+  auto in = Event("call_ended");
+  std::atomic<int> recorded{0}, duplicates{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      auto r = service_->Record(in);
+      if (!r) {
+        ++errors;
+      } else if (r->outcome == EventOutcome::kRecorded) {
+        ++recorded;
+      } else {
+        ++duplicates;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(recorded.load(), 1);
+  EXPECT_EQ(duplicates.load(), 5);
+  EXPECT_EQ(CountRows("calls"), 1);
+  EXPECT_EQ(jobs_.jobs().size(), 1u);
+}
+
+TEST_P(CallEventServiceTest, InboundAnswerGreetsWithCompanyDatesAndKnownCaller) {
+  // 2026-11-26T09:00Z = Thursday 10:00 in Berlin.
+  InboundCallService inbound(*directory_, *customers_, clock_, metrics_);
+  auto answer = inbound.Answer({"+4915112345678", "+493083793369", "agent-a", std::nullopt});
+  ASSERT_TRUE(answer.has_value()) << answer.error().message;
+  const auto& v = answer->dynamic_variables;
+  EXPECT_EQ(v.at("company_name"), "Company praxis-a");
+  EXPECT_EQ(v.at("branch_name"), "Mitte");
+  EXPECT_EQ(v.at("heute_datum"), "Donnerstag, 26. November 2026");
+  EXPECT_EQ(v.at("heute_wochentag"), "Donnerstag");
+  EXPECT_EQ(v.at("morgen_datum"), "Freitag, 27. November 2026");
+  EXPECT_EQ(v.at("uhrzeit"), "10:00");
+  EXPECT_EQ(v.at("caller_known"), "true");
+  EXPECT_EQ(v.at("caller_name"), "Erika Mustermann");
+
+  // The same caller is a stranger to company B, and a withheld number is nobody.
+  auto other = inbound.Answer({"+4915112345678", "+493031801234", "", std::nullopt});
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->dynamic_variables.at("caller_known"), "false");
+  EXPECT_EQ(other->dynamic_variables.count("caller_name"), 0u);
+  auto withheld = inbound.Answer({"anonymous", "+493083793369", "", std::nullopt});
+  ASSERT_TRUE(withheld.has_value());
+  EXPECT_EQ(withheld->dynamic_variables.at("caller_number"), "");
+
+  auto unknown = inbound.Answer({"+4915112345678", "+4940999999", "", std::nullopt});
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CallEventServiceTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
+
+}  // namespace
+}  // namespace callgate::calls

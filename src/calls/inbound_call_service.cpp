@@ -1,0 +1,70 @@
+#include "calls/inbound_call_service.hpp"
+
+#include "core/phone.hpp"
+#include "core/time_zone.hpp"
+
+namespace callgate::calls {
+
+Result<InboundCallAnswer> InboundCallService::Answer(const InboundCallRequest& request) {
+  auto count = [&](std::string_view outcome) {
+    metrics_.Increment("callgate_retell_inbound_total", {{"outcome", std::string(outcome)}});
+  };
+  auto tenant = tenants_.FindByDialledNumber(request.to_number);
+  if (tenant && request.url_company && *request.url_company != tenant->company.id) {
+    tenant = Fail(ErrorCode::kNotFound, "the dialled number is not registered for this company");
+  }
+  if (!tenant) {
+    count(tenant.error().code == ErrorCode::kNotFound ? "unknown_tenant" : "error");
+    return tl::unexpected(tenant.error());
+  }
+  InboundCallAnswer answer;
+  answer.company_id = tenant->company.id;
+  auto& vars = answer.dynamic_variables;
+  vars["company_name"] = tenant->company.name;
+  std::string zone = tenant->company.timezone;
+  if (tenant->branch) {
+    answer.branch_id = tenant->branch->id;
+    vars["branch_name"] = tenant->branch->name;
+    vars["branch_address"] = tenant->branch->address;
+    if (!tenant->branch->timezone.empty()) zone = tenant->branch->timezone;
+  } else {
+    vars["branch_name"] = "";
+    vars["branch_address"] = "";
+  }
+  vars["timezone"] = zone;
+  const auto now = clock_.Now();
+  if (auto today = ToLocal(now, zone)) {
+    vars["heute_datum"] = FormatGermanDate(*today);
+    vars["heute_wochentag"] = std::string(GermanWeekdayName(today->weekday));
+    vars["uhrzeit"] = FormatClockTime(*today);
+    // Tomorrow by the calendar, not +24 h (DST days have 23 or 25 hours).
+    LocalDateTime noon = *today;
+    noon.hour = 12;
+    noon.minute = noon.second = 0;
+    if (auto noon_utc = FromLocal(noon, zone)) {
+      if (auto tomorrow = ToLocal(*noon_utc + std::chrono::hours(24), zone)) {
+        vars["morgen_datum"] = FormatGermanDate(*tomorrow);
+        vars["morgen_wochentag"] = std::string(GermanWeekdayName(tomorrow->weekday));
+      }
+    }
+  }
+  vars["caller_known"] = "false";
+  vars["caller_number"] = "";
+  if (!IsWithheldNumber(request.from_number)) {
+    if (auto e164 = NormalizeE164(request.from_number, phone_region_)) {
+      vars["caller_number"] = *e164;
+      if (auto customer = customers_.FindByPhone(tenant->company.id, *e164);
+          customer && !customer->name.empty()) {
+        vars["caller_known"] = "true";
+        vars["caller_name"] = customer->name;
+      }
+    }
+  }
+  if (next_slots_) {
+    if (auto slots = next_slots_(*tenant)) vars["naechste_termine"] = *slots;
+  }
+  count("answered");
+  return answer;
+}
+
+}  // namespace callgate::calls

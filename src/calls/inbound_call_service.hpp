@@ -1,0 +1,64 @@
+#pragma once
+// InboundCallService: answers Retell's inbound call webhook while the phone rings, with what
+// the agent needs to greet and plan (dynamic variables, all strings).
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "observability/metrics.hpp"
+#include "tenancy/repositories.hpp"
+#include "tenancy/tenant_directory.hpp"
+
+namespace callgate::calls {
+
+struct InboundCallRequest {
+  std::string from_number;
+  std::string to_number;
+  std::string agent_id;
+  std::optional<tenancy::CompanyId> url_company;
+};
+
+struct InboundCallAnswer {
+  tenancy::CompanyId company_id;
+  std::optional<tenancy::BranchId> branch_id;
+  std::map<std::string, std::string> dynamic_variables;
+};
+
+// Optional source of "next free slots" text for the greeting (the booking module provides it);
+// must answer within its own time budget and return nullopt when it cannot.
+using NextSlotsProvider = std::function<std::optional<std::string>(const tenancy::Tenant&)>;
+
+class InboundCallService {
+ public:
+  InboundCallService(tenancy::TenantDirectory& tenants, tenancy::CustomerRepository& customers,
+                     const Clock& clock, observability::Metrics& metrics,
+                     std::string phone_region = "DE")
+      : tenants_(tenants),
+        customers_(customers),
+        clock_(clock),
+        metrics_(metrics),
+        phone_region_(std::move(phone_region)) {}
+
+  void SetNextSlotsProvider(NextSlotsProvider provider) { next_slots_ = std::move(provider); }
+
+  // Variables: company_name, branch_name, branch_address, timezone, heute_datum,
+  // heute_wochentag, morgen_datum, morgen_wochentag, uhrzeit, caller_known ("true"/"false"),
+  // caller_name (known customers only), caller_number (E.164, or "" when withheld) and
+  // naechste_termine when a slots provider is set and answers. kNotFound for an unregistered
+  // number (never a fallback tenant). Thread-safe.
+  Result<InboundCallAnswer> Answer(const InboundCallRequest& request);
+
+ private:
+  tenancy::TenantDirectory& tenants_;
+  tenancy::CustomerRepository& customers_;
+  const Clock& clock_;
+  observability::Metrics& metrics_;
+  std::string phone_region_;
+  NextSlotsProvider next_slots_;
+};
+
+}  // namespace callgate::calls

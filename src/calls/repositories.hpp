@@ -1,0 +1,59 @@
+#pragma once
+// Ports for call data. Same contract as tenancy/repositories.hpp: never throw, tenant scoping
+// by company id, thread-safe; calls inside a TransactionRunner on this thread join it.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "calls/model.hpp"
+#include "core/result.hpp"
+
+namespace callgate::calls {
+
+class CallRepository {
+ public:
+  virtual ~CallRepository() = default;
+
+  // Creates the call of `company_id` keyed by update.retell_call_id, or merges `update` into
+  // it (see CallUpdate). Atomic under concurrent updates of one call. kPermissionDenied when
+  // the Retell call id is already recorded for another company.
+  virtual Result<Call> Upsert(tenancy::CompanyId company_id, const CallUpdate& update) = 0;
+
+  virtual Result<Call> FindById(tenancy::CompanyId company_id, CallId id) = 0;
+  virtual Result<Call> FindByRetellId(tenancy::CompanyId company_id,
+                                      std::string_view retell_call_id) = 0;
+
+  // Which company a Retell call belongs to (the call id is the tenant router for function
+  // calls, which arrive signed and name only the call). kNotFound when unknown.
+  virtual Result<Call> ResolveByRetellId(std::string_view retell_call_id) = 0;
+
+  // Stores the analysis results. kNotFound when it is not that company's call.
+  virtual Status SetAnalysis(tenancy::CompanyId company_id, CallId id,
+                             std::optional<tenancy::CustomerId> customer_id,
+                             const CallCosts& costs) = 0;
+
+  // Started minutes of the company's analysed calls that started in [from, to), excluding
+  // call `except` (included-minutes accounting).
+  virtual Result<std::int64_t> MinutesUsed(tenancy::CompanyId company_id, SystemTimePoint from,
+                                           SystemTimePoint to, CallId except) = 0;
+};
+
+// One received webhook delivery.
+struct WebhookEventRecord {
+  std::optional<tenancy::CompanyId> company_id;
+  std::string source;  // "retell" | "calcom"
+  std::string event;
+  std::string dedupe_key;
+  std::string payload_json;          // the raw body
+  std::string status = "processed";  // received | processed | ignored
+};
+
+class WebhookEventRepository {
+ public:
+  virtual ~WebhookEventRepository() = default;
+  // Records a delivery. kAlreadyExists when the dedupe key was recorded before (a redelivery).
+  virtual Result<std::int64_t> Record(const WebhookEventRecord& event) = 0;
+};
+
+}  // namespace callgate::calls

@@ -1,0 +1,44 @@
+#include "retell/signature_guard.hpp"
+
+#include "observability/log.hpp"
+#include "retell/signature.hpp"
+
+namespace callgate::retell {
+
+http::Response RetellSignatureGuard::Handle(http::Request& request, const http::Next& next) const {
+  auto reject = [&](std::string_view outcome) {
+    metrics_.Increment("callgate_retell_signature_total", {{"outcome", std::string(outcome)}});
+    observability::LogWarn("retell_signature_rejected", {{"outcome", outcome},
+                                                         {"route", request.route_pattern},
+                                                         {"client", request.ClientAddress()}});
+    return http::Response::Error(ErrorCode::kUnauthenticated, "invalid or missing signature");
+  };
+  const Secret* key = &platform_key_;
+  Secret company_key;
+  std::optional<tenancy::CompanyId> company_id;
+  if (auto slug = request.RouteParam("slug")) {
+    auto company = companies_.FindBySlug(*slug);
+    if (!company) {
+      if (company.error().code != ErrorCode::kNotFound) {
+        metrics_.Increment("callgate_retell_signature_total", {{"outcome", "error"}});
+        return http::Response::Error(company.error());
+      }
+      return reject("unknown_company");
+    }
+    if (!company->is_active) return reject("unknown_company");
+    company_id = company->id;
+    if (!company->retell_api_key.empty()) {
+      company_key = company->retell_api_key;
+      key = &company_key;
+    }
+  }
+  const auto header = request.Header(kSignatureHeader).value_or("");
+  auto verified = VerifyRetellSignature(header, request.body, *key, clock_.Now());
+  if (!verified) return reject(verified.error().message);
+  metrics_.Increment("callgate_retell_signature_total", {{"outcome", "ok"}});
+  request.attributes.principal = "retell";
+  if (company_id) request.attributes.company_id = company_id->value;
+  return next(request);
+}
+
+}  // namespace callgate::retell

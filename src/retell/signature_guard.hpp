@@ -1,0 +1,41 @@
+#pragma once
+// RetellSignatureGuard: the route guard on every Retell route. Verifies X-Retell-Signature over
+// the raw body with the platform key, or with the company's own key when the route names the
+// company (`{slug}` route parameter). Failures answer 401 JSON, are counted, and store nothing;
+// neither the body nor any key is logged.
+
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "core/secret.hpp"
+#include "http/middleware.hpp"
+#include "observability/metrics.hpp"
+#include "tenancy/repositories.hpp"
+
+namespace callgate::retell {
+
+inline constexpr std::string_view kSignatureHeader = "X-Retell-Signature";
+
+class RetellSignatureGuard final : public http::Middleware {
+ public:
+  RetellSignatureGuard(Secret platform_key, tenancy::CompanyRepository& companies,
+                       const Clock& clock, observability::Metrics& metrics)
+      : platform_key_(std::move(platform_key)),
+        companies_(companies),
+        clock_(clock),
+        metrics_(metrics) {}
+
+  std::string_view Name() const noexcept override { return "retell_signature"; }
+
+  // On success sets request.attributes.principal = "retell" and, for company URLs,
+  // attributes.company_id. Counts callgate_retell_signature_total{outcome}.
+  http::Response Handle(http::Request& request, const http::Next& next) const override;
+
+ private:
+  Secret platform_key_;
+  tenancy::CompanyRepository& companies_;
+  const Clock& clock_;
+  observability::Metrics& metrics_;
+};
+
+}  // namespace callgate::retell

@@ -1,0 +1,253 @@
+#include "storage/query_helpers.hpp"
+#include "storage/session.hpp"
+#include "storage/sql_calls_repositories.hpp"
+
+namespace callgate::storage {
+namespace {
+
+using calls::Call;
+using calls::CallId;
+using tenancy::CompanyId;
+
+constexpr std::string_view kColumns =
+    "id, company_id, branch_id, phone_number_id, customer_id, retell_call_id, agent_id, "
+    "direction, from_number, to_number, status, started_at, ended_at, duration_ms, "
+    "disconnection_reason, transcript, transcript_object, recording_url, summary, sentiment, "
+    "call_successful, analysis, metadata, retell_cost_cents, base_cost_cents, "
+    "reseller_cost_cents, customer_cost_cents, platform_profit_cents, reseller_profit_cents, "
+    "total_profit_cents, created_at, updated_at";
+
+Call Decode(const Row& r) {
+  Call c;
+  c.id = CallId(r.Int64("id"));
+  c.company_id = CompanyId(r.Int64("company_id"));
+  if (auto v = r.OptionalInt64("branch_id")) c.branch_id = tenancy::BranchId(*v);
+  if (auto v = r.OptionalInt64("phone_number_id")) c.phone_number_id = tenancy::PhoneNumberId(*v);
+  if (auto v = r.OptionalInt64("customer_id")) c.customer_id = tenancy::CustomerId(*v);
+  c.retell_call_id = r.String("retell_call_id");
+  c.agent_id = r.OptionalString("agent_id").value_or("");
+  c.direction = r.String("direction");
+  c.from_number = r.OptionalString("from_number").value_or("");
+  c.to_number = r.OptionalString("to_number").value_or("");
+  c.status = r.String("status");
+  c.started_at = r.OptionalTime("started_at");
+  c.ended_at = r.OptionalTime("ended_at");
+  c.duration_ms = r.OptionalInt64("duration_ms");
+  c.disconnection_reason = r.OptionalString("disconnection_reason");
+  c.transcript = r.OptionalString("transcript");
+  c.transcript_object_json = r.OptionalString("transcript_object");
+  c.recording_url = r.OptionalString("recording_url");
+  c.summary = r.OptionalString("summary");
+  c.sentiment = r.OptionalString("sentiment");
+  if (!r.IsNull("call_successful")) c.call_successful = r.Bool("call_successful");
+  c.analysis_json = r.OptionalString("analysis");
+  c.metadata_json = r.OptionalString("metadata");
+  c.retell_cost_cents = r.OptionalInt64("retell_cost_cents");
+  if (auto base = r.OptionalInt64("base_cost_cents")) {
+    calls::CallCosts costs;
+    costs.base_cost_cents = *base;
+    costs.reseller_cost_cents = r.OptionalInt64("reseller_cost_cents").value_or(0);
+    costs.customer_cost_cents = r.OptionalInt64("customer_cost_cents").value_or(0);
+    costs.platform_profit_cents = r.OptionalInt64("platform_profit_cents").value_or(0);
+    costs.reseller_profit_cents = r.OptionalInt64("reseller_profit_cents").value_or(0);
+    costs.total_profit_cents = r.OptionalInt64("total_profit_cents").value_or(0);
+    c.costs = costs;
+  }
+  c.created_at = r.Time("created_at");
+  c.updated_at = r.Time("updated_at");
+  return c;
+}
+
+template <typename T>
+std::optional<std::int64_t> IdOf(const std::optional<T>& id) {
+  if (!id) return std::nullopt;
+  return id->value;
+}
+
+std::optional<int> BoolOf(const std::optional<bool>& b) {
+  if (!b) return std::nullopt;
+  return *b ? 1 : 0;
+}
+
+// Status rank in SQL, mirroring calls::CallStatusRank.
+constexpr std::string_view kRankOld =
+    "(CASE calls.status WHEN 'registered' THEN 0 WHEN 'ongoing' THEN 1 ELSE 2 END)";
+constexpr std::string_view kRankNew =
+    "(CASE excluded.status WHEN 'registered' THEN 0 WHEN 'ongoing' THEN 1 ELSE 2 END)";
+
+std::string KeepOrReplace(std::string_view column) {
+  const std::string c(column);
+  return c + " = COALESCE(excluded." + c + ", calls." + c + ")";
+}
+
+std::string UpsertSql() {
+  std::string sql =
+      "INSERT INTO calls (company_id, branch_id, phone_number_id, customer_id, retell_call_id, "
+      "agent_id, direction, from_number, to_number, status, started_at, ended_at, duration_ms, "
+      "disconnection_reason, transcript, transcript_object, recording_url, summary, sentiment, "
+      "call_successful, analysis, metadata, retell_cost_cents, created_at, updated_at) VALUES "
+      "(:company_id, :branch_id, :phone_number_id, :customer_id, :retell_call_id, :agent_id, "
+      ":direction, :from_number, :to_number, :status, :started_at, :ended_at, :duration_ms, "
+      ":disconnection_reason, :transcript, :transcript_object, :recording_url, :summary, "
+      ":sentiment, :call_successful, :analysis, :metadata, :retell_cost_cents, :created_at, "
+      ":updated_at) ON CONFLICT (retell_call_id) DO UPDATE SET ";
+  for (std::string_view col :
+       {"branch_id", "phone_number_id", "customer_id", "agent_id", "from_number", "to_number",
+        "started_at", "ended_at", "duration_ms", "disconnection_reason", "transcript_object",
+        "recording_url", "summary", "sentiment", "call_successful", "analysis", "metadata",
+        "retell_cost_cents"}) {
+    sql += KeepOrReplace(col) + ", ";
+  }
+  sql += "direction = calls.direction, ";
+  sql += "status = CASE WHEN " + std::string(kRankNew) + " >= " + std::string(kRankOld) +
+         " THEN excluded.status ELSE calls.status END, ";
+  // A live transcript never replaces the one of an ended call; the final one always does.
+  sql +=
+      "transcript = CASE WHEN excluded.transcript IS NULL THEN calls.transcript WHEN "
+      "CAST(:final_transcript AS INTEGER) = 1 OR " +
+      std::string(kRankOld) + " < 2 THEN excluded.transcript ELSE calls.transcript END, ";
+  sql +=
+      "updated_at = excluded.updated_at WHERE calls.company_id = excluded.company_id "
+      "RETURNING id";
+  return sql;
+}
+
+}  // namespace
+
+Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUpdate& u) {
+  if (u.retell_call_id.empty() || u.retell_call_id.size() > 128) {
+    return Fail(ErrorCode::kInvalidArgument, "retell call id is required");
+  }
+  static const std::string sql = UpsertSql();
+  return database_.WithTransaction([&](Session& s) -> Result<Call> {
+    auto owner = internal::QueryOne(
+        s, "company_id", "FROM calls WHERE retell_call_id = :id", Params().Add(u.retell_call_id),
+        [](const Row& r) { return r.Int64("company_id"); }, "none");
+    if (owner && *owner != company_id.value) {
+      return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
+    }
+    const auto now = clock_.Now();
+    s.InsertReturningId(sql, Params()
+                                 .Add(company_id.value)
+                                 .Add(IdOf(u.branch_id))
+                                 .Add(IdOf(u.phone_number_id))
+                                 .Add(IdOf(u.customer_id))
+                                 .Add(u.retell_call_id)
+                                 .Add(u.agent_id)
+                                 .Add(u.direction.value_or("inbound"))
+                                 .Add(u.from_number)
+                                 .Add(u.to_number)
+                                 .Add(u.status.value_or("registered"))
+                                 .Add(u.started_at)
+                                 .Add(u.ended_at)
+                                 .Add(u.duration_ms)
+                                 .Add(u.disconnection_reason)
+                                 .Add(u.transcript)
+                                 .Add(u.transcript_object_json)
+                                 .Add(u.recording_url)
+                                 .Add(u.summary)
+                                 .Add(u.sentiment)
+                                 .Add(BoolOf(u.call_successful))
+                                 .Add(u.analysis_json)
+                                 .Add(u.metadata_json)
+                                 .Add(u.retell_cost_cents)
+                                 .Add(now)
+                                 .Add(now)
+                                 .Add(u.final_transcript ? 1 : 0));
+    return internal::QueryOne(
+        s, kColumns, "FROM calls WHERE company_id = :company_id AND retell_call_id = :id",
+        Params().Add(company_id.value).Add(u.retell_call_id), Decode, "call not found");
+  });
+}
+
+Result<Call> SqlCallRepository::FindById(CompanyId company_id, CallId id) {
+  return database_.Run([&](Session& s) {
+    return internal::QueryOne(s, kColumns, "FROM calls WHERE company_id = :c AND id = :id",
+                              Params().Add(company_id.value).Add(id.value), Decode,
+                              "call not found");
+  });
+}
+
+Result<Call> SqlCallRepository::FindByRetellId(CompanyId company_id,
+                                               std::string_view retell_call_id) {
+  return database_.Run([&](Session& s) {
+    return internal::QueryOne(
+        s, kColumns, "FROM calls WHERE company_id = :c AND retell_call_id = :id",
+        Params().Add(company_id.value).Add(retell_call_id), Decode, "call not found");
+  });
+}
+
+Result<Call> SqlCallRepository::ResolveByRetellId(std::string_view retell_call_id) {
+  return database_.Run([&](Session& s) {
+    return internal::QueryOne(s, kColumns, "FROM calls WHERE retell_call_id = :id",
+                              Params().Add(retell_call_id), Decode, "call not found");
+  });
+}
+
+Status SqlCallRepository::SetAnalysis(CompanyId company_id, CallId id,
+                                      std::optional<tenancy::CustomerId> customer_id,
+                                      const calls::CallCosts& costs) {
+  return database_.Run([&](Session& s) -> Status {
+    const auto changed = s.Execute(
+        "UPDATE calls SET customer_id = COALESCE(:customer_id, customer_id), "
+        "base_cost_cents = :base, reseller_cost_cents = :reseller, customer_cost_cents = :cust, "
+        "platform_profit_cents = :pp, reseller_profit_cents = :rp, total_profit_cents = :tp, "
+        "updated_at = :now WHERE company_id = :company_id AND id = :id",
+        Params()
+            .Add(IdOf(customer_id))
+            .Add(costs.base_cost_cents)
+            .Add(costs.reseller_cost_cents)
+            .Add(costs.customer_cost_cents)
+            .Add(costs.platform_profit_cents)
+            .Add(costs.reseller_profit_cents)
+            .Add(costs.total_profit_cents)
+            .Add(clock_.Now())
+            .Add(company_id.value)
+            .Add(id.value));
+    if (changed == 0) return Fail(ErrorCode::kNotFound, "call not found");
+    return Ok();
+  });
+}
+
+Result<std::int64_t> SqlCallRepository::MinutesUsed(CompanyId company_id, SystemTimePoint from,
+                                                    SystemTimePoint to, CallId except) {
+  return database_.Run([&](Session& s) -> Result<std::int64_t> {
+    std::int64_t minutes = 0;
+    s.Query("duration_ms",
+            "FROM calls WHERE company_id = :c AND started_at >= :from AND started_at < :to "
+            "AND id <> :except AND base_cost_cents IS NOT NULL AND duration_ms IS NOT NULL",
+            Params().Add(company_id.value).Add(from).Add(to).Add(except.value), [&](const Row& r) {
+              const auto ms = r.Int64("duration_ms");
+              if (ms > 0) minutes += (ms + 59'999) / 60'000;
+            });
+    return minutes;
+  });
+}
+
+Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEventRecord& e) {
+  return database_.Run([&](Session& s) -> Result<std::int64_t> {
+    const auto now = clock_.Now();
+    return s.InsertReturningId(
+        "INSERT INTO webhook_events (company_id, source, event, dedupe_key, payload, received_at, "
+        "status, processed_at, created_at, updated_at) VALUES (:company_id, :source, :event, "
+        ":dedupe_key, :payload, :received_at, :status, :processed_at, :created_at, :updated_at) "
+        "RETURNING id",
+        Params()
+            .Add(IdOf(e.company_id))
+            .Add(e.source)
+            .Add(e.event)
+            .Add(e.dedupe_key)
+            .Add(e.payload_json.empty() ? std::string("{}") : e.payload_json)
+            .Add(now)
+            .Add(e.status)
+            .Add(now)
+            .Add(now)
+            .Add(now));
+  });
+}
+
+Status DatabaseTransactionRunner::Run(const std::function<Status()>& fn) {
+  return database_.WithTransaction([&](Session&) -> Status { return fn(); });
+}
+
+}  // namespace callgate::storage

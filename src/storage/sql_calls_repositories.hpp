@@ -1,0 +1,53 @@
+#pragma once
+// SOCI implementations of the call ports (calls/repositories.hpp) and of TransactionRunner.
+
+#include "calls/repositories.hpp"
+#include "core/clock.hpp"
+#include "core/transaction.hpp"
+#include "storage/database.hpp"
+
+namespace callgate::storage {
+
+class SqlCallRepository final : public calls::CallRepository {
+ public:
+  SqlCallRepository(Database& database, const Clock& clock) : database_(database), clock_(clock) {}
+
+  Result<calls::Call> Upsert(tenancy::CompanyId company_id,
+                             const calls::CallUpdate& update) override;
+  Result<calls::Call> FindById(tenancy::CompanyId company_id, calls::CallId id) override;
+  Result<calls::Call> FindByRetellId(tenancy::CompanyId company_id,
+                                     std::string_view retell_call_id) override;
+  Result<calls::Call> ResolveByRetellId(std::string_view retell_call_id) override;
+  Status SetAnalysis(tenancy::CompanyId company_id, calls::CallId id,
+                     std::optional<tenancy::CustomerId> customer_id,
+                     const calls::CallCosts& costs) override;
+  Result<std::int64_t> MinutesUsed(tenancy::CompanyId company_id, SystemTimePoint from,
+                                   SystemTimePoint to, calls::CallId except) override;
+
+ private:
+  Database& database_;
+  const Clock& clock_;
+};
+
+class SqlWebhookEventRepository final : public calls::WebhookEventRepository {
+ public:
+  SqlWebhookEventRepository(Database& database, const Clock& clock)
+      : database_(database), clock_(clock) {}
+  Result<std::int64_t> Record(const calls::WebhookEventRecord& event) override;
+
+ private:
+  Database& database_;
+  const Clock& clock_;
+};
+
+// Runs functions in Database::WithTransaction.
+class DatabaseTransactionRunner final : public TransactionRunner {
+ public:
+  explicit DatabaseTransactionRunner(Database& database) : database_(database) {}
+  Status Run(const std::function<Status()>& fn) override;
+
+ private:
+  Database& database_;
+};
+
+}  // namespace callgate::storage

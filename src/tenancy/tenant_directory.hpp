@@ -1,0 +1,52 @@
+#pragma once
+// TenantDirectory: which company (and branch) a call belongs to. The dialled number decides;
+// web calls, which have no numbers, are resolved through the Retell agent. Never a fallback
+// tenant: anything unknown, invalid or inactive is kNotFound.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "tenancy/model.hpp"
+#include "tenancy/repositories.hpp"
+
+namespace callgate::tenancy {
+
+struct Tenant {
+  Company company;
+  std::optional<Branch> branch;
+  std::optional<PhoneNumber> number;
+};
+
+class TenantDirectory {
+ public:
+  TenantDirectory(CompanyRepository& companies, BranchRepository& branches,
+                  PhoneNumberRepository& numbers, std::string phone_region = "DE")
+      : companies_(companies),
+        branches_(branches),
+        numbers_(numbers),
+        phone_region_(std::move(phone_region)) {}
+
+  // Normalises `raw_number` to E.164 and looks it up. kNotFound for an invalid or unregistered
+  // number or an inactive company; kUnavailable when storage is down. Thread-safe.
+  Result<Tenant> FindByDialledNumber(std::string_view raw_number);
+
+  // The company whose numbers are served by `agent_id`; kNotFound when no number, or numbers
+  // of several companies, use that agent (ambiguous: rejected rather than guessed). The branch
+  // is set when all of the agent's numbers belong to one branch.
+  Result<Tenant> FindByAgentId(std::string_view agent_id);
+
+  // The company with this id, when active.
+  Result<Company> FindCompany(CompanyId id);
+
+ private:
+  Result<Tenant> Complete(Tenant tenant, std::optional<BranchId> branch_id);
+
+  CompanyRepository& companies_;
+  BranchRepository& branches_;
+  PhoneNumberRepository& numbers_;
+  std::string phone_region_;
+};
+
+}  // namespace callgate::tenancy
