@@ -2,10 +2,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calls/call_event_service.hpp"
+#include "calls/inbound_call_service.hpp"
 #include "http/server.hpp"
 #include "observability/log.hpp"
+#include "observability/metrics.hpp"
+#include "queue/database_job_queue.hpp"
+#include "retell/signature_guard.hpp"
+#include "retell/webhook_handlers.hpp"
 #include "storage/database.hpp"
 #include "storage/migrator.hpp"
+#include "storage/sql_calls_repositories.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
+#include "tenancy/tenant_directory.hpp"
 
 namespace callgate::app {
 namespace {
@@ -36,12 +45,49 @@ Result<std::vector<storage::Migration>> MigrationsFor(const Config& config,
 struct Application::Impl {
   Config config;
   const Clock& clock;
+  observability::Metrics metrics;
   std::unique_ptr<storage::Database> database;
   std::unique_ptr<storage::Migrator> migrator;
   http::Router router;
   std::unique_ptr<http::Server> server;
 
+  // Adapters, then domain services, then the HTTP edge — in dependency order.
+  std::unique_ptr<storage::SqlCompanyRepository> companies;
+  std::unique_ptr<storage::SqlBranchRepository> branches;
+  std::unique_ptr<storage::SqlServiceRepository> services;
+  std::unique_ptr<storage::SqlPhoneNumberRepository> numbers;
+  std::unique_ptr<storage::SqlCustomerRepository> customers;
+  std::unique_ptr<storage::SqlCallRepository> calls;
+  std::unique_ptr<storage::SqlWebhookEventRepository> webhook_events;
+  std::unique_ptr<storage::DatabaseTransactionRunner> transactions;
+  std::unique_ptr<queue::DatabaseJobQueue> jobs;
+  std::unique_ptr<tenancy::TenantDirectory> tenants;
+  std::unique_ptr<calls::CallEventService> call_events;
+  std::unique_ptr<calls::InboundCallService> inbound_calls;
+  std::unique_ptr<retell::WebhookHandlers> retell_webhooks;
+
   Impl(Config c, const Clock& k) : config(std::move(c)), clock(k) {}
+
+  void BuildServices() {
+    storage::Database& db = *database;
+    companies = std::make_unique<storage::SqlCompanyRepository>(db, clock);
+    branches = std::make_unique<storage::SqlBranchRepository>(db, clock);
+    services = std::make_unique<storage::SqlServiceRepository>(db, clock);
+    numbers = std::make_unique<storage::SqlPhoneNumberRepository>(db, clock);
+    customers = std::make_unique<storage::SqlCustomerRepository>(db, clock);
+    calls = std::make_unique<storage::SqlCallRepository>(db, clock);
+    webhook_events = std::make_unique<storage::SqlWebhookEventRepository>(db, clock);
+    transactions = std::make_unique<storage::DatabaseTransactionRunner>(db);
+    jobs = std::make_unique<queue::DatabaseJobQueue>(db, clock);
+    tenants = std::make_unique<tenancy::TenantDirectory>(*companies, *branches, *numbers,
+                                                         config.phone_region);
+    call_events = std::make_unique<calls::CallEventService>(
+        calls::CallEventSettings{config.phone_region}, *tenants, *calls, *webhook_events,
+        *customers, *jobs, *transactions, metrics);
+    inbound_calls = std::make_unique<calls::InboundCallService>(*tenants, *customers, clock,
+                                                                metrics, config.phone_region);
+    retell_webhooks = std::make_unique<retell::WebhookHandlers>(*call_events, *inbound_calls);
+  }
 
   Response Health(Request&) const { return Response::Json(200, {{"status", "ok"}}); }
 
@@ -70,6 +116,16 @@ struct Application::Impl {
     router.Use(std::make_shared<LogContextMiddleware>());
     router.Add(Method::kGet, "/health", [this](Request& r) { return Health(r); });
     router.Add(Method::kGet, "/ready", [this](Request& r) { return Ready(r); });
+
+    // Retell: every route is signed; /c/{slug} routes verify with the company's own key.
+    const http::RouteOptions retell_signed{{std::make_shared<retell::RetellSignatureGuard>(
+        config.retell_api_key, *companies, clock, metrics)}};
+    auto lifecycle = [this](Request& r) { return retell_webhooks->LifecycleEvent(r); };
+    auto inbound = [this](Request& r) { return retell_webhooks->InboundCall(r); };
+    router.Add(Method::kPost, "/webhooks/retell", lifecycle, retell_signed);
+    router.Add(Method::kPost, "/webhooks/retell/c/{slug}", lifecycle, retell_signed);
+    router.Add(Method::kPost, "/webhooks/retell/inbound", inbound, retell_signed);
+    router.Add(Method::kPost, "/webhooks/retell/inbound/c/{slug}", inbound, retell_signed);
   }
 };
 
@@ -81,7 +137,12 @@ const std::vector<std::string>& PublicRoutes() {
 Result<std::unique_ptr<Application>> Application::Create(Config config, const Clock& clock,
                                                          Mode mode) {
   auto impl = std::make_unique<Impl>(std::move(config), clock);
-  if (mode == Mode::kServe) {
+  if (mode == Mode::kDescribeOnly) {
+    // Handlers are built but never run: a private in-memory database stands in.
+    auto db = storage::Database::Open(*storage::ParseDatabaseUrl("sqlite://:memory:"));
+    if (!db) return tl::unexpected(db.error());
+    impl->database = std::move(*db);
+  } else {
     auto url = storage::ParseDatabaseUrl(impl->config.database_url);
     if (!url) return tl::unexpected(url.error());
     auto db = storage::Database::Open(*url);
@@ -108,6 +169,7 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
       }
     }
   }
+  impl->BuildServices();
   impl->BuildRoutes();
   return std::unique_ptr<Application>(new Application(std::move(impl)));
 }
@@ -156,6 +218,7 @@ void Application::Stop() {
   }
 }
 
+observability::Metrics& Application::metrics() { return impl_->metrics; }
 std::uint16_t Application::port() const { return impl_->server ? impl_->server->port() : 0; }
 const http::Router& Application::router() const { return impl_->router; }
 storage::Database& Application::database() { return *impl_->database; }

@@ -14,6 +14,9 @@
 namespace callgate::storage {
 class Database;
 }
+namespace callgate::observability {
+class Metrics;
+}
 
 namespace callgate::app {
 
@@ -40,6 +43,7 @@ class Application {
 
   const http::Router& router() const;
   storage::Database& database();
+  observability::Metrics& metrics();
   const Config& config() const;
 
  private:

@@ -13,6 +13,7 @@
 #include "storage/database.hpp"
 #include "storage/migrator.hpp"
 #include "tools/seed_import.hpp"
+#include "tools/simulate_call.hpp"
 #include "tools/tenant_file.hpp"
 
 namespace {
@@ -135,6 +136,23 @@ int Routes(const app::Config& config, const Clock& clock) {
   return 0;
 }
 
+int SimulateCall(const app::Config& config, tools::SimulateCallOptions options) {
+  if (options.retell_key.empty()) options.retell_key = config.retell_api_key;
+  if (options.retell_key.empty()) {
+    std::cerr << "callgate simulate-call: give --key or set RETELL_API_KEY\n";
+    return 2;
+  }
+  auto steps = tools::SimulateCall(options, [](const tools::SimulatedStep& step) {
+    std::cout << tools::DescribeStep(step) << std::endl;
+  });
+  if (!steps) return Die("simulate-call", steps.error());
+  for (const auto& step : *steps) {
+    if (step.status < 200 || step.status >= 300) return 1;
+  }
+  std::cout << "call simulated: " << steps->size() << " requests answered 2xx\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,6 +171,16 @@ int main(int argc, char** argv) {
   seed->add_flag("--if-empty", seed_if_empty, "do nothing when any company exists");
   auto* routes = cli.add_subcommand("routes", "list every route with its guards");
   auto* version = cli.add_subcommand("version", "print the version");
+  tools::SimulateCallOptions sim;
+  std::string sim_key;
+  auto* simulate =
+      cli.add_subcommand("simulate-call", "play a signed Retell call against callgate");
+  simulate->add_option("--url", sim.base_url, "callgate base URL")->capture_default_str();
+  simulate->add_option("--key", sim_key, "Retell API key to sign with (default RETELL_API_KEY)");
+  simulate->add_option("--to", sim.to_number, "dialled number")->capture_default_str();
+  simulate->add_option("--from", sim.from_number, "caller number")->capture_default_str();
+  simulate->add_option("--company", sim.company_slug, "use the company's own URLs (/c/<slug>)");
+  simulate->add_option("--call-id", sim.call_id, "call id (default: random)");
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
@@ -166,5 +194,9 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return Migrate(*config, clock, status_only);
   if (seed->parsed()) return Seed(*config, clock, seed_file, seed_demo, seed_if_empty);
   if (routes->parsed()) return Routes(*config, clock);
+  if (simulate->parsed()) {
+    sim.retell_key = Secret(sim_key);
+    return SimulateCall(*config, sim);
+  }
   return 2;
 }

@@ -1,0 +1,155 @@
+#include "tools/simulate_call.hpp"
+
+#include <curl/curl.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/clock.hpp"
+#include "retell/signature.hpp"
+
+namespace callgate::tools {
+namespace {
+
+using nlohmann::json;
+
+size_t Collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+std::string RandomCallId() {
+  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::random_device rd;
+  std::mt19937 gen(rd());
+  std::uniform_int_distribution<size_t> pick(0, sizeof(kChars) - 2);
+  std::string id = "sim_";
+  for (int i = 0; i < 28; ++i) id.push_back(kChars[pick(gen)]);
+  return id;
+}
+
+Status Post(const SimulateCallOptions& o, SimulatedStep& step) {
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return Fail(ErrorCode::kInternal, "curl init failed");
+  const std::string url = o.base_url + step.path;
+  const std::string signature =
+      "X-Retell-Signature: " +
+      retell::SignRetellPayload(step.request_body, o.retell_key, ToUnixMillis(SystemClock().Now()));
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, signature.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, step.request_body.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(step.request_body.size()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, o.timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &step.response_body);
+  const CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  step.status = static_cast<int>(status);
+  if (rc != CURLE_OK) {
+    return Fail(ErrorCode::kUnavailable, url + ": " + curl_easy_strerror(rc));
+  }
+  return Ok();
+}
+
+json CallObject(const SimulateCallOptions& o, const std::string& call_id, std::string_view status,
+                long long start_ms, std::optional<long long> end_ms) {
+  json call = {{"call_type", "phone_call"},
+               {"from_number", o.from_number},
+               {"to_number", o.to_number},
+               {"direction", "inbound"},
+               {"call_id", call_id},
+               {"agent_id", o.agent_id},
+               {"agent_version", 1},
+               {"call_status", status},
+               {"start_timestamp", start_ms},
+               {"metadata", json::object()},
+               {"retell_llm_dynamic_variables", {{"customer_name", "Erika"}}}};
+  if (end_ms) {
+    call["end_timestamp"] = *end_ms;
+    call["duration_ms"] = *end_ms - start_ms;
+    call["disconnection_reason"] = "user_hangup";
+    call["transcript"] =
+        "Agent: Guten Tag, Praxis Dr. Weber, was kann ich für Sie tun?\n"
+        "User: Ich hätte gern einen Termin zur Erstberatung, am liebsten morgen Vormittag.\n"
+        "Agent: Morgen um 10 Uhr ist frei. Soll ich das für Sie buchen?\n"
+        "User: Ja, gern. Vielen Dank!\n";
+    call["transcript_object"] = json::array(
+        {{{"role", "agent"}, {"content", "Guten Tag, Praxis Dr. Weber."}, {"words", json::array()}},
+         {{"role", "user"},
+          {"content", "Ich hätte gern einen Termin."},
+          {"words", json::array()}}});
+    call["recording_url"] = "https://example.invalid/recordings/" + call_id + ".wav";
+    call["call_cost"] = {{"combined_cost", 12.5},
+                         {"product_costs", json::array()},
+                         {"total_duration_seconds", (*end_ms - start_ms) / 1000}};
+  }
+  return call;
+}
+
+}  // namespace
+
+std::string DescribeStep(const SimulatedStep& step) {
+  std::string out = "→ " + step.method + " " + step.path + "  (" + step.name + ")\n  " +
+                    step.request_body.substr(0, 300) + (step.request_body.size() > 300 ? "…" : "") +
+                    "\n";
+  out += "← " + (step.status == 0 ? std::string("no answer") : std::to_string(step.status)) + "  " +
+         step.response_body + "\n";
+  return out;
+}
+
+Result<std::vector<SimulatedStep>> SimulateCall(
+    const SimulateCallOptions& o, const std::function<void(const SimulatedStep&)>& on_step) {
+  const std::string call_id = o.call_id.empty() ? RandomCallId() : o.call_id;
+  const std::string suffix = o.company_slug.empty() ? "" : "/c/" + o.company_slug;
+  const long long start_ms = ToUnixMillis(SystemClock().Now());
+  const long long end_ms = start_ms + 95'000;
+
+  std::vector<SimulatedStep> steps;
+  auto add = [&](std::string name, std::string path, json body) {
+    SimulatedStep s;
+    s.name = std::move(name);
+    s.method = "POST";
+    s.path = std::move(path);
+    s.request_body = body.dump();
+    steps.push_back(std::move(s));
+  };
+  add("inbound", "/webhooks/retell/inbound" + suffix,
+      {{"event", "call_inbound"},
+       {"event_timestamp", start_ms},
+       {"call_inbound",
+        {{"agent_id", o.agent_id}, {"from_number", o.from_number}, {"to_number", o.to_number}}}});
+  add("call_started", "/webhooks/retell" + suffix,
+      {{"event", "call_started"},
+       {"call", CallObject(o, call_id, "ongoing", start_ms, std::nullopt)}});
+  add("call_ended", "/webhooks/retell" + suffix,
+      {{"event", "call_ended"}, {"call", CallObject(o, call_id, "ended", start_ms, end_ms)}});
+  json analyzed = CallObject(o, call_id, "ended", start_ms, end_ms);
+  analyzed["call_analysis"] = {
+      {"call_summary", "Die Anruferin hat eine Erstberatung für morgen um 10 Uhr vereinbart."},
+      {"user_sentiment", "Positive"},
+      {"call_successful", true},
+      {"in_voicemail", false},
+      {"custom_analysis_data", json::object()}};
+  add("call_analyzed", "/webhooks/retell" + suffix,
+      {{"event", "call_analyzed"}, {"call", analyzed}});
+
+  std::vector<SimulatedStep> done;
+  for (auto& step : steps) {
+    auto sent = Post(o, step);
+    done.push_back(step);
+    if (on_step) on_step(step);
+    if (!sent) return tl::unexpected(sent.error());
+    if (step.status < 200 || step.status >= 300) break;
+  }
+  return done;
+}
+
+}  // namespace callgate::tools

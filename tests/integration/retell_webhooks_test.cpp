@@ -1,0 +1,260 @@
+// Retell webhooks through the real HTTP server: signatures, tenants, idempotency.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/application.hpp"
+#include "http/testing/test_client.hpp"
+#include "observability/metrics.hpp"
+#include "retell/signature.hpp"
+#include "storage/session.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
+#include "storage/testing/test_database.hpp"
+#include "tools/seed_import.hpp"
+#include "tools/tenant_file.hpp"
+
+namespace callgate {
+namespace {
+
+using http::testing::TestClient;
+using nlohmann::json;
+
+const Secret kPlatformKey("platform-key-123");
+const Secret kOwnKey("salon-own-key-456");
+
+class RetellWebhooksTest : public storage::testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto demo = tools::ParseTenantJson(tools::DemoTenantJson());
+    ASSERT_TRUE(demo.has_value());
+    auto salon = tools::ParseTenantJson(R"({"companies":[{"name":"Salon Schnitt","slug":"salon",
+      "retell_api_key":"salon-own-key-456","branches":[{"name":"Hamburg",
+      "phone_numbers":["+49 40 1234567"]}]}]})");
+    ASSERT_TRUE(salon.has_value());
+    ASSERT_TRUE(tools::ImportTenants(*demo, db(), clock_).has_value());
+    ASSERT_TRUE(tools::ImportTenants(*salon, db(), clock_).has_value());
+
+    app::Config config;
+    config.listen_port = 0;
+    const auto& url = test_database().url();
+    config.database_url = url.dialect == storage::Dialect::kSqlite
+                              ? "sqlite://" + url.path
+                              : "postgresql://" + url.user + "@" + url.host + ":" +
+                                    std::to_string(url.port) + "/" + url.database;
+    config.retell_api_key = kPlatformKey;
+    auto application = app::Application::Create(config, system_clock_);
+    ASSERT_TRUE(application.has_value()) << application.error().message;
+    app_ = std::move(*application);
+    ASSERT_TRUE(app_->Start().has_value());
+    client_ = std::make_unique<TestClient>(app_->port());
+  }
+  void TearDown() override {
+    if (app_) app_->Stop();
+    DatabaseTest::TearDown();
+  }
+
+  Result<http::testing::ClientResponse> PostSigned(const std::string& path, const std::string& body,
+                                                   const Secret& key = kPlatformKey,
+                                                   long long skew_ms = 0) {
+    const auto ts = ToUnixMillis(system_clock_.Now()) + skew_ms;
+    http::Headers headers;
+    headers.Add("Content-Type", "application/json");
+    headers.Add("X-Retell-Signature", retell::SignRetellPayload(body, key, ts));
+    return client_->Post(path, body, headers);
+  }
+
+  static std::string CallEvent(const std::string& event, const std::string& call_id,
+                               const std::string& to = "+493083793369") {
+    return json{{"event", event},
+                {"call",
+                 {{"call_type", "phone_call"},
+                  {"from_number", "+4915112345678"},
+                  {"to_number", to},
+                  {"direction", "inbound"},
+                  {"call_id", call_id},
+                  {"agent_id", "agent_1"},
+                  {"call_status", event == "call_started" ? "ongoing" : "ended"},
+                  {"start_timestamp", 1714608475945},
+                  {"end_timestamp", 1714608491736},
+                  {"duration_ms", 15791},
+                  {"transcript", "Agent: Grüß Gott!\nUser: Guten Tag, Jürgen Weiß hier.\n"},
+                  {"call_cost", {{"combined_cost", 12.5}}}}}}
+        .dump();
+  }
+
+  long long Count(const std::string& table, const std::string& where = "") {
+    auto n = db().Run([&](storage::Session& s) -> Result<long long> {
+      long long count = 0;
+      s.Query("COUNT(*) AS n", "FROM " + table + (where.empty() ? "" : " WHERE " + where), {},
+              [&](const storage::Row& r) { count = r.Int64("n"); });
+      return count;
+    });
+    return n.value_or(-1);
+  }
+
+  SystemClock system_clock_;
+  std::unique_ptr<app::Application> app_;
+  std::unique_ptr<TestClient> client_;
+};
+
+TEST_P(RetellWebhooksTest, AcceptsEveryLifecycleEvent) {
+  for (const char* event : {"call_started", "transcript_updated", "call_ended", "call_analyzed",
+                            "transfer_started", "brand_new_event"}) {
+    auto r = PostSigned("/webhooks/retell", CallEvent(event, "call-all"));
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->status, 200) << event << ": " << r->body;
+  }
+  EXPECT_EQ(Count("calls", "retell_call_id = 'call-all' AND status = 'ended'"), 1);
+  EXPECT_EQ(Count("jobs", "type = 'call_analysis'"), 2);  // after call_ended and call_analyzed
+}
+
+TEST_P(RetellWebhooksTest, RejectsMissingBadAndStaleSignaturesAndStoresNothing) {
+  const std::string body = CallEvent("call_started", "call-401");
+  auto missing = client_->Post("/webhooks/retell", body, {});
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->status, 401);
+  EXPECT_EQ(json::parse(missing->body)["error"]["code"], "unauthenticated");
+  auto wrong_key = PostSigned("/webhooks/retell", body, Secret("not-the-key"));
+  EXPECT_EQ(wrong_key->status, 401);
+  auto stale = PostSigned("/webhooks/retell", body, kPlatformKey, -300'001 - 5'000);
+  EXPECT_EQ(stale->status, 401);
+  http::Headers tampered;
+  tampered.Add("X-Retell-Signature",
+               retell::SignRetellPayload(body, kPlatformKey, ToUnixMillis(system_clock_.Now())));
+  auto changed = client_->Post("/webhooks/retell", body + " ", tampered);
+  EXPECT_EQ(changed->status, 401);
+  auto inbound = client_->Post("/webhooks/retell/inbound", "{}", {});
+  EXPECT_EQ(inbound->status, 401);
+
+  EXPECT_EQ(Count("calls"), 0);
+  EXPECT_EQ(Count("webhook_events"), 0);
+  auto& m = app_->metrics();
+  EXPECT_EQ(m.Value("callgate_retell_signature_total", {{"outcome", "missing"}}), 2);
+  EXPECT_EQ(m.Value("callgate_retell_signature_total", {{"outcome", "mismatch"}}), 2);
+  EXPECT_EQ(m.Value("callgate_retell_signature_total", {{"outcome", "stale"}}), 1);
+}
+
+TEST_P(RetellWebhooksTest, UnknownNumberIs404AndCreatesNothing) {
+  auto r = PostSigned("/webhooks/retell", CallEvent("call_started", "call-404", "+4989999999"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 404) << r->body;
+  EXPECT_EQ(json::parse(r->body)["error"]["code"], "not_found");
+  EXPECT_EQ(Count("calls"), 0);
+  EXPECT_EQ(Count("webhook_events"), 0);
+  auto inbound = PostSigned(
+      "/webhooks/retell/inbound",
+      R"({"event":"call_inbound","call_inbound":{"from_number":"+4915112345678","to_number":"+4989999999"}})");
+  EXPECT_EQ(inbound->status, 404);
+}
+
+TEST_P(RetellWebhooksTest, RedeliveryAnswers2xxAndChangesNothing) {
+  const std::string body = CallEvent("call_ended", "call-dup");
+  auto first = PostSigned("/webhooks/retell", body);
+  ASSERT_EQ(first->status, 200);
+  EXPECT_EQ(json::parse(first->body)["outcome"], "recorded");
+  auto again = PostSigned("/webhooks/retell", body);
+  ASSERT_EQ(again->status, 200);
+  EXPECT_EQ(json::parse(again->body)["outcome"], "duplicate");
+  EXPECT_EQ(Count("calls"), 1);
+  EXPECT_EQ(Count("webhook_events"), 1);
+  EXPECT_EQ(Count("jobs"), 1);
+}
+
+TEST_P(RetellWebhooksTest, ConcurrentDuplicateDeliveriesCreateExactlyOneCall) {
+  const std::string body = CallEvent("call_ended", "call-race");
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto r = PostSigned("/webhooks/retell", body);
+      if (r && r->status == 200) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+  EXPECT_EQ(Count("calls"), 1);
+  EXPECT_EQ(Count("webhook_events"), 1);
+  EXPECT_EQ(Count("jobs"), 1);
+}
+
+TEST_P(RetellWebhooksTest, CompanyKeyVerifiesOnlyItsOwnUrl) {
+  const std::string salon_call = CallEvent("call_started", "call-salon", "+49401234567");
+  // The company's own key on its URL: accepted.
+  auto own = PostSigned("/webhooks/retell/c/salon", salon_call, kOwnKey);
+  EXPECT_EQ(own->status, 200) << own->body;
+  // The platform key does not verify a company URL whose company has its own key …
+  auto platform_on_company =
+      PostSigned("/webhooks/retell/c/salon", CallEvent("call_ended", "call-salon", "+49401234567"));
+  EXPECT_EQ(platform_on_company->status, 401);
+  // … the company key does not verify the platform URL …
+  auto own_on_platform = PostSigned("/webhooks/retell",
+                                    CallEvent("call_ended", "call-salon", "+49401234567"), kOwnKey);
+  EXPECT_EQ(own_on_platform->status, 401);
+  // … nor another company's URL, and events for another company's number are refused there.
+  auto own_on_other =
+      PostSigned("/webhooks/retell/c/praxis-weber", CallEvent("call_started", "call-x"), kOwnKey);
+  EXPECT_EQ(own_on_other->status, 401);
+  auto foreign_number =
+      PostSigned("/webhooks/retell/c/salon", CallEvent("call_started", "call-y"), kOwnKey);
+  EXPECT_EQ(foreign_number->status, 404);
+  auto unknown_company = PostSigned("/webhooks/retell/c/nobody", salon_call, kOwnKey);
+  EXPECT_EQ(unknown_company->status, 401);
+  EXPECT_EQ(Count("calls"), 1);
+}
+
+TEST_P(RetellWebhooksTest, ToleratesUnknownFields) {
+  json body = json::parse(CallEvent("call_started", "call-extra"));
+  body["call"]["brand_new_field"] = {{"nested", true}};
+  body["top_level_extra"] = 42;
+  auto r = PostSigned("/webhooks/retell", body.dump());
+  EXPECT_EQ(r->status, 200) << r->body;
+  auto not_json = PostSigned("/webhooks/retell", "this is not json");
+  EXPECT_GE(not_json->status, 400);
+  EXPECT_LT(not_json->status, 500);
+}
+
+TEST_P(RetellWebhooksTest, InboundAnswersWithDynamicVariables) {
+  auto r =
+      PostSigned("/webhooks/retell/inbound",
+                 R"({"event":"call_inbound","event_timestamp":1,"call_inbound":{"agent_id":"a",)"
+                 R"("from_number":"+4915112345678","to_number":"+493083793369"}})");
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->status, 200) << r->body;
+  const auto vars = json::parse(r->body)["call_inbound"]["dynamic_variables"];
+  EXPECT_EQ(vars["company_name"], "Praxis Dr. Weber");
+  EXPECT_EQ(vars["branch_name"], "Berlin Mitte");
+  EXPECT_EQ(vars["caller_name"], "Erika Mustermann");
+  for (const auto& [k, v] : vars.items()) EXPECT_TRUE(v.is_string()) << k;
+}
+
+TEST_P(RetellWebhooksTest, SimulateCallPlaysAWholeCall) {
+  const std::string cmd = std::string(CALLGATE_BINARY) +
+                          " simulate-call --url http://127.0.0.1:" + std::to_string(app_->port()) +
+                          " --key " + kPlatformKey.Reveal() + " --call-id sim-e2e 2>&1";
+  std::string output;
+  int status = -1;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    std::array<char, 512> buf{};
+    while (size_t n = std::fread(buf.data(), 1, buf.size(), p)) output.append(buf.data(), n);
+    status = ::pclose(p);
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  EXPECT_NE(output.find("call_analyzed"), std::string::npos) << output;
+  EXPECT_NE(output.find("Praxis Dr. Weber"), std::string::npos) << output;
+  EXPECT_EQ(Count("calls",
+                  "retell_call_id = 'sim-e2e' AND status = 'ended' AND summary IS NOT "
+                  "NULL AND sentiment = 'Positive'"),
+            1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RetellWebhooksTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
+
+}  // namespace
+}  // namespace callgate
