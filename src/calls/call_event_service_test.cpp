@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "calls/call_analysis.hpp"
 #include "calls/inbound_call_service.hpp"
 #include "calls/testing/recording_job_queue.hpp"
 #include "storage/session.hpp"
@@ -292,6 +293,57 @@ TEST_P(CallEventServiceTest, InboundAnswerGreetsWithCompanyDatesAndKnownCaller) 
   auto unknown = inbound.Answer({"+4915112345678", "+4940999999", "", std::nullopt});
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(CallEventServiceTest, AnalysisPricesCallsAndMatchesTheCaller) {
+  auto company = companies_->FindById(a_);
+  ASSERT_TRUE(company.has_value());
+  company->price_per_minute_cents = 15;
+  company->included_minutes = 2;
+  ASSERT_TRUE(companies_->Update(*company).has_value());
+  CallAnalysis analysis(*companies_, *customers_, *calls_, metrics_);
+
+  auto first = Event("call_ended", "priced-1");
+  first.call.from_number = "+4915199998888";  // not yet a customer
+  first.call.start_timestamp_ms = ToUnixMillis(clock_.Now());
+  first.call.duration_ms = 121'000;  // 3 started minutes, 2 of them included
+  first.call.combined_cost_cents = 12.5;
+  ASSERT_TRUE(service_->Record(first).has_value());
+  auto jobs = jobs_.jobs();
+  ASSERT_EQ(jobs.size(), 1u);
+  ASSERT_TRUE(analysis.Run(jobs[0].payload_json).has_value());
+  ASSERT_TRUE(analysis.Run(jobs[0].payload_json).has_value());  // idempotent
+
+  auto call = calls_->FindByRetellId(a_, "priced-1");
+  ASSERT_TRUE(call.has_value());
+  ASSERT_TRUE(call->costs.has_value());
+  EXPECT_EQ(call->costs->base_cost_cents, 13);
+  EXPECT_EQ(call->costs->customer_cost_cents, 15);
+  EXPECT_EQ(call->costs->total_profit_cents, 2);
+  auto caller = customers_->FindByPhone(a_, "+4915199998888");
+  ASSERT_TRUE(caller.has_value());
+  EXPECT_EQ(call->customer_id, caller->id);
+  EXPECT_TRUE(caller->last_call_at.has_value());
+  EXPECT_FALSE(customers_->FindByPhone(b_, "+4915199998888").has_value());
+
+  // The included minutes are used up now: the next call pays every started minute.
+  clock_.Advance(std::chrono::minutes(10));
+  auto second = Event("call_ended", "priced-2");
+  second.call.start_timestamp_ms = ToUnixMillis(clock_.Now());
+  second.call.duration_ms = 150'000;
+  second.call.combined_cost_cents = 20;
+  ASSERT_TRUE(service_->Record(second).has_value());
+  ASSERT_TRUE(analysis.Run(jobs_.jobs().back().payload_json).has_value());
+  auto call2 = calls_->FindByRetellId(a_, "priced-2");
+  ASSERT_TRUE(call2 && call2->costs);
+  EXPECT_EQ(call2->costs->customer_cost_cents, 45);
+  EXPECT_EQ(metrics_.Value("callgate_call_analysis_total", {{"outcome", "done"}}), 3);
+
+  EXPECT_FALSE(analysis.Run("{\"call_id\":1}").has_value());
+  auto gone = analysis.Run("{\"company_id\":" + std::to_string(b_.value) +
+                           ",\"call_id\":" + std::to_string(call2->id.value) + "}");
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);  // company B cannot reach A's call
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CallEventServiceTest, storage::testing::AllBackends(),
