@@ -53,7 +53,7 @@ Result<storage::Migrator> MakeMigrator(const app::Config& config, storage::Datab
 }
 
 int Serve(const app::Config& config, const Clock& clock) {
-  http::TerminationSignalWaiter signals;  // before any thread starts, so they inherit the mask
+  http::TerminationSignalWaiter signals;  // installed before the server starts
   auto application = app::Application::Create(config, clock);
   if (!application) return Die("cannot start", application.error());
   if (auto started = (*application)->Start(); !started) {

@@ -4,47 +4,24 @@
 
 namespace callgate::http {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-void Headers::Add(std::string name, std::string value) {
-  fields_.emplace_back(std::move(name), std::move(value));
-}
-
-void Headers::Set(std::string name, std::string value) {
-  Remove(name);
-  Add(std::move(name), std::move(value));
-}
-
-std::size_t Headers::Remove(std::string_view name) {
-  const auto old_size = fields_.size();
-  std::erase_if(fields_, [&](const Field& f) { return EqualsIgnoreCase(f.first, name); });
-  return old_size - fields_.size();
-}
-
-std::optional<std::string_view> Headers::Get(std::string_view name) const {
-  for (const auto& [field_name, value] : fields_) {
-    if (EqualsIgnoreCase(field_name, name)) return std::string_view(value);
-  }
-  return std::nullopt;
-}
-
 std::string_view MethodName(Method method) noexcept {
   switch (method) {
-    case Method::kGet: return "GET";
-    case Method::kHead: return "HEAD";
-    case Method::kPost: return "POST";
-    case Method::kPut: return "PUT";
-    case Method::kPatch: return "PATCH";
-    case Method::kDelete: return "DELETE";
-    case Method::kOptions: return "OPTIONS";
-    case Method::kOther: return "OTHER";
+    case Method::kGet:
+      return "GET";
+    case Method::kHead:
+      return "HEAD";
+    case Method::kPost:
+      return "POST";
+    case Method::kPut:
+      return "PUT";
+    case Method::kPatch:
+      return "PATCH";
+    case Method::kDelete:
+      return "DELETE";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kOther:
+      return "OTHER";
   }
   return "OTHER";
 }
@@ -73,7 +50,7 @@ std::string PercentDecode(std::string_view input, bool plus_as_space) {
   out.reserve(input.size());
   for (std::size_t i = 0; i < input.size(); ++i) {
     const char c = input[i];
-    if (c == '%' && i + 2 < input.size() + 0 && i + 2 <= input.size() - 1 + 0) {
+    if (c == '%' && i + 2 < input.size()) {
       const int hi = HexValue(input[i + 1]);
       const int lo = HexValue(input[i + 2]);
       if (hi >= 0 && lo >= 0) {

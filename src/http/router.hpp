@@ -1,0 +1,81 @@
+#pragma once
+// Router: the explicit route table. Every route is (method, pattern, handler, guards); patterns
+// are "/"-separated exact segments or whole-segment parameters ("/api/retell/{function}").
+// Describe() lists every route with its guards so `callgate routes` and a test can prove that
+// nothing outside an explicit public list is unguarded.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/middleware.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+namespace callgate::http {
+
+// Per-route configuration.
+struct RouteOptions {
+  // Middleware run for this route only, after the global chain, in order. Their Name()s are the
+  // route's guards in Describe(). Empty = a public route.
+  std::vector<MiddlewarePtr> guards;
+};
+
+// One line of the route table.
+struct RouteDescription {
+  Method method = Method::kGet;
+  std::string pattern;
+  std::vector<std::string> guards;  // guard names in execution order; empty = public
+
+  bool IsPublic() const noexcept { return guards.empty(); }
+};
+
+// Matching rules:
+// - the path must match segment by segment; a "{name}" segment matches any non-empty segment
+//   and its percent-decoded value becomes a route param; no trailing-slash or case folding;
+// - among routes for the request's method, the one whose first differing segment is literal
+//   wins ("/webhooks/retell/inbound" beats "/webhooks/retell/{event}");
+// - no route matches the path → 404 JSON; routes match the path but none for this method →
+//   405 JSON with an Allow header.
+//
+// Build it at startup, then share it: Use() and Add() are not thread-safe and must not be
+// called after the server started; Handle() and Describe() are const and thread-safe.
+class Router {
+ public:
+  // Adds middleware that runs for every request, matched or not (after the server's built-in
+  // request id / access log / catch-all / body limit), in the order of Use() calls.
+  void Use(MiddlewarePtr middleware);
+
+  // Adds a route. Throws std::invalid_argument at startup for a malformed pattern (must start
+  // with '/', no empty segments, params "{[a-z0-9_]+}" unique per pattern), a null handler or
+  // guard, Method::kOther, or a duplicate (method, pattern) — configuration errors, not
+  // request-time failures.
+  void Add(Method method, std::string_view pattern, Handler handler, RouteOptions options = {});
+
+  // Every route in the order added.
+  std::vector<RouteDescription> Describe() const;
+
+  // Runs the global middleware, then matches the route, sets request.route_pattern and
+  // request.route_params, runs the route's guards and its handler; 404/405 JSON otherwise.
+  Response Handle(Request& request) const;
+
+ private:
+  struct Segment {
+    std::string text;  // literal text, or the parameter name
+    bool is_param = false;
+  };
+  struct Route {
+    Method method;
+    std::string pattern;
+    std::vector<Segment> segments;
+    Handler handler;
+    std::vector<MiddlewarePtr> guards;
+  };
+
+  Response Dispatch(Request& request) const;
+
+  std::vector<MiddlewarePtr> global_;
+  std::vector<Route> routes_;
+};
+
+}  // namespace callgate::http

@@ -1,0 +1,439 @@
+#include "http/server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <future>
+#include <mutex>
+#include <restinio/all.hpp>
+#include <thread>
+#include <unordered_set>
+
+#include "http/error_mapping.hpp"
+#include "http/worker_pool.hpp"
+
+namespace callgate::http {
+
+namespace {
+
+namespace asio = restinio::asio_ns;
+
+// Tracks open connections through RESTinio's state listener and refuses new ones at accept
+// time (via the IP-blocker hook) while max_connections are open. RESTinio's own
+// use_connection_count_limiter is not used: its per-connection monitor points into the
+// acceptor, and idle keep-alive connections that die with the io_context after the acceptor is
+// gone then write to freed memory (found by ASan in the shutdown tests).
+class ConnectionLimiter {
+ public:
+  explicit ConnectionLimiter(std::size_t max_connections) : max_(max_connections) {}
+
+  void state_changed(const restinio::connection_state::notice_t& notice) noexcept {
+    const auto cause = notice.cause();
+    std::lock_guard lock(mutex_);
+    try {
+      if (restinio::holds_alternative<restinio::connection_state::accepted_t>(cause)) {
+        open_.insert(notice.connection_id());
+      } else if (restinio::holds_alternative<restinio::connection_state::closed_t>(cause)) {
+        open_.erase(notice.connection_id());
+      }
+    } catch (...) {
+      // Out of memory while counting: the count is only a safety limit, keep serving.
+    }
+  }
+
+  restinio::ip_blocker::inspection_result_t inspect(
+      const restinio::ip_blocker::incoming_info_t&) noexcept {
+    std::lock_guard lock(mutex_);
+    return open_.size() < max_ ? restinio::ip_blocker::allow() : restinio::ip_blocker::deny();
+  }
+
+  std::size_t open() const {
+    std::lock_guard lock(mutex_);
+    return open_.size();
+  }
+
+ private:
+  const std::size_t max_;
+  mutable std::mutex mutex_;
+  std::unordered_set<restinio::connection_id_t> open_;
+};
+
+// Thread-safe default traits (strands, asio timers) plus the connection limiter above.
+struct Traits : public restinio::default_traits_t {
+  using ip_blocker_t = ConnectionLimiter;
+  using connection_state_listener_t = ConnectionLimiter;
+};
+using HttpServer = restinio::http_server_t<Traits>;
+
+// Counts requests that were accepted but not yet fully answered, so Stop() can wait for them.
+// The count and the draining flag share one mutex: a request either gets in before draining
+// starts (and is waited for) or is refused — none slips through unobserved.
+class InFlight : public std::enable_shared_from_this<InFlight> {
+ public:
+  // Released when the last copy is destroyed (after the job ran and the response was written
+  // or abandoned).
+  class Token {
+   public:
+    explicit Token(std::shared_ptr<InFlight> owner) : owner_(std::move(owner)) {}
+    ~Token() { owner_->Release(); }
+    Token(const Token&) = delete;
+    Token& operator=(const Token&) = delete;
+
+   private:
+    std::shared_ptr<InFlight> owner_;
+  };
+
+  std::shared_ptr<Token> TryAcquire() {
+    std::lock_guard lock(mutex_);
+    if (draining_) return nullptr;
+    ++count_;
+    return std::make_shared<Token>(shared_from_this());
+  }
+
+  // Refuses new requests from now on.
+  void BeginDrain() {
+    std::lock_guard lock(mutex_);
+    draining_ = true;
+  }
+
+  // Waits until the count drops to zero or `timeout` passes; true when it reached zero.
+  bool WaitIdle(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return idle_.wait_for(lock, timeout, [this] { return count_ == 0; });
+  }
+
+  bool draining() const {
+    std::lock_guard lock(mutex_);
+    return draining_;
+  }
+
+  std::size_t count() const {
+    std::lock_guard lock(mutex_);
+    return count_;
+  }
+
+ private:
+  void Release() {
+    std::lock_guard lock(mutex_);
+    if (--count_ == 0) idle_.notify_all();
+  }
+
+  mutable std::mutex mutex_;
+  std::condition_variable idle_;
+  std::size_t count_ = 0;
+  bool draining_ = false;
+};
+
+// RESTinio computes these itself from the body; copying a handler's value would produce a
+// second, possibly contradicting header.
+bool IsManagedHeader(std::string_view name) {
+  return EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection") ||
+         EqualsIgnoreCase(name, "Transfer-Encoding");
+}
+
+// The timer manager only looks at deadlines every check period; keep it well below the
+// shortest timeout so "closed after the read timeout" is not late by a whole second.
+std::chrono::steady_clock::duration TimerCheckPeriod(const ServerSettings& s) {
+  const auto shortest = std::min({s.read_timeout, s.handler_timeout, s.write_timeout});
+  return std::clamp<std::chrono::milliseconds>(shortest / 4, std::chrono::milliseconds(50),
+                                               std::chrono::milliseconds(1000));
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerSettings s, const Router& r) : settings(std::move(s)), router(r) {}
+
+  Status Start();
+  void Stop();
+  restinio::request_handling_status_t OnRequest(const restinio::request_handle_t& req);
+  void Process(const restinio::request_handle_t& req, std::shared_ptr<InFlight::Token> token,
+               std::chrono::steady_clock::time_point received_at);
+  void RejectNow(const restinio::request_handle_t& req, std::string message,
+                 std::chrono::steady_clock::time_point received_at);
+  void Send(const restinio::request_handle_t& req, Response response,
+            std::shared_ptr<InFlight::Token> token);
+  void RunIo();
+  void StopIo();
+
+  const ServerSettings settings;
+  const Router& router;
+  std::vector<MiddlewarePtr> builtin;
+  Handler terminal;
+
+  std::atomic<std::uint16_t> bound_port{0};
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> rejected_queue_full{0};
+  std::atomic<std::uint64_t> rejected_draining{0};
+  std::shared_ptr<InFlight> in_flight = std::make_shared<InFlight>();
+  std::shared_ptr<ConnectionLimiter> connections;
+
+  // Declared before the pool and the RESTinio objects so it is destroyed after them: asio
+  // handlers still queued at shutdown (holding connections and request handles) die with it.
+  asio::io_context io_context;
+  std::unique_ptr<WorkerPool> pool;
+  std::unique_ptr<HttpServer> server;
+  // Own I/O threads rather than restinio::on_pool_runner_t: its error path reads a non-atomic
+  // "started" flag that start() writes after launching the threads (a race seen under TSan that
+  // could leave a failed Start() hanging).
+  std::vector<std::thread> io_threads;
+  bool started = false;
+  bool stopped = false;
+};
+
+Status Server::Impl::Start() {
+  const auto& s = settings;
+  if (s.io_threads == 0 || s.worker_threads == 0 || s.queue_capacity == 0) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "io_threads, worker_threads, queue_capacity must be > 0");
+  }
+  if (s.limits.hard_body_limit_factor == 0 || s.limits.max_connections == 0) {
+    return Fail(ErrorCode::kInvalidArgument, "hard_body_limit_factor, max_connections must be > 0");
+  }
+  asio::error_code ec;
+  const auto address = asio::ip::make_address(s.address, ec);
+  if (ec) return Fail(ErrorCode::kInvalidArgument, "not an IP address: " + s.address);
+
+  builtin.push_back(std::make_shared<RequestIdMiddleware>());
+  if (s.access_log) builtin.push_back(std::make_shared<AccessLogMiddleware>(s.access_log));
+  builtin.push_back(std::make_shared<CatchAllMiddleware>(s.on_exception));
+  builtin.push_back(std::make_shared<BodyLimitMiddleware>(s.limits.max_body_bytes));
+  terminal = [this](Request& request) { return router.Handle(request); };
+
+  pool = std::make_unique<WorkerPool>(s.worker_threads, s.queue_capacity);
+  connections = std::make_shared<ConnectionLimiter>(s.limits.max_connections);
+
+  const std::uint64_t hard_body_limit =
+      static_cast<std::uint64_t>(s.limits.max_body_bytes) * s.limits.hard_body_limit_factor;
+  restinio::server_settings_t<Traits> rs;
+  rs.address(address)
+      .port(s.port)
+      .protocol(address.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4())
+      .request_handler([this](restinio::request_handle_t req) { return OnRequest(req); })
+      .read_next_http_message_timelimit(s.read_timeout)
+      .handle_request_timeout(s.handler_timeout)
+      .write_http_response_timelimit(s.write_timeout)
+      .timer_manager(TimerCheckPeriod(s))
+      .ip_blocker(connections)
+      .connection_state_listener(connections)
+      .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                    .max_url_size(s.limits.max_url_bytes)
+                                    .max_field_name_size(s.limits.max_header_name_bytes)
+                                    .max_field_value_size(s.limits.max_header_value_bytes)
+                                    .max_field_count(s.limits.max_header_count)
+                                    .max_body_size(hard_body_limit))
+      // RESTinio 0.6 has no accessor for the bound endpoint; this hook sees the acceptor right
+      // after bind(), which is where port 0 becomes a real port.
+      .acceptor_post_bind_hook([this](asio::ip::tcp::acceptor& acceptor) {
+        bound_port.store(acceptor.local_endpoint().port());
+      });
+
+  try {
+    server = std::make_unique<HttpServer>(restinio::external_io_context(io_context), std::move(rs));
+  } catch (const std::exception& e) {
+    pool->Shutdown();
+    return Fail(ErrorCode::kInvalidArgument, std::string("http server setup failed: ") + e.what());
+  }
+
+  std::promise<void> opened;
+  auto opened_future = opened.get_future();
+  server->open_async([&opened]() noexcept { opened.set_value(); },
+                     [&opened](std::exception_ptr error) noexcept { opened.set_exception(error); });
+  try {
+    for (std::size_t i = 0; i < s.io_threads; ++i) io_threads.emplace_back([this] { RunIo(); });
+  } catch (const std::exception& e) {
+    StopIo();
+    pool->Shutdown();
+    return Fail(ErrorCode::kUnavailable, std::string("cannot start I/O threads: ") + e.what());
+  }
+  try {
+    opened_future.get();
+  } catch (const std::exception& e) {
+    StopIo();
+    pool->Shutdown();
+    return Fail(ErrorCode::kUnavailable,
+                "cannot listen on " + s.address + ":" + std::to_string(s.port) + ": " + e.what());
+  }
+  started = true;
+  return Ok();
+}
+
+void Server::Impl::RunIo() {
+  // Keeps run() from returning when momentarily idle; only stop() ends it.
+  auto work = asio::make_work_guard(io_context);
+  while (true) {
+    try {
+      io_context.run();
+      return;
+    } catch (...) {
+      // RESTinio handlers catch their own errors; anything escaping must not kill the thread
+      // and with it the whole process.
+    }
+  }
+}
+
+void Server::Impl::StopIo() {
+  io_context.stop();
+  for (auto& thread : io_threads) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+void Server::Impl::Stop() {
+  if (!started || stopped) return;
+  stopped = true;
+
+  // Refuse before closing the listener, so that once connects fail, requests arriving on
+  // open keep-alive connections are refused too.
+  in_flight->BeginDrain();
+  std::promise<void> closed;
+  server->close_async([&closed]() noexcept { closed.set_value(); },
+                      [&closed](std::exception_ptr) noexcept { closed.set_value(); });
+  closed.get_future().wait();
+
+  in_flight->WaitIdle(settings.drain_timeout);
+
+  // The listener is closed already; stopping the io_context ends every connection's I/O.
+  StopIo();
+  // After I/O stopped: a handler that outlived the drain may still call done(); its write is
+  // only queued on the stopped io_context and dropped with it.
+  pool->Shutdown();
+}
+
+restinio::request_handling_status_t Server::Impl::OnRequest(const restinio::request_handle_t& req) {
+  const auto received_at = std::chrono::steady_clock::now();
+  auto token = in_flight->TryAcquire();
+  if (!token) {
+    ++rejected_draining;
+    RejectNow(req, "server is shutting down", received_at);
+    return restinio::request_accepted();
+  }
+  if (!pool->TryPost([this, req, token, received_at] { Process(req, token, received_at); })) {
+    token.reset();
+    ++rejected_queue_full;
+    RejectNow(req, "server busy, retry later", received_at);
+    return restinio::request_accepted();
+  }
+  ++accepted;
+  return restinio::request_accepted();
+}
+
+namespace {
+
+Request ConvertRequest(const restinio::request_t& req) {
+  Request request;
+  const auto& header = req.header();
+  request.method_token = header.method().c_str();
+  request.method = ParseMethod(request.method_token);
+  request.target = header.request_target();
+  request.path = std::string(header.path());
+  request.raw_query = std::string(header.query());
+  request.query = ParseQueryString(request.raw_query);
+  for (const auto& field : header) request.headers.Add(field.name(), field.value());
+  request.body = req.body();
+  const auto& peer = req.remote_endpoint();
+  request.peer_address = peer.address().to_string();
+  request.peer_port = peer.port();
+  return request;
+}
+
+}  // namespace
+
+void Server::Impl::Process(const restinio::request_handle_t& req,
+                           std::shared_ptr<InFlight::Token> token,
+                           std::chrono::steady_clock::time_point received_at) {
+  Response response;
+  try {
+    Request request = ConvertRequest(*req);
+    request.received_at = received_at;
+    response = RunChain(builtin, request, terminal);
+  } catch (...) {
+    // Only conversion or the built-in middleware can get here (the catch-all covers the rest),
+    // e.g. bad_alloc; answer rather than leave the client hanging until the handler timeout.
+    response = Response::Error(ErrorCode::kInternal, "internal error");
+  }
+  Send(req, std::move(response), std::move(token));
+}
+
+void Server::Impl::RejectNow(const restinio::request_handle_t& req, std::string message,
+                             std::chrono::steady_clock::time_point received_at) {
+  // Runs on the I/O thread: only cheap work here (no body copy, no middleware chain).
+  Request request;
+  request.method_token = req->header().method().c_str();
+  request.method = ParseMethod(request.method_token);
+  request.target = req->header().request_target();
+  request.path = std::string(req->header().path());
+  request.peer_address = req->remote_endpoint().address().to_string();
+  request.peer_port = req->remote_endpoint().port();
+  request.received_at = received_at;
+  const auto incoming_id = req->header().opt_value_of(RequestIdMiddleware::kHeader);
+  request.request_id = incoming_id && RequestIdMiddleware::IsValid(*incoming_id)
+                           ? std::string(*incoming_id)
+                           : RequestIdMiddleware::Generate();
+
+  Response response = Response::Error(ErrorCode::kUnavailable, std::move(message));
+  response.headers.Set("Retry-After", "1");
+  response.headers.Set(std::string(RequestIdMiddleware::kHeader), request.request_id);
+  response.AttachRequestId(request.request_id);
+  if (settings.access_log) {
+    try {
+      settings.access_log(request, response, std::chrono::steady_clock::now() - received_at);
+    } catch (...) {
+      // Logging must not change the answer.
+    }
+  }
+  Send(req, std::move(response), nullptr);
+}
+
+void Server::Impl::Send(const restinio::request_handle_t& req, Response response,
+                        std::shared_ptr<InFlight::Token> token) {
+  try {
+    const auto status = static_cast<std::uint16_t>(response.status);
+    auto builder = req->create_response(restinio::http_status_line_t{
+        restinio::http_status_code_t{status}, std::string(ReasonPhrase(response.status))});
+    for (const auto& [name, value] : response.headers.All()) {
+      if (!IsManagedHeader(name)) builder.append_header(name, value);
+    }
+    // During shutdown tell keep-alive clients not to reuse the connection.
+    if (in_flight->draining()) builder.connection_close();
+    builder.set_body(std::move(response.body));
+    // The token lives until RESTinio reports the write finished (or abandoned), which is what
+    // Stop() waits for.
+    builder.done([token = std::move(token)](const asio::error_code&) {});
+  } catch (...) {
+    // The connection is gone or closed (e.g. handler timeout); there is nobody to answer.
+  }
+}
+
+Server::Server(ServerSettings settings, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(settings), router)) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  if (impl_->started || impl_->stopped || impl_->pool) {
+    return Fail(ErrorCode::kInvalidArgument, "Server::Start called twice");
+  }
+  return impl_->Start();
+}
+
+void Server::Stop() { impl_->Stop(); }
+
+std::uint16_t Server::port() const noexcept { return impl_->bound_port.load(); }
+
+ServerStats Server::Stats() const {
+  ServerStats stats;
+  stats.accepted = impl_->accepted.load();
+  stats.rejected_queue_full = impl_->rejected_queue_full.load();
+  stats.rejected_draining = impl_->rejected_draining.load();
+  if (impl_->pool) {
+    stats.queued = impl_->pool->queued();
+    stats.running = impl_->pool->running();
+  }
+  stats.in_flight = impl_->in_flight->count();
+  if (impl_->connections) stats.open_connections = impl_->connections->open();
+  return stats;
+}
+
+}  // namespace callgate::http

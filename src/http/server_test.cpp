@@ -1,0 +1,502 @@
+// End-to-end tests of the HTTP edge through a real server on 127.0.0.1, port 0.
+#include "http/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "http/testing/test_client.hpp"
+
+namespace callgate::http {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::ClientRequest;
+using testing::ClientResponse;
+using testing::RawConnection;
+using testing::TestClient;
+
+// A one-shot gate a handler can wait on (bounded, so a failing test never hangs) and that the
+// test opens. Open() is idempotent.
+class Gate {
+ public:
+  void Open() {
+    std::call_once(once_, [this] { promise_.set_value(); });
+  }
+  bool WaitFor(milliseconds timeout) const {
+    return future_.wait_for(timeout) == std::future_status::ready;
+  }
+
+ private:
+  std::once_flag once_;
+  std::promise<void> promise_;
+  std::shared_future<void> future_ = promise_.get_future().share();
+};
+
+ServerSettings TestSettings() {
+  ServerSettings settings;
+  settings.address = "127.0.0.1";
+  settings.port = 0;
+  settings.io_threads = 1;
+  settings.worker_threads = 2;
+  settings.queue_capacity = 16;
+  settings.read_timeout = seconds(5);
+  settings.handler_timeout = seconds(20);
+  settings.write_timeout = seconds(5);
+  settings.drain_timeout = seconds(10);
+  settings.limits.max_body_bytes = 1024;
+  settings.limits.max_url_bytes = 512;
+  settings.limits.max_header_value_bytes = 1024;
+  settings.limits.max_header_count = 20;
+  return settings;
+}
+
+nlohmann::json ErrorOf(const ClientResponse& response) {
+  return nlohmann::json::parse(response.body).at("error");
+}
+
+// Polls `condition` every few milliseconds for up to 10 s; for waiting on another thread's
+// progress that has no event to wait on.
+template <typename Condition>
+bool Eventually(Condition condition) {
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return condition();
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void StartServer(ServerSettings settings = TestSettings()) {
+    server_ = std::make_unique<Server>(std::move(settings), router_);
+    const Status started = server_->Start();
+    ASSERT_TRUE(started.has_value()) << started.error().message;
+    ASSERT_NE(server_->port(), 0);
+  }
+  TestClient Client() const { return TestClient(server_->port(), seconds(15)); }
+
+  void TearDown() override {
+    slow_gate_.Open();
+    server_.reset();
+  }
+
+  Gate slow_gate_;  // opened in TearDown at the latest
+  Router router_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, PortZeroBindsARealPortAndASecondServerCannotTakeIt) {
+  router_.Add(Method::kGet, "/health", [](Request&) { return Response::Text(200, "ok"); });
+  StartServer();
+  ServerSettings clash = TestSettings();
+  clash.port = server_->port();
+  Server second(clash, router_);
+  const Status started = second.Start();
+  ASSERT_FALSE(started.has_value());
+  EXPECT_EQ(started.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(Client().Get("/health")->status, 200);
+}
+
+TEST_F(ServerTest, RejectsBadSettings) {
+  ServerSettings settings = TestSettings();
+  settings.address = "not-an-ip";
+  Server server(settings, router_);
+  const Status started = server.Start();
+  ASSERT_FALSE(started.has_value());
+  EXPECT_EQ(started.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(server.port(), 0);
+}
+
+TEST_F(ServerTest, RoutesWithParamsQueryHeadersAndRawBody) {
+  router_.Add(Method::kPost, "/api/retell/{function}", [](Request& request) {
+    return Response::Json(200, {{"function", *request.RouteParam("function")},
+                                {"call_id", *request.QueryParam("call_id")},
+                                {"signature", *request.Header("x-retell-signature")},
+                                {"body", request.body},
+                                {"peer", request.peer_address},
+                                {"route", request.route_pattern}});
+  });
+  StartServer();
+  Headers headers;
+  headers.Add("X-Retell-Signature", "v=1,d=ab");
+  const std::string raw_body = "{\"args\": {\"name\": \"M\xC3\xBCller\"}}  ";
+  const auto response =
+      Client().Post("/api/retell/book-appointment?call_id=c%201", raw_body, headers);
+  ASSERT_TRUE(response.has_value()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  const auto body = nlohmann::json::parse(response->body);
+  EXPECT_EQ(body["function"], "book-appointment");
+  EXPECT_EQ(body["call_id"], "c 1");
+  EXPECT_EQ(body["signature"], "v=1,d=ab");
+  EXPECT_EQ(body["body"], raw_body);
+  EXPECT_EQ(body["peer"], "127.0.0.1");
+  EXPECT_EQ(body["route"], "/api/retell/{function}");
+}
+
+TEST_F(ServerTest, UnknownPathIs404JsonWithRequestId) {
+  StartServer();
+  const auto response = Client().Get("/nope");
+  ASSERT_TRUE(response.has_value()) << response.error().message;
+  EXPECT_EQ(response->status, 404);
+  EXPECT_EQ(response->headers.Get("Content-Type"), kJsonContentType);
+  const auto error = ErrorOf(*response);
+  EXPECT_EQ(error["code"], "not_found");
+  EXPECT_TRUE(error["message"].is_string());
+  ASSERT_TRUE(response->headers.Get("X-Request-Id").has_value());
+  EXPECT_EQ(error["request_id"], *response->headers.Get("X-Request-Id"));
+}
+
+TEST_F(ServerTest, WrongMethodIs405WithAllow) {
+  router_.Add(Method::kPost, "/webhooks/retell", [](Request&) { return Response::NoContent(); });
+  StartServer();
+  const auto response = Client().Get("/webhooks/retell");
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 405);
+  EXPECT_EQ(response->headers.Get("Allow"), "POST");
+  EXPECT_EQ(ErrorOf(*response)["code"], "method_not_allowed");
+}
+
+TEST_F(ServerTest, RequestIdIsGeneratedEchoedOrReplaced) {
+  router_.Add(Method::kGet, "/id",
+              [](Request& request) { return Response::Text(200, request.request_id); });
+  StartServer();
+
+  const auto generated = Client().Get("/id");
+  ASSERT_TRUE(generated.has_value());
+  EXPECT_EQ(generated->body.size(), 32u);
+  EXPECT_EQ(generated->headers.Get("X-Request-Id"), generated->body);
+
+  Headers sane;
+  sane.Add("X-Request-Id", "retell-call_42");
+  const auto echoed = Client().Get("/id", sane);
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(echoed->body, "retell-call_42");
+  EXPECT_EQ(echoed->headers.Get("X-Request-Id"), "retell-call_42");
+
+  for (const std::string& bad : {std::string(65, 'a'), std::string("a b"), std::string("<x>")}) {
+    Headers headers;
+    headers.Add("X-Request-Id", bad);
+    const auto replaced = Client().Get("/id", headers);
+    ASSERT_TRUE(replaced.has_value());
+    EXPECT_NE(replaced->body, bad);
+    EXPECT_EQ(replaced->body.size(), 32u);
+    EXPECT_EQ(replaced->headers.Get("X-Request-Id"), replaced->body);
+  }
+}
+
+TEST_F(ServerTest, BodyJustOverTheLimitIs413Json) {
+  router_.Add(Method::kPost, "/echo", [](Request& request) {
+    return Response::Text(200, std::to_string(request.body.size()));
+  });
+  StartServer();  // max_body_bytes = 1024
+  const auto at_limit = Client().Post("/echo", std::string(1024, 'x'));
+  ASSERT_TRUE(at_limit.has_value());
+  EXPECT_EQ(at_limit->status, 200);
+  EXPECT_EQ(at_limit->body, "1024");
+
+  const auto over = Client().Post("/echo", std::string(1025, 'x'));
+  ASSERT_TRUE(over.has_value()) << over.error().message;
+  EXPECT_EQ(over->status, 413);
+  EXPECT_EQ(ErrorOf(*over)["code"], "payload_too_large");
+}
+
+TEST_F(ServerTest, BodyOverTheHardLimitClosesTheConnection) {
+  router_.Add(Method::kPost, "/echo", [](Request&) { return Response::Text(200, "ok"); });
+  StartServer();  // hard limit = 4 × 1024
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  // Announce a body far over the hard limit: RESTinio refuses it from the headers alone.
+  ASSERT_TRUE(
+      connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+                       "partial"));
+  EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+  EXPECT_EQ(connection->received().find("200"), std::string::npos);
+}
+
+TEST_F(ServerTest, OversizedUrlOrHeaderClosesTheConnection) {
+  router_.Add(Method::kGet, "/health", [](Request&) { return Response::Text(200, "ok"); });
+  StartServer();  // max_url_bytes = 512, max_header_value_bytes = 1024, 20 fields
+  const auto url = Client().Get("/health?pad=" + std::string(600, 'a'));
+  if (url.has_value()) {
+    EXPECT_EQ(url->status, 414);
+  } else {
+    EXPECT_EQ(url.error().code, ErrorCode::kUnavailable) << url.error().message;
+  }
+
+  Headers big_value;
+  big_value.Add("X-Pad", std::string(2000, 'b'));
+  const auto header = Client().Get("/health", big_value);
+  if (header.has_value()) {
+    EXPECT_EQ(header->status, 431);
+  } else {
+    EXPECT_EQ(header.error().code, ErrorCode::kUnavailable) << header.error().message;
+  }
+
+  Headers many;
+  for (int i = 0; i < 30; ++i) many.Add("X-F" + std::to_string(i), "v");
+  const auto count = Client().Get("/health", many);
+  if (count.has_value()) {
+    EXPECT_EQ(count->status, 431);
+  } else {
+    EXPECT_EQ(count.error().code, ErrorCode::kUnavailable) << count.error().message;
+  }
+
+  EXPECT_EQ(Client().Get("/health")->status, 200);  // and the server is fine afterwards
+}
+
+TEST_F(ServerTest, SlowClientIsDisconnectedAfterReadTimeout) {
+  router_.Add(Method::kPost, "/echo", [](Request&) { return Response::Text(200, "ok"); });
+  ServerSettings settings = TestSettings();
+  settings.read_timeout = seconds(1);
+  StartServer(settings);
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  const auto sent_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"));
+  EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+  // Closed because of the timeout, not because the half request was rejected outright.
+  EXPECT_GE(std::chrono::steady_clock::now() - sent_at, milliseconds(500));
+  EXPECT_TRUE(connection->received().empty());
+}
+
+TEST_F(ServerTest, HandlerSlowerThanHandlerTimeoutGetsTheConnectionClosed) {
+  router_.Add(Method::kGet, "/stuck", [&](Request&) {
+    slow_gate_.WaitFor(seconds(20));
+    return Response::Text(200, "too late");
+  });
+  ServerSettings settings = TestSettings();
+  settings.handler_timeout = seconds(1);
+  StartServer(settings);
+  const auto response = Client().Get("/stuck");
+  ASSERT_FALSE(response.has_value());
+  EXPECT_EQ(response.error().code, ErrorCode::kUnavailable) << response.error().message;
+}
+
+TEST_F(ServerTest, HandlerExceptionIs500JsonWithoutDetails) {
+  router_.Add(Method::kGet, "/boom",
+              [](Request&) -> Response { throw std::runtime_error("secret internals"); });
+  std::mutex mutex;
+  std::string reported;
+  ServerSettings settings = TestSettings();
+  settings.on_exception = [&](const Request&, std::string_view what) {
+    std::lock_guard lock(mutex);
+    reported = what;
+  };
+  StartServer(settings);
+  const auto response = Client().Get("/boom");
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 500);
+  EXPECT_EQ(ErrorOf(*response)["code"], "internal");
+  EXPECT_EQ(response->body.find("secret"), std::string::npos);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(reported, "secret internals");
+}
+
+TEST_F(ServerTest, AccessLogSeesEveryRequestWithRouteAndStatus) {
+  router_.Add(Method::kGet, "/items/{id}", [](Request&) { return Response::Text(200, "ok"); });
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  ServerSettings settings = TestSettings();
+  settings.access_log = [&](const Request& request, const Response& response,
+                            std::chrono::nanoseconds) {
+    std::lock_guard lock(mutex);
+    lines.push_back(request.method_token + " " + request.target + " " + request.route_pattern +
+                    " " + std::to_string(response.status) + " " +
+                    std::to_string(request.request_id.size()));
+  };
+  StartServer(settings);
+  ASSERT_EQ(Client().Get("/items/7")->status, 200);
+  ASSERT_EQ(Client().Get("/missing")->status, 404);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{"GET /items/7 /items/{id} 200 32", "GET /missing  404 32"}));
+}
+
+TEST_F(ServerTest, KeepAliveConnectionServesSeveralRequests) {
+  router_.Add(Method::kGet, "/n/{n}", [](Request& request) {
+    return Response::Text(200, std::string(*request.RouteParam("n")));
+  });
+  StartServer();
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  for (const char* n : {"1", "2", "3"}) {
+    ClientRequest request;
+    request.target = std::string("/n/") + n;
+    ASSERT_TRUE(connection->Send(testing::SerializeRequest(request, server_->port())));
+    const auto response = connection->ReadResponse(seconds(15));
+    ASSERT_TRUE(response.has_value()) << response.error().message;
+    EXPECT_EQ(response->body, n);
+  }
+}
+
+TEST_F(ServerTest, SlowHandlerDoesNotBlockAConcurrentFastRequest) {
+  Gate slow_started;
+  router_.Add(Method::kGet, "/slow", [&](Request&) {
+    slow_started.Open();
+    const bool released = slow_gate_.WaitFor(seconds(20));
+    return Response::Text(200, released ? "released" : "gave up");
+  });
+  router_.Add(Method::kGet, "/fast", [](Request&) { return Response::Text(200, "fast"); });
+  StartServer();  // one I/O thread: a handler on it would stall every connection
+
+  auto slow = std::async(std::launch::async, [&] { return Client().Get("/slow"); });
+  ASSERT_TRUE(slow_started.WaitFor(seconds(15)));
+  const auto fast = Client().Get("/fast");
+  ASSERT_TRUE(fast.has_value()) << fast.error().message;
+  EXPECT_EQ(fast->body, "fast");
+
+  slow_gate_.Open();
+  const auto slow_response = slow.get();
+  ASSERT_TRUE(slow_response.has_value()) << slow_response.error().message;
+  EXPECT_EQ(slow_response->body, "released");
+}
+
+TEST_F(ServerTest, HandlersRunOffTheIoThread) {
+  std::mutex mutex;
+  std::vector<std::thread::id> handler_threads;
+  router_.Add(Method::kGet, "/t", [&](Request&) {
+    std::lock_guard lock(mutex);
+    handler_threads.push_back(std::this_thread::get_id());
+    return Response::Text(200, "ok");
+  });
+  ServerSettings settings = TestSettings();
+  settings.worker_threads = 1;
+  StartServer(settings);
+  ASSERT_EQ(Client().Get("/t")->status, 200);
+  ASSERT_EQ(Client().Get("/t")->status, 200);
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(handler_threads.size(), 2u);
+  // One worker thread served both; it is neither the test thread nor (see the test above)
+  // an I/O thread.
+  EXPECT_EQ(handler_threads[0], handler_threads[1]);
+  EXPECT_NE(handler_threads[0], std::this_thread::get_id());
+}
+
+TEST_F(ServerTest, FullQueueAnswers503Immediately) {
+  Gate first_started;
+  router_.Add(Method::kGet, "/block", [&](Request&) {
+    first_started.Open();
+    slow_gate_.WaitFor(seconds(20));
+    return Response::Text(200, "done");
+  });
+  ServerSettings settings = TestSettings();
+  settings.worker_threads = 1;
+  settings.queue_capacity = 1;
+  StartServer(settings);
+
+  auto running = std::async(std::launch::async, [&] { return Client().Get("/block"); });
+  ASSERT_TRUE(first_started.WaitFor(seconds(15)));
+  auto queued = std::async(std::launch::async, [&] { return Client().Get("/block"); });
+  ASSERT_TRUE(Eventually([&] { return server_->Stats().queued == 1; }));
+
+  const auto rejected = Client().Get("/block");
+  ASSERT_TRUE(rejected.has_value()) << rejected.error().message;
+  EXPECT_EQ(rejected->status, 503);
+  EXPECT_EQ(ErrorOf(*rejected)["code"], "unavailable");
+  EXPECT_EQ(rejected->headers.Get("Retry-After"), "1");
+  EXPECT_EQ(ErrorOf(*rejected)["request_id"], *rejected->headers.Get("X-Request-Id"));
+  EXPECT_EQ(server_->Stats().rejected_queue_full, 1u);
+
+  slow_gate_.Open();
+  EXPECT_EQ(running.get()->status, 200);
+  EXPECT_EQ(queued.get()->status, 200);
+}
+
+TEST_F(ServerTest, GracefulShutdownLetsInFlightRequestFinish) {
+  Gate started;
+  router_.Add(Method::kGet, "/work", [&](Request&) {
+    started.Open();
+    slow_gate_.WaitFor(seconds(20));
+    return Response::Text(200, "finished");
+  });
+  StartServer();
+  const std::uint16_t port = server_->port();
+
+  auto in_flight = std::async(std::launch::async, [&] { return Client().Get("/work"); });
+  ASSERT_TRUE(started.WaitFor(seconds(15)));
+  auto stopping = std::async(std::launch::async, [&] { server_->Stop(); });
+
+  // The listener goes away first: new connections are refused while the request still runs.
+  EXPECT_TRUE(Eventually([&] { return !RawConnection::Connect(port, seconds(1)).has_value(); }));
+  EXPECT_EQ(stopping.wait_for(milliseconds(0)), std::future_status::timeout);
+  EXPECT_EQ(server_->Stats().in_flight, 1u);
+
+  slow_gate_.Open();
+  const auto response = in_flight.get();
+  ASSERT_TRUE(response.has_value()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "finished");
+  EXPECT_EQ(stopping.wait_for(seconds(15)), std::future_status::ready);
+}
+
+TEST_F(ServerTest, RequestOnKeepAliveConnectionDuringShutdownGets503AndClose) {
+  Gate started;
+  router_.Add(Method::kGet, "/work", [&](Request&) {
+    started.Open();
+    slow_gate_.WaitFor(seconds(20));
+    return Response::Text(200, "finished");
+  });
+  router_.Add(Method::kGet, "/quick", [](Request&) { return Response::Text(200, "quick"); });
+  StartServer();
+  const std::uint16_t port = server_->port();
+
+  auto idle = RawConnection::Connect(port);  // opened before shutdown, kept alive
+  ASSERT_TRUE(idle.has_value());
+  ClientRequest quick;
+  quick.target = "/quick";
+  ASSERT_TRUE(idle->Send(testing::SerializeRequest(quick, port)));
+  ASSERT_EQ(idle->ReadResponse(seconds(15))->status, 200);
+
+  auto in_flight = std::async(std::launch::async, [&] { return Client().Get("/work"); });
+  ASSERT_TRUE(started.WaitFor(seconds(15)));
+  auto stopping = std::async(std::launch::async, [&] { server_->Stop(); });
+  ASSERT_TRUE(Eventually([&] { return !RawConnection::Connect(port, seconds(1)).has_value(); }));
+
+  ASSERT_TRUE(idle->Send(testing::SerializeRequest(quick, port)));
+  const auto refused = idle->ReadResponse(seconds(15));
+  ASSERT_TRUE(refused.has_value()) << refused.error().message;
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->headers.Get("Connection"), "close");
+
+  slow_gate_.Open();
+  EXPECT_EQ(in_flight.get()->status, 200);
+  EXPECT_EQ(stopping.wait_for(seconds(15)), std::future_status::ready);
+}
+
+TEST_F(ServerTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
+  router_.Add(Method::kGet, "/health", [](Request&) { return Response::Text(200, "ok"); });
+  ServerSettings settings = TestSettings();
+  settings.limits.max_connections = 2;
+  StartServer(settings);
+  auto first = RawConnection::Connect(server_->port());
+  auto second = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  ASSERT_TRUE(Eventually([&] { return server_->Stats().open_connections == 2; }));
+
+  auto third = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(third.has_value());  // the kernel accepts; the server closes it right away
+  EXPECT_TRUE(third->WaitForClose(seconds(15)));
+
+  *first = std::move(*third);  // closes the first connection
+  ASSERT_TRUE(Eventually([&] { return server_->Stats().open_connections == 1; }));
+  EXPECT_EQ(Client().Get("/health")->status, 200);
+}
+
+TEST_F(ServerTest, StopIsIdempotentAndSafeBeforeStart) {
+  Server never_started(TestSettings(), router_);
+  never_started.Stop();
+  StartServer();
+  server_->Stop();
+  server_->Stop();
+}
+
+}  // namespace
+}  // namespace callgate::http
