@@ -1,0 +1,63 @@
+#pragma once
+// The booking domain: appointments and callback requests.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "calls/model.hpp"
+#include "core/clock.hpp"
+#include "tenancy/model.hpp"
+
+namespace callgate::booking {
+
+using AppointmentId = tenancy::Id<struct AppointmentTag>;
+using CallbackRequestId = tenancy::Id<struct CallbackRequestTag>;
+
+// Appointment status. booked and pending_sync hold their slot (a unique index prevents two
+// such appointments for one company, branch, service and start).
+inline constexpr std::string_view kBooked = "booked";
+inline constexpr std::string_view kPendingSync = "pending_sync";  // accepted, Cal.com not yet
+inline constexpr std::string_view kCancelled = "cancelled";
+inline constexpr std::string_view kRescheduled = "rescheduled";  // replaced by a newer one
+inline constexpr std::string_view kCompleted = "completed";
+
+struct Appointment {
+  AppointmentId id;
+  tenancy::CompanyId company_id;
+  std::optional<tenancy::BranchId> branch_id;
+  std::optional<tenancy::ServiceId> service_id;
+  std::optional<tenancy::CustomerId> customer_id;
+  std::optional<calls::CallId> call_id;
+  SystemTimePoint starts_at;
+  SystemTimePoint ends_at;
+  std::string timezone = "Europe/Berlin";
+  std::string status = std::string(kPendingSync);
+  std::optional<std::string> calcom_booking_uid;
+  std::string source = "phone_agent";  // phone_agent | calcom | admin
+  std::optional<std::string> idempotency_key;
+  std::optional<AppointmentId> rescheduled_from_id;
+  std::optional<SystemTimePoint> cancelled_at;
+  std::string notes;
+  SystemTimePoint created_at;
+  SystemTimePoint updated_at;
+
+  bool HoldsSlot() const { return status == kBooked || status == kPendingSync; }
+};
+
+struct CallbackRequest {
+  CallbackRequestId id;
+  tenancy::CompanyId company_id;
+  std::optional<tenancy::BranchId> branch_id;
+  std::optional<tenancy::CustomerId> customer_id;
+  std::optional<calls::CallId> call_id;
+  std::string phone;  // may be empty (withheld)
+  std::string name;
+  std::string reason;
+  std::string status = "open";
+  std::optional<SystemTimePoint> due_at;
+  SystemTimePoint created_at;
+  SystemTimePoint updated_at;
+};
+
+}  // namespace callgate::booking

@@ -1,0 +1,62 @@
+#pragma once
+// Ports for booking data. Same contract as tenancy/repositories.hpp: never throw, every method
+// scoped by company id (except the documented tenant routers), thread-safe, joins the caller's
+// transaction on this thread.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "booking/model.hpp"
+#include "core/result.hpp"
+
+namespace callgate::booking {
+
+class AppointmentRepository {
+ public:
+  virtual ~AppointmentRepository() = default;
+
+  // Stores a new appointment. kAlreadyExists when the company already has an appointment with
+  // this idempotency key; kConflict when an active appointment holds the same slot (company,
+  // branch, service, start).
+  virtual Result<Appointment> Create(tenancy::CompanyId company_id,
+                                     const Appointment& appointment) = 0;
+
+  // Overwrites status, calcom uid, times, cancelled_at and notes of appointment `a.id`.
+  // kConflict when the new times collide with another active appointment.
+  virtual Result<Appointment> Update(tenancy::CompanyId company_id, const Appointment& a) = 0;
+
+  virtual Result<Appointment> FindById(tenancy::CompanyId company_id, AppointmentId id) = 0;
+  virtual Result<Appointment> FindByIdempotencyKey(tenancy::CompanyId company_id,
+                                                   std::string_view key) = 0;
+  virtual Result<Appointment> FindByCalcomUid(tenancy::CompanyId company_id,
+                                              std::string_view uid) = 0;
+
+  // Which company a Cal.com booking belongs to (Cal.com webhooks name only the booking).
+  virtual Result<Appointment> ResolveByCalcomUid(std::string_view uid) = 0;
+
+  // The customer's appointments holding a slot and starting at or after `from`, by start.
+  virtual Result<std::vector<Appointment>> ListUpcomingForCustomer(tenancy::CompanyId company_id,
+                                                                   tenancy::CustomerId customer_id,
+                                                                   SystemTimePoint from) = 0;
+
+  // Appointments waiting for Cal.com (status pending_sync), oldest first (all companies; for
+  // the sync job).
+  virtual Result<std::vector<Appointment>> ListPendingSync(int limit) = 0;
+
+  // How many of the customer's appointments were cancelled (or rescheduled) in [from, to).
+  virtual Result<int> CountChanges(tenancy::CompanyId company_id, tenancy::CustomerId customer_id,
+                                   std::string_view status, SystemTimePoint from,
+                                   SystemTimePoint to) = 0;
+};
+
+class CallbackRequestRepository {
+ public:
+  virtual ~CallbackRequestRepository() = default;
+  virtual Result<CallbackRequest> Create(tenancy::CompanyId company_id,
+                                         const CallbackRequest& request) = 0;
+  virtual Result<std::vector<CallbackRequest>> ListOpen(tenancy::CompanyId company_id) = 0;
+};
+
+}  // namespace callgate::booking

@@ -1,0 +1,240 @@
+#include "storage/query_helpers.hpp"
+#include "storage/session.hpp"
+#include "storage/sql_booking_repositories.hpp"
+
+namespace callgate::storage {
+namespace {
+
+using booking::Appointment;
+using booking::AppointmentId;
+using tenancy::CompanyId;
+
+constexpr std::string_view kColumns =
+    "id, company_id, branch_id, service_id, customer_id, call_id, starts_at, ends_at, timezone, "
+    "status, calcom_booking_uid, source, idempotency_key, rescheduled_from_id, cancelled_at, "
+    "notes, created_at, updated_at";
+
+template <typename T>
+std::optional<std::int64_t> IdOf(const std::optional<T>& id) {
+  if (!id) return std::nullopt;
+  return id->value;
+}
+
+template <typename T>
+std::optional<T> OptId(const Row& r, std::string_view column) {
+  if (auto v = r.OptionalInt64(column)) return T(*v);
+  return std::nullopt;
+}
+
+Appointment Decode(const Row& r) {
+  Appointment a;
+  a.id = AppointmentId(r.Int64("id"));
+  a.company_id = CompanyId(r.Int64("company_id"));
+  a.branch_id = OptId<tenancy::BranchId>(r, "branch_id");
+  a.service_id = OptId<tenancy::ServiceId>(r, "service_id");
+  a.customer_id = OptId<tenancy::CustomerId>(r, "customer_id");
+  a.call_id = OptId<calls::CallId>(r, "call_id");
+  a.starts_at = r.Time("starts_at");
+  a.ends_at = r.Time("ends_at");
+  a.timezone = r.String("timezone");
+  a.status = r.String("status");
+  a.calcom_booking_uid = r.OptionalString("calcom_booking_uid");
+  a.source = r.String("source");
+  a.idempotency_key = r.OptionalString("idempotency_key");
+  a.rescheduled_from_id = OptId<AppointmentId>(r, "rescheduled_from_id");
+  a.cancelled_at = r.OptionalTime("cancelled_at");
+  a.notes = r.String("notes");
+  a.created_at = r.Time("created_at");
+  a.updated_at = r.Time("updated_at");
+  return a;
+}
+
+Result<Appointment> FindWhere(Database& db, std::string_view where, const Params& params) {
+  return db.Run([&](Session& s) {
+    return internal::QueryOne(s, kColumns, "FROM appointments WHERE " + std::string(where), params,
+                              Decode, "appointment not found");
+  });
+}
+
+}  // namespace
+
+Result<Appointment> SqlAppointmentRepository::Create(CompanyId company_id, const Appointment& a) {
+  auto created = database_.Run([&](Session& s) -> Result<Appointment> {
+    Appointment stored = a;
+    stored.company_id = company_id;
+    stored.created_at = stored.updated_at = clock_.Now();
+    stored.id = AppointmentId(s.InsertReturningId(
+        "INSERT INTO appointments (company_id, branch_id, service_id, customer_id, call_id, "
+        "starts_at, ends_at, timezone, status, calcom_booking_uid, source, idempotency_key, "
+        "rescheduled_from_id, cancelled_at, notes, created_at, updated_at) VALUES (:c, :b, :s, "
+        ":cu, :call, :st, :en, :tz, :status, :uid, :source, :key, :from, :cancelled, :notes, "
+        ":created, :updated) RETURNING id",
+        Params()
+            .Add(company_id.value)
+            .Add(IdOf(stored.branch_id))
+            .Add(IdOf(stored.service_id))
+            .Add(IdOf(stored.customer_id))
+            .Add(IdOf(stored.call_id))
+            .Add(stored.starts_at)
+            .Add(stored.ends_at)
+            .Add(stored.timezone)
+            .Add(stored.status)
+            .Add(stored.calcom_booking_uid)
+            .Add(stored.source)
+            .Add(stored.idempotency_key)
+            .Add(IdOf(stored.rescheduled_from_id))
+            .Add(stored.cancelled_at)
+            .Add(stored.notes)
+            .Add(stored.created_at)
+            .Add(stored.updated_at)));
+    return stored;
+  });
+  if (created || created.error().code != ErrorCode::kAlreadyExists) return created;
+  // Two unique rules can refuse the row: tell them apart.
+  if (a.idempotency_key) {
+    auto same_key = FindByIdempotencyKey(company_id, *a.idempotency_key);
+    if (same_key) return Fail(ErrorCode::kAlreadyExists, "idempotency key already used");
+  }
+  return Fail(ErrorCode::kConflict, "the slot is already taken");
+}
+
+Result<Appointment> SqlAppointmentRepository::Update(CompanyId company_id, const Appointment& a) {
+  auto updated = database_.Run([&](Session& s) -> Result<Appointment> {
+    const auto changed = s.Execute(
+        "UPDATE appointments SET status = :status, calcom_booking_uid = :uid, starts_at = :st, "
+        "ends_at = :en, cancelled_at = :cancelled, notes = :notes, customer_id = :cu, "
+        "updated_at = :now WHERE company_id = :c AND id = :id",
+        Params()
+            .Add(a.status)
+            .Add(a.calcom_booking_uid)
+            .Add(a.starts_at)
+            .Add(a.ends_at)
+            .Add(a.cancelled_at)
+            .Add(a.notes)
+            .Add(IdOf(a.customer_id))
+            .Add(clock_.Now())
+            .Add(company_id.value)
+            .Add(a.id.value));
+    if (changed == 0) return Fail(ErrorCode::kNotFound, "appointment not found");
+    return internal::QueryOne(s, kColumns, "FROM appointments WHERE company_id = :c AND id = :id",
+                              Params().Add(company_id.value).Add(a.id.value), Decode,
+                              "appointment not found");
+  });
+  if (!updated && updated.error().code == ErrorCode::kAlreadyExists) {
+    return Fail(ErrorCode::kConflict, "the slot is already taken");
+  }
+  return updated;
+}
+
+Result<Appointment> SqlAppointmentRepository::FindById(CompanyId company_id, AppointmentId id) {
+  return FindWhere(database_, "company_id = :c AND id = :id",
+                   Params().Add(company_id.value).Add(id.value));
+}
+
+Result<Appointment> SqlAppointmentRepository::FindByIdempotencyKey(CompanyId company_id,
+                                                                   std::string_view key) {
+  return FindWhere(database_, "company_id = :c AND idempotency_key = :k",
+                   Params().Add(company_id.value).Add(key));
+}
+
+Result<Appointment> SqlAppointmentRepository::FindByCalcomUid(CompanyId company_id,
+                                                              std::string_view uid) {
+  return FindWhere(database_, "company_id = :c AND calcom_booking_uid = :u",
+                   Params().Add(company_id.value).Add(uid));
+}
+
+Result<Appointment> SqlAppointmentRepository::ResolveByCalcomUid(std::string_view uid) {
+  return FindWhere(database_, "calcom_booking_uid = :u", Params().Add(uid));
+}
+
+Result<std::vector<Appointment>> SqlAppointmentRepository::ListUpcomingForCustomer(
+    CompanyId company_id, tenancy::CustomerId customer_id, SystemTimePoint from) {
+  return database_.Run([&](Session& s) -> Result<std::vector<Appointment>> {
+    return internal::QueryAll(
+        s, kColumns,
+        "FROM appointments WHERE company_id = :c AND customer_id = :cu AND starts_at >= :from "
+        "AND status IN ('booked', 'pending_sync') ORDER BY starts_at, id",
+        Params().Add(company_id.value).Add(customer_id.value).Add(from), Decode);
+  });
+}
+
+Result<std::vector<Appointment>> SqlAppointmentRepository::ListPendingSync(int limit) {
+  return database_.Run([&](Session& s) -> Result<std::vector<Appointment>> {
+    return internal::QueryAll(
+        s, kColumns,
+        "FROM appointments WHERE status = 'pending_sync' ORDER BY created_at, id LIMIT " +
+            std::to_string(std::max(1, limit)),
+        {}, Decode);
+  });
+}
+
+Result<int> SqlAppointmentRepository::CountChanges(CompanyId company_id,
+                                                   tenancy::CustomerId customer_id,
+                                                   std::string_view status, SystemTimePoint from,
+                                                   SystemTimePoint to) {
+  return database_.Run([&](Session& s) -> Result<int> {
+    int n = 0;
+    s.Query("COUNT(*) AS n",
+            "FROM appointments WHERE company_id = :c AND customer_id = :cu AND status = :st AND "
+            "COALESCE(cancelled_at, updated_at) >= :from AND COALESCE(cancelled_at, updated_at) "
+            "< :to",
+            Params().Add(company_id.value).Add(customer_id.value).Add(status).Add(from).Add(to),
+            [&](const Row& r) { n = r.Int("n"); });
+    return n;
+  });
+}
+
+Result<booking::CallbackRequest> SqlCallbackRequestRepository::Create(
+    CompanyId company_id, const booking::CallbackRequest& request) {
+  return database_.Run([&](Session& s) -> Result<booking::CallbackRequest> {
+    booking::CallbackRequest stored = request;
+    stored.company_id = company_id;
+    stored.created_at = stored.updated_at = clock_.Now();
+    stored.id = booking::CallbackRequestId(s.InsertReturningId(
+        "INSERT INTO callback_requests (company_id, branch_id, customer_id, call_id, phone, name, "
+        "reason, status, due_at, created_at, updated_at) VALUES (:c, :b, :cu, :call, :phone, "
+        ":name, :reason, :status, :due, :created, :updated) RETURNING id",
+        Params()
+            .Add(company_id.value)
+            .Add(IdOf(stored.branch_id))
+            .Add(IdOf(stored.customer_id))
+            .Add(IdOf(stored.call_id))
+            .Add(stored.phone)
+            .Add(stored.name)
+            .Add(stored.reason)
+            .Add(stored.status)
+            .Add(stored.due_at)
+            .Add(stored.created_at)
+            .Add(stored.updated_at)));
+    return stored;
+  });
+}
+
+Result<std::vector<booking::CallbackRequest>> SqlCallbackRequestRepository::ListOpen(
+    CompanyId company_id) {
+  return database_.Run([&](Session& s) -> Result<std::vector<booking::CallbackRequest>> {
+    return internal::QueryAll(
+        s,
+        "id, company_id, branch_id, customer_id, call_id, phone, name, reason, status, due_at, "
+        "created_at, updated_at",
+        "FROM callback_requests WHERE company_id = :c AND status = 'open' ORDER BY id",
+        Params().Add(company_id.value), [](const Row& r) {
+          booking::CallbackRequest c;
+          c.id = booking::CallbackRequestId(r.Int64("id"));
+          c.company_id = CompanyId(r.Int64("company_id"));
+          c.branch_id = OptId<tenancy::BranchId>(r, "branch_id");
+          c.customer_id = OptId<tenancy::CustomerId>(r, "customer_id");
+          c.call_id = OptId<calls::CallId>(r, "call_id");
+          c.phone = r.OptionalString("phone").value_or("");
+          c.name = r.String("name");
+          c.reason = r.String("reason");
+          c.status = r.String("status");
+          c.due_at = r.OptionalTime("due_at");
+          c.created_at = r.Time("created_at");
+          c.updated_at = r.Time("updated_at");
+          return c;
+        });
+  });
+}
+
+}  // namespace callgate::storage
