@@ -2,16 +2,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "booking/booking_service.hpp"
+#include "booking/call_context.hpp"
+#include "calcom/calcom_client.hpp"
+#include "calcom/slot_cache.hpp"
+#include "calls/call_analysis.hpp"
 #include "calls/call_event_service.hpp"
 #include "calls/inbound_call_service.hpp"
 #include "http/server.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "queue/database_job_queue.hpp"
+#include "retell/function_handlers.hpp"
 #include "retell/signature_guard.hpp"
 #include "retell/webhook_handlers.hpp"
 #include "storage/database.hpp"
 #include "storage/migrator.hpp"
+#include "storage/sql_booking_repositories.hpp"
 #include "storage/sql_calls_repositories.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
 #include "tenancy/tenant_directory.hpp"
@@ -65,6 +72,15 @@ struct Application::Impl {
   std::unique_ptr<calls::CallEventService> call_events;
   std::unique_ptr<calls::InboundCallService> inbound_calls;
   std::unique_ptr<retell::WebhookHandlers> retell_webhooks;
+  std::unique_ptr<storage::SqlAppointmentRepository> appointments;
+  std::unique_ptr<storage::SqlCallbackRequestRepository> callbacks;
+  std::unique_ptr<calcom::CalcomClient> calcom_client;
+  std::unique_ptr<calcom::InProcessSlotCacheStore> slot_store;
+  std::unique_ptr<calcom::CachingCalendarProvider> calendar;
+  std::unique_ptr<booking::CallContextResolver> call_contexts;
+  std::unique_ptr<booking::BookingService> booking;
+  std::unique_ptr<calls::CallAnalysis> call_analysis;
+  std::unique_ptr<retell::FunctionHandlers> retell_functions;
 
   Impl(Config c, const Clock& k) : config(std::move(c)), clock(k) {}
 
@@ -87,6 +103,37 @@ struct Application::Impl {
     inbound_calls = std::make_unique<calls::InboundCallService>(*tenants, *customers, clock,
                                                                 metrics, config.phone_region);
     retell_webhooks = std::make_unique<retell::WebhookHandlers>(*call_events, *inbound_calls);
+
+    // Calendar: Cal.com v2 client, wrapped by the slot cache.
+    appointments = std::make_unique<storage::SqlAppointmentRepository>(db, clock);
+    callbacks = std::make_unique<storage::SqlCallbackRequestRepository>(db, clock);
+    calcom_client = std::make_unique<calcom::CalcomClient>(calcom::CalcomSettings{}, metrics);
+    slot_store = std::make_unique<calcom::InProcessSlotCacheStore>();
+    calendar = std::make_unique<calcom::CachingCalendarProvider>(*calcom_client, *slot_store, clock,
+                                                                 metrics);
+    booking::BookingSettings booking_settings;
+    booking_settings.platform_calcom_key = config.calcom_api_key;
+    booking_settings.calcom_base_url = config.calcom_base_url;
+    booking_settings.phone_region = config.phone_region;
+    call_contexts = std::make_unique<booking::CallContextResolver>(
+        *tenants, *branches, *customers, *calls, clock, config.phone_region);
+    booking = std::make_unique<booking::BookingService>(
+        booking_settings, *calendar, *companies, *services, *branches, *customers, *appointments,
+        *callbacks, *jobs, *transactions, clock, metrics);
+    call_analysis = std::make_unique<calls::CallAnalysis>(*companies, *customers, *calls, metrics,
+                                                          config.phone_region);
+    retell_functions =
+        std::make_unique<retell::FunctionHandlers>(*call_contexts, *booking, metrics);
+    // The greeting names the next free slots when the calendar answers within its budget.
+    inbound_calls->SetNextSlotsProvider(
+        [this](const tenancy::Tenant& tenant) -> std::optional<std::string> {
+          auto quick = booking->QuickSlots(tenant.company, tenant.branch, std::nullopt);
+          if (!quick) return std::nullopt;
+          const std::string zone = tenant.branch && !tenant.branch->timezone.empty()
+                                       ? tenant.branch->timezone
+                                       : tenant.company.timezone;
+          return booking->DescribeQuickSlots(*quick, zone);
+        });
   }
 
   Response Health(Request&) const { return Response::Json(200, {{"status", "ok"}}); }
@@ -126,6 +173,9 @@ struct Application::Impl {
     router.Add(Method::kPost, "/webhooks/retell/c/{slug}", lifecycle, retell_signed);
     router.Add(Method::kPost, "/webhooks/retell/inbound", inbound, retell_signed);
     router.Add(Method::kPost, "/webhooks/retell/inbound/c/{slug}", inbound, retell_signed);
+    auto function = [this](Request& r) { return retell_functions->Handle(r); };
+    router.Add(Method::kPost, "/api/retell/{function}", function, retell_signed);
+    router.Add(Method::kPost, "/api/retell/c/{slug}/{function}", function, retell_signed);
   }
 };
 

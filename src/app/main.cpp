@@ -7,6 +7,7 @@
 
 #include "app/application.hpp"
 #include "app/config.hpp"
+#include "app/queue_commands.hpp"
 #include "app/version.hpp"
 #include "http/signals.hpp"
 #include "observability/log.hpp"
@@ -181,6 +182,26 @@ int main(int argc, char** argv) {
   simulate->add_option("--from", sim.from_number, "caller number")->capture_default_str();
   simulate->add_option("--company", sim.company_slug, "use the company's own URLs (/c/<slug>)");
   simulate->add_option("--call-id", sim.call_id, "call id (default: random)");
+  app::WorkerCommandOptions worker_options;
+  auto* worker = cli.add_subcommand("worker", "run job workers and the scheduler");
+  worker->add_option("--queues", worker_options.queues, "queues, highest priority first")
+      ->capture_default_str();
+  worker->add_option("--concurrency", worker_options.concurrency, "worker threads")
+      ->capture_default_str();
+  worker->add_option("--poll-interval-ms", worker_options.poll_interval_ms, "idle poll wait")
+      ->capture_default_str();
+  worker->add_flag("--no-scheduler", worker_options.no_scheduler, "do not run periodic jobs");
+  app::JobsCommandOptions jobs_options;
+  auto* jobs = cli.add_subcommand("jobs", "inspect the job queue and repair failed jobs");
+  jobs->require_subcommand(1);
+  auto* jobs_stats = jobs->add_subcommand("stats", "depth per queue, reserved and failed counts");
+  auto* jobs_failed = jobs->add_subcommand("failed", "list failed jobs, newest first");
+  jobs_failed->add_option("--limit", jobs_options.limit, "at most this many")
+      ->capture_default_str();
+  auto* jobs_retry = jobs->add_subcommand("retry", "enqueue failed jobs again");
+  jobs_retry->add_option("id", jobs_options.target, "failed job id, or all")->required();
+  auto* jobs_forget = jobs->add_subcommand("forget", "delete a failed job");
+  jobs_forget->add_option("id", jobs_options.target, "failed job id")->required();
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
@@ -197,6 +218,14 @@ int main(int argc, char** argv) {
   if (simulate->parsed()) {
     sim.retell_key = Secret(sim_key);
     return SimulateCall(*config, sim);
+  }
+  if (worker->parsed()) return app::RunWorkerCommand(*config, clock, worker_options);
+  if (jobs->parsed()) {
+    jobs_options.action = jobs_stats->parsed()    ? "stats"
+                          : jobs_failed->parsed() ? "failed"
+                          : jobs_retry->parsed()  ? "retry"
+                                                  : "forget";
+    return app::RunJobsCommand(*config, clock, jobs_options);
   }
   return 2;
 }

@@ -1,0 +1,266 @@
+#include "app/queue_commands.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <set>
+
+#include "calls/call_analysis.hpp"
+#include "calls/call_event_service.hpp"
+#include "http/signals.hpp"
+#include "observability/log.hpp"
+#include "observability/metrics.hpp"
+#include "redis/client_pool.hpp"
+#include "storage/database.hpp"
+#include "storage/migrator.hpp"
+#include "storage/sql_calls_repositories.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
+
+namespace callgate::app {
+namespace {
+
+namespace obs = observability;
+
+int Die(std::string_view what, const Error& error) {
+  std::cerr << "callgate: " << what << ": " << error.message << "\n";
+  return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+// The database, with a schema this build understands.
+Result<std::unique_ptr<storage::Database>> OpenMigratedDatabase(const Config& config,
+                                                                const Clock& clock,
+                                                                std::size_t pool_size) {
+  auto url = storage::ParseDatabaseUrl(config.database_url);
+  if (!url) return tl::unexpected(url.error());
+  storage::DatabaseOptions options;
+  options.pool_size = pool_size;
+  auto db = storage::Database::Open(*url, options);
+  if (!db) return tl::unexpected(db.error());
+  auto migrations = config.migrations_dir.empty()
+                        ? storage::EmbeddedMigrations((*db)->dialect())
+                        : storage::LoadMigrations(config.migrations_dir, (*db)->dialect());
+  if (!migrations) return tl::unexpected(migrations.error());
+  storage::Migrator migrator(**db, std::move(*migrations), clock);
+  auto current = migrator.IsCurrent();
+  if (!current) return tl::unexpected(current.error());
+  if (!*current) {
+    return Fail(ErrorCode::kUnavailable,
+                "the database schema is not current: run `callgate migrate`");
+  }
+  return db;
+}
+
+std::string FormatTime(SystemTimePoint t) {
+  const std::time_t seconds = static_cast<std::time_t>(ToUnixMillis(t) / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char out[32];
+  std::strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
+}
+
+Result<std::int64_t> ParseId(std::string_view text) {
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "expected a failed job id (see `callgate jobs failed`), got \"" + std::string(text) + "\"");
+  }
+  return id;
+}
+
+// One line per failed job; the error is cut to keep the table readable.
+void PrintFailed(const std::vector<queue::FailedJob>& jobs) {
+  if (jobs.empty()) {
+    std::cout << "no failed jobs\n";
+    return;
+  }
+  std::printf("%-8s %-8s %-8s %-24s %-8s %-20s %s\n", "ID", "JOB", "QUEUE", "TYPE", "TRIES",
+              "FAILED_AT", "ERROR");
+  for (const auto& job : jobs) {
+    std::string error = job.error;
+    if (error.size() > 120) error = error.substr(0, 117) + "...";
+    std::printf("%-8lld %-8lld %-8s %-24s %-8d %-20s %s\n", static_cast<long long>(job.id),
+                static_cast<long long>(job.job_id), job.queue.c_str(), job.type.c_str(),
+                job.attempts, FormatTime(job.failed_at).c_str(), error.c_str());
+  }
+}
+
+}  // namespace
+
+queue::QueueRuntimeSettings QueueSettingsFromConfig(const Config& config) {
+  queue::QueueRuntimeSettings settings;
+  settings.driver =
+      config.queue_driver == QueueDriver::kRedis ? queue::Driver::kRedis : queue::Driver::kDatabase;
+  settings.workers.concurrency = static_cast<std::size_t>(std::max(config.workers, 0));
+  return settings;
+}
+
+Result<std::unique_ptr<redis::ClientPool>> OpenRedis(const Config& config, const Clock& clock) {
+  if (config.redis_url.empty()) return std::unique_ptr<redis::ClientPool>();
+  auto url = redis::ParseRedisUrl(config.redis_url);
+  if (!url) return tl::unexpected(url.error());
+  return std::make_unique<redis::ClientPool>(*url, redis::ClientPoolOptions{}, clock);
+}
+
+Result<std::vector<std::string>> ParseQueueList(std::string_view text) {
+  std::vector<std::string> out;
+  std::set<std::string, std::less<>> seen;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::string_view name = text.substr(0, comma);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (!queue::IsKnownQueue(name)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "unknown queue \"" + std::string(name) + "\" (use high, default, low)");
+    }
+    if (!seen.insert(std::string(name)).second) {
+      return Fail(ErrorCode::kInvalidArgument, "queue \"" + std::string(name) + "\" listed twice");
+    }
+    out.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (out.empty()) return Fail(ErrorCode::kInvalidArgument, "no queues given");
+  return out;
+}
+
+struct JobHandlers::Impl {
+  std::unique_ptr<storage::SqlCompanyRepository> companies;
+  std::unique_ptr<storage::SqlCustomerRepository> customers;
+  std::unique_ptr<storage::SqlCallRepository> calls;
+  std::unique_ptr<calls::CallAnalysis> call_analysis;
+};
+
+JobHandlers::JobHandlers(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JobHandlers::~JobHandlers() = default;
+
+Result<std::unique_ptr<JobHandlers>> JobHandlers::Register(queue::JobRegistry& registry,
+                                                           storage::Database& db,
+                                                           const Config& config, const Clock& clock,
+                                                           observability::Metrics& metrics) {
+  auto impl = std::make_unique<Impl>();
+  impl->companies = std::make_unique<storage::SqlCompanyRepository>(db, clock);
+  impl->customers = std::make_unique<storage::SqlCustomerRepository>(db, clock);
+  impl->calls = std::make_unique<storage::SqlCallRepository>(db, clock);
+  impl->call_analysis = std::make_unique<calls::CallAnalysis>(
+      *impl->companies, *impl->customers, *impl->calls, metrics, config.phone_region);
+  calls::CallAnalysis& analysis = *impl->call_analysis;
+  auto registered = registry.Register(
+      std::string(calls::kCallAnalysisJob),
+      [&analysis](const queue::Job& job) { return analysis.Run(job.payload_json); },
+      queue::JobOptions{},
+      [&analysis](const queue::Job& job, const Error& error) {
+        analysis.Failed(job.payload_json, error);
+      });
+  if (!registered) return tl::unexpected(registered.error());
+  return std::unique_ptr<JobHandlers>(new JobHandlers(std::move(impl)));
+}
+
+int RunWorkerCommand(const Config& config, const Clock& clock,
+                     const WorkerCommandOptions& options) {
+  auto queues = ParseQueueList(options.queues);
+  if (!queues) return Die("--queues", queues.error());
+  if (options.concurrency < 1 || options.poll_interval_ms < 1) {
+    return Die("worker", Error{ErrorCode::kInvalidArgument,
+                               "--concurrency and --poll-interval-ms must be at least 1"});
+  }
+  http::TerminationSignalWaiter signals;  // before any thread starts, so they inherit the mask
+  auto db = OpenMigratedDatabase(config, clock, static_cast<std::size_t>(options.concurrency) + 2);
+  if (!db) return Die("cannot open the database", db.error());
+  auto redis_pool = OpenRedis(config, clock);
+  if (!redis_pool) return Die("CALLGATE_REDIS_URL", redis_pool.error());
+
+  queue::QueueRuntimeSettings settings = QueueSettingsFromConfig(config);
+  settings.workers.queues = *queues;
+  settings.workers.concurrency = static_cast<std::size_t>(options.concurrency);
+  settings.workers.poll_interval = std::chrono::milliseconds(options.poll_interval_ms);
+  settings.run_scheduler = !options.no_scheduler;
+  obs::Metrics metrics;
+  auto runtime = queue::QueueRuntime::Create(settings, **db, redis_pool->get(), clock, &metrics);
+  if (!runtime) return Die("cannot build the queue", runtime.error());
+  auto handlers = JobHandlers::Register((*runtime)->registry(), **db, config, clock, metrics);
+  if (!handlers) return Die("cannot register job handlers", handlers.error());
+  if (auto started = (*runtime)->Start(); !started)
+    return Die("cannot start workers", started.error());
+  std::cout << "callgate worker: " << options.concurrency << " thread(s) on " << options.queues
+            << " (" << (config.queue_driver == QueueDriver::kRedis ? "redis" : "database")
+            << " driver)  (Ctrl-C to stop)" << std::endl;
+  const int sig = signals.Wait();
+  obs::LogInfo("shutdown_requested", {{"signal", sig}});
+  (*runtime)->Stop();
+  return 0;
+}
+
+int RunJobsCommand(const Config& config, const Clock& clock, const JobsCommandOptions& options) {
+  auto db = OpenMigratedDatabase(config, clock, 2);
+  if (!db) return Die("cannot open the database", db.error());
+  auto redis_pool = OpenRedis(config, clock);
+  if (!redis_pool) return Die("CALLGATE_REDIS_URL", redis_pool.error());
+  queue::QueueRuntimeSettings settings = QueueSettingsFromConfig(config);
+  settings.workers.concurrency = 0;
+  settings.run_scheduler = false;
+  auto runtime = queue::QueueRuntime::Create(settings, **db, redis_pool->get(), clock);
+  if (!runtime) return Die("cannot build the queue", runtime.error());
+  queue::JobAdmin& admin = (*runtime)->admin();
+
+  // Retried jobs of the Redis driver wait in the outbox; hand them over now instead of
+  // leaving it to the next serve/worker relay round.
+  auto relay = [&] {
+    if (auto* redis_queue = dynamic_cast<queue::RedisJobQueue*>(&(*runtime)->backend())) {
+      (void)redis_queue->RelayOnce();
+    }
+  };
+
+  if (options.action == "stats") {
+    auto stats = admin.Stats();
+    if (!stats) return Die("cannot read queue stats", stats.error());
+    std::printf("%-8s %8s %8s %8s\n", "QUEUE", "READY", "DELAYED", "RESERVED");
+    for (const auto& q : stats->queues) {
+      std::printf("%-8s %8lld %8lld %8lld\n", q.queue.c_str(), static_cast<long long>(q.ready),
+                  static_cast<long long>(q.delayed), static_cast<long long>(q.reserved));
+    }
+    std::printf("failed: %lld\n", static_cast<long long>(stats->failed));
+    if (config.queue_driver == QueueDriver::kRedis) {
+      std::printf("outbox (not yet relayed): %lld\n", static_cast<long long>(stats->outbox));
+    }
+    return 0;
+  }
+  if (options.action == "failed") {
+    auto failed = admin.ListFailed(options.limit);
+    if (!failed) return Die("cannot list failed jobs", failed.error());
+    PrintFailed(*failed);
+    return 0;
+  }
+  if (options.action == "retry") {
+    if (options.target == "all") {
+      auto retried = admin.RetryAll();
+      if (!retried) return Die("retry failed", retried.error());
+      relay();
+      std::cout << "retried " << *retried << " failed job(s)\n";
+      return 0;
+    }
+    auto id = ParseId(options.target);
+    if (!id) return Die("retry", id.error());
+    auto job = admin.Retry(*id);
+    if (!job) return Die("retry", job.error());
+    relay();
+    std::cout << "retried failed job " << *id << " as job " << *job << "\n";
+    return 0;
+  }
+  if (options.action == "forget") {
+    auto id = ParseId(options.target);
+    if (!id) return Die("forget", id.error());
+    if (auto forgot = admin.Forget(*id); !forgot) return Die("forget", forgot.error());
+    std::cout << "forgot failed job " << *id << "\n";
+    return 0;
+  }
+  std::cerr << "callgate jobs: unknown action \"" << options.action
+            << "\" (stats, failed, retry, forget)\n";
+  return 2;
+}
+
+}  // namespace callgate::app

@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include "booking/booking_service.hpp"
+
+namespace callgate::booking {
+namespace {
+
+using std::chrono::hours;
+
+const SystemTimePoint kNow = FromUnixMillis(1795683600000LL);
+
+TEST(CheckChangePolicy, EnoughNoticeIsFree) {
+  tenancy::ChangePolicy p;
+  p.notice_hours = 24;
+  auto d = CheckChangePolicy(p, kNow + hours(48), kNow, 0);
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.fee_cents, 0);
+}
+
+TEST(CheckChangePolicy, ShortNoticeWithoutFeeTierIsRefused) {
+  tenancy::ChangePolicy p;
+  p.notice_hours = 24;
+  auto d = CheckChangePolicy(p, kNow + hours(5), kNow, 0);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(d.reason.find("24 Stunden"), std::string::npos);
+}
+
+TEST(CheckChangePolicy, FeeTierAllowsShortNoticeForAFee) {
+  tenancy::ChangePolicy p;
+  p.notice_hours = 24;
+  p.fee_tiers = {{48, 1000}, {12, 2500}};
+  auto within_48 = CheckChangePolicy(p, kNow + hours(30), kNow, 0);
+  EXPECT_TRUE(within_48.allowed);
+  EXPECT_EQ(within_48.fee_cents, 1000);
+  auto within_12 = CheckChangePolicy(p, kNow + hours(5), kNow, 0);
+  EXPECT_TRUE(within_12.allowed);
+  EXPECT_EQ(within_12.fee_cents, 2500);
+  auto within_20 = CheckChangePolicy(p, kNow + hours(20), kNow, 0);
+  EXPECT_TRUE(within_20.allowed);  // the 48 h tier covers it
+  EXPECT_EQ(within_20.fee_cents, 1000);
+}
+
+TEST(CheckChangePolicy, MonthlyLimitAndPastAppointments) {
+  tenancy::ChangePolicy p;
+  p.notice_hours = 0;
+  p.monthly_limit = 2;
+  EXPECT_TRUE(CheckChangePolicy(p, kNow + hours(48), kNow, 1).allowed);
+  EXPECT_FALSE(CheckChangePolicy(p, kNow + hours(48), kNow, 2).allowed);
+  EXPECT_FALSE(CheckChangePolicy(p, kNow - hours(1), kNow, 0).allowed);
+}
+
+TEST(ToolIdempotencyKey, StableAcrossKeyOrderAndConfirmButNotCalls) {
+  const auto a = nlohmann::json::parse(R"({"date":"morgen","time":"14 Uhr","name":"Erika"})");
+  const auto b =
+      nlohmann::json::parse(R"({"name":"Erika","time":"14 Uhr","date":"morgen","confirm":true})");
+  EXPECT_EQ(ToolIdempotencyKey("call-1", "book-appointment", a),
+            ToolIdempotencyKey("call-1", "book-appointment", b));
+  EXPECT_NE(ToolIdempotencyKey("call-1", "book-appointment", a),
+            ToolIdempotencyKey("call-2", "book-appointment", a));
+  EXPECT_NE(ToolIdempotencyKey("call-1", "book-appointment", a),
+            ToolIdempotencyKey("call-1", "cancel-appointment", a));
+  EXPECT_EQ(ToolIdempotencyKey("call-1", "book-appointment", a).size(), 64u);
+}
+
+}  // namespace
+}  // namespace callgate::booking

@@ -1,0 +1,163 @@
+#pragma once
+// BookingService: the agent's tools (SPEC.md §2 "Functions"). Each method takes the call's
+// context and the tool's arguments and answers a ToolAnswer: a German sentence for the agent
+// to speak plus structured data. Business outcomes (slot taken, nothing found, policy says no)
+// are answers with success=false; only tenant violations and broken dependencies are errors:
+//   kPermissionDenied  another company's service/appointment, or a service not offered at the
+//                      caller's branch ("not available at your branch")
+//   kUnavailable       storage is down
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "booking/alternatives.hpp"
+#include "booking/calendar_provider.hpp"
+#include "booking/call_context.hpp"
+#include "booking/repositories.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "core/secret.hpp"
+#include "core/transaction.hpp"
+#include "observability/metrics.hpp"
+#include "queue/job_queue.hpp"
+#include "tenancy/repositories.hpp"
+
+namespace callgate::booking {
+
+// Job type that books a pending appointment once Cal.com answers again.
+inline constexpr std::string_view kPendingBookingJob = "calcom_pending_booking";
+
+struct ToolAnswer {
+  bool success = true;
+  std::string message;  // German, to be spoken
+  nlohmann::json data = nlohmann::json::object();
+};
+
+struct BookingSettings {
+  Secret platform_calcom_key;
+  std::string calcom_base_url = "https://api.cal.com/v2";
+  std::string phone_region = "DE";
+  int max_alternatives = 3;
+  int max_listed_slots = 6;
+  // Cal.com wants an attendee e-mail on some deployments; callers rarely give one. When set,
+  // "<digits of phone>@<domain>" is sent instead.
+  std::string placeholder_email_domain = "callgate.invalid";
+};
+
+// Cancellation/reschedule policy outcome.
+struct PolicyDecision {
+  bool allowed = true;
+  std::int64_t fee_cents = 0;
+  std::string reason;  // German, when not allowed
+};
+
+// Rules: the fee is that of the tier with the smallest within_hours still above the hours left;
+// with less notice than notice_hours and no applicable fee tier the change is refused; so is
+// one beyond the monthly limit.
+PolicyDecision CheckChangePolicy(const tenancy::ChangePolicy& policy, SystemTimePoint start,
+                                 SystemTimePoint now, int changes_this_month);
+
+// Idempotency key of a tool call: SHA-256 of call id, tool name and the canonical arguments.
+std::string ToolIdempotencyKey(std::string_view call_id, std::string_view tool,
+                               const nlohmann::json& args);
+
+class BookingService {
+ public:
+  BookingService(BookingSettings settings, CalendarProvider& calendar,
+                 tenancy::CompanyRepository& companies, tenancy::ServiceRepository& services,
+                 tenancy::BranchRepository& branches, tenancy::CustomerRepository& customers,
+                 AppointmentRepository& appointments, CallbackRequestRepository& callbacks,
+                 queue::JobQueue& jobs, TransactionRunner& transactions, const Clock& clock,
+                 observability::Metrics& metrics)
+      : settings_(std::move(settings)),
+        calendar_(calendar),
+        companies_(companies),
+        services_(services),
+        branches_(branches),
+        customers_(customers),
+        appointments_(appointments),
+        callbacks_(callbacks),
+        jobs_(jobs),
+        transactions_(transactions),
+        clock_(clock),
+        metrics_(metrics) {}
+
+  Result<ToolAnswer> ListServices(const CallContext& ctx);
+  Result<ToolAnswer> GetBranches(const CallContext& ctx);
+  // args: service|service_id, date, time
+  Result<ToolAnswer> CheckAvailability(const CallContext& ctx, const nlohmann::json& args);
+  // args: service|service_id, date, time, count
+  Result<ToolAnswer> GetAlternatives(const CallContext& ctx, const nlohmann::json& args);
+  // args: name, email, phone (only these are read)
+  Result<ToolAnswer> CollectCustomerInfo(const CallContext& ctx, const nlohmann::json& args,
+                                         std::optional<tenancy::Customer>* updated = nullptr);
+  // args: as book-appointment plus confirm (bool); without confirm it checks and summarises.
+  Result<ToolAnswer> CollectAppointmentData(const CallContext& ctx, const nlohmann::json& args,
+                                            const std::string& idempotency_key);
+  // args: service|service_id, date, time, name, email, phone, notes
+  Result<ToolAnswer> BookAppointment(const CallContext& ctx, const nlohmann::json& args,
+                                     const std::string& idempotency_key);
+  // args: appointment_id (optional), date (optional, to pick one), reason
+  Result<ToolAnswer> CancelAppointment(const CallContext& ctx, const nlohmann::json& args);
+  // args: appointment_id (optional), new_date, new_time, confirm
+  Result<ToolAnswer> RescheduleAppointment(const CallContext& ctx, const nlohmann::json& args);
+  Result<ToolAnswer> QueryCustomerAppointments(const CallContext& ctx);
+
+  // Today's and tomorrow's first free slots of the default service at the tenant's branch,
+  // fetched in parallel: {service, today[], tomorrow[], source}. For quick availability and
+  // the inbound greeting.
+  struct QuickAvailability {
+    tenancy::Service service;
+    std::vector<Slot> today;
+    std::vector<Slot> tomorrow;
+    SlotSource source = SlotSource::kLive;
+  };
+  Result<QuickAvailability> QuickSlots(const tenancy::Company& company,
+                                       const std::optional<tenancy::Branch>& branch,
+                                       std::optional<tenancy::ServiceId> service_id);
+  // "heute um 14:00 und 15:30 Uhr, morgen um 9:00 Uhr" — for the inbound greeting.
+  std::string DescribeQuickSlots(const QuickAvailability& quick, const std::string& zone);
+
+  // The pending-booking job: books appointment {company_id, appointment_id} at Cal.com, after
+  // checking whether an earlier attempt made it after all. Idempotent.
+  Status RunPendingBooking(std::string_view payload_json);
+  // Failed for good: the appointment is released and a callback request is created.
+  void PendingBookingFailed(std::string_view payload_json, const Error& error);
+
+  CalendarAccount AccountFor(const tenancy::Company& company) const;
+
+ private:
+  Result<std::vector<tenancy::Service>> ServicesHere(const CallContext& ctx);
+  Result<tenancy::Service> ResolveService(const CallContext& ctx, const nlohmann::json& args,
+                                          ToolAnswer* not_found_answer);
+  Result<SlotAnswer> DaySlots(const CallContext& ctx, const tenancy::Service& service,
+                              SystemTimePoint any_time_that_day);
+  std::vector<Alternative> FindAlternatives(const CallContext& ctx, const tenancy::Service& service,
+                                            SystemTimePoint wish, int count, SlotSource* source);
+  tenancy::WeeklyHours Hours(const CallContext& ctx) const;
+  nlohmann::json SlotJson(const Slot& slot, const std::string& zone) const;
+  std::string Speak(SystemTimePoint t, const std::string& zone) const;
+  Result<std::optional<Booking>> Reconcile(const CalendarAccount& account,
+                                           const Appointment& appointment,
+                                           std::int64_t event_type_id);
+  Result<Appointment> FindCallersAppointment(const CallContext& ctx, const nlohmann::json& args,
+                                             ToolAnswer* answer);
+  void Count(std::string_view tool, std::string_view outcome);
+
+  BookingSettings settings_;
+  CalendarProvider& calendar_;
+  tenancy::CompanyRepository& companies_;
+  tenancy::ServiceRepository& services_;
+  tenancy::BranchRepository& branches_;
+  tenancy::CustomerRepository& customers_;
+  AppointmentRepository& appointments_;
+  CallbackRequestRepository& callbacks_;
+  queue::JobQueue& jobs_;
+  TransactionRunner& transactions_;
+  const Clock& clock_;
+  observability::Metrics& metrics_;
+};
+
+}  // namespace callgate::booking

@@ -1,0 +1,93 @@
+#include "booking/call_context.hpp"
+
+#include "core/phone.hpp"
+
+namespace callgate::booking {
+
+Result<CallContext> CallContextResolver::Resolve(
+    std::string_view call_id, const std::optional<calls::CallSnapshot>& snapshot) {
+  if (call_id.empty() || call_id.size() > 128) {
+    return Fail(ErrorCode::kInvalidArgument, "the call id is missing");
+  }
+  const auto now = clock_.Steady();
+  {
+    std::lock_guard lock(mutex_);
+    auto it = cache_.find(std::string(call_id));
+    if (it != cache_.end() && it->second.expires > now) return it->second.context;
+  }
+  auto context = Load(call_id, snapshot);
+  if (!context) return context;
+  std::lock_guard lock(mutex_);
+  if (cache_.size() > 10'000) {
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      it = it->second.expires <= now ? cache_.erase(it) : std::next(it);
+    }
+  }
+  cache_[std::string(call_id)] = Entry{*context, now + ttl_};
+  return context;
+}
+
+void CallContextResolver::RememberCustomer(std::string_view call_id,
+                                           const tenancy::Customer& customer) {
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(std::string(call_id));
+  if (it != cache_.end() && it->second.context.company.id == customer.company_id) {
+    it->second.context.customer = customer;
+  }
+}
+
+void CallContextResolver::Forget(std::string_view call_id) {
+  std::lock_guard lock(mutex_);
+  cache_.erase(std::string(call_id));
+}
+
+Result<CallContext> CallContextResolver::Load(std::string_view call_id,
+                                              const std::optional<calls::CallSnapshot>& snapshot) {
+  auto call = calls_.ResolveByRetellId(call_id);
+  if (!call && call.error().code == ErrorCode::kNotFound && snapshot &&
+      !snapshot->to_number.empty()) {
+    // The function call came before the call_started webhook: create the call record now.
+    auto tenant = tenants_.FindByDialledNumber(snapshot->to_number);
+    if (!tenant) return tl::unexpected(tenant.error());
+    calls::CallUpdate u;
+    u.retell_call_id = std::string(call_id);
+    if (tenant->branch) u.branch_id = tenant->branch->id;
+    if (tenant->number) u.phone_number_id = tenant->number->id;
+    if (!snapshot->agent_id.empty()) u.agent_id = snapshot->agent_id;
+    u.from_number = snapshot->from_number;
+    u.to_number = snapshot->to_number;
+    u.status = "ongoing";
+    call = calls_.Upsert(tenant->company.id, u);
+  }
+  if (!call) {
+    if (call.error().code == ErrorCode::kNotFound) {
+      return Fail(ErrorCode::kNotFound, "unknown call");
+    }
+    return tl::unexpected(call.error());
+  }
+  auto company = tenants_.FindCompany(call->company_id);
+  if (!company) return tl::unexpected(company.error());
+  CallContext ctx;
+  ctx.company = std::move(*company);
+  ctx.timezone = ctx.company.timezone;
+  if (call->branch_id) {
+    auto branch = branches_.FindById(ctx.company.id, *call->branch_id);
+    if (branch) {
+      ctx.branch = std::move(*branch);
+      if (!ctx.branch->timezone.empty()) ctx.timezone = ctx.branch->timezone;
+    }
+  }
+  if (!IsWithheldNumber(call->from_number)) {
+    if (auto e164 = NormalizeE164(call->from_number, phone_region_)) ctx.caller_e164 = *e164;
+  }
+  if (call->customer_id) {
+    if (auto c = customers_.FindById(ctx.company.id, *call->customer_id)) ctx.customer = *c;
+  }
+  if (!ctx.customer && !ctx.caller_e164.empty()) {
+    if (auto c = customers_.FindByPhone(ctx.company.id, ctx.caller_e164)) ctx.customer = *c;
+  }
+  ctx.call = std::move(*call);
+  return ctx;
+}
+
+}  // namespace callgate::booking

@@ -1,0 +1,82 @@
+#pragma once
+// CallContext: who is calling whom, for the agent's function calls. Built from the call record
+// the webhooks created (or, if the function call comes first, created now from the dialled
+// number), and cached for the call's life so each function call costs no extra lookups.
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "calls/model.hpp"
+#include "calls/repositories.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "tenancy/model.hpp"
+#include "tenancy/repositories.hpp"
+#include "tenancy/tenant_directory.hpp"
+
+namespace callgate::booking {
+
+struct CallContext {
+  tenancy::Company company;
+  std::optional<tenancy::Branch> branch;
+  std::optional<tenancy::Customer> customer;
+  calls::Call call;
+  std::string caller_e164;  // empty when the number was withheld or invalid
+  std::string timezone;     // the branch's zone, else the company's
+
+  bool CallerWithheld() const { return caller_e164.empty(); }
+};
+
+class CallContextResolver {
+ public:
+  CallContextResolver(tenancy::TenantDirectory& tenants, tenancy::BranchRepository& branches,
+                      tenancy::CustomerRepository& customers, calls::CallRepository& calls,
+                      const Clock& clock, std::string phone_region = "DE",
+                      std::chrono::minutes ttl = std::chrono::minutes(120))
+      : tenants_(tenants),
+        branches_(branches),
+        customers_(customers),
+        calls_(calls),
+        clock_(clock),
+        phone_region_(std::move(phone_region)),
+        ttl_(ttl) {}
+
+  // The context of Retell call `call_id`. `snapshot` is the call object of the function call
+  // when Retell sent one; it lets a call that no webhook announced yet be created from its
+  // dialled number. kNotFound when the call is unknown and cannot be created (no or an
+  // unregistered number). Thread-safe.
+  Result<CallContext> Resolve(std::string_view call_id,
+                              const std::optional<calls::CallSnapshot>& snapshot);
+
+  // Records that the caller is now known as `customer` (after collect-customer-info or a
+  // booking), so later function calls of this call see it.
+  void RememberCustomer(std::string_view call_id, const tenancy::Customer& customer);
+
+  // Drops the cached context (it is loaded again on next use).
+  void Forget(std::string_view call_id);
+
+ private:
+  Result<CallContext> Load(std::string_view call_id,
+                           const std::optional<calls::CallSnapshot>& snapshot);
+
+  struct Entry {
+    CallContext context;
+    SteadyTimePoint expires;
+  };
+
+  tenancy::TenantDirectory& tenants_;
+  tenancy::BranchRepository& branches_;
+  tenancy::CustomerRepository& customers_;
+  calls::CallRepository& calls_;
+  const Clock& clock_;
+  std::string phone_region_;
+  std::chrono::minutes ttl_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> cache_;
+};
+
+}  // namespace callgate::booking

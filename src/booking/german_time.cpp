@@ -1,0 +1,1130 @@
+#include "booking/german_time.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <initializer_list>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/time_zone.hpp"
+
+namespace callgate::booking {
+namespace {
+
+namespace chr = std::chrono;
+
+constexpr std::size_t kMaxPhraseBytes = 200;
+constexpr int kMinutesPerDay = 24 * 60;
+constexpr int kMaxYearsAhead = 10;
+constexpr int kMaxDaysAhead = 366;
+
+tl::unexpected<Error> Invalid(std::string reason) {
+  return Fail(ErrorCode::kInvalidArgument, std::move(reason));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Words. Everything is compared after Normalize(): lower case, umlauts as ae/oe/ue, ß as ss.
+
+enum class DayPart { kEarly, kForenoon, kNoon, kAfternoon, kEvening };
+
+struct DayPartRule {
+  TimeWindow window;  // what the part of day alone means
+  TimeWindow fits;    // where a clock time qualified by it may lie ("8 Uhr abends")
+};
+
+DayPartRule RuleFor(DayPart part) {
+  switch (part) {
+    case DayPart::kEarly:
+      return {{7 * 60, 10 * 60}, {4 * 60, 12 * 60}};
+    case DayPart::kForenoon:
+      return {{8 * 60, 12 * 60}, {6 * 60, 13 * 60}};
+    case DayPart::kNoon:
+      return {{11 * 60 + 30, 14 * 60}, {11 * 60, 15 * 60}};
+    case DayPart::kAfternoon:
+      return {{12 * 60, 18 * 60}, {12 * 60, 19 * 60}};
+    case DayPart::kEvening:
+      return {{17 * 60, 20 * 60}, {17 * 60, kMinutesPerDay}};
+  }
+  return {};
+}
+
+template <typename V>
+using WordMap = std::unordered_map<std::string, V>;
+
+template <typename V>
+std::optional<V> Lookup(const WordMap<V>& map, std::string_view word) {
+  const auto it = map.find(std::string(word));
+  if (it == map.end()) return std::nullopt;
+  return it->second;
+}
+
+// Cardinal number words 0..59 ("zwoelf", "einundzwanzig", "dreissig").
+const WordMap<int>& CardinalWords() {
+  static const auto* const kMap = [] {
+    auto* map = new WordMap<int>;
+    const std::array<const char*, 20> units = {
+        "null",     "eins",      "zwei",     "drei",     "vier",     "fuenf",   "sechs",
+        "sieben",   "acht",      "neun",     "zehn",     "elf",      "zwoelf",  "dreizehn",
+        "vierzehn", "fuenfzehn", "sechzehn", "siebzehn", "achtzehn", "neunzehn"};
+    for (int n = 0; n < 20; ++n) (*map)[units[static_cast<std::size_t>(n)]] = n;
+    (*map)["ein"] = 1;  // "ein Uhr"; the inflected forms only count things, see CountToken
+    (*map)["zwo"] = 2;
+    const std::array<const char*, 6> tens = {"", "", "zwanzig", "dreissig", "vierzig", "fuenfzig"};
+    const std::array<const char*, 10> stems = {"",      "ein",   "zwei",   "drei", "vier",
+                                               "fuenf", "sechs", "sieben", "acht", "neun"};
+    for (int t = 2; t <= 5; ++t) {
+      (*map)[tens[static_cast<std::size_t>(t)]] = 10 * t;
+      for (int u = 1; u <= 9; ++u) {
+        (*map)[std::string(stems[static_cast<std::size_t>(u)]) + "und" +
+               tens[static_cast<std::size_t>(t)]] = 10 * t + u;
+      }
+    }
+    return map;
+  }();
+  return *kMap;
+}
+
+// Ordinal words 1..31 in every ending ("ersten", "dritter", "einundzwanzigste").
+const WordMap<int>& OrdinalWords() {
+  static const auto* const kMap = [] {
+    auto* map = new WordMap<int>;
+    std::vector<std::pair<std::string, int>> bases = {
+        {"erste", 1}, {"dritte", 3}, {"siebte", 7}, {"achte", 8}};
+    for (const auto& [word, n] : CardinalWords()) {
+      if (n < 2 || n > 31 || n == 3 || n == 8 || word == "zwo") continue;
+      bases.emplace_back(word + (n < 20 ? "te" : "ste"), n);  // "zweite", "zwanzigste"
+    }
+    for (const auto& [base, n] : bases) {
+      for (const char* ending : {"", "n", "r", "s", "m"}) (*map)[base + ending] = n;
+    }
+    return map;
+  }();
+  return *kMap;
+}
+
+const WordMap<int>& MonthWords() {
+  static const auto* const kMap = new WordMap<int>{
+      {"januar", 1},    {"jaenner", 1},  {"jan", 1},  {"februar", 2},   {"feber", 2},
+      {"feb", 2},       {"maerz", 3},    {"marz", 3}, {"mrz", 3},       {"april", 4},
+      {"apr", 4},       {"mai", 5},      {"juni", 6}, {"jun", 6},       {"juli", 7},
+      {"jul", 7},       {"august", 8},   {"aug", 8},  {"september", 9}, {"sept", 9},
+      {"sep", 9},       {"oktober", 10}, {"okt", 10}, {"november", 11}, {"nov", 11},
+      {"dezember", 12}, {"dez", 12}};
+  return *kMap;
+}
+
+// Weekday names → 0 = Sunday .. 6 = Saturday (like LocalDateTime::weekday).
+const WordMap<int>& WeekdayWords() {
+  static const auto* const kMap = [] {
+    auto* map = new WordMap<int>;
+    const std::array<std::pair<const char*, int>, 8> names = {{{"sonntag", 0},
+                                                               {"montag", 1},
+                                                               {"dienstag", 2},
+                                                               {"mittwoch", 3},
+                                                               {"donnerstag", 4},
+                                                               {"freitag", 5},
+                                                               {"samstag", 6},
+                                                               {"sonnabend", 6}}};
+    for (const auto& [name, wd] : names) {
+      (*map)[name] = wd;
+      (*map)[std::string(name) + "s"] = wd;  // "montags"
+    }
+    return map;
+  }();
+  return *kMap;
+}
+
+const WordMap<DayPart>& DayPartWords() {
+  static const auto* const kMap = new WordMap<DayPart>{
+      {"frueh", DayPart::kEarly},          {"morgens", DayPart::kEarly},
+      {"fruehmorgens", DayPart::kEarly},   {"vormittag", DayPart::kForenoon},
+      {"vormittags", DayPart::kForenoon},  {"mittag", DayPart::kNoon},
+      {"mittags", DayPart::kNoon},         {"mittagszeit", DayPart::kNoon},
+      {"nachmittag", DayPart::kAfternoon}, {"nachmittags", DayPart::kAfternoon},
+      {"abend", DayPart::kEvening},        {"abends", DayPart::kEvening}};
+  return *kMap;
+}
+
+// "diese/nächste/übernächste Woche" → weeks from the current calendar week.
+const WordMap<int>& WeekModifierWords() {
+  static const auto* const kMap = [] {
+    auto* map = new WordMap<int>;
+    const std::array<std::pair<const char*, int>, 4> stems = {
+        {{"diese", 0}, {"naechste", 1}, {"kommende", 1}, {"uebernaechste", 2}}};
+    for (const auto& [stem, offset] : stems) {
+      for (const char* ending : {"", "n", "r", "s", "m"})
+        (*map)[std::string(stem) + ending] = offset;
+    }
+    return map;
+  }();
+  return *kMap;
+}
+
+bool IsOneOf(std::string_view word, std::initializer_list<std::string_view> options) {
+  for (std::string_view option : options) {
+    if (word == option) return true;
+  }
+  return false;
+}
+
+bool IsPastWord(std::string_view word) {
+  static const auto* const kWords = new std::unordered_set<std::string>{
+      "gestern",     "vorgestern",  "letzte", "letzten", "letzter", "letztes", "vergangene",
+      "vergangenen", "vergangener", "vorige", "vorigen", "voriger", "vorhin",  "neulich"};
+  return kWords->count(std::string(word)) > 0;
+}
+
+// Words that carry nothing for the date or time; "um"/"am" are markers, see TryMarker.
+bool IsFiller(std::string_view word) {
+  static const auto* const kWords = new std::unordered_set<std::string>{
+      "bitte",    "so",         "gerne", "gern",   "also",   "ja",         "dann",
+      "mal",      "vielleicht", "rum",   "herum",  "wenn",   "es",         "geht",
+      "moeglich", "noch",       "fuer",  "lieber", "besten", "irgendwann", "uhr",
+      "aeh",      "aehm",       "ehm",   "hm",     "hmm",    "okay",       "ok"};
+  return kWords->count(std::string(word)) > 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens.
+
+bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+bool AllDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!IsAsciiDigit(c)) return false;
+  }
+  return true;
+}
+
+int DigitsValue(std::string_view s) {
+  int value = 0;
+  for (char c : s) value = value * 10 + (c - '0');
+  return value;
+}
+
+constexpr std::string_view kSeparators = " \t\n\r,;!?\"'()/";
+
+// Lower case, umlauts and ß folded to ASCII, separators to spaces. Unknown bytes stay and
+// make the word unrecognizable (rejected later) instead of being silently dropped.
+std::string Normalize(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  const auto at = [&](std::size_t k) -> unsigned char {
+    return k < text.size() ? static_cast<unsigned char>(text[k]) : 0;
+  };
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const unsigned char c = at(k);
+    if (c < 0x80) {
+      const char ascii = static_cast<char>(c);
+      if (kSeparators.find(ascii) != std::string_view::npos) {
+        out += ' ';
+      } else {
+        out += ascii >= 'A' && ascii <= 'Z' ? static_cast<char>(ascii - 'A' + 'a') : ascii;
+      }
+      continue;
+    }
+    if (c == 0xC3) {
+      const unsigned char d = at(k + 1);
+      const char* folded = nullptr;
+      if (d == 0x84 || d == 0xA4) folded = "ae";
+      if (d == 0x96 || d == 0xB6) folded = "oe";
+      if (d == 0x9C || d == 0xBC) folded = "ue";
+      if (d == 0x9F) folded = "ss";
+      if (folded != nullptr) {
+        out += folded;
+        ++k;
+        continue;
+      }
+    }
+    if (c == 0xC2 && at(k + 1) == 0xA0) {  // no-break space
+      out += ' ';
+      ++k;
+      continue;
+    }
+    if (c == 0xE1 && at(k + 1) == 0xBA && at(k + 2) == 0x9E) {  // capital ß
+      out += "ss";
+      k += 2;
+      continue;
+    }
+    if (c == 0xE2 && at(k + 1) == 0x80) {
+      const unsigned char d = at(k + 2);
+      if (d == 0x93 || d == 0x94) {  // en/em dash as in "14–16 Uhr"
+        out += '-';
+        k += 2;
+        continue;
+      }
+      if (d >= 0x98 && d <= 0x9E) {  // typographic quotes
+        out += ' ';
+        k += 2;
+        continue;
+      }
+    }
+    out += static_cast<char>(c);
+  }
+  return out;
+}
+
+// Splits glued forms the recognizer handles as separate words: "14uhr"/"14h", ISO "…t14:30",
+// "dienstagnachmittag", "dreiviertel", and "14-16" (→ "zwischen 14 und 16").
+void AppendRefined(std::string token, std::vector<std::string>& out) {
+  while (!token.empty() && (token.back() == ':' || token.back() == '-')) token.pop_back();
+  while (!token.empty() && token.front() == '-') token.erase(token.begin());
+  if (!token.empty() && IsAsciiLetter(token.front())) {
+    while (!token.empty() && token.back() == '.') token.pop_back();
+  }
+  if (token.find_first_not_of(".:-") == std::string::npos) return;  // punctuation only
+
+  if (IsAsciiDigit(token.front())) {
+    const std::size_t tail = token.find_first_not_of("0123456789.:-");
+    if (tail != std::string::npos && tail > 0) {
+      const std::string head = token.substr(0, tail);
+      const std::string rest = token.substr(tail);
+      if (rest == "uhr" || rest == "h") {
+        out.push_back(head);
+        out.push_back("uhr");
+        return;
+      }
+      if (rest.size() > 1 && rest[0] == 't' && head.size() == 10 && head[4] == '-') {
+        out.push_back(head);
+        out.push_back(rest.substr(1));
+        return;
+      }
+    }
+    const std::size_t dash = token.find('-');
+    if (dash != std::string::npos && dash <= 2 && token.size() - dash - 1 <= 2 &&
+        AllDigits(token.substr(0, dash)) && AllDigits(token.substr(dash + 1))) {
+      out.insert(out.end(), {"zwischen", token.substr(0, dash), "und", token.substr(dash + 1)});
+      return;
+    }
+  }
+  if (token == "dreiviertel") {
+    out.insert(out.end(), {"drei", "viertel"});
+    return;
+  }
+  for (const auto& [name, wd] : WeekdayWords()) {
+    if (token.size() <= name.size() || token.compare(0, name.size(), name) != 0) continue;
+    std::string rest = token.substr(name.size());
+    if (rest == "morgen") rest = "morgens";  // "Montagmorgen"
+    if (DayPartWords().count(rest) > 0) {
+      out.push_back(name);
+      out.push_back(rest);
+      return;
+    }
+  }
+  out.push_back(std::move(token));
+}
+
+std::vector<std::string> Tokenize(std::string_view text) {
+  const std::string normalized = Normalize(text);
+  std::vector<std::string> tokens;
+  std::size_t k = 0;
+  while (k < normalized.size()) {
+    const std::size_t start = normalized.find_first_not_of(' ', k);
+    if (start == std::string::npos) break;
+    const std::size_t end = std::min(normalized.find(' ', start), normalized.size());
+    AppendRefined(normalized.substr(start, end - start), tokens);
+    k = end;
+  }
+  return tokens;
+}
+
+// A number as said: digits (with a leading-zero flag) or a cardinal word.
+struct Number {
+  int value = 0;
+  bool leading_zero = false;
+};
+
+std::optional<Number> NumberToken(std::string_view token, std::size_t max_digits = 2) {
+  if (AllDigits(token)) {
+    if (token.size() > max_digits) return std::nullopt;
+    return Number{DigitsValue(token), token.size() > 1 && token[0] == '0'};
+  }
+  if (auto n = Lookup(CardinalWords(), token)) return Number{*n, false};
+  return std::nullopt;
+}
+
+// How many days/weeks: NumberToken plus "eine/einer/einem/einen" ("in einer Woche").
+std::optional<int> CountToken(std::string_view token) {
+  if (IsOneOf(token, {"eine", "einer", "einem", "einen"})) return 1;
+  if (auto n = NumberToken(token, 3)) return n->value;
+  return std::nullopt;
+}
+
+// "15.1.", "15.01.2027", "14.30", "9." → the digit groups and whether a dot ends the token.
+struct Dotted {
+  std::vector<std::string> parts;
+  bool trailing_dot = false;
+};
+
+std::optional<Dotted> SplitDotted(std::string_view token) {
+  if (token.empty() || !IsAsciiDigit(token.front()) || token.find('.') == std::string::npos) {
+    return std::nullopt;
+  }
+  Dotted dotted;
+  dotted.trailing_dot = token.back() == '.';
+  if (dotted.trailing_dot) token.remove_suffix(1);
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = token.find('.', start);
+    const std::string_view part = token.substr(start, dot - start);
+    if (!AllDigits(part) || part.size() > 4) return std::nullopt;
+    dotted.parts.emplace_back(part);
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return dotted;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calendar helpers (std::chrono calendar types; zones stay in core/time_zone).
+
+chr::year_month_day Ymd(int y, int m, int d) {
+  return chr::year_month_day{chr::year{y}, chr::month{static_cast<unsigned>(m)},
+                             chr::day{static_cast<unsigned>(d)}};
+}
+
+int WeekdayOf(chr::sys_days day) { return static_cast<int>(chr::weekday{day}.c_encoding()); }
+
+// Days since this week's Monday (0 = Monday .. 6 = Sunday).
+int DaysSinceMonday(chr::sys_days day) { return (WeekdayOf(day) + 6) % 7; }
+
+int MaxDaysIn(int month) {
+  static constexpr std::array<int, 12> kDays = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return kDays[static_cast<std::size_t>(month - 1)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// What one or both phrases said, before it is combined into a DateTimeWish.
+
+// A clock time as said. `twelve_hour`: the hour was said as 1..12 without a leading zero, so
+// whether it is am or pm is still open.
+struct SpokenTime {
+  int hour = 0;
+  int minute = 0;
+  bool twelve_hour = false;
+};
+
+struct SpokenRange {
+  std::optional<SpokenTime> from;  // empty: from midnight ("bis 12")
+  std::optional<SpokenTime> to;    // empty: until midnight ("ab 14 Uhr")
+  int from_shift = 0;              // minutes ("kurz vor zehn" = [10:00 - 15, 10:00))
+  int to_shift = 0;
+};
+
+struct DatePiece {
+  chr::sys_days day;
+  bool rolled = false;
+  bool today_word = false;  // "heute": yields to "in einer Woche" in "heute in einer Woche"
+  bool relative = false;
+};
+
+enum class WeekdayMode { kAfterToday, kTodayOrLater, kWeekAfterNext };
+
+struct Findings {
+  std::vector<DatePiece> dates;
+  std::optional<std::pair<int, WeekdayMode>> weekday;
+  std::optional<int> week_offset;
+  std::vector<SpokenTime> times;
+  std::vector<DayPart> parts;
+  std::vector<SpokenRange> ranges;
+
+  bool Empty() const {
+    return dates.empty() && !weekday && !week_offset && times.empty() && parts.empty() &&
+           ranges.empty();
+  }
+};
+
+// `said` is the hour word; `back` is 1 when the phrase counts towards it ("halb drei" = 2:30).
+Result<SpokenTime> TimeFromHour(Number said, int back, int minute) {
+  if (said.value > 24 || (back == 0 && said.value > 23)) return Invalid("hour out of range");
+  if (minute < 0 || minute > 59) return Invalid("minute out of range");
+  int hour = said.value - back;
+  if (hour < 0) return Invalid("hour out of range");
+  const bool twelve_hour = !said.leading_zero && said.value >= 1 && said.value <= 12;
+  if (twelve_hour && hour == 0) hour = 12;  // "halb eins" = 12:30
+  return SpokenTime{hour, minute, twelve_hour};
+}
+
+// Minutes after midnight, choosing am/pm for a twelve-hour reading (see the header).
+Result<int> ResolveTime(const SpokenTime& t, std::optional<DayPart> part) {
+  int hour = t.hour;
+  if (t.twelve_hour) {
+    if (!part) {
+      if (hour <= 6) hour += 12;
+    } else if (*part == DayPart::kNoon) {
+      if (hour <= 5) hour += 12;
+    } else if (*part == DayPart::kAfternoon || *part == DayPart::kEvening) {
+      if (hour < 12) hour += 12;
+    }
+  }
+  const int minute = hour * 60 + t.minute;
+  if (part) {
+    const TimeWindow fits = RuleFor(*part).fits;
+    if (minute < fits.from_minute || minute >= fits.to_minute) {
+      return Invalid("the time does not fit the part of day");
+    }
+  }
+  return minute;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The recognizer: one pass over the tokens of one argument; every token must be understood.
+
+class PhraseParser {
+ public:
+  PhraseParser(std::vector<std::string> tokens, bool time_field, chr::sys_days today,
+               Findings& found)
+      : tokens_(std::move(tokens)), time_field_(time_field), today_(today), found_(found) {}
+
+  Status Run() {
+    using Step = Result<bool> (PhraseParser::*)();
+    static constexpr std::array<Step, 11> kSteps = {
+        &PhraseParser::TryPast,    &PhraseParser::TryMarker, &PhraseParser::TryIn,
+        &PhraseParser::TryDayWord, &PhraseParser::TryWeek,   &PhraseParser::TryWeekday,
+        &PhraseParser::TryDayPart, &PhraseParser::TryRange,  &PhraseParser::TryTime,
+        &PhraseParser::TryDate,    &PhraseParser::TryFiller};
+    while (pos_ < tokens_.size()) {
+      bool matched = false;
+      for (Step step : kSteps) {
+        Result<bool> r = (this->*step)();
+        if (!r) return tl::unexpected(std::move(r.error()));
+        if (*r) {
+          matched = true;
+          break;
+        }
+      }
+      if (!matched) return Invalid("unrecognized words");
+    }
+    return Ok();
+  }
+
+ private:
+  enum class Marker { kNone, kTime, kDay };
+
+  struct TimeMatch {
+    SpokenTime time;
+    std::size_t next = 0;
+  };
+
+  std::string_view Tok(std::size_t k) const {
+    return k < tokens_.size() ? std::string_view(tokens_[k]) : std::string_view();
+  }
+
+  // After a construct: markers are used up; remember whether it was a date ("Dienstag morgen").
+  void Consumed(std::size_t next, bool was_date) {
+    pos_ = next;
+    marker_ = Marker::kNone;
+    after_date_ = was_date;
+  }
+
+  bool BareNumbersAreHours() const {
+    return marker_ == Marker::kTime || (time_field_ && marker_ != Marker::kDay);
+  }
+
+  Result<bool> TryPast() {
+    if (IsPastWord(Tok(pos_))) return Invalid("dates in the past cannot be booked");
+    return false;
+  }
+
+  // "um 9" / "gegen 9": the next number is an hour. "am 15" / "den 15.": a day.
+  Result<bool> TryMarker() {
+    const std::string_view t = Tok(pos_);
+    if (t == "am" && Tok(pos_ + 1) == "morgen") {  // "am Morgen" = in the morning
+      found_.parts.push_back(DayPart::kEarly);
+      Consumed(pos_ + 2, false);
+      return true;
+    }
+    if (IsOneOf(t, {"um", "gegen", "ca", "circa", "zirka", "etwa", "ungefaehr"})) {
+      marker_ = Marker::kTime;
+    } else if (IsOneOf(t, {"am", "den", "dem", "der", "zum"})) {
+      marker_ = Marker::kDay;
+    } else {
+      return false;
+    }
+    ++pos_;
+    return true;
+  }
+
+  // "in der Früh", "in der nächsten Woche", "in 3 Tagen", "in einer Woche".
+  Result<bool> TryIn() {
+    if (Tok(pos_) != "in") return false;
+    if (Tok(pos_ + 1) == "der" && Tok(pos_ + 2) == "frueh") {
+      found_.parts.push_back(DayPart::kEarly);
+      Consumed(pos_ + 3, false);
+      return true;
+    }
+    std::size_t k = pos_ + 1;
+    if (Tok(k) == "der") ++k;
+    if (auto offset = Lookup(WeekModifierWords(), Tok(k)); offset && Tok(k + 1) == "woche") {
+      if (Status s = SetWeek(*offset); !s) return tl::unexpected(s.error());
+      Consumed(k + 2, true);
+      return true;
+    }
+    const auto count = CountToken(Tok(pos_ + 1));
+    const std::string_view unit = Tok(pos_ + 2);
+    if (!count) return false;
+    int days = 0;
+    if (IsOneOf(unit, {"tag", "tage", "tagen"})) {
+      days = *count == 8 ? 7 : *count;  // "in acht Tagen" means in a week
+    } else if (IsOneOf(unit, {"woche", "wochen"})) {
+      days = 7 * *count;
+    } else {
+      return false;
+    }
+    if (days < 1) return Invalid("a relative date must lie in the future");
+    if (days > kMaxDaysAhead) return Invalid("the date is too far in the future");
+    found_.dates.push_back({today_ + chr::days{days}, false, false, true});
+    Consumed(pos_ + 3, true);
+    return true;
+  }
+
+  Result<bool> TryDayWord() {
+    const std::string_view t = Tok(pos_);
+    if (t == "heute") {
+      found_.dates.push_back({today_, false, true, false});
+    } else if (t == "morgen" && after_date_) {  // "heute morgen", "Dienstag morgen"
+      found_.parts.push_back(DayPart::kEarly);
+      Consumed(pos_ + 1, false);
+      return true;
+    } else if (t == "morgen") {
+      found_.dates.push_back({today_ + chr::days{1}, false, false, true});
+    } else if (t == "uebermorgen") {
+      found_.dates.push_back({today_ + chr::days{2}, false, false, true});
+    } else {
+      return false;
+    }
+    Consumed(pos_ + 1, true);
+    return true;
+  }
+
+  // "nächste Woche", "diese Woche", "nächsten Dienstag", "diesen Freitag", "kommenden Montag".
+  Result<bool> TryWeek() {
+    const auto offset = Lookup(WeekModifierWords(), Tok(pos_));
+    if (!offset) return false;
+    if (Tok(pos_ + 1) == "woche") {
+      if (Status s = SetWeek(*offset); !s) return tl::unexpected(s.error());
+      Consumed(pos_ + 2, true);
+      return true;
+    }
+    if (auto wd = Lookup(WeekdayWords(), Tok(pos_ + 1))) {
+      const WeekdayMode mode = *offset == 0   ? WeekdayMode::kTodayOrLater
+                               : *offset == 1 ? WeekdayMode::kAfterToday
+                                              : WeekdayMode::kWeekAfterNext;
+      if (Status s = SetWeekday(*wd, mode); !s) return tl::unexpected(s.error());
+      Consumed(pos_ + 2, true);
+      return true;
+    }
+    return false;
+  }
+
+  Result<bool> TryWeekday() {
+    const auto wd = Lookup(WeekdayWords(), Tok(pos_));
+    if (!wd) return false;
+    if (Status s = SetWeekday(*wd, WeekdayMode::kAfterToday); !s) return tl::unexpected(s.error());
+    Consumed(pos_ + 1, true);
+    return true;
+  }
+
+  Result<bool> TryDayPart() {
+    const auto part = Lookup(DayPartWords(), Tok(pos_));
+    if (!part) return false;
+    found_.parts.push_back(*part);
+    Consumed(pos_ + 1, false);
+    return true;
+  }
+
+  // "kurz nach zehn", "ab 14 Uhr", "bis 12", "nach 15 Uhr", "vor 9", "zwischen 14 und 16 Uhr",
+  // "von 9 bis 11".
+  Result<bool> TryRange() {
+    const std::string_view t = Tok(pos_);
+    SpokenRange range;
+    std::size_t next = 0;
+    if (t == "kurz" && IsOneOf(Tok(pos_ + 1), {"nach", "vor"})) {
+      auto m = ParseTime(pos_ + 2, true);
+      if (!m) return tl::unexpected(std::move(m.error()));
+      if (!*m) return Invalid("expected a clock time");
+      range.from = range.to = (*m)->time;
+      if (Tok(pos_ + 1) == "nach") {
+        range.to_shift = 15;
+      } else {
+        range.from_shift = -15;
+      }
+      next = (*m)->next;
+    } else if (IsOneOf(t, {"ab", "nach", "vor", "bis"})) {
+      auto m = ParseTime(pos_ + 1, true);
+      if (!m) return tl::unexpected(std::move(m.error()));
+      if (!*m) {
+        if (t != "ab") return false;
+        ++pos_;  // "ab morgen": from that day on, which is that day
+        return true;
+      }
+      (t == "ab" || t == "nach" ? range.from : range.to) = (*m)->time;
+      next = (*m)->next;
+    } else if (IsOneOf(t, {"zwischen", "von"})) {
+      auto first = ParseTime(pos_ + 1, true);
+      if (!first) return tl::unexpected(std::move(first.error()));
+      if (!*first && t == "von") return false;
+      if (!*first) return Invalid("expected a clock time");
+      const std::size_t joint = (*first)->next;
+      if (Tok(joint) != (t == "zwischen" ? "und" : "bis")) return Invalid("incomplete time range");
+      auto second = ParseTime(joint + 1, true);
+      if (!second) return tl::unexpected(std::move(second.error()));
+      if (!*second) return Invalid("incomplete time range");
+      range.from = (*first)->time;
+      range.to = (*second)->time;
+      next = (*second)->next;
+    } else {
+      return false;
+    }
+    found_.ranges.push_back(range);
+    Consumed(next, false);
+    return true;
+  }
+
+  Result<bool> TryTime() {
+    auto m = ParseTime(pos_, BareNumbersAreHours());
+    if (!m) return tl::unexpected(std::move(m.error()));
+    if (!*m) return false;
+    found_.times.push_back((*m)->time);
+    Consumed((*m)->next, false);
+    return true;
+  }
+
+  // A clock time starting at token k, or nullopt. `bare`: a lone number ("um 9") is an hour.
+  Result<std::optional<TimeMatch>> ParseTime(std::size_t k, bool bare) const {
+    const auto skip_uhr = [&](std::size_t j) { return Tok(j) == "uhr" ? j + 1 : j; };
+    const auto hour_at = [&](std::size_t j) -> Result<Number> {
+      auto n = NumberToken(Tok(j));
+      if (!n) return Invalid("expected an hour");
+      return *n;
+    };
+    const auto match = [&](Number said, int back, int minute,
+                           std::size_t next) -> Result<std::optional<TimeMatch>> {
+      auto t = TimeFromHour(said, back, minute);
+      if (!t) return tl::unexpected(std::move(t.error()));
+      return TimeMatch{*t, skip_uhr(next)};
+    };
+    const std::string_view t = Tok(k);
+
+    if (t == "halb") {
+      auto h = hour_at(k + 1);
+      if (!h) return tl::unexpected(std::move(h.error()));
+      return match(*h, 1, 30, k + 2);
+    }
+    if (t == "viertel" || (t == "drei" && Tok(k + 1) == "viertel")) {
+      const bool three = t == "drei";
+      const std::size_t j = three ? k + 2 : k + 1;
+      if (!three && (Tok(j) == "nach" || Tok(j) == "vor")) {
+        auto h = hour_at(j + 1);
+        if (!h) return tl::unexpected(std::move(h.error()));
+        return Tok(j) == "nach" ? match(*h, 0, 15, j + 2) : match(*h, 1, 45, j + 2);
+      }
+      auto h = hour_at(j);
+      if (!h) return tl::unexpected(std::move(h.error()));
+      return match(*h, 1, three ? 45 : 15, j + 1);  // "drei viertel elf", "viertel elf"
+    }
+    if (auto n = NumberToken(t)) {
+      // "zehn nach drei", "fünf vor halb drei"
+      if (IsOneOf(Tok(k + 1), {"nach", "vor"})) {
+        std::size_t j = k + 2;
+        const bool half = Tok(j) == "halb";
+        if (half) ++j;
+        auto h = NumberToken(Tok(j));
+        if (h && n->value >= 1 && n->value <= (half ? 14 : 29)) {
+          const bool after = Tok(k + 1) == "nach";
+          if (half) return match(*h, 1, after ? 30 + n->value : 30 - n->value, j + 1);
+          return after ? match(*h, 0, n->value, j + 1) : match(*h, 1, 60 - n->value, j + 1);
+        }
+      }
+      // "14 Uhr", "vierzehn Uhr dreißig"
+      if (Tok(k + 1) == "uhr") {
+        std::size_t next = k + 2;
+        int minute = 0;
+        if (auto m = NumberToken(Tok(next)); m && !MonthWords().count(std::string(Tok(next + 1)))) {
+          minute = m->value;
+          ++next;
+        }
+        return match(*n, 0, minute, next);
+      }
+      if (bare && !MonthWords().count(std::string(Tok(k + 1)))) return match(*n, 0, 0, k + 1);
+      return std::optional<TimeMatch>();
+    }
+    if (t.find(':') != std::string_view::npos && !t.empty() && IsAsciiDigit(t.front())) {
+      return ParseColonTime(t, skip_uhr(k + 1));
+    }
+    if (auto dotted = SplitDotted(t)) {
+      const auto& p = dotted->parts;
+      // "14.30 Uhr", "um 14.30", "14.30" (no month 30); "1.12" stays a date.
+      if (p.size() == 2 && !dotted->trailing_dot && p[0].size() <= 2 && p[1].size() == 2) {
+        const int a = DigitsValue(p[0]);
+        const int b = DigitsValue(p[1]);
+        const bool forced = Tok(k + 1) == "uhr";
+        if (forced || bare || (b > 12 && b <= 59 && a <= 23)) {
+          return match(Number{a, p[0].size() > 1 && p[0][0] == '0'}, 0, b, k + 1);
+        }
+      }
+      // "um 9." at the end of a sentence
+      if (p.size() == 1 && dotted->trailing_dot && bare && p[0].size() <= 2 &&
+          !MonthWords().count(std::string(Tok(k + 1)))) {
+        return match(Number{DigitsValue(p[0]), p[0].size() > 1 && p[0][0] == '0'}, 0, 0, k + 1);
+      }
+    }
+    return std::optional<TimeMatch>();
+  }
+
+  static Result<std::optional<TimeMatch>> ParseColonTime(std::string_view t, std::size_t next) {
+    std::vector<std::string_view> parts;
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t colon = t.find(':', start);
+      parts.push_back(t.substr(start, colon - start));
+      if (colon == std::string_view::npos) break;
+      start = colon + 1;
+    }
+    if (parts.size() > 3 || !AllDigits(parts[0]) || parts[0].size() > 2 || !AllDigits(parts[1]) ||
+        parts[1].size() != 2 || (parts.size() == 3 && (parts[2] != "00"))) {
+      return Invalid("not a clock time");
+    }
+    auto time =
+        TimeFromHour(Number{DigitsValue(parts[0]), parts[0].size() > 1 && parts[0][0] == '0'}, 0,
+                     DigitsValue(parts[1]));
+    if (!time) return tl::unexpected(std::move(time.error()));
+    return TimeMatch{*time, next};
+  }
+
+  // "2026-12-01", "15.1.", "15.01.2027", "15.1.27", "1.12", "15. Januar", "3 März 2027",
+  // "am ersten Dezember", "am 15.".
+  Result<bool> TryDate() {
+    const std::string_view t = Tok(pos_);
+    if (t.size() >= 8 && t.size() <= 10 && t[4] == '-') {
+      const std::size_t dash = t.find('-', 5);
+      const std::string_view y = t.substr(0, 4);
+      const std::string_view m = t.substr(5, dash - 5);
+      const std::string_view d = dash == std::string_view::npos ? "" : t.substr(dash + 1);
+      if (!AllDigits(y) || !AllDigits(m) || !AllDigits(d) || m.size() > 2 || d.size() > 2) {
+        return Invalid("not a date");
+      }
+      return AddExplicitDate(DigitsValue(y), DigitsValue(m), DigitsValue(d), pos_ + 1);
+    }
+    std::optional<int> day;
+    if (auto dotted = SplitDotted(t)) {
+      const auto& p = dotted->parts;
+      if (p[0].size() > 2) return Invalid("not a date");
+      if (p.size() == 3) {
+        if (p[1].size() > 2 || (p[2].size() != 2 && p[2].size() != 4)) return Invalid("not a date");
+        const int year = DigitsValue(p[2]) + (p[2].size() == 2 ? 2000 : 0);
+        return AddExplicitDate(year, DigitsValue(p[1]), DigitsValue(p[0]), pos_ + 1);
+      }
+      if (p.size() == 2) {
+        if (p[1].size() > 2) return Invalid("not a date");
+        return AddYearlessDate(DigitsValue(p[0]), DigitsValue(p[1]), pos_ + 1);
+      }
+      if (p.size() > 3) return Invalid("not a date");
+      day = DigitsValue(p[0]);
+    } else if (auto ordinal = Lookup(OrdinalWords(), t)) {
+      day = *ordinal;
+    } else if (auto n = NumberToken(t)) {
+      day = n->value;
+    } else if (MonthWords().count(std::string(t)) > 0) {
+      return Invalid("a month alone is too vague, a day is needed");
+    } else {
+      return false;
+    }
+    if (auto month = Lookup(MonthWords(), Tok(pos_ + 1))) {
+      const std::string_view year = Tok(pos_ + 2);
+      if (AllDigits(year) && year.size() == 4) {
+        return AddExplicitDate(DigitsValue(year), *month, *day, pos_ + 3);
+      }
+      return AddYearlessDate(*day, *month, pos_ + 2);
+    }
+    return AddDayOfMonth(*day, pos_ + 1);
+  }
+
+  Result<bool> TryFiller() {
+    if (!IsFiller(Tok(pos_))) return false;
+    ++pos_;
+    return true;
+  }
+
+  static Status CheckDayMonth(int day, int month) {
+    if (month < 1 || month > 12) return Invalid("no such month");
+    if (day < 1 || day > MaxDaysIn(month)) return Invalid("no such day in that month");
+    return Ok();
+  }
+
+  Result<bool> AddExplicitDate(int y, int m, int d, std::size_t next) {
+    if (Status s = CheckDayMonth(d, m); !s) return tl::unexpected(s.error());
+    const auto ymd = Ymd(y, m, d);
+    if (!ymd.ok()) return Invalid("no such date");
+    const chr::sys_days day{ymd};
+    if (day < today_) return Invalid("the date is in the past");
+    if (y > static_cast<int>(chr::year_month_day{today_}.year()) + kMaxYearsAhead) {
+      return Invalid("the date is too far in the future");
+    }
+    found_.dates.push_back({day, false, false, false});
+    Consumed(next, true);
+    return true;
+  }
+
+  // The first such date on or after today; 29.2. waits for a leap year.
+  Result<bool> AddYearlessDate(int d, int m, std::size_t next) {
+    if (Status s = CheckDayMonth(d, m); !s) return tl::unexpected(s.error());
+    const int this_year = static_cast<int>(chr::year_month_day{today_}.year());
+    for (int y = this_year; y <= this_year + 8; ++y) {
+      const auto ymd = Ymd(y, m, d);
+      if (ymd.ok() && chr::sys_days{ymd} >= today_) {
+        found_.dates.push_back({chr::sys_days{ymd}, y != this_year, false, false});
+        Consumed(next, true);
+        return true;
+      }
+    }
+    return Invalid("no such date");
+  }
+
+  // "am 15.": this month if still ahead, else the next month that has that day.
+  Result<bool> AddDayOfMonth(int d, std::size_t next) {
+    if (d < 1 || d > 31) return Invalid("no such day in that month");
+    const chr::year_month_day now{today_};
+    for (int ahead = 0; ahead <= 12; ++ahead) {
+      const chr::year_month ym = chr::year_month{now.year(), now.month()} + chr::months{ahead};
+      const chr::year_month_day ymd{ym.year(), ym.month(), chr::day{static_cast<unsigned>(d)}};
+      if (ymd.ok() && chr::sys_days{ymd} >= today_) {
+        found_.dates.push_back({chr::sys_days{ymd}, ahead > 0, false, false});
+        Consumed(next, true);
+        return true;
+      }
+    }
+    return Invalid("no such day in that month");
+  }
+
+  Status SetWeek(int offset) {
+    if (found_.week_offset && *found_.week_offset != offset) return Invalid("conflicting weeks");
+    found_.week_offset = offset;
+    return Ok();
+  }
+
+  Status SetWeekday(int weekday, WeekdayMode mode) {
+    if (found_.weekday && *found_.weekday != std::make_pair(weekday, mode)) {
+      if (found_.weekday->first != weekday) return Invalid("conflicting weekdays");
+      // "nächsten Dienstag" and "Dienstag": the more specific modifier wins.
+      if (mode == WeekdayMode::kAfterToday) return Ok();
+    }
+    found_.weekday = std::make_pair(weekday, mode);
+    return Ok();
+  }
+
+  std::vector<std::string> tokens_;
+  bool time_field_;
+  chr::sys_days today_;
+  Findings& found_;
+  std::size_t pos_ = 0;
+  Marker marker_ = Marker::kNone;
+  bool after_date_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Combining the findings.
+
+struct ResolvedDate {
+  chr::sys_days day;
+  int span_days = 1;
+  bool said = false;
+  bool rolled = false;
+};
+
+Result<std::optional<ResolvedDate>> ResolveDate(Findings& found, chr::sys_days today) {
+  auto& dates = found.dates;
+  const bool has_relative =
+      std::any_of(dates.begin(), dates.end(), [](const DatePiece& p) { return p.relative; });
+  if (has_relative) {  // "heute in einer Woche"
+    std::erase_if(dates, [](const DatePiece& p) { return p.today_word; });
+  }
+  for (const DatePiece& piece : dates) {
+    if (piece.day != dates.front().day) return Invalid("conflicting dates");
+  }
+  const chr::sys_days monday = today - chr::days{DaysSinceMonday(today)};
+
+  if (!dates.empty()) {
+    const DatePiece& date = dates.front();
+    if (found.weekday && WeekdayOf(date.day) != found.weekday->first) {
+      return Invalid("the weekday does not match the date");
+    }
+    if (found.week_offset) {
+      const chr::sys_days week_start = monday + chr::days{7 * *found.week_offset};
+      if (date.day < week_start || date.day >= week_start + chr::days{7}) {
+        return Invalid("the date is not in the named week");
+      }
+    }
+    return ResolvedDate{date.day, 1, true, date.rolled};
+  }
+  if (found.weekday) {
+    const auto [weekday, mode] = *found.weekday;
+    if (found.week_offset) {  // "Dienstag nächste Woche": in that calendar week
+      const chr::sys_days day = monday + chr::days{7 * *found.week_offset + (weekday + 6) % 7};
+      if (day < today) return Invalid("that day of this week has already passed");
+      return ResolvedDate{day, 1, true, false};
+    }
+    int ahead = (weekday - WeekdayOf(today) + 7) % 7;
+    if (ahead == 0 && mode != WeekdayMode::kTodayOrLater) ahead = 7;
+    if (mode == WeekdayMode::kWeekAfterNext) ahead += 7;
+    return ResolvedDate{today + chr::days{ahead}, 1, true, false};
+  }
+  if (found.week_offset) {
+    if (*found.week_offset == 0)
+      return ResolvedDate{today, 7 - DaysSinceMonday(today), true, false};
+    return ResolvedDate{monday + chr::days{7 * *found.week_offset}, 7, true, false};
+  }
+  return std::optional<ResolvedDate>();
+}
+
+struct ResolvedTime {
+  std::optional<int> minute_of_day;
+  std::optional<TimeWindow> window;
+};
+
+Result<ResolvedTime> ResolveTimeOfDay(const Findings& found) {
+  std::optional<DayPart> part;
+  for (DayPart p : found.parts) {
+    if (part && *part != p) return Invalid("conflicting parts of day");
+    part = p;
+  }
+  ResolvedTime out;
+  for (const SpokenTime& t : found.times) {
+    auto minute = ResolveTime(t, part);
+    if (!minute) return tl::unexpected(std::move(minute.error()));
+    if (out.minute_of_day && *out.minute_of_day != *minute) return Invalid("conflicting times");
+    out.minute_of_day = *minute;
+  }
+  if (found.ranges.size() > 1) return Invalid("conflicting time ranges");
+  if (!found.ranges.empty()) {
+    if (out.minute_of_day) return Invalid("both an exact time and a time range");
+    const SpokenRange& range = found.ranges.front();
+    TimeWindow window{0, kMinutesPerDay};
+    if (range.from) {
+      auto m = ResolveTime(*range.from, part);
+      if (!m) return tl::unexpected(std::move(m.error()));
+      window.from_minute = *m + range.from_shift;
+    }
+    if (range.to) {
+      auto m = ResolveTime(*range.to, part);
+      if (!m) return tl::unexpected(std::move(m.error()));
+      window.to_minute = *m + range.to_shift;
+    }
+    if (part) {
+      const TimeWindow p = RuleFor(*part).window;
+      window.from_minute = std::max(window.from_minute, p.from_minute);
+      window.to_minute = std::min(window.to_minute, p.to_minute);
+    }
+    if (window.from_minute < 0 || window.to_minute > kMinutesPerDay ||
+        window.from_minute >= window.to_minute) {
+      return Invalid("the time range is empty");
+    }
+    out.window = window;
+  } else if (part && !out.minute_of_day) {
+    out.window = RuleFor(*part).window;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<DateTimeWish> ParseGermanDateTime(std::string_view date_text, std::string_view time_text,
+                                         SystemTimePoint now, std::string_view zone) {
+  if (date_text.size() + time_text.size() > kMaxPhraseBytes) return Invalid("phrase too long");
+  const auto local_now = ToLocal(now, zone);
+  if (!local_now) return Invalid("unknown time zone");
+  const chr::sys_days today{Ymd(local_now->year, local_now->month, local_now->day)};
+
+  Findings found;
+  for (const auto& [text, time_field] : {std::pair{date_text, false}, std::pair{time_text, true}}) {
+    PhraseParser parser(Tokenize(text), time_field, today, found);
+    if (Status s = parser.Run(); !s) return tl::unexpected(s.error());
+  }
+  if (found.Empty()) return Invalid("nothing about a date or time was said");
+
+  auto date = ResolveDate(found, today);
+  if (!date) return tl::unexpected(std::move(date.error()));
+  auto time = ResolveTimeOfDay(found);
+  if (!time) return tl::unexpected(std::move(time.error()));
+
+  ResolvedDate resolved;
+  if (*date) {
+    resolved = **date;
+  } else {  // only a time: today, or tomorrow once it has passed
+    const int now_minute = local_now->hour * 60 + local_now->minute;
+    const bool passed = time->minute_of_day ? *time->minute_of_day <= now_minute
+                                            : time->window->to_minute <= now_minute;
+    resolved = ResolvedDate{today + chr::days{passed ? 1 : 0}, 1, false, passed};
+  }
+
+  const chr::year_month_day ymd{resolved.day};
+  DateTimeWish wish;
+  wish.year = static_cast<int>(ymd.year());
+  wish.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+  wish.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
+  wish.minute_of_day = time->minute_of_day;
+  wish.window = time->window;
+  wish.span_days = resolved.span_days;
+  wish.date_was_said = resolved.said;
+  wish.rolled_forward = resolved.rolled;
+  return wish;
+}
+
+Result<SystemTimePoint> WishToInstant(const DateTimeWish& wish, std::string_view zone) {
+  if (!wish.minute_of_day) return Invalid("the wish has no exact time");
+  if (*wish.minute_of_day < 0 || *wish.minute_of_day >= kMinutesPerDay) {
+    return Invalid("minute of day out of range");
+  }
+  LocalDateTime local;
+  local.year = wish.year;
+  local.month = wish.month;
+  local.day = wish.day;
+  local.hour = *wish.minute_of_day / 60;
+  local.minute = *wish.minute_of_day % 60;
+  return FromLocal(local, zone);
+}
+
+std::string SpeakGermanDateTime(SystemTimePoint t, std::string_view zone, SystemTimePoint now) {
+  // Without a usable zone, speak UTC: wrong by an hour beats no answer on a live call.
+  const auto in_utc = [](SystemTimePoint p) {
+    const auto day = chr::floor<chr::days>(p);
+    const chr::year_month_day ymd{day};
+    const chr::hh_mm_ss hms{chr::floor<chr::minutes>(p - day)};
+    LocalDateTime local;
+    local.year = static_cast<int>(ymd.year());
+    local.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+    local.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
+    local.hour = static_cast<int>(hms.hours().count());
+    local.minute = static_cast<int>(hms.minutes().count());
+    local.weekday = WeekdayOf(day);
+    return local;
+  };
+  const auto when = ToLocal(t, zone);
+  const LocalDateTime local = when ? *when : in_utc(t);
+  const auto current = ToLocal(now, zone);
+  const int current_year = current ? current->year : in_utc(now).year;
+
+  std::string out;
+  out += GermanWeekdayName(local.weekday);
+  out += ", " + std::to_string(local.day) + ". ";
+  out += GermanMonthName(local.month);
+  if (local.year != current_year) out += " " + std::to_string(local.year);
+  out += ", um " + std::to_string(local.hour);
+  if (local.minute != 0) {
+    char minutes[4];
+    std::snprintf(minutes, sizeof minutes, "%02d", local.minute);
+    out += ":";
+    out += minutes;
+  }
+  out += " Uhr";
+  return out;
+}
+
+}  // namespace callgate::booking

@@ -1,0 +1,86 @@
+#pragma once
+// Understanding what a caller said about *when* ("morgen um halb drei", "nächste Woche Dienstag
+// vormittags", "15.1.") in the branch's time zone. Pure functions: no I/O, no clock reads,
+// thread-safe. The meanings below are decisions, recorded in docs/adr/0004-german-dates.md:
+//
+// Dates (never in the past):
+//   "Dienstag", "am Dienstag", "kommenden Dienstag", "nächsten Dienstag"
+//       → the first Dienstag strictly after today (said on a Dienstag: in 7 days).
+//   "diesen Dienstag" → the first Dienstag on or after today (said on a Dienstag: today).
+//   "übernächsten Dienstag" → 7 days after "nächsten Dienstag".
+//   "Dienstag nächste Woche" / "nächste Woche Dienstag" → the Dienstag of the next calendar week
+//       (Monday–Sunday); "diese Woche" / "übernächste Woche" likewise; a day of this week that is
+//       already past is rejected.
+//   "nächste Woche" alone → its Monday with span_days = 7; "diese Woche" → today until Sunday.
+//   "in 3 Tagen", "in einer Woche", "in zwei Wochen" → today + n days; "in acht Tagen" is the
+//       idiom for one week (+7).
+//   A year-less date in the past rolls forward ("15.1." on 26.11.2026 → 15.1.2027, "am 15." →
+//       next month); a date with a year in the past is rejected. "heute" stays today even when
+//       the time has passed (booking checks the minimum notice). Only a time ("um 14 Uhr") →
+//       today, or tomorrow once that time (or the whole window) has passed.
+// Times:
+//   Clock hours 1–6 said without a part of day mean the afternoon (13–18 h), 7–12 are taken as
+//   said; hours 0 and 13–23, or with a leading zero ("03:00"), are literal. "halb drei" = 14:30,
+//   "viertel nach zehn" = 10:15, "viertel vor elf" = "drei viertel elf" = 10:45, "viertel elf"
+//   = 10:15 (eastern usage), "zehn nach drei" = 15:10, "fünf vor halb drei" = 14:25.
+//   A part of day next to a clock time picks am/pm and must fit ("8 Uhr abends" = 20:00,
+//   "14 Uhr abends" is rejected); the result is then exact, without a window.
+// Windows [from, to) in local minutes after midnight:
+//   früh / morgens 07:00–10:00, vormittags 08:00–12:00, mittags 11:30–14:00,
+//   nachmittags 12:00–18:00, abends 17:00–20:00, "kurz nach zehn" 10:00–10:15,
+//   "kurz vor zehn" 09:45–10:00, "ab 14 Uhr" 14:00–24:00, "bis 12" 00:00–12:00,
+//   "zwischen 14 und 16 Uhr" / "14-16 Uhr" 14:00–16:00 (intersected with a part of day if said).
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+
+namespace callgate::booking {
+
+// Local minutes after midnight, half-open [from_minute, to_minute); to_minute may be 1440.
+struct TimeWindow {
+  int from_minute = 0;
+  int to_minute = 0;
+  friend bool operator==(const TimeWindow&, const TimeWindow&) = default;
+};
+
+// What the caller wants, as a local calendar date in the zone passed to ParseGermanDateTime.
+// At most one of minute_of_day and window is set; neither when only a date was said.
+struct DateTimeWish {
+  int year = 0;
+  int month = 0;                     // 1..12
+  int day = 0;                       // 1..31
+  std::optional<int> minute_of_day;  // exact time ("14 Uhr" → 840)
+  std::optional<TimeWindow> window;  // "vormittags" → 480–720
+  int span_days = 1;                 // the wish covers [date, date + span_days): 7 for a week
+  bool date_was_said = false;        // false: only a time was said, the date is implied
+  bool rolled_forward = false;       // moved to a later year/month/day because it had passed
+  friend bool operator==(const DateTimeWish&, const DateTimeWish&) = default;
+};
+
+// Parses German date and/or time phrases relative to `now` in the IANA `zone`. Either argument
+// may be empty or hold the whole phrase ("morgen um 14 Uhr"); they are read together. A bare
+// number means an hour in `time_text` and a day of the month in `date_text`, unless "um"/"am"
+// says otherwise. Case-insensitive; accepts umlauts or ae/oe/ue/ss, filler words ("so gegen",
+// "bitte", "ungefähr") and punctuation. kInvalidArgument, with a short English reason that does
+// not echo the caller's words, for an unknown zone, a phrase longer than 200 bytes, unknown
+// words, the past ("gestern", "letzten Montag"), impossible dates ("30.2.") or times ("25 Uhr"),
+// contradictions ("Dienstag, 2.12." when that is a Mittwoch) and when nothing was said. Never
+// guesses a default time.
+Result<DateTimeWish> ParseGermanDateTime(std::string_view date_text, std::string_view time_text,
+                                         SystemTimePoint now, std::string_view zone);
+
+// The UTC instant of a wish's date and exact time in `zone` (clock-change rules as FromLocal:
+// a skipped wall time maps to the instant after the jump, a repeated one to the earlier).
+// kInvalidArgument when the wish has no exact time, for an impossible date or an unknown zone.
+Result<SystemTimePoint> WishToInstant(const DateTimeWish& wish, std::string_view zone);
+
+// Spoken German for the agent: "Dienstag, 1. Dezember, um 14:30 Uhr", "… um 9 Uhr" on the full
+// hour; the year is added ("Freitag, 15. Januar 2027, um 10 Uhr") only when it differs from
+// `now`'s year in `zone`. An unknown zone is spoken in UTC rather than failing.
+std::string SpeakGermanDateTime(SystemTimePoint t, std::string_view zone, SystemTimePoint now);
+
+}  // namespace callgate::booking
