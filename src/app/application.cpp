@@ -107,7 +107,11 @@ struct Application::Impl {
     // Calendar: Cal.com v2 client, wrapped by the slot cache.
     appointments = std::make_unique<storage::SqlAppointmentRepository>(db, clock);
     callbacks = std::make_unique<storage::SqlCallbackRequestRepository>(db, clock);
-    calcom_client = std::make_unique<calcom::CalcomClient>(calcom::CalcomSettings{}, metrics);
+    calcom::CalcomSettings calcom_settings;
+    calcom_settings.connect_timeout = std::chrono::milliseconds(config.calcom_connect_timeout_ms);
+    calcom_settings.slots_timeout = std::chrono::milliseconds(config.calcom_slots_timeout_ms);
+    calcom_settings.bookings_timeout = std::chrono::milliseconds(config.calcom_bookings_timeout_ms);
+    calcom_client = std::make_unique<calcom::CalcomClient>(calcom_settings, metrics);
     slot_store = std::make_unique<calcom::InProcessSlotCacheStore>();
     calendar = std::make_unique<calcom::CachingCalendarProvider>(*calcom_client, *slot_store, clock,
                                                                  metrics);

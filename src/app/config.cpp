@@ -235,10 +235,14 @@ Result<Config> LoadConfig(const Environment& env) {
     int lo, hi;
   };
   int max_body = static_cast<int>(cfg.max_body_bytes);
-  for (const IntVar& iv : {IntVar{"CALLGATE_WORKERS", &cfg.workers, 0, 64},
-                           IntVar{"CALLGATE_HTTP_THREADS", &cfg.http_threads, 1, 64},
-                           IntVar{"CALLGATE_HANDLER_THREADS", &cfg.handler_threads, 1, 256},
-                           IntVar{"CALLGATE_MAX_BODY_BYTES", &max_body, 1024, 64 << 20}}) {
+  for (const IntVar& iv :
+       {IntVar{"CALLGATE_WORKERS", &cfg.workers, 0, 64},
+        IntVar{"CALLGATE_HTTP_THREADS", &cfg.http_threads, 1, 64},
+        IntVar{"CALLGATE_HANDLER_THREADS", &cfg.handler_threads, 1, 256},
+        IntVar{"CALLGATE_MAX_BODY_BYTES", &max_body, 1024, 64 << 20},
+        IntVar{"CALCOM_CONNECT_TIMEOUT_MS", &cfg.calcom_connect_timeout_ms, 50, 30'000},
+        IntVar{"CALCOM_SLOTS_TIMEOUT_MS", &cfg.calcom_slots_timeout_ms, 50, 60'000},
+        IntVar{"CALCOM_BOOKINGS_TIMEOUT_MS", &cfg.calcom_bookings_timeout_ms, 50, 120'000}}) {
     if (auto v = Get(env, iv.name); !v.empty()) {
       auto n = ParseInt(iv.name, v, iv.lo, iv.hi);
       if (!n) return tl::unexpected(n.error());

@@ -33,6 +33,9 @@ struct Config {
   Secret retell_api_key;
   Secret calcom_api_key;
   std::string calcom_base_url = "https://api.cal.com/v2";
+  int calcom_connect_timeout_ms = 1000;
+  int calcom_slots_timeout_ms = 2500;
+  int calcom_bookings_timeout_ms = 8000;
   Secret calcom_webhook_secret;
   std::vector<IpNetwork> trusted_proxies;
   Secret slack_webhook_url;

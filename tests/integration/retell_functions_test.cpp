@@ -1,0 +1,415 @@
+// The agent's functions through the real HTTP server, against the local Cal.com stand-in, on
+// SQLite and PostgreSQL. Time is fixed: Monday 2026-11-30 08:00 in Berlin.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/application.hpp"
+#include "calcom/fake/fake_calcom.hpp"
+#include "core/testing/fake_clock.hpp"
+#include "core/time_zone.hpp"
+#include "http/testing/test_client.hpp"
+#include "observability/metrics.hpp"
+#include "retell/signature.hpp"
+#include "storage/session.hpp"
+#include "storage/testing/test_database.hpp"
+#include "tools/seed_import.hpp"
+#include "tools/tenant_file.hpp"
+
+namespace callgate {
+namespace {
+
+using http::testing::TestClient;
+using nlohmann::json;
+
+const Secret kKey("platform-key-123");
+constexpr const char* kMitte = "+493083793369";
+constexpr const char* kCharlottenburg = "+493031801234";
+constexpr const char* kErika = "+4915112345678";
+
+SystemTimePoint Berlin(int y, int mo, int d, int h, int mi = 0) {
+  return *FromLocal(LocalDateTime{y, mo, d, h, mi, 0}, "Europe/Berlin");
+}
+
+class RetellFunctionsTest : public storage::testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    clock_.SetNow(Berlin(2026, 11, 30, 8));
+    auto demo = tools::ParseTenantJson(tools::DemoTenantJson());
+    ASSERT_TRUE(demo.has_value());
+    ASSERT_TRUE(tools::ImportTenants(*demo, db(), clock_).has_value());
+    auto salon = tools::ParseTenantJson(R"({"companies":[{"name":"Salon Schnitt","slug":"salon",
+      "calcom_api_key":"cal_salon","branches":[{"name":"Hamburg","phone_numbers":["+49 40 1234567"]}],
+      "services":[{"name":"Haarschnitt","duration_minutes":30,"calcom_event_type_id":1001}],
+      "customers":[{"name":"Max Muster","phone":"+49 151 99990000"}]}]})");
+    ASSERT_TRUE(salon.has_value());
+    ASSERT_TRUE(tools::ImportTenants(*salon, db(), clock_).has_value());
+
+    calcom::fake::FakeCalcomOptions fake_options;
+    fake_options.clock = &clock_;
+    fake_ = std::make_unique<calcom::fake::FakeCalcom>(fake_options);
+    ASSERT_TRUE(fake_->Start().has_value());
+
+    app::Config config;
+    config.listen_port = 0;
+    const auto& url = test_database().url();
+    config.database_url = url.dialect == storage::Dialect::kSqlite
+                              ? "sqlite://" + url.path
+                              : "postgresql://" + url.user + "@" + url.host + ":" +
+                                    std::to_string(url.port) + "/" + url.database;
+    config.retell_api_key = kKey;
+    config.calcom_base_url = fake_->base_url();
+    config.calcom_bookings_timeout_ms = 700;
+    config.calcom_slots_timeout_ms = 2000;
+    auto application = app::Application::Create(config, clock_);
+    ASSERT_TRUE(application.has_value()) << application.error().message;
+    app_ = std::move(*application);
+    ASSERT_TRUE(app_->Start().has_value());
+    client_ = std::make_unique<TestClient>(app_->port(), std::chrono::seconds(20));
+  }
+  void TearDown() override {
+    if (app_) app_->Stop();
+    if (fake_) fake_->Stop();
+    DatabaseTest::TearDown();
+  }
+
+  http::testing::ClientResponse Post(const std::string& path, const std::string& body,
+                                     http::Headers headers = {}) {
+    headers.Add("Content-Type", "application/json");
+    headers.Add("X-Retell-Signature",
+                retell::SignRetellPayload(body, kKey, ToUnixMillis(clock_.Now())));
+    auto r = client_->Post(path, body, headers);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return r.value_or(http::testing::ClientResponse{});
+  }
+
+  // Calls a function the way Retell does by default, and returns status and JSON body.
+  std::pair<int, json> Call(const std::string& function, const json& args,
+                            const std::string& call_id = "call-1", const std::string& from = kErika,
+                            const std::string& to = kMitte) {
+    const json body = {{"name", function},
+                       {"call",
+                        {{"call_id", call_id},
+                         {"call_type", "phone_call"},
+                         {"from_number", from},
+                         {"to_number", to},
+                         {"direction", "inbound"},
+                         {"agent_id", "agent_1"},
+                         {"call_status", "ongoing"}}},
+                       {"args", args}};
+    auto r = Post("/api/retell/" + function, body.dump());
+    json parsed = json::parse(r.body, nullptr, false);
+    EXPECT_LE(r.body.size(), 15000u);
+    return {r.status, parsed};
+  }
+
+  long long Count(const std::string& table, const std::string& where = "") {
+    auto n = db().Run([&](storage::Session& s) -> Result<long long> {
+      long long count = 0;
+      s.Query("COUNT(*) AS n", "FROM " + table + (where.empty() ? "" : " WHERE " + where), {},
+              [&](const storage::Row& r) { count = r.Int64("n"); });
+      return count;
+    });
+    return n.value_or(-1);
+  }
+
+  std::size_t ActiveFakeBookings() {
+    std::size_t n = 0;
+    for (const auto& b : fake_->Bookings()) n += b.status != "cancelled";
+    return n;
+  }
+
+  callgate::testing::FakeClock clock_;
+  std::unique_ptr<calcom::fake::FakeCalcom> fake_;
+  std::unique_ptr<app::Application> app_;
+  std::unique_ptr<TestClient> client_;
+};
+
+TEST_P(RetellFunctionsTest, ListServicesOfTheCallersBranch) {
+  auto [status, body] = Call("list-services", json::object());
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_TRUE(body["success"].get<bool>());
+  EXPECT_EQ(body["services"].size(), 3u);
+  EXPECT_NE(body["message"].get<std::string>().find("Erstberatung"), std::string::npos);
+  // The Charlottenburg branch does not offer the long examination.
+  auto [s2, other] = Call("list-services", json::object(), "call-2", kErika, kCharlottenburg);
+  ASSERT_EQ(s2, 200);
+  EXPECT_EQ(other["services"].size(), 2u);
+  auto [s3, branches] = Call("get-branches", json::object());
+  ASSERT_EQ(s3, 200);
+  EXPECT_EQ(branches["branches"].size(), 2u);
+}
+
+TEST_P(RetellFunctionsTest, CheckAvailabilityFreeTakenAndDayList) {
+  auto [status, free] = Call("check-availability",
+                             {{"service", "Erstberatung"}, {"date", "morgen"}, {"time", "10 Uhr"}});
+  ASSERT_EQ(status, 200) << free.dump();
+  EXPECT_TRUE(free["available"].get<bool>()) << free.dump();
+  EXPECT_NE(free["message"].get<std::string>().find("Dienstag, 1. Dezember, um 10 Uhr"),
+            std::string::npos)
+      << free["message"];
+  ASSERT_TRUE(fake_->AddBooking(1001, Berlin(2026, 12, 1, 10)).has_value());
+  auto [s2, day] = Call("check-availability", {{"service", "Beratung"}, {"date", "übermorgen"}});
+  ASSERT_EQ(s2, 200);
+  EXPECT_FALSE(day["slots"].empty());
+  EXPECT_NE(day["message"].get<std::string>().find("Mittwoch, 2. Dezember"), std::string::npos);
+  auto [s3, missing] = Call("check-availability", {{"service", "Erstberatung"}});
+  ASSERT_EQ(s3, 200);
+  EXPECT_FALSE(missing["success"].get<bool>());
+  EXPECT_EQ(missing["missing"][0], "date");
+}
+
+TEST_P(RetellFunctionsTest, BookingIsIdempotentAndStored) {
+  const json args = {{"service", "Erstberatung"},
+                     {"date", "morgen"},
+                     {"time", "14:30"},
+                     {"name", "Erika Mustermann"}};
+  auto [status, booked] = Call("book-appointment", args);
+  ASSERT_EQ(status, 200) << booked.dump();
+  ASSERT_TRUE(booked["success"].get<bool>()) << booked.dump();
+  EXPECT_EQ(booked["status"], "booked");
+  EXPECT_NE(booked["message"].get<std::string>().find("gebucht"), std::string::npos);
+  // Retell retries the same tool call: same answer, still one booking.
+  auto [s2, again] = Call("book-appointment", args);
+  ASSERT_EQ(s2, 200);
+  EXPECT_TRUE(again["success"].get<bool>());
+  EXPECT_EQ(again["appointment_id"], booked["appointment_id"]);
+  EXPECT_EQ(ActiveFakeBookings(), 1u);
+  EXPECT_EQ(Count("appointments", "status = 'booked' AND calcom_booking_uid IS NOT NULL"), 1);
+  const auto bookings = fake_->Bookings();
+  ASSERT_EQ(bookings.size(), 1u);
+  EXPECT_EQ(bookings[0].start, Berlin(2026, 12, 1, 14, 30));
+  EXPECT_EQ(bookings[0].metadata.at("callgate_appointment"),
+            std::to_string(booked["appointment_id"].get<long long>()));
+
+  auto [s3, mine] = Call("query-customer-appointments", json::object());
+  ASSERT_EQ(s3, 200);
+  EXPECT_EQ(mine["appointments"].size(), 1u);
+}
+
+TEST_P(RetellFunctionsTest, SecondCallerGetsAlternativesForATakenSlot) {
+  const json args = {{"service", "Erstberatung"},
+                     {"date", "morgen"},
+                     {"time", "11 Uhr"},
+                     {"name", "Erika Mustermann"}};
+  ASSERT_TRUE(Call("book-appointment", args).second["success"].get<bool>());
+  auto [status, taken] = Call("book-appointment",
+                              {{"service", "Erstberatung"},
+                               {"date", "morgen"},
+                               {"time", "11 Uhr"},
+                               {"name", "Otto Normal"}},
+                              "call-2", "+4915122223333");
+  ASSERT_EQ(status, 200) << taken.dump();
+  EXPECT_FALSE(taken["success"].get<bool>());
+  EXPECT_FALSE(taken["alternatives"].empty()) << taken.dump();
+  EXPECT_EQ(ActiveFakeBookings(), 1u);
+}
+
+TEST_P(RetellFunctionsTest, ConcurrentBookingsOfOneSlotBookOnce) {
+  std::atomic<int> success{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      auto [status, body] = Call("book-appointment",
+                                 {{"service", "Erstberatung"},
+                                  {"date", "morgen"},
+                                  {"time", "15 Uhr"},
+                                  {"name", "Caller " + std::to_string(i)}},
+                                 "race-" + std::to_string(i), "+491512222000" + std::to_string(i));
+      if (status == 200 && body.value("success", false)) ++success;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(success.load(), 1);
+  EXPECT_EQ(ActiveFakeBookings(), 1u);
+  EXPECT_EQ(Count("appointments", "status IN ('booked', 'pending_sync')"), 1);
+}
+
+TEST_P(RetellFunctionsTest, CalcomSlotTakenAnswersWithAlternatives) {
+  for (int conflict_status : {409, 400}) {
+    auto behavior = fake_->behavior();
+    behavior.next_conflicts = 1;
+    behavior.conflict_status = conflict_status;
+    fake_->SetBehavior(behavior);
+    auto [status, body] = Call("book-appointment",
+                               {{"service", "Erstberatung"},
+                                {"date", "morgen"},
+                                {"time", conflict_status == 409 ? "9 Uhr" : "9:30"},
+                                {"name", "Erika Mustermann"}},
+                               "conflict-" + std::to_string(conflict_status));
+    ASSERT_EQ(status, 200) << body.dump();
+    EXPECT_FALSE(body["success"].get<bool>()) << body.dump();
+    EXPECT_FALSE(body["alternatives"].empty());
+  }
+  EXPECT_EQ(Count("appointments", "status IN ('booked', 'pending_sync')"), 0);
+}
+
+TEST_P(RetellFunctionsTest, TimeoutAfterTheBookingWasMadeIsReconciled) {
+  auto behavior = fake_->behavior();
+  behavior.commit_delay_ms = 1500;  // booked at once, answered after the 700 ms budget
+  behavior.fault_endpoint = "bookings_create";
+  fake_->SetBehavior(behavior);
+  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                  {"date", "morgen"},
+                                                  {"time", "16 Uhr"},
+                                                  {"name", "Erika Mustermann"}});
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_TRUE(body["success"].get<bool>()) << body.dump();
+  EXPECT_EQ(body["status"], "booked");
+  EXPECT_EQ(ActiveFakeBookings(), 1u);
+}
+
+TEST_P(RetellFunctionsTest, CalcomDownKeepsTheRequestAsPending) {
+  auto behavior = fake_->behavior();
+  behavior.forced_status = 503;
+  behavior.fault_endpoint = "bookings_create";
+  fake_->SetBehavior(behavior);
+  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                  {"date", "morgen"},
+                                                  {"time", "12 Uhr"},
+                                                  {"name", "Erika Mustermann"}});
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_TRUE(body["success"].get<bool>());
+  EXPECT_EQ(body["status"], "pending_sync");
+  EXPECT_EQ(Count("appointments", "status = 'pending_sync'"), 1);
+  EXPECT_EQ(Count("jobs", "type = 'calcom_pending_booking' AND queue = 'high'"), 1);
+}
+
+TEST_P(RetellFunctionsTest, TenantAndBranchIsolation) {
+  // A service id of another company.
+  long long salon_service = -1;
+  db().Run([&](storage::Session& s) -> Status {
+    s.Query("id", "FROM services WHERE name = 'Haarschnitt'", {},
+            [&](const storage::Row& r) { salon_service = r.Int64("id"); });
+    return Ok();
+  });
+  ASSERT_GT(salon_service, 0);
+  auto [s1, foreign] =
+      Call("check-availability",
+           {{"service_id", salon_service}, {"date", "morgen"}, {"time", "10 Uhr"}});
+  EXPECT_EQ(s1, 403) << foreign.dump();
+  auto [s1b, foreign_book] =
+      Call("book-appointment",
+           {{"service_id", salon_service}, {"date", "morgen"}, {"time", "10 Uhr"}, {"name", "X"}});
+  EXPECT_EQ(s1b, 403);
+  // A service of another branch.
+  auto [s2, branch] =
+      Call("check-availability", {{"service", "Ausführliche Untersuchung"}, {"date", "morgen"}},
+           "call-ch", kErika, kCharlottenburg);
+  EXPECT_EQ(s2, 403);
+  EXPECT_NE(branch["error"]["message"].get<std::string>().find("not available at your branch"),
+            std::string::npos);
+  // Another company's appointment, and another customer's appointment of the same company.
+  auto [s3, salon_booking] = Call(
+      "book-appointment",
+      {{"service", "Haarschnitt"}, {"date", "morgen"}, {"time", "10 Uhr"}, {"name", "Max Muster"}},
+      "salon-call", "+4915199990000", "+49401234567");
+  ASSERT_TRUE(salon_booking["success"].get<bool>()) << salon_booking.dump();
+  const auto salon_appt = salon_booking["appointment_id"].get<long long>();
+  auto [s4, cross] = Call("cancel-appointment", {{"appointment_id", salon_appt}});
+  EXPECT_EQ(s4, 403);
+  auto [s5, other_customer] = Call("cancel-appointment", {{"appointment_id", salon_appt}},
+                                   "salon-call-2", "+4915111112222", "+49401234567");
+  EXPECT_EQ(s5, 403);
+  EXPECT_EQ(Count("appointments", "status = 'booked'"), 1);
+}
+
+TEST_P(RetellFunctionsTest, ArgsOnlyModeTakesTheCallIdFromHeaderOrQuery) {
+  // The call must exist: the webhook created it (or an earlier function call with the call object).
+  ASSERT_EQ(Call("list-services", json::object(), "args-only").first, 200);
+  http::Headers h;
+  h.Add("X-Call-Id", "args-only");
+  auto r = Post("/api/retell/list-services", "{}", h);
+  EXPECT_EQ(r.status, 200) << r.body;
+  auto q = Post("/api/retell/check-availability?call_id=args-only",
+                R"({"service":"Erstberatung","date":"morgen"})");
+  EXPECT_EQ(q.status, 200) << q.body;
+  auto missing = Post("/api/retell/list-services", "{}");
+  EXPECT_EQ(missing.status, 400);
+  auto unknown_call = Post("/api/retell/list-services?call_id=nobody", "{}");
+  EXPECT_EQ(unknown_call.status, 404);
+  auto unknown_function = Post("/api/retell/make-coffee?call_id=args-only", "{}");
+  EXPECT_EQ(unknown_function.status, 404);
+  auto unsigned_call = client_->Post("/api/retell/list-services?call_id=args-only", "{}", {});
+  ASSERT_TRUE(unsigned_call.has_value());
+  EXPECT_EQ(unsigned_call->status, 401);
+}
+
+TEST_P(RetellFunctionsTest, CancelAndRescheduleOwnAppointment) {
+  ASSERT_TRUE(Call("book-appointment", {{"service", "Erstberatung"},
+                                        {"date", "übermorgen"},
+                                        {"time", "10 Uhr"},
+                                        {"name", "Erika Mustermann"}})
+                  .second["success"]
+                  .get<bool>());
+  auto [s1, proposal] =
+      Call("reschedule-appointment", {{"new_date", "Donnerstag"}, {"new_time", "11 Uhr"}});
+  ASSERT_EQ(s1, 200) << proposal.dump();
+  EXPECT_TRUE(proposal["needs_confirmation"].get<bool>()) << proposal.dump();
+  EXPECT_EQ(ActiveFakeBookings(), 1u);
+  EXPECT_EQ(fake_->Bookings()[0].start, Berlin(2026, 12, 2, 10));
+  auto [s2, moved] = Call("reschedule-appointment",
+                          {{"new_date", "Donnerstag"}, {"new_time", "11 Uhr"}, {"confirm", true}});
+  ASSERT_EQ(s2, 200) << moved.dump();
+  EXPECT_TRUE(moved["success"].get<bool>()) << moved.dump();
+  EXPECT_EQ(Count("appointments", "status = 'booked'"), 1);
+  EXPECT_EQ(Count("appointments", "status = 'rescheduled'"), 1);
+
+  auto [s3, cancelled] = Call("cancel-appointment", {{"reason", "krank"}});
+  ASSERT_EQ(s3, 200) << cancelled.dump();
+  EXPECT_TRUE(cancelled["success"].get<bool>()) << cancelled.dump();
+  EXPECT_EQ(ActiveFakeBookings(), 0u);
+  EXPECT_EQ(Count("appointments", "status IN ('booked', 'pending_sync')"), 0);
+
+  auto [s4, withheld] = Call("cancel-appointment", json::object(), "anon", "anonymous");
+  ASSERT_EQ(s4, 200);
+  EXPECT_FALSE(withheld["success"].get<bool>());
+  EXPECT_EQ(Count("callback_requests"), 1);
+}
+
+TEST_P(RetellFunctionsTest, SlotAnswersAreCachedAndInvalidatedByBookings) {
+  const json args = {{"service", "Erstberatung"}, {"date", "morgen"}};
+  ASSERT_EQ(Call("check-availability", args).first, 200);
+  const auto after_first = fake_->Stats().Count("slots");
+  ASSERT_EQ(Call("check-availability", args).first, 200);
+  EXPECT_EQ(fake_->Stats().Count("slots"), after_first);  // served from cache
+  ASSERT_TRUE(Call("book-appointment", {{"service", "Erstberatung"},
+                                        {"date", "morgen"},
+                                        {"time", "13 Uhr"},
+                                        {"name", "Erika Mustermann"}})
+                  .second["success"]
+                  .get<bool>());
+  const auto after_booking = fake_->Stats().Count("slots");
+  auto [s, day] = Call("check-availability", args);
+  ASSERT_EQ(s, 200);
+  EXPECT_GT(fake_->Stats().Count("slots"), after_booking);  // invalidated: asked again
+  for (const auto& slot : day["slots"]) EXPECT_NE(slot["local_time"], "13:00");
+}
+
+TEST_P(RetellFunctionsTest, InboundGreetingFetchesTodayAndTomorrowInParallel) {
+  auto behavior = fake_->behavior();
+  behavior.latency_ms = 300;
+  fake_->SetBehavior(behavior);
+  const std::string body = json{{"event", "call_inbound"},
+                                {"call_inbound", {{"from_number", kErika}, {"to_number", kMitte}}}}
+                               .dump();
+  const auto started = std::chrono::steady_clock::now();
+  auto r = Post("/webhooks/retell/inbound", body);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto vars = json::parse(r.body)["call_inbound"]["dynamic_variables"];
+  EXPECT_NE(vars["naechste_termine"].get<std::string>().find("Erstberatung"), std::string::npos);
+  EXPECT_GE(fake_->Stats().Count("slots"), 2u);
+  // Two 300 ms answers, fetched at once: well under their sum.
+  EXPECT_LT(elapsed, std::chrono::milliseconds(580));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RetellFunctionsTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
+
+}  // namespace
+}  // namespace callgate
