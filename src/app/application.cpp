@@ -2,7 +2,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/admin_api.hpp"
+#include "admin/admin_store.hpp"
+#include "admin/diagnostics.hpp"
+#include "app/calcom_webhook.hpp"
+#include "app/version.hpp"
+#include "auth/admin_token_guard.hpp"
+#include "auth/auth_service.hpp"
+#include "auth/sql_repositories.hpp"
 #include "booking/booking_service.hpp"
+#include "booking/calendar_sync.hpp"
 #include "booking/call_context.hpp"
 #include "calcom/calcom_client.hpp"
 #include "calcom/slot_cache.hpp"
@@ -81,6 +90,15 @@ struct Application::Impl {
   std::unique_ptr<booking::BookingService> booking;
   std::unique_ptr<calls::CallAnalysis> call_analysis;
   std::unique_ptr<retell::FunctionHandlers> retell_functions;
+  std::unique_ptr<booking::CalendarSyncService> calendar_sync;
+
+  // Admin API (docs/admin-api.md).
+  std::unique_ptr<auth::SqlUserRepository> users;
+  std::unique_ptr<auth::SqlTokenRepository> api_tokens;
+  std::unique_ptr<auth::AuthService> auth_service;
+  std::unique_ptr<admin::SqlAdminStore> admin_store;
+  std::unique_ptr<admin::AdminApi> admin_api;
+  std::unique_ptr<admin::Diagnostics> diagnostics;
 
   Impl(Config c, const Clock& k) : config(std::move(c)), clock(k) {}
 
@@ -128,6 +146,9 @@ struct Application::Impl {
                                                           config.phone_region);
     retell_functions =
         std::make_unique<retell::FunctionHandlers>(*call_contexts, *booking, metrics);
+    calendar_sync = std::make_unique<booking::CalendarSyncService>(
+        *appointments, *services, *customers, *webhook_events, *calendar, *transactions, clock,
+        metrics, config.phone_region);
     // The greeting names the next free slots when the calendar answers within its budget.
     inbound_calls->SetNextSlotsProvider(
         [this](const tenancy::Tenant& tenant) -> std::optional<std::string> {
@@ -138,6 +159,39 @@ struct Application::Impl {
                                        : tenant.company.timezone;
           return booking->DescribeQuickSlots(*quick, zone);
         });
+
+    // Admin API: users and API tokens, the admin handlers and the diagnostic endpoint
+    // (docs/admin-api.md, docs/security.md).
+    users = std::make_unique<auth::SqlUserRepository>(db, clock);
+    api_tokens = std::make_unique<auth::SqlTokenRepository>(db, clock);
+    auth_service =
+        std::make_unique<auth::AuthService>(auth::AuthSettings{}, *users, *api_tokens, clock);
+    admin_store = std::make_unique<admin::SqlAdminStore>(db, clock);
+    admin_api = std::make_unique<admin::AdminApi>(admin::AdminApiSettings{config.phone_region},
+                                                  *companies, *branches, *services, *numbers,
+                                                  *customers, *admin_store, *booking, metrics);
+    admin::DiagnosticsSources diagnostic_sources;
+    diagnostic_sources.database = database.get();
+    diagnostic_sources.migrations = [this]() -> Result<std::vector<storage::MigrationState>> {
+      if (!migrator) return Fail(ErrorCode::kUnavailable, "no migrator in this mode");
+      return migrator->Status();
+    };
+    diagnostic_sources.queues = [this]() -> Result<nlohmann::json> {
+      auto stats = jobs->Stats();
+      if (!stats) return tl::unexpected(stats.error());
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& q : stats->queues) {
+        out[q.queue] = {{"ready", q.ready}, {"delayed", q.delayed}, {"reserved", q.reserved}};
+      }
+      out["failed"] = stats->failed;
+      out["outbox"] = stats->outbox;
+      return out;
+    };
+    diagnostic_sources.metrics = &metrics;
+    diagnostics = std::make_unique<admin::Diagnostics>(
+        admin::DiagnosticsSettings{kVersion, std::string(AppEnvName(config.app_env)),
+                                   config.diagnostics_enabled},
+        std::move(diagnostic_sources));
   }
 
   Response Health(Request&) const { return Response::Json(200, {{"status", "ok"}}); }
@@ -180,6 +234,87 @@ struct Application::Impl {
     auto function = [this](Request& r) { return retell_functions->Handle(r); };
     router.Add(Method::kPost, "/api/retell/{function}", function, retell_signed);
     router.Add(Method::kPost, "/api/retell/c/{slug}/{function}", function, retell_signed);
+
+    // Cal.com: bookings changed on Cal.com's side (signed with CALCOM_WEBHOOK_SECRET).
+    router.Add(
+        Method::kPost, "/webhooks/calcom",
+        [this](Request& r) { return HandleCalcomWebhook(*calendar_sync, r); },
+        http::RouteOptions{{MakeCalcomSignatureGuard(config.calcom_webhook_secret, metrics)}});
+
+    // Admin API (docs/admin-api.md). Every route carries admin_token (bearer API token);
+    // company routes add company_scope (another company's id → 404, viewer writes → 403) and
+    // platform-only routes role_platform_admin. The failed-authentication limiter
+    // (ratelimit::MakeFailedAuthGuard) belongs first in each guard list once it is wired.
+    const auto admin_token = std::make_shared<auth::AdminTokenGuard>(*auth_service, metrics);
+    const auto platform_only = auth::RequireRole({auth::Role::kPlatformAdmin});
+    const auto company_scope = admin::CompanyScopeGuard();
+    const http::RouteOptions admin_any{{admin_token}};
+    const http::RouteOptions admin_platform{{admin_token, platform_only}};
+    const http::RouteOptions admin_company{{admin_token, company_scope}};
+    const http::RouteOptions admin_company_platform{{admin_token, platform_only, company_scope}};
+    using AdminHandler = Response (admin::AdminApi::*)(Request&);
+    auto admin_route = [this](Method method, std::string_view pattern, AdminHandler handler,
+                              const http::RouteOptions& guards) {
+      router.Add(
+          method, pattern, [this, handler](Request& r) { return (admin_api.get()->*handler)(r); },
+          guards);
+    };
+    auto admin_toggle = [this](std::string_view pattern, bool active,
+                               Response (admin::AdminApi::*handler)(Request&, bool),
+                               const http::RouteOptions& guards) {
+      router.Add(
+          active ? Method::kPost : Method::kDelete, pattern,
+          [this, handler, active](Request& r) { return (admin_api.get()->*handler)(r, active); },
+          guards);
+    };
+    using A = admin::AdminApi;
+    const std::string company = "/api/admin/companies/{company_id}";
+    admin_route(Method::kGet, "/api/admin/me", &A::Me, admin_any);
+    admin_route(Method::kGet, "/api/admin/companies", &A::ListCompanies, admin_any);
+    admin_route(Method::kPost, "/api/admin/companies", &A::CreateCompany, admin_platform);
+    admin_route(Method::kGet, company, &A::GetCompany, admin_company);
+    admin_route(Method::kPatch, company, &A::UpdateCompany, admin_company);
+    admin_toggle(company, false, &A::SetCompanyActive, admin_company_platform);
+    admin_toggle(company + "/activate", true, &A::SetCompanyActive, admin_company_platform);
+    admin_route(Method::kPut, company + "/secrets", &A::SetCompanySecrets, admin_company_platform);
+    admin_route(Method::kGet, company + "/branches", &A::ListBranches, admin_company);
+    admin_route(Method::kPost, company + "/branches", &A::CreateBranch, admin_company);
+    admin_route(Method::kGet, company + "/branches/{branch_id}", &A::GetBranch, admin_company);
+    admin_route(Method::kPatch, company + "/branches/{branch_id}", &A::UpdateBranch, admin_company);
+    admin_toggle(company + "/branches/{branch_id}", false, &A::SetBranchActive, admin_company);
+    admin_toggle(company + "/branches/{branch_id}/activate", true, &A::SetBranchActive,
+                 admin_company);
+    admin_route(Method::kGet, company + "/services", &A::ListServices, admin_company);
+    admin_route(Method::kPost, company + "/services", &A::CreateService, admin_company);
+    admin_route(Method::kGet, company + "/services/{service_id}", &A::GetService, admin_company);
+    admin_route(Method::kPatch, company + "/services/{service_id}", &A::UpdateService,
+                admin_company);
+    admin_toggle(company + "/services/{service_id}", false, &A::SetServiceActive, admin_company);
+    admin_toggle(company + "/services/{service_id}/activate", true, &A::SetServiceActive,
+                 admin_company);
+    admin_route(Method::kGet, company + "/phone-numbers", &A::ListPhoneNumbers, admin_company);
+    admin_route(Method::kPost, company + "/phone-numbers", &A::CreatePhoneNumber,
+                admin_company_platform);
+    admin_route(Method::kGet, company + "/phone-numbers/{phone_number_id}", &A::GetPhoneNumber,
+                admin_company);
+    admin_route(Method::kPatch, company + "/phone-numbers/{phone_number_id}", &A::UpdatePhoneNumber,
+                admin_company);
+    admin_route(Method::kDelete, company + "/phone-numbers/{phone_number_id}",
+                &A::DeletePhoneNumber, admin_company_platform);
+    admin_route(Method::kGet, company + "/customers", &A::ListCustomers, admin_company);
+    admin_route(Method::kPost, company + "/customers", &A::CreateCustomer, admin_company);
+    admin_route(Method::kGet, company + "/customers/{customer_id}", &A::GetCustomer, admin_company);
+    admin_route(Method::kPatch, company + "/customers/{customer_id}", &A::UpdateCustomer,
+                admin_company);
+    admin_route(Method::kGet, company + "/calls", &A::ListCalls, admin_company);
+    admin_route(Method::kGet, company + "/appointments", &A::ListAppointments, admin_company);
+    admin_route(Method::kGet, "/api/availability/quick", &A::QuickAvailability, admin_any);
+    // Off in production unless DIAGNOSTICS_ENABLED=true: then the route does not exist at all.
+    if (diagnostics->Enabled()) {
+      router.Add(
+          Method::kGet, "/api/admin/diagnostic-info",
+          [this](Request& r) { return diagnostics->Handle(r); }, admin_platform);
+    }
   }
 };
 

@@ -131,6 +131,16 @@ Result<std::vector<Service>> SqlServiceRepository::ListForCompany(CompanyId comp
   });
 }
 
+Result<std::vector<Service>> SqlServiceRepository::ListByCalcomEventType(
+    std::int64_t event_type_id) {
+  return database_.Run([&](Session& s) -> Result<std::vector<Service>> {
+    return internal::QueryAll(s, kColumns,
+                              "FROM services WHERE calcom_event_type_id = :e AND is_active = 1 "
+                              "ORDER BY id",
+                              Params().Add(event_type_id), Decode);
+  });
+}
+
 Result<std::vector<Service>> SqlServiceRepository::ListForBranch(CompanyId company_id,
                                                                  BranchId branch_id) {
   return database_.Run([&](Session& s) -> Result<std::vector<Service>> {

@@ -61,6 +61,7 @@ class SqlServiceRepository final : public tenancy::ServiceRepository {
   Result<std::vector<tenancy::Service>> ListForCompany(tenancy::CompanyId company_id) override;
   Result<std::vector<tenancy::Service>> ListForBranch(tenancy::CompanyId company_id,
                                                       tenancy::BranchId branch_id) override;
+  Result<std::vector<tenancy::Service>> ListByCalcomEventType(std::int64_t event_type_id) override;
 
  private:
   Database& database_;

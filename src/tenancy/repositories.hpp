@@ -79,6 +79,10 @@ class ServiceRepository {
   // Active services offered at `branch_id`: those of that branch plus the company-wide ones
   // (branch_id empty).
   virtual Result<std::vector<Service>> ListForBranch(CompanyId company_id, BranchId branch_id) = 0;
+
+  // Active services of every company that use Cal.com event type `event_type_id` — the tenant
+  // router for bookings made on Cal.com's own pages (Cal.com webhooks name only the event type).
+  virtual Result<std::vector<Service>> ListByCalcomEventType(std::int64_t event_type_id) = 0;
 };
 
 class PhoneNumberRepository {

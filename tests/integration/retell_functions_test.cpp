@@ -8,6 +8,7 @@
 
 #include "app/application.hpp"
 #include "calcom/fake/fake_calcom.hpp"
+#include "calcom/webhook.hpp"
 #include "core/testing/fake_clock.hpp"
 #include "core/time_zone.hpp"
 #include "http/testing/test_client.hpp"
@@ -25,6 +26,7 @@ using http::testing::TestClient;
 using nlohmann::json;
 
 const Secret kKey("platform-key-123");
+const Secret kCalcomSecret("whsec_calcom_test");
 constexpr const char* kMitte = "+493083793369";
 constexpr const char* kCharlottenburg = "+493031801234";
 constexpr const char* kErika = "+4915112345678";
@@ -65,6 +67,7 @@ class RetellFunctionsTest : public storage::testing::DatabaseTest {
     config.calcom_base_url = fake_->base_url();
     config.calcom_bookings_timeout_ms = 700;
     config.calcom_slots_timeout_ms = 2000;
+    config.calcom_webhook_secret = kCalcomSecret;
     auto application = app::Application::Create(config, clock_);
     ASSERT_TRUE(application.has_value()) << application.error().message;
     app_ = std::move(*application);
@@ -407,6 +410,105 @@ TEST_P(RetellFunctionsTest, InboundGreetingFetchesTodayAndTomorrowInParallel) {
   // Two 300 ms answers, fetched at once: well under their sum.
   EXPECT_LT(elapsed, std::chrono::milliseconds(580));
 }
+
+// Cal.com webhooks keep appointments in sync, also for bookings made on Cal.com's own pages.
+class CalcomWebhooksTest : public RetellFunctionsTest {
+ protected:
+  http::testing::ClientResponse Deliver(const json& body, const Secret& secret = kCalcomSecret) {
+    const std::string raw = body.dump();
+    http::Headers h;
+    h.Add("Content-Type", "application/json");
+    h.Add("X-Cal-Signature-256", calcom::SignCalcomPayload(raw, secret));
+    h.Add("x-cal-webhook-version", "2021-10-20");
+    auto r = client_->Post("/webhooks/calcom", raw, h);
+    EXPECT_TRUE(r.has_value());
+    return r.value_or(http::testing::ClientResponse{});
+  }
+  static json Event(const std::string& trigger, json payload) {
+    return {{"triggerEvent", trigger},
+            {"createdAt", "2026-11-30T07:00:00.000Z"},
+            {"payload", std::move(payload)}};
+  }
+};
+
+TEST_P(CalcomWebhooksTest, RejectsUnsignedAndBadlySignedDeliveries) {
+  const json body = Event("BOOKING_CANCELLED", {{"uid", "x"}});
+  auto unsigned_r = client_->Post("/webhooks/calcom", body.dump(), {});
+  ASSERT_TRUE(unsigned_r.has_value());
+  EXPECT_EQ(unsigned_r->status, 401);
+  EXPECT_EQ(Deliver(body, Secret("wrong")).status, 401);
+  http::Headers literal;
+  literal.Add("X-Cal-Signature-256", "no-secret-provided");
+  EXPECT_EQ(client_->Post("/webhooks/calcom", body.dump(), literal)->status, 401);
+  EXPECT_EQ(Count("webhook_events"), 0);
+}
+
+TEST_P(CalcomWebhooksTest, BookingMadeOnCalcomAppearsOnce) {
+  const json created = Event("BOOKING_CREATED", {{"uid", "cal-page-1"},
+                                                 {"bookingId", 77},
+                                                 {"eventTypeId", 1003},
+                                                 {"startTime", "2026-12-03T09:00:00Z"},
+                                                 {"endTime", "2026-12-03T10:00:00Z"},
+                                                 {"attendees",
+                                                  {{{"name", "Paula Page"},
+                                                    {"email", "paula@example.org"},
+                                                    {"timeZone", "Europe/Berlin"},
+                                                    {"phoneNumber", "+4915177778888"}}}},
+                                                 {"status", "ACCEPTED"},
+                                                 {"metadata", json::object()}});
+  auto r = Deliver(created);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["outcome"], "created");
+  EXPECT_EQ(json::parse(Deliver(created).body)["outcome"], "duplicate");
+  EXPECT_EQ(Count("appointments",
+                  "source = 'calcom' AND calcom_booking_uid = 'cal-page-1' AND "
+                  "status = 'booked' AND customer_id IS NOT NULL"),
+            1);
+  EXPECT_EQ(Count("customers", "phone_e164 = '+4915177778888' AND name = 'Paula Page'"), 1);
+}
+
+TEST_P(CalcomWebhooksTest, CancellationAndRescheduleOnCalcomUpdateOurAppointment) {
+  auto [status, booked] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                    {"date", "morgen"},
+                                                    {"time", "10 Uhr"},
+                                                    {"name", "Erika Mustermann"}});
+  ASSERT_TRUE(booked["success"].get<bool>()) << booked.dump();
+  const std::string uid = booked["booking_uid"];
+  // Moved on Cal.com's page.
+  auto moved = Deliver(Event("BOOKING_RESCHEDULED", {{"uid", "new-uid-1"},
+                                                     {"rescheduleUid", uid},
+                                                     {"eventTypeId", 1001},
+                                                     {"startTime", "2026-12-02T13:00:00Z"},
+                                                     {"endTime", "2026-12-02T13:30:00Z"},
+                                                     {"status", "ACCEPTED"}}));
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(json::parse(moved.body)["outcome"], "rescheduled");
+  EXPECT_EQ(Count("appointments", "status = 'rescheduled' AND calcom_booking_uid = '" + uid + "'"),
+            1);
+  EXPECT_EQ(Count("appointments", "status = 'booked' AND calcom_booking_uid = 'new-uid-1'"), 1);
+  // Then cancelled there.
+  auto cancelled = Deliver(
+      Event("BOOKING_CANCELLED",
+            {{"uid", "new-uid-1"}, {"eventTypeId", 1001}, {"cancellationReason", "krank"}}));
+  ASSERT_EQ(cancelled.status, 200);
+  EXPECT_EQ(json::parse(cancelled.body)["outcome"], "cancelled");
+  EXPECT_EQ(Count("appointments", "status IN ('booked', 'pending_sync')"), 0);
+}
+
+TEST_P(CalcomWebhooksTest, AnnouncedChangesInvalidateCachedSlots) {
+  const json args = {{"service", "Erstberatung"}, {"date", "morgen"}};
+  ASSERT_EQ(Call("check-availability", args).first, 200);
+  const auto before = fake_->Stats().Count("slots");
+  ASSERT_EQ(Call("check-availability", args).first, 200);
+  ASSERT_EQ(fake_->Stats().Count("slots"), before);
+  ASSERT_EQ(Deliver(Event("BOOKING_CANCELLED", {{"uid", "unknown"}, {"eventTypeId", 1001}})).status,
+            200);
+  ASSERT_EQ(Call("check-availability", args).first, 200);
+  EXPECT_GT(fake_->Stats().Count("slots"), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CalcomWebhooksTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
 
 INSTANTIATE_TEST_SUITE_P(Backends, RetellFunctionsTest, storage::testing::AllBackends(),
                          storage::testing::BackendName);

@@ -1,0 +1,131 @@
+#include "booking/calendar_sync.hpp"
+
+#include "core/phone.hpp"
+
+namespace callgate::booking {
+
+Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
+  std::string outcome;
+  bool duplicate = false;
+  auto status = transactions_.Run([&]() -> Status {
+    calls::WebhookEventRecord record;
+    record.source = "calcom";
+    record.event = change.trigger;
+    record.dedupe_key = change.dedupe_key;
+    record.payload_json = change.raw_body;
+    auto stored = events_.Record(record);
+    if (!stored) {
+      if (stored.error().code == ErrorCode::kAlreadyExists) {
+        duplicate = true;
+        return Fail(ErrorCode::kAlreadyExists, "duplicate delivery");
+      }
+      return tl::unexpected(stored.error());
+    }
+    auto applied = ApplyInTransaction(change);
+    if (!applied) return tl::unexpected(applied.error());
+    outcome = *applied;
+    return Ok();
+  });
+  if (duplicate) outcome = "duplicate";
+  if (!status && !duplicate) {
+    metrics_.Increment("callgate_calcom_webhook_total",
+                       {{"trigger", change.trigger}, {"outcome", "error"}});
+    return tl::unexpected(status.error());
+  }
+  // Whatever happened, the event type's cached availability is stale now.
+  if (change.event_type_id) calendar_.InvalidateEventType(*change.event_type_id);
+  metrics_.Increment("callgate_calcom_webhook_total",
+                     {{"trigger", change.trigger}, {"outcome", outcome}});
+  return outcome;
+}
+
+Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange& change) {
+  if (change.trigger == "BOOKING_CANCELLED") {
+    auto appt = appointments_.ResolveByCalcomUid(change.uid);
+    if (!appt) {
+      if (appt.error().code == ErrorCode::kNotFound) return std::string("ignored");
+      return tl::unexpected(appt.error());
+    }
+    if (!appt->HoldsSlot()) return std::string("unchanged");
+    Appointment updated = *appt;
+    updated.status = std::string(kCancelled);
+    updated.cancelled_at = clock_.Now();
+    auto stored = appointments_.Update(appt->company_id, updated);
+    if (!stored) return tl::unexpected(stored.error());
+    return std::string("cancelled");
+  }
+  if (change.trigger == "BOOKING_RESCHEDULED") {
+    auto old = appointments_.ResolveByCalcomUid(change.previous_uid);
+    if (!old) {
+      if (old.error().code == ErrorCode::kNotFound) return std::string("ignored");
+      return tl::unexpected(old.error());
+    }
+    if (appointments_.FindByCalcomUid(old->company_id, change.uid)) {
+      return std::string("unchanged");  // our own reschedule, already recorded
+    }
+    if (!change.start || !change.end) return std::string("ignored");
+    Appointment previous = *old;
+    previous.status = std::string(kRescheduled);
+    if (auto s = appointments_.Update(old->company_id, previous); !s) {
+      return tl::unexpected(s.error());
+    }
+    Appointment next = *old;
+    next.id = AppointmentId();
+    next.starts_at = *change.start;
+    next.ends_at = *change.end;
+    next.status = std::string(kBooked);
+    next.calcom_booking_uid = change.uid;
+    next.idempotency_key.reset();
+    next.rescheduled_from_id = old->id;
+    next.source = "calcom";
+    auto created = appointments_.Create(old->company_id, next);
+    if (!created) return tl::unexpected(created.error());
+    return std::string("rescheduled");
+  }
+  if (change.trigger == "BOOKING_CREATED") {
+    if (change.metadata.count("callgate_appointment") != 0) {
+      return std::string("unchanged");  // booked by us; the booking flow records it
+    }
+    if (appointments_.ResolveByCalcomUid(change.uid)) return std::string("unchanged");
+    if (!change.event_type_id || !change.start || !change.end) return std::string("ignored");
+    auto services = services_.ListByCalcomEventType(*change.event_type_id);
+    if (!services) return tl::unexpected(services.error());
+    if (services->empty()) return std::string("ignored");
+    const auto company_id = services->front().company_id;
+    for (const auto& s : *services) {
+      // One event type used by several companies cannot be attributed: leave it alone.
+      if (s.company_id != company_id) return std::string("ignored");
+    }
+    const tenancy::Service& service = services->front();
+    Appointment appt;
+    appt.branch_id = service.branch_id;
+    appt.service_id = service.id;
+    appt.starts_at = *change.start;
+    appt.ends_at = *change.end;
+    appt.status = std::string(kBooked);
+    appt.calcom_booking_uid = change.uid;
+    appt.source = "calcom";
+    if (!change.attendee_phone.empty()) {
+      if (auto e164 = NormalizeE164(change.attendee_phone, phone_region_)) {
+        tenancy::CustomerDetails details;
+        details.phone_e164 = *e164;
+        if (!change.attendee_name.empty()) details.name = change.attendee_name;
+        if (!change.attendee_email.empty()) details.email = change.attendee_email;
+        auto customer = customers_.Upsert(company_id, details);
+        if (!customer) return tl::unexpected(customer.error());
+        appt.customer_id = customer->id;
+      }
+    }
+    auto created = appointments_.Create(company_id, appt);
+    if (!created) {
+      // The slot is held by one of our own pending requests: Cal.com has the final word, but
+      // two active rows may not exist; record nothing and let the pending job reconcile.
+      if (created.error().code == ErrorCode::kConflict) return std::string("unchanged");
+      return tl::unexpected(created.error());
+    }
+    return std::string("created");
+  }
+  return std::string("ignored");
+}
+
+}  // namespace callgate::booking

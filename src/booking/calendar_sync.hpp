@@ -1,0 +1,74 @@
+#pragma once
+// CalendarSyncService: keeps appointments in step with changes announced by Cal.com webhooks
+// (BOOKING_CREATED / CANCELLED / RESCHEDULED) — including bookings made on Cal.com's own pages
+// — and drops cached availability of the event type at once. Deliveries are deduplicated.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "booking/calendar_provider.hpp"
+#include "booking/repositories.hpp"
+#include "calls/repositories.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "core/transaction.hpp"
+#include "observability/metrics.hpp"
+#include "tenancy/repositories.hpp"
+
+namespace callgate::booking {
+
+// One change as the calendar announced it (transport-neutral).
+struct CalendarChange {
+  std::string trigger;       // BOOKING_CREATED | BOOKING_CANCELLED | BOOKING_RESCHEDULED | other
+  std::string uid;           // the booking (for RESCHEDULED: the new one)
+  std::string previous_uid;  // RESCHEDULED: the old booking
+  std::optional<std::int64_t> event_type_id;
+  std::optional<SystemTimePoint> start;
+  std::optional<SystemTimePoint> end;
+  std::map<std::string, std::string> metadata;
+  std::string attendee_name;
+  std::string attendee_phone;  // as sent
+  std::string attendee_email;
+  std::string dedupe_key;
+  std::string raw_body;
+};
+
+class CalendarSyncService {
+ public:
+  CalendarSyncService(AppointmentRepository& appointments, tenancy::ServiceRepository& services,
+                      tenancy::CustomerRepository& customers, calls::WebhookEventRepository& events,
+                      CalendarProvider& calendar, TransactionRunner& transactions,
+                      const Clock& clock, observability::Metrics& metrics,
+                      std::string phone_region = "DE")
+      : appointments_(appointments),
+        services_(services),
+        customers_(customers),
+        events_(events),
+        calendar_(calendar),
+        transactions_(transactions),
+        clock_(clock),
+        metrics_(metrics),
+        phone_region_(std::move(phone_region)) {}
+
+  // Applies one change. Outcomes: "created", "cancelled", "rescheduled", "unchanged",
+  // "duplicate", "ignored" (unknown booking/event type or another trigger). kUnavailable when
+  // storage is down (Cal.com then retries). Counts callgate_calcom_webhook_total{trigger,outcome}.
+  Result<std::string> Apply(const CalendarChange& change);
+
+ private:
+  Result<std::string> ApplyInTransaction(const CalendarChange& change);
+
+  AppointmentRepository& appointments_;
+  tenancy::ServiceRepository& services_;
+  tenancy::CustomerRepository& customers_;
+  calls::WebhookEventRepository& events_;
+  CalendarProvider& calendar_;
+  TransactionRunner& transactions_;
+  const Clock& clock_;
+  observability::Metrics& metrics_;
+  std::string phone_region_;
+};
+
+}  // namespace callgate::booking
