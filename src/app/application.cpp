@@ -19,9 +19,19 @@
 #include "calls/call_event_service.hpp"
 #include "calls/inbound_call_service.hpp"
 #include "http/server.hpp"
+#include "http/trusted_proxies.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "queue/database_job_queue.hpp"
+#include "ratelimit/fallback_rate_limiter.hpp"
+#include "ratelimit/local_rate_limiter.hpp"
+#include "ratelimit/rate_limit_guard.hpp"
+#include "ratelimit/redis_rate_limiter.hpp"
+#include "redis/client_pool.hpp"
+#include "resilience/breaker_state_store.hpp"
+#include "resilience/calendar_decorators.hpp"
+#include "resilience/circuit_breaker.hpp"
+#include "resilience/redis_breaker_store.hpp"
 #include "retell/function_handlers.hpp"
 #include "retell/signature_guard.hpp"
 #include "retell/webhook_handlers.hpp"
@@ -81,6 +91,16 @@ struct Application::Impl {
   std::unique_ptr<calls::CallEventService> call_events;
   std::unique_ptr<calls::InboundCallService> inbound_calls;
   std::unique_ptr<retell::WebhookHandlers> retell_webhooks;
+  // Shared state across instances when Redis is configured; in-process otherwise.
+  std::unique_ptr<redis::ClientPool> redis_pool;
+  std::unique_ptr<ratelimit::LocalRateLimiter> local_limits;
+  std::unique_ptr<ratelimit::RedisRateLimiter> redis_limits;
+  std::unique_ptr<ratelimit::FallbackRateLimiter> shared_limits;
+  ratelimit::RateLimiter* limits = nullptr;
+  std::unique_ptr<resilience::BreakerStateStore> breaker_store;
+  std::unique_ptr<resilience::CircuitBreaker> breaker;
+  std::unique_ptr<resilience::CircuitBreakerCalendarProvider> guarded_calendar;
+  std::unique_ptr<resilience::OutboundBudgetCalendarProvider> budgeted_calendar;
   std::unique_ptr<storage::SqlAppointmentRepository> appointments;
   std::unique_ptr<storage::SqlCallbackRequestRepository> callbacks;
   std::unique_ptr<calcom::CalcomClient> calcom_client;
@@ -101,6 +121,25 @@ struct Application::Impl {
   std::unique_ptr<admin::Diagnostics> diagnostics;
 
   Impl(Config c, const Clock& k) : config(std::move(c)), clock(k) {}
+
+  Status BuildShared() {
+    local_limits = std::make_unique<ratelimit::LocalRateLimiter>(clock);
+    limits = local_limits.get();
+    if (config.redis_url.empty()) {
+      breaker_store = std::make_unique<resilience::InProcessBreakerStore>();
+      return Ok();
+    }
+    auto url = redis::ParseRedisUrl(config.redis_url);
+    if (!url) return tl::unexpected(url.error());
+    redis_pool = std::make_unique<redis::ClientPool>(*url, redis::ClientPoolOptions{}, clock);
+    redis_limits = std::make_unique<ratelimit::RedisRateLimiter>(*redis_pool, clock);
+    // Redis down: limits degrade to this instance's own, requests are never failed for it.
+    shared_limits = std::make_unique<ratelimit::FallbackRateLimiter>(*redis_limits, *local_limits,
+                                                                     clock, metrics);
+    limits = shared_limits.get();
+    breaker_store = std::make_unique<resilience::RedisBreakerStore>(*redis_pool, clock, metrics);
+    return Ok();
+  }
 
   void BuildServices() {
     storage::Database& db = *database;
@@ -145,7 +184,7 @@ struct Application::Impl {
     call_analysis = std::make_unique<calls::CallAnalysis>(*companies, *customers, *calls, metrics,
                                                           config.phone_region);
     retell_functions =
-        std::make_unique<retell::FunctionHandlers>(*call_contexts, *booking, metrics);
+        std::make_unique<retell::FunctionHandlers>(*call_contexts, *booking, metrics, limits);
     calendar_sync = std::make_unique<booking::CalendarSyncService>(
         *appointments, *services, *customers, *webhook_events, *calendar, *transactions, clock,
         metrics, config.phone_region);
@@ -218,13 +257,19 @@ struct Application::Impl {
 
   // The route table. Every route that is not in PublicRoutes() must carry a guard.
   void BuildRoutes() {
+    router.Use(http::MakeTrustedProxyMiddleware(config.trusted_proxies));
     router.Use(std::make_shared<LogContextMiddleware>());
     router.Add(Method::kGet, "/health", [this](Request& r) { return Health(r); });
     router.Add(Method::kGet, "/ready", [this](Request& r) { return Ready(r); });
 
     // Retell: every route is signed; /c/{slug} routes verify with the company's own key.
-    const http::RouteOptions retell_signed{{std::make_shared<retell::RetellSignatureGuard>(
-        config.retell_api_key, *companies, clock, metrics)}};
+    // Failed signatures are limited per client address (only failures count, so Retell's few
+    // shared addresses are never limited for legitimate traffic).
+    auto failed_auth =
+        ratelimit::MakeFailedAuthGuard({20, std::chrono::minutes(1)}, *limits, metrics);
+    const http::RouteOptions retell_signed{
+        {failed_auth, std::make_shared<retell::RetellSignatureGuard>(config.retell_api_key,
+                                                                     *companies, clock, metrics)}};
     auto lifecycle = [this](Request& r) { return retell_webhooks->LifecycleEvent(r); };
     auto inbound = [this](Request& r) { return retell_webhooks->InboundCall(r); };
     router.Add(Method::kPost, "/webhooks/retell", lifecycle, retell_signed);
@@ -239,7 +284,8 @@ struct Application::Impl {
     router.Add(
         Method::kPost, "/webhooks/calcom",
         [this](Request& r) { return HandleCalcomWebhook(*calendar_sync, r); },
-        http::RouteOptions{{MakeCalcomSignatureGuard(config.calcom_webhook_secret, metrics)}});
+        http::RouteOptions{
+            {failed_auth, MakeCalcomSignatureGuard(config.calcom_webhook_secret, metrics)}});
 
     // Admin API (docs/admin-api.md). Every route carries admin_token (bearer API token);
     // company routes add company_scope (another company's id → 404, viewer writes → 403) and
@@ -358,6 +404,7 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
       }
     }
   }
+  if (auto shared = impl->BuildShared(); !shared) return tl::unexpected(shared.error());
   impl->BuildServices();
   impl->BuildRoutes();
   return std::unique_ptr<Application>(new Application(std::move(impl)));

@@ -49,7 +49,12 @@ TEST(RouteTable, EveryRouteOutsideThePublicListHasAGuard) {
     const bool listed_public =
         std::find(PublicRoutes().begin(), PublicRoutes().end(), key) != PublicRoutes().end();
     if (!listed_public) {
-      EXPECT_FALSE(route.guards.empty()) << key << " has no guard and is not in PublicRoutes()";
+      // Rate limits and allowlists are guards too, but only authentication protects a route.
+      const bool authenticated =
+          std::any_of(route.guards.begin(), route.guards.end(), [](const std::string& g) {
+            return g == "retell_signature" || g == "admin_token" || g == "calcom_signature";
+          });
+      EXPECT_TRUE(authenticated) << key << " has no authentication guard and is not public";
     }
   }
   // The public list names only routes that exist.

@@ -5,10 +5,12 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/admin_commands.hpp"
 #include "app/application.hpp"
 #include "app/config.hpp"
 #include "app/queue_commands.hpp"
 #include "app/version.hpp"
+#include "calcom/fake/fake_calcom_command.hpp"
 #include "http/signals.hpp"
 #include "observability/log.hpp"
 #include "storage/database.hpp"
@@ -202,11 +204,43 @@ int main(int argc, char** argv) {
   jobs_retry->add_option("id", jobs_options.target, "failed job id, or all")->required();
   auto* jobs_forget = jobs->add_subcommand("forget", "delete a failed job");
   jobs_forget->add_option("id", jobs_options.target, "failed job id")->required();
+  int fake_calcom_port = 8090;
+  calcom::fake::FakeCalcomCommandOptions fake_calcom_options;
+  auto* fake_calcom =
+      cli.add_subcommand("fake-calcom", "serve a local stand-in for the Cal.com v2 API");
+  fake_calcom->add_option("--port", fake_calcom_port, "port (0 = any)")->capture_default_str();
+  fake_calcom->add_option("--address", fake_calcom_options.address, "address to bind")
+      ->capture_default_str();
+  fake_calcom->add_option("--latency-ms", fake_calcom_options.latency_ms,
+                          "delay added to every API request");
+  app::AdminCommandOptions admin_options;
+  auto* admin = cli.add_subcommand("admin", "manage admin users and API tokens");
+  admin->require_subcommand(1);
+  auto* admin_user = admin->add_subcommand("create-user", "create an admin API user");
+  admin_user->add_option("--email", admin_options.email, "e-mail address")->required();
+  admin_user->add_option("--role", admin_options.role, "platform_admin, company_admin or viewer")
+      ->required();
+  admin_user->add_option("--company", admin_options.company_slug,
+                         "company slug (not for platform_admin)");
+  admin_user->add_option("--name", admin_options.name, "display name");
+  admin_user->add_flag("--password-stdin", admin_options.password_stdin,
+                       "read a password from the first line of standard input");
+  auto* admin_token = admin->add_subcommand("create-token", "issue an API token (shown once)");
+  admin_token->add_option("--email", admin_options.email, "the user's e-mail")->required();
+  admin_token->add_option("--days", admin_options.days, "lifetime in days (default 90)");
+  admin_token->add_option("--ability", admin_options.abilities, "*, read or write (repeatable)");
+  admin_token->add_option("--name", admin_options.name, "what the token is for");
+  auto* admin_revoke = admin->add_subcommand("revoke-token", "revoke an API token");
+  admin_revoke->add_option("--id", admin_options.token_id, "token id")->required();
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
     std::cout << "callgate " << app::kVersion << "\n";
     return 0;
+  }
+  // A standalone developer tool: needs no callgate configuration.
+  if (fake_calcom->parsed()) {
+    return calcom::fake::RunFakeCalcom(fake_calcom_port, fake_calcom_options);
   }
   auto config = Configure();
   if (!config) return Die("config error", config.error());
@@ -220,6 +254,12 @@ int main(int argc, char** argv) {
     return SimulateCall(*config, sim);
   }
   if (worker->parsed()) return app::RunWorkerCommand(*config, clock, worker_options);
+  if (admin->parsed()) {
+    admin_options.action = admin_user->parsed()    ? "create-user"
+                           : admin_token->parsed() ? "create-token"
+                                                   : "revoke-token";
+    return app::RunAdminCommand(*config, clock, admin_options, std::cin);
+  }
   if (jobs->parsed()) {
     jobs_options.action = jobs_stats->parsed()    ? "stats"
                           : jobs_failed->parsed() ? "failed"

@@ -19,6 +19,11 @@ inline constexpr std::string_view kHigh = "high";
 inline constexpr std::string_view kDefault = "default";
 inline constexpr std::string_view kLow = "low";
 
+// True for "high", "default" and "low".
+inline bool IsKnownQueue(std::string_view queue) noexcept {
+  return queue == kHigh || queue == kDefault || queue == kLow;
+}
+
 struct NewJob {
   std::string type;          // handler name, e.g. "call_analysis"
   std::string payload_json;  // small JSON object with ids, never secrets

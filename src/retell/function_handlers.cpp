@@ -35,6 +35,33 @@ std::string Render(json body) {
 
 }  // namespace
 
+std::optional<http::Response> FunctionHandlers::Limit(const booking::CallContext& ctx,
+                                                      const std::string& function,
+                                                      const json& args) const {
+  if (limiter_ == nullptr) return std::nullopt;
+  const bool books = function == "book-appointment" ||
+                     (function == "collect-appointment-data" && args.value("confirm", false));
+  std::string key = "fn:" + std::to_string(ctx.company.id.value) + ":" + function;
+  if (books) {
+    std::string service;
+    for (const char* k : {"service_id", "service", "service_name"}) {
+      if (args.contains(k) && !args[k].is_null()) {
+        service = args[k].is_string() ? args[k].get<std::string>() : args[k].dump();
+        break;
+      }
+    }
+    key = "book:" + std::to_string(ctx.company.id.value) + ":" + service.substr(0, 100);
+  }
+  auto decision = limiter_->Acquire(key, books ? limits_.bookings : limits_.per_function);
+  if (!decision || decision->allowed) return std::nullopt;  // a failing limiter never blocks
+  metrics_.Increment("callgate_ratelimit_rejected_total", {{"scope", "retell_function"}});
+  auto response = http::Response::Error(ErrorCode::kRateLimited, "too many requests");
+  const auto seconds = std::max<long long>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(decision->retry_after).count() + 1);
+  response.headers.Set("Retry-After", std::to_string(seconds));
+  return response;
+}
+
 const std::vector<std::string>& FunctionNames() {
   static const std::vector<std::string> names = {
       "list-services",          "get-branches",
@@ -89,6 +116,11 @@ http::Response FunctionHandlers::Handle(http::Request& request) const {
   if (!ctx) {
     count(ctx.error().code == ErrorCode::kNotFound ? "unknown_call" : "error");
     return http::Response::Error(ctx.error());
+  }
+
+  if (auto limited = Limit(*ctx, function, args)) {
+    count("rate_limited");
+    return *limited;
   }
 
   Result<booking::ToolAnswer> answer = Fail(ErrorCode::kInternal, "unhandled");

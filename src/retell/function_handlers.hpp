@@ -14,6 +14,7 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "observability/metrics.hpp"
+#include "ratelimit/rate_limiter.hpp"
 
 namespace callgate::retell {
 
@@ -23,11 +24,22 @@ const std::vector<std::string>& FunctionNames();
 // Retell's cap on a tool answer.
 inline constexpr std::size_t kMaxToolAnswerBytes = 15000;
 
+// Per-tenant limits of signed function traffic (never per IP: Retell calls from few addresses).
+struct FunctionLimits {
+  ratelimit::Limit per_function{120, std::chrono::minutes(1)};  // per company and function
+  ratelimit::Limit bookings{10, std::chrono::minutes(1)};       // per company and service
+};
+
 class FunctionHandlers {
  public:
   FunctionHandlers(booking::CallContextResolver& contexts, booking::BookingService& booking,
-                   observability::Metrics& metrics)
-      : contexts_(contexts), booking_(booking), metrics_(metrics) {}
+                   observability::Metrics& metrics, ratelimit::RateLimiter* limiter = nullptr,
+                   FunctionLimits limits = {})
+      : contexts_(contexts),
+        booking_(booking),
+        metrics_(metrics),
+        limiter_(limiter),
+        limits_(limits) {}
 
   // 404 for an unknown function or call; 403 for tenant violations; 400 for a body that is
   // not JSON; 200 with success=false for business outcomes. Counts
@@ -35,9 +47,15 @@ class FunctionHandlers {
   http::Response Handle(http::Request& request) const;
 
  private:
+  // 429 when the company used up its limit for this function (bookings: per service).
+  std::optional<http::Response> Limit(const booking::CallContext& ctx, const std::string& function,
+                                      const nlohmann::json& args) const;
+
   booking::CallContextResolver& contexts_;
   booking::BookingService& booking_;
   observability::Metrics& metrics_;
+  ratelimit::RateLimiter* limiter_;
+  FunctionLimits limits_;
 };
 
 }  // namespace callgate::retell

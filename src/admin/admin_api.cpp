@@ -1,0 +1,1200 @@
+#include "admin/admin_api.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include "admin/request_body.hpp"
+#include "auth/admin_token_guard.hpp"
+#include "auth/auth_service.hpp"
+#include "core/phone.hpp"
+#include "core/time_zone.hpp"
+#include "observability/log.hpp"
+
+namespace callgate::admin {
+
+using auth::Role;
+using http::Request;
+using http::Response;
+using nlohmann::json;
+using tenancy::BranchId;
+using tenancy::CompanyId;
+using tenancy::CustomerId;
+using tenancy::PhoneNumberId;
+using tenancy::ServiceId;
+
+struct AdminApi::Scope {
+  auth::RequestActor actor;
+  tenancy::Company company;
+
+  bool platform() const { return actor.role == Role::kPlatformAdmin; }
+};
+
+namespace {
+
+constexpr std::string_view kRequestsMetric = "callgate_admin_requests_total";
+
+std::optional<std::int64_t> ParseId(std::optional<std::string_view> text) {
+  if (!text || text->empty()) return std::nullopt;
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
+  if (ec != std::errc() || end != text->data() + text->size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+bool IsReadMethod(http::Method method) {
+  return method == http::Method::kGet || method == http::Method::kHead;
+}
+
+json Time(SystemTimePoint t) { return FormatIso8601Utc(t); }
+json Time(const std::optional<SystemTimePoint>& t) {
+  return t ? json(FormatIso8601Utc(*t)) : json(nullptr);
+}
+template <typename T>
+json Opt(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+template <typename Tag>
+json OptId(const std::optional<tenancy::Id<Tag>>& id) {
+  return id ? json(id->value) : json(nullptr);
+}
+
+Response NotFound(std::string_view what) {
+  return Response::Error(ErrorCode::kNotFound, std::string(what) + " not found");
+}
+
+// A repository failure: kNotFound becomes "<what> not found"; the rest maps as usual.
+Response RepoError(const Error& error, std::string_view what) {
+  if (error.code == ErrorCode::kNotFound) return NotFound(what);
+  return Response::Error(error);
+}
+
+Response Invalid(const Request& request, std::string field, std::string message) {
+  Problems problems;
+  problems.Add(std::move(field), std::move(message));
+  return BodyErrorResponse(problems.ToError(), request);
+}
+
+// ---- JSON views (secrets never leave; platform economics only for platform admins) ----
+
+json PolicyJson(const tenancy::ChangePolicy& policy) {
+  json tiers = json::array();
+  for (const auto& t : policy.fee_tiers) {
+    tiers.push_back({{"within_hours", t.within_hours}, {"fee_cents", t.fee_cents}});
+  }
+  return {{"notice_hours", policy.notice_hours},
+          {"monthly_limit", Opt(policy.monthly_limit)},
+          {"fee_tiers", tiers}};
+}
+
+json CompanyJson(const tenancy::Company& c, bool platform) {
+  json out = {{"id", c.id.value},
+              {"name", c.name},
+              {"slug", c.slug},
+              {"timezone", c.timezone},
+              {"language", c.language},
+              {"is_active", c.is_active},
+              {"calcom_api_key_set", !c.calcom_api_key.empty()},
+              {"retell_api_key_set", !c.retell_api_key.empty()},
+              {"price_per_minute_cents", c.price_per_minute_cents},
+              {"included_minutes", c.included_minutes},
+              {"cancellation_policy", PolicyJson(c.cancellation_policy)},
+              {"reschedule_policy", PolicyJson(c.reschedule_policy)},
+              {"created_at", Time(c.created_at)},
+              {"updated_at", Time(c.updated_at)}};
+  if (platform) {
+    out["parent_company_id"] = OptId(c.parent_company_id);
+    out["reseller_markup_percent"] = c.reseller_markup_percent;
+  }
+  return out;
+}
+
+json HoursJson(const tenancy::WeeklyHours& hours) {
+  json out = json::object();
+  for (int day = 0; day < 7; ++day) {
+    const auto& h = hours[static_cast<std::size_t>(day)];
+    if (!h) continue;
+    out[std::string(tenancy::WeekdayKey(day))] = {tenancy::FormatClockMinutes(h->open_minute),
+                                                  tenancy::FormatClockMinutes(h->close_minute)};
+  }
+  return out;
+}
+
+json BranchJson(const tenancy::Branch& b) {
+  return {{"id", b.id.value},
+          {"company_id", b.company_id.value},
+          {"name", b.name},
+          {"address", b.address},
+          {"phone_e164", Opt(b.phone_e164)},
+          {"timezone", b.timezone},
+          {"business_hours", HoursJson(b.business_hours)},
+          {"is_active", b.is_active},
+          {"created_at", Time(b.created_at)},
+          {"updated_at", Time(b.updated_at)}};
+}
+
+json ServiceJson(const tenancy::Service& s) {
+  return {{"id", s.id.value},
+          {"company_id", s.company_id.value},
+          {"branch_id", OptId(s.branch_id)},
+          {"name", s.name},
+          {"synonyms", s.synonyms},
+          {"duration_minutes", s.duration_minutes},
+          {"price_cents", s.price_cents},
+          {"calcom_event_type_id", Opt(s.calcom_event_type_id)},
+          {"minimum_notice_minutes", s.minimum_notice_minutes},
+          {"is_default", s.is_default},
+          {"is_active", s.is_active},
+          {"created_at", Time(s.created_at)},
+          {"updated_at", Time(s.updated_at)}};
+}
+
+json PhoneNumberJson(const tenancy::PhoneNumber& n) {
+  return {{"id", n.id.value},
+          {"company_id", n.company_id.value},
+          {"branch_id", OptId(n.branch_id)},
+          {"number_e164", n.number_e164},
+          {"retell_agent_id", Opt(n.retell_agent_id)},
+          {"created_at", Time(n.created_at)},
+          {"updated_at", Time(n.updated_at)}};
+}
+
+json CustomerJson(const tenancy::Customer& c) {
+  return {{"id", c.id.value},
+          {"company_id", c.company_id.value},
+          {"name", c.name},
+          {"phone_e164", c.phone_e164},
+          {"email", Opt(c.email)},
+          {"notes", c.notes},
+          {"last_call_at", Time(c.last_call_at)},
+          {"created_at", Time(c.created_at)},
+          {"updated_at", Time(c.updated_at)}};
+}
+
+json CallJson(const CallSummary& c, bool platform) {
+  json out = {{"id", c.id},
+              {"branch_id", Opt(c.branch_id)},
+              {"customer_id", Opt(c.customer_id)},
+              {"retell_call_id", c.retell_call_id},
+              {"direction", c.direction},
+              {"from_number", c.from_number},
+              {"to_number", c.to_number},
+              {"status", c.status},
+              {"started_at", Time(c.started_at)},
+              {"ended_at", Time(c.ended_at)},
+              {"duration_ms", Opt(c.duration_ms)},
+              {"disconnection_reason", Opt(c.disconnection_reason)},
+              {"summary", Opt(c.summary)},
+              {"sentiment", Opt(c.sentiment)},
+              {"call_successful", Opt(c.call_successful)},
+              {"customer_cost_cents", Opt(c.customer_cost_cents)},
+              {"created_at", Time(c.created_at)}};
+  if (platform) {
+    out["retell_cost_cents"] = Opt(c.retell_cost_cents);
+    out["base_cost_cents"] = Opt(c.base_cost_cents);
+    out["reseller_cost_cents"] = Opt(c.reseller_cost_cents);
+    out["platform_profit_cents"] = Opt(c.platform_profit_cents);
+    out["reseller_profit_cents"] = Opt(c.reseller_profit_cents);
+    out["total_profit_cents"] = Opt(c.total_profit_cents);
+  }
+  return out;
+}
+
+json AppointmentJson(const AppointmentSummary& a) {
+  return {{"id", a.id},
+          {"branch_id", Opt(a.branch_id)},
+          {"service_id", Opt(a.service_id)},
+          {"customer_id", Opt(a.customer_id)},
+          {"call_id", Opt(a.call_id)},
+          {"starts_at", Time(a.starts_at)},
+          {"ends_at", Time(a.ends_at)},
+          {"timezone", a.timezone},
+          {"status", a.status},
+          {"source", a.source},
+          {"calcom_booking_uid", Opt(a.calcom_booking_uid)},
+          {"cancelled_at", Time(a.cancelled_at)},
+          {"notes", a.notes},
+          {"created_at", Time(a.created_at)}};
+}
+
+// ---- Allowlists (docs/admin-api.md mirrors them) ----
+
+constexpr Writer kAny = Writer::kCompanyAdmin;
+constexpr Writer kPlatform = Writer::kPlatformAdmin;
+
+const Allowlist& CompanyFields() {
+  static const Allowlist list{{{"name", kAny},
+                               {"timezone", kAny},
+                               {"language", kAny},
+                               {"slug", kPlatform},
+                               {"parent_company_id", kPlatform},
+                               {"reseller_markup_percent", kPlatform},
+                               {"price_per_minute_cents", kPlatform},
+                               {"included_minutes", kPlatform},
+                               {"cancellation_policy", kPlatform},
+                               {"reschedule_policy", kPlatform}},
+                              {}};
+  return list;
+}
+
+const Allowlist& CompanySecretFields() {
+  static const Allowlist list{{{"calcom_api_key", kPlatform}, {"retell_api_key", kPlatform}}, {}};
+  return list;
+}
+
+const Allowlist& BranchFields() {
+  static const Allowlist list{
+      {{"name"}, {"address"}, {"phone_e164"}, {"timezone"}, {"business_hours"}}, {}};
+  return list;
+}
+
+const Allowlist& ServiceFields() {
+  static const Allowlist list{{{"name"},
+                               {"branch_id"},
+                               {"synonyms"},
+                               {"duration_minutes"},
+                               {"calcom_event_type_id"},
+                               {"minimum_notice_minutes"},
+                               {"is_default"},
+                               {"price_cents", kPlatform}},
+                              {}};
+  return list;
+}
+
+const Allowlist& PhoneNumberCreateFields() {
+  static const Allowlist list{
+      {{"number_e164", kPlatform}, {"branch_id", kPlatform}, {"retell_agent_id", kPlatform}}, {}};
+  return list;
+}
+
+const Allowlist& PhoneNumberUpdateFields() {
+  static const Allowlist list{{{"branch_id"}, {"retell_agent_id", kPlatform}}, {"number_e164"}};
+  return list;
+}
+
+const Allowlist& CustomerCreateFields() {
+  static const Allowlist list{{{"phone_e164"}, {"name"}, {"email"}, {"notes"}}, {}};
+  return list;
+}
+
+const Allowlist& CustomerUpdateFields() {
+  static const Allowlist list{{{"name"}, {"email"}, {"notes"}}, {"phone_e164"}};
+  return list;
+}
+
+// ---- Field readers ----
+
+bool ValidSlug(std::string_view slug) {
+  if (slug.size() < 2 || slug.size() > 63 || slug.front() == '-' || slug.back() == '-') {
+    return false;
+  }
+  for (char c : slug) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+bool ValidLanguage(std::string_view lang) {
+  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (lang.size() == 2) return lower(lang[0]) && lower(lang[1]);
+  return lang.size() == 5 && lower(lang[0]) && lower(lang[1]) && lang[2] == '-' && alpha(lang[3]) &&
+         alpha(lang[4]);
+}
+
+std::optional<std::string> ReadTimeZone(FieldReader& fields, std::string_view key) {
+  auto zone = fields.String(key, true, 64);
+  if (zone && !IsValidTimeZone(*zone)) {
+    fields.problems().Add(fields.Path(key), "unknown time zone");
+    return std::nullopt;
+  }
+  return zone;
+}
+
+void ReadPolicy(FieldReader& fields, std::string_view key, tenancy::ChangePolicy& policy) {
+  const json* object = fields.Object(key);
+  if (object == nullptr) return;
+  const std::string path = fields.Path(key);
+  Problems& problems = fields.problems();
+  CheckNestedKeys(*object, {"notice_hours", "monthly_limit", "fee_tiers"}, path, problems);
+  FieldReader r(*object, problems, path);
+  if (auto n = r.Int("notice_hours", 0, 24 * 365)) policy.notice_hours = static_cast<int>(*n);
+  if (auto m = r.NullableInt("monthly_limit", 0, 1000)) {
+    policy.monthly_limit = *m ? std::optional<int>(static_cast<int>(**m)) : std::optional<int>();
+  }
+  if (!r.Has("fee_tiers")) return;
+  const json& tiers = (*object)["fee_tiers"];
+  const std::string tiers_path = path + ".fee_tiers";
+  if (!tiers.is_array() || tiers.size() > 10) {
+    problems.Add(tiers_path, "must be an array of at most 10 tiers");
+    return;
+  }
+  std::vector<tenancy::FeeTier> out;
+  for (std::size_t i = 0; i < tiers.size(); ++i) {
+    const std::string tier_path = tiers_path + "[" + std::to_string(i) + "]";
+    if (!tiers[i].is_object()) {
+      problems.Add(tier_path, "must be an object");
+      continue;
+    }
+    CheckNestedKeys(tiers[i], {"within_hours", "fee_cents"}, tier_path, problems);
+    FieldReader t(tiers[i], problems, tier_path);
+    auto within = t.Int("within_hours", 0, 24 * 365);
+    auto fee = t.Int("fee_cents", 0, 1'000'000);
+    if (!t.Has("within_hours")) problems.Add(t.Path("within_hours"), "required");
+    if (!t.Has("fee_cents")) problems.Add(t.Path("fee_cents"), "required");
+    if (within && fee) out.push_back({static_cast<int>(*within), *fee});
+  }
+  policy.fee_tiers = std::move(out);
+}
+
+// business_hours replaces the whole week: days not named are closed.
+void ReadHours(FieldReader& fields, std::string_view key, tenancy::WeeklyHours& hours) {
+  const json* object = fields.Object(key);
+  if (object == nullptr) return;
+  const std::string path = fields.Path(key);
+  tenancy::WeeklyHours out{};
+  bool ok = true;
+  for (const auto& [day_key, value] : object->items()) {
+    const std::string day_path = path + "." + day_key;
+    auto day = tenancy::ParseWeekdayKey(day_key);
+    if (!day) {
+      fields.problems().Add(day_path, "unknown weekday (use mon, tue, ..., sun)");
+      ok = false;
+      continue;
+    }
+    if (value.is_null()) continue;
+    if (!value.is_array() || value.size() != 2 || !value[0].is_string() || !value[1].is_string()) {
+      fields.problems().Add(day_path, "must be [\"HH:MM\", \"HH:MM\"] or null");
+      ok = false;
+      continue;
+    }
+    auto open = tenancy::ParseClockMinutes(value[0].get<std::string>());
+    auto close = tenancy::ParseClockMinutes(value[1].get<std::string>());
+    if (!open || !close || *open >= *close) {
+      fields.problems().Add(day_path, "must be two times HH:MM, opening before closing");
+      ok = false;
+      continue;
+    }
+    out[static_cast<std::size_t>(*day)] = tenancy::OpeningHours{*open, *close};
+  }
+  if (ok) hours = out;
+}
+
+std::optional<std::string> ReadPhone(FieldReader& fields, std::string_view key,
+                                     const std::string& region) {
+  auto text = fields.String(key, true, 40);
+  if (!text) return std::nullopt;
+  auto e164 = NormalizeE164(*text, region);
+  if (!e164) {
+    fields.problems().Add(fields.Path(key), "not a valid phone number");
+    return std::nullopt;
+  }
+  return *e164;
+}
+
+void RequireFields(FieldReader& fields, std::initializer_list<std::string_view> keys) {
+  for (auto key : keys) {
+    if (!fields.Has(key)) fields.problems().Add(fields.Path(key), "required");
+  }
+}
+
+std::string_view SourceName(booking::SlotSource source) {
+  switch (source) {
+    case booking::SlotSource::kLive:
+      return "live";
+    case booking::SlotSource::kCache:
+      return "cache";
+    case booking::SlotSource::kFallback:
+      return "fallback";
+  }
+  return "live";
+}
+
+}  // namespace
+
+// ---- Plumbing ----
+
+tl::expected<AdminApi::Scope, Response> AdminApi::Resolve(const Request& request, Access access,
+                                                          std::optional<std::int64_t> company_id) {
+  auto actor = auth::ActorOf(request);
+  if (!actor) {
+    return tl::unexpected(Response::Error(ErrorCode::kUnauthenticated, "authentication required"));
+  }
+  const auto id = company_id ? company_id : ParseId(request.RouteParam("company_id"));
+  if (!id) return tl::unexpected(NotFound("company"));
+  // BOLA: another company's id answers exactly like a missing one.
+  if (actor->role != Role::kPlatformAdmin &&
+      (!actor->company_id || actor->company_id->value != *id)) {
+    return tl::unexpected(NotFound("company"));
+  }
+  if (access == Access::kWrite && actor->role == Role::kViewer) {
+    return tl::unexpected(
+        Response::Error(ErrorCode::kPermissionDenied, "viewers have read-only access"));
+  }
+  auto company = companies_.FindById(CompanyId(*id));
+  if (!company) return tl::unexpected(RepoError(company.error(), "company"));
+  return Scope{*actor, std::move(*company)};
+}
+
+Response AdminApi::Counted(std::string_view action, Response response) {
+  const int s = response.status;
+  const char* outcome = s < 300    ? "ok"
+                        : s == 401 ? "unauthenticated"
+                        : s == 403 ? "forbidden"
+                        : s == 404 ? "not_found"
+                        : s == 409 ? "conflict"
+                        : s == 422 ? "rejected"
+                        : s >= 500 ? "error"
+                                   : "client_error";
+  metrics_.Increment(kRequestsMetric, {{"action", std::string(action)}, {"outcome", outcome}});
+  if (s == 422) {
+    // Mass-assignment attempts and bad input are worth a line; the body is not logged.
+    observability::LogInfo("admin_request_rejected", {{"action", action}});
+  }
+  return response;
+}
+
+Response AdminApi::Me(Request& request) {
+  auto actor = auth::ActorOf(request);
+  if (!actor) return Response::Error(ErrorCode::kUnauthenticated, "authentication required");
+  return Response::Json(200, {{"user_id", actor->user_id.value},
+                              {"role", auth::RoleName(actor->role)},
+                              {"company_id", OptId(actor->company_id)}});
+}
+
+// ---- Companies ----
+
+Response AdminApi::ListCompanies(Request& request) {
+  return Counted("companies.list", [&]() -> Response {
+    auto actor = auth::ActorOf(request);
+    if (!actor) return Response::Error(ErrorCode::kUnauthenticated, "authentication required");
+    const bool platform = actor->role == Role::kPlatformAdmin;
+    json items = json::array();
+    if (platform) {
+      auto all = companies_.List();
+      if (!all) return Response::Error(all.error());
+      for (const auto& c : *all) items.push_back(CompanyJson(c, true));
+    } else {
+      auto own = companies_.FindById(*actor->company_id);
+      if (!own) return RepoError(own.error(), "company");
+      items.push_back(CompanyJson(*own, false));
+    }
+    return Response::Json(200, {{"items", items}});
+  }());
+}
+
+Response AdminApi::CreateCompany(Request& request) {
+  return Counted("companies.create", [&]() -> Response {
+    auto actor = auth::ActorOf(request);
+    if (!actor || actor->role != Role::kPlatformAdmin) {
+      return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
+    }
+    auto body = ParseBody(request.body, CompanyFields(), true);
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    RequireFields(fields, {"name", "slug"});
+    tenancy::Company company;
+    if (auto v = fields.String("name", true, 200)) company.name = *v;
+    if (auto v = fields.String("slug", true, 63)) {
+      if (ValidSlug(*v)) {
+        company.slug = *v;
+      } else {
+        problems.Add("slug", "2-63 characters of a-z, 0-9 and '-'");
+      }
+    }
+    if (auto v = ReadTimeZone(fields, "timezone")) company.timezone = *v;
+    if (auto v = fields.String("language", true, 5)) {
+      if (ValidLanguage(*v)) {
+        company.language = *v;
+      } else {
+        problems.Add("language", "a language code such as \"de\" or \"de-AT\"");
+      }
+    }
+    if (auto v = fields.NullableInt("parent_company_id", 1, INT64_MAX)) {
+      if (*v) {
+        if (auto parent = companies_.FindById(CompanyId(**v)); parent) {
+          company.parent_company_id = CompanyId(**v);
+        } else {
+          problems.Add("parent_company_id", "no such company");
+        }
+      }
+    }
+    if (auto v = fields.Number("reseller_markup_percent", 0, 1000)) {
+      company.reseller_markup_percent = *v;
+    }
+    if (auto v = fields.Int("price_per_minute_cents", 0, 100'000)) {
+      company.price_per_minute_cents = *v;
+    }
+    if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
+    ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
+    ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto created = companies_.Create(company);
+    if (!created) {
+      if (created.error().code == ErrorCode::kAlreadyExists) {
+        return Response::Error(ErrorCode::kAlreadyExists, "slug: a company with this slug exists");
+      }
+      return Response::Error(created.error());
+    }
+    return Response::Json(201, CompanyJson(*created, true));
+  }());
+}
+
+Response AdminApi::GetCompany(Request& request) {
+  return Counted("companies.get", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    return Response::Json(200, CompanyJson(scope->company, scope->platform()));
+  }());
+}
+
+Response AdminApi::UpdateCompany(Request& request) {
+  return Counted("companies.update", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto body = ParseBody(request.body, CompanyFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    tenancy::Company company = scope->company;
+    if (auto v = fields.String("name", true, 200)) company.name = *v;
+    if (auto v = fields.String("slug", true, 63)) {
+      if (ValidSlug(*v)) {
+        company.slug = *v;
+      } else {
+        problems.Add("slug", "2-63 characters of a-z, 0-9 and '-'");
+      }
+    }
+    if (auto v = ReadTimeZone(fields, "timezone")) company.timezone = *v;
+    if (auto v = fields.String("language", true, 5)) {
+      if (ValidLanguage(*v)) {
+        company.language = *v;
+      } else {
+        problems.Add("language", "a language code such as \"de\" or \"de-AT\"");
+      }
+    }
+    if (auto v = fields.NullableInt("parent_company_id", 1, INT64_MAX)) {
+      if (!*v) {
+        company.parent_company_id.reset();
+      } else if (**v == company.id.value) {
+        problems.Add("parent_company_id", "a company cannot be its own parent");
+      } else if (auto parent = companies_.FindById(CompanyId(**v)); parent) {
+        company.parent_company_id = CompanyId(**v);
+      } else {
+        problems.Add("parent_company_id", "no such company");
+      }
+    }
+    if (auto v = fields.Number("reseller_markup_percent", 0, 1000)) {
+      company.reseller_markup_percent = *v;
+    }
+    if (auto v = fields.Int("price_per_minute_cents", 0, 100'000)) {
+      company.price_per_minute_cents = *v;
+    }
+    if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
+    ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
+    ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto updated = companies_.Update(company);
+    if (!updated) {
+      if (updated.error().code == ErrorCode::kAlreadyExists) {
+        return Response::Error(ErrorCode::kAlreadyExists, "slug: a company with this slug exists");
+      }
+      return RepoError(updated.error(), "company");
+    }
+    return Response::Json(200, CompanyJson(*updated, scope->platform()));
+  }());
+}
+
+Response AdminApi::SetCompanyActive(Request& request, bool active) {
+  return Counted(active ? "companies.activate" : "companies.deactivate", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    if (!scope->platform()) {
+      return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
+    }
+    tenancy::Company company = scope->company;
+    company.is_active = active;
+    auto updated = companies_.Update(company);
+    if (!updated) return RepoError(updated.error(), "company");
+    return Response::Json(200, CompanyJson(*updated, true));
+  }());
+}
+
+Response AdminApi::SetCompanySecrets(Request& request) {
+  return Counted("companies.secrets", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    if (!scope->platform()) {
+      return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
+    }
+    auto body = ParseBody(request.body, CompanySecretFields(), true);
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    tenancy::Company company = scope->company;
+    // A string sets the key; null or "" removes it (the platform key applies again).
+    if (auto v = fields.NullableString("calcom_api_key", 512)) {
+      company.calcom_api_key = Secret(v->value_or(""));
+    }
+    if (auto v = fields.NullableString("retell_api_key", 512)) {
+      company.retell_api_key = Secret(v->value_or(""));
+    }
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto updated = companies_.Update(company);
+    if (!updated) return RepoError(updated.error(), "company");
+    observability::LogInfo("company_secrets_changed",
+                           {{"company_id", updated->id.value},
+                            {"user_id", scope->actor.user_id.value},
+                            {"calcom_api_key_set", !updated->calcom_api_key.empty()},
+                            {"retell_api_key_set", !updated->retell_api_key.empty()}});
+    return Response::Json(200, {{"calcom_api_key_set", !updated->calcom_api_key.empty()},
+                                {"retell_api_key_set", !updated->retell_api_key.empty()}});
+  }());
+}
+
+// ---- Branches ----
+
+Response AdminApi::ListBranches(Request& request) {
+  return Counted("branches.list", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    auto list = branches_.ListForCompany(scope->company.id);
+    if (!list) return Response::Error(list.error());
+    json items = json::array();
+    for (const auto& b : *list) items.push_back(BranchJson(b));
+    return Response::Json(200, {{"items", items}});
+  }());
+}
+
+namespace {
+void ApplyBranch(FieldReader& fields, tenancy::Branch& branch, const std::string& region) {
+  if (auto v = fields.String("name", true, 200)) branch.name = *v;
+  if (auto v = fields.String("address", false, 500)) branch.address = *v;
+  if (fields.IsNull("phone_e164")) {
+    branch.phone_e164.reset();
+  } else if (auto v = ReadPhone(fields, "phone_e164", region)) {
+    branch.phone_e164 = *v;
+  }
+  if (auto v = ReadTimeZone(fields, "timezone")) branch.timezone = *v;
+  ReadHours(fields, "business_hours", branch.business_hours);
+}
+}  // namespace
+
+Response AdminApi::CreateBranch(Request& request) {
+  return Counted("branches.create", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto body = ParseBody(request.body, BranchFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    RequireFields(fields, {"name"});
+    tenancy::Branch branch;
+    branch.timezone = scope->company.timezone;
+    ApplyBranch(fields, branch, settings_.phone_region);
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto created = branches_.Create(scope->company.id, branch);
+    if (!created) {
+      if (created.error().code == ErrorCode::kAlreadyExists) {
+        return Response::Error(ErrorCode::kAlreadyExists, "name: a branch with this name exists");
+      }
+      return RepoError(created.error(), "company");
+    }
+    return Response::Json(201, BranchJson(*created));
+  }());
+}
+
+Response AdminApi::GetBranch(Request& request) {
+  return Counted("branches.get", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    auto id = ParseId(request.RouteParam("branch_id"));
+    if (!id) return NotFound("branch");
+    auto branch = branches_.FindById(scope->company.id, BranchId(*id));
+    if (!branch) return RepoError(branch.error(), "branch");
+    return Response::Json(200, BranchJson(*branch));
+  }());
+}
+
+Response AdminApi::UpdateBranch(Request& request) {
+  return Counted("branches.update", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto id = ParseId(request.RouteParam("branch_id"));
+    if (!id) return NotFound("branch");
+    auto branch = branches_.FindById(scope->company.id, BranchId(*id));
+    if (!branch) return RepoError(branch.error(), "branch");
+    auto body = ParseBody(request.body, BranchFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    ApplyBranch(fields, *branch, settings_.phone_region);
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto updated = branches_.Update(scope->company.id, *branch);
+    if (!updated) {
+      if (updated.error().code == ErrorCode::kAlreadyExists) {
+        return Response::Error(ErrorCode::kAlreadyExists, "name: a branch with this name exists");
+      }
+      return RepoError(updated.error(), "branch");
+    }
+    return Response::Json(200, BranchJson(*updated));
+  }());
+}
+
+Response AdminApi::SetBranchActive(Request& request, bool active) {
+  return Counted(active ? "branches.activate" : "branches.deactivate", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto id = ParseId(request.RouteParam("branch_id"));
+    if (!id) return NotFound("branch");
+    auto branch = branches_.FindById(scope->company.id, BranchId(*id));
+    if (!branch) return RepoError(branch.error(), "branch");
+    branch->is_active = active;
+    auto updated = branches_.Update(scope->company.id, *branch);
+    if (!updated) return RepoError(updated.error(), "branch");
+    return Response::Json(200, BranchJson(*updated));
+  }());
+}
+
+// ---- Services ----
+
+namespace {
+void ApplyService(FieldReader& fields, tenancy::Service& service) {
+  if (auto v = fields.String("name", true, 200)) service.name = *v;
+  if (auto v = fields.NullableInt("branch_id", 1, INT64_MAX)) {
+    service.branch_id = *v ? std::optional<BranchId>(BranchId(**v)) : std::nullopt;
+  }
+  if (auto v = fields.StringList("synonyms", 50, 100)) service.synonyms = *v;
+  if (auto v = fields.Int("duration_minutes", 1, 24 * 60)) {
+    service.duration_minutes = static_cast<int>(*v);
+  }
+  if (auto v = fields.Int("price_cents", 0, 10'000'000)) service.price_cents = *v;
+  if (auto v = fields.NullableInt("calcom_event_type_id", 1, INT64_MAX)) {
+    service.calcom_event_type_id = *v;
+  }
+  if (auto v = fields.Int("minimum_notice_minutes", 0, 60 * 24 * 60)) {
+    service.minimum_notice_minutes = static_cast<int>(*v);
+  }
+  if (auto v = fields.Bool("is_default")) service.is_default = *v;
+}
+}  // namespace
+
+Response AdminApi::ListServices(Request& request) {
+  return Counted("services.list", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    auto list = services_.ListForCompany(scope->company.id);
+    if (!list) return Response::Error(list.error());
+    json items = json::array();
+    for (const auto& s : *list) items.push_back(ServiceJson(s));
+    return Response::Json(200, {{"items", items}});
+  }());
+}
+
+Response AdminApi::CreateService(Request& request) {
+  return Counted("services.create", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto body = ParseBody(request.body, ServiceFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    RequireFields(fields, {"name"});
+    tenancy::Service service;
+    ApplyService(fields, service);
+    if (service.branch_id && !branches_.FindById(scope->company.id, *service.branch_id)) {
+      problems.Add("branch_id", "no such branch");
+    }
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto created = services_.Create(scope->company.id, service);
+    if (!created) return RepoError(created.error(), "company");
+    return Response::Json(201, ServiceJson(*created));
+  }());
+}
+
+Response AdminApi::GetService(Request& request) {
+  return Counted("services.get", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    auto id = ParseId(request.RouteParam("service_id"));
+    if (!id) return NotFound("service");
+    auto service = services_.FindById(scope->company.id, ServiceId(*id));
+    if (!service) return RepoError(service.error(), "service");
+    return Response::Json(200, ServiceJson(*service));
+  }());
+}
+
+Response AdminApi::UpdateService(Request& request) {
+  return Counted("services.update", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto id = ParseId(request.RouteParam("service_id"));
+    if (!id) return NotFound("service");
+    auto service = services_.FindById(scope->company.id, ServiceId(*id));
+    if (!service) return RepoError(service.error(), "service");
+    auto body = ParseBody(request.body, ServiceFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    ApplyService(fields, *service);
+    if (fields.Has("branch_id") && service->branch_id &&
+        !branches_.FindById(scope->company.id, *service->branch_id)) {
+      problems.Add("branch_id", "no such branch");
+    }
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto updated = services_.Update(scope->company.id, *service);
+    if (!updated) return RepoError(updated.error(), "service");
+    return Response::Json(200, ServiceJson(*updated));
+  }());
+}
+
+Response AdminApi::SetServiceActive(Request& request, bool active) {
+  return Counted(active ? "services.activate" : "services.deactivate", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto id = ParseId(request.RouteParam("service_id"));
+    if (!id) return NotFound("service");
+    auto service = services_.FindById(scope->company.id, ServiceId(*id));
+    if (!service) return RepoError(service.error(), "service");
+    service->is_active = active;
+    auto updated = services_.Update(scope->company.id, *service);
+    if (!updated) return RepoError(updated.error(), "service");
+    return Response::Json(200, ServiceJson(*updated));
+  }());
+}
+
+// ---- Phone numbers ----
+
+Response AdminApi::ListPhoneNumbers(Request& request) {
+  return Counted("phone_numbers.list", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    auto list = numbers_.ListForCompany(scope->company.id);
+    if (!list) return Response::Error(list.error());
+    json items = json::array();
+    for (const auto& n : *list) items.push_back(PhoneNumberJson(n));
+    return Response::Json(200, {{"items", items}});
+  }());
+}
+
+Response AdminApi::CreatePhoneNumber(Request& request) {
+  return Counted("phone_numbers.create", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    // The number is the tenant router: only the operator, who verified that the company owns
+    // it, may point it at a company.
+    if (!scope->platform()) {
+      return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
+    }
+    auto body = ParseBody(request.body, PhoneNumberCreateFields(), true);
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    RequireFields(fields, {"number_e164"});
+    tenancy::PhoneNumber number;
+    if (auto v = ReadPhone(fields, "number_e164", settings_.phone_region)) number.number_e164 = *v;
+    if (auto v = fields.NullableInt("branch_id", 1, INT64_MAX)) {
+      if (*v) {
+        number.branch_id = BranchId(**v);
+        if (!branches_.FindById(scope->company.id, *number.branch_id)) {
+          problems.Add("branch_id", "no such branch");
+        }
+      }
+    }
+    if (auto v = fields.NullableString("retell_agent_id", 128)) number.retell_agent_id = *v;
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto created = numbers_.Create(scope->company.id, number);
+    if (!created) {
+      if (created.error().code == ErrorCode::kAlreadyExists) {
+        return Response::Error(ErrorCode::kAlreadyExists, "number_e164: already registered");
+      }
+      return RepoError(created.error(), "company");
+    }
+    return Response::Json(201, PhoneNumberJson(*created));
+  }());
+}
+
+Response AdminApi::GetPhoneNumber(Request& request) {
+  return Counted("phone_numbers.get", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    auto id = ParseId(request.RouteParam("phone_number_id"));
+    if (!id) return NotFound("phone number");
+    auto number = numbers_.FindById(scope->company.id, PhoneNumberId(*id));
+    if (!number) return RepoError(number.error(), "phone number");
+    return Response::Json(200, PhoneNumberJson(*number));
+  }());
+}
+
+Response AdminApi::UpdatePhoneNumber(Request& request) {
+  return Counted("phone_numbers.update", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto id = ParseId(request.RouteParam("phone_number_id"));
+    if (!id) return NotFound("phone number");
+    auto number = numbers_.FindById(scope->company.id, PhoneNumberId(*id));
+    if (!number) return RepoError(number.error(), "phone number");
+    auto body = ParseBody(request.body, PhoneNumberUpdateFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    if (auto v = fields.NullableInt("branch_id", 1, INT64_MAX)) {
+      number->branch_id = *v ? std::optional<BranchId>(BranchId(**v)) : std::nullopt;
+      if (number->branch_id && !branches_.FindById(scope->company.id, *number->branch_id)) {
+        problems.Add("branch_id", "no such branch");
+      }
+    }
+    if (auto v = fields.NullableString("retell_agent_id", 128)) number->retell_agent_id = *v;
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    if (auto saved = store_.UpdatePhoneNumber(scope->company.id, *number); !saved) {
+      return RepoError(saved.error(), "phone number");
+    }
+    auto updated = numbers_.FindById(scope->company.id, number->id);
+    if (!updated) return RepoError(updated.error(), "phone number");
+    return Response::Json(200, PhoneNumberJson(*updated));
+  }());
+}
+
+Response AdminApi::DeletePhoneNumber(Request& request) {
+  return Counted("phone_numbers.delete", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    if (!scope->platform()) {
+      return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
+    }
+    auto id = ParseId(request.RouteParam("phone_number_id"));
+    if (!id) return NotFound("phone number");
+    if (auto deleted = store_.DeletePhoneNumber(scope->company.id, PhoneNumberId(*id)); !deleted) {
+      return RepoError(deleted.error(), "phone number");
+    }
+    return Response::NoContent();
+  }());
+}
+
+// ---- Customers ----
+
+namespace {
+std::optional<std::string> ReadEmail(FieldReader& fields) {
+  auto v = fields.String("email", false, 254);
+  if (!v) return std::nullopt;
+  if (v->empty()) return std::string();
+  auto email = auth::NormalizeEmail(*v);
+  if (!email) {
+    fields.problems().Add("email", "not a valid e-mail address");
+    return std::nullopt;
+  }
+  return *email;
+}
+}  // namespace
+
+Response AdminApi::ListCustomers(Request& request) {
+  return Counted("customers.list", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    auto list = customers_.ListForCompany(scope->company.id);
+    if (!list) return Response::Error(list.error());
+    json items = json::array();
+    for (const auto& c : *list) items.push_back(CustomerJson(c));
+    return Response::Json(200, {{"items", items}});
+  }());
+}
+
+Response AdminApi::CreateCustomer(Request& request) {
+  return Counted("customers.create", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto body = ParseBody(request.body, CustomerCreateFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    RequireFields(fields, {"phone_e164"});
+    tenancy::Customer customer;
+    if (auto v = ReadPhone(fields, "phone_e164", settings_.phone_region)) {
+      customer.phone_e164 = *v;
+    }
+    if (auto v = fields.String("name", false, 200)) customer.name = *v;
+    if (auto v = ReadEmail(fields); v && !v->empty()) customer.email = *v;
+    if (auto v = fields.String("notes", false, 2000)) customer.notes = *v;
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto created = customers_.Create(scope->company.id, customer);
+    if (!created) {
+      if (created.error().code == ErrorCode::kAlreadyExists) {
+        return Response::Error(ErrorCode::kAlreadyExists,
+                               "phone_e164: a customer with this number exists");
+      }
+      return RepoError(created.error(), "company");
+    }
+    return Response::Json(201, CustomerJson(*created));
+  }());
+}
+
+Response AdminApi::GetCustomer(Request& request) {
+  return Counted("customers.get", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    auto id = ParseId(request.RouteParam("customer_id"));
+    if (!id) return NotFound("customer");
+    auto customer = customers_.FindById(scope->company.id, CustomerId(*id));
+    if (!customer) return RepoError(customer.error(), "customer");
+    return Response::Json(200, CustomerJson(*customer));
+  }());
+}
+
+Response AdminApi::UpdateCustomer(Request& request) {
+  return Counted("customers.update", [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto id = ParseId(request.RouteParam("customer_id"));
+    if (!id) return NotFound("customer");
+    auto customer = customers_.FindById(scope->company.id, CustomerId(*id));
+    if (!customer) return RepoError(customer.error(), "customer");
+    auto body = ParseBody(request.body, CustomerUpdateFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    tenancy::CustomerDetails details;
+    details.phone_e164 = customer->phone_e164;  // the key; not writable
+    if (auto v = fields.String("name", false, 200)) details.name = *v;
+    if (auto v = ReadEmail(fields)) details.email = *v;
+    if (auto v = fields.String("notes", false, 2000)) details.notes = *v;
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto updated = customers_.Upsert(scope->company.id, details);
+    if (!updated) return RepoError(updated.error(), "customer");
+    return Response::Json(200, CustomerJson(*updated));
+  }());
+}
+
+// ---- Calls and appointments (read-only) ----
+
+namespace {
+// ?limit=1..200 (default 50) &before_id=N
+tl::expected<PageRequest, Response> ReadPage(const Request& request) {
+  PageRequest page;
+  if (auto limit = request.QueryParam("limit")) {
+    auto n = ParseId(*limit);
+    if (!n || *n > 200) return tl::unexpected(Invalid(request, "limit", "between 1 and 200"));
+    page.limit = static_cast<int>(*n);
+  }
+  if (auto before = request.QueryParam("before_id")) {
+    auto n = ParseId(*before);
+    if (!n) return tl::unexpected(Invalid(request, "before_id", "a positive id"));
+    page.before_id = *n;
+  }
+  return page;
+}
+
+template <typename Row, typename ToJson>
+json Paged(const std::vector<Row>& rows, const PageRequest& page, ToJson to_json) {
+  json items = json::array();
+  for (const auto& row : rows) items.push_back(to_json(row));
+  json next = nullptr;
+  if (!rows.empty() && static_cast<int>(rows.size()) == page.limit) next = rows.back().id;
+  return {{"items", items}, {"next_before_id", next}};
+}
+}  // namespace
+
+Response AdminApi::ListCalls(Request& request) {
+  return Counted("calls.list", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    auto page = ReadPage(request);
+    if (!page) return page.error();
+    auto rows = store_.ListCalls(scope->company.id, *page);
+    if (!rows) return Response::Error(rows.error());
+    const bool platform = scope->platform();
+    return Response::Json(
+        200, Paged(*rows, *page, [&](const CallSummary& c) { return CallJson(c, platform); }));
+  }());
+}
+
+Response AdminApi::ListAppointments(Request& request) {
+  return Counted("appointments.list", [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    auto page = ReadPage(request);
+    if (!page) return page.error();
+    auto rows = store_.ListAppointments(scope->company.id, *page);
+    if (!rows) return Response::Error(rows.error());
+    return Response::Json(200, Paged(*rows, *page, AppointmentJson));
+  }());
+}
+
+// ---- Quick availability ----
+
+Response AdminApi::QuickAvailability(Request& request) {
+  return Counted("availability.quick", [&]() -> Response {
+    auto actor = auth::ActorOf(request);
+    if (!actor) return Response::Error(ErrorCode::kUnauthenticated, "authentication required");
+    std::optional<std::int64_t> company_id;
+    if (auto text = request.QueryParam("company_id")) {
+      company_id = ParseId(*text);
+      if (!company_id) return Invalid(request, "company_id", "a positive id");
+    } else if (actor->company_id) {
+      company_id = actor->company_id->value;
+    } else {
+      return Invalid(request, "company_id", "required");
+    }
+    std::optional<ServiceId> service_id;
+    if (auto text = request.QueryParam("service_id")) {
+      auto id = ParseId(*text);
+      if (!id) return Invalid(request, "service_id", "a positive id");
+      service_id = ServiceId(*id);
+    }
+    auto scope = Resolve(request, Access::kRead, company_id);
+    if (!scope) return scope.error();
+    if (service_id) {
+      if (auto service = services_.FindById(scope->company.id, *service_id); !service) {
+        return RepoError(service.error(), "service");
+      }
+    }
+    auto quick = booking_.QuickSlots(scope->company, std::nullopt, service_id);
+    if (!quick) {
+      if (quick.error().code == ErrorCode::kNotFound) {
+        return Response::Error(ErrorCode::kNotFound, "the company has no such bookable service");
+      }
+      return Response::Error(quick.error());
+    }
+    const std::string& zone = scope->company.timezone;
+    auto slot_json = [&](const booking::Slot& slot) {
+      json out = {{"start", FormatIso8601Utc(slot.start)}, {"end", FormatIso8601Utc(slot.end)}};
+      if (auto local = ToLocal(slot.start, zone)) out["local_time"] = FormatClockTime(*local);
+      return out;
+    };
+    json today = json::array();
+    json tomorrow = json::array();
+    for (const auto& s : quick->today) today.push_back(slot_json(s));
+    for (const auto& s : quick->tomorrow) tomorrow.push_back(slot_json(s));
+    json next = nullptr;
+    if (!quick->today.empty()) {
+      next = slot_json(quick->today.front());
+    } else if (!quick->tomorrow.empty()) {
+      next = slot_json(quick->tomorrow.front());
+    }
+    return Response::Json(
+        200, {{"service_id", quick->service.id.value},
+              {"service_name", quick->service.name},
+              {"availability", {{"today", today}, {"tomorrow", tomorrow}, {"next", next}}},
+              {"source", SourceName(quick->source)}});
+  }());
+}
+
+// ---- Guard ----
+
+http::MiddlewarePtr CompanyScopeGuard() {
+  return http::MakeFilter("company_scope", [](Request& request) -> std::optional<Response> {
+    auto actor = auth::ActorOf(request);
+    if (!actor) return Response::Error(ErrorCode::kUnauthenticated, "authentication required");
+    if (actor->role == Role::kPlatformAdmin) return std::nullopt;
+    const auto id = ParseId(request.RouteParam("company_id"));
+    if (!id || !actor->company_id || actor->company_id->value != *id) {
+      return NotFound("company");
+    }
+    if (actor->role == Role::kViewer && !IsReadMethod(request.method)) {
+      return Response::Error(ErrorCode::kPermissionDenied, "viewers have read-only access");
+    }
+    return std::nullopt;
+  });
+}
+
+}  // namespace callgate::admin

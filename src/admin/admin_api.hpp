@@ -1,0 +1,122 @@
+#pragma once
+// AdminApi: the handlers of the admin API under /api/admin/ and of quick availability
+// (docs/admin-api.md has every endpoint, role and field allowlist). The route table itself is in
+// app/application.cpp; every route there carries AdminTokenGuard.
+//
+// Rules every handler follows:
+//  - Company scoping (BOLA): a company admin or viewer reaches only their own company; any other
+//    company id — existing or not — answers 404, never 403, so ids do not leak. Resources are
+//    read through repositories that take the company id, so a branch id of another company is
+//    404 as well.
+//  - Viewers are read-only (403 on writes to their own company). Platform admins reach every
+//    company.
+//  - Write bodies pass an explicit allowlist (admin/request_body.hpp): unknown fields and
+//    protected fields (ids, company_id, status, role, secrets, costs, timestamps) are 422 and
+//    nothing is written. Secrets are never echoed: responses say "calcom_api_key_set": true.
+//  - Each request bumps callgate_admin_requests_total{action,outcome} once.
+
+#include <string>
+
+#include "admin/admin_store.hpp"
+#include "booking/booking_service.hpp"
+#include "http/middleware.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "observability/metrics.hpp"
+#include "tenancy/repositories.hpp"
+
+namespace callgate::admin {
+
+struct AdminApiSettings {
+  std::string phone_region = "DE";  // for numbers written in national format
+};
+
+class AdminApi {
+ public:
+  // Every reference must outlive the API.
+  AdminApi(AdminApiSettings settings, tenancy::CompanyRepository& companies,
+           tenancy::BranchRepository& branches, tenancy::ServiceRepository& services,
+           tenancy::PhoneNumberRepository& numbers, tenancy::CustomerRepository& customers,
+           AdminStore& store, booking::BookingService& booking, observability::Metrics& metrics)
+      : settings_(std::move(settings)),
+        companies_(companies),
+        branches_(branches),
+        services_(services),
+        numbers_(numbers),
+        customers_(customers),
+        store_(store),
+        booking_(booking),
+        metrics_(metrics) {}
+
+  // GET /api/admin/me: the caller's user id, role and company.
+  http::Response Me(http::Request& request);
+
+  // /api/admin/companies[/{company_id}[/activate|/deactivate|/secrets]]
+  http::Response ListCompanies(http::Request& request);
+  http::Response CreateCompany(http::Request& request);
+  http::Response GetCompany(http::Request& request);
+  http::Response UpdateCompany(http::Request& request);
+  http::Response SetCompanyActive(http::Request& request, bool active);
+  http::Response SetCompanySecrets(http::Request& request);
+
+  // /api/admin/companies/{company_id}/branches[/{branch_id}[/activate]]
+  http::Response ListBranches(http::Request& request);
+  http::Response CreateBranch(http::Request& request);
+  http::Response GetBranch(http::Request& request);
+  http::Response UpdateBranch(http::Request& request);
+  http::Response SetBranchActive(http::Request& request, bool active);
+
+  // /api/admin/companies/{company_id}/services[/{service_id}[/activate]]
+  http::Response ListServices(http::Request& request);
+  http::Response CreateService(http::Request& request);
+  http::Response GetService(http::Request& request);
+  http::Response UpdateService(http::Request& request);
+  http::Response SetServiceActive(http::Request& request, bool active);
+
+  // /api/admin/companies/{company_id}/phone-numbers[/{phone_number_id}]
+  http::Response ListPhoneNumbers(http::Request& request);
+  http::Response CreatePhoneNumber(http::Request& request);
+  http::Response GetPhoneNumber(http::Request& request);
+  http::Response UpdatePhoneNumber(http::Request& request);
+  http::Response DeletePhoneNumber(http::Request& request);
+
+  // /api/admin/companies/{company_id}/customers[/{customer_id}]
+  http::Response ListCustomers(http::Request& request);
+  http::Response CreateCustomer(http::Request& request);
+  http::Response GetCustomer(http::Request& request);
+  http::Response UpdateCustomer(http::Request& request);
+
+  // GET /api/admin/companies/{company_id}/calls and /appointments?limit=&before_id=
+  http::Response ListCalls(http::Request& request);
+  http::Response ListAppointments(http::Request& request);
+
+  // GET /api/availability/quick?company_id=&service_id=
+  http::Response QuickAvailability(http::Request& request);
+
+ private:
+  struct Scope;
+  enum class Access { kRead, kWrite };
+
+  // The company of the route's {company_id} (or `company_id` given), as the caller may see it;
+  // a ready-made error response otherwise.
+  tl::expected<Scope, http::Response> Resolve(const http::Request& request, Access access,
+                                              std::optional<std::int64_t> company_id = {});
+  http::Response Counted(std::string_view action, http::Response response);
+
+  AdminApiSettings settings_;
+  tenancy::CompanyRepository& companies_;
+  tenancy::BranchRepository& branches_;
+  tenancy::ServiceRepository& services_;
+  tenancy::PhoneNumberRepository& numbers_;
+  tenancy::CustomerRepository& customers_;
+  AdminStore& store_;
+  booking::BookingService& booking_;
+  observability::Metrics& metrics_;
+};
+
+// Route guard "company_scope" for routes with a {company_id} parameter, after admin_token:
+// company users whose company is not {company_id} get 404 (as for a missing company), viewers
+// get 403 on anything but GET/HEAD. Platform admins pass. The handlers check again.
+http::MiddlewarePtr CompanyScopeGuard();
+
+}  // namespace callgate::admin

@@ -1,0 +1,127 @@
+#include "app/admin_commands.hpp"
+
+#include <iostream>
+#include <string>
+
+#include "auth/auth_service.hpp"
+#include "auth/sql_repositories.hpp"
+#include "core/time_zone.hpp"
+#include "storage/database.hpp"
+#include "storage/migrator.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
+
+namespace callgate::app {
+namespace {
+
+int Die(std::string_view what, const Error& error) {
+  std::cerr << "callgate admin: " << what << ": " << error.message << "\n";
+  return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+Result<std::unique_ptr<storage::Database>> OpenCurrentDatabase(const Config& config,
+                                                               const Clock& clock) {
+  auto url = storage::ParseDatabaseUrl(config.database_url);
+  if (!url) return tl::unexpected(url.error());
+  storage::DatabaseOptions options;
+  options.pool_size = 1;
+  auto db = storage::Database::Open(*url, options);
+  if (!db) return tl::unexpected(db.error());
+  auto migrations = config.migrations_dir.empty()
+                        ? storage::EmbeddedMigrations((*db)->dialect())
+                        : storage::LoadMigrations(config.migrations_dir, (*db)->dialect());
+  if (!migrations) return tl::unexpected(migrations.error());
+  storage::Migrator migrator(**db, std::move(*migrations), clock);
+  auto current = migrator.IsCurrent();
+  if (!current) return tl::unexpected(current.error());
+  if (!*current) {
+    return Fail(ErrorCode::kUnavailable,
+                "the database schema is not current: run `callgate migrate`");
+  }
+  return db;
+}
+
+int CreateUser(storage::Database& db, const Clock& clock, auth::AuthService& service,
+               const AdminCommandOptions& options, std::istream& in) {
+  auto role = auth::ParseRole(options.role);
+  if (!role) return Die("--role", role.error());
+  auth::NewUser user;
+  user.email = options.email;
+  user.name = options.name;
+  user.role = *role;
+  if (!options.company_slug.empty()) {
+    storage::SqlCompanyRepository companies(db, clock);
+    auto company = companies.FindBySlug(options.company_slug);
+    if (!company) return Die("--company", company.error());
+    user.company_id = company->id;
+  }
+  if (options.password_stdin) {
+    std::string line;
+    if (!std::getline(in, line)) {
+      std::cerr << "callgate admin: --password-stdin: no password on standard input\n";
+      return 2;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    user.password = Secret(std::move(line));
+  }
+  auto created = service.CreateUser(user);
+  if (!created) return Die("create-user", created.error());
+  std::cout << "created user " << created->id.value << " " << created->email << " ("
+            << auth::RoleName(created->role);
+  if (created->company_id) std::cout << ", company " << options.company_slug;
+  std::cout << ")" << (options.password_stdin ? ", password set" : ", no password (tokens only)")
+            << "\n";
+  return 0;
+}
+
+int CreateToken(auth::AuthService& service, const AdminCommandOptions& options) {
+  auto user = service.FindUserByEmail(options.email);
+  if (!user) return Die("--email", user.error());
+  auth::TokenRequest request;
+  request.name = options.name;
+  if (options.days < 0) {
+    std::cerr << "callgate admin: --days must be positive\n";
+    return 2;
+  }
+  if (options.days > 0) request.lifetime = std::chrono::hours(24LL * options.days);
+  request.abilities = options.abilities;
+  auto issued = service.CreateToken(user->id, request);
+  if (!issued) return Die("create-token", issued.error());
+  std::string abilities;
+  for (const auto& a : issued->token.abilities) abilities += (abilities.empty() ? "" : ",") + a;
+  std::cout << "token " << issued->token.id.value << " for " << user->email << " ("
+            << auth::RoleName(user->role) << "), abilities " << abilities << ", expires "
+            << FormatIso8601Utc(*issued->token.expires_at) << "\n";
+  std::cerr << "This is the only time the token is shown; store it now.\n";
+  std::cout << issued->text.Reveal() << std::endl;
+  return 0;
+}
+
+int RevokeToken(auth::AuthService& service, const AdminCommandOptions& options) {
+  if (options.token_id <= 0) {
+    std::cerr << "callgate admin: --id must be a token id\n";
+    return 2;
+  }
+  auto revoked = service.RevokeToken(auth::TokenId(options.token_id));
+  if (!revoked) return Die("revoke-token", revoked.error());
+  std::cout << "revoked token " << revoked->id.value << " at "
+            << FormatIso8601Utc(*revoked->revoked_at) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunAdminCommand(const Config& config, const Clock& clock, const AdminCommandOptions& options,
+                    std::istream& in) {
+  auto db = OpenCurrentDatabase(config, clock);
+  if (!db) return Die("cannot open the database", db.error());
+  auth::SqlUserRepository users(**db, clock);
+  auth::SqlTokenRepository tokens(**db, clock);
+  auth::AuthService service(auth::AuthSettings{}, users, tokens, clock);
+  if (options.action == "create-user") return CreateUser(**db, clock, service, options, in);
+  if (options.action == "create-token") return CreateToken(service, options);
+  if (options.action == "revoke-token") return RevokeToken(service, options);
+  std::cerr << "callgate admin: unknown action " << options.action << "\n";
+  return 2;
+}
+
+}  // namespace callgate::app

@@ -1,0 +1,37 @@
+#include "calcom/fake/fake_calcom_command.hpp"
+
+#include <iostream>
+
+#include "calcom/fake/fake_calcom.hpp"
+#include "http/signals.hpp"
+
+namespace callgate::calcom::fake {
+
+int RunFakeCalcom(int port, const FakeCalcomCommandOptions& options) {
+  if (port < 0 || port > 65535) {
+    std::cerr << "callgate fake-calcom: --port must be in 0..65535\n";
+    return 2;
+  }
+  if (options.latency_ms < 0 || options.latency_ms > 60'000) {
+    std::cerr << "callgate fake-calcom: --latency-ms must be in 0..60000\n";
+    return 2;
+  }
+  http::TerminationSignalWaiter signals;  // before any thread starts, so they inherit the mask
+  FakeCalcomOptions fake_options;
+  fake_options.address = options.address;
+  fake_options.port = static_cast<std::uint16_t>(port);
+  fake_options.behavior.latency_ms = options.latency_ms;
+  FakeCalcom fake(std::move(fake_options));
+  if (auto started = fake.Start(); !started) {
+    std::cerr << "callgate fake-calcom: cannot serve: " << started.error().message << "\n";
+    return 1;
+  }
+  std::cout << "fake Cal.com serving on " << fake.base_url()
+            << "  (keys: cal_*; control: POST /_fake/config, GET /_fake/stats; Ctrl-C to stop)"
+            << std::endl;
+  signals.Wait();
+  fake.Stop();
+  return 0;
+}
+
+}  // namespace callgate::calcom::fake

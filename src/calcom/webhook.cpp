@@ -1,0 +1,151 @@
+#include "calcom/webhook.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+#include <nlohmann/json.hpp>
+
+#include "core/time_zone.hpp"
+
+namespace callgate::calcom {
+namespace {
+
+using nlohmann::json;
+
+using Digest = std::array<unsigned char, 32>;
+
+Digest HmacSha256(std::string_view key, std::string_view data) {
+  Digest out{};
+  unsigned int len = 0;
+  // HMAC() with a key of length 0 needs a non-null pointer.
+  static const unsigned char kEmpty = 0;
+  const auto* key_ptr = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
+           &len) == nullptr ||
+      len != out.size()) {
+    out.fill(0);  // never matches a real digest
+  }
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string StringField(const json& object, const char* name) {
+  auto it = object.find(name);
+  if (it == object.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+std::optional<std::int64_t> IntField(const json& object, const char* name) {
+  auto it = object.find(name);
+  if (it == object.end()) return std::nullopt;
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  if (it->is_string()) {  // be lenient: some integrations stringify ids
+    try {
+      return std::stoll(it->get<std::string>());
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<SystemTimePoint> TimeField(const json& object, const char* name) {
+  const std::string text = StringField(object, name);
+  if (text.empty()) return std::nullopt;
+  auto t = ParseIso8601(text);
+  if (!t) return std::nullopt;
+  return *t;
+}
+
+}  // namespace
+
+Status VerifyCalcomSignature(std::string_view header, std::string_view raw_body,
+                             const Secret& secret) {
+  const auto fail = [](const char* reason) { return Fail(ErrorCode::kUnauthenticated, reason); };
+  if (secret.empty()) return fail("no secret configured");
+  if (header.empty()) return fail("missing");
+  if (header == kNoSecretSignature) return fail("no-secret-provided");
+  if (header.size() != 64) return fail("malformed");
+  Digest given{};
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const int hi = HexValue(header[2 * i]);
+    const int lo = HexValue(header[2 * i + 1]);
+    if (hi < 0 || lo < 0) return fail("malformed");
+    given[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  const Digest expected = HmacSha256(secret.Reveal(), raw_body);
+  if (CRYPTO_memcmp(expected.data(), given.data(), expected.size()) != 0) return fail("mismatch");
+  return Ok();
+}
+
+std::string SignCalcomPayload(std::string_view raw_body, const Secret& secret) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  const Digest d = HmacSha256(secret.Reveal(), raw_body);
+  std::string out;
+  out.reserve(64);
+  for (auto b : d) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xf]);
+  }
+  return out;
+}
+
+Result<CalcomWebhookEvent> ParseCalcomWebhook(std::string_view raw_body) {
+  const json doc = json::parse(raw_body.begin(), raw_body.end(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, "cal.com webhook body is not a JSON object");
+  }
+  CalcomWebhookEvent e;
+  e.trigger_event = StringField(doc, "triggerEvent");
+  if (e.trigger_event.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "cal.com webhook has no triggerEvent");
+  }
+  e.created_at = StringField(doc, "createdAt");
+  static const json kEmptyObject = json::object();
+  const json* payload = &kEmptyObject;
+  if (auto p = doc.find("payload"); p != doc.end() && !p->is_null()) {
+    if (!p->is_object()) {
+      return Fail(ErrorCode::kInvalidArgument, "cal.com webhook payload is not an object");
+    }
+    payload = &*p;
+  }
+  const json& p = *payload;
+  e.uid = StringField(p, "uid");
+  e.booking_id = IntField(p, "bookingId");
+  e.event_type_id = IntField(p, "eventTypeId");
+  e.start_time = TimeField(p, "startTime");
+  e.end_time = TimeField(p, "endTime");
+  e.status = StringField(p, "status");
+  e.reschedule_uid = StringField(p, "rescheduleUid");
+  e.reschedule_start_time = TimeField(p, "rescheduleStartTime");
+  e.reschedule_end_time = TimeField(p, "rescheduleEndTime");
+  e.cancellation_reason = StringField(p, "cancellationReason");
+  if (auto org = p.find("organizer"); org != p.end() && org->is_object()) {
+    e.organizer_email = StringField(*org, "email");
+  }
+  if (auto attendees = p.find("attendees"); attendees != p.end() && attendees->is_array()) {
+    for (const auto& a : *attendees) {
+      if (!a.is_object()) continue;
+      e.attendees.push_back({StringField(a, "name"), StringField(a, "email"),
+                             StringField(a, "timeZone"), StringField(a, "phoneNumber")});
+    }
+  }
+  if (auto md = p.find("metadata"); md != p.end() && md->is_object()) {
+    for (auto it = md->begin(); it != md->end(); ++it) {
+      e.metadata[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+    }
+  }
+  e.dedupe_key = e.trigger_event + "|" + e.uid + "|" + e.created_at;
+  return e;
+}
+
+}  // namespace callgate::calcom

@@ -1,0 +1,338 @@
+#include "calcom/wire.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "core/time_zone.hpp"
+
+namespace callgate::calcom {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxQuotedMessage = 300;
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+json ParseJson(std::string_view body) {
+  return json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+}
+
+std::string StringField(const json& object, const char* name) {
+  if (!object.is_object()) return {};
+  auto it = object.find(name);
+  if (it == object.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+std::optional<std::int64_t> IntField(const json& object, const char* name) {
+  if (!object.is_object()) return std::nullopt;
+  auto it = object.find(name);
+  if (it == object.end()) return std::nullopt;
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  if (it->is_number_float()) return static_cast<std::int64_t>(it->get<double>());
+  return std::nullopt;
+}
+
+// The envelope's `data`, or an error saying why there is none.
+Result<json> SuccessData(const json& doc) {
+  if (doc.is_discarded()) return Fail(ErrorCode::kInternal, "cal.com answered with invalid JSON");
+  if (!doc.is_object()) return Fail(ErrorCode::kInternal, "cal.com answer is not a JSON object");
+  if (auto status = doc.find("status");
+      status != doc.end() && (!status->is_string() || status->get<std::string>() != "success")) {
+    return Fail(ErrorCode::kInternal, "cal.com answer status is not \"success\"");
+  }
+  auto data = doc.find("data");
+  if (data == doc.end()) return Fail(ErrorCode::kInternal, "cal.com answer has no data");
+  return *data;
+}
+
+Result<json> SuccessData(std::string_view body) { return SuccessData(ParseJson(body)); }
+
+std::string ValueAsString(const json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_null()) return {};
+  return value.dump();
+}
+
+Result<booking::Booking> BookingFromJson(const json& data) {
+  if (!data.is_object()) return Fail(ErrorCode::kInternal, "cal.com booking is not an object");
+  booking::Booking b;
+  b.id = IntField(data, "id").value_or(0);
+  b.uid = StringField(data, "uid");
+  if (b.uid.empty()) return Fail(ErrorCode::kInternal, "cal.com booking has no uid");
+  b.status = Lower(StringField(data, "status"));
+  auto start = ParseIso8601(StringField(data, "start"));
+  auto end = ParseIso8601(StringField(data, "end"));
+  if (!start || !end) return Fail(ErrorCode::kInternal, "cal.com booking has no valid start/end");
+  b.start = *start;
+  b.end = *end;
+  if (auto id = IntField(data, "eventTypeId")) {
+    b.event_type_id = *id;
+  } else if (auto et = data.find("eventType"); et != data.end()) {
+    b.event_type_id = IntField(*et, "id").value_or(0);
+  }
+  b.rescheduled_from_uid = StringField(data, "rescheduledFromUid");
+  if (auto md = data.find("metadata"); md != data.end() && md->is_object()) {
+    for (auto it = md->begin(); it != md->end(); ++it) b.metadata[it.key()] = ValueAsString(*it);
+  }
+  if (auto attendees = data.find("attendees"); attendees != data.end() && attendees->is_array()) {
+    for (const auto& a : *attendees) {
+      b.attendee_names.push_back(StringField(a, "name"));
+      b.attendee_emails.push_back(StringField(a, "email"));
+    }
+  }
+  return b;
+}
+
+Result<EventType> EventTypeFromJson(const json& e) {
+  if (!e.is_object()) return Fail(ErrorCode::kInternal, "cal.com event type is not an object");
+  EventType out;
+  out.id = IntField(e, "id").value_or(0);
+  if (out.id == 0) return Fail(ErrorCode::kInternal, "cal.com event type has no id");
+  out.length_minutes =
+      static_cast<int>(IntField(e, "lengthInMinutes").value_or(IntField(e, "length").value_or(0)));
+  out.title = StringField(e, "title");
+  out.slug = StringField(e, "slug");
+  out.description = StringField(e, "description");
+  out.minimum_booking_notice_minutes =
+      static_cast<int>(IntField(e, "minimumBookingNotice").value_or(0));
+  return out;
+}
+
+}  // namespace
+
+bool IsSlotTakenMessage(std::string_view message) {
+  const std::string m = Lower(message);
+  return m.find("already has booking at this time or is not available") != std::string::npos ||
+         m.find("no_available_users_found") != std::string::npos;
+}
+
+Error ClassifyErrorResponse(std::string_view endpoint, int status, std::string_view body) {
+  std::string code;
+  std::string message;
+  const json doc = ParseJson(body);
+  if (doc.is_object()) {
+    if (auto err = doc.find("error"); err != doc.end() && err->is_object()) {
+      code = StringField(*err, "code");
+      message = StringField(*err, "message");
+    }
+    if (message.empty()) {
+      if (auto m = doc.find("message"); m != doc.end()) {
+        if (m->is_string()) {
+          message = m->get<std::string>();
+        } else if (m->is_array()) {  // class-validator lists every violated constraint
+          for (const auto& part : *m)
+            message += (message.empty() ? "" : "; ") + ValueAsString(part);
+        }
+      }
+    }
+  }
+  ErrorCode ec = ErrorCode::kInternal;
+  if (status == 409) {
+    ec = ErrorCode::kConflict;
+  } else if (status == 400) {
+    ec = IsSlotTakenMessage(message) ? ErrorCode::kConflict : ErrorCode::kInvalidArgument;
+  } else if (status == 401 || status == 403) {
+    ec = ErrorCode::kUnauthenticated;
+  } else if (status == 404) {
+    ec = ErrorCode::kNotFound;
+  } else if (status == 408) {
+    ec = ErrorCode::kTimeout;
+  } else if (status == 429) {
+    ec = ErrorCode::kRateLimited;
+  } else if (status >= 500 && status <= 599) {
+    ec = ErrorCode::kUnavailable;
+  } else if (status >= 400 && status <= 499) {
+    ec = ErrorCode::kInvalidArgument;
+  }
+  std::string text = "cal.com " + std::string(endpoint) + " answered " + std::to_string(status);
+  if (!code.empty()) text += " " + code;
+  if (!message.empty()) {
+    if (message.size() > kMaxQuotedMessage) message = message.substr(0, kMaxQuotedMessage) + "…";
+    text += ": " + message;
+  } else if (doc.is_discarded() && !body.empty()) {
+    text += " (body is not JSON)";
+  }
+  return Error{ec, std::move(text)};
+}
+
+std::string Redact(std::string text, const Secret& secret) {
+  const std::string& value = secret.Reveal();
+  if (value.empty()) return text;
+  for (std::size_t pos = text.find(value); pos != std::string::npos;
+       pos = text.find(value, pos + 3)) {
+    text.replace(pos, value.size(), "***");
+  }
+  return text;
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<booking::Slot>> ParseSlotsResponse(std::string_view body, SystemTimePoint from,
+                                                      SystemTimePoint to,
+                                                      std::optional<int> duration_minutes) {
+  auto data = SuccessData(body);
+  if (!data) return tl::unexpected(data.error());
+  const json* days = &*data;
+  // The pre-2024-09-04 shape nests the days under "slots"; a date key can never be "slots".
+  if (auto nested = days->find("slots");
+      days->is_object() && nested != days->end() && nested->is_object()) {
+    days = &*nested;
+  }
+  if (!days->is_object()) return Fail(ErrorCode::kInternal, "cal.com slots data is not an object");
+  std::vector<booking::Slot> slots;
+  for (auto day = days->begin(); day != days->end(); ++day) {
+    if (!day->is_array()) return Fail(ErrorCode::kInternal, "cal.com slots day is not a list");
+    for (const auto& entry : *day) {
+      std::string start_text;
+      std::string end_text;
+      if (entry.is_string()) {
+        start_text = entry.get<std::string>();
+      } else if (entry.is_object()) {
+        start_text = StringField(entry, "start");
+        if (start_text.empty()) start_text = StringField(entry, "time");
+        end_text = StringField(entry, "end");
+      }
+      auto start = ParseIso8601(start_text);
+      if (!start) return Fail(ErrorCode::kInternal, "cal.com slot has no valid start");
+      booking::Slot slot{*start, *start};
+      if (!end_text.empty()) {
+        auto end = ParseIso8601(end_text);
+        if (!end) return Fail(ErrorCode::kInternal, "cal.com slot has an invalid end");
+        slot.end = *end;
+      } else if (duration_minutes) {
+        slot.end = *start + std::chrono::minutes(*duration_minutes);
+      }
+      if (slot.start >= from && slot.start < to) slots.push_back(slot);
+    }
+  }
+  std::sort(slots.begin(), slots.end(),
+            [](const booking::Slot& a, const booking::Slot& b) { return a.start < b.start; });
+  slots.erase(std::unique(slots.begin(), slots.end()), slots.end());
+  return slots;
+}
+
+Result<booking::Booking> ParseBookingResponse(std::string_view body) {
+  auto data = SuccessData(body);
+  if (!data) return tl::unexpected(data.error());
+  if (data->is_array()) {
+    if (data->empty()) return Fail(ErrorCode::kInternal, "cal.com answered no booking");
+    return BookingFromJson(data->front());
+  }
+  return BookingFromJson(*data);
+}
+
+Result<BookingPage> ParseBookingListResponse(std::string_view body) {
+  const json doc = ParseJson(body);
+  auto data = SuccessData(doc);
+  if (!data) return tl::unexpected(data.error());
+  if (!data->is_array()) return Fail(ErrorCode::kInternal, "cal.com bookings data is not a list");
+  BookingPage page;
+  for (const auto& item : *data) {
+    auto b = BookingFromJson(item);
+    if (!b) return tl::unexpected(b.error());
+    page.bookings.push_back(std::move(*b));
+  }
+  if (auto p = doc.find("pagination"); p != doc.end() && p->is_object()) {
+    if (auto next = p->find("hasNextPage"); next != p->end() && next->is_boolean()) {
+      page.has_next_page = next->get<bool>();
+    }
+  }
+  return page;
+}
+
+Result<std::vector<EventType>> ParseEventTypesResponse(std::string_view body) {
+  auto data = SuccessData(body);
+  if (!data) return tl::unexpected(data.error());
+  std::vector<EventType> out;
+  auto add_all = [&out](const json& list) -> Status {
+    for (const auto& item : list) {
+      auto e = EventTypeFromJson(item);
+      if (!e) return tl::unexpected(e.error());
+      out.push_back(std::move(*e));
+    }
+    return Ok();
+  };
+  if (data->is_array()) {
+    if (auto s = add_all(*data); !s) return tl::unexpected(s.error());
+  } else if (auto groups = data->find("eventTypeGroups");
+             data->is_object() && groups != data->end() && groups->is_array()) {
+    for (const auto& g : *groups) {
+      if (auto list = g.find("eventTypes"); g.is_object() && list != g.end() && list->is_array()) {
+        if (auto s = add_all(*list); !s) return tl::unexpected(s.error());
+      }
+    }
+  } else {
+    return Fail(ErrorCode::kInternal, "cal.com event types data is not a list");
+  }
+  return out;
+}
+
+std::string BuildCreateBookingBody(const booking::BookingRequest& request) {
+  json attendee = {{"name", request.attendee.name}, {"timeZone", request.attendee.time_zone}};
+  if (!request.attendee.email.empty()) attendee["email"] = request.attendee.email;
+  if (!request.attendee.phone_e164.empty()) attendee["phoneNumber"] = request.attendee.phone_e164;
+  if (!request.attendee.language.empty()) attendee["language"] = request.attendee.language;
+  json body = {{"start", FormatIso8601Utc(request.start)},
+               {"eventTypeId", request.event_type_id},
+               {"attendee", std::move(attendee)}};
+  if (!request.metadata.empty()) {
+    json md = json::object();
+    for (const auto& [k, v] : request.metadata) md[k] = v;
+    body["metadata"] = std::move(md);
+  }
+  if (!request.notes.empty()) body["bookingFieldsResponses"] = {{"notes", request.notes}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string BuildCancelBody(std::string_view reason) {
+  json body = json::object();
+  if (!reason.empty()) body["cancellationReason"] = std::string(reason);
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string BuildRescheduleBody(SystemTimePoint new_start, std::string_view reason) {
+  json body = {{"start", FormatIso8601Utc(new_start)}};
+  if (!reason.empty()) body["reschedulingReason"] = std::string(reason);
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Status ValidateBookingRequest(const booking::BookingRequest& request) {
+  const auto bad = [](std::string message) {
+    return Fail(ErrorCode::kInvalidArgument, std::move(message));
+  };
+  if (request.event_type_id <= 0) return bad("booking needs an event type id");
+  if (request.attendee.name.empty()) return bad("booking needs the attendee's name");
+  if (request.attendee.time_zone.empty()) return bad("booking needs the attendee's time zone");
+  if (request.attendee.email.empty() && request.attendee.phone_e164.empty()) {
+    return bad("booking needs the attendee's email or phone number");
+  }
+  if (request.metadata.size() > 50) return bad("booking metadata has more than 50 keys");
+  for (const auto& [k, v] : request.metadata) {
+    if (k.size() > 40) return bad("booking metadata key longer than 40 characters");
+    if (v.size() > 500) return bad("booking metadata value longer than 500 characters");
+  }
+  return Ok();
+}
+
+}  // namespace callgate::calcom

@@ -1,0 +1,36 @@
+#pragma once
+// Housekeeping jobs run by the scheduler on one instance at a time:
+//   cleanup_webhook_events (queue low, daily): deletes webhook_events rows older than the
+//   retention whose processing is over (processed / ignored). Their dedupe keys only guard
+//   against redeliveries, which Retell and Cal.com make within hours, not weeks.
+
+#include <chrono>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "queue/job_registry.hpp"
+#include "queue/scheduler.hpp"
+
+namespace callgate::storage {
+class Database;
+}
+
+namespace callgate::queue {
+
+inline constexpr std::string_view kCleanupWebhookEventsJob = "cleanup_webhook_events";
+
+struct MaintenanceOptions {
+  std::chrono::hours webhook_event_retention{24 * 30};
+  std::chrono::milliseconds cleanup_period{std::chrono::hours(24)};
+};
+
+// Registers the handlers in `registry` and their periodic tasks in `scheduler`. `db` and
+// `clock` must outlive both. Fails like JobRegistry::Register / Scheduler::Add.
+Status RegisterMaintenanceJobs(JobRegistry& registry, Scheduler& scheduler, storage::Database& db,
+                               const Clock& clock, MaintenanceOptions options = {});
+
+// The cleanup itself: deletes finished webhook events received before `cutoff`; returns how
+// many. Thread-safe.
+Result<long long> DeleteFinishedWebhookEvents(storage::Database& db, SystemTimePoint cutoff);
+
+}  // namespace callgate::queue

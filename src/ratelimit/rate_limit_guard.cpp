@@ -1,0 +1,143 @@
+#include "ratelimit/rate_limit_guard.hpp"
+
+#include <algorithm>
+
+#include "observability/log.hpp"
+
+namespace callgate::ratelimit {
+namespace {
+
+void Count(observability::Metrics& metrics, const std::string& scope, std::string_view outcome) {
+  metrics.Increment("callgate_ratelimit_requests_total",
+                    {{"scope", scope}, {"outcome", std::string(outcome)}});
+  if (outcome == "rejected")
+    metrics.Increment("callgate_ratelimit_rejected_total", {{"scope", scope}});
+}
+
+void LogLimiterError(const std::string& scope, const Error& error) {
+  observability::LogWarn("ratelimit_error", {{"scope", scope},
+                                             {"error", std::string(ErrorCodeName(error.code))},
+                                             {"message", error.message}});
+}
+
+class RateLimitGuard final : public http::Middleware {
+ public:
+  RateLimitGuard(std::string scope, BucketFn bucket, RateLimiter& limiter,
+                 observability::Metrics& metrics)
+      : scope_(std::move(scope)),
+        bucket_(std::move(bucket)),
+        limiter_(limiter),
+        metrics_(metrics) {}
+
+  std::string_view Name() const noexcept override { return "rate_limit"; }
+
+  http::Response Handle(http::Request& request, const http::Next& next) const override {
+    auto bucket = bucket_(request);
+    if (!bucket) {
+      Count(metrics_, scope_, "unlimited");
+      return next(request);
+    }
+    auto decision = limiter_.Acquire(scope_ + ":" + bucket->key, bucket->limit);
+    if (!decision) {
+      Count(metrics_, scope_, "error");
+      LogLimiterError(scope_, decision.error());
+      return next(request);
+    }
+    if (!decision->allowed) {
+      Count(metrics_, scope_, "rejected");
+      return RateLimitedResponse(*decision);
+    }
+    Count(metrics_, scope_, "allowed");
+    return next(request);
+  }
+
+ private:
+  std::string scope_;
+  BucketFn bucket_;
+  RateLimiter& limiter_;
+  observability::Metrics& metrics_;
+};
+
+class FailedAuthGuard final : public http::Middleware {
+ public:
+  FailedAuthGuard(Limit limit, RateLimiter& limiter, observability::Metrics& metrics)
+      : limit_(limit), limiter_(limiter), metrics_(metrics) {}
+
+  std::string_view Name() const noexcept override { return "failed_auth_limit"; }
+
+  http::Response Handle(http::Request& request, const http::Next& next) const override {
+    const std::string key = "failed_auth:ip:" + std::string(request.ClientAddress());
+    auto before = limiter_.Peek(key, limit_);
+    if (before && !before->allowed) {
+      Count(metrics_, scope_, "rejected");
+      return RateLimitedResponse(*before);
+    }
+    if (!before) LogLimiterError(scope_, before.error());
+    http::Response response = next(request);
+    if (response.status == 401) {
+      auto charged = limiter_.Acquire(key, limit_);
+      if (!charged) {
+        Count(metrics_, scope_, "error");
+        LogLimiterError(scope_, charged.error());
+      } else {
+        Count(metrics_, scope_, "counted");
+      }
+    } else {
+      Count(metrics_, scope_, before ? "allowed" : "error");
+    }
+    return response;
+  }
+
+ private:
+  const std::string scope_ = "failed_auth";
+  Limit limit_;
+  RateLimiter& limiter_;
+  observability::Metrics& metrics_;
+};
+
+}  // namespace
+
+BucketFn ByClientAddress(Limit limit) {
+  return [limit](const http::Request& request) -> std::optional<Bucket> {
+    return Bucket{"ip:" + std::string(request.ClientAddress()), limit};
+  };
+}
+
+BucketFn ByCompanyAndRouteParam(std::string param, Limit default_limit,
+                                std::map<std::string, Limit, std::less<>> overrides) {
+  return [param = std::move(param), default_limit,
+          overrides = std::move(overrides)](const http::Request& request) -> std::optional<Bucket> {
+    if (!request.attributes.company_id) return std::nullopt;
+    auto value = request.RouteParam(param);
+    if (!value || value->empty()) return std::nullopt;
+    auto it = overrides.find(*value);
+    const Limit limit = it != overrides.end() ? it->second : default_limit;
+    return Bucket{
+        "company:" + std::to_string(*request.attributes.company_id) + ":" + std::string(*value),
+        limit};
+  };
+}
+
+http::MiddlewarePtr MakeRateLimitGuard(std::string scope, BucketFn bucket, RateLimiter& limiter,
+                                       observability::Metrics& metrics) {
+  metrics.Describe("callgate_ratelimit_requests_total", "Rate-limited requests by outcome.");
+  metrics.Describe("callgate_ratelimit_rejected_total", "Requests answered 429 by scope.");
+  return std::make_shared<RateLimitGuard>(std::move(scope), std::move(bucket), limiter, metrics);
+}
+
+http::MiddlewarePtr MakeFailedAuthGuard(Limit limit, RateLimiter& limiter,
+                                        observability::Metrics& metrics) {
+  metrics.Describe("callgate_ratelimit_requests_total", "Rate-limited requests by outcome.");
+  metrics.Describe("callgate_ratelimit_rejected_total", "Requests answered 429 by scope.");
+  return std::make_shared<FailedAuthGuard>(limit, limiter, metrics);
+}
+
+http::Response RateLimitedResponse(const Decision& decision) {
+  const long long seconds = std::max<long long>(1, (decision.retry_after.count() + 999) / 1000);
+  http::Response response =
+      http::Response::Error(ErrorCode::kRateLimited, "too many requests; retry later");
+  response.headers.Set("Retry-After", std::to_string(seconds));
+  return response;
+}
+
+}  // namespace callgate::ratelimit

@@ -1,0 +1,724 @@
+// The admin API through the real HTTP server, on SQLite and PostgreSQL: tokens, the role and
+// company scoping matrix (BOLA), mass-assignment protection, the diagnostic endpoint, quick
+// availability against the Cal.com stand-in, and the `callgate admin` commands of the binary.
+// Time is fixed: Monday 2026-11-30 08:00 in Berlin.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "app/application.hpp"
+#include "auth/auth_service.hpp"
+#include "auth/sql_repositories.hpp"
+#include "calcom/fake/fake_calcom.hpp"
+#include "core/testing/fake_clock.hpp"
+#include "core/time_zone.hpp"
+#include "http/testing/test_client.hpp"
+#include "observability/metrics.hpp"
+#include "storage/session.hpp"
+#include "storage/testing/test_database.hpp"
+#include "tools/seed_import.hpp"
+#include "tools/tenant_file.hpp"
+
+namespace callgate {
+namespace {
+
+using http::testing::TestClient;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr const char* kCalcomKeyA = "cal_secret_key_of_praxis_a_4711";
+constexpr const char* kRetellKeyA = "retell_secret_key_of_praxis_a_0815";
+
+constexpr const char* kTenants = R"({"companies":[
+  {"name":"Praxis A","slug":"praxis-a","calcom_api_key":"cal_secret_key_of_praxis_a_4711",
+   "retell_api_key":"retell_secret_key_of_praxis_a_0815",
+   "branches":[{"name":"Mitte","phone_numbers":["+49 30 1111111"]}],
+   "services":[{"name":"Erstberatung","duration_minutes":30,"price_cents":6000,
+                "calcom_event_type_id":1001,"is_default":true},
+               {"name":"Ohne Kalender","duration_minutes":30}],
+   "customers":[{"name":"Erika","phone":"+49 151 12345678"}]},
+  {"name":"Salon B","slug":"salon-b","calcom_api_key":"cal_secret_key_of_salon_b_42",
+   "branches":[{"name":"Hamburg","phone_numbers":["+49 40 2222222"]}],
+   "services":[{"name":"Haarschnitt","duration_minutes":30,"price_cents":2500,
+                "calcom_event_type_id":1002}],
+   "customers":[{"name":"Max","phone":"+49 151 99990000"}]}]})";
+
+SystemTimePoint Berlin(int y, int mo, int d, int h, int mi = 0) {
+  return *FromLocal(LocalDateTime{y, mo, d, h, mi, 0}, "Europe/Berlin");
+}
+
+struct Answer {
+  int status = 0;
+  json body;
+  std::string raw;
+};
+
+class AdminApiTest : public storage::testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    clock_.SetNow(Berlin(2026, 11, 30, 8));
+    auto tenants = tools::ParseTenantJson(kTenants);
+    ASSERT_TRUE(tenants.has_value()) << tenants.error().message;
+    ASSERT_TRUE(tools::ImportTenants(*tenants, db(), clock_).has_value());
+    company_a_ = IdOf("companies", "slug = 'praxis-a'");
+    company_b_ = IdOf("companies", "slug = 'salon-b'");
+    branch_b_ = IdOf("branches", "company_id = " + std::to_string(company_b_));
+    service_a_ = IdOf("services", "name = 'Erstberatung'");
+    service_b_ = IdOf("services", "name = 'Haarschnitt'");
+
+    users_ = std::make_unique<auth::SqlUserRepository>(db(), clock_);
+    tokens_ = std::make_unique<auth::SqlTokenRepository>(db(), clock_);
+    auth::AuthSettings settings;
+    settings.password_cost = auth::PasswordHashCost::Minimum();
+    auth_ = std::make_unique<auth::AuthService>(settings, *users_, *tokens_, clock_);
+    platform_ = TokenFor("root@example.com", auth::Role::kPlatformAdmin, std::nullopt);
+    admin_a_ = TokenFor("admin@praxis-a.de", auth::Role::kCompanyAdmin, company_a_);
+    viewer_a_ = TokenFor("viewer@praxis-a.de", auth::Role::kViewer, company_a_);
+
+    calcom::fake::FakeCalcomOptions fake_options;
+    fake_options.clock = &clock_;
+    fake_ = std::make_unique<calcom::fake::FakeCalcom>(fake_options);
+    ASSERT_TRUE(fake_->Start().has_value());
+    StartApp(BaseConfig());
+  }
+
+  void TearDown() override {
+    if (app_) app_->Stop();
+    if (fake_) fake_->Stop();
+    DatabaseTest::TearDown();
+  }
+
+  std::string DatabaseUrl() {
+    const auto& url = test_database().url();
+    return url.dialect == storage::Dialect::kSqlite
+               ? "sqlite://" + url.path
+               : "postgresql://" + url.user + "@" + url.host + ":" + std::to_string(url.port) +
+                     "/" + url.database;
+  }
+
+  app::Config BaseConfig() {
+    app::Config config;
+    config.listen_port = 0;
+    config.database_url = DatabaseUrl();
+    config.calcom_base_url = fake_->base_url();
+    config.calcom_slots_timeout_ms = 2000;
+    return config;
+  }
+
+  void StartApp(const app::Config& config) {
+    if (app_) app_->Stop();
+    auto application = app::Application::Create(config, clock_);
+    ASSERT_TRUE(application.has_value()) << application.error().message;
+    app_ = std::move(*application);
+    ASSERT_TRUE(app_->Start().has_value());
+    client_ = std::make_unique<TestClient>(app_->port(), std::chrono::seconds(20));
+  }
+
+  std::int64_t IdOf(const std::string& table, const std::string& where) {
+    auto id = db().Run([&](storage::Session& s) -> Result<std::int64_t> {
+      std::int64_t out = 0;
+      s.Query("id", "FROM " + table + " WHERE " + where + " ORDER BY id", {},
+              [&](const storage::Row& r) {
+                if (out == 0) out = r.Int64("id");
+              });
+      return out;
+    });
+    EXPECT_TRUE(id.has_value() && *id > 0) << table << " " << where;
+    return id.value_or(0);
+  }
+
+  long long Count(const std::string& table, const std::string& where = "") {
+    auto n = db().Run([&](storage::Session& s) -> Result<long long> {
+      long long count = 0;
+      s.Query("COUNT(*) AS n", "FROM " + table + (where.empty() ? "" : " WHERE " + where), {},
+              [&](const storage::Row& r) { count = r.Int64("n"); });
+      return count;
+    });
+    return n.value_or(-1);
+  }
+
+  std::string Text(const std::string& column, const std::string& table, const std::string& where) {
+    auto v = db().Run([&](storage::Session& s) -> Result<std::string> {
+      std::string out;
+      s.Query(column, "FROM " + table + " WHERE " + where, {},
+              [&](const storage::Row& r) { out = r.OptionalString(column).value_or(""); });
+      return out;
+    });
+    return v.value_or("<error>");
+  }
+
+  std::string TokenFor(const std::string& email, auth::Role role,
+                       std::optional<std::int64_t> company,
+                       std::optional<std::chrono::hours> lifetime = std::nullopt) {
+    auth::NewUser user;
+    user.email = email;
+    user.role = role;
+    if (company) user.company_id = tenancy::CompanyId(*company);
+    auto created = auth_->FindUserByEmail(email);
+    if (!created) created = auth_->CreateUser(user);
+    EXPECT_TRUE(created.has_value()) << created.error().message;
+    auto token = auth_->CreateToken(created->id, {"test", lifetime, {}});
+    EXPECT_TRUE(token.has_value()) << token.error().message;
+    return token->text.Reveal();
+  }
+
+  Answer Call(const std::string& method, const std::string& target,
+              const std::optional<std::string>& token, const std::string& body = "") {
+    http::testing::ClientRequest request;
+    request.method = method;
+    request.target = target;
+    request.body = body;
+    if (token) request.headers.Add("Authorization", "Bearer " + *token);
+    if (!body.empty()) request.headers.Add("Content-Type", "application/json");
+    auto r = client_->Send(request);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    Answer a;
+    if (!r) return a;
+    a.status = r->status;
+    a.raw = r->body;
+    a.body = json::parse(r->body, nullptr, false);
+    return a;
+  }
+
+  std::string CompanyPath(std::int64_t id, const std::string& rest = "") {
+    return "/api/admin/companies/" + std::to_string(id) + rest;
+  }
+
+  double AuthCount(const std::string& outcome) {
+    return app_->metrics().Value("callgate_admin_auth_total", {{"outcome", outcome}});
+  }
+
+  callgate::testing::FakeClock clock_;
+  std::unique_ptr<auth::SqlUserRepository> users_;
+  std::unique_ptr<auth::SqlTokenRepository> tokens_;
+  std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<calcom::fake::FakeCalcom> fake_;
+  std::unique_ptr<app::Application> app_;
+  std::unique_ptr<TestClient> client_;
+  std::int64_t company_a_ = 0, company_b_ = 0, branch_b_ = 0, service_a_ = 0, service_b_ = 0;
+  std::string platform_, admin_a_, viewer_a_;
+};
+
+TEST_P(AdminApiTest, RefusesRequestsWithoutAValidToken) {
+  const std::string path = CompanyPath(company_a_, "/branches");
+  auto missing = Call("GET", path, std::nullopt);
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_EQ(missing.body["error"]["code"], "unauthenticated");
+  EXPECT_EQ(Call("GET", path, "cg_not-a-real-token").status, 401);
+  EXPECT_EQ(Call("GET", path, auth::GenerateToken()->text.Reveal()).status, 401);
+
+  const std::string short_lived =
+      TokenFor("temp@praxis-a.de", auth::Role::kCompanyAdmin, company_a_, std::chrono::hours(24));
+  EXPECT_EQ(Call("GET", path, short_lived).status, 200);
+  clock_.Advance(std::chrono::hours(24));
+  EXPECT_EQ(Call("GET", path, short_lived).status, 401);
+
+  const std::string revoked = TokenFor("temp@praxis-a.de", auth::Role::kCompanyAdmin, company_a_);
+  EXPECT_EQ(Call("GET", "/api/admin/me", revoked).status, 200);
+  auto token = tokens_->FindByHash(auth::HashToken(revoked));
+  ASSERT_TRUE(token.has_value());
+  ASSERT_TRUE(auth_->RevokeToken(token->id).has_value());
+  EXPECT_EQ(Call("GET", "/api/admin/me", revoked).status, 401);
+
+  EXPECT_EQ(AuthCount("missing"), 1);
+  EXPECT_EQ(AuthCount("malformed"), 1);
+  EXPECT_EQ(AuthCount("unknown"), 1);
+  EXPECT_EQ(AuthCount("expired"), 1);
+  EXPECT_EQ(AuthCount("revoked"), 1);
+  // Tokens are stored only as hashes.
+  EXPECT_EQ(Count("api_tokens", "token_hash = '" + auth::HashToken(admin_a_) + "'"), 1);
+  EXPECT_EQ(Count("api_tokens", "token_hash = '" + admin_a_ + "'"), 0);
+}
+
+TEST_P(AdminApiTest, RoleAndCompanyScopingMatrix) {
+  struct Actor {
+    std::string name;
+    std::string token;
+    int read_a, write_a, read_b, write_b;
+  };
+  const std::vector<Actor> actors = {
+      {"platform_admin", platform_, 200, 201, 200, 201},
+      {"company_admin_a", admin_a_, 200, 201, 404, 404},
+      {"viewer_a", viewer_a_, 200, 403, 404, 404},
+  };
+  int n = 0;
+  for (const auto& actor : actors) {
+    for (const auto& [company, read, write] :
+         {std::tuple{company_a_, actor.read_a, actor.write_a},
+          std::tuple{company_b_, actor.read_b, actor.write_b}}) {
+      SCOPED_TRACE(actor.name + " on company " + std::to_string(company));
+      const long long before = Count("branches", "company_id = " + std::to_string(company));
+      EXPECT_EQ(Call("GET", CompanyPath(company, "/branches"), actor.token).status, read);
+      EXPECT_EQ(Call("GET", CompanyPath(company), actor.token).status, read);
+      EXPECT_EQ(Call("GET", CompanyPath(company, "/services"), actor.token).status, read);
+      EXPECT_EQ(Call("GET", CompanyPath(company, "/customers"), actor.token).status, read);
+      EXPECT_EQ(Call("GET", CompanyPath(company, "/calls"), actor.token).status, read);
+      auto created = Call("POST", CompanyPath(company, "/branches"), actor.token,
+                          json{{"name", "Filiale " + std::to_string(++n)}}.dump());
+      EXPECT_EQ(created.status, write) << created.raw;
+      auto patched = Call("PATCH", CompanyPath(company, "/customers/1"), actor.token,
+                          json{{"notes", "touched"}}.dump());
+      if (write == 201) {
+        EXPECT_NE(patched.status, 403);
+      } else {
+        EXPECT_EQ(patched.status, write == 403 ? 403 : 404);
+      }
+      EXPECT_EQ(Count("branches", "company_id = " + std::to_string(company)),
+                before + (write == 201 ? 1 : 0));
+    }
+  }
+  // Another company's id answers exactly like an id that does not exist.
+  auto other = Call("GET", CompanyPath(company_b_), admin_a_);
+  auto none = Call("GET", CompanyPath(999999), admin_a_);
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(other.body["error"]["message"], none.body["error"]["message"]);
+  // A resource of company B addressed under company A's path is not found either.
+  EXPECT_EQ(Call("GET", CompanyPath(company_a_, "/branches/" + std::to_string(branch_b_)), admin_a_)
+                .status,
+            404);
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_a_, "/services/" + std::to_string(service_b_)),
+                 admin_a_, R"({"name":"Gekapert"})")
+                .status,
+            404);
+  EXPECT_EQ(Text("name", "services", "id = " + std::to_string(service_b_)), "Haarschnitt");
+  EXPECT_EQ(
+      Call("DELETE", CompanyPath(company_a_, "/services/" + std::to_string(service_b_)), admin_a_)
+          .status,
+      404);
+  EXPECT_EQ(Text("is_active", "services", "id = " + std::to_string(service_b_)), "1");
+  // Company lists: platform admins see all, company users their own only.
+  EXPECT_EQ(Call("GET", "/api/admin/companies", platform_).body["items"].size(), 2u);
+  auto own = Call("GET", "/api/admin/companies", viewer_a_);
+  ASSERT_EQ(own.body["items"].size(), 1u);
+  EXPECT_EQ(own.body["items"][0]["id"], company_a_);
+  // Platform-only endpoints.
+  EXPECT_EQ(Call("POST", "/api/admin/companies", admin_a_, R"({"name":"X","slug":"x-co"})").status,
+            403);
+  EXPECT_EQ(Call("POST", "/api/admin/companies", platform_, R"({"name":"X","slug":"x-co"})").status,
+            201);
+  EXPECT_EQ(Call("DELETE", CompanyPath(company_a_), admin_a_).status, 403);
+  EXPECT_EQ(Call("POST", CompanyPath(company_a_, "/phone-numbers"), admin_a_,
+                 R"({"number_e164":"+49 30 5555555"})")
+                .status,
+            403);
+  auto me = Call("GET", "/api/admin/me", viewer_a_);
+  EXPECT_EQ(me.body["role"], "viewer");
+  EXPECT_EQ(me.body["company_id"], company_a_);
+}
+
+TEST_P(AdminApiTest, MassAssignmentAttemptsAreRejectedAndChangeNothing) {
+  const std::string company = CompanyPath(company_a_);
+  const std::string service = CompanyPath(company_a_, "/services/" + std::to_string(service_a_));
+  const std::string customer = CompanyPath(company_a_, "/customers/1");
+  struct Attempt {
+    std::string method, path, token;
+    json body;
+    std::string field;
+  };
+  const std::vector<Attempt> attempts = {
+      {"PATCH", company, admin_a_, {{"name", "Neu"}, {"company_id", company_b_}}, "company_id"},
+      {"PATCH", company, admin_a_, {{"name", "Neu"}, {"id", company_b_}}, "id"},
+      {"PATCH", company, admin_a_, {{"is_active", false}}, "is_active"},
+      {"PATCH", company, admin_a_, {{"price_per_minute_cents", 0}}, "price_per_minute_cents"},
+      {"PATCH", company, admin_a_, {{"calcom_api_key", "cal_mine"}}, "calcom_api_key"},
+      {"PATCH", company, platform_, {{"calcom_api_key", "cal_mine"}}, "calcom_api_key"},
+      {"PATCH", company, platform_, {{"retell_api_key", "x"}}, "retell_api_key"},
+      {"PATCH", company, admin_a_, {{"created_at", "2020-01-01T00:00:00Z"}}, "created_at"},
+      {"PATCH", service, admin_a_, {{"price_cents", 1}}, "price_cents"},
+      {"PATCH", service, admin_a_, {{"company_id", company_b_}}, "company_id"},
+      {"PATCH", service, admin_a_, {{"status", "inactive"}}, "status"},
+      {"PATCH", service, platform_, {{"is_active", false}}, "is_active"},
+      {"POST",
+       CompanyPath(company_a_, "/services"),
+       admin_a_,
+       {{"name", "Billig"}, {"price_cents", 1}},
+       "price_cents"},
+      {"POST",
+       CompanyPath(company_a_, "/branches"),
+       admin_a_,
+       {{"name", "Fremd"}, {"company_id", company_b_}},
+       "company_id"},
+      {"PATCH", customer, admin_a_, {{"role", "platform_admin"}}, "role"},
+      {"PATCH", customer, admin_a_, {{"phone_e164", "+4915199999999"}}, "phone_e164"},
+      {"PATCH", customer, admin_a_, {{"total_profit_cents", 0}}, "total_profit_cents"},
+  };
+  const std::string company_before =
+      Text("name", "companies", "id = " + std::to_string(company_a_));
+  const long long services_before = Count("services");
+  for (const auto& a : attempts) {
+    SCOPED_TRACE(a.method + " " + a.path + " " + a.body.dump());
+    auto r = Call(a.method, a.path, a.token, a.body.dump());
+    EXPECT_EQ(r.status, 422) << r.raw;
+    EXPECT_EQ(r.body["error"]["code"], "field_not_allowed");
+    EXPECT_NE(
+        std::find(r.body["error"]["fields"].begin(), r.body["error"]["fields"].end(), a.field),
+        r.body["error"]["fields"].end())
+        << r.raw;
+  }
+  // Nothing changed.
+  EXPECT_EQ(Text("name", "companies", "id = " + std::to_string(company_a_)), company_before);
+  EXPECT_EQ(Text("calcom_api_key", "companies", "id = " + std::to_string(company_a_)), kCalcomKeyA);
+  EXPECT_EQ(Text("is_active", "companies", "id = " + std::to_string(company_a_)), "1");
+  EXPECT_EQ(Text("price_cents", "services", "id = " + std::to_string(service_a_)), "6000");
+  EXPECT_EQ(Text("company_id", "services", "id = " + std::to_string(service_a_)),
+            std::to_string(company_a_));
+  EXPECT_EQ(Count("services"), services_before);
+  EXPECT_EQ(Count("branches", "name = 'Fremd'"), 0);
+  EXPECT_EQ(Text("phone_e164", "customers", "id = 1"), "+4915112345678");
+  EXPECT_GE(app_->metrics().Value("callgate_admin_requests_total",
+                                  {{"action", "services.update"}, {"outcome", "rejected"}}),
+            4);
+  // What a platform admin may set, a platform admin can set.
+  auto priced = Call("PATCH", service, platform_, R"({"price_cents":6500})");
+  EXPECT_EQ(priced.status, 200) << priced.raw;
+  EXPECT_EQ(priced.body["price_cents"], 6500);
+  // The company admin's allowlisted fields work.
+  auto renamed = Call("PATCH", company, admin_a_, R"({"name":"Praxis A GmbH","language":"de"})");
+  EXPECT_EQ(renamed.status, 200) << renamed.raw;
+  EXPECT_EQ(renamed.body["name"], "Praxis A GmbH");
+  EXPECT_FALSE(renamed.body.contains("calcom_api_key"));
+}
+
+TEST_P(AdminApiTest, UnknownFieldsAreRejectedNamingThem) {
+  auto r = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
+                R"({"name":"Neu","colour":"red","floor":3})");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.body["error"]["code"], "unknown_fields");
+  EXPECT_EQ(r.body["error"]["fields"], (json{"colour", "floor"}));
+  EXPECT_NE(r.body["error"]["message"].get<std::string>().find("colour"), std::string::npos);
+  EXPECT_FALSE(r.body["error"]["request_id"].get<std::string>().empty());
+  EXPECT_EQ(Count("branches", "name = 'Neu'"), 0);
+  auto nested = Call("PATCH", CompanyPath(company_a_), platform_,
+                     R"({"cancellation_policy":{"notice_hours":12,"refund":true}})");
+  EXPECT_EQ(nested.status, 422);
+  EXPECT_EQ(nested.body["error"]["fields"], (json{"cancellation_policy.refund"}));
+  auto not_json = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_, "name=x");
+  EXPECT_EQ(not_json.status, 422);
+  EXPECT_EQ(not_json.body["error"]["code"], "invalid_json");
+}
+
+TEST_P(AdminApiTest, ValidationErrorsNameTheFieldPath) {
+  auto service = Call("POST", CompanyPath(company_a_, "/services"), admin_a_,
+                      R"({"name":" ","duration_minutes":0,"synonyms":["ok",""]})");
+  EXPECT_EQ(service.status, 422);
+  EXPECT_EQ(service.body["error"]["code"], "validation_failed");
+  EXPECT_EQ(service.body["error"]["fields"], (json{"name", "synonyms[1]", "duration_minutes"}));
+  auto policy =
+      Call("PATCH", CompanyPath(company_a_), platform_,
+           R"({"cancellation_policy":{"fee_tiers":[{"within_hours":24,"fee_cents":-1}]}})");
+  EXPECT_EQ(policy.status, 422);
+  EXPECT_EQ(policy.body["error"]["fields"], (json{"cancellation_policy.fee_tiers[0].fee_cents"}));
+  auto hours = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
+                    R"({"name":"Neu","business_hours":{"mon":["18:00","09:00"],"xyz":null}})");
+  EXPECT_EQ(hours.status, 422);
+  EXPECT_EQ(hours.body["error"]["fields"], (json{"business_hours.mon", "business_hours.xyz"}));
+  auto branch = Call("POST", CompanyPath(company_a_, "/services"), admin_a_,
+                     json{{"name", "X"}, {"branch_id", branch_b_}}.dump());
+  EXPECT_EQ(branch.status, 422);
+  EXPECT_EQ(branch.body["error"]["fields"], (json{"branch_id"}));
+  auto ok = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
+                 R"({"name":"Nord","business_hours":{"mon":["09:00","17:30"],"sat":null},
+                     "timezone":"Europe/Vienna"})");
+  ASSERT_EQ(ok.status, 201) << ok.raw;
+  EXPECT_EQ(ok.body["business_hours"], (json{{"mon", {"09:00", "17:30"}}}));
+  EXPECT_EQ(ok.body["company_id"], company_a_);
+}
+
+TEST_P(AdminApiTest, PhoneNumbersAreNormalisedToE164) {
+  auto number = Call("POST", CompanyPath(company_a_, "/phone-numbers"), platform_,
+                     R"({"number_e164":"030 5555555","retell_agent_id":"agent_a"})");
+  ASSERT_EQ(number.status, 201) << number.raw;
+  EXPECT_EQ(number.body["number_e164"], "+49305555555");
+  auto taken = Call("POST", CompanyPath(company_b_, "/phone-numbers"), platform_,
+                    R"({"number_e164":"+49 30 5555555"})");
+  EXPECT_EQ(taken.status, 409);
+  auto bad =
+      Call("POST", CompanyPath(company_a_, "/phone-numbers"), platform_, R"({"number_e164":"12"})");
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(bad.body["error"]["fields"], (json{"number_e164"}));
+  auto customer = Call("POST", CompanyPath(company_a_, "/customers"), admin_a_,
+                       R"({"phone_e164":"0151 23456789","name":"Neu","email":"Neu@Example.de"})");
+  ASSERT_EQ(customer.status, 201) << customer.raw;
+  EXPECT_EQ(customer.body["phone_e164"], "+4915123456789");
+  EXPECT_EQ(customer.body["email"], "neu@example.de");
+  auto branch = Call("PATCH", CompanyPath(company_a_, "/branches/1"), admin_a_,
+                     R"({"phone_e164":"(030) 1234-567"})");
+  ASSERT_EQ(branch.status, 200) << branch.raw;
+  EXPECT_EQ(branch.body["phone_e164"], "+49301234567");
+  // Company admins may move a number between their branches, not re-route it to an agent.
+  const std::string id = std::to_string(number.body["id"].get<long long>());
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_a_, "/phone-numbers/" + id), admin_a_,
+                 R"({"retell_agent_id":"agent_x"})")
+                .status,
+            422);
+  auto moved = Call("PATCH", CompanyPath(company_a_, "/phone-numbers/" + id), admin_a_,
+                    R"({"branch_id":null})");
+  EXPECT_EQ(moved.status, 200) << moved.raw;
+  EXPECT_EQ(Call("DELETE", CompanyPath(company_a_, "/phone-numbers/" + id), platform_).status, 204);
+}
+
+TEST_P(AdminApiTest, SecretsAreSetOnlyThroughTheSecretsEndpointAndNeverShown) {
+  const std::string secrets = CompanyPath(company_a_, "/secrets");
+  EXPECT_EQ(Call("PUT", secrets, admin_a_, R"({"calcom_api_key":"cal_evil"})").status, 403);
+  EXPECT_EQ(Call("PUT", secrets, viewer_a_, R"({"calcom_api_key":"cal_evil"})").status, 403);
+  auto set = Call("PUT", secrets, platform_, R"({"calcom_api_key":"cal_rotated_value_123"})");
+  ASSERT_EQ(set.status, 200) << set.raw;
+  EXPECT_EQ(set.body, (json{{"calcom_api_key_set", true}, {"retell_api_key_set", true}}));
+  EXPECT_EQ(Text("calcom_api_key", "companies", "id = " + std::to_string(company_a_)),
+            "cal_rotated_value_123");
+  for (const auto& token : {platform_, admin_a_, viewer_a_}) {
+    auto company = Call("GET", CompanyPath(company_a_), token);
+    EXPECT_EQ(company.status, 200);
+    EXPECT_EQ(company.body["calcom_api_key_set"], true);
+    EXPECT_EQ(company.raw.find("cal_rotated_value_123"), std::string::npos);
+    EXPECT_EQ(company.raw.find(kRetellKeyA), std::string::npos);
+  }
+  auto list = Call("GET", "/api/admin/companies", platform_);
+  EXPECT_EQ(list.raw.find("cal_secret_key_of_salon_b_42"), std::string::npos);
+  auto cleared = Call("PUT", secrets, platform_, R"({"retell_api_key":null})");
+  EXPECT_EQ(cleared.body["retell_api_key_set"], false);
+}
+
+TEST_P(AdminApiTest, DiagnosticEndpointIsPlatformOnlyAndShowsNoSecrets) {
+  const std::string path = "/api/admin/diagnostic-info";
+  EXPECT_EQ(Call("GET", path, std::nullopt).status, 401);
+  EXPECT_EQ(Call("GET", path, admin_a_).status, 403);
+  EXPECT_EQ(Call("GET", path, viewer_a_).status, 403);
+  auto info = Call("GET", path, platform_);
+  ASSERT_EQ(info.status, 200) << info.raw;
+  EXPECT_EQ(info.body["database"]["dialect"], GetParam());
+  EXPECT_EQ(info.body["migrations"]["current"], true);
+  EXPECT_TRUE(info.body.contains("version"));
+  EXPECT_TRUE(info.body["queues"].is_object()) << info.raw;
+  EXPECT_TRUE(info.body["counters"].contains("callgate_admin_auth_total{outcome=\"ok\"}"));
+  for (const std::string secret :
+       {std::string(kCalcomKeyA), std::string(kRetellKeyA),
+        std::string("cal_secret_key_of_salon_b_42"), platform_, auth::HashToken(platform_),
+        DatabaseUrl(),
+        test_database().url().host.empty() ? std::string("postgresql://")
+                                           : test_database().url().host + ":"}) {
+    EXPECT_EQ(info.raw.find(secret), std::string::npos) << secret;
+  }
+
+  // Production: the endpoint does not exist, for anyone.
+  app::Config production = BaseConfig();
+  production.app_env = app::AppEnv::kProduction;
+  production.retell_api_key = Secret("platform-retell-key");
+  StartApp(production);
+  EXPECT_EQ(Call("GET", path, platform_).status, 404);
+  EXPECT_EQ(Call("GET", path, std::nullopt).status, 404);
+  production.diagnostics_enabled = true;
+  StartApp(production);
+  EXPECT_EQ(Call("GET", path, platform_).status, 200);
+  EXPECT_EQ(Call("GET", path, admin_a_).status, 403);
+}
+
+TEST_P(AdminApiTest, QuickAvailabilityAnswersTodayTomorrowAndNext) {
+  const std::string a = std::to_string(company_a_);
+  auto quick = Call("GET", "/api/availability/quick?company_id=" + a, admin_a_);
+  ASSERT_EQ(quick.status, 200) << quick.raw;
+  EXPECT_EQ(quick.body["service_id"], service_a_);
+  EXPECT_EQ(quick.body["service_name"], "Erstberatung");
+  EXPECT_EQ(quick.body["source"], "live");
+  const auto& availability = quick.body["availability"];
+  ASSERT_FALSE(availability["today"].empty()) << quick.raw;
+  EXPECT_FALSE(availability["tomorrow"].empty());
+  EXPECT_EQ(availability["next"], availability["today"][0]);
+  EXPECT_EQ(availability["today"][0]["local_time"], "09:00");
+  EXPECT_EQ(availability["today"][0]["start"], FormatIso8601Utc(Berlin(2026, 11, 30, 9)));
+  EXPECT_EQ(fake_->Stats().Count("slots"), 2u);
+
+  // The given service; the company's own users and viewers; platform admins for any company.
+  auto given =
+      Call("GET",
+           "/api/availability/quick?company_id=" + a + "&service_id=" + std::to_string(service_a_),
+           viewer_a_);
+  EXPECT_EQ(given.status, 200) << given.raw;
+  EXPECT_EQ(Call("GET", "/api/availability/quick", admin_a_).status, 200);
+  EXPECT_EQ(
+      Call("GET", "/api/availability/quick?company_id=" + std::to_string(company_b_), platform_)
+          .body["service_name"],
+      "Haarschnitt");
+  // 404: another company, a missing service, another company's service, a service without a
+  // calendar.
+  EXPECT_EQ(
+      Call("GET", "/api/availability/quick?company_id=" + std::to_string(company_b_), admin_a_)
+          .status,
+      404);
+  EXPECT_EQ(Call("GET", "/api/availability/quick?company_id=" + a + "&service_id=999999", admin_a_)
+                .status,
+            404);
+  EXPECT_EQ(
+      Call("GET",
+           "/api/availability/quick?company_id=" + a + "&service_id=" + std::to_string(service_b_),
+           admin_a_)
+          .status,
+      404);
+  const auto no_calendar = IdOf("services", "name = 'Ohne Kalender'");
+  EXPECT_EQ(
+      Call("GET",
+           "/api/availability/quick?company_id=" + a + "&service_id=" + std::to_string(no_calendar),
+           admin_a_)
+          .status,
+      404);
+  EXPECT_EQ(Call("GET", "/api/availability/quick", platform_).status, 422);
+  EXPECT_EQ(Call("GET", "/api/availability/quick?company_id=" + a, std::nullopt).status, 401);
+}
+
+TEST_P(AdminApiTest, CallsAndAppointmentsArePagedNewestFirstPerCompany) {
+  ASSERT_TRUE(db().Run([&](storage::Session& s) -> Status {
+                    const long long t = ToUnixMillis(clock_.Now());
+                    for (int i = 1; i <= 3; ++i) {
+                      s.Execute(
+                          "INSERT INTO calls (company_id, retell_call_id, status, "
+                          "customer_cost_cents, total_profit_cents, created_at, updated_at) "
+                          "VALUES (:c, :r, 'ended', 30, 12, :t, :t)",
+                          storage::Params()
+                              .Add(company_a_)
+                              .Add("call-a-" + std::to_string(i))
+                              .Add(t)
+                              .Add(t));
+                      s.Execute(
+                          "INSERT INTO appointments (company_id, starts_at, ends_at, timezone, "
+                          "status, source, created_at, updated_at) VALUES (:c, :s, :e, "
+                          "'Europe/Berlin', 'booked', 'admin', :t, :t)",
+                          storage::Params()
+                              .Add(company_a_)
+                              .Add(t + i * 3600000LL)
+                              .Add(t + i * 3600000LL + 1800000)
+                              .Add(t)
+                              .Add(t));
+                    }
+                    s.Execute(
+                        "INSERT INTO calls (company_id, retell_call_id, status, created_at, "
+                        "updated_at) VALUES (:c, 'call-b-1', 'ended', :t, :t)",
+                        storage::Params().Add(company_b_).Add(t).Add(t));
+                    return Ok();
+                  })
+                  .has_value());
+  auto page1 = Call("GET", CompanyPath(company_a_, "/calls?limit=2"), admin_a_);
+  ASSERT_EQ(page1.status, 200) << page1.raw;
+  ASSERT_EQ(page1.body["items"].size(), 2u);
+  EXPECT_EQ(page1.body["items"][0]["retell_call_id"], "call-a-3");
+  EXPECT_EQ(page1.body["items"][1]["retell_call_id"], "call-a-2");
+  EXPECT_EQ(page1.body["items"][0]["customer_cost_cents"], 30);
+  EXPECT_FALSE(page1.body["items"][0].contains("total_profit_cents"));
+  const auto next = page1.body["next_before_id"];
+  ASSERT_TRUE(next.is_number());
+  auto page2 = Call(
+      "GET",
+      CompanyPath(company_a_, "/calls?limit=2&before_id=" + std::to_string(next.get<long long>())),
+      admin_a_);
+  ASSERT_EQ(page2.body["items"].size(), 1u);
+  EXPECT_EQ(page2.body["items"][0]["retell_call_id"], "call-a-1");
+  EXPECT_TRUE(page2.body["next_before_id"].is_null());
+  auto platform = Call("GET", CompanyPath(company_a_, "/calls"), platform_);
+  EXPECT_EQ(platform.body["items"][0]["total_profit_cents"], 12);
+  EXPECT_EQ(platform.raw.find("call-b-1"), std::string::npos);
+
+  auto appointments = Call("GET", CompanyPath(company_a_, "/appointments"), viewer_a_);
+  ASSERT_EQ(appointments.status, 200);
+  ASSERT_EQ(appointments.body["items"].size(), 3u);
+  EXPECT_GT(appointments.body["items"][0]["id"], appointments.body["items"][1]["id"]);
+  EXPECT_EQ(Call("GET", CompanyPath(company_b_, "/appointments"), viewer_a_).status, 404);
+  EXPECT_EQ(Call("GET", CompanyPath(company_a_, "/calls?limit=0"), admin_a_).status, 422);
+}
+
+TEST_P(AdminApiTest, DeactivatingKeepsTheRowAndStatusIsNeverFromTheBody) {
+  const std::string service = CompanyPath(company_a_, "/services/" + std::to_string(service_a_));
+  auto off = Call("DELETE", service, admin_a_);
+  ASSERT_EQ(off.status, 200) << off.raw;
+  EXPECT_EQ(off.body["is_active"], false);
+  EXPECT_EQ(Count("services", "id = " + std::to_string(service_a_)), 1);
+  EXPECT_EQ(Call("DELETE", service, viewer_a_).status, 403);
+  auto on = Call("POST", service + "/activate", admin_a_);
+  EXPECT_EQ(on.body["is_active"], true);
+}
+
+// ---- The real binary ----
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+CommandResult RunCallgate(const fs::path& dir, const std::string& database_url,
+                          const std::string& args, const std::string& stdin_text = "") {
+  const std::string cmd = "cd '" + dir.string() + "' && printf '%s' '" + stdin_text +
+                          "' | env -i PATH=/usr/bin:/bin CALLGATE_LOG_FORMAT=text "
+                          "CALLGATE_DATABASE_URL='" +
+                          database_url + "' '" + std::string(CALLGATE_BINARY) + "' " + args +
+                          " 2>&1";
+  CommandResult result;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    std::array<char, 512> buf{};
+    while (size_t n = std::fread(buf.data(), 1, buf.size(), p)) result.output.append(buf.data(), n);
+    const int status = ::pclose(p);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  return result;
+}
+
+std::string LastLine(const std::string& text) {
+  std::string t = text;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  const auto nl = t.rfind('\n');
+  return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+TEST_P(AdminApiTest, CliCreatesUsersAndTokensThroughTheRealBinary) {
+  const fs::path dir = fs::temp_directory_path() / ("cg-admin-cli-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string url = DatabaseUrl();
+  // The binary runs on the real clock; so does the server for this test.
+  clock_.SetNow(SystemClock().Now());
+
+  auto user = RunCallgate(dir, url,
+                          "admin create-user --email Cli@Praxis-A.de --role company_admin "
+                          "--company praxis-a --password-stdin",
+                          "a long enough password\n");
+  ASSERT_EQ(user.exit_code, 0) << user.output;
+  EXPECT_NE(user.output.find("cli@praxis-a.de"), std::string::npos);
+  auto stored = users_->FindByEmail("cli@praxis-a.de");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->password_hash.rfind("$argon2id$", 0), 0u);
+  EXPECT_TRUE(
+      auth_->VerifyPassword("cli@praxis-a.de", Secret("a long enough password")).has_value());
+
+  auto duplicate = RunCallgate(dir, url,
+                               "admin create-user --email cli@praxis-a.de --role viewer "
+                               "--company praxis-a");
+  EXPECT_NE(duplicate.exit_code, 0);
+  auto bad_role = RunCallgate(dir, url, "admin create-user --email x@y.de --role root");
+  EXPECT_EQ(bad_role.exit_code, 2) << bad_role.output;
+
+  auto token = RunCallgate(dir, url, "admin create-token --email cli@praxis-a.de --days 7");
+  ASSERT_EQ(token.exit_code, 0) << token.output;
+  const std::string text = LastLine(token.output);
+  ASSERT_TRUE(auth::LooksLikeToken(text)) << token.output;
+  EXPECT_EQ(Count("api_tokens", "token_hash = '" + auth::HashToken(text) + "'"), 1);
+
+  auto me = Call("GET", "/api/admin/me", text);
+  ASSERT_EQ(me.status, 200) << me.raw;
+  EXPECT_EQ(me.body["role"], "company_admin");
+  EXPECT_EQ(me.body["company_id"], company_a_);
+
+  const auto id = tokens_->FindByHash(auth::HashToken(text))->id.value;
+  auto revoke = RunCallgate(dir, url, "admin revoke-token --id " + std::to_string(id));
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.output;
+  EXPECT_EQ(Call("GET", "/api/admin/me", text).status, 401);
+  fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AdminApiTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
+
+}  // namespace
+}  // namespace callgate
