@@ -184,6 +184,8 @@ int main(int argc, char** argv) {
   simulate->add_option("--from", sim.from_number, "caller number")->capture_default_str();
   simulate->add_option("--company", sim.company_slug, "use the company's own URLs (/c/<slug>)");
   simulate->add_option("--call-id", sim.call_id, "call id (default: random)");
+  bool sim_webhooks_only = false;
+  simulate->add_flag("--webhooks-only", sim_webhooks_only, "skip the booking conversation");
   app::WorkerCommandOptions worker_options;
   auto* worker = cli.add_subcommand("worker", "run job workers and the scheduler");
   worker->add_option("--queues", worker_options.queues, "queues, highest priority first")
@@ -251,6 +253,7 @@ int main(int argc, char** argv) {
   if (routes->parsed()) return Routes(*config, clock);
   if (simulate->parsed()) {
     sim.retell_key = Secret(sim_key);
+    sim.conversation = !sim_webhooks_only;
     return SimulateCall(*config, sim);
   }
   if (worker->parsed()) return app::RunWorkerCommand(*config, clock, worker_options);

@@ -182,6 +182,10 @@ json BookingService::SlotJson(const Slot& slot, const std::string& zone) const {
   if (auto l = ToLocal(slot.start, zone)) {
     j["local_date"] = FormatGermanDate(*l);
     j["local_time"] = FormatClockTime(*l);
+    char iso[24];
+    std::snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d", l->year, l->month, l->day, l->hour,
+                  l->minute);
+    j["local_iso"] = iso;
   }
   j["spoken"] = Speak(slot.start, zone);
   return j;
@@ -612,7 +616,7 @@ Result<ToolAnswer> BookingService::CollectAppointmentData(const CallContext& ctx
   }
   ToolAnswer a = *check;
   const auto start = ParseIso8601(check->data["requested"].get<std::string>());
-  a.message = "Ich fasse zusammen: " + check->data["service"]["name"].get<std::string>() + " " +
+  a.message = "Ich fasse zusammen: " + check->data["service"]["name"].get<std::string>() + " am " +
               (start ? Speak(*start, ctx.timezone) : std::string()) + " auf den Namen " + name +
               ". Soll ich das so buchen?";
   a.data["needs_confirmation"] = true;
@@ -714,7 +718,7 @@ Result<ToolAnswer> BookingService::QueryCustomerAppointments(const CallContext& 
                                       {"start", FormatIso8601Utc(appt.starts_at)},
                                       {"spoken", Speak(appt.starts_at, appt.timezone)},
                                       {"status", appt.status}});
-    spoken.push_back((service_name.empty() ? std::string() : service_name + " ") +
+    spoken.push_back((service_name.empty() ? std::string() : service_name + " am ") +
                      Speak(appt.starts_at, appt.timezone) +
                      (appt.status == kPendingSync ? " (Bestätigung folgt)" : ""));
   }

@@ -119,7 +119,8 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
     a.data["start"] = FormatIso8601Utc(previous->starts_at);
     a.data["idempotent_replay"] = true;
     if (previous->status == kBooked) {
-      a.message = "Ihr Termin " + Speak(previous->starts_at, previous->timezone) + " ist gebucht.";
+      a.message =
+          "Ihr Termin am " + Speak(previous->starts_at, previous->timezone) + " ist gebucht.";
     } else if (previous->status == kPendingSync) {
       a.message = "Ihr Terminwunsch " + Speak(previous->starts_at, previous->timezone) +
                   " ist aufgenommen. Sie erhalten eine Bestätigung.";
@@ -269,7 +270,7 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
     if (!stored) return tl::unexpected(stored.error());
     confirmed.data["status"] = std::string(kBooked);
     confirmed.data["booking_uid"] = booking->uid;
-    confirmed.message = "Ihr Termin ist gebucht: " + service->name + " " +
+    confirmed.message = "Ihr Termin ist gebucht: " + service->name + " am " +
                         Speak(*start, ctx.timezone) +
                         (ctx.branch ? " in " + ctx.branch->name : std::string()) + ".";
     metrics_.Increment("callgate_bookings_total", {{"outcome", "booked"}});
@@ -302,7 +303,7 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
                            .dump();
     if (auto enqueued = jobs_.Enqueue(job); !enqueued) return tl::unexpected(enqueued.error());
     confirmed.data["status"] = std::string(kPendingSync);
-    confirmed.message = "Ich habe Ihren Terminwunsch für " + service->name + " " +
+    confirmed.message = "Ich habe Ihren Terminwunsch für " + service->name + " am " +
                         Speak(*start, ctx.timezone) +
                         " aufgenommen. Die Bestätigung erhalten Sie in Kürze.";
     metrics_.Increment("callgate_bookings_total", {{"outcome", "pending"}});
@@ -468,7 +469,7 @@ Result<ToolAnswer> BookingService::CancelAppointment(const CallContext& ctx, con
   auto stored = appointments_.Update(ctx.company.id, updated);
   if (!stored) return tl::unexpected(stored.error());
   ToolAnswer a;
-  a.message = "Ihr Termin " + Speak(appt->starts_at, appt->timezone) + " ist storniert." +
+  a.message = "Ihr Termin am " + Speak(appt->starts_at, appt->timezone) + " ist storniert." +
               (decision.fee_cents > 0 ? " Wegen der kurzfristigen Absage fällt eine Gebühr von " +
                                             Euros(decision.fee_cents) + " an."
                                       : "");
@@ -545,7 +546,7 @@ Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx,
                              : "";
   if (!Confirmed(args)) {
     ToolAnswer a;
-    a.message = "Ich kann Ihren Termin " + Speak(appt->starts_at, appt->timezone) + " auf " +
+    a.message = "Ich kann Ihren Termin am " + Speak(appt->starts_at, appt->timezone) + " auf " +
                 Speak(*new_start, ctx.timezone) + " verschieben." + fee_text +
                 " Soll ich das machen?";
     a.data["needs_confirmation"] = true;

@@ -97,6 +97,10 @@ json CallObject(const SimulateCallOptions& o, const std::string& call_id, std::s
 }  // namespace
 
 std::string DescribeStep(const SimulatedStep& step) {
+  if (!step.agent_says.empty()) {
+    return "→ " + step.name + "  " + step.request_body.substr(0, 200) + "\n← " +
+           std::to_string(step.status) + "  Agent: " + step.agent_says + "\n";
+  }
   std::string out = "→ " + step.method + " " + step.path + "  (" + step.name + ")\n  " +
                     step.request_body.substr(0, 300) + (step.request_body.size() > 300 ? "…" : "") +
                     "\n";
@@ -112,43 +116,108 @@ Result<std::vector<SimulatedStep>> SimulateCall(
   const long long start_ms = ToUnixMillis(SystemClock().Now());
   const long long end_ms = start_ms + 95'000;
 
-  std::vector<SimulatedStep> steps;
-  auto add = [&](std::string name, std::string path, json body) {
-    SimulatedStep s;
-    s.name = std::move(name);
-    s.method = "POST";
-    s.path = std::move(path);
-    s.request_body = body.dump();
-    steps.push_back(std::move(s));
+  std::vector<SimulatedStep> done;
+  auto send = [&](std::string name, std::string path, const json& body) -> Result<json> {
+    SimulatedStep step;
+    step.name = std::move(name);
+    step.method = "POST";
+    step.path = std::move(path);
+    step.request_body = body.dump();
+    auto sent = Post(o, step);
+    json answer = json::parse(step.response_body, nullptr, false);
+    if (answer.is_object() && answer.contains("message") && answer["message"].is_string()) {
+      step.agent_says = answer["message"].get<std::string>();
+    }
+    done.push_back(step);
+    if (on_step) on_step(step);
+    if (!sent) return tl::unexpected(sent.error());
+    if (step.status < 200 || step.status >= 300) {
+      return Fail(ErrorCode::kInternal, step.name + " answered " + std::to_string(step.status));
+    }
+    return answer;
   };
-  add("inbound", "/webhooks/retell/inbound" + suffix,
-      {{"event", "call_inbound"},
-       {"event_timestamp", start_ms},
-       {"call_inbound",
-        {{"agent_id", o.agent_id}, {"from_number", o.from_number}, {"to_number", o.to_number}}}});
-  add("call_started", "/webhooks/retell" + suffix,
-      {{"event", "call_started"},
-       {"call", CallObject(o, call_id, "ongoing", start_ms, std::nullopt)}});
-  add("call_ended", "/webhooks/retell" + suffix,
-      {{"event", "call_ended"}, {"call", CallObject(o, call_id, "ended", start_ms, end_ms)}});
+  const json live_call = CallObject(o, call_id, "ongoing", start_ms, std::nullopt);
+  auto tool = [&](const std::string& function, json args) {
+    return send(
+        function,
+        "/api/retell" + (o.company_slug.empty() ? "" : "/c/" + o.company_slug) + "/" + function,
+        {{"name", function}, {"call", live_call}, {"args", std::move(args)}});
+  };
+  auto stopped = [&](const auto& r) { return !r.has_value(); };
+
+  if (stopped(send("inbound", "/webhooks/retell/inbound" + suffix,
+                   {{"event", "call_inbound"},
+                    {"event_timestamp", start_ms},
+                    {"call_inbound",
+                     {{"agent_id", o.agent_id},
+                      {"from_number", o.from_number},
+                      {"to_number", o.to_number}}}}))) {
+    return done;
+  }
+  if (stopped(send("call_started", "/webhooks/retell" + suffix,
+                   {{"event", "call_started"}, {"call", live_call}}))) {
+    return done;
+  }
+  if (o.conversation) {
+    auto services = tool("list-services", json::object());
+    if (stopped(services)) return done;
+    std::string service = "Erstberatung";
+    if (services->contains("services") && !(*services)["services"].empty()) {
+      service = (*services)["services"][0].value("name", service);
+    }
+    auto check =
+        tool("check-availability", {{"service", service}, {"date", "morgen"}, {"time", "10 Uhr"}});
+    if (stopped(check)) return done;
+    auto alternatives =
+        tool("get-alternatives",
+             {{"service", service}, {"date", "morgen"}, {"time", "10 Uhr"}, {"count", 3}});
+    if (stopped(alternatives)) return done;
+    std::vector<std::string> free_times;  // local ISO "2026-12-01T10:00"
+    if (check->value("available", false)) free_times.push_back("morgen 10:00");
+    for (const auto& a : alternatives->value("alternatives", json::array())) {
+      if (a.contains("local_iso")) free_times.push_back(a["local_iso"].get<std::string>());
+    }
+    auto split = [](const std::string& when) {
+      const auto cut = when.find_first_of("T ");
+      return std::pair{when.substr(0, cut), when.substr(cut + 1)};
+    };
+    if (!free_times.empty()) {
+      const auto [date, time] = split(free_times.front());
+      auto booked = tool(
+          "book-appointment",
+          {{"service", service}, {"date", date}, {"time", time}, {"name", "Erika Mustermann"}});
+      if (stopped(booked)) return done;
+      if (stopped(tool("query-customer-appointments", json::object()))) return done;
+      if (booked->value("success", false) && free_times.size() > 1) {
+        const auto [new_date, new_time] = split(free_times[1]);
+        if (stopped(
+                tool("reschedule-appointment", {{"new_date", new_date}, {"new_time", new_time}}))) {
+          return done;
+        }
+        if (stopped(tool("reschedule-appointment",
+                         {{"new_date", new_date}, {"new_time", new_time}, {"confirm", true}}))) {
+          return done;
+        }
+      }
+      if (stopped(tool("cancel-appointment", {{"reason", "Termin doch nicht nötig"}}))) {
+        return done;
+      }
+    }
+  }
+  if (stopped(send("call_ended", "/webhooks/retell" + suffix,
+                   {{"event", "call_ended"},
+                    {"call", CallObject(o, call_id, "ended", start_ms, end_ms)}}))) {
+    return done;
+  }
   json analyzed = CallObject(o, call_id, "ended", start_ms, end_ms);
   analyzed["call_analysis"] = {
-      {"call_summary", "Die Anruferin hat eine Erstberatung für morgen um 10 Uhr vereinbart."},
+      {"call_summary", "Die Anruferin hat eine Erstberatung vereinbart, verschoben und abgesagt."},
       {"user_sentiment", "Positive"},
       {"call_successful", true},
       {"in_voicemail", false},
       {"custom_analysis_data", json::object()}};
-  add("call_analyzed", "/webhooks/retell" + suffix,
-      {{"event", "call_analyzed"}, {"call", analyzed}});
-
-  std::vector<SimulatedStep> done;
-  for (auto& step : steps) {
-    auto sent = Post(o, step);
-    done.push_back(step);
-    if (on_step) on_step(step);
-    if (!sent) return tl::unexpected(sent.error());
-    if (step.status < 200 || step.status >= 300) break;
-  }
+  send("call_analyzed", "/webhooks/retell" + suffix,
+       {{"event", "call_analyzed"}, {"call", analyzed}});
   return done;
 }
 

@@ -20,6 +20,7 @@ struct SimulateCallOptions {
   std::string call_id;       // empty: a random one
   std::string agent_id = "agent_simulated";
   long timeout_ms = 15000;
+  bool conversation = true;  // also play the booking conversation through the agent's tools
 };
 
 struct SimulatedStep {
@@ -29,10 +30,14 @@ struct SimulatedStep {
   std::string request_body;
   int status = 0;  // 0 = no answer (connection failed)
   std::string response_body;
+  std::string agent_says;  // the tool answer's "message", when there is one
 };
 
-// Runs the steps in order: call_inbound → call_started → call_ended → call_analyzed (function
-// calls join once the booking tools exist). Stops at the first step that does not answer 2xx.
+// Runs the steps in order: call_inbound → call_started → (with `conversation`: list-services →
+// check-availability → get-alternatives → book-appointment → query-customer-appointments →
+// reschedule-appointment (propose, confirm) → cancel-appointment) → call_ended → call_analyzed.
+// The conversation adapts to the calendar (books the first free alternative when the wish is
+// taken). Stops at the first step that does not answer 2xx.
 // `on_step` is called after each step. kUnavailable when callgate cannot be reached.
 Result<std::vector<SimulatedStep>> SimulateCall(
     const SimulateCallOptions& options,

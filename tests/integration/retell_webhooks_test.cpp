@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/application.hpp"
+#include "calcom/fake/fake_calcom.hpp"
 #include "http/testing/test_client.hpp"
 #include "observability/metrics.hpp"
 #include "retell/signature.hpp"
@@ -40,8 +41,12 @@ class RetellWebhooksTest : public storage::testing::DatabaseTest {
     ASSERT_TRUE(tools::ImportTenants(*demo, db(), clock_).has_value());
     ASSERT_TRUE(tools::ImportTenants(*salon, db(), clock_).has_value());
 
+    fake_ = std::make_unique<calcom::fake::FakeCalcom>();
+    ASSERT_TRUE(fake_->Start().has_value());
+
     app::Config config;
     config.listen_port = 0;
+    config.calcom_base_url = fake_->base_url();
     const auto& url = test_database().url();
     config.database_url = url.dialect == storage::Dialect::kSqlite
                               ? "sqlite://" + url.path
@@ -56,6 +61,7 @@ class RetellWebhooksTest : public storage::testing::DatabaseTest {
   }
   void TearDown() override {
     if (app_) app_->Stop();
+    if (fake_) fake_->Stop();
     DatabaseTest::TearDown();
   }
 
@@ -99,6 +105,7 @@ class RetellWebhooksTest : public storage::testing::DatabaseTest {
   }
 
   SystemClock system_clock_;
+  std::unique_ptr<calcom::fake::FakeCalcom> fake_;
   std::unique_ptr<app::Application> app_;
   std::unique_ptr<TestClient> client_;
 };
