@@ -15,6 +15,7 @@
 #include "observability/log.hpp"
 #include "storage/database.hpp"
 #include "storage/migrator.hpp"
+#include "tools/migrate_data.hpp"
 #include "tools/seed_import.hpp"
 #include "tools/simulate_call.hpp"
 #include "tools/tenant_file.hpp"
@@ -139,6 +140,41 @@ int Routes(const app::Config& config, const Clock& clock) {
   return 0;
 }
 
+int MigrateDataCommand(const app::Config& config, const Clock& clock, const std::string& from,
+                       const std::string& to, bool verify_only, int batch) {
+  auto open = [](const std::string& text) -> Result<std::unique_ptr<storage::Database>> {
+    auto url = storage::ParseDatabaseUrl(text);
+    if (!url) return tl::unexpected(url.error());
+    return storage::Database::Open(*url);
+  };
+  auto source = open(from);
+  if (!source) return Die("cannot open --from", source.error());
+  auto target = open(to);
+  if (!target) return Die("cannot open --to", target.error());
+  if (!verify_only) {
+    auto migrator = MakeMigrator(config, **target, clock);
+    if (!migrator) return Die("cannot load migrations", migrator.error());
+    if (auto applied = migrator->Migrate(); !applied) {
+      return Die("cannot migrate the target", applied.error());
+    }
+  }
+  tools::MigrateDataOptions options;
+  options.verify_only = verify_only;
+  options.batch_size = batch;
+  options.progress = [](const std::string& line) { std::cout << "  " << line << std::endl; };
+  auto reports = tools::MigrateData(**source, **target, options);
+  if (!reports) return Die("migrate-data", reports.error());
+  bool ok = true;
+  for (const auto& r : *reports) {
+    std::printf("%-18s %8lld → %8lld rows  %s\n", r.table.c_str(), r.source_rows, r.target_rows,
+                r.Matches() ? "ok" : "MISMATCH");
+    for (const auto& d : r.differences) std::printf("    %s\n", d.c_str());
+    ok = ok && r.Matches();
+  }
+  std::cout << (ok ? "verified: source and target match\n" : "verification FAILED\n");
+  return ok ? 0 : 1;
+}
+
 int SimulateCall(const app::Config& config, tools::SimulateCallOptions options) {
   if (options.retell_key.empty()) options.retell_key = config.retell_api_key;
   if (options.retell_key.empty()) {
@@ -174,6 +210,15 @@ int main(int argc, char** argv) {
   seed->add_flag("--if-empty", seed_if_empty, "do nothing when any company exists");
   auto* routes = cli.add_subcommand("routes", "list every route with its guards");
   auto* version = cli.add_subcommand("version", "print the version");
+  std::string migrate_from, migrate_to;
+  bool migrate_verify_only = false;
+  int migrate_batch = 500;
+  auto* migrate_data =
+      cli.add_subcommand("migrate-data", "copy all data to another database and verify it");
+  migrate_data->add_option("--from", migrate_from, "source database URL")->required();
+  migrate_data->add_option("--to", migrate_to, "target database URL")->required();
+  migrate_data->add_flag("--verify-only", migrate_verify_only, "only compare, copy nothing");
+  migrate_data->add_option("--batch", migrate_batch, "rows per batch")->capture_default_str();
   tools::SimulateCallOptions sim;
   std::string sim_key;
   auto* simulate =
@@ -251,6 +296,10 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return Migrate(*config, clock, status_only);
   if (seed->parsed()) return Seed(*config, clock, seed_file, seed_demo, seed_if_empty);
   if (routes->parsed()) return Routes(*config, clock);
+  if (migrate_data->parsed()) {
+    return MigrateDataCommand(*config, clock, migrate_from, migrate_to, migrate_verify_only,
+                              migrate_batch);
+  }
   if (simulate->parsed()) {
     sim.retell_key = Secret(sim_key);
     sim.conversation = !sim_webhooks_only;
