@@ -6,6 +6,8 @@
 #include "admin/admin_store.hpp"
 #include "admin/diagnostics.hpp"
 #include "app/calcom_webhook.hpp"
+#include "app/observability_wiring.hpp"
+#include "app/queue_commands.hpp"
 #include "app/version.hpp"
 #include "auth/admin_token_guard.hpp"
 #include "auth/auth_service.hpp"
@@ -22,7 +24,7 @@
 #include "http/trusted_proxies.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
-#include "queue/database_job_queue.hpp"
+#include "queue/queue_runtime.hpp"
 #include "ratelimit/fallback_rate_limiter.hpp"
 #include "ratelimit/local_rate_limiter.hpp"
 #include "ratelimit/rate_limit_guard.hpp"
@@ -86,7 +88,8 @@ struct Application::Impl {
   std::unique_ptr<storage::SqlCallRepository> calls;
   std::unique_ptr<storage::SqlWebhookEventRepository> webhook_events;
   std::unique_ptr<storage::DatabaseTransactionRunner> transactions;
-  std::unique_ptr<queue::DatabaseJobQueue> jobs;
+  std::unique_ptr<queue::QueueRuntime> queue_runtime;
+  queue::JobQueue* jobs = nullptr;
   std::unique_ptr<tenancy::TenantDirectory> tenants;
   std::unique_ptr<calls::CallEventService> call_events;
   std::unique_ptr<calls::InboundCallService> inbound_calls;
@@ -119,6 +122,11 @@ struct Application::Impl {
   std::unique_ptr<admin::SqlAdminStore> admin_store;
   std::unique_ptr<admin::AdminApi> admin_api;
   std::unique_ptr<admin::Diagnostics> diagnostics;
+  // observability: /metrics, HTTP/queue/breaker/process metrics, slow queries, alerts.
+  std::unique_ptr<ObservabilityWiring> observability;
+
+  Mode mode = Mode::kServe;
+  bool queue_started = false;
 
   Impl(Config c, const Clock& k) : config(std::move(c)), clock(k) {}
 
@@ -141,6 +149,47 @@ struct Application::Impl {
     return Ok();
   }
 
+  Status BuildQueue(Mode mode) {
+    queue::QueueRuntimeSettings settings = QueueSettingsFromConfig(config);
+    if (!config.worker_queues.empty()) settings.workers.queues = config.worker_queues;
+    settings.workers.poll_interval = std::chrono::milliseconds(config.worker_poll_interval_ms);
+    settings.run_scheduler = config.run_scheduler && mode != Mode::kDescribeOnly;
+    if (mode == Mode::kDescribeOnly) settings.workers.concurrency = 0;
+    auto runtime =
+        queue::QueueRuntime::Create(settings, *database, redis_pool.get(), clock, &metrics);
+    if (!runtime) return tl::unexpected(runtime.error());
+    queue_runtime = std::move(*runtime);
+    jobs = &queue_runtime->jobs();
+    return Ok();
+  }
+
+  // Follow-up work of requests: what each job type runs, how often it is tried.
+  Status RegisterJobs() {
+    auto& registry = queue_runtime->registry();
+    auto analysis = registry.Register(
+        std::string(calls::kCallAnalysisJob),
+        [this](const queue::Job& job) { return call_analysis->Run(job.payload_json); }, {},
+        [this](const queue::Job& job, const Error& e) {
+          call_analysis->Failed(job.payload_json, e);
+        });
+    if (!analysis) return analysis;
+    // A pending booking waits for Cal.com to come back: keep trying for about half an hour
+    // before the caller gets a callback instead.
+    queue::JobOptions pending;
+    pending.queue = std::string(queue::kHigh);
+    pending.tries = 10;
+    pending.backoff = {std::chrono::seconds(10), std::chrono::seconds(30), std::chrono::seconds(60),
+                       std::chrono::minutes(2), std::chrono::minutes(5)};
+    pending.timeout = std::chrono::seconds(30);
+    return registry.Register(
+        std::string(booking::kPendingBookingJob),
+        [this](const queue::Job& job) { return booking->RunPendingBooking(job.payload_json); },
+        pending,
+        [this](const queue::Job& job, const Error& e) {
+          booking->PendingBookingFailed(job.payload_json, e);
+        });
+  }
+
   void BuildServices() {
     storage::Database& db = *database;
     companies = std::make_unique<storage::SqlCompanyRepository>(db, clock);
@@ -151,7 +200,6 @@ struct Application::Impl {
     calls = std::make_unique<storage::SqlCallRepository>(db, clock);
     webhook_events = std::make_unique<storage::SqlWebhookEventRepository>(db, clock);
     transactions = std::make_unique<storage::DatabaseTransactionRunner>(db);
-    jobs = std::make_unique<queue::DatabaseJobQueue>(db, clock);
     tenants = std::make_unique<tenancy::TenantDirectory>(*companies, *branches, *numbers,
                                                          config.phone_region);
     call_events = std::make_unique<calls::CallEventService>(
@@ -216,7 +264,7 @@ struct Application::Impl {
       return migrator->Status();
     };
     diagnostic_sources.queues = [this]() -> Result<nlohmann::json> {
-      auto stats = jobs->Stats();
+      auto stats = queue_runtime->backend().Stats();
       if (!stats) return tl::unexpected(stats.error());
       nlohmann::json out = nlohmann::json::object();
       for (const auto& q : stats->queues) {
@@ -287,17 +335,17 @@ struct Application::Impl {
         http::RouteOptions{
             {failed_auth, MakeCalcomSignatureGuard(config.calcom_webhook_secret, metrics)}});
 
-    // Admin API (docs/admin-api.md). Every route carries admin_token (bearer API token);
-    // company routes add company_scope (another company's id → 404, viewer writes → 403) and
-    // platform-only routes role_platform_admin. The failed-authentication limiter
-    // (ratelimit::MakeFailedAuthGuard) belongs first in each guard list once it is wired.
+    // Admin API (docs/admin-api.md). Every route carries the failed-authentication limit and
+    // admin_token (bearer API token); company routes add company_scope (another company's id →
+    // 404, viewer writes → 403) and platform-only routes role_platform_admin.
     const auto admin_token = std::make_shared<auth::AdminTokenGuard>(*auth_service, metrics);
     const auto platform_only = auth::RequireRole({auth::Role::kPlatformAdmin});
     const auto company_scope = admin::CompanyScopeGuard();
-    const http::RouteOptions admin_any{{admin_token}};
-    const http::RouteOptions admin_platform{{admin_token, platform_only}};
-    const http::RouteOptions admin_company{{admin_token, company_scope}};
-    const http::RouteOptions admin_company_platform{{admin_token, platform_only, company_scope}};
+    const http::RouteOptions admin_any{{failed_auth, admin_token}};
+    const http::RouteOptions admin_platform{{failed_auth, admin_token, platform_only}};
+    const http::RouteOptions admin_company{{failed_auth, admin_token, company_scope}};
+    const http::RouteOptions admin_company_platform{
+        {failed_auth, admin_token, platform_only, company_scope}};
     using AdminHandler = Response (admin::AdminApi::*)(Request&);
     auto admin_route = [this](Method method, std::string_view pattern, AdminHandler handler,
                               const http::RouteOptions& guards) {
@@ -356,6 +404,10 @@ struct Application::Impl {
     admin_route(Method::kGet, company + "/appointments", &A::ListAppointments, admin_company);
     admin_route(Method::kGet, "/api/availability/quick", &A::QuickAvailability, admin_any);
     // Off in production unless DIAGNOSTICS_ENABLED=true: then the route does not exist at all.
+    // observability: Prometheus metrics, platform admins only (docs/operations.md).
+    router.Add(
+        Method::kGet, "/metrics", [this](Request& r) { return observability->MetricsEndpoint(r); },
+        admin_platform);
     if (diagnostics->Enabled()) {
       router.Add(
           Method::kGet, "/api/admin/diagnostic-info",
@@ -405,8 +457,18 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
     }
   }
   if (auto shared = impl->BuildShared(); !shared) return tl::unexpected(shared.error());
+  if (auto q = impl->BuildQueue(mode); !q) return tl::unexpected(q.error());
   impl->BuildServices();
+  if (auto jobs = impl->RegisterJobs(); !jobs) return tl::unexpected(jobs.error());
+  // observability: built after the queue and services it observes, before the routes.
+  impl->observability = std::make_unique<ObservabilityWiring>(
+      ObservabilitySettingsFromConfig(impl->config), impl->metrics, clock,
+      impl->queue_runtime.get(), [i = impl.get()] { return i->breaker.get(); });
+  if (auto alerts = impl->observability->RegisterAlertCheck(*impl->queue_runtime); !alerts) {
+    return tl::unexpected(alerts.error());
+  }
   impl->BuildRoutes();
+  impl->mode = mode;
   return std::unique_ptr<Application>(new Application(std::move(impl)));
 }
 
@@ -415,7 +477,14 @@ Application::Application(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Application::~Application() { Stop(); }
 
 Status Application::Start() {
-  if (!impl_->database) return Fail(ErrorCode::kInternal, "application built without a database");
+  if (impl_->mode == Mode::kDescribeOnly) {
+    return Fail(ErrorCode::kInternal, "application built to describe routes only");
+  }
+  if (!impl_->queue_started) {
+    if (auto started = impl_->queue_runtime->Start(); !started) return started;
+    impl_->queue_started = true;
+  }
+  if (impl_->mode == Mode::kWorker) return Ok();
   const Config& c = impl_->config;
   http::ServerSettings settings;
   settings.address = c.listen_host == "localhost" ? "127.0.0.1" : c.listen_host;
@@ -423,8 +492,10 @@ Status Application::Start() {
   settings.io_threads = static_cast<std::size_t>(c.http_threads);
   settings.worker_threads = static_cast<std::size_t>(c.handler_threads);
   settings.limits.max_body_bytes = c.max_body_bytes;
-  settings.access_log = [](const Request& req, const Response& res,
-                           std::chrono::nanoseconds elapsed) {
+  settings.access_log = [wiring = impl_->observability.get()](const Request& req,
+                                                              const Response& res,
+                                                              std::chrono::nanoseconds elapsed) {
+    wiring->RecordRequest(req, res, elapsed);  // observability: HTTP request metrics
     obs::LogInfo("http_request",
                  {{"request_id", req.request_id},
                   {"method", http::MethodName(req.method)},
@@ -447,10 +518,16 @@ Status Application::Start() {
 }
 
 void Application::Stop() {
-  if (impl_ && impl_->server) {
+  if (!impl_) return;
+  // HTTP first (no new work), then the workers (finish or release what they hold).
+  if (impl_->server) {
     impl_->server->Stop();
     impl_->server.reset();
     obs::LogInfo("server_stopped");
+  }
+  if (impl_->queue_started) {
+    impl_->queue_runtime->Stop();
+    impl_->queue_started = false;
   }
 }
 

@@ -25,6 +25,7 @@ class Application {
   enum class Mode {
     kServe,         // open the database (migrating an embedded SQLite one) and serve
     kDescribeOnly,  // build the route table only; nothing is opened (for `callgate routes`)
+    kWorker,        // open the database and run job workers and the scheduler, no HTTP
   };
 
   // Fails with the reason (unreachable database, pending migrations on PostgreSQL, …).
@@ -34,7 +35,9 @@ class Application {
   Application(const Application&) = delete;
   Application& operator=(const Application&) = delete;
 
-  // Starts the HTTP server on config.listen_host:listen_port (port 0 = any free port).
+  // kServe: starts the job runtime (CALLGATE_WORKERS in-process workers, the scheduler, the
+  // Redis outbox relay) and the HTTP server on config.listen_host:listen_port (port 0 = any
+  // free port). kWorker: the job runtime only.
   Status Start();
   // Graceful: stops accepting, lets in-flight requests finish, then stops. Idempotent.
   void Stop();

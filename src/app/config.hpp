@@ -45,6 +45,10 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "json";  // json | text
   std::string migrations_dir;       // empty: built-in migrations
+  // Worker overrides from `callgate worker` (not environment variables).
+  std::vector<std::string> worker_queues;  // empty: high, default, low
+  int worker_poll_interval_ms = 1000;
+  bool run_scheduler = true;
 };
 
 using Environment = std::map<std::string, std::string, std::less<>>;

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <set>
 
+#include "app/application.hpp"
 #include "calls/call_analysis.hpp"
 #include "calls/call_event_service.hpp"
 #include "http/signals.hpp"
@@ -128,38 +129,6 @@ Result<std::vector<std::string>> ParseQueueList(std::string_view text) {
   return out;
 }
 
-struct JobHandlers::Impl {
-  std::unique_ptr<storage::SqlCompanyRepository> companies;
-  std::unique_ptr<storage::SqlCustomerRepository> customers;
-  std::unique_ptr<storage::SqlCallRepository> calls;
-  std::unique_ptr<calls::CallAnalysis> call_analysis;
-};
-
-JobHandlers::JobHandlers(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-JobHandlers::~JobHandlers() = default;
-
-Result<std::unique_ptr<JobHandlers>> JobHandlers::Register(queue::JobRegistry& registry,
-                                                           storage::Database& db,
-                                                           const Config& config, const Clock& clock,
-                                                           observability::Metrics& metrics) {
-  auto impl = std::make_unique<Impl>();
-  impl->companies = std::make_unique<storage::SqlCompanyRepository>(db, clock);
-  impl->customers = std::make_unique<storage::SqlCustomerRepository>(db, clock);
-  impl->calls = std::make_unique<storage::SqlCallRepository>(db, clock);
-  impl->call_analysis = std::make_unique<calls::CallAnalysis>(
-      *impl->companies, *impl->customers, *impl->calls, metrics, config.phone_region);
-  calls::CallAnalysis& analysis = *impl->call_analysis;
-  auto registered = registry.Register(
-      std::string(calls::kCallAnalysisJob),
-      [&analysis](const queue::Job& job) { return analysis.Run(job.payload_json); },
-      queue::JobOptions{},
-      [&analysis](const queue::Job& job, const Error& error) {
-        analysis.Failed(job.payload_json, error);
-      });
-  if (!registered) return tl::unexpected(registered.error());
-  return std::unique_ptr<JobHandlers>(new JobHandlers(std::move(impl)));
-}
-
 int RunWorkerCommand(const Config& config, const Clock& clock,
                      const WorkerCommandOptions& options) {
   auto queues = ParseQueueList(options.queues);
@@ -168,30 +137,24 @@ int RunWorkerCommand(const Config& config, const Clock& clock,
     return Die("worker", Error{ErrorCode::kInvalidArgument,
                                "--concurrency and --poll-interval-ms must be at least 1"});
   }
-  http::TerminationSignalWaiter signals;  // before any thread starts, so they inherit the mask
-  auto db = OpenMigratedDatabase(config, clock, static_cast<std::size_t>(options.concurrency) + 2);
-  if (!db) return Die("cannot open the database", db.error());
-  auto redis_pool = OpenRedis(config, clock);
-  if (!redis_pool) return Die("CALLGATE_REDIS_URL", redis_pool.error());
-
-  queue::QueueRuntimeSettings settings = QueueSettingsFromConfig(config);
-  settings.workers.queues = *queues;
-  settings.workers.concurrency = static_cast<std::size_t>(options.concurrency);
-  settings.workers.poll_interval = std::chrono::milliseconds(options.poll_interval_ms);
-  settings.run_scheduler = !options.no_scheduler;
-  obs::Metrics metrics;
-  auto runtime = queue::QueueRuntime::Create(settings, **db, redis_pool->get(), clock, &metrics);
-  if (!runtime) return Die("cannot build the queue", runtime.error());
-  auto handlers = JobHandlers::Register((*runtime)->registry(), **db, config, clock, metrics);
-  if (!handlers) return Die("cannot register job handlers", handlers.error());
-  if (auto started = (*runtime)->Start(); !started)
+  http::TerminationSignalWaiter signals;  // installed before any worker thread starts
+  Config worker_config = config;
+  worker_config.worker_queues = *queues;
+  worker_config.workers = options.concurrency;
+  worker_config.worker_poll_interval_ms = options.poll_interval_ms;
+  worker_config.run_scheduler = !options.no_scheduler;
+  // The same composition as `serve`, so a worker runs exactly the job handlers serve registers.
+  auto application = Application::Create(worker_config, clock, Application::Mode::kWorker);
+  if (!application) return Die("cannot start", application.error());
+  if (auto started = (*application)->Start(); !started) {
     return Die("cannot start workers", started.error());
+  }
   std::cout << "callgate worker: " << options.concurrency << " thread(s) on " << options.queues
             << " (" << (config.queue_driver == QueueDriver::kRedis ? "redis" : "database")
             << " driver)  (Ctrl-C to stop)" << std::endl;
   const int sig = signals.Wait();
   obs::LogInfo("shutdown_requested", {{"signal", sig}});
-  (*runtime)->Stop();
+  (*application)->Stop();
   return 0;
 }
 

@@ -3,7 +3,8 @@
 //   callgate worker --queues high,default,low --concurrency N    (RunWorkerCommand)
 //   callgate jobs stats | failed | retry <id|all> | forget <id>  (RunJobsCommand)
 // plus the translation of Config into queue settings, the Redis pool, and the job handlers of
-// this build (JobHandlers), so `serve` and `worker` run the same jobs the same way.
+// this build (registered by the Application), so `serve` and `worker` run the same jobs the same
+// way.
 
 #include <cstddef>
 #include <memory>
@@ -37,24 +38,6 @@ Result<std::unique_ptr<redis::ClientPool>> OpenRedis(const Config& config, const
 // Parses "high,default,low" (order = priority). kInvalidArgument for an unknown or repeated
 // queue or an empty list.
 Result<std::vector<std::string>> ParseQueueList(std::string_view text);
-
-// The job handlers of this build, registered into a JobRegistry; owns what the handlers use,
-// so it must outlive the workers. Registers: call_analysis (calls::CallAnalysis).
-class JobHandlers {
- public:
-  static Result<std::unique_ptr<JobHandlers>> Register(queue::JobRegistry& registry,
-                                                       storage::Database& db, const Config& config,
-                                                       const Clock& clock,
-                                                       observability::Metrics& metrics);
-  ~JobHandlers();
-  JobHandlers(const JobHandlers&) = delete;
-  JobHandlers& operator=(const JobHandlers&) = delete;
-
- private:
-  struct Impl;
-  explicit JobHandlers(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
-};
 
 struct WorkerCommandOptions {
   std::string queues = "high,default,low";

@@ -7,6 +7,8 @@
 namespace callgate::observability {
 namespace {
 
+enum Type { kCounter = 0, kGauge = 1, kHistogram = 2 };
+
 std::string EscapeLabelValue(std::string_view v) {
   std::string out;
   for (char c : v) {
@@ -22,8 +24,22 @@ std::string EscapeLabelValue(std::string_view v) {
   return out;
 }
 
+std::string EscapeHelp(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
+  }
+  return out;
+}
+
 std::string FormatValue(double v) {
   if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == std::floor(v) && std::fabs(v) < 1e15) {
     return std::to_string(static_cast<long long>(v));
   }
@@ -32,7 +48,61 @@ std::string FormatValue(double v) {
   return buf;
 }
 
+std::string_view TypeName(int type) {
+  switch (type) {
+    case kGauge:
+      return "gauge";
+    case kHistogram:
+      return "histogram";
+    default:
+      return "counter";
+  }
+}
+
+std::string SeriesName(const std::string& name, const std::string& labels) {
+  return labels.empty() ? name : name + "{" + labels + "}";
+}
+
 }  // namespace
+
+struct Metrics::Series {
+  Labels labels;
+  double value = 0;
+  std::vector<std::uint64_t> buckets;  // histogram: non-cumulative, bounds.size() + 1
+  double sum = 0;
+  std::uint64_t count = 0;
+};
+
+struct Metrics::Family {
+  int type = kCounter;
+  std::string help;
+  std::vector<double> bounds;
+  std::map<std::string, Series> series;  // canonical label string → series
+};
+
+const std::vector<double>& DefaultLatencyBucketsMs() {
+  static const std::vector<double> buckets = {5,   10,   25,   50,   100,  250,
+                                              500, 1000, 2500, 5000, 10000};
+  return buckets;
+}
+
+double HistogramData::Quantile(double q) const {
+  if (count == 0 || cumulative.empty()) return 0;
+  const double rank = q * static_cast<double>(count);
+  for (std::size_t i = 0; i < cumulative.size(); ++i) {
+    if (static_cast<double>(cumulative[i]) < rank) continue;
+    if (i == bounds.size()) return bounds.empty() ? 0 : bounds.back();
+    const double lower = i == 0 ? 0 : bounds[i - 1];
+    const double below = i == 0 ? 0 : static_cast<double>(cumulative[i - 1]);
+    const double in_bucket = static_cast<double>(cumulative[i]) - below;
+    if (in_bucket <= 0) return bounds[i];
+    return lower + (bounds[i] - lower) * (rank - below) / in_bucket;
+  }
+  return bounds.empty() ? 0 : bounds.back();
+}
+
+Metrics::Metrics() = default;
+Metrics::~Metrics() = default;
 
 std::string Metrics::Key(const Labels& labels) {
   Labels sorted = labels;
@@ -45,43 +115,219 @@ std::string Metrics::Key(const Labels& labels) {
   return key;
 }
 
+Metrics::Family& Metrics::FamilyLocked(std::string_view name, int type) {
+  auto it = families_.find(name);
+  if (it == families_.end()) {
+    auto family = std::make_unique<Family>();
+    family->type = type;
+    if (type == kHistogram) family->bounds = DefaultLatencyBucketsMs();
+    it = families_.emplace(std::string(name), std::move(family)).first;
+  }
+  return *it->second;
+}
+
 void Metrics::Describe(std::string_view name, std::string_view help) {
   std::lock_guard lock(mutex_);
-  help_.try_emplace(std::string(name), std::string(help));
-  counters_.try_emplace(std::string(name));
+  Family& f = FamilyLocked(name, kCounter);
+  if (f.help.empty()) f.help = std::string(help);
+}
+
+void Metrics::DescribeGauge(std::string_view name, std::string_view help) {
+  std::lock_guard lock(mutex_);
+  Family& f = FamilyLocked(name, kGauge);
+  if (f.help.empty()) f.help = std::string(help);
+}
+
+void Metrics::DescribeHistogram(std::string_view name, std::string_view help,
+                                std::vector<double> bounds) {
+  std::sort(bounds.begin(), bounds.end());
+  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+  std::erase_if(bounds, [](double b) { return !std::isfinite(b); });
+  std::lock_guard lock(mutex_);
+  const bool existed = families_.find(name) != families_.end();
+  Family& f = FamilyLocked(name, kHistogram);
+  if (f.help.empty()) f.help = std::string(help);
+  if (!existed && !bounds.empty()) f.bounds = std::move(bounds);
 }
 
 void Metrics::Increment(std::string_view name, const Labels& labels, double by) {
-  if (by < 0) return;
-  const std::string key = Key(labels);
+  if (by < 0 || std::isnan(by)) return;
+  std::string key = Key(labels);
   std::lock_guard lock(mutex_);
-  auto it = counters_.find(name);
-  if (it == counters_.end())
-    it = counters_.emplace(std::string(name), std::map<std::string, double>{}).first;
-  it->second[key] += by;
+  Family& f = FamilyLocked(name, kCounter);
+  if (f.type == kHistogram) return;
+  auto [it, inserted] = f.series.try_emplace(std::move(key));
+  if (inserted) it->second.labels = labels;
+  it->second.value += by;
+}
+
+void Metrics::SetGauge(std::string_view name, const Labels& labels, double value) {
+  std::string key = Key(labels);
+  std::lock_guard lock(mutex_);
+  Family& f = FamilyLocked(name, kGauge);
+  if (f.type != kGauge) return;
+  auto [it, inserted] = f.series.try_emplace(std::move(key));
+  if (inserted) it->second.labels = labels;
+  it->second.value = value;
+}
+
+void Metrics::AddGauge(std::string_view name, const Labels& labels, double delta) {
+  std::string key = Key(labels);
+  std::lock_guard lock(mutex_);
+  Family& f = FamilyLocked(name, kGauge);
+  if (f.type != kGauge) return;
+  auto [it, inserted] = f.series.try_emplace(std::move(key));
+  if (inserted) it->second.labels = labels;
+  it->second.value += delta;
+}
+
+void Metrics::SetGaugeCallback(std::string_view name, std::string_view help,
+                               std::function<std::vector<GaugeSample>()> read) {
+  std::lock_guard lock(mutex_);
+  callbacks_[std::string(name)] = {std::string(help), std::move(read)};
+}
+
+void Metrics::Observe(std::string_view name, const Labels& labels, double value) {
+  if (std::isnan(value)) return;
+  std::string key = Key(labels);
+  std::lock_guard lock(mutex_);
+  Family& f = FamilyLocked(name, kHistogram);
+  if (f.type != kHistogram) return;
+  auto [it, inserted] = f.series.try_emplace(std::move(key));
+  Series& s = it->second;
+  if (inserted) {
+    s.labels = labels;
+    s.buckets.assign(f.bounds.size() + 1, 0);
+  }
+  const auto slot = std::lower_bound(f.bounds.begin(), f.bounds.end(), value) - f.bounds.begin();
+  ++s.buckets[static_cast<std::size_t>(slot)];
+  s.sum += value;
+  ++s.count;
+}
+
+std::map<std::string, std::vector<GaugeSample>, std::less<>> Metrics::EvaluateCallbacks() const {
+  std::vector<std::pair<std::string, std::function<std::vector<GaugeSample>()>>> copies;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, entry] : callbacks_) copies.emplace_back(name, entry.second);
+  }
+  std::map<std::string, std::vector<GaugeSample>, std::less<>> out;
+  for (auto& [name, read] : copies) out[name] = read ? read() : std::vector<GaugeSample>{};
+  return out;
 }
 
 double Metrics::Value(std::string_view name, const Labels& labels) const {
   const std::string key = Key(labels);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = families_.find(name); it != families_.end()) {
+      auto s = it->second->series.find(key);
+      if (s == it->second->series.end()) return 0;
+      return it->second->type == kHistogram ? static_cast<double>(s->second.count)
+                                            : s->second.value;
+    }
+    if (callbacks_.find(name) == callbacks_.end()) return 0;
+  }
+  const auto evaluated = EvaluateCallbacks();
+  auto it = evaluated.find(name);
+  if (it == evaluated.end()) return 0;
+  for (const auto& sample : it->second) {
+    if (Key(sample.labels) == key) return sample.value;
+  }
+  return 0;
+}
+
+namespace {
+void AddInto(HistogramData& into, const std::vector<double>& bounds,
+             const std::vector<std::uint64_t>& buckets, double sum, std::uint64_t count) {
+  if (into.cumulative.empty()) {
+    into.bounds = bounds;
+    into.cumulative.assign(bounds.size() + 1, 0);
+  }
+  std::uint64_t running = 0;
+  for (std::size_t i = 0; i < buckets.size() && i < into.cumulative.size(); ++i) {
+    running += buckets[i];
+    into.cumulative[i] += running;
+  }
+  into.sum += sum;
+  into.count += count;
+}
+}  // namespace
+
+HistogramData Metrics::Histogram(std::string_view name, const Labels& labels) const {
+  const std::string key = Key(labels);
+  return SumHistograms(name, [&key](const Labels& l) { return Key(l) == key; });
+}
+
+HistogramData Metrics::SumHistograms(std::string_view name,
+                                     const std::function<bool(const Labels&)>& match) const {
+  HistogramData out;
   std::lock_guard lock(mutex_);
-  auto it = counters_.find(name);
-  if (it == counters_.end()) return 0;
-  auto v = it->second.find(key);
-  return v == it->second.end() ? 0 : v->second;
+  auto it = families_.find(name);
+  if (it == families_.end() || it->second->type != kHistogram) return out;
+  out.bounds = it->second->bounds;
+  out.cumulative.assign(out.bounds.size() + 1, 0);
+  for (const auto& [key, s] : it->second->series) {
+    if (match(s.labels)) AddInto(out, it->second->bounds, s.buckets, s.sum, s.count);
+  }
+  return out;
+}
+
+double Metrics::Sum(std::string_view name, const std::function<bool(const Labels&)>& match) const {
+  std::lock_guard lock(mutex_);
+  auto it = families_.find(name);
+  if (it == families_.end() || it->second->type == kHistogram) return 0;
+  double total = 0;
+  for (const auto& [key, s] : it->second->series) {
+    if (match(s.labels)) total += s.value;
+  }
+  return total;
 }
 
 std::string Metrics::RenderPrometheus() const {
-  std::lock_guard lock(mutex_);
+  const auto evaluated = EvaluateCallbacks();
   std::string out;
-  for (const auto& [name, series] : counters_) {
-    if (auto h = help_.find(name); h != help_.end()) {
-      out += "# HELP " + name + " " + h->second + "\n";
+  std::lock_guard lock(mutex_);
+  // Families and callback gauges, merged in name order.
+  std::vector<std::string> names;
+  for (const auto& [name, f] : families_) names.push_back(name);
+  for (const auto& [name, entry] : callbacks_) {
+    if (families_.find(name) == families_.end()) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    if (auto f = families_.find(name); f != families_.end()) {
+      const Family& family = *f->second;
+      if (!family.help.empty()) out += "# HELP " + name + " " + EscapeHelp(family.help) + "\n";
+      out += "# TYPE " + name + " " + std::string(TypeName(family.type)) + "\n";
+      for (const auto& [labels, s] : family.series) {
+        if (family.type != kHistogram) {
+          out += SeriesName(name, labels) + " " + FormatValue(s.value) + "\n";
+          continue;
+        }
+        std::uint64_t running = 0;
+        const std::string prefix = labels.empty() ? "" : labels + ",";
+        for (std::size_t i = 0; i <= family.bounds.size(); ++i) {
+          running += s.buckets[i];
+          const std::string le = i == family.bounds.size() ? "+Inf" : FormatValue(family.bounds[i]);
+          out += name + "_bucket{" + prefix + "le=\"" + le + "\"} " +
+                 FormatValue(static_cast<double>(running)) + "\n";
+        }
+        out += SeriesName(name + "_sum", labels) + " " + FormatValue(s.sum) + "\n";
+        out += SeriesName(name + "_count", labels) + " " +
+               FormatValue(static_cast<double>(s.count)) + "\n";
+      }
+      continue;
     }
-    out += "# TYPE " + name + " counter\n";
-    for (const auto& [labels, value] : series) {
-      out += name;
-      if (!labels.empty()) out += "{" + labels + "}";
-      out += " " + FormatValue(value) + "\n";
+    const auto& entry = callbacks_.find(name)->second;
+    if (!entry.first.empty()) out += "# HELP " + name + " " + EscapeHelp(entry.first) + "\n";
+    out += "# TYPE " + name + " gauge\n";
+    auto samples = evaluated.find(name);
+    if (samples == evaluated.end()) continue;
+    std::map<std::string, double> sorted;
+    for (const auto& sample : samples->second) sorted[Key(sample.labels)] = sample.value;
+    for (const auto& [labels, value] : sorted) {
+      out += SeriesName(name, labels) + " " + FormatValue(value) + "\n";
     }
   }
   return out;

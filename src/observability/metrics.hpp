@@ -1,9 +1,12 @@
 #pragma once
-// Metrics: counters (and, later, gauges and histograms) with labels, exported in Prometheus text
-// format. Every branch of a middleware or service bumps exactly one counter per outcome; tests
-// assert counters by their exported names, e.g.
+// Metrics: counters, gauges (set/add, or callbacks evaluated at render time) and histograms
+// with fixed buckets, all with labels, exported in Prometheus text format 0.0.4. Every branch of
+// a middleware or service bumps exactly one counter per outcome; tests assert metrics by their
+// exported names, e.g.
 //   metrics.Value("callgate_retell_signature_total", {{"outcome", "stale"}}).
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,28 +19,91 @@ namespace callgate::observability {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// Upper bounds (ms) used by histograms that are not declared with their own buckets:
+// 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 (+Inf is implicit).
+const std::vector<double>& DefaultLatencyBucketsMs();
+
+// One histogram series (or several added up): cumulative bucket counts per upper bound.
+struct HistogramData {
+  std::vector<double> bounds;             // ascending upper bounds, without +Inf
+  std::vector<std::uint64_t> cumulative;  // bounds.size() + 1 entries; the last is +Inf
+  double sum = 0;
+  std::uint64_t count = 0;
+
+  // Estimated q-quantile (0 < q ≤ 1) by linear interpolation inside the bucket, as Prometheus'
+  // histogram_quantile does; 0 when empty; the largest finite bound when it falls into +Inf.
+  double Quantile(double q) const;
+};
+
+// One series of a callback gauge.
+struct GaugeSample {
+  Labels labels;
+  double value = 0;
+};
+
 class Metrics {
  public:
-  // Declares a metric family with its help text (first declaration wins). Optional: families
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Declares a counter family with its help text (first declaration wins). Optional: families
   // are created on first use, but declared ones appear in the output even before first use.
   void Describe(std::string_view name, std::string_view help);
+  // Declares a gauge family. Thread-safe.
+  void DescribeGauge(std::string_view name, std::string_view help);
+  // Declares a histogram family with ascending upper bounds (empty = DefaultLatencyBucketsMs).
+  // The first declaration's buckets stay. Thread-safe.
+  void DescribeHistogram(std::string_view name, std::string_view help,
+                         std::vector<double> bounds = {});
 
   // Adds `by` (≥ 0) to the counter `name{labels}`. Label order does not matter. Thread-safe.
   void Increment(std::string_view name, const Labels& labels = {}, double by = 1);
 
-  // The current value of `name{labels}` (0 when never incremented). Thread-safe.
+  // Sets / adds to the gauge `name{labels}` (creating a gauge family on first use). Thread-safe.
+  void SetGauge(std::string_view name, const Labels& labels, double value);
+  void AddGauge(std::string_view name, const Labels& labels, double delta);
+
+  // Registers a gauge family whose series come from `read` each time the metrics are rendered
+  // or read with Value(). `read` runs without the registry lock held (it may use this registry)
+  // and must be thread-safe and quick. Replaces an earlier callback of the same name.
+  void SetGaugeCallback(std::string_view name, std::string_view help,
+                        std::function<std::vector<GaugeSample>()> read);
+
+  // Records one observation into the histogram `name{labels}` (a family with the default
+  // buckets is created on first use). NaN is ignored. Thread-safe.
+  void Observe(std::string_view name, const Labels& labels, double value);
+
+  // The current value of the counter or gauge `name{labels}` (callback gauges are evaluated);
+  // for a histogram its observation count; 0 when unknown. Thread-safe.
   double Value(std::string_view name, const Labels& labels = {}) const;
+
+  // The histogram `name{labels}` (empty data when unknown). Thread-safe.
+  HistogramData Histogram(std::string_view name, const Labels& labels = {}) const;
+
+  // The histograms of family `name` whose labels satisfy `match`, added up. Thread-safe.
+  HistogramData SumHistograms(std::string_view name,
+                              const std::function<bool(const Labels&)>& match) const;
+
+  // The sum of counter/gauge series of family `name` whose labels satisfy `match`. Thread-safe.
+  double Sum(std::string_view name, const std::function<bool(const Labels&)>& match) const;
 
   // Prometheus text exposition format 0.0.4 of every metric, sorted by name and labels.
   std::string RenderPrometheus() const;
 
  private:
+  struct Family;
+  struct Series;
   static std::string Key(const Labels& labels);
+  Family& FamilyLocked(std::string_view name, int type);
+  std::map<std::string, std::vector<GaugeSample>, std::less<>> EvaluateCallbacks() const;
 
   mutable std::mutex mutex_;
-  std::map<std::string, std::string, std::less<>> help_;
-  // name → (canonical label string → value)
-  std::map<std::string, std::map<std::string, double>, std::less<>> counters_;
+  std::map<std::string, std::unique_ptr<Family>, std::less<>> families_;
+  std::map<std::string, std::pair<std::string, std::function<std::vector<GaugeSample>()>>,
+           std::less<>>
+      callbacks_;
 };
 
 }  // namespace callgate::observability

@@ -10,9 +10,43 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <mutex>
 
 namespace callgate::storage {
 namespace {
+
+// observability: the statement observer (SetStatementObserver) and a timer reporting to it.
+std::mutex observer_mutex;
+std::shared_ptr<const StatementObserver> statement_observer;
+
+class StatementTimer {
+ public:
+  StatementTimer() {
+    std::lock_guard lock(observer_mutex);
+    observer_ = statement_observer;
+  }
+  ~StatementTimer() {
+    if (observer_ && !sql_.empty()) {
+      try {
+        (*observer_)(sql_, std::chrono::steady_clock::now() - start_);
+      } catch (...) {
+        // An observer must not turn a statement into a failure.
+      }
+    }
+  }
+  StatementTimer(const StatementTimer&) = delete;
+  StatementTimer& operator=(const StatementTimer&) = delete;
+  // Starts timing `sql` (which must outlive the timer).
+  void Start(std::string_view sql) {
+    sql_ = sql;
+    start_ = std::chrono::steady_clock::now();
+  }
+
+ private:
+  std::shared_ptr<const StatementObserver> observer_;
+  std::string_view sql_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 std::string FirstLine(std::string_view text) {
   const auto end = text.find('\n');
@@ -274,12 +308,16 @@ Session::Session(Dialect dialect, std::unique_ptr<soci::session> sql)
 Session::~Session() = default;
 
 long long Session::Execute(std::string_view sql, const Params& params) {
+  StatementTimer timer;
+  timer.Start(sql);
   OneShot statement(*sql_, params);
   statement.Run(sql);
   return statement.AffectedRows();
 }
 
 std::int64_t Session::InsertReturningId(std::string_view sql, const Params& params) {
+  StatementTimer timer;
+  timer.Start(sql);
   OneShot statement(*sql_, params);
   long long id = 0;
   soci::indicator indicator = soci::i_null;
@@ -303,6 +341,8 @@ std::size_t Session::Query(std::string_view columns, std::string_view rest, cons
   std::string sql;
   sql.reserve(columns.size() + rest.size() + 8);
   sql.append("SELECT ").append(columns).append(" ").append(rest);
+  StatementTimer timer;  // declared after `sql`, so it reports before `sql` is destroyed
+  timer.Start(sql);
   std::size_t count = 0;
   for (bool more = statement.Run(sql); more; more = statement.Fetch()) {
     row.null_.assign(indicators.begin(), indicators.end());
@@ -383,6 +423,12 @@ std::unique_ptr<Session> Session::Connect(const DatabaseUrl& url, const Database
 }
 
 // ---- errors -----------------------------------------------------------------------------------
+
+void SetStatementObserver(StatementObserver observer) {
+  auto next = observer ? std::make_shared<const StatementObserver>(std::move(observer)) : nullptr;
+  std::lock_guard lock(observer_mutex);
+  statement_observer = std::move(next);
+}
 
 Error ErrorFromCurrentException(bool connection_lost) noexcept {
   try {

@@ -14,6 +14,7 @@
 // Methods throw (soci::soci_error, StorageError) on failure; Database::Run/WithTransaction turn
 // that into a Result. Not thread-safe: a Session belongs to one callback at a time.
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -158,6 +159,17 @@ class Session {
   Dialect dialect_;
   std::unique_ptr<soci::session> sql_;
 };
+
+// Observability hook (docs/operations.md, slow queries): called after every statement a Session
+// runs through Execute, InsertReturningId or Query (failed ones included) with its SQL text
+// and how long it took, fetching rows included. Runs on the statement's thread; must be quick,
+// thread-safe and must not throw.
+using StatementObserver =
+    std::function<void(std::string_view sql, std::chrono::nanoseconds elapsed)>;
+
+// Installs the process-wide statement observer (an empty function removes it). Thread-safe;
+// statements already running may still report to the previous observer.
+void SetStatementObserver(StatementObserver observer);
 
 // Maps the exception being handled (call only inside a catch block) to an Error. Pass
 // `connection_lost` when the session reports IsConnected() == false after the failure:

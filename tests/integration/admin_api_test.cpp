@@ -237,6 +237,19 @@ TEST_P(AdminApiTest, RefusesRequestsWithoutAValidToken) {
   EXPECT_EQ(Count("api_tokens", "token_hash = '" + admin_a_ + "'"), 0);
 }
 
+TEST_P(AdminApiTest, RepeatedFailedAuthenticationsAreLimitedPerAddress) {
+  const std::string path = "/api/admin/me";
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(Call("GET", path, "cg_guess").status, 401) << i;
+  // Over the limit the address is refused before any token is looked at, even a valid one.
+  auto limited = Call("GET", path, admin_a_);
+  EXPECT_EQ(limited.status, 429) << limited.raw;
+  EXPECT_EQ(limited.body["error"]["code"], "rate_limited");
+  EXPECT_EQ(AuthCount("malformed"), 20);
+  // Successful requests never count; the allowance refills with time.
+  clock_.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(Call("GET", path, admin_a_).status, 200);
+}
+
 TEST_P(AdminApiTest, RoleAndCompanyScopingMatrix) {
   struct Actor {
     std::string name;
@@ -498,7 +511,7 @@ TEST_P(AdminApiTest, DiagnosticEndpointIsPlatformOnlyAndShowsNoSecrets) {
   EXPECT_TRUE(info.body.contains("version"));
   EXPECT_TRUE(info.body["queues"].is_object()) << info.raw;
   EXPECT_TRUE(info.body["counters"].contains("callgate_admin_auth_total{outcome=\"ok\"}"));
-  for (const std::string secret :
+  for (const std::string& secret :
        {std::string(kCalcomKeyA), std::string(kRetellKeyA),
         std::string("cal_secret_key_of_salon_b_42"), platform_, auth::HashToken(platform_),
         DatabaseUrl(),
@@ -579,7 +592,7 @@ TEST_P(AdminApiTest, CallsAndAppointmentsArePagedNewestFirstPerCompany) {
                       s.Execute(
                           "INSERT INTO calls (company_id, retell_call_id, status, "
                           "customer_cost_cents, total_profit_cents, created_at, updated_at) "
-                          "VALUES (:c, :r, 'ended', 30, 12, :t, :t)",
+                          "VALUES (:c, :r, 'ended', 30, 12, :created, :updated)",
                           storage::Params()
                               .Add(company_a_)
                               .Add("call-a-" + std::to_string(i))
@@ -588,7 +601,7 @@ TEST_P(AdminApiTest, CallsAndAppointmentsArePagedNewestFirstPerCompany) {
                       s.Execute(
                           "INSERT INTO appointments (company_id, starts_at, ends_at, timezone, "
                           "status, source, created_at, updated_at) VALUES (:c, :s, :e, "
-                          "'Europe/Berlin', 'booked', 'admin', :t, :t)",
+                          "'Europe/Berlin', 'booked', 'admin', :created, :updated)",
                           storage::Params()
                               .Add(company_a_)
                               .Add(t + i * 3600000LL)
@@ -598,7 +611,7 @@ TEST_P(AdminApiTest, CallsAndAppointmentsArePagedNewestFirstPerCompany) {
                     }
                     s.Execute(
                         "INSERT INTO calls (company_id, retell_call_id, status, created_at, "
-                        "updated_at) VALUES (:c, 'call-b-1', 'ended', :t, :t)",
+                        "updated_at) VALUES (:c, 'call-b-1', 'ended', :created, :updated)",
                         storage::Params().Add(company_b_).Add(t).Add(t));
                     return Ok();
                   })

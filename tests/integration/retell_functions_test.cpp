@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -280,6 +281,55 @@ TEST_P(RetellFunctionsTest, CalcomDownKeepsTheRequestAsPending) {
   EXPECT_EQ(body["status"], "pending_sync");
   EXPECT_EQ(Count("appointments", "status = 'pending_sync'"), 1);
   EXPECT_EQ(Count("jobs", "type = 'calcom_pending_booking' AND queue = 'high'"), 1);
+}
+
+// Waits (bounded, real time) until `table` has a row matching `where`; the in-process workers
+// poll on their own schedule.
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 150; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
+TEST_P(RetellFunctionsTest, PendingBookingIsCompletedOnceWhenCalcomRecovers) {
+  auto behavior = fake_->behavior();
+  behavior.forced_status = 503;
+  behavior.fault_endpoint = "bookings_create";
+  fake_->SetBehavior(behavior);
+  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                  {"date", "morgen"},
+                                                  {"time", "17 Uhr"},
+                                                  {"name", "Erika Mustermann"}});
+  ASSERT_EQ(status, 200) << body.dump();
+  ASSERT_EQ(body["status"], "pending_sync");
+  // Cal.com is back; the job's backoff has passed.
+  fake_->SetBehavior(calcom::fake::FakeCalcomBehavior{});
+  clock_.Advance(std::chrono::minutes(2));
+  EXPECT_TRUE(Eventually([&] { return Count("appointments", "status = 'booked'") == 1; }));
+  EXPECT_EQ(ActiveFakeBookings(), 1u);
+  EXPECT_EQ(fake_->Bookings()[0].start, Berlin(2026, 12, 1, 17));
+  EXPECT_EQ(Count("appointments", "status = 'pending_sync'"), 0);
+}
+
+TEST_P(RetellFunctionsTest, CallAnalysisRunsInTheServersWorkers) {
+  const json ended = {{"event", "call_ended"},
+                      {"call",
+                       {{"call_id", "analysed-1"},
+                        {"call_type", "phone_call"},
+                        {"from_number", kErika},
+                        {"to_number", kMitte},
+                        {"call_status", "ended"},
+                        {"start_timestamp", ToUnixMillis(clock_.Now())},
+                        {"duration_ms", 185000},
+                        {"call_cost", {{"combined_cost", 21.4}}}}}};
+  ASSERT_EQ(Post("/webhooks/retell", ended.dump()).status, 200);
+  EXPECT_TRUE(Eventually([&] {
+    return Count("calls",
+                 "retell_call_id = 'analysed-1' AND base_cost_cents = 21 AND "
+                 "customer_id IS NOT NULL") == 1;
+  }));
 }
 
 TEST_P(RetellFunctionsTest, TenantAndBranchIsolation) {

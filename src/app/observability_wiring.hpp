@@ -1,0 +1,87 @@
+#pragma once
+// Observability glue of the composition root (docs/operations.md): HTTP request metrics from
+// the server's access-log hook, the GET /metrics endpoint, queue depth and circuit breaker
+// gauges, process metrics, the slow-query hook on storage::Session, and the alert engine with
+// its Slack notifier, checked by the scheduler's `alert_check` job every 5 minutes.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "app/config.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "core/secret.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "observability/alerts.hpp"
+#include "observability/metrics.hpp"
+#include "observability/standard_metrics.hpp"
+
+namespace callgate::queue {
+class QueueRuntime;
+}
+namespace callgate::resilience {
+class CircuitBreaker;
+}
+
+namespace callgate::app {
+
+struct ObservabilitySettings {
+  // Statements at least this slow are logged as `slow_query` and counted.
+  std::chrono::milliseconds slow_query_threshold{100};
+  observability::AlertSettings alerts;
+  observability::SlackSettings slack;  // SLACK_WEBHOOK_URL / SLACK_WEBHOOK_URL_CRITICAL
+  std::chrono::milliseconds alert_check_period = std::chrono::minutes(5);
+};
+
+// Defaults plus the Slack URLs from `config` (SLACK_WEBHOOK_URL, SLACK_WEBHOOK_URL_CRITICAL).
+ObservabilitySettings ObservabilitySettingsFromConfig(const Config& config);
+
+// The name of the periodic job that evaluates the alert rules.
+inline constexpr std::string_view kAlertCheckJob = "alert_check";
+
+class ObservabilityWiring {
+ public:
+  // Registers process, queue and breaker gauges and installs the process-wide statement
+  // observer (storage::SetStatementObserver). `queue` and `breaker` may be null (no gauges
+  // then); every non-null reference must outlive this object.
+  ObservabilityWiring(ObservabilitySettings settings, observability::Metrics& metrics,
+                      const Clock& clock, queue::QueueRuntime* queue,
+                      std::function<resilience::CircuitBreaker*()> breaker);
+  // Removes the statement observer.
+  ~ObservabilityWiring();
+  ObservabilityWiring(const ObservabilityWiring&) = delete;
+  ObservabilityWiring& operator=(const ObservabilityWiring&) = delete;
+
+  // Registers the alert_check job and its 5-minute scheduler task. Call before the queue
+  // starts. kAlreadyExists when called twice.
+  Status RegisterAlertCheck(queue::QueueRuntime& queue);
+
+  // The access-log hook: request count and latency per route pattern, method and status.
+  // Thread-safe.
+  void RecordRequest(const http::Request& request, const http::Response& response,
+                     std::chrono::nanoseconds elapsed);
+
+  // GET /metrics: Prometheus text format 0.0.4 ("text/plain; version=0.0.4"). Thread-safe.
+  http::Response MetricsEndpoint(http::Request& request) const;
+
+  // Runs the alert rules now (what the alert_check job does). Thread-safe.
+  std::vector<observability::AlertNotification> CheckAlerts();
+
+  observability::AlertEngine& alerts() noexcept { return *alerts_; }
+  observability::SlackNotifier& slack() noexcept { return *slack_; }
+
+ private:
+  double QueueBacklog() const;
+
+  observability::Metrics& metrics_;
+  queue::QueueRuntime* queue_;
+  observability::SlowQueryRecorder slow_queries_;
+  std::unique_ptr<observability::SlackNotifier> slack_;
+  std::unique_ptr<observability::AlertEngine> alerts_;
+  const std::chrono::milliseconds alert_check_period_;
+};
+
+}  // namespace callgate::app

@@ -1,0 +1,118 @@
+#include "observability/standard_metrics.hpp"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+
+#include "observability/log.hpp"
+
+namespace callgate::observability {
+namespace {
+
+constexpr std::string_view kHttpRequests = "callgate_http_requests_total";
+constexpr std::string_view kHttpDuration = "callgate_http_request_duration_ms";
+constexpr std::string_view kDbDuration = "callgate_db_query_duration_ms";
+constexpr std::string_view kDbSlow = "callgate_db_slow_queries_total";
+
+double ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  long long size = 0;
+  long long resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+double OpenFds() {
+  std::error_code ec;
+  double n = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    ++n;
+  }
+  // The iterator's own descriptor is one of the entries.
+  return n > 0 ? n - 1 : 0;
+}
+
+std::string_view Operation(std::string_view sql) {
+  std::size_t i = 0;
+  while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+  std::string word;
+  for (; i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])); ++i) {
+    word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i]))));
+  }
+  for (std::string_view op : {"select", "insert", "update", "delete"}) {
+    if (word == op) return op;
+  }
+  if (word == "with") return "select";
+  return "other";
+}
+
+}  // namespace
+
+void RegisterProcessMetrics(Metrics& metrics) {
+  metrics.SetGaugeCallback("callgate_process_resident_memory_bytes",
+                           "Resident set size of this process in bytes", [] {
+                             return std::vector<GaugeSample>{{{}, ResidentBytes()}};
+                           });
+  metrics.SetGaugeCallback("callgate_process_open_fds", "Open file descriptors of this process",
+                           [] {
+                             return std::vector<GaugeSample>{{{}, OpenFds()}};
+                           });
+}
+
+void DescribeStandardMetrics(Metrics& metrics) {
+  metrics.Describe(kHttpRequests, "HTTP requests by route pattern, method and status");
+  metrics.DescribeHistogram(kHttpDuration,
+                            "HTTP request latency in ms (handler queue to response)");
+  metrics.DescribeHistogram(kDbDuration, "Database statement latency in ms by operation");
+  metrics.Describe(kDbSlow, "Database statements slower than the slow-query threshold");
+}
+
+void RecordHttpRequest(Metrics& metrics, std::string_view method, std::string_view route,
+                       int status, std::chrono::nanoseconds elapsed) {
+  const std::string r = route.empty() ? std::string("unmatched") : std::string(route);
+  const std::string m(method);
+  metrics.Increment(kHttpRequests,
+                    {{"route", r}, {"method", m}, {"status", std::to_string(status)}});
+  metrics.Observe(kHttpDuration, {{"route", r}, {"method", m}},
+                  static_cast<double>(elapsed.count()) / 1e6);
+}
+
+std::string StatementLabel(std::string_view sql) {
+  std::string out;
+  bool space = false;
+  for (char c : sql) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+    if (out.size() >= 60) break;
+  }
+  return out;
+}
+
+SlowQueryRecorder::SlowQueryRecorder(Metrics& metrics, std::chrono::milliseconds threshold)
+    : metrics_(metrics), threshold_(threshold) {}
+
+void SlowQueryRecorder::Record(std::string_view sql, std::chrono::nanoseconds elapsed) noexcept {
+  try {
+    const std::string op(Operation(sql));
+    const double ms = static_cast<double>(elapsed.count()) / 1e6;
+    metrics_.Observe(kDbDuration, {{"operation", op}}, ms);
+    if (elapsed < threshold_) return;
+    metrics_.Increment(kDbSlow, {{"operation", op}});
+    LogWarn("slow_query", {{"statement", StatementLabel(sql)},
+                           {"operation", op},
+                           {"duration_ms", ms},
+                           {"threshold_ms", static_cast<long long>(threshold_.count())}});
+  } catch (...) {
+    // Observing must never fail a statement.
+  }
+}
+
+}  // namespace callgate::observability

@@ -1,0 +1,53 @@
+#pragma once
+// The metrics every callgate process exports besides the per-module counters: process
+// resources, HTTP requests per route, database statement latency and slow queries.
+// Names are listed in docs/operations.md.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "observability/metrics.hpp"
+
+namespace callgate::observability {
+
+// Registers callback gauges read from /proc at render time:
+//   callgate_process_resident_memory_bytes (RSS, /proc/self/statm × page size),
+//   callgate_process_open_fds (entries of /proc/self/fd).
+// A value that cannot be read is reported as 0. Thread-safe.
+void RegisterProcessMetrics(Metrics& metrics);
+
+// Declares the HTTP, database and alerting families (help texts, latency buckets), so they
+// appear in the output before the first request. Thread-safe.
+void DescribeStandardMetrics(Metrics& metrics);
+
+// Counts one answered HTTP request: callgate_http_requests_total{route,method,status} and
+// callgate_http_request_duration_ms{route,method} (histogram). `route` is the matched route
+// pattern (never the raw path, to bound cardinality); pass "" for unmatched requests, which are
+// recorded as route="unmatched". Thread-safe.
+void RecordHttpRequest(Metrics& metrics, std::string_view method, std::string_view route,
+                       int status, std::chrono::nanoseconds elapsed);
+
+// A short, single-line name for a SQL statement: whitespace collapsed, at most 60 characters.
+std::string StatementLabel(std::string_view sql);
+
+// Records database statement timings: callgate_db_query_duration_ms{operation} (histogram;
+// operation = select/insert/update/delete/other) for every statement, and for statements that
+// took at least `threshold`, a `slow_query` warning log line (statement label, duration_ms)
+// and callgate_db_slow_queries_total{operation}. Thread-safe.
+class SlowQueryRecorder {
+ public:
+  // `metrics` must outlive the recorder.
+  SlowQueryRecorder(Metrics& metrics, std::chrono::milliseconds threshold);
+
+  // Records one statement. Never throws.
+  void Record(std::string_view sql, std::chrono::nanoseconds elapsed) noexcept;
+
+  std::chrono::milliseconds threshold() const noexcept { return threshold_; }
+
+ private:
+  Metrics& metrics_;
+  std::chrono::milliseconds threshold_;
+};
+
+}  // namespace callgate::observability
