@@ -299,8 +299,20 @@ struct Application::Impl {
       checks["migrations"] = current ? "pending" : "unknown";
       ready = false;
     }
-    return Response::Json(ready ? 200 : 503,
-                          {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
+    // Queue depths are details for operators; a deep queue does not make the instance unready.
+    nlohmann::json details = nlohmann::json::object();
+    if (auto stats = queue_runtime->backend().Stats()) {
+      for (const auto& q : stats->queues) {
+        details["queues"][q.queue] = {
+            {"ready", q.ready}, {"delayed", q.delayed}, {"reserved", q.reserved}};
+      }
+      details["failed_jobs"] = stats->failed;
+    } else {
+      details["queues"] = "unavailable";
+    }
+    return Response::Json(
+        ready ? 200 : 503,
+        {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}, {"details", details}});
   }
 
   // The route table. Every route that is not in PublicRoutes() must carry a guard.

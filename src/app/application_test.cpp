@@ -84,6 +84,8 @@ TEST(Application, EmbeddedModeMigratesAndServesHealthAndReady) {
   const auto body = nlohmann::json::parse(ready->body);
   EXPECT_EQ(body["checks"]["database"], "ok");
   EXPECT_EQ(body["checks"]["migrations"], "current");
+  EXPECT_TRUE(body["details"]["queues"].is_object()) << body.dump();
+  EXPECT_EQ(body["details"]["failed_jobs"], 0);
 
   auto missing = client.Get("/nope");
   ASSERT_TRUE(missing.has_value());

@@ -7,6 +7,7 @@
 
 #include "booking/german_time.hpp"
 #include "booking/service_matcher.hpp"
+#include "booking/tool_args.hpp"
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
 #include "observability/log.hpp"
@@ -14,49 +15,11 @@
 namespace callgate::booking {
 namespace {
 
+using internal::Arg;
+using internal::Confirmed;
+using internal::Euros;
+using internal::Missing;
 using nlohmann::json;
-
-std::string Trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t b = 0;
-  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  return s.substr(b);
-}
-
-// The first of `keys` present in `args` as text (numbers are accepted too).
-std::string Arg(const json& args, std::initializer_list<const char*> keys) {
-  if (!args.is_object()) return {};
-  for (const char* k : keys) {
-    auto it = args.find(k);
-    if (it == args.end() || it->is_null()) continue;
-    if (it->is_string()) return Trim(it->get<std::string>()).substr(0, 500);
-    if (it->is_number_integer()) return std::to_string(it->get<long long>());
-    if (it->is_number()) return std::to_string(it->get<double>());
-  }
-  return {};
-}
-
-bool Confirmed(const json& args) {
-  if (!args.is_object()) return false;
-  auto it = args.find("confirm");
-  if (it == args.end()) return false;
-  if (it->is_boolean()) return it->get<bool>();
-  if (it->is_string()) {
-    std::string v = it->get<std::string>();
-    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
-    return v == "true" || v == "ja" || v == "yes" || v == "1";
-  }
-  return it->is_number_integer() && it->get<long long>() == 1;
-}
-
-ToolAnswer Missing(std::initializer_list<std::string_view> names, std::string message) {
-  ToolAnswer a;
-  a.success = false;
-  a.message = std::move(message);
-  a.data["missing"] = json::array();
-  for (auto n : names) a.data["missing"].push_back(std::string(n));
-  return a;
-}
 
 // [local midnight, next local midnight) of a calendar date in `zone`.
 std::pair<SystemTimePoint, SystemTimePoint> LocalDay(int y, int m, int d, const std::string& zone) {
@@ -73,15 +36,6 @@ std::pair<SystemTimePoint, SystemTimePoint> LocalDayOf(SystemTimePoint t, const 
   auto l = ToLocal(t, zone);
   if (!l) return {t, t + std::chrono::hours(24)};
   return LocalDay(l->year, l->month, l->day, zone);
-}
-
-std::string Euros(std::int64_t cents) {
-  std::string s = std::to_string(cents / 100);
-  if (cents % 100 != 0) {
-    const auto rest = cents % 100;
-    s += "," + std::string(rest < 10 ? "0" : "") + std::to_string(rest);
-  }
-  return s + " Euro";
 }
 
 std::string JoinGerman(const std::vector<std::string>& items) {

@@ -5,6 +5,7 @@
 
 #include "booking/booking_service.hpp"
 #include "booking/german_time.hpp"
+#include "booking/tool_args.hpp"
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
 #include "observability/log.hpp"
@@ -12,48 +13,11 @@
 namespace callgate::booking {
 namespace {
 
+using internal::Arg;
+using internal::Confirmed;
+using internal::Euros;
+using internal::Missing;
 using nlohmann::json;
-
-std::string Arg(const json& args, std::initializer_list<const char*> keys) {
-  if (!args.is_object()) return {};
-  for (const char* k : keys) {
-    auto it = args.find(k);
-    if (it == args.end() || it->is_null()) continue;
-    if (it->is_string()) return it->get<std::string>().substr(0, 500);
-    if (it->is_number_integer()) return std::to_string(it->get<long long>());
-  }
-  return {};
-}
-
-bool Confirmed(const json& args) {
-  auto it = args.is_object() ? args.find("confirm") : args.end();
-  if (!args.is_object() || it == args.end()) return false;
-  if (it->is_boolean()) return it->get<bool>();
-  if (it->is_string()) {
-    std::string v = it->get<std::string>();
-    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
-    return v == "true" || v == "ja" || v == "yes" || v == "1";
-  }
-  return false;
-}
-
-ToolAnswer Missing(std::initializer_list<std::string_view> names, std::string message) {
-  ToolAnswer a;
-  a.success = false;
-  a.message = std::move(message);
-  a.data["missing"] = json::array();
-  for (auto n : names) a.data["missing"].push_back(std::string(n));
-  return a;
-}
-
-std::string Euros(std::int64_t cents) {
-  std::string s = std::to_string(cents / 100);
-  if (cents % 100 != 0) {
-    const auto r = cents % 100;
-    s += "," + std::string(r < 10 ? "0" : "") + std::to_string(r);
-  }
-  return s + " Euro";
-}
 
 std::string Digits(std::string_view s) {
   std::string out;
