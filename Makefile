@@ -1,10 +1,14 @@
 # callgate — two commands do everything on a fresh Debian 12 machine:
 #   make run    set up, build (release), migrate and seed the embedded SQLite database, serve
 #   make test   set up, build (dev: ASan/UBSan), start throwaway PostgreSQL + Redis, run all tests
+#   make bench  build the benchmarks (release) and run them (bench/README.md)
 SHELL := /bin/bash
 CALLGATE_RELEASE := build/release/src/app/callgate
 
-.PHONY: all setup build build-dev run test format clean
+BENCH_BUILD_DIR ?= build/release
+BENCHES := availability_bench queue_bench
+
+.PHONY: all setup build build-dev run test bench format clean
 
 all: build
 
@@ -24,6 +28,11 @@ run: build
 
 test: setup
 	@bash scripts/test
+
+bench: setup
+	cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BENCH_BUILD_DIR) -j2 --target $(BENCHES)
+	@set -e; for b in $(BENCHES); do echo "== $$b"; $(BENCH_BUILD_DIR)/bench/$$b; done
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
