@@ -16,6 +16,7 @@
 #include "booking/calendar_sync.hpp"
 #include "booking/call_context.hpp"
 #include "calcom/calcom_client.hpp"
+#include "calcom/redis_slot_cache_store.hpp"
 #include "calcom/slot_cache.hpp"
 #include "calls/call_analysis.hpp"
 #include "calls/call_event_service.hpp"
@@ -107,7 +108,7 @@ struct Application::Impl {
   std::unique_ptr<storage::SqlAppointmentRepository> appointments;
   std::unique_ptr<storage::SqlCallbackRequestRepository> callbacks;
   std::unique_ptr<calcom::CalcomClient> calcom_client;
-  std::unique_ptr<calcom::InProcessSlotCacheStore> slot_store;
+  std::unique_ptr<calcom::SlotCacheStore> slot_store;  // Redis-backed when Redis is configured
   std::unique_ptr<calcom::CachingCalendarProvider> calendar;
   std::unique_ptr<booking::CallContextResolver> call_contexts;
   std::unique_ptr<booking::BookingService> booking;
@@ -217,9 +218,22 @@ struct Application::Impl {
     calcom_settings.slots_timeout = std::chrono::milliseconds(config.calcom_slots_timeout_ms);
     calcom_settings.bookings_timeout = std::chrono::milliseconds(config.calcom_bookings_timeout_ms);
     calcom_client = std::make_unique<calcom::CalcomClient>(calcom_settings, metrics);
-    slot_store = std::make_unique<calcom::InProcessSlotCacheStore>();
-    calendar = std::make_unique<calcom::CachingCalendarProvider>(*calcom_client, *slot_store, clock,
-                                                                 metrics);
+    if (redis_pool) {
+      slot_store = std::make_unique<calcom::RedisSlotCacheStore>(*redis_pool, metrics);
+    } else {
+      slot_store = std::make_unique<calcom::InProcessSlotCacheStore>();
+    }
+    // Cache(Budget(Breaker(Cal.com))): a cache hit spends no budget and still answers while
+    // the breaker is open; budget refusals are not Cal.com failures; the breaker sees exactly
+    // Cal.com's answers (docs/adr/0005-booking-flow.md).
+    breaker = std::make_unique<resilience::CircuitBreaker>(resilience::CircuitBreakerSettings{},
+                                                           *breaker_store, clock, metrics);
+    guarded_calendar = std::make_unique<resilience::CircuitBreakerCalendarProvider>(
+        *calcom_client, *breaker, clock, metrics);
+    budgeted_calendar = std::make_unique<resilience::OutboundBudgetCalendarProvider>(
+        *guarded_calendar, *limits, clock, metrics);
+    calendar = std::make_unique<calcom::CachingCalendarProvider>(*budgeted_calendar, *slot_store,
+                                                                 clock, metrics);
     booking::BookingSettings booking_settings;
     booking_settings.platform_calcom_key = config.calcom_api_key;
     booking_settings.calcom_base_url = config.calcom_base_url;
@@ -327,9 +341,20 @@ struct Application::Impl {
     // shared addresses are never limited for legitimate traffic).
     auto failed_auth =
         ratelimit::MakeFailedAuthGuard({20, std::chrono::minutes(1)}, *limits, metrics);
-    const http::RouteOptions retell_signed{
-        {failed_auth, std::make_shared<retell::RetellSignatureGuard>(config.retell_api_key,
-                                                                     *companies, clock, metrics)}};
+    // RETELL_IP_ALLOWLIST adds a client-address check before the signature, never instead of it.
+    http::RouteOptions retell_signed{{failed_auth}};
+    if (!config.retell_ip_allowlist.empty()) {
+      metrics.Describe("callgate_retell_ip_allowlist_rejected_total",
+                       "Retell route requests refused because the client address is not allowed.");
+      retell_signed.guards.push_back(
+          http::MakeIpAllowlistGuard(config.retell_ip_allowlist, [this](const Request& r) {
+            metrics.Increment("callgate_retell_ip_allowlist_rejected_total");
+            observability::LogWarn("retell_ip_not_allowed",
+                                   {{"client", std::string(r.ClientAddress())}});
+          }));
+    }
+    retell_signed.guards.push_back(std::make_shared<retell::RetellSignatureGuard>(
+        config.retell_api_key, *companies, clock, metrics));
     auto lifecycle = [this](Request& r) { return retell_webhooks->LifecycleEvent(r); };
     auto inbound = [this](Request& r) { return retell_webhooks->InboundCall(r); };
     router.Add(Method::kPost, "/webhooks/retell", lifecycle, retell_signed);

@@ -28,6 +28,7 @@ constexpr std::string_view kVariables[] = {"APP_ENV",
                                            "CALCOM_BASE_URL",
                                            "CALCOM_WEBHOOK_SECRET",
                                            "TRUSTED_PROXIES",
+                                           "RETELL_IP_ALLOWLIST",
                                            "SLACK_WEBHOOK_URL",
                                            "SLACK_WEBHOOK_URL_CRITICAL",
                                            "DIAGNOSTICS_ENABLED"};
@@ -51,6 +52,20 @@ std::string Get(const Environment& env, std::string_view key) {
 
 tl::unexpected<Error> Bad(std::string_view var, std::string_view what) {
   return Fail(ErrorCode::kInvalidArgument, std::string(var) + ": " + std::string(what));
+}
+
+// A comma-separated CIDR list; blanks between commas are ignored.
+Result<std::vector<IpNetwork>> NetworkList(const Environment& env, std::string_view var) {
+  std::vector<IpNetwork> networks;
+  std::stringstream items(Get(env, var));
+  for (std::string item; std::getline(items, item, ',');) {
+    item = Trim(item);
+    if (item.empty()) continue;
+    auto net = IpNetwork::Parse(item);
+    if (!net) return Bad(var, "not a CIDR: '" + item + "'");
+    networks.push_back(*net);
+  }
+  return networks;
 }
 
 Result<int> ParseInt(std::string_view var, const std::string& text, int lo, int hi) {
@@ -265,14 +280,12 @@ Result<Config> LoadConfig(const Environment& env) {
   }
   cfg.calcom_webhook_secret = Secret(Get(env, "CALCOM_WEBHOOK_SECRET"));
 
-  std::stringstream proxies(Get(env, "TRUSTED_PROXIES"));
-  for (std::string item; std::getline(proxies, item, ',');) {
-    item = Trim(item);
-    if (item.empty()) continue;
-    auto net = IpNetwork::Parse(item);
-    if (!net) return Bad("TRUSTED_PROXIES", "not a CIDR: '" + item + "'");
-    cfg.trusted_proxies.push_back(*net);
-  }
+  auto proxies = NetworkList(env, "TRUSTED_PROXIES");
+  if (!proxies) return tl::unexpected(proxies.error());
+  cfg.trusted_proxies = std::move(*proxies);
+  auto retell_allowlist = NetworkList(env, "RETELL_IP_ALLOWLIST");
+  if (!retell_allowlist) return tl::unexpected(retell_allowlist.error());
+  cfg.retell_ip_allowlist = std::move(*retell_allowlist);
 
   for (auto [var, target] :
        {std::pair{"SLACK_WEBHOOK_URL", &cfg.slack_webhook_url},

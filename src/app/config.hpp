@@ -38,6 +38,8 @@ struct Config {
   int calcom_bookings_timeout_ms = 8000;
   Secret calcom_webhook_secret;
   std::vector<IpNetwork> trusted_proxies;
+  // Extra check on the Retell routes (the signature is still required); empty: off.
+  std::vector<IpNetwork> retell_ip_allowlist;
   Secret slack_webhook_url;
   Secret slack_webhook_url_critical;
   bool diagnostics_enabled = false;

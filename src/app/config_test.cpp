@@ -20,6 +20,7 @@ TEST(LoadConfig, DefaultsMatchTheSpec) {
   EXPECT_EQ(cfg->app_env, AppEnv::kLocal);
   EXPECT_EQ(cfg->calcom_base_url, "https://api.cal.com/v2");
   EXPECT_TRUE(cfg->trusted_proxies.empty());
+  EXPECT_TRUE(cfg->retell_ip_allowlist.empty());
   EXPECT_FALSE(cfg->diagnostics_enabled);
   EXPECT_EQ(cfg->phone_region, "DE");
 }
@@ -34,6 +35,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
                          {"RETELL_API_KEY", "key_abc"},
                          {"CALCOM_BASE_URL", "http://127.0.0.1:9000/v2/"},
                          {"TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
+                         {"RETELL_IP_ALLOWLIST", "100.20.5.228/32,,2001:db8::/32 "},
                          {"DIAGNOSTICS_ENABLED", "true"}});
   ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
   EXPECT_EQ(cfg->listen_host, "::1");
@@ -43,6 +45,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(cfg->retell_api_key.Reveal(), "key_abc");
   EXPECT_EQ(cfg->calcom_base_url, "http://127.0.0.1:9000/v2");
   ASSERT_EQ(cfg->trusted_proxies.size(), 2u);
+  ASSERT_EQ(cfg->retell_ip_allowlist.size(), 2u);
   EXPECT_TRUE(cfg->diagnostics_enabled);
 }
 
@@ -72,6 +75,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"CALLGATE_QUEUE_DRIVER", "kafka"}, BadCase{"CALLGATE_QUEUE_DRIVER", "redis"},
         BadCase{"CALLGATE_WORKERS", "-1"}, BadCase{"CALLGATE_WORKERS", "two"},
         BadCase{"CALCOM_BASE_URL", "ftp://x"}, BadCase{"TRUSTED_PROXIES", "10.0.0.0/99"},
+        BadCase{"RETELL_IP_ALLOWLIST", "retell.ai"}, BadCase{"RETELL_IP_ALLOWLIST", "1.2.3.4/33"},
         BadCase{"SLACK_WEBHOOK_URL", "hooks.slack.com"}, BadCase{"DIAGNOSTICS_ENABLED", "maybe"},
         BadCase{"CALLGATE_PHONE_REGION", "germany"}),
     [](const auto& info) {

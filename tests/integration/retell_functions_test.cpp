@@ -313,6 +313,30 @@ TEST_P(RetellFunctionsTest, PendingBookingIsCompletedOnceWhenCalcomRecovers) {
   EXPECT_EQ(Count("appointments", "status = 'pending_sync'"), 0);
 }
 
+TEST_P(RetellFunctionsTest, OpenBreakerServesFallbackSlotsAndKeepsBookingsPending) {
+  auto behavior = fake_->behavior();
+  behavior.forced_status = 503;
+  fake_->SetBehavior(behavior);
+  const json args = {{"service", "Erstberatung"}, {"date", "morgen"}};
+  for (int i = 0; i < 5; ++i) {  // five consecutive failures open the breaker
+    auto [status, body] = Call("check-availability", args);
+    ASSERT_EQ(status, 200) << body.dump();
+    EXPECT_FALSE(body["success"].get<bool>());
+  }
+  const auto requests = fake_->Stats().total;
+  auto [status, fallback] = Call("check-availability", args);
+  ASSERT_EQ(status, 200) << fallback.dump();
+  EXPECT_EQ(fallback["source"], "fallback") << fallback.dump();
+  EXPECT_NE(fallback["message"].get<std::string>().find("vorläufig"), std::string::npos);
+  auto [s2, booked] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                {"date", "morgen"},
+                                                {"time", "11 Uhr"},
+                                                {"name", "Erika Mustermann"}});
+  ASSERT_EQ(s2, 200) << booked.dump();
+  EXPECT_EQ(booked["status"], "pending_sync") << booked.dump();
+  EXPECT_EQ(fake_->Stats().total, requests);  // the open breaker kept Cal.com out of it
+}
+
 TEST_P(RetellFunctionsTest, CallAnalysisRunsInTheServersWorkers) {
   const json ended = {{"event", "call_ended"},
                       {"call",
