@@ -289,6 +289,17 @@ struct Application::Impl {
       return out;
     };
     diagnostic_sources.metrics = &metrics;
+    diagnostic_sources.sections.emplace_back("circuit_breakers", [this]() {
+      nlohmann::json out = nlohmann::json::array();
+      if (!breaker) return out;
+      for (const auto& k : breaker->Snapshot()) {
+        // Keys are "calcom:<hash of the API key>", never the key itself.
+        out.push_back({{"key", k.key},
+                       {"state", std::string(resilience::BreakerStateName(k.state))},
+                       {"consecutive_failures", k.consecutive_failures}});
+      }
+      return out;
+    });
     diagnostics = std::make_unique<admin::Diagnostics>(
         admin::DiagnosticsSettings{kVersion, std::string(AppEnvName(config.app_env)),
                                    config.diagnostics_enabled},

@@ -501,6 +501,11 @@ TEST_P(AdminApiTest, SecretsAreSetOnlyThroughTheSecretsEndpointAndNeverShown) {
 
 TEST_P(AdminApiTest, DiagnosticEndpointIsPlatformOnlyAndShowsNoSecrets) {
   const std::string path = "/api/admin/diagnostic-info";
+  // One calendar request, so the breaker of company A's Cal.com key has a state to show.
+  ASSERT_EQ(
+      Call("GET", "/api/availability/quick?company_id=" + std::to_string(company_a_), admin_a_)
+          .status,
+      200);
   EXPECT_EQ(Call("GET", path, std::nullopt).status, 401);
   EXPECT_EQ(Call("GET", path, admin_a_).status, 403);
   EXPECT_EQ(Call("GET", path, viewer_a_).status, 403);
@@ -510,6 +515,10 @@ TEST_P(AdminApiTest, DiagnosticEndpointIsPlatformOnlyAndShowsNoSecrets) {
   EXPECT_EQ(info.body["migrations"]["current"], true);
   EXPECT_TRUE(info.body.contains("version"));
   EXPECT_TRUE(info.body["queues"].is_object()) << info.raw;
+  ASSERT_TRUE(info.body["circuit_breakers"].is_array()) << info.raw;
+  ASSERT_EQ(info.body["circuit_breakers"].size(), 1u) << info.raw;
+  EXPECT_EQ(info.body["circuit_breakers"][0]["state"], "closed");
+  EXPECT_EQ(info.body["circuit_breakers"][0]["key"].get<std::string>().rfind("calcom:", 0), 0u);
   EXPECT_TRUE(info.body["counters"].contains("callgate_admin_auth_total{outcome=\"ok\"}"));
   for (const std::string& secret :
        {std::string(kCalcomKeyA), std::string(kRetellKeyA),

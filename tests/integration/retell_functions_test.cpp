@@ -356,6 +356,79 @@ TEST_P(RetellFunctionsTest, CallAnalysisRunsInTheServersWorkers) {
   }));
 }
 
+TEST_P(RetellFunctionsTest, CollectCustomerInfoStoresOnlyItsFieldsForTheCallersCompany) {
+  const std::string stranger = "+4915133334444";
+  auto [status, body] = Call("collect-customer-info",
+                             {{"name", "Otto Normal"},
+                              {"email", "otto@example.org"},
+                              {"company_id", 999},
+                              {"notes", "VIP"}},
+                             "info-call", stranger);
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_TRUE(body["success"].get<bool>());
+  EXPECT_EQ(body["customer"]["name"], "Otto Normal");
+  EXPECT_EQ(Count("customers", "phone_e164 = '" + stranger +
+                                   "' AND name = 'Otto Normal' AND email = 'otto@example.org' "
+                                   "AND notes = ''"),
+            1);
+  // Fields outside its allowlist are ignored, bad ones named.
+  auto [s2, bad] =
+      Call("collect-customer-info", {{"email", "not-an-address"}}, "info-call", stranger);
+  ASSERT_EQ(s2, 200);
+  EXPECT_FALSE(bad["success"].get<bool>());
+  EXPECT_EQ(bad["missing"][0], "email");
+  // The next tool call of the same call knows the caller by name.
+  auto [s3, summary] = Call("collect-appointment-data",
+                            {{"service", "Erstberatung"}, {"date", "morgen"}, {"time", "9 Uhr"}},
+                            "info-call", stranger);
+  ASSERT_EQ(s3, 200) << summary.dump();
+  EXPECT_NE(summary["message"].get<std::string>().find("Otto Normal"), std::string::npos)
+      << summary.dump();
+}
+
+TEST_P(RetellFunctionsTest, CollectAppointmentDataSummarisesThenBooksOnConfirm) {
+  const json args = {{"service", "Kontrolle"},
+                     {"date", "Donnerstag"},
+                     {"time", "halb drei"},
+                     {"name", "Erika Mustermann"}};
+  auto [status, summary] = Call("collect-appointment-data", args);
+  ASSERT_EQ(status, 200) << summary.dump();
+  EXPECT_TRUE(summary["needs_confirmation"].get<bool>()) << summary.dump();
+  EXPECT_NE(summary["message"].get<std::string>().find("Donnerstag, 3. Dezember, um 14:30 Uhr"),
+            std::string::npos)
+      << summary["message"];
+  EXPECT_EQ(ActiveFakeBookings(), 0u);
+  json confirmed = args;
+  confirmed["confirm"] = true;
+  auto [s2, booked] = Call("collect-appointment-data", confirmed);
+  ASSERT_EQ(s2, 200) << booked.dump();
+  EXPECT_TRUE(booked["success"].get<bool>()) << booked.dump();
+  EXPECT_EQ(ActiveFakeBookings(), 1u);
+  EXPECT_EQ(fake_->Bookings()[0].event_type_id, 1002);
+  // A retried confirmation books nothing more.
+  EXPECT_TRUE(Call("collect-appointment-data", confirmed).second["success"].get<bool>());
+  EXPECT_EQ(ActiveFakeBookings(), 1u);
+}
+
+TEST_P(RetellFunctionsTest, CustomersAndAppointmentsStayWithinTheirCompany) {
+  ASSERT_TRUE(Call("book-appointment", {{"service", "Erstberatung"},
+                                        {"date", "morgen"},
+                                        {"time", "10 Uhr"},
+                                        {"name", "Erika Mustermann"}})
+                  .second["success"]
+                  .get<bool>());
+  // The same caller phoning the salon is a stranger there: no name, no appointments.
+  auto [status, theirs] =
+      Call("query-customer-appointments", json::object(), "salon-side", kErika, "+49401234567");
+  ASSERT_EQ(status, 200);
+  EXPECT_TRUE(theirs["appointments"].empty()) << theirs.dump();
+  auto [s2, cancel] =
+      Call("cancel-appointment", json::object(), "salon-side", kErika, "+49401234567");
+  ASSERT_EQ(s2, 200);
+  EXPECT_FALSE(cancel["success"].get<bool>());
+  EXPECT_EQ(Count("appointments", "status = 'booked'"), 1);
+}
+
 TEST_P(RetellFunctionsTest, TenantAndBranchIsolation) {
   // A service id of another company.
   long long salon_service = -1;
