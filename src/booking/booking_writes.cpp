@@ -261,6 +261,7 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
     queue::NewJob job;
     job.type = std::string(kPendingBookingJob);
     job.queue = std::string(queue::kHigh);
+    job.request_id = std::string(observability::CurrentRequestId());  // logs of the job carry it
     job.payload_json = json{{"company_id", ctx.company.id.value},
                             {"appointment_id", appt.id.value},
                             {"event_type_id", request.event_type_id}}
