@@ -6,6 +6,7 @@
 #include "admin/admin_store.hpp"
 #include "admin/diagnostics.hpp"
 #include "app/calcom_webhook.hpp"
+#include "app/dashboard_api.hpp"
 #include "app/observability_wiring.hpp"
 #include "app/queue_commands.hpp"
 #include "app/version.hpp"
@@ -125,6 +126,8 @@ struct Application::Impl {
   std::unique_ptr<admin::Diagnostics> diagnostics;
   // observability: /metrics, HTTP/queue/breaker/process metrics, slow queries, alerts.
   std::unique_ptr<ObservabilityWiring> observability;
+  // Operations dashboard: GET /dashboard and /api/admin/dashboard/... (docs/operations.md).
+  std::unique_ptr<DashboardApi> dashboard;
 
   Mode mode = Mode::kServe;
   bool queue_started = false;
@@ -456,6 +459,22 @@ struct Application::Impl {
     router.Add(
         Method::kGet, "/metrics", [this](Request& r) { return observability->MetricsEndpoint(r); },
         admin_platform);
+    // Operations dashboard: the page is public (it holds no data and asks for a token); its data
+    // comes from admin routes. Traffic, queues, failed jobs, breakers and alerts are platform-wide,
+    // so platform admins only; the overview is scoped to the caller's company.
+    router.Add(Method::kGet, "/dashboard", [this](Request& r) { return dashboard->Page(r); });
+    router.Add(
+        Method::kGet, "/api/admin/dashboard/overview",
+        [this](Request& r) { return dashboard->Overview(r); }, admin_any);
+    router.Add(
+        Method::kGet, "/api/admin/dashboard/system",
+        [this](Request& r) { return dashboard->System(r); }, admin_platform);
+    router.Add(
+        Method::kGet, "/api/admin/dashboard/failed-jobs",
+        [this](Request& r) { return dashboard->FailedJobs(r); }, admin_platform);
+    router.Add(
+        Method::kPost, "/api/admin/dashboard/failed-jobs/{id}/retry",
+        [this](Request& r) { return dashboard->RetryFailedJob(r); }, admin_platform);
     if (diagnostics->Enabled()) {
       router.Add(
           Method::kGet, "/api/admin/diagnostic-info",
@@ -465,7 +484,7 @@ struct Application::Impl {
 };
 
 const std::vector<std::string>& PublicRoutes() {
-  static const std::vector<std::string> routes = {"GET /health", "GET /ready"};
+  static const std::vector<std::string> routes = {"GET /health", "GET /ready", "GET /dashboard"};
   return routes;
 }
 
@@ -515,6 +534,13 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
   if (auto alerts = impl->observability->RegisterAlertCheck(*impl->queue_runtime); !alerts) {
     return tl::unexpected(alerts.error());
   }
+  DashboardSources dashboard_sources;
+  dashboard_sources.database = impl->database.get();
+  dashboard_sources.metrics = &impl->metrics;
+  dashboard_sources.jobs = &impl->queue_runtime->admin();
+  dashboard_sources.breaker = [i = impl.get()] { return i->breaker.get(); };
+  dashboard_sources.alerts = [i = impl.get()] { return &i->observability->alerts(); };
+  impl->dashboard = std::make_unique<DashboardApi>(std::move(dashboard_sources), clock);
   impl->BuildRoutes();
   impl->mode = mode;
   return std::unique_ptr<Application>(new Application(std::move(impl)));
