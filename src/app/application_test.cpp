@@ -103,11 +103,7 @@ class ApplicationOnPostgres : public storage::testing::DatabaseTest {
 TEST_P(ApplicationOnPostgres, RefusesToServeAnUnmigratedSharedDatabase) {
   Config config;
   config.listen_port = 0;
-  const auto& url = test_database().url();
-  config.database_url = url.dialect == storage::Dialect::kSqlite
-                            ? "sqlite://" + url.path
-                            : "postgresql://" + url.user + "@" + url.host + ":" +
-                                  std::to_string(url.port) + "/" + url.database;
+  config.database_url = test_database().UrlText();
   auto application = Application::Create(config, clock_);
   if (GetParam() == "sqlite") {
     // Embedded: migrates itself.

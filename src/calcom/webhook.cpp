@@ -7,6 +7,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "core/encoding.hpp"
 #include "core/time_zone.hpp"
 
 namespace callgate::calcom {
@@ -29,13 +30,6 @@ Digest HmacSha256(std::string_view key, std::string_view data) {
     out.fill(0);  // never matches a real digest
   }
   return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 std::string StringField(const json& object, const char* name) {
@@ -77,8 +71,8 @@ Status VerifyCalcomSignature(std::string_view header, std::string_view raw_body,
   if (header.size() != 64) return fail("malformed");
   Digest given{};
   for (std::size_t i = 0; i < given.size(); ++i) {
-    const int hi = HexValue(header[2 * i]);
-    const int lo = HexValue(header[2 * i + 1]);
+    const int hi = HexDigitValue(header[2 * i]);
+    const int lo = HexDigitValue(header[2 * i + 1]);
     if (hi < 0 || lo < 0) return fail("malformed");
     given[i] = static_cast<unsigned char>(hi << 4 | lo);
   }

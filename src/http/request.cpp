@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/encoding.hpp"
+
 namespace callgate::http {
 
 std::string_view MethodName(Method method) noexcept {
@@ -34,25 +36,14 @@ Method ParseMethod(std::string_view token) noexcept {
   return Method::kOther;
 }
 
-namespace {
-
-int HexValue(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 std::string PercentDecode(std::string_view input, bool plus_as_space) {
   std::string out;
   out.reserve(input.size());
   for (std::size_t i = 0; i < input.size(); ++i) {
     const char c = input[i];
     if (c == '%' && i + 2 < input.size()) {
-      const int hi = HexValue(input[i + 1]);
-      const int lo = HexValue(input[i + 2]);
+      const int hi = HexDigitValue(input[i + 1]);
+      const int lo = HexDigitValue(input[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;

@@ -2,35 +2,19 @@
 
 #include <charconv>
 
+#include "core/encoding.hpp"
+
 namespace callgate::redis {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The decoded text is never echoed in errors: it may be the password.
 Result<std::string> PercentDecode(std::string_view in, std::string_view what) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    const int hi = i + 2 < in.size() ? HexValue(in[i + 1]) : -1;
-    const int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
-    if (hi < 0 || lo < 0) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "redis URL: bad percent-escape in " + std::string(what));
-    }
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
+  auto decoded = PercentDecodeStrict(in);
+  if (!decoded) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "redis URL: bad percent-escape in " + std::string(what));
   }
-  return out;
+  return *decoded;
 }
 
 Result<int> ParseNumber(std::string_view text, int min, int max, std::string_view what) {

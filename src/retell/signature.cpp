@@ -5,15 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "core/encoding.hpp"
+
 namespace callgate::retell {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::array<std::uint8_t, 32> Hmac(std::string_view key, std::string_view a, std::string_view b) {
   // The fetched algorithm is immutable and shareable; contexts are per call.
@@ -65,8 +60,8 @@ Result<SignatureHeader> ParseSignatureHeader(std::string_view header) {
   pos += 3;
   if (header.size() - pos != 64) return bad();
   for (size_t i = 0; i < 32; ++i) {
-    const int hi = HexValue(header[pos + 2 * i]);
-    const int lo = HexValue(header[pos + 2 * i + 1]);
+    const int hi = HexDigitValue(header[pos + 2 * i]);
+    const int lo = HexDigitValue(header[pos + 2 * i + 1]);
     if (hi < 0 || lo < 0) return bad();
     out.digest[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }

@@ -95,13 +95,7 @@ class AdminApiTest : public storage::testing::DatabaseTest {
     DatabaseTest::TearDown();
   }
 
-  std::string DatabaseUrl() {
-    const auto& url = test_database().url();
-    return url.dialect == storage::Dialect::kSqlite
-               ? "sqlite://" + url.path
-               : "postgresql://" + url.user + "@" + url.host + ":" + std::to_string(url.port) +
-                     "/" + url.database;
-  }
+  std::string DatabaseUrl() { return test_database().UrlText(); }
 
   app::Config BaseConfig() {
     app::Config config;

@@ -86,13 +86,7 @@ class DashboardTest : public storage::testing::DatabaseTest {
     DatabaseTest::TearDown();
   }
 
-  std::string DatabaseUrl() {
-    const auto& url = test_database().url();
-    return url.dialect == storage::Dialect::kSqlite
-               ? "sqlite://" + url.path
-               : "postgresql://" + url.user + "@" + url.host + ":" + std::to_string(url.port) +
-                     "/" + url.database;
-  }
+  std::string DatabaseUrl() { return test_database().UrlText(); }
 
   std::int64_t IdOf(const std::string& table, const std::string& where) {
     auto id = db().Run([&](storage::Session& s) -> Result<std::int64_t> {

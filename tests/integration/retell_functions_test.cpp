@@ -59,11 +59,7 @@ class RetellFunctionsTest : public storage::testing::DatabaseTest {
 
     app::Config config;
     config.listen_port = 0;
-    const auto& url = test_database().url();
-    config.database_url = url.dialect == storage::Dialect::kSqlite
-                              ? "sqlite://" + url.path
-                              : "postgresql://" + url.user + "@" + url.host + ":" +
-                                    std::to_string(url.port) + "/" + url.database;
+    config.database_url = test_database().UrlText();
     config.retell_api_key = kKey;
     config.calcom_base_url = fake_->base_url();
     config.calcom_bookings_timeout_ms = 700;

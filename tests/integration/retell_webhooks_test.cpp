@@ -48,11 +48,7 @@ class RetellWebhooksTest : public storage::testing::DatabaseTest {
     config.listen_port = 0;
     config.calcom_base_url = fake_->base_url();
     config.workers = 0;  // these tests look at the queued jobs themselves
-    const auto& url = test_database().url();
-    config.database_url = url.dialect == storage::Dialect::kSqlite
-                              ? "sqlite://" + url.path
-                              : "postgresql://" + url.user + "@" + url.host + ":" +
-                                    std::to_string(url.port) + "/" + url.database;
+    config.database_url = test_database().UrlText();
     config.retell_api_key = kPlatformKey;
     auto application = app::Application::Create(config, system_clock_);
     ASSERT_TRUE(application.has_value()) << application.error().message;

@@ -58,11 +58,7 @@ class SharedLimitsTest : public storage::testing::DatabaseTest {
     config.listen_port = 0;
     config.calcom_base_url = fake_->base_url();
     config.workers = 0;
-    const auto& url = test_database().url();
-    config.database_url = url.dialect == storage::Dialect::kSqlite
-                              ? "sqlite://" + url.path
-                              : "postgresql://" + url.user + "@" + url.host + ":" +
-                                    std::to_string(url.port) + "/" + url.database;
+    config.database_url = test_database().UrlText();
     config.retell_api_key = kPlatformKey;
     return config;
   }

@@ -125,4 +125,10 @@ void DatabaseTest::SetUp() {
 
 void DatabaseTest::TearDown() { test_database_.reset(); }
 
+std::string TestDatabase::UrlText() const {
+  if (url_.dialect == Dialect::kSqlite) return "sqlite://" + url_.path;
+  return "postgresql://" + url_.user + "@" + url_.host + ":" + std::to_string(url_.port) + "/" +
+         url_.database;
+}
+
 }  // namespace callgate::storage::testing

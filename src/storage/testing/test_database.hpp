@@ -39,6 +39,9 @@ class TestDatabase {
 
   Database& database() { return *database_; }
   const DatabaseUrl& url() const { return url_; }
+  // The URL as configuration text (CALLGATE_DATABASE_URL), for starting an app on this database.
+  // Test databases have no password.
+  std::string UrlText() const;
 
   // Applies the migrations compiled into the binary.
   Status Migrate(const Clock& clock);
