@@ -295,7 +295,8 @@ TEST_P(PostgresOnlyBehaviour, LostConnectionIsUnavailableAndThenReplaced) {
   EXPECT_TRUE((*small)->Ping().has_value());  // a fresh connection took its place
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DatabaseBehaviour, testing::AllBackends(), testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseBehaviour, testing::AllBackendsAndPgBouncer(),
+                         testing::BackendName);
 INSTANTIATE_TEST_SUITE_P(Backends, PostgresOnlyBehaviour,
                          ::testing::Values(std::string("postgresql")), testing::BackendName);
 

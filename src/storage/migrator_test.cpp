@@ -200,7 +200,8 @@ TEST_P(MigratorTest, ConcurrentMigratorsApplyEachVersionOnce) {
   EXPECT_EQ(applied[0] + applied[1] + applied[2], migrations.size());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, MigratorTest, testing::AllBackends(), testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, MigratorTest, testing::AllBackendsAndPgBouncer(),
+                         testing::BackendName);
 
 TEST(Migrations, BothDialectsCreateTheSameTablesAndColumns) {
   if (auto reason = testing::BackendUnavailableReason("postgresql"); !reason.empty()) {

@@ -124,7 +124,7 @@ TEST_P(MigrateDataTest, ReportsACorruptedTarget) {
   EXPECT_NE(bad["webhook_events"].front().find("row count"), std::string::npos);
 }
 
-INSTANTIATE_TEST_SUITE_P(Targets, MigrateDataTest, storage::testing::AllBackends(),
+INSTANTIATE_TEST_SUITE_P(Targets, MigrateDataTest, storage::testing::AllBackendsAndPgBouncer(),
                          storage::testing::BackendName);
 
 }  // namespace

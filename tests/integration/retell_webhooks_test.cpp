@@ -257,7 +257,7 @@ TEST_P(RetellWebhooksTest, SimulateCallPlaysAWholeCall) {
             1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, RetellWebhooksTest, storage::testing::AllBackends(),
+INSTANTIATE_TEST_SUITE_P(Backends, RetellWebhooksTest, storage::testing::AllBackendsAndPgBouncer(),
                          storage::testing::BackendName);
 
 }  // namespace

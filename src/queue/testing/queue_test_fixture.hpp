@@ -7,7 +7,7 @@
 //   INSTANTIATE_TEST_SUITE_P(Drivers, MyQueueTest, queue::testing::AllDrivers(),
 //                            queue::testing::DriverName);
 //
-// Test names end in /database_sqlite, /database_postgresql, /redis_sqlite, /redis_postgresql.
+// Test names end in /database_sqlite, /database_postgresql, /database_pgbouncer, /redis_sqlite, …
 // Unconfigured services skip the test (fail under CI), like storage::testing::DatabaseTest.
 // The Redis driver's relay does not run in the background: Enqueue() relays synchronously.
 
@@ -113,9 +113,12 @@ class QueueTest : public ::testing::TestWithParam<DriverParam> {
   std::unique_ptr<JobBackend> backend_;
 };
 
+// Both drivers on both databases, plus both drivers on PostgreSQL through PgBouncer in
+// transaction pool mode (as deployed): SKIP LOCKED reservations and outbox relays must hold there.
 inline auto AllDrivers() {
   return ::testing::Combine(::testing::Values(std::string("database"), std::string("redis")),
-                            ::testing::Values(std::string("sqlite"), std::string("postgresql")));
+                            ::testing::Values(std::string("sqlite"), std::string("postgresql"),
+                                              std::string("pgbouncer")));
 }
 
 // The Redis driver on both databases.

@@ -13,6 +13,7 @@ namespace callgate::storage::testing {
 namespace {
 
 constexpr const char* kAdminUrlVariable = "CALLGATE_TEST_POSTGRES_ADMIN_URL";
+constexpr const char* kPgBouncerUrlVariable = "CALLGATE_TEST_PGBOUNCER_URL";
 
 std::string RandomSuffix() {
   static thread_local std::mt19937_64 random(std::random_device{}() ^
@@ -55,6 +56,14 @@ std::string BackendUnavailableReason(std::string_view backend) {
     }
     return "";
   }
+  if (backend == "pgbouncer") {
+    if (auto reason = BackendUnavailableReason("postgresql"); !reason.empty()) return reason;
+    if (Env(kPgBouncerUrlVariable) == nullptr) {
+      return std::string(kPgBouncerUrlVariable) +
+             " is not set (run scripts/services start <dir> and source <dir>/env)";
+    }
+    return "";
+  }
   return "unknown backend \"" + std::string(backend) + "\"";
 }
 
@@ -81,6 +90,13 @@ Result<std::unique_ptr<TestDatabase>> TestDatabase::Create(std::string_view back
       return tl::unexpected(created.error());
     }
     test->url_ = *url;
+    if (backend == "pgbouncer") {
+      // Same database, reached through the pooler (transaction mode routes any database name).
+      auto bouncer = ParseDatabaseUrl(Env(kPgBouncerUrlVariable));
+      if (!bouncer) return tl::unexpected(bouncer.error());
+      test->url_.host = bouncer->host;
+      test->url_.port = bouncer->port;
+    }
   }
   auto database = Database::Open(test->url_, options);
   if (!database) return tl::unexpected(database.error());

@@ -9,7 +9,9 @@
 //
 // Test names then end in /sqlite and /postgresql. PostgreSQL needs CALLGATE_TEST_POSTGRES_ADMIN_URL
 // (scripts/services start <dir> writes it); without it PostgreSQL tests are skipped, unless the
-// environment variable CI is set, in which case they fail.
+// environment variable CI is set, in which case they fail. A third backend, "pgbouncer", is the
+// same PostgreSQL database reached through PgBouncer in transaction pool mode
+// (CALLGATE_TEST_PGBOUNCER_URL, also written by scripts/services); AllBackendsAndPgBouncer().
 
 #include <gtest/gtest.h>
 
@@ -29,8 +31,8 @@ namespace callgate::storage::testing {
 // and dropped WITH (FORCE) on destruction, so test processes can run in parallel.
 class TestDatabase {
  public:
-  // `backend` is "sqlite" or "postgresql". kUnavailable (with the reason) when the backend is
-  // not configured in this environment; other errors when creating it failed.
+  // `backend` is "sqlite", "postgresql" or "pgbouncer". kUnavailable (with the reason) when the
+  // backend is not configured in this environment; other errors when creating it failed.
   static Result<std::unique_ptr<TestDatabase>> Create(std::string_view backend,
                                                       DatabaseOptions options = {});
   ~TestDatabase();
@@ -80,6 +82,13 @@ class DatabaseTest : public ::testing::TestWithParam<std::string> {
 // Both backends, for INSTANTIATE_TEST_SUITE_P.
 inline auto AllBackends() {
   return ::testing::Values(std::string("sqlite"), std::string("postgresql"));
+}
+
+// Both backends plus PostgreSQL through PgBouncer (transaction pool mode), for code whose
+// PgBouncer compatibility matters (data migration, queue, migrations).
+inline auto AllBackendsAndPgBouncer() {
+  return ::testing::Values(std::string("sqlite"), std::string("postgresql"),
+                           std::string("pgbouncer"));
 }
 
 // Names instantiations by backend, so test names end in /sqlite and /postgresql.
