@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "booking/tool_args.hpp"
 #include "observability/log.hpp"
 #include "retell/payload.hpp"
 
@@ -39,8 +40,10 @@ std::optional<http::Response> FunctionHandlers::Limit(const booking::CallContext
                                                       const std::string& function,
                                                       const json& args) const {
   if (limiter_ == nullptr) return std::nullopt;
+  // Read "confirm" the way the booking tools do ("ja", "true", 1 count too): a typed read
+  // (json::value) throws for anything but a boolean.
   const bool books = function == "book-appointment" ||
-                     (function == "collect-appointment-data" && args.value("confirm", false));
+                     (function == "collect-appointment-data" && booking::internal::Confirmed(args));
   std::string key = "fn:" + std::to_string(ctx.company.id.value) + ":" + function;
   if (books) {
     std::string service;

@@ -59,6 +59,22 @@ TEST(ParseWebhookEvent, ToleratesUnknownEventsButNeedsCallId) {
   EXPECT_FALSE(ParseWebhookEvent("[]"));
 }
 
+// Regression (found by fuzz/retell_webhook_fuzz.cpp): a timestamp outside long long was
+// converted anyway (undefined for a double, wrapping for a large unsigned).
+TEST(ParseWebhookEvent, IgnoresTimestampsOutsideTheIntegerRange) {
+  auto e = ParseWebhookEvent(R"({"event":"call_ended","call":{"call_id":"c",
+    "start_timestamp":1.7146084759450851e20,"end_timestamp":18446744073709551615,
+    "duration_ms":-1e300}})");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_FALSE(e->call.start_timestamp_ms.has_value());
+  EXPECT_FALSE(e->call.end_timestamp_ms.has_value());
+  EXPECT_FALSE(e->call.duration_ms.has_value());
+  auto f = ParseWebhookEvent(
+      R"({"event":"call_ended","call":{"call_id":"c","start_timestamp":1714608475945.7}})");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->call.start_timestamp_ms, 1714608475945LL);
+}
+
 TEST(ParseInboundCall, ReadsNumbersAndAgent) {
   auto in = ParseInboundCall(R"({"event":"call_inbound","event_timestamp":1,
     "call_inbound":{"agent_id":"a","agent_version":3,"from_number":"+4915112345678",

@@ -51,11 +51,11 @@ Result<SignatureHeader> ParseSignatureHeader(std::string_view header) {
   SignatureHeader out;
   size_t digits = 0;
   while (pos < header.size() && header[pos] >= '0' && header[pos] <= '9') {
+    if (++digits > 15) return bad();  // before the value can overflow
     out.timestamp_ms = out.timestamp_ms * 10 + (header[pos] - '0');
     ++pos;
-    ++digits;
   }
-  if (digits == 0 || digits > 15) return bad();
+  if (digits == 0) return bad();
   if (header.substr(pos, 3) != ",d=") return bad();
   pos += 3;
   if (header.size() - pos != 64) return bad();

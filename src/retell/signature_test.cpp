@@ -54,6 +54,17 @@ TEST(RetellSignature, RejectsEveryMalformedHeader) {
   }
 }
 
+// Regression (found by fuzz/retell_signature_fuzz.cpp): an overlong timestamp overflowed
+// while it was read, before its length was checked.
+TEST(RetellSignature, RejectsOverlongTimestampsWithoutOverflow) {
+  const std::string digest(kVector.substr(18));
+  for (const std::string& v : {std::string(20, '9'), "1700000000000" + std::string(64, '0')}) {
+    auto r = Verify("v=" + v + ",d=" + digest);
+    ASSERT_FALSE(r.has_value()) << v;
+    EXPECT_EQ(r.error().message, "malformed");
+  }
+}
+
 TEST(RetellSignature, WindowIsFiveMinutesInclusive) {
   EXPECT_TRUE(Verify(kVector, kV + 300000).has_value());
   EXPECT_TRUE(Verify(kVector, kV - 300000).has_value());

@@ -410,6 +410,20 @@ TEST_P(RetellFunctionsTest, CollectAppointmentDataSummarisesThenBooksOnConfirm) 
   EXPECT_EQ(ActiveFakeBookings(), 1u);
 }
 
+// Regression (found by fuzz/retell_function_call_fuzz.cpp): a spoken confirmation ("ja") made
+// the per-service booking limit's typed read of "confirm" throw, answering 500.
+TEST_P(RetellFunctionsTest, CollectAppointmentDataAcceptsASpokenConfirmation) {
+  const json args = {{"service", "Kontrolle"},
+                     {"date", "Donnerstag"},
+                     {"time", "halb drei"},
+                     {"name", "Erika Mustermann"},
+                     {"confirm", "ja"}};
+  auto [status, booked] = Call("collect-appointment-data", args);
+  ASSERT_EQ(status, 200) << booked.dump();
+  EXPECT_TRUE(booked["success"].get<bool>()) << booked.dump();
+  EXPECT_EQ(ActiveFakeBookings(), 1u);
+}
+
 TEST_P(RetellFunctionsTest, CustomersAndAppointmentsStayWithinTheirCompany) {
   ASSERT_TRUE(Call("book-appointment", {{"service", "Erstberatung"},
                                         {"date", "morgen"},

@@ -1,0 +1,687 @@
+// Fuzz target: the agent's function calls, POST /api/retell/{function}
+// (retell/function_handlers.hpp) — the body in all its shapes (Retell's default
+// {"name","call":{...},"args":{...}} and "args only" with the call id from X-Call-Id or
+// ?call_id=), then the argument reading of every booking tool (dates and times, service names
+// and ids, names, phone numbers, appointment ids, confirm flags) against an in-memory world.
+//
+// Input: a first line "<function>[?<query>][ <X-Call-Id>]", then the raw body, e.g.
+//   check-availability?call_id=call_fuzz_1
+//   {"service":"Beratung","date":"morgen","time":"halb drei"}
+//
+// The world (fresh for every input, so runs are deterministic): a fake clock at Thursday
+// 26.11.2026 10:00 Berlin; company 1 ("Praxis Sonnenschein", branch Mitte, two services, the
+// caller as a known customer with one upcoming appointment, call "call_fuzz_1"); company 2
+// ("Nordlicht…", its own branch, service, customer, appointment and call "call_fuzz_2"); a
+// calendar with free half-hour slots 09:00–17:00 local; a local rate limiter.
+//
+// CALLGATE_FUZZ_PRINT=1 prints each answer (status and body) to stderr.
+//
+// Invariants beyond "no crash":
+//   - Handle never throws (an exception would be a 500 for a malformed request).
+//   - The status is 200, 400, 403, 404, 429 or a 5xx; the body is a JSON object; a 200 answer
+//     has boolean "success", string "message" and fits Retell's 15,000-byte cap.
+//   - Tenant isolation: every write (appointment, customer, callback, call, job) is for the
+//     company the call belongs to, and no answer for company 1's call mentions company 2's
+//     data (every name of company 2 contains "Nordlicht"; checked when the input does not).
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "booking/booking_service.hpp"
+#include "booking/call_context.hpp"
+#include "core/testing/fake_clock.hpp"
+#include "http/request.hpp"
+#include "observability/log.hpp"
+#include "observability/metrics.hpp"
+#include "ratelimit/local_rate_limiter.hpp"
+#include "retell/function_handlers.hpp"
+#include "tenancy/tenant_directory.hpp"
+
+namespace {
+
+using namespace callgate;
+using booking::Appointment;
+using booking::AppointmentId;
+using tenancy::BranchId;
+using tenancy::CompanyId;
+using tenancy::CustomerId;
+using tenancy::ServiceId;
+
+[[noreturn]] void Violation(const char* what) {
+  std::fprintf(stderr, "invariant violated: %s\n", what);
+  __builtin_trap();
+}
+
+void Check(bool ok, const char* what) {
+  if (!ok) Violation(what);
+}
+
+tl::unexpected<Error> NotFound() { return Fail(ErrorCode::kNotFound, "not found"); }
+
+constexpr std::string_view kOtherMarker = "Nordlicht";
+
+// Which company the request's call belongs to; every write must be for it.
+struct Scope {
+  std::optional<CompanyId> company;
+  void Write(CompanyId id) {
+    if (company) Check(*company == id, "a write for another company than the call's");
+  }
+};
+
+template <typename Row, typename Id>
+Result<Row> FindIn(const std::vector<Row>& rows, CompanyId company, Id id) {
+  for (const auto& r : rows) {
+    if (r.company_id == company && r.id == id) return r;
+  }
+  return NotFound();
+}
+
+class Companies final : public tenancy::CompanyRepository {
+ public:
+  std::vector<tenancy::Company> rows;
+  Result<tenancy::Company> Create(const tenancy::Company&) override { return NotFound(); }
+  Result<tenancy::Company> Update(const tenancy::Company&) override { return NotFound(); }
+  Result<tenancy::Company> FindById(CompanyId id) override {
+    for (const auto& c : rows) {
+      if (c.id == id) return c;
+    }
+    return NotFound();
+  }
+  Result<tenancy::Company> FindBySlug(std::string_view slug) override {
+    for (const auto& c : rows) {
+      if (c.slug == slug) return c;
+    }
+    return NotFound();
+  }
+  Result<std::vector<tenancy::Company>> List() override { return rows; }
+};
+
+class Branches final : public tenancy::BranchRepository {
+ public:
+  std::vector<tenancy::Branch> rows;
+  Result<tenancy::Branch> Create(CompanyId, const tenancy::Branch&) override { return NotFound(); }
+  Result<tenancy::Branch> Update(CompanyId, const tenancy::Branch&) override { return NotFound(); }
+  Result<tenancy::Branch> FindById(CompanyId company, BranchId id) override {
+    return FindIn(rows, company, id);
+  }
+  Result<tenancy::Branch> FindByName(CompanyId company, std::string_view name) override {
+    for (const auto& b : rows) {
+      if (b.company_id == company && b.name == name) return b;
+    }
+    return NotFound();
+  }
+  Result<std::vector<tenancy::Branch>> ListForCompany(CompanyId company) override {
+    std::vector<tenancy::Branch> out;
+    for (const auto& b : rows) {
+      if (b.company_id == company) out.push_back(b);
+    }
+    return out;
+  }
+};
+
+class Services final : public tenancy::ServiceRepository {
+ public:
+  std::vector<tenancy::Service> rows;
+  Result<tenancy::Service> Create(CompanyId, const tenancy::Service&) override {
+    return NotFound();
+  }
+  Result<tenancy::Service> Update(CompanyId, const tenancy::Service&) override {
+    return NotFound();
+  }
+  Result<tenancy::Service> FindById(CompanyId company, ServiceId id) override {
+    return FindIn(rows, company, id);
+  }
+  Result<std::vector<tenancy::Service>> ListForCompany(CompanyId company) override {
+    std::vector<tenancy::Service> out;
+    for (const auto& s : rows) {
+      if (s.company_id == company) out.push_back(s);
+    }
+    return out;
+  }
+  Result<std::vector<tenancy::Service>> ListForBranch(CompanyId company, BranchId branch) override {
+    std::vector<tenancy::Service> out;
+    for (const auto& s : rows) {
+      if (s.company_id == company && s.is_active && (!s.branch_id || *s.branch_id == branch)) {
+        out.push_back(s);
+      }
+    }
+    return out;
+  }
+  Result<std::vector<tenancy::Service>> ListByCalcomEventType(std::int64_t type) override {
+    std::vector<tenancy::Service> out;
+    for (const auto& s : rows) {
+      if (s.calcom_event_type_id == type) out.push_back(s);
+    }
+    return out;
+  }
+};
+
+class Numbers final : public tenancy::PhoneNumberRepository {
+ public:
+  std::vector<tenancy::PhoneNumber> rows;
+  Result<tenancy::PhoneNumber> Create(CompanyId, const tenancy::PhoneNumber&) override {
+    return NotFound();
+  }
+  Result<tenancy::PhoneNumber> FindByNumber(std::string_view e164) override {
+    for (const auto& n : rows) {
+      if (n.number_e164 == e164) return n;
+    }
+    return NotFound();
+  }
+  Result<std::vector<tenancy::PhoneNumber>> FindByAgentId(std::string_view agent) override {
+    std::vector<tenancy::PhoneNumber> out;
+    for (const auto& n : rows) {
+      if (n.retell_agent_id == agent) out.push_back(n);
+    }
+    return out;
+  }
+  Result<tenancy::PhoneNumber> FindById(CompanyId company, tenancy::PhoneNumberId id) override {
+    return FindIn(rows, company, id);
+  }
+  Result<std::vector<tenancy::PhoneNumber>> ListForCompany(CompanyId company) override {
+    std::vector<tenancy::PhoneNumber> out;
+    for (const auto& n : rows) {
+      if (n.company_id == company) out.push_back(n);
+    }
+    return out;
+  }
+};
+
+class Customers final : public tenancy::CustomerRepository {
+ public:
+  explicit Customers(Scope& scope) : scope_(scope) {}
+  std::vector<tenancy::Customer> rows;
+  Result<tenancy::Customer> Create(CompanyId company, const tenancy::Customer& c) override {
+    scope_.Write(company);
+    tenancy::Customer row = c;
+    row.id = CustomerId(static_cast<std::int64_t>(1000 + rows.size()));
+    row.company_id = company;
+    rows.push_back(row);
+    return row;
+  }
+  Result<tenancy::Customer> Upsert(CompanyId company, const tenancy::CustomerDetails& d) override {
+    scope_.Write(company);
+    Check(!d.phone_e164.empty(), "customer upsert without a phone number");
+    for (auto& c : rows) {
+      if (c.company_id == company && c.phone_e164 == d.phone_e164) {
+        if (d.name) c.name = *d.name;
+        if (d.email) c.email = d.email;
+        if (d.notes) c.notes = *d.notes;
+        return c;
+      }
+    }
+    tenancy::Customer c;
+    c.phone_e164 = d.phone_e164;
+    c.name = d.name.value_or("");
+    c.email = d.email;
+    c.notes = d.notes.value_or("");
+    return Create(company, c);
+  }
+  Status TouchLastCall(CompanyId company, CustomerId, SystemTimePoint) override {
+    scope_.Write(company);
+    return Ok();
+  }
+  Result<tenancy::Customer> FindById(CompanyId company, CustomerId id) override {
+    return FindIn(rows, company, id);
+  }
+  Result<tenancy::Customer> FindByPhone(CompanyId company, std::string_view phone) override {
+    for (const auto& c : rows) {
+      if (c.company_id == company && c.phone_e164 == phone) return c;
+    }
+    return NotFound();
+  }
+  Result<std::vector<tenancy::Customer>> ListForCompany(CompanyId company) override {
+    std::vector<tenancy::Customer> out;
+    for (const auto& c : rows) {
+      if (c.company_id == company) out.push_back(c);
+    }
+    return out;
+  }
+
+ private:
+  Scope& scope_;
+};
+
+class Calls final : public calls::CallRepository {
+ public:
+  explicit Calls(Scope& scope) : scope_(scope) {}
+  std::vector<calls::Call> rows;
+  Result<calls::Call> Upsert(CompanyId company, const calls::CallUpdate& u) override {
+    for (auto& c : rows) {
+      if (c.retell_call_id == u.retell_call_id) {
+        if (c.company_id != company) return Fail(ErrorCode::kPermissionDenied, "other company");
+        scope_.Write(company);
+        return c;
+      }
+    }
+    if (!scope_.company) scope_.company = company;  // the call is created now: it decides
+    scope_.Write(company);
+    calls::Call c;
+    c.id = calls::CallId(static_cast<std::int64_t>(1 + rows.size()));
+    c.company_id = company;
+    c.retell_call_id = u.retell_call_id;
+    c.branch_id = u.branch_id;
+    c.phone_number_id = u.phone_number_id;
+    c.from_number = u.from_number.value_or("");
+    c.to_number = u.to_number.value_or("");
+    rows.push_back(c);
+    return c;
+  }
+  Result<calls::Call> FindById(CompanyId company, calls::CallId id) override {
+    return FindIn(rows, company, id);
+  }
+  Result<calls::Call> FindByRetellId(CompanyId company, std::string_view id) override {
+    for (const auto& c : rows) {
+      if (c.company_id == company && c.retell_call_id == id) return c;
+    }
+    return NotFound();
+  }
+  Result<calls::Call> ResolveByRetellId(std::string_view id) override {
+    for (const auto& c : rows) {
+      if (c.retell_call_id == id) {
+        scope_.company = c.company_id;
+        return c;
+      }
+    }
+    return NotFound();
+  }
+  Status SetAnalysis(CompanyId company, calls::CallId, std::optional<CustomerId>,
+                     const calls::CallCosts&) override {
+    scope_.Write(company);
+    return Ok();
+  }
+  Result<std::int64_t> MinutesUsed(CompanyId, SystemTimePoint, SystemTimePoint,
+                                   calls::CallId) override {
+    return 0;
+  }
+
+ private:
+  Scope& scope_;
+};
+
+class Appointments final : public booking::AppointmentRepository {
+ public:
+  explicit Appointments(Scope& scope) : scope_(scope) {}
+  std::vector<Appointment> rows;
+  Result<Appointment> Create(CompanyId company, const Appointment& a) override {
+    scope_.Write(company);
+    for (const auto& r : rows) {
+      if (r.company_id == company && a.idempotency_key && r.idempotency_key == a.idempotency_key) {
+        return Fail(ErrorCode::kAlreadyExists, "idempotency key taken");
+      }
+      if (r.company_id == company && r.HoldsSlot() && a.HoldsSlot() && r.branch_id == a.branch_id &&
+          r.service_id == a.service_id && r.starts_at == a.starts_at) {
+        return Fail(ErrorCode::kConflict, "slot taken");
+      }
+    }
+    Appointment row = a;
+    row.id = AppointmentId(static_cast<std::int64_t>(800 + rows.size()));
+    row.company_id = company;
+    rows.push_back(row);
+    return row;
+  }
+  Result<Appointment> Update(CompanyId company, const Appointment& a) override {
+    scope_.Write(company);
+    for (auto& r : rows) {
+      if (r.company_id == company && r.id == a.id) {
+        r.status = a.status;
+        r.calcom_booking_uid = a.calcom_booking_uid;
+        r.starts_at = a.starts_at;
+        r.ends_at = a.ends_at;
+        r.cancelled_at = a.cancelled_at;
+        r.notes = a.notes;
+        return r;
+      }
+    }
+    return NotFound();
+  }
+  Result<Appointment> FindById(CompanyId company, AppointmentId id) override {
+    return FindIn(rows, company, id);
+  }
+  Result<Appointment> FindByIdempotencyKey(CompanyId company, std::string_view key) override {
+    for (const auto& r : rows) {
+      if (r.company_id == company && r.idempotency_key == key) return r;
+    }
+    return NotFound();
+  }
+  Result<Appointment> FindByCalcomUid(CompanyId company, std::string_view uid) override {
+    for (const auto& r : rows) {
+      if (r.company_id == company && r.calcom_booking_uid == uid) return r;
+    }
+    return NotFound();
+  }
+  Result<Appointment> ResolveByCalcomUid(std::string_view uid) override {
+    for (const auto& r : rows) {
+      if (r.calcom_booking_uid == uid) return r;
+    }
+    return NotFound();
+  }
+  Result<std::vector<Appointment>> ListUpcomingForCustomer(CompanyId company, CustomerId customer,
+                                                           SystemTimePoint from) override {
+    std::vector<Appointment> out;
+    for (const auto& r : rows) {
+      if (r.company_id == company && r.customer_id == customer && r.HoldsSlot() &&
+          r.starts_at >= from) {
+        out.push_back(r);
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Appointment& a, const Appointment& b) { return a.starts_at < b.starts_at; });
+    return out;
+  }
+  Result<std::vector<Appointment>> ListPendingSync(int) override {
+    return std::vector<Appointment>{};
+  }
+  Result<int> CountChanges(CompanyId, CustomerId, std::string_view, SystemTimePoint,
+                           SystemTimePoint) override {
+    return 0;
+  }
+
+ private:
+  Scope& scope_;
+};
+
+class Callbacks final : public booking::CallbackRequestRepository {
+ public:
+  explicit Callbacks(Scope& scope) : scope_(scope) {}
+  Result<booking::CallbackRequest> Create(CompanyId company,
+                                          const booking::CallbackRequest& r) override {
+    scope_.Write(company);
+    booking::CallbackRequest row = r;
+    row.company_id = company;
+    return row;
+  }
+  Result<std::vector<booking::CallbackRequest>> ListOpen(CompanyId) override {
+    return std::vector<booking::CallbackRequest>{};
+  }
+
+ private:
+  Scope& scope_;
+};
+
+class Jobs final : public queue::JobQueue {
+ public:
+  Result<std::int64_t> Enqueue(const queue::NewJob& job) override {
+    Check(!job.type.empty() && queue::IsKnownQueue(job.queue), "an invalid job");
+    Check(nlohmann::json::accept(job.payload_json), "a job payload that is not JSON");
+    return ++count_;
+  }
+
+ private:
+  std::int64_t count_ = 0;
+};
+
+class Transactions final : public TransactionRunner {
+ public:
+  Status Run(const std::function<Status()>& fn) override { return fn(); }
+};
+
+// Free half-hour slots 09:00–17:00 Berlin (08:00–16:00 UTC in winter) on every day of the query.
+class Calendar final : public booking::CalendarProvider {
+ public:
+  Result<booking::SlotAnswer> GetSlots(const booking::SlotQuery& q) override {
+    booking::SlotAnswer answer;
+    if (q.to <= q.from) return answer;
+    Check(q.to - q.from <= std::chrono::days(400), "a slot query over more than 400 days");
+    auto day = std::chrono::floor<std::chrono::days>(q.from);
+    for (; day < q.to && answer.slots.size() < 2000; day += std::chrono::days(1)) {
+      for (int m = 8 * 60; m < 16 * 60; m += 30) {
+        const SystemTimePoint start = day + std::chrono::minutes(m);
+        if (start >= q.from && start < q.to) {
+          answer.slots.push_back({start, start + std::chrono::minutes(30)});
+        }
+      }
+    }
+    return answer;
+  }
+  std::vector<Result<booking::SlotAnswer>> GetSlotsMany(
+      const std::vector<booking::SlotQuery>& queries) override {
+    std::vector<Result<booking::SlotAnswer>> out;
+    for (const auto& q : queries) out.push_back(GetSlots(q));
+    return out;
+  }
+  Result<booking::Booking> CreateBooking(const booking::BookingRequest& r) override {
+    booking::Booking b;
+    b.id = ++bookings_;
+    b.uid = "uid-" + std::to_string(b.id);
+    b.status = "accepted";
+    b.start = r.start;
+    b.end = r.start + std::chrono::minutes(30);
+    b.event_type_id = r.event_type_id;
+    return b;
+  }
+  Result<booking::Booking> CancelBooking(const booking::CalendarAccount&, const std::string& uid,
+                                         const std::string&) override {
+    booking::Booking b;
+    b.uid = uid;
+    b.status = "cancelled";
+    return b;
+  }
+  Result<booking::Booking> RescheduleBooking(const booking::CalendarAccount&,
+                                             const std::string& uid, SystemTimePoint start,
+                                             const std::string&) override {
+    booking::Booking b;
+    b.id = ++bookings_;
+    b.uid = "uid-" + std::to_string(b.id);
+    b.status = "accepted";
+    b.start = start;
+    b.end = start + std::chrono::minutes(30);
+    b.rescheduled_from_uid = uid;
+    return b;
+  }
+  Result<booking::Booking> GetBooking(const booking::CalendarAccount&,
+                                      const std::string&) override {
+    return NotFound();
+  }
+  Result<std::vector<booking::Booking>> ListBookings(const booking::CalendarAccount&,
+                                                     const booking::BookingFilter&) override {
+    return std::vector<booking::Booking>{};
+  }
+
+ private:
+  std::int64_t bookings_ = 0;
+};
+
+tenancy::WeeklyHours Hours() {
+  tenancy::WeeklyHours h;
+  for (int d = 1; d <= 5; ++d) h[static_cast<std::size_t>(d)] = tenancy::OpeningHours{540, 1080};
+  h[6] = tenancy::OpeningHours{540, 780};
+  return h;
+}
+
+struct World {
+  Scope scope;
+  testing::FakeClock clock;  // Thursday 2026-11-26 10:00 Berlin
+  Companies companies;
+  Branches branches;
+  Services services;
+  Numbers numbers;
+  Customers customers{scope};
+  Calls calls{scope};
+  Appointments appointments{scope};
+  Callbacks callbacks{scope};
+  Jobs jobs;
+  Transactions transactions;
+  Calendar calendar;
+  observability::Metrics metrics;
+  ratelimit::LocalRateLimiter limiter{clock};
+  tenancy::TenantDirectory tenants{companies, branches, numbers};
+  booking::CallContextResolver contexts{tenants, branches, customers, calls, clock};
+  booking::BookingService booking{booking::BookingSettings{},
+                                  calendar,
+                                  companies,
+                                  services,
+                                  branches,
+                                  customers,
+                                  appointments,
+                                  callbacks,
+                                  jobs,
+                                  transactions,
+                                  clock,
+                                  metrics};
+  retell::FunctionHandlers handlers{contexts, booking, metrics, &limiter};
+
+  World() {
+    for (int n : {1, 2}) {
+      const bool other = n == 2;
+      const CompanyId company(n);
+      tenancy::Company c;
+      c.id = company;
+      c.name = other ? "Nordlicht Salon" : "Praxis Sonnenschein";
+      c.slug = other ? "nordlicht" : "sonnenschein";
+      c.calcom_api_key = Secret(other ? "cal_Nordlicht" : "cal_sonnenschein");
+      c.cancellation_policy.fee_tiers = {{12, 1500}};
+      companies.rows.push_back(c);
+
+      tenancy::Branch b;
+      b.id = BranchId(10 * n);
+      b.company_id = company;
+      b.name = other ? "Nordlicht Hafen" : "Mitte";
+      b.address = other ? "Nordlichtweg 1, Hamburg" : "Friedrichstraße 1, Berlin";
+      b.business_hours = Hours();
+      branches.rows.push_back(b);
+
+      tenancy::Service s;
+      s.id = ServiceId(100 * n);
+      s.company_id = company;
+      s.name = other ? "Nordlicht-Haarschnitt" : "Beratung";
+      s.synonyms = {other ? "Nordlicht-Schnitt" : "Erstgespräch"};
+      s.calcom_event_type_id = 1000 * n;
+      s.price_cents = 6000;
+      s.is_default = true;
+      services.rows.push_back(s);
+      if (!other) {
+        tenancy::Service cleaning = s;
+        cleaning.id = ServiceId(101);
+        cleaning.branch_id = BranchId(10);
+        cleaning.name = "Zahnreinigung";
+        cleaning.synonyms = {"Prophylaxe", "PZR"};
+        cleaning.duration_minutes = 60;
+        cleaning.calcom_event_type_id = 1001;
+        cleaning.is_default = false;
+        cleaning.minimum_notice_minutes = 120;
+        services.rows.push_back(cleaning);
+      }
+
+      tenancy::PhoneNumber number;
+      number.id = tenancy::PhoneNumberId(n);
+      number.company_id = company;
+      number.branch_id = BranchId(10 * n);
+      number.number_e164 = other ? "+494012345678" : "+493083793369";
+      number.retell_agent_id = other ? "agent_nordlicht" : "agent_sonnenschein";
+      numbers.rows.push_back(number);
+
+      tenancy::Customer customer;
+      customer.id = CustomerId(500 * n);
+      customer.company_id = company;
+      customer.name = other ? "Erika Nordlicht" : "Jürgen Weiß";
+      customer.phone_e164 = other ? "+4917099999999" : "+4915112345678";
+      customers.rows.push_back(customer);
+
+      calls::Call call;
+      call.id = calls::CallId(n);
+      call.company_id = company;
+      call.branch_id = BranchId(10 * n);
+      call.phone_number_id = tenancy::PhoneNumberId(n);
+      call.retell_call_id = "call_fuzz_" + std::to_string(n);
+      call.from_number = customer.phone_e164;
+      call.to_number = number.number_e164;
+      call.customer_id = customer.id;
+      calls.rows.push_back(call);
+
+      Appointment a;
+      a.id = AppointmentId(699 + n);
+      a.company_id = company;
+      a.branch_id = b.id;
+      a.service_id = s.id;
+      a.customer_id = customer.id;
+      a.starts_at = clock.Now() + std::chrono::hours(24 * 5);  // Tuesday 10:00 local
+      a.ends_at = a.starts_at + std::chrono::minutes(30);
+      a.status = std::string(booking::kBooked);
+      a.calcom_booking_uid = other ? "uid-Nordlicht" : "uid-sonnenschein";
+      appointments.rows.push_back(a);
+    }
+  }
+};
+
+http::Request MakeRequest(std::string_view first_line, std::string_view body) {
+  http::Request request;
+  request.method = http::Method::kPost;
+  request.method_token = "POST";
+  std::string_view route = first_line;
+  if (const auto space = route.find(' '); space != std::string_view::npos) {
+    request.headers.Add("X-Call-Id", std::string(route.substr(space + 1)));
+    route = route.substr(0, space);
+  }
+  std::string_view function = route;
+  if (const auto q = route.find('?'); q != std::string_view::npos) {
+    request.raw_query = std::string(route.substr(q + 1));
+    request.query = http::ParseQueryString(request.raw_query);
+    function = route.substr(0, q);
+  }
+  request.path = "/api/retell/" + std::string(function);
+  request.target = request.path + (request.raw_query.empty() ? "" : "?" + request.raw_query);
+  request.route_pattern = "/api/retell/{function}";
+  request.route_params = {{"function", std::string(function)}};
+  request.body = std::string(body);
+  request.peer_address = "127.0.0.1";
+  request.request_id = "fuzz";
+  return request;
+}
+
+bool KnownStatus(int status) {
+  return status == 200 || status == 400 || status == 403 || status == 404 || status == 429 ||
+         (status >= 500 && status <= 599);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  observability::ConfigureLogging(observability::LogLevel::kError, true);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const std::size_t newline = input.find('\n');
+  if (newline == std::string_view::npos) return 0;
+  http::Request request = MakeRequest(input.substr(0, newline), input.substr(newline + 1));
+
+  auto world = std::make_unique<World>();
+  http::Response response;
+  try {
+    response = world->handlers.Handle(request);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "exception from FunctionHandlers::Handle: %s\n", e.what());
+    Violation("Handle threw");
+  } catch (...) {
+    Violation("Handle threw a non-standard exception");
+  }
+
+  static const bool print = std::getenv("CALLGATE_FUZZ_PRINT") != nullptr;
+  if (print) std::fprintf(stderr, "%d %s\n", response.status, response.body.c_str());
+  Check(KnownStatus(response.status), "unexpected HTTP status");
+  const auto body = nlohmann::json::parse(response.body, nullptr, false);
+  Check(!body.is_discarded() && body.is_object(), "the answer is not a JSON object");
+  if (response.status == 200) {
+    Check(body.contains("success") && body["success"].is_boolean(), "200 without boolean success");
+    Check(body.contains("message") && body["message"].is_string(), "200 without string message");
+    Check(response.body.size() <= retell::kMaxToolAnswerBytes, "answer over Retell's cap");
+  }
+  if (world->scope.company == CompanyId(1) && input.find(kOtherMarker) == std::string_view::npos) {
+    Check(response.body.find(kOtherMarker) == std::string::npos,
+          "company 2's data in an answer to company 1's call");
+  }
+  return 0;
+}
