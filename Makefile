@@ -1,14 +1,15 @@
 # callgate — two commands do everything on a fresh Debian 12 machine:
 #   make run    set up, build (release), migrate and seed the embedded SQLite database, serve
 #   make test   set up, build (dev: ASan/UBSan), start throwaway PostgreSQL + Redis, run all tests
+#   make coverage  line coverage of src/ under the test suite (gcov build in build/coverage, gcovr)
 #   make bench  build the benchmarks (release) and run them (bench/README.md)
 SHELL := /bin/bash
 CALLGATE_RELEASE := build/release/src/app/callgate
 
 BENCH_BUILD_DIR ?= build/release
-BENCHES := availability_bench queue_bench
+BENCHES := availability_bench queue_bench http_load sqlite_insert_bench callgate
 
-.PHONY: all setup build build-dev run test bench format clean
+.PHONY: all setup build build-dev run test coverage bench fuzz format clean
 
 all: build
 
@@ -29,10 +30,17 @@ run: build
 test: setup
 	@bash scripts/test
 
+coverage: setup
+	@bash scripts/coverage
+
 bench: setup
 	cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BENCH_BUILD_DIR) -j2 --target $(BENCHES)
-	@set -e; for b in $(BENCHES); do echo "== $$b"; $(BENCH_BUILD_DIR)/bench/$$b; done
+	@echo "== queue_bench"; $(BENCH_BUILD_DIR)/bench/queue_bench
+	@bench/ratios --build-dir $(BENCH_BUILD_DIR)
+
+fuzz: setup
+	@bash scripts/fuzz long
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -18,7 +18,10 @@
 //    own overhead (answer − the configured latency) and the ratio answer / one direct Cal.com
 //    slots request (measured against the fake in the same run). ≈ 1.0 means the day's slots are
 //    one Cal.com request. get-alternatives fans out four slot queries; ≈ 1.0 means they run in
-//    parallel (sequential would be ≈ 4).
+//    parallel (sequential would be ≈ 4). Cal.com requests have a budget per Cal.com account
+//    (OutboundBudgetCalendarProvider: a burst of 10, then below 100 a minute; over it, slot reads
+//    answer fallback slots), so every cold request comes from its own copy of the demo tenant
+//    with its own Cal.com key.
 //
 // Options (all optional): --rate=200 --requests=1500 --clients=4 --cold=40 --cold-clients=2
 //                         --alternatives=8 --latency-ms=300
@@ -133,6 +136,8 @@ std::string TenantJson(int k) {
   replace_all("praxis-weber", "praxis-weber-" + n);
   replace_all("+49 30 83793369", "+49 30 8379" + std::to_string(4000 + k));
   replace_all("+49 30 31801234", "+49 30 3180" + std::to_string(5000 + k));
+  // Its own Cal.com account: the outbound budget and the circuit breaker are per account.
+  replace_all("cal_test_demo", "cal_test_demo_" + n);
   return text;
 }
 
@@ -360,10 +365,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<app::Application> application = std::move(*created);
-  // Companies 0 … warm_companies-1 take the warm load; the next one the cold requests.
+  // Companies 0 … warm_companies-1 take the warm load; then one company per cold
+  // check-availability and one per get-alternatives request (each within its account's budget).
   const int warm_companies = (o.requests + kRequestsPerCompany - 1) / kRequestsPerCompany;
-  const int cold_company = warm_companies;
-  for (int k = 0; k <= cold_company; ++k) {
+  const int cold_base = warm_companies;
+  const int alt_base_company = cold_base + o.cold;
+  for (int k = 0; k < alt_base_company + o.alternatives; ++k) {
     auto tenant = tools::ParseTenantJson(TenantJson(k));
     if (!tenant || !tools::ImportTenants(*tenant, application->database(), clock)) {
       std::fprintf(stderr, "cannot seed copy %d of the demo tenant\n", k);
@@ -390,13 +397,17 @@ int main(int argc, char** argv) {
     const int company = i % warm_companies;
     return Caller{company, "bench-warm-" + std::to_string(company)};
   };
-  auto cold_caller = [&](int client) {
-    return Caller{cold_company, "bench-cold-" + std::to_string(client)};
+  auto cold_caller = [&](int i) {
+    return Caller{cold_base + i, "bench-cold-" + std::to_string(i)};
+  };
+  auto alt_caller = [&](int i) {
+    return Caller{alt_base_company + i, "bench-alt-" + std::to_string(i)};
   };
   // One call per call id first: creates the call's record and fills its company's slot cache.
   std::vector<Caller> first_calls;
   for (int k = 0; k < warm_companies; ++k) first_calls.push_back(warm_caller(k));
-  for (int c = 0; c < o.cold_clients; ++c) first_calls.push_back(cold_caller(c));
+  for (int i = 0; i < o.cold; ++i) first_calls.push_back(cold_caller(i));
+  for (int i = 0; i < o.alternatives; ++i) first_calls.push_back(alt_caller(i));
   for (const Caller& caller : first_calls) {
     KeepAliveClient client(port);
     auto r = client.Send(FunctionRequest(clock, "check-availability", caller, warm_args));
@@ -463,7 +474,7 @@ int main(int argc, char** argv) {
         const json args = {{"service", kServices[i % 3]},
                            {"date", Workday(clock, 2, 1 + i / 3)},
                            {"time", "10 Uhr"}};
-        return FunctionRequest(clock, "check-availability", cold_caller(i % o.cold_clients), args);
+        return FunctionRequest(clock, "check-availability", cold_caller(i), args);
       },
       [](const Result<ClientResponse>& r) { return Good(r, "live"); });
   const auto cold_fetches = fake.Stats().Count("slots");
@@ -478,7 +489,7 @@ int main(int argc, char** argv) {
         // Monday–Thursday, so "the next workday" is the next day.
         const std::string day = Workday(clock, alt_base + 17 * i, 0, 4);
         const json args = {{"service", kServices[i % 3]}, {"date", day}, {"time", "10 Uhr"}};
-        return FunctionRequest(clock, "get-alternatives", cold_caller(0), args);
+        return FunctionRequest(clock, "get-alternatives", alt_caller(i), args);
       },
       [](const Result<ClientResponse>& r) { return Good(r, "live"); });
   const auto alt_fetches = fake.Stats().Count("slots");

@@ -248,8 +248,10 @@ struct Application::Impl {
         *callbacks, *jobs, *transactions, clock, metrics);
     call_analysis = std::make_unique<calls::CallAnalysis>(*companies, *customers, *calls, metrics,
                                                           config.phone_region);
-    retell_functions =
-        std::make_unique<retell::FunctionHandlers>(*call_contexts, *booking, metrics, limits);
+    retell::FunctionLimits function_limits;
+    function_limits.per_function = {config.function_limit_per_minute, std::chrono::minutes(1)};
+    retell_functions = std::make_unique<retell::FunctionHandlers>(*call_contexts, *booking, metrics,
+                                                                  limits, function_limits);
     calendar_sync = std::make_unique<booking::CalendarSyncService>(
         *appointments, *services, *customers, *webhook_events, *calendar, *transactions, clock,
         metrics, config.phone_region);

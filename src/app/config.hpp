@@ -30,6 +30,8 @@ struct Config {
   int http_threads = 2;  // I/O threads
   int handler_threads = 8;
   std::size_t max_body_bytes = 2 * 1024 * 1024;
+  // Signed Retell function calls a company may make per function and minute (then 429).
+  int function_limit_per_minute = 120;
   Secret retell_api_key;
   Secret calcom_api_key;
   std::string calcom_base_url = "https://api.cal.com/v2";

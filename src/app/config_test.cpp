@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 namespace callgate::app {
 namespace {
@@ -23,6 +26,7 @@ TEST(LoadConfig, DefaultsMatchTheSpec) {
   EXPECT_TRUE(cfg->retell_ip_allowlist.empty());
   EXPECT_FALSE(cfg->diagnostics_enabled);
   EXPECT_EQ(cfg->phone_region, "DE");
+  EXPECT_EQ(cfg->function_limit_per_minute, 120);
 }
 
 TEST(LoadConfig, ReadsEveryVariable) {
@@ -32,6 +36,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
                          {"CALLGATE_REDIS_URL", "redis://127.0.0.1:6379/0"},
                          {"CALLGATE_QUEUE_DRIVER", "redis"},
                          {"CALLGATE_WORKERS", "0"},
+                         {"CALLGATE_FUNCTION_LIMIT_PER_MINUTE", "6000"},
                          {"RETELL_API_KEY", "key_abc"},
                          {"CALCOM_BASE_URL", "http://127.0.0.1:9000/v2/"},
                          {"TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
@@ -42,6 +47,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(cfg->listen_port, 9090);
   EXPECT_EQ(cfg->queue_driver, QueueDriver::kRedis);
   EXPECT_EQ(cfg->workers, 0);
+  EXPECT_EQ(cfg->function_limit_per_minute, 6000);
   EXPECT_EQ(cfg->retell_api_key.Reveal(), "key_abc");
   EXPECT_EQ(cfg->calcom_base_url, "http://127.0.0.1:9000/v2");
   ASSERT_EQ(cfg->trusted_proxies.size(), 2u);
@@ -74,6 +80,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"CALLGATE_DATABASE_URL", "mysql://x"}, BadCase{"CALLGATE_REDIS_URL", "http://x"},
         BadCase{"CALLGATE_QUEUE_DRIVER", "kafka"}, BadCase{"CALLGATE_QUEUE_DRIVER", "redis"},
         BadCase{"CALLGATE_WORKERS", "-1"}, BadCase{"CALLGATE_WORKERS", "two"},
+        BadCase{"CALLGATE_FUNCTION_LIMIT_PER_MINUTE", "0"},
+        BadCase{"CALLGATE_FUNCTION_LIMIT_PER_MINUTE", "lots"},
         BadCase{"CALCOM_BASE_URL", "ftp://x"}, BadCase{"TRUSTED_PROXIES", "10.0.0.0/99"},
         BadCase{"RETELL_IP_ALLOWLIST", "retell.ai"}, BadCase{"RETELL_IP_ALLOWLIST", "1.2.3.4/33"},
         BadCase{"SLACK_WEBHOOK_URL", "hooks.slack.com"}, BadCase{"DIAGNOSTICS_ENABLED", "maybe"},
@@ -118,6 +126,31 @@ TEST(EnvExample, DocumentsEveryKnownVariable) {
     EXPECT_NE(text.find(std::string(var) + "="), std::string::npos) << var;
   }
   EXPECT_TRUE(ParseDotEnv(text).has_value());
+}
+
+TEST(EnvExample, EveryDocumentedVariableIsReadFromTheEnvironment) {
+  // ReadEnvironment takes only known variables from the process environment: a documented one
+  // missing there would work in .env but be ignored when set for real.
+  std::ifstream in(std::string(CALLGATE_SOURCE_DIR) + "/.env.example");
+  ASSERT_TRUE(in) << ".env.example missing";
+  std::stringstream buf;
+  buf << in.rdbuf();
+  auto documented = ParseDotEnv(buf.str());
+  ASSERT_TRUE(documented.has_value());
+  const auto& known = KnownVariables();
+  for (const auto& [var, value] : *documented) {
+    EXPECT_NE(std::find(known.begin(), known.end(), var), known.end()) << var;
+  }
+}
+
+TEST(ReadEnvironment, CalcomTimeoutsComeFromTheEnvironment) {
+  ::setenv("CALCOM_SLOTS_TIMEOUT_MS", "1000", 1);
+  auto env = ReadEnvironment("/nonexistent");
+  ::unsetenv("CALCOM_SLOTS_TIMEOUT_MS");
+  ASSERT_TRUE(env.has_value());
+  auto cfg = LoadConfig(*env);
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
+  EXPECT_EQ(cfg->calcom_slots_timeout_ms, 1000);
 }
 
 }  // namespace
