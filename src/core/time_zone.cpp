@@ -74,7 +74,21 @@ Result<SystemTimePoint> FromLocal(const LocalDateTime& local, std::string_view z
   return std::chrono::time_point_cast<std::chrono::milliseconds>(utc);
 }
 
-std::string FormatIso8601Utc(SystemTimePoint t) { return date::format("%Y-%m-%dT%H:%M:%SZ", t); }
+std::string FormatIso8601Utc(SystemTimePoint t) {
+  // Written out by hand: every slot of every availability answer passes through here, and
+  // date::format (iostreams and locales) was a measurable share of a cached answer's CPU.
+  const auto day = date::floor<date::days>(t);
+  const date::year_month_day ymd(day);
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) return date::format("%Y-%m-%dT%H:%M:%SZ", t);
+  const auto in_day = (t - day).count();  // milliseconds since midnight
+  std::array<char, 32> out{};
+  std::snprintf(out.data(), out.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(in_day / 3600000), static_cast<int>(in_day / 60000 % 60),
+                static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));
+  return out.data();
+}
 
 Result<SystemTimePoint> ParseIso8601(std::string_view text) {
   // Accepted: YYYY-MM-DDTHH:MM[:SS[.fff...]](Z|±HH:MM|±HHMM)

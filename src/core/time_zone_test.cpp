@@ -71,6 +71,21 @@ TEST(TimeZone, RejectsUnknownZoneAndImpossibleDates) {
   EXPECT_FALSE(FromLocal(LocalDateTime{2026, 2, 30, 10, 0, 0}, kBerlin).has_value());
 }
 
+TEST(FormatIso8601Utc, WritesMillisecondsAndRoundTrips) {
+  EXPECT_EQ(FormatIso8601Utc(SystemTimePoint{}), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601Utc(Iso("2024-02-29T23:59:59.999Z")), "2024-02-29T23:59:59.999Z");
+  EXPECT_EQ(FormatIso8601Utc(Iso("2026-03-29T03:00:00+02:00")), "2026-03-29T01:00:00.000Z");
+  EXPECT_EQ(FormatIso8601Utc(SystemTimePoint(std::chrono::milliseconds(-1))),
+            "1969-12-31T23:59:59.999Z");
+  // Every ~37 hours plus a few milliseconds over 1960–2100: parse(format(t)) == t.
+  for (long long ms = -315619200000LL; ms < 4102444800000LL; ms += 133333337LL) {
+    const SystemTimePoint t{std::chrono::milliseconds(ms)};
+    const std::string text = FormatIso8601Utc(t);
+    ASSERT_EQ(text.size(), 24u) << text;
+    ASSERT_EQ(Iso(text), t) << text;
+  }
+}
+
 TEST(ParseIso8601, AcceptsCalcomSlotFormat) {
   EXPECT_EQ(FormatIso8601Utc(Iso("2050-09-05T09:00:00.000+02:00")), "2050-09-05T07:00:00.000Z");
   EXPECT_EQ(ToUnixMillis(Iso("1970-01-01T00:00:01.5Z")), 1500);

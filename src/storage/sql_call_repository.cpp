@@ -112,6 +112,14 @@ std::string UpsertSql() {
   return sql;
 }
 
+// A call of another company is reported exactly like a missing one.
+Result<Call> OfCompany(Result<Call> call, CompanyId company_id) {
+  if (call && call->company_id != company_id) {
+    return Fail(ErrorCode::kNotFound, "call not found");
+  }
+  return call;
+}
+
 }  // namespace
 
 Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUpdate& u) {
@@ -127,36 +135,39 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
       return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
     }
     const auto now = clock_.Now();
-    s.InsertReturningId(sql, Params()
-                                 .Add(company_id.value)
-                                 .Add(IdOf(u.branch_id))
-                                 .Add(IdOf(u.phone_number_id))
-                                 .Add(IdOf(u.customer_id))
-                                 .Add(u.retell_call_id)
-                                 .Add(u.agent_id)
-                                 .Add(u.direction.value_or("inbound"))
-                                 .Add(u.from_number)
-                                 .Add(u.to_number)
-                                 .Add(u.status.value_or("registered"))
-                                 .Add(u.started_at)
-                                 .Add(u.ended_at)
-                                 .Add(u.duration_ms)
-                                 .Add(u.disconnection_reason)
-                                 .Add(u.transcript)
-                                 .Add(u.transcript_object_json)
-                                 .Add(u.recording_url)
-                                 .Add(u.summary)
-                                 .Add(u.sentiment)
-                                 .Add(BoolOf(u.call_successful))
-                                 .Add(u.analysis_json)
-                                 .Add(u.metadata_json)
-                                 .Add(u.retell_cost_cents)
-                                 .Add(now)
-                                 .Add(now)
-                                 .Add(u.final_transcript ? 1 : 0));
-    return internal::QueryOne(
-        s, kColumns, "FROM calls WHERE company_id = :company_id AND retell_call_id = :id",
-        Params().Add(company_id.value).Add(u.retell_call_id), Decode, "call not found");
+    const std::int64_t id = s.InsertReturningId(sql, Params()
+                                                         .Add(company_id.value)
+                                                         .Add(IdOf(u.branch_id))
+                                                         .Add(IdOf(u.phone_number_id))
+                                                         .Add(IdOf(u.customer_id))
+                                                         .Add(u.retell_call_id)
+                                                         .Add(u.agent_id)
+                                                         .Add(u.direction.value_or("inbound"))
+                                                         .Add(u.from_number)
+                                                         .Add(u.to_number)
+                                                         .Add(u.status.value_or("registered"))
+                                                         .Add(u.started_at)
+                                                         .Add(u.ended_at)
+                                                         .Add(u.duration_ms)
+                                                         .Add(u.disconnection_reason)
+                                                         .Add(u.transcript)
+                                                         .Add(u.transcript_object_json)
+                                                         .Add(u.recording_url)
+                                                         .Add(u.summary)
+                                                         .Add(u.sentiment)
+                                                         .Add(BoolOf(u.call_successful))
+                                                         .Add(u.analysis_json)
+                                                         .Add(u.metadata_json)
+                                                         .Add(u.retell_cost_cents)
+                                                         .Add(now)
+                                                         .Add(now)
+                                                         .Add(u.final_transcript ? 1 : 0));
+    // Read back by primary key alone: with (company_id, retell_call_id) PostgreSQL may pick
+    // calls_company_customer_idx on a table without statistics and read every call of the
+    // company. The company is checked here instead.
+    return OfCompany(internal::QueryOne(s, kColumns, "FROM calls WHERE id = :id", Params().Add(id),
+                                        Decode, "call not found"),
+                     company_id);
   });
 }
 
@@ -171,9 +182,10 @@ Result<Call> SqlCallRepository::FindById(CompanyId company_id, CallId id) {
 Result<Call> SqlCallRepository::FindByRetellId(CompanyId company_id,
                                                std::string_view retell_call_id) {
   return database_.Run([&](Session& s) {
-    return internal::QueryOne(
-        s, kColumns, "FROM calls WHERE company_id = :c AND retell_call_id = :id",
-        Params().Add(company_id.value).Add(retell_call_id), Decode, "call not found");
+    // By the unique key alone (see Upsert), then the company.
+    return OfCompany(internal::QueryOne(s, kColumns, "FROM calls WHERE retell_call_id = :id",
+                                        Params().Add(retell_call_id), Decode, "call not found"),
+                     company_id);
   });
 }
 
