@@ -501,7 +501,9 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
   } else {
     auto url = storage::ParseDatabaseUrl(impl->config.database_url);
     if (!url) return tl::unexpected(url.error());
-    auto db = storage::Database::Open(*url);
+    storage::DatabaseOptions options;
+    options.pool_size = static_cast<std::size_t>(impl->config.database_pool_size);
+    auto db = storage::Database::Open(*url, options);
     if (!db) return tl::unexpected(db.error());
     impl->database = std::move(*db);
     auto migrations = MigrationsFor(impl->config, impl->database->dialect());

@@ -68,8 +68,11 @@ TEST(RouteTable, EveryRouteOutsideThePublicListHasAGuard) {
 TEST(Application, EmbeddedModeMigratesAndServesHealthAndReady) {
   const auto dir = TempDir();
   callgate::testing::FakeClock clock;
-  auto application = Application::Create(SqliteConfig(dir), clock);
+  auto config = SqliteConfig(dir);
+  config.database_pool_size = 7;
+  auto application = Application::Create(config, clock);
   ASSERT_TRUE(application.has_value()) << application.error().message;
+  EXPECT_EQ((*application)->database().pool_size(), 7u);
   ASSERT_TRUE((*application)->Start().has_value());
   TestClient client((*application)->port());
 

@@ -32,6 +32,8 @@ struct Config {
   std::size_t max_body_bytes = 2 * 1024 * 1024;
   // Signed Retell function calls a company may make per function and minute (then 429).
   int function_limit_per_minute = 120;
+  // Database connections per process (handlers and in-process workers share them).
+  int database_pool_size = 4;
   Secret retell_api_key;
   Secret calcom_api_key;
   std::string calcom_base_url = "https://api.cal.com/v2";

@@ -27,6 +27,7 @@ TEST(LoadConfig, DefaultsMatchTheSpec) {
   EXPECT_FALSE(cfg->diagnostics_enabled);
   EXPECT_EQ(cfg->phone_region, "DE");
   EXPECT_EQ(cfg->function_limit_per_minute, 120);
+  EXPECT_EQ(cfg->database_pool_size, 4);
 }
 
 TEST(LoadConfig, ReadsEveryVariable) {
@@ -37,6 +38,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
                          {"CALLGATE_QUEUE_DRIVER", "redis"},
                          {"CALLGATE_WORKERS", "0"},
                          {"CALLGATE_FUNCTION_LIMIT_PER_MINUTE", "6000"},
+                         {"CALLGATE_DATABASE_POOL_SIZE", "12"},
                          {"RETELL_API_KEY", "key_abc"},
                          {"CALCOM_BASE_URL", "http://127.0.0.1:9000/v2/"},
                          {"TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
@@ -48,6 +50,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(cfg->queue_driver, QueueDriver::kRedis);
   EXPECT_EQ(cfg->workers, 0);
   EXPECT_EQ(cfg->function_limit_per_minute, 6000);
+  EXPECT_EQ(cfg->database_pool_size, 12);
   EXPECT_EQ(cfg->retell_api_key.Reveal(), "key_abc");
   EXPECT_EQ(cfg->calcom_base_url, "http://127.0.0.1:9000/v2");
   ASSERT_EQ(cfg->trusted_proxies.size(), 2u);
@@ -82,6 +85,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"CALLGATE_WORKERS", "-1"}, BadCase{"CALLGATE_WORKERS", "two"},
         BadCase{"CALLGATE_FUNCTION_LIMIT_PER_MINUTE", "0"},
         BadCase{"CALLGATE_FUNCTION_LIMIT_PER_MINUTE", "lots"},
+        BadCase{"CALLGATE_DATABASE_POOL_SIZE", "0"}, BadCase{"CALLGATE_DATABASE_POOL_SIZE", "1000"},
         BadCase{"CALCOM_BASE_URL", "ftp://x"}, BadCase{"TRUSTED_PROXIES", "10.0.0.0/99"},
         BadCase{"RETELL_IP_ALLOWLIST", "retell.ai"}, BadCase{"RETELL_IP_ALLOWLIST", "1.2.3.4/33"},
         BadCase{"SLACK_WEBHOOK_URL", "hooks.slack.com"}, BadCase{"DIAGNOSTICS_ENABLED", "maybe"},
