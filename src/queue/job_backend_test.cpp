@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "observability/log.hpp"
 #include "queue/testing/queue_test_fixture.hpp"
 #include "storage/database.hpp"
@@ -328,6 +330,30 @@ TEST_P(RedisOutboxTest, BackgroundRelayDeliversCommittedJobsAndWakesWorkers) {
   auto job = backend().Reserve(ReserveOptions{});
   ASSERT_TRUE(job.has_value() && job->has_value());
   EXPECT_EQ((*job)->id, *id);
+}
+
+TEST_P(RedisOutboxTest, WakeWithNothingToRelayEndsItsQuickRetries) {
+  // Several processes relay one outbox, so a wake-up often finds its row gone already. The quick
+  // retries after it (1 … 64 ms) must end; they used to double on every later empty round until
+  // the interval overflowed (UBSan stops the test then), about 63 polls after the wake.
+  RedisQueueOptions options = redis_options_;
+  options.relay_interval = std::chrono::milliseconds(1);
+  RedisJobQueue quick(db(), *redis_, clock_, options);
+  NewJob job;
+  job.type = "t";
+  ASSERT_TRUE(quick.Enqueue(job).has_value());  // wakes the relay …
+  ASSERT_EQ(quick.RelayOnce().value(), 1u);     // … but another relay took the row
+  ASSERT_TRUE(quick.Start().has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // hundreds of empty polls
+  auto id = quick.Enqueue(job);
+  ASSERT_TRUE(id.has_value());
+  bool relayed = false;
+  for (int i = 0; i < 500 && !relayed; ++i) {
+    relayed = quick.Stats()->outbox == 0;
+    if (!relayed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  quick.Stop();
+  EXPECT_TRUE(relayed) << "the relay stopped relaying";
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, RedisOutboxTest, testing::RedisDrivers(), testing::DriverName);

@@ -312,7 +312,11 @@ void RedisJobQueue::RelayLoop() {
       if (*relayed == options_.relay_batch) continue;  // more rows are waiting
       if (*relayed == 0 && (pending || fast_retry.count() > 0)) {
         fast_retry = fast_retry.count() == 0 ? milliseconds(1) : fast_retry * 2;
-        if (fast_retry <= milliseconds(64)) wait = fast_retry;
+        if (fast_retry <= milliseconds(64)) {
+          wait = fast_retry;
+        } else {
+          fast_retry = milliseconds(0);  // done: back to polling (doubling on would overflow)
+        }
       } else {
         fast_retry = milliseconds(0);
       }

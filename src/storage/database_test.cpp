@@ -1,8 +1,13 @@
 #include "storage/database.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -367,6 +372,123 @@ TEST(DatabaseOpen, UnreachablePostgresIsUnavailableAndHidesThePassword) {
   EXPECT_NE(database.error().message.find("postgresql://app:***@127.0.0.1:1/callgate"),
             std::string::npos)
       << database.error().message;
+}
+
+// What PgBouncer looks like while PostgreSQL is down or restarting: every login completes (with
+// the server parameters it cached) and the first statement fails with a FATAL error.
+class LoginOnlyServer {
+ public:
+  LoginOnlyServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 || listen(fd_, 8) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      ADD_FAILURE() << "cannot listen: " << std::strerror(errno);
+    }
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~LoginOnlyServer() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_.load(); }
+
+ private:
+  static bool ReadAll(int fd, char* out, std::size_t n) {
+    while (n > 0) {
+      const ssize_t got = read(fd, out, n);
+      if (got <= 0) return false;
+      out += got;
+      n -= static_cast<std::size_t>(got);
+    }
+    return true;
+  }
+  static std::uint32_t Be32(const char* p) {
+    std::uint32_t v = 0;
+    std::memcpy(&v, p, 4);
+    return ntohl(v);
+  }
+  // NUL-terminated strings, one after the other.
+  static std::string Cstrings(std::initializer_list<std::string_view> parts) {
+    std::string out;
+    for (auto part : parts) {
+      out += part;
+      out.push_back('\0');
+    }
+    return out;
+  }
+  static void Send(int fd, char type, const std::string& body) {
+    std::string message(1, type);
+    const std::uint32_t length = htonl(static_cast<std::uint32_t>(body.size() + 4));
+    message.append(reinterpret_cast<const char*>(&length), 4);
+    message += body;
+    (void)!write(fd, message.data(), message.size());
+  }
+  static void Answer(int fd) {
+    // Startup: SSL / GSS encryption requests are declined, then the startup message.
+    for (;;) {
+      char head[8];
+      if (!ReadAll(fd, head, 8)) return;
+      std::string rest(Be32(head) - 8, '\0');
+      if (!ReadAll(fd, rest.data(), rest.size())) return;
+      const std::uint32_t code = Be32(head + 4);
+      if (code == 80877103 || code == 80877104) {
+        (void)!write(fd, "N", 1);
+        continue;
+      }
+      break;
+    }
+    Send(fd, 'R', std::string(4, '\0'));  // AuthenticationOk
+    Send(fd, 'S', Cstrings({"server_version", "15.0"}));
+    Send(fd, 'Z', "I");
+    char head[5];
+    if (!ReadAll(fd, head, 5)) return;  // the first statement, whatever it is
+    std::string rest(Be32(head + 1) - 4, '\0');
+    if (!ReadAll(fd, rest.data(), rest.size())) return;
+    Send(fd, 'E',
+         Cstrings({"SFATAL", "C08P01", "Mserver login has been failing, try again later", ""}));
+  }
+  void Serve() {
+    for (;;) {
+      const int client = accept(fd_, nullptr, nullptr);
+      if (client < 0) return;
+      ++connections_;
+      Answer(client);
+      close(client);
+    }
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+TEST(DatabaseOpen, ServerThatFailsTheFirstStatementIsUnavailable) {
+  // Behind PgBouncer during a PostgreSQL restart, every connection attempt ends like this. The
+  // attempt must fail as kUnavailable before SOCI gets the connection: SOCI 4.0 fails its own
+  // first statement ("Cannot set extra_float_digits parameter") by leaking the connection
+  // (LeakSanitizer reports it at exit in the dev build).
+  LoginOnlyServer server;
+  auto url = ParseDatabaseUrl("postgresql://app@127.0.0.1:" + std::to_string(server.port()) +
+                              "/callgate?sslmode=disable");
+  ASSERT_TRUE(url.has_value());
+  for (int i = 0; i < 3; ++i) {
+    auto database = Database::Open(*url);
+    ASSERT_FALSE(database.has_value());
+    EXPECT_EQ(database.error().code, ErrorCode::kUnavailable) << database.error().message;
+    EXPECT_NE(database.error().message.find("server login has been failing"), std::string::npos)
+        << database.error().message;
+    EXPECT_EQ(database.error().message.find("extra_float_digits"), std::string::npos)
+        << database.error().message;
+  }
+  EXPECT_EQ(server.connections(), 3);  // one connection per attempt, no retries
 }
 
 TEST(DatabaseOpen, UnopenableSqliteFileIsUnavailable) {

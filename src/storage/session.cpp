@@ -210,6 +210,25 @@ __attribute__((no_sanitize("vptr"))) sqlite_api::sqlite3* NativeSqlite(soci::ses
   return static_cast<soci::sqlite3_session_backend*>(sql.get_backend())->conn_;
 }
 
+// Opens a plain libpq connection and runs one statement on it. SOCI 4.0 runs its first statement
+// (`SET extra_float_digits`) before it owns the new connection, so when that statement fails the
+// connection leaks. Behind PgBouncer that is how every connection attempt fails while PostgreSQL
+// is down or restarting: PgBouncer completes the login and fails the first statement. A failed
+// probe throws here, before SOCI connects; SOCI then only sees a server that just answered.
+void ProbePostgres(const std::string& conninfo) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(conninfo.c_str()), &PQfinish);
+  if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+    throw soci::soci_error("Cannot establish connection to the database.\n" +
+                           std::string(conn ? PQerrorMessage(conn.get()) : "out of memory"));
+  }
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn.get(), "SELECT 1"), &PQclear);
+  if (!result || PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+    const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+    throw soci::postgresql_soci_error(PQerrorMessage(conn.get()),
+                                      state != nullptr ? state : "08006");
+  }
+}
+
 [[noreturn]] void ThrowColumn(std::string_view column, std::string_view problem) {
   throw StorageError(ErrorCode::kInternal,
                      "database: column " + std::string(column) + ": " + std::string(problem));
@@ -416,7 +435,9 @@ std::unique_ptr<Session> Session::Connect(const DatabaseUrl& url, const Database
                                   std::to_string(options.postgres_connect_timeout.count()));
   }
   if (!has("application_name")) effective.params.emplace_back("application_name", "callgate");
-  auto sql = std::make_unique<soci::session>(soci::postgresql, effective.ConnectString().Reveal());
+  const std::string conninfo = effective.ConnectString().Reveal();
+  ProbePostgres(conninfo);
+  auto sql = std::make_unique<soci::session>(soci::postgresql, conninfo);
   // Server NOTICEs ("table does not exist, skipping") would go to stderr, outside the logs.
   PQsetNoticeProcessor(NativePostgres(*sql), &IgnoreNotice, nullptr);
   return std::unique_ptr<Session>(new Session(Dialect::kPostgresql, std::move(sql)));
