@@ -77,6 +77,59 @@ TEST_P(DatabaseBehaviour, RunReturnsTheCallbackResult) {
   EXPECT_EQ(failed.error().code, ErrorCode::kConflict);
 }
 
+// Statements are kept prepared on SQLite (by SQL text): reusing one must see new parameters,
+// survive a schema change, nest inside its own row callback, and report a wrong parameter count.
+TEST_P(DatabaseBehaviour, RepeatedAndNestedStatementsSeeTheirOwnParameters) {
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(Insert(i, "note " + std::to_string(i)).has_value());
+  auto seen = db().Run([](Session& s) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    const std::string sql_rest = "FROM notes WHERE id = :id";
+    for (std::int64_t id : {3, 1, 4}) {
+      s.Query("body", sql_rest, Params().Add(id), [&](const Row& row) {
+        out.push_back(row.String("body"));
+        // The same query again while the outer one is still on its row.
+        s.Query("body", sql_rest, Params().Add(id + 1),
+                [&](const Row& inner) { out.push_back(inner.String("body")); });
+      });
+    }
+    return out;
+  });
+  ASSERT_TRUE(seen.has_value()) << seen.error().message;
+  EXPECT_EQ(*seen,
+            (std::vector<std::string>{"note 3", "note 4", "note 1", "note 2", "note 4", "note 5"}));
+
+  auto after_alter = db().Run([](Session& s) -> Result<std::string> {
+    std::string body;
+    s.Query("body", "FROM notes WHERE id = :id", Params().Add(2),
+            [&](const Row& row) { body = row.String("body"); });
+    s.Execute("ALTER TABLE notes ADD COLUMN extra TEXT");
+    s.Execute("UPDATE notes SET extra = :x WHERE id = :id", Params().Add("e").Add(2));
+    s.Query("body", "FROM notes WHERE id = :id", Params().Add(2),
+            [&](const Row& row) { body += "/" + row.String("body"); });
+    return body;
+  });
+  ASSERT_TRUE(after_alter.has_value()) << after_alter.error().message;
+  EXPECT_EQ(*after_alter, "note 2/note 2");
+
+  auto wrong = db().Run([](Session& s) -> Status {
+    s.Execute("UPDATE notes SET body = :b WHERE id = :id", Params().Add("only one"));
+    return Ok();
+  });
+  EXPECT_FALSE(wrong.has_value());
+  // The connection is still usable afterwards, and more distinct statements than any cache
+  // holds run fine.
+  auto many = db().Run([](Session& s) -> Result<std::int64_t> {
+    std::int64_t total = 0;
+    for (int i = 0; i < 300; ++i) {
+      s.Query("COUNT(*) + " + std::to_string(i) + " AS n", "FROM notes", {},
+              [&](const Row& row) { total += row.Int64("n") - i; });
+    }
+    return total;
+  });
+  ASSERT_TRUE(many.has_value()) << many.error().message;
+  EXPECT_EQ(*many, 300 * 5);
+}
+
 TEST_P(DatabaseBehaviour, UniqueViolationIsAlreadyExists) {
   ASSERT_TRUE(Insert(1, "a").has_value());
   auto duplicate = Insert(2, "a");

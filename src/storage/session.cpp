@@ -9,8 +9,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 namespace callgate::storage {
 namespace {
@@ -229,6 +231,126 @@ void ProbePostgres(const std::string& conninfo) {
   }
 }
 
+}  // namespace
+
+// ---- SQLite prepared statements ---------------------------------------------------------------
+
+// SQLite runs each statement through the native API with the connection's own prepared
+// statements, kept by SQL text: compiling the SQL again for every statement was the largest
+// single cost of a webhook on SQLite (docs/performance.md). An embedded database has no pooler
+// in front, so keeping statements is safe here; PostgreSQL keeps using one-shot statements.
+// Parameters bind by position (`:name` placeholders are numbered in order, as SOCI binds them).
+class Session::SqliteStatements {
+ public:
+  explicit SqliteStatements(sqlite_api::sqlite3* db) : db_(db) {}
+  ~SqliteStatements() { Clear(); }
+  SqliteStatements(const SqliteStatements&) = delete;
+  SqliteStatements& operator=(const SqliteStatements&) = delete;
+
+  // A statement in use: reset and unbound again when it goes out of scope, so it never holds a
+  // read transaction open or points at parameters that are gone. A statement prepared only for
+  // this use (its cached twin was busy, e.g. the same query nested in a row callback) is
+  // finalized instead.
+  class Use {
+   public:
+    Use(SqliteStatements& owner, sqlite_api::sqlite3_stmt* stmt, bool transient)
+        : owner_(owner), stmt_(stmt), transient_(transient) {}
+    Use(Use&& other) noexcept
+        : owner_(other.owner_),
+          stmt_(std::exchange(other.stmt_, nullptr)),
+          transient_(other.transient_) {}
+    ~Use() {
+      if (stmt_ == nullptr) return;
+      if (transient_) {
+        sqlite_api::sqlite3_finalize(stmt_);
+        return;
+      }
+      sqlite_api::sqlite3_reset(stmt_);
+      sqlite_api::sqlite3_clear_bindings(stmt_);
+    }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+    Use& operator=(Use&&) = delete;
+
+    // Steps once: true for a row, false when done; throws on an error.
+    bool Step() {
+      const int rc = sqlite_api::sqlite3_step(stmt_);
+      if (rc == SQLITE_ROW) return true;
+      if (rc == SQLITE_DONE) return false;
+      owner_.Throw(rc);
+    }
+    sqlite_api::sqlite3_stmt* get() const { return stmt_; }
+
+   private:
+    SqliteStatements& owner_;
+    sqlite_api::sqlite3_stmt* stmt_;
+    bool transient_;
+  };
+
+  // The prepared statement for `sql` (compiled on first use), bound to `params`.
+  Use Prepare(std::string_view sql, const Params& params) {
+    sqlite_api::sqlite3_stmt* stmt = nullptr;
+    bool transient = false;
+    if (auto it = cache_.find(sql);
+        it != cache_.end() && !sqlite_api::sqlite3_stmt_busy(it->second)) {
+      stmt = it->second;
+    } else {
+      transient = it != cache_.end();
+      if (!transient && cache_.size() >= kMaxStatements) Clear();
+      const int rc =
+          sqlite_api::sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                         transient ? 0 : SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) {
+        sqlite_api::sqlite3_finalize(stmt);
+        Throw(rc);
+      }
+      if (!transient) cache_.emplace(std::string(sql), stmt);
+    }
+    Use use(*this, stmt, transient);
+    const auto& values = params.values();
+    const int expected = sqlite_api::sqlite3_bind_parameter_count(stmt);
+    if (static_cast<int>(values.size()) != expected) {
+      throw soci::sqlite3_soci_error("statement has " + std::to_string(expected) + " parameters, " +
+                                         std::to_string(values.size()) + " given",
+                                     SQLITE_RANGE);
+    }
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const auto& v = values[i];
+      const int index = static_cast<int>(i) + 1;
+      int rc = SQLITE_OK;
+      if (v.is_null) {
+        rc = sqlite_api::sqlite3_bind_null(stmt, index);
+      } else if (v.kind == Params::Kind::kInt) {
+        rc = sqlite_api::sqlite3_bind_int64(stmt, index, v.integer);
+      } else if (v.kind == Params::Kind::kDouble) {
+        rc = sqlite_api::sqlite3_bind_double(stmt, index, v.real);
+      } else {
+        rc = sqlite_api::sqlite3_bind_text64(stmt, index, v.text.data(), v.text.size(),
+                                             SQLITE_STATIC, SQLITE_UTF8);
+      }
+      if (rc != SQLITE_OK) Throw(rc);
+    }
+    return use;
+  }
+
+  [[noreturn]] void Throw(int rc) const {
+    throw soci::sqlite3_soci_error(sqlite_api::sqlite3_errmsg(db_), rc);
+  }
+
+ private:
+  static constexpr std::size_t kMaxStatements = 256;
+
+  void Clear() {
+    for (auto& [text, stmt] : cache_) sqlite_api::sqlite3_finalize(stmt);
+    cache_.clear();
+  }
+
+  sqlite_api::sqlite3* db_;
+  std::map<std::string, sqlite_api::sqlite3_stmt*, std::less<>> cache_;
+};
+
+namespace {
+
 [[noreturn]] void ThrowColumn(std::string_view column, std::string_view problem) {
   throw StorageError(ErrorCode::kInternal,
                      "database: column " + std::string(column) + ": " + std::string(problem));
@@ -322,13 +444,23 @@ std::optional<SystemTimePoint> Row::OptionalTime(std::string_view column) const 
 // ---- Session ----------------------------------------------------------------------------------
 
 Session::Session(Dialect dialect, std::unique_ptr<soci::session> sql)
-    : dialect_(dialect), sql_(std::move(sql)) {}
+    : dialect_(dialect), sql_(std::move(sql)) {
+  if (dialect_ == Dialect::kSqlite) {
+    sqlite_statements_ = std::make_unique<SqliteStatements>(NativeSqlite(*sql_));
+  }
+}
 
 Session::~Session() = default;
 
 long long Session::Execute(std::string_view sql, const Params& params) {
   StatementTimer timer;
   timer.Start(sql);
+  if (sqlite_statements_) {
+    auto statement = sqlite_statements_->Prepare(sql, params);
+    while (statement.Step()) {
+    }
+    return sqlite_api::sqlite3_changes64(NativeSqlite(*sql_));
+  }
   OneShot statement(*sql_, params);
   statement.Run(sql);
   return statement.AffectedRows();
@@ -337,6 +469,17 @@ long long Session::Execute(std::string_view sql, const Params& params) {
 std::int64_t Session::InsertReturningId(std::string_view sql, const Params& params) {
   StatementTimer timer;
   timer.Start(sql);
+  if (sqlite_statements_) {
+    auto statement = sqlite_statements_->Prepare(sql, params);
+    if (!statement.Step() ||
+        sqlite_api::sqlite3_column_type(statement.get(), 0) != SQLITE_INTEGER) {
+      throw StorageError(ErrorCode::kInternal, "database: INSERT ... RETURNING id returned no id");
+    }
+    const std::int64_t id = sqlite_api::sqlite3_column_int64(statement.get(), 0);
+    while (statement.Step()) {
+    }
+    return id;
+  }
   OneShot statement(*sql_, params);
   long long id = 0;
   soci::indicator indicator = soci::i_null;
@@ -353,16 +496,41 @@ std::size_t Session::Query(std::string_view columns, std::string_view rest, cons
   row.names_ = ColumnNames(columns);
   const std::size_t n = row.names_.size();
   row.values_.resize(n);
-  std::vector<soci::indicator> indicators(n, soci::i_null);
-  OneShot statement(*sql_, params);
-  for (std::size_t i = 0; i < n; ++i) statement.Into(row.values_[i], indicators[i]);
-
   std::string sql;
   sql.reserve(columns.size() + rest.size() + 8);
   sql.append("SELECT ").append(columns).append(" ").append(rest);
   StatementTimer timer;  // declared after `sql`, so it reports before `sql` is destroyed
   timer.Start(sql);
   std::size_t count = 0;
+  if (sqlite_statements_) {
+    auto statement = sqlite_statements_->Prepare(sql, params);
+    if (static_cast<std::size_t>(sqlite_api::sqlite3_column_count(statement.get())) != n) {
+      throw StorageError(ErrorCode::kInternal,
+                         "database: the select list does not match the columns named");
+    }
+    row.null_.assign(n, soci::i_ok);
+    while (statement.Step()) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const int column = static_cast<int>(i);
+        if (sqlite_api::sqlite3_column_type(statement.get(), column) == SQLITE_NULL) {
+          row.null_[i] = soci::i_null;
+          row.values_[i].clear();
+          continue;
+        }
+        // Text in SQLite's own rendering of the value, as SOCI reads it into a std::string.
+        const auto* text = sqlite_api::sqlite3_column_text(statement.get(), column);
+        const int size = sqlite_api::sqlite3_column_bytes(statement.get(), column);
+        row.null_[i] = soci::i_ok;
+        row.values_[i].assign(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
+      }
+      on_row(row);
+      ++count;
+    }
+    return count;
+  }
+  std::vector<soci::indicator> indicators(n, soci::i_null);
+  OneShot statement(*sql_, params);
+  for (std::size_t i = 0; i < n; ++i) statement.Into(row.values_[i], indicators[i]);
   for (bool more = statement.Run(sql); more; more = statement.Fetch()) {
     row.null_.assign(indicators.begin(), indicators.end());
     on_row(row);

@@ -154,10 +154,14 @@ class Session {
   static std::unique_ptr<Session> Connect(const DatabaseUrl& url, const DatabaseOptions& options);
 
  private:
+  class SqliteStatements;  // prepared statements of this SQLite connection (session.cpp)
+
   Session(Dialect dialect, std::unique_ptr<soci::session> sql);
 
   Dialect dialect_;
   std::unique_ptr<soci::session> sql_;
+  // SQLite only, destroyed before sql_ (statements are finalized before the connection closes).
+  std::unique_ptr<SqliteStatements> sqlite_statements_;
 };
 
 // Observability hook (docs/operations.md, slow queries): called after every statement a Session
