@@ -1,6 +1,7 @@
 #include "calls/call_event_service.hpp"
 
 #include <cmath>
+#include <optional>
 
 #include "core/phone.hpp"
 
@@ -104,6 +105,9 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
   // Live transcripts arrive many times per call: each one is applied, not deduplicated.
   const bool deduplicate = input.event != "transcript_updated";
   bool duplicate = false;
+  // Built before the transaction: its caller lookup is a read that needs no savepoint inside it.
+  std::optional<CallUpdate> update;
+  if (updates_call) update = BuildUpdate(input, *tenant);
 
   auto status = transactions_.Run([&]() -> Status {
     if (deduplicate) {
@@ -124,7 +128,7 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
       }
     }
     if (!updates_call) return Ok();
-    auto call = calls_.Upsert(tenant->company.id, BuildUpdate(input, *tenant));
+    auto call = calls_.Upsert(tenant->company.id, *update);
     if (!call) return tl::unexpected(call.error());
     result.call_id = call->id;
     if (IsTerminal(input.event)) {

@@ -128,40 +128,42 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
   }
   static const std::string sql = UpsertSql();
   return database_.WithTransaction([&](Session& s) -> Result<Call> {
-    auto owner = internal::QueryOne(
-        s, "company_id", "FROM calls WHERE retell_call_id = :id", Params().Add(u.retell_call_id),
-        [](const Row& r) { return r.Int64("company_id"); }, "none");
-    if (owner && *owner != company_id.value) {
+    const auto now = clock_.Now();
+    const auto params = Params()
+                            .Add(company_id.value)
+                            .Add(IdOf(u.branch_id))
+                            .Add(IdOf(u.phone_number_id))
+                            .Add(IdOf(u.customer_id))
+                            .Add(u.retell_call_id)
+                            .Add(u.agent_id)
+                            .Add(u.direction.value_or("inbound"))
+                            .Add(u.from_number)
+                            .Add(u.to_number)
+                            .Add(u.status.value_or("registered"))
+                            .Add(u.started_at)
+                            .Add(u.ended_at)
+                            .Add(u.duration_ms)
+                            .Add(u.disconnection_reason)
+                            .Add(u.transcript)
+                            .Add(u.transcript_object_json)
+                            .Add(u.recording_url)
+                            .Add(u.summary)
+                            .Add(u.sentiment)
+                            .Add(BoolOf(u.call_successful))
+                            .Add(u.analysis_json)
+                            .Add(u.metadata_json)
+                            .Add(u.retell_cost_cents)
+                            .Add(now)
+                            .Add(now)
+                            .Add(u.final_transcript ? 1 : 0);
+    std::int64_t id = 0;
+    try {
+      id = s.InsertReturningId(sql, params);
+    } catch (const StorageError&) {
+      // No row: the call id exists for another company, so the DO UPDATE's WHERE (same
+      // company) left it alone. Nothing was written.
       return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
     }
-    const auto now = clock_.Now();
-    const std::int64_t id = s.InsertReturningId(sql, Params()
-                                                         .Add(company_id.value)
-                                                         .Add(IdOf(u.branch_id))
-                                                         .Add(IdOf(u.phone_number_id))
-                                                         .Add(IdOf(u.customer_id))
-                                                         .Add(u.retell_call_id)
-                                                         .Add(u.agent_id)
-                                                         .Add(u.direction.value_or("inbound"))
-                                                         .Add(u.from_number)
-                                                         .Add(u.to_number)
-                                                         .Add(u.status.value_or("registered"))
-                                                         .Add(u.started_at)
-                                                         .Add(u.ended_at)
-                                                         .Add(u.duration_ms)
-                                                         .Add(u.disconnection_reason)
-                                                         .Add(u.transcript)
-                                                         .Add(u.transcript_object_json)
-                                                         .Add(u.recording_url)
-                                                         .Add(u.summary)
-                                                         .Add(u.sentiment)
-                                                         .Add(BoolOf(u.call_successful))
-                                                         .Add(u.analysis_json)
-                                                         .Add(u.metadata_json)
-                                                         .Add(u.retell_cost_cents)
-                                                         .Add(now)
-                                                         .Add(now)
-                                                         .Add(u.final_transcript ? 1 : 0));
     // Read back by primary key alone: with (company_id, retell_call_id) PostgreSQL may pick
     // calls_company_customer_idx on a table without statistics and read every call of the
     // company. The company is checked here instead.
