@@ -24,13 +24,15 @@ struct MaintenanceOptions {
   std::chrono::milliseconds cleanup_period{std::chrono::hours(24)};
 };
 
+// The cleanup itself: deletes the webhook events received before `cutoff` whose processing is
+// over (processed, ignored), `batch_size` rows per statement; returns how many. Other statuses
+// (received, processing, failed) stay. Thread-safe.
+Result<long long> DeleteFinishedWebhookEvents(storage::Database& db, SystemTimePoint cutoff,
+                                              int batch_size = 5000);
+
 // Registers the handlers in `registry` and their periodic tasks in `scheduler`. `db` and
 // `clock` must outlive both. Fails like JobRegistry::Register / Scheduler::Add.
 Status RegisterMaintenanceJobs(JobRegistry& registry, Scheduler& scheduler, storage::Database& db,
                                const Clock& clock, MaintenanceOptions options = {});
-
-// The cleanup itself: deletes finished webhook events received before `cutoff`; returns how
-// many. Thread-safe.
-Result<long long> DeleteFinishedWebhookEvents(storage::Database& db, SystemTimePoint cutoff);
 
 }  // namespace callgate::queue
