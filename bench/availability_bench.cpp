@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "app/application.hpp"
+#include "bench_common.hpp"
 #include "calcom/fake/fake_calcom.hpp"
 #include "core/clock.hpp"
 #include "core/time_zone.hpp"
@@ -56,6 +57,8 @@
 namespace {
 
 using namespace callgate;
+using bench::Ms;
+using bench::Percentile;
 using http::testing::ClientRequest;
 using http::testing::ClientResponse;
 using http::testing::RawConnection;
@@ -67,7 +70,6 @@ constexpr const char* kZone = "Europe/Berlin";
 // Function calls are limited per company and function (FunctionLimits: 120 a minute), so the
 // warm load is spread over copies of the demo tenant, each taking at most this many requests.
 constexpr int kRequestsPerCompany = 100;
-constexpr const char* kCaller = "+4915112345678";
 const char* const kServices[] = {"Erstberatung", "Kontrolltermin", "Ausführliche Untersuchung"};
 
 struct Options {
@@ -79,15 +81,6 @@ struct Options {
   int alternatives = 8;
   int latency_ms = 300;
 };
-
-double Ms(SteadyClock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-// Nearest-rank percentile of sorted samples.
-double Percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
-}
 
 // One keep-alive connection; reconnects when the server closed it.
 class KeepAliveClient {
@@ -153,20 +146,11 @@ struct Caller {
 
 ClientRequest FunctionRequest(const Clock& clock, const std::string& function, const Caller& caller,
                               const json& args) {
-  const json body = {{"name", function},
-                     {"call",
-                      {{"call_id", caller.call_id},
-                       {"call_type", "phone_call"},
-                       {"from_number", kCaller},
-                       {"to_number", MitteNumber(caller.company)},
-                       {"direction", "inbound"},
-                       {"agent_id", "agent_bench"},
-                       {"call_status", "ongoing"}}},
-                     {"args", args}};
   ClientRequest request;
   request.method = "POST";
   request.target = "/api/retell/" + function;
-  request.body = body.dump();
+  request.body =
+      bench::FunctionCallBody(function, caller.call_id, MitteNumber(caller.company), args);
   request.headers.Add("Content-Type", "application/json");
   request.headers.Add("Connection", "keep-alive");
   request.headers.Add("X-Retell-Signature", retell::SignRetellPayload(request.body, kRetellKey,
@@ -294,12 +278,8 @@ void PrintRow(const char* name, const Stats& s) {
 }
 
 bool ParseOptions(int argc, char** argv, Options& o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const auto eq = arg.find('=');
-    if (arg.rfind("--", 0) != 0 || eq == std::string::npos) return false;
-    const std::string name = arg.substr(2, eq - 2);
-    const int value = std::atoi(arg.c_str() + eq + 1);
+  return bench::ParseArgs(argc, argv, [&o](const std::string& name, const std::string& text) {
+    const int value = std::atoi(text.c_str());
     if (value <= 0) return false;
     if (name == "rate")
       o.rate = value;
@@ -317,8 +297,8 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.latency_ms = value;
     else
       return false;
-  }
-  return true;
+    return true;
+  });
 }
 
 }  // namespace

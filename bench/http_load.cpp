@@ -39,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "core/clock.hpp"
 #include "http/testing/test_client.hpp"
 #include "retell/signature.hpp"
@@ -46,6 +47,9 @@
 namespace {
 
 using namespace callgate;
+using bench::kCaller;
+using bench::Ms;
+using bench::Percentile;
 using http::testing::ClientResponse;
 using http::testing::RawConnection;
 using nlohmann::json;
@@ -65,17 +69,6 @@ struct Options {
   bool json_output = false;
 };
 
-constexpr const char* kCaller = "+4915112345678";
-
-double Ms(SteadyClock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-// Nearest-rank percentile of sorted samples.
-double Percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
-  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
-}
-
 long long NowMs() { return ToUnixMillis(SystemClock().Now()); }
 
 std::string Post(const Options& o, const std::string& target, const std::string& body) {
@@ -89,17 +82,7 @@ std::string Post(const Options& o, const std::string& target, const std::string&
 }
 
 std::string FunctionBody(const Options& o, const std::string& call_id) {
-  const json body = {{"name", o.function},
-                     {"call",
-                      {{"call_id", call_id},
-                       {"call_type", "phone_call"},
-                       {"from_number", kCaller},
-                       {"to_number", o.to},
-                       {"direction", "inbound"},
-                       {"agent_id", "agent_bench"},
-                       {"call_status", "ongoing"}}},
-                     {"args", json::parse(o.args)}};
-  return body.dump();
+  return bench::FunctionCallBody(o.function, call_id, o.to, json::parse(o.args));
 }
 
 // A call_started webhook the way Retell sends it (the call object of a live call).
@@ -289,16 +272,7 @@ int RunCosts(const Options& o) {
 }
 
 bool ParseOptions(int argc, char** argv, Options& o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--json") {
-      o.json_output = true;
-      continue;
-    }
-    const auto eq = arg.find('=');
-    if (arg.rfind("--", 0) != 0 || eq == std::string::npos) return false;
-    const std::string name = arg.substr(2, eq - 2);
-    const std::string value = arg.substr(eq + 1);
+  const auto option = [&o](const std::string& name, const std::string& value) {
     if (name == "port") {
       o.port = static_cast<std::uint16_t>(std::atoi(value.c_str()));
     } else if (name == "mode") {
@@ -323,7 +297,14 @@ bool ParseOptions(int argc, char** argv, Options& o) {
     } else {
       return false;
     }
-  }
+    return true;
+  };
+  const auto flag = [&o](const std::string& name) {
+    if (name != "json") return false;
+    o.json_output = true;
+    return true;
+  };
+  if (!bench::ParseArgs(argc, argv, option, flag)) return false;
   const bool known =
       o.mode == "get" || o.mode == "function" || o.mode == "webhook" || o.mode == "costs";
   return known && (o.mode == "costs" || o.port != 0) && o.connections > 0 && o.seconds > 0 &&

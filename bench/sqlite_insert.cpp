@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "core/clock.hpp"
 #include "storage/database.hpp"
 #include "storage/database_url.hpp"
@@ -39,16 +40,7 @@ struct Options {
 };
 
 bool ParseOptions(int argc, char** argv, Options& o) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--json") {
-      o.json_output = true;
-      continue;
-    }
-    const auto eq = arg.find('=');
-    if (arg.rfind("--", 0) != 0 || eq == std::string::npos) return false;
-    const std::string name = arg.substr(2, eq - 2);
-    const std::string value = arg.substr(eq + 1);
+  const auto option = [&o](const std::string& name, const std::string& value) {
     if (name == "file")
       o.file = value;
     else if (name == "clients")
@@ -61,7 +53,14 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.payload_bytes = std::atoi(value.c_str());
     else
       return false;
-  }
+    return true;
+  };
+  const auto flag = [&o](const std::string& name) {
+    if (name != "json") return false;
+    o.json_output = true;
+    return true;
+  };
+  if (!bench::ParseArgs(argc, argv, option, flag)) return false;
   return !o.file.empty() && o.clients > 0 && o.seconds > 0 && o.warmup >= 0 && o.payload_bytes > 0;
 }
 
