@@ -467,15 +467,24 @@ long long Session::Execute(std::string_view sql, const Params& params) {
 }
 
 std::int64_t Session::InsertReturningId(std::string_view sql, const Params& params) {
+  auto id = InsertReturningOptionalId(sql, params);
+  if (!id) {
+    throw StorageError(ErrorCode::kInternal, "database: INSERT ... RETURNING id returned no id");
+  }
+  return *id;
+}
+
+std::optional<std::int64_t> Session::InsertReturningOptionalId(std::string_view sql,
+                                                               const Params& params) {
   StatementTimer timer;
   timer.Start(sql);
   if (sqlite_statements_) {
     auto statement = sqlite_statements_->Prepare(sql, params);
-    if (!statement.Step() ||
-        sqlite_api::sqlite3_column_type(statement.get(), 0) != SQLITE_INTEGER) {
-      throw StorageError(ErrorCode::kInternal, "database: INSERT ... RETURNING id returned no id");
+    if (!statement.Step()) return std::nullopt;
+    std::optional<std::int64_t> id;
+    if (sqlite_api::sqlite3_column_type(statement.get(), 0) == SQLITE_INTEGER) {
+      id = sqlite_api::sqlite3_column_int64(statement.get(), 0);
     }
-    const std::int64_t id = sqlite_api::sqlite3_column_int64(statement.get(), 0);
     while (statement.Step()) {
     }
     return id;
@@ -484,9 +493,7 @@ std::int64_t Session::InsertReturningId(std::string_view sql, const Params& para
   long long id = 0;
   soci::indicator indicator = soci::i_null;
   statement.Into(id, indicator);
-  if (!statement.Run(sql) || indicator != soci::i_ok) {
-    throw StorageError(ErrorCode::kInternal, "database: INSERT ... RETURNING id returned no id");
-  }
+  if (!statement.Run(sql) || indicator != soci::i_ok) return std::nullopt;
   return id;
 }
 

@@ -132,6 +132,9 @@ class Session {
 
   // Runs "INSERT ... RETURNING id" and returns the id.
   std::int64_t InsertReturningId(std::string_view sql, const Params& params);
+  // The same, for statements that may legitimately return no row (an upsert whose
+  // DO UPDATE ... WHERE did not match): nullopt then.
+  std::optional<std::int64_t> InsertReturningOptionalId(std::string_view sql, const Params& params);
 
   // Runs "SELECT <columns> <rest>" and calls `on_row` for every row; returns the row count.
   // `columns` is a comma-separated list; Row accessors take each item's name: the alias after

@@ -156,10 +156,8 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
                             .Add(now)
                             .Add(now)
                             .Add(u.final_transcript ? 1 : 0);
-    std::int64_t id = 0;
-    try {
-      id = s.InsertReturningId(sql, params);
-    } catch (const StorageError&) {
+    const auto id = s.InsertReturningOptionalId(sql, params);
+    if (!id) {
       // No row: the call id exists for another company, so the DO UPDATE's WHERE (same
       // company) left it alone. Nothing was written.
       return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
@@ -167,7 +165,7 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
     // Read back by primary key alone: with (company_id, retell_call_id) PostgreSQL may pick
     // calls_company_customer_idx on a table without statistics and read every call of the
     // company. The company is checked here instead.
-    return OfCompany(internal::QueryOne(s, kColumns, "FROM calls WHERE id = :id", Params().Add(id),
+    return OfCompany(internal::QueryOne(s, kColumns, "FROM calls WHERE id = :id", Params().Add(*id),
                                         Decode, "call not found"),
                      company_id);
   });
