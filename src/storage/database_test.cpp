@@ -128,6 +128,22 @@ TEST_P(DatabaseBehaviour, RepeatedAndNestedStatementsSeeTheirOwnParameters) {
   });
   ASSERT_TRUE(many.has_value()) << many.error().message;
   EXPECT_EQ(*many, 300 * 5);
+
+  // More distinct statements than the cache holds, run while an outer query is still on its
+  // rows: the outer statement must survive (it is in use) and go on to its next row.
+  auto outer_rows = db().Run([](Session& s) -> Result<std::vector<std::int64_t>> {
+    std::vector<std::int64_t> ids;
+    s.Query("id", "FROM notes WHERE id <= :max ORDER BY id", Params().Add(3), [&](const Row& row) {
+      ids.push_back(row.Int64("id"));
+      for (int i = 0; i < 300; ++i) {
+        s.Query("COUNT(*) + " + std::to_string(1000 + i) + " AS n", "FROM notes", {},
+                [](const Row&) {});
+      }
+    });
+    return ids;
+  });
+  ASSERT_TRUE(outer_rows.has_value()) << outer_rows.error().message;
+  EXPECT_EQ(*outer_rows, (std::vector<std::int64_t>{1, 2, 3}));
 }
 
 TEST_P(DatabaseBehaviour, UniqueViolationIsAlreadyExists) {

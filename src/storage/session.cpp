@@ -243,30 +243,35 @@ void ProbePostgres(const std::string& conninfo) {
 class Session::SqliteStatements {
  public:
   explicit SqliteStatements(sqlite_api::sqlite3* db) : db_(db) {}
-  ~SqliteStatements() { Clear(); }
+  ~SqliteStatements() {
+    for (auto& [text, entry] : cache_) sqlite_api::sqlite3_finalize(entry.stmt);
+  }
   SqliteStatements(const SqliteStatements&) = delete;
   SqliteStatements& operator=(const SqliteStatements&) = delete;
 
   // A statement in use: reset and unbound again when it goes out of scope, so it never holds a
   // read transaction open or points at parameters that are gone. A statement prepared only for
-  // this use (its cached twin was busy, e.g. the same query nested in a row callback) is
-  // finalized instead.
+  // this use (its cached twin was in use, e.g. the same query nested in a row callback, or the
+  // cache was full of statements in use) is finalized instead.
   class Use {
    public:
-    Use(SqliteStatements& owner, sqlite_api::sqlite3_stmt* stmt, bool transient)
-        : owner_(owner), stmt_(stmt), transient_(transient) {}
+    Use(SqliteStatements& owner, sqlite_api::sqlite3_stmt* stmt, bool* in_use)
+        : owner_(owner), stmt_(stmt), in_use_(in_use) {
+      if (in_use_ != nullptr) *in_use_ = true;
+    }
     Use(Use&& other) noexcept
         : owner_(other.owner_),
           stmt_(std::exchange(other.stmt_, nullptr)),
-          transient_(other.transient_) {}
+          in_use_(std::exchange(other.in_use_, nullptr)) {}
     ~Use() {
       if (stmt_ == nullptr) return;
-      if (transient_) {
+      if (in_use_ == nullptr) {
         sqlite_api::sqlite3_finalize(stmt_);
         return;
       }
       sqlite_api::sqlite3_reset(stmt_);
       sqlite_api::sqlite3_clear_bindings(stmt_);
+      *in_use_ = false;
     }
     Use(const Use&) = delete;
     Use& operator=(const Use&) = delete;
@@ -284,29 +289,61 @@ class Session::SqliteStatements {
    private:
     SqliteStatements& owner_;
     sqlite_api::sqlite3_stmt* stmt_;
-    bool transient_;
+    bool* in_use_;  // the cache entry's flag; nullptr for a statement prepared for this use only
   };
 
   // The prepared statement for `sql` (compiled on first use), bound to `params`.
   Use Prepare(std::string_view sql, const Params& params) {
-    sqlite_api::sqlite3_stmt* stmt = nullptr;
-    bool transient = false;
-    if (auto it = cache_.find(sql);
-        it != cache_.end() && !sqlite_api::sqlite3_stmt_busy(it->second)) {
-      stmt = it->second;
-    } else {
-      transient = it != cache_.end();
-      if (!transient && cache_.size() >= kMaxStatements) Clear();
+    auto it = cache_.find(sql);
+    if (it == cache_.end() || it->second.in_use) {
+      // A full cache drops the statements nobody is using (one in use belongs to an outer
+      // caller that will still step and reset it).
+      if (it == cache_.end() && cache_.size() >= kMaxStatements) DropIdle();
+      const bool cached = it == cache_.end() && cache_.size() < kMaxStatements;
+      sqlite_api::sqlite3_stmt* stmt = nullptr;
       const int rc =
           sqlite_api::sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                         transient ? 0 : SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+                                         cached ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr);
       if (rc != SQLITE_OK) {
         sqlite_api::sqlite3_finalize(stmt);
         Throw(rc);
       }
-      if (!transient) cache_.emplace(std::string(sql), stmt);
+      if (cached) {
+        it = cache_.emplace(std::string(sql), Entry{stmt, false}).first;
+      } else {
+        return Bind(Use(*this, stmt, nullptr), params);
+      }
     }
-    Use use(*this, stmt, transient);
+    return Bind(Use(*this, it->second.stmt, &it->second.in_use), params);
+  }
+
+  [[noreturn]] void Throw(int rc) const {
+    throw soci::sqlite3_soci_error(sqlite_api::sqlite3_errmsg(db_), rc);
+  }
+
+ private:
+  static constexpr std::size_t kMaxStatements = 256;
+
+  struct Entry {
+    sqlite_api::sqlite3_stmt* stmt;
+    bool in_use;
+  };
+
+  // Finalizes and forgets every cached statement not in use.
+  void DropIdle() {
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      if (it->second.in_use) {
+        ++it;
+        continue;
+      }
+      sqlite_api::sqlite3_finalize(it->second.stmt);
+      it = cache_.erase(it);
+    }
+  }
+
+  // Binds `params` by position; on failure `use` resets the statement as it goes.
+  Use Bind(Use use, const Params& params) {
+    sqlite_api::sqlite3_stmt* stmt = use.get();
     const auto& values = params.values();
     const int expected = sqlite_api::sqlite3_bind_parameter_count(stmt);
     if (static_cast<int>(values.size()) != expected) {
@@ -333,20 +370,8 @@ class Session::SqliteStatements {
     return use;
   }
 
-  [[noreturn]] void Throw(int rc) const {
-    throw soci::sqlite3_soci_error(sqlite_api::sqlite3_errmsg(db_), rc);
-  }
-
- private:
-  static constexpr std::size_t kMaxStatements = 256;
-
-  void Clear() {
-    for (auto& [text, stmt] : cache_) sqlite_api::sqlite3_finalize(stmt);
-    cache_.clear();
-  }
-
   sqlite_api::sqlite3* db_;
-  std::map<std::string, sqlite_api::sqlite3_stmt*, std::less<>> cache_;
+  std::map<std::string, Entry, std::less<>> cache_;
 };
 
 namespace {
