@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/encoding.hpp"
+#include "core/numbers.hpp"
 #include "core/time_zone.hpp"
 
 namespace callgate::calcom {
@@ -41,6 +42,7 @@ std::string StringField(const json& object, const char* name) {
 std::optional<std::int64_t> IntField(const json& object, const char* name) {
   auto it = object.find(name);
   if (it == object.end()) return std::nullopt;
+  if (it->is_number_unsigned()) return Int64FromUnsigned(it->get<std::uint64_t>());
   if (it->is_number_integer()) return it->get<std::int64_t>();
   if (it->is_string()) {  // be lenient: some integrations stringify ids
     try {

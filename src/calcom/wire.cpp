@@ -4,6 +4,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "core/numbers.hpp"
 #include "core/time_zone.hpp"
 
 namespace callgate::calcom {
@@ -34,8 +35,9 @@ std::optional<std::int64_t> IntField(const json& object, const char* name) {
   if (!object.is_object()) return std::nullopt;
   auto it = object.find(name);
   if (it == object.end()) return std::nullopt;
+  if (it->is_number_unsigned()) return Int64FromUnsigned(it->get<std::uint64_t>());
   if (it->is_number_integer()) return it->get<std::int64_t>();
-  if (it->is_number_float()) return static_cast<std::int64_t>(it->get<double>());
+  if (it->is_number_float()) return Int64FromDouble(it->get<double>());
   return std::nullopt;
 }
 

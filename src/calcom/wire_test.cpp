@@ -155,6 +155,22 @@ TEST(ParseBookingResponse, TakesEventTypeFromNestedObjectAndFirstOfRecurring) {
   EXPECT_EQ(b->event_type_id, 7);
 }
 
+// Numbers outside int64 are no id (converting them was undefined or wrapped); ordinary floats
+// still truncate as before.
+TEST(ParseBookingResponse, IgnoresIdsOutsideTheIntegerRange) {
+  const std::string body = R"({"status":"success","data":{"id":1.7e300,"uid":"u1",
+    "status":"ACCEPTED","start":"2050-09-05T07:00:00Z","end":"2050-09-05T08:00:00Z",
+    "eventTypeId":18446744073709551615}})";
+  auto b = ParseBookingResponse(body);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->id, 0);
+  EXPECT_EQ(b->event_type_id, 0);
+  auto f = ParseBookingResponse(R"({"status":"success","data":{"id":42.9,"uid":"u2",
+    "status":"ACCEPTED","start":"2050-09-05T07:00:00Z","end":"2050-09-05T08:00:00Z"}})");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->id, 42);
+}
+
 TEST(ParseBookingListResponse, ReadsPagination) {
   auto page = ParseBookingListResponse(R"({"status":"success","data":[],
     "pagination":{"totalItems":0,"currentPage":1,"totalPages":0,"hasNextPage":true}})");

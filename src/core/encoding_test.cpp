@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
+#include "core/numbers.hpp"
+
 namespace callgate {
 namespace {
 
@@ -20,6 +24,16 @@ TEST(PercentDecodeStrict, DecodesEscapesAndRejectsBrokenOnes) {
   EXPECT_FALSE(PercentDecodeStrict("50%").has_value());
   EXPECT_FALSE(PercentDecodeStrict("%4").has_value());
   EXPECT_FALSE(PercentDecodeStrict("%zz").has_value());
+}
+
+TEST(Int64FromJsonNumbers, RefusesWhatDoesNotFit) {
+  EXPECT_EQ(Int64FromDouble(1714608475945.7), 1714608475945);
+  EXPECT_EQ(Int64FromDouble(-2.5), -2);
+  EXPECT_FALSE(Int64FromDouble(9223372036854775808.0).has_value());
+  EXPECT_FALSE(Int64FromDouble(-1e300).has_value());
+  EXPECT_FALSE(Int64FromDouble(std::numeric_limits<double>::quiet_NaN()).has_value());
+  EXPECT_EQ(Int64FromUnsigned(9223372036854775807ULL), 9223372036854775807LL);
+  EXPECT_FALSE(Int64FromUnsigned(9223372036854775808ULL).has_value());
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 #include "retell/payload.hpp"
 
 #include <cstdint>
-#include <limits>
 #include <nlohmann/json.hpp>
+
+#include "core/numbers.hpp"
 
 namespace callgate::retell {
 namespace {
@@ -20,17 +21,8 @@ std::string String(const json& obj, const char* key) { return OptString(obj, key
 std::optional<long long> OptInt(const json& obj, const char* key) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_number()) return std::nullopt;
-  // Numbers outside long long are no usable value (converting them would be undefined or wrap).
-  if (it->is_number_float()) {
-    const double d = it->get<double>();
-    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return std::nullopt;
-    return static_cast<long long>(d);
-  }
-  if (it->is_number_unsigned()) {
-    const auto u = it->get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(std::numeric_limits<long long>::max())) return std::nullopt;
-    return static_cast<long long>(u);
-  }
+  if (it->is_number_float()) return Int64FromDouble(it->get<double>());
+  if (it->is_number_unsigned()) return Int64FromUnsigned(it->get<std::uint64_t>());
   return it->get<long long>();
 }
 
