@@ -5,6 +5,7 @@
 
 #include "booking/tool_args.hpp"
 #include "observability/log.hpp"
+#include "ratelimit/rate_limit_guard.hpp"
 #include "retell/payload.hpp"
 
 namespace callgate::retell {
@@ -58,11 +59,7 @@ std::optional<http::Response> FunctionHandlers::Limit(const booking::CallContext
   auto decision = limiter_->Acquire(key, books ? limits_.bookings : limits_.per_function);
   if (!decision || decision->allowed) return std::nullopt;  // a failing limiter never blocks
   metrics_.Increment("callgate_ratelimit_rejected_total", {{"scope", "retell_function"}});
-  auto response = http::Response::Error(ErrorCode::kRateLimited, "too many requests");
-  const auto seconds = std::max<long long>(
-      1, std::chrono::duration_cast<std::chrono::seconds>(decision->retry_after).count() + 1);
-  response.headers.Set("Retry-After", std::to_string(seconds));
-  return response;
+  return ratelimit::RateLimitedResponse(*decision);  // the 429 every limit answers with
 }
 
 const std::vector<std::string>& FunctionNames() {

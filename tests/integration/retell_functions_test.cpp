@@ -65,6 +65,7 @@ class RetellFunctionsTest : public storage::testing::DatabaseTest {
     config.calcom_bookings_timeout_ms = 700;
     config.calcom_slots_timeout_ms = 2000;
     config.calcom_webhook_secret = kCalcomSecret;
+    Configure(config);
     auto application = app::Application::Create(config, clock_);
     ASSERT_TRUE(application.has_value()) << application.error().message;
     app_ = std::move(*application);
@@ -76,6 +77,8 @@ class RetellFunctionsTest : public storage::testing::DatabaseTest {
     if (fake_) fake_->Stop();
     DatabaseTest::TearDown();
   }
+  // Per-suite changes to the configuration, before the application is created.
+  virtual void Configure(app::Config&) {}
 
   http::testing::ClientResponse Post(const std::string& path, const std::string& body,
                                      http::Headers headers = {}) {
@@ -669,6 +672,41 @@ TEST_P(CalcomWebhooksTest, AnnouncedChangesInvalidateCachedSlots) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CalcomWebhooksTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
+
+// CALLGATE_FUNCTION_LIMIT_PER_MINUTE reaches the handlers: the limit is per company and
+// function, and a refusal is the standard 429 with a Retry-After in whole seconds.
+class RetellFunctionLimitTest : public RetellFunctionsTest {
+ protected:
+  void Configure(app::Config& config) override { config.function_limit_per_minute = 3; }
+};
+
+TEST_P(RetellFunctionLimitTest, TheConfiguredLimitPerFunctionAnswers429) {
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Call("list-services", json::object()).first, 200) << i;
+  auto [status, body] = Call("list-services", json::object());
+  EXPECT_EQ(status, 429);
+  EXPECT_EQ(body["error"]["code"], "rate_limited");
+  // Another function of the same company has its own allowance.
+  EXPECT_EQ(Call("get-branches", json::object()).first, 200);
+  // Retry-After: whole seconds until the next request fits (3 a minute: at most 20 s).
+  const json request = {{"name", "list-services"},
+                        {"call",
+                         {{"call_id", "call-1"},
+                          {"call_type", "phone_call"},
+                          {"from_number", kErika},
+                          {"to_number", kMitte},
+                          {"direction", "inbound"},
+                          {"agent_id", "agent_1"},
+                          {"call_status", "ongoing"}}},
+                        {"args", json::object()}};
+  auto refused = Post("/api/retell/list-services", request.dump());
+  ASSERT_EQ(refused.status, 429);
+  const int retry_after = std::stoi(std::string(refused.headers.Get("Retry-After").value_or("0")));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 20);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RetellFunctionLimitTest, storage::testing::AllBackends(),
                          storage::testing::BackendName);
 
 INSTANTIATE_TEST_SUITE_P(Backends, RetellFunctionsTest, storage::testing::AllBackends(),
