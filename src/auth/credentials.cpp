@@ -2,10 +2,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <sodium.h>
 
 #include <array>
+
+#include "core/digest.hpp"
 
 namespace callgate::auth {
 namespace {
@@ -59,19 +60,7 @@ Result<GeneratedToken> GenerateToken() {
   return token;
 }
 
-std::string HashToken(std::string_view token_text) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(token_text.data()), token_text.size(),
-         digest.data());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(digest.size() * 2);
-  for (unsigned char b : digest) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0x0f]);
-  }
-  return out;
-}
+std::string HashToken(std::string_view token_text) { return Sha256Hex(token_text); }
 
 bool LooksLikeToken(std::string_view text) noexcept {
   if (text.size() != kTokenLength || text.substr(0, kTokenPrefix.size()) != kTokenPrefix) {

@@ -1,13 +1,12 @@
 #include "booking/booking_service.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 
 #include "booking/german_time.hpp"
 #include "booking/service_matcher.hpp"
 #include "booking/tool_args.hpp"
+#include "core/digest.hpp"
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
 #include "observability/log.hpp"
@@ -57,19 +56,6 @@ std::string_view SourceName(SlotSource s) {
       return "fallback";
   }
   return "live";
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
 #include "calcom/slot_cache.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "core/digest.hpp"
 
 namespace callgate::calcom {
 namespace {
@@ -19,19 +19,7 @@ constexpr std::string_view kCacheMetric = "callgate_calcom_slot_cache_total";
 
 // Hex of the first 16 bytes of SHA-256: enough to tell keys apart, useless to recover one.
 std::string KeyFingerprint(const std::string& api_key) {
-  if (api_key.empty()) return "-";
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(api_key.data(), api_key.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
-    return "?";
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < 16 && i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
+  return api_key.empty() ? "-" : Sha256Hex(api_key, 16);
 }
 
 }  // namespace

@@ -1,12 +1,11 @@
 #include "calcom/webhook.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "core/digest.hpp"
 #include "core/encoding.hpp"
 #include "core/numbers.hpp"
 #include "core/time_zone.hpp"
@@ -15,23 +14,6 @@ namespace callgate::calcom {
 namespace {
 
 using nlohmann::json;
-
-using Digest = std::array<unsigned char, 32>;
-
-Digest HmacSha256(std::string_view key, std::string_view data) {
-  Digest out{};
-  unsigned int len = 0;
-  // HMAC() with a key of length 0 needs a non-null pointer.
-  static const unsigned char kEmpty = 0;
-  const auto* key_ptr = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
-  if (HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-           &len) == nullptr ||
-      len != out.size()) {
-    out.fill(0);  // never matches a real digest
-  }
-  return out;
-}
 
 std::string StringField(const json& object, const char* name) {
   auto it = object.find(name);
@@ -71,28 +53,20 @@ Status VerifyCalcomSignature(std::string_view header, std::string_view raw_body,
   if (header.empty()) return fail("missing");
   if (header == kNoSecretSignature) return fail("no-secret-provided");
   if (header.size() != 64) return fail("malformed");
-  Digest given{};
+  Sha256Digest given{};
   for (std::size_t i = 0; i < given.size(); ++i) {
     const int hi = HexDigitValue(header[2 * i]);
     const int lo = HexDigitValue(header[2 * i + 1]);
     if (hi < 0 || lo < 0) return fail("malformed");
     given[i] = static_cast<unsigned char>(hi << 4 | lo);
   }
-  const Digest expected = HmacSha256(secret.Reveal(), raw_body);
+  const Sha256Digest expected = HmacSha256(secret.Reveal(), raw_body);
   if (CRYPTO_memcmp(expected.data(), given.data(), expected.size()) != 0) return fail("mismatch");
   return Ok();
 }
 
 std::string SignCalcomPayload(std::string_view raw_body, const Secret& secret) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  const Digest d = HmacSha256(secret.Reveal(), raw_body);
-  std::string out;
-  out.reserve(64);
-  for (auto b : d) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
+  return ToHex(HmacSha256(secret.Reveal(), raw_body));
 }
 
 Result<CalcomWebhookEvent> ParseCalcomWebhook(std::string_view raw_body) {

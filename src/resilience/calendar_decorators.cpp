@@ -1,10 +1,9 @@
 #include "resilience/calendar_decorators.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <thread>
 
+#include "core/digest.hpp"
 #include "observability/log.hpp"
 
 namespace callgate::resilience {
@@ -29,17 +28,7 @@ Result<SlotAnswer> FallbackAnswer(const SlotQuery& query, SystemTimePoint now,
 }  // namespace
 
 std::string CalendarAccountKey(const CalendarAccount& account) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  const std::string& key = account.api_key.Reveal();
-  EVP_Digest(key.data(), key.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "calcom:";
-  for (unsigned int i = 0; i < 8 && i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
+  return "calcom:" + Sha256Hex(account.api_key.Reveal(), 8);
 }
 
 // ---- CircuitBreakerCalendarProvider ----
