@@ -80,4 +80,9 @@ std::int64_t CountFailedJobs(storage::Session& session) {
   return count;
 }
 
+Status LeaseLost(const Job& job) {
+  return Fail(ErrorCode::kConflict,
+              "job " + std::to_string(job.id) + ": lease lost (reclaimed by another worker)");
+}
+
 }  // namespace callgate::queue::internal

@@ -3,6 +3,8 @@
 // both drivers share. Call the Session functions inside Database::Run/WithTransaction.
 
 #include <chrono>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -37,5 +39,31 @@ std::int64_t InsertFailedJob(storage::Session& session, const Job& job, std::str
 
 // Rows in failed_jobs.
 std::int64_t CountFailedJobs(storage::Session& session);
+
+// kConflict: `job`'s reservation is no longer this worker's (its lease ran out and another
+// worker reserved it), so the outcome is not recorded.
+Status LeaseLost(const Job& job);
+
+// The workers' wake-up callback (JobBackend::SetWakeCallback), set and fired from any thread;
+// fired outside the lock so the callback may call back into the queue.
+class WakeHook {
+ public:
+  void Set(std::function<void()> wake) {
+    std::lock_guard lock(mutex_);
+    wake_ = std::move(wake);
+  }
+  void Fire() {
+    std::function<void()> wake;
+    {
+      std::lock_guard lock(mutex_);
+      wake = wake_;
+    }
+    if (wake) wake();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::function<void()> wake_;  // guarded by mutex_
+};
 
 }  // namespace callgate::queue::internal

@@ -49,29 +49,14 @@ bool AnyDue(Session& session, const ReserveOptions& options, SystemTimePoint now
   return false;
 }
 
-Status LeaseLost(const Job& job) {
-  return Fail(ErrorCode::kConflict,
-              "job " + std::to_string(job.id) + ": lease lost (reclaimed by another worker)");
-}
-
 }  // namespace
 
 DatabaseJobQueue::DatabaseJobQueue(storage::Database& db, const Clock& clock)
     : db_(db), clock_(clock) {}
 
-void DatabaseJobQueue::SetWakeCallback(std::function<void()> wake) {
-  std::lock_guard lock(wake_mutex_);
-  wake_ = std::move(wake);
-}
+void DatabaseJobQueue::SetWakeCallback(std::function<void()> wake) { wake_.Set(std::move(wake)); }
 
-void DatabaseJobQueue::WakeWorkers() {
-  std::function<void()> wake;
-  {
-    std::lock_guard lock(wake_mutex_);
-    wake = wake_;
-  }
-  if (wake) wake();
-}
+void DatabaseJobQueue::WakeWorkers() { wake_.Fire(); }
 
 Result<std::int64_t> DatabaseJobQueue::Enqueue(const NewJob& job) {
   if (auto valid = internal::ValidateNewJob(job); !valid) return tl::unexpected(valid.error());
@@ -126,7 +111,7 @@ Status DatabaseJobQueue::Complete(const Job& job) {
   return db_.Run([&](Session& s) -> Status {
     const long long n = s.Execute("DELETE FROM jobs WHERE id = :id AND reserved_by = :token",
                                   Params().Add(job.id).Add(job.reservation));
-    return n == 1 ? Ok() : LeaseLost(job);
+    return n == 1 ? Ok() : internal::LeaseLost(job);
   });
 }
 
@@ -138,7 +123,7 @@ Status DatabaseJobQueue::Retry(const Job& job, std::chrono::milliseconds delay,
         "UPDATE jobs SET available_at = :available_at, reserved_until = NULL, reserved_by = NULL, "
         "last_error = :error, updated_at = :now WHERE id = :id AND reserved_by = :token",
         Params().Add(now + delay).Add(error).Add(now).Add(job.id).Add(job.reservation));
-    return n == 1 ? Ok() : LeaseLost(job);
+    return n == 1 ? Ok() : internal::LeaseLost(job);
   });
 }
 
@@ -148,7 +133,7 @@ Status DatabaseJobQueue::MoveToFailed(const Job& job, std::string_view error) {
     // Delete first: it proves the reservation is still ours before anything is recorded.
     const long long n = s.Execute("DELETE FROM jobs WHERE id = :id AND reserved_by = :token",
                                   Params().Add(job.id).Add(job.reservation));
-    if (n != 1) return LeaseLost(job);
+    if (n != 1) return internal::LeaseLost(job);
     internal::InsertFailedJob(s, job, error, now);
     return Ok();
   });
@@ -162,7 +147,7 @@ Status DatabaseJobQueue::Release(const Job& job) {
         "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = :now2 "
         "WHERE id = :id AND reserved_by = :token",
         Params().Add(now).Add(now).Add(job.id).Add(job.reservation));
-    return n == 1 ? Ok() : LeaseLost(job);
+    return n == 1 ? Ok() : internal::LeaseLost(job);
   });
   if (released) WakeWorkers();
   return released;

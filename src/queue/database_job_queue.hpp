@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "core/clock.hpp"
+#include "queue/common.hpp"
 #include "queue/job_backend.hpp"
 
 namespace callgate::storage {
@@ -40,8 +41,7 @@ class DatabaseJobQueue final : public JobBackend {
 
   storage::Database& db_;
   const Clock& clock_;
-  std::mutex wake_mutex_;
-  std::function<void()> wake_;  // guarded by wake_mutex_
+  internal::WakeHook wake_;
 };
 
 }  // namespace callgate::queue

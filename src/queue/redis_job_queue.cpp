@@ -127,11 +127,6 @@ struct OutboxRow {
   std::int64_t available_at, created_at;
 };
 
-Status LeaseLost(const Job& job) {
-  return Fail(ErrorCode::kConflict,
-              "job " + std::to_string(job.id) + ": lease lost (reclaimed by another worker)");
-}
-
 // Decodes the reserve script's {id, {field, value, ...}}.
 Result<Job> DecodeReserved(const Reply& reply) {
   if (!reply.IsArray() || reply.array().size() != 2 || !reply.array()[1].IsArray()) {
@@ -168,7 +163,7 @@ Status CheckApplied(const Result<Reply>& reply, const Job& job) {
   if (!reply) return tl::unexpected(reply.error());
   auto applied = reply->ToInteger();
   if (!applied) return tl::unexpected(applied.error());
-  return *applied == 1 ? Ok() : LeaseLost(job);
+  return *applied == 1 ? Ok() : internal::LeaseLost(job);
 }
 
 }  // namespace
@@ -183,19 +178,9 @@ std::string RedisJobQueue::Key(std::string_view suffix) const {
   return options_.key_prefix + std::string(suffix);
 }
 
-void RedisJobQueue::SetWakeCallback(std::function<void()> wake) {
-  std::lock_guard lock(wake_mutex_);
-  wake_ = std::move(wake);
-}
+void RedisJobQueue::SetWakeCallback(std::function<void()> wake) { wake_.Set(std::move(wake)); }
 
-void RedisJobQueue::WakeWorkers() {
-  std::function<void()> wake;
-  {
-    std::lock_guard lock(wake_mutex_);
-    wake = wake_;
-  }
-  if (wake) wake();
-}
+void RedisJobQueue::WakeWorkers() { wake_.Fire(); }
 
 Result<std::int64_t> RedisJobQueue::Enqueue(const NewJob& job) {
   if (auto valid = internal::ValidateNewJob(job); !valid) return tl::unexpected(valid.error());

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "core/clock.hpp"
+#include "queue/common.hpp"
 #include "queue/job_backend.hpp"
 
 namespace callgate::storage {
@@ -88,8 +89,7 @@ class RedisJobQueue final : public JobBackend {
   const Clock& clock_;
   const RedisQueueOptions options_;
 
-  std::mutex wake_mutex_;
-  std::function<void()> wake_;  // guarded by wake_mutex_
+  internal::WakeHook wake_;
 
   std::mutex relay_mutex_;
   std::condition_variable relay_wake_;
