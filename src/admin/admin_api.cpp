@@ -1,12 +1,12 @@
 #include "admin/admin_api.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "admin/request_body.hpp"
 #include "auth/admin_token_guard.hpp"
 #include "auth/auth_service.hpp"
+#include "core/encoding.hpp"
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
 #include "observability/log.hpp"
@@ -33,14 +33,6 @@ struct AdminApi::Scope {
 namespace {
 
 constexpr std::string_view kRequestsMetric = "callgate_admin_requests_total";
-
-std::optional<std::int64_t> ParseId(std::optional<std::string_view> text) {
-  if (!text || text->empty()) return std::nullopt;
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
-  if (ec != std::errc() || end != text->data() + text->size() || id <= 0) return std::nullopt;
-  return id;
-}
 
 bool IsReadMethod(http::Method method) {
   return method == http::Method::kGet || method == http::Method::kHead;
@@ -420,7 +412,7 @@ tl::expected<AdminApi::Scope, Response> AdminApi::Resolve(const Request& request
   if (!actor) {
     return tl::unexpected(Response::Error(ErrorCode::kUnauthenticated, "authentication required"));
   }
-  const auto id = company_id ? company_id : ParseId(request.RouteParam("company_id"));
+  const auto id = company_id ? company_id : ParsePositiveId(request.RouteParam("company_id"));
   if (!id) return tl::unexpected(NotFound("company"));
   // BOLA: another company's id answers exactly like a missing one.
   if (actor->role != Role::kPlatformAdmin &&
@@ -709,7 +701,7 @@ Response AdminApi::GetBranch(Request& request) {
   return Counted("branches.get", [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
-    auto id = ParseId(request.RouteParam("branch_id"));
+    auto id = ParsePositiveId(request.RouteParam("branch_id"));
     if (!id) return NotFound("branch");
     auto branch = branches_.FindById(scope->company.id, BranchId(*id));
     if (!branch) return RepoError(branch.error(), "branch");
@@ -721,7 +713,7 @@ Response AdminApi::UpdateBranch(Request& request) {
   return Counted("branches.update", [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
-    auto id = ParseId(request.RouteParam("branch_id"));
+    auto id = ParsePositiveId(request.RouteParam("branch_id"));
     if (!id) return NotFound("branch");
     auto branch = branches_.FindById(scope->company.id, BranchId(*id));
     if (!branch) return RepoError(branch.error(), "branch");
@@ -746,7 +738,7 @@ Response AdminApi::SetBranchActive(Request& request, bool active) {
   return Counted(active ? "branches.activate" : "branches.deactivate", [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
-    auto id = ParseId(request.RouteParam("branch_id"));
+    auto id = ParsePositiveId(request.RouteParam("branch_id"));
     if (!id) return NotFound("branch");
     auto branch = branches_.FindById(scope->company.id, BranchId(*id));
     if (!branch) return RepoError(branch.error(), "branch");
@@ -817,7 +809,7 @@ Response AdminApi::GetService(Request& request) {
   return Counted("services.get", [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
-    auto id = ParseId(request.RouteParam("service_id"));
+    auto id = ParsePositiveId(request.RouteParam("service_id"));
     if (!id) return NotFound("service");
     auto service = services_.FindById(scope->company.id, ServiceId(*id));
     if (!service) return RepoError(service.error(), "service");
@@ -829,7 +821,7 @@ Response AdminApi::UpdateService(Request& request) {
   return Counted("services.update", [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
-    auto id = ParseId(request.RouteParam("service_id"));
+    auto id = ParsePositiveId(request.RouteParam("service_id"));
     if (!id) return NotFound("service");
     auto service = services_.FindById(scope->company.id, ServiceId(*id));
     if (!service) return RepoError(service.error(), "service");
@@ -853,7 +845,7 @@ Response AdminApi::SetServiceActive(Request& request, bool active) {
   return Counted(active ? "services.activate" : "services.deactivate", [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
-    auto id = ParseId(request.RouteParam("service_id"));
+    auto id = ParsePositiveId(request.RouteParam("service_id"));
     if (!id) return NotFound("service");
     auto service = services_.FindById(scope->company.id, ServiceId(*id));
     if (!service) return RepoError(service.error(), "service");
@@ -919,7 +911,7 @@ Response AdminApi::GetPhoneNumber(Request& request) {
   return Counted("phone_numbers.get", [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
-    auto id = ParseId(request.RouteParam("phone_number_id"));
+    auto id = ParsePositiveId(request.RouteParam("phone_number_id"));
     if (!id) return NotFound("phone number");
     auto number = numbers_.FindById(scope->company.id, PhoneNumberId(*id));
     if (!number) return RepoError(number.error(), "phone number");
@@ -931,7 +923,7 @@ Response AdminApi::UpdatePhoneNumber(Request& request) {
   return Counted("phone_numbers.update", [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
-    auto id = ParseId(request.RouteParam("phone_number_id"));
+    auto id = ParsePositiveId(request.RouteParam("phone_number_id"));
     if (!id) return NotFound("phone number");
     auto number = numbers_.FindById(scope->company.id, PhoneNumberId(*id));
     if (!number) return RepoError(number.error(), "phone number");
@@ -963,7 +955,7 @@ Response AdminApi::DeletePhoneNumber(Request& request) {
     if (!scope->platform()) {
       return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
     }
-    auto id = ParseId(request.RouteParam("phone_number_id"));
+    auto id = ParsePositiveId(request.RouteParam("phone_number_id"));
     if (!id) return NotFound("phone number");
     if (auto deleted = store_.DeletePhoneNumber(scope->company.id, PhoneNumberId(*id)); !deleted) {
       return RepoError(deleted.error(), "phone number");
@@ -1033,7 +1025,7 @@ Response AdminApi::GetCustomer(Request& request) {
   return Counted("customers.get", [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
-    auto id = ParseId(request.RouteParam("customer_id"));
+    auto id = ParsePositiveId(request.RouteParam("customer_id"));
     if (!id) return NotFound("customer");
     auto customer = customers_.FindById(scope->company.id, CustomerId(*id));
     if (!customer) return RepoError(customer.error(), "customer");
@@ -1045,7 +1037,7 @@ Response AdminApi::UpdateCustomer(Request& request) {
   return Counted("customers.update", [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
-    auto id = ParseId(request.RouteParam("customer_id"));
+    auto id = ParsePositiveId(request.RouteParam("customer_id"));
     if (!id) return NotFound("customer");
     auto customer = customers_.FindById(scope->company.id, CustomerId(*id));
     if (!customer) return RepoError(customer.error(), "customer");
@@ -1072,12 +1064,12 @@ namespace {
 tl::expected<PageRequest, Response> ReadPage(const Request& request) {
   PageRequest page;
   if (auto limit = request.QueryParam("limit")) {
-    auto n = ParseId(*limit);
+    auto n = ParsePositiveId(*limit);
     if (!n || *n > 200) return tl::unexpected(Invalid(request, "limit", "between 1 and 200"));
     page.limit = static_cast<int>(*n);
   }
   if (auto before = request.QueryParam("before_id")) {
-    auto n = ParseId(*before);
+    auto n = ParsePositiveId(*before);
     if (!n) return tl::unexpected(Invalid(request, "before_id", "a positive id"));
     page.before_id = *n;
   }
@@ -1128,7 +1120,7 @@ Response AdminApi::QuickAvailability(Request& request) {
     if (!actor) return Response::Error(ErrorCode::kUnauthenticated, "authentication required");
     std::optional<std::int64_t> company_id;
     if (auto text = request.QueryParam("company_id")) {
-      company_id = ParseId(*text);
+      company_id = ParsePositiveId(*text);
       if (!company_id) return Invalid(request, "company_id", "a positive id");
     } else if (actor->company_id) {
       company_id = actor->company_id->value;
@@ -1137,7 +1129,7 @@ Response AdminApi::QuickAvailability(Request& request) {
     }
     std::optional<ServiceId> service_id;
     if (auto text = request.QueryParam("service_id")) {
-      auto id = ParseId(*text);
+      auto id = ParsePositiveId(*text);
       if (!id) return Invalid(request, "service_id", "a positive id");
       service_id = ServiceId(*id);
     }
@@ -1186,7 +1178,7 @@ http::MiddlewarePtr CompanyScopeGuard() {
     auto actor = auth::ActorOf(request);
     if (!actor) return Response::Error(ErrorCode::kUnauthenticated, "authentication required");
     if (actor->role == Role::kPlatformAdmin) return std::nullopt;
-    const auto id = ParseId(request.RouteParam("company_id"));
+    const auto id = ParsePositiveId(request.RouteParam("company_id"));
     if (!id || !actor->company_id || actor->company_id->value != *id) {
       return NotFound("company");
     }

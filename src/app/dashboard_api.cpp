@@ -1,7 +1,6 @@
 #include "app/dashboard_api.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -9,6 +8,7 @@
 #include <string>
 
 #include "auth/admin_token_guard.hpp"
+#include "core/encoding.hpp"
 #include "core/time_zone.hpp"
 #include "observability/alerts.hpp"
 #include "queue/job_admin.hpp"
@@ -311,15 +311,13 @@ Response DashboardApi::FailedJobs(Request&) {
 }
 
 Response DashboardApi::RetryFailedJob(Request& request) {
-  std::int64_t id = 0;
-  const auto text = request.RouteParam("id").value_or("");
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+  const auto id = ParsePositiveId(request.RouteParam("id"));
+  if (!id) {
     return Response::Error(ErrorCode::kInvalidArgument, "the failed job id must be a positive id");
   }
-  auto job = sources_.jobs->Retry(id);
+  auto job = sources_.jobs->Retry(*id);
   if (!job) return Response::Error(job.error());
-  return Response::Json(200, {{"retried", id}, {"job_id", *job}});
+  return Response::Json(200, {{"retried", *id}, {"job_id", *job}});
 }
 
 }  // namespace callgate::app

@@ -1,6 +1,8 @@
 #pragma once
-// Small text encodings shared by the URL parsers and the signature checks.
+// Small text encodings shared by the URL parsers, the signature checks and the APIs' ids.
 
+#include <charconv>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +34,15 @@ inline std::optional<std::string> PercentDecodeStrict(std::string_view in) {
     i += 2;
   }
   return out;
+}
+
+// A database id as written in a URL or query string: decimal digits only, greater than zero.
+inline std::optional<std::int64_t> ParsePositiveId(std::optional<std::string_view> text) {
+  if (!text || text->empty()) return std::nullopt;
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
+  if (ec != std::errc() || end != text->data() + text->size() || id <= 0) return std::nullopt;
+  return id;
 }
 
 }  // namespace callgate

@@ -26,6 +26,15 @@ TEST(PercentDecodeStrict, DecodesEscapesAndRejectsBrokenOnes) {
   EXPECT_FALSE(PercentDecodeStrict("%zz").has_value());
 }
 
+TEST(ParsePositiveId, AcceptsOnlyPositiveDecimalIds) {
+  EXPECT_EQ(ParsePositiveId("42"), 42);
+  EXPECT_EQ(ParsePositiveId("9223372036854775807"), 9223372036854775807LL);
+  for (std::string_view bad : {"", "0", "-1", "+1", "1x", " 1", "9223372036854775808", "abc"}) {
+    EXPECT_FALSE(ParsePositiveId(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(ParsePositiveId(std::nullopt).has_value());
+}
+
 TEST(Int64FromJsonNumbers, RefusesWhatDoesNotFit) {
   EXPECT_EQ(Int64FromDouble(1714608475945.7), 1714608475945);
   EXPECT_EQ(Int64FromDouble(-2.5), -2);
