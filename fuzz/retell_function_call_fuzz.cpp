@@ -1,8 +1,9 @@
 // Fuzz target: the agent's function calls, POST /api/retell/{function}
 // (retell/function_handlers.hpp) — the body in all its shapes (Retell's default
-// {"name","call":{...},"args":{...}} and "args only" with the call id from X-Call-Id or
-// ?call_id=), then the argument reading of every booking tool (dates and times, service names
-// and ids, names, phone numbers, appointment ids, confirm flags) against an in-memory world.
+// {"name","call":{...},"args":{...}} and "args only" with the call id in the signed args,
+// optionally repeated in X-Call-Id or ?call_id=), then the argument reading of every booking tool
+// (dates and times, service names and ids, names, phone numbers, appointment ids, confirm flags)
+// against an in-memory world.
 //
 // Input: a first line "<function>[?<query>][ <X-Call-Id>]", then the raw body, e.g.
 //   check-availability?call_id=call_fuzz_1
@@ -18,7 +19,8 @@
 //
 // Invariants beyond "no crash":
 //   - Handle never throws (an exception would be a 500 for a malformed request).
-//   - The status is 200, 400, 403, 404, 429 or a 5xx; the body is a JSON object; a 200 answer
+//   - The status is 200, 400, 401 (a body naming another function or call than the URL),
+//     403, 404, 429 or a 5xx; the body is a JSON object; a 200 answer
 //     has boolean "success", string "message" and fits Retell's 15,000-byte cap.
 //   - Tenant isolation: every write (appointment, customer, callback, call, job) is for the
 //     company the call belongs to, and no answer for company 1's call mentions company 2's
@@ -641,8 +643,8 @@ http::Request MakeRequest(std::string_view first_line, std::string_view body) {
 }
 
 bool KnownStatus(int status) {
-  return status == 200 || status == 400 || status == 403 || status == 404 || status == 429 ||
-         (status >= 500 && status <= 599);
+  return status == 200 || status == 400 || status == 401 || status == 403 || status == 404 ||
+         status == 429 || (status >= 500 && status <= 599);
 }
 
 }  // namespace

@@ -88,6 +88,7 @@ json CompanyJson(const tenancy::Company& c, bool platform) {
               {"is_active", c.is_active},
               {"calcom_api_key_set", !c.calcom_api_key.empty()},
               {"retell_api_key_set", !c.retell_api_key.empty()},
+              {"calcom_webhook_secret_set", !c.calcom_webhook_secret.empty()},
               {"price_per_minute_cents", c.price_per_minute_cents},
               {"included_minutes", c.included_minutes},
               {"cancellation_policy", PolicyJson(c.cancellation_policy)},
@@ -230,7 +231,10 @@ const Allowlist& CompanyFields() {
 }
 
 const Allowlist& CompanySecretFields() {
-  static const Allowlist list{{{"calcom_api_key", kPlatform}, {"retell_api_key", kPlatform}}, {}};
+  static const Allowlist list{{{"calcom_api_key", kPlatform},
+                               {"retell_api_key", kPlatform},
+                               {"calcom_webhook_secret", kPlatform}},
+                              {}};
   return list;
 }
 
@@ -632,16 +636,23 @@ Response AdminApi::SetCompanySecrets(Request& request) {
     if (auto v = fields.NullableString("retell_api_key", 512)) {
       company.retell_api_key = Secret(v->value_or(""));
     }
+    if (auto v = fields.NullableString("calcom_webhook_secret", 512)) {
+      company.calcom_webhook_secret = Secret(v->value_or(""));
+    }
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto updated = companies_.Update(company);
     if (!updated) return RepoError(updated.error(), "company");
-    observability::LogInfo("company_secrets_changed",
-                           {{"company_id", updated->id.value},
-                            {"user_id", scope->actor.user_id.value},
-                            {"calcom_api_key_set", !updated->calcom_api_key.empty()},
-                            {"retell_api_key_set", !updated->retell_api_key.empty()}});
-    return Response::Json(200, {{"calcom_api_key_set", !updated->calcom_api_key.empty()},
-                                {"retell_api_key_set", !updated->retell_api_key.empty()}});
+    observability::LogInfo(
+        "company_secrets_changed",
+        {{"company_id", updated->id.value},
+         {"user_id", scope->actor.user_id.value},
+         {"calcom_api_key_set", !updated->calcom_api_key.empty()},
+         {"retell_api_key_set", !updated->retell_api_key.empty()},
+         {"calcom_webhook_secret_set", !updated->calcom_webhook_secret.empty()}});
+    return Response::Json(200,
+                          {{"calcom_api_key_set", !updated->calcom_api_key.empty()},
+                           {"retell_api_key_set", !updated->retell_api_key.empty()},
+                           {"calcom_webhook_secret_set", !updated->calcom_webhook_secret.empty()}});
   }());
 }
 
@@ -772,6 +783,22 @@ void ApplyService(FieldReader& fields, tenancy::Service& service) {
 }
 }  // namespace
 
+void AdminApi::CheckEventTypeInAccount(const tenancy::Company& company,
+                                       const tenancy::Service& service, Problems& problems) {
+  if (!service.calcom_event_type_id || !settings_.account_event_types) return;
+  auto ids = settings_.account_event_types(company);
+  if (!ids) {
+    observability::LogWarn("event_type_unverified",
+                           {{"company_id", company.id.value},
+                            {"event_type_id", *service.calcom_event_type_id},
+                            {"error", std::string(ErrorCodeName(ids.error().code))}});
+    return;
+  }
+  if (std::find(ids->begin(), ids->end(), *service.calcom_event_type_id) == ids->end()) {
+    problems.Add("calcom_event_type_id", "is not an event type of the company's Cal.com account");
+  }
+}
+
 Response AdminApi::ListServices(Request& request) {
   return Counted("services.list", [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
@@ -798,8 +825,12 @@ Response AdminApi::CreateService(Request& request) {
     if (service.branch_id && !branches_.FindById(scope->company.id, *service.branch_id)) {
       problems.Add("branch_id", "no such branch");
     }
+    CheckEventTypeInAccount(scope->company, service, problems);
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto created = services_.Create(scope->company.id, service);
+    if (!created && created.error().code == ErrorCode::kConflict) {
+      return Invalid(request, "calcom_event_type_id", created.error().message);
+    }
     if (!created) return RepoError(created.error(), "company");
     return Response::Json(201, ServiceJson(*created));
   }());
@@ -834,8 +865,14 @@ Response AdminApi::UpdateService(Request& request) {
         !branches_.FindById(scope->company.id, *service->branch_id)) {
       problems.Add("branch_id", "no such branch");
     }
+    if (fields.Has("calcom_event_type_id")) {
+      CheckEventTypeInAccount(scope->company, *service, problems);
+    }
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto updated = services_.Update(scope->company.id, *service);
+    if (!updated && updated.error().code == ErrorCode::kConflict) {
+      return Invalid(request, "calcom_event_type_id", updated.error().message);
+    }
     if (!updated) return RepoError(updated.error(), "service");
     return Response::Json(200, ServiceJson(*updated));
   }());
@@ -851,6 +888,9 @@ Response AdminApi::SetServiceActive(Request& request, bool active) {
     if (!service) return RepoError(service.error(), "service");
     service->is_active = active;
     auto updated = services_.Update(scope->company.id, *service);
+    if (!updated && updated.error().code == ErrorCode::kConflict) {
+      return Invalid(request, "calcom_event_type_id", updated.error().message);
+    }
     if (!updated) return RepoError(updated.error(), "service");
     return Response::Json(200, ServiceJson(*updated));
   }());

@@ -15,6 +15,7 @@
 //    nothing is written. Secrets are never echoed: responses say "calcom_api_key_set": true.
 //  - Each request bumps callgate_admin_requests_total{action,outcome} once.
 
+#include <functional>
 #include <string>
 
 #include "admin/admin_store.hpp"
@@ -27,8 +28,14 @@
 
 namespace callgate::admin {
 
+class Problems;  // admin/request_body.hpp
+
 struct AdminApiSettings {
   std::string phone_region = "DE";  // for numbers written in national format
+  // The event type ids of a company's Cal.com account (GET /v2/event-types with its key). When
+  // set, a service may name only one of them (422 otherwise); when the account cannot be asked
+  // (Cal.com down) the id is accepted and the refusal of ids other companies use still holds.
+  std::function<Result<std::vector<std::int64_t>>(const tenancy::Company&)> account_event_types;
 };
 
 class AdminApi {
@@ -102,6 +109,10 @@ class AdminApi {
   tl::expected<Scope, http::Response> Resolve(const http::Request& request, Access access,
                                               std::optional<std::int64_t> company_id = {});
   http::Response Counted(std::string_view action, http::Response response);
+  // Adds a problem when settings_.account_event_types says the company's Cal.com account has no
+  // such event type.
+  void CheckEventTypeInAccount(const tenancy::Company& company, const tenancy::Service& service,
+                               Problems& problems);
 
   AdminApiSettings settings_;
   tenancy::CompanyRepository& companies_;

@@ -273,9 +273,19 @@ struct Application::Impl {
     auth_service =
         std::make_unique<auth::AuthService>(auth::AuthSettings{}, *users, *api_tokens, clock);
     admin_store = std::make_unique<admin::SqlAdminStore>(db, clock);
-    admin_api = std::make_unique<admin::AdminApi>(admin::AdminApiSettings{config.phone_region},
-                                                  *companies, *branches, *services, *numbers,
-                                                  *customers, *admin_store, *booking, metrics);
+    admin::AdminApiSettings admin_settings{config.phone_region, {}};
+    // A service may name only an event type of its company's own Cal.com account.
+    admin_settings.account_event_types =
+        [this](const tenancy::Company& company) -> Result<std::vector<std::int64_t>> {
+      auto types = calcom_client->ListEventTypes(booking->AccountFor(company));
+      if (!types) return tl::unexpected(types.error());
+      std::vector<std::int64_t> ids;
+      for (const auto& t : *types) ids.push_back(t.id);
+      return ids;
+    };
+    admin_api = std::make_unique<admin::AdminApi>(std::move(admin_settings), *companies, *branches,
+                                                  *services, *numbers, *customers, *admin_store,
+                                                  *booking, metrics);
     admin::DiagnosticsSources diagnostic_sources;
     diagnostic_sources.database = database.get();
     diagnostic_sources.migrations = [this]() -> Result<std::vector<storage::MigrationState>> {
@@ -313,7 +323,19 @@ struct Application::Impl {
 
   Response Health(Request&) const { return Response::Json(200, {{"status", "ok"}}); }
 
+  // /ready for balancers and probes: ready or not, nothing else (queue depths and failed jobs
+  // are operators' business: GET /api/admin/ready, platform admins).
   Response Ready(Request&) const {
+    const bool ready = ReadyState().first;
+    return Response::Json(ready ? 200 : 503, {{"status", ready ? "ready" : "not_ready"}});
+  }
+
+  Response ReadyDetails(Request&) const {
+    auto [ready, body] = ReadyState();
+    return Response::Json(ready ? 200 : 503, body);
+  }
+
+  std::pair<bool, nlohmann::json> ReadyState() const {
     nlohmann::json checks;
     bool ready = true;
     if (auto ping = database->Ping(); ping) {
@@ -340,17 +362,23 @@ struct Application::Impl {
     } else {
       details["queues"] = "unavailable";
     }
-    return Response::Json(
-        ready ? 200 : 503,
-        {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}, {"details", details}});
+    return {ready, nlohmann::json{{"status", ready ? "ready" : "not_ready"},
+                                  {"checks", checks},
+                                  {"details", details}}};
   }
 
   // The route table. Every route that is not in PublicRoutes() must carry a guard.
   void BuildRoutes() {
     router.Use(http::MakeTrustedProxyMiddleware(config.trusted_proxies));
     router.Use(std::make_shared<LogContextMiddleware>());
+    // /health touches nothing and costs less than a limit check; /ready asks the database, so
+    // it is limited per client address (generously: balancers poll it).
+    const http::RouteOptions probe{{ratelimit::MakeRateLimitGuard(
+        "public_ip", ratelimit::ByClientAddress({1200, std::chrono::minutes(1)}), *limits,
+        metrics)}};
     router.Add(Method::kGet, "/health", [this](Request& r) { return Health(r); });
-    router.Add(Method::kGet, "/ready", [this](Request& r) { return Ready(r); });
+    router.Add(
+        Method::kGet, "/ready", [this](Request& r) { return Ready(r); }, probe);
 
     // Retell: every route is signed; /c/{slug} routes verify with the company's own key.
     // Failed signatures are limited per client address (only failures count, so Retell's few
@@ -382,16 +410,20 @@ struct Application::Impl {
     router.Add(Method::kPost, "/api/retell/c/{slug}/{function}", function, retell_signed);
 
     // Cal.com: bookings changed on Cal.com's side (signed with CALCOM_WEBHOOK_SECRET).
-    router.Add(
-        Method::kPost, "/webhooks/calcom",
-        [this](Request& r) { return HandleCalcomWebhook(*calendar_sync, r); },
-        http::RouteOptions{
-            {failed_auth, MakeCalcomSignatureGuard(config.calcom_webhook_secret, metrics)}});
+    // A company with its own Cal.com account: its own secret and URL, its own appointments only.
+    const http::RouteOptions calcom_signed{
+        {failed_auth, MakeCalcomSignatureGuard(config.calcom_webhook_secret, *companies, metrics)}};
+    auto calcom_webhook = [this](Request& r) {
+      return HandleCalcomWebhook(*calendar_sync, *companies, r);
+    };
+    router.Add(Method::kPost, "/webhooks/calcom", calcom_webhook, calcom_signed);
+    router.Add(Method::kPost, "/webhooks/calcom/c/{slug}", calcom_webhook, calcom_signed);
 
     // Admin API (docs/admin-api.md). Every route carries the failed-authentication limit and
     // admin_token (bearer API token); company routes add company_scope (another company's id →
     // 404, viewer writes → 403) and platform-only routes role_platform_admin.
-    const auto admin_token = std::make_shared<auth::AdminTokenGuard>(*auth_service, metrics);
+    const auto admin_token = std::make_shared<auth::AdminTokenGuard>(
+        *auth_service, metrics, auth::FailedAuthHook{}, companies.get());
     const auto platform_only = auth::RequireRole({auth::Role::kPlatformAdmin});
     const auto company_scope = admin::CompanyScopeGuard();
     const http::RouteOptions admin_any{{failed_auth, admin_token}};
@@ -416,6 +448,9 @@ struct Application::Impl {
     };
     using A = admin::AdminApi;
     const std::string company = "/api/admin/companies/{company_id}";
+    router.Add(
+        Method::kGet, "/api/admin/ready", [this](Request& r) { return ReadyDetails(r); },
+        admin_platform);
     admin_route(Method::kGet, "/api/admin/me", &A::Me, admin_any);
     admin_route(Method::kGet, "/api/admin/companies", &A::ListCompanies, admin_any);
     admin_route(Method::kPost, "/api/admin/companies", &A::CreateCompany, admin_platform);
@@ -570,6 +605,7 @@ Status Application::Start() {
   settings.io_threads = static_cast<std::size_t>(c.http_threads);
   settings.worker_threads = static_cast<std::size_t>(c.handler_threads);
   settings.limits.max_body_bytes = c.max_body_bytes;
+  settings.limits.max_connections_per_address = static_cast<std::size_t>(c.max_connections_per_ip);
   settings.access_log = [wiring = impl_->observability.get()](const Request& req,
                                                               const Response& res,
                                                               std::chrono::nanoseconds elapsed) {
@@ -581,6 +617,11 @@ Status Application::Start() {
                                                       : std::string_view(req.route_pattern)},
                   {"status", res.status},
                   {"duration_ms", static_cast<double>(elapsed.count()) / 1e6}});
+    if (res.error && !res.error->detail.empty()) {
+      obs::LogError(
+          "http_error_detail",
+          {{"request_id", req.request_id}, {"status", res.status}, {"detail", res.error->detail}});
+    }
   };
   settings.on_exception = [](const Request& req, std::string_view what) {
     obs::LogError("handler_exception", {{"request_id", req.request_id}, {"what", what}});

@@ -30,6 +30,8 @@ struct Config {
   int http_threads = 2;  // I/O threads
   int handler_threads = 8;
   std::size_t max_body_bytes = 2 * 1024 * 1024;
+  // Open connections one client address may hold (0 = unlimited, e.g. behind a balancer).
+  int max_connections_per_ip = 256;
   // Signed Retell function calls a company may make per function and minute (then 429).
   int function_limit_per_minute = 120;
   // Database connections per process (handlers and in-process workers share them).

@@ -61,6 +61,20 @@ http::Response AdminTokenGuard::Handle(http::Request& request, const http::Next&
     metrics_.Increment(kAdminAuthMetric, {{"outcome", "read_only_token"}});
     return http::Response::Error(ErrorCode::kPermissionDenied, "this token may not make changes");
   }
+  if (principal->company_id && companies_ != nullptr) {
+    auto company = companies_->FindById(*principal->company_id);
+    if (!company) {
+      metrics_.Increment(kAdminAuthMetric, {{"outcome", "error"}});
+      return http::Response::Error(company.error().code == ErrorCode::kNotFound
+                                       ? ErrorCode::kPermissionDenied
+                                       : ErrorCode::kUnavailable,
+                                   "the company is not available");
+    }
+    if (!company->is_active) {
+      metrics_.Increment(kAdminAuthMetric, {{"outcome", "company_inactive"}});
+      return http::Response::Error(ErrorCode::kPermissionDenied, "company deactivated");
+    }
+  }
   metrics_.Increment(kAdminAuthMetric, {{"outcome", "ok"}});
   request.attributes.principal = FormatPrincipal(*principal);
   if (principal->company_id) {

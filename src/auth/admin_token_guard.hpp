@@ -17,6 +17,7 @@
 #include "auth/model.hpp"
 #include "http/middleware.hpp"
 #include "observability/metrics.hpp"
+#include "tenancy/repositories.hpp"
 
 namespace callgate::auth {
 
@@ -37,9 +38,11 @@ inline constexpr std::string_view kAdminAuthMetric = "callgate_admin_auth_total"
 // Thread-safe; `auth` and `metrics` must outlive it.
 class AdminTokenGuard final : public http::Middleware {
  public:
+  // With `companies`, a user of a deactivated company is refused (403 "company deactivated",
+  // outcome "company_inactive") on every admin route: deactivating a company ends its access.
   AdminTokenGuard(AuthService& auth, observability::Metrics& metrics,
-                  FailedAuthHook on_failure = {})
-      : auth_(auth), metrics_(metrics), on_failure_(std::move(on_failure)) {}
+                  FailedAuthHook on_failure = {}, tenancy::CompanyRepository* companies = nullptr)
+      : auth_(auth), metrics_(metrics), on_failure_(std::move(on_failure)), companies_(companies) {}
 
   std::string_view Name() const noexcept override { return "admin_token"; }
   http::Response Handle(http::Request& request, const http::Next& next) const override;
@@ -50,6 +53,7 @@ class AdminTokenGuard final : public http::Middleware {
   AuthService& auth_;
   observability::Metrics& metrics_;
   FailedAuthHook on_failure_;
+  tenancy::CompanyRepository* companies_;
 };
 
 // What the admin guard leaves on a request, read back by RequireRole and the handlers.

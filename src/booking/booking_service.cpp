@@ -192,6 +192,13 @@ Result<tenancy::Service> BookingService::ResolveService(const CallContext& ctx, 
   return Fail(ErrorCode::kNotFound, "no such service");
 }
 
+std::optional<tenancy::ServiceId> BookingService::ServiceFor(const CallContext& ctx,
+                                                             const json& args) {
+  auto service = ResolveService(ctx, args, nullptr);
+  if (!service) return std::nullopt;
+  return service->id;
+}
+
 Result<SlotAnswer> BookingService::DaySlots(const CallContext& ctx, const tenancy::Service& service,
                                             SystemTimePoint any_time_that_day) {
   if (!service.calcom_event_type_id) {
@@ -505,7 +512,9 @@ Result<ToolAnswer> BookingService::CollectCustomerInfo(const CallContext& ctx, c
                    "Die E-Mail-Adresse scheint nicht zu stimmen. Können Sie sie "
                    "bitte buchstabieren?");
   }
-  std::string e164 = ctx.caller_e164;
+  // Who the caller is comes only from the number the network delivered (SPEC §4): a spoken
+  // number is a contact number and never reveals, adopts or changes an existing customer.
+  std::string contact;
   if (!phone.empty()) {
     auto normalized = NormalizeE164(phone, settings_.phone_region);
     if (!normalized) {
@@ -513,28 +522,39 @@ Result<ToolAnswer> BookingService::CollectCustomerInfo(const CallContext& ctx, c
                      "Die Telefonnummer habe ich nicht verstanden. Bitte nennen Sie "
                      "sie noch einmal.");
     }
-    e164 = *normalized;
+    contact = *normalized;
   }
-  if (e164.empty()) {
+  if (ctx.CallerWithheld() && contact.empty()) {
     return Missing({"phone"}, "Unter welcher Telefonnummer können wir Sie erreichen?");
   }
   if (name.empty() && email.empty() && phone.empty()) {
     return Missing({"name"}, "Wie ist Ihr Name?");
   }
+  ToolAnswer a;
+  if (ctx.CallerWithheld()) {
+    // Nothing is looked up or stored under a number the caller only said: the details are
+    // echoed for the agent and travel with the booking or callback request.
+    a.message = "Vielen Dank" + (name.empty() ? std::string() : ", " + name) +
+                ". Ich habe Ihre Kontaktdaten notiert.";
+    a.data["customer"] = {{"name", name}, {"email", email}};
+    a.data["contact_phone"] = contact;
+    Count("collect-customer-info", "contact_only");
+    return a;
+  }
   tenancy::CustomerDetails details;
-  details.phone_e164 = e164;
+  details.phone_e164 = ctx.caller_e164;
   if (!name.empty()) details.name = name;
   if (!email.empty()) details.email = email;
   auto customer = customers_.Upsert(ctx.company.id, details);
   if (!customer) return tl::unexpected(customer.error());
   if (updated != nullptr) *updated = *customer;
-  ToolAnswer a;
   a.message = "Vielen Dank" + (customer->name.empty() ? std::string() : ", " + customer->name) +
               ". Ich habe Ihre Daten notiert.";
   a.data["customer"] = {{"id", customer->id.value},
                         {"name", customer->name},
                         {"phone", customer->phone_e164},
                         {"email", customer->email.value_or("")}};
+  if (!contact.empty() && contact != ctx.caller_e164) a.data["contact_phone"] = contact;
   Count("collect-customer-info", "ok");
   return a;
 }

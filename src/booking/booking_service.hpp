@@ -128,6 +128,10 @@ class BookingService {
 
   CalendarAccount AccountFor(const tenancy::Company& company) const;
 
+  // The service `args` (service|service_id|service_name) name for this call, if they resolve
+  // to one offered here; nullopt otherwise. For rate-limit keys.
+  std::optional<tenancy::ServiceId> ServiceFor(const CallContext& ctx, const nlohmann::json& args);
+
  private:
   Result<std::vector<tenancy::Service>> ServicesHere(const CallContext& ctx);
   Result<tenancy::Service> ResolveService(const CallContext& ctx, const nlohmann::json& args,

@@ -123,6 +123,8 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
   if (name.empty() && ctx.customer) name = ctx.customer->name;
   if (name.empty()) return Missing({"name"}, "Auf welchen Namen darf ich den Termin eintragen?");
   std::string email = Arg(args, {"email"});
+  // The attendee's contact number: the one the caller named, else the one they call from. Only
+  // the delivered number (caller_e164) ever identifies a customer (SPEC §4).
   std::string phone = ctx.caller_e164;
   if (auto p = Arg(args, {"phone", "telefon"}); !p.empty()) {
     if (auto e164 = NormalizeE164(p, settings_.phone_region)) phone = *e164;
@@ -157,11 +159,12 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
     return offer_alternatives("Zu dieser Zeit haben wir leider geschlossen.");
   }
 
-  // The caller becomes (or stays) a customer of this company.
+  // The caller becomes (or stays) a customer of this company, under the delivered number only;
+  // a withheld caller's booking carries its contact number but adopts no customer record.
   std::optional<tenancy::Customer> customer = ctx.customer;
-  if (!phone.empty()) {
+  if (!ctx.caller_e164.empty()) {
     tenancy::CustomerDetails details;
-    details.phone_e164 = phone;
+    details.phone_e164 = ctx.caller_e164;
     details.name = name;
     if (!email.empty()) details.email = email;
     auto c = customers_.Upsert(ctx.company.id, details);

@@ -3,6 +3,13 @@
 #include "core/phone.hpp"
 
 namespace callgate::booking {
+namespace {
+
+bool MayTouch(const CalendarChange& change, tenancy::CompanyId company_id) {
+  return !change.may_touch || change.may_touch(company_id);
+}
+
+}  // namespace
 
 Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
   std::string outcome;
@@ -11,7 +18,8 @@ Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
     calls::WebhookEventRecord record;
     record.source = "calcom";
     record.event = change.trigger;
-    record.dedupe_key = change.dedupe_key;
+    record.dedupe_key =
+        change.sender.empty() ? change.dedupe_key : change.sender + ":" + change.dedupe_key;
     record.payload_json = change.raw_body;
     auto stored = events_.Record(record);
     if (!stored) {
@@ -46,6 +54,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
       if (appt.error().code == ErrorCode::kNotFound) return std::string("ignored");
       return tl::unexpected(appt.error());
     }
+    if (!MayTouch(change, appt->company_id)) return std::string("ignored");
     if (!appt->HoldsSlot()) return std::string("unchanged");
     Appointment updated = *appt;
     updated.status = std::string(kCancelled);
@@ -60,6 +69,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
       if (old.error().code == ErrorCode::kNotFound) return std::string("ignored");
       return tl::unexpected(old.error());
     }
+    if (!MayTouch(change, old->company_id)) return std::string("ignored");
     if (appointments_.FindByCalcomUid(old->company_id, change.uid)) {
       return std::string("unchanged");  // our own reschedule, already recorded
     }
@@ -90,6 +100,8 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
     if (!change.event_type_id || !change.start || !change.end) return std::string("ignored");
     auto services = services_.ListByCalcomEventType(*change.event_type_id);
     if (!services) return tl::unexpected(services.error());
+    std::erase_if(*services,
+                  [&](const tenancy::Service& s) { return !MayTouch(change, s.company_id); });
     if (services->empty()) return std::string("ignored");
     const auto company_id = services->front().company_id;
     for (const auto& s : *services) {

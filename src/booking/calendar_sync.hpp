@@ -4,6 +4,7 @@
 // — and drops cached availability of the event type at once. Deliveries are deduplicated.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +34,13 @@ struct CalendarChange {
   std::string attendee_email;
   std::string dedupe_key;
   std::string raw_body;
+  // Which companies this delivery may touch (SPEC §4, docs/security.md): a company's own webhook
+  // URL may touch only that company, the platform webhook only companies without their own
+  // secret. Empty = every company (tests and tools only). Deliveries naming a booking outside
+  // it are "ignored" and change nothing.
+  std::function<bool(tenancy::CompanyId)> may_touch;
+  // Prefix of the dedupe key, so one sender cannot pre-empt another sender's deliveries.
+  std::string sender;
 };
 
 class CalendarSyncService {

@@ -4,8 +4,15 @@
 
 namespace callgate::booking {
 
+namespace {
+
+Error UnknownCall() { return Error{ErrorCode::kNotFound, "unknown call"}; }
+
+}  // namespace
+
 Result<CallContext> CallContextResolver::Resolve(
-    std::string_view call_id, const std::optional<calls::CallSnapshot>& snapshot) {
+    std::string_view call_id, const std::optional<calls::CallSnapshot>& snapshot,
+    std::optional<tenancy::CompanyId> required_company) {
   if (call_id.empty() || call_id.size() > 128) {
     return Fail(ErrorCode::kInvalidArgument, "the call id is missing");
   }
@@ -13,9 +20,14 @@ Result<CallContext> CallContextResolver::Resolve(
   {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(std::string(call_id));
-    if (it != cache_.end() && it->second.expires > now) return it->second.context;
+    if (it != cache_.end() && it->second.expires > now) {
+      if (required_company && it->second.context.company.id != *required_company) {
+        return tl::unexpected(UnknownCall());
+      }
+      return it->second.context;
+    }
   }
-  auto context = Load(call_id, snapshot);
+  auto context = Load(call_id, snapshot, required_company);
   if (!context) return context;
   std::lock_guard lock(mutex_);
   if (cache_.size() > 10'000) {
@@ -42,13 +54,18 @@ void CallContextResolver::Forget(std::string_view call_id) {
 }
 
 Result<CallContext> CallContextResolver::Load(std::string_view call_id,
-                                              const std::optional<calls::CallSnapshot>& snapshot) {
+                                              const std::optional<calls::CallSnapshot>& snapshot,
+                                              std::optional<tenancy::CompanyId> required_company) {
   auto call = calls_.ResolveByRetellId(call_id);
   if (!call && call.error().code == ErrorCode::kNotFound && snapshot &&
       !snapshot->to_number.empty()) {
     // The function call came before the call_started webhook: create the call record now.
     auto tenant = tenants_.FindByDialledNumber(snapshot->to_number);
     if (!tenant) return tl::unexpected(tenant.error());
+    // Another company's number on a company URL: create nothing.
+    if (required_company && tenant->company.id != *required_company) {
+      return tl::unexpected(UnknownCall());
+    }
     calls::CallUpdate u;
     u.retell_call_id = std::string(call_id);
     if (tenant->branch) u.branch_id = tenant->branch->id;
@@ -64,6 +81,9 @@ Result<CallContext> CallContextResolver::Load(std::string_view call_id,
       return Fail(ErrorCode::kNotFound, "unknown call");
     }
     return tl::unexpected(call.error());
+  }
+  if (required_company && call->company_id != *required_company) {
+    return tl::unexpected(UnknownCall());
   }
   auto company = tenants_.FindCompany(call->company_id);
   if (!company) return tl::unexpected(company.error());

@@ -48,9 +48,12 @@ class CallContextResolver {
   // The context of Retell call `call_id`. `snapshot` is the call object of the function call
   // when Retell sent one; it lets a call that no webhook announced yet be created from its
   // dialled number. kNotFound when the call is unknown and cannot be created (no or an
-  // unregistered number). Thread-safe.
+  // unregistered number). With `required_company` (a company URL, SPEC §4) the call — found,
+  // cached or about to be created from its dialled number — must belong to that company, else
+  // kNotFound and nothing is created. Thread-safe.
   Result<CallContext> Resolve(std::string_view call_id,
-                              const std::optional<calls::CallSnapshot>& snapshot);
+                              const std::optional<calls::CallSnapshot>& snapshot,
+                              std::optional<tenancy::CompanyId> required_company = std::nullopt);
 
   // Records that the caller is now known as `customer` (after collect-customer-info or a
   // booking), so later function calls of this call see it.
@@ -61,7 +64,8 @@ class CallContextResolver {
 
  private:
   Result<CallContext> Load(std::string_view call_id,
-                           const std::optional<calls::CallSnapshot>& snapshot);
+                           const std::optional<calls::CallSnapshot>& snapshot,
+                           std::optional<tenancy::CompanyId> required_company);
 
   struct Entry {
     CallContext context;

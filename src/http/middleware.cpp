@@ -4,6 +4,8 @@
 #include <exception>
 #include <random>
 
+#include "core/json_depth.hpp"
+
 namespace callgate::http {
 
 Response Next::operator()(Request& request) const {
@@ -116,6 +118,14 @@ Response BodyLimitMiddleware::Handle(Request& request, const Next& next) const {
   if (request.body.size() > max_body_bytes_) {
     return Response::Error(ErrorCode::kPayloadTooLarge,
                            "request body exceeds " + std::to_string(max_body_bytes_) + " bytes");
+  }
+  return next(request);
+}
+
+Response JsonDepthMiddleware::Handle(Request& request, const Next& next) const {
+  if (!JsonDepthWithin(request.body, max_depth_)) {
+    return Response::Error(ErrorCode::kInvalidArgument, "the body is nested deeper than " +
+                                                            std::to_string(max_depth_) + " levels");
   }
   return next(request);
 }

@@ -4,8 +4,8 @@
 // at or adjust the response on the way back (request id echo, access log, catch-all).
 //
 // The server always runs, outermost first:
-//   RequestId → AccessLog → CatchAll → BodyLimit → Router::Use() middleware → route guards
-//   → handler.
+//   RequestId → AccessLog → CatchAll → BodyLimit → JsonDepth → Router::Use() middleware
+//   → route guards → handler.
 
 #include <chrono>
 #include <cstddef>
@@ -123,6 +123,19 @@ class BodyLimitMiddleware final : public Middleware {
 
  private:
   std::size_t max_body_bytes_;
+};
+
+// Rejects bodies nested deeper than max_depth brackets with 400 JSON before any route, guard
+// or parser sees them (core/json_depth.hpp): recursive JSON operations must never meet them.
+// Every body is scanned (it is O(n) and cheap); brackets inside JSON strings do not count.
+class JsonDepthMiddleware final : public Middleware {
+ public:
+  explicit JsonDepthMiddleware(std::size_t max_depth) : max_depth_(max_depth) {}
+  std::string_view Name() const noexcept override { return "json_depth"; }
+  Response Handle(Request& request, const Next& next) const override;
+
+ private:
+  std::size_t max_depth_;
 };
 
 }  // namespace callgate::http

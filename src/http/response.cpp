@@ -32,16 +32,26 @@ Response Response::NoContent() {
 
 Response Response::Error(ErrorCode code, std::string message) {
   Response response = RawJson(HttpStatusFor(code), {});
-  response.error = ErrorDetails{std::string(ErrorCodeName(code)), std::move(message)};
+  response.error = ErrorDetails{std::string(ErrorCodeName(code)), std::move(message), {}};
   response.body = RenderErrorBody(*response.error, {});
   return response;
 }
 
-Response Response::Error(const callgate::Error& error) { return Error(error.code, error.message); }
+Response Response::Error(const callgate::Error& error) {
+  const int status = HttpStatusFor(error.code);
+  if (status < 500) return Error(error.code, error.message);
+  // Server-side failures carry storage or dependency texts: the client gets a generic message
+  // and the request id, the log gets the detail (SPEC §4).
+  Response response =
+      Error(error.code, status == 500 ? "internal error" : "temporarily unavailable; retry later");
+  response.error->detail = error.message;
+  return response;
+}
 
 Response Response::Error(int status, std::string message) {
   Response response = RawJson(status, {});
-  response.error = ErrorDetails{std::string(ErrorCodeNameForStatus(status)), std::move(message)};
+  response.error =
+      ErrorDetails{std::string(ErrorCodeNameForStatus(status)), std::move(message), {}};
   response.body = RenderErrorBody(*response.error, {});
   return response;
 }

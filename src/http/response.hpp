@@ -20,6 +20,8 @@ inline constexpr std::string_view kTextContentType = "text/plain; charset=utf-8"
 struct ErrorDetails {
   std::string code;     // stable snake_case, e.g. "not_found", "method_not_allowed"
   std::string message;  // human-readable; never secrets or exception texts
+  // For the log only, never rendered: what a 5xx built from a callgate::Error really was.
+  std::string detail;
 };
 
 // An HTTP response. Value type; build with the factory functions below. Not thread-safe for
@@ -44,6 +46,8 @@ struct Response {
 
   // Error responses with the JSON error body. The status comes from http/error_mapping.
   static Response Error(ErrorCode code, std::string message);
+  // From a domain/storage error: 4xx keep their message; 5xx get a generic public message and
+  // keep error.message as ErrorDetails::detail for the access log (never sent).
   static Response Error(const callgate::Error& error);
   // For edge conditions without an ErrorCode (405, 414, ...): the code name is derived from
   // the status (ErrorCodeNameForStatus).

@@ -1,13 +1,18 @@
 #include "http/server.hpp"
 
+#include <http_parser.h>
+
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <condition_variable>
 #include <exception>
 #include <future>
 #include <mutex>
 #include <restinio/all.hpp>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "http/error_mapping.hpp"
@@ -20,22 +25,32 @@ namespace {
 namespace asio = restinio::asio_ns;
 
 // Tracks open connections through RESTinio's state listener and refuses new ones at accept
-// time (via the IP-blocker hook) while max_connections are open. RESTinio's own
-// use_connection_count_limiter is not used: its per-connection monitor points into the
-// acceptor, and idle keep-alive connections that die with the io_context after the acceptor is
-// gone then write to freed memory (found by ASan in the shutdown tests).
+// time (via the IP-blocker hook) while max_connections are open in total, or
+// max_per_address from the new connection's address (0 = no per-address limit), so one client
+// cannot hold every connection. RESTinio's own use_connection_count_limiter is not used: its
+// per-connection monitor points into the acceptor, and idle keep-alive connections that die
+// with the io_context after the acceptor is gone then write to freed memory (found by ASan in
+// the shutdown tests).
 class ConnectionLimiter {
  public:
-  explicit ConnectionLimiter(std::size_t max_connections) : max_(max_connections) {}
+  ConnectionLimiter(std::size_t max_connections, std::size_t max_per_address)
+      : max_(max_connections), max_per_address_(max_per_address) {}
 
   void state_changed(const restinio::connection_state::notice_t& notice) noexcept {
     const auto cause = notice.cause();
     std::lock_guard lock(mutex_);
     try {
       if (restinio::holds_alternative<restinio::connection_state::accepted_t>(cause)) {
-        open_.insert(notice.connection_id());
+        std::string address = notice.remote_endpoint().address().to_string();
+        ++per_address_[address];
+        open_.emplace(notice.connection_id(), std::move(address));
       } else if (restinio::holds_alternative<restinio::connection_state::closed_t>(cause)) {
-        open_.erase(notice.connection_id());
+        auto it = open_.find(notice.connection_id());
+        if (it != open_.end()) {
+          auto count = per_address_.find(it->second);
+          if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
+          open_.erase(it);
+        }
       }
     } catch (...) {
       // Out of memory while counting: the count is only a safety limit, keep serving.
@@ -43,9 +58,20 @@ class ConnectionLimiter {
   }
 
   restinio::ip_blocker::inspection_result_t inspect(
-      const restinio::ip_blocker::incoming_info_t&) noexcept {
+      const restinio::ip_blocker::incoming_info_t& info) noexcept {
     std::lock_guard lock(mutex_);
-    return open_.size() < max_ ? restinio::ip_blocker::allow() : restinio::ip_blocker::deny();
+    if (open_.size() >= max_) return restinio::ip_blocker::deny();
+    if (max_per_address_ != 0) {
+      try {
+        auto it = per_address_.find(info.remote_endpoint().address().to_string());
+        if (it != per_address_.end() && it->second >= max_per_address_) {
+          return restinio::ip_blocker::deny();
+        }
+      } catch (...) {
+        // As above: counting must never stop serving.
+      }
+    }
+    return restinio::ip_blocker::allow();
   }
 
   std::size_t open() const {
@@ -55,12 +81,119 @@ class ConnectionLimiter {
 
  private:
   const std::size_t max_;
+  const std::size_t max_per_address_;
   mutable std::mutex mutex_;
-  std::unordered_set<restinio::connection_id_t> open_;
+  std::unordered_map<restinio::connection_id_t, std::string> open_;
+  std::unordered_map<std::string, std::size_t> per_address_;
+};
+
+// The hard body limit of each running server, by its io_context: the sockets RESTinio creates
+// know only their io_context.
+class HardBodyLimits {
+ public:
+  static HardBodyLimits& Instance() {
+    static HardBodyLimits limits;
+    return limits;
+  }
+  void Set(const void* context, std::uint64_t limit) {
+    std::lock_guard lock(mutex_);
+    limits_[context] = limit;
+  }
+  void Erase(const void* context) {
+    std::lock_guard lock(mutex_);
+    limits_.erase(context);
+  }
+  std::optional<std::uint64_t> Get(const void* context) const {
+    std::lock_guard lock(mutex_);
+    auto it = limits_.find(context);
+    if (it == limits_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<const void*, std::uint64_t> limits_;
+};
+
+// The TCP socket RESTinio reads requests from, with one addition: it follows the request
+// framing with its own http_parser and, when a request announces a Content-Length above the
+// hard body limit, writes 413 JSON before RESTinio (whose parser refuses such a request by
+// closing the connection without a word) closes it. So a client learns why instead of seeing
+// a dropped connection, and the body is never read.
+class GuardedSocket : public asio::ip::tcp::socket {
+ public:
+  explicit GuardedSocket(asio::io_context& context) : asio::ip::tcp::socket(context) {}
+  GuardedSocket(GuardedSocket&&) noexcept = default;
+  GuardedSocket& operator=(GuardedSocket&&) noexcept = default;
+
+  template <typename Handler>
+  void async_read_some(const asio::mutable_buffer& buffer, Handler&& handler) {
+    auto executor = asio::get_associated_executor(handler, get_executor());
+    asio::ip::tcp::socket::async_read_some(
+        buffer,
+        asio::bind_executor(executor, [this, buffer, h = std::forward<Handler>(handler)](
+                                          const asio::error_code& ec, std::size_t length) mutable {
+          if (!ec && length > 0) Inspect(static_cast<const char*>(buffer.data()), length);
+          h(ec, length);
+        }));
+  }
+
+ private:
+  struct Framing {
+    http_parser parser{};
+    http_parser_settings settings{};
+    std::uint64_t limit = 0;
+    bool too_large = false;
+  };
+
+  void Inspect(const char* data, std::size_t length) {
+    if (done_) return;
+    if (!framing_) {
+      auto limit = HardBodyLimits::Instance().Get(&get_executor().context());
+      if (!limit) {
+        done_ = true;
+        return;
+      }
+      framing_ = std::make_unique<Framing>();
+      framing_->limit = *limit;
+      http_parser_init(&framing_->parser, HTTP_REQUEST);
+      http_parser_settings_init(&framing_->settings);
+      framing_->parser.data = framing_.get();
+      framing_->settings.on_headers_complete = [](http_parser* p) -> int {
+        auto* f = static_cast<Framing*>(p->data);
+        if (p->content_length != ULLONG_MAX && p->content_length > f->limit) {
+          f->too_large = true;
+          return -1;  // stop: nothing after this request is read
+        }
+        return 0;
+      };
+    }
+    http_parser_execute(&framing_->parser, &framing_->settings, data, length);
+    if (framing_->too_large) {
+      done_ = true;
+      const std::string body =
+          R"({"error":{"code":"payload_too_large","message":"request body exceeds )" +
+          std::to_string(framing_->limit) + R"( bytes"}})";
+      const std::string response =
+          "HTTP/1.1 413 Payload Too Large\r\nContent-Type: "
+          "application/json\r\nConnection: close\r\nContent-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body;
+      asio::error_code ignored;
+      asio::write(*this, asio::buffer(response), ignored);
+      framing_.reset();
+    } else if (HTTP_PARSER_ERRNO(&framing_->parser) != HPE_OK) {
+      done_ = true;  // RESTinio's parser judges malformed input; stop following it
+      framing_.reset();
+    }
+  }
+
+  std::unique_ptr<Framing> framing_;
+  bool done_ = false;
 };
 
 // Thread-safe default traits (strands, asio timers) plus the connection limiter above.
 struct Traits : public restinio::default_traits_t {
+  using stream_socket_t = GuardedSocket;
   using ip_blocker_t = ConnectionLimiter;
   using connection_state_listener_t = ConnectionLimiter;
 };
@@ -144,6 +277,7 @@ std::chrono::steady_clock::duration TimerCheckPeriod(const ServerSettings& s) {
 
 struct Server::Impl {
   Impl(ServerSettings s, const Router& r) : settings(std::move(s)), router(r) {}
+  ~Impl() { HardBodyLimits::Instance().Erase(&io_context); }
 
   Status Start();
   void Stop();
@@ -199,13 +333,16 @@ Status Server::Impl::Start() {
   if (s.access_log) builtin.push_back(std::make_shared<AccessLogMiddleware>(s.access_log));
   builtin.push_back(std::make_shared<CatchAllMiddleware>(s.on_exception));
   builtin.push_back(std::make_shared<BodyLimitMiddleware>(s.limits.max_body_bytes));
+  builtin.push_back(std::make_shared<JsonDepthMiddleware>(s.limits.max_json_depth));
   terminal = [this](Request& request) { return router.Handle(request); };
 
   pool = std::make_unique<WorkerPool>(s.worker_threads, s.queue_capacity);
-  connections = std::make_shared<ConnectionLimiter>(s.limits.max_connections);
+  connections = std::make_shared<ConnectionLimiter>(s.limits.max_connections,
+                                                    s.limits.max_connections_per_address);
 
   const std::uint64_t hard_body_limit =
       static_cast<std::uint64_t>(s.limits.max_body_bytes) * s.limits.hard_body_limit_factor;
+  HardBodyLimits::Instance().Set(&io_context, hard_body_limit);
   restinio::server_settings_t<Traits> rs;
   rs.address(address)
       .port(s.port)
@@ -278,6 +415,7 @@ void Server::Impl::StopIo() {
   for (auto& thread : io_threads) {
     if (thread.joinable()) thread.join();
   }
+  HardBodyLimits::Instance().Erase(&io_context);
 }
 
 void Server::Impl::Stop() {

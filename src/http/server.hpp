@@ -6,7 +6,9 @@
 // middleware chain and the handler and sends the response itself. When the queue is full the
 // I/O thread answers 503 JSON at once.
 //
-// Limits: URL/header violations and bodies above the hard limit (limits.max_body_bytes ×
+// Limits: bodies nested deeper than limits.max_json_depth get 400 before routing; connections
+// beyond max_connections or max_connections_per_address are closed at accept.
+// URL/header violations and bodies above the hard limit (limits.max_body_bytes ×
 // limits.hard_body_limit_factor) make RESTinio close the connection without an answer; bodies
 // between max_body_bytes and the hard limit get 413 JSON from the body-limit middleware.
 // See docs/adr/0003-http-server.md.
@@ -36,6 +38,12 @@ struct ServerLimits {
   // Open connections; beyond it new connections are closed right after accept. Approximate
   // under bursts (counted when RESTinio reports a connection accepted).
   std::size_t max_connections = 4096;
+  // Open connections from one client address (TCP peer); beyond it that address's new
+  // connections are closed right after accept. 0 = no per-address limit (e.g. behind a
+  // balancer whose address carries everyone's traffic).
+  std::size_t max_connections_per_address = 256;
+  // JSON nesting allowed in any body; deeper → 400 before routing (core/json_depth.hpp).
+  std::size_t max_json_depth = 64;
 };
 
 // Everything the server needs; validated by Start().

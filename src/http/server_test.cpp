@@ -208,17 +208,86 @@ TEST_F(ServerTest, BodyJustOverTheLimitIs413Json) {
   EXPECT_EQ(ErrorOf(*over)["code"], "payload_too_large");
 }
 
-TEST_F(ServerTest, BodyOverTheHardLimitClosesTheConnection) {
-  router_.Add(Method::kPost, "/echo", [](Request&) { return Response::Text(200, "ok"); });
+TEST_F(ServerTest, BodyAnnouncedOverTheHardLimitIs413ThenClosed) {
+  std::atomic<int> handled{0};
+  router_.Add(Method::kPost, "/echo", [&](Request&) {
+    ++handled;
+    return Response::Text(200, "ok");
+  });
   StartServer();  // hard limit = 4 × 1024
   auto connection = RawConnection::Connect(server_->port());
   ASSERT_TRUE(connection.has_value());
-  // Announce a body far over the hard limit: RESTinio refuses it from the headers alone.
+  // Announce a body far over the hard limit: answered from the headers alone, body unread.
   ASSERT_TRUE(
-      connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+      connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"
                        "partial"));
   EXPECT_TRUE(connection->WaitForClose(seconds(15)));
-  EXPECT_EQ(connection->received().find("200"), std::string::npos);
+  EXPECT_EQ(connection->received().rfind("HTTP/1.1 413 ", 0), 0u) << connection->received();
+  EXPECT_NE(connection->received().find("payload_too_large"), std::string::npos);
+  EXPECT_EQ(handled.load(), 0);
+  // After a normal request on a keep-alive connection, the next oversized one is caught too.
+  auto keep_alive = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(keep_alive.has_value());
+  ASSERT_TRUE(
+      keep_alive->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+                       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n"
+                       "\r\n"));
+  EXPECT_TRUE(keep_alive->WaitForClose(seconds(15)));
+  EXPECT_NE(keep_alive->received().find("413 Payload Too Large"), std::string::npos)
+      << keep_alive->received();
+}
+
+TEST_F(ServerTest, DeeplyNestedJsonIs400BeforeAnyHandler) {
+  std::atomic<int> handled{0};
+  router_.Add(Method::kPost, "/echo", [&](Request&) {
+    ++handled;
+    return Response::Text(200, "ok");
+  });
+  StartServer();
+  const std::string deep = std::string(500, '[') + std::string(500, ']');
+  const auto refused = Client().Post("/echo", deep);
+  ASSERT_TRUE(refused.has_value()) << refused.error().message;
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(ErrorOf(*refused)["code"], "invalid_argument");
+  EXPECT_EQ(handled.load(), 0);
+  const auto fine = Client().Post("/echo", R"({"a":[[["[[[[[[ in a string"]]]})");
+  ASSERT_TRUE(fine.has_value());
+  EXPECT_EQ(fine->status, 200);
+}
+
+TEST_F(ServerTest, OneAddressCannotHoldMoreThanItsShareOfConnections) {
+  router_.Add(Method::kGet, "/health", [](Request&) { return Response::Text(200, "ok"); });
+  ServerSettings settings = TestSettings();
+  settings.limits.max_connections_per_address = 5;
+  StartServer(settings);
+  auto answers = [](RawConnection& c) {
+    if (!c.Send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")) return false;
+    auto response = c.ReadResponse(seconds(2));
+    return response.has_value() && response->status == 200;
+  };
+  std::vector<RawConnection> held;
+  for (int i = 0; i < 5; ++i) {
+    auto c = RawConnection::Connect(server_->port());
+    ASSERT_TRUE(c.has_value());
+    ASSERT_TRUE(answers(*c)) << i;
+    held.push_back(std::move(*c));
+  }
+  // The sixth connection from the same address is closed at once, without an answer.
+  auto sixth = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(sixth.has_value());
+  (void)sixth->Send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(sixth->WaitForClose(seconds(10)));
+  EXPECT_EQ(sixth->received().find("200"), std::string::npos);
+  // Held connections keep working; once one is released the address may connect again.
+  EXPECT_TRUE(answers(held.front()));
+  held.pop_back();
+  bool reconnected = false;
+  for (int attempt = 0; attempt < 100 && !reconnected; ++attempt) {
+    auto again = RawConnection::Connect(server_->port());
+    ASSERT_TRUE(again.has_value());
+    reconnected = answers(*again);
+  }
+  EXPECT_TRUE(reconnected);
 }
 
 TEST_F(ServerTest, OversizedUrlOrHeaderClosesTheConnection) {

@@ -66,25 +66,26 @@ class FailedAuthGuard final : public http::Middleware {
   std::string_view Name() const noexcept override { return "failed_auth_limit"; }
 
   http::Response Handle(http::Request& request, const http::Next& next) const override {
-    const std::string key = "failed_auth:ip:" + std::string(request.ClientAddress());
-    auto before = limiter_.Peek(key, limit_);
-    if (before && !before->allowed) {
-      Count(metrics_, scope_, "rejected");
-      return RateLimitedResponse(*before);
-    }
-    if (!before) LogLimiterError(scope_, before.error());
+    // Credentials are always checked: a request with a valid signature or token is never
+    // refused for the failures of others at its address (SPEC §4). Only failures count, and
+    // only failures are turned into 429 once the address is over its limit.
     http::Response response = next(request);
-    if (response.status == 401) {
-      auto charged = limiter_.Acquire(key, limit_);
-      if (!charged) {
-        Count(metrics_, scope_, "error");
-        LogLimiterError(scope_, charged.error());
-      } else {
-        Count(metrics_, scope_, "counted");
-      }
-    } else {
-      Count(metrics_, scope_, before ? "allowed" : "error");
+    if (response.status != 401) {
+      Count(metrics_, scope_, "allowed");
+      return response;
     }
+    const std::string key = "failed_auth:ip:" + std::string(request.ClientAddress());
+    auto charged = limiter_.Acquire(key, limit_);
+    if (!charged) {
+      Count(metrics_, scope_, "error");
+      LogLimiterError(scope_, charged.error());
+      return response;
+    }
+    if (!charged->allowed) {
+      Count(metrics_, scope_, "rejected");
+      return RateLimitedResponse(*charged);
+    }
+    Count(metrics_, scope_, "counted");
     return response;
   }
 

@@ -51,10 +51,11 @@ http::MiddlewarePtr MakeRateLimitGuard(std::string scope, BucketFn bucket, RateL
                                        observability::Metrics& metrics);
 
 // A guard (Name() "failed_auth_limit") for authenticated routes, placed BEFORE the
-// authentication guard: a client address whose 401 answers exceeded `limit` gets 429 without
-// its credentials being checked; every 401 that comes back through it is counted against the
-// address. Successful requests never count, so legitimate traffic from shared addresses
-// (Retell) is not limited. Scope label "failed_auth". Thread-safe.
+// authentication guard. Credentials are always checked; every 401 that comes back through it
+// is counted against the client address, and once the address is over `limit` its failures
+// are answered 429 instead of 401. A request that authenticates is never refused by it, so
+// legitimate traffic from shared addresses (Retell) cannot be locked out by bad requests from
+// the same address. Scope label "failed_auth". Thread-safe.
 http::MiddlewarePtr MakeFailedAuthGuard(Limit limit, RateLimiter& limiter,
                                         observability::Metrics& metrics);
 

@@ -141,7 +141,7 @@ Request MakeRequest(std::string peer, std::string path, std::string auth) {
   return request;
 }
 
-TEST(FailedAuthGuard, BlocksAnAddressAfterTooManyFailedAuthenticationsOnly) {
+TEST(FailedAuthGuard, ThrottlesFailuresButNeverRefusesValidCredentials) {
   FakeClock clock;
   observability::Metrics metrics;
   LocalRateLimiter limiter(clock);
@@ -158,19 +158,26 @@ TEST(FailedAuthGuard, BlocksAnAddressAfterTooManyFailedAuthenticationsOnly) {
     Request bad = MakeRequest("198.51.100.7", "/admin", "bad");
     EXPECT_EQ(router.Handle(bad).status, 401);
   }
-  // Over the limit: refused before the credentials are even checked, right ones included.
-  Request good_after = MakeRequest("198.51.100.7", "/admin", "good");
-  Response limited = router.Handle(good_after);
+  // Over the limit: further failures from the address get 429 ...
+  Request bad_after = MakeRequest("198.51.100.7", "/admin", "bad");
+  Response limited = router.Handle(bad_after);
   EXPECT_EQ(limited.status, 429);
   EXPECT_EQ(limited.headers.Get("Retry-After"), std::optional<std::string_view>("20"));
   EXPECT_EQ(metrics.Value("callgate_ratelimit_rejected_total", {{"scope", "failed_auth"}}), 1);
+  // ... but valid credentials from the same address are never refused (one Retell address
+  // carries every tenant's traffic; bad requests from it must not lock out the good ones).
+  for (int i = 0; i < 10; ++i) {
+    Request good_after = MakeRequest("198.51.100.7", "/admin", "good");
+    EXPECT_EQ(router.Handle(good_after).status, 200);
+  }
+  EXPECT_EQ(metrics.Value("callgate_ratelimit_rejected_total", {{"scope", "failed_auth"}}), 1);
   // Other addresses are unaffected.
-  Request other = MakeRequest("192.0.2.10", "/admin", "good");
-  EXPECT_EQ(router.Handle(other).status, 200);
-  // One interval later one more attempt is possible.
-  clock.Advance(seconds(20));
-  Request retry = MakeRequest("198.51.100.7", "/admin", "good");
-  EXPECT_EQ(router.Handle(retry).status, 200);
+  Request other = MakeRequest("192.0.2.10", "/admin", "bad");
+  EXPECT_EQ(router.Handle(other).status, 401);
+  // One interval later a failure is a plain 401 again.
+  clock.Advance(seconds(40));
+  Request retry = MakeRequest("198.51.100.7", "/admin", "bad");
+  EXPECT_EQ(router.Handle(retry).status, 401);
 }
 
 TEST(RateLimitGuard, RequestsWithoutAResolvedCompanyAreNotLimitedByCompanyKeys) {

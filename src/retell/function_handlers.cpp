@@ -47,14 +47,11 @@ std::optional<http::Response> FunctionHandlers::Limit(const booking::CallContext
                      (function == "collect-appointment-data" && booking::internal::Confirmed(args));
   std::string key = "fn:" + std::to_string(ctx.company.id.value) + ":" + function;
   if (books) {
-    std::string service;
-    for (const char* k : {"service_id", "service", "service_name"}) {
-      if (args.contains(k) && !args[k].is_null()) {
-        service = args[k].is_string() ? args[k].get<std::string>() : args[k].dump();
-        break;
-      }
-    }
-    key = "book:" + std::to_string(ctx.company.id.value) + ":" + service.substr(0, 100);
+    // Keyed by the service the arguments resolve to, so spellings, case or service_id cannot
+    // open a second bucket for one service.
+    const auto service = booking_.ServiceFor(ctx, args);
+    key = "book:" + std::to_string(ctx.company.id.value) + ":" +
+          (service ? std::to_string(service->value) : std::string("unresolved"));
   }
   auto decision = limiter_->Acquire(key, books ? limits_.bookings : limits_.per_function);
   if (!decision || decision->allowed) return std::nullopt;  // a failing limiter never blocks
@@ -91,28 +88,57 @@ http::Response FunctionHandlers::Handle(http::Request& request) const {
     count("bad_request");
     return http::Response::Error(ErrorCode::kInvalidArgument, "the body must be a JSON object");
   }
-  // Standard mode: {"name","call","args"}. Args-only mode: the body is the args.
+  // Standard mode: {"name","call","args"}: the signed body names the function and the call.
+  // Args-only mode: the body is the args, which must carry the call id themselves, so that a
+  // signature cannot be moved to another call (SPEC §4, docs/security.md F5).
   json args;
   std::optional<calls::CallSnapshot> snapshot;
   std::string call_id;
   if (body.contains("args") && body["args"].is_object() && body.contains("call") &&
       body["call"].is_object()) {
     args = body["args"];
+    std::string name = body.contains("name") && body["name"].is_string()
+                           ? body["name"].get<std::string>()
+                           : std::string();
+    std::replace(name.begin(), name.end(), '_', '-');
+    if (name != function) {
+      count("signature_mismatch");
+      return http::Response::Error(ErrorCode::kUnauthenticated,
+                                   "the signed body names another function");
+    }
     if (auto parsed = ParseCallObject(body["call"].dump())) {
       call_id = parsed->call_id;
       snapshot = std::move(*parsed);
     }
+    if (call_id.empty()) {
+      count("bad_request");
+      return http::Response::Error(ErrorCode::kInvalidArgument, "call.call_id is missing");
+    }
   } else {
     args = body;
+    if (args.contains("call_id") && args["call_id"].is_string()) {
+      call_id = args["call_id"].get<std::string>();
+    }
+    if (call_id.empty()) {
+      count("bad_request");
+      return http::Response::Error(
+          ErrorCode::kInvalidArgument,
+          "args-only requests must carry call_id in the signed args (docs/retell.md)");
+    }
+    for (auto unsigned_id : {request.Header("X-Call-Id"), request.QueryParam("call_id")}) {
+      if (unsigned_id && !unsigned_id->empty() && *unsigned_id != call_id) {
+        count("signature_mismatch");
+        return http::Response::Error(ErrorCode::kUnauthenticated,
+                                     "the call id does not match the signed args");
+      }
+    }
   }
-  if (call_id.empty()) call_id = std::string(request.Header("X-Call-Id").value_or(""));
-  if (call_id.empty()) call_id = std::string(request.QueryParam("call_id").value_or(""));
-  if (call_id.empty()) {
-    count("bad_request");
-    return http::Response::Error(ErrorCode::kInvalidArgument,
-                                 "the call id is missing (call.call_id, X-Call-Id or ?call_id=)");
-  }
-  auto ctx = contexts_.Resolve(call_id, snapshot);
+  // A company URL binds the company: every call it touches must be that company's (404 else,
+  // and nothing is created).
+  std::optional<tenancy::CompanyId> url_company;
+  if (request.attributes.company_id)
+    url_company = tenancy::CompanyId(*request.attributes.company_id);
+  auto ctx = contexts_.Resolve(call_id, snapshot, url_company);
   if (!ctx) {
     count(ctx.error().code == ErrorCode::kNotFound ? "unknown_call" : "error");
     return http::Response::Error(ctx.error());

@@ -5,6 +5,24 @@
 
 namespace callgate::retell {
 
+bool SignatureUses::Bind(std::string_view signature, std::string_view binding) {
+  const auto now = clock_.Steady();
+  std::lock_guard lock(mutex_);
+  while (!expiry_.empty() && expiry_.front().first <= now) {
+    bindings_.erase(expiry_.front().second);
+    expiry_.pop_front();
+  }
+  const std::string key(signature);
+  if (auto it = bindings_.find(key); it != bindings_.end()) return it->second == binding;
+  while (!expiry_.empty() && bindings_.size() >= capacity_) {
+    bindings_.erase(expiry_.front().second);
+    expiry_.pop_front();
+  }
+  bindings_.emplace(key, binding);
+  expiry_.emplace_back(now + lifetime_, key);
+  return true;
+}
+
 http::Response RetellSignatureGuard::Handle(http::Request& request, const http::Next& next) const {
   auto reject = [&](std::string_view outcome) {
     metrics_.Increment("callgate_retell_signature_total", {{"outcome", std::string(outcome)}});
@@ -35,6 +53,14 @@ http::Response RetellSignatureGuard::Handle(http::Request& request, const http::
   const auto header = request.Header(kSignatureHeader).value_or("");
   auto verified = VerifyRetellSignature(header, request.body, *key, clock_.Now());
   if (!verified) return reject(verified.error().message);
+  // What the signature does not cover but the handler reads: the path (function), and the call
+  // id of args-only requests.
+  std::string binding = request.path;
+  binding += '\n';
+  binding += request.Header("X-Call-Id").value_or("");
+  binding += '\n';
+  binding += request.QueryParam("call_id").value_or("");
+  if (!uses_->Bind(header, binding)) return reject("replayed");
   metrics_.Increment("callgate_retell_signature_total", {{"outcome", "ok"}});
   request.attributes.principal = "retell";
   if (company_id) request.attributes.company_id = company_id->value;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -397,6 +398,33 @@ TEST(DatabaseOpen, SqliteCreatesParentDirectoryAndUsesWal) {
     EXPECT_EQ(*pragmas, "wal 1 5000");
   }
   EXPECT_TRUE(std::filesystem::exists(dir / "nested" / "deeper" / "x.db"));
+}
+
+TEST(DatabaseOpen, SqliteFilesAndTheFoldersCreatedForThemAreOwnerOnly) {
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / ("callgate-perm-" + std::to_string(::getpid()));
+  RemoveOnExit cleanup{dir};
+  const mode_t old_umask = ::umask(0);  // the most permissive umask must not widen anything
+  auto url = ParseDatabaseUrl("sqlite://" + (dir / "data" / "callgate.db").string());
+  ASSERT_TRUE(url.has_value());
+  {
+    auto database = Database::Open(*url);
+    ::umask(old_umask);
+    ASSERT_TRUE(database.has_value()) << database.error().message;
+    auto wrote = (*database)->Run([](Session& s) -> Status {
+      s.Execute("CREATE TABLE t (x INTEGER)");
+      s.Execute("INSERT INTO t (x) VALUES (1)");
+      return Ok();
+    });
+    ASSERT_TRUE(wrote.has_value()) << wrote.error().message;
+    auto mode = [](const fs::path& p) { return fs::status(p).permissions() & fs::perms::all; };
+    EXPECT_EQ(mode(dir), fs::perms::owner_all);
+    EXPECT_EQ(mode(dir / "data"), fs::perms::owner_all);
+    const auto rw = fs::perms::owner_read | fs::perms::owner_write;
+    EXPECT_EQ(mode(dir / "data" / "callgate.db"), rw);
+    ASSERT_TRUE(fs::exists(dir / "data" / "callgate.db-wal"));
+    EXPECT_EQ(mode(dir / "data" / "callgate.db-wal"), rw);
+  }
 }
 
 TEST(DatabaseOpen, SqlitePathMayContainSpaces) {

@@ -1,9 +1,12 @@
 #include "storage/session.hpp"
 
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cstdlib>
@@ -13,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 namespace callgate::storage {
 namespace {
@@ -599,17 +603,40 @@ bool Session::IsConnected() const noexcept {
   return PQstatus(NativePostgres(*sql_)) == CONNECTION_OK;
 }
 
+namespace {
+
+// The embedded database holds personal data: folders callgate creates for it are 0700 and the
+// file is created 0600 (SQLite gives its -wal and -shm files the file's mode). Existing folders
+// and files keep what their owner chose.
+void PrepareSqliteFile(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> missing;
+  for (fs::path dir = fs::path(path).parent_path(); !dir.empty() && !fs::exists(dir);
+       dir = dir.parent_path()) {
+    missing.push_back(dir);
+    if (dir == dir.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    std::error_code ec;
+    fs::create_directory(*it, ec);
+    if (!ec) fs::permissions(*it, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (ec) {
+      throw soci::sqlite3_soci_error(
+          "cannot create directory " + it->string() + ": " + ec.message(), 14);
+    }
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::fchmod(fd, 0600);  // whatever the umask says
+    ::close(fd);
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<Session> Session::Connect(const DatabaseUrl& url, const DatabaseOptions& options) {
   if (url.dialect == Dialect::kSqlite) {
-    if (!url.IsInMemory()) {
-      const auto parent = std::filesystem::path(url.path).parent_path();
-      std::error_code ec;
-      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-      if (ec) {
-        throw soci::sqlite3_soci_error(
-            "cannot create directory " + parent.string() + ": " + ec.message(), 14);
-      }
-    }
+    if (!url.IsInMemory()) PrepareSqliteFile(url.path);
     auto sql = std::make_unique<soci::session>(soci::sqlite3, url.ConnectString().Reveal());
     // busy_timeout first: switching to WAL itself needs the lock when another process holds it.
     *sql << "PRAGMA busy_timeout = " + std::to_string(options.sqlite_busy_timeout.count());

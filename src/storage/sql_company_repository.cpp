@@ -14,7 +14,8 @@ using tenancy::CompanyId;
 
 constexpr std::string_view kColumns =
     "id, name, slug, timezone, language, is_active, calcom_api_key, retell_api_key, "
-    "parent_company_id, reseller_markup_percent, price_per_minute_cents, included_minutes, "
+    "calcom_webhook_secret, parent_company_id, reseller_markup_percent, price_per_minute_cents, "
+    "included_minutes, "
     "cancellation_notice_hours, cancellation_monthly_limit, cancellation_fee_tiers, "
     "reschedule_notice_hours, reschedule_monthly_limit, reschedule_fee_tiers, created_at, "
     "updated_at";
@@ -29,6 +30,7 @@ Company Decode(const Row& row) {
   c.is_active = row.Bool("is_active");
   c.calcom_api_key = Secret(row.OptionalString("calcom_api_key").value_or(""));
   c.retell_api_key = Secret(row.OptionalString("retell_api_key").value_or(""));
+  c.calcom_webhook_secret = Secret(row.OptionalString("calcom_webhook_secret").value_or(""));
   if (auto parent = row.OptionalInt64("parent_company_id"))
     c.parent_company_id = CompanyId(*parent);
   c.reseller_markup_percent = row.Double("reseller_markup_percent");
@@ -64,6 +66,7 @@ void AddMutable(Params& p, const Company& c) {
       .Add(c.is_active)
       .Add(SecretColumn(c.calcom_api_key))
       .Add(SecretColumn(c.retell_api_key))
+      .Add(SecretColumn(c.calcom_webhook_secret))
       .Add(ParentColumn(c))
       .Add(c.reseller_markup_percent)
       .Add(c.price_per_minute_cents)
@@ -100,11 +103,13 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
     p.Add(stored.created_at).Add(stored.updated_at);
     stored.id = CompanyId(s.InsertReturningId(
         "INSERT INTO companies (name, slug, timezone, language, is_active, calcom_api_key, "
-        "retell_api_key, parent_company_id, reseller_markup_percent, price_per_minute_cents, "
+        "retell_api_key, calcom_webhook_secret, parent_company_id, reseller_markup_percent, "
+        "price_per_minute_cents, "
         "included_minutes, cancellation_notice_hours, cancellation_monthly_limit, "
         "cancellation_fee_tiers, reschedule_notice_hours, reschedule_monthly_limit, "
         "reschedule_fee_tiers, created_at, updated_at) VALUES (:name, :slug, :timezone, "
-        ":language, :is_active, :calcom_api_key, :retell_api_key, :parent_company_id, "
+        ":language, :is_active, :calcom_api_key, :retell_api_key, :calcom_webhook_secret, "
+        ":parent_company_id, "
         ":reseller_markup_percent, :price_per_minute_cents, :included_minutes, "
         ":cancellation_notice_hours, :cancellation_monthly_limit, :cancellation_fee_tiers, "
         ":reschedule_notice_hours, :reschedule_monthly_limit, :reschedule_fee_tiers, "
@@ -123,7 +128,8 @@ Result<Company> SqlCompanyRepository::Update(const Company& company) {
     const long long changed = s.Execute(
         "UPDATE companies SET name = :name, slug = :slug, timezone = :timezone, "
         "language = :language, is_active = :is_active, calcom_api_key = :calcom_api_key, "
-        "retell_api_key = :retell_api_key, parent_company_id = :parent_company_id, "
+        "retell_api_key = :retell_api_key, calcom_webhook_secret = :calcom_webhook_secret, "
+        "parent_company_id = :parent_company_id, "
         "reseller_markup_percent = :reseller_markup_percent, "
         "price_per_minute_cents = :price_per_minute_cents, included_minutes = :included_minutes, "
         "cancellation_notice_hours = :cancellation_notice_hours, "

@@ -54,11 +54,29 @@ Status Validate(const Service& s) {
 
 std::string NotFound(ServiceId id) { return "service " + std::to_string(id.value) + " not found"; }
 
+// An event type belongs to one company (docs/security.md, F6): another company naming it would
+// see — and make Cal.com sync ignore — the first company's bookings.
+Status CheckEventTypeOwner(Session& s, CompanyId company_id, const Service& service) {
+  if (!service.calcom_event_type_id) return Ok();
+  const std::size_t others =
+      s.Query("id",
+              "FROM services WHERE calcom_event_type_id = :event_type AND company_id <> "
+              ":company_id LIMIT 1",
+              Params().Add(*service.calcom_event_type_id).Add(company_id.value), [](const Row&) {});
+  if (others != 0) {
+    return Fail(ErrorCode::kConflict, "calcom_event_type_id is used by another company");
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<Service> SqlServiceRepository::Create(CompanyId company_id, const Service& service) {
   if (auto valid = Validate(service); !valid) return tl::unexpected(valid.error());
   return database_.Run([&](Session& s) -> Result<Service> {
+    if (auto owner = CheckEventTypeOwner(s, company_id, service); !owner) {
+      return tl::unexpected(owner.error());
+    }
     Service stored = service;
     stored.company_id = company_id;
     stored.created_at = stored.updated_at = clock_.Now();
@@ -88,6 +106,9 @@ Result<Service> SqlServiceRepository::Create(CompanyId company_id, const Service
 Result<Service> SqlServiceRepository::Update(CompanyId company_id, const Service& service) {
   if (auto valid = Validate(service); !valid) return tl::unexpected(valid.error());
   return database_.Run([&](Session& s) -> Result<Service> {
+    if (auto owner = CheckEventTypeOwner(s, company_id, service); !owner) {
+      return tl::unexpected(owner.error());
+    }
     const long long changed = s.Execute(
         "UPDATE services SET branch_id = :branch_id, name = :name, synonyms = :synonyms, "
         "duration_minutes = :duration_minutes, price_cents = :price_cents, "

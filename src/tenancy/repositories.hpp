@@ -67,10 +67,12 @@ class ServiceRepository {
   virtual ~ServiceRepository() = default;
 
   // Stores a new service of `company_id`. kNotFound when the company, or `branch_id` within
-  // that company, does not exist.
+  // that company, does not exist; kConflict when its calcom_event_type_id is used by a service
+  // of another company (an event type belongs to one company).
   virtual Result<Service> Create(CompanyId company_id, const Service& service) = 0;
 
-  // Overwrites service `service.id` of `company_id`; kNotFound when it is not that company's.
+  // Overwrites service `service.id` of `company_id`; kNotFound when it is not that company's;
+  // kConflict as for Create.
   virtual Result<Service> Update(CompanyId company_id, const Service& service) = 0;
 
   virtual Result<Service> FindById(CompanyId company_id, ServiceId id) = 0;

@@ -29,6 +29,7 @@ bool SameCompany(const Company& a, const Company& b) {
   return a.name == b.name && a.timezone == b.timezone && a.language == b.language &&
          a.calcom_api_key.Reveal() == b.calcom_api_key.Reveal() &&
          a.retell_api_key.Reveal() == b.retell_api_key.Reveal() &&
+         a.calcom_webhook_secret.Reveal() == b.calcom_webhook_secret.Reveal() &&
          a.price_per_minute_cents == b.price_per_minute_cents &&
          a.included_minutes == b.included_minutes;
 }
@@ -66,6 +67,7 @@ class Importer {
     wanted.language = in.language;
     wanted.calcom_api_key = Secret(in.calcom_api_key);
     wanted.retell_api_key = Secret(in.retell_api_key);
+    wanted.calcom_webhook_secret = Secret(in.calcom_webhook_secret);
     wanted.price_per_minute_cents = in.price_per_minute_cents;
     wanted.included_minutes = in.included_minutes;
 
@@ -82,6 +84,7 @@ class Importer {
         merged.language = wanted.language;
         merged.calcom_api_key = wanted.calcom_api_key;
         merged.retell_api_key = wanted.retell_api_key;
+        merged.calcom_webhook_secret = wanted.calcom_webhook_secret;
         merged.price_per_minute_cents = wanted.price_per_minute_cents;
         merged.included_minutes = wanted.included_minutes;
         auto updated = companies_.Update(merged);

@@ -184,10 +184,10 @@ Result<TenantFileService> ParseService(const json& s, const std::string& path) {
 
 Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
                                        std::string_view region) {
-  if (auto s = CheckKeys(
-          c, path,
-          {"name", "slug", "timezone", "language", "calcom_api_key", "retell_api_key",
-           "price_per_minute_cents", "included_minutes", "branches", "services", "customers"});
+  if (auto s = CheckKeys(c, path,
+                         {"name", "slug", "timezone", "language", "calcom_api_key",
+                          "retell_api_key", "calcom_webhook_secret", "price_per_minute_cents",
+                          "included_minutes", "branches", "services", "customers"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -209,12 +209,14 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
   if (!language.empty()) out.language = language;
   CG_TRY(calcom_key, Str(c, path, "calcom_api_key", false, 500));
   CG_TRY(retell_key, Str(c, path, "retell_api_key", false, 500));
+  CG_TRY(calcom_webhook_secret, Str(c, path, "calcom_webhook_secret", false, 500));
   CG_TRY(ppm, Int(c, path, "price_per_minute_cents", 0, 0, 1'000'000));
   CG_TRY(included, Int(c, path, "included_minutes", 0, 0, 10'000'000));
   out.name = name;
   out.slug = slug;
   out.calcom_api_key = calcom_key;
   out.retell_api_key = retell_key;
+  out.calcom_webhook_secret = calcom_webhook_secret;
   out.price_per_minute_cents = ppm;
   out.included_minutes = static_cast<int>(included);
 

@@ -53,6 +53,7 @@ struct TenantFileCompany {
   std::string language = "de";
   std::string calcom_api_key;
   std::string retell_api_key;
+  std::string calcom_webhook_secret;  // its own Cal.com webhooks at /webhooks/calcom/c/<slug>
   std::int64_t price_per_minute_cents = 0;
   int included_minutes = 0;
   std::vector<TenantFileBranch> branches;

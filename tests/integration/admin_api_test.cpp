@@ -234,14 +234,63 @@ TEST_P(AdminApiTest, RefusesRequestsWithoutAValidToken) {
 TEST_P(AdminApiTest, RepeatedFailedAuthenticationsAreLimitedPerAddress) {
   const std::string path = "/api/admin/me";
   for (int i = 0; i < 20; ++i) ASSERT_EQ(Call("GET", path, "cg_guess").status, 401) << i;
-  // Over the limit the address is refused before any token is looked at, even a valid one.
-  auto limited = Call("GET", path, admin_a_);
+  // Over the limit further failures from the address are answered 429 ...
+  auto limited = Call("GET", path, "cg_guess");
   EXPECT_EQ(limited.status, 429) << limited.raw;
   EXPECT_EQ(limited.body["error"]["code"], "rate_limited");
-  EXPECT_EQ(AuthCount("malformed"), 20);
-  // Successful requests never count; the allowance refills with time.
-  clock_.Advance(std::chrono::minutes(1));
+  // ... while a valid token from the same address is never refused (SPEC §4).
   EXPECT_EQ(Call("GET", path, admin_a_).status, 200);
+  EXPECT_EQ(AuthCount("malformed"), 21);
+  // The allowance refills with time.
+  clock_.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(Call("GET", path, "cg_guess").status, 401);
+}
+
+TEST_P(AdminApiTest, AnEventTypeBelongsToOneCompany) {
+  // Salon B's event type 1002 cannot be claimed by praxis A, on create or update.
+  const auto services_before = Count("services");
+  auto create = Call("POST", CompanyPath(company_a_, "/services"), admin_a_,
+                     R"({"name":"Gestohlen","duration_minutes":30,"calcom_event_type_id":1002})");
+  EXPECT_EQ(create.status, 422) << create.raw;
+  EXPECT_NE(create.raw.find("calcom_event_type_id"), std::string::npos) << create.raw;
+  EXPECT_EQ(Count("services"), services_before);
+  const std::string service = CompanyPath(company_a_, "/services/" + std::to_string(service_a_));
+  auto update = Call("PATCH", service, admin_a_, R"({"calcom_event_type_id":1002})");
+  EXPECT_EQ(update.status, 422) << update.raw;
+  EXPECT_EQ(Count("services", "company_id = " + std::to_string(company_a_) +
+                                  " AND calcom_event_type_id = 1002"),
+            0);
+  // An id its own Cal.com account does not have is refused as well.
+  auto foreign = Call("PATCH", service, admin_a_, R"({"calcom_event_type_id":4242})");
+  EXPECT_EQ(foreign.status, 422) << foreign.raw;
+  EXPECT_NE(foreign.raw.find("Cal.com account"), std::string::npos) << foreign.raw;
+  // Its own event types, and ones nobody uses, are fine.
+  EXPECT_EQ(Call("PATCH", service, admin_a_, R"({"calcom_event_type_id":1001})").status, 200);
+  EXPECT_EQ(Call("POST", CompanyPath(company_a_, "/services"), admin_a_,
+                 R"({"name":"Neu","duration_minutes":30,"calcom_event_type_id":1003})")
+                .status,
+            201);
+}
+
+TEST_P(AdminApiTest, DeactivatingACompanyEndsItsAdminsAccess) {
+  ASSERT_EQ(Call("GET", CompanyPath(company_a_), admin_a_).status, 200);
+  ASSERT_EQ(Call("DELETE", CompanyPath(company_a_), platform_).status, 200);
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", CompanyPath(company_a_)},
+           {"GET", "/api/admin/me"},
+           {"GET", "/api/admin/companies"},
+           {"GET", CompanyPath(company_a_, "/calls")}}) {
+    auto r = Call(method, path, admin_a_);
+    EXPECT_EQ(r.status, 403) << method << " " << path << ": " << r.raw;
+    EXPECT_EQ(Call(method, path, viewer_a_).status, 403) << path;
+  }
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_a_), admin_a_, R"({"name":"Still here"})").status,
+            403);
+  EXPECT_EQ(Count("companies", "name = 'Still here'"), 0);
+  EXPECT_EQ(AuthCount("company_inactive"), 9);
+  // Platform admins still manage it; reactivated, its admins are back.
+  ASSERT_EQ(Call("POST", CompanyPath(company_a_, "/activate"), platform_).status, 200);
+  EXPECT_EQ(Call("GET", CompanyPath(company_a_), admin_a_).status, 200);
 }
 
 TEST_P(AdminApiTest, RoleAndCompanyScopingMatrix) {
@@ -477,7 +526,9 @@ TEST_P(AdminApiTest, SecretsAreSetOnlyThroughTheSecretsEndpointAndNeverShown) {
   EXPECT_EQ(Call("PUT", secrets, viewer_a_, R"({"calcom_api_key":"cal_evil"})").status, 403);
   auto set = Call("PUT", secrets, platform_, R"({"calcom_api_key":"cal_rotated_value_123"})");
   ASSERT_EQ(set.status, 200) << set.raw;
-  EXPECT_EQ(set.body, (json{{"calcom_api_key_set", true}, {"retell_api_key_set", true}}));
+  EXPECT_EQ(set.body, (json{{"calcom_api_key_set", true},
+                            {"retell_api_key_set", true},
+                            {"calcom_webhook_secret_set", false}}));
   EXPECT_EQ(Text("calcom_api_key", "companies", "id = " + std::to_string(company_a_)),
             "cal_rotated_value_123");
   for (const auto& token : {platform_, admin_a_, viewer_a_}) {

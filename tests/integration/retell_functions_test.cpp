@@ -47,13 +47,18 @@ class RetellFunctionsTest : public storage::testing::DatabaseTest {
     ASSERT_TRUE(tools::ImportTenants(*demo, db(), clock_).has_value());
     auto salon = tools::ParseTenantJson(R"({"companies":[{"name":"Salon Schnitt","slug":"salon",
       "calcom_api_key":"cal_salon","branches":[{"name":"Hamburg","phone_numbers":["+49 40 1234567"]}],
-      "services":[{"name":"Haarschnitt","duration_minutes":30,"calcom_event_type_id":1001}],
+      "services":[{"name":"Haarschnitt","duration_minutes":30,"calcom_event_type_id":2001}],
       "customers":[{"name":"Max Muster","phone":"+49 151 99990000"}]}]})");
     ASSERT_TRUE(salon.has_value());
     ASSERT_TRUE(tools::ImportTenants(*salon, db(), clock_).has_value());
 
     calcom::fake::FakeCalcomOptions fake_options;
     fake_options.clock = &clock_;
+    // The salon's own event type: an event type belongs to one company.
+    auto salon_type = fake_options.event_types.front();
+    salon_type.id = 2001;
+    salon_type.slug = "haarschnitt";
+    fake_options.event_types.push_back(salon_type);
     fake_ = std::make_unique<calcom::fake::FakeCalcom>(fake_options);
     ASSERT_TRUE(fake_->Start().has_value());
 
@@ -485,25 +490,180 @@ TEST_P(RetellFunctionsTest, TenantAndBranchIsolation) {
   EXPECT_EQ(Count("appointments", "status = 'booked'"), 1);
 }
 
-TEST_P(RetellFunctionsTest, ArgsOnlyModeTakesTheCallIdFromHeaderOrQuery) {
+TEST_P(RetellFunctionsTest, ArgsOnlyModeNeedsTheCallIdInTheSignedArgs) {
   // The call must exist: the webhook created it (or an earlier function call with the call object).
   ASSERT_EQ(Call("list-services", json::object(), "args-only").first, 200);
+  auto r = Post("/api/retell/list-services", R"({"call_id":"args-only"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  // A header or query call id may repeat the signed one ...
   http::Headers h;
   h.Add("X-Call-Id", "args-only");
-  auto r = Post("/api/retell/list-services", "{}", h);
-  EXPECT_EQ(r.status, 200) << r.body;
-  auto q = Post("/api/retell/check-availability?call_id=args-only",
-                R"({"service":"Erstberatung","date":"morgen"})");
-  EXPECT_EQ(q.status, 200) << q.body;
-  auto missing = Post("/api/retell/list-services", "{}");
-  EXPECT_EQ(missing.status, 400);
-  auto unknown_call = Post("/api/retell/list-services?call_id=nobody", "{}");
+  auto same = Post("/api/retell/check-availability?call_id=args-only",
+                   R"({"call_id":"args-only","service":"Erstberatung","date":"morgen"})", h);
+  EXPECT_EQ(same.status, 200) << same.body;
+  // ... but an args-only body without it is refused: the signature would not cover the call.
+  http::Headers only_header;
+  only_header.Add("X-Call-Id", "args-only");
+  auto header_only = Post("/api/retell/list-services", "{}", only_header);
+  EXPECT_EQ(header_only.status, 400) << header_only.body;
+  auto query_only = Post("/api/retell/list-services?call_id=args-only", R"({"x":1})");
+  EXPECT_EQ(query_only.status, 400) << query_only.body;
+  // An unsigned call id that differs from the signed one is a forgery.
+  http::Headers other;
+  other.Add("X-Call-Id", "someone-else");
+  auto moved = Post("/api/retell/get-branches", R"({"call_id":"args-only"})", other);
+  EXPECT_EQ(moved.status, 401) << moved.body;
+  auto unknown_call = Post("/api/retell/list-services", R"({"call_id":"nobody"})");
   EXPECT_EQ(unknown_call.status, 404);
-  auto unknown_function = Post("/api/retell/make-coffee?call_id=args-only", "{}");
+  auto unknown_function = Post("/api/retell/make-coffee", R"({"call_id":"args-only","a":1})");
   EXPECT_EQ(unknown_function.status, 404);
-  auto unsigned_call = client_->Post("/api/retell/list-services?call_id=args-only", "{}", {});
+  auto unsigned_call = client_->Post("/api/retell/list-services", R"({"call_id":"args-only"})", {});
   ASSERT_TRUE(unsigned_call.has_value());
   EXPECT_EQ(unsigned_call->status, 401);
+}
+
+TEST_P(RetellFunctionsTest, ASignatureCannotBeMovedToAnotherFunctionOrCall) {
+  ASSERT_EQ(Call("list-services", json::object(), "replay-call").first, 200);
+  // One captured args-only request ...
+  const std::string body = R"({"call_id":"replay-call"})";
+  http::Headers headers;
+  headers.Add("Content-Type", "application/json");
+  headers.Add("X-Retell-Signature",
+              retell::SignRetellPayload(body, kKey, ToUnixMillis(clock_.Now())));
+  auto first = client_->Post("/api/retell/query-customer-appointments", body, headers);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->status, 200) << first->body;
+  // ... may be retried as it was (Retell retries failed requests) ...
+  auto retry = client_->Post("/api/retell/query-customer-appointments", body, headers);
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(retry->status, 200);
+  // ... but not replayed onto another function within the signature's five minutes.
+  for (const char* fn : {"cancel-appointment", "get-branches", "list-services"}) {
+    auto moved = client_->Post(std::string("/api/retell/") + fn, body, headers);
+    ASSERT_TRUE(moved.has_value());
+    EXPECT_EQ(moved->status, 401) << fn << ": " << moved->body;
+  }
+  // Standard mode: the signed body names its function; another path is refused.
+  json standard = {
+      {"name", "list_services"},
+      {"call", {{"call_id", "replay-call"}, {"from_number", kErika}, {"to_number", kMitte}}},
+      {"args", json::object()}};
+  EXPECT_EQ(Post("/api/retell/list-services", standard.dump()).status, 200);
+  EXPECT_EQ(Post("/api/retell/cancel-appointment", standard.dump()).status, 401);
+  standard["name"] = "cancel_appointment";
+  standard["args"] = {{"reason", "x"}};
+  EXPECT_EQ(Post("/api/retell/get-branches", standard.dump()).status, 401);
+  EXPECT_EQ(Count("callback_requests"), 0);
+}
+
+TEST_P(RetellFunctionsTest, ACompanyUrlReachesOnlyThatCompanysCalls) {
+  // The salon has its own Retell key and URL.
+  ASSERT_TRUE(db().Run([](storage::Session& s) -> Status {
+                    s.Execute(
+                        "UPDATE companies SET retell_api_key = 'salon-key' WHERE slug = "
+                        "'salon'");
+                    return Ok();
+                  })
+                  .has_value());
+  const Secret salon_key("salon-key");
+  auto salon_post = [&](const std::string& function, const json& body) {
+    const std::string text = body.dump();
+    http::Headers headers;
+    headers.Add("Content-Type", "application/json");
+    headers.Add("X-Retell-Signature",
+                retell::SignRetellPayload(text, salon_key, ToUnixMillis(clock_.Now())));
+    auto r = client_->Post("/api/retell/c/salon/" + function, text, headers);
+    EXPECT_TRUE(r.has_value());
+    return r.value_or(http::testing::ClientResponse{});
+  };
+  auto call_body = [&](const std::string& function, const std::string& call_id,
+                       const std::string& to, const json& args) {
+    return json{{"name", function},
+                {"call", {{"call_id", call_id}, {"from_number", kErika}, {"to_number", to}}},
+                {"args", args}};
+  };
+  // A praxis call (known to callgate) through the salon's URL and key: 404, nothing touched.
+  ASSERT_TRUE(Call("book-appointment",
+                   {{"service", "Erstberatung"},
+                    {"date", "morgen"},
+                    {"time", "10 Uhr"},
+                    {"name", "Erika Mustermann"}},
+                   "praxis-call")
+                  .second["success"]
+                  .get<bool>());
+  const long long calls_before = Count("calls");
+  for (const char* fn : {"list-services", "query-customer-appointments", "cancel-appointment",
+                         "collect-customer-info"}) {
+    auto r = salon_post(fn, call_body(fn, "praxis-call", kMitte, {{"name", "Mallory"}}));
+    EXPECT_EQ(r.status, 404) << fn << ": " << r.body;
+  }
+  // A new call whose dialled number is the praxis's: 404, and no call row is created.
+  auto created = salon_post("list-services",
+                            call_body("list-services", "new-praxis-call", kMitte, json::object()));
+  EXPECT_EQ(created.status, 404) << created.body;
+  EXPECT_EQ(Count("calls"), calls_before);
+  EXPECT_EQ(Count("calls", "retell_call_id = 'new-praxis-call'"), 0);
+  EXPECT_EQ(Count("appointments", "status = 'booked'"), 1);
+  EXPECT_EQ(Count("customers", "name = 'Mallory'"), 0);
+  // The salon's own calls work on its URL.
+  auto own = salon_post("list-services",
+                        call_body("list-services", "salon-own", "+49401234567", json::object()));
+  EXPECT_EQ(own.status, 200) << own.body;
+}
+
+TEST_P(RetellFunctionsTest, ASpokenNumberNeverRevealsAdoptsOrChangesAnotherCustomer) {
+  const std::string stranger = "+4915133334444";
+  const long long erika_before =
+      Count("customers", "phone_e164 = '+4915112345678' AND name = 'Erika Mustermann'");
+  ASSERT_EQ(erika_before, 1);
+  ASSERT_TRUE(Call("book-appointment",
+                   {{"service", "Erstberatung"},
+                    {"date", "morgen"},
+                    {"time", "10 Uhr"},
+                    {"name", "Erika Mustermann"}},
+                   "erika-call")
+                  .second["success"]
+                  .get<bool>());
+  // A stranger names Erika's number.
+  auto [status, body] =
+      Call("collect-customer-info", {{"name", "Mallory"}, {"phone", "0151 12345678"}},
+           "stranger-call", stranger);
+  ASSERT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body.dump().find("Erika"), std::string::npos) << body.dump();
+  EXPECT_EQ(Count("customers", "phone_e164 = '+4915112345678' AND name = 'Erika Mustermann'"), 1);
+  EXPECT_EQ(Count("customers", "name = 'Mallory' AND phone_e164 = '+4915112345678'"), 0);
+  // The stranger is not Erika: none of her appointments can be seen or cancelled.
+  auto [s2, listed] =
+      Call("query-customer-appointments", json::object(), "stranger-call", stranger);
+  ASSERT_EQ(s2, 200);
+  EXPECT_TRUE(listed["appointments"].empty()) << listed.dump();
+  auto [s3, cancel] = Call("cancel-appointment", json::object(), "stranger-call", stranger);
+  ASSERT_EQ(s3, 200);
+  EXPECT_FALSE(cancel["success"].get<bool>());
+  // A booking naming her number does not become hers either.
+  auto [s4, booked] = Call("book-appointment",
+                           {{"service", "Erstberatung"},
+                            {"date", "morgen"},
+                            {"time", "11 Uhr"},
+                            {"name", "Mallory"},
+                            {"phone", "+49 151 12345678"}},
+                           "stranger-call", stranger);
+  ASSERT_EQ(s4, 200) << booked.dump();
+  EXPECT_EQ(Count("customers", "phone_e164 = '+4915112345678' AND name = 'Erika Mustermann'"), 1);
+  EXPECT_EQ(Count("appointments a JOIN customers c ON c.id = a.customer_id",
+                  "c.phone_e164 = '+4915112345678'"),
+            1);
+  // A withheld caller naming her number sees nothing of hers and changes nothing.
+  auto [s5, withheld] = Call("collect-customer-info", {{"name", "Eve"}, {"phone", "01511 2345678"}},
+                             "withheld-call", "anonymous");
+  ASSERT_EQ(s5, 200) << withheld.dump();
+  EXPECT_EQ(withheld.dump().find("Erika"), std::string::npos) << withheld.dump();
+  auto [s6, none] =
+      Call("query-customer-appointments", json::object(), "withheld-call", "anonymous");
+  ASSERT_EQ(s6, 200);
+  EXPECT_TRUE(none["appointments"].empty()) << none.dump();
+  EXPECT_EQ(Count("customers", "name IN ('Eve', 'Mallory')"), 1);  // the stranger's own record
+  EXPECT_EQ(Count("customers", "name = 'Mallory' AND phone_e164 = '" + stranger + "'"), 1);
 }
 
 TEST_P(RetellFunctionsTest, CancelAndRescheduleOwnAppointment) {
@@ -578,13 +738,14 @@ TEST_P(RetellFunctionsTest, InboundGreetingFetchesTodayAndTomorrowInParallel) {
 // Cal.com webhooks keep appointments in sync, also for bookings made on Cal.com's own pages.
 class CalcomWebhooksTest : public RetellFunctionsTest {
  protected:
-  http::testing::ClientResponse Deliver(const json& body, const Secret& secret = kCalcomSecret) {
+  http::testing::ClientResponse Deliver(const json& body, const Secret& secret = kCalcomSecret,
+                                        const std::string& path = "/webhooks/calcom") {
     const std::string raw = body.dump();
     http::Headers h;
     h.Add("Content-Type", "application/json");
     h.Add("X-Cal-Signature-256", calcom::SignCalcomPayload(raw, secret));
     h.Add("x-cal-webhook-version", "2021-10-20");
-    auto r = client_->Post("/webhooks/calcom", raw, h);
+    auto r = client_->Post(path, raw, h);
     EXPECT_TRUE(r.has_value());
     return r.value_or(http::testing::ClientResponse{});
   }
@@ -657,6 +818,67 @@ TEST_P(CalcomWebhooksTest, CancellationAndRescheduleOnCalcomUpdateOurAppointment
   ASSERT_EQ(cancelled.status, 200);
   EXPECT_EQ(json::parse(cancelled.body)["outcome"], "cancelled");
   EXPECT_EQ(Count("appointments", "status IN ('booked', 'pending_sync')"), 0);
+}
+
+TEST_P(CalcomWebhooksTest, ACompanyWebhookTouchesOnlyThatCompanysAppointments) {
+  // The salon has its own Cal.com account and webhook secret.
+  ASSERT_TRUE(db().Run([](storage::Session& s) -> Status {
+                    s.Execute(
+                        "UPDATE companies SET calcom_webhook_secret = 'whsec_salon' WHERE "
+                        "slug = 'salon'");
+                    return Ok();
+                  })
+                  .has_value());
+  const Secret salon_secret("whsec_salon");
+  const std::string salon_url = "/webhooks/calcom/c/salon";
+  auto [status, booked] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                    {"date", "morgen"},
+                                                    {"time", "10 Uhr"},
+                                                    {"name", "Erika Mustermann"}});
+  ASSERT_TRUE(booked["success"].get<bool>()) << booked.dump();
+  const std::string praxis_uid = booked["booking_uid"];
+  // The salon's secret cannot cancel or move the praxis's booking, nor claim its event type.
+  const json cancel = Event("BOOKING_CANCELLED", {{"uid", praxis_uid}, {"eventTypeId", 1001}});
+  auto r = Deliver(cancel, salon_secret, salon_url);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["outcome"], "ignored");
+  auto moved = Deliver(Event("BOOKING_RESCHEDULED", {{"uid", "stolen-1"},
+                                                     {"rescheduleUid", praxis_uid},
+                                                     {"eventTypeId", 1001},
+                                                     {"startTime", "2026-12-02T13:00:00Z"},
+                                                     {"endTime", "2026-12-02T13:30:00Z"}}),
+                       salon_secret, salon_url);
+  EXPECT_EQ(json::parse(moved.body)["outcome"], "ignored") << moved.body;
+  auto claimed = Deliver(Event("BOOKING_CREATED", {{"uid", "claim-1"},
+                                                   {"eventTypeId", 1001},
+                                                   {"startTime", "2026-12-03T09:00:00Z"},
+                                                   {"endTime", "2026-12-03T09:30:00Z"}}),
+                         salon_secret, salon_url);
+  EXPECT_EQ(json::parse(claimed.body)["outcome"], "ignored") << claimed.body;
+  EXPECT_EQ(
+      Count("appointments", "status = 'booked' AND calcom_booking_uid = '" + praxis_uid + "'"), 1);
+  EXPECT_EQ(Count("appointments"), 1);
+  // Its deliveries cannot pre-empt the platform's: the same body from the platform account
+  // is not a duplicate and does cancel.
+  auto real = Deliver(cancel);
+  EXPECT_EQ(json::parse(real.body)["outcome"], "cancelled") << real.body;
+  // The platform secret is not accepted on the salon's URL, the salon's not on the platform's,
+  // and an unknown company's URL answers like a bad signature.
+  EXPECT_EQ(Deliver(cancel, kCalcomSecret, salon_url).status, 401);
+  EXPECT_EQ(Deliver(cancel, salon_secret).status, 401);
+  EXPECT_EQ(Deliver(cancel, salon_secret, "/webhooks/calcom/c/nobody").status, 401);
+  // The salon's own bookings arrive through its URL; the platform account cannot touch them.
+  const json salon_created = Event("BOOKING_CREATED", {{"uid", "salon-page-1"},
+                                                       {"eventTypeId", 2001},
+                                                       {"startTime", "2026-12-03T09:00:00Z"},
+                                                       {"endTime", "2026-12-03T09:30:00Z"}});
+  EXPECT_EQ(json::parse(Deliver(salon_created).body)["outcome"], "ignored");
+  EXPECT_EQ(json::parse(Deliver(salon_created, salon_secret, salon_url).body)["outcome"],
+            "created");
+  auto platform_cancel =
+      Deliver(Event("BOOKING_CANCELLED", {{"uid", "salon-page-1"}, {"eventTypeId", 2001}}));
+  EXPECT_EQ(json::parse(platform_cancel.body)["outcome"], "ignored") << platform_cancel.body;
+  EXPECT_EQ(Count("appointments", "status = 'booked' AND calcom_booking_uid = 'salon-page-1'"), 1);
 }
 
 TEST_P(CalcomWebhooksTest, AnnouncedChangesInvalidateCachedSlots) {
