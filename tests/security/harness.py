@@ -20,6 +20,7 @@ limits; the failed-authentication and connection-cap attacks use the plain 127.0
 """
 
 import base64
+import concurrent.futures
 import datetime
 import hashlib
 import hmac
@@ -27,6 +28,7 @@ import http.client
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -221,6 +223,18 @@ class Database:
             raise RuntimeError(f"psql failed: {done.stderr.strip()} (query: {query})")
         return [line.split("\x1f") for line in done.stdout.splitlines() if line != ""]
 
+    MARKER = "--callgate-security-end-of-result--"
+
+    def _session(self):
+        """One long-lived psql reading queries from stdin (a process per query is too slow for
+        the thousands of reads of the BOLA matrix)."""
+        if getattr(self, "_psql", None) is None or self._psql.poll() is not None:
+            self._psql = subprocess.Popen(
+                ["psql", "-X", "-q", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=0",
+                 "-d", self.url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True, bufsize=1)
+        return self._psql
+
     def rows(self, query):
         """Rows of `query` as lists of strings (NULL as None on SQLite, '' on PostgreSQL)."""
         if self.backend == "sqlite":
@@ -230,7 +244,24 @@ class Database:
                         for row in conn.execute(query).fetchall()]
             finally:
                 conn.close()
-        return self.psql(self.url, query)
+        session = self._session()
+        session.stdin.write(query.rstrip().rstrip(";") + ";\n\\echo " + self.MARKER + "\n")
+        session.stdin.flush()
+        out, errors = [], []
+        while True:
+            line = session.stdout.readline()
+            if line == "":
+                raise RuntimeError(f"psql ended while reading {query!r}: {errors}")
+            line = line.rstrip("\n")
+            if line == self.MARKER:
+                break
+            if line.startswith(("ERROR:", "psql:")):
+                errors.append(line)
+            elif line != "":
+                out.append(line.split("\x1f"))
+        if errors:
+            raise RuntimeError(f"psql: {' '.join(errors)} (query: {query})")
+        return out
 
     def value(self, query):
         rows = self.rows(query)
@@ -247,6 +278,10 @@ class Database:
         return {t: sorted(map(repr, self.rows(f"SELECT * FROM {t} ORDER BY id"))) for t in tables}
 
     def drop(self):
+        if getattr(self, "_psql", None) is not None:
+            self._psql.stdin.close()
+            self._psql.wait(timeout=10)
+            self._psql = None
         if self.pg_name:
             try:
                 self.psql(self.admin_url, f"DROP DATABASE IF EXISTS {self.pg_name} WITH (FORCE)")
@@ -286,6 +321,10 @@ class System:
         self.ids = {}
         self.seeded_calcom_secret = False
         self.server_starts = 0
+        # When set, every request claims this client address (X-Forwarded-For) instead of the
+        # one its helper names: the BOLA matrix gives each cell its own address so that the
+        # per-address failed-authentication limit (tested on its own) never answers for a cell.
+        self.forced_client = None
 
     # lifecycle
 
@@ -343,9 +382,10 @@ class System:
                                      stdout=subprocess.PIPE, stderr=log_file, text=True,
                                      stdin=subprocess.DEVNULL)
         line = self.fake.stdout.readline().strip()
-        if not line.startswith("http"):
+        match = re.search(r"http://127\.0\.0\.1:\d+", line)
+        if not match:
             raise RuntimeError(f"fake-calcom printed {line!r}")
-        self.fake_url = line.rstrip("/")
+        self.fake_url = match.group(0)
 
     def seed(self):
         path = os.path.join(self.dir, "tenants.json")
@@ -369,13 +409,18 @@ class System:
                  ("alpha_viewer", "viewer@alpha.test", "viewer", ALPHA_SLUG),
                  ("beta_admin", "admin@beta.test", "company_admin", BETA_SLUG),
                  ("gamma_admin", "admin@gamma.test", "company_admin", GAMMA_SLUG)]
-        for key, email, role, company in users:
+
+        def create(user):
+            key, email, role, company = user
             args = ["admin", "create-user", "--email", email, "--role", role]
             if company:
                 args += ["--company", company]
             self.run(*args)
             out = self.run("admin", "create-token", "--email", email, "--days", "2").stdout
-            self.tokens[key] = out.strip().splitlines()[-1].strip()
+            return key, out.strip().splitlines()[-1].strip()
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(users)) as pool:
+            self.tokens.update(pool.map(create, users))
 
     def load_ids(self):
         q = self.db.rows
@@ -385,7 +430,7 @@ class System:
             self.ids["service:" + name] = int(q(f"SELECT id FROM services WHERE name = '{name}'")[0][0])
         for name in ("Mitte", "Charlottenburg", "Hamburg", "München"):
             self.ids["branch:" + name] = int(q(f"SELECT id FROM branches WHERE name = '{name}'")[0][0])
-        for number in (ALPHA_NUMBER, BETA_NUMBER, GAMMA_NUMBER):
+        for number in (ALPHA_NUMBER, ALPHA_NUMBER_2, BETA_NUMBER, GAMMA_NUMBER):
             self.ids["number:" + number] = int(
                 q(f"SELECT id FROM phone_numbers WHERE number_e164 = '{number}'")[0][0])
         for phone in (ERIKA_PHONE, MAX_PHONE, BERTA_PHONE):
@@ -470,6 +515,8 @@ class System:
         """One request on a fresh connection; status 0 when the connection failed."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         hdrs = dict(headers or {})
+        if self.forced_client:
+            client = self.forced_client
         if client:
             hdrs.setdefault("X-Forwarded-For", client)
         try:
