@@ -386,8 +386,11 @@ def f8_admin_of_a_deactivated_company_is_refused(s, check):
 def f8_database_files_are_private(s, check):
     if s.backend != "sqlite":
         return
-    mode = stat.S_IMODE(os.stat(s.db.path).st_mode)
-    check(mode == 0o600, f"the SQLite file {s.db.path} is {oct(mode)}, want 0o600")
+    for suffix in ("", "-wal", "-shm"):
+        if suffix and not os.path.exists(s.db.path + suffix):
+            continue
+        mode = stat.S_IMODE(os.stat(s.db.path + suffix).st_mode)
+        check(mode == 0o600, f"the SQLite file {s.db.path + suffix} is {oct(mode)}, want 0o600")
     fresh = os.path.join(s.dir, "fresh", "nested")
     env = s.env()
     env["CALLGATE_DATABASE_URL"] = f"sqlite://{fresh}/callgate.db"

@@ -372,8 +372,8 @@ class System:
         self.run("migrate")
         self.seed()
         self.create_admins()
-        self.load_ids()
         self.start_server()
+        self.load_ids()
         return self
 
     def start_fake(self):
@@ -423,19 +423,28 @@ class System:
             self.tokens.update(pool.map(create, users))
 
     def load_ids(self):
-        q = self.db.rows
+        """Ids of the seeded objects, read through the admin API (the database may hold
+        encrypted names and numbers)."""
+        token = self.tokens["platform"]
+
+        def items(path):
+            r = self.get(path, token=token)
+            if r.status != 200 or not isinstance(r.json, dict):
+                raise RuntimeError(f"GET {path} answered {r}")
+            return r.json.get("items", [])
+
+        for company in items("/api/admin/companies"):
+            self.ids[company["slug"]] = int(company["id"])
         for slug in (ALPHA_SLUG, BETA_SLUG, GAMMA_SLUG):
-            self.ids[slug] = int(q(f"SELECT id FROM companies WHERE slug = '{slug}'")[0][0])
-        for name in ("Erstberatung", "Kontrolltermin", "Haarschnitt", "Sprechstunde"):
-            self.ids["service:" + name] = int(q(f"SELECT id FROM services WHERE name = '{name}'")[0][0])
-        for name in ("Mitte", "Charlottenburg", "Hamburg", "München"):
-            self.ids["branch:" + name] = int(q(f"SELECT id FROM branches WHERE name = '{name}'")[0][0])
-        for number in (ALPHA_NUMBER, ALPHA_NUMBER_2, BETA_NUMBER, GAMMA_NUMBER):
-            self.ids["number:" + number] = int(
-                q(f"SELECT id FROM phone_numbers WHERE number_e164 = '{number}'")[0][0])
-        for phone in (ERIKA_PHONE, MAX_PHONE, BERTA_PHONE):
-            self.ids["customer:" + phone] = int(
-                q(f"SELECT id FROM customers WHERE phone_e164 = '{phone}'")[0][0])
+            base = f"/api/admin/companies/{self.ids[slug]}"
+            for service in items(base + "/services"):
+                self.ids["service:" + service["name"]] = int(service["id"])
+            for branch in items(base + "/branches"):
+                self.ids["branch:" + branch["name"]] = int(branch["id"])
+            for number in items(base + "/phone-numbers"):
+                self.ids["number:" + number["number_e164"]] = int(number["id"])
+            for customer in items(base + "/customers"):
+                self.ids["customer:" + customer["phone_e164"]] = int(customer["id"])
 
     def start_server(self):
         self.server_starts += 1
