@@ -113,8 +113,9 @@ def own_args(function, company, fx):
     }.get(function, {})
 
 
-def hostile_args(function, victim, fx, s):
-    """Arguments naming the victim's customer, service and appointment."""
+def hostile_args(function, victim, fx, s, name="Mallory"):
+    """Arguments naming the victim's customer, service and appointment. `name` is the caller's
+    own name (Erika's hostile call keeps hers, so that her own record keeps its name)."""
     if victim == "A":
         appt, phone, service_id = fx["erika_appt"], ERIKA_PHONE, s.ids["service:Erstberatung"]
     else:
@@ -123,11 +124,11 @@ def hostile_args(function, victim, fx, s):
     return {
         "check-availability": {"service_id": service_id, "date": day},
         "get-alternatives": {"service_id": service_id, "date": day, "time": "10:00"},
-        "collect-customer-info": {"name": "Mallory", "phone": phone},
+        "collect-customer-info": {"name": name, "phone": phone},
         "collect-appointment-data": {"service_id": service_id, "date": day, "time": "15:00",
-                                     "name": "Mallory", "phone": phone, "confirm": True},
+                                     "name": name, "phone": phone, "confirm": True},
         "book-appointment": {"service_id": service_id, "date": day, "time": "16:00",
-                             "name": "Mallory", "phone": phone},
+                             "name": name, "phone": phone},
         "cancel-appointment": {"appointment_id": int(appt["id"])},
         "reschedule-appointment": {"appointment_id": int(appt["id"]),
                                    "new_date": h.german(DAYS[4]), "new_time": "12:00",
@@ -160,15 +161,17 @@ def function_row(function, company_url):
                              lambda s, fx: own_args(function, "A", fx)), OK),
             # A's caller naming company B's service, customer and appointment.
             "other_company": Cell(call("erika_call_hostile", ERIKA_PHONE, ALPHA_NUMBER,
-                                       lambda s, fx: hostile_args(function, "B", fx, s)),
+                                       lambda s, fx: hostile_args(function, "B", fx, s,
+                                                                  ERIKA_NAME)),
                                   (403, 404) if function in TAKES_APPOINTMENT else NOT_YOURS,
                                   victim="B"),
             # Max (company A) naming Erika's number and appointment.
             "other_caller": Cell(call("max_call", MAX_PHONE, ALPHA_NUMBER,
                                       lambda s, fx: hostile_args(function, "A", fx, s)), strict,
                                  victim="Erika"),
+            # A withheld caller may get the callback path (200) instead of a refusal.
             "withheld": Cell(call("anon_call", "anonymous", ALPHA_NUMBER,
-                                  lambda s, fx: hostile_args(function, "A", fx, s)), strict,
+                                  lambda s, fx: hostile_args(function, "A", fx, s)), NOT_YOURS,
                              victim="Erika"),
         }
     return {
@@ -183,7 +186,7 @@ def function_row(function, company_url):
                                   slug=BETA_SLUG), strict, victim="Berta"),
         "withheld": Cell(call("beta_anon_call", "anonymous", BETA_NUMBER,
                               lambda s, fx: hostile_args(function, "B", fx, s), slug=BETA_SLUG),
-                         strict, victim="Berta"),
+                         NOT_YOURS, victim="Berta"),
     }
 
 
