@@ -405,6 +405,25 @@ def f8_database_files_are_private(s, check):
     check(mode == 0o700, f"a folder callgate created for the database is {oct(mode)}, want 0o700")
 
 
+def f8_database_errors_stay_in_the_log(s, check):
+    """A storage failure (a table renamed away under the running server) answers a generic 5xx
+    with the request id; the database's own text goes to the log only."""
+    path = f"/api/admin/companies/{s.ids[ALPHA_SLUG]}/services"
+    check(s.get(path, token=s.tokens["alpha_admin"]).status == 200, "services list before")
+    s.db.execute("ALTER TABLE services RENAME TO services_hidden_by_test")
+    try:
+        r = s.get(path, token=s.tokens["alpha_admin"])
+    finally:
+        s.db.execute("ALTER TABLE services_hidden_by_test RENAME TO services")
+    check(r.status >= 500, f"a broken table answered {r}, want 5xx")
+    for text in ("services_hidden_by_test", "no such table", "relation", "sqlite", "postgres",
+                 "soci", "select ", "syntax"):
+        check(text not in r.text.lower(), f"the 5xx body shows database text {text!r}: {r}")
+    check("request_id" in r.text, f"the 5xx body has no request id: {r}")
+    r = s.get(path, token=s.tokens["alpha_admin"])
+    check(r.status == 200, f"services list after the table is back: {r}")
+
+
 def f8_oversized_content_length_is_413(s, check):
     for path in ("/webhooks/retell", "/api/retell/list-services", "/api/admin/companies"):
         with socket.create_connection(("127.0.0.1", s.port), timeout=15) as sock:
@@ -494,6 +513,7 @@ CASES = [
     ("F8 admin of a deactivated company is refused", f8_admin_of_a_deactivated_company_is_refused),
     ("F8 database files are private", f8_database_files_are_private),
     ("F8 booking limit is per resolved service", f8_booking_limit_is_per_resolved_service),
+    ("F8 database errors stay in the log", f8_database_errors_stay_in_the_log),
     ("F8 oversized Content-Length is 413", f8_oversized_content_length_is_413),
     ("F8 connection cap per address", f8_connection_cap_per_address),
     ("F3 deep JSON is refused and the server survives",

@@ -263,6 +263,18 @@ class Database:
             raise RuntimeError(f"psql: {' '.join(errors)} (query: {query})")
         return out
 
+    def execute(self, statement):
+        """Runs one statement that changes the database (tests that break it on purpose)."""
+        if self.backend == "sqlite":
+            conn = sqlite3.connect(self.path, timeout=30)
+            try:
+                conn.execute(statement)
+                conn.commit()
+            finally:
+                conn.close()
+        else:
+            self.rows(statement)
+
     def value(self, query):
         rows = self.rows(query)
         return rows[0][0] if rows else None
