@@ -357,11 +357,16 @@ def f8_ready_is_terse_in_public(s, check):
     check(body.get("status") == "ready", f"/ready does not say ready: {r}")
     for word in ("queue", "failed", "depth", "delayed", "reserved"):
         check(word not in r.text.lower(), f"public /ready shows {word!r}: {r.text[:300]}")
-    r = s.get("/ready", token=s.tokens["alpha_admin"])
-    check("queue" not in r.text.lower(), f"/ready shows queue details to a company admin: {r}")
     r = s.get("/ready", token=s.tokens["platform"])
+    check("queue" not in r.text.lower(), f"public /ready shows details even to a token: {r}")
+    # The details are for platform admins only.
+    r = s.get("/api/admin/ready", token=s.tokens["platform"])
     check(r.status == 200 and "queue" in r.text.lower(),
-          f"/ready with a platform token should show the queue details: {r}")
+          f"/api/admin/ready with a platform token should show the queue details: {r}")
+    for token in ("alpha_admin", None):
+        r = s.get("/api/admin/ready", token=s.tokens[token] if token else None)
+        check(r.status in (401, 403) and "queue" not in r.text.lower(),
+              f"/api/admin/ready for {token or 'nobody'} answered {r}, want 403/401")
 
 
 def f8_admin_of_a_deactivated_company_is_refused(s, check):

@@ -408,7 +408,7 @@ def route_matrix():
     m["GET /api/admin/dashboard/overview"] = admin_row(
         "GET", lambda s, fx: "/api/admin/dashboard/overview", any_company=True)
     for path in ("/api/admin/dashboard/system", "/api/admin/dashboard/failed-jobs",
-                 "/api/admin/diagnostic-info"):
+                 "/api/admin/diagnostic-info", "/api/admin/ready"):
         m[f"GET {path}"] = admin_row("GET", lambda s, fx, p=path: p, platform_only=True)
     m["POST /api/admin/dashboard/failed-jobs/{id}/retry"] = admin_row(
         "POST", lambda s, fx: "/api/admin/dashboard/failed-jobs/999999/retry", write=True,
