@@ -719,7 +719,7 @@ TEST_P(RetellFunctionsTest, SlotAnswersAreCachedAndInvalidatedByBookings) {
 
 TEST_P(RetellFunctionsTest, InboundGreetingFetchesTodayAndTomorrowInParallel) {
   auto behavior = fake_->behavior();
-  behavior.latency_ms = 300;
+  behavior.latency_ms = 1000;
   fake_->SetBehavior(behavior);
   const std::string body = json{{"event", "call_inbound"},
                                 {"call_inbound", {{"from_number", kErika}, {"to_number", kMitte}}}}
@@ -731,8 +731,9 @@ TEST_P(RetellFunctionsTest, InboundGreetingFetchesTodayAndTomorrowInParallel) {
   const auto vars = json::parse(r.body)["call_inbound"]["dynamic_variables"];
   EXPECT_NE(vars["naechste_termine"].get<std::string>().find("Erstberatung"), std::string::npos);
   EXPECT_GE(fake_->Stats().Count("slots"), 2u);
-  // Two 300 ms answers, fetched at once: well under their sum.
-  EXPECT_LT(elapsed, std::chrono::milliseconds(580));
+  // Two 1 s answers, fetched at once: well under their sum (the margin absorbs a loaded
+  // machine's scheduling; sequential fetches could not finish before 2 s).
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1900));
 }
 
 // Cal.com webhooks keep appointments in sync, also for bookings made on Cal.com's own pages.
