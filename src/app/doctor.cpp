@@ -22,6 +22,7 @@
 #include "storage/database.hpp"
 #include "storage/database_url.hpp"
 #include "storage/migrator.hpp"
+#include "storage/session.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
 
 extern char** environ;  // NOLINT: POSIX, for unknown CALLGATE_* variables
@@ -244,6 +245,69 @@ DoctorCheck CheckPhoneNumbers(const tenancy::Company& company, storage::Database
   return Ok(name, std::to_string(number_list->size()) + " number(s), each reaches a branch");
 }
 
+// PostgreSQL's clock against ours: signature windows, slot times and job schedules assume both
+// agree. The embedded database shares this host's clock.
+DoctorCheck CheckClock(storage::Database& db, const Clock& clock) {
+  if (db.dialect() != storage::Dialect::kPostgresql) {
+    return Ok("clock", "embedded database: same clock as this host");
+  }
+  auto server_ms = db.Run([](storage::Session& s) -> Result<std::int64_t> {
+    std::int64_t ms = 0;
+    s.Query("CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now_ms", "", {},
+            [&](const storage::Row& r) { ms = r.Int64("now_ms"); });
+    return ms;
+  });
+  if (!server_ms) {
+    return Failed("clock", "cannot read the database server's time: " + server_ms.error().message,
+                  "see the database check");
+  }
+  const auto local_ms = ToUnixMillis(clock.Now());
+  const auto skew_ms = *server_ms > local_ms ? *server_ms - local_ms : local_ms - *server_ms;
+  const std::string detail =
+      "database server and this host differ by " + std::to_string(skew_ms) + " ms";
+  if (skew_ms > 2000) {
+    return Failed("clock", detail,
+                  "synchronise both clocks (systemd-timesyncd or chrony: `timedatectl status`)");
+  }
+  return Ok("clock", detail);
+}
+
+// Behind a reverse proxy every request comes from the proxy: without TRUSTED_PROXIES rate limits,
+// the Retell IP allow-list and logs see the proxy's address, not the caller's.
+DoctorCheck CheckProxies(const Config& config) {
+  const bool loopback = config.listen_host == "127.0.0.1" || config.listen_host == "::1" ||
+                        config.listen_host == "localhost";
+  if (!config.trusted_proxies.empty()) {
+    return Ok("proxy", std::to_string(config.trusted_proxies.size()) +
+                           " trusted proxy network(s); clients are read from X-Forwarded-For");
+  }
+  if (config.app_env == AppEnv::kLocal) {
+    return Ok("proxy", "no TRUSTED_PROXIES (fine for APP_ENV=local)");
+  }
+  if (loopback) {
+    return {"proxy", CheckStatus::kWarning,
+            "listening on " + config.listen_host +
+                " (behind a proxy) without TRUSTED_PROXIES: every client appears as the proxy",
+            "set TRUSTED_PROXIES to the proxy's address, e.g. 127.0.0.1/32 for a local nginx"};
+  }
+  return {"proxy", CheckStatus::kWarning,
+          "listening on " + config.listen_host +
+              " without TRUSTED_PROXIES: callgate speaks plain HTTP, TLS must end in front of it",
+          "put nginx with TLS in front (docs/deploy.md) and set TRUSTED_PROXIES to its address"};
+}
+
+// Retell signs with the key of the URL the agent calls: the company's own key on /c/<slug>
+// routes, else the platform key.
+DoctorCheck CheckRetellKey(const tenancy::Company& company, const Config& config) {
+  const std::string name = "retell_key[" + company.slug + "]";
+  if (!company.retell_api_key.empty()) {
+    return Ok(name, "own Retell key for /c/" + company.slug + "/… routes");
+  }
+  if (!config.retell_api_key.empty()) return Ok(name, "uses the platform RETELL_API_KEY");
+  return Failed(name, "no Retell key: neither the company's nor RETELL_API_KEY",
+                "set RETELL_API_KEY, or the company's retell_api_key in the tenant file");
+}
+
 }  // namespace
 
 std::vector<DoctorCheck> RunDoctor(const Environment& env, const Clock& clock) {
@@ -316,8 +380,10 @@ std::vector<DoctorCheck> RunDoctor(const Environment& env, const Clock& clock) {
     }
   }
 
+  if (db) checks.push_back(CheckClock(*db, clock));
   checks.push_back(CheckRedis(*config));
   checks.push_back(CheckMasterKey(env, *config));
+  checks.push_back(CheckProxies(*config));
 
   if (!schema_current) {
     checks.push_back(
@@ -345,6 +411,7 @@ std::vector<DoctorCheck> RunDoctor(const Environment& env, const Clock& clock) {
   calcom::CalcomClient calcom(settings, metrics);
   for (const auto& company : *list) {
     if (!company.is_active) continue;
+    checks.push_back(CheckRetellKey(company, *config));
     CheckCompany(company, *config, calcom, *db, clock, checks);
     checks.push_back(CheckPhoneNumbers(company, *db, clock));
   }

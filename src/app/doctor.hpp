@@ -5,9 +5,13 @@
 //   environment          the variables parse (LoadConfig); unknown CALLGATE_* names warn (typos)
 //   database             CALLGATE_DATABASE_URL opens and answers
 //   migrations           every migration of this build is applied, none unknown to it
+//   clock                PostgreSQL's clock within 2 s of this host's
 //   redis                CALLGATE_REDIS_URL answers PING (ok "not configured" without one)
 //   master_key           CALLGATE_MASTER_KEY_FILE / CALLGATE_MASTER_KEY holds base64 of 32
 //                        bytes; required outside APP_ENV=local
+//   proxy                outside local: warns without TRUSTED_PROXIES (behind a proxy, or
+//                        serving plain HTTP directly)
+//   retell_key[<slug>]   per active company: its own Retell key or the platform key is set
 //   calcom_key[<slug>]   per active company: Cal.com accepts its key (or the platform key)
 //   event_types[<slug>]  per active company: every active service names an event type that
 //                        exists in that Cal.com account

@@ -51,6 +51,7 @@ class DoctorTest : public storage::testing::DatabaseTest {
     if (IsSkipped() || HasFatalFailure()) return;
     fake_ = std::make_unique<calcom::fake::FakeCalcom>();
     ASSERT_TRUE(fake_->Start().has_value());
+    clock_.SetNow(SystemClock().Now());  // the clock check compares with PostgreSQL's
   }
   void TearDown() override {
     if (fake_) fake_->Stop();
@@ -65,7 +66,8 @@ class DoctorTest : public storage::testing::DatabaseTest {
 
   app::Environment Env() {
     return {{"CALLGATE_DATABASE_URL", test_database().UrlText()},
-            {"CALCOM_BASE_URL", fake_->base_url()}};
+            {"CALCOM_BASE_URL", fake_->base_url()},
+            {"RETELL_API_KEY", "key_platform"}};
   }
 
   const app::DoctorCheck& Find(const std::vector<app::DoctorCheck>& checks,
@@ -85,8 +87,9 @@ TEST_P(DoctorTest, GoodTenantPassesEveryCheck) {
   Import(kGood);
   const auto checks = app::RunDoctor(Env(), clock_);
   EXPECT_TRUE(app::DoctorPassed(checks)) << app::DoctorText(checks);
-  for (const char* name : {"environment", "database", "migrations", "redis", "master_key",
-                           "calcom_key[good]", "event_types[good]", "phone_numbers[good]"}) {
+  for (const char* name :
+       {"environment", "database", "migrations", "clock", "redis", "master_key", "proxy",
+        "retell_key[good]", "calcom_key[good]", "event_types[good]", "phone_numbers[good]"}) {
     EXPECT_EQ(Find(checks, name).status, Status::kOk) << name << ": " << Find(checks, name).detail;
   }
   EXPECT_NE(Find(checks, "event_types[good]").detail.find("2 active services"), std::string::npos);
@@ -128,6 +131,41 @@ TEST_P(DoctorTest, MissingEventTypeAndUnmappedNumberFail) {
   const auto& numbers = Find(checks, "phone_numbers[stale]");
   EXPECT_EQ(numbers.status, Status::kFail);
   EXPECT_NE(numbers.detail.find("+493033333333"), std::string::npos) << numbers.detail;
+}
+
+TEST_P(DoctorTest, ClockSkewAgainstPostgresqlFails) {
+  clock_.SetNow(SystemClock().Now() - std::chrono::minutes(3));
+  const auto checks = app::RunDoctor(Env(), clock_);
+  const auto& check = Find(checks, "clock");
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(check.status, Status::kOk) << "the embedded database shares the host's clock";
+  } else {
+    EXPECT_EQ(check.status, Status::kFail) << check.detail;
+    EXPECT_NE(check.fix.find("timedatectl"), std::string::npos);
+  }
+}
+
+TEST_P(DoctorTest, MissingRetellKeyAndProxySettingsAreReported) {
+  Import(kGood);
+  auto env = Env();
+  // Only APP_ENV=local runs without RETELL_API_KEY; a company without its own key then has none.
+  env.erase("RETELL_API_KEY");
+  EXPECT_EQ(Find(app::RunDoctor(env, clock_), "retell_key[good]").status, Status::kFail);
+
+  env["RETELL_API_KEY"] = "key_platform";
+  env["APP_ENV"] = "production";
+  env["CALCOM_WEBHOOK_SECRET"] = "whsec";
+  env["CALLGATE_MASTER_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+  auto checks = app::RunDoctor(env, clock_);
+  EXPECT_EQ(Find(checks, "retell_key[good]").status, Status::kOk);
+  const auto& proxy = Find(checks, "proxy");
+  EXPECT_EQ(proxy.status, Status::kWarning) << proxy.detail;
+  EXPECT_NE(proxy.fix.find("TRUSTED_PROXIES"), std::string::npos);
+
+  env["TRUSTED_PROXIES"] = "127.0.0.1/32";
+  checks = app::RunDoctor(env, clock_);
+  EXPECT_EQ(Find(checks, "proxy").status, Status::kOk);
+  EXPECT_TRUE(app::DoctorPassed(checks)) << app::DoctorText(checks);
 }
 
 TEST_P(DoctorTest, InvalidEnvironmentIsTheOnlyCheck) {
@@ -209,8 +247,8 @@ CommandResult RunDoctorBinary(const std::string& database_url, const std::string
   const std::string cmd =
       "cd / && env -i PATH=/usr/bin:/bin CALLGATE_LOG_FORMAT=text "
       "CALLGATE_DATABASE_URL='" +
-      database_url + "' CALCOM_BASE_URL='" + calcom_url + "' '" + std::string(CALLGATE_BINARY) +
-      "' doctor --json 2>/dev/null";
+      database_url + "' RETELL_API_KEY=key_platform CALCOM_BASE_URL='" + calcom_url + "' '" +
+      std::string(CALLGATE_BINARY) + "' doctor --json 2>/dev/null";
   CommandResult result;
   if (FILE* p = ::popen(cmd.c_str(), "r")) {
     std::array<char, 512> buf{};
