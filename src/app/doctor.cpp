@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -323,7 +324,13 @@ std::vector<DoctorCheck> RunDoctor(const Environment& env, const Clock& clock) {
 
   std::unique_ptr<storage::Database> db;
   auto url = storage::ParseDatabaseUrl(config->database_url);
-  if (url) {
+  if (url && url->dialect == storage::Dialect::kSqlite && !url->IsInMemory() &&
+      !std::filesystem::exists(url->path)) {
+    // Opening would create an empty file (owned by whoever runs doctor).
+    checks.push_back(Failed("database", "no SQLite database at " + url->path,
+                            "check CALLGATE_DATABASE_URL, or create it with `callgate migrate` as "
+                            "the service user (the services migrate on start)"));
+  } else if (url) {
     storage::DatabaseOptions options;
     options.pool_size = 1;
     auto opened = storage::Database::Open(*url, options);

@@ -201,6 +201,18 @@ TEST_P(DoctorTest, PendingMigrationsFailAndSkipTheTenants) {
   EXPECT_EQ(Find(checks, "tenants").status, Status::kFail);
 }
 
+TEST_P(DoctorTest, MissingSqliteFileFailsWithoutCreatingIt) {
+  const fs::path missing =
+      fs::temp_directory_path() / ("cg-doctor-none-" + std::to_string(::getpid())) / "x.db";
+  auto env = Env();
+  env["CALLGATE_DATABASE_URL"] = "sqlite://" + missing.string();
+  const auto checks = app::RunDoctor(env, clock_);
+  const auto& database = Find(checks, "database");
+  EXPECT_EQ(database.status, Status::kFail);
+  EXPECT_NE(database.fix.find("callgate migrate"), std::string::npos);
+  EXPECT_FALSE(fs::exists(missing.parent_path()));
+}
+
 TEST_P(DoctorTest, UnreachableDatabaseAndRedisFail) {
   auto env = Env();
   env["CALLGATE_REDIS_URL"] = "redis://127.0.0.1:1/0";
