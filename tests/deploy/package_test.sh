@@ -82,9 +82,11 @@ for script in postinst prerm postrm; do
 done
 # Run the scripts with stubs first on PATH: each stub records its arguments; getent finds no user.
 mkdir "$tmp/stubs"
-for cmd in adduser getent chown chmod mkdir rm rmdir deb-systemd-helper deb-systemd-invoke systemctl; do
+for cmd in adduser getent chown chmod mkdir rm rmdir deb-systemd-helper deb-systemd-invoke systemctl \
+  dpkg-statoverride; do
   printf '#!/bin/sh\necho "%s $*" >> "%s/calls"\n' "$cmd" "$tmp" > "$tmp/stubs/$cmd"
-  [ "$cmd" = getent ] && printf 'exit 2\n' >> "$tmp/stubs/$cmd"
+  # No such user yet, no local permission overrides.
+  case "$cmd" in getent | dpkg-statoverride) printf 'exit 1\n' >> "$tmp/stubs/$cmd" ;; esac
   chmod +x "$tmp/stubs/$cmd"
 done
 run_script() { : > "$tmp/calls"; PATH="$tmp/stubs:$PATH" sh -e "$tmp/control/$1" "${@:2}"; }
