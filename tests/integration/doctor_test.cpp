@@ -27,8 +27,9 @@ namespace {
 namespace fs = std::filesystem;
 using Status = app::DoctorCheck::Status;
 
-// "good" books event types the stand-in has (1001, 1002); "broken" has a key Cal.com rejects
-// (the stand-in accepts only keys starting with cal_); "stale" names event type 4242, which the
+// "good" books event types the stand-in has (1001, 1002); "broken" (1003: an event type belongs
+// to one company) has a key Cal.com rejects (the stand-in accepts only keys starting with
+// cal_); "stale" names event type 4242, which the
 // account does not have, and has two branches with a number mapped to neither.
 constexpr const char* kGood = R"({"companies":[
   {"name":"Praxis Gut","slug":"good","calcom_api_key":"cal_good_key",
@@ -38,7 +39,7 @@ constexpr const char* kGood = R"({"companies":[
 constexpr const char* kBroken = R"({"companies":[
   {"name":"Praxis Kaputt","slug":"broken","calcom_api_key":"revoked_key",
    "branches":[{"name":"Nord","phone_numbers":["+49 30 2222222"]}],
-   "services":[{"name":"Beratung","duration_minutes":30,"calcom_event_type_id":1001}]}]})";
+   "services":[{"name":"Beratung","duration_minutes":60,"calcom_event_type_id":1003}]}]})";
 constexpr const char* kStale = R"({"companies":[
   {"name":"Salon Alt","slug":"stale","calcom_api_key":"cal_stale_key",
    "branches":[{"name":"Ost"},{"name":"West"}],
