@@ -1,5 +1,7 @@
 # callgate — two commands do everything on a fresh Debian 12 machine:
-#   make run    set up, build (release), migrate and seed the embedded SQLite database, serve
+#   make run    set up, build the callgate binary only (release), migrate and seed the embedded
+#               SQLite database, serve
+#   make package  the Debian package callgate_<version>_amd64.deb in build/release (docs/deploy.md)
 #   make test   set up, build (dev: ASan/UBSan), start throwaway PostgreSQL + Redis, run all tests
 #   make coverage  line coverage of src/ under the test suite (gcov build in build/coverage, gcovr)
 #   make bench  build the benchmarks (release) and run them (bench/README.md)
@@ -9,7 +11,7 @@ CALLGATE_RELEASE := build/release/src/app/callgate
 BENCH_BUILD_DIR ?= build/release
 BENCHES := availability_bench queue_bench http_load sqlite_insert_bench callgate
 
-.PHONY: all setup build build-dev run test coverage bench fuzz format clean
+.PHONY: all setup build build-dev run package test coverage bench fuzz format clean
 
 all: build
 
@@ -24,8 +26,18 @@ build-dev: setup
 	cmake --preset dev
 	cmake --build --preset dev
 
-run: build
+# Only the binary it runs (the tests are built by `make test`).
+run:
+	@bash scripts/setup run
+	cmake --preset release
+	cmake --build --preset release --target callgate
 	@bash scripts/run $(CALLGATE_RELEASE)
+
+package:
+	@bash scripts/setup run
+	cmake --preset release
+	cmake --build --preset release --target callgate
+	cd build/release && cpack -G DEB
 
 test: setup
 	@bash scripts/test

@@ -7,7 +7,9 @@
 
 #include "app/admin_commands.hpp"
 #include "app/application.hpp"
+#include "app/backup_commands.hpp"
 #include "app/config.hpp"
+#include "app/doctor.hpp"
 #include "app/queue_commands.hpp"
 #include "app/version.hpp"
 #include "calcom/fake/fake_calcom_command.hpp"
@@ -279,6 +281,14 @@ int main(int argc, char** argv) {
   admin_token->add_option("--name", admin_options.name, "what the token is for");
   auto* admin_revoke = admin->add_subcommand("revoke-token", "revoke an API token");
   admin_revoke->add_option("--id", admin_options.token_id, "token id")->required();
+  bool doctor_json = false;
+  auto* doctor = cli.add_subcommand("doctor", "check the configuration before go-live");
+  doctor->add_flag("--json", doctor_json, "machine-readable report");
+  std::string backup_file;
+  auto* backup = cli.add_subcommand("backup", "online copy of the embedded SQLite database");
+  backup->add_option("file", backup_file, "where to write the copy")->required();
+  auto* restore = cli.add_subcommand("restore", "check a backup and put it in place (stop first)");
+  restore->add_option("file", backup_file, "the backup to restore")->required();
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
@@ -289,6 +299,8 @@ int main(int argc, char** argv) {
   if (fake_calcom->parsed()) {
     return calcom::fake::RunFakeCalcom(fake_calcom_port, fake_calcom_options);
   }
+  // Reports a bad configuration as one of its checks instead of stopping.
+  if (doctor->parsed()) return app::RunDoctorCommand(doctor_json);
   auto config = Configure();
   if (!config) return Die("config error", config.error());
   SystemClock clock;
@@ -296,6 +308,8 @@ int main(int argc, char** argv) {
   if (migrate->parsed()) return Migrate(*config, clock, status_only);
   if (seed->parsed()) return Seed(*config, clock, seed_file, seed_demo, seed_if_empty);
   if (routes->parsed()) return Routes(*config, clock);
+  if (backup->parsed()) return app::RunBackupCommand(*config, backup_file);
+  if (restore->parsed()) return app::RunRestoreCommand(*config, backup_file);
   if (migrate_data->parsed()) {
     return MigrateDataCommand(*config, clock, migrate_from, migrate_to, migrate_verify_only,
                               migrate_batch);

@@ -97,7 +97,13 @@ std::string StatementLabel(std::string_view sql) {
 }
 
 SlowQueryRecorder::SlowQueryRecorder(Metrics& metrics, std::chrono::milliseconds threshold)
-    : metrics_(metrics), threshold_(threshold) {}
+    : metrics_(metrics), threshold_(threshold) {
+  // Exported at 0 from the start: rate() over a counter that appears only with its first slow
+  // query has no value before it (Prometheus rules and dashboards would show nothing, not 0).
+  for (std::string_view op : {"select", "insert", "update", "delete", "other"}) {
+    metrics_.Increment(kDbSlow, {{"operation", std::string(op)}}, 0);
+  }
+}
 
 void SlowQueryRecorder::Record(std::string_view sql, std::chrono::nanoseconds elapsed) noexcept {
   try {

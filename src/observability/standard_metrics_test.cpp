@@ -31,6 +31,18 @@ TEST(SlowQueryRecorder, CountsStatementsAtOrAboveTheThresholdAsSlow) {
   EXPECT_EQ(m.Histogram("callgate_db_query_duration_ms", {{"operation", "delete"}}).sum, 2500);
 }
 
+TEST(SlowQueryRecorder, ExportsTheSlowQueryCountersAtZeroBeforeAnyStatement) {
+  Metrics m;
+  SlowQueryRecorder recorder(m, milliseconds(100));
+  const std::string text = m.RenderPrometheus();
+  for (const char* op : {"select", "insert", "update", "delete", "other"}) {
+    EXPECT_NE(text.find("callgate_db_slow_queries_total{operation=\"" + std::string(op) + "\"} 0"),
+              std::string::npos)
+        << op << " in:\n"
+        << text;
+  }
+}
+
 TEST(SlowQueryRecorder, ThresholdIsConfigurable) {
   Metrics m;
   SlowQueryRecorder recorder(m, milliseconds(5));
