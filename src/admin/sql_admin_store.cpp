@@ -33,7 +33,7 @@ CallSummary DecodeCall(const Row& row) {
   c.ended_at = row.OptionalTime("ended_at");
   c.duration_ms = row.OptionalInt64("duration_ms");
   c.disconnection_reason = row.OptionalString("disconnection_reason");
-  c.summary = row.OptionalString("summary");
+  c.summary = row.OptionalOpened("summary", "calls.summary");
   c.sentiment = row.OptionalString("sentiment");
   if (auto ok = row.OptionalInt("call_successful")) c.call_successful = *ok != 0;
   c.customer_cost_cents = row.OptionalInt64("customer_cost_cents");
@@ -65,7 +65,7 @@ AppointmentSummary DecodeAppointment(const Row& row) {
   a.source = row.String("source");
   a.calcom_booking_uid = row.OptionalString("calcom_booking_uid");
   a.cancelled_at = row.OptionalTime("cancelled_at");
-  a.notes = row.String("notes");
+  a.notes = row.Opened("notes", "appointments.notes");
   a.created_at = row.Time("created_at");
   return a;
 }

@@ -538,6 +538,9 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
     if (!url) return tl::unexpected(url.error());
     storage::DatabaseOptions options;
     options.pool_size = static_cast<std::size_t>(impl->config.database_pool_size);
+    auto keyring = ResolveKeyring(impl->config);  // encryption at rest (docs/privacy.md)
+    if (!keyring) return tl::unexpected(keyring.error());
+    options.keyring = std::move(*keyring);
     auto db = storage::Database::Open(*url, options);
     if (!db) return tl::unexpected(db.error());
     impl->database = std::move(*db);

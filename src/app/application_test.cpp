@@ -184,6 +184,47 @@ TEST(CallgateBinary, BadConfigurationIsAClearFatalError) {
   fs::remove_all(dir);
 }
 
+TEST(CallgateBinary, KeysGenerateRotateAndProductionRefusesToServeWithoutAKey) {
+  const auto dir = TempDir();
+  fs::create_directories(dir / "data");
+  auto generated = RunCallgate(dir, "keys generate data/master.key");
+  ASSERT_EQ(generated.exit_code, 0) << generated.output;
+  EXPECT_NE(generated.output.find("CALLGATE_MASTER_KEY_FILE=data/master.key"), std::string::npos)
+      << generated.output;
+  EXPECT_EQ(fs::status(dir / "data/master.key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  auto again = RunCallgate(dir, "keys generate data/master.key");
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
+
+  std::ofstream(dir / ".env") << "APP_ENV=production\nRETELL_API_KEY=k\n";
+  auto refused = RunCallgate(dir, "serve");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.output.find("CALLGATE_MASTER_KEY_FILE: required when APP_ENV is production"),
+            std::string::npos)
+      << refused.output;
+
+  std::ofstream(dir / ".env") << "CALLGATE_MASTER_KEY_FILE=data/master.key\n";
+  ASSERT_EQ(RunCallgate(dir, "migrate").exit_code, 0);
+  ASSERT_EQ(RunCallgate(dir, "seed --demo").exit_code, 0);
+  auto added = RunCallgate(dir, "keys generate --add data/master.key");
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+  auto rotated = RunCallgate(dir, "keys rotate --batch 2");
+  EXPECT_EQ(rotated.exit_code, 0) << rotated.output;
+  EXPECT_NE(rotated.output.find("re-encrypting under key"), std::string::npos) << rotated.output;
+  EXPECT_NE(rotated.output.find("checked"), std::string::npos) << rotated.output;
+  // The old key can go now: the data reads with the new one alone.
+  std::ifstream in(dir / "data/master.key");
+  std::string current_key;
+  std::getline(in, current_key);
+  in.close();
+  std::ofstream(dir / "data/master.key") << current_key << "\n";
+  auto reseed = RunCallgate(dir, "seed --demo");
+  EXPECT_EQ(reseed.exit_code, 0) << reseed.output;
+  EXPECT_NE(reseed.output.find("1 unchanged"), std::string::npos) << reseed.output;
+  fs::remove_all(dir);
+}
+
 TEST(CallgateBinary, ServeAnswersHealthAndStopsOnSigterm) {
   const auto dir = TempDir();
   // Find a free port, then let the server bind it.

@@ -5,7 +5,10 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+
+#include "observability/log.hpp"
 
 namespace callgate::app {
 namespace {
@@ -26,6 +29,8 @@ constexpr std::string_view kVariables[] = {"APP_ENV",
                                            "CALLGATE_LOG_LEVEL",
                                            "CALLGATE_LOG_FORMAT",
                                            "CALLGATE_MIGRATIONS_DIR",
+                                           "CALLGATE_MASTER_KEY_FILE",
+                                           "CALLGATE_MASTER_KEY",
                                            "RETELL_API_KEY",
                                            "CALCOM_API_KEY",
                                            "CALCOM_BASE_URL",
@@ -328,7 +333,52 @@ Result<Config> LoadConfig(const Environment& env) {
     cfg.log_format = v;
   }
   cfg.migrations_dir = Get(env, "CALLGATE_MIGRATIONS_DIR");
+
+  const crypto::KeySource key_source{Get(env, "CALLGATE_MASTER_KEY_FILE"),
+                                     Get(env, "CALLGATE_MASTER_KEY")};
+  if (key_source.Configured()) {
+    auto keyring = crypto::LoadKeyring(key_source);
+    if (!keyring) return tl::unexpected(keyring.error());
+    cfg.keyring = std::move(*keyring);
+    // Outside production, what was written under the development key before a key was
+    // configured stays readable (and `keys rotate` moves it to the real key).
+    if (cfg.app_env != AppEnv::kProduction) {
+      cfg.keyring =
+          cfg.keyring->WithOlderKey(*crypto::MasterKey::FromBase64(crypto::kDevelopmentMasterKey));
+    }
+  }
+  if (cfg.app_env == AppEnv::kProduction) {
+    if (auto usable = ResolveKeyring(cfg); !usable) return tl::unexpected(usable.error());
+  }
   return cfg;
+}
+
+Result<std::shared_ptr<const crypto::Keyring>> ResolveKeyring(const Config& config) {
+  const bool production = config.app_env == AppEnv::kProduction;
+  if (config.keyring) {
+    if (production &&
+        config.keyring->current_key_id() == crypto::DevelopmentKeyring()->current_key_id()) {
+      return Bad("CALLGATE_MASTER_KEY_FILE",
+                 "the public development key cannot encrypt in production: create a key with "
+                 "`callgate keys generate <file>`");
+    }
+    return config.keyring;
+  }
+  if (production) {
+    return Bad("CALLGATE_MASTER_KEY_FILE",
+               "required when APP_ENV is production (data is stored encrypted): create a key "
+               "with `callgate keys generate <file>` and point this variable at it");
+  }
+  static std::once_flag warned;
+  std::call_once(warned, [] {
+    observability::LogWarn(
+        "master_key_missing",
+        {{"key_id", crypto::DevelopmentKeyring()->current_key_id()},
+         {"detail",
+          "no CALLGATE_MASTER_KEY_FILE: encrypting with the public development key; never "
+          "use this outside development"}});
+  });
+  return crypto::DevelopmentKeyring();
 }
 
 }  // namespace callgate::app

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "core/ip_network.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
+#include "crypto/keyring.hpp"
 
 namespace callgate::app {
 
@@ -53,6 +55,10 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "json";  // json | text
   std::string migrations_dir;       // empty: built-in migrations
+  // Encryption at rest (docs/privacy.md): CALLGATE_MASTER_KEY_FILE or CALLGATE_MASTER_KEY,
+  // loaded by LoadConfig. nullptr when neither is set (LoadConfig refuses that in production;
+  // elsewhere ResolveKeyring falls back to the public development key).
+  std::shared_ptr<const crypto::Keyring> keyring;
   // Worker overrides from `callgate worker` (not environment variables).
   std::vector<std::string> worker_queues;  // empty: high, default, low
   int worker_poll_interval_ms = 1000;
@@ -72,6 +78,12 @@ Result<Environment> ReadEnvironment(const std::string& working_dir = ".");
 
 // Validates and converts. The error message names the variable and what is wrong with it.
 Result<Config> LoadConfig(const Environment& env);
+
+// The keyring every database of this process is opened with: config.keyring when a key is
+// configured; in production without one, or with the development key as the current key,
+// kInvalidArgument naming CALLGATE_MASTER_KEY_FILE (never a clear-text fallback); otherwise
+// crypto::DevelopmentKeyring(), with a warning log.
+Result<std::shared_ptr<const crypto::Keyring>> ResolveKeyring(const Config& config);
 
 // Variables LoadConfig understands, for documentation and `.env.example` tests.
 const std::vector<std::string_view>& KnownVariables();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -31,7 +32,9 @@ TEST(LoadConfig, DefaultsMatchTheSpec) {
 }
 
 TEST(LoadConfig, ReadsEveryVariable) {
+  const crypto::MasterKey key = crypto::MasterKey::Generate();
   auto cfg = LoadConfig({{"APP_ENV", "production"},
+                         {"CALLGATE_MASTER_KEY", key.ToBase64()},
                          {"CALLGATE_LISTEN", "[::1]:9090"},
                          {"CALLGATE_DATABASE_URL", "postgresql://u:p@db:5432/cg"},
                          {"CALLGATE_REDIS_URL", "redis://127.0.0.1:6379/0"},
@@ -56,6 +59,58 @@ TEST(LoadConfig, ReadsEveryVariable) {
   ASSERT_EQ(cfg->trusted_proxies.size(), 2u);
   ASSERT_EQ(cfg->retell_ip_allowlist.size(), 2u);
   EXPECT_TRUE(cfg->diagnostics_enabled);
+  ASSERT_NE(cfg->keyring, nullptr);
+  EXPECT_EQ(cfg->keyring->current_key_id(), key.id());
+}
+
+TEST(LoadConfig, ProductionRefusesToStartWithoutAMasterKey) {
+  auto cfg = LoadConfig({{"APP_ENV", "production"}, {"RETELL_API_KEY", "k"}});
+  ASSERT_FALSE(cfg.has_value());
+  EXPECT_EQ(cfg.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(cfg.error().message.find("CALLGATE_MASTER_KEY_FILE: required when APP_ENV is "
+                                     "production"),
+            std::string::npos)
+      << cfg.error().message;
+  EXPECT_NE(cfg.error().message.find("callgate keys generate"), std::string::npos);
+  // A Config built in code gets the same answer when the database is opened.
+  Config production;
+  production.app_env = AppEnv::kProduction;
+  auto keyring = ResolveKeyring(production);
+  ASSERT_FALSE(keyring.has_value());
+  EXPECT_NE(keyring.error().message.find("CALLGATE_MASTER_KEY_FILE"), std::string::npos);
+  // Nor with the public development key.
+  auto dev = LoadConfig({{"APP_ENV", "production"},
+                         {"RETELL_API_KEY", "k"},
+                         {"CALLGATE_MASTER_KEY", std::string(crypto::kDevelopmentMasterKey)}});
+  ASSERT_FALSE(dev.has_value());
+  EXPECT_NE(dev.error().message.find("development key"), std::string::npos);
+}
+
+TEST(LoadConfig, ReadsTheMasterKeyFile) {
+  const std::string path = ::testing::TempDir() + "/callgate-config-master.key";
+  std::remove(path.c_str());
+  auto id = crypto::WriteNewKeyFile(path);
+  ASSERT_TRUE(id.has_value()) << id.error().message;
+  auto cfg = LoadConfig({{"CALLGATE_MASTER_KEY_FILE", path}});
+  std::remove(path.c_str());
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
+  ASSERT_NE(cfg->keyring, nullptr);
+  EXPECT_EQ(cfg->keyring->current_key_id(), *id);
+  auto resolved = ResolveKeyring(*cfg);
+  ASSERT_TRUE(resolved.has_value());
+  EXPECT_EQ(resolved->get(), cfg->keyring.get());
+  auto missing = LoadConfig({{"CALLGATE_MASTER_KEY_FILE", path}});
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("CALLGATE_MASTER_KEY_FILE"), std::string::npos);
+}
+
+TEST(LoadConfig, LocalWithoutAKeyUsesTheDevelopmentKeyNeverClearText) {
+  auto cfg = LoadConfig({});
+  ASSERT_TRUE(cfg.has_value());
+  EXPECT_EQ(cfg->keyring, nullptr);
+  auto keyring = ResolveKeyring(*cfg);
+  ASSERT_TRUE(keyring.has_value());
+  EXPECT_EQ((*keyring)->current_key_id(), crypto::DevelopmentKeyring()->current_key_id());
 }
 
 struct BadCase {
@@ -89,7 +144,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"CALCOM_BASE_URL", "ftp://x"}, BadCase{"TRUSTED_PROXIES", "10.0.0.0/99"},
         BadCase{"RETELL_IP_ALLOWLIST", "retell.ai"}, BadCase{"RETELL_IP_ALLOWLIST", "1.2.3.4/33"},
         BadCase{"SLACK_WEBHOOK_URL", "hooks.slack.com"}, BadCase{"DIAGNOSTICS_ENABLED", "maybe"},
-        BadCase{"CALLGATE_PHONE_REGION", "germany"}),
+        BadCase{"CALLGATE_PHONE_REGION", "germany"}, BadCase{"CALLGATE_MASTER_KEY", "c2hvcnQ="},
+        BadCase{"CALLGATE_MASTER_KEY_FILE", "/nonexistent/master.key"}),
     [](const auto& info) {
       return std::string(info.param.var) + "_" + std::to_string(info.index);
     });

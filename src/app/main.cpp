@@ -10,6 +10,7 @@
 #include "app/backup_commands.hpp"
 #include "app/config.hpp"
 #include "app/doctor.hpp"
+#include "app/privacy_commands.hpp"
 #include "app/queue_commands.hpp"
 #include "app/version.hpp"
 #include "calcom/fake/fake_calcom_command.hpp"
@@ -46,7 +47,11 @@ Result<app::Config> Configure() {
 Result<std::unique_ptr<storage::Database>> OpenDatabase(const app::Config& config) {
   auto url = storage::ParseDatabaseUrl(config.database_url);
   if (!url) return tl::unexpected(url.error());
-  return storage::Database::Open(*url);
+  storage::DatabaseOptions options;
+  auto keyring = app::ResolveKeyring(config);
+  if (!keyring) return tl::unexpected(keyring.error());
+  options.keyring = std::move(*keyring);
+  return storage::Database::Open(*url, options);
 }
 
 Result<storage::Migrator> MakeMigrator(const app::Config& config, storage::Database& db,
@@ -289,6 +294,18 @@ int main(int argc, char** argv) {
   backup->add_option("file", backup_file, "where to write the copy")->required();
   auto* restore = cli.add_subcommand("restore", "check a backup and put it in place (stop first)");
   restore->add_option("file", backup_file, "the backup to restore")->required();
+  // Data protection (docs/privacy.md): master keys.
+  auto* keys = cli.add_subcommand("keys", "master keys for encryption at rest");
+  keys->require_subcommand(1);
+  std::string key_file;
+  bool key_add = false;
+  int rotate_batch = 500;
+  auto* keys_generate = keys->add_subcommand("generate", "write a new master key file (0600)");
+  keys_generate->add_option("file", key_file, "key file to create")->required();
+  keys_generate->add_flag("--add", key_add, "prepend a new current key to an existing file");
+  auto* keys_rotate =
+      keys->add_subcommand("rotate", "re-encrypt everything under the current key (resumable)");
+  keys_rotate->add_option("--batch", rotate_batch, "rows per transaction")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
@@ -301,6 +318,8 @@ int main(int argc, char** argv) {
   }
   // Reports a bad configuration as one of its checks instead of stopping.
   if (doctor->parsed()) return app::RunDoctorCommand(doctor_json);
+  // Creating a key must work before there is a configuration that needs one.
+  if (keys_generate->parsed()) return app::RunKeysGenerate(key_file, key_add, std::cout, std::cerr);
   auto config = Configure();
   if (!config) return Die("config error", config.error());
   SystemClock clock;
@@ -318,6 +337,9 @@ int main(int argc, char** argv) {
     sim.retell_key = Secret(sim_key);
     sim.conversation = !sim_webhooks_only;
     return SimulateCall(*config, sim);
+  }
+  if (keys_rotate->parsed()) {
+    return app::RunKeysRotate(*config, clock, rotate_batch, std::cout, std::cerr);
   }
   if (worker->parsed()) return app::RunWorkerCommand(*config, clock, worker_options);
   if (admin->parsed()) {

@@ -36,6 +36,9 @@ Result<std::unique_ptr<storage::Database>> OpenMigratedDatabase(const Config& co
   if (!url) return tl::unexpected(url.error());
   storage::DatabaseOptions options;
   options.pool_size = pool_size;
+  auto keyring = ResolveKeyring(config);
+  if (!keyring) return tl::unexpected(keyring.error());
+  options.keyring = std::move(*keyring);
   auto db = storage::Database::Open(*url, options);
   if (!db) return tl::unexpected(db.error());
   auto migrations = config.migrations_dir.empty()

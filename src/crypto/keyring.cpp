@@ -169,6 +169,12 @@ Result<std::shared_ptr<const Keyring>> Keyring::Create(std::vector<MasterKey> ke
   return std::shared_ptr<const Keyring>(new Keyring(std::move(keys)));
 }
 
+std::shared_ptr<const Keyring> Keyring::WithOlderKey(const MasterKey& key) const {
+  std::vector<MasterKey> keys = keys_;
+  if (Find(key.id()) == nullptr) keys.push_back(key);
+  return std::shared_ptr<const Keyring>(new Keyring(std::move(keys)));
+}
+
 std::vector<std::string> Keyring::key_ids() const {
   std::vector<std::string> ids;
   for (const auto& key : keys_) ids.push_back(key.id());

@@ -78,6 +78,9 @@ class Keyring {
   //   "... is malformed" / "... has unknown version <v>".
   Result<std::string> Open(std::string_view stored, std::string_view context) const;
 
+  // This keyring with `key` added as the oldest key (for reading only); itself when present.
+  std::shared_ptr<const Keyring> WithOlderKey(const MasterKey& key) const;
+
   // True when `stored` is clear text or sealed under an older key: what `keys rotate` rewrites.
   bool NeedsSealing(std::string_view stored) const;
 

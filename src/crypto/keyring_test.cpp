@@ -144,6 +144,16 @@ TEST(Keyring, OlderKeysStillOpenAndNewValuesUseTheCurrentKey) {
   EXPECT_EQ(SealedKeyId(ring->Seal("neu", kContext)), ring->current_key_id());
 }
 
+TEST(Keyring, WithOlderKeyReadsTheOldKeysValuesButSealsUnderTheCurrentOne) {
+  const MasterKey old_key = MasterKey::Generate();
+  const std::string old_value = Ring({old_key})->Seal("alt", kContext);
+  const auto ring = Ring({MasterKey::Generate()});
+  const auto extended = ring->WithOlderKey(old_key);
+  EXPECT_EQ(extended->current_key_id(), ring->current_key_id());
+  EXPECT_EQ(extended->Open(old_value, kContext).value_or(""), "alt");
+  EXPECT_EQ(extended->WithOlderKey(old_key)->key_ids().size(), 2u);
+}
+
 TEST(Keyring, RejectsNoKeysAndDuplicateKeys) {
   EXPECT_FALSE(Keyring::Create({}).has_value());
   const MasterKey key = MasterKey::Generate();

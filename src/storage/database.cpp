@@ -173,6 +173,7 @@ Dialect Database::dialect() const noexcept { return impl_->url.dialect; }
 const DatabaseUrl& Database::url() const noexcept { return impl_->url; }
 
 std::size_t Database::pool_size() const noexcept { return impl_->options.pool_size; }
+const crypto::Keyring* Database::keyring() const noexcept { return impl_->options.keyring.get(); }
 
 Status Database::Ping() {
   return Run([](Session& session) -> Status {

@@ -19,6 +19,10 @@
 #include "core/result.hpp"
 #include "storage/database_url.hpp"
 
+namespace callgate::crypto {
+class Keyring;
+}  // namespace callgate::crypto
+
 namespace callgate::storage {
 
 class Session;
@@ -33,6 +37,11 @@ struct DatabaseOptions {
   std::chrono::milliseconds sqlite_busy_timeout{5000};
   // PostgreSQL: TCP connect timeout, unless the URL sets connect_timeout itself.
   std::chrono::seconds postgres_connect_timeout{5};
+  // Encryption at rest (crypto/keyring.hpp): repositories seal sensitive columns with it
+  // (Session::Seal) and open them when reading (Row::Opened). Without one, writing a sealed
+  // column fails (kInternal, "no master key configured") and sealed values do not read;
+  // clear-text values still read. app/ always passes one.
+  std::shared_ptr<const crypto::Keyring> keyring;
 };
 
 class Database {
@@ -51,6 +60,8 @@ class Database {
   // The URL it was opened with; log it with url().Redacted().
   const DatabaseUrl& url() const noexcept;
   std::size_t pool_size() const noexcept;
+  // The keyring of DatabaseOptions (nullptr when none was given).
+  const crypto::Keyring* keyring() const noexcept;
 
   // Readiness probe: borrows a connection and runs SELECT 1. kUnavailable when the database
   // cannot be reached. Thread-safe.

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "crypto/keyring.hpp"
+
 namespace callgate::storage {
 namespace {
 
@@ -415,6 +417,29 @@ std::string Row::String(std::string_view column) const {
   return *raw;
 }
 
+std::optional<std::string> Row::OptionalOpened(std::string_view column,
+                                               std::string_view context) const {
+  const std::string* raw = Raw(column);
+  if (raw == nullptr) return std::nullopt;
+  if (!crypto::IsSealed(*raw)) return *raw;
+  if (keyring_ == nullptr) {
+    throw StorageError(ErrorCode::kInternal, "database: " + std::string(context) +
+                                                 " is encrypted and no master key is configured");
+  }
+  auto opened = keyring_->Open(*raw, context);
+  if (!opened) {
+    throw StorageError(ErrorCode::kInternal,
+                       "database: " + std::string(context) + ": " + opened.error().message);
+  }
+  return std::move(*opened);
+}
+
+std::string Row::Opened(std::string_view column, std::string_view context) const {
+  auto value = OptionalOpened(column, context);
+  if (!value) ThrowColumn(column, "unexpected NULL");
+  return std::move(*value);
+}
+
 std::optional<std::int64_t> Row::OptionalInt64(std::string_view column) const {
   const std::string* raw = Raw(column);
   if (raw == nullptr) return std::nullopt;
@@ -526,9 +551,25 @@ std::optional<std::int64_t> Session::InsertReturningOptionalId(std::string_view 
   return id;
 }
 
+std::string Session::Seal(std::string_view plaintext, std::string_view context) const {
+  if (!keyring_) {
+    throw StorageError(ErrorCode::kInternal,
+                       "database: cannot store " + std::string(context) +
+                           ": no master key configured (CALLGATE_MASTER_KEY_FILE)");
+  }
+  return keyring_->Seal(plaintext, context);
+}
+
+std::optional<std::string> Session::SealNullable(const std::optional<std::string>& plaintext,
+                                                 std::string_view context) const {
+  if (!plaintext) return std::nullopt;
+  return Seal(*plaintext, context);
+}
+
 std::size_t Session::Query(std::string_view columns, std::string_view rest, const Params& params,
                            const std::function<void(const Row&)>& on_row) {
   Row row;
+  row.keyring_ = keyring_.get();
   row.names_ = ColumnNames(columns);
   const std::size_t n = row.names_.size();
   row.values_.resize(n);
@@ -641,13 +682,18 @@ std::unique_ptr<Session> Session::Connect(const DatabaseUrl& url, const Database
     // busy_timeout first: switching to WAL itself needs the lock when another process holds it.
     *sql << "PRAGMA busy_timeout = " + std::to_string(options.sqlite_busy_timeout.count());
     *sql << "PRAGMA foreign_keys = ON";
+    // Deleted content is overwritten with zeros in the file, not only unlinked (privacy erase,
+    // docs/privacy.md).
+    *sql << "PRAGMA secure_delete = ON";
     if (!url.IsInMemory()) {
       *sql << "PRAGMA journal_mode = WAL";
       // NORMAL is durable across application crashes in WAL mode; only an OS crash or power
       // loss can drop the last commits.
       *sql << "PRAGMA synchronous = NORMAL";
     }
-    return std::unique_ptr<Session>(new Session(Dialect::kSqlite, std::move(sql)));
+    std::unique_ptr<Session> session(new Session(Dialect::kSqlite, std::move(sql)));
+    session->keyring_ = options.keyring;
+    return session;
   }
 
   DatabaseUrl effective = url;
@@ -667,7 +713,9 @@ std::unique_ptr<Session> Session::Connect(const DatabaseUrl& url, const Database
   auto sql = std::make_unique<soci::session>(soci::postgresql, conninfo);
   // Server NOTICEs ("table does not exist, skipping") would go to stderr, outside the logs.
   PQsetNoticeProcessor(NativePostgres(*sql), &IgnoreNotice, nullptr);
-  return std::unique_ptr<Session>(new Session(Dialect::kPostgresql, std::move(sql)));
+  std::unique_ptr<Session> session(new Session(Dialect::kPostgresql, std::move(sql)));
+  session->keyring_ = options.keyring;
+  return session;
 }
 
 // ---- errors -----------------------------------------------------------------------------------

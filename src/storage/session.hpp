@@ -18,6 +18,7 @@
 #include <concepts>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -108,6 +109,12 @@ class Row {
   double Double(std::string_view column) const;
   SystemTimePoint Time(std::string_view column) const;  // BIGINT ms since the epoch
   std::optional<SystemTimePoint> OptionalTime(std::string_view column) const;
+  // A column written with Session::Seal, decrypted; `context` is the one given to Seal
+  // ("table.column"). Legacy clear text reads unchanged. Throws StorageError(kInternal) with the
+  // keyring's message when the value does not decrypt (wrong or missing key, altered data).
+  std::string Opened(std::string_view column, std::string_view context) const;
+  std::optional<std::string> OptionalOpened(std::string_view column,
+                                            std::string_view context) const;
 
  private:
   friend class Session;
@@ -117,6 +124,7 @@ class Row {
   std::vector<std::string> names_;
   std::vector<std::string> values_;
   std::vector<int> null_;  // soci::indicator per column, as int to keep SOCI out of here
+  const crypto::Keyring* keyring_ = nullptr;
 };
 
 class Session {
@@ -126,6 +134,15 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   Dialect dialect() const noexcept { return dialect_; }
+
+  // Encrypts a value for a sensitive column under the current master key (crypto/keyring.hpp),
+  // bound to `context` ("table.column"); nullopt stays NULL. Throws StorageError(kInternal)
+  // when the Database has no keyring: there is no clear-text fallback.
+  std::string Seal(std::string_view plaintext, std::string_view context) const;
+  std::optional<std::string> SealNullable(const std::optional<std::string>& plaintext,
+                                          std::string_view context) const;
+  // The keyring of this connection's Database, or nullptr.
+  const crypto::Keyring* keyring() const noexcept { return keyring_.get(); }
 
   // Runs one statement; returns the number of rows it changed.
   long long Execute(std::string_view sql, const Params& params = {});
@@ -162,6 +179,7 @@ class Session {
   Session(Dialect dialect, std::unique_ptr<soci::session> sql);
 
   Dialect dialect_;
+  std::shared_ptr<const crypto::Keyring> keyring_;
   std::unique_ptr<soci::session> sql_;
   // SQLite only, destroyed before sql_ (statements are finalized before the connection closes).
   std::unique_ptr<SqliteStatements> sqlite_statements_;

@@ -43,7 +43,7 @@ Appointment Decode(const Row& r) {
   a.idempotency_key = r.OptionalString("idempotency_key");
   a.rescheduled_from_id = OptId<AppointmentId>(r, "rescheduled_from_id");
   a.cancelled_at = r.OptionalTime("cancelled_at");
-  a.notes = r.String("notes");
+  a.notes = r.Opened("notes", "appointments.notes");
   a.created_at = r.Time("created_at");
   a.updated_at = r.Time("updated_at");
   return a;
@@ -84,7 +84,7 @@ Result<Appointment> SqlAppointmentRepository::Create(CompanyId company_id, const
             .Add(stored.idempotency_key)
             .Add(IdOf(stored.rescheduled_from_id))
             .Add(stored.cancelled_at)
-            .Add(stored.notes)
+            .Add(s.Seal(stored.notes, "appointments.notes"))
             .Add(stored.created_at)
             .Add(stored.updated_at)));
     return stored;
@@ -110,7 +110,7 @@ Result<Appointment> SqlAppointmentRepository::Update(CompanyId company_id, const
             .Add(a.starts_at)
             .Add(a.ends_at)
             .Add(a.cancelled_at)
-            .Add(a.notes)
+            .Add(s.Seal(a.notes, "appointments.notes"))
             .Add(IdOf(a.customer_id))
             .Add(clock_.Now())
             .Add(company_id.value)

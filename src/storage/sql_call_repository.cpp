@@ -34,13 +34,13 @@ Call Decode(const Row& r) {
   c.ended_at = r.OptionalTime("ended_at");
   c.duration_ms = r.OptionalInt64("duration_ms");
   c.disconnection_reason = r.OptionalString("disconnection_reason");
-  c.transcript = r.OptionalString("transcript");
-  c.transcript_object_json = r.OptionalString("transcript_object");
+  c.transcript = r.OptionalOpened("transcript", "calls.transcript");
+  c.transcript_object_json = r.OptionalOpened("transcript_object", "calls.transcript_object");
   c.recording_url = r.OptionalString("recording_url");
-  c.summary = r.OptionalString("summary");
+  c.summary = r.OptionalOpened("summary", "calls.summary");
   c.sentiment = r.OptionalString("sentiment");
   if (!r.IsNull("call_successful")) c.call_successful = r.Bool("call_successful");
-  c.analysis_json = r.OptionalString("analysis");
+  c.analysis_json = r.OptionalOpened("analysis", "calls.analysis");
   c.metadata_json = r.OptionalString("metadata");
   c.retell_cost_cents = r.OptionalInt64("retell_cost_cents");
   if (auto base = r.OptionalInt64("base_cost_cents")) {
@@ -129,33 +129,34 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
   static const std::string sql = UpsertSql();
   return database_.WithTransaction([&](Session& s) -> Result<Call> {
     const auto now = clock_.Now();
-    const auto params = Params()
-                            .Add(company_id.value)
-                            .Add(IdOf(u.branch_id))
-                            .Add(IdOf(u.phone_number_id))
-                            .Add(IdOf(u.customer_id))
-                            .Add(u.retell_call_id)
-                            .Add(u.agent_id)
-                            .Add(u.direction.value_or("inbound"))
-                            .Add(u.from_number)
-                            .Add(u.to_number)
-                            .Add(u.status.value_or("registered"))
-                            .Add(u.started_at)
-                            .Add(u.ended_at)
-                            .Add(u.duration_ms)
-                            .Add(u.disconnection_reason)
-                            .Add(u.transcript)
-                            .Add(u.transcript_object_json)
-                            .Add(u.recording_url)
-                            .Add(u.summary)
-                            .Add(u.sentiment)
-                            .Add(BoolOf(u.call_successful))
-                            .Add(u.analysis_json)
-                            .Add(u.metadata_json)
-                            .Add(u.retell_cost_cents)
-                            .Add(now)
-                            .Add(now)
-                            .Add(u.final_transcript ? 1 : 0);
+    const auto params =
+        Params()
+            .Add(company_id.value)
+            .Add(IdOf(u.branch_id))
+            .Add(IdOf(u.phone_number_id))
+            .Add(IdOf(u.customer_id))
+            .Add(u.retell_call_id)
+            .Add(u.agent_id)
+            .Add(u.direction.value_or("inbound"))
+            .Add(u.from_number)
+            .Add(u.to_number)
+            .Add(u.status.value_or("registered"))
+            .Add(u.started_at)
+            .Add(u.ended_at)
+            .Add(u.duration_ms)
+            .Add(u.disconnection_reason)
+            .Add(s.SealNullable(u.transcript, "calls.transcript"))
+            .Add(s.SealNullable(u.transcript_object_json, "calls.transcript_object"))
+            .Add(u.recording_url)
+            .Add(s.SealNullable(u.summary, "calls.summary"))
+            .Add(u.sentiment)
+            .Add(BoolOf(u.call_successful))
+            .Add(s.SealNullable(u.analysis_json, "calls.analysis"))
+            .Add(u.metadata_json)
+            .Add(u.retell_cost_cents)
+            .Add(now)
+            .Add(now)
+            .Add(u.final_transcript ? 1 : 0);
     const auto id = s.InsertReturningOptionalId(sql, params);
     if (!id) {
       // No row: the call id exists for another company, so the DO UPDATE's WHERE (same
@@ -249,7 +250,8 @@ Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEvent
             .Add(e.source)
             .Add(e.event)
             .Add(e.dedupe_key)
-            .Add(e.payload_json.empty() ? std::string("{}") : e.payload_json)
+            .Add(s.Seal(e.payload_json.empty() ? std::string("{}") : e.payload_json,
+                        "webhook_events.payload"))
             .Add(now)
             .Add(e.status)
             .Add(now)

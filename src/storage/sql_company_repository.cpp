@@ -28,9 +28,12 @@ Company Decode(const Row& row) {
   c.timezone = row.String("timezone");
   c.language = row.String("language");
   c.is_active = row.Bool("is_active");
-  c.calcom_api_key = Secret(row.OptionalString("calcom_api_key").value_or(""));
-  c.retell_api_key = Secret(row.OptionalString("retell_api_key").value_or(""));
-  c.calcom_webhook_secret = Secret(row.OptionalString("calcom_webhook_secret").value_or(""));
+  c.calcom_api_key =
+      Secret(row.OptionalOpened("calcom_api_key", "companies.calcom_api_key").value_or(""));
+  c.retell_api_key =
+      Secret(row.OptionalOpened("retell_api_key", "companies.retell_api_key").value_or(""));
+  c.calcom_webhook_secret = Secret(
+      row.OptionalOpened("calcom_webhook_secret", "companies.calcom_webhook_secret").value_or(""));
   if (auto parent = row.OptionalInt64("parent_company_id"))
     c.parent_company_id = CompanyId(*parent);
   c.reseller_markup_percent = row.Double("reseller_markup_percent");
@@ -47,9 +50,11 @@ Company Decode(const Row& row) {
   return c;
 }
 
-std::optional<std::string> SecretColumn(const Secret& secret) {
+// Secrets are stored sealed (docs/privacy.md); an empty one is NULL.
+std::optional<std::string> SecretColumn(const Session& s, const Secret& secret,
+                                        std::string_view context) {
   if (secret.empty()) return std::nullopt;
-  return secret.Reveal();
+  return s.Seal(secret.Reveal(), context);
 }
 
 std::optional<std::int64_t> ParentColumn(const Company& c) {
@@ -58,15 +63,15 @@ std::optional<std::int64_t> ParentColumn(const Company& c) {
 }
 
 // The mutable columns, in the order of kMutableColumns / the UPDATE's SET list.
-void AddMutable(Params& p, const Company& c) {
+void AddMutable(Params& p, const Session& s, const Company& c) {
   p.Add(c.name)
       .Add(c.slug)
       .Add(c.timezone)
       .Add(c.language)
       .Add(c.is_active)
-      .Add(SecretColumn(c.calcom_api_key))
-      .Add(SecretColumn(c.retell_api_key))
-      .Add(SecretColumn(c.calcom_webhook_secret))
+      .Add(SecretColumn(s, c.calcom_api_key, "companies.calcom_api_key"))
+      .Add(SecretColumn(s, c.retell_api_key, "companies.retell_api_key"))
+      .Add(SecretColumn(s, c.calcom_webhook_secret, "companies.calcom_webhook_secret"))
       .Add(ParentColumn(c))
       .Add(c.reseller_markup_percent)
       .Add(c.price_per_minute_cents)
@@ -99,7 +104,7 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
     Company stored = company;
     stored.created_at = stored.updated_at = clock_.Now();
     Params p;
-    AddMutable(p, stored);
+    AddMutable(p, s, stored);
     p.Add(stored.created_at).Add(stored.updated_at);
     stored.id = CompanyId(s.InsertReturningId(
         "INSERT INTO companies (name, slug, timezone, language, is_active, calcom_api_key, "
@@ -123,7 +128,7 @@ Result<Company> SqlCompanyRepository::Update(const Company& company) {
   if (auto valid = Validate(company); !valid) return tl::unexpected(valid.error());
   return database_.Run([&](Session& s) -> Result<Company> {
     Params p;
-    AddMutable(p, company);
+    AddMutable(p, s, company);
     p.Add(clock_.Now()).Add(company.id.value);
     const long long changed = s.Execute(
         "UPDATE companies SET name = :name, slug = :slug, timezone = :timezone, "

@@ -23,7 +23,7 @@ Customer Decode(const Row& row) {
   c.name = row.String("name");
   c.phone_e164 = row.String("phone_e164");
   c.email = row.OptionalString("email");
-  c.notes = row.String("notes");
+  c.notes = row.Opened("notes", "customers.notes");
   c.last_call_at = row.OptionalTime("last_call_at");
   c.created_at = row.Time("created_at");
   c.updated_at = row.Time("updated_at");
@@ -65,7 +65,7 @@ Result<Customer> SqlCustomerRepository::Create(CompanyId company_id, const Custo
             .Add(stored.name)
             .Add(stored.phone_e164)
             .Add(stored.email)
-            .Add(stored.notes)
+            .Add(s.Seal(stored.notes, "customers.notes"))
             .Add(stored.last_call_at)
             .Add(stored.created_at)
             .Add(stored.updated_at)));
@@ -95,12 +95,12 @@ Result<Customer> SqlCustomerRepository::Upsert(CompanyId company_id,
             .Add(details.name.value_or(""))
             .Add(details.phone_e164)
             .Add(details.email)
-            .Add(details.notes.value_or(""))
+            .Add(s.Seal(details.notes.value_or(""), "customers.notes"))
             .Add(now)
             .Add(now)
             .Add(details.name)
             .Add(details.email)
-            .Add(details.notes)));
+            .Add(s.SealNullable(details.notes, "customers.notes"))));
     return FindByIdIn(s, company_id, id);
   });
 }

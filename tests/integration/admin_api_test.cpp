@@ -17,6 +17,7 @@
 #include "calcom/fake/fake_calcom.hpp"
 #include "core/testing/fake_clock.hpp"
 #include "core/time_zone.hpp"
+#include "crypto/keyring.hpp"
 #include "http/testing/test_client.hpp"
 #include "observability/metrics.hpp"
 #include "storage/session.hpp"
@@ -578,6 +579,10 @@ TEST_P(AdminApiTest, DiagnosticEndpointIsPlatformOnlyAndShowsNoSecrets) {
   app::Config production = BaseConfig();
   production.app_env = app::AppEnv::kProduction;
   production.retell_api_key = Secret("platform-retell-key");
+  // Production needs a real master key; the test key stays for reading what the test wrote.
+  production.keyring =
+      *crypto::Keyring::Create({crypto::MasterKey::Generate(),
+                                *crypto::MasterKey::FromBase64(crypto::kDevelopmentMasterKey)});
   StartApp(production);
   EXPECT_EQ(Call("GET", path, platform_).status, 404);
   EXPECT_EQ(Call("GET", path, std::nullopt).status, 404);

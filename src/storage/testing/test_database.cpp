@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <random>
 
+#include "crypto/testing/test_keyring.hpp"
 #include "storage/migrator.hpp"
 #include "storage/session.hpp"
 
@@ -98,6 +99,8 @@ Result<std::unique_ptr<TestDatabase>> TestDatabase::Create(std::string_view back
       test->url_.port = bouncer->port;
     }
   }
+  // Tests encrypt like production, under the public test key (crypto/testing/test_keyring.hpp).
+  if (!options.keyring) options.keyring = crypto::testing::TestKeyring();
   auto database = Database::Open(test->url_, options);
   if (!database) return tl::unexpected(database.error());
   test->database_ = std::move(*database);

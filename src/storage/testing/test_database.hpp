@@ -31,7 +31,8 @@ namespace callgate::storage::testing {
 // and dropped WITH (FORCE) on destruction, so test processes can run in parallel.
 class TestDatabase {
  public:
-  // `backend` is "sqlite", "postgresql" or "pgbouncer". kUnavailable (with the reason) when the
+  // `backend` is "sqlite", "postgresql" or "pgbouncer". Without options.keyring the database
+  // encrypts with crypto::testing::TestKeyring(). kUnavailable (with the reason) when the
   // backend is not configured in this environment; other errors when creating it failed.
   static Result<std::unique_ptr<TestDatabase>> Create(std::string_view backend,
                                                       DatabaseOptions options = {});

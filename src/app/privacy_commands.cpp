@@ -1,0 +1,81 @@
+#include "app/privacy_commands.hpp"
+
+#include <ostream>
+
+#include "crypto/keyring.hpp"
+#include "storage/database.hpp"
+#include "storage/migrator.hpp"
+#include "storage/sealed_columns.hpp"
+
+namespace callgate::app {
+namespace {
+
+int Die(std::ostream& err, std::string_view what, const Error& error) {
+  err << "callgate: " << what << ": " << error.message << "\n";
+  return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
+}
+
+// The database with the configured keyring and a schema this build understands.
+Result<std::unique_ptr<storage::Database>> OpenMigratedDatabase(const Config& config,
+                                                                const Clock& clock) {
+  auto url = storage::ParseDatabaseUrl(config.database_url);
+  if (!url) return tl::unexpected(url.error());
+  storage::DatabaseOptions options;
+  options.pool_size = 1;
+  auto keyring = ResolveKeyring(config);
+  if (!keyring) return tl::unexpected(keyring.error());
+  options.keyring = std::move(*keyring);
+  auto db = storage::Database::Open(*url, options);
+  if (!db) return tl::unexpected(db.error());
+  auto migrations = config.migrations_dir.empty()
+                        ? storage::EmbeddedMigrations((*db)->dialect())
+                        : storage::LoadMigrations(config.migrations_dir, (*db)->dialect());
+  if (!migrations) return tl::unexpected(migrations.error());
+  storage::Migrator migrator(**db, std::move(*migrations), clock);
+  auto current = migrator.IsCurrent();
+  if (!current) return tl::unexpected(current.error());
+  if (!*current) {
+    return Fail(ErrorCode::kUnavailable,
+                "the database schema is not current: run `callgate migrate`");
+  }
+  return db;
+}
+
+}  // namespace
+
+int RunKeysGenerate(const std::string& file, bool add, std::ostream& out, std::ostream& err) {
+  auto id = add ? crypto::AddKeyToFile(file) : crypto::WriteNewKeyFile(file);
+  if (!id) return Die(err, "keys generate", id.error());
+  if (add) {
+    out << "added key " << *id << " to " << file
+        << " as the current key; older keys stay for reading.\n"
+        << "Restart callgate, then run `callgate keys rotate` to re-encrypt everything under it.\n";
+  } else {
+    out << "wrote key " << *id << " to " << file << " (mode 0600)\n"
+        << "Set CALLGATE_MASTER_KEY_FILE=" << file
+        << " and keep a copy somewhere safe: without it the encrypted data is lost.\n";
+  }
+  return 0;
+}
+
+int RunKeysRotate(const Config& config, const Clock& clock, int batch_size, std::ostream& out,
+                  std::ostream& err) {
+  auto db = OpenMigratedDatabase(config, clock);
+  if (!db) return Die(err, "cannot open the database", db.error());
+  out << "re-encrypting under key " << (*db)->keyring()->current_key_id() << std::endl;
+  storage::ResealOptions options;
+  options.batch_size = batch_size;
+  options.progress = [&out](const std::string& line) { out << "  " << line << std::endl; };
+  auto report = storage::ResealAll(**db, options);
+  if (!report) return Die(err, "keys rotate", report.error());
+  out << "checked " << report->checked << " values, re-encrypted " << report->resealed << "\n";
+  if (report->unreadable > 0) {
+    err << "callgate: keys rotate: " << report->unreadable
+        << " values did not decrypt and were left as they are:\n";
+    for (const auto& problem : report->problems) err << "  " << problem << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace callgate::app
