@@ -8,6 +8,7 @@
 #include "app/calcom_webhook.hpp"
 #include "app/dashboard_api.hpp"
 #include "app/observability_wiring.hpp"
+#include "app/privacy_commands.hpp"
 #include "app/queue_commands.hpp"
 #include "app/version.hpp"
 #include "auth/admin_token_guard.hpp"
@@ -170,6 +171,10 @@ struct Application::Impl {
   // Follow-up work of requests: what each job type runs, how often it is tried.
   Status RegisterJobs() {
     auto& registry = queue_runtime->registry();
+    // Data protection: the daily retention purge (docs/privacy.md).
+    if (auto purge = RegisterPrivacyPurgeJob(*queue_runtime, *database, clock); !purge) {
+      return purge;
+    }
     auto analysis = registry.Register(
         std::string(calls::kCallAnalysisJob),
         [this](const queue::Job& job) { return call_analysis->Run(job.payload_json); }, {},

@@ -306,6 +306,10 @@ int main(int argc, char** argv) {
   auto* keys_rotate =
       keys->add_subcommand("rotate", "re-encrypt everything under the current key (resumable)");
   keys_rotate->add_option("--batch", rotate_batch, "rows per transaction")->capture_default_str();
+  auto* privacy = cli.add_subcommand("privacy", "retention, export and erasure of personal data");
+  privacy->require_subcommand(1);
+  auto* privacy_purge =
+      privacy->add_subcommand("purge", "delete what each company's retention makes due now");
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
@@ -338,6 +342,7 @@ int main(int argc, char** argv) {
     sim.conversation = !sim_webhooks_only;
     return SimulateCall(*config, sim);
   }
+  if (privacy_purge->parsed()) return app::RunPrivacyPurge(*config, clock, std::cout, std::cerr);
   if (keys_rotate->parsed()) {
     return app::RunKeysRotate(*config, clock, rotate_batch, std::cout, std::cerr);
   }

@@ -3,8 +3,11 @@
 #include <ostream>
 
 #include "crypto/keyring.hpp"
+#include "observability/log.hpp"
+#include "queue/queue_runtime.hpp"
 #include "storage/database.hpp"
 #include "storage/migrator.hpp"
+#include "storage/retention.hpp"
 #include "storage/sealed_columns.hpp"
 
 namespace callgate::app {
@@ -42,6 +45,39 @@ Result<std::unique_ptr<storage::Database>> OpenMigratedDatabase(const Config& co
 }
 
 }  // namespace
+
+Status RegisterPrivacyPurgeJob(queue::QueueRuntime& queue, storage::Database& db,
+                               const Clock& clock) {
+  queue::JobOptions options;
+  options.queue = std::string(queue::kLow);
+  options.tries = 1;
+  auto registered = queue.registry().Register(
+      std::string(kPrivacyPurgeJob),
+      [&db, &clock](const queue::Job&) -> Status {
+        auto report = storage::PurgeExpired(db, clock.Now());
+        if (!report) return tl::unexpected(report.error());
+        observability::LogInfo("privacy_purged",
+                               {{"calls_cleared", report->calls_cleared},
+                                {"customers_deleted", report->customers_deleted}});
+        return Ok();
+      },
+      options);
+  if (!registered) return registered;
+  return queue.scheduler().Add(
+      queue::PeriodicTask{std::string(kPrivacyPurgeJob), std::chrono::hours(24),
+                          queue.registry().MakeJob(kPrivacyPurgeJob, "{}")});
+}
+
+int RunPrivacyPurge(const Config& config, const Clock& clock, std::ostream& out,
+                    std::ostream& err) {
+  auto db = OpenMigratedDatabase(config, clock);
+  if (!db) return Die(err, "cannot open the database", db.error());
+  auto report = storage::PurgeExpired(**db, clock.Now());
+  if (!report) return Die(err, "privacy purge", report.error());
+  out << "call content cleared: " << report->calls_cleared
+      << " calls; customers deleted: " << report->customers_deleted << "\n";
+  return 0;
+}
 
 int RunKeysGenerate(const std::string& file, bool add, std::ostream& out, std::ostream& err) {
   auto id = add ? crypto::AddKeyToFile(file) : crypto::WriteNewKeyFile(file);

@@ -22,6 +22,7 @@ const std::vector<SealedColumn>& SealedColumns() {
   static const std::vector<SealedColumn> columns = {
       {"companies", "calcom_api_key"},
       {"companies", "retell_api_key"},
+      {"companies", "calcom_webhook_secret"},
       {"customers", "notes"},
       {"appointments", "notes"},
       {"calls", "transcript"},

@@ -17,8 +17,8 @@ constexpr std::string_view kColumns =
     "calcom_webhook_secret, parent_company_id, reseller_markup_percent, price_per_minute_cents, "
     "included_minutes, "
     "cancellation_notice_hours, cancellation_monthly_limit, cancellation_fee_tiers, "
-    "reschedule_notice_hours, reschedule_monthly_limit, reschedule_fee_tiers, created_at, "
-    "updated_at";
+    "reschedule_notice_hours, reschedule_monthly_limit, reschedule_fee_tiers, retention_days, "
+    "customer_retention_days, created_at, updated_at";
 
 Company Decode(const Row& row) {
   Company c;
@@ -45,6 +45,8 @@ Company Decode(const Row& row) {
   c.reschedule_policy.notice_hours = row.Int("reschedule_notice_hours");
   c.reschedule_policy.monthly_limit = row.OptionalInt("reschedule_monthly_limit");
   c.reschedule_policy.fee_tiers = internal::DecodeFeeTiers(row.String("reschedule_fee_tiers"));
+  c.retention_days = row.Int("retention_days");
+  c.customer_retention_days = row.Int("customer_retention_days");
   c.created_at = row.Time("created_at");
   c.updated_at = row.Time("updated_at");
   return c;
@@ -81,12 +83,19 @@ void AddMutable(Params& p, const Session& s, const Company& c) {
       .Add(internal::EncodeFeeTiers(c.cancellation_policy.fee_tiers))
       .Add(c.reschedule_policy.notice_hours)
       .Add(c.reschedule_policy.monthly_limit)
-      .Add(internal::EncodeFeeTiers(c.reschedule_policy.fee_tiers));
+      .Add(internal::EncodeFeeTiers(c.reschedule_policy.fee_tiers))
+      .Add(c.retention_days)
+      .Add(c.customer_retention_days);
 }
 
 Status Validate(const Company& c) {
   if (c.name.empty() || c.slug.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "company name and slug are required");
+  }
+  if (c.retention_days < 1 || c.retention_days > 3650 || c.customer_retention_days < 1 ||
+      c.customer_retention_days > 36500) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "retention_days must be 1..3650 and customer_retention_days 1..36500");
   }
   if (!IsValidTimeZone(c.timezone)) {
     return Fail(ErrorCode::kInvalidArgument, "unknown time zone \"" + c.timezone + "\"");
@@ -112,13 +121,14 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
         "price_per_minute_cents, "
         "included_minutes, cancellation_notice_hours, cancellation_monthly_limit, "
         "cancellation_fee_tiers, reschedule_notice_hours, reschedule_monthly_limit, "
-        "reschedule_fee_tiers, created_at, updated_at) VALUES (:name, :slug, :timezone, "
+        "reschedule_fee_tiers, retention_days, customer_retention_days, created_at, updated_at) "
+        "VALUES (:name, :slug, :timezone, "
         ":language, :is_active, :calcom_api_key, :retell_api_key, :calcom_webhook_secret, "
         ":parent_company_id, "
         ":reseller_markup_percent, :price_per_minute_cents, :included_minutes, "
         ":cancellation_notice_hours, :cancellation_monthly_limit, :cancellation_fee_tiers, "
         ":reschedule_notice_hours, :reschedule_monthly_limit, :reschedule_fee_tiers, "
-        ":created_at, :updated_at) RETURNING id",
+        ":retention_days, :customer_retention_days, :created_at, :updated_at) RETURNING id",
         p));
     return stored;
   });
@@ -142,7 +152,9 @@ Result<Company> SqlCompanyRepository::Update(const Company& company) {
         "cancellation_fee_tiers = :cancellation_fee_tiers, "
         "reschedule_notice_hours = :reschedule_notice_hours, "
         "reschedule_monthly_limit = :reschedule_monthly_limit, "
-        "reschedule_fee_tiers = :reschedule_fee_tiers, updated_at = :updated_at WHERE id = :id",
+        "reschedule_fee_tiers = :reschedule_fee_tiers, retention_days = :retention_days, "
+        "customer_retention_days = :customer_retention_days, updated_at = :updated_at "
+        "WHERE id = :id",
         p);
     if (changed == 0) return Fail(ErrorCode::kNotFound, NotFound(company.id));
     return internal::QueryOne(s, kColumns, "FROM companies WHERE id = :id",

@@ -73,6 +73,10 @@ struct Company {
   std::int64_t included_minutes = 0;  // per calendar month
   ChangePolicy cancellation_policy;
   ChangePolicy reschedule_policy;
+  // Retention (docs/privacy.md): call content is cleared this many days after the call ...
+  int retention_days = 30;
+  // ... and a customer with no call and no appointment for this many days is deleted.
+  int customer_retention_days = 365;
   SystemTimePoint created_at;
   SystemTimePoint updated_at;
 };

@@ -31,7 +31,8 @@ bool SameCompany(const Company& a, const Company& b) {
          a.retell_api_key.Reveal() == b.retell_api_key.Reveal() &&
          a.calcom_webhook_secret.Reveal() == b.calcom_webhook_secret.Reveal() &&
          a.price_per_minute_cents == b.price_per_minute_cents &&
-         a.included_minutes == b.included_minutes;
+         a.included_minutes == b.included_minutes && a.retention_days == b.retention_days &&
+         a.customer_retention_days == b.customer_retention_days;
 }
 
 bool SameBranch(const Branch& a, const Branch& b) {
@@ -70,6 +71,8 @@ class Importer {
     wanted.calcom_webhook_secret = Secret(in.calcom_webhook_secret);
     wanted.price_per_minute_cents = in.price_per_minute_cents;
     wanted.included_minutes = in.included_minutes;
+    wanted.retention_days = in.retention_days;
+    wanted.customer_retention_days = in.customer_retention_days;
 
     Company company;
     auto existing = companies_.FindBySlug(in.slug);
@@ -87,6 +90,8 @@ class Importer {
         merged.calcom_webhook_secret = wanted.calcom_webhook_secret;
         merged.price_per_minute_cents = wanted.price_per_minute_cents;
         merged.included_minutes = wanted.included_minutes;
+        merged.retention_days = wanted.retention_days;
+        merged.customer_retention_days = wanted.customer_retention_days;
         auto updated = companies_.Update(merged);
         if (!updated) return At(path, updated.error());
         ++report.companies.updated;

@@ -184,10 +184,11 @@ Result<TenantFileService> ParseService(const json& s, const std::string& path) {
 
 Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
                                        std::string_view region) {
-  if (auto s = CheckKeys(c, path,
-                         {"name", "slug", "timezone", "language", "calcom_api_key",
-                          "retell_api_key", "calcom_webhook_secret", "price_per_minute_cents",
-                          "included_minutes", "branches", "services", "customers"});
+  if (auto s = CheckKeys(
+          c, path,
+          {"name", "slug", "timezone", "language", "calcom_api_key", "retell_api_key",
+           "calcom_webhook_secret", "price_per_minute_cents", "included_minutes", "retention_days",
+           "customer_retention_days", "branches", "services", "customers"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -212,6 +213,8 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
   CG_TRY(calcom_webhook_secret, Str(c, path, "calcom_webhook_secret", false, 500));
   CG_TRY(ppm, Int(c, path, "price_per_minute_cents", 0, 0, 1'000'000));
   CG_TRY(included, Int(c, path, "included_minutes", 0, 0, 10'000'000));
+  CG_TRY(retention, Int(c, path, "retention_days", 30, 1, 3650));
+  CG_TRY(customer_retention, Int(c, path, "customer_retention_days", 365, 1, 36500));
   out.name = name;
   out.slug = slug;
   out.calcom_api_key = calcom_key;
@@ -219,6 +222,8 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
   out.calcom_webhook_secret = calcom_webhook_secret;
   out.price_per_minute_cents = ppm;
   out.included_minutes = static_cast<int>(included);
+  out.retention_days = static_cast<int>(retention);
+  out.customer_retention_days = static_cast<int>(customer_retention);
 
   std::set<std::string> branch_names;
   if (c.contains("branches")) {

@@ -56,6 +56,8 @@ struct TenantFileCompany {
   std::string calcom_webhook_secret;  // its own Cal.com webhooks at /webhooks/calcom/c/<slug>
   std::int64_t price_per_minute_cents = 0;
   int included_minutes = 0;
+  int retention_days = 30;            // call content (docs/privacy.md)
+  int customer_retention_days = 365;  // customers without calls or appointments
   std::vector<TenantFileBranch> branches;
   std::vector<TenantFileService> services;
   std::vector<TenantFileCustomer> customers;

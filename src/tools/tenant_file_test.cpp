@@ -36,6 +36,19 @@ TEST(TenantFile, ParsesTheSpecExample) {
   EXPECT_EQ(c.services[0].calcom_event_type_id, 1001);
   EXPECT_TRUE(c.services[0].is_default);
   EXPECT_EQ(c.customers[0].phone, "+4915112345678");
+  EXPECT_EQ(c.retention_days, 30);  // defaults (docs/privacy.md)
+  EXPECT_EQ(c.customer_retention_days, 365);
+}
+
+TEST(TenantFile, ReadsRetentionDaysWithinBounds) {
+  auto r = ParseTenantJson(
+      R"({"companies":[{"name":"A","slug":"a","retention_days":7,"customer_retention_days":90}]})");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->companies[0].retention_days, 7);
+  EXPECT_EQ(r->companies[0].customer_retention_days, 90);
+  EXPECT_NE(ErrorOf(R"({"companies":[{"name":"A","slug":"a","retention_days":0}]})")
+                .find("companies[0].retention_days"),
+            std::string::npos);
 }
 
 TEST(TenantFile, DemoTenantIsValid) {
