@@ -1,5 +1,6 @@
 #include <string>
 
+#include "core/masking.hpp"
 #include "storage/query_helpers.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
@@ -33,7 +34,7 @@ Customer Decode(const Row& row) {
 Status ValidatePhone(const std::string& phone) {
   if (internal::IsE164(phone)) return Ok();
   return Fail(ErrorCode::kInvalidArgument,
-              "customer phone must be E.164 (+49151...), got \"" + phone + "\"");
+              "customer phone must be E.164 (+49151...), got \"" + MaskPhone(phone) + "\"");
 }
 
 std::string NotFound(CustomerId id) {
@@ -127,7 +128,7 @@ Result<Customer> SqlCustomerRepository::FindByPhone(CompanyId company_id,
     return internal::QueryOne(
         s, kColumns, "FROM customers WHERE company_id = :company_id AND phone_e164 = :phone",
         Params().Add(company_id.value).Add(phone_e164), Decode,
-        "no customer with phone " + std::string(phone_e164));
+        "no customer with phone " + MaskPhone(phone_e164));
   });
 }
 

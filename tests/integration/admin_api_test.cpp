@@ -142,8 +142,10 @@ class AdminApiTest : public storage::testing::DatabaseTest {
   std::string Text(const std::string& column, const std::string& table, const std::string& where) {
     auto v = db().Run([&](storage::Session& s) -> Result<std::string> {
       std::string out;
-      s.Query(column, "FROM " + table + " WHERE " + where, {},
-              [&](const storage::Row& r) { out = r.OptionalString(column).value_or(""); });
+      s.Query(column, "FROM " + table + " WHERE " + where, {}, [&](const storage::Row& r) {
+        // Sealed columns (docs/privacy.md) decrypt; other text passes through.
+        out = r.OptionalOpened(column, table + "." + column).value_or("");
+      });
       return out;
     });
     return v.value_or("<error>");
