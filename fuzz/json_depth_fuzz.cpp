@@ -4,9 +4,11 @@
 // Invariants beyond "no crash":
 //   - The scan never claims a depth above stop_above + 1.
 //   - For every input nlohmann accepts and the scan puts within the limit, the scan's depth is
-//     exactly the parsed document's depth: brackets inside strings and escapes are handled
-//     like the parser does, so nothing deeper than the limit can slip through as "shallow".
-//   - Wrapping an accepted document in one more array adds exactly one level.
+//     never below the parsed document's depth, and exactly it up to the first NUL byte (where
+//     nlohmann ends the input): brackets inside strings and escapes are handled like the
+//     parser does, so nothing deeper than the limit can slip through as "shallow".
+//   - Wrapping an accepted document (up to a NUL byte) in one more array adds exactly one
+//     level.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -46,13 +48,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Check(depth <= callgate::kMaxJsonDepth + 1, "depth above stop_above + 1");
   Check(callgate::JsonNestingDepth(body, 3) <= 4, "small stop_above not honoured");
   if (depth > callgate::kMaxJsonDepth) return 0;  // refused at the edge; never parsed
-  // accept() and parse() of nlohmann are iterative; only dump/copy/compare recurse.
-  if (!json::accept(body)) return 0;
-  const json parsed = json::parse(body);
-  Check(TreeDepth(parsed) == depth, "scanned depth differs from the parsed depth");
-  if (depth < callgate::kMaxJsonDepth) {
-    const std::string wrapped = "[" + std::string(body) + "]";
-    Check(callgate::JsonNestingDepth(wrapped) == depth + 1, "wrapping must add one level");
+  // Parsed from a std::string, as the handlers do (a string_view or char pointer would make
+  // nlohmann stop at the first NUL byte). accept() and parse() are iterative; only dump, copy
+  // and compare recurse.
+  const std::string text(body);
+  if (!json::accept(text)) return 0;
+  const json parsed = json::parse(text);
+  // nlohmann ends the input at a NUL byte; the scan goes on, so it may only say more.
+  const std::size_t tree_depth = TreeDepth(parsed);
+  Check(depth >= tree_depth, "scanned depth below the parsed depth");
+  const std::string_view until_nul = body.substr(0, body.find('\0'));
+  Check(callgate::JsonNestingDepth(until_nul) == tree_depth,
+        "scanned depth differs from the parsed depth");
+  if (tree_depth < callgate::kMaxJsonDepth) {
+    // The accepted document (up to a NUL byte) is balanced: one more array adds one level.
+    const std::string wrapped = "[" + std::string(until_nul) + "]";
+    Check(callgate::JsonNestingDepth(wrapped) == tree_depth + 1, "wrapping must add one level");
   }
   return 0;
 }
