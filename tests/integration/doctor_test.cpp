@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "calcom/fake/fake_calcom.hpp"
+#include "crypto/keyring.hpp"
+#include "storage/database.hpp"
 #include "storage/session.hpp"
 #include "storage/testing/test_database.hpp"
 #include "tools/seed_import.hpp"
@@ -23,6 +25,9 @@
 
 namespace callgate {
 namespace {
+
+// The master key of the production-mode cases (base64 of 32 bytes, not the development key).
+constexpr const char* kProductionKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
 namespace fs = std::filesystem;
 using Status = app::DoctorCheck::Status;
@@ -57,6 +62,20 @@ class DoctorTest : public storage::testing::DatabaseTest {
   void TearDown() override {
     if (fake_) fake_->Stop();
     DatabaseTest::TearDown();
+  }
+
+  // Seeds as a production deployment would: sealed under that deployment's master key.
+  void ImportSealedWith(const char* tenants_json, const std::string& key_base64) {
+    auto keyring = crypto::KeyringFromText(key_base64);
+    ASSERT_TRUE(keyring.has_value()) << keyring.error().message;
+    storage::DatabaseOptions options;
+    options.pool_size = 1;
+    options.keyring = *keyring;
+    auto database = storage::Database::Open(test_database().url(), options);
+    ASSERT_TRUE(database.has_value()) << database.error().message;
+    auto tenants = tools::ParseTenantJson(tenants_json);
+    ASSERT_TRUE(tenants.has_value()) << tenants.error().message;
+    ASSERT_TRUE(tools::ImportTenants(*tenants, **database, clock_).has_value());
   }
 
   void Import(const char* tenants_json) {
@@ -147,8 +166,9 @@ TEST_P(DoctorTest, ClockSkewAgainstPostgresqlFails) {
 }
 
 TEST_P(DoctorTest, MissingRetellKeyAndProxySettingsAreReported) {
-  Import(kGood);
+  ImportSealedWith(kGood, kProductionKey);
   auto env = Env();
+  env["CALLGATE_MASTER_KEY"] = kProductionKey;
   // Only APP_ENV=local runs without RETELL_API_KEY; a company without its own key then has none.
   env.erase("RETELL_API_KEY");
   EXPECT_EQ(Find(app::RunDoctor(env, clock_), "retell_key[good]").status, Status::kFail);
@@ -156,7 +176,6 @@ TEST_P(DoctorTest, MissingRetellKeyAndProxySettingsAreReported) {
   env["RETELL_API_KEY"] = "key_platform";
   env["APP_ENV"] = "production";
   env["CALCOM_WEBHOOK_SECRET"] = "whsec";
-  env["CALLGATE_MASTER_KEY"] = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
   auto checks = app::RunDoctor(env, clock_);
   EXPECT_EQ(Find(checks, "retell_key[good]").status, Status::kOk);
   const auto& proxy = Find(checks, "proxy");
@@ -228,7 +247,7 @@ TEST_P(DoctorTest, UnreachableDatabaseAndRedisFail) {
 }
 
 TEST_P(DoctorTest, MasterKeyIsRequiredOutsideLocalAndMustBe32Bytes) {
-  Import(kGood);
+  ImportSealedWith(kGood, kProductionKey);
   const fs::path dir = fs::temp_directory_path() / ("cg-doctor-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   auto env = Env();
@@ -243,7 +262,7 @@ TEST_P(DoctorTest, MasterKeyIsRequiredOutsideLocalAndMustBe32Bytes) {
   EXPECT_EQ(short_key.status, Status::kFail);
   EXPECT_NE(short_key.detail.find("not base64 of 32 bytes"), std::string::npos);
 
-  std::ofstream(dir / "master.key") << "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n";
+  std::ofstream(dir / "master.key") << kProductionKey << "\n";
   env["CALLGATE_MASTER_KEY_FILE"] = (dir / "master.key").string();
   const auto checks = app::RunDoctor(env, clock_);
   EXPECT_EQ(Find(checks, "master_key").status, Status::kOk) << app::DoctorText(checks);
