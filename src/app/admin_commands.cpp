@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "app/command_database.hpp"
 #include "auth/auth_service.hpp"
 #include "auth/sql_repositories.hpp"
 #include "core/time_zone.hpp"
@@ -16,31 +17,6 @@ namespace {
 int Die(std::string_view what, const Error& error) {
   std::cerr << "callgate admin: " << what << ": " << error.message << "\n";
   return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
-}
-
-Result<std::unique_ptr<storage::Database>> OpenCurrentDatabase(const Config& config,
-                                                               const Clock& clock) {
-  auto url = storage::ParseDatabaseUrl(config.database_url);
-  if (!url) return tl::unexpected(url.error());
-  storage::DatabaseOptions options;
-  options.pool_size = 1;
-  auto keyring = ResolveKeyring(config);
-  if (!keyring) return tl::unexpected(keyring.error());
-  options.keyring = std::move(*keyring);
-  auto db = storage::Database::Open(*url, options);
-  if (!db) return tl::unexpected(db.error());
-  auto migrations = config.migrations_dir.empty()
-                        ? storage::EmbeddedMigrations((*db)->dialect())
-                        : storage::LoadMigrations(config.migrations_dir, (*db)->dialect());
-  if (!migrations) return tl::unexpected(migrations.error());
-  storage::Migrator migrator(**db, std::move(*migrations), clock);
-  auto current = migrator.IsCurrent();
-  if (!current) return tl::unexpected(current.error());
-  if (!*current) {
-    return Fail(ErrorCode::kUnavailable,
-                "the database schema is not current: run `callgate migrate`");
-  }
-  return db;
 }
 
 int CreateUser(storage::Database& db, const Clock& clock, auth::AuthService& service,
@@ -115,7 +91,7 @@ int RevokeToken(auth::AuthService& service, const AdminCommandOptions& options) 
 
 int RunAdminCommand(const Config& config, const Clock& clock, const AdminCommandOptions& options,
                     std::istream& in) {
-  auto db = OpenCurrentDatabase(config, clock);
+  auto db = OpenMigratedDatabase(config, clock);
   if (!db) return Die("cannot open the database", db.error());
   auth::SqlUserRepository users(**db, clock);
   auth::SqlTokenRepository tokens(**db, clock);
