@@ -89,6 +89,7 @@ json CompanyJson(const tenancy::Company& c, bool platform) {
               {"calcom_api_key_set", !c.calcom_api_key.empty()},
               {"retell_api_key_set", !c.retell_api_key.empty()},
               {"calcom_webhook_secret_set", !c.calcom_webhook_secret.empty()},
+              {"vapi_secret_set", !c.vapi_secret.empty()},
               {"price_per_minute_cents", c.price_per_minute_cents},
               {"included_minutes", c.included_minutes},
               {"cancellation_policy", PolicyJson(c.cancellation_policy)},
@@ -233,7 +234,8 @@ const Allowlist& CompanyFields() {
 const Allowlist& CompanySecretFields() {
   static const Allowlist list{{{"calcom_api_key", kPlatform},
                                {"retell_api_key", kPlatform},
-                               {"calcom_webhook_secret", kPlatform}},
+                               {"calcom_webhook_secret", kPlatform},
+                               {"vapi_secret", kPlatform}},
                               {}};
   return list;
 }
@@ -639,20 +641,24 @@ Response AdminApi::SetCompanySecrets(Request& request) {
     if (auto v = fields.NullableString("calcom_webhook_secret", 512)) {
       company.calcom_webhook_secret = Secret(v->value_or(""));
     }
+    if (auto v = fields.NullableString("vapi_secret", 512)) {
+      company.vapi_secret = Secret(v->value_or(""));
+    }
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto updated = companies_.Update(company);
     if (!updated) return RepoError(updated.error(), "company");
-    observability::LogInfo(
-        "company_secrets_changed",
-        {{"company_id", updated->id.value},
-         {"user_id", scope->actor.user_id.value},
-         {"calcom_api_key_set", !updated->calcom_api_key.empty()},
-         {"retell_api_key_set", !updated->retell_api_key.empty()},
-         {"calcom_webhook_secret_set", !updated->calcom_webhook_secret.empty()}});
+    observability::LogInfo("company_secrets_changed",
+                           {{"company_id", updated->id.value},
+                            {"user_id", scope->actor.user_id.value},
+                            {"calcom_api_key_set", !updated->calcom_api_key.empty()},
+                            {"retell_api_key_set", !updated->retell_api_key.empty()},
+                            {"calcom_webhook_secret_set", !updated->calcom_webhook_secret.empty()},
+                            {"vapi_secret_set", !updated->vapi_secret.empty()}});
     return Response::Json(200,
                           {{"calcom_api_key_set", !updated->calcom_api_key.empty()},
                            {"retell_api_key_set", !updated->retell_api_key.empty()},
-                           {"calcom_webhook_secret_set", !updated->calcom_webhook_secret.empty()}});
+                           {"calcom_webhook_secret_set", !updated->calcom_webhook_secret.empty()},
+                           {"vapi_secret_set", !updated->vapi_secret.empty()}});
   }());
 }
 

@@ -35,8 +35,8 @@ const std::vector<std::string_view>& ProtectedFields() {
       "role", "is_admin", "abilities", "permissions",
       // secrets (write them through PUT /api/admin/companies/{id}/secrets)
       "calcom_api_key", "retell_api_key", "calcom_webhook_secret", "calcom_api_key_set",
-      "retell_api_key_set", "calcom_webhook_secret_set", "api_key", "password", "password_hash",
-      "token", "token_hash",
+      "retell_api_key_set", "calcom_webhook_secret_set", "vapi_secret", "vapi_secret_set",
+      "api_key", "password", "password_hash", "token", "token_hash",
       // money derived from calls, never entered by hand
       "cost", "cost_cents", "retell_cost_cents", "base_cost_cents", "reseller_cost_cents",
       "customer_cost_cents", "platform_profit_cents", "reseller_profit_cents", "total_profit_cents",

@@ -38,6 +38,14 @@ constexpr std::string_view kVariables[] = {"APP_ENV",
                                            "CALCOM_SLOTS_TIMEOUT_MS",
                                            "CALCOM_BOOKINGS_TIMEOUT_MS",
                                            "CALCOM_WEBHOOK_SECRET",
+                                           "VAPI_SECRET",
+                                           "VAPI_ASSISTANT_ID",
+                                           "VAPI_HMAC_SIGNATURE_HEADER",
+                                           "VAPI_HMAC_TIMESTAMP_HEADER",
+                                           "VAPI_HMAC_ALGORITHM",
+                                           "VAPI_HMAC_PAYLOAD_FORMAT",
+                                           "VAPI_HMAC_SIGNATURE_PREFIX",
+                                           "VAPI_HMAC_SIGNATURE_ENCODING",
                                            "TRUSTED_PROXIES",
                                            "RETELL_IP_ALLOWLIST",
                                            "SLACK_WEBHOOK_URL",
@@ -293,6 +301,32 @@ Result<Config> LoadConfig(const Environment& env) {
     cfg.calcom_base_url = v;
   }
   cfg.calcom_webhook_secret = Secret(Get(env, "CALCOM_WEBHOOK_SECRET"));
+
+  cfg.vapi_secret = Secret(Get(env, "VAPI_SECRET"));
+  cfg.vapi_assistant_id = Trim(Get(env, "VAPI_ASSISTANT_ID"));
+  if (auto v = Trim(Get(env, "VAPI_HMAC_SIGNATURE_HEADER")); !v.empty()) {
+    cfg.vapi_hmac.signature_header = v;
+  }
+  if (auto v = Trim(Get(env, "VAPI_HMAC_TIMESTAMP_HEADER")); !v.empty()) {
+    cfg.vapi_hmac.timestamp_header = v;
+  }
+  if (auto v = Lower(Trim(Get(env, "VAPI_HMAC_ALGORITHM"))); !v.empty()) {
+    auto algorithm = vapi::ParseHmacAlgorithm(v);
+    if (!algorithm) return Bad("VAPI_HMAC_ALGORITHM", "expected sha256, sha512 or sha1");
+    cfg.vapi_hmac.algorithm = *algorithm;
+  }
+  if (auto v = Get(env, "VAPI_HMAC_PAYLOAD_FORMAT"); !v.empty()) {
+    if (auto valid = vapi::ValidatePayloadFormat(v); !valid) {
+      return Bad("VAPI_HMAC_PAYLOAD_FORMAT", valid.error().message);
+    }
+    cfg.vapi_hmac.payload_format = v;
+  }
+  cfg.vapi_hmac.signature_prefix = Get(env, "VAPI_HMAC_SIGNATURE_PREFIX");
+  if (auto v = Lower(Trim(Get(env, "VAPI_HMAC_SIGNATURE_ENCODING"))); !v.empty()) {
+    auto encoding = vapi::ParseSignatureEncoding(v);
+    if (!encoding) return Bad("VAPI_HMAC_SIGNATURE_ENCODING", "expected hex or base64");
+    cfg.vapi_hmac.encoding = *encoding;
+  }
 
   auto proxies = NetworkList(env, "TRUSTED_PROXIES");
   if (!proxies) return tl::unexpected(proxies.error());

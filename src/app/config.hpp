@@ -13,6 +13,7 @@
 #include "core/result.hpp"
 #include "core/secret.hpp"
 #include "crypto/keyring.hpp"
+#include "vapi/auth.hpp"
 
 namespace callgate::app {
 
@@ -45,6 +46,11 @@ struct Config {
   int calcom_slots_timeout_ms = 2500;
   int calcom_bookings_timeout_ms = 8000;
   Secret calcom_webhook_secret;
+  // Vapi server messages (docs/agents.md): the platform secret, how Vapi's HMAC credential
+  // signs (VAPI_HMAC_*), and the assistant for numbers without their own agent id.
+  Secret vapi_secret;
+  vapi::HmacSettings vapi_hmac;
+  std::string vapi_assistant_id;
   std::vector<IpNetwork> trusted_proxies;
   // Extra check on the Retell routes (the signature is still required); empty: off.
   std::vector<IpNetwork> retell_ip_allowlist;

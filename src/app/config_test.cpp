@@ -157,6 +157,39 @@ TEST(LoadConfig, RetellKeyRequiredOutsideLocal) {
   EXPECT_TRUE(LoadConfig({{"APP_ENV", "local"}}).has_value());
 }
 
+TEST(LoadConfig, ReadsTheVapiSecretAndHmacCredential) {
+  auto defaults = LoadConfig({});
+  ASSERT_TRUE(defaults.has_value());
+  EXPECT_TRUE(defaults->vapi_secret.empty());
+  EXPECT_EQ(defaults->vapi_hmac.signature_header, "x-signature");
+  EXPECT_EQ(defaults->vapi_hmac.payload_format, "{timestamp}.{body}");
+  auto cfg = LoadConfig({{"VAPI_SECRET", "vs_1"},
+                         {"VAPI_ASSISTANT_ID", "asst_9"},
+                         {"VAPI_HMAC_SIGNATURE_HEADER", "x-vapi-signature"},
+                         {"VAPI_HMAC_TIMESTAMP_HEADER", "x-vapi-timestamp"},
+                         {"VAPI_HMAC_ALGORITHM", "SHA512"},
+                         {"VAPI_HMAC_PAYLOAD_FORMAT", "{timestamp}:{method}:{body}"},
+                         {"VAPI_HMAC_SIGNATURE_PREFIX", "sha512="},
+                         {"VAPI_HMAC_SIGNATURE_ENCODING", "base64"}});
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
+  EXPECT_EQ(cfg->vapi_secret.Reveal(), "vs_1");
+  EXPECT_EQ(cfg->vapi_assistant_id, "asst_9");
+  EXPECT_EQ(cfg->vapi_hmac.signature_header, "x-vapi-signature");
+  EXPECT_EQ(cfg->vapi_hmac.timestamp_header, "x-vapi-timestamp");
+  EXPECT_EQ(cfg->vapi_hmac.algorithm, vapi::HmacAlgorithm::kSha512);
+  EXPECT_EQ(cfg->vapi_hmac.payload_format, "{timestamp}:{method}:{body}");
+  EXPECT_EQ(cfg->vapi_hmac.signature_prefix, "sha512=");
+  EXPECT_EQ(cfg->vapi_hmac.encoding, vapi::SignatureEncoding::kBase64);
+  for (auto [var, value] :
+       std::vector<std::pair<std::string, std::string>>{{"VAPI_HMAC_ALGORITHM", "md5"},
+                                                        {"VAPI_HMAC_SIGNATURE_ENCODING", "binary"},
+                                                        {"VAPI_HMAC_PAYLOAD_FORMAT", "{body}"}}) {
+    auto bad = LoadConfig({{var, value}});
+    ASSERT_FALSE(bad.has_value()) << var;
+    EXPECT_NE(bad.error().message.find(var), std::string::npos) << bad.error().message;
+  }
+}
+
 TEST(ParseDotEnv, HandlesCommentsQuotesAndExport) {
   auto env = ParseDotEnv(
       "# comment\n\nexport APP_ENV=local\nRETELL_API_KEY=\"key with \\\"quotes\\\"\"\n"

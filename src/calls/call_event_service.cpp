@@ -48,6 +48,7 @@ CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
   const auto& c = input.call;
   CallUpdate u;
   u.retell_call_id = c.call_id;
+  u.platform = input.platform;
   if (tenant.branch) u.branch_id = tenant.branch->id;
   if (tenant.number) u.phone_number_id = tenant.number->id;
   if (!c.agent_id.empty()) u.agent_id = c.agent_id;
@@ -90,7 +91,7 @@ CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
 
 Result<EventResult> CallEventService::Record(const CallEventInput& input) {
   auto count = [&](std::string_view outcome) {
-    metrics_.Increment("callgate_retell_webhook_total",
+    metrics_.Increment("callgate_" + input.platform + "_webhook_total",
                        {{"event", input.event}, {"outcome", std::string(outcome)}});
   };
   auto tenant = ResolveTenant(input);
@@ -113,7 +114,7 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
     if (deduplicate) {
       WebhookEventRecord record;
       record.company_id = tenant->company.id;
-      record.source = "retell";
+      record.source = input.platform;
       record.event = input.event;
       record.dedupe_key = input.dedupe_key;
       record.payload_json = input.raw_body;

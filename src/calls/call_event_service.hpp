@@ -41,8 +41,11 @@ struct EventResult {
   std::optional<CallId> call_id;
 };
 
-// One delivery as the handler parsed it.
+// One delivery as the handler parsed it. `event` is the lifecycle vocabulary (call_started,
+// call_ended, call_analyzed, transcript_updated; anything else is stored and ignored), whichever
+// platform sent it.
 struct CallEventInput {
+  std::string platform = "retell";  // retell | vapi: recorded with the delivery and the call
   std::string event;
   CallSnapshot call;
   std::string dedupe_key;
@@ -69,7 +72,7 @@ class CallEventService {
   // kNotFound when the number (or agent) is not registered — nothing is stored then — or when
   // it belongs to another company than the URL named; kPermissionDenied when the call id is
   // recorded for another company; kUnavailable when storage is down. Thread-safe.
-  // Counts callgate_retell_webhook_total{event,outcome}.
+  // Counts callgate_<platform>_webhook_total{event,outcome}.
   Result<EventResult> Record(const CallEventInput& input);
 
  private:

@@ -19,6 +19,9 @@ Result<InboundCallAnswer> InboundCallService::Answer(const InboundCallRequest& r
   }
   InboundCallAnswer answer;
   answer.company_id = tenant->company.id;
+  if (tenant->number && tenant->number->retell_agent_id) {
+    answer.agent_id = *tenant->number->retell_agent_id;
+  }
   auto& vars = answer.dynamic_variables;
   vars["company_name"] = tenant->company.name;
   std::string zone = tenant->company.timezone;

@@ -25,6 +25,7 @@ struct InboundCallRequest {
 struct InboundCallAnswer {
   tenancy::CompanyId company_id;
   std::optional<tenancy::BranchId> branch_id;
+  std::string agent_id;  // the agent serving the dialled number (its retell_agent_id), or ""
   std::map<std::string, std::string> dynamic_variables;
 };
 

@@ -15,6 +15,7 @@ using CallId = tenancy::Id<struct CallTag>;
 // What the voice platform reports about a call at one moment (a webhook's or a function call's
 // call object). Fields the platform did not send are empty.
 struct CallSnapshot {
+  std::string platform = "retell";  // the voice platform that reported it: retell | vapi
   std::string call_id;
   std::string agent_id;
   std::string call_type;    // "phone_call" | "web_call"
@@ -57,7 +58,8 @@ struct Call {
   std::optional<tenancy::BranchId> branch_id;
   std::optional<tenancy::PhoneNumberId> phone_number_id;
   std::optional<tenancy::CustomerId> customer_id;
-  std::string retell_call_id;
+  std::string retell_call_id;       // the platform's call id
+  std::string platform = "retell";  // retell | vapi
   std::string agent_id;
   std::string direction = "inbound";
   std::string from_number;
@@ -85,6 +87,7 @@ struct Call {
 // only moves forward (registered → ongoing → ended/not_connected/error).
 struct CallUpdate {
   std::string retell_call_id;
+  std::optional<std::string> platform;  // "retell" when a new call leaves it empty
   std::optional<tenancy::BranchId> branch_id;
   std::optional<tenancy::PhoneNumberId> phone_number_id;
   std::optional<tenancy::CustomerId> customer_id;

@@ -23,6 +23,7 @@ const std::vector<SealedColumn>& SealedColumns() {
       {"companies", "calcom_api_key"},
       {"companies", "retell_api_key"},
       {"companies", "calcom_webhook_secret"},
+      {"companies", "vapi_secret"},
       {"customers", "notes"},
       {"appointments", "notes"},
       {"calls", "transcript"},

@@ -25,6 +25,7 @@ using tenancy::CompanyId;
 
 constexpr std::string_view kCalcomKey = "cal_live_0123456789abcdefSECRET";
 constexpr std::string_view kRetellKey = "key_retell_9876543210SECRET";
+constexpr std::string_view kVapiSecret = "vapi_secret_5555SECRET";
 constexpr std::string_view kSentence = "Ich habe seit Montag starke Zahnschmerzen links unten";
 constexpr std::string_view kNote = "Patientin hat Angst vor Spritzen";
 constexpr std::string_view kSummary = "Anruferin mit akuten Schmerzen, Termin gebucht";
@@ -53,6 +54,7 @@ class SealedColumnsTest : public testing::DatabaseTest {
     c.slug = "praxis-weiss";
     c.calcom_api_key = Secret(std::string(kCalcomKey));
     c.retell_api_key = Secret(std::string(kRetellKey));
+    c.vapi_secret = Secret(std::string(kVapiSecret));
     auto company = companies.Create(c);
     EXPECT_TRUE(company.has_value()) << company.error().message;
     if (!company) return CompanyId(0);
@@ -140,6 +142,7 @@ class SealedColumnsTest : public testing::DatabaseTest {
     ASSERT_TRUE(c.has_value()) << c.error().message;
     EXPECT_EQ(c->calcom_api_key.Reveal(), kCalcomKey);
     EXPECT_EQ(c->retell_api_key.Reveal(), kRetellKey);
+    EXPECT_EQ(c->vapi_secret.Reveal(), kVapiSecret);
     SqlCallRepository calls(database, clock_);
     auto call = calls.FindByRetellId(company, "call_sealed_1");
     ASSERT_TRUE(call.has_value()) << call.error().message;
@@ -158,7 +161,8 @@ TEST_P(SealedColumnsTest, DatabaseFilesHoldNoKeyAndNoTranscriptSentence) {
   const CompanyId company = WriteEverything(db());
   ExpectEverythingReads(db(), company);
   const std::string bytes = RawDatabaseBytes();
-  for (std::string_view needle : {kCalcomKey, kRetellKey, kSentence, kNote, kSummary}) {
+  for (std::string_view needle :
+       {kCalcomKey, kRetellKey, kVapiSecret, kSentence, kNote, kSummary}) {
     EXPECT_EQ(bytes.find(needle), std::string::npos) << needle << " found in the database";
   }
   EXPECT_NE(bytes.find("Praxis Dr. Weiss"), std::string::npos) << "the scan reads the data";
@@ -202,8 +206,8 @@ TEST_P(SealedColumnsTest, RotationReencryptsEverythingUnderTheNewKeyWithoutLoss)
   auto report = ResealAll(*rotating, options);
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(report->unreadable, 0);
-  // 2 company keys, customer notes, appointment notes, 4 call columns, 1 webhook payload.
-  EXPECT_EQ(report->resealed, 9);
+  // 3 company secrets, customer notes, appointment notes, 4 call columns, 1 webhook payload.
+  EXPECT_EQ(report->resealed, 10);
   EXPECT_FALSE(progress.empty());
   EXPECT_NE(progress.front().find("companies.calcom_api_key: 1 checked, 1 re-encrypted"),
             std::string::npos)
@@ -233,7 +237,7 @@ TEST_P(SealedColumnsTest, WrongKeyIsAClearErrorNeverGarbage) {
   auto report = ResealAll(*wrong);
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->resealed, 0);
-  EXPECT_EQ(report->unreadable, 9);
+  EXPECT_EQ(report->unreadable, 10);
   EXPECT_FALSE(report->problems.empty());
   ExpectEverythingReads(db(), company);
 }

@@ -15,7 +15,7 @@ constexpr std::string_view kColumns =
     "disconnection_reason, transcript, transcript_object, recording_url, summary, sentiment, "
     "call_successful, analysis, metadata, retell_cost_cents, base_cost_cents, "
     "reseller_cost_cents, customer_cost_cents, platform_profit_cents, reseller_profit_cents, "
-    "total_profit_cents, created_at, updated_at";
+    "total_profit_cents, platform, created_at, updated_at";
 
 Call Decode(const Row& r) {
   Call c;
@@ -25,6 +25,7 @@ Call Decode(const Row& r) {
   if (auto v = r.OptionalInt64("phone_number_id")) c.phone_number_id = tenancy::PhoneNumberId(*v);
   if (auto v = r.OptionalInt64("customer_id")) c.customer_id = tenancy::CustomerId(*v);
   c.retell_call_id = r.String("retell_call_id");
+  c.platform = r.String("platform");
   c.agent_id = r.OptionalString("agent_id").value_or("");
   c.direction = r.String("direction");
   c.from_number = r.OptionalString("from_number").value_or("");
@@ -85,12 +86,13 @@ std::string UpsertSql() {
       "INSERT INTO calls (company_id, branch_id, phone_number_id, customer_id, retell_call_id, "
       "agent_id, direction, from_number, to_number, status, started_at, ended_at, duration_ms, "
       "disconnection_reason, transcript, transcript_object, recording_url, summary, sentiment, "
-      "call_successful, analysis, metadata, retell_cost_cents, created_at, updated_at) VALUES "
+      "call_successful, analysis, metadata, retell_cost_cents, platform, created_at, updated_at) "
+      "VALUES "
       "(:company_id, :branch_id, :phone_number_id, :customer_id, :retell_call_id, :agent_id, "
       ":direction, :from_number, :to_number, :status, :started_at, :ended_at, :duration_ms, "
       ":disconnection_reason, :transcript, :transcript_object, :recording_url, :summary, "
-      ":sentiment, :call_successful, :analysis, :metadata, :retell_cost_cents, :created_at, "
-      ":updated_at) ON CONFLICT (retell_call_id) DO UPDATE SET ";
+      ":sentiment, :call_successful, :analysis, :metadata, :retell_cost_cents, :platform, "
+      ":created_at, :updated_at) ON CONFLICT (retell_call_id) DO UPDATE SET ";
   for (std::string_view col :
        {"branch_id", "phone_number_id", "customer_id", "agent_id", "from_number", "to_number",
         "started_at", "ended_at", "duration_ms", "disconnection_reason", "transcript_object",
@@ -99,6 +101,11 @@ std::string UpsertSql() {
     sql += KeepOrReplace(col) + ", ";
   }
   sql += "direction = calls.direction, ";
+  // A call first seen through a tool call is recorded as "retell" until its platform's own
+  // lifecycle message names the platform.
+  sql +=
+      "platform = CASE WHEN CAST(:platform_given AS INTEGER) = 1 THEN excluded.platform ELSE "
+      "calls.platform END, ";
   sql += "status = CASE WHEN " + std::string(kRankNew) + " >= " + std::string(kRankOld) +
          " THEN excluded.status ELSE calls.status END, ";
   // A live transcript never replaces the one of an ended call; the final one always does.
@@ -154,8 +161,10 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
             .Add(s.SealNullable(u.analysis_json, "calls.analysis"))
             .Add(u.metadata_json)
             .Add(u.retell_cost_cents)
+            .Add(u.platform.value_or("retell"))
             .Add(now)
             .Add(now)
+            .Add(u.platform ? 1 : 0)
             .Add(u.final_transcript ? 1 : 0);
     const auto id = s.InsertReturningOptionalId(sql, params);
     if (!id) {

@@ -18,7 +18,7 @@ constexpr std::string_view kColumns =
     "included_minutes, "
     "cancellation_notice_hours, cancellation_monthly_limit, cancellation_fee_tiers, "
     "reschedule_notice_hours, reschedule_monthly_limit, reschedule_fee_tiers, retention_days, "
-    "customer_retention_days, created_at, updated_at";
+    "customer_retention_days, vapi_secret, created_at, updated_at";
 
 Company Decode(const Row& row) {
   Company c;
@@ -47,6 +47,7 @@ Company Decode(const Row& row) {
   c.reschedule_policy.fee_tiers = internal::DecodeFeeTiers(row.String("reschedule_fee_tiers"));
   c.retention_days = row.Int("retention_days");
   c.customer_retention_days = row.Int("customer_retention_days");
+  c.vapi_secret = Secret(row.OptionalOpened("vapi_secret", "companies.vapi_secret").value_or(""));
   c.created_at = row.Time("created_at");
   c.updated_at = row.Time("updated_at");
   return c;
@@ -85,7 +86,8 @@ void AddMutable(Params& p, const Session& s, const Company& c) {
       .Add(c.reschedule_policy.monthly_limit)
       .Add(internal::EncodeFeeTiers(c.reschedule_policy.fee_tiers))
       .Add(c.retention_days)
-      .Add(c.customer_retention_days);
+      .Add(c.customer_retention_days)
+      .Add(SecretColumn(s, c.vapi_secret, "companies.vapi_secret"));
 }
 
 Status Validate(const Company& c) {
@@ -121,14 +123,15 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
         "price_per_minute_cents, "
         "included_minutes, cancellation_notice_hours, cancellation_monthly_limit, "
         "cancellation_fee_tiers, reschedule_notice_hours, reschedule_monthly_limit, "
-        "reschedule_fee_tiers, retention_days, customer_retention_days, created_at, updated_at) "
-        "VALUES (:name, :slug, :timezone, "
+        "reschedule_fee_tiers, retention_days, customer_retention_days, vapi_secret, created_at, "
+        "updated_at) VALUES (:name, :slug, :timezone, "
         ":language, :is_active, :calcom_api_key, :retell_api_key, :calcom_webhook_secret, "
         ":parent_company_id, "
         ":reseller_markup_percent, :price_per_minute_cents, :included_minutes, "
         ":cancellation_notice_hours, :cancellation_monthly_limit, :cancellation_fee_tiers, "
         ":reschedule_notice_hours, :reschedule_monthly_limit, :reschedule_fee_tiers, "
-        ":retention_days, :customer_retention_days, :created_at, :updated_at) RETURNING id",
+        ":retention_days, :customer_retention_days, :vapi_secret, :created_at, :updated_at) "
+        "RETURNING id",
         p));
     return stored;
   });
@@ -153,7 +156,8 @@ Result<Company> SqlCompanyRepository::Update(const Company& company) {
         "reschedule_notice_hours = :reschedule_notice_hours, "
         "reschedule_monthly_limit = :reschedule_monthly_limit, "
         "reschedule_fee_tiers = :reschedule_fee_tiers, retention_days = :retention_days, "
-        "customer_retention_days = :customer_retention_days, updated_at = :updated_at "
+        "customer_retention_days = :customer_retention_days, vapi_secret = :vapi_secret, "
+        "updated_at = :updated_at "
         "WHERE id = :id",
         p);
     if (changed == 0) return Fail(ErrorCode::kNotFound, NotFound(company.id));

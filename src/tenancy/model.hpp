@@ -67,6 +67,9 @@ struct Company {
   // Signs this company's Cal.com webhooks at /webhooks/calcom/c/<slug>; empty = its bookings
   // arrive through the platform webhook (CALCOM_WEBHOOK_SECRET).
   Secret calcom_webhook_secret;
+  // Authenticates this company's Vapi server messages at /webhooks/vapi/c/<slug>; empty = the
+  // platform secret (VAPI_SECRET).
+  Secret vapi_secret;
   std::optional<CompanyId> parent_company_id;
   double reseller_markup_percent = 0;  // e.g. 20.0 = +20 % on the base cost
   std::int64_t price_per_minute_cents = 0;

@@ -30,6 +30,7 @@ bool SameCompany(const Company& a, const Company& b) {
          a.calcom_api_key.Reveal() == b.calcom_api_key.Reveal() &&
          a.retell_api_key.Reveal() == b.retell_api_key.Reveal() &&
          a.calcom_webhook_secret.Reveal() == b.calcom_webhook_secret.Reveal() &&
+         a.vapi_secret.Reveal() == b.vapi_secret.Reveal() &&
          a.price_per_minute_cents == b.price_per_minute_cents &&
          a.included_minutes == b.included_minutes && a.retention_days == b.retention_days &&
          a.customer_retention_days == b.customer_retention_days;
@@ -69,6 +70,7 @@ class Importer {
     wanted.calcom_api_key = Secret(in.calcom_api_key);
     wanted.retell_api_key = Secret(in.retell_api_key);
     wanted.calcom_webhook_secret = Secret(in.calcom_webhook_secret);
+    wanted.vapi_secret = Secret(in.vapi_secret);
     wanted.price_per_minute_cents = in.price_per_minute_cents;
     wanted.included_minutes = in.included_minutes;
     wanted.retention_days = in.retention_days;
@@ -88,6 +90,7 @@ class Importer {
         merged.calcom_api_key = wanted.calcom_api_key;
         merged.retell_api_key = wanted.retell_api_key;
         merged.calcom_webhook_secret = wanted.calcom_webhook_secret;
+        merged.vapi_secret = wanted.vapi_secret;
         merged.price_per_minute_cents = wanted.price_per_minute_cents;
         merged.included_minutes = wanted.included_minutes;
         merged.retention_days = wanted.retention_days;

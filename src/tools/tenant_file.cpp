@@ -188,7 +188,7 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
           c, path,
           {"name", "slug", "timezone", "language", "calcom_api_key", "retell_api_key",
            "calcom_webhook_secret", "price_per_minute_cents", "included_minutes", "retention_days",
-           "customer_retention_days", "branches", "services", "customers"});
+           "customer_retention_days", "vapi_secret", "branches", "services", "customers"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -211,6 +211,7 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
   CG_TRY(calcom_key, Str(c, path, "calcom_api_key", false, 500));
   CG_TRY(retell_key, Str(c, path, "retell_api_key", false, 500));
   CG_TRY(calcom_webhook_secret, Str(c, path, "calcom_webhook_secret", false, 500));
+  CG_TRY(vapi_secret, Str(c, path, "vapi_secret", false, 500));
   CG_TRY(ppm, Int(c, path, "price_per_minute_cents", 0, 0, 1'000'000));
   CG_TRY(included, Int(c, path, "included_minutes", 0, 0, 10'000'000));
   CG_TRY(retention, Int(c, path, "retention_days", 30, 1, 3650));
@@ -220,6 +221,7 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
   out.calcom_api_key = calcom_key;
   out.retell_api_key = retell_key;
   out.calcom_webhook_secret = calcom_webhook_secret;
+  out.vapi_secret = vapi_secret;
   out.price_per_minute_cents = ppm;
   out.included_minutes = static_cast<int>(included);
   out.retention_days = static_cast<int>(retention);

@@ -54,6 +54,7 @@ struct TenantFileCompany {
   std::string calcom_api_key;
   std::string retell_api_key;
   std::string calcom_webhook_secret;  // its own Cal.com webhooks at /webhooks/calcom/c/<slug>
+  std::string vapi_secret;            // its own Vapi account at /webhooks/vapi/c/<slug>
   std::int64_t price_per_minute_cents = 0;
   int included_minutes = 0;
   int retention_days = 30;            // call content (docs/privacy.md)

@@ -531,7 +531,8 @@ TEST_P(AdminApiTest, SecretsAreSetOnlyThroughTheSecretsEndpointAndNeverShown) {
   ASSERT_EQ(set.status, 200) << set.raw;
   EXPECT_EQ(set.body, (json{{"calcom_api_key_set", true},
                             {"retell_api_key_set", true},
-                            {"calcom_webhook_secret_set", false}}));
+                            {"calcom_webhook_secret_set", false},
+                            {"vapi_secret_set", false}}));
   EXPECT_EQ(Text("calcom_api_key", "companies", "id = " + std::to_string(company_a_)),
             "cal_rotated_value_123");
   for (const auto& token : {platform_, admin_a_, viewer_a_}) {
@@ -545,6 +546,17 @@ TEST_P(AdminApiTest, SecretsAreSetOnlyThroughTheSecretsEndpointAndNeverShown) {
   EXPECT_EQ(list.raw.find("cal_secret_key_of_salon_b_42"), std::string::npos);
   auto cleared = Call("PUT", secrets, platform_, R"({"retell_api_key":null})");
   EXPECT_EQ(cleared.body["retell_api_key_set"], false);
+  // The Vapi secret is written here only, stored sealed and never shown.
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_a_), platform_, R"({"vapi_secret":"vapi_x"})").status,
+            422);
+  auto vapi = Call("PUT", secrets, platform_, R"({"vapi_secret":"vapi_secret_of_a_77"})");
+  ASSERT_EQ(vapi.status, 200) << vapi.raw;
+  EXPECT_EQ(vapi.body["vapi_secret_set"], true);
+  EXPECT_EQ(Text("vapi_secret", "companies", "id = " + std::to_string(company_a_)),
+            "vapi_secret_of_a_77");
+  auto shown = Call("GET", CompanyPath(company_a_), platform_);
+  EXPECT_EQ(shown.body["vapi_secret_set"], true);
+  EXPECT_EQ(shown.raw.find("vapi_secret_of_a_77"), std::string::npos);
 }
 
 TEST_P(AdminApiTest, DiagnosticEndpointIsPlatformOnlyAndShowsNoSecrets) {

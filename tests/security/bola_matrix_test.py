@@ -28,8 +28,8 @@ import sys
 import harness as h
 from harness import (ALPHA_NUMBER, ALPHA_NUMBER_2, ALPHA_SLUG, BERTA_EMAIL, BERTA_NAME,
                      BERTA_PHONE, BETA_CALCOM_SECRET, BETA_NUMBER, BETA_RETELL_KEY, BETA_SLUG,
-                     ERIKA_EMAIL, ERIKA_NAME, ERIKA_PHONE, GAMMA_SLUG, GLOBAL_CALCOM_SECRET,
-                     MAX_PHONE, PLATFORM_RETELL_KEY)
+                     BETA_VAPI_SECRET, ERIKA_EMAIL, ERIKA_NAME, ERIKA_PHONE, GAMMA_SLUG,
+                     GLOBAL_CALCOM_SECRET, MAX_PHONE, PLATFORM_RETELL_KEY, PLATFORM_VAPI_SECRET)
 
 ACTORS = ("other_company", "other_caller", "withheld", "own")  # own last: it may change things
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -278,6 +278,22 @@ def calcom_cell(slug, secret, uid_of, expect, victim=None):
     return Cell(send, expect, victim=victim)
 
 
+def vapi_cell(slug, secret, to_number, expect, victim=None, caller=None, tool=None):
+    """A Vapi server message on /webhooks/vapi[/c/{slug}]: a status-update of a new call, or with
+    `tool` a tool call of a new call from `caller` whose arguments name Erika."""
+    def send(s, fx):
+        call = {"id": h.new_call_id("vx"), "type": "inboundPhoneCall",
+                "customer": {"number": caller or h.random_caller()}}
+        message = {"type": "status-update", "status": "in-progress", "call": call,
+                   "phoneNumber": {"number": to_number}}
+        if tool:
+            message = {"type": "tool-calls", "call": call, "phoneNumber": {"number": to_number},
+                       "toolCallList": [{"id": "tc_1", "type": "function", "function": {
+                           "name": tool, "arguments": json.dumps({"phone": ERIKA_PHONE})}}]}
+        return s.vapi(message, secret, slug=slug)
+    return Cell(send, expect, victim=victim)
+
+
 def route_matrix():
     cp = company_path
     A = ALPHA_SLUG
@@ -325,6 +341,21 @@ def route_matrix():
         "other_caller": calcom_cell(BETA_SLUG, GLOBAL_CALCOM_SECRET,
                                     lambda fx: fx["berta_appt"]["uid"], (401,), "B"),
         "withheld": calcom_cell(BETA_SLUG, None, lambda fx: fx["berta_appt"]["uid"], (401,), "B")}
+    # Vapi: the platform secret on the platform URL; a company with its own secret only on its
+    # URL, and there only for its own numbers.
+    m["POST /webhooks/vapi"] = {
+        "own": vapi_cell(None, PLATFORM_VAPI_SECRET, ALPHA_NUMBER, OK),
+        "other_company": vapi_cell(None, BETA_VAPI_SECRET, ALPHA_NUMBER, (401,), "A"),
+        # Max's call naming Erika's number in the tool's arguments hears nothing of hers.
+        "other_caller": vapi_cell(None, PLATFORM_VAPI_SECRET, ALPHA_NUMBER, OK, "Erika",
+                                  caller=MAX_PHONE, tool="query_customer_appointments"),
+        "withheld": vapi_cell(None, None, ALPHA_NUMBER, (401,), "A")}
+    m["POST /webhooks/vapi/c/{slug}"] = {
+        "own": vapi_cell(BETA_SLUG, BETA_VAPI_SECRET, BETA_NUMBER, OK),
+        "other_company": vapi_cell(BETA_SLUG, BETA_VAPI_SECRET, ALPHA_NUMBER, (404,), "A",
+                                   tool="check_availability"),
+        "other_caller": vapi_cell(BETA_SLUG, PLATFORM_VAPI_SECRET, BETA_NUMBER, (401,), "B"),
+        "withheld": vapi_cell(BETA_SLUG, None, BETA_NUMBER, (401,), "B")}
     # Functions: expanded per function in run().
     m["POST /api/retell/{function}"] = "functions"
     m["POST /api/retell/c/{slug}/{function}"] = "functions"

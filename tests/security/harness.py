@@ -47,6 +47,8 @@ PLATFORM_RETELL_KEY = "key_platform_security_0123456789"
 BETA_RETELL_KEY = "key_beta_own_9876543210"
 GLOBAL_CALCOM_SECRET = "whsec_global_platform"
 BETA_CALCOM_SECRET = "whsec_beta_own"
+PLATFORM_VAPI_SECRET = "vapi_platform_security_secret"
+BETA_VAPI_SECRET = "vapi_beta_own_secret"
 
 ALPHA_SLUG, BETA_SLUG, GAMMA_SLUG = "alpha", "beta", "gamma"
 ALPHA_NUMBER = "+493083793369"
@@ -64,6 +66,7 @@ def tenant_file(with_calcom_secret=True):
     beta = {
         "name": "Salon Beta", "slug": BETA_SLUG, "timezone": "Europe/Berlin",
         "calcom_api_key": "cal_beta", "retell_api_key": BETA_RETELL_KEY,
+        "vapi_secret": BETA_VAPI_SECRET,
         "branches": [{"name": "Hamburg", "address": "Jungfernstieg 1, 20354 Hamburg",
                       "business_hours": HOURS, "phone_numbers": [BETA_NUMBER]}],
         "services": [{"name": "Haarschnitt", "duration_minutes": 60, "price_cents": 4000,
@@ -358,6 +361,7 @@ class System:
             "CALCOM_API_KEY": "cal_platform",
             "CALCOM_BASE_URL": f"{self.fake_url}/v2",
             "CALCOM_WEBHOOK_SECRET": GLOBAL_CALCOM_SECRET,
+            "VAPI_SECRET": PLATFORM_VAPI_SECRET,
             "TRUSTED_PROXIES": "127.0.0.1/32",
             "DIAGNOSTICS_ENABLED": "true",
         }
@@ -589,6 +593,15 @@ class System:
         return self.retell(path, {"event": event, "call": call},
                            key or (BETA_RETELL_KEY if slug == BETA_SLUG else PLATFORM_RETELL_KEY),
                            client=client)
+
+    def vapi(self, message, secret, slug=None, client="203.0.113.5"):
+        """A Vapi server message ({"message": ...}) with `X-Vapi-Secret` (None: no credential)."""
+        path = f"/webhooks/vapi/c/{slug}" if slug else "/webhooks/vapi"
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Vapi-Secret"] = secret
+        return self.request("POST", path, json.dumps({"message": message}), headers,
+                            client=client)
 
     def calcom_webhook(self, payload, secret, slug=None, client="203.0.113.4"):
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()

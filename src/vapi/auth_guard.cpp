@@ -1,0 +1,43 @@
+#include "vapi/auth_guard.hpp"
+
+#include "observability/log.hpp"
+
+namespace callgate::vapi {
+
+http::Response VapiAuthGuard::Handle(http::Request& request, const http::Next& next) const {
+  auto reject = [&](std::string_view outcome) {
+    metrics_.Increment("callgate_vapi_auth_total", {{"outcome", std::string(outcome)}});
+    observability::LogWarn("vapi_auth_rejected", {{"outcome", outcome},
+                                                  {"route", request.route_pattern},
+                                                  {"client", request.ClientAddress()}});
+    return http::Response::Error(ErrorCode::kUnauthenticated, "invalid or missing credential");
+  };
+  const Secret* secret = &platform_secret_;
+  Secret company_secret;
+  std::optional<tenancy::CompanyId> company_id;
+  if (auto slug = request.RouteParam("slug")) {
+    auto company = companies_.FindBySlug(*slug);
+    if (!company) {
+      if (company.error().code != ErrorCode::kNotFound) {
+        metrics_.Increment("callgate_vapi_auth_total", {{"outcome", "error"}});
+        return http::Response::Error(company.error());
+      }
+      return reject("unknown_company");
+    }
+    if (!company->is_active) return reject("unknown_company");
+    company_id = company->id;
+    if (!company->vapi_secret.empty()) {
+      company_secret = company->vapi_secret;
+      secret = &company_secret;
+    }
+  }
+  auto verified = VerifyVapiRequest(request, *secret, hmac_, clock_.Now());
+  if (!verified) return reject(verified.error().message);
+  metrics_.Increment("callgate_vapi_auth_total",
+                     {{"outcome", "ok_" + std::string(CredentialName(*verified))}});
+  request.attributes.principal = "vapi";
+  if (company_id) request.attributes.company_id = company_id->value;
+  return next(request);
+}
+
+}  // namespace callgate::vapi

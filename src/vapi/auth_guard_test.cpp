@@ -1,0 +1,123 @@
+#include "vapi/auth_guard.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/testing/fake_clock.hpp"
+
+namespace callgate::vapi {
+namespace {
+
+using tenancy::Company;
+using tenancy::CompanyId;
+
+class Companies final : public tenancy::CompanyRepository {
+ public:
+  std::vector<Company> rows;
+
+  Result<Company> Create(const Company& c) override {
+    rows.push_back(c);
+    rows.back().id = CompanyId(static_cast<std::int64_t>(rows.size()));
+    return rows.back();
+  }
+  Result<Company> Update(const Company&) override { return Fail(ErrorCode::kInternal, "not used"); }
+  Result<Company> FindById(CompanyId id) override {
+    for (const auto& c : rows) {
+      if (c.id == id) return c;
+    }
+    return Fail(ErrorCode::kNotFound, "no company");
+  }
+  Result<Company> FindBySlug(std::string_view slug) override {
+    for (const auto& c : rows) {
+      if (c.slug == slug) return c;
+    }
+    return Fail(ErrorCode::kNotFound, "no company");
+  }
+  Result<std::vector<Company>> List() override { return rows; }
+};
+
+class VapiAuthGuardTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Company own;
+    own.slug = "salon";
+    own.vapi_secret = Secret("salon-secret");
+    salon_ = companies_.Create(own)->id;
+    Company plain;
+    plain.slug = "praxis";
+    praxis_ = companies_.Create(plain)->id;
+    Company inactive;
+    inactive.slug = "closed";
+    inactive.is_active = false;
+    companies_.Create(inactive);
+  }
+
+  // The status the guard answers, and what the handler saw when it ran.
+  int Post(const std::string& slug, const std::string& secret) {
+    http::Request r;
+    r.method = http::Method::kPost;
+    r.body = R"({"message":{"type":"status-update"}})";
+    if (!slug.empty()) r.route_params.emplace_back("slug", slug);
+    if (!secret.empty()) r.headers.Add("X-Vapi-Secret", secret);
+    seen_company_.reset();
+    const http::Handler handler = [&](http::Request& req) {
+      seen_company_ = req.attributes.company_id;
+      EXPECT_EQ(req.attributes.principal, "vapi");
+      return http::Response::Json(200, {{"status", "ok"}});
+    };
+    auto guard = std::make_shared<VapiAuthGuard>(Secret("platform-secret"), HmacSettings{},
+                                                 companies_, clock_, metrics_);
+    std::vector<http::MiddlewarePtr> chain{guard};
+    return http::RunChain(chain, r, handler).status;
+  }
+
+  Companies companies_;
+  callgate::testing::FakeClock clock_;
+  observability::Metrics metrics_;
+  CompanyId salon_, praxis_;
+  std::optional<std::int64_t> seen_company_;
+};
+
+TEST_F(VapiAuthGuardTest, ThePlatformUrlTakesOnlyThePlatformSecret) {
+  EXPECT_EQ(Post("", "platform-secret"), 200);
+  EXPECT_EQ(seen_company_, std::nullopt);
+  EXPECT_EQ(Post("", "salon-secret"), 401);
+  EXPECT_EQ(Post("", ""), 401);
+  EXPECT_EQ(metrics_.Value("callgate_vapi_auth_total", {{"outcome", "ok_secret_header"}}), 1);
+  EXPECT_EQ(metrics_.Value("callgate_vapi_auth_total", {{"outcome", "mismatch"}}), 1);
+}
+
+TEST_F(VapiAuthGuardTest, ACompanyUrlTakesOnlyThatCompanysOwnSecretAndBindsTheCompany) {
+  EXPECT_EQ(Post("salon", "salon-secret"), 200);
+  EXPECT_EQ(seen_company_, salon_.value);
+  // With its own secret, the platform secret does not open the company's URL.
+  EXPECT_EQ(Post("salon", "platform-secret"), 401);
+  EXPECT_EQ(seen_company_, std::nullopt);
+}
+
+TEST_F(VapiAuthGuardTest, AnotherCompanysSecretOnACompanyUrlIs401) {
+  Company other;
+  other.slug = "werkstatt";
+  other.vapi_secret = Secret("werkstatt-secret");
+  companies_.Create(other);
+  EXPECT_EQ(Post("salon", "werkstatt-secret"), 401);
+  EXPECT_EQ(Post("werkstatt", "salon-secret"), 401);
+  EXPECT_EQ(Post("praxis", "salon-secret"), 401);
+  EXPECT_EQ(seen_company_, std::nullopt);
+}
+
+TEST_F(VapiAuthGuardTest, ACompanyWithoutItsOwnSecretUsesThePlatformSecretOnItsUrl) {
+  EXPECT_EQ(Post("praxis", "platform-secret"), 200);
+  EXPECT_EQ(seen_company_, praxis_.value);
+}
+
+TEST_F(VapiAuthGuardTest, UnknownAndInactiveCompaniesAre401) {
+  EXPECT_EQ(Post("nobody", "platform-secret"), 401);
+  EXPECT_EQ(Post("closed", "platform-secret"), 401);
+  EXPECT_EQ(metrics_.Value("callgate_vapi_auth_total", {{"outcome", "unknown_company"}}), 2);
+}
+
+}  // namespace
+}  // namespace callgate::vapi
