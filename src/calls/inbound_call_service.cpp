@@ -7,7 +7,8 @@ namespace callgate::calls {
 
 Result<InboundCallAnswer> InboundCallService::Answer(const InboundCallRequest& request) {
   auto count = [&](std::string_view outcome) {
-    metrics_.Increment("callgate_retell_inbound_total", {{"outcome", std::string(outcome)}});
+    metrics_.Increment("callgate_" + request.platform + "_inbound_total",
+                       {{"outcome", std::string(outcome)}});
   };
   auto tenant = tenants_.FindByDialledNumber(request.to_number);
   if (tenant && request.url_company && *request.url_company != tenant->company.id) {

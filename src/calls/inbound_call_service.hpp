@@ -20,6 +20,7 @@ struct InboundCallRequest {
   std::string to_number;
   std::string agent_id;
   std::optional<tenancy::CompanyId> url_company;
+  std::string platform = "retell";  // retell | vapi: the metric's name
 };
 
 struct InboundCallAnswer {
@@ -50,7 +51,8 @@ class InboundCallService {
   // heute_wochentag, morgen_datum, morgen_wochentag, uhrzeit, caller_known ("true"/"false"),
   // caller_name (known customers only), caller_number (E.164, or "" when withheld) and
   // naechste_termine when a slots provider is set and answers. kNotFound for an unregistered
-  // number (never a fallback tenant). Thread-safe.
+  // number (never a fallback tenant). Counts callgate_<platform>_inbound_total{outcome}.
+  // Thread-safe.
   Result<InboundCallAnswer> Answer(const InboundCallRequest& request);
 
  private:

@@ -73,7 +73,7 @@ http::Response ServerMessageHandler::ToolCalls(
 http::Response ServerMessageHandler::AssistantRequest(
     const ServerMessage& message, std::optional<tenancy::CompanyId> url_company) const {
   calls::InboundCallRequest in{message.call.from_number, message.call.to_number,
-                               message.call.agent_id, url_company};
+                               message.call.agent_id, url_company, "vapi"};
   auto answer = inbound_.Answer(in);
   if (!answer) return http::Response::Error(answer.error());
   json variables = json::object();

@@ -247,6 +247,7 @@ TEST_P(ServerMessagesTest, AssistantRequestAnswersTheInboundVariables) {
   EXPECT_EQ(Post(m, a_).status, 404);
   m["phoneNumber"]["number"] = "+491511111111";
   EXPECT_EQ(Post(m).status, 404);
+  EXPECT_EQ(metrics_.Value("callgate_vapi_inbound_total", {{"outcome", "answered"}}), 2);
 }
 
 TEST_P(ServerMessagesTest, LifecycleMessagesAreStoredOnceWithThePlatform) {
