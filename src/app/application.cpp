@@ -46,6 +46,9 @@
 #include "storage/sql_calls_repositories.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
 #include "tenancy/tenant_directory.hpp"
+#include "vapi/agent_tools.hpp"
+#include "vapi/auth_guard.hpp"
+#include "vapi/server_messages.hpp"
 
 namespace callgate::app {
 namespace {
@@ -115,7 +118,10 @@ struct Application::Impl {
   std::unique_ptr<booking::CallContextResolver> call_contexts;
   std::unique_ptr<booking::BookingService> booking;
   std::unique_ptr<calls::CallAnalysis> call_analysis;
+  std::unique_ptr<agent::ToolRunner> tool_runner;  // the agent's tools, for every platform
   std::unique_ptr<retell::FunctionHandlers> retell_functions;
+  std::unique_ptr<vapi::AgentTools> vapi_tools;
+  std::unique_ptr<vapi::ServerMessageHandler> vapi_messages;
   std::unique_ptr<booking::CalendarSyncService> calendar_sync;
 
   // Admin API (docs/admin-api.md).
@@ -253,10 +259,17 @@ struct Application::Impl {
         *callbacks, *jobs, *transactions, clock, metrics);
     call_analysis = std::make_unique<calls::CallAnalysis>(*companies, *customers, *calls, metrics,
                                                           config.phone_region);
-    retell::FunctionLimits function_limits;
-    function_limits.per_function = {config.function_limit_per_minute, std::chrono::minutes(1)};
-    retell_functions = std::make_unique<retell::FunctionHandlers>(*call_contexts, *booking, metrics,
-                                                                  limits, function_limits);
+    agent::ToolLimits tool_limits;
+    tool_limits.per_tool = {config.function_limit_per_minute, std::chrono::minutes(1)};
+    tool_runner =
+        std::make_unique<agent::ToolRunner>(*call_contexts, *booking, metrics, limits, tool_limits);
+    retell_functions =
+        std::make_unique<retell::FunctionHandlers>(*call_contexts, *tool_runner, metrics);
+    // Vapi: server messages on the same tool table and call pipeline (docs/agents.md).
+    vapi_tools = std::make_unique<vapi::AgentTools>(*call_contexts, *tool_runner);
+    vapi_messages = std::make_unique<vapi::ServerMessageHandler>(
+        vapi::ServerMessageSettings{config.vapi_assistant_id}, *call_events, *inbound_calls,
+        *vapi_tools, metrics);
     calendar_sync = std::make_unique<booking::CalendarSyncService>(
         *appointments, *services, *customers, *webhook_events, *calendar, *transactions, clock,
         metrics, config.phone_region);
@@ -413,6 +426,15 @@ struct Application::Impl {
     auto function = [this](Request& r) { return retell_functions->Handle(r); };
     router.Add(Method::kPost, "/api/retell/{function}", function, retell_signed);
     router.Add(Method::kPost, "/api/retell/c/{slug}/{function}", function, retell_signed);
+
+    // Vapi: the platform secret, or on /c/{slug} the company's own (X-Vapi-Secret, Bearer or an
+    // HMAC signature); failures count toward the same per-address limit.
+    const http::RouteOptions vapi_authenticated{
+        {failed_auth, std::make_shared<vapi::VapiAuthGuard>(config.vapi_secret, config.vapi_hmac,
+                                                            *companies, clock, metrics)}};
+    auto vapi_message = [this](Request& r) { return vapi_messages->Handle(r); };
+    router.Add(Method::kPost, "/webhooks/vapi", vapi_message, vapi_authenticated);
+    router.Add(Method::kPost, "/webhooks/vapi/c/{slug}", vapi_message, vapi_authenticated);
 
     // Cal.com: bookings changed on Cal.com's side (signed with CALCOM_WEBHOOK_SECRET).
     // A company with its own Cal.com account: its own secret and URL, its own appointments only.
