@@ -31,7 +31,9 @@ class AgentTokenGuard final : public http::Middleware {
  public:
   AgentTokenGuard(AuthService& auth, observability::Metrics& metrics,
                   tenancy::CompanyRepository& companies)
-      : auth_(auth), metrics_(metrics), companies_(companies) {}
+      : auth_(auth), metrics_(metrics), companies_(companies) {
+    metrics_.Describe(kAgentAuthMetric, "Agent token checks on /mcp, by outcome.");
+  }
 
   std::string_view Name() const noexcept override { return "agent_token"; }
   http::Response Handle(http::Request& request, const http::Next& next) const override;

@@ -40,7 +40,9 @@ class McpServer {
  public:
   McpServer(McpSettings settings, SessionStore& sessions, ToolGateway& tools,
             observability::Metrics& metrics)
-      : settings_(std::move(settings)), sessions_(sessions), tools_(tools), metrics_(metrics) {}
+      : settings_(std::move(settings)), sessions_(sessions), tools_(tools), metrics_(metrics) {
+    metrics_.Describe(kMessagesMetric, "MCP messages on /mcp, by method and outcome.");
+  }
 
   // POST /mcp. Statuses: 200 with a JSON-RPC answer (also for JSON-RPC errors of a request);
   // 202 for notifications and responses; 400 for bodies that are not JSON (-32700) or not a
