@@ -46,9 +46,9 @@ struct ToolOutcome {
 
 struct ToolRun {
   // The answer, or the error (kInvalidArgument: unusable arguments; kPermissionDenied: tenant
-  // violation; kResourceExhausted: limited; kUnavailable: storage down…).
+  // violation; kRateLimited: limited; kUnavailable: storage down…).
   Result<ToolOutcome> answer = Fail(ErrorCode::kInternal, "not run");
-  // Set when the tool's rate limit refused the call (answer is then kResourceExhausted).
+  // Set when the tool's rate limit refused the call (answer is then kRateLimited).
   std::optional<ratelimit::Decision> limited;
 };
 

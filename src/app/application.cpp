@@ -115,6 +115,7 @@ struct Application::Impl {
   std::unique_ptr<booking::CallContextResolver> call_contexts;
   std::unique_ptr<booking::BookingService> booking;
   std::unique_ptr<calls::CallAnalysis> call_analysis;
+  std::unique_ptr<agent::ToolRunner> tool_runner;  // the agent's tools, for every platform
   std::unique_ptr<retell::FunctionHandlers> retell_functions;
   std::unique_ptr<booking::CalendarSyncService> calendar_sync;
 
@@ -253,10 +254,12 @@ struct Application::Impl {
         *callbacks, *jobs, *transactions, clock, metrics);
     call_analysis = std::make_unique<calls::CallAnalysis>(*companies, *customers, *calls, metrics,
                                                           config.phone_region);
-    retell::FunctionLimits function_limits;
-    function_limits.per_function = {config.function_limit_per_minute, std::chrono::minutes(1)};
-    retell_functions = std::make_unique<retell::FunctionHandlers>(*call_contexts, *booking, metrics,
-                                                                  limits, function_limits);
+    agent::ToolLimits tool_limits;
+    tool_limits.per_tool = {config.function_limit_per_minute, std::chrono::minutes(1)};
+    tool_runner =
+        std::make_unique<agent::ToolRunner>(*call_contexts, *booking, metrics, limits, tool_limits);
+    retell_functions =
+        std::make_unique<retell::FunctionHandlers>(*call_contexts, *tool_runner, metrics);
     calendar_sync = std::make_unique<booking::CalendarSyncService>(
         *appointments, *services, *customers, *webhook_events, *calendar, *transactions, clock,
         metrics, config.phone_region);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "agent/tools.hpp"
 #include "app/admin_commands.hpp"
 #include "app/application.hpp"
 #include "app/backup_commands.hpp"
@@ -217,6 +218,15 @@ int main(int argc, char** argv) {
   seed->add_flag("--if-empty", seed_if_empty, "do nothing when any company exists");
   auto* routes = cli.add_subcommand("routes", "list every route with its guards");
   auto* version = cli.add_subcommand("version", "print the version");
+  std::string tools_format = "retell";
+  std::string tools_base_url = "https://callgate.example.com";
+  auto* tools_cmd =
+      cli.add_subcommand("tools", "print the agent's tool definitions for a platform");
+  tools_cmd->add_option("--format", tools_format, "retell, vapi or mcp")
+      ->check(CLI::IsMember({"retell", "vapi", "mcp"}))
+      ->capture_default_str();
+  tools_cmd->add_option("--base-url", tools_base_url, "callgate's public address")
+      ->capture_default_str();
   std::string migrate_from, migrate_to;
   bool migrate_verify_only = false;
   int migrate_batch = 500;
@@ -316,6 +326,11 @@ int main(int argc, char** argv) {
 
   if (version->parsed()) {
     std::cout << "callgate " << app::kVersion << "\n";
+    return 0;
+  }
+  // The tool table needs no configuration either.
+  if (tools_cmd->parsed()) {
+    std::cout << agent::ToolDefinitions(tools_format, tools_base_url);
     return 0;
   }
   // A standalone developer tool: needs no callgate configuration.

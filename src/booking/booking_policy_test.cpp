@@ -49,18 +49,5 @@ TEST(CheckChangePolicy, MonthlyLimitAndPastAppointments) {
   EXPECT_FALSE(CheckChangePolicy(p, kNow - hours(1), kNow, 0).allowed);
 }
 
-TEST(ToolIdempotencyKey, StableAcrossKeyOrderAndConfirmButNotCalls) {
-  const auto a = nlohmann::json::parse(R"({"date":"morgen","time":"14 Uhr","name":"Erika"})");
-  const auto b =
-      nlohmann::json::parse(R"({"name":"Erika","time":"14 Uhr","date":"morgen","confirm":true})");
-  EXPECT_EQ(ToolIdempotencyKey("call-1", "book-appointment", a),
-            ToolIdempotencyKey("call-1", "book-appointment", b));
-  EXPECT_NE(ToolIdempotencyKey("call-1", "book-appointment", a),
-            ToolIdempotencyKey("call-2", "book-appointment", a));
-  EXPECT_NE(ToolIdempotencyKey("call-1", "book-appointment", a),
-            ToolIdempotencyKey("call-1", "cancel-appointment", a));
-  EXPECT_EQ(ToolIdempotencyKey("call-1", "book-appointment", a).size(), 64u);
-}
-
 }  // namespace
 }  // namespace callgate::booking

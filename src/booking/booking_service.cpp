@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "booking/answer_helpers.hpp"
 #include "booking/german_time.hpp"
 #include "booking/service_matcher.hpp"
-#include "booking/tool_args.hpp"
 #include "core/digest.hpp"
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
@@ -14,8 +14,6 @@
 namespace callgate::booking {
 namespace {
 
-using internal::Arg;
-using internal::Confirmed;
 using internal::Euros;
 using internal::Missing;
 using nlohmann::json;
@@ -89,13 +87,6 @@ PolicyDecision CheckChangePolicy(const tenancy::ChangePolicy& policy, SystemTime
   return d;
 }
 
-std::string ToolIdempotencyKey(std::string_view call_id, std::string_view tool, const json& args) {
-  json canonical = args.is_object() ? args : json::object();
-  canonical.erase("confirm");  // the confirming call books what the summary offered
-  // nlohmann::json objects are ordered maps: dump() is canonical.
-  return Sha256Hex(std::string(call_id) + "\n" + std::string(tool) + "\n" + canonical.dump());
-}
-
 CalendarAccount BookingService::AccountFor(const tenancy::Company& company) const {
   CalendarAccount account;
   account.api_key =
@@ -142,11 +133,12 @@ Result<std::vector<tenancy::Service>> BookingService::ServicesHere(const CallCon
   return active;
 }
 
-Result<tenancy::Service> BookingService::ResolveService(const CallContext& ctx, const json& args,
+Result<tenancy::Service> BookingService::ResolveService(const CallContext& ctx,
+                                                        const ServiceChoice& choice,
                                                         ToolAnswer* not_found) {
   auto here = ServicesHere(ctx);
   if (!here) return tl::unexpected(here.error());
-  const std::string id_text = Arg(args, {"service_id"});
+  const std::string& id_text = choice.id;
   if (!id_text.empty()) {
     long long id = 0;
     try {
@@ -165,7 +157,7 @@ Result<tenancy::Service> BookingService::ResolveService(const CallContext& ctx, 
     if (!offered) return Fail(ErrorCode::kPermissionDenied, "not available at your branch");
     return service;
   }
-  const std::string wanted = Arg(args, {"service", "service_name", "dienstleistung"});
+  const std::string& wanted = choice.name;
   auto match = MatchService(*here, wanted);
   if (match) return match;
   // Offered by the company, but at another branch?
@@ -193,8 +185,8 @@ Result<tenancy::Service> BookingService::ResolveService(const CallContext& ctx, 
 }
 
 std::optional<tenancy::ServiceId> BookingService::ServiceFor(const CallContext& ctx,
-                                                             const json& args) {
-  auto service = ResolveService(ctx, args, nullptr);
+                                                             const ServiceChoice& choice) {
+  auto service = ResolveService(ctx, choice, nullptr);
   if (!service) return std::nullopt;
   return service->id;
 }
@@ -326,15 +318,16 @@ Result<ToolAnswer> BookingService::GetBranches(const CallContext& ctx) {
   return a;
 }
 
-Result<ToolAnswer> BookingService::CheckAvailability(const CallContext& ctx, const json& args) {
+Result<ToolAnswer> BookingService::CheckAvailability(const CallContext& ctx,
+                                                     const SlotWish& request) {
   ToolAnswer answer;
-  auto service = ResolveService(ctx, args, &answer);
+  auto service = ResolveService(ctx, request.service, &answer);
   if (!service) {
     if (service.error().code == ErrorCode::kNotFound) return answer;
     return tl::unexpected(service.error());
   }
-  const std::string date = Arg(args, {"date", "datum", "day", "when"});
-  const std::string time = Arg(args, {"time", "uhrzeit"});
+  const std::string& date = request.date;
+  const std::string& time = request.time;
   if (date.empty() && time.empty()) {
     return Missing({"date"}, "Für welchen Tag soll ich nachsehen?");
   }
@@ -454,15 +447,16 @@ Result<ToolAnswer> BookingService::CheckAvailability(const CallContext& ctx, con
   return answer;
 }
 
-Result<ToolAnswer> BookingService::GetAlternatives(const CallContext& ctx, const json& args) {
+Result<ToolAnswer> BookingService::GetAlternatives(const CallContext& ctx,
+                                                   const AlternativesRequest& request) {
   ToolAnswer answer;
-  auto service = ResolveService(ctx, args, &answer);
+  auto service = ResolveService(ctx, request.wish.service, &answer);
   if (!service) {
     if (service.error().code == ErrorCode::kNotFound) return answer;
     return tl::unexpected(service.error());
   }
-  const std::string date = Arg(args, {"date", "datum", "day", "when"});
-  const std::string time = Arg(args, {"time", "uhrzeit"});
+  const std::string& date = request.wish.date;
+  const std::string& time = request.wish.time;
   SystemTimePoint wish = clock_.Now();
   if (!date.empty() || !time.empty()) {
     auto parsed = ParseGermanDateTime(date, time, clock_.Now(), ctx.timezone);
@@ -473,13 +467,7 @@ Result<ToolAnswer> BookingService::GetAlternatives(const CallContext& ctx, const
     if (!instant) return Missing({"date"}, "Das Datum habe ich leider nicht verstanden.");
     wish = *instant;
   }
-  int count = settings_.max_alternatives;
-  if (auto c = Arg(args, {"count", "anzahl"}); !c.empty()) {
-    try {
-      count = std::stoi(c);
-    } catch (...) {
-    }
-  }
+  const int count = request.count.value_or(settings_.max_alternatives);
   SlotSource source = SlotSource::kLive;
   auto alts = FindAlternatives(ctx, *service, wish, count, &source);
   answer = ToolAnswer{};
@@ -502,11 +490,12 @@ Result<ToolAnswer> BookingService::GetAlternatives(const CallContext& ctx, const
   return answer;
 }
 
-Result<ToolAnswer> BookingService::CollectCustomerInfo(const CallContext& ctx, const json& args,
+Result<ToolAnswer> BookingService::CollectCustomerInfo(const CallContext& ctx,
+                                                       const ContactDetails& details_said,
                                                        std::optional<tenancy::Customer>* updated) {
-  const std::string name = Arg(args, {"name", "customer_name"});
-  const std::string email = Arg(args, {"email"});
-  std::string phone = Arg(args, {"phone", "telefon"});
+  const std::string& name = details_said.name;
+  const std::string& email = details_said.email;
+  const std::string& phone = details_said.phone;
   if (!email.empty() && (email.find('@') == std::string::npos || email.size() > 254)) {
     return Missing({"email"},
                    "Die E-Mail-Adresse scheint nicht zu stimmen. Können Sie sie "
@@ -559,15 +548,16 @@ Result<ToolAnswer> BookingService::CollectCustomerInfo(const CallContext& ctx, c
   return a;
 }
 
-Result<ToolAnswer> BookingService::CollectAppointmentData(const CallContext& ctx, const json& args,
+Result<ToolAnswer> BookingService::CollectAppointmentData(const CallContext& ctx,
+                                                          const AppointmentRequest& request,
                                                           const std::string& idempotency_key) {
-  if (Confirmed(args)) return BookAppointment(ctx, args, idempotency_key);
-  auto check = CheckAvailability(ctx, args);
+  if (request.confirm) return BookAppointment(ctx, request, idempotency_key);
+  auto check = CheckAvailability(ctx, request.wish);
   if (!check || !check->success) return check;
   if (!check->data.value("available", false) || !check->data.contains("requested")) {
     return check;  // a list of times: the caller picks one first
   }
-  std::string name = Arg(args, {"name", "customer_name"});
+  std::string name = request.contact.name;
   if (name.empty() && ctx.customer) name = ctx.customer->name;
   if (name.empty()) {
     auto a = Missing({"name"}, "Auf welchen Namen darf ich den Termin eintragen?");
@@ -584,9 +574,10 @@ Result<ToolAnswer> BookingService::CollectAppointmentData(const CallContext& ctx
   return a;
 }
 
-Result<Appointment> BookingService::FindCallersAppointment(const CallContext& ctx, const json& args,
+Result<Appointment> BookingService::FindCallersAppointment(const CallContext& ctx,
+                                                           const AppointmentChoice& choice,
                                                            ToolAnswer* answer) {
-  const std::string id_text = Arg(args, {"appointment_id"});
+  const std::string& id_text = choice.id;
   if (!id_text.empty()) {
     long long id = -1;
     try {
@@ -617,7 +608,7 @@ Result<Appointment> BookingService::FindCallersAppointment(const CallContext& ct
       appointments_.ListUpcomingForCustomer(ctx.company.id, ctx.customer->id, clock_.Now());
   if (!upcoming) return tl::unexpected(upcoming.error());
   std::vector<Appointment> candidates = *upcoming;
-  const std::string date = Arg(args, {"date", "datum", "old_date"});
+  const std::string& date = choice.date;
   if (!date.empty() && candidates.size() > 1) {
     if (auto wish = ParseGermanDateTime(date, "", clock_.Now(), ctx.timezone)) {
       std::vector<Appointment> same_day;

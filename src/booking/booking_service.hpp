@@ -16,6 +16,7 @@
 #include "booking/calendar_provider.hpp"
 #include "booking/call_context.hpp"
 #include "booking/repositories.hpp"
+#include "booking/tool_requests.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
@@ -59,10 +60,6 @@ struct PolicyDecision {
 PolicyDecision CheckChangePolicy(const tenancy::ChangePolicy& policy, SystemTimePoint start,
                                  SystemTimePoint now, int changes_this_month);
 
-// Idempotency key of a tool call: SHA-256 of call id, tool name and the canonical arguments.
-std::string ToolIdempotencyKey(std::string_view call_id, std::string_view tool,
-                               const nlohmann::json& args);
-
 class BookingService {
  public:
   BookingService(BookingSettings settings, CalendarProvider& calendar,
@@ -86,23 +83,21 @@ class BookingService {
 
   Result<ToolAnswer> ListServices(const CallContext& ctx);
   Result<ToolAnswer> GetBranches(const CallContext& ctx);
-  // args: service|service_id, date, time
-  Result<ToolAnswer> CheckAvailability(const CallContext& ctx, const nlohmann::json& args);
-  // args: service|service_id, date, time, count
-  Result<ToolAnswer> GetAlternatives(const CallContext& ctx, const nlohmann::json& args);
-  // args: name, email, phone (only these are read)
-  Result<ToolAnswer> CollectCustomerInfo(const CallContext& ctx, const nlohmann::json& args,
+  Result<ToolAnswer> CheckAvailability(const CallContext& ctx, const SlotWish& wish);
+  Result<ToolAnswer> GetAlternatives(const CallContext& ctx, const AlternativesRequest& request);
+  // A spoken phone number is a contact number only; the caller is who the network says.
+  Result<ToolAnswer> CollectCustomerInfo(const CallContext& ctx, const ContactDetails& details,
                                          std::optional<tenancy::Customer>* updated = nullptr);
-  // args: as book-appointment plus confirm (bool); without confirm it checks and summarises.
-  Result<ToolAnswer> CollectAppointmentData(const CallContext& ctx, const nlohmann::json& args,
+  // Without confirm it checks and summarises; with confirm it books.
+  Result<ToolAnswer> CollectAppointmentData(const CallContext& ctx,
+                                            const AppointmentRequest& request,
                                             const std::string& idempotency_key);
-  // args: service|service_id, date, time, name, email, phone, notes
-  Result<ToolAnswer> BookAppointment(const CallContext& ctx, const nlohmann::json& args,
+  Result<ToolAnswer> BookAppointment(const CallContext& ctx, const AppointmentRequest& request,
                                      const std::string& idempotency_key);
-  // args: appointment_id (optional), date (optional, to pick one), reason
-  Result<ToolAnswer> CancelAppointment(const CallContext& ctx, const nlohmann::json& args);
-  // args: appointment_id (optional), new_date, new_time, confirm
-  Result<ToolAnswer> RescheduleAppointment(const CallContext& ctx, const nlohmann::json& args);
+  Result<ToolAnswer> CancelAppointment(const CallContext& ctx, const CancelRequest& request);
+  // Without confirm it proposes; with confirm it moves the appointment.
+  Result<ToolAnswer> RescheduleAppointment(const CallContext& ctx,
+                                           const RescheduleRequest& request);
   Result<ToolAnswer> QueryCustomerAppointments(const CallContext& ctx);
 
   // Today's and tomorrow's first free slots of the default service at the tenant's branch,
@@ -128,13 +123,13 @@ class BookingService {
 
   CalendarAccount AccountFor(const tenancy::Company& company) const;
 
-  // The service `args` (service|service_id|service_name) name for this call, if they resolve
-  // to one offered here; nullopt otherwise. For rate-limit keys.
-  std::optional<tenancy::ServiceId> ServiceFor(const CallContext& ctx, const nlohmann::json& args);
+  // The service `choice` names for this call, if it resolves to one offered here; nullopt
+  // otherwise. For rate-limit keys.
+  std::optional<tenancy::ServiceId> ServiceFor(const CallContext& ctx, const ServiceChoice& choice);
 
  private:
   Result<std::vector<tenancy::Service>> ServicesHere(const CallContext& ctx);
-  Result<tenancy::Service> ResolveService(const CallContext& ctx, const nlohmann::json& args,
+  Result<tenancy::Service> ResolveService(const CallContext& ctx, const ServiceChoice& choice,
                                           ToolAnswer* not_found_answer);
   Result<SlotAnswer> DaySlots(const CallContext& ctx, const tenancy::Service& service,
                               SystemTimePoint any_time_that_day);
@@ -146,8 +141,8 @@ class BookingService {
   Result<std::optional<Booking>> Reconcile(const CalendarAccount& account,
                                            const Appointment& appointment,
                                            std::int64_t event_type_id);
-  Result<Appointment> FindCallersAppointment(const CallContext& ctx, const nlohmann::json& args,
-                                             ToolAnswer* answer);
+  Result<Appointment> FindCallersAppointment(const CallContext& ctx,
+                                             const AppointmentChoice& choice, ToolAnswer* answer);
   void Count(std::string_view tool, std::string_view outcome);
 
   BookingSettings settings_;

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "booking/answer_helpers.hpp"
 #include "booking/booking_service.hpp"
 #include "booking/german_time.hpp"
-#include "booking/tool_args.hpp"
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
 #include "observability/log.hpp"
@@ -13,8 +13,6 @@
 namespace callgate::booking {
 namespace {
 
-using internal::Arg;
-using internal::Confirmed;
 using internal::Euros;
 using internal::Missing;
 using nlohmann::json;
@@ -73,7 +71,8 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
   return std::optional<Booking>();
 }
 
-Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const json& args,
+Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
+                                                   const AppointmentRequest& request,
                                                    const std::string& idempotency_key) {
   // A retry of a call we already handled answers the same, without touching anything.
   if (auto previous = appointments_.FindByIdempotencyKey(ctx.company.id, idempotency_key)) {
@@ -99,7 +98,7 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
   }
 
   ToolAnswer answer;
-  auto service = ResolveService(ctx, args, &answer);
+  auto service = ResolveService(ctx, request.wish.service, &answer);
   if (!service) {
     if (service.error().code == ErrorCode::kNotFound) return answer;
     return tl::unexpected(service.error());
@@ -110,8 +109,8 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
     a.message = "Für " + service->name + " kann ich leider keine Termine vergeben.";
     return a;
   }
-  const std::string date = Arg(args, {"date", "datum", "day", "when"});
-  const std::string time = Arg(args, {"time", "uhrzeit"});
+  const std::string& date = request.wish.date;
+  const std::string& time = request.wish.time;
   if (date.empty()) return Missing({"date"}, "An welchem Tag möchten Sie kommen?");
   auto wish = ParseGermanDateTime(date, time, clock_.Now(), ctx.timezone);
   if (!wish) return Missing({"date"}, "Das Datum habe ich leider nicht verstanden.");
@@ -119,14 +118,14 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
   auto start = WishToInstant(*wish, ctx.timezone);
   if (!start) return Missing({"time"}, "Diese Uhrzeit habe ich nicht verstanden.");
 
-  std::string name = Arg(args, {"name", "customer_name"});
+  std::string name = request.contact.name;
   if (name.empty() && ctx.customer) name = ctx.customer->name;
   if (name.empty()) return Missing({"name"}, "Auf welchen Namen darf ich den Termin eintragen?");
-  std::string email = Arg(args, {"email"});
+  std::string email = request.contact.email;
   // The attendee's contact number: the one the caller named, else the one they call from. Only
   // the delivered number (caller_e164) ever identifies a customer (SPEC §4).
   std::string phone = ctx.caller_e164;
-  if (auto p = Arg(args, {"phone", "telefon"}); !p.empty()) {
+  if (const auto& p = request.contact.phone; !p.empty()) {
     if (auto e164 = NormalizeE164(p, settings_.phone_region)) phone = *e164;
   }
 
@@ -185,12 +184,12 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
   appt.status = std::string(kPendingSync);
   appt.source = "phone_agent";
   appt.idempotency_key = idempotency_key;
-  appt.notes = Arg(args, {"notes", "notiz"});
+  appt.notes = request.notes;
   auto held = appointments_.Create(ctx.company.id, appt);
   if (!held) {
     if (held.error().code == ErrorCode::kAlreadyExists) {
       // A duplicate tool call raced us: answer like a replay.
-      return BookAppointment(ctx, args, idempotency_key);
+      return BookAppointment(ctx, request, idempotency_key);
     }
     if (held.error().code == ErrorCode::kConflict) {
       Count("book-appointment", "slot_taken");
@@ -200,33 +199,33 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
   }
   appt = *held;
 
-  BookingRequest request;
-  request.account = AccountFor(ctx.company);
-  request.event_type_id = *service->calcom_event_type_id;
-  request.start = *start;
-  request.attendee.name = name;
-  request.attendee.phone_e164 = phone;
-  request.attendee.email = email;
-  if (request.attendee.email.empty() && !settings_.placeholder_email_domain.empty()) {
-    request.attendee.email = "anrufer-" +
-                             (phone.empty() ? std::to_string(appt.id.value) : Digits(phone)) + "@" +
-                             settings_.placeholder_email_domain;
+  BookingRequest create;
+  create.account = AccountFor(ctx.company);
+  create.event_type_id = *service->calcom_event_type_id;
+  create.start = *start;
+  create.attendee.name = name;
+  create.attendee.phone_e164 = phone;
+  create.attendee.email = email;
+  if (create.attendee.email.empty() && !settings_.placeholder_email_domain.empty()) {
+    create.attendee.email = "anrufer-" +
+                            (phone.empty() ? std::to_string(appt.id.value) : Digits(phone)) + "@" +
+                            settings_.placeholder_email_domain;
   }
-  request.attendee.time_zone = ctx.timezone;
-  request.attendee.language = ctx.company.language;
-  request.metadata = {{"callgate_appointment", std::to_string(appt.id.value)},
-                      {"retell_call_id", ctx.call.retell_call_id}};
-  request.notes = appt.notes;
+  create.attendee.time_zone = ctx.timezone;
+  create.attendee.language = ctx.company.language;
+  create.metadata = {{"callgate_appointment", std::to_string(appt.id.value)},
+                     {"retell_call_id", ctx.call.retell_call_id}};
+  create.notes = appt.notes;
 
   ToolAnswer confirmed;
   confirmed.data["appointment_id"] = appt.id.value;
   confirmed.data["start"] = FormatIso8601Utc(*start);
   confirmed.data["service"] = service->name;
 
-  auto booking = calendar_.CreateBooking(request);
+  auto booking = calendar_.CreateBooking(create);
   if (!booking && booking.error().code == ErrorCode::kTimeout) {
     // The request may have been booked although its answer was lost: look before concluding.
-    if (auto found = Reconcile(request.account, appt, request.event_type_id); found && *found) {
+    if (auto found = Reconcile(create.account, appt, create.event_type_id); found && *found) {
       booking = **found;
     }
   }
@@ -267,7 +266,7 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx, const
     job.request_id = std::string(observability::CurrentRequestId());  // logs of the job carry it
     job.payload_json = json{{"company_id", ctx.company.id.value},
                             {"appointment_id", appt.id.value},
-                            {"event_type_id", request.event_type_id}}
+                            {"event_type_id", create.event_type_id}}
                            .dump();
     if (auto enqueued = jobs_.Enqueue(job); !enqueued) return tl::unexpected(enqueued.error());
     confirmed.data["status"] = std::string(kPendingSync);
@@ -372,14 +371,15 @@ void BookingService::PendingBookingFailed(std::string_view payload_json, const E
                           {{"appointment_id", appt->id.value}, {"error", error.message}});
 }
 
-Result<ToolAnswer> BookingService::CancelAppointment(const CallContext& ctx, const json& args) {
+Result<ToolAnswer> BookingService::CancelAppointment(const CallContext& ctx,
+                                                     const CancelRequest& request) {
   if (ctx.CallerWithheld() && !ctx.customer) {
     CallbackRequest cb;
     cb.branch_id = ctx.branch ? std::optional(ctx.branch->id) : std::nullopt;
     cb.call_id = ctx.call.id;
-    cb.name = Arg(args, {"name", "customer_name"});
-    cb.phone = Arg(args, {"phone", "telefon"});
-    cb.reason = "Stornierung gewünscht: " + Arg(args, {"reason", "grund"});
+    cb.name = request.contact.name;
+    cb.phone = request.contact.phone;
+    cb.reason = "Stornierung gewünscht: " + request.reason;
     cb.due_at = clock_.Now() + std::chrono::hours(4);
     auto created = callbacks_.Create(ctx.company.id, cb);
     if (!created) return tl::unexpected(created.error());
@@ -394,7 +394,7 @@ Result<ToolAnswer> BookingService::CancelAppointment(const CallContext& ctx, con
     return a;
   }
   ToolAnswer answer;
-  auto appt = FindCallersAppointment(ctx, args, &answer);
+  auto appt = FindCallersAppointment(ctx, request.appointment, &answer);
   if (!appt) {
     if (appt.error().code == ErrorCode::kNotFound) return answer;
     return tl::unexpected(appt.error());
@@ -417,10 +417,9 @@ Result<ToolAnswer> BookingService::CancelAppointment(const CallContext& ctx, con
     return a;
   }
   if (appt->calcom_booking_uid) {
-    auto cancelled = calendar_.CancelBooking(AccountFor(ctx.company), *appt->calcom_booking_uid,
-                                             Arg(args, {"reason", "grund"}).empty()
-                                                 ? "Vom Anrufer telefonisch storniert"
-                                                 : Arg(args, {"reason", "grund"}));
+    auto cancelled = calendar_.CancelBooking(
+        AccountFor(ctx.company), *appt->calcom_booking_uid,
+        request.reason.empty() ? "Vom Anrufer telefonisch storniert" : request.reason);
     if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
       ToolAnswer a;
       a.success = false;
@@ -447,15 +446,16 @@ Result<ToolAnswer> BookingService::CancelAppointment(const CallContext& ctx, con
   return a;
 }
 
-Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx, const json& args) {
+Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx,
+                                                         const RescheduleRequest& request) {
   ToolAnswer answer;
-  auto appt = FindCallersAppointment(ctx, args, &answer);
+  auto appt = FindCallersAppointment(ctx, request.appointment, &answer);
   if (!appt) {
     if (appt.error().code == ErrorCode::kNotFound) return answer;
     return tl::unexpected(appt.error());
   }
-  const std::string date = Arg(args, {"new_date", "neues_datum"});
-  const std::string time = Arg(args, {"new_time", "neue_uhrzeit"});
+  const std::string& date = request.new_date;
+  const std::string& time = request.new_time;
   if (date.empty()) return Missing({"new_date"}, "Auf welchen Tag möchten Sie den Termin legen?");
   auto wish = ParseGermanDateTime(date, time, clock_.Now(), ctx.timezone);
   if (!wish) return Missing({"new_date"}, "Das neue Datum habe ich nicht verstanden.");
@@ -512,7 +512,7 @@ Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx,
   const std::string fee_text =
       decision.fee_cents > 0 ? " Dafür fällt eine Gebühr von " + Euros(decision.fee_cents) + " an."
                              : "";
-  if (!Confirmed(args)) {
+  if (!request.confirm) {
     ToolAnswer a;
     a.message = "Ich kann Ihren Termin am " + Speak(appt->starts_at, appt->timezone) + " auf " +
                 Speak(*new_start, ctx.timezone) + " verschieben." + fee_text +

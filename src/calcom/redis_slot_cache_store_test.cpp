@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "core/testing/fake_clock.hpp"
-#include "ratelimit/testing/private_redis.hpp"
+#include "redis/testing/private_redis.hpp"
 #include "redis/testing/test_redis.hpp"
 
 namespace callgate::calcom {
@@ -142,7 +142,7 @@ TEST_F(RedisSlotCacheStoreTest, AnUnreadableEntryIsAMissAndCounted) {
 TEST(RedisSlotCacheStoreDown, UnreachableRedisIsAMissAndANoOpNeverAFailure) {
   FakeClock clock;
   observability::Metrics metrics;
-  const int port = ratelimit::testing::UnusedLoopbackPort();
+  const int port = redis::testing::UnusedLoopbackPort();
   redis::ClientPool pool(redis::ParseRedisUrl("redis://127.0.0.1:" + std::to_string(port)).value(),
                          NoRetryWindow(), clock);
   RedisSlotCacheStore store(pool, metrics);
@@ -160,7 +160,7 @@ TEST(RedisSlotCacheStoreDown, UnreachableRedisIsAMissAndANoOpNeverAFailure) {
 }
 
 TEST(RedisSlotCacheStoreDown, RedisStoppedMidTestDegradesAndRecovers) {
-  ratelimit::testing::PrivateRedis server;
+  redis::testing::PrivateRedis server;
   if (!server.Start()) GTEST_SKIP() << "redis-server cannot be started";
   FakeClock clock;
   observability::Metrics metrics;

@@ -12,15 +12,15 @@
 #include "ratelimit/fallback_rate_limiter.hpp"
 #include "ratelimit/local_rate_limiter.hpp"
 #include "ratelimit/redis_rate_limiter.hpp"
-#include "ratelimit/testing/private_redis.hpp"
+#include "redis/testing/private_redis.hpp"
 
 namespace callgate::ratelimit {
 namespace {
 
 using callgate::testing::FakeClock;
+using redis::testing::UnusedLoopbackPort;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using testing::UnusedLoopbackPort;
 
 constexpr Limit kTenPerMinute{10, seconds(60)};
 

@@ -11,7 +11,7 @@
 #include "observability/metrics.hpp"
 #include "ratelimit/fallback_rate_limiter.hpp"
 #include "ratelimit/local_rate_limiter.hpp"
-#include "ratelimit/testing/private_redis.hpp"
+#include "redis/testing/private_redis.hpp"
 #include "redis/testing/test_redis.hpp"
 
 namespace callgate::ratelimit {
@@ -155,7 +155,7 @@ TEST_F(RedisRateLimiterTest, KilledConnectionIsReplacedAndLimitsStillHold) {
 }
 
 TEST(RedisStoppedMidTest, FallbackAnswersLocallyAndReturnsToRedisWhenItIsBack) {
-  testing::PrivateRedis server;
+  redis::testing::PrivateRedis server;
   if (!server.Start()) {
     if (std::getenv("CI") != nullptr) GTEST_FAIL() << "cannot start redis-server";
     GTEST_SKIP() << "redis-server cannot be started";

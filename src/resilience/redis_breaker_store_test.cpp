@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "core/testing/fake_clock.hpp"
-#include "ratelimit/testing/private_redis.hpp"
+#include "redis/testing/private_redis.hpp"
 #include "redis/testing/test_redis.hpp"
 #include "resilience/calendar_decorators.hpp"
 #include "resilience/circuit_breaker.hpp"
@@ -127,7 +127,7 @@ TEST_F(RedisBreakerStoreTest, ConcurrentUpdatesFromTwoInstancesAreNeverLost) {
 TEST(RedisBreakerStoreDown, UnreachableRedisFallsBackToMemory) {
   FakeClock clock;
   redis::RedisUrl url;
-  url.port = ratelimit::testing::UnusedLoopbackPort();
+  url.port = redis::testing::UnusedLoopbackPort();
   Instance instance(url, "cb:", clock);
   const auto account = Account();
   instance.calcom.FailWith(ErrorCode::kTimeout);
@@ -145,7 +145,7 @@ TEST(RedisBreakerStoreDown, UnreachableRedisFallsBackToMemory) {
 }
 
 TEST(RedisBreakerStoreDown, RedisStoppedMidTestKeepsTheBreakerWorking) {
-  ratelimit::testing::PrivateRedis server;
+  redis::testing::PrivateRedis server;
   if (!server.Start()) {
     if (std::getenv("CI") != nullptr) GTEST_FAIL() << "cannot start redis-server";
     GTEST_SKIP() << "redis-server cannot be started";

@@ -9,8 +9,8 @@
 #include "calcom/fake/fake_calcom.hpp"
 #include "http/testing/test_client.hpp"
 #include "observability/metrics.hpp"
-#include "ratelimit/testing/private_redis.hpp"
 #include "redis/client.hpp"
+#include "redis/testing/private_redis.hpp"
 #include "redis/testing/test_redis.hpp"
 #include "retell/signature.hpp"
 #include "storage/testing/test_database.hpp"
@@ -145,7 +145,7 @@ TEST_P(SharedLimitsTest, TwoInstancesOnOneRedisShareTheFailedAuthenticationLimit
 }
 
 TEST_P(SharedLimitsTest, RedisStoppedMidTestRequestsAreStillAnswered) {
-  ratelimit::testing::PrivateRedis redis;
+  redis::testing::PrivateRedis redis;
   if (!redis.Start()) {
     if (std::getenv("CI") != nullptr) FAIL() << "redis-server cannot be started";
     GTEST_SKIP() << "redis-server cannot be started";

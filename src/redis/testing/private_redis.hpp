@@ -16,7 +16,7 @@
 
 #include "redis/redis_url.hpp"
 
-namespace callgate::ratelimit::testing {
+namespace callgate::redis::testing {
 
 // A loopback port nothing listens on (bound, then closed again).
 inline int UnusedLoopbackPort() {
@@ -99,4 +99,4 @@ class PrivateRedis {
   pid_t pid_ = -1;
 };
 
-}  // namespace callgate::ratelimit::testing
+}  // namespace callgate::redis::testing

@@ -1,0 +1,160 @@
+#include "agent/tool_runner.hpp"
+
+#include "agent/tool_args.hpp"
+#include "observability/log.hpp"
+
+namespace callgate::agent {
+namespace {
+
+using nlohmann::json;
+
+std::string Dump(const json& body) {
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string RenderJson(const ToolOutcome& outcome, std::size_t max_bytes) {
+  json body = outcome.data.is_object() ? outcome.data : json::object();
+  body["success"] = outcome.success;
+  body["message"] = outcome.message;
+  std::string text = Dump(body);
+  // Shorten the longest lists first: the sentence and the scalars matter most.
+  while (text.size() > max_bytes) {
+    json* longest = nullptr;
+    for (auto& [k, v] : body.items()) {
+      if (v.is_array() && !v.empty() && (longest == nullptr || v.size() > longest->size())) {
+        longest = &v;
+      }
+    }
+    if (longest == nullptr) {
+      body = {{"success", outcome.success}, {"message", outcome.message.substr(0, 2000)}};
+      return Dump(body);
+    }
+    longest->erase(longest->size() - 1);
+    body["truncated"] = true;
+    text = Dump(body);
+  }
+  return text;
+}
+
+std::optional<ratelimit::Decision> ToolRunner::Limit(const booking::CallContext& ctx,
+                                                     const ToolCall& call) const {
+  if (limiter_ == nullptr) return std::nullopt;
+  const ToolSpec& tool = *call.tool;
+  const bool books = tool.limit == LimitClass::kBooking ||
+                     (tool.limit == LimitClass::kBookingConfirm && Confirms(call.args));
+  std::string key = "fn:" + std::to_string(ctx.company.id.value) + ":" + std::string(tool.name);
+  if (books) {
+    // Keyed by the service the arguments resolve to, so spellings, case or service_id cannot
+    // open a second bucket for one service.
+    const auto choice = ParseServiceChoice(call.args);
+    const auto service = choice ? booking_.ServiceFor(ctx, *choice) : std::nullopt;
+    key = "book:" + std::to_string(ctx.company.id.value) + ":" +
+          (service ? std::to_string(service->value) : std::string("unresolved"));
+  }
+  auto decision = limiter_->Acquire(key, books ? limits_.bookings : limits_.per_tool);
+  if (!decision || decision->allowed) return std::nullopt;  // a failing limiter never blocks
+  metrics_.Increment("callgate_ratelimit_rejected_total", {{"scope", "agent_tool"}});
+  return *decision;
+}
+
+ToolRun ToolRunner::Run(const booking::CallContext& ctx, const ToolCall& call) const {
+  ToolRun run;
+  const std::string tool_name = call.tool ? std::string(call.tool->name) : std::string("unknown");
+  auto count = [&](std::string_view outcome) {
+    metrics_.Increment("callgate_agent_tool_total", {{"platform", std::string(call.platform)},
+                                                     {"tool", tool_name},
+                                                     {"outcome", std::string(outcome)}});
+  };
+  if (call.tool == nullptr) {
+    count("unknown_tool");
+    run.answer = Fail(ErrorCode::kNotFound, "unknown tool");
+    return run;
+  }
+  const ToolSpec& tool = *call.tool;
+  if (tool.access == ToolAccess::kCallerData && !call.known_call) {
+    count("needs_call");
+    run.answer = Fail(ErrorCode::kPermissionDenied,
+                      "this tool needs a call the platform signed (the caller's own data)");
+    return run;
+  }
+  if (!call.args.is_object()) {
+    count("bad_request");
+    run.answer = Fail(ErrorCode::kInvalidArgument, "the arguments must be a JSON object");
+    return run;
+  }
+  if (auto limited = Limit(ctx, call)) {
+    count("rate_limited");
+    run.limited = *limited;
+    run.answer = Fail(ErrorCode::kRateLimited, "rate limit exceeded");
+    return run;
+  }
+
+  const json& args = call.args;
+  Result<booking::ToolAnswer> answer = Fail(ErrorCode::kInternal, "unhandled tool");
+  // Parses the tool's typed arguments, then runs its use case.
+  auto with = [&](auto parsed, auto use_case) {
+    if (!parsed) {
+      answer = tl::unexpected(parsed.error());
+    } else {
+      answer = use_case(*parsed);
+    }
+  };
+  const std::string_view name = tool.name;
+  if (name == "list-services") {
+    answer = booking_.ListServices(ctx);
+  } else if (name == "get-branches") {
+    answer = booking_.GetBranches(ctx);
+  } else if (name == "check-availability") {
+    with(ParseSlotWish(args), [&](const auto& r) { return booking_.CheckAvailability(ctx, r); });
+  } else if (name == "get-alternatives") {
+    with(ParseAlternativesRequest(args),
+         [&](const auto& r) { return booking_.GetAlternatives(ctx, r); });
+  } else if (name == "collect-customer-info") {
+    with(ParseContactDetails(args), [&](const auto& r) {
+      std::optional<tenancy::Customer> customer;
+      auto a = booking_.CollectCustomerInfo(ctx, r, &customer);
+      if (customer && call.known_call) contexts_.RememberCustomer(call.scope, *customer);
+      return a;
+    });
+  } else if (name == "collect-appointment-data") {
+    with(ParseAppointmentRequest(args), [&](const auto& r) {
+      return booking_.CollectAppointmentData(
+          ctx, r, ToolIdempotencyKey(call.scope, "book-appointment", args));
+    });
+  } else if (name == "book-appointment") {
+    with(ParseAppointmentRequest(args), [&](const auto& r) {
+      return booking_.BookAppointment(ctx, r, ToolIdempotencyKey(call.scope, name, args));
+    });
+  } else if (name == "cancel-appointment") {
+    with(ParseCancelRequest(args),
+         [&](const auto& r) { return booking_.CancelAppointment(ctx, r); });
+  } else if (name == "reschedule-appointment") {
+    with(ParseRescheduleRequest(args),
+         [&](const auto& r) { return booking_.RescheduleAppointment(ctx, r); });
+  } else if (name == "query-customer-appointments") {
+    answer = booking_.QueryCustomerAppointments(ctx);
+  }
+  if (!answer) {
+    count(ErrorCodeName(answer.error().code));
+    if (answer.error().code != ErrorCode::kPermissionDenied &&
+        answer.error().code != ErrorCode::kInvalidArgument) {
+      observability::LogError("tool_failed", {{"tool", tool_name},
+                                              {"platform", std::string(call.platform)},
+                                              {"error", answer.error().message}});
+    }
+    run.answer = tl::unexpected<Error>(answer.error());
+    return run;
+  }
+  // A booking may have made the caller a known customer.
+  if (tool.access == ToolAccess::kNewBooking && call.known_call && !ctx.customer &&
+      !ctx.caller_e164.empty()) {
+    contexts_.Forget(call.scope);
+  }
+  count(answer->success ? "success" : "declined");
+  run.answer = ToolOutcome{answer->success, std::move(answer->message), std::move(answer->data)};
+  return run;
+}
+
+}  // namespace callgate::agent

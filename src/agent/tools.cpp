@@ -1,0 +1,197 @@
+#include "agent/tools.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace callgate::agent {
+namespace {
+
+using nlohmann::ordered_json;
+
+// The argument descriptions several tools share.
+constexpr std::string_view kWishParameters = R"j({
+  "service": {"type": "string", "description": "Name der Leistung, wie der Anrufer sie nennt (z. B. 'Erstberatung'), oder ihre id"},
+  "date": {"type": "string", "description": "Gewünschter Tag, wie gesagt: 'heute', 'morgen', 'Dienstag', 'nächste Woche Dienstag', '15.1.', oder ISO 2026-12-01"},
+  "time": {"type": "string", "description": "Gewünschte Uhrzeit, wie gesagt: '14 Uhr', '14:30', 'halb drei', 'vormittags'"})j";
+
+std::string Schema(std::string_view properties, std::string_view required) {
+  return std::string(R"j({"type": "object", "properties": )j") + std::string(properties) +
+         R"(, "required": )" + std::string(required) + "}";
+}
+
+std::string WithWish(std::string_view more) {
+  std::string props(kWishParameters);
+  if (!more.empty()) props += ",\n" + std::string(more);
+  return props + "}";
+}
+
+// Storage for the schemas built at start-up (the table holds views into it).
+const std::vector<std::string>& Schemas() {
+  static const std::vector<std::string> schemas = {
+      Schema("{}", "[]"),  // 0: no arguments
+      Schema(WithWish(""), R"j(["date"])j"),
+      Schema(
+          WithWish(
+              R"j("count": {"type": "integer", "description": "Anzahl der Vorschläge (Standard 3)"})j"),
+          "[]"),
+      Schema(R"j({"name": {"type": "string", "description": "Vor- und Nachname"},
+                 "email": {"type": "string", "description": "E-Mail-Adresse, falls genannt"},
+                 "phone": {"type": "string", "description": "Rückrufnummer, falls abweichend"}})j",
+             "[]"),
+      Schema(WithWish(R"j("name": {"type": "string", "description": "Name für den Termin"},
+  "email": {"type": "string", "description": "E-Mail, falls genannt"},
+  "notes": {"type": "string", "description": "Anmerkungen"},
+  "confirm": {"type": "boolean", "description": "true, nachdem der Anrufer die Zusammenfassung bestätigt hat"})j"),
+             R"j(["date", "time"])j"),
+      Schema(WithWish(R"j("name": {"type": "string", "description": "Name für den Termin"},
+  "email": {"type": "string", "description": "E-Mail, falls genannt"},
+  "phone": {"type": "string", "description": "Rückrufnummer, falls abweichend"},
+  "notes": {"type": "string", "description": "Anmerkungen"})j"),
+             R"j(["date", "time", "name"])j"),
+      Schema(
+          R"j({"appointment_id": {"type": "string", "description": "id des Termins, falls mehrere"},
+                 "date": {"type": "string", "description": "Tag des Termins, falls mehrere"},
+                 "reason": {"type": "string", "description": "Grund der Absage"}})j",
+          "[]"),
+      Schema(
+          R"j({"appointment_id": {"type": "string", "description": "id des Termins, falls mehrere"},
+                 "new_date": {"type": "string", "description": "Neuer Tag, wie gesagt"},
+                 "new_time": {"type": "string", "description": "Neue Uhrzeit, wie gesagt"},
+                 "confirm": {"type": "boolean", "description": "true, wenn der Anrufer die Verschiebung bestätigt hat"}})j",
+          R"j(["new_date", "new_time"])j"),
+  };
+  return schemas;
+}
+
+}  // namespace
+
+const std::vector<ToolSpec>& Tools() {
+  static const std::vector<ToolSpec> tools = [] {
+    const auto& s = Schemas();
+    using A = ToolAccess;
+    using L = LimitClass;
+    std::vector<ToolSpec> t;
+    t.push_back({"list-services",
+                 "Listet die Leistungen, die am Standort des Anrufers buchbar sind, mit Dauer und "
+                 "Preis.",
+                 s[0], A::kOffer, L::kPerTool, true, false, 5000, false, ""});
+    t.push_back({"get-branches",
+                 "Nennt die Standorte des Unternehmens mit Adresse und Öffnungszeiten.", s[0],
+                 A::kOffer, L::kPerTool, true, false, 5000, false, ""});
+    t.push_back(
+        {"check-availability",
+         "Prüft, ob eine Leistung zu einem Wunschtermin frei ist; ohne Uhrzeit nennt es die "
+         "freien Zeiten des Tages, bei belegtem Termin Alternativen.",
+         s[1], A::kOffer, L::kPerTool, true, false, 10000, true,
+         "Sag kurz, dass du im Kalender nachsiehst."});
+    t.push_back({"get-alternatives",
+                 "Sucht bis zu drei alternative freie Termine nahe am Wunschtermin (gleicher Tag, "
+                 "nächster Werktag, gleiche Woche später, erster freier Tag).",
+                 s[2], A::kOffer, L::kPerTool, true, false, 10000, true, ""});
+    t.push_back({"collect-customer-info", "Speichert Name, E-Mail und Telefonnummer des Anrufers.",
+                 s[3], A::kCallerData, L::kPerTool, false, false, 5000, false, ""});
+    t.push_back({"collect-appointment-data",
+                 "Zweistufige Buchung: ohne confirm prüft und fasst es den Termin zusammen; mit "
+                 "confirm=true bucht es ihn.",
+                 s[4], A::kNewBooking, L::kBookingConfirm, false, false, 15000, true, ""});
+    t.push_back({"book-appointment",
+                 "Bucht den Termin verbindlich. Nur aufrufen, wenn der Anrufer Leistung, Tag, "
+                 "Uhrzeit und Namen bestätigt hat.",
+                 s[5], A::kNewBooking, L::kBooking, false, false, 15000, true,
+                 "Sag, dass du den Termin jetzt einträgst."});
+    t.push_back({"cancel-appointment",
+                 "Storniert einen eigenen Termin des Anrufers (erkannt an seiner Telefonnummer).",
+                 s[6], A::kCallerData, L::kPerTool, false, true, 10000, true, ""});
+    t.push_back({"reschedule-appointment",
+                 "Verschiebt einen eigenen Termin des Anrufers. Zuerst ohne confirm aufrufen "
+                 "(Vorschlag), nach Zustimmung mit confirm=true.",
+                 s[7], A::kCallerData, L::kPerTool, false, true, 15000, true, ""});
+    t.push_back({"query-customer-appointments", "Nennt die kommenden Termine des Anrufers.", s[0],
+                 A::kCallerData, L::kPerTool, true, false, 5000, false, ""});
+    return t;
+  }();
+  return tools;
+}
+
+const ToolSpec* FindTool(std::string_view name) noexcept {
+  for (const auto& tool : Tools()) {
+    if (tool.name.size() != name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < name.size() && same; ++i) {
+      const char c = name[i] == '_' ? '-' : name[i];
+      same = c == tool.name[i];
+    }
+    if (same) return &tool;
+  }
+  return nullptr;
+}
+
+std::string FunctionName(const ToolSpec& tool) {
+  std::string name(tool.name);
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+std::string ToolDefinitions(std::string_view format, std::string_view base_url) {
+  std::string base(base_url);
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  ordered_json out = ordered_json::object();
+  ordered_json tools = ordered_json::array();
+  if (format == "retell") {
+    out["description"] =
+        "callgate tools for a Retell agent. Replace the host in each url with your callgate's "
+        "public address; for a company with its own Retell account use "
+        "/api/retell/c/<slug>/<function>. Every request is signed by Retell "
+        "(X-Retell-Signature).";
+    for (const auto& tool : Tools()) {
+      ordered_json t;
+      t["type"] = "custom";
+      t["name"] = FunctionName(tool);
+      t["description"] = tool.description;
+      t["url"] = base + "/api/retell/" + std::string(tool.name);
+      t["method"] = "POST";
+      t["parameters"] = ordered_json::parse(tool.parameters);
+      t["speak_during_execution"] = tool.speak_during_execution;
+      t["speak_after_execution"] = true;
+      t["timeout_ms"] = tool.timeout_ms;
+      if (!tool.execution_message.empty()) {
+        t["execution_message_description"] = tool.execution_message;
+      }
+      tools.push_back(std::move(t));
+    }
+  } else if (format == "vapi") {
+    out["description"] =
+        "callgate tools for a Vapi assistant. Replace the host with your callgate's public "
+        "address; for a company with its own secret use /webhooks/vapi/c/<slug>.";
+    for (const auto& tool : Tools()) {
+      ordered_json t;
+      t["type"] = "function";
+      t["async"] = false;
+      t["function"] = {{"name", FunctionName(tool)},
+                       {"description", tool.description},
+                       {"parameters", ordered_json::parse(tool.parameters)}};
+      t["server"] = {{"url", base + "/webhooks/vapi"}, {"timeoutSeconds", tool.timeout_ms / 1000}};
+      tools.push_back(std::move(t));
+    }
+  } else if (format == "mcp") {
+    for (const auto& tool : Tools()) {
+      ordered_json t;
+      t["name"] = FunctionName(tool);
+      t["description"] = tool.description;
+      t["inputSchema"] = ordered_json::parse(tool.parameters);
+      t["annotations"] = {{"readOnlyHint", tool.read_only},
+                          {"destructiveHint", tool.destructive},
+                          {"idempotentHint", tool.read_only},
+                          {"openWorldHint", false}};
+      tools.push_back(std::move(t));
+    }
+  } else {
+    throw std::invalid_argument("unknown tool format '" + std::string(format) +
+                                "' (retell, vapi or mcp)");
+  }
+  out["tools"] = std::move(tools);
+  return out.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace callgate::agent

@@ -1,0 +1,33 @@
+#pragma once
+// Private to booking's .cpp files: building the answers several tools share.
+
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "booking/booking_service.hpp"
+
+namespace callgate::booking::internal {
+
+// A "please tell me X" answer naming the missing or unreadable arguments in data.missing.
+inline ToolAnswer Missing(std::initializer_list<std::string_view> names, std::string message) {
+  ToolAnswer a;
+  a.success = false;
+  a.message = std::move(message);
+  a.data["missing"] = nlohmann::json::array();
+  for (auto n : names) a.data["missing"].push_back(std::string(n));
+  return a;
+}
+
+// 6000 → "60 Euro", 1250 → "12,50 Euro".
+inline std::string Euros(std::int64_t cents) {
+  std::string s = std::to_string(cents / 100);
+  if (cents % 100 != 0) {
+    const auto r = cents % 100;
+    s += "," + std::string(r < 10 ? "0" : "") + std::to_string(r);
+  }
+  return s + " Euro";
+}
+
+}  // namespace callgate::booking::internal
