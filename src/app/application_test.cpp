@@ -52,7 +52,8 @@ TEST(RouteTable, EveryRouteOutsideThePublicListHasAGuard) {
       // Rate limits and allowlists are guards too, but only authentication protects a route.
       const bool authenticated =
           std::any_of(route.guards.begin(), route.guards.end(), [](const std::string& g) {
-            return g == "retell_signature" || g == "admin_token" || g == "calcom_signature";
+            return g == "retell_signature" || g == "admin_token" || g == "calcom_signature" ||
+                   g == "agent_token";
           });
       EXPECT_TRUE(authenticated) << key << " has no authentication guard and is not public";
     }
