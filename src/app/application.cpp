@@ -12,6 +12,7 @@
 #include "app/queue_commands.hpp"
 #include "app/version.hpp"
 #include "auth/admin_token_guard.hpp"
+#include "auth/agent_token_guard.hpp"
 #include "auth/auth_service.hpp"
 #include "auth/sql_repositories.hpp"
 #include "booking/booking_service.hpp"
@@ -25,6 +26,9 @@
 #include "calls/inbound_call_service.hpp"
 #include "http/server.hpp"
 #include "http/trusted_proxies.hpp"
+#include "mcp/agent_tools.hpp"
+#include "mcp/mcp_server.hpp"
+#include "mcp/origin_guard.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "queue/queue_runtime.hpp"
@@ -67,6 +71,11 @@ class LogContextMiddleware final : public http::Middleware {
     return next(request);
   }
 };
+
+// What initialize tells an MCP client's model about these tools.
+constexpr std::string_view kMcpInstructions =
+    "Werkzeuge des Telefonassistenten dieser Firma: Leistungen und Filialen nennen, freie Termine "
+    "prüfen und buchen. Antworten enthalten einen deutschen Satz (message) für den Anrufer.";
 
 Result<std::vector<storage::Migration>> MigrationsFor(const Config& config,
                                                       storage::Dialect dialect) {
@@ -135,6 +144,10 @@ struct Application::Impl {
   std::unique_ptr<ObservabilityWiring> observability;
   // Operations dashboard: GET /dashboard and /api/admin/dashboard/... (docs/operations.md).
   std::unique_ptr<DashboardApi> dashboard;
+  // MCP endpoint /mcp for agent tokens (docs/agents.md "MCP").
+  std::unique_ptr<mcp::SessionStore> mcp_sessions;
+  std::unique_ptr<mcp::ToolGateway> mcp_tools;
+  std::unique_ptr<mcp::McpServer> mcp_server;
 
   Mode mode = Mode::kServe;
   bool queue_started = false;
@@ -333,6 +346,13 @@ struct Application::Impl {
       }
       return out;
     });
+    // MCP: the agent's tools for MCP clients, sessions in this process.
+    mcp_sessions = std::make_unique<mcp::SessionStore>(mcp::SessionSettings{}, clock);
+    mcp_tools = std::make_unique<mcp::AgentToolGateway>(*tool_runner, *call_contexts, *companies,
+                                                        *branches);
+    mcp_server = std::make_unique<mcp::McpServer>(
+        mcp::McpSettings{"callgate", kVersion, std::string(kMcpInstructions)}, *mcp_sessions,
+        *mcp_tools, metrics);
     diagnostics = std::make_unique<admin::Diagnostics>(
         admin::DiagnosticsSettings{kVersion, std::string(AppEnvName(config.app_env)),
                                    config.diagnostics_enabled},
@@ -539,6 +559,15 @@ struct Application::Impl {
     router.Add(
         Method::kPost, "/api/admin/dashboard/failed-jobs/{id}/retry",
         [this](Request& r) { return dashboard->RetryFailedJob(r); }, admin_platform);
+    // MCP (docs/agents.md "MCP"): the Origin check, then an agent's token, which decides the
+    // company. No GET route: GET answers 405 (no server-initiated stream).
+    const http::RouteOptions mcp_agent{
+        {mcp::MakeOriginGuard(config.mcp_allowed_origins), failed_auth,
+         std::make_shared<auth::AgentTokenGuard>(*auth_service, metrics, *companies)}};
+    router.Add(
+        Method::kPost, "/mcp", [this](Request& r) { return mcp_server->Post(r); }, mcp_agent);
+    router.Add(
+        Method::kDelete, "/mcp", [this](Request& r) { return mcp_server->Delete(r); }, mcp_agent);
     if (diagnostics->Enabled()) {
       router.Add(
           Method::kGet, "/api/admin/diagnostic-info",

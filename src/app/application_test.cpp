@@ -53,7 +53,7 @@ TEST(RouteTable, EveryRouteOutsideThePublicListHasAGuard) {
       const bool authenticated =
           std::any_of(route.guards.begin(), route.guards.end(), [](const std::string& g) {
             return g == "retell_signature" || g == "admin_token" || g == "calcom_signature" ||
-                   g == "vapi_secret";
+                   g == "vapi_secret" || g == "agent_token";
           });
       EXPECT_TRUE(authenticated) << key << " has no authentication guard and is not public";
     }

@@ -47,6 +47,7 @@ constexpr std::string_view kVariables[] = {"APP_ENV",
                                            "VAPI_HMAC_SIGNATURE_PREFIX",
                                            "VAPI_HMAC_SIGNATURE_ENCODING",
                                            "TRUSTED_PROXIES",
+                                           "CALLGATE_MCP_ALLOWED_ORIGINS",
                                            "RETELL_IP_ALLOWLIST",
                                            "SLACK_WEBHOOK_URL",
                                            "SLACK_WEBHOOK_URL_CRITICAL",
@@ -334,6 +335,21 @@ Result<Config> LoadConfig(const Environment& env) {
   auto retell_allowlist = NetworkList(env, "RETELL_IP_ALLOWLIST");
   if (!retell_allowlist) return tl::unexpected(retell_allowlist.error());
   cfg.retell_ip_allowlist = std::move(*retell_allowlist);
+  {
+    std::stringstream items(Get(env, "CALLGATE_MCP_ALLOWED_ORIGINS"));
+    for (std::string item; std::getline(items, item, ',');) {
+      item = Trim(item);
+      if (item.empty()) continue;
+      while (item.back() == '/') item.pop_back();
+      const auto scheme = item.find("://");
+      if ((!StartsWith(item, "https://") && !StartsWith(item, "http://")) ||
+          item.size() == scheme + 3 || item.find('/', scheme + 3) != std::string::npos) {
+        return Bad("CALLGATE_MCP_ALLOWED_ORIGINS",
+                   "expected origins such as https://app.example.com, got '" + item + "'");
+      }
+      cfg.mcp_allowed_origins.push_back(item);
+    }
+  }
 
   for (auto [var, target] :
        {std::pair{"SLACK_WEBHOOK_URL", &cfg.slack_webhook_url},

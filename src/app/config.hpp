@@ -54,6 +54,9 @@ struct Config {
   std::vector<IpNetwork> trusted_proxies;
   // Extra check on the Retell routes (the signature is still required); empty: off.
   std::vector<IpNetwork> retell_ip_allowlist;
+  // Browser origins allowed on /mcp ("https://host[:port]"); a request with any other Origin
+  // header gets 403. Empty: none (server-side MCP clients send no Origin).
+  std::vector<std::string> mcp_allowed_origins;
   Secret slack_webhook_url;
   Secret slack_webhook_url_critical;
   bool diagnostics_enabled = false;

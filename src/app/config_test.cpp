@@ -190,6 +190,20 @@ TEST(LoadConfig, ReadsTheVapiSecretAndHmacCredential) {
   }
 }
 
+TEST(LoadConfig, McpAllowedOriginsAreOriginsOnly) {
+  auto cfg = LoadConfig(
+      {{"CALLGATE_MCP_ALLOWED_ORIGINS", " https://app.example.com/ ,, http://127.0.0.1:6274"}});
+  ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
+  EXPECT_EQ(cfg->mcp_allowed_origins,
+            (std::vector<std::string>{"https://app.example.com", "http://127.0.0.1:6274"}));
+  EXPECT_TRUE(LoadConfig({})->mcp_allowed_origins.empty());
+  for (const char* bad : {"app.example.com", "null", "https://", "https://a.example/path", "*"}) {
+    auto refused = LoadConfig({{"CALLGATE_MCP_ALLOWED_ORIGINS", bad}});
+    ASSERT_FALSE(refused.has_value()) << bad;
+    EXPECT_NE(refused.error().message.find("CALLGATE_MCP_ALLOWED_ORIGINS"), std::string::npos);
+  }
+}
+
 TEST(ParseDotEnv, HandlesCommentsQuotesAndExport) {
   auto env = ParseDotEnv(
       "# comment\n\nexport APP_ENV=local\nRETELL_API_KEY=\"key with \\\"quotes\\\"\"\n"

@@ -282,7 +282,9 @@ int main(int argc, char** argv) {
   admin->require_subcommand(1);
   auto* admin_user = admin->add_subcommand("create-user", "create an admin API user");
   admin_user->add_option("--email", admin_options.email, "e-mail address")->required();
-  admin_user->add_option("--role", admin_options.role, "platform_admin, company_admin or viewer")
+  admin_user
+      ->add_option("--role", admin_options.role,
+                   "platform_admin, company_admin, viewer or agent (an MCP client)")
       ->required();
   admin_user->add_option("--company", admin_options.company_slug,
                          "company slug (not for platform_admin)");

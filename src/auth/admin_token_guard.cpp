@@ -9,8 +9,13 @@
 namespace callgate::auth {
 namespace {
 
-// "Bearer <token>" with a case-insensitive scheme; nullopt for anything else.
-std::optional<std::string_view> BearerToken(std::string_view header) {
+bool IsReadMethod(http::Method method) {
+  return method == http::Method::kGet || method == http::Method::kHead;
+}
+
+}  // namespace
+
+std::optional<std::string_view> ParseBearerToken(std::string_view header) {
   constexpr std::string_view kScheme = "bearer ";
   if (header.size() <= kScheme.size() ||
       !http::EqualsIgnoreCase(header.substr(0, kScheme.size()), kScheme)) {
@@ -22,12 +27,6 @@ std::optional<std::string_view> BearerToken(std::string_view header) {
   if (token.empty()) return std::nullopt;
   return token;
 }
-
-bool IsReadMethod(http::Method method) {
-  return method == http::Method::kGet || method == http::Method::kHead;
-}
-
-}  // namespace
 
 http::Response AdminTokenGuard::Reject(const http::Request& request,
                                        std::string_view outcome) const {
@@ -45,7 +44,7 @@ http::Response AdminTokenGuard::Reject(const http::Request& request,
 http::Response AdminTokenGuard::Handle(http::Request& request, const http::Next& next) const {
   const auto header = request.Header("Authorization");
   if (!header) return Reject(request, "missing");
-  const auto token = BearerToken(*header);
+  const auto token = ParseBearerToken(*header);
   if (!token) return Reject(request, "malformed");
   auto principal = auth_.Authenticate(*token);
   if (!principal) {
@@ -56,6 +55,11 @@ http::Response AdminTokenGuard::Handle(http::Request& request, const http::Next&
     observability::LogError("admin_auth_error", {{"code", ErrorCodeName(principal.error().code)},
                                                  {"message", principal.error().message}});
     return http::Response::Error(ErrorCode::kUnavailable, "authentication is unavailable");
+  }
+  if (principal->role == Role::kAgent) {
+    metrics_.Increment(kAdminAuthMetric, {{"outcome", "agent_token"}});
+    return http::Response::Error(ErrorCode::kPermissionDenied,
+                                 "an agent token opens only the MCP endpoint");
   }
   if (IsReadMethod(request.method) ? !principal->CanRead() : !principal->CanWrite()) {
     metrics_.Increment(kAdminAuthMetric, {{"outcome", "read_only_token"}});

@@ -27,13 +27,15 @@ using FailedAuthHook =
     std::function<void(std::string_view client_address, std::string_view outcome)>;
 
 // Counter of every decision: callgate_admin_auth_total{outcome} with outcome = ok | missing |
-// malformed | unknown | expired | revoked | inactive_user | read_only_token | error.
+// malformed | unknown | expired | revoked | inactive_user | read_only_token | agent_token |
+// company_inactive | error.
 inline constexpr std::string_view kAdminAuthMetric = "callgate_admin_auth_total";
 
 // Name() "admin_token". Without a valid token: 401 JSON {"error":{"code":"unauthenticated"}}
 // with `WWW-Authenticate: Bearer` and the same message whatever was wrong (the reason goes to
 // the counter and the log only; the token never does). A token without the "write" ability
-// gets 403 on anything but GET/HEAD. Storage down: 503. On success sets
+// gets 403 on anything but GET/HEAD. An agent's token (Role::kAgent, it opens /mcp only) gets
+// 403 on every admin route (outcome "agent_token"). Storage down: 503. On success sets
 // attributes.principal (see FormatPrincipal) and, for company users, attributes.company_id.
 // Thread-safe; `auth` and `metrics` must outlive it.
 class AdminTokenGuard final : public http::Middleware {
@@ -55,6 +57,10 @@ class AdminTokenGuard final : public http::Middleware {
   FailedAuthHook on_failure_;
   tenancy::CompanyRepository* companies_;
 };
+
+// The token of an `Authorization: Bearer <token>` header value (case-insensitive scheme,
+// surrounding blanks trimmed); nullopt for any other scheme or an empty token.
+std::optional<std::string_view> ParseBearerToken(std::string_view header);
 
 // What the admin guard leaves on a request, read back by RequireRole and the handlers.
 struct RequestActor {

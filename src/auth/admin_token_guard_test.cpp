@@ -1,4 +1,4 @@
-// AdminTokenGuard and RequireRole on a Router, with in-memory repositories.
+// AdminTokenGuard, RequireRole and AgentTokenGuard on a Router, with in-memory repositories.
 #include "auth/admin_token_guard.hpp"
 
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "auth/agent_token_guard.hpp"
 #include "core/testing/fake_clock.hpp"
 #include "http/router.hpp"
 
@@ -86,6 +87,24 @@ class MemoryTokens final : public TokenRepository {
   bool fail_ = false;
 };
 
+// Company 7 (active) and company 8 (deactivated).
+class MemoryCompanies final : public tenancy::CompanyRepository {
+ public:
+  Result<tenancy::Company> Create(const tenancy::Company& c) override { return c; }
+  Result<tenancy::Company> Update(const tenancy::Company& c) override { return c; }
+  Result<tenancy::Company> FindById(tenancy::CompanyId id) override {
+    if (id.value != 7 && id.value != 8) return Fail(ErrorCode::kNotFound, "no company");
+    tenancy::Company company;
+    company.id = id;
+    company.is_active = id.value == 7;
+    return company;
+  }
+  Result<tenancy::Company> FindBySlug(std::string_view) override {
+    return Fail(ErrorCode::kNotFound, "no company");
+  }
+  Result<std::vector<tenancy::Company>> List() override { return std::vector<tenancy::Company>{}; }
+};
+
 class AdminTokenGuardTest : public ::testing::Test {
  protected:
   AdminTokenGuardTest() : auth_(Settings(), users_, tokens_, clock_) {
@@ -103,6 +122,8 @@ class AdminTokenGuardTest : public ::testing::Test {
     router_.Add(http::Method::kPost, "/api/admin/thing", echo, {{guard}});
     router_.Add(http::Method::kGet, "/api/admin/platform", echo,
                 {{guard, RequireRole({Role::kPlatformAdmin})}});
+    router_.Add(http::Method::kPost, "/mcp", echo,
+                {{std::make_shared<AgentTokenGuard>(auth_, metrics_, companies_)}});
   }
 
   static AuthSettings Settings() {
@@ -111,11 +132,12 @@ class AdminTokenGuardTest : public ::testing::Test {
     return s;
   }
 
-  std::string TokenFor(Role role, std::vector<std::string> abilities = {}) {
+  std::string TokenFor(Role role, std::vector<std::string> abilities = {},
+                       std::int64_t company = 7) {
     NewUser u;
     u.email = "user" + std::to_string(++users_made_) + "@example.com";
     u.role = role;
-    if (role != Role::kPlatformAdmin) u.company_id = tenancy::CompanyId(7);
+    if (role != Role::kPlatformAdmin) u.company_id = tenancy::CompanyId(company);
     auto user = auth_.CreateUser(u);
     EXPECT_TRUE(user.has_value());
     auto token = auth_.CreateToken(user->id, {"", std::nullopt, std::move(abilities)});
@@ -139,6 +161,7 @@ class AdminTokenGuardTest : public ::testing::Test {
 
   callgate::testing::FakeClock clock_;
   observability::Metrics metrics_;
+  MemoryCompanies companies_;
   MemoryUsers users_;
   MemoryTokens tokens_;
   AuthService auth_;
@@ -226,6 +249,64 @@ TEST_F(AdminTokenGuardTest, StorageFailureIsServiceUnavailableNotUnauthorized) {
   tokens_.SetFailing(true);
   EXPECT_EQ(Send(http::Method::kGet, "/api/admin/thing", "Bearer " + token).status, 503);
   EXPECT_EQ(Count("error"), 1);
+}
+
+TEST_F(AdminTokenGuardTest, AgentTokensOpenNothingOfTheAdminApi) {
+  const std::string token = TokenFor(Role::kAgent);
+  for (auto [method, path] : {std::pair{http::Method::kGet, "/api/admin/thing"},
+                              std::pair{http::Method::kPost, "/api/admin/thing"},
+                              std::pair{http::Method::kGet, "/api/admin/platform"}}) {
+    auto refused = Send(method, path, "Bearer " + token);
+    EXPECT_EQ(refused.status, 403) << path;
+    EXPECT_EQ(refused.body.find("user:"), std::string::npos);
+  }
+  EXPECT_EQ(Count("agent_token"), 3);
+  EXPECT_TRUE(failures_.empty());  // a valid credential is not a failed authentication
+}
+
+TEST_F(AdminTokenGuardTest, AgentGuardAdmitsOnlyAgentsAndSetsTheirCompany) {
+  auto ok = Send(http::Method::kPost, "/mcp", "Bearer " + TokenFor(Role::kAgent));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  auto body = nlohmann::json::parse(ok.body);
+  EXPECT_EQ(body["principal"], "user:1:agent");
+  EXPECT_EQ(body["company_id"], 7);
+  EXPECT_EQ(metrics_.Value(kAgentAuthMetric, {{"outcome", "ok"}}), 1);
+
+  for (Role role : {Role::kPlatformAdmin, Role::kCompanyAdmin, Role::kViewer}) {
+    EXPECT_EQ(Send(http::Method::kPost, "/mcp", "Bearer " + TokenFor(role)).status, 403)
+        << RoleName(role);
+  }
+  EXPECT_EQ(metrics_.Value(kAgentAuthMetric, {{"outcome", "not_agent"}}), 3);
+  // An agent of a deactivated company is refused like its admins.
+  EXPECT_EQ(Send(http::Method::kPost, "/mcp", "Bearer " + TokenFor(Role::kAgent, {}, 8)).status,
+            403);
+  EXPECT_EQ(metrics_.Value(kAgentAuthMetric, {{"outcome", "company_inactive"}}), 1);
+}
+
+TEST_F(AdminTokenGuardTest, AgentGuardAnswersUnauthorizedWithABearerChallenge) {
+  auto missing = Send(http::Method::kPost, "/mcp", std::nullopt);
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_EQ(missing.headers.Get("WWW-Authenticate").value_or(""), "Bearer realm=\"callgate-mcp\"");
+  const std::vector<std::string> bad_headers = {"Bearer cg_nonsense", "Basic dXNlcjpwYXNz",
+                                                "Bearer " + GenerateToken()->text.Reveal()};
+  for (const std::string& bad : bad_headers) {
+    auto refused = Send(http::Method::kPost, "/mcp", bad);
+    EXPECT_EQ(refused.status, 401) << bad;
+    EXPECT_EQ(refused.headers.Get("WWW-Authenticate").value_or("").substr(0, 7), "Bearer ");
+    EXPECT_NE(refused.headers.Get("WWW-Authenticate").value_or("").find("invalid_token"),
+              std::string::npos);
+  }
+  const std::string expired = TokenFor(Role::kAgent);
+  clock_.Advance(std::chrono::hours(24 * 91));
+  EXPECT_EQ(Send(http::Method::kPost, "/mcp", "Bearer " + expired).status, 401);
+  EXPECT_EQ(metrics_.Value(kAgentAuthMetric, {{"outcome", "expired"}}), 1);
+  EXPECT_EQ(metrics_.Value(kAgentAuthMetric, {{"outcome", "missing"}}), 1);
+}
+
+TEST(Roles, AgentIsARoleWithItsOwnName) {
+  EXPECT_EQ(RoleName(Role::kAgent), "agent");
+  EXPECT_EQ(ParseRole("agent").value(), Role::kAgent);
+  EXPECT_FALSE(ParseRole("Agent").has_value());
 }
 
 }  // namespace

@@ -12,6 +12,8 @@ std::string_view RoleName(Role role) noexcept {
       return "company_admin";
     case Role::kViewer:
       return "viewer";
+    case Role::kAgent:
+      return "agent";
   }
   return "viewer";
 }
@@ -20,9 +22,10 @@ Result<Role> ParseRole(std::string_view name) {
   if (name == "platform_admin") return Role::kPlatformAdmin;
   if (name == "company_admin") return Role::kCompanyAdmin;
   if (name == "viewer") return Role::kViewer;
-  return Fail(
-      ErrorCode::kInvalidArgument,
-      "role must be platform_admin, company_admin or viewer, not \"" + std::string(name) + "\"");
+  if (name == "agent") return Role::kAgent;
+  return Fail(ErrorCode::kInvalidArgument,
+              "role must be platform_admin, company_admin, viewer or agent, not \"" +
+                  std::string(name) + "\"");
 }
 
 bool IsKnownAbility(std::string_view ability) noexcept {

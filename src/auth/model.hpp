@@ -17,10 +17,12 @@ using UserId = tenancy::Id<struct UserTag>;
 using TokenId = tenancy::Id<struct TokenTag>;
 
 // What a user may do. Platform admins run the platform and belong to no company; company
-// admins manage their own company; viewers read their own company only.
-enum class Role { kPlatformAdmin, kCompanyAdmin, kViewer };
+// admins manage their own company; viewers read their own company only; agents are an agent
+// platform's MCP client for their own company: their tokens open /mcp and nothing of the admin
+// API (docs/agents.md "MCP").
+enum class Role { kPlatformAdmin, kCompanyAdmin, kViewer, kAgent };
 
-// "platform_admin" | "company_admin" | "viewer" (the stored and wire form).
+// "platform_admin" | "company_admin" | "viewer" | "agent" (the stored and wire form).
 std::string_view RoleName(Role role) noexcept;
 // Parses RoleName(); kInvalidArgument for anything else.
 Result<Role> ParseRole(std::string_view name);

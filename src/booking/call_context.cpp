@@ -74,6 +74,7 @@ Result<CallContext> CallContextResolver::Load(std::string_view call_id,
     u.from_number = snapshot->from_number;
     u.to_number = snapshot->to_number;
     u.status = "ongoing";
+    u.platform = snapshot->platform;
     call = calls_.Upsert(tenant->company.id, u);
   }
   if (!call) {

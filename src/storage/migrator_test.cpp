@@ -200,6 +200,71 @@ TEST_P(MigratorTest, ConcurrentMigratorsApplyEachVersionOnce) {
   EXPECT_EQ(applied[0] + applied[1] + applied[2], migrations.size());
 }
 
+TEST_P(MigratorTest, AgentRoleKeepsEveryUserTokenAndId) {
+  // 0009 rebuilds users and api_tokens on SQLite: a database with users and tokens from before
+  // keeps them, their ids, the reference between them and the id sequences.
+  std::vector<Migration> before, all = Embedded();
+  for (const auto& m : all) {
+    if (m.version < 9) before.push_back(m);
+  }
+  ASSERT_LT(before.size(), all.size());
+  ASSERT_TRUE(Migrator(db(), before, clock_).Migrate().has_value());
+  std::vector<std::int64_t> users;
+  auto seeded = db().Run([&](Session& s) -> Status {
+    const auto company = s.InsertReturningId(
+        "INSERT INTO companies (name, slug, created_at, updated_at) VALUES ('A', 'a', 0, 0) "
+        "RETURNING id",
+        Params());
+    for (int i = 1; i <= 3; ++i) {
+      users.push_back(s.InsertReturningId(
+          "INSERT INTO users (company_id, email, password_hash, role, created_at, updated_at) "
+          "VALUES (:c, :email, '!', 'viewer', 0, 0) RETURNING id",
+          Params().Add(company).Add("u" + std::to_string(i) + "@a.example")));
+    }
+    s.Execute("DELETE FROM users WHERE id = :id", Params().Add(users[2]));
+    s.Execute(
+        "INSERT INTO api_tokens (user_id, token_hash, created_at, updated_at, revoked_at) "
+        "VALUES (:u, 'cafe', 0, 0, 7)",
+        Params().Add(users[1]));
+    return Ok();
+  });
+  ASSERT_TRUE(seeded.has_value()) << seeded.error().message;
+
+  auto applied = Migrator(db(), all, clock_).Migrate();
+  ASSERT_TRUE(applied.has_value()) << applied.error().message;
+  EXPECT_EQ(applied->front(), 9);
+
+  std::int64_t agent = 0;
+  auto after = db().Run([&](Session& s) -> Result<std::string> {
+    std::string out;
+    s.Query("u.id AS uid, u.email, t.revoked_at",
+            "FROM api_tokens AS t JOIN users AS u ON u.id = t.user_id", {}, [&](const Row& r) {
+              out = std::to_string(r.Int64("uid")) + " " + r.String("email") + " " +
+                    std::to_string(r.Int64("revoked_at"));
+            });
+    const auto company = s.InsertReturningId(
+        "INSERT INTO companies (name, slug, created_at, updated_at) VALUES ('B', 'b', 0, 0) "
+        "RETURNING id",
+        Params());
+    agent = s.InsertReturningId(
+        "INSERT INTO users (company_id, email, password_hash, role, created_at, updated_at) "
+        "VALUES (:c, 'agent@b.example', '!', 'agent', 0, 0) RETURNING id",
+        Params().Add(company));
+    return out;
+  });
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_EQ(*after, std::to_string(users[1]) + " u2@a.example 7");
+  EXPECT_GT(agent, users[2]);  // the deleted user's id is not given out again
+  // The reference still holds: a token of no user is refused.
+  auto orphan = db().Run([](Session& s) -> Status {
+    s.Execute(
+        "INSERT INTO api_tokens (user_id, token_hash, created_at, updated_at) "
+        "VALUES (999, 'beef', 0, 0)");
+    return Ok();
+  });
+  EXPECT_FALSE(orphan.has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, MigratorTest, testing::AllBackendsAndPgBouncer(),
                          testing::BackendName);
 

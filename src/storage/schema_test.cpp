@@ -155,6 +155,20 @@ TEST_P(Schema, PlatformAdminsHaveNoCompanyAndOthersHaveOne) {
             ErrorCode::kInvalidArgument);
 }
 
+TEST_P(Schema, AgentsBelongToOneCompany) {
+  EXPECT_TRUE(
+      Exec("INSERT INTO users (company_id, email, password_hash, role, created_at, updated_at) "
+           "VALUES (:c, 'agent@a.example', 'x', 'agent', 0, 0)",
+           Params().Add(company_a_)));
+  EXPECT_EQ(CodeOf(Exec("INSERT INTO users (email, password_hash, role, created_at, updated_at) "
+                        "VALUES ('agent@nowhere.example', 'x', 'agent', 0, 0)")),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(Exec("INSERT INTO users (company_id, email, password_hash, role, created_at, "
+                        "updated_at) VALUES (:c, 'robot@a.example', 'x', 'robot', 0, 0)",
+                        Params().Add(company_a_))),
+            ErrorCode::kInvalidArgument);
+}
+
 TEST_P(Schema, JobsPollByQueueAndAvailability) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(

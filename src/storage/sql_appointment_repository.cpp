@@ -14,9 +14,11 @@ constexpr std::string_view kColumns =
     "status, calcom_booking_uid, source, idempotency_key, rescheduled_from_id, cancelled_at, "
     "notes, created_at, updated_at";
 
+// NULL for an absent id, and for Id() (0): ids start at 1, and a tool run without a call (an
+// MCP session, docs/agents.md) carries the empty call id.
 template <typename T>
 std::optional<std::int64_t> IdOf(const std::optional<T>& id) {
-  if (!id) return std::nullopt;
+  if (!id || id->value == 0) return std::nullopt;
   return id->value;
 }
 

@@ -14,6 +14,10 @@ Columns (what "actor" means depends on the kind of route):
                  (Max naming Erika's things)                                      (wrong for the URL)
   withheld       a withheld caller ("anonymous")         no token                 no signature
 
+For the MCP endpoint (/mcp): own = A's agent token; other_company = B's agent token naming A's
+session or A's call (X-Call-Id); other_caller = A's admin token (admin roles do not open /mcp);
+withheld = no token. A separate case sends an agent token to every admin route (403 each).
+
 The test fails when the route table has a route without a row here, when a row names a route
 that no longer exists, or when an agent function has no row: a new route or function cannot be
 added without deciding who may use it.
@@ -294,6 +298,81 @@ def vapi_cell(slug, secret, to_number, expect, victim=None, caller=None, tool=No
     return Cell(send, expect, victim=victim)
 
 
+# ---- MCP ---------------------------------------------------------------------------------------
+
+MCP_INIT = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                       "clientInfo": {"name": "bola", "version": "1"}}}
+
+
+def mcp_post(s, token, message, session=None, headers=None):
+    hdrs = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    if token:
+        hdrs["Authorization"] = f"Bearer {token}"
+    if session:
+        hdrs["Mcp-Session-Id"] = session
+        hdrs["MCP-Protocol-Version"] = "2025-11-25"
+    hdrs.update(headers or {})
+    return s.request("POST", "/mcp", json.dumps(message), hdrs)
+
+
+def mcp_session(s, token):
+    r = mcp_post(s, token, MCP_INIT)
+    if r.status != 200:
+        raise RuntimeError(f"MCP initialize answered {r}")
+    return r.headers.get("Mcp-Session-Id") or r.headers.get("mcp-session-id")
+
+
+def mcp_cell(token, expect, victim=None, foreign_call=False):
+    """initialize with `token`; with foreign_call, B's agent then asks for the caller's own data
+    of A's call (X-Call-Id) and for A's service."""
+    def send(s, fx):
+        if not foreign_call:
+            return mcp_post(s, s.tokens[token] if token else None, MCP_INIT)
+        tok = s.tokens[token]
+        session = mcp_session(s, tok)
+        r = None
+        for name, args in (("query_customer_appointments", {}),
+                           ("check_availability", {"service": "Erstberatung",
+                                                   "date": h.german(DAYS[1])})):
+            r = mcp_post(s, tok, {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                                  "params": {"name": name, "arguments": args}},
+                         session, {"X-Call-Id": fx["erika_call"]})
+            if r.status != 200:
+                return r
+        return r
+    return Cell(send, expect, victim=victim)
+
+
+def mcp_delete_cell(owner, token, expect, victim=None):
+    """DELETE of a session that `owner` opened, sent with `token`."""
+    def send(s, fx):
+        session = mcp_session(s, s.tokens[owner])
+        hdrs = {"Mcp-Session-Id": session}
+        if token:
+            hdrs["Authorization"] = f"Bearer {s.tokens[token]}"
+        return s.request("DELETE", "/mcp", None, hdrs)
+    return Cell(send, expect, victim=victim)
+
+
+def agent_tokens_case(s, check):
+    """An agent token opens nothing of the admin API: 403 on every admin route."""
+    routes = [r for r in route_table(s)
+              if r.split()[1].startswith(("/api/admin", "/api/availability", "/metrics"))]
+    check(routes, "no admin routes in the route table")
+    for route in routes:
+        method, pattern = route.split()
+        path = pattern
+        for param in ("{company_id}", "{branch_id}", "{service_id}", "{phone_number_id}",
+                      "{customer_id}", "{id}"):
+            path = path.replace(param, str(s.ids[ALPHA_SLUG]))
+        body = "{}" if method in ("POST", "PUT", "PATCH") else None
+        r = s.request(method, path, body, {"Authorization": f"Bearer {s.tokens['alpha_agent']}",
+                                           "Content-Type": "application/json"})
+        check(r.status == 403, f"{route} with an agent token: answered {r}, want 403")
+    h.log(f"agent token refused on {len(routes)} admin routes")
+
+
 def route_matrix():
     cp = company_path
     A = ALPHA_SLUG
@@ -356,6 +435,17 @@ def route_matrix():
                                    tool="check_availability"),
         "other_caller": vapi_cell(BETA_SLUG, PLATFORM_VAPI_SECRET, BETA_NUMBER, (401,), "B"),
         "withheld": vapi_cell(BETA_SLUG, None, BETA_NUMBER, (401,), "B")}
+    # MCP (docs/agents.md "MCP"): the agent token decides the company.
+    m["POST /mcp"] = {
+        "own": mcp_cell("alpha_agent", OK),
+        "other_company": mcp_cell("beta_agent", OK, victim="A", foreign_call=True),
+        "other_caller": mcp_cell("alpha_admin", (403,), victim="A"),
+        "withheld": mcp_cell(None, (401,), victim="A")}
+    m["DELETE /mcp"] = {
+        "own": mcp_delete_cell("alpha_agent", "alpha_agent", (200, 204)),
+        "other_company": mcp_delete_cell("alpha_agent", "beta_agent", (404,), victim="A"),
+        "other_caller": mcp_delete_cell("alpha_agent", "alpha_admin", (403,), victim="A"),
+        "withheld": mcp_delete_cell("alpha_agent", None, (401,), victim="A")}
     # Functions: expanded per function in run().
     m["POST /api/retell/{function}"] = "functions"
     m["POST /api/retell/c/{slug}/{function}"] = "functions"
@@ -583,4 +673,6 @@ if __name__ == "__main__":
     if len(sys.argv) < 2:
         print(__doc__)
         sys.exit(2)
-    sys.exit(h.run_suite(sys.argv[1], "bola", [("BOLA matrix", matrix_case)], deadline_s=240))
+    sys.exit(h.run_suite(sys.argv[1], "bola", [("BOLA matrix", matrix_case),
+                                                ("agent tokens and the admin API",
+                                                 agent_tokens_case)], deadline_s=240))

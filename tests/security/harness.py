@@ -424,7 +424,10 @@ class System:
                  ("alpha_admin", "admin@alpha.test", "company_admin", ALPHA_SLUG),
                  ("alpha_viewer", "viewer@alpha.test", "viewer", ALPHA_SLUG),
                  ("beta_admin", "admin@beta.test", "company_admin", BETA_SLUG),
-                 ("gamma_admin", "admin@gamma.test", "company_admin", GAMMA_SLUG)]
+                 ("gamma_admin", "admin@gamma.test", "company_admin", GAMMA_SLUG),
+                 # MCP clients (role agent): their tokens open /mcp for their company only.
+                 ("alpha_agent", "agent@alpha.test", "agent", ALPHA_SLUG),
+                 ("beta_agent", "agent@beta.test", "agent", BETA_SLUG)]
 
         def create(user):
             key, email, role, company = user

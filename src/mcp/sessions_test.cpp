@@ -1,0 +1,98 @@
+// SessionStore: ids, owners, expiry, limits.
+#include "mcp/sessions.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/testing/fake_clock.hpp"
+
+namespace callgate::mcp {
+namespace {
+
+const SessionOwner kAlpha{"user:1:agent", 1};
+const SessionOwner kBeta{"user:2:agent", 2};
+
+TEST(McpSessions, IdsAreLongRandomAndVisibleAscii) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = NewSessionId();
+    EXPECT_EQ(id.size(), 64u);
+    for (char c : id) EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) << id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 100u);
+}
+
+TEST(McpSessions, ASessionAnswersOnlyToItsOwner) {
+  callgate::testing::FakeClock clock;
+  SessionStore store({}, clock);
+  const Session s = store.Open(kAlpha, "2025-06-18");
+  auto found = store.Find(s.id, kAlpha);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->protocol_version, "2025-06-18");
+  EXPECT_EQ(found->owner, kAlpha);
+  EXPECT_FALSE(store.Find(s.id, kBeta).has_value());
+  // Another user of the same company is another owner.
+  EXPECT_FALSE(store.Find(s.id, SessionOwner{"user:3:agent", 1}).has_value());
+  EXPECT_FALSE(store.Close(s.id, kBeta));
+  EXPECT_TRUE(store.Find(s.id, kAlpha).has_value());
+  EXPECT_FALSE(store.Find("unknown", kAlpha).has_value());
+}
+
+TEST(McpSessions, CloseEndsASession) {
+  callgate::testing::FakeClock clock;
+  SessionStore store({}, clock);
+  const Session s = store.Open(kAlpha, "2025-11-25");
+  EXPECT_TRUE(store.Close(s.id, kAlpha));
+  EXPECT_FALSE(store.Find(s.id, kAlpha).has_value());
+  EXPECT_FALSE(store.Close(s.id, kAlpha));
+  EXPECT_EQ(store.size(), 0u);
+}
+
+TEST(McpSessions, IdleSessionsExpireAndUseKeepsThemAlive) {
+  callgate::testing::FakeClock clock;
+  SessionSettings settings;
+  settings.idle_ttl = std::chrono::minutes(10);
+  SessionStore store(settings, clock);
+  const Session used = store.Open(kAlpha, "2025-11-25");
+  const Session idle = store.Open(kAlpha, "2025-11-25");
+  for (int i = 0; i < 3; ++i) {
+    clock.Advance(std::chrono::minutes(6));
+    EXPECT_TRUE(store.Find(used.id, kAlpha).has_value()) << i;
+  }
+  EXPECT_FALSE(store.Find(idle.id, kAlpha).has_value());
+  clock.Advance(std::chrono::minutes(10));
+  EXPECT_FALSE(store.Find(used.id, kAlpha).has_value());
+  EXPECT_FALSE(store.Close(used.id, kAlpha));
+}
+
+TEST(McpSessions, AFullOwnerLosesItsOwnOldestSessionNotAnothers) {
+  callgate::testing::FakeClock clock;
+  SessionSettings settings;
+  settings.max_sessions_per_owner = 2;
+  settings.max_sessions = 3;
+  SessionStore store(settings, clock);
+  const Session beta = store.Open(kBeta, "2025-11-25");
+  clock.Advance(std::chrono::seconds(1));
+  const Session a1 = store.Open(kAlpha, "2025-11-25");
+  clock.Advance(std::chrono::seconds(1));
+  const Session a2 = store.Open(kAlpha, "2025-11-25");
+  clock.Advance(std::chrono::seconds(1));
+  const Session a3 = store.Open(kAlpha, "2025-11-25");
+  EXPECT_FALSE(store.Find(a1.id, kAlpha).has_value());
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_TRUE(store.Find(a2.id, kAlpha).has_value());
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_TRUE(store.Find(a3.id, kAlpha).has_value());
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
+  // The store as a whole is full: the least recently used session (a2) goes.
+  store.Open(SessionOwner{"user:9:agent", 9}, "2025-11-25");
+  EXPECT_EQ(store.size(), 3u);
+  EXPECT_FALSE(store.Find(a2.id, kAlpha).has_value());
+  EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
+}
+
+}  // namespace
+}  // namespace callgate::mcp
