@@ -77,6 +77,12 @@ struct Company {
   int retention_days = 30;
   // ... and a customer with no call and no appointment for this many days is deleted.
   int customer_retention_days = 365;
+  // Recording URLs from Retell's webhooks are stored only when true (recordings need the
+  // caller's consent; docs/privacy.md).
+  bool store_recordings = false;
+  // The sentence the agent says first (EU AI Act Art. 50), answered as the dynamic variable
+  // ai_disclosure; empty = DefaultAiDisclosure(name).
+  std::string ai_disclosure;
   SystemTimePoint created_at;
   SystemTimePoint updated_at;
 };
