@@ -93,6 +93,10 @@ json CompanyJson(const tenancy::Company& c, bool platform) {
               {"included_minutes", c.included_minutes},
               {"cancellation_policy", PolicyJson(c.cancellation_policy)},
               {"reschedule_policy", PolicyJson(c.reschedule_policy)},
+              {"retention_days", c.retention_days},
+              {"customer_retention_days", c.customer_retention_days},
+              {"store_recordings", c.store_recordings},
+              {"ai_disclosure", tenancy::AiDisclosureOf(c)},
               {"created_at", Time(c.created_at)},
               {"updated_at", Time(c.updated_at)}};
   if (platform) {
@@ -219,6 +223,10 @@ const Allowlist& CompanyFields() {
   static const Allowlist list{{{"name", kAny},
                                {"timezone", kAny},
                                {"language", kAny},
+                               {"retention_days", kAny},
+                               {"customer_retention_days", kAny},
+                               {"store_recordings", kAny},
+                               {"ai_disclosure", kAny},
                                {"slug", kPlatform},
                                {"parent_company_id", kPlatform},
                                {"reseller_markup_percent", kPlatform},
@@ -374,6 +382,17 @@ void ReadHours(FieldReader& fields, std::string_view key, tenancy::WeeklyHours& 
     out[static_cast<std::size_t>(*day)] = tenancy::OpeningHours{*open, *close};
   }
   if (ok) hours = out;
+}
+
+// Data protection settings (docs/privacy.md): retention, recordings, the AI disclosure ("" or
+// null restores the default sentence).
+void ReadPrivacySettings(FieldReader& fields, tenancy::Company& company) {
+  if (auto v = fields.Int("retention_days", 1, 3650)) company.retention_days = static_cast<int>(*v);
+  if (auto v = fields.Int("customer_retention_days", 1, 36500)) {
+    company.customer_retention_days = static_cast<int>(*v);
+  }
+  if (auto v = fields.Bool("store_recordings")) company.store_recordings = *v;
+  if (auto v = fields.NullableString("ai_disclosure", 500)) company.ai_disclosure = v->value_or("");
 }
 
 std::optional<std::string> ReadPhone(FieldReader& fields, std::string_view key,
@@ -572,6 +591,7 @@ Response AdminApi::CreateCompany(Request& request) {
     if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
     ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
     ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
+    ReadPrivacySettings(fields, company);
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto created = companies_.Create(company);
     if (!created) {
@@ -637,6 +657,7 @@ Response AdminApi::UpdateCompany(Request& request) {
     if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
     ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
     ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
+    ReadPrivacySettings(fields, company);
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto updated = companies_.Update(company);
     if (!updated) {

@@ -87,6 +87,13 @@ struct Company {
   SystemTimePoint updated_at;
 };
 
+// The AI disclosure the agent says first (EU AI Act Art. 50): the company's own sentence, or
+// "Sie sprechen mit dem digitalen Assistenten von <name>." — never empty.
+inline std::string AiDisclosureOf(const Company& company) {
+  if (!company.ai_disclosure.empty()) return company.ai_disclosure;
+  return "Sie sprechen mit dem digitalen Assistenten von " + company.name + ".";
+}
+
 // One opening interval in a branch's local time, in minutes after local midnight
 // (540 = 09:00). `close_minute` is exclusive and may be 1440 (24:00).
 struct OpeningHours {

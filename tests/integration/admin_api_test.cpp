@@ -846,6 +846,43 @@ TEST_P(AdminApiTest, CompanyAdminsExportAndEraseAPersonThroughTheApi) {
             1);
 }
 
+TEST_P(AdminApiTest, CompanyAdminsSetRetentionRecordingsAndTheAiDisclosure) {
+  auto before = Call("GET", CompanyPath(company_a_), admin_a_);
+  ASSERT_EQ(before.status, 200);
+  EXPECT_EQ(before.body["retention_days"], 30);
+  EXPECT_EQ(before.body["customer_retention_days"], 365);
+  EXPECT_EQ(before.body["store_recordings"], false);
+  EXPECT_EQ(before.body["ai_disclosure"],
+            "Sie sprechen mit dem digitalen Assistenten von Praxis A.");
+  auto changed =
+      Call("PATCH", CompanyPath(company_a_), admin_a_,
+           R"({"retention_days":14,"customer_retention_days":90,)"
+           R"("store_recordings":true,"ai_disclosure":"Hier spricht die KI der Praxis."})");
+  ASSERT_EQ(changed.status, 200) << changed.raw;
+  EXPECT_EQ(changed.body["retention_days"], 14);
+  EXPECT_EQ(changed.body["customer_retention_days"], 90);
+  EXPECT_EQ(changed.body["store_recordings"], true);
+  EXPECT_EQ(changed.body["ai_disclosure"], "Hier spricht die KI der Praxis.");
+  EXPECT_EQ(Count("companies", "id = " + std::to_string(company_a_) +
+                                   " AND retention_days = 14 AND store_recordings = 1"),
+            1);
+  for (const std::string bad :
+       std::vector<std::string>{R"({"retention_days":0})", R"({"retention_days":3651})",
+                                R"({"customer_retention_days":0})", R"({"store_recordings":"ja"})",
+                                R"({"ai_disclosure":")" + std::string(501, 'x') + "\"}"}) {
+    auto refused = Call("PATCH", CompanyPath(company_a_), admin_a_, bad);
+    EXPECT_EQ(refused.status, 422) << bad;
+    EXPECT_EQ(refused.body["error"]["code"], "validation_failed") << refused.raw;
+  }
+  auto reset = Call("PATCH", CompanyPath(company_a_), admin_a_, R"({"ai_disclosure":null})");
+  ASSERT_EQ(reset.status, 200);
+  EXPECT_EQ(reset.body["ai_disclosure"],
+            "Sie sprechen mit dem digitalen Assistenten von Praxis A.");
+  EXPECT_EQ(reset.body["retention_days"], 14);
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_a_), viewer_a_, R"({"retention_days":7})").status,
+            403);
+}
+
 TEST_P(AdminApiTest, AuditEventsRecordReadsOfPersonalDataAndWritesPerCompany) {
   const auto erika = IdOf("customers", "phone_e164 = '+4915112345678'");
   const std::string customer = CompanyPath(company_a_, "/customers/" + std::to_string(erika));
