@@ -27,50 +27,45 @@ int Die(std::ostream& err, std::string_view what, const Error& error) {
   return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
-struct PurgeCounts {
-  storage::PurgeReport retention;
-  std::int64_t audit_events_deleted = 0;
-};
+}  // namespace
 
-// The purge, its counters, log line and audit entry: the same for the job and the command.
-Result<PurgeCounts> PurgeNow(storage::Database& db, privacy::AuditLog& audit, const Clock& clock,
-                             const PrivacyPurgeSettings& settings,
-                             observability::Metrics* metrics) {
-  PurgeCounts counts;
+Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::AuditLog& audit,
+                                             const Clock& clock,
+                                             const PrivacyPurgeSettings& settings,
+                                             observability::Metrics* metrics) {
+  PrivacyPurgeCounts counts;
   auto report = storage::PurgeExpired(db, clock.Now());
   if (!report) return tl::unexpected(report.error());
-  counts.retention = *report;
+  counts.calls_cleared = report->calls_cleared;
+  counts.customers_deleted = report->customers_deleted;
   auto audited = audit.PurgeBefore(clock.Now() - std::chrono::hours(24) *
                                                      std::max(1, settings.audit_retention_days));
   if (!audited) return tl::unexpected(audited.error());
   counts.audit_events_deleted = *audited;
   if (metrics != nullptr) {
     metrics->Increment(kPrivacyPurgedMetric, {{"kind", "call_content"}},
-                       static_cast<double>(counts.retention.calls_cleared));
+                       static_cast<double>(counts.calls_cleared));
     metrics->Increment(kPrivacyPurgedMetric, {{"kind", "customers"}},
-                       static_cast<double>(counts.retention.customers_deleted));
+                       static_cast<double>(counts.customers_deleted));
     metrics->Increment(kPrivacyPurgedMetric, {{"kind", "audit_events"}},
                        static_cast<double>(counts.audit_events_deleted));
   }
-  observability::LogInfo("privacy_purged",
-                         {{"calls_cleared", counts.retention.calls_cleared},
-                          {"customers_deleted", counts.retention.customers_deleted},
-                          {"audit_events_deleted", counts.audit_events_deleted}});
-  privacy::AppendOrLog(
-      audit, {0,
-              std::nullopt,
-              std::string(privacy::kSystemActor),
-              "privacy.purge",
-              "",
-              "calls_cleared=" + std::to_string(counts.retention.calls_cleared) +
-                  " customers_deleted=" + std::to_string(counts.retention.customers_deleted) +
-                  " audit_events_deleted=" + std::to_string(counts.audit_events_deleted),
-              std::nullopt,
-              {}});
+  observability::LogInfo("privacy_purged", {{"calls_cleared", counts.calls_cleared},
+                                            {"customers_deleted", counts.customers_deleted},
+                                            {"audit_events_deleted", counts.audit_events_deleted}});
+  privacy::AppendOrLog(audit,
+                       {0,
+                        std::nullopt,
+                        std::string(privacy::kSystemActor),
+                        "privacy.purge",
+                        "",
+                        "calls_cleared=" + std::to_string(counts.calls_cleared) +
+                            " customers_deleted=" + std::to_string(counts.customers_deleted) +
+                            " audit_events_deleted=" + std::to_string(counts.audit_events_deleted),
+                        std::nullopt,
+                        {}});
   return counts;
 }
-
-}  // namespace
 
 Status RegisterPrivacyPurgeJob(queue::QueueRuntime& queue, storage::Database& db,
                                privacy::AuditLog& audit, const Clock& clock,
@@ -81,7 +76,7 @@ Status RegisterPrivacyPurgeJob(queue::QueueRuntime& queue, storage::Database& db
   auto registered = queue.registry().Register(
       std::string(kPrivacyPurgeJob),
       [&db, &audit, &clock, settings, &metrics](const queue::Job&) -> Status {
-        auto counts = PurgeNow(db, audit, clock, settings, &metrics);
+        auto counts = PurgePersonalData(db, audit, clock, settings, &metrics);
         if (!counts) return tl::unexpected(counts.error());
         return Ok();
       },
@@ -97,10 +92,10 @@ int RunPrivacyPurge(const Config& config, const Clock& clock, std::ostream& out,
   auto db = OpenMigratedDatabase(config, clock);
   if (!db) return Die(err, "cannot open the database", db.error());
   privacy::SqlAuditLog audit(**db, clock);
-  auto counts = PurgeNow(**db, audit, clock, {config.audit_retention_days}, nullptr);
+  auto counts = PurgePersonalData(**db, audit, clock, {config.audit_retention_days}, nullptr);
   if (!counts) return Die(err, "privacy purge", counts.error());
-  out << "call content cleared: " << counts->retention.calls_cleared
-      << " calls; customers deleted: " << counts->retention.customers_deleted
+  out << "call content cleared: " << counts->calls_cleared
+      << " calls; customers deleted: " << counts->customers_deleted
       << "; audit entries deleted: " << counts->audit_events_deleted << "\n";
   return 0;
 }

@@ -10,6 +10,7 @@
 // and the daily privacy_purge job on the scheduler (same work as `privacy purge`, plus the audit
 // log's retention). Each command writes an audit entry (actor "system").
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 
@@ -41,6 +42,21 @@ inline constexpr std::string_view kPrivacyPurgedMetric = "callgate_privacy_purge
 struct PrivacyPurgeSettings {
   int audit_retention_days = 730;  // CALLGATE_AUDIT_RETENTION_DAYS
 };
+
+// What one purge deleted.
+struct PrivacyPurgeCounts {
+  std::int64_t calls_cleared = 0;
+  std::int64_t customers_deleted = 0;
+  std::int64_t audit_events_deleted = 0;
+};
+
+// One purge: storage::PurgeExpired at clock.Now(), the audit entries older than the audit
+// retention, then the `privacy_purged` log line, the counters (when `metrics` is given) and a
+// `privacy.purge` audit entry. The work of the job and of `callgate privacy purge`.
+Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::AuditLog& audit,
+                                             const Clock& clock,
+                                             const PrivacyPurgeSettings& settings,
+                                             observability::Metrics* metrics);
 
 // Registers the privacy_purge job (queue low, one try: the next day runs again) and its daily
 // periodic task: storage::PurgeExpired and the audit log's retention, then a `privacy_purged`
