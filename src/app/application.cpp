@@ -612,6 +612,7 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
   dashboard_sources.jobs = &impl->queue_runtime->admin();
   dashboard_sources.breaker = [i = impl.get()] { return i->breaker.get(); };
   dashboard_sources.alerts = [i = impl.get()] { return &i->observability->alerts(); };
+  dashboard_sources.audit = impl->audit_log.get();
   impl->dashboard = std::make_unique<DashboardApi>(std::move(dashboard_sources), clock);
   impl->BuildRoutes();
   impl->mode = mode;
