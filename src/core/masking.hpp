@@ -33,6 +33,17 @@ inline bool IsLocalChar(char c) {
 }
 inline bool IsDomainChar(char c) { return IsAlnum(c) || c == '.' || c == '-'; }
 inline bool IsPhoneSeparator(char c) { return c == ' ' || c == '-' || c == '/'; }
+// "example.org": dotted, ending in a top-level domain of letters (so "127.0.0.1" is none).
+inline bool IsMailDomain(std::string_view domain) {
+  const auto dot = domain.rfind('.');
+  if (domain.empty() || domain.front() == '.' || dot == std::string_view::npos) return false;
+  const std::string_view tld = domain.substr(dot + 1);
+  if (tld.size() < 2) return false;
+  for (char c : tld) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
+  }
+  return true;
+}
 }  // namespace masking_internal
 
 // Masks every e-mail address and phone number in free text (error details, log fields):
@@ -51,8 +62,9 @@ inline std::string MaskPersonalData(std::string_view text) {
     if (c == '@' && i > 0 && IsLocalChar(text[i - 1])) {
       std::size_t end = i + 1;
       while (end < text.size() && IsDomainChar(text[end])) ++end;
+      while (end > i + 1 && (text[end - 1] == '.' || text[end - 1] == '-')) --end;  // "… a@b.de."
       const std::string_view domain = text.substr(i + 1, end - i - 1);
-      if (domain.find('.') != std::string_view::npos && domain.front() != '.') {
+      if (IsMailDomain(domain)) {
         std::size_t start = out.size();
         while (start > 0 && IsLocalChar(out[start - 1])) --start;
         const std::string local = out.substr(start);

@@ -31,7 +31,12 @@ TEST(MaskPersonalData, MasksPhoneNumbersInEveryWrittenForm) {
 TEST(MaskPersonalData, MasksEmailAddresses) {
   EXPECT_EQ(MaskPersonalData("attendee erika.m@example.org refused"),
             "attendee e***@example.org refused");
+  EXPECT_EQ(MaskPersonalData("schreiben Sie an otto@example.org."),
+            "schreiben Sie an o***@example.org.");
   EXPECT_EQ(MaskPersonalData("a@b"), "a@b");  // no dotted domain: not an address
+  // A user in a (redacted) database URL is no e-mail address.
+  EXPECT_EQ(MaskPersonalData("postgresql://callgate@127.0.0.1:5432/callgate"),
+            "postgresql://callgate@127.0.0.1:5432/callgate");
 }
 
 TEST(MaskPersonalData, LeavesOtherTextAlone) {
