@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -530,8 +531,15 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
       s.sql() << "PRAGMA wal_checkpoint(TRUNCATE)";
       return Ok();
     });
-    if (!checkpoint) {
-      observability::LogWarn("privacy_checkpoint_failed", {{"error", checkpoint.error().message}});
+    // A reader on an older snapshot (another process) keeps the WAL from being truncated.
+    std::error_code missing;
+    const auto wal_size = std::filesystem::file_size(database_.url().path + "-wal", missing);
+    if (!checkpoint || (!missing && wal_size > 0)) {
+      observability::LogWarn(
+          "privacy_checkpoint_incomplete",
+          {{"error", checkpoint ? std::string("a reader holds the WAL; run "
+                                              "`PRAGMA wal_checkpoint(TRUNCATE)` when it is gone")
+                                : checkpoint.error().message}});
     }
   }
   AppendOrLog(audit_, {0,
