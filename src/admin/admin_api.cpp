@@ -94,6 +94,10 @@ json CompanyJson(const tenancy::Company& c, bool platform) {
               {"included_minutes", c.included_minutes},
               {"cancellation_policy", PolicyJson(c.cancellation_policy)},
               {"reschedule_policy", PolicyJson(c.reschedule_policy)},
+              {"retention_days", c.retention_days},
+              {"customer_retention_days", c.customer_retention_days},
+              {"store_recordings", c.store_recordings},
+              {"ai_disclosure", tenancy::AiDisclosureOf(c)},
               {"created_at", Time(c.created_at)},
               {"updated_at", Time(c.updated_at)}};
   if (platform) {
@@ -220,6 +224,10 @@ const Allowlist& CompanyFields() {
   static const Allowlist list{{{"name", kAny},
                                {"timezone", kAny},
                                {"language", kAny},
+                               {"retention_days", kAny},
+                               {"customer_retention_days", kAny},
+                               {"store_recordings", kAny},
+                               {"ai_disclosure", kAny},
                                {"slug", kPlatform},
                                {"parent_company_id", kPlatform},
                                {"reseller_markup_percent", kPlatform},
@@ -378,6 +386,17 @@ void ReadHours(FieldReader& fields, std::string_view key, tenancy::WeeklyHours& 
   if (ok) hours = out;
 }
 
+// Data protection settings (docs/privacy.md): retention, recordings, the AI disclosure ("" or
+// null restores the default sentence).
+void ReadPrivacySettings(FieldReader& fields, tenancy::Company& company) {
+  if (auto v = fields.Int("retention_days", 1, 3650)) company.retention_days = static_cast<int>(*v);
+  if (auto v = fields.Int("customer_retention_days", 1, 36500)) {
+    company.customer_retention_days = static_cast<int>(*v);
+  }
+  if (auto v = fields.Bool("store_recordings")) company.store_recordings = *v;
+  if (auto v = fields.NullableString("ai_disclosure", 500)) company.ai_disclosure = v->value_or("");
+}
+
 std::optional<std::string> ReadPhone(FieldReader& fields, std::string_view key,
                                      const std::string& region) {
   auto text = fields.String(key, true, 40);
@@ -434,7 +453,37 @@ tl::expected<AdminApi::Scope, Response> AdminApi::Resolve(const Request& request
   return Scope{*actor, std::move(*company)};
 }
 
-Response AdminApi::Counted(std::string_view action, Response response) {
+namespace {
+
+// Reads of personal data that the audit log records besides every write.
+bool ReadsPersonalData(std::string_view action) {
+  return action == "customers.list" || action == "customers.get" || action == "calls.list" ||
+         action == "appointments.list";
+}
+
+// "customer:7", "service:3", ... from the most specific id in the route, else "company:<id>".
+std::string AuditTarget(const Request& request) {
+  for (const auto& [param, kind] :
+       {std::pair{"customer_id", "customer"}, std::pair{"phone_number_id", "phone_number"},
+        std::pair{"service_id", "service"}, std::pair{"branch_id", "branch"}}) {
+    if (auto id = request.RouteParam(param)) return std::string(kind) + ":" + std::string(*id);
+  }
+  if (auto id = request.RouteParam("company_id")) return "company:" + std::string(*id);
+  return {};
+}
+
+// The names of the fields a write body carried (never their values).
+std::string BodyFields(const Request& request) {
+  const json body = json::parse(request.body, nullptr, false);
+  if (!body.is_object()) return {};
+  std::string out;
+  for (const auto& [key, unused] : body.items()) out += (out.empty() ? "" : ",") + key;
+  return out.empty() ? std::string() : "fields=" + out;
+}
+
+}  // namespace
+
+Response AdminApi::Counted(std::string_view action, const Request& request, Response response) {
   const int s = response.status;
   const char* outcome = s < 300    ? "ok"
                         : s == 401 ? "unauthenticated"
@@ -448,6 +497,23 @@ Response AdminApi::Counted(std::string_view action, Response response) {
   if (s == 422) {
     // Mass-assignment attempts and bad input are worth a line; the body is not logged.
     observability::LogInfo("admin_request_rejected", {{"action", action}});
+  }
+  const bool write = !IsReadMethod(request.method);
+  if (s < 300 && (write || ReadsPersonalData(action)) && !action.starts_with("privacy.")) {
+    if (auto actor = auth::ActorOf(request)) {
+      std::optional<std::int64_t> company_id = ParsePositiveId(request.RouteParam("company_id"));
+      if (!company_id && actor->company_id) company_id = actor->company_id->value;
+      privacy::AppendOrLog(
+          audit_, {0,
+                   company_id,
+                   privacy::UserActor(actor->user_id.value),
+                   std::string(action),
+                   AuditTarget(request),
+                   write ? BodyFields(request) : std::string(),
+                   request.request_id.empty() ? std::nullopt
+                                              : std::optional<std::string>(request.request_id),
+                   {}});
+    }
   }
   return response;
 }
@@ -463,7 +529,7 @@ Response AdminApi::Me(Request& request) {
 // ---- Companies ----
 
 Response AdminApi::ListCompanies(Request& request) {
-  return Counted("companies.list", [&]() -> Response {
+  return Counted("companies.list", request, [&]() -> Response {
     auto actor = auth::ActorOf(request);
     if (!actor) return Response::Error(ErrorCode::kUnauthenticated, "authentication required");
     const bool platform = actor->role == Role::kPlatformAdmin;
@@ -482,7 +548,7 @@ Response AdminApi::ListCompanies(Request& request) {
 }
 
 Response AdminApi::CreateCompany(Request& request) {
-  return Counted("companies.create", [&]() -> Response {
+  return Counted("companies.create", request, [&]() -> Response {
     auto actor = auth::ActorOf(request);
     if (!actor || actor->role != Role::kPlatformAdmin) {
       return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
@@ -527,6 +593,7 @@ Response AdminApi::CreateCompany(Request& request) {
     if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
     ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
     ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
+    ReadPrivacySettings(fields, company);
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto created = companies_.Create(company);
     if (!created) {
@@ -540,7 +607,7 @@ Response AdminApi::CreateCompany(Request& request) {
 }
 
 Response AdminApi::GetCompany(Request& request) {
-  return Counted("companies.get", [&]() -> Response {
+  return Counted("companies.get", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     return Response::Json(200, CompanyJson(scope->company, scope->platform()));
@@ -548,7 +615,7 @@ Response AdminApi::GetCompany(Request& request) {
 }
 
 Response AdminApi::UpdateCompany(Request& request) {
-  return Counted("companies.update", [&]() -> Response {
+  return Counted("companies.update", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     auto body = ParseBody(request.body, CompanyFields(), scope->platform());
@@ -592,6 +659,7 @@ Response AdminApi::UpdateCompany(Request& request) {
     if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
     ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
     ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
+    ReadPrivacySettings(fields, company);
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto updated = companies_.Update(company);
     if (!updated) {
@@ -605,22 +673,23 @@ Response AdminApi::UpdateCompany(Request& request) {
 }
 
 Response AdminApi::SetCompanyActive(Request& request, bool active) {
-  return Counted(active ? "companies.activate" : "companies.deactivate", [&]() -> Response {
-    auto scope = Resolve(request, Access::kWrite);
-    if (!scope) return scope.error();
-    if (!scope->platform()) {
-      return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
-    }
-    tenancy::Company company = scope->company;
-    company.is_active = active;
-    auto updated = companies_.Update(company);
-    if (!updated) return RepoError(updated.error(), "company");
-    return Response::Json(200, CompanyJson(*updated, true));
-  }());
+  return Counted(active ? "companies.activate" : "companies.deactivate", request,
+                 [&]() -> Response {
+                   auto scope = Resolve(request, Access::kWrite);
+                   if (!scope) return scope.error();
+                   if (!scope->platform()) {
+                     return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
+                   }
+                   tenancy::Company company = scope->company;
+                   company.is_active = active;
+                   auto updated = companies_.Update(company);
+                   if (!updated) return RepoError(updated.error(), "company");
+                   return Response::Json(200, CompanyJson(*updated, true));
+                 }());
 }
 
 Response AdminApi::SetCompanySecrets(Request& request) {
-  return Counted("companies.secrets", [&]() -> Response {
+  return Counted("companies.secrets", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     if (!scope->platform()) {
@@ -665,7 +734,7 @@ Response AdminApi::SetCompanySecrets(Request& request) {
 // ---- Branches ----
 
 Response AdminApi::ListBranches(Request& request) {
-  return Counted("branches.list", [&]() -> Response {
+  return Counted("branches.list", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     auto list = branches_.ListForCompany(scope->company.id);
@@ -691,7 +760,7 @@ void ApplyBranch(FieldReader& fields, tenancy::Branch& branch, const std::string
 }  // namespace
 
 Response AdminApi::CreateBranch(Request& request) {
-  return Counted("branches.create", [&]() -> Response {
+  return Counted("branches.create", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     auto body = ParseBody(request.body, BranchFields(), scope->platform());
@@ -715,7 +784,7 @@ Response AdminApi::CreateBranch(Request& request) {
 }
 
 Response AdminApi::GetBranch(Request& request) {
-  return Counted("branches.get", [&]() -> Response {
+  return Counted("branches.get", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("branch_id"));
@@ -727,7 +796,7 @@ Response AdminApi::GetBranch(Request& request) {
 }
 
 Response AdminApi::UpdateBranch(Request& request) {
-  return Counted("branches.update", [&]() -> Response {
+  return Counted("branches.update", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("branch_id"));
@@ -752,7 +821,7 @@ Response AdminApi::UpdateBranch(Request& request) {
 }
 
 Response AdminApi::SetBranchActive(Request& request, bool active) {
-  return Counted(active ? "branches.activate" : "branches.deactivate", [&]() -> Response {
+  return Counted(active ? "branches.activate" : "branches.deactivate", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("branch_id"));
@@ -806,7 +875,7 @@ void AdminApi::CheckEventTypeInAccount(const tenancy::Company& company,
 }
 
 Response AdminApi::ListServices(Request& request) {
-  return Counted("services.list", [&]() -> Response {
+  return Counted("services.list", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     auto list = services_.ListForCompany(scope->company.id);
@@ -818,7 +887,7 @@ Response AdminApi::ListServices(Request& request) {
 }
 
 Response AdminApi::CreateService(Request& request) {
-  return Counted("services.create", [&]() -> Response {
+  return Counted("services.create", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     auto body = ParseBody(request.body, ServiceFields(), scope->platform());
@@ -843,7 +912,7 @@ Response AdminApi::CreateService(Request& request) {
 }
 
 Response AdminApi::GetService(Request& request) {
-  return Counted("services.get", [&]() -> Response {
+  return Counted("services.get", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("service_id"));
@@ -855,7 +924,7 @@ Response AdminApi::GetService(Request& request) {
 }
 
 Response AdminApi::UpdateService(Request& request) {
-  return Counted("services.update", [&]() -> Response {
+  return Counted("services.update", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("service_id"));
@@ -885,7 +954,7 @@ Response AdminApi::UpdateService(Request& request) {
 }
 
 Response AdminApi::SetServiceActive(Request& request, bool active) {
-  return Counted(active ? "services.activate" : "services.deactivate", [&]() -> Response {
+  return Counted(active ? "services.activate" : "services.deactivate", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("service_id"));
@@ -905,7 +974,7 @@ Response AdminApi::SetServiceActive(Request& request, bool active) {
 // ---- Phone numbers ----
 
 Response AdminApi::ListPhoneNumbers(Request& request) {
-  return Counted("phone_numbers.list", [&]() -> Response {
+  return Counted("phone_numbers.list", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     auto list = numbers_.ListForCompany(scope->company.id);
@@ -917,7 +986,7 @@ Response AdminApi::ListPhoneNumbers(Request& request) {
 }
 
 Response AdminApi::CreatePhoneNumber(Request& request) {
-  return Counted("phone_numbers.create", [&]() -> Response {
+  return Counted("phone_numbers.create", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     // The number is the tenant router: only the operator, who verified that the company owns
@@ -954,7 +1023,7 @@ Response AdminApi::CreatePhoneNumber(Request& request) {
 }
 
 Response AdminApi::GetPhoneNumber(Request& request) {
-  return Counted("phone_numbers.get", [&]() -> Response {
+  return Counted("phone_numbers.get", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("phone_number_id"));
@@ -966,7 +1035,7 @@ Response AdminApi::GetPhoneNumber(Request& request) {
 }
 
 Response AdminApi::UpdatePhoneNumber(Request& request) {
-  return Counted("phone_numbers.update", [&]() -> Response {
+  return Counted("phone_numbers.update", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("phone_number_id"));
@@ -995,7 +1064,7 @@ Response AdminApi::UpdatePhoneNumber(Request& request) {
 }
 
 Response AdminApi::DeletePhoneNumber(Request& request) {
-  return Counted("phone_numbers.delete", [&]() -> Response {
+  return Counted("phone_numbers.delete", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     if (!scope->platform()) {
@@ -1027,7 +1096,7 @@ std::optional<std::string> ReadEmail(FieldReader& fields) {
 }  // namespace
 
 Response AdminApi::ListCustomers(Request& request) {
-  return Counted("customers.list", [&]() -> Response {
+  return Counted("customers.list", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     auto list = customers_.ListForCompany(scope->company.id);
@@ -1039,7 +1108,7 @@ Response AdminApi::ListCustomers(Request& request) {
 }
 
 Response AdminApi::CreateCustomer(Request& request) {
-  return Counted("customers.create", [&]() -> Response {
+  return Counted("customers.create", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     auto body = ParseBody(request.body, CustomerCreateFields(), scope->platform());
@@ -1068,7 +1137,7 @@ Response AdminApi::CreateCustomer(Request& request) {
 }
 
 Response AdminApi::GetCustomer(Request& request) {
-  return Counted("customers.get", [&]() -> Response {
+  return Counted("customers.get", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("customer_id"));
@@ -1080,7 +1149,7 @@ Response AdminApi::GetCustomer(Request& request) {
 }
 
 Response AdminApi::UpdateCustomer(Request& request) {
-  return Counted("customers.update", [&]() -> Response {
+  return Counted("customers.update", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kWrite);
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("customer_id"));
@@ -1133,7 +1202,7 @@ json Paged(const std::vector<Row>& rows, const PageRequest& page, ToJson to_json
 }  // namespace
 
 Response AdminApi::ListCalls(Request& request) {
-  return Counted("calls.list", [&]() -> Response {
+  return Counted("calls.list", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     auto page = ReadPage(request);
@@ -1147,7 +1216,7 @@ Response AdminApi::ListCalls(Request& request) {
 }
 
 Response AdminApi::ListAppointments(Request& request) {
-  return Counted("appointments.list", [&]() -> Response {
+  return Counted("appointments.list", request, [&]() -> Response {
     auto scope = Resolve(request, Access::kRead);
     if (!scope) return scope.error();
     auto page = ReadPage(request);
@@ -1161,7 +1230,7 @@ Response AdminApi::ListAppointments(Request& request) {
 // ---- Quick availability ----
 
 Response AdminApi::QuickAvailability(Request& request) {
-  return Counted("availability.quick", [&]() -> Response {
+  return Counted("availability.quick", request, [&]() -> Response {
     auto actor = auth::ActorOf(request);
     if (!actor) return Response::Error(ErrorCode::kUnauthenticated, "authentication required");
     std::optional<std::int64_t> company_id;
@@ -1214,6 +1283,123 @@ Response AdminApi::QuickAvailability(Request& request) {
               {"service_name", quick->service.name},
               {"availability", {{"today", today}, {"tomorrow", tomorrow}, {"next", next}}},
               {"source", SourceName(quick->source)}});
+  }());
+}
+
+// ---- Access and erasure requests, audit log ----
+
+namespace {
+
+const Allowlist& ExportFields() {
+  static const Allowlist list{{{"phone"}}, {}};
+  return list;
+}
+
+const Allowlist& EraseFields() {
+  static const Allowlist list{{{"phone"}, {"cancel_future"}}, {}};
+  return list;
+}
+
+json AuditEventJson(const privacy::AuditEvent& e) {
+  return {{"id", e.id},
+          {"company_id", Opt(e.company_id)},
+          {"actor", e.actor},
+          {"action", e.action},
+          {"target", e.target},
+          {"detail", e.detail},
+          {"request_id", Opt(e.request_id)},
+          {"created_at", Time(e.created_at)}};
+}
+
+privacy::Requester RequesterOf(const auth::RequestActor& actor, const Request& request) {
+  return {
+      privacy::UserActor(actor.user_id.value),
+      request.request_id.empty() ? std::nullopt : std::optional<std::string>(request.request_id)};
+}
+
+}  // namespace
+
+Response AdminApi::ExportPerson(Request& request) {
+  return Counted("privacy.export", request, [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto body = ParseBody(request.body, ExportFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    RequireFields(fields, {"phone"});
+    auto phone = fields.String("phone", true, 40);
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto document =
+        personal_data_.Export(scope->company, *phone, RequesterOf(scope->actor, request));
+    if (!document) {
+      if (document.error().code == ErrorCode::kInvalidArgument) {
+        return Invalid(request, "phone", "not a valid phone number");
+      }
+      return Response::Error(document.error());
+    }
+    return Response::Json(200, *document);
+  }());
+}
+
+Response AdminApi::ErasePerson(Request& request) {
+  return Counted("privacy.erase", request, [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto body = ParseBody(request.body, EraseFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    RequireFields(fields, {"phone"});
+    auto phone = fields.String("phone", true, 40);
+    const bool cancel_future = fields.Bool("cancel_future").value_or(false);
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto report = personal_data_.Erase(scope->company, *phone, {cancel_future},
+                                       RequesterOf(scope->actor, request));
+    if (!report) {
+      if (report.error().code == ErrorCode::kInvalidArgument) {
+        return Invalid(request, "phone", "not a valid phone number");
+      }
+      return Response::Error(report.error());
+    }
+    return Response::Json(200, {{"erased", report->ToJson()}});
+  }());
+}
+
+Response AdminApi::ListAuditEvents(Request& request) {
+  return Counted("audit.list", request, [&]() -> Response {
+    auto actor = auth::ActorOf(request);
+    if (!actor) return Response::Error(ErrorCode::kUnauthenticated, "authentication required");
+    privacy::AuditQuery query;
+    if (auto text = request.QueryParam("company_id")) {
+      auto id = ParsePositiveId(*text);
+      if (!id) return NotFound("company");
+      // Another company's id answers like a missing one (BOLA).
+      if (actor->role != Role::kPlatformAdmin &&
+          (!actor->company_id || actor->company_id->value != *id)) {
+        return NotFound("company");
+      }
+      query.company_id = *id;
+    } else if (actor->role != Role::kPlatformAdmin) {
+      if (!actor->company_id) return NotFound("company");
+      query.company_id = actor->company_id->value;
+    }
+    if (auto v = request.QueryParam("action")) query.action = std::string(*v);
+    if (auto v = request.QueryParam("target")) query.target = std::string(*v);
+    for (auto [name, slot] : {std::pair{"since", &query.since}, std::pair{"until", &query.until}}) {
+      if (auto v = request.QueryParam(name)) {
+        auto t = ParseIso8601(*v);
+        if (!t) return Invalid(request, name, "an ISO 8601 time such as 2026-12-01T00:00:00Z");
+        *slot = *t;
+      }
+    }
+    auto page = ReadPage(request);
+    if (!page) return page.error();
+    query.limit = page->limit;
+    query.before_id = page->before_id;
+    auto rows = audit_.List(query);
+    if (!rows) return Response::Error(rows.error());
+    return Response::Json(200, Paged(*rows, *page, AuditEventJson));
   }());
 }
 

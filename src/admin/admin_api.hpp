@@ -14,6 +14,9 @@
 //    protected fields (ids, company_id, status, role, secrets, costs, timestamps) are 422 and
 //    nothing is written. Secrets are never echoed: responses say "calcom_api_key_set": true.
 //  - Each request bumps callgate_admin_requests_total{action,outcome} once.
+//  - Audit (privacy/audit_log.hpp): every successful write and every successful read of
+//    personal data (customers, calls, appointments) appends an entry with the user, company,
+//    action, target ("customer:7") and request id; export and erasure write their own.
 
 #include <functional>
 #include <string>
@@ -24,6 +27,8 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "observability/metrics.hpp"
+#include "privacy/audit_log.hpp"
+#include "privacy/personal_data.hpp"
 #include "tenancy/repositories.hpp"
 
 namespace callgate::admin {
@@ -44,7 +49,8 @@ class AdminApi {
   AdminApi(AdminApiSettings settings, tenancy::CompanyRepository& companies,
            tenancy::BranchRepository& branches, tenancy::ServiceRepository& services,
            tenancy::PhoneNumberRepository& numbers, tenancy::CustomerRepository& customers,
-           AdminStore& store, booking::BookingService& booking, observability::Metrics& metrics)
+           AdminStore& store, booking::BookingService& booking, observability::Metrics& metrics,
+           privacy::AuditLog& audit, privacy::PersonalData& personal_data)
       : settings_(std::move(settings)),
         companies_(companies),
         branches_(branches),
@@ -53,7 +59,9 @@ class AdminApi {
         customers_(customers),
         store_(store),
         booking_(booking),
-        metrics_(metrics) {}
+        metrics_(metrics),
+        audit_(audit),
+        personal_data_(personal_data) {}
 
   // GET /api/admin/me: the caller's user id, role and company.
   http::Response Me(http::Request& request);
@@ -100,6 +108,18 @@ class AdminApi {
   // GET /api/availability/quick?company_id=&service_id=
   http::Response QuickAvailability(http::Request& request);
 
+  // Access and erasure requests (docs/privacy.md), company admins and platform admins:
+  // POST /api/admin/companies/{company_id}/privacy/export {"phone"} → the JSON document;
+  // POST .../privacy/erase {"phone", "cancel_future"} → {"erased": report}; 409 while future
+  // appointments exist without cancel_future.
+  http::Response ExportPerson(http::Request& request);
+  http::Response ErasePerson(http::Request& request);
+
+  // GET /api/admin/audit-events?company_id=&action=&target=&since=&until=&limit=&before_id=:
+  // newest first; company users see their own company's entries only (company_id may be
+  // omitted; another company's id is 404); platform admins any company's, or all.
+  http::Response ListAuditEvents(http::Request& request);
+
  private:
   struct Scope;
   enum class Access { kRead, kWrite };
@@ -108,7 +128,10 @@ class AdminApi {
   // a ready-made error response otherwise.
   tl::expected<Scope, http::Response> Resolve(const http::Request& request, Access access,
                                               std::optional<std::int64_t> company_id = {});
-  http::Response Counted(std::string_view action, http::Response response);
+  // Counts the request and, when it succeeded and is a write or a read of personal data,
+  // appends its audit entry.
+  http::Response Counted(std::string_view action, const http::Request& request,
+                         http::Response response);
   // Adds a problem when settings_.account_event_types says the company's Cal.com account has no
   // such event type.
   void CheckEventTypeInAccount(const tenancy::Company& company, const tenancy::Service& service,
@@ -123,6 +146,8 @@ class AdminApi {
   AdminStore& store_;
   booking::BookingService& booking_;
   observability::Metrics& metrics_;
+  privacy::AuditLog& audit_;
+  privacy::PersonalData& personal_data_;
 };
 
 // Route guard "company_scope" for routes with a {company_id} parameter, after admin_token:

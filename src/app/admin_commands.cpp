@@ -7,6 +7,7 @@
 #include "auth/auth_service.hpp"
 #include "auth/sql_repositories.hpp"
 #include "core/time_zone.hpp"
+#include "privacy/audit_log.hpp"
 #include "storage/database.hpp"
 #include "storage/migrator.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
@@ -52,7 +53,21 @@ int CreateUser(storage::Database& db, const Clock& clock, auth::AuthService& ser
   return 0;
 }
 
-int CreateToken(auth::AuthService& service, const AdminCommandOptions& options) {
+// Operator commands act as "system" in the audit log (docs/privacy.md).
+void Audit(privacy::AuditLog& audit, std::optional<tenancy::CompanyId> company, std::string action,
+           std::string target) {
+  privacy::AppendOrLog(audit, {0,
+                               company ? std::optional(company->value) : std::nullopt,
+                               std::string(privacy::kSystemActor),
+                               std::move(action),
+                               std::move(target),
+                               "",
+                               std::nullopt,
+                               {}});
+}
+
+int CreateToken(auth::AuthService& service, privacy::AuditLog& audit,
+                const AdminCommandOptions& options) {
   auto user = service.FindUserByEmail(options.email);
   if (!user) return Die("--email", user.error());
   auth::TokenRequest request;
@@ -65,6 +80,8 @@ int CreateToken(auth::AuthService& service, const AdminCommandOptions& options) 
   request.abilities = options.abilities;
   auto issued = service.CreateToken(user->id, request);
   if (!issued) return Die("create-token", issued.error());
+  Audit(audit, user->company_id, "tokens.create",
+        "token:" + std::to_string(issued->token.id.value));
   std::string abilities;
   for (const auto& a : issued->token.abilities) abilities += (abilities.empty() ? "" : ",") + a;
   std::cout << "token " << issued->token.id.value << " for " << user->email << " ("
@@ -75,13 +92,15 @@ int CreateToken(auth::AuthService& service, const AdminCommandOptions& options) 
   return 0;
 }
 
-int RevokeToken(auth::AuthService& service, const AdminCommandOptions& options) {
+int RevokeToken(auth::AuthService& service, privacy::AuditLog& audit,
+                const AdminCommandOptions& options) {
   if (options.token_id <= 0) {
     std::cerr << "callgate admin: --id must be a token id\n";
     return 2;
   }
   auto revoked = service.RevokeToken(auth::TokenId(options.token_id));
   if (!revoked) return Die("revoke-token", revoked.error());
+  Audit(audit, std::nullopt, "tokens.revoke", "token:" + std::to_string(revoked->id.value));
   std::cout << "revoked token " << revoked->id.value << " at "
             << FormatIso8601Utc(*revoked->revoked_at) << "\n";
   return 0;
@@ -97,8 +116,9 @@ int RunAdminCommand(const Config& config, const Clock& clock, const AdminCommand
   auth::SqlTokenRepository tokens(**db, clock);
   auth::AuthService service(auth::AuthSettings{}, users, tokens, clock);
   if (options.action == "create-user") return CreateUser(**db, clock, service, options, in);
-  if (options.action == "create-token") return CreateToken(service, options);
-  if (options.action == "revoke-token") return RevokeToken(service, options);
+  privacy::SqlAuditLog audit(**db, clock);
+  if (options.action == "create-token") return CreateToken(service, audit, options);
+  if (options.action == "revoke-token") return RevokeToken(service, audit, options);
   std::cerr << "callgate admin: unknown action " << options.action << "\n";
   return 2;
 }

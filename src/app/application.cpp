@@ -31,6 +31,8 @@
 #include "mcp/origin_guard.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
+#include "privacy/audit_log.hpp"
+#include "privacy/personal_data.hpp"
 #include "queue/queue_runtime.hpp"
 #include "ratelimit/fallback_rate_limiter.hpp"
 #include "ratelimit/local_rate_limiter.hpp"
@@ -140,6 +142,9 @@ struct Application::Impl {
   std::unique_ptr<admin::SqlAdminStore> admin_store;
   std::unique_ptr<admin::AdminApi> admin_api;
   std::unique_ptr<admin::Diagnostics> diagnostics;
+  // Data protection (docs/privacy.md): the audit log, access and erasure requests.
+  std::unique_ptr<privacy::SqlAuditLog> audit_log;
+  std::unique_ptr<privacy::PersonalData> personal_data;
   // observability: /metrics, HTTP/queue/breaker/process metrics, slow queries, alerts.
   std::unique_ptr<ObservabilityWiring> observability;
   // Operations dashboard: GET /dashboard and /api/admin/dashboard/... (docs/operations.md).
@@ -191,7 +196,9 @@ struct Application::Impl {
   Status RegisterJobs() {
     auto& registry = queue_runtime->registry();
     // Data protection: the daily retention purge (docs/privacy.md).
-    if (auto purge = RegisterPrivacyPurgeJob(*queue_runtime, *database, clock); !purge) {
+    if (auto purge = RegisterPrivacyPurgeJob(*queue_runtime, *database, *audit_log, clock,
+                                             {config.audit_retention_days}, metrics);
+        !purge) {
       return purge;
     }
     auto analysis = registry.Register(
@@ -314,9 +321,20 @@ struct Application::Impl {
       for (const auto& t : *types) ids.push_back(t.id);
       return ids;
     };
+    audit_log = std::make_unique<privacy::SqlAuditLog>(db, clock);
+    personal_data = std::make_unique<privacy::PersonalData>(
+        privacy::PersonalDataSettings{config.phone_region}, db, *audit_log,
+        [this](const tenancy::Company& company, const std::string& uid) -> Status {
+          auto cancelled = calendar->CancelBooking(booking->AccountFor(company), uid,
+                                                   "Erasure requested by the customer");
+          if (!cancelled) return tl::unexpected(cancelled.error());
+          calendar->InvalidateEventType(cancelled->event_type_id);
+          return Ok();
+        },
+        clock);
     admin_api = std::make_unique<admin::AdminApi>(std::move(admin_settings), *companies, *branches,
                                                   *services, *numbers, *customers, *admin_store,
-                                                  *booking, metrics);
+                                                  *booking, metrics, *audit_log, *personal_data);
     admin::DiagnosticsSources diagnostic_sources;
     diagnostic_sources.database = database.get();
     diagnostic_sources.migrations = [this]() -> Result<std::vector<storage::MigrationState>> {
@@ -538,6 +556,10 @@ struct Application::Impl {
     admin_route(Method::kGet, company + "/calls", &A::ListCalls, admin_company);
     admin_route(Method::kGet, company + "/appointments", &A::ListAppointments, admin_company);
     admin_route(Method::kGet, "/api/availability/quick", &A::QuickAvailability, admin_any);
+    // Data protection (docs/privacy.md): access and erasure requests, the audit log.
+    admin_route(Method::kPost, company + "/privacy/export", &A::ExportPerson, admin_company);
+    admin_route(Method::kPost, company + "/privacy/erase", &A::ErasePerson, admin_company);
+    admin_route(Method::kGet, "/api/admin/audit-events", &A::ListAuditEvents, admin_any);
     // Off in production unless DIAGNOSTICS_ENABLED=true: then the route does not exist at all.
     // observability: Prometheus metrics, platform admins only (docs/operations.md).
     router.Add(
@@ -638,6 +660,7 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
   dashboard_sources.jobs = &impl->queue_runtime->admin();
   dashboard_sources.breaker = [i = impl.get()] { return i->breaker.get(); };
   dashboard_sources.alerts = [i = impl.get()] { return &i->observability->alerts(); };
+  dashboard_sources.audit = impl->audit_log.get();
   impl->dashboard = std::make_unique<DashboardApi>(std::move(dashboard_sources), clock);
   impl->BuildRoutes();
   impl->mode = mode;

@@ -68,6 +68,8 @@ struct Config {
   // loaded by LoadConfig. nullptr when neither is set (LoadConfig refuses that in production;
   // elsewhere ResolveKeyring falls back to the public development key).
   std::shared_ptr<const crypto::Keyring> keyring;
+  // Audit log entries older than this are deleted by the daily privacy_purge job.
+  int audit_retention_days = 730;
   // Worker overrides from `callgate worker` (not environment variables).
   std::vector<std::string> worker_queues;  // empty: high, default, low
   int worker_poll_interval_ms = 1000;

@@ -11,6 +11,7 @@
 #include "core/encoding.hpp"
 #include "core/time_zone.hpp"
 #include "observability/alerts.hpp"
+#include "privacy/audit_log.hpp"
 #include "queue/job_admin.hpp"
 #include "resilience/circuit_breaker.hpp"
 #include "storage/database.hpp"
@@ -206,7 +207,24 @@ Response DashboardApi::Overview(Request& request) {
                 {"recent_calls", calls}};
   });
   if (!result) return Response::Error(result.error());
+  Audit(request, only, "dashboard.overview", "");
   return Response::Json(200, *result);
+}
+
+void DashboardApi::Audit(const Request& request, std::optional<std::int64_t> company_id,
+                         std::string action, std::string target) {
+  auto actor = auth::ActorOf(request);
+  if (sources_.audit == nullptr || !actor) return;
+  privacy::AppendOrLog(
+      *sources_.audit,
+      {0,
+       company_id,
+       privacy::UserActor(actor->user_id.value),
+       std::move(action),
+       std::move(target),
+       "",
+       request.request_id.empty() ? std::nullopt : std::optional<std::string>(request.request_id),
+       {}});
 }
 
 Response DashboardApi::System(Request&) {
@@ -317,6 +335,7 @@ Response DashboardApi::RetryFailedJob(Request& request) {
   }
   auto job = sources_.jobs->Retry(*id);
   if (!job) return Response::Error(job.error());
+  Audit(request, std::nullopt, "failed_jobs.retry", "failed_job:" + std::to_string(*id));
   return Response::Json(200, {{"retried", *id}, {"job_id", *job}});
 }
 

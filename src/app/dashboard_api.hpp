@@ -12,12 +12,15 @@
 //   GET  /api/admin/dashboard/failed-jobs         platform admins; newest failed jobs
 //   POST /api/admin/dashboard/failed-jobs/{id}/retry  platform admins; enqueue it again
 //
-// The guards (admin token, roles) are on the routes in app/application.cpp.
+// The guards (admin token, roles) are on the routes in app/application.cpp. The overview (it
+// lists callers' numbers) and the retry write audit entries (docs/privacy.md).
 
 #include <chrono>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/clock.hpp"
@@ -37,6 +40,9 @@ class CircuitBreaker;
 namespace callgate::observability {
 class AlertEngine;
 }
+namespace callgate::privacy {
+class AuditLog;
+}
 
 namespace callgate::app {
 
@@ -49,6 +55,7 @@ struct DashboardSources {
   queue::JobAdmin* jobs = nullptr;
   std::function<resilience::CircuitBreaker*()> breaker;  // may return null
   std::function<observability::AlertEngine*()> alerts;   // may return null
+  privacy::AuditLog* audit = nullptr;                    // none: nothing is audited
 };
 
 class DashboardApi {
@@ -63,6 +70,10 @@ class DashboardApi {
   http::Response RetryFailedJob(http::Request& request);
 
  private:
+  // Appends an audit entry for the request's admin user (when an audit log is configured).
+  void Audit(const http::Request& request, std::optional<std::int64_t> company_id,
+             std::string action, std::string target);
+
   // Request totals remembered between polls, so rates and quantiles cover the last minutes
   // rather than the whole process lifetime.
   struct TrafficSample {

@@ -322,6 +322,17 @@ int main(int argc, char** argv) {
   privacy->require_subcommand(1);
   auto* privacy_purge =
       privacy->add_subcommand("purge", "delete what each company's retention makes due now");
+  app::PrivacyRequestOptions privacy_request;
+  auto* privacy_export =
+      privacy->add_subcommand("export", "print everything stored about a phone number (JSON)");
+  auto* privacy_erase = privacy->add_subcommand(
+      "erase", "erase a phone number's customer, call content and traces; says what it did");
+  for (auto* command : {privacy_export, privacy_erase}) {
+    command->add_option("--company", privacy_request.company_slug, "company slug")->required();
+    command->add_option("--phone", privacy_request.phone, "the person's phone number")->required();
+  }
+  privacy_erase->add_flag("--cancel-future", privacy_request.cancel_future,
+                          "cancel future appointments in Cal.com instead of refusing");
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
@@ -360,6 +371,12 @@ int main(int argc, char** argv) {
     return SimulateCall(*config, sim);
   }
   if (privacy_purge->parsed()) return app::RunPrivacyPurge(*config, clock, std::cout, std::cerr);
+  if (privacy_export->parsed()) {
+    return app::RunPrivacyExport(*config, clock, privacy_request, std::cout, std::cerr);
+  }
+  if (privacy_erase->parsed()) {
+    return app::RunPrivacyErase(*config, clock, privacy_request, std::cout, std::cerr);
+  }
   if (keys_rotate->parsed()) {
     return app::RunKeysRotate(*config, clock, rotate_batch, std::cout, std::cerr);
   }

@@ -1,15 +1,23 @@
 #include "app/privacy_commands.hpp"
 
+#include <algorithm>
 #include <ostream>
 
 #include "app/command_database.hpp"
+#include "calcom/calcom_client.hpp"
+#include "core/masking.hpp"
+#include "core/phone.hpp"
 #include "crypto/keyring.hpp"
 #include "observability/log.hpp"
+#include "observability/metrics.hpp"
+#include "privacy/audit_log.hpp"
+#include "privacy/personal_data.hpp"
 #include "queue/queue_runtime.hpp"
 #include "storage/database.hpp"
 #include "storage/migrator.hpp"
 #include "storage/retention.hpp"
 #include "storage/sealed_columns.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
 
 namespace callgate::app {
 namespace {
@@ -21,19 +29,55 @@ int Die(std::ostream& err, std::string_view what, const Error& error) {
 
 }  // namespace
 
+Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::AuditLog& audit,
+                                             const Clock& clock,
+                                             const PrivacyPurgeSettings& settings,
+                                             observability::Metrics* metrics) {
+  PrivacyPurgeCounts counts;
+  auto report = storage::PurgeExpired(db, clock.Now());
+  if (!report) return tl::unexpected(report.error());
+  counts.calls_cleared = report->calls_cleared;
+  counts.customers_deleted = report->customers_deleted;
+  auto audited = audit.PurgeBefore(clock.Now() - std::chrono::hours(24) *
+                                                     std::max(1, settings.audit_retention_days));
+  if (!audited) return tl::unexpected(audited.error());
+  counts.audit_events_deleted = *audited;
+  if (metrics != nullptr) {
+    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "call_content"}},
+                       static_cast<double>(counts.calls_cleared));
+    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "customers"}},
+                       static_cast<double>(counts.customers_deleted));
+    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "audit_events"}},
+                       static_cast<double>(counts.audit_events_deleted));
+  }
+  observability::LogInfo("privacy_purged", {{"calls_cleared", counts.calls_cleared},
+                                            {"customers_deleted", counts.customers_deleted},
+                                            {"audit_events_deleted", counts.audit_events_deleted}});
+  privacy::AppendOrLog(audit,
+                       {0,
+                        std::nullopt,
+                        std::string(privacy::kSystemActor),
+                        "privacy.purge",
+                        "",
+                        "calls_cleared=" + std::to_string(counts.calls_cleared) +
+                            " customers_deleted=" + std::to_string(counts.customers_deleted) +
+                            " audit_events_deleted=" + std::to_string(counts.audit_events_deleted),
+                        std::nullopt,
+                        {}});
+  return counts;
+}
+
 Status RegisterPrivacyPurgeJob(queue::QueueRuntime& queue, storage::Database& db,
-                               const Clock& clock) {
+                               privacy::AuditLog& audit, const Clock& clock,
+                               PrivacyPurgeSettings settings, observability::Metrics& metrics) {
   queue::JobOptions options;
   options.queue = std::string(queue::kLow);
   options.tries = 1;
   auto registered = queue.registry().Register(
       std::string(kPrivacyPurgeJob),
-      [&db, &clock](const queue::Job&) -> Status {
-        auto report = storage::PurgeExpired(db, clock.Now());
-        if (!report) return tl::unexpected(report.error());
-        observability::LogInfo("privacy_purged",
-                               {{"calls_cleared", report->calls_cleared},
-                                {"customers_deleted", report->customers_deleted}});
+      [&db, &audit, &clock, settings, &metrics](const queue::Job&) -> Status {
+        auto counts = PurgePersonalData(db, audit, clock, settings, &metrics);
+        if (!counts) return tl::unexpected(counts.error());
         return Ok();
       },
       options);
@@ -47,10 +91,80 @@ int RunPrivacyPurge(const Config& config, const Clock& clock, std::ostream& out,
                     std::ostream& err) {
   auto db = OpenMigratedDatabase(config, clock);
   if (!db) return Die(err, "cannot open the database", db.error());
-  auto report = storage::PurgeExpired(**db, clock.Now());
-  if (!report) return Die(err, "privacy purge", report.error());
-  out << "call content cleared: " << report->calls_cleared
-      << " calls; customers deleted: " << report->customers_deleted << "\n";
+  privacy::SqlAuditLog audit(**db, clock);
+  auto counts = PurgePersonalData(**db, audit, clock, {config.audit_retention_days}, nullptr);
+  if (!counts) return Die(err, "privacy purge", counts.error());
+  out << "call content cleared: " << counts->calls_cleared
+      << " calls; customers deleted: " << counts->customers_deleted
+      << "; audit entries deleted: " << counts->audit_events_deleted << "\n";
+  return 0;
+}
+
+namespace {
+
+// The company of a privacy request, or an exit code.
+Result<tenancy::Company> CompanyBySlug(storage::Database& db, const Clock& clock,
+                                       const std::string& slug) {
+  storage::SqlCompanyRepository companies(db, clock);
+  auto company = companies.FindBySlug(slug);
+  if (!company && company.error().code == ErrorCode::kNotFound) {
+    return Fail(ErrorCode::kNotFound, "no company with slug \"" + slug + "\"");
+  }
+  return company;
+}
+
+}  // namespace
+
+int RunPrivacyExport(const Config& config, const Clock& clock, const PrivacyRequestOptions& options,
+                     std::ostream& out, std::ostream& err) {
+  auto db = OpenMigratedDatabase(config, clock);
+  if (!db) return Die(err, "cannot open the database", db.error());
+  auto company = CompanyBySlug(**db, clock, options.company_slug);
+  if (!company) return Die(err, "privacy export", company.error());
+  privacy::SqlAuditLog audit(**db, clock);
+  privacy::PersonalData data({config.phone_region}, **db, audit, {}, clock);
+  auto document = data.Export(*company, options.phone, {});
+  if (!document) return Die(err, "privacy export", document.error());
+  out << document->dump(2) << "\n";
+  return 0;
+}
+
+int RunPrivacyErase(const Config& config, const Clock& clock, const PrivacyRequestOptions& options,
+                    std::ostream& out, std::ostream& err) {
+  auto db = OpenMigratedDatabase(config, clock);
+  if (!db) return Die(err, "cannot open the database", db.error());
+  auto company = CompanyBySlug(**db, clock, options.company_slug);
+  if (!company) return Die(err, "privacy erase", company.error());
+  privacy::SqlAuditLog audit(**db, clock);
+  observability::Metrics metrics;
+  calcom::CalcomSettings calcom_settings;
+  calcom_settings.connect_timeout = std::chrono::milliseconds(config.calcom_connect_timeout_ms);
+  calcom_settings.bookings_timeout = std::chrono::milliseconds(config.calcom_bookings_timeout_ms);
+  calcom::CalcomClient calcom(calcom_settings, metrics);
+  auto cancel = [&](const tenancy::Company& c, const std::string& uid) -> Status {
+    booking::CalendarAccount account;
+    account.api_key = c.calcom_api_key.empty() ? config.calcom_api_key : c.calcom_api_key;
+    account.base_url = config.calcom_base_url;
+    auto cancelled = calcom.CancelBooking(account, uid, "Erasure requested by the customer");
+    if (!cancelled) return tl::unexpected(cancelled.error());
+    return Ok();
+  };
+  privacy::PersonalData data({config.phone_region}, **db, audit, cancel, clock);
+  auto report = data.Erase(*company, options.phone, {options.cancel_future}, {});
+  if (!report) {
+    if (report.error().code == ErrorCode::kConflict) {
+      err << "callgate: privacy erase: " << report.error().message << "\n";
+      return 1;
+    }
+    return Die(err, "privacy erase", report.error());
+  }
+  out << "erased " << MaskPhone(*NormalizeE164(options.phone, config.phone_region)) << " at "
+      << company->slug << ":\n"
+      << report->Describe();
+  if ((*db)->dialect() == storage::Dialect::kPostgresql) {
+    out << "PostgreSQL keeps old row versions until VACUUM: run `VACUUM` on the database "
+           "(docs/privacy.md).\n";
+  }
   return 0;
 }
 
@@ -80,6 +194,17 @@ int RunKeysRotate(const Config& config, const Clock& clock, int batch_size, std:
   auto report = storage::ResealAll(**db, options);
   if (!report) return Die(err, "keys rotate", report.error());
   out << "checked " << report->checked << " values, re-encrypted " << report->resealed << "\n";
+  privacy::SqlAuditLog audit(**db, clock);
+  privacy::AppendOrLog(audit, {0,
+                               std::nullopt,
+                               std::string(privacy::kSystemActor),
+                               "keys.rotate",
+                               "key:" + std::string((*db)->keyring()->current_key_id()),
+                               "checked=" + std::to_string(report->checked) +
+                                   " resealed=" + std::to_string(report->resealed) +
+                                   " unreadable=" + std::to_string(report->unreadable),
+                               std::nullopt,
+                               {}});
   if (report->unreadable > 0) {
     err << "callgate: keys rotate: " << report->unreadable
         << " values did not decrypt and were left as they are:\n";

@@ -3,8 +3,14 @@
 //   callgate keys generate <file> [--add]   new master key file (or a new current key in it)
 //   callgate keys rotate [--batch N]        re-encrypt every sealed column under the current key
 //   callgate privacy purge                  delete what each company's retention makes due now
-// and the daily privacy_purge job on the scheduler (same work as `privacy purge`).
+//   callgate privacy export --company <slug> --phone <number>
+//                                           everything stored about a number, as JSON (Art. 15)
+//   callgate privacy erase --company <slug> --phone <number> [--cancel-future]
+//                                           erase it (Art. 17; privacy/personal_data.hpp)
+// and the daily privacy_purge job on the scheduler (same work as `privacy purge`, plus the audit
+// log's retention). Each command writes an audit entry (actor "system").
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 
@@ -12,6 +18,12 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 
+namespace callgate::observability {
+class Metrics;
+}
+namespace callgate::privacy {
+class AuditLog;
+}
 namespace callgate::queue {
 class QueueRuntime;
 }
@@ -23,14 +35,53 @@ namespace callgate::app {
 
 inline constexpr std::string_view kPrivacyPurgeJob = "privacy_purge";
 
+// Counter of what the purge deleted: callgate_privacy_purged_total{kind} with kind =
+// call_content | customers | audit_events.
+inline constexpr std::string_view kPrivacyPurgedMetric = "callgate_privacy_purged_total";
+
+struct PrivacyPurgeSettings {
+  int audit_retention_days = 730;  // CALLGATE_AUDIT_RETENTION_DAYS
+};
+
+// What one purge deleted.
+struct PrivacyPurgeCounts {
+  std::int64_t calls_cleared = 0;
+  std::int64_t customers_deleted = 0;
+  std::int64_t audit_events_deleted = 0;
+};
+
+// One purge: storage::PurgeExpired at clock.Now(), the audit entries older than the audit
+// retention, then the `privacy_purged` log line, the counters (when `metrics` is given) and a
+// `privacy.purge` audit entry. The work of the job and of `callgate privacy purge`.
+Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::AuditLog& audit,
+                                             const Clock& clock,
+                                             const PrivacyPurgeSettings& settings,
+                                             observability::Metrics* metrics);
+
 // Registers the privacy_purge job (queue low, one try: the next day runs again) and its daily
-// periodic task: storage::PurgeExpired, then a `privacy_purged` log line with the counts.
-// `db` and `clock` must outlive the queue runtime.
+// periodic task: storage::PurgeExpired and the audit log's retention, then a `privacy_purged`
+// log line, the counters and an audit entry with the counts. Every reference must outlive the
+// queue runtime.
 Status RegisterPrivacyPurgeJob(queue::QueueRuntime& queue, storage::Database& db,
-                               const Clock& clock);
+                               privacy::AuditLog& audit, const Clock& clock,
+                               PrivacyPurgeSettings settings, observability::Metrics& metrics);
 
 // Runs the purge now and prints what it deleted.
 int RunPrivacyPurge(const Config& config, const Clock& clock, std::ostream& out, std::ostream& err);
+
+// `privacy export` / `privacy erase` (privacy::PersonalData). The erase cancels future
+// appointments through Cal.com (the company's key, else CALCOM_API_KEY) with `cancel_future`.
+// Exit code 0; 1 when the company is unknown, the database or Cal.com fails, or (erase) future
+// appointments exist without --cancel-future; 2 for a malformed number.
+struct PrivacyRequestOptions {
+  std::string company_slug;
+  std::string phone;
+  bool cancel_future = false;
+};
+int RunPrivacyExport(const Config& config, const Clock& clock, const PrivacyRequestOptions& options,
+                     std::ostream& out, std::ostream& err);
+int RunPrivacyErase(const Config& config, const Clock& clock, const PrivacyRequestOptions& options,
+                    std::ostream& out, std::ostream& err);
 
 // Writes a new key file (base64 of 32 random bytes, mode 0600) and prints its key id and the
 // variable to set; with `add`, prepends a new current key to an existing file instead. Needs no

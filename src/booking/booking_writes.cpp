@@ -177,7 +177,7 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
   appt.branch_id = ctx.branch ? std::optional(ctx.branch->id) : std::nullopt;
   appt.service_id = service->id;
   if (customer) appt.customer_id = customer->id;
-  appt.call_id = ctx.call.id;
+  if (ctx.call.id.value > 0) appt.call_id = ctx.call.id;  // none for an MCP session
   appt.starts_at = *start;
   appt.ends_at = *start + duration;
   appt.timezone = ctx.timezone;
@@ -376,7 +376,7 @@ Result<ToolAnswer> BookingService::CancelAppointment(const CallContext& ctx,
   if (ctx.CallerWithheld() && !ctx.customer) {
     CallbackRequest cb;
     cb.branch_id = ctx.branch ? std::optional(ctx.branch->id) : std::nullopt;
-    cb.call_id = ctx.call.id;
+    if (ctx.call.id.value > 0) cb.call_id = ctx.call.id;
     cb.name = request.contact.name;
     cb.phone = request.contact.phone;
     cb.reason = "Stornierung gewünscht: " + request.reason;
@@ -553,7 +553,7 @@ Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx,
     next.calcom_booking_uid = moved->uid;
     next.idempotency_key.reset();
     next.rescheduled_from_id = appt->id;
-    next.call_id = ctx.call.id;
+    if (ctx.call.id.value > 0) next.call_id = ctx.call.id;
     auto created = appointments_.Create(ctx.company.id, next);
     if (!created) return tl::unexpected(created.error());
     next = *created;

@@ -1,6 +1,7 @@
 #include "calls/call_event_service.hpp"
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "core/phone.hpp"
@@ -15,6 +16,32 @@ bool IsTerminal(std::string_view event) {
 std::optional<SystemTimePoint> Millis(const std::optional<long long>& ms) {
   if (!ms) return std::nullopt;
   return FromUnixMillis(*ms);
+}
+
+// Drops every "…recording_url" key (recording_url, recording_multi_channel_url,
+// scrubbed_recording_url, …) at any depth of a raw webhook body.
+void DropRecordingUrls(nlohmann::json& value) {
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end();) {
+      if (it.key().find("recording_url") != std::string::npos) {
+        it = value.erase(it);
+      } else {
+        DropRecordingUrls(*it);
+        ++it;
+      }
+    }
+  } else if (value.is_array()) {
+    for (auto& item : value) DropRecordingUrls(item);
+  }
+}
+
+// The raw body as kept for deduplication when the company stores no recordings.
+std::string WithoutRecordingUrls(const std::string& raw_body) {
+  if (raw_body.find("recording_url") == std::string::npos) return raw_body;
+  auto body = nlohmann::json::parse(raw_body, nullptr, false);
+  if (body.is_discarded()) return "{}";  // never keep what could not be cleaned
+  DropRecordingUrls(body);
+  return body.dump();
 }
 
 }  // namespace
@@ -79,7 +106,8 @@ CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
   u.transcript = c.transcript;
   u.final_transcript = IsTerminal(input.event);
   u.transcript_object_json = c.transcript_object_json;
-  u.recording_url = c.recording_url;
+  // Recordings need the caller's consent: their URLs are kept only where the company says so.
+  if (tenant.company.store_recordings) u.recording_url = c.recording_url;
   u.metadata_json = c.metadata_json;
   if (c.combined_cost_cents) u.retell_cost_cents = std::llround(*c.combined_cost_cents);
   u.summary = c.summary;
@@ -117,7 +145,8 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
       record.source = input.platform;
       record.event = input.event;
       record.dedupe_key = input.dedupe_key;
-      record.payload_json = input.raw_body;
+      record.payload_json =
+          tenant->company.store_recordings ? input.raw_body : WithoutRecordingUrls(input.raw_body);
       record.status = updates_call ? "processed" : "ignored";
       auto stored = events_.Record(record);
       if (!stored) {

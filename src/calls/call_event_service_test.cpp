@@ -295,6 +295,62 @@ TEST_P(CallEventServiceTest, InboundAnswerGreetsWithCompanyDatesAndKnownCaller) 
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
 }
 
+TEST_P(CallEventServiceTest, InboundAnswerCarriesTheAiDisclosureDefaultOrTheCompanys) {
+  InboundCallService inbound(*directory_, *customers_, clock_, metrics_);
+  auto answer = inbound.Answer({"+4915112345678", "+493083793369", "agent-a", std::nullopt});
+  ASSERT_TRUE(answer.has_value()) << answer.error().message;
+  EXPECT_EQ(answer->dynamic_variables.at("ai_disclosure"),
+            "Sie sprechen mit dem digitalen Assistenten von Company praxis-a.");
+  auto company = companies_->FindById(b_);
+  ASSERT_TRUE(company.has_value());
+  company->ai_disclosure = "Hier spricht die KI-Assistenz der Praxis B.";
+  ASSERT_TRUE(companies_->Update(*company).has_value());
+  auto own = inbound.Answer({"+4915112345678", "+493031801234", "", std::nullopt});
+  ASSERT_TRUE(own.has_value());
+  EXPECT_EQ(own->dynamic_variables.at("ai_disclosure"),
+            "Hier spricht die KI-Assistenz der Praxis B.");
+}
+
+TEST_P(CallEventServiceTest, RecordingUrlsAreStoredOnlyWhenTheCompanyStoresRecordings) {
+  const std::string url = "https://recordings.example/call-1.wav";
+  auto ended = [&](const std::string& call_id, const std::string& to) {
+    auto in = Event("call_ended", call_id, to);
+    in.call.recording_url = url;
+    in.raw_body = R"({"event":"call_ended","call":{"call_id":")" + call_id +
+                  R"(","recording_url":")" + url + R"(","scrubbed_recording_url":")" + url +
+                  R"(","transcript":"Hallo"}})";
+    return in;
+  };
+  ASSERT_TRUE(service_->Record(ended("call-a", "+493083793369")).has_value());
+  auto call = calls_->FindByRetellId(a_, "call-a");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_FALSE(call->recording_url.has_value());
+
+  auto company = companies_->FindById(b_);
+  ASSERT_TRUE(company.has_value());
+  EXPECT_FALSE(company->store_recordings);  // the default
+  company->store_recordings = true;
+  ASSERT_TRUE(companies_->Update(*company).has_value());
+  ASSERT_TRUE(service_->Record(ended("call-b", "+493031801234")).has_value());
+  auto stored = calls_->FindByRetellId(b_, "call-b");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->recording_url, url);
+
+  // The raw body kept for deduplication has no recording URL either, unless stored.
+  auto payloads = db().Run([&](storage::Session& s) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    s.Query("payload", "FROM webhook_events ORDER BY id", {}, [&](const storage::Row& r) {
+      out.push_back(r.Opened("payload", "webhook_events.payload"));
+    });
+    return out;
+  });
+  ASSERT_TRUE(payloads.has_value());
+  ASSERT_EQ(payloads->size(), 2u);
+  EXPECT_EQ((*payloads)[0].find("recording"), std::string::npos) << (*payloads)[0];
+  EXPECT_NE((*payloads)[0].find("Hallo"), std::string::npos);
+  EXPECT_NE((*payloads)[1].find(url), std::string::npos);
+}
+
 TEST_P(CallEventServiceTest, AnalysisPricesCallsAndMatchesTheCaller) {
   auto company = companies_->FindById(a_);
   ASSERT_TRUE(company.has_value());

@@ -25,6 +25,8 @@ Result<InboundCallAnswer> InboundCallService::Answer(const InboundCallRequest& r
   }
   auto& vars = answer.dynamic_variables;
   vars["company_name"] = tenant->company.name;
+  // Said first in every call (EU AI Act Art. 50; docs/retell.md shows the prompt).
+  vars["ai_disclosure"] = tenancy::AiDisclosureOf(tenant->company);
   std::string zone = tenant->company.timezone;
   if (tenant->branch) {
     answer.branch_id = tenant->branch->id;

@@ -23,4 +23,86 @@ inline std::string MaskEmail(std::string_view email) {
   return std::string(email.substr(0, 1)) + "***" + std::string(email.substr(at));
 }
 
+namespace masking_internal {
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsAlnum(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+inline bool IsLocalChar(char c) {
+  return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+inline bool IsDomainChar(char c) { return IsAlnum(c) || c == '.' || c == '-'; }
+inline bool IsPhoneSeparator(char c) { return c == ' ' || c == '-' || c == '/'; }
+// "example.org": dotted, ending in a top-level domain of letters (so "127.0.0.1" is none).
+inline bool IsMailDomain(std::string_view domain) {
+  const auto dot = domain.rfind('.');
+  if (domain.empty() || domain.front() == '.' || dot == std::string_view::npos) return false;
+  const std::string_view tld = domain.substr(dot + 1);
+  if (tld.size() < 2) return false;
+  for (char c : tld) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return false;
+  }
+  return true;
+}
+}  // namespace masking_internal
+
+// Masks every e-mail address and phone number in free text (error details, log fields):
+// "+4915112345678", "+49 151 1234 5678", "0151/12345678" and "0049…" become "+49151****678"
+// style masks, "otto@example.org" becomes "o***@example.org". A phone number is a run that
+// starts with '+' or '0' and holds at least 8 digits, separated at most by single spaces,
+// dashes or slashes, and is not part of a longer word. Other text passes unchanged.
+inline std::string MaskPersonalData(std::string_view text) {
+  using namespace masking_internal;
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    // E-mail: local part before '@' (already copied to out) and a dotted domain after it.
+    if (c == '@' && i > 0 && IsLocalChar(text[i - 1])) {
+      std::size_t end = i + 1;
+      while (end < text.size() && IsDomainChar(text[end])) ++end;
+      while (end > i + 1 && (text[end - 1] == '.' || text[end - 1] == '-')) --end;  // "… a@b.de."
+      const std::string_view domain = text.substr(i + 1, end - i - 1);
+      if (IsMailDomain(domain)) {
+        std::size_t start = out.size();
+        while (start > 0 && IsLocalChar(out[start - 1])) --start;
+        const std::string local = out.substr(start);
+        out.resize(start);
+        out += MaskEmail(local + "@" + std::string(domain));
+        i = end;
+        continue;
+      }
+    }
+    const bool starts_phone = (c == '+' && i + 1 < text.size() && IsDigit(text[i + 1])) ||
+                              (c == '0' && (i == 0 || !IsAlnum(text[i - 1])));
+    if (starts_phone && (i == 0 || !IsAlnum(text[i - 1]))) {
+      std::string digits = c == '+' ? "+" : "";
+      std::size_t end = c == '+' ? i + 1 : i;
+      std::size_t digit_count = 0;
+      while (end < text.size()) {
+        if (IsDigit(text[end])) {
+          digits += text[end];
+          ++digit_count;
+          ++end;
+        } else if (IsPhoneSeparator(text[end]) && end + 1 < text.size() && IsDigit(text[end + 1]) &&
+                   end > i && IsDigit(text[end - 1])) {
+          ++end;
+        } else {
+          break;
+        }
+      }
+      const bool word_goes_on = end < text.size() && IsAlnum(text[end]);
+      if (digit_count >= 8 && !word_goes_on) {
+        out += MaskPhone(digits);
+        i = end;
+        continue;
+      }
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 }  // namespace callgate

@@ -19,5 +19,33 @@ TEST(MaskEmail, KeepsTheFirstLetterAndTheDomain) {
   EXPECT_EQ(MaskEmail("@example.org"), "***");
 }
 
+TEST(MaskPersonalData, MasksPhoneNumbersInEveryWrittenForm) {
+  EXPECT_EQ(MaskPersonalData("caller +4915112345678 rang"), "caller +49151****678 rang");
+  EXPECT_EQ(MaskPersonalData("(+49 151 1234 5678)"), "(+49151****678)");
+  EXPECT_EQ(MaskPersonalData("0151/12345678 oder 0049-151-12345678"),
+            "015112****678 oder 004915****678");
+  EXPECT_EQ(MaskPersonalData(R"({"from_number":"+4915112345678"})"),
+            R"({"from_number":"+49151****678"})");
+}
+
+TEST(MaskPersonalData, MasksEmailAddresses) {
+  EXPECT_EQ(MaskPersonalData("attendee erika.m@example.org refused"),
+            "attendee e***@example.org refused");
+  EXPECT_EQ(MaskPersonalData("schreiben Sie an otto@example.org."),
+            "schreiben Sie an o***@example.org.");
+  EXPECT_EQ(MaskPersonalData("a@b"), "a@b");  // no dotted domain: not an address
+  // A user in a (redacted) database URL is no e-mail address.
+  EXPECT_EQ(MaskPersonalData("postgresql://callgate@127.0.0.1:5432/callgate"),
+            "postgresql://callgate@127.0.0.1:5432/callgate");
+}
+
+TEST(MaskPersonalData, LeavesOtherTextAlone) {
+  for (std::string_view text :
+       {"2026-12-02T20:25:22.837Z", "id 1714608475945", "call_a1b2c3d4", "cost 0.125",
+        "abc0151123456789", "status 503, 12 ms", "UNIQUE constraint failed: calls.id"}) {
+    EXPECT_EQ(MaskPersonalData(text), text);
+  }
+}
+
 }  // namespace
 }  // namespace callgate

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/masking.hpp"
 #include "core/time_zone.hpp"
 
 namespace callgate::observability {
@@ -82,9 +83,10 @@ void AppendValue(std::string& out, const LogField::Value& v) {
             out += "null";
           }
         } else if constexpr (std::is_same_v<T, const char*>) {
-          AppendJsonString(out, x == nullptr ? std::string_view() : std::string_view(x));
+          AppendJsonString(
+              out, MaskPersonalData(x == nullptr ? std::string_view() : std::string_view(x)));
         } else {
-          AppendJsonString(out, x);
+          AppendJsonString(out, MaskPersonalData(x));
         }
       },
       v);

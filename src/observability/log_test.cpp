@@ -31,6 +31,22 @@ TEST(LogLine, EscapesQuotesControlCharactersAndKeepsUtf8) {
   EXPECT_FALSE(j.contains("request_id"));
 }
 
+TEST(LogLine, MasksPhoneNumbersAndEmailAddressesInEveryTextField) {
+  // e.g. http_error_detail with a storage message naming a caller (docs/privacy.md).
+  const std::string line =
+      FormatLogLine(FromUnixMillis(0), LogLevel::kError, "http_error_detail", "",
+                    {{"detail", "customer +4915112345678 (erika.m@example.org) exists"},
+                     {"from", std::string_view("0151 12345678")},
+                     {"count", 15112345678LL}});
+  EXPECT_EQ(line.find("15112345678\""), std::string::npos) << line;
+  EXPECT_EQ(line.find("+4915112345678"), std::string::npos) << line;
+  EXPECT_EQ(line.find("0151 12345678"), std::string::npos) << line;
+  EXPECT_EQ(line.find("erika.m@"), std::string::npos) << line;
+  EXPECT_NE(line.find("customer +49151****678 (e***@example.org) exists"), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("\"count\":15112345678"), std::string::npos) << line;  // numbers stay
+}
+
 TEST(ScopedRequestId, SetsAndRestoresThreadRequestId) {
   EXPECT_EQ(CurrentRequestId(), "");
   {

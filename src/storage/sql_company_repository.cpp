@@ -18,7 +18,7 @@ constexpr std::string_view kColumns =
     "included_minutes, "
     "cancellation_notice_hours, cancellation_monthly_limit, cancellation_fee_tiers, "
     "reschedule_notice_hours, reschedule_monthly_limit, reschedule_fee_tiers, retention_days, "
-    "customer_retention_days, vapi_secret, created_at, updated_at";
+    "customer_retention_days, vapi_secret, store_recordings, ai_disclosure, created_at, updated_at";
 
 Company Decode(const Row& row) {
   Company c;
@@ -48,6 +48,8 @@ Company Decode(const Row& row) {
   c.retention_days = row.Int("retention_days");
   c.customer_retention_days = row.Int("customer_retention_days");
   c.vapi_secret = Secret(row.OptionalOpened("vapi_secret", "companies.vapi_secret").value_or(""));
+  c.store_recordings = row.Bool("store_recordings");
+  c.ai_disclosure = row.String("ai_disclosure");
   c.created_at = row.Time("created_at");
   c.updated_at = row.Time("updated_at");
   return c;
@@ -87,7 +89,9 @@ void AddMutable(Params& p, const Session& s, const Company& c) {
       .Add(internal::EncodeFeeTiers(c.reschedule_policy.fee_tiers))
       .Add(c.retention_days)
       .Add(c.customer_retention_days)
-      .Add(SecretColumn(s, c.vapi_secret, "companies.vapi_secret"));
+      .Add(SecretColumn(s, c.vapi_secret, "companies.vapi_secret"))
+      .Add(c.store_recordings)
+      .Add(c.ai_disclosure);
 }
 
 Status Validate(const Company& c) {
@@ -101,6 +105,9 @@ Status Validate(const Company& c) {
   }
   if (!IsValidTimeZone(c.timezone)) {
     return Fail(ErrorCode::kInvalidArgument, "unknown time zone \"" + c.timezone + "\"");
+  }
+  if (c.ai_disclosure.size() > 500) {
+    return Fail(ErrorCode::kInvalidArgument, "ai_disclosure must be at most 500 characters");
   }
   return Ok();
 }
@@ -123,15 +130,16 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
         "price_per_minute_cents, "
         "included_minutes, cancellation_notice_hours, cancellation_monthly_limit, "
         "cancellation_fee_tiers, reschedule_notice_hours, reschedule_monthly_limit, "
-        "reschedule_fee_tiers, retention_days, customer_retention_days, vapi_secret, created_at, "
-        "updated_at) VALUES (:name, :slug, :timezone, "
+        "reschedule_fee_tiers, retention_days, customer_retention_days, vapi_secret, "
+        "store_recordings, ai_disclosure, created_at, updated_at) "
+        "VALUES (:name, :slug, :timezone, "
         ":language, :is_active, :calcom_api_key, :retell_api_key, :calcom_webhook_secret, "
         ":parent_company_id, "
         ":reseller_markup_percent, :price_per_minute_cents, :included_minutes, "
         ":cancellation_notice_hours, :cancellation_monthly_limit, :cancellation_fee_tiers, "
         ":reschedule_notice_hours, :reschedule_monthly_limit, :reschedule_fee_tiers, "
-        ":retention_days, :customer_retention_days, :vapi_secret, :created_at, :updated_at) "
-        "RETURNING id",
+        ":retention_days, :customer_retention_days, :vapi_secret, :store_recordings, "
+        ":ai_disclosure, :created_at, :updated_at) RETURNING id",
         p));
     return stored;
   });
@@ -157,6 +165,7 @@ Result<Company> SqlCompanyRepository::Update(const Company& company) {
         "reschedule_monthly_limit = :reschedule_monthly_limit, "
         "reschedule_fee_tiers = :reschedule_fee_tiers, retention_days = :retention_days, "
         "customer_retention_days = :customer_retention_days, vapi_secret = :vapi_secret, "
+        "store_recordings = :store_recordings, ai_disclosure = :ai_disclosure, "
         "updated_at = :updated_at "
         "WHERE id = :id",
         p);

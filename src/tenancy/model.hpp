@@ -80,9 +80,22 @@ struct Company {
   int retention_days = 30;
   // ... and a customer with no call and no appointment for this many days is deleted.
   int customer_retention_days = 365;
+  // Recording URLs from Retell's webhooks are stored only when true (recordings need the
+  // caller's consent; docs/privacy.md).
+  bool store_recordings = false;
+  // The sentence the agent says first (EU AI Act Art. 50), answered as the dynamic variable
+  // ai_disclosure; empty = DefaultAiDisclosure(name).
+  std::string ai_disclosure;
   SystemTimePoint created_at;
   SystemTimePoint updated_at;
 };
+
+// The AI disclosure the agent says first (EU AI Act Art. 50): the company's own sentence, or
+// "Sie sprechen mit dem digitalen Assistenten von <name>." — never empty.
+inline std::string AiDisclosureOf(const Company& company) {
+  if (!company.ai_disclosure.empty()) return company.ai_disclosure;
+  return "Sie sprechen mit dem digitalen Assistenten von " + company.name + ".";
+}
 
 // One opening interval in a branch's local time, in minutes after local midnight
 // (540 = 09:00). `close_minute` is exclusive and may be 1440 (24:00).

@@ -20,7 +20,7 @@ using storage::Session;
 const std::vector<std::string> kTableOrder = {
     "companies",      "branches",     "services",          "phone_numbers", "customers",
     "calls",          "appointments", "callback_requests", "users",         "api_tokens",
-    "webhook_events", "jobs",         "failed_jobs",       "job_outbox"};
+    "webhook_events", "jobs",         "failed_jobs",       "job_outbox",    "audit_events"};
 
 // Natural keys compared besides the id.
 const std::map<std::string, std::string> kKeyColumns = {{"companies", "slug"},

@@ -33,7 +33,8 @@ bool SameCompany(const Company& a, const Company& b) {
          a.vapi_secret.Reveal() == b.vapi_secret.Reveal() &&
          a.price_per_minute_cents == b.price_per_minute_cents &&
          a.included_minutes == b.included_minutes && a.retention_days == b.retention_days &&
-         a.customer_retention_days == b.customer_retention_days;
+         a.customer_retention_days == b.customer_retention_days &&
+         a.store_recordings == b.store_recordings && a.ai_disclosure == b.ai_disclosure;
 }
 
 bool SameBranch(const Branch& a, const Branch& b) {
@@ -75,6 +76,8 @@ class Importer {
     wanted.included_minutes = in.included_minutes;
     wanted.retention_days = in.retention_days;
     wanted.customer_retention_days = in.customer_retention_days;
+    wanted.store_recordings = in.store_recordings;
+    wanted.ai_disclosure = in.ai_disclosure;
 
     Company company;
     auto existing = companies_.FindBySlug(in.slug);
@@ -95,6 +98,8 @@ class Importer {
         merged.included_minutes = wanted.included_minutes;
         merged.retention_days = wanted.retention_days;
         merged.customer_retention_days = wanted.customer_retention_days;
+        merged.store_recordings = wanted.store_recordings;
+        merged.ai_disclosure = wanted.ai_disclosure;
         auto updated = companies_.Update(merged);
         if (!updated) return At(path, updated.error());
         ++report.companies.updated;

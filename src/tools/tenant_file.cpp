@@ -184,11 +184,12 @@ Result<TenantFileService> ParseService(const json& s, const std::string& path) {
 
 Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
                                        std::string_view region) {
-  if (auto s = CheckKeys(
-          c, path,
-          {"name", "slug", "timezone", "language", "calcom_api_key", "retell_api_key",
-           "calcom_webhook_secret", "price_per_minute_cents", "included_minutes", "retention_days",
-           "customer_retention_days", "vapi_secret", "branches", "services", "customers"});
+  if (auto s = CheckKeys(c, path,
+                         {"name", "slug", "timezone", "language", "calcom_api_key",
+                          "retell_api_key", "calcom_webhook_secret", "price_per_minute_cents",
+                          "included_minutes", "retention_days", "customer_retention_days",
+                          "vapi_secret", "store_recordings", "ai_disclosure", "branches",
+                          "services", "customers"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -216,6 +217,8 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
   CG_TRY(included, Int(c, path, "included_minutes", 0, 0, 10'000'000));
   CG_TRY(retention, Int(c, path, "retention_days", 30, 1, 3650));
   CG_TRY(customer_retention, Int(c, path, "customer_retention_days", 365, 1, 36500));
+  CG_TRY(store_recordings, Bool(c, path, "store_recordings", false));
+  CG_TRY(ai_disclosure, Str(c, path, "ai_disclosure", false, 500));
   out.name = name;
   out.slug = slug;
   out.calcom_api_key = calcom_key;
@@ -226,6 +229,8 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
   out.included_minutes = static_cast<int>(included);
   out.retention_days = static_cast<int>(retention);
   out.customer_retention_days = static_cast<int>(customer_retention);
+  out.store_recordings = store_recordings;
+  out.ai_disclosure = ai_disclosure;
 
   std::set<std::string> branch_names;
   if (c.contains("branches")) {

@@ -59,6 +59,8 @@ struct TenantFileCompany {
   int included_minutes = 0;
   int retention_days = 30;            // call content (docs/privacy.md)
   int customer_retention_days = 365;  // customers without calls or appointments
+  bool store_recordings = false;      // keep Retell's recording URLs (needs the caller's consent)
+  std::string ai_disclosure;          // the agent's first sentence; empty = the default one
   std::vector<TenantFileBranch> branches;
   std::vector<TenantFileService> services;
   std::vector<TenantFileCustomer> customers;

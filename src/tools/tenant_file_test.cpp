@@ -46,8 +46,20 @@ TEST(TenantFile, ReadsRetentionDaysWithinBounds) {
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(r->companies[0].retention_days, 7);
   EXPECT_EQ(r->companies[0].customer_retention_days, 90);
+  EXPECT_FALSE(r->companies[0].store_recordings);  // the default
   EXPECT_NE(ErrorOf(R"({"companies":[{"name":"A","slug":"a","retention_days":0}]})")
                 .find("companies[0].retention_days"),
+            std::string::npos);
+}
+
+TEST(TenantFile, ReadsStoreRecordingsAndTheAiDisclosure) {
+  auto r = ParseTenantJson(R"({"companies":[{"name":"A","slug":"a","store_recordings":true,)"
+                           R"("ai_disclosure":"Hier spricht die digitale Assistenz."}]})");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(r->companies[0].store_recordings);
+  EXPECT_EQ(r->companies[0].ai_disclosure, "Hier spricht die digitale Assistenz.");
+  EXPECT_NE(ErrorOf(R"({"companies":[{"name":"A","slug":"a","store_recordings":"ja"}]})")
+                .find("companies[0].store_recordings"),
             std::string::npos);
 }
 

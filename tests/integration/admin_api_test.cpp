@@ -803,6 +803,212 @@ TEST_P(AdminApiTest, CliCreatesUsersAndTokensThroughTheRealBinary) {
   fs::remove_all(dir);
 }
 
+// ---- Data protection (docs/privacy.md): export, erasure, the audit log ----
+
+TEST_P(AdminApiTest, CompanyAdminsExportAndEraseAPersonThroughTheApi) {
+  const std::string export_path = CompanyPath(company_a_, "/privacy/export");
+  const std::string erase_path = CompanyPath(company_a_, "/privacy/erase");
+  const std::string body = R"({"phone":"0151 12345678"})";
+  EXPECT_EQ(Call("POST", export_path, viewer_a_, body).status, 403);
+  EXPECT_EQ(Call("POST", CompanyPath(company_b_, "/privacy/export"), admin_a_, body).status, 404);
+  EXPECT_EQ(Call("POST", export_path, admin_a_, R"({"phone":"x","id":1})").status, 422);
+  EXPECT_EQ(Call("POST", export_path, admin_a_, R"({"phone":"kein Anschluss"})").status, 422);
+
+  auto exported = Call("POST", export_path, admin_a_, body);
+  ASSERT_EQ(exported.status, 200) << exported.raw;
+  EXPECT_EQ(exported.body["phone"], "+4915112345678");
+  EXPECT_EQ(exported.body["customer"]["name"], "Erika");
+  EXPECT_TRUE(exported.body["calls"].is_array());
+  EXPECT_EQ(exported.body["audit_events"].back()["action"], "privacy.export");
+
+  // A future appointment blocks the erase until cancel_future is given.
+  const auto erika = IdOf("customers", "phone_e164 = '+4915112345678'");
+  ASSERT_TRUE(db().Run([&](storage::Session& s) -> Status {
+                    const auto start = clock_.Now() + std::chrono::hours(48);
+                    s.Execute(
+                        "INSERT INTO appointments (company_id, customer_id, starts_at, ends_at, "
+                        "timezone, status, calcom_booking_uid, source, created_at, updated_at) "
+                        "VALUES (:c, :cu, :s, :e, 'Europe/Berlin', 'booked', 'uid-unknown', "
+                        "'admin', :cr, :u)",
+                        storage::Params()
+                            .Add(company_a_)
+                            .Add(erika)
+                            .Add(start)
+                            .Add(start + std::chrono::minutes(30))
+                            .Add(clock_.Now())
+                            .Add(clock_.Now()));
+                    return Ok();
+                  })
+                  .has_value());
+  auto refused = Call("POST", erase_path, admin_a_, body);
+  EXPECT_EQ(refused.status, 409) << refused.raw;
+  EXPECT_EQ(Count("customers", "phone_e164 = '+4915112345678'"), 1);
+  auto erased =
+      Call("POST", erase_path, admin_a_, R"({"phone":"0151 12345678","cancel_future":true})");
+  ASSERT_EQ(erased.status, 200) << erased.raw;
+  EXPECT_EQ(erased.body["erased"]["customer_deleted"], true);
+  EXPECT_EQ(erased.body["erased"]["appointments_cancelled"], 1);
+  EXPECT_EQ(Count("customers", "phone_e164 = '+4915112345678'"), 0);
+  EXPECT_EQ(Count("appointments", "status = 'cancelled' AND customer_id IS NULL"), 1);
+  EXPECT_EQ(Count("customers", "phone_e164 = '+4915199990000'"), 1);  // company B's Max stays
+  EXPECT_EQ(Count("audit_events",
+                  "action = 'privacy.erase' AND actor LIKE 'user:%' AND "
+                  "target = 'customer:" +
+                      std::to_string(erika) + "'"),
+            1);
+}
+
+TEST_P(AdminApiTest, CompanyAdminsSetRetentionRecordingsAndTheAiDisclosure) {
+  auto before = Call("GET", CompanyPath(company_a_), admin_a_);
+  ASSERT_EQ(before.status, 200);
+  EXPECT_EQ(before.body["retention_days"], 30);
+  EXPECT_EQ(before.body["customer_retention_days"], 365);
+  EXPECT_EQ(before.body["store_recordings"], false);
+  EXPECT_EQ(before.body["ai_disclosure"],
+            "Sie sprechen mit dem digitalen Assistenten von Praxis A.");
+  auto changed =
+      Call("PATCH", CompanyPath(company_a_), admin_a_,
+           R"({"retention_days":14,"customer_retention_days":90,)"
+           R"("store_recordings":true,"ai_disclosure":"Hier spricht die KI der Praxis."})");
+  ASSERT_EQ(changed.status, 200) << changed.raw;
+  EXPECT_EQ(changed.body["retention_days"], 14);
+  EXPECT_EQ(changed.body["customer_retention_days"], 90);
+  EXPECT_EQ(changed.body["store_recordings"], true);
+  EXPECT_EQ(changed.body["ai_disclosure"], "Hier spricht die KI der Praxis.");
+  EXPECT_EQ(Count("companies", "id = " + std::to_string(company_a_) +
+                                   " AND retention_days = 14 AND store_recordings = 1"),
+            1);
+  for (const std::string bad :
+       std::vector<std::string>{R"({"retention_days":0})", R"({"retention_days":3651})",
+                                R"({"customer_retention_days":0})", R"({"store_recordings":"ja"})",
+                                R"({"ai_disclosure":")" + std::string(501, 'x') + "\"}"}) {
+    auto refused = Call("PATCH", CompanyPath(company_a_), admin_a_, bad);
+    EXPECT_EQ(refused.status, 422) << bad;
+    EXPECT_EQ(refused.body["error"]["code"], "validation_failed") << refused.raw;
+  }
+  auto reset = Call("PATCH", CompanyPath(company_a_), admin_a_, R"({"ai_disclosure":null})");
+  ASSERT_EQ(reset.status, 200);
+  EXPECT_EQ(reset.body["ai_disclosure"],
+            "Sie sprechen mit dem digitalen Assistenten von Praxis A.");
+  EXPECT_EQ(reset.body["retention_days"], 14);
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_a_), viewer_a_, R"({"retention_days":7})").status,
+            403);
+}
+
+TEST_P(AdminApiTest, AuditEventsRecordReadsOfPersonalDataAndWritesPerCompany) {
+  const auto erika = IdOf("customers", "phone_e164 = '+4915112345678'");
+  const std::string customer = CompanyPath(company_a_, "/customers/" + std::to_string(erika));
+  ASSERT_EQ(Call("GET", CompanyPath(company_a_, "/customers"), viewer_a_).status, 200);
+  ASSERT_EQ(Call("GET", customer, admin_a_).status, 200);
+  ASSERT_EQ(Call("PATCH", customer, admin_a_, R"({"notes":"Stammkundin"})").status, 200);
+  ASSERT_EQ(Call("GET", CompanyPath(company_a_, "/calls"), admin_a_).status, 200);
+  ASSERT_EQ(Call("GET", CompanyPath(company_a_, "/appointments"), admin_a_).status, 200);
+  ASSERT_EQ(Call("PATCH", CompanyPath(company_a_), admin_a_, R"({"name":"Praxis A"})").status, 200);
+  ASSERT_EQ(Call("GET", CompanyPath(company_a_, "/branches"), admin_a_).status, 200);
+  ASSERT_EQ(Call("PATCH", customer, admin_a_, R"({"notes":7})").status, 422);  // refused: none
+
+  auto list = Call("GET", "/api/admin/audit-events", admin_a_);
+  ASSERT_EQ(list.status, 200) << list.raw;
+  std::vector<std::string> actions;
+  for (const auto& e : list.body["items"]) {
+    actions.push_back(e["action"]);
+    EXPECT_EQ(e["company_id"], company_a_);
+    EXPECT_FALSE(e["request_id"].is_null());
+  }
+  // Newest first; the branch list is no personal data and the refused write changed nothing.
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"companies.update", "appointments.list", "calls.list",
+                                      "customers.update", "customers.get", "customers.list"}));
+  const json& update = list.body["items"][3];
+  EXPECT_EQ(update["target"], "customer:" + std::to_string(erika));
+  EXPECT_EQ(update["detail"], "fields=notes");
+  EXPECT_EQ(update["actor"],
+            "user:" + std::to_string(IdOf("users", "email = 'admin@praxis-a.de'")));
+  EXPECT_EQ(list.raw.find("Stammkundin"), std::string::npos);
+  EXPECT_EQ(list.body["items"][5]["actor"],
+            "user:" + std::to_string(IdOf("users", "email = 'viewer@praxis-a.de'")));
+
+  auto filtered =
+      Call("GET",
+           "/api/admin/audit-events?action=customers.get&target=customer:" + std::to_string(erika),
+           viewer_a_);
+  ASSERT_EQ(filtered.status, 200) << filtered.raw;
+  EXPECT_EQ(filtered.body["items"].size(), 1u);
+  auto paged = Call("GET", "/api/admin/audit-events?limit=2", admin_a_);
+  ASSERT_EQ(paged.status, 200);
+  ASSERT_EQ(paged.body["items"].size(), 2u);
+  auto next = Call("GET",
+                   "/api/admin/audit-events?limit=2&before_id=" +
+                       std::to_string(paged.body["next_before_id"].get<std::int64_t>()),
+                   admin_a_);
+  ASSERT_EQ(next.status, 200);
+  EXPECT_EQ(next.body["items"][0]["action"], "calls.list");
+  auto later = Call("GET", "/api/admin/audit-events?since=2030-01-01T00:00:00Z", admin_a_);
+  ASSERT_EQ(later.status, 200);
+  EXPECT_TRUE(later.body["items"].empty());
+  EXPECT_EQ(Call("GET", "/api/admin/audit-events?since=gestern", admin_a_).status, 422);
+  // Another company's log is 404 like a missing company; the platform sees any.
+  EXPECT_EQ(
+      Call("GET", "/api/admin/audit-events?company_id=" + std::to_string(company_b_), admin_a_)
+          .status,
+      404);
+  auto platform =
+      Call("GET", "/api/admin/audit-events?company_id=" + std::to_string(company_a_), platform_);
+  ASSERT_EQ(platform.status, 200);
+  EXPECT_EQ(platform.body["items"].size(), 6u);
+  EXPECT_EQ(Call("GET", "/api/admin/audit-events", std::nullopt).status, 401);
+}
+
+TEST_P(AdminApiTest, CliPrivacyCommandsAnswerAndEraseAndEveryCommandIsAudited) {
+  const fs::path dir = fs::temp_directory_path() / ("cg-privacy-cli-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string url = DatabaseUrl();
+  clock_.SetNow(SystemClock().Now());
+
+  auto exported =
+      RunCallgate(dir, url, "privacy export --company praxis-a --phone '+49 151 12345678'");
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const auto document =
+      json::parse(exported.output.substr(exported.output.find('{')), nullptr, false);
+  ASSERT_TRUE(document.is_object()) << exported.output;
+  EXPECT_EQ(document["customer"]["name"], "Erika");
+  EXPECT_EQ(
+      RunCallgate(dir, url, "privacy export --company nirgendwo --phone 015112345678").exit_code,
+      1);
+
+  auto erased = RunCallgate(dir, url, "privacy erase --company praxis-a --phone 015112345678");
+  ASSERT_EQ(erased.exit_code, 0) << erased.output;
+  EXPECT_NE(erased.output.find("customer deleted: yes"), std::string::npos) << erased.output;
+  EXPECT_NE(erased.output.find("+49151****678"), std::string::npos) << erased.output;
+  EXPECT_EQ(erased.output.find("+4915112345678"), std::string::npos) << erased.output;
+  EXPECT_EQ(Count("customers", "phone_e164 = '+4915112345678'"), 0);
+
+  ASSERT_EQ(RunCallgate(dir, url,
+                        "admin create-user --email ops@praxis-a.de --role viewer "
+                        "--company praxis-a")
+                .exit_code,
+            0);
+  ASSERT_EQ(RunCallgate(dir, url, "admin create-token --email ops@praxis-a.de").exit_code, 0);
+  ASSERT_EQ(RunCallgate(dir, url, "keys rotate").exit_code, 0);
+  auto purge = RunCallgate(dir, url, "privacy purge");
+  ASSERT_EQ(purge.exit_code, 0) << purge.output;
+  EXPECT_NE(purge.output.find("audit entries deleted: 0"), std::string::npos) << purge.output;
+
+  for (const std::string action :
+       {"privacy.export", "privacy.erase", "tokens.create", "keys.rotate"}) {
+    EXPECT_EQ(Count("audit_events", "action = '" + action + "' AND actor = 'system'"), 1) << action;
+  }
+  // The running server's daily purge job writes the same entry, so there may be more than one.
+  EXPECT_GE(Count("audit_events",
+                  "action = 'privacy.purge' AND actor = 'system' AND "
+                  "detail LIKE 'calls_cleared=%'"),
+            1);
+  EXPECT_EQ(Count("audit_events",
+                  "action = 'tokens.create' AND company_id = " + std::to_string(company_a_)),
+            1);
+  fs::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AdminApiTest, storage::testing::AllBackends(),
                          storage::testing::BackendName);
 

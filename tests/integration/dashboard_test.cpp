@@ -278,6 +278,11 @@ TEST_P(DashboardTest, OverviewCountsTodayPerCompanyAndScopesCompanyUsers) {
     EXPECT_EQ(mine.raw.find("Salon B"), std::string::npos);
     EXPECT_EQ(mine.raw.find("call_b_today"), std::string::npos);
   }
+  // It shows callers' numbers: each read is audited, for the reader's company.
+  EXPECT_EQ(Count("audit_events",
+                  "action = 'dashboard.overview' AND company_id = " + std::to_string(company_a_)),
+            2);
+  EXPECT_EQ(Count("audit_events", "action = 'dashboard.overview' AND company_id IS NULL"), 1);
 }
 
 TEST_P(DashboardTest, RetryingAFailedJobQueuesItAgain) {
@@ -300,6 +305,9 @@ TEST_P(DashboardTest, RetryingAFailedJobQueuesItAgain) {
   EXPECT_GT(retried.body["job_id"].get<std::int64_t>(), 0);
 
   EXPECT_EQ(Count("failed_jobs", "id = " + std::to_string(failed)), 0);
+  EXPECT_EQ(Count("audit_events", "action = 'failed_jobs.retry' AND target = 'failed_job:" +
+                                      std::to_string(failed) + "'"),
+            1);
   auto after = Call("GET", "/api/admin/dashboard/failed-jobs", platform_);
   EXPECT_TRUE(after.body["items"].empty());
   auto system = Call("GET", "/api/admin/dashboard/system", platform_);

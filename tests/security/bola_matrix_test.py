@@ -525,6 +525,13 @@ def route_matrix():
                                     victim="A"),
         "other_caller": admin_cell("GET", quick, token="alpha_viewer", expect=OK),
         "withheld": admin_cell("GET", quick, token=None, expect=(401,), victim="A")}
+    # Data protection: access and erasure requests (of a number nobody has) and the audit log.
+    m["POST /api/admin/companies/{company_id}/privacy/export"] = admin_row(
+        "POST", cp("/privacy/export"), lambda s, fx: {"phone": h.random_caller()}, write=True)
+    m["POST /api/admin/companies/{company_id}/privacy/erase"] = admin_row(
+        "POST", cp("/privacy/erase"), lambda s, fx: {"phone": h.random_caller()}, write=True)
+    m["GET /api/admin/audit-events"] = admin_row(
+        "GET", lambda s, fx: "/api/admin/audit-events", any_company=True)
     m["GET /metrics"] = admin_row("GET", lambda s, fx: "/metrics", platform_only=True)
     m["GET /api/admin/dashboard/overview"] = admin_row(
         "GET", lambda s, fx: "/api/admin/dashboard/overview", any_company=True)

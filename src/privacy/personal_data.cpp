@@ -1,0 +1,564 @@
+#include "privacy/personal_data.hpp"
+
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "core/masking.hpp"
+#include "core/phone.hpp"
+#include "core/time_zone.hpp"
+#include "observability/log.hpp"
+#include "storage/session.hpp"
+
+namespace callgate::privacy {
+namespace {
+
+using nlohmann::json;
+using storage::Params;
+using storage::Row;
+using storage::Session;
+
+json Time(const std::optional<SystemTimePoint>& t) {
+  return t ? json(FormatIso8601Utc(*t)) : json(nullptr);
+}
+template <typename T>
+json Opt(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+// A stored JSON text as JSON when it parses, else as the text itself.
+json Embedded(const std::optional<std::string>& text) {
+  if (!text) return nullptr;
+  json parsed = json::parse(*text, nullptr, false);
+  return parsed.is_discarded() ? json(*text) : parsed;
+}
+
+std::string DigitsOf(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') out += c;
+  }
+  return out;
+}
+
+std::string IdList(const std::vector<std::int64_t>& ids) {
+  std::string out;
+  for (std::int64_t id : ids) out += (out.empty() ? "" : ", ") + std::to_string(id);
+  return out.empty() ? "0" : out;  // ids are positive: "IN (0)" matches nothing
+}
+
+// Who the request is about, and every trace by which a stored text can mention them.
+struct Person {
+  std::int64_t company_id = 0;
+  std::string e164;
+  std::string national;  // national significant number ("15112345678"); may be empty
+  std::string region;
+  std::optional<std::int64_t> customer_id;
+  std::string name;
+  std::string email;
+  std::vector<std::int64_t> call_ids;
+  std::vector<std::string> retell_call_ids;
+  std::vector<std::int64_t> appointment_ids;
+  std::vector<std::string> booking_uids;
+  std::vector<std::int64_t> callback_ids;
+
+  std::string Masked() const { return MaskPhone(e164); }
+  std::string Target() const {
+    return customer_id ? "customer:" + std::to_string(*customer_id) : "phone:" + Masked();
+  }
+
+  bool IsTheirNumber(std::string_view stored) const {
+    if (stored.empty() || IsWithheldNumber(stored)) return false;
+    auto normal = NormalizeE164(stored, region);
+    return normal && *normal == e164;
+  }
+
+  // Whether a run of phone-like characters ("+49 151 1234-5678", "015112345678") is the number.
+  bool MentionsNumber(std::string_view text) const {
+    const std::string full = DigitsOf(e164);
+    std::string run;
+    auto check = [&]() {
+      const std::string digits = DigitsOf(run);
+      run.clear();
+      if (digits.size() < 6) return false;
+      auto ends_with = [&](const std::string& tail) {
+        return !tail.empty() && digits.size() >= tail.size() &&
+               digits.compare(digits.size() - tail.size(), tail.size(), tail) == 0;
+      };
+      return digits.find(full) != std::string::npos || ends_with(national);
+    };
+    for (char c : text) {
+      const bool phone_char = (c >= '0' && c <= '9') || c == '+' || c == ' ' || c == '-' ||
+                              c == '/' || c == '(' || c == ')';
+      if (phone_char) {
+        run += c;
+      } else if (!run.empty() && check()) {
+        return true;
+      }
+    }
+    return !run.empty() && check();
+  }
+
+  // Whether a stored text (a raw webhook body, a job payload, an error) is about this person.
+  // Ids inside JSON count only when the text belongs to this person's company.
+  bool Mentions(std::string_view text, bool same_company) const {
+    if (MentionsNumber(text)) return true;
+    auto contains = [&](std::string_view needle) {
+      return !needle.empty() && text.find(needle) != std::string_view::npos;
+    };
+    if (contains(email) || (name.size() >= 4 && contains(name))) return true;
+    for (const auto& id : retell_call_ids) {
+      if (contains(id)) return true;
+    }
+    for (const auto& uid : booking_uids) {
+      if (contains(uid)) return true;
+    }
+    const json parsed = json::parse(text, nullptr, false);
+    if (!parsed.is_object()) return false;
+    if (auto c = parsed.find("company_id"); c != parsed.end()) {
+      if (!c->is_number_integer()) return false;
+      same_company = c->get<std::int64_t>() == company_id;
+    }
+    if (!same_company) return false;
+    auto has = [&](std::string_view key, const std::vector<std::int64_t>& ids) {
+      auto v = parsed.find(std::string(key));
+      return v != parsed.end() && v->is_number_integer() &&
+             std::find(ids.begin(), ids.end(), v->get<std::int64_t>()) != ids.end();
+    };
+    std::vector<std::int64_t> customer;
+    if (customer_id) customer.push_back(*customer_id);
+    return has("call_id", call_ids) || has("appointment_id", appointment_ids) ||
+           has("customer_id", customer) || has("callback_request_id", callback_ids);
+  }
+};
+
+// The national significant number of `e164` for the configured region, found by trying each
+// country code length: "+4915112345678" → "15112345678". Empty when none fits.
+std::string NationalNumber(const std::string& e164, const std::string& region) {
+  for (std::size_t cc = 1; cc <= 3 && cc + 1 < e164.size(); ++cc) {
+    const std::string rest = e164.substr(1 + cc);
+    auto national = NormalizeE164("0" + rest, region);
+    if (national && *national == e164) return rest;
+  }
+  return {};
+}
+
+// Finds the person's rows. Runs inside the caller's transaction or Run.
+Person FindPerson(Session& s, std::int64_t company_id, const std::string& e164,
+                  const std::string& region) {
+  Person p;
+  p.company_id = company_id;
+  p.e164 = e164;
+  p.region = region;
+  p.national = NationalNumber(e164, region);
+  s.Query("id, name, email", "FROM customers WHERE company_id = :c AND phone_e164 = :phone",
+          Params().Add(company_id).Add(e164), [&](const Row& r) {
+            p.customer_id = r.Int64("id");
+            p.name = r.String("name");
+            p.email = r.OptionalString("email").value_or("");
+          });
+  // Calls: linked to the customer, or from the number in any format it was stored in. The
+  // LIKE on the last digits only narrows the scan; IsTheirNumber decides.
+  const std::string last_digits = "%" + e164.substr(e164.size() > 6 ? e164.size() - 6 : 0);
+  s.Query("id, retell_call_id, from_number, customer_id",
+          "FROM calls WHERE company_id = :c AND (customer_id = CAST(:customer AS BIGINT) OR "
+          "from_number LIKE :digits) ORDER BY id",
+          Params().Add(company_id).Add(p.customer_id.value_or(0)).Add(last_digits),
+          [&](const Row& r) {
+            const bool linked = p.customer_id && r.OptionalInt64("customer_id") == p.customer_id;
+            if (linked || p.IsTheirNumber(r.OptionalString("from_number").value_or(""))) {
+              p.call_ids.push_back(r.Int64("id"));
+              p.retell_call_ids.push_back(r.String("retell_call_id"));
+            }
+          });
+  s.Query("id, calcom_booking_uid",
+          "FROM appointments WHERE company_id = :c AND (customer_id = CAST(:customer AS BIGINT) "
+          "OR call_id IN (" +
+              IdList(p.call_ids) + ")) ORDER BY id",
+          Params().Add(company_id).Add(p.customer_id.value_or(0)), [&](const Row& r) {
+            p.appointment_ids.push_back(r.Int64("id"));
+            if (auto uid = r.OptionalString("calcom_booking_uid"); uid && !uid->empty()) {
+              p.booking_uids.push_back(*uid);
+            }
+          });
+  s.Query(
+      "id, customer_id, call_id, phone", "FROM callback_requests WHERE company_id = :c",
+      Params().Add(company_id), [&](const Row& r) {
+        const auto call = r.OptionalInt64("call_id");
+        const bool linked =
+            (p.customer_id && r.OptionalInt64("customer_id") == p.customer_id) ||
+            (call && std::find(p.call_ids.begin(), p.call_ids.end(), *call) != p.call_ids.end());
+        if (linked || p.IsTheirNumber(r.OptionalString("phone").value_or(""))) {
+          p.callback_ids.push_back(r.Int64("id"));
+        }
+      });
+  return p;
+}
+
+json CustomerJson(Session& s, const Person& p) {
+  if (!p.customer_id) return nullptr;
+  json out = nullptr;
+  s.Query("id, name, phone_e164, email, notes, last_call_at, created_at, updated_at",
+          "FROM customers WHERE company_id = :c AND id = :id",
+          Params().Add(p.company_id).Add(*p.customer_id), [&](const Row& r) {
+            out = {{"id", r.Int64("id")},
+                   {"name", r.String("name")},
+                   {"phone_e164", r.String("phone_e164")},
+                   {"email", Opt(r.OptionalString("email"))},
+                   {"notes", r.Opened("notes", "customers.notes")},
+                   {"last_call_at", Time(r.OptionalTime("last_call_at"))},
+                   {"created_at", Time(r.Time("created_at"))},
+                   {"updated_at", Time(r.Time("updated_at"))}};
+          });
+  return out;
+}
+
+json CallsJson(Session& s, const Person& p) {
+  json out = json::array();
+  s.Query(
+      "id, branch_id, retell_call_id, agent_id, direction, from_number, to_number, status, "
+      "started_at, ended_at, duration_ms, disconnection_reason, transcript, transcript_object, "
+      "recording_url, summary, sentiment, call_successful, analysis, metadata, "
+      "customer_cost_cents, created_at",
+      "FROM calls WHERE company_id = :c AND id IN (" + IdList(p.call_ids) + ") ORDER BY id",
+      Params().Add(p.company_id), [&](const Row& r) {
+        json successful = nullptr;
+        if (!r.IsNull("call_successful")) successful = r.Bool("call_successful");
+        out.push_back({{"id", r.Int64("id")},
+                       {"branch_id", Opt(r.OptionalInt64("branch_id"))},
+                       {"retell_call_id", r.String("retell_call_id")},
+                       {"agent_id", Opt(r.OptionalString("agent_id"))},
+                       {"direction", r.String("direction")},
+                       {"from_number", Opt(r.OptionalString("from_number"))},
+                       {"to_number", Opt(r.OptionalString("to_number"))},
+                       {"status", r.String("status")},
+                       {"started_at", Time(r.OptionalTime("started_at"))},
+                       {"ended_at", Time(r.OptionalTime("ended_at"))},
+                       {"duration_ms", Opt(r.OptionalInt64("duration_ms"))},
+                       {"disconnection_reason", Opt(r.OptionalString("disconnection_reason"))},
+                       {"transcript", Opt(r.OptionalOpened("transcript", "calls.transcript"))},
+                       {"transcript_object",
+                        Embedded(r.OptionalOpened("transcript_object", "calls.transcript_object"))},
+                       {"recording_url", Opt(r.OptionalString("recording_url"))},
+                       {"summary", Opt(r.OptionalOpened("summary", "calls.summary"))},
+                       {"sentiment", Opt(r.OptionalString("sentiment"))},
+                       {"call_successful", successful},
+                       {"analysis", Embedded(r.OptionalOpened("analysis", "calls.analysis"))},
+                       {"metadata", Embedded(r.OptionalString("metadata"))},
+                       {"customer_cost_cents", Opt(r.OptionalInt64("customer_cost_cents"))},
+                       {"created_at", Time(r.Time("created_at"))}});
+      });
+  return out;
+}
+
+json AppointmentsJson(Session& s, const Person& p) {
+  json out = json::array();
+  s.Query(
+      "a.id, a.branch_id, a.service_id, sv.name AS service_name, a.call_id, a.starts_at, "
+      "a.ends_at, a.timezone, a.status, a.source, a.calcom_booking_uid, a.cancelled_at, a.notes, "
+      "a.created_at",
+      "FROM appointments a LEFT JOIN services sv ON sv.company_id = a.company_id AND sv.id = "
+      "a.service_id WHERE a.company_id = :c AND a.id IN (" +
+          IdList(p.appointment_ids) + ") ORDER BY a.id",
+      Params().Add(p.company_id), [&](const Row& r) {
+        out.push_back({{"id", r.Int64("id")},
+                       {"branch_id", Opt(r.OptionalInt64("branch_id"))},
+                       {"service_id", Opt(r.OptionalInt64("service_id"))},
+                       {"service_name", Opt(r.OptionalString("service_name"))},
+                       {"call_id", Opt(r.OptionalInt64("call_id"))},
+                       {"starts_at", Time(r.Time("starts_at"))},
+                       {"ends_at", Time(r.Time("ends_at"))},
+                       {"timezone", r.String("timezone")},
+                       {"status", r.String("status")},
+                       {"source", r.String("source")},
+                       {"calcom_booking_uid", Opt(r.OptionalString("calcom_booking_uid"))},
+                       {"cancelled_at", Time(r.OptionalTime("cancelled_at"))},
+                       {"notes", r.Opened("notes", "appointments.notes")},
+                       {"created_at", Time(r.Time("created_at"))}});
+      });
+  return out;
+}
+
+json CallbacksJson(Session& s, const Person& p) {
+  json out = json::array();
+  s.Query("id, branch_id, call_id, phone, name, reason, status, due_at, created_at",
+          "FROM callback_requests WHERE company_id = :c AND id IN (" + IdList(p.callback_ids) +
+              ") ORDER BY id",
+          Params().Add(p.company_id), [&](const Row& r) {
+            out.push_back({{"id", r.Int64("id")},
+                           {"branch_id", Opt(r.OptionalInt64("branch_id"))},
+                           {"call_id", Opt(r.OptionalInt64("call_id"))},
+                           {"phone", Opt(r.OptionalString("phone"))},
+                           {"name", r.String("name")},
+                           {"reason", r.String("reason")},
+                           {"status", r.String("status")},
+                           {"due_at", Time(r.OptionalTime("due_at"))},
+                           {"created_at", Time(r.Time("created_at"))}});
+          });
+  return out;
+}
+
+json AuditJson(Session& s, const Person& p) {
+  json out = json::array();
+  std::vector<std::string> targets = {"phone:" + p.Masked()};
+  if (p.customer_id) targets.push_back("customer:" + std::to_string(*p.customer_id));
+  for (const auto& target : targets) {
+    s.Query("id, actor, action, target, detail, request_id, created_at",
+            "FROM audit_events WHERE company_id = :c AND target = :target ORDER BY id",
+            Params().Add(p.company_id).Add(target), [&](const Row& r) {
+              out.push_back({{"id", r.Int64("id")},
+                             {"actor", r.String("actor")},
+                             {"action", r.String("action")},
+                             {"target", r.String("target")},
+                             {"detail", r.String("detail")},
+                             {"request_id", Opt(r.OptionalString("request_id"))},
+                             {"created_at", Time(r.Time("created_at"))}});
+            });
+  }
+  return out;
+}
+
+// Deletes the rows of `table` (of this company or of none) whose text columns mention the
+// person; returns how many.
+std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
+                            std::string_view columns, bool has_company,
+                            std::string_view sealed_column = {}) {
+  std::vector<std::int64_t> ids;
+  std::string cols = "id";
+  if (has_company) cols += ", company_id";
+  cols += ", " + std::string(columns);
+  std::string where = has_company ? " WHERE company_id = :c OR company_id IS NULL" : "";
+  Params params;
+  if (has_company) params.Add(p.company_id);
+  std::vector<std::string> names;
+  {
+    std::stringstream split{std::string(columns)};
+    std::string name;
+    while (std::getline(split, name, ',')) {
+      name.erase(0, name.find_first_not_of(' '));
+      names.push_back(name);
+    }
+  }
+  s.Query(cols, "FROM " + std::string(table) + where + " ORDER BY id", params, [&](const Row& r) {
+    const bool same_company =
+        has_company && r.OptionalInt64("company_id") == std::optional(p.company_id);
+    for (const auto& name : names) {
+      std::optional<std::string> text;
+      if (name == sealed_column) {
+        try {
+          text = r.OptionalOpened(name, std::string(table) + "." + name);
+        } catch (const std::exception&) {
+          text = std::nullopt;  // unreadable (another key): nothing to match on
+        }
+      } else {
+        text = r.OptionalString(name);
+      }
+      if (text && p.Mentions(*text, same_company)) {
+        ids.push_back(r.Int64("id"));
+        return;
+      }
+    }
+  });
+  std::int64_t n = 0;
+  for (std::int64_t id : ids) {
+    n += s.Execute("DELETE FROM " + std::string(table) + " WHERE id = :id", Params().Add(id));
+  }
+  return n;
+}
+
+}  // namespace
+
+json ErasureReport::ToJson() const {
+  return {{"customer_deleted", customer_deleted},
+          {"calls_anonymised", calls_anonymised},
+          {"appointments_unlinked", appointments_unlinked},
+          {"appointments_cancelled", appointments_cancelled},
+          {"callback_requests_deleted", callback_requests_deleted},
+          {"webhook_events_deleted", webhook_events_deleted},
+          {"jobs_deleted", jobs_deleted},
+          {"failed_jobs_deleted", failed_jobs_deleted}};
+}
+
+std::string ErasureReport::Describe() const {
+  std::ostringstream out;
+  out << "customer deleted: " << (customer_deleted ? "yes" : "no (none stored)") << "\n"
+      << "calls anonymised (content, number and customer link removed): " << calls_anonymised
+      << "\n"
+      << "appointments unlinked (notes removed): " << appointments_unlinked << "\n"
+      << "future appointments cancelled in the calendar: " << appointments_cancelled << "\n"
+      << "callback requests deleted: " << callback_requests_deleted << "\n"
+      << "raw webhook events deleted: " << webhook_events_deleted << "\n"
+      << "queued jobs deleted: " << jobs_deleted << "\n"
+      << "failed jobs deleted: " << failed_jobs_deleted << "\n";
+  return out.str();
+}
+
+Result<json> PersonalData::Export(const tenancy::Company& company, std::string_view phone,
+                                  const Requester& requester) {
+  auto e164 = NormalizeE164(phone, settings_.phone_region);
+  if (!e164) return Fail(ErrorCode::kInvalidArgument, "phone: not a valid phone number");
+  auto target = database_.Run([&](Session& s) -> Result<std::string> {
+    return FindPerson(s, company.id.value, *e164, settings_.phone_region).Target();
+  });
+  if (!target) return tl::unexpected(target.error());
+  // The export is itself an access to personal data: recorded first, so the document shows it.
+  auto audited = audit_.Append({0,
+                                company.id.value,
+                                requester.actor,
+                                "privacy.export",
+                                *target,
+                                "",
+                                requester.request_id,
+                                {}});
+  if (!audited) return tl::unexpected(audited.error());
+  auto document = database_.Run([&](Session& s) -> Result<json> {
+    const Person p = FindPerson(s, company.id.value, *e164, settings_.phone_region);
+    return json{
+        {"company", {{"id", company.id.value}, {"slug", company.slug}, {"name", company.name}}},
+        {"phone", *e164},
+        {"exported_at", FormatIso8601Utc(clock_.Now())},
+        {"customer", CustomerJson(s, p)},
+        {"calls", CallsJson(s, p)},
+        {"appointments", AppointmentsJson(s, p)},
+        {"callback_requests", CallbacksJson(s, p)},
+        {"audit_events", AuditJson(s, p)}};
+  });
+  if (!document) return tl::unexpected(document.error());
+  observability::LogInfo(
+      "privacy_exported",
+      {{"company_id", company.id.value}, {"phone", MaskPhone(*e164)}, {"actor", requester.actor}});
+  return document;
+}
+
+Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::string_view phone,
+                                          const ErasureOptions& options,
+                                          const Requester& requester) {
+  auto e164 = NormalizeE164(phone, settings_.phone_region);
+  if (!e164) return Fail(ErrorCode::kInvalidArgument, "phone: not a valid phone number");
+  const std::int64_t company_id = company.id.value;
+  ErasureReport report;
+
+  // Future appointments first: refused, or cancelled in the calendar before anything is deleted.
+  struct Future {
+    std::int64_t id;
+    std::optional<std::string> uid;
+  };
+  auto future = database_.Run([&](Session& s) -> Result<std::vector<Future>> {
+    const Person p = FindPerson(s, company_id, *e164, settings_.phone_region);
+    std::vector<Future> out;
+    s.Query("id, calcom_booking_uid",
+            "FROM appointments WHERE company_id = :c AND id IN (" + IdList(p.appointment_ids) +
+                ") AND status IN ('booked', 'pending_sync') AND starts_at >= :now ORDER BY id",
+            Params().Add(company_id).Add(clock_.Now()), [&](const Row& r) {
+              out.push_back({r.Int64("id"), r.OptionalString("calcom_booking_uid")});
+            });
+    return out;
+  });
+  if (!future) return tl::unexpected(future.error());
+  if (!future->empty() && !options.cancel_future) {
+    return Fail(ErrorCode::kConflict,
+                std::to_string(future->size()) +
+                    " future appointment(s) exist; cancel them first or erase with "
+                    "cancel_future (--cancel-future) to cancel them in the calendar");
+  }
+  for (const Future& f : *future) {
+    if (f.uid && !f.uid->empty()) {
+      if (!cancel_booking_) return Fail(ErrorCode::kUnavailable, "no calendar to cancel in");
+      if (auto cancelled = cancel_booking_(company, *f.uid); !cancelled) {
+        if (cancelled.error().code != ErrorCode::kNotFound) {
+          return Fail(cancelled.error().code,
+                      "cancelling appointment " + std::to_string(f.id) +
+                          " in the calendar failed: " + cancelled.error().message);
+        }
+      }
+    }
+    auto marked = database_.Run([&](Session& s) -> Status {
+      s.Execute(
+          "UPDATE appointments SET status = 'cancelled', cancelled_at = :now, updated_at = :now2 "
+          "WHERE company_id = :c AND id = :id",
+          Params().Add(clock_.Now()).Add(clock_.Now()).Add(company_id).Add(f.id));
+      return Ok();
+    });
+    if (!marked) return tl::unexpected(marked.error());
+    ++report.appointments_cancelled;
+  }
+
+  std::string target;
+  auto erased = database_.WithTransaction([&](Session& s) -> Status {
+    const Person p = FindPerson(s, company_id, *e164, settings_.phone_region);
+    target = p.Target();
+    const auto now = clock_.Now();
+    // Raw traces first, while the call ids, booking uids, name and e-mail are still known.
+    report.webhook_events_deleted = DeleteMentions(s, p, "webhook_events", "payload, error",
+                                                   /*has_company=*/true, "payload");
+    report.jobs_deleted = DeleteMentions(s, p, "jobs", "payload, last_error", true) +
+                          DeleteMentions(s, p, "job_outbox", "payload", false);
+    report.failed_jobs_deleted = DeleteMentions(s, p, "failed_jobs", "payload, error", true);
+    for (std::int64_t id : p.call_ids) {
+      report.calls_anonymised += s.Execute(
+          "UPDATE calls SET customer_id = NULL, from_number = NULL, transcript = NULL, "
+          "transcript_object = NULL, summary = NULL, analysis = NULL, recording_url = NULL, "
+          "metadata = NULL, updated_at = :now WHERE company_id = :c AND id = :id",
+          Params().Add(now).Add(company_id).Add(id));
+    }
+    for (std::int64_t id : p.appointment_ids) {
+      report.appointments_unlinked += s.Execute(
+          "UPDATE appointments SET customer_id = NULL, notes = '', updated_at = :now "
+          "WHERE company_id = :c AND id = :id",
+          Params().Add(now).Add(company_id).Add(id));
+    }
+    for (std::int64_t id : p.callback_ids) {
+      report.callback_requests_deleted +=
+          s.Execute("DELETE FROM callback_requests WHERE company_id = :c AND id = :id",
+                    Params().Add(company_id).Add(id));
+    }
+    if (p.customer_id) {
+      report.customer_deleted =
+          s.Execute("DELETE FROM customers WHERE company_id = :c AND id = :id",
+                    Params().Add(company_id).Add(*p.customer_id)) > 0;
+    }
+    return Ok();
+  });
+  if (!erased) return tl::unexpected(erased.error());
+
+  if (database_.dialect() == storage::Dialect::kSqlite) {
+    // secure_delete has overwritten the rows in the pages; the WAL still holds older copies of
+    // those pages until it is checkpointed and truncated.
+    auto checkpoint = database_.Run([](Session& s) -> Status {
+      s.sql() << "PRAGMA wal_checkpoint(TRUNCATE)";
+      return Ok();
+    });
+    // A reader on an older snapshot (another process) keeps the WAL from being truncated.
+    std::error_code missing;
+    const auto wal_size = std::filesystem::file_size(database_.url().path + "-wal", missing);
+    if (!checkpoint || (!missing && wal_size > 0)) {
+      observability::LogWarn(
+          "privacy_checkpoint_incomplete",
+          {{"error", checkpoint ? std::string("a reader holds the WAL; run "
+                                              "`PRAGMA wal_checkpoint(TRUNCATE)` when it is gone")
+                                : checkpoint.error().message}});
+    }
+  }
+  AppendOrLog(audit_, {0,
+                       company_id,
+                       requester.actor,
+                       "privacy.erase",
+                       target,
+                       report.ToJson().dump(),
+                       requester.request_id,
+                       {}});
+  observability::LogInfo("privacy_erased",
+                         {{"company_id", company_id},
+                          {"phone", MaskPhone(*e164)},
+                          {"actor", requester.actor},
+                          {"customer_deleted", report.customer_deleted},
+                          {"calls_anonymised", report.calls_anonymised},
+                          {"appointments_cancelled", report.appointments_cancelled},
+                          {"webhook_events_deleted", report.webhook_events_deleted}});
+  return report;
+}
+
+}  // namespace callgate::privacy

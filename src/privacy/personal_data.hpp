@@ -1,0 +1,99 @@
+#pragma once
+// Access and erasure requests of one person (GDPR Art. 15 and 17; docs/privacy.md): everything
+// a company stores about a phone number, as one JSON document, and its erasure. Used by
+// `callgate privacy export|erase` and the admin API (POST .../privacy/export and .../erase).
+//
+// The person is found by the phone number (normalised to E.164) within one company: their
+// customer row, the calls from that number or linked to the customer, the appointments and
+// callback requests of either, and the audit entries about them.
+//
+// Erase deletes the customer and their callback requests, clears the content of their calls
+// (transcripts, summaries, analysis, recording URL, metadata) together with the caller number
+// and the customer link (times, duration and costs stay for billing), unlinks their
+// appointments and clears their notes, and deletes raw webhook events, queued and failed jobs
+// that mention the number, e-mail, name, call or booking ids. While appointments of the person
+// lie in the future it refuses (kConflict), unless `cancel_future`: then each is cancelled in
+// the calendar first (through CancelBooking) and marked cancelled; a calendar failure stops the
+// erase before anything is deleted. SQLite runs with secure_delete, and the WAL is checkpointed
+// (TRUNCATE) afterwards, so the database files keep no copy; PostgreSQL needs VACUUM for that
+// (docs/privacy.md). Both write an audit entry (privacy.export / privacy.erase) and a log line
+// with the masked number. Thread-safe; never throws.
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "privacy/audit_log.hpp"
+#include "storage/database.hpp"
+#include "tenancy/model.hpp"
+
+namespace callgate::privacy {
+
+struct PersonalDataSettings {
+  std::string phone_region = "DE";  // for numbers written in national format
+};
+
+// Who asks, for the audit entry.
+struct Requester {
+  std::string actor = std::string(kSystemActor);
+  std::optional<std::string> request_id;
+};
+
+struct ErasureOptions {
+  bool cancel_future = false;  // cancel future appointments in the calendar instead of refusing
+};
+
+struct ErasureReport {
+  bool customer_deleted = false;
+  std::int64_t calls_anonymised = 0;
+  std::int64_t appointments_unlinked = 0;
+  std::int64_t appointments_cancelled = 0;  // in the calendar, with cancel_future
+  std::int64_t callback_requests_deleted = 0;
+  std::int64_t webhook_events_deleted = 0;
+  std::int64_t jobs_deleted = 0;  // queued jobs and outbox entries
+  std::int64_t failed_jobs_deleted = 0;
+
+  nlohmann::json ToJson() const;
+  // One line per item, for the CLI: "customer deleted: yes", "calls anonymised: 3", ...
+  std::string Describe() const;
+};
+
+// Cancels booking `uid` in the company's calendar (Cal.com through booking::CalendarProvider).
+using CancelBooking = std::function<Status(const tenancy::Company&, const std::string& uid)>;
+
+class PersonalData {
+ public:
+  // `database`, `audit` and `clock` must outlive this object.
+  PersonalData(PersonalDataSettings settings, storage::Database& database, AuditLog& audit,
+               CancelBooking cancel_booking, const Clock& clock)
+      : settings_(std::move(settings)),
+        database_(database),
+        audit_(audit),
+        cancel_booking_(std::move(cancel_booking)),
+        clock_(clock) {}
+
+  // {"company":{id,slug,name}, "phone", "exported_at", "customer" (or null), "calls":[...],
+  //  "appointments":[...], "callback_requests":[...], "audit_events":[...]}; call content is
+  // decrypted. kInvalidArgument for a number that is not one.
+  Result<nlohmann::json> Export(const tenancy::Company& company, std::string_view phone,
+                                const Requester& requester);
+
+  // See the header comment. kInvalidArgument for a bad number; kConflict while future
+  // appointments exist (without cancel_future); the calendar's error when a cancellation fails.
+  Result<ErasureReport> Erase(const tenancy::Company& company, std::string_view phone,
+                              const ErasureOptions& options, const Requester& requester);
+
+ private:
+  PersonalDataSettings settings_;
+  storage::Database& database_;
+  AuditLog& audit_;
+  CancelBooking cancel_booking_;
+  const Clock& clock_;
+};
+
+}  // namespace callgate::privacy

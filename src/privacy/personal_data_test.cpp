@@ -1,0 +1,396 @@
+// Access and erasure requests on both backends: the export holds everything stored about a
+// number and nothing about anyone else; an erase leaves no byte of the number, name or e-mail in
+// the database files (SQLite file and WAL; the text of every row on PostgreSQL), keeps billing
+// data and other people's rows, and refuses or cancels future appointments. Audit entries.
+#include "privacy/personal_data.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/masking.hpp"
+#include "storage/session.hpp"
+#include "storage/sql_booking_repositories.hpp"
+#include "storage/sql_calls_repositories.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
+#include "storage/testing/test_database.hpp"
+
+namespace callgate::privacy {
+namespace {
+
+using nlohmann::json;
+using storage::Dialect;
+using storage::Params;
+using storage::Row;
+using storage::Session;
+using tenancy::CompanyId;
+
+constexpr std::string_view kPhone = "+4915112345678";
+constexpr std::string_view kNationalPhone = "0151 12345678";
+constexpr std::string_view kName = "Erika Musterfrau";
+constexpr std::string_view kEmail = "erika.musterfrau@example.org";
+constexpr std::string_view kSentence = "Ich habe seit Tagen Schmerzen im linken Knie";
+constexpr std::string_view kOtherPhone = "+4917098765432";
+constexpr std::string_view kOtherName = "Otto Nachbar";
+
+class PersonalDataTest : public storage::testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    storage::testing::DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    audit_ = std::make_unique<SqlAuditLog>(db(), clock_);
+    service_ = std::make_unique<PersonalData>(
+        PersonalDataSettings{"DE"}, db(), *audit_,
+        [this](const tenancy::Company&, const std::string& uid) -> Status {
+          cancelled_.push_back(uid);
+          return Ok();
+        },
+        clock_);
+    storage::SqlCompanyRepository companies(db(), clock_);
+    tenancy::Company c;
+    c.name = "Praxis Weber";
+    c.slug = "praxis-weber";
+    auto created = companies.Create(c);
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+    company_ = *created;
+  }
+
+  // Erika: a customer with two calls (one linked, one only from her number written
+  // nationally), a past appointment, a callback request, a webhook event, a queued job and a
+  // failed job about her. Otto: a customer with a call of his own.
+  void Seed(bool future_appointment = false) {
+    const CompanyId c = company_.id;
+    storage::SqlCustomerRepository customers(db(), clock_);
+    tenancy::Customer erika;
+    erika.phone_e164 = std::string(kPhone);
+    erika.name = std::string(kName);
+    erika.email = std::string(kEmail);
+    erika.notes = "kommt immer zu spät";
+    auto stored = customers.Create(c, erika);
+    ASSERT_TRUE(stored.has_value()) << stored.error().message;
+    erika_id_ = stored->id.value;
+    tenancy::Customer otto;
+    otto.phone_e164 = std::string(kOtherPhone);
+    otto.name = std::string(kOtherName);
+    ASSERT_TRUE(customers.Create(c, otto).has_value());
+
+    storage::SqlCallRepository calls(db(), clock_);
+    calls::CallUpdate linked;
+    linked.retell_call_id = "call_erika_1";
+    linked.customer_id = stored->id;
+    linked.from_number = std::string(kPhone);
+    linked.to_number = "+493012345678";
+    linked.status = "ended";
+    linked.started_at = clock_.Now() - std::chrono::hours(48);
+    linked.ended_at = *linked.started_at + std::chrono::minutes(3);
+    linked.duration_ms = 180000;
+    linked.transcript = "User: " + std::string(kSentence) + ". Ich bin " + std::string(kName);
+    linked.final_transcript = true;
+    linked.transcript_object_json = R"([{"role":"user","content":"Knie"}])";
+    linked.summary = "Knieschmerzen";
+    linked.analysis_json = R"({"call_summary":"Knie"})";
+    linked.recording_url = "https://example.org/rec-erika.wav";
+    linked.retell_cost_cents = 42;
+    auto call = calls.Upsert(c, linked);
+    ASSERT_TRUE(call.has_value()) << call.error().message;
+    erika_call_id_ = call->id.value;
+    calls::CallUpdate national;
+    national.retell_call_id = "call_erika_2";
+    national.from_number = std::string(kNationalPhone);
+    national.status = "ended";
+    national.transcript = "User: Hallo";
+    national.final_transcript = true;
+    ASSERT_TRUE(calls.Upsert(c, national).has_value());
+    calls::CallUpdate other;
+    other.retell_call_id = "call_otto_1";
+    other.from_number = std::string(kOtherPhone);
+    other.status = "ended";
+    other.transcript = "User: Otto hier";
+    other.final_transcript = true;
+    ASSERT_TRUE(calls.Upsert(c, other).has_value());
+
+    storage::SqlAppointmentRepository appointments(db(), clock_);
+    booking::Appointment past;
+    past.customer_id = stored->id;
+    past.call_id = call->id;
+    past.starts_at = clock_.Now() - std::chrono::hours(24);
+    past.ends_at = past.starts_at + std::chrono::minutes(30);
+    past.status = "completed";
+    past.calcom_booking_uid = "uid-erika-past";
+    past.notes = "Knie röntgen";
+    ASSERT_TRUE(appointments.Create(c, past).has_value());
+    if (future_appointment) {
+      booking::Appointment next = past;
+      next.starts_at = clock_.Now() + std::chrono::hours(24);
+      next.ends_at = next.starts_at + std::chrono::minutes(30);
+      next.status = "booked";
+      next.calcom_booking_uid = "uid-erika-future";
+      ASSERT_TRUE(appointments.Create(c, next).has_value());
+    }
+
+    storage::SqlCallbackRequestRepository callbacks(db(), clock_);
+    booking::CallbackRequest callback;
+    callback.phone = std::string(kPhone);
+    callback.name = std::string(kName);
+    callback.reason = "Rückruf wegen Befund";
+    ASSERT_TRUE(callbacks.Create(c, callback).has_value());
+
+    storage::SqlWebhookEventRepository events(db(), clock_);
+    calls::WebhookEventRecord event;
+    event.company_id = c;
+    event.source = "retell";
+    event.event = "call_ended";
+    event.dedupe_key = "retell:call_erika_1:call_ended";
+    event.payload_json =
+        R"({"call":{"call_id":"call_erika_1","from_number":")" + std::string(kPhone) + R"("}})";
+    ASSERT_TRUE(events.Record(event).has_value());
+
+    auto inserted = db().Run([&](Session& s) -> Status {
+      const auto now = clock_.Now();
+      s.Execute(
+          "INSERT INTO jobs (company_id, queue, type, payload, available_at, created_at, "
+          "updated_at) VALUES (:c, 'default', 'call_analysis', :p, :a, :cr, :u)",
+          Params()
+              .Add(c.value)
+              .Add(R"({"company_id":)" + std::to_string(c.value) + R"(,"call_id":)" +
+                   std::to_string(erika_call_id_) + "}")
+              .Add(now)
+              .Add(now)
+              .Add(now));
+      s.Execute(
+          "INSERT INTO failed_jobs (company_id, queue, type, payload, attempts, error, failed_at, "
+          "created_at, updated_at) VALUES (:c, 'high', 'pending_booking', '{}', 3, :e, :f, :cr, "
+          ":u)",
+          Params()
+              .Add(c.value)
+              .Add("Cal.com refused attendee " + std::string(kEmail))
+              .Add(now)
+              .Add(now)
+              .Add(now));
+      return Ok();
+    });
+    ASSERT_TRUE(inserted.has_value()) << inserted.error().message;
+  }
+
+  // Everything a reader of the database files (or the table contents) sees, as bytes.
+  std::string RawDatabaseBytes() {
+    std::string bytes;
+    if (db().dialect() == Dialect::kSqlite) {
+      for (const std::string suffix : {"", "-wal", "-journal"}) {
+        std::ifstream in(test_database().url().path + suffix, std::ios::binary);
+        if (!in) continue;
+        std::stringstream text;
+        text << in.rdbuf();
+        bytes += text.str();
+      }
+      EXPECT_FALSE(bytes.empty());
+      return bytes;
+    }
+    for (const std::string table :
+         {"companies", "customers", "calls", "appointments", "callback_requests", "webhook_events",
+          "jobs", "failed_jobs", "job_outbox", "audit_events"}) {
+      auto rows = db().Run([&](Session& s) -> Result<std::string> {
+        std::string out;
+        s.Query("CAST(t AS TEXT) AS row_text", "FROM " + table + " t", {},
+                [&](const Row& r) { out += r.String("row_text") + "\n"; });
+        return out;
+      });
+      EXPECT_TRUE(rows.has_value()) << rows.error().message;
+      bytes += rows.value_or("");
+    }
+    return bytes;
+  }
+
+  std::int64_t Count(const std::string& from_where) {
+    auto n = db().Run([&](Session& s) -> Result<std::int64_t> {
+      std::int64_t out = 0;
+      s.Query("COUNT(*) AS n", from_where, {}, [&](const Row& r) { out = r.Int64("n"); });
+      return out;
+    });
+    EXPECT_TRUE(n.has_value());
+    return n.value_or(-1);
+  }
+
+  std::unique_ptr<SqlAuditLog> audit_;
+  std::unique_ptr<PersonalData> service_;
+  std::vector<std::string> cancelled_;
+  tenancy::Company company_;
+  std::int64_t erika_id_ = 0;
+  std::int64_t erika_call_id_ = 0;
+};
+
+TEST_P(PersonalDataTest, ExportHoldsEverythingAboutTheNumberAndNothingElse) {
+  Seed();
+  ASSERT_TRUE(audit_
+                  ->Append({0,
+                            company_.id.value,
+                            "user:1",
+                            "customers.get",
+                            "customer:" + std::to_string(erika_id_),
+                            "",
+                            "req-1",
+                            {}})
+                  .has_value());
+  // Asked in national format: the same person.
+  auto doc = service_->Export(company_, kNationalPhone, {"user:1", "req-2"});
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  const json& d = *doc;
+  EXPECT_EQ(d["phone"], kPhone);
+  EXPECT_EQ(d["company"]["slug"], "praxis-weber");
+  ASSERT_TRUE(d["customer"].is_object());
+  EXPECT_EQ(d["customer"]["name"], kName);
+  EXPECT_EQ(d["customer"]["email"], kEmail);
+  EXPECT_EQ(d["customer"]["notes"], "kommt immer zu spät");
+  ASSERT_EQ(d["calls"].size(), 2u);
+  EXPECT_EQ(d["calls"][0]["retell_call_id"], "call_erika_1");
+  EXPECT_NE(d["calls"][0]["transcript"].get<std::string>().find(kSentence), std::string::npos);
+  EXPECT_EQ(d["calls"][0]["summary"], "Knieschmerzen");
+  EXPECT_EQ(d["calls"][0]["analysis"]["call_summary"], "Knie");
+  EXPECT_EQ(d["calls"][0]["transcript_object"][0]["content"], "Knie");
+  EXPECT_EQ(d["calls"][0]["recording_url"], "https://example.org/rec-erika.wav");
+  EXPECT_EQ(d["calls"][1]["retell_call_id"], "call_erika_2");
+  ASSERT_EQ(d["appointments"].size(), 1u);
+  EXPECT_EQ(d["appointments"][0]["notes"], "Knie röntgen");
+  EXPECT_EQ(d["appointments"][0]["calcom_booking_uid"], "uid-erika-past");
+  ASSERT_EQ(d["callback_requests"].size(), 1u);
+  EXPECT_EQ(d["callback_requests"][0]["reason"], "Rückruf wegen Befund");
+  // The earlier read and this export itself.
+  ASSERT_EQ(d["audit_events"].size(), 2u);
+  EXPECT_EQ(d["audit_events"][0]["action"], "customers.get");
+  EXPECT_EQ(d["audit_events"][1]["action"], "privacy.export");
+  EXPECT_EQ(d["audit_events"][1]["request_id"], "req-2");
+  const std::string text = d.dump();
+  EXPECT_EQ(text.find(kOtherName), std::string::npos);
+  EXPECT_EQ(text.find(kOtherPhone), std::string::npos);
+  EXPECT_EQ(text.find("call_otto_1"), std::string::npos);
+}
+
+TEST_P(PersonalDataTest, ExportOfAnUnknownNumberIsEmptyAndABadNumberIsRefused) {
+  Seed();
+  auto doc = service_->Export(company_, "+4915199999999", {});
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  EXPECT_TRUE((*doc)["customer"].is_null());
+  EXPECT_TRUE((*doc)["calls"].empty());
+  EXPECT_TRUE((*doc)["appointments"].empty());
+  auto bad = service_->Export(company_, "kein Anschluss", {});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_P(PersonalDataTest, EraseLeavesNoTraceInTheDatabaseFiles) {
+  Seed();
+  const std::string before = RawDatabaseBytes();
+  ASSERT_NE(before.find(kPhone), std::string::npos);  // the search would find it
+  auto report = service_->Erase(company_, kPhone, {}, {"user:1", "req-3"});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_TRUE(report->customer_deleted);
+  EXPECT_EQ(report->calls_anonymised, 2);
+  EXPECT_EQ(report->appointments_unlinked, 1);
+  EXPECT_EQ(report->callback_requests_deleted, 1);
+  EXPECT_EQ(report->webhook_events_deleted, 1);
+  EXPECT_EQ(report->jobs_deleted, 1);
+  EXPECT_EQ(report->failed_jobs_deleted, 1);
+
+  const std::string bytes = RawDatabaseBytes();
+  for (std::string_view trace :
+       {kPhone, std::string_view("4915112345678"), std::string_view("015112345678"), kNationalPhone,
+        kName, kEmail, std::string_view("Erika")}) {
+    EXPECT_EQ(bytes.find(trace), std::string::npos) << "found " << trace;
+  }
+  // Billing data and other people stay.
+  EXPECT_EQ(Count("FROM calls"), 3);
+  EXPECT_EQ(Count("FROM calls WHERE retell_cost_cents = 42 AND transcript IS NULL"), 1);
+  EXPECT_EQ(Count("FROM customers"), 1);
+  EXPECT_NE(bytes.find(kOtherPhone), std::string::npos);
+  // The audit entry names the customer by id only.
+  auto entries = audit_->List({company_.id.value, "privacy.erase", {}, {}, {}, {}, 10});
+  ASSERT_TRUE(entries.has_value());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].target, "customer:" + std::to_string(erika_id_));
+  EXPECT_EQ((*entries)[0].request_id, "req-3");
+  // Asking again finds nothing.
+  auto doc = service_->Export(company_, kPhone, {});
+  ASSERT_TRUE(doc.has_value());
+  EXPECT_TRUE((*doc)["customer"].is_null());
+  EXPECT_TRUE((*doc)["calls"].empty());
+}
+
+TEST_P(PersonalDataTest, EraseRefusesWhileFutureAppointmentsExist) {
+  Seed(/*future_appointment=*/true);
+  auto refused = service_->Erase(company_, kPhone, {}, {});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(Count("FROM customers"), 2);  // nothing was erased
+  EXPECT_TRUE(cancelled_.empty());
+}
+
+TEST_P(PersonalDataTest, EraseWithCancelFutureCancelsInTheCalendarFirst) {
+  Seed(/*future_appointment=*/true);
+  auto report = service_->Erase(company_, kPhone, {true}, {});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->appointments_cancelled, 1);
+  EXPECT_EQ(cancelled_, std::vector<std::string>{"uid-erika-future"});
+  EXPECT_EQ(Count("FROM appointments WHERE status = 'cancelled' AND customer_id IS NULL"), 1);
+  EXPECT_EQ(Count("FROM customers"), 1);
+}
+
+TEST_P(PersonalDataTest, ACalendarFailureStopsTheErase) {
+  Seed(/*future_appointment=*/true);
+  PersonalData failing(
+      PersonalDataSettings{"DE"}, db(), *audit_,
+      [](const tenancy::Company&, const std::string&) -> Status {
+        return Fail(ErrorCode::kUnavailable, "Cal.com down");
+      },
+      clock_);
+  auto report = failing.Erase(company_, kPhone, {true}, {});
+  ASSERT_FALSE(report.has_value());
+  EXPECT_EQ(report.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(Count("FROM customers"), 2);
+}
+
+class AuditLogTest : public storage::testing::DatabaseTest {};
+
+TEST_P(AuditLogTest, ListsNewestFirstFilteredAndPurgesOldEntries) {
+  SqlAuditLog audit(db(), clock_);
+  ASSERT_TRUE(audit.Append({0, std::nullopt, "system", "keys.rotate", "", "", {}, {}}));
+  clock_.Advance(std::chrono::hours(24 * 10));
+  ASSERT_TRUE(audit.Append({0, 7, "user:1", "customers.list", "", "", "r1", {}}));
+  ASSERT_TRUE(audit.Append({0, 7, "user:1", "customers.get", "customer:3", "", "r2", {}}));
+  ASSERT_TRUE(audit.Append({0, 8, "user:2", "customers.get", "customer:4", "", "r3", {}}));
+
+  auto all = audit.List({});
+  ASSERT_TRUE(all.has_value());
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0].request_id, "r3");  // newest first
+  auto company = audit.List({7, {}, {}, {}, {}, {}, 50});
+  ASSERT_TRUE(company.has_value());
+  ASSERT_EQ(company->size(), 2u);
+  auto gets = audit.List({7, "customers.get", {}, {}, {}, {}, 50});
+  ASSERT_TRUE(gets.has_value());
+  ASSERT_EQ(gets->size(), 1u);
+  EXPECT_EQ((*gets)[0].target, "customer:3");
+  auto page = audit.List({{}, {}, {}, {}, {}, (*all)[1].id, 1});
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].request_id, "r1");
+  auto recent = audit.List({{}, {}, {}, clock_.Now() - std::chrono::hours(1), {}, {}, 50});
+  ASSERT_TRUE(recent.has_value());
+  EXPECT_EQ(recent->size(), 3u);
+
+  auto purged = audit.PurgeBefore(clock_.Now() - std::chrono::hours(24));
+  ASSERT_TRUE(purged.has_value());
+  EXPECT_EQ(*purged, 1);
+  auto left = audit.List({});
+  ASSERT_TRUE(left.has_value());
+  EXPECT_EQ(left->size(), 3u);
+  EXPECT_FALSE(audit.Append({0, 7, "", "x", "", "", {}, {}}).has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PersonalDataTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, AuditLogTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
+
+}  // namespace
+}  // namespace callgate::privacy

@@ -1,0 +1,214 @@
+// No personal data in the logs (docs/privacy.md): a whole call — inbound webhook, lifecycle
+// webhooks with a transcript, the agent's functions collecting a name and an e-mail and booking,
+// the call analysis job, admin API reads, an export and an erasure — runs through the real
+// server while its log output is captured; the output must not contain the caller's number in
+// any written form, the e-mail address or the transcript sentence (masks like +49151****678 are
+// fine).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/application.hpp"
+#include "auth/auth_service.hpp"
+#include "auth/sql_repositories.hpp"
+#include "calcom/fake/fake_calcom.hpp"
+#include "core/testing/fake_clock.hpp"
+#include "core/time_zone.hpp"
+#include "http/testing/test_client.hpp"
+#include "retell/signature.hpp"
+#include "storage/session.hpp"
+#include "storage/testing/test_database.hpp"
+#include "tools/seed_import.hpp"
+#include "tools/tenant_file.hpp"
+
+namespace callgate {
+namespace {
+
+using http::testing::TestClient;
+using nlohmann::json;
+
+const Secret kKey("platform-key-123");
+constexpr const char* kMitte = "+493083793369";
+// The caller (a new one, unknown to the demo tenant) and what she says.
+constexpr const char* kCaller = "+4917612345678";
+constexpr const char* kEmail = "lieselotte.privat@example.org";
+constexpr const char* kSentence = "meine Tochter hat eine Allergie gegen Penicillin";
+
+class LogPrivacyTest : public storage::testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    clock_.SetNow(*FromLocal(LocalDateTime{2026, 11, 30, 8, 0, 0}, "Europe/Berlin"));
+    auto demo = tools::ParseTenantJson(tools::DemoTenantJson());
+    ASSERT_TRUE(demo.has_value());
+    ASSERT_TRUE(tools::ImportTenants(*demo, db(), clock_).has_value());
+    calcom::fake::FakeCalcomOptions fake_options;
+    fake_options.clock = &clock_;
+    fake_ = std::make_unique<calcom::fake::FakeCalcom>(fake_options);
+    ASSERT_TRUE(fake_->Start().has_value());
+
+    users_ = std::make_unique<auth::SqlUserRepository>(db(), clock_);
+    tokens_ = std::make_unique<auth::SqlTokenRepository>(db(), clock_);
+    auth::AuthSettings settings;
+    settings.password_cost = auth::PasswordHashCost::Minimum();
+    auth::AuthService auth(settings, *users_, *tokens_, clock_);
+    auth::NewUser user;
+    user.email = "root@example.com";
+    user.role = auth::Role::kPlatformAdmin;
+    auto created = auth.CreateUser(user);
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+    auto token = auth.CreateToken(created->id, {"test", std::nullopt, {}});
+    ASSERT_TRUE(token.has_value());
+    token_ = token->text.Reveal();
+
+    app::Config config;
+    config.listen_port = 0;
+    config.database_url = test_database().UrlText();
+    config.retell_api_key = kKey;
+    config.calcom_base_url = fake_->base_url();
+    config.calcom_slots_timeout_ms = 2000;
+    config.log_level = "debug";
+    auto application = app::Application::Create(config, clock_);
+    ASSERT_TRUE(application.has_value()) << application.error().message;
+    app_ = std::move(*application);
+    ASSERT_TRUE(app_->Start().has_value());
+    client_ = std::make_unique<TestClient>(app_->port(), std::chrono::seconds(20));
+  }
+  void TearDown() override {
+    if (app_) app_->Stop();
+    if (fake_) fake_->Stop();
+    DatabaseTest::TearDown();
+  }
+
+  int PostSigned(const std::string& path, const json& body) {
+    http::Headers headers;
+    headers.Add("Content-Type", "application/json");
+    headers.Add("X-Retell-Signature",
+                retell::SignRetellPayload(body.dump(), kKey, ToUnixMillis(clock_.Now())));
+    auto r = client_->Post(path, body.dump(), headers);
+    EXPECT_TRUE(r.has_value());
+    return r ? r->status : 0;
+  }
+
+  int Admin(const std::string& method, const std::string& target, const std::string& body = "") {
+    http::testing::ClientRequest request;
+    request.method = method;
+    request.target = target;
+    request.body = body;
+    request.headers.Add("Authorization", "Bearer " + token_);
+    if (!body.empty()) request.headers.Add("Content-Type", "application/json");
+    auto r = client_->Send(request);
+    EXPECT_TRUE(r.has_value());
+    return r ? r->status : 0;
+  }
+
+  json Call(const std::string& event) {
+    return {{"call_type", "phone_call"},
+            {"call_id", "call-log-1"},
+            {"from_number", kCaller},
+            {"to_number", kMitte},
+            {"direction", "inbound"},
+            {"agent_id", "agent_1"},
+            {"call_status", event == "call_started" ? "ongoing" : "ended"},
+            {"start_timestamp", ToUnixMillis(clock_.Now())},
+            {"end_timestamp", ToUnixMillis(clock_.Now()) + 60000},
+            {"transcript", std::string("Agent: Guten Tag.\nUser: ") + kSentence + ", " + kEmail +
+                               ", meine Nummer ist 0176 12345678.\n"},
+            {"call_analysis", {{"call_summary", kSentence}, {"user_sentiment", "Neutral"}}},
+            {"call_cost", {{"combined_cost", 12.5}}}};
+  }
+
+  int Function(const std::string& name, const json& args) {
+    return PostSigned("/api/retell/" + name, {{"name", name},
+                                              {"call",
+                                               {{"call_id", "call-log-1"},
+                                                {"call_type", "phone_call"},
+                                                {"from_number", kCaller},
+                                                {"to_number", kMitte},
+                                                {"direction", "inbound"},
+                                                {"agent_id", "agent_1"},
+                                                {"call_status", "ongoing"}}},
+                                              {"args", args}});
+  }
+
+  long long Count(const std::string& from_where) {
+    auto n = db().Run([&](storage::Session& s) -> Result<long long> {
+      long long count = 0;
+      s.Query("COUNT(*) AS n", from_where, {},
+              [&](const storage::Row& r) { count = r.Int64("n"); });
+      return count;
+    });
+    return n.value_or(-1);
+  }
+
+  callgate::testing::FakeClock clock_;
+  std::unique_ptr<calcom::fake::FakeCalcom> fake_;
+  std::unique_ptr<auth::SqlUserRepository> users_;
+  std::unique_ptr<auth::SqlTokenRepository> tokens_;
+  std::unique_ptr<app::Application> app_;
+  std::unique_ptr<TestClient> client_;
+  std::string token_;
+};
+
+TEST_P(LogPrivacyTest, AWholeCallLogsNoNumberEmailOrTranscript) {
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(
+      PostSigned("/webhooks/retell/inbound",
+                 {{"event", "call_inbound"},
+                  {"call_inbound",
+                   {{"agent_id", "agent_1"}, {"from_number", kCaller}, {"to_number", kMitte}}}}),
+      200);
+  EXPECT_EQ(
+      PostSigned("/webhooks/retell", {{"event", "call_started"}, {"call", Call("call_started")}}),
+      200);
+  EXPECT_EQ(
+      Function("collect-customer-info",
+               {{"name", "Lieselotte Privat"}, {"email", kEmail}, {"phone", "0176 12345678"}}),
+      200);
+  EXPECT_EQ(Function("list-services", json::object()), 200);
+  EXPECT_EQ(Function("book-appointment", {{"service", "Erstberatung"},
+                                          {"date", "morgen"},
+                                          {"time", "10:00"},
+                                          {"name", "Lieselotte Privat"},
+                                          {"email", kEmail}}),
+            200);
+  EXPECT_EQ(Function("query-customer-appointments", json::object()), 200);
+  // A request that fails: an unparsable number in the admin API, a refused erase.
+  const std::string company = "/api/admin/companies/1";
+  EXPECT_EQ(Admin("POST", company + "/customers", R"({"phone_e164":"+49 176 1234"})"), 422);
+  EXPECT_EQ(PostSigned("/webhooks/retell", {{"event", "call_ended"}, {"call", Call("call_ended")}}),
+            200);
+  EXPECT_EQ(
+      PostSigned("/webhooks/retell", {{"event", "call_analyzed"}, {"call", Call("call_analyzed")}}),
+      200);
+  // The queued analysis runs on the in-process workers; wait until it is done.
+  for (int i = 0; i < 200 && Count("FROM jobs") > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(Admin("GET", company + "/customers"), 200);
+  EXPECT_EQ(Admin("GET", company + "/calls"), 200);
+  EXPECT_EQ(Admin("POST", company + "/privacy/export", json{{"phone", kCaller}}.dump()), 200);
+  EXPECT_EQ(Admin("POST", company + "/privacy/erase", json{{"phone", kCaller}}.dump()), 409);
+  EXPECT_EQ(Admin("POST", company + "/privacy/erase",
+                  json{{"phone", kCaller}, {"cancel_future", true}}.dump()),
+            200);
+  const std::string logs = ::testing::internal::GetCapturedStderr();
+
+  ASSERT_NE(logs.find("http_request"), std::string::npos) << "no log output was captured";
+  for (std::string_view secret :
+       {std::string_view(kCaller), std::string_view("4917612345678"),
+        std::string_view("017612345678"), std::string_view("0176 12345678"),
+        std::string_view(kEmail), std::string_view("lieselotte.privat"),
+        std::string_view(kSentence), std::string_view("Penicillin")}) {
+    EXPECT_EQ(logs.find(secret), std::string::npos) << "the logs contain " << secret;
+  }
+  EXPECT_NE(logs.find("+49176****678"), std::string::npos);  // the masked form is used
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LogPrivacyTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
+
+}  // namespace
+}  // namespace callgate
