@@ -184,12 +184,12 @@ Result<TenantFileService> ParseService(const json& s, const std::string& path) {
 
 Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
                                        std::string_view region) {
-  if (auto s = CheckKeys(c, path,
-                         {"name", "slug", "timezone", "language", "calcom_api_key",
-                          "retell_api_key", "calcom_webhook_secret", "price_per_minute_cents",
-                          "included_minutes", "retention_days", "customer_retention_days",
-                          "vapi_secret", "store_recordings", "ai_disclosure", "branches",
-                          "services", "customers"});
+  if (auto s =
+          CheckKeys(c, path,
+                    {"name", "slug", "timezone", "language", "calcom_api_key", "retell_api_key",
+                     "calcom_webhook_secret", "price_per_minute_cents", "included_minutes",
+                     "retention_days", "customer_retention_days", "vapi_secret", "store_recordings",
+                     "ai_disclosure", "branches", "services", "customers"});
       !s) {
     return tl::unexpected(s.error());
   }
