@@ -91,51 +91,9 @@ ToolRun ToolRunner::Run(const booking::CallContext& ctx, const ToolCall& call) c
     return run;
   }
 
-  const json& args = call.args;
-  Result<booking::ToolAnswer> answer = Fail(ErrorCode::kInternal, "unhandled tool");
-  // Parses the tool's typed arguments, then runs its use case.
-  auto with = [&](auto parsed, auto use_case) {
-    if (!parsed) {
-      answer = tl::unexpected(parsed.error());
-    } else {
-      answer = use_case(*parsed);
-    }
-  };
-  const std::string_view name = tool.name;
-  if (name == "list-services") {
-    answer = booking_.ListServices(ctx);
-  } else if (name == "get-branches") {
-    answer = booking_.GetBranches(ctx);
-  } else if (name == "check-availability") {
-    with(ParseSlotWish(args), [&](const auto& r) { return booking_.CheckAvailability(ctx, r); });
-  } else if (name == "get-alternatives") {
-    with(ParseAlternativesRequest(args),
-         [&](const auto& r) { return booking_.GetAlternatives(ctx, r); });
-  } else if (name == "collect-customer-info") {
-    with(ParseContactDetails(args), [&](const auto& r) {
-      std::optional<tenancy::Customer> customer;
-      auto a = booking_.CollectCustomerInfo(ctx, r, &customer);
-      if (customer && call.known_call) contexts_.RememberCustomer(call.scope, *customer);
-      return a;
-    });
-  } else if (name == "collect-appointment-data") {
-    with(ParseAppointmentRequest(args), [&](const auto& r) {
-      return booking_.CollectAppointmentData(
-          ctx, r, ToolIdempotencyKey(call.scope, "book-appointment", args));
-    });
-  } else if (name == "book-appointment") {
-    with(ParseAppointmentRequest(args), [&](const auto& r) {
-      return booking_.BookAppointment(ctx, r, ToolIdempotencyKey(call.scope, name, args));
-    });
-  } else if (name == "cancel-appointment") {
-    with(ParseCancelRequest(args),
-         [&](const auto& r) { return booking_.CancelAppointment(ctx, r); });
-  } else if (name == "reschedule-appointment") {
-    with(ParseRescheduleRequest(args),
-         [&](const auto& r) { return booking_.RescheduleAppointment(ctx, r); });
-  } else if (name == "query-customer-appointments") {
-    answer = booking_.QueryCustomerAppointments(ctx);
-  }
+  ToolInvocation invocation{ctx, call, booking_, contexts_};
+  tool.invoke(invocation);
+  Result<booking::ToolAnswer>& answer = invocation.answer;
   if (!answer) {
     count(ErrorCodeName(answer.error().code));
     if (answer.error().code != ErrorCode::kPermissionDenied &&

@@ -52,6 +52,15 @@ struct ToolRun {
   std::optional<ratelimit::Decision> limited;
 };
 
+// What a tool's invoker (ToolSpec::invoke) gets, and where it leaves the use case's answer.
+struct ToolInvocation {
+  const booking::CallContext& ctx;
+  const ToolCall& call;
+  booking::BookingService& booking;
+  booking::CallContextResolver& contexts;
+  Result<booking::ToolAnswer> answer = Fail(ErrorCode::kInternal, "not run");
+};
+
 class ToolRunner {
  public:
   ToolRunner(booking::CallContextResolver& contexts, booking::BookingService& booking,

@@ -4,6 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "agent/tool_args.hpp"
+#include "agent/tool_runner.hpp"
+
 namespace callgate::agent {
 namespace {
 
@@ -64,6 +67,70 @@ const std::vector<std::string>& Schemas() {
   return schemas;
 }
 
+// The use cases, one per tool: parse the typed arguments, then run booking. A parse failure is
+// the answer (a clear kInvalidArgument) and runs nothing.
+template <typename Request, typename UseCase>
+void Parsed(ToolInvocation& in, Result<Request> request, UseCase use_case) {
+  if (!request) {
+    in.answer = tl::unexpected(request.error());
+    return;
+  }
+  in.answer = use_case(*request);
+}
+
+void ListServices(ToolInvocation& in) { in.answer = in.booking.ListServices(in.ctx); }
+
+void GetBranches(ToolInvocation& in) { in.answer = in.booking.GetBranches(in.ctx); }
+
+void CheckAvailability(ToolInvocation& in) {
+  Parsed(in, ParseSlotWish(in.call.args),
+         [&](const auto& r) { return in.booking.CheckAvailability(in.ctx, r); });
+}
+
+void GetAlternatives(ToolInvocation& in) {
+  Parsed(in, ParseAlternativesRequest(in.call.args),
+         [&](const auto& r) { return in.booking.GetAlternatives(in.ctx, r); });
+}
+
+void CollectCustomerInfo(ToolInvocation& in) {
+  Parsed(in, ParseContactDetails(in.call.args), [&](const auto& r) {
+    std::optional<tenancy::Customer> customer;
+    auto answer = in.booking.CollectCustomerInfo(in.ctx, r, &customer);
+    // Later tool calls of this call see the caller as the customer they now are.
+    if (customer && in.call.known_call) in.contexts.RememberCustomer(in.call.scope, *customer);
+    return answer;
+  });
+}
+
+void CollectAppointmentData(ToolInvocation& in) {
+  // Keyed like book-appointment: the confirming call books what the summary offered, once.
+  Parsed(in, ParseAppointmentRequest(in.call.args), [&](const auto& r) {
+    return in.booking.CollectAppointmentData(
+        in.ctx, r, ToolIdempotencyKey(in.call.scope, "book-appointment", in.call.args));
+  });
+}
+
+void BookAppointment(ToolInvocation& in) {
+  Parsed(in, ParseAppointmentRequest(in.call.args), [&](const auto& r) {
+    return in.booking.BookAppointment(
+        in.ctx, r, ToolIdempotencyKey(in.call.scope, "book-appointment", in.call.args));
+  });
+}
+
+void CancelAppointment(ToolInvocation& in) {
+  Parsed(in, ParseCancelRequest(in.call.args),
+         [&](const auto& r) { return in.booking.CancelAppointment(in.ctx, r); });
+}
+
+void RescheduleAppointment(ToolInvocation& in) {
+  Parsed(in, ParseRescheduleRequest(in.call.args),
+         [&](const auto& r) { return in.booking.RescheduleAppointment(in.ctx, r); });
+}
+
+void QueryCustomerAppointments(ToolInvocation& in) {
+  in.answer = in.booking.QueryCustomerAppointments(in.ctx);
+}
+
 }  // namespace
 
 const std::vector<ToolSpec>& Tools() {
@@ -75,40 +142,45 @@ const std::vector<ToolSpec>& Tools() {
     t.push_back({"list-services",
                  "Listet die Leistungen, die am Standort des Anrufers buchbar sind, mit Dauer und "
                  "Preis.",
-                 s[0], A::kOffer, L::kPerTool, true, false, 5000, false, ""});
+                 s[0], A::kOffer, L::kPerTool, true, false, 5000, false, "", &ListServices});
     t.push_back({"get-branches",
                  "Nennt die Standorte des Unternehmens mit Adresse und Öffnungszeiten.", s[0],
-                 A::kOffer, L::kPerTool, true, false, 5000, false, ""});
+                 A::kOffer, L::kPerTool, true, false, 5000, false, "", &GetBranches});
     t.push_back(
         {"check-availability",
          "Prüft, ob eine Leistung zu einem Wunschtermin frei ist; ohne Uhrzeit nennt es die "
          "freien Zeiten des Tages, bei belegtem Termin Alternativen.",
          s[1], A::kOffer, L::kPerTool, true, false, 10000, true,
-         "Sag kurz, dass du im Kalender nachsiehst."});
+         "Sag kurz, dass du im Kalender nachsiehst.", &CheckAvailability});
     t.push_back({"get-alternatives",
                  "Sucht bis zu drei alternative freie Termine nahe am Wunschtermin (gleicher Tag, "
                  "nächster Werktag, gleiche Woche später, erster freier Tag).",
-                 s[2], A::kOffer, L::kPerTool, true, false, 10000, true, ""});
+                 s[2], A::kOffer, L::kPerTool, true, false, 10000, true, "", &GetAlternatives});
     t.push_back({"collect-customer-info", "Speichert Name, E-Mail und Telefonnummer des Anrufers.",
-                 s[3], A::kCallerData, L::kPerTool, false, false, 5000, false, ""});
+                 s[3], A::kCallerData, L::kPerTool, false, false, 5000, false, "",
+                 &CollectCustomerInfo});
     t.push_back({"collect-appointment-data",
                  "Zweistufige Buchung: ohne confirm prüft und fasst es den Termin zusammen; mit "
                  "confirm=true bucht es ihn.",
-                 s[4], A::kNewBooking, L::kBookingConfirm, false, false, 15000, true, ""});
+                 s[4], A::kNewBooking, L::kBookingConfirm, false, false, 15000, true, "",
+                 &CollectAppointmentData});
     t.push_back({"book-appointment",
                  "Bucht den Termin verbindlich. Nur aufrufen, wenn der Anrufer Leistung, Tag, "
                  "Uhrzeit und Namen bestätigt hat.",
                  s[5], A::kNewBooking, L::kBooking, false, false, 15000, true,
-                 "Sag, dass du den Termin jetzt einträgst."});
+                 "Sag, dass du den Termin jetzt einträgst.", &BookAppointment});
     t.push_back({"cancel-appointment",
                  "Storniert einen eigenen Termin des Anrufers (erkannt an seiner Telefonnummer).",
-                 s[6], A::kCallerData, L::kPerTool, false, true, 10000, true, ""});
+                 s[6], A::kCallerData, L::kPerTool, false, true, 10000, true, "",
+                 &CancelAppointment});
     t.push_back({"reschedule-appointment",
                  "Verschiebt einen eigenen Termin des Anrufers. Zuerst ohne confirm aufrufen "
                  "(Vorschlag), nach Zustimmung mit confirm=true.",
-                 s[7], A::kCallerData, L::kPerTool, false, true, 15000, true, ""});
+                 s[7], A::kCallerData, L::kPerTool, false, true, 15000, true, "",
+                 &RescheduleAppointment});
     t.push_back({"query-customer-appointments", "Nennt die kommenden Termine des Anrufers.", s[0],
-                 A::kCallerData, L::kPerTool, true, false, 5000, false, ""});
+                 A::kCallerData, L::kPerTool, true, false, 5000, false, "",
+                 &QueryCustomerAppointments});
     return t;
   }();
   return tools;

@@ -25,6 +25,11 @@ enum class LimitClass {
   kBookingConfirm,  // kBooking when the arguments confirm, else kPerTool
 };
 
+// The use case a tool runs: parses its typed arguments from the invocation and calls booking
+// (defined with the table in tools.cpp; ToolInvocation is in agent/tool_runner.hpp).
+struct ToolInvocation;
+using ToolInvoker = void (*)(ToolInvocation&);
+
 struct ToolSpec {
   std::string_view name;         // "check-availability": URL segment, metric label
   std::string_view description;  // German, for the agent's language model
@@ -37,6 +42,7 @@ struct ToolSpec {
   int timeout_ms = 5000;
   bool speak_during_execution = false;
   std::string_view execution_message;  // Retell execution_message_description, may be empty
+  ToolInvoker invoke = nullptr;        // never null in the table
 };
 
 // Every tool, in the order they are published.

@@ -31,6 +31,7 @@ TEST(AgentTools, NamesAreUniqueAndFoundInBothSpellings) {
     EXPECT_EQ(FindTool(FunctionName(tool)), &tool);
     EXPECT_EQ(FunctionName(tool).find('-'), std::string::npos);
     EXPECT_FALSE(tool.description.empty());
+    EXPECT_NE(tool.invoke, nullptr) << tool.name;
   }
   EXPECT_EQ(Tools().size(), 10u);
   EXPECT_EQ(FindTool("check-availabilit"), nullptr);
