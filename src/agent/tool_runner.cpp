@@ -95,12 +95,17 @@ ToolRun ToolRunner::Run(const booking::CallContext& ctx, const ToolCall& call) c
   tool.invoke(invocation);
   Result<booking::ToolAnswer>& answer = invocation.answer;
   if (!answer) {
-    count(ErrorCodeName(answer.error().code));
-    if (answer.error().code != ErrorCode::kPermissionDenied &&
-        answer.error().code != ErrorCode::kInvalidArgument) {
+    const ErrorCode code = answer.error().code;
+    count(ErrorCodeName(code));
+    const bool own_message = invocation.bad_arguments || code == ErrorCode::kPermissionDenied;
+    if (!own_message) {
+      // Storage and calendar errors can carry a server's text: log it, answer a generic one.
       observability::LogError("tool_failed", {{"tool", tool_name},
                                               {"platform", std::string(call.platform)},
                                               {"error", answer.error().message}});
+      run.answer =
+          Fail(code, "the tool could not be completed (" + std::string(ErrorCodeName(code)) + ")");
+      return run;
     }
     run.answer = tl::unexpected<Error>(answer.error());
     return run;

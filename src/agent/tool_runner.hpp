@@ -46,7 +46,9 @@ struct ToolOutcome {
 
 struct ToolRun {
   // The answer, or the error (kInvalidArgument: unusable arguments; kPermissionDenied: tenant
-  // violation; kRateLimited: limited; kUnavailable: storage down…).
+  // violation; kRateLimited: limited; kUnavailable: storage down…). Only the messages of
+  // unusable arguments and tenant refusals are the use case's own; any other error carries a
+  // generic message (the detail, e.g. a database's text, is logged, never answered).
   Result<ToolOutcome> answer = Fail(ErrorCode::kInternal, "not run");
   // Set when the tool's rate limit refused the call (answer is then kRateLimited).
   std::optional<ratelimit::Decision> limited;
@@ -59,6 +61,8 @@ struct ToolInvocation {
   booking::BookingService& booking;
   booking::CallContextResolver& contexts;
   Result<booking::ToolAnswer> answer = Fail(ErrorCode::kInternal, "not run");
+  // Set when the arguments could not be read: the error's message is then meant for the agent.
+  bool bad_arguments = false;
 };
 
 class ToolRunner {

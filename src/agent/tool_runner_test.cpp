@@ -164,6 +164,21 @@ TEST_F(ToolRunnerTest, CancelTouchesOnlyTheCallersOwnAppointment) {
   for (CompanyId id : writes) EXPECT_EQ(id, CompanyId(1));
 }
 
+TEST_F(ToolRunnerTest, AStorageErrorsTextIsNeverAnswered) {
+  world.customers.write_error =
+      Error{ErrorCode::kAlreadyExists,
+            "database: UNIQUE constraint failed: customers.phone_e164 (+4915112345678)"};
+  auto run = Run("collect-customer-info", {{"name", "Jürgen Weiß"}}, true, "call_fuzz_2");
+  ASSERT_FALSE(run.answer);
+  EXPECT_EQ(run.answer.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(run.answer.error().message.find("database"), std::string::npos);
+  EXPECT_EQ(run.answer.error().message.find("+49"), std::string::npos);
+  // The use case's own refusals keep their message.
+  auto foreign = Run("cancel-appointment", {{"appointment_id", "701"}});
+  ASSERT_FALSE(foreign.answer);
+  EXPECT_EQ(foreign.answer.error().message, "appointment not accessible");
+}
+
 TEST(RenderJson, ShortensTheLongestListFirstAndStaysUnderTheCap) {
   ToolOutcome outcome{true, "Ich habe viele Termine.", json::object()};
   outcome.data["slots"] = json::array();

@@ -73,6 +73,7 @@ template <typename Request, typename UseCase>
 void Parsed(ToolInvocation& in, Result<Request> request, UseCase use_case) {
   if (!request) {
     in.answer = tl::unexpected(request.error());
+    in.bad_arguments = true;
     return;
   }
   in.answer = use_case(*request);

@@ -1,5 +1,6 @@
 #include "calls/call_event_service.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,12 +19,24 @@ std::optional<SystemTimePoint> Millis(const std::optional<long long>& ms) {
   return FromUnixMillis(*ms);
 }
 
-// Drops every "…recording_url" key (recording_url, recording_multi_channel_url,
-// scrubbed_recording_url, …) at any depth of a raw webhook body.
+// Whether a key names a recording: Retell's snake_case "…recording_url" keys (recording_url,
+// recording_multi_channel_url, scrubbed_recording_url, …), Vapi's camelCase recordingUrl /
+// stereoRecordingUrl, and a whole "recording" object (Vapi's artifact.recording).
+bool IsRecordingKey(std::string_view key) {
+  std::string folded;
+  for (char c : key) {
+    if (c != '_' && c != '-')
+      folded += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return folded.find("recordingurl") != std::string::npos || folded == "recording" ||
+         folded == "recordings";
+}
+
+// Drops every recording key (IsRecordingKey) at any depth of a raw webhook body.
 void DropRecordingUrls(nlohmann::json& value) {
   if (value.is_object()) {
     for (auto it = value.begin(); it != value.end();) {
-      if (it.key().find("recording_url") != std::string::npos) {
+      if (IsRecordingKey(it.key())) {
         it = value.erase(it);
       } else {
         DropRecordingUrls(*it);
@@ -37,7 +50,8 @@ void DropRecordingUrls(nlohmann::json& value) {
 
 // The raw body as kept for deduplication when the company stores no recordings.
 std::string WithoutRecordingUrls(const std::string& raw_body) {
-  if (raw_body.find("recording_url") == std::string::npos) return raw_body;
+  // Every recording key contains "ecording" (Recording, recording) in any spelling.
+  if (raw_body.find("ecording") == std::string::npos) return raw_body;
   auto body = nlohmann::json::parse(raw_body, nullptr, false);
   if (body.is_discarded()) return "{}";  // never keep what could not be cleaned
   DropRecordingUrls(body);

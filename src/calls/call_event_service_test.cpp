@@ -309,6 +309,12 @@ TEST_P(CallEventServiceTest, InboundAnswerCarriesTheAiDisclosureDefaultOrTheComp
   ASSERT_TRUE(own.has_value());
   EXPECT_EQ(own->dynamic_variables.at("ai_disclosure"),
             "Hier spricht die KI-Assistenz der Praxis B.");
+  // Blanks are no disclosure: the default sentence is said instead.
+  company->ai_disclosure = "  \n ";
+  ASSERT_TRUE(companies_->Update(*company).has_value());
+  auto blank = inbound.Answer({"+4915112345678", "+493031801234", "", std::nullopt});
+  ASSERT_TRUE(blank.has_value());
+  EXPECT_EQ(blank->dynamic_variables.at("ai_disclosure").rfind("Sie sprechen mit", 0), 0u);
 }
 
 TEST_P(CallEventServiceTest, RecordingUrlsAreStoredOnlyWhenTheCompanyStoresRecordings) {
@@ -349,6 +355,31 @@ TEST_P(CallEventServiceTest, RecordingUrlsAreStoredOnlyWhenTheCompanyStoresRecor
   EXPECT_EQ((*payloads)[0].find("recording"), std::string::npos) << (*payloads)[0];
   EXPECT_NE((*payloads)[0].find("Hallo"), std::string::npos);
   EXPECT_NE((*payloads)[1].find(url), std::string::npos);
+}
+
+// Vapi spells recordings in camelCase (artifact.recordingUrl, stereoRecordingUrl, a recording
+// object): none of them is kept for a company that stores no recordings.
+TEST_P(CallEventServiceTest, VapiRecordingUrlsAreDroppedToo) {
+  const std::string url = "https://recordings.example/vapi-1.wav";
+  auto in = Event("call_ended", "vapi-1", "+493083793369");
+  in.platform = "vapi";
+  in.call.platform = "vapi";
+  in.raw_body = R"({"message":{"type":"end-of-call-report","recordingUrl":")" + url +
+                R"(","artifact":{"recordingUrl":")" + url + R"(","stereoRecordingUrl":")" + url +
+                R"(","recording":{"mono":{"combinedUrl":")" + url +
+                R"("}},"transcript":"Guten Tag"},"call":{"id":"vapi-1"}}})";
+  ASSERT_TRUE(service_->Record(in).has_value());
+  auto payloads = db().Run([&](storage::Session& s) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    s.Query("payload", "FROM webhook_events ORDER BY id", {}, [&](const storage::Row& r) {
+      out.push_back(r.Opened("payload", "webhook_events.payload"));
+    });
+    return out;
+  });
+  ASSERT_TRUE(payloads.has_value());
+  ASSERT_EQ(payloads->size(), 1u);
+  EXPECT_EQ((*payloads)[0].find("recordings.example"), std::string::npos) << (*payloads)[0];
+  EXPECT_NE((*payloads)[0].find("Guten Tag"), std::string::npos);
 }
 
 TEST_P(CallEventServiceTest, AnalysisPricesCallsAndMatchesTheCaller) {

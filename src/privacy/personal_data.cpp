@@ -103,9 +103,21 @@ struct Person {
   }
 
   // Whether a stored text (a raw webhook body, a job payload, an error) is about this person.
-  // Ids inside JSON count only when the text belongs to this person's company.
-  bool Mentions(std::string_view text, bool same_company) const {
+  // Only this company's rows count: a row is this company's when its company column says so
+  // (`row_company`), or, where the row has none, when the JSON text names this company. A row of
+  // no known company (an event for an unknown number) counts only for the person's exact number:
+  // a name, e-mail or id never reaches past the company that asks.
+  bool Mentions(std::string_view text, std::optional<bool> row_company) const {
+    const json parsed = json::parse(text, nullptr, false);
+    std::optional<bool> ours = row_company;
+    if (parsed.is_object()) {
+      if (auto c = parsed.find("company_id"); c != parsed.end()) {
+        ours = c->is_number_integer() && c->get<std::int64_t>() == company_id;
+      }
+    }
+    if (ours == false) return false;
     if (MentionsNumber(text)) return true;
+    if (!ours) return false;  // no known company: the exact number only
     auto contains = [&](std::string_view needle) {
       return !needle.empty() && text.find(needle) != std::string_view::npos;
     };
@@ -116,13 +128,7 @@ struct Person {
     for (const auto& uid : booking_uids) {
       if (contains(uid)) return true;
     }
-    const json parsed = json::parse(text, nullptr, false);
     if (!parsed.is_object()) return false;
-    if (auto c = parsed.find("company_id"); c != parsed.end()) {
-      if (!c->is_number_integer()) return false;
-      same_company = c->get<std::int64_t>() == company_id;
-    }
-    if (!same_company) return false;
     auto has = [&](std::string_view key, const std::vector<std::int64_t>& ids) {
       auto v = parsed.find(std::string(key));
       return v != parsed.end() && v->is_number_integer() &&
@@ -343,8 +349,11 @@ std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
     }
   }
   s.Query(cols, "FROM " + std::string(table) + where + " ORDER BY id", params, [&](const Row& r) {
-    const bool same_company =
-        has_company && r.OptionalInt64("company_id") == std::optional(p.company_id);
+    // The row's company: this one, another, or unknown (no column, or NULL).
+    std::optional<bool> row_company;
+    if (has_company) {
+      if (auto c = r.OptionalInt64("company_id")) row_company = *c == p.company_id;
+    }
     for (const auto& name : names) {
       std::optional<std::string> text;
       if (name == sealed_column) {
@@ -356,7 +365,7 @@ std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
       } else {
         text = r.OptionalString(name);
       }
-      if (text && p.Mentions(*text, same_company)) {
+      if (text && p.Mentions(*text, row_company)) {
         ids.push_back(r.Int64("id"));
         return;
       }

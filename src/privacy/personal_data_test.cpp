@@ -278,6 +278,59 @@ TEST_P(PersonalDataTest, ExportOfAnUnknownNumberIsEmptyAndABadNumberIsRefused) {
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
 }
 
+// An erase reaches only the asking company's rows: another company's job, outbox entry, failed
+// job and webhook event naming the same person (name, e-mail, number) stay; an outbox entry of
+// no known company goes only for the exact number.
+TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
+  Seed();
+  storage::SqlCompanyRepository companies(db(), clock_);
+  tenancy::Company other;
+  other.name = "Salon Nord";
+  other.slug = "salon-nord";
+  auto created = companies.Create(other);
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  const std::int64_t o = created->id.value;
+  const std::string mention =
+      std::string(kName) + " " + std::string(kEmail) + " " + std::string(kPhone);
+  auto inserted = db().Run([&](Session& s) -> Status {
+    const auto now = clock_.Now();
+    const std::string payload =
+        R"({"company_id":)" + std::to_string(o) + R"(,"note":")" + mention + R"("})";
+    s.Execute(
+        "INSERT INTO jobs (company_id, queue, type, payload, available_at, created_at, "
+        "updated_at) VALUES (:c, 'default', 'call_analysis', :p, :a, :cr, :u)",
+        Params().Add(o).Add(payload).Add(now).Add(now).Add(now));
+    s.Execute(
+        "INSERT INTO failed_jobs (company_id, queue, type, payload, attempts, error, failed_at, "
+        "created_at, updated_at) VALUES (:c, 'high', 'pending_booking', :p, 3, :e, :f, :cr, :u)",
+        Params().Add(o).Add(payload).Add(mention).Add(now).Add(now).Add(now));
+    // The outbox has no company column: its payload names the company.
+    s.Execute(
+        "INSERT INTO job_outbox (queue, type, payload, available_at, created_at) "
+        "VALUES ('default', 'call_analysis', :p, :a, :c)",
+        Params().Add(payload).Add(now).Add(now));
+    // No known company: a name alone is not enough, the number is.
+    s.Execute(
+        "INSERT INTO job_outbox (queue, type, payload, available_at, created_at) "
+        "VALUES ('default', 'notify', :p, :a, :c)",
+        Params().Add(R"({"note":")" + std::string(kName) + R"("})").Add(now).Add(now));
+    s.Execute(
+        "INSERT INTO job_outbox (queue, type, payload, available_at, created_at) "
+        "VALUES ('default', 'notify', :p, :a, :c)",
+        Params().Add(R"({"from":")" + std::string(kPhone) + R"("})").Add(now).Add(now));
+    return Ok();
+  });
+  ASSERT_TRUE(inserted.has_value()) << inserted.error().message;
+
+  auto report = service_->Erase(company_, kPhone, {}, {"user:1", "req-9"});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(Count("FROM jobs WHERE company_id = " + std::to_string(o)), 1);
+  EXPECT_EQ(Count("FROM failed_jobs WHERE company_id = " + std::to_string(o)), 1);
+  EXPECT_EQ(Count("FROM job_outbox WHERE type = 'call_analysis'"), 1);
+  EXPECT_EQ(Count("FROM job_outbox WHERE type = 'notify'"), 1);  // the name-only one stays
+  EXPECT_EQ(report->jobs_deleted, 2);  // own job + the unattributed one with the number
+}
+
 TEST_P(PersonalDataTest, EraseLeavesNoTraceInTheDatabaseFiles) {
   Seed();
   const std::string before = RawDatabaseBytes();

@@ -14,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "core/secret.hpp"
+#include "core/signature_uses.hpp"
 #include "http/middleware.hpp"
 #include "observability/metrics.hpp"
 #include "tenancy/repositories.hpp"
@@ -21,32 +22,6 @@
 namespace callgate::retell {
 
 inline constexpr std::string_view kSignatureHeader = "X-Retell-Signature";
-
-// Remembers which request each signature was first used for, so a captured signature cannot be
-// moved to another function or call (SPEC §4): the signature covers only the body, while the
-// function is in the path and, in args-only mode, the call id may arrive in a header or the
-// query. A repeat with the same binding (Retell's retries) passes; any other use is refused.
-// Entries live for the signature's validity window (±5 minutes) plus a margin; at most
-// `capacity` are kept (the oldest expire first). In-process: behind a balancer the args-only
-// call binding still holds (the call id must be in the signed args), the function binding per
-// instance. Thread-safe.
-class SignatureUses {
- public:
-  explicit SignatureUses(const Clock& clock, std::size_t capacity = 200'000,
-                         std::chrono::seconds lifetime = std::chrono::seconds(660))
-      : clock_(clock), capacity_(capacity), lifetime_(lifetime) {}
-
-  // True when `signature` is new (it is now bound to `binding`) or was bound to `binding`.
-  bool Bind(std::string_view signature, std::string_view binding);
-
- private:
-  const Clock& clock_;
-  const std::size_t capacity_;
-  const std::chrono::seconds lifetime_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, std::string> bindings_;
-  std::deque<std::pair<SteadyTimePoint, std::string>> expiry_;  // in insertion order
-};
 
 class RetellSignatureGuard final : public http::Middleware {
  public:

@@ -91,9 +91,11 @@ struct Company {
 };
 
 // The AI disclosure the agent says first (EU AI Act Art. 50): the company's own sentence, or
-// "Sie sprechen mit dem digitalen Assistenten von <name>." — never empty.
+// "Sie sprechen mit dem digitalen Assistenten von <name>." — never empty, nor only blanks.
 inline std::string AiDisclosureOf(const Company& company) {
-  if (!company.ai_disclosure.empty()) return company.ai_disclosure;
+  if (company.ai_disclosure.find_first_not_of(" \t\r\n") != std::string::npos) {
+    return company.ai_disclosure;
+  }
   return "Sie sprechen mit dem digitalen Assistenten von " + company.name + ".";
 }
 

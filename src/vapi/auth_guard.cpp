@@ -33,6 +33,10 @@ http::Response VapiAuthGuard::Handle(http::Request& request, const http::Next& n
   }
   auto verified = VerifyVapiRequest(request, *secret, hmac_, clock_.Now());
   if (!verified) return reject(verified.error().message);
+  if (*verified == Credential::kHmac) {
+    const auto signature = request.Header(hmac_.signature_header).value_or("");
+    if (!uses_->Bind(signature, request.path)) return reject("replayed");
+  }
   metrics_.Increment("callgate_vapi_auth_total",
                      {{"outcome", "ok_" + std::string(CredentialName(*verified))}});
   request.attributes.principal = "vapi";

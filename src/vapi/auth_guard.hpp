@@ -2,13 +2,16 @@
 // VapiAuthGuard: the route guard on every Vapi route. Checks the request's credential
 // (vapi/auth.hpp) against the platform secret (VAPI_SECRET), or — when the route names the
 // company (`{slug}` route parameter) and the company has its own vapi_secret — against that
-// secret only. Failures answer 401 JSON, are counted and logged without any secret, and store
-// nothing.
+// secret only. An HMAC signature is bound to the URL of its first use (core/signature_uses.hpp):
+// within the replay window it may repeat there (a retry) but opens no other URL. Failures answer
+// 401 JSON, are counted and logged without any secret, and store nothing.
 
+#include <memory>
 #include <string_view>
 
 #include "core/clock.hpp"
 #include "core/secret.hpp"
+#include "core/signature_uses.hpp"
 #include "http/middleware.hpp"
 #include "observability/metrics.hpp"
 #include "tenancy/repositories.hpp"
@@ -24,7 +27,8 @@ class VapiAuthGuard final : public http::Middleware {
         hmac_(std::move(hmac)),
         companies_(companies),
         clock_(clock),
-        metrics_(metrics) {}
+        metrics_(metrics),
+        uses_(std::make_shared<SignatureUses>(clock)) {}
 
   std::string_view Name() const noexcept override { return "vapi_secret"; }
 
@@ -39,6 +43,7 @@ class VapiAuthGuard final : public http::Middleware {
   tenancy::CompanyRepository& companies_;
   const Clock& clock_;
   observability::Metrics& metrics_;
+  std::shared_ptr<SignatureUses> uses_;
 };
 
 }  // namespace callgate::vapi

@@ -119,5 +119,40 @@ TEST_F(VapiAuthGuardTest, UnknownAndInactiveCompaniesAre401) {
   EXPECT_EQ(metrics_.Value("callgate_vapi_auth_total", {{"outcome", "unknown_company"}}), 2);
 }
 
+// An HMAC signature is bound to the URL of its first use: a retry there passes, the same signed
+// body on another URL (here a company URL the platform secret also opens) is refused.
+TEST_F(VapiAuthGuardTest, AnHmacSignatureOpensOnlyTheUrlOfItsFirstUse) {
+  HmacSettings hmac;
+  const Secret platform("platform-secret");
+  auto guard = std::make_shared<VapiAuthGuard>(platform, hmac, companies_, clock_, metrics_);
+  std::vector<http::MiddlewarePtr> chain{guard};
+  const http::Handler handler = [](http::Request&) {
+    return http::Response::Json(200, {{"status", "ok"}});
+  };
+  const std::string timestamp = std::to_string(ToUnixMillis(clock_.Now()) / 1000);
+  auto signed_request = [&](const std::string& path, const std::string& slug) {
+    http::Request r;
+    r.method = http::Method::kPost;
+    r.target = r.path = path;
+    r.body = R"({"message":{"type":"tool-calls"}})";
+    if (!slug.empty()) r.route_params.emplace_back("slug", slug);
+    r.headers.Add("Host", "callgate.example");
+    r.headers.Add(hmac.timestamp_header, timestamp);
+    // Signed for the platform URL, whatever URL it is then sent to.
+    http::Request original = r;
+    original.target = original.path = "/webhooks/vapi";
+    r.headers.Add(hmac.signature_header,
+                  SignHmac(hmac, platform, HmacPayload(hmac, original, timestamp)));
+    return r;
+  };
+  auto first = signed_request("/webhooks/vapi", "");
+  EXPECT_EQ(http::RunChain(chain, first, handler).status, 200);
+  auto retry = signed_request("/webhooks/vapi", "");
+  EXPECT_EQ(http::RunChain(chain, retry, handler).status, 200);
+  auto moved = signed_request("/webhooks/vapi/c/praxis", "praxis");
+  EXPECT_EQ(http::RunChain(chain, moved, handler).status, 401);
+  EXPECT_EQ(metrics_.Value("callgate_vapi_auth_total", {{"outcome", "replayed"}}), 1);
+}
+
 }  // namespace
 }  // namespace callgate::vapi

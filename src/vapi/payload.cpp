@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/json_depth.hpp"
 #include "core/time_zone.hpp"
 
 namespace callgate::vapi {
@@ -62,6 +63,11 @@ void ReadArguments(const json& item, ToolCallItem& out) {
     if (candidate->is_string()) {
       const std::string& text = candidate->get_ref<const std::string&>();
       if (text.find_first_not_of(" \t\r\n") == std::string::npos) return;  // "" = no arguments
+      // Arguments sent as a string escape the request's depth check: apply it here.
+      if (!JsonDepthWithin(text)) {
+        out.args_error = "the arguments are nested too deeply";
+        return;
+      }
       json parsed = json::parse(text, nullptr, false);
       if (parsed.is_discarded() || !parsed.is_object()) {
         out.args_error = "the arguments are not a JSON object";

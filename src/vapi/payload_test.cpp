@@ -45,6 +45,31 @@ TEST(VapiPayload, ToolCallsReadEveryDocumentedArgumentShape) {
   EXPECT_TRUE(m->tool_calls[4].args_error.has_value());
 }
 
+// Arguments sent as a JSON string are not measured by the request's depth check: a deeply
+// nested string is refused for that call, never parsed.
+TEST(VapiPayload, DeeplyNestedStringArgumentsAreRefused) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  json body = {{"message",
+                {{"type", "tool-calls"},
+                 {"toolCallList",
+                  json::array({{{"id", "tc_deep"},
+                                {"type", "function"},
+                                {"function", {{"name", "list_services"}, {"arguments", deep}}}},
+                               {{"id", "tc_ok"},
+                                {"type", "function"},
+                                {"function",
+                                 {{"name", "list_services"},
+                                  {"arguments", std::string(R"({"a":{"b":1}})")}}}}})},
+                 {"call", {{"id", "c1"}}}}}};
+  auto m = ParseServerMessage(body.dump());
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  ASSERT_EQ(m->tool_calls.size(), 2u);
+  ASSERT_TRUE(m->tool_calls[0].args_error.has_value());
+  EXPECT_NE(m->tool_calls[0].args_error->find("nested"), std::string::npos);
+  EXPECT_EQ(m->tool_calls[0].args, json::object());
+  EXPECT_FALSE(m->tool_calls[1].args_error.has_value());
+}
+
 TEST(VapiPayload, TheCallIsTheDialledNumberAndThePlatformsCaller) {
   auto m = ParseServerMessage(kToolCalls);
   ASSERT_TRUE(m.has_value());

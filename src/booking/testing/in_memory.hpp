@@ -170,7 +170,9 @@ class Customers final : public tenancy::CustomerRepository {
  public:
   explicit Customers(WriteObserver& scope) : scope_(scope) {}
   std::vector<tenancy::Customer> rows;
+  std::optional<Error> write_error;  // every write fails with it (a storage failure)
   Result<tenancy::Customer> Create(CompanyId company, const tenancy::Customer& c) override {
+    if (write_error) return tl::unexpected(*write_error);
     scope_.Write(company);
     tenancy::Customer row = c;
     row.id = CustomerId(static_cast<std::int64_t>(1000 + rows.size()));
@@ -179,6 +181,7 @@ class Customers final : public tenancy::CustomerRepository {
     return row;
   }
   Result<tenancy::Customer> Upsert(CompanyId company, const tenancy::CustomerDetails& d) override {
+    if (write_error) return tl::unexpected(*write_error);
     scope_.Write(company);
     if (d.phone_e164.empty()) return Fail(ErrorCode::kInvalidArgument, "no phone number");
     for (auto& c : rows) {

@@ -1,4 +1,5 @@
-#include "retell/signature_guard.hpp"
+// SignatureUses: a first use binds a signature; only the same use may repeat, until it expires.
+#include "core/signature_uses.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +8,7 @@
 
 #include "core/testing/fake_clock.hpp"
 
-namespace callgate::retell {
+namespace callgate {
 namespace {
 
 using std::chrono::seconds;
@@ -44,4 +45,4 @@ TEST(SignatureUses, KeepsAtMostItsCapacityDroppingTheOldestFirst) {
 }
 
 }  // namespace
-}  // namespace callgate::retell
+}  // namespace callgate
