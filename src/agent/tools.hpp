@@ -5,6 +5,7 @@
 // data, the published definitions (`callgate tools --format retell|vapi|mcp`) and the use case
 // a call runs (agent/tool_runner.hpp). Adding a tool is one row here plus its use case.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,10 @@
 namespace callgate::agent {
 
 // What a tool may see of the call.
+// The most tool calls one platform message may carry (a Vapi toolCallList, an MCP JSON-RPC
+// batch); more is refused whole, before any tool runs.
+inline constexpr std::size_t kMaxToolCallsPerMessage = 20;
+
 enum class ToolAccess {
   kOffer,       // reads the company's offer (services, branches, free times): any session
   kNewBooking,  // books as a contact; a known caller (from a signed call) is linked

@@ -367,7 +367,7 @@ struct Application::Impl {
     // MCP: the agent's tools for MCP clients, sessions in this process.
     mcp_sessions = std::make_unique<mcp::SessionStore>(mcp::SessionSettings{}, clock);
     mcp_tools = std::make_unique<mcp::AgentToolGateway>(*tool_runner, *call_contexts, *companies,
-                                                        *branches);
+                                                        *branches, clock);
     mcp_server = std::make_unique<mcp::McpServer>(
         mcp::McpSettings{"callgate", kVersion, std::string(kMcpInstructions)}, *mcp_sessions,
         *mcp_tools, metrics);

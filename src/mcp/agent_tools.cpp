@@ -31,6 +31,13 @@ ToolResult Refusal(std::string_view error, std::string message, bool is_error = 
   return ToolResult{structured.dump(), std::move(structured), is_error};
 }
 
+// A call still open to its caller's data (kOngoingCallWindow, kEndedCallWindow).
+bool Recent(const calls::Call& call, SystemTimePoint now) {
+  if (call.ended_at) return now - *call.ended_at <= kEndedCallWindow;
+  const SystemTimePoint began = call.started_at.value_or(call.created_at);
+  return now - began <= kOngoingCallWindow;
+}
+
 std::string Names(const std::vector<tenancy::Branch>& branches) {
   std::string out;
   for (const auto& b : branches) out += (out.empty() ? "" : ", ") + b.name;
@@ -152,12 +159,16 @@ Result<ToolResult> AgentToolGateway::Call(const ToolRequest& request) {
   booking::CallContext ctx;
   if (request.call_id) {
     auto resolved = contexts_.Resolve(*request.call_id, std::nullopt, request.company);
+    if (resolved && !Recent(resolved->call, clock_.Now())) {
+      resolved = Fail(ErrorCode::kNotFound, "call too old");
+    }
     if (!resolved) {
       if (resolved.error().code == ErrorCode::kNotFound) {
         return Refusal("unknown_call",
-                       "Der Anruf aus X-Call-Id ist nicht bekannt: Werkzeuge mit den Daten eines "
-                       "Anrufers brauchen einen Anruf, den die Firma über ihre signierten "
-                       "Webhooks gemeldet hat.");
+                       "Der Anruf aus X-Call-Id ist nicht bekannt oder nicht mehr aktuell: "
+                       "Werkzeuge mit den Daten eines Anrufers brauchen einen laufenden oder "
+                       "gerade beendeten Anruf, den die Firma über ihre signierten Webhooks "
+                       "gemeldet hat.");
       }
       observability::LogError(
           "mcp_call_context_failed",

@@ -9,6 +9,7 @@
 // the dialled number; a company with one branch needs none — with no caller, scoped to the MCP
 // session; tools that touch the caller's own data then refuse.
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "agent/tool_runner.hpp"
 #include "agent/tools.hpp"
 #include "booking/call_context.hpp"
+#include "core/clock.hpp"
 #include "mcp/tool_gateway.hpp"
 #include "tenancy/repositories.hpp"
 
@@ -27,14 +29,22 @@ namespace callgate::mcp {
 // to every tool that works without a known call and needs a branch.
 nlohmann::json McpToolList();
 
+// How long a call opens its caller's data to an MCP client through X-Call-Id: while it is
+// ongoing (started at most kOngoingCallWindow ago) and for kEndedCallWindow after it ended.
+// An older call id is answered like an unknown one.
+inline constexpr std::chrono::hours kOngoingCallWindow{6};
+inline constexpr std::chrono::hours kEndedCallWindow{2};
+
 class AgentToolGateway final : public ToolGateway {
  public:
   AgentToolGateway(const agent::ToolRunner& runner, booking::CallContextResolver& contexts,
-                   tenancy::CompanyRepository& companies, tenancy::BranchRepository& branches)
+                   tenancy::CompanyRepository& companies, tenancy::BranchRepository& branches,
+                   const Clock& clock)
       : runner_(runner),
         contexts_(contexts),
         companies_(companies),
         branches_(branches),
+        clock_(clock),
         list_(McpToolList()) {}
 
   const nlohmann::json& ToolList() const override { return list_; }
@@ -51,6 +61,7 @@ class AgentToolGateway final : public ToolGateway {
   booking::CallContextResolver& contexts_;
   tenancy::CompanyRepository& companies_;
   tenancy::BranchRepository& branches_;
+  const Clock& clock_;
   nlohmann::json list_;
 };
 

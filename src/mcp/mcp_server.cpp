@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "agent/tools.hpp"
 #include "observability/log.hpp"
 
 namespace callgate::mcp {
@@ -168,6 +169,12 @@ http::Response McpServer::Post(http::Request& request) {
                                  : "Invalid Request: protocol version " + version +
                                        " does not allow JSON-RPC batches");
     }
+    if (body.size() > agent::kMaxToolCallsPerMessage) {
+      Count("other", "invalid_request");
+      return Refuse(400, error_code::kInvalidRequest,
+                    "Invalid Request: a batch holds at most " +
+                        std::to_string(agent::kMaxToolCallsPerMessage) + " messages");
+    }
     json answers = json::array();
     for (const auto& element : body) {
       const Message message = ClassifyMessage(element);
@@ -233,8 +240,14 @@ json McpServer::Initialize(const Message& message, Exchange& exchange) {
   }
   const std::string requested = params["protocolVersion"].get<std::string>();
   const std::string version = NegotiateProtocolVersion(requested);
-  const Session session = sessions_.Open(exchange.owner, version);
-  exchange.opened_session_id = session.id;
+  const auto session = sessions_.Open(exchange.owner, version);
+  if (!session) {
+    obs::LogWarn("mcp_session_refused",
+                 {{"company_id", exchange.owner.company_id}, {"reason", session.error().message}});
+    return ErrorMessage(message.id, error_code::kInternalError,
+                        "Server busy: too many sessions, try again later");
+  }
+  exchange.opened_session_id = session->id;
   std::string client = "-";
   if (const auto info = params.find("clientInfo"); info != params.end() && info->is_object()) {
     client = Clip(info->value("name", "-"));

@@ -349,6 +349,16 @@ TEST_F(McpServerTest, BatchesOnlyForTheOldestRevision) {
       json::array({{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}}), old_session);
   EXPECT_EQ(only_notes.status, 202);
   EXPECT_EQ(Post(json::array(), old_session).status, 400);
+  // A batch of at most kMaxToolCallsPerMessage messages; more is refused whole.
+  json full = json::array();
+  for (int i = 0; i < 20; ++i) full.push_back(Request(i + 1, "ping"));
+  auto answered = Post(full, old_session);
+  ASSERT_EQ(answered.status, 200) << answered.raw;
+  EXPECT_EQ(answered.body.size(), 20u);
+  full.push_back(Request(21, "ping"));
+  auto too_many = Post(full, old_session);
+  EXPECT_EQ(too_many.status, 400);
+  EXPECT_EQ(too_many.body["error"]["code"], -32600);
 
   const std::string session = Initialize();
   auto refused = Post(batch, session);

@@ -26,35 +26,67 @@ bool SessionStore::Expired(const Entry& entry, SteadyTimePoint now) const {
   return now - entry.last_used >= settings_.idle_ttl;
 }
 
-void SessionStore::EvictOldest(const SessionOwner* owner) {
-  auto oldest = sessions_.end();
-  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
-    if (owner != nullptr && !(it->second.session.owner == *owner)) continue;
-    if (oldest == sessions_.end() || it->second.last_used < oldest->second.last_used) oldest = it;
+SessionStore::Map::iterator SessionStore::Erase(Map::iterator it) {
+  const SessionOwner& owner = it->second.session.owner;
+  if (auto c = per_company_.find(owner.company_id); c != per_company_.end() && --c->second == 0) {
+    per_company_.erase(c);
   }
-  if (oldest != sessions_.end()) sessions_.erase(oldest);
+  if (auto o = per_owner_.find(owner.principal); o != per_owner_.end() && --o->second == 0) {
+    per_owner_.erase(o);
+  }
+  return sessions_.erase(it);
 }
 
-Session SessionStore::Open(const SessionOwner& owner, std::string protocol_version) {
+void SessionStore::SweepExpired(SteadyTimePoint now) {
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    it = Expired(it->second, now) ? Erase(it) : std::next(it);
+  }
+}
+
+template <typename Pred>
+void SessionStore::EvictOldest(Pred pred) {
+  auto oldest = sessions_.end();
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    if (!pred(it->second.session.owner)) continue;
+    if (oldest == sessions_.end() || it->second.last_used < oldest->second.last_used) oldest = it;
+  }
+  if (oldest != sessions_.end()) Erase(oldest);
+}
+
+bool SessionStore::AtCap(const SessionOwner& owner) const {
+  auto count = [](const auto& map, const auto& key) {
+    auto it = map.find(key);
+    return it == map.end() ? std::size_t{0} : it->second;
+  };
+  return (settings_.max_sessions > 0 && sessions_.size() >= settings_.max_sessions) ||
+         (settings_.max_sessions_per_company > 0 &&
+          count(per_company_, owner.company_id) >= settings_.max_sessions_per_company) ||
+         (settings_.max_sessions_per_owner > 0 &&
+          count(per_owner_, owner.principal) >= settings_.max_sessions_per_owner);
+}
+
+Result<Session> SessionStore::Open(const SessionOwner& owner, std::string protocol_version) {
   Session session{NewSessionId(), owner, std::move(protocol_version)};
   const auto now = clock_.Steady();
   std::lock_guard lock(mutex_);
-  std::size_t owned = 0;
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (Expired(it->second, now)) {
-      it = sessions_.erase(it);
-      continue;
+  if (AtCap(owner)) {
+    SweepExpired(now);
+    // The owner, then its company, gives up its own least recently used session.
+    if (settings_.max_sessions_per_owner > 0 &&
+        per_owner_[owner.principal] >= settings_.max_sessions_per_owner) {
+      EvictOldest([&](const SessionOwner& o) { return o.principal == owner.principal; });
     }
-    if (it->second.session.owner == owner) ++owned;
-    ++it;
-  }
-  if (settings_.max_sessions_per_owner > 0 && owned >= settings_.max_sessions_per_owner) {
-    EvictOldest(&owner);
-  }
-  if (settings_.max_sessions > 0 && sessions_.size() >= settings_.max_sessions) {
-    EvictOldest(nullptr);
+    if (settings_.max_sessions_per_company > 0 &&
+        per_company_[owner.company_id] >= settings_.max_sessions_per_company) {
+      EvictOldest([&](const SessionOwner& o) { return o.company_id == owner.company_id; });
+    }
+    if (settings_.max_sessions > 0 && sessions_.size() >= settings_.max_sessions) {
+      return Fail(ErrorCode::kUnavailable, "too many MCP sessions; try again later");
+    }
   }
   sessions_.emplace(session.id, Entry{session, now});
+  ++per_company_[owner.company_id];
+  ++per_owner_[owner.principal];
   return session;
 }
 
@@ -64,7 +96,7 @@ std::optional<Session> SessionStore::Find(std::string_view id, const SessionOwne
   auto it = sessions_.find(std::string(id));
   if (it == sessions_.end()) return std::nullopt;
   if (Expired(it->second, now)) {
-    sessions_.erase(it);
+    Erase(it);
     return std::nullopt;
   }
   if (!(it->second.session.owner == owner)) return std::nullopt;
@@ -78,11 +110,11 @@ bool SessionStore::Close(std::string_view id, const SessionOwner& owner) {
   auto it = sessions_.find(std::string(id));
   if (it == sessions_.end()) return false;
   if (Expired(it->second, now)) {
-    sessions_.erase(it);
+    Erase(it);
     return false;
   }
   if (!(it->second.session.owner == owner)) return false;
-  sessions_.erase(it);
+  Erase(it);
   return true;
 }
 

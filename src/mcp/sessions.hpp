@@ -1,9 +1,13 @@
 #pragma once
 // SessionStore: the MCP sessions of this process (Streamable HTTP, `Mcp-Session-Id`). A session
 // is opened by initialize, belongs to the agent token's user and company that opened it, keeps
-// the negotiated protocol version, and ends on DELETE, after `idle_ttl` without use, or when
-// the store is full (the least recently used goes first; a client whose session is gone gets
-// 404 and initializes again, as the protocol prescribes).
+// the negotiated protocol version, and ends on DELETE or after `idle_ttl` without use (a client
+// whose session is gone gets 404 and initializes again, as the protocol prescribes).
+//
+// Caps never let one tenant end another's sessions: an owner (agent token) or a company at its
+// cap loses its *own* least recently used session; a store that is full as a whole refuses new
+// sessions (kUnavailable) rather than end any company's. Expired sessions are swept only when
+// a cap is reached, so opening a session does not walk every session.
 //
 // In-process: with several instances behind a balancer, /mcp needs sticky routing (or the
 // clients re-initialize on the other instance). Thread-safe.
@@ -18,15 +22,16 @@
 #include <unordered_map>
 
 #include "core/clock.hpp"
+#include "core/result.hpp"
 
 namespace callgate::mcp {
 
 struct SessionSettings {
   // A session unused this long is gone.
   std::chrono::minutes idle_ttl{60};
-  // At most this many sessions in all, and per owner (one agent token's user), so one tenant
-  // cannot push out another's sessions.
+  // At most this many sessions in all, per company and per owner (one agent token's user).
   std::size_t max_sessions = 10000;
+  std::size_t max_sessions_per_company = 1000;
   std::size_t max_sessions_per_owner = 1000;
 };
 
@@ -48,8 +53,9 @@ class SessionStore {
  public:
   SessionStore(SessionSettings settings, const Clock& clock) : settings_(settings), clock_(clock) {}
 
-  // A new session for `owner`.
-  Session Open(const SessionOwner& owner, std::string protocol_version);
+  // A new session for `owner`; kUnavailable when the store is full with other companies'
+  // sessions.
+  Result<Session> Open(const SessionOwner& owner, std::string protocol_version);
 
   // The session `id` when it exists, has not expired and belongs to `owner` (otherwise
   // nullopt, the same for all three: ids of others cannot be probed). Counts as use.
@@ -68,13 +74,20 @@ class SessionStore {
   using Map = std::unordered_map<std::string, Entry>;
 
   bool Expired(const Entry& entry, SteadyTimePoint now) const;
-  // Removes the least recently used session (of `owner` when given). Requires mutex_.
-  void EvictOldest(const SessionOwner* owner);
+  // The following require mutex_.
+  Map::iterator Erase(Map::iterator it);
+  void SweepExpired(SteadyTimePoint now);
+  // Removes the least recently used session matching `pred`.
+  template <typename Pred>
+  void EvictOldest(Pred pred);
+  bool AtCap(const SessionOwner& owner) const;
 
   SessionSettings settings_;
   const Clock& clock_;
   mutable std::mutex mutex_;
   Map sessions_;
+  std::unordered_map<std::int64_t, std::size_t> per_company_;
+  std::unordered_map<std::string, std::size_t> per_owner_;
 };
 
 // 32 random bytes as 64 lower-case hex digits (visible ASCII, as the transport requires).

@@ -27,7 +27,7 @@ TEST(McpSessions, IdsAreLongRandomAndVisibleAscii) {
 TEST(McpSessions, ASessionAnswersOnlyToItsOwner) {
   callgate::testing::FakeClock clock;
   SessionStore store({}, clock);
-  const Session s = store.Open(kAlpha, "2025-06-18");
+  const Session s = store.Open(kAlpha, "2025-06-18").value();
   auto found = store.Find(s.id, kAlpha);
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->protocol_version, "2025-06-18");
@@ -43,7 +43,7 @@ TEST(McpSessions, ASessionAnswersOnlyToItsOwner) {
 TEST(McpSessions, CloseEndsASession) {
   callgate::testing::FakeClock clock;
   SessionStore store({}, clock);
-  const Session s = store.Open(kAlpha, "2025-11-25");
+  const Session s = store.Open(kAlpha, "2025-11-25").value();
   EXPECT_TRUE(store.Close(s.id, kAlpha));
   EXPECT_FALSE(store.Find(s.id, kAlpha).has_value());
   EXPECT_FALSE(store.Close(s.id, kAlpha));
@@ -55,8 +55,8 @@ TEST(McpSessions, IdleSessionsExpireAndUseKeepsThemAlive) {
   SessionSettings settings;
   settings.idle_ttl = std::chrono::minutes(10);
   SessionStore store(settings, clock);
-  const Session used = store.Open(kAlpha, "2025-11-25");
-  const Session idle = store.Open(kAlpha, "2025-11-25");
+  const Session used = store.Open(kAlpha, "2025-11-25").value();
+  const Session idle = store.Open(kAlpha, "2025-11-25").value();
   for (int i = 0; i < 3; ++i) {
     clock.Advance(std::chrono::minutes(6));
     EXPECT_TRUE(store.Find(used.id, kAlpha).has_value()) << i;
@@ -71,27 +71,67 @@ TEST(McpSessions, AFullOwnerLosesItsOwnOldestSessionNotAnothers) {
   callgate::testing::FakeClock clock;
   SessionSettings settings;
   settings.max_sessions_per_owner = 2;
-  settings.max_sessions = 3;
   SessionStore store(settings, clock);
-  const Session beta = store.Open(kBeta, "2025-11-25");
+  const Session beta = store.Open(kBeta, "2025-11-25").value();
   clock.Advance(std::chrono::seconds(1));
-  const Session a1 = store.Open(kAlpha, "2025-11-25");
+  const Session a1 = store.Open(kAlpha, "2025-11-25").value();
   clock.Advance(std::chrono::seconds(1));
-  const Session a2 = store.Open(kAlpha, "2025-11-25");
+  const Session a2 = store.Open(kAlpha, "2025-11-25").value();
   clock.Advance(std::chrono::seconds(1));
-  const Session a3 = store.Open(kAlpha, "2025-11-25");
+  const Session a3 = store.Open(kAlpha, "2025-11-25").value();
   EXPECT_FALSE(store.Find(a1.id, kAlpha).has_value());
-  clock.Advance(std::chrono::seconds(1));
   EXPECT_TRUE(store.Find(a2.id, kAlpha).has_value());
-  clock.Advance(std::chrono::seconds(1));
   EXPECT_TRUE(store.Find(a3.id, kAlpha).has_value());
-  clock.Advance(std::chrono::seconds(1));
   EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
-  // The store as a whole is full: the least recently used session (a2) goes.
-  store.Open(SessionOwner{"user:9:agent", 9}, "2025-11-25");
   EXPECT_EQ(store.size(), 3u);
-  EXPECT_FALSE(store.Find(a2.id, kAlpha).has_value());
+}
+
+TEST(McpSessions, AFullCompanyLosesItsOwnOldestSessionAcrossItsTokens) {
+  callgate::testing::FakeClock clock;
+  SessionSettings settings;
+  settings.max_sessions_per_company = 2;
+  SessionStore store(settings, clock);
+  const SessionOwner alpha_other{"user:3:agent", 1};
+  const Session beta = store.Open(kBeta, "2025-11-25").value();
+  clock.Advance(std::chrono::seconds(1));
+  const Session a1 = store.Open(kAlpha, "2025-11-25").value();
+  clock.Advance(std::chrono::seconds(1));
+  const Session a2 = store.Open(alpha_other, "2025-11-25").value();
+  clock.Advance(std::chrono::seconds(1));
+  const Session a3 = store.Open(alpha_other, "2025-11-25").value();
+  EXPECT_FALSE(store.Find(a1.id, kAlpha).has_value());
+  EXPECT_TRUE(store.Find(a2.id, alpha_other).has_value());
+  EXPECT_TRUE(store.Find(a3.id, alpha_other).has_value());
   EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
+}
+
+TEST(McpSessions, AFullStoreRefusesNewSessionsInsteadOfEndingAnotherCompanys) {
+  callgate::testing::FakeClock clock;
+  SessionSettings settings;
+  settings.max_sessions = 3;
+  settings.idle_ttl = std::chrono::minutes(10);
+  SessionStore store(settings, clock);
+  const Session beta = store.Open(kBeta, "2025-11-25").value();
+  const Session a1 = store.Open(kAlpha, "2025-11-25").value();
+  const Session a2 = store.Open(kAlpha, "2025-11-25").value();
+  // Company 9 arrives at a full store: refused, and nobody else's session ends.
+  const SessionOwner gamma{"user:9:agent", 9};
+  auto refused = store.Open(gamma, "2025-11-25");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(store.size(), 3u);
+  EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
+  EXPECT_TRUE(store.Find(a1.id, kAlpha).has_value());
+  EXPECT_TRUE(store.Find(a2.id, kAlpha).has_value());
+  // Expired sessions make room again.
+  clock.Advance(std::chrono::minutes(6));
+  EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
+  clock.Advance(std::chrono::minutes(6));
+  auto opened = store.Open(gamma, "2025-11-25");
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(store.size(), 2u);
+  EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
+  EXPECT_FALSE(store.Find(a1.id, kAlpha).has_value());
 }
 
 }  // namespace

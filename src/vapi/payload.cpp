@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "agent/tools.hpp"
 #include "core/json_depth.hpp"
 #include "core/time_zone.hpp"
 
@@ -179,6 +180,11 @@ Result<ServerMessage> ParseServerMessage(std::string_view body) {
     }
     if (out.call.call_id.empty()) {
       return Fail(ErrorCode::kInvalidArgument, "message.call.id is missing");
+    }
+    if (list->size() > agent::kMaxToolCallsPerMessage) {
+      return Fail(ErrorCode::kInvalidArgument, "message.toolCallList holds more than " +
+                                                   std::to_string(agent::kMaxToolCallsPerMessage) +
+                                                   " tool calls");
     }
     for (const json& item : *list) {
       ToolCallItem call;

@@ -120,6 +120,27 @@ TEST(VapiPayload, RefusesWhatIsNotAServerMessage) {
   EXPECT_TRUE(ParseServerMessage(R"({"message":{"type":"speech-update"}})").has_value());
 }
 
+TEST(VapiPayload, AToolCallListOfMoreThanTwentyIsRefusedWhole) {
+  auto message_with = [](int calls) {
+    nlohmann::json list = nlohmann::json::array();
+    for (int i = 0; i < calls; ++i) {
+      list.push_back({{"id", "t" + std::to_string(i)},
+                      {"function", {{"name", "list_services"}, {"arguments", "{}"}}}});
+    }
+    return nlohmann::json{{"message",
+                           {{"type", "tool-calls"},
+                            {"toolCallList", list},
+                            {"call", {{"id", "c9"}, {"type", "inboundPhoneCall"}}}}}}
+        .dump();
+  };
+  auto twenty = ParseServerMessage(message_with(20));
+  ASSERT_TRUE(twenty.has_value());
+  EXPECT_EQ(twenty->tool_calls.size(), 20u);
+  auto too_many = ParseServerMessage(message_with(21));
+  ASSERT_FALSE(too_many.has_value());
+  EXPECT_EQ(too_many.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST(VapiPayload, StatusUpdatesMapToLifecycleEvents) {
   auto started = ParseServerMessage(R"({"message":{"type":"status-update","status":"in-progress",
     "call":{"id":"c4","type":"inboundPhoneCall","startedAt":"2026-11-26T09:00:00.000Z",

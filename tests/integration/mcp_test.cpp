@@ -23,6 +23,7 @@
 #include "core/testing/fake_clock.hpp"
 #include "core/time_zone.hpp"
 #include "http/testing/test_client.hpp"
+#include "mcp/agent_tools.hpp"
 #include "retell/signature.hpp"
 #include "storage/session.hpp"
 #include "storage/testing/test_database.hpp"
@@ -393,6 +394,27 @@ TEST_P(McpTest, KnownCallOpensTheCallersOwnData) {
   EXPECT_EQ(mine["isError"], false) << mine.dump();
   EXPECT_EQ(mine["structuredContent"]["appointments"].size(), 1u) << mine.dump();
   EXPECT_EQ(Count("appointments", "call_id IS NOT NULL"), 1);
+}
+
+TEST_P(McpTest, AnOldCallNoLongerOpensTheCallersData) {
+  if (SdkMissing()) GTEST_SKIP() << "run: npm ci --prefix tests/sdk";
+  const std::string call = StartRetellCall("call_weber_3");
+  auto ask = [&] {
+    return RunClient(
+        {{"token", agent_weber_},
+         {"headers", {{"X-Call-Id", call}}},
+         {"calls", {{{"name", "query_customer_appointments"}, {"arguments", json::object()}}}}});
+  };
+  const json fresh = ask();
+  ASSERT_EQ(fresh["results"].size(), 1u) << fresh.dump();
+  EXPECT_NE(fresh["results"][0]["structuredContent"].value("error", ""), "unknown_call")
+      << fresh.dump();
+  // Never ended, started longer ago than any phone call lasts: the id opens nothing.
+  clock_.Advance(mcp::kOngoingCallWindow + std::chrono::minutes(1));
+  const json stale = ask();
+  ASSERT_EQ(stale["results"].size(), 1u) << stale.dump();
+  EXPECT_EQ(stale["results"][0]["isError"], true) << stale.dump();
+  EXPECT_EQ(stale["results"][0]["structuredContent"]["error"], "unknown_call") << stale.dump();
 }
 
 TEST_P(McpTest, TokensRolesOriginSessionsAndMethodsOnTheWire) {
