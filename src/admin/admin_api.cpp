@@ -300,13 +300,12 @@ bool ValidSlug(std::string_view slug) {
   return true;
 }
 
-bool ValidLanguage(std::string_view lang) {
-  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
-  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-  if (lang.size() == 2) return lower(lang[0]) && lower(lang[1]);
-  return lang.size() == 5 && lower(lang[0]) && lower(lang[1]) && lang[2] == '-' && alpha(lang[3]) &&
-         alpha(lang[4]);
-}
+constexpr std::string_view kLanguageProblem =
+    "a language code such as \"de\" or \"de-AT\" whose language Cal.com supports for "
+    "attendees (see docs/calcom.md)";
+
+// A locale whose language Cal.com accepts for attendees (tenancy::CalendarLanguage).
+bool ValidLanguage(std::string_view lang) { return tenancy::CalendarLanguage(lang).has_value(); }
 
 std::optional<std::string> ReadTimeZone(FieldReader& fields, std::string_view key) {
   auto zone = fields.String(key, true, 64);
@@ -568,11 +567,11 @@ Response AdminApi::CreateCompany(Request& request) {
       }
     }
     if (auto v = ReadTimeZone(fields, "timezone")) company.timezone = *v;
-    if (auto v = fields.String("language", true, 5)) {
+    if (auto v = fields.String("language", true, 16)) {
       if (ValidLanguage(*v)) {
         company.language = *v;
       } else {
-        problems.Add("language", "a language code such as \"de\" or \"de-AT\"");
+        problems.Add("language", std::string(kLanguageProblem));
       }
     }
     if (auto v = fields.NullableInt("parent_company_id", 1, INT64_MAX)) {
@@ -632,11 +631,11 @@ Response AdminApi::UpdateCompany(Request& request) {
       }
     }
     if (auto v = ReadTimeZone(fields, "timezone")) company.timezone = *v;
-    if (auto v = fields.String("language", true, 5)) {
+    if (auto v = fields.String("language", true, 16)) {
       if (ValidLanguage(*v)) {
         company.language = *v;
       } else {
-        problems.Add("language", "a language code such as \"de\" or \"de-AT\"");
+        problems.Add("language", std::string(kLanguageProblem));
       }
     }
     if (auto v = fields.NullableInt("parent_company_id", 1, INT64_MAX)) {

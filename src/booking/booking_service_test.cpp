@@ -146,6 +146,17 @@ TEST_F(BookingServiceTest, BookingBooksAtTheCalendarAndStoresIt) {
   for (CompanyId id : writes) EXPECT_EQ(id, CompanyId(1));
 }
 
+TEST_F(BookingServiceTest, BookingSendsTheNearestLanguageCalcomAccepts) {
+  CallContext ctx = Caller();
+  ctx.company.language = "de-AT";
+  ASSERT_TRUE(world.booking.BookAppointment(ctx, Book("morgen", "10 Uhr", "A"), "k1"));
+  ctx.company.language = "es-MX";
+  ASSERT_TRUE(world.booking.BookAppointment(ctx, Book("morgen", "11 Uhr", "B"), "k2"));
+  ASSERT_EQ(world.calendar.created.size(), 2u);
+  EXPECT_EQ(world.calendar.created[0].attendee.language, "de");
+  EXPECT_EQ(world.calendar.created[1].attendee.language, "es-419");
+}
+
 TEST_F(BookingServiceTest, BookingATakenSlotOffersAlternatives) {
   ASSERT_TRUE(world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "A"), "k1"));
   auto a = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "B"), "k2");

@@ -212,7 +212,9 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
                             settings_.placeholder_email_domain;
   }
   create.attendee.time_zone = ctx.timezone;
-  create.attendee.language = ctx.company.language;
+  // Cal.com accepts only the codes of its enum: "de-AT" goes out as "de". A stored language
+  // without a near code (refused since the admin API checks it) leaves Cal.com's default.
+  create.attendee.language = tenancy::CalendarLanguage(ctx.company.language).value_or("");
   create.metadata = {{"callgate_appointment", std::to_string(appt.id.value)},
                      {"retell_call_id", ctx.call.retell_call_id}};
   create.notes = appt.notes;

@@ -8,7 +8,73 @@ constexpr std::array<std::string_view, 7> kWeekdayKeys = {"sun", "mon", "tue", "
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+// Cal.com's CreateBookingAttendee.language enum (tests/data/calcom-openapi-subset.json).
+constexpr std::string_view kCalendarLanguages[] = {
+    "ar", "ca", "de", "es", "eu",    "he",    "id",     "ja", "lv",    "pl", "ro",
+    "sr", "th", "vi", "az", "cs",    "el",    "es-419", "fi", "hr",    "it", "km",
+    "nl", "pt", "ru", "sv", "tr",    "zh-CN", "bg",     "da", "en",    "et", "fr",
+    "hu", "iw", "ko", "no", "pt-BR", "sk",    "ta",     "uk", "zh-TW", "bn"};
+
+bool Listed(std::string_view code) {
+  for (auto listed : kCalendarLanguages) {
+    if (listed == code) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::optional<std::string> CalendarLanguage(std::string_view locale) {
+  // Subtags: language lower-case, the rest as written ("zh-Hant-TW"); "_" separates too.
+  std::vector<std::string> tags(1);
+  for (char c : locale) {
+    if (c == '-' || c == '_') {
+      tags.emplace_back();
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c)) {
+      tags.back().push_back(c);
+    } else {
+      return std::nullopt;
+    }
+  }
+  for (const auto& tag : tags) {
+    if (tag.empty() || tag.size() > 8) return std::nullopt;
+  }
+  auto lower = [](std::string t) {
+    for (char& c : t) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return t;
+  };
+  auto upper = [](std::string t) {
+    for (char& c : t) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    return t;
+  };
+  const std::string language = lower(tags[0]);
+  if (language.size() < 2 || language.size() > 3) return std::nullopt;
+  std::string script, region;
+  for (std::size_t i = 1; i < tags.size(); ++i) {
+    if (tags[i].size() == 4 && script.empty() && region.empty()) {
+      script = lower(tags[i]);
+    } else if (region.empty() && (tags[i].size() == 2 || tags[i].size() == 3)) {
+      region = upper(tags[i]);
+    }
+  }
+  if (language == "zh") {
+    const bool traditional = script == "hant" || region == "TW" || region == "HK" || region == "MO";
+    return std::string(traditional ? "zh-TW" : "zh-CN");
+  }
+  if (language == "es" && !region.empty() && region != "ES") {
+    // 419 (Latin America) and the Spanish-speaking countries of the Americas.
+    constexpr std::array<std::string_view, 20> kAmericas = {
+        "419", "MX", "AR", "CO", "CL", "PE", "VE", "EC", "GT", "CU",
+        "BO",  "DO", "HN", "PY", "SV", "NI", "CR", "PA", "UY", "PR"};
+    for (auto r : kAmericas) {
+      if (r == region) return std::string("es-419");
+    }
+  }
+  if (language == "pt" && region == "BR") return std::string("pt-BR");
+  if (language == "nb" || language == "nn") return std::string("no");
+  if (Listed(language)) return language;
+  return std::nullopt;
+}
 
 Result<int> ParseClockMinutes(std::string_view text) {
   // Exactly "HH:MM": lenient forms ("9:00", "9") hide typos in tenant files.

@@ -99,6 +99,15 @@ inline std::string AiDisclosureOf(const Company& company) {
   return "Sie sprechen mit dem digitalen Assistenten von " + company.name + ".";
 }
 
+// The attendee language Cal.com accepts (the enum of its CreateBookingAttendee.language) nearest
+// to a company's locale, case-insensitive, "_" read as "-": a listed code as is ("de", "pt-BR",
+// "es-419", "zh-CN"), otherwise the language without its region ("de-AT" → "de", "en-GB" →
+// "en", "pt-PT" → "pt"), with the regional codes Cal.com has: Spanish of the Americas
+// ("es-MX", "es-AR" …) → "es-419", Traditional Chinese ("zh-TW", "zh-HK", "zh-Hant") →
+// "zh-TW", other Chinese → "zh-CN"; Norwegian "nb"/"nn" → "no". nullopt when no code is near
+// (the company's language is then refused in the admin API and the tenant file).
+std::optional<std::string> CalendarLanguage(std::string_view locale);
+
 // One opening interval in a branch's local time, in minutes after local midnight
 // (540 = 09:00). `close_minute` is exclusive and may be 1440 (24:00).
 struct OpeningHours {

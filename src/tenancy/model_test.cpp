@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace callgate::tenancy {
 namespace {
@@ -44,6 +48,54 @@ TEST(Id, DistinctTypesCompareAndHash) {
   std::unordered_set<CompanyId> ids{a, b, CompanyId(1)};
   EXPECT_EQ(ids.size(), 2u);
   static_assert(!std::is_convertible_v<CompanyId, BranchId>);
+}
+
+}  // namespace
+}  // namespace callgate::tenancy
+
+namespace callgate::tenancy {
+namespace {
+
+TEST(CalendarLanguage, MapsLocalesToTheNearestCodeCalcomAccepts) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"de", "de"},         {"de-AT", "de"},         {"de_CH", "de"},     {"DE-de", "de"},
+      {"en-GB", "en"},      {"en-US", "en"},         {"pt-BR", "pt-BR"},  {"pt-br", "pt-BR"},
+      {"pt-PT", "pt"},      {"es-419", "es-419"},    {"es-MX", "es-419"}, {"es-ES", "es"},
+      {"es", "es"},         {"zh-CN", "zh-CN"},      {"zh-TW", "zh-TW"},  {"zh-HK", "zh-TW"},
+      {"zh-Hant", "zh-TW"}, {"zh-Hans-SG", "zh-CN"}, {"zh", "zh-CN"},     {"nb", "no"},
+      {"nn-NO", "no"},      {"tr-TR", "tr"},         {"iw", "iw"},        {"he-IL", "he"}};
+  for (const auto& [locale, code] : cases) {
+    auto mapped = CalendarLanguage(locale);
+    ASSERT_TRUE(mapped.has_value()) << locale;
+    EXPECT_EQ(*mapped, code) << locale;
+  }
+  for (std::string_view none :
+       {"", "x", "xx", "gsw", "de-", "-de", "de AT", "de-AT;", "klingon", "fa-IR", "de-AT-"}) {
+    EXPECT_FALSE(CalendarLanguage(none).has_value()) << none;
+  }
+}
+
+// Every code CalendarLanguage answers is in the enum of Cal.com's published spec, and every
+// code of the enum maps to itself.
+TEST(CalendarLanguage, AnswersOnlyCodesOfCalcomsSpec) {
+  std::ifstream file(std::string(CALLGATE_SOURCE_DIR) + "/tests/data/calcom-openapi-subset.json");
+  ASSERT_TRUE(file.good());
+  const auto spec = nlohmann::json::parse(file);
+  const auto& codes =
+      spec.at("schemas").at("CreateBookingAttendee").at("properties").at("language").at("enum");
+  ASSERT_GE(codes.size(), 40u);
+  std::unordered_set<std::string> allowed;
+  for (const auto& code : codes) {
+    allowed.insert(code.get<std::string>());
+    auto mapped = CalendarLanguage(code.get<std::string>());
+    ASSERT_TRUE(mapped.has_value()) << code;
+    EXPECT_EQ(*mapped, code.get<std::string>());
+  }
+  for (std::string_view locale : {"de-AT", "en-GB", "es-AR", "zh-HK", "nb-NO", "pt-PT", "fr-CA"}) {
+    auto mapped = CalendarLanguage(locale);
+    ASSERT_TRUE(mapped.has_value()) << locale;
+    EXPECT_TRUE(allowed.count(*mapped)) << locale << " → " << *mapped;
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
+#include "tenancy/model.hpp"
 
 namespace callgate::tools {
 namespace {
@@ -207,8 +208,16 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
     if (!IsValidTimeZone(tz)) return Bad(path + ".timezone", "unknown time zone");
     out.timezone = tz;
   }
-  CG_TRY(language, Str(c, path, "language", false, 8));
-  if (!language.empty()) out.language = language;
+  CG_TRY(language, Str(c, path, "language", false, 16));
+  if (!language.empty()) {
+    if (!tenancy::CalendarLanguage(language)) {
+      return Bad(path + ".language",
+                 "\"" + language +
+                     "\" is no language code whose language Cal.com supports for attendees "
+                     "(e.g. \"de\", \"de-AT\", \"en-GB\"; see docs/calcom.md)");
+    }
+    out.language = language;
+  }
   CG_TRY(calcom_key, Str(c, path, "calcom_api_key", false, 500));
   CG_TRY(retell_key, Str(c, path, "retell_api_key", false, 500));
   CG_TRY(calcom_webhook_secret, Str(c, path, "calcom_webhook_secret", false, 500));

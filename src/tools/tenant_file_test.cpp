@@ -63,6 +63,17 @@ TEST(TenantFile, ReadsStoreRecordingsAndTheAiDisclosure) {
             std::string::npos);
 }
 
+TEST(TenantFile, TheLanguageMustBeOneCalcomSupports) {
+  auto r = ParseTenantJson(R"({"companies":[{"name":"A","slug":"a","language":"de-AT"}]})");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->companies[0].language, "de-AT");
+  auto latin = ParseTenantJson(R"({"companies":[{"name":"A","slug":"a","language":"es-419"}]})");
+  ASSERT_TRUE(latin.has_value()) << latin.error().message;
+  const std::string refused = ErrorOf(R"({"companies":[{"name":"A","slug":"a","language":"fa"}]})");
+  EXPECT_NE(refused.find("companies[0].language"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("Cal.com"), std::string::npos) << refused;
+}
+
 TEST(TenantFile, DemoTenantIsValid) {
   auto r = ParseTenantJson(DemoTenantJson());
   ASSERT_TRUE(r.has_value()) << r.error().message;

@@ -443,6 +443,13 @@ TEST_P(AdminApiTest, MassAssignmentAttemptsAreRejectedAndChangeNothing) {
   EXPECT_EQ(renamed.status, 200) << renamed.raw;
   EXPECT_EQ(renamed.body["name"], "Praxis A GmbH");
   EXPECT_FALSE(renamed.body.contains("calcom_api_key"));
+  // A language Cal.com has no code for is refused, naming the field; a regional one is kept.
+  auto persian = Call("PATCH", company, admin_a_, R"({"language":"fa-IR"})");
+  EXPECT_EQ(persian.status, 422) << persian.raw;
+  EXPECT_NE(persian.raw.find("language"), std::string::npos) << persian.raw;
+  auto latin = Call("PATCH", company, admin_a_, R"({"language":"es-419"})");
+  EXPECT_EQ(latin.status, 200) << latin.raw;
+  EXPECT_EQ(latin.body["language"], "es-419");
 }
 
 TEST_P(AdminApiTest, UnknownFieldsAreRejectedNamingThem) {
