@@ -8,7 +8,7 @@ constexpr std::array<std::string_view, 7> kWeekdayKeys = {"sun", "mon", "tue", "
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// Cal.com's CreateBookingAttendee.language enum (tests/data/calcom-openapi-subset.json).
+// Cal.com's CreateBookingAttendee.language enum (tests/reference/calcom-openapi-subset.json).
 constexpr std::string_view kCalendarLanguages[] = {
     "ar", "ca", "de", "es", "eu",    "he",    "id",     "ja", "lv",    "pl", "ro",
     "sr", "th", "vi", "az", "cs",    "el",    "es-419", "fi", "hr",    "it", "km",

@@ -78,7 +78,8 @@ TEST(CalendarLanguage, MapsLocalesToTheNearestCodeCalcomAccepts) {
 // Every code CalendarLanguage answers is in the enum of Cal.com's published spec, and every
 // code of the enum maps to itself.
 TEST(CalendarLanguage, AnswersOnlyCodesOfCalcomsSpec) {
-  std::ifstream file(std::string(CALLGATE_SOURCE_DIR) + "/tests/data/calcom-openapi-subset.json");
+  std::ifstream file(std::string(CALLGATE_SOURCE_DIR) +
+                     "/tests/reference/calcom-openapi-subset.json");
   ASSERT_TRUE(file.good());
   const auto spec = nlohmann::json::parse(file);
   const auto& codes =
