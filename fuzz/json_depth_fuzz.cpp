@@ -1,5 +1,6 @@
 // Fuzz target: the JSON nesting check every request body passes before anything parses it
-// (core/json_depth.hpp, http::JsonDepthMiddleware). Input: a raw body.
+// (core/json_depth.hpp, http::JsonDepthMiddleware). Input: a raw body. "Parsed depth" is the
+// depth the parser reads (every value, also those a duplicate key later replaces).
 //
 // Invariants beyond "no crash":
 //   - The scan never claims a depth above stop_above + 1.
@@ -9,6 +10,7 @@
 //     parser does, so nothing deeper than the limit can slip through as "shallow".
 //   - Wrapping an accepted document (up to a NUL byte) in one more array adds exactly one
 //     level.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -31,13 +33,47 @@ void Check(bool ok, const char* what) {
   if (!ok) Violation(what);
 }
 
-// Depth of a parsed document; only called on documents the scan bounded by the limit, so the
-// recursion is bounded too.
-std::size_t TreeDepth(const json& j) {
-  if (!j.is_structured()) return 0;
-  std::size_t deepest = 0;
-  for (const auto& child : j) deepest = std::max(deepest, TreeDepth(child));
-  return deepest + 1;
+// Depth of a document as the parser reads it: the deepest open object or array among all its
+// values. Taken from the parser's events, not from the parsed tree, because an object with a
+// duplicate key keeps only one of its values and the tree can be shallower than the text
+// (`{"a":[[1]],"a":1}` reads 3 levels deep; its tree has 1).
+class DepthReader : public nlohmann::json_sax<json> {
+ public:
+  std::size_t deepest() const { return deepest_; }
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return Open(); }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(); }
+  bool end_array() override { return Close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool Open() {
+    deepest_ = std::max(deepest_, ++open_);
+    return true;
+  }
+  bool Close() {
+    --open_;
+    return true;
+  }
+  std::size_t open_ = 0;
+  std::size_t deepest_ = 0;
+};
+
+std::size_t ReadDepth(const std::string& text) {
+  DepthReader reader;
+  json::sax_parse(text, &reader);
+  return reader.deepest();
 }
 
 }  // namespace
@@ -53,9 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // and compare recurse.
   const std::string text(body);
   if (!json::accept(text)) return 0;
-  const json parsed = json::parse(text);
   // nlohmann ends the input at a NUL byte; the scan goes on, so it may only say more.
-  const std::size_t tree_depth = TreeDepth(parsed);
+  const std::size_t tree_depth = ReadDepth(text);
   Check(depth >= tree_depth, "scanned depth below the parsed depth");
   const std::string_view until_nul = body.substr(0, body.find('\0'));
   Check(callgate::JsonNestingDepth(until_nul) == tree_depth,
