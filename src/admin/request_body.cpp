@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/text.hpp"
+
 namespace callgate::admin {
 namespace {
 
@@ -15,12 +17,6 @@ std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
   return out;
-}
-
-std::string_view Trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -126,7 +122,7 @@ std::optional<std::string> FieldReader::String(std::string_view key, bool non_em
     return std::nullopt;
   }
   const auto& text = v->get_ref<const std::string&>();
-  if (non_empty && Trimmed(text).empty()) {
+  if (non_empty && TrimBlanks(text).empty()) {
     problems_.Add(Path(key), "must not be empty");
     return std::nullopt;
   }
@@ -134,7 +130,7 @@ std::optional<std::string> FieldReader::String(std::string_view key, bool non_em
     problems_.Add(Path(key), "at most " + std::to_string(max_length) + " characters");
     return std::nullopt;
   }
-  return std::string(non_empty ? Trimmed(text) : std::string_view(text));
+  return std::string(non_empty ? TrimBlanks(text) : std::string_view(text));
 }
 
 std::optional<std::optional<std::string>> FieldReader::NullableString(std::string_view key,
@@ -225,14 +221,14 @@ std::optional<std::vector<std::string>> FieldReader::StringList(std::string_view
   for (std::size_t i = 0; i < v->size(); ++i) {
     const auto& item = (*v)[i];
     const std::string path = Path(key) + "[" + std::to_string(i) + "]";
-    if (!item.is_string() || Trimmed(item.get_ref<const std::string&>()).empty() ||
+    if (!item.is_string() || TrimBlanks(item.get_ref<const std::string&>()).empty() ||
         item.get_ref<const std::string&>().size() > max_length) {
       problems_.Add(path, "must be a non-empty string of at most " + std::to_string(max_length) +
                               " characters");
       ok = false;
       continue;
     }
-    out.emplace_back(Trimmed(item.get_ref<const std::string&>()));
+    out.emplace_back(TrimBlanks(item.get_ref<const std::string&>()));
   }
   if (!ok) return std::nullopt;
   return out;

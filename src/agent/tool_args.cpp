@@ -141,6 +141,14 @@ Result<booking::RescheduleRequest> ParseRescheduleRequest(const json& args) {
   return r;
 }
 
+Result<booking::CallbackWish> ParseCallbackWish(const json& args) {
+  booking::CallbackWish w;
+  CALLGATE_TRY_ASSIGN(w.contact, ParseContactDetails(args));
+  CALLGATE_TRY_ASSIGN(w.topic, Text(args, {"topic", "anliegen", "reason", "grund"}));
+  CALLGATE_TRY_ASSIGN(w.when, Text(args, {"when", "wann", "wunschzeit"}));
+  return w;
+}
+
 #undef CALLGATE_TRY_ASSIGN
 
 bool Confirms(const json& args) {

@@ -21,6 +21,7 @@ Result<booking::ContactDetails> ParseContactDetails(const nlohmann::json& args);
 Result<booking::AppointmentRequest> ParseAppointmentRequest(const nlohmann::json& args);
 Result<booking::CancelRequest> ParseCancelRequest(const nlohmann::json& args);
 Result<booking::RescheduleRequest> ParseRescheduleRequest(const nlohmann::json& args);
+Result<booking::CallbackWish> ParseCallbackWish(const nlohmann::json& args);
 
 // True when the arguments confirm ("confirm": true, "true", "ja", "yes", 1); false for an
 // unusable flag too (the tool's parser reports that).

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "agent/speech.hpp"
 #include "agent/tool_args.hpp"
 #include "agent/tool_runner.hpp"
 
@@ -63,6 +64,12 @@ const std::vector<std::string>& Schemas() {
                  "new_time": {"type": "string", "description": "Neue Uhrzeit, wie gesagt"},
                  "confirm": {"type": "boolean", "description": "true, wenn der Anrufer die Verschiebung bestätigt hat"}})j",
           R"j(["new_date", "new_time"])j"),
+      Schema(
+          R"j({"topic": {"type": "string", "description": "Worum es geht, in den Worten des Anrufers"},
+                 "when": {"type": "string", "description": "Wann der Rückruf passt, wie gesagt ('morgen vormittag'); leer: so bald wie möglich"},
+                 "name": {"type": "string", "description": "Name des Anrufers"},
+                 "phone": {"type": "string", "description": "Rückrufnummer, falls nicht die Nummer, von der angerufen wird (nötig bei unterdrückter Nummer)"}})j",
+          "[]"),
   };
   return schemas;
 }
@@ -83,14 +90,30 @@ void ListServices(ToolInvocation& in) { in.answer = in.booking.ListServices(in.c
 
 void GetBranches(ToolInvocation& in) { in.answer = in.booking.GetBranches(in.ctx); }
 
+// A typed outcome of the use case, spoken (agent/speech.hpp).
+template <typename Outcome, typename Speaker>
+Result<booking::ToolAnswer> Spoken(Result<Outcome> outcome, Speaker speak) {
+  if (!outcome) return tl::unexpected(outcome.error());
+  return speak(*outcome);
+}
+
+SpeechSettings Speech(const ToolInvocation& in) {
+  return SpeechSettings{in.booking.Settings().max_listed_slots};
+}
+
 void CheckAvailability(ToolInvocation& in) {
-  Parsed(in, ParseSlotWish(in.call.args),
-         [&](const auto& r) { return in.booking.CheckAvailability(in.ctx, r); });
+  Parsed(in, ParseSlotWish(in.call.args), [&](const auto& r) {
+    return Spoken(in.booking.Availability().Check(in.ctx, r), [&](const auto& outcome) {
+      return SpeakAvailability(outcome, in.ctx.timezone, Speech(in));
+    });
+  });
 }
 
 void GetAlternatives(ToolInvocation& in) {
-  Parsed(in, ParseAlternativesRequest(in.call.args),
-         [&](const auto& r) { return in.booking.GetAlternatives(in.ctx, r); });
+  Parsed(in, ParseAlternativesRequest(in.call.args), [&](const auto& r) {
+    return Spoken(in.booking.Availability().Alternatives(in.ctx, r),
+                  [&](const auto& outcome) { return SpeakAlternatives(outcome, in.ctx.timezone); });
+  });
 }
 
 void CollectCustomerInfo(ToolInvocation& in) {
@@ -105,10 +128,16 @@ void CollectCustomerInfo(ToolInvocation& in) {
 
 void CollectAppointmentData(ToolInvocation& in) {
   // Keyed like book-appointment: the confirming call books what the summary offered, once.
-  Parsed(in, ParseAppointmentRequest(in.call.args), [&](const auto& r) {
-    return in.booking.CollectAppointmentData(
-        in.ctx, r, ToolIdempotencyKey(in.call.scope, "book-appointment", in.call.args));
-  });
+  Parsed(in, ParseAppointmentRequest(in.call.args),
+         [&](const auto& r) -> Result<booking::ToolAnswer> {
+           if (r.confirm) {
+             return in.booking.BookAppointment(
+                 in.ctx, r, ToolIdempotencyKey(in.call.scope, "book-appointment", in.call.args));
+           }
+           return Spoken(in.booking.Availability().Draft(in.ctx, r), [&](const auto& draft) {
+             return SpeakDraft(draft, in.ctx.timezone, Speech(in));
+           });
+         });
 }
 
 void BookAppointment(ToolInvocation& in) {
@@ -126,6 +155,13 @@ void CancelAppointment(ToolInvocation& in) {
 void RescheduleAppointment(ToolInvocation& in) {
   Parsed(in, ParseRescheduleRequest(in.call.args),
          [&](const auto& r) { return in.booking.RescheduleAppointment(in.ctx, r); });
+}
+
+void RequestCallback(ToolInvocation& in) {
+  Parsed(in, ParseCallbackWish(in.call.args), [&](const auto& r) {
+    return Spoken(in.booking.Callbacks().Request(in.ctx, r),
+                  [&](const auto& outcome) { return SpeakCallback(outcome, in.ctx.timezone); });
+  });
 }
 
 void QueryCustomerAppointments(ToolInvocation& in) {
@@ -182,6 +218,11 @@ const std::vector<ToolSpec>& Tools() {
     t.push_back({"query-customer-appointments", "Nennt die kommenden Termine des Anrufers.", s[0],
                  A::kCallerData, L::kPerTool, true, false, 5000, false, "",
                  &QueryCustomerAppointments});
+    t.push_back({"request-callback",
+                 "Notiert einen Rückrufwunsch für das Team: wenn der Kalender nicht erreichbar "
+                 "ist, kein Termin passt oder der Anrufer einen Menschen sprechen möchte.",
+                 s[8], A::kNewBooking, L::kPerTool, false, false, 5000, false, "",
+                 &RequestCallback});
     return t;
   }();
   return tools;

@@ -33,7 +33,7 @@ TEST(AgentTools, NamesAreUniqueAndFoundInBothSpellings) {
     EXPECT_FALSE(tool.description.empty());
     EXPECT_NE(tool.invoke, nullptr) << tool.name;
   }
-  EXPECT_EQ(Tools().size(), 10u);
+  EXPECT_EQ(Tools().size(), 11u);
   EXPECT_EQ(FindTool("check-availabilit"), nullptr);
   EXPECT_EQ(FindTool(""), nullptr);
   EXPECT_EQ(FindTool("check-availability-"), nullptr);
@@ -57,6 +57,9 @@ TEST(AgentTools, ToolsThatChangeTheCallersDataAreNeitherReadOnlyNorOffers) {
   EXPECT_EQ(FindTool("cancel-appointment")->access, ToolAccess::kCallerData);
   EXPECT_EQ(FindTool("query-customer-appointments")->access, ToolAccess::kCallerData);
   EXPECT_EQ(FindTool("check-availability")->access, ToolAccess::kOffer);
+  // A callback request is noted for the company, like a booking as a contact.
+  EXPECT_EQ(FindTool("request-callback")->access, ToolAccess::kNewBooking);
+  EXPECT_FALSE(FindTool("request-callback")->read_only);
   EXPECT_EQ(FindTool("book-appointment")->limit, LimitClass::kBooking);
 }
 

@@ -1,5 +1,7 @@
 #pragma once
-// BookingService: the agent's tools (SPEC.md §2 "Functions"). Each method takes the call's
+// BookingService: the agent's tools that read the offer or change calendars and customers
+// (SPEC.md §2 "Functions"); the availability questions are AvailabilityService's
+// (booking/availability.hpp), reached through Availability(). Each method here takes the call's
 // context and the tool's arguments and answers a ToolAnswer: a German sentence for the agent
 // to speak plus structured data. Business outcomes (slot taken, nothing found, policy says no)
 // are answers with success=false; only tenant violations and broken dependencies are errors:
@@ -13,9 +15,12 @@
 #include <string>
 
 #include "booking/alternatives.hpp"
+#include "booking/availability.hpp"
 #include "booking/calendar_provider.hpp"
 #include "booking/call_context.hpp"
+#include "booking/callbacks.hpp"
 #include "booking/repositories.hpp"
+#include "booking/settings.hpp"
 #include "booking/tool_requests.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -34,17 +39,6 @@ struct ToolAnswer {
   bool success = true;
   std::string message;  // German, to be spoken
   nlohmann::json data = nlohmann::json::object();
-};
-
-struct BookingSettings {
-  Secret platform_calcom_key;
-  std::string calcom_base_url = "https://api.cal.com/v2";
-  std::string phone_region = "DE";
-  int max_alternatives = 3;
-  int max_listed_slots = 6;
-  // Cal.com wants an attendee e-mail on some deployments; callers rarely give one. When set,
-  // "<digits of phone>@<domain>" is sent instead.
-  std::string placeholder_email_domain = "callgate.invalid";
 };
 
 // Cancellation/reschedule policy outcome.
@@ -79,19 +73,21 @@ class BookingService {
         jobs_(jobs),
         transactions_(transactions),
         clock_(clock),
-        metrics_(metrics) {}
+        metrics_(metrics),
+        availability_(settings_, calendar, services, clock),
+        callback_requests_(CallbackSettings{settings_.phone_region}, callbacks, clock) {}
+
+  // check-availability, get-alternatives and the booking summary, as typed outcomes.
+  AvailabilityService& Availability() { return availability_; }
+  const BookingSettings& Settings() const { return settings_; }
+  // request-callback, as a typed outcome.
+  CallbackService& Callbacks() { return callback_requests_; }
 
   Result<ToolAnswer> ListServices(const CallContext& ctx);
   Result<ToolAnswer> GetBranches(const CallContext& ctx);
-  Result<ToolAnswer> CheckAvailability(const CallContext& ctx, const SlotWish& wish);
-  Result<ToolAnswer> GetAlternatives(const CallContext& ctx, const AlternativesRequest& request);
   // A spoken phone number is a contact number only; the caller is who the network says.
   Result<ToolAnswer> CollectCustomerInfo(const CallContext& ctx, const ContactDetails& details,
                                          std::optional<tenancy::Customer>* updated = nullptr);
-  // Without confirm it checks and summarises; with confirm it books.
-  Result<ToolAnswer> CollectAppointmentData(const CallContext& ctx,
-                                            const AppointmentRequest& request,
-                                            const std::string& idempotency_key);
   Result<ToolAnswer> BookAppointment(const CallContext& ctx, const AppointmentRequest& request,
                                      const std::string& idempotency_key);
   Result<ToolAnswer> CancelAppointment(const CallContext& ctx, const CancelRequest& request);
@@ -128,16 +124,11 @@ class BookingService {
   std::optional<tenancy::ServiceId> ServiceFor(const CallContext& ctx, const ServiceChoice& choice);
 
  private:
-  Result<std::vector<tenancy::Service>> ServicesHere(const CallContext& ctx);
   Result<tenancy::Service> ResolveService(const CallContext& ctx, const ServiceChoice& choice,
                                           ToolAnswer* not_found_answer);
-  Result<SlotAnswer> DaySlots(const CallContext& ctx, const tenancy::Service& service,
-                              SystemTimePoint any_time_that_day);
-  std::vector<Alternative> FindAlternatives(const CallContext& ctx, const tenancy::Service& service,
-                                            SystemTimePoint wish, int count, SlotSource* source);
-  tenancy::WeeklyHours Hours(const CallContext& ctx) const;
   nlohmann::json SlotJson(const Slot& slot, const std::string& zone) const;
   std::string Speak(SystemTimePoint t, const std::string& zone) const;
+  tenancy::WeeklyHours Hours(const CallContext& ctx) const;
   Result<std::optional<Booking>> Reconcile(const CalendarAccount& account,
                                            const Appointment& appointment,
                                            std::int64_t event_type_id);
@@ -157,6 +148,8 @@ class BookingService {
   TransactionRunner& transactions_;
   const Clock& clock_;
   observability::Metrics& metrics_;
+  AvailabilityService availability_;
+  CallbackService callback_requests_;
 };
 
 }  // namespace callgate::booking

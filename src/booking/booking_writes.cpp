@@ -135,7 +135,8 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
     ToolAnswer a;
     a.success = false;
     SlotSource source = SlotSource::kLive;
-    auto alts = FindAlternatives(ctx, *service, *start, settings_.max_alternatives, &source);
+    auto alts =
+        availability_.FindAlternatives(ctx, *service, *start, settings_.max_alternatives, &source);
     std::vector<std::string> spoken;
     a.data["alternatives"] = json::array();
     for (const auto& alt : alts) {
@@ -492,14 +493,15 @@ Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx,
     a.message = "Diesen Termin kann ich telefonisch leider nicht verschieben.";
     return a;
   }
-  auto day = DaySlots(ctx, *service, *new_start);
+  auto day = availability_.DaySlots(ctx, *service, *new_start);
   const bool free = day && std::any_of(day->slots.begin(), day->slots.end(),
                                        [&](const Slot& s) { return s.start == *new_start; });
   if (!free) {
     ToolAnswer a;
     a.success = false;
     SlotSource source = SlotSource::kLive;
-    auto alts = FindAlternatives(ctx, *service, *new_start, settings_.max_alternatives, &source);
+    auto alts = availability_.FindAlternatives(ctx, *service, *new_start,
+                                               settings_.max_alternatives, &source);
     std::vector<std::string> spoken;
     a.data["alternatives"] = json::array();
     for (const auto& alt : alts) {

@@ -59,4 +59,11 @@ struct RescheduleRequest {
   bool confirm = false;
 };
 
+// A wish to be called back: what about, when (as said), and a number when not the calling one.
+struct CallbackWish {
+  ContactDetails contact;
+  std::string topic;  // "Frage zur Rechnung", as said
+  std::string when;   // "morgen vormittag", as said; empty: as soon as possible
+};
+
 }  // namespace callgate::booking

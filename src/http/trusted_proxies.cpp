@@ -2,14 +2,10 @@
 
 #include <optional>
 
+#include "core/text.hpp"
+
 namespace callgate::http {
 namespace {
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // The address part of one hop: "a.b.c.d", "a.b.c.d:port", "v6", "[v6]" or "[v6]:port".
 // nullopt when it is not an IP literal.
@@ -22,7 +18,7 @@ bool IsPort(std::string_view text) {
 }
 
 std::optional<std::string> HopAddress(std::string_view hop) {
-  hop = Trim(hop);
+  hop = TrimBlanks(hop);
   if (hop.empty()) return std::nullopt;
   if (hop.front() == '[') {
     const auto close = hop.find(']');
@@ -47,7 +43,7 @@ std::vector<std::string_view> SplitHops(const std::vector<std::string_view>& fie
     while (start <= field.size()) {
       const std::size_t comma = field.find(',', start);
       const std::size_t end = comma == std::string_view::npos ? field.size() : comma;
-      hops.push_back(Trim(field.substr(start, end - start)));
+      hops.push_back(TrimBlanks(field.substr(start, end - start)));
       if (comma == std::string_view::npos) break;
       start = comma + 1;
     }
@@ -99,7 +95,7 @@ Response TrustedProxyMiddleware::Handle(Request& request, const Next& next) cons
       if (const auto comma = last.rfind(','); comma != std::string_view::npos) {
         last = last.substr(comma + 1);
       }
-      last = Trim(last);
+      last = TrimBlanks(last);
       if (EqualsIgnoreCase(last, "https"))
         proto = "https";
       else if (EqualsIgnoreCase(last, "http"))

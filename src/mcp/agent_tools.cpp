@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
 #include "observability/log.hpp"
 
 namespace callgate::mcp {
@@ -14,13 +15,6 @@ using nlohmann::json;
 // the list of branches itself.
 bool NeedsBranch(const agent::ToolSpec& tool) {
   return tool.access != agent::ToolAccess::kCallerData && tool.name != "get-branches";
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 ToolResult Refusal(std::string_view error, std::string message, bool is_error = true,
@@ -59,7 +53,7 @@ const tenancy::Branch* Match(const std::vector<tenancy::Branch>& branches, const
   if (wanted.is_number_integer()) {
     id = wanted.get<std::int64_t>();
   } else if (wanted.is_string()) {
-    name = Lower(wanted.get<std::string>());
+    name = LowerAscii(wanted.get<std::string>());
     while (!name.empty() && name.back() == ' ') name.pop_back();
     while (!name.empty() && name.front() == ' ') name.erase(name.begin());
     if (!name.empty() && std::all_of(name.begin(), name.end(),
@@ -68,7 +62,7 @@ const tenancy::Branch* Match(const std::vector<tenancy::Branch>& branches, const
     }
   }
   for (const auto& b : branches) {
-    if ((id && b.id.value == *id) || (!name.empty() && Lower(b.name) == name)) return &b;
+    if ((id && b.id.value == *id) || (!name.empty() && LowerAscii(b.name) == name)) return &b;
   }
   return nullptr;
 }

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "booking/testing/in_memory.hpp"
+
 namespace callgate::mcp {
 namespace {
 
@@ -24,6 +26,154 @@ TEST(McpToolList, EveryToolOfTheTableWithBranchWhereNoCallGivesOne) {
               caller_data)
         << name;
   }
+}
+
+}  // namespace
+}  // namespace callgate::mcp
+
+// ---- AgentToolGateway against the in-memory two-company world ----
+// The agent token is company 1's ("Praxis Sonnenschein"); company 2's names all contain
+// "Nordlicht". Calls call_fuzz_1 (company 1) and call_fuzz_2 (company 2) are ongoing.
+
+namespace callgate::mcp {
+namespace {
+
+using nlohmann::json;
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  booking::testing::TwoCompanyWorld world;
+  agent::ToolRunner runner{world.contexts, world.booking, world.metrics};
+  AgentToolGateway gateway{runner, world.contexts, world.companies, world.branches, world.clock};
+  std::vector<tenancy::CompanyId> writes;
+
+  void SetUp() override {
+    world.scope.on_write = [this](tenancy::CompanyId id) { writes.push_back(id); };
+    for (auto& call : world.calls.rows)
+      call.started_at = world.clock.Now() - std::chrono::minutes(3);
+  }
+
+  ToolRequest Request(std::string tool, json arguments = json::object(),
+                      std::optional<std::string> call_id = std::nullopt) {
+    ToolRequest r;
+    r.company = tenancy::CompanyId(1);
+    r.session_id = "session-1";
+    r.call_id = std::move(call_id);
+    r.name = std::move(tool);
+    r.arguments = std::move(arguments);
+    return r;
+  }
+
+  ToolResult Call(const ToolRequest& request) {
+    auto result = gateway.Call(request);
+    EXPECT_TRUE(result) << result.error().message;
+    return result ? *result : ToolResult{};
+  }
+
+  static bool MentionsOtherCompany(const ToolResult& r) {
+    return r.text.find("Nordlicht") != std::string::npos ||
+           r.structured.dump().find("Nordlicht") != std::string::npos;
+  }
+};
+
+TEST_F(GatewayTest, AnOfferToolRunsForTheTokensCompanyWithoutACall) {
+  auto r = Call(Request("check-availability",
+                        {{"service", "Beratung"}, {"date", "morgen"}, {"time", "10 Uhr"}}));
+  EXPECT_FALSE(r.is_error) << r.text;
+  EXPECT_EQ(r.structured["available"], true) << r.text;
+  ASSERT_FALSE(world.calendar.queries.empty());
+  EXPECT_EQ(world.calendar.queries.back().account.api_key.Reveal(), "cal_sonnenschein");
+}
+
+TEST_F(GatewayTest, AnotherCompanysCallIdIsUnknown) {
+  auto r = Call(Request("query-customer-appointments", json::object(), "call_fuzz_2"));
+  EXPECT_TRUE(r.is_error);
+  EXPECT_EQ(r.structured["error"], "unknown_call") << r.text;
+  EXPECT_FALSE(MentionsOtherCompany(r)) << r.text;
+  auto cancel = Call(Request("cancel-appointment", {{"appointment_id", "701"}}, "call_fuzz_2"));
+  EXPECT_EQ(cancel.structured["error"], "unknown_call") << cancel.text;
+  EXPECT_TRUE(world.calendar.cancelled.empty());
+  EXPECT_TRUE(writes.empty());
+}
+
+TEST_F(GatewayTest, AnOldCallNoLongerOpensTheCallersData) {
+  world.calls.rows[0].started_at = world.clock.Now() - std::chrono::hours(8);
+  world.calls.rows[0].ended_at = world.clock.Now() - std::chrono::hours(3);
+  auto r = Call(Request("query-customer-appointments", json::object(), "call_fuzz_1"));
+  EXPECT_EQ(r.structured["error"], "unknown_call") << r.text;
+  EXPECT_EQ(r.text.find("Jürgen"), std::string::npos) << r.text;
+}
+
+TEST_F(GatewayTest, ARecentlyEndedCallStillOpensOnlyItsCallersData) {
+  world.calls.rows[0].ended_at = world.clock.Now() - std::chrono::minutes(30);
+  auto recent = Call(Request("query-customer-appointments", json::object(), "call_fuzz_1"));
+  EXPECT_FALSE(recent.is_error) << recent.text;
+  ASSERT_EQ(recent.structured["appointments"].size(), 1u) << recent.text;
+  EXPECT_EQ(recent.structured["appointments"][0]["id"], 700);
+}
+
+TEST_F(GatewayTest, TheCallersOwnDataNeedsACall) {
+  auto r = Call(Request("cancel-appointment", {{"appointment_id", "700"}}));
+  EXPECT_TRUE(r.is_error);
+  EXPECT_EQ(r.structured["error"], "call_required") << r.text;
+  EXPECT_TRUE(world.calendar.cancelled.empty());
+}
+
+TEST_F(GatewayTest, AnotherCompanysAppointmentCannotBeCancelledFromOwnCall) {
+  auto r = Call(Request("cancel-appointment", {{"appointment_id", "701"}}, "call_fuzz_1"));
+  EXPECT_TRUE(r.is_error);
+  EXPECT_EQ(r.structured["error"], "forbidden") << r.text;
+  EXPECT_TRUE(world.calendar.cancelled.empty());
+  EXPECT_FALSE(MentionsOtherCompany(r));
+}
+
+TEST_F(GatewayTest, ABranchOfAnotherCompanyIsUnknownAndOnlyOwnBranchesAreListed) {
+  tenancy::Branch second = world.branches.rows[0];
+  second.id = tenancy::BranchId(11);
+  second.name = "Nord";
+  world.branches.rows.push_back(second);
+  auto by_name =
+      Call(Request("check-availability",
+                   {{"service", "Beratung"}, {"date", "morgen"}, {"branch", "Nordlicht Hafen"}}));
+  EXPECT_EQ(by_name.structured["error"], "unknown_branch") << by_name.text;
+  EXPECT_FALSE(MentionsOtherCompany(by_name) &&
+               by_name.structured.dump().find("Nordlichtweg") != std::string::npos);
+  ASSERT_EQ(by_name.structured["branches"].size(), 2u) << by_name.text;
+  for (const auto& b : by_name.structured["branches"]) EXPECT_NE(b["id"], 20);
+  auto by_id = Call(
+      Request("check-availability", {{"service", "Beratung"}, {"date", "morgen"}, {"branch", 20}}));
+  EXPECT_EQ(by_id.structured["error"], "unknown_branch") << by_id.text;
+  EXPECT_TRUE(world.calendar.queries.empty());
+}
+
+TEST_F(GatewayTest, SeveralBranchesAskWhichAndTheBranchArgumentChoosesOne) {
+  tenancy::Branch second = world.branches.rows[0];
+  second.id = tenancy::BranchId(11);
+  second.name = "Nord";
+  world.branches.rows.push_back(second);
+  auto ask = Call(Request("check-availability", {{"service", "Beratung"}, {"date", "morgen"}}));
+  EXPECT_FALSE(ask.is_error);
+  EXPECT_EQ(ask.structured["needs"], "branch") << ask.text;
+  EXPECT_TRUE(world.calendar.queries.empty());
+  auto chosen = Call(Request("check-availability",
+                             {{"service", "Beratung"}, {"date", "morgen"}, {"branch", "mitte"}}));
+  EXPECT_FALSE(chosen.is_error) << chosen.text;
+  EXPECT_EQ(chosen.structured["available"], true) << chosen.text;
+}
+
+TEST_F(GatewayTest, AStorageFailuresTextNeverReachesTheClient) {
+  world.customers.write_error =
+      Error{ErrorCode::kUnavailable, "database: disk I/O error at /var/lib"};
+  auto r = Call(Request("collect-customer-info", {{"name", "Jürgen Weiß"}}, "call_fuzz_1"));
+  EXPECT_TRUE(r.is_error);
+  EXPECT_EQ(r.structured["error"], "unavailable") << r.text;
+  EXPECT_EQ(r.text.find("disk"), std::string::npos) << r.text;
+}
+
+TEST_F(GatewayTest, UnknownToolIsAProtocolError) {
+  auto r = gateway.Call(Request("drop-tables"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "agent/tools.hpp"
+#include "core/text.hpp"
 #include "observability/log.hpp"
 
 namespace callgate::mcp {
@@ -12,22 +13,9 @@ namespace {
 using nlohmann::json;
 namespace obs = observability;
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // The media type of a Content-Type or Accept element, without parameters, lower-case.
 std::string MediaType(std::string_view value) {
-  return Lower(Trim(value.substr(0, value.find(';'))));
+  return LowerAscii(TrimBlanks(value.substr(0, value.find(';'))));
 }
 
 bool AcceptsJson(std::string_view accept) {
@@ -112,8 +100,9 @@ http::Response McpServer::Post(http::Request& request) {
   }
   Exchange exchange;
   exchange.owner = {*request.attributes.principal, *request.attributes.company_id};
-  if (const auto call_id = request.Header(kCallIdHeader); call_id && !Trim(*call_id).empty()) {
-    exchange.call_id = std::string(Trim(*call_id));
+  if (const auto call_id = request.Header(kCallIdHeader);
+      call_id && !TrimBlanks(*call_id).empty()) {
+    exchange.call_id = std::string(TrimBlanks(*call_id));
   }
 
   const auto content_type = request.Header("Content-Type");
@@ -134,24 +123,24 @@ http::Response McpServer::Post(http::Request& request) {
   // The session every message but initialize must name, and the protocol version header.
   auto require_session = [&]() -> std::optional<http::Response> {
     const auto id = request.Header(kSessionHeader);
-    if (!id || Trim(*id).empty()) {
+    if (!id || TrimBlanks(*id).empty()) {
       Count("other", "bad_request");
       return Refuse(400, error_code::kBadRequest, "Bad Request: Mcp-Session-Id header is required");
     }
-    exchange.session = sessions_.Find(Trim(*id), exchange.owner);
+    exchange.session = sessions_.Find(TrimBlanks(*id), exchange.owner);
     if (!exchange.session) {
       Count("other", "session_not_found");
       return Refuse(404, error_code::kSessionNotFound, "Session not found");
     }
     if (const auto version = request.Header(kProtocolVersionHeader);
-        version && !IsSupportedProtocolVersion(Trim(*version))) {
+        version && !IsSupportedProtocolVersion(TrimBlanks(*version))) {
       Count("other", "bad_request");
       std::string supported;
       for (auto v : SupportedProtocolVersions()) {
         supported += (supported.empty() ? "" : ", ") + std::string(v);
       }
       return Refuse(400, error_code::kBadRequest,
-                    "Bad Request: Unsupported protocol version: " + Clip(Trim(*version)) +
+                    "Bad Request: Unsupported protocol version: " + Clip(TrimBlanks(*version)) +
                         " (supported versions: " + supported + ")");
     }
     return std::nullopt;
@@ -161,7 +150,7 @@ http::Response McpServer::Post(http::Request& request) {
     if (auto refused = require_session()) return *refused;
     const auto header = request.Header(kProtocolVersionHeader);
     const std::string version =
-        header ? std::string(Trim(*header)) : exchange.session->protocol_version;
+        header ? std::string(TrimBlanks(*header)) : exchange.session->protocol_version;
     if (body.empty() || !AllowsBatches(version)) {
       Count("other", "invalid_request");
       return Refuse(400, error_code::kInvalidRequest,
@@ -305,10 +294,10 @@ http::Response McpServer::Delete(http::Request& request) {
   }
   const SessionOwner owner{*request.attributes.principal, *request.attributes.company_id};
   const auto id = request.Header(kSessionHeader);
-  if (!id || Trim(*id).empty()) {
+  if (!id || TrimBlanks(*id).empty()) {
     return Refuse(400, error_code::kBadRequest, "Bad Request: Mcp-Session-Id header is required");
   }
-  if (!sessions_.Close(Trim(*id), owner)) {
+  if (!sessions_.Close(TrimBlanks(*id), owner)) {
     return Refuse(404, error_code::kSessionNotFound, "Session not found");
   }
   obs::LogInfo("mcp_session_closed", {{"company_id", owner.company_id}});

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/digest.hpp"
+#include "core/text.hpp"
 
 namespace callgate::vapi {
 namespace {
@@ -20,18 +21,6 @@ constexpr std::array<std::string_view, 5> kPlaceholders = {"{body}", "{timestamp
 bool EqualsConstantTime(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 const EVP_MD* Digest(HmacAlgorithm algorithm) {
@@ -59,7 +48,7 @@ std::string Encode(SignatureEncoding encoding, const unsigned char* bytes, unsig
 
 // Seconds or milliseconds since the epoch, as milliseconds; nullopt unless 1..15 digits.
 std::optional<long long> TimestampMillis(std::string_view text) {
-  text = Trim(text);
+  text = TrimBlanks(text);
   if (text.empty() || text.size() > 15) return std::nullopt;
   long long value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -167,18 +156,20 @@ Result<Credential> VerifyVapiRequest(const http::Request& request, const Secret&
                                      const HmacSettings& settings, SystemTimePoint now) {
   if (secret.empty()) return Fail(ErrorCode::kUnauthenticated, "no secret configured");
   if (auto header = request.Header("X-Vapi-Secret")) {
-    if (!secret.Equals(Trim(*header))) return Mismatch();
+    if (!secret.Equals(TrimBlanks(*header))) return Mismatch();
     return Credential::kSecretHeader;
   }
   if (auto header = request.Header("Authorization")) {
-    std::string_view token = Trim(*header);
-    if (token.size() > 7 && Lower(token.substr(0, 7)) == "bearer ") token = Trim(token.substr(7));
+    std::string_view token = TrimBlanks(*header);
+    if (token.size() > 7 && LowerAscii(token.substr(0, 7)) == "bearer ")
+      token = TrimBlanks(token.substr(7));
     if (!secret.Equals(token)) return Mismatch();
     return Credential::kBearer;
   }
   auto signature = request.Header(settings.signature_header);
   if (!signature) return Fail(ErrorCode::kUnauthenticated, "missing");
-  const std::string_view timestamp = Trim(request.Header(settings.timestamp_header).value_or(""));
+  const std::string_view timestamp =
+      TrimBlanks(request.Header(settings.timestamp_header).value_or(""));
   const auto signed_ms = TimestampMillis(timestamp);
   if (!signed_ms) return Fail(ErrorCode::kUnauthenticated, "malformed");
   const long long skew = ToUnixMillis(now) - *signed_ms;
@@ -186,12 +177,12 @@ Result<Credential> VerifyVapiRequest(const http::Request& request, const Secret&
   if (skew > window_ms || skew < -window_ms) return Fail(ErrorCode::kUnauthenticated, "stale");
   const std::string expected =
       SignHmac(settings, secret, HmacPayload(settings, request, timestamp));
-  std::string received(Trim(*signature));
+  std::string received(TrimBlanks(*signature));
   if (settings.encoding == SignatureEncoding::kHex) {
     // Hex digits in either case; the prefix as configured.
     const std::size_t prefix = settings.signature_prefix.size();
     if (received.size() > prefix)
-      received = received.substr(0, prefix) + Lower(received.substr(prefix));
+      received = received.substr(0, prefix) + LowerAscii(received.substr(prefix));
   }
   if (expected.empty() || !EqualsConstantTime(expected, received)) return Mismatch();
   return Credential::kHmac;

@@ -24,7 +24,8 @@ from harness import (ALPHA_NUMBER, ALPHA_SLUG, BERTA_NAME, BERTA_PHONE, BETA_CAL
 
 FUNCTIONS = ["list-services", "get-branches", "check-availability", "get-alternatives",
              "collect-customer-info", "collect-appointment-data", "book-appointment",
-             "cancel-appointment", "reschedule-appointment", "query-customer-appointments"]
+             "cancel-appointment", "reschedule-appointment", "query-customer-appointments",
+             "request-callback"]
 
 DAYS = h.weekdays_ahead(12)
 
@@ -62,6 +63,7 @@ def function_args(s, function, f):
         "reschedule-appointment": {"appointment_id": int(f["erika_appt"]["id"]),
                                    "new_date": h.german(DAYS[2]), "new_time": "14:00",
                                    "confirm": True},
+        "request-callback": {"phone": ERIKA_PHONE, "name": "Mallory", "topic": "Rückruf"},
     }.get(function, {})
 
 

@@ -114,6 +114,7 @@ def own_args(function, company, fx):
         "reschedule-appointment": {"appointment_id": int(
             fx["erika_appt_move" if company == "A" else "berta_appt_move"]["id"]),
             "new_date": h.german(DAYS[2]), "new_time": "12:00", "confirm": True},
+        "request-callback": {"topic": "Frage zur Rechnung", "when": "morgen vormittag"},
     }.get(function, {})
 
 
@@ -137,6 +138,9 @@ def hostile_args(function, victim, fx, s, name="Mallory"):
         "reschedule-appointment": {"appointment_id": int(appt["id"]),
                                    "new_date": h.german(DAYS[4]), "new_time": "12:00",
                                    "confirm": True},
+        # A callback to the victim's number: noted for the caller's own company, never echoing
+        # the victim or touching their data.
+        "request-callback": {"phone": phone, "name": name, "topic": "Rückruf"},
     }.get(function, {})
 
 
@@ -674,7 +678,8 @@ def matrix_case(s, check):
 
 FUNCTION_ROWS = ["list-services", "get-branches", "check-availability", "get-alternatives",
                  "collect-customer-info", "collect-appointment-data", "book-appointment",
-                 "cancel-appointment", "reschedule-appointment", "query-customer-appointments"]
+                 "cancel-appointment", "reschedule-appointment", "query-customer-appointments",
+                 "request-callback"]
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:

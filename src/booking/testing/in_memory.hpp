@@ -415,10 +415,12 @@ class Calendar final : public booking::CalendarProvider {
   std::vector<booking::BookingRequest> created;
   std::vector<std::string> cancelled;
   std::vector<booking::SlotQuery> queries;
+  booking::SlotSource source = booking::SlotSource::kLive;  // how every answer says it was got
   Result<booking::SlotAnswer> GetSlots(const booking::SlotQuery& q) override {
     queries.push_back(q);
     if (slots_error) return tl::unexpected(*slots_error);
     booking::SlotAnswer answer;
+    answer.source = source;
     if (q.to <= q.from) return answer;
     if (q.to - q.from > std::chrono::days(400)) {
       return Fail(ErrorCode::kInvalidArgument, "a slot query over more than 400 days");

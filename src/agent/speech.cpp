@@ -1,0 +1,408 @@
+#include "agent/speech.hpp"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "booking/german_time.hpp"
+#include "core/time_zone.hpp"
+
+namespace callgate::agent {
+namespace {
+
+using booking::ToolAnswer;
+using nlohmann::json;
+namespace av = booking::availability;
+
+template <class... F>
+struct Visitor : F... {
+  using F::operator()...;
+};
+template <class... F>
+Visitor(F...) -> Visitor<F...>;
+
+std::string_view SourceName(booking::SlotSource s) {
+  switch (s) {
+    case booking::SlotSource::kLive:
+      return "live";
+    case booking::SlotSource::kCache:
+      return "cache";
+    case booking::SlotSource::kFallback:
+      return "fallback";
+  }
+  return "live";
+}
+
+// Said after a list of times the calendar has not confirmed (Cal.com unreachable).
+std::string Caveat(booking::SlotSource source) {
+  return source == booking::SlotSource::kFallback
+             ? " (vorläufig, die Zeiten sind noch nicht bestätigt)"
+             : "";
+}
+
+std::string JoinAll(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += (i + 1 == items.size()) ? " und " : ", ";
+    out += items[i];
+  }
+  return out;
+}
+
+// "Dienstag, 1. Dezember" (+ " 2027" when not this year).
+std::string SpokenDay(const LocalDateTime& day, int current_year) {
+  std::string out = std::string(GermanWeekdayName(day.weekday)) + ", " + std::to_string(day.day) +
+                    ". " + std::string(GermanMonthName(day.month));
+  if (day.year != current_year) out += " " + std::to_string(day.year);
+  return out;
+}
+
+int YearOf(SystemTimePoint t, std::string_view zone) {
+  auto l = ToLocal(t, zone);
+  return l ? l->year : 0;
+}
+
+std::optional<LocalDateTime> NoonOf(const booking::CalendarDay& day, std::string_view zone) {
+  auto noon = FromLocal(LocalDateTime{day.year, day.month, day.day, 12, 0, 0}, zone);
+  if (!noon) return std::nullopt;
+  auto local = ToLocal(*noon, zone);
+  if (!local) return std::nullopt;
+  return *local;
+}
+
+std::string DayDate(const booking::CalendarDay& day) {
+  char iso[16];
+  std::snprintf(iso, sizeof iso, "%04d-%02d-%02d", day.year, day.month, day.day);
+  return iso;
+}
+
+json SlotJson(const booking::Slot& slot, std::string_view zone, SystemTimePoint now) {
+  json j = {{"start", FormatIso8601Utc(slot.start)}, {"end", FormatIso8601Utc(slot.end)}};
+  if (auto l = ToLocal(slot.start, zone)) {
+    j["local_date"] = FormatGermanDate(*l);
+    j["local_time"] = FormatClockTime(*l);
+    char iso[24];
+    std::snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d", l->year, l->month, l->day, l->hour,
+                  l->minute);
+    j["local_iso"] = iso;
+  }
+  j["spoken"] = booking::SpeakGermanDateTime(slot.start, zone, now);
+  return j;
+}
+
+// "Freitag, 27. November, um 10:30 oder 11 Uhr oder Montag, 30. November, um 10 Uhr": in time
+// order, each day named once.
+std::string SpokenSlots(const std::vector<booking::Slot>& slots, std::string_view zone,
+                        SystemTimePoint now) {
+  const int year = YearOf(now, zone);
+  std::vector<std::string> days;
+  std::vector<std::string> times;
+  std::optional<LocalDateTime> current;
+  auto flush = [&] {
+    if (!current) return;
+    days.push_back(SpokenDay(*current, year) + ", um " + JoinChoices(times) + " Uhr");
+    times.clear();
+  };
+  for (const auto& slot : slots) {
+    auto l = ToLocal(slot.start, zone);
+    if (!l) continue;
+    if (!current || current->year != l->year || current->month != l->month ||
+        current->day != l->day) {
+      flush();
+      current = *l;
+    }
+    times.push_back(SpokenClock(l->hour * 60 + l->minute));
+  }
+  flush();
+  return JoinChoices(days);
+}
+
+std::vector<booking::Slot> SlotsOf(const std::vector<booking::Alternative>& alternatives) {
+  std::vector<booking::Slot> slots;
+  for (const auto& a : alternatives) slots.push_back(a.slot);
+  return slots;
+}
+
+json AlternativesJson(const std::vector<booking::Alternative>& alternatives, std::string_view zone,
+                      SystemTimePoint now) {
+  json list = json::array();
+  for (const auto& alt : alternatives) {
+    json j = SlotJson(alt.slot, zone, now);
+    j["kind"] = std::string(booking::AlternativeKindName(alt.kind));
+    list.push_back(std::move(j));
+  }
+  return list;
+}
+
+// "Ich kann Ihnen anbieten: …" or, with nothing to offer, `none`.
+std::string Offer(const std::vector<booking::Alternative>& alternatives, std::string_view zone,
+                  SystemTimePoint now, booking::SlotSource source, std::string_view none) {
+  if (alternatives.empty()) return std::string(none);
+  return "Ich kann Ihnen anbieten: " + SpokenSlots(SlotsOf(alternatives), zone, now) +
+         Caveat(source) + ".";
+}
+
+// " zwischen 8 und 12 Uhr", " ab 14 Uhr", " bis 12 Uhr"; empty without a window.
+std::string WindowPhrase(const std::optional<booking::TimeWindow>& window) {
+  if (!window) return "";
+  if (window->to_minute >= 24 * 60) return " ab " + SpokenClock(window->from_minute) + " Uhr";
+  if (window->from_minute == 0) return " bis " + SpokenClock(window->to_minute) + " Uhr";
+  return " zwischen " + SpokenClock(window->from_minute) + " und " +
+         SpokenClock(window->to_minute) + " Uhr";
+}
+
+// The parts every outcome shares: the service and, once the calendar was asked, its source.
+ToolAnswer Base(const std::optional<tenancy::Service>& service) {
+  ToolAnswer a;
+  if (service) a.data["service"] = {{"id", service->id.value}, {"name", service->name}};
+  return a;
+}
+
+ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::ServiceUnknown& u) {
+  ToolAnswer a = Base(service);
+  a.success = false;
+  a.message = u.wanted.empty()
+                  ? "Für welche Leistung möchten Sie einen Termin? Wir bieten " +
+                        JoinAll(u.offered) + " an."
+                  : "Die Leistung \"" + u.wanted + "\" bieten wir hier nicht an. Wir bieten " +
+                        JoinAll(u.offered) + " an.";
+  a.data["services"] = u.offered;
+  if (u.wanted.empty()) a.data["missing"] = json::array({"service"});
+  return a;
+}
+
+ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::NeedsInput& n) {
+  ToolAnswer a = Base(service);
+  a.success = false;
+  const bool unread = n.problem == av::Problem::kNotUnderstood;
+  switch (n.field) {
+    case av::Field::kDate:
+      a.data["missing"] = json::array({"date"});
+      a.message = unread ? "Das Datum habe ich leider nicht verstanden. Können Sie den Tag bitte "
+                           "noch einmal nennen?"
+                         : "Für welchen Tag soll ich nachsehen?";
+      break;
+    case av::Field::kTime:
+      a.data["missing"] = json::array({"time"});
+      a.message = unread ? "Die Uhrzeit habe ich leider nicht verstanden. Um wie viel Uhr möchten "
+                           "Sie kommen?"
+                         : "Um wie viel Uhr möchten Sie kommen?";
+      break;
+    case av::Field::kName:
+      a.data["missing"] = json::array({"name"});
+      a.message = "Auf welchen Namen darf ich den Termin eintragen?";
+      break;
+  }
+  return a;
+}
+
+ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::NotBookableOnline&) {
+  ToolAnswer a = Base(service);
+  a.success = false;
+  a.message = "Für " + (service ? service->name : std::string("diese Leistung")) +
+              " kann ich leider keine Termine online vergeben.";
+  return a;
+}
+
+ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::CalendarUnavailable& u) {
+  ToolAnswer a = Base(service);
+  a.success = false;
+  a.message =
+      "Ich kann den Kalender gerade nicht erreichen. Darf ich Ihren Wunsch notieren, damit wir "
+      "Sie zurückrufen?";
+  a.data["error"] = std::string(ErrorCodeName(u.code));
+  return a;
+}
+
+}  // namespace
+
+std::string SpokenClock(int minute_of_day) {
+  const int hour = minute_of_day / 60;
+  const int minute = minute_of_day % 60;
+  if (minute == 0) return std::to_string(hour);
+  return std::to_string(hour) + (minute < 10 ? ":0" : ":") + std::to_string(minute);
+}
+
+std::string JoinChoices(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += (i + 1 == items.size()) ? " oder " : ", ";
+    out += items[i];
+  }
+  return out;
+}
+
+std::vector<std::size_t> SpreadIndices(std::size_t n, std::size_t count) {
+  std::vector<std::size_t> out;
+  if (n == 0 || count == 0) return out;
+  if (n <= count) {
+    for (std::size_t i = 0; i < n; ++i) out.push_back(i);
+    return out;
+  }
+  if (count == 1) return {0};
+  for (std::size_t k = 0; k < count; ++k) {
+    // Rounded k * (n - 1) / (count - 1): first and last included, evenly between.
+    const std::size_t i = (k * (n - 1) * 2 + (count - 1)) / ((count - 1) * 2);
+    if (out.empty() || out.back() != i) out.push_back(i);
+  }
+  return out;
+}
+
+ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome, std::string_view zone,
+                             const SpeechSettings& settings) {
+  const auto& service = outcome.service;
+  const std::string service_name = service ? service->name : std::string();
+  const auto now = outcome.as_of;
+  auto asked = [&] {
+    ToolAnswer a = Base(service);
+    a.data["source"] = std::string(SourceName(outcome.source));
+    return a;
+  };
+  return std::visit(
+      Visitor{
+          [&](const av::ServiceUnknown& u) { return Speak(service, u); },
+          [&](const av::NeedsInput& n) { return Speak(service, n); },
+          [&](const av::NotBookableOnline& n) { return Speak(service, n); },
+          [&](const av::CalendarUnavailable& u) { return Speak(service, u); },
+          [&](const av::Free& f) {
+            ToolAnswer a = asked();
+            a.data["available"] = true;
+            a.data["requested"] = FormatIso8601Utc(f.slot.start);
+            a.data["slots"] = json::array({SlotJson(f.slot, zone, now)});
+            a.message = booking::SpeakGermanDateTime(f.slot.start, zone, now) + " ist für " +
+                        service_name + " frei" + Caveat(outcome.source) +
+                        ". Soll ich den Termin buchen?";
+            return a;
+          },
+          [&](const av::Taken& t) {
+            ToolAnswer a = asked();
+            a.success = false;
+            a.data["available"] = false;
+            a.data["requested"] = FormatIso8601Utc(t.requested);
+            a.data["alternatives"] = AlternativesJson(t.alternatives, zone, now);
+            a.message = booking::SpeakGermanDateTime(t.requested, zone, now) +
+                        " ist leider nicht frei. " +
+                        Offer(t.alternatives, zone, now, outcome.source,
+                              "In den nächsten zwei Wochen habe ich leider keinen passenden "
+                              "Termin gefunden.");
+            return a;
+          },
+          [&](const av::DayList& d) {
+            ToolAnswer a = asked();
+            a.data["available"] = true;
+            a.data["date"] = DayDate(d.day);
+            a.data["slots"] = json::array();
+            for (const auto& s : d.slots) a.data["slots"].push_back(SlotJson(s, zone, now));
+            const auto noon = NoonOf(d.day, zone);
+            const std::string day =
+                noon ? SpokenDay(*noon, YearOf(now, zone)) : std::string("gewünschten Tag");
+            std::vector<std::string> times;
+            for (auto i : SpreadIndices(d.slots.size(),
+                                        static_cast<std::size_t>(settings.max_listed_slots))) {
+              if (auto l = ToLocal(d.slots[i].start, zone)) {
+                times.push_back(SpokenClock(l->hour * 60 + l->minute));
+              }
+            }
+            const bool more = times.size() < d.slots.size();
+            if (d.slots.size() == 1) {
+              a.message = "Am " + day + "," + WindowPhrase(d.window) + " ist nur um " +
+                          JoinChoices(times) + " Uhr frei" + Caveat(outcome.source) +
+                          ". Passt Ihnen das?";
+            } else {
+              a.message = "Am " + day + "," + WindowPhrase(d.window) + " sind " +
+                          (more ? "unter anderem " : "") + "um " + JoinChoices(times) +
+                          " Uhr Termine frei" + Caveat(outcome.source) +
+                          ". Welche Uhrzeit passt Ihnen?";
+            }
+            return a;
+          },
+          [&](const av::DayFull& d) {
+            ToolAnswer a = asked();
+            a.success = false;
+            a.data["available"] = false;
+            a.data["date"] = DayDate(d.day);
+            a.data["alternatives"] = AlternativesJson(d.alternatives, zone, now);
+            const auto noon = NoonOf(d.day, zone);
+            const std::string day =
+                noon ? SpokenDay(*noon, YearOf(now, zone)) : std::string("diesem Tag");
+            a.message = "Am " + day + "," + WindowPhrase(d.window) + " ist leider nichts frei. " +
+                        Offer(d.alternatives, zone, now, outcome.source,
+                              "Auch in den zwei Wochen danach habe ich nichts gefunden.");
+            return a;
+          },
+      },
+      outcome.result);
+}
+
+ToolAnswer SpeakAlternatives(const booking::AlternativesOutcome& outcome, std::string_view zone) {
+  const auto& service = outcome.service;
+  return std::visit(
+      Visitor{
+          [&](const av::ServiceUnknown& u) { return Speak(service, u); },
+          [&](const av::NeedsInput& n) { return Speak(service, n); },
+          [&](const av::NotBookableOnline& n) { return Speak(service, n); },
+          [&](const av::CalendarUnavailable& u) { return Speak(service, u); },
+          [&](const av::Offer& o) {
+            ToolAnswer a = Base(service);
+            a.data["source"] = std::string(SourceName(outcome.source));
+            a.data["alternatives"] = AlternativesJson(o.alternatives, zone, outcome.as_of);
+            a.success = !o.alternatives.empty();
+            a.message =
+                Offer(o.alternatives, zone, outcome.as_of, outcome.source,
+                      "In den nächsten zwei Wochen habe ich leider keinen freien Termin gefunden.");
+            return a;
+          },
+      },
+      outcome.result);
+}
+
+ToolAnswer SpeakDraft(const booking::BookingDraft& draft, std::string_view zone,
+                      const SpeechSettings& settings) {
+  const auto* free = std::get_if<av::Free>(&draft.availability.result);
+  if (free == nullptr) return SpeakAvailability(draft.availability, zone, settings);
+  ToolAnswer a = SpeakAvailability(draft.availability, zone, settings);
+  if (draft.name.empty()) {
+    ToolAnswer ask = Speak(draft.availability.service, av::NeedsInput{av::Field::kName});
+    ask.data["available"] = true;
+    return ask;
+  }
+  a.message = "Ich fasse zusammen: " +
+              (draft.availability.service ? draft.availability.service->name : std::string()) +
+              " am " +
+              booking::SpeakGermanDateTime(free->slot.start, zone, draft.availability.as_of) +
+              " auf den Namen " + draft.name + ". Soll ich das so buchen?";
+  a.data["needs_confirmation"] = true;
+  return a;
+}
+
+ToolAnswer SpeakCallback(const booking::CallbackOutcome& outcome, std::string_view zone) {
+  namespace cb = booking::callback;
+  return std::visit(
+      Visitor{
+          [&](const cb::Noted& n) {
+            ToolAnswer a;
+            a.data["callback_request_id"] = n.id.value;
+            a.data["due"] = FormatIso8601Utc(n.due_at);
+            a.data["repeated"] = n.repeated;
+            const std::string number = n.calling_number ? "unter der Nummer, von der Sie anrufen"
+                                                        : "unter der Nummer, die Sie genannt haben";
+            a.message = "Ich habe Ihren Rückrufwunsch notiert. Wir melden uns " + number +
+                        ", spätestens " +
+                        booking::SpeakGermanDateTime(n.due_at, zone, outcome.as_of) + ".";
+            return a;
+          },
+          [&](const cb::NeedsPhone& n) {
+            ToolAnswer a;
+            a.success = false;
+            a.data["missing"] = json::array({"phone"});
+            a.message = n.unreadable
+                            ? "Die Telefonnummer habe ich nicht verstanden. Bitte nennen Sie sie "
+                              "noch einmal."
+                            : "Ihre Nummer ist unterdrückt. Unter welcher Telefonnummer können "
+                              "wir Sie zurückrufen?";
+            return a;
+          },
+      },
+      outcome.result);
+}
+
+}  // namespace callgate::agent

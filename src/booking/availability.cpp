@@ -1,0 +1,329 @@
+#include "booking/availability.hpp"
+
+#include <algorithm>
+
+#include "booking/service_matcher.hpp"
+#include "core/time_zone.hpp"
+
+namespace callgate::booking {
+namespace {
+
+using availability::Field;
+using availability::NeedsInput;
+using availability::Problem;
+
+// [local midnight, next local midnight) of a calendar date in `zone`.
+std::pair<SystemTimePoint, SystemTimePoint> LocalDay(int y, int m, int d, const std::string& zone) {
+  auto from = FromLocal(LocalDateTime{y, m, d, 0, 0, 0}, zone);
+  auto noon = FromLocal(LocalDateTime{y, m, d, 12, 0, 0}, zone);
+  if (!from || !noon) return {};
+  auto next = ToLocal(*noon + std::chrono::hours(24), zone);
+  auto to = next ? FromLocal(LocalDateTime{next->year, next->month, next->day, 0, 0, 0}, zone)
+                 : Result<SystemTimePoint>(*from + std::chrono::hours(24));
+  return {*from, to ? *to : *from + std::chrono::hours(24)};
+}
+
+std::pair<SystemTimePoint, SystemTimePoint> LocalDayOf(SystemTimePoint t, const std::string& zone) {
+  auto l = ToLocal(t, zone);
+  if (!l) return {t, t + std::chrono::hours(24)};
+  return LocalDay(l->year, l->month, l->day, zone);
+}
+
+tenancy::WeeklyHours Hours(const CallContext& ctx) {
+  return ctx.branch ? ctx.branch->business_hours : tenancy::WeeklyHours{};
+}
+
+SlotSource Staler(SlotSource a, SlotSource b) {
+  if (a == SlotSource::kFallback || b == SlotSource::kFallback) return SlotSource::kFallback;
+  if (a == SlotSource::kCache || b == SlotSource::kCache) return SlotSource::kCache;
+  return SlotSource::kLive;
+}
+
+void InTimeOrder(std::vector<Alternative>& alternatives) {
+  std::stable_sort(
+      alternatives.begin(), alternatives.end(),
+      [](const Alternative& a, const Alternative& b) { return a.slot.start < b.slot.start; });
+}
+
+// Where alternatives to a wish without an exact time are looked for: the start of its window,
+// else the branch's opening time that day, else 9:00.
+std::optional<SystemTimePoint> Anchor(const DateTimeWish& wish, const CallContext& ctx) {
+  DateTimeWish at = wish;
+  if (!at.minute_of_day) {
+    int minute = 9 * 60;
+    if (wish.window) {
+      minute = wish.window->from_minute;
+    } else if (auto noon = FromLocal(LocalDateTime{wish.year, wish.month, wish.day, 12, 0, 0},
+                                     ctx.timezone)) {
+      auto local = ToLocal(*noon, ctx.timezone);
+      const auto& open = local ? Hours(ctx)[static_cast<size_t>(local->weekday)] : std::nullopt;
+      if (open) minute = open->open_minute;
+    }
+    at.minute_of_day = minute;
+    at.window.reset();
+  }
+  auto instant = WishToInstant(at, ctx.timezone);
+  if (!instant) return std::nullopt;
+  return *instant;
+}
+
+}  // namespace
+
+Result<std::vector<tenancy::Service>> AvailabilityService::ServicesHere(const CallContext& ctx) {
+  auto all = ctx.branch ? services_.ListForBranch(ctx.company.id, ctx.branch->id)
+                        : services_.ListForCompany(ctx.company.id);
+  if (!all) return all;
+  std::vector<tenancy::Service> active;
+  for (auto& s : *all) {
+    if (s.is_active) active.push_back(std::move(s));
+  }
+  return active;
+}
+
+Result<tenancy::Service> AvailabilityService::ResolveService(
+    const CallContext& ctx, const ServiceChoice& choice, availability::ServiceUnknown* unknown) {
+  auto here = ServicesHere(ctx);
+  if (!here) return tl::unexpected(here.error());
+  if (!choice.id.empty()) {
+    long long id = 0;
+    try {
+      id = std::stoll(choice.id);
+    } catch (...) {
+      id = -1;
+    }
+    auto service = services_.FindById(ctx.company.id, tenancy::ServiceId(id));
+    if (!service) {
+      if (service.error().code != ErrorCode::kNotFound) return tl::unexpected(service.error());
+      // Unknown here: it may be another company's; never say which.
+      return Fail(ErrorCode::kPermissionDenied, "service not available");
+    }
+    const bool offered = std::any_of(
+        here->begin(), here->end(), [&](const tenancy::Service& s) { return s.id == service->id; });
+    if (!offered) return Fail(ErrorCode::kPermissionDenied, "not available at your branch");
+    return service;
+  }
+  auto match = MatchService(*here, choice.name);
+  if (match) return match;
+  // Offered by the company, but at another branch?
+  if (!choice.name.empty() && ctx.branch) {
+    auto all = services_.ListForCompany(ctx.company.id);
+    if (all && MatchService(*all, choice.name)) {
+      return Fail(ErrorCode::kPermissionDenied, "not available at your branch");
+    }
+  }
+  if (unknown != nullptr) {
+    unknown->wanted = choice.name;
+    unknown->offered.clear();
+    for (const auto& s : *here) unknown->offered.push_back(s.name);
+  }
+  return Fail(ErrorCode::kNotFound, "no such service");
+}
+
+Result<SlotAnswer> AvailabilityService::DaySlots(const CallContext& ctx,
+                                                 const tenancy::Service& service,
+                                                 SystemTimePoint any_time_that_day) {
+  if (!service.calcom_event_type_id) {
+    return Fail(ErrorCode::kInvalidArgument, "the service has no calendar");
+  }
+  const auto [from, to] = LocalDayOf(any_time_that_day, ctx.timezone);
+  SlotQuery q;
+  q.account = CalendarAccountFor(ctx.company, settings_);
+  q.event_type_id = *service.calcom_event_type_id;
+  q.from = from;
+  q.to = to;
+  q.time_zone = ctx.timezone;
+  q.duration_minutes = service.duration_minutes;
+  auto answer = calendar_.GetSlots(q);
+  if (!answer) return answer;
+  // Only what the caller can actually take: inside opening hours and the minimum notice.
+  const auto earliest = clock_.Now() + std::chrono::minutes(service.minimum_notice_minutes);
+  std::vector<Slot> usable;
+  for (const auto& s : answer->slots) {
+    if (s.start >= earliest && s.start >= from && s.start < to &&
+        WithinBusinessHours(s.start, std::chrono::minutes(service.duration_minutes), Hours(ctx),
+                            ctx.timezone)) {
+      usable.push_back(s);
+    }
+  }
+  std::sort(usable.begin(), usable.end(),
+            [](const Slot& a, const Slot& b) { return a.start < b.start; });
+  answer->slots = std::move(usable);
+  return answer;
+}
+
+std::vector<Alternative> AvailabilityService::FindAlternatives(const CallContext& ctx,
+                                                               const tenancy::Service& service,
+                                                               SystemTimePoint wish, int count,
+                                                               SlotSource* source,
+                                                               bool* calendar_answered) {
+  if (calendar_answered != nullptr) *calendar_answered = false;
+  if (!service.calcom_event_type_id) return {};
+  const auto [day_from, day_to] = LocalDayOf(wish, ctx.timezone);
+  const auto next_workday = NextWorkdaySameTime(wish, Hours(ctx), ctx.timezone);
+  const auto next_week = LocalDayOf(wish + std::chrono::hours(24 * 7), ctx.timezone);
+  auto make = [&](SystemTimePoint from, SystemTimePoint to) {
+    SlotQuery q;
+    q.account = CalendarAccountFor(ctx.company, settings_);
+    q.event_type_id = *service.calcom_event_type_id;
+    q.from = from;
+    q.to = to;
+    q.time_zone = ctx.timezone;
+    q.duration_minutes = service.duration_minutes;
+    return q;
+  };
+  const auto nw = LocalDayOf(next_workday, ctx.timezone);
+  // Independent questions, asked at once: the wish's day, the next workday, the same weekday
+  // next week, and the two weeks after the wish for the first free day.
+  std::vector<SlotQuery> queries = {make(day_from, day_to), make(nw.first, nw.second),
+                                    make(next_week.first, next_week.second),
+                                    make(day_to, day_to + std::chrono::hours(24 * 14))};
+  auto answers = calendar_.GetSlotsMany(queries);
+  std::vector<Slot> all;
+  SlotSource worst = SlotSource::kLive;
+  for (auto& a : answers) {
+    if (!a) continue;
+    if (calendar_answered != nullptr) *calendar_answered = true;
+    worst = Staler(worst, a->source);
+    all.insert(all.end(), a->slots.begin(), a->slots.end());
+  }
+  std::sort(all.begin(), all.end(), [](const Slot& a, const Slot& b) { return a.start < b.start; });
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  if (source != nullptr) *source = worst;
+  AlternativeRules rules;
+  rules.max_results = std::clamp(count, 1, 10);
+  auto ranked = RankAlternatives(
+      wish, all, Hours(ctx), ctx.timezone, std::chrono::minutes(service.duration_minutes),
+      std::chrono::minutes(service.minimum_notice_minutes), clock_.Now(), rules);
+  InTimeOrder(ranked);
+  return ranked;
+}
+
+Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
+                                                       const SlotWish& request) {
+  AvailabilityOutcome out;
+  out.as_of = clock_.Now();
+  availability::ServiceUnknown unknown;
+  auto service = ResolveService(ctx, request.service, &unknown);
+  if (!service) {
+    if (service.error().code != ErrorCode::kNotFound) return tl::unexpected(service.error());
+    out.result = std::move(unknown);
+    return out;
+  }
+  out.service = *service;
+  if (request.date.empty() && request.time.empty()) {
+    out.result = NeedsInput{Field::kDate, Problem::kNotSaid};
+    return out;
+  }
+  auto wish = ParseGermanDateTime(request.date, request.time, out.as_of, ctx.timezone);
+  auto noon =
+      wish ? FromLocal(LocalDateTime{wish->year, wish->month, wish->day, 12, 0, 0}, ctx.timezone)
+           : Result<SystemTimePoint>(Fail(ErrorCode::kInvalidArgument, "no wish"));
+  if (!wish || !noon) {
+    out.result = NeedsInput{Field::kDate, Problem::kNotUnderstood};
+    return out;
+  }
+  auto slots = DaySlots(ctx, *service, *noon);
+  if (!slots) {
+    if (slots.error().code == ErrorCode::kInvalidArgument) {
+      out.result = availability::NotBookableOnline{};
+    } else {
+      out.result = availability::CalendarUnavailable{slots.error().code};
+    }
+    return out;
+  }
+  out.source = slots->source;
+  const CalendarDay day{wish->year, wish->month, wish->day};
+  const int count = settings_.max_alternatives;
+
+  if (wish->minute_of_day) {
+    auto exact = WishToInstant(*wish, ctx.timezone);
+    if (!exact) {
+      out.result = NeedsInput{Field::kTime, Problem::kNotUnderstood};
+      return out;
+    }
+    auto free = std::find_if(slots->slots.begin(), slots->slots.end(),
+                             [&](const Slot& s) { return s.start == *exact; });
+    if (free != slots->slots.end()) {
+      out.result = availability::Free{*free};
+      return out;
+    }
+    SlotSource alt_source = SlotSource::kLive;
+    auto alternatives = FindAlternatives(ctx, *service, *exact, count, &alt_source);
+    out.source = Staler(out.source, alt_source);
+    out.result = availability::Taken{*exact, std::move(alternatives)};
+    return out;
+  }
+  // A day, maybe with a window: what is free in it.
+  std::vector<Slot> in_window;
+  for (const auto& s : slots->slots) {
+    if (wish->window) {
+      auto l = ToLocal(s.start, ctx.timezone);
+      const int m = l ? l->hour * 60 + l->minute : -1;
+      if (m < wish->window->from_minute || m >= wish->window->to_minute) continue;
+    }
+    in_window.push_back(s);
+  }
+  if (!in_window.empty()) {
+    out.result = availability::DayList{day, wish->window, std::move(in_window)};
+    return out;
+  }
+  std::vector<Alternative> alternatives;
+  if (auto anchor = Anchor(*wish, ctx)) {
+    SlotSource alt_source = SlotSource::kLive;
+    alternatives = FindAlternatives(ctx, *service, *anchor, count, &alt_source);
+    out.source = Staler(out.source, alt_source);
+  }
+  out.result = availability::DayFull{day, wish->window, std::move(alternatives)};
+  return out;
+}
+
+Result<AlternativesOutcome> AvailabilityService::Alternatives(const CallContext& ctx,
+                                                              const AlternativesRequest& request) {
+  AlternativesOutcome out;
+  out.as_of = clock_.Now();
+  availability::ServiceUnknown unknown;
+  auto service = ResolveService(ctx, request.wish.service, &unknown);
+  if (!service) {
+    if (service.error().code != ErrorCode::kNotFound) return tl::unexpected(service.error());
+    out.result = std::move(unknown);
+    return out;
+  }
+  out.service = *service;
+  if (!service->calcom_event_type_id) {
+    out.result = availability::NotBookableOnline{};
+    return out;
+  }
+  SystemTimePoint anchor = out.as_of;
+  if (!request.wish.date.empty() || !request.wish.time.empty()) {
+    auto wish = ParseGermanDateTime(request.wish.date, request.wish.time, out.as_of, ctx.timezone);
+    auto at = wish ? Anchor(*wish, ctx) : std::nullopt;
+    if (!at) {
+      out.result = NeedsInput{Field::kDate, Problem::kNotUnderstood};
+      return out;
+    }
+    anchor = *at;
+  }
+  bool answered = false;
+  auto alternatives =
+      FindAlternatives(ctx, *service, anchor, request.count.value_or(settings_.max_alternatives),
+                       &out.source, &answered);
+  if (!answered) {
+    out.result = availability::CalendarUnavailable{ErrorCode::kUnavailable};
+    return out;
+  }
+  out.result = availability::Offer{anchor, std::move(alternatives)};
+  return out;
+}
+
+Result<BookingDraft> AvailabilityService::Draft(const CallContext& ctx,
+                                                const AppointmentRequest& request) {
+  auto check = Check(ctx, request.wish);
+  if (!check) return tl::unexpected(check.error());
+  BookingDraft draft;
+  draft.availability = std::move(*check);
+  draft.name = request.contact.name;
+  if (draft.name.empty() && ctx.customer) draft.name = ctx.customer->name;
+  return draft;
+}
+
+}  // namespace callgate::booking

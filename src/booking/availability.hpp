@@ -1,0 +1,169 @@
+#pragma once
+// Availability: the read side of booking (SPEC §2 check-availability, get-alternatives and the
+// summary collect-appointment-data gives before a booking). Which of the branch's services the
+// caller means, and when it is free — as typed outcomes without wording: the agent module
+// speaks them (agent/speech.hpp). Depends only on the calendar, the service list and the clock.
+//
+// Business outcomes are values of the outcome variants; only tenant violations and broken
+// storage are errors:
+//   kPermissionDenied  another company's service, or a service not offered at the caller's
+//                      branch ("not available at your branch")
+//   kUnavailable       storage is down
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "booking/alternatives.hpp"
+#include "booking/calendar_provider.hpp"
+#include "booking/call_context.hpp"
+#include "booking/german_time.hpp"
+#include "booking/settings.hpp"
+#include "booking/tool_requests.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "tenancy/repositories.hpp"
+
+namespace callgate::booking {
+
+// A local calendar day in the branch's zone.
+struct CalendarDay {
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  friend bool operator==(const CalendarDay&, const CalendarDay&) = default;
+};
+
+namespace availability {
+
+// The caller named no service offered here (or none at all): what is offered instead.
+struct ServiceUnknown {
+  std::string wanted;                // as said; empty when no service was named
+  std::vector<std::string> offered;  // the names of the services offered here
+};
+
+// Which argument the caller has to give (again).
+enum class Field { kDate, kTime, kName };
+enum class Problem {
+  kNotSaid,        // nothing was said for it
+  kNotUnderstood,  // said, but not understood
+};
+struct NeedsInput {
+  Field field = Field::kDate;
+  Problem problem = Problem::kNotSaid;
+};
+
+// The service has no calendar: it cannot be booked by phone.
+struct NotBookableOnline {};
+
+// The calendar could not be asked (outage, timeout, refused key).
+struct CalendarUnavailable {
+  ErrorCode code = ErrorCode::kUnavailable;
+};
+
+// The wished time is free.
+struct Free {
+  Slot slot;
+};
+
+// The wished time is not free; the best alternatives, in time order.
+struct Taken {
+  SystemTimePoint requested;
+  std::vector<Alternative> alternatives;
+};
+
+// A day (maybe a part of it) was asked: its free times, in time order.
+struct DayList {
+  CalendarDay day;
+  std::optional<TimeWindow> window;
+  std::vector<Slot> slots;  // never empty
+};
+
+// Nothing free that day (in the window); the best alternatives, in time order.
+struct DayFull {
+  CalendarDay day;
+  std::optional<TimeWindow> window;
+  std::vector<Alternative> alternatives;
+};
+
+// Alternatives asked for directly, around `anchor`, in time order (maybe none).
+struct Offer {
+  SystemTimePoint anchor;
+  std::vector<Alternative> alternatives;
+};
+
+}  // namespace availability
+
+// The answer to "is <service> free <when>?".
+struct AvailabilityOutcome {
+  std::optional<tenancy::Service> service;  // set once the service is known
+  SlotSource source = SlotSource::kLive;    // how fresh the calendar's answer is
+  SystemTimePoint as_of;                    // when it was asked ("today" for speaking it)
+  std::variant<availability::ServiceUnknown, availability::NeedsInput,
+               availability::NotBookableOnline, availability::CalendarUnavailable,
+               availability::Free, availability::Taken, availability::DayList,
+               availability::DayFull>
+      result;
+};
+
+// The answer to "what else is free around <when>?".
+struct AlternativesOutcome {
+  std::optional<tenancy::Service> service;
+  SlotSource source = SlotSource::kLive;
+  SystemTimePoint as_of;
+  std::variant<availability::ServiceUnknown, availability::NeedsInput,
+               availability::NotBookableOnline, availability::CalendarUnavailable,
+               availability::Offer>
+      result;
+};
+
+// What collect-appointment-data without confirm finds: the availability of the wish and the
+// name the appointment would be booked under (the one said, else the known caller's). It is
+// ready to be confirmed when the wish is Free and the name is not empty.
+struct BookingDraft {
+  AvailabilityOutcome availability;
+  std::string name;
+  bool Ready() const {
+    return std::holds_alternative<availability::Free>(availability.result) && !name.empty();
+  }
+};
+
+class AvailabilityService {
+ public:
+  AvailabilityService(const BookingSettings& settings, CalendarProvider& calendar,
+                      tenancy::ServiceRepository& services, const Clock& clock)
+      : settings_(settings), calendar_(calendar), services_(services), clock_(clock) {}
+
+  Result<AvailabilityOutcome> Check(const CallContext& ctx, const SlotWish& wish);
+  // Around the wish (its time, the start of its window, else the branch's opening time that
+  // day); around now when no day was said.
+  Result<AlternativesOutcome> Alternatives(const CallContext& ctx,
+                                           const AlternativesRequest& request);
+  Result<BookingDraft> Draft(const CallContext& ctx, const AppointmentRequest& request);
+
+  // The active services offered at the caller's branch (the company's without a branch).
+  Result<std::vector<tenancy::Service>> ServicesHere(const CallContext& ctx);
+  // The service `choice` names for this call. kNotFound (with `unknown` filled when given)
+  // when it names none offered here; kPermissionDenied as above.
+  Result<tenancy::Service> ResolveService(const CallContext& ctx, const ServiceChoice& choice,
+                                          availability::ServiceUnknown* unknown);
+  // Up to `count` (1–10) ranked alternatives around `wish`, in time order; `source` is the
+  // stalest source among the calendar's answers. Empty when the calendar answered nothing.
+  std::vector<Alternative> FindAlternatives(const CallContext& ctx, const tenancy::Service& service,
+                                            SystemTimePoint wish, int count, SlotSource* source,
+                                            bool* calendar_answered = nullptr);
+  // The free slots the caller can take on the local day of `any_time_that_day`, in time order:
+  // inside opening hours and the minimum notice. kInvalidArgument when the service has no
+  // calendar; the calendar's error when it could not be asked.
+  Result<SlotAnswer> DaySlots(const CallContext& ctx, const tenancy::Service& service,
+                              SystemTimePoint any_time_that_day);
+
+ private:
+  const BookingSettings& settings_;
+  CalendarProvider& calendar_;
+  tenancy::ServiceRepository& services_;
+  const Clock& clock_;
+};
+
+}  // namespace callgate::booking
