@@ -61,6 +61,53 @@ struct DateTimeWish {
   friend bool operator==(const DateTimeWish&, const DateTimeWish&) = default;
 };
 
+// Why a phrase gave no wish. Codes, not sentences: the agent words them and asks for `field`.
+enum class WishRefusalReason {
+  kPast,             // "gestern", "letzten Freitag", "1.12." on 2.12., a dated day already over
+  kNoSuchDate,       // "30. Februar", "32.1.", "13.13."
+  kWeekdayMismatch,  // "Montag, den 15." when the 15th is a Dienstag (see date_weekday)
+  kTooVague,         // "bald", "irgendwann", "so schnell wie möglich", "Dezember"
+  kBadTime,          // "um 25 Uhr", "14:75", "14 Uhr abends", "zwischen 16 und 14 Uhr"
+  kNotUnderstood,    // unknown words ("Dienstag oder Mittwoch", "Quatsch")
+  kNothingSaid,      // empty, or filler words only
+  kConflicting,      // two different dates, weekdays or times ("morgen übermorgen")
+  kTooFarAhead,      // more than 10 years ahead, "in 400 Tagen"
+  kTooLong,          // more than 200 bytes
+  kUnknownZone,      // not an IANA zone: configuration, not the caller
+};
+
+// Which part of the wish the agent should ask for again.
+enum class WishField { kDate, kTime };
+
+// A local calendar date.
+struct WishDate {
+  int year = 0;
+  int month = 0;  // 1..12
+  int day = 0;    // 1..31
+  friend bool operator==(const WishDate&, const WishDate&) = default;
+};
+
+struct WishRefusal {
+  WishRefusalReason reason = WishRefusalReason::kNotUnderstood;
+  WishField field = WishField::kDate;  // kBadTime always asks for the time
+  std::optional<WishDate> date;        // the date understood, when there was one (kPast,
+                                       // kWeekdayMismatch: "der 15. ist ein Dienstag")
+  std::optional<int> date_weekday;     // the real weekday of `date`: 0 = Sonntag .. 6 = Samstag
+  std::string_view detail;             // fixed English text for logs; never the caller's words
+};
+
+// Stable snake_case code of a reason for JSON ("past", "no_such_date", "weekday_mismatch",
+// "too_vague", "bad_time", "not_understood", "nothing_said", "conflicting", "too_far_ahead",
+// "too_long", "unknown_zone").
+std::string_view WishRefusalCode(WishRefusalReason reason);
+
+// The wish, or why there is none.
+using DetailedWish = tl::expected<DateTimeWish, WishRefusal>;
+
+// As ParseGermanDateTime, with a typed refusal instead of an error text.
+DetailedWish ParseGermanDateTimeDetailed(std::string_view date_text, std::string_view time_text,
+                                         SystemTimePoint now, std::string_view zone);
+
 // Parses German date and/or time phrases relative to `now` in the IANA `zone`. Either argument
 // may be empty or hold the whole phrase ("morgen um 14 Uhr"); they are read together. A bare
 // number means an hour in `time_text` and a day of the month in `date_text`, unless "um"/"am"
@@ -69,7 +116,7 @@ struct DateTimeWish {
 // not echo the caller's words, for an unknown zone, a phrase longer than 200 bytes, unknown
 // words, the past ("gestern", "letzten Montag"), impossible dates ("30.2.") or times ("25 Uhr"),
 // contradictions ("Dienstag, 2.12." when that is a Mittwoch) and when nothing was said. Never
-// guesses a default time.
+// guesses a default time. The message is the refusal's `detail`.
 Result<DateTimeWish> ParseGermanDateTime(std::string_view date_text, std::string_view time_text,
                                          SystemTimePoint now, std::string_view zone);
 
