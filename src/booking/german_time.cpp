@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "booking/holidays.hpp"
 #include "core/time_zone.hpp"
 
 namespace callgate::booking {
@@ -22,6 +23,9 @@ constexpr std::size_t kMaxPhraseBytes = 200;
 constexpr int kMinutesPerDay = 24 * 60;
 constexpr int kMaxYearsAhead = 10;
 constexpr int kMaxDaysAhead = 366;
+// A year-less date whose latest occurrence is at most this many days ago is refused as past
+// instead of being moved to next year ("1.12." said on 2.12.).
+constexpr int kRecentPastDays = 60;
 
 using enum WishRefusalReason;
 using enum WishField;
@@ -211,10 +215,9 @@ bool IsPastWord(std::string_view word) {
 // Words that carry nothing for the date or time; "um"/"am" are markers, see TryMarker.
 bool IsFiller(std::string_view word) {
   static const auto* const kWords = new std::unordered_set<std::string>{
-      "bitte",    "so",         "gerne", "gern",   "also",   "ja",         "dann",
-      "mal",      "vielleicht", "rum",   "herum",  "wenn",   "es",         "geht",
-      "moeglich", "noch",       "fuer",  "lieber", "besten", "irgendwann", "uhr",
-      "aeh",      "aehm",       "ehm",   "hm",     "hmm",    "okay",       "ok"};
+      "bitte",  "so",    "gerne", "gern", "also", "ja",       "dann", "mal",  "vielleicht",
+      "rum",    "herum", "wenn",  "es",   "geht", "moeglich", "noch", "fuer", "lieber",
+      "besten", "uhr",   "aeh",   "aehm", "ehm",  "hm",       "hmm",  "okay", "ok"};
   return kWords->count(std::string(word)) > 0;
 }
 
@@ -445,8 +448,14 @@ struct SpokenRange {
 struct DatePiece {
   chr::sys_days day;
   bool rolled = false;
-  bool today_word = false;  // "heute": yields to "in einer Woche" in "heute in einer Woche"
-  bool relative = false;
+  bool day_word = false;  // "heute", "morgen", "übermorgen": may anchor "in einer Woche"
+};
+
+// A stretch of days: "Ende nächster Woche", "Anfang Januar", "Weihnachten".
+struct Period {
+  chr::sys_days first;
+  int span_days = 1;
+  bool rolled = false;
 };
 
 enum class WeekdayMode { kAfterToday, kTodayOrLater, kWeekAfterNext };
@@ -458,10 +467,13 @@ struct Findings {
   std::vector<SpokenTime> times;
   std::vector<DayPart> parts;
   std::vector<SpokenRange> ranges;
+  std::optional<int> shift_days;  // "in einer Woche": days after the anchor day (or today)
+  std::optional<Period> period;
+  bool vague = false;  // "bald", "irgendwann": refused only when nothing concrete was said
 
   bool Empty() const {
     return dates.empty() && !weekday && !week_offset && times.empty() && parts.empty() &&
-           ranges.empty();
+           ranges.empty() && !shift_days && !period;
   }
 };
 
@@ -510,10 +522,11 @@ class PhraseParser {
 
   Parsed<void> Run() {
     using Step = Parsed<bool> (PhraseParser::*)();
-    static constexpr std::array<Step, 11> kSteps = {
-        &PhraseParser::TryPast,    &PhraseParser::TryMarker, &PhraseParser::TryIn,
-        &PhraseParser::TryDayWord, &PhraseParser::TryWeek,   &PhraseParser::TryWeekday,
-        &PhraseParser::TryDayPart, &PhraseParser::TryRange,  &PhraseParser::TryTime,
+    static constexpr std::array<Step, 14> kSteps = {
+        &PhraseParser::TryPast,    &PhraseParser::TryNamedDay, &PhraseParser::TryPeriod,
+        &PhraseParser::TryVague,   &PhraseParser::TryMarker,   &PhraseParser::TryIn,
+        &PhraseParser::TryDayWord, &PhraseParser::TryWeek,     &PhraseParser::TryWeekday,
+        &PhraseParser::TryDayPart, &PhraseParser::TryRange,    &PhraseParser::TryTime,
         &PhraseParser::TryDate,    &PhraseParser::TryFiller};
     while (pos_ < tokens_.size()) {
       bool matched = false;
@@ -568,9 +581,10 @@ class PhraseParser {
       Consumed(pos_ + 2, false);
       return true;
     }
-    if (IsOneOf(t, {"um", "gegen", "ca", "circa", "zirka", "etwa", "ungefaehr"})) {
+    if (IsOneOf(t, {"um", "gegen", "ca", "circa", "zirka", "etwa", "ungefaehr", "punkt"})) {
       marker_ = Marker::kTime;
-    } else if (IsOneOf(t, {"am", "den", "dem", "der", "zum"})) {
+    } else if (IsOneOf(t, {"am", "an", "den", "dem", "der", "zum"}) ||
+               (t == "im" && MonthWords().count(std::string(Tok(pos_ + 1))) > 0)) {
       marker_ = Marker::kDay;
     } else {
       return false;
@@ -608,7 +622,10 @@ class PhraseParser {
     if (days < 1) return Refuse(kNotUnderstood, kDate, "a relative date must lie in the future");
     if (days > kMaxDaysAhead)
       return Refuse(kTooFarAhead, kDate, "the date is too far in the future");
-    found_.dates.push_back({today_ + chr::days{days}, false, false, true});
+    if (found_.shift_days && *found_.shift_days != days) {
+      return Refuse(kConflicting, kDate, "conflicting dates");
+    }
+    found_.shift_days = days;
     Consumed(pos_ + 3, true);
     return true;
   }
@@ -616,15 +633,15 @@ class PhraseParser {
   Parsed<bool> TryDayWord() {
     const std::string_view t = Tok(pos_);
     if (t == "heute") {
-      found_.dates.push_back({today_, false, true, false});
+      found_.dates.push_back({today_, false, true});
     } else if (t == "morgen" && after_date_) {  // "heute morgen", "Dienstag morgen"
       found_.parts.push_back(DayPart::kEarly);
       Consumed(pos_ + 1, false);
       return true;
     } else if (t == "morgen") {
-      found_.dates.push_back({today_ + chr::days{1}, false, false, true});
+      found_.dates.push_back({today_ + chr::days{1}, false, true});
     } else if (t == "uebermorgen") {
-      found_.dates.push_back({today_ + chr::days{2}, false, false, true});
+      found_.dates.push_back({today_ + chr::days{2}, false, true});
     } else {
       return false;
     }
@@ -896,23 +913,32 @@ class PhraseParser {
     const auto ymd = Ymd(y, m, d);
     if (!ymd.ok()) return Refuse(kNoSuchDate, kDate, "no such date");
     const chr::sys_days day{ymd};
-    if (day < today_) return Refuse(kPast, kDate, "the date is in the past");
+    if (day < today_) return Refuse(kPast, kDate, "the date is in the past", day);
     if (y > static_cast<int>(chr::year_month_day{today_}.year()) + kMaxYearsAhead) {
       return Refuse(kTooFarAhead, kDate, "the date is too far in the future");
     }
-    found_.dates.push_back({day, false, false, false});
+    found_.dates.push_back({day, false, false});
     Consumed(next, true);
     return true;
   }
 
-  // The first such date on or after today; 29.2. waits for a leap year.
+  // The first such date on or after today (29.2. waits for a leap year), unless its latest
+  // occurrence lies at most kRecentPastDays ago: then that one was meant, and it is over.
   Parsed<bool> AddYearlessDate(int d, int m, std::size_t next) {
     if (Parsed<void> s = CheckDayMonth(d, m); !s) return tl::unexpected(s.error());
     const int this_year = static_cast<int>(chr::year_month_day{today_}.year());
+    for (int y = this_year; y >= this_year - 8; --y) {
+      const auto ymd = Ymd(y, m, d);
+      if (!ymd.ok() || chr::sys_days{ymd} >= today_) continue;
+      if (today_ - chr::sys_days{ymd} <= chr::days{kRecentPastDays}) {
+        return Refuse(kPast, kDate, "the date has just passed", chr::sys_days{ymd});
+      }
+      break;
+    }
     for (int y = this_year; y <= this_year + 8; ++y) {
       const auto ymd = Ymd(y, m, d);
       if (ymd.ok() && chr::sys_days{ymd} >= today_) {
-        found_.dates.push_back({chr::sys_days{ymd}, y != this_year, false, false});
+        found_.dates.push_back({chr::sys_days{ymd}, y != this_year, false});
         Consumed(next, true);
         return true;
       }
@@ -928,12 +954,222 @@ class PhraseParser {
       const chr::year_month ym = chr::year_month{now.year(), now.month()} + chr::months{ahead};
       const chr::year_month_day ymd{ym.year(), ym.month(), chr::day{static_cast<unsigned>(d)}};
       if (ymd.ok() && chr::sys_days{ymd} >= today_) {
-        found_.dates.push_back({chr::sys_days{ymd}, ahead > 0, false, false});
+        found_.dates.push_back({chr::sys_days{ymd}, ahead > 0, false});
         Consumed(next, true);
         return true;
       }
     }
     return Refuse(kNoSuchDate, kDate, "no such day in that month");
+  }
+
+  // [first, first + span) as the wish's days ("Ende nächster Woche", "Weihnachten").
+  Parsed<bool> AddPeriod(Period period, std::size_t next) {
+    if (found_.period &&
+        (found_.period->first != period.first || found_.period->span_days != period.span_days)) {
+      return Refuse(kConflicting, kDate, "conflicting dates");
+    }
+    found_.period = period;
+    Consumed(next, true);
+    return true;
+  }
+
+  // part 0/1/2 = Anfang (Mo–Di), Mitte (Di–Do), Ende (Do–Sa) of the week `offset` weeks ahead;
+  // without a modifier this week's, or next week's once this week's are over.
+  Parsed<bool> AddWeekPart(int part, std::optional<int> offset, std::size_t next) {
+    static constexpr std::array<std::pair<int, int>, 3> kDays = {{{0, 2}, {1, 4}, {3, 6}}};
+    const auto [from, to] = kDays[static_cast<std::size_t>(part)];
+    const chr::sys_days monday =
+        today_ - chr::days{DaysSinceMonday(today_)} + chr::days{7 * offset.value_or(0)};
+    chr::sys_days first = monday + chr::days{from};
+    chr::sys_days end = monday + chr::days{to};
+    if (end <= today_) {
+      if (offset) return Refuse(kPast, kDate, "that part of the week is over", first);
+      first += chr::days{7};
+      end += chr::days{7};
+    }
+    first = std::max(first, today_);
+    return AddPeriod({first, static_cast<int>((end - first).count()), false}, next);
+  }
+
+  // part 0/1/2 = Anfang (1.–10.), Mitte (11.–20.), Ende (21.–last) of a month. `roll`: once
+  // over, the next occurrence is meant (a month name said without a year, or "des Monats"),
+  // except when it ended at most kRecentPastDays ago ("Anfang November" on 26.11.).
+  Parsed<bool> AddMonthPart(int part, chr::year_month ym, bool roll, bool by_name,
+                            std::size_t next) {
+    const auto window = [part](chr::year_month m) {
+      const unsigned first_day = part == 0 ? 1 : part == 1 ? 11 : 21;
+      const chr::sys_days first{m / chr::day{first_day}};
+      const chr::sys_days last = part == 2 ? chr::sys_days{m / chr::last} : first + chr::days{9};
+      return std::pair{first, last + chr::days{1}};
+    };
+    auto [first, end] = window(ym);
+    bool rolled = false;
+    if (end <= today_) {
+      if (!roll || (by_name && today_ - end < chr::days{kRecentPastDays})) {
+        return Refuse(kPast, kDate, "that part of the month is over", first);
+      }
+      std::tie(first, end) = window(ym + (by_name ? chr::months{12} : chr::months{1}));
+      rolled = true;
+    }
+    if (chr::year_month_day{first}.year() >
+        chr::year_month_day{today_}.year() + chr::years{kMaxYearsAhead}) {
+      return Refuse(kTooFarAhead, kDate, "the date is too far in the future");
+    }
+    first = std::max(first, today_);
+    return AddPeriod({first, static_cast<int>((end - first).count()), rolled}, next);
+  }
+
+  // "Anfang/Mitte/Ende (der) (nächsten) Woche", "Ende des Monats", "Ende Monat", "Mitte
+  // nächsten Monats", "Monatsende", "Anfang Januar (2027)".
+  Parsed<bool> TryPeriod() {
+    const std::string_view t = Tok(pos_);
+    int part = 0;
+    std::size_t k = pos_ + 1;
+    std::string_view unit;
+    if (IsOneOf(t, {"anfang", "mitte", "ende"})) {
+      part = t == "anfang" ? 0 : t == "mitte" ? 1 : 2;
+    } else if (IsOneOf(t, {"monatsanfang", "monatsmitte", "monatsende"})) {
+      part = t == "monatsanfang" ? 0 : t == "monatsmitte" ? 1 : 2;
+      unit = "monat";
+    } else {
+      return false;
+    }
+    std::optional<int> offset;
+    if (unit.empty()) {
+      if (IsOneOf(Tok(k), {"der", "des"})) ++k;
+      offset = Lookup(WeekModifierWords(), Tok(k));
+      if (offset) ++k;
+      if (Tok(k) == "woche") return AddWeekPart(part, offset, k + 1);
+      if (IsOneOf(Tok(k), {"monat", "monats"})) {
+        unit = "monat";
+        ++k;
+      }
+    }
+    const chr::year_month_day now{today_};
+    const chr::year_month this_month{now.year(), now.month()};
+    if (unit == "monat") {
+      return AddMonthPart(part, this_month + chr::months{offset.value_or(0)}, !offset, false, k);
+    }
+    if (offset) return false;
+    const auto month = Lookup(MonthWords(), Tok(k));
+    if (!month) return false;
+    const chr::month m{static_cast<unsigned>(*month)};
+    const std::string_view year = Tok(k + 1);
+    if (AllDigits(year) && year.size() == 4) {
+      return AddMonthPart(part, chr::year{DigitsValue(year)} / m, false, true, k + 2);
+    }
+    return AddMonthPart(part, now.year() / m, true, true, k + 1);
+  }
+
+  // Named days: "Heiligabend", "Silvester", "Ostern", "am ersten Weihnachtsfeiertag", "Tag der
+  // Arbeit" … (optionally with a year): the next occurrence that is not over.
+  Parsed<bool> TryNamedDay() {
+    struct Name {
+      std::vector<std::string_view> words;
+      std::string_view key;
+      int span_days;
+    };
+    static const auto* const kNames = new std::vector<Name>{
+        {{"heiligabend"}, "heiligabend", 1},
+        {{"heiligen", "abend"}, "heiligabend", 1},
+        {{"heiliger", "abend"}, "heiligabend", 1},
+        {{"silvester"}, "silvester", 1},
+        {{"silvesterabend"}, "silvester", 1},
+        {{"neujahr"}, "neujahr", 1},
+        {{"neujahrstag"}, "neujahr", 1},
+        {{"weihnachten"}, "heiligabend", 3},
+        {{"weihnachtsfeiertage"}, "erster_weihnachtstag", 2},
+        {{"weihnachtsfeiertagen"}, "erster_weihnachtstag", 2},
+        {{"ostern"}, "ostersonntag", 2},
+        {{"ostersonntag"}, "ostersonntag", 1},
+        {{"ostermontag"}, "ostermontag", 1},
+        {{"karfreitag"}, "karfreitag", 1},
+        {{"pfingsten"}, "pfingstsonntag", 2},
+        {{"pfingstsonntag"}, "pfingstsonntag", 1},
+        {{"pfingstmontag"}, "pfingstmontag", 1},
+        {{"christi", "himmelfahrt"}, "christi_himmelfahrt", 1},
+        {{"himmelfahrt"}, "christi_himmelfahrt", 1},
+        {{"mariae", "himmelfahrt"}, "mariae_himmelfahrt", 1},
+        {{"tag", "der", "arbeit"}, "tag_der_arbeit", 1},
+        {{"tag", "der", "deutschen", "einheit"}, "tag_der_deutschen_einheit", 1},
+        {{"fronleichnam"}, "fronleichnam", 1},
+        {{"allerheiligen"}, "allerheiligen", 1},
+        {{"reformationstag"}, "reformationstag", 1},
+        {{"heilige", "drei", "koenige"}, "heilige_drei_koenige", 1},
+        {{"heiligen", "drei", "koenige"}, "heilige_drei_koenige", 1},
+        {{"dreikoenigstag"}, "heilige_drei_koenige", 1},
+        {{"buss", "und", "bettag"}, "buss_und_bettag", 1},
+    };
+    std::string_view key;
+    int span = 1;
+    std::size_t next = pos_;
+    // "erster/zweiter Weihnachtsfeiertag", "am 2. Weihnachtstag"
+    if (IsOneOf(Tok(pos_ + 1), {"weihnachtsfeiertag", "weihnachtstag"})) {
+      const auto ordinal = Lookup(OrdinalWords(), Tok(pos_));
+      const std::string_view t = Tok(pos_);
+      if (ordinal == 1 || t == "1.") key = "erster_weihnachtstag";
+      if (ordinal == 2 || t == "2.") key = "zweiter_weihnachtstag";
+      next = pos_ + 2;
+    }
+    for (const Name& name : *kNames) {
+      if (!key.empty()) break;
+      bool match = true;
+      for (std::size_t i = 0; i < name.words.size() && match; ++i) {
+        match = Tok(pos_ + i) == name.words[i];
+      }
+      if (match) {
+        key = name.key;
+        span = name.span_days;
+        next = pos_ + name.words.size();
+      }
+    }
+    if (key.empty()) return false;
+    const int this_year = static_cast<int>(chr::year_month_day{today_}.year());
+    std::optional<int> said_year;
+    if (AllDigits(Tok(next)) && Tok(next).size() == 4) said_year = DigitsValue(Tok(next++));
+    if (said_year && *said_year > this_year + kMaxYearsAhead) {
+      return Refuse(kTooFarAhead, kDate, "the date is too far in the future");
+    }
+    const auto first_in = [&](int year) {
+      const auto day = NamedDayInYear(key, year);
+      return chr::sys_days{Ymd(day->year, day->month, day->day)};
+    };
+    int year = said_year.value_or(this_year);
+    chr::sys_days first = first_in(year);
+    if (first + chr::days{span} <= today_) {
+      if (said_year) return Refuse(kPast, kDate, "the date is in the past", first);
+      first = first_in(++year);
+    }
+    const chr::sys_days end = first + chr::days{span};
+    first = std::max(first, today_);
+    const bool rolled = !said_year && year != this_year;
+    if (end - first == chr::days{1}) {
+      found_.dates.push_back({first, rolled, false});
+      Consumed(next, true);
+      return true;
+    }
+    return AddPeriod({first, static_cast<int>((end - first).count()), rolled}, next);
+  }
+
+  // "bald", "irgendwann", "so schnell wie möglich", "möglichst bald", "nächsten Monat": vague,
+  // refused as such unless something concrete was said too ("morgen irgendwann").
+  Parsed<bool> TryVague() {
+    const std::string_view t = Tok(pos_);
+    std::size_t next = pos_ + 1;
+    if (t == "schnell" && Tok(pos_ + 1) == "wie") {
+      next = pos_ + 2;
+    } else if (t == "moeglichst" && IsOneOf(Tok(pos_ + 1), {"bald", "schnell", "frueh"})) {
+      next = pos_ + 2;
+    } else if (Lookup(WeekModifierWords(), t) && IsOneOf(Tok(pos_ + 1), {"monat", "jahr"})) {
+      return Refuse(kTooVague, kDate, "a month alone is too vague, a day is needed");
+    } else if (!IsOneOf(t, {"bald", "demnaechst", "zeitnah", "baldmoeglichst", "schnellstmoeglich",
+                            "schnellstens", "schnell", "asap", "sofort", "jetzt", "gleich",
+                            "irgendwann", "jederzeit", "egal"})) {
+      return false;
+    }
+    found_.vague = true;
+    pos_ = next;
+    return true;
   }
 
   Parsed<void> SetWeek(int offset) {
@@ -973,22 +1209,55 @@ struct ResolvedDate {
   bool rolled = false;
 };
 
-Parsed<std::optional<ResolvedDate>> ResolveDate(Findings& found, chr::sys_days today) {
-  auto& dates = found.dates;
-  const bool has_relative =
-      std::any_of(dates.begin(), dates.end(), [](const DatePiece& p) { return p.relative; });
-  if (has_relative) {  // "heute in einer Woche"
-    std::erase_if(dates, [](const DatePiece& p) { return p.today_word; });
-  }
+Parsed<std::optional<ResolvedDate>> ResolveDate(const Findings& found, chr::sys_days today) {
+  const auto& dates = found.dates;
   for (const DatePiece& piece : dates) {
     if (piece.day != dates.front().day) return Refuse(kConflicting, kDate, "conflicting dates");
   }
   const chr::sys_days monday = today - chr::days{DaysSinceMonday(today)};
 
+  if (found.period) {  // "Ende nächster Woche", "Ostern"; a weekday picks one of its days
+    const Period& period = *found.period;
+    if (!dates.empty() || found.week_offset || found.shift_days) {
+      return Refuse(kConflicting, kDate, "conflicting dates");
+    }
+    if (!found.weekday) return ResolvedDate{period.first, period.span_days, true, period.rolled};
+    for (int i = 0; i < period.span_days; ++i) {
+      const chr::sys_days day = period.first + chr::days{i};
+      if (WeekdayOf(day) == found.weekday->first) return ResolvedDate{day, 1, true, period.rolled};
+    }
+    return Refuse(kConflicting, kDate, "the weekday is not among the named days");
+  }
+  if (found.shift_days) {  // "in einer Woche", "morgen in einer Woche", "Dienstag in einer Woche"
+    if (found.week_offset) return Refuse(kConflicting, kDate, "conflicting dates");
+    const chr::days shift{*found.shift_days};
+    chr::sys_days base = today;
+    if (!dates.empty()) {
+      if (!dates.front().day_word) {  // "in einer Woche, am 3.12.": must be the same day
+        if (dates.front().day != today + shift) {
+          return Refuse(kConflicting, kDate, "conflicting dates");
+        }
+        base = today;
+      } else {
+        base = dates.front().day;
+      }
+      if (found.weekday && WeekdayOf(base + shift) != found.weekday->first &&
+          WeekdayOf(base) != found.weekday->first) {
+        return Refuse(kWeekdayMismatch, kDate, "the weekday does not match the date", base + shift);
+      }
+    } else if (found.weekday) {  // that weekday on or after today, then the shift
+      const auto [weekday, mode] = *found.weekday;
+      int ahead = (weekday - WeekdayOf(today) + 7) % 7;
+      if (mode == WeekdayMode::kWeekAfterNext) ahead += 7;
+      base = today + chr::days{ahead};
+    }
+    return ResolvedDate{base + shift, 1, true, false};
+  }
+
   if (!dates.empty()) {
     const DatePiece& date = dates.front();
     if (found.weekday && WeekdayOf(date.day) != found.weekday->first) {
-      return Refuse(kWeekdayMismatch, kDate, "the weekday does not match the date");
+      return Refuse(kWeekdayMismatch, kDate, "the weekday does not match the date", date.day);
     }
     if (found.week_offset) {
       const chr::sys_days week_start = monday + chr::days{7 * *found.week_offset};
@@ -1002,7 +1271,9 @@ Parsed<std::optional<ResolvedDate>> ResolveDate(Findings& found, chr::sys_days t
     const auto [weekday, mode] = *found.weekday;
     if (found.week_offset) {  // "Dienstag nächste Woche": in that calendar week
       const chr::sys_days day = monday + chr::days{7 * *found.week_offset + (weekday + 6) % 7};
-      if (day < today) return Refuse(kPast, kDate, "that day of this week has already passed");
+      if (day < today) {
+        return Refuse(kPast, kDate, "that day of this week has already passed", day);
+      }
       return ResolvedDate{day, 1, true, false};
     }
     int ahead = (weekday - WeekdayOf(today) + 7) % 7;
@@ -1112,7 +1383,10 @@ DetailedWish ParseGermanDateTimeDetailed(std::string_view date_text, std::string
     PhraseParser parser(Tokenize(text), time_field, today, found);
     if (auto s = parser.Run(); !s) return tl::unexpected(s.error());
   }
-  if (found.Empty()) return Refuse(kNothingSaid, kDate, "nothing about a date or time was said");
+  if (found.Empty()) {
+    if (found.vague) return Refuse(kTooVague, kDate, "too vague, a day is needed");
+    return Refuse(kNothingSaid, kDate, "nothing about a date or time was said");
+  }
 
   auto date = ResolveDate(found, today);
   if (!date) return tl::unexpected(std::move(date.error()));
