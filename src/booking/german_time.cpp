@@ -568,9 +568,14 @@ class PhraseParser {
     return marker_ == Marker::kTime || (time_field_ && marker_ != Marker::kDay);
   }
 
+  // "gestern" and "vorgestern" carry their date; "letzten Freitag" and the like do not.
   Parsed<bool> TryPast() {
-    if (IsPastWord(Tok(pos_))) return Refuse(kPast, kDate, "dates in the past cannot be booked");
-    return false;
+    const std::string_view t = Tok(pos_);
+    if (!IsPastWord(t)) return false;
+    std::optional<chr::sys_days> day;
+    if (t == "gestern") day = today_ - chr::days{1};
+    if (t == "vorgestern") day = today_ - chr::days{2};
+    return Refuse(kPast, kDate, "dates in the past cannot be booked", day);
   }
 
   // "um 9" / "gegen 9": the next number is an hour. "am 15" / "den 15.": a day.

@@ -20,6 +20,7 @@ constexpr std::string_view kBerlin = "Europe/Berlin";
 constexpr std::string_view kThursdayTen = "2026-11-26T09:00:00Z";
 constexpr std::string_view kWednesdayAfter = "2026-12-02T09:00:00Z";  // Mi 2.12.2026 10:00
 constexpr std::string_view kNewYearsEve = "2026-12-31T14:00:00Z";     // Do 31.12.2026 15:00
+constexpr std::string_view kNewYearsDay = "2027-01-01T09:00:00Z";     // Fr 1.1.2027 10:00
 constexpr std::string_view kChristmasDay = "2026-12-25T09:00:00Z";    // Fr 25.12.2026 10:00
 constexpr std::string_view kEarlyJanuary = "2027-01-05T09:00:00Z";    // Di 5.1.2027 10:00
 constexpr std::string_view kSpringSaturday = "2026-03-28T11:00:00Z";  // Sa 28.3.2026 12:00
@@ -288,12 +289,14 @@ const std::vector<Row>& Phrasings() {
 
       // === refusals
       // past
-      {"gestern", "", "! past date"},
-      {"vorgestern", "", "! past date"},
+      {"gestern", "", "! past date 2026-11-25"},
+      {"vorgestern", "", "! past date 2026-11-24"},
       {"letzten Freitag", "", "! past date"},
       {"letzte Woche", "", "! past date"},
       {"vergangenen Montag", "", "! past date"},
-      {"gestern", "um 14 Uhr", "! past date"},
+      {"gestern", "um 14 Uhr", "! past date 2026-11-25"},
+      {"", "gestern um 14 Uhr", "! past date 2026-11-25"},
+      {"gestern", "", "! past date 2026-12-31", kNewYearsDay},
       {"25.11.", "", "! past date 2026-11-25"},
       {"1.10.", "", "! past date 2026-10-01"},
       {"27.9.", "", "! past date 2026-09-27"},  // 60 days ago
