@@ -479,8 +479,9 @@ struct Findings {
 
 // `said` is the hour word; `back` is 1 when the phrase counts towards it ("halb drei" = 2:30).
 Parsed<SpokenTime> TimeFromHour(Number said, int back, int minute) {
-  if (said.value > 24 || (back == 0 && said.value > 23))
+  if (said.value > 24 || (back == 0 && said.value > 23)) {
     return Refuse(kBadTime, kTime, "hour out of range");
+  }
   if (minute < 0 || minute > 59) return Refuse(kBadTime, kTime, "minute out of range");
   int hour = said.value - back;
   if (hour < 0) return Refuse(kBadTime, kTime, "hour out of range");
@@ -538,9 +539,10 @@ class PhraseParser {
           break;
         }
       }
-      if (!matched)
+      if (!matched) {
         return Refuse(kNotUnderstood, time_field_ || marker_ == Marker::kTime ? kTime : kDate,
                       "unrecognized words");
+      }
     }
     return Done();
   }
@@ -625,8 +627,9 @@ class PhraseParser {
       return false;
     }
     if (days < 1) return Refuse(kNotUnderstood, kDate, "a relative date must lie in the future");
-    if (days > kMaxDaysAhead)
+    if (days > kMaxDaysAhead) {
       return Refuse(kTooFarAhead, kDate, "the date is too far in the future");
+    }
     if (found_.shift_days && *found_.shift_days != days) {
       return Refuse(kConflicting, kDate, "conflicting dates");
     }
@@ -677,8 +680,9 @@ class PhraseParser {
   Parsed<bool> TryWeekday() {
     const auto wd = Lookup(WeekdayWords(), Tok(pos_));
     if (!wd) return false;
-    if (Parsed<void> s = SetWeekday(*wd, WeekdayMode::kAfterToday); !s)
+    if (Parsed<void> s = SetWeekday(*wd, WeekdayMode::kAfterToday); !s) {
       return tl::unexpected(s.error());
+    }
     Consumed(pos_ + 1, true);
     return true;
   }
@@ -724,8 +728,9 @@ class PhraseParser {
       if (!*first && t == "von") return false;
       if (!*first) return Refuse(kBadTime, kTime, "expected a clock time");
       const std::size_t joint = (*first)->next;
-      if (Tok(joint) != (t == "zwischen" ? "und" : "bis"))
+      if (Tok(joint) != (t == "zwischen" ? "und" : "bis")) {
         return Refuse(kBadTime, kTime, "incomplete time range");
+      }
       auto second = ParseTime(joint + 1, true);
       if (!second) return tl::unexpected(std::move(second.error()));
       if (!*second) return Refuse(kBadTime, kTime, "incomplete time range");
@@ -870,8 +875,9 @@ class PhraseParser {
       const auto& p = dotted->parts;
       if (p[0].size() > 2) return Refuse(kNotUnderstood, kDate, "not a date");
       if (p.size() == 3) {
-        if (p[1].size() > 2 || (p[2].size() != 2 && p[2].size() != 4))
+        if (p[1].size() > 2 || (p[2].size() != 2 && p[2].size() != 4)) {
           return Refuse(kNotUnderstood, kDate, "not a date");
+        }
         const int year = DigitsValue(p[2]) + (p[2].size() == 2 ? 2000 : 0);
         return AddExplicitDate(year, DigitsValue(p[1]), DigitsValue(p[0]), pos_ + 1);
       }
@@ -908,8 +914,9 @@ class PhraseParser {
 
   static Parsed<void> CheckDayMonth(int day, int month) {
     if (month < 1 || month > 12) return Refuse(kNoSuchDate, kDate, "no such month");
-    if (day < 1 || day > MaxDaysIn(month))
+    if (day < 1 || day > MaxDaysIn(month)) {
       return Refuse(kNoSuchDate, kDate, "no such day in that month");
+    }
     return Done();
   }
 
@@ -1178,16 +1185,18 @@ class PhraseParser {
   }
 
   Parsed<void> SetWeek(int offset) {
-    if (found_.week_offset && *found_.week_offset != offset)
+    if (found_.week_offset && *found_.week_offset != offset) {
       return Refuse(kConflicting, kDate, "conflicting weeks");
+    }
     found_.week_offset = offset;
     return Done();
   }
 
   Parsed<void> SetWeekday(int weekday, WeekdayMode mode) {
     if (found_.weekday && *found_.weekday != std::make_pair(weekday, mode)) {
-      if (found_.weekday->first != weekday)
+      if (found_.weekday->first != weekday) {
         return Refuse(kConflicting, kDate, "conflicting weekdays");
+      }
       // "nächsten Dienstag" and "Dienstag": the more specific modifier wins.
       if (mode == WeekdayMode::kAfterToday) return Done();
     }
@@ -1287,8 +1296,9 @@ Parsed<std::optional<ResolvedDate>> ResolveDate(const Findings& found, chr::sys_
     return ResolvedDate{today + chr::days{ahead}, 1, true, false};
   }
   if (found.week_offset) {
-    if (*found.week_offset == 0)
+    if (*found.week_offset == 0) {
       return ResolvedDate{today, 7 - DaysSinceMonday(today), true, false};
+    }
     return ResolvedDate{monday + chr::days{7 * *found.week_offset}, 7, true, false};
   }
   return std::optional<ResolvedDate>();
@@ -1309,14 +1319,16 @@ Parsed<ResolvedTime> ResolveTimeOfDay(const Findings& found) {
   for (const SpokenTime& t : found.times) {
     auto minute = ResolveTime(t, part);
     if (!minute) return tl::unexpected(std::move(minute.error()));
-    if (out.minute_of_day && *out.minute_of_day != *minute)
+    if (out.minute_of_day && *out.minute_of_day != *minute) {
       return Refuse(kConflicting, kTime, "conflicting times");
+    }
     out.minute_of_day = *minute;
   }
   if (found.ranges.size() > 1) return Refuse(kConflicting, kTime, "conflicting time ranges");
   if (!found.ranges.empty()) {
-    if (out.minute_of_day)
+    if (out.minute_of_day) {
       return Refuse(kConflicting, kTime, "both an exact time and a time range");
+    }
     const SpokenRange& range = found.ranges.front();
     TimeWindow window{0, kMinutesPerDay};
     if (range.from) {
@@ -1377,8 +1389,9 @@ std::string_view WishRefusalCode(WishRefusalReason reason) {
 
 DetailedWish ParseGermanDateTimeDetailed(std::string_view date_text, std::string_view time_text,
                                          SystemTimePoint now, std::string_view zone) {
-  if (date_text.size() + time_text.size() > kMaxPhraseBytes)
+  if (date_text.size() + time_text.size() > kMaxPhraseBytes) {
     return Refuse(kTooLong, kDate, "phrase too long");
+  }
   const auto local_now = ToLocal(now, zone);
   if (!local_now) return Refuse(kUnknownZone, kDate, "unknown time zone");
   const chr::sys_days today{Ymd(local_now->year, local_now->month, local_now->day)};
