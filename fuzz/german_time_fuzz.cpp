@@ -9,10 +9,14 @@
 // Invariants beyond "no crash":
 //   - Success: a real calendar date, never before today and at most kMaxYearsAhead (10) years
 //     ahead; minute of day in [0, 1440); a window with 0 <= from < to <= 1440; never both; a
-//     span of 1..7 days; an implied date ("only a time was said") is today or tomorrow.
+//     span of 1..11 days (a week, or a third of a month: "Ende Januar" = 21.–31.); an implied
+//     date ("only a time was said") is today or tomorrow.
 //   - An exact time converts to an instant (WishToInstant) on the same local date.
 //   - Failure: kInvalidArgument with one of the parser's fixed reasons (so it never echoes the
 //     caller's words).
+//   - The detailed parse (ParseGermanDateTimeDetailed) agrees: the same wish, or a refusal whose
+//     detail is the error text; a bad time always asks for the time, a past or mismatched date
+//     carries that date (past: before today) and its real weekday (mismatch).
 //   - Case-insensitive, and umlauts/ß equal ae/oe/ue/ss: the upper-cased (ASCII) phrase and the
 //     phrase with umlauts spelled out parse to the same result.
 #include <algorithm>
@@ -33,6 +37,9 @@ namespace chr = std::chrono;
 using callgate::SystemTimePoint;
 using callgate::booking::DateTimeWish;
 using callgate::booking::ParseGermanDateTime;
+using callgate::booking::WishField;
+using callgate::booking::WishRefusal;
+using callgate::booking::WishRefusalReason;
 
 [[noreturn]] void Violation(const char* what) {
   std::fprintf(stderr, "invariant violated: %s\n", what);
@@ -131,7 +138,7 @@ void CheckWish(const DateTimeWish& w, const Reference& ref) {
               w.window->to_minute <= 1440,
           "window empty or outside the day");
   }
-  Check(w.span_days >= 1 && w.span_days <= 7, "span outside 1..7 days");
+  Check(w.span_days >= 1 && w.span_days <= 11, "span outside 1..11 days");
   if (!w.date_was_said) {
     Check(date == today || date == today + chr::days{1}, "implied date not today or tomorrow");
     Check(w.minute_of_day || w.window, "neither date nor time");
@@ -144,6 +151,31 @@ void CheckWish(const DateTimeWish& w, const Reference& ref) {
           "the instant is on another local date");
     (void)callgate::booking::SpeakGermanDateTime(*instant, ref.zone,
                                                  callgate::FromUnixMillis(ref.now_ms));
+  }
+}
+
+void CheckRefusal(const WishRefusal& r, const Reference& ref) {
+  Check(std::find(std::begin(kReasons), std::end(kReasons), r.detail) != std::end(kReasons),
+        "refusal detail is not one of the parser's fixed reasons");
+  if (r.reason == WishRefusalReason::kBadTime) {
+    Check(r.field == WishField::kTime, "a bad time asks for the date");
+  }
+  Check(r.date.has_value() == r.date_weekday.has_value(), "a date without its weekday");
+  if (r.reason == WishRefusalReason::kWeekdayMismatch) {
+    Check(r.date.has_value(), "a weekday mismatch without the date");
+  }
+  if (r.date) {
+    const chr::year_month_day ymd{chr::year{r.date->year},
+                                  chr::month{static_cast<unsigned>(r.date->month)},
+                                  chr::day{static_cast<unsigned>(r.date->day)}};
+    Check(ymd.ok(), "the refused date is not a calendar date");
+    Check(r.date_weekday == static_cast<int>(chr::weekday{chr::sys_days{ymd}}.c_encoding()),
+          "the weekday is not the date's");
+    if (r.reason == WishRefusalReason::kPast) {
+      const auto local_now = callgate::ToLocal(callgate::FromUnixMillis(ref.now_ms), ref.zone);
+      const chr::sys_days today{chr::year{local_now->year} / local_now->month / local_now->day};
+      Check(chr::sys_days{ymd} < today, "a past date that is not before today");
+    }
   }
 }
 
@@ -166,6 +198,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       Check(e.code == callgate::ErrorCode::kInvalidArgument, "error is not kInvalidArgument");
       Check(std::find(std::begin(kReasons), std::end(kReasons), e.message) != std::end(kReasons),
             "error reason is not one of the parser's fixed reasons (echoes the caller?)");
+    }
+
+    auto detailed =
+        callgate::booking::ParseGermanDateTimeDetailed(date_text, time_text, now, ref.zone);
+    Check(detailed.has_value() == wish.has_value(), "the detailed parse disagrees");
+    if (detailed) {
+      Check(*detailed == *wish, "the detailed parse gives another wish");
+    } else {
+      CheckRefusal(detailed.error(), ref);
+      Check(wish.error().message == detailed.error().detail, "the error text is not the detail");
     }
 
     const std::string upper_date = UpperAscii(date_text);

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "booking/holidays.hpp"
 #include "core/time_zone.hpp"
 
 namespace callgate::booking {
@@ -22,9 +23,41 @@ constexpr std::size_t kMaxPhraseBytes = 200;
 constexpr int kMinutesPerDay = 24 * 60;
 constexpr int kMaxYearsAhead = 10;
 constexpr int kMaxDaysAhead = 366;
+// A year-less date whose latest occurrence is at most this many days ago is refused as past
+// instead of being moved to next year ("1.12." said on 2.12.).
+constexpr int kRecentPastDays = 60;
 
-tl::unexpected<Error> Invalid(std::string reason) {
-  return Fail(ErrorCode::kInvalidArgument, std::move(reason));
+using enum WishRefusalReason;
+using enum WishField;
+
+template <typename T>
+using Parsed = tl::expected<T, WishRefusal>;
+
+Parsed<void> Done() { return {}; }
+
+chr::year_month_day Ymd(int y, int m, int d) {
+  return chr::year_month_day{chr::year{y}, chr::month{static_cast<unsigned>(m)},
+                             chr::day{static_cast<unsigned>(d)}};
+}
+
+WishDate ToWishDate(chr::sys_days day) {
+  const chr::year_month_day ymd{day};
+  return WishDate{static_cast<int>(ymd.year()),
+                  static_cast<int>(static_cast<unsigned>(ymd.month())),
+                  static_cast<int>(static_cast<unsigned>(ymd.day()))};
+}
+
+// The one way a refusal is made. `detail` must be a string literal (fuzz/CMakeLists.txt
+// collects them for the fuzz target's "never echoes the caller" invariant).
+tl::unexpected<WishRefusal> Refuse(WishRefusalReason reason, WishField field,
+                                   std::string_view detail,
+                                   std::optional<chr::sys_days> day = std::nullopt) {
+  WishRefusal refusal{reason, field, std::nullopt, std::nullopt, detail};
+  if (day) {
+    refusal.date = ToWishDate(*day);
+    refusal.date_weekday = static_cast<int>(chr::weekday{*day}.c_encoding());
+  }
+  return tl::unexpected<WishRefusal>(refusal);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,10 +215,9 @@ bool IsPastWord(std::string_view word) {
 // Words that carry nothing for the date or time; "um"/"am" are markers, see TryMarker.
 bool IsFiller(std::string_view word) {
   static const auto* const kWords = new std::unordered_set<std::string>{
-      "bitte",    "so",         "gerne", "gern",   "also",   "ja",         "dann",
-      "mal",      "vielleicht", "rum",   "herum",  "wenn",   "es",         "geht",
-      "moeglich", "noch",       "fuer",  "lieber", "besten", "irgendwann", "uhr",
-      "aeh",      "aehm",       "ehm",   "hm",     "hmm",    "okay",       "ok"};
+      "bitte",  "so",    "gerne", "gern", "also", "ja",       "dann", "mal",  "vielleicht",
+      "rum",    "herum", "wenn",  "es",   "geht", "moeglich", "noch", "fuer", "lieber",
+      "besten", "uhr",   "aeh",   "aehm", "ehm",  "hm",       "hmm",  "okay", "ok"};
   return kWords->count(std::string(word)) > 0;
 }
 
@@ -385,11 +417,6 @@ std::optional<Dotted> SplitDotted(std::string_view token) {
 // ---------------------------------------------------------------------------------------------
 // Calendar helpers (std::chrono calendar types; zones stay in core/time_zone).
 
-chr::year_month_day Ymd(int y, int m, int d) {
-  return chr::year_month_day{chr::year{y}, chr::month{static_cast<unsigned>(m)},
-                             chr::day{static_cast<unsigned>(d)}};
-}
-
 int WeekdayOf(chr::sys_days day) { return static_cast<int>(chr::weekday{day}.c_encoding()); }
 
 // Days since this week's Monday (0 = Monday .. 6 = Sunday).
@@ -421,8 +448,14 @@ struct SpokenRange {
 struct DatePiece {
   chr::sys_days day;
   bool rolled = false;
-  bool today_word = false;  // "heute": yields to "in einer Woche" in "heute in einer Woche"
-  bool relative = false;
+  bool day_word = false;  // "heute", "morgen", "übermorgen": may anchor "in einer Woche"
+};
+
+// A stretch of days: "Ende nächster Woche", "Anfang Januar", "Weihnachten".
+struct Period {
+  chr::sys_days first;
+  int span_days = 1;
+  bool rolled = false;
 };
 
 enum class WeekdayMode { kAfterToday, kTodayOrLater, kWeekAfterNext };
@@ -434,26 +467,31 @@ struct Findings {
   std::vector<SpokenTime> times;
   std::vector<DayPart> parts;
   std::vector<SpokenRange> ranges;
+  std::optional<int> shift_days;  // "in einer Woche": days after the anchor day (or today)
+  std::optional<Period> period;
+  bool vague = false;  // "bald", "irgendwann": refused only when nothing concrete was said
 
   bool Empty() const {
     return dates.empty() && !weekday && !week_offset && times.empty() && parts.empty() &&
-           ranges.empty();
+           ranges.empty() && !shift_days && !period;
   }
 };
 
 // `said` is the hour word; `back` is 1 when the phrase counts towards it ("halb drei" = 2:30).
-Result<SpokenTime> TimeFromHour(Number said, int back, int minute) {
-  if (said.value > 24 || (back == 0 && said.value > 23)) return Invalid("hour out of range");
-  if (minute < 0 || minute > 59) return Invalid("minute out of range");
+Parsed<SpokenTime> TimeFromHour(Number said, int back, int minute) {
+  if (said.value > 24 || (back == 0 && said.value > 23)) {
+    return Refuse(kBadTime, kTime, "hour out of range");
+  }
+  if (minute < 0 || minute > 59) return Refuse(kBadTime, kTime, "minute out of range");
   int hour = said.value - back;
-  if (hour < 0) return Invalid("hour out of range");
+  if (hour < 0) return Refuse(kBadTime, kTime, "hour out of range");
   const bool twelve_hour = !said.leading_zero && said.value >= 1 && said.value <= 12;
   if (twelve_hour && hour == 0) hour = 12;  // "halb eins" = 12:30
   return SpokenTime{hour, minute, twelve_hour};
 }
 
 // Minutes after midnight, choosing am/pm for a twelve-hour reading (see the header).
-Result<int> ResolveTime(const SpokenTime& t, std::optional<DayPart> part) {
+Parsed<int> ResolveTime(const SpokenTime& t, std::optional<DayPart> part) {
   int hour = t.hour;
   if (t.twelve_hour) {
     if (!part) {
@@ -468,7 +506,7 @@ Result<int> ResolveTime(const SpokenTime& t, std::optional<DayPart> part) {
   if (part) {
     const TimeWindow fits = RuleFor(*part).fits;
     if (minute < fits.from_minute || minute >= fits.to_minute) {
-      return Invalid("the time does not fit the part of day");
+      return Refuse(kBadTime, kTime, "the time does not fit the part of day");
     }
   }
   return minute;
@@ -483,26 +521,30 @@ class PhraseParser {
                Findings& found)
       : tokens_(std::move(tokens)), time_field_(time_field), today_(today), found_(found) {}
 
-  Status Run() {
-    using Step = Result<bool> (PhraseParser::*)();
-    static constexpr std::array<Step, 11> kSteps = {
-        &PhraseParser::TryPast,    &PhraseParser::TryMarker, &PhraseParser::TryIn,
-        &PhraseParser::TryDayWord, &PhraseParser::TryWeek,   &PhraseParser::TryWeekday,
-        &PhraseParser::TryDayPart, &PhraseParser::TryRange,  &PhraseParser::TryTime,
+  Parsed<void> Run() {
+    using Step = Parsed<bool> (PhraseParser::*)();
+    static constexpr std::array<Step, 14> kSteps = {
+        &PhraseParser::TryPast,    &PhraseParser::TryNamedDay, &PhraseParser::TryPeriod,
+        &PhraseParser::TryVague,   &PhraseParser::TryMarker,   &PhraseParser::TryIn,
+        &PhraseParser::TryDayWord, &PhraseParser::TryWeek,     &PhraseParser::TryWeekday,
+        &PhraseParser::TryDayPart, &PhraseParser::TryRange,    &PhraseParser::TryTime,
         &PhraseParser::TryDate,    &PhraseParser::TryFiller};
     while (pos_ < tokens_.size()) {
       bool matched = false;
       for (Step step : kSteps) {
-        Result<bool> r = (this->*step)();
+        Parsed<bool> r = (this->*step)();
         if (!r) return tl::unexpected(std::move(r.error()));
         if (*r) {
           matched = true;
           break;
         }
       }
-      if (!matched) return Invalid("unrecognized words");
+      if (!matched) {
+        return Refuse(kNotUnderstood, time_field_ || marker_ == Marker::kTime ? kTime : kDate,
+                      "unrecognized words");
+      }
     }
-    return Ok();
+    return Done();
   }
 
  private:
@@ -528,22 +570,28 @@ class PhraseParser {
     return marker_ == Marker::kTime || (time_field_ && marker_ != Marker::kDay);
   }
 
-  Result<bool> TryPast() {
-    if (IsPastWord(Tok(pos_))) return Invalid("dates in the past cannot be booked");
-    return false;
+  // "gestern" and "vorgestern" carry their date; "letzten Freitag" and the like do not.
+  Parsed<bool> TryPast() {
+    const std::string_view t = Tok(pos_);
+    if (!IsPastWord(t)) return false;
+    std::optional<chr::sys_days> day;
+    if (t == "gestern") day = today_ - chr::days{1};
+    if (t == "vorgestern") day = today_ - chr::days{2};
+    return Refuse(kPast, kDate, "dates in the past cannot be booked", day);
   }
 
   // "um 9" / "gegen 9": the next number is an hour. "am 15" / "den 15.": a day.
-  Result<bool> TryMarker() {
+  Parsed<bool> TryMarker() {
     const std::string_view t = Tok(pos_);
     if (t == "am" && Tok(pos_ + 1) == "morgen") {  // "am Morgen" = in the morning
       found_.parts.push_back(DayPart::kEarly);
       Consumed(pos_ + 2, false);
       return true;
     }
-    if (IsOneOf(t, {"um", "gegen", "ca", "circa", "zirka", "etwa", "ungefaehr"})) {
+    if (IsOneOf(t, {"um", "gegen", "ca", "circa", "zirka", "etwa", "ungefaehr", "punkt"})) {
       marker_ = Marker::kTime;
-    } else if (IsOneOf(t, {"am", "den", "dem", "der", "zum"})) {
+    } else if (IsOneOf(t, {"am", "an", "den", "dem", "der", "zum"}) ||
+               (t == "im" && MonthWords().count(std::string(Tok(pos_ + 1))) > 0)) {
       marker_ = Marker::kDay;
     } else {
       return false;
@@ -553,7 +601,7 @@ class PhraseParser {
   }
 
   // "in der Früh", "in der nächsten Woche", "in 3 Tagen", "in einer Woche".
-  Result<bool> TryIn() {
+  Parsed<bool> TryIn() {
     if (Tok(pos_) != "in") return false;
     if (Tok(pos_ + 1) == "der" && Tok(pos_ + 2) == "frueh") {
       found_.parts.push_back(DayPart::kEarly);
@@ -563,7 +611,7 @@ class PhraseParser {
     std::size_t k = pos_ + 1;
     if (Tok(k) == "der") ++k;
     if (auto offset = Lookup(WeekModifierWords(), Tok(k)); offset && Tok(k + 1) == "woche") {
-      if (Status s = SetWeek(*offset); !s) return tl::unexpected(s.error());
+      if (Parsed<void> s = SetWeek(*offset); !s) return tl::unexpected(s.error());
       Consumed(k + 2, true);
       return true;
     }
@@ -578,25 +626,30 @@ class PhraseParser {
     } else {
       return false;
     }
-    if (days < 1) return Invalid("a relative date must lie in the future");
-    if (days > kMaxDaysAhead) return Invalid("the date is too far in the future");
-    found_.dates.push_back({today_ + chr::days{days}, false, false, true});
+    if (days < 1) return Refuse(kNotUnderstood, kDate, "a relative date must lie in the future");
+    if (days > kMaxDaysAhead) {
+      return Refuse(kTooFarAhead, kDate, "the date is too far in the future");
+    }
+    if (found_.shift_days && *found_.shift_days != days) {
+      return Refuse(kConflicting, kDate, "conflicting dates");
+    }
+    found_.shift_days = days;
     Consumed(pos_ + 3, true);
     return true;
   }
 
-  Result<bool> TryDayWord() {
+  Parsed<bool> TryDayWord() {
     const std::string_view t = Tok(pos_);
     if (t == "heute") {
-      found_.dates.push_back({today_, false, true, false});
+      found_.dates.push_back({today_, false, true});
     } else if (t == "morgen" && after_date_) {  // "heute morgen", "Dienstag morgen"
       found_.parts.push_back(DayPart::kEarly);
       Consumed(pos_ + 1, false);
       return true;
     } else if (t == "morgen") {
-      found_.dates.push_back({today_ + chr::days{1}, false, false, true});
+      found_.dates.push_back({today_ + chr::days{1}, false, true});
     } else if (t == "uebermorgen") {
-      found_.dates.push_back({today_ + chr::days{2}, false, false, true});
+      found_.dates.push_back({today_ + chr::days{2}, false, true});
     } else {
       return false;
     }
@@ -605,11 +658,11 @@ class PhraseParser {
   }
 
   // "nächste Woche", "diese Woche", "nächsten Dienstag", "diesen Freitag", "kommenden Montag".
-  Result<bool> TryWeek() {
+  Parsed<bool> TryWeek() {
     const auto offset = Lookup(WeekModifierWords(), Tok(pos_));
     if (!offset) return false;
     if (Tok(pos_ + 1) == "woche") {
-      if (Status s = SetWeek(*offset); !s) return tl::unexpected(s.error());
+      if (Parsed<void> s = SetWeek(*offset); !s) return tl::unexpected(s.error());
       Consumed(pos_ + 2, true);
       return true;
     }
@@ -617,22 +670,24 @@ class PhraseParser {
       const WeekdayMode mode = *offset == 0   ? WeekdayMode::kTodayOrLater
                                : *offset == 1 ? WeekdayMode::kAfterToday
                                               : WeekdayMode::kWeekAfterNext;
-      if (Status s = SetWeekday(*wd, mode); !s) return tl::unexpected(s.error());
+      if (Parsed<void> s = SetWeekday(*wd, mode); !s) return tl::unexpected(s.error());
       Consumed(pos_ + 2, true);
       return true;
     }
     return false;
   }
 
-  Result<bool> TryWeekday() {
+  Parsed<bool> TryWeekday() {
     const auto wd = Lookup(WeekdayWords(), Tok(pos_));
     if (!wd) return false;
-    if (Status s = SetWeekday(*wd, WeekdayMode::kAfterToday); !s) return tl::unexpected(s.error());
+    if (Parsed<void> s = SetWeekday(*wd, WeekdayMode::kAfterToday); !s) {
+      return tl::unexpected(s.error());
+    }
     Consumed(pos_ + 1, true);
     return true;
   }
 
-  Result<bool> TryDayPart() {
+  Parsed<bool> TryDayPart() {
     const auto part = Lookup(DayPartWords(), Tok(pos_));
     if (!part) return false;
     found_.parts.push_back(*part);
@@ -642,14 +697,14 @@ class PhraseParser {
 
   // "kurz nach zehn", "ab 14 Uhr", "bis 12", "nach 15 Uhr", "vor 9", "zwischen 14 und 16 Uhr",
   // "von 9 bis 11".
-  Result<bool> TryRange() {
+  Parsed<bool> TryRange() {
     const std::string_view t = Tok(pos_);
     SpokenRange range;
     std::size_t next = 0;
     if (t == "kurz" && IsOneOf(Tok(pos_ + 1), {"nach", "vor"})) {
       auto m = ParseTime(pos_ + 2, true);
       if (!m) return tl::unexpected(std::move(m.error()));
-      if (!*m) return Invalid("expected a clock time");
+      if (!*m) return Refuse(kBadTime, kTime, "expected a clock time");
       range.from = range.to = (*m)->time;
       if (Tok(pos_ + 1) == "nach") {
         range.to_shift = 15;
@@ -671,12 +726,14 @@ class PhraseParser {
       auto first = ParseTime(pos_ + 1, true);
       if (!first) return tl::unexpected(std::move(first.error()));
       if (!*first && t == "von") return false;
-      if (!*first) return Invalid("expected a clock time");
+      if (!*first) return Refuse(kBadTime, kTime, "expected a clock time");
       const std::size_t joint = (*first)->next;
-      if (Tok(joint) != (t == "zwischen" ? "und" : "bis")) return Invalid("incomplete time range");
+      if (Tok(joint) != (t == "zwischen" ? "und" : "bis")) {
+        return Refuse(kBadTime, kTime, "incomplete time range");
+      }
       auto second = ParseTime(joint + 1, true);
       if (!second) return tl::unexpected(std::move(second.error()));
-      if (!*second) return Invalid("incomplete time range");
+      if (!*second) return Refuse(kBadTime, kTime, "incomplete time range");
       range.from = (*first)->time;
       range.to = (*second)->time;
       next = (*second)->next;
@@ -688,7 +745,7 @@ class PhraseParser {
     return true;
   }
 
-  Result<bool> TryTime() {
+  Parsed<bool> TryTime() {
     auto m = ParseTime(pos_, BareNumbersAreHours());
     if (!m) return tl::unexpected(std::move(m.error()));
     if (!*m) return false;
@@ -698,15 +755,15 @@ class PhraseParser {
   }
 
   // A clock time starting at token k, or nullopt. `bare`: a lone number ("um 9") is an hour.
-  Result<std::optional<TimeMatch>> ParseTime(std::size_t k, bool bare) const {
+  Parsed<std::optional<TimeMatch>> ParseTime(std::size_t k, bool bare) const {
     const auto skip_uhr = [&](std::size_t j) { return Tok(j) == "uhr" ? j + 1 : j; };
-    const auto hour_at = [&](std::size_t j) -> Result<Number> {
+    const auto hour_at = [&](std::size_t j) -> Parsed<Number> {
       auto n = NumberToken(Tok(j));
-      if (!n) return Invalid("expected an hour");
+      if (!n) return Refuse(kBadTime, kTime, "expected an hour");
       return *n;
     };
     const auto match = [&](Number said, int back, int minute,
-                           std::size_t next) -> Result<std::optional<TimeMatch>> {
+                           std::size_t next) -> Parsed<std::optional<TimeMatch>> {
       auto t = TimeFromHour(said, back, minute);
       if (!t) return tl::unexpected(std::move(t.error()));
       return TimeMatch{*t, skip_uhr(next)};
@@ -779,7 +836,7 @@ class PhraseParser {
     return std::optional<TimeMatch>();
   }
 
-  static Result<std::optional<TimeMatch>> ParseColonTime(std::string_view t, std::size_t next) {
+  static Parsed<std::optional<TimeMatch>> ParseColonTime(std::string_view t, std::size_t next) {
     std::vector<std::string_view> parts;
     std::size_t start = 0;
     while (true) {
@@ -790,7 +847,7 @@ class PhraseParser {
     }
     if (parts.size() > 3 || !AllDigits(parts[0]) || parts[0].size() > 2 || !AllDigits(parts[1]) ||
         parts[1].size() != 2 || (parts.size() == 3 && (parts[2] != "00"))) {
-      return Invalid("not a clock time");
+      return Refuse(kBadTime, kTime, "not a clock time");
     }
     auto time =
         TimeFromHour(Number{DigitsValue(parts[0]), parts[0].size() > 1 && parts[0][0] == '0'}, 0,
@@ -801,7 +858,7 @@ class PhraseParser {
 
   // "2026-12-01", "15.1.", "15.01.2027", "15.1.27", "1.12", "15. Januar", "3 März 2027",
   // "am ersten Dezember", "am 15.".
-  Result<bool> TryDate() {
+  Parsed<bool> TryDate() {
     const std::string_view t = Tok(pos_);
     if (t.size() >= 8 && t.size() <= 10 && t[4] == '-') {
       const std::size_t dash = t.find('-', 5);
@@ -809,31 +866,33 @@ class PhraseParser {
       const std::string_view m = t.substr(5, dash - 5);
       const std::string_view d = dash == std::string_view::npos ? "" : t.substr(dash + 1);
       if (!AllDigits(y) || !AllDigits(m) || !AllDigits(d) || m.size() > 2 || d.size() > 2) {
-        return Invalid("not a date");
+        return Refuse(kNotUnderstood, kDate, "not a date");
       }
       return AddExplicitDate(DigitsValue(y), DigitsValue(m), DigitsValue(d), pos_ + 1);
     }
     std::optional<int> day;
     if (auto dotted = SplitDotted(t)) {
       const auto& p = dotted->parts;
-      if (p[0].size() > 2) return Invalid("not a date");
+      if (p[0].size() > 2) return Refuse(kNotUnderstood, kDate, "not a date");
       if (p.size() == 3) {
-        if (p[1].size() > 2 || (p[2].size() != 2 && p[2].size() != 4)) return Invalid("not a date");
+        if (p[1].size() > 2 || (p[2].size() != 2 && p[2].size() != 4)) {
+          return Refuse(kNotUnderstood, kDate, "not a date");
+        }
         const int year = DigitsValue(p[2]) + (p[2].size() == 2 ? 2000 : 0);
         return AddExplicitDate(year, DigitsValue(p[1]), DigitsValue(p[0]), pos_ + 1);
       }
       if (p.size() == 2) {
-        if (p[1].size() > 2) return Invalid("not a date");
+        if (p[1].size() > 2) return Refuse(kNotUnderstood, kDate, "not a date");
         return AddYearlessDate(DigitsValue(p[0]), DigitsValue(p[1]), pos_ + 1);
       }
-      if (p.size() > 3) return Invalid("not a date");
+      if (p.size() > 3) return Refuse(kNotUnderstood, kDate, "not a date");
       day = DigitsValue(p[0]);
     } else if (auto ordinal = Lookup(OrdinalWords(), t)) {
       day = *ordinal;
     } else if (auto n = NumberToken(t)) {
       day = n->value;
     } else if (MonthWords().count(std::string(t)) > 0) {
-      return Invalid("a month alone is too vague, a day is needed");
+      return Refuse(kTooVague, kDate, "a month alone is too vague, a day is needed");
     } else {
       return false;
     }
@@ -847,77 +906,302 @@ class PhraseParser {
     return AddDayOfMonth(*day, pos_ + 1);
   }
 
-  Result<bool> TryFiller() {
+  Parsed<bool> TryFiller() {
     if (!IsFiller(Tok(pos_))) return false;
     ++pos_;
     return true;
   }
 
-  static Status CheckDayMonth(int day, int month) {
-    if (month < 1 || month > 12) return Invalid("no such month");
-    if (day < 1 || day > MaxDaysIn(month)) return Invalid("no such day in that month");
-    return Ok();
+  static Parsed<void> CheckDayMonth(int day, int month) {
+    if (month < 1 || month > 12) return Refuse(kNoSuchDate, kDate, "no such month");
+    if (day < 1 || day > MaxDaysIn(month)) {
+      return Refuse(kNoSuchDate, kDate, "no such day in that month");
+    }
+    return Done();
   }
 
-  Result<bool> AddExplicitDate(int y, int m, int d, std::size_t next) {
-    if (Status s = CheckDayMonth(d, m); !s) return tl::unexpected(s.error());
+  Parsed<bool> AddExplicitDate(int y, int m, int d, std::size_t next) {
+    if (Parsed<void> s = CheckDayMonth(d, m); !s) return tl::unexpected(s.error());
     const auto ymd = Ymd(y, m, d);
-    if (!ymd.ok()) return Invalid("no such date");
+    if (!ymd.ok()) return Refuse(kNoSuchDate, kDate, "no such date");
     const chr::sys_days day{ymd};
-    if (day < today_) return Invalid("the date is in the past");
+    if (day < today_) return Refuse(kPast, kDate, "the date is in the past", day);
     if (y > static_cast<int>(chr::year_month_day{today_}.year()) + kMaxYearsAhead) {
-      return Invalid("the date is too far in the future");
+      return Refuse(kTooFarAhead, kDate, "the date is too far in the future");
     }
-    found_.dates.push_back({day, false, false, false});
+    found_.dates.push_back({day, false, false});
     Consumed(next, true);
     return true;
   }
 
-  // The first such date on or after today; 29.2. waits for a leap year.
-  Result<bool> AddYearlessDate(int d, int m, std::size_t next) {
-    if (Status s = CheckDayMonth(d, m); !s) return tl::unexpected(s.error());
+  // The first such date on or after today (29.2. waits for a leap year), unless its latest
+  // occurrence lies at most kRecentPastDays ago: then that one was meant, and it is over.
+  Parsed<bool> AddYearlessDate(int d, int m, std::size_t next) {
+    if (Parsed<void> s = CheckDayMonth(d, m); !s) return tl::unexpected(s.error());
     const int this_year = static_cast<int>(chr::year_month_day{today_}.year());
+    for (int y = this_year; y >= this_year - 8; --y) {
+      const auto ymd = Ymd(y, m, d);
+      if (!ymd.ok() || chr::sys_days{ymd} >= today_) continue;
+      if (today_ - chr::sys_days{ymd} <= chr::days{kRecentPastDays}) {
+        return Refuse(kPast, kDate, "the date has just passed", chr::sys_days{ymd});
+      }
+      break;
+    }
     for (int y = this_year; y <= this_year + 8; ++y) {
       const auto ymd = Ymd(y, m, d);
       if (ymd.ok() && chr::sys_days{ymd} >= today_) {
-        found_.dates.push_back({chr::sys_days{ymd}, y != this_year, false, false});
+        found_.dates.push_back({chr::sys_days{ymd}, y != this_year, false});
         Consumed(next, true);
         return true;
       }
     }
-    return Invalid("no such date");
+    return Refuse(kNoSuchDate, kDate, "no such date");
   }
 
   // "am 15.": this month if still ahead, else the next month that has that day.
-  Result<bool> AddDayOfMonth(int d, std::size_t next) {
-    if (d < 1 || d > 31) return Invalid("no such day in that month");
+  Parsed<bool> AddDayOfMonth(int d, std::size_t next) {
+    if (d < 1 || d > 31) return Refuse(kNoSuchDate, kDate, "no such day in that month");
     const chr::year_month_day now{today_};
     for (int ahead = 0; ahead <= 12; ++ahead) {
       const chr::year_month ym = chr::year_month{now.year(), now.month()} + chr::months{ahead};
       const chr::year_month_day ymd{ym.year(), ym.month(), chr::day{static_cast<unsigned>(d)}};
       if (ymd.ok() && chr::sys_days{ymd} >= today_) {
-        found_.dates.push_back({chr::sys_days{ymd}, ahead > 0, false, false});
+        found_.dates.push_back({chr::sys_days{ymd}, ahead > 0, false});
         Consumed(next, true);
         return true;
       }
     }
-    return Invalid("no such day in that month");
+    return Refuse(kNoSuchDate, kDate, "no such day in that month");
   }
 
-  Status SetWeek(int offset) {
-    if (found_.week_offset && *found_.week_offset != offset) return Invalid("conflicting weeks");
+  // [first, first + span) as the wish's days ("Ende nächster Woche", "Weihnachten").
+  Parsed<bool> AddPeriod(Period period, std::size_t next) {
+    if (found_.period &&
+        (found_.period->first != period.first || found_.period->span_days != period.span_days)) {
+      return Refuse(kConflicting, kDate, "conflicting dates");
+    }
+    found_.period = period;
+    Consumed(next, true);
+    return true;
+  }
+
+  // part 0/1/2 = Anfang (Mo–Di), Mitte (Di–Do), Ende (Do–Sa) of the week `offset` weeks ahead;
+  // without a modifier this week's, or next week's once this week's are over.
+  Parsed<bool> AddWeekPart(int part, std::optional<int> offset, std::size_t next) {
+    static constexpr std::array<std::pair<int, int>, 3> kDays = {{{0, 2}, {1, 4}, {3, 6}}};
+    const auto [from, to] = kDays[static_cast<std::size_t>(part)];
+    const chr::sys_days monday =
+        today_ - chr::days{DaysSinceMonday(today_)} + chr::days{7 * offset.value_or(0)};
+    chr::sys_days first = monday + chr::days{from};
+    chr::sys_days end = monday + chr::days{to};
+    if (end <= today_) {
+      if (offset) return Refuse(kPast, kDate, "that part of the week is over", first);
+      first += chr::days{7};
+      end += chr::days{7};
+    }
+    first = std::max(first, today_);
+    return AddPeriod({first, static_cast<int>((end - first).count()), false}, next);
+  }
+
+  // part 0/1/2 = Anfang (1.–10.), Mitte (11.–20.), Ende (21.–last) of a month. `roll`: once
+  // over, the next occurrence is meant (a month name said without a year, or "des Monats"),
+  // except when it ended at most kRecentPastDays ago ("Anfang November" on 26.11.).
+  Parsed<bool> AddMonthPart(int part, chr::year_month ym, bool roll, bool by_name,
+                            std::size_t next) {
+    const auto window = [part](chr::year_month m) {
+      const unsigned first_day = part == 0 ? 1 : part == 1 ? 11 : 21;
+      const chr::sys_days first{m / chr::day{first_day}};
+      const chr::sys_days last = part == 2 ? chr::sys_days{m / chr::last} : first + chr::days{9};
+      return std::pair{first, last + chr::days{1}};
+    };
+    auto [first, end] = window(ym);
+    bool rolled = false;
+    if (end <= today_) {
+      if (!roll || (by_name && today_ - end < chr::days{kRecentPastDays})) {
+        return Refuse(kPast, kDate, "that part of the month is over", first);
+      }
+      std::tie(first, end) = window(ym + (by_name ? chr::months{12} : chr::months{1}));
+      rolled = true;
+    }
+    if (chr::year_month_day{first}.year() >
+        chr::year_month_day{today_}.year() + chr::years{kMaxYearsAhead}) {
+      return Refuse(kTooFarAhead, kDate, "the date is too far in the future");
+    }
+    first = std::max(first, today_);
+    return AddPeriod({first, static_cast<int>((end - first).count()), rolled}, next);
+  }
+
+  // "Anfang/Mitte/Ende (der) (nächsten) Woche", "Ende des Monats", "Ende Monat", "Mitte
+  // nächsten Monats", "Monatsende", "Anfang Januar (2027)".
+  Parsed<bool> TryPeriod() {
+    const std::string_view t = Tok(pos_);
+    int part = 0;
+    std::size_t k = pos_ + 1;
+    std::string_view unit;
+    if (IsOneOf(t, {"anfang", "mitte", "ende"})) {
+      part = t == "anfang" ? 0 : t == "mitte" ? 1 : 2;
+    } else if (IsOneOf(t, {"monatsanfang", "monatsmitte", "monatsende"})) {
+      part = t == "monatsanfang" ? 0 : t == "monatsmitte" ? 1 : 2;
+      unit = "monat";
+    } else {
+      return false;
+    }
+    std::optional<int> offset;
+    if (unit.empty()) {
+      if (IsOneOf(Tok(k), {"der", "des"})) ++k;
+      offset = Lookup(WeekModifierWords(), Tok(k));
+      if (offset) ++k;
+      if (Tok(k) == "woche") return AddWeekPart(part, offset, k + 1);
+      if (IsOneOf(Tok(k), {"monat", "monats"})) {
+        unit = "monat";
+        ++k;
+      }
+    }
+    const chr::year_month_day now{today_};
+    const chr::year_month this_month{now.year(), now.month()};
+    if (unit == "monat") {
+      return AddMonthPart(part, this_month + chr::months{offset.value_or(0)}, !offset, false, k);
+    }
+    if (offset) return false;
+    const auto month = Lookup(MonthWords(), Tok(k));
+    if (!month) return false;
+    const chr::month m{static_cast<unsigned>(*month)};
+    const std::string_view year = Tok(k + 1);
+    if (AllDigits(year) && year.size() == 4) {
+      return AddMonthPart(part, chr::year{DigitsValue(year)} / m, false, true, k + 2);
+    }
+    return AddMonthPart(part, now.year() / m, true, true, k + 1);
+  }
+
+  // Named days: "Heiligabend", "Silvester", "Ostern", "am ersten Weihnachtsfeiertag", "Tag der
+  // Arbeit" … (optionally with a year): the next occurrence that is not over.
+  Parsed<bool> TryNamedDay() {
+    struct Name {
+      std::vector<std::string_view> words;
+      std::string_view key;
+      int span_days;
+    };
+    static const auto* const kNames = new std::vector<Name>{
+        {{"heiligabend"}, "heiligabend", 1},
+        {{"heiligen", "abend"}, "heiligabend", 1},
+        {{"heiliger", "abend"}, "heiligabend", 1},
+        {{"silvester"}, "silvester", 1},
+        {{"silvesterabend"}, "silvester", 1},
+        {{"neujahr"}, "neujahr", 1},
+        {{"neujahrstag"}, "neujahr", 1},
+        {{"weihnachten"}, "heiligabend", 3},
+        {{"weihnachtsfeiertage"}, "erster_weihnachtstag", 2},
+        {{"weihnachtsfeiertagen"}, "erster_weihnachtstag", 2},
+        {{"ostern"}, "ostersonntag", 2},
+        {{"ostersonntag"}, "ostersonntag", 1},
+        {{"ostermontag"}, "ostermontag", 1},
+        {{"karfreitag"}, "karfreitag", 1},
+        {{"pfingsten"}, "pfingstsonntag", 2},
+        {{"pfingstsonntag"}, "pfingstsonntag", 1},
+        {{"pfingstmontag"}, "pfingstmontag", 1},
+        {{"christi", "himmelfahrt"}, "christi_himmelfahrt", 1},
+        {{"himmelfahrt"}, "christi_himmelfahrt", 1},
+        {{"mariae", "himmelfahrt"}, "mariae_himmelfahrt", 1},
+        {{"tag", "der", "arbeit"}, "tag_der_arbeit", 1},
+        {{"tag", "der", "deutschen", "einheit"}, "tag_der_deutschen_einheit", 1},
+        {{"fronleichnam"}, "fronleichnam", 1},
+        {{"allerheiligen"}, "allerheiligen", 1},
+        {{"reformationstag"}, "reformationstag", 1},
+        {{"heilige", "drei", "koenige"}, "heilige_drei_koenige", 1},
+        {{"heiligen", "drei", "koenige"}, "heilige_drei_koenige", 1},
+        {{"dreikoenigstag"}, "heilige_drei_koenige", 1},
+        {{"buss", "und", "bettag"}, "buss_und_bettag", 1},
+    };
+    std::string_view key;
+    int span = 1;
+    std::size_t next = pos_;
+    // "erster/zweiter Weihnachtsfeiertag", "am 2. Weihnachtstag"
+    if (IsOneOf(Tok(pos_ + 1), {"weihnachtsfeiertag", "weihnachtstag"})) {
+      const auto ordinal = Lookup(OrdinalWords(), Tok(pos_));
+      const std::string_view t = Tok(pos_);
+      if (ordinal == 1 || t == "1.") key = "erster_weihnachtstag";
+      if (ordinal == 2 || t == "2.") key = "zweiter_weihnachtstag";
+      next = pos_ + 2;
+    }
+    for (const Name& name : *kNames) {
+      if (!key.empty()) break;
+      bool match = true;
+      for (std::size_t i = 0; i < name.words.size() && match; ++i) {
+        match = Tok(pos_ + i) == name.words[i];
+      }
+      if (match) {
+        key = name.key;
+        span = name.span_days;
+        next = pos_ + name.words.size();
+      }
+    }
+    if (key.empty()) return false;
+    const int this_year = static_cast<int>(chr::year_month_day{today_}.year());
+    std::optional<int> said_year;
+    if (AllDigits(Tok(next)) && Tok(next).size() == 4) said_year = DigitsValue(Tok(next++));
+    if (said_year && *said_year > this_year + kMaxYearsAhead) {
+      return Refuse(kTooFarAhead, kDate, "the date is too far in the future");
+    }
+    const auto first_in = [&](int year) {
+      const auto day = NamedDayInYear(key, year);
+      return chr::sys_days{Ymd(day->year, day->month, day->day)};
+    };
+    int year = said_year.value_or(this_year);
+    chr::sys_days first = first_in(year);
+    if (first + chr::days{span} <= today_) {
+      if (said_year) return Refuse(kPast, kDate, "the date is in the past", first);
+      first = first_in(++year);
+    }
+    const chr::sys_days end = first + chr::days{span};
+    first = std::max(first, today_);
+    const bool rolled = !said_year && year != this_year;
+    if (end - first == chr::days{1}) {
+      found_.dates.push_back({first, rolled, false});
+      Consumed(next, true);
+      return true;
+    }
+    return AddPeriod({first, static_cast<int>((end - first).count()), rolled}, next);
+  }
+
+  // "bald", "irgendwann", "so schnell wie möglich", "möglichst bald", "nächsten Monat": vague,
+  // refused as such unless something concrete was said too ("morgen irgendwann").
+  Parsed<bool> TryVague() {
+    const std::string_view t = Tok(pos_);
+    std::size_t next = pos_ + 1;
+    if (t == "schnell" && Tok(pos_ + 1) == "wie") {
+      next = pos_ + 2;
+    } else if (t == "moeglichst" && IsOneOf(Tok(pos_ + 1), {"bald", "schnell", "frueh"})) {
+      next = pos_ + 2;
+    } else if (Lookup(WeekModifierWords(), t) && IsOneOf(Tok(pos_ + 1), {"monat", "jahr"})) {
+      return Refuse(kTooVague, kDate, "a month alone is too vague, a day is needed");
+    } else if (!IsOneOf(t, {"bald", "demnaechst", "zeitnah", "baldmoeglichst", "schnellstmoeglich",
+                            "schnellstens", "schnell", "asap", "sofort", "jetzt", "gleich",
+                            "irgendwann", "jederzeit", "egal"})) {
+      return false;
+    }
+    found_.vague = true;
+    pos_ = next;
+    return true;
+  }
+
+  Parsed<void> SetWeek(int offset) {
+    if (found_.week_offset && *found_.week_offset != offset) {
+      return Refuse(kConflicting, kDate, "conflicting weeks");
+    }
     found_.week_offset = offset;
-    return Ok();
+    return Done();
   }
 
-  Status SetWeekday(int weekday, WeekdayMode mode) {
+  Parsed<void> SetWeekday(int weekday, WeekdayMode mode) {
     if (found_.weekday && *found_.weekday != std::make_pair(weekday, mode)) {
-      if (found_.weekday->first != weekday) return Invalid("conflicting weekdays");
+      if (found_.weekday->first != weekday) {
+        return Refuse(kConflicting, kDate, "conflicting weekdays");
+      }
       // "nächsten Dienstag" and "Dienstag": the more specific modifier wins.
-      if (mode == WeekdayMode::kAfterToday) return Ok();
+      if (mode == WeekdayMode::kAfterToday) return Done();
     }
     found_.weekday = std::make_pair(weekday, mode);
-    return Ok();
+    return Done();
   }
 
   std::vector<std::string> tokens_;
@@ -939,27 +1223,60 @@ struct ResolvedDate {
   bool rolled = false;
 };
 
-Result<std::optional<ResolvedDate>> ResolveDate(Findings& found, chr::sys_days today) {
-  auto& dates = found.dates;
-  const bool has_relative =
-      std::any_of(dates.begin(), dates.end(), [](const DatePiece& p) { return p.relative; });
-  if (has_relative) {  // "heute in einer Woche"
-    std::erase_if(dates, [](const DatePiece& p) { return p.today_word; });
-  }
+Parsed<std::optional<ResolvedDate>> ResolveDate(const Findings& found, chr::sys_days today) {
+  const auto& dates = found.dates;
   for (const DatePiece& piece : dates) {
-    if (piece.day != dates.front().day) return Invalid("conflicting dates");
+    if (piece.day != dates.front().day) return Refuse(kConflicting, kDate, "conflicting dates");
   }
   const chr::sys_days monday = today - chr::days{DaysSinceMonday(today)};
+
+  if (found.period) {  // "Ende nächster Woche", "Ostern"; a weekday picks one of its days
+    const Period& period = *found.period;
+    if (!dates.empty() || found.week_offset || found.shift_days) {
+      return Refuse(kConflicting, kDate, "conflicting dates");
+    }
+    if (!found.weekday) return ResolvedDate{period.first, period.span_days, true, period.rolled};
+    for (int i = 0; i < period.span_days; ++i) {
+      const chr::sys_days day = period.first + chr::days{i};
+      if (WeekdayOf(day) == found.weekday->first) return ResolvedDate{day, 1, true, period.rolled};
+    }
+    return Refuse(kConflicting, kDate, "the weekday is not among the named days");
+  }
+  if (found.shift_days) {  // "in einer Woche", "morgen in einer Woche", "Dienstag in einer Woche"
+    if (found.week_offset) return Refuse(kConflicting, kDate, "conflicting dates");
+    const chr::days shift{*found.shift_days};
+    chr::sys_days base = today;
+    if (!dates.empty()) {
+      if (!dates.front().day_word) {  // "in einer Woche, am 3.12.": must be the same day
+        if (dates.front().day != today + shift) {
+          return Refuse(kConflicting, kDate, "conflicting dates");
+        }
+        base = today;
+      } else {
+        base = dates.front().day;
+      }
+      if (found.weekday && WeekdayOf(base + shift) != found.weekday->first &&
+          WeekdayOf(base) != found.weekday->first) {
+        return Refuse(kWeekdayMismatch, kDate, "the weekday does not match the date", base + shift);
+      }
+    } else if (found.weekday) {  // that weekday on or after today, then the shift
+      const auto [weekday, mode] = *found.weekday;
+      int ahead = (weekday - WeekdayOf(today) + 7) % 7;
+      if (mode == WeekdayMode::kWeekAfterNext) ahead += 7;
+      base = today + chr::days{ahead};
+    }
+    return ResolvedDate{base + shift, 1, true, false};
+  }
 
   if (!dates.empty()) {
     const DatePiece& date = dates.front();
     if (found.weekday && WeekdayOf(date.day) != found.weekday->first) {
-      return Invalid("the weekday does not match the date");
+      return Refuse(kWeekdayMismatch, kDate, "the weekday does not match the date", date.day);
     }
     if (found.week_offset) {
       const chr::sys_days week_start = monday + chr::days{7 * *found.week_offset};
       if (date.day < week_start || date.day >= week_start + chr::days{7}) {
-        return Invalid("the date is not in the named week");
+        return Refuse(kConflicting, kDate, "the date is not in the named week");
       }
     }
     return ResolvedDate{date.day, 1, true, date.rolled};
@@ -968,7 +1285,9 @@ Result<std::optional<ResolvedDate>> ResolveDate(Findings& found, chr::sys_days t
     const auto [weekday, mode] = *found.weekday;
     if (found.week_offset) {  // "Dienstag nächste Woche": in that calendar week
       const chr::sys_days day = monday + chr::days{7 * *found.week_offset + (weekday + 6) % 7};
-      if (day < today) return Invalid("that day of this week has already passed");
+      if (day < today) {
+        return Refuse(kPast, kDate, "that day of this week has already passed", day);
+      }
       return ResolvedDate{day, 1, true, false};
     }
     int ahead = (weekday - WeekdayOf(today) + 7) % 7;
@@ -977,8 +1296,9 @@ Result<std::optional<ResolvedDate>> ResolveDate(Findings& found, chr::sys_days t
     return ResolvedDate{today + chr::days{ahead}, 1, true, false};
   }
   if (found.week_offset) {
-    if (*found.week_offset == 0)
+    if (*found.week_offset == 0) {
       return ResolvedDate{today, 7 - DaysSinceMonday(today), true, false};
+    }
     return ResolvedDate{monday + chr::days{7 * *found.week_offset}, 7, true, false};
   }
   return std::optional<ResolvedDate>();
@@ -989,22 +1309,26 @@ struct ResolvedTime {
   std::optional<TimeWindow> window;
 };
 
-Result<ResolvedTime> ResolveTimeOfDay(const Findings& found) {
+Parsed<ResolvedTime> ResolveTimeOfDay(const Findings& found) {
   std::optional<DayPart> part;
   for (DayPart p : found.parts) {
-    if (part && *part != p) return Invalid("conflicting parts of day");
+    if (part && *part != p) return Refuse(kConflicting, kTime, "conflicting parts of day");
     part = p;
   }
   ResolvedTime out;
   for (const SpokenTime& t : found.times) {
     auto minute = ResolveTime(t, part);
     if (!minute) return tl::unexpected(std::move(minute.error()));
-    if (out.minute_of_day && *out.minute_of_day != *minute) return Invalid("conflicting times");
+    if (out.minute_of_day && *out.minute_of_day != *minute) {
+      return Refuse(kConflicting, kTime, "conflicting times");
+    }
     out.minute_of_day = *minute;
   }
-  if (found.ranges.size() > 1) return Invalid("conflicting time ranges");
+  if (found.ranges.size() > 1) return Refuse(kConflicting, kTime, "conflicting time ranges");
   if (!found.ranges.empty()) {
-    if (out.minute_of_day) return Invalid("both an exact time and a time range");
+    if (out.minute_of_day) {
+      return Refuse(kConflicting, kTime, "both an exact time and a time range");
+    }
     const SpokenRange& range = found.ranges.front();
     TimeWindow window{0, kMinutesPerDay};
     if (range.from) {
@@ -1024,7 +1348,7 @@ Result<ResolvedTime> ResolveTimeOfDay(const Findings& found) {
     }
     if (window.from_minute < 0 || window.to_minute > kMinutesPerDay ||
         window.from_minute >= window.to_minute) {
-      return Invalid("the time range is empty");
+      return Refuse(kBadTime, kTime, "the time range is empty");
     }
     out.window = window;
   } else if (part && !out.minute_of_day) {
@@ -1035,19 +1359,52 @@ Result<ResolvedTime> ResolveTimeOfDay(const Findings& found) {
 
 }  // namespace
 
-Result<DateTimeWish> ParseGermanDateTime(std::string_view date_text, std::string_view time_text,
+std::string_view WishRefusalCode(WishRefusalReason reason) {
+  switch (reason) {
+    case kPast:
+      return "past";
+    case kNoSuchDate:
+      return "no_such_date";
+    case kWeekdayMismatch:
+      return "weekday_mismatch";
+    case kTooVague:
+      return "too_vague";
+    case kBadTime:
+      return "bad_time";
+    case kNotUnderstood:
+      return "not_understood";
+    case kNothingSaid:
+      return "nothing_said";
+    case kConflicting:
+      return "conflicting";
+    case kTooFarAhead:
+      return "too_far_ahead";
+    case kTooLong:
+      return "too_long";
+    case kUnknownZone:
+      return "unknown_zone";
+  }
+  return "not_understood";
+}
+
+DetailedWish ParseGermanDateTimeDetailed(std::string_view date_text, std::string_view time_text,
                                          SystemTimePoint now, std::string_view zone) {
-  if (date_text.size() + time_text.size() > kMaxPhraseBytes) return Invalid("phrase too long");
+  if (date_text.size() + time_text.size() > kMaxPhraseBytes) {
+    return Refuse(kTooLong, kDate, "phrase too long");
+  }
   const auto local_now = ToLocal(now, zone);
-  if (!local_now) return Invalid("unknown time zone");
+  if (!local_now) return Refuse(kUnknownZone, kDate, "unknown time zone");
   const chr::sys_days today{Ymd(local_now->year, local_now->month, local_now->day)};
 
   Findings found;
   for (const auto& [text, time_field] : {std::pair{date_text, false}, std::pair{time_text, true}}) {
     PhraseParser parser(Tokenize(text), time_field, today, found);
-    if (Status s = parser.Run(); !s) return tl::unexpected(s.error());
+    if (auto s = parser.Run(); !s) return tl::unexpected(s.error());
   }
-  if (found.Empty()) return Invalid("nothing about a date or time was said");
+  if (found.Empty()) {
+    if (found.vague) return Refuse(kTooVague, kDate, "too vague, a day is needed");
+    return Refuse(kNothingSaid, kDate, "nothing about a date or time was said");
+  }
 
   auto date = ResolveDate(found, today);
   if (!date) return tl::unexpected(std::move(date.error()));
@@ -1077,10 +1434,17 @@ Result<DateTimeWish> ParseGermanDateTime(std::string_view date_text, std::string
   return wish;
 }
 
+Result<DateTimeWish> ParseGermanDateTime(std::string_view date_text, std::string_view time_text,
+                                         SystemTimePoint now, std::string_view zone) {
+  auto wish = ParseGermanDateTimeDetailed(date_text, time_text, now, zone);
+  if (!wish) return Fail(ErrorCode::kInvalidArgument, std::string(wish.error().detail));
+  return *wish;
+}
+
 Result<SystemTimePoint> WishToInstant(const DateTimeWish& wish, std::string_view zone) {
-  if (!wish.minute_of_day) return Invalid("the wish has no exact time");
+  if (!wish.minute_of_day) return Fail(ErrorCode::kInvalidArgument, "the wish has no exact time");
   if (*wish.minute_of_day < 0 || *wish.minute_of_day >= kMinutesPerDay) {
-    return Invalid("minute of day out of range");
+    return Fail(ErrorCode::kInvalidArgument, "minute of day out of range");
   }
   LocalDateTime local;
   local.year = wish.year;

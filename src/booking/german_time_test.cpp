@@ -62,7 +62,7 @@ const std::vector<Case>& Table() {
       {"15.1.27", "", "2027-01-15"},
       {"1.12", "", "2026-12-01"},
       {"26.11.", "", "2026-11-26"},
-      {"25.11.", "", "2027-11-25 rolled"},
+      {"25.9.", "", "2027-09-25 rolled"},  // 62 days ago: long enough to mean next year
       {"31.12.", "", "2026-12-31"},
       {"29.2.", "", "2028-02-29 rolled"},
       {"15.1.", "10 Uhr", "2027-01-15 10:00 rolled"},
@@ -273,6 +273,7 @@ TEST(ParseGermanDateTime, RejectsWhatItCannotUnderstand) {
       {"so schnell wie möglich", ""},
       {"in 400 Tagen", ""},
       {"nächste Woche am 15.12.", ""},
+      {"25.11.", ""},  // yesterday: refused as past, not moved to next year
   };
   for (const auto& [date_text, time_text] : bad) {
     auto wish = ParseGermanDateTime(date_text, time_text, Iso(kThursdayTen), kBerlin);
