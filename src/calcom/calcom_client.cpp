@@ -201,10 +201,13 @@ struct CalcomClient::Impl {
     return ParseBookingResponse(*body);
   }
 
-  // Event-type lengths per account (base URL + key), listed at most once per event_types_ttl.
+  // Event-type lengths per account (base URL + key), listed at most once per event_types_ttl;
+  // after a failed listing the next try waits kRetryLengthsAfter.
+  static constexpr std::chrono::seconds kRetryLengthsAfter{60};
   struct Lengths {
     std::chrono::steady_clock::time_point listed;
     std::map<std::int64_t, EventType> types;
+    bool failed = false;
   };
   std::mutex lengths_mutex;
   std::map<std::string, Lengths> lengths;
@@ -222,7 +225,9 @@ struct CalcomClient::Impl {
     {
       std::lock_guard lock(lengths_mutex);
       if (auto it = lengths.find(key);
-          it != lengths.end() && now - it->second.listed < settings.event_types_ttl) {
+          it != lengths.end() &&
+          now - it->second.listed <
+              (it->second.failed ? kRetryLengthsAfter : settings.event_types_ttl)) {
         listed = true;
         if (auto t = it->second.types.find(request.event_type_id); t != it->second.types.end()) {
           type = t->second;
@@ -230,17 +235,22 @@ struct CalcomClient::Impl {
       }
     }
     if (!listed) {
-      auto body = Send(request.account, MakeCall("event_types", "GET", "/event-types",
-                                                 kEventTypesApiVersion, settings.bookings_timeout));
+      // Asked during a live call, before the create: bounded like a slots query.
+      auto body = Send(request.account,
+                       MakeCall("event_types", "GET", "/event-types", kEventTypesApiVersion,
+                                std::min(settings.bookings_timeout, settings.slots_timeout)));
       auto types = body ? ParseEventTypesResponse(*body)
                         : Result<std::vector<EventType>>(tl::unexpected(body.error()));
       if (!types) {
         obs::LogWarn("calcom_event_type_lengths_unknown",
                      {{"event_type_id", static_cast<long long>(request.event_type_id)},
                       {"message", types.error().message}});
+        std::lock_guard lock(lengths_mutex);
+        if (lengths.size() >= kMaxLengthAccounts) lengths.clear();
+        lengths[key] = Lengths{now, {}, true};
         return std::nullopt;
       }
-      Lengths entry{now, {}};
+      Lengths entry{now, {}, false};
       for (auto& t : *types) entry.types[t.id] = t;
       if (auto t = entry.types.find(request.event_type_id); t != entry.types.end()) {
         type = t->second;

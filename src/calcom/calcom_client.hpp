@@ -77,8 +77,9 @@ class CalcomClient final : public booking::CalendarProvider {
   // email nor phone, > 50 metadata keys, …). Slot taken (409, or 400 with Cal.com's "already
   // has booking" message) → kConflict. A kTimeout may still have booked: reconcile by listing.
   // With request.length_minutes, `lengthInMinutes` is sent when the event type offers several
-  // lengths (its event types are listed first, once per account per settings.event_types_ttl);
-  // an event type with one length, or one the listing does not show, books without it.
+  // lengths (its event types are listed first, once per account per settings.event_types_ttl,
+  // within the slots timeout; after a failed listing, again after a minute); an event type with
+  // one length, one the listing does not show, or a failed listing books without it.
   Result<booking::Booking> CreateBooking(const booking::BookingRequest& request) override;
   // POST /v2/bookings/{uid}/cancel → the booking with status "cancelled".
   Result<booking::Booking> CancelBooking(const booking::CalendarAccount& account,

@@ -482,11 +482,9 @@ struct FakeCalcom::Impl {
 
   json BookingJson(const FakeBooking& b) const {
     const FakeEventType* et = FindEventType(b.event_type_id);
-    json attendee = {{"name", b.attendee_name},
-                     {"email", b.attendee_email},
-                     {"timeZone", b.attendee_time_zone},
-                     {"language", "de"},
-                     {"absent", false}};
+    json attendee = {
+        {"name", b.attendee_name}, {"email", b.attendee_email}, {"timeZone", b.attendee_time_zone},
+        {"language", "de"},        {"absent", false},           {"displayEmail", b.attendee_email}};
     if (!b.attendee_phone.empty()) attendee["phoneNumber"] = b.attendee_phone;
     json md = json::object();
     for (const auto& [k, v] : b.metadata) md[k] = v;
@@ -500,6 +498,7 @@ struct FakeCalcom::Impl {
                                 {"name", "Fake Host"},
                                 {"email", "host@fake-calcom.invalid"},
                                 {"username", "fake-host"},
+                                {"displayEmail", "host@fake-calcom.invalid"},
                                 {"timeZone", et ? et->time_zone : "UTC"}}})},
         {"status", b.status},
         {"start", FormatIso8601Utc(b.start)},
