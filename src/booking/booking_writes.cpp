@@ -50,6 +50,8 @@ bool IsOutage(ErrorCode code) {
 
 }  // namespace
 
+// Looks for the booking of `appointment` (metadata.callgate_appointment) between its start and
+// its stored end: the length it asked Cal.com for until Cal.com answers, the answer's `end` after.
 Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& account,
                                                          const Appointment& appointment,
                                                          std::int64_t event_type_id) {
@@ -219,6 +221,9 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
   create.metadata = {{"callgate_appointment", std::to_string(appt.id.value)},
                      {"retell_call_id", ctx.call.retell_call_id}};
   create.notes = appt.notes;
+  // The service's length (sent where the event type offers several); the booked end is stored
+  // from Cal.com's answer below.
+  create.length_minutes = service->duration_minutes;
 
   ToolAnswer confirmed;
   confirmed.data["appointment_id"] = appt.id.value;
@@ -235,6 +240,7 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
   if (booking) {
     appt.status = std::string(kBooked);
     appt.calcom_booking_uid = booking->uid;
+    if (booking->end > booking->start) appt.ends_at = booking->end;  // as Cal.com booked it
     auto stored = appointments_.Update(ctx.company.id, appt);
     if (!stored) return tl::unexpected(stored.error());
     confirmed.data["status"] = std::string(kBooked);
@@ -326,6 +332,11 @@ Status BookingService::RunPendingBooking(std::string_view payload_json) {
           "anrufer-" + std::to_string(appt->id.value) + "@" + settings_.placeholder_email_domain;
     }
     request.metadata = {{"callgate_appointment", std::to_string(appt->id.value)}};
+    if (appt->ends_at > appt->starts_at) {
+      request.length_minutes = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::minutes>(appt->ends_at - appt->starts_at)
+              .count());
+    }
     auto created = calendar_.CreateBooking(request);
     if (!created) {
       if (created.error().code == ErrorCode::kConflict ||
@@ -339,6 +350,7 @@ Status BookingService::RunPendingBooking(std::string_view payload_json) {
   Appointment updated = *appt;
   updated.status = std::string(kBooked);
   updated.calcom_booking_uid = booking->uid;
+  if (booking->end > booking->start) updated.ends_at = booking->end;  // as Cal.com booked it
   auto stored = appointments_.Update(payload->company_id, updated);
   if (!stored) return tl::unexpected(stored.error());
   metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_completed"}});

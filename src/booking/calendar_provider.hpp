@@ -68,6 +68,11 @@ struct BookingRequest {
   Attendee attendee;
   std::map<std::string, std::string> metadata;  // ≤ 50 keys, string values
   std::string notes;
+  // The length the appointment needs (the service's duration). Cal.com accepts a length only for
+  // event types that offer several (it refuses `lengthInMinutes` for the others and books their
+  // one length): the Cal.com client sends it where the event type offers several lengths. The
+  // booked length is the answer's `end`.
+  std::optional<int> length_minutes;
 };
 
 struct Booking {

@@ -1,6 +1,8 @@
 #include "calcom/calcom_client.hpp"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 
 #include "calcom/http_loop.hpp"
 #include "calcom/wire.hpp"
@@ -16,7 +18,11 @@ using booking::CalendarAccount;
 constexpr std::string_view kRequestsMetric = "callgate_calcom_requests_total";
 constexpr std::string_view kDurationMetric = "callgate_calcom_request_duration_ms_total";
 constexpr std::string_view kConnectionsMetric = "callgate_calcom_connections_opened_total";
-constexpr int kMaxPageSize = 250;  // Cal.com's cap on `take`
+// Page size of ListBookings. The spec (GetBookings `take`: number, default 100) sets no maximum;
+// the wire notes (shared/reference/calcom.md) say ≤ 250. Pages of ≤ 250 are valid under both, so
+// a larger filter.take is fetched in several pages instead of one.
+constexpr int kMaxPageSize = 250;
+constexpr std::size_t kMaxLengthAccounts = 1000;  // event-type length listings kept
 
 using Query = std::vector<std::pair<std::string, std::string>>;
 
@@ -195,6 +201,68 @@ struct CalcomClient::Impl {
     return ParseBookingResponse(*body);
   }
 
+  // Event-type lengths per account (base URL + key), listed at most once per event_types_ttl;
+  // after a failed listing the next try waits kRetryLengthsAfter.
+  static constexpr std::chrono::seconds kRetryLengthsAfter{60};
+  struct Lengths {
+    std::chrono::steady_clock::time_point listed;
+    std::map<std::int64_t, EventType> types;
+    bool failed = false;
+  };
+  std::mutex lengths_mutex;
+  std::map<std::string, Lengths> lengths;
+
+  // The `lengthInMinutes` to send: the wanted length where the event type offers several,
+  // nothing for an event type with one length or one the listing does not show (team event
+  // types), nothing when the listing fails (Cal.com then books the event type's default length,
+  // and the answer's `end` says so).
+  std::optional<int> LengthToSend(const booking::BookingRequest& request) {
+    if (!request.length_minutes) return std::nullopt;
+    const std::string key = request.account.base_url + '\n' + request.account.api_key.Reveal();
+    const auto now = std::chrono::steady_clock::now();
+    std::optional<EventType> type;
+    bool listed = false;
+    {
+      std::lock_guard lock(lengths_mutex);
+      if (auto it = lengths.find(key);
+          it != lengths.end() &&
+          now - it->second.listed <
+              (it->second.failed ? kRetryLengthsAfter : settings.event_types_ttl)) {
+        listed = true;
+        if (auto t = it->second.types.find(request.event_type_id); t != it->second.types.end()) {
+          type = t->second;
+        }
+      }
+    }
+    if (!listed) {
+      // Asked during a live call, before the create: bounded like a slots query.
+      auto body = Send(request.account,
+                       MakeCall("event_types", "GET", "/event-types", kEventTypesApiVersion,
+                                std::min(settings.bookings_timeout, settings.slots_timeout)));
+      auto types = body ? ParseEventTypesResponse(*body)
+                        : Result<std::vector<EventType>>(tl::unexpected(body.error()));
+      if (!types) {
+        obs::LogWarn("calcom_event_type_lengths_unknown",
+                     {{"event_type_id", static_cast<long long>(request.event_type_id)},
+                      {"message", types.error().message}});
+        std::lock_guard lock(lengths_mutex);
+        if (lengths.size() >= kMaxLengthAccounts) lengths.clear();
+        lengths[key] = Lengths{now, {}, true};
+        return std::nullopt;
+      }
+      Lengths entry{now, {}, false};
+      for (auto& t : *types) entry.types[t.id] = t;
+      if (auto t = entry.types.find(request.event_type_id); t != entry.types.end()) {
+        type = t->second;
+      }
+      std::lock_guard lock(lengths_mutex);
+      if (lengths.size() >= kMaxLengthAccounts) lengths.clear();
+      lengths[key] = std::move(entry);
+    }
+    if (!type || !OffersSeveralLengths(*type)) return std::nullopt;
+    return request.length_minutes;
+  }
+
   Result<std::string> UidPath(std::string_view uid, std::string_view suffix) const {
     if (uid.empty()) return Fail(ErrorCode::kInvalidArgument, "booking uid is empty");
     return "/bookings/" + UrlEncode(uid) + std::string(suffix);
@@ -246,10 +314,15 @@ std::vector<Result<booking::SlotAnswer>> CalcomClient::GetSlotsMany(
 
 Result<booking::Booking> CalcomClient::CreateBooking(const booking::BookingRequest& request) {
   if (auto valid = ValidateBookingRequest(request); !valid) return tl::unexpected(valid.error());
+  if (auto base = NormalizedBaseUrl(request.account); !base) return tl::unexpected(base.error());
+  if (request.account.api_key.empty()) {
+    return Fail(ErrorCode::kUnauthenticated, "no cal.com API key configured");
+  }
+  const std::optional<int> length = impl_->LengthToSend(request);
   return impl_->BookingCall(
       request.account,
       Impl::MakeCall("bookings_create", "POST", "/bookings", kBookingsApiVersion,
-                     impl_->settings.bookings_timeout, BuildCreateBookingBody(request)));
+                     impl_->settings.bookings_timeout, BuildCreateBookingBody(request, length)));
 }
 
 Result<booking::Booking> CalcomClient::CancelBooking(const CalendarAccount& account,

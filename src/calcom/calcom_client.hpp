@@ -38,6 +38,8 @@ struct CalcomSettings {
   std::size_t max_response_bytes = 4 * 1024 * 1024;  // larger answers fail with kInternal
   std::size_t max_connections = 64;                  // libcurl connection cache size
   int max_list_pages = 20;                           // ListBookings pagination bound
+  // How long a listing of an account's event types (their lengths) is reused by CreateBooking.
+  std::chrono::seconds event_types_ttl{600};
   std::string user_agent = "callgate";
 };
 
@@ -49,6 +51,9 @@ struct EventType {
   std::string slug;
   std::string description;
   int minimum_booking_notice_minutes = 0;
+  // `lengthInMinutesOptions`: the lengths a booker may pick (Cal.com's "multiple durations");
+  // empty when the event type has one length.
+  std::vector<int> length_options;
 };
 
 class CalcomClient final : public booking::CalendarProvider {
@@ -71,6 +76,10 @@ class CalcomClient final : public booking::CalendarProvider {
   // POST /v2/bookings → 201. Validates the request first (kInvalidArgument: no name, neither
   // email nor phone, > 50 metadata keys, …). Slot taken (409, or 400 with Cal.com's "already
   // has booking" message) → kConflict. A kTimeout may still have booked: reconcile by listing.
+  // With request.length_minutes, `lengthInMinutes` is sent when the event type offers several
+  // lengths (its event types are listed first, once per account per settings.event_types_ttl,
+  // within the slots timeout; after a failed listing, again after a minute); an event type with
+  // one length, one the listing does not show, or a failed listing books without it.
   Result<booking::Booking> CreateBooking(const booking::BookingRequest& request) override;
   // POST /v2/bookings/{uid}/cancel → the booking with status "cancelled".
   Result<booking::Booking> CancelBooking(const booking::CalendarAccount& account,

@@ -198,8 +198,81 @@ TEST_F(FakeCalcomTest, ListFiltersAndPaginates) {
   EXPECT_EQ(Get("/v2/bookings?beforeEnd=2036-09-01T08:00:00Z", Auth()).second["data"].size(), 1u);
   EXPECT_EQ(Get("/v2/bookings?status=past", Auth()).second["data"].size(), 0u);
   EXPECT_EQ(Get("/v2/bookings?status=cancelled", Auth()).second["data"].size(), 0u);
-  EXPECT_EQ(Get("/v2/bookings?take=251", Auth()).first, 400);
+  // The spec gives `take` no maximum: a page of 1000 is answered.
+  auto [s3, big] = Get("/v2/bookings?take=1000", Auth());
+  EXPECT_EQ(s3, 200);
+  EXPECT_EQ(big["data"].size(), 3u);
+  EXPECT_EQ(big["pagination"]["itemsPerPage"], 1000);
+  EXPECT_EQ(Get("/v2/bookings?take=0", Auth()).first, 400);
   EXPECT_EQ(Get("/v2/bookings?status=weird", Auth()).first, 400);
+}
+
+// An event type with several lengths (Cal.com's "multiple durations"): its listing names them,
+// a create without `lengthInMinutes` books the default length, with it that length; a length
+// not offered, or any length for an event type with one, is Cal.com's 400.
+TEST(FakeCalcomLengthsTest, SeveralLengthsAreOfferedAndBooked) {
+  FakeCalcomOptions options;
+  options.event_types.front().length_options = {30, 45, 60};  // 1001, default 30
+  FakeCalcom fake(options);
+  ASSERT_TRUE(fake.Start());
+  http::Headers auth;
+  auth.Set("Authorization", "Bearer cal_test_1");
+  auth.Set("Content-Type", "application/json");
+  auto post = [&](const json& body) {
+    auto r = http::testing::TestClient(fake.port()).Post("/v2/bookings", body.dump(), auth);
+    EXPECT_TRUE(r);
+    return r ? std::pair{r->status, json::parse(r->body, nullptr, false)} : std::pair{0, json()};
+  };
+  auto types = http::testing::TestClient(fake.port()).Get("/v2/event-types", auth);
+  ASSERT_TRUE(types);
+  const json listed = json::parse(types->body)["data"];
+  EXPECT_EQ(listed[0]["lengthInMinutes"], 30);
+  EXPECT_EQ(listed[0]["lengthInMinutesOptions"], json::array({30, 45, 60}));
+  EXPECT_EQ(listed[1]["lengthInMinutesOptions"], json::array());
+
+  const json attendee = {
+      {"name", "Erika"}, {"email", "erika@example.org"}, {"timeZone", "Europe/Berlin"}};
+  auto [s1, plain] =
+      post({{"start", "2036-09-01T07:00:00Z"}, {"eventTypeId", 1001}, {"attendee", attendee}});
+  ASSERT_EQ(s1, 201) << plain.dump();
+  EXPECT_EQ(*ParseIso8601(plain["data"]["end"].get<std::string>()),
+            *ParseIso8601("2036-09-01T07:30:00Z"));
+  EXPECT_EQ(plain["data"]["duration"], 30);
+  // 10:30 in Berlin lies on the grid of 45-minute slots (09:00, 09:45, 10:30, …).
+  auto [s2, longer] = post({{"start", "2036-09-01T08:30:00Z"},
+                            {"eventTypeId", 1001},
+                            {"lengthInMinutes", 45},
+                            {"attendee", attendee}});
+  ASSERT_EQ(s2, 201) << longer.dump();
+  EXPECT_EQ(*ParseIso8601(longer["data"]["end"].get<std::string>()),
+            *ParseIso8601("2036-09-01T09:15:00Z"));
+  EXPECT_EQ(longer["data"]["duration"], 45);
+  // The 45-minute booking blocks the 30-minute slot it overlaps (11:00–11:30 in Berlin).
+  auto [s3, overlap] =
+      post({{"start", "2036-09-01T09:00:00Z"}, {"eventTypeId", 1001}, {"attendee", attendee}});
+  EXPECT_EQ(s3, 409) << overlap.dump();
+
+  auto [s4, odd] = post({{"start", "2036-09-01T12:00:00Z"},
+                         {"eventTypeId", 1001},
+                         {"lengthInMinutes", 20},
+                         {"attendee", attendee}});
+  EXPECT_EQ(s4, 400);
+  EXPECT_EQ(odd["status"], "error");
+  EXPECT_EQ(odd["error"]["code"], "BadRequestException");
+  EXPECT_EQ(odd["error"]["message"],
+            "Provided 'lengthInMinutes' is not one of the possible lengths for the event type. "
+            "The possible lengths are: 30, 45, 60");
+  auto [s5, single] = post({{"start", "2036-09-01T12:00:00Z"},
+                            {"eventTypeId", 1002},
+                            {"lengthInMinutes", 15},
+                            {"attendee", attendee}});
+  EXPECT_EQ(s5, 400);
+  EXPECT_NE(single["error"]["message"].get<std::string>().find(
+                "Can't specify 'lengthInMinutes' because event type does not have multiple "
+                "possible lengths"),
+            std::string::npos);
+  EXPECT_EQ(fake.Bookings().size(), 2u);
+  fake.Stop();
 }
 
 TEST_F(FakeCalcomTest, ControlEndpointsSetSwitchesAndReportStats) {

@@ -104,6 +104,13 @@ Result<EventType> EventTypeFromJson(const json& e) {
   out.description = StringField(e, "description");
   out.minimum_booking_notice_minutes =
       static_cast<int>(IntField(e, "minimumBookingNotice").value_or(0));
+  if (auto options = e.find("lengthInMinutesOptions"); options != e.end() && options->is_array()) {
+    for (const auto& o : *options) {
+      if (o.is_number_integer() && o.get<std::int64_t>() > 0 && o.get<std::int64_t>() <= 24 * 60) {
+        out.length_options.push_back(static_cast<int>(o.get<std::int64_t>()));
+      }
+    }
+  }
   return out;
 }
 
@@ -290,7 +297,8 @@ Result<std::vector<EventType>> ParseEventTypesResponse(std::string_view body) {
   return out;
 }
 
-std::string BuildCreateBookingBody(const booking::BookingRequest& request) {
+std::string BuildCreateBookingBody(const booking::BookingRequest& request,
+                                   std::optional<int> length_in_minutes) {
   json attendee = {{"name", request.attendee.name}, {"timeZone", request.attendee.time_zone}};
   if (!request.attendee.email.empty()) attendee["email"] = request.attendee.email;
   if (!request.attendee.phone_e164.empty()) attendee["phoneNumber"] = request.attendee.phone_e164;
@@ -304,7 +312,12 @@ std::string BuildCreateBookingBody(const booking::BookingRequest& request) {
     body["metadata"] = std::move(md);
   }
   if (!request.notes.empty()) body["bookingFieldsResponses"] = {{"notes", request.notes}};
+  if (length_in_minutes) body["lengthInMinutes"] = *length_in_minutes;
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+bool OffersSeveralLengths(const EventType& event_type) {
+  return event_type.length_options.size() > 1;
 }
 
 std::string BuildCancelBody(std::string_view reason) {
@@ -328,6 +341,10 @@ Status ValidateBookingRequest(const booking::BookingRequest& request) {
   if (request.attendee.time_zone.empty()) return bad("booking needs the attendee's time zone");
   if (request.attendee.email.empty() && request.attendee.phone_e164.empty()) {
     return bad("booking needs the attendee's email or phone number");
+  }
+  if (request.length_minutes &&
+      (*request.length_minutes <= 0 || *request.length_minutes > 24 * 60)) {
+    return bad("booking length must be 1 to 1440 minutes");
   }
   if (request.metadata.size() > 50) return bad("booking metadata has more than 50 keys");
   for (const auto& [k, v] : request.metadata) {

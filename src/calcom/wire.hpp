@@ -60,12 +60,19 @@ Result<BookingPage> ParseBookingListResponse(std::string_view body);
 Result<std::vector<EventType>> ParseEventTypesResponse(std::string_view body);
 
 // Request bodies.
-std::string BuildCreateBookingBody(const booking::BookingRequest& request);
+// `lengthInMinutes` only when given: Cal.com refuses it for event types with one length.
+std::string BuildCreateBookingBody(const booking::BookingRequest& request,
+                                   std::optional<int> length_in_minutes = std::nullopt);
+// Whether an event type's own description calls for `lengthInMinutes`: several lengths offered.
+// (The wanted length is sent even when not among them: Cal.com refuses it with a 400, which is
+// better than booking another length.)
+bool OffersSeveralLengths(const EventType& event_type);
 std::string BuildCancelBody(std::string_view reason);
 std::string BuildRescheduleBody(SystemTimePoint new_start, std::string_view reason);
 
 // Checks what Cal.com would reject anyway, before spending a request: event type > 0, attendee
 // name and time zone, email or phone, metadata ≤ 50 keys (names ≤ 40, values ≤ 500 chars).
+// Also: length_minutes, when set, in 1..1440.
 Status ValidateBookingRequest(const booking::BookingRequest& request);
 
 }  // namespace callgate::calcom

@@ -193,6 +193,19 @@ TEST(ParseEventTypesResponse, ReadsListAndGroupedShapes) {
   ASSERT_TRUE(grouped);
   ASSERT_EQ(grouped->size(), 1u);
   EXPECT_EQ((*grouped)[0].length_minutes, 15);
+  EXPECT_TRUE((*list)[0].length_options.empty());
+  EXPECT_FALSE(OffersSeveralLengths((*list)[0]));
+}
+
+TEST(ParseEventTypesResponse, ReadsSeveralLengths) {
+  auto list = ParseEventTypesResponse(R"({"status":"success","data":[
+    {"id":7,"lengthInMinutes":30,"lengthInMinutesOptions":[30,45,60],"title":"a","slug":"a"},
+    {"id":8,"lengthInMinutes":30,"lengthInMinutesOptions":[],"title":"b","slug":"b"}]})");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].length_options, (std::vector<int>{30, 45, 60}));
+  EXPECT_TRUE(OffersSeveralLengths((*list)[0]));
+  EXPECT_FALSE(OffersSeveralLengths((*list)[1]));
 }
 
 TEST(BuildCreateBookingBody, WritesTheDocumentedShape) {
@@ -213,6 +226,8 @@ TEST(BuildCreateBookingBody, WritesTheDocumentedShape) {
   EXPECT_FALSE(body["attendee"].contains("email"));
   EXPECT_EQ(body["metadata"]["callgate_appointment"], "42");
   EXPECT_EQ(body["bookingFieldsResponses"]["notes"], "Rückruf");
+  EXPECT_FALSE(body.contains("lengthInMinutes"));
+  EXPECT_EQ(nlohmann::json::parse(BuildCreateBookingBody(r, 45))["lengthInMinutes"], 45);
 }
 
 TEST(BuildRescheduleBody, SendsUtcStartAndReason) {
@@ -241,6 +256,11 @@ TEST(ValidateBookingRequest, RejectsWhatCalcomWouldReject) {
   auto no_event = r;
   no_event.event_type_id = 0;
   EXPECT_FALSE(ValidateBookingRequest(no_event));
+  auto no_length = r;
+  no_length.length_minutes = 0;
+  EXPECT_FALSE(ValidateBookingRequest(no_length));
+  no_length.length_minutes = 45;
+  EXPECT_TRUE(ValidateBookingRequest(no_length));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ using http::Response;
 using nlohmann::json;
 
 constexpr int kMaxDelayMs = 60'000;
+constexpr std::size_t kMaxRecordedRequests = 1000;
 constexpr int kMaxRangeDays = 90;
 constexpr std::string_view kSlotTakenMessage =
     "User either already has booking at this time or is not available";
@@ -234,12 +235,13 @@ struct FakeCalcom::Impl {
   std::unique_ptr<http::Server> server;
 
   mutable std::mutex mutex;
-  FakeCalcomBehavior behavior;        // guarded by mutex
-  FakeCalcomStats stats;              // guarded by mutex
-  std::vector<FakeBooking> bookings;  // guarded by mutex
-  std::int64_t next_id = 1;           // guarded by mutex
-  std::mt19937_64 fault_rng;          // guarded by mutex
-  std::mt19937_64 uid_rng;            // guarded by mutex
+  FakeCalcomBehavior behavior;                 // guarded by mutex
+  FakeCalcomStats stats;                       // guarded by mutex
+  std::vector<FakeBooking> bookings;           // guarded by mutex
+  std::vector<FakeRequest> recorded_requests;  // guarded by mutex
+  std::int64_t next_id = 1;                    // guarded by mutex
+  std::mt19937_64 fault_rng;                   // guarded by mutex
+  std::mt19937_64 uid_rng;                     // guarded by mutex
 
   std::mutex stop_mutex;
   std::condition_variable stop_cv;
@@ -312,6 +314,14 @@ struct FakeCalcom::Impl {
       std::lock_guard lock(mutex);
       ++stats.requests[endpoint];
       ++stats.total;
+      FakeRequest recorded{endpoint,          request.method_token, request.path,
+                           request.raw_query, request.query,        {},
+                           request.body};
+      for (const auto& [name, value] : request.headers.All())
+        recorded.headers.emplace_back(name, value);
+      if (recorded_requests.size() >= kMaxRecordedRequests)
+        recorded_requests.erase(recorded_requests.begin());
+      recorded_requests.push_back(std::move(recorded));
       stats.last_api_version[endpoint] =
           std::string(request.Header("cal-api-version").value_or(""));
       b = behavior;
@@ -409,13 +419,15 @@ struct FakeCalcom::Impl {
     return out;
   }
 
-  bool IsFreeSlotLocked(const FakeEventType& et, SystemTimePoint start,
-                        std::string_view ignore_uid) const {
-    const auto length = std::chrono::minutes(et.length_minutes);
+  // Free for a booking of `length_minutes` (0 = the event type's default length).
+  bool IsFreeSlotLocked(const FakeEventType& et, SystemTimePoint start, std::string_view ignore_uid,
+                        int length_minutes = 0) const {
+    if (length_minutes <= 0) length_minutes = et.length_minutes;
+    const auto length = std::chrono::minutes(length_minutes);
     if (start < clock->Now() + std::chrono::minutes(et.minimum_booking_notice_minutes)) {
       return false;
     }
-    auto grid = GridLocked(et, et.length_minutes, start, start);
+    auto grid = GridLocked(et, length_minutes, start, start);
     if (std::find(grid.begin(), grid.end(), start) == grid.end()) return false;
     return !IsBlockedLocked(et.id, start, start + length, ignore_uid);
   }
@@ -470,11 +482,9 @@ struct FakeCalcom::Impl {
 
   json BookingJson(const FakeBooking& b) const {
     const FakeEventType* et = FindEventType(b.event_type_id);
-    json attendee = {{"name", b.attendee_name},
-                     {"email", b.attendee_email},
-                     {"timeZone", b.attendee_time_zone},
-                     {"language", "de"},
-                     {"absent", false}};
+    json attendee = {
+        {"name", b.attendee_name}, {"email", b.attendee_email}, {"timeZone", b.attendee_time_zone},
+        {"language", "de"},        {"absent", false},           {"displayEmail", b.attendee_email}};
     if (!b.attendee_phone.empty()) attendee["phoneNumber"] = b.attendee_phone;
     json md = json::object();
     for (const auto& [k, v] : b.metadata) md[k] = v;
@@ -488,6 +498,7 @@ struct FakeCalcom::Impl {
                                 {"name", "Fake Host"},
                                 {"email", "host@fake-calcom.invalid"},
                                 {"username", "fake-host"},
+                                {"displayEmail", "host@fake-calcom.invalid"},
                                 {"timeZone", et ? et->time_zone : "UTC"}}})},
         {"status", b.status},
         {"start", FormatIso8601Utc(b.start)},
@@ -578,6 +589,33 @@ struct FakeCalcom::Impl {
         b.metadata[it.key()] = it->get<std::string>();
       }
     }
+    // Cal.com's create input check: `lengthInMinutes` only for an event type with several
+    // lengths, and then one of them; without it the booking has the default length.
+    int length = et->length_minutes;
+    if (auto l = body.find("lengthInMinutes"); l != body.end()) {
+      if (!l->is_number_integer() || l->get<std::int64_t>() <= 0) {
+        return ErrorResponse(400, request, "lengthInMinutes must be a number");
+      }
+      if (et->length_options.empty()) {
+        return ErrorResponse(400, request,
+                             "Can't specify 'lengthInMinutes' because event type does not have "
+                             "multiple possible lengths. Please, remove the 'lengthInMinutes' "
+                             "field from the request.");
+      }
+      const auto wanted = l->get<std::int64_t>();
+      if (std::find(et->length_options.begin(), et->length_options.end(), wanted) ==
+          et->length_options.end()) {
+        std::string possible;
+        for (int o : et->length_options) {
+          possible += (possible.empty() ? "" : ", ") + std::to_string(o);
+        }
+        return ErrorResponse(400, request,
+                             "Provided 'lengthInMinutes' is not one of the possible lengths for "
+                             "the event type. The possible lengths are: " +
+                                 possible);
+      }
+      length = static_cast<int>(wanted);
+    }
     const SystemTimePoint now = clock->Now();
     if (*start < now)
       return ErrorResponse(400, request, "Attempting to book a meeting in the past.");
@@ -589,14 +627,14 @@ struct FakeCalcom::Impl {
     json answer;
     {
       std::lock_guard lock(mutex);
-      if (TakeForcedConflictLocked() || !IsFreeSlotLocked(*et, *start, {})) {
+      if (TakeForcedConflictLocked() || !IsFreeSlotLocked(*et, *start, {}, length)) {
         return SlotTaken(request, behavior.conflict_status);
       }
       b.id = next_id++;
       b.uid = NewUid();
       b.event_type_id = et->id;
       b.start = *start;
-      b.end = *start + std::chrono::minutes(et->length_minutes);
+      b.end = *start + std::chrono::minutes(length);
       b.status = "accepted";
       b.created_at = now;
       bookings.push_back(b);
@@ -713,8 +751,8 @@ struct FakeCalcom::Impl {
     long long skip = 0;
     if (auto t = request.QueryParam("take")) {
       auto v = ParseInt(*t);
-      if (!v || *v < 1 || *v > 250)
-        return ErrorResponse(400, request, "take must not be greater than 250");
+      // The spec gives `take` no maximum (default 100).
+      if (!v || *v < 1) return ErrorResponse(400, request, "take must be a positive number");
       take = *v;
     }
     if (auto s = request.QueryParam("skip")) {
@@ -799,8 +837,11 @@ struct FakeCalcom::Impl {
   Response EventTypes(Request&) {
     json data = json::array();
     for (const auto& e : options.event_types) {
+      json options = json::array();
+      for (int o : e.length_options) options.push_back(o);
       data.push_back({{"id", e.id},
                       {"lengthInMinutes", e.length_minutes},
+                      {"lengthInMinutesOptions", std::move(options)},
                       {"title", e.title},
                       {"slug", e.slug},
                       {"description", ""},
@@ -931,6 +972,12 @@ FakeCalcomStats FakeCalcom::Stats() const {
 void FakeCalcom::ResetStats() {
   std::lock_guard lock(impl_->mutex);
   impl_->stats = FakeCalcomStats{};
+  impl_->recorded_requests.clear();
+}
+
+std::vector<FakeRequest> FakeCalcom::Requests() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->recorded_requests;
 }
 
 std::vector<FakeBooking> FakeCalcom::Bookings() const {

@@ -5,7 +5,8 @@
 //   GET  /v2/slots                      eventTypeId, start, end, timeZone, duration, format
 //   POST /v2/bookings                   → 201; taken slot → 409 ConflictException (or 400)
 //   GET  /v2/bookings                   status, attendeeEmail, attendeeName, eventTypeId,
-//                                       afterStart, beforeEnd, take (≤ 250), skip, sortStart
+//                                       afterStart, beforeEnd, take (no maximum), skip,
+//                                       sortStart
 //   GET  /v2/bookings/{uid}
 //   POST /v2/bookings/{uid}/cancel      → 200, status "cancelled"
 //   POST /v2/bookings/{uid}/reschedule  → 201, new uid with rescheduledFromUid
@@ -46,7 +47,10 @@ struct WorkingHours {
 
 struct FakeEventType {
   std::int64_t id = 0;
-  int length_minutes = 30;
+  int length_minutes = 30;  // the default length
+  // Several lengths (Cal.com's "multiple durations", `lengthInMinutesOptions`): a create may pick
+  // one with `lengthInMinutes`; empty = one length, and a create with `lengthInMinutes` is 400.
+  std::vector<int> length_options;
   std::string title;
   std::string slug;
   std::string time_zone = "Europe/Berlin";
@@ -104,6 +108,17 @@ struct FakeBooking {
   SystemTimePoint created_at;
 };
 
+// One API request as received (control endpoints are not recorded).
+struct FakeRequest {
+  std::string endpoint;  // see fault_endpoint
+  std::string method;
+  std::string path;                                        // "/v2/bookings/abc/cancel"
+  std::string raw_query;                                   // as sent, still percent-encoded
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
 // Requests per endpoint name (see fault_endpoint) since start or the last reset.
 struct FakeCalcomStats {
   std::map<std::string, std::uint64_t> requests;
@@ -140,6 +155,9 @@ class FakeCalcom {
 
   FakeCalcomStats Stats() const;
   void ResetStats();
+
+  // The latest API requests (at most 1000), oldest first; cleared by ResetStats.
+  std::vector<FakeRequest> Requests() const;
 
   // Every booking, in creation order.
   std::vector<FakeBooking> Bookings() const;

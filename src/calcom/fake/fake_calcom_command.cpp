@@ -21,6 +21,13 @@ int RunFakeCalcom(int port, const FakeCalcomCommandOptions& options) {
   fake_options.address = options.address;
   fake_options.port = static_cast<std::uint16_t>(port);
   fake_options.behavior.latency_ms = options.latency_ms;
+  // Besides the defaults, one event type with several lengths (30 by default, 45, 60).
+  auto flexible = fake_options.event_types.front();
+  flexible.id = 1004;
+  flexible.title = "Behandlung flexibel";
+  flexible.slug = "behandlung-flexibel";
+  flexible.length_options = {30, 45, 60};
+  fake_options.event_types.push_back(std::move(flexible));
   FakeCalcom fake(std::move(fake_options));
   if (auto started = fake.Start(); !started) {
     std::cerr << "callgate fake-calcom: cannot serve: " << started.error().message << "\n";
