@@ -170,22 +170,90 @@ ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::Servi
   return a;
 }
 
-ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::NeedsInput& n) {
+std::string_view ProblemCode(av::Problem p) {
+  switch (p) {
+    case av::Problem::kNotSaid:
+      return "not_said";
+    case av::Problem::kNotUnderstood:
+      return "not_understood";
+    case av::Problem::kPast:
+      return "past";
+    case av::Problem::kNoSuchDate:
+      return "no_such_date";
+    case av::Problem::kWeekdayMismatch:
+      return "weekday_mismatch";
+    case av::Problem::kTooVague:
+      return "too_vague";
+    case av::Problem::kBadTime:
+      return "bad_time";
+    case av::Problem::kTooFarAhead:
+      return "too_far_ahead";
+  }
+  return "not_understood";
+}
+
+// "15. Dezember" (+ " 2027" when not this year).
+std::string DayOfMonth(const booking::CalendarDay& day, int current_year) {
+  std::string out = std::to_string(day.day) + ". " + std::string(GermanMonthName(day.month));
+  if (day.year != current_year) out += " " + std::to_string(day.year);
+  return out;
+}
+
+ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::NeedsInput& n,
+                 SystemTimePoint now, std::string_view zone) {
   ToolAnswer a = Base(service);
   a.success = false;
-  const bool unread = n.problem == av::Problem::kNotUnderstood;
+  a.data["reason"] = std::string(ProblemCode(n.problem));
+  const int year = YearOf(now, zone);
   switch (n.field) {
     case av::Field::kDate:
       a.data["missing"] = json::array({"date"});
-      a.message = unread ? "Das Datum habe ich leider nicht verstanden. Können Sie den Tag bitte "
-                           "noch einmal nennen?"
-                         : "Für welchen Tag soll ich nachsehen?";
+      switch (n.problem) {
+        case av::Problem::kNotSaid:
+          a.message = "Für welchen Tag soll ich nachsehen?";
+          break;
+        case av::Problem::kPast:
+          a.message = (n.date ? "Der " + DayOfMonth(*n.date, year) : std::string("Dieser Tag")) +
+                      " ist leider schon vorbei. Welcher Tag ab heute passt Ihnen?";
+          break;
+        case av::Problem::kNoSuchDate:
+          a.message = "Dieses Datum gibt es nicht. Welchen Tag meinen Sie?";
+          break;
+        case av::Problem::kWeekdayMismatch:
+          if (n.date && n.weekday) {
+            const std::string weekday(GermanWeekdayName(*n.weekday));
+            a.message = "Der " + DayOfMonth(*n.date, year) + " ist ein " + weekday +
+                        ". Meinen Sie " + weekday + ", den " + DayOfMonth(*n.date, year) +
+                        ", oder einen anderen Tag?";
+          } else {
+            a.message = "Wochentag und Datum passen nicht zusammen. Welchen Tag meinen Sie?";
+          }
+          break;
+        case av::Problem::kTooVague:
+          a.message =
+              "Können Sie den Tag etwas genauer sagen, zum Beispiel morgen oder nächsten "
+              "Dienstag?";
+          break;
+        case av::Problem::kTooFarAhead:
+          a.message =
+              "So weit im Voraus kann ich leider nicht nachsehen. Welcher frühere Tag "
+              "passt Ihnen?";
+          break;
+        case av::Problem::kBadTime:
+        case av::Problem::kNotUnderstood:
+          a.message =
+              "Das Datum habe ich leider nicht verstanden. Können Sie den Tag bitte noch "
+              "einmal nennen?";
+          break;
+      }
       break;
     case av::Field::kTime:
       a.data["missing"] = json::array({"time"});
-      a.message = unread ? "Die Uhrzeit habe ich leider nicht verstanden. Um wie viel Uhr möchten "
-                           "Sie kommen?"
-                         : "Um wie viel Uhr möchten Sie kommen?";
+      a.message = n.problem == av::Problem::kNotSaid ? "Um wie viel Uhr möchten Sie kommen?"
+                  : n.problem == av::Problem::kBadTime
+                      ? "Diese Uhrzeit gibt es nicht. Um wie viel Uhr möchten Sie kommen?"
+                      : "Die Uhrzeit habe ich leider nicht verstanden. Um wie viel Uhr möchten "
+                        "Sie kommen?";
       break;
     case av::Field::kName:
       a.data["missing"] = json::array({"name"});
@@ -193,6 +261,58 @@ ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::Needs
       break;
   }
   return a;
+}
+
+std::string_view NotFreeCode(av::NotFree why) {
+  switch (why) {
+    case av::NotFree::kBooked:
+      return "booked";
+    case av::NotFree::kPast:
+      return "past";
+    case av::NotFree::kTooSoon:
+      return "too_soon";
+    case av::NotFree::kClosedDay:
+      return "closed";
+    case av::NotFree::kHoliday:
+      return "holiday";
+    case av::NotFree::kOutsideHours:
+      return "outside_hours";
+    case av::NotFree::kOffGrid:
+      return "off_grid";
+  }
+  return "booked";
+}
+
+// Why `requested` cannot be had, as said first ("… ist leider schon vergeben.").
+std::string WhyNotFree(const av::Taken& t, std::string_view zone, SystemTimePoint now) {
+  const std::string when = booking::SpeakGermanDateTime(t.requested, zone, now);
+  auto local = ToLocal(t.requested, zone);
+  const std::string day = local ? SpokenDay(*local, YearOf(now, zone)) : std::string("diesem Tag");
+  const std::string clock =
+      local ? SpokenClock(local->hour * 60 + local->minute) + " Uhr" : std::string("dieser Zeit");
+  switch (t.why) {
+    case av::NotFree::kBooked:
+      return when + " ist leider schon vergeben.";
+    case av::NotFree::kPast:
+      return when + " ist schon vorbei.";
+    case av::NotFree::kTooSoon:
+      return when + " ist leider zu kurzfristig.";
+    case av::NotFree::kClosedDay:
+      return "Am " + day + ", haben wir geschlossen.";
+    case av::NotFree::kHoliday:
+      return "Am " + day + ", ist Feiertag (" + std::string(t.holiday) +
+             "), da haben wir geschlossen.";
+    case av::NotFree::kOutsideHours:
+      if (t.hours) {
+        return "Um " + clock + " haben wir nicht geöffnet; am " + day + ", sind wir von " +
+               SpokenClock(t.hours->open_minute) + " bis " + SpokenClock(t.hours->close_minute) +
+               " Uhr da.";
+      }
+      return "Um " + clock + " haben wir nicht geöffnet.";
+    case av::NotFree::kOffGrid:
+      return "Um " + clock + " beginnt leider kein Termin.";
+  }
+  return when + " ist leider nicht frei.";
 }
 
 ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::NotBookableOnline&) {
@@ -260,7 +380,7 @@ ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome, std::s
   return std::visit(
       Visitor{
           [&](const av::ServiceUnknown& u) { return Speak(service, u); },
-          [&](const av::NeedsInput& n) { return Speak(service, n); },
+          [&](const av::NeedsInput& n) { return Speak(service, n, outcome.as_of, zone); },
           [&](const av::NotBookableOnline& n) { return Speak(service, n); },
           [&](const av::CalendarUnavailable& u) { return Speak(service, u); },
           [&](const av::Free& f) {
@@ -278,9 +398,9 @@ ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome, std::s
             a.success = false;
             a.data["available"] = false;
             a.data["requested"] = FormatIso8601Utc(t.requested);
+            a.data["reason"] = std::string(NotFreeCode(t.why));
             a.data["alternatives"] = AlternativesJson(t.alternatives, zone, now);
-            a.message = booking::SpeakGermanDateTime(t.requested, zone, now) +
-                        " ist leider nicht frei. " +
+            a.message = WhyNotFree(t, zone, now) + " " +
                         Offer(t.alternatives, zone, now, outcome.source,
                               "In den nächsten zwei Wochen habe ich leider keinen passenden "
                               "Termin gefunden.");
@@ -324,9 +444,16 @@ ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome, std::s
             const auto noon = NoonOf(d.day, zone);
             const std::string day =
                 noon ? SpokenDay(*noon, YearOf(now, zone)) : std::string("diesem Tag");
-            a.message = "Am " + day + "," + WindowPhrase(d.window) + " ist leider nichts frei. " +
-                        Offer(d.alternatives, zone, now, outcome.source,
-                              "Auch in den zwei Wochen danach habe ich nichts gefunden.");
+            a.data["reason"] = std::string(NotFreeCode(d.why));
+            const std::string why =
+                d.why == av::NotFree::kHoliday
+                    ? "Am " + day + ", ist Feiertag (" + std::string(d.holiday) +
+                          "), da haben wir geschlossen. "
+                : d.why == av::NotFree::kClosedDay
+                    ? "Am " + day + ", haben wir geschlossen. "
+                    : "Am " + day + "," + WindowPhrase(d.window) + " ist leider nichts frei. ";
+            a.message = why + Offer(d.alternatives, zone, now, outcome.source,
+                                    "Auch in den zwei Wochen danach habe ich nichts gefunden.");
             return a;
           },
       },
@@ -338,7 +465,7 @@ ToolAnswer SpeakAlternatives(const booking::AlternativesOutcome& outcome, std::s
   return std::visit(
       Visitor{
           [&](const av::ServiceUnknown& u) { return Speak(service, u); },
-          [&](const av::NeedsInput& n) { return Speak(service, n); },
+          [&](const av::NeedsInput& n) { return Speak(service, n, outcome.as_of, zone); },
           [&](const av::NotBookableOnline& n) { return Speak(service, n); },
           [&](const av::CalendarUnavailable& u) { return Speak(service, u); },
           [&](const av::Offer& o) {
@@ -361,7 +488,9 @@ ToolAnswer SpeakDraft(const booking::BookingDraft& draft, std::string_view zone,
   if (free == nullptr) return SpeakAvailability(draft.availability, zone, settings);
   ToolAnswer a = SpeakAvailability(draft.availability, zone, settings);
   if (draft.name.empty()) {
-    ToolAnswer ask = Speak(draft.availability.service, av::NeedsInput{av::Field::kName});
+    ToolAnswer ask = Speak(draft.availability.service, av::NeedsInput{av::Field::kName},
+                           draft.availability.as_of, zone);
+    ask.data.erase("reason");
     ask.data["available"] = true;
     return ask;
   }

@@ -83,7 +83,7 @@ TEST(Speech, TakenNamesEachDayOnceAndOffersAChoice) {
       kZone);
   EXPECT_FALSE(a.success);
   EXPECT_EQ(a.message,
-            "Freitag, 27. November, um 10 Uhr ist leider nicht frei. Ich kann Ihnen anbieten: "
+            "Freitag, 27. November, um 10 Uhr ist leider schon vergeben. Ich kann Ihnen anbieten: "
             "Freitag, 27. November, um 10:30 oder 11 Uhr oder Montag, 30. November, um 10 Uhr.");
   EXPECT_EQ(a.data["available"], false);
   ASSERT_EQ(a.data["alternatives"].size(), 3u);
@@ -93,15 +93,89 @@ TEST(Speech, TakenNamesEachDayOnceAndOffersAChoice) {
 TEST(Speech, TakenWithNothingToOffer) {
   auto a = SpeakAvailability(Outcome(av::Taken{Berlin(11, 27, 10), {}}), kZone);
   EXPECT_EQ(a.message,
-            "Freitag, 27. November, um 10 Uhr ist leider nicht frei. In den nächsten zwei Wochen "
-            "habe ich leider keinen passenden Termin gefunden.");
+            "Freitag, 27. November, um 10 Uhr ist leider schon vergeben. In den nächsten zwei "
+            "Wochen habe ich leider keinen passenden Termin gefunden.");
+}
+
+// Why a wished time is not free is said first, with the reason code in the data.
+TEST(Speech, TakenSaysWhy) {
+  auto say = [](av::NotFree why, SystemTimePoint requested, std::string_view holiday = "") {
+    av::Taken taken{requested, Alternatives({Berlin(11, 30, 10)}), why,
+                    tenancy::OpeningHours{9 * 60, 18 * 60}, holiday};
+    return SpeakAvailability(Outcome(taken), kZone);
+  };
+  const std::string offer = " Ich kann Ihnen anbieten: Montag, 30. November, um 10 Uhr.";
+  EXPECT_EQ(say(av::NotFree::kPast, Berlin(11, 26, 8)).message,
+            "Donnerstag, 26. November, um 8 Uhr ist schon vorbei." + offer);
+  EXPECT_EQ(say(av::NotFree::kTooSoon, Berlin(11, 26, 11)).message,
+            "Donnerstag, 26. November, um 11 Uhr ist leider zu kurzfristig." + offer);
+  EXPECT_EQ(say(av::NotFree::kClosedDay, Berlin(11, 29, 10)).message,
+            "Am Sonntag, 29. November, haben wir geschlossen." + offer);
+  EXPECT_EQ(say(av::NotFree::kHoliday, Berlin(12, 25, 10), "1. Weihnachtsfeiertag").message,
+            "Am Freitag, 25. Dezember, ist Feiertag (1. Weihnachtsfeiertag), da haben wir "
+            "geschlossen." +
+                offer);
+  auto late = say(av::NotFree::kOutsideHours, Berlin(11, 27, 19));
+  EXPECT_EQ(late.message,
+            "Um 19 Uhr haben wir nicht geöffnet; am Freitag, 27. November, sind wir von 9 bis 18 "
+            "Uhr da." +
+                offer);
+  EXPECT_EQ(late.data["reason"], "outside_hours");
+  auto quarter = say(av::NotFree::kOffGrid, Berlin(11, 27, 10, 15));
+  EXPECT_EQ(quarter.message, "Um 10:15 Uhr beginnt leider kein Termin." + offer);
+  EXPECT_EQ(quarter.data["reason"], "off_grid");
+  EXPECT_EQ(say(av::NotFree::kBooked, Berlin(11, 27, 10)).data["reason"], "booked");
+}
+
+// A refused wish says why and asks for the right thing again.
+TEST(Speech, RefusedWishesSayWhy) {
+  auto say = [](av::NeedsInput needs) { return SpeakAvailability(Outcome(needs), kZone); };
+  auto past = say({av::Field::kDate, av::Problem::kPast, CalendarDay{2026, 11, 25}, 3});
+  EXPECT_EQ(past.message,
+            "Der 25. November ist leider schon vorbei. Welcher Tag ab heute passt Ihnen?");
+  EXPECT_EQ(past.data["reason"], "past");
+  EXPECT_EQ(past.data["missing"], json::array({"date"}));
+  EXPECT_EQ(
+      say({av::Field::kDate, av::Problem::kWeekdayMismatch, CalendarDay{2026, 12, 15}, 2}).message,
+      "Der 15. Dezember ist ein Dienstag. Meinen Sie Dienstag, den 15. Dezember, oder einen "
+      "anderen Tag?");
+  EXPECT_EQ(say({av::Field::kDate, av::Problem::kNoSuchDate}).message,
+            "Dieses Datum gibt es nicht. Welchen Tag meinen Sie?");
+  EXPECT_EQ(say({av::Field::kDate, av::Problem::kTooVague}).message,
+            "Können Sie den Tag etwas genauer sagen, zum Beispiel morgen oder nächsten Dienstag?");
+  auto bad_time = say({av::Field::kTime, av::Problem::kBadTime});
+  EXPECT_EQ(bad_time.message, "Diese Uhrzeit gibt es nicht. Um wie viel Uhr möchten Sie kommen?");
+  EXPECT_EQ(bad_time.data["missing"], json::array({"time"}));
+  EXPECT_EQ(say({av::Field::kDate, av::Problem::kPast, CalendarDay{2025, 12, 1}, 1}).message,
+            "Der 1. Dezember 2025 ist leider schon vorbei. Welcher Tag ab heute passt Ihnen?");
+}
+
+TEST(Speech, ClosedAndHolidayDays) {
+  auto closed = SpeakAvailability(
+      Outcome(av::DayFull{CalendarDay{2026, 11, 29}, std::nullopt,
+                          Alternatives({Berlin(11, 30, 9)}), av::NotFree::kClosedDay}),
+      kZone);
+  EXPECT_EQ(closed.message,
+            "Am Sonntag, 29. November, haben wir geschlossen. Ich kann Ihnen anbieten: Montag, 30. "
+            "November, um 9 Uhr.");
+  EXPECT_EQ(closed.data["reason"], "closed");
+  auto holiday = SpeakAvailability(Outcome(av::DayFull{CalendarDay{2026, 12, 25},
+                                                       std::nullopt,
+                                                       {},
+                                                       av::NotFree::kHoliday,
+                                                       "1. Weihnachtsfeiertag"}),
+                                   kZone);
+  EXPECT_EQ(holiday.message,
+            "Am Freitag, 25. Dezember, ist Feiertag (1. Weihnachtsfeiertag), da haben wir "
+            "geschlossen. Auch in den zwei Wochen danach habe ich nichts gefunden.");
 }
 
 TEST(Speech, ADayInAnotherYearSaysTheYear) {
   auto a = SpeakAvailability(
       Outcome(av::Taken{InYear(2027, 1, 15, 10), Alternatives({InYear(2027, 1, 15, 11)})}), kZone);
   EXPECT_EQ(a.message,
-            "Freitag, 15. Januar 2027, um 10 Uhr ist leider nicht frei. Ich kann Ihnen anbieten: "
+            "Freitag, 15. Januar 2027, um 10 Uhr ist leider schon vergeben. Ich kann Ihnen "
+            "anbieten: "
             "Freitag, 15. Januar 2027, um 11 Uhr.");
 }
 

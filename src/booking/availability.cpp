@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "booking/holidays.hpp"
 #include "booking/service_matcher.hpp"
 #include "core/time_zone.hpp"
 
@@ -31,6 +32,63 @@ std::pair<SystemTimePoint, SystemTimePoint> LocalDayOf(SystemTimePoint t, const 
 
 tenancy::WeeklyHours Hours(const CallContext& ctx) {
   return ctx.branch ? ctx.branch->business_hours : tenancy::WeeklyHours{};
+}
+
+bool AnyHours(const tenancy::WeeklyHours& hours) {
+  return std::any_of(hours.begin(), hours.end(), [](const auto& h) { return h.has_value(); });
+}
+
+std::optional<LocalDateTime> NoonOf(const CalendarDay& day, const std::string& zone) {
+  auto noon = FromLocal(LocalDateTime{day.year, day.month, day.day, 12, 0, 0}, zone);
+  if (!noon) return std::nullopt;
+  auto local = ToLocal(*noon, zone);
+  if (!local) return std::nullopt;
+  return *local;
+}
+
+std::optional<CalendarDay> DayOf(SystemTimePoint t, const std::string& zone) {
+  auto l = ToLocal(t, zone);
+  if (!l) return std::nullopt;
+  return CalendarDay{l->year, l->month, l->day};
+}
+
+// The refusal of a wish as what to ask the caller for.
+NeedsInput AskAgain(const WishRefusal& refusal) {
+  NeedsInput needs;
+  needs.field = refusal.field == WishField::kTime ? Field::kTime : Field::kDate;
+  switch (refusal.reason) {
+    case WishRefusalReason::kPast:
+      needs.problem = Problem::kPast;
+      break;
+    case WishRefusalReason::kNoSuchDate:
+      needs.problem = Problem::kNoSuchDate;
+      break;
+    case WishRefusalReason::kWeekdayMismatch:
+      needs.problem = Problem::kWeekdayMismatch;
+      break;
+    case WishRefusalReason::kTooVague:
+      needs.problem = Problem::kTooVague;
+      break;
+    case WishRefusalReason::kBadTime:
+      needs.problem = Problem::kBadTime;
+      break;
+    case WishRefusalReason::kTooFarAhead:
+      needs.problem = Problem::kTooFarAhead;
+      break;
+    case WishRefusalReason::kNothingSaid:
+      needs.problem = Problem::kNotSaid;
+      break;
+    case WishRefusalReason::kNotUnderstood:
+    case WishRefusalReason::kConflicting:
+    case WishRefusalReason::kTooLong:
+    case WishRefusalReason::kUnknownZone:
+      needs.problem = Problem::kNotUnderstood;
+      break;
+  }
+  if (refusal.date)
+    needs.date = CalendarDay{refusal.date->year, refusal.date->month, refusal.date->day};
+  needs.weekday = refusal.date_weekday;
+  return needs;
 }
 
 SlotSource Staler(SlotSource a, SlotSource b) {
@@ -68,6 +126,13 @@ std::optional<SystemTimePoint> Anchor(const DateTimeWish& wish, const CallContex
 }
 
 }  // namespace
+
+std::optional<std::string_view> HolidayOn(const CalendarDay& day) {
+  for (const auto& h : PublicHolidays(day.year, "DE")) {
+    if (h.month == day.month && h.day == day.day) return h.name;
+  }
+  return std::nullopt;
+}
 
 Result<std::vector<tenancy::Service>> AvailabilityService::ServicesHere(const CallContext& ctx) {
   auto all = ctx.branch ? services_.ListForBranch(ctx.company.id, ctx.branch->id)
@@ -135,9 +200,12 @@ Result<SlotAnswer> AvailabilityService::DaySlots(const CallContext& ctx,
   q.duration_minutes = service.duration_minutes;
   auto answer = calendar_.GetSlots(q);
   if (!answer) return answer;
-  // Only what the caller can actually take: inside opening hours and the minimum notice.
+  // Only what the caller can actually take: inside opening hours and the minimum notice, never
+  // on a public holiday.
   const auto earliest = clock_.Now() + std::chrono::minutes(service.minimum_notice_minutes);
   std::vector<Slot> usable;
+  const auto day = DayOf(any_time_that_day, ctx.timezone);
+  if (day && HolidayOn(*day)) answer->slots.clear();
   for (const auto& s : answer->slots) {
     if (s.start >= earliest && s.start >= from && s.start < to &&
         WithinBusinessHours(s.start, std::chrono::minutes(service.duration_minutes), Hours(ctx),
@@ -184,7 +252,10 @@ std::vector<Alternative> AvailabilityService::FindAlternatives(const CallContext
     if (!a) continue;
     if (calendar_answered != nullptr) *calendar_answered = true;
     worst = Staler(worst, a->source);
-    all.insert(all.end(), a->slots.begin(), a->slots.end());
+    for (const auto& slot : a->slots) {
+      const auto day = DayOf(slot.start, ctx.timezone);
+      if (!day || !HolidayOn(*day)) all.push_back(slot);
+    }
   }
   std::sort(all.begin(), all.end(), [](const Slot& a, const Slot& b) { return a.start < b.start; });
   all.erase(std::unique(all.begin(), all.end()), all.end());
@@ -214,12 +285,14 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
     out.result = NeedsInput{Field::kDate, Problem::kNotSaid};
     return out;
   }
-  auto wish = ParseGermanDateTime(request.date, request.time, out.as_of, ctx.timezone);
-  auto noon =
-      wish ? FromLocal(LocalDateTime{wish->year, wish->month, wish->day, 12, 0, 0}, ctx.timezone)
-           : Result<SystemTimePoint>(Fail(ErrorCode::kInvalidArgument, "no wish"));
-  if (!wish || !noon) {
-    out.result = NeedsInput{Field::kDate, Problem::kNotUnderstood};
+  auto wish = ParseGermanDateTimeDetailed(request.date, request.time, out.as_of, ctx.timezone);
+  if (!wish) {
+    out.result = AskAgain(wish.error());
+    return out;
+  }
+  auto noon = FromLocal(LocalDateTime{wish->year, wish->month, wish->day, 12, 0, 0}, ctx.timezone);
+  if (!noon) {
+    out.result = NeedsInput{Field::kDate, Problem::kNoSuchDate};
     return out;
   }
   auto slots = DaySlots(ctx, *service, *noon);
@@ -248,9 +321,35 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
       return out;
     }
     SlotSource alt_source = SlotSource::kLive;
-    auto alternatives = FindAlternatives(ctx, *service, *exact, count, &alt_source);
+    availability::Taken taken{*exact, FindAlternatives(ctx, *service, *exact, count, &alt_source)};
     out.source = Staler(out.source, alt_source);
-    out.result = availability::Taken{*exact, std::move(alternatives)};
+    // Why: the first rule that explains it, else someone else has it.
+    const auto hours = Hours(ctx);
+    const auto local = NoonOf(day, ctx.timezone);
+    if (local) taken.hours = hours[static_cast<size_t>(local->weekday)];
+    const auto holiday = HolidayOn(day);
+    const int minute_of_hour = *wish->minute_of_day % 60;
+    const bool on_grid = slots->slots.empty() ||
+                         std::any_of(slots->slots.begin(), slots->slots.end(), [&](const Slot& s) {
+                           auto l = ToLocal(s.start, ctx.timezone);
+                           return l && l->minute == minute_of_hour;
+                         });
+    if (*exact <= out.as_of) {
+      taken.why = availability::NotFree::kPast;
+    } else if (*exact < out.as_of + std::chrono::minutes(service->minimum_notice_minutes)) {
+      taken.why = availability::NotFree::kTooSoon;
+    } else if (holiday) {
+      taken.why = availability::NotFree::kHoliday;
+      taken.holiday = *holiday;
+    } else if (AnyHours(hours) && !taken.hours) {
+      taken.why = availability::NotFree::kClosedDay;
+    } else if (!WithinBusinessHours(*exact, std::chrono::minutes(service->duration_minutes), hours,
+                                    ctx.timezone)) {
+      taken.why = availability::NotFree::kOutsideHours;
+    } else if (!on_grid) {
+      taken.why = availability::NotFree::kOffGrid;
+    }
+    out.result = std::move(taken);
     return out;
   }
   // A day, maybe with a window: what is free in it.
@@ -267,13 +366,21 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
     out.result = availability::DayList{day, wish->window, std::move(in_window)};
     return out;
   }
-  std::vector<Alternative> alternatives;
+  availability::DayFull full{day, wish->window, {}};
   if (auto anchor = Anchor(*wish, ctx)) {
     SlotSource alt_source = SlotSource::kLive;
-    alternatives = FindAlternatives(ctx, *service, *anchor, count, &alt_source);
+    full.alternatives = FindAlternatives(ctx, *service, *anchor, count, &alt_source);
     out.source = Staler(out.source, alt_source);
   }
-  out.result = availability::DayFull{day, wish->window, std::move(alternatives)};
+  const auto hours = Hours(ctx);
+  const auto local = NoonOf(day, ctx.timezone);
+  if (auto holiday = HolidayOn(day)) {
+    full.why = availability::NotFree::kHoliday;
+    full.holiday = *holiday;
+  } else if (AnyHours(hours) && local && !hours[static_cast<size_t>(local->weekday)]) {
+    full.why = availability::NotFree::kClosedDay;
+  }
+  out.result = std::move(full);
   return out;
 }
 
@@ -295,10 +402,15 @@ Result<AlternativesOutcome> AvailabilityService::Alternatives(const CallContext&
   }
   SystemTimePoint anchor = out.as_of;
   if (!request.wish.date.empty() || !request.wish.time.empty()) {
-    auto wish = ParseGermanDateTime(request.wish.date, request.wish.time, out.as_of, ctx.timezone);
-    auto at = wish ? Anchor(*wish, ctx) : std::nullopt;
+    auto wish =
+        ParseGermanDateTimeDetailed(request.wish.date, request.wish.time, out.as_of, ctx.timezone);
+    if (!wish) {
+      out.result = AskAgain(wish.error());
+      return out;
+    }
+    auto at = Anchor(*wish, ctx);
     if (!at) {
-      out.result = NeedsInput{Field::kDate, Problem::kNotUnderstood};
+      out.result = NeedsInput{Field::kDate, Problem::kNoSuchDate};
       return out;
     }
     anchor = *at;

@@ -43,15 +43,34 @@ struct ServiceUnknown {
   std::vector<std::string> offered;  // the names of the services offered here
 };
 
-// Which argument the caller has to give (again).
+// Which argument the caller has to give (again), and why (booking/german_time.hpp).
 enum class Field { kDate, kTime, kName };
 enum class Problem {
-  kNotSaid,        // nothing was said for it
-  kNotUnderstood,  // said, but not understood
+  kNotSaid,          // nothing was said for it
+  kNotUnderstood,    // said, but not understood
+  kPast,             // a day already over ("gestern", "1.12." on 2.12.)
+  kNoSuchDate,       // "30. Februar"
+  kWeekdayMismatch,  // "Montag, den 15." when the 15th is a Dienstag
+  kTooVague,         // "bald", "irgendwann"
+  kBadTime,          // "um 25 Uhr", "14:75"
+  kTooFarAhead,      // years ahead
 };
 struct NeedsInput {
   Field field = Field::kDate;
   Problem problem = Problem::kNotSaid;
+  std::optional<CalendarDay> date = std::nullopt;  // the date understood (kPast, kWeekdayMismatch)
+  std::optional<int> weekday = std::nullopt;       // its weekday, 0 = Sonntag (kWeekdayMismatch)
+};
+
+// Why a wished time is not free.
+enum class NotFree {
+  kBooked,        // taken
+  kPast,          // already over
+  kTooSoon,       // inside the service's minimum notice
+  kClosedDay,     // the branch is closed that day
+  kHoliday,       // a public holiday
+  kOutsideHours,  // before opening or too late to end before closing
+  kOffGrid,       // appointments do not start at that minute (10:15 when they start every 30)
 };
 
 // The service has no calendar: it cannot be booked by phone.
@@ -67,10 +86,13 @@ struct Free {
   Slot slot;
 };
 
-// The wished time is not free; the best alternatives, in time order.
+// The wished time is not free, and why; the best alternatives, in time order.
 struct Taken {
   SystemTimePoint requested;
   std::vector<Alternative> alternatives;
+  NotFree why = NotFree::kBooked;
+  std::optional<tenancy::OpeningHours> hours = std::nullopt;  // that day's, when configured
+  std::string_view holiday = {};                              // its name, for kHoliday
 };
 
 // A day (maybe a part of it) was asked: its free times, in time order.
@@ -80,11 +102,14 @@ struct DayList {
   std::vector<Slot> slots;  // never empty
 };
 
-// Nothing free that day (in the window); the best alternatives, in time order.
+// Nothing free that day (in the window), and why (kBooked: all taken, kClosedDay, kHoliday,
+// kPast); the best alternatives, in time order.
 struct DayFull {
   CalendarDay day;
   std::optional<TimeWindow> window;
   std::vector<Alternative> alternatives;
+  NotFree why = NotFree::kBooked;
+  std::string_view holiday = {};  // its name, for kHoliday
 };
 
 // Alternatives asked for directly, around `anchor`, in time order (maybe none).
@@ -94,6 +119,10 @@ struct Offer {
 };
 
 }  // namespace availability
+
+// The name of the nationwide public holiday on `day` ("1. Weihnachtsfeiertag"), if it is one.
+// Such days are never offered.
+std::optional<std::string_view> HolidayOn(const CalendarDay& day);
 
 // The answer to "is <service> free <when>?".
 struct AvailabilityOutcome {

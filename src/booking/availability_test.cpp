@@ -61,6 +61,7 @@ TEST_F(AvailabilityTest, ATakenTimeOffersAlternativesInTimeOrder) {
   const auto* taken = std::get_if<av::Taken>(&out->result);
   ASSERT_NE(taken, nullptr);
   EXPECT_EQ(taken->requested, Berlin(11, 27, 10));
+  EXPECT_EQ(taken->why, av::NotFree::kBooked);
   const auto starts = Starts(taken->alternatives);
   ASSERT_EQ(starts.size(), 3u);
   EXPECT_TRUE(InTimeOrder(starts));
@@ -176,6 +177,79 @@ TEST_F(AvailabilityTest, TimesNotConfirmedByTheCalendarSaySo) {
   ASSERT_TRUE(out);
   EXPECT_TRUE(std::holds_alternative<av::Free>(out->result));
   EXPECT_EQ(out->source, SlotSource::kFallback);
+}
+
+// ---- why not: the reason of a refused wish or of a time that is not free ----
+
+TEST_F(AvailabilityTest, ATimeNotFreeSaysWhy) {
+  auto why = [&](std::string service, std::string date, std::string time) {
+    auto out =
+        availability.Check(Caller(), Wish(std::move(service), std::move(date), std::move(time)));
+    EXPECT_TRUE(out);
+    const auto* taken = out ? std::get_if<av::Taken>(&out->result) : nullptr;
+    EXPECT_NE(taken, nullptr);
+    return taken ? taken->why : av::NotFree::kBooked;
+  };
+  EXPECT_EQ(why("Beratung", "heute", "8 Uhr"), av::NotFree::kPast);
+  EXPECT_EQ(why("Zahnreinigung", "heute", "11 Uhr"), av::NotFree::kTooSoon);  // 2 h notice
+  EXPECT_EQ(why("Beratung", "Sonntag", "10 Uhr"), av::NotFree::kClosedDay);
+  EXPECT_EQ(why("Beratung", "morgen", "19 Uhr"), av::NotFree::kOutsideHours);
+  EXPECT_EQ(why("Beratung", "morgen", "10:15"), av::NotFree::kOffGrid);
+  EXPECT_EQ(why("Beratung", "25.12.", "10 Uhr"), av::NotFree::kHoliday);
+}
+
+TEST_F(AvailabilityTest, OutsideHoursCarriesThatDaysHours) {
+  auto out = Check("morgen", "19 Uhr");
+  ASSERT_TRUE(out);
+  const auto* taken = std::get_if<av::Taken>(&out->result);
+  ASSERT_NE(taken, nullptr);
+  ASSERT_TRUE(taken->hours);
+  EXPECT_EQ(taken->hours->open_minute, 9 * 60);
+  EXPECT_EQ(taken->hours->close_minute, 18 * 60);
+}
+
+TEST_F(AvailabilityTest, PublicHolidaysAreNeverOffered) {
+  auto day = Check("25.12.");
+  ASSERT_TRUE(day);
+  const auto* full = std::get_if<av::DayFull>(&day->result);
+  ASSERT_NE(full, nullptr);
+  EXPECT_EQ(full->why, av::NotFree::kHoliday);
+  EXPECT_EQ(full->holiday, "1. Weihnachtsfeiertag");
+  ASSERT_FALSE(full->alternatives.empty());
+  for (const auto& a : full->alternatives) {
+    auto l = ToLocal(a.slot.start, "Europe/Berlin");
+    ASSERT_TRUE(l);
+    EXPECT_FALSE(l->month == 12 && (l->day == 25 || l->day == 26))
+        << FormatIso8601Utc(a.slot.start);
+  }
+  EXPECT_EQ(HolidayOn(CalendarDay{2027, 1, 1}), "Neujahr");
+  EXPECT_FALSE(HolidayOn(CalendarDay{2026, 12, 24}));  // Heiligabend is a working day
+}
+
+TEST_F(AvailabilityTest, RefusedWishesSayWhyAndWhatToAskFor) {
+  auto needs = [&](std::string date, std::string time = "") {
+    auto out = Check(std::move(date), std::move(time));
+    EXPECT_TRUE(out);
+    const auto* n = out ? std::get_if<av::NeedsInput>(&out->result) : nullptr;
+    EXPECT_NE(n, nullptr);
+    return n ? *n : av::NeedsInput{};
+  };
+  const auto past = needs("gestern");
+  EXPECT_EQ(past.problem, av::Problem::kPast);
+  EXPECT_EQ(past.field, av::Field::kDate);
+  const auto recent = needs("25.11.");  // yesterday, said without a year: not next year
+  EXPECT_EQ(recent.problem, av::Problem::kPast);
+  EXPECT_EQ(recent.date, (CalendarDay{2026, 11, 25}));
+  const auto mismatch = needs("Montag, den 1.12.");  // 1.12.2026 is a Dienstag
+  EXPECT_EQ(mismatch.problem, av::Problem::kWeekdayMismatch);
+  EXPECT_EQ(mismatch.date, (CalendarDay{2026, 12, 1}));
+  EXPECT_EQ(mismatch.weekday, 2);
+  EXPECT_EQ(needs("30.2.").problem, av::Problem::kNoSuchDate);
+  EXPECT_EQ(needs("bald").problem, av::Problem::kTooVague);
+  const auto bad_time = needs("morgen", "um 25 Uhr");
+  EXPECT_EQ(bad_time.problem, av::Problem::kBadTime);
+  EXPECT_EQ(bad_time.field, av::Field::kTime);
+  EXPECT_TRUE(world.calendar.queries.empty());
 }
 
 // ---- get-alternatives ----
