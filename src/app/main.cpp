@@ -194,6 +194,11 @@ int SimulateCall(const app::Config& config, tools::SimulateCallOptions options) 
   });
   if (!steps) return Die("simulate-call", steps.error());
   for (const auto& step : *steps) {
+    if (step.refused) {
+      std::cerr << "callgate simulate-call: " << step.name << " was refused: " << step.agent_says
+                << "\n";
+      return 1;
+    }
     if (step.status < 200 || step.status >= 300) return 1;
   }
   std::cout << "call simulated: " << steps->size() << " requests answered 2xx\n";

@@ -184,24 +184,41 @@ Result<tenancy::Service> AvailabilityService::ResolveService(
   return Fail(ErrorCode::kNotFound, "no such service");
 }
 
-Result<SlotAnswer> AvailabilityService::DaySlots(const CallContext& ctx,
-                                                 const tenancy::Service& service,
-                                                 SystemTimePoint any_time_that_day) {
-  if (!service.calcom_event_type_id) {
-    return Fail(ErrorCode::kInvalidArgument, "the service has no calendar");
-  }
-  const auto [from, to] = LocalDayOf(any_time_that_day, ctx.timezone);
+SlotQuery AvailabilityService::Query(const CallContext& ctx, const tenancy::Service& service,
+                                     SystemTimePoint from, SystemTimePoint to) const {
   SlotQuery q;
   q.account = CalendarAccountFor(ctx.company, settings_);
-  q.event_type_id = *service.calcom_event_type_id;
+  q.event_type_id = service.calcom_event_type_id.value_or(0);
   q.from = from;
   q.to = to;
   q.time_zone = ctx.timezone;
   q.duration_minutes = service.duration_minutes;
-  auto answer = calendar_.GetSlots(q);
+  return q;
+}
+
+std::vector<SlotQuery> AvailabilityService::AlternativeQueries(const CallContext& ctx,
+                                                               const tenancy::Service& service,
+                                                               SystemTimePoint wish) const {
+  // Independent questions, asked at once: the wish's day (first), the next workday, the same
+  // weekday next week, and the two weeks after the wish for the first free day.
+  const auto day = LocalDayOf(wish, ctx.timezone);
+  const auto next_workday =
+      LocalDayOf(NextWorkdaySameTime(wish, Hours(ctx), ctx.timezone), ctx.timezone);
+  const auto next_week = LocalDayOf(wish + std::chrono::hours(24 * 7), ctx.timezone);
+  return {Query(ctx, service, day.first, day.second),
+          Query(ctx, service, next_workday.first, next_workday.second),
+          Query(ctx, service, next_week.first, next_week.second),
+          Query(ctx, service, day.second, day.second + std::chrono::hours(24 * 14))};
+}
+
+Result<SlotAnswer> AvailabilityService::Usable(const CallContext& ctx,
+                                               const tenancy::Service& service,
+                                               Result<SlotAnswer> answer,
+                                               SystemTimePoint any_time_that_day) const {
   if (!answer) return answer;
   // Only what the caller can actually take: inside opening hours and the minimum notice, never
   // on a public holiday.
+  const auto [from, to] = LocalDayOf(any_time_that_day, ctx.timezone);
   const auto earliest = clock_.Now() + std::chrono::minutes(service.minimum_notice_minutes);
   std::vector<Slot> usable;
   const auto day = DayOf(any_time_that_day, ctx.timezone);
@@ -219,36 +236,26 @@ Result<SlotAnswer> AvailabilityService::DaySlots(const CallContext& ctx,
   return answer;
 }
 
-std::vector<Alternative> AvailabilityService::FindAlternatives(const CallContext& ctx,
-                                                               const tenancy::Service& service,
-                                                               SystemTimePoint wish, int count,
-                                                               SlotSource* source,
-                                                               bool* calendar_answered) {
+Result<SlotAnswer> AvailabilityService::DaySlots(const CallContext& ctx,
+                                                 const tenancy::Service& service,
+                                                 SystemTimePoint any_time_that_day) {
+  if (!service.calcom_event_type_id) {
+    return Fail(ErrorCode::kInvalidArgument, "the service has no calendar");
+  }
+  const auto [from, to] = LocalDayOf(any_time_that_day, ctx.timezone);
+  return Usable(ctx, service, calendar_.GetSlots(Query(ctx, service, from, to)), any_time_that_day);
+}
+
+std::vector<Alternative> AvailabilityService::Rank(const CallContext& ctx,
+                                                   const tenancy::Service& service,
+                                                   SystemTimePoint wish, int count,
+                                                   const std::vector<Result<SlotAnswer>>& answers,
+                                                   SlotSource* source,
+                                                   bool* calendar_answered) const {
   if (calendar_answered != nullptr) *calendar_answered = false;
-  if (!service.calcom_event_type_id) return {};
-  const auto [day_from, day_to] = LocalDayOf(wish, ctx.timezone);
-  const auto next_workday = NextWorkdaySameTime(wish, Hours(ctx), ctx.timezone);
-  const auto next_week = LocalDayOf(wish + std::chrono::hours(24 * 7), ctx.timezone);
-  auto make = [&](SystemTimePoint from, SystemTimePoint to) {
-    SlotQuery q;
-    q.account = CalendarAccountFor(ctx.company, settings_);
-    q.event_type_id = *service.calcom_event_type_id;
-    q.from = from;
-    q.to = to;
-    q.time_zone = ctx.timezone;
-    q.duration_minutes = service.duration_minutes;
-    return q;
-  };
-  const auto nw = LocalDayOf(next_workday, ctx.timezone);
-  // Independent questions, asked at once: the wish's day, the next workday, the same weekday
-  // next week, and the two weeks after the wish for the first free day.
-  std::vector<SlotQuery> queries = {make(day_from, day_to), make(nw.first, nw.second),
-                                    make(next_week.first, next_week.second),
-                                    make(day_to, day_to + std::chrono::hours(24 * 14))};
-  auto answers = calendar_.GetSlotsMany(queries);
   std::vector<Slot> all;
   SlotSource worst = SlotSource::kLive;
-  for (auto& a : answers) {
+  for (const auto& a : answers) {
     if (!a) continue;
     if (calendar_answered != nullptr) *calendar_answered = true;
     worst = Staler(worst, a->source);
@@ -267,6 +274,17 @@ std::vector<Alternative> AvailabilityService::FindAlternatives(const CallContext
       std::chrono::minutes(service.minimum_notice_minutes), clock_.Now(), rules);
   InTimeOrder(ranked);
   return ranked;
+}
+
+std::vector<Alternative> AvailabilityService::FindAlternatives(const CallContext& ctx,
+                                                               const tenancy::Service& service,
+                                                               SystemTimePoint wish, int count,
+                                                               SlotSource* source,
+                                                               bool* calendar_answered) {
+  if (calendar_answered != nullptr) *calendar_answered = false;
+  if (!service.calcom_event_type_id) return {};
+  const auto answers = calendar_.GetSlotsMany(AlternativeQueries(ctx, service, wish));
+  return Rank(ctx, service, wish, count, answers, source, calendar_answered);
 }
 
 Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
@@ -295,25 +313,38 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
     out.result = NeedsInput{Field::kDate, Problem::kNoSuchDate};
     return out;
   }
-  auto slots = DaySlots(ctx, *service, *noon);
-  if (!slots) {
-    if (slots.error().code == ErrorCode::kInvalidArgument) {
-      out.result = availability::NotBookableOnline{};
-    } else {
-      out.result = availability::CalendarUnavailable{slots.error().code};
+  if (!service->calcom_event_type_id) {
+    out.result = availability::NotBookableOnline{};
+    return out;
+  }
+  std::optional<SystemTimePoint> exact;
+  if (wish->minute_of_day) {
+    auto instant = WishToInstant(*wish, ctx.timezone);
+    if (!instant) {
+      out.result = NeedsInput{Field::kTime, Problem::kNotUnderstood};
+      return out;
     }
+    exact = *instant;
+  }
+  // The day first. With an exact time, what its alternatives need is asked alongside, so a taken
+  // time costs one round to the calendar, not two.
+  std::vector<Result<SlotAnswer>> answers;
+  if (exact) {
+    answers = calendar_.GetSlotsMany(AlternativeQueries(ctx, *service, *exact));
+  } else {
+    const auto [from, to] = LocalDayOf(*noon, ctx.timezone);
+    answers.push_back(calendar_.GetSlots(Query(ctx, *service, from, to)));
+  }
+  auto slots = Usable(ctx, *service, answers.front(), *noon);
+  if (!slots) {
+    out.result = availability::CalendarUnavailable{slots.error().code};
     return out;
   }
   out.source = slots->source;
   const CalendarDay day{wish->year, wish->month, wish->day};
   const int count = settings_.max_alternatives;
 
-  if (wish->minute_of_day) {
-    auto exact = WishToInstant(*wish, ctx.timezone);
-    if (!exact) {
-      out.result = NeedsInput{Field::kTime, Problem::kNotUnderstood};
-      return out;
-    }
+  if (exact) {
     auto free = std::find_if(slots->slots.begin(), slots->slots.end(),
                              [&](const Slot& s) { return s.start == *exact; });
     if (free != slots->slots.end()) {
@@ -321,7 +352,8 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
       return out;
     }
     SlotSource alt_source = SlotSource::kLive;
-    availability::Taken taken{*exact, FindAlternatives(ctx, *service, *exact, count, &alt_source)};
+    availability::Taken taken{*exact,
+                              Rank(ctx, *service, *exact, count, answers, &alt_source, nullptr)};
     out.source = Staler(out.source, alt_source);
     // Why: the first rule that explains it, else someone else has it.
     const auto hours = Hours(ctx);

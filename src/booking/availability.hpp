@@ -189,6 +189,19 @@ class AvailabilityService {
                               SystemTimePoint any_time_that_day);
 
  private:
+  SlotQuery Query(const CallContext& ctx, const tenancy::Service& service, SystemTimePoint from,
+                  SystemTimePoint to) const;
+  // The questions alternatives to `wish` need, the wish's day first.
+  std::vector<SlotQuery> AlternativeQueries(const CallContext& ctx, const tenancy::Service& service,
+                                            SystemTimePoint wish) const;
+  // `answer` reduced to the slots the caller can take on the local day of `any_time_that_day`.
+  Result<SlotAnswer> Usable(const CallContext& ctx, const tenancy::Service& service,
+                            Result<SlotAnswer> answer, SystemTimePoint any_time_that_day) const;
+  std::vector<Alternative> Rank(const CallContext& ctx, const tenancy::Service& service,
+                                SystemTimePoint wish, int count,
+                                const std::vector<Result<SlotAnswer>>& answers, SlotSource* source,
+                                bool* calendar_answered) const;
+
   const BookingSettings& settings_;
   CalendarProvider& calendar_;
   tenancy::ServiceRepository& services_;

@@ -68,6 +68,18 @@ TEST_F(AvailabilityTest, ATakenTimeOffersAlternativesInTimeOrder) {
   EXPECT_EQ(std::count(starts.begin(), starts.end(), Berlin(11, 27, 10)), 0);
 }
 
+TEST_F(AvailabilityTest, ATakenTimeCostsOneRoundToTheCalendar) {
+  // The day and what the alternatives need are asked together: one round of parallel
+  // questions, never the day first and the alternatives after.
+  world.calendar.taken.push_back(Berlin(11, 27, 10));
+  auto out = Check("morgen", "10 Uhr");
+  ASSERT_TRUE(out);
+  ASSERT_TRUE(std::holds_alternative<av::Taken>(out->result));
+  EXPECT_EQ(world.calendar.rounds_many, 1);
+  EXPECT_EQ(world.calendar.queries.size(), 4u);
+  EXPECT_EQ(world.calendar.queries.front().from, Berlin(11, 27, 0));
+}
+
 TEST_F(AvailabilityTest, ADayListsAllItsFreeTimesInOrder) {
   auto out = Check("morgen");
   ASSERT_TRUE(out);

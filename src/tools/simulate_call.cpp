@@ -144,6 +144,19 @@ Result<std::vector<SimulatedStep>> SimulateCall(
         {{"name", function}, {"call", live_call}, {"args", std::move(args)}});
   };
   auto stopped = [&](const auto& r) { return !r.has_value(); };
+  // A step that must succeed: a 2xx "no" (success=false) stops the call as refused.
+  auto must_succeed = [&](Result<json> answer) -> Result<json> {
+    if (answer && !answer->value("success", true)) {
+      done.back().refused = true;
+      return Fail(ErrorCode::kConflict, done.back().name + " was refused");
+    }
+    return answer;
+  };
+  struct {
+    bool booked = false;
+    bool moved = false;
+    bool cancelled = false;
+  } outcome;
 
   if (stopped(send("inbound", "/webhooks/retell/inbound" + suffix,
                    {{"event", "call_inbound"},
@@ -165,15 +178,21 @@ Result<std::vector<SimulatedStep>> SimulateCall(
     if (services->contains("services") && !(*services)["services"].empty()) {
       service = (*services)["services"][0].value("name", service);
     }
+    // A week ahead: far enough for any change policy's notice.
+    const std::string day = "in einer Woche";
     auto check =
-        tool("check-availability", {{"service", service}, {"date", "morgen"}, {"time", "10 Uhr"}});
+        tool("check-availability", {{"service", service}, {"date", day}, {"time", "10 Uhr"}});
     if (stopped(check)) return done;
     auto alternatives =
         tool("get-alternatives",
-             {{"service", service}, {"date", "morgen"}, {"time", "10 Uhr"}, {"count", 3}});
+             {{"service", service}, {"date", day}, {"time", "10 Uhr"}, {"count", 3}});
     if (stopped(alternatives)) return done;
     std::vector<std::string> free_times;  // local ISO "2026-12-01T10:00"
-    if (check->value("available", false)) free_times.push_back("morgen 10:00");
+    if (check->value("available", false)) {
+      for (const auto& s : check->value("slots", json::array())) {
+        if (s.contains("local_iso")) free_times.push_back(s["local_iso"].get<std::string>());
+      }
+    }
     for (const auto& a : alternatives->value("alternatives", json::array())) {
       if (a.contains("local_iso")) free_times.push_back(a["local_iso"].get<std::string>());
     }
@@ -183,25 +202,35 @@ Result<std::vector<SimulatedStep>> SimulateCall(
     };
     if (!free_times.empty()) {
       const auto [date, time] = split(free_times.front());
-      auto booked = tool(
+      auto booked = must_succeed(tool(
           "book-appointment",
-          {{"service", service}, {"date", date}, {"time", time}, {"name", "Erika Mustermann"}});
+          {{"service", service}, {"date", date}, {"time", time}, {"name", "Erika Mustermann"}}));
       if (stopped(booked)) return done;
+      outcome.booked = true;
+      // This run's appointment, by id: earlier runs' appointments of the same caller stay out.
+      std::string appointment = std::to_string(booked->value("appointment_id", 0LL));
       if (stopped(tool("query-customer-appointments", json::object()))) return done;
-      if (booked->value("success", false) && free_times.size() > 1) {
+      if (free_times.size() > 1) {
         const auto [new_date, new_time] = split(free_times[1]);
-        if (stopped(
-                tool("reschedule-appointment", {{"new_date", new_date}, {"new_time", new_time}}))) {
+        if (stopped(tool("reschedule-appointment", {{"appointment_id", appointment},
+                                                    {"new_date", new_date},
+                                                    {"new_time", new_time}}))) {
           return done;
         }
-        if (stopped(tool("reschedule-appointment",
-                         {{"new_date", new_date}, {"new_time", new_time}, {"confirm", true}}))) {
-          return done;
-        }
+        auto moved = must_succeed(tool("reschedule-appointment", {{"appointment_id", appointment},
+                                                                  {"new_date", new_date},
+                                                                  {"new_time", new_time},
+                                                                  {"confirm", true}}));
+        if (stopped(moved)) return done;
+        outcome.moved = true;
+        appointment = std::to_string(moved->value("appointment_id", 0LL));
       }
-      if (stopped(tool("cancel-appointment", {{"reason", "Termin doch nicht nötig"}}))) {
+      if (stopped(
+              must_succeed(tool("cancel-appointment", {{"appointment_id", appointment},
+                                                       {"reason", "Termin doch nicht nötig"}})))) {
         return done;
       }
+      outcome.cancelled = true;
     }
   }
   if (stopped(send("call_ended", "/webhooks/retell" + suffix,
@@ -210,12 +239,24 @@ Result<std::vector<SimulatedStep>> SimulateCall(
     return done;
   }
   json analyzed = CallObject(o, call_id, "ended", start_ms, end_ms);
-  analyzed["call_analysis"] = {
-      {"call_summary", "Die Anruferin hat eine Erstberatung vereinbart, verschoben und abgesagt."},
-      {"user_sentiment", "Positive"},
-      {"call_successful", true},
-      {"in_voicemail", false},
-      {"custom_analysis_data", json::object()}};
+  // What the conversation did, as the platform's analysis would sum it up.
+  std::vector<std::string> did;
+  if (outcome.booked) did.push_back("vereinbart");
+  if (outcome.moved) did.push_back("verschoben");
+  if (outcome.cancelled) did.push_back("abgesagt");
+  std::string summary = "Die Anruferin hat sich nach Terminen erkundigt.";
+  if (!did.empty()) {
+    summary = "Die Anruferin hat einen Termin ";
+    for (size_t i = 0; i < did.size(); ++i) {
+      summary += (i == 0 ? "" : i + 1 == did.size() ? " und " : ", ") + did[i];
+    }
+    summary += ".";
+  }
+  analyzed["call_analysis"] = {{"call_summary", summary},
+                               {"user_sentiment", "Positive"},
+                               {"call_successful", true},
+                               {"in_voicemail", false},
+                               {"custom_analysis_data", json::object()}};
   send("call_analyzed", "/webhooks/retell" + suffix,
        {{"event", "call_analyzed"}, {"call", analyzed}});
   return done;

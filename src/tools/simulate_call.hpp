@@ -31,13 +31,17 @@ struct SimulatedStep {
   int status = 0;  // 0 = no answer (connection failed)
   std::string response_body;
   std::string agent_says;  // the tool answer's "message", when there is one
+  // A step that must succeed (book, confirm the move, cancel) answered 2xx with success=false.
+  bool refused = false;
 };
 
 // Runs the steps in order: call_inbound → call_started → (with `conversation`: list-services →
 // check-availability → get-alternatives → book-appointment → query-customer-appointments →
 // reschedule-appointment (propose, confirm) → cancel-appointment) → call_ended → call_analyzed.
 // The conversation adapts to the calendar (books the first free alternative when the wish is
-// taken). Stops at the first step that does not answer 2xx.
+// taken). It asks for a day a week ahead, so that the change policy's notice never refuses the
+// move or the cancel, and moves and cancels exactly the appointment it booked, leaving nothing
+// booked behind. Stops at the first step that does not answer 2xx or is refused (`refused`).
 // `on_step` is called after each step. kUnavailable when callgate cannot be reached.
 Result<std::vector<SimulatedStep>> SimulateCall(
     const SimulateCallOptions& options,

@@ -237,10 +237,11 @@ TEST_P(RetellWebhooksTest, InboundAnswersWithDynamicVariables) {
   for (const auto& [k, v] : vars.items()) EXPECT_TRUE(v.is_string()) << k;
 }
 
-TEST_P(RetellWebhooksTest, SimulateCallPlaysAWholeCall) {
+// Runs `callgate simulate-call` against the app; the exit status and everything it printed.
+std::pair<int, std::string> Simulate(int port, const std::string& call_id) {
   const std::string cmd = std::string(CALLGATE_BINARY) +
-                          " simulate-call --url http://127.0.0.1:" + std::to_string(app_->port()) +
-                          " --key " + kPlatformKey.Reveal() + " --call-id sim-e2e 2>&1";
+                          " simulate-call --url http://127.0.0.1:" + std::to_string(port) +
+                          " --key " + kPlatformKey.Reveal() + " --call-id " + call_id + " 2>&1";
   std::string output;
   int status = -1;
   if (FILE* p = ::popen(cmd.c_str(), "r")) {
@@ -248,13 +249,37 @@ TEST_P(RetellWebhooksTest, SimulateCallPlaysAWholeCall) {
     while (size_t n = std::fread(buf.data(), 1, buf.size(), p)) output.append(buf.data(), n);
     status = ::pclose(p);
   }
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-  EXPECT_NE(output.find("call_analyzed"), std::string::npos) << output;
-  EXPECT_NE(output.find("Praxis Dr. Weber"), std::string::npos) << output;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST_P(RetellWebhooksTest, SimulateCallPlaysAWholeCall) {
+  // Twice for the same caller: each run books, moves and cancels its own appointment and
+  // leaves nothing booked behind.
+  for (const std::string call_id : {"sim-e2e", "sim-e2e-2"}) {
+    const auto [status, output] = Simulate(app_->port(), call_id);
+    EXPECT_EQ(status, 0) << output;
+    EXPECT_NE(output.find("call_analyzed"), std::string::npos) << output;
+    EXPECT_NE(output.find("Praxis Dr. Weber"), std::string::npos) << output;
+    EXPECT_NE(output.find("verschoben"), std::string::npos) << output;
+    EXPECT_EQ(Count("appointments", "status IN ('booked', 'pending_sync')"), 0) << output;
+  }
+  EXPECT_EQ(Count("appointments", "status = 'cancelled'"), 2);
   EXPECT_EQ(Count("calls",
                   "retell_call_id = 'sim-e2e' AND status = 'ended' AND summary IS NOT "
                   "NULL AND sentiment = 'Positive'"),
             1);
+}
+
+TEST_P(RetellWebhooksTest, SimulateCallFailsWhenAStepIsRefused) {
+  // A change policy that allows no move at all: the confirmed move is answered 200 with
+  // success=false, and simulate-call must say so and exit non-zero.
+  auto changed = db().Run([](storage::Session& s) -> Result<long long> {
+    return s.Execute("UPDATE companies SET reschedule_notice_hours = 100000");
+  });
+  ASSERT_TRUE(changed && *changed > 0);
+  const auto [status, output] = Simulate(app_->port(), "sim-refused");
+  EXPECT_EQ(status, 1) << output;
+  EXPECT_NE(output.find("reschedule-appointment was refused"), std::string::npos) << output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RetellWebhooksTest, storage::testing::AllBackendsAndPgBouncer(),

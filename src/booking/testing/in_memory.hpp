@@ -416,6 +416,7 @@ class Calendar final : public booking::CalendarProvider {
   std::vector<std::string> cancelled;
   std::vector<booking::SlotQuery> queries;
   booking::SlotSource source = booking::SlotSource::kLive;  // how every answer says it was got
+  int rounds_many = 0;  // GetSlotsMany calls (each is one round of parallel questions)
   Result<booking::SlotAnswer> GetSlots(const booking::SlotQuery& q) override {
     queries.push_back(q);
     if (slots_error) return tl::unexpected(*slots_error);
@@ -439,6 +440,7 @@ class Calendar final : public booking::CalendarProvider {
   }
   std::vector<Result<booking::SlotAnswer>> GetSlotsMany(
       const std::vector<booking::SlotQuery>& queries) override {
+    ++rounds_many;
     std::vector<Result<booking::SlotAnswer>> out;
     for (const auto& q : queries) out.push_back(GetSlots(q));
     return out;
