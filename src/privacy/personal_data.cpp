@@ -299,7 +299,7 @@ json CallbacksJson(Session& s, const Person& p) {
                            {"call_id", Opt(r.OptionalInt64("call_id"))},
                            {"phone", Opt(r.OptionalString("phone"))},
                            {"name", r.String("name")},
-                           {"reason", r.String("reason")},
+                           {"reason", r.Opened("reason", "callback_requests.reason")},
                            {"status", r.String("status")},
                            {"due_at", Time(r.OptionalTime("due_at"))},
                            {"created_at", Time(r.Time("created_at"))}});

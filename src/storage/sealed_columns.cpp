@@ -26,6 +26,7 @@ const std::vector<SealedColumn>& SealedColumns() {
       {"companies", "vapi_secret"},
       {"customers", "notes"},
       {"appointments", "notes"},
+      {"callback_requests", "reason"},
       {"calls", "transcript"},
       {"calls", "transcript_object"},
       {"calls", "summary"},

@@ -29,6 +29,7 @@ constexpr std::string_view kVapiSecret = "vapi_secret_5555SECRET";
 constexpr std::string_view kSentence = "Ich habe seit Montag starke Zahnschmerzen links unten";
 constexpr std::string_view kNote = "Patientin hat Angst vor Spritzen";
 constexpr std::string_view kSummary = "Anruferin mit akuten Schmerzen, Termin gebucht";
+constexpr std::string_view kCallbackTopic = "Rueckfrage zum Befund der Biopsie";
 
 std::shared_ptr<const crypto::Keyring> Ring(std::vector<crypto::MasterKey> keys) {
   return *crypto::Keyring::Create(std::move(keys));
@@ -85,6 +86,12 @@ class SealedColumnsTest : public testing::DatabaseTest {
     appointment.notes = std::string(kNote) + " (Termin)";
     auto stored_appointment = appointments.Create(company->id, appointment);
     EXPECT_TRUE(stored_appointment.has_value()) << stored_appointment.error().message;
+    SqlCallbackRequestRepository callbacks(database, clock_);
+    booking::CallbackRequest callback;
+    callback.phone = "+4915112345678";
+    callback.name = "Erika Muster";
+    callback.reason = std::string(kCallbackTopic);
+    EXPECT_TRUE(callbacks.Create(company->id, callback).has_value());
     SqlWebhookEventRepository events(database, clock_);
     calls::WebhookEventRecord event;
     event.company_id = company->id;
@@ -110,8 +117,8 @@ class SealedColumnsTest : public testing::DatabaseTest {
       EXPECT_FALSE(bytes.empty());
       return bytes;
     }
-    for (const std::string table :
-         {"companies", "customers", "calls", "appointments", "webhook_events", "jobs"}) {
+    for (const std::string table : {"companies", "customers", "calls", "appointments",
+                                    "callback_requests", "webhook_events", "jobs"}) {
       auto rows = db().Run([&](Session& s) -> Result<std::string> {
         std::string out;
         s.Query("CAST(t AS TEXT) AS row_text", "FROM " + table + " t", {},
@@ -154,6 +161,11 @@ class SealedColumnsTest : public testing::DatabaseTest {
     auto customer = customers.FindByPhone(company, "+4915112345678");
     ASSERT_TRUE(customer.has_value()) << customer.error().message;
     EXPECT_EQ(customer->notes, kNote);
+    SqlCallbackRequestRepository callbacks(database, clock_);
+    auto open = callbacks.ListOpen(company);
+    ASSERT_TRUE(open.has_value()) << open.error().message;
+    ASSERT_EQ(open->size(), 1u);
+    EXPECT_EQ(open->front().reason, kCallbackTopic);
   }
 };
 
@@ -162,7 +174,7 @@ TEST_P(SealedColumnsTest, DatabaseFilesHoldNoKeyAndNoTranscriptSentence) {
   ExpectEverythingReads(db(), company);
   const std::string bytes = RawDatabaseBytes();
   for (std::string_view needle :
-       {kCalcomKey, kRetellKey, kVapiSecret, kSentence, kNote, kSummary}) {
+       {kCalcomKey, kRetellKey, kVapiSecret, kSentence, kNote, kSummary, kCallbackTopic}) {
     EXPECT_EQ(bytes.find(needle), std::string::npos) << needle << " found in the database";
   }
   EXPECT_NE(bytes.find("Praxis Dr. Weiss"), std::string::npos) << "the scan reads the data";
@@ -207,7 +219,7 @@ TEST_P(SealedColumnsTest, RotationReencryptsEverythingUnderTheNewKeyWithoutLoss)
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(report->unreadable, 0);
   // 3 company secrets, customer notes, appointment notes, 4 call columns, 1 webhook payload.
-  EXPECT_EQ(report->resealed, 10);
+  EXPECT_EQ(report->resealed, 11);
   EXPECT_FALSE(progress.empty());
   EXPECT_NE(progress.front().find("companies.calcom_api_key: 1 checked, 1 re-encrypted"),
             std::string::npos)
@@ -237,7 +249,7 @@ TEST_P(SealedColumnsTest, WrongKeyIsAClearErrorNeverGarbage) {
   auto report = ResealAll(*wrong);
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->resealed, 0);
-  EXPECT_EQ(report->unreadable, 10);
+  EXPECT_EQ(report->unreadable, 11);
   EXPECT_FALSE(report->problems.empty());
   ExpectEverythingReads(db(), company);
 }

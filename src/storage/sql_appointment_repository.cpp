@@ -203,7 +203,7 @@ Result<booking::CallbackRequest> SqlCallbackRequestRepository::Create(
             .Add(IdOf(stored.call_id))
             .Add(stored.phone)
             .Add(stored.name)
-            .Add(stored.reason)
+            .Add(s.Seal(stored.reason, "callback_requests.reason"))
             .Add(stored.status)
             .Add(stored.due_at)
             .Add(stored.created_at)
@@ -229,7 +229,7 @@ Result<std::vector<booking::CallbackRequest>> SqlCallbackRequestRepository::List
           c.call_id = OptId<calls::CallId>(r, "call_id");
           c.phone = r.OptionalString("phone").value_or("");
           c.name = r.String("name");
-          c.reason = r.String("reason");
+          c.reason = r.Opened("reason", "callback_requests.reason");
           c.status = r.String("status");
           c.due_at = r.OptionalTime("due_at");
           c.created_at = r.Time("created_at");
