@@ -534,4 +534,336 @@ ToolAnswer SpeakCallback(const booking::CallbackOutcome& outcome, std::string_vi
       outcome.result);
 }
 
+std::string Euros(std::int64_t cents) {
+  std::string s = std::to_string(cents / 100);
+  if (cents % 100 != 0) {
+    const auto r = cents % 100;
+    s += "," + std::string(r < 10 ? "0" : "") + std::to_string(r);
+  }
+  return s + " Euro";
+}
+
+std::string SpokenOpeningHours(const tenancy::WeeklyHours& hours) {
+  // Monday first; runs of consecutive days with the same hours are said once.
+  static constexpr int kWeek[7] = {1, 2, 3, 4, 5, 6, 0};
+  std::vector<std::string> parts;
+  for (int i = 0; i < 7;) {
+    const auto& h = hours[static_cast<std::size_t>(kWeek[i])];
+    if (!h) {
+      ++i;
+      continue;
+    }
+    int last = i;
+    while (last + 1 < 7) {
+      const auto& next = hours[static_cast<std::size_t>(kWeek[last + 1])];
+      if (!next || next->open_minute != h->open_minute || next->close_minute != h->close_minute) {
+        break;
+      }
+      ++last;
+    }
+    std::string days(GermanWeekdayName(kWeek[i]));
+    if (last == i + 1) {
+      days += " und " + std::string(GermanWeekdayName(kWeek[last]));
+    } else if (last > i + 1) {
+      days += " bis " + std::string(GermanWeekdayName(kWeek[last]));
+    }
+    parts.push_back(days + " von " + SpokenClock(h->open_minute) + " bis " +
+                    SpokenClock(h->close_minute) + " Uhr");
+    i = last + 1;
+  }
+  return JoinAll(parts);
+}
+
+ToolAnswer SpeakServices(const std::vector<tenancy::Service>& services) {
+  ToolAnswer a;
+  a.data["services"] = json::array();
+  std::vector<std::string> spoken;
+  for (const auto& s : services) {
+    a.data["services"].push_back({{"id", s.id.value},
+                                  {"name", s.name},
+                                  {"duration_minutes", s.duration_minutes},
+                                  {"price_cents", s.price_cents},
+                                  {"price", Euros(s.price_cents)},
+                                  {"is_default", s.is_default}});
+    spoken.push_back(s.name + " (" + std::to_string(s.duration_minutes) + " Minuten, " +
+                     Euros(s.price_cents) + ")");
+  }
+  a.success = !spoken.empty();
+  a.message = spoken.empty() ? "Hier können derzeit keine Termine gebucht werden."
+                             : "Wir bieten an: " + JoinAll(spoken) + ".";
+  return a;
+}
+
+ToolAnswer SpeakBranches(const booking::BranchesOutcome& outcome) {
+  static constexpr const char* kShort[7] = {"So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"};
+  ToolAnswer a;
+  a.data["branches"] = json::array();
+  std::vector<std::string> spoken;
+  for (const auto& b : outcome.branches) {
+    json hours = json::object();
+    for (int d : {1, 2, 3, 4, 5, 6, 0}) {
+      const auto& h = b.business_hours[static_cast<std::size_t>(d)];
+      if (!h) continue;
+      hours[kShort[d]] = tenancy::FormatClockMinutes(h->open_minute) + "–" +
+                         tenancy::FormatClockMinutes(h->close_minute);
+    }
+    a.data["branches"].push_back({{"id", b.id.value},
+                                  {"name", b.name},
+                                  {"address", b.address},
+                                  {"opening_hours", hours},
+                                  {"is_callers_branch", outcome.callers == b.id}});
+    const std::string open = SpokenOpeningHours(b.business_hours);
+    spoken.push_back(b.name + (b.address.empty() ? "" : ", " + b.address) +
+                     (open.empty() ? "." : ", hat " + open + " geöffnet."));
+  }
+  if (spoken.empty()) {
+    a.success = false;
+    a.message = "Derzeit ist kein Standort eingetragen.";
+    return a;
+  }
+  std::string text = spoken.size() == 1 ? "Unser Standort: " : "Unsere Standorte: ";
+  for (std::size_t i = 0; i < spoken.size(); ++i) text += (i == 0 ? "" : " ") + spoken[i];
+  a.message = std::move(text);
+  return a;
+}
+
+namespace {
+
+namespace ch = booking::changes;
+
+// "Erstberatung am Freitag, 27. November, um 10 Uhr" (the service when known).
+std::string SpokenAppointment(const ch::Listed& l, SystemTimePoint now) {
+  return (l.service.empty() ? std::string() : l.service + " am ") +
+         booking::SpeakGermanDateTime(l.appointment.starts_at, l.appointment.timezone, now);
+}
+
+json AppointmentJson(const ch::Listed& l, SystemTimePoint now) {
+  return {{"id", l.appointment.id.value},
+          {"service", l.service},
+          {"start", FormatIso8601Utc(l.appointment.starts_at)},
+          {"spoken",
+           booking::SpeakGermanDateTime(l.appointment.starts_at, l.appointment.timezone, now)},
+          {"status", l.appointment.status}};
+}
+
+ToolAnswer Refusal(std::string message, std::string_view reason) {
+  ToolAnswer a;
+  a.success = false;
+  a.message = std::move(message);
+  a.data["reason"] = std::string(reason);
+  return a;
+}
+
+// Said where the caller cannot do it by phone: the team can, and a callback can be noted.
+constexpr std::string_view kOfferCallback =
+    " Ich kann aber gern einen Rückruf notieren, dann meldet sich das Team bei Ihnen.";
+
+ToolAnswer Speak(const ch::NotFound& n, SystemTimePoint now, std::string_view zone) {
+  switch (n.why) {
+    case ch::Missing::kNotActive:
+      return Refusal("Dieser Termin ist bereits storniert oder verschoben.", "not_active");
+    case ch::Missing::kNoCustomer:
+      return Refusal("Unter Ihrer Telefonnummer finde ich keinen Termin.", "unknown_caller");
+    case ch::Missing::kNoneUpcoming:
+      break;
+  }
+  if (n.day) {
+    const auto noon = NoonOf(*n.day, zone);
+    if (noon) {
+      return Refusal("Am " + SpokenDay(*noon, YearOf(now, zone)) +
+                         ", finde ich keinen Termin unter Ihrer Telefonnummer.",
+                     "none_that_day");
+    }
+  }
+  return Refusal("Ich finde keinen kommenden Termin unter Ihrer Telefonnummer.", "none_upcoming");
+}
+
+ToolAnswer Speak(const ch::Ambiguous& many, SystemTimePoint now) {
+  ToolAnswer a;
+  a.success = false;
+  a.data["appointments"] = json::array();
+  std::vector<std::string> spoken;
+  for (const auto& c : many.candidates) {
+    a.data["appointments"].push_back(AppointmentJson(c, now));
+    spoken.push_back(SpokenAppointment(c, now));
+  }
+  a.data["missing"] = json::array({"appointment_id"});
+  a.message = "Sie haben mehrere Termine: " + JoinChoices(spoken) + ". Welchen meinen Sie?";
+  return a;
+}
+
+ToolAnswer Speak(const ch::Refused& r) {
+  std::string why;
+  std::string_view code = "too_late";
+  switch (r.decision.refusal) {
+    case booking::PolicyRefusal::kStarted:
+      why = "Dieser Termin hat bereits begonnen oder liegt in der Vergangenheit.";
+      code = "started";
+      break;
+    case booking::PolicyRefusal::kMonthlyLimit:
+      why = "Telefonisch sind in diesem Monat keine weiteren Änderungen möglich.";
+      code = "monthly_limit";
+      break;
+    case booking::PolicyRefusal::kTooLate:
+    case booking::PolicyRefusal::kNone:
+      why = "Änderungen sind nur bis " + std::to_string(r.decision.notice_hours) +
+            " Stunden vor dem Termin möglich.";
+      break;
+  }
+  ToolAnswer a = Refusal(why + std::string(kOfferCallback), code);
+  a.data["policy"] = "denied";
+  return a;
+}
+
+std::string FeeSentence(std::int64_t fee_cents, std::string_view lead) {
+  return fee_cents > 0 ? " " + std::string(lead) + " eine Gebühr von " + Euros(fee_cents) + " an."
+                       : "";
+}
+
+// An availability answer about a new time, with the reschedule tool's argument names.
+ToolAnswer AsNewTime(ToolAnswer a) {
+  if (auto it = a.data.find("missing"); it != a.data.end()) {
+    for (auto& name : *it) {
+      if (name == "date") name = "new_date";
+      if (name == "time") name = "new_time";
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+ToolAnswer SpeakAppointments(const booking::AppointmentsOutcome& outcome) {
+  ToolAnswer a;
+  a.data["appointments"] = json::array();
+  if (!outcome.known_caller) {
+    a.success = false;
+    a.message = outcome.withheld
+                    ? "Ihre Nummer ist unterdrückt, daher kann ich Ihre Termine nicht finden."
+                    : "Unter Ihrer Telefonnummer sind keine Termine eingetragen.";
+    return a;
+  }
+  std::vector<std::string> spoken;
+  for (const auto& l : outcome.appointments) {
+    a.data["appointments"].push_back(AppointmentJson(l, outcome.as_of));
+    spoken.push_back(SpokenAppointment(l, outcome.as_of) +
+                     (l.appointment.status == booking::kPendingSync ? " (Bestätigung folgt)" : ""));
+  }
+  a.success = !spoken.empty();
+  a.message = spoken.empty() ? "Sie haben derzeit keine kommenden Termine bei uns."
+                             : "Ihre kommenden Termine: " + JoinAll(spoken) + ".";
+  return a;
+}
+
+ToolAnswer SpeakCancel(const booking::CancelOutcome& outcome, std::string_view zone) {
+  const auto now = outcome.as_of;
+  return std::visit(
+      Visitor{
+          [&](const ch::NotFound& n) { return Speak(n, now, zone); },
+          [&](const ch::Ambiguous& m) { return Speak(m, now); },
+          [&](const ch::Refused& r) { return Speak(r); },
+          [&](const ch::CalendarUnavailable&) {
+            return Refusal(
+                "Ich kann den Kalender gerade nicht erreichen. Bitte versuchen Sie es in ein paar "
+                "Minuten noch einmal." +
+                    std::string(kOfferCallback),
+                "calendar_unavailable");
+          },
+          [&](const ch::CallbackNoted& n) {
+            ToolAnswer a = Refusal(
+                "Da Ihre Nummer unterdrückt ist, kann ich Ihren Termin nicht sicher zuordnen. Ich "
+                "habe einen Rückruf für Sie notiert; wir melden uns, um die Stornierung zu "
+                "erledigen.",
+                "withheld");
+            a.data["callback_request_id"] = n.id.value;
+            return a;
+          },
+          [&](const ch::Cancelled& c) {
+            ToolAnswer a;
+            a.message =
+                "Ihr Termin am " +
+                booking::SpeakGermanDateTime(c.appointment.starts_at, c.appointment.timezone, now) +
+                " ist storniert." +
+                FeeSentence(c.fee_cents, "Wegen der kurzfristigen Absage fällt");
+            a.data["appointment_id"] = c.appointment.id.value;
+            a.data["fee_cents"] = c.fee_cents;
+            return a;
+          },
+      },
+      outcome.result);
+}
+
+ToolAnswer SpeakReschedule(const booking::RescheduleOutcome& outcome, std::string_view zone,
+                           const SpeechSettings& settings) {
+  const auto now = outcome.as_of;
+  return std::visit(
+      Visitor{
+          [&](const ch::NotFound& n) { return Speak(n, now, zone); },
+          [&](const ch::Ambiguous& m) { return Speak(m, now); },
+          [&](const ch::Refused& r) { return Speak(r); },
+          [&](const ch::NotMovable&) {
+            return Refusal("Diesen Termin kann ich telefonisch leider nicht verschieben." +
+                               std::string(kOfferCallback),
+                           "not_movable");
+          },
+          [&](const ch::NewTimeNotFree& n) {
+            const auto* asked = std::get_if<av::NeedsInput>(&n.availability.result);
+            if (asked != nullptr && asked->field == av::Field::kDate &&
+                asked->problem == av::Problem::kNotSaid) {
+              ToolAnswer a = Refusal("Auf welchen Tag möchten Sie den Termin legen?", "not_said");
+              a.data["missing"] = json::array({"new_date"});
+              return a;
+            }
+            ToolAnswer a = AsNewTime(SpeakAvailability(n.availability, zone, settings));
+            if (std::holds_alternative<av::DayList>(n.availability.result)) {
+              a.data["missing"] = json::array({"new_time"});
+            }
+            a.success = false;
+            return a;
+          },
+          [&](const ch::Proposed& p) {
+            ToolAnswer a;
+            a.message = "Ich kann Ihren Termin am " +
+                        booking::SpeakGermanDateTime(p.from.appointment.starts_at,
+                                                     p.from.appointment.timezone, now) +
+                        " auf " + booking::SpeakGermanDateTime(p.to.start, zone, now) +
+                        " verschieben." + FeeSentence(p.fee_cents, "Dafür fällt") +
+                        " Soll ich das machen?";
+            a.data["needs_confirmation"] = true;
+            a.data["appointment_id"] = p.from.appointment.id.value;
+            a.data["new_start"] = FormatIso8601Utc(p.to.start);
+            a.data["fee_cents"] = p.fee_cents;
+            return a;
+          },
+          [&](const ch::StillConfirming&) {
+            return Refusal(
+                "Dieser Termin wird gerade noch bestätigt; bitte verschieben Sie ihn später.",
+                "still_confirming");
+          },
+          [&](const ch::JustTaken& t) {
+            return Refusal(booking::SpeakGermanDateTime(t.requested, zone, now) +
+                               " wurde gerade vergeben. Soll ich nach einer anderen Zeit sehen?",
+                           "booked");
+          },
+          [&](const ch::CalendarUnavailable&) {
+            return Refusal(
+                "Ich kann den Kalender gerade nicht erreichen. Bitte versuchen Sie es gleich noch "
+                "einmal." +
+                    std::string(kOfferCallback),
+                "calendar_unavailable");
+          },
+          [&](const ch::Moved& m) {
+            ToolAnswer a;
+            a.message = "Ihr Termin ist verschoben auf " +
+                        booking::SpeakGermanDateTime(m.to.starts_at, m.to.timezone, now) + "." +
+                        FeeSentence(m.fee_cents, "Dafür fällt");
+            a.data["appointment_id"] = m.to.id.value;
+            a.data["booking_uid"] = m.to.calcom_booking_uid.value_or("");
+            a.data["fee_cents"] = m.fee_cents;
+            return a;
+          },
+      },
+      outcome.result);
+}
+
 }  // namespace callgate::agent

@@ -1,10 +1,12 @@
 #pragma once
-// What the agent says about availability: the German sentence and the structured data of each
-// typed outcome of booking's AvailabilityService (check-availability, get-alternatives and the
-// summary of collect-appointment-data). All wording of these tools lives here and is pinned by
-// golden tests (speech_test.cpp). Lists are built to be heard: in time order, each day named
-// once, "oder" between choices, times without padding ("9", "9:30"), the year only when it is
-// not the current one, and a day's free times spread over the whole day.
+// What the agent says: the German sentence and the structured data of each typed outcome of
+// booking's use cases — availability (check-availability, get-alternatives, the summary of
+// collect-appointment-data), the offer (list-services, get-branches), the caller's own
+// appointments (query, cancel, reschedule) and request-callback. All wording of these tools
+// lives here and is pinned by golden tests (speech_test.cpp, speech_changes_test.cpp). Lists are
+// built to be heard: in time order, each day named once, "oder" between choices, times without
+// padding ("9", "9:30"), the year only when it is not the current one, and a day's free times
+// spread over the whole day.
 
 #include <string>
 #include <string_view>
@@ -13,6 +15,7 @@
 #include "booking/availability.hpp"
 #include "booking/booking_service.hpp"
 #include "booking/callbacks.hpp"
+#include "booking/changes.hpp"
 
 namespace callgate::agent {
 
@@ -32,7 +35,22 @@ booking::ToolAnswer SpeakDraft(const booking::BookingDraft& draft, std::string_v
 // request-callback: the confirmation (with the due time) or the question for a number.
 booking::ToolAnswer SpeakCallback(const booking::CallbackOutcome& outcome, std::string_view zone);
 
+// list-services: the services bookable here, with length and price.
+booking::ToolAnswer SpeakServices(const std::vector<tenancy::Service>& services);
+// get-branches: name, address and opening hours in words.
+booking::ToolAnswer SpeakBranches(const booking::BranchesOutcome& outcome);
+// query-customer-appointments, cancel-appointment, reschedule-appointment. Appointments are
+// spoken in their own zone; a day the caller said and a new time in the call's `zone`.
+booking::ToolAnswer SpeakAppointments(const booking::AppointmentsOutcome& outcome);
+booking::ToolAnswer SpeakCancel(const booking::CancelOutcome& outcome, std::string_view zone);
+booking::ToolAnswer SpeakReschedule(const booking::RescheduleOutcome& outcome,
+                                    std::string_view zone, const SpeechSettings& settings = {});
+
 // The pieces, for the tests.
+// "Montag bis Freitag von 9 bis 18 Uhr und Samstag von 9 bis 13 Uhr"; empty without hours.
+std::string SpokenOpeningHours(const tenancy::WeeklyHours& hours);
+// 6000 → "60 Euro", 1250 → "12,50 Euro".
+std::string Euros(std::int64_t cents);
 // 540 → "9", 570 → "9:30", 0 → "0".
 std::string SpokenClock(int minute_of_day);
 // "A", "A oder B", "A, B oder C".

@@ -86,15 +86,21 @@ void Parsed(ToolInvocation& in, Result<Request> request, UseCase use_case) {
   in.answer = use_case(*request);
 }
 
-void ListServices(ToolInvocation& in) { in.answer = in.booking.ListServices(in.ctx); }
-
-void GetBranches(ToolInvocation& in) { in.answer = in.booking.GetBranches(in.ctx); }
-
 // A typed outcome of the use case, spoken (agent/speech.hpp).
 template <typename Outcome, typename Speaker>
 Result<booking::ToolAnswer> Spoken(Result<Outcome> outcome, Speaker speak) {
   if (!outcome) return tl::unexpected(outcome.error());
   return speak(*outcome);
+}
+
+void ListServices(ToolInvocation& in) {
+  in.answer = Spoken(in.booking.Services(in.ctx),
+                     [](const auto& services) { return SpeakServices(services); });
+}
+
+void GetBranches(ToolInvocation& in) {
+  in.answer = Spoken(in.booking.Branches(in.ctx),
+                     [](const auto& outcome) { return SpeakBranches(outcome); });
 }
 
 SpeechSettings Speech(const ToolInvocation& in) {
@@ -148,13 +154,18 @@ void BookAppointment(ToolInvocation& in) {
 }
 
 void CancelAppointment(ToolInvocation& in) {
-  Parsed(in, ParseCancelRequest(in.call.args),
-         [&](const auto& r) { return in.booking.CancelAppointment(in.ctx, r); });
+  Parsed(in, ParseCancelRequest(in.call.args), [&](const auto& r) {
+    return Spoken(in.booking.Changes().Cancel(in.ctx, r),
+                  [&](const auto& outcome) { return SpeakCancel(outcome, in.ctx.timezone); });
+  });
 }
 
 void RescheduleAppointment(ToolInvocation& in) {
-  Parsed(in, ParseRescheduleRequest(in.call.args),
-         [&](const auto& r) { return in.booking.RescheduleAppointment(in.ctx, r); });
+  Parsed(in, ParseRescheduleRequest(in.call.args), [&](const auto& r) {
+    return Spoken(in.booking.Changes().Reschedule(in.ctx, r), [&](const auto& outcome) {
+      return SpeakReschedule(outcome, in.ctx.timezone, Speech(in));
+    });
+  });
 }
 
 void RequestCallback(ToolInvocation& in) {
@@ -165,7 +176,8 @@ void RequestCallback(ToolInvocation& in) {
 }
 
 void QueryCustomerAppointments(ToolInvocation& in) {
-  in.answer = in.booking.QueryCustomerAppointments(in.ctx);
+  in.answer = Spoken(in.booking.Changes().Upcoming(in.ctx),
+                     [](const auto& outcome) { return SpeakAppointments(outcome); });
 }
 
 }  // namespace

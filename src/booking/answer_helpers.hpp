@@ -20,14 +20,4 @@ inline ToolAnswer Missing(std::initializer_list<std::string_view> names, std::st
   return a;
 }
 
-// 6000 → "60 Euro", 1250 → "12,50 Euro".
-inline std::string Euros(std::int64_t cents) {
-  std::string s = std::to_string(cents / 100);
-  if (cents % 100 != 0) {
-    const auto r = cents % 100;
-    s += "," + std::string(r < 10 ? "0" : "") + std::to_string(r);
-  }
-  return s + " Euro";
-}
-
 }  // namespace callgate::booking::internal

@@ -289,10 +289,23 @@ std::vector<Alternative> AvailabilityService::FindAlternatives(const CallContext
 
 Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
                                                        const SlotWish& request) {
+  return Check(ctx, request, nullptr);
+}
+
+Result<AvailabilityOutcome> AvailabilityService::CheckKnown(const CallContext& ctx,
+                                                            const tenancy::Service& service,
+                                                            const SlotWish& request) {
+  return Check(ctx, request, &service);
+}
+
+Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
+                                                       const SlotWish& request,
+                                                       const tenancy::Service* known) {
   AvailabilityOutcome out;
   out.as_of = clock_.Now();
   availability::ServiceUnknown unknown;
-  auto service = ResolveService(ctx, request.service, &unknown);
+  auto service = known != nullptr ? Result<tenancy::Service>(*known)
+                                  : ResolveService(ctx, request.service, &unknown);
   if (!service) {
     if (service.error().code != ErrorCode::kNotFound) return tl::unexpected(service.error());
     out.result = std::move(unknown);

@@ -165,6 +165,10 @@ class AvailabilityService {
       : settings_(settings), calendar_(calendar), services_(services), clock_(clock) {}
 
   Result<AvailabilityOutcome> Check(const CallContext& ctx, const SlotWish& wish);
+  // As Check, for a service already known (the one of the caller's own appointment, which is
+  // moved): only the wish's day and time are read.
+  Result<AvailabilityOutcome> CheckKnown(const CallContext& ctx, const tenancy::Service& service,
+                                         const SlotWish& wish);
   // Around the wish (its time, the start of its window, else the branch's opening time that
   // day); around now when no day was said.
   Result<AlternativesOutcome> Alternatives(const CallContext& ctx,
@@ -189,6 +193,8 @@ class AvailabilityService {
                               SystemTimePoint any_time_that_day);
 
  private:
+  Result<AvailabilityOutcome> Check(const CallContext& ctx, const SlotWish& wish,
+                                    const tenancy::Service* known);
   SlotQuery Query(const CallContext& ctx, const tenancy::Service& service, SystemTimePoint from,
                   SystemTimePoint to) const;
   // The questions alternatives to `wish` need, the wish's day first.

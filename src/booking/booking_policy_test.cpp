@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "booking/booking_service.hpp"
+#include "booking/changes.hpp"
 
 namespace callgate::booking {
 namespace {
@@ -22,7 +22,8 @@ TEST(CheckChangePolicy, ShortNoticeWithoutFeeTierIsRefused) {
   p.notice_hours = 24;
   auto d = CheckChangePolicy(p, kNow + hours(5), kNow, 0);
   EXPECT_FALSE(d.allowed);
-  EXPECT_NE(d.reason.find("24 Stunden"), std::string::npos);
+  EXPECT_EQ(d.refusal, PolicyRefusal::kTooLate);
+  EXPECT_EQ(d.notice_hours, 24);
 }
 
 TEST(CheckChangePolicy, FeeTierAllowsShortNoticeForAFee) {
@@ -45,8 +46,12 @@ TEST(CheckChangePolicy, MonthlyLimitAndPastAppointments) {
   p.notice_hours = 0;
   p.monthly_limit = 2;
   EXPECT_TRUE(CheckChangePolicy(p, kNow + hours(48), kNow, 1).allowed);
-  EXPECT_FALSE(CheckChangePolicy(p, kNow + hours(48), kNow, 2).allowed);
-  EXPECT_FALSE(CheckChangePolicy(p, kNow - hours(1), kNow, 0).allowed);
+  auto limit = CheckChangePolicy(p, kNow + hours(48), kNow, 2);
+  EXPECT_FALSE(limit.allowed);
+  EXPECT_EQ(limit.refusal, PolicyRefusal::kMonthlyLimit);
+  auto started = CheckChangePolicy(p, kNow - hours(1), kNow, 0);
+  EXPECT_FALSE(started.allowed);
+  EXPECT_EQ(started.refusal, PolicyRefusal::kStarted);
 }
 
 }  // namespace

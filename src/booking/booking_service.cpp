@@ -14,7 +14,6 @@
 namespace callgate::booking {
 namespace {
 
-using internal::Euros;
 using internal::Missing;
 using nlohmann::json;
 
@@ -28,35 +27,6 @@ std::string JoinGerman(const std::vector<std::string>& items) {
 }
 
 }  // namespace
-
-PolicyDecision CheckChangePolicy(const tenancy::ChangePolicy& policy, SystemTimePoint start,
-                                 SystemTimePoint now, int changes_this_month) {
-  PolicyDecision d;
-  if (start <= now) {
-    d.allowed = false;
-    d.reason = "Dieser Termin hat bereits begonnen oder liegt in der Vergangenheit.";
-    return d;
-  }
-  if (policy.monthly_limit && changes_this_month >= *policy.monthly_limit) {
-    d.allowed = false;
-    d.reason = "Das monatliche Limit für Änderungen ist erreicht.";
-    return d;
-  }
-  const double hours_left = std::chrono::duration<double, std::ratio<3600>>(start - now).count();
-  const tenancy::FeeTier* tier = nullptr;
-  for (const auto& t : policy.fee_tiers) {
-    if (hours_left < t.within_hours && (tier == nullptr || t.within_hours < tier->within_hours)) {
-      tier = &t;
-    }
-  }
-  if (tier != nullptr) d.fee_cents = tier->fee_cents;
-  if (hours_left < policy.notice_hours && tier == nullptr) {
-    d.allowed = false;
-    d.reason = "Änderungen sind nur bis " + std::to_string(policy.notice_hours) +
-               " Stunden vor dem Termin möglich.";
-  }
-  return d;
-}
 
 CalendarAccount BookingService::AccountFor(const tenancy::Company& company) const {
   return CalendarAccountFor(company, settings_);
@@ -115,59 +85,22 @@ std::optional<tenancy::ServiceId> BookingService::ServiceFor(const CallContext& 
   return service->id;
 }
 
-Result<ToolAnswer> BookingService::ListServices(const CallContext& ctx) {
+Result<std::vector<tenancy::Service>> BookingService::Services(const CallContext& ctx) {
   auto here = availability_.ServicesHere(ctx);
-  if (!here) return tl::unexpected(here.error());
-  ToolAnswer a;
-  a.data["services"] = json::array();
-  std::vector<std::string> spoken;
-  for (const auto& s : *here) {
-    a.data["services"].push_back({{"id", s.id.value},
-                                  {"name", s.name},
-                                  {"duration_minutes", s.duration_minutes},
-                                  {"price_cents", s.price_cents},
-                                  {"price", Euros(s.price_cents)},
-                                  {"is_default", s.is_default}});
-    spoken.push_back(s.name + " (" + std::to_string(s.duration_minutes) + " Minuten, " +
-                     Euros(s.price_cents) + ")");
-  }
-  a.message = spoken.empty() ? "Hier können derzeit keine Termine gebucht werden."
-                             : "Wir bieten an: " + JoinGerman(spoken) + ".";
-  a.success = !spoken.empty();
-  Count("list-services", "ok");
-  return a;
+  if (here) Count("list-services", "ok");
+  return here;
 }
 
-Result<ToolAnswer> BookingService::GetBranches(const CallContext& ctx) {
+Result<BranchesOutcome> BookingService::Branches(const CallContext& ctx) {
   auto branches = branches_.ListForCompany(ctx.company.id);
   if (!branches) return tl::unexpected(branches.error());
-  static constexpr const char* kDays[7] = {"So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"};
-  ToolAnswer a;
-  a.data["branches"] = json::array();
-  std::vector<std::string> spoken;
-  for (const auto& b : *branches) {
-    if (!b.is_active) continue;
-    json hours = json::object();
-    std::vector<std::string> hours_text;
-    for (int d : {1, 2, 3, 4, 5, 6, 0}) {
-      const auto& h = b.business_hours[static_cast<size_t>(d)];
-      if (!h) continue;
-      const std::string range = tenancy::FormatClockMinutes(h->open_minute) + "–" +
-                                tenancy::FormatClockMinutes(h->close_minute);
-      hours[kDays[d]] = range;
-      hours_text.push_back(std::string(kDays[d]) + " " + range);
-    }
-    a.data["branches"].push_back({{"id", b.id.value},
-                                  {"name", b.name},
-                                  {"address", b.address},
-                                  {"opening_hours", hours},
-                                  {"is_callers_branch", ctx.branch && ctx.branch->id == b.id}});
-    spoken.push_back(b.name + (b.address.empty() ? "" : ", " + b.address) +
-                     (hours_text.empty() ? "" : " (geöffnet " + JoinGerman(hours_text) + ")"));
+  BranchesOutcome out;
+  for (auto& b : *branches) {
+    if (b.is_active) out.branches.push_back(std::move(b));
   }
-  a.message = "Unsere Standorte: " + JoinGerman(spoken) + ".";
+  if (ctx.branch) out.callers = ctx.branch->id;
   Count("get-branches", "ok");
-  return a;
+  return out;
 }
 
 Result<ToolAnswer> BookingService::CollectCustomerInfo(const CallContext& ctx,
@@ -225,112 +158,6 @@ Result<ToolAnswer> BookingService::CollectCustomerInfo(const CallContext& ctx,
                         {"email", customer->email.value_or("")}};
   if (!contact.empty() && contact != ctx.caller_e164) a.data["contact_phone"] = contact;
   Count("collect-customer-info", "ok");
-  return a;
-}
-
-Result<Appointment> BookingService::FindCallersAppointment(const CallContext& ctx,
-                                                           const AppointmentChoice& choice,
-                                                           ToolAnswer* answer) {
-  const std::string& id_text = choice.id;
-  if (!id_text.empty()) {
-    long long id = -1;
-    try {
-      id = std::stoll(id_text);
-    } catch (...) {
-    }
-    auto appt = appointments_.FindById(ctx.company.id, AppointmentId(id));
-    if (!appt) {
-      if (appt.error().code != ErrorCode::kNotFound) return tl::unexpected(appt.error());
-      return Fail(ErrorCode::kPermissionDenied, "appointment not accessible");
-    }
-    if (!ctx.customer || appt->customer_id != ctx.customer->id) {
-      return Fail(ErrorCode::kPermissionDenied, "appointment not accessible");
-    }
-    if (!appt->HoldsSlot()) {
-      answer->success = false;
-      answer->message = "Dieser Termin ist bereits storniert oder verschoben.";
-      return Fail(ErrorCode::kNotFound, "not active");
-    }
-    return appt;
-  }
-  if (!ctx.customer) {
-    answer->success = false;
-    answer->message = "Unter Ihrer Telefonnummer finde ich keinen Termin.";
-    return Fail(ErrorCode::kNotFound, "no customer");
-  }
-  auto upcoming =
-      appointments_.ListUpcomingForCustomer(ctx.company.id, ctx.customer->id, clock_.Now());
-  if (!upcoming) return tl::unexpected(upcoming.error());
-  std::vector<Appointment> candidates = *upcoming;
-  const std::string& date = choice.date;
-  if (!date.empty() && candidates.size() > 1) {
-    if (auto wish = ParseGermanDateTime(date, "", clock_.Now(), ctx.timezone)) {
-      std::vector<Appointment> same_day;
-      for (const auto& c : candidates) {
-        auto l = ToLocal(c.starts_at, ctx.timezone);
-        if (l && l->year == wish->year && l->month == wish->month && l->day == wish->day) {
-          same_day.push_back(c);
-        }
-      }
-      candidates = same_day;
-    }
-  }
-  if (candidates.empty()) {
-    answer->success = false;
-    answer->message = "Ich finde keinen kommenden Termin unter Ihrer Telefonnummer.";
-    return Fail(ErrorCode::kNotFound, "none");
-  }
-  if (candidates.size() > 1) {
-    answer->success = false;
-    std::vector<std::string> spoken;
-    answer->data["appointments"] = json::array();
-    for (const auto& c : candidates) {
-      spoken.push_back(Speak(c.starts_at, c.timezone));
-      answer->data["appointments"].push_back(
-          {{"id", c.id.value}, {"start", FormatIso8601Utc(c.starts_at)}});
-    }
-    answer->message = "Sie haben mehrere Termine: " + JoinGerman(spoken) + ". Welchen meinen Sie?";
-    answer->data["missing"] = json::array({"appointment_id"});
-    return Fail(ErrorCode::kNotFound, "ambiguous");
-  }
-  return candidates.front();
-}
-
-Result<ToolAnswer> BookingService::QueryCustomerAppointments(const CallContext& ctx) {
-  ToolAnswer a;
-  a.data["appointments"] = json::array();
-  if (!ctx.customer) {
-    a.message = ctx.CallerWithheld()
-                    ? "Ihre Nummer ist unterdrückt, daher kann ich Ihre Termine nicht finden."
-                    : "Unter Ihrer Telefonnummer sind keine Termine eingetragen.";
-    a.success = false;
-    return a;
-  }
-  auto upcoming =
-      appointments_.ListUpcomingForCustomer(ctx.company.id, ctx.customer->id, clock_.Now());
-  if (!upcoming) return tl::unexpected(upcoming.error());
-  auto services = services_.ListForCompany(ctx.company.id);
-  std::vector<std::string> spoken;
-  for (const auto& appt : *upcoming) {
-    std::string service_name;
-    if (services && appt.service_id) {
-      for (const auto& s : *services) {
-        if (s.id == *appt.service_id) service_name = s.name;
-      }
-    }
-    a.data["appointments"].push_back({{"id", appt.id.value},
-                                      {"service", service_name},
-                                      {"start", FormatIso8601Utc(appt.starts_at)},
-                                      {"spoken", Speak(appt.starts_at, appt.timezone)},
-                                      {"status", appt.status}});
-    spoken.push_back((service_name.empty() ? std::string() : service_name + " am ") +
-                     Speak(appt.starts_at, appt.timezone) +
-                     (appt.status == kPendingSync ? " (Bestätigung folgt)" : ""));
-  }
-  a.success = !spoken.empty();
-  a.message = spoken.empty() ? "Sie haben derzeit keine kommenden Termine bei uns."
-                             : "Ihre kommenden Termine: " + JoinGerman(spoken) + ".";
-  Count("query-customer-appointments", "ok");
   return a;
 }
 

@@ -19,6 +19,7 @@
 #include "booking/calendar_provider.hpp"
 #include "booking/call_context.hpp"
 #include "booking/callbacks.hpp"
+#include "booking/changes.hpp"
 #include "booking/repositories.hpp"
 #include "booking/settings.hpp"
 #include "booking/tool_requests.hpp"
@@ -41,18 +42,11 @@ struct ToolAnswer {
   nlohmann::json data = nlohmann::json::object();
 };
 
-// Cancellation/reschedule policy outcome.
-struct PolicyDecision {
-  bool allowed = true;
-  std::int64_t fee_cents = 0;
-  std::string reason;  // German, when not allowed
+// get-branches: the company's active branches, and which one the caller called.
+struct BranchesOutcome {
+  std::vector<tenancy::Branch> branches;
+  std::optional<tenancy::BranchId> callers;
 };
-
-// Rules: the fee is that of the tier with the smallest within_hours still above the hours left;
-// with less notice than notice_hours and no applicable fee tier the change is refused; so is
-// one beyond the monthly limit.
-PolicyDecision CheckChangePolicy(const tenancy::ChangePolicy& policy, SystemTimePoint start,
-                                 SystemTimePoint now, int changes_this_month);
 
 class BookingService {
  public:
@@ -75,26 +69,27 @@ class BookingService {
         clock_(clock),
         metrics_(metrics),
         availability_(settings_, calendar, services, clock),
+        changes_(settings_, calendar, services, appointments, callbacks, availability_,
+                 transactions, clock, metrics),
         callback_requests_(CallbackSettings{settings_.phone_region}, callbacks, clock) {}
 
   // check-availability, get-alternatives and the booking summary, as typed outcomes.
   AvailabilityService& Availability() { return availability_; }
   const BookingSettings& Settings() const { return settings_; }
+  // query-customer-appointments, cancel-appointment and reschedule-appointment, as typed
+  // outcomes.
+  ChangeService& Changes() { return changes_; }
   // request-callback, as a typed outcome.
   CallbackService& Callbacks() { return callback_requests_; }
 
-  Result<ToolAnswer> ListServices(const CallContext& ctx);
-  Result<ToolAnswer> GetBranches(const CallContext& ctx);
+  // list-services: the services bookable at the caller's branch.
+  Result<std::vector<tenancy::Service>> Services(const CallContext& ctx);
+  Result<BranchesOutcome> Branches(const CallContext& ctx);
   // A spoken phone number is a contact number only; the caller is who the network says.
   Result<ToolAnswer> CollectCustomerInfo(const CallContext& ctx, const ContactDetails& details,
                                          std::optional<tenancy::Customer>* updated = nullptr);
   Result<ToolAnswer> BookAppointment(const CallContext& ctx, const AppointmentRequest& request,
                                      const std::string& idempotency_key);
-  Result<ToolAnswer> CancelAppointment(const CallContext& ctx, const CancelRequest& request);
-  // Without confirm it proposes; with confirm it moves the appointment.
-  Result<ToolAnswer> RescheduleAppointment(const CallContext& ctx,
-                                           const RescheduleRequest& request);
-  Result<ToolAnswer> QueryCustomerAppointments(const CallContext& ctx);
 
   // Today's and tomorrow's first free slots of the default service at the tenant's branch,
   // fetched in parallel: {service, today[], tomorrow[], source}. For quick availability and
@@ -132,8 +127,6 @@ class BookingService {
   Result<std::optional<Booking>> Reconcile(const CalendarAccount& account,
                                            const Appointment& appointment,
                                            std::int64_t event_type_id);
-  Result<Appointment> FindCallersAppointment(const CallContext& ctx,
-                                             const AppointmentChoice& choice, ToolAnswer* answer);
   void Count(std::string_view tool, std::string_view outcome);
 
   BookingSettings settings_;
@@ -149,6 +142,7 @@ class BookingService {
   const Clock& clock_;
   observability::Metrics& metrics_;
   AvailabilityService availability_;
+  ChangeService changes_;
   CallbackService callback_requests_;
 };
 

@@ -137,57 +137,6 @@ TEST_F(BookingServiceTest, ASpokenNumberIsAContactNumberOnly) {
   EXPECT_EQ(bad_mail->data["missing"], json::array({"email"}));
 }
 
-// ---- cancel, reschedule, query ----
-
-TEST_F(BookingServiceTest, CancelCancelsTheCallersAppointment) {
-  CancelRequest r;
-  r.reason = "krank";
-  auto a = world.booking.CancelAppointment(Caller(), r);
-  ASSERT_TRUE(a);
-  EXPECT_TRUE(a->success) << a->message;
-  EXPECT_EQ(world.calendar.cancelled, std::vector<std::string>{"uid-sonnenschein"});
-  EXPECT_EQ(world.appointments.rows[0].status, kCancelled);
-  EXPECT_EQ(a->data["fee_cents"], 0);
-}
-
-TEST_F(BookingServiceTest, CancelForAWithheldCallerBecomesACallbackRequest) {
-  CancelRequest r;
-  r.contact.name = "Anna";
-  r.reason = "krank";
-  auto a = world.booking.CancelAppointment(Withheld(), r);
-  ASSERT_TRUE(a);
-  EXPECT_FALSE(a->success);
-  ASSERT_EQ(world.callbacks.rows.size(), 1u);
-  EXPECT_EQ(world.callbacks.rows[0].reason, "Stornierung gewünscht: krank");
-  EXPECT_TRUE(world.calendar.cancelled.empty());
-}
-
-TEST_F(BookingServiceTest, RescheduleProposesThenMoves) {
-  RescheduleRequest r;
-  r.new_date = "Mittwoch";
-  r.new_time = "11 Uhr";
-  auto proposal = world.booking.RescheduleAppointment(Caller(), r);
-  ASSERT_TRUE(proposal);
-  EXPECT_EQ(proposal->data["needs_confirmation"], true) << proposal->message;
-  EXPECT_EQ(world.appointments.rows[0].status, kBooked);
-  r.confirm = true;
-  auto moved = world.booking.RescheduleAppointment(Caller(), r);
-  ASSERT_TRUE(moved);
-  EXPECT_TRUE(moved->success) << moved->message;
-  EXPECT_NE(world.appointments.rows[0].status, kBooked);  // the old one is released
-}
-
-TEST_F(BookingServiceTest, QueryListsTheCallersUpcomingAppointments) {
-  auto a = world.booking.QueryCustomerAppointments(Caller());
-  ASSERT_TRUE(a);
-  ASSERT_EQ(a->data["appointments"].size(), 1u);
-  EXPECT_EQ(a->data["appointments"][0]["id"], 700);
-  auto none = world.booking.QueryCustomerAppointments(Withheld());
-  ASSERT_TRUE(none);
-  EXPECT_TRUE(none->data["appointments"].empty());
-  EXPECT_NE(none->message.find("unterdrückt"), std::string::npos);
-}
-
 TEST_F(BookingServiceTest, ServiceForResolvesEverySpellingToOneService) {
   const auto ctx = Caller();
   EXPECT_EQ(world.booking.ServiceFor(ctx, {"Beratung", ""}), tenancy::ServiceId(100));

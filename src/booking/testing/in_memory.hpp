@@ -406,12 +406,15 @@ class Transactions final : public TransactionRunner {
 };
 
 // Free half-hour slots 09:00–17:00 Berlin (08:00–16:00 UTC in winter) on every day of the query,
-// minus `taken`; `slots_error` / `create_error` make those calls fail (an outage, a conflict).
+// minus `taken`; `slots_error`, `create_error`, `cancel_error` and `reschedule_error` make those
+// calls fail (an outage, a conflict).
 class Calendar final : public booking::CalendarProvider {
  public:
   std::vector<SystemTimePoint> taken;
   std::optional<Error> slots_error;
   std::optional<Error> create_error;
+  std::optional<Error> cancel_error;
+  std::optional<Error> reschedule_error;
   std::vector<booking::BookingRequest> created;
   std::vector<std::string> cancelled;
   std::vector<booking::SlotQuery> queries;
@@ -459,6 +462,7 @@ class Calendar final : public booking::CalendarProvider {
   }
   Result<booking::Booking> CancelBooking(const booking::CalendarAccount&, const std::string& uid,
                                          const std::string&) override {
+    if (cancel_error) return tl::unexpected(*cancel_error);
     cancelled.push_back(uid);
     booking::Booking b;
     b.uid = uid;
@@ -468,6 +472,7 @@ class Calendar final : public booking::CalendarProvider {
   Result<booking::Booking> RescheduleBooking(const booking::CalendarAccount&,
                                              const std::string& uid, SystemTimePoint start,
                                              const std::string&) override {
+    if (reschedule_error) return tl::unexpected(*reschedule_error);
     booking::Booking b;
     b.id = ++bookings_;
     b.uid = "uid-" + std::to_string(b.id);

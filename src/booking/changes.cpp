@@ -1,0 +1,309 @@
+#include "booking/changes.hpp"
+
+#include <algorithm>
+
+#include "booking/german_time.hpp"
+#include "core/time_zone.hpp"
+
+namespace callgate::booking {
+namespace {
+
+using changes::Listed;
+
+}  // namespace
+
+PolicyDecision CheckChangePolicy(const tenancy::ChangePolicy& policy, SystemTimePoint start,
+                                 SystemTimePoint now, int changes_this_month) {
+  PolicyDecision d;
+  if (start <= now) {
+    d.allowed = false;
+    d.refusal = PolicyRefusal::kStarted;
+    return d;
+  }
+  if (policy.monthly_limit && changes_this_month >= *policy.monthly_limit) {
+    d.allowed = false;
+    d.refusal = PolicyRefusal::kMonthlyLimit;
+    return d;
+  }
+  const double hours_left = std::chrono::duration<double, std::ratio<3600>>(start - now).count();
+  const tenancy::FeeTier* tier = nullptr;
+  for (const auto& t : policy.fee_tiers) {
+    if (hours_left < t.within_hours && (tier == nullptr || t.within_hours < tier->within_hours)) {
+      tier = &t;
+    }
+  }
+  if (tier != nullptr) d.fee_cents = tier->fee_cents;
+  if (hours_left < policy.notice_hours && tier == nullptr) {
+    d.allowed = false;
+    d.refusal = PolicyRefusal::kTooLate;
+    d.notice_hours = policy.notice_hours;
+  }
+  return d;
+}
+
+void ChangeService::Count(std::string_view tool, std::string_view outcome) {
+  metrics_.Increment("callgate_booking_tool_total",
+                     {{"tool", std::string(tool)}, {"outcome", std::string(outcome)}});
+}
+
+Listed ChangeService::Named(const CallContext& ctx, const Appointment& appointment) {
+  Listed listed{appointment, ""};
+  if (appointment.service_id) {
+    if (auto s = services_.FindById(ctx.company.id, *appointment.service_id)) {
+      listed.service = s->name;
+    }
+  }
+  return listed;
+}
+
+Result<ChangeService::Found> ChangeService::FindCallersAppointment(
+    const CallContext& ctx, const AppointmentChoice& choice) {
+  if (!choice.id.empty()) {
+    long long id = -1;
+    try {
+      id = std::stoll(choice.id);
+    } catch (...) {
+    }
+    auto appt = appointments_.FindById(ctx.company.id, AppointmentId(id));
+    if (!appt) {
+      if (appt.error().code != ErrorCode::kNotFound) return tl::unexpected(appt.error());
+      return Fail(ErrorCode::kPermissionDenied, "appointment not accessible");
+    }
+    // Only the caller's own: the customer of the delivered number.
+    if (!ctx.customer || appt->customer_id != ctx.customer->id) {
+      return Fail(ErrorCode::kPermissionDenied, "appointment not accessible");
+    }
+    if (!appt->HoldsSlot()) return Found(changes::NotFound{changes::Missing::kNotActive});
+    return Found(Named(ctx, *appt));
+  }
+  if (!ctx.customer) return Found(changes::NotFound{changes::Missing::kNoCustomer});
+  auto upcoming =
+      appointments_.ListUpcomingForCustomer(ctx.company.id, ctx.customer->id, clock_.Now());
+  if (!upcoming) return tl::unexpected(upcoming.error());
+  std::vector<Appointment> candidates = *upcoming;
+  std::optional<CalendarDay> said;
+  if (!choice.date.empty() && candidates.size() > 1) {
+    if (auto wish = ParseGermanDateTime(choice.date, "", clock_.Now(), ctx.timezone)) {
+      said = CalendarDay{wish->year, wish->month, wish->day};
+      std::vector<Appointment> same_day;
+      for (const auto& c : candidates) {
+        auto l = ToLocal(c.starts_at, ctx.timezone);
+        if (l && l->year == wish->year && l->month == wish->month && l->day == wish->day) {
+          same_day.push_back(c);
+        }
+      }
+      candidates = same_day;
+    }
+  }
+  if (candidates.empty()) {
+    return Found(changes::NotFound{changes::Missing::kNoneUpcoming, said});
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Appointment& a, const Appointment& b) { return a.starts_at < b.starts_at; });
+  if (candidates.size() > 1) {
+    changes::Ambiguous ambiguous;
+    for (const auto& c : candidates) ambiguous.candidates.push_back(Named(ctx, c));
+    return Found(std::move(ambiguous));
+  }
+  return Found(Named(ctx, candidates.front()));
+}
+
+Result<PolicyDecision> ChangeService::Policy(const CallContext& ctx,
+                                             const tenancy::ChangePolicy& policy,
+                                             const Appointment& appointment,
+                                             std::string_view change) {
+  const auto now = clock_.Now();
+  int changes_this_month = 0;
+  if (policy.monthly_limit && appointment.customer_id) {
+    auto n = appointments_.CountChanges(ctx.company.id, *appointment.customer_id, change,
+                                        now - std::chrono::hours(24 * 30), now);
+    if (!n) return tl::unexpected(n.error());
+    changes_this_month = *n;
+  }
+  return CheckChangePolicy(policy, appointment.starts_at, now, changes_this_month);
+}
+
+Result<AppointmentsOutcome> ChangeService::Upcoming(const CallContext& ctx) {
+  AppointmentsOutcome out;
+  out.as_of = clock_.Now();
+  out.withheld = ctx.CallerWithheld();
+  out.known_caller = ctx.customer.has_value();
+  if (!ctx.customer) {
+    Count("query-customer-appointments", "unknown_caller");
+    return out;
+  }
+  auto upcoming =
+      appointments_.ListUpcomingForCustomer(ctx.company.id, ctx.customer->id, out.as_of);
+  if (!upcoming) return tl::unexpected(upcoming.error());
+  auto services = services_.ListForCompany(ctx.company.id);
+  for (const auto& appt : *upcoming) {
+    Listed listed{appt, ""};
+    if (services && appt.service_id) {
+      for (const auto& s : *services) {
+        if (s.id == *appt.service_id) listed.service = s.name;
+      }
+    }
+    out.appointments.push_back(std::move(listed));
+  }
+  std::sort(out.appointments.begin(), out.appointments.end(), [](const Listed& a, const Listed& b) {
+    return a.appointment.starts_at < b.appointment.starts_at;
+  });
+  Count("query-customer-appointments", "ok");
+  return out;
+}
+
+Result<CancelOutcome> ChangeService::Cancel(const CallContext& ctx, const CancelRequest& request) {
+  CancelOutcome out;
+  out.as_of = clock_.Now();
+  if (ctx.CallerWithheld() && !ctx.customer) {
+    // Nothing can be matched to a withheld number: the team calls back to cancel.
+    CallbackRequest cb;
+    cb.branch_id = ctx.branch ? std::optional(ctx.branch->id) : std::nullopt;
+    if (ctx.call.id.value > 0) cb.call_id = ctx.call.id;
+    cb.name = request.contact.name;
+    cb.phone = request.contact.phone;
+    cb.reason = "Stornierung gewünscht: " + request.reason;
+    cb.due_at = out.as_of + std::chrono::hours(4);
+    auto created = callbacks_.Create(ctx.company.id, cb);
+    if (!created) return tl::unexpected(created.error());
+    out.result = changes::CallbackNoted{created->id};
+    Count("cancel-appointment", "callback");
+    return out;
+  }
+  auto found = FindCallersAppointment(ctx, request.appointment);
+  if (!found) return tl::unexpected(found.error());
+  if (auto* nf = std::get_if<changes::NotFound>(&*found)) {
+    out.result = *nf;
+    Count("cancel-appointment", "not_found");
+    return out;
+  }
+  if (auto* many = std::get_if<changes::Ambiguous>(&*found)) {
+    out.result = std::move(*many);
+    Count("cancel-appointment", "ambiguous");
+    return out;
+  }
+  const Listed listed = std::get<Listed>(*found);
+  const Appointment& appt = listed.appointment;
+  auto decision = Policy(ctx, ctx.company.cancellation_policy, appt, kCancelled);
+  if (!decision) return tl::unexpected(decision.error());
+  if (!decision->allowed) {
+    out.result = changes::Refused{*decision};
+    Count("cancel-appointment", "denied");
+    return out;
+  }
+  if (appt.calcom_booking_uid) {
+    auto cancelled = calendar_.CancelBooking(
+        CalendarAccountFor(ctx.company, settings_), *appt.calcom_booking_uid,
+        request.reason.empty() ? "Vom Anrufer telefonisch storniert" : request.reason);
+    if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
+      out.result = changes::CalendarUnavailable{};
+      Count("cancel-appointment", "calendar_error");
+      return out;
+    }
+  }
+  Appointment updated = appt;
+  updated.status = std::string(kCancelled);
+  updated.cancelled_at = out.as_of;
+  auto stored = appointments_.Update(ctx.company.id, updated);
+  if (!stored) return tl::unexpected(stored.error());
+  out.result = changes::Cancelled{*stored, decision->fee_cents};
+  Count("cancel-appointment", "cancelled");
+  return out;
+}
+
+Result<RescheduleOutcome> ChangeService::Reschedule(const CallContext& ctx,
+                                                    const RescheduleRequest& request) {
+  RescheduleOutcome out;
+  out.as_of = clock_.Now();
+  auto found = FindCallersAppointment(ctx, request.appointment);
+  if (!found) return tl::unexpected(found.error());
+  if (auto* nf = std::get_if<changes::NotFound>(&*found)) {
+    out.result = *nf;
+    Count("reschedule-appointment", "not_found");
+    return out;
+  }
+  if (auto* many = std::get_if<changes::Ambiguous>(&*found)) {
+    out.result = std::move(*many);
+    Count("reschedule-appointment", "ambiguous");
+    return out;
+  }
+  const Listed listed = std::get<Listed>(*found);
+  const Appointment& appt = listed.appointment;
+  auto decision = Policy(ctx, ctx.company.reschedule_policy, appt, kRescheduled);
+  if (!decision) return tl::unexpected(decision.error());
+  if (!decision->allowed) {
+    out.result = changes::Refused{*decision};
+    Count("reschedule-appointment", "denied");
+    return out;
+  }
+  std::optional<tenancy::Service> service;
+  if (appt.service_id) {
+    if (auto s = services_.FindById(ctx.company.id, *appt.service_id)) service = *s;
+  }
+  if (!service || !service->calcom_event_type_id) {
+    out.result = changes::NotMovable{};
+    Count("reschedule-appointment", "not_movable");
+    return out;
+  }
+  // The new time is checked like check-availability checks it: the same reasons, the same
+  // alternatives.
+  auto check = availability_.CheckKnown(
+      ctx, *service, SlotWish{ServiceChoice{}, request.new_date, request.new_time});
+  if (!check) return tl::unexpected(check.error());
+  const auto* free = std::get_if<availability::Free>(&check->result);
+  if (free == nullptr) {
+    out.result = changes::NewTimeNotFree{std::move(*check)};
+    Count("reschedule-appointment", "taken");
+    return out;
+  }
+  const Slot to = free->slot;
+  if (!request.confirm) {
+    out.result = changes::Proposed{listed, to, decision->fee_cents};
+    Count("reschedule-appointment", "proposed");
+    return out;
+  }
+  if (!appt.calcom_booking_uid) {
+    out.result = changes::StillConfirming{listed};
+    Count("reschedule-appointment", "still_confirming");
+    return out;
+  }
+  auto moved = calendar_.RescheduleBooking(CalendarAccountFor(ctx.company, settings_),
+                                           *appt.calcom_booking_uid, to.start,
+                                           "Vom Anrufer telefonisch verschoben");
+  if (!moved) {
+    if (moved.error().code == ErrorCode::kConflict) {
+      out.result = changes::JustTaken{to.start};
+    } else {
+      out.result = changes::CalendarUnavailable{};
+    }
+    Count("reschedule-appointment", "calendar_error");
+    return out;
+  }
+  Appointment next = appt;
+  Status local = transactions_.Run([&]() -> Status {
+    Appointment old = appt;
+    old.status = std::string(kRescheduled);
+    if (auto s = appointments_.Update(ctx.company.id, old); !s) return tl::unexpected(s.error());
+    next.id = AppointmentId();
+    next.starts_at = to.start;
+    // As Cal.com booked it; the service's length when its answer has no end.
+    next.ends_at = moved->end > moved->start
+                       ? moved->end
+                       : to.start + std::chrono::minutes(service->duration_minutes);
+    next.status = std::string(kBooked);
+    next.calcom_booking_uid = moved->uid;
+    next.idempotency_key.reset();
+    next.rescheduled_from_id = appt.id;
+    if (ctx.call.id.value > 0) next.call_id = ctx.call.id;
+    auto created = appointments_.Create(ctx.company.id, next);
+    if (!created) return tl::unexpected(created.error());
+    next = *created;
+    return Ok();
+  });
+  if (!local) return tl::unexpected(local.error());
+  out.result = changes::Moved{listed, next, decision->fee_cents};
+  Count("reschedule-appointment", "rescheduled");
+  return out;
+}
+
+}  // namespace callgate::booking
