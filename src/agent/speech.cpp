@@ -9,7 +9,6 @@
 namespace callgate::agent {
 namespace {
 
-using booking::ToolAnswer;
 using nlohmann::json;
 namespace av = booking::availability;
 
@@ -732,6 +731,142 @@ ToolAnswer AsNewTime(ToolAnswer a) {
 }
 
 }  // namespace
+
+ToolAnswer SpeakBooking(const booking::BookOutcome& outcome, std::string_view zone) {
+  namespace bk = booking::book;
+  const auto now = outcome.as_of;
+  const auto& service = outcome.service;
+  return std::visit(
+      Visitor{
+          [&](const av::ServiceUnknown& u) { return Speak(service, u); },
+          [&](const av::NotBookableOnline& n) { return Speak(service, n); },
+          [&](const av::NeedsInput& n) {
+            ToolAnswer a = Speak(service, n, now, zone);
+            if (n.field == av::Field::kDate && n.problem == av::Problem::kNotSaid) {
+              a.message = "An welchem Tag möchten Sie kommen?";
+            }
+            return a;
+          },
+          [&](const bk::NotFree& n) {
+            ToolAnswer a = Base(service);
+            a.success = false;
+            a.data["available"] = false;
+            a.data["requested"] = FormatIso8601Utc(n.taken.requested);
+            a.data["alternatives"] = AlternativesJson(n.taken.alternatives, zone, now);
+            const std::string when = booking::SpeakGermanDateTime(n.taken.requested, zone, now);
+            std::string why;
+            switch (n.calendar) {
+              case bk::CalendarSaid::kJustTaken:
+                why = when + " wurde gerade vergeben.";
+                a.data["reason"] = "booked";
+                break;
+              case bk::CalendarSaid::kRefused:
+                why = "Dieser Termin kann so nicht gebucht werden.";
+                a.data["reason"] = "refused";
+                break;
+              case bk::CalendarSaid::kNothing:
+                why = WhyNotFree(n.taken, zone, now);
+                a.data["reason"] = std::string(NotFreeCode(n.taken.why));
+                break;
+            }
+            a.message = why + " " +
+                        Offer(n.taken.alternatives, zone, now, booking::SlotSource::kLive,
+                              "Leider habe ich keine Alternative gefunden.");
+            return a;
+          },
+          [&](const bk::Booked& b) {
+            const auto& appt = b.appointment;
+            ToolAnswer a = Base(service);
+            a.data["appointment_id"] = appt.id.value;
+            a.data["start"] = FormatIso8601Utc(appt.starts_at);
+            a.data["status"] = appt.status;
+            const std::string when =
+                booking::SpeakGermanDateTime(appt.starts_at, appt.timezone, now);
+            const bool held = appt.status == booking::kPendingSync;
+            if (b.replay) {
+              a.data["idempotent_replay"] = true;
+              a.message = held ? "Ihr Terminwunsch " + when +
+                                     " ist aufgenommen. Sie erhalten eine Bestätigung."
+                               : "Ihr Termin am " + when + " ist gebucht.";
+              return a;
+            }
+            if (held) {
+              a.message = "Ich habe Ihren Terminwunsch für " + b.service + " am " + when +
+                          " aufgenommen. Die Bestätigung erhalten Sie in Kürze.";
+              return a;
+            }
+            a.data["booking_uid"] = appt.calcom_booking_uid.value_or("");
+            a.message = "Ihr Termin ist gebucht: " + b.service + " am " + when +
+                        (b.branch.empty() ? std::string() : " in " + b.branch) + ".";
+            return a;
+          },
+          [&](const bk::NotBooked&) {
+            ToolAnswer a =
+                Refusal("Dieser Termin konnte leider nicht gebucht werden.", "not_booked");
+            a.data["idempotent_replay"] = true;
+            return a;
+          },
+          [&](const bk::Failed& f) {
+            ToolAnswer a = Refusal(
+                "Die Buchung ist gerade leider nicht möglich. Ich habe einen Rückruf notiert; wir "
+                "melden uns bei Ihnen, um den Termin zu vereinbaren.",
+                "calendar_refused");
+            a.data["callback_request_id"] = f.callback.value;
+            return a;
+          },
+      },
+      outcome.result);
+}
+
+ToolAnswer SpeakContact(const booking::ContactOutcome& outcome) {
+  namespace ct = booking::contact;
+  return std::visit(
+      Visitor{
+          [&](const ct::NeedsInput& n) {
+            ToolAnswer a;
+            a.success = false;
+            switch (n.field) {
+              case ct::Field::kEmail:
+                a.data["missing"] = json::array({"email"});
+                a.message =
+                    "Die E-Mail-Adresse scheint nicht zu stimmen. Können Sie sie bitte "
+                    "buchstabieren?";
+                break;
+              case ct::Field::kPhone:
+                a.data["missing"] = json::array({"phone"});
+                a.message = n.unreadable
+                                ? "Die Telefonnummer habe ich nicht verstanden. Bitte nennen Sie "
+                                  "sie noch einmal."
+                                : "Unter welcher Telefonnummer können wir Sie erreichen?";
+                break;
+              case ct::Field::kName:
+                a.data["missing"] = json::array({"name"});
+                a.message = "Wie ist Ihr Name?";
+                break;
+            }
+            return a;
+          },
+          [&](const ct::Noted& n) {
+            ToolAnswer a;
+            const std::string thanks =
+                "Vielen Dank" + (n.name.empty() ? std::string() : ", " + n.name) + ".";
+            if (!n.customer) {
+              a.message = thanks + " Ich habe Ihre Kontaktdaten notiert.";
+              a.data["customer"] = {{"name", n.name}, {"email", n.email}};
+              a.data["contact_phone"] = n.contact_phone;
+              return a;
+            }
+            a.message = thanks + " Ich habe Ihre Daten notiert.";
+            a.data["customer"] = {{"id", n.customer->id.value},
+                                  {"name", n.customer->name},
+                                  {"phone", n.customer->phone_e164},
+                                  {"email", n.customer->email.value_or("")}};
+            if (!n.contact_phone.empty()) a.data["contact_phone"] = n.contact_phone;
+            return a;
+          },
+      },
+      outcome.result);
+}
 
 ToolAnswer SpeakAppointments(const booking::AppointmentsOutcome& outcome) {
   ToolAnswer a;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/tool_answer.hpp"
 #include "booking/availability.hpp"
 #include "booking/booking_service.hpp"
 #include "booking/callbacks.hpp"
@@ -23,28 +24,33 @@ struct SpeechSettings {
   int max_listed_slots = 6;  // free times read out for a day
 };
 
-booking::ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome,
-                                      std::string_view zone, const SpeechSettings& settings = {});
-booking::ToolAnswer SpeakAlternatives(const booking::AlternativesOutcome& outcome,
-                                      std::string_view zone);
+ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome, std::string_view zone,
+                             const SpeechSettings& settings = {});
+ToolAnswer SpeakAlternatives(const booking::AlternativesOutcome& outcome, std::string_view zone);
 // Free with a name: the summary to confirm; Free without: the question for the name; any other
 // outcome as SpeakAvailability.
-booking::ToolAnswer SpeakDraft(const booking::BookingDraft& draft, std::string_view zone,
-                               const SpeechSettings& settings = {});
+ToolAnswer SpeakDraft(const booking::BookingDraft& draft, std::string_view zone,
+                      const SpeechSettings& settings = {});
 
 // request-callback: the confirmation (with the due time) or the question for a number.
-booking::ToolAnswer SpeakCallback(const booking::CallbackOutcome& outcome, std::string_view zone);
+ToolAnswer SpeakCallback(const booking::CallbackOutcome& outcome, std::string_view zone);
+
+// book-appointment and collect-appointment-data with confirm: booked, held for the calendar,
+// not free (why, with alternatives), what is missing, or noted for a callback.
+ToolAnswer SpeakBooking(const booking::BookOutcome& outcome, std::string_view zone);
+// collect-customer-info: noted, or what to ask for.
+ToolAnswer SpeakContact(const booking::ContactOutcome& outcome);
 
 // list-services: the services bookable here, with length and price.
-booking::ToolAnswer SpeakServices(const std::vector<tenancy::Service>& services);
+ToolAnswer SpeakServices(const std::vector<tenancy::Service>& services);
 // get-branches: name, address and opening hours in words.
-booking::ToolAnswer SpeakBranches(const booking::BranchesOutcome& outcome);
+ToolAnswer SpeakBranches(const booking::BranchesOutcome& outcome);
 // query-customer-appointments, cancel-appointment, reschedule-appointment. Appointments are
 // spoken in their own zone; a day the caller said and a new time in the call's `zone`.
-booking::ToolAnswer SpeakAppointments(const booking::AppointmentsOutcome& outcome);
-booking::ToolAnswer SpeakCancel(const booking::CancelOutcome& outcome, std::string_view zone);
-booking::ToolAnswer SpeakReschedule(const booking::RescheduleOutcome& outcome,
-                                    std::string_view zone, const SpeechSettings& settings = {});
+ToolAnswer SpeakAppointments(const booking::AppointmentsOutcome& outcome);
+ToolAnswer SpeakCancel(const booking::CancelOutcome& outcome, std::string_view zone);
+ToolAnswer SpeakReschedule(const booking::RescheduleOutcome& outcome, std::string_view zone,
+                           const SpeechSettings& settings = {});
 
 // The pieces, for the tests.
 // "Montag bis Freitag von 9 bis 18 Uhr und Samstag von 9 bis 13 Uhr"; empty without hours.

@@ -1,6 +1,7 @@
-// Golden tests of what the agent says about the offer (list-services, get-branches) and the
-// caller's own appointments (query, cancel, reschedule): the exact German sentence and the data
-// the platforms read. "Now" is Thursday 26.11.2026 10:00 in Berlin.
+// Golden tests of what the agent says about the offer (list-services, get-branches), booking
+// (book-appointment, collect-customer-info) and the caller's own appointments (query, cancel,
+// reschedule): the exact German sentence and the data the platforms read. "Now" is
+// Thursday 26.11.2026 10:00 in Berlin.
 #include <gtest/gtest.h>
 
 #include "agent/speech.hpp"
@@ -119,6 +120,132 @@ TEST(SpeechOffer, Branches) {
   auto none = SpeakBranches(booking::BranchesOutcome{});
   EXPECT_FALSE(none.success);
   EXPECT_EQ(none.message, "Derzeit ist kein Standort eingetragen.");
+}
+
+// ---- book-appointment ----
+
+booking::BookOutcome Booking(decltype(booking::BookOutcome::result) result) {
+  booking::BookOutcome out;
+  tenancy::Service s;
+  s.id = tenancy::ServiceId(100);
+  s.name = "Beratung";
+  out.service = s;
+  out.as_of = kNow;
+  out.result = std::move(result);
+  return out;
+}
+
+TEST(SpeechBooking, BookedHeldAndRetried) {
+  auto appt = Listed(801, Berlin(11, 27, 10)).appointment;
+  auto booked =
+      SpeakBooking(Booking(booking::book::Booked{appt, "Beratung", "Mitte", false}), kZone);
+  EXPECT_TRUE(booked.success);
+  EXPECT_EQ(booked.message,
+            "Ihr Termin ist gebucht: Beratung am Freitag, 27. November, um 10 Uhr in Mitte.");
+  EXPECT_EQ(booked.data["appointment_id"], 801);
+  EXPECT_EQ(booked.data["status"], "booked");
+  EXPECT_EQ(booked.data["booking_uid"], "uid-801");
+  EXPECT_EQ(booked.data["start"], "2026-11-27T09:00:00.000Z");
+
+  auto replay = SpeakBooking(Booking(booking::book::Booked{appt, "", "", true}), kZone);
+  EXPECT_EQ(replay.message, "Ihr Termin am Freitag, 27. November, um 10 Uhr ist gebucht.");
+  EXPECT_EQ(replay.data["idempotent_replay"], true);
+
+  appt.status = std::string(booking::kPendingSync);
+  appt.calcom_booking_uid.reset();
+  auto held = SpeakBooking(Booking(booking::book::Booked{appt, "Beratung", "Mitte", false}), kZone);
+  EXPECT_TRUE(held.success);
+  EXPECT_EQ(held.message,
+            "Ich habe Ihren Terminwunsch für Beratung am Freitag, 27. November, um 10 Uhr "
+            "aufgenommen. Die Bestätigung erhalten Sie in Kürze.");
+  EXPECT_EQ(held.data["status"], "pending_sync");
+  EXPECT_FALSE(held.data.contains("booking_uid"));
+}
+
+TEST(SpeechBooking, NotFreeSaysWhyAndOffersInTimeOrder) {
+  av::Taken taken{Berlin(11, 27, 10),
+                  {booking::Alternative{booking::Slot{Berlin(11, 27, 11), Berlin(11, 27, 11, 30)},
+                                        booking::AlternativeKind::kNearby},
+                   booking::Alternative{booking::Slot{Berlin(11, 30, 10), Berlin(11, 30, 10, 30)},
+                                        booking::AlternativeKind::kNextWorkday}},
+                  av::NotFree::kBooked};
+  auto a = SpeakBooking(Booking(booking::book::NotFree{taken}), kZone);
+  EXPECT_FALSE(a.success);
+  EXPECT_EQ(a.message,
+            "Freitag, 27. November, um 10 Uhr ist leider schon vergeben. Ich kann Ihnen anbieten: "
+            "Freitag, 27. November, um 11 Uhr oder Montag, 30. November, um 10 Uhr.");
+  EXPECT_EQ(a.data["reason"], "booked");
+  EXPECT_EQ(a.data["available"], false);
+  EXPECT_EQ(a.data["alternatives"].size(), 2u);
+
+  auto just = SpeakBooking(
+      Booking(booking::book::NotFree{av::Taken{Berlin(11, 27, 10), {}, av::NotFree::kBooked},
+                                     booking::book::CalendarSaid::kJustTaken}),
+      kZone);
+  EXPECT_EQ(just.message,
+            "Freitag, 27. November, um 10 Uhr wurde gerade vergeben. Leider habe ich keine "
+            "Alternative gefunden.");
+  av::Taken late{Berlin(11, 27, 19), {}, av::NotFree::kOutsideHours};
+  late.hours = tenancy::OpeningHours{540, 1080};
+  EXPECT_EQ(SpeakBooking(Booking(booking::book::NotFree{late}), kZone).message,
+            "Um 19 Uhr haben wir nicht geöffnet; am Freitag, 27. November, sind wir von 9 bis 18 "
+            "Uhr da. Leider habe ich keine Alternative gefunden.");
+}
+
+TEST(SpeechBooking, MissingNotBookedAndFailed) {
+  auto no_day =
+      SpeakBooking(Booking(av::NeedsInput{av::Field::kDate, av::Problem::kNotSaid}), kZone);
+  EXPECT_EQ(no_day.message, "An welchem Tag möchten Sie kommen?");
+  EXPECT_EQ(no_day.data["missing"], json::array({"date"}));
+  auto no_name =
+      SpeakBooking(Booking(av::NeedsInput{av::Field::kName, av::Problem::kNotSaid}), kZone);
+  EXPECT_EQ(no_name.message, "Auf welchen Namen darf ich den Termin eintragen?");
+  auto past = SpeakBooking(Booking(av::NeedsInput{av::Field::kDate, av::Problem::kPast,
+                                                  booking::CalendarDay{2026, 11, 25}}),
+                           kZone);
+  EXPECT_EQ(past.data["reason"], "past");
+  auto not_booked = SpeakBooking(Booking(booking::book::NotBooked{}), kZone);
+  EXPECT_FALSE(not_booked.success);
+  EXPECT_EQ(not_booked.message, "Dieser Termin konnte leider nicht gebucht werden.");
+  auto failed =
+      SpeakBooking(Booking(booking::book::Failed{booking::CallbackRequestId(300)}), kZone);
+  EXPECT_FALSE(failed.success);
+  EXPECT_EQ(failed.data["callback_request_id"], 300);
+  EXPECT_NE(failed.message.find("Rückruf notiert"), std::string::npos) << failed.message;
+  auto unknown =
+      SpeakBooking(Booking(av::ServiceUnknown{"Haarschnitt", {"Beratung", "Nachsorge"}}), kZone);
+  EXPECT_EQ(unknown.message,
+            "Die Leistung \"Haarschnitt\" bieten wir hier nicht an. Wir bieten Beratung und "
+            "Nachsorge an.");
+}
+
+// ---- collect-customer-info ----
+
+TEST(SpeechContact, NotedOrWhatToAsk) {
+  tenancy::Customer c;
+  c.id = tenancy::CustomerId(500);
+  c.name = "Jürgen Weiß";
+  c.phone_e164 = "+4915112345678";
+  auto stored = SpeakContact({booking::contact::Noted{c, c.name, "", "+4917099999999"}});
+  EXPECT_TRUE(stored.success);
+  EXPECT_EQ(stored.message, "Vielen Dank, Jürgen Weiß. Ich habe Ihre Daten notiert.");
+  EXPECT_EQ(
+      stored.data["customer"],
+      (json{{"id", 500}, {"name", "Jürgen Weiß"}, {"phone", "+4915112345678"}, {"email", ""}}));
+  EXPECT_EQ(stored.data["contact_phone"], "+4917099999999");
+  auto echoed =
+      SpeakContact({booking::contact::Noted{std::nullopt, "Anna", "a@b.de", "+4915117654321"}});
+  EXPECT_EQ(echoed.message, "Vielen Dank, Anna. Ich habe Ihre Kontaktdaten notiert.");
+  EXPECT_EQ(echoed.data["customer"], (json{{"name", "Anna"}, {"email", "a@b.de"}}));
+  using booking::contact::Field;
+  EXPECT_EQ(SpeakContact({booking::contact::NeedsInput{Field::kEmail, true}}).data["missing"],
+            json::array({"email"}));
+  EXPECT_EQ(SpeakContact({booking::contact::NeedsInput{Field::kPhone, false}}).message,
+            "Unter welcher Telefonnummer können wir Sie erreichen?");
+  EXPECT_EQ(SpeakContact({booking::contact::NeedsInput{Field::kPhone, true}}).message,
+            "Die Telefonnummer habe ich nicht verstanden. Bitte nennen Sie sie noch einmal.");
+  EXPECT_EQ(SpeakContact({booking::contact::NeedsInput{Field::kName, false}}).message,
+            "Wie ist Ihr Name?");
 }
 
 // ---- query-customer-appointments ----

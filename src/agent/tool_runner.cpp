@@ -93,7 +93,7 @@ ToolRun ToolRunner::Run(const booking::CallContext& ctx, const ToolCall& call) c
 
   ToolInvocation invocation{ctx, call, booking_, contexts_};
   tool.invoke(invocation);
-  Result<booking::ToolAnswer>& answer = invocation.answer;
+  Result<ToolAnswer>& answer = invocation.answer;
   if (!answer) {
     const ErrorCode code = answer.error().code;
     count(ErrorCodeName(code));

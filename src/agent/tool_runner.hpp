@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/tool_answer.hpp"
 #include "agent/tools.hpp"
 #include "booking/booking_service.hpp"
 #include "booking/call_context.hpp"
@@ -60,7 +61,7 @@ struct ToolInvocation {
   const ToolCall& call;
   booking::BookingService& booking;
   booking::CallContextResolver& contexts;
-  Result<booking::ToolAnswer> answer = Fail(ErrorCode::kInternal, "not run");
+  Result<ToolAnswer> answer = Fail(ErrorCode::kInternal, "not run");
   // Set when the arguments could not be read: the error's message is then meant for the agent.
   bool bad_arguments = false;
 };

@@ -88,7 +88,7 @@ void Parsed(ToolInvocation& in, Result<Request> request, UseCase use_case) {
 
 // A typed outcome of the use case, spoken (agent/speech.hpp).
 template <typename Outcome, typename Speaker>
-Result<booking::ToolAnswer> Spoken(Result<Outcome> outcome, Speaker speak) {
+Result<ToolAnswer> Spoken(Result<Outcome> outcome, Speaker speak) {
   if (!outcome) return tl::unexpected(outcome.error());
   return speak(*outcome);
 }
@@ -123,34 +123,37 @@ void GetAlternatives(ToolInvocation& in) {
 }
 
 void CollectCustomerInfo(ToolInvocation& in) {
-  Parsed(in, ParseContactDetails(in.call.args), [&](const auto& r) {
-    std::optional<tenancy::Customer> customer;
-    auto answer = in.booking.CollectCustomerInfo(in.ctx, r, &customer);
+  Parsed(in, ParseContactDetails(in.call.args), [&](const auto& r) -> Result<ToolAnswer> {
+    auto outcome = in.booking.CollectCustomerInfo(in.ctx, r);
+    if (!outcome) return tl::unexpected(outcome.error());
     // Later tool calls of this call see the caller as the customer they now are.
-    if (customer && in.call.known_call) in.contexts.RememberCustomer(in.call.scope, *customer);
-    return answer;
+    if (const auto* noted = std::get_if<booking::contact::Noted>(&outcome->result);
+        noted != nullptr && noted->customer && in.call.known_call) {
+      in.contexts.RememberCustomer(in.call.scope, *noted->customer);
+    }
+    return SpeakContact(*outcome);
   });
+}
+
+// Keyed by the call and the arguments: a retried tool call books once and answers the same.
+Result<ToolAnswer> Book(ToolInvocation& in, const booking::AppointmentRequest& r) {
+  return Spoken(in.booking.BookAppointment(
+                    in.ctx, r, ToolIdempotencyKey(in.call.scope, "book-appointment", in.call.args)),
+                [&](const auto& outcome) { return SpeakBooking(outcome, in.ctx.timezone); });
 }
 
 void CollectAppointmentData(ToolInvocation& in) {
   // Keyed like book-appointment: the confirming call books what the summary offered, once.
-  Parsed(in, ParseAppointmentRequest(in.call.args),
-         [&](const auto& r) -> Result<booking::ToolAnswer> {
-           if (r.confirm) {
-             return in.booking.BookAppointment(
-                 in.ctx, r, ToolIdempotencyKey(in.call.scope, "book-appointment", in.call.args));
-           }
-           return Spoken(in.booking.Availability().Draft(in.ctx, r), [&](const auto& draft) {
-             return SpeakDraft(draft, in.ctx.timezone, Speech(in));
-           });
-         });
+  Parsed(in, ParseAppointmentRequest(in.call.args), [&](const auto& r) -> Result<ToolAnswer> {
+    if (r.confirm) return Book(in, r);
+    return Spoken(in.booking.Availability().Draft(in.ctx, r), [&](const auto& draft) {
+      return SpeakDraft(draft, in.ctx.timezone, Speech(in));
+    });
+  });
 }
 
 void BookAppointment(ToolInvocation& in) {
-  Parsed(in, ParseAppointmentRequest(in.call.args), [&](const auto& r) {
-    return in.booking.BookAppointment(
-        in.ctx, r, ToolIdempotencyKey(in.call.scope, "book-appointment", in.call.args));
-  });
+  Parsed(in, ParseAppointmentRequest(in.call.args), [&](const auto& r) { return Book(in, r); });
 }
 
 void CancelAppointment(ToolInvocation& in) {

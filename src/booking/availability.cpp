@@ -342,9 +342,11 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
   // The day first. With an exact time, what its alternatives need is asked alongside, so a taken
   // time costs one round to the calendar, not two.
   std::vector<Result<SlotAnswer>> answers;
-  if (exact) {
+  if (exact && known == nullptr) {
     answers = calendar_.GetSlotsMany(AlternativeQueries(ctx, *service, *exact));
   } else {
+    // A whole day; or the new time of a move, which is usually free (it was proposed): the day
+    // alone, and the alternatives only when they are needed.
     const auto [from, to] = LocalDayOf(*noon, ctx.timezone);
     answers.push_back(calendar_.GetSlots(Query(ctx, *service, from, to)));
   }
@@ -363,6 +365,11 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
     if (free != slots->slots.end()) {
       out.result = availability::Free{*free};
       return out;
+    }
+    if (answers.size() == 1) {
+      auto rest = AlternativeQueries(ctx, *service, *exact);
+      rest.erase(rest.begin());  // the day, asked already
+      for (auto& answer : calendar_.GetSlotsMany(rest)) answers.push_back(std::move(answer));
     }
     SlotSource alt_source = SlotSource::kLive;
     availability::Taken taken{*exact,
@@ -482,5 +489,7 @@ Result<BookingDraft> AvailabilityService::Draft(const CallContext& ctx,
   if (draft.name.empty() && ctx.customer) draft.name = ctx.customer->name;
   return draft;
 }
+
+availability::NeedsInput WhatToAskFor(const WishRefusal& refusal) { return AskAgain(refusal); }
 
 }  // namespace callgate::booking

@@ -120,6 +120,9 @@ struct Offer {
 
 }  // namespace availability
 
+// What to ask the caller for when their wish was refused (booking/german_time.hpp).
+availability::NeedsInput WhatToAskFor(const WishRefusal& refusal);
+
 // The name of the nationwide public holiday on `day` ("1. Weihnachtsfeiertag"), if it is one.
 // Such days are never offered.
 std::optional<std::string_view> HolidayOn(const CalendarDay& day);
@@ -166,7 +169,8 @@ class AvailabilityService {
 
   Result<AvailabilityOutcome> Check(const CallContext& ctx, const SlotWish& wish);
   // As Check, for a service already known (the one of the caller's own appointment, which is
-  // moved): only the wish's day and time are read.
+  // moved): only the wish's day and time are read. The new time of a move is usually free (it
+  // was proposed): the day is asked alone, the alternatives only when it is not.
   Result<AvailabilityOutcome> CheckKnown(const CallContext& ctx, const tenancy::Service& service,
                                          const SlotWish& wish);
   // Around the wish (its time, the start of its window, else the branch's opening time that

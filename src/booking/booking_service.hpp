@@ -1,18 +1,20 @@
 #pragma once
-// BookingService: the agent's tools that read the offer or change calendars and customers
-// (SPEC.md §2 "Functions"); the availability questions are AvailabilityService's
-// (booking/availability.hpp), reached through Availability(). Each method here takes the call's
-// context and the tool's arguments and answers a ToolAnswer: a German sentence for the agent
-// to speak plus structured data. Business outcomes (slot taken, nothing found, policy says no)
-// are answers with success=false; only tenant violations and broken dependencies are errors:
-//   kPermissionDenied  another company's service/appointment, or a service not offered at the
-//                      caller's branch ("not available at your branch")
+// BookingService: booking (book-appointment, collect-appointment-data with confirm), the
+// caller's contact details (collect-customer-info), the offer (list-services, get-branches) and
+// the pending-booking job (SPEC.md §2 "Functions"). The availability questions are
+// AvailabilityService's (booking/availability.hpp), the caller's own appointments
+// ChangeService's (booking/changes.hpp) and callbacks CallbackService's; all are reached through
+// this class. Every use case answers a typed outcome without wording: the agent module speaks
+// it (agent/speech.hpp). Business outcomes (time taken, something missing) are values; only
+// tenant violations and broken dependencies are errors:
+//   kPermissionDenied  another company's service, or a service not offered at the caller's
+//                      branch ("not available at your branch")
 //   kUnavailable       storage is down
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "booking/alternatives.hpp"
 #include "booking/availability.hpp"
@@ -36,10 +38,70 @@ namespace callgate::booking {
 // Job type that books a pending appointment once Cal.com answers again.
 inline constexpr std::string_view kPendingBookingJob = "calcom_pending_booking";
 
-struct ToolAnswer {
-  bool success = true;
-  std::string message;  // German, to be spoken
-  nlohmann::json data = nlohmann::json::object();
+namespace book {
+
+// The appointment is held under the caller's name. Its status says how far it got: kBooked at
+// the calendar; kPendingSync held while the calendar is out of reach, booked by the
+// pending-booking job as soon as it answers again.
+struct Booked {
+  Appointment appointment;
+  std::string service;
+  std::string branch;   // the branch's name, when the call has one
+  bool replay = false;  // a retry of a booking already made: nothing was done again
+};
+
+// The time cannot be booked: why (kBooked, kTooSoon, kOutsideHours in `taken.why`), and the best
+// alternatives. `calendar` says when the calendar itself refused it.
+enum class CalendarSaid { kNothing, kJustTaken, kRefused };
+struct NotFree {
+  availability::Taken taken;
+  CalendarSaid calendar = CalendarSaid::kNothing;
+};
+
+// A retry of a booking that did not succeed the first time.
+struct NotBooked {};
+
+// The calendar refused for a reason of the configuration (key, event type): nothing is held,
+// and a callback request was noted for the team.
+struct Failed {
+  CallbackRequestId callback;
+};
+
+}  // namespace book
+
+// book-appointment (and collect-appointment-data with confirm).
+struct BookOutcome {
+  std::optional<tenancy::Service> service;
+  SystemTimePoint as_of;
+  std::variant<availability::ServiceUnknown, availability::NotBookableOnline,
+               availability::NeedsInput, book::NotFree, book::Booked, book::NotBooked, book::Failed>
+      result;
+};
+
+namespace contact {
+
+enum class Field { kName, kEmail, kPhone };
+// Something to ask for: nothing said (kName), an e-mail that cannot be one, a number not
+// understood, or no number from a withheld caller.
+struct NeedsInput {
+  Field field = Field::kName;
+  bool unreadable = false;  // said, but not usable
+};
+
+// The details are noted: stored on the caller's customer record (`customer`), or, for a
+// withheld caller, only echoed for the booking or callback to carry.
+struct Noted {
+  std::optional<tenancy::Customer> customer;
+  std::string name;
+  std::string email;
+  std::string contact_phone;  // a number said that is not the calling one (E.164)
+};
+
+}  // namespace contact
+
+// collect-customer-info.
+struct ContactOutcome {
+  std::variant<contact::NeedsInput, contact::Noted> result;
 };
 
 // get-branches: the company's active branches, and which one the caller called.
@@ -86,10 +148,12 @@ class BookingService {
   Result<std::vector<tenancy::Service>> Services(const CallContext& ctx);
   Result<BranchesOutcome> Branches(const CallContext& ctx);
   // A spoken phone number is a contact number only; the caller is who the network says.
-  Result<ToolAnswer> CollectCustomerInfo(const CallContext& ctx, const ContactDetails& details,
-                                         std::optional<tenancy::Customer>* updated = nullptr);
-  Result<ToolAnswer> BookAppointment(const CallContext& ctx, const AppointmentRequest& request,
-                                     const std::string& idempotency_key);
+  Result<ContactOutcome> CollectCustomerInfo(const CallContext& ctx, const ContactDetails& details);
+  // Holds the slot in the database, then books it at the calendar; keeps it for the
+  // pending-booking job while the calendar is out of reach. A retry with the same key answers
+  // the first booking.
+  Result<BookOutcome> BookAppointment(const CallContext& ctx, const AppointmentRequest& request,
+                                      const std::string& idempotency_key);
 
   // Today's and tomorrow's first free slots of the default service at the tenant's branch,
   // fetched in parallel: {service, today[], tomorrow[], source}. For quick availability and
@@ -119,11 +183,11 @@ class BookingService {
   std::optional<tenancy::ServiceId> ServiceFor(const CallContext& ctx, const ServiceChoice& choice);
 
  private:
-  Result<tenancy::Service> ResolveService(const CallContext& ctx, const ServiceChoice& choice,
-                                          ToolAnswer* not_found_answer);
-  nlohmann::json SlotJson(const Slot& slot, const std::string& zone) const;
-  std::string Speak(SystemTimePoint t, const std::string& zone) const;
   tenancy::WeeklyHours Hours(const CallContext& ctx) const;
+  // `start` cannot be booked for `why`: the outcome with the best alternatives around it.
+  BookOutcome NotFree(BookOutcome out, const CallContext& ctx, const tenancy::Service& service,
+                      SystemTimePoint start, availability::NotFree why,
+                      book::CalendarSaid calendar = book::CalendarSaid::kNothing);
   Result<std::optional<Booking>> Reconcile(const CalendarAccount& account,
                                            const Appointment& appointment,
                                            std::int64_t event_type_id);

@@ -11,7 +11,6 @@
 namespace callgate::booking {
 namespace {
 
-using nlohmann::json;
 using tenancy::CompanyId;
 
 SystemTimePoint Berlin(int month, int day, int hour, int minute = 0) {
@@ -48,9 +47,15 @@ class BookingServiceTest : public ::testing::Test {
 // ---- book-appointment ----
 
 TEST_F(BookingServiceTest, BookingBooksAtTheCalendarAndStoresIt) {
-  auto a = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
-  ASSERT_TRUE(a);
-  EXPECT_TRUE(a->success) << a->message;
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  ASSERT_TRUE(out);
+  const auto* booked = std::get_if<book::Booked>(&out->result);
+  ASSERT_NE(booked, nullptr);
+  EXPECT_FALSE(booked->replay);
+  EXPECT_EQ(booked->service, "Beratung");
+  EXPECT_EQ(booked->branch, "Mitte");
+  EXPECT_EQ(booked->appointment.status, kBooked);
+  EXPECT_EQ(booked->appointment.calcom_booking_uid, "uid-1");
   ASSERT_EQ(world.calendar.created.size(), 1u);
   const auto& sent = world.calendar.created[0];
   EXPECT_EQ(sent.event_type_id, 1000);
@@ -60,6 +65,17 @@ TEST_F(BookingServiceTest, BookingBooksAtTheCalendarAndStoresIt) {
   EXPECT_EQ(stored.status, kBooked);
   EXPECT_EQ(stored.idempotency_key, "k1");
   for (CompanyId id : writes) EXPECT_EQ(id, CompanyId(1));
+}
+
+TEST_F(BookingServiceTest, ARetryAnswersTheFirstBookingAndBooksNothingMore) {
+  ASSERT_TRUE(world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "A"), "k1"));
+  auto again = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "A"), "k1");
+  ASSERT_TRUE(again);
+  const auto* booked = std::get_if<book::Booked>(&again->result);
+  ASSERT_NE(booked, nullptr);
+  EXPECT_TRUE(booked->replay);
+  EXPECT_EQ(booked->appointment.starts_at, Berlin(11, 27, 10));
+  EXPECT_EQ(world.calendar.created.size(), 1u);
 }
 
 TEST_F(BookingServiceTest, BookingSendsTheNearestLanguageCalcomAccepts) {
@@ -75,47 +91,109 @@ TEST_F(BookingServiceTest, BookingSendsTheNearestLanguageCalcomAccepts) {
 
 TEST_F(BookingServiceTest, BookingATakenSlotOffersAlternatives) {
   ASSERT_TRUE(world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "A"), "k1"));
-  auto a = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "B"), "k2");
-  ASSERT_TRUE(a);
-  EXPECT_FALSE(a->success);
-  EXPECT_EQ(a->data["available"], false);
-  EXPECT_NE(a->message.find("schon vergeben"), std::string::npos) << a->message;
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "B"), "k2");
+  ASSERT_TRUE(out);
+  const auto* not_free = std::get_if<book::NotFree>(&out->result);
+  ASSERT_NE(not_free, nullptr);
+  EXPECT_EQ(not_free->taken.why, availability::NotFree::kBooked);
+  EXPECT_EQ(not_free->calendar, book::CalendarSaid::kNothing);
+  EXPECT_FALSE(not_free->taken.alternatives.empty());
   EXPECT_EQ(world.calendar.created.size(), 1u);
+}
+
+TEST_F(BookingServiceTest, ASlotTakenAtTheCalendarIsReleasedAndSaysSo) {
+  world.calendar.create_error = Error{ErrorCode::kConflict, "taken"};
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "A"), "k1");
+  ASSERT_TRUE(out);
+  const auto* not_free = std::get_if<book::NotFree>(&out->result);
+  ASSERT_NE(not_free, nullptr);
+  EXPECT_EQ(not_free->calendar, book::CalendarSaid::kJustTaken);
+  EXPECT_EQ(world.appointments.rows.back().status, kCancelled);
 }
 
 TEST_F(BookingServiceTest, BookingDuringAnOutageIsKeptAndQueued) {
   world.calendar.create_error = Error{ErrorCode::kUnavailable, "down"};
-  auto a = world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "A"), "k1");
-  ASSERT_TRUE(a);
-  EXPECT_TRUE(a->success) << a->message;
-  EXPECT_EQ(a->data["status"], kPendingSync);
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "A"), "k1");
+  ASSERT_TRUE(out);
+  const auto* held = std::get_if<book::Booked>(&out->result);
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(held->appointment.status, kPendingSync);
   ASSERT_EQ(world.jobs.enqueued.size(), 1u);
   EXPECT_EQ(world.jobs.enqueued[0].type, kPendingBookingJob);
   EXPECT_EQ(world.appointments.rows.back().status, kPendingSync);
 }
 
-TEST_F(BookingServiceTest, BookingNeedsATime) {
-  auto a = world.booking.BookAppointment(Caller(), Book("morgen", "", "A"), "k1");
-  ASSERT_TRUE(a);
-  EXPECT_FALSE(a->success);
-  EXPECT_EQ(a->data["missing"], json::array({"time"}));
+TEST_F(BookingServiceTest, ACalendarThatRefusesTheAccountReleasesTheSlotAndNotesACallback) {
+  world.calendar.create_error = Error{ErrorCode::kPermissionDenied, "bad key"};
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "Anna"), "k1");
+  ASSERT_TRUE(out);
+  const auto* failed = std::get_if<book::Failed>(&out->result);
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(world.appointments.rows.back().status, kCancelled);
+  ASSERT_EQ(world.callbacks.rows.size(), 1u);
+  EXPECT_EQ(world.callbacks.rows[0].id, failed->callback);
+  EXPECT_EQ(world.callbacks.rows[0].phone, "+4915112345678");
+  EXPECT_TRUE(world.jobs.enqueued.empty());
+}
+
+TEST_F(BookingServiceTest, BookingNeedsADayATimeAndAName) {
+  auto no_time = world.booking.BookAppointment(Caller(), Book("morgen", "", "A"), "k1");
+  ASSERT_TRUE(no_time);
+  const auto* needs = std::get_if<availability::NeedsInput>(&no_time->result);
+  ASSERT_NE(needs, nullptr);
+  EXPECT_EQ(needs->field, availability::Field::kTime);
+  auto no_day = world.booking.BookAppointment(Caller(), Book("", "10 Uhr", "A"), "k2");
+  ASSERT_TRUE(no_day);
+  needs = std::get_if<availability::NeedsInput>(&no_day->result);
+  ASSERT_NE(needs, nullptr);
+  EXPECT_EQ(needs->field, availability::Field::kDate);
+  auto past = world.booking.BookAppointment(Caller(), Book("gestern", "10 Uhr", "A"), "k3");
+  ASSERT_TRUE(past);
+  needs = std::get_if<availability::NeedsInput>(&past->result);
+  ASSERT_NE(needs, nullptr);
+  EXPECT_EQ(needs->problem, availability::Problem::kPast);
+  CallContext stranger = Caller();
+  stranger.customer.reset();
+  auto no_name = world.booking.BookAppointment(stranger, Book("morgen", "10 Uhr", ""), "k4");
+  ASSERT_TRUE(no_name);
+  needs = std::get_if<availability::NeedsInput>(&no_name->result);
+  ASSERT_NE(needs, nullptr);
+  EXPECT_EQ(needs->field, availability::Field::kName);
   EXPECT_TRUE(world.calendar.created.empty());
 }
 
-TEST_F(BookingServiceTest, BookingWhenClosedOffersAlternatives) {
-  auto a = world.booking.BookAppointment(Caller(), Book("Sonntag", "10 Uhr", "A"), "k1");
-  ASSERT_TRUE(a);
-  EXPECT_FALSE(a->success);
-  EXPECT_NE(a->message.find("geschlossen"), std::string::npos) << a->message;
+TEST_F(BookingServiceTest, BookingAnUnknownServiceNamesTheOffer) {
+  AppointmentRequest r = Book("morgen", "10 Uhr", "A");
+  r.wish.service.name = "Haarschnitt";
+  auto out = world.booking.BookAppointment(Caller(), r, "k1");
+  ASSERT_TRUE(out);
+  const auto* unknown = std::get_if<availability::ServiceUnknown>(&out->result);
+  ASSERT_NE(unknown, nullptr);
+  EXPECT_EQ(unknown->wanted, "Haarschnitt");
+  EXPECT_FALSE(unknown->offered.empty());
+  EXPECT_TRUE(world.calendar.created.empty());
+}
+
+TEST_F(BookingServiceTest, BookingWhenClosedOrTooSoonOffersAlternatives) {
+  auto sunday = world.booking.BookAppointment(Caller(), Book("Sonntag", "10 Uhr", "A"), "k1");
+  ASSERT_TRUE(sunday);
+  const auto* closed = std::get_if<book::NotFree>(&sunday->result);
+  ASSERT_NE(closed, nullptr);
+  EXPECT_EQ(closed->taken.why, availability::NotFree::kOutsideHours);
+  auto now = world.booking.BookAppointment(Caller(), Book("heute", "10 Uhr", "A"), "k2");
+  ASSERT_TRUE(now);
+  const auto* past = std::get_if<book::NotFree>(&now->result);
+  ASSERT_NE(past, nullptr);
+  EXPECT_EQ(past->taken.why, availability::NotFree::kPast);
   EXPECT_TRUE(world.calendar.created.empty());
 }
 
 TEST_F(BookingServiceTest, BookingOfAWithheldCallerAdoptsNoCustomer) {
   AppointmentRequest r = Book("morgen", "12 Uhr", "Anna Anonym");
   r.contact.phone = "0151 17654321";
-  auto a = world.booking.BookAppointment(Withheld(), r, "k1");
-  ASSERT_TRUE(a);
-  EXPECT_TRUE(a->success) << a->message;
+  auto out = world.booking.BookAppointment(Withheld(), r, "k1");
+  ASSERT_TRUE(out);
+  ASSERT_TRUE(std::holds_alternative<book::Booked>(out->result));
   EXPECT_FALSE(world.appointments.rows.back().customer_id);
   ASSERT_EQ(world.calendar.created.size(), 1u);
   EXPECT_EQ(world.calendar.created[0].attendee.phone_e164, "+4915117654321");
@@ -125,16 +203,37 @@ TEST_F(BookingServiceTest, BookingOfAWithheldCallerAdoptsNoCustomer) {
 // ---- collect-customer-info ----
 
 TEST_F(BookingServiceTest, ASpokenNumberIsAContactNumberOnly) {
-  std::optional<tenancy::Customer> updated;
-  auto a = world.booking.CollectCustomerInfo(
-      Caller(), ContactDetails{"Jürgen Weiß", "", "+4917099999999"}, &updated);
-  ASSERT_TRUE(a);
-  ASSERT_TRUE(updated);
-  EXPECT_EQ(updated->phone_e164, "+4915112345678");  // still the delivered number
-  EXPECT_EQ(a->data["contact_phone"], "+4917099999999");
+  auto out = world.booking.CollectCustomerInfo(Caller(),
+                                               ContactDetails{"Jürgen Weiß", "", "+4917099999999"});
+  ASSERT_TRUE(out);
+  const auto* noted = std::get_if<contact::Noted>(&out->result);
+  ASSERT_NE(noted, nullptr);
+  ASSERT_TRUE(noted->customer);
+  EXPECT_EQ(noted->customer->phone_e164, "+4915112345678");  // still the delivered number
+  EXPECT_EQ(noted->contact_phone, "+4917099999999");
   auto bad_mail = world.booking.CollectCustomerInfo(Caller(), ContactDetails{"", "kein-at", ""});
   ASSERT_TRUE(bad_mail);
-  EXPECT_EQ(bad_mail->data["missing"], json::array({"email"}));
+  const auto* needs = std::get_if<contact::NeedsInput>(&bad_mail->result);
+  ASSERT_NE(needs, nullptr);
+  EXPECT_EQ(needs->field, contact::Field::kEmail);
+}
+
+TEST_F(BookingServiceTest, AWithheldCallersDetailsAreEchoedNotStored) {
+  const auto before = world.customers.rows.size();
+  auto no_number = world.booking.CollectCustomerInfo(Withheld(), ContactDetails{"Anna", "", ""});
+  ASSERT_TRUE(no_number);
+  const auto* needs = std::get_if<contact::NeedsInput>(&no_number->result);
+  ASSERT_NE(needs, nullptr);
+  EXPECT_EQ(needs->field, contact::Field::kPhone);
+  EXPECT_FALSE(needs->unreadable);
+  auto out =
+      world.booking.CollectCustomerInfo(Withheld(), ContactDetails{"Anna", "", "0151 17654321"});
+  ASSERT_TRUE(out);
+  const auto* noted = std::get_if<contact::Noted>(&out->result);
+  ASSERT_NE(noted, nullptr);
+  EXPECT_FALSE(noted->customer);
+  EXPECT_EQ(noted->contact_phone, "+4915117654321");
+  EXPECT_EQ(world.customers.rows.size(), before);
 }
 
 TEST_F(BookingServiceTest, ServiceForResolvesEverySpellingToOneService) {

@@ -2,8 +2,8 @@
 // greeting.
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 
-#include "booking/answer_helpers.hpp"
 #include "booking/booking_service.hpp"
 #include "booking/german_time.hpp"
 #include "core/phone.hpp"
@@ -13,7 +13,6 @@
 namespace callgate::booking {
 namespace {
 
-using internal::Missing;
 using nlohmann::json;
 
 std::string Digits(std::string_view s) {
@@ -72,56 +71,82 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
   return std::optional<Booking>();
 }
 
-Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
-                                                   const AppointmentRequest& request,
-                                                   const std::string& idempotency_key) {
+BookOutcome BookingService::NotFree(BookOutcome out, const CallContext& ctx,
+                                    const tenancy::Service& service, SystemTimePoint start,
+                                    availability::NotFree why, book::CalendarSaid calendar) {
+  SlotSource source = SlotSource::kLive;
+  book::NotFree not_free;
+  not_free.taken.requested = start;
+  not_free.taken.why = why;
+  not_free.taken.alternatives =
+      availability_.FindAlternatives(ctx, service, start, settings_.max_alternatives, &source);
+  if (auto l = ToLocal(start, ctx.timezone)) {
+    not_free.taken.hours = Hours(ctx)[static_cast<std::size_t>(l->weekday)];
+  }
+  not_free.calendar = calendar;
+  out.result = std::move(not_free);
+  return out;
+}
+
+Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
+                                                    const AppointmentRequest& request,
+                                                    const std::string& idempotency_key) {
+  BookOutcome out;
+  out.as_of = clock_.Now();
   // A retry of a call we already handled answers the same, without touching anything.
   if (auto previous = appointments_.FindByIdempotencyKey(ctx.company.id, idempotency_key)) {
-    ToolAnswer a;
-    a.data["appointment_id"] = previous->id.value;
-    a.data["status"] = previous->status;
-    a.data["start"] = FormatIso8601Utc(previous->starts_at);
-    a.data["idempotent_replay"] = true;
-    if (previous->status == kBooked) {
-      a.message =
-          "Ihr Termin am " + Speak(previous->starts_at, previous->timezone) + " ist gebucht.";
-    } else if (previous->status == kPendingSync) {
-      a.message = "Ihr Terminwunsch " + Speak(previous->starts_at, previous->timezone) +
-                  " ist aufgenommen. Sie erhalten eine Bestätigung.";
-    } else {
-      a.success = false;
-      a.message = "Dieser Termin konnte leider nicht gebucht werden.";
-    }
     Count("book-appointment", "replay");
-    return a;
+    if (previous->status == kBooked || previous->status == kPendingSync) {
+      out.result = book::Booked{*previous, "", "", true};
+    } else {
+      out.result = book::NotBooked{};
+    }
+    return out;
   } else if (previous.error().code != ErrorCode::kNotFound) {
     return tl::unexpected(previous.error());
   }
 
-  ToolAnswer answer;
-  auto service = ResolveService(ctx, request.wish.service, &answer);
+  availability::ServiceUnknown unknown;
+  auto service = availability_.ResolveService(ctx, request.wish.service, &unknown);
   if (!service) {
-    if (service.error().code == ErrorCode::kNotFound) return answer;
-    return tl::unexpected(service.error());
+    if (service.error().code != ErrorCode::kNotFound) return tl::unexpected(service.error());
+    out.result = std::move(unknown);
+    return out;
   }
+  out.service = *service;
   if (!service->calcom_event_type_id) {
-    ToolAnswer a;
-    a.success = false;
-    a.message = "Für " + service->name + " kann ich leider keine Termine vergeben.";
-    return a;
+    out.result = availability::NotBookableOnline{};
+    return out;
   }
-  const std::string& date = request.wish.date;
-  const std::string& time = request.wish.time;
-  if (date.empty()) return Missing({"date"}, "An welchem Tag möchten Sie kommen?");
-  auto wish = ParseGermanDateTime(date, time, clock_.Now(), ctx.timezone);
-  if (!wish) return Missing({"date"}, "Das Datum habe ich leider nicht verstanden.");
-  if (!wish->minute_of_day) return Missing({"time"}, "Um wie viel Uhr möchten Sie kommen?");
+  using availability::Field;
+  using availability::NeedsInput;
+  using availability::Problem;
+  if (request.wish.date.empty()) {
+    out.result = NeedsInput{Field::kDate, Problem::kNotSaid};
+    return out;
+  }
+  auto wish =
+      ParseGermanDateTimeDetailed(request.wish.date, request.wish.time, out.as_of, ctx.timezone);
+  if (!wish) {
+    out.result = WhatToAskFor(wish.error());
+    return out;
+  }
+  if (!wish->minute_of_day) {
+    out.result = NeedsInput{Field::kTime, Problem::kNotSaid};
+    return out;
+  }
   auto start = WishToInstant(*wish, ctx.timezone);
-  if (!start) return Missing({"time"}, "Diese Uhrzeit habe ich nicht verstanden.");
+  if (!start) {
+    out.result = NeedsInput{Field::kTime, Problem::kNotUnderstood};
+    return out;
+  }
 
   std::string name = request.contact.name;
   if (name.empty() && ctx.customer) name = ctx.customer->name;
-  if (name.empty()) return Missing({"name"}, "Auf welchen Namen darf ich den Termin eintragen?");
+  if (name.empty()) {
+    out.result = NeedsInput{Field::kName, Problem::kNotSaid};
+    return out;
+  }
   std::string email = request.contact.email;
   // The attendee's contact number: the one the caller named, else the one they call from. Only
   // the delivered number (caller_e164) ever identifies a customer (SPEC §4).
@@ -131,33 +156,17 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
   }
 
   const auto duration = std::chrono::minutes(service->duration_minutes);
-  const auto now = clock_.Now();
-  auto offer_alternatives = [&](std::string why) -> ToolAnswer {
-    ToolAnswer a;
-    a.success = false;
-    SlotSource source = SlotSource::kLive;
-    auto alts =
-        availability_.FindAlternatives(ctx, *service, *start, settings_.max_alternatives, &source);
-    std::vector<std::string> spoken;
-    a.data["alternatives"] = json::array();
-    for (const auto& alt : alts) {
-      a.data["alternatives"].push_back(SlotJson(alt.slot, ctx.timezone));
-      spoken.push_back(Speak(alt.slot.start, ctx.timezone));
-    }
-    a.data["available"] = false;
-    a.message = why + (spoken.empty() ? std::string(" Leider habe ich keine Alternative gefunden.")
-                                      : " Ich kann Ihnen anbieten: " + spoken.front() +
-                                            (spoken.size() > 1 ? ", oder " + spoken[1] : "") +
-                                            (spoken.size() > 2 ? ", oder " + spoken[2] : "") + ".");
-    return a;
-  };
-  if (*start < now + std::chrono::minutes(service->minimum_notice_minutes)) {
+  if (*start <= out.as_of) {
+    Count("book-appointment", "past");
+    return NotFree(std::move(out), ctx, *service, *start, availability::NotFree::kPast);
+  }
+  if (*start < out.as_of + std::chrono::minutes(service->minimum_notice_minutes)) {
     Count("book-appointment", "too_soon");
-    return offer_alternatives("Dieser Termin ist zu kurzfristig.");
+    return NotFree(std::move(out), ctx, *service, *start, availability::NotFree::kTooSoon);
   }
   if (!WithinBusinessHours(*start, duration, Hours(ctx), ctx.timezone)) {
     Count("book-appointment", "closed");
-    return offer_alternatives("Zu dieser Zeit haben wir leider geschlossen.");
+    return NotFree(std::move(out), ctx, *service, *start, availability::NotFree::kOutsideHours);
   }
 
   // The caller becomes (or stays) a customer of this company, under the delivered number only;
@@ -195,7 +204,7 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
     }
     if (held.error().code == ErrorCode::kConflict) {
       Count("book-appointment", "slot_taken");
-      return offer_alternatives(Speak(*start, ctx.timezone) + " ist leider schon vergeben.");
+      return NotFree(std::move(out), ctx, *service, *start, availability::NotFree::kBooked);
     }
     return tl::unexpected(held.error());
   }
@@ -224,11 +233,7 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
   // from Cal.com's answer below.
   create.length_minutes = service->duration_minutes;
 
-  ToolAnswer confirmed;
-  confirmed.data["appointment_id"] = appt.id.value;
-  confirmed.data["start"] = FormatIso8601Utc(*start);
-  confirmed.data["service"] = service->name;
-
+  const std::string branch_name = ctx.branch ? ctx.branch->name : std::string();
   auto booking = calendar_.CreateBooking(create);
   if (!booking && booking.error().code == ErrorCode::kTimeout) {
     // The request may have been booked although its answer was lost: look before concluding.
@@ -242,14 +247,10 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
     if (booking->end > booking->start) appt.ends_at = booking->end;  // as Cal.com booked it
     auto stored = appointments_.Update(ctx.company.id, appt);
     if (!stored) return tl::unexpected(stored.error());
-    confirmed.data["status"] = std::string(kBooked);
-    confirmed.data["booking_uid"] = booking->uid;
-    confirmed.message = "Ihr Termin ist gebucht: " + service->name + " am " +
-                        Speak(*start, ctx.timezone) +
-                        (ctx.branch ? " in " + ctx.branch->name : std::string()) + ".";
     metrics_.Increment("callgate_bookings_total", {{"outcome", "booked"}});
     Count("book-appointment", "booked");
-    return confirmed;
+    out.result = book::Booked{*stored, service->name, branch_name, false};
+    return out;
   }
   const ErrorCode code = booking.error().code;
   if (code == ErrorCode::kConflict || code == ErrorCode::kInvalidArgument) {
@@ -262,9 +263,9 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
     metrics_.Increment("callgate_bookings_total",
                        {{"outcome", code == ErrorCode::kConflict ? "slot_taken" : "refused"}});
     Count("book-appointment", code == ErrorCode::kConflict ? "slot_taken" : "refused");
-    return offer_alternatives(code == ErrorCode::kConflict
-                                  ? Speak(*start, ctx.timezone) + " wurde gerade vergeben."
-                                  : "Dieser Termin kann so nicht gebucht werden.");
+    return NotFree(std::move(out), ctx, *service, *start, availability::NotFree::kBooked,
+                   code == ErrorCode::kConflict ? book::CalendarSaid::kJustTaken
+                                                : book::CalendarSaid::kRefused);
   }
   if (IsOutage(code)) {
     // Cal.com is down or slow: keep the request and book it as soon as Cal.com answers again.
@@ -277,15 +278,13 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
                             {"event_type_id", create.event_type_id}}
                            .dump();
     if (auto enqueued = jobs_.Enqueue(job); !enqueued) return tl::unexpected(enqueued.error());
-    confirmed.data["status"] = std::string(kPendingSync);
-    confirmed.message = "Ich habe Ihren Terminwunsch für " + service->name + " am " +
-                        Speak(*start, ctx.timezone) +
-                        " aufgenommen. Die Bestätigung erhalten Sie in Kürze.";
     metrics_.Increment("callgate_bookings_total", {{"outcome", "pending"}});
     Count("book-appointment", "pending");
-    return confirmed;
+    out.result = book::Booked{appt, service->name, branch_name, false};
+    return out;
   }
-  // Configuration problems (bad key, unknown event type): release the slot and say so.
+  // Configuration problems (bad key, unknown event type): release the slot, and note a callback
+  // so the team books it by hand.
   appt.status = std::string(kCancelled);
   appt.cancelled_at = clock_.Now();
   appointments_.Update(ctx.company.id, appt);
@@ -293,10 +292,19 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
       "booking_failed", {{"company_id", ctx.company.id.value}, {"error", booking.error().message}});
   metrics_.Increment("callgate_bookings_total", {{"outcome", "failed"}});
   Count("book-appointment", "failed");
-  ToolAnswer failed;
-  failed.success = false;
-  failed.message = "Die Buchung ist gerade leider nicht möglich. Wir rufen Sie zurück.";
-  return failed;
+  CallbackRequest cb;
+  cb.branch_id = appt.branch_id;
+  cb.customer_id = appt.customer_id;
+  cb.call_id = appt.call_id;
+  cb.name = name;
+  cb.phone = phone;
+  cb.reason = "Terminwunsch " + service->name + " " +
+              SpeakGermanDateTime(*start, ctx.timezone, out.as_of) + " konnte nicht gebucht werden";
+  cb.due_at = out.as_of + std::chrono::hours(2);
+  auto noted = callbacks_.Create(ctx.company.id, cb);
+  if (!noted) return tl::unexpected(noted.error());
+  out.result = book::Failed{noted->id};
+  return out;
 }
 
 Status BookingService::RunPendingBooking(std::string_view payload_json) {
@@ -377,8 +385,8 @@ void BookingService::PendingBookingFailed(std::string_view payload_json, const E
       cb.name = c->name;
     }
   }
-  cb.reason =
-      "Terminwunsch " + Speak(appt->starts_at, appt->timezone) + " konnte nicht gebucht werden";
+  cb.reason = "Terminwunsch " + SpeakGermanDateTime(appt->starts_at, appt->timezone, clock_.Now()) +
+              " konnte nicht gebucht werden";
   cb.due_at = clock_.Now() + std::chrono::hours(2);
   callbacks_.Create(payload->company_id, cb);
   observability::LogError("pending_booking_failed",

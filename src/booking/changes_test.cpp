@@ -235,6 +235,18 @@ TEST_F(ChangeServiceTest, RescheduleProposesThenMovesWithCalendarsEnd) {
   EXPECT_EQ(next.rescheduled_from_id, AppointmentId(700));
 }
 
+TEST_F(ChangeServiceTest, AFreeNewTimeCostsOneQuestionToTheCalendar) {
+  // The proposed time is usually free: the day alone is asked, not what alternatives need.
+  ASSERT_TRUE(changes.Reschedule(Caller(), Move("Mittwoch", "11 Uhr")));
+  EXPECT_EQ(world.calendar.queries.size(), 1u);
+  EXPECT_EQ(world.calendar.rounds_many, 0);
+  world.calendar.queries.clear();
+  world.calendar.taken.push_back(Berlin(12, 2, 11));
+  ASSERT_TRUE(changes.Reschedule(Caller(), Move("Mittwoch", "11 Uhr")));
+  EXPECT_EQ(world.calendar.queries.size(), 4u);  // the day, then the alternatives' three
+  EXPECT_EQ(world.calendar.rounds_many, 1);
+}
+
 TEST_F(ChangeServiceTest, RescheduleToATakenTimeSaysWhyAndOffersAlternatives) {
   world.calendar.taken.push_back(Berlin(12, 2, 11));
   auto out = changes.Reschedule(Caller(), Move("Mittwoch", "11 Uhr", true));
