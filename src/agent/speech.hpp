@@ -29,7 +29,9 @@ booking::ToolAnswer SpeakAlternatives(const booking::AlternativesOutcome& outcom
 booking::ToolAnswer SpeakDraft(const booking::BookingDraft& draft, std::string_view zone,
                                const SpeechSettings& settings = {});
 
-// request-callback: the confirmation (with the due time) or the question for a number.
+// request-callback: the confirmation (with the due time), the question for a number, or — once
+// the call has noted its share of requests — that a callback is already noted (reason
+// "already_noted").
 booking::ToolAnswer SpeakCallback(const booking::CallbackOutcome& outcome, std::string_view zone);
 
 // The pieces, for the tests.
