@@ -49,7 +49,9 @@ class InboundCallService {
 
   // Variables: company_name, branch_name, branch_address, timezone, heute_datum,
   // heute_wochentag, morgen_datum, morgen_wochentag, uhrzeit, caller_known ("true"/"false"),
-  // caller_name (known customers only), caller_number (E.164, or "" when withheld) and
+  // caller_name (known customers only), caller_number (E.164, or "" when withheld),
+  // transfer_number (the branch's, E.164, while it is open by its opening hours; "" otherwise
+  // or when it has none: the agent offers request_callback instead) and
   // naechste_termine when a slots provider is set and answers. kNotFound for an unregistered
   // number (never a fallback tenant). Counts callgate_<platform>_inbound_total{outcome}.
   // Thread-safe.
