@@ -345,6 +345,18 @@ TEST_P(CallEventServiceTest, InboundAnswerCarriesTheTransferNumberWhileTheBranch
   branch->business_hours[5] = tenancy::OpeningHours{9 * 60, 18 * 60};
   ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
   EXPECT_EQ(transfer(), "");  // closed on Thursdays
+
+  // Open by the hours, but a holiday where the branch is: closed.
+  branch->business_hours[4] = tenancy::OpeningHours{9 * 60, 18 * 60};
+  branch->region = "BY";
+  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  std::string asked_region;
+  inbound.SetHolidayCheck([&](const tenancy::Branch& b, const LocalDateTime& day) {
+    asked_region = b.region;
+    return day.month == 11 && day.day == 26;
+  });
+  EXPECT_EQ(transfer(), "");
+  EXPECT_EQ(asked_region, "BY");
 }
 
 TEST_P(CallEventServiceTest, RecordingUrlsAreStoredOnlyWhenTheCompanyStoresRecordings) {

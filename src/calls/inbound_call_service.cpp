@@ -9,9 +9,11 @@ namespace callgate::calls {
 namespace {
 
 // The branch's transfer number while it is open by its opening hours (a branch without any
-// hours counts as open), else "": outside hours the agent offers a callback instead.
-std::string TransferNumberNow(const tenancy::Branch& branch, const LocalDateTime& now) {
+// hours counts as open) and it is no holiday there, else "": the agent offers a callback.
+std::string TransferNumberNow(const tenancy::Branch& branch, const LocalDateTime& now,
+                              const HolidayCheck& holiday) {
   if (!branch.transfer_number) return "";
+  if (holiday && holiday(branch, now)) return "";
   const auto& hours = branch.business_hours;
   const bool any = std::any_of(hours.begin(), hours.end(), [](const auto& h) { return h; });
   if (!any) return *branch.transfer_number;
@@ -61,7 +63,8 @@ Result<InboundCallAnswer> InboundCallService::Answer(const InboundCallRequest& r
   vars["transfer_number"] = "";
   const auto now = clock_.Now();
   if (auto today = ToLocal(now, zone)) {
-    if (tenant->branch) vars["transfer_number"] = TransferNumberNow(*tenant->branch, *today);
+    if (tenant->branch)
+      vars["transfer_number"] = TransferNumberNow(*tenant->branch, *today, holiday_);
     vars["heute_datum"] = FormatGermanDate(*today);
     vars["heute_wochentag"] = std::string(GermanWeekdayName(today->weekday));
     vars["uhrzeit"] = FormatClockTime(*today);

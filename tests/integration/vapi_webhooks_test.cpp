@@ -184,6 +184,12 @@ TEST_P(VapiWebhooksTest, AssistantRequestAnswersWithTheInboundVariables) {
   ASSERT_EQ(open.status, 200) << open.body;
   EXPECT_EQ(json::parse(open.body)["assistantOverrides"]["variableValues"]["transfer_number"],
             "+493083793300");
+  // Friday 25.12., 10:00: open by the hours, but a public holiday.
+  clock_.SetNow(Berlin(2026, 12, 25, 10));
+  auto holiday = Post(message, SecretHeader(kVapiSecret.Reveal()));
+  ASSERT_EQ(holiday.status, 200) << holiday.body;
+  EXPECT_EQ(json::parse(holiday.body)["assistantOverrides"]["variableValues"]["transfer_number"],
+            "");
 }
 
 TEST_P(VapiWebhooksTest, ToolCallsCheckAndBookWithBothArgumentShapes) {
