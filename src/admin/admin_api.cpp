@@ -126,6 +126,8 @@ json BranchJson(const tenancy::Branch& b) {
           {"phone_e164", Opt(b.phone_e164)},
           {"timezone", b.timezone},
           {"business_hours", HoursJson(b.business_hours)},
+          {"region", b.region},
+          {"transfer_number", Opt(b.transfer_number)},
           {"is_active", b.is_active},
           {"created_at", Time(b.created_at)},
           {"updated_at", Time(b.updated_at)}};
@@ -249,8 +251,14 @@ const Allowlist& CompanySecretFields() {
 }
 
 const Allowlist& BranchFields() {
-  static const Allowlist list{
-      {{"name"}, {"address"}, {"phone_e164"}, {"timezone"}, {"business_hours"}}, {}};
+  static const Allowlist list{{{"name"},
+                               {"address"},
+                               {"phone_e164"},
+                               {"timezone"},
+                               {"business_hours"},
+                               {"region"},
+                               {"transfer_number"}},
+                              {}};
   return list;
 }
 
@@ -755,6 +763,23 @@ void ApplyBranch(FieldReader& fields, tenancy::Branch& branch, const std::string
   }
   if (auto v = ReadTimeZone(fields, "timezone")) branch.timezone = *v;
   ReadHours(fields, "business_hours", branch.business_hours);
+  // Where the agent hands a caller to a person during opening hours; null clears it.
+  if (fields.IsNull("transfer_number")) {
+    branch.transfer_number.reset();
+  } else if (auto v = ReadPhone(fields, "transfer_number", region)) {
+    branch.transfer_number = *v;
+  }
+  // The Bundesland whose public holidays the branch keeps; null or "" = nationwide only.
+  if (auto v = fields.NullableString("region", 64)) {
+    const std::string region_code = v->value_or("");
+    if (tenancy::IsBranchRegion(region_code)) {
+      branch.region = region_code;
+    } else {
+      fields.problems().Add(
+          fields.Path("region"),
+          "must be a Bundesland code (" + std::string(tenancy::kBranchRegionCodes) + ") or empty");
+    }
+  }
 }
 }  // namespace
 

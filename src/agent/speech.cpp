@@ -529,6 +529,18 @@ ToolAnswer SpeakCallback(const booking::CallbackOutcome& outcome, std::string_vi
                               "wir Sie zurückrufen?";
             return a;
           },
+          [&](const cb::AlreadyNoted& n) {
+            ToolAnswer a;
+            a.success = false;
+            a.data["reason"] = "already_noted";
+            a.data["callback_request_id"] = n.id.value;
+            a.data["due"] = FormatIso8601Utc(n.due_at);
+            a.message = "Ein Rückruf ist für Sie bereits notiert. Wir melden uns spätestens " +
+                        booking::SpeakGermanDateTime(n.due_at, zone, outcome.as_of) +
+                        ". Ihre weiteren Anliegen können Sie beim Rückruf gleich mit "
+                        "besprechen.";
+            return a;
+          },
       },
       outcome.result);
 }

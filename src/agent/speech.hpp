@@ -32,7 +32,9 @@ ToolAnswer SpeakAlternatives(const booking::AlternativesOutcome& outcome, std::s
 ToolAnswer SpeakDraft(const booking::BookingDraft& draft, std::string_view zone,
                       const SpeechSettings& settings = {});
 
-// request-callback: the confirmation (with the due time) or the question for a number.
+// request-callback: the confirmation (with the due time), the question for a number, or — once
+// the call has noted its share of requests — that a callback is already noted (reason
+// "already_noted").
 ToolAnswer SpeakCallback(const booking::CallbackOutcome& outcome, std::string_view zone);
 
 // book-appointment and collect-appointment-data with confirm: booked, held for the calendar,

@@ -362,5 +362,21 @@ TEST(Speech, Callback) {
   EXPECT_EQ(ask.data["missing"], nlohmann::json::array({"phone"}));
 }
 
+TEST(Speech, CallbackAlreadyNoted) {
+  booking::CallbackOutcome out;
+  out.as_of = *FromLocal(LocalDateTime{2026, 11, 26, 10, 0, 0}, "Europe/Berlin");
+  out.result = booking::callback::AlreadyNoted{booking::CallbackRequestId(7),
+                                               out.as_of + std::chrono::hours(2), 3};
+  auto a = SpeakCallback(out, "Europe/Berlin");
+  EXPECT_FALSE(a.success);
+  EXPECT_EQ(a.message,
+            "Ein Rückruf ist für Sie bereits notiert. Wir melden uns spätestens Donnerstag, 26. "
+            "November, um 12 Uhr. Ihre weiteren Anliegen können Sie beim Rückruf gleich mit "
+            "besprechen.");
+  EXPECT_EQ(a.data["reason"], "already_noted");
+  EXPECT_EQ(a.data["callback_request_id"], 7);
+  EXPECT_EQ(a.data["due"], "2026-11-26T11:00:00.000Z");
+}
+
 }  // namespace
 }  // namespace callgate::agent

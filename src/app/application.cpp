@@ -15,6 +15,7 @@
 #include "auth/agent_token_guard.hpp"
 #include "auth/auth_service.hpp"
 #include "auth/sql_repositories.hpp"
+#include "booking/availability.hpp"
 #include "booking/booking_service.hpp"
 #include "booking/calendar_sync.hpp"
 #include "booking/call_context.hpp"
@@ -293,6 +294,11 @@ struct Application::Impl {
     calendar_sync = std::make_unique<booking::CalendarSyncService>(
         *appointments, *services, *customers, *webhook_events, *calendar, *transactions, clock,
         metrics, config.phone_region);
+    // No transfer to a person on a public holiday of the branch's state.
+    inbound_calls->SetHolidayCheck([](const tenancy::Branch& branch, const LocalDateTime& day) {
+      return booking::HolidayOn(booking::CalendarDay{day.year, day.month, day.day}, branch.region)
+          .has_value();
+    });
     // The greeting names the next free slots when the calendar answers within its budget.
     inbound_calls->SetNextSlotsProvider(
         [this](const tenancy::Tenant& tenant) -> std::optional<std::string> {

@@ -1,6 +1,7 @@
 #include "booking/availability.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "booking/holidays.hpp"
 #include "booking/service_matcher.hpp"
@@ -32,6 +33,11 @@ std::pair<SystemTimePoint, SystemTimePoint> LocalDayOf(SystemTimePoint t, const 
 
 tenancy::WeeklyHours Hours(const CallContext& ctx) {
   return ctx.branch ? ctx.branch->business_hours : tenancy::WeeklyHours{};
+}
+
+// The Bundesland whose holidays the caller's branch keeps; "" (nationwide) without a branch.
+std::string_view BranchRegion(const CallContext& ctx) {
+  return ctx.branch ? std::string_view(ctx.branch->region) : std::string_view();
 }
 
 bool AnyHours(const tenancy::WeeklyHours& hours) {
@@ -127,11 +133,24 @@ std::optional<SystemTimePoint> Anchor(const DateTimeWish& wish, const CallContex
 
 }  // namespace
 
-std::optional<std::string_view> HolidayOn(const CalendarDay& day) {
-  for (const auto& h : PublicHolidays(day.year, "DE")) {
+HolidayCalendar::HolidayCalendar(std::string_view region)
+    : state_(region.empty() ? std::string("DE") : "DE-" + std::string(region)) {}
+
+std::optional<std::string_view> HolidayCalendar::On(const CalendarDay& day) {
+  auto year = std::find_if(years_.begin(), years_.end(),
+                           [&](const auto& entry) { return entry.first == day.year; });
+  if (year == years_.end()) {
+    years_.emplace_back(day.year, PublicHolidays(day.year, state_));
+    year = std::prev(years_.end());
+  }
+  for (const auto& h : year->second) {
     if (h.month == day.month && h.day == day.day) return h.name;
   }
   return std::nullopt;
+}
+
+std::optional<std::string_view> HolidayOn(const CalendarDay& day, std::string_view region) {
+  return HolidayCalendar(region).On(day);
 }
 
 Result<std::vector<tenancy::Service>> AvailabilityService::ServicesHere(const CallContext& ctx) {
@@ -214,7 +233,8 @@ std::vector<SlotQuery> AvailabilityService::AlternativeQueries(const CallContext
 Result<SlotAnswer> AvailabilityService::Usable(const CallContext& ctx,
                                                const tenancy::Service& service,
                                                Result<SlotAnswer> answer,
-                                               SystemTimePoint any_time_that_day) const {
+                                               SystemTimePoint any_time_that_day,
+                                               HolidayCalendar& holidays) const {
   if (!answer) return answer;
   // Only what the caller can actually take: inside opening hours and the minimum notice, never
   // on a public holiday.
@@ -222,7 +242,7 @@ Result<SlotAnswer> AvailabilityService::Usable(const CallContext& ctx,
   const auto earliest = clock_.Now() + std::chrono::minutes(service.minimum_notice_minutes);
   std::vector<Slot> usable;
   const auto day = DayOf(any_time_that_day, ctx.timezone);
-  if (day && HolidayOn(*day)) answer->slots.clear();
+  if (day && holidays.On(*day)) answer->slots.clear();
   for (const auto& s : answer->slots) {
     if (s.start >= earliest && s.start >= from && s.start < to &&
         WithinBusinessHours(s.start, std::chrono::minutes(service.duration_minutes), Hours(ctx),
@@ -243,15 +263,17 @@ Result<SlotAnswer> AvailabilityService::DaySlots(const CallContext& ctx,
     return Fail(ErrorCode::kInvalidArgument, "the service has no calendar");
   }
   const auto [from, to] = LocalDayOf(any_time_that_day, ctx.timezone);
-  return Usable(ctx, service, calendar_.GetSlots(Query(ctx, service, from, to)), any_time_that_day);
+  HolidayCalendar holidays(BranchRegion(ctx));
+  return Usable(ctx, service, calendar_.GetSlots(Query(ctx, service, from, to)), any_time_that_day,
+                holidays);
 }
 
 std::vector<Alternative> AvailabilityService::Rank(const CallContext& ctx,
                                                    const tenancy::Service& service,
                                                    SystemTimePoint wish, int count,
                                                    const std::vector<Result<SlotAnswer>>& answers,
-                                                   SlotSource* source,
-                                                   bool* calendar_answered) const {
+                                                   SlotSource* source, bool* calendar_answered,
+                                                   HolidayCalendar& holidays) const {
   if (calendar_answered != nullptr) *calendar_answered = false;
   std::vector<Slot> all;
   SlotSource worst = SlotSource::kLive;
@@ -261,7 +283,7 @@ std::vector<Alternative> AvailabilityService::Rank(const CallContext& ctx,
     worst = Staler(worst, a->source);
     for (const auto& slot : a->slots) {
       const auto day = DayOf(slot.start, ctx.timezone);
-      if (!day || !HolidayOn(*day)) all.push_back(slot);
+      if (!day || !holidays.On(*day)) all.push_back(slot);
     }
   }
   std::sort(all.begin(), all.end(), [](const Slot& a, const Slot& b) { return a.start < b.start; });
@@ -281,10 +303,17 @@ std::vector<Alternative> AvailabilityService::FindAlternatives(const CallContext
                                                                SystemTimePoint wish, int count,
                                                                SlotSource* source,
                                                                bool* calendar_answered) {
+  HolidayCalendar holidays(BranchRegion(ctx));
+  return FindAlternatives(ctx, service, wish, count, source, calendar_answered, holidays);
+}
+
+std::vector<Alternative> AvailabilityService::FindAlternatives(
+    const CallContext& ctx, const tenancy::Service& service, SystemTimePoint wish, int count,
+    SlotSource* source, bool* calendar_answered, HolidayCalendar& holidays) {
   if (calendar_answered != nullptr) *calendar_answered = false;
   if (!service.calcom_event_type_id) return {};
   const auto answers = calendar_.GetSlotsMany(AlternativeQueries(ctx, service, wish));
-  return Rank(ctx, service, wish, count, answers, source, calendar_answered);
+  return Rank(ctx, service, wish, count, answers, source, calendar_answered, holidays);
 }
 
 Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
@@ -350,7 +379,8 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
     const auto [from, to] = LocalDayOf(*noon, ctx.timezone);
     answers.push_back(calendar_.GetSlots(Query(ctx, *service, from, to)));
   }
-  auto slots = Usable(ctx, *service, answers.front(), *noon);
+  HolidayCalendar holidays(BranchRegion(ctx));
+  auto slots = Usable(ctx, *service, answers.front(), *noon, holidays);
   if (!slots) {
     out.result = availability::CalendarUnavailable{slots.error().code};
     return out;
@@ -372,14 +402,14 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
       for (auto& answer : calendar_.GetSlotsMany(rest)) answers.push_back(std::move(answer));
     }
     SlotSource alt_source = SlotSource::kLive;
-    availability::Taken taken{*exact,
-                              Rank(ctx, *service, *exact, count, answers, &alt_source, nullptr)};
+    availability::Taken taken{
+        *exact, Rank(ctx, *service, *exact, count, answers, &alt_source, nullptr, holidays)};
     out.source = Staler(out.source, alt_source);
     // Why: the first rule that explains it, else someone else has it.
     const auto hours = Hours(ctx);
     const auto local = NoonOf(day, ctx.timezone);
     if (local) taken.hours = hours[static_cast<size_t>(local->weekday)];
-    const auto holiday = HolidayOn(day);
+    const auto holiday = holidays.On(day);
     const int minute_of_hour = *wish->minute_of_day % 60;
     const bool on_grid = slots->slots.empty() ||
                          std::any_of(slots->slots.begin(), slots->slots.end(), [&](const Slot& s) {
@@ -421,12 +451,13 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
   availability::DayFull full{day, wish->window, {}};
   if (auto anchor = Anchor(*wish, ctx)) {
     SlotSource alt_source = SlotSource::kLive;
-    full.alternatives = FindAlternatives(ctx, *service, *anchor, count, &alt_source);
+    full.alternatives =
+        FindAlternatives(ctx, *service, *anchor, count, &alt_source, nullptr, holidays);
     out.source = Staler(out.source, alt_source);
   }
   const auto hours = Hours(ctx);
   const auto local = NoonOf(day, ctx.timezone);
-  if (auto holiday = HolidayOn(day)) {
+  if (auto holiday = holidays.On(day)) {
     full.why = availability::NotFree::kHoliday;
     full.holiday = *holiday;
   } else if (AnyHours(hours) && local && !hours[static_cast<size_t>(local->weekday)]) {

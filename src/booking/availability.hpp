@@ -12,6 +12,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -19,6 +21,7 @@
 #include "booking/calendar_provider.hpp"
 #include "booking/call_context.hpp"
 #include "booking/german_time.hpp"
+#include "booking/holidays.hpp"
 #include "booking/settings.hpp"
 #include "booking/tool_requests.hpp"
 #include "core/clock.hpp"
@@ -123,9 +126,24 @@ struct Offer {
 // What to ask the caller for when their wish was refused (booking/german_time.hpp).
 availability::NeedsInput WhatToAskFor(const WishRefusal& refusal);
 
-// The name of the nationwide public holiday on `day` ("1. Weihnachtsfeiertag"), if it is one.
-// Such days are never offered.
-std::optional<std::string_view> HolidayOn(const CalendarDay& day);
+// The public holidays a branch keeps: the nationwide ones and, with a region (a Bundesland code
+// such as "BY", tenancy::Branch::region), that state's. Such days are never offered, and a wish
+// on one is refused with its name. Each year's list is built once, on the first day asked of it,
+// so one request asks of hundreds of slots for the price of one list. Not thread-safe: one per
+// request.
+class HolidayCalendar {
+ public:
+  explicit HolidayCalendar(std::string_view region = {});
+  // The holiday's name on `day` ("1. Weihnachtsfeiertag", "Fronleichnam"), if it is one.
+  std::optional<std::string_view> On(const CalendarDay& day);
+
+ private:
+  std::string state_;  // "DE-BY"; "DE" = nationwide only
+  std::vector<std::pair<int, std::vector<HolidayDate>>> years_;
+};
+
+// One day asked once: the name of the public holiday on `day` in `region` ("" = nationwide).
+std::optional<std::string_view> HolidayOn(const CalendarDay& day, std::string_view region = {});
 
 // The answer to "is <service> free <when>?".
 struct AvailabilityOutcome {
@@ -206,11 +224,15 @@ class AvailabilityService {
                                             SystemTimePoint wish) const;
   // `answer` reduced to the slots the caller can take on the local day of `any_time_that_day`.
   Result<SlotAnswer> Usable(const CallContext& ctx, const tenancy::Service& service,
-                            Result<SlotAnswer> answer, SystemTimePoint any_time_that_day) const;
+                            Result<SlotAnswer> answer, SystemTimePoint any_time_that_day,
+                            HolidayCalendar& holidays) const;
   std::vector<Alternative> Rank(const CallContext& ctx, const tenancy::Service& service,
                                 SystemTimePoint wish, int count,
                                 const std::vector<Result<SlotAnswer>>& answers, SlotSource* source,
-                                bool* calendar_answered) const;
+                                bool* calendar_answered, HolidayCalendar& holidays) const;
+  std::vector<Alternative> FindAlternatives(const CallContext& ctx, const tenancy::Service& service,
+                                            SystemTimePoint wish, int count, SlotSource* source,
+                                            bool* calendar_answered, HolidayCalendar& holidays);
 
   const BookingSettings& settings_;
   CalendarProvider& calendar_;

@@ -18,6 +18,12 @@ SystemTimePoint Berlin(int month, int day, int hour, int minute = 0) {
   return *FromLocal(LocalDateTime{2026, month, day, hour, minute, 0}, "Europe/Berlin");
 }
 
+std::optional<CalendarDay> ToLocalDay(SystemTimePoint t) {
+  auto l = ToLocal(t, "Europe/Berlin");
+  if (!l) return std::nullopt;
+  return CalendarDay{l->year, l->month, l->day};
+}
+
 class AvailabilityTest : public ::testing::Test {
  protected:
   testing::TwoCompanyWorld world;
@@ -236,6 +242,58 @@ TEST_F(AvailabilityTest, PublicHolidaysAreNeverOffered) {
   }
   EXPECT_EQ(HolidayOn(CalendarDay{2027, 1, 1}), "Neujahr");
   EXPECT_FALSE(HolidayOn(CalendarDay{2026, 12, 24}));  // Heiligabend is a working day
+}
+
+TEST_F(AvailabilityTest, TheBranchsStateHolidaysAreNeverOffered) {
+  // Heilige Drei Könige (Wednesday 6.1.2027) is a holiday in Bavaria, a working day in Berlin.
+  EXPECT_TRUE(std::holds_alternative<av::Free>(Check("6.1.2027", "10 Uhr")->result));
+  world.branches.rows[0].region = "BY";
+  world.contexts.Forget("call_fuzz_1");  // the call's branch is read again
+
+  auto wish = Check("6.1.2027", "10 Uhr");
+  ASSERT_TRUE(wish);
+  const auto* taken = std::get_if<av::Taken>(&wish->result);
+  ASSERT_NE(taken, nullptr);
+  EXPECT_EQ(taken->why, av::NotFree::kHoliday);
+  EXPECT_EQ(taken->holiday, "Heilige Drei Könige");
+
+  auto day = Check("6.1.2027");
+  ASSERT_TRUE(day);
+  const auto* full = std::get_if<av::DayFull>(&day->result);
+  ASSERT_NE(full, nullptr);
+  EXPECT_EQ(full->why, av::NotFree::kHoliday);
+  EXPECT_EQ(full->holiday, "Heilige Drei Könige");
+  ASSERT_FALSE(full->alternatives.empty());
+  for (const auto& a : full->alternatives) {
+    EXPECT_FALSE(HolidayOn(*ToLocalDay(a.slot.start), "BY")) << FormatIso8601Utc(a.slot.start);
+  }
+
+  // Asked for directly around the holiday: none on it either.
+  auto around = availability.Alternatives(
+      Caller(), AlternativesRequest{Wish("Beratung", "5.1.2027", "16:30"), 10});
+  ASSERT_TRUE(around);
+  const auto* offer = std::get_if<av::Offer>(&around->result);
+  ASSERT_NE(offer, nullptr);
+  ASSERT_FALSE(offer->alternatives.empty());
+  for (const auto& a : offer->alternatives) {
+    EXPECT_NE(*ToLocalDay(a.slot.start), (CalendarDay{2027, 1, 6}))
+        << FormatIso8601Utc(a.slot.start);
+  }
+}
+
+TEST(HolidayCalendar, KnowsTheNationwideAndTheStatesHolidaysAcrossYears) {
+  HolidayCalendar bavaria("BY");
+  EXPECT_EQ(bavaria.On(CalendarDay{2026, 12, 25}), "1. Weihnachtsfeiertag");
+  EXPECT_EQ(bavaria.On(CalendarDay{2027, 1, 6}), "Heilige Drei Könige");
+  EXPECT_EQ(bavaria.On(CalendarDay{2027, 5, 27}), "Fronleichnam");
+  EXPECT_EQ(bavaria.On(CalendarDay{2026, 11, 1}), "Allerheiligen");
+  EXPECT_FALSE(bavaria.On(CalendarDay{2026, 10, 31}));
+  HolidayCalendar nationwide;
+  EXPECT_FALSE(nationwide.On(CalendarDay{2027, 1, 6}));
+  EXPECT_EQ(nationwide.On(CalendarDay{2027, 1, 1}), "Neujahr");
+  EXPECT_EQ(HolidayOn(CalendarDay{2026, 10, 31}, "SN"), "Reformationstag");
+  EXPECT_EQ(HolidayOn(CalendarDay{2027, 3, 8}, "BE"), "Internationaler Frauentag");
+  EXPECT_FALSE(HolidayOn(CalendarDay{2027, 3, 8}));
 }
 
 TEST_F(AvailabilityTest, RefusedWishesSayWhyAndWhatToAskFor) {

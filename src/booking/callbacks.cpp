@@ -55,17 +55,28 @@ Result<CallbackOutcome> CallbackService::Request(const CallContext& ctx, const C
     }
   }
 
-  // A platform's retry of the same request in the same call finds the first one.
+  // A platform's retry of the same request in the same call finds the first one; a call that
+  // has noted its share notes no more.
   if (request.call_id) {
-    auto open = callbacks_.ListOpen(ctx.company.id);
-    if (!open) return tl::unexpected(open.error());
-    for (const auto& existing : *open) {
-      if (existing.call_id == request.call_id && existing.phone == request.phone &&
-          existing.reason == request.reason) {
+    auto noted = callbacks_.ListForCall(ctx.company.id, *request.call_id);
+    if (!noted) return tl::unexpected(noted.error());
+    const CallbackRequest* first_open = nullptr;
+    for (const auto& existing : *noted) {
+      if (existing.status != "open") continue;
+      if (existing.phone == request.phone && existing.reason == request.reason) {
         out.result = callback::Noted{existing.id, existing.due_at.value_or(*request.due_at),
                                      calling_number, true};
         return out;
       }
+      if (first_open == nullptr) first_open = &existing;
+    }
+    const int count = static_cast<int>(noted->size());
+    if (count > 0 && count >= settings_.max_per_call) {
+      const CallbackRequest& standing = first_open != nullptr ? *first_open : noted->front();
+      out.result = callback::AlreadyNoted{
+          standing.id, standing.due_at.value_or(standing.created_at + settings_.default_delay),
+          count};
+      return out;
     }
   }
   auto created = callbacks_.Create(ctx.company.id, request);

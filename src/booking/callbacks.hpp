@@ -33,16 +33,26 @@ struct NeedsPhone {
   bool unreadable = false;
 };
 
+// This call has already noted as many requests as one call may (CallbackSettings::max_per_call):
+// nothing more is stored. The earliest open one of them stands (further wishes are said when
+// staff calls back).
+struct AlreadyNoted {
+  CallbackRequestId id;
+  SystemTimePoint due_at;
+  int count = 0;  // the requests this call has noted
+};
+
 }  // namespace callback
 
 struct CallbackOutcome {
   SystemTimePoint as_of;
-  std::variant<callback::Noted, callback::NeedsPhone> result;
+  std::variant<callback::Noted, callback::NeedsPhone, callback::AlreadyNoted> result;
 };
 
 struct CallbackSettings {
   std::string phone_region = "DE";
   std::chrono::minutes default_delay{120};  // due this long after the call without a wish
+  int max_per_call = 3;                     // requests one call may note; more are refused
 };
 
 class CallbackService {
@@ -53,6 +63,8 @@ class CallbackService {
 
   // The number: the one the caller said, else the one they call from. The due time: the
   // caller's wish ("morgen vormittag": its start; not in the past), else the default delay.
+  // A platform's retry (same call, number and reason) finds the first request; a call that has
+  // noted max_per_call requests notes no more (AlreadyNoted). Reads only this call's requests.
   Result<CallbackOutcome> Request(const CallContext& ctx, const CallbackWish& wish);
 
  private:

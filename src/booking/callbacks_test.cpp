@@ -87,6 +87,61 @@ TEST_F(CallbackServiceTest, ARetryOfTheSameCallFindsTheFirstRequest) {
   EXPECT_EQ(world.callbacks.rows.size(), 2u);
 }
 
+TEST_F(CallbackServiceTest, ARetryReadsOnlyThisCallsRequests) {
+  // Another call of the same company has an open request: it is neither read nor matched.
+  CallbackRequest other;
+  other.company_id = tenancy::CompanyId(1);
+  other.call_id = calls::CallId(99);
+  other.phone = "+4915112345678";
+  other.reason = "Frage";
+  world.callbacks.rows.push_back(other);
+  auto out = callbacks.Request(Caller(), Wish("Frage"));
+  ASSERT_TRUE(out);
+  const auto* noted = std::get_if<callback::Noted>(&out->result);
+  ASSERT_NE(noted, nullptr);
+  EXPECT_FALSE(noted->repeated);
+  EXPECT_EQ(world.callbacks.rows.size(), 2u);
+  EXPECT_EQ(world.callbacks.list_open_calls, 0);
+}
+
+TEST_F(CallbackServiceTest, TheFourthRequestOfACallIsAlreadyNoted) {
+  for (const char* topic : {"Rechnung", "Befund", "Rezept"}) {
+    auto out = callbacks.Request(Caller(), Wish(topic));
+    ASSERT_TRUE(out);
+    ASSERT_TRUE(std::holds_alternative<callback::Noted>(out->result)) << topic;
+  }
+  world.clock.Advance(std::chrono::minutes(5));
+  auto fourth = callbacks.Request(Caller(), Wish("Überweisung"));
+  ASSERT_TRUE(fourth);
+  const auto* already = std::get_if<callback::AlreadyNoted>(&fourth->result);
+  ASSERT_NE(already, nullptr);
+  EXPECT_EQ(already->count, 3);
+  EXPECT_EQ(already->id, world.callbacks.rows.front().id);
+  EXPECT_EQ(already->due_at, *world.callbacks.rows.front().due_at);
+  EXPECT_EQ(world.callbacks.rows.size(), 3u);
+
+  // A retry of one already noted is still found as such, not refused.
+  auto retry = callbacks.Request(Caller(), Wish("Befund"));
+  ASSERT_TRUE(retry);
+  const auto* noted = std::get_if<callback::Noted>(&retry->result);
+  ASSERT_NE(noted, nullptr);
+  EXPECT_TRUE(noted->repeated);
+  EXPECT_EQ(noted->id, world.callbacks.rows[1].id);
+}
+
+TEST_F(CallbackServiceTest, TheCapCountsRequestsStaffHaveAlreadyHandled) {
+  for (const char* topic : {"Rechnung", "Befund", "Rezept"}) {
+    ASSERT_TRUE(callbacks.Request(Caller(), Wish(topic)));
+  }
+  world.callbacks.rows[0].status = "completed";
+  auto fourth = callbacks.Request(Caller(), Wish("Überweisung"));
+  ASSERT_TRUE(fourth);
+  const auto* already = std::get_if<callback::AlreadyNoted>(&fourth->result);
+  ASSERT_NE(already, nullptr);
+  EXPECT_EQ(already->id, world.callbacks.rows[1].id);  // the first one still open
+  EXPECT_EQ(world.callbacks.rows.size(), 3u);
+}
+
 TEST_F(CallbackServiceTest, AWithheldCallerMustNameANumber) {
   auto out = callbacks.Request(Withheld(), Wish("Frage"));
   ASSERT_TRUE(out);

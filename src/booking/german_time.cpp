@@ -1031,10 +1031,43 @@ class PhraseParser {
     return AddPeriod({first, static_cast<int>((end - first).count()), rolled}, next);
   }
 
+  // "Wochenende", "dieses Wochenende": Saturday and Sunday of this week, from today on (said
+  // on a Sunday: today). "nächstes Wochenende": the weekend whose Saturday is the first one
+  // strictly after today, like "nächsten Samstag"; "übernächstes" a week later.
+  Parsed<bool> TryWeekend() {
+    std::size_t k = pos_;
+    const auto offset = Lookup(WeekModifierWords(), Tok(k));
+    if (offset) ++k;
+    if (Tok(k) != "wochenende") return false;
+    chr::sys_days saturday = today_ - chr::days{DaysSinceMonday(today_)} + chr::days{5};
+    if (offset.value_or(0) > 0) {
+      if (saturday <= today_) saturday += chr::days{7};
+      saturday += chr::days{7 * (*offset - 1)};
+    }
+    const chr::sys_days first = std::max(saturday, today_);
+    const chr::sys_days end = saturday + chr::days{2};
+    return AddPeriod({first, static_cast<int>((end - first).count()), false}, k + 1);
+  }
+
+  // "Jahresende", "Ende des Jahres", "Ende nächsten Jahres": the working days (Monday to
+  // Friday) from 27. to 31. December of that year, after the Christmas holidays, from today on.
+  // Never past: on 31.12. this year's is today.
+  Parsed<bool> AddYearEnd(int offset, std::size_t next) {
+    const chr::year year = chr::year_month_day{today_}.year() + chr::years{offset};
+    const chr::sys_days end = chr::sys_days{year / chr::December / 31} + chr::days{1};
+    chr::sys_days first = std::max(chr::sys_days{year / chr::December / 27}, today_);
+    chr::sys_days workday = first;
+    while (workday < end && DaysSinceMonday(workday) >= 5) workday += chr::days{1};
+    if (workday < end) first = workday;
+    return AddPeriod({first, static_cast<int>((end - first).count()), false}, next);
+  }
+
   // "Anfang/Mitte/Ende (der) (nächsten) Woche", "Ende des Monats", "Ende Monat", "Mitte
-  // nächsten Monats", "Monatsende", "Anfang Januar (2027)".
+  // nächsten Monats", "Monatsende", "Anfang Januar (2027)", "Wochenende", "Jahresende".
   Parsed<bool> TryPeriod() {
+    if (Parsed<bool> weekend = TryWeekend(); !weekend || *weekend) return weekend;
     const std::string_view t = Tok(pos_);
+    if (t == "jahresende") return AddYearEnd(0, pos_ + 1);
     int part = 0;
     std::size_t k = pos_ + 1;
     std::string_view unit;
@@ -1052,6 +1085,9 @@ class PhraseParser {
       offset = Lookup(WeekModifierWords(), Tok(k));
       if (offset) ++k;
       if (Tok(k) == "woche") return AddWeekPart(part, offset, k + 1);
+      if (part == 2 && IsOneOf(Tok(k), {"jahr", "jahres"})) {
+        return AddYearEnd(offset.value_or(0), k + 1);
+      }
       if (IsOneOf(Tok(k), {"monat", "monats"})) {
         unit = "monat";
         ++k;

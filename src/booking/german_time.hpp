@@ -23,6 +23,12 @@
 //       1.–10. / 11.–20. / 21.–last of that month with span_days (up to 11). A month name
 //       without a year that is over rolls to next year, unless it ended within the last 60
 //       days (refused as past, like a year-less date); "des Monats" over → next month's.
+//   "Wochenende", "am Wochenende", "dieses Wochenende" → Saturday–Sunday of this week (span 2;
+//       said on a Sunday: today, span 1). "nächstes Wochenende" → the weekend of the first
+//       Saturday strictly after today, like "nächsten Samstag" (said Mo–Fr: the coming one);
+//       "übernächstes Wochenende" a week later.
+//   "Jahresende", "zum Jahresende", "Ende des Jahres" ("Ende nächsten Jahres": next year's) →
+//       27.–31.12. from its first working day (Mo–Fr) on, the Christmas holidays excluded.
 //   Every span starts no earlier than today ("Ende des Monats" on 26.11. → 26.–30.11.).
 //   Named days → their next occurrence that is not over: Heiligabend, Silvester, Neujahr,
 //       (erster / zweiter) Weihnachtsfeiertag, Karfreitag, Ostersonntag, Ostermontag,

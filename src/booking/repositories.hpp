@@ -57,6 +57,9 @@ class CallbackRequestRepository {
   virtual Result<CallbackRequest> Create(tenancy::CompanyId company_id,
                                          const CallbackRequest& request) = 0;
   virtual Result<std::vector<CallbackRequest>> ListOpen(tenancy::CompanyId company_id) = 0;
+  // The requests noted during one call of the company (any status), oldest first.
+  virtual Result<std::vector<CallbackRequest>> ListForCall(tenancy::CompanyId company_id,
+                                                           calls::CallId call_id) = 0;
 };
 
 }  // namespace callgate::booking

@@ -317,6 +317,48 @@ TEST_P(CallEventServiceTest, InboundAnswerCarriesTheAiDisclosureDefaultOrTheComp
   EXPECT_EQ(blank->dynamic_variables.at("ai_disclosure").rfind("Sie sprechen mit", 0), 0u);
 }
 
+TEST_P(CallEventServiceTest, InboundAnswerCarriesTheTransferNumberWhileTheBranchIsOpen) {
+  // Thursday 10:00 in Berlin.
+  InboundCallService inbound(*directory_, *customers_, clock_, metrics_);
+  auto transfer = [&] {
+    auto answer = inbound.Answer({"+4915112345678", "+493083793369", "agent-a", std::nullopt});
+    EXPECT_TRUE(answer.has_value()) << answer.error().message;
+    return answer ? answer->dynamic_variables.at("transfer_number") : std::string("?");
+  };
+  EXPECT_EQ(transfer(), "");  // none configured
+
+  auto branch = branches_->FindByName(a_, "Mitte");
+  ASSERT_TRUE(branch.has_value());
+  branch->transfer_number = "+493083793300";
+  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  EXPECT_EQ(transfer(), "+493083793300");  // no opening hours: always
+
+  branch->business_hours[4] = tenancy::OpeningHours{9 * 60, 18 * 60};
+  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  EXPECT_EQ(transfer(), "+493083793300");  // open Thursdays 9–18
+
+  branch->business_hours[4] = tenancy::OpeningHours{12 * 60, 18 * 60};
+  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  EXPECT_EQ(transfer(), "");  // not open yet
+
+  branch->business_hours[4].reset();
+  branch->business_hours[5] = tenancy::OpeningHours{9 * 60, 18 * 60};
+  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  EXPECT_EQ(transfer(), "");  // closed on Thursdays
+
+  // Open by the hours, but a holiday where the branch is: closed.
+  branch->business_hours[4] = tenancy::OpeningHours{9 * 60, 18 * 60};
+  branch->region = "BY";
+  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  std::string asked_region;
+  inbound.SetHolidayCheck([&](const tenancy::Branch& b, const LocalDateTime& day) {
+    asked_region = b.region;
+    return day.month == 11 && day.day == 26;
+  });
+  EXPECT_EQ(transfer(), "");
+  EXPECT_EQ(asked_region, "BY");
+}
+
 TEST_P(CallEventServiceTest, RecordingUrlsAreStoredOnlyWhenTheCompanyStoresRecordings) {
   const std::string url = "https://recordings.example/call-1.wav";
   auto ended = [&](const std::string& call_id, const std::string& to) {

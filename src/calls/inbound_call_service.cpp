@@ -1,9 +1,31 @@
 #include "calls/inbound_call_service.hpp"
 
+#include <algorithm>
+
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
 
 namespace callgate::calls {
+namespace {
+
+// The branch's transfer number while it is open by its opening hours (a branch without any
+// hours counts as open) and it is no holiday there, else "": the agent offers a callback.
+std::string TransferNumberNow(const tenancy::Branch& branch, const LocalDateTime& now,
+                              const HolidayCheck& holiday) {
+  if (!branch.transfer_number) return "";
+  if (holiday && holiday(branch, now)) return "";
+  const auto& hours = branch.business_hours;
+  const bool any = std::any_of(hours.begin(), hours.end(), [](const auto& h) { return h; });
+  if (!any) return *branch.transfer_number;
+  const auto& today = hours[static_cast<std::size_t>(now.weekday)];
+  const int minute = now.hour * 60 + now.minute;
+  if (today && today->open_minute <= minute && minute < today->close_minute) {
+    return *branch.transfer_number;
+  }
+  return "";
+}
+
+}  // namespace
 
 Result<InboundCallAnswer> InboundCallService::Answer(const InboundCallRequest& request) {
   auto count = [&](std::string_view outcome) {
@@ -38,8 +60,11 @@ Result<InboundCallAnswer> InboundCallService::Answer(const InboundCallRequest& r
     vars["branch_address"] = "";
   }
   vars["timezone"] = zone;
+  vars["transfer_number"] = "";
   const auto now = clock_.Now();
   if (auto today = ToLocal(now, zone)) {
+    if (tenant->branch)
+      vars["transfer_number"] = TransferNumberNow(*tenant->branch, *today, holiday_);
     vars["heute_datum"] = FormatGermanDate(*today);
     vars["heute_wochentag"] = std::string(GermanWeekdayName(today->weekday));
     vars["uhrzeit"] = FormatClockTime(*today);

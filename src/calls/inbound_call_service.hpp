@@ -9,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "core/time_zone.hpp"
 #include "observability/metrics.hpp"
 #include "tenancy/repositories.hpp"
 #include "tenancy/tenant_directory.hpp"
@@ -34,6 +35,10 @@ struct InboundCallAnswer {
 // must answer within its own time budget and return nullopt when it cannot.
 using NextSlotsProvider = std::function<std::optional<std::string>(const tenancy::Tenant&)>;
 
+// Whether a local date is a public holiday where a branch is (its Bundesland, Branch::region):
+// then it is closed all day. The booking module's holiday calendar provides it.
+using HolidayCheck = std::function<bool(const tenancy::Branch&, const LocalDateTime& day)>;
+
 class InboundCallService {
  public:
   InboundCallService(tenancy::TenantDirectory& tenants, tenancy::CustomerRepository& customers,
@@ -46,10 +51,13 @@ class InboundCallService {
         phone_region_(std::move(phone_region)) {}
 
   void SetNextSlotsProvider(NextSlotsProvider provider) { next_slots_ = std::move(provider); }
+  void SetHolidayCheck(HolidayCheck check) { holiday_ = std::move(check); }
 
   // Variables: company_name, branch_name, branch_address, timezone, heute_datum,
   // heute_wochentag, morgen_datum, morgen_wochentag, uhrzeit, caller_known ("true"/"false"),
-  // caller_name (known customers only), caller_number (E.164, or "" when withheld) and
+  // caller_name (known customers only), caller_number (E.164, or "" when withheld),
+  // transfer_number (the branch's, E.164, while it is open by its opening hours and it is no
+  // holiday there; "" otherwise or when it has none: the agent offers request_callback) and
   // naechste_termine when a slots provider is set and answers. kNotFound for an unregistered
   // number (never a fallback tenant). Counts callgate_<platform>_inbound_total{outcome}.
   // Thread-safe.
@@ -62,6 +70,7 @@ class InboundCallService {
   observability::Metrics& metrics_;
   std::string phone_region_;
   NextSlotsProvider next_slots_;
+  HolidayCheck holiday_;
 };
 
 }  // namespace callgate::calls

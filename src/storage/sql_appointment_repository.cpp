@@ -212,30 +212,48 @@ Result<booking::CallbackRequest> SqlCallbackRequestRepository::Create(
   });
 }
 
+namespace {
+
+constexpr std::string_view kCallbackColumns =
+    "id, company_id, branch_id, customer_id, call_id, phone, name, reason, status, due_at, "
+    "created_at, updated_at";
+
+booking::CallbackRequest DecodeCallback(const Row& r) {
+  booking::CallbackRequest c;
+  c.id = booking::CallbackRequestId(r.Int64("id"));
+  c.company_id = CompanyId(r.Int64("company_id"));
+  c.branch_id = OptId<tenancy::BranchId>(r, "branch_id");
+  c.customer_id = OptId<tenancy::CustomerId>(r, "customer_id");
+  c.call_id = OptId<calls::CallId>(r, "call_id");
+  c.phone = r.OptionalString("phone").value_or("");
+  c.name = r.String("name");
+  c.reason = r.Opened("reason", "callback_requests.reason");
+  c.status = r.String("status");
+  c.due_at = r.OptionalTime("due_at");
+  c.created_at = r.Time("created_at");
+  c.updated_at = r.Time("updated_at");
+  return c;
+}
+
+}  // namespace
+
 Result<std::vector<booking::CallbackRequest>> SqlCallbackRequestRepository::ListOpen(
     CompanyId company_id) {
   return database_.Run([&](Session& s) -> Result<std::vector<booking::CallbackRequest>> {
     return internal::QueryAll(
-        s,
-        "id, company_id, branch_id, customer_id, call_id, phone, name, reason, status, due_at, "
-        "created_at, updated_at",
+        s, kCallbackColumns,
         "FROM callback_requests WHERE company_id = :c AND status = 'open' ORDER BY id",
-        Params().Add(company_id.value), [](const Row& r) {
-          booking::CallbackRequest c;
-          c.id = booking::CallbackRequestId(r.Int64("id"));
-          c.company_id = CompanyId(r.Int64("company_id"));
-          c.branch_id = OptId<tenancy::BranchId>(r, "branch_id");
-          c.customer_id = OptId<tenancy::CustomerId>(r, "customer_id");
-          c.call_id = OptId<calls::CallId>(r, "call_id");
-          c.phone = r.OptionalString("phone").value_or("");
-          c.name = r.String("name");
-          c.reason = r.Opened("reason", "callback_requests.reason");
-          c.status = r.String("status");
-          c.due_at = r.OptionalTime("due_at");
-          c.created_at = r.Time("created_at");
-          c.updated_at = r.Time("updated_at");
-          return c;
-        });
+        Params().Add(company_id.value), DecodeCallback);
+  });
+}
+
+Result<std::vector<booking::CallbackRequest>> SqlCallbackRequestRepository::ListForCall(
+    CompanyId company_id, calls::CallId call_id) {
+  return database_.Run([&](Session& s) -> Result<std::vector<booking::CallbackRequest>> {
+    return internal::QueryAll(
+        s, kCallbackColumns,
+        "FROM callback_requests WHERE company_id = :c AND call_id = :call ORDER BY id",
+        Params().Add(company_id.value).Add(call_id.value), DecodeCallback);
   });
 }
 

@@ -43,6 +43,8 @@ class SqlCallbackRequestRepository final : public booking::CallbackRequestReposi
   Result<booking::CallbackRequest> Create(tenancy::CompanyId company_id,
                                           const booking::CallbackRequest& request) override;
   Result<std::vector<booking::CallbackRequest>> ListOpen(tenancy::CompanyId company_id) override;
+  Result<std::vector<booking::CallbackRequest>> ListForCall(tenancy::CompanyId company_id,
+                                                            calls::CallId call_id) override;
 
  private:
   Database& database_;

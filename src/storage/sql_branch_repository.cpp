@@ -14,8 +14,8 @@ using tenancy::BranchId;
 using tenancy::CompanyId;
 
 constexpr std::string_view kColumns =
-    "id, company_id, name, address, phone_e164, timezone, business_hours, is_active, "
-    "created_at, updated_at";
+    "id, company_id, name, address, phone_e164, timezone, business_hours, region, "
+    "transfer_number, is_active, created_at, updated_at";
 
 Branch Decode(const Row& row) {
   Branch b;
@@ -26,6 +26,8 @@ Branch Decode(const Row& row) {
   b.phone_e164 = row.OptionalString("phone_e164");
   b.timezone = row.String("timezone");
   b.business_hours = internal::DecodeWeeklyHours(row.String("business_hours"));
+  b.region = row.String("region");
+  b.transfer_number = row.OptionalString("transfer_number");
   b.is_active = row.Bool("is_active");
   b.created_at = row.Time("created_at");
   b.updated_at = row.Time("updated_at");
@@ -39,6 +41,14 @@ Status Validate(const Branch& b) {
   }
   if (b.phone_e164 && !internal::IsE164(*b.phone_e164)) {
     return Fail(ErrorCode::kInvalidArgument, "branch phone must be E.164 (+4930...)");
+  }
+  if (b.transfer_number && !internal::IsE164(*b.transfer_number)) {
+    return Fail(ErrorCode::kInvalidArgument, "branch transfer number must be E.164 (+4930...)");
+  }
+  if (!tenancy::IsBranchRegion(b.region)) {
+    return Fail(ErrorCode::kInvalidArgument, "branch region must be a Bundesland code (" +
+                                                 std::string(tenancy::kBranchRegionCodes) +
+                                                 ") or empty");
   }
   for (const auto& day : b.business_hours) {
     if (day && (day->open_minute < 0 || day->close_minute > 24 * 60 ||
@@ -61,8 +71,9 @@ Result<Branch> SqlBranchRepository::Create(CompanyId company_id, const Branch& b
     stored.created_at = stored.updated_at = clock_.Now();
     stored.id = BranchId(s.InsertReturningId(
         "INSERT INTO branches (company_id, name, address, phone_e164, timezone, business_hours, "
-        "is_active, created_at, updated_at) VALUES (:company_id, :name, :address, :phone_e164, "
-        ":timezone, :business_hours, :is_active, :created_at, :updated_at) RETURNING id",
+        "region, transfer_number, is_active, created_at, updated_at) VALUES (:company_id, :name, "
+        ":address, :phone_e164, :timezone, :business_hours, :region, :transfer_number, "
+        ":is_active, :created_at, :updated_at) RETURNING id",
         Params()
             .Add(company_id.value)
             .Add(stored.name)
@@ -70,6 +81,8 @@ Result<Branch> SqlBranchRepository::Create(CompanyId company_id, const Branch& b
             .Add(stored.phone_e164)
             .Add(stored.timezone)
             .Add(internal::EncodeWeeklyHours(stored.business_hours))
+            .Add(stored.region)
+            .Add(stored.transfer_number)
             .Add(stored.is_active)
             .Add(stored.created_at)
             .Add(stored.updated_at)));
@@ -82,14 +95,17 @@ Result<Branch> SqlBranchRepository::Update(CompanyId company_id, const Branch& b
   return database_.Run([&](Session& s) -> Result<Branch> {
     const long long changed = s.Execute(
         "UPDATE branches SET name = :name, address = :address, phone_e164 = :phone_e164, "
-        "timezone = :timezone, business_hours = :business_hours, is_active = :is_active, "
-        "updated_at = :updated_at WHERE company_id = :company_id AND id = :id",
+        "timezone = :timezone, business_hours = :business_hours, region = :region, "
+        "transfer_number = :transfer_number, is_active = :is_active, updated_at = :updated_at "
+        "WHERE company_id = :company_id AND id = :id",
         Params()
             .Add(branch.name)
             .Add(branch.address)
             .Add(branch.phone_e164)
             .Add(branch.timezone)
             .Add(internal::EncodeWeeklyHours(branch.business_hours))
+            .Add(branch.region)
+            .Add(branch.transfer_number)
             .Add(branch.is_active)
             .Add(clock_.Now())
             .Add(company_id.value)

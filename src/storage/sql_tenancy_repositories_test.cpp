@@ -150,6 +150,8 @@ TEST_P(TenancyRepositories, BranchRoundTripsBusinessHours) {
   b.business_hours[1] = OpeningHours{9 * 60, 18 * 60};
   b.business_hours[3] = OpeningHours{9 * 60, 13 * 60};
   b.business_hours[5] = OpeningHours{0, 24 * 60};
+  b.region = "BY";
+  b.transfer_number = "+493083793300";
   auto created = branches_->Create(c.id, b);
   ASSERT_TRUE(created.has_value()) << created.error().message;
   EXPECT_EQ(created->company_id, c.id);
@@ -161,13 +163,19 @@ TEST_P(TenancyRepositories, BranchRoundTripsBusinessHours) {
   EXPECT_EQ(found->phone_e164, "+493083793369");
   EXPECT_EQ(found->business_hours, b.business_hours);
   EXPECT_FALSE(found->business_hours[0].has_value());
+  EXPECT_EQ(found->region, "BY");
+  EXPECT_EQ(found->transfer_number, "+493083793300");
   EXPECT_EQ(branches_->FindByName(c.id, "Berlin Mitte").value().id, created->id);
 
   found->business_hours[1].reset();
   found->is_active = false;
+  found->region = "";
+  found->transfer_number.reset();
   auto updated = branches_->Update(c.id, *found);
   ASSERT_TRUE(updated.has_value()) << updated.error().message;
   EXPECT_FALSE(updated->business_hours[1].has_value());
+  EXPECT_EQ(updated->region, "");
+  EXPECT_FALSE(updated->transfer_number.has_value());
   EXPECT_FALSE(updated->is_active);
 }
 
@@ -193,6 +201,12 @@ TEST_P(TenancyRepositories, BranchRejectsInvalidValues) {
   EXPECT_EQ(branches_->Create(c.id, b).error().code, ErrorCode::kInvalidArgument);
   b.phone_e164.reset();
   b.timezone = "Europe/Atlantis";
+  EXPECT_EQ(branches_->Create(c.id, b).error().code, ErrorCode::kInvalidArgument);
+  b.timezone = "Europe/Berlin";
+  b.region = "Bayern";
+  EXPECT_EQ(branches_->Create(c.id, b).error().code, ErrorCode::kInvalidArgument);
+  b.region = "";
+  b.transfer_number = "030 123";
   EXPECT_EQ(branches_->Create(c.id, b).error().code, ErrorCode::kInvalidArgument);
 }
 

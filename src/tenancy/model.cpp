@@ -76,6 +76,15 @@ std::optional<std::string> CalendarLanguage(std::string_view locale) {
   return std::nullopt;
 }
 
+bool IsBranchRegion(std::string_view code) {
+  if (code.empty()) return true;
+  if (code.size() != 2) return false;
+  for (std::size_t at = 0; at + 2 <= kBranchRegionCodes.size(); at += 4) {
+    if (kBranchRegionCodes.substr(at, 2) == code) return true;
+  }
+  return false;
+}
+
 Result<int> ParseClockMinutes(std::string_view text) {
   // Exactly "HH:MM": lenient forms ("9:00", "9") hide typos in tenant files.
   if (text.size() != 5 || text[2] != ':' || !IsDigit(text[0]) || !IsDigit(text[1]) ||

@@ -108,6 +108,14 @@ inline std::string AiDisclosureOf(const Company& company) {
 // (the company's language is then refused in the admin API and the tenant file).
 std::optional<std::string> CalendarLanguage(std::string_view locale);
 
+// The 16 Bundesland codes a branch's `region` may hold (ISO 3166-2:DE without "DE-"), as the
+// admin API and the tenant file list them in their refusals.
+inline constexpr std::string_view kBranchRegionCodes =
+    "BW, BY, BE, BB, HB, HH, HE, MV, NI, NW, RP, SL, SN, ST, SH, TH";
+
+// Whether `code` is "" (the nationwide holidays only) or one of the 16 codes above (upper case).
+bool IsBranchRegion(std::string_view code);
+
 // One opening interval in a branch's local time, in minutes after local midnight
 // (540 = 09:00). `close_minute` is exclusive and may be 1440 (24:00).
 struct OpeningHours {
@@ -130,6 +138,9 @@ struct Branch {
   std::optional<std::string> phone_e164;
   std::string timezone = "Europe/Berlin";
   WeeklyHours business_hours;
+  std::string region;  // its Bundesland ("BY"): whose public holidays it keeps; "" = nationwide
+  // Where the agent hands a caller to a person during opening hours (E.164); none = no transfer.
+  std::optional<std::string> transfer_number;
   bool is_active = true;
   SystemTimePoint created_at;
   SystemTimePoint updated_at;

@@ -32,6 +32,16 @@ TEST(FormatClockMinutes, RoundTripsWithParse) {
   }
 }
 
+TEST(IsBranchRegion, AcceptsTheSixteenStatesAndNationwide) {
+  for (const char* code : {"", "BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP",
+                           "SL", "SN", "ST", "SH", "TH"}) {
+    EXPECT_TRUE(IsBranchRegion(code)) << code;
+  }
+  for (const char* code : {"by", "DE-BY", "DE", "XX", "B", "BYX", ", ", "W,"}) {
+    EXPECT_FALSE(IsBranchRegion(code)) << code;
+  }
+}
+
 TEST(WeekdayKey, MatchesLocalDateTimeNumbering) {
   EXPECT_EQ(WeekdayKey(0), "sun");
   EXPECT_EQ(WeekdayKey(1), "mon");

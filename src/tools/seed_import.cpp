@@ -39,7 +39,8 @@ bool SameCompany(const Company& a, const Company& b) {
 
 bool SameBranch(const Branch& a, const Branch& b) {
   return a.name == b.name && a.address == b.address && a.phone_e164 == b.phone_e164 &&
-         a.timezone == b.timezone && a.business_hours == b.business_hours;
+         a.timezone == b.timezone && a.business_hours == b.business_hours && a.region == b.region &&
+         a.transfer_number == b.transfer_number;
 }
 
 bool SameService(const Service& a, const Service& b) {
@@ -156,6 +157,8 @@ class Importer {
     if (!in.phone.empty()) wanted.phone_e164 = in.phone;
     wanted.timezone = in.timezone.empty() ? company.timezone : in.timezone;
     wanted.business_hours = ToWeeklyHours(in);
+    wanted.region = in.region;
+    if (!in.transfer_number.empty()) wanted.transfer_number = in.transfer_number;
     auto existing = branches_.FindByName(company.id, in.name);
     if (existing) {
       if (SameBranch(*existing, wanted)) {

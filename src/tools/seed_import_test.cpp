@@ -64,10 +64,18 @@ TEST_P(SeedImportTest, ChangedFieldsAreUpdatedInPlace) {
   TenantFile changed = Demo();
   changed.companies[0].services[0].price_cents = 7000;
   changed.companies[0].branches[0].address = "Torstraße 2, 10119 Berlin";
+  changed.companies[0].branches[1].region = "BB";
   auto report = ImportTenants(changed, db(), clock_);
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(report->services.updated, 1);
-  EXPECT_EQ(report->branches.updated, 1);
+  EXPECT_EQ(report->branches.updated, 2);
+  storage::SqlCompanyRepository companies(db(), clock_);
+  storage::SqlBranchRepository branches(db(), clock_);
+  auto company = companies.FindBySlug("praxis-weber");
+  ASSERT_TRUE(company.has_value());
+  auto moved = branches.FindByName(company->id, "Berlin Charlottenburg");
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_EQ(moved->region, "BB");
   EXPECT_EQ(report->services.created, 0);
 }
 

@@ -107,8 +107,9 @@ Result<std::string> Phone(const std::string& raw, const std::string& path,
 
 Result<TenantFileBranch> ParseBranch(const json& b, const std::string& path,
                                      std::string_view region) {
-  if (auto s = CheckKeys(
-          b, path, {"name", "address", "phone", "timezone", "business_hours", "phone_numbers"});
+  if (auto s = CheckKeys(b, path,
+                         {"name", "address", "phone", "timezone", "business_hours", "region",
+                          "transfer_number", "phone_numbers"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -144,6 +145,17 @@ Result<TenantFileBranch> ParseBranch(const json& b, const std::string& path,
       if (close <= open) return Bad(dp, "closes before it opens");
       out.business_hours[static_cast<size_t>(index)] = DayHours{open, close};
     }
+  }
+  CG_TRY(state, Str(b, path, "region", false));
+  if (!tenancy::IsBranchRegion(state)) {
+    return Bad(path + ".region", "not a Bundesland code (use one of " +
+                                     std::string(tenancy::kBranchRegionCodes) + ")");
+  }
+  out.region = state;
+  CG_TRY(transfer, Str(b, path, "transfer_number", false));
+  if (!transfer.empty()) {
+    CG_TRY(e164, Phone(transfer, path + ".transfer_number", region));
+    out.transfer_number = e164;
   }
   CG_TRY(numbers, StrList(b, path, "phone_numbers"));
   for (size_t i = 0; i < numbers.size(); ++i) {
@@ -386,11 +398,12 @@ std::string_view DemoTenantJson() {
   "calcom_api_key": "cal_test_demo", "price_per_minute_cents": 15, "included_minutes": 100,
   "branches": [
     {"name": "Berlin Mitte", "address": "Torstraße 1, 10119 Berlin", "phone": "+49 30 83793369",
+     "region": "BE", "transfer_number": "+49 30 83793300",
      "business_hours": {"mon": ["09:00", "18:00"], "tue": ["09:00", "18:00"],
                         "wed": ["09:00", "13:00"], "thu": ["09:00", "18:00"],
                         "fri": ["09:00", "16:00"]},
      "phone_numbers": ["+49 30 83793369"]},
-    {"name": "Berlin Charlottenburg", "address": "Kantstraße 20, 10623 Berlin",
+    {"name": "Berlin Charlottenburg", "address": "Kantstraße 20, 10623 Berlin", "region": "BE",
      "business_hours": {"mon": ["08:00", "16:00"], "tue": ["08:00", "16:00"],
                         "wed": ["08:00", "16:00"], "thu": ["10:00", "19:00"],
                         "fri": ["08:00", "14:00"]},

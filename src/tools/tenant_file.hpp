@@ -26,7 +26,9 @@ struct TenantFileBranch {
   std::string phone;                                      // E.164 or empty
   std::string timezone;                                   // empty: the company's
   std::array<std::optional<DayHours>, 7> business_hours;  // index 0 = Sunday
-  std::vector<std::string> phone_numbers;                 // E.164
+  std::string region;  // Bundesland code ("BY") whose holidays it keeps; empty: nationwide only
+  std::string transfer_number;  // E.164 or empty: where the agent hands callers to a person
+  std::vector<std::string> phone_numbers;  // E.164
 };
 
 struct TenantFileService {

@@ -85,6 +85,24 @@ TEST(TenantFile, DemoTenantIsValid) {
   for (const auto& b : c.branches) numbers += static_cast<int>(b.phone_numbers.size());
   EXPECT_EQ(numbers, 2);
   for (const auto& s : c.services) EXPECT_TRUE(s.calcom_event_type_id.has_value());
+  for (const auto& b : c.branches) EXPECT_EQ(b.region, "BE") << b.name;
+  EXPECT_EQ(c.branches[0].transfer_number, "+493083793300");
+  EXPECT_EQ(c.branches[1].transfer_number, "");
+}
+
+TEST(TenantFile, ABranchRegionIsABundeslandCode) {
+  auto r = ParseTenantJson(R"({"companies":[{"name":"A","slug":"a","branches":[
+              {"name":"München","region":"BY"},{"name":"Irgendwo"}]}]})");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->companies[0].branches[0].region, "BY");
+  EXPECT_EQ(r->companies[0].branches[1].region, "");
+  EXPECT_EQ(ErrorOf(R"({"companies":[{"name":"A","slug":"a","branches":[{"name":"B",
+              "region":"Bayern"}]}]})"),
+            "companies[0].branches[0].region: not a Bundesland code (use one of BW, BY, BE, BB, "
+            "HB, HH, HE, MV, NI, NW, RP, SL, SN, ST, SH, TH)");
+  EXPECT_EQ(ErrorOf(R"({"companies":[{"name":"A","slug":"a","branches":[{"name":"B",
+              "transfer_number":"12"}]}]})"),
+            "companies[0].branches[0].transfer_number: not a valid phone number: '12'");
 }
 
 TEST(TenantFile, YamlHasTheSameStructure) {

@@ -495,6 +495,54 @@ TEST_P(AdminApiTest, ValidationErrorsNameTheFieldPath) {
   ASSERT_EQ(ok.status, 201) << ok.raw;
   EXPECT_EQ(ok.body["business_hours"], (json{{"mon", {"09:00", "17:30"}}}));
   EXPECT_EQ(ok.body["company_id"], company_a_);
+  EXPECT_EQ(ok.body["region"], "");
+}
+
+TEST_P(AdminApiTest, BranchRegionIsABundeslandCode) {
+  // A name or a lower-case code is refused with a message naming the codes; nothing is stored.
+  for (const char* bad : {R"("Bayern")", R"("by")", R"("DE-BY")", "7"}) {
+    auto r = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
+                  std::string(R"({"name":"Süd","region":)") + bad + "}");
+    EXPECT_EQ(r.status, 422) << bad << " " << r.raw;
+    EXPECT_EQ(r.body["error"]["fields"], (json{"region"})) << bad;
+  }
+  auto named = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
+                    R"({"name":"Süd","region":"Bayern"})");
+  EXPECT_NE(named.raw.find("BW, BY, BE, BB, HB, HH, HE, MV, NI, NW, RP, SL, SN, ST, SH, TH"),
+            std::string::npos)
+      << named.raw;
+  EXPECT_EQ(Count("branches", "name = 'Süd'"), 0);
+
+  auto created = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
+                      R"({"name":"Süd","region":"BY"})");
+  ASSERT_EQ(created.status, 201) << created.raw;
+  EXPECT_EQ(created.body["region"], "BY");
+  const std::string path =
+      CompanyPath(company_a_, "/branches/" + std::to_string(created.body["id"].get<long long>()));
+  auto moved = Call("PATCH", path, admin_a_, R"({"region":"NW"})");
+  ASSERT_EQ(moved.status, 200) << moved.raw;
+  EXPECT_EQ(moved.body["region"], "NW");
+  EXPECT_EQ(Call("GET", path, admin_a_).body["region"], "NW");
+  // null clears it: the nationwide holidays only.
+  auto cleared = Call("PATCH", path, admin_a_, R"({"region":null})");
+  ASSERT_EQ(cleared.status, 200) << cleared.raw;
+  EXPECT_EQ(cleared.body["region"], "");
+}
+
+TEST_P(AdminApiTest, BranchTransferNumberIsAPhoneNumber) {
+  auto bad = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
+                  R"({"name":"Ost","transfer_number":"12"})");
+  EXPECT_EQ(bad.status, 422) << bad.raw;
+  EXPECT_EQ(bad.body["error"]["fields"], (json{"transfer_number"}));
+  auto created = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
+                      R"({"name":"Ost","transfer_number":"030 1234567"})");
+  ASSERT_EQ(created.status, 201) << created.raw;
+  EXPECT_EQ(created.body["transfer_number"], "+49301234567");  // normalised to E.164
+  const std::string path =
+      CompanyPath(company_a_, "/branches/" + std::to_string(created.body["id"].get<long long>()));
+  auto cleared = Call("PATCH", path, admin_a_, R"({"transfer_number":null})");
+  ASSERT_EQ(cleared.status, 200) << cleared.raw;
+  EXPECT_TRUE(cleared.body["transfer_number"].is_null());
 }
 
 TEST_P(AdminApiTest, PhoneNumbersAreNormalisedToE164) {

@@ -36,7 +36,7 @@ class RetellWebhooksTest : public storage::testing::DatabaseTest {
     ASSERT_TRUE(demo.has_value());
     auto salon = tools::ParseTenantJson(R"({"companies":[{"name":"Salon Schnitt","slug":"salon",
       "retell_api_key":"salon-own-key-456","branches":[{"name":"Hamburg",
-      "phone_numbers":["+49 40 1234567"]}]}]})");
+      "transfer_number":"040 7654321","phone_numbers":["+49 40 1234567"]}]}]})");
     ASSERT_TRUE(salon.has_value());
     ASSERT_TRUE(tools::ImportTenants(*demo, db(), clock_).has_value());
     ASSERT_TRUE(tools::ImportTenants(*salon, db(), clock_).has_value());
@@ -235,6 +235,17 @@ TEST_P(RetellWebhooksTest, InboundAnswersWithDynamicVariables) {
   EXPECT_EQ(vars["branch_name"], "Berlin Mitte");
   EXPECT_EQ(vars["caller_name"], "Erika Mustermann");
   for (const auto& [k, v] : vars.items()) EXPECT_TRUE(v.is_string()) << k;
+
+  // A branch without opening hours hands callers to its transfer number at any hour.
+  auto salon =
+      PostSigned("/webhooks/retell/inbound/c/salon",
+                 R"({"event":"call_inbound","event_timestamp":1,"call_inbound":{"agent_id":"a",)"
+                 R"("from_number":"+4915112345678","to_number":"+49401234567"}})",
+                 kOwnKey);
+  ASSERT_TRUE(salon.has_value());
+  ASSERT_EQ(salon->status, 200) << salon->body;
+  EXPECT_EQ(json::parse(salon->body)["call_inbound"]["dynamic_variables"]["transfer_number"],
+            "+49407654321");
 }
 
 // Runs `callgate simulate-call` against the app; the exit status and everything it printed.

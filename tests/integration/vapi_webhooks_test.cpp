@@ -177,6 +177,19 @@ TEST_P(VapiWebhooksTest, AssistantRequestAnswersWithTheInboundVariables) {
   EXPECT_EQ(vars["caller_name"], "Erika Mustermann");
   EXPECT_EQ(vars["caller_number"], kErika);
   EXPECT_EQ(Count("calls"), 0);  // nothing stored while the phone rings
+  // 8:00, before Berlin Mitte opens at 9: no one to hand the caller to.
+  EXPECT_EQ(vars["transfer_number"], "");
+  clock_.SetNow(Berlin(2026, 11, 30, 10));
+  auto open = Post(message, SecretHeader(kVapiSecret.Reveal()));
+  ASSERT_EQ(open.status, 200) << open.body;
+  EXPECT_EQ(json::parse(open.body)["assistantOverrides"]["variableValues"]["transfer_number"],
+            "+493083793300");
+  // Friday 25.12., 10:00: open by the hours, but a public holiday.
+  clock_.SetNow(Berlin(2026, 12, 25, 10));
+  auto holiday = Post(message, SecretHeader(kVapiSecret.Reveal()));
+  ASSERT_EQ(holiday.status, 200) << holiday.body;
+  EXPECT_EQ(json::parse(holiday.body)["assistantOverrides"]["variableValues"]["transfer_number"],
+            "");
 }
 
 TEST_P(VapiWebhooksTest, ToolCallsCheckAndBookWithBothArgumentShapes) {

@@ -377,12 +377,22 @@ class Callbacks final : public booking::CallbackRequestRepository {
     return row;
   }
   Result<std::vector<booking::CallbackRequest>> ListOpen(CompanyId company) override {
+    ++list_open_calls;
     std::vector<booking::CallbackRequest> out;
     for (const auto& r : rows) {
-      if (r.company_id == company) out.push_back(r);
+      if (r.company_id == company && r.status == "open") out.push_back(r);
     }
     return out;
   }
+  Result<std::vector<booking::CallbackRequest>> ListForCall(CompanyId company,
+                                                            calls::CallId call) override {
+    std::vector<booking::CallbackRequest> out;
+    for (const auto& r : rows) {
+      if (r.company_id == company && r.call_id == call) out.push_back(r);
+    }
+    return out;
+  }
+  int list_open_calls = 0;  // how often every open request of a company was read
 
  private:
   WriteObserver& scope_;
