@@ -326,7 +326,7 @@ struct Application::Impl {
         privacy::PersonalDataSettings{config.phone_region}, db, *audit_log,
         [this](const tenancy::Company& company, const std::string& uid) -> Status {
           auto cancelled = calendar->CancelBooking(booking->AccountFor(company), uid,
-                                                   "Erasure requested by the customer");
+                                                   "Erasure requested by the customer", {});
           if (!cancelled) return tl::unexpected(cancelled.error());
           calendar->InvalidateEventType(cancelled->event_type_id);
           return Ok();

@@ -145,7 +145,7 @@ int RunPrivacyErase(const Config& config, const Clock& clock, const PrivacyReque
     booking::CalendarAccount account;
     account.api_key = c.calcom_api_key.empty() ? config.calcom_api_key : c.calcom_api_key;
     account.base_url = config.calcom_base_url;
-    auto cancelled = calcom.CancelBooking(account, uid, "Erasure requested by the customer");
+    auto cancelled = calcom.CancelBooking(account, uid, "Erasure requested by the customer", {});
     if (!cancelled) return tl::unexpected(cancelled.error());
     return Ok();
   };

@@ -325,11 +325,30 @@ Result<ToolAnswer> BookingService::QueryCustomerAppointments(const CallContext& 
                                       {"status", appt.status}});
     spoken.push_back((service_name.empty() ? std::string() : service_name + " am ") +
                      Speak(appt.starts_at, appt.timezone) +
-                     (appt.status == kPendingSync ? " (Bestätigung folgt)" : ""));
+                     (appt.status == kPendingSync ? " (Bestätigung folgt)"
+                      : appt.status == kRequested ? " (angefragt, die Praxis bestätigt ihn noch)"
+                                                  : ""));
+  }
+  // Requests the practice turned down since: the caller hears it here (there is no other
+  // channel to tell them).
+  auto rejected =
+      appointments_.ListUpcomingRejectedForCustomer(ctx.company.id, ctx.customer->id, clock_.Now());
+  if (!rejected) return tl::unexpected(rejected.error());
+  std::vector<std::string> turned_down;
+  for (const auto& appt : *rejected) {
+    a.data["appointments"].push_back({{"id", appt.id.value},
+                                      {"start", FormatIso8601Utc(appt.starts_at)},
+                                      {"spoken", Speak(appt.starts_at, appt.timezone)},
+                                      {"status", appt.status}});
+    turned_down.push_back(Speak(appt.starts_at, appt.timezone));
   }
   a.success = !spoken.empty();
   a.message = spoken.empty() ? "Sie haben derzeit keine kommenden Termine bei uns."
                              : "Ihre kommenden Termine: " + JoinGerman(spoken) + ".";
+  if (!turned_down.empty()) {
+    a.message += " Ihr Terminwunsch am " + JoinGerman(turned_down) +
+                 " wurde von der Praxis leider abgelehnt.";
+  }
   Count("query-customer-appointments", "ok");
   return a;
 }

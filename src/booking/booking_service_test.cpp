@@ -188,6 +188,99 @@ TEST_F(BookingServiceTest, QueryListsTheCallersUpcomingAppointments) {
   EXPECT_NE(none->message.find("unterdrückt"), std::string::npos);
 }
 
+// ---- event types that require confirmation (Cal.com answers "pending") ----
+
+TEST_F(BookingServiceTest, APendingBookingIsARequestNeverSpokenAsBooked) {
+  world.calendar.answer_status = "pending";
+  auto a = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->success) << a->message;
+  EXPECT_EQ(a->data["status"], "requested");
+  EXPECT_NE(a->message.find("angefragt"), std::string::npos) << a->message;
+  EXPECT_EQ(a->message.find("gebucht"), std::string::npos) << a->message;
+  EXPECT_EQ(world.appointments.rows.back().status, kRequested);
+  EXPECT_EQ(world.appointments.rows.back().calcom_booking_uid, "uid-1");
+  // A retry of the same tool call says the same.
+  auto replay = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "A"), "k1");
+  ASSERT_TRUE(replay);
+  EXPECT_EQ(replay->data["status"], "requested");
+  EXPECT_NE(replay->message.find("angefragt"), std::string::npos) << replay->message;
+  EXPECT_EQ(world.calendar.created.size(), 1u);
+  // The request holds its slot.
+  auto second = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "B"), "k2");
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(second->success);
+  EXPECT_NE(second->message.find("schon vergeben"), std::string::npos) << second->message;
+}
+
+TEST_F(BookingServiceTest, AnAcceptedBookingSaysBookedWithItsStatus) {
+  auto a = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->data["status"], "booked");
+  EXPECT_NE(a->message.find("gebucht"), std::string::npos) << a->message;
+}
+
+TEST_F(BookingServiceTest, ABookingTheCalendarRejectsAtOnceOffersAlternatives) {
+  world.calendar.answer_status = "rejected";
+  auto a = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(a->success) << a->message;
+  EXPECT_EQ(a->message.find("ist gebucht"), std::string::npos) << a->message;
+  EXPECT_FALSE(world.appointments.rows.back().HoldsSlot());
+}
+
+TEST_F(BookingServiceTest, APendingBookingCompletedByTheJobIsARequest) {
+  world.calendar.create_error = Error{ErrorCode::kUnavailable, "down"};
+  ASSERT_TRUE(world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "A"), "k1"));
+  ASSERT_EQ(world.jobs.enqueued.size(), 1u);
+  world.calendar.create_error.reset();
+  world.calendar.answer_status = "pending";
+  ASSERT_TRUE(world.booking.RunPendingBooking(world.jobs.enqueued[0].payload_json));
+  EXPECT_EQ(world.appointments.rows.back().status, kRequested);
+}
+
+TEST_F(BookingServiceTest, MovingARequestSendsTheCallerAsReschedulerAndStaysARequest) {
+  world.customers.rows[0].email = "juergen@example.org";
+  world.appointments.rows[0].status = std::string(kRequested);
+  world.calendar.answer_status = "pending";
+  RescheduleRequest r;
+  r.new_date = "Mittwoch";
+  r.new_time = "11 Uhr";
+  r.confirm = true;
+  auto moved = world.booking.RescheduleAppointment(Caller(), r);
+  ASSERT_TRUE(moved);
+  EXPECT_TRUE(moved->success) << moved->message;
+  EXPECT_EQ(moved->data["status"], "requested");
+  EXPECT_NE(moved->message.find("angefragt"), std::string::npos) << moved->message;
+  ASSERT_EQ(world.calendar.changes.size(), 1u);
+  EXPECT_EQ(world.calendar.changes[0].rescheduled_by, "juergen@example.org");
+  EXPECT_EQ(world.appointments.rows[0].status, kRescheduled);
+  EXPECT_EQ(world.appointments.rows.back().status, kRequested);
+}
+
+TEST_F(BookingServiceTest, QuerySaysWhichRequestsAwaitThePracticeAndWhichWereRejected) {
+  world.appointments.rows[0].status = std::string(kRequested);
+  Appointment rejected = world.appointments.rows[0];
+  rejected.id = AppointmentId(900);
+  rejected.status = std::string(kRejected);
+  rejected.starts_at += std::chrono::hours(24);
+  rejected.calcom_booking_uid = "uid-rejected";
+  world.appointments.rows.push_back(rejected);
+  auto a = world.booking.QueryCustomerAppointments(Caller());
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->data["appointments"].size(), 2u);
+  EXPECT_EQ(a->data["appointments"][0]["status"], "requested");
+  EXPECT_EQ(a->data["appointments"][1]["status"], "rejected");
+  EXPECT_NE(a->message.find("die Praxis bestätigt ihn noch"), std::string::npos) << a->message;
+  EXPECT_NE(a->message.find("abgelehnt"), std::string::npos) << a->message;
+  // A rejected request cannot be cancelled or moved: the caller's one appointment is the other.
+  CancelRequest cancel;
+  auto cancelled = world.booking.CancelAppointment(Caller(), cancel);
+  ASSERT_TRUE(cancelled);
+  EXPECT_TRUE(cancelled->success) << cancelled->message;
+  EXPECT_EQ(world.calendar.cancelled, std::vector<std::string>{"uid-sonnenschein"});
+}
+
 TEST_F(BookingServiceTest, ServiceForResolvesEverySpellingToOneService) {
   const auto ctx = Caller();
   EXPECT_EQ(world.booking.ServiceFor(ctx, {"Beratung", ""}), tenancy::ServiceId(100));

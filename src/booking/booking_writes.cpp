@@ -43,6 +43,11 @@ Result<PendingPayload> ParsePending(std::string_view text) {
                         j["event_type_id"].get<std::int64_t>()};
 }
 
+// What the caller hears for a booking awaiting the practice's confirmation ("am Dienstag, …").
+std::string RequestedSentence(const std::string& what) {
+  return "Ihr Terminwunsch " + what + " ist angefragt; die Praxis bestätigt ihn noch.";
+}
+
 bool IsOutage(ErrorCode code) {
   return code == ErrorCode::kUnavailable || code == ErrorCode::kTimeout ||
          code == ErrorCode::kRateLimited || code == ErrorCode::kInternal;
@@ -86,6 +91,8 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
     if (previous->status == kBooked) {
       a.message =
           "Ihr Termin am " + Speak(previous->starts_at, previous->timezone) + " ist gebucht.";
+    } else if (previous->status == kRequested) {
+      a.message = RequestedSentence("am " + Speak(previous->starts_at, previous->timezone));
     } else if (previous->status == kPendingSync) {
       a.message = "Ihr Terminwunsch " + Speak(previous->starts_at, previous->timezone) +
                   " ist aufgenommen. Sie erhalten eine Bestätigung.";
@@ -237,19 +244,26 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
       booking = **found;
     }
   }
+  if (booking && booking->status == "rejected") {
+    booking = Fail(ErrorCode::kInvalidArgument, "cal.com rejected the booking");
+  }
   if (booking) {
-    appt.status = std::string(kBooked);
+    // An event type that requires confirmation answers "pending": the practice has yet to
+    // confirm, so the caller hears a request, never "gebucht".
+    const bool requested = booking->status == "pending";
+    appt.status = std::string(requested ? kRequested : kBooked);
     appt.calcom_booking_uid = booking->uid;
     if (booking->end > booking->start) appt.ends_at = booking->end;  // as Cal.com booked it
     auto stored = appointments_.Update(ctx.company.id, appt);
     if (!stored) return tl::unexpected(stored.error());
-    confirmed.data["status"] = std::string(kBooked);
+    confirmed.data["status"] = appt.status;
     confirmed.data["booking_uid"] = booking->uid;
-    confirmed.message = "Ihr Termin ist gebucht: " + service->name + " am " +
-                        Speak(*start, ctx.timezone) +
-                        (ctx.branch ? " in " + ctx.branch->name : std::string()) + ".";
-    metrics_.Increment("callgate_bookings_total", {{"outcome", "booked"}});
-    Count("book-appointment", "booked");
+    const std::string what = service->name + " am " + Speak(*start, ctx.timezone) +
+                             (ctx.branch ? " in " + ctx.branch->name : std::string());
+    confirmed.message =
+        requested ? RequestedSentence("für " + what) : "Ihr Termin ist gebucht: " + what + ".";
+    metrics_.Increment("callgate_bookings_total", {{"outcome", appt.status}});
+    Count("book-appointment", appt.status);
     return confirmed;
   }
   const ErrorCode code = booking.error().code;
@@ -348,7 +362,7 @@ Status BookingService::RunPendingBooking(std::string_view payload_json) {
     booking = *created;
   }
   Appointment updated = *appt;
-  updated.status = std::string(kBooked);
+  updated.status = std::string(booking->status == "pending" ? kRequested : kBooked);
   updated.calcom_booking_uid = booking->uid;
   if (booking->end > booking->start) updated.ends_at = booking->end;  // as Cal.com booked it
   auto stored = appointments_.Update(payload->company_id, updated);
@@ -434,7 +448,8 @@ Result<ToolAnswer> BookingService::CancelAppointment(const CallContext& ctx,
   if (appt->calcom_booking_uid) {
     auto cancelled = calendar_.CancelBooking(
         AccountFor(ctx.company), *appt->calcom_booking_uid,
-        request.reason.empty() ? "Vom Anrufer telefonisch storniert" : request.reason);
+        request.reason.empty() ? "Vom Anrufer telefonisch storniert" : request.reason,
+        BookingChange{});
     if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
       ToolAnswer a;
       a.success = false;
@@ -545,8 +560,12 @@ Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx,
     a.message = "Dieser Termin wird gerade noch bestätigt; bitte verschieben Sie ihn später.";
     return a;
   }
-  auto moved = calendar_.RescheduleBooking(AccountFor(ctx.company), *appt->calcom_booking_uid,
-                                           *new_start, "Vom Anrufer telefonisch verschoben");
+  // Moved by the caller, not the practice: a booking that requires confirmation awaits it again.
+  BookingChange change;
+  if (ctx.customer && ctx.customer->email) change.rescheduled_by = *ctx.customer->email;
+  auto moved =
+      calendar_.RescheduleBooking(AccountFor(ctx.company), *appt->calcom_booking_uid, *new_start,
+                                  "Vom Anrufer telefonisch verschoben", change);
   if (!moved) {
     ToolAnswer a;
     a.success = false;
@@ -565,7 +584,7 @@ Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx,
     next.id = AppointmentId();
     next.starts_at = *new_start;
     next.ends_at = *new_start + std::chrono::minutes(service->duration_minutes);
-    next.status = std::string(kBooked);
+    next.status = std::string(moved->status == "pending" ? kRequested : kBooked);
     next.calcom_booking_uid = moved->uid;
     next.idempotency_key.reset();
     next.rescheduled_from_id = appt->id;
@@ -577,7 +596,11 @@ Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx,
   });
   if (!local) return tl::unexpected(local.error());
   ToolAnswer a;
-  a.message = "Ihr Termin ist verschoben auf " + Speak(*new_start, ctx.timezone) + "." + fee_text;
+  a.message =
+      next.status == kRequested
+          ? RequestedSentence("am " + Speak(*new_start, ctx.timezone)) + fee_text
+          : "Ihr Termin ist verschoben auf " + Speak(*new_start, ctx.timezone) + "." + fee_text;
+  a.data["status"] = next.status;
   a.data["appointment_id"] = next.id.value;
   a.data["booking_uid"] = moved->uid;
   a.data["fee_cents"] = decision.fee_cents;

@@ -14,10 +14,14 @@ namespace callgate::booking {
 using AppointmentId = tenancy::Id<struct AppointmentTag>;
 using CallbackRequestId = tenancy::Id<struct CallbackRequestTag>;
 
-// Appointment status. booked and pending_sync hold their slot (a unique index prevents two
-// such appointments for one company, branch, service and start).
+// Appointment status. booked, pending_sync and requested hold their slot (a unique index
+// prevents two such appointments for one company, branch, service and start).
 inline constexpr std::string_view kBooked = "booked";
 inline constexpr std::string_view kPendingSync = "pending_sync";  // accepted, Cal.com not yet
+// Booked at Cal.com on an event type that requires confirmation: the practice has not
+// confirmed it yet (Cal.com status "pending"). Confirmed → booked, rejected → rejected.
+inline constexpr std::string_view kRequested = "requested";
+inline constexpr std::string_view kRejected = "rejected";  // the practice turned the request down
 inline constexpr std::string_view kCancelled = "cancelled";
 inline constexpr std::string_view kRescheduled = "rescheduled";  // replaced by a newer one
 inline constexpr std::string_view kCompleted = "completed";
@@ -42,7 +46,9 @@ struct Appointment {
   SystemTimePoint created_at;
   SystemTimePoint updated_at;
 
-  bool HoldsSlot() const { return status == kBooked || status == kPendingSync; }
+  bool HoldsSlot() const {
+    return status == kBooked || status == kPendingSync || status == kRequested;
+  }
 };
 
 struct CallbackRequest {

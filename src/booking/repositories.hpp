@@ -40,6 +40,10 @@ class AppointmentRepository {
   virtual Result<std::vector<Appointment>> ListUpcomingForCustomer(tenancy::CompanyId company_id,
                                                                    tenancy::CustomerId customer_id,
                                                                    SystemTimePoint from) = 0;
+  // The customer's requests the practice rejected (status rejected) that would have started at
+  // or after `from`, by start: what the caller is told on their next call.
+  virtual Result<std::vector<Appointment>> ListUpcomingRejectedForCustomer(
+      tenancy::CompanyId company_id, tenancy::CustomerId customer_id, SystemTimePoint from) = 0;
 
   // Appointments waiting for Cal.com (status pending_sync), oldest first (all companies; for
   // the sync job).

@@ -293,15 +293,17 @@ TEST_F(CalcomRequestSchemaTest, EveryRequestTheClientSendsMatchesItsOperationsSc
   filter.status = "upcoming,unconfirmed";
   filter.take = 600;  // more than one page of 250
   ASSERT_TRUE(client_.ListBookings(Account(), filter));
+  booking::BookingChange by_attendee;
+  by_attendee.rescheduled_by = "erika@example.org";
   auto moved = client_.RescheduleBooking(Account(), created->uid, T("2036-09-01T10:00:00Z"),
-                                         "Vom Anrufer telefonisch verschoben");
+                                         "Vom Anrufer telefonisch verschoben", by_attendee);
   ASSERT_TRUE(moved) << moved.error().message;
-  auto again = client_.RescheduleBooking(Account(), moved->uid, T("2036-09-01T12:00:00Z"), "");
+  auto again = client_.RescheduleBooking(Account(), moved->uid, T("2036-09-01T12:00:00Z"), "", {});
   ASSERT_TRUE(again) << again.error().message;
-  ASSERT_TRUE(client_.CancelBooking(Account(), again->uid, "Krank"));
+  ASSERT_TRUE(client_.CancelBooking(Account(), again->uid, "Krank", {}));
   auto other = client_.CreateBooking(Create("2036-09-03T07:00:00Z", 1002, std::nullopt));
   ASSERT_TRUE(other);
-  ASSERT_TRUE(client_.CancelBooking(Account(), other->uid, ""));
+  ASSERT_TRUE(client_.CancelBooking(Account(), other->uid, "", {}));
   ASSERT_TRUE(client_.ListEventTypes(Account()));
 
   const auto requests = fake_.Requests();

@@ -238,6 +238,25 @@ TEST(BuildRescheduleBody, SendsUtcStartAndReason) {
   EXPECT_EQ(nlohmann::json::parse(BuildCancelBody("x"))["cancellationReason"], "x");
 }
 
+TEST(BuildRescheduleBody, SendsWhoMovesIt) {
+  booking::BookingChange change;
+  change.rescheduled_by = "erika@example.org";
+  const auto body = nlohmann::json::parse(
+      BuildRescheduleBody(T("2050-09-05T07:00:00Z"), "Kunde verhindert", change));
+  EXPECT_EQ(body["rescheduledBy"], "erika@example.org");
+  EXPECT_EQ(body["reschedulingReason"], "Kunde verhindert");
+  EXPECT_FALSE(nlohmann::json::parse(BuildRescheduleBody(T("2050-09-05T07:00:00Z"), "x"))
+                   .contains("rescheduledBy"));
+}
+
+TEST(ParseBookingResponse, ReadsAPendingStatus) {
+  const std::string body = R"({"status":"success","data":{"id":5,"uid":"p1","status":"pending",
+    "start":"2050-09-05T07:00:00Z","end":"2050-09-05T07:30:00Z","eventTypeId":1005}})";
+  auto b = ParseBookingResponse(body);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->status, "pending");
+}
+
 TEST(ValidateBookingRequest, RejectsWhatCalcomWouldReject) {
   booking::BookingRequest r;
   r.event_type_id = 1;

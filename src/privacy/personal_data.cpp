@@ -460,7 +460,8 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
     std::vector<Future> out;
     s.Query("id, calcom_booking_uid",
             "FROM appointments WHERE company_id = :c AND id IN (" + IdList(p.appointment_ids) +
-                ") AND status IN ('booked', 'pending_sync') AND starts_at >= :now ORDER BY id",
+                ") AND status IN ('booked', 'pending_sync', 'requested') AND starts_at >= :now "
+                "ORDER BY id",
             Params().Add(company_id).Add(clock_.Now()), [&](const Row& r) {
               out.push_back({r.Int64("id"), r.OptionalString("calcom_booking_uid")});
             });

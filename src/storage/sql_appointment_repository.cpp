@@ -51,6 +51,21 @@ Appointment Decode(const Row& r) {
   return a;
 }
 
+// The customer's appointments with one of `statuses` (an SQL list literal) starting at or after
+// `from`, by start.
+Result<std::vector<Appointment>> ListForCustomer(Database& db, CompanyId company_id,
+                                                 tenancy::CustomerId customer_id,
+                                                 SystemTimePoint from, std::string_view statuses) {
+  return db.Run([&](Session& s) -> Result<std::vector<Appointment>> {
+    return internal::QueryAll(
+        s, kColumns,
+        "FROM appointments WHERE company_id = :c AND customer_id = :cu AND starts_at >= :from "
+        "AND status IN " +
+            std::string(statuses) + " ORDER BY starts_at, id",
+        Params().Add(company_id.value).Add(customer_id.value).Add(from), Decode);
+  });
+}
+
 Result<Appointment> FindWhere(Database& db, std::string_view where, const Params& params) {
   return db.Run([&](Session& s) {
     return internal::QueryOne(s, kColumns, "FROM appointments WHERE " + std::string(where), params,
@@ -151,13 +166,13 @@ Result<Appointment> SqlAppointmentRepository::ResolveByCalcomUid(std::string_vie
 
 Result<std::vector<Appointment>> SqlAppointmentRepository::ListUpcomingForCustomer(
     CompanyId company_id, tenancy::CustomerId customer_id, SystemTimePoint from) {
-  return database_.Run([&](Session& s) -> Result<std::vector<Appointment>> {
-    return internal::QueryAll(
-        s, kColumns,
-        "FROM appointments WHERE company_id = :c AND customer_id = :cu AND starts_at >= :from "
-        "AND status IN ('booked', 'pending_sync') ORDER BY starts_at, id",
-        Params().Add(company_id.value).Add(customer_id.value).Add(from), Decode);
-  });
+  return ListForCustomer(database_, company_id, customer_id, from,
+                         "('booked', 'pending_sync', 'requested')");
+}
+
+Result<std::vector<Appointment>> SqlAppointmentRepository::ListUpcomingRejectedForCustomer(
+    CompanyId company_id, tenancy::CustomerId customer_id, SystemTimePoint from) {
+  return ListForCustomer(database_, company_id, customer_id, from, "('rejected')");
 }
 
 Result<std::vector<Appointment>> SqlAppointmentRepository::ListPendingSync(int limit) {

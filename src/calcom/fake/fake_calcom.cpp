@@ -385,7 +385,8 @@ struct FakeCalcom::Impl {
   bool IsBlockedLocked(std::int64_t event_type_id, SystemTimePoint start, SystemTimePoint end,
                        std::string_view ignore_uid) const {
     for (const auto& b : bookings) {
-      if (b.event_type_id != event_type_id || b.status == "cancelled" || b.uid == ignore_uid) {
+      if (b.event_type_id != event_type_id || b.status == "cancelled" || b.status == "rejected" ||
+          b.uid == ignore_uid) {
         continue;
       }
       if (b.start < end && b.end > start) return true;
@@ -496,9 +497,9 @@ struct FakeCalcom::Impl {
         {"description", ""},
         {"hosts", json::array({{{"id", 1},
                                 {"name", "Fake Host"},
-                                {"email", "host@fake-calcom.invalid"},
+                                {"email", std::string(kFakeHostEmail)},
                                 {"username", "fake-host"},
-                                {"displayEmail", "host@fake-calcom.invalid"},
+                                {"displayEmail", std::string(kFakeHostEmail)},
                                 {"timeZone", et ? et->time_zone : "UTC"}}})},
         {"status", b.status},
         {"start", FormatIso8601Utc(b.start)},
@@ -635,7 +636,7 @@ struct FakeCalcom::Impl {
       b.event_type_id = et->id;
       b.start = *start;
       b.end = *start + std::chrono::minutes(length);
-      b.status = "accepted";
+      b.status = et->requires_confirmation ? "pending" : "accepted";
       b.created_at = now;
       bookings.push_back(b);
       answer = BookingJson(b);
@@ -702,8 +703,8 @@ struct FakeCalcom::Impl {
       if (old == nullptr) {
         return ErrorResponse(404, request, "Booking with uid=" + uid + " not found");
       }
-      if (old->status == "cancelled") {
-        return ErrorResponse(400, request, "Can't reschedule a cancelled booking.");
+      if (old->status == "cancelled" || old->status == "rejected") {
+        return ErrorResponse(400, request, "Can't reschedule a " + old->status + " booking.");
       }
       const FakeEventType* et = FindEventType(old->event_type_id);
       if (et == nullptr) return ErrorResponse(404, request, "Event type not found");
@@ -718,7 +719,11 @@ struct FakeCalcom::Impl {
       fresh.uid = NewUid();
       fresh.start = *start;
       fresh.end = *start + std::chrono::minutes(et->length_minutes);
-      fresh.status = "accepted";
+      // Cal.com: a booking that requires confirmation stays (or becomes) pending unless the
+      // host moves it.
+      const auto by = body.find("rescheduledBy");
+      const bool by_host = by != body.end() && by->is_string() && *by == kFakeHostEmail;
+      fresh.status = et->requires_confirmation && !by_host ? "pending" : "accepted";
       fresh.rescheduled_from_uid = uid;
       fresh.rescheduled_to_uid.clear();
       fresh.cancellation_reason.clear();
@@ -889,6 +894,16 @@ struct FakeCalcom::Impl {
     return JsonResponse(200, BehaviorToJson(behavior));
   }
 
+  // The host's decision on a pending booking.
+  Result<FakeBooking> Decide(std::string_view uid, bool confirm) {
+    std::lock_guard lock(mutex);
+    FakeBooking* b = FindBookingLocked(uid);
+    if (b == nullptr) return Fail(ErrorCode::kNotFound, "no such booking");
+    if (b->status != "pending") return Fail(ErrorCode::kConflict, "not pending");
+    b->status = confirm ? "accepted" : "rejected";
+    return *b;
+  }
+
   void BuildRoutes() {
     using http::Method;
     Api(Method::kGet, "/v2/slots", "slots", true, [this](Request& r) { return Slots(r); });
@@ -912,6 +927,16 @@ struct FakeCalcom::Impl {
     router.Add(Method::kGet, "/_fake/stats",
                [this](Request&) { return JsonResponse(200, StatsJson()); });
     router.Add(Method::kPost, "/_fake/reset", [this](Request& r) { return Reset(r); });
+    for (const char* decision : {"confirm", "reject"}) {
+      const bool confirm = std::string_view(decision) == "confirm";
+      router.Add(Method::kPost, std::string("/_fake/bookings/{uid}/") + decision,
+                 [this, confirm](Request& r) {
+                   const std::string uid(r.RouteParam("uid").value_or(""));
+                   auto decided = Decide(uid, confirm);
+                   if (!decided) return Response::Error(decided.error());
+                   return JsonResponse(200, BookingJson(*decided));
+                 });
+    }
   }
 };
 
@@ -983,6 +1008,14 @@ std::vector<FakeRequest> FakeCalcom::Requests() const {
 std::vector<FakeBooking> FakeCalcom::Bookings() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->bookings;
+}
+
+Result<FakeBooking> FakeCalcom::ConfirmBooking(std::string_view uid) {
+  return impl_->Decide(uid, true);
+}
+
+Result<FakeBooking> FakeCalcom::RejectBooking(std::string_view uid) {
+  return impl_->Decide(uid, false);
 }
 
 Result<std::string> FakeCalcom::AddBooking(std::int64_t event_type_id, SystemTimePoint start,

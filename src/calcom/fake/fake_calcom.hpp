@@ -23,7 +23,14 @@
 //   GET  /_fake/stats    {"requests":{"slots":3,…},"total":N,"last_api_version":{…},
 //                        "bookings":N} (API requests only)
 //   POST /_fake/reset    defaults, no bookings, zero stats
-// The control endpoints are never delayed or failed.
+//   POST /_fake/bookings/{uid}/confirm   the host confirms a pending booking (→ accepted)
+//   POST /_fake/bookings/{uid}/reject    the host rejects it (→ rejected; its slot is free)
+//                                        Both answer the booking; 404 unknown, 409 not pending.
+// The control endpoints are never delayed or failed. The stand-in sends no webhooks.
+//
+// Event types that require confirmation answer a create with status "pending"; a reschedule of
+// their bookings is pending too unless `rescheduledBy` is the host's email
+// (kFakeHostEmail).
 
 #include <array>
 #include <chrono>
@@ -57,7 +64,12 @@ struct FakeEventType {
   // Index 0 = Sunday … 6 = Saturday; nullopt = closed.
   std::array<std::optional<WorkingHours>, 7> hours{};
   int minimum_booking_notice_minutes = 0;
+  // Cal.com's "requires confirmation": bookings start "pending" until the host confirms them.
+  bool requires_confirmation = false;
 };
+
+// The host of every event type (its email confirms a reschedule as `rescheduledBy`).
+inline constexpr std::string_view kFakeHostEmail = "host@fake-calcom.invalid";
 
 // 1001 (30 min), 1002 (15 min), 1003 (60 min), Mon–Fri 09:00–18:00 Europe/Berlin.
 std::vector<FakeEventType> DefaultEventTypes();
@@ -96,7 +108,7 @@ struct FakeBooking {
   std::int64_t event_type_id = 0;
   SystemTimePoint start;
   SystemTimePoint end;
-  std::string status;  // accepted | cancelled
+  std::string status;  // accepted | pending | rejected | cancelled
   std::string attendee_name;
   std::string attendee_email;
   std::string attendee_phone;
@@ -165,6 +177,10 @@ class FakeCalcom {
   // kNotFound for an unknown event type; no availability check.
   Result<std::string> AddBooking(std::int64_t event_type_id, SystemTimePoint start,
                                  std::string attendee_name = "Somebody Else");
+  // The host confirms (→ accepted) or rejects (→ rejected, slot free) a pending booking.
+  // kNotFound for an unknown uid, kConflict when it is not pending.
+  Result<FakeBooking> ConfirmBooking(std::string_view uid);
+  Result<FakeBooking> RejectBooking(std::string_view uid);
 
  private:
   struct Impl;
