@@ -37,6 +37,14 @@ class BookingServiceTest : public ::testing::Test {
   static SlotWish Wish(std::string service, std::string date, std::string time = "") {
     return SlotWish{ServiceChoice{std::move(service), ""}, std::move(date), std::move(time)};
   }
+  // A booking made while Cal.com is down: kept and queued for the pending-booking job; Cal.com
+  // answers again afterwards.
+  void QueueDuringAnOutage() {
+    world.calendar.create_error = Error{ErrorCode::kUnavailable, "down"};
+    ASSERT_TRUE(world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "A"), "k1"));
+    ASSERT_EQ(world.jobs.enqueued.size(), 1u);
+    world.calendar.create_error.reset();
+  }
   static AppointmentRequest Book(std::string date, std::string time, std::string name = "") {
     AppointmentRequest r;
     r.wish = Wish("Beratung", std::move(date), std::move(time));
@@ -230,10 +238,7 @@ TEST_F(BookingServiceTest, ABookingTheCalendarRejectsAtOnceOffersAlternatives) {
 }
 
 TEST_F(BookingServiceTest, APendingBookingCompletedByTheJobIsARequest) {
-  world.calendar.create_error = Error{ErrorCode::kUnavailable, "down"};
-  ASSERT_TRUE(world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "A"), "k1"));
-  ASSERT_EQ(world.jobs.enqueued.size(), 1u);
-  world.calendar.create_error.reset();
+  QueueDuringAnOutage();
   world.calendar.answer_status = "pending";
   ASSERT_TRUE(world.booking.RunPendingBooking(world.jobs.enqueued[0].payload_json));
   EXPECT_EQ(world.appointments.rows.back().status, kRequested);
@@ -279,6 +284,64 @@ TEST_F(BookingServiceTest, QuerySaysWhichRequestsAwaitThePracticeAndWhichWereRej
   ASSERT_TRUE(cancelled);
   EXPECT_TRUE(cancelled->success) << cancelled->message;
   EXPECT_EQ(world.calendar.cancelled, std::vector<std::string>{"uid-sonnenschein"});
+}
+
+// ---- seated event types (the create answers the attendee's seatUid) ----
+
+TEST_F(BookingServiceTest, ASeatIsStoredAndCancelledAlone) {
+  world.calendar.seated = true;
+  auto a = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->success) << a->message;
+  const Appointment booked = world.appointments.rows.back();
+  EXPECT_EQ(booked.calcom_seat_uid, "seat-1");
+  CancelRequest r;
+  r.appointment.id = std::to_string(booked.id.value);
+  auto cancelled = world.booking.CancelAppointment(Caller(), r);
+  ASSERT_TRUE(cancelled);
+  EXPECT_TRUE(cancelled->success) << cancelled->message;
+  ASSERT_EQ(world.calendar.changes.size(), 1u);
+  EXPECT_EQ(world.calendar.changes[0].seat_uid, "seat-1");  // the other attendees keep theirs
+}
+
+TEST_F(BookingServiceTest, AMovedSeatKeepsTheNewSeat) {
+  world.calendar.seated = true;
+  world.appointments.rows[0].calcom_seat_uid = "seat-old";
+  RescheduleRequest r;
+  r.new_date = "Mittwoch";
+  r.new_time = "11 Uhr";
+  r.confirm = true;
+  auto moved = world.booking.RescheduleAppointment(Caller(), r);
+  ASSERT_TRUE(moved);
+  EXPECT_TRUE(moved->success) << moved->message;
+  ASSERT_EQ(world.calendar.changes.size(), 1u);
+  EXPECT_EQ(world.calendar.changes[0].seat_uid, "seat-old");
+  EXPECT_EQ(world.appointments.rows.back().calcom_seat_uid, "seat-1");
+}
+
+// ---- recurring event types (the create answers a series) ----
+
+TEST_F(BookingServiceTest, ASeriesIsRefusedAndCancelledNeverKeptAsItsFirst) {
+  world.calendar.occurrences = 4;
+  auto a = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(a->success) << a->message;
+  EXPECT_EQ(a->data["reason"], "recurring_event_type");
+  EXPECT_NE(a->message.find("keine Serientermine"), std::string::npos) << a->message;
+  EXPECT_EQ(world.calendar.cancelled, std::vector<std::string>{"uid-1"});
+  ASSERT_EQ(world.calendar.changes.size(), 1u);
+  EXPECT_TRUE(world.calendar.changes[0].cancel_series);
+  EXPECT_FALSE(world.appointments.rows.back().HoldsSlot());
+}
+
+TEST_F(BookingServiceTest, ASeriesBookedByThePendingJobIsCancelledWithACallback) {
+  QueueDuringAnOutage();
+  world.calendar.occurrences = 4;
+  ASSERT_TRUE(world.booking.RunPendingBooking(world.jobs.enqueued[0].payload_json));
+  EXPECT_EQ(world.appointments.rows.back().status, kCancelled);
+  ASSERT_EQ(world.calendar.changes.size(), 1u);
+  EXPECT_TRUE(world.calendar.changes[0].cancel_series);
+  EXPECT_EQ(world.callbacks.rows.size(), 1u);
 }
 
 TEST_F(BookingServiceTest, ServiceForResolvesEverySpellingToOneService) {

@@ -247,12 +247,36 @@ Result<ToolAnswer> BookingService::BookAppointment(const CallContext& ctx,
   if (booking && booking->status == "rejected") {
     booking = Fail(ErrorCode::kInvalidArgument, "cal.com rejected the booking");
   }
+  if (booking && booking->occurrences > 1) {
+    // A recurring event type booked a whole series: phone booking refuses it rather than keep
+    // the first occurrence only, and the series goes at once.
+    BookingChange series;
+    series.cancel_series = true;
+    calendar_.CancelBooking(create.account, booking->uid,
+                            "Serientermine werden telefonisch nicht vergeben", series);
+    appt.status = std::string(kCancelled);
+    appt.cancelled_at = clock_.Now();
+    appt.notes = "recurring event type refused";
+    if (auto released = appointments_.Update(ctx.company.id, appt); !released) {
+      return tl::unexpected(released.error());
+    }
+    metrics_.Increment("callgate_bookings_total", {{"outcome", "recurring_refused"}});
+    Count("book-appointment", "recurring_refused");
+    ToolAnswer refused;
+    refused.success = false;
+    refused.data["reason"] = "recurring_event_type";
+    refused.message = "Für " + service->name +
+                      " kann ich telefonisch keine Serientermine vergeben. Bitte wenden Sie sich "
+                      "direkt an die Praxis.";
+    return refused;
+  }
   if (booking) {
     // An event type that requires confirmation answers "pending": the practice has yet to
     // confirm, so the caller hears a request, never "gebucht".
     const bool requested = booking->status == "pending";
     appt.status = std::string(requested ? kRequested : kBooked);
     appt.calcom_booking_uid = booking->uid;
+    if (!booking->seat_uid.empty()) appt.calcom_seat_uid = booking->seat_uid;
     if (booking->end > booking->start) appt.ends_at = booking->end;  // as Cal.com booked it
     auto stored = appointments_.Update(ctx.company.id, appt);
     if (!stored) return tl::unexpected(stored.error());
@@ -352,6 +376,16 @@ Status BookingService::RunPendingBooking(std::string_view payload_json) {
               .count());
     }
     auto created = calendar_.CreateBooking(request);
+    if (created && created->occurrences > 1) {
+      // A recurring event type: the series goes, the caller gets a callback instead.
+      BookingChange series;
+      series.cancel_series = true;
+      calendar_.CancelBooking(account, created->uid,
+                              "Serientermine werden telefonisch nicht vergeben", series);
+      PendingBookingFailed(payload_json,
+                           Error{ErrorCode::kInvalidArgument, "recurring event type refused"});
+      return Ok();
+    }
     if (!created) {
       if (created.error().code == ErrorCode::kConflict ||
           created.error().code == ErrorCode::kInvalidArgument) {
@@ -364,6 +398,7 @@ Status BookingService::RunPendingBooking(std::string_view payload_json) {
   Appointment updated = *appt;
   updated.status = std::string(booking->status == "pending" ? kRequested : kBooked);
   updated.calcom_booking_uid = booking->uid;
+  if (!booking->seat_uid.empty()) updated.calcom_seat_uid = booking->seat_uid;
   if (booking->end > booking->start) updated.ends_at = booking->end;  // as Cal.com booked it
   auto stored = appointments_.Update(payload->company_id, updated);
   if (!stored) return tl::unexpected(stored.error());
@@ -449,7 +484,7 @@ Result<ToolAnswer> BookingService::CancelAppointment(const CallContext& ctx,
     auto cancelled = calendar_.CancelBooking(
         AccountFor(ctx.company), *appt->calcom_booking_uid,
         request.reason.empty() ? "Vom Anrufer telefonisch storniert" : request.reason,
-        BookingChange{});
+        BookingChange{appt->calcom_seat_uid.value_or(""), ""});
     if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
       ToolAnswer a;
       a.success = false;
@@ -561,7 +596,7 @@ Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx,
     return a;
   }
   // Moved by the caller, not the practice: a booking that requires confirmation awaits it again.
-  BookingChange change;
+  BookingChange change{appt->calcom_seat_uid.value_or(""), ""};
   if (ctx.customer && ctx.customer->email) change.rescheduled_by = *ctx.customer->email;
   auto moved =
       calendar_.RescheduleBooking(AccountFor(ctx.company), *appt->calcom_booking_uid, *new_start,
@@ -586,6 +621,8 @@ Result<ToolAnswer> BookingService::RescheduleAppointment(const CallContext& ctx,
     next.ends_at = *new_start + std::chrono::minutes(service->duration_minutes);
     next.status = std::string(moved->status == "pending" ? kRequested : kBooked);
     next.calcom_booking_uid = moved->uid;
+    next.calcom_seat_uid.reset();
+    if (!moved->seat_uid.empty()) next.calcom_seat_uid = moved->seat_uid;
     next.idempotency_key.reset();
     next.rescheduled_from_id = appt->id;
     if (ctx.call.id.value > 0) next.call_id = ctx.call.id;

@@ -80,6 +80,8 @@ struct Booking {
   std::string uid;
   std::string status;    // accepted | pending | cancelled | rejected
   std::string seat_uid;  // seated event types: the attendee's seat; empty otherwise
+  // > 1: a recurring event type booked a series of this many occurrences; this is the first.
+  int occurrences = 1;
   SystemTimePoint start;
   SystemTimePoint end;
   std::int64_t event_type_id = 0;
@@ -100,6 +102,8 @@ struct BookingChange {
   // booking of an event type that requires confirmation pending unless this is the event-type
   // owner's. Empty = not sent.
   std::string rescheduled_by;
+  // Cancel only: this occurrence of a series and every later one (cancelSubsequentBookings).
+  bool cancel_series = false;
 };
 
 struct BookingFilter {

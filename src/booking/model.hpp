@@ -38,6 +38,9 @@ struct Appointment {
   std::string timezone = "Europe/Berlin";
   std::string status = std::string(kPendingSync);
   std::optional<std::string> calcom_booking_uid;
+  // Seated event types: the attendee's seat in the booking (Cal.com's seatUid; not personal).
+  // Cancels and reschedules address this seat only.
+  std::optional<std::string> calcom_seat_uid;
   std::string source = "phone_agent";  // phone_agent | calcom | admin
   std::optional<std::string> idempotency_key;
   std::optional<AppointmentId> rescheduled_from_id;

@@ -332,9 +332,8 @@ Result<booking::Booking> CalcomClient::CancelBooking(const CalendarAccount& acco
   auto path = impl_->UidPath(uid, "/cancel");
   if (!path) return tl::unexpected(path.error());
   return impl_->BookingCall(
-      account,
-      Impl::MakeCall("bookings_cancel", "POST", *path, kBookingsApiVersion,
-                     impl_->settings.bookings_timeout, BuildCancelBody(reason, change.seat_uid)));
+      account, Impl::MakeCall("bookings_cancel", "POST", *path, kBookingsApiVersion,
+                              impl_->settings.bookings_timeout, BuildCancelBody(reason, change)));
 }
 
 Result<booking::Booking> CalcomClient::RescheduleBooking(const CalendarAccount& account,

@@ -247,7 +247,9 @@ Result<booking::Booking> ParseBookingResponse(std::string_view body) {
   if (!data) return tl::unexpected(data.error());
   if (data->is_array()) {
     if (data->empty()) return Fail(ErrorCode::kInternal, "cal.com answered no booking");
-    return BookingFromJson(data->front());
+    auto first = BookingFromJson(data->front());
+    if (first) first->occurrences = static_cast<int>(data->size());
+    return first;
   }
   return BookingFromJson(*data);
 }
@@ -321,10 +323,14 @@ bool OffersSeveralLengths(const EventType& event_type) {
   return event_type.length_options.size() > 1;
 }
 
-std::string BuildCancelBody(std::string_view reason, std::string_view seat_uid) {
+std::string BuildCancelBody(std::string_view reason, const booking::BookingChange& change) {
   json body = json::object();
   if (!reason.empty()) body["cancellationReason"] = std::string(reason);
-  if (!seat_uid.empty()) body["seatUid"] = std::string(seat_uid);
+  if (!change.seat_uid.empty()) {
+    body["seatUid"] = change.seat_uid;
+  } else if (change.cancel_series) {
+    body["cancelSubsequentBookings"] = true;
+  }
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

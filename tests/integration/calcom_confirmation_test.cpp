@@ -3,7 +3,9 @@
 // request — the caller hears "angefragt", never "gebucht" — that holds its slot; the practice's
 // confirmation (BOOKING_CREATED, ACCEPTED) books it, its rejection (BOOKING_REJECTED) frees the
 // slot, and the caller's next query of their appointments says which. Moving a request sends the
-// caller as `rescheduledBy` and stays a request. Time is fixed: Monday 2026-11-30 08:00 Berlin.
+// caller as `rescheduledBy` and stays a request. On a seated event type the caller's seat is
+// stored, and their cancel frees only that seat. A recurring event type's series is refused and
+// cancelled, never kept as its first occurrence. Time is fixed: Monday 2026-11-30 08:00 Berlin.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -32,6 +34,8 @@ const Secret kCalcomSecret("whsec_platform");
 constexpr const char* kPhysio = "+49431555000";
 constexpr const char* kCaller = "+4915112345678";
 constexpr std::int64_t kConfirmed = 3005;  // requires confirmation
+constexpr std::int64_t kSeated = 3006;     // two seats a slot
+constexpr std::int64_t kRecurring = 3007;  // three weekly occurrences
 
 SystemTimePoint Berlin(int y, int mo, int d, int h, int mi = 0) {
   return *FromLocal(LocalDateTime{y, mo, d, h, mi, 0}, "Europe/Berlin");
@@ -45,7 +49,9 @@ class CalcomConfirmationTest : public storage::testing::DatabaseTest {
     clock_.SetNow(Berlin(2026, 11, 30, 8));
     auto physio = tools::ParseTenantJson(R"({"companies":[{"name":"Physio Nord","slug":"physio",
       "calcom_api_key":"cal_physio","branches":[{"name":"Kiel","phone_numbers":["+49 431 555000"]}],
-      "services":[{"name":"Massage","duration_minutes":30,"calcom_event_type_id":3005}]}]})");
+      "services":[{"name":"Massage","duration_minutes":30,"calcom_event_type_id":3005},
+                  {"name":"Rückenkurs","duration_minutes":30,"calcom_event_type_id":3006},
+                  {"name":"Trainingsserie","duration_minutes":30,"calcom_event_type_id":3007}]}]})");
     ASSERT_TRUE(physio.has_value()) << physio.error().message;
     ASSERT_TRUE(tools::ImportTenants(*physio, db(), clock_).has_value());
 
@@ -55,7 +61,15 @@ class CalcomConfirmationTest : public storage::testing::DatabaseTest {
     confirmed.id = kConfirmed;
     confirmed.slug = "massage";
     confirmed.requires_confirmation = true;
-    fake_options.event_types = {confirmed};
+    auto seated = fake_options.event_types.front();
+    seated.id = kSeated;
+    seated.slug = "rueckenkurs";
+    seated.seats_per_time_slot = 2;
+    auto recurring = fake_options.event_types.front();
+    recurring.id = kRecurring;
+    recurring.slug = "trainingsserie";
+    recurring.recurrence_count = 3;
+    fake_options.event_types = {confirmed, seated, recurring};
     fake_ = std::make_unique<calcom::fake::FakeCalcom>(fake_options);
     ASSERT_TRUE(fake_->Start().has_value());
 
@@ -83,9 +97,10 @@ class CalcomConfirmationTest : public storage::testing::DatabaseTest {
                                    kPhysio);
   }
 
-  std::pair<int, json> Book(const std::string& time, const std::string& call_id) {
+  std::pair<int, json> Book(const std::string& time, const std::string& call_id,
+                            const std::string& service = "Massage") {
     return Call("book-appointment",
-                {{"service", "Massage"},
+                {{"service", service},
                  {"date", "morgen"},
                  {"time", time},
                  {"name", "Erika Mustermann"},
@@ -122,12 +137,14 @@ class CalcomConfirmationTest : public storage::testing::DatabaseTest {
     return json::parse(r->body, nullptr, false);
   }
 
-  std::string StoredStatus(long long appointment_id) {
+  std::string StoredStatus(long long appointment_id) { return Stored(appointment_id, "status"); }
+
+  std::string Stored(long long appointment_id, const std::string& column) {
     std::string out;
     auto read = db().Run([&](storage::Session& s) -> Status {
-      s.Query("status", "FROM appointments WHERE id = :id",
+      s.Query(column + " AS v", "FROM appointments WHERE id = :id",
               storage::Params().Add(static_cast<std::int64_t>(appointment_id)),
-              [&](const storage::Row& r) { out = r.String("status"); });
+              [&](const storage::Row& r) { out = r.OptionalString("v").value_or(""); });
       return Ok();
     });
     EXPECT_TRUE(read.has_value());
@@ -232,6 +249,56 @@ TEST_P(CalcomConfirmationTest, MovingARequestSendsTheCallerAndStaysARequest) {
   }
   EXPECT_TRUE(sent);
   EXPECT_EQ(FakeBookingAt(Berlin(2026, 12, 1, 14)).status, "pending");
+}
+
+TEST_P(CalcomConfirmationTest, ASeatIsStoredAndTheCallersCancelFreesOnlyThatSeat) {
+  auto [status, answer] = Book("15 Uhr", "call-seat", "Rückenkurs");
+  ASSERT_EQ(status, 200) << answer.dump();
+  ASSERT_TRUE(answer["success"].get<bool>()) << answer.dump();
+  EXPECT_EQ(answer["status"], "booked");
+  const long long id = answer["appointment_id"].get<long long>();
+  const auto ours = FakeBookingAt(Berlin(2026, 12, 1, 15));
+  ASSERT_FALSE(ours.seat_uid.empty());
+  EXPECT_EQ(Stored(id, "calcom_seat_uid"), ours.seat_uid);
+  // Someone else takes the other seat on Cal.com's own pages: the same booking.
+  auto other = fake_->AddBooking(kSeated, Berlin(2026, 12, 1, 15));
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(*other, ours.uid);
+
+  auto [s2, cancelled] = Call("cancel-appointment", {{"reason", "krank"}}, "call-seat-2");
+  ASSERT_EQ(s2, 200) << cancelled.dump();
+  ASSERT_TRUE(cancelled["success"].get<bool>()) << cancelled.dump();
+  EXPECT_EQ(StoredStatus(id), "cancelled");
+  int active = 0;
+  for (const auto& b : fake_->Bookings()) {
+    if (b.uid != ours.uid) continue;
+    if (b.seat_uid == ours.seat_uid) {
+      EXPECT_EQ(b.status, "cancelled");
+    } else {
+      EXPECT_EQ(b.status, "accepted");  // the other attendee keeps their seat
+      ++active;
+    }
+  }
+  EXPECT_EQ(active, 1);
+}
+
+TEST_P(CalcomConfirmationTest, ARecurringSeriesIsRefusedAndCancelledAtOnce) {
+  auto [status, answer] = Book("16 Uhr", "call-series", "Trainingsserie");
+  ASSERT_EQ(status, 200) << answer.dump();
+  EXPECT_FALSE(answer["success"].get<bool>()) << answer.dump();
+  EXPECT_EQ(answer["reason"], "recurring_event_type");
+  EXPECT_NE(Message(answer).find("keine Serientermine"), std::string::npos) << answer.dump();
+  const auto series = fake_->Bookings();
+  ASSERT_EQ(series.size(), 3u);  // Cal.com booked every occurrence …
+  for (const auto& b : series) EXPECT_EQ(b.status, "cancelled") << b.uid;  // … and none stays
+  int held = -1;
+  auto read = db().Run([&](storage::Session& s) -> Status {
+    s.Query("COUNT(*) AS n", "FROM appointments WHERE status IN ('booked', 'requested')", {},
+            [&](const storage::Row& r) { held = r.Int("n"); });
+    return Ok();
+  });
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(held, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CalcomConfirmationTest, storage::testing::AllBackends(),

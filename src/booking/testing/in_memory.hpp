@@ -308,6 +308,7 @@ class Appointments final : public booking::AppointmentRepository {
       if (r.company_id == company && r.id == a.id) {
         r.status = a.status;
         r.calcom_booking_uid = a.calcom_booking_uid;
+        r.calcom_seat_uid = a.calcom_seat_uid;
         r.starts_at = a.starts_at;
         r.ends_at = a.ends_at;
         r.cancelled_at = a.cancelled_at;
@@ -432,6 +433,8 @@ class Calendar final : public booking::CalendarProvider {
   std::vector<std::string> cancelled;
   std::vector<booking::BookingChange> changes;  // of every cancel and reschedule, in order
   std::string answer_status = "accepted";
+  bool seated = false;  // answers carry a seatUid ("seat-<id>")
+  int occurrences = 1;  // > 1: creates answer a series (a recurring event type)
   std::vector<booking::SlotQuery> queries;
   booking::SlotSource source = booking::SlotSource::kLive;  // how every answer says it was got
   int rounds_many = 0;  // GetSlotsMany calls (each is one round of parallel questions)
@@ -470,6 +473,8 @@ class Calendar final : public booking::CalendarProvider {
     b.id = ++bookings_;
     b.uid = "uid-" + std::to_string(b.id);
     b.status = answer_status;
+    if (seated) b.seat_uid = "seat-" + std::to_string(b.id);
+    b.occurrences = occurrences;
     b.start = r.start;
     b.end = r.start + std::chrono::minutes(30);
     b.event_type_id = r.event_type_id;
@@ -494,6 +499,7 @@ class Calendar final : public booking::CalendarProvider {
     b.id = ++bookings_;
     b.uid = "uid-" + std::to_string(b.id);
     b.status = answer_status;
+    if (seated) b.seat_uid = "seat-" + std::to_string(b.id);
     b.start = start;
     b.end = start + std::chrono::minutes(30);
     b.rescheduled_from_uid = uid;
