@@ -665,6 +665,11 @@ ToolAnswer Refusal(std::string message, std::string_view reason) {
   return a;
 }
 
+// A booking awaiting the practice's confirmation (`what`: "am Dienstag, …" or "für …").
+std::string RequestedSentence(const std::string& what) {
+  return "Ihr Terminwunsch " + what + " ist angefragt; die Praxis bestätigt ihn noch.";
+}
+
 // Said where the caller cannot do it by phone: the team can, and a callback can be noted.
 constexpr std::string_view kOfferCallback =
     " Ich kann aber gern einen Rückruf notieren, dann meldet sich das Team bei Ihnen.";
@@ -795,8 +800,13 @@ ToolAnswer SpeakBooking(const booking::BookOutcome& outcome, std::string_view zo
             const std::string when =
                 booking::SpeakGermanDateTime(appt.starts_at, appt.timezone, now);
             const bool held = appt.status == booking::kPendingSync;
+            const bool requested = appt.status == booking::kRequested;
             if (b.replay) {
               a.data["idempotent_replay"] = true;
+              if (requested) {
+                a.message = RequestedSentence("am " + when);
+                return a;
+              }
               a.message = held ? "Ihr Terminwunsch " + when +
                                      " ist aufgenommen. Sie erhalten eine Bestätigung."
                                : "Ihr Termin am " + when + " ist gebucht.";
@@ -808,9 +818,18 @@ ToolAnswer SpeakBooking(const booking::BookOutcome& outcome, std::string_view zo
               return a;
             }
             a.data["booking_uid"] = appt.calcom_booking_uid.value_or("");
-            a.message = "Ihr Termin ist gebucht: " + b.service + " am " + when +
-                        (b.branch.empty() ? std::string() : " in " + b.branch) + ".";
+            const std::string what =
+                b.service + " am " + when + (b.branch.empty() ? std::string() : " in " + b.branch);
+            // Awaiting the practice's confirmation: a request, never "gebucht".
+            a.message = requested ? RequestedSentence("für " + what)
+                                  : "Ihr Termin ist gebucht: " + what + ".";
             return a;
+          },
+          [&](const bk::SeriesRefused&) {
+            return Refusal("Für " + (service ? service->name : std::string("diese Leistung")) +
+                               " kann ich telefonisch keine Serientermine vergeben." +
+                               std::string(kOfferCallback),
+                           "recurring_event_type");
           },
           [&](const bk::NotBooked&) {
             ToolAnswer a =
@@ -894,11 +913,25 @@ ToolAnswer SpeakAppointments(const booking::AppointmentsOutcome& outcome) {
   for (const auto& l : outcome.appointments) {
     a.data["appointments"].push_back(AppointmentJson(l, outcome.as_of));
     spoken.push_back(SpokenAppointment(l, outcome.as_of) +
-                     (l.appointment.status == booking::kPendingSync ? " (Bestätigung folgt)" : ""));
+                     (l.appointment.status == booking::kPendingSync ? " (Bestätigung folgt)"
+                      : l.appointment.status == booking::kRequested
+                          ? " (angefragt, die Praxis bestätigt ihn noch)"
+                          : ""));
   }
   a.success = !spoken.empty();
   a.message = spoken.empty() ? "Sie haben derzeit keine kommenden Termine bei uns."
                              : "Ihre kommenden Termine: " + JoinAll(spoken) + ".";
+  // Requests the practice turned down since the call that made them.
+  std::vector<std::string> turned_down;
+  for (const auto& l : outcome.rejected) {
+    a.data["appointments"].push_back(AppointmentJson(l, outcome.as_of));
+    turned_down.push_back(booking::SpeakGermanDateTime(l.appointment.starts_at,
+                                                       l.appointment.timezone, outcome.as_of));
+  }
+  if (!turned_down.empty()) {
+    a.message +=
+        " Ihr Terminwunsch am " + JoinAll(turned_down) + " wurde von der Praxis leider abgelehnt.";
+  }
   return a;
 }
 
@@ -1001,9 +1034,13 @@ ToolAnswer SpeakReschedule(const booking::RescheduleOutcome& outcome, std::strin
           },
           [&](const ch::Moved& m) {
             ToolAnswer a;
-            a.message = "Ihr Termin ist verschoben auf " +
-                        booking::SpeakGermanDateTime(m.to.starts_at, m.to.timezone, now) + "." +
+            const std::string when =
+                booking::SpeakGermanDateTime(m.to.starts_at, m.to.timezone, now);
+            a.message = (m.to.status == booking::kRequested
+                             ? RequestedSentence("am " + when)
+                             : "Ihr Termin ist verschoben auf " + when + ".") +
                         FeeSentence(m.fee_cents, "Dafür fällt");
+            a.data["status"] = m.to.status;
             a.data["appointment_id"] = m.to.id.value;
             a.data["booking_uid"] = m.to.calcom_booking_uid.value_or("");
             a.data["fee_cents"] = m.fee_cents;

@@ -162,6 +162,50 @@ TEST(SpeechBooking, BookedHeldAndRetried) {
   EXPECT_FALSE(held.data.contains("booking_uid"));
 }
 
+TEST(SpeechBooking, ARequestIsNeverSpokenAsBooked) {
+  auto appt = Listed(801, Berlin(11, 27, 10), "Beratung", booking::kRequested).appointment;
+  auto a = SpeakBooking(Booking(booking::book::Booked{appt, "Beratung", "Mitte", false}), kZone);
+  EXPECT_TRUE(a.success);
+  EXPECT_EQ(a.message,
+            "Ihr Terminwunsch für Beratung am Freitag, 27. November, um 10 Uhr in Mitte ist "
+            "angefragt; die Praxis bestätigt ihn noch.");
+  EXPECT_EQ(a.data["status"], "requested");
+  auto replay = SpeakBooking(Booking(booking::book::Booked{appt, "", "", true}), kZone);
+  EXPECT_EQ(replay.message,
+            "Ihr Terminwunsch am Freitag, 27. November, um 10 Uhr ist angefragt; die Praxis "
+            "bestätigt ihn noch.");
+  auto series = SpeakBooking(Booking(booking::book::SeriesRefused{}), kZone);
+  EXPECT_FALSE(series.success);
+  EXPECT_EQ(series.data["reason"], "recurring_event_type");
+  EXPECT_EQ(series.message,
+            "Für Beratung kann ich telefonisch keine Serientermine vergeben. Ich kann aber gern "
+            "einen Rückruf notieren, dann meldet sich das Team bei Ihnen.");
+}
+
+TEST(SpeechAppointments, RequestsAndRejectedRequests) {
+  booking::AppointmentsOutcome outcome;
+  outcome.as_of = kNow;
+  outcome.known_caller = true;
+  outcome.appointments = {Listed(700, Berlin(12, 1, 10), "Beratung", booking::kRequested)};
+  outcome.rejected = {Listed(702, Berlin(12, 3, 9), "Beratung", booking::kRejected)};
+  auto a = SpeakAppointments(outcome);
+  EXPECT_EQ(a.message,
+            "Ihre kommenden Termine: Beratung am Dienstag, 1. Dezember, um 10 Uhr (angefragt, die "
+            "Praxis bestätigt ihn noch). Ihr Terminwunsch am Donnerstag, 3. Dezember, um 9 Uhr "
+            "wurde von der Praxis leider abgelehnt.");
+  ASSERT_EQ(a.data["appointments"].size(), 2u);
+  EXPECT_EQ(a.data["appointments"][1]["status"], "rejected");
+}
+
+TEST(SpeechReschedule, AMovedRequestIsARequestAgain) {
+  auto to = Listed(801, Berlin(12, 2, 11), "Beratung", booking::kRequested).appointment;
+  auto a = SpeakReschedule(Reschedule(ch::Moved{Listed(700, Berlin(12, 1, 10)), to, 0}), kZone);
+  EXPECT_EQ(a.message,
+            "Ihr Terminwunsch am Mittwoch, 2. Dezember, um 11 Uhr ist angefragt; die Praxis "
+            "bestätigt ihn noch.");
+  EXPECT_EQ(a.data["status"], "requested");
+}
+
 TEST(SpeechBooking, NotFreeSaysWhyAndOffersInTimeOrder) {
   av::Taken taken{Berlin(11, 27, 10),
                   {booking::Alternative{booking::Slot{Berlin(11, 27, 11), Berlin(11, 27, 11, 30)},

@@ -330,9 +330,11 @@ struct Application::Impl {
     audit_log = std::make_unique<privacy::SqlAuditLog>(db, clock);
     personal_data = std::make_unique<privacy::PersonalData>(
         privacy::PersonalDataSettings{config.phone_region}, db, *audit_log,
-        [this](const tenancy::Company& company, const std::string& uid) -> Status {
-          auto cancelled = calendar->CancelBooking(booking->AccountFor(company), uid,
-                                                   "Erasure requested by the customer");
+        [this](const tenancy::Company& company, const std::string& uid,
+               const std::string& seat_uid) -> Status {
+          auto cancelled =
+              calendar->CancelBooking(booking->AccountFor(company), uid,
+                                      "Erasure requested by the customer", {seat_uid, ""});
           if (!cancelled) return tl::unexpected(cancelled.error());
           calendar->InvalidateEventType(cancelled->event_type_id);
           return Ok();

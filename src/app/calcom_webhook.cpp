@@ -52,6 +52,7 @@ http::Response HandleCalcomWebhook(booking::CalendarSyncService& sync,
   if (!parsed) return http::Response::Error(parsed.error());
   booking::CalendarChange change;
   change.trigger = parsed->trigger_event;
+  change.status = parsed->status;
   change.uid = parsed->uid;
   change.previous_uid = parsed->reschedule_uid;
   change.event_type_id = parsed->event_type_id;

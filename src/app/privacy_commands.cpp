@@ -141,11 +141,13 @@ int RunPrivacyErase(const Config& config, const Clock& clock, const PrivacyReque
   calcom_settings.connect_timeout = std::chrono::milliseconds(config.calcom_connect_timeout_ms);
   calcom_settings.bookings_timeout = std::chrono::milliseconds(config.calcom_bookings_timeout_ms);
   calcom::CalcomClient calcom(calcom_settings, metrics);
-  auto cancel = [&](const tenancy::Company& c, const std::string& uid) -> Status {
+  auto cancel = [&](const tenancy::Company& c, const std::string& uid,
+                    const std::string& seat_uid) -> Status {
     booking::CalendarAccount account;
     account.api_key = c.calcom_api_key.empty() ? config.calcom_api_key : c.calcom_api_key;
     account.base_url = config.calcom_base_url;
-    auto cancelled = calcom.CancelBooking(account, uid, "Erasure requested by the customer");
+    auto cancelled =
+        calcom.CancelBooking(account, uid, "Erasure requested by the customer", {seat_uid, ""});
     if (!cancelled) return tl::unexpected(cancelled.error());
     return Ok();
   };

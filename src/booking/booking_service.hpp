@@ -41,7 +41,8 @@ inline constexpr std::string_view kPendingBookingJob = "calcom_pending_booking";
 namespace book {
 
 // The appointment is held under the caller's name. Its status says how far it got: kBooked at
-// the calendar; kPendingSync held while the calendar is out of reach, booked by the
+// the calendar; kRequested at the calendar but awaiting the practice's confirmation (an event
+// type that requires it); kPendingSync held while the calendar is out of reach, booked by the
 // pending-booking job as soon as it answers again.
 struct Booked {
   Appointment appointment;
@@ -61,6 +62,10 @@ struct NotFree {
 // A retry of a booking that did not succeed the first time.
 struct NotBooked {};
 
+// The service's event type is recurring: the calendar booked a whole series, which phone
+// booking does not do; the series was cancelled at once.
+struct SeriesRefused {};
+
 // The calendar refused for a reason of the configuration (key, event type): nothing is held,
 // and a callback request was noted for the team.
 struct Failed {
@@ -74,7 +79,8 @@ struct BookOutcome {
   std::optional<tenancy::Service> service;
   SystemTimePoint as_of;
   std::variant<availability::ServiceUnknown, availability::NotBookableOnline,
-               availability::NeedsInput, book::NotFree, book::Booked, book::NotBooked, book::Failed>
+               availability::NeedsInput, book::NotFree, book::Booked, book::NotBooked,
+               book::SeriesRefused, book::Failed>
       result;
 };
 

@@ -36,6 +36,14 @@ class BookingServiceTest : public ::testing::Test {
   static SlotWish Wish(std::string service, std::string date, std::string time = "") {
     return SlotWish{ServiceChoice{std::move(service), ""}, std::move(date), std::move(time)};
   }
+  // A booking made while Cal.com is down: kept and queued for the pending-booking job; Cal.com
+  // answers again afterwards.
+  void QueueDuringAnOutage() {
+    world.calendar.create_error = Error{ErrorCode::kUnavailable, "down"};
+    ASSERT_TRUE(world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "A"), "k1"));
+    ASSERT_EQ(world.jobs.enqueued.size(), 1u);
+    world.calendar.create_error.reset();
+  }
   static AppointmentRequest Book(std::string date, std::string time, std::string name = "") {
     AppointmentRequest r;
     r.wish = Wish("Beratung", std::move(date), std::move(time));
@@ -234,6 +242,150 @@ TEST_F(BookingServiceTest, AWithheldCallersDetailsAreEchoedNotStored) {
   EXPECT_FALSE(noted->customer);
   EXPECT_EQ(noted->contact_phone, "+4915117654321");
   EXPECT_EQ(world.customers.rows.size(), before);
+}
+
+// ---- event types that require confirmation (Cal.com answers "pending") ----
+
+// The appointment the outcome holds, when it is Booked.
+const Appointment* BookedAppointment(const Result<BookOutcome>& out) {
+  if (!out) return nullptr;
+  const auto* booked = std::get_if<book::Booked>(&out->result);
+  return booked == nullptr ? nullptr : &booked->appointment;
+}
+
+TEST_F(BookingServiceTest, APendingBookingIsARequestThatHoldsItsSlot) {
+  world.calendar.answer_status = "pending";
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  const Appointment* appt = BookedAppointment(out);
+  ASSERT_NE(appt, nullptr);
+  EXPECT_EQ(appt->status, kRequested);
+  EXPECT_EQ(world.appointments.rows.back().status, kRequested);
+  EXPECT_EQ(world.appointments.rows.back().calcom_booking_uid, "uid-1");
+  // A retry of the same tool call answers the same request.
+  auto replay = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "A"), "k1");
+  const Appointment* again = BookedAppointment(replay);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->status, kRequested);
+  EXPECT_TRUE(std::get<book::Booked>(replay->result).replay);
+  EXPECT_EQ(world.calendar.created.size(), 1u);
+  // The request holds its slot.
+  auto second = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "B"), "k2");
+  ASSERT_TRUE(second);
+  const auto* taken = std::get_if<book::NotFree>(&second->result);
+  ASSERT_NE(taken, nullptr);
+  EXPECT_EQ(taken->taken.why, availability::NotFree::kBooked);
+}
+
+TEST_F(BookingServiceTest, ABookingTheCalendarRejectsAtOnceOffersAlternatives) {
+  world.calendar.answer_status = "rejected";
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  ASSERT_TRUE(out);
+  const auto* refused = std::get_if<book::NotFree>(&out->result);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->calendar, book::CalendarSaid::kRefused);
+  EXPECT_FALSE(world.appointments.rows.back().HoldsSlot());
+}
+
+TEST_F(BookingServiceTest, APendingBookingCompletedByTheJobIsARequest) {
+  QueueDuringAnOutage();
+  world.calendar.answer_status = "pending";
+  ASSERT_TRUE(world.booking.RunPendingBooking(world.jobs.enqueued[0].payload_json));
+  EXPECT_EQ(world.appointments.rows.back().status, kRequested);
+}
+
+TEST_F(BookingServiceTest, MovingARequestSendsTheCallerAsReschedulerAndStaysARequest) {
+  world.customers.rows[0].email = "juergen@example.org";
+  world.appointments.rows[0].status = std::string(kRequested);
+  world.calendar.answer_status = "pending";
+  RescheduleRequest r;
+  r.new_date = "Mittwoch";
+  r.new_time = "11 Uhr";
+  r.confirm = true;
+  auto moved = world.booking.Changes().Reschedule(Caller(), r);
+  ASSERT_TRUE(moved);
+  const auto* done = std::get_if<changes::Moved>(&moved->result);
+  ASSERT_NE(done, nullptr);
+  EXPECT_EQ(done->to.status, kRequested);
+  ASSERT_EQ(world.calendar.changes.size(), 1u);
+  EXPECT_EQ(world.calendar.changes[0].rescheduled_by, "juergen@example.org");
+  EXPECT_EQ(world.appointments.rows[0].status, kRescheduled);
+  EXPECT_EQ(world.appointments.rows.back().status, kRequested);
+}
+
+TEST_F(BookingServiceTest, UpcomingSaysWhichRequestsAwaitThePracticeAndWhichWereRejected) {
+  world.appointments.rows[0].status = std::string(kRequested);
+  Appointment rejected = world.appointments.rows[0];
+  rejected.id = AppointmentId(900);
+  rejected.status = std::string(kRejected);
+  rejected.starts_at += std::chrono::hours(24);
+  rejected.calcom_booking_uid = "uid-rejected";
+  world.appointments.rows.push_back(rejected);
+  auto out = world.booking.Changes().Upcoming(Caller());
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->appointments.size(), 1u);
+  EXPECT_EQ(out->appointments[0].appointment.status, kRequested);
+  ASSERT_EQ(out->rejected.size(), 1u);
+  EXPECT_EQ(out->rejected[0].appointment.id, AppointmentId(900));
+  // A rejected request cannot be cancelled or moved: the caller's one appointment is the other.
+  auto cancelled = world.booking.Changes().Cancel(Caller(), CancelRequest{});
+  ASSERT_TRUE(cancelled);
+  EXPECT_TRUE(std::holds_alternative<changes::Cancelled>(cancelled->result));
+  EXPECT_EQ(world.calendar.cancelled, std::vector<std::string>{"uid-sonnenschein"});
+}
+
+// ---- seated event types (the create answers the attendee's seatUid) ----
+
+TEST_F(BookingServiceTest, ASeatIsStoredAndCancelledAlone) {
+  world.calendar.seated = true;
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  ASSERT_NE(BookedAppointment(out), nullptr);
+  const Appointment booked = world.appointments.rows.back();
+  EXPECT_EQ(booked.calcom_seat_uid, "seat-1");
+  CancelRequest r;
+  r.appointment.id = std::to_string(booked.id.value);
+  auto cancelled = world.booking.Changes().Cancel(Caller(), r);
+  ASSERT_TRUE(cancelled);
+  EXPECT_TRUE(std::holds_alternative<changes::Cancelled>(cancelled->result));
+  ASSERT_EQ(world.calendar.changes.size(), 1u);
+  EXPECT_EQ(world.calendar.changes[0].seat_uid, "seat-1");  // the other attendees keep theirs
+}
+
+TEST_F(BookingServiceTest, AMovedSeatKeepsTheNewSeat) {
+  world.calendar.seated = true;
+  world.appointments.rows[0].calcom_seat_uid = "seat-old";
+  RescheduleRequest r;
+  r.new_date = "Mittwoch";
+  r.new_time = "11 Uhr";
+  r.confirm = true;
+  auto moved = world.booking.Changes().Reschedule(Caller(), r);
+  ASSERT_TRUE(moved);
+  EXPECT_TRUE(std::holds_alternative<changes::Moved>(moved->result));
+  ASSERT_EQ(world.calendar.changes.size(), 1u);
+  EXPECT_EQ(world.calendar.changes[0].seat_uid, "seat-old");
+  EXPECT_EQ(world.appointments.rows.back().calcom_seat_uid, "seat-1");
+}
+
+// ---- recurring event types (the create answers a series) ----
+
+TEST_F(BookingServiceTest, ASeriesIsRefusedAndCancelledNeverKeptAsItsFirst) {
+  world.calendar.occurrences = 4;
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(std::holds_alternative<book::SeriesRefused>(out->result));
+  EXPECT_EQ(world.calendar.cancelled, std::vector<std::string>{"uid-1"});
+  ASSERT_EQ(world.calendar.changes.size(), 1u);
+  EXPECT_TRUE(world.calendar.changes[0].cancel_series);
+  EXPECT_FALSE(world.appointments.rows.back().HoldsSlot());
+}
+
+TEST_F(BookingServiceTest, ASeriesBookedByThePendingJobIsCancelledWithACallback) {
+  QueueDuringAnOutage();
+  world.calendar.occurrences = 4;
+  ASSERT_TRUE(world.booking.RunPendingBooking(world.jobs.enqueued[0].payload_json));
+  EXPECT_EQ(world.appointments.rows.back().status, kCancelled);
+  ASSERT_EQ(world.calendar.changes.size(), 1u);
+  EXPECT_TRUE(world.calendar.changes[0].cancel_series);
+  EXPECT_EQ(world.callbacks.rows.size(), 1u);
 }
 
 TEST_F(BookingServiceTest, ServiceForResolvesEverySpellingToOneService) {

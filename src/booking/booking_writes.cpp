@@ -96,7 +96,7 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   // A retry of a call we already handled answers the same, without touching anything.
   if (auto previous = appointments_.FindByIdempotencyKey(ctx.company.id, idempotency_key)) {
     Count("book-appointment", "replay");
-    if (previous->status == kBooked || previous->status == kPendingSync) {
+    if (previous->HoldsSlot()) {
       out.result = book::Booked{*previous, "", "", true};
     } else {
       out.result = book::NotBooked{};
@@ -241,14 +241,38 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
       booking = **found;
     }
   }
+  if (booking && booking->status == "rejected") {
+    booking = Fail(ErrorCode::kInvalidArgument, "cal.com rejected the booking");
+  }
+  if (booking && booking->occurrences > 1) {
+    // A recurring event type booked a whole series: phone booking refuses it rather than keep
+    // the first occurrence only, and the series goes at once.
+    BookingChange series;
+    series.cancel_series = true;
+    calendar_.CancelBooking(create.account, booking->uid,
+                            "Serientermine werden telefonisch nicht vergeben", series);
+    appt.status = std::string(kCancelled);
+    appt.cancelled_at = clock_.Now();
+    appt.notes = "recurring event type refused";
+    if (auto released = appointments_.Update(ctx.company.id, appt); !released) {
+      return tl::unexpected(released.error());
+    }
+    metrics_.Increment("callgate_bookings_total", {{"outcome", "recurring_refused"}});
+    Count("book-appointment", "recurring_refused");
+    out.result = book::SeriesRefused{};
+    return out;
+  }
   if (booking) {
-    appt.status = std::string(kBooked);
+    // An event type that requires confirmation answers "pending": the practice has yet to
+    // confirm, so the caller hears a request, never "gebucht".
+    appt.status = std::string(booking->status == "pending" ? kRequested : kBooked);
     appt.calcom_booking_uid = booking->uid;
+    if (!booking->seat_uid.empty()) appt.calcom_seat_uid = booking->seat_uid;
     if (booking->end > booking->start) appt.ends_at = booking->end;  // as Cal.com booked it
     auto stored = appointments_.Update(ctx.company.id, appt);
     if (!stored) return tl::unexpected(stored.error());
-    metrics_.Increment("callgate_bookings_total", {{"outcome", "booked"}});
-    Count("book-appointment", "booked");
+    metrics_.Increment("callgate_bookings_total", {{"outcome", appt.status}});
+    Count("book-appointment", appt.status);
     out.result = book::Booked{*stored, service->name, branch_name, false};
     return out;
   }
@@ -345,6 +369,16 @@ Status BookingService::RunPendingBooking(std::string_view payload_json) {
               .count());
     }
     auto created = calendar_.CreateBooking(request);
+    if (created && created->occurrences > 1) {
+      // A recurring event type: the series goes, the caller gets a callback instead.
+      BookingChange series;
+      series.cancel_series = true;
+      calendar_.CancelBooking(account, created->uid,
+                              "Serientermine werden telefonisch nicht vergeben", series);
+      PendingBookingFailed(payload_json,
+                           Error{ErrorCode::kInvalidArgument, "recurring event type refused"});
+      return Ok();
+    }
     if (!created) {
       if (created.error().code == ErrorCode::kConflict ||
           created.error().code == ErrorCode::kInvalidArgument) {
@@ -355,8 +389,9 @@ Status BookingService::RunPendingBooking(std::string_view payload_json) {
     booking = *created;
   }
   Appointment updated = *appt;
-  updated.status = std::string(kBooked);
+  updated.status = std::string(booking->status == "pending" ? kRequested : kBooked);
   updated.calcom_booking_uid = booking->uid;
+  if (!booking->seat_uid.empty()) updated.calcom_seat_uid = booking->seat_uid;
   if (booking->end > booking->start) updated.ends_at = booking->end;  // as Cal.com booked it
   auto stored = appointments_.Update(payload->company_id, updated);
   if (!stored) return tl::unexpected(stored.error());

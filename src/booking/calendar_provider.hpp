@@ -78,7 +78,10 @@ struct BookingRequest {
 struct Booking {
   std::int64_t id = 0;
   std::string uid;
-  std::string status;  // accepted | pending | cancelled | rejected
+  std::string status;    // accepted | pending | cancelled | rejected
+  std::string seat_uid;  // seated event types: the attendee's seat; empty otherwise
+  // > 1: a recurring event type booked a series of this many occurrences; this is the first.
+  int occurrences = 1;
   SystemTimePoint start;
   SystemTimePoint end;
   std::int64_t event_type_id = 0;
@@ -86,6 +89,21 @@ struct Booking {
   std::map<std::string, std::string> metadata;
   std::vector<std::string> attendee_emails;
   std::vector<std::string> attendee_names;
+};
+
+// How a cancel or reschedule addresses a booking beyond its uid (the spec's seated and
+// confirmation inputs).
+struct BookingChange {
+  // The attendee's seat on a seated event type (the create's `seatUid`): the change then concerns
+  // this attendee only; without it Cal.com cancels or moves the booking for every attendee.
+  // Empty = not seated.
+  std::string seat_uid;
+  // Reschedule only: the email of whoever moves the booking (the attendee's). Cal.com keeps a
+  // booking of an event type that requires confirmation pending unless this is the event-type
+  // owner's. Empty = not sent.
+  std::string rescheduled_by;
+  // Cancel only: this occurrence of a series and every later one (cancelSubsequentBookings).
+  bool cancel_series = false;
 };
 
 struct BookingFilter {
@@ -111,11 +129,12 @@ class CalendarProvider {
 
   virtual Result<Booking> CreateBooking(const BookingRequest& request) = 0;
   virtual Result<Booking> CancelBooking(const CalendarAccount& account, const std::string& uid,
-                                        const std::string& reason) = 0;
-  // Answers the NEW booking (new uid; rescheduled_from_uid = `uid`).
+                                        const std::string& reason, const BookingChange& change) = 0;
+  // Answers the NEW booking (new uid; rescheduled_from_uid = `uid`), whose status says whether
+  // it awaits the practice's confirmation ("pending").
   virtual Result<Booking> RescheduleBooking(const CalendarAccount& account, const std::string& uid,
-                                            SystemTimePoint new_start,
-                                            const std::string& reason) = 0;
+                                            SystemTimePoint new_start, const std::string& reason,
+                                            const BookingChange& change) = 0;
   virtual Result<Booking> GetBooking(const CalendarAccount& account, const std::string& uid) = 0;
   virtual Result<std::vector<Booking>> ListBookings(const CalendarAccount& account,
                                                     const BookingFilter& filter) = 0;

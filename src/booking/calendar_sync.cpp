@@ -1,5 +1,7 @@
 #include "booking/calendar_sync.hpp"
 
+#include <cctype>
+
 #include "core/phone.hpp"
 
 namespace callgate::booking {
@@ -7,6 +9,21 @@ namespace {
 
 bool MayTouch(const CalendarChange& change, tenancy::CompanyId company_id) {
   return !change.may_touch || change.may_touch(company_id);
+}
+
+// Whether the announced status is `upper` ("PENDING"); Cal.com sends upper case, any case counts.
+bool StatusIs(const CalendarChange& change, std::string_view upper) {
+  if (change.status.size() != upper.size()) return false;
+  for (std::size_t i = 0; i < upper.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(change.status[i])) != upper[i]) return false;
+  }
+  return true;
+}
+
+// The status an announced booking is recorded with: awaiting the practice, or booked.
+std::string_view StatusOf(const CalendarChange& change) {
+  return change.trigger == "BOOKING_REQUESTED" || StatusIs(change, "PENDING") ? kRequested
+                                                                              : kBooked;
 }
 
 }  // namespace
@@ -48,7 +65,26 @@ Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
 }
 
 Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange& change) {
-  if (change.trigger == "BOOKING_CANCELLED") {
+  if (change.trigger == "BOOKING_CREATED" || change.trigger == "BOOKING_REQUESTED") {
+    // A booking we know: the practice confirmed a request, or a booked one awaits it again.
+    auto known = appointments_.ResolveByCalcomUid(change.uid);
+    if (known) {
+      if (!MayTouch(change, known->company_id)) return std::string("ignored");
+      const std::string_view now = StatusOf(change);
+      if (!known->HoldsSlot() || known->status == kPendingSync || known->status == now) {
+        return std::string("unchanged");
+      }
+      Appointment updated = *known;
+      updated.status = std::string(now);
+      auto stored = appointments_.Update(known->company_id, updated);
+      if (!stored) return tl::unexpected(stored.error());
+      return std::string(now == kBooked ? "confirmed" : "requested");
+    }
+    if (known.error().code != ErrorCode::kNotFound) return tl::unexpected(known.error());
+  }
+  // Cancelled, or (a request) rejected by the practice: either way the slot is free.
+  if (change.trigger == "BOOKING_CANCELLED" || change.trigger == "BOOKING_REJECTED") {
+    const bool rejected = change.trigger == "BOOKING_REJECTED";
     auto appt = appointments_.ResolveByCalcomUid(change.uid);
     if (!appt) {
       if (appt.error().code == ErrorCode::kNotFound) return std::string("ignored");
@@ -57,11 +93,11 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
     if (!MayTouch(change, appt->company_id)) return std::string("ignored");
     if (!appt->HoldsSlot()) return std::string("unchanged");
     Appointment updated = *appt;
-    updated.status = std::string(kCancelled);
-    updated.cancelled_at = clock_.Now();
+    updated.status = std::string(rejected ? kRejected : kCancelled);
+    if (!rejected) updated.cancelled_at = clock_.Now();
     auto stored = appointments_.Update(appt->company_id, updated);
     if (!stored) return tl::unexpected(stored.error());
-    return std::string("cancelled");
+    return std::string(rejected ? "rejected" : "cancelled");
   }
   if (change.trigger == "BOOKING_RESCHEDULED") {
     auto old = appointments_.ResolveByCalcomUid(change.previous_uid);
@@ -83,7 +119,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
     next.id = AppointmentId();
     next.starts_at = *change.start;
     next.ends_at = *change.end;
-    next.status = std::string(kBooked);
+    next.status = std::string(StatusOf(change));
     next.calcom_booking_uid = change.uid;
     next.idempotency_key.reset();
     next.rescheduled_from_id = old->id;
@@ -92,11 +128,10 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
     if (!created) return tl::unexpected(created.error());
     return std::string("rescheduled");
   }
-  if (change.trigger == "BOOKING_CREATED") {
+  if (change.trigger == "BOOKING_CREATED" || change.trigger == "BOOKING_REQUESTED") {
     if (change.metadata.count("callgate_appointment") != 0) {
       return std::string("unchanged");  // booked by us; the booking flow records it
     }
-    if (appointments_.ResolveByCalcomUid(change.uid)) return std::string("unchanged");
     if (!change.event_type_id || !change.start || !change.end) return std::string("ignored");
     auto services = services_.ListByCalcomEventType(*change.event_type_id);
     if (!services) return tl::unexpected(services.error());
@@ -114,7 +149,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
     appt.service_id = service.id;
     appt.starts_at = *change.start;
     appt.ends_at = *change.end;
-    appt.status = std::string(kBooked);
+    appt.status = std::string(StatusOf(change));
     appt.calcom_booking_uid = change.uid;
     appt.source = "calcom";
     if (!change.attendee_phone.empty()) {

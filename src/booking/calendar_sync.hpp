@@ -1,7 +1,15 @@
 #pragma once
 // CalendarSyncService: keeps appointments in step with changes announced by Cal.com webhooks
-// (BOOKING_CREATED / CANCELLED / RESCHEDULED) — including bookings made on Cal.com's own pages
-// — and drops cached availability of the event type at once. Deliveries are deduplicated.
+// (BOOKING_CREATED / REQUESTED / REJECTED / CANCELLED / RESCHEDULED) — including bookings made on
+// Cal.com's own pages — and drops cached availability of the event type at once. Deliveries are
+// deduplicated.
+//
+// Event types that require confirmation: a booking awaiting the practice is `requested` (it holds
+// its slot). BOOKING_REQUESTED keeps it so (or records one made on Cal.com's pages as requested,
+// or turns a booked one back into a request); BOOKING_CREATED of a requested booking with status
+// ACCEPTED (or none) is the practice's confirmation → booked; BOOKING_REJECTED → rejected (the
+// slot is free; the caller hears it on their next query of their appointments). A
+// BOOKING_RESCHEDULED whose new booking is PENDING records the new one as requested.
 
 #include <cstdint>
 #include <functional>
@@ -22,7 +30,10 @@ namespace callgate::booking {
 
 // One change as the calendar announced it (transport-neutral).
 struct CalendarChange {
-  std::string trigger;       // BOOKING_CREATED | BOOKING_CANCELLED | BOOKING_RESCHEDULED | other
+  std::string trigger;  // BOOKING_CREATED | _REQUESTED | _REJECTED | _CANCELLED | _RESCHEDULED | …
+  // The booking's status as sent ("ACCEPTED", "PENDING", "REJECTED", "CANCELLED"; any case;
+  // may be empty).
+  std::string status;
   std::string uid;           // the booking (for RESCHEDULED: the new one)
   std::string previous_uid;  // RESCHEDULED: the old booking
   std::optional<std::int64_t> event_type_id;
@@ -60,8 +71,9 @@ class CalendarSyncService {
         metrics_(metrics),
         phone_region_(std::move(phone_region)) {}
 
-  // Applies one change. Outcomes: "created", "cancelled", "rescheduled", "unchanged",
-  // "duplicate", "ignored" (unknown booking/event type or another trigger). kUnavailable when
+  // Applies one change. Outcomes: "created", "requested" (a booking now awaits the practice),
+  // "confirmed", "rejected", "cancelled", "rescheduled", "unchanged", "duplicate", "ignored"
+  // (unknown booking/event type or another trigger). kUnavailable when
   // storage is down (Cal.com then retries). Counts callgate_calcom_webhook_total{trigger,outcome}.
   Result<std::string> Apply(const CalendarChange& change);
 

@@ -148,6 +148,12 @@ Result<AppointmentsOutcome> ChangeService::Upcoming(const CallContext& ctx) {
   std::sort(out.appointments.begin(), out.appointments.end(), [](const Listed& a, const Listed& b) {
     return a.appointment.starts_at < b.appointment.starts_at;
   });
+  // Requests the practice turned down since: the caller hears it here (there is no other
+  // channel to tell them).
+  auto rejected =
+      appointments_.ListUpcomingRejectedForCustomer(ctx.company.id, ctx.customer->id, out.as_of);
+  if (!rejected) return tl::unexpected(rejected.error());
+  for (const auto& appt : *rejected) out.rejected.push_back(Named(ctx, appt));
   Count("query-customer-appointments", "ok");
   return out;
 }
@@ -194,7 +200,8 @@ Result<CancelOutcome> ChangeService::Cancel(const CallContext& ctx, const Cancel
   if (appt.calcom_booking_uid) {
     auto cancelled = calendar_.CancelBooking(
         CalendarAccountFor(ctx.company, settings_), *appt.calcom_booking_uid,
-        request.reason.empty() ? "Vom Anrufer telefonisch storniert" : request.reason);
+        request.reason.empty() ? "Vom Anrufer telefonisch storniert" : request.reason,
+        BookingChange{appt.calcom_seat_uid.value_or(""), ""});
     if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
       out.result = changes::CalendarUnavailable{};
       Count("cancel-appointment", "calendar_error");
@@ -267,9 +274,12 @@ Result<RescheduleOutcome> ChangeService::Reschedule(const CallContext& ctx,
     Count("reschedule-appointment", "still_confirming");
     return out;
   }
+  // Moved by the caller, not the practice: a booking that requires confirmation awaits it again.
+  BookingChange change{appt.calcom_seat_uid.value_or(""), ""};
+  if (ctx.customer && ctx.customer->email) change.rescheduled_by = *ctx.customer->email;
   auto moved = calendar_.RescheduleBooking(CalendarAccountFor(ctx.company, settings_),
                                            *appt.calcom_booking_uid, to.start,
-                                           "Vom Anrufer telefonisch verschoben");
+                                           "Vom Anrufer telefonisch verschoben", change);
   if (!moved) {
     if (moved.error().code == ErrorCode::kConflict) {
       out.result = changes::JustTaken{to.start};
@@ -290,8 +300,10 @@ Result<RescheduleOutcome> ChangeService::Reschedule(const CallContext& ctx,
     next.ends_at = moved->end > moved->start
                        ? moved->end
                        : to.start + std::chrono::minutes(service->duration_minutes);
-    next.status = std::string(kBooked);
+    next.status = std::string(moved->status == "pending" ? kRequested : kBooked);
     next.calcom_booking_uid = moved->uid;
+    next.calcom_seat_uid.reset();
+    if (!moved->seat_uid.empty()) next.calcom_seat_uid = moved->seat_uid;
     next.idempotency_key.reset();
     next.rescheduled_from_id = appt.id;
     if (ctx.call.id.value > 0) next.call_id = ctx.call.id;

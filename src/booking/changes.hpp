@@ -137,6 +137,7 @@ struct AppointmentsOutcome {
   bool withheld = false;
   bool known_caller = false;
   std::vector<changes::Listed> appointments;  // in time order
+  std::vector<changes::Listed> rejected;      // upcoming requests the practice turned down
 };
 
 struct CancelOutcome {

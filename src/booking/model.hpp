@@ -14,10 +14,14 @@ namespace callgate::booking {
 using AppointmentId = tenancy::Id<struct AppointmentTag>;
 using CallbackRequestId = tenancy::Id<struct CallbackRequestTag>;
 
-// Appointment status. booked and pending_sync hold their slot (a unique index prevents two
-// such appointments for one company, branch, service and start).
+// Appointment status. booked, pending_sync and requested hold their slot (a unique index
+// prevents two such appointments for one company, branch, service and start).
 inline constexpr std::string_view kBooked = "booked";
 inline constexpr std::string_view kPendingSync = "pending_sync";  // accepted, Cal.com not yet
+// Booked at Cal.com on an event type that requires confirmation: the practice has not
+// confirmed it yet (Cal.com status "pending"). Confirmed → booked, rejected → rejected.
+inline constexpr std::string_view kRequested = "requested";
+inline constexpr std::string_view kRejected = "rejected";  // the practice turned the request down
 inline constexpr std::string_view kCancelled = "cancelled";
 inline constexpr std::string_view kRescheduled = "rescheduled";  // replaced by a newer one
 inline constexpr std::string_view kCompleted = "completed";
@@ -34,6 +38,9 @@ struct Appointment {
   std::string timezone = "Europe/Berlin";
   std::string status = std::string(kPendingSync);
   std::optional<std::string> calcom_booking_uid;
+  // Seated event types: the attendee's seat in the booking (Cal.com's seatUid; not personal).
+  // Cancels and reschedules address this seat only.
+  std::optional<std::string> calcom_seat_uid;
   std::string source = "phone_agent";  // phone_agent | calcom | admin
   std::optional<std::string> idempotency_key;
   std::optional<AppointmentId> rescheduled_from_id;
@@ -42,7 +49,9 @@ struct Appointment {
   SystemTimePoint created_at;
   SystemTimePoint updated_at;
 
-  bool HoldsSlot() const { return status == kBooked || status == kPendingSync; }
+  bool HoldsSlot() const {
+    return status == kBooked || status == kPendingSync || status == kRequested;
+  }
 };
 
 struct CallbackRequest {

@@ -23,7 +23,7 @@ class AppointmentRepository {
   virtual Result<Appointment> Create(tenancy::CompanyId company_id,
                                      const Appointment& appointment) = 0;
 
-  // Overwrites status, calcom uid, times, cancelled_at and notes of appointment `a.id`.
+  // Overwrites status, calcom uid and seat, times, cancelled_at and notes of appointment `a.id`.
   // kConflict when the new times collide with another active appointment.
   virtual Result<Appointment> Update(tenancy::CompanyId company_id, const Appointment& a) = 0;
 
@@ -40,6 +40,10 @@ class AppointmentRepository {
   virtual Result<std::vector<Appointment>> ListUpcomingForCustomer(tenancy::CompanyId company_id,
                                                                    tenancy::CustomerId customer_id,
                                                                    SystemTimePoint from) = 0;
+  // The customer's requests the practice rejected (status rejected) that would have started at
+  // or after `from`, by start: what the caller is told on their next call.
+  virtual Result<std::vector<Appointment>> ListUpcomingRejectedForCustomer(
+      tenancy::CompanyId company_id, tenancy::CustomerId customer_id, SystemTimePoint from) = 0;
 
   // Appointments waiting for Cal.com (status pending_sync), oldest first (all companies; for
   // the sync job).

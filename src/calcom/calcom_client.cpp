@@ -327,24 +327,26 @@ Result<booking::Booking> CalcomClient::CreateBooking(const booking::BookingReque
 
 Result<booking::Booking> CalcomClient::CancelBooking(const CalendarAccount& account,
                                                      const std::string& uid,
-                                                     const std::string& reason) {
+                                                     const std::string& reason,
+                                                     const booking::BookingChange& change) {
   auto path = impl_->UidPath(uid, "/cancel");
   if (!path) return tl::unexpected(path.error());
   return impl_->BookingCall(
       account, Impl::MakeCall("bookings_cancel", "POST", *path, kBookingsApiVersion,
-                              impl_->settings.bookings_timeout, BuildCancelBody(reason)));
+                              impl_->settings.bookings_timeout, BuildCancelBody(reason, change)));
 }
 
 Result<booking::Booking> CalcomClient::RescheduleBooking(const CalendarAccount& account,
                                                          const std::string& uid,
                                                          SystemTimePoint new_start,
-                                                         const std::string& reason) {
+                                                         const std::string& reason,
+                                                         const booking::BookingChange& change) {
   auto path = impl_->UidPath(uid, "/reschedule");
   if (!path) return tl::unexpected(path.error());
   return impl_->BookingCall(
-      account,
-      Impl::MakeCall("bookings_reschedule", "POST", *path, kBookingsApiVersion,
-                     impl_->settings.bookings_timeout, BuildRescheduleBody(new_start, reason)));
+      account, Impl::MakeCall("bookings_reschedule", "POST", *path, kBookingsApiVersion,
+                              impl_->settings.bookings_timeout,
+                              BuildRescheduleBody(new_start, reason, change)));
 }
 
 Result<booking::Booking> CalcomClient::GetBooking(const CalendarAccount& account,

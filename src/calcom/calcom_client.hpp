@@ -81,14 +81,18 @@ class CalcomClient final : public booking::CalendarProvider {
   // within the slots timeout; after a failed listing, again after a minute); an event type with
   // one length, one the listing does not show, or a failed listing books without it.
   Result<booking::Booking> CreateBooking(const booking::BookingRequest& request) override;
-  // POST /v2/bookings/{uid}/cancel → the booking with status "cancelled".
+  // POST /v2/bookings/{uid}/cancel → the booking with status "cancelled". With a seat, the
+  // seated input (only that attendee's seat is cancelled).
   Result<booking::Booking> CancelBooking(const booking::CalendarAccount& account,
-                                         const std::string& uid,
-                                         const std::string& reason) override;
-  // POST /v2/bookings/{uid}/reschedule → the NEW booking (rescheduled_from_uid = uid).
+                                         const std::string& uid, const std::string& reason,
+                                         const booking::BookingChange& change) override;
+  // POST /v2/bookings/{uid}/reschedule → the NEW booking (rescheduled_from_uid = uid; status
+  // "pending" when it awaits the practice). Sends `rescheduledBy` when given; with a seat, the
+  // seated input (which has no reason field).
   Result<booking::Booking> RescheduleBooking(const booking::CalendarAccount& account,
                                              const std::string& uid, SystemTimePoint new_start,
-                                             const std::string& reason) override;
+                                             const std::string& reason,
+                                             const booking::BookingChange& change) override;
   // GET /v2/bookings/{uid}.
   Result<booking::Booking> GetBooking(const booking::CalendarAccount& account,
                                       const std::string& uid) override;

@@ -163,7 +163,7 @@ TEST_F(CalcomClientTest, CreateGetListCancelAndRescheduleRoundTrip) {
   EXPECT_EQ((*listed)[0].uid, created->uid);
 
   auto moved = client_.RescheduleBooking(Account(), created->uid, T("2036-09-01T09:00:00Z"),
-                                         "Kunde verhindert");
+                                         "Kunde verhindert", {});
   ASSERT_TRUE(moved) << moved.error().message;
   EXPECT_NE(moved->uid, created->uid);
   EXPECT_EQ(moved->rescheduled_from_uid, created->uid);
@@ -172,7 +172,7 @@ TEST_F(CalcomClientTest, CreateGetListCancelAndRescheduleRoundTrip) {
   ASSERT_TRUE(old);
   EXPECT_EQ(old->status, "cancelled");
 
-  auto cancelled = client_.CancelBooking(Account(), moved->uid, "krank");
+  auto cancelled = client_.CancelBooking(Account(), moved->uid, "krank", {});
   ASSERT_TRUE(cancelled) << cancelled.error().message;
   EXPECT_EQ(cancelled->status, "cancelled");
   filter.status = "cancelled";
@@ -279,7 +279,7 @@ TEST_F(CalcomClientTest, MissingKeyFailsBeforeAnyRequestButSlotsNeedNone) {
 
 TEST_F(CalcomClientTest, UnknownThingsAreNotFound) {
   Expect(client_.GetBooking(Account(), "no-such-uid"), ErrorCode::kNotFound);
-  Expect(client_.CancelBooking(Account(), "no-such-uid", ""), ErrorCode::kNotFound);
+  Expect(client_.CancelBooking(Account(), "no-such-uid", "", {}), ErrorCode::kNotFound);
   Expect(client_.GetSlots(Day("2036-09-01", 4242)), ErrorCode::kNotFound);
   auto r = Booking("2036-09-01T07:00:00Z");
   r.event_type_id = 4242;

@@ -223,9 +223,15 @@ TEST(CalcomSchemaValidator, RefusesBadQueriesHeadersAndBodies) {
 
 class CalcomRequestSchemaTest : public ::testing::Test {
  protected:
+  static constexpr std::int64_t kSeated = 1009;
   static fake::FakeCalcomOptions Options() {
     fake::FakeCalcomOptions options;
     options.event_types.front().length_options = {30, 45, 60};  // 1001: several lengths
+    auto seated = options.event_types.front();                  // 1009: three seats a slot
+    seated.id = kSeated;
+    seated.length_options.clear();
+    seated.seats_per_time_slot = 3;
+    options.event_types.push_back(seated);
     return options;
   }
   void SetUp() override { ASSERT_TRUE(fake_.Start()); }
@@ -293,21 +299,34 @@ TEST_F(CalcomRequestSchemaTest, EveryRequestTheClientSendsMatchesItsOperationsSc
   filter.status = "upcoming,unconfirmed";
   filter.take = 600;  // more than one page of 250
   ASSERT_TRUE(client_.ListBookings(Account(), filter));
+  booking::BookingChange by_attendee;
+  by_attendee.rescheduled_by = "erika@example.org";
   auto moved = client_.RescheduleBooking(Account(), created->uid, T("2036-09-01T10:00:00Z"),
-                                         "Vom Anrufer telefonisch verschoben");
+                                         "Vom Anrufer telefonisch verschoben", by_attendee);
   ASSERT_TRUE(moved) << moved.error().message;
-  auto again = client_.RescheduleBooking(Account(), moved->uid, T("2036-09-01T12:00:00Z"), "");
+  auto again = client_.RescheduleBooking(Account(), moved->uid, T("2036-09-01T12:00:00Z"), "", {});
   ASSERT_TRUE(again) << again.error().message;
-  ASSERT_TRUE(client_.CancelBooking(Account(), again->uid, "Krank"));
+  ASSERT_TRUE(client_.CancelBooking(Account(), again->uid, "Krank", {}));
   auto other = client_.CreateBooking(Create("2036-09-03T07:00:00Z", 1002, std::nullopt));
   ASSERT_TRUE(other);
-  ASSERT_TRUE(client_.CancelBooking(Account(), other->uid, ""));
+  ASSERT_TRUE(client_.CancelBooking(Account(), other->uid, "", {}));
+  // A seat: moved and cancelled with the seated inputs.
+  auto seat = client_.CreateBooking(Create("2036-09-04T07:00:00Z", kSeated, std::nullopt));
+  ASSERT_TRUE(seat) << seat.error().message;
+  ASSERT_FALSE(seat->seat_uid.empty());
+  auto moved_seat = client_.RescheduleBooking(Account(), seat->uid, T("2036-09-04T09:00:00Z"),
+                                              "verhindert", {seat->seat_uid, "erika@example.org"});
+  ASSERT_TRUE(moved_seat) << moved_seat.error().message;
+  ASSERT_FALSE(moved_seat->seat_uid.empty());
+  ASSERT_TRUE(
+      client_.CancelBooking(Account(), moved_seat->uid, "Krank", {moved_seat->seat_uid, ""}));
   ASSERT_TRUE(client_.ListEventTypes(Account()));
 
   const auto requests = fake_.Requests();
   ASSERT_FALSE(requests.empty());
   std::set<std::string> exercised;
   int creates_with_length = 0;
+  int seated_changes = 0;
   for (const auto& raw : requests) {
     const CapturedRequest r = Captured(raw);
     const std::string operation = Spec().FindOperation(r);
@@ -334,18 +353,30 @@ TEST_F(CalcomRequestSchemaTest, EveryRequestTheClientSendsMatchesItsOperationsSc
         EXPECT_EQ(body["lengthInMinutes"], 45);
       }
     }
+    // A seat goes out with the seated variant, everything else with the plain one.
     if (operation == "POST /v2/bookings/{bookingUid}/cancel") {
-      EXPECT_TRUE(
-          Spec().ValidateNamed(json::parse(r.body), "CancelBookingInput_2024_08_13").empty())
+      const json body = json::parse(r.body);
+      seated_changes += body.contains("seatUid") ? 1 : 0;
+      EXPECT_TRUE(Spec()
+                      .ValidateNamed(body, body.contains("seatUid")
+                                               ? "CancelSeatedBookingInput_2024_08_13"
+                                               : "CancelBookingInput_2024_08_13")
+                      .empty())
           << what;
     }
     if (operation == "POST /v2/bookings/{bookingUid}/reschedule") {
-      EXPECT_TRUE(
-          Spec().ValidateNamed(json::parse(r.body), "RescheduleBookingInput_2024_08_13").empty())
+      const json body = json::parse(r.body);
+      seated_changes += body.contains("seatUid") ? 1 : 0;
+      EXPECT_TRUE(Spec()
+                      .ValidateNamed(body, body.contains("seatUid")
+                                               ? "RescheduleSeatedBookingInput_2024_08_13"
+                                               : "RescheduleBookingInput_2024_08_13")
+                      .empty())
           << what;
     }
   }
   EXPECT_EQ(creates_with_length, 1);
+  EXPECT_EQ(seated_changes, 2);
   // Every operation of the subset was sent at least once.
   for (auto it = Spec().document()["operations"].begin();
        it != Spec().document()["operations"].end(); ++it) {

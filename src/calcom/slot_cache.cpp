@@ -312,16 +312,17 @@ Result<booking::Booking> CachingCalendarProvider::CreateBooking(
 }
 
 Result<booking::Booking> CachingCalendarProvider::CancelBooking(
-    const booking::CalendarAccount& account, const std::string& uid, const std::string& reason) {
-  auto result = impl_->inner.CancelBooking(account, uid, reason);
+    const booking::CalendarAccount& account, const std::string& uid, const std::string& reason,
+    const booking::BookingChange& change) {
+  auto result = impl_->inner.CancelBooking(account, uid, reason, change);
   if (result && result->event_type_id != 0) InvalidateEventType(result->event_type_id);
   return result;
 }
 
 Result<booking::Booking> CachingCalendarProvider::RescheduleBooking(
     const booking::CalendarAccount& account, const std::string& uid, SystemTimePoint new_start,
-    const std::string& reason) {
-  auto result = impl_->inner.RescheduleBooking(account, uid, new_start, reason);
+    const std::string& reason, const booking::BookingChange& change) {
+  auto result = impl_->inner.RescheduleBooking(account, uid, new_start, reason, change);
   if (result && result->event_type_id != 0) InvalidateEventType(result->event_type_id);
   return result;
 }

@@ -100,11 +100,12 @@ class CachingCalendarProvider final : public booking::CalendarProvider {
   // stale or the booking may have gone through) the event type's entries are invalidated.
   Result<booking::Booking> CreateBooking(const booking::BookingRequest& request) override;
   Result<booking::Booking> CancelBooking(const booking::CalendarAccount& account,
-                                         const std::string& uid,
-                                         const std::string& reason) override;
+                                         const std::string& uid, const std::string& reason,
+                                         const booking::BookingChange& change) override;
   Result<booking::Booking> RescheduleBooking(const booking::CalendarAccount& account,
                                              const std::string& uid, SystemTimePoint new_start,
-                                             const std::string& reason) override;
+                                             const std::string& reason,
+                                             const booking::BookingChange& change) override;
   Result<booking::Booking> GetBooking(const booking::CalendarAccount& account,
                                       const std::string& uid) override;
   Result<std::vector<booking::Booking>> ListBookings(const booking::CalendarAccount& account,

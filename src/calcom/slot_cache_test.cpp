@@ -60,7 +60,8 @@ class ScriptedProvider final : public booking::CalendarProvider {
     return b;
   }
   Result<booking::Booking> CancelBooking(const booking::CalendarAccount&, const std::string& uid,
-                                         const std::string&) override {
+                                         const std::string&,
+                                         const booking::BookingChange&) override {
     booking::Booking b;
     b.uid = uid;
     b.status = "cancelled";
@@ -69,7 +70,8 @@ class ScriptedProvider final : public booking::CalendarProvider {
   }
   Result<booking::Booking> RescheduleBooking(const booking::CalendarAccount&,
                                              const std::string& uid, SystemTimePoint,
-                                             const std::string&) override {
+                                             const std::string&,
+                                             const booking::BookingChange&) override {
     booking::Booking b;
     b.uid = "moved";
     b.rescheduled_from_uid = uid;
@@ -239,10 +241,10 @@ TEST_F(SlotCacheTest, SuccessfulBookingChangesInvalidateTheirEventType) {
   ASSERT_TRUE(cache_.CreateBooking(request));
   ASSERT_TRUE(cache_.GetSlots(Query()));
   EXPECT_EQ(inner_.slot_calls, 2);
-  ASSERT_TRUE(cache_.CancelBooking(Query().account, "u1", "r"));
+  ASSERT_TRUE(cache_.CancelBooking(Query().account, "u1", "r", {}));
   ASSERT_TRUE(cache_.GetSlots(Query()));
   EXPECT_EQ(inner_.slot_calls, 3);
-  ASSERT_TRUE(cache_.RescheduleBooking(Query().account, "u1", T("2050-09-05T08:00:00Z"), "r"));
+  ASSERT_TRUE(cache_.RescheduleBooking(Query().account, "u1", T("2050-09-05T08:00:00Z"), "r", {}));
   ASSERT_TRUE(cache_.GetSlots(Query()));
   EXPECT_EQ(inner_.slot_calls, 4);
 }

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "core/time_zone.hpp"
 
 namespace callgate::calcom {
@@ -132,6 +136,25 @@ TEST(ParseCalcomWebhook, RejectsNonObjectsAndMissingTrigger) {
   EXPECT_FALSE(ParseCalcomWebhook("[]"));
   EXPECT_FALSE(ParseCalcomWebhook(R"({"payload":{}})"));
   EXPECT_FALSE(ParseCalcomWebhook(R"({"triggerEvent":"BOOKING_CREATED","payload":[1]})"));
+}
+
+// The confirmation triggers carry the booking's uid and its status as Cal.com sends it.
+TEST(ParseCalcomWebhook, ReadsTheConfirmationTriggersAndTheirStatus) {
+  for (const auto& [trigger, status] :
+       std::vector<std::pair<std::string, std::string>>{{"BOOKING_REQUESTED", "PENDING"},
+                                                        {"BOOKING_REJECTED", "REJECTED"},
+                                                        {"BOOKING_CREATED", "ACCEPTED"}}) {
+    const std::string body = R"({"triggerEvent":")" + trigger +
+                             R"(","createdAt":"2026-11-30T07:00:00.000Z","payload":{"uid":"p1",)"
+                             R"("bookingId":5,"eventTypeId":1005,"status":")" +
+                             status + R"(","rejectionReason":"voll"}})";
+    auto e = ParseCalcomWebhook(body);
+    ASSERT_TRUE(e) << e.error().message;
+    EXPECT_EQ(e->trigger_event, trigger);
+    EXPECT_EQ(e->uid, "p1");
+    EXPECT_EQ(e->status, status);
+    EXPECT_EQ(e->dedupe_key, trigger + "|p1|2026-11-30T07:00:00.000Z");
+  }
 }
 
 }  // namespace

@@ -69,6 +69,7 @@ Result<booking::Booking> BookingFromJson(const json& data) {
   b.uid = StringField(data, "uid");
   if (b.uid.empty()) return Fail(ErrorCode::kInternal, "cal.com booking has no uid");
   b.status = Lower(StringField(data, "status"));
+  b.seat_uid = StringField(data, "seatUid");
   auto start = ParseIso8601(StringField(data, "start"));
   auto end = ParseIso8601(StringField(data, "end"));
   if (!start || !end) return Fail(ErrorCode::kInternal, "cal.com booking has no valid start/end");
@@ -246,7 +247,9 @@ Result<booking::Booking> ParseBookingResponse(std::string_view body) {
   if (!data) return tl::unexpected(data.error());
   if (data->is_array()) {
     if (data->empty()) return Fail(ErrorCode::kInternal, "cal.com answered no booking");
-    return BookingFromJson(data->front());
+    auto first = BookingFromJson(data->front());
+    if (first) first->occurrences = static_cast<int>(data->size());
+    return first;
   }
   return BookingFromJson(*data);
 }
@@ -320,15 +323,26 @@ bool OffersSeveralLengths(const EventType& event_type) {
   return event_type.length_options.size() > 1;
 }
 
-std::string BuildCancelBody(std::string_view reason) {
+std::string BuildCancelBody(std::string_view reason, const booking::BookingChange& change) {
   json body = json::object();
   if (!reason.empty()) body["cancellationReason"] = std::string(reason);
+  if (!change.seat_uid.empty()) {
+    body["seatUid"] = change.seat_uid;
+  } else if (change.cancel_series) {
+    body["cancelSubsequentBookings"] = true;
+  }
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string BuildRescheduleBody(SystemTimePoint new_start, std::string_view reason) {
+std::string BuildRescheduleBody(SystemTimePoint new_start, std::string_view reason,
+                                const booking::BookingChange& change) {
   json body = {{"start", FormatIso8601Utc(new_start)}};
-  if (!reason.empty()) body["reschedulingReason"] = std::string(reason);
+  if (!change.seat_uid.empty()) {
+    body["seatUid"] = change.seat_uid;
+  } else if (!reason.empty()) {
+    body["reschedulingReason"] = std::string(reason);
+  }
+  if (!change.rescheduled_by.empty()) body["rescheduledBy"] = change.rescheduled_by;
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

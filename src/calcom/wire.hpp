@@ -45,8 +45,9 @@ Result<std::vector<booking::Slot>> ParseSlotsResponse(std::string_view body, Sys
                                                       SystemTimePoint to,
                                                       std::optional<int> duration_minutes);
 
-// A booking answer (create, cancel, reschedule, get). `data` may be an object or (recurring
-// bookings) an array, whose first element is taken. kInternal when unparsable.
+// A booking answer (create, cancel, reschedule, get): status (lower case), times, seatUid.
+// `data` may be an object or (recurring bookings) an array: its first element, with
+// `occurrences` = the array's length. kInternal when unparsable.
 Result<booking::Booking> ParseBookingResponse(std::string_view body);
 
 // One page of GET /v2/bookings.
@@ -67,8 +68,13 @@ std::string BuildCreateBookingBody(const booking::BookingRequest& request,
 // (The wanted length is sent even when not among them: Cal.com refuses it with a 400, which is
 // better than booking another length.)
 bool OffersSeveralLengths(const EventType& event_type);
-std::string BuildCancelBody(std::string_view reason);
-std::string BuildRescheduleBody(SystemTimePoint new_start, std::string_view reason);
+// CancelBookingInput (`cancelSubsequentBookings` for a series), or CancelSeatedBookingInput with
+// `seatUid` when the change names a seat.
+std::string BuildCancelBody(std::string_view reason, const booking::BookingChange& change = {});
+// RescheduleBookingInput (`start`, `reschedulingReason`, `rescheduledBy`), or with a seat
+// RescheduleSeatedBookingInput (`start`, `seatUid`, `rescheduledBy`; it has no reason).
+std::string BuildRescheduleBody(SystemTimePoint new_start, std::string_view reason,
+                                const booking::BookingChange& change = {});
 
 // Checks what Cal.com would reject anyway, before spending a request: event type > 0, attendee
 // name and time zone, email or phone, metadata ≤ 50 keys (names ≤ 40, values ≤ 500 chars).

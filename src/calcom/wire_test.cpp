@@ -153,6 +153,24 @@ TEST(ParseBookingResponse, TakesEventTypeFromNestedObjectAndFirstOfRecurring) {
   EXPECT_EQ(b->uid, "u1");
   EXPECT_EQ(b->status, "accepted");
   EXPECT_EQ(b->event_type_id, 7);
+  EXPECT_EQ(b->occurrences, 1);
+}
+
+// A recurring create answers every occurrence: the first is read, and how many there are, so
+// the booking can refuse the series instead of keeping the first silently.
+TEST(ParseBookingResponse, CountsTheOccurrencesOfASeries) {
+  const std::string body = R"({"status":"success","data":[
+    {"id":1,"uid":"u1","status":"accepted","start":"2050-09-05T07:00:00Z",
+     "end":"2050-09-05T07:30:00Z","recurringBookingUid":"r1"},
+    {"id":2,"uid":"u2","status":"accepted","start":"2050-09-12T07:00:00Z",
+     "end":"2050-09-12T07:30:00Z","recurringBookingUid":"r1"}]})";
+  auto b = ParseBookingResponse(body);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->uid, "u1");
+  EXPECT_EQ(b->occurrences, 2);
+  booking::BookingChange series;
+  series.cancel_series = true;
+  EXPECT_EQ(nlohmann::json::parse(BuildCancelBody("x", series))["cancelSubsequentBookings"], true);
 }
 
 // Numbers outside int64 are no id (converting them was undefined or wrapped); ordinary floats
@@ -236,6 +254,45 @@ TEST(BuildRescheduleBody, SendsUtcStartAndReason) {
   EXPECT_EQ(body["start"], "2050-09-05T07:00:00.000Z");
   EXPECT_EQ(body["reschedulingReason"], "Kunde verhindert");
   EXPECT_EQ(nlohmann::json::parse(BuildCancelBody("x"))["cancellationReason"], "x");
+}
+
+TEST(BuildRescheduleBody, SendsWhoMovesIt) {
+  booking::BookingChange change;
+  change.rescheduled_by = "erika@example.org";
+  const auto body = nlohmann::json::parse(
+      BuildRescheduleBody(T("2050-09-05T07:00:00Z"), "Kunde verhindert", change));
+  EXPECT_EQ(body["rescheduledBy"], "erika@example.org");
+  EXPECT_EQ(body["reschedulingReason"], "Kunde verhindert");
+  EXPECT_FALSE(nlohmann::json::parse(BuildRescheduleBody(T("2050-09-05T07:00:00Z"), "x"))
+                   .contains("rescheduledBy"));
+}
+
+TEST(BuildRescheduleBody, ASeatGoesOutWithTheSeatedInput) {
+  const auto body = nlohmann::json::parse(BuildRescheduleBody(
+      T("2050-09-05T07:00:00Z"), "Kunde verhindert", {"seat-1", "erika@example.org"}));
+  EXPECT_EQ(body["seatUid"], "seat-1");
+  EXPECT_EQ(body["rescheduledBy"], "erika@example.org");
+  EXPECT_FALSE(body.contains("reschedulingReason"));  // the seated input has none
+  const auto cancel = nlohmann::json::parse(BuildCancelBody("krank", {"seat-1", "", false}));
+  EXPECT_EQ(cancel["seatUid"], "seat-1");
+  EXPECT_EQ(cancel["cancellationReason"], "krank");
+}
+
+TEST(ParseBookingResponse, ReadsASeat) {
+  const std::string body = R"({"status":"success","data":{"id":5,"uid":"s1","status":"accepted",
+    "start":"2050-09-05T07:00:00Z","end":"2050-09-05T07:30:00Z","eventTypeId":1009,
+    "seatUid":"seat-9"}})";
+  auto b = ParseBookingResponse(body);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->seat_uid, "seat-9");
+}
+
+TEST(ParseBookingResponse, ReadsAPendingStatus) {
+  const std::string body = R"({"status":"success","data":{"id":5,"uid":"p1","status":"pending",
+    "start":"2050-09-05T07:00:00Z","end":"2050-09-05T07:30:00Z","eventTypeId":1005}})";
+  auto b = ParseBookingResponse(body);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->status, "pending");
 }
 
 TEST(ValidateBookingRequest, RejectsWhatCalcomWouldReject) {

@@ -454,15 +454,18 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
   struct Future {
     std::int64_t id;
     std::optional<std::string> uid;
+    std::optional<std::string> seat_uid;
   };
   auto future = database_.Run([&](Session& s) -> Result<std::vector<Future>> {
     const Person p = FindPerson(s, company_id, *e164, settings_.phone_region);
     std::vector<Future> out;
-    s.Query("id, calcom_booking_uid",
+    s.Query("id, calcom_booking_uid, calcom_seat_uid",
             "FROM appointments WHERE company_id = :c AND id IN (" + IdList(p.appointment_ids) +
-                ") AND status IN ('booked', 'pending_sync') AND starts_at >= :now ORDER BY id",
+                ") AND status IN ('booked', 'pending_sync', 'requested') AND starts_at >= :now "
+                "ORDER BY id",
             Params().Add(company_id).Add(clock_.Now()), [&](const Row& r) {
-              out.push_back({r.Int64("id"), r.OptionalString("calcom_booking_uid")});
+              out.push_back({r.Int64("id"), r.OptionalString("calcom_booking_uid"),
+                             r.OptionalString("calcom_seat_uid")});
             });
     return out;
   });
@@ -476,7 +479,7 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
   for (const Future& f : *future) {
     if (f.uid && !f.uid->empty()) {
       if (!cancel_booking_) return Fail(ErrorCode::kUnavailable, "no calendar to cancel in");
-      if (auto cancelled = cancel_booking_(company, *f.uid); !cancelled) {
+      if (auto cancelled = cancel_booking_(company, *f.uid, f.seat_uid.value_or("")); !cancelled) {
         if (cancelled.error().code != ErrorCode::kNotFound) {
           return Fail(cancelled.error().code,
                       "cancelling appointment " + std::to_string(f.id) +

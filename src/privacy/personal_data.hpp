@@ -63,8 +63,11 @@ struct ErasureReport {
   std::string Describe() const;
 };
 
-// Cancels booking `uid` in the company's calendar (Cal.com through booking::CalendarProvider).
-using CancelBooking = std::function<Status(const tenancy::Company&, const std::string& uid)>;
+// Cancels booking `uid` in the company's calendar (Cal.com through booking::CalendarProvider);
+// on a seated event type only the seat `seat_uid` (empty: not seated), so other attendees keep
+// theirs.
+using CancelBooking = std::function<Status(const tenancy::Company&, const std::string& uid,
+                                           const std::string& seat_uid)>;
 
 class PersonalData {
  public:

@@ -42,7 +42,7 @@ class PersonalDataTest : public storage::testing::DatabaseTest {
     audit_ = std::make_unique<SqlAuditLog>(db(), clock_);
     service_ = std::make_unique<PersonalData>(
         PersonalDataSettings{"DE"}, db(), *audit_,
-        [this](const tenancy::Company&, const std::string& uid) -> Status {
+        [this](const tenancy::Company&, const std::string& uid, const std::string&) -> Status {
           cancelled_.push_back(uid);
           return Ok();
         },
@@ -392,7 +392,7 @@ TEST_P(PersonalDataTest, ACalendarFailureStopsTheErase) {
   Seed(/*future_appointment=*/true);
   PersonalData failing(
       PersonalDataSettings{"DE"}, db(), *audit_,
-      [](const tenancy::Company&, const std::string&) -> Status {
+      [](const tenancy::Company&, const std::string&, const std::string&) -> Status {
         return Fail(ErrorCode::kUnavailable, "Cal.com down");
       },
       clock_);

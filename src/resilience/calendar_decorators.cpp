@@ -10,6 +10,7 @@ namespace callgate::resilience {
 namespace {
 
 using booking::Booking;
+using booking::BookingChange;
 using booking::CalendarAccount;
 using booking::SlotAnswer;
 using booking::SlotQuery;
@@ -103,16 +104,19 @@ Result<Booking> CircuitBreakerCalendarProvider::CreateBooking(
 
 Result<Booking> CircuitBreakerCalendarProvider::CancelBooking(const CalendarAccount& account,
                                                               const std::string& uid,
-                                                              const std::string& reason) {
-  return Guarded<Booking>(account, [&] { return inner_.CancelBooking(account, uid, reason); });
+                                                              const std::string& reason,
+                                                              const BookingChange& change) {
+  return Guarded<Booking>(account,
+                          [&] { return inner_.CancelBooking(account, uid, reason, change); });
 }
 
 Result<Booking> CircuitBreakerCalendarProvider::RescheduleBooking(const CalendarAccount& account,
                                                                   const std::string& uid,
                                                                   SystemTimePoint new_start,
-                                                                  const std::string& reason) {
+                                                                  const std::string& reason,
+                                                                  const BookingChange& change) {
   return Guarded<Booking>(
-      account, [&] { return inner_.RescheduleBooking(account, uid, new_start, reason); });
+      account, [&] { return inner_.RescheduleBooking(account, uid, new_start, reason, change); });
 }
 
 Result<Booking> CircuitBreakerCalendarProvider::GetBooking(const CalendarAccount& account,
@@ -242,17 +246,19 @@ Result<Booking> OutboundBudgetCalendarProvider::CreateBooking(
 
 Result<Booking> OutboundBudgetCalendarProvider::CancelBooking(const CalendarAccount& account,
                                                               const std::string& uid,
-                                                              const std::string& reason) {
+                                                              const std::string& reason,
+                                                              const BookingChange& change) {
   if (auto taken = Take(account); !taken) return tl::unexpected(taken.error());
-  return inner_.CancelBooking(account, uid, reason);
+  return inner_.CancelBooking(account, uid, reason, change);
 }
 
 Result<Booking> OutboundBudgetCalendarProvider::RescheduleBooking(const CalendarAccount& account,
                                                                   const std::string& uid,
                                                                   SystemTimePoint new_start,
-                                                                  const std::string& reason) {
+                                                                  const std::string& reason,
+                                                                  const BookingChange& change) {
   if (auto taken = Take(account); !taken) return tl::unexpected(taken.error());
-  return inner_.RescheduleBooking(account, uid, new_start, reason);
+  return inner_.RescheduleBooking(account, uid, new_start, reason, change);
 }
 
 Result<Booking> OutboundBudgetCalendarProvider::GetBooking(const CalendarAccount& account,

@@ -50,11 +50,12 @@ class CircuitBreakerCalendarProvider final : public booking::CalendarProvider {
       const std::vector<booking::SlotQuery>& queries) override;
   Result<booking::Booking> CreateBooking(const booking::BookingRequest& request) override;
   Result<booking::Booking> CancelBooking(const booking::CalendarAccount& account,
-                                         const std::string& uid,
-                                         const std::string& reason) override;
+                                         const std::string& uid, const std::string& reason,
+                                         const booking::BookingChange& change) override;
   Result<booking::Booking> RescheduleBooking(const booking::CalendarAccount& account,
                                              const std::string& uid, SystemTimePoint new_start,
-                                             const std::string& reason) override;
+                                             const std::string& reason,
+                                             const booking::BookingChange& change) override;
   Result<booking::Booking> GetBooking(const booking::CalendarAccount& account,
                                       const std::string& uid) override;
   Result<std::vector<booking::Booking>> ListBookings(const booking::CalendarAccount& account,
@@ -108,11 +109,12 @@ class OutboundBudgetCalendarProvider final : public booking::CalendarProvider {
       const std::vector<booking::SlotQuery>& queries) override;
   Result<booking::Booking> CreateBooking(const booking::BookingRequest& request) override;
   Result<booking::Booking> CancelBooking(const booking::CalendarAccount& account,
-                                         const std::string& uid,
-                                         const std::string& reason) override;
+                                         const std::string& uid, const std::string& reason,
+                                         const booking::BookingChange& change) override;
   Result<booking::Booking> RescheduleBooking(const booking::CalendarAccount& account,
                                              const std::string& uid, SystemTimePoint new_start,
-                                             const std::string& reason) override;
+                                             const std::string& reason,
+                                             const booking::BookingChange& change) override;
   Result<booking::Booking> GetBooking(const booking::CalendarAccount& account,
                                       const std::string& uid) override;
   Result<std::vector<booking::Booking>> ListBookings(const booking::CalendarAccount& account,

@@ -140,7 +140,7 @@ TEST_F(BudgetTest, WritesFailWithRateLimitedWhenTheWaitWouldBeTooLong) {
   EXPECT_EQ(refused.error().code, ErrorCode::kRateLimited);
   EXPECT_EQ(refused.error().message, "outbound budget exhausted");
   EXPECT_TRUE(slept_.empty());  // 60 s to the next token: not worth waiting for
-  EXPECT_EQ(budget_->CancelBooking(account_, "uid", "r").error().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(budget_->CancelBooking(account_, "uid", "r", {}).error().code, ErrorCode::kRateLimited);
   EXPECT_EQ(budget_->ListBookings(account_, {}).error().code, ErrorCode::kRateLimited);
   EXPECT_EQ(fake_.calls(), 5);
   EXPECT_EQ(metrics_.Value("callgate_calendar_budget_total", {{"outcome", "rejected"}}), 3);

@@ -99,8 +99,8 @@ TEST_F(CircuitBreakerTest, FailsFastWhileOpenWithoutCallingTheProvider) {
   ASSERT_FALSE(booked.has_value());
   EXPECT_EQ(booked.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(booked.error().message, "circuit open");
-  EXPECT_EQ(provider_->CancelBooking(account_, "uid", "r").error().message, "circuit open");
-  EXPECT_EQ(provider_->RescheduleBooking(account_, "uid", clock_.Now(), "r").error().message,
+  EXPECT_EQ(provider_->CancelBooking(account_, "uid", "r", {}).error().message, "circuit open");
+  EXPECT_EQ(provider_->RescheduleBooking(account_, "uid", clock_.Now(), "r", {}).error().message,
             "circuit open");
   EXPECT_EQ(provider_->GetBooking(account_, "uid").error().message, "circuit open");
   EXPECT_EQ(provider_->ListBookings(account_, {}).error().message, "circuit open");

@@ -265,6 +265,92 @@ TEST_P(MigratorTest, AgentRoleKeepsEveryUserTokenAndId) {
   EXPECT_FALSE(orphan.has_value());
 }
 
+TEST_P(MigratorTest, AppointmentRequestsKeepEveryAppointmentIdAndSlotIndex) {
+  // 0010 rebuilds appointments on SQLite: rows from before keep their ids, the reference to the
+  // appointment they were rescheduled from and the id sequence; the slot index holds requests.
+  std::vector<Migration> before, all = Embedded();
+  for (const auto& m : all) {
+    if (m.version < 10) before.push_back(m);
+  }
+  ASSERT_LT(before.size(), all.size());
+  ASSERT_TRUE(Migrator(db(), before, clock_).Migrate().has_value());
+  std::int64_t company = 0, service = 0;
+  std::vector<std::int64_t> ids;
+  const std::string insert =
+      "INSERT INTO appointments (company_id, service_id, starts_at, ends_at, timezone, status, "
+      "source, rescheduled_from_id, created_at, updated_at) VALUES (:c, :s, :st, :en, "
+      "'Europe/Berlin', :status, 'phone_agent', :from, 0, 0) RETURNING id";
+  auto seeded = db().Run([&](Session& s) -> Status {
+    company = s.InsertReturningId(
+        "INSERT INTO companies (name, slug, created_at, updated_at) VALUES ('A', 'a', 0, 0) "
+        "RETURNING id",
+        Params());
+    service = s.InsertReturningId(
+        "INSERT INTO services (company_id, name, duration_minutes, created_at, updated_at) "
+        "VALUES (:c, 'Beratung', 30, 0, 0) RETURNING id",
+        Params().Add(company));
+    const std::optional<std::int64_t> none;
+    ids.push_back(s.InsertReturningId(insert, Params()
+                                                  .Add(company)
+                                                  .Add(service)
+                                                  .Add(std::int64_t{1000})
+                                                  .Add(std::int64_t{2000})
+                                                  .Add("rescheduled")
+                                                  .Add(none)));
+    ids.push_back(s.InsertReturningId(insert, Params()
+                                                  .Add(company)
+                                                  .Add(service)
+                                                  .Add(std::int64_t{3000})
+                                                  .Add(std::int64_t{4000})
+                                                  .Add("booked")
+                                                  .Add(std::optional(ids[0]))));
+    ids.push_back(s.InsertReturningId(insert, Params()
+                                                  .Add(company)
+                                                  .Add(service)
+                                                  .Add(std::int64_t{5000})
+                                                  .Add(std::int64_t{6000})
+                                                  .Add("booked")
+                                                  .Add(none)));
+    s.Execute("DELETE FROM appointments WHERE id = :id", Params().Add(ids[2]));
+    return Ok();
+  });
+  ASSERT_TRUE(seeded.has_value()) << seeded.error().message;
+
+  auto applied = Migrator(db(), all, clock_).Migrate();
+  ASSERT_TRUE(applied.has_value()) << applied.error().message;
+  EXPECT_EQ(applied->front(), 10);
+
+  auto after = db().Run([&](Session& s) -> Result<std::string> {
+    std::string out;
+    s.Query("id, status, rescheduled_from_id", "FROM appointments ORDER BY id", {},
+            [&](const Row& r) {
+              out += std::to_string(r.Int64("id")) + " " + r.String("status") + " " +
+                     std::to_string(r.OptionalInt64("rescheduled_from_id").value_or(0)) + "|";
+            });
+    return out;
+  });
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_EQ(*after, std::to_string(ids[0]) + " rescheduled 0|" + std::to_string(ids[1]) +
+                        " booked " + std::to_string(ids[0]) + "|");
+  const auto add = [&](std::int64_t start, const char* status) {
+    return db().Run([&](Session& s) -> Result<std::int64_t> {
+      return s.InsertReturningId(insert, Params()
+                                             .Add(company)
+                                             .Add(service)
+                                             .Add(start)
+                                             .Add(start + 1000)
+                                             .Add(status)
+                                             .Add(std::optional<std::int64_t>()));
+    });
+  };
+  auto requested = add(7000, "requested");
+  ASSERT_TRUE(requested.has_value()) << requested.error().message;
+  EXPECT_GT(*requested, ids[2]);  // the deleted appointment's id is not given out again
+  EXPECT_FALSE(add(7000, "booked").has_value());  // the request holds its slot
+  EXPECT_TRUE(add(7000, "rejected").has_value());
+  EXPECT_FALSE(add(3000, "booked").has_value());  // so does the copied booking
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, MigratorTest, testing::AllBackendsAndPgBouncer(),
                          testing::BackendName);
 

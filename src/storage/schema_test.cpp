@@ -94,6 +94,14 @@ TEST_P(Schema, NoTwoActiveAppointmentsForOneSlot) {
             ErrorCode::kAlreadyExists);
 }
 
+TEST_P(Schema, ARequestAwaitingThePracticeHoldsItsSlotAndARejectedOneFreesIt) {
+  ASSERT_TRUE(Book(company_a_, branch_a_, service_a_, kNine, "requested"));
+  EXPECT_EQ(CodeOf(Book(company_a_, branch_a_, service_a_, kNine, "booked")),
+            ErrorCode::kAlreadyExists);
+  ASSERT_TRUE(Exec("UPDATE appointments SET status = 'rejected'"));
+  EXPECT_TRUE(Book(company_a_, branch_a_, service_a_, kNine, "booked"));
+}
+
 TEST_P(Schema, CancellingFreesTheSlot) {
   ASSERT_TRUE(Book(company_a_, branch_a_, service_a_, kNine, "booked"));
   ASSERT_TRUE(Exec("UPDATE appointments SET status = 'cancelled'"));

@@ -12,7 +12,7 @@ using tenancy::CompanyId;
 constexpr std::string_view kColumns =
     "id, company_id, branch_id, service_id, customer_id, call_id, starts_at, ends_at, timezone, "
     "status, calcom_booking_uid, source, idempotency_key, rescheduled_from_id, cancelled_at, "
-    "notes, created_at, updated_at";
+    "notes, created_at, updated_at, calcom_seat_uid";
 
 // NULL for an absent id, and for Id() (0): ids start at 1, and a tool run without a call (an
 // MCP session, docs/agents.md) carries the empty call id.
@@ -41,6 +41,7 @@ Appointment Decode(const Row& r) {
   a.timezone = r.String("timezone");
   a.status = r.String("status");
   a.calcom_booking_uid = r.OptionalString("calcom_booking_uid");
+  a.calcom_seat_uid = r.OptionalString("calcom_seat_uid");
   a.source = r.String("source");
   a.idempotency_key = r.OptionalString("idempotency_key");
   a.rescheduled_from_id = OptId<AppointmentId>(r, "rescheduled_from_id");
@@ -49,6 +50,21 @@ Appointment Decode(const Row& r) {
   a.created_at = r.Time("created_at");
   a.updated_at = r.Time("updated_at");
   return a;
+}
+
+// The customer's appointments with one of `statuses` (an SQL list literal) starting at or after
+// `from`, by start.
+Result<std::vector<Appointment>> ListForCustomer(Database& db, CompanyId company_id,
+                                                 tenancy::CustomerId customer_id,
+                                                 SystemTimePoint from, std::string_view statuses) {
+  return db.Run([&](Session& s) -> Result<std::vector<Appointment>> {
+    return internal::QueryAll(
+        s, kColumns,
+        "FROM appointments WHERE company_id = :c AND customer_id = :cu AND starts_at >= :from "
+        "AND status IN " +
+            std::string(statuses) + " ORDER BY starts_at, id",
+        Params().Add(company_id.value).Add(customer_id.value).Add(from), Decode);
+  });
 }
 
 Result<Appointment> FindWhere(Database& db, std::string_view where, const Params& params) {
@@ -68,9 +84,9 @@ Result<Appointment> SqlAppointmentRepository::Create(CompanyId company_id, const
     stored.id = AppointmentId(s.InsertReturningId(
         "INSERT INTO appointments (company_id, branch_id, service_id, customer_id, call_id, "
         "starts_at, ends_at, timezone, status, calcom_booking_uid, source, idempotency_key, "
-        "rescheduled_from_id, cancelled_at, notes, created_at, updated_at) VALUES (:c, :b, :s, "
-        ":cu, :call, :st, :en, :tz, :status, :uid, :source, :key, :from, :cancelled, :notes, "
-        ":created, :updated) RETURNING id",
+        "rescheduled_from_id, cancelled_at, notes, created_at, updated_at, calcom_seat_uid) "
+        "VALUES (:c, :b, :s, :cu, :call, :st, :en, :tz, :status, :uid, :source, :key, :from, "
+        ":cancelled, :notes, :created, :updated, :seat) RETURNING id",
         Params()
             .Add(company_id.value)
             .Add(IdOf(stored.branch_id))
@@ -88,7 +104,8 @@ Result<Appointment> SqlAppointmentRepository::Create(CompanyId company_id, const
             .Add(stored.cancelled_at)
             .Add(s.Seal(stored.notes, "appointments.notes"))
             .Add(stored.created_at)
-            .Add(stored.updated_at)));
+            .Add(stored.updated_at)
+            .Add(stored.calcom_seat_uid)));
     return stored;
   });
   if (created || created.error().code != ErrorCode::kAlreadyExists) return created;
@@ -103,12 +120,13 @@ Result<Appointment> SqlAppointmentRepository::Create(CompanyId company_id, const
 Result<Appointment> SqlAppointmentRepository::Update(CompanyId company_id, const Appointment& a) {
   auto updated = database_.Run([&](Session& s) -> Result<Appointment> {
     const auto changed = s.Execute(
-        "UPDATE appointments SET status = :status, calcom_booking_uid = :uid, starts_at = :st, "
-        "ends_at = :en, cancelled_at = :cancelled, notes = :notes, customer_id = :cu, "
-        "updated_at = :now WHERE company_id = :c AND id = :id",
+        "UPDATE appointments SET status = :status, calcom_booking_uid = :uid, "
+        "calcom_seat_uid = :seat, starts_at = :st, ends_at = :en, cancelled_at = :cancelled, "
+        "notes = :notes, customer_id = :cu, updated_at = :now WHERE company_id = :c AND id = :id",
         Params()
             .Add(a.status)
             .Add(a.calcom_booking_uid)
+            .Add(a.calcom_seat_uid)
             .Add(a.starts_at)
             .Add(a.ends_at)
             .Add(a.cancelled_at)
@@ -151,13 +169,13 @@ Result<Appointment> SqlAppointmentRepository::ResolveByCalcomUid(std::string_vie
 
 Result<std::vector<Appointment>> SqlAppointmentRepository::ListUpcomingForCustomer(
     CompanyId company_id, tenancy::CustomerId customer_id, SystemTimePoint from) {
-  return database_.Run([&](Session& s) -> Result<std::vector<Appointment>> {
-    return internal::QueryAll(
-        s, kColumns,
-        "FROM appointments WHERE company_id = :c AND customer_id = :cu AND starts_at >= :from "
-        "AND status IN ('booked', 'pending_sync') ORDER BY starts_at, id",
-        Params().Add(company_id.value).Add(customer_id.value).Add(from), Decode);
-  });
+  return ListForCustomer(database_, company_id, customer_id, from,
+                         "('booked', 'pending_sync', 'requested')");
+}
+
+Result<std::vector<Appointment>> SqlAppointmentRepository::ListUpcomingRejectedForCustomer(
+    CompanyId company_id, tenancy::CustomerId customer_id, SystemTimePoint from) {
+  return ListForCustomer(database_, company_id, customer_id, from, "('rejected')");
 }
 
 Result<std::vector<Appointment>> SqlAppointmentRepository::ListPendingSync(int limit) {

@@ -26,6 +26,9 @@ class SqlAppointmentRepository final : public booking::AppointmentRepository {
   Result<std::vector<booking::Appointment>> ListUpcomingForCustomer(tenancy::CompanyId company_id,
                                                                     tenancy::CustomerId customer_id,
                                                                     SystemTimePoint from) override;
+  Result<std::vector<booking::Appointment>> ListUpcomingRejectedForCustomer(
+      tenancy::CompanyId company_id, tenancy::CustomerId customer_id,
+      SystemTimePoint from) override;
   Result<std::vector<booking::Appointment>> ListPendingSync(int limit) override;
   Result<int> CountChanges(tenancy::CompanyId company_id, tenancy::CustomerId customer_id,
                            std::string_view status, SystemTimePoint from,

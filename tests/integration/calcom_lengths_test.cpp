@@ -16,7 +16,7 @@
 #include "core/testing/fake_clock.hpp"
 #include "core/time_zone.hpp"
 #include "http/testing/test_client.hpp"
-#include "retell/signature.hpp"
+#include "retell_tool_call.hpp"
 #include "storage/session.hpp"
 #include "storage/testing/test_database.hpp"
 #include "tools/seed_import.hpp"
@@ -91,24 +91,8 @@ class CalcomLengthsTest : public storage::testing::DatabaseTest {
                             const std::string& call_id) {
     const json args = {
         {"service", service}, {"date", "morgen"}, {"time", time}, {"name", "Erika Mustermann"}};
-    const json body = {{"name", "book-appointment"},
-                       {"call",
-                        {{"call_id", call_id},
-                         {"call_type", "phone_call"},
-                         {"from_number", kCaller},
-                         {"to_number", kPhysio},
-                         {"direction", "inbound"},
-                         {"agent_id", "agent_1"},
-                         {"call_status", "ongoing"}}},
-                       {"args", args}};
-    http::Headers headers;
-    headers.Add("Content-Type", "application/json");
-    headers.Add("X-Retell-Signature",
-                retell::SignRetellPayload(body.dump(), kKey, ToUnixMillis(clock_.Now())));
-    auto r = client_->Post("/api/retell/book-appointment", body.dump(), headers);
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    if (!r) return {0, json()};
-    return {r->status, json::parse(r->body, nullptr, false)};
+    return testing::CallRetellTool(*client_, kKey, clock_.Now(), "book-appointment", args, call_id,
+                                   kCaller, kPhysio);
   }
 
   // The stored appointment's status and end.

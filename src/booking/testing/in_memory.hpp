@@ -308,6 +308,7 @@ class Appointments final : public booking::AppointmentRepository {
       if (r.company_id == company && r.id == a.id) {
         r.status = a.status;
         r.calcom_booking_uid = a.calcom_booking_uid;
+        r.calcom_seat_uid = a.calcom_seat_uid;
         r.starts_at = a.starts_at;
         r.ends_at = a.ends_at;
         r.cancelled_at = a.cancelled_at;
@@ -343,6 +344,20 @@ class Appointments final : public booking::AppointmentRepository {
     std::vector<Appointment> out;
     for (const auto& r : rows) {
       if (r.company_id == company && r.customer_id == customer && r.HoldsSlot() &&
+          r.starts_at >= from) {
+        out.push_back(r);
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Appointment& a, const Appointment& b) { return a.starts_at < b.starts_at; });
+    return out;
+  }
+  Result<std::vector<Appointment>> ListUpcomingRejectedForCustomer(CompanyId company,
+                                                                   CustomerId customer,
+                                                                   SystemTimePoint from) override {
+    std::vector<Appointment> out;
+    for (const auto& r : rows) {
+      if (r.company_id == company && r.customer_id == customer && r.status == booking::kRejected &&
           r.starts_at >= from) {
         out.push_back(r);
       }
@@ -417,7 +432,9 @@ class Transactions final : public TransactionRunner {
 
 // Free half-hour slots 09:00–17:00 Berlin (08:00–16:00 UTC in winter) on every day of the query,
 // minus `taken`; `slots_error`, `create_error`, `cancel_error` and `reschedule_error` make those
-// calls fail (an outage, a conflict).
+// calls fail (an outage, a conflict); `answer_status` is the status of every create and
+// reschedule answer ("pending" for an event type that requires confirmation); cancels and
+// reschedules record how they were addressed.
 class Calendar final : public booking::CalendarProvider {
  public:
   std::vector<SystemTimePoint> taken;
@@ -427,6 +444,10 @@ class Calendar final : public booking::CalendarProvider {
   std::optional<Error> reschedule_error;
   std::vector<booking::BookingRequest> created;
   std::vector<std::string> cancelled;
+  std::vector<booking::BookingChange> changes;  // of every cancel and reschedule, in order
+  std::string answer_status = "accepted";
+  bool seated = false;  // answers carry a seatUid ("seat-<id>")
+  int occurrences = 1;  // > 1: creates answer a series (a recurring event type)
   std::vector<booking::SlotQuery> queries;
   booking::SlotSource source = booking::SlotSource::kLive;  // how every answer says it was got
   int rounds_many = 0;  // GetSlotsMany calls (each is one round of parallel questions)
@@ -464,16 +485,20 @@ class Calendar final : public booking::CalendarProvider {
     booking::Booking b;
     b.id = ++bookings_;
     b.uid = "uid-" + std::to_string(b.id);
-    b.status = "accepted";
+    b.status = answer_status;
+    if (seated) b.seat_uid = "seat-" + std::to_string(b.id);
+    b.occurrences = occurrences;
     b.start = r.start;
     b.end = r.start + std::chrono::minutes(30);
     b.event_type_id = r.event_type_id;
     return b;
   }
   Result<booking::Booking> CancelBooking(const booking::CalendarAccount&, const std::string& uid,
-                                         const std::string&) override {
+                                         const std::string&,
+                                         const booking::BookingChange& change) override {
     if (cancel_error) return tl::unexpected(*cancel_error);
     cancelled.push_back(uid);
+    changes.push_back(change);
     booking::Booking b;
     b.uid = uid;
     b.status = "cancelled";
@@ -481,12 +506,15 @@ class Calendar final : public booking::CalendarProvider {
   }
   Result<booking::Booking> RescheduleBooking(const booking::CalendarAccount&,
                                              const std::string& uid, SystemTimePoint start,
-                                             const std::string&) override {
+                                             const std::string&,
+                                             const booking::BookingChange& change) override {
     if (reschedule_error) return tl::unexpected(*reschedule_error);
+    changes.push_back(change);
     booking::Booking b;
     b.id = ++bookings_;
     b.uid = "uid-" + std::to_string(b.id);
-    b.status = "accepted";
+    b.status = answer_status;
+    if (seated) b.seat_uid = "seat-" + std::to_string(b.id);
     b.start = start;
     b.end = start + std::chrono::minutes(30);
     b.rescheduled_from_uid = uid;

@@ -382,15 +382,31 @@ struct FakeCalcom::Impl {
     return *t;
   }
 
+  static bool Active(const FakeBooking& b) {
+    return b.status != "cancelled" && b.status != "rejected";
+  }
+
+  // Blocked: a booking overlaps; on a seated event type, as many seats as it has.
   bool IsBlockedLocked(std::int64_t event_type_id, SystemTimePoint start, SystemTimePoint end,
                        std::string_view ignore_uid) const {
+    const FakeEventType* et = FindEventType(event_type_id);
+    const int capacity = et != nullptr && et->seats_per_time_slot > 0 ? et->seats_per_time_slot : 1;
+    int taken = 0;
     for (const auto& b : bookings) {
-      if (b.event_type_id != event_type_id || b.status == "cancelled" || b.uid == ignore_uid) {
-        continue;
-      }
-      if (b.start < end && b.end > start) return true;
+      if (b.event_type_id != event_type_id || !Active(b) || b.uid == ignore_uid) continue;
+      if (b.start < end && b.end > start) ++taken;
     }
-    return false;
+    return taken >= capacity;
+  }
+
+  // Seated event types: the uid of the slot's booking an attendee joins (new when none).
+  std::string SeatedUidLocked(const FakeEventType& et, SystemTimePoint start) {
+    for (const auto& b : bookings) {
+      if (b.event_type_id == et.id && b.start == start && Active(b) && !b.seat_uid.empty()) {
+        return b.uid;
+      }
+    }
+    return NewUid();
   }
 
   // Slot starts of the event type's working-hours grid in [from, to].
@@ -496,9 +512,9 @@ struct FakeCalcom::Impl {
         {"description", ""},
         {"hosts", json::array({{{"id", 1},
                                 {"name", "Fake Host"},
-                                {"email", "host@fake-calcom.invalid"},
+                                {"email", std::string(kFakeHostEmail)},
                                 {"username", "fake-host"},
-                                {"displayEmail", "host@fake-calcom.invalid"},
+                                {"displayEmail", std::string(kFakeHostEmail)},
                                 {"timeZone", et ? et->time_zone : "UTC"}}})},
         {"status", b.status},
         {"start", FormatIso8601Utc(b.start)},
@@ -514,6 +530,13 @@ struct FakeCalcom::Impl {
         {"bookingFieldsResponses", {{"name", b.attendee_name}, {"email", b.attendee_email}}},
         {"createdAt", FormatIso8601Utc(b.created_at)},
         {"updatedAt", FormatIso8601Utc(b.created_at)}};
+    if (!b.recurring_booking_uid.empty()) out["recurringBookingUid"] = b.recurring_booking_uid;
+    if (!b.seat_uid.empty()) {  // CreateSeatedBookingOutput: the seat, on the booking and attendee
+      out["seatUid"] = b.seat_uid;
+      out["attendees"][0]["seatUid"] = b.seat_uid;
+      out["attendees"][0]["bookingFieldsResponses"] = out["bookingFieldsResponses"];
+      out["attendees"][0]["metadata"] = md;
+    }
     if (!b.rescheduled_from_uid.empty()) out["rescheduledFromUid"] = b.rescheduled_from_uid;
     if (!b.rescheduled_to_uid.empty()) out["rescheduledToUid"] = b.rescheduled_to_uid;
     if (!b.cancellation_reason.empty()) out["cancellationReason"] = b.cancellation_reason;
@@ -525,6 +548,20 @@ struct FakeCalcom::Impl {
       if (b.uid == uid) return &b;
     }
     return nullptr;
+  }
+
+  // The booking `uid`, or with a seat that attendee's seat of it.
+  FakeBooking* FindBookingLocked(std::string_view uid, std::string_view seat_uid) {
+    if (seat_uid.empty()) return FindBookingLocked(uid);
+    for (auto& b : bookings) {
+      if (b.uid == uid && b.seat_uid == seat_uid) return &b;
+    }
+    return nullptr;
+  }
+
+  static std::string SeatOf(const json& body) {
+    auto seat = body.find("seatUid");
+    return seat != body.end() && seat->is_string() ? seat->get<std::string>() : std::string();
   }
 
   Response SlotTaken(const Request& request, int status) const {
@@ -631,14 +668,31 @@ struct FakeCalcom::Impl {
         return SlotTaken(request, behavior.conflict_status);
       }
       b.id = next_id++;
-      b.uid = NewUid();
+      b.uid = et->seats_per_time_slot > 0 ? SeatedUidLocked(*et, *start) : NewUid();
+      if (et->seats_per_time_slot > 0) b.seat_uid = NewUid();
       b.event_type_id = et->id;
       b.start = *start;
       b.end = *start + std::chrono::minutes(length);
-      b.status = "accepted";
+      b.status = et->requires_confirmation ? "pending" : "accepted";
       b.created_at = now;
-      bookings.push_back(b);
-      answer = BookingJson(b);
+      if (et->recurrence_count > 1) {  // a series of weekly occurrences, answered as an array
+        b.recurring_booking_uid = NewUid();
+        answer = json::array();
+        for (int i = 0; i < et->recurrence_count; ++i) {
+          FakeBooking occurrence = b;
+          if (i > 0) {
+            occurrence.id = next_id++;
+            occurrence.uid = NewUid();
+            occurrence.start += std::chrono::days(7 * i);
+            occurrence.end += std::chrono::days(7 * i);
+          }
+          bookings.push_back(occurrence);
+          answer.push_back(BookingJson(occurrence));
+        }
+      } else {
+        bookings.push_back(b);
+        answer = BookingJson(b);
+      }
       delay = behavior.commit_delay_ms;
     }
     Delay(delay);
@@ -664,15 +718,31 @@ struct FakeCalcom::Impl {
     json answer;
     {
       std::lock_guard lock(mutex);
-      FakeBooking* b = FindBookingLocked(uid);
+      const std::string seat = SeatOf(body);
+      FakeBooking* b = FindBookingLocked(uid, seat);
       if (b == nullptr)
         return ErrorResponse(404, request, "Booking with uid=" + uid + " not found");
       if (b->status == "cancelled") {
         return ErrorResponse(400, request, "This booking has already been cancelled.");
       }
-      b->status = "cancelled";
+      std::string reason;
       if (auto r = body.find("cancellationReason"); r != body.end() && r->is_string()) {
-        b->cancellation_reason = r->get<std::string>();
+        reason = r->get<std::string>();
+      }
+      // Without a seat the whole booking goes, every attendee's seat with it; with
+      // cancelSubsequentBookings also the later occurrences of its series.
+      const auto later = body.find("cancelSubsequentBookings");
+      const bool series = later != body.end() && later->is_boolean() && later->get<bool>() &&
+                          !b->recurring_booking_uid.empty();
+      const std::string series_uid = b->recurring_booking_uid;
+      const SystemTimePoint from = b->start;
+      for (auto& each : bookings) {
+        const bool this_one = each.uid == uid && (seat.empty() || each.seat_uid == seat);
+        const bool later_one =
+            series && each.recurring_booking_uid == series_uid && each.start >= from;
+        if (!this_one && !later_one) continue;
+        each.status = "cancelled";
+        each.cancellation_reason = reason;
       }
       answer = BookingJson(*b);
       delay = behavior.commit_delay_ms;
@@ -698,12 +768,13 @@ struct FakeCalcom::Impl {
     json answer;
     {
       std::lock_guard lock(mutex);
-      FakeBooking* old = FindBookingLocked(uid);
+      const std::string seat = SeatOf(body);
+      FakeBooking* old = FindBookingLocked(uid, seat);
       if (old == nullptr) {
         return ErrorResponse(404, request, "Booking with uid=" + uid + " not found");
       }
-      if (old->status == "cancelled") {
-        return ErrorResponse(400, request, "Can't reschedule a cancelled booking.");
+      if (old->status == "cancelled" || old->status == "rejected") {
+        return ErrorResponse(400, request, "Can't reschedule a " + old->status + " booking.");
       }
       const FakeEventType* et = FindEventType(old->event_type_id);
       if (et == nullptr) return ErrorResponse(404, request, "Event type not found");
@@ -715,10 +786,16 @@ struct FakeCalcom::Impl {
       }
       FakeBooking fresh = *old;
       fresh.id = next_id++;
-      fresh.uid = NewUid();
+      // A seat moves into the new slot's booking (a new seat); otherwise a new booking.
+      fresh.uid = seat.empty() ? NewUid() : SeatedUidLocked(*et, *start);
+      if (!seat.empty()) fresh.seat_uid = NewUid();
       fresh.start = *start;
       fresh.end = *start + std::chrono::minutes(et->length_minutes);
-      fresh.status = "accepted";
+      // Cal.com: a booking that requires confirmation stays (or becomes) pending unless the
+      // host moves it.
+      const auto by = body.find("rescheduledBy");
+      const bool by_host = by != body.end() && by->is_string() && *by == kFakeHostEmail;
+      fresh.status = et->requires_confirmation && !by_host ? "pending" : "accepted";
       fresh.rescheduled_from_uid = uid;
       fresh.rescheduled_to_uid.clear();
       fresh.cancellation_reason.clear();
@@ -889,6 +966,16 @@ struct FakeCalcom::Impl {
     return JsonResponse(200, BehaviorToJson(behavior));
   }
 
+  // The host's decision on a pending booking.
+  Result<FakeBooking> Decide(std::string_view uid, bool confirm) {
+    std::lock_guard lock(mutex);
+    FakeBooking* b = FindBookingLocked(uid);
+    if (b == nullptr) return Fail(ErrorCode::kNotFound, "no such booking");
+    if (b->status != "pending") return Fail(ErrorCode::kConflict, "not pending");
+    b->status = confirm ? "accepted" : "rejected";
+    return *b;
+  }
+
   void BuildRoutes() {
     using http::Method;
     Api(Method::kGet, "/v2/slots", "slots", true, [this](Request& r) { return Slots(r); });
@@ -912,6 +999,16 @@ struct FakeCalcom::Impl {
     router.Add(Method::kGet, "/_fake/stats",
                [this](Request&) { return JsonResponse(200, StatsJson()); });
     router.Add(Method::kPost, "/_fake/reset", [this](Request& r) { return Reset(r); });
+    for (const char* decision : {"confirm", "reject"}) {
+      const bool confirm = std::string_view(decision) == "confirm";
+      router.Add(Method::kPost, std::string("/_fake/bookings/{uid}/") + decision,
+                 [this, confirm](Request& r) {
+                   const std::string uid(r.RouteParam("uid").value_or(""));
+                   auto decided = Decide(uid, confirm);
+                   if (!decided) return Response::Error(decided.error());
+                   return JsonResponse(200, BookingJson(*decided));
+                 });
+    }
   }
 };
 
@@ -985,6 +1082,14 @@ std::vector<FakeBooking> FakeCalcom::Bookings() const {
   return impl_->bookings;
 }
 
+Result<FakeBooking> FakeCalcom::ConfirmBooking(std::string_view uid) {
+  return impl_->Decide(uid, true);
+}
+
+Result<FakeBooking> FakeCalcom::RejectBooking(std::string_view uid) {
+  return impl_->Decide(uid, false);
+}
+
 Result<std::string> FakeCalcom::AddBooking(std::int64_t event_type_id, SystemTimePoint start,
                                            std::string attendee_name) {
   const FakeEventType* et = impl_->FindEventType(event_type_id);
@@ -992,7 +1097,8 @@ Result<std::string> FakeCalcom::AddBooking(std::int64_t event_type_id, SystemTim
   std::lock_guard lock(impl_->mutex);
   FakeBooking b;
   b.id = impl_->next_id++;
-  b.uid = impl_->NewUid();
+  b.uid = et->seats_per_time_slot > 0 ? impl_->SeatedUidLocked(*et, start) : impl_->NewUid();
+  if (et->seats_per_time_slot > 0) b.seat_uid = impl_->NewUid();
   b.event_type_id = event_type_id;
   b.start = start;
   b.end = start + std::chrono::minutes(et->length_minutes);

@@ -23,7 +23,14 @@
 //   GET  /_fake/stats    {"requests":{"slots":3,…},"total":N,"last_api_version":{…},
 //                        "bookings":N} (API requests only)
 //   POST /_fake/reset    defaults, no bookings, zero stats
-// The control endpoints are never delayed or failed.
+//   POST /_fake/bookings/{uid}/confirm   the host confirms a pending booking (→ accepted)
+//   POST /_fake/bookings/{uid}/reject    the host rejects it (→ rejected; its slot is free)
+//                                        Both answer the booking; 404 unknown, 409 not pending.
+// The control endpoints are never delayed or failed. The stand-in sends no webhooks.
+//
+// Event types that require confirmation answer a create with status "pending"; a reschedule of
+// their bookings is pending too unless `rescheduledBy` is the host's email
+// (kFakeHostEmail).
 
 #include <array>
 #include <chrono>
@@ -57,7 +64,20 @@ struct FakeEventType {
   // Index 0 = Sunday … 6 = Saturday; nullopt = closed.
   std::array<std::optional<WorkingHours>, 7> hours{};
   int minimum_booking_notice_minutes = 0;
+  // Cal.com's "requires confirmation": bookings start "pending" until the host confirms them.
+  bool requires_confirmation = false;
+  // Seats: > 0 lets this many attendees share one booking (one uid) per slot, each with a seat
+  // (`seatUid`); a cancel or reschedule with `seatUid` concerns that seat only (a moved seat
+  // joins the new slot's booking with a new seat); a cancel without it cancels every seat.
+  int seats_per_time_slot = 0;
+  // Recurring: > 1 makes a create book this many weekly occurrences and answer them as an array
+  // (each with `recurringBookingUid`); a cancel with `cancelSubsequentBookings` cancels the
+  // occurrence and every later one.
+  int recurrence_count = 0;
 };
+
+// The host of every event type (its email confirms a reschedule as `rescheduledBy`).
+inline constexpr std::string_view kFakeHostEmail = "host@fake-calcom.invalid";
 
 // 1001 (30 min), 1002 (15 min), 1003 (60 min), Mon–Fri 09:00–18:00 Europe/Berlin.
 std::vector<FakeEventType> DefaultEventTypes();
@@ -96,7 +116,9 @@ struct FakeBooking {
   std::int64_t event_type_id = 0;
   SystemTimePoint start;
   SystemTimePoint end;
-  std::string status;  // accepted | cancelled
+  std::string status;    // accepted | pending | rejected | cancelled
+  std::string seat_uid;  // seated event types: this attendee's seat (seats of a slot share uid)
+  std::string recurring_booking_uid;  // recurring event types: the series
   std::string attendee_name;
   std::string attendee_email;
   std::string attendee_phone;
@@ -162,9 +184,14 @@ class FakeCalcom {
   // Every booking, in creation order.
   std::vector<FakeBooking> Bookings() const;
   // Inserts a booking as if made elsewhere (e.g. on the Cal.com website); answers its uid.
-  // kNotFound for an unknown event type; no availability check.
+  // kNotFound for an unknown event type; no availability check. On a seated event type it takes
+  // a seat in the slot's booking (same uid) when there is one.
   Result<std::string> AddBooking(std::int64_t event_type_id, SystemTimePoint start,
                                  std::string attendee_name = "Somebody Else");
+  // The host confirms (→ accepted) or rejects (→ rejected, slot free) a pending booking.
+  // kNotFound for an unknown uid, kConflict when it is not pending.
+  Result<FakeBooking> ConfirmBooking(std::string_view uid);
+  Result<FakeBooking> RejectBooking(std::string_view uid);
 
  private:
   struct Impl;

@@ -27,7 +27,15 @@ int RunFakeCalcom(int port, const FakeCalcomCommandOptions& options) {
   flexible.title = "Behandlung flexibel";
   flexible.slug = "behandlung-flexibel";
   flexible.length_options = {30, 45, 60};
-  fake_options.event_types.push_back(std::move(flexible));
+  fake_options.event_types.push_back(flexible);
+  // And one that requires confirmation: bookings stay pending until
+  // POST /_fake/bookings/{uid}/confirm (or /reject).
+  auto confirmed = fake_options.event_types.front();
+  confirmed.id = 1005;
+  confirmed.title = "Behandlung mit Bestätigung";
+  confirmed.slug = "behandlung-bestaetigung";
+  confirmed.requires_confirmation = true;
+  fake_options.event_types.push_back(std::move(confirmed));
   FakeCalcom fake(std::move(fake_options));
   if (auto started = fake.Start(); !started) {
     std::cerr << "callgate fake-calcom: cannot serve: " << started.error().message << "\n";

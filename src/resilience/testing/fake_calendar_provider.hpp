@@ -66,7 +66,8 @@ class FakeCalendarProvider final : public booking::CalendarProvider {
   }
 
   Result<booking::Booking> CancelBooking(const booking::CalendarAccount&, const std::string& uid,
-                                         const std::string&) override {
+                                         const std::string&,
+                                         const booking::BookingChange&) override {
     if (auto failure = Enter()) return tl::unexpected(*failure);
     booking::Booking booking;
     booking.uid = uid;
@@ -76,7 +77,8 @@ class FakeCalendarProvider final : public booking::CalendarProvider {
 
   Result<booking::Booking> RescheduleBooking(const booking::CalendarAccount&,
                                              const std::string& uid, SystemTimePoint new_start,
-                                             const std::string&) override {
+                                             const std::string&,
+                                             const booking::BookingChange&) override {
     if (auto failure = Enter()) return tl::unexpected(*failure);
     booking::Booking booking;
     booking.uid = uid + "-r";

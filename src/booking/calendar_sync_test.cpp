@@ -1,0 +1,131 @@
+// CalendarSyncService with the confirmation webhooks, against the in-memory two-company world
+// (booking/testing/in_memory.hpp): a booking awaiting the practice is requested; the practice's
+// confirmation (BOOKING_CREATED, status ACCEPTED) books it, its rejection (BOOKING_REJECTED)
+// frees the slot; BOOKING_REQUESTED keeps or records a request.
+#include "booking/calendar_sync.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "booking/testing/in_memory.hpp"
+
+namespace callgate::booking {
+namespace {
+
+class Deliveries final : public calls::WebhookEventRepository {
+ public:
+  Result<std::int64_t> Record(const calls::WebhookEventRecord& event) override {
+    if (!keys_.insert(event.dedupe_key).second) {
+      return Fail(ErrorCode::kAlreadyExists, "delivered before");
+    }
+    return static_cast<std::int64_t>(keys_.size());
+  }
+
+ private:
+  std::set<std::string> keys_;
+};
+
+class CalendarSyncTest : public ::testing::Test {
+ protected:
+  testing::TwoCompanyWorld world;
+  Deliveries deliveries;
+  CalendarSyncService sync{world.appointments, world.services,     world.customers, deliveries,
+                           world.calendar,     world.transactions, world.clock,     world.metrics};
+
+  // Company 1's appointment (Tuesday 10:00, uid-sonnenschein) awaits the practice.
+  void SetUp() override { world.appointments.rows[0].status = std::string(kRequested); }
+
+  static CalendarChange Change(std::string trigger, std::string uid, std::string status) {
+    CalendarChange c;
+    c.dedupe_key = trigger + "|" + uid + "|" + status;
+    c.trigger = std::move(trigger);
+    c.uid = std::move(uid);
+    c.status = std::move(status);
+    c.event_type_id = 1000;
+    return c;
+  }
+  const Appointment& Ours() const { return world.appointments.rows[0]; }
+};
+
+TEST_F(CalendarSyncTest, TheConfirmationBooksARequest) {
+  auto outcome = sync.Apply(Change("BOOKING_CREATED", "uid-sonnenschein", "ACCEPTED"));
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(*outcome, "confirmed");
+  EXPECT_EQ(Ours().status, kBooked);
+  // Delivered again: nothing more happens.
+  EXPECT_EQ(sync.Apply(Change("BOOKING_CREATED", "uid-sonnenschein", "ACCEPTED")).value(),
+            "duplicate");
+  EXPECT_EQ(world.metrics.Value("callgate_calcom_webhook_total",
+                                {{"trigger", "BOOKING_CREATED"}, {"outcome", "confirmed"}}),
+            1);
+}
+
+TEST_F(CalendarSyncTest, AConfirmationWithoutStatusCountsAsAccepted) {
+  EXPECT_EQ(sync.Apply(Change("BOOKING_CREATED", "uid-sonnenschein", "")).value(), "confirmed");
+  EXPECT_EQ(Ours().status, kBooked);
+}
+
+TEST_F(CalendarSyncTest, TheRejectionFreesTheSlot) {
+  EXPECT_EQ(sync.Apply(Change("BOOKING_REJECTED", "uid-sonnenschein", "REJECTED")).value(),
+            "rejected");
+  EXPECT_EQ(Ours().status, kRejected);
+  EXPECT_FALSE(Ours().HoldsSlot());
+  // A later confirmation of the rejected booking changes nothing.
+  EXPECT_EQ(sync.Apply(Change("BOOKING_CREATED", "uid-sonnenschein", "accepted")).value(),
+            "unchanged");
+  EXPECT_EQ(Ours().status, kRejected);
+}
+
+TEST_F(CalendarSyncTest, ARequestedDeliveryKeepsARequestAndTurnsABookingIntoOne) {
+  EXPECT_EQ(sync.Apply(Change("BOOKING_REQUESTED", "uid-sonnenschein", "PENDING")).value(),
+            "unchanged");
+  EXPECT_EQ(Ours().status, kRequested);
+  world.appointments.rows[0].status = std::string(kBooked);
+  CalendarChange again = Change("BOOKING_REQUESTED", "uid-sonnenschein", "PENDING");
+  again.dedupe_key += "|2";
+  EXPECT_EQ(sync.Apply(again).value(), "requested");
+  EXPECT_EQ(Ours().status, kRequested);
+}
+
+TEST_F(CalendarSyncTest, ARequestMadeOnCalcomsPagesIsRecordedAsRequested) {
+  CalendarChange c = Change("BOOKING_REQUESTED", "page-1", "PENDING");
+  c.start = world.clock.Now() + std::chrono::hours(24 * 6);
+  c.end = *c.start + std::chrono::minutes(30);
+  c.attendee_name = "Paula Page";
+  c.attendee_phone = "+4915177778888";
+  EXPECT_EQ(sync.Apply(c).value(), "created");
+  EXPECT_EQ(world.appointments.rows.back().calcom_booking_uid, "page-1");
+  EXPECT_EQ(world.appointments.rows.back().status, kRequested);
+  EXPECT_EQ(world.appointments.rows.back().source, "calcom");
+}
+
+TEST_F(CalendarSyncTest, OursAwaitingItsUidIsLeftToTheBookingFlow) {
+  CalendarChange c = Change("BOOKING_REQUESTED", "not-yet-stored", "PENDING");
+  c.metadata["callgate_appointment"] = "700";
+  EXPECT_EQ(sync.Apply(c).value(), "unchanged");
+}
+
+TEST_F(CalendarSyncTest, AnotherCompanysSenderCannotConfirmOrReject) {
+  CalendarChange c = Change("BOOKING_REJECTED", "uid-sonnenschein", "REJECTED");
+  c.may_touch = [](tenancy::CompanyId id) { return id == tenancy::CompanyId(2); };
+  EXPECT_EQ(sync.Apply(c).value(), "ignored");
+  CalendarChange confirm = Change("BOOKING_CREATED", "uid-sonnenschein", "ACCEPTED");
+  confirm.may_touch = c.may_touch;
+  EXPECT_EQ(sync.Apply(confirm).value(), "ignored");
+  EXPECT_EQ(Ours().status, kRequested);
+}
+
+TEST_F(CalendarSyncTest, AReschedulePendingAtCalcomRecordsTheNewOneAsRequested) {
+  CalendarChange c = Change("BOOKING_RESCHEDULED", "uid-moved", "PENDING");
+  c.previous_uid = "uid-sonnenschein";
+  c.start = Ours().starts_at + std::chrono::hours(24);
+  c.end = *c.start + std::chrono::minutes(30);
+  EXPECT_EQ(sync.Apply(c).value(), "rescheduled");
+  EXPECT_EQ(Ours().status, kRescheduled);
+  EXPECT_EQ(world.appointments.rows.back().calcom_booking_uid, "uid-moved");
+  EXPECT_EQ(world.appointments.rows.back().status, kRequested);
+}
+
+}  // namespace
+}  // namespace callgate::booking
