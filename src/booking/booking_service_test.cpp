@@ -44,6 +44,14 @@ class BookingServiceTest : public ::testing::Test {
     ASSERT_EQ(world.jobs.enqueued.size(), 1u);
     world.calendar.create_error.reset();
   }
+  // A confirmed move of the caller's appointment to Wednesday 11:00.
+  static RescheduleRequest MoveToWednesday11() {
+    RescheduleRequest r;
+    r.new_date = "Mittwoch";
+    r.new_time = "11 Uhr";
+    r.confirm = true;
+    return r;
+  }
   static AppointmentRequest Book(std::string date, std::string time, std::string name = "") {
     AppointmentRequest r;
     r.wish = Wish("Beratung", std::move(date), std::move(time));
@@ -297,11 +305,7 @@ TEST_F(BookingServiceTest, MovingARequestSendsTheCallerAsReschedulerAndStaysAReq
   world.customers.rows[0].email = "juergen@example.org";
   world.appointments.rows[0].status = std::string(kRequested);
   world.calendar.answer_status = "pending";
-  RescheduleRequest r;
-  r.new_date = "Mittwoch";
-  r.new_time = "11 Uhr";
-  r.confirm = true;
-  auto moved = world.booking.Changes().Reschedule(Caller(), r);
+  auto moved = world.booking.Changes().Reschedule(Caller(), MoveToWednesday11());
   ASSERT_TRUE(moved);
   const auto* done = std::get_if<changes::Moved>(&moved->result);
   ASSERT_NE(done, nullptr);
@@ -353,11 +357,7 @@ TEST_F(BookingServiceTest, ASeatIsStoredAndCancelledAlone) {
 TEST_F(BookingServiceTest, AMovedSeatKeepsTheNewSeat) {
   world.calendar.seated = true;
   world.appointments.rows[0].calcom_seat_uid = "seat-old";
-  RescheduleRequest r;
-  r.new_date = "Mittwoch";
-  r.new_time = "11 Uhr";
-  r.confirm = true;
-  auto moved = world.booking.Changes().Reschedule(Caller(), r);
+  auto moved = world.booking.Changes().Reschedule(Caller(), MoveToWednesday11());
   ASSERT_TRUE(moved);
   EXPECT_TRUE(std::holds_alternative<changes::Moved>(moved->result));
   ASSERT_EQ(world.calendar.changes.size(), 1u);

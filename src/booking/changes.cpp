@@ -56,6 +56,26 @@ Listed ChangeService::Named(const CallContext& ctx, const Appointment& appointme
   return listed;
 }
 
+std::vector<Listed> ChangeService::AllNamed(const CallContext& ctx,
+                                            const std::vector<Appointment>& appointments) {
+  // One read of the service list names them all.
+  auto services = services_.ListForCompany(ctx.company.id);
+  std::vector<Listed> out;
+  for (const auto& appt : appointments) {
+    Listed listed{appt, ""};
+    if (services && appt.service_id) {
+      for (const auto& s : *services) {
+        if (s.id == *appt.service_id) listed.service = s.name;
+      }
+    }
+    out.push_back(std::move(listed));
+  }
+  std::sort(out.begin(), out.end(), [](const Listed& a, const Listed& b) {
+    return a.appointment.starts_at < b.appointment.starts_at;
+  });
+  return out;
+}
+
 Result<ChangeService::Found> ChangeService::FindCallersAppointment(
     const CallContext& ctx, const AppointmentChoice& choice) {
   if (!choice.id.empty()) {
@@ -98,13 +118,7 @@ Result<ChangeService::Found> ChangeService::FindCallersAppointment(
   if (candidates.empty()) {
     return Found(changes::NotFound{changes::Missing::kNoneUpcoming, said});
   }
-  std::sort(candidates.begin(), candidates.end(),
-            [](const Appointment& a, const Appointment& b) { return a.starts_at < b.starts_at; });
-  if (candidates.size() > 1) {
-    changes::Ambiguous ambiguous;
-    for (const auto& c : candidates) ambiguous.candidates.push_back(Named(ctx, c));
-    return Found(std::move(ambiguous));
-  }
+  if (candidates.size() > 1) return Found(changes::Ambiguous{AllNamed(ctx, candidates)});
   return Found(Named(ctx, candidates.front()));
 }
 
@@ -135,25 +149,17 @@ Result<AppointmentsOutcome> ChangeService::Upcoming(const CallContext& ctx) {
   auto upcoming =
       appointments_.ListUpcomingForCustomer(ctx.company.id, ctx.customer->id, out.as_of);
   if (!upcoming) return tl::unexpected(upcoming.error());
-  auto services = services_.ListForCompany(ctx.company.id);
-  for (const auto& appt : *upcoming) {
-    Listed listed{appt, ""};
-    if (services && appt.service_id) {
-      for (const auto& s : *services) {
-        if (s.id == *appt.service_id) listed.service = s.name;
-      }
-    }
-    out.appointments.push_back(std::move(listed));
-  }
-  std::sort(out.appointments.begin(), out.appointments.end(), [](const Listed& a, const Listed& b) {
-    return a.appointment.starts_at < b.appointment.starts_at;
-  });
   // Requests the practice turned down since: the caller hears it here (there is no other
   // channel to tell them).
   auto rejected =
       appointments_.ListUpcomingRejectedForCustomer(ctx.company.id, ctx.customer->id, out.as_of);
   if (!rejected) return tl::unexpected(rejected.error());
-  for (const auto& appt : *rejected) out.rejected.push_back(Named(ctx, appt));
+  std::vector<Appointment> both = *upcoming;
+  both.insert(both.end(), rejected->begin(), rejected->end());
+  for (auto& listed : AllNamed(ctx, both)) {
+    (listed.appointment.status == kRejected ? out.rejected : out.appointments)
+        .push_back(std::move(listed));
+  }
   Count("query-customer-appointments", "ok");
   return out;
 }

@@ -183,6 +183,9 @@ class ChangeService {
   // upcoming one (on the day said, when there are several).
   Result<Found> FindCallersAppointment(const CallContext& ctx, const AppointmentChoice& choice);
   changes::Listed Named(const CallContext& ctx, const Appointment& appointment);
+  // Each with its service's name, in time order.
+  std::vector<changes::Listed> AllNamed(const CallContext& ctx,
+                                        const std::vector<Appointment>& appointments);
   Result<PolicyDecision> Policy(const CallContext& ctx, const tenancy::ChangePolicy& policy,
                                 const Appointment& appointment, std::string_view change);
   void Count(std::string_view tool, std::string_view outcome);
