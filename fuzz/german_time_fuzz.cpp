@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/speech.hpp"
 #include "booking/german_time.hpp"
 #include "core/time_zone.hpp"
 
@@ -149,8 +150,7 @@ void CheckWish(const DateTimeWish& w, const Reference& ref) {
     auto back = callgate::ToLocal(*instant, ref.zone);
     Check(back && back->year == w.year && back->month == w.month && back->day == w.day,
           "the instant is on another local date");
-    (void)callgate::booking::SpeakGermanDateTime(*instant, ref.zone,
-                                                 callgate::FromUnixMillis(ref.now_ms));
+    (void)callgate::agent::SpokenDateTime(*instant, ref.zone, callgate::FromUnixMillis(ref.now_ms));
   }
 }
 

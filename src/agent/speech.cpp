@@ -84,7 +84,7 @@ json SlotJson(const booking::Slot& slot, std::string_view zone, SystemTimePoint 
                   l->minute);
     j["local_iso"] = iso;
   }
-  j["spoken"] = booking::SpeakGermanDateTime(slot.start, zone, now);
+  j["spoken"] = SpokenDateTime(slot.start, zone, now);
   return j;
 }
 
@@ -284,7 +284,7 @@ std::string_view NotFreeCode(av::NotFree why) {
 
 // Why `requested` cannot be had, as said first ("… ist leider schon vergeben.").
 std::string WhyNotFree(const av::Taken& t, std::string_view zone, SystemTimePoint now) {
-  const std::string when = booking::SpeakGermanDateTime(t.requested, zone, now);
+  const std::string when = SpokenDateTime(t.requested, zone, now);
   auto local = ToLocal(t.requested, zone);
   const std::string day = local ? SpokenDay(*local, YearOf(now, zone)) : std::string("diesem Tag");
   const std::string clock =
@@ -333,6 +333,30 @@ ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::Calen
 }
 
 }  // namespace
+
+std::string SpokenDateTime(SystemTimePoint t, std::string_view zone, SystemTimePoint now) {
+  // Without a usable zone, speak UTC: wrong by an hour beats no answer on a live call.
+  const auto local = [&](SystemTimePoint p) {
+    if (auto l = ToLocal(p, zone)) return *l;
+    namespace chr = std::chrono;
+    const auto day = chr::floor<chr::days>(p);
+    const chr::year_month_day ymd{day};
+    const chr::hh_mm_ss hms{chr::floor<chr::minutes>(p - day)};
+    LocalDateTime utc;
+    utc.year = static_cast<int>(ymd.year());
+    utc.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+    utc.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
+    utc.hour = static_cast<int>(hms.hours().count());
+    utc.minute = static_cast<int>(hms.minutes().count());
+    utc.weekday = static_cast<int>(chr::weekday{day}.c_encoding());
+    return utc;
+  };
+  const LocalDateTime when = local(t);
+  std::string out = std::string(GermanWeekdayName(when.weekday)) + ", " + std::to_string(when.day) +
+                    ". " + std::string(GermanMonthName(when.month));
+  if (when.year != local(now).year) out += " " + std::to_string(when.year);
+  return out + ", um " + SpokenClock(when.hour * 60 + when.minute) + " Uhr";
+}
 
 std::string SpokenClock(int minute_of_day) {
   const int hour = minute_of_day / 60;
@@ -387,9 +411,8 @@ ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome, std::s
             a.data["available"] = true;
             a.data["requested"] = FormatIso8601Utc(f.slot.start);
             a.data["slots"] = json::array({SlotJson(f.slot, zone, now)});
-            a.message = booking::SpeakGermanDateTime(f.slot.start, zone, now) + " ist für " +
-                        service_name + " frei" + Caveat(outcome.source) +
-                        ". Soll ich den Termin buchen?";
+            a.message = SpokenDateTime(f.slot.start, zone, now) + " ist für " + service_name +
+                        " frei" + Caveat(outcome.source) + ". Soll ich den Termin buchen?";
             return a;
           },
           [&](const av::Taken& t) {
@@ -495,8 +518,7 @@ ToolAnswer SpeakDraft(const booking::BookingDraft& draft, std::string_view zone,
   }
   a.message = "Ich fasse zusammen: " +
               (draft.availability.service ? draft.availability.service->name : std::string()) +
-              " am " +
-              booking::SpeakGermanDateTime(free->slot.start, zone, draft.availability.as_of) +
+              " am " + SpokenDateTime(free->slot.start, zone, draft.availability.as_of) +
               " auf den Namen " + draft.name + ". Soll ich das so buchen?";
   a.data["needs_confirmation"] = true;
   return a;
@@ -514,8 +536,7 @@ ToolAnswer SpeakCallback(const booking::CallbackOutcome& outcome, std::string_vi
             const std::string number = n.calling_number ? "unter der Nummer, von der Sie anrufen"
                                                         : "unter der Nummer, die Sie genannt haben";
             a.message = "Ich habe Ihren Rückrufwunsch notiert. Wir melden uns " + number +
-                        ", spätestens " +
-                        booking::SpeakGermanDateTime(n.due_at, zone, outcome.as_of) + ".";
+                        ", spätestens " + SpokenDateTime(n.due_at, zone, outcome.as_of) + ".";
             return a;
           },
           [&](const cb::NeedsPhone& n) {
@@ -536,7 +557,7 @@ ToolAnswer SpeakCallback(const booking::CallbackOutcome& outcome, std::string_vi
             a.data["callback_request_id"] = n.id.value;
             a.data["due"] = FormatIso8601Utc(n.due_at);
             a.message = "Ein Rückruf ist für Sie bereits notiert. Wir melden uns spätestens " +
-                        booking::SpeakGermanDateTime(n.due_at, zone, outcome.as_of) +
+                        SpokenDateTime(n.due_at, zone, outcome.as_of) +
                         ". Ihre weiteren Anliegen können Sie beim Rückruf gleich mit "
                         "besprechen.";
             return a;
@@ -645,15 +666,14 @@ namespace ch = booking::changes;
 // "Erstberatung am Freitag, 27. November, um 10 Uhr" (the service when known).
 std::string SpokenAppointment(const ch::Listed& l, SystemTimePoint now) {
   return (l.service.empty() ? std::string() : l.service + " am ") +
-         booking::SpeakGermanDateTime(l.appointment.starts_at, l.appointment.timezone, now);
+         SpokenDateTime(l.appointment.starts_at, l.appointment.timezone, now);
 }
 
 json AppointmentJson(const ch::Listed& l, SystemTimePoint now) {
   return {{"id", l.appointment.id.value},
           {"service", l.service},
           {"start", FormatIso8601Utc(l.appointment.starts_at)},
-          {"spoken",
-           booking::SpeakGermanDateTime(l.appointment.starts_at, l.appointment.timezone, now)},
+          {"spoken", SpokenDateTime(l.appointment.starts_at, l.appointment.timezone, now)},
           {"status", l.appointment.status}};
 }
 
@@ -770,7 +790,7 @@ ToolAnswer SpeakBooking(const booking::BookOutcome& outcome, std::string_view zo
             a.data["available"] = false;
             a.data["requested"] = FormatIso8601Utc(n.taken.requested);
             a.data["alternatives"] = AlternativesJson(n.taken.alternatives, zone, now);
-            const std::string when = booking::SpeakGermanDateTime(n.taken.requested, zone, now);
+            const std::string when = SpokenDateTime(n.taken.requested, zone, now);
             std::string why;
             switch (n.calendar) {
               case bk::CalendarSaid::kJustTaken:
@@ -797,8 +817,7 @@ ToolAnswer SpeakBooking(const booking::BookOutcome& outcome, std::string_view zo
             a.data["appointment_id"] = appt.id.value;
             a.data["start"] = FormatIso8601Utc(appt.starts_at);
             a.data["status"] = appt.status;
-            const std::string when =
-                booking::SpeakGermanDateTime(appt.starts_at, appt.timezone, now);
+            const std::string when = SpokenDateTime(appt.starts_at, appt.timezone, now);
             const bool held = appt.status == booking::kPendingSync;
             const bool requested = appt.status == booking::kRequested;
             if (b.replay) {
@@ -925,8 +944,8 @@ ToolAnswer SpeakAppointments(const booking::AppointmentsOutcome& outcome) {
   std::vector<std::string> turned_down;
   for (const auto& l : outcome.rejected) {
     a.data["appointments"].push_back(AppointmentJson(l, outcome.as_of));
-    turned_down.push_back(booking::SpeakGermanDateTime(l.appointment.starts_at,
-                                                       l.appointment.timezone, outcome.as_of));
+    turned_down.push_back(
+        SpokenDateTime(l.appointment.starts_at, l.appointment.timezone, outcome.as_of));
   }
   if (!turned_down.empty()) {
     a.message +=
@@ -960,11 +979,10 @@ ToolAnswer SpeakCancel(const booking::CancelOutcome& outcome, std::string_view z
           },
           [&](const ch::Cancelled& c) {
             ToolAnswer a;
-            a.message =
-                "Ihr Termin am " +
-                booking::SpeakGermanDateTime(c.appointment.starts_at, c.appointment.timezone, now) +
-                " ist storniert." +
-                FeeSentence(c.fee_cents, "Wegen der kurzfristigen Absage fällt");
+            a.message = "Ihr Termin am " +
+                        SpokenDateTime(c.appointment.starts_at, c.appointment.timezone, now) +
+                        " ist storniert." +
+                        FeeSentence(c.fee_cents, "Wegen der kurzfristigen Absage fällt");
             a.data["appointment_id"] = c.appointment.id.value;
             a.data["fee_cents"] = c.fee_cents;
             return a;
@@ -1003,12 +1021,11 @@ ToolAnswer SpeakReschedule(const booking::RescheduleOutcome& outcome, std::strin
           },
           [&](const ch::Proposed& p) {
             ToolAnswer a;
-            a.message = "Ich kann Ihren Termin am " +
-                        booking::SpeakGermanDateTime(p.from.appointment.starts_at,
-                                                     p.from.appointment.timezone, now) +
-                        " auf " + booking::SpeakGermanDateTime(p.to.start, zone, now) +
-                        " verschieben." + FeeSentence(p.fee_cents, "Dafür fällt") +
-                        " Soll ich das machen?";
+            a.message =
+                "Ich kann Ihren Termin am " +
+                SpokenDateTime(p.from.appointment.starts_at, p.from.appointment.timezone, now) +
+                " auf " + SpokenDateTime(p.to.start, zone, now) + " verschieben." +
+                FeeSentence(p.fee_cents, "Dafür fällt") + " Soll ich das machen?";
             a.data["needs_confirmation"] = true;
             a.data["appointment_id"] = p.from.appointment.id.value;
             a.data["new_start"] = FormatIso8601Utc(p.to.start);
@@ -1021,7 +1038,7 @@ ToolAnswer SpeakReschedule(const booking::RescheduleOutcome& outcome, std::strin
                 "still_confirming");
           },
           [&](const ch::JustTaken& t) {
-            return Refusal(booking::SpeakGermanDateTime(t.requested, zone, now) +
+            return Refusal(SpokenDateTime(t.requested, zone, now) +
                                " wurde gerade vergeben. Soll ich nach einer anderen Zeit sehen?",
                            "booked");
           },
@@ -1034,8 +1051,7 @@ ToolAnswer SpeakReschedule(const booking::RescheduleOutcome& outcome, std::strin
           },
           [&](const ch::Moved& m) {
             ToolAnswer a;
-            const std::string when =
-                booking::SpeakGermanDateTime(m.to.starts_at, m.to.timezone, now);
+            const std::string when = SpokenDateTime(m.to.starts_at, m.to.timezone, now);
             a.message = (m.to.status == booking::kRequested
                              ? RequestedSentence("am " + when)
                              : "Ihr Termin ist verschoben auf " + when + ".") +
@@ -1048,6 +1064,47 @@ ToolAnswer SpeakReschedule(const booking::RescheduleOutcome& outcome, std::strin
           },
       },
       outcome.result);
+}
+
+std::string SpeakQuickSlots(const booking::BookingService::QuickAvailability& quick,
+                            std::string_view zone) {
+  auto times = [&](const std::vector<booking::Slot>& slots) {
+    std::vector<std::string> said;
+    for (std::size_t i = 0; i < slots.size() && said.size() < 3; ++i) {
+      if (auto l = ToLocal(slots[i].start, zone))
+        said.push_back(SpokenClock(l->hour * 60 + l->minute));
+    }
+    std::string out;
+    for (std::size_t i = 0; i < said.size(); ++i) {
+      if (i > 0) out += i + 1 == said.size() ? " und " : ", ";
+      out += said[i];
+    }
+    return out;
+  };
+  std::string text;
+  if (!quick.today.empty()) text = "heute um " + times(quick.today) + " Uhr";
+  if (!quick.tomorrow.empty()) {
+    text += (text.empty() ? "" : ", ") + std::string("morgen um ") + times(quick.tomorrow) + " Uhr";
+  }
+  if (text.empty()) text = "heute und morgen keine freien Termine";
+  return quick.service.name + ": " + text +
+         (quick.source == booking::SlotSource::kFallback ? " (unverbindlich)" : "");
+}
+
+booking::RecordWording RecordWording() {
+  booking::RecordWording w;
+  w.unnamed_attendee = "Anrufer";
+  w.series_refused = "Serientermine werden telefonisch nicht vergeben";
+  w.cancelled_by_caller = "Vom Anrufer telefonisch storniert";
+  w.moved_by_caller = "Vom Anrufer telefonisch verschoben";
+  w.cancellation_wished = [](std::string_view reason) {
+    return "Stornierung gewünscht: " + std::string(reason);
+  };
+  w.booking_failed = [](const booking::FailedBookingNote& note) {
+    return "Terminwunsch " + (note.service.empty() ? "" : note.service + " ") +
+           SpokenDateTime(note.start, note.time_zone, note.now) + " konnte nicht gebucht werden";
+  };
+  return w;
 }
 
 }  // namespace callgate::agent

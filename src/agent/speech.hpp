@@ -54,6 +54,21 @@ ToolAnswer SpeakCancel(const booking::CancelOutcome& outcome, std::string_view z
 ToolAnswer SpeakReschedule(const booking::RescheduleOutcome& outcome, std::string_view zone,
                            const SpeechSettings& settings = {});
 
+// "Heute um 9, 9:30 oder 10 Uhr, morgen um 14 Uhr" style summary of the default service's next
+// free times, for the inbound greeting: "Beratung: heute um 14 und 15:30 Uhr, morgen um 9 Uhr".
+std::string SpeakQuickSlots(const booking::BookingService::QuickAvailability& quick,
+                            std::string_view zone);
+
+// The texts callgate writes into records for people (Cal.com's cancellation reasons, the
+// attendee name when the caller gave none, callback notes for staff), for
+// booking::BookingSettings::records.
+booking::RecordWording RecordWording();
+
+// "Dienstag, 1. Dezember, um 14:30 Uhr", "… um 9 Uhr" on the full hour; the year is added
+// ("Freitag, 15. Januar 2027, um 10 Uhr") only when it differs from `now`'s year in `zone`. An
+// unknown zone is spoken in UTC rather than failing.
+std::string SpokenDateTime(SystemTimePoint t, std::string_view zone, SystemTimePoint now);
+
 // The pieces, for the tests.
 // "Montag bis Freitag von 9 bis 18 Uhr und Samstag von 9 bis 13 Uhr"; empty without hours.
 std::string SpokenOpeningHours(const tenancy::WeeklyHours& hours);

@@ -378,5 +378,58 @@ TEST(Speech, CallbackAlreadyNoted) {
   EXPECT_EQ(a.data["due"], "2026-11-26T11:00:00.000Z");
 }
 
+TEST(SpokenDateTime, SpeaksDateAndTimeInTheZone) {
+  const SystemTimePoint now = Berlin(11, 26, 10);
+  EXPECT_EQ(SpokenDateTime(Berlin(12, 1, 14, 30), kZone, now),
+            "Dienstag, 1. Dezember, um 14:30 Uhr");
+  EXPECT_EQ(SpokenDateTime(Berlin(11, 27, 9, 5), kZone, now), "Freitag, 27. November, um 9:05 Uhr");
+  EXPECT_EQ(SpokenDateTime(Berlin(7, 1, 14), kZone, now), "Mittwoch, 1. Juli, um 14 Uhr");
+  EXPECT_EQ(SpokenDateTime(Berlin(3, 29, 14), kZone, now), "Sonntag, 29. März, um 14 Uhr");
+}
+
+TEST(SpokenDateTime, AddsTheYearOnlyWhenItDiffers) {
+  EXPECT_EQ(SpokenDateTime(InYear(2027, 1, 15, 10), kZone, Berlin(11, 26, 10)),
+            "Freitag, 15. Januar 2027, um 10 Uhr");
+  // Already 2027 in Berlin (00:30 on New Year's Day) although still 2026 in UTC.
+  EXPECT_EQ(SpokenDateTime(InYear(2027, 1, 2, 10), kZone, InYear(2027, 1, 1, 0, 30)),
+            "Samstag, 2. Januar, um 10 Uhr");
+}
+
+TEST(SpokenDateTime, FallsBackToUtcForAnUnknownZone) {
+  EXPECT_EQ(SpokenDateTime(Berlin(12, 1, 14, 30), "Mars/Olympus", Berlin(11, 26, 10)),
+            "Dienstag, 1. Dezember, um 13:30 Uhr");
+}
+
+TEST(SpeakQuickSlots, NamesTodaysAndTomorrowsFirstTimesByEar) {
+  booking::BookingService::QuickAvailability quick;
+  quick.service = Beratung();
+  quick.today = {HalfHour(Berlin(11, 26, 14)), HalfHour(Berlin(11, 26, 15, 30))};
+  quick.tomorrow = {HalfHour(Berlin(11, 27, 9)), HalfHour(Berlin(11, 27, 9, 30)),
+                    HalfHour(Berlin(11, 27, 10)), HalfHour(Berlin(11, 27, 10, 30))};
+  EXPECT_EQ(SpeakQuickSlots(quick, kZone),
+            "Beratung: heute um 14 und 15:30 Uhr, morgen um 9, 9:30 und 10 Uhr");
+  quick.today.clear();
+  quick.source = SlotSource::kFallback;
+  EXPECT_EQ(SpeakQuickSlots(quick, kZone),
+            "Beratung: morgen um 9, 9:30 und 10 Uhr (unverbindlich)");
+  quick.tomorrow.clear();
+  quick.source = SlotSource::kLive;
+  EXPECT_EQ(SpeakQuickSlots(quick, kZone), "Beratung: heute und morgen keine freien Termine");
+}
+
+TEST(RecordWording, TheTextsWrittenIntoRecordsAreGerman) {
+  const auto w = RecordWording();
+  EXPECT_EQ(w.unnamed_attendee, "Anrufer");
+  EXPECT_EQ(w.series_refused, "Serientermine werden telefonisch nicht vergeben");
+  EXPECT_EQ(w.cancelled_by_caller, "Vom Anrufer telefonisch storniert");
+  EXPECT_EQ(w.moved_by_caller, "Vom Anrufer telefonisch verschoben");
+  EXPECT_EQ(w.CancellationWished("krank"), "Stornierung gewünscht: krank");
+  EXPECT_EQ(
+      w.BookingFailed({"Beratung", Berlin(11, 27, 10), std::string(kZone), Berlin(11, 26, 10)}),
+      "Terminwunsch Beratung Freitag, 27. November, um 10 Uhr konnte nicht gebucht werden");
+  EXPECT_EQ(w.BookingFailed({"", Berlin(11, 27, 10), std::string(kZone), Berlin(11, 26, 10)}),
+            "Terminwunsch Freitag, 27. November, um 10 Uhr konnte nicht gebucht werden");
+}
+
 }  // namespace
 }  // namespace callgate::agent

@@ -5,9 +5,11 @@
 #include "admin/admin_api.hpp"
 #include "admin/admin_store.hpp"
 #include "admin/diagnostics.hpp"
+#include "agent/speech.hpp"
 #include "app/calcom_webhook.hpp"
 #include "app/dashboard_api.hpp"
 #include "app/observability_wiring.hpp"
+#include "app/pending_booking_job.hpp"
 #include "app/privacy_commands.hpp"
 #include "app/queue_commands.hpp"
 #include "app/version.hpp"
@@ -108,6 +110,7 @@ struct Application::Impl {
   std::unique_ptr<storage::DatabaseTransactionRunner> transactions;
   std::unique_ptr<queue::QueueRuntime> queue_runtime;
   queue::JobQueue* jobs = nullptr;
+  std::unique_ptr<QueuedPendingBookings> pending_bookings;
   std::unique_ptr<tenancy::TenantDirectory> tenants;
   std::unique_ptr<calls::CallEventService> call_events;
   std::unique_ptr<calls::InboundCallService> inbound_calls;
@@ -218,11 +221,17 @@ struct Application::Impl {
                        std::chrono::minutes(2), std::chrono::minutes(5)};
     pending.timeout = std::chrono::seconds(30);
     return registry.Register(
-        std::string(booking::kPendingBookingJob),
-        [this](const queue::Job& job) { return booking->RunPendingBooking(job.payload_json); },
+        std::string(kPendingBookingJob),
+        [this](const queue::Job& job) -> Status {
+          auto held = DecodePendingBooking(job.payload_json);
+          if (!held) return tl::unexpected(held.error());
+          return booking->RunPendingBooking(*held);
+        },
         pending,
         [this](const queue::Job& job, const Error& e) {
-          booking->PendingBookingFailed(job.payload_json, e);
+          if (auto held = DecodePendingBooking(job.payload_json)) {
+            booking->PendingBookingFailed(*held, e);
+          }
         });
   }
 
@@ -273,11 +282,13 @@ struct Application::Impl {
     booking_settings.platform_calcom_key = config.calcom_api_key;
     booking_settings.calcom_base_url = config.calcom_base_url;
     booking_settings.phone_region = config.phone_region;
+    booking_settings.records = agent::RecordWording();
     call_contexts = std::make_unique<booking::CallContextResolver>(
         *tenants, *branches, *customers, *calls, clock, config.phone_region);
+    pending_bookings = std::make_unique<QueuedPendingBookings>(*jobs);
     booking = std::make_unique<booking::BookingService>(
         booking_settings, *calendar, *companies, *services, *branches, *customers, *appointments,
-        *callbacks, *jobs, *transactions, clock, metrics);
+        *callbacks, *pending_bookings, *transactions, clock, metrics);
     call_analysis = std::make_unique<calls::CallAnalysis>(*companies, *customers, *calls, metrics,
                                                           config.phone_region);
     agent::ToolLimits tool_limits;
@@ -307,7 +318,7 @@ struct Application::Impl {
           const std::string zone = tenant.branch && !tenant.branch->timezone.empty()
                                        ? tenant.branch->timezone
                                        : tenant.company.timezone;
-          return booking->DescribeQuickSlots(*quick, zone);
+          return agent::SpeakQuickSlots(*quick, zone);
         });
 
     // Admin API: users and API tokens, the admin handlers and the diagnostic endpoint

@@ -30,13 +30,24 @@
 #include "core/secret.hpp"
 #include "core/transaction.hpp"
 #include "observability/metrics.hpp"
-#include "queue/job_queue.hpp"
 #include "tenancy/repositories.hpp"
 
 namespace callgate::booking {
 
-// Job type that books a pending appointment once Cal.com answers again.
-inline constexpr std::string_view kPendingBookingJob = "calcom_pending_booking";
+// A booking held while the calendar was out of reach: the pending-booking job books it once the
+// calendar answers again.
+struct PendingBooking {
+  tenancy::CompanyId company_id;
+  AppointmentId appointment_id;
+  std::int64_t event_type_id = 0;
+};
+
+// Port: hands a pending booking to the job queue (app/pending_booking_job.hpp keeps it there).
+class PendingBookingQueue {
+ public:
+  virtual ~PendingBookingQueue() = default;
+  virtual Status Enqueue(const PendingBooking& pending) = 0;
+};
 
 namespace book {
 
@@ -122,7 +133,7 @@ class BookingService {
                  tenancy::CompanyRepository& companies, tenancy::ServiceRepository& services,
                  tenancy::BranchRepository& branches, tenancy::CustomerRepository& customers,
                  AppointmentRepository& appointments, CallbackRequestRepository& callbacks,
-                 queue::JobQueue& jobs, TransactionRunner& transactions, const Clock& clock,
+                 PendingBookingQueue& pending, TransactionRunner& transactions, const Clock& clock,
                  observability::Metrics& metrics)
       : settings_(std::move(settings)),
         calendar_(calendar),
@@ -132,7 +143,7 @@ class BookingService {
         customers_(customers),
         appointments_(appointments),
         callbacks_(callbacks),
-        jobs_(jobs),
+        pending_(pending),
         transactions_(transactions),
         clock_(clock),
         metrics_(metrics),
@@ -173,14 +184,12 @@ class BookingService {
   Result<QuickAvailability> QuickSlots(const tenancy::Company& company,
                                        const std::optional<tenancy::Branch>& branch,
                                        std::optional<tenancy::ServiceId> service_id);
-  // "heute um 14:00 und 15:30 Uhr, morgen um 9:00 Uhr" — for the inbound greeting.
-  std::string DescribeQuickSlots(const QuickAvailability& quick, const std::string& zone);
 
-  // The pending-booking job: books appointment {company_id, appointment_id} at Cal.com, after
-  // checking whether an earlier attempt made it after all. Idempotent.
-  Status RunPendingBooking(std::string_view payload_json);
+  // The pending-booking job: books the held appointment at Cal.com, after checking whether an
+  // earlier attempt made it after all. Idempotent.
+  Status RunPendingBooking(const PendingBooking& pending);
   // Failed for good: the appointment is released and a callback request is created.
-  void PendingBookingFailed(std::string_view payload_json, const Error& error);
+  void PendingBookingFailed(const PendingBooking& pending, const Error& error);
 
   CalendarAccount AccountFor(const tenancy::Company& company) const;
 
@@ -207,7 +216,7 @@ class BookingService {
   tenancy::CustomerRepository& customers_;
   AppointmentRepository& appointments_;
   CallbackRequestRepository& callbacks_;
-  queue::JobQueue& jobs_;
+  PendingBookingQueue& pending_;
   TransactionRunner& transactions_;
   const Clock& clock_;
   observability::Metrics& metrics_;

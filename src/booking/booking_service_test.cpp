@@ -41,7 +41,7 @@ class BookingServiceTest : public ::testing::Test {
   void QueueDuringAnOutage() {
     world.calendar.create_error = Error{ErrorCode::kUnavailable, "down"};
     ASSERT_TRUE(world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "A"), "k1"));
-    ASSERT_EQ(world.jobs.enqueued.size(), 1u);
+    ASSERT_EQ(world.pending.held.size(), 1u);
     world.calendar.create_error.reset();
   }
   // A confirmed move of the caller's appointment to Wednesday 11:00.
@@ -134,8 +134,9 @@ TEST_F(BookingServiceTest, BookingDuringAnOutageIsKeptAndQueued) {
   const auto* held = std::get_if<book::Booked>(&out->result);
   ASSERT_NE(held, nullptr);
   EXPECT_EQ(held->appointment.status, kPendingSync);
-  ASSERT_EQ(world.jobs.enqueued.size(), 1u);
-  EXPECT_EQ(world.jobs.enqueued[0].type, kPendingBookingJob);
+  ASSERT_EQ(world.pending.held.size(), 1u);
+  EXPECT_EQ(world.pending.held[0].appointment_id, held->appointment.id);
+  EXPECT_EQ(world.pending.held[0].company_id, CompanyId(1));
   EXPECT_EQ(world.appointments.rows.back().status, kPendingSync);
 }
 
@@ -149,7 +150,9 @@ TEST_F(BookingServiceTest, ACalendarThatRefusesTheAccountReleasesTheSlotAndNotes
   ASSERT_EQ(world.callbacks.rows.size(), 1u);
   EXPECT_EQ(world.callbacks.rows[0].id, failed->callback);
   EXPECT_EQ(world.callbacks.rows[0].phone, "+4915112345678");
-  EXPECT_TRUE(world.jobs.enqueued.empty());
+  EXPECT_EQ(world.callbacks.rows[0].reason.rfind("not booked: ", 0), 0u)
+      << "the note is the configured record wording";
+  EXPECT_TRUE(world.pending.held.empty());
 }
 
 TEST_F(BookingServiceTest, BookingNeedsADayATimeAndAName) {
@@ -297,7 +300,7 @@ TEST_F(BookingServiceTest, ABookingTheCalendarRejectsAtOnceOffersAlternatives) {
 TEST_F(BookingServiceTest, APendingBookingCompletedByTheJobIsARequest) {
   QueueDuringAnOutage();
   world.calendar.answer_status = "pending";
-  ASSERT_TRUE(world.booking.RunPendingBooking(world.jobs.enqueued[0].payload_json));
+  ASSERT_TRUE(world.booking.RunPendingBooking(world.pending.held[0]));
   EXPECT_EQ(world.appointments.rows.back().status, kRequested);
 }
 
@@ -381,7 +384,7 @@ TEST_F(BookingServiceTest, ASeriesIsRefusedAndCancelledNeverKeptAsItsFirst) {
 TEST_F(BookingServiceTest, ASeriesBookedByThePendingJobIsCancelledWithACallback) {
   QueueDuringAnOutage();
   world.calendar.occurrences = 4;
-  ASSERT_TRUE(world.booking.RunPendingBooking(world.jobs.enqueued[0].payload_json));
+  ASSERT_TRUE(world.booking.RunPendingBooking(world.pending.held[0]));
   EXPECT_EQ(world.appointments.rows.back().status, kCancelled);
   ASSERT_EQ(world.calendar.changes.size(), 1u);
   EXPECT_TRUE(world.calendar.changes[0].cancel_series);

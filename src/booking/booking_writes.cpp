@@ -2,7 +2,6 @@
 // greeting.
 #include <algorithm>
 #include <cctype>
-#include <nlohmann/json.hpp>
 
 #include "booking/booking_service.hpp"
 #include "booking/german_time.hpp"
@@ -13,32 +12,12 @@
 namespace callgate::booking {
 namespace {
 
-using nlohmann::json;
-
 std::string Digits(std::string_view s) {
   std::string out;
   for (char c : s) {
     if (std::isdigit(static_cast<unsigned char>(c))) out.push_back(c);
   }
   return out;
-}
-
-struct PendingPayload {
-  tenancy::CompanyId company_id;
-  AppointmentId appointment_id;
-  std::int64_t event_type_id = 0;
-};
-
-Result<PendingPayload> ParsePending(std::string_view text) {
-  auto j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.value("company_id", json()).is_number_integer() ||
-      !j.value("appointment_id", json()).is_number_integer() ||
-      !j.value("event_type_id", json()).is_number_integer()) {
-    return Fail(ErrorCode::kInvalidArgument, "bad pending booking payload");
-  }
-  return PendingPayload{tenancy::CompanyId(j["company_id"].get<std::int64_t>()),
-                        AppointmentId(j["appointment_id"].get<std::int64_t>()),
-                        j["event_type_id"].get<std::int64_t>()};
 }
 
 bool IsOutage(ErrorCode code) {
@@ -249,8 +228,7 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
     // the first occurrence only, and the series goes at once.
     BookingChange series;
     series.cancel_series = true;
-    calendar_.CancelBooking(create.account, booking->uid,
-                            "Serientermine werden telefonisch nicht vergeben", series);
+    calendar_.CancelBooking(create.account, booking->uid, settings_.records.series_refused, series);
     appt.status = std::string(kCancelled);
     appt.cancelled_at = clock_.Now();
     appt.notes = "recurring event type refused";
@@ -293,15 +271,10 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   }
   if (IsOutage(code)) {
     // Cal.com is down or slow: keep the request and book it as soon as Cal.com answers again.
-    queue::NewJob job;
-    job.type = std::string(kPendingBookingJob);
-    job.queue = std::string(queue::kHigh);
-    job.request_id = std::string(observability::CurrentRequestId());  // logs of the job carry it
-    job.payload_json = json{{"company_id", ctx.company.id.value},
-                            {"appointment_id", appt.id.value},
-                            {"event_type_id", create.event_type_id}}
-                           .dump();
-    if (auto enqueued = jobs_.Enqueue(job); !enqueued) return tl::unexpected(enqueued.error());
+    PendingBooking pending{ctx.company.id, appt.id, create.event_type_id};
+    if (auto enqueued = pending_.Enqueue(pending); !enqueued) {
+      return tl::unexpected(enqueued.error());
+    }
     metrics_.Increment("callgate_bookings_total", {{"outcome", "pending"}});
     Count("book-appointment", "pending");
     out.result = book::Booked{appt, service->name, branch_name, false};
@@ -322,8 +295,7 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   cb.call_id = appt.call_id;
   cb.name = name;
   cb.phone = phone;
-  cb.reason = "Terminwunsch " + service->name + " " +
-              SpeakGermanDateTime(*start, ctx.timezone, out.as_of) + " konnte nicht gebucht werden";
+  cb.reason = settings_.records.BookingFailed({service->name, *start, ctx.timezone, out.as_of});
   cb.due_at = out.as_of + std::chrono::hours(2);
   auto noted = callbacks_.Create(ctx.company.id, cb);
   if (!noted) return tl::unexpected(noted.error());
@@ -331,33 +303,31 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   return out;
 }
 
-Status BookingService::RunPendingBooking(std::string_view payload_json) {
-  auto payload = ParsePending(payload_json);
-  if (!payload) return tl::unexpected(payload.error());
-  auto appt = appointments_.FindById(payload->company_id, payload->appointment_id);
+Status BookingService::RunPendingBooking(const PendingBooking& pending) {
+  auto appt = appointments_.FindById(pending.company_id, pending.appointment_id);
   if (!appt) return tl::unexpected(appt.error());
   if (appt->status != kPendingSync) return Ok();  // done before (at-least-once delivery)
-  auto company = companies_.FindById(payload->company_id);
+  auto company = companies_.FindById(pending.company_id);
   if (!company) return tl::unexpected(company.error());
   const CalendarAccount account = AccountFor(*company);
 
-  auto found = Reconcile(account, *appt, payload->event_type_id);
+  auto found = Reconcile(account, *appt, pending.event_type_id);
   if (!found) return tl::unexpected(found.error());
   std::optional<Booking> booking = *found;
   if (!booking) {
     BookingRequest request;
     request.account = account;
-    request.event_type_id = payload->event_type_id;
+    request.event_type_id = pending.event_type_id;
     request.start = appt->starts_at;
     request.attendee.time_zone = appt->timezone;
     if (appt->customer_id) {
-      if (auto c = customers_.FindById(payload->company_id, *appt->customer_id)) {
-        request.attendee.name = c->name.empty() ? "Anrufer" : c->name;
+      if (auto c = customers_.FindById(pending.company_id, *appt->customer_id)) {
+        request.attendee.name = c->name.empty() ? settings_.records.unnamed_attendee : c->name;
         request.attendee.phone_e164 = c->phone_e164;
         request.attendee.email = c->email.value_or("");
       }
     }
-    if (request.attendee.name.empty()) request.attendee.name = "Anrufer";
+    if (request.attendee.name.empty()) request.attendee.name = settings_.records.unnamed_attendee;
     if (request.attendee.email.empty() && !settings_.placeholder_email_domain.empty()) {
       request.attendee.email =
           "anrufer-" + std::to_string(appt->id.value) + "@" + settings_.placeholder_email_domain;
@@ -373,9 +343,8 @@ Status BookingService::RunPendingBooking(std::string_view payload_json) {
       // A recurring event type: the series goes, the caller gets a callback instead.
       BookingChange series;
       series.cancel_series = true;
-      calendar_.CancelBooking(account, created->uid,
-                              "Serientermine werden telefonisch nicht vergeben", series);
-      PendingBookingFailed(payload_json,
+      calendar_.CancelBooking(account, created->uid, settings_.records.series_refused, series);
+      PendingBookingFailed(pending,
                            Error{ErrorCode::kInvalidArgument, "recurring event type refused"});
       return Ok();
     }
@@ -393,37 +362,34 @@ Status BookingService::RunPendingBooking(std::string_view payload_json) {
   updated.calcom_booking_uid = booking->uid;
   if (!booking->seat_uid.empty()) updated.calcom_seat_uid = booking->seat_uid;
   if (booking->end > booking->start) updated.ends_at = booking->end;  // as Cal.com booked it
-  auto stored = appointments_.Update(payload->company_id, updated);
+  auto stored = appointments_.Update(pending.company_id, updated);
   if (!stored) return tl::unexpected(stored.error());
   metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_completed"}});
   return Ok();
 }
 
-void BookingService::PendingBookingFailed(std::string_view payload_json, const Error& error) {
+void BookingService::PendingBookingFailed(const PendingBooking& pending, const Error& error) {
   metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_failed"}});
-  auto payload = ParsePending(payload_json);
-  if (!payload) return;
-  auto appt = appointments_.FindById(payload->company_id, payload->appointment_id);
+  auto appt = appointments_.FindById(pending.company_id, pending.appointment_id);
   if (!appt || appt->status != kPendingSync) return;
   Appointment released = *appt;
   released.status = std::string(kCancelled);
   released.cancelled_at = clock_.Now();
   released.notes = "could not be booked: " + error.message;
-  appointments_.Update(payload->company_id, released);
+  appointments_.Update(pending.company_id, released);
   CallbackRequest cb;
   cb.branch_id = appt->branch_id;
   cb.customer_id = appt->customer_id;
   cb.call_id = appt->call_id;
   if (appt->customer_id) {
-    if (auto c = customers_.FindById(payload->company_id, *appt->customer_id)) {
+    if (auto c = customers_.FindById(pending.company_id, *appt->customer_id)) {
       cb.phone = c->phone_e164;
       cb.name = c->name;
     }
   }
-  cb.reason = "Terminwunsch " + SpeakGermanDateTime(appt->starts_at, appt->timezone, clock_.Now()) +
-              " konnte nicht gebucht werden";
+  cb.reason = settings_.records.BookingFailed({"", appt->starts_at, appt->timezone, clock_.Now()});
   cb.due_at = clock_.Now() + std::chrono::hours(2);
-  callbacks_.Create(payload->company_id, cb);
+  callbacks_.Create(pending.company_id, cb);
   observability::LogError("pending_booking_failed",
                           {{"appointment_id", appt->id.value}, {"error", error.message}});
 }
@@ -487,28 +453,6 @@ Result<BookingService::QuickAvailability> BookingService::QuickSlots(
   }
   if (!answers[0] && !answers[1]) return tl::unexpected(answers[0].error());
   return out;
-}
-
-std::string BookingService::DescribeQuickSlots(const QuickAvailability& quick,
-                                               const std::string& zone) {
-  auto times = [&](const std::vector<Slot>& slots) {
-    std::string out;
-    for (size_t i = 0; i < slots.size() && i < 3; ++i) {
-      auto l = ToLocal(slots[i].start, zone);
-      if (!l) continue;
-      if (!out.empty()) out += (i + 1 == std::min<size_t>(slots.size(), 3)) ? " und " : ", ";
-      out += FormatClockTime(*l);
-    }
-    return out;
-  };
-  std::string text;
-  if (!quick.today.empty()) text = "heute um " + times(quick.today) + " Uhr";
-  if (!quick.tomorrow.empty()) {
-    text += (text.empty() ? "" : ", ") + std::string("morgen um ") + times(quick.tomorrow) + " Uhr";
-  }
-  if (text.empty()) text = "heute und morgen keine freien Termine";
-  return quick.service.name + ": " + text +
-         (quick.source == SlotSource::kFallback ? " (unverbindlich)" : "");
 }
 
 }  // namespace callgate::booking

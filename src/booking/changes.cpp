@@ -174,7 +174,7 @@ Result<CancelOutcome> ChangeService::Cancel(const CallContext& ctx, const Cancel
     if (ctx.call.id.value > 0) cb.call_id = ctx.call.id;
     cb.name = request.contact.name;
     cb.phone = request.contact.phone;
-    cb.reason = "Stornierung gewünscht: " + request.reason;
+    cb.reason = settings_.records.CancellationWished(request.reason);
     cb.due_at = out.as_of + std::chrono::hours(4);
     auto created = callbacks_.Create(ctx.company.id, cb);
     if (!created) return tl::unexpected(created.error());
@@ -206,7 +206,7 @@ Result<CancelOutcome> ChangeService::Cancel(const CallContext& ctx, const Cancel
   if (appt.calcom_booking_uid) {
     auto cancelled = calendar_.CancelBooking(
         CalendarAccountFor(ctx.company, settings_), *appt.calcom_booking_uid,
-        request.reason.empty() ? "Vom Anrufer telefonisch storniert" : request.reason,
+        request.reason.empty() ? settings_.records.cancelled_by_caller : request.reason,
         BookingChange{appt.calcom_seat_uid.value_or(""), ""});
     if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
       out.result = changes::CalendarUnavailable{};
@@ -285,7 +285,7 @@ Result<RescheduleOutcome> ChangeService::Reschedule(const CallContext& ctx,
   if (ctx.customer && ctx.customer->email) change.rescheduled_by = *ctx.customer->email;
   auto moved = calendar_.RescheduleBooking(CalendarAccountFor(ctx.company, settings_),
                                            *appt.calcom_booking_uid, to.start,
-                                           "Vom Anrufer telefonisch verschoben", change);
+                                           settings_.records.moved_by_caller, change);
   if (!moved) {
     if (moved.error().code == ErrorCode::kConflict) {
       out.result = changes::JustTaken{to.start};

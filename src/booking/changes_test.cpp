@@ -132,7 +132,7 @@ TEST_F(ChangeServiceTest, CancelForAWithheldCallerBecomesACallbackRequest) {
   ASSERT_NE(noted, nullptr);
   ASSERT_EQ(world.callbacks.rows.size(), 1u);
   EXPECT_EQ(noted->id, world.callbacks.rows[0].id);
-  EXPECT_EQ(world.callbacks.rows[0].reason, "Stornierung gewünscht: krank");
+  EXPECT_EQ(world.callbacks.rows[0].reason, "cancellation wished: krank");
   EXPECT_TRUE(world.calendar.cancelled.empty());
 }
 

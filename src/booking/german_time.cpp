@@ -1491,40 +1491,4 @@ Result<SystemTimePoint> WishToInstant(const DateTimeWish& wish, std::string_view
   return FromLocal(local, zone);
 }
 
-std::string SpeakGermanDateTime(SystemTimePoint t, std::string_view zone, SystemTimePoint now) {
-  // Without a usable zone, speak UTC: wrong by an hour beats no answer on a live call.
-  const auto in_utc = [](SystemTimePoint p) {
-    const auto day = chr::floor<chr::days>(p);
-    const chr::year_month_day ymd{day};
-    const chr::hh_mm_ss hms{chr::floor<chr::minutes>(p - day)};
-    LocalDateTime local;
-    local.year = static_cast<int>(ymd.year());
-    local.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
-    local.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
-    local.hour = static_cast<int>(hms.hours().count());
-    local.minute = static_cast<int>(hms.minutes().count());
-    local.weekday = WeekdayOf(day);
-    return local;
-  };
-  const auto when = ToLocal(t, zone);
-  const LocalDateTime local = when ? *when : in_utc(t);
-  const auto current = ToLocal(now, zone);
-  const int current_year = current ? current->year : in_utc(now).year;
-
-  std::string out;
-  out += GermanWeekdayName(local.weekday);
-  out += ", " + std::to_string(local.day) + ". ";
-  out += GermanMonthName(local.month);
-  if (local.year != current_year) out += " " + std::to_string(local.year);
-  out += ", um " + std::to_string(local.hour);
-  if (local.minute != 0) {
-    char minutes[4];
-    std::snprintf(minutes, sizeof minutes, "%02d", local.minute);
-    out += ":";
-    out += minutes;
-  }
-  out += " Uhr";
-  return out;
-}
-
 }  // namespace callgate::booking

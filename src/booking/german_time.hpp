@@ -157,9 +157,4 @@ Result<DateTimeWish> ParseGermanDateTime(std::string_view date_text, std::string
 // kInvalidArgument when the wish has no exact time, for an impossible date or an unknown zone.
 Result<SystemTimePoint> WishToInstant(const DateTimeWish& wish, std::string_view zone);
 
-// Spoken German for the agent: "Dienstag, 1. Dezember, um 14:30 Uhr", "… um 9 Uhr" on the full
-// hour; the year is added ("Freitag, 15. Januar 2027, um 10 Uhr") only when it differs from
-// `now`'s year in `zone`. An unknown zone is spoken in UTC rather than failing.
-std::string SpeakGermanDateTime(SystemTimePoint t, std::string_view zone, SystemTimePoint now);
-
 }  // namespace callgate::booking

@@ -354,40 +354,5 @@ TEST(WishToInstant, RejectsAWishWithoutExactTime) {
   EXPECT_FALSE(WishToInstant(exact, kBerlin));
 }
 
-TEST(SpeakGermanDateTime, SpeaksDateAndTimeInTheZone) {
-  const SystemTimePoint now = Iso(kThursdayTen);
-  EXPECT_EQ(SpeakGermanDateTime(Iso("2026-12-01T13:30:00Z"), kBerlin, now),
-            "Dienstag, 1. Dezember, um 14:30 Uhr");
-  EXPECT_EQ(SpeakGermanDateTime(Iso("2026-11-27T08:05:00Z"), kBerlin, now),
-            "Freitag, 27. November, um 9:05 Uhr");
-  EXPECT_EQ(SpeakGermanDateTime(Iso("2026-07-01T12:00:00Z"), kBerlin, now),
-            "Mittwoch, 1. Juli, um 14 Uhr");
-  EXPECT_EQ(SpeakGermanDateTime(Iso("2026-03-29T12:00:00Z"), kBerlin, now),
-            "Sonntag, 29. März, um 14 Uhr");
-}
-
-TEST(SpeakGermanDateTime, AddsTheYearOnlyWhenItDiffers) {
-  const SystemTimePoint now = Iso(kThursdayTen);
-  EXPECT_EQ(SpeakGermanDateTime(Iso("2027-01-15T09:00:00Z"), kBerlin, now),
-            "Freitag, 15. Januar 2027, um 10 Uhr");
-  // Already 2027 in Berlin (00:30 on New Year's Day) although still 2026 in UTC.
-  EXPECT_EQ(SpeakGermanDateTime(Iso("2027-01-02T09:00:00Z"), kBerlin, Iso("2026-12-31T23:30:00Z")),
-            "Samstag, 2. Januar, um 10 Uhr");
-}
-
-TEST(SpeakGermanDateTime, FallsBackToUtcForAnUnknownZone) {
-  EXPECT_EQ(SpeakGermanDateTime(Iso("2026-12-01T13:30:00Z"), "Mars/Olympus", Iso(kThursdayTen)),
-            "Dienstag, 1. Dezember, um 13:30 Uhr");
-}
-
-TEST(SpeakGermanDateTime, RoundTripsAParsedWish) {
-  const SystemTimePoint now = Iso(kThursdayTen);
-  auto wish = ParseGermanDateTime("nächsten Dienstag", "halb drei", now, kBerlin);
-  ASSERT_TRUE(wish.has_value());
-  auto instant = WishToInstant(*wish, kBerlin);
-  ASSERT_TRUE(instant.has_value());
-  EXPECT_EQ(SpeakGermanDateTime(*instant, kBerlin, now), "Dienstag, 1. Dezember, um 14:30 Uhr");
-}
-
 }  // namespace
 }  // namespace callgate::booking

@@ -2,13 +2,44 @@
 // Booking's settings (from the environment, see app/config.hpp) and the calendar account a
 // company's requests go out with.
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "booking/calendar_provider.hpp"
+#include "core/clock.hpp"
 #include "core/secret.hpp"
 #include "tenancy/model.hpp"
 
 namespace callgate::booking {
+
+// A booking that could not be made, for the note of the callback staff gets.
+struct FailedBookingNote {
+  std::string service;  // empty when not known
+  SystemTimePoint start;
+  std::string time_zone;
+  SystemTimePoint now;
+};
+
+// What callgate writes for people into the records it keeps or sends: the attendee name Cal.com
+// needs when the caller gave none, Cal.com's cancellation reasons, callback notes for staff. The
+// wording is the agent module's (agent::RecordWording(), set by the composition root); booking
+// only fills it in. Unset texts stay empty.
+struct RecordWording {
+  std::string unnamed_attendee;
+  std::string series_refused;       // a recurring series cancelled right after it was made
+  std::string cancelled_by_caller;  // the caller gave no reason
+  std::string moved_by_caller;
+  std::function<std::string(std::string_view reason)> cancellation_wished;
+  std::function<std::string(const FailedBookingNote&)> booking_failed;
+
+  std::string CancellationWished(std::string_view reason) const {
+    return cancellation_wished ? cancellation_wished(reason) : std::string(reason);
+  }
+  std::string BookingFailed(const FailedBookingNote& note) const {
+    return booking_failed ? booking_failed(note) : std::string();
+  }
+};
 
 struct BookingSettings {
   Secret platform_calcom_key;
@@ -19,6 +50,7 @@ struct BookingSettings {
   // Cal.com wants an attendee e-mail on some deployments; callers rarely give one. When set,
   // "<digits of phone>@<domain>" is sent instead.
   std::string placeholder_email_domain = "callgate.invalid";
+  RecordWording records;
 };
 
 // The company's own Cal.com key, else the platform's.

@@ -19,7 +19,6 @@
 #include "calls/repositories.hpp"
 #include "core/testing/fake_clock.hpp"
 #include "observability/metrics.hpp"
-#include "queue/job_queue.hpp"
 #include "tenancy/repositories.hpp"
 #include "tenancy/tenant_directory.hpp"
 
@@ -413,17 +412,36 @@ class Callbacks final : public booking::CallbackRequestRepository {
   WriteObserver& scope_;
 };
 
-class Jobs final : public queue::JobQueue {
+// Keeps what would go to the job queue (a write for its company).
+class PendingBookings final : public booking::PendingBookingQueue {
  public:
-  std::vector<queue::NewJob> enqueued;
-  Result<std::int64_t> Enqueue(const queue::NewJob& job) override {
-    if (job.type.empty() || !queue::IsKnownQueue(job.queue)) {
-      return Fail(ErrorCode::kInvalidArgument, "an invalid job");
-    }
-    enqueued.push_back(job);
-    return static_cast<std::int64_t>(enqueued.size());
+  explicit PendingBookings(WriteObserver& scope) : scope_(scope) {}
+  std::vector<booking::PendingBooking> held;
+  Status Enqueue(const booking::PendingBooking& pending) override {
+    scope_.Write(pending.company_id);
+    held.push_back(pending);
+    return Ok();
   }
+
+ private:
+  WriteObserver& scope_;
 };
+
+// Neutral record texts for the tests (the product's German ones are agent::RecordWording()).
+inline booking::BookingSettings TestBookingSettings() {
+  booking::BookingSettings settings;
+  settings.records.unnamed_attendee = "caller";
+  settings.records.series_refused = "series refused";
+  settings.records.cancelled_by_caller = "cancelled by the caller";
+  settings.records.moved_by_caller = "moved by the caller";
+  settings.records.cancellation_wished = [](std::string_view reason) {
+    return "cancellation wished: " + std::string(reason);
+  };
+  settings.records.booking_failed = [](const booking::FailedBookingNote& note) {
+    return "not booked: " + note.service;
+  };
+  return settings;
+}
 
 class Transactions final : public TransactionRunner {
  public:
@@ -556,24 +574,15 @@ struct TwoCompanyWorld {
   Calls calls{scope};
   Appointments appointments{scope};
   Callbacks callbacks{scope};
-  Jobs jobs;
+  PendingBookings pending{scope};
   Transactions transactions;
   Calendar calendar;
   observability::Metrics metrics;
   tenancy::TenantDirectory tenants{companies, branches, numbers};
   booking::CallContextResolver contexts{tenants, branches, customers, calls, clock};
-  booking::BookingService booking{booking::BookingSettings{},
-                                  calendar,
-                                  companies,
-                                  services,
-                                  branches,
-                                  customers,
-                                  appointments,
-                                  callbacks,
-                                  jobs,
-                                  transactions,
-                                  clock,
-                                  metrics};
+  booking::BookingService booking{
+      TestBookingSettings(), calendar,  companies, services,     branches, customers,
+      appointments,          callbacks, pending,   transactions, clock,    metrics};
 
   TwoCompanyWorld() {
     for (int n : {1, 2}) {

@@ -1,0 +1,33 @@
+#pragma once
+// The pending-booking job: a booking held while Cal.com was out of reach waits in the queue as
+// {"company_id","appointment_id","event_type_id"} (the format every version has written) until
+// the worker books it (booking::BookingService::RunPendingBooking). This adapter is the only
+// place that knows the job's JSON; booking sees the typed booking::PendingBooking.
+
+#include <string>
+#include <string_view>
+
+#include "booking/booking_service.hpp"
+#include "core/result.hpp"
+#include "queue/job_queue.hpp"
+
+namespace callgate::app {
+
+// Job type that books a pending appointment once Cal.com answers again.
+inline constexpr std::string_view kPendingBookingJob = "calcom_pending_booking";
+
+std::string EncodePendingBooking(const booking::PendingBooking& pending);
+// kInvalidArgument for anything but an object with the three integer fields.
+Result<booking::PendingBooking> DecodePendingBooking(std::string_view payload_json);
+
+// Enqueues on the high queue, carrying the current request id into the job's logs.
+class QueuedPendingBookings final : public booking::PendingBookingQueue {
+ public:
+  explicit QueuedPendingBookings(queue::JobQueue& jobs) : jobs_(jobs) {}
+  Status Enqueue(const booking::PendingBooking& pending) override;
+
+ private:
+  queue::JobQueue& jobs_;
+};
+
+}  // namespace callgate::app
