@@ -422,18 +422,6 @@ void RequireFields(FieldReader& fields, std::initializer_list<std::string_view> 
   }
 }
 
-std::string_view SourceName(booking::SlotSource source) {
-  switch (source) {
-    case booking::SlotSource::kLive:
-      return "live";
-    case booking::SlotSource::kCache:
-      return "cache";
-    case booking::SlotSource::kFallback:
-      return "fallback";
-  }
-  return "live";
-}
-
 }  // namespace
 
 // ---- Plumbing ----
@@ -1306,7 +1294,7 @@ Response AdminApi::QuickAvailability(Request& request) {
         200, {{"service_id", quick->service.id.value},
               {"service_name", quick->service.name},
               {"availability", {{"today", today}, {"tomorrow", tomorrow}, {"next", next}}},
-              {"source", SourceName(quick->source)}});
+              {"source", booking::SlotSourceName(quick->source)}});
   }());
 }
 

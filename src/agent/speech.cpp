@@ -19,18 +19,6 @@ struct Visitor : F... {
 template <class... F>
 Visitor(F...) -> Visitor<F...>;
 
-std::string_view SourceName(booking::SlotSource s) {
-  switch (s) {
-    case booking::SlotSource::kLive:
-      return "live";
-    case booking::SlotSource::kCache:
-      return "cache";
-    case booking::SlotSource::kFallback:
-      return "fallback";
-  }
-  return "live";
-}
-
 // Said after a list of times the calendar has not confirmed (Cal.com unreachable).
 std::string Caveat(booking::SlotSource source) {
   return source == booking::SlotSource::kFallback
@@ -397,7 +385,7 @@ ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome, std::s
   const auto now = outcome.as_of;
   auto asked = [&] {
     ToolAnswer a = Base(service);
-    a.data["source"] = std::string(SourceName(outcome.source));
+    a.data["source"] = std::string(booking::SlotSourceName(outcome.source));
     return a;
   };
   return std::visit(
@@ -492,7 +480,7 @@ ToolAnswer SpeakAlternatives(const booking::AlternativesOutcome& outcome, std::s
           [&](const av::CalendarUnavailable& u) { return Speak(service, u); },
           [&](const av::Offer& o) {
             ToolAnswer a = Base(service);
-            a.data["source"] = std::string(SourceName(outcome.source));
+            a.data["source"] = std::string(booking::SlotSourceName(outcome.source));
             a.data["alternatives"] = AlternativesJson(o.alternatives, zone, outcome.as_of);
             a.success = !o.alternatives.empty();
             a.message =

@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -38,6 +39,19 @@ struct Slot {
 
 // Where an availability answer came from.
 enum class SlotSource { kLive, kCache, kFallback };
+
+// "live", "cache", "fallback": the name answers and logs carry.
+constexpr std::string_view SlotSourceName(SlotSource source) {
+  switch (source) {
+    case SlotSource::kCache:
+      return "cache";
+    case SlotSource::kFallback:
+      return "fallback";
+    case SlotSource::kLive:
+      break;
+  }
+  return "live";
+}
 
 struct SlotQuery {
   CalendarAccount account;

@@ -53,16 +53,21 @@ void SessionStore::EvictOldest(Pred pred) {
   if (oldest != sessions_.end()) Erase(oldest);
 }
 
+namespace {
+// Sessions counted under `key`, without adding the key.
+template <class Map, class Key>
+std::size_t CountOf(const Map& map, const Key& key) {
+  auto it = map.find(key);
+  return it == map.end() ? std::size_t{0} : it->second;
+}
+}  // namespace
+
 bool SessionStore::AtCap(const SessionOwner& owner) const {
-  auto count = [](const auto& map, const auto& key) {
-    auto it = map.find(key);
-    return it == map.end() ? std::size_t{0} : it->second;
-  };
   return (settings_.max_sessions > 0 && sessions_.size() >= settings_.max_sessions) ||
          (settings_.max_sessions_per_company > 0 &&
-          count(per_company_, owner.company_id) >= settings_.max_sessions_per_company) ||
+          CountOf(per_company_, owner.company_id) >= settings_.max_sessions_per_company) ||
          (settings_.max_sessions_per_owner > 0 &&
-          count(per_owner_, owner.principal) >= settings_.max_sessions_per_owner);
+          CountOf(per_owner_, owner.principal) >= settings_.max_sessions_per_owner);
 }
 
 Result<Session> SessionStore::Open(const SessionOwner& owner, std::string protocol_version) {
@@ -73,11 +78,11 @@ Result<Session> SessionStore::Open(const SessionOwner& owner, std::string protoc
     SweepExpired(now);
     // The owner, then its company, gives up its own least recently used session.
     if (settings_.max_sessions_per_owner > 0 &&
-        per_owner_[owner.principal] >= settings_.max_sessions_per_owner) {
+        CountOf(per_owner_, owner.principal) >= settings_.max_sessions_per_owner) {
       EvictOldest([&](const SessionOwner& o) { return o.principal == owner.principal; });
     }
     if (settings_.max_sessions_per_company > 0 &&
-        per_company_[owner.company_id] >= settings_.max_sessions_per_company) {
+        CountOf(per_company_, owner.company_id) >= settings_.max_sessions_per_company) {
       EvictOldest([&](const SessionOwner& o) { return o.company_id == owner.company_id; });
     }
     if (settings_.max_sessions > 0 && sessions_.size() >= settings_.max_sessions) {
