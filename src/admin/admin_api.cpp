@@ -881,8 +881,15 @@ void AdminApi::CheckEventTypeInAccount(const tenancy::Company& company,
                             {"error", std::string(ErrorCodeName(ids.error().code))}});
     return;
   }
-  if (std::find(ids->begin(), ids->end(), *service.calcom_event_type_id) == ids->end()) {
+  const auto type = std::find_if(ids->begin(), ids->end(), [&](const AccountEventType& t) {
+    return t.id == *service.calcom_event_type_id;
+  });
+  if (type == ids->end()) {
     problems.Add("calcom_event_type_id", "is not an event type of the company's Cal.com account");
+  } else if (type->recurring) {
+    problems.Add("calcom_event_type_id",
+                 "is a recurring event type (Cal.com would book a whole series); phone bookings "
+                 "make single appointments, so choose an event type without recurrence");
   }
 }
 

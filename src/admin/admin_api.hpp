@@ -35,12 +35,19 @@ namespace callgate::admin {
 
 class Problems;  // admin/request_body.hpp
 
+// An event type of a company's Cal.com account, as far as a service cares.
+struct AccountEventType {
+  std::int64_t id = 0;
+  bool recurring = false;  // a create books a series: not for phone bookings
+};
+
 struct AdminApiSettings {
   std::string phone_region = "DE";  // for numbers written in national format
-  // The event type ids of a company's Cal.com account (GET /v2/event-types with its key). When
-  // set, a service may name only one of them (422 otherwise); when the account cannot be asked
-  // (Cal.com down) the id is accepted and the refusal of ids other companies use still holds.
-  std::function<Result<std::vector<std::int64_t>>(const tenancy::Company&)> account_event_types;
+  // The event types of a company's Cal.com account (GET /v2/event-types with its key). When
+  // set, a service may name only one of them, and not a recurring one (422 otherwise); when the
+  // account cannot be asked (Cal.com down) the id is accepted, the refusal of ids other
+  // companies use still holds, and the booking refuses a series when it meets one.
+  std::function<Result<std::vector<AccountEventType>>(const tenancy::Company&)> account_event_types;
 };
 
 class AdminApi {

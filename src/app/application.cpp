@@ -329,14 +329,15 @@ struct Application::Impl {
         std::make_unique<auth::AuthService>(auth::AuthSettings{}, *users, *api_tokens, clock);
     admin_store = std::make_unique<admin::SqlAdminStore>(db, clock);
     admin::AdminApiSettings admin_settings{config.phone_region, {}};
-    // A service may name only an event type of its company's own Cal.com account.
+    // A service may name only an event type of its company's own Cal.com account, and not a
+    // recurring one.
     admin_settings.account_event_types =
-        [this](const tenancy::Company& company) -> Result<std::vector<std::int64_t>> {
+        [this](const tenancy::Company& company) -> Result<std::vector<admin::AccountEventType>> {
       auto types = calcom_client->ListEventTypes(booking->AccountFor(company));
       if (!types) return tl::unexpected(types.error());
-      std::vector<std::int64_t> ids;
-      for (const auto& t : *types) ids.push_back(t.id);
-      return ids;
+      std::vector<admin::AccountEventType> out;
+      for (const auto& t : *types) out.push_back({t.id, t.recurring});
+      return out;
     };
     audit_log = std::make_unique<privacy::SqlAuditLog>(db, clock);
     personal_data = std::make_unique<privacy::PersonalData>(

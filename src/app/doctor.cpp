@@ -186,7 +186,11 @@ void CheckCompany(const tenancy::Company& company, const Config& config,
                                   std::to_string(types->size()) + " event types)"));
 
   std::set<std::int64_t> existing;
-  for (const auto& t : *types) existing.insert(t.id);
+  std::set<std::int64_t> recurring;
+  for (const auto& t : *types) {
+    existing.insert(t.id);
+    if (t.recurring) recurring.insert(t.id);
+  }
   storage::SqlServiceRepository services(db, clock);
   auto list = services.ListForCompany(company.id);
   if (!list) {
@@ -205,11 +209,16 @@ void CheckCompany(const tenancy::Company& company, const Config& config,
       problems += (problems.empty() ? "" : "; ") +
                   ("service '" + service.name + "' names event type " +
                    std::to_string(*service.calcom_event_type_id) + ", not in the account");
+    } else if (recurring.contains(*service.calcom_event_type_id)) {
+      problems += (problems.empty() ? "" : "; ") +
+                  ("service '" + service.name + "' names event type " +
+                   std::to_string(*service.calcom_event_type_id) +
+                   ", which is recurring (phone bookings make single appointments)");
     }
   }
   if (!problems.empty()) {
     out.push_back(Failed(types_check, problems,
-                         "set calcom_event_type_id to an event type of the account "
+                         "set calcom_event_type_id to a non-recurring event type of the account "
                          "(GET /v2/event-types) in the tenant file and seed it again"));
   } else {
     out.push_back(Ok(types_check, std::to_string(checked) +

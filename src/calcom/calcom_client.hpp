@@ -54,6 +54,11 @@ struct EventType {
   // `lengthInMinutesOptions`: the lengths a booker may pick (Cal.com's "multiple durations");
   // empty when the event type has one length.
   std::vector<int> length_options;
+  // A recurring event type (`recurrence` {interval, occurrences, frequency}; not null and not
+  // {"disabled": true}): a create books a whole series. Phone bookings make single appointments,
+  // so the admin API and `callgate doctor` refuse such an event type for a service.
+  bool recurring = false;
+  int recurrence_occurrences = 0;  // as Cal.com says; 0 when it does not
 };
 
 class CalcomClient final : public booking::CalendarProvider {

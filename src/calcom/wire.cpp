@@ -112,6 +112,20 @@ Result<EventType> EventTypeFromJson(const json& e) {
       }
     }
   }
+  // `recurrence` (2024-06-14): null, {"disabled": true}, or {interval, occurrences, frequency}.
+  // Older answers carry `recurringEvent` {freq, count, interval}; both are read.
+  for (const char* key : {"recurrence", "recurringEvent"}) {
+    auto r = e.find(key);
+    if (r == e.end() || !r->is_object() || r->empty()) continue;
+    if (auto disabled = r->find("disabled");
+        disabled != r->end() && disabled->is_boolean() && disabled->get<bool>()) {
+      continue;
+    }
+    out.recurring = true;
+    out.recurrence_occurrences = static_cast<int>(std::clamp<std::int64_t>(
+        IntField(*r, "occurrences").value_or(IntField(*r, "count").value_or(0)), 0, 10000));
+    break;
+  }
   return out;
 }
 

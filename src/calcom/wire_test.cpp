@@ -226,6 +226,26 @@ TEST(ParseEventTypesResponse, ReadsSeveralLengths) {
   EXPECT_FALSE(OffersSeveralLengths((*list)[1]));
 }
 
+TEST(ParseEventTypesResponse, ReadsWhetherAnEventTypeRecurs) {
+  auto list = ParseEventTypesResponse(R"({"status":"success","data":[
+    {"id":1,"lengthInMinutes":30,"title":"a","slug":"a",
+     "recurrence":{"interval":1,"occurrences":6,"frequency":"weekly"}},
+    {"id":2,"lengthInMinutes":30,"title":"b","slug":"b","recurrence":null},
+    {"id":3,"lengthInMinutes":30,"title":"c","slug":"c","recurrence":{"disabled":true}},
+    {"id":4,"lengthInMinutes":30,"title":"d","slug":"d"},
+    {"id":5,"length":30,"title":"e","slug":"e","recurringEvent":{"freq":2,"count":4,"interval":1}},
+    {"id":6,"length":30,"title":"f","slug":"f","recurringEvent":null}]})");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 6u);
+  EXPECT_TRUE((*list)[0].recurring);
+  EXPECT_EQ((*list)[0].recurrence_occurrences, 6);
+  for (std::size_t single : {1u, 2u, 3u, 5u}) {
+    EXPECT_FALSE((*list)[single].recurring) << (*list)[single].id;
+  }
+  EXPECT_TRUE((*list)[4].recurring);
+  EXPECT_EQ((*list)[4].recurrence_occurrences, 4);
+}
+
 TEST(BuildCreateBookingBody, WritesTheDocumentedShape) {
   booking::BookingRequest r;
   r.event_type_id = 123;

@@ -85,6 +85,11 @@ class AdminApiTest : public storage::testing::DatabaseTest {
 
     calcom::fake::FakeCalcomOptions fake_options;
     fake_options.clock = &clock_;
+    auto series = fake_options.event_types.front();  // 1007: a recurring event type
+    series.id = 1007;
+    series.slug = "kurs";
+    series.recurrence_count = 4;
+    fake_options.event_types.push_back(series);
     fake_ = std::make_unique<calcom::fake::FakeCalcom>(fake_options);
     ASSERT_TRUE(fake_->Start().has_value());
     StartApp(BaseConfig());
@@ -273,6 +278,21 @@ TEST_P(AdminApiTest, AnEventTypeBelongsToOneCompany) {
                  R"({"name":"Neu","duration_minutes":30,"calcom_event_type_id":1003})")
                 .status,
             201);
+}
+
+TEST_P(AdminApiTest, ARecurringEventTypeIsRefusedForAService) {
+  // Cal.com would book a whole series for it; a phone booking is one appointment.
+  const auto services_before = Count("services");
+  auto create = Call("POST", CompanyPath(company_a_, "/services"), admin_a_,
+                     R"({"name":"Kurs","duration_minutes":30,"calcom_event_type_id":1007})");
+  EXPECT_EQ(create.status, 422) << create.raw;
+  EXPECT_NE(create.raw.find("recurring event type"), std::string::npos) << create.raw;
+  EXPECT_EQ(Count("services"), services_before);
+  const std::string service = CompanyPath(company_a_, "/services/" + std::to_string(service_a_));
+  auto update = Call("PATCH", service, admin_a_, R"({"calcom_event_type_id":1007})");
+  EXPECT_EQ(update.status, 422) << update.raw;
+  EXPECT_EQ(Count("services", "calcom_event_type_id = 1007"), 0);
+  EXPECT_EQ(Call("PATCH", service, admin_a_, R"({"calcom_event_type_id":1001})").status, 200);
 }
 
 TEST_P(AdminApiTest, DeactivatingACompanyEndsItsAdminsAccess) {

@@ -55,7 +55,13 @@ class DoctorTest : public storage::testing::DatabaseTest {
   void SetUp() override {
     DatabaseTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    fake_ = std::make_unique<calcom::fake::FakeCalcom>();
+    calcom::fake::FakeCalcomOptions options;
+    auto series = options.event_types.front();  // 1007: six weekly occurrences
+    series.id = 1007;
+    series.slug = "kurs";
+    series.recurrence_count = 6;
+    options.event_types.push_back(series);
+    fake_ = std::make_unique<calcom::fake::FakeCalcom>(options);
     ASSERT_TRUE(fake_->Start().has_value());
     clock_.SetNow(SystemClock().Now());  // the clock check compares with PostgreSQL's
   }
@@ -151,6 +157,23 @@ TEST_P(DoctorTest, MissingEventTypeAndUnmappedNumberFail) {
   const auto& numbers = Find(checks, "phone_numbers[stale]");
   EXPECT_EQ(numbers.status, Status::kFail);
   EXPECT_NE(numbers.detail.find("+493033333333"), std::string::npos) << numbers.detail;
+}
+
+TEST_P(DoctorTest, ARecurringEventTypeFailsWithTheFix) {
+  Import(R"({"companies":[
+    {"name":"Physio Serie","slug":"series","calcom_api_key":"cal_series_key",
+     "branches":[{"name":"Kiel","phone_numbers":["+49 431 4444444"]}],
+     "services":[{"name":"Einzeltermin","duration_minutes":30,"calcom_event_type_id":1001},
+                 {"name":"Kurs","duration_minutes":30,"calcom_event_type_id":1007}]}]})");
+  const auto checks = app::RunDoctor(Env(), clock_);
+  EXPECT_FALSE(app::DoctorPassed(checks));
+  const auto& types = Find(checks, "event_types[series]");
+  EXPECT_EQ(types.status, Status::kFail);
+  EXPECT_NE(types.detail.find("'Kurs' names event type 1007, which is recurring"),
+            std::string::npos)
+      << types.detail;
+  EXPECT_EQ(types.detail.find("Einzeltermin"), std::string::npos) << types.detail;
+  EXPECT_NE(types.fix.find("non-recurring"), std::string::npos) << types.fix;
 }
 
 TEST_P(DoctorTest, ClockSkewAgainstPostgresqlFails) {

@@ -916,15 +916,20 @@ struct FakeCalcom::Impl {
     for (const auto& e : options.event_types) {
       json options = json::array();
       for (int o : e.length_options) options.push_back(o);
-      data.push_back({{"id", e.id},
-                      {"lengthInMinutes", e.length_minutes},
-                      {"lengthInMinutesOptions", std::move(options)},
-                      {"title", e.title},
-                      {"slug", e.slug},
-                      {"description", ""},
-                      {"minimumBookingNotice", e.minimum_booking_notice_minutes},
-                      {"hidden", false},
-                      {"ownerId", 1}});
+      data.push_back(
+          {{"id", e.id},
+           {"lengthInMinutes", e.length_minutes},
+           {"lengthInMinutesOptions", std::move(options)},
+           {"title", e.title},
+           {"slug", e.slug},
+           {"description", ""},
+           {"minimumBookingNotice", e.minimum_booking_notice_minutes},
+           {"recurrence", e.recurrence_count > 1 ? json{{"interval", 1},
+                                                        {"occurrences", e.recurrence_count},
+                                                        {"frequency", "weekly"}}
+                                                 : json(nullptr)},
+           {"hidden", false},
+           {"ownerId", 1}});
     }
     return Success(200, std::move(data));
   }
