@@ -78,7 +78,7 @@ constexpr std::string_view kPage = R"HTML(<!doctype html>
     <section><h2>Today per company (UTC)</h2>
       <table id="companies"><thead><tr><th>Company</th><th>Calls</th><th>Bookings</th></tr></thead><tbody></tbody></table></section>
     <section class="wide"><h2>Open callbacks per branch <span id="callback-sla" class="empty"></span></h2>
-      <table id="callback-branches"><thead><tr><th>Company</th><th>Branch</th><th>Open</th><th>Overdue</th><th>Oldest overdue since</th></tr></thead><tbody></tbody></table>
+      <table id="callback-branches"><thead><tr><th>Company</th><th>Branch</th><th>Open</th><th>Overdue</th><th>Oldest overdue was due</th></tr></thead><tbody></tbody></table>
       <table id="callbacks-next" class="company-only"><thead><tr><th>Due</th><th>Name</th><th>Number</th><th>Reason</th><th>Status</th></tr></thead><tbody></tbody></table></section>
     <section class="wide"><h2>Recent calls</h2>
       <table id="calls"><thead><tr><th>Time</th><th>Company</th><th>Call</th><th>From</th><th>Status</th><th>Outcome</th></tr></thead><tbody></tbody></table></section>
