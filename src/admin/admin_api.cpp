@@ -200,6 +200,23 @@ json CallJson(const CallSummary& c, bool platform) {
   return out;
 }
 
+json CallbackJson(const booking::CallbackQueueEntry& e) {
+  const booking::CallbackRequest& r = e.request;
+  return {{"id", r.id.value},
+          {"branch_id", OptId(r.branch_id)},
+          {"customer_id", OptId(r.customer_id)},
+          {"call_id", OptId(r.call_id)},
+          {"phone", r.phone.empty() ? json(nullptr) : json(r.phone)},
+          {"name", r.name},
+          {"reason", r.reason},
+          {"status", r.status},
+          {"due_at", Time(e.due)},
+          {"overdue_at", Time(e.overdue_at)},
+          {"overdue", e.overdue},
+          {"created_at", Time(r.created_at)},
+          {"updated_at", Time(r.updated_at)}};
+}
+
 json AppointmentJson(const AppointmentSummary& a) {
   return {{"id", a.id},
           {"branch_id", Opt(a.branch_id)},
@@ -288,6 +305,14 @@ const Allowlist& PhoneNumberUpdateFields() {
 
 const Allowlist& CustomerCreateFields() {
   static const Allowlist list{{{"phone_e164"}, {"name"}, {"email"}, {"notes"}}, {}};
+  return list;
+}
+
+// Staff change only the status of a callback request; what the caller said stays as noted.
+const Allowlist& CallbackUpdateFields() {
+  static const Allowlist list{{{"status"}},
+                              {"phone", "name", "reason", "due_at", "overdue_at", "overdue",
+                               "branch_id", "customer_id", "call_id"}};
   return list;
 }
 
@@ -453,14 +478,15 @@ namespace {
 // Reads of personal data that the audit log records besides every write.
 bool ReadsPersonalData(std::string_view action) {
   return action == "customers.list" || action == "customers.get" || action == "calls.list" ||
-         action == "appointments.list";
+         action == "appointments.list" || action == "callbacks.list";
 }
 
 // "customer:7", "service:3", ... from the most specific id in the route, else "company:<id>".
 std::string AuditTarget(const Request& request) {
   for (const auto& [param, kind] :
-       {std::pair{"customer_id", "customer"}, std::pair{"phone_number_id", "phone_number"},
-        std::pair{"service_id", "service"}, std::pair{"branch_id", "branch"}}) {
+       {std::pair{"customer_id", "customer"}, std::pair{"callback_id", "callback"},
+        std::pair{"phone_number_id", "phone_number"}, std::pair{"service_id", "service"},
+        std::pair{"branch_id", "branch"}}) {
     if (auto id = request.RouteParam(param)) return std::string(kind) + ":" + std::string(*id);
   }
   if (auto id = request.RouteParam("company_id")) return "company:" + std::string(*id);
@@ -1243,6 +1269,76 @@ Response AdminApi::ListAppointments(Request& request) {
     auto rows = store_.ListAppointments(scope->company.id, *page);
     if (!rows) return Response::Error(rows.error());
     return Response::Json(200, Paged(*rows, *page, AppointmentJson));
+  }());
+}
+
+// ---- Callback queue ----
+
+Response AdminApi::ListCallbacks(Request& request) {
+  return Counted("callbacks.list", request, [&]() -> Response {
+    auto scope = Resolve(request, Access::kRead);
+    if (!scope) return scope.error();
+    booking::CallbackQueueQuery query;
+    if (auto status = request.QueryParam("status")) {
+      auto filter = booking::ParseCallbackFilter(*status);
+      if (!filter) {
+        return Invalid(request, "status",
+                       "one of open, overdue, in_progress, completed, cancelled, active, all");
+      }
+      query.filter = *filter;
+    }
+    if (auto limit = request.QueryParam("limit")) {
+      auto n = ParsePositiveId(*limit);
+      if (!n || *n > 200) return Invalid(request, "limit", "between 1 and 200");
+      query.limit = static_cast<int>(*n);
+    }
+    if (auto branch = request.QueryParam("branch_id")) {
+      auto id = ParsePositiveId(*branch);
+      if (!id) return Invalid(request, "branch_id", "a positive id");
+      auto found = branches_.FindById(scope->company.id, BranchId(*id));
+      if (!found) return RepoError(found.error(), "branch");
+      query.branch_id = found->id;
+    }
+    if (auto after = request.QueryParam("after_id")) {
+      auto id = ParsePositiveId(*after);
+      if (!id) return Invalid(request, "after_id", "a positive id");
+      query.after = booking::CallbackRequestId(*id);
+    }
+    auto page = callbacks_.List(scope->company.id, query);
+    if (!page) return RepoError(page.error(), "callback request");
+    json items = json::array();
+    for (const auto& entry : page->items) items.push_back(CallbackJson(entry));
+    const booking::CallbackSla& sla = callbacks_.sla();
+    return Response::Json(
+        200, {{"items", items},
+              {"next_after_id", page->next_after ? json(page->next_after->value) : json(nullptr)},
+              {"as_of", Time(page->as_of)},
+              {"sla", {{"minutes", sla.minutes.count()}, {"business_hours", sla.business_hours}}}});
+  }());
+}
+
+Response AdminApi::UpdateCallback(Request& request) {
+  return Counted("callbacks.update", request, [&]() -> Response {
+    auto scope = Resolve(request, Access::kWrite);
+    if (!scope) return scope.error();
+    auto id = ParsePositiveId(request.RouteParam("callback_id"));
+    if (!id) return NotFound("callback request");
+    auto body = ParseBody(request.body, CallbackUpdateFields(), scope->platform());
+    if (!body) return BodyErrorResponse(body.error(), request);
+    Problems problems;
+    FieldReader fields(*body, problems);
+    RequireFields(fields, {"status"});
+    auto status = fields.String("status", true, 20);
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
+    auto updated =
+        callbacks_.SetStatus(scope->company.id, booking::CallbackRequestId(*id), *status);
+    if (!updated) {
+      if (updated.error().code == ErrorCode::kInvalidArgument) {
+        return Invalid(request, "status", "one of open, in_progress, completed, cancelled");
+      }
+      return RepoError(updated.error(), "callback request");
+    }
+    return Response::Json(200, CallbackJson(*updated));
   }());
 }
 

@@ -15,14 +15,16 @@
 //    nothing is written. Secrets are never echoed: responses say "calcom_api_key_set": true.
 //  - Each request bumps callgate_admin_requests_total{action,outcome} once.
 //  - Audit (privacy/audit_log.hpp): every successful write and every successful read of
-//    personal data (customers, calls, appointments) appends an entry with the user, company,
-//    action, target ("customer:7") and request id; export and erasure write their own.
+//    personal data (customers, calls, appointments, callback requests) appends an entry with the
+//    user, company, action, target ("customer:7") and request id; export and erasure write their
+//    own.
 
 #include <functional>
 #include <string>
 
 #include "admin/admin_store.hpp"
 #include "booking/booking_service.hpp"
+#include "booking/callback_queue.hpp"
 #include "http/middleware.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -56,8 +58,9 @@ class AdminApi {
   AdminApi(AdminApiSettings settings, tenancy::CompanyRepository& companies,
            tenancy::BranchRepository& branches, tenancy::ServiceRepository& services,
            tenancy::PhoneNumberRepository& numbers, tenancy::CustomerRepository& customers,
-           AdminStore& store, booking::BookingService& booking, observability::Metrics& metrics,
-           privacy::AuditLog& audit, privacy::PersonalData& personal_data)
+           AdminStore& store, booking::BookingService& booking, booking::CallbackQueue& callbacks,
+           observability::Metrics& metrics, privacy::AuditLog& audit,
+           privacy::PersonalData& personal_data)
       : settings_(std::move(settings)),
         companies_(companies),
         branches_(branches),
@@ -66,6 +69,7 @@ class AdminApi {
         customers_(customers),
         store_(store),
         booking_(booking),
+        callbacks_(callbacks),
         metrics_(metrics),
         audit_(audit),
         personal_data_(personal_data) {}
@@ -112,6 +116,15 @@ class AdminApi {
   http::Response ListCalls(http::Request& request);
   http::Response ListAppointments(http::Request& request);
 
+  // The callback queue (docs/admin-api.md "Callbacks"):
+  // GET /api/admin/companies/{company_id}/callbacks?branch_id=&status=&limit=&after_id= — in due
+  // order with the number to call, name, reason, due time, overdue time and flag; status is
+  // open (default), overdue, in_progress, completed, cancelled, active or all. Audited (personal
+  // data). PATCH .../callbacks/{callback_id} {"status"} — in_progress, completed, cancelled, or
+  // open again from in_progress; 409 once completed or cancelled.
+  http::Response ListCallbacks(http::Request& request);
+  http::Response UpdateCallback(http::Request& request);
+
   // GET /api/availability/quick?company_id=&service_id=
   http::Response QuickAvailability(http::Request& request);
 
@@ -152,6 +165,7 @@ class AdminApi {
   tenancy::CustomerRepository& customers_;
   AdminStore& store_;
   booking::BookingService& booking_;
+  booking::CallbackQueue& callbacks_;
   observability::Metrics& metrics_;
   privacy::AuditLog& audit_;
   privacy::PersonalData& personal_data_;

@@ -21,6 +21,7 @@
 #include "booking/booking_service.hpp"
 #include "booking/calendar_sync.hpp"
 #include "booking/call_context.hpp"
+#include "booking/callback_queue.hpp"
 #include "calcom/calcom_client.hpp"
 #include "calcom/redis_slot_cache_store.hpp"
 #include "calcom/slot_cache.hpp"
@@ -127,6 +128,8 @@ struct Application::Impl {
   std::unique_ptr<resilience::OutboundBudgetCalendarProvider> budgeted_calendar;
   std::unique_ptr<storage::SqlAppointmentRepository> appointments;
   std::unique_ptr<storage::SqlCallbackRequestRepository> callbacks;
+  // Staff's side of callback requests: the queue, the SLA, the overdue report.
+  std::unique_ptr<booking::CallbackQueue> callback_queue;
   std::unique_ptr<calcom::CalcomClient> calcom_client;
   std::unique_ptr<calcom::SlotCacheStore> slot_store;  // Redis-backed when Redis is configured
   std::unique_ptr<calcom::CachingCalendarProvider> calendar;
@@ -257,6 +260,11 @@ struct Application::Impl {
     // Calendar: Cal.com v2 client, wrapped by the slot cache.
     appointments = std::make_unique<storage::SqlAppointmentRepository>(db, clock);
     callbacks = std::make_unique<storage::SqlCallbackRequestRepository>(db, clock);
+    booking::CallbackQueueSettings callback_queue_settings;
+    callback_queue_settings.sla = {std::chrono::minutes(config.callback_sla_minutes),
+                                   config.callback_sla_business_hours};
+    callback_queue = std::make_unique<booking::CallbackQueue>(callback_queue_settings, *callbacks,
+                                                              *branches, clock);
     calcom::CalcomSettings calcom_settings;
     calcom_settings.connect_timeout = std::chrono::milliseconds(config.calcom_connect_timeout_ms);
     calcom_settings.slots_timeout = std::chrono::milliseconds(config.calcom_slots_timeout_ms);
@@ -352,9 +360,9 @@ struct Application::Impl {
           return Ok();
         },
         clock);
-    admin_api = std::make_unique<admin::AdminApi>(std::move(admin_settings), *companies, *branches,
-                                                  *services, *numbers, *customers, *admin_store,
-                                                  *booking, metrics, *audit_log, *personal_data);
+    admin_api = std::make_unique<admin::AdminApi>(
+        std::move(admin_settings), *companies, *branches, *services, *numbers, *customers,
+        *admin_store, *booking, *callback_queue, metrics, *audit_log, *personal_data);
     admin::DiagnosticsSources diagnostic_sources;
     diagnostic_sources.database = database.get();
     diagnostic_sources.migrations = [this]() -> Result<std::vector<storage::MigrationState>> {
@@ -575,6 +583,9 @@ struct Application::Impl {
                 admin_company);
     admin_route(Method::kGet, company + "/calls", &A::ListCalls, admin_company);
     admin_route(Method::kGet, company + "/appointments", &A::ListAppointments, admin_company);
+    admin_route(Method::kGet, company + "/callbacks", &A::ListCallbacks, admin_company);
+    admin_route(Method::kPatch, company + "/callbacks/{callback_id}", &A::UpdateCallback,
+                admin_company);
     admin_route(Method::kGet, "/api/availability/quick", &A::QuickAvailability, admin_any);
     // Data protection (docs/privacy.md): access and erasure requests, the audit log.
     admin_route(Method::kPost, company + "/privacy/export", &A::ExportPerson, admin_company);
@@ -670,7 +681,9 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
   // observability: built after the queue and services it observes, before the routes.
   impl->observability = std::make_unique<ObservabilityWiring>(
       ObservabilitySettingsFromConfig(impl->config), impl->metrics, clock,
-      impl->queue_runtime.get(), [i = impl.get()] { return i->breaker.get(); });
+      impl->queue_runtime.get(), [i = impl.get()] { return i->breaker.get(); },
+      // Describing routes has no schema to read callbacks from.
+      mode == Mode::kDescribeOnly ? nullptr : impl->callback_queue.get());
   if (auto alerts = impl->observability->RegisterAlertCheck(*impl->queue_runtime); !alerts) {
     return tl::unexpected(alerts.error());
   }
@@ -681,6 +694,7 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
   dashboard_sources.breaker = [i = impl.get()] { return i->breaker.get(); };
   dashboard_sources.alerts = [i = impl.get()] { return &i->observability->alerts(); };
   dashboard_sources.audit = impl->audit_log.get();
+  dashboard_sources.callbacks = impl->callback_queue.get();
   impl->dashboard = std::make_unique<DashboardApi>(std::move(dashboard_sources), clock);
   impl->BuildRoutes();
   impl->mode = mode;

@@ -32,6 +32,8 @@ constexpr std::string_view kVariables[] = {"APP_ENV",
                                            "CALLGATE_MASTER_KEY_FILE",
                                            "CALLGATE_MASTER_KEY",
                                            "CALLGATE_AUDIT_RETENTION_DAYS",
+                                           "CALLBACK_SLA_MINUTES",
+                                           "CALLBACK_SLA_BUSINESS_HOURS",
                                            "RETELL_API_KEY",
                                            "CALCOM_API_KEY",
                                            "CALCOM_BASE_URL",
@@ -280,6 +282,7 @@ Result<Config> LoadConfig(const Environment& env) {
         IntVar{"CALLGATE_FUNCTION_LIMIT_PER_MINUTE", &cfg.function_limit_per_minute, 1, 10'000'000},
         IntVar{"CALLGATE_DATABASE_POOL_SIZE", &cfg.database_pool_size, 1, 256},
         IntVar{"CALLGATE_AUDIT_RETENTION_DAYS", &cfg.audit_retention_days, 1, 36500},
+        IntVar{"CALLBACK_SLA_MINUTES", &cfg.callback_sla_minutes, 1, 7 * 24 * 60},
         IntVar{"CALCOM_CONNECT_TIMEOUT_MS", &cfg.calcom_connect_timeout_ms, 50, 30'000},
         IntVar{"CALCOM_SLOTS_TIMEOUT_MS", &cfg.calcom_slots_timeout_ms, 50, 60'000},
         IntVar{"CALCOM_BOOKINGS_TIMEOUT_MS", &cfg.calcom_bookings_timeout_ms, 50, 120'000}}) {
@@ -366,6 +369,11 @@ Result<Config> LoadConfig(const Environment& env) {
   auto diag = ParseBool("DIAGNOSTICS_ENABLED", Get(env, "DIAGNOSTICS_ENABLED"));
   if (!diag) return tl::unexpected(diag.error());
   cfg.diagnostics_enabled = *diag;
+  if (auto v = Get(env, "CALLBACK_SLA_BUSINESS_HOURS"); !v.empty()) {
+    auto business = ParseBool("CALLBACK_SLA_BUSINESS_HOURS", v);
+    if (!business) return tl::unexpected(business.error());
+    cfg.callback_sla_business_hours = *business;
+  }
 
   if (auto v = Get(env, "CALLGATE_PHONE_REGION"); !v.empty()) {
     if (v.size() != 2 || !std::isupper(static_cast<unsigned char>(v[0])) ||

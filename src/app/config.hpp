@@ -70,6 +70,11 @@ struct Config {
   std::shared_ptr<const crypto::Keyring> keyring;
   // Audit log entries older than this are deleted by the daily privacy_purge job.
   int audit_retention_days = 730;
+  // Callback SLA (docs/operations.md, callback_overdue): an open callback request is overdue
+  // this many minutes after its due time, counted in its branch's opening hours unless
+  // CALLBACK_SLA_BUSINESS_HOURS is false (then wall-clock minutes).
+  int callback_sla_minutes = 120;
+  bool callback_sla_business_hours = true;
   // Worker overrides from `callgate worker` (not environment variables).
   std::vector<std::string> worker_queues;  // empty: high, default, low
   int worker_poll_interval_ms = 1000;

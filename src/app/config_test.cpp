@@ -262,3 +262,27 @@ TEST(ReadEnvironment, CalcomTimeoutsComeFromTheEnvironment) {
 
 }  // namespace
 }  // namespace callgate::app
+
+namespace callgate::app {
+namespace {
+
+TEST(LoadConfig, CallbackSlaDefaultsToTwoBusinessHoursAndIsConfigurable) {
+  auto defaults = LoadConfig({});
+  ASSERT_TRUE(defaults.has_value()) << defaults.error().message;
+  EXPECT_EQ(defaults->callback_sla_minutes, 120);
+  EXPECT_TRUE(defaults->callback_sla_business_hours);
+  auto set = LoadConfig({{"CALLBACK_SLA_MINUTES", "45"}, {"CALLBACK_SLA_BUSINESS_HOURS", "false"}});
+  ASSERT_TRUE(set.has_value()) << set.error().message;
+  EXPECT_EQ(set->callback_sla_minutes, 45);
+  EXPECT_FALSE(set->callback_sla_business_hours);
+  for (const auto& [var, value] :
+       {std::pair{"CALLBACK_SLA_MINUTES", "0"}, std::pair{"CALLBACK_SLA_MINUTES", "zwei"},
+        std::pair{"CALLBACK_SLA_BUSINESS_HOURS", "vielleicht"}}) {
+    auto bad = LoadConfig({{var, value}});
+    ASSERT_FALSE(bad.has_value()) << var << "=" << value;
+    EXPECT_NE(bad.error().message.find(var), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace callgate::app

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "auth/admin_token_guard.hpp"
+#include "booking/callback_queue.hpp"
 #include "core/encoding.hpp"
 #include "core/time_zone.hpp"
 #include "observability/alerts.hpp"
@@ -28,6 +29,7 @@ constexpr std::chrono::minutes kTrafficWindow{5};
 constexpr int kRecentCalls = 20;
 constexpr std::size_t kFailedJobs = 50;
 constexpr std::size_t kRecentAlerts = 20;
+constexpr int kNextCallbacks = 10;
 
 constexpr std::string_view kRequests = "callgate_http_requests_total";
 constexpr std::string_view kLatency = "callgate_http_request_duration_ms";
@@ -122,6 +124,35 @@ Response DashboardApi::Overview(Request& request) {
   }
   const SystemTimePoint now = clock_.Now();
   const SystemTimePoint since = StartOfUtcDay(now);
+  // The callback queue reads through its own repository: before the statements below, never
+  // inside their session.
+  std::optional<std::vector<booking::CallbackBranchSummary>> callback_branches;
+  json next_callbacks = json::array();
+  if (sources_.callbacks != nullptr) {
+    auto summary = sources_.callbacks->Summary(
+        only ? std::optional<tenancy::CompanyId>(tenancy::CompanyId(*only)) : std::nullopt);
+    if (!summary) return Response::Error(summary.error());
+    callback_branches = std::move(*summary);
+    if (only) {
+      booking::CallbackQueueQuery next;
+      next.filter = booking::CallbackFilter::kActive;
+      next.limit = kNextCallbacks;
+      auto page = sources_.callbacks->List(tenancy::CompanyId(*only), next);
+      if (!page) return Response::Error(page.error());
+      for (const auto& e : page->items) {
+        next_callbacks.push_back(
+            {{"id", e.request.id.value},
+             {"branch_id", e.request.branch_id ? json(e.request.branch_id->value) : json(nullptr)},
+             {"name", e.request.name},
+             {"phone", e.request.phone.empty() ? json(nullptr) : json(e.request.phone)},
+             {"reason", e.request.reason},
+             {"status", e.request.status},
+             {"due_at", FormatIso8601Utc(e.due)},
+             {"overdue_at", FormatIso8601Utc(e.overdue_at)},
+             {"overdue", e.overdue}});
+      }
+    }
+  }
   auto result = sources_.database->Run([&](storage::Session& s) -> Result<json> {
     std::map<std::int64_t, json> companies;
     {
@@ -157,7 +188,7 @@ Response DashboardApi::Overview(Request& request) {
     count("appointments", " AND status <> 'cancelled'", "bookings_today");
 
     json rows = json::array();
-    for (auto& [id, c] : companies) rows.push_back(std::move(c));
+    for (auto& [id, c] : companies) rows.push_back(c);  // copied: the callbacks name them too
     json totals = {{"calls_today", 0}, {"bookings_today", 0}};
     for (const auto& c : rows) {
       totals["calls_today"] =
@@ -198,13 +229,49 @@ Response DashboardApi::Overview(Request& request) {
                  {"created_at", FormatIso8601Utc(r.Time("created_at"))}});
           });
     }
-    return json{{"generated_at", FormatIso8601Utc(now)},
-                {"day_start", FormatIso8601Utc(since)},
-                {"role", std::string(auth::RoleName(actor->role))},
-                {"company_id", only ? json(*only) : json(nullptr)},
-                {"totals", totals},
-                {"companies", rows},
-                {"recent_calls", calls}};
+    json out{{"generated_at", FormatIso8601Utc(now)},
+             {"day_start", FormatIso8601Utc(since)},
+             {"role", std::string(auth::RoleName(actor->role))},
+             {"company_id", only ? json(*only) : json(nullptr)},
+             {"totals", totals},
+             {"companies", rows},
+             {"recent_calls", calls}};
+    if (callback_branches) {
+      std::map<std::int64_t, std::string> branch_names;
+      {
+        storage::Params p;
+        std::string rest = "FROM branches";
+        if (only) {
+          rest += " WHERE company_id = :company_id";
+          p.Add(*only);
+        }
+        s.Query("id, name", rest, p,
+                [&](const storage::Row& r) { branch_names[r.Int64("id")] = r.String("name"); });
+      }
+      json branches = json::array();
+      std::int64_t open = 0, overdue = 0;
+      for (const auto& b : *callback_branches) {
+        open += b.open;
+        overdue += b.overdue;
+        auto company = companies.find(b.company_id.value);
+        branches.push_back(
+            {{"company_id", b.company_id.value},
+             {"company_name", company != companies.end() ? company->second["name"] : json("")},
+             {"branch_id", b.branch_id ? json(b.branch_id->value) : json(nullptr)},
+             {"branch_name", b.branch_id ? json(branch_names[b.branch_id->value]) : json(nullptr)},
+             {"open", b.open},
+             {"overdue", b.overdue},
+             {"oldest_overdue_due", OptionalTime(b.oldest_overdue_due)}});
+      }
+      const booking::CallbackSla& sla = sources_.callbacks->sla();
+      out["callbacks"] = {
+          {"sla", {{"minutes", sla.minutes.count()}, {"business_hours", sla.business_hours}}},
+          {"open", open},
+          {"overdue", overdue},
+          {"branches", branches},
+          {"next", next_callbacks}};
+    }
+    return out;
   });
   if (!result) return Response::Error(result.error());
   Audit(request, only, "dashboard.overview", "");

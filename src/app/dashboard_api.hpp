@@ -4,7 +4,9 @@
 // sessionStorage and polls the JSON endpoints below every few seconds.
 //
 //   GET  /api/admin/dashboard/overview            any admin; calls and bookings today (UTC) per
-//                                                 company and the recent calls with outcome —
+//                                                 company, the recent calls with outcome, and the
+//                                                 open callbacks per branch with the overdue ones
+//                                                 (company users: also the next ones to call) —
 //                                                 company users see only their own company
 //   GET  /api/admin/dashboard/system              platform admins; request rate, p50/p95/p99
 //                                                 latency, error rate, queue depths, circuit
@@ -43,6 +45,9 @@ class AlertEngine;
 namespace callgate::privacy {
 class AuditLog;
 }
+namespace callgate::booking {
+class CallbackQueue;
+}
 
 namespace callgate::app {
 
@@ -56,6 +61,7 @@ struct DashboardSources {
   std::function<resilience::CircuitBreaker*()> breaker;  // may return null
   std::function<observability::AlertEngine*()> alerts;   // may return null
   privacy::AuditLog* audit = nullptr;                    // none: nothing is audited
+  booking::CallbackQueue* callbacks = nullptr;           // none: no callback section
 };
 
 class DashboardApi {

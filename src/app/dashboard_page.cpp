@@ -37,6 +37,7 @@ constexpr std::string_view kPage = R"HTML(<!doctype html>
   .pill.ok, .pill.booked, .pill.successful, .pill.closed, .pill.resolved { background:#dcfae6; color:var(--ok); }
   .pill.bad, .pill.unsuccessful, .pill.open, .pill.firing, .pill.critical { background:#fee4e2; color:var(--bad); }
   .pill.half_open, .pill.warning, .pill.reminder { background:#fef0c7; color:var(--warn); }
+  .pill.overdue, tr.overdue .pill { background:#fee4e2; color:var(--bad); }
   .empty { color:var(--muted); }
   button.retry { border:1px solid #d0d5dd; background:#fff; border-radius:6px; padding:.15rem .55rem; cursor:pointer; }
   #login { max-width:420px; margin:12vh auto; background:var(--card); border:1px solid var(--line); border-radius:12px; padding:1.5rem; }
@@ -76,6 +77,9 @@ constexpr std::string_view kPage = R"HTML(<!doctype html>
     </div>
     <section><h2>Today per company (UTC)</h2>
       <table id="companies"><thead><tr><th>Company</th><th>Calls</th><th>Bookings</th></tr></thead><tbody></tbody></table></section>
+    <section class="wide"><h2>Open callbacks per branch <span id="callback-sla" class="empty"></span></h2>
+      <table id="callback-branches"><thead><tr><th>Company</th><th>Branch</th><th>Open</th><th>Overdue</th><th>Oldest overdue was due</th></tr></thead><tbody></tbody></table>
+      <table id="callbacks-next" class="company-only"><thead><tr><th>Due</th><th>Name</th><th>Number</th><th>Reason</th><th>Status</th></tr></thead><tbody></tbody></table></section>
     <section class="wide"><h2>Recent calls</h2>
       <table id="calls"><thead><tr><th>Time</th><th>Company</th><th>Call</th><th>From</th><th>Status</th><th>Outcome</th></tr></thead><tbody></tbody></table></section>
     <section class="platform"><h2>Queues</h2>
@@ -155,6 +159,20 @@ constexpr std::string_view kPage = R"HTML(<!doctype html>
       return [cell(time(c.created_at)), cell(c.company_name), cell(c.retell_call_id), cell(c.from_number),
               pill(c.status), pill(c.outcome)];
     }, 'no calls yet');
+    const cb = o.callbacks || {branches: [], next: [], sla: null, overdue: 0};
+    $('callback-sla').textContent = cb.sla ? '(overdue ' + cb.sla.minutes + ' min after due' +
+        (cb.sla.business_hours ? ', in opening hours)' : ')') : '';
+    fill('callback-branches', cb.branches, (b, tr) => {
+      if (b.overdue > 0) tr.className = 'overdue';
+      return [cell(b.company_name), cell(b.branch_name || '(no branch)'), cell(b.open),
+              b.overdue > 0 ? pill('overdue ' + b.overdue) : cell(0), cell(b.oldest_overdue_due ? new Date(b.oldest_overdue_due).toLocaleString() : null)];
+    }, 'no open callbacks');
+    $('callbacks-next').hidden = o.role === 'platform_admin';
+    fill('callbacks-next', cb.next, (c, tr) => {
+      if (c.overdue) tr.className = 'overdue';
+      return [cell(new Date(c.due_at).toLocaleString()), cell(c.name), cell(c.phone), cell(c.reason),
+              c.overdue ? pill('overdue') : pill(c.status)];
+    }, 'nothing to call back');
   }
 
   async function refreshSystem() {

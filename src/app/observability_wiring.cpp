@@ -1,5 +1,7 @@
 #include "app/observability_wiring.hpp"
 
+#include "booking/callback_queue.hpp"
+#include "core/time_zone.hpp"
 #include "observability/log.hpp"
 #include "queue/queue_runtime.hpp"
 #include "resilience/circuit_breaker.hpp"
@@ -22,6 +24,33 @@ double BreakerStateValue(resilience::BreakerState state) {
   return 0;
 }
 
+// "company 4 / branch 7: 2, company 5 (no branch): 1; oldest due …; SLA 120 min in opening
+// hours" — ids and counts only, never a caller's name or number.
+std::string OverdueDetail(const booking::CallbackOverdueReport& report,
+                          const booking::CallbackSla& sla) {
+  constexpr std::size_t kListed = 5;
+  std::string out;
+  std::optional<SystemTimePoint> oldest;
+  for (std::size_t i = 0; i < report.branches.size(); ++i) {
+    const auto& b = report.branches[i];
+    if (b.oldest_overdue_due && (!oldest || *b.oldest_overdue_due < *oldest)) {
+      oldest = b.oldest_overdue_due;
+    }
+    if (i == kListed) {
+      out += ", and " + std::to_string(report.branches.size() - kListed) + " more branches";
+    }
+    if (i >= kListed) continue;
+    out += (i ? ", " : "") + std::string("company ") + std::to_string(b.company_id.value) +
+           (b.branch_id ? " / branch " + std::to_string(b.branch_id->value) : " (no branch)") +
+           ": " + std::to_string(b.overdue);
+  }
+  if (oldest) out += "; oldest due " + FormatIso8601Utc(*oldest);
+  out += "; SLA " + std::to_string(sla.minutes.count()) + " min" +
+         (sla.business_hours ? " in opening hours" : "");
+  if (report.truncated) out += "; stopped reading: at least this many";
+  return out;
+}
+
 }  // namespace
 
 ObservabilitySettings ObservabilitySettingsFromConfig(const Config& config) {
@@ -34,9 +63,11 @@ ObservabilitySettings ObservabilitySettingsFromConfig(const Config& config) {
 ObservabilityWiring::ObservabilityWiring(ObservabilitySettings settings,
                                          observability::Metrics& metrics, const Clock& clock,
                                          queue::QueueRuntime* queue,
-                                         std::function<resilience::CircuitBreaker*()> breaker)
+                                         std::function<resilience::CircuitBreaker*()> breaker,
+                                         booking::CallbackQueue* callbacks)
     : metrics_(metrics),
       queue_(queue),
+      callbacks_(callbacks),
       slow_queries_(metrics, settings.slow_query_threshold),
       alert_check_period_(settings.alert_check_period) {
   observability::DescribeStandardMetrics(metrics_);
@@ -76,14 +107,27 @@ ObservabilityWiring::ObservabilityWiring(ObservabilitySettings settings,
                                 return out;
                               });
   }
+  if (callbacks_ != nullptr) {
+    // Platform-wide and read at scrape time; a failing database yields no series.
+    metrics_.SetGaugeCallback(
+        "callgate_callbacks_overdue",
+        "Open callback requests overdue under the callback SLA (CALLBACK_SLA_MINUTES), all "
+        "companies",
+        [this] {
+          auto report = callbacks_->Overdue();
+          if (!report) return std::vector<GaugeSample>{};
+          return std::vector<GaugeSample>{{{}, static_cast<double>(report->overdue)}};
+        });
+  }
   storage::SetStatementObserver([this](std::string_view sql, std::chrono::nanoseconds elapsed) {
     slow_queries_.Record(sql, elapsed);
   });
   slack_ = std::make_unique<observability::SlackNotifier>(settings.slack, metrics_);
   alerts_ = std::make_unique<observability::AlertEngine>(
       settings.alerts,
-      observability::MetricsAlertSampler(metrics_, [this] { return QueueBacklog(); }), *slack_,
-      clock, metrics_);
+      observability::MetricsAlertSampler(
+          metrics_, [this] { return QueueBacklog(); }, [this] { return CallbacksOverdue(); }),
+      *slack_, clock, metrics_);
 }
 
 ObservabilityWiring::~ObservabilityWiring() { storage::SetStatementObserver({}); }
@@ -95,6 +139,18 @@ double ObservabilityWiring::QueueBacklog() const {
   double ready = 0;
   for (const auto& q : stats->queues) ready += static_cast<double>(q.ready);
   return ready;
+}
+
+observability::CallbacksOverdue ObservabilityWiring::CallbacksOverdue() const {
+  if (callbacks_ == nullptr) return {};
+  auto report = callbacks_->Overdue();
+  if (!report) {
+    // Not knowing is no alert of its own: the database's failures show elsewhere.
+    observability::LogWarn("callback_overdue_unread", {{"error", report.error().message}});
+    return {};
+  }
+  if (report->overdue == 0) return {};
+  return {static_cast<double>(report->overdue), OverdueDetail(*report, callbacks_->sla())};
 }
 
 Status ObservabilityWiring::RegisterAlertCheck(queue::QueueRuntime& queue) {

@@ -1,8 +1,8 @@
 #pragma once
 // Observability glue of the composition root (docs/operations.md): HTTP request metrics from
-// the server's access-log hook, the GET /metrics endpoint, queue depth and circuit breaker
-// gauges, process metrics, the slow-query hook on storage::Session, and the alert engine with
-// its Slack notifier, checked by the scheduler's `alert_check` job every 5 minutes.
+// the server's access-log hook, the GET /metrics endpoint, queue depth, circuit breaker and
+// overdue callback gauges, process metrics, the slow-query hook on storage::Session, and the alert
+// engine with its Slack notifier, checked by the scheduler's `alert_check` job every 5 minutes.
 
 #include <chrono>
 #include <functional>
@@ -25,6 +25,9 @@ class QueueRuntime;
 namespace callgate::resilience {
 class CircuitBreaker;
 }
+namespace callgate::booking {
+class CallbackQueue;
+}
 
 namespace callgate::app {
 
@@ -44,12 +47,14 @@ inline constexpr std::string_view kAlertCheckJob = "alert_check";
 
 class ObservabilityWiring {
  public:
-  // Registers process, queue and breaker gauges and installs the process-wide statement
-  // observer (storage::SetStatementObserver). `queue` and `breaker` may be null (no gauges
-  // then); every non-null reference must outlive this object.
+  // Registers process, queue, breaker and overdue-callback gauges and installs the process-wide
+  // statement observer (storage::SetStatementObserver). `queue`, `breaker` and `callbacks` may
+  // be null (no such gauges, and no callback_overdue alert, then); every non-null reference must
+  // outlive this object.
   ObservabilityWiring(ObservabilitySettings settings, observability::Metrics& metrics,
                       const Clock& clock, queue::QueueRuntime* queue,
-                      std::function<resilience::CircuitBreaker*()> breaker);
+                      std::function<resilience::CircuitBreaker*()> breaker,
+                      booking::CallbackQueue* callbacks = nullptr);
   // Removes the statement observer.
   ~ObservabilityWiring();
   ObservabilityWiring(const ObservabilityWiring&) = delete;
@@ -75,9 +80,12 @@ class ObservabilityWiring {
 
  private:
   double QueueBacklog() const;
+  // The platform's overdue callback requests for the callback_overdue alert.
+  observability::CallbacksOverdue CallbacksOverdue() const;
 
   observability::Metrics& metrics_;
   queue::QueueRuntime* queue_;
+  booking::CallbackQueue* callbacks_;
   observability::SlowQueryRecorder slow_queries_;
   std::unique_ptr<observability::SlackNotifier> slack_;
   std::unique_ptr<observability::AlertEngine> alerts_;

@@ -9,6 +9,8 @@
 #include "app/application.hpp"
 #include "auth/auth_service.hpp"
 #include "auth/sql_repositories.hpp"
+#include "booking/callback_queue.hpp"
+#include "booking/testing/in_memory.hpp"
 #include "core/testing/fake_clock.hpp"
 #include "http/testing/test_client.hpp"
 #include "observability/metrics.hpp"
@@ -106,6 +108,32 @@ TEST(ObservabilityWiring, SlowStatementThresholdComesFromSettings) {
   ASSERT_TRUE(db.has_value());
   ASSERT_TRUE((*db)->Ping().has_value());
   EXPECT_GE(metrics.Sum("callgate_db_slow_queries_total", [](const auto&) { return true; }), 1);
+}
+
+TEST(ObservabilityWiring, OverdueCallbacksAreAGaugeAndAnAlertThatNamesNoCaller) {
+  booking::testing::TwoCompanyWorld world;  // Thursday 26.11.2026 10:00 Berlin
+  booking::CallbackQueue queue({}, world.callbacks, world.branches, world.clock);
+  observability::Metrics metrics;
+  ObservabilityWiring wiring({}, metrics, world.clock, nullptr, {}, &queue);
+  EXPECT_NE(metrics.RenderPrometheus().find("callgate_callbacks_overdue 0"), std::string::npos);
+  EXPECT_TRUE(wiring.CheckAlerts().empty());
+
+  booking::CallbackRequest request;
+  request.branch_id = tenancy::BranchId(10);
+  request.phone = "+4915112345678";
+  request.name = "Jürgen Weiß";
+  request.reason = "Befund";
+  request.due_at = world.clock.Now() - std::chrono::hours(24);  // Wednesday 10:00
+  ASSERT_TRUE(world.callbacks.Create(tenancy::CompanyId(1), request).has_value());
+  EXPECT_NE(metrics.RenderPrometheus().find("callgate_callbacks_overdue 1"), std::string::npos);
+  world.clock.Advance(std::chrono::minutes(5));
+  auto sent = wiring.CheckAlerts();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].rule, "callback_overdue");
+  EXPECT_NE(sent[0].text.find("company 1 / branch 10: 1"), std::string::npos) << sent[0].text;
+  EXPECT_NE(sent[0].text.find("SLA 120 min in opening hours"), std::string::npos);
+  EXPECT_EQ(sent[0].text.find("Weiß"), std::string::npos);
+  EXPECT_EQ(sent[0].text.find("+49"), std::string::npos);
 }
 
 }  // namespace

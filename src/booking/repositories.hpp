@@ -55,12 +55,55 @@ class AppointmentRepository {
                                    SystemTimePoint to) = 0;
 };
 
+// When a callback request is due: its due time, or its creation for a request without one.
+inline SystemTimePoint DueOf(const CallbackRequest& request) {
+  return request.due_at.value_or(request.created_at);
+}
+
+// A position in due order (DueOf, then id): a page of the queue starts after it.
+struct CallbackCursor {
+  SystemTimePoint due;
+  CallbackRequestId id;
+};
+
+// Which of a company's callback requests to read, in due order.
+struct CallbackQuery {
+  std::optional<tenancy::BranchId> branch_id;  // empty: every branch (and none)
+  std::vector<std::string> statuses;           // empty: any status
+  std::optional<SystemTimePoint> due_until;    // only requests due at or before this
+  std::optional<CallbackCursor> after;         // only requests after this position
+  int limit = 50;                              // at most this many (1..1000)
+};
+
+// Open requests of one branch (or of none) of a company.
+struct OpenCallbackCount {
+  tenancy::CompanyId company_id;
+  std::optional<tenancy::BranchId> branch_id;
+  int open = 0;
+};
+
 class CallbackRequestRepository {
  public:
   virtual ~CallbackRequestRepository() = default;
   virtual Result<CallbackRequest> Create(tenancy::CompanyId company_id,
                                          const CallbackRequest& request) = 0;
   virtual Result<std::vector<CallbackRequest>> ListOpen(tenancy::CompanyId company_id) = 0;
+  // The company's requests matching `query`, in due order (DueOf, then id).
+  virtual Result<std::vector<CallbackRequest>> List(tenancy::CompanyId company_id,
+                                                    const CallbackQuery& query) = 0;
+  // kNotFound when the request is not the company's.
+  virtual Result<CallbackRequest> FindById(tenancy::CompanyId company_id, CallbackRequestId id) = 0;
+  // Sets the status (and updated_at) when it is still `from`: kNotFound when the request is not
+  // the company's, kConflict when its status is no longer `from`.
+  virtual Result<CallbackRequest> SetStatus(tenancy::CompanyId company_id, CallbackRequestId id,
+                                            std::string_view from, std::string_view to) = 0;
+  // Platform-wide, for the overdue alert and the platform's dashboard: open requests of every
+  // company due at or before `until`, in due order, at most `limit`.
+  virtual Result<std::vector<CallbackRequest>> ListOpenDueUntil(SystemTimePoint until,
+                                                                int limit) = 0;
+  // Open requests per branch: of `company_id`, or of every company when empty.
+  virtual Result<std::vector<OpenCallbackCount>> CountOpen(
+      std::optional<tenancy::CompanyId> company_id) = 0;
   // The requests noted during one call of the company (any status), oldest first.
   virtual Result<std::vector<CallbackRequest>> ListForCall(tenancy::CompanyId company_id,
                                                            calls::CallId call_id) = 0;

@@ -63,9 +63,11 @@ std::string_view AlertSeverityName(AlertSeverity severity) noexcept {
   return severity == AlertSeverity::kCritical ? "critical" : "warning";
 }
 
-std::function<AlertSample()> MetricsAlertSampler(const Metrics& metrics,
-                                                 std::function<double()> queue_backlog) {
-  return [&metrics, queue_backlog = std::move(queue_backlog)] {
+std::function<AlertSample()> MetricsAlertSampler(
+    const Metrics& metrics, std::function<double()> queue_backlog,
+    std::function<CallbacksOverdue()> callbacks_overdue) {
+  return [&metrics, queue_backlog = std::move(queue_backlog),
+          callbacks_overdue = std::move(callbacks_overdue)] {
     AlertSample s;
     s.http_requests =
         metrics.Sum("callgate_http_requests_total", [](const Labels&) { return true; });
@@ -82,6 +84,11 @@ std::function<AlertSample()> MetricsAlertSampler(const Metrics& metrics,
     s.calcom_failures = metrics.Sum("callgate_calcom_requests_total", [](const Labels& l) {
       return !LabelValue(l, "status").starts_with('2');
     });
+    if (callbacks_overdue) {
+      CallbacksOverdue overdue = callbacks_overdue();
+      s.callbacks_overdue = overdue.count;
+      s.callbacks_overdue_detail = std::move(overdue.detail);
+    }
     return s;
   };
 }
@@ -96,8 +103,8 @@ AlertEngine::AlertEngine(AlertSettings settings, std::function<AlertSample()> sa
   AlertSample first = sampler_();
   first.at = clock_.Now();
   history_.push_back(first);
-  for (const char* rule :
-       {"http_error_rate", "webhook_latency", "queue_backlog", "calcom_failure_rate"}) {
+  for (const char* rule : {"http_error_rate", "webhook_latency", "queue_backlog",
+                           "calcom_failure_rate", "callback_overdue"}) {
     states_.emplace_back(rule, RuleState{});
     metrics_.SetGauge("callgate_alert_firing", {{"rule", rule}}, 0);
   }
@@ -153,6 +160,12 @@ std::vector<AlertEngine::Evaluation> AlertEngine::Evaluate() const {
              " (" + Number(failures) + " of " + Number(requests) + " requests failed; threshold " +
              Percent(settings_.calcom_failure_rate) + ")"});
   }
+  out.push_back({"callback_overdue", AlertSeverity::kWarning,
+                 now.callbacks_overdue > settings_.callbacks_overdue,
+                 Number(now.callbacks_overdue) + " open callback request(s) overdue" +
+                     (now.callbacks_overdue_detail.empty() ? std::string()
+                                                           : ": " + now.callbacks_overdue_detail) +
+                     " (threshold " + Number(settings_.callbacks_overdue) + ")"});
   return out;
 }
 

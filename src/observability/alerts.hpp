@@ -1,7 +1,7 @@
 #pragma once
-// Alerting: four rules over this process's metrics, evaluated by a periodic check (the
-// scheduler's `alert_check` job, every 5 minutes), with notifications to Slack incoming
-// webhooks. Rules, thresholds and runbooks: docs/operations.md.
+// Alerting: five rules over this process's metrics and the callback queue, evaluated by a
+// periodic check (the scheduler's `alert_check` job, every 5 minutes), with notifications to
+// Slack incoming webhooks. Rules, thresholds and runbooks: docs/operations.md.
 //
 //   rule                 severity  fires when
 //   http_error_rate      critical  5xx / requests > 5 % over 5 min, only with > 100 requests
@@ -9,6 +9,8 @@
 //                                  /api/retell/*) > 2000 ms over 5 min
 //   queue_backlog        warning   ready (due, unreserved) jobs over all queues > 1000 (now)
 //   calcom_failure_rate  critical  non-2xx / Cal.com requests > 10 % over 1 h (≥ 10 requests)
+//   callback_overdue     warning   any open callback request is overdue under the callback SLA
+//                                  (now; CALLBACK_SLA_MINUTES, booking/callback_queue.hpp)
 //
 // Windows are computed from cumulative counters: the engine keeps timestamped samples and
 // compares the newest with the newest one at least `window` old (or the oldest one it has).
@@ -46,13 +48,24 @@ struct AlertSample {
   double queue_backlog = 0;  // a level, not a total
   double calcom_requests = 0;
   double calcom_failures = 0;
+  double callbacks_overdue = 0;          // a level: open callback requests overdue now
+  std::string callbacks_overdue_detail;  // where they are (no personal data), for the message
+};
+
+// Open callback requests overdue now, and where (companies and branches, the oldest due time;
+// never a caller's name or number).
+struct CallbacksOverdue {
+  double count = 0;
+  std::string detail;
 };
 
 // Reads an AlertSample (without `at`) from the standard metric names:
 // callgate_http_requests_total, callgate_http_request_duration_ms,
-// callgate_calcom_requests_total; `queue_backlog` supplies the backlog (may be empty → 0).
-std::function<AlertSample()> MetricsAlertSampler(const Metrics& metrics,
-                                                 std::function<double()> queue_backlog);
+// callgate_calcom_requests_total; `queue_backlog` supplies the backlog and `callbacks_overdue`
+// the overdue callback requests (either may be empty → 0).
+std::function<AlertSample()> MetricsAlertSampler(
+    const Metrics& metrics, std::function<double()> queue_backlog,
+    std::function<CallbacksOverdue()> callbacks_overdue = {});
 
 struct AlertSettings {
   double error_rate = 0.05;
@@ -64,6 +77,7 @@ struct AlertSettings {
   double calcom_failure_rate = 0.10;
   double calcom_min_requests = 10;
   std::chrono::milliseconds calcom_window = std::chrono::hours(1);
+  double callbacks_overdue = 0;  // fires when more open callback requests than this are overdue
   // While an alert stays firing, a reminder goes out at most this often.
   std::chrono::milliseconds renotify_interval = std::chrono::hours(4);
 };

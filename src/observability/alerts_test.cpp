@@ -271,3 +271,49 @@ TEST(SlackNotifier, DropsPostsBeyondTheBoundedQueue) {
 
 }  // namespace
 }  // namespace callgate::observability
+
+namespace callgate::observability {
+namespace {
+
+class RecordingNotifier final : public AlertNotifier {
+ public:
+  void Notify(const AlertNotification& n) override { sent.push_back(n); }
+  std::vector<AlertNotification> sent;
+};
+
+TEST(CallbackOverdueAlert, FiresWhileAnOpenCallbackIsOverdueAndResolves) {
+  Metrics metrics;
+  testing::FakeClock clock;
+  RecordingNotifier notifier;
+  CallbacksOverdue overdue;
+  AlertEngine engine({}, MetricsAlertSampler(metrics, {}, [&] { return overdue; }), notifier, clock,
+                     metrics);
+  EXPECT_TRUE(engine.Check().empty());
+  EXPECT_EQ(metrics.Value("callgate_alert_firing", {{"rule", "callback_overdue"}}), 0);
+
+  overdue = {2, "company 1 branch 10: 2 (oldest due 2026-11-27T08:00:00.000Z)"};
+  clock.Advance(std::chrono::minutes(5));
+  auto sent = engine.Check();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].rule, "callback_overdue");
+  EXPECT_EQ(sent[0].severity, AlertSeverity::kWarning);
+  EXPECT_EQ(sent[0].kind, AlertNotification::Kind::kFiring);
+  EXPECT_NE(sent[0].text.find("2 open callback request(s) overdue: company 1 branch 10"),
+            std::string::npos);
+  EXPECT_NE(sent[0].text.find("docs/operations.md#callback_overdue"), std::string::npos);
+  EXPECT_EQ(engine.Firing(), std::vector<std::string>{"callback_overdue"});
+  EXPECT_EQ(metrics.Value("callgate_alert_firing", {{"rule", "callback_overdue"}}), 1);
+
+  clock.Advance(std::chrono::minutes(5));
+  EXPECT_TRUE(engine.Check().empty());  // still firing: no repeat
+  overdue = {};
+  clock.Advance(std::chrono::minutes(5));
+  sent = engine.Check();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].kind, AlertNotification::Kind::kResolved);
+  EXPECT_TRUE(engine.Firing().empty());
+  EXPECT_EQ(notifier.sent.size(), 2u);
+}
+
+}  // namespace
+}  // namespace callgate::observability

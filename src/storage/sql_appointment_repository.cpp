@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "storage/query_helpers.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_booking_repositories.hpp"
@@ -272,6 +274,106 @@ Result<std::vector<booking::CallbackRequest>> SqlCallbackRequestRepository::List
         s, kCallbackColumns,
         "FROM callback_requests WHERE company_id = :c AND call_id = :call ORDER BY id",
         Params().Add(company_id.value).Add(call_id.value), DecodeCallback);
+  });
+}
+
+namespace {
+
+// Due order: a request without a due time counts from its creation (booking::DueOf).
+constexpr std::string_view kDue = "COALESCE(due_at, created_at)";
+
+std::string DueOrder(int limit) {
+  return " ORDER BY " + std::string(kDue) + ", id LIMIT " +
+         std::to_string(std::clamp(limit, 1, 5001));
+}
+
+}  // namespace
+
+Result<std::vector<booking::CallbackRequest>> SqlCallbackRequestRepository::List(
+    CompanyId company_id, const booking::CallbackQuery& query) {
+  return database_.Run([&](Session& s) -> Result<std::vector<booking::CallbackRequest>> {
+    Params params;
+    std::string rest = "FROM callback_requests WHERE company_id = :c";
+    params.Add(company_id.value);
+    if (query.branch_id) {
+      rest += " AND branch_id = :b";
+      params.Add(query.branch_id->value);
+    }
+    if (!query.statuses.empty()) {
+      rest += " AND status IN (";
+      for (std::size_t i = 0; i < query.statuses.size(); ++i) {
+        rest += (i ? ", :s" : ":s") + std::to_string(i);
+        params.Add(query.statuses[i]);
+      }
+      rest += ")";
+    }
+    if (query.due_until) {
+      rest += " AND " + std::string(kDue) + " <= :until";
+      params.Add(*query.due_until);
+    }
+    if (query.after) {
+      rest += " AND (" + std::string(kDue) + " > :after_due OR (" + std::string(kDue) +
+              " = :after_due2 AND id > :after_id))";
+      params.Add(query.after->due).Add(query.after->due).Add(query.after->id.value);
+    }
+    rest += DueOrder(query.limit);
+    return internal::QueryAll(s, kCallbackColumns, rest, params, DecodeCallback);
+  });
+}
+
+Result<booking::CallbackRequest> SqlCallbackRequestRepository::FindById(
+    CompanyId company_id, booking::CallbackRequestId id) {
+  return database_.Run([&](Session& s) -> Result<booking::CallbackRequest> {
+    return internal::QueryOne(
+        s, kCallbackColumns, "FROM callback_requests WHERE company_id = :c AND id = :id",
+        Params().Add(company_id.value).Add(id.value), DecodeCallback, "callback request not found");
+  });
+}
+
+Result<booking::CallbackRequest> SqlCallbackRequestRepository::SetStatus(
+    CompanyId company_id, booking::CallbackRequestId id, std::string_view from,
+    std::string_view to) {
+  return database_.Run([&](Session& s) -> Result<booking::CallbackRequest> {
+    const long long changed = s.Execute(
+        "UPDATE callback_requests SET status = :to, updated_at = :updated WHERE company_id = :c "
+        "AND id = :id AND status = :from",
+        Params().Add(to).Add(clock_.Now()).Add(company_id.value).Add(id.value).Add(from));
+    auto row = internal::QueryOne(
+        s, kCallbackColumns, "FROM callback_requests WHERE company_id = :c AND id = :id",
+        Params().Add(company_id.value).Add(id.value), DecodeCallback, "callback request not found");
+    if (row && changed == 0) {
+      return Fail(ErrorCode::kConflict, "the callback request is " + row->status + " meanwhile");
+    }
+    return row;
+  });
+}
+
+Result<std::vector<booking::CallbackRequest>> SqlCallbackRequestRepository::ListOpenDueUntil(
+    SystemTimePoint until, int limit) {
+  return database_.Run([&](Session& s) -> Result<std::vector<booking::CallbackRequest>> {
+    return internal::QueryAll(s, kCallbackColumns,
+                              "FROM callback_requests WHERE status = 'open' AND " +
+                                  std::string(kDue) + " <= :until" + DueOrder(limit),
+                              Params().Add(until), DecodeCallback);
+  });
+}
+
+Result<std::vector<booking::OpenCallbackCount>> SqlCallbackRequestRepository::CountOpen(
+    std::optional<CompanyId> company_id) {
+  return database_.Run([&](Session& s) -> Result<std::vector<booking::OpenCallbackCount>> {
+    Params params;
+    std::string rest = "FROM callback_requests WHERE status = 'open'";
+    if (company_id) {
+      rest += " AND company_id = :c";
+      params.Add(company_id->value);
+    }
+    rest += " GROUP BY company_id, branch_id ORDER BY company_id, branch_id";
+    return internal::QueryAll(
+        s, "company_id, branch_id, COUNT(*) AS n", rest, params, [](const Row& r) {
+          return booking::OpenCallbackCount{CompanyId(r.Int64("company_id")),
+                                            OptId<tenancy::BranchId>(r, "branch_id"),
+                                            static_cast<int>(r.Int64("n"))};
+        });
   });
 }
 

@@ -48,6 +48,17 @@ class SqlCallbackRequestRepository final : public booking::CallbackRequestReposi
   Result<std::vector<booking::CallbackRequest>> ListOpen(tenancy::CompanyId company_id) override;
   Result<std::vector<booking::CallbackRequest>> ListForCall(tenancy::CompanyId company_id,
                                                             calls::CallId call_id) override;
+  Result<std::vector<booking::CallbackRequest>> List(tenancy::CompanyId company_id,
+                                                     const booking::CallbackQuery& query) override;
+  Result<booking::CallbackRequest> FindById(tenancy::CompanyId company_id,
+                                            booking::CallbackRequestId id) override;
+  Result<booking::CallbackRequest> SetStatus(tenancy::CompanyId company_id,
+                                             booking::CallbackRequestId id, std::string_view from,
+                                             std::string_view to) override;
+  Result<std::vector<booking::CallbackRequest>> ListOpenDueUntil(SystemTimePoint until,
+                                                                 int limit) override;
+  Result<std::vector<booking::OpenCallbackCount>> CountOpen(
+      std::optional<tenancy::CompanyId> company_id) override;
 
  private:
   Database& database_;

@@ -90,6 +90,90 @@ TEST_P(CallbackRequestsTest, ACallsRequestsAreFoundByItsId) {
   EXPECT_EQ(callbacks().ListForCall(b, foreign_call).value().size(), 1u);
 }
 
+TEST_P(CallbackRequestsTest, TheQueueReadsInDueOrderPageByPageWithinOneCompany) {
+  const CompanyId a = NewCompany("a");
+  const CompanyId b = NewCompany("b");
+  SqlBranchRepository branches(db(), clock_);
+  tenancy::Branch mitte;
+  mitte.name = "Mitte";
+  const auto branch = branches.Create(a, mitte);
+  ASSERT_TRUE(branch.has_value()) << branch.error().message;
+  const SystemTimePoint now = clock_.Now();
+  auto note = [&](CompanyId company, std::optional<tenancy::BranchId> at, SystemTimePoint due,
+                  std::string reason) {
+    booking::CallbackRequest r;
+    r.branch_id = at;
+    r.phone = "+4915112345678";
+    r.name = "Erika";
+    r.reason = std::move(reason);
+    r.due_at = due;
+    auto created = callbacks().Create(company, r);
+    EXPECT_TRUE(created.has_value()) << created.error().message;
+    return created.value_or(booking::CallbackRequest{});
+  };
+  const auto third = note(a, branch->id, now + std::chrono::hours(3), "drei");
+  const auto first = note(a, std::nullopt, now - std::chrono::hours(5), "eins");
+  const auto second = note(a, branch->id, now - std::chrono::hours(1), "zwei");
+  const auto tie = note(a, branch->id, now - std::chrono::hours(1), "zwei-b");
+  const auto foreign = note(b, std::nullopt, now - std::chrono::hours(9), "Nordlicht");
+
+  booking::CallbackQuery q;
+  q.statuses = {"open"};
+  q.limit = 2;
+  auto page = callbacks().List(a, q);
+  ASSERT_TRUE(page.has_value()) << page.error().message;
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].id, first.id);
+  EXPECT_EQ((*page)[0].reason, "eins");  // opened
+  EXPECT_EQ((*page)[1].id, second.id);
+  q.after = booking::CallbackCursor{booking::DueOf((*page)[1]), (*page)[1].id};
+  page = callbacks().List(a, q);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].id, tie.id);
+  EXPECT_EQ((*page)[1].id, third.id);
+
+  booking::CallbackQuery by_branch;
+  by_branch.branch_id = branch->id;
+  by_branch.due_until = now;
+  page = callbacks().List(a, by_branch);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].id, second.id);
+
+  // Status changes compare and set, within the company.
+  auto taken = callbacks().SetStatus(a, second.id, "open", "in_progress");
+  ASSERT_TRUE(taken.has_value()) << taken.error().message;
+  EXPECT_EQ(taken->status, "in_progress");
+  EXPECT_EQ(callbacks().SetStatus(a, second.id, "open", "completed").error().code,
+            ErrorCode::kConflict);
+  EXPECT_EQ(callbacks().SetStatus(a, foreign.id, "open", "cancelled").error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(callbacks().FindById(b, foreign.id)->status, "open");
+  EXPECT_EQ(callbacks().FindById(a, foreign.id).error().code, ErrorCode::kNotFound);
+  q = {};
+  q.statuses = {"open", "in_progress"};
+  EXPECT_EQ(callbacks().List(a, q)->size(), 4u);
+  q.statuses = {"in_progress"};
+  EXPECT_EQ(callbacks().List(a, q)->size(), 1u);
+
+  // Platform-wide: the open ones due by now, every company, in due order.
+  auto due = callbacks().ListOpenDueUntil(now, 10);
+  ASSERT_TRUE(due.has_value()) << due.error().message;
+  ASSERT_EQ(due->size(), 3u);
+  EXPECT_EQ((*due)[0].id, foreign.id);
+  EXPECT_EQ((*due)[1].id, first.id);
+  EXPECT_EQ((*due)[2].id, tie.id);
+
+  auto counts = callbacks().CountOpen(a);
+  ASSERT_TRUE(counts.has_value()) << counts.error().message;
+  int open = 0;
+  for (const auto& c : *counts) {
+    EXPECT_EQ(c.company_id, a);
+    open += c.open;
+  }
+  EXPECT_EQ(open, 3);
+  EXPECT_EQ(callbacks().CountOpen(std::nullopt)->size(), 3u);  // a without branch, a Mitte, b
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CallbackRequestsTest, testing::AllBackends(),
                          testing::BackendName);
 

@@ -169,6 +169,11 @@ async function main() {
     `VALUES (4711, 'low', 'browser_probe', '{}', 3, 'probe: Cal.com answered 503', 'req-browser', ${now}, ${now}, ${now}); ` +
     'SELECT last_insert_rowid();'], { env })).trim();
   if (!/^\d+$/.test(failedId)) throw new Error('could not insert a failed job: ' + failedId);
+  // An open callback request due two weeks ago: overdue under any SLA and opening hours.
+  await run('sqlite3', [dbFile,
+    'INSERT INTO callback_requests (company_id, branch_id, phone, name, reason, status, due_at, ' +
+    `created_at, updated_at) SELECT company_id, id, '+4915112345678', 'Browser', 'probe', 'open', ` +
+    `${now - 14 * 86_400_000}, ${now}, ${now} FROM branches ORDER BY id LIMIT 1;`], { env });
   log(`server ${base}, call ${CALL_ID}, failed job ${failedId}`);
 
   // The dashboard in Chromium.
@@ -192,6 +197,8 @@ async function main() {
   await page.waitForSelector(`#calls tr[data-call-id="${CALL_ID}"]`);
   const callsToday = Number(await page.textContent('#kpi-calls'));
   if (!(callsToday >= 1)) throw new Error('calls today should count the simulated call, shows ' + callsToday);
+  // The overdue callback is marked in its branch's row.
+  await page.waitForSelector('#callback-branches tr.overdue');
   const row = `#failed-jobs tr[data-failed-job-id="${failedId}"]`;
   await page.waitForSelector(row);
   await page.click(`${row} button.retry`);
@@ -204,7 +211,7 @@ async function main() {
   if (pageErrors.length) throw new Error('page errors: ' + pageErrors.join('; '));
   const shot = path.join(outDir, 'dashboard.png');
   await page.screenshot({ path: shot, fullPage: true });
-  log(`PASS: call shown, failed job ${failedId} retried (queued: ${queued}), screenshot ${shot}`);
+  log(`PASS: call shown, overdue callback marked, failed job ${failedId} retried (queued: ${queued}), screenshot ${shot}`);
 }
 
 let exitCode = 1;

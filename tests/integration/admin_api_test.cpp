@@ -21,6 +21,7 @@
 #include "http/testing/test_client.hpp"
 #include "observability/metrics.hpp"
 #include "storage/session.hpp"
+#include "storage/sql_booking_repositories.hpp"
 #include "storage/testing/test_database.hpp"
 #include "tools/seed_import.hpp"
 #include "tools/tenant_file.hpp"
@@ -1082,6 +1083,124 @@ TEST_P(AdminApiTest, CliPrivacyCommandsAnswerAndEraseAndEveryCommandIsAudited) {
                   "action = 'tokens.create' AND company_id = " + std::to_string(company_a_)),
             1);
   fs::remove_all(dir);
+}
+
+TEST_P(AdminApiTest, CallbackQueueIsReadInDueOrderAndStaffSetTheStatusWithinTheirCompany) {
+  const auto branch_a = IdOf("branches", "company_id = " + std::to_string(company_a_));
+  // Mitte opens Monday to Friday 9–18: the SLA (2 hours by default) counts only those hours.
+  ASSERT_EQ(
+      Call("PATCH", CompanyPath(company_a_, "/branches/" + std::to_string(branch_a)), admin_a_,
+           R"({"business_hours":{"mon":["09:00","18:00"],"tue":["09:00","18:00"],
+                     "wed":["09:00","18:00"],"thu":["09:00","18:00"],"fri":["09:00","18:00"]}})")
+          .status,
+      200);
+  storage::SqlCallbackRequestRepository repo(db(), clock_);
+  auto note = [&](std::int64_t company, std::optional<std::int64_t> branch, SystemTimePoint due,
+                  const std::string& name, const std::string& status = "open") {
+    booking::CallbackRequest r;
+    if (branch) r.branch_id = tenancy::BranchId(*branch);
+    r.phone = "+4915112345678";
+    r.name = name;
+    r.reason = "Rückfrage zum Befund von " + name;
+    r.status = status;
+    r.due_at = due;
+    auto created = repo.Create(tenancy::CompanyId(company), r);
+    EXPECT_TRUE(created.has_value()) << created.error().message;
+    return created ? created->id.value : 0;
+  };
+  // Now: Monday 30.11. 8:00. Friday 9:00 + 2 h → Friday 11:00: overdue. Friday 17:30: half an
+  // hour on Friday, Monday 9:00 + 1:30 → 10:30 (wall-clock time would say Friday 19:30).
+  const auto late = note(company_a_, branch_a, Berlin(2026, 11, 27, 9), "Erika");
+  const auto friday = note(company_a_, branch_a, Berlin(2026, 11, 27, 17, 30), "Hans");
+  note(company_a_, branch_a, Berlin(2026, 11, 26, 9), "Fertig", "completed");
+  const auto foreign = note(company_b_, branch_b_, Berlin(2026, 11, 27, 9), "Max");
+  const std::string callbacks = CompanyPath(company_a_, "/callbacks");
+
+  auto queue = Call("GET", callbacks, viewer_a_);
+  ASSERT_EQ(queue.status, 200) << queue.raw;
+  ASSERT_EQ(queue.body["items"].size(), 2u);
+  const json& first = queue.body["items"][0];
+  EXPECT_EQ(first["id"], late);
+  EXPECT_EQ(first["phone"], "+4915112345678");
+  EXPECT_EQ(first["name"], "Erika");
+  EXPECT_EQ(first["reason"], "Rückfrage zum Befund von Erika");  // sealed at rest, opened here
+  EXPECT_EQ(first["branch_id"], branch_a);
+  EXPECT_EQ(first["status"], "open");
+  EXPECT_EQ(first["due_at"], FormatIso8601Utc(Berlin(2026, 11, 27, 9)));
+  EXPECT_EQ(first["overdue_at"], FormatIso8601Utc(Berlin(2026, 11, 27, 11)));
+  EXPECT_TRUE(first["overdue"].get<bool>());
+  EXPECT_EQ(queue.body["items"][1]["id"], friday);
+  EXPECT_FALSE(queue.body["items"][1]["overdue"].get<bool>());
+  EXPECT_EQ(queue.body["items"][1]["overdue_at"], FormatIso8601Utc(Berlin(2026, 11, 30, 10, 30)));
+  EXPECT_EQ(queue.body["sla"]["minutes"], 120);
+  EXPECT_TRUE(queue.body["next_after_id"].is_null());
+  EXPECT_EQ(queue.raw.find("Max"), std::string::npos);
+  EXPECT_NE(Text("reason", "callback_requests", "id = " + std::to_string(late)), "");
+
+  auto overdue = Call("GET", callbacks + "?status=overdue", admin_a_);
+  ASSERT_EQ(overdue.status, 200) << overdue.raw;
+  ASSERT_EQ(overdue.body["items"].size(), 1u);
+  EXPECT_EQ(overdue.body["items"][0]["id"], late);
+  clock_.SetNow(Berlin(2026, 11, 30, 10, 31));
+  EXPECT_EQ(Call("GET", callbacks + "?status=overdue", admin_a_).body["items"].size(), 2u);
+
+  auto page = Call("GET", callbacks + "?limit=1&branch_id=" + std::to_string(branch_a), admin_a_);
+  ASSERT_EQ(page.status, 200) << page.raw;
+  ASSERT_EQ(page.body["items"].size(), 1u);
+  ASSERT_EQ(page.body["next_after_id"], late);
+  auto rest = Call("GET", callbacks + "?limit=1&after_id=" + std::to_string(late), admin_a_);
+  ASSERT_EQ(rest.body["items"].size(), 1u);
+  EXPECT_EQ(rest.body["items"][0]["id"], friday);
+  EXPECT_EQ(Call("GET", callbacks + "?status=all", admin_a_).body["items"].size(), 3u);
+  EXPECT_EQ(Call("GET", callbacks + "?status=erledigt", admin_a_).status, 422);
+  EXPECT_EQ(Call("GET", callbacks + "?limit=0", admin_a_).status, 422);
+
+  // Company scoping: another company's queue, branch or request answers 404 and changes nothing.
+  EXPECT_EQ(Call("GET", CompanyPath(company_b_, "/callbacks"), admin_a_).status, 404);
+  EXPECT_EQ(Call("GET", callbacks + "?branch_id=" + std::to_string(branch_b_), admin_a_).status,
+            404);
+  EXPECT_EQ(Call("GET", callbacks + "?after_id=" + std::to_string(foreign), admin_a_).status, 404);
+  const std::string foreign_path = callbacks + "/" + std::to_string(foreign);
+  EXPECT_EQ(Call("PATCH", foreign_path, admin_a_, R"({"status":"cancelled"})").status, 404);
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_b_, "/callbacks/" + std::to_string(foreign)),
+                 admin_a_, R"({"status":"cancelled"})")
+                .status,
+            404);
+  EXPECT_EQ(Text("status", "callback_requests", "id = " + std::to_string(foreign)), "open");
+
+  // Viewers read but do not write.
+  const std::string late_path = callbacks + "/" + std::to_string(late);
+  EXPECT_EQ(Call("PATCH", late_path, viewer_a_, R"({"status":"in_progress"})").status, 403);
+  EXPECT_EQ(Text("status", "callback_requests", "id = " + std::to_string(late)), "open");
+
+  // Staff take it, hand it back, finish it; what the caller said is not writable.
+  auto taken = Call("PATCH", late_path, admin_a_, R"({"status":"in_progress"})");
+  ASSERT_EQ(taken.status, 200) << taken.raw;
+  EXPECT_EQ(taken.body["status"], "in_progress");
+  EXPECT_FALSE(taken.body["overdue"].get<bool>());
+  EXPECT_EQ(Call("PATCH", late_path, admin_a_, R"({"status":"open"})").body["status"], "open");
+  EXPECT_EQ(Call("PATCH", late_path, admin_a_, R"({"status":"completed"})").status, 200);
+  EXPECT_EQ(Call("PATCH", late_path, admin_a_, R"({"status":"cancelled"})").status, 409);
+  EXPECT_EQ(Call("PATCH", late_path, admin_a_, R"({"status":"erledigt"})").status, 422);
+  EXPECT_EQ(Call("PATCH", late_path, admin_a_, R"({"status":"open","phone":"+491701234567"})")
+                .body["error"]["code"],
+            "field_not_allowed");
+  EXPECT_EQ(Call("PATCH", late_path, admin_a_, "{}").status, 422);
+  EXPECT_EQ(Text("status", "callback_requests", "id = " + std::to_string(late)), "completed");
+  EXPECT_EQ(Call("PATCH", callbacks + "/999999", admin_a_, R"({"status":"completed"})").status,
+            404);
+  EXPECT_EQ(Call("PATCH", callbacks + "/" + std::to_string(friday), platform_,
+                 R"({"status":"cancelled"})")
+                .status,
+            200);
+
+  // Reads of the queue (personal data) and every change are audited.
+  EXPECT_EQ(Count("audit_events",
+                  "action = 'callbacks.list' AND company_id = " + std::to_string(company_a_)),
+            6);
+  EXPECT_EQ(Count("audit_events", "action = 'callbacks.update' AND target = 'callback:" +
+                                      std::to_string(late) + "'"),
+            3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AdminApiTest, storage::testing::AllBackends(),

@@ -13,6 +13,7 @@
 #include "auth/sql_repositories.hpp"
 #include "calcom/fake/fake_calcom.hpp"
 #include "core/testing/fake_clock.hpp"
+#include "core/time_zone.hpp"
 #include "http/testing/test_client.hpp"
 #include "observability/metrics.hpp"
 #include "storage/session.hpp"
@@ -283,6 +284,65 @@ TEST_P(DashboardTest, OverviewCountsTodayPerCompanyAndScopesCompanyUsers) {
                   "action = 'dashboard.overview' AND company_id = " + std::to_string(company_a_)),
             2);
   EXPECT_EQ(Count("audit_events", "action = 'dashboard.overview' AND company_id IS NULL"), 1);
+}
+
+TEST_P(DashboardTest, OverviewShowsOpenCallbacksPerBranchAndMarksTheOverdueOnes) {
+  const SystemTimePoint now = clock_.Now();  // Monday 8:00 Berlin; the branches have no hours
+  const auto mitte = IdOf("branches", "name = 'Mitte'");
+  const auto hamburg = IdOf("branches", "name = 'Hamburg'");
+  auto note = [&](std::int64_t company, std::optional<std::int64_t> branch, const std::string& name,
+                  SystemTimePoint due, const std::string& status = "open") {
+    Exec(
+        "INSERT INTO callback_requests (company_id, branch_id, phone, name, reason, status, "
+        "due_at, created_at, updated_at) VALUES (:c, :b, '+4915112345678', :n, 'Rückfrage', :s, "
+        ":d, :t, :u)",
+        storage::Params().Add(company).Add(branch).Add(name).Add(status).Add(due).Add(now).Add(
+            now));
+  };
+  // Without opening hours the SLA (2 hours) is wall-clock time.
+  note(company_a_, mitte, "Erika", now - std::chrono::hours(3));  // overdue for an hour
+  note(company_a_, mitte, "Hans", now - std::chrono::hours(1));   // an hour left
+  note(company_a_, mitte, "Ina", now - std::chrono::hours(9), "in_progress");
+  note(company_a_, std::nullopt, "Jonas", now - std::chrono::hours(10));
+  note(company_a_, mitte, "Karl", now - std::chrono::hours(8), "completed");
+  note(company_b_, hamburg, "Max", now - std::chrono::hours(5));
+
+  auto all = Call("GET", "/api/admin/dashboard/overview", platform_);
+  ASSERT_EQ(all.status, 200) << all.raw;
+  const json& platform = all.body["callbacks"];
+  EXPECT_EQ(platform["open"], 4);
+  EXPECT_EQ(platform["overdue"], 3);
+  EXPECT_EQ(platform["sla"]["minutes"], 120);
+  ASSERT_EQ(platform["branches"].size(), 3u);
+  EXPECT_TRUE(platform["next"].empty());  // the numbers to call are the companies' business
+
+  auto mine = Call("GET", "/api/admin/dashboard/overview", viewer_a_);
+  ASSERT_EQ(mine.status, 200) << mine.raw;
+  const json& own = mine.body["callbacks"];
+  EXPECT_EQ(own["open"], 3);
+  EXPECT_EQ(own["overdue"], 2);
+  ASSERT_EQ(own["branches"].size(), 2u);
+  const json* branch = nullptr;
+  for (const auto& b : own["branches"]) {
+    if (b["branch_id"] == mitte) branch = &b;
+  }
+  ASSERT_NE(branch, nullptr);
+  EXPECT_EQ((*branch)["branch_name"], "Mitte");
+  EXPECT_EQ((*branch)["company_name"], "Praxis A");
+  EXPECT_EQ((*branch)["open"], 2);
+  EXPECT_EQ((*branch)["overdue"], 1);
+  EXPECT_EQ((*branch)["oldest_overdue_due"], FormatIso8601Utc(now - std::chrono::hours(3)));
+  // The next ones to call, in due order: open and in progress, overdue ones marked.
+  std::vector<std::string> names;
+  for (const auto& c : own["next"]) names.push_back(c["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"Jonas", "Ina", "Erika", "Hans"}));
+  EXPECT_TRUE(own["next"][0]["overdue"].get<bool>());
+  EXPECT_FALSE(own["next"][1]["overdue"].get<bool>());  // someone is calling
+  EXPECT_TRUE(own["next"][2]["overdue"].get<bool>());
+  EXPECT_FALSE(own["next"][3]["overdue"].get<bool>());
+  EXPECT_EQ(own["next"][2]["phone"], "+4915112345678");
+  EXPECT_EQ(mine.raw.find("Max"), std::string::npos);
+  EXPECT_EQ(mine.raw.find("Hamburg"), std::string::npos);
 }
 
 TEST_P(DashboardTest, RetryingAFailedJobQueuesItAgain) {

@@ -92,6 +92,15 @@ def make_fixtures(s):
                                    DAYS[0], 16, BERTA_NAME, slug=BETA_SLUG)
     fx["beta_other_call"] = s.start_call(h.random_caller(), BETA_NUMBER, slug=BETA_SLUG, tag="b2")
     fx["beta_anon_call"] = h.new_call_id("banon")
+    # A callback request of company A (Erika's), for the callback queue's routes.
+    fx["erika_callback_call"] = s.start_call(ERIKA_PHONE, ALPHA_NUMBER, tag="erikacb")
+    r = s.function("request-callback", {"topic": "Rückfrage zur Rechnung"},
+                   fx["erika_callback_call"], ERIKA_PHONE, ALPHA_NUMBER, client="203.0.113.98")
+    rows = s.db.rows("SELECT id FROM callback_requests WHERE call_id = (SELECT id FROM calls "
+                     f"WHERE retell_call_id = '{fx['erika_callback_call']}') ORDER BY id DESC")
+    if r.status != 200 or not rows:
+        raise RuntimeError(f"request-callback answered {r} but stored no callback request")
+    fx["erika_callback"] = rows[0][0]
     return fx
 
 
@@ -368,7 +377,7 @@ def agent_tokens_case(s, check):
         method, pattern = route.split()
         path = pattern
         for param in ("{company_id}", "{branch_id}", "{service_id}", "{phone_number_id}",
-                      "{customer_id}", "{id}"):
+                      "{customer_id}", "{callback_id}", "{id}"):
             path = path.replace(param, str(s.ids[ALPHA_SLUG]))
         body = "{}" if method in ("POST", "PUT", "PATCH") else None
         r = s.request(method, path, body, {"Authorization": f"Bearer {s.tokens['alpha_agent']}",
@@ -522,6 +531,13 @@ def route_matrix():
         "PATCH", cp(customer), lambda s, fx: {"notes": "Stammkundin"}, write=True)
     m["GET /api/admin/companies/{company_id}/calls"] = admin_row("GET", cp("/calls"))
     m["GET /api/admin/companies/{company_id}/appointments"] = admin_row("GET", cp("/appointments"))
+    # The callback queue: viewers read it; B's admin gets 404 for A's queue and A's request.
+    m["GET /api/admin/companies/{company_id}/callbacks"] = admin_row(
+        "GET", cp("/callbacks?status=all"))
+    m["PATCH /api/admin/companies/{company_id}/callbacks/{callback_id}"] = admin_row(
+        "PATCH", lambda s, fx: f"/api/admin/companies/{s.ids[ALPHA_SLUG]}/callbacks/"
+                               f"{fx['erika_callback']}",
+        lambda s, fx: {"status": "in_progress"}, write=True)
     quick = lambda s, fx: f"/api/availability/quick?company_id={s.ids[ALPHA_SLUG]}"  # noqa: E731
     m["GET /api/availability/quick"] = {
         "own": admin_cell("GET", quick, token="alpha_admin", expect=OK),

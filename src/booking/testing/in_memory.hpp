@@ -406,9 +406,77 @@ class Callbacks final : public booking::CallbackRequestRepository {
     }
     return out;
   }
+  Result<std::vector<booking::CallbackRequest>> List(CompanyId company,
+                                                     const booking::CallbackQuery& q) override {
+    std::vector<booking::CallbackRequest> out;
+    for (const auto& r : rows) {
+      if (r.company_id != company) continue;
+      if (q.branch_id && r.branch_id != q.branch_id) continue;
+      if (!q.statuses.empty() &&
+          std::find(q.statuses.begin(), q.statuses.end(), r.status) == q.statuses.end()) {
+        continue;
+      }
+      if (q.due_until && booking::DueOf(r) > *q.due_until) continue;
+      if (q.after && !Later(r, *q.after)) continue;
+      out.push_back(r);
+    }
+    return InDueOrder(std::move(out), q.limit);
+  }
+  Result<booking::CallbackRequest> FindById(CompanyId company,
+                                            booking::CallbackRequestId id) override {
+    for (const auto& r : rows) {
+      if (r.company_id == company && r.id == id) return r;
+    }
+    return NotFound();
+  }
+  Result<booking::CallbackRequest> SetStatus(CompanyId company, booking::CallbackRequestId id,
+                                             std::string_view from, std::string_view to) override {
+    for (auto& r : rows) {
+      if (r.company_id != company || r.id != id) continue;
+      if (r.status != from) return Fail(ErrorCode::kConflict, "status changed");
+      scope_.Write(company);
+      r.status = std::string(to);
+      return r;
+    }
+    return NotFound();
+  }
+  Result<std::vector<booking::CallbackRequest>> ListOpenDueUntil(SystemTimePoint until,
+                                                                 int limit) override {
+    std::vector<booking::CallbackRequest> out;
+    for (const auto& r : rows) {
+      if (r.status == "open" && booking::DueOf(r) <= until) out.push_back(r);
+    }
+    return InDueOrder(std::move(out), limit);
+  }
+  Result<std::vector<booking::OpenCallbackCount>> CountOpen(
+      std::optional<CompanyId> company) override {
+    std::vector<booking::OpenCallbackCount> out;
+    for (const auto& r : rows) {
+      if (r.status != "open" || (company && r.company_id != *company)) continue;
+      auto it = std::find_if(out.begin(), out.end(), [&](const auto& c) {
+        return c.company_id == r.company_id && c.branch_id == r.branch_id;
+      });
+      if (it == out.end()) it = out.insert(out.end(), {r.company_id, r.branch_id, 0});
+      ++it->open;
+    }
+    return out;
+  }
   int list_open_calls = 0;  // how often every open request of a company was read
 
  private:
+  static bool Later(const booking::CallbackRequest& r, const booking::CallbackCursor& c) {
+    const SystemTimePoint due = booking::DueOf(r);
+    return due > c.due || (due == c.due && r.id.value > c.id.value);
+  }
+  static std::vector<booking::CallbackRequest> InDueOrder(std::vector<booking::CallbackRequest> v,
+                                                          int limit) {
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+      const SystemTimePoint da = booking::DueOf(a), db = booking::DueOf(b);
+      return da != db ? da < db : a.id.value < b.id.value;
+    });
+    if (static_cast<int>(v.size()) > limit) v.resize(static_cast<std::size_t>(limit));
+    return v;
+  }
   WriteObserver& scope_;
 };
 
