@@ -79,6 +79,12 @@ json PolicyJson(const tenancy::ChangePolicy& policy) {
           {"fee_tiers", tiers}};
 }
 
+json ClosingDaysJson(const std::vector<tenancy::ClosingDays>& days) {
+  json out = json::array();
+  for (const auto& d : days) out.push_back({{"from", d.from}, {"to", d.to}, {"name", d.name}});
+  return out;
+}
+
 json CompanyJson(const tenancy::Company& c, bool platform) {
   json out = {{"id", c.id.value},
               {"name", c.name},
@@ -98,6 +104,7 @@ json CompanyJson(const tenancy::Company& c, bool platform) {
               {"customer_retention_days", c.customer_retention_days},
               {"store_recordings", c.store_recordings},
               {"ai_disclosure", tenancy::AiDisclosureOf(c)},
+              {"closing_days", ClosingDaysJson(c.closing_days)},
               {"created_at", Time(c.created_at)},
               {"updated_at", Time(c.updated_at)}};
   if (platform) {
@@ -128,6 +135,7 @@ json BranchJson(const tenancy::Branch& b) {
           {"business_hours", HoursJson(b.business_hours)},
           {"region", b.region},
           {"transfer_number", Opt(b.transfer_number)},
+          {"closing_days", ClosingDaysJson(b.closing_days)},
           {"is_active", b.is_active},
           {"created_at", Time(b.created_at)},
           {"updated_at", Time(b.updated_at)}};
@@ -247,6 +255,7 @@ const Allowlist& CompanyFields() {
                                {"customer_retention_days", kAny},
                                {"store_recordings", kAny},
                                {"ai_disclosure", kAny},
+                               {"closing_days", kAny},
                                {"slug", kPlatform},
                                {"parent_company_id", kPlatform},
                                {"reseller_markup_percent", kPlatform},
@@ -274,7 +283,8 @@ const Allowlist& BranchFields() {
                                {"timezone"},
                                {"business_hours"},
                                {"region"},
-                               {"transfer_number"}},
+                               {"transfer_number"},
+                               {"closing_days"}},
                               {}};
   return list;
 }
@@ -416,6 +426,44 @@ void ReadHours(FieldReader& fields, std::string_view key, tenancy::WeeklyHours& 
     out[static_cast<std::size_t>(*day)] = tenancy::OpeningHours{*open, *close};
   }
   if (ok) hours = out;
+}
+
+// closing_days replaces the whole list; null or [] clears it. Each entry is {"from": date,
+// "to": date (default: from), "name": text (optional)} with ISO dates, from ≤ to.
+void ReadClosingDays(FieldReader& fields, std::vector<tenancy::ClosingDays>& days) {
+  constexpr std::string_view kKey = "closing_days";
+  if (fields.IsNull(kKey)) {
+    days.clear();
+    return;
+  }
+  const json* list = fields.Array(kKey, tenancy::kMaxClosingDays);
+  if (list == nullptr) return;
+  std::vector<tenancy::ClosingDays> out;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string path = fields.Path(kKey) + "[" + std::to_string(i) + "]";
+    const json& item = (*list)[i];
+    if (!item.is_object()) {
+      fields.problems().Add(path, R"(must be an object {"from", "to", "name"})");
+      continue;
+    }
+    CheckNestedKeys(item, {"from", "to", "name"}, path, fields.problems());
+    FieldReader entry(item, fields.problems(), path);
+    if (!entry.Has("from")) {
+      fields.problems().Add(entry.Path("from"), "required");
+      continue;
+    }
+    auto from = entry.String("from", true, 40);
+    auto to = entry.Has("to") && !entry.IsNull("to") ? entry.String("to", true, 40) : from;
+    auto name = entry.NullableString("name", tenancy::kMaxClosingNameLength);
+    if (!from || !to) continue;  // recorded
+    tenancy::ClosingDays days_off{*from, *to, name && *name ? **name : std::string()};
+    if (auto problem = tenancy::CheckClosingDays(days_off)) {
+      fields.problems().Add(entry.Path(problem->field), problem->message);
+      continue;
+    }
+    out.push_back(std::move(days_off));
+  }
+  days = std::move(out);  // only stored when no problem was recorded
 }
 
 // Data protection settings (docs/privacy.md): retention, recordings, the AI disclosure ("" or
@@ -615,6 +663,7 @@ Response AdminApi::CreateCompany(Request& request) {
     ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
     ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
     ReadPrivacySettings(fields, company);
+    ReadClosingDays(fields, company.closing_days);
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto created = companies_.Create(company);
     if (!created) {
@@ -681,6 +730,7 @@ Response AdminApi::UpdateCompany(Request& request) {
     ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
     ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
     ReadPrivacySettings(fields, company);
+    ReadClosingDays(fields, company.closing_days);
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto updated = companies_.Update(company);
     if (!updated) {
@@ -777,6 +827,7 @@ void ApplyBranch(FieldReader& fields, tenancy::Branch& branch, const std::string
   }
   if (auto v = ReadTimeZone(fields, "timezone")) branch.timezone = *v;
   ReadHours(fields, "business_hours", branch.business_hours);
+  ReadClosingDays(fields, branch.closing_days);
   // Where the agent hands a caller to a person during opening hours; null clears it.
   if (fields.IsNull("transfer_number")) {
     branch.transfer_number.reset();

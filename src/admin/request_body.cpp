@@ -244,6 +244,16 @@ const nlohmann::json* FieldReader::Object(std::string_view key) {
   return v;
 }
 
+const nlohmann::json* FieldReader::Array(std::string_view key, std::size_t max_items) {
+  const auto* v = Get(key);
+  if (v == nullptr) return nullptr;
+  if (!v->is_array() || v->size() > max_items) {
+    problems_.Add(Path(key), "must be an array of at most " + std::to_string(max_items) + " items");
+    return nullptr;
+  }
+  return v;
+}
+
 void CheckNestedKeys(const nlohmann::json& object, const std::vector<std::string_view>& allowed,
                      const std::string& prefix, Problems& problems) {
   for (const auto& [key, value] : object.items()) {

@@ -105,6 +105,9 @@ class FieldReader {
                                                      std::size_t max_length = 100);
   // The value when it is an object (nullptr otherwise, recording a problem).
   const nlohmann::json* Object(std::string_view key);
+  // The value when it is an array of at most `max_items` (nullptr otherwise, recording a
+  // problem).
+  const nlohmann::json* Array(std::string_view key, std::size_t max_items);
 
   Problems& problems() { return problems_; }
 

@@ -157,6 +157,35 @@ ToolAnswer Speak(const std::optional<tenancy::Service>& service, const av::Servi
   return a;
 }
 
+// The service is offered at the company's other branches, not at the one called: say where,
+// and offer a callback (a call is bound to its branch, so it cannot be booked there from here).
+// Keeps the HTTP status 403 of the refusal (ToolAnswer::refusal).
+ToolAnswer Speak(const av::OtherBranch& o) {
+  ToolAnswer a;
+  a.success = false;
+  a.refusal = ErrorCode::kPermissionDenied;
+  a.data["reason"] = "other_branch";
+  a.data["service"] = {{"name", o.service}};
+  a.data["branches"] = o.branches;
+  a.data["error"] = {{"code", "permission_denied"}, {"message", "not available at your branch"}};
+  std::string where;
+  for (std::size_t i = 0; i < o.branches.size(); ++i) {
+    if (i > 0) where += (i + 1 == o.branches.size()) ? " und " : ", ";
+    where += o.branches[i];
+  }
+  if (o.branches.empty()) {
+    a.message = o.service +
+                " bieten wir hier leider nicht an. Möchten Sie, dass wir Sie zurückrufen, oder "
+                "kann ich Ihnen mit etwas anderem helfen?";
+  } else {
+    a.message = o.service + " bieten wir in " +
+                (o.branches.size() == 1 ? "unserer Filiale " : "unseren Filialen ") + where +
+                " an, nicht hier. Soll ich einen Rückruf notieren, damit Sie dort einen Termin "
+                "bekommen, oder kann ich Ihnen hier mit etwas anderem helfen?";
+  }
+  return a;
+}
+
 std::string_view ProblemCode(av::Problem p) {
   switch (p) {
     case av::Problem::kNotSaid:
@@ -266,8 +295,23 @@ std::string_view NotFreeCode(av::NotFree why) {
       return "outside_hours";
     case av::NotFree::kOffGrid:
       return "off_grid";
+    case av::NotFree::kClosing:
+      return "closing_day";
   }
   return "booked";
+}
+
+// "Am Donnerstag, 24. Dezember, haben wir geschlossen (Betriebsferien)." for one day (`day` as
+// spoken), "Vom 24. Dezember bis 1. Januar 2027 haben wir geschlossen." for several.
+std::string ClosedFor(const std::optional<av::ClosingSpan>& closing, const std::string& day,
+                      int year) {
+  std::string out = "Am " + day + ", haben wir geschlossen";
+  if (closing && closing->from != closing->to && closing->from.year > 0) {
+    out = "Vom " + DayOfMonth(closing->from, year) + " bis " + DayOfMonth(closing->to, year) +
+          " haben wir geschlossen";
+  }
+  if (closing && !closing->name.empty()) out += " (" + closing->name + ")";
+  return out + ".";
 }
 
 // Why `requested` cannot be had, as said first ("… ist leider schon vergeben.").
@@ -298,6 +342,8 @@ std::string WhyNotFree(const av::Taken& t, std::string_view zone, SystemTimePoin
       return "Um " + clock + " haben wir nicht geöffnet.";
     case av::NotFree::kOffGrid:
       return "Um " + clock + " beginnt leider kein Termin.";
+    case av::NotFree::kClosing:
+      return ClosedFor(t.closing, day, YearOf(now, zone));
   }
   return when + " ist leider nicht frei.";
 }
@@ -391,6 +437,7 @@ ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome, std::s
   return std::visit(
       Visitor{
           [&](const av::ServiceUnknown& u) { return Speak(service, u); },
+          [&](const av::OtherBranch& o) { return Speak(o); },
           [&](const av::NeedsInput& n) { return Speak(service, n, outcome.as_of, zone); },
           [&](const av::NotBookableOnline& n) { return Speak(service, n); },
           [&](const av::CalendarUnavailable& u) { return Speak(service, u); },
@@ -459,6 +506,8 @@ ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome, std::s
                 d.why == av::NotFree::kHoliday
                     ? "Am " + day + ", ist Feiertag (" + std::string(d.holiday) +
                           "), da haben wir geschlossen. "
+                : d.why == av::NotFree::kClosing
+                    ? ClosedFor(d.closing, day, YearOf(now, zone)) + " "
                 : d.why == av::NotFree::kClosedDay
                     ? "Am " + day + ", haben wir geschlossen. "
                     : "Am " + day + "," + WindowPhrase(d.window) + " ist leider nichts frei. ";
@@ -475,6 +524,7 @@ ToolAnswer SpeakAlternatives(const booking::AlternativesOutcome& outcome, std::s
   return std::visit(
       Visitor{
           [&](const av::ServiceUnknown& u) { return Speak(service, u); },
+          [&](const av::OtherBranch& o) { return Speak(o); },
           [&](const av::NeedsInput& n) { return Speak(service, n, outcome.as_of, zone); },
           [&](const av::NotBookableOnline& n) { return Speak(service, n); },
           [&](const av::CalendarUnavailable& u) { return Speak(service, u); },
@@ -764,6 +814,7 @@ ToolAnswer SpeakBooking(const booking::BookOutcome& outcome, std::string_view zo
   return std::visit(
       Visitor{
           [&](const av::ServiceUnknown& u) { return Speak(service, u); },
+          [&](const av::OtherBranch& o) { return Speak(o); },
           [&](const av::NotBookableOnline& n) { return Speak(service, n); },
           [&](const av::NeedsInput& n) {
             ToolAnswer a = Speak(service, n, now, zone);

@@ -24,6 +24,10 @@ struct SpeechSettings {
   int max_listed_slots = 6;  // free times read out for a day
 };
 
+// check-availability. Here and in SpeakAlternatives and SpeakBooking, a service the company
+// offers only at its other branches (OtherBranch) names them with reason "other_branch" and is
+// a refusal (ToolAnswer::refusal = kPermissionDenied: HTTP 403 on Retell); a closing day
+// (Betriebsferien) is said like a holiday, named, with reason "closing_day".
 ToolAnswer SpeakAvailability(const booking::AvailabilityOutcome& outcome, std::string_view zone,
                              const SpeechSettings& settings = {});
 ToolAnswer SpeakAlternatives(const booking::AlternativesOutcome& outcome, std::string_view zone);

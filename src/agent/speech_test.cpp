@@ -170,6 +170,80 @@ TEST(Speech, ClosedAndHolidayDays) {
             "geschlossen. Auch in den zwei Wochen danach habe ich nichts gefunden.");
 }
 
+// A closing day of the practice is said like a holiday, with its name and, for several days,
+// their span; the next open days' times follow.
+TEST(Speech, ClosingDays) {
+  av::Taken taken{Berlin(12, 24, 10), Alternatives({InYear(2027, 1, 4, 9)}), av::NotFree::kClosing};
+  taken.closing =
+      av::ClosingSpan{CalendarDay{2026, 12, 24}, CalendarDay{2026, 12, 24}, "Betriebsferien"};
+  auto one = SpeakAvailability(Outcome(taken), kZone);
+  EXPECT_FALSE(one.success);
+  EXPECT_EQ(one.message,
+            "Am Donnerstag, 24. Dezember, haben wir geschlossen (Betriebsferien). Ich kann Ihnen "
+            "anbieten: Montag, 4. Januar 2027, um 9 Uhr.");
+  EXPECT_EQ(one.data["reason"], "closing_day");
+
+  av::DayFull full{CalendarDay{2026, 12, 28}, std::nullopt, Alternatives({InYear(2027, 1, 4, 9)}),
+                   av::NotFree::kClosing};
+  full.closing =
+      av::ClosingSpan{CalendarDay{2026, 12, 24}, CalendarDay{2027, 1, 1}, "Betriebsferien"};
+  auto span = SpeakAvailability(Outcome(full), kZone);
+  EXPECT_EQ(span.message,
+            "Vom 24. Dezember bis 1. Januar 2027 haben wir geschlossen (Betriebsferien). Ich kann "
+            "Ihnen anbieten: Montag, 4. Januar 2027, um 9 Uhr.");
+  EXPECT_EQ(span.data["reason"], "closing_day");
+  EXPECT_EQ(span.data["date"], "2026-12-28");
+
+  full.closing = av::ClosingSpan{CalendarDay{2026, 12, 28}, CalendarDay{2026, 12, 28}, ""};
+  full.alternatives.clear();
+  EXPECT_EQ(SpeakAvailability(Outcome(full), kZone).message,
+            "Am Montag, 28. Dezember, haben wir geschlossen. Auch in den zwei Wochen danach habe "
+            "ich nichts gefunden.");
+}
+
+// A service offered only at other branches: where, and what the caller can do; a refusal that
+// keeps its status (403) on platforms that answer with one.
+TEST(Speech, AServiceOfAnotherBranch) {
+  AvailabilityOutcome out;
+  out.as_of = Berlin(11, 26, 10);
+  out.result = av::OtherBranch{"Zahnreinigung", {"Mitte"}};
+  auto one = SpeakAvailability(out, kZone);
+  EXPECT_FALSE(one.success);
+  EXPECT_EQ(one.refusal, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(one.message,
+            "Zahnreinigung bieten wir in unserer Filiale Mitte an, nicht hier. Soll ich einen "
+            "Rückruf notieren, damit Sie dort einen Termin bekommen, oder kann ich Ihnen hier mit "
+            "etwas anderem helfen?");
+  EXPECT_EQ(one.data["reason"], "other_branch");
+  EXPECT_EQ(one.data["branches"], json::array({"Mitte"}));
+  EXPECT_EQ(one.data["service"]["name"], "Zahnreinigung");
+  EXPECT_EQ(one.data["error"]["code"], "permission_denied");
+  EXPECT_EQ(one.data["error"]["message"], "not available at your branch");
+
+  out.result = av::OtherBranch{"Zahnreinigung", {"Mitte", "Spandau", "Pankow"}};
+  EXPECT_EQ(SpeakAvailability(out, kZone).message,
+            "Zahnreinigung bieten wir in unseren Filialen Mitte, Spandau und Pankow an, nicht "
+            "hier. Soll ich einen Rückruf notieren, damit Sie dort einen Termin bekommen, oder "
+            "kann ich Ihnen hier mit etwas anderem helfen?");
+  out.result = av::OtherBranch{"Zahnreinigung", {}};
+  EXPECT_EQ(SpeakAvailability(out, kZone).message,
+            "Zahnreinigung bieten wir hier leider nicht an. Möchten Sie, dass wir Sie "
+            "zurückrufen, oder kann ich Ihnen mit etwas anderem helfen?");
+
+  booking::AlternativesOutcome alternatives;
+  alternatives.as_of = out.as_of;
+  alternatives.result = av::OtherBranch{"Zahnreinigung", {"Mitte"}};
+  EXPECT_EQ(SpeakAlternatives(alternatives, kZone).message, one.message);
+  booking::BookOutcome book;
+  book.as_of = out.as_of;
+  book.result = av::OtherBranch{"Zahnreinigung", {"Mitte"}};
+  auto booked = SpeakBooking(book, kZone);
+  EXPECT_EQ(booked.message, one.message);
+  EXPECT_EQ(booked.refusal, ErrorCode::kPermissionDenied);
+  // Every other answer is no refusal.
+  EXPECT_FALSE(SpeakAvailability(Outcome(av::Free{HalfHour(Berlin(11, 27, 10))}), kZone).refusal);
+}
+
 TEST(Speech, ADayInAnotherYearSaysTheYear) {
   auto a = SpeakAvailability(
       Outcome(av::Taken{InYear(2027, 1, 15, 10), Alternatives({InYear(2027, 1, 15, 11)})}), kZone);

@@ -115,8 +115,10 @@ ToolRun ToolRunner::Run(const booking::CallContext& ctx, const ToolCall& call) c
       !ctx.caller_e164.empty()) {
     contexts_.Forget(call.scope);
   }
-  count(answer->success ? "success" : "declined");
-  run.answer = ToolOutcome{answer->success, std::move(answer->message), std::move(answer->data)};
+  count(answer->refusal ? ErrorCodeName(*answer->refusal)
+                        : std::string_view(answer->success ? "success" : "declined"));
+  run.answer = ToolOutcome{answer->success, std::move(answer->message), std::move(answer->data),
+                           answer->refusal};
   return run;
 }
 

@@ -43,6 +43,7 @@ struct ToolOutcome {
   bool success = true;
   std::string message;  // German, to be spoken
   nlohmann::json data = nlohmann::json::object();
+  std::optional<ErrorCode> refusal;  // as ToolAnswer::refusal
 };
 
 struct ToolRun {

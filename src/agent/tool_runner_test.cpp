@@ -180,7 +180,7 @@ TEST_F(ToolRunnerTest, AStorageErrorsTextIsNeverAnswered) {
 }
 
 TEST(RenderJson, ShortensTheLongestListFirstAndStaysUnderTheCap) {
-  ToolOutcome outcome{true, "Ich habe viele Termine.", json::object()};
+  ToolOutcome outcome{true, "Ich habe viele Termine.", json::object(), std::nullopt};
   outcome.data["slots"] = json::array();
   for (int i = 0; i < 2000; ++i) outcome.data["slots"].push_back("2026-12-01T10:00:00Z");
   outcome.data["service"] = "Beratung";
@@ -191,7 +191,7 @@ TEST(RenderJson, ShortensTheLongestListFirstAndStaysUnderTheCap) {
   EXPECT_EQ(body["message"], outcome.message);
   EXPECT_EQ(body["service"], "Beratung");
   EXPECT_FALSE(body["slots"].empty());
-  const auto small = json::parse(RenderJson(ToolOutcome{false, "Nein.", {{"x", 1}}}));
+  const auto small = json::parse(RenderJson(ToolOutcome{false, "Nein.", {{"x", 1}}, std::nullopt}));
   EXPECT_EQ(small, (json{{"x", 1}, {"success", false}, {"message", "Nein."}}));
 }
 

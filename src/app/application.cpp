@@ -313,10 +313,11 @@ struct Application::Impl {
     calendar_sync = std::make_unique<booking::CalendarSyncService>(
         *appointments, *services, *customers, *webhook_events, *calendar, *transactions, clock,
         metrics, config.phone_region);
-    // No transfer to a person on a public holiday of the branch's state.
-    inbound_calls->SetHolidayCheck([](const tenancy::Branch& branch, const LocalDateTime& day) {
-      return booking::HolidayOn(booking::CalendarDay{day.year, day.month, day.day}, branch.region)
-          .has_value();
+    // No transfer to a person on a public holiday of the branch's state or a closing day.
+    inbound_calls->SetHolidayCheck([](const tenancy::Company& company,
+                                      const tenancy::Branch& branch, const LocalDateTime& day) {
+      return booking::HolidayCalendar::For(company, branch)
+          .Closed(booking::CalendarDay{day.year, day.month, day.day});
     });
     // The greeting names the next free slots when the calendar answers within its budget.
     inbound_calls->SetNextSlotsProvider(

@@ -1,6 +1,7 @@
 #include "booking/availability.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <iterator>
 
 #include "booking/holidays.hpp"
@@ -35,9 +36,21 @@ tenancy::WeeklyHours Hours(const CallContext& ctx) {
   return ctx.branch ? ctx.branch->business_hours : tenancy::WeeklyHours{};
 }
 
-// The Bundesland whose holidays the caller's branch keeps; "" (nationwide) without a branch.
-std::string_view BranchRegion(const CallContext& ctx) {
-  return ctx.branch ? std::string_view(ctx.branch->region) : std::string_view();
+// "2026-12-24" (validated when stored) as a day; {0, 0, 0} for anything else.
+CalendarDay ParseIsoDay(std::string_view iso) {
+  if (!tenancy::IsIsoDate(iso)) return {};
+  auto number = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) v = v * 10 + (iso[i] - '0');
+    return v;
+  };
+  return CalendarDay{number(0, 4), number(5, 2), number(8, 2)};
+}
+
+std::string IsoDay(const CalendarDay& day) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02d", day.year, day.month, day.day);
+  return text;
 }
 
 bool AnyHours(const tenancy::WeeklyHours& hours) {
@@ -133,8 +146,32 @@ std::optional<SystemTimePoint> Anchor(const DateTimeWish& wish, const CallContex
 
 }  // namespace
 
-HolidayCalendar::HolidayCalendar(std::string_view region)
-    : state_(region.empty() ? std::string("DE") : "DE-" + std::string(region)) {}
+HolidayCalendar::HolidayCalendar(std::string_view region,
+                                 std::vector<tenancy::ClosingDays> closing_days)
+    : state_(region.empty() ? std::string("DE") : "DE-" + std::string(region)),
+      closing_days_(std::move(closing_days)) {}
+
+HolidayCalendar HolidayCalendar::For(const tenancy::Company& company,
+                                     const std::optional<tenancy::Branch>& branch) {
+  std::vector<tenancy::ClosingDays> closing = company.closing_days;
+  if (branch) {
+    closing.insert(closing.end(), branch->closing_days.begin(), branch->closing_days.end());
+  }
+  return HolidayCalendar(branch ? std::string_view(branch->region) : std::string_view(),
+                         std::move(closing));
+}
+
+std::optional<availability::ClosingSpan> HolidayCalendar::ClosingOn(const CalendarDay& day) const {
+  if (closing_days_.empty()) return std::nullopt;
+  // ISO dates compare like the days they name.
+  const std::string iso = IsoDay(day);
+  for (const auto& c : closing_days_) {
+    if (c.from <= iso && iso <= c.to) {
+      return availability::ClosingSpan{ParseIsoDay(c.from), ParseIsoDay(c.to), c.name};
+    }
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string_view> HolidayCalendar::On(const CalendarDay& day) {
   auto year = std::find_if(years_.begin(), years_.end(),
@@ -164,8 +201,58 @@ Result<std::vector<tenancy::Service>> AvailabilityService::ServicesHere(const Ca
   return active;
 }
 
-Result<tenancy::Service> AvailabilityService::ResolveService(
-    const CallContext& ctx, const ServiceChoice& choice, availability::ServiceUnknown* unknown) {
+availability::OtherBranch AvailabilityService::OfferedAt(const CallContext& ctx,
+                                                         const std::vector<tenancy::Service>& all,
+                                                         const tenancy::Service& service) {
+  availability::OtherBranch out;
+  out.service = service.name;
+  // The active services of that name (one per branch, or one for all branches), where they are
+  // offered: the active branches other than the caller's, in the company's order.
+  std::vector<tenancy::BranchId> ids;
+  bool everywhere = false;
+  for (const auto& s : all) {
+    if (!s.is_active || s.name != service.name) continue;
+    if (s.branch_id) {
+      ids.push_back(*s.branch_id);
+    } else {
+      everywhere = true;
+    }
+  }
+  auto branches = branches_.ListForCompany(ctx.company.id);
+  if (!branches) return out;
+  for (const auto& b : *branches) {
+    if (!b.is_active || (ctx.branch && b.id == ctx.branch->id)) continue;
+    if (everywhere || std::find(ids.begin(), ids.end(), b.id) != ids.end()) {
+      out.branches.push_back(b.name);
+    }
+  }
+  return out;
+}
+
+std::optional<availability::Taken> AvailabilityService::DayOff(const CallContext& ctx,
+                                                               SystemTimePoint start) {
+  const auto day = DayOf(start, ctx.timezone);
+  if (!day) return std::nullopt;
+  auto calendar = HolidayCalendar::For(ctx.company, ctx.branch);
+  availability::Taken off;
+  off.requested = start;
+  if (auto holiday = calendar.On(*day)) {
+    off.why = availability::NotFree::kHoliday;
+    off.holiday = *holiday;
+    return off;
+  }
+  if (auto closing = calendar.ClosingOn(*day)) {
+    off.why = availability::NotFree::kClosing;
+    off.closing = std::move(*closing);
+    return off;
+  }
+  return std::nullopt;
+}
+
+Result<tenancy::Service> AvailabilityService::ResolveService(const CallContext& ctx,
+                                                             const ServiceChoice& choice,
+                                                             availability::ServiceUnknown* unknown,
+                                                             availability::OtherBranch* elsewhere) {
   auto here = ServicesHere(ctx);
   if (!here) return tl::unexpected(here.error());
   if (!choice.id.empty()) {
@@ -183,7 +270,15 @@ Result<tenancy::Service> AvailabilityService::ResolveService(
     }
     const bool offered = std::any_of(
         here->begin(), here->end(), [&](const tenancy::Service& s) { return s.id == service->id; });
-    if (!offered) return Fail(ErrorCode::kPermissionDenied, "not available at your branch");
+    if (!offered) {
+      // The company's own service: which of its branches offer it may be said.
+      if (elsewhere != nullptr) {
+        if (auto all = services_.ListForCompany(ctx.company.id)) {
+          *elsewhere = OfferedAt(ctx, *all, *service);
+        }
+      }
+      return Fail(ErrorCode::kPermissionDenied, "not available at your branch");
+    }
     return service;
   }
   auto match = MatchService(*here, choice.name);
@@ -191,8 +286,11 @@ Result<tenancy::Service> AvailabilityService::ResolveService(
   // Offered by the company, but at another branch?
   if (!choice.name.empty() && ctx.branch) {
     auto all = services_.ListForCompany(ctx.company.id);
-    if (all && MatchService(*all, choice.name)) {
-      return Fail(ErrorCode::kPermissionDenied, "not available at your branch");
+    if (all) {
+      if (auto there = MatchService(*all, choice.name)) {
+        if (elsewhere != nullptr) *elsewhere = OfferedAt(ctx, *all, *there);
+        return Fail(ErrorCode::kPermissionDenied, "not available at your branch");
+      }
     }
   }
   if (unknown != nullptr) {
@@ -242,7 +340,7 @@ Result<SlotAnswer> AvailabilityService::Usable(const CallContext& ctx,
   const auto earliest = clock_.Now() + std::chrono::minutes(service.minimum_notice_minutes);
   std::vector<Slot> usable;
   const auto day = DayOf(any_time_that_day, ctx.timezone);
-  if (day && holidays.On(*day)) answer->slots.clear();
+  if (day && holidays.Closed(*day)) answer->slots.clear();
   for (const auto& s : answer->slots) {
     if (s.start >= earliest && s.start >= from && s.start < to &&
         WithinBusinessHours(s.start, std::chrono::minutes(service.duration_minutes), Hours(ctx),
@@ -263,7 +361,7 @@ Result<SlotAnswer> AvailabilityService::DaySlots(const CallContext& ctx,
     return Fail(ErrorCode::kInvalidArgument, "the service has no calendar");
   }
   const auto [from, to] = LocalDayOf(any_time_that_day, ctx.timezone);
-  HolidayCalendar holidays(BranchRegion(ctx));
+  auto holidays = HolidayCalendar::For(ctx.company, ctx.branch);
   return Usable(ctx, service, calendar_.GetSlots(Query(ctx, service, from, to)), any_time_that_day,
                 holidays);
 }
@@ -283,7 +381,7 @@ std::vector<Alternative> AvailabilityService::Rank(const CallContext& ctx,
     worst = Staler(worst, a->source);
     for (const auto& slot : a->slots) {
       const auto day = DayOf(slot.start, ctx.timezone);
-      if (!day || !holidays.On(*day)) all.push_back(slot);
+      if (!day || !holidays.Closed(*day)) all.push_back(slot);
     }
   }
   std::sort(all.begin(), all.end(), [](const Slot& a, const Slot& b) { return a.start < b.start; });
@@ -303,7 +401,7 @@ std::vector<Alternative> AvailabilityService::FindAlternatives(const CallContext
                                                                SystemTimePoint wish, int count,
                                                                SlotSource* source,
                                                                bool* calendar_answered) {
-  HolidayCalendar holidays(BranchRegion(ctx));
+  auto holidays = HolidayCalendar::For(ctx.company, ctx.branch);
   return FindAlternatives(ctx, service, wish, count, source, calendar_answered, holidays);
 }
 
@@ -333,9 +431,14 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
   AvailabilityOutcome out;
   out.as_of = clock_.Now();
   availability::ServiceUnknown unknown;
+  std::optional<availability::OtherBranch> elsewhere(std::in_place);
   auto service = known != nullptr ? Result<tenancy::Service>(*known)
-                                  : ResolveService(ctx, request.service, &unknown);
+                                  : ResolveService(ctx, request.service, &unknown, &*elsewhere);
   if (!service) {
+    if (service.error().code == ErrorCode::kPermissionDenied && !elsewhere->service.empty()) {
+      out.result = std::move(*elsewhere);
+      return out;
+    }
     if (service.error().code != ErrorCode::kNotFound) return tl::unexpected(service.error());
     out.result = std::move(unknown);
     return out;
@@ -379,7 +482,7 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
     const auto [from, to] = LocalDayOf(*noon, ctx.timezone);
     answers.push_back(calendar_.GetSlots(Query(ctx, *service, from, to)));
   }
-  HolidayCalendar holidays(BranchRegion(ctx));
+  auto holidays = HolidayCalendar::For(ctx.company, ctx.branch);
   auto slots = Usable(ctx, *service, answers.front(), *noon, holidays);
   if (!slots) {
     out.result = availability::CalendarUnavailable{slots.error().code};
@@ -423,6 +526,9 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
     } else if (holiday) {
       taken.why = availability::NotFree::kHoliday;
       taken.holiday = *holiday;
+    } else if (auto closing = holidays.ClosingOn(day)) {
+      taken.why = availability::NotFree::kClosing;
+      taken.closing = std::move(*closing);
     } else if (AnyHours(hours) && !taken.hours) {
       taken.why = availability::NotFree::kClosedDay;
     } else if (!WithinBusinessHours(*exact, std::chrono::minutes(service->duration_minutes), hours,
@@ -460,6 +566,9 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
   if (auto holiday = holidays.On(day)) {
     full.why = availability::NotFree::kHoliday;
     full.holiday = *holiday;
+  } else if (auto closing = holidays.ClosingOn(day)) {
+    full.why = availability::NotFree::kClosing;
+    full.closing = std::move(*closing);
   } else if (AnyHours(hours) && local && !hours[static_cast<size_t>(local->weekday)]) {
     full.why = availability::NotFree::kClosedDay;
   }
@@ -472,8 +581,13 @@ Result<AlternativesOutcome> AvailabilityService::Alternatives(const CallContext&
   AlternativesOutcome out;
   out.as_of = clock_.Now();
   availability::ServiceUnknown unknown;
-  auto service = ResolveService(ctx, request.wish.service, &unknown);
+  availability::OtherBranch elsewhere;
+  auto service = ResolveService(ctx, request.wish.service, &unknown, &elsewhere);
   if (!service) {
+    if (service.error().code == ErrorCode::kPermissionDenied && !elsewhere.service.empty()) {
+      out.result = std::move(elsewhere);
+      return out;
+    }
     if (service.error().code != ErrorCode::kNotFound) return tl::unexpected(service.error());
     out.result = std::move(unknown);
     return out;

@@ -6,8 +6,9 @@
 //
 // Business outcomes are values of the outcome variants; only tenant violations and broken
 // storage are errors:
-//   kPermissionDenied  another company's service, or a service not offered at the caller's
-//                      branch ("not available at your branch")
+//   kPermissionDenied  a service id unknown to the caller's company (never said whose it is)
+// A service of the company offered only at its other branches is the OtherBranch outcome (the
+// tools answer it with HTTP 403 and a sentence naming those branches).
 //   kUnavailable       storage is down
 
 #include <optional>
@@ -74,6 +75,21 @@ enum class NotFree {
   kHoliday,       // a public holiday
   kOutsideHours,  // before opening or too late to end before closing
   kOffGrid,       // appointments do not start at that minute (10:15 when they start every 30)
+  kClosing,       // a closing day of the company or the branch (Betriebsferien)
+};
+
+// The closing days a wished day falls in (tenancy::ClosingDays, read), for kClosing.
+struct ClosingSpan {
+  CalendarDay from;
+  CalendarDay to;    // == from for a single day
+  std::string name;  // "Betriebsferien"; may be empty
+};
+
+// The service the caller named is offered by the company, but not at the branch they called:
+// the names of the active branches that offer it (never another company's).
+struct OtherBranch {
+  std::string service;
+  std::vector<std::string> branches;
 };
 
 // The service has no calendar: it cannot be booked by phone.
@@ -96,6 +112,7 @@ struct Taken {
   NotFree why = NotFree::kBooked;
   std::optional<tenancy::OpeningHours> hours = std::nullopt;  // that day's, when configured
   std::string_view holiday = {};                              // its name, for kHoliday
+  std::optional<ClosingSpan> closing = std::nullopt;          // for kClosing
 };
 
 // A day (maybe a part of it) was asked: its free times, in time order.
@@ -106,13 +123,14 @@ struct DayList {
 };
 
 // Nothing free that day (in the window), and why (kBooked: all taken, kClosedDay, kHoliday,
-// kPast); the best alternatives, in time order.
+// kClosing, kPast); the best alternatives, in time order.
 struct DayFull {
   CalendarDay day;
   std::optional<TimeWindow> window;
   std::vector<Alternative> alternatives;
   NotFree why = NotFree::kBooked;
-  std::string_view holiday = {};  // its name, for kHoliday
+  std::string_view holiday = {};                      // its name, for kHoliday
+  std::optional<ClosingSpan> closing = std::nullopt;  // for kClosing
 };
 
 // Alternatives asked for directly, around `anchor`, in time order (maybe none).
@@ -126,20 +144,31 @@ struct Offer {
 // What to ask the caller for when their wish was refused (booking/german_time.hpp).
 availability::NeedsInput WhatToAskFor(const WishRefusal& refusal);
 
-// The public holidays a branch keeps: the nationwide ones and, with a region (a Bundesland code
-// such as "BY", tenancy::Branch::region), that state's. Such days are never offered, and a wish
-// on one is refused with its name. Each year's list is built once, on the first day asked of it,
-// so one request asks of hundreds of slots for the price of one list. Not thread-safe: one per
-// request.
+// The days a branch is closed all day: the public holidays it keeps (the nationwide ones and,
+// with a region — a Bundesland code such as "BY", tenancy::Branch::region — that state's) and
+// the closing days of its company and its own (tenancy::ClosingDays). Such days are never
+// offered, and a wish on one is refused with its name. Each year's holiday list is built once,
+// on the first day asked of it, so one request asks of hundreds of slots for the price of one
+// list. Not thread-safe: one per request.
 class HolidayCalendar {
  public:
-  explicit HolidayCalendar(std::string_view region = {});
+  explicit HolidayCalendar(std::string_view region = {},
+                           std::vector<tenancy::ClosingDays> closing_days = {});
+  // The calendar of `branch` (its region and closing days, nullopt: nationwide only) together
+  // with its company's closing days.
+  static HolidayCalendar For(const tenancy::Company& company,
+                             const std::optional<tenancy::Branch>& branch);
   // The holiday's name on `day` ("1. Weihnachtsfeiertag", "Fronleichnam"), if it is one.
   std::optional<std::string_view> On(const CalendarDay& day);
+  // The first listed closing days that hold `day`, if any.
+  std::optional<availability::ClosingSpan> ClosingOn(const CalendarDay& day) const;
+  // Whether `day` is a holiday or a closing day.
+  bool Closed(const CalendarDay& day) { return On(day) || ClosingOn(day); }
 
  private:
   std::string state_;  // "DE-BY"; "DE" = nationwide only
   std::vector<std::pair<int, std::vector<HolidayDate>>> years_;
+  std::vector<tenancy::ClosingDays> closing_days_;
 };
 
 // One day asked once: the name of the public holiday on `day` in `region` ("" = nationwide).
@@ -150,7 +179,7 @@ struct AvailabilityOutcome {
   std::optional<tenancy::Service> service;  // set once the service is known
   SlotSource source = SlotSource::kLive;    // how fresh the calendar's answer is
   SystemTimePoint as_of;                    // when it was asked ("today" for speaking it)
-  std::variant<availability::ServiceUnknown, availability::NeedsInput,
+  std::variant<availability::ServiceUnknown, availability::OtherBranch, availability::NeedsInput,
                availability::NotBookableOnline, availability::CalendarUnavailable,
                availability::Free, availability::Taken, availability::DayList,
                availability::DayFull>
@@ -162,7 +191,7 @@ struct AlternativesOutcome {
   std::optional<tenancy::Service> service;
   SlotSource source = SlotSource::kLive;
   SystemTimePoint as_of;
-  std::variant<availability::ServiceUnknown, availability::NeedsInput,
+  std::variant<availability::ServiceUnknown, availability::OtherBranch, availability::NeedsInput,
                availability::NotBookableOnline, availability::CalendarUnavailable,
                availability::Offer>
       result;
@@ -182,8 +211,13 @@ struct BookingDraft {
 class AvailabilityService {
  public:
   AvailabilityService(const BookingSettings& settings, CalendarProvider& calendar,
-                      tenancy::ServiceRepository& services, const Clock& clock)
-      : settings_(settings), calendar_(calendar), services_(services), clock_(clock) {}
+                      tenancy::ServiceRepository& services, tenancy::BranchRepository& branches,
+                      const Clock& clock)
+      : settings_(settings),
+        calendar_(calendar),
+        services_(services),
+        branches_(branches),
+        clock_(clock) {}
 
   Result<AvailabilityOutcome> Check(const CallContext& ctx, const SlotWish& wish);
   // As Check, for a service already known (the one of the caller's own appointment, which is
@@ -200,9 +234,16 @@ class AvailabilityService {
   // The active services offered at the caller's branch (the company's without a branch).
   Result<std::vector<tenancy::Service>> ServicesHere(const CallContext& ctx);
   // The service `choice` names for this call. kNotFound (with `unknown` filled when given)
-  // when it names none offered here; kPermissionDenied as above.
+  // when it names none offered here; kPermissionDenied (with `elsewhere` filled when given)
+  // when it names one of the company's offered only at its other branches, or an id the
+  // company does not know (`elsewhere` then untouched: nothing is said about it).
   Result<tenancy::Service> ResolveService(const CallContext& ctx, const ServiceChoice& choice,
-                                          availability::ServiceUnknown* unknown);
+                                          availability::ServiceUnknown* unknown,
+                                          availability::OtherBranch* elsewhere = nullptr);
+  // A wish at `start` on a day the caller's branch is closed all day: a public holiday
+  // (kHoliday with its name) or a closing day (kClosing with its span), without alternatives;
+  // nullopt on any other day.
+  std::optional<availability::Taken> DayOff(const CallContext& ctx, SystemTimePoint start);
   // Up to `count` (1–10) ranked alternatives around `wish`, in time order; `source` is the
   // stalest source among the calendar's answers. Empty when the calendar answered nothing.
   std::vector<Alternative> FindAlternatives(const CallContext& ctx, const tenancy::Service& service,
@@ -233,10 +274,16 @@ class AvailabilityService {
   std::vector<Alternative> FindAlternatives(const CallContext& ctx, const tenancy::Service& service,
                                             SystemTimePoint wish, int count, SlotSource* source,
                                             bool* calendar_answered, HolidayCalendar& holidays);
+  // Where `service` (one of `all`, the company's services) is offered besides the caller's
+  // branch.
+  availability::OtherBranch OfferedAt(const CallContext& ctx,
+                                      const std::vector<tenancy::Service>& all,
+                                      const tenancy::Service& service);
 
   const BookingSettings& settings_;
   CalendarProvider& calendar_;
   tenancy::ServiceRepository& services_;
+  tenancy::BranchRepository& branches_;
   const Clock& clock_;
 };
 

@@ -281,6 +281,197 @@ TEST_F(AvailabilityTest, TheBranchsStateHolidaysAreNeverOffered) {
   }
 }
 
+// Closing days ("Betriebsferien") of the company hold at every branch, a branch's only there;
+// neither reaches another company.
+TEST_F(AvailabilityTest, ClosingDaysAreNeverOfferedAndRefusedWithTheirName) {
+  world.companies.rows[0].closing_days = {{"2026-11-30", "2026-12-02", "Betriebsferien"}};
+  world.contexts.Forget("call_fuzz_1");
+  auto closed = [](const std::vector<Alternative>& alternatives) {
+    for (const auto& a : alternatives) {
+      const auto day = *ToLocalDay(a.slot.start);
+      if (day.month == 11 && day.day == 30) return true;
+      if (day.month == 12 && (day.day == 1 || day.day == 2)) return true;
+    }
+    return false;
+  };
+
+  auto wish = Check("1.12.", "10 Uhr");
+  ASSERT_TRUE(wish);
+  const auto* taken = std::get_if<av::Taken>(&wish->result);
+  ASSERT_NE(taken, nullptr);
+  EXPECT_EQ(taken->why, av::NotFree::kClosing);
+  ASSERT_TRUE(taken->closing);
+  EXPECT_EQ(taken->closing->from, (CalendarDay{2026, 11, 30}));
+  EXPECT_EQ(taken->closing->to, (CalendarDay{2026, 12, 2}));
+  EXPECT_EQ(taken->closing->name, "Betriebsferien");
+  ASSERT_FALSE(taken->alternatives.empty());
+  EXPECT_FALSE(closed(taken->alternatives));
+
+  auto day = Check("30.11.");
+  ASSERT_TRUE(day);
+  const auto* full = std::get_if<av::DayFull>(&day->result);
+  ASSERT_NE(full, nullptr);
+  EXPECT_EQ(full->why, av::NotFree::kClosing);
+  ASSERT_TRUE(full->closing);
+  EXPECT_EQ(full->closing->name, "Betriebsferien");
+  ASSERT_FALSE(full->alternatives.empty());
+  EXPECT_FALSE(closed(full->alternatives));
+  // The first day after them is offered again.
+  EXPECT_EQ(*ToLocalDay(full->alternatives.front().slot.start), (CalendarDay{2026, 12, 3}));
+
+  auto around = availability.Alternatives(
+      Caller(), AlternativesRequest{Wish("Beratung", "27.11.", "16:30"), 10});
+  ASSERT_TRUE(around);
+  const auto* offer = std::get_if<av::Offer>(&around->result);
+  ASSERT_NE(offer, nullptr);
+  ASSERT_FALSE(offer->alternatives.empty());
+  EXPECT_FALSE(closed(offer->alternatives));
+
+  // Another company's calls do not see them.
+  auto theirs = availability.Check(*world.contexts.Resolve("call_fuzz_2", std::nullopt),
+                                   Wish("Nordlicht-Haarschnitt", "1.12.", "10 Uhr"));
+  ASSERT_TRUE(theirs);
+  EXPECT_TRUE(std::holds_alternative<av::Free>(theirs->result));
+}
+
+TEST_F(AvailabilityTest, ABranchsOwnClosingDayHoldsThereAlone) {
+  world.branches.rows[0].closing_days = {{"2026-12-04", "2026-12-04", "Fortbildung"}};
+  world.contexts.Forget("call_fuzz_1");
+  auto wish = Check("4.12.", "10 Uhr");
+  ASSERT_TRUE(wish);
+  const auto* taken = std::get_if<av::Taken>(&wish->result);
+  ASSERT_NE(taken, nullptr);
+  EXPECT_EQ(taken->why, av::NotFree::kClosing);
+  ASSERT_TRUE(taken->closing);
+  EXPECT_EQ(taken->closing->from, taken->closing->to);
+  EXPECT_EQ(taken->closing->name, "Fortbildung");
+  // A public holiday inside closing days is named as the holiday.
+  world.branches.rows[0].closing_days = {{"2026-12-21", "2027-01-01", "Betriebsferien"}};
+  world.contexts.Forget("call_fuzz_1");
+  auto christmas_day = Check("25.12.");
+  ASSERT_TRUE(christmas_day);
+  const auto* christmas = std::get_if<av::DayFull>(&christmas_day->result);
+  ASSERT_NE(christmas, nullptr);
+  EXPECT_EQ(christmas->why, av::NotFree::kHoliday);
+  auto eve_day = Check("24.12.");
+  ASSERT_TRUE(eve_day);
+  const auto* eve = std::get_if<av::DayFull>(&eve_day->result);
+  ASSERT_NE(eve, nullptr);
+  EXPECT_EQ(eve->why, av::NotFree::kClosing);
+}
+
+TEST_F(AvailabilityTest, AClosingDayIsNeitherBookedNorInTheGreetingsSlots) {
+  world.companies.rows[0].closing_days = {{"2026-11-26", "2026-11-27", ""}};
+  world.contexts.Forget("call_fuzz_1");
+  AppointmentRequest request;
+  request.wish = Wish("Beratung", "morgen", "10 Uhr");
+  request.contact.name = "Jürgen Weiß";
+  auto booked = world.booking.BookAppointment(Caller(), request, "closing-1");
+  ASSERT_TRUE(booked);
+  const auto* refused = std::get_if<book::NotFree>(&booked->result);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->taken.why, av::NotFree::kClosing);
+  ASSERT_TRUE(refused->taken.closing);
+  EXPECT_EQ(refused->taken.closing->to, (CalendarDay{2026, 11, 27}));
+  EXPECT_TRUE(world.calendar.created.empty());
+  for (const auto& a : refused->taken.alternatives) {
+    EXPECT_GE(a.slot.start, Berlin(11, 28, 0)) << FormatIso8601Utc(a.slot.start);
+  }
+
+  // Today and tomorrow are closed: the greeting names no free time.
+  const auto& branch = world.branches.rows[0];
+  auto quick = world.booking.QuickSlots(world.companies.rows[0], branch, std::nullopt);
+  ASSERT_TRUE(quick);
+  EXPECT_TRUE(quick->today.empty());
+  EXPECT_TRUE(quick->tomorrow.empty());
+  world.companies.rows[0].closing_days.clear();
+  quick = world.booking.QuickSlots(world.companies.rows[0], branch, std::nullopt);
+  ASSERT_TRUE(quick);
+  EXPECT_FALSE(quick->tomorrow.empty());
+}
+
+// ---- a service of another branch ----
+
+TEST_F(AvailabilityTest, AServiceOfAnotherBranchNamesTheBranchesThatOfferIt) {
+  // The caller rings a second branch; Zahnreinigung is offered at Mitte only.
+  tenancy::Branch west = world.branches.rows[0];
+  west.id = tenancy::BranchId(11);
+  west.name = "Charlottenburg";
+  world.branches.rows.push_back(west);
+  world.calls.rows[0].branch_id = west.id;
+  world.contexts.Forget("call_fuzz_1");
+
+  for (const ServiceChoice& choice :
+       {ServiceChoice{"Zahnreinigung", ""}, ServiceChoice{"", "101"}, ServiceChoice{"PZR", ""}}) {
+    auto out = availability.Check(Caller(), SlotWish{choice, "morgen", "10 Uhr"});
+    ASSERT_TRUE(out) << out.error().message;
+    const auto* elsewhere = std::get_if<av::OtherBranch>(&out->result);
+    ASSERT_NE(elsewhere, nullptr) << choice.name << choice.id;
+    EXPECT_EQ(elsewhere->service, "Zahnreinigung");
+    EXPECT_EQ(elsewhere->branches, (std::vector<std::string>{"Mitte"}));
+  }
+  auto alternatives =
+      availability.Alternatives(Caller(), AlternativesRequest{Wish("Zahnreinigung", "morgen"), 3});
+  ASSERT_TRUE(alternatives);
+  EXPECT_TRUE(std::holds_alternative<av::OtherBranch>(alternatives->result));
+  AppointmentRequest request;
+  request.wish = Wish("Zahnreinigung", "morgen", "10 Uhr");
+  request.contact.name = "Jürgen Weiß";
+  auto booked = world.booking.BookAppointment(Caller(), request, "other-branch-1");
+  ASSERT_TRUE(booked);
+  EXPECT_TRUE(std::holds_alternative<av::OtherBranch>(booked->result));
+  EXPECT_TRUE(world.calendar.created.empty());
+
+  // Another company's service id stays a neutral refusal: nothing about it is said.
+  av::OtherBranch said;
+  auto foreign = availability.ResolveService(Caller(), ServiceChoice{"", "200"}, nullptr, &said);
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(foreign.error().message, "service not available");
+  EXPECT_TRUE(said.service.empty());
+  EXPECT_TRUE(said.branches.empty());
+  auto check = availability.Check(Caller(), SlotWish{ServiceChoice{"", "200"}, "morgen", ""});
+  ASSERT_FALSE(check);
+  EXPECT_EQ(check.error().code, ErrorCode::kPermissionDenied);
+  // Another company's service by name is simply not offered here.
+  auto by_name = Check("morgen");
+  ASSERT_TRUE(by_name);
+  auto salon = availability.Check(Caller(), Wish("Nordlicht-Haarschnitt", "morgen"));
+  ASSERT_TRUE(salon);
+  EXPECT_TRUE(std::holds_alternative<av::ServiceUnknown>(salon->result));
+}
+
+TEST(HolidayCalendar, ClosingDaysHoldFromTheirFirstToTheirLastDay) {
+  HolidayCalendar calendar(
+      "", {{"2026-12-24", "2027-01-01", "Betriebsferien"}, {"2027-03-05", "2027-03-05", ""}});
+  EXPECT_FALSE(calendar.ClosingOn(CalendarDay{2026, 12, 23}));
+  EXPECT_TRUE(calendar.ClosingOn(CalendarDay{2026, 12, 24}));
+  EXPECT_TRUE(calendar.ClosingOn(CalendarDay{2026, 12, 31}));
+  auto last = calendar.ClosingOn(CalendarDay{2027, 1, 1});
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->from, (CalendarDay{2026, 12, 24}));
+  EXPECT_EQ(last->to, (CalendarDay{2027, 1, 1}));
+  EXPECT_EQ(last->name, "Betriebsferien");
+  EXPECT_FALSE(calendar.ClosingOn(CalendarDay{2027, 1, 2}));
+  EXPECT_TRUE(calendar.ClosingOn(CalendarDay{2027, 3, 5}));
+  EXPECT_TRUE(calendar.Closed(CalendarDay{2027, 3, 5}));
+  EXPECT_TRUE(calendar.Closed(CalendarDay{2026, 12, 25}));  // both: a holiday too
+  EXPECT_FALSE(calendar.Closed(CalendarDay{2027, 3, 4}));
+
+  tenancy::Company company;
+  company.closing_days = {{"2027-03-01", "2027-03-01", "Inventur"}};
+  tenancy::Branch branch;
+  branch.region = "BY";
+  branch.closing_days = {{"2027-03-02", "2027-03-02", "Fortbildung"}};
+  auto both = HolidayCalendar::For(company, branch);
+  EXPECT_EQ(both.ClosingOn(CalendarDay{2027, 3, 1})->name, "Inventur");
+  EXPECT_EQ(both.ClosingOn(CalendarDay{2027, 3, 2})->name, "Fortbildung");
+  EXPECT_EQ(both.On(CalendarDay{2027, 1, 6}), "Heilige Drei Könige");
+  auto company_only = HolidayCalendar::For(company, std::nullopt);
+  EXPECT_TRUE(company_only.Closed(CalendarDay{2027, 3, 1}));
+  EXPECT_FALSE(company_only.Closed(CalendarDay{2027, 3, 2}));
+}
+
 TEST(HolidayCalendar, KnowsTheNationwideAndTheStatesHolidaysAcrossYears) {
   HolidayCalendar bavaria("BY");
   EXPECT_EQ(bavaria.On(CalendarDay{2026, 12, 25}), "1. Weihnachtsfeiertag");

@@ -7,8 +7,8 @@
 // this class. Every use case answers a typed outcome without wording: the agent module speaks
 // it (agent/speech.hpp). Business outcomes (time taken, something missing) are values; only
 // tenant violations and broken dependencies are errors:
-//   kPermissionDenied  another company's service, or a service not offered at the caller's
-//                      branch ("not available at your branch")
+//   kPermissionDenied  a service id unknown to the caller's company (a service of the company
+//                      offered only at its other branches is the OtherBranch outcome)
 //   kUnavailable       storage is down
 
 #include <chrono>
@@ -62,7 +62,8 @@ struct Booked {
   bool replay = false;  // a retry of a booking already made: nothing was done again
 };
 
-// The time cannot be booked: why (kBooked, kTooSoon, kOutsideHours in `taken.why`), and the best
+// The time cannot be booked: why (kBooked, kTooSoon, kOutsideHours, kHoliday, kClosing in
+// `taken.why`), and the best
 // alternatives. `calendar` says when the calendar itself refused it.
 enum class CalendarSaid { kNothing, kJustTaken, kRefused };
 struct NotFree {
@@ -89,9 +90,9 @@ struct Failed {
 struct BookOutcome {
   std::optional<tenancy::Service> service;
   SystemTimePoint as_of;
-  std::variant<availability::ServiceUnknown, availability::NotBookableOnline,
-               availability::NeedsInput, book::NotFree, book::Booked, book::NotBooked,
-               book::SeriesRefused, book::Failed>
+  std::variant<availability::ServiceUnknown, availability::OtherBranch,
+               availability::NotBookableOnline, availability::NeedsInput, book::NotFree,
+               book::Booked, book::NotBooked, book::SeriesRefused, book::Failed>
       result;
 };
 
@@ -147,7 +148,7 @@ class BookingService {
         transactions_(transactions),
         clock_(clock),
         metrics_(metrics),
-        availability_(settings_, calendar, services, clock),
+        availability_(settings_, calendar, services, branches, clock),
         changes_(settings_, calendar, services, appointments, callbacks, availability_,
                  transactions, clock, metrics),
         callback_requests_(CallbackSettings{settings_.phone_region}, callbacks, clock) {}
@@ -172,9 +173,9 @@ class BookingService {
   Result<BookOutcome> BookAppointment(const CallContext& ctx, const AppointmentRequest& request,
                                       const std::string& idempotency_key);
 
-  // Today's and tomorrow's first free slots of the default service at the tenant's branch,
-  // fetched in parallel: {service, today[], tomorrow[], source}. For quick availability and
-  // the inbound greeting.
+  // Today's and tomorrow's first free slots of the default service at the tenant's branch
+  // (none on a public holiday or closing day there), fetched in parallel: {service, today[],
+  // tomorrow[], source}. For quick availability and the inbound greeting.
   struct QuickAvailability {
     tenancy::Service service;
     std::vector<Slot> today;

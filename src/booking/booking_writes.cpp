@@ -86,8 +86,14 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   }
 
   availability::ServiceUnknown unknown;
-  auto service = availability_.ResolveService(ctx, request.wish.service, &unknown);
+  availability::OtherBranch elsewhere;
+  auto service = availability_.ResolveService(ctx, request.wish.service, &unknown, &elsewhere);
   if (!service) {
+    if (service.error().code == ErrorCode::kPermissionDenied && !elsewhere.service.empty()) {
+      Count("book-appointment", "other_branch");
+      out.result = std::move(elsewhere);
+      return out;
+    }
     if (service.error().code != ErrorCode::kNotFound) return tl::unexpected(service.error());
     out.result = std::move(unknown);
     return out;
@@ -142,6 +148,17 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   if (*start < out.as_of + std::chrono::minutes(service->minimum_notice_minutes)) {
     Count("book-appointment", "too_soon");
     return NotFree(std::move(out), ctx, *service, *start, availability::NotFree::kTooSoon);
+  }
+  // A public holiday or closing day is refused before anything is held: the calendar may not
+  // know either.
+  if (auto off = availability_.DayOff(ctx, *start)) {
+    Count("book-appointment",
+          off->why == availability::NotFree::kHoliday ? "holiday" : "closing_day");
+    auto refused = NotFree(std::move(out), ctx, *service, *start, off->why);
+    auto& taken = std::get<book::NotFree>(refused.result).taken;
+    taken.holiday = off->holiday;
+    taken.closing = std::move(off->closing);
+    return refused;
   }
   if (!WithinBusinessHours(*start, duration, Hours(ctx), ctx.timezone)) {
     Count("book-appointment", "closed");
@@ -436,6 +453,7 @@ Result<BookingService::QuickAvailability> BookingService::QuickSlots(
   out.service = *chosen;
   const auto earliest = now + std::chrono::minutes(chosen->minimum_notice_minutes);
   const auto hours = branch ? branch->business_hours : tenancy::WeeklyHours{};
+  auto days_off = HolidayCalendar::For(company, branch);
   for (size_t i = 0; i < answers.size(); ++i) {
     if (!answers[i]) continue;
     if (answers[i]->source == SlotSource::kFallback) out.source = SlotSource::kFallback;
@@ -446,6 +464,10 @@ Result<BookingService::QuickAvailability> BookingService::QuickSlots(
       if (s.start < earliest ||
           !WithinBusinessHours(s.start, std::chrono::minutes(chosen->duration_minutes), hours,
                                zone)) {
+        continue;
+      }
+      // Never a public holiday or closing day of the branch.
+      if (auto l = ToLocal(s.start, zone); !l || days_off.Closed({l->year, l->month, l->day})) {
         continue;
       }
       (i == 0 ? out.today : out.tomorrow).push_back(s);

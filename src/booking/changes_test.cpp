@@ -285,6 +285,23 @@ TEST_F(ChangeServiceTest, RescheduleToAClosedDayOrWithoutATimeIsNotMoved) {
   EXPECT_EQ(world.appointments.rows[0].status, kBooked);
 }
 
+TEST_F(ChangeServiceTest, RescheduleToAClosingDayIsNotMovedAndNamesIt) {
+  // Wednesday 2.12.2026 is the branch's own closing day.
+  world.branches.rows[0].closing_days = {{"2026-12-02", "2026-12-02", "Fortbildung"}};
+  world.contexts.Forget("call_fuzz_1");
+  auto out = changes.Reschedule(Caller(), Move("Mittwoch", "11 Uhr", true));
+  ASSERT_TRUE(out);
+  const auto* not_free = std::get_if<changes::NewTimeNotFree>(&out->result);
+  ASSERT_NE(not_free, nullptr);
+  const auto* taken = std::get_if<availability::Taken>(&not_free->availability.result);
+  ASSERT_NE(taken, nullptr);
+  EXPECT_EQ(taken->why, availability::NotFree::kClosing);
+  ASSERT_TRUE(taken->closing);
+  EXPECT_EQ(taken->closing->name, "Fortbildung");
+  EXPECT_EQ(world.appointments.rows[0].status, kBooked);
+  EXPECT_TRUE(world.calendar.changes.empty());
+}
+
 TEST_F(ChangeServiceTest, RescheduleOfAnAppointmentStillBeingConfirmedWaits) {
   world.appointments.rows[0].calcom_booking_uid.reset();
   world.appointments.rows[0].status = std::string(kPendingSync);

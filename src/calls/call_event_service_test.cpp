@@ -351,10 +351,11 @@ TEST_P(CallEventServiceTest, InboundAnswerCarriesTheTransferNumberWhileTheBranch
   branch->region = "BY";
   ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
   std::string asked_region;
-  inbound.SetHolidayCheck([&](const tenancy::Branch& b, const LocalDateTime& day) {
-    asked_region = b.region;
-    return day.month == 11 && day.day == 26;
-  });
+  inbound.SetHolidayCheck(
+      [&](const tenancy::Company&, const tenancy::Branch& b, const LocalDateTime& day) {
+        asked_region = b.region;
+        return day.month == 11 && day.day == 26;
+      });
   EXPECT_EQ(transfer(), "");
   EXPECT_EQ(asked_region, "BY");
 }

@@ -9,11 +9,12 @@ namespace callgate::calls {
 namespace {
 
 // The branch's transfer number while it is open by its opening hours (a branch without any
-// hours counts as open) and it is no holiday there, else "": the agent offers a callback.
-std::string TransferNumberNow(const tenancy::Branch& branch, const LocalDateTime& now,
-                              const HolidayCheck& holiday) {
+// hours counts as open) and it is no holiday or closing day there, else "": the agent offers a
+// callback.
+std::string TransferNumberNow(const tenancy::Company& company, const tenancy::Branch& branch,
+                              const LocalDateTime& now, const HolidayCheck& holiday) {
   if (!branch.transfer_number) return "";
-  if (holiday && holiday(branch, now)) return "";
+  if (holiday && holiday(company, branch, now)) return "";
   const auto& hours = branch.business_hours;
   const bool any = std::any_of(hours.begin(), hours.end(), [](const auto& h) { return h; });
   if (!any) return *branch.transfer_number;
@@ -64,7 +65,8 @@ Result<InboundCallAnswer> InboundCallService::Answer(const InboundCallRequest& r
   const auto now = clock_.Now();
   if (auto today = ToLocal(now, zone)) {
     if (tenant->branch)
-      vars["transfer_number"] = TransferNumberNow(*tenant->branch, *today, holiday_);
+      vars["transfer_number"] =
+          TransferNumberNow(tenant->company, *tenant->branch, *today, holiday_);
     vars["heute_datum"] = FormatGermanDate(*today);
     vars["heute_wochentag"] = std::string(GermanWeekdayName(today->weekday));
     vars["uhrzeit"] = FormatClockTime(*today);

@@ -35,9 +35,11 @@ struct InboundCallAnswer {
 // must answer within its own time budget and return nullopt when it cannot.
 using NextSlotsProvider = std::function<std::optional<std::string>(const tenancy::Tenant&)>;
 
-// Whether a local date is a public holiday where a branch is (its Bundesland, Branch::region):
-// then it is closed all day. The booking module's holiday calendar provides it.
-using HolidayCheck = std::function<bool(const tenancy::Branch&, const LocalDateTime& day)>;
+// Whether a branch is closed all day on a local date: a public holiday where it is (its
+// Bundesland, Branch::region) or a closing day of the company or the branch. The booking
+// module's holiday calendar provides it.
+using HolidayCheck =
+    std::function<bool(const tenancy::Company&, const tenancy::Branch&, const LocalDateTime& day)>;
 
 class InboundCallService {
  public:
@@ -57,10 +59,10 @@ class InboundCallService {
   // heute_wochentag, morgen_datum, morgen_wochentag, uhrzeit, caller_known ("true"/"false"),
   // caller_name (known customers only), caller_number (E.164, or "" when withheld),
   // transfer_number (the branch's, E.164, while it is open by its opening hours and it is no
-  // holiday there; "" otherwise or when it has none: the agent offers request_callback) and
-  // naechste_termine when a slots provider is set and answers. kNotFound for an unregistered
-  // number (never a fallback tenant). Counts callgate_<platform>_inbound_total{outcome}.
-  // Thread-safe.
+  // holiday or closing day there; "" otherwise or when it has none: the agent offers
+  // request_callback) and naechste_termine when a slots provider is set and answers. kNotFound for
+  // an unregistered number (never a fallback tenant). Counts
+  // callgate_<platform>_inbound_total{outcome}. Thread-safe.
   Result<InboundCallAnswer> Answer(const InboundCallRequest& request);
 
  private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "http/error_mapping.hpp"
 #include "ratelimit/rate_limit_guard.hpp"
 #include "retell/payload.hpp"
 
@@ -90,7 +91,9 @@ http::Response FunctionHandlers::Handle(http::Request& request) const {
   agent::ToolRun run = tools_.Run(*ctx, call);
   if (run.limited) return ratelimit::RateLimitedResponse(*run.limited);  // the 429 of every limit
   if (!run.answer) return http::Response::Error(run.answer.error());
-  return http::Response::RawJson(200, agent::RenderJson(*run.answer));
+  // A refusal that is spoken (a service of another branch) keeps its error status.
+  const int status = run.answer->refusal ? http::HttpStatusFor(*run.answer->refusal) : 200;
+  return http::Response::RawJson(status, agent::RenderJson(*run.answer));
 }
 
 }  // namespace callgate::retell

@@ -15,7 +15,7 @@ using tenancy::CompanyId;
 
 constexpr std::string_view kColumns =
     "id, company_id, name, address, phone_e164, timezone, business_hours, region, "
-    "transfer_number, is_active, created_at, updated_at";
+    "transfer_number, closing_days, is_active, created_at, updated_at";
 
 Branch Decode(const Row& row) {
   Branch b;
@@ -28,6 +28,7 @@ Branch Decode(const Row& row) {
   b.business_hours = internal::DecodeWeeklyHours(row.String("business_hours"));
   b.region = row.String("region");
   b.transfer_number = row.OptionalString("transfer_number");
+  b.closing_days = internal::DecodeClosingDays(row.String("closing_days"));
   b.is_active = row.Bool("is_active");
   b.created_at = row.Time("created_at");
   b.updated_at = row.Time("updated_at");
@@ -50,6 +51,15 @@ Status Validate(const Branch& b) {
                                                  std::string(tenancy::kBranchRegionCodes) +
                                                  ") or empty");
   }
+  if (b.closing_days.size() > tenancy::kMaxClosingDays) {
+    return Fail(ErrorCode::kInvalidArgument, "too many closing days");
+  }
+  for (const auto& days : b.closing_days) {
+    if (auto problem = tenancy::CheckClosingDays(days)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "closing days: " + problem->field + " " + problem->message);
+    }
+  }
   for (const auto& day : b.business_hours) {
     if (day && (day->open_minute < 0 || day->close_minute > 24 * 60 ||
                 day->open_minute >= day->close_minute)) {
@@ -71,9 +81,9 @@ Result<Branch> SqlBranchRepository::Create(CompanyId company_id, const Branch& b
     stored.created_at = stored.updated_at = clock_.Now();
     stored.id = BranchId(s.InsertReturningId(
         "INSERT INTO branches (company_id, name, address, phone_e164, timezone, business_hours, "
-        "region, transfer_number, is_active, created_at, updated_at) VALUES (:company_id, :name, "
-        ":address, :phone_e164, :timezone, :business_hours, :region, :transfer_number, "
-        ":is_active, :created_at, :updated_at) RETURNING id",
+        "region, transfer_number, closing_days, is_active, created_at, updated_at) VALUES "
+        "(:company_id, :name, :address, :phone_e164, :timezone, :business_hours, :region, "
+        ":transfer_number, :closing_days, :is_active, :created_at, :updated_at) RETURNING id",
         Params()
             .Add(company_id.value)
             .Add(stored.name)
@@ -83,6 +93,7 @@ Result<Branch> SqlBranchRepository::Create(CompanyId company_id, const Branch& b
             .Add(internal::EncodeWeeklyHours(stored.business_hours))
             .Add(stored.region)
             .Add(stored.transfer_number)
+            .Add(internal::EncodeClosingDays(stored.closing_days))
             .Add(stored.is_active)
             .Add(stored.created_at)
             .Add(stored.updated_at)));
@@ -96,7 +107,8 @@ Result<Branch> SqlBranchRepository::Update(CompanyId company_id, const Branch& b
     const long long changed = s.Execute(
         "UPDATE branches SET name = :name, address = :address, phone_e164 = :phone_e164, "
         "timezone = :timezone, business_hours = :business_hours, region = :region, "
-        "transfer_number = :transfer_number, is_active = :is_active, updated_at = :updated_at "
+        "transfer_number = :transfer_number, closing_days = :closing_days, is_active = :is_active, "
+        "updated_at = :updated_at "
         "WHERE company_id = :company_id AND id = :id",
         Params()
             .Add(branch.name)
@@ -106,6 +118,7 @@ Result<Branch> SqlBranchRepository::Update(CompanyId company_id, const Branch& b
             .Add(internal::EncodeWeeklyHours(branch.business_hours))
             .Add(branch.region)
             .Add(branch.transfer_number)
+            .Add(internal::EncodeClosingDays(branch.closing_days))
             .Add(branch.is_active)
             .Add(clock_.Now())
             .Add(company_id.value)

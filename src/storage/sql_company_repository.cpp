@@ -18,7 +18,8 @@ constexpr std::string_view kColumns =
     "included_minutes, "
     "cancellation_notice_hours, cancellation_monthly_limit, cancellation_fee_tiers, "
     "reschedule_notice_hours, reschedule_monthly_limit, reschedule_fee_tiers, retention_days, "
-    "customer_retention_days, vapi_secret, store_recordings, ai_disclosure, created_at, updated_at";
+    "customer_retention_days, vapi_secret, store_recordings, ai_disclosure, closing_days, "
+    "created_at, updated_at";
 
 Company Decode(const Row& row) {
   Company c;
@@ -50,6 +51,7 @@ Company Decode(const Row& row) {
   c.vapi_secret = Secret(row.OptionalOpened("vapi_secret", "companies.vapi_secret").value_or(""));
   c.store_recordings = row.Bool("store_recordings");
   c.ai_disclosure = row.String("ai_disclosure");
+  c.closing_days = internal::DecodeClosingDays(row.String("closing_days"));
   c.created_at = row.Time("created_at");
   c.updated_at = row.Time("updated_at");
   return c;
@@ -91,7 +93,8 @@ void AddMutable(Params& p, const Session& s, const Company& c) {
       .Add(c.customer_retention_days)
       .Add(SecretColumn(s, c.vapi_secret, "companies.vapi_secret"))
       .Add(c.store_recordings)
-      .Add(c.ai_disclosure);
+      .Add(c.ai_disclosure)
+      .Add(internal::EncodeClosingDays(c.closing_days));
 }
 
 Status Validate(const Company& c) {
@@ -108,6 +111,15 @@ Status Validate(const Company& c) {
   }
   if (c.ai_disclosure.size() > 500) {
     return Fail(ErrorCode::kInvalidArgument, "ai_disclosure must be at most 500 characters");
+  }
+  if (c.closing_days.size() > tenancy::kMaxClosingDays) {
+    return Fail(ErrorCode::kInvalidArgument, "too many closing days");
+  }
+  for (const auto& days : c.closing_days) {
+    if (auto problem = tenancy::CheckClosingDays(days)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "closing days: " + problem->field + " " + problem->message);
+    }
   }
   return Ok();
 }
@@ -131,7 +143,7 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
         "included_minutes, cancellation_notice_hours, cancellation_monthly_limit, "
         "cancellation_fee_tiers, reschedule_notice_hours, reschedule_monthly_limit, "
         "reschedule_fee_tiers, retention_days, customer_retention_days, vapi_secret, "
-        "store_recordings, ai_disclosure, created_at, updated_at) "
+        "store_recordings, ai_disclosure, closing_days, created_at, updated_at) "
         "VALUES (:name, :slug, :timezone, "
         ":language, :is_active, :calcom_api_key, :retell_api_key, :calcom_webhook_secret, "
         ":parent_company_id, "
@@ -139,7 +151,7 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
         ":cancellation_notice_hours, :cancellation_monthly_limit, :cancellation_fee_tiers, "
         ":reschedule_notice_hours, :reschedule_monthly_limit, :reschedule_fee_tiers, "
         ":retention_days, :customer_retention_days, :vapi_secret, :store_recordings, "
-        ":ai_disclosure, :created_at, :updated_at) RETURNING id",
+        ":ai_disclosure, :closing_days, :created_at, :updated_at) RETURNING id",
         p));
     return stored;
   });
@@ -166,7 +178,7 @@ Result<Company> SqlCompanyRepository::Update(const Company& company) {
         "reschedule_fee_tiers = :reschedule_fee_tiers, retention_days = :retention_days, "
         "customer_retention_days = :customer_retention_days, vapi_secret = :vapi_secret, "
         "store_recordings = :store_recordings, ai_disclosure = :ai_disclosure, "
-        "updated_at = :updated_at "
+        "closing_days = :closing_days, updated_at = :updated_at "
         "WHERE id = :id",
         p);
     if (changed == 0) return Fail(ErrorCode::kNotFound, NotFound(company.id));

@@ -73,6 +73,8 @@ TEST_P(TenancyRepositories, CompanyRoundTripsEveryField) {
   c.included_minutes = 100;
   c.cancellation_policy = {48, 3, {{24, 1500}, {2, 3000}}};
   c.reschedule_policy = {12, std::nullopt, {}};
+  c.closing_days = {{"2026-12-24", "2027-01-01", "Betriebsferien"},
+                    {"2027-03-05", "2027-03-05", ""}};
   auto created = companies_->Create(c);
   ASSERT_TRUE(created.has_value()) << created.error().message;
   EXPECT_GT(created->id.value, 0);
@@ -93,6 +95,7 @@ TEST_P(TenancyRepositories, CompanyRoundTripsEveryField) {
   EXPECT_EQ(found->included_minutes, 100);
   EXPECT_EQ(found->cancellation_policy, c.cancellation_policy);
   EXPECT_EQ(found->reschedule_policy, c.reschedule_policy);
+  EXPECT_EQ(found->closing_days, c.closing_days);
   EXPECT_EQ(found->created_at, clock_.Now());
 
   auto by_slug = companies_->FindBySlug("praxis-weber");
@@ -152,6 +155,7 @@ TEST_P(TenancyRepositories, BranchRoundTripsBusinessHours) {
   b.business_hours[5] = OpeningHours{0, 24 * 60};
   b.region = "BY";
   b.transfer_number = "+493083793300";
+  b.closing_days = {{"2026-12-07", "2026-12-07", "Fortbildung"}};
   auto created = branches_->Create(c.id, b);
   ASSERT_TRUE(created.has_value()) << created.error().message;
   EXPECT_EQ(created->company_id, c.id);
@@ -165,17 +169,20 @@ TEST_P(TenancyRepositories, BranchRoundTripsBusinessHours) {
   EXPECT_FALSE(found->business_hours[0].has_value());
   EXPECT_EQ(found->region, "BY");
   EXPECT_EQ(found->transfer_number, "+493083793300");
+  EXPECT_EQ(found->closing_days, b.closing_days);
   EXPECT_EQ(branches_->FindByName(c.id, "Berlin Mitte").value().id, created->id);
 
   found->business_hours[1].reset();
   found->is_active = false;
   found->region = "";
   found->transfer_number.reset();
+  found->closing_days.clear();
   auto updated = branches_->Update(c.id, *found);
   ASSERT_TRUE(updated.has_value()) << updated.error().message;
   EXPECT_FALSE(updated->business_hours[1].has_value());
   EXPECT_EQ(updated->region, "");
   EXPECT_FALSE(updated->transfer_number.has_value());
+  EXPECT_TRUE(updated->closing_days.empty());
   EXPECT_FALSE(updated->is_active);
 }
 
@@ -205,6 +212,10 @@ TEST_P(TenancyRepositories, BranchRejectsInvalidValues) {
   b.timezone = "Europe/Berlin";
   b.region = "Bayern";
   EXPECT_EQ(branches_->Create(c.id, b).error().code, ErrorCode::kInvalidArgument);
+  b.region = "";
+  b.closing_days = {{"2027-01-01", "2026-12-24", ""}};  // to before from
+  EXPECT_EQ(branches_->Create(c.id, b).error().code, ErrorCode::kInvalidArgument);
+  b.closing_days.clear();
   b.region = "";
   b.transfer_number = "030 123";
   EXPECT_EQ(branches_->Create(c.id, b).error().code, ErrorCode::kInvalidArgument);

@@ -95,6 +95,28 @@ std::vector<tenancy::FeeTier> DecodeFeeTiers(std::string_view text) {
   return out;
 }
 
+std::string EncodeClosingDays(const std::vector<tenancy::ClosingDays>& days) {
+  json out = json::array();
+  for (const auto& d : days) out.push_back({{"from", d.from}, {"to", d.to}, {"name", d.name}});
+  return Dump(out);
+}
+
+std::vector<tenancy::ClosingDays> DecodeClosingDays(std::string_view text) {
+  constexpr std::string_view kWhat = "closing days";
+  const json value = Parse(text, kWhat);
+  if (!value.is_array()) Corrupt(kWhat, "not an array");
+  std::vector<tenancy::ClosingDays> out;
+  for (const auto& item : value) {
+    if (!item.is_object() || !item.value("from", json()).is_string() ||
+        !item.value("to", json()).is_string() || !item.value("name", json()).is_string()) {
+      Corrupt(kWhat, "entry must be {\"from\": date, \"to\": date, \"name\": text}");
+    }
+    out.push_back({item["from"].get<std::string>(), item["to"].get<std::string>(),
+                   item["name"].get<std::string>()});
+  }
+  return out;
+}
+
 bool IsE164(std::string_view number) {
   if (number.size() < 3 || number.size() > 16 || number[0] != '+') return false;
   for (char c : number.substr(1)) {

@@ -23,6 +23,10 @@ std::vector<std::string> DecodeStrings(std::string_view json);
 std::string EncodeFeeTiers(const std::vector<tenancy::FeeTier>& tiers);
 std::vector<tenancy::FeeTier> DecodeFeeTiers(std::string_view json);
 
+// [{"from": "2026-12-24", "to": "2027-01-01", "name": "Betriebsferien"}, ...]
+std::string EncodeClosingDays(const std::vector<tenancy::ClosingDays>& days);
+std::vector<tenancy::ClosingDays> DecodeClosingDays(std::string_view json);
+
 // "+" followed by 2..15 digits: the stored form of every phone number.
 bool IsE164(std::string_view number);
 

@@ -85,6 +85,38 @@ bool IsBranchRegion(std::string_view code) {
   return false;
 }
 
+bool IsIsoDate(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!IsDigit(text[i])) return false;
+  }
+  auto number = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) v = v * 10 + (text[i] - '0');
+    return v;
+  };
+  const int year = number(0, 4);
+  const int month = number(5, 2);
+  const int day = number(8, 2);
+  if (year < 2000 || year > 2199 || month < 1 || month > 12 || day < 1) return false;
+  constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return day <= kDays[static_cast<std::size_t>(month - 1)] + (month == 2 && leap ? 1 : 0);
+}
+
+std::optional<ClosingDaysProblem> CheckClosingDays(const ClosingDays& days) {
+  constexpr std::string_view kDate = "must be a date YYYY-MM-DD (e.g. 2026-12-24)";
+  if (!IsIsoDate(days.from)) return ClosingDaysProblem{"from", std::string(kDate)};
+  if (!IsIsoDate(days.to)) return ClosingDaysProblem{"to", std::string(kDate)};
+  // ISO dates compare like the days they name.
+  if (days.to < days.from) return ClosingDaysProblem{"to", "must not be before from"};
+  if (days.name.size() > kMaxClosingNameLength) {
+    return ClosingDaysProblem{
+        "name", "must be at most " + std::to_string(kMaxClosingNameLength) + " characters"};
+  }
+  return std::nullopt;
+}
+
 Result<int> ParseClockMinutes(std::string_view text) {
   // Exactly "HH:MM": lenient forms ("9:00", "9") hide typos in tenant files.
   if (text.size() != 5 || text[2] != ':' || !IsDigit(text[0]) || !IsDigit(text[1]) ||

@@ -53,6 +53,34 @@ struct ChangePolicy {
   friend bool operator==(const ChangePolicy&, const ChangePolicy&) = default;
 };
 
+// Days a company or one of its branches is closed ("Betriebsferien", a training day): from
+// `from` to `to`, both inclusive, as ISO dates ("2026-12-24") in the branch's local calendar.
+// Such days are never offered to callers and a wish on one is refused, naming `name` when set
+// ("Betriebsferien"; at most kMaxClosingNameLength bytes, may be empty). A company's closing
+// days hold at all its branches, a branch's only there (Company/Branch::closing_days).
+struct ClosingDays {
+  std::string from;
+  std::string to;
+  std::string name;
+
+  friend bool operator==(const ClosingDays&, const ClosingDays&) = default;
+};
+
+inline constexpr std::size_t kMaxClosingNameLength = 80;
+inline constexpr std::size_t kMaxClosingDays = 100;  // entries per company or branch
+
+// What is wrong with an entry, as the admin API and the tenant file report it: the field
+// ("from", "to", "name") and a message ("must be a date YYYY-MM-DD", "must not be before
+// from", ...). nullopt when it can be stored.
+struct ClosingDaysProblem {
+  std::string field;
+  std::string message;
+};
+std::optional<ClosingDaysProblem> CheckClosingDays(const ClosingDays& days);
+
+// Whether `text` is a real calendar date written YYYY-MM-DD (years 2000..2199).
+bool IsIsoDate(std::string_view text);
+
 // A tenant. Companies are the roots of tenant scoping: every other tenant row carries a
 // company_id. A reseller is a company whose children name it in `parent_company_id`.
 struct Company {
@@ -86,6 +114,8 @@ struct Company {
   // The sentence the agent says first (EU AI Act Art. 50), answered as the dynamic variable
   // ai_disclosure; empty = DefaultAiDisclosure(name).
   std::string ai_disclosure;
+  // Closing days of every branch (and of the company itself when it has none), in any order.
+  std::vector<ClosingDays> closing_days;
   SystemTimePoint created_at;
   SystemTimePoint updated_at;
 };
@@ -141,6 +171,8 @@ struct Branch {
   std::string region;  // its Bundesland ("BY"): whose public holidays it keeps; "" = nationwide
   // Where the agent hands a caller to a person during opening hours (E.164); none = no transfer.
   std::optional<std::string> transfer_number;
+  // Closing days of this branch alone, besides the company's.
+  std::vector<ClosingDays> closing_days;
   bool is_active = true;
   SystemTimePoint created_at;
   SystemTimePoint updated_at;

@@ -42,6 +42,34 @@ TEST(IsBranchRegion, AcceptsTheSixteenStatesAndNationwide) {
   }
 }
 
+TEST(IsIsoDate, AcceptsRealDaysOnly) {
+  for (const char* ok : {"2026-12-24", "2028-02-29", "2000-02-29", "2199-12-31"}) {
+    EXPECT_TRUE(IsIsoDate(ok)) << ok;
+  }
+  for (const char* bad :
+       {"2026-02-29", "2100-02-29", "2026-13-01", "2026-04-31", "2026-12-00", "26-12-24",
+        "2026-1-24", "24.12.2026", "2026-12-24T00:00", "1999-12-31", ""}) {
+    EXPECT_FALSE(IsIsoDate(bad)) << bad;
+  }
+}
+
+TEST(CheckClosingDays, NamesTheFieldThatIsWrong) {
+  EXPECT_FALSE(CheckClosingDays({"2026-12-24", "2027-01-01", "Betriebsferien"}));
+  EXPECT_FALSE(CheckClosingDays({"2026-12-24", "2026-12-24", ""}));
+  auto bad_from = CheckClosingDays({"2026-02-30", "2026-03-01", ""});
+  ASSERT_TRUE(bad_from);
+  EXPECT_EQ(bad_from->field, "from");
+  EXPECT_EQ(bad_from->message, "must be a date YYYY-MM-DD (e.g. 2026-12-24)");
+  auto reversed = CheckClosingDays({"2027-01-01", "2026-12-24", ""});
+  ASSERT_TRUE(reversed);
+  EXPECT_EQ(reversed->field, "to");
+  EXPECT_EQ(reversed->message, "must not be before from");
+  auto long_name = CheckClosingDays({"2026-12-24", "2026-12-24", std::string(81, 'x')});
+  ASSERT_TRUE(long_name);
+  EXPECT_EQ(long_name->field, "name");
+  EXPECT_EQ(long_name->message, "must be at most 80 characters");
+}
+
 TEST(WeekdayKey, MatchesLocalDateTimeNumbering) {
   EXPECT_EQ(WeekdayKey(0), "sun");
   EXPECT_EQ(WeekdayKey(1), "mon");

@@ -34,13 +34,14 @@ bool SameCompany(const Company& a, const Company& b) {
          a.price_per_minute_cents == b.price_per_minute_cents &&
          a.included_minutes == b.included_minutes && a.retention_days == b.retention_days &&
          a.customer_retention_days == b.customer_retention_days &&
-         a.store_recordings == b.store_recordings && a.ai_disclosure == b.ai_disclosure;
+         a.store_recordings == b.store_recordings && a.ai_disclosure == b.ai_disclosure &&
+         a.closing_days == b.closing_days;
 }
 
 bool SameBranch(const Branch& a, const Branch& b) {
   return a.name == b.name && a.address == b.address && a.phone_e164 == b.phone_e164 &&
          a.timezone == b.timezone && a.business_hours == b.business_hours && a.region == b.region &&
-         a.transfer_number == b.transfer_number;
+         a.transfer_number == b.transfer_number && a.closing_days == b.closing_days;
 }
 
 bool SameService(const Service& a, const Service& b) {
@@ -79,6 +80,7 @@ class Importer {
     wanted.customer_retention_days = in.customer_retention_days;
     wanted.store_recordings = in.store_recordings;
     wanted.ai_disclosure = in.ai_disclosure;
+    wanted.closing_days = in.closing_days;
 
     Company company;
     auto existing = companies_.FindBySlug(in.slug);
@@ -101,6 +103,7 @@ class Importer {
         merged.customer_retention_days = wanted.customer_retention_days;
         merged.store_recordings = wanted.store_recordings;
         merged.ai_disclosure = wanted.ai_disclosure;
+        merged.closing_days = wanted.closing_days;
         auto updated = companies_.Update(merged);
         if (!updated) return At(path, updated.error());
         ++report.companies.updated;
@@ -159,6 +162,7 @@ class Importer {
     wanted.business_hours = ToWeeklyHours(in);
     wanted.region = in.region;
     if (!in.transfer_number.empty()) wanted.transfer_number = in.transfer_number;
+    wanted.closing_days = in.closing_days;
     auto existing = branches_.FindByName(company.id, in.name);
     if (existing) {
       if (SameBranch(*existing, wanted)) {

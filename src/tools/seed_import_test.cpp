@@ -65,10 +65,13 @@ TEST_P(SeedImportTest, ChangedFieldsAreUpdatedInPlace) {
   changed.companies[0].services[0].price_cents = 7000;
   changed.companies[0].branches[0].address = "Torstraße 2, 10119 Berlin";
   changed.companies[0].branches[1].region = "BB";
+  changed.companies[0].branches[1].closing_days = {{"2026-12-07", "2026-12-07", "Fortbildung"}};
+  changed.companies[0].closing_days = {{"2026-12-24", "2027-01-01", "Betriebsferien"}};
   auto report = ImportTenants(changed, db(), clock_);
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(report->services.updated, 1);
   EXPECT_EQ(report->branches.updated, 2);
+  EXPECT_EQ(report->companies.updated, 1);
   storage::SqlCompanyRepository companies(db(), clock_);
   storage::SqlBranchRepository branches(db(), clock_);
   auto company = companies.FindBySlug("praxis-weber");
@@ -76,6 +79,12 @@ TEST_P(SeedImportTest, ChangedFieldsAreUpdatedInPlace) {
   auto moved = branches.FindByName(company->id, "Berlin Charlottenburg");
   ASSERT_TRUE(moved.has_value());
   EXPECT_EQ(moved->region, "BB");
+  EXPECT_EQ(moved->closing_days, changed.companies[0].branches[1].closing_days);
+  EXPECT_EQ(company->closing_days, changed.companies[0].closing_days);
+  // The same file again changes nothing.
+  auto again = ImportTenants(changed, db(), clock_);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_FALSE(again->ChangedAnything()) << again->Summary();
   EXPECT_EQ(report->services.created, 0);
 }
 

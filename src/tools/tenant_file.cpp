@@ -105,11 +105,39 @@ Result<std::string> Phone(const std::string& raw, const std::string& path,
   if (!var##_r) return tl::unexpected(var##_r.error()); \
   auto var = std::move(*var##_r)
 
+// "closing_days": [{"from": "2026-12-24", "to": "2027-01-01", "name": "Betriebsferien"}].
+Result<std::vector<tenancy::ClosingDays>> ClosingDaysList(const json& obj,
+                                                          const std::string& path) {
+  std::vector<tenancy::ClosingDays> out;
+  if (!obj.contains("closing_days")) return out;
+  const std::string lp = path + ".closing_days";
+  const json& list = obj["closing_days"];
+  if (!list.is_array()) return Bad(lp, "must be a list");
+  if (list.size() > tenancy::kMaxClosingDays) {
+    return Bad(lp, "must have at most " + std::to_string(tenancy::kMaxClosingDays) + " entries");
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string ep = lp + "[" + std::to_string(i) + "]";
+    if (auto s = CheckKeys(list[i], ep, {"from", "to", "name"}); !s) {
+      return tl::unexpected(s.error());
+    }
+    CG_TRY(from, Str(list[i], ep, "from", true, 40));
+    CG_TRY(to, Str(list[i], ep, "to", false, 40));
+    CG_TRY(name, Str(list[i], ep, "name", false, 1000));
+    tenancy::ClosingDays days{from, to.empty() ? from : to, name};
+    if (auto problem = tenancy::CheckClosingDays(days)) {
+      return Bad(ep + "." + problem->field, problem->message);
+    }
+    out.push_back(std::move(days));
+  }
+  return out;
+}
+
 Result<TenantFileBranch> ParseBranch(const json& b, const std::string& path,
                                      std::string_view region) {
   if (auto s = CheckKeys(b, path,
                          {"name", "address", "phone", "timezone", "business_hours", "region",
-                          "transfer_number", "phone_numbers"});
+                          "transfer_number", "closing_days", "phone_numbers"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -157,6 +185,8 @@ Result<TenantFileBranch> ParseBranch(const json& b, const std::string& path,
     CG_TRY(e164, Phone(transfer, path + ".transfer_number", region));
     out.transfer_number = e164;
   }
+  CG_TRY(closing_days, ClosingDaysList(b, path));
+  out.closing_days = std::move(closing_days);
   CG_TRY(numbers, StrList(b, path, "phone_numbers"));
   for (size_t i = 0; i < numbers.size(); ++i) {
     CG_TRY(e164, Phone(numbers[i], path + ".phone_numbers[" + std::to_string(i) + "]", region));
@@ -202,7 +232,7 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
                     {"name", "slug", "timezone", "language", "calcom_api_key", "retell_api_key",
                      "calcom_webhook_secret", "price_per_minute_cents", "included_minutes",
                      "retention_days", "customer_retention_days", "vapi_secret", "store_recordings",
-                     "ai_disclosure", "branches", "services", "customers"});
+                     "ai_disclosure", "closing_days", "branches", "services", "customers"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -240,6 +270,8 @@ Result<TenantFileCompany> ParseCompany(const json& c, const std::string& path,
   CG_TRY(customer_retention, Int(c, path, "customer_retention_days", 365, 1, 36500));
   CG_TRY(store_recordings, Bool(c, path, "store_recordings", false));
   CG_TRY(ai_disclosure, Str(c, path, "ai_disclosure", false, 500));
+  CG_TRY(closing_days, ClosingDaysList(c, path));
+  out.closing_days = std::move(closing_days);
   out.name = name;
   out.slug = slug;
   out.calcom_api_key = calcom_key;

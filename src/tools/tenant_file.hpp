@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "tenancy/model.hpp"
 
 namespace callgate::tools {
 
@@ -28,7 +29,8 @@ struct TenantFileBranch {
   std::array<std::optional<DayHours>, 7> business_hours;  // index 0 = Sunday
   std::string region;  // Bundesland code ("BY") whose holidays it keeps; empty: nationwide only
   std::string transfer_number;  // E.164 or empty: where the agent hands callers to a person
-  std::vector<std::string> phone_numbers;  // E.164
+  std::vector<tenancy::ClosingDays> closing_days;  // this branch's alone (Betriebsferien, …)
+  std::vector<std::string> phone_numbers;          // E.164
 };
 
 struct TenantFileService {
@@ -63,6 +65,9 @@ struct TenantFileCompany {
   int customer_retention_days = 365;  // customers without calls or appointments
   bool store_recordings = false;      // keep Retell's recording URLs (needs the caller's consent)
   std::string ai_disclosure;          // the agent's first sentence; empty = the default one
+  // Days every branch is closed: [{"from": "2026-12-24", "to": "2027-01-01", "name": "…"}]
+  // ("to" defaults to "from", "name" to ""); a branch lists its own besides.
+  std::vector<tenancy::ClosingDays> closing_days;
   std::vector<TenantFileBranch> branches;
   std::vector<TenantFileService> services;
   std::vector<TenantFileCustomer> customers;

@@ -105,6 +105,53 @@ TEST(TenantFile, ABranchRegionIsABundeslandCode) {
             "companies[0].branches[0].transfer_number: not a valid phone number: '12'");
 }
 
+TEST(TenantFile, ClosingDaysOfTheCompanyAndOfABranch) {
+  auto r = ParseTenantJson(R"({"companies":[{"name":"A","slug":"a",
+      "closing_days":[{"from":"2026-12-24","to":"2027-01-01","name":"Betriebsferien"},
+                      {"from":"2027-03-05"}],
+      "branches":[{"name":"Mitte","closing_days":[{"from":"2026-12-07","name":"Fortbildung"}]},
+                  {"name":"Spandau"}]}]})");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const auto& c = r->companies[0];
+  ASSERT_EQ(c.closing_days.size(), 2u);
+  EXPECT_EQ(c.closing_days[0],
+            (tenancy::ClosingDays{"2026-12-24", "2027-01-01", "Betriebsferien"}));
+  EXPECT_EQ(c.closing_days[1], (tenancy::ClosingDays{"2027-03-05", "2027-03-05", ""}));  // one day
+  ASSERT_EQ(c.branches[0].closing_days.size(), 1u);
+  EXPECT_EQ(c.branches[0].closing_days[0].name, "Fortbildung");
+  EXPECT_TRUE(c.branches[1].closing_days.empty());
+
+  EXPECT_EQ(ErrorOf(R"({"companies":[{"name":"A","slug":"a",
+              "closing_days":[{"from":"2027-01-01","to":"2026-12-24"}]}]})"),
+            "companies[0].closing_days[0].to: must not be before from");
+  EXPECT_EQ(ErrorOf(R"({"companies":[{"name":"A","slug":"a","branches":[{"name":"B",
+              "closing_days":[{"from":"24.12.2026"}]}]}]})"),
+            "companies[0].branches[0].closing_days[0].from: must be a date YYYY-MM-DD (e.g. "
+            "2026-12-24)");
+  EXPECT_EQ(ErrorOf(R"({"companies":[{"name":"A","slug":"a",
+              "closing_days":[{"from":"2026-02-30"}]}]})"),
+            "companies[0].closing_days[0].from: must be a date YYYY-MM-DD (e.g. 2026-12-24)");
+  EXPECT_EQ(ErrorOf(R"({"companies":[{"name":"A","slug":"a",
+              "closing_days":[{"from":"2026-12-24","name":")" +
+                    std::string(81, 'x') + R"("}]}]})"),
+            "companies[0].closing_days[0].name: must be at most 80 characters");
+  EXPECT_EQ(ErrorOf(R"({"companies":[{"name":"A","slug":"a",
+              "closing_days":[{"from":"2026-12-24","until":"2026-12-31"}]}]})"),
+            "companies[0].closing_days[0].until: unknown field");
+  EXPECT_EQ(ErrorOf(R"({"companies":[{"name":"A","slug":"a","closing_days":"2026-12-24"}]})"),
+            "companies[0].closing_days: must be a list");
+  // YAML takes dates unquoted.
+  auto yaml = ParseTenantYaml(R"(companies:
+  - name: A
+    slug: a
+    closing_days:
+      - {from: 2026-12-24, to: 2027-01-01, name: Betriebsferien}
+)");
+  ASSERT_TRUE(yaml.has_value()) << yaml.error().message;
+  EXPECT_EQ(yaml->companies[0].closing_days,
+            (std::vector<tenancy::ClosingDays>{{"2026-12-24", "2027-01-01", "Betriebsferien"}}));
+}
+
 TEST(TenantFile, YamlHasTheSameStructure) {
   auto r = ParseTenantYaml(R"(
 companies:

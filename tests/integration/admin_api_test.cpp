@@ -343,6 +343,9 @@ TEST_P(AdminApiTest, RoleAndCompanyScopingMatrix) {
       auto created = Call("POST", CompanyPath(company, "/branches"), actor.token,
                           json{{"name", "Filiale " + std::to_string(++n)}}.dump());
       EXPECT_EQ(created.status, write) << created.raw;
+      auto closing = Call("PATCH", CompanyPath(company), actor.token,
+                          R"({"closing_days":[{"from":"2026-12-24","name":"Matrix"}]})");
+      EXPECT_EQ(closing.status, write == 201 ? 200 : write) << closing.raw;
       auto patched = Call("PATCH", CompanyPath(company, "/customers/1"), actor.token,
                           json{{"notes", "touched"}}.dump());
       if (write == 201) {
@@ -548,6 +551,98 @@ TEST_P(AdminApiTest, BranchRegionIsABundeslandCode) {
   auto cleared = Call("PATCH", path, admin_a_, R"({"region":null})");
   ASSERT_EQ(cleared.status, 200) << cleared.raw;
   EXPECT_EQ(cleared.body["region"], "");
+}
+
+// Closing days ("Betriebsferien"): the company's hold at all its branches, a branch's there
+// only. Each entry {"from", "to" (default: from), "name"}; the list is replaced as a whole.
+TEST_P(AdminApiTest, ClosingDaysOfTheCompanyAndItsBranches) {
+  const std::string company = CompanyPath(company_a_);
+  auto set = Call("PATCH", company, admin_a_,
+                  R"({"closing_days":[{"from":"2026-12-24","to":"2027-01-01",)"
+                  R"("name":"Betriebsferien"},{"from":"2027-03-05"}]})");
+  ASSERT_EQ(set.status, 200) << set.raw;
+  const json expected =
+      json::array({{{"from", "2026-12-24"}, {"to", "2027-01-01"}, {"name", "Betriebsferien"}},
+                   {{"from", "2027-03-05"}, {"to", "2027-03-05"}, {"name", ""}}});
+  EXPECT_EQ(set.body["closing_days"], expected);
+  EXPECT_EQ(Call("GET", company, viewer_a_).body["closing_days"], expected);
+
+  // Each refusal names the field; nothing is stored.
+  const std::vector<std::pair<std::string, std::string>> refusals = {
+      {R"([{"from":"2027-01-01","to":"2026-12-24"}])", "closing_days[0].to"},
+      {R"([{"from":"2026-12-24"},{"from":"2026-02-30"}])", "closing_days[1].from"},
+      {R"([{"from":"24.12.2026"}])", "closing_days[0].from"},
+      {R"([{"to":"2026-12-24"}])", "closing_days[0].from"},
+      {R"([{"from":"2026-12-24","name":")" + std::string(81, 'x') + R"("}])",
+       "closing_days[0].name"},
+      {R"([{"from":"2026-12-24","until":"2026-12-31"}])", "closing_days[0].until"},
+      {R"("2026-12-24")", "closing_days"},
+      {R"(["2026-12-24"])", "closing_days[0]"},
+  };
+  for (const auto& [list, field] : refusals) {
+    auto refused = Call("PATCH", company, admin_a_, R"({"closing_days":)" + list + "}");
+    EXPECT_EQ(refused.status, 422) << list << " " << refused.raw;
+    EXPECT_EQ(refused.body["error"]["fields"], json::array({field})) << refused.raw;
+  }
+  auto reversed = Call("PATCH", company, admin_a_,
+                       R"({"closing_days":[{"from":"2027-01-01","to":"2026-12-24"}]})");
+  EXPECT_NE(reversed.raw.find("must not be before from"), std::string::npos) << reversed.raw;
+  auto bad_date = Call("PATCH", company, admin_a_, R"({"closing_days":[{"from":"2026-02-30"}]})");
+  EXPECT_NE(bad_date.raw.find("must be a date YYYY-MM-DD"), std::string::npos) << bad_date.raw;
+  EXPECT_EQ(Call("GET", company, admin_a_).body["closing_days"], expected);
+
+  // A branch's own.
+  auto branch =
+      Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
+           R"({"name":"Süd","closing_days":[{"from":"2026-12-07","name":"Fortbildung"}]})");
+  ASSERT_EQ(branch.status, 201) << branch.raw;
+  EXPECT_EQ(branch.body["closing_days"],
+            json::array({{{"from", "2026-12-07"}, {"to", "2026-12-07"}, {"name", "Fortbildung"}}}));
+  const std::string branch_path =
+      CompanyPath(company_a_, "/branches/" + std::to_string(branch.body["id"].get<long long>()));
+  auto bad_branch =
+      Call("PATCH", branch_path, admin_a_, R"({"closing_days":[{"from":"2026-13-01"}]})");
+  EXPECT_EQ(bad_branch.status, 422) << bad_branch.raw;
+  EXPECT_EQ(bad_branch.body["error"]["fields"], json::array({"closing_days[0].from"}));
+  auto cleared_branch = Call("PATCH", branch_path, admin_a_, R"({"closing_days":[]})");
+  ASSERT_EQ(cleared_branch.status, 200) << cleared_branch.raw;
+  EXPECT_EQ(cleared_branch.body["closing_days"], json::array());
+
+  // null clears the company's.
+  auto cleared = Call("PATCH", company, admin_a_, R"({"closing_days":null})");
+  ASSERT_EQ(cleared.status, 200) << cleared.raw;
+  EXPECT_EQ(cleared.body["closing_days"], json::array());
+}
+
+TEST_P(AdminApiTest, ClosingDaysAreSetOnlyForTheOwnCompanyAndNotByViewers) {
+  const std::string body = R"({"closing_days":[{"from":"2026-12-24","name":"Gekapert"}]})";
+  // Another company's: not found, exactly like a company that does not exist.
+  auto other = Call("PATCH", CompanyPath(company_b_), admin_a_, body);
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(other.body["error"]["message"],
+            Call("PATCH", CompanyPath(999999), admin_a_, body).body["error"]["message"]);
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_b_, "/branches/" + std::to_string(branch_b_)),
+                 admin_a_, body)
+                .status,
+            404);
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_a_, "/branches/" + std::to_string(branch_b_)),
+                 admin_a_, body)
+                .status,
+            404);
+  // A viewer reads, never writes.
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_a_), viewer_a_, body).status, 403);
+  EXPECT_EQ(Call("POST", CompanyPath(company_a_, "/branches"), viewer_a_,
+                 R"({"name":"V","closing_days":[{"from":"2026-12-24"}]})")
+                .status,
+            403);
+  EXPECT_EQ(Call("GET", CompanyPath(company_a_), viewer_a_).body["closing_days"], json::array());
+  EXPECT_EQ(Call("GET", CompanyPath(company_b_), platform_).body["closing_days"], json::array());
+  EXPECT_EQ(
+      Call("GET", CompanyPath(company_b_, "/branches/" + std::to_string(branch_b_)), platform_)
+          .body["closing_days"],
+      json::array());
+  // The platform admin sets any company's.
+  EXPECT_EQ(Call("PATCH", CompanyPath(company_b_), platform_, body).status, 200);
 }
 
 TEST_P(AdminApiTest, BranchTransferNumberIsAPhoneNumber) {

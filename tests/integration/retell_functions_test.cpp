@@ -16,6 +16,7 @@
 #include "observability/metrics.hpp"
 #include "retell/signature.hpp"
 #include "storage/session.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
 #include "storage/testing/test_database.hpp"
 #include "tools/seed_import.hpp"
 #include "tools/tenant_file.hpp"
@@ -459,6 +460,55 @@ TEST_P(RetellFunctionsTest, CustomersAndAppointmentsStayWithinTheirCompany) {
   EXPECT_EQ(Count("appointments", "status = 'booked'"), 1);
 }
 
+// The practice's closing days (Betriebsferien) are refused like a holiday, named, and never
+// offered; another company's calls do not see them.
+TEST_P(RetellFunctionsTest, ClosingDaysAreRefusedNamedAndNeverOffered) {
+  storage::SqlCompanyRepository companies(db(), clock_);
+  auto practice = companies.FindBySlug("praxis-weber");
+  ASSERT_TRUE(practice.has_value());
+  practice->closing_days = {{"2026-12-01", "2026-12-02", "Betriebsferien"}};
+  ASSERT_TRUE(companies.Update(*practice).has_value());
+
+  auto [status, wish] = Call("check-availability",
+                             {{"service", "Erstberatung"}, {"date", "morgen"}, {"time", "10 Uhr"}});
+  ASSERT_EQ(status, 200) << wish.dump();
+  EXPECT_EQ(wish["success"], false);
+  EXPECT_EQ(wish["reason"], "closing_day");
+  EXPECT_EQ(wish["message"].get<std::string>().rfind(
+                "Vom 1. Dezember bis 2. Dezember haben wir geschlossen (Betriebsferien). Ich kann "
+                "Ihnen anbieten:",
+                0),
+            0u)
+      << wish.dump();
+  ASSERT_FALSE(wish["alternatives"].empty()) << wish.dump();
+  for (const auto& alternative : wish["alternatives"]) {
+    const std::string day = alternative["local_iso"].get<std::string>().substr(0, 10);
+    EXPECT_TRUE(day != "2026-12-01" && day != "2026-12-02") << alternative.dump();
+  }
+  auto [day_status, day] =
+      Call("check-availability", {{"service", "Erstberatung"}, {"date", "Mittwoch"}});
+  ASSERT_EQ(day_status, 200);
+  EXPECT_EQ(day["reason"], "closing_day") << day.dump();
+
+  auto [book_status, booked] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                         {"date", "morgen"},
+                                                         {"time", "10 Uhr"},
+                                                         {"name", "Erika Mustermann"}});
+  ASSERT_EQ(book_status, 200) << booked.dump();
+  EXPECT_EQ(booked["success"], false);
+  EXPECT_EQ(booked["reason"], "closing_day");
+  EXPECT_EQ(ActiveFakeBookings(), 0u);
+  EXPECT_EQ(Count("appointments"), 0);
+
+  // The salon is open.
+  auto [salon_status, salon] =
+      Call("check-availability", {{"service", "Haarschnitt"}, {"date", "morgen"}}, "salon-call",
+           "+4915199990000", "+49401234567");
+  ASSERT_EQ(salon_status, 200);
+  EXPECT_NE(salon["reason"], "closing_day") << salon.dump();
+  EXPECT_EQ(salon["available"], true) << salon.dump();
+}
+
 TEST_P(RetellFunctionsTest, TenantAndBranchIsolation) {
   // A service id of another company.
   long long salon_service = -1;
@@ -483,6 +533,19 @@ TEST_P(RetellFunctionsTest, TenantAndBranchIsolation) {
   EXPECT_EQ(s2, 403);
   EXPECT_NE(branch["error"]["message"].get<std::string>().find("not available at your branch"),
             std::string::npos);
+  // … said in German, naming the branch that offers it.
+  EXPECT_EQ(branch["reason"], "other_branch") << branch.dump();
+  EXPECT_EQ(branch["branches"], json::array({"Berlin Mitte"})) << branch.dump();
+  EXPECT_EQ(branch["success"], false);
+  EXPECT_EQ(branch["message"].get<std::string>().rfind(
+                "Ausführliche Untersuchung bieten wir in unserer Filiale Berlin Mitte an, nicht "
+                "hier.",
+                0),
+            0u)
+      << branch.dump();
+  // Another company's service id stays a neutral refusal that names nothing.
+  EXPECT_FALSE(foreign.contains("branches")) << foreign.dump();
+  EXPECT_EQ(foreign.dump().find("Haarschnitt"), std::string::npos) << foreign.dump();
   // Another company's appointment, and another customer's appointment of the same company.
   auto [s3, salon_booking] = Call(
       "book-appointment",

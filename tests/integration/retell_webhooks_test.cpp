@@ -9,6 +9,7 @@
 
 #include "app/application.hpp"
 #include "calcom/fake/fake_calcom.hpp"
+#include "core/time_zone.hpp"
 #include "http/testing/test_client.hpp"
 #include "observability/metrics.hpp"
 #include "retell/signature.hpp"
@@ -246,6 +247,51 @@ TEST_P(RetellWebhooksTest, InboundAnswersWithDynamicVariables) {
   ASSERT_EQ(salon->status, 200) << salon->body;
   EXPECT_EQ(json::parse(salon->body)["call_inbound"]["dynamic_variables"]["transfer_number"],
             "+49407654321");
+}
+
+// On a closing day (the company's or the branch's own) there is no transfer to a person, and the
+// greeting's next free times skip it.
+TEST_P(RetellWebhooksTest, OnAClosingDayNobodyIsTransferredAndNoTimeIsOffered) {
+  auto iso = [&](int days_ahead) {
+    auto l = ToLocal(system_clock_.Now() + std::chrono::hours(24 * days_ahead), "Europe/Berlin");
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02d", l->year, l->month, l->day);
+    return std::string(text);
+  };
+  // Two days around now, so the test holds at any hour (a day boundary between the two reads).
+  const tenancy::ClosingDays closed{iso(-1), iso(2), "Betriebsferien"};
+  storage::SqlCompanyRepository companies(db(), system_clock_);
+  auto salon = companies.FindBySlug("salon");
+  ASSERT_TRUE(salon.has_value());
+  salon->closing_days = {closed};
+  ASSERT_TRUE(companies.Update(*salon).has_value());
+  auto practice = companies.FindBySlug("praxis-weber");
+  ASSERT_TRUE(practice.has_value());
+  storage::SqlBranchRepository branches(db(), system_clock_);
+  auto mitte = branches.FindByName(practice->id, "Berlin Mitte");
+  ASSERT_TRUE(mitte.has_value());
+  mitte->closing_days = {closed};
+  ASSERT_TRUE(branches.Update(practice->id, *mitte).has_value());
+
+  auto inbound = [&](const std::string& path, const std::string& to, const Secret& key) {
+    auto r =
+        PostSigned(path,
+                   R"({"event":"call_inbound","event_timestamp":1,"call_inbound":{"agent_id":"a",)"
+                   R"("from_number":"+4915112345678","to_number":")" +
+                       to + R"("}})",
+                   key);
+    EXPECT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200) << r->body;
+    return json::parse(r->body)["call_inbound"]["dynamic_variables"];
+  };
+  // The salon's branch has no opening hours: it would transfer at any hour, but not today.
+  EXPECT_EQ(inbound("/webhooks/retell/inbound/c/salon", "+49401234567", kOwnKey)["transfer_number"],
+            "");
+  // Berlin Mitte's own closing days: no transfer, and no free time today or tomorrow.
+  const auto vars = inbound("/webhooks/retell/inbound", "+493083793369", kPlatformKey);
+  EXPECT_EQ(vars["transfer_number"], "");
+  ASSERT_TRUE(vars.contains("naechste_termine")) << vars.dump();
+  EXPECT_EQ(vars["naechste_termine"], "Erstberatung: heute und morgen keine freien Termine");
 }
 
 // Runs `callgate simulate-call` against the app; the exit status and everything it printed.
