@@ -282,8 +282,11 @@ struct Application::Impl {
                                                            *breaker_store, clock, metrics);
     guarded_calendar = std::make_unique<resilience::CircuitBreakerCalendarProvider>(
         *calcom_client, *breaker, clock, metrics);
+    resilience::OutboundBudgetSettings budget;
+    budget.max_calls = config.calcom_budget_per_minute;
+    budget.burst = config.calcom_budget_burst;
     budgeted_calendar = std::make_unique<resilience::OutboundBudgetCalendarProvider>(
-        *guarded_calendar, *limits, clock, metrics);
+        *guarded_calendar, *limits, clock, metrics, budget);
     calendar = std::make_unique<calcom::CachingCalendarProvider>(*budgeted_calendar, *slot_store,
                                                                  clock, metrics);
     booking::BookingSettings booking_settings;

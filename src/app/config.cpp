@@ -40,6 +40,8 @@ constexpr std::string_view kVariables[] = {"APP_ENV",
                                            "CALCOM_CONNECT_TIMEOUT_MS",
                                            "CALCOM_SLOTS_TIMEOUT_MS",
                                            "CALCOM_BOOKINGS_TIMEOUT_MS",
+                                           "CALCOM_BUDGET_PER_MINUTE",
+                                           "CALCOM_BUDGET_BURST",
                                            "CALCOM_WEBHOOK_SECRET",
                                            "VAPI_SECRET",
                                            "VAPI_ASSISTANT_ID",
@@ -285,7 +287,9 @@ Result<Config> LoadConfig(const Environment& env) {
         IntVar{"CALLBACK_SLA_MINUTES", &cfg.callback_sla_minutes, 1, 7 * 24 * 60},
         IntVar{"CALCOM_CONNECT_TIMEOUT_MS", &cfg.calcom_connect_timeout_ms, 50, 30'000},
         IntVar{"CALCOM_SLOTS_TIMEOUT_MS", &cfg.calcom_slots_timeout_ms, 50, 60'000},
-        IntVar{"CALCOM_BOOKINGS_TIMEOUT_MS", &cfg.calcom_bookings_timeout_ms, 50, 120'000}}) {
+        IntVar{"CALCOM_BOOKINGS_TIMEOUT_MS", &cfg.calcom_bookings_timeout_ms, 50, 120'000},
+        IntVar{"CALCOM_BUDGET_PER_MINUTE", &cfg.calcom_budget_per_minute, 1, 100'000},
+        IntVar{"CALCOM_BUDGET_BURST", &cfg.calcom_budget_burst, 1, 100'000}}) {
     if (auto v = Get(env, iv.name); !v.empty()) {
       auto n = ParseInt(iv.name, v, iv.lo, iv.hi);
       if (!n) return tl::unexpected(n.error());
@@ -293,6 +297,9 @@ Result<Config> LoadConfig(const Environment& env) {
     }
   }
   cfg.max_body_bytes = static_cast<std::size_t>(max_body);
+  if (cfg.calcom_budget_burst > cfg.calcom_budget_per_minute) {
+    return Bad("CALCOM_BUDGET_BURST", "must not exceed CALCOM_BUDGET_PER_MINUTE");
+  }
 
   cfg.retell_api_key = Secret(Get(env, "RETELL_API_KEY"));
   if (cfg.app_env != AppEnv::kLocal && cfg.retell_api_key.empty()) {

@@ -45,6 +45,11 @@ struct Config {
   int calcom_connect_timeout_ms = 1000;
   int calcom_slots_timeout_ms = 2500;
   int calcom_bookings_timeout_ms = 8000;
+  // Outbound Cal.com calls per account and minute across the instances sharing the limiter
+  // (Redis; without it, per instance: divide by the number of instances), and how many may go
+  // out back to back. Cal.com allows 120 a minute.
+  int calcom_budget_per_minute = 100;
+  int calcom_budget_burst = 10;
   Secret calcom_webhook_secret;
   // Vapi server messages (docs/agents.md): the platform secret, how Vapi's HMAC credential
   // signs (VAPI_HMAC_*), and the assistant for numbers without their own agent id.

@@ -250,6 +250,21 @@ TEST(EnvExample, EveryDocumentedVariableIsReadFromTheEnvironment) {
   }
 }
 
+TEST(LoadConfig, TheCalcomBudgetIsConfigurableAndTheBurstFitsInIt) {
+  auto defaults = LoadConfig({});
+  ASSERT_TRUE(defaults.has_value()) << defaults.error().message;
+  EXPECT_EQ(defaults->calcom_budget_per_minute, 100);
+  EXPECT_EQ(defaults->calcom_budget_burst, 10);
+  auto set = LoadConfig({{"CALCOM_BUDGET_PER_MINUTE", "50"}, {"CALCOM_BUDGET_BURST", "5"}});
+  ASSERT_TRUE(set.has_value()) << set.error().message;
+  EXPECT_EQ(set->calcom_budget_per_minute, 50);
+  EXPECT_EQ(set->calcom_budget_burst, 5);
+  auto too_big = LoadConfig({{"CALCOM_BUDGET_PER_MINUTE", "50"}, {"CALCOM_BUDGET_BURST", "60"}});
+  ASSERT_FALSE(too_big.has_value());
+  EXPECT_NE(too_big.error().message.find("CALCOM_BUDGET_BURST"), std::string::npos);
+  EXPECT_FALSE(LoadConfig({{"CALCOM_BUDGET_PER_MINUTE", "0"}}).has_value());
+}
+
 TEST(ReadEnvironment, CalcomTimeoutsComeFromTheEnvironment) {
   ::setenv("CALCOM_SLOTS_TIMEOUT_MS", "1000", 1);
   auto env = ReadEnvironment("/nonexistent");

@@ -514,7 +514,8 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
     if (local) taken.hours = hours[static_cast<size_t>(local->weekday)];
     const auto holiday = holidays.On(day);
     const int minute_of_hour = *wish->minute_of_day % 60;
-    const bool on_grid = slots->slots.empty() ||
+    // Only the calendar's own slots show its grid; fallback slots are a guess.
+    const bool on_grid = slots->source == SlotSource::kFallback || slots->slots.empty() ||
                          std::any_of(slots->slots.begin(), slots->slots.end(), [&](const Slot& s) {
                            auto l = ToLocal(s.start, ctx.timezone);
                            return l && l->minute == minute_of_hour;

@@ -214,6 +214,9 @@ TEST_F(AvailabilityTest, ATimeNotFreeSaysWhy) {
   EXPECT_EQ(why("Beratung", "morgen", "19 Uhr"), av::NotFree::kOutsideHours);
   EXPECT_EQ(why("Beratung", "morgen", "10:15"), av::NotFree::kOffGrid);
   EXPECT_EQ(why("Beratung", "25.12.", "10 Uhr"), av::NotFree::kHoliday);
+  // Fallback slots (the calendar out of reach) are a guess: they say nothing of the grid.
+  world.calendar.source = booking::SlotSource::kFallback;
+  EXPECT_EQ(why("Beratung", "morgen", "10:15"), av::NotFree::kBooked);
 }
 
 TEST_F(AvailabilityTest, OutsideHoursCarriesThatDaysHours) {

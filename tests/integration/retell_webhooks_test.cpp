@@ -51,6 +51,9 @@ class RetellWebhooksTest : public storage::testing::DatabaseTest {
     config.workers = 0;  // these tests look at the queued jobs themselves
     config.database_url = test_database().UrlText();
     config.retell_api_key = kPlatformKey;
+    // simulate-call plays two whole calls back to back: room for them in the Cal.com budget, so
+    // none of their times is an unconfirmed fallback.
+    config.calcom_budget_burst = 100;
     auto application = app::Application::Create(config, system_clock_);
     ASSERT_TRUE(application.has_value()) << application.error().message;
     app_ = std::move(*application);
