@@ -264,7 +264,7 @@ struct Application::Impl {
     callback_queue_settings.sla = {std::chrono::minutes(config.callback_sla_minutes),
                                    config.callback_sla_business_hours};
     callback_queue = std::make_unique<booking::CallbackQueue>(callback_queue_settings, *callbacks,
-                                                              *branches, clock);
+                                                              *companies, *branches, clock);
     calcom::CalcomSettings calcom_settings;
     calcom_settings.connect_timeout = std::chrono::milliseconds(config.calcom_connect_timeout_ms);
     calcom_settings.slots_timeout = std::chrono::milliseconds(config.calcom_slots_timeout_ms);

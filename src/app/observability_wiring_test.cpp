@@ -112,7 +112,7 @@ TEST(ObservabilityWiring, SlowStatementThresholdComesFromSettings) {
 
 TEST(ObservabilityWiring, OverdueCallbacksAreAGaugeAndAnAlertThatNamesNoCaller) {
   booking::testing::TwoCompanyWorld world;  // Thursday 26.11.2026 10:00 Berlin
-  booking::CallbackQueue queue({}, world.callbacks, world.branches, world.clock);
+  booking::CallbackQueue queue({}, world.callbacks, world.companies, world.branches, world.clock);
   observability::Metrics metrics;
   ObservabilityWiring wiring({}, metrics, world.clock, nullptr, {}, &queue);
   EXPECT_NE(metrics.RenderPrometheus().find("callgate_callbacks_overdue 0"), std::string::npos);

@@ -71,16 +71,18 @@ SystemTimePoint CallbackOverdueAt(SystemTimePoint due, const CallbackSla& sla,
   const sys_days first{year{local->year} / month{static_cast<unsigned>(local->month)} /
                        day{static_cast<unsigned>(local->day)}};
   milliseconds remaining = duration_cast<milliseconds>(sla.minutes);
-  // The SLA runs only while the branch is open: walk its opening hours day by day.
+  // The SLA runs only while the branch is open: walk its opening hours day by day, skipping the
+  // days it is closed all day (its state's holidays and its closing days).
+  HolidayCalendar closed(branch->region, branch->closing_days);
   for (int offset = 0; offset <= 366; ++offset) {
     const sys_days today = first + days{offset};
     const auto& hours =
         branch->business_hours[static_cast<std::size_t>(weekday{today}.c_encoding())];
     if (!hours) continue;
     const year_month_day ymd{today};
-    if (HolidayOn(CalendarDay{static_cast<int>(ymd.year()), static_cast<int>(unsigned(ymd.month())),
-                              static_cast<int>(unsigned(ymd.day()))},
-                  branch->region)) {
+    if (closed.Closed(CalendarDay{static_cast<int>(ymd.year()),
+                                  static_cast<int>(unsigned(ymd.month())),
+                                  static_cast<int>(unsigned(ymd.day()))})) {
       continue;
     }
     auto open = AtMinute(today, hours->open_minute, zone);
@@ -112,20 +114,37 @@ std::optional<CallbackFilter> ParseCallbackFilter(std::string_view text) {
 
 class CallbackQueue::BranchCache {
  public:
-  explicit BranchCache(tenancy::BranchRepository& branches) : branches_(branches) {}
+  BranchCache(tenancy::CompanyRepository& companies, tenancy::BranchRepository& branches)
+      : companies_(companies), branches_(branches) {}
+  // The request's branch, its closing days joined by its company's (they hold at every branch).
   const tenancy::Branch* Of(const CallbackRequest& request) {
     if (!request.branch_id) return nullptr;
     auto [it, inserted] = cache_.try_emplace(BranchKey(request));
     if (inserted) {
       // A branch that cannot be read counts wall-clock time rather than failing the queue.
       auto branch = branches_.FindById(request.company_id, *request.branch_id);
-      if (branch) it->second = std::move(*branch);
+      if (branch) {
+        const auto& company = CompanyClosingDays(request.company_id);
+        branch->closing_days.insert(branch->closing_days.end(), company.begin(), company.end());
+        it->second = std::move(*branch);
+      }
     }
     return it->second ? &*it->second : nullptr;
   }
 
  private:
+  // A company that cannot be read adds none.
+  const std::vector<tenancy::ClosingDays>& CompanyClosingDays(CompanyId id) {
+    auto [it, inserted] = companies_cache_.try_emplace(id.value);
+    if (inserted) {
+      if (auto company = companies_.FindById(id)) it->second = std::move(company->closing_days);
+    }
+    return it->second;
+  }
+
+  tenancy::CompanyRepository& companies_;
   tenancy::BranchRepository& branches_;
+  std::map<std::int64_t, std::vector<tenancy::ClosingDays>> companies_cache_;
   std::map<std::pair<std::int64_t, std::int64_t>, std::optional<tenancy::Branch>> cache_;
 };
 
@@ -156,7 +175,7 @@ Result<CallbackQueuePage> CallbackQueue::List(CompanyId company_id,
     if (!last) return tl::unexpected(last.error());
     q.after = CallbackCursor{DueOf(*last), last->id};
   }
-  BranchCache branches(branches_);
+  BranchCache branches(companies_, branches_);
   if (query.filter != CallbackFilter::kOverdue) {
     q.limit = limit + 1;
     auto rows = callbacks_.List(company_id, q);
@@ -206,7 +225,7 @@ Result<CallbackQueueEntry> CallbackQueue::SetStatus(CompanyId company_id, Callba
   }
   auto current = callbacks_.FindById(company_id, id);
   if (!current) return tl::unexpected(current.error());
-  BranchCache branches(branches_);
+  BranchCache branches(companies_, branches_);
   if (current->status == status) return Entry(*current, branches, clock_.Now());
   if (current->status == kCallbackCompleted || current->status == kCallbackCancelled) {
     return Fail(ErrorCode::kConflict, "the callback request is " + current->status + " already");
@@ -242,7 +261,7 @@ Result<std::vector<CallbackBranchSummary>> CallbackQueue::Summary(
     candidates = callbacks_.ListOpenDueUntil(now - settings_.sla.minutes, settings_.max_scan);
   }
   if (!candidates) return tl::unexpected(candidates.error());
-  BranchCache branches(branches_);
+  BranchCache branches(companies_, branches_);
   for (const auto& r : *candidates) {
     CallbackQueueEntry entry = Entry(r, branches, now);
     if (!entry.overdue) continue;
@@ -268,7 +287,7 @@ Result<CallbackOverdueReport> CallbackQueue::Overdue() {
     report.truncated = true;
     candidates->resize(static_cast<std::size_t>(settings_.max_scan));
   }
-  BranchCache branches(branches_);
+  BranchCache branches(companies_, branches_);
   std::map<std::pair<std::int64_t, std::int64_t>, CallbackBranchSummary> by_branch;
   for (const auto& r : *candidates) {
     CallbackQueueEntry entry = Entry(r, branches, report.as_of);

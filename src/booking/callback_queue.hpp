@@ -6,7 +6,8 @@
 //
 // Overdue: an open request is overdue once the SLA has passed after its due time. With
 // `business_hours` the SLA counts only time inside its branch's opening hours (the branch's
-// zone; days it is closed and its state's public holidays do not count), so a request due
+// zone; days it is closed, its state's public holidays and the closing days of the branch and
+// its company do not count), so a request due
 // Friday at 17:30 with a 2-hour SLA at a branch open until 18:00 becomes overdue on Monday at
 // 10:30 when the branch opens at 9:00. A request without a branch, or whose branch has no opening
 // hours, counts wall-clock time. Requests in progress, completed or cancelled are never overdue.
@@ -41,8 +42,9 @@ struct CallbackSla {
 };
 
 // The instant a request due at `due` becomes overdue (see the file comment). `branch` may be
-// null (wall-clock). Opening hours are searched at most a year ahead; a branch open no day of
-// that year counts wall-clock time.
+// null (wall-clock); its `closing_days` are skipped (the queue adds its company's to them). Opening
+// hours are searched at most a year ahead; a branch open no day of that year counts wall-clock
+// time.
 SystemTimePoint CallbackOverdueAt(SystemTimePoint due, const CallbackSla& sla,
                                   const tenancy::Branch* branch);
 
@@ -111,8 +113,13 @@ class CallbackQueue {
  public:
   // Every reference must outlive the queue.
   CallbackQueue(CallbackQueueSettings settings, CallbackRequestRepository& callbacks,
-                tenancy::BranchRepository& branches, const Clock& clock)
-      : settings_(settings), callbacks_(callbacks), branches_(branches), clock_(clock) {}
+                tenancy::CompanyRepository& companies, tenancy::BranchRepository& branches,
+                const Clock& clock)
+      : settings_(settings),
+        callbacks_(callbacks),
+        companies_(companies),
+        branches_(branches),
+        clock_(clock) {}
 
   const CallbackSla& sla() const noexcept { return settings_.sla; }
 
@@ -141,6 +148,7 @@ class CallbackQueue {
 
   const CallbackQueueSettings settings_;
   CallbackRequestRepository& callbacks_;
+  tenancy::CompanyRepository& companies_;
   tenancy::BranchRepository& branches_;
   const Clock& clock_;
 };

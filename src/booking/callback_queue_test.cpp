@@ -54,6 +54,14 @@ TEST(CallbackOverdueAt, SkipsPublicHolidaysOfTheBranchsState) {
             *FromLocal(LocalDateTime{2027, 1, 7, 10, 0, 0}, "Europe/Berlin"));
 }
 
+TEST(CallbackOverdueAt, SkipsClosingDays) {
+  tenancy::Branch branch = WeekdaysNineToSix();
+  const CallbackSla sla{minutes(120), true};
+  // Monday 30.11. 17:00: one hour; Tuesday and Wednesday are Betriebsferien; Thursday 9:00 + 1 h.
+  branch.closing_days = {{"2026-12-01", "2026-12-02", "Betriebsferien"}};
+  EXPECT_EQ(CallbackOverdueAt(Berlin(11, 30, 17), sla, &branch), Berlin(12, 3, 10));
+}
+
 TEST(CallbackOverdueAt, CountsWallClockTimeWithoutBranchHoursOrWhenConfigured) {
   const SystemTimePoint due = Berlin(11, 27, 17, 30);
   const tenancy::Branch open = WeekdaysNineToSix();
@@ -76,7 +84,8 @@ TEST(CallbackFilterNames, ParseEveryFilterAndNothingElse) {
 class CallbackQueueTest : public ::testing::Test {
  protected:
   testing::TwoCompanyWorld world;
-  CallbackQueue queue{CallbackQueueSettings{}, world.callbacks, world.branches, world.clock};
+  CallbackQueue queue{CallbackQueueSettings{}, world.callbacks, world.companies, world.branches,
+                      world.clock};
   const CompanyId company{1};
   const CompanyId other{2};
 
@@ -99,6 +108,18 @@ class CallbackQueueTest : public ::testing::Test {
     return out;
   }
 };
+
+TEST_F(CallbackQueueTest, TheCompanysClosingDaysHoldAtItsBranches) {
+  // Due Wednesday 15:00 would be overdue Wednesday 17:00; the company was closed on Wednesday,
+  // so the SLA runs from Thursday 9:00 and is not over at 10:00.
+  world.companies.rows[0].closing_days = {{"2026-11-25", "2026-11-25", "Betriebsausflug"}};
+  Add(company, BranchId(10), Berlin(11, 25, 15));
+  auto page = queue.List(company, {});
+  ASSERT_TRUE(page.has_value()) << page.error().message;
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].overdue_at, Berlin(11, 26, 11));
+  EXPECT_FALSE(page->items[0].overdue);
+}
 
 TEST_F(CallbackQueueTest, ListsOpenRequestsInDueOrderWithTheirOverdueFlag) {
   // Now: Thursday 26.11. 10:00. Due Wednesday 15:00 → overdue Wednesday 17:00.
@@ -246,7 +267,7 @@ TEST_F(CallbackQueueTest, SummaryCountsOpenAndOverduePerBranchAndReportCoversEve
 TEST_F(CallbackQueueTest, TheOverdueReportSaysWhenItStoppedReading) {
   CallbackQueueSettings settings;
   settings.max_scan = 2;
-  CallbackQueue small(settings, world.callbacks, world.branches, world.clock);
+  CallbackQueue small(settings, world.callbacks, world.companies, world.branches, world.clock);
   for (int i = 0; i < 3; ++i) Add(company, BranchId(10), Berlin(11, 20, 9 + i));
   auto report = small.Overdue();
   ASSERT_TRUE(report.has_value());
