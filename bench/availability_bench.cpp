@@ -131,7 +131,24 @@ std::string TenantJson(int k) {
   replace_all("+49 30 31801234", "+49 30 3180" + std::to_string(5000 + k));
   // Its own Cal.com account: the outbound budget and the circuit breaker are per account.
   replace_all("cal_test_demo", "cal_test_demo_" + n);
+  // Its own event types: an event type belongs to one company (EventTypeCopies).
+  for (std::int64_t id : {1001, 1002, 1003}) {
+    replace_all("\"calcom_event_type_id\": " + std::to_string(id),
+                "\"calcom_event_type_id\": " + std::to_string(id + 10 * k));
+  }
   return text;
+}
+
+// The fake's event types for copies 0 … copies-1: the demo's 1001-1003, shifted by 10 per copy.
+std::vector<calcom::fake::FakeEventType> EventTypeCopies(int copies) {
+  std::vector<calcom::fake::FakeEventType> out;
+  for (int k = 0; k < copies; ++k) {
+    for (auto type : calcom::fake::DefaultEventTypes()) {
+      type.id += 10 * k;
+      out.push_back(std::move(type));
+    }
+  }
+  return out;
 }
 
 // The E.164 number of copy k's Berlin Mitte branch (the number the caller dialled).
@@ -274,7 +291,7 @@ Stats RunClosedLoop(std::uint16_t port, int count, int clients,
 void PrintRow(const char* name, const Stats& s) {
   std::printf("  %-40s %8.2f %8.2f %8.2f %8.2f %9.0f %6d\n", name, s.p(0.50), s.p(0.90), s.p(0.99),
               s.latency_ms.empty() ? 0.0 : s.latency_ms.back(), s.achieved_rate(), s.errors);
-  if (!s.first_error.empty()) std::printf("    first error: %.300s\n", s.first_error.c_str());
+  if (!s.first_error.empty()) std::printf("    first error: %.900s\n", s.first_error.c_str());
 }
 
 bool ParseOptions(int argc, char** argv, Options& o) {
@@ -328,7 +345,14 @@ int main(int argc, char** argv) {
     }
   } remove_dir{dir};
 
-  calcom::fake::FakeCalcom fake;
+  // Companies 0 … warm_companies-1 take the warm load; then one company per cold
+  // check-availability and one per get-alternatives request (each within its account's budget).
+  const int warm_companies = (o.requests + kRequestsPerCompany - 1) / kRequestsPerCompany;
+  const int cold_base = warm_companies;
+  const int alt_base_company = cold_base + o.cold;
+  calcom::fake::FakeCalcomOptions fake_options;
+  fake_options.event_types = EventTypeCopies(alt_base_company + o.alternatives);
+  calcom::fake::FakeCalcom fake(std::move(fake_options));
   if (auto started = fake.Start(); !started) {
     std::fprintf(stderr, "fake Cal.com: %s\n", started.error().message.c_str());
     return 1;
@@ -345,11 +369,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<app::Application> application = std::move(*created);
-  // Companies 0 … warm_companies-1 take the warm load; then one company per cold
-  // check-availability and one per get-alternatives request (each within its account's budget).
-  const int warm_companies = (o.requests + kRequestsPerCompany - 1) / kRequestsPerCompany;
-  const int cold_base = warm_companies;
-  const int alt_base_company = cold_base + o.cold;
   for (int k = 0; k < alt_base_company + o.alternatives; ++k) {
     auto tenant = tools::ParseTenantJson(TenantJson(k));
     if (!tenant || !tools::ImportTenants(*tenant, application->database(), clock)) {
@@ -446,13 +465,15 @@ int main(int argc, char** argv) {
       fake.port(), std::max(4, o.cold / 4), 1, [&](int) { return direct; },
       [](const Result<ClientResponse>& r) { return r && r->status == 200; });
 
-  // Every cold request asks for another (service, day): the cache cannot answer.
+  // Every cold request asks for another (service, day), beyond the days the warm-up call filled
+  // (its day and the 14 days after it, asked for its alternatives): the cache cannot answer.
+  constexpr int kColdStart = 30;
   fake.ResetStats();
   const Stats cold_stats = RunClosedLoop(
       port, o.cold, o.cold_clients,
       [&](int i) {
         const json args = {{"service", kServices[i % 3]},
-                           {"date", Workday(clock, 2, 1 + i / 3)},
+                           {"date", Workday(clock, kColdStart, i / 3)},
                            {"time", "10 Uhr"}};
         return FunctionRequest(clock, "check-availability", cold_caller(i), args);
       },
@@ -462,7 +483,7 @@ int main(int argc, char** argv) {
   // get-alternatives: four slot queries (the day, the next workday, a week later, 14 days).
   // Days far apart and beyond the cold days, so none of the four is cached.
   fake.ResetStats();
-  const int alt_base = 7 * ((o.cold / 3) / 5 + 3) + 14;
+  const int alt_base = kColdStart + 7 * ((o.cold / 3) / 5 + 3) + 14;
   const Stats alt_stats = RunClosedLoop(
       port, o.alternatives, 1,
       [&](int i) {
@@ -484,7 +505,7 @@ int main(int argc, char** argv) {
   auto row = [](const char* name, const Stats& s) {
     std::printf("  %-40s %8.1f %8.1f %8.1f %8.1f %9zu %6d\n", name, s.p(0.5), s.p(0.9), s.p(0.99),
                 s.latency_ms.empty() ? 0.0 : s.latency_ms.back(), s.latency_ms.size(), s.errors);
-    if (!s.first_error.empty()) std::printf("    first error: %.300s\n", s.first_error.c_str());
+    if (!s.first_error.empty()) std::printf("    first error: %.900s\n", s.first_error.c_str());
   };
   row("one Cal.com slots request (direct)", direct_stats);
   row("check-availability answer", cold_stats);

@@ -101,10 +101,17 @@ struct Application::Impl {
   std::unique_ptr<http::Server> server;
 
   // Adapters, then domain services, then the HTTP edge — in dependency order.
-  std::unique_ptr<storage::SqlCompanyRepository> companies;
-  std::unique_ptr<storage::SqlBranchRepository> branches;
-  std::unique_ptr<storage::SqlServiceRepository> services;
-  std::unique_ptr<storage::SqlPhoneNumberRepository> numbers;
+  std::unique_ptr<storage::SqlCompanyRepository> sql_companies;
+  std::unique_ptr<storage::SqlBranchRepository> sql_branches;
+  std::unique_ptr<storage::SqlServiceRepository> sql_services;
+  std::unique_ptr<storage::SqlPhoneNumberRepository> sql_numbers;
+  // The tenant configuration from memory (tenancy/cached_repositories.hpp).
+  std::unique_ptr<storage::SqlConfigVersion> config_version;
+  std::unique_ptr<tenancy::TenancyCache> tenancy_cache;
+  std::unique_ptr<tenancy::CachedCompanyRepository> companies;
+  std::unique_ptr<tenancy::CachedBranchRepository> branches;
+  std::unique_ptr<tenancy::CachedServiceRepository> services;
+  std::unique_ptr<tenancy::CachedPhoneNumberRepository> numbers;
   std::unique_ptr<storage::SqlCustomerRepository> customers;
   std::unique_ptr<storage::SqlCallRepository> calls;
   std::unique_ptr<storage::SqlWebhookEventRepository> webhook_events;
@@ -240,10 +247,18 @@ struct Application::Impl {
 
   void BuildServices() {
     storage::Database& db = *database;
-    companies = std::make_unique<storage::SqlCompanyRepository>(db, clock);
-    branches = std::make_unique<storage::SqlBranchRepository>(db, clock);
-    services = std::make_unique<storage::SqlServiceRepository>(db, clock);
-    numbers = std::make_unique<storage::SqlPhoneNumberRepository>(db, clock);
+    sql_companies = std::make_unique<storage::SqlCompanyRepository>(db, clock);
+    sql_branches = std::make_unique<storage::SqlBranchRepository>(db, clock);
+    sql_services = std::make_unique<storage::SqlServiceRepository>(db, clock);
+    sql_numbers = std::make_unique<storage::SqlPhoneNumberRepository>(db, clock);
+    config_version = std::make_unique<storage::SqlConfigVersion>(db);
+    tenancy::TenancyCacheSettings cache_settings;
+    cache_settings.refresh = std::chrono::milliseconds(config.tenancy_cache_refresh_ms);
+    tenancy_cache = std::make_unique<tenancy::TenancyCache>(cache_settings, *config_version, clock);
+    companies = std::make_unique<tenancy::CachedCompanyRepository>(*sql_companies, *tenancy_cache);
+    branches = std::make_unique<tenancy::CachedBranchRepository>(*sql_branches, *tenancy_cache);
+    services = std::make_unique<tenancy::CachedServiceRepository>(*sql_services, *tenancy_cache);
+    numbers = std::make_unique<tenancy::CachedPhoneNumberRepository>(*sql_numbers, *tenancy_cache);
     customers = std::make_unique<storage::SqlCustomerRepository>(db, clock);
     calls = std::make_unique<storage::SqlCallRepository>(db, clock);
     webhook_events = std::make_unique<storage::SqlWebhookEventRepository>(db, clock);
@@ -529,18 +544,30 @@ struct Application::Impl {
     const http::RouteOptions admin_company_platform{
         {failed_auth, admin_token, platform_only, company_scope}};
     using AdminHandler = Response (admin::AdminApi::*)(Request&);
-    auto admin_route = [this](Method method, std::string_view pattern, AdminHandler handler,
-                              const http::RouteOptions& guards) {
+    // A change made through the admin API is seen by this instance's next request at once
+    // (other instances see it within TENANCY_CACHE_REFRESH_MS, through the database's version).
+    auto changed = [this](Method method, Response response) {
+      if (method != Method::kGet && response.status < 300) tenancy_cache->Invalidate();
+      return response;
+    };
+    auto admin_route = [this, changed](Method method, std::string_view pattern,
+                                       AdminHandler handler, const http::RouteOptions& guards) {
       router.Add(
-          method, pattern, [this, handler](Request& r) { return (admin_api.get()->*handler)(r); },
+          method, pattern,
+          [this, changed, method, handler](Request& r) {
+            return changed(method, (admin_api.get()->*handler)(r));
+          },
           guards);
     };
-    auto admin_toggle = [this](std::string_view pattern, bool active,
-                               Response (admin::AdminApi::*handler)(Request&, bool),
-                               const http::RouteOptions& guards) {
+    auto admin_toggle = [this, changed](std::string_view pattern, bool active,
+                                        Response (admin::AdminApi::*handler)(Request&, bool),
+                                        const http::RouteOptions& guards) {
+      const Method method = active ? Method::kPost : Method::kDelete;
       router.Add(
-          active ? Method::kPost : Method::kDelete, pattern,
-          [this, handler, active](Request& r) { return (admin_api.get()->*handler)(r, active); },
+          method, pattern,
+          [this, changed, method, handler, active](Request& r) {
+            return changed(method, (admin_api.get()->*handler)(r, active));
+          },
           guards);
     };
     using A = admin::AdminApi;

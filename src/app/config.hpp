@@ -80,6 +80,10 @@ struct Config {
   // CALLBACK_SLA_BUSINESS_HOURS is false (then wall-clock minutes).
   int callback_sla_minutes = 120;
   bool callback_sla_business_hours = true;
+  // Companies, branches, services and phone numbers are answered from memory; a change made by
+  // another instance (or the CLI) is seen within this many milliseconds (docs/performance.md,
+  // tenancy/cached_repositories.hpp). 0: the database's version is read on every lookup.
+  int tenancy_cache_refresh_ms = 1000;
   // Worker overrides from `callgate worker` (not environment variables).
   std::vector<std::string> worker_queues;  // empty: high, default, low
   int worker_poll_interval_ms = 1000;

@@ -17,7 +17,8 @@ class CallRepository {
 
   // Creates the call of `company_id` keyed by update.retell_call_id, or merges `update` into
   // it (see CallUpdate). Atomic under concurrent updates of one call. kPermissionDenied when
-  // the Retell call id is already recorded for another company.
+  // the Retell call id is already recorded for another company (nothing written; the
+  // transaction stays usable). Inside a transaction any other error ends that transaction.
   virtual Result<Call> Upsert(tenancy::CompanyId company_id, const CallUpdate& update) = 0;
 
   virtual Result<Call> FindById(tenancy::CompanyId company_id, CallId id) = 0;
@@ -53,6 +54,7 @@ class WebhookEventRepository {
  public:
   virtual ~WebhookEventRepository() = default;
   // Records a delivery. kAlreadyExists when the dedupe key was recorded before (a redelivery).
+  // Inside a transaction any error, kAlreadyExists included, ends that transaction: return it.
   virtual Result<std::int64_t> Record(const WebhookEventRecord& event) = 0;
 };
 

@@ -97,6 +97,21 @@ Status RunSavepoint(Frame& frame, const std::function<Status(Session&)>& fn) {
 struct Database::Impl {
   DatabaseUrl url;
   DatabaseOptions options;
+  // SQLite has one writer at a time. Its busy handler waits for the write lock by sleeping (1, 2,
+  // 5, 10 … ms), so concurrent transactions of this process queue here instead and take the lock
+  // the moment it is free. Other processes (a CLI command) still meet the busy timeout.
+  std::timed_mutex sqlite_writer;
+
+  Status Transaction(Frame& frame, const std::function<Status(Session&)>& fn) {
+    if (url.dialect != Dialect::kSqlite) return RunTransaction(frame, fn);
+    std::unique_lock writer(sqlite_writer, std::defer_lock);
+    if (!writer.try_lock_for(options.sqlite_busy_timeout)) {
+      return Fail(ErrorCode::kUnavailable, "database: the write lock stayed busy for " +
+                                               std::to_string(options.sqlite_busy_timeout.count()) +
+                                               " ms");
+    }
+    return RunTransaction(frame, fn);
+  }
 
   std::mutex mutex;
   std::condition_variable available;
@@ -184,8 +199,10 @@ Status Database::Ping() {
 
 Status Database::Execute(Mode mode, const std::function<Status(Session&)>& fn) {
   if (Frame* frame = FindFrame(this)) {
-    if (frame->in_transaction) return RunSavepoint(*frame, fn);
-    if (mode == Mode::kTransaction) return RunTransaction(*frame, fn);
+    if (frame->in_transaction) {
+      return mode == Mode::kJoined ? Guarded(*frame->session, fn) : RunSavepoint(*frame, fn);
+    }
+    if (mode == Mode::kTransaction) return impl_->Transaction(*frame, fn);
     return Guarded(*frame->session, fn);
   }
 
@@ -195,7 +212,7 @@ Status Database::Execute(Mode mode, const std::function<Status(Session&)>& fn) {
   {
     FrameScope scope(this, session->get());
     Frame& frame = active_frames.back();
-    result = mode == Mode::kTransaction ? RunTransaction(frame, fn) : Guarded(**session, fn);
+    result = mode == Mode::kTransaction ? impl_->Transaction(frame, fn) : Guarded(**session, fn);
   }
   impl_->Release(std::move(*session));
   return result;

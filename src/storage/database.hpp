@@ -77,6 +77,13 @@ class Database {
   template <typename Fn>
   auto Run(Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
 
+  // Like Run, for a callback whose failure ends the surrounding transaction anyway (its caller
+  // returns the error, and the transaction rolls back): inside a transaction it joins without a
+  // savepoint, saving two statements. On PostgreSQL a failed statement leaves that transaction
+  // unusable, so never continue the transaction after this returned an error. Thread-safe.
+  template <typename Fn>
+  auto RunWithoutSavepoint(Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
+
   // Like Run, inside a transaction: commits when `fn` returns a value, rolls back when it
   // returns an error or throws. SQLite transactions start with BEGIN IMMEDIATE (take the write
   // lock up front, so they never fail half-way with SQLITE_BUSY). Nested calls on the same
@@ -86,7 +93,7 @@ class Database {
   auto WithTransaction(Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
 
  private:
-  enum class Mode { kAutocommit, kTransaction };
+  enum class Mode { kAutocommit, kJoined, kTransaction };
   struct Impl;
 
   explicit Database(std::unique_ptr<Impl> impl);
@@ -122,6 +129,11 @@ auto Database::RunIn(Mode mode, Fn&& fn) -> std::invoke_result_t<Fn&, Session&> 
 template <typename Fn>
 auto Database::Run(Fn&& fn) -> std::invoke_result_t<Fn&, Session&> {
   return RunIn(Mode::kAutocommit, std::forward<Fn>(fn));
+}
+
+template <typename Fn>
+auto Database::RunWithoutSavepoint(Fn&& fn) -> std::invoke_result_t<Fn&, Session&> {
+  return RunIn(Mode::kJoined, std::forward<Fn>(fn));
 }
 
 template <typename Fn>

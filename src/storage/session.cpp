@@ -568,14 +568,28 @@ std::optional<std::string> Session::SealNullable(const std::optional<std::string
 
 std::size_t Session::Query(std::string_view columns, std::string_view rest, const Params& params,
                            const std::function<void(const Row&)>& on_row) {
+  std::string sql;
+  sql.reserve(columns.size() + rest.size() + 8);
+  sql.append("SELECT ").append(columns).append(" ").append(rest);
+  return Rows(sql, columns, params, on_row);
+}
+
+std::size_t Session::Returning(std::string_view statement, std::string_view columns,
+                               const Params& params,
+                               const std::function<void(const Row&)>& on_row) {
+  std::string sql;
+  sql.reserve(statement.size() + columns.size() + 12);
+  sql.append(statement).append(" RETURNING ").append(columns);
+  return Rows(sql, columns, params, on_row);
+}
+
+std::size_t Session::Rows(const std::string& sql, std::string_view columns, const Params& params,
+                          const std::function<void(const Row&)>& on_row) {
   Row row;
   row.keyring_ = keyring_.get();
   row.names_ = ColumnNames(columns);
   const std::size_t n = row.names_.size();
   row.values_.resize(n);
-  std::string sql;
-  sql.reserve(columns.size() + rest.size() + 8);
-  sql.append("SELECT ").append(columns).append(" ").append(rest);
   StatementTimer timer;  // declared after `sql`, so it reports before `sql` is destroyed
   timer.Start(sql);
   std::size_t count = 0;

@@ -159,6 +159,11 @@ class Session {
   std::size_t Query(std::string_view columns, std::string_view rest, const Params& params,
                     const std::function<void(const Row&)>& on_row);
 
+  // Runs "<statement> RETURNING <columns>" (an INSERT, UPDATE or upsert) and calls `on_row` for
+  // every row it returns, like Query; returns the row count. Saves reading the row back.
+  std::size_t Returning(std::string_view statement, std::string_view columns, const Params& params,
+                        const std::function<void(const Row&)>& on_row);
+
   // Runs a script of several statements (a migration file) through the native driver: the
   // text is sent verbatim (no placeholder rewriting) and every statement runs.
   void ExecuteScript(const std::string& script);
@@ -175,6 +180,10 @@ class Session {
 
  private:
   class SqliteStatements;  // prepared statements of this SQLite connection (session.cpp)
+
+  // Query and Returning: runs `sql`, whose result columns are `columns`.
+  std::size_t Rows(const std::string& sql, std::string_view columns, const Params& params,
+                   const std::function<void(const Row&)>& on_row);
 
   Session(Dialect dialect, std::unique_ptr<soci::session> sql);
 

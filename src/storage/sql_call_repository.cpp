@@ -113,9 +113,7 @@ std::string UpsertSql() {
       "transcript = CASE WHEN excluded.transcript IS NULL THEN calls.transcript WHEN "
       "CAST(:final_transcript AS INTEGER) = 1 OR " +
       std::string(kRankOld) + " < 2 THEN excluded.transcript ELSE calls.transcript END, ";
-  sql +=
-      "updated_at = excluded.updated_at WHERE calls.company_id = excluded.company_id "
-      "RETURNING id";
+  sql += "updated_at = excluded.updated_at WHERE calls.company_id = excluded.company_id";
   return sql;
 }
 
@@ -134,7 +132,9 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
     return Fail(ErrorCode::kInvalidArgument, "retell call id is required");
   }
   static const std::string sql = UpsertSql();
-  return database_.WithTransaction([&](Session& s) -> Result<Call> {
+  // One statement: the upsert returns the stored row (no read-back). Every caller gives up on a
+  // failure, so inside a transaction it needs no savepoint.
+  return database_.RunWithoutSavepoint([&](Session& s) -> Result<Call> {
     const auto now = clock_.Now();
     const auto params =
         Params()
@@ -166,18 +166,14 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
             .Add(now)
             .Add(u.platform ? 1 : 0)
             .Add(u.final_transcript ? 1 : 0);
-    const auto id = s.InsertReturningOptionalId(sql, params);
-    if (!id) {
+    std::optional<Call> stored;
+    s.Returning(sql, kColumns, params, [&](const Row& row) { stored = Decode(row); });
+    if (!stored) {
       // No row: the call id exists for another company, so the DO UPDATE's WHERE (same
       // company) left it alone. Nothing was written.
       return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
     }
-    // Read back by primary key alone: with (company_id, retell_call_id) PostgreSQL may pick
-    // calls_company_customer_idx on a table without statistics and read every call of the
-    // company. The company is checked here instead.
-    return OfCompany(internal::QueryOne(s, kColumns, "FROM calls WHERE id = :id", Params().Add(*id),
-                                        Decode, "call not found"),
-                     company_id);
+    return OfCompany(std::move(*stored), company_id);
   });
 }
 
@@ -247,7 +243,8 @@ Result<std::int64_t> SqlCallRepository::MinutesUsed(CompanyId company_id, System
 }
 
 Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEventRecord& e) {
-  return database_.Run([&](Session& s) -> Result<std::int64_t> {
+  // A duplicate (kAlreadyExists) or any failure ends the caller's transaction: no savepoint.
+  return database_.RunWithoutSavepoint([&](Session& s) -> Result<std::int64_t> {
     const auto now = clock_.Now();
     return s.InsertReturningId(
         "INSERT INTO webhook_events (company_id, source, event, dedupe_key, payload, received_at, "

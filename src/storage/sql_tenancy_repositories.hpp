@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "storage/database.hpp"
+#include "tenancy/cached_repositories.hpp"
 #include "tenancy/repositories.hpp"
 
 namespace callgate::storage {
@@ -107,6 +108,18 @@ class SqlCustomerRepository final : public tenancy::CustomerRepository {
  private:
   Database& database_;
   const Clock& clock_;
+};
+
+// The tenant configuration's version (migration 0014): triggers on companies, branches, services
+// and phone_numbers raise it with every change, whoever makes it (tenancy::TenancyCache).
+class SqlConfigVersion final : public tenancy::ConfigVersionSource {
+ public:
+  explicit SqlConfigVersion(Database& database) : database_(database) {}
+
+  Result<std::int64_t> Current() override;
+
+ private:
+  Database& database_;
 };
 
 }  // namespace callgate::storage
