@@ -16,8 +16,9 @@
 # Usage: systemd_boot_test.sh <build dir>
 # Needs root, debootstrap, systemd-nspawn (systemd-container) and, the first time, Debian's
 # mirror (CALLGATE_DEBIAN_MIRROR). The root file system is kept in CALLGATE_TEST_CACHE
-# (/var/cache/callgate-test), one per set of packages. Exit 77 (skipped) when something is
-# missing, or fails when CI is set.
+# (/var/cache/callgate-test), one per set of packages (a release and a sanitizer build differ),
+# for a week after its last use. Exit 77 (skipped) when something is missing, or fails when CI
+# is set.
 set -euo pipefail
 build=$(cd "$1" && pwd)
 cache=${CALLGATE_TEST_CACHE:-/var/cache/callgate-test}
@@ -113,10 +114,11 @@ if [ ! -f "$rootfs/.complete" ]; then
     skip_or_fail "apt-get install in the root file system failed"
   fi
   mv "$rootfs.new" "$rootfs"
-  touch "$rootfs/.complete"
-  # Root file systems of other package sets (older builds) go.
-  find "$cache" -maxdepth 1 -name 'rootfs-*' ! -name "rootfs-$key" -exec rm -rf {} +
 fi
+touch "$rootfs/.complete"  # last used
+# Root file systems of package sets unused for a week (older builds) go.
+find "$cache" -mindepth 2 -maxdepth 2 -path "$cache/rootfs-*/.complete" -mtime +7 -printf '%h\0' |
+  xargs -0 -r rm -rf
 machine=$(mktemp -d "$cache/machine.XXXXXX")
 step "copy the root file system"
 cp -a --reflink=auto "$rootfs/." "$machine/"
