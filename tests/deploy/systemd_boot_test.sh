@@ -249,6 +249,8 @@ for unit in callgate.service callgate-worker.service; do
   done
   [ "$(field Seccomp)" = 2 ] || fail "$unit: no seccomp filter (Seccomp $(field Seccomp))"
   in_machine grep -q "/system.slice/$unit" "/proc/$pid/cgroup" || fail "$unit: not in its cgroup"
+  # The limits as systemd holds them for the unit. Their enforcement is the kernel's: on a host
+  # with cgroup v1 controllers (this sandbox) nspawn does not delegate them to the container.
   [ "$(in_machine systemctl show -p MemoryMax --value "$unit")" = 1073741824 ] || fail "$unit: MemoryMax"
   [ "$(in_machine systemctl show -p TasksMax --value "$unit")" = 256 ] || fail "$unit: TasksMax"
   # The service's view of the file system: its mount namespace, as its user.
