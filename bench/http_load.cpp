@@ -17,12 +17,21 @@
 //   costs     no network: CPU time of the per-request pieces callgate and this client share
 //             (HMAC-SHA256 signing/verification of a body, JSON parse/dump), in microseconds.
 //
+// Open loop (--rate=R): each connection sends at its share of R requests per second, and a
+// request's latency counts from when it was due, not from when it went out (a slow answer that
+// holds up the next request shows up as latency: no coordinated omission).
+//
+// Idle connections (--idle=N): before the load, N more keep-alive connections are opened, each
+// answers one GET /health, and they stay open and silent until the load has ended: the server
+// holds them (memory, file descriptors) while it serves the load.
+//
 // Signatures are made with the current time (Retell allows ±5 minutes), so a run may last at
 // most a few minutes.
 //
 // Options: --port=N --mode=get|function|webhook|costs --path=/health --connections=8
 //          --seconds=5 --warmup=1 --key=K --to=+493083793369 --function=check-availability
-//          --args='{"service":...}' --json (one JSON object instead of the text line)
+//          --args='{"service":...}' --rate=R (open loop) --idle=N --json (one JSON object
+//          instead of the text line)
 
 #include <unistd.h>
 
@@ -66,6 +75,8 @@ struct Options {
   std::string to = "+493083793369";
   std::string function = "check-availability";
   std::string args = R"({"service":"Erstberatung","date":"morgen","time":"10 Uhr"})";
+  double rate = 0;  // requests per second over all connections; 0 = closed loop
+  int idle = 0;     // extra keep-alive connections held open, silent, during the load
   bool json_output = false;
 };
 
@@ -126,8 +137,19 @@ void RunConnection(const Options& o, int index, SteadyClock::time_point measure_
     ++mine.errors;
     if (mine.first_error.empty()) mine.first_error = what;
   };
+  // Open loop: this connection's requests are due every `interval`, staggered between
+  // connections.
+  const auto interval = o.rate > 0 ? std::chrono::duration_cast<SteadyClock::duration>(
+                                         std::chrono::duration<double>(o.connections / o.rate))
+                                   : SteadyClock::duration::zero();
+  auto due = SteadyClock::now() + interval * index / std::max(o.connections, 1);
   while (true) {
-    const auto t0 = SteadyClock::now();
+    if (o.rate > 0) {
+      if (due >= stop_at) break;
+      std::this_thread::sleep_until(due);
+    }
+    const auto t0 = o.rate > 0 ? due : SteadyClock::now();
+    due += interval;
     if (t0 >= stop_at) break;
     std::string built;
     if (o.mode == "webhook") {
@@ -186,9 +208,33 @@ void RunConnection(const Options& o, int index, SteadyClock::time_point measure_
   if (out.first_error.empty()) out.first_error = mine.first_error;
 }
 
+// Opens `count` keep-alive connections, each answering one GET /health; the number that did.
+int OpenIdle(const Options& o, int count, std::vector<RawConnection>& held) {
+  const std::string request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(o.port) +
+                              "\r\nConnection: keep-alive\r\n\r\n";
+  int open = 0;
+  for (int i = 0; i < count; ++i) {
+    auto connected = RawConnection::Connect(o.port);
+    if (!connected) continue;
+    if (!connected->Send(request)) continue;
+    auto answer = connected->ReadResponse(std::chrono::seconds(10));
+    if (!answer || answer->status != 200) continue;
+    held.push_back(std::move(*connected));
+    ++open;
+  }
+  return open;
+}
+
 int RunLoad(const Options& o) {
   Totals totals;
   std::mutex mutex;
+  std::vector<RawConnection> idle;
+  const int idle_open = OpenIdle(o, o.idle, idle);
+  if (idle_open < o.idle) {
+    totals.errors += o.idle - idle_open;
+    totals.first_error = "only " + std::to_string(idle_open) + " of " + std::to_string(o.idle) +
+                         " idle connections opened";
+  }
   const auto start = SteadyClock::now();
   const auto measure_from = start + std::chrono::duration_cast<SteadyClock::duration>(
                                         std::chrono::duration<double>(o.warmup));
@@ -211,6 +257,8 @@ int RunLoad(const Options& o) {
                          {"errors", totals.errors},
                          {"cached", totals.cached},
                          {"connects", totals.reconnects},
+                         {"idle_connections", idle_open},
+                         {"rate", o.rate},
                          {"per_second", rate},
                          {"p50_ms", Percentile(l, 0.50)},
                          {"p90_ms", Percentile(l, 0.90)},
@@ -291,6 +339,10 @@ bool ParseOptions(int argc, char** argv, Options& o) {
       o.to = value;
     } else if (name == "function") {
       o.function = value;
+    } else if (name == "rate") {
+      o.rate = std::atof(value.c_str());
+    } else if (name == "idle") {
+      o.idle = std::atoi(value.c_str());
     } else if (name == "args") {
       if (!json::accept(value)) return false;
       o.args = value;
@@ -308,7 +360,8 @@ bool ParseOptions(int argc, char** argv, Options& o) {
   const bool known =
       o.mode == "get" || o.mode == "function" || o.mode == "webhook" || o.mode == "costs";
   return known && (o.mode == "costs" || o.port != 0) && o.connections > 0 && o.seconds > 0 &&
-         o.warmup >= 0 && o.seconds + o.warmup <= 240;
+         o.warmup >= 0 && o.seconds + o.warmup <= 240 && o.rate >= 0 && o.idle >= 0 &&
+         o.idle <= 10'000;
 }
 
 }  // namespace
@@ -319,7 +372,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: http_load --port=N [--mode=get|function|webhook|costs] [--path=/health] "
                  "[--connections=8] [--seconds=5] [--warmup=1] [--key=K] [--to=+493083793369] "
-                 "[--function=check-availability] [--args=JSON] [--json]\n");
+                 "[--function=check-availability] [--args=JSON] [--rate=R] [--idle=N] [--json]\n");
     return 2;
   }
   return o.mode == "costs" ? RunCosts(o) : RunLoad(o);

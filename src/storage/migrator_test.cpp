@@ -19,10 +19,11 @@ using testing::DatabaseTest;
 using testing::TestDatabase;
 
 const std::vector<std::string> kSchemaTables = {
-    "api_tokens", "appointments", "branches",       "callback_requests",
-    "calls",      "companies",    "customers",      "failed_jobs",
-    "jobs",       "job_outbox",   "phone_numbers",  "scheduler_locks",
-    "services",   "users",        "webhook_events", "audit_events"};
+    "api_tokens",    "appointments", "branches",       "callback_requests",
+    "calls",         "companies",    "customers",      "failed_jobs",
+    "jobs",          "job_outbox",   "phone_numbers",  "scheduler_locks",
+    "services",      "users",        "webhook_events", "audit_events",
+    "config_version"};
 
 // Table → columns, read from the database catalog.
 std::map<std::string, std::set<std::string>> Columns(Database& db) {

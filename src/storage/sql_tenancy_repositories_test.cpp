@@ -262,6 +262,56 @@ TEST_P(TenancyRepositories, ServiceRoundTripsAndListsPerBranch) {
   (void)at_west;
 }
 
+// Every change to the tenant configuration raises its version (migration 0014's triggers), so
+// other instances drop what they hold in memory; reads and customer writes do not.
+TEST_P(TenancyRepositories, EveryConfigurationChangeRaisesTheVersion) {
+  SqlConfigVersion versions(db());
+  auto version = [&] {
+    auto v = versions.Current();
+    EXPECT_TRUE(v.has_value()) << v.error().message;
+    return v.value_or(-1);
+  };
+  std::int64_t last = version();
+  auto raised = [&](const char* what) {
+    const std::int64_t now = version();
+    EXPECT_GT(now, last) << what;
+    last = now;
+  };
+  Company c = NewCompany("versioned");
+  raised("company created");
+  c.name = "Renamed";
+  ASSERT_TRUE(companies_->Update(c).has_value());
+  raised("company updated");
+  Branch b = NewBranch(c.id, "Mitte");
+  raised("branch created");
+  b.address = "Torstraße 1";
+  ASSERT_TRUE(branches_->Update(c.id, b).has_value());
+  raised("branch updated");
+  Service s = NewService(c.id, b.id, "Erstberatung");
+  raised("service created");
+  s.is_active = false;
+  ASSERT_TRUE(services_->Update(c.id, s).has_value());
+  raised("service updated");
+  PhoneNumber n;
+  n.number_e164 = "+493083793369";
+  ASSERT_TRUE(numbers_->Create(c.id, n).has_value());
+  raised("number created");
+  ASSERT_TRUE(db().Run([](Session& session) -> Status {
+                    session.Execute(
+                        "DELETE FROM phone_numbers WHERE number_e164 = '+493083793369'");
+                    return Ok();
+                  })
+                  .has_value());
+  raised("number deleted");
+
+  ASSERT_TRUE(companies_->FindById(c.id).has_value());
+  ASSERT_TRUE(services_->ListForBranch(c.id, b.id).has_value());
+  CustomerDetails erika;
+  erika.phone_e164 = "+4915112345678";
+  ASSERT_TRUE(customers_->Upsert(c.id, erika).has_value());
+  EXPECT_EQ(version(), last) << "reads and customers leave the version alone";
+}
+
 TEST_P(TenancyRepositories, ServiceRejectsNonPositiveDuration) {
   Company c = NewCompany("c");
   Service s;
