@@ -32,6 +32,24 @@ TEST(NormalizeE164, RegionFromConfigApplies) {
   EXPECT_EQ(*r, "+33142685300");
 }
 
+// Answers are remembered per (number, region): asking again, in any order, gives what
+// libphonenumber gave the first time, and a region never borrows another region's answer.
+TEST(NormalizeE164, RememberedAnswersKeepTheirRegion) {
+  for (int round = 0; round < 3; ++round) {
+    auto french = NormalizeE164("01 42 68 53 00", "FR");
+    ASSERT_TRUE(french.has_value()) << "round " << round;
+    EXPECT_EQ(*french, "+33142685300");
+    auto german = NormalizeE164("01 42 68 53 00", "DE");
+    EXPECT_TRUE(!german.has_value() || *german != *french) << "round " << round;
+    auto berlin = NormalizeE164("030 83793369", "DE");
+    ASSERT_TRUE(berlin.has_value()) << "round " << round;
+    EXPECT_EQ(*berlin, "+493083793369");
+    auto invalid = NormalizeE164("+49 30", "DE");
+    ASSERT_FALSE(invalid.has_value()) << "round " << round;
+    EXPECT_EQ(invalid.error().code, ErrorCode::kInvalidArgument);
+  }
+}
+
 TEST(NormalizeE164, RejectsInvalidNumbers) {
   for (const char* in : {"", "abc", "123", "+49 30", "+999 1234567", "0000000000000000"}) {
     auto r = NormalizeE164(in);
