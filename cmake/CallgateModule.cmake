@@ -7,6 +7,13 @@ function(callgate_module name)
   add_library(callgate::${name} ALIAS callgate_${name})
   target_include_directories(callgate_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(callgate_${name} PUBLIC ${ARG_DEPS})
+  if(CALLGATE_UNITY_BUILD)
+    set_target_properties(callgate_${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 16)
+    # A batch includes the sources, so GCC takes their classes for header classes and warns that
+    # they use the source's anonymous namespace; in one file that is what it should do.
+    target_compile_options(callgate_${name}
+                           PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
+  endif()
 endfunction()
 
 # callgate_test(<name> SOURCES ... [DEPS ...] [LABELS ...])

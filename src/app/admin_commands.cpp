@@ -15,15 +15,10 @@
 namespace callgate::app {
 namespace {
 
-int Die(std::string_view what, const Error& error) {
-  std::cerr << "callgate admin: " << what << ": " << error.message << "\n";
-  return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
-}
-
 int CreateUser(storage::Database& db, const Clock& clock, auth::AuthService& service,
                const AdminCommandOptions& options, std::istream& in) {
   auto role = auth::ParseRole(options.role);
-  if (!role) return Die("--role", role.error());
+  if (!role) return CommandFailed("callgate admin", "--role", role.error());
   auth::NewUser user;
   user.email = options.email;
   user.name = options.name;
@@ -31,7 +26,7 @@ int CreateUser(storage::Database& db, const Clock& clock, auth::AuthService& ser
   if (!options.company_slug.empty()) {
     storage::SqlCompanyRepository companies(db, clock);
     auto company = companies.FindBySlug(options.company_slug);
-    if (!company) return Die("--company", company.error());
+    if (!company) return CommandFailed("callgate admin", "--company", company.error());
     user.company_id = company->id;
   }
   if (options.password_stdin) {
@@ -44,7 +39,7 @@ int CreateUser(storage::Database& db, const Clock& clock, auth::AuthService& ser
     user.password = Secret(std::move(line));
   }
   auto created = service.CreateUser(user);
-  if (!created) return Die("create-user", created.error());
+  if (!created) return CommandFailed("callgate admin", "create-user", created.error());
   std::cout << "created user " << created->id.value << " " << created->email << " ("
             << auth::RoleName(created->role);
   if (created->company_id) std::cout << ", company " << options.company_slug;
@@ -69,7 +64,7 @@ void Audit(privacy::AuditLog& audit, std::optional<tenancy::CompanyId> company, 
 int CreateToken(auth::AuthService& service, privacy::AuditLog& audit,
                 const AdminCommandOptions& options) {
   auto user = service.FindUserByEmail(options.email);
-  if (!user) return Die("--email", user.error());
+  if (!user) return CommandFailed("callgate admin", "--email", user.error());
   auth::TokenRequest request;
   request.name = options.name;
   if (options.days < 0) {
@@ -79,7 +74,7 @@ int CreateToken(auth::AuthService& service, privacy::AuditLog& audit,
   if (options.days > 0) request.lifetime = std::chrono::hours(24LL * options.days);
   request.abilities = options.abilities;
   auto issued = service.CreateToken(user->id, request);
-  if (!issued) return Die("create-token", issued.error());
+  if (!issued) return CommandFailed("callgate admin", "create-token", issued.error());
   Audit(audit, user->company_id, "tokens.create",
         "token:" + std::to_string(issued->token.id.value));
   std::string abilities;
@@ -99,7 +94,7 @@ int RevokeToken(auth::AuthService& service, privacy::AuditLog& audit,
     return 2;
   }
   auto revoked = service.RevokeToken(auth::TokenId(options.token_id));
-  if (!revoked) return Die("revoke-token", revoked.error());
+  if (!revoked) return CommandFailed("callgate admin", "revoke-token", revoked.error());
   Audit(audit, std::nullopt, "tokens.revoke", "token:" + std::to_string(revoked->id.value));
   std::cout << "revoked token " << revoked->id.value << " at "
             << FormatIso8601Utc(*revoked->revoked_at) << "\n";
@@ -111,7 +106,7 @@ int RevokeToken(auth::AuthService& service, privacy::AuditLog& audit,
 int RunAdminCommand(const Config& config, const Clock& clock, const AdminCommandOptions& options,
                     std::istream& in) {
   auto db = OpenMigratedDatabase(config, clock);
-  if (!db) return Die("cannot open the database", db.error());
+  if (!db) return CommandFailed("callgate admin", "cannot open the database", db.error());
   auth::SqlUserRepository users(**db, clock);
   auth::SqlTokenRepository tokens(**db, clock);
   auth::AuthService service(auth::AuthSettings{}, users, tokens, clock);

@@ -479,7 +479,9 @@ struct Application::Impl {
     const http::RouteOptions probe{{ratelimit::MakeRateLimitGuard(
         "public_ip", ratelimit::ByClientAddress({1200, std::chrono::minutes(1)}), *limits,
         metrics)}};
-    router.Add(Method::kGet, "/health", [this](Request& r) { return Health(r); });
+    // Liveness only reads memory: answered on the I/O thread, also while handlers are all busy.
+    router.Add(Method::kGet, "/health", [this](Request& r) { return Health(r); },
+               {.answer_inline = true});
     router.Add(
         Method::kGet, "/ready", [this](Request& r) { return Ready(r); }, probe);
 

@@ -1,5 +1,7 @@
 #include "app/command_database.hpp"
 
+#include <iostream>
+
 #include "storage/migrator.hpp"
 
 namespace callgate::app {
@@ -28,6 +30,11 @@ Result<std::unique_ptr<storage::Database>> OpenMigratedDatabase(const Config& co
                 "the database schema is not current: run `callgate migrate`");
   }
   return db;
+}
+
+int CommandFailed(std::string_view prefix, std::string_view what, const Error& error) {
+  std::cerr << prefix << ": " << what << ": " << error.message << "\n";
+  return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
 }
 
 }  // namespace callgate::app

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string_view>
 
 #include "app/config.hpp"
 #include "core/clock.hpp"
@@ -16,5 +17,9 @@ namespace callgate::app {
 Result<std::unique_ptr<storage::Database>> OpenMigratedDatabase(const Config& config,
                                                                 const Clock& clock,
                                                                 std::size_t pool_size = 1);
+
+// A one-shot command's failure: "<prefix>: <what>: <message>" on stderr, and the exit status
+// (2 for invalid input, 1 otherwise).
+int CommandFailed(std::string_view prefix, std::string_view what, const Error& error);
 
 }  // namespace callgate::app

@@ -33,7 +33,7 @@ namespace {
 
 using CheckStatus = DoctorCheck::Status;
 
-DoctorCheck Ok(std::string name, std::string detail) {
+DoctorCheck Passed(std::string name, std::string detail) {
   return {std::move(name), CheckStatus::kOk, std::move(detail), ""};
 }
 DoctorCheck Failed(std::string name, std::string detail, std::string fix) {
@@ -88,7 +88,7 @@ DoctorCheck CheckEnvironment(const Environment& env, const Config& config) {
   }
   const std::string summary =
       "APP_ENV=" + std::string(AppEnvName(config.app_env)) + ", every variable valid";
-  if (unknown.empty()) return Ok("environment", summary);
+  if (unknown.empty()) return Passed("environment", summary);
   std::string names;
   for (const auto& name : unknown) names += (names.empty() ? "" : ", ") + name;
   return {"environment", CheckStatus::kWarning, summary + "; unknown to this build: " + names,
@@ -123,19 +123,19 @@ DoctorCheck CheckMasterKey(const Environment& env, const Config& config) {
                       std::string(AppEnvName(config.app_env)) + ")",
                   create);
   } else {
-    return Ok("master_key", "not set (not required with APP_ENV=local)");
+    return Passed("master_key", "not set (not required with APP_ENV=local)");
   }
   const auto size = Base64DecodedSize(text);
   if (!size || *size != 32) {
     return Failed("master_key", source + " is not base64 of 32 bytes",
                   "replace it with a valid key: " + create);
   }
-  return Ok("master_key", source + " holds a 32-byte key");
+  return Passed("master_key", source + " holds a 32-byte key");
 }
 
 DoctorCheck CheckRedis(const Config& config) {
   if (config.redis_url.empty()) {
-    return Ok("redis", "not configured (in-process cache, rate limits and circuit breaker)");
+    return Passed("redis", "not configured (in-process cache, rate limits and circuit breaker)");
   }
   auto url = redis::ParseRedisUrl(config.redis_url);
   if (!url) return Failed("redis", url.error().message, "correct CALLGATE_REDIS_URL");
@@ -145,7 +145,7 @@ DoctorCheck CheckRedis(const Config& config) {
     return Failed("redis", url->Redacted() + " does not answer: " + pong.error().message,
                   "start Redis or correct CALLGATE_REDIS_URL (`redis-cli -u <url> ping`)");
   }
-  return Ok("redis", url->Redacted() + " answers PING");
+  return Passed("redis", url->Redacted() + " answers PING");
 }
 
 // Cal.com checks of one active company: its key, its services' event types.
@@ -182,8 +182,8 @@ void CheckCompany(const tenancy::Company& company, const Config& config,
     out.push_back(Failed(types_check, "not checked: Cal.com did not answer", "fix " + key_check));
     return;
   }
-  out.push_back(Ok(key_check, "Cal.com accepts the " + key_source + " (" +
-                                  std::to_string(types->size()) + " event types)"));
+  out.push_back(Passed(key_check, "Cal.com accepts the " + key_source + " (" +
+                                      std::to_string(types->size()) + " event types)"));
 
   std::set<std::int64_t> existing;
   std::set<std::int64_t> recurring;
@@ -221,8 +221,8 @@ void CheckCompany(const tenancy::Company& company, const Config& config,
                          "set calcom_event_type_id to a non-recurring event type of the account "
                          "(GET /v2/event-types) in the tenant file and seed it again"));
   } else {
-    out.push_back(Ok(types_check, std::to_string(checked) +
-                                      " active services, every event type exists in Cal.com"));
+    out.push_back(Passed(types_check, std::to_string(checked) +
+                                          " active services, every event type exists in Cal.com"));
   }
 }
 
@@ -252,14 +252,14 @@ DoctorCheck CheckPhoneNumbers(const tenancy::Company& company, storage::Database
                       " branches: " + unmapped,
                   "list each number under its branch in the tenant file and seed it again");
   }
-  return Ok(name, std::to_string(number_list->size()) + " number(s), each reaches a branch");
+  return Passed(name, std::to_string(number_list->size()) + " number(s), each reaches a branch");
 }
 
 // PostgreSQL's clock against ours: signature windows, slot times and job schedules assume both
 // agree. The embedded database shares this host's clock.
 DoctorCheck CheckClock(storage::Database& db, const Clock& clock) {
   if (db.dialect() != storage::Dialect::kPostgresql) {
-    return Ok("clock", "embedded database: same clock as this host");
+    return Passed("clock", "embedded database: same clock as this host");
   }
   auto server_ms = db.Run([](storage::Session& s) -> Result<std::int64_t> {
     std::int64_t ms = 0;
@@ -279,7 +279,7 @@ DoctorCheck CheckClock(storage::Database& db, const Clock& clock) {
     return Failed("clock", detail,
                   "synchronise both clocks (systemd-timesyncd or chrony: `timedatectl status`)");
   }
-  return Ok("clock", detail);
+  return Passed("clock", detail);
 }
 
 // Behind a reverse proxy every request comes from the proxy: without TRUSTED_PROXIES rate limits,
@@ -288,11 +288,11 @@ DoctorCheck CheckProxies(const Config& config) {
   const bool loopback = config.listen_host == "127.0.0.1" || config.listen_host == "::1" ||
                         config.listen_host == "localhost";
   if (!config.trusted_proxies.empty()) {
-    return Ok("proxy", std::to_string(config.trusted_proxies.size()) +
-                           " trusted proxy network(s); clients are read from X-Forwarded-For");
+    return Passed("proxy", std::to_string(config.trusted_proxies.size()) +
+                               " trusted proxy network(s); clients are read from X-Forwarded-For");
   }
   if (config.app_env == AppEnv::kLocal) {
-    return Ok("proxy", "no TRUSTED_PROXIES (fine for APP_ENV=local)");
+    return Passed("proxy", "no TRUSTED_PROXIES (fine for APP_ENV=local)");
   }
   if (loopback) {
     return {"proxy", CheckStatus::kWarning,
@@ -311,9 +311,9 @@ DoctorCheck CheckProxies(const Config& config) {
 DoctorCheck CheckRetellKey(const tenancy::Company& company, const Config& config) {
   const std::string name = "retell_key[" + company.slug + "]";
   if (!company.retell_api_key.empty()) {
-    return Ok(name, "own Retell key for /c/" + company.slug + "/… routes");
+    return Passed(name, "own Retell key for /c/" + company.slug + "/… routes");
   }
-  if (!config.retell_api_key.empty()) return Ok(name, "uses the platform RETELL_API_KEY");
+  if (!config.retell_api_key.empty()) return Passed(name, "uses the platform RETELL_API_KEY");
   return Failed(name, "no Retell key: neither the company's nor RETELL_API_KEY",
                 "set RETELL_API_KEY, or the company's retell_api_key in the tenant file");
 }
@@ -358,7 +358,7 @@ std::vector<DoctorCheck> RunDoctor(const Environment& env, const Clock& clock) {
         opened ? (*opened)->Ping() : callgate::Status(tl::unexpected(opened.error()));
     if (ping) {
       db = std::move(*opened);
-      checks.push_back(Ok("database", url->Redacted() + " answers"));
+      checks.push_back(Passed("database", url->Redacted() + " answers"));
     } else {
       const std::string why = ping.error().message;
       checks.push_back(Failed("database", why,
@@ -402,7 +402,7 @@ std::vector<DoctorCheck> RunDoctor(const Environment& env, const Clock& clock) {
                                 "run `callgate migrate` (the services run it on start)"));
       } else {
         schema_current = true;
-        checks.push_back(Ok("migrations", "current (" + std::to_string(applied) + " applied)"));
+        checks.push_back(Passed("migrations", "current (" + std::to_string(applied) + " applied)"));
       }
     }
   }

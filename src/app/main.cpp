@@ -12,6 +12,7 @@
 #include "app/admin_commands.hpp"
 #include "app/application.hpp"
 #include "app/backup_commands.hpp"
+#include "app/command_database.hpp"
 #include "app/config.hpp"
 #include "app/doctor.hpp"
 #include "app/privacy_commands.hpp"
@@ -33,8 +34,7 @@ using namespace callgate;
 namespace obs = observability;
 
 int Die(std::string_view what, const Error& error) {
-  std::cerr << "callgate: " << what << ": " << error.message << "\n";
-  return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
+  return app::CommandFailed("callgate", what, error);
 }
 
 Result<app::Config> Configure() {
@@ -145,8 +145,9 @@ int Routes(const app::Config& config, const Clock& clock) {
   for (const auto& route : (*application)->router().Describe()) {
     std::string guards;
     for (const auto& g : route.guards) guards += (guards.empty() ? "" : ", ") + g;
-    std::printf("%-7s %-40s %s\n", std::string(http::MethodName(route.method)).c_str(),
-                route.pattern.c_str(), guards.empty() ? "public" : guards.c_str());
+    std::printf("%-7s %-40s %s%s\n", std::string(http::MethodName(route.method)).c_str(),
+                route.pattern.c_str(), guards.empty() ? "public" : guards.c_str(),
+                route.answer_inline ? " (answered on the I/O thread)" : "");
   }
   return 0;
 }

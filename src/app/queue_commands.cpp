@@ -24,11 +24,6 @@ namespace {
 
 namespace obs = observability;
 
-int Die(std::string_view what, const Error& error) {
-  std::cerr << "callgate: " << what << ": " << error.message << "\n";
-  return error.code == ErrorCode::kInvalidArgument ? 2 : 1;
-}
-
 std::string FormatTime(SystemTimePoint t) {
   const std::time_t seconds = static_cast<std::time_t>(ToUnixMillis(t) / 1000);
   std::tm tm{};
@@ -109,9 +104,10 @@ Result<std::vector<std::string>> ParseQueueList(std::string_view text) {
 int RunWorkerCommand(const Config& config, const Clock& clock,
                      const WorkerCommandOptions& options) {
   auto queues = ParseQueueList(options.queues);
-  if (!queues) return Die("--queues", queues.error());
+  if (!queues) return CommandFailed("callgate", "--queues", queues.error());
   if (options.concurrency < 1 || options.poll_interval_ms < 1) {
-    return Die("worker", Error{ErrorCode::kInvalidArgument,
+    return CommandFailed("callgate", "worker",
+                         Error{ErrorCode::kInvalidArgument,
                                "--concurrency and --poll-interval-ms must be at least 1"});
   }
   http::TerminationSignalWaiter signals;  // installed before any worker thread starts
@@ -122,9 +118,9 @@ int RunWorkerCommand(const Config& config, const Clock& clock,
   worker_config.run_scheduler = !options.no_scheduler;
   // The same composition as `serve`, so a worker runs exactly the job handlers serve registers.
   auto application = Application::Create(worker_config, clock, Application::Mode::kWorker);
-  if (!application) return Die("cannot start", application.error());
+  if (!application) return CommandFailed("callgate", "cannot start", application.error());
   if (auto started = (*application)->Start(); !started) {
-    return Die("cannot start workers", started.error());
+    return CommandFailed("callgate", "cannot start workers", started.error());
   }
   std::cout << "callgate worker: " << options.concurrency << " thread(s) on " << options.queues
             << " (" << (config.queue_driver == QueueDriver::kRedis ? "redis" : "database")
@@ -137,14 +133,14 @@ int RunWorkerCommand(const Config& config, const Clock& clock,
 
 int RunJobsCommand(const Config& config, const Clock& clock, const JobsCommandOptions& options) {
   auto db = OpenMigratedDatabase(config, clock, 2);
-  if (!db) return Die("cannot open the database", db.error());
+  if (!db) return CommandFailed("callgate", "cannot open the database", db.error());
   auto redis_pool = OpenRedis(config, clock);
-  if (!redis_pool) return Die("CALLGATE_REDIS_URL", redis_pool.error());
+  if (!redis_pool) return CommandFailed("callgate", "CALLGATE_REDIS_URL", redis_pool.error());
   queue::QueueRuntimeSettings settings = QueueSettingsFromConfig(config);
   settings.workers.concurrency = 0;
   settings.run_scheduler = false;
   auto runtime = queue::QueueRuntime::Create(settings, **db, redis_pool->get(), clock);
-  if (!runtime) return Die("cannot build the queue", runtime.error());
+  if (!runtime) return CommandFailed("callgate", "cannot build the queue", runtime.error());
   queue::JobAdmin& admin = (*runtime)->admin();
 
   // Retried jobs of the Redis driver wait in the outbox; hand them over now instead of
@@ -157,7 +153,7 @@ int RunJobsCommand(const Config& config, const Clock& clock, const JobsCommandOp
 
   if (options.action == "stats") {
     auto stats = admin.Stats();
-    if (!stats) return Die("cannot read queue stats", stats.error());
+    if (!stats) return CommandFailed("callgate", "cannot read queue stats", stats.error());
     std::printf("%-8s %8s %8s %8s\n", "QUEUE", "READY", "DELAYED", "RESERVED");
     for (const auto& q : stats->queues) {
       std::printf("%-8s %8lld %8lld %8lld\n", q.queue.c_str(), static_cast<long long>(q.ready),
@@ -171,30 +167,31 @@ int RunJobsCommand(const Config& config, const Clock& clock, const JobsCommandOp
   }
   if (options.action == "failed") {
     auto failed = admin.ListFailed(options.limit);
-    if (!failed) return Die("cannot list failed jobs", failed.error());
+    if (!failed) return CommandFailed("callgate", "cannot list failed jobs", failed.error());
     PrintFailed(*failed);
     return 0;
   }
   if (options.action == "retry") {
     if (options.target == "all") {
       auto retried = admin.RetryAll();
-      if (!retried) return Die("retry failed", retried.error());
+      if (!retried) return CommandFailed("callgate", "retry failed", retried.error());
       relay();
       std::cout << "retried " << *retried << " failed job(s)\n";
       return 0;
     }
     auto id = ParseId(options.target);
-    if (!id) return Die("retry", id.error());
+    if (!id) return CommandFailed("callgate", "retry", id.error());
     auto job = admin.Retry(*id);
-    if (!job) return Die("retry", job.error());
+    if (!job) return CommandFailed("callgate", "retry", job.error());
     relay();
     std::cout << "retried failed job " << *id << " as job " << *job << "\n";
     return 0;
   }
   if (options.action == "forget") {
     auto id = ParseId(options.target);
-    if (!id) return Die("forget", id.error());
-    if (auto forgot = admin.Forget(*id); !forgot) return Die("forget", forgot.error());
+    if (!id) return CommandFailed("callgate", "forget", id.error());
+    if (auto forgot = admin.Forget(*id); !forgot)
+      return CommandFailed("callgate", "forget", forgot.error());
     std::cout << "forgot failed job " << *id << "\n";
     return 0;
   }

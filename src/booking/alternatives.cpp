@@ -8,12 +8,8 @@
 namespace callgate::booking {
 namespace {
 
-bool AnyHours(const tenancy::WeeklyHours& hours) {
-  return std::any_of(hours.begin(), hours.end(), [](const auto& h) { return h.has_value(); });
-}
-
 bool IsOpenDay(int weekday, const tenancy::WeeklyHours& hours) {
-  if (!AnyHours(hours)) return weekday >= 1 && weekday <= 5;
+  if (!tenancy::AnyHours(hours)) return weekday >= 1 && weekday <= 5;
   return hours[static_cast<size_t>(weekday)].has_value();
 }
 
@@ -61,7 +57,7 @@ std::string_view AlternativeKindName(AlternativeKind kind) noexcept {
 
 bool WithinBusinessHours(SystemTimePoint start, std::chrono::minutes duration,
                          const tenancy::WeeklyHours& hours, std::string_view zone) {
-  if (!AnyHours(hours)) return true;
+  if (!tenancy::AnyHours(hours)) return true;
   auto l = Local(start, zone);
   if (!l) return false;
   const auto& day = hours[static_cast<size_t>(l->weekday)];

@@ -53,10 +53,6 @@ std::string IsoDay(const CalendarDay& day) {
   return text;
 }
 
-bool AnyHours(const tenancy::WeeklyHours& hours) {
-  return std::any_of(hours.begin(), hours.end(), [](const auto& h) { return h.has_value(); });
-}
-
 std::optional<LocalDateTime> NoonOf(const CalendarDay& day, const std::string& zone) {
   auto noon = FromLocal(LocalDateTime{day.year, day.month, day.day, 12, 0, 0}, zone);
   if (!noon) return std::nullopt;
@@ -530,7 +526,7 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
     } else if (auto closing = holidays.ClosingOn(day)) {
       taken.why = availability::NotFree::kClosing;
       taken.closing = std::move(*closing);
-    } else if (AnyHours(hours) && !taken.hours) {
+    } else if (tenancy::AnyHours(hours) && !taken.hours) {
       taken.why = availability::NotFree::kClosedDay;
     } else if (!WithinBusinessHours(*exact, std::chrono::minutes(service->duration_minutes), hours,
                                     ctx.timezone)) {
@@ -570,7 +566,7 @@ Result<AvailabilityOutcome> AvailabilityService::Check(const CallContext& ctx,
   } else if (auto closing = holidays.ClosingOn(day)) {
     full.why = availability::NotFree::kClosing;
     full.closing = std::move(*closing);
-  } else if (AnyHours(hours) && local && !hours[static_cast<size_t>(local->weekday)]) {
+  } else if (tenancy::AnyHours(hours) && local && !hours[static_cast<size_t>(local->weekday)]) {
     full.why = availability::NotFree::kClosedDay;
   }
   out.result = std::move(full);

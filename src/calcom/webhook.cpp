@@ -15,13 +15,13 @@ namespace {
 
 using nlohmann::json;
 
-std::string StringField(const json& object, const char* name) {
+std::string PayloadString(const json& object, const char* name) {
   auto it = object.find(name);
   if (it == object.end() || !it->is_string()) return {};
   return it->get<std::string>();
 }
 
-std::optional<std::int64_t> IntField(const json& object, const char* name) {
+std::optional<std::int64_t> PayloadInt(const json& object, const char* name) {
   auto it = object.find(name);
   if (it == object.end()) return std::nullopt;
   if (it->is_number_unsigned()) return Int64FromUnsigned(it->get<std::uint64_t>());
@@ -37,7 +37,7 @@ std::optional<std::int64_t> IntField(const json& object, const char* name) {
 }
 
 std::optional<SystemTimePoint> TimeField(const json& object, const char* name) {
-  const std::string text = StringField(object, name);
+  const std::string text = PayloadString(object, name);
   if (text.empty()) return std::nullopt;
   auto t = ParseIso8601(text);
   if (!t) return std::nullopt;
@@ -75,11 +75,11 @@ Result<CalcomWebhookEvent> ParseCalcomWebhook(std::string_view raw_body) {
     return Fail(ErrorCode::kInvalidArgument, "cal.com webhook body is not a JSON object");
   }
   CalcomWebhookEvent e;
-  e.trigger_event = StringField(doc, "triggerEvent");
+  e.trigger_event = PayloadString(doc, "triggerEvent");
   if (e.trigger_event.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "cal.com webhook has no triggerEvent");
   }
-  e.created_at = StringField(doc, "createdAt");
+  e.created_at = PayloadString(doc, "createdAt");
   static const json kEmptyObject = json::object();
   const json* payload = &kEmptyObject;
   if (auto p = doc.find("payload"); p != doc.end() && !p->is_null()) {
@@ -89,24 +89,24 @@ Result<CalcomWebhookEvent> ParseCalcomWebhook(std::string_view raw_body) {
     payload = &*p;
   }
   const json& p = *payload;
-  e.uid = StringField(p, "uid");
-  e.booking_id = IntField(p, "bookingId");
-  e.event_type_id = IntField(p, "eventTypeId");
+  e.uid = PayloadString(p, "uid");
+  e.booking_id = PayloadInt(p, "bookingId");
+  e.event_type_id = PayloadInt(p, "eventTypeId");
   e.start_time = TimeField(p, "startTime");
   e.end_time = TimeField(p, "endTime");
-  e.status = StringField(p, "status");
-  e.reschedule_uid = StringField(p, "rescheduleUid");
+  e.status = PayloadString(p, "status");
+  e.reschedule_uid = PayloadString(p, "rescheduleUid");
   e.reschedule_start_time = TimeField(p, "rescheduleStartTime");
   e.reschedule_end_time = TimeField(p, "rescheduleEndTime");
-  e.cancellation_reason = StringField(p, "cancellationReason");
+  e.cancellation_reason = PayloadString(p, "cancellationReason");
   if (auto org = p.find("organizer"); org != p.end() && org->is_object()) {
-    e.organizer_email = StringField(*org, "email");
+    e.organizer_email = PayloadString(*org, "email");
   }
   if (auto attendees = p.find("attendees"); attendees != p.end() && attendees->is_array()) {
     for (const auto& a : *attendees) {
       if (!a.is_object()) continue;
-      e.attendees.push_back({StringField(a, "name"), StringField(a, "email"),
-                             StringField(a, "timeZone"), StringField(a, "phoneNumber")});
+      e.attendees.push_back({PayloadString(a, "name"), PayloadString(a, "email"),
+                             PayloadString(a, "timeZone"), PayloadString(a, "phoneNumber")});
     }
   }
   if (auto md = p.find("metadata"); md != p.end() && md->is_object()) {

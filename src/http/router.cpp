@@ -51,7 +51,15 @@ void Router::Add(Method method, std::string_view pattern, Handler handler, Route
     throw std::invalid_argument(where + ": pattern must start with '/'");
   }
 
-  Route route{method, std::string(pattern), {}, std::move(handler), std::move(options.guards)};
+  if (options.answer_inline && !options.guards.empty()) {
+    throw std::invalid_argument(where + ": a route answered inline cannot have guards");
+  }
+  Route route{method,
+              std::string(pattern),
+              {},
+              std::move(handler),
+              std::move(options.guards),
+              options.answer_inline};
   for (std::string_view text : SplitPath(pattern)) {
     if (text.empty()) throw std::invalid_argument(where + ": empty path segment");
     Segment segment;
@@ -86,6 +94,14 @@ void Router::Add(Method method, std::string_view pattern, Handler handler, Route
     }
     if (same_shape) throw std::invalid_argument(where + ": duplicate of " + existing.pattern);
   }
+  if (route.answer_inline) {
+    for (const auto& segment : route.segments) {
+      if (segment.is_param) {
+        throw std::invalid_argument(where + ": a route answered inline cannot have parameters");
+      }
+    }
+    inline_routes_.emplace_back(method, route.pattern);
+  }
   routes_.push_back(std::move(route));
 }
 
@@ -93,11 +109,18 @@ std::vector<RouteDescription> Router::Describe() const {
   std::vector<RouteDescription> out;
   out.reserve(routes_.size());
   for (const auto& route : routes_) {
-    RouteDescription description{route.method, route.pattern, {}};
+    RouteDescription description{route.method, route.pattern, {}, route.answer_inline};
     for (const auto& guard : route.guards) description.guards.emplace_back(guard->Name());
     out.push_back(std::move(description));
   }
   return out;
+}
+
+bool Router::AnswersInline(Method method, std::string_view path) const noexcept {
+  for (const auto& [m, pattern] : inline_routes_) {
+    if (m == method && pattern == path) return true;
+  }
+  return false;
 }
 
 Response Router::Handle(Request& request) const {

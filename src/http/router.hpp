@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "http/middleware.hpp"
@@ -19,6 +20,11 @@ struct RouteOptions {
   // Middleware run for this route only, after the global chain, in order. Their Name()s are the
   // route's guards in Describe(). Empty = a public route.
   std::vector<MiddlewarePtr> guards;
+  // The handler only reads memory (no database, network, file, or lock held for long), so the
+  // server answers it on the I/O thread that read the request, without the hand-off to a
+  // handler thread and back; it also answers while every handler thread is busy. Only for a
+  // public route with a literal pattern (no guards, no parameters): Add() throws otherwise.
+  bool answer_inline = false;
 };
 
 // One line of the route table.
@@ -26,6 +32,7 @@ struct RouteDescription {
   Method method = Method::kGet;
   std::string pattern;
   std::vector<std::string> guards;  // guard names in execution order; empty = public
+  bool answer_inline = false;       // answered on the I/O thread (RouteOptions::answer_inline)
 
   bool IsPublic() const noexcept { return guards.empty(); }
 };
@@ -55,6 +62,11 @@ class Router {
   // Every route in the order added.
   std::vector<RouteDescription> Describe() const;
 
+  // True when (method, path) names a route declared with answer_inline: the server then runs
+  // Handle() on its I/O thread. An exact comparison against those few literal patterns, cheap
+  // enough for every request.
+  bool AnswersInline(Method method, std::string_view path) const noexcept;
+
   // Runs the global middleware, then matches the route, sets request.route_pattern and
   // request.route_params, runs the route's guards and its handler; 404/405 JSON otherwise.
   Response Handle(Request& request) const;
@@ -70,12 +82,14 @@ class Router {
     std::vector<Segment> segments;
     Handler handler;
     std::vector<MiddlewarePtr> guards;
+    bool answer_inline = false;
   };
 
   Response Dispatch(Request& request) const;
 
   std::vector<MiddlewarePtr> global_;
   std::vector<Route> routes_;
+  std::vector<std::pair<Method, std::string>> inline_routes_;
 };
 
 }  // namespace callgate::http

@@ -177,5 +177,31 @@ TEST(Router, RejectsMalformedOrDuplicateRoutesAtStartup) {
   EXPECT_NO_THROW(router.Add(Method::kPost, "/a/{id}", Answer("z")));
 }
 
+TEST(Router, OnlyPublicLiteralRoutesAreAnsweredInlineAndOnlyForTheirExactMethodAndPath) {
+  Router router;
+  router.Add(Method::kGet, "/health", Answer("ok"), {.answer_inline = true});
+  router.Add(Method::kGet, "/ready", Answer("ready"));
+  router.Add(Method::kGet, "/{page}", Answer("page"));
+  EXPECT_TRUE(router.AnswersInline(Method::kGet, "/health"));
+  EXPECT_FALSE(router.AnswersInline(Method::kPost, "/health"));
+  EXPECT_FALSE(router.AnswersInline(Method::kHead, "/health"));
+  EXPECT_FALSE(router.AnswersInline(Method::kGet, "/health/"));
+  EXPECT_FALSE(router.AnswersInline(Method::kGet, "/Health"));
+  EXPECT_FALSE(router.AnswersInline(Method::kGet, "/ready"));
+  EXPECT_FALSE(router.AnswersInline(Method::kGet, "/other"));
+
+  const auto routes = router.Describe();
+  EXPECT_TRUE(routes[0].answer_inline);
+  EXPECT_FALSE(routes[1].answer_inline);
+
+  // A guard may block (a database, Redis) and a parameter is a family of paths: neither inline.
+  EXPECT_THROW(router.Add(Method::kGet, "/guarded", Answer("x"),
+                          {.guards = {Guard("token", true)}, .answer_inline = true}),
+               std::invalid_argument);
+  EXPECT_THROW(router.Add(Method::kGet, "/items/{id}", Answer("x"), {.answer_inline = true}),
+               std::invalid_argument);
+  EXPECT_FALSE(router.AnswersInline(Method::kGet, "/guarded"));
+}
+
 }  // namespace
 }  // namespace callgate::http

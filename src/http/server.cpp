@@ -298,6 +298,7 @@ struct Server::Impl {
 
   std::atomic<std::uint16_t> bound_port{0};
   std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> answered_inline{0};
   std::atomic<std::uint64_t> rejected_queue_full{0};
   std::atomic<std::uint64_t> rejected_draining{0};
   std::shared_ptr<InFlight> in_flight = std::make_shared<InFlight>();
@@ -447,6 +448,13 @@ restinio::request_handling_status_t Server::Impl::OnRequest(const restinio::requ
     RejectNow(req, "server is shutting down", received_at);
     return restinio::request_accepted();
   }
+  // A route that only reads memory is answered here, on the I/O thread: no hand-off to a
+  // handler thread and back, and an answer even while every handler thread is busy.
+  if (router.AnswersInline(ParseMethod(req->header().method().c_str()), req->header().path())) {
+    ++answered_inline;
+    Process(req, std::move(token), received_at);
+    return restinio::request_accepted();
+  }
   if (!pool->TryPost([this, req, token, received_at] { Process(req, token, received_at); })) {
     token.reset();
     ++rejected_queue_full;
@@ -563,6 +571,7 @@ std::uint16_t Server::port() const noexcept { return impl_->bound_port.load(); }
 ServerStats Server::Stats() const {
   ServerStats stats;
   stats.accepted = impl_->accepted.load();
+  stats.answered_inline = impl_->answered_inline.load();
   stats.rejected_queue_full = impl_->rejected_queue_full.load();
   stats.rejected_draining = impl_->rejected_draining.load();
   if (impl_->pool) {

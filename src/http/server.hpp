@@ -72,6 +72,7 @@ struct ServerSettings {
 // Counters and gauges for metrics and tests. Snapshot; fields are read independently.
 struct ServerStats {
   std::uint64_t accepted = 0;             // requests handed to the worker queue
+  std::uint64_t answered_inline = 0;      // answered on an I/O thread (RouteOptions::answer_inline)
   std::uint64_t rejected_queue_full = 0;  // answered 503 because the queue was full
   std::uint64_t rejected_draining = 0;    // answered 503 because Stop() was in progress
   std::size_t queued = 0;                 // waiting for a worker now

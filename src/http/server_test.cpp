@@ -479,6 +479,55 @@ TEST_F(ServerTest, FullQueueAnswers503Immediately) {
   EXPECT_EQ(queued.get()->status, 200);
 }
 
+TEST_F(ServerTest, InlineRouteAnswersWhileEveryHandlerThreadIsBusyAndTheQueueIsFull) {
+  Gate first_started;
+  std::atomic<std::thread::id> blocking_thread;
+  std::atomic<std::thread::id> inline_thread;
+  router_.Add(Method::kGet, "/block", [&](Request&) {
+    blocking_thread = std::this_thread::get_id();
+    first_started.Open();
+    slow_gate_.WaitFor(seconds(20));
+    return Response::Text(200, "done");
+  });
+  router_.Add(Method::kGet, "/health",
+              [&](Request& r) {
+                inline_thread = std::this_thread::get_id();
+                return Response::Text(200, "alive " + r.request_id);
+              },
+              {.answer_inline = true});
+  ServerSettings settings = TestSettings();
+  settings.worker_threads = 1;
+  settings.queue_capacity = 1;
+  StartServer(settings);
+
+  auto running = std::async(std::launch::async, [&] { return Client().Get("/block"); });
+  ASSERT_TRUE(first_started.WaitFor(seconds(15)));
+  auto queued = std::async(std::launch::async, [&] { return Client().Get("/block"); });
+  ASSERT_TRUE(Eventually([&] { return server_->Stats().queued == 1; }));
+
+  // The only handler thread is blocked and the queue is full: a queued route is refused, the
+  // inline one is answered, through the whole middleware chain (request id, access log).
+  EXPECT_EQ(Client().Get("/block")->status, 503);
+  const auto health = Client().Get("/health");
+  ASSERT_TRUE(health.has_value()) << health.error().message;
+  EXPECT_EQ(health->status, 200);
+  const auto request_id = health->headers.Get("X-Request-Id");
+  ASSERT_TRUE(request_id.has_value());
+  EXPECT_EQ(health->body, "alive " + *request_id);
+  EXPECT_NE(inline_thread.load(), blocking_thread.load());
+  EXPECT_NE(inline_thread.load(), std::thread::id());
+  const ServerStats stats = server_->Stats();
+  EXPECT_EQ(stats.answered_inline, 1u);
+  EXPECT_EQ(stats.rejected_queue_full, 1u);
+  // A HEAD or POST to the same path is not the inline route: it goes through the queue.
+  EXPECT_EQ(Client().Post("/health", "{}")->status, 503);
+  EXPECT_EQ(server_->Stats().answered_inline, 1u);
+
+  slow_gate_.Open();
+  EXPECT_EQ(running.get()->status, 200);
+  EXPECT_EQ(queued.get()->status, 200);
+}
+
 TEST_F(ServerTest, GracefulShutdownLetsInFlightRequestFinish) {
   Gate started;
   router_.Add(Method::kGet, "/work", [&](Request&) {

@@ -2,6 +2,7 @@
 // Internal to storage: small helpers shared by the SQL repositories. Call inside
 // Database::Run/WithTransaction callbacks (they throw like Session does).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,13 @@
 #include "storage/session.hpp"
 
 namespace callgate::storage::internal {
+
+// A typed id's column value: its number, or NULL when absent.
+template <typename T>
+std::optional<std::int64_t> IdOf(const std::optional<T>& id) {
+  if (!id) return std::nullopt;
+  return id->value;
+}
 
 // The first row of "SELECT <columns> <rest>" decoded by `decode(const Row&)`, or kNotFound
 // with `not_found` as the message.

@@ -11,7 +11,7 @@ using booking::Appointment;
 using booking::AppointmentId;
 using tenancy::CompanyId;
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kAppointmentColumns =
     "id, company_id, branch_id, service_id, customer_id, call_id, starts_at, ends_at, timezone, "
     "status, calcom_booking_uid, source, idempotency_key, rescheduled_from_id, cancelled_at, "
     "notes, created_at, updated_at, calcom_seat_uid";
@@ -19,7 +19,7 @@ constexpr std::string_view kColumns =
 // NULL for an absent id, and for Id() (0): ids start at 1, and a tool run without a call (an
 // MCP session, docs/agents.md) carries the empty call id.
 template <typename T>
-std::optional<std::int64_t> IdOf(const std::optional<T>& id) {
+std::optional<std::int64_t> IdOrNull(const std::optional<T>& id) {
   if (!id || id->value == 0) return std::nullopt;
   return id->value;
 }
@@ -30,7 +30,7 @@ std::optional<T> OptId(const Row& r, std::string_view column) {
   return std::nullopt;
 }
 
-Appointment Decode(const Row& r) {
+Appointment DecodeAppointment(const Row& r) {
   Appointment a;
   a.id = AppointmentId(r.Int64("id"));
   a.company_id = CompanyId(r.Int64("company_id"));
@@ -61,18 +61,19 @@ Result<std::vector<Appointment>> ListForCustomer(Database& db, CompanyId company
                                                  SystemTimePoint from, std::string_view statuses) {
   return db.Run([&](Session& s) -> Result<std::vector<Appointment>> {
     return internal::QueryAll(
-        s, kColumns,
+        s, kAppointmentColumns,
         "FROM appointments WHERE company_id = :c AND customer_id = :cu AND starts_at >= :from "
         "AND status IN " +
             std::string(statuses) + " ORDER BY starts_at, id",
-        Params().Add(company_id.value).Add(customer_id.value).Add(from), Decode);
+        Params().Add(company_id.value).Add(customer_id.value).Add(from), DecodeAppointment);
   });
 }
 
 Result<Appointment> FindWhere(Database& db, std::string_view where, const Params& params) {
   return db.Run([&](Session& s) {
-    return internal::QueryOne(s, kColumns, "FROM appointments WHERE " + std::string(where), params,
-                              Decode, "appointment not found");
+    return internal::QueryOne(s, kAppointmentColumns,
+                              "FROM appointments WHERE " + std::string(where), params,
+                              DecodeAppointment, "appointment not found");
   });
 }
 
@@ -91,10 +92,10 @@ Result<Appointment> SqlAppointmentRepository::Create(CompanyId company_id, const
         ":cancelled, :notes, :created, :updated, :seat) RETURNING id",
         Params()
             .Add(company_id.value)
-            .Add(IdOf(stored.branch_id))
-            .Add(IdOf(stored.service_id))
-            .Add(IdOf(stored.customer_id))
-            .Add(IdOf(stored.call_id))
+            .Add(IdOrNull(stored.branch_id))
+            .Add(IdOrNull(stored.service_id))
+            .Add(IdOrNull(stored.customer_id))
+            .Add(IdOrNull(stored.call_id))
             .Add(stored.starts_at)
             .Add(stored.ends_at)
             .Add(stored.timezone)
@@ -102,7 +103,7 @@ Result<Appointment> SqlAppointmentRepository::Create(CompanyId company_id, const
             .Add(stored.calcom_booking_uid)
             .Add(stored.source)
             .Add(stored.idempotency_key)
-            .Add(IdOf(stored.rescheduled_from_id))
+            .Add(IdOrNull(stored.rescheduled_from_id))
             .Add(stored.cancelled_at)
             .Add(s.Seal(stored.notes, "appointments.notes"))
             .Add(stored.created_at)
@@ -133,14 +134,14 @@ Result<Appointment> SqlAppointmentRepository::Update(CompanyId company_id, const
             .Add(a.ends_at)
             .Add(a.cancelled_at)
             .Add(s.Seal(a.notes, "appointments.notes"))
-            .Add(IdOf(a.customer_id))
+            .Add(IdOrNull(a.customer_id))
             .Add(clock_.Now())
             .Add(company_id.value)
             .Add(a.id.value));
     if (changed == 0) return Fail(ErrorCode::kNotFound, "appointment not found");
-    return internal::QueryOne(s, kColumns, "FROM appointments WHERE company_id = :c AND id = :id",
-                              Params().Add(company_id.value).Add(a.id.value), Decode,
-                              "appointment not found");
+    return internal::QueryOne(
+        s, kAppointmentColumns, "FROM appointments WHERE company_id = :c AND id = :id",
+        Params().Add(company_id.value).Add(a.id.value), DecodeAppointment, "appointment not found");
   });
   if (!updated && updated.error().code == ErrorCode::kAlreadyExists) {
     return Fail(ErrorCode::kConflict, "the slot is already taken");
@@ -183,10 +184,10 @@ Result<std::vector<Appointment>> SqlAppointmentRepository::ListUpcomingRejectedF
 Result<std::vector<Appointment>> SqlAppointmentRepository::ListPendingSync(int limit) {
   return database_.Run([&](Session& s) -> Result<std::vector<Appointment>> {
     return internal::QueryAll(
-        s, kColumns,
+        s, kAppointmentColumns,
         "FROM appointments WHERE status = 'pending_sync' ORDER BY created_at, id LIMIT " +
             std::to_string(std::max(1, limit)),
-        {}, Decode);
+        {}, DecodeAppointment);
   });
 }
 
@@ -218,9 +219,9 @@ Result<booking::CallbackRequest> SqlCallbackRequestRepository::Create(
         ":name, :reason, :status, :due, :created, :updated) RETURNING id",
         Params()
             .Add(company_id.value)
-            .Add(IdOf(stored.branch_id))
-            .Add(IdOf(stored.customer_id))
-            .Add(IdOf(stored.call_id))
+            .Add(IdOrNull(stored.branch_id))
+            .Add(IdOrNull(stored.customer_id))
+            .Add(IdOrNull(stored.call_id))
             .Add(stored.phone)
             .Add(stored.name)
             .Add(s.Seal(stored.reason, "callback_requests.reason"))

@@ -13,11 +13,11 @@ using tenancy::Branch;
 using tenancy::BranchId;
 using tenancy::CompanyId;
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kBranchColumns =
     "id, company_id, name, address, phone_e164, timezone, business_hours, region, "
     "transfer_number, closing_days, is_active, created_at, updated_at";
 
-Branch Decode(const Row& row) {
+Branch DecodeBranch(const Row& row) {
   Branch b;
   b.id = BranchId(row.Int64("id"));
   b.company_id = CompanyId(row.Int64("company_id"));
@@ -125,33 +125,33 @@ Result<Branch> SqlBranchRepository::Update(CompanyId company_id, const Branch& b
             .Add(branch.id.value));
     if (changed == 0) return Fail(ErrorCode::kNotFound, NotFound(branch.id));
     return internal::QueryOne(
-        s, kColumns, "FROM branches WHERE company_id = :company_id AND id = :id",
-        Params().Add(company_id.value).Add(branch.id.value), Decode, NotFound(branch.id));
+        s, kBranchColumns, "FROM branches WHERE company_id = :company_id AND id = :id",
+        Params().Add(company_id.value).Add(branch.id.value), DecodeBranch, NotFound(branch.id));
   });
 }
 
 Result<Branch> SqlBranchRepository::FindById(CompanyId company_id, BranchId id) {
   return database_.Run([&](Session& s) {
-    return internal::QueryOne(s, kColumns,
-                              "FROM branches WHERE company_id = :company_id AND id = :id",
-                              Params().Add(company_id.value).Add(id.value), Decode, NotFound(id));
+    return internal::QueryOne(
+        s, kBranchColumns, "FROM branches WHERE company_id = :company_id AND id = :id",
+        Params().Add(company_id.value).Add(id.value), DecodeBranch, NotFound(id));
   });
 }
 
 Result<Branch> SqlBranchRepository::FindByName(CompanyId company_id, std::string_view name) {
   return database_.Run([&](Session& s) {
-    return internal::QueryOne(s, kColumns,
+    return internal::QueryOne(s, kBranchColumns,
                               "FROM branches WHERE company_id = :company_id AND name = :name",
-                              Params().Add(company_id.value).Add(name), Decode,
+                              Params().Add(company_id.value).Add(name), DecodeBranch,
                               "branch \"" + std::string(name) + "\" not found");
   });
 }
 
 Result<std::vector<Branch>> SqlBranchRepository::ListForCompany(CompanyId company_id) {
   return database_.Run([&](Session& s) -> Result<std::vector<Branch>> {
-    return internal::QueryAll(s, kColumns,
+    return internal::QueryAll(s, kBranchColumns,
                               "FROM branches WHERE company_id = :company_id ORDER BY id",
-                              Params().Add(company_id.value), Decode);
+                              Params().Add(company_id.value), DecodeBranch);
   });
 }
 

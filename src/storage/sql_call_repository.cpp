@@ -9,7 +9,7 @@ using calls::Call;
 using calls::CallId;
 using tenancy::CompanyId;
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kCallColumns =
     "id, company_id, branch_id, phone_number_id, customer_id, retell_call_id, agent_id, "
     "direction, from_number, to_number, status, started_at, ended_at, duration_ms, "
     "disconnection_reason, transcript, transcript_object, recording_url, summary, sentiment, "
@@ -17,7 +17,7 @@ constexpr std::string_view kColumns =
     "reseller_cost_cents, customer_cost_cents, platform_profit_cents, reseller_profit_cents, "
     "total_profit_cents, platform, created_at, updated_at";
 
-Call Decode(const Row& r) {
+Call DecodeCall(const Row& r) {
   Call c;
   c.id = CallId(r.Int64("id"));
   c.company_id = CompanyId(r.Int64("company_id"));
@@ -57,12 +57,6 @@ Call Decode(const Row& r) {
   c.created_at = r.Time("created_at");
   c.updated_at = r.Time("updated_at");
   return c;
-}
-
-template <typename T>
-std::optional<std::int64_t> IdOf(const std::optional<T>& id) {
-  if (!id) return std::nullopt;
-  return id->value;
 }
 
 std::optional<int> BoolOf(const std::optional<bool>& b) {
@@ -139,9 +133,9 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
     const auto params =
         Params()
             .Add(company_id.value)
-            .Add(IdOf(u.branch_id))
-            .Add(IdOf(u.phone_number_id))
-            .Add(IdOf(u.customer_id))
+            .Add(internal::IdOf(u.branch_id))
+            .Add(internal::IdOf(u.phone_number_id))
+            .Add(internal::IdOf(u.customer_id))
             .Add(u.retell_call_id)
             .Add(u.agent_id)
             .Add(u.direction.value_or("inbound"))
@@ -167,7 +161,7 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
             .Add(u.platform ? 1 : 0)
             .Add(u.final_transcript ? 1 : 0);
     std::optional<Call> stored;
-    s.Returning(sql, kColumns, params, [&](const Row& row) { stored = Decode(row); });
+    s.Returning(sql, kCallColumns, params, [&](const Row& row) { stored = DecodeCall(row); });
     if (!stored) {
       // No row: the call id exists for another company, so the DO UPDATE's WHERE (same
       // company) left it alone. Nothing was written.
@@ -179,8 +173,8 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
 
 Result<Call> SqlCallRepository::FindById(CompanyId company_id, CallId id) {
   return database_.Run([&](Session& s) {
-    return internal::QueryOne(s, kColumns, "FROM calls WHERE company_id = :c AND id = :id",
-                              Params().Add(company_id.value).Add(id.value), Decode,
+    return internal::QueryOne(s, kCallColumns, "FROM calls WHERE company_id = :c AND id = :id",
+                              Params().Add(company_id.value).Add(id.value), DecodeCall,
                               "call not found");
   });
 }
@@ -189,16 +183,16 @@ Result<Call> SqlCallRepository::FindByRetellId(CompanyId company_id,
                                                std::string_view retell_call_id) {
   return database_.Run([&](Session& s) {
     // By the unique key alone (see Upsert), then the company.
-    return OfCompany(internal::QueryOne(s, kColumns, "FROM calls WHERE retell_call_id = :id",
-                                        Params().Add(retell_call_id), Decode, "call not found"),
+    return OfCompany(internal::QueryOne(s, kCallColumns, "FROM calls WHERE retell_call_id = :id",
+                                        Params().Add(retell_call_id), DecodeCall, "call not found"),
                      company_id);
   });
 }
 
 Result<Call> SqlCallRepository::ResolveByRetellId(std::string_view retell_call_id) {
   return database_.Run([&](Session& s) {
-    return internal::QueryOne(s, kColumns, "FROM calls WHERE retell_call_id = :id",
-                              Params().Add(retell_call_id), Decode, "call not found");
+    return internal::QueryOne(s, kCallColumns, "FROM calls WHERE retell_call_id = :id",
+                              Params().Add(retell_call_id), DecodeCall, "call not found");
   });
 }
 
@@ -212,7 +206,7 @@ Status SqlCallRepository::SetAnalysis(CompanyId company_id, CallId id,
         "platform_profit_cents = :pp, reseller_profit_cents = :rp, total_profit_cents = :tp, "
         "updated_at = :now WHERE company_id = :company_id AND id = :id",
         Params()
-            .Add(IdOf(customer_id))
+            .Add(internal::IdOf(customer_id))
             .Add(costs.base_cost_cents)
             .Add(costs.reseller_cost_cents)
             .Add(costs.customer_cost_cents)
@@ -252,7 +246,7 @@ Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEvent
         ":dedupe_key, :payload, :received_at, :status, :processed_at, :created_at, :updated_at) "
         "RETURNING id",
         Params()
-            .Add(IdOf(e.company_id))
+            .Add(internal::IdOf(e.company_id))
             .Add(e.source)
             .Add(e.event)
             .Add(e.dedupe_key)

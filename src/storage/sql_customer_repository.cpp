@@ -14,10 +14,10 @@ using tenancy::Customer;
 using tenancy::CustomerDetails;
 using tenancy::CustomerId;
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kCustomerColumns =
     "id, company_id, name, phone_e164, email, notes, last_call_at, created_at, updated_at";
 
-Customer Decode(const Row& row) {
+Customer DecodeCustomer(const Row& row) {
   Customer c;
   c.id = CustomerId(row.Int64("id"));
   c.company_id = CompanyId(row.Int64("company_id"));
@@ -42,9 +42,9 @@ std::string NotFound(CustomerId id) {
 }
 
 Result<Customer> FindByIdIn(Session& s, CompanyId company_id, CustomerId id) {
-  return internal::QueryOne(s, kColumns,
-                            "FROM customers WHERE company_id = :company_id AND id = :id",
-                            Params().Add(company_id.value).Add(id.value), Decode, NotFound(id));
+  return internal::QueryOne(
+      s, kCustomerColumns, "FROM customers WHERE company_id = :company_id AND id = :id",
+      Params().Add(company_id.value).Add(id.value), DecodeCustomer, NotFound(id));
 }
 
 }  // namespace
@@ -126,17 +126,18 @@ Result<Customer> SqlCustomerRepository::FindByPhone(CompanyId company_id,
                                                     std::string_view phone_e164) {
   return database_.Run([&](Session& s) {
     return internal::QueryOne(
-        s, kColumns, "FROM customers WHERE company_id = :company_id AND phone_e164 = :phone",
-        Params().Add(company_id.value).Add(phone_e164), Decode,
+        s, kCustomerColumns,
+        "FROM customers WHERE company_id = :company_id AND phone_e164 = :phone",
+        Params().Add(company_id.value).Add(phone_e164), DecodeCustomer,
         "no customer with phone " + MaskPhone(phone_e164));
   });
 }
 
 Result<std::vector<Customer>> SqlCustomerRepository::ListForCompany(CompanyId company_id) {
   return database_.Run([&](Session& s) -> Result<std::vector<Customer>> {
-    return internal::QueryAll(s, kColumns,
+    return internal::QueryAll(s, kCustomerColumns,
                               "FROM customers WHERE company_id = :company_id ORDER BY id",
-                              Params().Add(company_id.value), Decode);
+                              Params().Add(company_id.value), DecodeCustomer);
   });
 }
 

@@ -13,10 +13,10 @@ using tenancy::CompanyId;
 using tenancy::PhoneNumber;
 using tenancy::PhoneNumberId;
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kPhoneNumberColumns =
     "id, company_id, branch_id, number_e164, retell_agent_id, created_at, updated_at";
 
-PhoneNumber Decode(const Row& row) {
+PhoneNumber DecodePhoneNumber(const Row& row) {
   PhoneNumber n;
   n.id = PhoneNumberId(row.Int64("id"));
   n.company_id = CompanyId(row.Int64("company_id"));
@@ -60,8 +60,9 @@ Result<PhoneNumber> SqlPhoneNumberRepository::Create(CompanyId company_id,
 
 Result<PhoneNumber> SqlPhoneNumberRepository::FindByNumber(std::string_view number_e164) {
   return database_.Run([&](Session& s) {
-    return internal::QueryOne(s, kColumns, "FROM phone_numbers WHERE number_e164 = :number",
-                              Params().Add(number_e164), Decode,
+    return internal::QueryOne(s, kPhoneNumberColumns,
+                              "FROM phone_numbers WHERE number_e164 = :number",
+                              Params().Add(number_e164), DecodePhoneNumber,
                               "phone number " + std::string(number_e164) + " is not registered");
   });
 }
@@ -69,26 +70,26 @@ Result<PhoneNumber> SqlPhoneNumberRepository::FindByNumber(std::string_view numb
 Result<std::vector<PhoneNumber>> SqlPhoneNumberRepository::FindByAgentId(
     std::string_view retell_agent_id) {
   return database_.Run([&](Session& s) -> Result<std::vector<PhoneNumber>> {
-    return internal::QueryAll(s, kColumns,
+    return internal::QueryAll(s, kPhoneNumberColumns,
                               "FROM phone_numbers WHERE retell_agent_id = :agent ORDER BY id",
-                              Params().Add(retell_agent_id), Decode);
+                              Params().Add(retell_agent_id), DecodePhoneNumber);
   });
 }
 
 Result<PhoneNumber> SqlPhoneNumberRepository::FindById(CompanyId company_id, PhoneNumberId id) {
   return database_.Run([&](Session& s) {
-    return internal::QueryOne(s, kColumns,
+    return internal::QueryOne(s, kPhoneNumberColumns,
                               "FROM phone_numbers WHERE company_id = :company_id AND id = :id",
-                              Params().Add(company_id.value).Add(id.value), Decode,
+                              Params().Add(company_id.value).Add(id.value), DecodePhoneNumber,
                               "phone number " + std::to_string(id.value) + " not found");
   });
 }
 
 Result<std::vector<PhoneNumber>> SqlPhoneNumberRepository::ListForCompany(CompanyId company_id) {
   return database_.Run([&](Session& s) -> Result<std::vector<PhoneNumber>> {
-    return internal::QueryAll(s, kColumns,
+    return internal::QueryAll(s, kPhoneNumberColumns,
                               "FROM phone_numbers WHERE company_id = :company_id ORDER BY id",
-                              Params().Add(company_id.value), Decode);
+                              Params().Add(company_id.value), DecodePhoneNumber);
   });
 }
 

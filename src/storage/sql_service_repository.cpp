@@ -13,11 +13,11 @@ using tenancy::CompanyId;
 using tenancy::Service;
 using tenancy::ServiceId;
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kServiceColumns =
     "id, company_id, branch_id, name, synonyms, duration_minutes, price_cents, "
     "calcom_event_type_id, minimum_notice_minutes, is_default, is_active, created_at, updated_at";
 
-Service Decode(const Row& row) {
+Service DecodeService(const Row& row) {
   Service s;
   s.id = ServiceId(row.Int64("id"));
   s.company_id = CompanyId(row.Int64("company_id"));
@@ -131,44 +131,44 @@ Result<Service> SqlServiceRepository::Update(CompanyId company_id, const Service
             .Add(service.id.value));
     if (changed == 0) return Fail(ErrorCode::kNotFound, NotFound(service.id));
     return internal::QueryOne(
-        s, kColumns, "FROM services WHERE company_id = :company_id AND id = :id",
-        Params().Add(company_id.value).Add(service.id.value), Decode, NotFound(service.id));
+        s, kServiceColumns, "FROM services WHERE company_id = :company_id AND id = :id",
+        Params().Add(company_id.value).Add(service.id.value), DecodeService, NotFound(service.id));
   });
 }
 
 Result<Service> SqlServiceRepository::FindById(CompanyId company_id, ServiceId id) {
   return database_.Run([&](Session& s) {
-    return internal::QueryOne(s, kColumns,
-                              "FROM services WHERE company_id = :company_id AND id = :id",
-                              Params().Add(company_id.value).Add(id.value), Decode, NotFound(id));
+    return internal::QueryOne(
+        s, kServiceColumns, "FROM services WHERE company_id = :company_id AND id = :id",
+        Params().Add(company_id.value).Add(id.value), DecodeService, NotFound(id));
   });
 }
 
 Result<std::vector<Service>> SqlServiceRepository::ListForCompany(CompanyId company_id) {
   return database_.Run([&](Session& s) -> Result<std::vector<Service>> {
-    return internal::QueryAll(s, kColumns,
+    return internal::QueryAll(s, kServiceColumns,
                               "FROM services WHERE company_id = :company_id ORDER BY id",
-                              Params().Add(company_id.value), Decode);
+                              Params().Add(company_id.value), DecodeService);
   });
 }
 
 Result<std::vector<Service>> SqlServiceRepository::ListByCalcomEventType(
     std::int64_t event_type_id) {
   return database_.Run([&](Session& s) -> Result<std::vector<Service>> {
-    return internal::QueryAll(s, kColumns,
+    return internal::QueryAll(s, kServiceColumns,
                               "FROM services WHERE calcom_event_type_id = :e AND is_active = 1 "
                               "ORDER BY id",
-                              Params().Add(event_type_id), Decode);
+                              Params().Add(event_type_id), DecodeService);
   });
 }
 
 Result<std::vector<Service>> SqlServiceRepository::ListForBranch(CompanyId company_id,
                                                                  BranchId branch_id) {
   return database_.Run([&](Session& s) -> Result<std::vector<Service>> {
-    return internal::QueryAll(s, kColumns,
+    return internal::QueryAll(s, kServiceColumns,
                               "FROM services WHERE company_id = :company_id AND is_active = 1 "
                               "AND (branch_id IS NULL OR branch_id = :branch_id) ORDER BY id",
-                              Params().Add(company_id.value).Add(branch_id.value), Decode);
+                              Params().Add(company_id.value).Add(branch_id.value), DecodeService);
   });
 }
 

@@ -159,6 +159,14 @@ struct OpeningHours {
 // nullopt = closed that day.
 using WeeklyHours = std::array<std::optional<OpeningHours>, 7>;
 
+// True when any weekday has opening hours (none at all = hours not configured).
+inline bool AnyHours(const WeeklyHours& hours) noexcept {
+  for (const auto& day : hours) {
+    if (day) return true;
+  }
+  return false;
+}
+
 // A site of a company with its own address, time zone and opening hours.
 struct Branch {
   BranchId id;
