@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -13,39 +14,7 @@ namespace callgate {
 
 namespace {
 
-// The answers of libphonenumber (its regular expressions cost more than the rest of a webhook's
-// parsing) for the numbers seen lately: dialled numbers and returning callers repeat. Its rules
-// do not change while the process runs. Bounded: a full table is dropped as a whole.
-class NormalizedNumbers {
- public:
-  static NormalizedNumbers& Instance() {
-    static auto* instance = new NormalizedNumbers();  // never destroyed: used until exit
-    return *instance;
-  }
-
-  template <typename Compute>
-  Result<std::string> Get(std::string_view input, std::string_view region, Compute&& compute) {
-    std::string key(region);
-    key += '|';
-    key += input;
-    {
-      std::lock_guard lock(mutex_);
-      if (auto it = entries_.find(key); it != entries_.end()) return it->second;
-    }
-    Result<std::string> computed = compute();
-    std::lock_guard lock(mutex_);
-    if (entries_.size() >= kMaxEntries) entries_.clear();
-    entries_.emplace(std::move(key), computed);
-    return computed;
-  }
-
- private:
-  static constexpr std::size_t kMaxEntries = 10'000;
-  std::mutex mutex_;
-  std::unordered_map<std::string, Result<std::string>> entries_;
-};
-
-Result<std::string> Normalize(std::string_view input, std::string_view default_region) {
+Result<std::string> Compute(std::string_view input, std::string_view default_region) {
   using i18n::phonenumbers::PhoneNumber;
   using i18n::phonenumbers::PhoneNumberUtil;
   const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
@@ -65,11 +34,89 @@ Result<std::string> Normalize(std::string_view input, std::string_view default_r
 }  // namespace
 
 Result<std::string> NormalizeE164(std::string_view input, std::string_view default_region) {
+  // Never destroyed: used until exit.
+  static const auto* clock = new SystemClock();
+  static auto* memo = new PhoneNumberMemo(*clock);
+  return memo->Normalize(input, default_region);
+}
+
+struct PhoneNumberMemo::State {
+  using Table = std::unordered_map<std::string, Result<std::string>>;
+  State(const Clock& c, std::chrono::steady_clock::duration l, std::size_t m)
+      : clock(c), lifetime(l), max_entries(m), current_start(c.Steady()) {}
+
+  // Turns the generations over when the current one is half a lifetime old; drops both when
+  // even the current one is a lifetime old. Called with the mutex held.
+  void Age(SteadyTimePoint now) {
+    if (now - current_start >= lifetime) {
+      current.clear();
+      previous.clear();
+      current_start = now;
+    } else if (now - current_start >= lifetime / 2) {
+      previous = std::move(current);
+      current.clear();
+      previous_start = current_start;
+      current_start = now;
+    }
+    if (previous_start && now - *previous_start >= lifetime) {
+      previous.clear();
+      previous_start.reset();
+    }
+  }
+
+  const Clock& clock;
+  const std::chrono::steady_clock::duration lifetime;
+  const std::size_t max_entries;
+  mutable std::mutex mutex;
+  Table current;
+  Table previous;
+  SteadyTimePoint current_start;
+  std::optional<SteadyTimePoint> previous_start;
+  std::size_t computed = 0;
+};
+
+PhoneNumberMemo::PhoneNumberMemo(const Clock& clock, std::chrono::steady_clock::duration lifetime,
+                                 std::size_t max_entries)
+    : state_(std::make_unique<State>(clock, lifetime, max_entries)) {}
+
+PhoneNumberMemo::~PhoneNumberMemo() = default;
+
+Result<std::string> PhoneNumberMemo::Normalize(std::string_view input,
+                                               std::string_view default_region) {
   if (input.empty() || input.size() > 64) {
     return Fail(ErrorCode::kInvalidArgument, "phone number is empty or too long");
   }
-  return NormalizedNumbers::Instance().Get(input, default_region,
-                                           [&] { return Normalize(input, default_region); });
+  std::string key(default_region);
+  key += '|';
+  key += input;
+  State& s = *state_;
+  {
+    std::lock_guard lock(s.mutex);
+    s.Age(s.clock.Steady());
+    if (auto it = s.current.find(key); it != s.current.end()) return it->second;
+    if (auto it = s.previous.find(key); it != s.previous.end()) return it->second;
+  }
+  Result<std::string> computed = Compute(input, default_region);
+  std::lock_guard lock(s.mutex);
+  ++s.computed;
+  s.Age(s.clock.Steady());
+  if (s.current.size() + s.previous.size() >= s.max_entries) {
+    s.previous.clear();
+    s.previous_start.reset();
+    if (s.current.size() >= s.max_entries) s.current.clear();
+  }
+  s.current.emplace(std::move(key), computed);
+  return computed;
+}
+
+std::size_t PhoneNumberMemo::size() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->current.size() + state_->previous.size();
+}
+
+std::size_t PhoneNumberMemo::computed() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->computed;
 }
 
 bool IsWithheldNumber(std::string_view input) noexcept {

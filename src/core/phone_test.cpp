@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/testing/fake_clock.hpp"
+
 namespace callgate {
 namespace {
 
@@ -48,6 +50,54 @@ TEST(NormalizeE164, RememberedAnswersKeepTheirRegion) {
     ASSERT_FALSE(invalid.has_value()) << "round " << round;
     EXPECT_EQ(invalid.error().code, ErrorCode::kInvalidArgument);
   }
+}
+
+// A caller's number is personal data: the memo answers from memory within its lifetime, asks
+// libphonenumber again after it, and never holds an answer longer than the lifetime.
+TEST(PhoneNumberMemo, ForgetsAnswersAfterTheirLifetime) {
+  testing::FakeClock clock;
+  PhoneNumberMemo memo(clock, std::chrono::minutes(10));
+  ASSERT_EQ(*memo.Normalize("0151 12345678", "DE"), "+4915112345678");
+  EXPECT_EQ(memo.computed(), 1u);
+  clock.Advance(std::chrono::minutes(4));
+  ASSERT_EQ(*memo.Normalize("0151 12345678", "DE"), "+4915112345678");
+  EXPECT_EQ(memo.computed(), 1u) << "answered from memory within the lifetime";
+
+  // Half a lifetime: the first generation becomes the older one and still answers.
+  clock.Advance(std::chrono::minutes(2));
+  ASSERT_EQ(*memo.Normalize("030 83793369", "DE"), "+493083793369");
+  EXPECT_EQ(memo.computed(), 2u);
+  ASSERT_EQ(*memo.Normalize("0151 12345678", "DE"), "+4915112345678");
+  EXPECT_EQ(memo.computed(), 2u);
+  EXPECT_EQ(memo.size(), 2u);
+
+  // Ten minutes after the mobile number was remembered, it is gone; the Berlin number (four
+  // minutes old) is not.
+  clock.Advance(std::chrono::minutes(4));
+  ASSERT_EQ(*memo.Normalize("030 83793369", "DE"), "+493083793369");
+  EXPECT_EQ(memo.computed(), 2u);
+  EXPECT_EQ(memo.size(), 1u);
+  ASSERT_EQ(*memo.Normalize("0151 12345678", "DE"), "+4915112345678");
+  EXPECT_EQ(memo.computed(), 3u) << "asked libphonenumber again after the lifetime";
+
+  // A memo nobody asked for a lifetime holds nothing after the next question.
+  clock.Advance(std::chrono::minutes(10));
+  ASSERT_FALSE(memo.Normalize("+49 30", "DE").has_value());
+  EXPECT_EQ(memo.size(), 1u);
+}
+
+TEST(PhoneNumberMemo, HoldsAtMostItsLimit) {
+  testing::FakeClock clock;
+  PhoneNumberMemo memo(clock, std::chrono::minutes(10), 3);
+  for (const char* number : {"030 1111111", "030 2222222", "030 3333333", "030 4444444",
+                             "030 5555555", "030 6666666", "030 7777777"}) {
+    ASSERT_TRUE(memo.Normalize(number, "DE").has_value()) << number;
+    EXPECT_LE(memo.size(), 3u) << number;
+  }
+  EXPECT_EQ(memo.computed(), 7u);
+  EXPECT_FALSE(memo.Normalize("", "DE").has_value());
+  EXPECT_FALSE(memo.Normalize(std::string(65, '1'), "DE").has_value());
+  EXPECT_EQ(memo.computed(), 7u) << "empty and overlong input never reach libphonenumber";
 }
 
 TEST(NormalizeE164, RejectsInvalidNumbers) {

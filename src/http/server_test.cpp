@@ -513,7 +513,7 @@ TEST_F(ServerTest, InlineRouteAnswersWhileEveryHandlerThreadIsBusyAndTheQueueIsF
   EXPECT_EQ(health->status, 200);
   const auto request_id = health->headers.Get("X-Request-Id");
   ASSERT_TRUE(request_id.has_value());
-  EXPECT_EQ(health->body, "alive " + *request_id);
+  EXPECT_EQ(health->body, "alive " + std::string(*request_id));
   EXPECT_NE(inline_thread.load(), blocking_thread.load());
   EXPECT_NE(inline_thread.load(), std::thread::id());
   const ServerStats stats = server_->Stats();
