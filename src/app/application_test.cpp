@@ -38,6 +38,21 @@ Config SqliteConfig(const fs::path& dir) {
   return config;
 }
 
+// Liveness is the one route answered on the I/O thread (it only reads memory), so probes are
+// answered while every handler thread is busy; nothing that touches storage is.
+TEST(RouteTable, OnlyHealthIsAnsweredOnTheIoThread) {
+  callgate::testing::FakeClock clock;
+  auto application = Application::Create(Config{}, clock, Application::Mode::kDescribeOnly);
+  ASSERT_TRUE(application.has_value()) << application.error().message;
+  std::vector<std::string> inline_routes;
+  for (const auto& route : (*application)->router().Describe()) {
+    if (route.answer_inline) {
+      inline_routes.push_back(std::string(http::MethodName(route.method)) + " " + route.pattern);
+    }
+  }
+  EXPECT_EQ(inline_routes, std::vector<std::string>{"GET /health"});
+}
+
 TEST(RouteTable, EveryRouteOutsideThePublicListHasAGuard) {
   callgate::testing::FakeClock clock;
   auto application = Application::Create(Config{}, clock, Application::Mode::kDescribeOnly);

@@ -51,8 +51,11 @@ struct PhoneNumberMemo::State {
     if (now - current_start >= lifetime) {
       current.clear();
       previous.clear();
+      previous_start.reset();
       current_start = now;
-    } else if (now - current_start >= lifetime / 2) {
+      return;
+    }
+    if (now - current_start >= lifetime / 2) {
       previous = std::move(current);
       current.clear();
       previous_start = current_start;

@@ -449,8 +449,10 @@ restinio::request_handling_status_t Server::Impl::OnRequest(const restinio::requ
     return restinio::request_accepted();
   }
   // A route that only reads memory is answered here, on the I/O thread: no hand-off to a
-  // handler thread and back, and an answer even while every handler thread is busy.
-  if (router.AnswersInline(ParseMethod(req->header().method().c_str()), req->header().path())) {
+  // handler thread and back, and an answer even while every handler thread is busy. Only
+  // without a body, so that no body is copied or scanned (body limit, JSON depth) on this thread.
+  if (req->body().empty() &&
+      router.AnswersInline(ParseMethod(req->header().method().c_str()), req->header().path())) {
     ++answered_inline;
     Process(req, std::move(token), received_at);
     return restinio::request_accepted();

@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "http/testing/test_client.hpp"
 
@@ -82,6 +84,29 @@ class ServerTest : public ::testing::Test {
     ASSERT_NE(server_->port(), 0);
   }
   TestClient Client() const { return TestClient(server_->port(), seconds(15)); }
+
+  // Adds GET /block, starts a server with one handler thread and a queue of one, and fills
+  // both: one /block runs (held until slow_gate_ opens), one waits in the queue. The returned
+  // futures answer 200 once slow_gate_ opens.
+  std::pair<std::future<Result<ClientResponse>>, std::future<Result<ClientResponse>>>
+  StartWithBusyWorkerAndFullQueue(std::atomic<std::thread::id>* blocking_thread = nullptr) {
+    auto first_started = std::make_shared<Gate>();
+    router_.Add(Method::kGet, "/block", [this, first_started, blocking_thread](Request&) {
+      if (blocking_thread != nullptr) *blocking_thread = std::this_thread::get_id();
+      first_started->Open();
+      slow_gate_.WaitFor(seconds(20));
+      return Response::Text(200, "done");
+    });
+    ServerSettings settings = TestSettings();
+    settings.worker_threads = 1;
+    settings.queue_capacity = 1;
+    StartServer(settings);
+    auto running = std::async(std::launch::async, [this] { return Client().Get("/block"); });
+    EXPECT_TRUE(first_started->WaitFor(seconds(15)));
+    auto queued = std::async(std::launch::async, [this] { return Client().Get("/block"); });
+    EXPECT_TRUE(Eventually([this] { return server_->Stats().queued == 1; }));
+    return {std::move(running), std::move(queued)};
+  }
 
   void TearDown() override {
     slow_gate_.Open();
@@ -450,21 +475,8 @@ TEST_F(ServerTest, HandlersRunOffTheIoThread) {
 }
 
 TEST_F(ServerTest, FullQueueAnswers503Immediately) {
-  Gate first_started;
-  router_.Add(Method::kGet, "/block", [&](Request&) {
-    first_started.Open();
-    slow_gate_.WaitFor(seconds(20));
-    return Response::Text(200, "done");
-  });
-  ServerSettings settings = TestSettings();
-  settings.worker_threads = 1;
-  settings.queue_capacity = 1;
-  StartServer(settings);
-
-  auto running = std::async(std::launch::async, [&] { return Client().Get("/block"); });
-  ASSERT_TRUE(first_started.WaitFor(seconds(15)));
-  auto queued = std::async(std::launch::async, [&] { return Client().Get("/block"); });
-  ASSERT_TRUE(Eventually([&] { return server_->Stats().queued == 1; }));
+  auto [running, queued] = StartWithBusyWorkerAndFullQueue();
+  ASSERT_FALSE(HasFailure());
 
   const auto rejected = Client().Get("/block");
   ASSERT_TRUE(rejected.has_value()) << rejected.error().message;
@@ -480,30 +492,16 @@ TEST_F(ServerTest, FullQueueAnswers503Immediately) {
 }
 
 TEST_F(ServerTest, InlineRouteAnswersWhileEveryHandlerThreadIsBusyAndTheQueueIsFull) {
-  Gate first_started;
   std::atomic<std::thread::id> blocking_thread;
   std::atomic<std::thread::id> inline_thread;
-  router_.Add(Method::kGet, "/block", [&](Request&) {
-    blocking_thread = std::this_thread::get_id();
-    first_started.Open();
-    slow_gate_.WaitFor(seconds(20));
-    return Response::Text(200, "done");
-  });
   router_.Add(Method::kGet, "/health",
               [&](Request& r) {
                 inline_thread = std::this_thread::get_id();
                 return Response::Text(200, "alive " + r.request_id);
               },
               {.answer_inline = true});
-  ServerSettings settings = TestSettings();
-  settings.worker_threads = 1;
-  settings.queue_capacity = 1;
-  StartServer(settings);
-
-  auto running = std::async(std::launch::async, [&] { return Client().Get("/block"); });
-  ASSERT_TRUE(first_started.WaitFor(seconds(15)));
-  auto queued = std::async(std::launch::async, [&] { return Client().Get("/block"); });
-  ASSERT_TRUE(Eventually([&] { return server_->Stats().queued == 1; }));
+  auto [running, queued] = StartWithBusyWorkerAndFullQueue(&blocking_thread);
+  ASSERT_FALSE(HasFailure());
 
   // The only handler thread is blocked and the queue is full: a queued route is refused, the
   // inline one is answered, through the whole middleware chain (request id, access log).
@@ -519,8 +517,14 @@ TEST_F(ServerTest, InlineRouteAnswersWhileEveryHandlerThreadIsBusyAndTheQueueIsF
   const ServerStats stats = server_->Stats();
   EXPECT_EQ(stats.answered_inline, 1u);
   EXPECT_EQ(stats.rejected_queue_full, 1u);
-  // A HEAD or POST to the same path is not the inline route: it goes through the queue.
+  // A POST to the same path is not the inline route, and neither is a GET with a body (no
+  // body is copied or scanned on an I/O thread): both go through the full queue.
   EXPECT_EQ(Client().Post("/health", "{}")->status, 503);
+  ClientRequest with_body;
+  with_body.method = "GET";
+  with_body.target = "/health";
+  with_body.body = "{}";
+  EXPECT_EQ(Client().Send(with_body)->status, 503);
   EXPECT_EQ(server_->Stats().answered_inline, 1u);
 
   slow_gate_.Open();
