@@ -116,6 +116,7 @@ struct Application::Impl {
   std::unique_ptr<storage::SqlCallRepository> calls;
   std::unique_ptr<storage::SqlWebhookEventRepository> webhook_events;
   std::unique_ptr<storage::DatabaseTransactionRunner> transactions;
+  std::unique_ptr<storage::DatabaseTransactionRunner> webhook_transactions;
   std::unique_ptr<queue::QueueRuntime> queue_runtime;
   queue::JobQueue* jobs = nullptr;
   std::unique_ptr<QueuedPendingBookings> pending_bookings;
@@ -263,11 +264,14 @@ struct Application::Impl {
     calls = std::make_unique<storage::SqlCallRepository>(db, clock);
     webhook_events = std::make_unique<storage::SqlWebhookEventRepository>(db, clock);
     transactions = std::make_unique<storage::DatabaseTransactionRunner>(db);
+    // Webhooks arrive many at once and write two short rows each: committed in groups.
+    webhook_transactions = std::make_unique<storage::DatabaseTransactionRunner>(
+        db, storage::DatabaseTransactionRunner::Commit::kGrouped);
     tenants = std::make_unique<tenancy::TenantDirectory>(*companies, *branches, *numbers,
                                                          config.phone_region);
     call_events = std::make_unique<calls::CallEventService>(
-        calls::CallEventSettings{config.phone_region}, *tenants, *calls, *webhook_events,
-        *customers, *jobs, *transactions, metrics);
+        calls::CallEventSettings{config.phone_region}, *tenants, *calls, *webhook_events, *jobs,
+        *webhook_transactions, metrics);
     inbound_calls = std::make_unique<calls::InboundCallService>(*tenants, *customers, clock,
                                                                 metrics, config.phone_region);
     retell_webhooks = std::make_unique<retell::WebhookHandlers>(*call_events, *inbound_calls);
@@ -481,7 +485,7 @@ struct Application::Impl {
         metrics)}};
     // Liveness only reads memory: answered on the I/O thread, also while handlers are all busy.
     router.Add(Method::kGet, "/health", [this](Request& r) { return Health(r); },
-               {.answer_inline = true});
+               {.guards = {}, .answer_inline = true});
     router.Add(
         Method::kGet, "/ready", [this](Request& r) { return Ready(r); }, probe);
 

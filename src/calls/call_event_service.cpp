@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/phone.hpp"
+#include "observability/log.hpp"
 
 namespace callgate::calls {
 namespace {
@@ -96,12 +97,9 @@ CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
   if (c.direction == "inbound" || c.direction == "outbound") u.direction = c.direction;
   if (!c.from_number.empty()) u.from_number = c.from_number;
   if (!c.to_number.empty()) u.to_number = c.to_number;
+  // The upsert links the call to the company's customer with this number.
   if (!IsWithheldNumber(c.from_number)) {
-    if (auto e164 = NormalizeE164(c.from_number, settings_.phone_region)) {
-      if (auto customer = customers_.FindByPhone(tenant.company.id, *e164)) {
-        u.customer_id = customer->id;
-      }
-    }
+    if (auto e164 = NormalizeE164(c.from_number, settings_.phone_region)) u.caller_e164 = *e164;
   }
   if (!c.call_status.empty()) {
     u.status = c.call_status;
@@ -148,11 +146,12 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
   // Live transcripts arrive many times per call: each one is applied, not deduplicated.
   const bool deduplicate = input.event != "transcript_updated";
   bool duplicate = false;
-  // Built before the transaction: its caller lookup is a read that needs no savepoint inside it.
   std::optional<CallUpdate> update;
   if (updates_call) update = BuildUpdate(input, *tenant);
 
   auto status = transactions_.Run([&]() -> Status {
+    // May run on the thread that commits a group of webhooks: carries its own request id.
+    observability::ScopedRequestId request(input.request_id);
     if (deduplicate) {
       WebhookEventRecord record;
       record.company_id = tenant->company.id;

@@ -57,14 +57,12 @@ struct CallEventInput {
 class CallEventService {
  public:
   CallEventService(CallEventSettings settings, tenancy::TenantDirectory& tenants,
-                   CallRepository& calls, WebhookEventRepository& events,
-                   tenancy::CustomerRepository& customers, queue::JobQueue& jobs,
+                   CallRepository& calls, WebhookEventRepository& events, queue::JobQueue& jobs,
                    TransactionRunner& transactions, observability::Metrics& metrics)
       : settings_(std::move(settings)),
         tenants_(tenants),
         calls_(calls),
         events_(events),
-        customers_(customers),
         jobs_(jobs),
         transactions_(transactions),
         metrics_(metrics) {}
@@ -83,7 +81,6 @@ class CallEventService {
   tenancy::TenantDirectory& tenants_;
   CallRepository& calls_;
   WebhookEventRepository& events_;
-  tenancy::CustomerRepository& customers_;
   queue::JobQueue& jobs_;
   TransactionRunner& transactions_;
   observability::Metrics& metrics_;

@@ -31,9 +31,8 @@ class CallEventServiceTest : public storage::testing::DatabaseTest {
     events_ = std::make_unique<storage::SqlWebhookEventRepository>(db(), clock_);
     transactions_ = std::make_unique<storage::DatabaseTransactionRunner>(db());
     directory_ = std::make_unique<tenancy::TenantDirectory>(*companies_, *branches_, *numbers_);
-    service_ =
-        std::make_unique<CallEventService>(CallEventSettings{}, *directory_, *calls_, *events_,
-                                           *customers_, jobs_, *transactions_, metrics_);
+    service_ = std::make_unique<CallEventService>(CallEventSettings{}, *directory_, *calls_,
+                                                  *events_, jobs_, *transactions_, metrics_);
     a_ = MakeCompany("praxis-a", "+493083793369", "agent-a");
     b_ = MakeCompany("praxis-b", "+493031801234", "agent-b");
     ASSERT_TRUE(customers_->Upsert(a_, {"+4915112345678", "Erika Mustermann", {}, {}}));
@@ -115,6 +114,25 @@ TEST_P(CallEventServiceTest, CallStartedCreatesTheCallForTheDialledCompany) {
   EXPECT_EQ(metrics_.Value("callgate_retell_webhook_total",
                            {{"event", "call_started"}, {"outcome", "recorded"}}),
             1);
+}
+
+TEST_P(CallEventServiceTest, TheCallIsLinkedOnlyToACustomerOfItsOwnCompany) {
+  // The same caller is a customer of company B, and a national spelling of a customer of A.
+  auto of_b = customers_->Upsert(b_, {"+4915177776666", "Max Muster", {}, {}});
+  ASSERT_TRUE(of_b.has_value());
+  auto to_a = Event("call_started", "call-b-caller");
+  to_a.call.from_number = "+4915177776666";
+  ASSERT_TRUE(service_->Record(to_a).has_value());
+  auto call = calls_->FindByRetellId(a_, "call-b-caller");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_FALSE(call->customer_id.has_value());  // B's customer is never linked to A's call
+
+  auto national = Event("call_started", "call-national");
+  national.call.from_number = "0151 12345678";  // Erika, dialled without the country code
+  ASSERT_TRUE(service_->Record(national).has_value());
+  auto erika = customers_->FindByPhone(a_, "+4915112345678");
+  ASSERT_TRUE(erika.has_value());
+  EXPECT_EQ(calls_->FindByRetellId(a_, "call-national").value().customer_id, erika->id);
 }
 
 TEST_P(CallEventServiceTest, RedeliveryChangesNothing) {

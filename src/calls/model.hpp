@@ -91,6 +91,9 @@ struct CallUpdate {
   std::optional<tenancy::BranchId> branch_id;
   std::optional<tenancy::PhoneNumberId> phone_number_id;
   std::optional<tenancy::CustomerId> customer_id;
+  // The caller's number in E.164: without a customer_id, the call is linked to the company's
+  // customer with this number, if there is one (found by the upsert itself, no extra query).
+  std::optional<std::string> caller_e164;
   std::optional<std::string> agent_id;
   std::optional<std::string> direction;
   std::optional<std::string> from_number;

@@ -13,7 +13,9 @@ class TransactionRunner {
  public:
   virtual ~TransactionRunner() = default;
   // Runs `fn` in one transaction: commits when it returns Ok, rolls back on an error (which is
-  // returned) or exception (mapped to an error). Thread-safe.
+  // returned) or exception (mapped to an error). An adapter may commit several callers'
+  // functions together and run `fn` on another thread while the caller waits (group commit),
+  // so `fn` must not rely on thread-local state. Thread-safe.
   virtual Status Run(const std::function<Status()>& fn) = 0;
 };
 

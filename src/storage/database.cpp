@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -105,12 +106,106 @@ struct Database::Impl {
   Status Transaction(Frame& frame, const std::function<Status(Session&)>& fn) {
     if (url.dialect != Dialect::kSqlite) return RunTransaction(frame, fn);
     std::unique_lock writer(sqlite_writer, std::defer_lock);
-    if (!writer.try_lock_for(options.sqlite_busy_timeout)) {
-      return Fail(ErrorCode::kUnavailable, "database: the write lock stayed busy for " +
-                                               std::to_string(options.sqlite_busy_timeout.count()) +
-                                               " ms");
-    }
+    if (!writer.try_lock_for(options.sqlite_busy_timeout)) return tl::unexpected(WriterBusy());
     return RunTransaction(frame, fn);
+  }
+
+  // Group commit (WithGroupedTransaction): callbacks waiting to be committed, and whether a
+  // thread is writing a batch now.
+  struct GroupedItem {
+    const std::function<Status(Session&)>* fn;
+    Status result;
+    bool done = false;
+  };
+  std::mutex group_mutex;
+  std::condition_variable group_written;
+  std::deque<GroupedItem*> group_waiting;  // guarded by group_mutex
+  bool group_writing = false;              // guarded by group_mutex
+
+  // Queues fn; the first caller that finds no batch being written writes every waiting one.
+  Status Grouped(const Database* database, const std::function<Status(Session&)>& fn) {
+    GroupedItem mine{&fn, Ok()};
+    std::unique_lock lock(group_mutex);
+    group_waiting.push_back(&mine);
+    while (!mine.done) {
+      if (group_writing) {
+        group_written.wait(lock);
+        continue;
+      }
+      group_writing = true;
+      const std::size_t n = std::min(group_waiting.size(), kMaxGroupedTransactions);
+      std::vector<GroupedItem*> batch(group_waiting.begin(), group_waiting.begin() + n);
+      group_waiting.erase(group_waiting.begin(), group_waiting.begin() + n);
+      lock.unlock();
+      WriteGroup(database, batch);
+      lock.lock();
+      for (GroupedItem* item : batch) item->done = true;
+      group_writing = false;
+      group_written.notify_all();
+    }
+    return std::move(mine.result);
+  }
+
+  static void FailAll(const std::vector<GroupedItem*>& batch, const Error& error) {
+    for (GroupedItem* item : batch) item->result = tl::unexpected(error);
+  }
+
+  // One transaction around the batch's callbacks; sets every item's result.
+  void WriteGroup(const Database* database, const std::vector<GroupedItem*>& batch) {
+    auto session = Acquire();
+    if (!session) return FailAll(batch, session.error());
+    {
+      FrameScope scope(database, session->get());
+      Frame& frame = active_frames.back();
+      if (batch.size() == 1) {
+        batch.front()->result = Transaction(frame, *batch.front()->fn);
+      } else {
+        WriteBatch(frame, batch);
+      }
+    }
+    Release(std::move(*session));
+  }
+
+  // BEGIN IMMEDIATE, each callback in its own savepoint, COMMIT.
+  void WriteBatch(Frame& frame, const std::vector<GroupedItem*>& batch) {
+    Session& session = *frame.session;
+    std::unique_lock writer(sqlite_writer, std::defer_lock);
+    if (!writer.try_lock_for(options.sqlite_busy_timeout)) return FailAll(batch, WriterBusy());
+    if (auto begun = RunStatement(session, BeginStatement(session.dialect())); !begun) {
+      return FailAll(batch, begun.error());
+    }
+    frame.in_transaction = true;
+    bool any_ok = false;
+    for (GroupedItem* item : batch) {
+      item->result = RunSavepoint(frame, *item->fn);
+      if (item->result) {
+        any_ok = true;
+      } else if (!session.InTransaction()) {
+        // The database ended the transaction by itself (SQLite does after a full disk, say):
+        // nothing of the batch is written, so every callback that succeeded or has not run yet
+        // (its result is still Ok) fails with this one's error.
+        Error lost = item->result.error();
+        lost.message = "the transaction was rolled back: " + lost.message;
+        for (GroupedItem* other : batch) {
+          if (other == item || other->result) other->result = tl::unexpected(lost);
+        }
+        frame.in_transaction = false;
+        return;
+      }
+    }
+    const Status committed = any_ok ? RunStatement(session, "COMMIT") : Status(Ok());
+    if (!any_ok || !committed) (void)RunStatement(session, "ROLLBACK");
+    frame.in_transaction = false;
+    if (committed) return;
+    for (GroupedItem* item : batch) {
+      if (item->result) item->result = tl::unexpected(committed.error());
+    }
+  }
+
+  Error WriterBusy() const {
+    return Error{ErrorCode::kUnavailable, "database: the write lock stayed busy for " +
+                                              std::to_string(options.sqlite_busy_timeout.count()) +
+                                              " ms"};
   }
 
   std::mutex mutex;
@@ -190,6 +285,11 @@ const DatabaseUrl& Database::url() const noexcept { return impl_->url; }
 std::size_t Database::pool_size() const noexcept { return impl_->options.pool_size; }
 const crypto::Keyring* Database::keyring() const noexcept { return impl_->options.keyring.get(); }
 
+std::size_t Database::grouped_waiting() const {
+  std::lock_guard lock(impl_->group_mutex);
+  return impl_->group_waiting.size();
+}
+
 Status Database::Ping() {
   return Run([](Session& session) -> Status {
     session.Execute("SELECT 1");
@@ -198,6 +298,12 @@ Status Database::Ping() {
 }
 
 Status Database::Execute(Mode mode, const std::function<Status(Session&)>& fn) {
+  if (mode == Mode::kGrouped) {
+    if (FindFrame(this) == nullptr && impl_->url.dialect == Dialect::kSqlite) {
+      return impl_->Grouped(this, fn);
+    }
+    mode = Mode::kTransaction;
+  }
   if (Frame* frame = FindFrame(this)) {
     if (frame->in_transaction) {
       return mode == Mode::kJoined ? Guarded(*frame->session, fn) : RunSavepoint(*frame, fn);

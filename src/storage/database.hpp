@@ -92,8 +92,30 @@ class Database {
   template <typename Fn>
   auto WithTransaction(Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
 
+  // Like WithTransaction, for short write transactions that many threads run at once
+  // (webhooks). On SQLite, transactions that arrive while another batch is being written are
+  // committed together (group commit): one thread runs the waiting callbacks, each in its own
+  // savepoint, inside one BEGIN IMMEDIATE … COMMIT, so a burst costs one commit instead of one
+  // per callback, and a caller that finds no batch running starts one at once. Each caller
+  // still gets its own outcome: a callback that fails is rolled back alone, and when the commit
+  // fails (or the database rolled the transaction back by itself) every callback of the batch
+  // fails. Nothing is reported committed that is not. `fn` may run on another thread than the
+  // caller's, while the caller waits: it must not rely on thread-local state (set the log's
+  // request id inside it) and reaches storage only through this Database. On PostgreSQL, or
+  // when this thread is already inside a Run of this Database, it is WithTransaction.
+  // Thread-safe.
+  template <typename Fn>
+  auto WithGroupedTransaction(Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
+
+  // Transactions committed together at most (WithGroupedTransaction).
+  static constexpr std::size_t kMaxGroupedTransactions = 64;
+
+  // WithGroupedTransaction callers waiting for the batch being written to end (not counting
+  // that batch). Thread-safe.
+  std::size_t grouped_waiting() const;
+
  private:
-  enum class Mode { kAutocommit, kJoined, kTransaction };
+  enum class Mode { kAutocommit, kJoined, kTransaction, kGrouped };
   struct Impl;
 
   explicit Database(std::unique_ptr<Impl> impl);
@@ -139,6 +161,11 @@ auto Database::RunWithoutSavepoint(Fn&& fn) -> std::invoke_result_t<Fn&, Session
 template <typename Fn>
 auto Database::WithTransaction(Fn&& fn) -> std::invoke_result_t<Fn&, Session&> {
   return RunIn(Mode::kTransaction, std::forward<Fn>(fn));
+}
+
+template <typename Fn>
+auto Database::WithGroupedTransaction(Fn&& fn) -> std::invoke_result_t<Fn&, Session&> {
+  return RunIn(Mode::kGrouped, std::forward<Fn>(fn));
 }
 
 }  // namespace callgate::storage

@@ -344,6 +344,155 @@ TEST_P(DatabaseBehaviour, ConcurrentWritersAllSucceed) {
   EXPECT_EQ(Count(), kThreads * kPerThread);
 }
 
+TEST_P(DatabaseBehaviour, GroupedTransactionsCommitOrRollBackEachCallerAlone) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  std::atomic<int> refused{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int id = t * kPerThread + i;
+        // Every fifth caller inserts its row and then fails: only its own row is rolled back.
+        const bool fails = id % 5 == 0;
+        auto done = db().WithGroupedTransaction([&](Session& s) -> Status {
+          s.Execute("INSERT INTO notes (id, body) VALUES (:id, :body)",
+                    Params().Add(id).Add("n" + std::to_string(id)));
+          if (fails) return Fail(ErrorCode::kConflict, "changed my mind");
+          return Ok();
+        });
+        if (fails && !done && done.error().code == ErrorCode::kConflict) ++refused;
+        if (!fails && !done) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(refused.load(), kThreads * kPerThread / 5);
+  EXPECT_EQ(Count(), kThreads * kPerThread * 4 / 5);
+}
+
+TEST_P(DatabaseBehaviour, GroupedTransactionInsideARunJoinsItOnTheCallersThread) {
+  const auto caller = std::this_thread::get_id();
+  auto done = db().Run([&](Session&) -> Status {
+    return db().WithGroupedTransaction([&](Session& s) -> Status {
+      EXPECT_EQ(std::this_thread::get_id(), caller);
+      s.Execute("INSERT INTO notes (id, body) VALUES (1, 'a')");
+      return Ok();
+    });
+  });
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(Count(), 1);
+}
+
+// Group commit is SQLite's (one writer at a time); PostgreSQL runs each transaction alone.
+class SqliteGroupCommit : public DatabaseBehaviour {
+ protected:
+  // Starts a grouped transaction on its own thread that holds the writer until Release(): the
+  // callers that come while it holds it queue and are written together afterwards.
+  void HoldTheWriter() {
+    holder_ = std::thread([this] {
+      auto done = db().WithGroupedTransaction([&](Session& s) -> Status {
+        s.Execute("INSERT INTO notes (id, body) VALUES (0, 'holder')");
+        holding_.set_value();
+        release_.get_future().wait();
+        return Ok();
+      });
+      EXPECT_TRUE(done.has_value());
+    });
+    holding_.get_future().wait();
+  }
+
+  // Starts `fn` as a grouped transaction on its own thread and waits until it is queued.
+  std::future<Status> Queue(std::function<Status(Session&)> fn) {
+    const std::size_t before = db().grouped_waiting();
+    auto queued = std::async(std::launch::async, [this, fn = std::move(fn)] {
+      return db().WithGroupedTransaction([&](Session& s) { return fn(s); });
+    });
+    for (int i = 0; i < 5000 && db().grouped_waiting() == before; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(db().grouped_waiting(), before + 1);
+    return queued;
+  }
+
+  std::function<Status(Session&)> InsertOnThread(int id, std::thread::id* ran_on) {
+    return [id, ran_on](Session& s) -> Status {
+      *ran_on = std::this_thread::get_id();
+      s.Execute("INSERT INTO notes (id, body) VALUES (:id, :body)",
+                Params().Add(id).Add("n" + std::to_string(id)));
+      return Ok();
+    };
+  }
+
+  void Release() {
+    release_.set_value();
+    holder_.join();
+  }
+
+  std::promise<void> holding_;
+  std::promise<void> release_;
+  std::thread holder_;
+};
+
+TEST_P(SqliteGroupCommit, CallersThatQueueWhileABatchIsWrittenAreCommittedTogether) {
+  HoldTheWriter();
+  std::thread::id b_ran_on;
+  std::thread::id c_ran_on;
+  auto b = Queue(InsertOnThread(1, &b_ran_on));
+  auto c = Queue(InsertOnThread(2, &c_ran_on));
+  Release();
+  ASSERT_TRUE(b.get().has_value());
+  ASSERT_TRUE(c.get().has_value());
+  EXPECT_EQ(b_ran_on, c_ran_on);  // one thread wrote both, in one transaction
+  EXPECT_EQ(Count(), 3);
+  EXPECT_EQ(db().grouped_waiting(), 0u);
+}
+
+TEST_P(SqliteGroupCommit, AFailingCallerInABatchIsRolledBackAlone) {
+  HoldTheWriter();
+  auto refuses = Queue([](Session& s) -> Status {
+    s.Execute("INSERT INTO notes (id, body) VALUES (1, 'refused')");
+    return Fail(ErrorCode::kConflict, "changed my mind");
+  });
+  auto violates = Queue([](Session& s) -> Status {
+    s.Execute("INSERT INTO notes (id, body) VALUES (2, 'holder')");  // unique body: throws
+    return Ok();
+  });
+  std::thread::id ran_on;
+  auto succeeds = Queue(InsertOnThread(3, &ran_on));
+  Release();
+  auto refused = refuses.get();
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  auto violated = violates.get();
+  ASSERT_FALSE(violated.has_value());
+  EXPECT_EQ(violated.error().code, ErrorCode::kAlreadyExists);
+  ASSERT_TRUE(succeeds.get().has_value());
+  EXPECT_EQ(Count(), 2);  // the holder's row and the third caller's
+}
+
+TEST_P(SqliteGroupCommit, NothingIsReportedCommittedWhenTheDatabaseEndsTheBatchsTransaction) {
+  HoldTheWriter();
+  std::thread::id ran_on;
+  auto before = Queue(InsertOnThread(1, &ran_on));
+  // Ends the transaction under the batch, as SQLite itself does after a full disk.
+  auto ends = Queue([](Session& s) -> Status {
+    s.Execute("ROLLBACK");
+    return Fail(ErrorCode::kUnavailable, "disk full");
+  });
+  auto after = Queue(InsertOnThread(2, &ran_on));
+  Release();
+  for (auto* caller : {&before, &ends, &after}) {
+    auto outcome = caller->get();
+    ASSERT_FALSE(outcome.has_value());
+    EXPECT_NE(outcome.error().message.find("rolled back"), std::string::npos)
+        << outcome.error().message;
+  }
+  EXPECT_EQ(Count(), 1);  // the holder's own transaction only
+}
+
 TEST_P(PostgresOnlyBehaviour, LostConnectionIsUnavailableAndThenReplaced) {
   DatabaseOptions options;
   options.pool_size = 1;
@@ -371,6 +520,8 @@ TEST_P(PostgresOnlyBehaviour, LostConnectionIsUnavailableAndThenReplaced) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DatabaseBehaviour, testing::AllBackendsAndPgBouncer(),
+                         testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, SqliteGroupCommit, ::testing::Values(std::string("sqlite")),
                          testing::BackendName);
 INSTANTIATE_TEST_SUITE_P(Backends, PostgresOnlyBehaviour,
                          ::testing::Values(std::string("postgresql")), testing::BackendName);

@@ -658,6 +658,13 @@ bool Session::IsConnected() const noexcept {
   return PQstatus(NativePostgres(*sql_)) == CONNECTION_OK;
 }
 
+bool Session::InTransaction() const noexcept {
+  if (dialect_ == Dialect::kSqlite)
+    return sqlite_api::sqlite3_get_autocommit(NativeSqlite(*sql_)) == 0;
+  const PGTransactionStatusType status = PQtransactionStatus(NativePostgres(*sql_));
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
 namespace {
 
 // The embedded database holds personal data: folders callgate creates for it are 0700 and the

@@ -171,6 +171,11 @@ class Session {
   // False once the server connection is gone (PostgreSQL); the pool then replaces it.
   bool IsConnected() const noexcept;
 
+  // Whether a transaction is open on this connection. False after BEGIN's transaction ended,
+  // including when the database rolled it back by itself (SQLite does after some errors, such
+  // as a full disk); on PostgreSQL also false when the connection is gone.
+  bool InTransaction() const noexcept;
+
   // The SOCI session, for what the methods above do not cover. Only one-shot statements
   // (`sql << "...", soci::use(x), soci::into(y)`) — see the header comment.
   soci::session& sql() noexcept { return *sql_; }

@@ -82,7 +82,9 @@ std::string UpsertSql() {
       "disconnection_reason, transcript, transcript_object, recording_url, summary, sentiment, "
       "call_successful, analysis, metadata, retell_cost_cents, platform, created_at, updated_at) "
       "VALUES "
-      "(:company_id, :branch_id, :phone_number_id, :customer_id, :retell_call_id, :agent_id, "
+      "(:company_id, :branch_id, :phone_number_id, COALESCE(CAST(:customer_id AS BIGINT), "
+      "(SELECT id FROM customers WHERE company_id = :caller_company AND phone_e164 = :caller)), "
+      ":retell_call_id, :agent_id, "
       ":direction, :from_number, :to_number, :status, :started_at, :ended_at, :duration_ms, "
       ":disconnection_reason, :transcript, :transcript_object, :recording_url, :summary, "
       ":sentiment, :call_successful, :analysis, :metadata, :retell_cost_cents, :platform, "
@@ -136,6 +138,8 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
             .Add(internal::IdOf(u.branch_id))
             .Add(internal::IdOf(u.phone_number_id))
             .Add(internal::IdOf(u.customer_id))
+            .Add(company_id.value)
+            .Add(u.caller_e164)
             .Add(u.retell_call_id)
             .Add(u.agent_id)
             .Add(u.direction.value_or("inbound"))
@@ -261,7 +265,9 @@ Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEvent
 }
 
 Status DatabaseTransactionRunner::Run(const std::function<Status()>& fn) {
-  return database_.WithTransaction([&](Session&) -> Status { return fn(); });
+  auto body = [&](Session&) -> Status { return fn(); };
+  if (commit_ == Commit::kGrouped) return database_.WithGroupedTransaction(body);
+  return database_.WithTransaction(body);
 }
 
 }  // namespace callgate::storage

@@ -40,14 +40,19 @@ class SqlWebhookEventRepository final : public calls::WebhookEventRepository {
   const Clock& clock_;
 };
 
-// Runs functions in Database::WithTransaction.
+// Runs functions in Database::WithTransaction, or with kGrouped in
+// Database::WithGroupedTransaction (group commit on SQLite: for short transactions that many
+// threads run at once, whose functions do not rely on thread-local state).
 class DatabaseTransactionRunner final : public TransactionRunner {
  public:
-  explicit DatabaseTransactionRunner(Database& database) : database_(database) {}
+  enum class Commit { kAlone, kGrouped };
+  explicit DatabaseTransactionRunner(Database& database, Commit commit = Commit::kAlone)
+      : database_(database), commit_(commit) {}
   Status Run(const std::function<Status()>& fn) override;
 
  private:
   Database& database_;
+  Commit commit_;
 };
 
 }  // namespace callgate::storage

@@ -62,9 +62,9 @@ class ServerMessagesTest : public storage::testing::DatabaseTest {
     events_ = std::make_unique<storage::SqlWebhookEventRepository>(db(), clock_);
     transactions_ = std::make_unique<storage::DatabaseTransactionRunner>(db());
     directory_ = std::make_unique<tenancy::TenantDirectory>(*companies_, *branches_, *numbers_);
-    call_events_ = std::make_unique<calls::CallEventService>(
-        calls::CallEventSettings{}, *directory_, *calls_, *events_, *customers_, jobs_,
-        *transactions_, metrics_);
+    call_events_ =
+        std::make_unique<calls::CallEventService>(calls::CallEventSettings{}, *directory_, *calls_,
+                                                  *events_, jobs_, *transactions_, metrics_);
     inbound_ =
         std::make_unique<calls::InboundCallService>(*directory_, *customers_, clock_, metrics_);
     contexts_ = std::make_unique<booking::CallContextResolver>(*directory_, *branches_, *customers_,
