@@ -110,38 +110,42 @@ struct Database::Impl {
     return RunTransaction(frame, fn);
   }
 
-  // Group commit (WithGroupedTransaction): callbacks waiting to be committed, and whether a
-  // thread is writing a batch now.
+  // Group commit (WithGroupedTransaction): the callers waiting to be written, in arrival order.
+  // Whoever finds no batch being written writes every waiting one (up to the limit) while the
+  // others wait, each on its own condition: finishing a batch wakes its callers and one waiting
+  // caller to write the next, unless a newly arrived caller has started it already.
   struct GroupedItem {
     const std::function<Status(Session&)>* fn;
     Status result;
     bool done = false;
+    std::condition_variable wake;
   };
-  std::mutex group_mutex;
-  std::condition_variable group_written;
+  mutable std::mutex group_mutex;
   std::deque<GroupedItem*> group_waiting;  // guarded by group_mutex
   bool group_writing = false;              // guarded by group_mutex
 
-  // Queues fn; the first caller that finds no batch being written writes every waiting one.
   Status Grouped(const Database* database, const std::function<Status(Session&)>& fn) {
     GroupedItem mine{&fn, Ok()};
     std::unique_lock lock(group_mutex);
     group_waiting.push_back(&mine);
     while (!mine.done) {
       if (group_writing) {
-        group_written.wait(lock);
+        mine.wake.wait(lock);
         continue;
       }
       group_writing = true;
       const std::size_t n = std::min(group_waiting.size(), kMaxGroupedTransactions);
-      std::vector<GroupedItem*> batch(group_waiting.begin(), group_waiting.begin() + n);
+      const std::vector<GroupedItem*> batch(group_waiting.begin(), group_waiting.begin() + n);
       group_waiting.erase(group_waiting.begin(), group_waiting.begin() + n);
       lock.unlock();
       WriteGroup(database, batch);
       lock.lock();
-      for (GroupedItem* item : batch) item->done = true;
       group_writing = false;
-      group_written.notify_all();
+      for (GroupedItem* item : batch) {
+        item->done = true;
+        if (item != &mine) item->wake.notify_one();
+      }
+      if (!group_waiting.empty()) group_waiting.front()->wake.notify_one();  // the next batch
     }
     return std::move(mine.result);
   }
