@@ -115,6 +115,7 @@ struct Application::Impl {
   std::unique_ptr<storage::SqlCustomerRepository> customers;
   std::unique_ptr<storage::SqlCallRepository> calls;
   std::unique_ptr<storage::SqlWebhookEventRepository> webhook_events;
+  std::unique_ptr<storage::SqlCallEventStore> call_event_store;
   std::unique_ptr<storage::DatabaseTransactionRunner> transactions;
   std::unique_ptr<storage::DatabaseTransactionRunner> webhook_transactions;
   std::unique_ptr<queue::QueueRuntime> queue_runtime;
@@ -263,6 +264,7 @@ struct Application::Impl {
     customers = std::make_unique<storage::SqlCustomerRepository>(db, clock);
     calls = std::make_unique<storage::SqlCallRepository>(db, clock);
     webhook_events = std::make_unique<storage::SqlWebhookEventRepository>(db, clock);
+    call_event_store = std::make_unique<storage::SqlCallEventStore>(db, clock);
     transactions = std::make_unique<storage::DatabaseTransactionRunner>(db);
     // Webhooks arrive many at once and write two short rows each: committed in groups.
     webhook_transactions = std::make_unique<storage::DatabaseTransactionRunner>(
@@ -270,8 +272,8 @@ struct Application::Impl {
     tenants = std::make_unique<tenancy::TenantDirectory>(*companies, *branches, *numbers,
                                                          config.phone_region);
     call_events = std::make_unique<calls::CallEventService>(
-        calls::CallEventSettings{config.phone_region}, *tenants, *calls, *webhook_events, *jobs,
-        *webhook_transactions, metrics);
+        calls::CallEventSettings{config.phone_region}, *tenants, *calls, *webhook_events,
+        *call_event_store, *jobs, *webhook_transactions, metrics);
     inbound_calls = std::make_unique<calls::InboundCallService>(*tenants, *customers, clock,
                                                                 metrics, config.phone_region);
     retell_webhooks = std::make_unique<retell::WebhookHandlers>(*call_events, *inbound_calls);

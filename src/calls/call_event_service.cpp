@@ -148,43 +148,62 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
   bool duplicate = false;
   std::optional<CallUpdate> update;
   if (updates_call) update = BuildUpdate(input, *tenant);
+  WebhookEventRecord record;
+  if (deduplicate) {
+    record.company_id = tenant->company.id;
+    record.source = input.platform;
+    record.event = input.event;
+    record.dedupe_key = input.dedupe_key;
+    record.payload_json =
+        tenant->company.store_recordings ? input.raw_body : WithoutRecordingUrls(input.raw_body);
+    record.status = updates_call ? "processed" : "ignored";
+  }
 
-  auto status = transactions_.Run([&]() -> Status {
-    // May run on the thread that commits a group of webhooks: carries its own request id.
-    observability::ScopedRequestId request(input.request_id);
-    if (deduplicate) {
-      WebhookEventRecord record;
-      record.company_id = tenant->company.id;
-      record.source = input.platform;
-      record.event = input.event;
-      record.dedupe_key = input.dedupe_key;
-      record.payload_json =
-          tenant->company.store_recordings ? input.raw_body : WithoutRecordingUrls(input.raw_body);
-      record.status = updates_call ? "processed" : "ignored";
-      auto stored = events_.Record(record);
-      if (!stored) {
-        if (stored.error().code == ErrorCode::kAlreadyExists) {
-          duplicate = true;
-          return Fail(ErrorCode::kAlreadyExists, "duplicate delivery");  // roll back
-        }
-        return tl::unexpected(stored.error());
-      }
+  // The event and the call it updates: one write (one statement on PostgreSQL).
+  auto record_with_call = [&]() -> Status {
+    auto stored = store_.RecordWithCall(record, tenant->company.id, *update);
+    if (!stored) return tl::unexpected(stored.error());
+    if (stored->duplicate) {
+      duplicate = true;
+      return Fail(ErrorCode::kAlreadyExists, "duplicate delivery");  // roll back
     }
-    if (!updates_call) return Ok();
-    auto call = calls_.Upsert(tenant->company.id, *update);
-    if (!call) return tl::unexpected(call.error());
-    result.call_id = call->id;
-    if (IsTerminal(input.event)) {
+    result.call_id = stored->call.id;
+    return Ok();
+  };
+  Status status;
+  if (deduplicate && updates_call && !IsTerminal(input.event)) {
+    status = record_with_call();  // nothing else to write: no transaction around it
+  } else {
+    status = transactions_.Run([&]() -> Status {
+      // May run on the thread that commits a group of webhooks: carries its own request id.
+      observability::ScopedRequestId request(input.request_id);
+      if (deduplicate && updates_call) {
+        if (auto written = record_with_call(); !written) return written;
+      } else if (deduplicate) {
+        auto stored = events_.Record(record);
+        if (!stored) {
+          if (stored.error().code == ErrorCode::kAlreadyExists) {
+            duplicate = true;
+            return Fail(ErrorCode::kAlreadyExists, "duplicate delivery");  // roll back
+          }
+          return tl::unexpected(stored.error());
+        }
+      } else if (updates_call) {
+        auto call = calls_.Upsert(tenant->company.id, *update);
+        if (!call) return tl::unexpected(call.error());
+        result.call_id = call->id;
+      }
+      if (!IsTerminal(input.event)) return Ok();
       queue::NewJob job;
       job.type = std::string(kCallAnalysisJob);
       job.queue = std::string(queue::kDefault);
       job.payload_json = "{\"company_id\":" + std::to_string(tenant->company.id.value) +
-                         ",\"call_id\":" + std::to_string(call->id.value) + "}";
+                         ",\"call_id\":" + std::to_string(result.call_id->value) + "}";
       job.request_id = input.request_id;
       if (auto enqueued = jobs_.Enqueue(job); !enqueued) return tl::unexpected(enqueued.error());
-    }
-    return Ok();
-  });
+      return Ok();
+    });
+  }
   if (duplicate) {
     result.outcome = EventOutcome::kDuplicate;
   } else if (!status) {

@@ -57,12 +57,14 @@ struct CallEventInput {
 class CallEventService {
  public:
   CallEventService(CallEventSettings settings, tenancy::TenantDirectory& tenants,
-                   CallRepository& calls, WebhookEventRepository& events, queue::JobQueue& jobs,
-                   TransactionRunner& transactions, observability::Metrics& metrics)
+                   CallRepository& calls, WebhookEventRepository& events, CallEventStore& store,
+                   queue::JobQueue& jobs, TransactionRunner& transactions,
+                   observability::Metrics& metrics)
       : settings_(std::move(settings)),
         tenants_(tenants),
         calls_(calls),
         events_(events),
+        store_(store),
         jobs_(jobs),
         transactions_(transactions),
         metrics_(metrics) {}
@@ -81,6 +83,7 @@ class CallEventService {
   tenancy::TenantDirectory& tenants_;
   CallRepository& calls_;
   WebhookEventRepository& events_;
+  CallEventStore& store_;
   queue::JobQueue& jobs_;
   TransactionRunner& transactions_;
   observability::Metrics& metrics_;

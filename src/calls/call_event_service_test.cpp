@@ -29,10 +29,12 @@ class CallEventServiceTest : public storage::testing::DatabaseTest {
     customers_ = std::make_unique<storage::SqlCustomerRepository>(db(), clock_);
     calls_ = std::make_unique<storage::SqlCallRepository>(db(), clock_);
     events_ = std::make_unique<storage::SqlWebhookEventRepository>(db(), clock_);
+    store_ = std::make_unique<storage::SqlCallEventStore>(db(), clock_);
     transactions_ = std::make_unique<storage::DatabaseTransactionRunner>(db());
     directory_ = std::make_unique<tenancy::TenantDirectory>(*companies_, *branches_, *numbers_);
-    service_ = std::make_unique<CallEventService>(CallEventSettings{}, *directory_, *calls_,
-                                                  *events_, jobs_, *transactions_, metrics_);
+    service_ =
+        std::make_unique<CallEventService>(CallEventSettings{}, *directory_, *calls_, *events_,
+                                           *store_, jobs_, *transactions_, metrics_);
     a_ = MakeCompany("praxis-a", "+493083793369", "agent-a");
     b_ = MakeCompany("praxis-b", "+493031801234", "agent-b");
     ASSERT_TRUE(customers_->Upsert(a_, {"+4915112345678", "Erika Mustermann", {}, {}}));
@@ -91,6 +93,7 @@ class CallEventServiceTest : public storage::testing::DatabaseTest {
   std::unique_ptr<storage::SqlCustomerRepository> customers_;
   std::unique_ptr<storage::SqlCallRepository> calls_;
   std::unique_ptr<storage::SqlWebhookEventRepository> events_;
+  std::unique_ptr<storage::SqlCallEventStore> store_;
   std::unique_ptr<storage::DatabaseTransactionRunner> transactions_;
   std::unique_ptr<tenancy::TenantDirectory> directory_;
   std::unique_ptr<CallEventService> service_;
@@ -230,6 +233,75 @@ TEST_P(CallEventServiceTest, CallIdOfAnotherCompanyIsNotTouched) {
   ASSERT_TRUE(call.has_value());
   EXPECT_EQ(call->status, "ongoing");
   EXPECT_EQ(CountRows("webhook_events"), 1);  // the rejected delivery rolled back
+}
+
+// call_started writes its event and the call in one statement on PostgreSQL (no transaction):
+// the same rules as for the events written in a transaction.
+TEST_P(CallEventServiceTest, CallStartedWithAnotherCompanysCallIdStoresNothing) {
+  auto first = Event("call_started", "shared-2");
+  first.call.start_timestamp_ms = 1714608475945;
+  ASSERT_TRUE(service_->Record(first).has_value());
+  // The same delivery to company B is a redelivery: nothing is written.
+  auto same = service_->Record(Event("call_started", "shared-2", "+493031801234"));
+  ASSERT_TRUE(same.has_value()) << same.error().message;
+  EXPECT_EQ(same->outcome, EventOutcome::kDuplicate);
+  // Another delivery naming A's call id is refused.
+  auto other = Event("call_started", "shared-2", "+493031801234");
+  other.dedupe_key = "retell:call_started:shared-2:other";
+  auto r = service_->Record(other);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(calls_->FindByRetellId(b_, "shared-2").has_value());
+  auto call = calls_->FindByRetellId(a_, "shared-2");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->to_number, "+493083793369");
+  EXPECT_EQ(ToUnixMillis(*call->started_at), 1714608475945);
+  EXPECT_EQ(CountRows("webhook_events"), 1);  // B's delivery left no trace
+  EXPECT_EQ(metrics_.Value("callgate_retell_webhook_total",
+                           {{"event", "call_started"}, {"outcome", "error"}}),
+            1);
+}
+
+TEST_P(CallEventServiceTest, RedeliveredCallStartedChangesNothing) {
+  auto in = Event("call_started");
+  in.call.start_timestamp_ms = 1714608475945;
+  ASSERT_TRUE(service_->Record(in).has_value());
+  auto before = calls_->FindByRetellId(a_, "call-1");
+  ASSERT_TRUE(before.has_value());
+  clock_.Advance(std::chrono::minutes(1));
+  in.call.start_timestamp_ms = 1714608999999;  // a redelivery never changes the record
+  auto again = service_->Record(in);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->outcome, EventOutcome::kDuplicate);
+  auto after = calls_->FindByRetellId(a_, "call-1");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(ToUnixMillis(*after->started_at), 1714608475945);
+  EXPECT_EQ(after->updated_at, before->updated_at);
+  EXPECT_EQ(CountRows("webhook_events"), 1);
+}
+
+TEST_P(CallEventServiceTest, ConcurrentDuplicateCallStartedRecordsOnce) {
+  auto in = Event("call_started");
+  std::atomic<int> recorded{0}, duplicates{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      auto r = service_->Record(in);
+      if (!r) {
+        ++errors;
+      } else if (r->outcome == EventOutcome::kRecorded) {
+        ++recorded;
+      } else {
+        ++duplicates;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(recorded.load(), 1);
+  EXPECT_EQ(duplicates.load(), 5);
+  EXPECT_EQ(CountRows("calls"), 1);
+  EXPECT_EQ(CountRows("webhook_events"), 1);
 }
 
 TEST_P(CallEventServiceTest, TransferAndUnknownEventsAreStoredAndIgnored) {

@@ -58,4 +58,24 @@ class WebhookEventRepository {
   virtual Result<std::int64_t> Record(const WebhookEventRecord& event) = 0;
 };
 
+// A deduplicated platform event stored together with the call update it carries.
+struct RecordedCallEvent {
+  bool duplicate = false;  // the event was recorded before: nothing was written
+  Call call;               // the call after the update (not set for a duplicate)
+};
+
+class CallEventStore {
+ public:
+  virtual ~CallEventStore() = default;
+  // Records `event` and applies `update` to the call of `company_id`, atomically: both or
+  // neither. One statement on PostgreSQL (one round trip, also through PgBouncer); on SQLite
+  // committed together with concurrent ones (group commit). A redelivery (the event's dedupe
+  // key was recorded before) writes nothing and reports duplicate. kPermissionDenied when the
+  // call id is recorded for another company: nothing is written. Inside a transaction it
+  // joins it, and any error ends that transaction.
+  virtual Result<RecordedCallEvent> RecordWithCall(const WebhookEventRecord& event,
+                                                   tenancy::CompanyId company_id,
+                                                   const CallUpdate& update) = 0;
+};
+
 }  // namespace callgate::calls

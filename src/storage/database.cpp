@@ -125,7 +125,7 @@ struct Database::Impl {
   bool group_writing = false;              // guarded by group_mutex
 
   Status Grouped(const Database* database, const std::function<Status(Session&)>& fn) {
-    GroupedItem mine{&fn, Ok()};
+    GroupedItem mine{&fn, Ok(), false, {}};
     std::unique_lock lock(group_mutex);
     group_waiting.push_back(&mine);
     while (!mine.done) {

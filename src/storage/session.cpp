@@ -83,6 +83,7 @@ Error FromPostgres(const soci::postgresql_soci_error& e, bool connection_lost) {
   const std::string message = ServerMessage(e.get_error_message());
   if (state == "23505") return Make(ErrorCode::kAlreadyExists, message);
   if (state == "23503") return Make(ErrorCode::kNotFound, message);
+  if (state == "42501") return Make(ErrorCode::kPermissionDenied, message);
   if (state == "23502" || state == "23514" || state.starts_with("22")) {
     return Make(ErrorCode::kInvalidArgument, message);
   }

@@ -183,12 +183,13 @@ class Session {
   // Opens a connection configured as described at Database::Open. Throws soci::soci_error.
   static std::unique_ptr<Session> Connect(const DatabaseUrl& url, const DatabaseOptions& options);
 
- private:
-  class SqliteStatements;  // prepared statements of this SQLite connection (session.cpp)
-
-  // Query and Returning: runs `sql`, whose result columns are `columns`.
+  // Runs a whole statement `sql` (e.g. one that starts with WITH) whose result columns are
+  // `columns` (named as for Query), and calls `on_row` for every row; returns the row count.
   std::size_t Rows(const std::string& sql, std::string_view columns, const Params& params,
                    const std::function<void(const Row&)>& on_row);
+
+ private:
+  class SqliteStatements;  // prepared statements of this SQLite connection (session.cpp)
 
   Session(Dialect dialect, std::unique_ptr<soci::session> sql);
 

@@ -1,3 +1,7 @@
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "storage/query_helpers.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_calls_repositories.hpp"
@@ -75,20 +79,41 @@ std::string KeepOrReplace(std::string_view column) {
   return c + " = COALESCE(excluded." + c + ", calls." + c + ")";
 }
 
-std::string UpsertSql() {
-  std::string sql =
-      "INSERT INTO calls (company_id, branch_id, phone_number_id, customer_id, retell_call_id, "
-      "agent_id, direction, from_number, to_number, status, started_at, ended_at, duration_ms, "
-      "disconnection_reason, transcript, transcript_object, recording_url, summary, sentiment, "
-      "call_successful, analysis, metadata, retell_cost_cents, platform, created_at, updated_at) "
-      "VALUES "
-      "(:company_id, :branch_id, :phone_number_id, COALESCE(CAST(:customer_id AS BIGINT), "
-      "(SELECT id FROM customers WHERE company_id = :caller_company AND phone_e164 = :caller)), "
-      ":retell_call_id, :agent_id, "
-      ":direction, :from_number, :to_number, :status, :started_at, :ended_at, :duration_ms, "
-      ":disconnection_reason, :transcript, :transcript_object, :recording_url, :summary, "
-      ":sentiment, :call_successful, :analysis, :metadata, :retell_cost_cents, :platform, "
-      ":created_at, :updated_at) ON CONFLICT (retell_call_id) DO UPDATE SET ";
+// The columns an upsert writes, in the order of AddCallParams.
+constexpr std::string_view kWrittenCallColumns[] = {
+    "company_id",        "branch_id",
+    "phone_number_id",   "customer_id",
+    "retell_call_id",    "agent_id",
+    "direction",         "from_number",
+    "to_number",         "status",
+    "started_at",        "ended_at",
+    "duration_ms",       "disconnection_reason",
+    "transcript",        "transcript_object",
+    "recording_url",     "summary",
+    "sentiment",         "call_successful",
+    "analysis",          "metadata",
+    "retell_cost_cents", "platform",
+    "created_at",        "updated_at",
+};
+
+// "INSERT INTO calls (...) VALUES (...) ON CONFLICT ... DO UPDATE ...". Migration 0015's
+// function (PostgreSQL) holds the same upsert: change both together.
+std::string CallUpsertSql() {
+  std::string sql = "INSERT INTO calls (";
+  std::string values;
+  for (std::string_view column : kWrittenCallColumns) {
+    if (!values.empty()) {
+      sql += ", ";
+      values += ", ";
+    }
+    sql += column;
+    // The customer is the given one, else the company's customer with the caller's number.
+    values += column == "customer_id"
+                  ? "COALESCE(CAST(:customer_id AS BIGINT), (SELECT id FROM customers WHERE "
+                    "company_id = :caller_company AND phone_e164 = :caller))"
+                  : ":" + std::string(column);
+  }
+  sql += ") VALUES (" + values + ") ON CONFLICT (retell_call_id) DO UPDATE SET ";
   for (std::string_view col :
        {"branch_id", "phone_number_id", "customer_id", "agent_id", "from_number", "to_number",
         "started_at", "ended_at", "duration_ms", "disconnection_reason", "transcript_object",
@@ -113,6 +138,76 @@ std::string UpsertSql() {
   return sql;
 }
 
+// Parameters for CallUpsertSql, in placeholder order.
+void AddCallParams(Params& params, Session& s, CompanyId company_id, const calls::CallUpdate& u,
+                   SystemTimePoint now) {
+  params.Add(company_id.value)
+      .Add(internal::IdOf(u.branch_id))
+      .Add(internal::IdOf(u.phone_number_id))
+      .Add(internal::IdOf(u.customer_id))
+      .Add(company_id.value)
+      .Add(u.caller_e164)
+      .Add(u.retell_call_id)
+      .Add(u.agent_id)
+      .Add(u.direction.value_or("inbound"))
+      .Add(u.from_number)
+      .Add(u.to_number)
+      .Add(u.status.value_or("registered"))
+      .Add(u.started_at)
+      .Add(u.ended_at)
+      .Add(u.duration_ms)
+      .Add(u.disconnection_reason)
+      .Add(s.SealNullable(u.transcript, "calls.transcript"))
+      .Add(s.SealNullable(u.transcript_object_json, "calls.transcript_object"))
+      .Add(u.recording_url)
+      .Add(s.SealNullable(u.summary, "calls.summary"))
+      .Add(u.sentiment)
+      .Add(BoolOf(u.call_successful))
+      .Add(s.SealNullable(u.analysis_json, "calls.analysis"))
+      .Add(u.metadata_json)
+      .Add(u.retell_cost_cents)
+      .Add(u.platform.value_or("retell"))
+      .Add(now)
+      .Add(now)
+      .Add(u.platform ? 1 : 0)
+      .Add(u.final_transcript ? 1 : 0);
+}
+
+Status ValidCallUpdate(const calls::CallUpdate& u) {
+  if (u.retell_call_id.empty() || u.retell_call_id.size() > 128) {
+    return Fail(ErrorCode::kInvalidArgument, "retell call id is required");
+  }
+  return Ok();
+}
+
+std::string SealedPayload(Session& s, const calls::WebhookEventRecord& e) {
+  return s.Seal(e.payload_json.empty() ? std::string("{}") : e.payload_json,
+                "webhook_events.payload");
+}
+
+constexpr std::string_view kEventColumns =
+    "company_id, source, event, dedupe_key, payload, received_at, status, processed_at, "
+    "created_at, updated_at";
+
+// Parameters for the ten kEventColumns, in order.
+void AddEventParams(Params& params, Session& s, const calls::WebhookEventRecord& e,
+                    SystemTimePoint now) {
+  params.Add(internal::IdOf(e.company_id))
+      .Add(e.source)
+      .Add(e.event)
+      .Add(e.dedupe_key)
+      .Add(SealedPayload(s, e))
+      .Add(now)
+      .Add(e.status)
+      .Add(now)
+      .Add(now)
+      .Add(now);
+}
+
+constexpr std::string_view kEventValues =
+    ":company_id, :source, :event, :dedupe_key, :payload, :received_at, :status, :processed_at, "
+    ":created_at, :updated_at";
+
 // A call of another company is reported exactly like a missing one.
 Result<Call> OfCompany(Result<Call> call, CompanyId company_id) {
   if (call && call->company_id != company_id) {
@@ -124,46 +219,13 @@ Result<Call> OfCompany(Result<Call> call, CompanyId company_id) {
 }  // namespace
 
 Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUpdate& u) {
-  if (u.retell_call_id.empty() || u.retell_call_id.size() > 128) {
-    return Fail(ErrorCode::kInvalidArgument, "retell call id is required");
-  }
-  static const std::string sql = UpsertSql();
+  if (auto valid = ValidCallUpdate(u); !valid) return tl::unexpected(valid.error());
+  static const std::string sql = CallUpsertSql();
   // One statement: the upsert returns the stored row (no read-back). Every caller gives up on a
   // failure, so inside a transaction it needs no savepoint.
   return database_.RunWithoutSavepoint([&](Session& s) -> Result<Call> {
-    const auto now = clock_.Now();
-    const auto params =
-        Params()
-            .Add(company_id.value)
-            .Add(internal::IdOf(u.branch_id))
-            .Add(internal::IdOf(u.phone_number_id))
-            .Add(internal::IdOf(u.customer_id))
-            .Add(company_id.value)
-            .Add(u.caller_e164)
-            .Add(u.retell_call_id)
-            .Add(u.agent_id)
-            .Add(u.direction.value_or("inbound"))
-            .Add(u.from_number)
-            .Add(u.to_number)
-            .Add(u.status.value_or("registered"))
-            .Add(u.started_at)
-            .Add(u.ended_at)
-            .Add(u.duration_ms)
-            .Add(u.disconnection_reason)
-            .Add(s.SealNullable(u.transcript, "calls.transcript"))
-            .Add(s.SealNullable(u.transcript_object_json, "calls.transcript_object"))
-            .Add(u.recording_url)
-            .Add(s.SealNullable(u.summary, "calls.summary"))
-            .Add(u.sentiment)
-            .Add(BoolOf(u.call_successful))
-            .Add(s.SealNullable(u.analysis_json, "calls.analysis"))
-            .Add(u.metadata_json)
-            .Add(u.retell_cost_cents)
-            .Add(u.platform.value_or("retell"))
-            .Add(now)
-            .Add(now)
-            .Add(u.platform ? 1 : 0)
-            .Add(u.final_transcript ? 1 : 0);
+    Params params;
+    AddCallParams(params, s, company_id, u, clock_.Now());
     std::optional<Call> stored;
     s.Returning(sql, kCallColumns, params, [&](const Row& row) { stored = DecodeCall(row); });
     if (!stored) {
@@ -241,26 +303,95 @@ Result<std::int64_t> SqlCallRepository::MinutesUsed(CompanyId company_id, System
 }
 
 Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEventRecord& e) {
+  static const std::string sql = "INSERT INTO webhook_events (" + std::string(kEventColumns) +
+                                 ") VALUES (" + std::string(kEventValues) + ") RETURNING id";
   // A duplicate (kAlreadyExists) or any failure ends the caller's transaction: no savepoint.
   return database_.RunWithoutSavepoint([&](Session& s) -> Result<std::int64_t> {
-    const auto now = clock_.Now();
-    return s.InsertReturningId(
-        "INSERT INTO webhook_events (company_id, source, event, dedupe_key, payload, received_at, "
-        "status, processed_at, created_at, updated_at) VALUES (:company_id, :source, :event, "
-        ":dedupe_key, :payload, :received_at, :status, :processed_at, :created_at, :updated_at) "
-        "RETURNING id",
-        Params()
-            .Add(internal::IdOf(e.company_id))
-            .Add(e.source)
-            .Add(e.event)
-            .Add(e.dedupe_key)
-            .Add(s.Seal(e.payload_json.empty() ? std::string("{}") : e.payload_json,
-                        "webhook_events.payload"))
-            .Add(now)
-            .Add(e.status)
-            .Add(now)
-            .Add(now)
-            .Add(now));
+    Params params;
+    AddEventParams(params, s, e, clock_.Now());
+    return s.InsertReturningId(sql, params);
+  });
+}
+
+Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
+    const calls::WebhookEventRecord& event, CompanyId company_id, const calls::CallUpdate& u) {
+  if (auto valid = ValidCallUpdate(u); !valid) return tl::unexpected(valid.error());
+  const auto now = clock_.Now();
+  if (database_.dialect() == Dialect::kPostgresql) {
+    // One call of the function of migration 0015: one round trip, plans cached per connection.
+    static const std::string sql =
+        "SELECT " + std::string(kCallColumns) +
+        " FROM callgate_record_call_event(:company_id, :source, :event, :dedupe_key, :payload, "
+        ":event_status, :now, :branch_id, :phone_number_id, :customer_id, :caller, "
+        ":retell_call_id, :agent_id, :direction, :from_number, :to_number, :status, :started_at, "
+        ":ended_at, :duration_ms, :disconnection_reason, :transcript, :transcript_object, "
+        ":recording_url, :summary, :sentiment, :call_successful, :analysis, :metadata, "
+        ":retell_cost_cents, :platform, :platform_given, :final_transcript)";
+    return database_.RunWithoutSavepoint([&](Session& s) -> Result<calls::RecordedCallEvent> {
+      const auto params =
+          Params()
+              .Add(company_id.value)
+              .Add(event.source)
+              .Add(event.event)
+              .Add(event.dedupe_key)
+              .Add(SealedPayload(s, event))
+              .Add(event.status)
+              .Add(now)
+              .Add(internal::IdOf(u.branch_id))
+              .Add(internal::IdOf(u.phone_number_id))
+              .Add(internal::IdOf(u.customer_id))
+              .Add(u.caller_e164)
+              .Add(u.retell_call_id)
+              .Add(u.agent_id)
+              .Add(u.direction.value_or("inbound"))
+              .Add(u.from_number)
+              .Add(u.to_number)
+              .Add(u.status.value_or("registered"))
+              .Add(u.started_at)
+              .Add(u.ended_at)
+              .Add(u.duration_ms)
+              .Add(u.disconnection_reason)
+              .Add(s.SealNullable(u.transcript, "calls.transcript"))
+              .Add(s.SealNullable(u.transcript_object_json, "calls.transcript_object"))
+              .Add(u.recording_url)
+              .Add(s.SealNullable(u.summary, "calls.summary"))
+              .Add(u.sentiment)
+              .Add(BoolOf(u.call_successful))
+              .Add(s.SealNullable(u.analysis_json, "calls.analysis"))
+              .Add(u.metadata_json)
+              .Add(u.retell_cost_cents)
+              .Add(u.platform.value_or("retell"))
+              .Add(u.platform ? 1 : 0)
+              .Add(u.final_transcript ? 1 : 0);
+      calls::RecordedCallEvent out;
+      out.duplicate = s.Rows(sql, kCallColumns, params,
+                             [&](const Row& row) { out.call = DecodeCall(row); }) == 0;
+      return out;
+    });
+  }
+  // SQLite has no stored functions: two statements in one transaction, committed in a group.
+  static const std::string event_sql = "INSERT INTO webhook_events (" + std::string(kEventColumns) +
+                                       ") VALUES (" + std::string(kEventValues) +
+                                       ") ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
+  static const std::string call_sql = CallUpsertSql();
+  return database_.WithGroupedTransaction([&](Session& s) -> Result<calls::RecordedCallEvent> {
+    Params event_params;
+    AddEventParams(event_params, s, event, now);
+    calls::RecordedCallEvent out;
+    if (!s.InsertReturningOptionalId(event_sql, event_params)) {
+      out.duplicate = true;
+      return out;
+    }
+    Params call_params;
+    AddCallParams(call_params, s, company_id, u, now);
+    std::optional<Call> stored;
+    s.Returning(call_sql, kCallColumns, call_params,
+                [&](const Row& row) { stored = DecodeCall(row); });
+    if (!stored) {  // another company's call id: rolls back the event too
+      return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
+    }
+    out.call = std::move(*stored);
+    return out;
   });
 }
 

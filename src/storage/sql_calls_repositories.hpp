@@ -40,6 +40,18 @@ class SqlWebhookEventRepository final : public calls::WebhookEventRepository {
   const Clock& clock_;
 };
 
+class SqlCallEventStore final : public calls::CallEventStore {
+ public:
+  SqlCallEventStore(Database& database, const Clock& clock) : database_(database), clock_(clock) {}
+  Result<calls::RecordedCallEvent> RecordWithCall(const calls::WebhookEventRecord& event,
+                                                  tenancy::CompanyId company_id,
+                                                  const calls::CallUpdate& update) override;
+
+ private:
+  Database& database_;
+  const Clock& clock_;
+};
+
 // Runs functions in Database::WithTransaction, or with kGrouped in
 // Database::WithGroupedTransaction (group commit on SQLite: for short transactions that many
 // threads run at once, whose functions do not rely on thread-local state).

@@ -60,11 +60,12 @@ class ServerMessagesTest : public storage::testing::DatabaseTest {
     customers_ = std::make_unique<storage::SqlCustomerRepository>(db(), clock_);
     calls_ = std::make_unique<storage::SqlCallRepository>(db(), clock_);
     events_ = std::make_unique<storage::SqlWebhookEventRepository>(db(), clock_);
+    store_ = std::make_unique<storage::SqlCallEventStore>(db(), clock_);
     transactions_ = std::make_unique<storage::DatabaseTransactionRunner>(db());
     directory_ = std::make_unique<tenancy::TenantDirectory>(*companies_, *branches_, *numbers_);
-    call_events_ =
-        std::make_unique<calls::CallEventService>(calls::CallEventSettings{}, *directory_, *calls_,
-                                                  *events_, jobs_, *transactions_, metrics_);
+    call_events_ = std::make_unique<calls::CallEventService>(
+        calls::CallEventSettings{}, *directory_, *calls_, *events_, *store_, jobs_, *transactions_,
+        metrics_);
     inbound_ =
         std::make_unique<calls::InboundCallService>(*directory_, *customers_, clock_, metrics_);
     contexts_ = std::make_unique<booking::CallContextResolver>(*directory_, *branches_, *customers_,
@@ -142,6 +143,7 @@ class ServerMessagesTest : public storage::testing::DatabaseTest {
   std::unique_ptr<storage::SqlCustomerRepository> customers_;
   std::unique_ptr<storage::SqlCallRepository> calls_;
   std::unique_ptr<storage::SqlWebhookEventRepository> events_;
+  std::unique_ptr<storage::SqlCallEventStore> store_;
   std::unique_ptr<storage::DatabaseTransactionRunner> transactions_;
   std::unique_ptr<tenancy::TenantDirectory> directory_;
   std::unique_ptr<calls::CallEventService> call_events_;
