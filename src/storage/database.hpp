@@ -101,7 +101,8 @@ class Database {
   // fails (or the database rolled the transaction back by itself) every callback of the batch
   // fails. Nothing is reported committed that is not. `fn` may run on another thread than the
   // caller's, while the caller waits: it must not rely on thread-local state (set the log's
-  // request id inside it) and reaches storage only through this Database. On PostgreSQL, or
+  // request id inside it; slow-statement log lines carry the writing caller's) and reaches
+  // storage only through this Database. On PostgreSQL, or
   // when this thread is already inside a Run of this Database, it is WithTransaction.
   // Thread-safe.
   template <typename Fn>
