@@ -3,7 +3,7 @@
 -- caches the plans of its statements). Through PgBouncer in transaction mode callgate sends no
 -- named prepared statements, so this is how the webhook's two writes avoid being parsed and
 -- planned on every request. Used by storage::SqlCallEventStore (sql_call_repository.cpp); its
--- upsert must stay the same as CallUpsertSql there. Returns the call, no row for a redelivery
+-- upsert must stay the same as CallUpsertSql there. Returns the call's id, NULL for a redelivery
 -- (the dedupe key was recorded before: nothing written), and fails with insufficient_privilege
 -- (42501) when the call id is recorded for another company (nothing written).
 -- migrations/sqlite/0015_record_call_event.sql keeps the version numbers in step.
@@ -16,10 +16,10 @@ CREATE FUNCTION callgate_record_call_event(
   p_transcript_object TEXT, p_recording_url TEXT, p_summary TEXT, p_sentiment TEXT,
   p_call_successful INTEGER, p_analysis TEXT, p_metadata JSONB, p_retell_cost_cents BIGINT,
   p_platform TEXT, p_platform_given INTEGER, p_final_transcript INTEGER)
-RETURNS SETOF calls LANGUAGE plpgsql AS $$
+RETURNS BIGINT LANGUAGE plpgsql AS $$
 DECLARE
   v_event BIGINT;
-  v_call calls%ROWTYPE;
+  v_call BIGINT;
 BEGIN
   INSERT INTO webhook_events (company_id, source, event, dedupe_key, payload, received_at,
                               status, processed_at, created_at, updated_at)
@@ -28,7 +28,7 @@ BEGIN
   ON CONFLICT (dedupe_key) DO NOTHING
   RETURNING id INTO v_event;
   IF v_event IS NULL THEN
-    RETURN;  -- a redelivery
+    RETURN NULL;  -- a redelivery
   END IF;
   INSERT INTO calls (company_id, branch_id, phone_number_id, customer_id, retell_call_id,
                      agent_id, direction, from_number, to_number, status, started_at, ended_at,
@@ -73,11 +73,11 @@ BEGIN
                       ELSE calls.transcript END,
     updated_at = excluded.updated_at
   WHERE calls.company_id = excluded.company_id
-  RETURNING * INTO v_call;
-  IF NOT FOUND THEN
+  RETURNING id INTO v_call;
+  IF v_call IS NULL THEN
     -- Another company's call id: the event is not kept either.
     RAISE EXCEPTION 'the call belongs to another company' USING ERRCODE = '42501';
   END IF;
-  RETURN NEXT v_call;
+  RETURN v_call;
 END;
 $$;

@@ -167,7 +167,7 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
       duplicate = true;
       return Fail(ErrorCode::kAlreadyExists, "duplicate delivery");  // roll back
     }
-    result.call_id = stored->call.id;
+    result.call_id = stored->call_id;
     return Ok();
   };
   Status status;

@@ -61,7 +61,7 @@ class WebhookEventRepository {
 // A deduplicated platform event stored together with the call update it carries.
 struct RecordedCallEvent {
   bool duplicate = false;  // the event was recorded before: nothing was written
-  Call call;               // the call after the update (not set for a duplicate)
+  CallId call_id;          // the updated call (not set for a duplicate)
 };
 
 class CallEventStore {

@@ -52,9 +52,10 @@ class CallEventStoreTest : public testing::DatabaseTest {
     auto recorded = store.RecordWithCall(event, company_, u);
     ASSERT_TRUE(recorded.has_value()) << recorded.error().message;
     ASSERT_FALSE(recorded->duplicate);
-    ExpectSameCall(*upserted, recorded->call);
-    ExpectSameCall(repository.FindByRetellId(company_, "upserted").value(),
-                   repository.FindByRetellId(company_, "recorded").value());
+    auto recorded_call = repository.FindByRetellId(company_, "recorded");
+    ASSERT_TRUE(recorded_call.has_value());
+    EXPECT_EQ(recorded_call->id, recorded->call_id);
+    ExpectSameCall(*upserted, *recorded_call);
   }
 
   static void ExpectSameCall(const calls::Call& a, const calls::Call& b) {

@@ -320,13 +320,12 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
   if (database_.dialect() == Dialect::kPostgresql) {
     // One call of the function of migration 0015: one round trip, plans cached per connection.
     static const std::string sql =
-        "SELECT " + std::string(kCallColumns) +
-        " FROM callgate_record_call_event(:company_id, :source, :event, :dedupe_key, :payload, "
+        "SELECT callgate_record_call_event(:company_id, :source, :event, :dedupe_key, :payload, "
         ":event_status, :now, :branch_id, :phone_number_id, :customer_id, :caller, "
         ":retell_call_id, :agent_id, :direction, :from_number, :to_number, :status, :started_at, "
         ":ended_at, :duration_ms, :disconnection_reason, :transcript, :transcript_object, "
         ":recording_url, :summary, :sentiment, :call_successful, :analysis, :metadata, "
-        ":retell_cost_cents, :platform, :platform_given, :final_transcript)";
+        ":retell_cost_cents, :platform, :platform_given, :final_transcript) AS call_id";
     return database_.RunWithoutSavepoint([&](Session& s) -> Result<calls::RecordedCallEvent> {
       const auto params =
           Params()
@@ -364,8 +363,10 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
               .Add(u.platform ? 1 : 0)
               .Add(u.final_transcript ? 1 : 0);
       calls::RecordedCallEvent out;
-      out.duplicate = s.Rows(sql, kCallColumns, params,
-                             [&](const Row& row) { out.call = DecodeCall(row); }) == 0;
+      std::optional<std::int64_t> id;
+      s.Rows(sql, "call_id", params, [&](const Row& row) { id = row.OptionalInt64("call_id"); });
+      out.duplicate = !id;  // NULL: a redelivery
+      if (id) out.call_id = CallId(*id);
       return out;
     });
   }
@@ -373,7 +374,7 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
   static const std::string event_sql = "INSERT INTO webhook_events (" + std::string(kEventColumns) +
                                        ") VALUES (" + std::string(kEventValues) +
                                        ") ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
-  static const std::string call_sql = CallUpsertSql();
+  static const std::string call_sql = CallUpsertSql() + " RETURNING id";
   return database_.WithGroupedTransaction([&](Session& s) -> Result<calls::RecordedCallEvent> {
     Params event_params;
     AddEventParams(event_params, s, event, now);
@@ -384,13 +385,11 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
     }
     Params call_params;
     AddCallParams(call_params, s, company_id, u, now);
-    std::optional<Call> stored;
-    s.Returning(call_sql, kCallColumns, call_params,
-                [&](const Row& row) { stored = DecodeCall(row); });
-    if (!stored) {  // another company's call id: rolls back the event too
+    auto id = s.InsertReturningOptionalId(call_sql, call_params);
+    if (!id) {  // another company's call id: rolls back the event too
       return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
     }
-    out.call = std::move(*stored);
+    out.call_id = CallId(*id);
     return out;
   });
 }
