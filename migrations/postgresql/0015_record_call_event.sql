@@ -7,15 +7,17 @@
 -- (the dedupe key was recorded before: nothing written), and fails with insufficient_privilege
 -- (42501) when the call id is recorded for another company (nothing written).
 -- migrations/sqlite/0015_record_call_event.sql keeps the version numbers in step.
+-- The parameters after the event's five are the upsert's, in the order of AddCallParams there.
 CREATE FUNCTION callgate_record_call_event(
-  p_company_id BIGINT, p_source TEXT, p_event TEXT, p_dedupe_key TEXT, p_payload TEXT,
-  p_event_status TEXT, p_now BIGINT, p_branch_id BIGINT, p_phone_number_id BIGINT,
-  p_customer_id BIGINT, p_caller TEXT, p_retell_call_id TEXT, p_agent_id TEXT, p_direction TEXT,
+  p_source TEXT, p_event TEXT, p_dedupe_key TEXT, p_payload TEXT, p_event_status TEXT,
+  p_company_id BIGINT, p_branch_id BIGINT, p_phone_number_id BIGINT, p_customer_id BIGINT,
+  p_caller_company BIGINT, p_caller TEXT, p_retell_call_id TEXT, p_agent_id TEXT, p_direction TEXT,
   p_from_number TEXT, p_to_number TEXT, p_status TEXT, p_started_at BIGINT, p_ended_at BIGINT,
   p_duration_ms BIGINT, p_disconnection_reason TEXT, p_transcript TEXT,
   p_transcript_object TEXT, p_recording_url TEXT, p_summary TEXT, p_sentiment TEXT,
   p_call_successful INTEGER, p_analysis TEXT, p_metadata JSONB, p_retell_cost_cents BIGINT,
-  p_platform TEXT, p_platform_given INTEGER, p_final_transcript INTEGER)
+  p_platform TEXT, p_now BIGINT, p_updated_at BIGINT, p_platform_given INTEGER,
+  p_final_transcript INTEGER)
 RETURNS BIGINT LANGUAGE plpgsql AS $$
 DECLARE
   v_event BIGINT;
@@ -37,11 +39,11 @@ BEGIN
                      retell_cost_cents, platform, created_at, updated_at)
   VALUES (p_company_id, p_branch_id, p_phone_number_id,
           COALESCE(p_customer_id, (SELECT id FROM customers
-                                   WHERE company_id = p_company_id AND phone_e164 = p_caller)),
+                                   WHERE company_id = p_caller_company AND phone_e164 = p_caller)),
           p_retell_call_id, p_agent_id, p_direction, p_from_number, p_to_number, p_status,
           p_started_at, p_ended_at, p_duration_ms, p_disconnection_reason, p_transcript,
           p_transcript_object, p_recording_url, p_summary, p_sentiment, p_call_successful,
-          p_analysis, p_metadata, p_retell_cost_cents, p_platform, p_now, p_now)
+          p_analysis, p_metadata, p_retell_cost_cents, p_platform, p_now, p_updated_at)
   ON CONFLICT (retell_call_id) DO UPDATE SET
     branch_id = COALESCE(excluded.branch_id, calls.branch_id),
     phone_number_id = COALESCE(excluded.phone_number_id, calls.phone_number_id),

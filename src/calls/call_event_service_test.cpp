@@ -75,6 +75,28 @@ class CallEventServiceTest : public storage::testing::DatabaseTest {
     return in;
   }
 
+  // Delivers `in` six times at once: one is recorded, five are duplicates, none fails.
+  void ExpectRecordedOnceOfSixConcurrentDeliveries(const CallEventInput& in) {
+    std::atomic<int> recorded{0}, duplicates{0}, errors{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i) {
+      threads.emplace_back([&] {
+        auto r = service_->Record(in);
+        if (!r) {
+          ++errors;
+        } else if (r->outcome == EventOutcome::kRecorded) {
+          ++recorded;
+        } else {
+          ++duplicates;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(recorded.load(), 1);
+    EXPECT_EQ(duplicates.load(), 5);
+  }
+
   long long CountRows(const std::string& table) {
     auto n = db().Run([&](storage::Session& s) -> Result<long long> {
       long long count = 0;
@@ -282,24 +304,7 @@ TEST_P(CallEventServiceTest, RedeliveredCallStartedChangesNothing) {
 
 TEST_P(CallEventServiceTest, ConcurrentDuplicateCallStartedRecordsOnce) {
   auto in = Event("call_started");
-  std::atomic<int> recorded{0}, duplicates{0}, errors{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 6; ++i) {
-    threads.emplace_back([&] {
-      auto r = service_->Record(in);
-      if (!r) {
-        ++errors;
-      } else if (r->outcome == EventOutcome::kRecorded) {
-        ++recorded;
-      } else {
-        ++duplicates;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(errors.load(), 0);
-  EXPECT_EQ(recorded.load(), 1);
-  EXPECT_EQ(duplicates.load(), 5);
+  ExpectRecordedOnceOfSixConcurrentDeliveries(in);
   EXPECT_EQ(CountRows("calls"), 1);
   EXPECT_EQ(CountRows("webhook_events"), 1);
 }
@@ -334,24 +339,7 @@ TEST_P(CallEventServiceTest, WebCallsResolveThroughTheAgent) {
 
 TEST_P(CallEventServiceTest, ConcurrentDuplicateDeliveriesRecordOnce) {
   auto in = Event("call_ended");
-  std::atomic<int> recorded{0}, duplicates{0}, errors{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 6; ++i) {
-    threads.emplace_back([&] {
-      auto r = service_->Record(in);
-      if (!r) {
-        ++errors;
-      } else if (r->outcome == EventOutcome::kRecorded) {
-        ++recorded;
-      } else {
-        ++duplicates;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(errors.load(), 0);
-  EXPECT_EQ(recorded.load(), 1);
-  EXPECT_EQ(duplicates.load(), 5);
+  ExpectRecordedOnceOfSixConcurrentDeliveries(in);
   EXPECT_EQ(CountRows("calls"), 1);
   EXPECT_EQ(jobs_.jobs().size(), 1u);
 }

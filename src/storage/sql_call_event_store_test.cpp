@@ -58,6 +58,15 @@ class CallEventStoreTest : public testing::DatabaseTest {
     ExpectSameCall(*upserted, *recorded_call);
   }
 
+  calls::WebhookEventRecord CallStarted(const std::string& dedupe_key) const {
+    calls::WebhookEventRecord event;
+    event.company_id = company_;
+    event.source = "retell";
+    event.event = "call_started";
+    event.dedupe_key = dedupe_key;
+    return event;
+  }
+
   static void ExpectSameCall(const calls::Call& a, const calls::Call& b) {
     EXPECT_EQ(a.company_id, b.company_id);
     EXPECT_EQ(a.branch_id, b.branch_id);
@@ -150,11 +159,7 @@ TEST_P(CallEventStoreTest, ALiveTranscriptReplacesTheLastOneUntilTheCallEnds) {
 
 TEST_P(CallEventStoreTest, ARedeliveryWritesNothing) {
   SqlCallEventStore store(db(), clock_);
-  calls::WebhookEventRecord event;
-  event.company_id = company_;
-  event.source = "retell";
-  event.event = "call_started";
-  event.dedupe_key = "retell:call_started:c1";
+  const auto event = CallStarted("retell:call_started:c1");
   calls::CallUpdate u;
   u.retell_call_id = "c1";
   u.status = "ongoing";
@@ -171,11 +176,7 @@ TEST_P(CallEventStoreTest, ARedeliveryWritesNothing) {
 
 TEST_P(CallEventStoreTest, AnInvalidCallIdIsRefusedBeforeAnythingIsWritten) {
   SqlCallEventStore store(db(), clock_);
-  calls::WebhookEventRecord event;
-  event.company_id = company_;
-  event.source = "retell";
-  event.event = "call_started";
-  event.dedupe_key = "retell:call_started:";
+  const auto event = CallStarted("retell:call_started:");
   auto refused = store.RecordWithCall(event, company_, calls::CallUpdate{});
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);

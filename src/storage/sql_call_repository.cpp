@@ -138,6 +138,18 @@ std::string CallUpsertSql() {
   return sql;
 }
 
+// Placeholders for the parameters of AddCallParams, in order (for the function of migration
+// 0015, which takes them as they are).
+std::string CallUpsertParameters() {
+  std::string list;
+  for (std::string_view column : kWrittenCallColumns) {
+    if (!list.empty()) list += ", ";
+    list += column == "customer_id" ? ":customer_id, :caller_company, :caller"
+                                    : ":" + std::string(column);
+  }
+  return list + ", :platform_given, :final_transcript";
+}
+
 // Parameters for CallUpsertSql, in placeholder order.
 void AddCallParams(Params& params, Session& s, CompanyId company_id, const calls::CallUpdate& u,
                    SystemTimePoint now) {
@@ -320,48 +332,17 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
   if (database_.dialect() == Dialect::kPostgresql) {
     // One call of the function of migration 0015: one round trip, plans cached per connection.
     static const std::string sql =
-        "SELECT callgate_record_call_event(:company_id, :source, :event, :dedupe_key, :payload, "
-        ":event_status, :now, :branch_id, :phone_number_id, :customer_id, :caller, "
-        ":retell_call_id, :agent_id, :direction, :from_number, :to_number, :status, :started_at, "
-        ":ended_at, :duration_ms, :disconnection_reason, :transcript, :transcript_object, "
-        ":recording_url, :summary, :sentiment, :call_successful, :analysis, :metadata, "
-        ":retell_cost_cents, :platform, :platform_given, :final_transcript) AS call_id";
+        "SELECT callgate_record_call_event(:source, :event, :dedupe_key, :payload, "
+        ":event_status, " +
+        CallUpsertParameters() + ") AS call_id";
     return database_.RunWithoutSavepoint([&](Session& s) -> Result<calls::RecordedCallEvent> {
-      const auto params =
-          Params()
-              .Add(company_id.value)
-              .Add(event.source)
-              .Add(event.event)
-              .Add(event.dedupe_key)
-              .Add(SealedPayload(s, event))
-              .Add(event.status)
-              .Add(now)
-              .Add(internal::IdOf(u.branch_id))
-              .Add(internal::IdOf(u.phone_number_id))
-              .Add(internal::IdOf(u.customer_id))
-              .Add(u.caller_e164)
-              .Add(u.retell_call_id)
-              .Add(u.agent_id)
-              .Add(u.direction.value_or("inbound"))
-              .Add(u.from_number)
-              .Add(u.to_number)
-              .Add(u.status.value_or("registered"))
-              .Add(u.started_at)
-              .Add(u.ended_at)
-              .Add(u.duration_ms)
-              .Add(u.disconnection_reason)
-              .Add(s.SealNullable(u.transcript, "calls.transcript"))
-              .Add(s.SealNullable(u.transcript_object_json, "calls.transcript_object"))
-              .Add(u.recording_url)
-              .Add(s.SealNullable(u.summary, "calls.summary"))
-              .Add(u.sentiment)
-              .Add(BoolOf(u.call_successful))
-              .Add(s.SealNullable(u.analysis_json, "calls.analysis"))
-              .Add(u.metadata_json)
-              .Add(u.retell_cost_cents)
-              .Add(u.platform.value_or("retell"))
-              .Add(u.platform ? 1 : 0)
-              .Add(u.final_transcript ? 1 : 0);
+      Params params;
+      params.Add(event.source)
+          .Add(event.event)
+          .Add(event.dedupe_key)
+          .Add(SealedPayload(s, event))
+          .Add(event.status);
+      AddCallParams(params, s, company_id, u, now);
       calls::RecordedCallEvent out;
       std::optional<std::int64_t> id;
       s.Rows(sql, "call_id", params, [&](const Row& row) { id = row.OptionalInt64("call_id"); });
