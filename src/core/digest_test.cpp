@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace callgate {
 namespace {
 
@@ -19,6 +21,19 @@ TEST(Digest, HmacSha256MatchesRfc4231AndJoinsItsTwoParts) {
   // An empty key is a valid key (RFC 2104 pads it), not a failure.
   EXPECT_EQ(ToHex(HmacSha256("", "")),
             "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+TEST(Digest, HmacSha256HashesKeysLongerThanOneBlock) {
+  // RFC 4231 test case 6: a 131-byte key is hashed first.
+  EXPECT_EQ(ToHex(HmacSha256(std::string(131, '\xaa'),
+                             "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // The boundary: a key of exactly one block (64 bytes) is padded, one byte more is hashed
+  // (values from Python's hmac module).
+  EXPECT_EQ(ToHex(HmacSha256(std::string(64, 'k'), "block-size key")),
+            "3639ed45f96410ae1abf821aaf15a4e616209464f7e06fb79435d35e485bd3c2");
+  EXPECT_EQ(ToHex(HmacSha256(std::string(65, 'k'), "block-", "size key")),
+            "492c0e30e79bd478c547ea77404336b1093be9a3fe2de81aca2185a7a92a69fa");
 }
 
 TEST(Digest, ToHexIsLowerCaseAndStopsAtMaxBytes) {
