@@ -83,6 +83,8 @@ Result<tenancy::Service> MatchService(const std::vector<tenancy::Service>& servi
     for (const auto& syn : s.synonyms) names.push_back(NormalizeWord(syn));
     for (const auto& name : names) {
       if (name.empty()) continue;
+      // An exact name is the best match there can be, and the first one wins below anyway.
+      if (name == key) return s;
       int d = EditDistance(key, name);
       // "Beratung" inside "Erstberatung" or the other way round is a strong hint.
       if (d > 0 && key.size() >= 5 &&

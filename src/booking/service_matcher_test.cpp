@@ -41,6 +41,22 @@ TEST(MatchService, ByIdNameSynonymAndCloseSpelling) {
   EXPECT_EQ(Match(""), 1);              // default
 }
 
+TEST(MatchService, AnExactNameWinsOverAnEarlierCloseOne) {
+  tenancy::Service longer;
+  longer.id = tenancy::ServiceId(7);
+  longer.name = "Beratungen";  // contains the wanted word: distance 1
+  tenancy::Service exact;
+  exact.id = tenancy::ServiceId(8);
+  exact.name = "Zweitberatung";
+  exact.synonyms = {"Beratung"};
+  tenancy::Service also_exact;
+  also_exact.id = tenancy::ServiceId(9);
+  also_exact.name = "Beratung";
+  auto r = MatchService({longer, exact, also_exact}, "beratung");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->id.value, 8);  // the first exact name or synonym
+}
+
 TEST(MatchService, RejectsWhatIsNotOffered) {
   EXPECT_EQ(Match("Haarschnitt"), -1);
   EXPECT_EQ(Match("99"), -1);

@@ -6,14 +6,24 @@
 #include <array>
 #include <cstdio>
 #include <sstream>
+#include <string>
 
 namespace callgate {
 namespace {
 
 const date::time_zone* FindZone(std::string_view zone) {
   if (zone.empty()) return nullptr;
+  // Each thread remembers the zone it looked up last: a request converts many times in its
+  // branch's one zone, and locate_zone searches every zone by name. The zone objects live as
+  // long as the process (the time zone database is loaded once and never reloaded).
+  thread_local std::string last_name;
+  thread_local const date::time_zone* last_zone = nullptr;
+  if (last_zone != nullptr && zone == last_name) return last_zone;
   try {
-    return date::locate_zone(std::string(zone));
+    const date::time_zone* found = date::locate_zone(std::string(zone));
+    last_name.assign(zone);
+    last_zone = found;
+    return found;
   } catch (const std::exception&) {
     return nullptr;
   }

@@ -64,6 +64,20 @@ TEST(TimeZone, RoundTripsOrdinaryTimes) {
   EXPECT_EQ(*back, wall);
 }
 
+TEST(TimeZone, AlternatingZonesEachConvertInTheirOwn) {
+  // A thread remembers its last zone; switching back and forth must not reuse the wrong one,
+  // and an unknown zone in between must not be taken for the last known one.
+  const auto noon = Iso("2026-07-01T12:00:00Z");
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(ToLocal(noon, kBerlin)->hour, 14);
+    EXPECT_EQ(ToLocal(noon, "America/New_York")->hour, 8);
+    EXPECT_FALSE(ToLocal(noon, "Europe/Berlinn").has_value());
+    EXPECT_EQ(ToLocal(noon, "Asia/Tokyo")->hour, 21);
+    EXPECT_EQ(ToLocal(noon, kBerlin)->hour, 14);
+    EXPECT_EQ(ToLocal(noon, kBerlin)->hour, 14);
+  }
+}
+
 TEST(TimeZone, RejectsUnknownZoneAndImpossibleDates) {
   EXPECT_FALSE(IsValidTimeZone("Mars/Olympus"));
   EXPECT_TRUE(IsValidTimeZone("Europe/Berlin"));

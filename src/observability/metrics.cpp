@@ -1,16 +1,17 @@
 #include "observability/metrics.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <span>
 
 namespace callgate::observability {
 namespace {
 
 enum Type { kCounter = 0, kGauge = 1, kHistogram = 2 };
 
-std::string EscapeLabelValue(std::string_view v) {
-  std::string out;
+void AppendEscapedLabelValue(std::string& out, std::string_view v) {
   for (char c : v) {
     if (c == '\\')
       out += "\\\\";
@@ -21,7 +22,6 @@ std::string EscapeLabelValue(std::string_view v) {
     else
       out.push_back(c);
   }
-  return out;
 }
 
 std::string EscapeHelp(std::string_view v) {
@@ -105,12 +105,31 @@ Metrics::Metrics() = default;
 Metrics::~Metrics() = default;
 
 std::string Metrics::Key(const Labels& labels) {
-  Labels sorted = labels;
-  std::sort(sorted.begin(), sorted.end());
+  // Called on every increment: sort pointers instead of copying the labels, and write the key
+  // in place instead of concatenating temporaries.
+  std::array<const std::pair<std::string, std::string>*, 8> small{};
+  std::vector<const std::pair<std::string, std::string>*> large;
+  std::span<const std::pair<std::string, std::string>*> order;
+  if (labels.size() <= small.size()) {
+    order = std::span(small.data(), labels.size());
+  } else {
+    large.resize(labels.size());
+    order = large;
+  }
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    order[i] = &labels[i];
+    bytes += labels[i].first.size() + labels[i].second.size() + 4;
+  }
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return *a < *b; });
   std::string key;
-  for (const auto& [k, v] : sorted) {
+  key.reserve(bytes);
+  for (const auto* label : order) {
     if (!key.empty()) key.push_back(',');
-    key += k + "=\"" + EscapeLabelValue(v) + "\"";
+    key += label->first;
+    key += "=\"";
+    AppendEscapedLabelValue(key, label->second);
+    key.push_back('"');
   }
   return key;
 }

@@ -22,6 +22,16 @@ TEST(Metrics, CountsPerLabelSetRegardlessOfLabelOrder) {
   EXPECT_EQ(m.Value("callgate_x_total", {{"a", "other"}}), 1);
   EXPECT_EQ(m.Value("callgate_x_total", {{"a", "none"}}), 0);
   EXPECT_EQ(m.Value("callgate_unknown_total"), 0);
+  // More labels than the key builder sorts on the stack, in two orders.
+  Labels many;
+  for (char c = 'a'; c <= 'k'; ++c) many.emplace_back(std::string(1, c), std::string(2, c));
+  Labels reversed(many.rbegin(), many.rend());
+  m.Increment("callgate_many_total", many);
+  m.Increment("callgate_many_total", reversed);
+  EXPECT_EQ(m.Value("callgate_many_total", many), 2);
+  // A value with a quote is its own series, not a prefix of another.
+  m.Increment("callgate_x_total", {{"a", "1\",b=\"2"}});
+  EXPECT_EQ(m.Value("callgate_x_total", {{"a", "1"}, {"b", "2"}}), 3);
 }
 
 TEST(Metrics, RendersPrometheusText) {
