@@ -11,6 +11,8 @@ trap 'rm -f "$out"' EXIT
 for binary in "$@"; do
   if ! "$binary" --gtest_filter='*sqlite*' >>"$out" 2>&1; then
     tail -n 60 "$out"
+    # The assertions that failed, which the tail above rarely reaches.
+    grep -A 12 -e ': Failure$' -e '^\[  FAILED  \]' "$out" | grep -v '"level":' | head -n 120
     echo "FAIL: $binary failed; its log output was not scanned"
     exit 1
   fi
