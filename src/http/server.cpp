@@ -1,9 +1,11 @@
 #include "http/server.hpp"
 
 #include <http_parser.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <climits>
 #include <condition_variable>
 #include <exception>
@@ -14,6 +16,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "http/error_mapping.hpp"
 #include "http/worker_pool.hpp"
@@ -30,26 +33,31 @@ namespace asio = restinio::asio_ns;
 // cannot hold every connection. RESTinio's own use_connection_count_limiter is not used: its
 // per-connection monitor points into the acceptor, and idle keep-alive connections that die
 // with the io_context after the acceptor is gone then write to freed memory (found by ASan in
-// the shutdown tests).
+// the shutdown tests). One limiter serves every listener of the server; each listener numbers
+// its connections itself, so connections are told apart by (listener, connection id).
 class ConnectionLimiter {
  public:
-  ConnectionLimiter(std::size_t max_connections, std::size_t max_per_address)
-      : max_(max_connections), max_per_address_(max_per_address) {}
+  ConnectionLimiter(std::size_t listeners, std::size_t max_connections, std::size_t max_per_address)
+      : max_(max_connections), max_per_address_(max_per_address), open_(listeners) {}
 
-  void state_changed(const restinio::connection_state::notice_t& notice) noexcept {
+  void state_changed(std::size_t listener,
+                     const restinio::connection_state::notice_t& notice) noexcept {
     const auto cause = notice.cause();
     std::lock_guard lock(mutex_);
     try {
+      auto& open = open_.at(listener);
       if (restinio::holds_alternative<restinio::connection_state::accepted_t>(cause)) {
         std::string address = notice.remote_endpoint().address().to_string();
         ++per_address_[address];
-        open_.emplace(notice.connection_id(), std::move(address));
+        open.emplace(notice.connection_id(), std::move(address));
+        ++total_;
       } else if (restinio::holds_alternative<restinio::connection_state::closed_t>(cause)) {
-        auto it = open_.find(notice.connection_id());
-        if (it != open_.end()) {
+        auto it = open.find(notice.connection_id());
+        if (it != open.end()) {
           auto count = per_address_.find(it->second);
           if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
-          open_.erase(it);
+          open.erase(it);
+          --total_;
         }
       }
     } catch (...) {
@@ -60,7 +68,7 @@ class ConnectionLimiter {
   restinio::ip_blocker::inspection_result_t inspect(
       const restinio::ip_blocker::incoming_info_t& info) noexcept {
     std::lock_guard lock(mutex_);
-    if (open_.size() >= max_) return restinio::ip_blocker::deny();
+    if (total_ >= max_) return restinio::ip_blocker::deny();
     if (max_per_address_ != 0) {
       try {
         auto it = per_address_.find(info.remote_endpoint().address().to_string());
@@ -76,15 +84,36 @@ class ConnectionLimiter {
 
   std::size_t open() const {
     std::lock_guard lock(mutex_);
-    return open_.size();
+    return total_;
   }
 
  private:
   const std::size_t max_;
   const std::size_t max_per_address_;
   mutable std::mutex mutex_;
-  std::unordered_map<restinio::connection_id_t, std::string> open_;
+  std::vector<std::unordered_map<restinio::connection_id_t, std::string>> open_;  // per listener
   std::unordered_map<std::string, std::size_t> per_address_;
+  std::size_t total_ = 0;
+};
+
+// What one listener's RESTinio server sees as its IP blocker and state listener: the shared
+// limiter, told which listener the connection belongs to.
+class ListenerConnections {
+ public:
+  ListenerConnections(std::shared_ptr<ConnectionLimiter> limiter, std::size_t listener)
+      : limiter_(std::move(limiter)), listener_(listener) {}
+
+  void state_changed(const restinio::connection_state::notice_t& notice) noexcept {
+    limiter_->state_changed(listener_, notice);
+  }
+  restinio::ip_blocker::inspection_result_t inspect(
+      const restinio::ip_blocker::incoming_info_t& info) noexcept {
+    return limiter_->inspect(info);
+  }
+
+ private:
+  std::shared_ptr<ConnectionLimiter> limiter_;
+  std::size_t listener_;
 };
 
 // The hard body limit of each running server, by its io_context: the sockets RESTinio creates
@@ -191,11 +220,13 @@ class GuardedSocket : public asio::ip::tcp::socket {
   bool done_ = false;
 };
 
-// Thread-safe default traits (strands, asio timers) plus the connection limiter above.
-struct Traits : public restinio::default_traits_t {
+// Single-thread traits (no strands: each listener's io_context is run by exactly one I/O
+// thread; handler threads reach a connection only through asio::dispatch onto that io_context)
+// plus the connection limiter above.
+struct Traits : public restinio::default_single_thread_traits_t {
   using stream_socket_t = GuardedSocket;
-  using ip_blocker_t = ConnectionLimiter;
-  using connection_state_listener_t = ConnectionLimiter;
+  using ip_blocker_t = ListenerConnections;
+  using connection_state_listener_t = ListenerConnections;
 };
 using HttpServer = restinio::http_server_t<Traits>;
 
@@ -275,12 +306,33 @@ std::chrono::steady_clock::duration TimerCheckPeriod(const ServerSettings& s) {
 
 }  // namespace
 
+namespace {
+
+// One I/O thread with its own io_context and RESTinio server. All listeners accept from one
+// listening socket: the first binds it, the others take a duplicate of its descriptor, so
+// whichever I/O thread is free takes the next connection (and the address is bound once, so
+// "port in use" is still detected). A connection stays on the thread that accepted it.
+struct Listener {
+  // Declared before the server so it is destroyed after it: asio handlers still queued at
+  // shutdown (holding connections and request handles) die with it.
+  asio::io_context io_context{1};
+  std::unique_ptr<HttpServer> server;
+  std::thread thread;
+};
+
+}  // namespace
+
 struct Server::Impl {
   Impl(ServerSettings s, const Router& r) : settings(std::move(s)), router(r) {}
-  ~Impl() { HardBodyLimits::Instance().Erase(&io_context); }
+  ~Impl() {
+    for (auto& listener : listeners) HardBodyLimits::Instance().Erase(&listener->io_context);
+  }
 
   Status Start();
   void Stop();
+  restinio::server_settings_t<Traits> ListenerSettings(std::size_t index,
+                                                       const asio::ip::address& address);
+  Status Open(Listener& listener);
   restinio::request_handling_status_t OnRequest(const restinio::request_handle_t& req);
   void Process(const restinio::request_handle_t& req, std::shared_ptr<InFlight::Token> token,
                std::chrono::steady_clock::time_point received_at);
@@ -288,7 +340,7 @@ struct Server::Impl {
                  std::chrono::steady_clock::time_point received_at);
   void Send(const restinio::request_handle_t& req, Response response,
             std::shared_ptr<InFlight::Token> token);
-  void RunIo();
+  static void RunIo(asio::io_context& io_context);
   void StopIo();
 
   const ServerSettings settings;
@@ -297,6 +349,8 @@ struct Server::Impl {
   Handler terminal;
 
   std::atomic<std::uint16_t> bound_port{0};
+  // The first listener's socket, bound and listening; the others accept from duplicates of it.
+  int listening_socket = -1;
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> answered_inline{0};
   std::atomic<std::uint64_t> rejected_queue_full{0};
@@ -304,18 +358,79 @@ struct Server::Impl {
   std::shared_ptr<InFlight> in_flight = std::make_shared<InFlight>();
   std::shared_ptr<ConnectionLimiter> connections;
 
-  // Declared before the pool and the RESTinio objects so it is destroyed after them: asio
-  // handlers still queued at shutdown (holding connections and request handles) die with it.
-  asio::io_context io_context;
+  // Declared before the pool so they are destroyed after it (see Listener).
+  std::vector<std::unique_ptr<Listener>> listeners;
   std::unique_ptr<WorkerPool> pool;
-  std::unique_ptr<HttpServer> server;
-  // Own I/O threads rather than restinio::on_pool_runner_t: its error path reads a non-atomic
-  // "started" flag that start() writes after launching the threads (a race seen under TSan that
-  // could leave a failed Start() hanging).
-  std::vector<std::thread> io_threads;
   bool started = false;
   bool stopped = false;
 };
+
+restinio::server_settings_t<Traits> Server::Impl::ListenerSettings(
+    std::size_t index, const asio::ip::address& address) {
+  const auto& s = settings;
+  const std::uint64_t hard_body_limit =
+      static_cast<std::uint64_t>(s.limits.max_body_bytes) * s.limits.hard_body_limit_factor;
+  auto limiter = std::make_shared<ListenerConnections>(connections, index);
+  restinio::server_settings_t<Traits> rs;
+  rs.address(address)
+      .port(index == 0 ? s.port : 0)  // the others bind a throwaway port, then take the socket
+      .protocol(address.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4())
+      .request_handler([this](restinio::request_handle_t req) { return OnRequest(req); })
+      .read_next_http_message_timelimit(s.read_timeout)
+      .handle_request_timeout(s.handler_timeout)
+      .write_http_response_timelimit(s.write_timeout)
+      .timer_manager(TimerCheckPeriod(s))
+      .ip_blocker(limiter)
+      .connection_state_listener(limiter)
+      .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                    .max_url_size(s.limits.max_url_bytes)
+                                    .max_field_name_size(s.limits.max_header_name_bytes)
+                                    .max_field_value_size(s.limits.max_header_value_bytes)
+                                    .max_field_count(s.limits.max_header_count)
+                                    .max_body_size(hard_body_limit));
+  if (index == 0) {
+    // RESTinio 0.6 has no accessor for the bound endpoint; this hook sees the acceptor right
+    // after bind(), which is where port 0 becomes a real port.
+    rs.acceptor_post_bind_hook([this](asio::ip::tcp::acceptor& acceptor) {
+      bound_port.store(acceptor.local_endpoint().port());
+      listening_socket = acceptor.native_handle();
+    });
+  } else {
+    // RESTinio listens on whatever socket its acceptor holds after this hook: the first
+    // listener's (listen() on a listening socket only sets the backlog again).
+    rs.acceptor_post_bind_hook([this](asio::ip::tcp::acceptor& acceptor) {
+      const int duplicate = ::dup(listening_socket);
+      if (duplicate < 0) {
+        throw asio::system_error(asio::error_code(errno, asio::error::get_system_category()),
+                                 "dup of the listening socket");
+      }
+      const auto protocol = acceptor.local_endpoint().protocol();
+      acceptor.close();
+      asio::error_code ec;
+      acceptor.assign(protocol, duplicate, ec);
+      if (ec) {
+        ::close(duplicate);
+        throw asio::system_error(ec, "adopting the listening socket");
+      }
+    });
+  }
+  return rs;
+}
+
+Status Server::Impl::Open(Listener& listener) {
+  std::promise<void> opened;
+  auto opened_future = opened.get_future();
+  listener.server->open_async(
+      [&opened]() noexcept { opened.set_value(); },
+      [&opened](std::exception_ptr error) noexcept { opened.set_exception(error); });
+  try {
+    opened_future.get();
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kUnavailable, "cannot listen on " + settings.address + ":" +
+                                             std::to_string(settings.port) + ": " + e.what());
+  }
+  return Ok();
+}
 
 Status Server::Impl::Start() {
   const auto& s = settings;
@@ -338,66 +453,46 @@ Status Server::Impl::Start() {
   terminal = [this](Request& request) { return router.Handle(request); };
 
   pool = std::make_unique<WorkerPool>(s.worker_threads, s.queue_capacity);
-  connections = std::make_shared<ConnectionLimiter>(s.limits.max_connections,
+  connections = std::make_shared<ConnectionLimiter>(s.io_threads, s.limits.max_connections,
                                                     s.limits.max_connections_per_address);
 
   const std::uint64_t hard_body_limit =
       static_cast<std::uint64_t>(s.limits.max_body_bytes) * s.limits.hard_body_limit_factor;
-  HardBodyLimits::Instance().Set(&io_context, hard_body_limit);
-  restinio::server_settings_t<Traits> rs;
-  rs.address(address)
-      .port(s.port)
-      .protocol(address.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4())
-      .request_handler([this](restinio::request_handle_t req) { return OnRequest(req); })
-      .read_next_http_message_timelimit(s.read_timeout)
-      .handle_request_timeout(s.handler_timeout)
-      .write_http_response_timelimit(s.write_timeout)
-      .timer_manager(TimerCheckPeriod(s))
-      .ip_blocker(connections)
-      .connection_state_listener(connections)
-      .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
-                                    .max_url_size(s.limits.max_url_bytes)
-                                    .max_field_name_size(s.limits.max_header_name_bytes)
-                                    .max_field_value_size(s.limits.max_header_value_bytes)
-                                    .max_field_count(s.limits.max_header_count)
-                                    .max_body_size(hard_body_limit))
-      // RESTinio 0.6 has no accessor for the bound endpoint; this hook sees the acceptor right
-      // after bind(), which is where port 0 becomes a real port.
-      .acceptor_post_bind_hook([this](asio::ip::tcp::acceptor& acceptor) {
-        bound_port.store(acceptor.local_endpoint().port());
-      });
-
   try {
-    server = std::make_unique<HttpServer>(restinio::external_io_context(io_context), std::move(rs));
+    for (std::size_t i = 0; i < s.io_threads; ++i) {
+      auto listener = std::make_unique<Listener>();
+      HardBodyLimits::Instance().Set(&listener->io_context, hard_body_limit);
+      listener->server = std::make_unique<HttpServer>(
+          restinio::external_io_context(listener->io_context), ListenerSettings(i, address));
+      listeners.push_back(std::move(listener));
+    }
   } catch (const std::exception& e) {
+    StopIo();
     pool->Shutdown();
     return Fail(ErrorCode::kInvalidArgument, std::string("http server setup failed: ") + e.what());
   }
-
-  std::promise<void> opened;
-  auto opened_future = opened.get_future();
-  server->open_async([&opened]() noexcept { opened.set_value(); },
-                     [&opened](std::exception_ptr error) noexcept { opened.set_exception(error); });
   try {
-    for (std::size_t i = 0; i < s.io_threads; ++i) io_threads.emplace_back([this] { RunIo(); });
+    for (auto& listener : listeners) {
+      listener->thread = std::thread([context = &listener->io_context] { RunIo(*context); });
+    }
   } catch (const std::exception& e) {
     StopIo();
     pool->Shutdown();
     return Fail(ErrorCode::kUnavailable, std::string("cannot start I/O threads: ") + e.what());
   }
-  try {
-    opened_future.get();
-  } catch (const std::exception& e) {
-    StopIo();
-    pool->Shutdown();
-    return Fail(ErrorCode::kUnavailable,
-                "cannot listen on " + s.address + ":" + std::to_string(s.port) + ": " + e.what());
+  // The first listener binds and listens; only then can the others take its socket.
+  for (auto& listener : listeners) {
+    if (auto opened = Open(*listener); !opened) {
+      StopIo();
+      pool->Shutdown();
+      return opened;
+    }
   }
   started = true;
   return Ok();
 }
 
-void Server::Impl::RunIo() {
+void Server::Impl::RunIo(asio::io_context& io_context) {
   // Keeps run() from returning when momentarily idle; only stop() ends it.
   auto work = asio::make_work_guard(io_context);
   while (true) {
@@ -412,31 +507,33 @@ void Server::Impl::RunIo() {
 }
 
 void Server::Impl::StopIo() {
-  io_context.stop();
-  for (auto& thread : io_threads) {
-    if (thread.joinable()) thread.join();
+  for (auto& listener : listeners) listener->io_context.stop();
+  for (auto& listener : listeners) {
+    if (listener->thread.joinable()) listener->thread.join();
+    HardBodyLimits::Instance().Erase(&listener->io_context);
   }
-  HardBodyLimits::Instance().Erase(&io_context);
 }
 
 void Server::Impl::Stop() {
   if (!started || stopped) return;
   stopped = true;
 
-  // Refuse before closing the listener, so that once connects fail, requests arriving on
+  // Refuse before closing the listeners, so that once connects fail, requests arriving on
   // open keep-alive connections are refused too.
   in_flight->BeginDrain();
-  std::promise<void> closed;
-  server->close_async([&closed]() noexcept { closed.set_value(); },
-                      [&closed](std::exception_ptr) noexcept { closed.set_value(); });
-  closed.get_future().wait();
+  for (auto& listener : listeners) {
+    std::promise<void> closed;
+    listener->server->close_async([&closed]() noexcept { closed.set_value(); },
+                                  [&closed](std::exception_ptr) noexcept { closed.set_value(); });
+    closed.get_future().wait();
+  }
 
   in_flight->WaitIdle(settings.drain_timeout);
 
-  // The listener is closed already; stopping the io_context ends every connection's I/O.
+  // The listeners are closed already; stopping the io_contexts ends every connection's I/O.
   StopIo();
   // After I/O stopped: a handler that outlived the drain may still call done(); its write is
-  // only queued on the stopped io_context and dropped with it.
+  // only queued on a stopped io_context and dropped with it.
   pool->Shutdown();
 }
 

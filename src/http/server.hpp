@@ -1,10 +1,12 @@
 #pragma once
 // Server: the HTTP/1.1 edge. RESTinio (and asio) live only in server.cpp.
 //
-// Threads: `io_threads` run the network (accept, parse, write); they never run middleware or
-// handlers. Each parsed request is queued to a pool of `worker_threads`; a worker runs the
-// middleware chain and the handler and sends the response itself. When the queue is full the
-// I/O thread answers 503 JSON at once.
+// Threads: `io_threads` run the network (accept, parse, write), each with its own io_context
+// and listener on one shared listening socket; a connection stays on the I/O thread that
+// accepted it. They never run middleware or handlers (except routes declared answer_inline).
+// Each parsed request is queued to a pool of `worker_threads`; a worker runs the middleware
+// chain and the handler and sends the response itself. When the queue is full the I/O thread
+// answers 503 JSON at once.
 //
 // Limits: bodies nested deeper than limits.max_json_depth get 400 before routing; connections
 // beyond max_connections or max_connections_per_address are closed at accept.

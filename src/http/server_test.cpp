@@ -41,11 +41,11 @@ class Gate {
   std::shared_future<void> future_ = promise_.get_future().share();
 };
 
-ServerSettings TestSettings() {
+ServerSettings BaseSettings(std::size_t io_threads) {
   ServerSettings settings;
   settings.address = "127.0.0.1";
   settings.port = 0;
-  settings.io_threads = 1;
+  settings.io_threads = io_threads;
   settings.worker_threads = 2;
   settings.queue_capacity = 16;
   settings.read_timeout = seconds(5);
@@ -75,9 +75,12 @@ bool Eventually(Condition condition) {
   return condition();
 }
 
-class ServerTest : public ::testing::Test {
+// Every test runs with one I/O thread and with two (two listeners on one socket).
+class ServerTest : public ::testing::TestWithParam<std::size_t> {
  protected:
-  void StartServer(ServerSettings settings = TestSettings()) {
+  ServerSettings TestSettings() const { return BaseSettings(GetParam()); }
+  void StartServer() { StartServer(TestSettings()); }
+  void StartServer(ServerSettings settings) {
     server_ = std::make_unique<Server>(std::move(settings), router_);
     const Status started = server_->Start();
     ASSERT_TRUE(started.has_value()) << started.error().message;
@@ -118,7 +121,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
 };
 
-TEST_F(ServerTest, PortZeroBindsARealPortAndASecondServerCannotTakeIt) {
+TEST_P(ServerTest, PortZeroBindsARealPortAndASecondServerCannotTakeIt) {
   router_.Add(Method::kGet, "/health", [](Request&) { return Response::Text(200, "ok"); });
   StartServer();
   ServerSettings clash = TestSettings();
@@ -130,7 +133,7 @@ TEST_F(ServerTest, PortZeroBindsARealPortAndASecondServerCannotTakeIt) {
   EXPECT_EQ(Client().Get("/health")->status, 200);
 }
 
-TEST_F(ServerTest, RejectsBadSettings) {
+TEST_P(ServerTest, RejectsBadSettings) {
   ServerSettings settings = TestSettings();
   settings.address = "not-an-ip";
   Server server(settings, router_);
@@ -140,7 +143,7 @@ TEST_F(ServerTest, RejectsBadSettings) {
   EXPECT_EQ(server.port(), 0);
 }
 
-TEST_F(ServerTest, RoutesWithParamsQueryHeadersAndRawBody) {
+TEST_P(ServerTest, RoutesWithParamsQueryHeadersAndRawBody) {
   router_.Add(Method::kPost, "/api/retell/{function}", [](Request& request) {
     return Response::Json(200, {{"function", *request.RouteParam("function")},
                                 {"call_id", *request.QueryParam("call_id")},
@@ -166,7 +169,7 @@ TEST_F(ServerTest, RoutesWithParamsQueryHeadersAndRawBody) {
   EXPECT_EQ(body["route"], "/api/retell/{function}");
 }
 
-TEST_F(ServerTest, UnknownPathIs404JsonWithRequestId) {
+TEST_P(ServerTest, UnknownPathIs404JsonWithRequestId) {
   StartServer();
   const auto response = Client().Get("/nope");
   ASSERT_TRUE(response.has_value()) << response.error().message;
@@ -179,7 +182,7 @@ TEST_F(ServerTest, UnknownPathIs404JsonWithRequestId) {
   EXPECT_EQ(error["request_id"], *response->headers.Get("X-Request-Id"));
 }
 
-TEST_F(ServerTest, WrongMethodIs405WithAllow) {
+TEST_P(ServerTest, WrongMethodIs405WithAllow) {
   router_.Add(Method::kPost, "/webhooks/retell", [](Request&) { return Response::NoContent(); });
   StartServer();
   const auto response = Client().Get("/webhooks/retell");
@@ -189,7 +192,7 @@ TEST_F(ServerTest, WrongMethodIs405WithAllow) {
   EXPECT_EQ(ErrorOf(*response)["code"], "method_not_allowed");
 }
 
-TEST_F(ServerTest, RequestIdIsGeneratedEchoedOrReplaced) {
+TEST_P(ServerTest, RequestIdIsGeneratedEchoedOrReplaced) {
   router_.Add(Method::kGet, "/id",
               [](Request& request) { return Response::Text(200, request.request_id); });
   StartServer();
@@ -217,7 +220,7 @@ TEST_F(ServerTest, RequestIdIsGeneratedEchoedOrReplaced) {
   }
 }
 
-TEST_F(ServerTest, BodyJustOverTheLimitIs413Json) {
+TEST_P(ServerTest, BodyJustOverTheLimitIs413Json) {
   router_.Add(Method::kPost, "/echo", [](Request& request) {
     return Response::Text(200, std::to_string(request.body.size()));
   });
@@ -233,7 +236,7 @@ TEST_F(ServerTest, BodyJustOverTheLimitIs413Json) {
   EXPECT_EQ(ErrorOf(*over)["code"], "payload_too_large");
 }
 
-TEST_F(ServerTest, BodyAnnouncedOverTheHardLimitIs413ThenClosed) {
+TEST_P(ServerTest, BodyAnnouncedOverTheHardLimitIs413ThenClosed) {
   std::atomic<int> handled{0};
   router_.Add(Method::kPost, "/echo", [&](Request&) {
     ++handled;
@@ -262,7 +265,7 @@ TEST_F(ServerTest, BodyAnnouncedOverTheHardLimitIs413ThenClosed) {
       << keep_alive->received();
 }
 
-TEST_F(ServerTest, DeeplyNestedJsonIs400BeforeAnyHandler) {
+TEST_P(ServerTest, DeeplyNestedJsonIs400BeforeAnyHandler) {
   std::atomic<int> handled{0};
   router_.Add(Method::kPost, "/echo", [&](Request&) {
     ++handled;
@@ -280,7 +283,7 @@ TEST_F(ServerTest, DeeplyNestedJsonIs400BeforeAnyHandler) {
   EXPECT_EQ(fine->status, 200);
 }
 
-TEST_F(ServerTest, OneAddressCannotHoldMoreThanItsShareOfConnections) {
+TEST_P(ServerTest, OneAddressCannotHoldMoreThanItsShareOfConnections) {
   router_.Add(Method::kGet, "/health", [](Request&) { return Response::Text(200, "ok"); });
   ServerSettings settings = TestSettings();
   settings.limits.max_connections_per_address = 5;
@@ -315,7 +318,7 @@ TEST_F(ServerTest, OneAddressCannotHoldMoreThanItsShareOfConnections) {
   EXPECT_TRUE(reconnected);
 }
 
-TEST_F(ServerTest, OversizedUrlOrHeaderClosesTheConnection) {
+TEST_P(ServerTest, OversizedUrlOrHeaderClosesTheConnection) {
   router_.Add(Method::kGet, "/health", [](Request&) { return Response::Text(200, "ok"); });
   StartServer();  // max_url_bytes = 512, max_header_value_bytes = 1024, 20 fields
   const auto url = Client().Get("/health?pad=" + std::string(600, 'a'));
@@ -346,7 +349,7 @@ TEST_F(ServerTest, OversizedUrlOrHeaderClosesTheConnection) {
   EXPECT_EQ(Client().Get("/health")->status, 200);  // and the server is fine afterwards
 }
 
-TEST_F(ServerTest, SlowClientIsDisconnectedAfterReadTimeout) {
+TEST_P(ServerTest, SlowClientIsDisconnectedAfterReadTimeout) {
   router_.Add(Method::kPost, "/echo", [](Request&) { return Response::Text(200, "ok"); });
   ServerSettings settings = TestSettings();
   settings.read_timeout = seconds(1);
@@ -361,7 +364,7 @@ TEST_F(ServerTest, SlowClientIsDisconnectedAfterReadTimeout) {
   EXPECT_TRUE(connection->received().empty());
 }
 
-TEST_F(ServerTest, HandlerSlowerThanHandlerTimeoutGetsTheConnectionClosed) {
+TEST_P(ServerTest, HandlerSlowerThanHandlerTimeoutGetsTheConnectionClosed) {
   router_.Add(Method::kGet, "/stuck", [&](Request&) {
     slow_gate_.WaitFor(seconds(20));
     return Response::Text(200, "too late");
@@ -374,7 +377,7 @@ TEST_F(ServerTest, HandlerSlowerThanHandlerTimeoutGetsTheConnectionClosed) {
   EXPECT_EQ(response.error().code, ErrorCode::kUnavailable) << response.error().message;
 }
 
-TEST_F(ServerTest, HandlerExceptionIs500JsonWithoutDetails) {
+TEST_P(ServerTest, HandlerExceptionIs500JsonWithoutDetails) {
   router_.Add(Method::kGet, "/boom",
               [](Request&) -> Response { throw std::runtime_error("secret internals"); });
   std::mutex mutex;
@@ -394,7 +397,7 @@ TEST_F(ServerTest, HandlerExceptionIs500JsonWithoutDetails) {
   EXPECT_EQ(reported, "secret internals");
 }
 
-TEST_F(ServerTest, AccessLogSeesEveryRequestWithRouteAndStatus) {
+TEST_P(ServerTest, AccessLogSeesEveryRequestWithRouteAndStatus) {
   router_.Add(Method::kGet, "/items/{id}", [](Request&) { return Response::Text(200, "ok"); });
   std::mutex mutex;
   std::vector<std::string> lines;
@@ -414,7 +417,7 @@ TEST_F(ServerTest, AccessLogSeesEveryRequestWithRouteAndStatus) {
             (std::vector<std::string>{"GET /items/7 /items/{id} 200 32", "GET /missing  404 32"}));
 }
 
-TEST_F(ServerTest, KeepAliveConnectionServesSeveralRequests) {
+TEST_P(ServerTest, KeepAliveConnectionServesSeveralRequests) {
   router_.Add(Method::kGet, "/n/{n}", [](Request& request) {
     return Response::Text(200, std::string(*request.RouteParam("n")));
   });
@@ -431,7 +434,7 @@ TEST_F(ServerTest, KeepAliveConnectionServesSeveralRequests) {
   }
 }
 
-TEST_F(ServerTest, SlowHandlerDoesNotBlockAConcurrentFastRequest) {
+TEST_P(ServerTest, SlowHandlerDoesNotBlockAConcurrentFastRequest) {
   Gate slow_started;
   router_.Add(Method::kGet, "/slow", [&](Request&) {
     slow_started.Open();
@@ -453,7 +456,7 @@ TEST_F(ServerTest, SlowHandlerDoesNotBlockAConcurrentFastRequest) {
   EXPECT_EQ(slow_response->body, "released");
 }
 
-TEST_F(ServerTest, HandlersRunOffTheIoThread) {
+TEST_P(ServerTest, HandlersRunOffTheIoThread) {
   std::mutex mutex;
   std::vector<std::thread::id> handler_threads;
   router_.Add(Method::kGet, "/t", [&](Request&) {
@@ -474,7 +477,7 @@ TEST_F(ServerTest, HandlersRunOffTheIoThread) {
   EXPECT_NE(handler_threads[0], std::this_thread::get_id());
 }
 
-TEST_F(ServerTest, FullQueueAnswers503Immediately) {
+TEST_P(ServerTest, FullQueueAnswers503Immediately) {
   auto [running, queued] = StartWithBusyWorkerAndFullQueue();
   ASSERT_FALSE(HasFailure());
 
@@ -491,7 +494,7 @@ TEST_F(ServerTest, FullQueueAnswers503Immediately) {
   EXPECT_EQ(queued.get()->status, 200);
 }
 
-TEST_F(ServerTest, InlineRouteAnswersWhileEveryHandlerThreadIsBusyAndTheQueueIsFull) {
+TEST_P(ServerTest, InlineRouteAnswersWhileEveryHandlerThreadIsBusyAndTheQueueIsFull) {
   std::atomic<std::thread::id> blocking_thread;
   std::atomic<std::thread::id> inline_thread;
   router_.Add(Method::kGet, "/health",
@@ -532,7 +535,7 @@ TEST_F(ServerTest, InlineRouteAnswersWhileEveryHandlerThreadIsBusyAndTheQueueIsF
   EXPECT_EQ(queued.get()->status, 200);
 }
 
-TEST_F(ServerTest, GracefulShutdownLetsInFlightRequestFinish) {
+TEST_P(ServerTest, GracefulShutdownLetsInFlightRequestFinish) {
   Gate started;
   router_.Add(Method::kGet, "/work", [&](Request&) {
     started.Open();
@@ -559,7 +562,7 @@ TEST_F(ServerTest, GracefulShutdownLetsInFlightRequestFinish) {
   EXPECT_EQ(stopping.wait_for(seconds(15)), std::future_status::ready);
 }
 
-TEST_F(ServerTest, RequestOnKeepAliveConnectionDuringShutdownGets503AndClose) {
+TEST_P(ServerTest, RequestOnKeepAliveConnectionDuringShutdownGets503AndClose) {
   Gate started;
   router_.Add(Method::kGet, "/work", [&](Request&) {
     started.Open();
@@ -593,7 +596,7 @@ TEST_F(ServerTest, RequestOnKeepAliveConnectionDuringShutdownGets503AndClose) {
   EXPECT_EQ(stopping.wait_for(seconds(15)), std::future_status::ready);
 }
 
-TEST_F(ServerTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
+TEST_P(ServerTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
   router_.Add(Method::kGet, "/health", [](Request&) { return Response::Text(200, "ok"); });
   ServerSettings settings = TestSettings();
   settings.limits.max_connections = 2;
@@ -612,13 +615,58 @@ TEST_F(ServerTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
   EXPECT_EQ(Client().Get("/health")->status, 200);
 }
 
-TEST_F(ServerTest, StopIsIdempotentAndSafeBeforeStart) {
+// With two I/O threads, both accept from the one listening socket: while one is held (here by
+// an inline route, which runs on the I/O thread that read the request), a new connection is
+// accepted and answered by the other. One listener per thread, all taking connections.
+class TwoIoThreadsTest : public ServerTest {};
+
+TEST_P(TwoIoThreadsTest, AFreeIoThreadAcceptsWhileAnotherIsHeld) {
+  auto holding = std::make_shared<Gate>();
+  std::atomic<std::thread::id> held_thread;
+  std::atomic<std::thread::id> answering_thread;
+  router_.Add(Method::kGet, "/hold",
+              [&, holding](Request&) {
+                held_thread = std::this_thread::get_id();
+                holding->Open();
+                slow_gate_.WaitFor(seconds(20));
+                return Response::Text(200, "released");
+              },
+              {.answer_inline = true});
+  router_.Add(Method::kGet, "/health",
+              [&](Request&) {
+                answering_thread = std::this_thread::get_id();
+                return Response::Text(200, "ok");
+              },
+              {.answer_inline = true});
+  StartServer();
+  auto held = std::async(std::launch::async, [this] { return Client().Get("/hold"); });
+  ASSERT_TRUE(holding->WaitFor(seconds(15)));
+  for (int i = 0; i < 5; ++i) {  // new connections, each answered while the other is held
+    const auto health = Client().Get("/health");
+    ASSERT_TRUE(health.has_value()) << health.error().message;
+    EXPECT_EQ(health->status, 200);
+  }
+  EXPECT_NE(answering_thread.load(), held_thread.load());
+  EXPECT_EQ(server_->Stats().answered_inline, 6u);
+  slow_gate_.Open();
+  const auto released = held.get();
+  ASSERT_TRUE(released.has_value()) << released.error().message;
+  EXPECT_EQ(released->body, "released");
+}
+
+TEST_P(ServerTest, StopIsIdempotentAndSafeBeforeStart) {
   Server never_started(TestSettings(), router_);
   never_started.Stop();
   StartServer();
   server_->Stop();
   server_->Stop();
 }
+
+std::string IoThreadsName(const ::testing::TestParamInfo<std::size_t>& info) {
+  return "io" + std::to_string(info.param);
+}
+INSTANTIATE_TEST_SUITE_P(IoThreads, ServerTest, ::testing::Values(1, 2), IoThreadsName);
+INSTANTIATE_TEST_SUITE_P(IoThreads, TwoIoThreadsTest, ::testing::Values(2), IoThreadsName);
 
 }  // namespace
 }  // namespace callgate::http
