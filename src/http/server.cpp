@@ -11,6 +11,7 @@
 #include <exception>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <restinio/all.hpp>
 #include <string>
 #include <thread>
@@ -418,16 +419,24 @@ restinio::server_settings_t<Traits> Server::Impl::ListenerSettings(
 }
 
 Status Server::Impl::Open(Listener& listener) {
-  std::promise<void> opened;
+  // The error is turned into text on the I/O thread: the exception object itself is destroyed
+  // there when RESTinio's catch block ends, so it is never read from this thread.
+  std::promise<std::optional<std::string>> opened;
   auto opened_future = opened.get_future();
-  listener.server->open_async(
-      [&opened]() noexcept { opened.set_value(); },
-      [&opened](std::exception_ptr error) noexcept { opened.set_exception(error); });
-  try {
-    opened_future.get();
-  } catch (const std::exception& e) {
+  listener.server->open_async([&opened]() noexcept { opened.set_value(std::nullopt); },
+                              [&opened](std::exception_ptr error) noexcept {
+                                std::string message = "unknown error";
+                                try {
+                                  std::rethrow_exception(error);
+                                } catch (const std::exception& e) {
+                                  message = e.what();
+                                } catch (...) {
+                                }
+                                opened.set_value(std::move(message));
+                              });
+  if (auto error = opened_future.get()) {
     return Fail(ErrorCode::kUnavailable, "cannot listen on " + settings.address + ":" +
-                                             std::to_string(settings.port) + ": " + e.what());
+                                             std::to_string(settings.port) + ": " + *error);
   }
   return Ok();
 }
