@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <exception>
 #include <future>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <restinio/all.hpp>
@@ -38,27 +39,25 @@ namespace asio = restinio::asio_ns;
 // its connections itself, so connections are told apart by (listener, connection id).
 class ConnectionLimiter {
  public:
-  ConnectionLimiter(std::size_t listeners, std::size_t max_connections, std::size_t max_per_address)
-      : max_(max_connections), max_per_address_(max_per_address), open_(listeners) {}
+  ConnectionLimiter(std::size_t max_connections, std::size_t max_per_address)
+      : max_(max_connections), max_per_address_(max_per_address) {}
 
   void state_changed(std::size_t listener,
                      const restinio::connection_state::notice_t& notice) noexcept {
     const auto cause = notice.cause();
     std::lock_guard lock(mutex_);
     try {
-      auto& open = open_.at(listener);
+      const Connection connection{listener, notice.connection_id()};
       if (restinio::holds_alternative<restinio::connection_state::accepted_t>(cause)) {
         std::string address = notice.remote_endpoint().address().to_string();
         ++per_address_[address];
-        open.emplace(notice.connection_id(), std::move(address));
-        ++total_;
+        open_.emplace(connection, std::move(address));
       } else if (restinio::holds_alternative<restinio::connection_state::closed_t>(cause)) {
-        auto it = open.find(notice.connection_id());
-        if (it != open.end()) {
+        auto it = open_.find(connection);
+        if (it != open_.end()) {
           auto count = per_address_.find(it->second);
           if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
-          open.erase(it);
-          --total_;
+          open_.erase(it);
         }
       }
     } catch (...) {
@@ -69,7 +68,7 @@ class ConnectionLimiter {
   restinio::ip_blocker::inspection_result_t inspect(
       const restinio::ip_blocker::incoming_info_t& info) noexcept {
     std::lock_guard lock(mutex_);
-    if (total_ >= max_) return restinio::ip_blocker::deny();
+    if (open_.size() >= max_) return restinio::ip_blocker::deny();
     if (max_per_address_ != 0) {
       try {
         auto it = per_address_.find(info.remote_endpoint().address().to_string());
@@ -85,16 +84,17 @@ class ConnectionLimiter {
 
   std::size_t open() const {
     std::lock_guard lock(mutex_);
-    return total_;
+    return open_.size();
   }
 
  private:
+  using Connection = std::pair<std::size_t, restinio::connection_id_t>;  // (listener, id)
+
   const std::size_t max_;
   const std::size_t max_per_address_;
   mutable std::mutex mutex_;
-  std::vector<std::unordered_map<restinio::connection_id_t, std::string>> open_;  // per listener
+  std::map<Connection, std::string> open_;  // the peer address of each open connection
   std::unordered_map<std::string, std::size_t> per_address_;
-  std::size_t total_ = 0;
 };
 
 // What one listener's RESTinio server sees as its IP blocker and state listener: the shared
@@ -297,6 +297,11 @@ bool IsManagedHeader(std::string_view name) {
          EqualsIgnoreCase(name, "Transfer-Encoding");
 }
 
+// Bodies above this are cut off by closing the connection (ServerLimits::hard_body_limit_factor).
+std::uint64_t HardBodyLimit(const ServerLimits& limits) {
+  return static_cast<std::uint64_t>(limits.max_body_bytes) * limits.hard_body_limit_factor;
+}
+
 // The timer manager only looks at deadlines every check period; keep it well below the
 // shortest timeout so "closed after the read timeout" is not late by a whole second.
 std::chrono::steady_clock::duration TimerCheckPeriod(const ServerSettings& s) {
@@ -304,10 +309,6 @@ std::chrono::steady_clock::duration TimerCheckPeriod(const ServerSettings& s) {
   return std::clamp<std::chrono::milliseconds>(shortest / 4, std::chrono::milliseconds(50),
                                                std::chrono::milliseconds(1000));
 }
-
-}  // namespace
-
-namespace {
 
 // One I/O thread with its own io_context and RESTinio server. All listeners accept from one
 // listening socket: the first binds it, the others take a duplicate of its descriptor, so
@@ -369,8 +370,6 @@ struct Server::Impl {
 restinio::server_settings_t<Traits> Server::Impl::ListenerSettings(
     std::size_t index, const asio::ip::address& address) {
   const auto& s = settings;
-  const std::uint64_t hard_body_limit =
-      static_cast<std::uint64_t>(s.limits.max_body_bytes) * s.limits.hard_body_limit_factor;
   auto limiter = std::make_shared<ListenerConnections>(connections, index);
   restinio::server_settings_t<Traits> rs;
   rs.address(address)
@@ -388,7 +387,7 @@ restinio::server_settings_t<Traits> Server::Impl::ListenerSettings(
                                     .max_field_name_size(s.limits.max_header_name_bytes)
                                     .max_field_value_size(s.limits.max_header_value_bytes)
                                     .max_field_count(s.limits.max_header_count)
-                                    .max_body_size(hard_body_limit));
+                                    .max_body_size(HardBodyLimit(s.limits)));
   if (index == 0) {
     // RESTinio 0.6 has no accessor for the bound endpoint; this hook sees the acceptor right
     // after bind(), which is where port 0 becomes a real port.
@@ -462,15 +461,13 @@ Status Server::Impl::Start() {
   terminal = [this](Request& request) { return router.Handle(request); };
 
   pool = std::make_unique<WorkerPool>(s.worker_threads, s.queue_capacity);
-  connections = std::make_shared<ConnectionLimiter>(s.io_threads, s.limits.max_connections,
+  connections = std::make_shared<ConnectionLimiter>(s.limits.max_connections,
                                                     s.limits.max_connections_per_address);
 
-  const std::uint64_t hard_body_limit =
-      static_cast<std::uint64_t>(s.limits.max_body_bytes) * s.limits.hard_body_limit_factor;
   try {
     for (std::size_t i = 0; i < s.io_threads; ++i) {
       auto listener = std::make_unique<Listener>();
-      HardBodyLimits::Instance().Set(&listener->io_context, hard_body_limit);
+      HardBodyLimits::Instance().Set(&listener->io_context, HardBodyLimit(s.limits));
       listener->server = std::make_unique<HttpServer>(
           restinio::external_io_context(listener->io_context), ListenerSettings(i, address));
       listeners.push_back(std::move(listener));

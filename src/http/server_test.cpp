@@ -648,6 +648,17 @@ TEST_P(TwoIoThreadsTest, AFreeIoThreadAcceptsWhileAnotherIsHeld) {
   }
   EXPECT_NE(answering_thread.load(), held_thread.load());
   EXPECT_EQ(server_->Stats().answered_inline, 6u);
+  // Each listener numbers its connections from 1, so the held connection and the other
+  // listener's first one shared a number; the count tells them apart: the held connection plus
+  // one more open on the other listener are two.
+  auto another = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(another.has_value());
+  ASSERT_TRUE(another->Send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto answered = another->ReadResponse(seconds(10));
+  ASSERT_TRUE(answered.has_value()) << answered.error().message;
+  EXPECT_EQ(answered->status, 200);
+  EXPECT_TRUE(Eventually([this] { return server_->Stats().open_connections == 2; }))
+      << server_->Stats().open_connections;
   slow_gate_.Open();
   const auto released = held.get();
   ASSERT_TRUE(released.has_value()) << released.error().message;

@@ -16,6 +16,7 @@
 #include "core/testing/fake_clock.hpp"
 #include "core/time_zone.hpp"
 #include "http/testing/test_client.hpp"
+#include "pending_booking_retry.hpp"
 #include "retell_tool_call.hpp"
 #include "storage/session.hpp"
 #include "storage/testing/test_database.hpp"
@@ -108,19 +109,6 @@ class CalcomLengthsTest : public storage::testing::DatabaseTest {
     });
     EXPECT_TRUE(read.has_value());
     return out;
-  }
-
-  // Whether the pending-booking job has failed once and waits for its retry.
-  bool FirstAttemptFailed() {
-    long long n = 0;
-    auto read = db().Run([&](storage::Session& s) -> Status {
-      s.Query("COUNT(*) AS n",
-              "FROM jobs WHERE type = 'calcom_pending_booking' AND attempts >= 1 AND "
-              "reserved_until IS NULL AND last_error IS NOT NULL",
-              {}, [&](const storage::Row& r) { n = r.Int64("n"); });
-      return Ok();
-    });
-    return read.has_value() && n == 1;
   }
 
   // The `lengthInMinutes` of every create the stand-in received, in order (0 = none sent).
@@ -225,10 +213,8 @@ TEST_P(CalcomLengthsTest, APendingBookingAsksForTheSameLength) {
   auto [status, body] = Book("Massage", "12 Uhr", "call-pending");
   ASSERT_EQ(status, 200) << body.dump();
   ASSERT_EQ(body["status"], "pending_sync") << body.dump();
-  // The job's first attempt meets the outage and is put back with a backoff measured from the
-  // clock; only then does Cal.com come back and the backoff pass (advancing the clock while the
-  // attempt is still running would push its retry past the wait).
-  ASSERT_TRUE(Eventually([&] { return FirstAttemptFailed(); }));
+  // Cal.com comes back and the backoff passes once the first attempt has failed.
+  ASSERT_TRUE(Eventually([&] { return testing::PendingBookingAwaitsRetry(db()); }));
   fake_->SetBehavior(calcom::fake::FakeCalcomBehavior{});
   clock_.Advance(2min);
   const long long id = body["appointment_id"].get<long long>();
