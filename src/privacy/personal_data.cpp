@@ -539,10 +539,7 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
   if (database_.dialect() == storage::Dialect::kSqlite) {
     // secure_delete has overwritten the rows in the pages; the WAL still holds older copies of
     // those pages until it is checkpointed and truncated.
-    auto checkpoint = database_.Run([](Session& s) -> Status {
-      s.sql() << "PRAGMA wal_checkpoint(TRUNCATE)";
-      return Ok();
-    });
+    auto checkpoint = database_.TruncateLog();
     // A reader on an older snapshot (another process) keeps the WAL from being truncated.
     std::error_code missing;
     const auto wal_size = std::filesystem::file_size(database_.url().path + "-wal", missing);

@@ -1,10 +1,13 @@
 #include "storage/database.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "storage/session.hpp"
@@ -212,6 +215,91 @@ struct Database::Impl {
                                               " ms"};
   }
 
+  // Checkpoints off the commit path (DatabaseOptions::sqlite_checkpoint_frames): a commit that
+  // leaves the log over the threshold wakes the checkpoint thread, which copies the log into
+  // the database file on its own connection while writers go on (PASSIVE never blocks them);
+  // the next write after a complete checkpoint starts the log again from its beginning.
+  std::mutex checkpoint_mutex;
+  std::condition_variable checkpoint_wake;
+  bool checkpoint_due = false;                // guarded by checkpoint_mutex
+  bool checkpoint_stop = false;               // guarded by checkpoint_mutex
+  std::atomic<bool> checkpoint_asked{false};  // set from a commit until the thread has run
+  std::mutex checkpoint_running;              // held while a checkpoint of this Database runs
+  std::atomic<std::uint64_t> checkpoints{0};
+  std::atomic<std::uint64_t> failed_checkpoints{0};
+  std::atomic<std::uint64_t> commit_checkpoints{0};
+  std::thread checkpointer;
+
+  bool ChecksOwnCheckpoints() const {
+    return url.dialect == Dialect::kSqlite && !url.IsInMemory() &&
+           options.sqlite_checkpoint_frames > 0;
+  }
+
+  // The commit hook of every pooled connection; runs on the committing thread. True: the
+  // checkpoint thread fell so far behind (the log holds kCommitCheckpointFactor times the
+  // threshold) that this commit checkpoints itself, which bounds the log.
+  static constexpr std::size_t kCommitCheckpointFactor = 4;
+  bool AfterCommit(int frames) {
+    const auto n = static_cast<std::size_t>(frames);
+    if (n < options.sqlite_checkpoint_frames) return false;
+    if (n >= kCommitCheckpointFactor * options.sqlite_checkpoint_frames) {
+      ++commit_checkpoints;
+      return true;
+    }
+    if (checkpoint_asked.exchange(true)) return false;  // already asked, not yet run
+    {
+      std::lock_guard lock(checkpoint_mutex);
+      checkpoint_due = true;
+    }
+    checkpoint_wake.notify_one();
+    return false;
+  }
+
+  void RunCheckpoints() {
+    std::unique_ptr<Session> own;  // opened at the first checkpoint
+    while (true) {
+      {
+        std::unique_lock lock(checkpoint_mutex);
+        checkpoint_wake.wait(lock, [&] { return checkpoint_due || checkpoint_stop; });
+        if (checkpoint_stop) return;
+        checkpoint_due = false;
+      }
+      try {
+        // Checkpoints of one database do not run at once: the second would fail at once.
+        std::lock_guard running(checkpoint_running);
+        if (!own) own = Session::Connect(url, options);
+        // The bulk of the log, while transactions go on committing.
+        own->Execute("PRAGMA wal_checkpoint(PASSIVE)");
+        // Under steady writing the first pass never ends level with the log, and the log only
+        // starts again from its beginning after a checkpoint that did: so the frames committed
+        // meanwhile (few) are copied with this process's writers held off for that moment.
+        std::unique_lock writer(sqlite_writer, std::defer_lock);
+        if (writer.try_lock_for(options.sqlite_busy_timeout)) {
+          own->Execute("PRAGMA wal_checkpoint(PASSIVE)");
+        }
+        ++checkpoints;
+      } catch (...) {
+        // A busy or broken connection: the next commit over the threshold asks again, on a
+        // fresh connection.
+        own.reset();
+        ++failed_checkpoints;
+      }
+      checkpoint_asked = false;
+    }
+  }
+
+  void StopCheckpoints() {
+    if (!checkpointer.joinable()) return;
+    {
+      std::lock_guard lock(checkpoint_mutex);
+      checkpoint_stop = true;
+    }
+    checkpoint_wake.notify_one();
+    checkpointer.join();
+  }
+
+  ~Impl() { StopCheckpoints(); }
+
   std::mutex mutex;
   std::condition_variable available;
   std::vector<std::unique_ptr<Session>> idle;  // guarded by mutex
@@ -237,7 +325,11 @@ struct Database::Impl {
       ++open_count;  // reserve the slot, connect outside the lock
     }
     try {
-      return Session::Connect(url, options);
+      auto session = Session::Connect(url, options);
+      if (ChecksOwnCheckpoints()) {
+        session->OnWalCommit([this](int frames) { return AfterCommit(frames); });
+      }
+      return session;
     } catch (...) {
       Error error = ErrorFromCurrentException(/*connection_lost=*/true);
       error.message = "cannot connect to " + url.Redacted() + ": " + error.message;
@@ -279,7 +371,33 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseUrl& url, Databas
   auto first = database->impl_->Acquire();
   if (!first) return tl::unexpected(first.error());
   database->impl_->Release(std::move(*first));
+  if (database->impl_->ChecksOwnCheckpoints()) {
+    try {
+      Impl& started = *database->impl_;
+      started.checkpointer = std::thread([&started] { started.RunCheckpoints(); });
+    } catch (const std::system_error& e) {
+      return Fail(ErrorCode::kUnavailable,
+                  std::string("database: cannot start the checkpoint thread: ") + e.what());
+    }
+  }
   return database;
+}
+
+Status Database::TruncateLog() {
+  if (impl_->url.dialect != Dialect::kSqlite || impl_->url.IsInMemory()) return Ok();
+  std::lock_guard running(impl_->checkpoint_running);
+  return Run([](Session& s) -> Status {
+    s.Execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    return Ok();
+  });
+}
+
+std::uint64_t Database::checkpoints() const noexcept { return impl_->checkpoints.load(); }
+std::uint64_t Database::failed_checkpoints() const noexcept {
+  return impl_->failed_checkpoints.load();
+}
+std::uint64_t Database::commit_checkpoints() const noexcept {
+  return impl_->commit_checkpoints.load();
 }
 
 Dialect Database::dialect() const noexcept { return impl_->url.dialect; }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -35,6 +36,14 @@ struct DatabaseOptions {
   std::chrono::milliseconds acquire_timeout{5000};
   // SQLite: how long a writer waits for the file lock (PRAGMA busy_timeout) before SQLITE_BUSY.
   std::chrono::milliseconds sqlite_busy_timeout{5000};
+  // SQLite files: once a commit leaves at least this many frames (pages) in the write-ahead
+  // log, a thread of the Database checkpoints it (PRAGMA wal_checkpoint(PASSIVE), on a
+  // connection of its own), so that no transaction pays for copying the log into the database
+  // file and syncing both (the cost SQLite's automatic checkpoint puts on the commit that
+  // crosses its threshold). A commit that leaves four times as many checkpoints itself, as
+  // SQLite would, so the log stays bounded when the thread falls behind. 1000 is SQLite's own
+  // threshold. 0: SQLite checkpoints on the committing connection, as by default.
+  std::size_t sqlite_checkpoint_frames = 1000;
   // PostgreSQL: TCP connect timeout, unless the URL sets connect_timeout itself.
   std::chrono::seconds postgres_connect_timeout{5};
   // Encryption at rest (crypto/keyring.hpp): repositories seal sensitive columns with it
@@ -114,6 +123,21 @@ class Database {
   // WithGroupedTransaction callers waiting for the batch being written to end (not counting
   // that batch). Thread-safe.
   std::size_t grouped_waiting() const;
+
+  // SQLite files: copies the whole write-ahead log into the database file and truncates the
+  // log to zero bytes (PRAGMA wal_checkpoint(TRUNCATE): it waits, up to the busy timeout, for
+  // readers and writers), after the checkpoint this Database may be running on its own thread.
+  // A log that a reader of another process still holds is left as it is (no error: check the
+  // log's size). No-op on PostgreSQL and in-memory SQLite. Thread-safe; not inside a Run.
+  Status TruncateLog();
+
+  // Checkpoints run by the Database's checkpoint thread (DatabaseOptions::
+  // sqlite_checkpoint_frames), those that failed (the next commit over the threshold asks
+  // again), and those a commit ran itself because the thread fell behind by four times the
+  // threshold (which bounds the log). Thread-safe.
+  std::uint64_t checkpoints() const noexcept;
+  std::uint64_t failed_checkpoints() const noexcept;
+  std::uint64_t commit_checkpoints() const noexcept;
 
  private:
   enum class Mode { kAutocommit, kJoined, kTransaction, kGrouped };

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <future>
@@ -549,6 +550,93 @@ TEST(DatabaseOpen, SqliteCreatesParentDirectoryAndUsesWal) {
     EXPECT_EQ(*pragmas, "wal 1 5000");
   }
   EXPECT_TRUE(std::filesystem::exists(dir / "nested" / "deeper" / "x.db"));
+}
+
+// The setting of `PRAGMA wal_autocheckpoint` on a pooled connection (0 = no automatic checkpoint).
+std::int64_t AutoCheckpointFrames(Database& database) {
+  auto frames = database.Run([](Session& s) -> Result<std::int64_t> {
+    std::int64_t out = -1;
+    s.Rows("PRAGMA wal_autocheckpoint", "wal_autocheckpoint", {},
+           [&](const Row& row) { out = row.Int64("wal_autocheckpoint"); });
+    return out;
+  });
+  EXPECT_TRUE(frames.has_value()) << frames.error().message;
+  return frames.value_or(-1);
+}
+
+TEST(DatabaseOpen, SqliteCheckpointsOnItsOwnThreadAndTheLogStartsAgain) {
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / ("callgate-ckpt-" + std::to_string(::getpid()));
+  RemoveOnExit cleanup{dir};
+  auto url = ParseDatabaseUrl("sqlite://" + (dir / "c.db").string());
+  ASSERT_TRUE(url.has_value());
+  DatabaseOptions options;
+  options.sqlite_checkpoint_frames = 16;
+  auto opened = Database::Open(*url, options);
+  ASSERT_TRUE(opened.has_value()) << opened.error().message;
+  Database& database = **opened;
+  // No commit checkpoints by itself: the commit hook replaced SQLite's automatic checkpoint.
+  EXPECT_EQ(AutoCheckpointFrames(database), 0);
+  ASSERT_TRUE(database.Run([](Session& s) -> Status {
+    s.Execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+    return Ok();
+  }));
+
+  // Steady writing from four threads: 1,000 commits of a row that fills most of a page, so the
+  // log would hold at least 1,000 frames (4 MiB) if it never started again from its beginning.
+  constexpr int kThreads = 4;
+  constexpr int kCommitsPerThread = 250;
+  const std::string body(3000, 'x');
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < kCommitsPerThread; ++i) {
+        auto done = database.WithGroupedTransaction([&](Session& s) -> Status {
+          s.Execute("INSERT INTO t (body) VALUES (:b)", Params().Add(body));
+          return Ok();
+        });
+        if (!done) ++failures;
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(failures.load(), 0);
+  // The thread was asked many times; it may still be running its first checkpoint.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (database.checkpoints() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GE(database.checkpoints(), 1u);
+  EXPECT_EQ(database.failed_checkpoints(), 0u);
+  // The log's file keeps the largest size it reached: a quarter of the unchecked log at most.
+  const auto wal_bytes = fs::file_size(dir / "c.db-wal");
+  EXPECT_LT(wal_bytes, 1'000u * 4096u / 4u) << "the log did not start again";
+  auto rows = database.Run([](Session& s) -> Result<std::int64_t> {
+    std::int64_t n = 0;
+    s.Query("COUNT(*) AS n", "FROM t", {}, [&](const Row& row) { n = row.Int64("n"); });
+    return n;
+  });
+  ASSERT_TRUE(rows.has_value());
+  EXPECT_EQ(*rows, kThreads * kCommitsPerThread);
+}
+
+TEST(DatabaseOpen, SqliteWithoutACheckpointThresholdKeepsSqlitesOwnCheckpoints) {
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / ("callgate-auto-" + std::to_string(::getpid()));
+  RemoveOnExit cleanup{dir};
+  auto url = ParseDatabaseUrl("sqlite://" + (dir / "a.db").string());
+  ASSERT_TRUE(url.has_value());
+  DatabaseOptions options;
+  options.sqlite_checkpoint_frames = 0;
+  auto opened = Database::Open(*url, options);
+  ASSERT_TRUE(opened.has_value()) << opened.error().message;
+  EXPECT_EQ(AutoCheckpointFrames(**opened), 1000);
+  ASSERT_TRUE((*opened)->Run([](Session& s) -> Status {
+    s.Execute("CREATE TABLE t (x INTEGER)");
+    return Ok();
+  }));
+  EXPECT_EQ((*opened)->checkpoints(), 0u);
 }
 
 TEST(DatabaseOpen, SqliteFilesAndTheFoldersCreatedForThemAreOwnerOnly) {
