@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "crypto/keyring.hpp"
+#include "storage/sqlite_wal_writes.hpp"
 
 namespace callgate::storage {
 namespace {
@@ -717,6 +718,8 @@ void PrepareSqliteFile(const std::string& path) {
 
 std::unique_ptr<Session> Session::Connect(const DatabaseUrl& url, const DatabaseOptions& options) {
   if (url.dialect == Dialect::kSqlite) {
+    // One system call per commit for the write-ahead log (storage/sqlite_wal_writes.hpp).
+    (void)InstallSqliteWalWrites();
     if (!url.IsInMemory()) PrepareSqliteFile(url.path);
     auto sql = std::make_unique<soci::session>(soci::sqlite3, url.ConnectString().Reveal());
     // busy_timeout first: switching to WAL itself needs the lock when another process holds it.
