@@ -571,19 +571,30 @@ std::optional<std::int64_t> Session::InsertReturningOptionalId(std::string_view 
   return id;
 }
 
-std::string Session::Seal(std::string_view plaintext, std::string_view context) const {
-  if (!keyring_) {
+std::string SealValue(const crypto::Keyring* keyring, std::string_view plaintext,
+                      std::string_view context) {
+  if (keyring == nullptr) {
     throw StorageError(ErrorCode::kInternal,
                        "database: cannot store " + std::string(context) +
                            ": no master key configured (CALLGATE_MASTER_KEY_FILE)");
   }
-  return keyring_->Seal(plaintext, context);
+  return keyring->Seal(plaintext, context);
+}
+
+std::optional<std::string> SealNullableValue(const crypto::Keyring* keyring,
+                                             const std::optional<std::string>& plaintext,
+                                             std::string_view context) {
+  if (!plaintext) return std::nullopt;
+  return SealValue(keyring, *plaintext, context);
+}
+
+std::string Session::Seal(std::string_view plaintext, std::string_view context) const {
+  return SealValue(keyring_.get(), plaintext, context);
 }
 
 std::optional<std::string> Session::SealNullable(const std::optional<std::string>& plaintext,
                                                  std::string_view context) const {
-  if (!plaintext) return std::nullopt;
-  return Seal(*plaintext, context);
+  return SealNullableValue(keyring_.get(), plaintext, context);
 }
 
 std::size_t Session::Query(std::string_view columns, std::string_view rest, const Params& params,

@@ -210,6 +210,15 @@ class Session {
   std::unique_ptr<SqliteStatements> sqlite_statements_;
 };
 
+// Session::Seal and SealNullable without a connection, for parameters built before a
+// transaction (on the caller's thread rather than on the one that writes a group commit).
+// Throws StorageError(kInternal) when `keyring` is null.
+std::string SealValue(const crypto::Keyring* keyring, std::string_view plaintext,
+                      std::string_view context);
+std::optional<std::string> SealNullableValue(const crypto::Keyring* keyring,
+                                             const std::optional<std::string>& plaintext,
+                                             std::string_view context);
+
 // Observability hook (docs/operations.md, slow queries): called after every statement a Session
 // runs through Execute, InsertReturningId or Query (failed ones included) with its SQL text
 // and how long it took, fetching rows included. Runs on the statement's thread; must be quick,

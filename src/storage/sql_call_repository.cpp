@@ -151,8 +151,9 @@ std::string CallUpsertParameters() {
 }
 
 // Parameters for CallUpsertSql, in placeholder order.
-void AddCallParams(Params& params, Session& s, CompanyId company_id, const calls::CallUpdate& u,
-                   SystemTimePoint now) {
+// `keyring` seals the call's texts (SealValue).
+void AddCallParams(Params& params, const crypto::Keyring* keyring, CompanyId company_id,
+                   const calls::CallUpdate& u, SystemTimePoint now) {
   params.Add(company_id.value)
       .Add(internal::IdOf(u.branch_id))
       .Add(internal::IdOf(u.phone_number_id))
@@ -169,13 +170,13 @@ void AddCallParams(Params& params, Session& s, CompanyId company_id, const calls
       .Add(u.ended_at)
       .Add(u.duration_ms)
       .Add(u.disconnection_reason)
-      .Add(s.SealNullable(u.transcript, "calls.transcript"))
-      .Add(s.SealNullable(u.transcript_object_json, "calls.transcript_object"))
+      .Add(SealNullableValue(keyring, u.transcript, "calls.transcript"))
+      .Add(SealNullableValue(keyring, u.transcript_object_json, "calls.transcript_object"))
       .Add(u.recording_url)
-      .Add(s.SealNullable(u.summary, "calls.summary"))
+      .Add(SealNullableValue(keyring, u.summary, "calls.summary"))
       .Add(u.sentiment)
       .Add(BoolOf(u.call_successful))
-      .Add(s.SealNullable(u.analysis_json, "calls.analysis"))
+      .Add(SealNullableValue(keyring, u.analysis_json, "calls.analysis"))
       .Add(u.metadata_json)
       .Add(u.retell_cost_cents)
       .Add(u.platform.value_or("retell"))
@@ -192,9 +193,9 @@ Status ValidCallUpdate(const calls::CallUpdate& u) {
   return Ok();
 }
 
-std::string SealedPayload(Session& s, const calls::WebhookEventRecord& e) {
-  return s.Seal(e.payload_json.empty() ? std::string("{}") : e.payload_json,
-                "webhook_events.payload");
+std::string SealedPayload(const crypto::Keyring* keyring, const calls::WebhookEventRecord& e) {
+  return SealValue(keyring, e.payload_json.empty() ? std::string("{}") : e.payload_json,
+                   "webhook_events.payload");
 }
 
 constexpr std::string_view kEventColumns =
@@ -202,13 +203,13 @@ constexpr std::string_view kEventColumns =
     "created_at, updated_at";
 
 // Parameters for the ten kEventColumns, in order.
-void AddEventParams(Params& params, Session& s, const calls::WebhookEventRecord& e,
-                    SystemTimePoint now) {
+void AddEventParams(Params& params, const crypto::Keyring* keyring,
+                    const calls::WebhookEventRecord& e, SystemTimePoint now) {
   params.Add(internal::IdOf(e.company_id))
       .Add(e.source)
       .Add(e.event)
       .Add(e.dedupe_key)
-      .Add(SealedPayload(s, e))
+      .Add(SealedPayload(keyring, e))
       .Add(now)
       .Add(e.status)
       .Add(now)
@@ -237,7 +238,7 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
   // failure, so inside a transaction it needs no savepoint.
   return database_.RunWithoutSavepoint([&](Session& s) -> Result<Call> {
     Params params;
-    AddCallParams(params, s, company_id, u, clock_.Now());
+    AddCallParams(params, s.keyring(), company_id, u, clock_.Now());
     std::optional<Call> stored;
     s.Returning(sql, kCallColumns, params, [&](const Row& row) { stored = DecodeCall(row); });
     if (!stored) {
@@ -320,7 +321,7 @@ Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEvent
   // A duplicate (kAlreadyExists) or any failure ends the caller's transaction: no savepoint.
   return database_.RunWithoutSavepoint([&](Session& s) -> Result<std::int64_t> {
     Params params;
-    AddEventParams(params, s, e, clock_.Now());
+    AddEventParams(params, s.keyring(), e, clock_.Now());
     return s.InsertReturningId(sql, params);
   });
 }
@@ -340,9 +341,9 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
       params.Add(event.source)
           .Add(event.event)
           .Add(event.dedupe_key)
-          .Add(SealedPayload(s, event))
+          .Add(SealedPayload(s.keyring(), event))
           .Add(event.status);
-      AddCallParams(params, s, company_id, u, now);
+      AddCallParams(params, s.keyring(), company_id, u, now);
       calls::RecordedCallEvent out;
       std::optional<std::int64_t> id;
       s.Rows(sql, "call_id", params, [&](const Row& row) { id = row.OptionalInt64("call_id"); });
@@ -356,16 +357,22 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
                                        ") VALUES (" + std::string(kEventValues) +
                                        ") ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
   static const std::string call_sql = CallUpsertSql() + " RETURNING id";
+  // The parameters, sealed texts included, are built here on the caller's thread: the
+  // transaction may run on the thread that writes the group, one callback after another.
+  Params event_params;
+  Params call_params;
+  try {
+    AddEventParams(event_params, database_.keyring(), event, now);
+    AddCallParams(call_params, database_.keyring(), company_id, u, now);
+  } catch (...) {
+    return tl::unexpected(ErrorFromCurrentException());
+  }
   return database_.WithGroupedTransaction([&](Session& s) -> Result<calls::RecordedCallEvent> {
-    Params event_params;
-    AddEventParams(event_params, s, event, now);
     calls::RecordedCallEvent out;
     if (!s.InsertReturningOptionalId(event_sql, event_params)) {
       out.duplicate = true;
       return out;
     }
-    Params call_params;
-    AddCallParams(call_params, s, company_id, u, now);
     auto id = s.InsertReturningOptionalId(call_sql, call_params);
     if (!id) {  // another company's call id: rolls back the event too
       return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
