@@ -235,24 +235,27 @@ struct Database::Impl {
            options.sqlite_checkpoint_frames > 0;
   }
 
-  // The commit hook of every pooled connection; runs on the committing thread. True: the
-  // checkpoint thread fell so far behind (the log holds kCommitCheckpointFactor times the
-  // threshold) that this commit checkpoints itself, which bounds the log.
+  // The commit hook of every pooled connection; runs on the committing thread, which (in a
+  // transaction) still holds sqlite_writer. When the checkpoint thread fell so far behind that
+  // the log holds kCommitCheckpointFactor times the threshold, this commit waits for a running
+  // checkpoint pass and checkpoints itself, holding this process's other writers off: the log
+  // cannot grow past that bound by more than the commits of other processes.
   static constexpr std::size_t kCommitCheckpointFactor = 4;
-  bool AfterCommit(int frames) {
+  void AfterCommit(int frames, const std::function<void()>& checkpoint_here) {
     const auto n = static_cast<std::size_t>(frames);
-    if (n < options.sqlite_checkpoint_frames) return false;
+    if (n < options.sqlite_checkpoint_frames) return;
     if (n >= kCommitCheckpointFactor * options.sqlite_checkpoint_frames) {
+      std::lock_guard running(checkpoint_running);
+      checkpoint_here();
       ++commit_checkpoints;
-      return true;
+      return;
     }
-    if (checkpoint_asked.exchange(true)) return false;  // already asked, not yet run
+    if (checkpoint_asked.exchange(true)) return;  // already asked, not yet run
     {
       std::lock_guard lock(checkpoint_mutex);
       checkpoint_due = true;
     }
     checkpoint_wake.notify_one();
-    return false;
   }
 
   void RunCheckpoints() {
@@ -265,16 +268,20 @@ struct Database::Impl {
         checkpoint_due = false;
       }
       try {
-        // Checkpoints of one database do not run at once: the second would fail at once.
-        std::lock_guard running(checkpoint_running);
         if (!own) own = Session::Connect(url, options);
-        // The bulk of the log, while transactions go on committing.
-        own->Execute("PRAGMA wal_checkpoint(PASSIVE)");
+        // Checkpoints of one database do not run at once (the second would fail at once).
+        // Lock order: sqlite_writer before checkpoint_running, as in AfterCommit.
+        {
+          // The bulk of the log, while transactions go on committing.
+          std::lock_guard running(checkpoint_running);
+          own->Execute("PRAGMA wal_checkpoint(PASSIVE)");
+        }
         // Under steady writing the first pass never ends level with the log, and the log only
         // starts again from its beginning after a checkpoint that did: so the frames committed
         // meanwhile (few) are copied with this process's writers held off for that moment.
         std::unique_lock writer(sqlite_writer, std::defer_lock);
         if (writer.try_lock_for(options.sqlite_busy_timeout)) {
+          std::lock_guard running(checkpoint_running);
           own->Execute("PRAGMA wal_checkpoint(PASSIVE)");
         }
         ++checkpoints;
@@ -327,7 +334,9 @@ struct Database::Impl {
     try {
       auto session = Session::Connect(url, options);
       if (ChecksOwnCheckpoints()) {
-        session->OnWalCommit([this](int frames) { return AfterCommit(frames); });
+        session->OnWalCommit([this](int frames, const std::function<void()>& checkpoint_here) {
+          AfterCommit(frames, checkpoint_here);
+        });
       }
       return session;
     } catch (...) {

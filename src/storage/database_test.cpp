@@ -571,7 +571,7 @@ TEST(DatabaseOpen, SqliteCheckpointsOnItsOwnThreadAndTheLogStartsAgain) {
   auto url = ParseDatabaseUrl("sqlite://" + (dir / "c.db").string());
   ASSERT_TRUE(url.has_value());
   DatabaseOptions options;
-  options.sqlite_checkpoint_frames = 16;
+  options.sqlite_checkpoint_frames = 32;  // a commit checkpoints itself at 128 frames (512 KiB)
   auto opened = Database::Open(*url, options);
   ASSERT_TRUE(opened.has_value()) << opened.error().message;
   Database& database = **opened;

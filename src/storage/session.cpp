@@ -508,19 +508,20 @@ Session::Session(Dialect dialect, std::unique_ptr<soci::session> sql)
 
 Session::~Session() = default;
 
-void Session::OnWalCommit(std::function<bool(int frames)> on_commit) {
+void Session::OnWalCommit(WalCommitHook on_commit) {
   if (dialect_ != Dialect::kSqlite) return;
-  wal_commit_ = std::make_unique<std::function<bool(int)>>(std::move(on_commit));
+  wal_commit_ = std::make_unique<WalCommitHook>(std::move(on_commit));
   // Replaces the hook of wal_autocheckpoint: SQLite no longer checkpoints on this connection
   // unless the function asks for it (what SQLite's own hook does, at its threshold).
   sqlite_api::sqlite3_wal_hook(
       NativeSqlite(*sql_),
       [](void* arg, sqlite_api::sqlite3* db, const char* name, int frames) -> int {
-        if ((*static_cast<std::function<bool(int)>*>(arg))(frames)) {
-          // A busy result (another checkpoint is running) is no error for the commit.
+        const std::function<void()> checkpoint_here = [db, name] {
+          // A busy result (another process's checkpoint is running) is no error for the commit.
           (void)sqlite_api::sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                                       nullptr);
-        }
+        };
+        (*static_cast<WalCommitHook*>(arg))(frames, checkpoint_here);
         return SQLITE_OK;
       },
       wal_commit_.get());

@@ -180,13 +180,15 @@ class Session {
   // (`sql << "...", soci::use(x), soci::into(y)`) — see the header comment.
   soci::session& sql() noexcept { return *sql_; }
 
-  // SQLite: calls `on_commit(frames)` on the committing thread after every commit of this
-  // connection, with the number of frames now in the write-ahead log, instead of SQLite's own
-  // automatic checkpoint, which this turns off for the connection (Database runs checkpoints on
-  // a thread of its own). When it returns true, the connection checkpoints right there
-  // (PASSIVE), as SQLite's automatic checkpoint would. `on_commit` must be quick, must not
-  // throw and must not use this connection. No effect on PostgreSQL.
-  void OnWalCommit(std::function<bool(int frames)> on_commit);
+  // SQLite: calls `on_commit(frames, checkpoint_here)` on the committing thread after every
+  // commit of this connection, with the number of frames now in the write-ahead log, instead of
+  // SQLite's own automatic checkpoint, which this turns off for the connection (Database runs
+  // checkpoints on a thread of its own). Calling `checkpoint_here()` checkpoints the log right
+  // there on this connection (PASSIVE), as SQLite's automatic checkpoint would. `on_commit` must
+  // not throw and must not use this connection otherwise. No effect on PostgreSQL.
+  using WalCommitHook =
+      std::function<void(int frames, const std::function<void()>& checkpoint_here)>;
+  void OnWalCommit(WalCommitHook on_commit);
 
   // Opens a connection configured as described at Database::Open. Throws soci::soci_error.
   static std::unique_ptr<Session> Connect(const DatabaseUrl& url, const DatabaseOptions& options);
@@ -204,7 +206,7 @@ class Session {
   Dialect dialect_;
   std::shared_ptr<const crypto::Keyring> keyring_;
   // OnWalCommit's function; the connection (sql_, destroyed first) points to it.
-  std::unique_ptr<std::function<bool(int)>> wal_commit_;
+  std::unique_ptr<WalCommitHook> wal_commit_;
   std::unique_ptr<soci::session> sql_;
   // SQLite only, destroyed before sql_ (statements are finalized before the connection closes).
   std::unique_ptr<SqliteStatements> sqlite_statements_;

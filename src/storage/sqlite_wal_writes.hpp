@@ -14,19 +14,27 @@
 // Anything else done to a log (read, sync, size, truncate, a write elsewhere, close) writes what
 // is gathered first, so the file's content and the order of writes to it are what SQLite asked
 // for.
+//
+// It also keeps statement journals (a savepoint's copies of the pages it changes; the group
+// commit opens one savepoint per caller) in memory up to 4 MiB instead of SQLite's 64 KiB, past
+// which a connection's statement journal becomes a temporary file for good, written with two
+// pwrite calls per page.
 
 #include <cstdint>
 
 namespace callgate::storage {
 
-// Installs the VFS (once per process; thread-safe). Connections opened afterwards use it.
-// False when SQLite refused it; connections then use SQLite's own VFS unchanged.
+// Installs the VFS and the statement-journal size (once per process, before SQLite's first use:
+// Session::Connect calls it; thread-safe). Connections opened afterwards use them. False when
+// SQLite refused the VFS; connections then use SQLite's own VFS unchanged.
 bool InstallSqliteWalWrites();
 
-// Writes SQLite asked for on write-ahead logs, and system calls made for them, since start.
+// Writes SQLite asked for on write-ahead logs and system calls made for them, and statement
+// journals that spilled to a file, since start.
 struct SqliteWalWriteCounts {
   std::uint64_t requested = 0;
   std::uint64_t issued = 0;
+  std::uint64_t statement_journal_files = 0;
 };
 SqliteWalWriteCounts SqliteWalWritesSoFar();
 

@@ -88,6 +88,27 @@ TEST_F(SqliteWalWritesTest, ACommitOfManyPagesIsOneWrite) {
   EXPECT_EQ(RowsSeenElsewhere(), 21);
 }
 
+TEST_F(SqliteWalWritesTest, ASavepointOverManyChangedPagesKeepsItsJournalInMemory) {
+  ASSERT_TRUE(InstallSqliteWalWrites());
+  const auto before = SqliteWalWritesSoFar();
+  // 40 pages changed before the savepoint and again inside it: ~160 KiB of statement journal,
+  // past SQLite's default of 64 KiB in memory.
+  const std::string body(3000, 'x');
+  const std::string other(3000, 'y');
+  ASSERT_TRUE(db_->WithTransaction([&](Session& s) -> Status {
+    for (int i = 0; i < 40; ++i) {
+      s.Execute("INSERT INTO t (body) VALUES (:b)", Params().Add(body));
+    }
+    auto nested = db_->WithTransaction([&](Session& inner) -> Status {
+      inner.Execute("UPDATE t SET body = :b", Params().Add(other));
+      return Ok();
+    });
+    return nested;
+  }));
+  EXPECT_EQ(SqliteWalWritesSoFar().statement_journal_files - before.statement_journal_files, 0u);
+  EXPECT_EQ(RowsSeenElsewhere(), 41);
+}
+
 TEST_F(SqliteWalWritesTest, ACommitWhoseWriteFailsFailsAndLeavesNothing) {
   ASSERT_TRUE(InstallSqliteWalWrites());
   const auto log_bytes = fs::file_size(dir_ / "w.db-wal");
