@@ -564,15 +564,22 @@ std::int64_t AutoCheckpointFrames(Database& database) {
   return frames.value_or(-1);
 }
 
+// A SQLite file `dir`/`file` opened with the given checkpoint threshold.
+Result<std::unique_ptr<Database>> OpenWithCheckpointFrames(const std::filesystem::path& dir,
+                                                           const char* file, std::size_t frames) {
+  auto url = ParseDatabaseUrl("sqlite://" + (dir / file).string());
+  if (!url) return tl::unexpected(url.error());
+  DatabaseOptions options;
+  options.sqlite_checkpoint_frames = frames;
+  return Database::Open(*url, options);
+}
+
 TEST(DatabaseOpen, SqliteCheckpointsOnItsOwnThreadAndTheLogStartsAgain) {
   namespace fs = std::filesystem;
   const auto dir = fs::temp_directory_path() / ("callgate-ckpt-" + std::to_string(::getpid()));
   RemoveOnExit cleanup{dir};
-  auto url = ParseDatabaseUrl("sqlite://" + (dir / "c.db").string());
-  ASSERT_TRUE(url.has_value());
-  DatabaseOptions options;
-  options.sqlite_checkpoint_frames = 32;  // a commit checkpoints itself at 128 frames (512 KiB)
-  auto opened = Database::Open(*url, options);
+  // A commit checkpoints itself at 4 × 32 = 128 frames (512 KiB).
+  auto opened = OpenWithCheckpointFrames(dir, "c.db", 32);
   ASSERT_TRUE(opened.has_value()) << opened.error().message;
   Database& database = **opened;
   // No commit checkpoints by itself: the commit hook replaced SQLite's automatic checkpoint.
@@ -625,11 +632,7 @@ TEST(DatabaseOpen, SqliteWithoutACheckpointThresholdKeepsSqlitesOwnCheckpoints) 
   namespace fs = std::filesystem;
   const auto dir = fs::temp_directory_path() / ("callgate-auto-" + std::to_string(::getpid()));
   RemoveOnExit cleanup{dir};
-  auto url = ParseDatabaseUrl("sqlite://" + (dir / "a.db").string());
-  ASSERT_TRUE(url.has_value());
-  DatabaseOptions options;
-  options.sqlite_checkpoint_frames = 0;
-  auto opened = Database::Open(*url, options);
+  auto opened = OpenWithCheckpointFrames(dir, "a.db", 0);
   ASSERT_TRUE(opened.has_value()) << opened.error().message;
   EXPECT_EQ(AutoCheckpointFrames(**opened), 1000);
   ASSERT_TRUE((*opened)->Run([](Session& s) -> Status {

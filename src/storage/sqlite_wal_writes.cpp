@@ -236,12 +236,6 @@ int Open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out
     log->base.pMethods = nullptr;  // nothing to close
     return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
   }
-  if (log->real->pMethods->iVersion < 3) {
-    // A default VFS without memory mapping: keep its methods and gather nothing.
-    log->base.pMethods = nullptr;
-    log->real->pMethods->xClose(log->real);
-    return real_vfs->xOpen(real_vfs, name, file, flags, out_flags);
-  }
   log->base.pMethods = &kLogMethods;
   return SQLITE_OK;
 }
