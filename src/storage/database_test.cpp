@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <limits>
+#include <optional>
 #include <thread>
 
 #include "storage/session.hpp"
@@ -146,6 +148,80 @@ TEST_P(DatabaseBehaviour, RepeatedAndNestedStatementsSeeTheirOwnParameters) {
   });
   ASSERT_TRUE(outer_rows.has_value()) << outer_rows.error().message;
   EXPECT_EQ(*outer_rows, (std::vector<std::int64_t>{1, 2, 3}));
+}
+
+TEST_P(DatabaseBehaviour, ValuesTravelUnchangedAndChangedRowsAreCounted) {
+  auto created = db().Run([](Session& s) -> Status {
+    s.Execute(
+        "CREATE TABLE vals (id BIGINT PRIMARY KEY, n BIGINT, x DOUBLE PRECISION, t TEXT, "
+        "u TEXT)");
+    return Ok();
+  });
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  const std::string text = "it's \"quoted\", 10:30 :not_a_parameter ::cast äöü €";
+  auto ids = db().Run([&](Session& s) -> Result<std::vector<std::int64_t>> {
+    std::vector<std::int64_t> out;
+    const std::string insert =
+        "INSERT INTO vals (id, n, x, t, u) VALUES (:id, :n, :x, :t, :u) RETURNING id";
+    out.push_back(s.InsertReturningId(
+        insert, Params().Add(1).Add(kMin).Add(0.1).Add(text).Add(std::optional<std::string>())));
+    out.push_back(s.InsertReturningId(
+        insert, Params().Add(2).Add(kMax).Add(-1e-300).Add("").Add(std::string("u"))));
+    return out;
+  });
+  ASSERT_TRUE(ids.has_value()) << ids.error().message;
+  EXPECT_EQ(*ids, (std::vector<std::int64_t>{1, 2}));
+
+  struct Seen {
+    std::int64_t n;
+    double x;
+    std::string t;
+    std::optional<std::string> u;
+  };
+  auto seen = db().Run([](Session& s) -> Result<std::vector<Seen>> {
+    std::vector<Seen> out;
+    s.Query("n, x, t, u", "FROM vals ORDER BY id", {}, [&](const Row& row) {
+      out.push_back({row.Int64("n"), row.Double("x"), row.String("t"), row.OptionalString("u")});
+    });
+    return out;
+  });
+  ASSERT_TRUE(seen.has_value()) << seen.error().message;
+  ASSERT_EQ(seen->size(), 2u);
+  EXPECT_EQ((*seen)[0].n, kMin);
+  EXPECT_EQ((*seen)[0].x, 0.1);
+  EXPECT_EQ((*seen)[0].t, text);
+  EXPECT_FALSE((*seen)[0].u.has_value());
+  EXPECT_EQ((*seen)[1].n, kMax);
+  EXPECT_EQ((*seen)[1].x, -1e-300);
+  EXPECT_EQ((*seen)[1].t, "");
+  EXPECT_EQ((*seen)[1].u, "u");
+
+  auto counts = db().Run([](Session& s) -> Result<std::vector<long long>> {
+    return std::vector<long long>{
+        s.Execute("UPDATE vals SET t = :t WHERE id >= :id", Params().Add("new").Add(1)),
+        s.Execute("UPDATE vals SET t = :t WHERE id = :id", Params().Add("none").Add(99)),
+        s.Execute("DELETE FROM vals WHERE id = :id", Params().Add(2)),
+        s.Execute("CREATE INDEX vals_n_idx ON vals (n)")};
+  });
+  ASSERT_TRUE(counts.has_value()) << counts.error().message;
+  EXPECT_EQ(*counts, (std::vector<long long>{2, 0, 1, 0}));
+
+  // A RETURNING that matches no row gives no id; a select list that does not match the columns
+  // named is an error, not a misread row.
+  auto none = db().Run([](Session& s) -> Result<std::optional<std::int64_t>> {
+    return s.InsertReturningOptionalId("UPDATE vals SET n = 0 WHERE id = :id RETURNING id",
+                                       Params().Add(99));
+  });
+  ASSERT_TRUE(none.has_value()) << none.error().message;
+  EXPECT_FALSE(none->has_value());
+  auto mismatch = db().Run([](Session& s) -> Status {
+    s.Rows("SELECT id, n FROM vals", "id", {}, [](const Row&) {});
+    return Ok();
+  });
+  ASSERT_FALSE(mismatch.has_value());
+  EXPECT_EQ(mismatch.error().code, ErrorCode::kInternal);
 }
 
 TEST_P(DatabaseBehaviour, UniqueViolationIsAlreadyExists) {

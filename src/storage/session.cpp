@@ -8,17 +8,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "crypto/keyring.hpp"
+#include "storage/postgres_placeholders.hpp"
 #include "storage/sqlite_wal_writes.hpp"
 
 namespace callgate::storage {
@@ -161,51 +166,6 @@ std::vector<std::string> ColumnNames(std::string_view columns) {
   }
   return names;
 }
-
-// Builds a one-shot statement: SOCI's st_one_time_query makes the PostgreSQL backend use
-// PQexecParams/PQexec (unnamed statement) instead of PQprepare with a generated name, which
-// PgBouncer in transaction mode would route to a different server connection.
-class OneShot {
- public:
-  OneShot(soci::session& sql, const Params& params) : statement_(sql), indicators_(params.size()) {
-    const auto& values = params.values();
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      const auto& v = values[i];
-      indicators_[i] = v.is_null ? soci::i_null : soci::i_ok;
-      switch (v.kind) {
-        case Params::Kind::kInt:
-          statement_.exchange(soci::use(v.integer, indicators_[i]));
-          break;
-        case Params::Kind::kDouble:
-          statement_.exchange(soci::use(v.real, indicators_[i]));
-          break;
-        case Params::Kind::kText:
-          statement_.exchange(soci::use(v.text, indicators_[i]));
-          break;
-      }
-    }
-  }
-
-  template <typename T>
-  void Into(T& value, soci::indicator& indicator) {
-    statement_.exchange(soci::into(value, indicator));
-  }
-
-  // Executes; returns true when a first row was fetched into the into-variables.
-  bool Run(std::string_view sql) {
-    statement_.alloc();
-    statement_.prepare(std::string(sql), soci::details::st_one_time_query);
-    statement_.define_and_bind();
-    return statement_.execute(true);
-  }
-
-  bool Fetch() { return statement_.fetch(); }
-  long long AffectedRows() { return statement_.get_affected_rows(); }
-
- private:
-  soci::statement statement_;
-  std::vector<soci::indicator> indicators_;
-};
 
 void IgnoreNotice(void*, const char*) {}
 
@@ -382,11 +342,97 @@ class Session::SqliteStatements {
   std::map<std::string, Entry, std::less<>> cache_;
 };
 
+// ---- PostgreSQL statements --------------------------------------------------------------------
+
+// PostgreSQL runs each statement through libpq directly, as the unnamed statement
+// (PQexecParams; PQexec for a statement without parameters, which may hold several), never a
+// named prepared statement, so PgBouncer in transaction mode works. SOCI's statement machinery
+// around the same libpq calls (rewriting the placeholders, allocating a text buffer per
+// parameter, binding and describing results) was a seventh of callgate's CPU per webhook on
+// PostgreSQL (docs/performance.md). Parameters go as text and results come back as text, as they
+// did through SOCI; errors are the soci::postgresql_soci_error SOCI threw (same message, same
+// SQLSTATE), so ErrorFromCurrentException maps them as before.
+class Session::PostgresStatements {
+ public:
+  using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+  // Runs `sql` (":name" placeholders) with `params` on `conn`; throws on an error.
+  Result Run(PGconn* conn, std::string_view sql, const Params& params) {
+    const std::string& text = Numbered(sql);
+    const auto& values = params.values();
+    if (values.empty()) return Checked(conn, PQexec(conn, text.c_str()));
+    // Numbers are written into `numbers` (one slot per parameter), text is passed as it is.
+    std::vector<std::array<char, 32>> numbers(values.size());
+    std::vector<const char*> pointers(values.size(), nullptr);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const auto& v = values[i];
+      if (v.is_null) continue;
+      char* slot = numbers[i].data();
+      if (v.kind == Params::Kind::kText) {
+        pointers[i] = v.text.c_str();
+      } else if (v.kind == Params::Kind::kInt) {
+        *std::to_chars(slot, slot + numbers[i].size() - 1, v.integer).ptr = '\0';
+        pointers[i] = slot;
+      } else {
+        std::snprintf(slot, numbers[i].size(), "%.17g", v.real);  // round-trips exactly
+        pointers[i] = slot;
+      }
+    }
+    return Checked(conn, PQexecParams(conn, text.c_str(), static_cast<int>(values.size()), nullptr,
+                                      pointers.data(), nullptr, nullptr, 0));
+  }
+
+ private:
+  static constexpr std::size_t kMaxStatements = 256;
+
+  // The statement with "$n" placeholders, rewritten once per SQL text and connection.
+  const std::string& Numbered(std::string_view sql) {
+    auto it = numbered_.find(sql);
+    if (it != numbered_.end()) return it->second;
+    if (numbered_.size() >= kMaxStatements) numbered_.clear();
+    return numbered_.emplace(std::string(sql), NumberPlaceholders(sql)).first->second;
+  }
+
+  // The result, or the error SOCI's PostgreSQL backend threw for it.
+  static Result Checked(PGconn* conn, PGresult* raw) {
+    Result result(raw, &PQclear);
+    const ExecStatusType status = PQresultStatus(raw);  // PGRES_FATAL_ERROR for nullptr
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+      return result;
+    }
+    std::string message = "Cannot execute query.";
+    const char* fallback_state = "     ";
+    if (status == PGRES_FATAL_ERROR) {
+      message += " Fatal error.";
+      if (PQstatus(conn) == CONNECTION_BAD) {
+        message += " Connection failed.";
+        fallback_state = "08000";  // connection_exception: the server sends no SQLSTATE then
+      }
+    }
+    const char* detail = raw != nullptr ? PQresultErrorMessage(raw) : PQerrorMessage(conn);
+    if (detail != nullptr && *detail != '\0') message.append(" ").append(detail);
+    const char* state = raw != nullptr ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    throw soci::postgresql_soci_error(message, state != nullptr ? state : fallback_state);
+  }
+
+  std::map<std::string, std::string, std::less<>> numbered_;
+};
+
 namespace {
 
 [[noreturn]] void ThrowColumn(std::string_view column, std::string_view problem) {
   throw StorageError(ErrorCode::kInternal,
                      "database: column " + std::string(column) + ": " + std::string(problem));
+}
+
+// A PostgreSQL BIGINT in its text form.
+std::int64_t PostgresInteger(const char* text, int size) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text, text + size, value);
+  if (error != std::errc() || end != text + size) {
+    throw StorageError(ErrorCode::kInternal, "database: RETURNING id gave no integer");
+  }
+  return value;
 }
 
 }  // namespace
@@ -503,6 +549,8 @@ Session::Session(Dialect dialect, std::unique_ptr<soci::session> sql)
     : dialect_(dialect), sql_(std::move(sql)) {
   if (dialect_ == Dialect::kSqlite) {
     sqlite_statements_ = std::make_unique<SqliteStatements>(NativeSqlite(*sql_));
+  } else {
+    postgres_statements_ = std::make_unique<PostgresStatements>();
   }
 }
 
@@ -531,14 +579,21 @@ long long Session::Execute(std::string_view sql, const Params& params) {
   StatementTimer timer;
   timer.Start(sql);
   if (sqlite_statements_) {
+    sqlite_api::sqlite3* db = NativeSqlite(*sql_);
+    // sqlite3_changes64 counts the last INSERT, UPDATE or DELETE, which need not be this one.
+    const auto changed_before = sqlite_api::sqlite3_total_changes64(db);
     auto statement = sqlite_statements_->Prepare(sql, params);
     while (statement.Step()) {
     }
-    return sqlite_api::sqlite3_changes64(NativeSqlite(*sql_));
+    return sqlite_api::sqlite3_total_changes64(db) == changed_before
+               ? 0
+               : sqlite_api::sqlite3_changes64(db);
   }
-  OneShot statement(*sql_, params);
-  statement.Run(sql);
-  return statement.AffectedRows();
+  const auto result = postgres_statements_->Run(NativePostgres(*sql_), sql, params);
+  const char* changed = PQcmdTuples(result.get());  // "" for statements that change no rows
+  long long n = 0;
+  std::from_chars(changed, changed + std::strlen(changed), n);
+  return n;
 }
 
 std::int64_t Session::InsertReturningId(std::string_view sql, const Params& params) {
@@ -564,12 +619,10 @@ std::optional<std::int64_t> Session::InsertReturningOptionalId(std::string_view 
     }
     return id;
   }
-  OneShot statement(*sql_, params);
-  long long id = 0;
-  soci::indicator indicator = soci::i_null;
-  statement.Into(id, indicator);
-  if (!statement.Run(sql) || indicator != soci::i_ok) return std::nullopt;
-  return id;
+  const auto result = postgres_statements_->Run(NativePostgres(*sql_), sql, params);
+  const PGresult* r = result.get();
+  if (PQntuples(r) == 0 || PQnfields(r) == 0 || PQgetisnull(r, 0, 0) != 0) return std::nullopt;
+  return PostgresInteger(PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0));
 }
 
 std::string SealValue(const crypto::Keyring* keyring, std::string_view plaintext,
@@ -651,11 +704,26 @@ std::size_t Session::Rows(const std::string& sql, std::string_view columns, cons
     }
     return count;
   }
-  std::vector<soci::indicator> indicators(n, soci::i_null);
-  OneShot statement(*sql_, params);
-  for (std::size_t i = 0; i < n; ++i) statement.Into(row.values_[i], indicators[i]);
-  for (bool more = statement.Run(sql); more; more = statement.Fetch()) {
-    row.null_.assign(indicators.begin(), indicators.end());
+  const auto result = postgres_statements_->Run(NativePostgres(*sql_), sql, params);
+  const PGresult* r = result.get();
+  if (static_cast<std::size_t>(PQnfields(r)) != n) {
+    throw StorageError(ErrorCode::kInternal,
+                       "database: the select list does not match the columns named");
+  }
+  row.null_.assign(n, soci::i_ok);
+  const int rows = PQntuples(r);
+  for (int t = 0; t < rows; ++t) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const int column = static_cast<int>(i);
+      if (PQgetisnull(r, t, column) != 0) {
+        row.null_[i] = soci::i_null;
+        row.values_[i].clear();
+        continue;
+      }
+      row.null_[i] = soci::i_ok;
+      row.values_[i].assign(PQgetvalue(r, t, column),
+                            static_cast<std::size_t>(PQgetlength(r, t, column)));
+    }
     on_row(row);
     ++count;
   }

@@ -2,10 +2,11 @@
 // Session: one borrowed database connection, handed to the callbacks of Database::Run and
 // Database::WithTransaction. Include this header only from storage .cpp files.
 //
-// Every statement is a one-shot statement (SOCI st_one_time_query → libpq PQexecParams with the
-// unnamed statement), never a named prepared statement, so PgBouncer in transaction mode works
-// (docs/adr/0002-storage-conventions.md). Do not use soci::statement with session.prepare or
-// soci::rowset through sql(): those create named server-side statements on PostgreSQL.
+// On PostgreSQL every statement is a one-shot statement (libpq PQexecParams with the unnamed
+// statement), never a named prepared statement, so PgBouncer in transaction mode works
+// (docs/adr/0002-storage-conventions.md); SQLite keeps its prepared statements per connection.
+// Do not use soci::statement with session.prepare or soci::rowset through sql(): those create
+// named server-side statements on PostgreSQL.
 //
 // Parameters are bound by position: the n-th Params::Add fills the n-th placeholder (":name"
 // placeholders are cosmetic). On PostgreSQL the server infers each parameter's type from its
@@ -199,7 +200,8 @@ class Session {
                    const std::function<void(const Row&)>& on_row);
 
  private:
-  class SqliteStatements;  // prepared statements of this SQLite connection (session.cpp)
+  class SqliteStatements;    // prepared statements of this SQLite connection (session.cpp)
+  class PostgresStatements;  // libpq statements of this PostgreSQL connection (session.cpp)
 
   Session(Dialect dialect, std::unique_ptr<soci::session> sql);
 
@@ -210,6 +212,7 @@ class Session {
   std::unique_ptr<soci::session> sql_;
   // SQLite only, destroyed before sql_ (statements are finalized before the connection closes).
   std::unique_ptr<SqliteStatements> sqlite_statements_;
+  std::unique_ptr<PostgresStatements> postgres_statements_;  // PostgreSQL only
 };
 
 // Session::Seal and SealNullable without a connection, for parameters built before a
