@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -26,6 +27,37 @@ struct Frame {
 };
 
 thread_local std::vector<Frame> active_frames;
+
+// A lock with a timed wait, made of a mutex and a condition variable (usable with
+// std::unique_lock). std::timed_mutex would do, but libstdc++ 12 waits in try_lock_for with
+// pthread_mutex_clocklock, which GCC 12's ThreadSanitizer does not intercept: it then reports
+// every unlock as "unlock of an unlocked mutex" and cannot see races around the lock at all.
+class TimedLock {
+ public:
+  bool try_lock_for(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (!free_.wait_for(lock, timeout, [this] { return !held_; })) return false;
+    held_ = true;
+    return true;
+  }
+  void lock() {
+    std::unique_lock lock(mutex_);
+    free_.wait(lock, [this] { return !held_; });
+    held_ = true;
+  }
+  void unlock() {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    free_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable free_;
+  bool held_ = false;  // guarded by mutex_
+};
 
 Frame* FindFrame(const Database* database) {
   for (auto it = active_frames.rbegin(); it != active_frames.rend(); ++it) {
@@ -104,7 +136,7 @@ struct Database::Impl {
   // SQLite has one writer at a time. Its busy handler waits for the write lock by sleeping (1, 2,
   // 5, 10 … ms), so concurrent transactions of this process queue here instead and take the lock
   // the moment it is free. Other processes (a CLI command) still meet the busy timeout.
-  std::timed_mutex sqlite_writer;
+  TimedLock sqlite_writer;
 
   Status Transaction(Frame& frame, const std::function<Status(Session&)>& fn) {
     if (url.dialect != Dialect::kSqlite) return RunTransaction(frame, fn);
