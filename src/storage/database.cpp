@@ -28,10 +28,11 @@ struct Frame {
 
 thread_local std::vector<Frame> active_frames;
 
-// A lock with a timed wait, made of a mutex and a condition variable (usable with
-// std::unique_lock). std::timed_mutex would do, but libstdc++ 12 waits in try_lock_for with
-// pthread_mutex_clocklock, which GCC 12's ThreadSanitizer does not intercept: it then reports
-// every unlock as "unlock of an unlocked mutex" and cannot see races around the lock at all.
+// A lock with a timed wait, made of a mutex and a condition variable (for std::unique_lock with
+// std::defer_lock and try_lock_for). std::timed_mutex would do, but libstdc++ 12 waits in
+// try_lock_for with pthread_mutex_clocklock, which GCC 12's ThreadSanitizer does not intercept: it
+// then reports every unlock as "unlock of an unlocked mutex" and cannot see races around the lock
+// at all.
 class TimedLock {
  public:
   bool try_lock_for(std::chrono::milliseconds timeout) {
@@ -39,11 +40,6 @@ class TimedLock {
     if (!free_.wait_for(lock, timeout, [this] { return !held_; })) return false;
     held_ = true;
     return true;
-  }
-  void lock() {
-    std::unique_lock lock(mutex_);
-    free_.wait(lock, [this] { return !held_; });
-    held_ = true;
   }
   void unlock() {
     {

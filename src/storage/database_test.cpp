@@ -650,6 +650,50 @@ Result<std::unique_ptr<Database>> OpenWithCheckpointFrames(const std::filesystem
   return Database::Open(*url, options);
 }
 
+TEST(DatabaseOpen, ASqliteWriterThatWaitsLongerThanTheBusyTimeoutIsUnavailable) {
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / ("callgate-busy-" + std::to_string(::getpid()));
+  RemoveOnExit cleanup{dir};
+  auto url = ParseDatabaseUrl("sqlite://" + (dir / "b.db").string());
+  ASSERT_TRUE(url.has_value());
+  DatabaseOptions options;
+  options.sqlite_busy_timeout = std::chrono::milliseconds(100);
+  auto opened = Database::Open(*url, options);
+  ASSERT_TRUE(opened.has_value()) << opened.error().message;
+  Database& database = **opened;
+  ASSERT_TRUE(database.Run([](Session& s) -> Status {
+    s.Execute("CREATE TABLE t (id INTEGER PRIMARY KEY)");
+    return Ok();
+  }));
+  // One transaction holds the write lock until the second writer has given up.
+  std::promise<void> holding;
+  std::promise<void> release;
+  auto holder = std::async(std::launch::async, [&] {
+    return database.WithTransaction([&](Session& s) -> Status {
+      s.Execute("INSERT INTO t (id) VALUES (1)");
+      holding.set_value();
+      release.get_future().wait();
+      return Ok();
+    });
+  });
+  holding.get_future().wait();
+  auto waited = database.WithTransaction([](Session& s) -> Status {
+    s.Execute("INSERT INTO t (id) VALUES (2)");
+    return Ok();
+  });
+  release.set_value();
+  ASSERT_FALSE(waited.has_value());
+  EXPECT_EQ(waited.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(waited.error().message.find("write lock stayed busy"), std::string::npos)
+      << waited.error().message;
+  ASSERT_TRUE(holder.get().has_value());
+  // Released, the lock is taken again at once.
+  EXPECT_TRUE(database.WithTransaction([](Session& s) -> Status {
+    s.Execute("INSERT INTO t (id) VALUES (3)");
+    return Ok();
+  }));
+}
+
 TEST(DatabaseOpen, SqliteCheckpointsOnItsOwnThreadAndTheLogStartsAgain) {
   namespace fs = std::filesystem;
   const auto dir = fs::temp_directory_path() / ("callgate-ckpt-" + std::to_string(::getpid()));

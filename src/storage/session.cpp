@@ -394,7 +394,8 @@ class Session::PostgresStatements {
     return numbered_.emplace(std::string(sql), NumberPlaceholders(sql)).first->second;
   }
 
-  // The result, or the error SOCI's PostgreSQL backend threw for it.
+ public:
+  // The result, or the error SOCI's PostgreSQL backend threw for it (also for ExecuteScript).
   static Result Checked(PGconn* conn, PGresult* raw) {
     Result result(raw, &PQclear);
     const ExecStatusType status = PQresultStatus(raw);  // PGRES_FATAL_ERROR for nullptr
@@ -416,6 +417,7 @@ class Session::PostgresStatements {
     throw soci::postgresql_soci_error(message, state != nullptr ? state : fallback_state);
   }
 
+ private:
   std::map<std::string, std::string, std::less<>> numbered_;
 };
 
@@ -746,12 +748,7 @@ void Session::ExecuteScript(const std::string& script) {
   // PQexec runs a multi-statement string with the simple query protocol (no parameters, no
   // prepared statement), stopping at the first error.
   PGconn* conn = NativePostgres(*sql_);
-  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn, script.c_str()), &PQclear);
-  const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
-    const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
-    throw soci::postgresql_soci_error(PQerrorMessage(conn), state != nullptr ? state : "     ");
-  }
+  (void)PostgresStatements::Checked(conn, PQexec(conn, script.c_str()));
 }
 
 bool Session::IsConnected() const noexcept {
