@@ -4,13 +4,13 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
 
+#include "storage/group_commit.hpp"
 #include "storage/session.hpp"
 
 namespace callgate::storage {
@@ -141,43 +141,22 @@ struct Database::Impl {
     return RunTransaction(frame, fn);
   }
 
-  // Group commit (WithGroupedTransaction): the callers waiting to be written, in arrival order.
-  // Whoever finds no batch being written writes every waiting one (up to the limit) while the
-  // others wait, each on its own condition: finishing a batch wakes its callers and one waiting
-  // caller to write the next, unless a newly arrived caller has started it already.
-  struct GroupedItem {
+  // Group commit (WithGroupedTransaction, storage/group_commit.hpp).
+  struct GroupedItem : GroupCommit::Waiter {
+    explicit GroupedItem(const std::function<Status(Session&)>* f) : fn(f) {}
     const std::function<Status(Session&)>* fn;
-    Status result;
-    bool done = false;
-    std::condition_variable wake;
+    Status result = Ok();
   };
-  mutable std::mutex group_mutex;
-  std::deque<GroupedItem*> group_waiting;  // guarded by group_mutex
-  bool group_writing = false;              // guarded by group_mutex
+  GroupCommit group{kMaxGroupedTransactions};
 
   Status Grouped(const Database* database, const std::function<Status(Session&)>& fn) {
-    GroupedItem mine{&fn, Ok(), false, {}};
-    std::unique_lock lock(group_mutex);
-    group_waiting.push_back(&mine);
-    while (!mine.done) {
-      if (group_writing) {
-        mine.wake.wait(lock);
-        continue;
-      }
-      group_writing = true;
-      const std::size_t n = std::min(group_waiting.size(), kMaxGroupedTransactions);
-      const std::vector<GroupedItem*> batch(group_waiting.begin(), group_waiting.begin() + n);
-      group_waiting.erase(group_waiting.begin(), group_waiting.begin() + n);
-      lock.unlock();
+    GroupedItem mine(&fn);
+    group.Submit(mine, [&](const std::vector<GroupCommit::Waiter*>& waiters) {
+      std::vector<GroupedItem*> batch;
+      batch.reserve(waiters.size());
+      for (GroupCommit::Waiter* w : waiters) batch.push_back(static_cast<GroupedItem*>(w));
       WriteGroup(database, batch);
-      lock.lock();
-      group_writing = false;
-      for (GroupedItem* item : batch) {
-        item->done = true;
-        if (item != &mine) item->wake.notify_one();
-      }
-      if (!group_waiting.empty()) group_waiting.front()->wake.notify_one();  // the next batch
-    }
+    });
     return std::move(mine.result);
   }
 
@@ -444,10 +423,9 @@ const DatabaseUrl& Database::url() const noexcept { return impl_->url; }
 std::size_t Database::pool_size() const noexcept { return impl_->options.pool_size; }
 const crypto::Keyring* Database::keyring() const noexcept { return impl_->options.keyring.get(); }
 
-std::size_t Database::grouped_waiting() const {
-  std::lock_guard lock(impl_->group_mutex);
-  return impl_->group_waiting.size();
-}
+std::size_t Database::grouped_waiting() const { return impl_->group.waiting(); }
+
+bool Database::InsideRun() const noexcept { return FindFrame(this) != nullptr; }
 
 Status Database::Ping() {
   return Run([](Session& session) -> Status {

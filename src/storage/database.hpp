@@ -124,6 +124,11 @@ class Database {
   // that batch). Thread-safe.
   std::size_t grouped_waiting() const;
 
+  // True inside a Run, RunWithoutSavepoint or transaction of this Database on this thread
+  // (repository calls made now join it). Group commits of their own (SqlCallEventStore) write
+  // inline then, so the write stays inside the caller's transaction.
+  bool InsideRun() const noexcept;
+
   // SQLite files: copies the whole write-ahead log into the database file and truncates the
   // log to zero bytes (PRAGMA wal_checkpoint(TRUNCATE): it waits, up to the busy timeout, for
   // readers and writers), after the checkpoint this Database may be running on its own thread.

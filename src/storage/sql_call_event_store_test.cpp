@@ -1,8 +1,15 @@
 // SqlCallEventStore against SqlCallRepository::Upsert: on PostgreSQL the store runs migration
-// 0015's function, whose upsert is a second copy of CallUpsertSql. The same updates applied
-// through both must leave the same call, on both backends.
+// 0016's function, whose upsert is a second copy of CallUpsertSql. The same updates applied
+// through both must leave the same call, on both backends. Events recorded concurrently are
+// written as one group, each with its own outcome.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "storage/session.hpp"
 #include "storage/sql_calls_repositories.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
 #include "storage/testing/test_database.hpp"
@@ -181,6 +188,185 @@ TEST_P(CallEventStoreTest, AnInvalidCallIdIsRefusedBeforeAnythingIsWritten) {
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
 }
+
+// Events that arrive while another group is being written: on PostgreSQL one call of the
+// group function (on SQLite one transaction of Database's group commit), every caller with its
+// own outcome. The test holds the company's row (PostgreSQL) or the write lock (SQLite), so the
+// first event is held while the others queue behind it in a known order.
+class GroupedEventsTest : public CallEventStoreTest {
+ protected:
+  struct Submitted {
+    calls::WebhookEventRecord event;
+    calls::CallUpdate update;
+    Result<calls::RecordedCallEvent> outcome = calls::RecordedCallEvent{};
+  };
+
+  // Records `events` concurrently: the first while the database is held, the others queued
+  // behind it one after another; then lets them go and returns once all have their outcome.
+  void RecordHeld(SqlCallEventStore& store, std::vector<Submitted>& events) {
+    std::promise<void> release;
+    std::promise<void> held;
+    const bool postgres = db().dialect() == Dialect::kPostgresql;
+    std::thread holder([&] {
+      auto done = db().WithTransaction([&](Session& s) -> Status {
+        if (postgres) {
+          s.Execute("SELECT id FROM companies WHERE id = :id FOR UPDATE",
+                    Params().Add(company_.value));
+        } else {
+          s.Execute("UPDATE companies SET name = name WHERE id = :id",
+                    Params().Add(company_.value));
+        }
+        held.set_value();
+        release.get_future().wait();
+        return Ok();
+      });
+      EXPECT_TRUE(done.has_value()) << done.error().message;
+    });
+    held.get_future().wait();
+    auto waiting = [&] { return postgres ? store.waiting() : db().grouped_waiting(); };
+    std::vector<std::thread> callers;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      callers.emplace_back([&, i] {
+        events[i].outcome = store.RecordWithCall(events[i].event, company_, events[i].update);
+      });
+      // The first one writes (held by the database); each later one waits in its place.
+      if (i > 0) {
+        WaitUntil([&] { return waiting() == i; });
+      } else if (postgres) {
+        WaitUntil([&] { return store.groups_written() == 1; });
+      } else {  // SQLite's group commit counts no groups: give it time to take the write lock
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+    release.set_value();
+    for (auto& t : callers) t.join();
+    holder.join();
+  }
+
+  static void WaitUntil(const std::function<bool()>& condition) {
+    for (int i = 0; i < 5000 && !condition(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(condition());
+  }
+
+  Submitted Event(const std::string& dedupe_key, const std::string& call_id,
+                  const std::string& status) const {
+    Submitted e;
+    e.event = CallStarted(dedupe_key);
+    e.update.retell_call_id = call_id;
+    e.update.status = status;
+    return e;
+  }
+
+  std::int64_t EventsWithKey(const std::string& dedupe_key) {
+    std::int64_t n = -1;
+    auto done = db().Run([&](Session& s) -> Status {
+      s.Query("COUNT(*) AS n", "FROM webhook_events WHERE dedupe_key = :k",
+              Params().Add(dedupe_key), [&](const Row& row) { n = row.Int64("n"); });
+      return Ok();
+    });
+    EXPECT_TRUE(done.has_value());
+    return n;
+  }
+
+  // A call id recorded for another company.
+  void RecordTheirs() {
+    SqlCompanyRepository companies(db(), clock_);
+    tenancy::Company other;
+    other.name = "Salon";
+    other.slug = "salon";
+    auto created = companies.Create(other);
+    ASSERT_TRUE(created.has_value());
+    SqlCallRepository repository(db(), clock_);
+    calls::CallUpdate theirs;
+    theirs.retell_call_id = "theirs";
+    theirs.status = "ongoing";
+    ASSERT_TRUE(repository.Upsert(created->id, theirs).has_value());
+  }
+};
+
+TEST_P(GroupedEventsTest, EventsArrivingTogetherAreWrittenAsOneGroupEachWithItsOwnOutcome) {
+  ASSERT_NO_FATAL_FAILURE(RecordTheirs());
+  SqlCallEventStore store(db(), clock_);
+  std::vector<Submitted> events{
+      Event("first", "c0", "ongoing"),         Event("c1-started", "c1", "ongoing"),
+      Event("first", "c9", "ongoing"),       // a redelivery of the first event
+      Event("not-ours", "theirs", "ended"),  // another company's call
+      Event("c1-ended", "c1", "ended"),      // the same call again, after its start
+      Event("c2-started", "c2", "registered"),
+  };
+  RecordHeld(store, events);
+  SqlCallRepository repository(db(), clock_);
+  for (std::size_t i : {0, 1, 4, 5}) {
+    ASSERT_TRUE(events[i].outcome.has_value()) << i << ": " << events[i].outcome.error().message;
+    EXPECT_FALSE(events[i].outcome->duplicate) << i;
+    auto call = repository.FindByRetellId(company_, events[i].update.retell_call_id);
+    ASSERT_TRUE(call.has_value()) << i;
+    EXPECT_EQ(call->id, events[i].outcome->call_id) << i;
+    EXPECT_EQ(EventsWithKey(events[i].event.dedupe_key), 1) << i;
+  }
+  EXPECT_EQ(events[1].outcome->call_id, events[4].outcome->call_id);
+  EXPECT_EQ(repository.FindByRetellId(company_, "c1").value().status, "ended");
+  ASSERT_TRUE(events[2].outcome.has_value());
+  EXPECT_TRUE(events[2].outcome->duplicate);
+  EXPECT_FALSE(repository.FindByRetellId(company_, "c9").has_value());
+  ASSERT_FALSE(events[3].outcome.has_value());
+  EXPECT_EQ(events[3].outcome.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(EventsWithKey("not-ours"), 0);  // the event is not kept either
+  if (db().dialect() == Dialect::kPostgresql) {
+    // The first event alone, then the five that queued behind it in one statement.
+    EXPECT_EQ(store.groups_written(), 2u);
+    EXPECT_EQ(store.events_grouped(), 6u);
+  }
+}
+
+TEST_P(GroupedEventsTest, AGroupThatFailsIsWrittenAgainOneEventAtATime) {
+  SqlCallEventStore store(db(), clock_);
+  std::vector<Submitted> events{
+      Event("first", "c0", "ongoing"),
+      Event("before", "c1", "ongoing"),
+      Event("broken", "c2", "ongoing"),  // names a branch that does not exist
+      Event("after", "c3", "ongoing"),
+  };
+  events[2].update.branch_id = tenancy::BranchId(987654);
+  RecordHeld(store, events);
+  for (std::size_t i : {0, 1, 3}) {
+    ASSERT_TRUE(events[i].outcome.has_value()) << i << ": " << events[i].outcome.error().message;
+    EXPECT_FALSE(events[i].outcome->duplicate);
+    EXPECT_EQ(EventsWithKey(events[i].event.dedupe_key), 1) << i;
+  }
+  ASSERT_FALSE(events[2].outcome.has_value());
+  EXPECT_EQ(events[2].outcome.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(EventsWithKey("broken"), 0);
+  SqlCallRepository repository(db(), clock_);
+  EXPECT_FALSE(repository.FindByRetellId(company_, "c2").has_value());
+  if (db().dialect() == Dialect::kPostgresql) {
+    EXPECT_EQ(store.groups_written(), 2u);  // the group of three failed and was written alone
+    EXPECT_EQ(store.events_grouped(), 4u);
+  }
+}
+
+TEST_P(GroupedEventsTest, InsideATransactionTheEventIsPartOfIt) {
+  SqlCallEventStore store(db(), clock_);
+  const auto event = CallStarted("rolled-back");
+  calls::CallUpdate u;
+  u.retell_call_id = "c1";
+  u.status = "ongoing";
+  auto done = db().WithTransaction([&](Session&) -> Status {
+    auto recorded = store.RecordWithCall(event, company_, u);
+    if (!recorded) return tl::unexpected(recorded.error());
+    return Fail(ErrorCode::kInternal, "the caller gives up");
+  });
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(EventsWithKey("rolled-back"), 0);
+  SqlCallRepository repository(db(), clock_);
+  EXPECT_FALSE(repository.FindByRetellId(company_, "c1").has_value());
+  EXPECT_EQ(store.groups_written(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, GroupedEventsTest, testing::AllBackendsAndPgBouncer(),
+                         testing::BackendName);
 
 INSTANTIATE_TEST_SUITE_P(Backends, CallEventStoreTest, testing::AllBackendsAndPgBouncer(),
                          testing::BackendName);

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/postgres_text_array.hpp"
 #include "storage/query_helpers.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_calls_repositories.hpp"
@@ -96,7 +97,7 @@ constexpr std::string_view kWrittenCallColumns[] = {
     "created_at",        "updated_at",
 };
 
-// "INSERT INTO calls (...) VALUES (...) ON CONFLICT ... DO UPDATE ...". Migration 0015's
+// "INSERT INTO calls (...) VALUES (...) ON CONFLICT ... DO UPDATE ...". Migration 0016's
 // function (PostgreSQL) holds the same upsert: change both together.
 std::string CallUpsertSql() {
   std::string sql = "INSERT INTO calls (";
@@ -136,18 +137,6 @@ std::string CallUpsertSql() {
       std::string(kRankOld) + " < 2 THEN excluded.transcript ELSE calls.transcript END, ";
   sql += "updated_at = excluded.updated_at WHERE calls.company_id = excluded.company_id";
   return sql;
-}
-
-// Placeholders for the parameters of AddCallParams, in order (for the function of migration
-// 0015, which takes them as they are).
-std::string CallUpsertParameters() {
-  std::string list;
-  for (std::string_view column : kWrittenCallColumns) {
-    if (!list.empty()) list += ", ";
-    list += column == "customer_id" ? ":customer_id, :caller_company, :caller"
-                                    : ":" + std::string(column);
-  }
-  return list + ", :platform_given, :final_transcript";
 }
 
 // Parameters for CallUpsertSql, in placeholder order.
@@ -326,31 +315,38 @@ Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEvent
   });
 }
 
+// One event of a PostgreSQL group: its values as array elements (built on the caller's
+// thread, sealing included) and, once its group is written, its outcome.
+struct SqlCallEventStore::Pending : GroupCommit::Waiter {
+  std::string elements;
+  Result<calls::RecordedCallEvent> result = calls::RecordedCallEvent{};
+};
+
 Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
     const calls::WebhookEventRecord& event, CompanyId company_id, const calls::CallUpdate& u) {
   if (auto valid = ValidCallUpdate(u); !valid) return tl::unexpected(valid.error());
   const auto now = clock_.Now();
   if (database_.dialect() == Dialect::kPostgresql) {
-    // One call of the function of migration 0015: one round trip, plans cached per connection.
-    static const std::string sql =
-        "SELECT callgate_record_call_event(:source, :event, :dedupe_key, :payload, "
-        ":event_status, " +
-        CallUpsertParameters() + ") AS call_id";
-    return database_.RunWithoutSavepoint([&](Session& s) -> Result<calls::RecordedCallEvent> {
+    Pending mine;
+    try {
       Params params;
       params.Add(event.source)
           .Add(event.event)
           .Add(event.dedupe_key)
-          .Add(SealedPayload(s.keyring(), event))
+          .Add(SealedPayload(database_.keyring(), event))
           .Add(event.status);
-      AddCallParams(params, s.keyring(), company_id, u, now);
-      calls::RecordedCallEvent out;
-      std::optional<std::int64_t> id;
-      s.Rows(sql, "call_id", params, [&](const Row& row) { id = row.OptionalInt64("call_id"); });
-      out.duplicate = !id;  // NULL: a redelivery
-      if (id) out.call_id = CallId(*id);
-      return out;
-    });
+      AddCallParams(params, database_.keyring(), company_id, u, now);
+      AppendArrayElements(params, mine.elements);
+    } catch (...) {
+      return tl::unexpected(ErrorFromCurrentException());
+    }
+    if (database_.InsideRun()) {  // part of the caller's transaction: written now, in it
+      if (auto written = WriteTogether({&mine}); !written) return tl::unexpected(written.error());
+    } else {
+      group_.Submit(
+          mine, [this](const std::vector<GroupCommit::Waiter*>& waiters) { WriteGroup(waiters); });
+    }
+    return std::move(mine.result);
   }
   // SQLite has no stored functions: two statements in one transaction, committed in a group.
   static const std::string event_sql = "INSERT INTO webhook_events (" + std::string(kEventColumns) +
@@ -379,6 +375,59 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
     }
     out.call_id = CallId(*id);
     return out;
+  });
+}
+
+void SqlCallEventStore::WriteGroup(const std::vector<GroupCommit::Waiter*>& waiters) {
+  std::vector<Pending*> group;
+  group.reserve(waiters.size());
+  for (GroupCommit::Waiter* waiter : waiters) group.push_back(static_cast<Pending*>(waiter));
+  if (group.size() > 1) {
+    const Status together = WriteTogether(group);
+    if (together) return;
+    if (together.error().code == ErrorCode::kUnavailable) {  // no database: none would succeed
+      for (Pending* item : group) item->result = tl::unexpected(together.error());
+      return;
+    }
+    // Nothing of the group was written (one statement); each item alone gets its own outcome.
+  }
+  for (Pending* item : group) {
+    if (auto alone = WriteTogether({item}); !alone) item->result = tl::unexpected(alone.error());
+  }
+}
+
+// One call of callgate_record_call_events for `items`; sets their outcomes when it succeeds.
+Status SqlCallEventStore::WriteTogether(const std::vector<Pending*>& items) {
+  static const std::string sql = "SELECT item, call_id FROM callgate_record_call_events(:values)";
+  return database_.RunWithoutSavepoint([&](Session& s) -> Status {
+    std::string values = "{";
+    for (const Pending* item : items) {
+      if (values.size() > 1) values += ',';
+      values += item->elements;
+    }
+    values += '}';
+    std::vector<std::optional<std::int64_t>> call_ids(items.size());
+    std::vector<bool> answered(items.size(), false);
+    s.Rows(sql, "item, call_id", Params().Add(values), [&](const Row& row) {
+      const auto item = row.Int64("item");
+      if (item < 1 || item > static_cast<std::int64_t>(items.size())) return;
+      call_ids[item - 1] = row.OptionalInt64("call_id");
+      answered[item - 1] = true;
+    });
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!answered[i]) return Fail(ErrorCode::kInternal, "recording the event gave no answer");
+    }
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!call_ids[i]) {
+        items[i]->result = calls::RecordedCallEvent{true, {}};  // NULL: a redelivery
+      } else if (*call_ids[i] == 0) {                           // 0: nothing kept
+        items[i]->result =
+            Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
+      } else {
+        items[i]->result = calls::RecordedCallEvent{false, CallId(*call_ids[i])};
+      }
+    }
+    return Ok();
   });
 }
 

@@ -5,6 +5,7 @@
 #include "core/clock.hpp"
 #include "core/transaction.hpp"
 #include "storage/database.hpp"
+#include "storage/group_commit.hpp"
 
 namespace callgate::storage {
 
@@ -40,6 +41,12 @@ class SqlWebhookEventRepository final : public calls::WebhookEventRepository {
   const Clock& clock_;
 };
 
+// Keep one per Database: on PostgreSQL, events recorded while another group is being written
+// wait and are written together by one call of callgate_record_call_events (migration 0016):
+// one round trip, statement and commit for the group. Each caller still gets its own outcome:
+// when the group's statement fails (one item's foreign key, say), every item of the group is
+// written again alone. Inside a transaction of the Database the event is written at once, in
+// it. On SQLite the two statements run in Database::WithGroupedTransaction.
 class SqlCallEventStore final : public calls::CallEventStore {
  public:
   SqlCallEventStore(Database& database, const Clock& clock) : database_(database), clock_(clock) {}
@@ -47,9 +54,23 @@ class SqlCallEventStore final : public calls::CallEventStore {
                                                   tenancy::CompanyId company_id,
                                                   const calls::CallUpdate& update) override;
 
+  // Events in the PostgreSQL groups: waiting for the group being written, groups written and
+  // the events they held (for tests and measurements).
+  std::size_t waiting() const { return group_.waiting(); }
+  std::uint64_t groups_written() const { return group_.batches(); }
+  std::uint64_t events_grouped() const { return group_.items(); }
+
+  // Events per group at most.
+  static constexpr std::size_t kMaxGroup = 64;
+
  private:
+  struct Pending;
+  void WriteGroup(const std::vector<GroupCommit::Waiter*>& waiters);
+  Status WriteTogether(const std::vector<Pending*>& items);
+
   Database& database_;
   const Clock& clock_;
+  GroupCommit group_{kMaxGroup};
 };
 
 // Runs functions in Database::WithTransaction, or with kGrouped in

@@ -1,0 +1,109 @@
+#include "storage/group_commit.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+#include <vector>
+
+namespace callgate::storage {
+namespace {
+
+struct Item : GroupCommit::Waiter {
+  int value = 0;
+  int written_in = -1;  // the batch that wrote it
+};
+
+// Writes batches one after another, recording them; the first one waits until released, so
+// the test can queue callers behind it.
+class Recorder {
+ public:
+  void Write(const std::vector<GroupCommit::Waiter*>& waiters) {
+    if (batches_.empty()) release_.wait();
+    std::vector<int> values;
+    for (GroupCommit::Waiter* w : waiters) {
+      auto* item = static_cast<Item*>(w);
+      values.push_back(item->value);
+      item->written_in = static_cast<int>(batches_.size());
+    }
+    batches_.push_back(values);
+  }
+  std::promise<void> release;
+  std::shared_future<void> release_ = release.get_future().share();
+  std::vector<std::vector<int>> batches_;  // only the writing thread touches it
+};
+
+void WaitFor(const std::function<bool()>& condition) {
+  for (int i = 0; i < 5000 && !condition(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(condition());
+}
+
+TEST(GroupCommit, CallersArrivingDuringABatchAreWrittenTogetherInArrivalOrderUpToTheLimit) {
+  GroupCommit group(3);
+  Recorder recorder;
+  const GroupCommit::Write write = [&](const auto& batch) { recorder.Write(batch); };
+  std::vector<Item> items(6);
+  std::vector<std::thread> callers;
+  // The first caller writes at once (alone) and is held; five more arrive one after another.
+  for (int i = 0; i < 6; ++i) {
+    items[i].value = i;
+    callers.emplace_back([&, i] { group.Submit(items[i], write); });
+    if (i == 0) {
+      WaitFor([&] { return group.batches() == 1; });
+    } else {
+      WaitFor([&] { return group.waiting() == static_cast<std::size_t>(i); });
+    }
+  }
+  recorder.release.set_value();
+  for (auto& t : callers) t.join();
+  // Every caller returned only after its batch was written; nobody is left waiting.
+  const std::vector<std::vector<int>> expected{{0}, {1, 2, 3}, {4, 5}};
+  EXPECT_EQ(recorder.batches_, expected);
+  for (const Item& item : items) EXPECT_GE(item.written_in, 0) << item.value;
+  EXPECT_EQ(group.waiting(), 0u);
+  EXPECT_EQ(group.batches(), 3u);
+  EXPECT_EQ(group.items(), 6u);
+}
+
+TEST(GroupCommit, ACallerAloneWritesAtOnceOnItsOwnThread) {
+  GroupCommit group(64);
+  Item item;
+  std::thread::id writer;
+  group.Submit(item, [&](const std::vector<GroupCommit::Waiter*>& batch) {
+    writer = std::this_thread::get_id();
+    ASSERT_EQ(batch.size(), 1u);
+    static_cast<Item*>(batch[0])->written_in = 0;
+  });
+  EXPECT_EQ(writer, std::this_thread::get_id());
+  EXPECT_EQ(item.written_in, 0);
+  EXPECT_EQ(group.batches(), 1u);
+}
+
+TEST(GroupCommit, ManyConcurrentCallersAreEachWrittenExactlyOnce) {
+  GroupCommit group(8);
+  std::vector<int> writes(400, 0);  // only touched by the one writing thread at a time
+  const GroupCommit::Write write = [&](const std::vector<GroupCommit::Waiter*>& batch) {
+    EXPECT_LE(batch.size(), 8u);
+    for (GroupCommit::Waiter* w : batch) ++writes[static_cast<Item*>(w)->value];
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        Item item;
+        item.value = t * 50 + i;
+        group.Submit(item, write);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < writes.size(); ++i) EXPECT_EQ(writes[i], 1) << i;
+  EXPECT_EQ(group.items(), 400u);
+  EXPECT_LE(group.batches(), 400u);
+}
+
+}  // namespace
+}  // namespace callgate::storage
