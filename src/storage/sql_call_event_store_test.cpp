@@ -224,6 +224,7 @@ class GroupedEventsTest : public CallEventStoreTest {
     });
     held.get_future().wait();
     auto waiting = [&] { return postgres ? store.waiting() : db().grouped_waiting(); };
+    const auto groups_before = store.groups_written();
     std::vector<std::thread> callers;
     for (std::size_t i = 0; i < events.size(); ++i) {
       callers.emplace_back([&, i] {
@@ -233,7 +234,7 @@ class GroupedEventsTest : public CallEventStoreTest {
       if (i > 0) {
         WaitUntil([&] { return waiting() == i; });
       } else if (postgres) {
-        WaitUntil([&] { return store.groups_written() == 1; });
+        WaitUntil([&] { return store.groups_written() == groups_before + 1; });
       } else {  // SQLite's group commit counts no groups: give it time to take the write lock
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
@@ -347,6 +348,68 @@ TEST_P(GroupedEventsTest, AGroupThatFailsIsWrittenAgainOneEventAtATime) {
   }
 }
 
+// Groups of the store's own are PostgreSQL's (SQLite's are the Database's transactions).
+class PostgresGroupedEventsTest : public GroupedEventsTest {};
+
+TEST_P(PostgresGroupedEventsTest, AGroupWhoseConnectionIsLostFailsAllItsCallersWithoutWritingAny) {
+  SqlCallEventStore store(db(), clock_);
+  {  // a call whose row the test will hold, so the group's statement waits inside it
+    auto first = store.RecordWithCall(CallStarted("held-call-started"), company_,
+                                      Event("", "held", "ongoing").update);
+    ASSERT_TRUE(first.has_value()) << first.error().message;
+  }
+  std::promise<void> release_call;
+  std::promise<void> call_held;
+  std::thread call_holder([&] {
+    auto done = db().WithTransaction([&](Session& s) -> Status {
+      s.Execute("SELECT id FROM calls WHERE retell_call_id = 'held' FOR UPDATE");
+      call_held.set_value();
+      release_call.get_future().wait();
+      return Ok();
+    });
+    EXPECT_TRUE(done.has_value()) << done.error().message;
+  });
+  call_held.get_future().wait();
+  std::vector<Submitted> events{
+      Event("first", "c0", "ongoing"),
+      Event("held-call-ended", "held", "ended"),  // waits for the held row
+      Event("next", "c2", "ongoing"),
+      Event("last", "c3", "ongoing"),
+  };
+  // The first alone, then the three together, whose statement waits on the held call; the
+  // test ends that statement's connection from outside. (The held call's start was group 1.)
+  std::thread killer([&] {
+    WaitUntil([&] { return store.groups_written() == 3; });
+    std::int64_t killed = 0;
+    for (int i = 0; i < 5000 && killed == 0; ++i) {
+      auto done = db().Run([&](Session& s) -> Status {
+        s.Query("COUNT(pg_terminate_backend(pid)) AS n",
+                "FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+                "query LIKE '%callgate_record_call_events%'",
+                {}, [&](const Row& row) { killed = row.Int64("n"); });
+        return Ok();
+      });
+      ASSERT_TRUE(done.has_value()) << done.error().message;
+      if (killed == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(killed, 1);
+  });
+  RecordHeld(store, events);
+  killer.join();
+  release_call.set_value();
+  call_holder.join();
+  ASSERT_TRUE(events[0].outcome.has_value()) << events[0].outcome.error().message;
+  for (std::size_t i : {1, 2, 3}) {
+    ASSERT_FALSE(events[i].outcome.has_value()) << i;
+    EXPECT_EQ(events[i].outcome.error().code, ErrorCode::kUnavailable) << i;
+    // Not written again one at a time: nothing of the group was stored.
+    EXPECT_EQ(EventsWithKey(events[i].event.dedupe_key), 0) << i;
+  }
+  EXPECT_EQ(store.groups_written(), 3u);
+  SqlCallRepository repository(db(), clock_);
+  EXPECT_EQ(repository.FindByRetellId(company_, "held").value().status, "ongoing");
+}
+
 TEST_P(GroupedEventsTest, InsideATransactionTheEventIsPartOfIt) {
   SqlCallEventStore store(db(), clock_);
   const auto event = CallStarted("rolled-back");
@@ -366,6 +429,9 @@ TEST_P(GroupedEventsTest, InsideATransactionTheEventIsPartOfIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, GroupedEventsTest, testing::AllBackendsAndPgBouncer(),
+                         testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, PostgresGroupedEventsTest,
+                         ::testing::Values(std::string("postgresql"), std::string("pgbouncer")),
                          testing::BackendName);
 
 INSTANTIATE_TEST_SUITE_P(Backends, CallEventStoreTest, testing::AllBackendsAndPgBouncer(),

@@ -385,11 +385,16 @@ void SqlCallEventStore::WriteGroup(const std::vector<GroupCommit::Waiter*>& wait
   if (group.size() > 1) {
     const Status together = WriteTogether(group);
     if (together) return;
-    if (together.error().code == ErrorCode::kUnavailable) {  // no database: none would succeed
+    const ErrorCode code = together.error().code;
+    if (code == ErrorCode::kUnavailable || code == ErrorCode::kTimeout) {
+      // The connection, the server or its time failed, not one event: written alone, each
+      // would most likely fail the same way, one after another. Every caller gets the error
+      // (the platform delivers again).
       for (Pending* item : group) item->result = tl::unexpected(together.error());
       return;
     }
-    // Nothing of the group was written (one statement); each item alone gets its own outcome.
+    // One event's data failed the statement, and nothing of the group was written: each event
+    // alone gets its own outcome.
   }
   for (Pending* item : group) {
     if (auto alone = WriteTogether({item}); !alone) item->result = tl::unexpected(alone.error());

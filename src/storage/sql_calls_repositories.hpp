@@ -44,9 +44,11 @@ class SqlWebhookEventRepository final : public calls::WebhookEventRepository {
 // Keep one per Database: on PostgreSQL, events recorded while another group is being written
 // wait and are written together by one call of callgate_record_call_events (migration 0016):
 // one round trip, statement and commit for the group. Each caller still gets its own outcome:
-// when the group's statement fails (one item's foreign key, say), every item of the group is
-// written again alone. Inside a transaction of the Database the event is written at once, in
-// it. On SQLite the two statements run in Database::WithGroupedTransaction.
+// when one event's data fails the group's statement (a foreign key, say), every event of the
+// group is written again alone; when the connection or the server fails (kUnavailable, also a
+// deadlock with another instance) or the statement times out, every caller gets that error.
+// Inside a transaction of the Database the event is written at once, in it. On SQLite the two
+// statements run in Database::WithGroupedTransaction.
 class SqlCallEventStore final : public calls::CallEventStore {
  public:
   SqlCallEventStore(Database& database, const Clock& clock) : database_(database), clock_(clock) {}
