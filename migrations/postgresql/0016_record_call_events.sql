@@ -10,14 +10,12 @@
 -- group apply in arrival order). Returns one row per item (1-based): the call's id, NULL for a
 -- redelivery (its dedupe key was recorded before: nothing written), 0 when the call id is
 -- recorded for another company (the event row is removed again: nothing kept). Any other
--- failure fails the whole group, and the caller writes its items one at a time.
--- The upsert must stay the same as CallUpsertSql there. It replaces 0015's one-event function.
+-- failure fails the whole group: the caller writes the items again one at a time when one
+-- item's data failed it, and fails them all when the connection or the server did.
+-- The upsert must stay the same as CallUpsertSql there. It supersedes 0015's one-event
+-- function, which stays: migrations only add, and instances of the previous release call it
+-- until they are upgraded one at a time (docs/deploy.md); a later migration may drop it.
 -- migrations/sqlite/0016_record_call_events.sql keeps the version numbers in step.
-DROP FUNCTION callgate_record_call_event(
-  TEXT, TEXT, TEXT, TEXT, TEXT, BIGINT, BIGINT, BIGINT, BIGINT, BIGINT, TEXT, TEXT, TEXT, TEXT,
-  TEXT, TEXT, TEXT, BIGINT, BIGINT, BIGINT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, INTEGER, TEXT,
-  JSONB, BIGINT, TEXT, BIGINT, BIGINT, INTEGER, INTEGER);
-
 CREATE FUNCTION callgate_record_call_events(p_values TEXT[])
 RETURNS TABLE (item INTEGER, call_id BIGINT) LANGUAGE plpgsql AS $$
 DECLARE

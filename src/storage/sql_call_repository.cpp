@@ -319,7 +319,8 @@ Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEvent
 // thread, sealing included) and, once its group is written, its outcome.
 struct SqlCallEventStore::Pending : GroupCommit::Waiter {
   std::string elements;
-  Result<calls::RecordedCallEvent> result = calls::RecordedCallEvent{};
+  Result<calls::RecordedCallEvent> result =
+      tl::unexpected(Error{ErrorCode::kInternal, "database: the event was not written"});
 };
 
 Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
