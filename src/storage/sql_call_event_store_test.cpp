@@ -74,6 +74,21 @@ class CallEventStoreTest : public testing::DatabaseTest {
     return event;
   }
 
+  // A call_started event and its call update.
+  struct Submitted {
+    calls::WebhookEventRecord event;
+    calls::CallUpdate update;
+    Result<calls::RecordedCallEvent> outcome = calls::RecordedCallEvent{};
+  };
+  Submitted Event(const std::string& dedupe_key, const std::string& call_id,
+                  const std::string& status) const {
+    Submitted e;
+    e.event = CallStarted(dedupe_key);
+    e.update.retell_call_id = call_id;
+    e.update.status = status;
+    return e;
+  }
+
   static void ExpectSameCall(const calls::Call& a, const calls::Call& b) {
     EXPECT_EQ(a.company_id, b.company_id);
     EXPECT_EQ(a.branch_id, b.branch_id);
@@ -166,10 +181,9 @@ TEST_P(CallEventStoreTest, ALiveTranscriptReplacesTheLastOneUntilTheCallEnds) {
 
 TEST_P(CallEventStoreTest, ARedeliveryWritesNothing) {
   SqlCallEventStore store(db(), clock_);
-  const auto event = CallStarted("retell:call_started:c1");
-  calls::CallUpdate u;
-  u.retell_call_id = "c1";
-  u.status = "ongoing";
+  Submitted e = Event("retell:call_started:c1", "c1", "ongoing");
+  const auto& event = e.event;
+  auto& u = e.update;
   auto first = store.RecordWithCall(event, company_, u);
   ASSERT_TRUE(first.has_value()) << first.error().message;
   EXPECT_FALSE(first->duplicate);
@@ -195,12 +209,6 @@ TEST_P(CallEventStoreTest, AnInvalidCallIdIsRefusedBeforeAnythingIsWritten) {
 // first event is held while the others queue behind it in a known order.
 class GroupedEventsTest : public CallEventStoreTest {
  protected:
-  struct Submitted {
-    calls::WebhookEventRecord event;
-    calls::CallUpdate update;
-    Result<calls::RecordedCallEvent> outcome = calls::RecordedCallEvent{};
-  };
-
   // Records `events` concurrently: the first while the database is held, the others queued
   // behind it one after another; then lets them go and returns once all have their outcome.
   void RecordHeld(SqlCallEventStore& store, std::vector<Submitted>& events) {
@@ -249,15 +257,6 @@ class GroupedEventsTest : public CallEventStoreTest {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ASSERT_TRUE(condition());
-  }
-
-  Submitted Event(const std::string& dedupe_key, const std::string& call_id,
-                  const std::string& status) const {
-    Submitted e;
-    e.event = CallStarted(dedupe_key);
-    e.update.retell_call_id = call_id;
-    e.update.status = status;
-    return e;
   }
 
   std::int64_t EventsWithKey(const std::string& dedupe_key) {
@@ -412,10 +411,9 @@ TEST_P(PostgresGroupedEventsTest, AGroupWhoseConnectionIsLostFailsAllItsCallersW
 
 TEST_P(GroupedEventsTest, InsideATransactionTheEventIsPartOfIt) {
   SqlCallEventStore store(db(), clock_);
-  const auto event = CallStarted("rolled-back");
-  calls::CallUpdate u;
-  u.retell_call_id = "c1";
-  u.status = "ongoing";
+  const Submitted e = Event("rolled-back", "c1", "ongoing");
+  const auto& event = e.event;
+  const auto& u = e.update;
   auto done = db().WithTransaction([&](Session&) -> Status {
     auto recorded = store.RecordWithCall(event, company_, u);
     if (!recorded) return tl::unexpected(recorded.error());
