@@ -8,8 +8,13 @@ void GroupCommit::Submit(Waiter& item, const Write& write) {
   std::unique_lock lock(mutex_);
   item.done = false;
   waiting_.push_back(&item);
-  while (!item.done) {
-    if (writing_) {
+  std::size_t follow_ons = 0;  // batches this caller wrote after the one that held its item
+  while (true) {
+    if (item.done) {
+      if (follow_ons == follow_on_batches_ || writing_ || waiting_.empty()) return;
+      ++follow_ons;
+      ++follow_ons_;
+    } else if (writing_) {
       item.wake.wait(lock);
       continue;
     }
@@ -27,7 +32,11 @@ void GroupCommit::Submit(Waiter& item, const Write& write) {
       written->done = true;
       if (written != &item) written->wake.notify_one();
     }
-    if (!waiting_.empty()) waiting_.front()->wake.notify_one();  // the next batch
+    // Someone must write the next batch: this caller when its item is still waiting (more
+    // than one batch was ahead of it) or when it goes on with a follow-on, else the first
+    // waiting caller.
+    const bool writes_next = !item.done || follow_ons < follow_on_batches_;
+    if (!waiting_.empty() && !writes_next) waiting_.front()->wake.notify_one();
   }
 }
 
@@ -44,6 +53,11 @@ std::uint64_t GroupCommit::batches() const {
 std::uint64_t GroupCommit::items() const {
   std::lock_guard lock(mutex_);
   return items_;
+}
+
+std::uint64_t GroupCommit::follow_ons() const {
+  std::lock_guard lock(mutex_);
+  return follow_ons_;
 }
 
 }  // namespace callgate::storage

@@ -4,8 +4,11 @@
 // transaction instead of one per caller. Whoever finds no batch being written writes it on its
 // own thread, at once; the others sleep, each on its own condition, until their batch is
 // written. Finishing a batch wakes its callers and the first waiting one, which writes the next
-// batch unless a newly arrived caller has started it already. Used by storage::Database (SQLite
-// transactions) and storage::SqlCallEventStore (platform events on PostgreSQL).
+// batch unless a newly arrived caller has started it already — or, with follow-on batches
+// allowed, a caller whose item is written goes on to write the next batch (up to that many)
+// before it returns, with no other thread to wake in between. Used by storage::Database
+// (SQLite transactions) and storage::SqlCallEventStore (platform events on PostgreSQL, with
+// follow-on batches).
 
 #include <condition_variable>
 #include <cstddef>
@@ -28,7 +31,12 @@ class GroupCommit {
   // threads, never on two threads at once for one GroupCommit.
   using Write = std::function<void(const std::vector<Waiter*>& batch)>;
 
-  explicit GroupCommit(std::size_t max_batch) : max_batch_(max_batch > 0 ? max_batch : 1) {}
+  // At most `max_batch` (≥ 1) items per batch. `follow_on_batches`: how many batches a caller
+  // whose own item is written goes on to write before it returns, while callers are waiting
+  // and no other batch is being written (0: it returns at once and wakes a waiting caller).
+  // Each costs that caller's return one batch's time and saves a thread switch per batch.
+  explicit GroupCommit(std::size_t max_batch, std::size_t follow_on_batches = 0)
+      : max_batch_(max_batch > 0 ? max_batch : 1), follow_on_batches_(follow_on_batches) {}
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
@@ -39,17 +47,20 @@ class GroupCommit {
 
   // Callers waiting for the batch being written to end (not counting that batch).
   std::size_t waiting() const;
-  // Batches written, and the items they held.
+  // Batches written, and the items they held; of the batches, those written as follow-ons.
   std::uint64_t batches() const;
   std::uint64_t items() const;
+  std::uint64_t follow_ons() const;
 
  private:
   const std::size_t max_batch_;
+  const std::size_t follow_on_batches_;
   mutable std::mutex mutex_;
-  std::deque<Waiter*> waiting_;  // guarded by mutex_, in arrival order
-  bool writing_ = false;         // guarded by mutex_
-  std::uint64_t batches_ = 0;    // guarded by mutex_
-  std::uint64_t items_ = 0;      // guarded by mutex_
+  std::deque<Waiter*> waiting_;   // guarded by mutex_, in arrival order
+  bool writing_ = false;          // guarded by mutex_
+  std::uint64_t batches_ = 0;     // guarded by mutex_
+  std::uint64_t items_ = 0;       // guarded by mutex_
+  std::uint64_t follow_ons_ = 0;  // guarded by mutex_
 };
 
 }  // namespace callgate::storage

@@ -82,8 +82,72 @@ TEST(GroupCommit, ACallerAloneWritesAtOnceOnItsOwnThread) {
   EXPECT_EQ(group.batches(), 1u);
 }
 
-TEST(GroupCommit, ManyConcurrentCallersAreEachWrittenExactlyOnce) {
-  GroupCommit group(8);
+// Which caller's thread wrote each batch, when caller 0 writes the first batch alone and is
+// held there until callers 1..4 wait behind it, one item per batch.
+std::vector<int> WritersOfFiveBatches(GroupCommit& group) {
+  static thread_local int caller = -1;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::vector<int> writers;  // only the writing thread touches it
+  const GroupCommit::Write write = [&](const std::vector<GroupCommit::Waiter*>& batch) {
+    if (writers.empty()) released.wait();
+    EXPECT_EQ(batch.size(), 1u);
+    writers.push_back(caller);
+  };
+  std::vector<Item> items(5);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 5; ++i) {
+    callers.emplace_back([&, i] {
+      caller = i;
+      group.Submit(items[i], write);
+    });
+    if (i == 0) {
+      WaitFor([&] { return group.batches() == 1; });
+    } else {
+      WaitFor([&] { return group.waiting() == static_cast<std::size_t>(i); });
+    }
+  }
+  release.set_value();
+  for (auto& t : callers) t.join();
+  return writers;
+}
+
+TEST(GroupCommit, WithoutFollowOnsEachBatchIsWrittenByTheFirstCallerItHolds) {
+  GroupCommit group(1);
+  EXPECT_EQ(WritersOfFiveBatches(group), (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(group.follow_ons(), 0u);
+  EXPECT_EQ(group.batches(), 5u);
+}
+
+TEST(GroupCommit, ACallerWhoseItemIsWrittenGoesOnWithUpToTheFollowOnBatches) {
+  // Caller 0 writes its own batch and the next two (callers 1's and 2's) without returning in
+  // between, then stops; the last two batches are written by other callers (caller 3, woken
+  // to write its own, or caller 1 or 2 going on after theirs — whichever gets there first).
+  GroupCommit group(1, 2);
+  const std::vector<int> writers = WritersOfFiveBatches(group);
+  ASSERT_EQ(writers.size(), 5u);
+  EXPECT_EQ(writers[0], 0);
+  EXPECT_EQ(writers[1], 0);
+  EXPECT_EQ(writers[2], 0);
+  EXPECT_NE(writers[3], 0);
+  EXPECT_NE(writers[4], 0);
+  EXPECT_GE(group.follow_ons(), 2u);
+  EXPECT_EQ(group.batches(), 5u);
+  EXPECT_EQ(group.items(), 5u);
+  EXPECT_EQ(group.waiting(), 0u);
+}
+
+TEST(GroupCommit, FollowOnsStopWhenNobodyIsWaiting) {
+  GroupCommit group(64, 4);
+  Item item;
+  int writes = 0;
+  group.Submit(item, [&](const std::vector<GroupCommit::Waiter*>&) { ++writes; });
+  EXPECT_EQ(writes, 1);
+  EXPECT_EQ(group.follow_ons(), 0u);
+}
+
+void ManyConcurrentCallersAreEachWrittenExactlyOnce(std::size_t follow_on_batches) {
+  GroupCommit group(8, follow_on_batches);
   std::vector<int> writes(400, 0);  // only touched by the one writing thread at a time
   const GroupCommit::Write write = [&](const std::vector<GroupCommit::Waiter*>& batch) {
     EXPECT_LE(batch.size(), 8u);
@@ -102,6 +166,14 @@ TEST(GroupCommit, ManyConcurrentCallersAreEachWrittenExactlyOnce) {
   for (auto& t : threads) t.join();
   for (std::size_t i = 0; i < writes.size(); ++i) EXPECT_EQ(writes[i], 1) << i;
   EXPECT_EQ(group.items(), 400u);
+}
+
+TEST(GroupCommit, ManyConcurrentCallersAreEachWrittenExactlyOnce) {
+  ManyConcurrentCallersAreEachWrittenExactlyOnce(0);
+}
+
+TEST(GroupCommit, ManyConcurrentCallersAreEachWrittenExactlyOnceWithFollowOns) {
+  ManyConcurrentCallersAreEachWrittenExactlyOnce(3);
 }
 
 }  // namespace

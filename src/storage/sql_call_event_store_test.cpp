@@ -315,9 +315,11 @@ TEST_P(GroupedEventsTest, EventsArrivingTogetherAreWrittenAsOneGroupEachWithItsO
   EXPECT_EQ(events[3].outcome.error().code, ErrorCode::kPermissionDenied);
   EXPECT_EQ(EventsWithKey("not-ours"), 0);  // the event is not kept either
   if (db().dialect() == Dialect::kPostgresql) {
-    // The first event alone, then the five that queued behind it in one statement.
+    // The first event alone, then the five that queued behind it in one statement, written
+    // by the first caller as a follow-on (no other thread woken to write it).
     EXPECT_EQ(store.groups_written(), 2u);
     EXPECT_EQ(store.events_grouped(), 6u);
+    EXPECT_EQ(store.follow_on_groups(), 1u);
   }
 }
 
