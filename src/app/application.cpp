@@ -476,6 +476,50 @@ struct Application::Impl {
                                   {"details", details}}};
   }
 
+  // Storage's own counters, read at scrape time: how many writes each group commit put in one
+  // commit, and how the SQLite log's checkpoints fare (a failing one shows here before the log
+  // grows to the bound a commit enforces).
+  void RegisterStorageMetrics() {
+    using observability::GaugeSample;
+    storage::Database* db = database.get();
+    const bool sqlite = db->dialect() == storage::Dialect::kSqlite;
+    const std::string writes = sqlite ? "transactions" : "call_events";
+    std::function<std::pair<std::uint64_t, std::uint64_t>()> group;
+    if (sqlite) {
+      group = [db] { return std::pair{db->grouped_batches(), db->grouped_transactions()}; };
+    } else {
+      storage::SqlCallEventStore* store = call_event_store.get();
+      group = [store] { return std::pair{store->groups_written(), store->events_grouped()}; };
+    }
+    // The commits, or (held) the writes they held.
+    const auto counter = [&](std::string_view name, std::string_view help, bool held) {
+      metrics.SetCounterCallback(name, help, [group, writes, held] {
+        const auto [commits, writes_held] = group();
+        return std::vector<GaugeSample>{
+            {{{"writes", writes}}, static_cast<double>(held ? writes_held : commits)}};
+      });
+    };
+    counter("callgate_storage_group_commits_total",
+            "Commits of the group commit (concurrent short writes committed together): SQLite "
+            "transactions, or platform events on PostgreSQL",
+            false);
+    counter("callgate_storage_group_commit_writes_total",
+            "Writes those commits held (divided by callgate_storage_group_commits_total: writes "
+            "per commit)",
+            true);
+    if (!sqlite) return;
+    metrics.SetCounterCallback(
+        "callgate_sqlite_checkpoints_total",
+        "Checkpoints of the SQLite write-ahead log: done and failed on the checkpoint thread, "
+        "by_commit when a commit ran one because the thread fell behind",
+        [db] {
+          return std::vector<GaugeSample>{
+              {{{"outcome", "done"}}, static_cast<double>(db->checkpoints())},
+              {{{"outcome", "failed"}}, static_cast<double>(db->failed_checkpoints())},
+              {{{"outcome", "by_commit"}}, static_cast<double>(db->commit_checkpoints())}};
+        });
+  }
+
   // The route table. Every route that is not in PublicRoutes() must carry a guard.
   void BuildRoutes() {
     router.Use(http::MakeTrustedProxyMiddleware(config.trusted_proxies));
@@ -716,6 +760,7 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
   if (auto shared = impl->BuildShared(); !shared) return tl::unexpected(shared.error());
   if (auto q = impl->BuildQueue(mode); !q) return tl::unexpected(q.error());
   impl->BuildServices();
+  impl->RegisterStorageMetrics();
   if (auto jobs = impl->RegisterJobs(); !jobs) return tl::unexpected(jobs.error());
   // observability: built after the queue and services it observes, before the routes.
   impl->observability = std::make_unique<ObservabilityWiring>(

@@ -203,7 +203,13 @@ void Metrics::AddGauge(std::string_view name, const Labels& labels, double delta
 void Metrics::SetGaugeCallback(std::string_view name, std::string_view help,
                                std::function<std::vector<GaugeSample>()> read) {
   std::lock_guard lock(mutex_);
-  callbacks_[std::string(name)] = {std::string(help), std::move(read)};
+  callbacks_[std::string(name)] = {std::string(help), std::move(read), false};
+}
+
+void Metrics::SetCounterCallback(std::string_view name, std::string_view help,
+                                 std::function<std::vector<GaugeSample>()> read) {
+  std::lock_guard lock(mutex_);
+  callbacks_[std::string(name)] = {std::string(help), std::move(read), true};
 }
 
 void Metrics::Observe(std::string_view name, const Labels& labels, double value) {
@@ -228,7 +234,7 @@ std::map<std::string, std::vector<GaugeSample>, std::less<>> Metrics::EvaluateCa
   std::vector<std::pair<std::string, std::function<std::vector<GaugeSample>()>>> copies;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [name, entry] : callbacks_) copies.emplace_back(name, entry.second);
+    for (const auto& [name, entry] : callbacks_) copies.emplace_back(name, entry.read);
   }
   std::map<std::string, std::vector<GaugeSample>, std::less<>> out;
   for (auto& [name, read] : copies) out[name] = read ? read() : std::vector<GaugeSample>{};
@@ -339,8 +345,8 @@ std::string Metrics::RenderPrometheus() const {
       continue;
     }
     const auto& entry = callbacks_.find(name)->second;
-    if (!entry.first.empty()) out += "# HELP " + name + " " + EscapeHelp(entry.first) + "\n";
-    out += "# TYPE " + name + " gauge\n";
+    if (!entry.help.empty()) out += "# HELP " + name + " " + EscapeHelp(entry.help) + "\n";
+    out += "# TYPE " + name + (entry.counter ? " counter\n" : " gauge\n");
     auto samples = evaluated.find(name);
     if (samples == evaluated.end()) continue;
     std::map<std::string, double> sorted;

@@ -70,6 +70,10 @@ class Metrics {
   // and must be thread-safe and quick. Replaces an earlier callback of the same name.
   void SetGaugeCallback(std::string_view name, std::string_view help,
                         std::function<std::vector<GaugeSample>()> read);
+  // The same for a counter family: `read` reports totals another component keeps (they only
+  // grow while the process runs), rendered as a Prometheus counter.
+  void SetCounterCallback(std::string_view name, std::string_view help,
+                          std::function<std::vector<GaugeSample>()> read);
 
   // Records one observation into the histogram `name{labels}` (a family with the default
   // buckets is created on first use). NaN is ignored. Thread-safe.
@@ -101,9 +105,12 @@ class Metrics {
 
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<Family>, std::less<>> families_;
-  std::map<std::string, std::pair<std::string, std::function<std::vector<GaugeSample>()>>,
-           std::less<>>
-      callbacks_;
+  struct CallbackFamily {
+    std::string help;
+    std::function<std::vector<GaugeSample>()> read;
+    bool counter = false;  // rendered as a counter, else as a gauge
+  };
+  std::map<std::string, CallbackFamily, std::less<>> callbacks_;
 };
 
 }  // namespace callgate::observability

@@ -244,6 +244,20 @@ TEST(Metrics, CallbackGaugesAreEvaluatedAtRenderTime) {
   EXPECT_EQ(e.samples.at("callgate_level{k=\"v\"}"), 11);
 }
 
+TEST(Metrics, CallbackCountersRenderAsCounters) {
+  Metrics m;
+  std::uint64_t written = 3;
+  m.SetCounterCallback("callgate_written_total", "Written", [&] {
+    return std::vector<GaugeSample>{{{{"kind", "a"}}, static_cast<double>(written)}};
+  });
+  EXPECT_EQ(m.Value("callgate_written_total", {{"kind", "a"}}), 3);
+  written = 7;
+  const Exposition e = ParseExposition(m.RenderPrometheus());
+  EXPECT_TRUE(e.errors.empty()) << ::testing::PrintToString(e.errors);
+  EXPECT_EQ(e.types.at("callgate_written_total"), "counter");
+  EXPECT_EQ(e.samples.at("callgate_written_total{kind=\"a\"}"), 7);
+}
+
 TEST(Metrics, ProcessMetricsReportResidentMemoryAndOpenFds) {
   Metrics m;
   RegisterProcessMetrics(m);

@@ -156,6 +156,7 @@ struct Database::Impl {
       batch.reserve(waiters.size());
       for (GroupCommit::Waiter* w : waiters) batch.push_back(static_cast<GroupedItem*>(w));
       WriteGroup(database, batch);
+      return true;  // this group commit writes no follow-on batches
     });
     return std::move(mine.result);
   }
@@ -424,6 +425,8 @@ std::size_t Database::pool_size() const noexcept { return impl_->options.pool_si
 const crypto::Keyring* Database::keyring() const noexcept { return impl_->options.keyring.get(); }
 
 std::size_t Database::grouped_waiting() const { return impl_->group.waiting(); }
+std::uint64_t Database::grouped_batches() const { return impl_->group.batches(); }
+std::uint64_t Database::grouped_transactions() const { return impl_->group.items(); }
 
 bool Database::InsideRun() const noexcept { return FindFrame(this) != nullptr; }
 

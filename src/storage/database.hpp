@@ -121,8 +121,11 @@ class Database {
   static constexpr std::size_t kMaxGroupedTransactions = 64;
 
   // WithGroupedTransaction callers waiting for the batch being written to end (not counting
-  // that batch). Thread-safe.
+  // that batch); batches committed by the group commit (SQLite), and the transactions they
+  // held. Thread-safe.
   std::size_t grouped_waiting() const;
+  std::uint64_t grouped_batches() const;
+  std::uint64_t grouped_transactions() const;
 
   // True inside a Run, RunWithoutSavepoint or transaction of this Database on this thread
   // (repository calls made now join it). Group commits of their own (SqlCallEventStore) write

@@ -525,6 +525,9 @@ TEST_P(SqliteGroupCommit, CallersThatQueueWhileABatchIsWrittenAreCommittedTogeth
   EXPECT_EQ(b_ran_on, c_ran_on);  // one thread wrote both, in one transaction
   EXPECT_EQ(Count(), 3);
   EXPECT_EQ(db().grouped_waiting(), 0u);
+  // The holder's batch, then b and c in one.
+  EXPECT_EQ(db().grouped_batches(), 2u);
+  EXPECT_EQ(db().grouped_transactions(), 3u);
 }
 
 TEST_P(SqliteGroupCommit, AFailingCallerInABatchIsRolledBackAlone) {

@@ -9,9 +9,10 @@ void GroupCommit::Submit(Waiter& item, const Write& write) {
   item.done = false;
   waiting_.push_back(&item);
   std::size_t follow_ons = 0;  // batches this caller wrote after the one that held its item
+  bool storage_ok = true;      // the last batch this caller wrote did not fail as a whole
   while (true) {
     if (item.done) {
-      if (follow_ons == follow_on_batches_ || writing_ || waiting_.empty()) return;
+      if (!storage_ok || follow_ons == follow_on_batches_ || writing_ || waiting_.empty()) return;
       ++follow_ons;
       ++follow_ons_;
     } else if (writing_) {
@@ -25,7 +26,7 @@ void GroupCommit::Submit(Waiter& item, const Write& write) {
     ++batches_;
     items_ += n;
     lock.unlock();
-    write(batch);
+    storage_ok = write(batch);
     lock.lock();
     writing_ = false;
     for (Waiter* written : batch) {
@@ -35,7 +36,7 @@ void GroupCommit::Submit(Waiter& item, const Write& write) {
     // Someone must write the next batch: this caller when its item is still waiting (more
     // than one batch was ahead of it) or when it goes on with a follow-on, else the first
     // waiting caller.
-    const bool writes_next = !item.done || follow_ons < follow_on_batches_;
+    const bool writes_next = !item.done || (storage_ok && follow_ons < follow_on_batches_);
     if (!waiting_.empty() && !writes_next) waiting_.front()->wake.notify_one();
   }
 }

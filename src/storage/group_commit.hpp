@@ -28,8 +28,10 @@ class GroupCommit {
     std::condition_variable wake;
   };
   // Writes a batch and sets each item's outcome; must not throw. Runs on one of the callers'
-  // threads, never on two threads at once for one GroupCommit.
-  using Write = std::function<void(const std::vector<Waiter*>& batch)>;
+  // threads, never on two threads at once for one GroupCommit. Returns false when the storage
+  // itself failed (not one item's data): a caller whose own item is written then writes no
+  // follow-on batch, so it is not held up by more batches that would fail the same way.
+  using Write = std::function<bool(const std::vector<Waiter*>& batch)>;
 
   // At most `max_batch` (≥ 1) items per batch. `follow_on_batches`: how many batches a caller
   // whose own item is written goes on to write before it returns, while callers are waiting

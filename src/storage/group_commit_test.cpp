@@ -44,7 +44,10 @@ void WaitFor(const std::function<bool()>& condition) {
 TEST(GroupCommit, CallersArrivingDuringABatchAreWrittenTogetherInArrivalOrderUpToTheLimit) {
   GroupCommit group(3);
   Recorder recorder;
-  const GroupCommit::Write write = [&](const auto& batch) { recorder.Write(batch); };
+  const GroupCommit::Write write = [&](const auto& batch) {
+    recorder.Write(batch);
+    return true;
+  };
   std::vector<Item> items(6);
   std::vector<std::thread> callers;
   // The first caller writes at once (alone) and is held; five more arrive one after another.
@@ -74,8 +77,9 @@ TEST(GroupCommit, ACallerAloneWritesAtOnceOnItsOwnThread) {
   std::thread::id writer;
   group.Submit(item, [&](const std::vector<GroupCommit::Waiter*>& batch) {
     writer = std::this_thread::get_id();
-    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_EQ(batch.size(), 1u);
     static_cast<Item*>(batch[0])->written_in = 0;
+    return true;
   });
   EXPECT_EQ(writer, std::this_thread::get_id());
   EXPECT_EQ(item.written_in, 0);
@@ -84,7 +88,7 @@ TEST(GroupCommit, ACallerAloneWritesAtOnceOnItsOwnThread) {
 
 // Which caller's thread wrote each batch, when caller 0 writes the first batch alone and is
 // held there until callers 1..4 wait behind it, one item per batch.
-std::vector<int> WritersOfFiveBatches(GroupCommit& group) {
+std::vector<int> WritersOfFiveBatches(GroupCommit& group, bool storage_ok = true) {
   static thread_local int caller = -1;
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
@@ -93,6 +97,7 @@ std::vector<int> WritersOfFiveBatches(GroupCommit& group) {
     if (writers.empty()) released.wait();
     EXPECT_EQ(batch.size(), 1u);
     writers.push_back(caller);
+    return storage_ok;
   };
   std::vector<Item> items(5);
   std::vector<std::thread> callers;
@@ -137,11 +142,18 @@ TEST(GroupCommit, ACallerWhoseItemIsWrittenGoesOnWithUpToTheFollowOnBatches) {
   EXPECT_EQ(group.waiting(), 0u);
 }
 
+TEST(GroupCommit, NoFollowOnAfterABatchTheStorageFailed) {
+  // Every batch fails as a whole: each caller writes only the batch holding its own item.
+  GroupCommit group(1, 2);
+  EXPECT_EQ(WritersOfFiveBatches(group, false), (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(group.follow_ons(), 0u);
+}
+
 TEST(GroupCommit, FollowOnsStopWhenNobodyIsWaiting) {
   GroupCommit group(64, 4);
   Item item;
   int writes = 0;
-  group.Submit(item, [&](const std::vector<GroupCommit::Waiter*>&) { ++writes; });
+  group.Submit(item, [&](const std::vector<GroupCommit::Waiter*>&) { return ++writes > 0; });
   EXPECT_EQ(writes, 1);
   EXPECT_EQ(group.follow_ons(), 0u);
 }
@@ -152,6 +164,7 @@ void ManyConcurrentCallersAreEachWrittenExactlyOnce(std::size_t follow_on_batche
   const GroupCommit::Write write = [&](const std::vector<GroupCommit::Waiter*>& batch) {
     EXPECT_LE(batch.size(), 8u);
     for (GroupCommit::Waiter* w : batch) ++writes[static_cast<Item*>(w)->value];
+    return true;
   };
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {

@@ -344,8 +344,9 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
     if (database_.InsideRun()) {  // part of the caller's transaction: written now, in it
       if (auto written = WriteTogether({&mine}); !written) return tl::unexpected(written.error());
     } else {
-      group_.Submit(
-          mine, [this](const std::vector<GroupCommit::Waiter*>& waiters) { WriteGroup(waiters); });
+      group_.Submit(mine, [this](const std::vector<GroupCommit::Waiter*>& waiters) {
+        return WriteGroup(waiters);
+      });
     }
     return std::move(mine.result);
   }
@@ -379,27 +380,37 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
   });
 }
 
-void SqlCallEventStore::WriteGroup(const std::vector<GroupCommit::Waiter*>& waiters) {
+namespace {
+// The connection, the server or its time failed, not one event's data.
+bool StorageFailed(const Error& error) {
+  return error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kTimeout;
+}
+}  // namespace
+
+bool SqlCallEventStore::WriteGroup(const std::vector<GroupCommit::Waiter*>& waiters) {
   std::vector<Pending*> group;
   group.reserve(waiters.size());
   for (GroupCommit::Waiter* waiter : waiters) group.push_back(static_cast<Pending*>(waiter));
   if (group.size() > 1) {
     const Status together = WriteTogether(group);
-    if (together) return;
-    const ErrorCode code = together.error().code;
-    if (code == ErrorCode::kUnavailable || code == ErrorCode::kTimeout) {
-      // The connection, the server or its time failed, not one event: written alone, each
-      // would most likely fail the same way, one after another. Every caller gets the error
-      // (the platform delivers again).
+    if (together) return true;
+    if (StorageFailed(together.error())) {
+      // Written alone, each would most likely fail the same way, one after another. Every
+      // caller gets the error (the platform delivers again).
       for (Pending* item : group) item->result = tl::unexpected(together.error());
-      return;
+      return false;
     }
     // One event's data failed the statement, and nothing of the group was written: each event
     // alone gets its own outcome.
   }
+  bool storage_ok = true;
   for (Pending* item : group) {
-    if (auto alone = WriteTogether({item}); !alone) item->result = tl::unexpected(alone.error());
+    if (auto alone = WriteTogether({item}); !alone) {
+      item->result = tl::unexpected(alone.error());
+      if (StorageFailed(alone.error())) storage_ok = false;
+    }
   }
+  return storage_ok;
 }
 
 // One call of callgate_record_call_events for `items`; sets their outcomes when it succeeds.

@@ -73,7 +73,7 @@ class SqlCallEventStore final : public calls::CallEventStore {
 
  private:
   struct Pending;
-  void WriteGroup(const std::vector<GroupCommit::Waiter*>& waiters);
+  bool WriteGroup(const std::vector<GroupCommit::Waiter*>& waiters);  // GroupCommit::Write
   Status WriteTogether(const std::vector<Pending*>& items);
 
   Database& database_;

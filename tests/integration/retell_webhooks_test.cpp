@@ -122,6 +122,32 @@ TEST_P(RetellWebhooksTest, AcceptsEveryLifecycleEvent) {
   EXPECT_EQ(Count("jobs", "type = 'call_analysis'"), 2);  // after call_ended and call_analyzed
 }
 
+TEST_P(RetellWebhooksTest, GroupCommitsAndCheckpointsAreCountedInTheMetrics) {
+  for (const char* call_id : {"call-m1", "call-m2"}) {
+    auto r = PostSigned("/webhooks/retell", CallEvent("call_started", call_id));
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
+  // SQLite commits every webhook's transaction in a group; PostgreSQL groups the platform
+  // events a call_started is (call_ended, which enqueues a job, is a transaction of its own).
+  const bool sqlite = db().dialect() == storage::Dialect::kSqlite;
+  const observability::Labels writes{{"writes", sqlite ? "transactions" : "call_events"}};
+  auto& m = app_->metrics();
+  EXPECT_GE(m.Value("callgate_storage_group_commits_total", writes), 1);
+  EXPECT_GE(m.Value("callgate_storage_group_commit_writes_total", writes), 2);
+  EXPECT_LE(m.Value("callgate_storage_group_commits_total", writes),
+            m.Value("callgate_storage_group_commit_writes_total", writes));
+  const std::string text = m.RenderPrometheus();
+  EXPECT_NE(text.find("# TYPE callgate_storage_group_commits_total counter"), std::string::npos);
+  // The SQLite log's checkpoints, failures included, on SQLite only.
+  const auto has = [&](const std::string& series) {
+    return text.find(series + " ") != std::string::npos;
+  };
+  EXPECT_EQ(has(R"(callgate_sqlite_checkpoints_total{outcome="failed"})"), sqlite);
+  EXPECT_EQ(has(R"(callgate_sqlite_checkpoints_total{outcome="done"})"), sqlite);
+  EXPECT_EQ(has(R"(callgate_sqlite_checkpoints_total{outcome="by_commit"})"), sqlite);
+}
+
 TEST_P(RetellWebhooksTest, RejectsMissingBadAndStaleSignaturesAndStoresNothing) {
   const std::string body = CallEvent("call_started", "call-401");
   auto missing = client_->Post("/webhooks/retell", body, {});
