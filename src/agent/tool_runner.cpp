@@ -1,12 +1,15 @@
 #include "agent/tool_runner.hpp"
 
 #include "agent/tool_args.hpp"
+#include "core/blocking.hpp"
 #include "observability/log.hpp"
 
 namespace callgate::agent {
 namespace {
 
 using nlohmann::json;
+
+constexpr std::string_view kChargedStep = "agent_tool_limit_charged";
 
 std::string Dump(const json& body) {
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -53,8 +56,14 @@ std::optional<ratelimit::Decision> ToolRunner::Limit(const booking::CallContext&
     key = "book:" + std::to_string(ctx.company.id.value) + ":" +
           (service ? std::to_string(service->value) : std::string("unresolved"));
   }
+  // A request run again on a handler thread (its first attempt would have blocked after the
+  // limit was charged) is charged once.
+  if (StepDoneInEarlierAttempt(kChargedStep)) return std::nullopt;
   auto decision = limiter_->Acquire(key, books ? limits_.bookings : limits_.per_tool);
-  if (!decision || decision->allowed) return std::nullopt;  // a failing limiter never blocks
+  if (!decision || decision->allowed) {  // a failing limiter never blocks
+    MarkAttemptStep(kChargedStep);
+    return std::nullopt;
+  }
   metrics_.Increment("callgate_ratelimit_rejected_total", {{"scope", "agent_tool"}});
   return *decision;
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "booking/testing/in_memory.hpp"
+#include "core/blocking.hpp"
 #include "ratelimit/local_rate_limiter.hpp"
 
 namespace callgate::agent {
@@ -100,6 +101,24 @@ TEST_F(ToolRunnerTest, PerToolLimitIsPerCompanyAndTool) {
   // Another tool and another company have their own buckets.
   EXPECT_FALSE(Run("get-branches", json::object()).limited);
   EXPECT_FALSE(Run("list-services", json::object(), true, "call_fuzz_2").limited);
+}
+
+TEST_F(ToolRunnerTest, ARequestRunAgainAfterAnAttemptIsChargedOnce) {
+  // The server runs a request twice when its attempt on the I/O thread would have waited; both
+  // runs share the request's attempt memo (core/blocking.hpp), so only the first is charged.
+  for (int request = 0; request < 3; ++request) {
+    AttemptMemo memo;
+    {
+      AttemptScope attempt(memo, /*may_block=*/false);
+      EXPECT_FALSE(Run("list-services", json::object()).limited) << request;
+    }
+    AttemptScope retry(memo, /*may_block=*/true);
+    EXPECT_FALSE(Run("list-services", json::object()).limited) << request;
+  }
+  // Three requests used the allowance of three; the fourth is refused.
+  AttemptMemo memo;
+  AttemptScope fourth(memo, true);
+  EXPECT_TRUE(Run("list-services", json::object()).limited);
 }
 
 TEST_F(ToolRunnerTest, BookingLimitIsKeyedByTheResolvedServiceWhateverItsSpelling) {

@@ -1,5 +1,6 @@
 #include "app/application.hpp"
 
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "admin/admin_api.hpp"
@@ -98,6 +99,7 @@ struct Application::Impl {
   std::unique_ptr<storage::Database> database;
   std::unique_ptr<storage::Migrator> migrator;
   http::Router router;
+  std::mutex server_mutex;  // guards `server` for metric scrapes against Start/Stop
   std::unique_ptr<http::Server> server;
 
   // Adapters, then domain services, then the HTTP edge — in dependency order.
@@ -560,9 +562,14 @@ struct Application::Impl {
     router.Add(Method::kPost, "/webhooks/retell/c/{slug}", lifecycle, retell_signed);
     router.Add(Method::kPost, "/webhooks/retell/inbound", inbound, retell_signed);
     router.Add(Method::kPost, "/webhooks/retell/inbound/c/{slug}", inbound, retell_signed);
+    // A function usually answers from memory (cached slots, the call's context): it is tried
+    // on the I/O thread first and goes to a handler thread when it would wait (a cache miss, a
+    // tool that writes). Not with Redis: its limits would make every attempt wait.
+    http::RouteOptions retell_function = retell_signed;
+    retell_function.try_inline = redis_pool == nullptr;
     auto function = [this](Request& r) { return retell_functions->Handle(r); };
-    router.Add(Method::kPost, "/api/retell/{function}", function, retell_signed);
-    router.Add(Method::kPost, "/api/retell/c/{slug}/{function}", function, retell_signed);
+    router.Add(Method::kPost, "/api/retell/{function}", function, retell_function);
+    router.Add(Method::kPost, "/api/retell/c/{slug}/{function}", function, retell_function);
 
     // Vapi: the platform secret, or on /c/{slug} the company's own (X-Vapi-Secret, Bearer or an
     // HMAC signature); failures count toward the same per-address limit.
@@ -826,9 +833,23 @@ Status Application::Start() {
   settings.on_exception = [](const Request& req, std::string_view what) {
     obs::LogError("handler_exception", {{"request_id", req.request_id}, {"what", what}});
   };
-  impl_->server = std::make_unique<http::Server>(settings, impl_->router);
+  {
+    std::lock_guard lock(impl_->server_mutex);
+    impl_->server = std::make_unique<http::Server>(settings, impl_->router);
+  }
   auto started = impl_->server->Start();
   if (!started) return started;
+  impl_->metrics.SetCounterCallback(
+      "callgate_http_inline_requests_total",
+      "Requests run on the I/O thread that read them: answered there, or deferred to a handler "
+      "thread because they would have waited",
+      [impl = impl_.get()] {
+        std::lock_guard lock(impl->server_mutex);
+        const auto stats = impl->server ? impl->server->Stats() : http::ServerStats{};
+        return std::vector<observability::GaugeSample>{
+            {{{"outcome", "answered"}}, static_cast<double>(stats.answered_inline)},
+            {{{"outcome", "deferred"}}, static_cast<double>(stats.deferred_from_inline)}};
+      });
   obs::LogInfo("server_started", {{"address", settings.address},
                                   {"port", impl_->server->port()},
                                   {"database", impl_->database->url().Redacted()},
@@ -841,7 +862,10 @@ void Application::Stop() {
   // HTTP first (no new work), then the workers (finish or release what they hold).
   if (impl_->server) {
     impl_->server->Stop();
-    impl_->server.reset();
+    {
+      std::lock_guard lock(impl_->server_mutex);  // a metrics scrape may be reading its stats
+      impl_->server.reset();
+    }
     obs::LogInfo("server_stopped");
   }
   if (impl_->queue_started) {

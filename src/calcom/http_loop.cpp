@@ -10,6 +10,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/blocking.hpp"
+
 namespace callgate::calcom {
 namespace {
 
@@ -214,6 +216,7 @@ HttpLoop::~HttpLoop() {
 }
 
 void HttpLoop::Submit(HttpRequest request, Callback done) {
+  MayBlock("cal.com");  // the answer comes from another thread
   auto t = std::make_unique<Transfer>();
   t->request = std::move(request);
   t->done = std::move(done);
@@ -237,6 +240,7 @@ HttpResponse HttpLoop::Perform(HttpRequest request) {
 }
 
 std::vector<HttpResponse> HttpLoop::PerformAll(std::vector<HttpRequest> requests) {
+  MayBlock("cal.com");
   std::vector<HttpResponse> out(requests.size());
   std::mutex mutex;
   std::condition_variable cv;

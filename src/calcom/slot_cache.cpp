@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/blocking.hpp"
 #include "core/digest.hpp"
 
 namespace callgate::calcom {
@@ -170,6 +171,9 @@ struct CachingCalendarProvider::Impl {
       Count("hit");
       return t;
     }
+    // A miss waits for Cal.com or for another thread's request: nothing is registered or
+    // counted before this point.
+    MayBlock("slot cache miss");
     std::lock_guard lock(mutex);
     if (auto it = flights.find(t.key); it != flights.end()) {
       t.flight = it->second;

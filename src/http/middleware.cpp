@@ -4,6 +4,7 @@
 #include <exception>
 #include <random>
 
+#include "core/blocking.hpp"
 #include "core/json_depth.hpp"
 
 namespace callgate::http {
@@ -99,6 +100,8 @@ Response CatchAllMiddleware::Handle(Request& request, const Next& next) const {
   std::string what;
   try {
     return next(request);
+  } catch (const WouldBlock&) {
+    throw;  // not a failure: the server runs the request again where it may block
   } catch (const std::exception& e) {
     what = e.what();
   } catch (...) {

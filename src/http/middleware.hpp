@@ -22,8 +22,9 @@
 
 namespace callgate::http {
 
-// A request handler (terminal of a chain). Runs on a handler worker thread; may block on I/O but
-// should bound its own waits. Expected failures are Responses (Response::Error); an exception is
+// A request handler (terminal of a chain). Runs on a handler worker thread (or on an I/O thread
+// for routes declared answer_inline / try_inline, see router.hpp); may block on I/O but should
+// bound its own waits. Expected failures are Responses (Response::Error); an exception is
 // turned into 500 by the catch-all.
 using Handler = std::function<Response(Request&)>;
 
@@ -102,7 +103,8 @@ class AccessLogMiddleware final : public Middleware {
 using ExceptionCallback = std::function<void(const Request&, std::string_view what)>;
 
 // Turns any exception from inner middleware or the handler into 500 JSON
-// {"error":{"code":"internal","message":"internal error",...}} without details.
+// {"error":{"code":"internal","message":"internal error",...}} without details, except
+// WouldBlock (core/blocking.hpp), which it lets pass to the server (RouteOptions::try_inline).
 class CatchAllMiddleware final : public Middleware {
  public:
   explicit CatchAllMiddleware(ExceptionCallback on_exception = {})

@@ -54,12 +54,16 @@ void Router::Add(Method method, std::string_view pattern, Handler handler, Route
   if (options.answer_inline && !options.guards.empty()) {
     throw std::invalid_argument(where + ": a route answered inline cannot have guards");
   }
+  if (options.answer_inline && options.try_inline) {
+    throw std::invalid_argument(where + ": answer_inline and try_inline exclude each other");
+  }
   Route route{method,
               std::string(pattern),
               {},
               std::move(handler),
               std::move(options.guards),
-              options.answer_inline};
+              options.answer_inline,
+              options.try_inline};
   for (std::string_view text : SplitPath(pattern)) {
     if (text.empty()) throw std::invalid_argument(where + ": empty path segment");
     Segment segment;
@@ -102,6 +106,7 @@ void Router::Add(Method method, std::string_view pattern, Handler handler, Route
     }
     inline_routes_.emplace_back(method, route.pattern);
   }
+  any_try_inline_ = any_try_inline_ || route.try_inline;
   routes_.push_back(std::move(route));
 }
 
@@ -109,18 +114,21 @@ std::vector<RouteDescription> Router::Describe() const {
   std::vector<RouteDescription> out;
   out.reserve(routes_.size());
   for (const auto& route : routes_) {
-    RouteDescription description{route.method, route.pattern, {}, route.answer_inline};
+    RouteDescription description{
+        route.method, route.pattern, {}, route.answer_inline, route.try_inline};
     for (const auto& guard : route.guards) description.guards.emplace_back(guard->Name());
     out.push_back(std::move(description));
   }
   return out;
 }
 
-bool Router::AnswersInline(Method method, std::string_view path) const noexcept {
+InlineMode Router::Inline(Method method, std::string_view path) const {
   for (const auto& [m, pattern] : inline_routes_) {
-    if (m == method && pattern == path) return true;
+    if (m == method && pattern == path) return InlineMode::kAnswer;
   }
-  return false;
+  if (!any_try_inline_) return InlineMode::kNo;
+  const Route* route = Find(method, SplitPath(path), nullptr);
+  return route != nullptr && route->try_inline ? InlineMode::kTry : InlineMode::kNo;
 }
 
 Response Router::Handle(Request& request) const {
@@ -128,9 +136,8 @@ Response Router::Handle(Request& request) const {
   return RunChain(global_, request, dispatch);
 }
 
-Response Router::Dispatch(Request& request) const {
-  const auto segments = SplitPath(request.path);
-
+const Router::Route* Router::Find(Method method, const std::vector<std::string_view>& segments,
+                                  std::vector<Method>* allowed) const {
   auto matches = [&](const Route& route) {
     if (route.segments.size() != segments.size()) return false;
     for (std::size_t i = 0; i < segments.size(); ++i) {
@@ -149,15 +156,22 @@ Response Router::Dispatch(Request& request) const {
   };
 
   const Route* best = nullptr;
-  std::vector<Method> allowed;
   for (const auto& route : routes_) {
     if (!matches(route)) continue;
-    if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) {
-      allowed.push_back(route.method);
+    if (allowed != nullptr &&
+        std::find(allowed->begin(), allowed->end(), route.method) == allowed->end()) {
+      allowed->push_back(route.method);
     }
-    if (route.method != request.method) continue;
+    if (route.method != method) continue;
     if (best == nullptr || more_specific(route, *best)) best = &route;
   }
+  return best;
+}
+
+Response Router::Dispatch(Request& request) const {
+  const auto segments = SplitPath(request.path);
+  std::vector<Method> allowed;
+  const Route* best = Find(request.method, segments, &allowed);
 
   if (best == nullptr) {
     if (allowed.empty()) return Response::Error(ErrorCode::kNotFound, "no such route");

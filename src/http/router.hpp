@@ -25,6 +25,21 @@ struct RouteOptions {
   // handler thread and back; it also answers while every handler thread is busy. Only for a
   // public route with a literal pattern (no guards, no parameters): Add() throws otherwise.
   bool answer_inline = false;
+  // The route usually answers from memory but may have to wait (a cache miss, a database read):
+  // the server first runs it on the I/O thread inside an AttemptScope that forbids blocking
+  // (core/blocking.hpp); when a guard or the handler reaches MayBlock(), the attempt is dropped
+  // and the request runs again on a handler thread. So every guard and the handler must call
+  // MayBlock() before waiting on anything, must change nothing before that point that a second
+  // run would change again (or record it as an attempt step), and must let WouldBlock pass.
+  // Guards and parameters are allowed. Only requests with small bodies are tried this way.
+  bool try_inline = false;
+};
+
+// How the server runs a request (Router::Inline).
+enum class InlineMode {
+  kNo,      // on a handler thread
+  kAnswer,  // on the I/O thread (RouteOptions::answer_inline)
+  kTry,     // on the I/O thread unless it would block, then on a handler thread (try_inline)
 };
 
 // One line of the route table.
@@ -33,6 +48,7 @@ struct RouteDescription {
   std::string pattern;
   std::vector<std::string> guards;  // guard names in execution order; empty = public
   bool answer_inline = false;       // answered on the I/O thread (RouteOptions::answer_inline)
+  bool try_inline = false;          // tried on the I/O thread first (RouteOptions::try_inline)
 
   bool IsPublic() const noexcept { return guards.empty(); }
 };
@@ -62,10 +78,10 @@ class Router {
   // Every route in the order added.
   std::vector<RouteDescription> Describe() const;
 
-  // True when (method, path) names a route declared with answer_inline: the server then runs
-  // Handle() on its I/O thread. An exact comparison against those few literal patterns, cheap
-  // enough for every request.
-  bool AnswersInline(Method method, std::string_view path) const noexcept;
+  // How (method, path) is run: kAnswer for a route declared answer_inline (an exact comparison
+  // against those few literal patterns), kTry when the route Handle() would choose is declared
+  // try_inline, kNo otherwise (also for 404 and 405). Cheap enough for every request.
+  InlineMode Inline(Method method, std::string_view path) const;
 
   // Runs the global middleware, then matches the route, sets request.route_pattern and
   // request.route_params, runs the route's guards and its handler; 404/405 JSON otherwise.
@@ -83,13 +99,19 @@ class Router {
     Handler handler;
     std::vector<MiddlewarePtr> guards;
     bool answer_inline = false;
+    bool try_inline = false;
   };
 
+  // The route Handle() runs for (method, segments), or null; `allowed` (when given) collects the
+  // methods of every route matching the path.
+  const Route* Find(Method method, const std::vector<std::string_view>& segments,
+                    std::vector<Method>* allowed) const;
   Response Dispatch(Request& request) const;
 
   std::vector<MiddlewarePtr> global_;
   std::vector<Route> routes_;
   std::vector<std::pair<Method, std::string>> inline_routes_;
+  bool any_try_inline_ = false;
 };
 
 }  // namespace callgate::http

@@ -182,13 +182,13 @@ TEST(Router, OnlyPublicLiteralRoutesAreAnsweredInlineAndOnlyForTheirExactMethodA
   router.Add(Method::kGet, "/health", Answer("ok"), {.answer_inline = true});
   router.Add(Method::kGet, "/ready", Answer("ready"));
   router.Add(Method::kGet, "/{page}", Answer("page"));
-  EXPECT_TRUE(router.AnswersInline(Method::kGet, "/health"));
-  EXPECT_FALSE(router.AnswersInline(Method::kPost, "/health"));
-  EXPECT_FALSE(router.AnswersInline(Method::kHead, "/health"));
-  EXPECT_FALSE(router.AnswersInline(Method::kGet, "/health/"));
-  EXPECT_FALSE(router.AnswersInline(Method::kGet, "/Health"));
-  EXPECT_FALSE(router.AnswersInline(Method::kGet, "/ready"));
-  EXPECT_FALSE(router.AnswersInline(Method::kGet, "/other"));
+  EXPECT_EQ(router.Inline(Method::kGet, "/health"), InlineMode::kAnswer);
+  EXPECT_EQ(router.Inline(Method::kPost, "/health"), InlineMode::kNo);
+  EXPECT_EQ(router.Inline(Method::kHead, "/health"), InlineMode::kNo);
+  EXPECT_EQ(router.Inline(Method::kGet, "/health/"), InlineMode::kNo);
+  EXPECT_EQ(router.Inline(Method::kGet, "/Health"), InlineMode::kNo);
+  EXPECT_EQ(router.Inline(Method::kGet, "/ready"), InlineMode::kNo);
+  EXPECT_EQ(router.Inline(Method::kGet, "/other"), InlineMode::kNo);
 
   const auto routes = router.Describe();
   EXPECT_TRUE(routes[0].answer_inline);
@@ -200,7 +200,36 @@ TEST(Router, OnlyPublicLiteralRoutesAreAnsweredInlineAndOnlyForTheirExactMethodA
                std::invalid_argument);
   EXPECT_THROW(router.Add(Method::kGet, "/items/{id}", Answer("x"), {.answer_inline = true}),
                std::invalid_argument);
-  EXPECT_FALSE(router.AnswersInline(Method::kGet, "/guarded"));
+  EXPECT_EQ(router.Inline(Method::kGet, "/guarded"), InlineMode::kNo);
+}
+
+TEST(Router, TriedInlineIsTheRouteHandleWouldChoose) {
+  Router router;
+  router.Add(Method::kPost, "/api/{function}", Answer("fn"),
+             {.guards = {Guard("token", true)}, .try_inline = true});
+  router.Add(Method::kPost, "/api/book", Answer("book"), {.guards = {Guard("token", true)}});
+  router.Add(Method::kGet, "/api/{function}", Answer("get"));
+  router.Add(Method::kGet, "/health", Answer("ok"), {.answer_inline = true});
+
+  EXPECT_EQ(router.Inline(Method::kPost, "/api/check"), InlineMode::kTry);
+  // The literal route is more specific: Handle() runs it, and it is not tried inline.
+  EXPECT_EQ(router.Inline(Method::kPost, "/api/book"), InlineMode::kNo);
+  // Other methods, paths, 404 and 405 run on handler threads.
+  EXPECT_EQ(router.Inline(Method::kGet, "/api/check"), InlineMode::kNo);
+  EXPECT_EQ(router.Inline(Method::kPost, "/api/check/more"), InlineMode::kNo);
+  EXPECT_EQ(router.Inline(Method::kPost, "/api/"), InlineMode::kNo);
+  EXPECT_EQ(router.Inline(Method::kPut, "/api/check"), InlineMode::kNo);
+  EXPECT_EQ(router.Inline(Method::kPost, "/other"), InlineMode::kNo);
+  EXPECT_EQ(router.Inline(Method::kGet, "/health"), InlineMode::kAnswer);
+
+  const auto routes = router.Describe();
+  EXPECT_TRUE(routes[0].try_inline);
+  EXPECT_FALSE(routes[1].try_inline);
+  EXPECT_FALSE(routes[3].try_inline);
+
+  EXPECT_THROW(
+      router.Add(Method::kGet, "/both", Answer("x"), {.answer_inline = true, .try_inline = true}),
+      std::invalid_argument);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/blocking.hpp"
 #include "http/error_mapping.hpp"
 #include "http/worker_pool.hpp"
 
@@ -337,7 +338,10 @@ struct Server::Impl {
   Status Open(Listener& listener);
   restinio::request_handling_status_t OnRequest(const restinio::request_handle_t& req);
   void Process(const restinio::request_handle_t& req, std::shared_ptr<InFlight::Token> token,
-               std::chrono::steady_clock::time_point received_at);
+               std::chrono::steady_clock::time_point received_at, AttemptMemo* retry_of = nullptr);
+  bool TryInline(const restinio::request_handle_t& req, std::shared_ptr<InFlight::Token>& token,
+                 std::chrono::steady_clock::time_point received_at,
+                 std::shared_ptr<AttemptMemo>& memo);
   void RejectNow(const restinio::request_handle_t& req, std::string message,
                  std::chrono::steady_clock::time_point received_at);
   void Send(const restinio::request_handle_t& req, Response response,
@@ -355,6 +359,7 @@ struct Server::Impl {
   int listening_socket = -1;
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> answered_inline{0};
+  std::atomic<std::uint64_t> deferred_from_inline{0};
   std::atomic<std::uint64_t> rejected_queue_full{0};
   std::atomic<std::uint64_t> rejected_draining{0};
   std::shared_ptr<InFlight> in_flight = std::make_shared<InFlight>();
@@ -554,13 +559,23 @@ restinio::request_handling_status_t Server::Impl::OnRequest(const restinio::requ
   // A route that only reads memory is answered here, on the I/O thread: no hand-off to a
   // handler thread and back, and an answer even while every handler thread is busy. Only
   // without a body, so that no body is copied or scanned (body limit, JSON depth) on this thread.
-  if (req->body().empty() &&
-      router.AnswersInline(ParseMethod(req->header().method().c_str()), req->header().path())) {
+  // A route that usually answers from memory is tried here first (small bodies only) and goes
+  // to a handler thread when it would block.
+  const auto mode =
+      router.Inline(ParseMethod(req->header().method().c_str()), req->header().path());
+  if (mode == InlineMode::kAnswer && req->body().empty()) {
     ++answered_inline;
     Process(req, std::move(token), received_at);
     return restinio::request_accepted();
   }
-  if (!pool->TryPost([this, req, token, received_at] { Process(req, token, received_at); })) {
+  std::shared_ptr<AttemptMemo> memo;
+  if (mode == InlineMode::kTry && req->body().size() <= settings.limits.max_try_inline_body_bytes) {
+    if (TryInline(req, token, received_at, memo)) return restinio::request_accepted();
+  }
+  // `memo` is set when the attempt on this thread would have blocked: the retry sees its steps.
+  if (!pool->TryPost([this, req, token, received_at, memo] {
+        Process(req, token, received_at, memo.get());
+      })) {
     token.reset();
     ++rejected_queue_full;
     RejectNow(req, "server busy, retry later", received_at);
@@ -593,11 +608,15 @@ Request ConvertRequest(const restinio::request_t& req) {
 
 void Server::Impl::Process(const restinio::request_handle_t& req,
                            std::shared_ptr<InFlight::Token> token,
-                           std::chrono::steady_clock::time_point received_at) {
+                           std::chrono::steady_clock::time_point received_at,
+                           AttemptMemo* retry_of) {
   Response response;
   try {
     Request request = ConvertRequest(*req);
     request.received_at = received_at;
+    // The retry of an attempt on the I/O thread sees the steps that attempt recorded.
+    std::optional<AttemptScope> retry;
+    if (retry_of != nullptr) retry.emplace(*retry_of, /*may_block=*/true);
     response = RunChain(builtin, request, terminal);
   } catch (...) {
     // Only conversion or the built-in middleware can get here (the catch-all covers the rest),
@@ -605,6 +624,30 @@ void Server::Impl::Process(const restinio::request_handle_t& req,
     response = Response::Error(ErrorCode::kInternal, "internal error");
   }
   Send(req, std::move(response), std::move(token));
+}
+
+bool Server::Impl::TryInline(const restinio::request_handle_t& req,
+                             std::shared_ptr<InFlight::Token>& token,
+                             std::chrono::steady_clock::time_point received_at,
+                             std::shared_ptr<AttemptMemo>& memo) {
+  memo = std::make_shared<AttemptMemo>();
+  Response response;
+  try {
+    Request request = ConvertRequest(*req);
+    request.received_at = received_at;
+    AttemptScope attempt(*memo, /*may_block=*/false);
+    response = RunChain(builtin, request, terminal);
+  } catch (const WouldBlock&) {
+    // Nothing was answered or logged: the request runs again on a handler thread.
+    ++deferred_from_inline;
+    return false;
+  } catch (...) {
+    response = Response::Error(ErrorCode::kInternal, "internal error");
+  }
+  memo.reset();
+  ++answered_inline;
+  Send(req, std::move(response), std::move(token));
+  return true;
 }
 
 void Server::Impl::RejectNow(const restinio::request_handle_t& req, std::string message,
@@ -677,6 +720,7 @@ ServerStats Server::Stats() const {
   ServerStats stats;
   stats.accepted = impl_->accepted.load();
   stats.answered_inline = impl_->answered_inline.load();
+  stats.deferred_from_inline = impl_->deferred_from_inline.load();
   stats.rejected_queue_full = impl_->rejected_queue_full.load();
   stats.rejected_draining = impl_->rejected_draining.load();
   if (impl_->pool) {

@@ -3,7 +3,8 @@
 //
 // Threads: `io_threads` run the network (accept, parse, write), each with its own io_context
 // and listener on one shared listening socket; a connection stays on the I/O thread that
-// accepted it. They never run middleware or handlers (except routes declared answer_inline).
+// accepted it. They never run middleware or handlers, except for routes declared answer_inline
+// and the first attempt of routes declared try_inline (router.hpp).
 // Each parsed request is queued to a pool of `worker_threads`; a worker runs the middleware
 // chain and the handler and sends the response itself. When the queue is full the I/O thread
 // answers 503 JSON at once.
@@ -46,6 +47,9 @@ struct ServerLimits {
   std::size_t max_connections_per_address = 256;
   // JSON nesting allowed in any body; deeper → 400 before routing (core/json_depth.hpp).
   std::size_t max_json_depth = 64;
+  // Requests to a try_inline route with a larger body go to a handler thread at once: parsing
+  // and checking a large body would hold up the I/O thread's other connections.
+  std::size_t max_try_inline_body_bytes = 32 * 1024;
 };
 
 // Everything the server needs; validated by Start().
@@ -73,14 +77,15 @@ struct ServerSettings {
 
 // Counters and gauges for metrics and tests. Snapshot; fields are read independently.
 struct ServerStats {
-  std::uint64_t accepted = 0;             // requests handed to the worker queue
-  std::uint64_t answered_inline = 0;      // answered on an I/O thread (RouteOptions::answer_inline)
-  std::uint64_t rejected_queue_full = 0;  // answered 503 because the queue was full
-  std::uint64_t rejected_draining = 0;    // answered 503 because Stop() was in progress
-  std::size_t queued = 0;                 // waiting for a worker now
-  std::size_t running = 0;                // in middleware/handler now
-  std::size_t in_flight = 0;              // accepted and not yet fully answered
-  std::size_t open_connections = 0;       // client connections open now
+  std::uint64_t accepted = 0;              // requests handed to the worker queue (also deferred)
+  std::uint64_t answered_inline = 0;       // answered on an I/O thread (answer_ / try_inline)
+  std::uint64_t deferred_from_inline = 0;  // tried on an I/O thread, would block: run on a worker
+  std::uint64_t rejected_queue_full = 0;   // answered 503 because the queue was full
+  std::uint64_t rejected_draining = 0;     // answered 503 because Stop() was in progress
+  std::size_t queued = 0;                  // waiting for a worker now
+  std::size_t running = 0;                 // in middleware/handler now
+  std::size_t in_flight = 0;               // accepted and not yet fully answered
+  std::size_t open_connections = 0;        // client connections open now
 };
 
 // An HTTP server bound to one address. Start() and Stop() must be called from one controlling

@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/blocking.hpp"
 #include "http/testing/test_client.hpp"
 
 namespace callgate::http {
@@ -533,6 +534,88 @@ TEST_P(ServerTest, InlineRouteAnswersWhileEveryHandlerThreadIsBusyAndTheQueueIsF
   slow_gate_.Open();
   EXPECT_EQ(running.get()->status, 200);
   EXPECT_EQ(queued.get()->status, 200);
+}
+
+TEST_P(ServerTest, TriedInlineRouteAnswersFromMemoryOnTheIoThreadAndDefersWhatWouldBlock) {
+  // A guard with a side effect it records as an attempt step, and a handler that answers
+  // "cached" from memory and waits (MayBlock) for anything else.
+  std::atomic<int> guard_counted{0};
+  std::atomic<int> handler_runs{0};
+  auto counting_guard = MakeFilter("counting", [&](Request&) -> std::optional<Response> {
+    if (!StepDoneInEarlierAttempt("counted")) {
+      ++guard_counted;
+      MarkAttemptStep("counted");
+    }
+    return std::nullopt;
+  });
+  router_.Add(Method::kPost, "/fn/{key}",
+              [&](Request& r) {
+                ++handler_runs;
+                if (r.RouteParam("key") != "cached") MayBlock("store");
+                return Response::Text(200, std::string(*r.RouteParam("key")) + " " + r.body);
+              },
+              {.guards = {counting_guard}, .try_inline = true});
+  std::atomic<int> logged{0};
+  ServerSettings settings = TestSettings();
+  settings.access_log = [&](const Request&, const Response&, std::chrono::nanoseconds) {
+    ++logged;
+  };
+  settings.limits.max_try_inline_body_bytes = 16;
+  auto blocking = std::make_shared<Gate>();
+  router_.Add(Method::kGet, "/block", [this, blocking](Request&) {
+    blocking->Open();
+    slow_gate_.WaitFor(seconds(20));
+    return Response::Text(200, "done");
+  });
+  settings.worker_threads = 1;
+  settings.queue_capacity = 1;
+  StartServer(settings);
+  auto running = std::async(std::launch::async, [this] { return Client().Get("/block"); });
+  ASSERT_TRUE(blocking->WaitFor(seconds(15)));
+  auto queued = std::async(std::launch::async, [this] { return Client().Get("/block"); });
+  ASSERT_TRUE(Eventually([this] { return server_->Stats().queued == 1; }));
+
+  // Every handler thread is busy and the queue is full: the cached answer comes from the I/O
+  // thread; the one that would wait is handed over and refused like any queued request.
+  const auto cached = Client().Post("/fn/cached", "{}");
+  ASSERT_TRUE(cached.has_value()) << cached.error().message;
+  EXPECT_EQ(cached->status, 200);
+  EXPECT_EQ(cached->body, "cached {}");
+  EXPECT_EQ(Client().Post("/fn/cold", "{}")->status, 503);
+  ServerStats stats = server_->Stats();
+  EXPECT_EQ(stats.answered_inline, 1u);
+  EXPECT_EQ(stats.deferred_from_inline, 1u);
+  EXPECT_EQ(stats.rejected_queue_full, 1u);
+
+  slow_gate_.Open();
+  EXPECT_EQ(running.get()->status, 200);
+  EXPECT_EQ(queued.get()->status, 200);
+
+  // With a free handler thread the deferred request is answered there, through the whole
+  // chain again; the guard's side effect happened once, in the first attempt.
+  const int counted_before = guard_counted.load();
+  const int runs_before = handler_runs.load();
+  const int logged_before = logged.load();
+  const auto cold = Client().Post("/fn/cold", "{}");
+  ASSERT_TRUE(cold.has_value()) << cold.error().message;
+  EXPECT_EQ(cold->status, 200);
+  EXPECT_EQ(cold->body, "cold {}");
+  EXPECT_TRUE(cold->headers.Get("X-Request-Id").has_value());
+  EXPECT_EQ(guard_counted.load(), counted_before + 1);
+  EXPECT_EQ(handler_runs.load(), runs_before + 2);  // the attempt and the retry
+  EXPECT_EQ(logged.load(), logged_before + 1);      // the access log sees one request
+  stats = server_->Stats();
+  EXPECT_EQ(stats.answered_inline, 1u);
+  EXPECT_EQ(stats.deferred_from_inline, 2u);
+
+  // A body above max_try_inline_body_bytes is not tried on the I/O thread at all.
+  const std::string large(64, 'x');
+  const auto big = Client().Post("/fn/cached", large);
+  ASSERT_TRUE(big.has_value()) << big.error().message;
+  EXPECT_EQ(big->body, "cached " + large);
+  stats = server_->Stats();
+  EXPECT_EQ(stats.answered_inline, 1u);
+  EXPECT_EQ(stats.deferred_from_inline, 2u);
 }
 
 TEST_P(ServerTest, GracefulShutdownLetsInFlightRequestFinish) {

@@ -1,5 +1,7 @@
 #include "redis/client_pool.hpp"
 
+#include "core/blocking.hpp"
+
 namespace callgate::redis {
 
 ClientPool::ClientPool(RedisUrl url, ClientPoolOptions options, const Clock& clock)
@@ -8,6 +10,7 @@ ClientPool::ClientPool(RedisUrl url, ClientPoolOptions options, const Clock& clo
 ClientPool::~ClientPool() = default;
 
 Result<std::unique_ptr<Client>> ClientPool::Acquire() {
+  MayBlock("redis");
   std::unique_ptr<Client> client;
   {
     std::unique_lock lock(mutex_);

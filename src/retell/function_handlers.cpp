@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/blocking.hpp"
 #include "http/error_mapping.hpp"
 #include "ratelimit/rate_limit_guard.hpp"
 #include "retell/payload.hpp"
@@ -27,6 +28,8 @@ http::Response FunctionHandlers::Handle(http::Request& request) const {
     count("unknown_function");
     return http::Response::Error(ErrorCode::kNotFound, "unknown function");
   }
+  // A tool that writes always waits for the database: no use trying it on the I/O thread.
+  if (!tool->read_only) MayBlock("a tool that writes");
   json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     count("bad_request");

@@ -1,9 +1,15 @@
 #include "retell/signature_guard.hpp"
 
+#include "core/blocking.hpp"
 #include "observability/log.hpp"
 #include "retell/signature.hpp"
 
 namespace callgate::retell {
+namespace {
+
+constexpr std::string_view kCountedStep = "retell_signature_counted";
+
+}  // namespace
 
 http::Response RetellSignatureGuard::Handle(http::Request& request, const http::Next& next) const {
   auto reject = [&](std::string_view outcome) {
@@ -43,7 +49,12 @@ http::Response RetellSignatureGuard::Handle(http::Request& request, const http::
   binding += '\n';
   binding += request.QueryParam("call_id").value_or("");
   if (!uses_->Bind(header, binding)) return reject("replayed");
-  metrics_.Increment("callgate_retell_signature_total", {{"outcome", "ok"}});
+  // A request run again on a handler thread (its first attempt would have blocked) is counted
+  // once; binding the same signature to the same request again passes.
+  if (!StepDoneInEarlierAttempt(kCountedStep)) {
+    metrics_.Increment("callgate_retell_signature_total", {{"outcome", "ok"}});
+    MarkAttemptStep(kCountedStep);
+  }
   request.attributes.principal = "retell";
   if (company_id) request.attributes.company_id = company_id->value;
   return next(request);

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/blocking.hpp"
 #include "storage/group_commit.hpp"
 #include "storage/session.hpp"
 
@@ -438,6 +439,7 @@ Status Database::Ping() {
 }
 
 Status Database::Execute(Mode mode, const std::function<Status(Session&)>& fn) {
+  MayBlock("database");
   if (mode == Mode::kGrouped) {
     if (FindFrame(this) == nullptr && impl_->url.dialect == Dialect::kSqlite) {
       return impl_->Grouped(this, fn);

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "core/blocking.hpp"
+
 namespace callgate::storage {
 
 void GroupCommit::Submit(Waiter& item, const Write& write) {
+  MayBlock("group commit");
   std::unique_lock lock(mutex_);
   item.done = false;
   waiting_.push_back(&item);

@@ -790,6 +790,54 @@ TEST_P(RetellFunctionsTest, SlotAnswersAreCachedAndInvalidatedByBookings) {
   for (const auto& slot : day["slots"]) EXPECT_NE(slot["local_time"], "13:00");
 }
 
+// Without Redis the functions are tried on the I/O thread that read the request: a cached answer
+// is given there; a cache miss (it waits for Cal.com) and a tool that writes are handed to a
+// handler thread and run again there, counted once.
+TEST_P(RetellFunctionsTest, CachedAnswersComeFromTheIoThreadAndWhatWaitsFromAHandlerThread) {
+  auto inline_requests = [this](const char* outcome) {
+    return app_->metrics().Value("callgate_http_inline_requests_total", {{"outcome", outcome}});
+  };
+  auto signatures = [this] {
+    return app_->metrics().Value("callgate_retell_signature_total", {{"outcome", "ok"}});
+  };
+  ASSERT_EQ(Call("list-services", json::object()).first, 200);  // the call is known now
+  const double answered = inline_requests("answered");
+  const double deferred = inline_requests("deferred");
+  const double signed_ok = signatures();
+  const json args = {{"service", "Erstberatung"}, {"date", "morgen"}};
+
+  auto [s1, cold] = Call("check-availability", args);
+  ASSERT_EQ(s1, 200) << cold.dump();
+  EXPECT_EQ(inline_requests("deferred"), deferred + 1);
+  EXPECT_EQ(inline_requests("answered"), answered);
+  auto [s2, cached] = Call("check-availability", args);
+  ASSERT_EQ(s2, 200) << cached.dump();
+  EXPECT_EQ(inline_requests("answered"), answered + 1);
+  EXPECT_EQ(inline_requests("deferred"), deferred + 1);
+  EXPECT_EQ(cached["message"], cold["message"]);
+  EXPECT_EQ(cached["slots"], cold["slots"]);
+  EXPECT_EQ(signatures(), signed_ok + 2);  // once per request, not per attempt
+  // The same signed request again (same body and time: the same signature) is Retell's retry:
+  // answered from memory; the signature's first use, recorded by the cold request's attempt on
+  // the I/O thread and again by its run on a handler thread, is the same request.
+  EXPECT_EQ(Call("check-availability", args).first, 200);
+  EXPECT_EQ(inline_requests("answered"), answered + 2);
+
+  auto [s3, booked] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                {"date", "morgen"},
+                                                {"time", "13 Uhr"},
+                                                {"name", "Erika Mustermann"}});
+  ASSERT_EQ(s3, 200) << booked.dump();
+  EXPECT_TRUE(booked["success"].get<bool>()) << booked.dump();
+  EXPECT_EQ(inline_requests("deferred"), deferred + 2);
+  EXPECT_EQ(Count("appointments"), 1);
+  EXPECT_EQ(signatures(), signed_ok + 4);
+  // The booking dropped the day's cached slots: the next answer waits for Cal.com again.
+  EXPECT_EQ(Call("check-availability", args).first, 200);
+  EXPECT_EQ(inline_requests("deferred"), deferred + 3);
+  EXPECT_EQ(inline_requests("answered"), answered + 2);
+}
+
 TEST_P(RetellFunctionsTest, InboundGreetingFetchesTodayAndTomorrowInParallel) {
   auto behavior = fake_->behavior();
   behavior.latency_ms = 1000;
@@ -1000,6 +1048,21 @@ TEST_P(RetellFunctionLimitTest, TheConfiguredLimitPerFunctionAnswers429) {
   const int retry_after = std::stoi(std::string(refused.headers.Get("Retry-After").value_or("0")));
   EXPECT_GE(retry_after, 1);
   EXPECT_LE(retry_after, 20);
+}
+
+TEST_P(RetellFunctionLimitTest, ARequestRunAgainOnAHandlerThreadIsChargedOnce) {
+  // Each day is a slot-cache miss: the attempt on the I/O thread is charged, then would wait for
+  // Cal.com, and the request runs again on a handler thread without being charged again.
+  const double deferred =
+      app_->metrics().Value("callgate_http_inline_requests_total", {{"outcome", "deferred"}});
+  for (const char* day : {"morgen", "übermorgen", "Freitag"}) {
+    auto [status, body] = Call("check-availability", {{"service", "Erstberatung"}, {"date", day}});
+    ASSERT_EQ(status, 200) << day << " " << body.dump();
+  }
+  EXPECT_EQ(app_->metrics().Value("callgate_http_inline_requests_total", {{"outcome", "deferred"}}),
+            deferred + 3);
+  EXPECT_EQ(Call("check-availability", {{"service", "Erstberatung"}, {"date", "Samstag"}}).first,
+            429);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RetellFunctionLimitTest, storage::testing::AllBackends(),

@@ -1,0 +1,79 @@
+#include "core/blocking.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string_view>
+#include <thread>
+
+namespace callgate {
+namespace {
+
+TEST(Blocking, MayBlockOutsideAnyAttempt) {
+  EXPECT_TRUE(MayBlockHere());
+  EXPECT_NO_THROW(MayBlock("database"));
+  EXPECT_FALSE(StepDoneInEarlierAttempt("limit"));
+  MarkAttemptStep("limit");  // no attempt: nothing to record in
+  EXPECT_FALSE(StepDoneInEarlierAttempt("limit"));
+}
+
+TEST(Blocking, AnAttemptThatMustNotBlockThrowsWhereItWouldWait) {
+  AttemptMemo memo;
+  {
+    AttemptScope scope(memo, /*may_block=*/false);
+    EXPECT_FALSE(MayBlockHere());
+    try {
+      MayBlock("database");
+      ADD_FAILURE() << "MayBlock did not throw";
+    } catch (const WouldBlock& e) {
+      EXPECT_EQ(std::string_view(e.where), "database");
+    }
+  }
+  // The scope ended: the thread may block again.
+  EXPECT_TRUE(MayBlockHere());
+  EXPECT_NO_THROW(MayBlock("database"));
+}
+
+TEST(Blocking, StepsOfTheFirstAttemptAreSeenByTheRetryOnly) {
+  AttemptMemo memo;
+  {
+    AttemptScope first(memo, false);
+    EXPECT_FALSE(StepDoneInEarlierAttempt("limit"));
+    MarkAttemptStep("limit");
+  }
+  {
+    AttemptScope retry(memo, true);
+    EXPECT_TRUE(StepDoneInEarlierAttempt("limit"));
+    EXPECT_FALSE(StepDoneInEarlierAttempt("other"));
+    EXPECT_NO_THROW(MayBlock("database"));
+  }
+  // Another request's memo is its own.
+  AttemptMemo other;
+  AttemptScope scope(other, true);
+  EXPECT_FALSE(StepDoneInEarlierAttempt("limit"));
+}
+
+TEST(Blocking, ScopesNestAndRestore) {
+  AttemptMemo outer_memo;
+  AttemptMemo inner_memo;
+  AttemptScope outer(outer_memo, true);
+  MarkAttemptStep("outer");
+  {
+    AttemptScope inner(inner_memo, false);
+    EXPECT_FALSE(MayBlockHere());
+    EXPECT_FALSE(StepDoneInEarlierAttempt("outer"));
+  }
+  EXPECT_TRUE(MayBlockHere());
+  EXPECT_TRUE(StepDoneInEarlierAttempt("outer"));
+}
+
+TEST(Blocking, TheScopeBelongsToItsThread) {
+  AttemptMemo memo;
+  AttemptScope scope(memo, false);
+  bool other_thread_may_block = false;
+  std::thread([&] { other_thread_may_block = MayBlockHere(); }).join();
+  EXPECT_TRUE(other_thread_may_block);
+  EXPECT_FALSE(MayBlockHere());
+}
+
+}  // namespace
+}  // namespace callgate
