@@ -9,8 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kChargedStep = "agent_tool_limit_charged";
-
 std::string Dump(const json& body) {
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -56,14 +54,8 @@ std::optional<ratelimit::Decision> ToolRunner::Limit(const booking::CallContext&
     key = "book:" + std::to_string(ctx.company.id.value) + ":" +
           (service ? std::to_string(service->value) : std::string("unresolved"));
   }
-  // A request run again on a handler thread (its first attempt would have blocked after the
-  // limit was charged) is charged once.
-  if (StepDoneInEarlierAttempt(kChargedStep)) return std::nullopt;
   auto decision = limiter_->Acquire(key, books ? limits_.bookings : limits_.per_tool);
-  if (!decision || decision->allowed) {  // a failing limiter never blocks
-    MarkAttemptStep(kChargedStep);
-    return std::nullopt;
-  }
+  if (!decision || decision->allowed) return std::nullopt;  // a failing limiter never blocks
   metrics_.Increment("callgate_ratelimit_rejected_total", {{"scope", "agent_tool"}});
   return *decision;
 }
@@ -93,15 +85,24 @@ ToolRun ToolRunner::Run(const booking::CallContext& ctx, const ToolCall& call) c
     run.answer = Fail(ErrorCode::kInvalidArgument, "the arguments must be a JSON object");
     return run;
   }
-  if (auto limited = Limit(ctx, call)) {
+  auto refuse_if_limited = [&]() -> bool {
+    auto limited = Limit(ctx, call);
+    if (!limited) return false;
     count("rate_limited");
     run.limited = *limited;
     run.answer = Fail(ErrorCode::kRateLimited, "rate limit exceeded");
-    return run;
-  }
+    return true;
+  };
+  // An attempt that may not wait (core/blocking.hpp) is charged once its answer is ready: if
+  // the tool would wait instead, nothing was charged, and the request is charged where it runs
+  // again (or not at all when it is refused there). The limit protects the calendar and the
+  // database, which an answer from memory does not touch.
+  const bool charge_after = !MayBlockHere();
+  if (!charge_after && refuse_if_limited()) return run;
 
   ToolInvocation invocation{ctx, call, booking_, contexts_};
   tool.invoke(invocation);
+  if (charge_after && refuse_if_limited()) return run;
   Result<ToolAnswer>& answer = invocation.answer;
   if (!answer) {
     const ErrorCode code = answer.error().code;

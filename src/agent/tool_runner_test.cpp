@@ -103,22 +103,50 @@ TEST_F(ToolRunnerTest, PerToolLimitIsPerCompanyAndTool) {
   EXPECT_FALSE(Run("list-services", json::object(), true, "call_fuzz_2").limited);
 }
 
-TEST_F(ToolRunnerTest, ARequestRunAgainAfterAnAttemptIsChargedOnce) {
-  // The server runs a request twice when its attempt on the I/O thread would have waited; both
-  // runs share the request's attempt memo (core/blocking.hpp), so only the first is charged.
+// The server tries a request on the I/O thread in an attempt that may not wait, and runs it again
+// on a handler thread when it would (core/blocking.hpp). The attempt is charged only once its
+// answer is ready, so neither an attempt that stops nor its retry spends the allowance twice.
+TEST_F(ToolRunnerTest, AnAttemptThatWouldWaitIsNotChargedAndItsRetryIsChargedOnce) {
+  world.calendar.waits = true;
+  const json args = {{"service", "Beratung"}, {"date", "morgen"}};
+  // Attempts whose retries never ran (the server refused them with a full queue): no charge.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    AttemptMemo memo;
+    AttemptScope scope(memo, /*may_block=*/false);
+    EXPECT_THROW(Run("check-availability", args), WouldBlock) << attempt;
+  }
   for (int request = 0; request < 3; ++request) {
     AttemptMemo memo;
     {
       AttemptScope attempt(memo, /*may_block=*/false);
-      EXPECT_FALSE(Run("list-services", json::object()).limited) << request;
+      EXPECT_THROW(Run("check-availability", args), WouldBlock) << request;
     }
     AttemptScope retry(memo, /*may_block=*/true);
-    EXPECT_FALSE(Run("list-services", json::object()).limited) << request;
+    const ToolRun run = Run("check-availability", args);
+    EXPECT_FALSE(run.limited) << request;
+    EXPECT_TRUE(run.answer) << request;
   }
   // Three requests used the allowance of three; the fourth is refused.
+  EXPECT_TRUE(Run("check-availability", args).limited);
+}
+
+TEST_F(ToolRunnerTest, AnAnswerFromMemoryIsChargedOnceItIsReady) {
+  const json args = {{"service", "Beratung"}, {"date", "morgen"}};
+  for (int request = 0; request < 3; ++request) {
+    AttemptMemo memo;
+    AttemptScope attempt(memo, /*may_block=*/false);
+    const ToolRun run = Run("check-availability", args);
+    EXPECT_FALSE(run.limited) << request;
+    EXPECT_TRUE(run.answer) << request;
+  }
   AttemptMemo memo;
-  AttemptScope fourth(memo, true);
-  EXPECT_TRUE(Run("list-services", json::object()).limited);
+  AttemptScope attempt(memo, /*may_block=*/false);
+  const ToolRun refused = Run("check-availability", args);
+  ASSERT_TRUE(refused.limited);
+  ASSERT_FALSE(refused.answer);
+  EXPECT_EQ(refused.answer.error().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(Counted("check-availability", "rate_limited"), 1);
+  EXPECT_EQ(Counted("check-availability", "success"), 3);
 }
 
 TEST_F(ToolRunnerTest, BookingLimitIsKeyedByTheResolvedServiceWhateverItsSpelling) {

@@ -168,11 +168,13 @@ struct CachingCalendarProvider::Impl {
     Ticket t;
     t.key = SlotCacheKey(q);
     if ((t.answer = FromStore(t.key))) {
-      Count("hit");
+      // An attempt that stops at a later miss is run again (core/blocking.hpp): its hits are
+      // counted once.
+      OncePerRequest("slot cache hit " + t.key, [this] { Count("hit"); });
       return t;
     }
-    // A miss waits for Cal.com or for another thread's request: nothing is registered or
-    // counted before this point.
+    // A miss waits for Cal.com or for another thread's request: nothing of this lookup is
+    // registered or counted before this point.
     MayBlock("slot cache miss");
     std::lock_guard lock(mutex);
     if (auto it = flights.find(t.key); it != flights.end()) {

@@ -1,25 +1,36 @@
 #include "core/blocking.hpp"
 
-#include <algorithm>
-
 namespace callgate {
 namespace {
 
 thread_local AttemptMemo* current_memo = nullptr;
 thread_local bool may_block = true;
 
+int& Count(std::map<std::string, int, std::less<>>& counts, std::string_view step) {
+  auto it = counts.find(step);
+  if (it == counts.end()) it = counts.emplace(std::string(step), 0).first;
+  return it->second;
+}
+
 }  // namespace
 
-bool AttemptMemo::Done(std::string_view step) const noexcept {
-  return std::find(done_.begin(), done_.end(), step) != done_.end();
+void AttemptMemo::BeginAttempt() {
+  for (const auto& [step, times] : done_) earlier_[step] += times;
+  done_.clear();
+  asked_.clear();
 }
 
-void AttemptMemo::MarkDone(std::string_view step) {
-  if (!Done(step)) done_.push_back(step);
+bool AttemptMemo::DoneEarlier(std::string_view step) {
+  const int asked = ++Count(asked_, step);
+  const auto it = earlier_.find(step);
+  return it != earlier_.end() && asked <= it->second;
 }
+
+void AttemptMemo::MarkDone(std::string_view step) { ++Count(done_, step); }
 
 AttemptScope::AttemptScope(AttemptMemo& memo, bool allow_blocking) noexcept
     : previous_memo_(current_memo), previous_may_block_(may_block) {
+  memo.BeginAttempt();
   current_memo = &memo;
   may_block = allow_blocking;
 }
@@ -35,8 +46,8 @@ void MayBlock(const char* where) {
 
 bool MayBlockHere() noexcept { return may_block; }
 
-bool StepDoneInEarlierAttempt(std::string_view step) noexcept {
-  return current_memo != nullptr && current_memo->Done(step);
+bool StepDoneInEarlierAttempt(std::string_view step) {
+  return current_memo != nullptr && current_memo->DoneEarlier(step);
 }
 
 void MarkAttemptStep(std::string_view step) {

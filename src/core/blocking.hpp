@@ -13,8 +13,10 @@
 // MarkAttemptStep() and ask StepDoneInEarlierAttempt() first. The AttemptMemo holding those
 // steps travels with the request from the I/O thread to the handler thread.
 
+#include <functional>
+#include <map>
+#include <string>
 #include <string_view>
-#include <vector>
 
 namespace callgate {
 
@@ -25,19 +27,29 @@ struct WouldBlock {
   const char* where;  // what would have waited (a string literal), for tests and logs
 };
 
-// The steps one request's attempts have done. Not thread-safe: one attempt runs at a time.
+// The steps one request's attempts have done. An attempt repeats the request from the start, so
+// it asks for the same steps in the same order up to where the earlier attempt stopped: the
+// n-th time an attempt asks for a step, it was done earlier when an earlier attempt recorded it
+// at least n times. Not thread-safe: one attempt runs at a time.
 class AttemptMemo {
  public:
-  bool Done(std::string_view step) const noexcept;
-  // `step` must outlive the memo (a string literal).
+  // Starts the next attempt: what was recorded so far becomes the earlier attempts' record.
+  void BeginAttempt();
+  // Counts one more occurrence of `step` in this attempt; true when earlier attempts recorded
+  // it at least as often.
+  bool DoneEarlier(std::string_view step);
+  // Records that this attempt did `step` once more.
   void MarkDone(std::string_view step);
 
  private:
-  std::vector<std::string_view> done_;
+  std::map<std::string, int, std::less<>> earlier_;  // recorded by earlier attempts
+  std::map<std::string, int, std::less<>> asked_;    // asked for in this attempt
+  std::map<std::string, int, std::less<>> done_;     // recorded in this attempt
 };
 
-// While alive, the calling thread runs one attempt of a request: `memo` is the attempt's memo,
-// and MayBlock() throws unless `may_block`. Scopes nest; the innermost wins.
+// While alive, the calling thread runs one attempt of a request (it begins the memo's next
+// attempt): `memo` is the request's memo, and MayBlock() throws unless `may_block`. Scopes
+// nest; the innermost wins.
 class AttemptScope {
  public:
   AttemptScope(AttemptMemo& memo, bool may_block) noexcept;
@@ -57,11 +69,21 @@ void MayBlock(const char* where);
 // True when the calling thread may block (outside any scope, or in a scope that allows it).
 bool MayBlockHere() noexcept;
 
-// True when an earlier attempt of the current request recorded `step` (false outside a scope).
-bool StepDoneInEarlierAttempt(std::string_view step) noexcept;
+// Ask before a side effect a retry must not repeat: true when an earlier attempt of the current
+// request already did this occurrence of `step` (AttemptMemo::DoneEarlier); false outside a
+// scope. Name the step after what it changes (e.g. the rate-limit key it charges).
+bool StepDoneInEarlierAttempt(std::string_view step);
 
-// Records `step` (a string literal) for the current request's later attempts; no-op outside a
-// scope.
+// Records, after the side effect, that this attempt did `step`; no-op outside a scope.
 void MarkAttemptStep(std::string_view step);
+
+// Runs `effect` (a side effect with nothing to check, e.g. a metric) unless an earlier attempt
+// of the current request did this occurrence of `step`, and records it.
+template <typename Effect>
+void OncePerRequest(std::string_view step, Effect&& effect) {
+  if (StepDoneInEarlierAttempt(step)) return;
+  effect();
+  MarkAttemptStep(step);
+}
 
 }  // namespace callgate

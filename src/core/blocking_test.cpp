@@ -39,6 +39,7 @@ TEST(Blocking, StepsOfTheFirstAttemptAreSeenByTheRetryOnly) {
     AttemptScope first(memo, false);
     EXPECT_FALSE(StepDoneInEarlierAttempt("limit"));
     MarkAttemptStep("limit");
+    EXPECT_FALSE(StepDoneInEarlierAttempt("limit"));  // done in this attempt, not an earlier one
   }
   {
     AttemptScope retry(memo, true);
@@ -52,11 +53,34 @@ TEST(Blocking, StepsOfTheFirstAttemptAreSeenByTheRetryOnly) {
   EXPECT_FALSE(StepDoneInEarlierAttempt("limit"));
 }
 
+TEST(Blocking, ARepeatedStepIsSkippedAsOftenAsTheEarlierAttemptDidIt) {
+  // The first attempt did "charge" twice and stopped; the retry asks three times: the first two
+  // were done, the third is new. A step the first attempt asked for but did not record (it
+  // stopped before, or it was refused) is not done.
+  AttemptMemo memo;
+  {
+    AttemptScope first(memo, false);
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_FALSE(StepDoneInEarlierAttempt("charge")) << i;
+      MarkAttemptStep("charge");
+    }
+    EXPECT_FALSE(StepDoneInEarlierAttempt("other"));
+  }
+  AttemptScope retry(memo, true);
+  EXPECT_TRUE(StepDoneInEarlierAttempt("charge"));
+  EXPECT_TRUE(StepDoneInEarlierAttempt("charge"));
+  EXPECT_FALSE(StepDoneInEarlierAttempt("charge"));
+  EXPECT_FALSE(StepDoneInEarlierAttempt("other"));
+}
+
 TEST(Blocking, ScopesNestAndRestore) {
   AttemptMemo outer_memo;
   AttemptMemo inner_memo;
+  {
+    AttemptScope first(outer_memo, true);
+    MarkAttemptStep("outer");
+  }
   AttemptScope outer(outer_memo, true);
-  MarkAttemptStep("outer");
   {
     AttemptScope inner(inner_memo, false);
     EXPECT_FALSE(MayBlockHere());

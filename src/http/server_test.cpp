@@ -582,6 +582,9 @@ TEST_P(ServerTest, TriedInlineRouteAnswersFromMemoryOnTheIoThreadAndDefersWhatWo
   EXPECT_EQ(cached->status, 200);
   EXPECT_EQ(cached->body, "cached {}");
   EXPECT_EQ(Client().Post("/fn/cold", "{}")->status, 503);
+  // What an attempt did before it stopped stays done when its retry is refused: side effects
+  // that must not be spent on a refused request belong after the answer (the tool limit).
+  EXPECT_EQ(guard_counted.load(), 2);
   ServerStats stats = server_->Stats();
   EXPECT_EQ(stats.answered_inline, 1u);
   EXPECT_EQ(stats.deferred_from_inline, 1u);

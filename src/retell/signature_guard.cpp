@@ -5,11 +5,6 @@
 #include "retell/signature.hpp"
 
 namespace callgate::retell {
-namespace {
-
-constexpr std::string_view kCountedStep = "retell_signature_counted";
-
-}  // namespace
 
 http::Response RetellSignatureGuard::Handle(http::Request& request, const http::Next& next) const {
   auto reject = [&](std::string_view outcome) {
@@ -51,10 +46,9 @@ http::Response RetellSignatureGuard::Handle(http::Request& request, const http::
   if (!uses_->Bind(header, binding)) return reject("replayed");
   // A request run again on a handler thread (its first attempt would have blocked) is counted
   // once; binding the same signature to the same request again passes.
-  if (!StepDoneInEarlierAttempt(kCountedStep)) {
+  OncePerRequest("retell signature counted", [&] {
     metrics_.Increment("callgate_retell_signature_total", {{"outcome", "ok"}});
-    MarkAttemptStep(kCountedStep);
-  }
+  });
   request.attributes.principal = "retell";
   if (company_id) request.attributes.company_id = company_id->value;
   return next(request);

@@ -65,6 +65,10 @@ Result<Company> CachedCompanyRepository::FindById(CompanyId id) {
   return by_id_.Get(Key(id.value), [&] { return inner_.FindById(id); });
 }
 
+Result<Company> CachedCompanyRepository::FindBySlug(std::string_view slug) {
+  return by_slug_.Get(std::string(slug), [&] { return inner_.FindBySlug(slug); });
+}
+
 Result<Branch> CachedBranchRepository::Create(CompanyId company_id, const Branch& branch) {
   return Changed(cache_, inner_.Create(company_id, branch));
 }

@@ -118,18 +118,19 @@ class GenerationMap {
 class CachedCompanyRepository final : public CompanyRepository {
  public:
   CachedCompanyRepository(CompanyRepository& inner, TenancyCache& cache)
-      : inner_(inner), cache_(cache), by_id_(cache) {}
+      : inner_(inner), cache_(cache), by_id_(cache), by_slug_(cache) {}
 
   Result<Company> Create(const Company& company) override;
   Result<Company> Update(const Company& company) override;
   Result<Company> FindById(CompanyId id) override;
-  Result<Company> FindBySlug(std::string_view slug) override { return inner_.FindBySlug(slug); }
+  Result<Company> FindBySlug(std::string_view slug) override;
   Result<std::vector<Company>> List() override { return inner_.List(); }
 
  private:
   CompanyRepository& inner_;
   TenancyCache& cache_;
   GenerationMap<Company> by_id_;
+  GenerationMap<Company> by_slug_;  // the /c/{slug} routes' signature guards
 };
 
 class CachedBranchRepository final : public BranchRepository {

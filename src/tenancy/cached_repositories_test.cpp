@@ -46,7 +46,11 @@ class CountingCompanies final : public CompanyRepository {
     }
     return Fail(ErrorCode::kNotFound, "no company");
   }
-  Result<Company> FindBySlug(std::string_view) override {
+  Result<Company> FindBySlug(std::string_view slug) override {
+    ++reads;
+    for (const auto& row : rows) {
+      if (row.slug == slug) return row;
+    }
     return Fail(ErrorCode::kNotFound, "no company");
   }
   Result<std::vector<Company>> List() override { return rows; }
@@ -130,6 +134,7 @@ class CachedRepositoriesTest : public ::testing::Test {
     Company company;
     company.id = CompanyId(1);
     company.name = "Praxis";
+    company.slug = "praxis";
     company.is_active = true;
     companies_.rows.push_back(company);
     PhoneNumber number;
@@ -210,9 +215,25 @@ TEST_F(CachedRepositoriesTest, AWriteThroughTheCacheIsSeenAtOnce) {
 
   Company company = companies_.rows[0];
   ASSERT_TRUE(cached_companies_->FindById(CompanyId(1))->is_active);
+  ASSERT_TRUE(cached_companies_->FindBySlug(company.slug)->is_active);
   company.is_active = false;
   ASSERT_TRUE(cached_companies_->Update(company).has_value());
   EXPECT_FALSE(cached_companies_->FindById(CompanyId(1))->is_active);
+  EXPECT_FALSE(cached_companies_->FindBySlug(company.slug)->is_active);
+}
+
+TEST_F(CachedRepositoriesTest, CompaniesAreFoundBySlugFromMemory) {
+  Cache({.refresh = 60'000ms});
+  const std::string slug = companies_.rows[0].slug;
+  ASSERT_FALSE(slug.empty());
+  const int before = companies_.reads;
+  for (int i = 0; i < 10; ++i) {
+    auto company = cached_companies_->FindBySlug(slug);
+    ASSERT_TRUE(company.has_value());
+    EXPECT_EQ(company->id, CompanyId(1));
+    EXPECT_EQ(cached_companies_->FindBySlug("no-such-company").error().code, ErrorCode::kNotFound);
+  }
+  EXPECT_EQ(companies_.reads, before + 2);  // one read per slug, an unknown one included
 }
 
 TEST_F(CachedRepositoriesTest, InvalidateDropsWhatAnotherPathChanged) {

@@ -17,6 +17,7 @@
 #include "booking/call_context.hpp"
 #include "booking/repositories.hpp"
 #include "calls/repositories.hpp"
+#include "core/blocking.hpp"
 #include "core/testing/fake_clock.hpp"
 #include "observability/metrics.hpp"
 #include "tenancy/repositories.hpp"
@@ -537,7 +538,9 @@ class Calendar final : public booking::CalendarProvider {
   std::vector<booking::SlotQuery> queries;
   booking::SlotSource source = booking::SlotSource::kLive;  // how every answer says it was got
   int rounds_many = 0;  // GetSlotsMany calls (each is one round of parallel questions)
+  bool waits = false;   // every question waits, like a Cal.com request (core/blocking.hpp)
   Result<booking::SlotAnswer> GetSlots(const booking::SlotQuery& q) override {
+    if (waits) MayBlock("calendar");
     queries.push_back(q);
     if (slots_error) return tl::unexpected(*slots_error);
     booking::SlotAnswer answer;
