@@ -216,7 +216,8 @@ HttpLoop::~HttpLoop() {
 }
 
 void HttpLoop::Submit(HttpRequest request, Callback done) {
-  MayBlock("cal.com");  // the answer comes from another thread
+  // The answer comes from another thread (Perform and PerformAll wait for it here).
+  MayBlock("cal.com");
   auto t = std::make_unique<Transfer>();
   t->request = std::move(request);
   t->done = std::move(done);
@@ -240,7 +241,6 @@ HttpResponse HttpLoop::Perform(HttpRequest request) {
 }
 
 std::vector<HttpResponse> HttpLoop::PerformAll(std::vector<HttpRequest> requests) {
-  MayBlock("cal.com");
   std::vector<HttpResponse> out(requests.size());
   std::mutex mutex;
   std::condition_variable cv;

@@ -94,6 +94,12 @@ class ServerTest : public ::testing::TestWithParam<std::size_t> {
   // futures answer 200 once slow_gate_ opens.
   std::pair<std::future<Result<ClientResponse>>, std::future<Result<ClientResponse>>>
   StartWithBusyWorkerAndFullQueue(std::atomic<std::thread::id>* blocking_thread = nullptr) {
+    return StartWithBusyWorkerAndFullQueue(TestSettings(), blocking_thread);
+  }
+  // The same with `settings` (worker_threads and queue_capacity are set to 1).
+  std::pair<std::future<Result<ClientResponse>>, std::future<Result<ClientResponse>>>
+  StartWithBusyWorkerAndFullQueue(ServerSettings settings,
+                                  std::atomic<std::thread::id>* blocking_thread = nullptr) {
     auto first_started = std::make_shared<Gate>();
     router_.Add(Method::kGet, "/block", [this, first_started, blocking_thread](Request&) {
       if (blocking_thread != nullptr) *blocking_thread = std::this_thread::get_id();
@@ -101,7 +107,6 @@ class ServerTest : public ::testing::TestWithParam<std::size_t> {
       slow_gate_.WaitFor(seconds(20));
       return Response::Text(200, "done");
     });
-    ServerSettings settings = TestSettings();
     settings.worker_threads = 1;
     settings.queue_capacity = 1;
     StartServer(settings);
@@ -561,19 +566,8 @@ TEST_P(ServerTest, TriedInlineRouteAnswersFromMemoryOnTheIoThreadAndDefersWhatWo
     ++logged;
   };
   settings.limits.max_try_inline_body_bytes = 16;
-  auto blocking = std::make_shared<Gate>();
-  router_.Add(Method::kGet, "/block", [this, blocking](Request&) {
-    blocking->Open();
-    slow_gate_.WaitFor(seconds(20));
-    return Response::Text(200, "done");
-  });
-  settings.worker_threads = 1;
-  settings.queue_capacity = 1;
-  StartServer(settings);
-  auto running = std::async(std::launch::async, [this] { return Client().Get("/block"); });
-  ASSERT_TRUE(blocking->WaitFor(seconds(15)));
-  auto queued = std::async(std::launch::async, [this] { return Client().Get("/block"); });
-  ASSERT_TRUE(Eventually([this] { return server_->Stats().queued == 1; }));
+  auto [running, queued] = StartWithBusyWorkerAndFullQueue(settings);
+  ASSERT_FALSE(HasFailure());
 
   // Every handler thread is busy and the queue is full: the cached answer comes from the I/O
   // thread; the one that would wait is handed over and refused like any queued request.
