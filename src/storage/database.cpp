@@ -148,17 +148,39 @@ struct Database::Impl {
     const std::function<Status(Session&)>* fn;
     Status result = Ok();
   };
-  GroupCommit group{kMaxGroupedTransactions};
+  // A transaction queued by WithGroupedTransactionLater: owns its callback and hands the
+  // outcome on once its batch is written.
+  struct LaterItem final : GroupedItem {
+    LaterItem(std::function<Status(Session&)> f, std::function<void(Status)> d)
+        : GroupedItem(&own), own(std::move(f)), done(std::move(d)) {}
+    void Written() override {
+      try {
+        done(std::move(result));
+      } catch (...) {
+        // Handing the outcome on must not throw (GroupCommit::Waiter::Written).
+      }
+    }
+    std::function<Status(Session&)> own;
+    std::function<void(Status)> done;
+  };
+  // Destroyed first (~Impl): what is queued later is written while the pool still exists.
+  std::unique_ptr<GroupCommit> group = std::make_unique<GroupCommit>(kMaxGroupedTransactions);
+  // The batches of WithGroupedTransaction and WithGroupedTransactionLater (set by Database).
+  GroupCommit::Write write_group;
 
-  Status Grouped(const Database* database, const std::function<Status(Session&)>& fn) {
-    GroupedItem mine(&fn);
-    group.Submit(mine, [&](const std::vector<GroupCommit::Waiter*>& waiters) {
+  void SetUpGroup(const Database* database) {
+    write_group = [this, database](const std::vector<GroupCommit::Waiter*>& waiters) {
       std::vector<GroupedItem*> batch;
       batch.reserve(waiters.size());
       for (GroupCommit::Waiter* w : waiters) batch.push_back(static_cast<GroupedItem*>(w));
       WriteGroup(database, batch);
       return true;  // this group commit writes no follow-on batches
-    });
+    };
+  }
+
+  Status Grouped(const std::function<Status(Session&)>& fn) {
+    GroupedItem mine(&fn);
+    group->Submit(mine, write_group);
     return std::move(mine.result);
   }
 
@@ -314,7 +336,10 @@ struct Database::Impl {
     checkpointer.join();
   }
 
-  ~Impl() { StopCheckpoints(); }
+  ~Impl() {
+    group.reset();
+    StopCheckpoints();
+  }
 
   std::mutex mutex;
   std::condition_variable available;
@@ -374,7 +399,9 @@ struct Database::Impl {
   }
 };
 
-Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  impl_->SetUpGroup(this);
+}
 
 Database::~Database() = default;
 
@@ -425,9 +452,9 @@ const DatabaseUrl& Database::url() const noexcept { return impl_->url; }
 std::size_t Database::pool_size() const noexcept { return impl_->options.pool_size; }
 const crypto::Keyring* Database::keyring() const noexcept { return impl_->options.keyring.get(); }
 
-std::size_t Database::grouped_waiting() const { return impl_->group.waiting(); }
-std::uint64_t Database::grouped_batches() const { return impl_->group.batches(); }
-std::uint64_t Database::grouped_transactions() const { return impl_->group.items(); }
+std::size_t Database::grouped_waiting() const { return impl_->group->waiting(); }
+std::uint64_t Database::grouped_batches() const { return impl_->group->batches(); }
+std::uint64_t Database::grouped_transactions() const { return impl_->group->items(); }
 
 bool Database::InsideRun() const noexcept { return FindFrame(this) != nullptr; }
 
@@ -438,11 +465,21 @@ Status Database::Ping() {
   });
 }
 
+void Database::WithGroupedTransactionLater(std::function<Status(Session&)> fn,
+                                           std::function<void(Status)> done) {
+  if (FindFrame(this) == nullptr && impl_->url.dialect == Dialect::kSqlite) {
+    impl_->group->SubmitLater(std::make_unique<Impl::LaterItem>(std::move(fn), std::move(done)),
+                              impl_->write_group);
+    return;
+  }
+  done(Execute(Mode::kGrouped, fn));
+}
+
 Status Database::Execute(Mode mode, const std::function<Status(Session&)>& fn) {
   MayBlock("database");
   if (mode == Mode::kGrouped) {
     if (FindFrame(this) == nullptr && impl_->url.dialect == Dialect::kSqlite) {
-      return impl_->Grouped(this, fn);
+      return impl_->Grouped(fn);
     }
     mode = Mode::kTransaction;
   }

@@ -117,6 +117,18 @@ class Database {
   template <typename Fn>
   auto WithGroupedTransaction(Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
 
+  // WithGroupedTransaction without waiting, for callers that must not (an I/O thread that
+  // answers its request later, http::PendingAnswer): on SQLite `fn` is queued for the group
+  // commit and this returns at once; the group commit's writer thread (or a caller writing a
+  // batch) runs it in its batch and then calls `done` with its outcome, after the batch's
+  // COMMIT (or with the error that failed it). `fn` owns what it needs and follows
+  // WithGroupedTransaction's rules; `done` must be quick and must not throw (hand the outcome
+  // on). On PostgreSQL, or inside a Run of this Database on this thread, it is
+  // WithGroupedTransaction on this thread (which may block: MayBlock applies), and `done` runs
+  // before this returns. Nothing queued is lost: the Database writes it before it is gone.
+  void WithGroupedTransactionLater(std::function<Status(Session&)> fn,
+                                   std::function<void(Status)> done);
+
   // Transactions committed together at most (WithGroupedTransaction).
   static constexpr std::size_t kMaxGroupedTransactions = 64;
 

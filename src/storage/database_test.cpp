@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/blocking.hpp"
 #include "storage/session.hpp"
 #include "storage/testing/test_database.hpp"
 
@@ -496,7 +497,7 @@ class SqliteGroupCommit : public DatabaseBehaviour {
 
   std::function<Status(Session&)> InsertOnThread(int id, std::thread::id* ran_on) {
     return [id, ran_on](Session& s) -> Status {
-      *ran_on = std::this_thread::get_id();
+      if (ran_on != nullptr) *ran_on = std::this_thread::get_id();
       s.Execute("INSERT INTO notes (id, body) VALUES (:id, :body)",
                 Params().Add(id).Add("n" + std::to_string(id)));
       return Ok();
@@ -571,6 +572,66 @@ TEST_P(SqliteGroupCommit, NothingIsReportedCommittedWhenTheDatabaseEndsTheBatchs
         << outcome.error().message;
   }
   EXPECT_EQ(Count(), 1);  // the holder's own transaction only
+}
+
+TEST_P(SqliteGroupCommit, ATransactionQueuedLaterIsCommittedInABatchAndReportedAfterTheCommit) {
+  HoldTheWriter();
+  std::promise<std::pair<bool, std::int64_t>> reported;  // outcome, rows visible then
+  {
+    // Queuing does not wait: allowed where waiting is not.
+    AttemptMemo memo;
+    AttemptScope no_waiting(memo, /*may_block=*/false);
+    db().WithGroupedTransactionLater(InsertOnThread(1, nullptr), [&](Status outcome) {
+      // Another connection sees the row already: `done` comes after the COMMIT.
+      reported.set_value({outcome.has_value(), Count()});
+    });
+  }
+  std::thread::id ran_on;
+  auto waiting = Queue(InsertOnThread(2, &ran_on));
+  auto report = reported.get_future();
+  EXPECT_EQ(report.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  Release();
+  ASSERT_TRUE(waiting.get().has_value());
+  const auto [ok, visible] = report.get();
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(visible, 3);
+  // The holder's batch, then the queued-later transaction and the waiting one in one.
+  EXPECT_EQ(db().grouped_batches(), 2u);
+  EXPECT_EQ(db().grouped_transactions(), 3u);
+}
+
+TEST_P(SqliteGroupCommit, ATransactionQueuedLaterThatFailsIsRolledBackAloneAndGetsItsError) {
+  HoldTheWriter();
+  std::promise<Status> reported;
+  db().WithGroupedTransactionLater(
+      [](Session& s) -> Status {
+        s.Execute("INSERT INTO notes (id, body) VALUES (1, 'refused')");
+        return Fail(ErrorCode::kConflict, "changed my mind");
+      },
+      [&](Status outcome) { reported.set_value(std::move(outcome)); });
+  std::thread::id ran_on;
+  auto waiting = Queue(InsertOnThread(2, &ran_on));
+  Release();
+  const Status outcome = reported.get_future().get();
+  ASSERT_FALSE(outcome.has_value());
+  EXPECT_EQ(outcome.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(waiting.get().has_value());
+  EXPECT_EQ(Count(), 2);  // the holder's row and the waiting caller's
+}
+
+TEST_P(SqliteGroupCommit, TransactionsQueuedLaterAreWrittenBeforeTheDatabaseIsClosed) {
+  std::atomic<int> committed{0};
+  {
+    auto second = Database::Open(test_database().url(), DatabaseOptions{});
+    ASSERT_TRUE(second.has_value()) << second.error().message;
+    for (int i = 1; i <= 20; ++i) {
+      (*second)->WithGroupedTransactionLater(InsertOnThread(i, nullptr), [&](Status outcome) {
+        if (outcome) ++committed;
+      });
+    }
+  }
+  EXPECT_EQ(committed.load(), 20);
+  EXPECT_EQ(Count(), 20);
 }
 
 TEST_P(PostgresOnlyBehaviour, LostConnectionIsUnavailableAndThenReplaced) {

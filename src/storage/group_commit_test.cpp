@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
 #include <vector>
+
+#include "core/blocking.hpp"
 
 namespace callgate::storage {
 namespace {
@@ -187,6 +190,128 @@ TEST(GroupCommit, ManyConcurrentCallersAreEachWrittenExactlyOnce) {
 
 TEST(GroupCommit, ManyConcurrentCallersAreEachWrittenExactlyOnceWithFollowOns) {
   ManyConcurrentCallersAreEachWrittenExactlyOnce(3);
+}
+
+// An item queued with SubmitLater: records the thread that finished it and counts Written().
+struct LaterItem : Item {
+  LaterItem(int v, std::atomic<int>& finished, std::vector<std::thread::id>* threads = nullptr)
+      : finished_(finished), threads_(threads) {
+    value = v;
+  }
+  void Written() override {
+    EXPECT_GE(written_in, 0) << value;  // the outcome is set before Written() runs
+    if (threads_ != nullptr) (*threads_)[value] = std::this_thread::get_id();
+    ++finished_;
+  }
+  std::atomic<int>& finished_;
+  std::vector<std::thread::id>* threads_;
+};
+
+TEST(GroupCommit, AnItemQueuedLaterIsWrittenOnTheWriterThreadWithoutTheCallerWaiting) {
+  GroupCommit group(64);
+  Recorder recorder;
+  recorder.release.set_value();
+  const GroupCommit::Write write = [&](const auto& batch) {
+    recorder.Write(batch);
+    return true;
+  };
+  std::atomic<int> finished{0};
+  std::vector<std::thread::id> threads(1);
+  {
+    // Queuing never waits, so it is allowed where waiting is not (an I/O thread's attempt).
+    AttemptMemo memo;
+    AttemptScope no_waiting(memo, /*may_block=*/false);
+    group.SubmitLater(std::make_unique<LaterItem>(0, finished, &threads), write);
+  }
+  WaitFor([&] { return finished.load() == 1; });
+  EXPECT_NE(threads[0], std::this_thread::get_id());
+  EXPECT_EQ(group.items(), 1u);
+}
+
+TEST(GroupCommit, ItemsQueuedLaterAndWaitingCallersShareBatchesInArrivalOrder) {
+  GroupCommit group(3);
+  Recorder recorder;
+  const GroupCommit::Write write = [&](const auto& batch) {
+    recorder.Write(batch);
+    return true;
+  };
+  std::atomic<int> finished{0};
+  std::vector<Item> waiting(6);
+  std::vector<std::thread> callers;
+  // Caller 0 writes the first batch and is held there; then, alternating, items queued later
+  // (1, 3, 5) and waiting callers (2, 4) arrive.
+  waiting[0].value = 0;
+  callers.emplace_back([&] { group.Submit(waiting[0], write); });
+  WaitFor([&] { return group.batches() == 1; });
+  for (int i = 1; i < 6; ++i) {
+    if (i % 2 == 1) {
+      group.SubmitLater(std::make_unique<LaterItem>(i, finished), write);
+    } else {
+      waiting[i].value = i;
+      callers.emplace_back([&, i] { group.Submit(waiting[i], write); });
+    }
+    WaitFor([&] { return group.waiting() == static_cast<std::size_t>(i); });
+  }
+  EXPECT_EQ(finished.load(), 0);  // nothing is reported written before it is
+  recorder.release.set_value();
+  for (auto& t : callers) t.join();
+  WaitFor([&] { return finished.load() == 3; });
+  const std::vector<std::vector<int>> expected{{0}, {1, 2, 3}, {4, 5}};
+  EXPECT_EQ(recorder.batches_, expected);
+  EXPECT_GE(waiting[2].written_in, 0);
+  EXPECT_GE(waiting[4].written_in, 0);
+  EXPECT_EQ(group.waiting(), 0u);
+}
+
+TEST(GroupCommit, WhatIsQueuedLaterIsWrittenBeforeTheGroupCommitIsGone) {
+  std::atomic<int> finished{0};
+  std::atomic<int> written{0};
+  {
+    GroupCommit group(4);
+    const GroupCommit::Write write = [&](const std::vector<GroupCommit::Waiter*>& batch) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the queue grow
+      for (GroupCommit::Waiter* w : batch) static_cast<Item*>(w)->written_in = written++;
+      return true;
+    };
+    for (int i = 0; i < 20; ++i) group.SubmitLater(std::make_unique<LaterItem>(i, finished), write);
+  }
+  EXPECT_EQ(written.load(), 20);
+  EXPECT_EQ(finished.load(), 20);
+}
+
+TEST(GroupCommit, ManyItemsQueuedLaterBesideWaitingCallersAreEachWrittenExactlyOnce) {
+  std::vector<int> writes(400, 0);  // only touched by the one writing thread at a time
+  std::atomic<int> finished{0};
+  {
+    GroupCommit group(8, 2);
+    const GroupCommit::Write write = [&](const std::vector<GroupCommit::Waiter*>& batch) {
+      EXPECT_LE(batch.size(), 8u);
+      for (GroupCommit::Waiter* w : batch) {
+        auto* item = static_cast<Item*>(w);
+        ++writes[item->value];
+        item->written_in = 0;
+      }
+      return true;
+    };
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 50; ++i) {
+          const int value = t * 50 + i;
+          if (t % 2 == 0) {
+            group.SubmitLater(std::make_unique<LaterItem>(value, finished), write);
+          } else {
+            Item item;
+            item.value = value;
+            group.Submit(item, write);
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  for (std::size_t i = 0; i < writes.size(); ++i) EXPECT_EQ(writes[i], 1) << i;
+  EXPECT_EQ(finished.load(), 200);
 }
 
 }  // namespace
