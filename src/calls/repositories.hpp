@@ -2,6 +2,7 @@
 // Ports for call data. Same contract as tenancy/repositories.hpp: never throw, tenant scoping
 // by company id, thread-safe; calls inside a TransactionRunner on this thread join it.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,17 @@ class CallEventStore {
   virtual Result<RecordedCallEvent> RecordWithCall(const WebhookEventRecord& event,
                                                    tenancy::CompanyId company_id,
                                                    const CallUpdate& update) = 0;
+
+  using RecordedDone = std::function<void(Result<RecordedCallEvent>)>;
+  // RecordWithCall for a caller that must not wait: where the storage can, the write is queued
+  // and this returns at once, and `done` gets the outcome once it is written — on another
+  // thread, after the commit. Where it cannot (inside a transaction, say), the write happens
+  // now and `done` runs before this returns; so may a check that fails at once. `done` must be
+  // quick and must not throw. This default writes now.
+  virtual void RecordWithCallLater(const WebhookEventRecord& event, tenancy::CompanyId company_id,
+                                   const CallUpdate& update, RecordedDone done) {
+    done(RecordWithCall(event, company_id, update));
+  }
 };
 
 }  // namespace callgate::calls

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/blocking.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_calls_repositories.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
@@ -211,7 +212,8 @@ class GroupedEventsTest : public CallEventStoreTest {
  protected:
   // Records `events` concurrently: the first while the database is held, the others queued
   // behind it one after another; then lets them go and returns once all have their outcome.
-  void RecordHeld(SqlCallEventStore& store, std::vector<Submitted>& events) {
+  // With `later`, every second one after the first is queued with RecordWithCallLater.
+  void RecordHeld(SqlCallEventStore& store, std::vector<Submitted>& events, bool later = false) {
     std::promise<void> release;
     std::promise<void> held;
     const bool postgres = db().dialect() == Dialect::kPostgresql;
@@ -234,10 +236,23 @@ class GroupedEventsTest : public CallEventStoreTest {
     auto waiting = [&] { return postgres ? store.waiting() : db().grouped_waiting(); };
     const auto groups_before = store.groups_written();
     std::vector<std::thread> callers;
+    std::vector<std::promise<void>> reported(events.size());
     for (std::size_t i = 0; i < events.size(); ++i) {
-      callers.emplace_back([&, i] {
-        events[i].outcome = store.RecordWithCall(events[i].event, company_, events[i].update);
-      });
+      if (later && i % 2 == 1) {
+        // Queued without waiting (allowed where waiting is not); the outcome comes later.
+        AttemptMemo memo;
+        AttemptScope no_waiting(memo, /*may_block=*/false);
+        store.RecordWithCallLater(events[i].event, company_, events[i].update,
+                                  [&, i](Result<calls::RecordedCallEvent> outcome) {
+                                    events[i].outcome = std::move(outcome);
+                                    reported[i].set_value();
+                                  });
+      } else {
+        callers.emplace_back([&, i] {
+          events[i].outcome = store.RecordWithCall(events[i].event, company_, events[i].update);
+          reported[i].set_value();
+        });
+      }
       // The first one writes (held by the database); each later one waits in its place.
       if (i > 0) {
         WaitUntil([&] { return waiting() == i; });
@@ -249,6 +264,7 @@ class GroupedEventsTest : public CallEventStoreTest {
     }
     release.set_value();
     for (auto& t : callers) t.join();
+    for (auto& r : reported) r.get_future().wait();
     holder.join();
   }
 
@@ -284,9 +300,19 @@ class GroupedEventsTest : public CallEventStoreTest {
     theirs.status = "ongoing";
     ASSERT_TRUE(repository.Upsert(created->id, theirs).has_value());
   }
+
+  void ExpectEachWithItsOwnOutcome(bool later);
 };
 
 TEST_P(GroupedEventsTest, EventsArrivingTogetherAreWrittenAsOneGroupEachWithItsOwnOutcome) {
+  ExpectEachWithItsOwnOutcome(/*later=*/false);
+}
+
+TEST_P(GroupedEventsTest, EventsQueuedLaterShareTheGroupWithWaitingOnesEachWithItsOwnOutcome) {
+  ExpectEachWithItsOwnOutcome(/*later=*/true);
+}
+
+void GroupedEventsTest::ExpectEachWithItsOwnOutcome(bool later) {
   ASSERT_NO_FATAL_FAILURE(RecordTheirs());
   SqlCallEventStore store(db(), clock_);
   std::vector<Submitted> events{
@@ -296,7 +322,7 @@ TEST_P(GroupedEventsTest, EventsArrivingTogetherAreWrittenAsOneGroupEachWithItsO
       Event("c1-ended", "c1", "ended"),      // the same call again, after its start
       Event("c2-started", "c2", "registered"),
   };
-  RecordHeld(store, events);
+  RecordHeld(store, events, later);
   SqlCallRepository repository(db(), clock_);
   for (std::size_t i : {0, 1, 4, 5}) {
     ASSERT_TRUE(events[i].outcome.has_value()) << i << ": " << events[i].outcome.error().message;
@@ -409,6 +435,28 @@ TEST_P(PostgresGroupedEventsTest, AGroupWhoseConnectionIsLostFailsAllItsCallersW
   EXPECT_EQ(store.groups_written(), 3u);
   SqlCallRepository repository(db(), clock_);
   EXPECT_EQ(repository.FindByRetellId(company_, "held").value().status, "ongoing");
+}
+
+TEST_P(GroupedEventsTest, QueuedLaterInsideATransactionTheEventIsWrittenAtOnceAndPartOfIt) {
+  SqlCallEventStore store(db(), clock_);
+  const Submitted e = Event("rolled-back", "c1", "ongoing");
+  bool reported = false;
+  auto done = db().WithTransaction([&](Session&) -> Status {
+    Status outcome = Fail(ErrorCode::kInternal, "not reported");
+    store.RecordWithCallLater(e.event, company_, e.update,
+                              [&](Result<calls::RecordedCallEvent> recorded) {
+                                reported = true;
+                                if (!recorded) outcome = tl::unexpected(recorded.error());
+                                else outcome = Ok();
+                              });
+    EXPECT_TRUE(reported);  // before it returned
+    if (!outcome) return outcome;
+    return Fail(ErrorCode::kInternal, "the caller gives up");
+  });
+  ASSERT_FALSE(done.has_value());
+  EXPECT_EQ(done.error().message, "the caller gives up");
+  EXPECT_EQ(EventsWithKey("rolled-back"), 0);
+  EXPECT_EQ(store.groups_written(), 0u);
 }
 
 TEST_P(GroupedEventsTest, InsideATransactionTheEventIsPartOfIt) {

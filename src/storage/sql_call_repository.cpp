@@ -316,56 +316,34 @@ Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEvent
 }
 
 // One event of a PostgreSQL group: its values as array elements (built on the caller's
-// thread, sealing included) and, once its group is written, its outcome.
+// thread, sealing included) and, once its group is written, its outcome — handed to `done`
+// when it was queued with RecordWithCallLater.
 struct SqlCallEventStore::Pending : GroupCommit::Waiter {
+  void Written() override {
+    try {
+      done(std::move(result));
+    } catch (...) {
+      // RecordedDone must not throw; nothing to hand on.
+    }
+  }
   std::string elements;
   Result<calls::RecordedCallEvent> result =
       tl::unexpected(Error{ErrorCode::kInternal, "database: the event was not written"});
+  RecordedDone done;
 };
 
-Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
-    const calls::WebhookEventRecord& event, CompanyId company_id, const calls::CallUpdate& u) {
-  if (auto valid = ValidCallUpdate(u); !valid) return tl::unexpected(valid.error());
-  const auto now = clock_.Now();
-  if (database_.dialect() == Dialect::kPostgresql) {
-    Pending mine;
-    try {
-      Params params;
-      params.Add(event.source)
-          .Add(event.event)
-          .Add(event.dedupe_key)
-          .Add(SealedPayload(database_.keyring(), event))
-          .Add(event.status);
-      AddCallParams(params, database_.keyring(), company_id, u, now);
-      AppendArrayElements(params, mine.elements);
-    } catch (...) {
-      return tl::unexpected(ErrorFromCurrentException());
-    }
-    if (database_.InsideRun()) {  // part of the caller's transaction: written now, in it
-      if (auto written = WriteTogether({&mine}); !written) return tl::unexpected(written.error());
-    } else {
-      group_.Submit(mine, [this](const std::vector<GroupCommit::Waiter*>& waiters) {
-        return WriteGroup(waiters);
-      });
-    }
-    return std::move(mine.result);
-  }
-  // SQLite has no stored functions: two statements in one transaction, committed in a group.
-  static const std::string event_sql = "INSERT INTO webhook_events (" + std::string(kEventColumns) +
-                                       ") VALUES (" + std::string(kEventValues) +
-                                       ") ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
-  static const std::string call_sql = CallUpsertSql() + " RETURNING id";
-  // The parameters, sealed texts included, are built here on the caller's thread: the
-  // transaction may run on the thread that writes the group, one callback after another.
+// One event on SQLite: the parameters of its two statements, built on the caller's thread
+// (sealed texts included): the transaction may run on the thread that writes the group.
+struct SqlCallEventStore::SqliteEvent {
   Params event_params;
   Params call_params;
-  try {
-    AddEventParams(event_params, database_.keyring(), event, now);
-    AddCallParams(call_params, database_.keyring(), company_id, u, now);
-  } catch (...) {
-    return tl::unexpected(ErrorFromCurrentException());
-  }
-  return database_.WithGroupedTransaction([&](Session& s) -> Result<calls::RecordedCallEvent> {
+
+  // SQLite has no stored functions: two statements in one transaction, committed in a group.
+  Result<calls::RecordedCallEvent> Write(Session& s) const {
+    static const std::string event_sql =
+        "INSERT INTO webhook_events (" + std::string(kEventColumns) + ") VALUES (" +
+        std::string(kEventValues) + ") ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
+    static const std::string call_sql = CallUpsertSql() + " RETURNING id";
     calls::RecordedCallEvent out;
     if (!s.InsertReturningOptionalId(event_sql, event_params)) {
       out.duplicate = true;
@@ -377,7 +355,90 @@ Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
     }
     out.call_id = CallId(*id);
     return out;
-  });
+  }
+};
+
+Status SqlCallEventStore::Prepare(const calls::WebhookEventRecord& event, CompanyId company_id,
+                                  const calls::CallUpdate& u, Pending& item) const {
+  try {
+    Params params;
+    params.Add(event.source)
+        .Add(event.event)
+        .Add(event.dedupe_key)
+        .Add(SealedPayload(database_.keyring(), event))
+        .Add(event.status);
+    AddCallParams(params, database_.keyring(), company_id, u, clock_.Now());
+    AppendArrayElements(params, item.elements);
+  } catch (...) {
+    return tl::unexpected(ErrorFromCurrentException());
+  }
+  return Ok();
+}
+
+Status SqlCallEventStore::Prepare(const calls::WebhookEventRecord& event, CompanyId company_id,
+                                  const calls::CallUpdate& u, SqliteEvent& item) const {
+  try {
+    const auto now = clock_.Now();
+    AddEventParams(item.event_params, database_.keyring(), event, now);
+    AddCallParams(item.call_params, database_.keyring(), company_id, u, now);
+  } catch (...) {
+    return tl::unexpected(ErrorFromCurrentException());
+  }
+  return Ok();
+}
+
+Result<calls::RecordedCallEvent> SqlCallEventStore::RecordWithCall(
+    const calls::WebhookEventRecord& event, CompanyId company_id, const calls::CallUpdate& u) {
+  if (auto valid = ValidCallUpdate(u); !valid) return tl::unexpected(valid.error());
+  if (database_.dialect() == Dialect::kPostgresql) {
+    Pending mine;
+    if (auto prepared = Prepare(event, company_id, u, mine); !prepared) {
+      return tl::unexpected(prepared.error());
+    }
+    if (database_.InsideRun()) {  // part of the caller's transaction: written now, in it
+      if (auto written = WriteTogether({&mine}); !written) return tl::unexpected(written.error());
+    } else {
+      group_.Submit(mine, write_group_);
+    }
+    return std::move(mine.result);
+  }
+  SqliteEvent mine;
+  if (auto prepared = Prepare(event, company_id, u, mine); !prepared) {
+    return tl::unexpected(prepared.error());
+  }
+  return database_.WithGroupedTransaction([&](Session& s) { return mine.Write(s); });
+}
+
+void SqlCallEventStore::RecordWithCallLater(const calls::WebhookEventRecord& event,
+                                            CompanyId company_id, const calls::CallUpdate& u,
+                                            RecordedDone done) {
+  if (database_.InsideRun()) return done(RecordWithCall(event, company_id, u));
+  if (auto valid = ValidCallUpdate(u); !valid) return done(tl::unexpected(valid.error()));
+  if (database_.dialect() == Dialect::kPostgresql) {
+    auto mine = std::make_unique<Pending>();
+    if (auto prepared = Prepare(event, company_id, u, *mine); !prepared) {
+      return done(tl::unexpected(prepared.error()));
+    }
+    mine->done = std::move(done);
+    group_.SubmitLater(std::move(mine), write_group_);
+    return;
+  }
+  auto mine = std::make_shared<SqliteEvent>();
+  if (auto prepared = Prepare(event, company_id, u, *mine); !prepared) {
+    return done(tl::unexpected(prepared.error()));
+  }
+  auto out = std::make_shared<Result<calls::RecordedCallEvent>>(
+      tl::unexpected(Error{ErrorCode::kInternal, "database: the event was not written"}));
+  database_.WithGroupedTransactionLater(
+      [mine, out](Session& s) -> Status {
+        *out = mine->Write(s);
+        if (!*out) return tl::unexpected(out->error());
+        return Ok();
+      },
+      [out, done = std::move(done)](Status committed) {
+        if (!committed) return done(tl::unexpected(committed.error()));
+        done(std::move(*out));
+      });
 }
 
 namespace {

@@ -55,6 +55,10 @@ class SqlCallEventStore final : public calls::CallEventStore {
   Result<calls::RecordedCallEvent> RecordWithCall(const calls::WebhookEventRecord& event,
                                                   tenancy::CompanyId company_id,
                                                   const calls::CallUpdate& update) override;
+  // Queued for the PostgreSQL group (GroupCommit::SubmitLater) or the SQLite group commit
+  // (Database::WithGroupedTransactionLater); written at once inside a transaction.
+  void RecordWithCallLater(const calls::WebhookEventRecord& event, tenancy::CompanyId company_id,
+                           const calls::CallUpdate& update, RecordedDone done) override;
 
   // Events in the PostgreSQL groups: waiting for the group being written, groups written, the
   // events they held, and the groups written as follow-ons (for tests and measurements).
@@ -73,11 +77,20 @@ class SqlCallEventStore final : public calls::CallEventStore {
 
  private:
   struct Pending;
+  struct SqliteEvent;
+  // Builds a PostgreSQL group item (its values, sealed texts included).
+  Status Prepare(const calls::WebhookEventRecord& event, tenancy::CompanyId company_id,
+                 const calls::CallUpdate& u, Pending& item) const;
+  Status Prepare(const calls::WebhookEventRecord& event, tenancy::CompanyId company_id,
+                 const calls::CallUpdate& u, SqliteEvent& item) const;
   bool WriteGroup(const std::vector<GroupCommit::Waiter*>& waiters);  // GroupCommit::Write
   Status WriteTogether(const std::vector<Pending*>& items);
 
   Database& database_;
   const Clock& clock_;
+  const GroupCommit::Write write_group_ = [this](const std::vector<GroupCommit::Waiter*>& w) {
+    return WriteGroup(w);
+  };
   GroupCommit group_{kMaxGroup, kFollowOnGroups};
 };
 
