@@ -129,11 +129,63 @@ CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
   return u;
 }
 
+void CallEventService::Count(const std::string& platform, const std::string& event,
+                             std::string_view outcome) {
+  metrics_.Increment("callgate_" + platform + "_webhook_total",
+                     {{"event", event}, {"outcome", std::string(outcome)}});
+}
+
+bool CallEventService::IsOneWrite(const CallEventInput& input) {
+  // Deduplicated, updates the call, and not terminal (no analysis job): call_started.
+  return input.event == "call_started";
+}
+
+WebhookEventRecord CallEventService::EventRecord(const CallEventInput& input,
+                                                 const tenancy::Tenant& tenant,
+                                                 bool updates_call) {
+  WebhookEventRecord record;
+  record.company_id = tenant.company.id;
+  record.source = input.platform;
+  record.event = input.event;
+  record.dedupe_key = input.dedupe_key;
+  record.payload_json =
+      tenant.company.store_recordings ? input.raw_body : WithoutRecordingUrls(input.raw_body);
+  record.status = updates_call ? "processed" : "ignored";
+  return record;
+}
+
+void CallEventService::RecordLater(const CallEventInput& input, RecordedDone done) {
+  if (!IsOneWrite(input)) return done(Record(input));
+  auto tenant = ResolveTenant(input);
+  if (!tenant) {
+    Count(input.platform, input.event,
+          tenant.error().code == ErrorCode::kNotFound ? "unknown_tenant" : "error");
+    return done(tl::unexpected(tenant.error()));
+  }
+  const tenancy::CompanyId company = tenant->company.id;
+  store_.RecordWithCallLater(
+      EventRecord(input, *tenant, /*updates_call=*/true), company, BuildUpdate(input, *tenant),
+      [this, company, platform = input.platform, event = input.event,
+       done = std::move(done)](Result<RecordedCallEvent> stored) {
+        if (!stored) {
+          Count(platform, event, "error");
+          return done(tl::unexpected(stored.error()));
+        }
+        EventResult result;
+        result.company_id = company;
+        if (stored->duplicate) {
+          result.outcome = EventOutcome::kDuplicate;
+        } else {
+          result.outcome = EventOutcome::kRecorded;
+          result.call_id = stored->call_id;
+        }
+        Count(platform, event, EventOutcomeName(result.outcome));
+        done(std::move(result));
+      });
+}
+
 Result<EventResult> CallEventService::Record(const CallEventInput& input) {
-  auto count = [&](std::string_view outcome) {
-    metrics_.Increment("callgate_" + input.platform + "_webhook_total",
-                       {{"event", input.event}, {"outcome", std::string(outcome)}});
-  };
+  auto count = [&](std::string_view outcome) { Count(input.platform, input.event, outcome); };
   auto tenant = ResolveTenant(input);
   if (!tenant) {
     count(tenant.error().code == ErrorCode::kNotFound ? "unknown_tenant" : "error");
@@ -149,15 +201,7 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
   std::optional<CallUpdate> update;
   if (updates_call) update = BuildUpdate(input, *tenant);
   WebhookEventRecord record;
-  if (deduplicate) {
-    record.company_id = tenant->company.id;
-    record.source = input.platform;
-    record.event = input.event;
-    record.dedupe_key = input.dedupe_key;
-    record.payload_json =
-        tenant->company.store_recordings ? input.raw_body : WithoutRecordingUrls(input.raw_body);
-    record.status = updates_call ? "processed" : "ignored";
-  }
+  if (deduplicate) record = EventRecord(input, *tenant, updates_call);
 
   // The event and the call it updates: one write (one statement on PostgreSQL).
   auto record_with_call = [&]() -> Status {
@@ -171,7 +215,7 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
     return Ok();
   };
   Status status;
-  if (deduplicate && updates_call && !IsTerminal(input.event)) {
+  if (IsOneWrite(input)) {
     status = record_with_call();  // nothing else to write: no transaction around it
   } else {
     status = transactions_.Run([&]() -> Status {

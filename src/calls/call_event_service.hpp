@@ -5,6 +5,7 @@
 // acknowledged is stored with its jobs, and a redelivery changes nothing.
 
 #include <optional>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -75,7 +76,23 @@ class CallEventService {
   // Counts callgate_<platform>_webhook_total{event,outcome}.
   Result<EventResult> Record(const CallEventInput& input);
 
+  using RecordedDone = std::function<void(Result<EventResult>)>;
+  // Record for a caller that must not wait (an I/O thread answering later): an event that is
+  // one write (call_started: the event and its call, CallEventStore::RecordWithCallLater) is
+  // queued and `done` gets the outcome once it is written, on the thread that wrote it; any
+  // other event, and a refusal found before writing (an unknown number), is Record's outcome,
+  // handed to `done` before this returns (so it may wait, like Record: MayBlock applies).
+  // `done` must be quick and must not throw. Same outcomes and counts as Record. The service,
+  // its store and its metrics must outlive every queued write (stop the server first).
+  void RecordLater(const CallEventInput& input, RecordedDone done);
+
  private:
+  // Whether `input` is recorded by one write of the event with its call (no transaction).
+  static bool IsOneWrite(const CallEventInput& input);
+  // The delivery as kept for deduplication.
+  static WebhookEventRecord EventRecord(const CallEventInput& input, const tenancy::Tenant& tenant,
+                                        bool updates_call);
+  void Count(const std::string& platform, const std::string& event, std::string_view outcome);
   Result<tenancy::Tenant> ResolveTenant(const CallEventInput& input);
   CallUpdate BuildUpdate(const CallEventInput& input, const tenancy::Tenant& tenant);
 

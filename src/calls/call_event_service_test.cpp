@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <thread>
 
 #include "calls/call_analysis.hpp"
@@ -75,13 +76,25 @@ class CallEventServiceTest : public storage::testing::DatabaseTest {
     return in;
   }
 
+  // RecordLater, waiting here for its outcome; `answered_at_once` tells whether `done` ran
+  // before RecordLater returned.
+  Result<EventResult> RecordLater(const CallEventInput& in, bool* answered_at_once = nullptr) {
+    std::promise<Result<EventResult>> outcome;
+    service_->RecordLater(in, [&](Result<EventResult> r) { outcome.set_value(std::move(r)); });
+    auto future = outcome.get_future();
+    if (answered_at_once != nullptr) {
+      *answered_at_once = future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    }
+    return future.get();
+  }
+
   // Delivers `in` six times at once: one is recorded, five are duplicates, none fails.
-  void ExpectRecordedOnceOfSixConcurrentDeliveries(const CallEventInput& in) {
+  void ExpectRecordedOnceOfSixConcurrentDeliveries(const CallEventInput& in, bool later = false) {
     std::atomic<int> recorded{0}, duplicates{0}, errors{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < 6; ++i) {
       threads.emplace_back([&] {
-        auto r = service_->Record(in);
+        auto r = later ? RecordLater(in) : service_->Record(in);
         if (!r) {
           ++errors;
         } else if (r->outcome == EventOutcome::kRecorded) {
@@ -552,6 +565,67 @@ TEST_P(CallEventServiceTest, AnalysisPricesCallsAndMatchesTheCaller) {
                            ",\"call_id\":" + std::to_string(call2->id.value) + "}");
   ASSERT_FALSE(gone.has_value());
   EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);  // company B cannot reach A's call
+}
+
+TEST_P(CallEventServiceTest, CallStartedQueuedLaterIsRecordedAndCountedOnceWritten) {
+  auto in = Event("call_started");
+  auto r = RecordLater(in);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->outcome, EventOutcome::kRecorded);
+  EXPECT_EQ(r->company_id, a_);
+  auto call = calls_->FindByRetellId(a_, "call-1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(r->call_id, call->id);
+  EXPECT_EQ(call->status, "ongoing");
+  EXPECT_EQ(CountRows("webhook_events"), 1);
+  EXPECT_EQ(metrics_.Value("callgate_retell_webhook_total",
+                           {{"event", "call_started"}, {"outcome", "recorded"}}),
+            1);
+
+  auto again = RecordLater(in);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->outcome, EventOutcome::kDuplicate);
+  EXPECT_EQ(CountRows("webhook_events"), 1);
+  EXPECT_EQ(metrics_.Value("callgate_retell_webhook_total",
+                           {{"event", "call_started"}, {"outcome", "duplicate"}}),
+            1);
+}
+
+TEST_P(CallEventServiceTest, CallStartedQueuedLaterWithAnotherCompanysCallIdStoresNothing) {
+  ASSERT_TRUE(RecordLater(Event("call_started", "shared-3")).has_value());
+  auto other = Event("call_started", "shared-3", "+493031801234");  // B's number
+  other.dedupe_key = "retell:call_started:shared-3:b";
+  auto r = RecordLater(other);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(CountRows("webhook_events"), 1);
+  EXPECT_EQ(metrics_.Value("callgate_retell_webhook_total",
+                           {{"event", "call_started"}, {"outcome", "error"}}),
+            1);
+}
+
+TEST_P(CallEventServiceTest, RecordLaterRefusesAnUnknownNumberAtOnceAndRecordsOtherEventsNow) {
+  bool at_once = false;
+  auto unknown = RecordLater(Event("call_started", "call-x", "+4940999999"), &at_once);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(at_once);
+  EXPECT_EQ(metrics_.Value("callgate_retell_webhook_total",
+                           {{"event", "call_started"}, {"outcome", "unknown_tenant"}}),
+            1);
+  // An event with more than one write (the analysis job) is Record's, before it returns.
+  auto ended = RecordLater(Event("call_ended"), &at_once);
+  ASSERT_TRUE(ended.has_value()) << ended.error().message;
+  EXPECT_TRUE(at_once);
+  EXPECT_EQ(ended->outcome, EventOutcome::kRecorded);
+  ASSERT_EQ(jobs_.jobs().size(), 1u);
+  EXPECT_EQ(jobs_.jobs().back().type, kCallAnalysisJob);
+}
+
+TEST_P(CallEventServiceTest, ConcurrentDuplicateCallStartedQueuedLaterRecordsOnce) {
+  ExpectRecordedOnceOfSixConcurrentDeliveries(Event("call_started"), /*later=*/true);
+  EXPECT_EQ(CountRows("calls"), 1);
+  EXPECT_EQ(CountRows("webhook_events"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CallEventServiceTest, storage::testing::AllBackends(),
