@@ -77,23 +77,26 @@ std::string RequestIdMiddleware::Generate() {
 Response RequestIdMiddleware::Handle(Request& request, const Next& next) const {
   const auto incoming = request.Header(kHeader);
   request.request_id = (incoming && IsValid(*incoming)) ? std::string(*incoming) : Generate();
-  Response response = next(request);
-  response.headers.Set(std::string(kHeader), request.request_id);
-  response.AttachRequestId(request.request_id);
-  return response;
+  return AfterAnswer(next(request), [&request](Response response) {
+    response.headers.Set(std::string(kHeader), request.request_id);
+    response.AttachRequestId(request.request_id);
+    return response;
+  });
 }
 
 Response AccessLogMiddleware::Handle(Request& request, const Next& next) const {
-  Response response = next(request);
-  if (callback_) {
-    const auto elapsed = std::chrono::steady_clock::now() - request.received_at;
-    try {
-      callback_(request, response, std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed));
-    } catch (...) {
-      // A failing log sink must not change the answer the client gets.
+  return AfterAnswer(next(request), [this, &request](Response response) {
+    if (callback_) {
+      const auto elapsed = std::chrono::steady_clock::now() - request.received_at;
+      try {
+        callback_(request, response,
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed));
+      } catch (...) {
+        // A failing log sink must not change the answer the client gets.
+      }
     }
-  }
-  return response;
+    return response;
+  });
 }
 
 Response CatchAllMiddleware::Handle(Request& request, const Next& next) const {

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/pending_answer.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 
@@ -57,6 +58,18 @@ class Middleware {
   virtual Response Handle(Request& request, const Next& next) const = 0;
 };
 
+// Runs `step` on the response on its way back through a middleware: now, or — when the handler
+// answers later (Response::Later) — on the answer once it is there, before the server sends it,
+// after the steps of the middleware inside this one. `step` may capture the Request by
+// reference (it lives until the answer is sent) and the middleware itself, nothing else of the
+// Handle() call's stack. Every middleware that looks at or changes the response uses this.
+template <typename Step>
+Response AfterAnswer(Response response, Step&& step) {
+  if (!response.pending) return std::forward<Step>(step)(std::move(response));
+  response.pending->Then(PendingAnswer::Step(std::forward<Step>(step)));
+  return response;
+}
+
 // Runs `chain` in order around `terminal`.
 Response RunChain(std::span<const MiddlewarePtr> chain, Request& request, const Handler& terminal);
 
@@ -82,8 +95,9 @@ class RequestIdMiddleware final : public Middleware {
 };
 
 // Called once per request after the response is final. `elapsed` is measured from
-// Request::received_at, so it includes time spent waiting in the handler queue. Runs on the
-// worker thread; must not throw (exceptions are swallowed) and should be fast.
+// Request::received_at, so it includes time spent waiting in the handler queue (and for a later
+// answer, until it came). Runs on the worker thread (the I/O thread for an answer that came
+// later); must not throw (exceptions are swallowed) and should be fast.
 using AccessLogCallback =
     std::function<void(const Request&, const Response&, std::chrono::nanoseconds elapsed)>;
 

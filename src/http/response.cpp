@@ -24,6 +24,12 @@ Response Response::RawJson(int status, std::string serialized_json) {
   return Text(status, std::move(serialized_json), kJsonContentType);
 }
 
+Response Response::Later(std::shared_ptr<PendingAnswer> pending) {
+  Response response;
+  response.pending = std::move(pending);
+  return response;
+}
+
 Response Response::NoContent() {
   Response response;
   response.status = 204;

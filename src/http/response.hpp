@@ -2,6 +2,7 @@
 // Response: what a handler or middleware answers. Holds the already-serialised body, so this
 // header needs neither RESTinio nor the full nlohmann/json (only its forward declarations).
 
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -24,6 +25,8 @@ struct ErrorDetails {
   std::string detail;
 };
 
+class PendingAnswer;
+
 // An HTTP response. Value type; build with the factory functions below. Not thread-safe for
 // concurrent mutation.
 struct Response {
@@ -33,6 +36,9 @@ struct Response {
   // Set only by the Error() factories. While set, the body is owned by the error: the server
   // re-renders it with the request id just before sending (see AttachRequestId).
   std::optional<ErrorDetails> error;
+  // Set only by Later(): the answer comes after the handler returned (http/pending_answer.hpp);
+  // status, headers and body are not used then.
+  std::shared_ptr<PendingAnswer> pending;
 
   // Plain text body with the given content type.
   static Response Text(int status, std::string body,
@@ -43,6 +49,8 @@ struct Response {
   static Response RawJson(int status, std::string serialized_json);
   // 204 without body.
   static Response NoContent();
+  // The answer comes later, through `pending` (PendingAnswer::Answer).
+  static Response Later(std::shared_ptr<PendingAnswer> pending);
 
   // Error responses with the JSON error body. The status comes from http/error_mapping.
   static Response Error(ErrorCode code, std::string message);

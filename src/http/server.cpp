@@ -22,6 +22,7 @@
 
 #include "core/blocking.hpp"
 #include "http/error_mapping.hpp"
+#include "http/pending_answer.hpp"
 #include "http/worker_pool.hpp"
 
 namespace callgate::http {
@@ -315,6 +316,16 @@ std::chrono::steady_clock::duration TimerCheckPeriod(const ServerSettings& s) {
 // listening socket: the first binds it, the others take a duplicate of its descriptor, so
 // whichever I/O thread is free takes the next connection (and the address is bound once, so
 // "port in use" is still detected). A connection stays on the thread that accepted it.
+// The io_context of the I/O thread running this code (null elsewhere): a later answer is sent
+// from the I/O thread of the connection it belongs to.
+thread_local asio::io_context* t_io_context = nullptr;
+
+// Lets an answer that comes later reach an I/O thread only while the I/O threads run.
+struct AnswerGate {
+  std::mutex mutex;
+  bool open = true;  // guarded by mutex
+};
+
 struct Listener {
   // Declared before the server so it is destroyed after it: asio handlers still queued at
   // shutdown (holding connections and request handles) die with it.
@@ -338,7 +349,11 @@ struct Server::Impl {
   Status Open(Listener& listener);
   restinio::request_handling_status_t OnRequest(const restinio::request_handle_t& req);
   void Process(const restinio::request_handle_t& req, std::shared_ptr<InFlight::Token> token,
-               std::chrono::steady_clock::time_point received_at, AttemptMemo* retry_of = nullptr);
+               std::chrono::steady_clock::time_point received_at, asio::io_context* io,
+               AttemptMemo* retry_of = nullptr);
+  // Sends `response`, or — for Response::Later — has its answer sent from `io` once it comes.
+  void Finish(const restinio::request_handle_t& req, std::shared_ptr<Request> request,
+              Response response, std::shared_ptr<InFlight::Token> token, asio::io_context* io);
   bool TryInline(const restinio::request_handle_t& req, std::shared_ptr<InFlight::Token>& token,
                  std::chrono::steady_clock::time_point received_at,
                  std::shared_ptr<AttemptMemo>& memo);
@@ -360,6 +375,8 @@ struct Server::Impl {
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> answered_inline{0};
   std::atomic<std::uint64_t> deferred_from_inline{0};
+  std::atomic<std::uint64_t> answered_later{0};
+  std::shared_ptr<AnswerGate> answer_gate = std::make_shared<AnswerGate>();
   std::atomic<std::uint64_t> rejected_queue_full{0};
   std::atomic<std::uint64_t> rejected_draining{0};
   std::shared_ptr<InFlight> in_flight = std::make_shared<InFlight>();
@@ -504,6 +521,7 @@ Status Server::Impl::Start() {
 }
 
 void Server::Impl::RunIo(asio::io_context& io_context) {
+  t_io_context = &io_context;
   // Keeps run() from returning when momentarily idle; only stop() ends it.
   auto work = asio::make_work_guard(io_context);
   while (true) {
@@ -518,6 +536,11 @@ void Server::Impl::RunIo(asio::io_context& io_context) {
 }
 
 void Server::Impl::StopIo() {
+  {
+    // An answer that comes from now on has no I/O thread to be sent from: it is dropped.
+    std::lock_guard lock(answer_gate->mutex);
+    answer_gate->open = false;
+  }
   for (auto& listener : listeners) listener->io_context.stop();
   for (auto& listener : listeners) {
     if (listener->thread.joinable()) listener->thread.join();
@@ -565,7 +588,7 @@ restinio::request_handling_status_t Server::Impl::OnRequest(const restinio::requ
       router.Inline(ParseMethod(req->header().method().c_str()), req->header().path());
   if (mode == InlineMode::kAnswer && req->body().empty()) {
     ++answered_inline;
-    Process(req, std::move(token), received_at);
+    Process(req, std::move(token), received_at, t_io_context);
     return restinio::request_accepted();
   }
   std::shared_ptr<AttemptMemo> memo;
@@ -573,8 +596,8 @@ restinio::request_handling_status_t Server::Impl::OnRequest(const restinio::requ
     if (TryInline(req, token, received_at, memo)) return restinio::request_accepted();
   }
   // `memo` is set when the attempt on this thread would have blocked: the retry sees its steps.
-  if (!pool->TryPost([this, req, token, received_at, memo] {
-        Process(req, token, received_at, memo.get());
+  if (!pool->TryPost([this, req, token, received_at, memo, io = t_io_context] {
+        Process(req, token, received_at, io, memo.get());
       })) {
     token.reset();
     ++rejected_queue_full;
@@ -609,21 +632,22 @@ Request ConvertRequest(const restinio::request_t& req) {
 void Server::Impl::Process(const restinio::request_handle_t& req,
                            std::shared_ptr<InFlight::Token> token,
                            std::chrono::steady_clock::time_point received_at,
-                           AttemptMemo* retry_of) {
+                           asio::io_context* io, AttemptMemo* retry_of) {
+  std::shared_ptr<Request> request;
   Response response;
   try {
-    Request request = ConvertRequest(*req);
-    request.received_at = received_at;
+    request = std::make_shared<Request>(ConvertRequest(*req));
+    request->received_at = received_at;
     // The retry of an attempt on the I/O thread sees the steps that attempt recorded.
     std::optional<AttemptScope> retry;
     if (retry_of != nullptr) retry.emplace(*retry_of, /*may_block=*/true);
-    response = RunChain(builtin, request, terminal);
+    response = RunChain(builtin, *request, terminal);
   } catch (...) {
     // Only conversion or the built-in middleware can get here (the catch-all covers the rest),
     // e.g. bad_alloc; answer rather than leave the client hanging until the handler timeout.
     response = Response::Error(ErrorCode::kInternal, "internal error");
   }
-  Send(req, std::move(response), std::move(token));
+  Finish(req, std::move(request), std::move(response), std::move(token), io);
 }
 
 bool Server::Impl::TryInline(const restinio::request_handle_t& req,
@@ -631,12 +655,13 @@ bool Server::Impl::TryInline(const restinio::request_handle_t& req,
                              std::chrono::steady_clock::time_point received_at,
                              std::shared_ptr<AttemptMemo>& memo) {
   memo = std::make_shared<AttemptMemo>();
+  std::shared_ptr<Request> request;
   Response response;
   try {
-    Request request = ConvertRequest(*req);
-    request.received_at = received_at;
+    request = std::make_shared<Request>(ConvertRequest(*req));
+    request->received_at = received_at;
     AttemptScope attempt(*memo, /*may_block=*/false);
-    response = RunChain(builtin, request, terminal);
+    response = RunChain(builtin, *request, terminal);
   } catch (const WouldBlock&) {
     // Nothing was answered or logged: the request runs again on a handler thread.
     ++deferred_from_inline;
@@ -646,8 +671,39 @@ bool Server::Impl::TryInline(const restinio::request_handle_t& req,
   }
   memo.reset();
   ++answered_inline;
-  Send(req, std::move(response), std::move(token));
+  Finish(req, std::move(request), std::move(response), std::move(token), t_io_context);
   return true;
+}
+
+void Server::Impl::Finish(const restinio::request_handle_t& req, std::shared_ptr<Request> request,
+                          Response response, std::shared_ptr<InFlight::Token> token,
+                          asio::io_context* io) {
+  if (!response.pending) {
+    Send(req, std::move(response), std::move(token));
+    return;
+  }
+  ++answered_later;
+  auto pending = std::move(response.pending);
+  // The middleware's steps (request id, access log, ...) run on the connection's I/O thread,
+  // not on the thread that answers (the group commit's writer, say), and the request lives
+  // until they ran: they may refer to it. The token keeps Stop() waiting for the answer.
+  pending->Deliver([this, req, request = std::move(request), token = std::move(token), io,
+                    gate = answer_gate](Response answer,
+                                        std::vector<PendingAnswer::Step> steps) mutable {
+    std::lock_guard lock(gate->mutex);
+    if (!gate->open || io == nullptr) return;
+    asio::post(*io, [this, req, request = std::move(request), token = std::move(token),
+                     answer = std::move(answer), steps = std::move(steps)]() mutable {
+      Response final = std::move(answer);
+      try {
+        for (auto& step : steps) final = step(std::move(final));
+      } catch (...) {
+        final = Response::Error(ErrorCode::kInternal, "internal error");
+      }
+      if (final.pending) final = Response::Error(ErrorCode::kInternal, "internal error");
+      Send(req, std::move(final), std::move(token));
+    });
+  });
 }
 
 void Server::Impl::RejectNow(const restinio::request_handle_t& req, std::string message,
@@ -721,6 +777,7 @@ ServerStats Server::Stats() const {
   stats.accepted = impl_->accepted.load();
   stats.answered_inline = impl_->answered_inline.load();
   stats.deferred_from_inline = impl_->deferred_from_inline.load();
+  stats.answered_later = impl_->answered_later.load();
   stats.rejected_queue_full = impl_->rejected_queue_full.load();
   stats.rejected_draining = impl_->rejected_draining.load();
   if (impl_->pool) {

@@ -8,11 +8,13 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
 
 #include "core/blocking.hpp"
+#include "http/pending_answer.hpp"
 #include "http/testing/test_client.hpp"
 
 namespace callgate::http {
@@ -613,6 +615,150 @@ TEST_P(ServerTest, TriedInlineRouteAnswersFromMemoryOnTheIoThreadAndDefersWhatWo
   stats = server_->Stats();
   EXPECT_EQ(stats.answered_inline, 1u);
   EXPECT_EQ(stats.deferred_from_inline, 2u);
+}
+
+// A handler that answers later: it hands its PendingAnswer to `answers` (another thread
+// answers it) and returns at once.
+class LaterAnswers {
+ public:
+  Response Take(std::shared_ptr<PendingAnswer> pending) {
+    {
+      std::lock_guard lock(mutex_);
+      pending_.push_back(pending);
+    }
+    return Response::Later(std::move(pending));
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex_);
+    return pending_.size();
+  }
+  // Answers (or drops, for nullopt) the oldest one, from a thread of its own.
+  void AnswerFromAnotherThread(std::optional<Response> answer) {
+    std::shared_ptr<PendingAnswer> pending;
+    {
+      std::lock_guard lock(mutex_);
+      pending = std::move(pending_.front());
+      pending_.erase(pending_.begin());
+    }
+    std::thread([pending = std::move(pending), answer = std::move(answer)]() mutable {
+      if (answer) pending->Answer(std::move(*answer));
+    }).join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<PendingAnswer>> pending_;
+};
+
+TEST_P(ServerTest, AHandlerThatAnswersLaterIsAnsweredThroughTheWholeChain) {
+  LaterAnswers answers;
+  std::atomic<std::thread::id> handler_thread;
+  router_.Add(Method::kPost, "/later", [&](Request&) {
+    handler_thread = std::this_thread::get_id();
+    return answers.Take(std::make_shared<PendingAnswer>());
+  });
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  ServerSettings settings = TestSettings();
+  settings.access_log = [&](const Request& request, const Response& response,
+                            std::chrono::nanoseconds) {
+    std::lock_guard lock(mutex);
+    lines.push_back(request.route_pattern + " " + std::to_string(response.status) + " " +
+                    response.body);
+  };
+  StartServer(settings);
+  ClientRequest request;
+  request.method = "POST";
+  request.target = "/later";
+  request.body = "{}";
+  request.headers.Add("X-Request-Id", "later-1");
+  auto answered = std::async(std::launch::async, [&] { return Client().Send(request); });
+  ASSERT_TRUE(Eventually([&] { return answers.size() == 1; }));
+  // The handler returned; nothing is sent or logged until the answer comes.
+  EXPECT_EQ(answered.wait_for(milliseconds(50)), std::future_status::timeout);
+  EXPECT_EQ(server_->Stats().running, 0u);  // no handler thread waits for it
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_TRUE(lines.empty());
+  }
+  answers.AnswerFromAnotherThread(Response::Text(201, "stored"));
+  const auto response = answered.get();
+  ASSERT_TRUE(response.has_value()) << response.error().message;
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(response->body, "stored");
+  EXPECT_EQ(response->headers.Get("X-Request-Id").value_or(""), "later-1");
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(lines, (std::vector<std::string>{"/later 201 stored"}));
+  EXPECT_EQ(server_->Stats().answered_later, 1u);
+}
+
+TEST_P(ServerTest, ALaterAnswerThatNeverComesIs500AndOneGivenBeforeReturningIsSent) {
+  LaterAnswers answers;
+  router_.Add(Method::kGet, "/dropped",
+              [&](Request&) { return answers.Take(std::make_shared<PendingAnswer>()); });
+  router_.Add(Method::kGet, "/at-once", [](Request&) {
+    auto pending = std::make_shared<PendingAnswer>();
+    pending->Answer(Response::Error(ErrorCode::kNotFound, "no such call"));
+    pending->Answer(Response::Text(200, "ignored: the first answer counts"));
+    return Response::Later(pending);
+  });
+  StartServer();
+  auto dropped = std::async(std::launch::async, [&] { return Client().Get("/dropped"); });
+  ASSERT_TRUE(Eventually([&] { return answers.size() == 1; }));
+  answers.AnswerFromAnotherThread(std::nullopt);  // whoever had it lost it
+  const auto lost = dropped.get();
+  ASSERT_TRUE(lost.has_value()) << lost.error().message;
+  EXPECT_EQ(lost->status, 500);
+  EXPECT_EQ(ErrorOf(*lost)["code"], "internal");
+
+  const auto at_once = Client().Get("/at-once");
+  ASSERT_TRUE(at_once.has_value()) << at_once.error().message;
+  EXPECT_EQ(at_once->status, 404);
+  // The error body carries the request id, as any error does.
+  EXPECT_EQ(ErrorOf(*at_once)["request_id"], at_once->headers.Get("X-Request-Id").value_or("-"));
+}
+
+TEST_P(ServerTest, ATriedInlineRouteThatAnswersLaterNeedsNoHandlerThread) {
+  LaterAnswers answers;
+  router_.Add(Method::kPost, "/queued",
+              [&](Request&) { return answers.Take(std::make_shared<PendingAnswer>()); },
+              {.try_inline = true});
+  auto [running, queued] = StartWithBusyWorkerAndFullQueue();
+  ASSERT_FALSE(HasFailure());
+  // Every handler thread is busy and the queue is full: the I/O thread takes the request,
+  // the work is queued elsewhere, and its answer is sent from the I/O thread.
+  auto answered = std::async(std::launch::async, [&] { return Client().Post("/queued", "{}"); });
+  ASSERT_TRUE(Eventually([&] { return answers.size() == 1; }));
+  answers.AnswerFromAnotherThread(Response::Text(200, "written"));
+  const auto response = answered.get();
+  ASSERT_TRUE(response.has_value()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "written");
+  const ServerStats stats = server_->Stats();
+  EXPECT_EQ(stats.answered_inline, 1u);
+  EXPECT_EQ(stats.answered_later, 1u);
+  EXPECT_EQ(stats.rejected_queue_full, 0u);
+  slow_gate_.Open();
+  EXPECT_EQ(running.get()->status, 200);
+  EXPECT_EQ(queued.get()->status, 200);
+}
+
+TEST_P(ServerTest, GracefulShutdownWaitsForALaterAnswer) {
+  LaterAnswers answers;
+  router_.Add(Method::kGet, "/later",
+              [&](Request&) { return answers.Take(std::make_shared<PendingAnswer>()); });
+  StartServer();
+  auto in_flight = std::async(std::launch::async, [&] { return Client().Get("/later"); });
+  ASSERT_TRUE(Eventually([&] { return answers.size() == 1; }));
+  auto stopping = std::async(std::launch::async, [&] { server_->Stop(); });
+  EXPECT_EQ(stopping.wait_for(milliseconds(100)), std::future_status::timeout);
+  EXPECT_EQ(server_->Stats().in_flight, 1u);
+  answers.AnswerFromAnotherThread(Response::Text(200, "finished"));
+  const auto response = in_flight.get();
+  ASSERT_TRUE(response.has_value()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "finished");
+  EXPECT_EQ(stopping.wait_for(seconds(15)), std::future_status::ready);
 }
 
 TEST_P(ServerTest, GracefulShutdownLetsInFlightRequestFinish) {

@@ -69,7 +69,14 @@ class FailedAuthGuard final : public http::Middleware {
     // Credentials are always checked: a request with a valid signature or token is never
     // refused for the failures of others at its address (SPEC §4). Only failures count, and
     // only failures are turned into 429 once the address is over its limit.
-    http::Response response = next(request);
+    return http::AfterAnswer(next(request), [this, &request](http::Response response) {
+      return Judge(request, std::move(response));
+    });
+  }
+
+ private:
+  // Counts a 401 against the client's address and refuses with 429 once it is over the limit.
+  http::Response Judge(const http::Request& request, http::Response response) const {
     if (response.status != 401) {
       Count(metrics_, scope_, "allowed");
       return response;
@@ -89,7 +96,6 @@ class FailedAuthGuard final : public http::Middleware {
     return response;
   }
 
- private:
   const std::string scope_ = "failed_auth";
   Limit limit_;
   RateLimiter& limiter_;
