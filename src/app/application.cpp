@@ -558,8 +558,15 @@ struct Application::Impl {
         config.retell_api_key, *companies, clock, metrics));
     auto lifecycle = [this](Request& r) { return retell_webhooks->LifecycleEvent(r); };
     auto inbound = [this](Request& r) { return retell_webhooks->InboundCall(r); };
-    router.Add(Method::kPost, "/webhooks/retell", lifecycle, retell_signed);
-    router.Add(Method::kPost, "/webhooks/retell/c/{slug}", lifecycle, retell_signed);
+    // A lifecycle event is verified, parsed and sealed on the I/O thread that read it, and a
+    // call_started is queued for the group commit from there and answered once committed
+    // (http::PendingAnswer): no handler thread takes part. What would wait (a tenancy cache
+    // miss, an event written in a transaction, a failed signature's limit in Redis) goes to a
+    // handler thread.
+    http::RouteOptions retell_lifecycle = retell_signed;
+    retell_lifecycle.try_inline = true;
+    router.Add(Method::kPost, "/webhooks/retell", lifecycle, retell_lifecycle);
+    router.Add(Method::kPost, "/webhooks/retell/c/{slug}", lifecycle, retell_lifecycle);
     router.Add(Method::kPost, "/webhooks/retell/inbound", inbound, retell_signed);
     router.Add(Method::kPost, "/webhooks/retell/inbound/c/{slug}", inbound, retell_signed);
     // A function usually answers from memory (cached slots, the call's context): it is tried
@@ -849,6 +856,16 @@ Status Application::Start() {
         return std::vector<observability::GaugeSample>{
             {{{"outcome", "answered"}}, static_cast<double>(stats.answered_inline)},
             {{{"outcome", "deferred"}}, static_cast<double>(stats.deferred_from_inline)}};
+      });
+  impl_->metrics.SetCounterCallback(
+      "callgate_http_later_answers_total",
+      "Requests whose handler answered after it returned (a call_started once its write was "
+      "committed): no thread waited for the work",
+      [impl = impl_.get()] {
+        std::lock_guard lock(impl->server_mutex);
+        const auto stats = impl->server ? impl->server->Stats() : http::ServerStats{};
+        return std::vector<observability::GaugeSample>{
+            {{}, static_cast<double>(stats.answered_later)}};
       });
   obs::LogInfo("server_started", {{"address", settings.address},
                                   {"port", impl_->server->port()},

@@ -129,9 +129,9 @@ CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
   return u;
 }
 
-void CallEventService::Count(const std::string& platform, const std::string& event,
-                             std::string_view outcome) {
-  metrics_.Increment("callgate_" + platform + "_webhook_total",
+void CallEventService::Count(observability::Metrics& metrics, const std::string& platform,
+                             const std::string& event, std::string_view outcome) {
+  metrics.Increment("callgate_" + platform + "_webhook_total",
                      {{"event", event}, {"outcome", std::string(outcome)}});
 }
 
@@ -158,17 +158,17 @@ void CallEventService::RecordLater(const CallEventInput& input, RecordedDone don
   if (!IsOneWrite(input)) return done(Record(input));
   auto tenant = ResolveTenant(input);
   if (!tenant) {
-    Count(input.platform, input.event,
+    Count(metrics_, input.platform, input.event,
           tenant.error().code == ErrorCode::kNotFound ? "unknown_tenant" : "error");
     return done(tl::unexpected(tenant.error()));
   }
   const tenancy::CompanyId company = tenant->company.id;
   store_.RecordWithCallLater(
       EventRecord(input, *tenant, /*updates_call=*/true), company, BuildUpdate(input, *tenant),
-      [this, company, platform = input.platform, event = input.event,
+      [&metrics = metrics_, company, platform = input.platform, event = input.event,
        done = std::move(done)](Result<RecordedCallEvent> stored) {
         if (!stored) {
-          Count(platform, event, "error");
+          Count(metrics, platform, event, "error");
           return done(tl::unexpected(stored.error()));
         }
         EventResult result;
@@ -179,13 +179,15 @@ void CallEventService::RecordLater(const CallEventInput& input, RecordedDone don
           result.outcome = EventOutcome::kRecorded;
           result.call_id = stored->call_id;
         }
-        Count(platform, event, EventOutcomeName(result.outcome));
+        Count(metrics, platform, event, EventOutcomeName(result.outcome));
         done(std::move(result));
       });
 }
 
 Result<EventResult> CallEventService::Record(const CallEventInput& input) {
-  auto count = [&](std::string_view outcome) { Count(input.platform, input.event, outcome); };
+  auto count = [&](std::string_view outcome) {
+    Count(metrics_, input.platform, input.event, outcome);
+  };
   auto tenant = ResolveTenant(input);
   if (!tenant) {
     count(tenant.error().code == ErrorCode::kNotFound ? "unknown_tenant" : "error");

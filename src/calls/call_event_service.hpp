@@ -82,8 +82,8 @@ class CallEventService {
   // queued and `done` gets the outcome once it is written, on the thread that wrote it; any
   // other event, and a refusal found before writing (an unknown number), is Record's outcome,
   // handed to `done` before this returns (so it may wait, like Record: MayBlock applies).
-  // `done` must be quick and must not throw. Same outcomes and counts as Record. The service,
-  // its store and its metrics must outlive every queued write (stop the server first).
+  // `done` must be quick and must not throw. Same outcomes and counts as Record. What a queued
+  // write reports to uses only the metrics (and `done`): they must outlive the store.
   void RecordLater(const CallEventInput& input, RecordedDone done);
 
  private:
@@ -92,7 +92,8 @@ class CallEventService {
   // The delivery as kept for deduplication.
   static WebhookEventRecord EventRecord(const CallEventInput& input, const tenancy::Tenant& tenant,
                                         bool updates_call);
-  void Count(const std::string& platform, const std::string& event, std::string_view outcome);
+  static void Count(observability::Metrics& metrics, const std::string& platform,
+                    const std::string& event, std::string_view outcome);
   Result<tenancy::Tenant> ResolveTenant(const CallEventInput& input);
   CallUpdate BuildUpdate(const CallEventInput& input, const tenancy::Tenant& tenant);
 

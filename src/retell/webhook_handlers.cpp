@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/pending_answer.hpp"
 #include "retell/payload.hpp"
 
 namespace callgate::retell {
@@ -10,6 +11,15 @@ namespace {
 std::optional<tenancy::CompanyId> UrlCompany(const http::Request& request) {
   if (!request.attributes.company_id) return std::nullopt;
   return tenancy::CompanyId(*request.attributes.company_id);
+}
+
+// Retell's answer to a recorded delivery: {"outcome":"…","status":"ok"} (the same bytes
+// nlohmann::json gave), or the error.
+http::Response EventAnswer(const Result<calls::EventResult>& result) {
+  if (!result) return http::Response::Error(result.error());
+  return http::Response::RawJson(200, R"({"outcome":")" +
+                                          std::string(calls::EventOutcomeName(result->outcome)) +
+                                          R"(","status":"ok"})");
 }
 
 }  // namespace
@@ -24,10 +34,12 @@ http::Response WebhookHandlers::LifecycleEvent(http::Request& request) const {
   input.raw_body = request.body;
   input.url_company = UrlCompany(request);
   input.request_id = request.request_id;
-  auto result = events_.Record(input);
-  if (!result) return http::Response::Error(result.error());
-  return http::Response::Json(
-      200, {{"status", "ok"}, {"outcome", calls::EventOutcomeName(result->outcome)}});
+  // The write is queued (call_started) and answered once it is committed; no thread waits.
+  auto pending = std::make_shared<http::PendingAnswer>();
+  events_.RecordLater(input, [pending](Result<calls::EventResult> result) {
+    pending->Answer(EventAnswer(result));
+  });
+  return http::Response::Later(std::move(pending));
 }
 
 http::Response WebhookHandlers::InboundCall(http::Request& request) const {

@@ -17,7 +17,9 @@ class WebhookHandlers {
       : events_(events), inbound_(inbound) {}
 
   // 200 {"status":"ok","outcome":"recorded|duplicate|ignored"}; 404 for an unknown number;
-  // 422 for a body that is not a Retell webhook.
+  // 422 for a body that is not a Retell webhook. Answers later (Response::Later): call_started
+  // once its write is committed by the group commit (CallEventService::RecordLater), without a
+  // thread waiting for it; other events are recorded before it returns.
   http::Response LifecycleEvent(http::Request& request) const;
 
   // 200 {"call_inbound":{"dynamic_variables":{...},"metadata":{...}}}; 404 unknown number.

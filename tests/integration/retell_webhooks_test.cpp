@@ -146,6 +146,57 @@ TEST_P(RetellWebhooksTest, GroupCommitsAndCheckpointsAreCountedInTheMetrics) {
   EXPECT_EQ(has(R"(callgate_sqlite_checkpoints_total{outcome="by_commit"})"), sqlite);
 }
 
+TEST_P(RetellWebhooksTest, CallStartedIsQueuedFromTheIoThreadAndAnsweredOnceCommitted) {
+  auto& m = app_->metrics();
+  auto inline_requests = [&](const char* outcome) {
+    return m.Value("callgate_http_inline_requests_total", {{"outcome", outcome}});
+  };
+  auto later = [&] { return m.Value("callgate_http_later_answers_total", {}); };
+  // The first request of a company fills the tenancy cache on a handler thread.
+  auto warm = PostSigned("/webhooks/retell", CallEvent("call_started", "call-warm"));
+  ASSERT_TRUE(warm.has_value()) << warm.error().message;
+  ASSERT_EQ(warm->status, 200) << warm->body;
+
+  // Once per TENANCY_CACHE_REFRESH_MS the cache's version check reads the database, and that
+  // request goes to a handler thread: a few tries, one of which must stay on the I/O thread.
+  std::string call_id;
+  double answered = 0, deferred = 0, answered_later = 0;
+  for (int attempt = 0; attempt < 4 && call_id.empty(); ++attempt) {
+    answered = inline_requests("answered");
+    deferred = inline_requests("deferred");
+    answered_later = later();
+    const std::string id = "call-io-" + std::to_string(attempt);
+    auto started = PostSigned("/webhooks/retell", CallEvent("call_started", id));
+    ASSERT_TRUE(started.has_value()) << started.error().message;
+    EXPECT_EQ(started->status, 200) << started->body;
+    EXPECT_EQ(json::parse(started->body), (json{{"status", "ok"}, {"outcome", "recorded"}}));
+    EXPECT_TRUE(started->headers.Get("X-Request-Id").has_value());
+    // Answered only once committed: another connection sees the call and its event at once.
+    EXPECT_EQ(Count("calls", "retell_call_id = '" + id + "' AND status = 'ongoing'"), 1);
+    EXPECT_EQ(Count("webhook_events", "dedupe_key LIKE '%" + id + "%'"), 1);
+    EXPECT_EQ(later(), answered_later + 1);  // on the I/O thread or a handler thread alike
+    if (inline_requests("deferred") == deferred) call_id = id;
+  }
+  ASSERT_FALSE(call_id.empty()) << "every call_started went to a handler thread";
+  // Verified, parsed and queued on the I/O thread; answered later, by no handler thread.
+  EXPECT_EQ(inline_requests("answered"), answered + 1);
+
+  // A redelivery is answered the same way, as a duplicate.
+  auto again = PostSigned("/webhooks/retell", CallEvent("call_started", call_id));
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(json::parse(again->body)["outcome"], "duplicate");
+  EXPECT_EQ(Count("webhook_events", "dedupe_key LIKE '%" + call_id + "%'"), 1);
+
+  // call_ended is written in a transaction with its analysis job: run on a handler thread.
+  const double deferred_before_end = inline_requests("deferred");
+  auto ended = PostSigned("/webhooks/retell", CallEvent("call_ended", call_id));
+  ASSERT_TRUE(ended.has_value()) << ended.error().message;
+  EXPECT_EQ(ended->status, 200) << ended->body;
+  EXPECT_GE(inline_requests("deferred"), deferred_before_end + 1);
+  EXPECT_EQ(Count("calls", "retell_call_id = '" + call_id + "' AND status = 'ended'"), 1);
+  EXPECT_EQ(Count("jobs", "type = 'call_analysis'"), 1);
+}
+
 TEST_P(RetellWebhooksTest, RejectsMissingBadAndStaleSignaturesAndStoresNothing) {
   const std::string body = CallEvent("call_started", "call-401");
   auto missing = client_->Post("/webhooks/retell", body, {});
