@@ -132,7 +132,7 @@ CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
 void CallEventService::Count(observability::Metrics& metrics, const std::string& platform,
                              const std::string& event, std::string_view outcome) {
   metrics.Increment("callgate_" + platform + "_webhook_total",
-                     {{"event", event}, {"outcome", std::string(outcome)}});
+                    {{"event", event}, {"outcome", std::string(outcome)}});
 }
 
 bool CallEventService::IsOneWrite(const CallEventInput& input) {
@@ -141,8 +141,7 @@ bool CallEventService::IsOneWrite(const CallEventInput& input) {
 }
 
 WebhookEventRecord CallEventService::EventRecord(const CallEventInput& input,
-                                                 const tenancy::Tenant& tenant,
-                                                 bool updates_call) {
+                                                 const tenancy::Tenant& tenant, bool updates_call) {
   WebhookEventRecord record;
   record.company_id = tenant.company.id;
   record.source = input.platform;

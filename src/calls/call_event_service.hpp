@@ -4,8 +4,8 @@
 // the call record and enqueues follow-up work — all in one transaction, so a delivery that was
 // acknowledged is stored with its jobs, and a redelivery changes nothing.
 
-#include <optional>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 

@@ -89,8 +89,7 @@ Response AccessLogMiddleware::Handle(Request& request, const Next& next) const {
     if (callback_) {
       const auto elapsed = std::chrono::steady_clock::now() - request.received_at;
       try {
-        callback_(request, response,
-                  std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed));
+        callback_(request, response, std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed));
       } catch (...) {
         // A failing log sink must not change the answer the client gets.
       }

@@ -631,8 +631,8 @@ Request ConvertRequest(const restinio::request_t& req) {
 
 void Server::Impl::Process(const restinio::request_handle_t& req,
                            std::shared_ptr<InFlight::Token> token,
-                           std::chrono::steady_clock::time_point received_at,
-                           asio::io_context* io, AttemptMemo* retry_of) {
+                           std::chrono::steady_clock::time_point received_at, asio::io_context* io,
+                           AttemptMemo* retry_of) {
   std::shared_ptr<Request> request;
   Response response;
   try {
@@ -687,23 +687,23 @@ void Server::Impl::Finish(const restinio::request_handle_t& req, std::shared_ptr
   // The middleware's steps (request id, access log, ...) run on the connection's I/O thread,
   // not on the thread that answers (the group commit's writer, say), and the request lives
   // until they ran: they may refer to it. The token keeps Stop() waiting for the answer.
-  pending->Deliver([this, req, request = std::move(request), token = std::move(token), io,
-                    gate = answer_gate](Response answer,
-                                        std::vector<PendingAnswer::Step> steps) mutable {
-    std::lock_guard lock(gate->mutex);
-    if (!gate->open || io == nullptr) return;
-    asio::post(*io, [this, req, request = std::move(request), token = std::move(token),
-                     answer = std::move(answer), steps = std::move(steps)]() mutable {
-      Response final = std::move(answer);
-      try {
-        for (auto& step : steps) final = step(std::move(final));
-      } catch (...) {
-        final = Response::Error(ErrorCode::kInternal, "internal error");
-      }
-      if (final.pending) final = Response::Error(ErrorCode::kInternal, "internal error");
-      Send(req, std::move(final), std::move(token));
-    });
-  });
+  pending->Deliver(
+      [this, req, request = std::move(request), token = std::move(token), io, gate = answer_gate](
+          Response answer, std::vector<PendingAnswer::Step> steps) mutable {
+        std::lock_guard lock(gate->mutex);
+        if (!gate->open || io == nullptr) return;
+        asio::post(*io, [this, req, request = std::move(request), token = std::move(token),
+                         answer = std::move(answer), steps = std::move(steps)]() mutable {
+          Response final = std::move(answer);
+          try {
+            for (auto& step : steps) final = step(std::move(final));
+          } catch (...) {
+            final = Response::Error(ErrorCode::kInternal, "internal error");
+          }
+          if (final.pending) final = Response::Error(ErrorCode::kInternal, "internal error");
+          Send(req, std::move(final), std::move(token));
+        });
+      });
 }
 
 void Server::Impl::RejectNow(const restinio::request_handle_t& req, std::string message,

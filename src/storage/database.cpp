@@ -399,9 +399,7 @@ struct Database::Impl {
   }
 };
 
-Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
-  impl_->SetUpGroup(this);
-}
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->SetUpGroup(this); }
 
 Database::~Database() = default;
 

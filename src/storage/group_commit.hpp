@@ -101,7 +101,7 @@ class GroupCommit {
   std::uint64_t follow_ons_ = 0;  // guarded by mutex_
   Write later_write_;             // guarded by mutex_; set by the first SubmitLater
   std::condition_variable writer_wake_;
-  bool stop_ = false;  // guarded by mutex_
+  bool stop_ = false;   // guarded by mutex_
   std::thread writer_;  // started by the first SubmitLater
 };
 

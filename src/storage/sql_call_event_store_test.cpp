@@ -446,8 +446,10 @@ TEST_P(GroupedEventsTest, QueuedLaterInsideATransactionTheEventIsWrittenAtOnceAn
     store.RecordWithCallLater(e.event, company_, e.update,
                               [&](Result<calls::RecordedCallEvent> recorded) {
                                 reported = true;
-                                if (!recorded) outcome = tl::unexpected(recorded.error());
-                                else outcome = Ok();
+                                if (!recorded)
+                                  outcome = tl::unexpected(recorded.error());
+                                else
+                                  outcome = Ok();
                               });
     EXPECT_TRUE(reported);  // before it returned
     if (!outcome) return outcome;
