@@ -316,9 +316,10 @@ std::chrono::steady_clock::duration TimerCheckPeriod(const ServerSettings& s) {
 // listening socket: the first binds it, the others take a duplicate of its descriptor, so
 // whichever I/O thread is free takes the next connection (and the address is bound once, so
 // "port in use" is still detected). A connection stays on the thread that accepted it.
-// The io_context of the I/O thread running this code (null elsewhere): a later answer is sent
+struct Listener;
+// The listener whose I/O thread is running this code (null elsewhere): a later answer is sent
 // from the I/O thread of the connection it belongs to.
-thread_local asio::io_context* t_io_context = nullptr;
+thread_local Listener* t_listener = nullptr;
 
 // Lets an answer that comes later reach an I/O thread only while the I/O threads run.
 struct AnswerGate {
@@ -332,6 +333,29 @@ struct Listener {
   asio::io_context io_context{1};
   std::unique_ptr<HttpServer> server;
   std::thread thread;
+
+  // Later answers for this I/O thread to send (PendingAnswer), collected so that the answers
+  // of one group commit cost one hand-over (and at most one wake-up of the thread), not one
+  // each.
+  void PostAnswer(std::function<void()> send) {
+    bool first = false;
+    {
+      std::lock_guard lock(answers_mutex);
+      first = answers.empty();
+      answers.push_back(std::move(send));
+    }
+    if (!first) return;  // a hand-over is on its way and takes this one too
+    asio::post(io_context, [this] {
+      std::vector<std::function<void()>> ready;
+      {
+        std::lock_guard lock(answers_mutex);
+        ready.swap(answers);
+      }
+      for (auto& send : ready) send();
+    });
+  }
+  std::mutex answers_mutex;
+  std::vector<std::function<void()>> answers;  // guarded by answers_mutex
 };
 
 }  // namespace
@@ -349,11 +373,12 @@ struct Server::Impl {
   Status Open(Listener& listener);
   restinio::request_handling_status_t OnRequest(const restinio::request_handle_t& req);
   void Process(const restinio::request_handle_t& req, std::shared_ptr<InFlight::Token> token,
-               std::chrono::steady_clock::time_point received_at, asio::io_context* io,
+               std::chrono::steady_clock::time_point received_at, Listener* listener,
                AttemptMemo* retry_of = nullptr);
-  // Sends `response`, or — for Response::Later — has its answer sent from `io` once it comes.
+  // Sends `response`, or — for Response::Later — has its answer sent from `listener`'s I/O
+  // thread once it comes.
   void Finish(const restinio::request_handle_t& req, std::shared_ptr<Request> request,
-              Response response, std::shared_ptr<InFlight::Token> token, asio::io_context* io);
+              Response response, std::shared_ptr<InFlight::Token> token, Listener* listener);
   bool TryInline(const restinio::request_handle_t& req, std::shared_ptr<InFlight::Token>& token,
                  std::chrono::steady_clock::time_point received_at,
                  std::shared_ptr<AttemptMemo>& memo);
@@ -501,7 +526,10 @@ Status Server::Impl::Start() {
   }
   try {
     for (auto& listener : listeners) {
-      listener->thread = std::thread([context = &listener->io_context] { RunIo(*context); });
+      listener->thread = std::thread([l = listener.get()] {
+        t_listener = l;
+        RunIo(l->io_context);
+      });
     }
   } catch (const std::exception& e) {
     StopIo();
@@ -521,7 +549,6 @@ Status Server::Impl::Start() {
 }
 
 void Server::Impl::RunIo(asio::io_context& io_context) {
-  t_io_context = &io_context;
   // Keeps run() from returning when momentarily idle; only stop() ends it.
   auto work = asio::make_work_guard(io_context);
   while (true) {
@@ -588,7 +615,7 @@ restinio::request_handling_status_t Server::Impl::OnRequest(const restinio::requ
       router.Inline(ParseMethod(req->header().method().c_str()), req->header().path());
   if (mode == InlineMode::kAnswer && req->body().empty()) {
     ++answered_inline;
-    Process(req, std::move(token), received_at, t_io_context);
+    Process(req, std::move(token), received_at, t_listener);
     return restinio::request_accepted();
   }
   std::shared_ptr<AttemptMemo> memo;
@@ -596,8 +623,8 @@ restinio::request_handling_status_t Server::Impl::OnRequest(const restinio::requ
     if (TryInline(req, token, received_at, memo)) return restinio::request_accepted();
   }
   // `memo` is set when the attempt on this thread would have blocked: the retry sees its steps.
-  if (!pool->TryPost([this, req, token, received_at, memo, io = t_io_context] {
-        Process(req, token, received_at, io, memo.get());
+  if (!pool->TryPost([this, req, token, received_at, memo, listener = t_listener] {
+        Process(req, token, received_at, listener, memo.get());
       })) {
     token.reset();
     ++rejected_queue_full;
@@ -631,7 +658,7 @@ Request ConvertRequest(const restinio::request_t& req) {
 
 void Server::Impl::Process(const restinio::request_handle_t& req,
                            std::shared_ptr<InFlight::Token> token,
-                           std::chrono::steady_clock::time_point received_at, asio::io_context* io,
+                           std::chrono::steady_clock::time_point received_at, Listener* listener,
                            AttemptMemo* retry_of) {
   std::shared_ptr<Request> request;
   Response response;
@@ -647,7 +674,7 @@ void Server::Impl::Process(const restinio::request_handle_t& req,
     // e.g. bad_alloc; answer rather than leave the client hanging until the handler timeout.
     response = Response::Error(ErrorCode::kInternal, "internal error");
   }
-  Finish(req, std::move(request), std::move(response), std::move(token), io);
+  Finish(req, std::move(request), std::move(response), std::move(token), listener);
 }
 
 bool Server::Impl::TryInline(const restinio::request_handle_t& req,
@@ -671,13 +698,13 @@ bool Server::Impl::TryInline(const restinio::request_handle_t& req,
   }
   memo.reset();
   ++answered_inline;
-  Finish(req, std::move(request), std::move(response), std::move(token), t_io_context);
+  Finish(req, std::move(request), std::move(response), std::move(token), t_listener);
   return true;
 }
 
 void Server::Impl::Finish(const restinio::request_handle_t& req, std::shared_ptr<Request> request,
                           Response response, std::shared_ptr<InFlight::Token> token,
-                          asio::io_context* io) {
+                          Listener* listener) {
   if (!response.pending) {
     Send(req, std::move(response), std::move(token));
     return;
@@ -688,12 +715,12 @@ void Server::Impl::Finish(const restinio::request_handle_t& req, std::shared_ptr
   // not on the thread that answers (the group commit's writer, say), and the request lives
   // until they ran: they may refer to it. The token keeps Stop() waiting for the answer.
   pending->Deliver(
-      [this, req, request = std::move(request), token = std::move(token), io, gate = answer_gate](
-          Response answer, std::vector<PendingAnswer::Step> steps) mutable {
+      [this, req, request = std::move(request), token = std::move(token), listener,
+       gate = answer_gate](Response answer, std::vector<PendingAnswer::Step> steps) mutable {
         std::lock_guard lock(gate->mutex);
-        if (!gate->open || io == nullptr) return;
-        asio::post(*io, [this, req, request = std::move(request), token = std::move(token),
-                         answer = std::move(answer), steps = std::move(steps)]() mutable {
+        if (!gate->open || listener == nullptr) return;
+        listener->PostAnswer([this, req, request = std::move(request), token = std::move(token),
+                              answer = std::move(answer), steps = std::move(steps)]() mutable {
           Response final = std::move(answer);
           try {
             for (auto& step : steps) final = step(std::move(final));

@@ -633,6 +633,20 @@ class LaterAnswers {
     return pending_.size();
   }
   // Answers (or drops, for nullopt) the oldest one, from a thread of its own.
+  // Answers every waiting one from one thread, back to back, as a group commit's writer does a
+  // batch: each with "answer to <target of its request>".
+  void AnswerAllFromOneThread(const std::vector<std::string>& targets) {
+    std::vector<std::shared_ptr<PendingAnswer>> all;
+    {
+      std::lock_guard lock(mutex_);
+      all.swap(pending_);
+    }
+    std::thread([&] {
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        all[i]->Answer(Response::Text(200, "answer to " + targets[i]));
+      }
+    }).join();
+  }
   void AnswerFromAnotherThread(std::optional<Response> answer) {
     std::shared_ptr<PendingAnswer> pending;
     {
@@ -741,6 +755,35 @@ TEST_P(ServerTest, ATriedInlineRouteThatAnswersLaterNeedsNoHandlerThread) {
   slow_gate_.Open();
   EXPECT_EQ(running.get()->status, 200);
   EXPECT_EQ(queued.get()->status, 200);
+}
+
+TEST_P(ServerTest, ManyLaterAnswersGivenAtOnceAreEachSentToTheirOwnClient) {
+  LaterAnswers answers;
+  std::mutex mutex;
+  std::vector<std::string> targets;  // in the order the handlers took them
+  router_.Add(Method::kGet, "/later/{n}", [&](Request& r) {
+    std::lock_guard lock(mutex);
+    targets.push_back(r.target);
+    return answers.Take(std::make_shared<PendingAnswer>());
+  });
+  StartServer();
+  constexpr int kClients = 24;
+  std::vector<std::future<Result<ClientResponse>>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::async(
+        std::launch::async, [this, i] { return Client().Get("/later/" + std::to_string(i)); }));
+  }
+  ASSERT_TRUE(Eventually([&] { return answers.size() == kClients; }));
+  {
+    std::lock_guard lock(mutex);
+    answers.AnswerAllFromOneThread(targets);
+  }
+  for (int i = 0; i < kClients; ++i) {
+    const auto response = clients[i].get();
+    ASSERT_TRUE(response.has_value()) << response.error().message;
+    EXPECT_EQ(response->body, "answer to /later/" + std::to_string(i));
+  }
+  EXPECT_EQ(server_->Stats().answered_later, static_cast<std::uint64_t>(kClients));
 }
 
 TEST_P(ServerTest, GracefulShutdownWaitsForALaterAnswer) {
