@@ -859,7 +859,7 @@ Status Application::Start() {
       });
   impl_->metrics.SetCounterCallback(
       "callgate_http_later_answers_total",
-      "Requests whose handler answered after it returned (a call_started once its write was "
+      "Requests answered after their handler returned (a call_started once its write was "
       "committed): no thread waited for the work",
       [impl = impl_.get()] {
         std::lock_guard lock(impl->server_mutex);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/blocking.hpp"
 #include "core/phone.hpp"
 #include "observability/log.hpp"
 
@@ -154,7 +155,11 @@ WebhookEventRecord CallEventService::EventRecord(const CallEventInput& input,
 }
 
 void CallEventService::RecordLater(const CallEventInput& input, RecordedDone done) {
-  if (!IsOneWrite(input)) return done(Record(input));
+  if (!IsOneWrite(input)) {
+    // A transaction: where waiting is not allowed, stop before any work is spent on it.
+    MayBlock("call event transaction");
+    return done(Record(input));
+  }
   auto tenant = ResolveTenant(input);
   if (!tenant) {
     Count(metrics_, input.platform, input.event,

@@ -81,7 +81,8 @@ class CallEventService {
   // one write (call_started: the event and its call, CallEventStore::RecordWithCallLater) is
   // queued and `done` gets the outcome once it is written, on the thread that wrote it; any
   // other event, and a refusal found before writing (an unknown number), is Record's outcome,
-  // handed to `done` before this returns (so it may wait, like Record: MayBlock applies).
+  // handed to `done` before this returns (so it may wait, like Record: MayBlock applies, and
+  // for an event written in a transaction before any other work).
   // `done` must be quick and must not throw. Same outcomes and counts as Record. What a queued
   // write reports to uses only the metrics (and `done`): they must outlive the store.
   void RecordLater(const CallEventInput& input, RecordedDone done);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -79,13 +80,19 @@ class CallEventServiceTest : public storage::testing::DatabaseTest {
   // RecordLater, waiting here for its outcome; `answered_at_once` tells whether `done` ran
   // before RecordLater returned.
   Result<EventResult> RecordLater(const CallEventInput& in, bool* answered_at_once = nullptr) {
-    std::promise<Result<EventResult>> outcome;
-    service_->RecordLater(in, [&](Result<EventResult> r) { outcome.set_value(std::move(r)); });
-    auto future = outcome.get_future();
+    auto outcome = std::make_shared<std::promise<Result<EventResult>>>();
+    auto calls = std::make_shared<std::atomic<int>>(0);
+    service_->RecordLater(in, [outcome, calls](Result<EventResult> r) {
+      if (++*calls == 1) outcome->set_value(std::move(r));
+    });
+    auto future = outcome->get_future();
     if (answered_at_once != nullptr) {
       *answered_at_once = future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
     }
-    return future.get();
+    auto result = future.get();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // room for a second call
+    EXPECT_EQ(calls->load(), 1) << "the outcome is handed on exactly once";
+    return result;
   }
 
   // Delivers `in` six times at once: one is recorded, five are duplicates, none fails.

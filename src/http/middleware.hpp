@@ -62,7 +62,8 @@ class Middleware {
 // answers later (Response::Later) — on the answer once it is there, before the server sends it,
 // after the steps of the middleware inside this one. `step` may capture the Request by
 // reference (it lives until the answer is sent) and the middleware itself, nothing else of the
-// Handle() call's stack. Every middleware that looks at or changes the response uses this.
+// Handle() call's stack. Every middleware that looks at or changes the response uses this. A
+// step kept for a later answer runs on the I/O thread, outside any attempt: it must not block.
 template <typename Step>
 Response AfterAnswer(Response response, Step&& step) {
   if (!response.pending) return std::forward<Step>(step)(std::move(response));

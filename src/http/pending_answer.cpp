@@ -31,18 +31,19 @@ void PendingAnswer::Answer(Response response) {
 
 void PendingAnswer::Then(Step step) { steps_.push_back(std::move(step)); }
 
-void PendingAnswer::Deliver(Sink sink) {
+bool PendingAnswer::Deliver(Sink sink) {
   Response answer;
   {
     std::lock_guard lock(mutex_);
     if (!answer_) {
       if (!answered_) sink_ = std::move(sink);
-      return;
+      return true;
     }
     answer = std::move(*answer_);
     answer_.reset();
   }
   sink(std::move(answer), std::move(steps_));
+  return false;
 }
 
 }  // namespace callgate::http

@@ -6,7 +6,8 @@
 // does so through AfterAnswer (middleware.hpp), which keeps its step for the answer; the server
 // runs those steps, in the order a synchronous answer would have met them, on the I/O thread
 // of the request's connection, then sends the answer. So the handler thread (or the I/O thread
-// that tried the request) is free at once, and no thread waits for the work.
+// that tried the request) is free at once, and no thread waits for the work. The steps run on
+// the I/O thread outside any attempt: they must not block.
 
 #include <functional>
 #include <mutex>
@@ -39,8 +40,9 @@ class PendingAnswer {
   void Then(Step step);
 
   // For the server, once the chain returned: `sink` gets the answer and the steps — at once
-  // when it is there, otherwise on the thread that answers. Once only.
-  void Deliver(Sink sink);
+  // when it is there (returns false), otherwise on the thread that answers (returns true).
+  // Once only.
+  bool Deliver(Sink sink);
 
  private:
   std::mutex mutex_;

@@ -321,10 +321,24 @@ struct Listener;
 // from the I/O thread of the connection it belongs to.
 thread_local Listener* t_listener = nullptr;
 
-// Lets an answer that comes later reach an I/O thread only while the I/O threads run.
+// What sending a later answer needs: the connection's request handle, the request its
+// middleware steps refer to, the in-flight token, and the I/O thread to send from.
+struct LaterDelivery {
+  restinio::request_handle_t req;
+  std::shared_ptr<Request> request;
+  std::shared_ptr<InFlight::Token> token;
+  Listener* listener = nullptr;
+};
+
+// Holds the deliveries of the answers still to come (PendingAnswer), so that they reach an I/O
+// thread only while the I/O threads run, and so that no connection outlives the server: when it
+// stops, the deliveries still waiting are dropped while the I/O contexts still exist, and an
+// answer that comes (or is dropped) afterwards finds nothing to send.
 struct AnswerGate {
   std::mutex mutex;
-  bool open = true;  // guarded by mutex
+  bool open = true;                                          // guarded by mutex
+  std::uint64_t last_id = 0;                                 // guarded by mutex
+  std::unordered_map<std::uint64_t, LaterDelivery> waiting;  // guarded by mutex
 };
 
 struct Listener {
@@ -379,6 +393,8 @@ struct Server::Impl {
   // thread once it comes.
   void Finish(const restinio::request_handle_t& req, std::shared_ptr<Request> request,
               Response response, std::shared_ptr<InFlight::Token> token, Listener* listener);
+  // Tells settings.on_exception about a later answer's middleware step that threw.
+  void ReportStepFailure(const Request& request, std::string_view what) noexcept;
   bool TryInline(const restinio::request_handle_t& req, std::shared_ptr<InFlight::Token>& token,
                  std::chrono::steady_clock::time_point received_at,
                  std::shared_ptr<AttemptMemo>& memo);
@@ -563,11 +579,15 @@ void Server::Impl::RunIo(asio::io_context& io_context) {
 }
 
 void Server::Impl::StopIo() {
+  std::unordered_map<std::uint64_t, LaterDelivery> dropped;
   {
-    // An answer that comes from now on has no I/O thread to be sent from: it is dropped.
+    // An answer that comes from now on has no I/O thread to be sent from: it is dropped, and
+    // the connections of those still to come are let go now, while the I/O contexts exist.
     std::lock_guard lock(answer_gate->mutex);
     answer_gate->open = false;
+    dropped.swap(answer_gate->waiting);
   }
+  dropped.clear();
   for (auto& listener : listeners) listener->io_context.stop();
   for (auto& listener : listeners) {
     if (listener->thread.joinable()) listener->thread.join();
@@ -709,28 +729,56 @@ void Server::Impl::Finish(const restinio::request_handle_t& req, std::shared_ptr
     Send(req, std::move(response), std::move(token));
     return;
   }
-  ++answered_later;
   auto pending = std::move(response.pending);
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(answer_gate->mutex);
+    if (!answer_gate->open) return;  // the I/O threads stopped: nobody to answer
+    id = ++answer_gate->last_id;
+    answer_gate->waiting.emplace(
+        id, LaterDelivery{req, std::move(request), std::move(token), listener});
+  }
   // The middleware's steps (request id, access log, ...) run on the connection's I/O thread,
   // not on the thread that answers (the group commit's writer, say), and the request lives
   // until they ran: they may refer to it. The token keeps Stop() waiting for the answer.
-  pending->Deliver(
-      [this, req, request = std::move(request), token = std::move(token), listener,
-       gate = answer_gate](Response answer, std::vector<PendingAnswer::Step> steps) mutable {
+  const bool later = pending->Deliver(
+      [this, id, gate = answer_gate](Response answer, std::vector<PendingAnswer::Step> steps) {
         std::lock_guard lock(gate->mutex);
-        if (!gate->open || listener == nullptr) return;
-        listener->PostAnswer([this, req, request = std::move(request), token = std::move(token),
-                              answer = std::move(answer), steps = std::move(steps)]() mutable {
+        auto it = gate->waiting.find(id);
+        if (it == gate->waiting.end()) return;  // the server stopped meanwhile
+        LaterDelivery delivery = std::move(it->second);
+        gate->waiting.erase(it);
+        Listener* listener = delivery.listener;
+        listener->PostAnswer([this, delivery = std::move(delivery), answer = std::move(answer),
+                              steps = std::move(steps)]() mutable {
           Response final = std::move(answer);
-          try {
-            for (auto& step : steps) final = step(std::move(final));
-          } catch (...) {
-            final = Response::Error(ErrorCode::kInternal, "internal error");
-          }
           if (final.pending) final = Response::Error(ErrorCode::kInternal, "internal error");
-          Send(req, std::move(final), std::move(token));
+          // As in the synchronous chain, where the catch-all sits inside the access log and the
+          // request id: a step that throws turns the answer into 500 and the others still run.
+          for (auto& step : steps) {
+            try {
+              final = step(std::move(final));
+            } catch (const std::exception& e) {
+              ReportStepFailure(*delivery.request, e.what());
+              final = Response::Error(ErrorCode::kInternal, "internal error");
+            } catch (...) {
+              ReportStepFailure(*delivery.request, "non-standard exception");
+              final = Response::Error(ErrorCode::kInternal, "internal error");
+            }
+          }
+          Send(delivery.req, std::move(final), std::move(delivery.token));
         });
       });
+  if (later) ++answered_later;
+}
+
+void Server::Impl::ReportStepFailure(const Request& request, std::string_view what) noexcept {
+  if (!settings.on_exception) return;
+  try {
+    settings.on_exception(request, what);
+  } catch (...) {
+    // Reporting is best effort.
+  }
 }
 
 void Server::Impl::RejectNow(const restinio::request_handle_t& req, std::string message,

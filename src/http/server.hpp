@@ -80,7 +80,7 @@ struct ServerStats {
   std::uint64_t accepted = 0;              // requests handed to the worker queue (also deferred)
   std::uint64_t answered_inline = 0;       // answered on an I/O thread (answer_ / try_inline)
   std::uint64_t deferred_from_inline = 0;  // tried on an I/O thread, would block: run on a worker
-  std::uint64_t answered_later = 0;        // handlers that answered later (Response::Later)
+  std::uint64_t answered_later = 0;        // answers that came after their handler returned
   std::uint64_t rejected_queue_full = 0;   // answered 503 because the queue was full
   std::uint64_t rejected_draining = 0;     // answered 503 because Stop() was in progress
   std::size_t queued = 0;                  // waiting for a worker now

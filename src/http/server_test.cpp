@@ -617,6 +617,16 @@ TEST_P(ServerTest, TriedInlineRouteAnswersFromMemoryOnTheIoThreadAndDefersWhatWo
   EXPECT_EQ(stats.deferred_from_inline, 2u);
 }
 
+// A middleware whose look at the response on its way back throws.
+class ThrowingOnTheWayBack final : public Middleware {
+ public:
+  std::string_view Name() const noexcept override { return "throwing"; }
+  Response Handle(Request& request, const Next& next) const override {
+    return AfterAnswer(next(request),
+                       [](Response) -> Response { throw std::runtime_error("step failed"); });
+  }
+};
+
 // A handler that answers later: it hands its PendingAnswer to `answers` (another thread
 // answers it) and returns at once.
 class LaterAnswers {
@@ -632,7 +642,6 @@ class LaterAnswers {
     std::lock_guard lock(mutex_);
     return pending_.size();
   }
-  // Answers (or drops, for nullopt) the oldest one, from a thread of its own.
   // Answers every waiting one from one thread, back to back, as a group commit's writer does a
   // batch: each with "answer to <target of its request>".
   void AnswerAllFromOneThread(const std::vector<std::string>& targets) {
@@ -647,6 +656,7 @@ class LaterAnswers {
       }
     }).join();
   }
+  // Answers (or drops, for nullopt) the oldest one, from a thread of its own.
   void AnswerFromAnotherThread(std::optional<Response> answer) {
     std::shared_ptr<PendingAnswer> pending;
     {
@@ -730,6 +740,57 @@ TEST_P(ServerTest, ALaterAnswerThatNeverComesIs500AndOneGivenBeforeReturningIsSe
   EXPECT_EQ(at_once->status, 404);
   // The error body carries the request id, as any error does.
   EXPECT_EQ(ErrorOf(*at_once)["request_id"], at_once->headers.Get("X-Request-Id").value_or("-"));
+  // Only the answer that came after its handler returned counts as a later one.
+  EXPECT_EQ(server_->Stats().answered_later, 1u);
+}
+
+TEST_P(ServerTest, ALaterAnswersMiddlewareStepThatThrowsGives500AndTheOtherStepsStillRun) {
+  LaterAnswers answers;
+  router_.Use(std::make_shared<ThrowingOnTheWayBack>());
+  router_.Add(Method::kGet, "/later",
+              [&](Request&) { return answers.Take(std::make_shared<PendingAnswer>()); });
+  std::mutex mutex;
+  std::vector<std::string> logged;
+  std::vector<std::string> reported;
+  ServerSettings settings = TestSettings();
+  settings.access_log = [&](const Request& r, const Response& response, std::chrono::nanoseconds) {
+    std::lock_guard lock(mutex);
+    logged.push_back(r.target + " " + std::to_string(response.status));
+  };
+  settings.on_exception = [&](const Request&, std::string_view what) {
+    std::lock_guard lock(mutex);
+    reported.emplace_back(what);
+  };
+  StartServer(settings);
+  auto answered = std::async(std::launch::async, [&] { return Client().Get("/later"); });
+  ASSERT_TRUE(Eventually([&] { return answers.size() == 1; }));
+  answers.AnswerFromAnotherThread(Response::Text(200, "secret detail"));
+  const auto response = answered.get();
+  ASSERT_TRUE(response.has_value()) << response.error().message;
+  EXPECT_EQ(response->status, 500);
+  EXPECT_EQ(response->body.find("secret"), std::string::npos);
+  EXPECT_EQ(ErrorOf(*response)["request_id"], response->headers.Get("X-Request-Id").value_or("-"));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(logged, (std::vector<std::string>{"/later 500"}));
+  EXPECT_EQ(reported, (std::vector<std::string>{"step failed"}));
+}
+
+TEST_P(ServerTest, AnAnswerThatComesAfterTheServerStoppedIsDropped) {
+  LaterAnswers answers;
+  router_.Add(Method::kGet, "/later",
+              [&](Request&) { return answers.Take(std::make_shared<PendingAnswer>()); });
+  ServerSettings settings = TestSettings();
+  settings.drain_timeout = milliseconds(200);
+  StartServer(settings);
+  auto answered = std::async(std::launch::async, [&] { return Client().Get("/later"); });
+  ASSERT_TRUE(Eventually([&] { return answers.size() == 1; }));
+  // The work outlives the drain: the server stops and is gone before the answer comes.
+  server_->Stop();
+  server_.reset();
+  const auto response = answered.get();
+  EXPECT_FALSE(response.has_value());  // the connection closed without an answer
+  answers.AnswerFromAnotherThread(Response::Text(200, "too late"));  // nothing to send it to
+  EXPECT_EQ(answers.size(), 0u);
 }
 
 TEST_P(ServerTest, ATriedInlineRouteThatAnswersLaterNeedsNoHandlerThread) {

@@ -450,9 +450,14 @@ const DatabaseUrl& Database::url() const noexcept { return impl_->url; }
 std::size_t Database::pool_size() const noexcept { return impl_->options.pool_size; }
 const crypto::Keyring* Database::keyring() const noexcept { return impl_->options.keyring.get(); }
 
-std::size_t Database::grouped_waiting() const { return impl_->group->waiting(); }
-std::uint64_t Database::grouped_batches() const { return impl_->group->batches(); }
-std::uint64_t Database::grouped_transactions() const { return impl_->group->items(); }
+// (The group is gone only while the Database is being destroyed.)
+std::size_t Database::grouped_waiting() const { return impl_->group ? impl_->group->waiting() : 0; }
+std::uint64_t Database::grouped_batches() const {
+  return impl_->group ? impl_->group->batches() : 0;
+}
+std::uint64_t Database::grouped_transactions() const {
+  return impl_->group ? impl_->group->items() : 0;
+}
 
 bool Database::InsideRun() const noexcept { return FindFrame(this) != nullptr; }
 

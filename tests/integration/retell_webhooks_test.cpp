@@ -156,6 +156,13 @@ TEST_P(RetellWebhooksTest, CallStartedIsQueuedFromTheIoThreadAndAnsweredOnceComm
   auto warm = PostSigned("/webhooks/retell", CallEvent("call_started", "call-warm"));
   ASSERT_TRUE(warm.has_value()) << warm.error().message;
   ASSERT_EQ(warm->status, 200) << warm->body;
+  // Tried on the I/O thread, run again on a handler thread: written once, recorded (not a
+  // duplicate of its own first attempt), counted once.
+  EXPECT_EQ(json::parse(warm->body)["outcome"], "recorded");
+  EXPECT_EQ(Count("webhook_events", "dedupe_key LIKE '%call-warm%'"), 1);
+  EXPECT_EQ(m.Value("callgate_retell_webhook_total",
+                    {{"event", "call_started"}, {"outcome", "recorded"}}),
+            1);
 
   // Once per TENANCY_CACHE_REFRESH_MS the cache's version check reads the database, and that
   // request goes to a handler thread: a few tries, one of which must stay on the I/O thread.
