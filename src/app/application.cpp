@@ -846,27 +846,31 @@ Status Application::Start() {
   }
   auto started = impl_->server->Start();
   if (!started) return started;
-  impl_->metrics.SetCounterCallback(
+  // Counters the server keeps (Server::Stats), read when the metrics are rendered.
+  using StatsSamples = std::vector<observability::GaugeSample> (*)(const http::ServerStats&);
+  const auto server_counter = [impl = impl_.get()](std::string_view name, std::string_view help,
+                                                   StatsSamples samples) {
+    impl->metrics.SetCounterCallback(name, help, [impl, samples] {
+      std::lock_guard lock(impl->server_mutex);
+      return samples(impl->server ? impl->server->Stats() : http::ServerStats{});
+    });
+  };
+  server_counter(
       "callgate_http_inline_requests_total",
-      "Requests run on the I/O thread that read them: answered there, or deferred to a handler "
-      "thread because they would have waited",
-      [impl = impl_.get()] {
-        std::lock_guard lock(impl->server_mutex);
-        const auto stats = impl->server ? impl->server->Stats() : http::ServerStats{};
+      "Requests run on the I/O thread that read them: answered there, or deferred to "
+      "a handler thread because they would have waited",
+      [](const http::ServerStats& stats) {
         return std::vector<observability::GaugeSample>{
             {{{"outcome", "answered"}}, static_cast<double>(stats.answered_inline)},
             {{{"outcome", "deferred"}}, static_cast<double>(stats.deferred_from_inline)}};
       });
-  impl_->metrics.SetCounterCallback(
-      "callgate_http_later_answers_total",
-      "Requests answered after their handler returned (a call_started once its write was "
-      "committed): no thread waited for the work",
-      [impl = impl_.get()] {
-        std::lock_guard lock(impl->server_mutex);
-        const auto stats = impl->server ? impl->server->Stats() : http::ServerStats{};
-        return std::vector<observability::GaugeSample>{
-            {{}, static_cast<double>(stats.answered_later)}};
-      });
+  server_counter("callgate_http_later_answers_total",
+                 "Requests answered after their handler returned (a call_started once its write "
+                 "was committed): no thread waited for the work",
+                 [](const http::ServerStats& stats) {
+                   return std::vector<observability::GaugeSample>{
+                       {{}, static_cast<double>(stats.answered_later)}};
+                 });
   obs::LogInfo("server_started", {{"address", settings.address},
                                   {"port", impl_->server->port()},
                                   {"database", impl_->database->url().Redacted()},

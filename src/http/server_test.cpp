@@ -405,23 +405,40 @@ TEST_P(ServerTest, HandlerExceptionIs500JsonWithoutDetails) {
   EXPECT_EQ(reported, "secret internals");
 }
 
+// The access log's lines as the server writes them, each made by `format`.
+class AccessLogLines {
+ public:
+  using Format = std::function<std::string(const Request&, const Response&)>;
+  explicit AccessLogLines(Format format) : format_(std::move(format)) {}
+  AccessLogCallback Sink() {
+    return [this](const Request& request, const Response& response, std::chrono::nanoseconds) {
+      std::lock_guard lock(mutex_);
+      lines_.push_back(format_(request, response));
+    };
+  }
+  std::vector<std::string> lines() const {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  Format format_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
 TEST_P(ServerTest, AccessLogSeesEveryRequestWithRouteAndStatus) {
   router_.Add(Method::kGet, "/items/{id}", [](Request&) { return Response::Text(200, "ok"); });
-  std::mutex mutex;
-  std::vector<std::string> lines;
+  AccessLogLines log([](const Request& request, const Response& response) {
+    return request.method_token + " " + request.target + " " + request.route_pattern + " " +
+           std::to_string(response.status) + " " + std::to_string(request.request_id.size());
+  });
   ServerSettings settings = TestSettings();
-  settings.access_log = [&](const Request& request, const Response& response,
-                            std::chrono::nanoseconds) {
-    std::lock_guard lock(mutex);
-    lines.push_back(request.method_token + " " + request.target + " " + request.route_pattern +
-                    " " + std::to_string(response.status) + " " +
-                    std::to_string(request.request_id.size()));
-  };
+  settings.access_log = log.Sink();
   StartServer(settings);
   ASSERT_EQ(Client().Get("/items/7")->status, 200);
   ASSERT_EQ(Client().Get("/missing")->status, 404);
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(lines,
+  EXPECT_EQ(log.lines(),
             (std::vector<std::string>{"GET /items/7 /items/{id} 200 32", "GET /missing  404 32"}));
 }
 
@@ -627,6 +644,26 @@ class ThrowingOnTheWayBack final : public Middleware {
   }
 };
 
+// A middleware that counts the answers it looked at on their way back.
+class AfterAnswerProbe final : public Middleware {
+ public:
+  explicit AfterAnswerProbe(std::atomic<int>& steps_run) : steps_run_(steps_run) {}
+  std::string_view Name() const noexcept override { return "probe"; }
+  Response Handle(Request& request, const Next& next) const override {
+    return AfterAnswer(next(request), [this](Response response) {
+      ++steps_run_;
+      return response;
+    });
+  }
+
+ private:
+  std::atomic<int>& steps_run_;
+};
+
+MiddlewarePtr MakeAfterAnswerProbe(std::atomic<int>& steps_run) {
+  return std::make_shared<AfterAnswerProbe>(steps_run);
+}
+
 // A handler that answers later: it hands its PendingAnswer to `answers` (another thread
 // answers it) and returns at once.
 class LaterAnswers {
@@ -681,15 +718,11 @@ TEST_P(ServerTest, AHandlerThatAnswersLaterIsAnsweredThroughTheWholeChain) {
     handler_thread = std::this_thread::get_id();
     return answers.Take(std::make_shared<PendingAnswer>());
   });
-  std::mutex mutex;
-  std::vector<std::string> lines;
+  AccessLogLines log([](const Request& request, const Response& response) {
+    return request.route_pattern + " " + std::to_string(response.status) + " " + response.body;
+  });
   ServerSettings settings = TestSettings();
-  settings.access_log = [&](const Request& request, const Response& response,
-                            std::chrono::nanoseconds) {
-    std::lock_guard lock(mutex);
-    lines.push_back(request.route_pattern + " " + std::to_string(response.status) + " " +
-                    response.body);
-  };
+  settings.access_log = log.Sink();
   StartServer(settings);
   ClientRequest request;
   request.method = "POST";
@@ -701,18 +734,14 @@ TEST_P(ServerTest, AHandlerThatAnswersLaterIsAnsweredThroughTheWholeChain) {
   // The handler returned; nothing is sent or logged until the answer comes.
   EXPECT_EQ(answered.wait_for(milliseconds(50)), std::future_status::timeout);
   EXPECT_EQ(server_->Stats().running, 0u);  // no handler thread waits for it
-  {
-    std::lock_guard lock(mutex);
-    EXPECT_TRUE(lines.empty());
-  }
+  EXPECT_TRUE(log.lines().empty());
   answers.AnswerFromAnotherThread(Response::Text(201, "stored"));
   const auto response = answered.get();
   ASSERT_TRUE(response.has_value()) << response.error().message;
   EXPECT_EQ(response->status, 201);
   EXPECT_EQ(response->body, "stored");
   EXPECT_EQ(response->headers.Get("X-Request-Id").value_or(""), "later-1");
-  std::lock_guard lock(mutex);
-  EXPECT_EQ(lines, (std::vector<std::string>{"/later 201 stored"}));
+  EXPECT_EQ(log.lines(), (std::vector<std::string>{"/later 201 stored"}));
   EXPECT_EQ(server_->Stats().answered_later, 1u);
 }
 
@@ -750,13 +779,12 @@ TEST_P(ServerTest, ALaterAnswersMiddlewareStepThatThrowsGives500AndTheOtherSteps
   router_.Add(Method::kGet, "/later",
               [&](Request&) { return answers.Take(std::make_shared<PendingAnswer>()); });
   std::mutex mutex;
-  std::vector<std::string> logged;
   std::vector<std::string> reported;
+  AccessLogLines log([](const Request& request, const Response& response) {
+    return request.target + " " + std::to_string(response.status);
+  });
   ServerSettings settings = TestSettings();
-  settings.access_log = [&](const Request& r, const Response& response, std::chrono::nanoseconds) {
-    std::lock_guard lock(mutex);
-    logged.push_back(r.target + " " + std::to_string(response.status));
-  };
+  settings.access_log = log.Sink();
   settings.on_exception = [&](const Request&, std::string_view what) {
     std::lock_guard lock(mutex);
     reported.emplace_back(what);
@@ -770,18 +798,31 @@ TEST_P(ServerTest, ALaterAnswersMiddlewareStepThatThrowsGives500AndTheOtherSteps
   EXPECT_EQ(response->status, 500);
   EXPECT_EQ(response->body.find("secret"), std::string::npos);
   EXPECT_EQ(ErrorOf(*response)["request_id"], response->headers.Get("X-Request-Id").value_or("-"));
+  EXPECT_EQ(log.lines(), (std::vector<std::string>{"/later 500"}));
   std::lock_guard lock(mutex);
-  EXPECT_EQ(logged, (std::vector<std::string>{"/later 500"}));
   EXPECT_EQ(reported, (std::vector<std::string>{"step failed"}));
 }
 
 TEST_P(ServerTest, AnAnswerThatComesAfterTheServerStoppedIsDropped) {
   LaterAnswers answers;
+  std::atomic<int> steps_run{0};
+  router_.Use(MakeAfterAnswerProbe(steps_run));
   router_.Add(Method::kGet, "/later",
               [&](Request&) { return answers.Take(std::make_shared<PendingAnswer>()); });
+  AccessLogLines log([](const Request& request, const Response& response) {
+    return request.target + " " + std::to_string(response.status);
+  });
   ServerSettings settings = TestSettings();
   settings.drain_timeout = milliseconds(200);
+  settings.access_log = log.Sink();
   StartServer(settings);
+  // While the server runs, an answer meets the middleware's step and the access log.
+  auto first = std::async(std::launch::async, [&] { return Client().Get("/later"); });
+  ASSERT_TRUE(Eventually([&] { return answers.size() == 1; }));
+  answers.AnswerFromAnotherThread(Response::Text(200, "in time"));
+  ASSERT_EQ(first.get()->status, 200);
+  ASSERT_TRUE(Eventually([&] { return log.lines().size() == 1; }));
+  EXPECT_EQ(steps_run.load(), 1);
   auto answered = std::async(std::launch::async, [&] { return Client().Get("/later"); });
   ASSERT_TRUE(Eventually([&] { return answers.size() == 1; }));
   // The work outlives the drain: the server stops and is gone before the answer comes.
@@ -791,6 +832,10 @@ TEST_P(ServerTest, AnAnswerThatComesAfterTheServerStoppedIsDropped) {
   EXPECT_FALSE(response.has_value());  // the connection closed without an answer
   answers.AnswerFromAnotherThread(Response::Text(200, "too late"));  // nothing to send it to
   EXPECT_EQ(answers.size(), 0u);
+  // Dropped, not handled: neither the middleware's step nor the access log ran on it (they
+  // would have run on the answering thread, with the connection and server gone).
+  EXPECT_EQ(steps_run.load(), 1);
+  EXPECT_EQ(log.lines(), (std::vector<std::string>{"/later 200"}));
 }
 
 TEST_P(ServerTest, ATriedInlineRouteThatAnswersLaterNeedsNoHandlerThread) {
@@ -827,7 +872,11 @@ TEST_P(ServerTest, ManyLaterAnswersGivenAtOnceAreEachSentToTheirOwnClient) {
     targets.push_back(r.target);
     return answers.Take(std::make_shared<PendingAnswer>());
   });
-  StartServer();
+  // Every client's request is taken at once (the test's default queue holds 16, and a request
+  // turned away with 503 would never be answered later).
+  ServerSettings settings = TestSettings();
+  settings.queue_capacity = 64;
+  StartServer(settings);
   constexpr int kClients = 24;
   std::vector<std::future<Result<ClientResponse>>> clients;
   for (int i = 0; i < kClients; ++i) {
