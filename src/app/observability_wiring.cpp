@@ -69,6 +69,7 @@ ObservabilityWiring::ObservabilityWiring(ObservabilitySettings settings,
       queue_(queue),
       callbacks_(callbacks),
       slow_queries_(metrics, settings.slow_query_threshold),
+      http_requests_(metrics),
       alert_check_period_(settings.alert_check_period) {
   observability::DescribeStandardMetrics(metrics_);
   observability::RegisterProcessMetrics(metrics_);
@@ -171,8 +172,8 @@ Status ObservabilityWiring::RegisterAlertCheck(queue::QueueRuntime& queue) {
 void ObservabilityWiring::RecordRequest(const http::Request& request,
                                         const http::Response& response,
                                         std::chrono::nanoseconds elapsed) {
-  observability::RecordHttpRequest(metrics_, http::MethodName(request.method),
-                                   request.route_pattern, response.status, elapsed);
+  http_requests_.Record(http::MethodName(request.method), request.route_pattern, response.status,
+                        elapsed);
 }
 
 http::Response ObservabilityWiring::MetricsEndpoint(http::Request&) const {

@@ -87,6 +87,7 @@ class ObservabilityWiring {
   queue::QueueRuntime* queue_;
   booking::CallbackQueue* callbacks_;
   observability::SlowQueryRecorder slow_queries_;
+  observability::HttpRequestMetrics http_requests_;
   std::unique_ptr<observability::SlackNotifier> slack_;
   std::unique_ptr<observability::AlertEngine> alerts_;
   const std::chrono::milliseconds alert_check_period_;

@@ -67,10 +67,11 @@ std::string SeriesName(const std::string& name, const std::string& labels) {
 
 struct Metrics::Series {
   Labels labels;
-  double value = 0;
-  std::vector<std::uint64_t> buckets;  // histogram: non-cumulative, bounds.size() + 1
-  double sum = 0;
-  std::uint64_t count = 0;
+  std::atomic<double> value{0};
+  // Histogram: non-cumulative, bounds.size() + 1 (fixed once created, as the bounds are).
+  std::unique_ptr<std::atomic<std::uint64_t>[]> buckets;
+  std::atomic<double> sum{0};
+  std::atomic<std::uint64_t> count{0};
 };
 
 struct Metrics::Family {
@@ -169,15 +170,39 @@ void Metrics::DescribeHistogram(std::string_view name, std::string_view help,
   if (!existed && !bounds.empty()) f.bounds = std::move(bounds);
 }
 
+Metrics::Series& Metrics::SeriesLocked(Family& f, std::string key, const Labels& labels) {
+  auto [it, inserted] = f.series.try_emplace(std::move(key));
+  Series& s = it->second;
+  if (inserted) {
+    s.labels = labels;
+    if (f.type == kHistogram) {
+      s.buckets = std::make_unique<std::atomic<std::uint64_t>[]>(f.bounds.size() + 1);
+    }
+  }
+  return s;
+}
+
 void Metrics::Increment(std::string_view name, const Labels& labels, double by) {
   if (by < 0 || std::isnan(by)) return;
   std::string key = Key(labels);
   std::lock_guard lock(mutex_);
   Family& f = FamilyLocked(name, kCounter);
   if (f.type == kHistogram) return;
-  auto [it, inserted] = f.series.try_emplace(std::move(key));
-  if (inserted) it->second.labels = labels;
-  it->second.value += by;
+  SeriesLocked(f, std::move(key), labels).value.fetch_add(by, std::memory_order_relaxed);
+}
+
+Metrics::CounterHandle Metrics::CounterSeries(std::string_view name, const Labels& labels) {
+  std::string key = Key(labels);
+  std::lock_guard lock(mutex_);
+  Family& f = FamilyLocked(name, kCounter);
+  CounterHandle handle;
+  if (f.type == kCounter) handle.series_ = &SeriesLocked(f, std::move(key), labels);
+  return handle;
+}
+
+void Metrics::CounterHandle::Add(double by) const noexcept {
+  if (series_ == nullptr || by < 0 || std::isnan(by)) return;
+  series_->value.fetch_add(by, std::memory_order_relaxed);
 }
 
 void Metrics::SetGauge(std::string_view name, const Labels& labels, double value) {
@@ -185,9 +210,7 @@ void Metrics::SetGauge(std::string_view name, const Labels& labels, double value
   std::lock_guard lock(mutex_);
   Family& f = FamilyLocked(name, kGauge);
   if (f.type != kGauge) return;
-  auto [it, inserted] = f.series.try_emplace(std::move(key));
-  if (inserted) it->second.labels = labels;
-  it->second.value = value;
+  SeriesLocked(f, std::move(key), labels).value.store(value, std::memory_order_relaxed);
 }
 
 void Metrics::AddGauge(std::string_view name, const Labels& labels, double delta) {
@@ -195,9 +218,7 @@ void Metrics::AddGauge(std::string_view name, const Labels& labels, double delta
   std::lock_guard lock(mutex_);
   Family& f = FamilyLocked(name, kGauge);
   if (f.type != kGauge) return;
-  auto [it, inserted] = f.series.try_emplace(std::move(key));
-  if (inserted) it->second.labels = labels;
-  it->second.value += delta;
+  SeriesLocked(f, std::move(key), labels).value.fetch_add(delta, std::memory_order_relaxed);
 }
 
 void Metrics::SetGaugeCallback(std::string_view name, std::string_view help,
@@ -212,22 +233,36 @@ void Metrics::SetCounterCallback(std::string_view name, std::string_view help,
   callbacks_[std::string(name)] = {std::string(help), std::move(read), true};
 }
 
+void Metrics::ObserveInto(Series& s, const std::vector<double>& bounds, double value) noexcept {
+  const auto slot = std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin();
+  s.buckets[static_cast<std::size_t>(slot)].fetch_add(1, std::memory_order_relaxed);
+  s.sum.fetch_add(value, std::memory_order_relaxed);
+  s.count.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Metrics::Observe(std::string_view name, const Labels& labels, double value) {
   if (std::isnan(value)) return;
   std::string key = Key(labels);
   std::lock_guard lock(mutex_);
   Family& f = FamilyLocked(name, kHistogram);
   if (f.type != kHistogram) return;
-  auto [it, inserted] = f.series.try_emplace(std::move(key));
-  Series& s = it->second;
-  if (inserted) {
-    s.labels = labels;
-    s.buckets.assign(f.bounds.size() + 1, 0);
-  }
-  const auto slot = std::lower_bound(f.bounds.begin(), f.bounds.end(), value) - f.bounds.begin();
-  ++s.buckets[static_cast<std::size_t>(slot)];
-  s.sum += value;
-  ++s.count;
+  ObserveInto(SeriesLocked(f, std::move(key), labels), f.bounds, value);
+}
+
+Metrics::HistogramHandle Metrics::HistogramSeries(std::string_view name, const Labels& labels) {
+  std::string key = Key(labels);
+  std::lock_guard lock(mutex_);
+  Family& f = FamilyLocked(name, kHistogram);
+  HistogramHandle handle;
+  if (f.type != kHistogram) return handle;
+  handle.series_ = &SeriesLocked(f, std::move(key), labels);
+  handle.bounds_ = &f.bounds;
+  return handle;
+}
+
+void Metrics::HistogramHandle::Observe(double value) const noexcept {
+  if (series_ == nullptr || std::isnan(value)) return;
+  ObserveInto(*series_, *bounds_, value);
 }
 
 std::map<std::string, std::vector<GaugeSample>, std::less<>> Metrics::EvaluateCallbacks() const {
@@ -248,8 +283,8 @@ double Metrics::Value(std::string_view name, const Labels& labels) const {
     if (auto it = families_.find(name); it != families_.end()) {
       auto s = it->second->series.find(key);
       if (s == it->second->series.end()) return 0;
-      return it->second->type == kHistogram ? static_cast<double>(s->second.count)
-                                            : s->second.value;
+      return it->second->type == kHistogram ? static_cast<double>(s->second.count.load())
+                                            : s->second.value.load();
     }
     if (callbacks_.find(name) == callbacks_.end()) return 0;
   }
@@ -264,14 +299,14 @@ double Metrics::Value(std::string_view name, const Labels& labels) const {
 
 namespace {
 void AddInto(HistogramData& into, const std::vector<double>& bounds,
-             const std::vector<std::uint64_t>& buckets, double sum, std::uint64_t count) {
+             const std::atomic<std::uint64_t>* buckets, double sum, std::uint64_t count) {
   if (into.cumulative.empty()) {
     into.bounds = bounds;
     into.cumulative.assign(bounds.size() + 1, 0);
   }
   std::uint64_t running = 0;
-  for (std::size_t i = 0; i < buckets.size() && i < into.cumulative.size(); ++i) {
-    running += buckets[i];
+  for (std::size_t i = 0; i <= bounds.size() && i < into.cumulative.size(); ++i) {
+    running += buckets[i].load(std::memory_order_relaxed);
     into.cumulative[i] += running;
   }
   into.sum += sum;
@@ -293,7 +328,9 @@ HistogramData Metrics::SumHistograms(std::string_view name,
   out.bounds = it->second->bounds;
   out.cumulative.assign(out.bounds.size() + 1, 0);
   for (const auto& [key, s] : it->second->series) {
-    if (match(s.labels)) AddInto(out, it->second->bounds, s.buckets, s.sum, s.count);
+    if (match(s.labels)) {
+      AddInto(out, it->second->bounds, s.buckets.get(), s.sum.load(), s.count.load());
+    }
   }
   return out;
 }
@@ -304,7 +341,7 @@ double Metrics::Sum(std::string_view name, const std::function<bool(const Labels
   if (it == families_.end() || it->second->type == kHistogram) return 0;
   double total = 0;
   for (const auto& [key, s] : it->second->series) {
-    if (match(s.labels)) total += s.value;
+    if (match(s.labels)) total += s.value.load();
   }
   return total;
 }
@@ -327,20 +364,22 @@ std::string Metrics::RenderPrometheus() const {
       out += "# TYPE " + name + " " + std::string(TypeName(family.type)) + "\n";
       for (const auto& [labels, s] : family.series) {
         if (family.type != kHistogram) {
-          out += SeriesName(name, labels) + " " + FormatValue(s.value) + "\n";
+          out += SeriesName(name, labels) + " " + FormatValue(s.value.load()) + "\n";
           continue;
         }
         std::uint64_t running = 0;
         const std::string prefix = labels.empty() ? "" : labels + ",";
         for (std::size_t i = 0; i <= family.bounds.size(); ++i) {
-          running += s.buckets[i];
+          running += s.buckets[i].load(std::memory_order_relaxed);
           const std::string le = i == family.bounds.size() ? "+Inf" : FormatValue(family.bounds[i]);
           out += name + "_bucket{" + prefix + "le=\"" + le + "\"} " +
                  FormatValue(static_cast<double>(running)) + "\n";
         }
-        out += SeriesName(name + "_sum", labels) + " " + FormatValue(s.sum) + "\n";
+        // Observations through a handle do not take the lock: a scrape may see one in the
+        // buckets before the count (Prometheus tolerates it; the next scrape agrees).
+        out += SeriesName(name + "_sum", labels) + " " + FormatValue(s.sum.load()) + "\n";
         out += SeriesName(name + "_count", labels) + " " +
-               FormatValue(static_cast<double>(s.count)) + "\n";
+               FormatValue(static_cast<double>(s.count.load())) + "\n";
       }
       continue;
     }

@@ -4,7 +4,11 @@
 // a middleware or service bumps exactly one counter per outcome; tests assert metrics by their
 // exported names, e.g.
 //   metrics.Value("callgate_retell_signature_total", {{"outcome", "stale"}}).
+// Values are atomics: Increment/Observe look the series up under the registry's lock and add
+// without it; a hot path resolves its series once (CounterSeries, HistogramSeries) and then adds
+// with no label key, lookup or lock at all.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -42,7 +46,33 @@ struct GaugeSample {
 };
 
 class Metrics {
+  struct Series;
+
  public:
+  // A counter series resolved once: Add is one atomic addition. Valid while the Metrics lives;
+  // a default-constructed handle adds nothing.
+  class CounterHandle {
+   public:
+    // Adds `by` (≥ 0; others are ignored). Thread-safe.
+    void Add(double by = 1) const noexcept;
+
+   private:
+    friend class Metrics;
+    Series* series_ = nullptr;
+  };
+  // A histogram series resolved once: Observe is a few atomic additions. Valid while the
+  // Metrics lives; a default-constructed handle records nothing.
+  class HistogramHandle {
+   public:
+    // Records one observation (NaN is ignored). Thread-safe.
+    void Observe(double value) const noexcept;
+
+   private:
+    friend class Metrics;
+    Series* series_ = nullptr;
+    const std::vector<double>* bounds_ = nullptr;
+  };
+
   Metrics();
   ~Metrics();
   Metrics(const Metrics&) = delete;
@@ -60,6 +90,13 @@ class Metrics {
 
   // Adds `by` (≥ 0) to the counter `name{labels}`. Label order does not matter. Thread-safe.
   void Increment(std::string_view name, const Labels& labels = {}, double by = 1);
+
+  // The counter `name{labels}`, created (at 0, so it is exported from now on) when new; a
+  // handle that adds nothing when `name` is another kind of family. Thread-safe.
+  CounterHandle CounterSeries(std::string_view name, const Labels& labels = {});
+  // The histogram `name{labels}`, created when new (a family with the default buckets when
+  // `name` is); a handle that records nothing when `name` is another kind. Thread-safe.
+  HistogramHandle HistogramSeries(std::string_view name, const Labels& labels);
 
   // Sets / adds to the gauge `name{labels}` (creating a gauge family on first use). Thread-safe.
   void SetGauge(std::string_view name, const Labels& labels, double value);
@@ -98,8 +135,10 @@ class Metrics {
 
  private:
   struct Family;
-  struct Series;
   static std::string Key(const Labels& labels);
+  // The series `key` of `f`, created with `labels` when new. Under mutex_.
+  static Series& SeriesLocked(Family& f, std::string key, const Labels& labels);
+  static void ObserveInto(Series& s, const std::vector<double>& bounds, double value) noexcept;
   Family& FamilyLocked(std::string_view name, int type);
   std::map<std::string, std::vector<GaugeSample>, std::less<>> EvaluateCallbacks() const;
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <regex>
 #include <set>
@@ -271,8 +272,9 @@ TEST(Metrics, WholeRegistryWithEveryKindRendersValidExposition) {
   Metrics m;
   DescribeStandardMetrics(m);
   RegisterProcessMetrics(m);
-  RecordHttpRequest(m, "POST", "/webhooks/retell", 200, std::chrono::milliseconds(12));
-  RecordHttpRequest(m, "GET", "", 404, std::chrono::microseconds(300));
+  HttpRequestMetrics requests(m);
+  requests.Record("POST", "/webhooks/retell", 200, std::chrono::milliseconds(12));
+  requests.Record("GET", "", 404, std::chrono::microseconds(300));
   m.Increment("callgate_weird_total", {{"v", "a\"b\\c\nd"}});
   m.SetGauge("callgate_g", {}, -0.25);
   m.Describe("callgate_help_total", "Help with \\ backslash\nand newline");
@@ -304,6 +306,69 @@ TEST(Metrics, IsThreadSafe) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(m.Value("callgate_n_total"), 4000);
+}
+
+TEST(Metrics, ResolvedSeriesAddToTheSameSeriesAsLookedUpOnes) {
+  Metrics m;
+  m.DescribeHistogram("callgate_h_ms", "h", {10, 100});
+  const auto counter = m.CounterSeries("callgate_c_total", {{"b", "2"}, {"a", "1"}});
+  EXPECT_EQ(m.Value("callgate_c_total", {{"a", "1"}, {"b", "2"}}), 0);  // exported from now on
+  EXPECT_NE(m.RenderPrometheus().find("callgate_c_total{a=\"1\",b=\"2\"} 0"), std::string::npos);
+  counter.Add();
+  counter.Add(2.5);
+  counter.Add(-1);  // counters only grow
+  m.Increment("callgate_c_total", {{"a", "1"}, {"b", "2"}});
+  EXPECT_EQ(m.Value("callgate_c_total", {{"a", "1"}, {"b", "2"}}), 4.5);
+
+  const auto histogram = m.HistogramSeries("callgate_h_ms", {{"route", "/x"}});
+  histogram.Observe(5);
+  histogram.Observe(50);
+  histogram.Observe(std::nan(""));
+  m.Observe("callgate_h_ms", {{"route", "/x"}}, 500);
+  const HistogramData h = m.Histogram("callgate_h_ms", {{"route", "/x"}});
+  EXPECT_EQ(h.cumulative, (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_EQ(h.count, 3u);
+  EXPECT_DOUBLE_EQ(h.sum, 555);
+}
+
+TEST(Metrics, ASeriesOfAnotherKindGivesAHandleThatRecordsNothing) {
+  Metrics m;
+  m.SetGauge("callgate_g", {}, 7);
+  m.Observe("callgate_h_ms", {}, 1);
+  const auto counter = m.CounterSeries("callgate_g");
+  counter.Add(5);
+  EXPECT_EQ(m.Value("callgate_g"), 7);
+  const auto histogram = m.HistogramSeries("callgate_g", {});
+  histogram.Observe(5);
+  EXPECT_EQ(m.Value("callgate_g"), 7);
+  m.CounterSeries("callgate_h_ms").Add(3);
+  EXPECT_EQ(m.Histogram("callgate_h_ms").count, 1u);
+  Metrics::CounterHandle unresolved;
+  unresolved.Add();  // a default handle is harmless
+  Metrics::HistogramHandle none;
+  none.Observe(1);
+}
+
+TEST(Metrics, ResolvedSeriesAreThreadSafe) {
+  Metrics m;
+  const auto counter = m.CounterSeries("callgate_n_total");
+  const auto histogram = m.HistogramSeries("callgate_d_ms", {});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5000; ++i) {
+        counter.Add();
+        histogram.Observe(1);
+        m.Increment("callgate_n_total");
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(m.Value("callgate_n_total"), 40000);
+  const HistogramData h = m.Histogram("callgate_d_ms");
+  EXPECT_EQ(h.count, 20000u);
+  EXPECT_EQ(h.cumulative.front(), 20000u);
+  EXPECT_DOUBLE_EQ(h.sum, 20000);
 }
 
 }  // namespace

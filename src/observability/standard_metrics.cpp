@@ -70,14 +70,31 @@ void DescribeStandardMetrics(Metrics& metrics) {
   metrics.Describe(kDbSlow, "Database statements slower than the slow-query threshold");
 }
 
-void RecordHttpRequest(Metrics& metrics, std::string_view method, std::string_view route,
-                       int status, std::chrono::nanoseconds elapsed) {
-  const std::string r = route.empty() ? std::string("unmatched") : std::string(route);
+void HttpRequestMetrics::Record(std::string_view method, std::string_view route, int status,
+                                std::chrono::nanoseconds elapsed) {
+  if (route.empty()) route = "unmatched";
+  const std::tuple<std::string_view, std::string_view, int> key{route, method, status};
+  const double ms = static_cast<double>(elapsed.count()) / 1e6;
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = series_.find(key); it != series_.end()) {
+      it->second.requests.Add();
+      it->second.duration.Observe(ms);
+      return;
+    }
+  }
+  const std::string r(route);
   const std::string m(method);
-  metrics.Increment(kHttpRequests,
-                    {{"route", r}, {"method", m}, {"status", std::to_string(status)}});
-  metrics.Observe(kHttpDuration, {{"route", r}, {"method", m}},
-                  static_cast<double>(elapsed.count()) / 1e6);
+  Series series{
+      metrics_.CounterSeries(kHttpRequests,
+                             {{"route", r}, {"method", m}, {"status", std::to_string(status)}}),
+      metrics_.HistogramSeries(kHttpDuration, {{"route", r}, {"method", m}})};
+  {
+    std::unique_lock lock(mutex_);
+    series_.try_emplace(Key{r, m, status}, series);
+  }
+  series.requests.Add();
+  series.duration.Observe(ms);
 }
 
 std::string StatementLabel(std::string_view sql) {

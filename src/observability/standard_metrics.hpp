@@ -4,8 +4,11 @@
 // Names are listed in docs/operations.md.
 
 #include <chrono>
+#include <map>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "observability/metrics.hpp"
 
@@ -21,12 +24,28 @@ void RegisterProcessMetrics(Metrics& metrics);
 // appear in the output before the first request. Thread-safe.
 void DescribeStandardMetrics(Metrics& metrics);
 
-// Counts one answered HTTP request: callgate_http_requests_total{route,method,status} and
+// Counts answered HTTP requests: callgate_http_requests_total{route,method,status} and
 // callgate_http_request_duration_ms{route,method} (histogram). `route` is the matched route
 // pattern (never the raw path, to bound cardinality); pass "" for unmatched requests, which are
-// recorded as route="unmatched". Thread-safe.
-void RecordHttpRequest(Metrics& metrics, std::string_view method, std::string_view route,
-                       int status, std::chrono::nanoseconds elapsed);
+// recorded as route="unmatched". Every request is counted, so the series of each (route,
+// method, status) are resolved once and kept: recording is a lookup under a shared lock and
+// three atomic additions, with no label strings built. Thread-safe.
+class HttpRequestMetrics {
+ public:
+  explicit HttpRequestMetrics(Metrics& metrics) : metrics_(metrics) {}
+  void Record(std::string_view method, std::string_view route, int status,
+              std::chrono::nanoseconds elapsed);
+
+ private:
+  struct Series {
+    Metrics::CounterHandle requests;
+    Metrics::HistogramHandle duration;
+  };
+  using Key = std::tuple<std::string, std::string, int>;  // route, method, status
+  Metrics& metrics_;
+  std::shared_mutex mutex_;
+  std::map<Key, Series, std::less<>> series_;
+};
 
 // A short, single-line name for a SQL statement: whitespace collapsed, at most 60 characters.
 std::string StatementLabel(std::string_view sql);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
 namespace callgate::observability {
 namespace {
 
@@ -56,11 +59,13 @@ TEST(StatementLabel, CollapsesWhitespaceAndCutsAtSixtyCharacters) {
   EXPECT_EQ(label.size(), 60u);
 }
 
-TEST(RecordHttpRequest, CountsByRoutePatternMethodAndStatus) {
+TEST(HttpRequestMetrics, CountsByRoutePatternMethodAndStatus) {
   Metrics m;
-  RecordHttpRequest(m, "POST", "/api/retell/{function}", 200, milliseconds(30));
-  RecordHttpRequest(m, "POST", "/api/retell/{function}", 200, milliseconds(70));
-  RecordHttpRequest(m, "POST", "/api/retell/{function}", 503, milliseconds(5));
+  HttpRequestMetrics requests(m);
+  requests.Record("POST", "/api/retell/{function}", 200, milliseconds(30));
+  requests.Record("POST", "/api/retell/{function}", 200, milliseconds(70));
+  requests.Record("POST", "/api/retell/{function}", 503, milliseconds(5));
+  requests.Record("GET", "", 404, milliseconds(1));
   EXPECT_EQ(m.Value("callgate_http_requests_total",
                     {{"route", "/api/retell/{function}"}, {"method", "POST"}, {"status", "200"}}),
             2);
@@ -71,6 +76,33 @@ TEST(RecordHttpRequest, CountsByRoutePatternMethodAndStatus) {
                                       {{"route", "/api/retell/{function}"}, {"method", "POST"}});
   EXPECT_EQ(h.count, 3u);
   EXPECT_DOUBLE_EQ(h.sum, 105);
+  EXPECT_EQ(m.Value("callgate_http_requests_total",
+                    {{"route", "unmatched"}, {"method", "GET"}, {"status", "404"}}),
+            1);
+}
+
+TEST(HttpRequestMetrics, ConcurrentRequestsAreEachCountedOnce) {
+  Metrics m;
+  HttpRequestMetrics requests(m);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&requests, t] {
+      for (int i = 0; i < 2000; ++i) {
+        requests.Record("GET", "/r/{n}", 200 + (i + t) % 3, milliseconds(2));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  double total = 0;
+  for (int status : {200, 201, 202}) {
+    total += m.Value("callgate_http_requests_total",
+                     {{"route", "/r/{n}"}, {"method", "GET"}, {"status", std::to_string(status)}});
+  }
+  EXPECT_EQ(total, 8000);
+  const HistogramData h =
+      m.Histogram("callgate_http_request_duration_ms", {{"route", "/r/{n}"}, {"method", "GET"}});
+  EXPECT_EQ(h.count, 8000u);
+  EXPECT_DOUBLE_EQ(h.sum, 16000);
 }
 
 }  // namespace
