@@ -62,11 +62,9 @@ std::optional<ratelimit::Decision> ToolRunner::Limit(const booking::CallContext&
 
 ToolRun ToolRunner::Run(const booking::CallContext& ctx, const ToolCall& call) const {
   ToolRun run;
-  const std::string tool_name = call.tool ? std::string(call.tool->name) : std::string("unknown");
+  const std::string_view tool_name = call.tool ? call.tool->name : std::string_view("unknown");
   auto count = [&](std::string_view outcome) {
-    metrics_.Increment("callgate_agent_tool_total", {{"platform", std::string(call.platform)},
-                                                     {"tool", tool_name},
-                                                     {"outcome", std::string(outcome)}});
+    tool_counts_.Add("callgate_agent_tool_total", {call.platform, tool_name, outcome});
   };
   if (call.tool == nullptr) {
     count("unknown_tool");

@@ -75,6 +75,7 @@ class ToolRunner {
       : contexts_(contexts),
         booking_(booking),
         metrics_(metrics),
+        tool_counts_(metrics, {"platform", "tool", "outcome"}),
         limiter_(limiter),
         limits_(limits) {}
 
@@ -89,6 +90,7 @@ class ToolRunner {
   booking::CallContextResolver& contexts_;
   booking::BookingService& booking_;
   observability::Metrics& metrics_;
+  observability::CounterCache tool_counts_;  // callgate_agent_tool_total, once per tool run
   ratelimit::RateLimiter* limiter_;
   ToolLimits limits_;
 };

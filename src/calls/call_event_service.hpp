@@ -5,9 +5,11 @@
 // acknowledged is stored with its jobs, and a redelivery changes nothing.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "calls/model.hpp"
 #include "calls/repositories.hpp"
@@ -68,7 +70,8 @@ class CallEventService {
         store_(store),
         jobs_(jobs),
         transactions_(transactions),
-        metrics_(metrics) {}
+        counts_(std::make_shared<observability::CounterCache>(
+            metrics, std::vector<std::string>{"event", "outcome"})) {}
 
   // kNotFound when the number (or agent) is not registered — nothing is stored then — or when
   // it belongs to another company than the URL named; kPermissionDenied when the call id is
@@ -93,8 +96,9 @@ class CallEventService {
   // The delivery as kept for deduplication.
   static WebhookEventRecord EventRecord(const CallEventInput& input, const tenancy::Tenant& tenant,
                                         bool updates_call);
-  static void Count(observability::Metrics& metrics, const std::string& platform,
-                    const std::string& event, std::string_view outcome);
+  // Counts callgate_<platform>_webhook_total{event,outcome}.
+  static void Count(const observability::CounterCache& counts, std::string_view platform,
+                    std::string_view event, std::string_view outcome);
   Result<tenancy::Tenant> ResolveTenant(const CallEventInput& input);
   CallUpdate BuildUpdate(const CallEventInput& input, const tenancy::Tenant& tenant);
 
@@ -105,7 +109,8 @@ class CallEventService {
   CallEventStore& store_;
   queue::JobQueue& jobs_;
   TransactionRunner& transactions_;
-  observability::Metrics& metrics_;
+  // Shared with the queued writes' reports, which may come after this service is gone.
+  std::shared_ptr<const observability::CounterCache> counts_;
 };
 
 }  // namespace callgate::calls

@@ -397,4 +397,39 @@ std::string Metrics::RenderPrometheus() const {
   return out;
 }
 
+CounterCache::CounterCache(Metrics& metrics, std::vector<std::string> label_names)
+    : metrics_(metrics), label_names_(std::move(label_names)) {}
+
+void CounterCache::Add(std::string_view name, std::initializer_list<std::string_view> values,
+                       double by) const {
+  if (values.size() != label_names_.size()) return;
+  // Each part with its length first, so no two combinations share a key. Reused: no allocation
+  // once it is long enough.
+  thread_local std::string key;
+  key.clear();
+  const auto append = [](std::string_view part) {
+    key.append(std::to_string(part.size())).push_back(':');
+    key.append(part);
+  };
+  append(name);
+  for (std::string_view value : values) append(value);
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = handles_.find(std::string_view(key)); it != handles_.end()) {
+      it->second.Add(by);
+      return;
+    }
+  }
+  Labels labels;
+  labels.reserve(values.size());
+  auto value = values.begin();
+  for (const std::string& label : label_names_) labels.emplace_back(label, *value++);
+  const Metrics::CounterHandle handle = metrics_.CounterSeries(name, labels);
+  {
+    std::unique_lock lock(mutex_);
+    handles_.try_emplace(key, handle);
+  }
+  handle.Add(by);
+}
+
 }  // namespace callgate::observability

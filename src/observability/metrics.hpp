@@ -11,9 +11,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -150,6 +152,27 @@ class Metrics {
     bool counter = false;  // rendered as a counter, else as a gauge
   };
   std::map<std::string, CallbackFamily, std::less<>> callbacks_;
+};
+
+// Counters keyed by family name and label values, each series resolved on first use and kept:
+// counting is a lookup under a shared lock and one atomic addition, with no label strings built
+// and no registry lock. For hot paths that count by a few values from small sets (platforms,
+// events, tools, outcomes); the values must not come from callers unchecked (each combination is
+// kept for good). Thread-safe; `metrics` must outlive it.
+class CounterCache {
+ public:
+  CounterCache(Metrics& metrics, std::vector<std::string> label_names);
+  // Adds `by` (≥ 0) to name{label_names[i]=values[i], …}; one value per label name.
+  // Const: what it keeps is a cache of the registry's series.
+  void Add(std::string_view name, std::initializer_list<std::string_view> values,
+           double by = 1) const;
+
+ private:
+  Metrics& metrics_;
+  const std::vector<std::string> label_names_;
+  mutable std::shared_mutex mutex_;
+  // By name and values, each with its length first.
+  mutable std::map<std::string, Metrics::CounterHandle, std::less<>> handles_;
 };
 
 }  // namespace callgate::observability

@@ -349,6 +349,39 @@ TEST(Metrics, ASeriesOfAnotherKindGivesAHandleThatRecordsNothing) {
   none.Observe(1);
 }
 
+TEST(CounterCache, CountsEachNameAndValuesInTheSeriesIncrementUses) {
+  Metrics m;
+  const CounterCache counts(m, {"tool", "outcome"});
+  counts.Add("callgate_tool_total", {"book", "ok"});
+  counts.Add("callgate_tool_total", {"book", "ok"}, 2);
+  counts.Add("callgate_tool_total", {"book", "failed"});
+  counts.Add("callgate_other_total", {"book", "ok"});
+  counts.Add("callgate_tool_total", {"book"});        // one value short: not counted
+  counts.Add("callgate_tool_total", {"bo", "okok"});  // the same characters, split elsewhere
+  m.Increment("callgate_tool_total", {{"outcome", "ok"}, {"tool", "book"}});
+  EXPECT_EQ(m.Value("callgate_tool_total", {{"tool", "book"}, {"outcome", "ok"}}), 4);
+  EXPECT_EQ(m.Value("callgate_tool_total", {{"tool", "book"}, {"outcome", "failed"}}), 1);
+  EXPECT_EQ(m.Value("callgate_other_total", {{"tool", "book"}, {"outcome", "ok"}}), 1);
+  EXPECT_EQ(m.Value("callgate_tool_total", {{"tool", "bo"}, {"outcome", "okok"}}), 1);
+  EXPECT_EQ(m.Sum("callgate_tool_total", [](const Labels&) { return true; }), 6);
+}
+
+TEST(CounterCache, ConcurrentCountsAreEachCountedOnce) {
+  Metrics m;
+  const CounterCache counts(m, {"n"});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&counts, t] {
+      for (int i = 0; i < 3000; ++i) {
+        counts.Add("callgate_c_total", {std::to_string((i + t) % 5)});
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(m.Sum("callgate_c_total", [](const Labels&) { return true; }), 12000);
+  EXPECT_EQ(m.Value("callgate_c_total", {{"n", "3"}}), 2400);
+}
+
 TEST(Metrics, ResolvedSeriesAreThreadSafe) {
   Metrics m;
   const auto counter = m.CounterSeries("callgate_n_total");

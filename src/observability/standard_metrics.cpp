@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -35,18 +36,27 @@ double OpenFds() {
   return n > 0 ? n - 1 : 0;
 }
 
-std::string_view Operation(std::string_view sql) {
+constexpr std::array<std::string_view, 5> kOperations = {"select", "insert", "update", "delete",
+                                                         "other"};
+
+// The index in kOperations of the statement's operation (a WITH query counts as select).
+std::size_t OperationIndex(std::string_view sql) {
   std::size_t i = 0;
   while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
-  std::string word;
-  for (; i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])); ++i) {
-    word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(sql[i]))));
+  std::size_t end = i;
+  while (end < sql.size() && std::isalpha(static_cast<unsigned char>(sql[end]))) ++end;
+  const std::string_view word = sql.substr(i, end - i);
+  const auto is = [word](std::string_view op) {
+    return word.size() == op.size() &&
+           std::equal(word.begin(), word.end(), op.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  };
+  for (std::size_t op = 0; op < 4; ++op) {
+    if (is(kOperations[op])) return op;
   }
-  for (std::string_view op : {"select", "insert", "update", "delete"}) {
-    if (word == op) return op;
-  }
-  if (word == "with") return "select";
-  return "other";
+  if (is("with")) return 0;
+  return 4;
 }
 
 }  // namespace
@@ -114,23 +124,26 @@ std::string StatementLabel(std::string_view sql) {
 }
 
 SlowQueryRecorder::SlowQueryRecorder(Metrics& metrics, std::chrono::milliseconds threshold)
-    : metrics_(metrics), threshold_(threshold) {
-  // Exported at 0 from the start: rate() over a counter that appears only with its first slow
-  // query has no value before it (Prometheus rules and dashboards would show nothing, not 0).
-  for (std::string_view op : {"select", "insert", "update", "delete", "other"}) {
-    metrics_.Increment(kDbSlow, {{"operation", std::string(op)}}, 0);
+    : threshold_(threshold) {
+  // Resolving the slow-query counters exports them at 0 from the start: rate() over a counter
+  // that appears only with its first slow query has no value before it (Prometheus rules and
+  // dashboards would show nothing, not 0).
+  for (std::size_t op = 0; op < kOperations.size(); ++op) {
+    const Labels labels{{"operation", std::string(kOperations[op])}};
+    operations_[op] = {kOperations[op], metrics.HistogramSeries(kDbDuration, labels),
+                       metrics.CounterSeries(kDbSlow, labels)};
   }
 }
 
 void SlowQueryRecorder::Record(std::string_view sql, std::chrono::nanoseconds elapsed) noexcept {
   try {
-    const std::string op(Operation(sql));
+    const OperationSeries& op = operations_[OperationIndex(sql)];
     const double ms = static_cast<double>(elapsed.count()) / 1e6;
-    metrics_.Observe(kDbDuration, {{"operation", op}}, ms);
+    op.duration.Observe(ms);
     if (elapsed < threshold_) return;
-    metrics_.Increment(kDbSlow, {{"operation", op}});
+    op.slow.Add();
     LogWarn("slow_query", {{"statement", StatementLabel(sql)},
-                           {"operation", op},
+                           {"operation", op.name},
                            {"duration_ms", ms},
                            {"threshold_ms", static_cast<long long>(threshold_.count())}});
   } catch (...) {

@@ -3,6 +3,7 @@
 // resources, HTTP requests per route, database statement latency and slow queries.
 // Names are listed in docs/operations.md.
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <shared_mutex>
@@ -65,8 +66,15 @@ class SlowQueryRecorder {
   std::chrono::milliseconds threshold() const noexcept { return threshold_; }
 
  private:
-  Metrics& metrics_;
+  // The series of each operation (select, insert, update, delete, other), resolved once: every
+  // statement is recorded.
+  struct OperationSeries {
+    std::string_view name;
+    Metrics::HistogramHandle duration;
+    Metrics::CounterHandle slow;
+  };
   std::chrono::milliseconds threshold_;
+  std::array<OperationSeries, 5> operations_;
 };
 
 }  // namespace callgate::observability

@@ -46,9 +46,7 @@ http::Response RetellSignatureGuard::Handle(http::Request& request, const http::
   if (!uses_->Bind(header, binding)) return reject("replayed");
   // A request run again on a handler thread (its first attempt would have blocked) is counted
   // once; binding the same signature to the same request again passes.
-  OncePerRequest("retell signature counted", [&] {
-    metrics_.Increment("callgate_retell_signature_total", {{"outcome", "ok"}});
-  });
+  OncePerRequest("retell signature counted", [&] { ok_.Add(); });
   request.attributes.principal = "retell";
   if (company_id) request.attributes.company_id = company_id->value;
   return next(request);

@@ -31,6 +31,7 @@ class RetellSignatureGuard final : public http::Middleware {
         companies_(companies),
         clock_(clock),
         metrics_(metrics),
+        ok_(metrics.CounterSeries("callgate_retell_signature_total", {{"outcome", "ok"}})),
         uses_(std::make_shared<SignatureUses>(clock)) {}
 
   std::string_view Name() const noexcept override { return "retell_signature"; }
@@ -46,6 +47,7 @@ class RetellSignatureGuard final : public http::Middleware {
   tenancy::CompanyRepository& companies_;
   const Clock& clock_;
   observability::Metrics& metrics_;
+  observability::Metrics::CounterHandle ok_;  // every signed request: resolved once
   std::shared_ptr<SignatureUses> uses_;
 };
 
