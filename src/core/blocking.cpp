@@ -1,10 +1,13 @@
 #include "core/blocking.hpp"
 
+#include <stdexcept>
+
 namespace callgate {
 namespace {
 
 thread_local AttemptMemo* current_memo = nullptr;
 thread_local bool may_block = true;
+thread_local const char* irrevocable = nullptr;  // what made the current attempt irrevocable
 
 int& Count(std::map<std::string, int, std::less<>>& counts, std::string_view step) {
   auto it = counts.find(step);
@@ -29,19 +32,32 @@ bool AttemptMemo::DoneEarlier(std::string_view step) {
 void AttemptMemo::MarkDone(std::string_view step) { ++Count(done_, step); }
 
 AttemptScope::AttemptScope(AttemptMemo& memo, bool allow_blocking) noexcept
-    : previous_memo_(current_memo), previous_may_block_(may_block) {
+    : previous_memo_(current_memo),
+      previous_may_block_(may_block),
+      previous_irrevocable_(irrevocable) {
   memo.BeginAttempt();
   current_memo = &memo;
   may_block = allow_blocking;
+  irrevocable = nullptr;
 }
 
 AttemptScope::~AttemptScope() {
   current_memo = previous_memo_;
   may_block = previous_may_block_;
+  irrevocable = previous_irrevocable_;
 }
 
 void MayBlock(const char* where) {
-  if (!may_block) throw WouldBlock{where};
+  if (may_block) return;
+  if (irrevocable != nullptr) {
+    throw std::logic_error(std::string(where) + " would wait after " + irrevocable +
+                           " in an attempt that must not be retried");
+  }
+  throw WouldBlock{where};
+}
+
+void MarkAttemptIrrevocable(const char* what) noexcept {
+  if (!may_block) irrevocable = what;
 }
 
 bool MayBlockHere() noexcept { return may_block; }

@@ -60,11 +60,20 @@ class AttemptScope {
  private:
   AttemptMemo* previous_memo_;
   bool previous_may_block_;
+  const char* previous_irrevocable_;
 };
 
 // Call right before waiting on anything (I/O, another thread). Throws WouldBlock{where} inside
-// an AttemptScope that forbids blocking; does nothing otherwise.
+// an AttemptScope that forbids blocking; does nothing otherwise. After
+// MarkAttemptIrrevocable in the same attempt it throws std::logic_error instead.
 void MayBlock(const char* where);
+
+// Marks that the current attempt did something a retry would do again and cannot undo (a write
+// queued for the group commit, answered once written): from here the attempt must finish on
+// the thread it runs on. A MayBlock() later in the same attempt is a programming error — its
+// retry would queue the write a second time — and throws std::logic_error naming both places
+// (the request fails with 500) instead of WouldBlock. No-op where blocking is allowed.
+void MarkAttemptIrrevocable(const char* what) noexcept;
 
 // True when the calling thread may block (outside any scope, or in a scope that allows it).
 bool MayBlockHere() noexcept;

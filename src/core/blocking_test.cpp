@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string_view>
 #include <thread>
 
@@ -30,6 +31,41 @@ TEST(Blocking, AnAttemptThatMustNotBlockThrowsWhereItWouldWait) {
   }
   // The scope ended: the thread may block again.
   EXPECT_TRUE(MayBlockHere());
+  EXPECT_NO_THROW(MayBlock("database"));
+}
+
+TEST(Blocking, AnAttemptMarkedIrrevocableFailsLoudlyInsteadOfBeingRetried) {
+  AttemptMemo memo;
+  {
+    AttemptScope scope(memo, /*may_block=*/false);
+    MarkAttemptIrrevocable("a queued write");
+    try {
+      MayBlock("database");
+      ADD_FAILURE() << "MayBlock did not throw";
+    } catch (const WouldBlock&) {
+      ADD_FAILURE() << "a retry would do the queued write again";
+    } catch (const std::logic_error& e) {
+      EXPECT_EQ(std::string_view(e.what()),
+                "database would wait after a queued write in an attempt that must not be retried");
+    }
+    {
+      // A nested attempt starts clean, and the outer one is irrevocable again after it.
+      AttemptScope inner(memo, /*may_block=*/false);
+      EXPECT_THROW(MayBlock("redis"), WouldBlock);
+    }
+    EXPECT_THROW(MayBlock("redis"), std::logic_error);
+  }
+  {
+    // The next attempt is not marked; where blocking is allowed, marking changes nothing.
+    AttemptScope retry(memo, /*may_block=*/false);
+    EXPECT_THROW(MayBlock("database"), WouldBlock);
+  }
+  {
+    AttemptScope on_a_handler_thread(memo, /*may_block=*/true);
+    MarkAttemptIrrevocable("a queued write");
+    EXPECT_NO_THROW(MayBlock("database"));
+  }
+  MarkAttemptIrrevocable("outside any attempt");
   EXPECT_NO_THROW(MayBlock("database"));
 }
 

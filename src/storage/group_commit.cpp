@@ -92,6 +92,9 @@ void GroupCommit::Submit(Waiter& item, const Write& write) {
 }
 
 void GroupCommit::SubmitLater(std::unique_ptr<Waiter> item, const Write& write) {
+  // Queued, the item will be written whatever the caller does next: a retry of the caller's
+  // attempt on another thread would queue it again.
+  MarkAttemptIrrevocable("a write queued for the group commit");
   std::lock_guard lock(mutex_);
   if (!later_write_) later_write_ = write;
   if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });

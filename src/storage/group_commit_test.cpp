@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -222,6 +223,9 @@ TEST(GroupCommit, AnItemQueuedLaterIsWrittenOnTheWriterThreadWithoutTheCallerWai
     AttemptMemo memo;
     AttemptScope no_waiting(memo, /*may_block=*/false);
     group.SubmitLater(std::make_unique<LaterItem>(0, finished, &threads), write);
+    // What is queued is written whatever happens next: the attempt may no longer be handed to
+    // another thread to run again (that would queue the item twice).
+    EXPECT_THROW(MayBlock("database"), std::logic_error);
   }
   WaitFor([&] { return finished.load() == 1; });
   EXPECT_NE(threads[0], std::this_thread::get_id());
