@@ -334,8 +334,8 @@ struct Application::Impl {
     // Vapi: server messages on the same tool table and call pipeline (docs/agents.md).
     vapi_tools = std::make_unique<vapi::AgentTools>(*call_contexts, *tool_runner);
     vapi_messages = std::make_unique<vapi::ServerMessageHandler>(
-        vapi::ServerMessageSettings{config.vapi_assistant_id}, *call_events, *inbound_calls,
-        *vapi_tools, metrics);
+        vapi::ServerMessageSettings{config.vapi_assistant_id, redis_pool == nullptr}, *call_events,
+        *inbound_calls, *vapi_tools, metrics);
     calendar_sync = std::make_unique<booking::CalendarSyncService>(
         *appointments, *services, *customers, *webhook_events, *calendar, *transactions, clock,
         metrics, config.phone_region);
@@ -580,9 +580,13 @@ struct Application::Impl {
 
     // Vapi: the platform secret, or on /c/{slug} the company's own (X-Vapi-Secret, Bearer or an
     // HMAC signature); failures count toward the same per-address limit.
-    const http::RouteOptions vapi_authenticated{
+    // Like Retell's lifecycle routes, tried on the I/O thread: a call's start is queued for the
+    // group commit and answered once committed; what would wait (a cache miss, an event written
+    // in a transaction, a tool call with its limits in Redis) goes to a handler thread.
+    http::RouteOptions vapi_authenticated{
         {failed_auth, std::make_shared<vapi::VapiAuthGuard>(config.vapi_secret, config.vapi_hmac,
                                                             *companies, clock, metrics)}};
+    vapi_authenticated.try_inline = true;
     auto vapi_message = [this](Request& r) { return vapi_messages->Handle(r); };
     router.Add(Method::kPost, "/webhooks/vapi", vapi_message, vapi_authenticated);
     router.Add(Method::kPost, "/webhooks/vapi/c/{slug}", vapi_message, vapi_authenticated);

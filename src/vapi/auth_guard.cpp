@@ -1,5 +1,6 @@
 #include "vapi/auth_guard.hpp"
 
+#include "core/blocking.hpp"
 #include "observability/log.hpp"
 
 namespace callgate::vapi {
@@ -37,8 +38,12 @@ http::Response VapiAuthGuard::Handle(http::Request& request, const http::Next& n
     const auto signature = request.Header(hmac_.signature_header).value_or("");
     if (!uses_->Bind(signature, request.path)) return reject("replayed");
   }
-  metrics_.Increment("callgate_vapi_auth_total",
-                     {{"outcome", "ok_" + std::string(CredentialName(*verified))}});
+  // A request run again on a handler thread (its first attempt would have waited) is counted
+  // once; binding the same signature to the same path again passes.
+  OncePerRequest("vapi credential counted", [&] {
+    metrics_.Increment("callgate_vapi_auth_total",
+                       {{"outcome", "ok_" + std::string(CredentialName(*verified))}});
+  });
   request.attributes.principal = "vapi";
   if (company_id) request.attributes.company_id = company_id->value;
   return next(request);

@@ -1,5 +1,10 @@
 #include "vapi/server_messages.hpp"
 
+#include <memory>
+
+#include "core/blocking.hpp"
+#include "http/pending_answer.hpp"
+
 namespace callgate::vapi {
 namespace {
 
@@ -19,6 +24,13 @@ std::string TypeLabel(std::string_view type) {
   return "other";
 }
 
+void CountMessage(observability::Metrics& metrics, std::string_view type,
+                  const http::Response& answer) {
+  metrics.Increment(
+      "callgate_vapi_message_total",
+      {{"type", TypeLabel(type)}, {"outcome", answer.error ? answer.error->code : "ok"}});
+}
+
 // A result for a tool call that could not run, in the shape of the tools' own answers.
 std::string Refusal(std::string_view code, std::string message) {
   return json{{"success", false}, {"error", code}, {"message", std::move(message)}}.dump();
@@ -34,18 +46,22 @@ http::Response ServerMessageHandler::Handle(http::Request& request) const {
     return http::Response::Error(parsed.error());
   }
   const auto url_company = UrlCompany(request);
+  if (parsed->type == "status-update" || parsed->type == "end-of-call-report") {
+    return Lifecycle(*parsed, request, url_company);  // counted when answered
+  }
+  if (parsed->type == "tool-calls") {
+    if (!settings_.tool_calls_inline) MayBlock("a Vapi tool call with its limits in Redis");
+    // An attempt runs a message from the start again when it would wait: a call of a batch
+    // that ran before a later one waited would run (and be charged and counted) twice.
+    if (parsed->tool_calls.size() > 1) MayBlock("a batch of Vapi tool calls");
+  }
   http::Response response = [&] {
     if (parsed->type == "tool-calls") return ToolCalls(*parsed, url_company);
     if (parsed->type == "assistant-request") return AssistantRequest(*parsed, url_company);
-    if (parsed->type == "status-update" || parsed->type == "end-of-call-report") {
-      return Lifecycle(*parsed, request, url_company);
-    }
     // Vapi sends many more (conversation-update, speech-update, hang, …) and ignores the answer.
     return http::Response::Json(200, {{"status", "ok"}, {"outcome", "ignored"}});
   }();
-  const std::string outcome = response.error ? response.error->code : "ok";
-  metrics_.Increment("callgate_vapi_message_total",
-                     {{"type", TypeLabel(parsed->type)}, {"outcome", outcome}});
+  CountMessage(metrics_, parsed->type, response);
   return response;
 }
 
@@ -93,8 +109,11 @@ http::Response ServerMessageHandler::Lifecycle(
     const ServerMessage& message, const http::Request& request,
     std::optional<tenancy::CompanyId> url_company) const {
   auto event = LifecycleEventOf(message);
-  if (!event)
-    return http::Response::Error(ErrorCode::kInvalidArgument, "message.call.id is missing");
+  if (!event) {
+    auto refused = http::Response::Error(ErrorCode::kInvalidArgument, "message.call.id is missing");
+    CountMessage(metrics_, message.type, refused);
+    return refused;
+  }
   calls::CallEventInput input;
   input.platform = "vapi";
   input.event = std::move(event->event);
@@ -103,10 +122,19 @@ http::Response ServerMessageHandler::Lifecycle(
   input.raw_body = request.body;
   input.url_company = url_company;
   input.request_id = request.request_id;
-  auto result = events_.Record(input);
-  if (!result) return http::Response::Error(result.error());
-  return http::Response::Json(
-      200, {{"status", "ok"}, {"outcome", calls::EventOutcomeName(result->outcome)}});
+  // A call's start is queued and answered once it is committed; no thread waits. The answer's
+  // report uses only the metrics, which outlive the store (CallEventService::RecordLater).
+  auto pending = std::make_shared<http::PendingAnswer>();
+  events_.RecordLater(input, [pending, &metrics = metrics_,
+                              type = message.type](Result<calls::EventResult> result) {
+    http::Response answer =
+        result ? http::Response::Json(
+                     200, {{"status", "ok"}, {"outcome", calls::EventOutcomeName(result->outcome)}})
+               : http::Response::Error(result.error());
+    CountMessage(metrics, type, answer);
+    pending->Answer(std::move(answer));
+  });
+  return http::Response::Later(std::move(pending));
 }
 
 }  // namespace callgate::vapi

@@ -6,7 +6,9 @@
 //   assistant-request   calls::InboundCallService (the variables of Retell's inbound webhook) →
 //                       200 {"assistantId","assistantOverrides":{"variableValues":{...}}}
 //   status-update,      calls::CallEventService, like Retell's lifecycle webhooks (idempotent,
-//   end-of-call-report  analysed and priced by the queued call analysis) → 200
+//   end-of-call-report  analysed and priced by the queued call analysis) → 200; a call's start
+//                       (in-progress) is queued for the group commit and answered once written
+//                       (http::PendingAnswer, CallEventService::RecordLater)
 //   anything else       200 {"status":"ok","outcome":"ignored"}
 // A company URL binds the company: a call or number of another company is 404 and nothing is
 // created or changed.
@@ -47,6 +49,10 @@ class ToolPort {
 struct ServerMessageSettings {
   // The assistant answering a number whose agent id is not set (VAPI_ASSISTANT_ID).
   std::string default_assistant_id;
+  // Whether tool calls may be tried where waiting is not allowed (an I/O thread's attempt):
+  // false when every tool call waits anyway (limits kept in Redis), so such an attempt hands
+  // them on before doing any work.
+  bool tool_calls_inline = true;
 };
 
 class ServerMessageHandler {
@@ -61,7 +67,9 @@ class ServerMessageHandler {
         metrics_(metrics) {}
 
   // 400 for a body that is not a server message; 404 for an unknown number or another
-  // company's call on a company URL. Counts callgate_vapi_message_total{type,outcome}.
+  // company's call on a company URL. Counts callgate_vapi_message_total{type,outcome} (a
+  // lifecycle message when its answer is given). Where waiting is not allowed it hands on
+  // (WouldBlock) whatever would wait.
   http::Response Handle(http::Request& request) const;
 
  private:
@@ -69,6 +77,7 @@ class ServerMessageHandler {
                            std::optional<tenancy::CompanyId> url_company) const;
   http::Response AssistantRequest(const ServerMessage& message,
                                   std::optional<tenancy::CompanyId> url_company) const;
+  // Answers later (Response::Later) unless it fails before recording; counts its answer.
   http::Response Lifecycle(const ServerMessage& message, const http::Request& request,
                            std::optional<tenancy::CompanyId> url_company) const;
 

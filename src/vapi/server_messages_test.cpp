@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
+#include <memory>
+
 #include "calls/testing/recording_job_queue.hpp"
+#include "http/pending_answer.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_calls_repositories.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
@@ -103,7 +108,18 @@ class ServerMessagesTest : public storage::testing::DatabaseTest {
     r.body = json{{"message", message}}.dump();
     r.request_id = "req-1";
     if (url_company) r.attributes.company_id = url_company->value;
-    return handler_->Handle(r);
+    http::Response response = handler_->Handle(r);
+    if (!response.pending) return response;
+    // A call's start is answered once it is written, from the group commit's writer thread.
+    auto answered = std::make_shared<std::promise<http::Response>>();
+    auto future = answered->get_future();
+    response.pending->Deliver(
+        [answered](http::Response answer, auto) { answered->set_value(std::move(answer)); });
+    if (future.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+      ADD_FAILURE() << "the later answer did not come";
+      return http::Response::Text(599, "no answer");
+    }
+    return future.get();
   }
 
   static json Call(const std::string& id, std::string_view to = kNumberA,

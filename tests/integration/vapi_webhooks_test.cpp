@@ -11,6 +11,7 @@
 #include "core/testing/fake_clock.hpp"
 #include "core/time_zone.hpp"
 #include "http/testing/test_client.hpp"
+#include "observability/metrics.hpp"
 #include "storage/session.hpp"
 #include "storage/testing/test_database.hpp"
 #include "tools/seed_import.hpp"
@@ -301,6 +302,91 @@ TEST_P(VapiWebhooksTest, CallReportsAreStoredOnceThroughTheCallPipeline) {
   const json update = {{"type", "conversation-update"}, {"call", Call("vapi-eoc-1")}};
   EXPECT_EQ(Post(update, SecretHeader(kVapiSecret.Reveal())).status, 200);
   EXPECT_EQ(Count("webhook_events"), 2);
+}
+
+TEST_P(VapiWebhooksTest, ACallsStartIsQueuedFromTheIoThreadAndAnsweredOnceCommitted) {
+  auto& m = app_->metrics();
+  auto inline_requests = [&](const char* outcome) {
+    return m.Value("callgate_http_inline_requests_total", {{"outcome", outcome}});
+  };
+  auto started = [](const std::string& id) {
+    return json{{"type", "status-update"},
+                {"status", "in-progress"},
+                {"call", Call(id)},
+                {"phoneNumber", {{"number", kMitte}}},
+                {"timestamp", 1678901234567}};
+  };
+  // The first message of a company fills the tenancy cache on a handler thread: tried on the
+  // I/O thread, run again there, written and counted once.
+  auto warm = Post(started("vapi-warm"), Hmac(started("vapi-warm")));
+  ASSERT_EQ(warm.status, 200) << warm.body;
+  EXPECT_EQ(json::parse(warm.body)["outcome"], "recorded");
+  EXPECT_EQ(Count("webhook_events", "dedupe_key LIKE '%vapi-warm%'"), 1);
+  EXPECT_EQ(
+      m.Value("callgate_vapi_webhook_total", {{"event", "call_started"}, {"outcome", "recorded"}}),
+      1);
+  EXPECT_EQ(m.Value("callgate_vapi_auth_total", {{"outcome", "ok_hmac"}}), 1);
+  EXPECT_EQ(m.Value("callgate_vapi_message_total", {{"type", "status-update"}, {"outcome", "ok"}}),
+            1);
+
+  // Once per TENANCY_CACHE_REFRESH_MS the cache's version check reads the database and that
+  // message goes to a handler thread: a few tries, one of which must stay on the I/O thread.
+  std::string call_id;
+  for (int attempt = 0; attempt < 4 && call_id.empty(); ++attempt) {
+    const double answered = inline_requests("answered");
+    const double deferred = inline_requests("deferred");
+    const std::string id = "vapi-io-" + std::to_string(attempt);
+    auto r = Post(started(id), SecretHeader(kVapiSecret.Reveal()));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json::parse(r.body), (json{{"status", "ok"}, {"outcome", "recorded"}}));
+    // Answered only once committed: another connection sees the call and its event at once.
+    EXPECT_EQ(Count("calls", "retell_call_id = '" + id + "' AND platform = 'vapi'"), 1);
+    EXPECT_EQ(Count("webhook_events", "dedupe_key LIKE '%" + id + "%'"), 1);
+    if (inline_requests("deferred") == deferred) {
+      EXPECT_EQ(inline_requests("answered"), answered + 1);
+      call_id = id;
+    }
+  }
+  ASSERT_FALSE(call_id.empty()) << "every call's start went to a handler thread";
+  // A redelivery is answered the same way, as a duplicate, and counted as one.
+  auto again = Post(started(call_id), SecretHeader(kVapiSecret.Reveal()));
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json::parse(again.body)["outcome"], "duplicate");
+  EXPECT_EQ(
+      m.Value("callgate_vapi_webhook_total", {{"event", "call_started"}, {"outcome", "duplicate"}}),
+      1);
+  EXPECT_EQ(Count("webhook_events", "dedupe_key LIKE '%" + call_id + "%'"), 1);
+}
+
+TEST_P(VapiWebhooksTest, ABatchOfToolCallsRunsOnAHandlerThreadAndEachCallOnce) {
+  auto& m = app_->metrics();
+  // Warm the tenancy cache and the call's context with one call alone.
+  auto one = Post(ToolCalls("vapi-batch", {Function("tc_0", "list_services", "")}),
+                  SecretHeader(kVapiSecret.Reveal()));
+  ASSERT_EQ(one.status, 200) << one.body;
+  const double deferred = m.Value("callgate_http_inline_requests_total", {{"outcome", "deferred"}});
+  auto batch = Post(
+      ToolCalls("vapi-batch",
+                {Function("tc_1", "list_services", ""),
+                 Function("tc_2", "check_availability",
+                          {{"service", "Erstberatung"}, {"date", "morgen"}, {"time", "10 Uhr"}})}),
+      SecretHeader(kVapiSecret.Reveal()));
+  ASSERT_EQ(batch.status, 200) << batch.body;
+  ASSERT_EQ(Results(batch).size(), 2u) << batch.body;
+  // Handed on before any call ran, so none ran (or was charged or counted) twice.
+  EXPECT_EQ(m.Value("callgate_http_inline_requests_total", {{"outcome", "deferred"}}),
+            deferred + 1);
+  EXPECT_EQ(m.Value("callgate_agent_tool_total",
+                    {{"platform", "vapi"}, {"tool", "list-services"}, {"outcome", "success"}}),
+            2);
+  EXPECT_EQ(m.Sum("callgate_agent_tool_total",
+                  [](const observability::Labels& labels) {
+                    for (const auto& [k, v] : labels) {
+                      if (k == "tool" && v == "check-availability") return true;
+                    }
+                    return false;
+                  }),
+            1);
 }
 
 TEST_P(VapiWebhooksTest, BadCredentialsAre401AndChangeNothing) {
