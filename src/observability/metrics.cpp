@@ -235,9 +235,11 @@ void Metrics::SetCounterCallback(std::string_view name, std::string_view help,
 
 void Metrics::ObserveInto(Series& s, const std::vector<double>& bounds, double value) noexcept {
   const auto slot = std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin();
-  s.buckets[static_cast<std::size_t>(slot)].fetch_add(1, std::memory_order_relaxed);
-  s.sum.fetch_add(value, std::memory_order_relaxed);
+  // Count and sum first, the bucket last (release): whoever reads a bucket (acquire) and then
+  // the count never sees more in the buckets than in the count.
   s.count.fetch_add(1, std::memory_order_relaxed);
+  s.sum.fetch_add(value, std::memory_order_relaxed);
+  s.buckets[static_cast<std::size_t>(slot)].fetch_add(1, std::memory_order_release);
 }
 
 void Metrics::Observe(std::string_view name, const Labels& labels, double value) {
@@ -298,19 +300,21 @@ double Metrics::Value(std::string_view name, const Labels& labels) const {
 }
 
 namespace {
+// Reads the buckets before the sum and count (see ObserveInto).
 void AddInto(HistogramData& into, const std::vector<double>& bounds,
-             const std::atomic<std::uint64_t>* buckets, double sum, std::uint64_t count) {
+             const std::atomic<std::uint64_t>* buckets, const std::atomic<double>& sum,
+             const std::atomic<std::uint64_t>& count) {
   if (into.cumulative.empty()) {
     into.bounds = bounds;
     into.cumulative.assign(bounds.size() + 1, 0);
   }
   std::uint64_t running = 0;
   for (std::size_t i = 0; i <= bounds.size() && i < into.cumulative.size(); ++i) {
-    running += buckets[i].load(std::memory_order_relaxed);
+    running += buckets[i].load(std::memory_order_acquire);
     into.cumulative[i] += running;
   }
-  into.sum += sum;
-  into.count += count;
+  into.sum += sum.load(std::memory_order_relaxed);
+  into.count += count.load(std::memory_order_relaxed);
 }
 }  // namespace
 
@@ -329,7 +333,7 @@ HistogramData Metrics::SumHistograms(std::string_view name,
   out.cumulative.assign(out.bounds.size() + 1, 0);
   for (const auto& [key, s] : it->second->series) {
     if (match(s.labels)) {
-      AddInto(out, it->second->bounds, s.buckets.get(), s.sum.load(), s.count.load());
+      AddInto(out, it->second->bounds, s.buckets.get(), s.sum, s.count);
     }
   }
   return out;
@@ -370,13 +374,13 @@ std::string Metrics::RenderPrometheus() const {
         std::uint64_t running = 0;
         const std::string prefix = labels.empty() ? "" : labels + ",";
         for (std::size_t i = 0; i <= family.bounds.size(); ++i) {
-          running += s.buckets[i].load(std::memory_order_relaxed);
+          running += s.buckets[i].load(std::memory_order_acquire);
           const std::string le = i == family.bounds.size() ? "+Inf" : FormatValue(family.bounds[i]);
           out += name + "_bucket{" + prefix + "le=\"" + le + "\"} " +
                  FormatValue(static_cast<double>(running)) + "\n";
         }
-        // Observations through a handle do not take the lock: a scrape may see one in the
-        // buckets before the count (Prometheus tolerates it; the next scrape agrees).
+        // Observations through a handle do not take the lock: read after the buckets, the
+        // count may include an observation the buckets do not show yet, never the reverse.
         out += SeriesName(name + "_sum", labels) + " " + FormatValue(s.sum.load()) + "\n";
         out += SeriesName(name + "_count", labels) + " " +
                FormatValue(static_cast<double>(s.count.load())) + "\n";

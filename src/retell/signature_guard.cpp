@@ -7,11 +7,15 @@
 namespace callgate::retell {
 
 http::Response RetellSignatureGuard::Handle(http::Request& request, const http::Next& next) const {
+  // A refusal is counted and logged once per request: its failed-authentication limit may wait
+  // (Redis), and then the request runs again on a handler thread.
   auto reject = [&](std::string_view outcome) {
-    metrics_.Increment("callgate_retell_signature_total", {{"outcome", std::string(outcome)}});
-    observability::LogWarn("retell_signature_rejected", {{"outcome", outcome},
-                                                         {"route", request.route_pattern},
-                                                         {"client", request.ClientAddress()}});
+    OncePerRequest("retell signature refused", [&] {
+      metrics_.Increment("callgate_retell_signature_total", {{"outcome", std::string(outcome)}});
+      observability::LogWarn("retell_signature_rejected", {{"outcome", outcome},
+                                                           {"route", request.route_pattern},
+                                                           {"client", request.ClientAddress()}});
+    });
     return http::Response::Error(ErrorCode::kUnauthenticated, "invalid or missing signature");
   };
   const Secret* key = &platform_key_;
@@ -21,7 +25,9 @@ http::Response RetellSignatureGuard::Handle(http::Request& request, const http::
     auto company = companies_.FindBySlug(*slug);
     if (!company) {
       if (company.error().code != ErrorCode::kNotFound) {
-        metrics_.Increment("callgate_retell_signature_total", {{"outcome", "error"}});
+        OncePerRequest("retell signature refused", [&] {
+          metrics_.Increment("callgate_retell_signature_total", {{"outcome", "error"}});
+        });
         return http::Response::Error(company.error());
       }
       return reject("unknown_company");

@@ -6,11 +6,15 @@
 namespace callgate::vapi {
 
 http::Response VapiAuthGuard::Handle(http::Request& request, const http::Next& next) const {
+  // A refusal is counted and logged once per request: its failed-authentication limit may wait
+  // (Redis), and then the request runs again on a handler thread.
   auto reject = [&](std::string_view outcome) {
-    metrics_.Increment("callgate_vapi_auth_total", {{"outcome", std::string(outcome)}});
-    observability::LogWarn("vapi_auth_rejected", {{"outcome", outcome},
-                                                  {"route", request.route_pattern},
-                                                  {"client", request.ClientAddress()}});
+    OncePerRequest("vapi credential refused", [&] {
+      metrics_.Increment("callgate_vapi_auth_total", {{"outcome", std::string(outcome)}});
+      observability::LogWarn("vapi_auth_rejected", {{"outcome", outcome},
+                                                    {"route", request.route_pattern},
+                                                    {"client", request.ClientAddress()}});
+    });
     return http::Response::Error(ErrorCode::kUnauthenticated, "invalid or missing credential");
   };
   const Secret* secret = &platform_secret_;
@@ -20,7 +24,9 @@ http::Response VapiAuthGuard::Handle(http::Request& request, const http::Next& n
     auto company = companies_.FindBySlug(*slug);
     if (!company) {
       if (company.error().code != ErrorCode::kNotFound) {
-        metrics_.Increment("callgate_vapi_auth_total", {{"outcome", "error"}});
+        OncePerRequest("vapi credential refused", [&] {
+          metrics_.Increment("callgate_vapi_auth_total", {{"outcome", "error"}});
+        });
         return http::Response::Error(company.error());
       }
       return reject("unknown_company");

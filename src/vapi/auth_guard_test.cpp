@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/blocking.hpp"
 #include "core/testing/fake_clock.hpp"
 
 namespace callgate::vapi {
@@ -79,6 +80,31 @@ class VapiAuthGuardTest : public ::testing::Test {
   CompanyId salon_, praxis_;
   std::optional<std::int64_t> seen_company_;
 };
+
+// Tried on the I/O thread, then run again on a handler thread (the failed-authentication limit
+// waits for Redis, say): each request is counted once.
+TEST_F(VapiAuthGuardTest, ARequestRunAgainIsCountedOnce) {
+  const auto count = [&](std::string_view prefix) {
+    return metrics_.Sum("callgate_vapi_auth_total", [prefix](const observability::Labels& l) {
+      return l.size() == 1 && l[0].second.rfind(prefix, 0) == 0;
+    });
+  };
+  AttemptMemo refused;
+  for (bool may_block : {false, true}) {
+    AttemptScope attempt(refused, may_block);
+    EXPECT_EQ(Post("", "wrong-secret"), 401);
+  }
+  EXPECT_EQ(count(""), 1);
+  AttemptMemo accepted;
+  for (bool may_block : {false, true}) {
+    AttemptScope attempt(accepted, may_block);
+    EXPECT_EQ(Post("", "platform-secret"), 200);
+  }
+  EXPECT_EQ(count("ok_"), 1);
+  // Requests of their own are each counted.
+  EXPECT_EQ(Post("", "wrong-secret"), 401);
+  EXPECT_EQ(count(""), 3);
+}
 
 TEST_F(VapiAuthGuardTest, ThePlatformUrlTakesOnlyThePlatformSecret) {
   EXPECT_EQ(Post("", "platform-secret"), 200);

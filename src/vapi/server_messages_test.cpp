@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "calls/testing/recording_job_queue.hpp"
+#include "core/blocking.hpp"
 #include "http/pending_answer.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_calls_repositories.hpp"
@@ -212,6 +213,40 @@ TEST_P(ServerMessagesTest, ToolCallsAnswerOneSingleLineResultPerCallInOrder) {
   EXPECT_EQ(
       Count("calls", "retell_call_id = 'vapi-call-1' AND company_id = " + std::to_string(a_.value)),
       1);
+}
+
+TEST_P(ServerMessagesTest, WhereWaitingIsNotAllowedABatchIsHandedOnBeforeAnyCallRuns) {
+  const json call = {{"id", "tc_1"},
+                     {"type", "function"},
+                     {"function", {{"name", "check_availability"}, {"arguments", json::object()}}}};
+  AttemptMemo memo;
+  {
+    // An I/O thread's attempt: a batch of two would run its first call again in the retry.
+    AttemptScope io_thread(memo, /*may_block=*/false);
+    try {
+      Post(ToolCalls("vapi-batch", {call, call}));
+      ADD_FAILURE() << "the batch was not handed on";
+    } catch (const WouldBlock& e) {
+      EXPECT_EQ(std::string_view(e.where), "a batch of Vapi tool calls");
+    }
+  }
+  EXPECT_EQ(tools_->runs, 0);
+  EXPECT_EQ(metrics_.Sum("callgate_vapi_message_total", [](const auto&) { return true; }), 0);
+  {
+    AttemptScope handler_thread(memo, /*may_block=*/true);
+    EXPECT_EQ(Post(ToolCalls("vapi-batch", {call, call})).status, 200);
+  }
+  EXPECT_EQ(tools_->runs, 2);
+
+  // With the tool limits in Redis every tool call waits: handed on before it runs, even alone.
+  ServerMessageSettings redis_limits{"asst_default"};
+  redis_limits.tool_calls_inline = false;
+  handler_ = std::make_unique<ServerMessageHandler>(redis_limits, *call_events_, *inbound_, *tools_,
+                                                    metrics_);
+  AttemptMemo alone;
+  AttemptScope io_thread(alone, /*may_block=*/false);
+  EXPECT_THROW(Post(ToolCalls("vapi-batch", {call})), WouldBlock);
+  EXPECT_EQ(tools_->runs, 2);
 }
 
 TEST_P(ServerMessagesTest, TheCallerComesFromThePlatformNeverFromArguments) {
