@@ -83,11 +83,13 @@ void DescribeStandardMetrics(Metrics& metrics) {
 void HttpRequestMetrics::Record(std::string_view method, std::string_view route, int status,
                                 std::chrono::nanoseconds elapsed) {
   if (route.empty()) route = "unmatched";
-  const std::tuple<std::string_view, std::string_view, int> key{route, method, status};
+  // Route patterns and method names hold no spaces. Reused: no allocation once long enough.
+  thread_local std::string key;
+  key.assign(route).append(" ").append(method).append(" ").append(std::to_string(status));
   const double ms = static_cast<double>(elapsed.count()) / 1e6;
   {
     std::shared_lock lock(mutex_);
-    if (auto it = series_.find(key); it != series_.end()) {
+    if (auto it = series_.find(std::string_view(key)); it != series_.end()) {
       it->second.requests.Add();
       it->second.duration.Observe(ms);
       return;
@@ -101,7 +103,7 @@ void HttpRequestMetrics::Record(std::string_view method, std::string_view route,
       metrics_.HistogramSeries(kHttpDuration, {{"route", r}, {"method", m}})};
   {
     std::unique_lock lock(mutex_);
-    series_.try_emplace(Key{r, m, status}, series);
+    series_.try_emplace(key, series);
   }
   series.requests.Add();
   series.duration.Observe(ms);

@@ -9,7 +9,6 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <tuple>
 
 #include "observability/metrics.hpp"
 
@@ -42,10 +41,9 @@ class HttpRequestMetrics {
     Metrics::CounterHandle requests;
     Metrics::HistogramHandle duration;
   };
-  using Key = std::tuple<std::string, std::string, int>;  // route, method, status
   Metrics& metrics_;
   std::shared_mutex mutex_;
-  std::map<Key, Series, std::less<>> series_;
+  std::map<std::string, Series, std::less<>> series_;  // "route method status"
 };
 
 // A short, single-line name for a SQL statement: whitespace collapsed, at most 60 characters.
