@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <span>
+#include <type_traits>
 
 namespace callgate::observability {
 namespace {
@@ -401,12 +402,14 @@ std::string Metrics::RenderPrometheus() const {
   return out;
 }
 
-CounterCache::CounterCache(Metrics& metrics, std::vector<std::string> label_names)
+template <typename Handle>
+SeriesCache<Handle>::SeriesCache(Metrics& metrics, std::vector<std::string> label_names)
     : metrics_(metrics), label_names_(std::move(label_names)) {}
 
-void CounterCache::Add(std::string_view name, std::initializer_list<std::string_view> values,
-                       double by) const {
-  if (values.size() != label_names_.size()) return;
+template <typename Handle>
+Handle SeriesCache<Handle>::Get(std::string_view name,
+                                std::initializer_list<std::string_view> values) const {
+  if (values.size() != label_names_.size()) return Handle{};
   // Each part with its length first, so no two combinations share a key. Reused: no allocation
   // once it is long enough.
   thread_local std::string key;
@@ -419,21 +422,24 @@ void CounterCache::Add(std::string_view name, std::initializer_list<std::string_
   for (std::string_view value : values) append(value);
   {
     std::shared_lock lock(mutex_);
-    if (auto it = handles_.find(std::string_view(key)); it != handles_.end()) {
-      it->second.Add(by);
-      return;
-    }
+    if (auto it = handles_.find(std::string_view(key)); it != handles_.end()) return it->second;
   }
   Labels labels;
   labels.reserve(values.size());
   auto value = values.begin();
   for (const std::string& label : label_names_) labels.emplace_back(label, *value++);
-  const Metrics::CounterHandle handle = metrics_.CounterSeries(name, labels);
-  {
-    std::unique_lock lock(mutex_);
-    handles_.try_emplace(key, handle);
+  Handle handle;
+  if constexpr (std::is_same_v<Handle, Metrics::CounterHandle>) {
+    handle = metrics_.CounterSeries(name, labels);
+  } else {
+    handle = metrics_.HistogramSeries(name, labels);
   }
-  handle.Add(by);
+  std::unique_lock lock(mutex_);
+  handles_.try_emplace(key, handle);
+  return handle;
 }
+
+template class SeriesCache<Metrics::CounterHandle>;
+template class SeriesCache<Metrics::HistogramHandle>;
 
 }  // namespace callgate::observability

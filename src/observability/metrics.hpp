@@ -154,25 +154,41 @@ class Metrics {
   std::map<std::string, CallbackFamily, std::less<>> callbacks_;
 };
 
-// Counters keyed by family name and label values, each series resolved on first use and kept:
-// counting is a lookup under a shared lock and one atomic addition, with no label strings built
-// and no registry lock. For hot paths that count by a few values from small sets (platforms,
-// events, tools, outcomes); the values must not come from callers unchecked (each combination is
-// kept for good). Thread-safe; `metrics` must outlive it.
-class CounterCache {
+// Series of one kind (Metrics::CounterHandle or Metrics::HistogramHandle) keyed by family name and
+// label values, each resolved on first use and kept: finding one is a lookup under a shared lock,
+// with no label strings built and no registry lock. For hot paths that count or time by a few
+// values from small sets (routes, platforms, events, tools, outcomes); the values must not come
+// from callers unchecked (each combination is kept for good). Thread-safe; `metrics` must
+// outlive it.
+template <typename Handle>
+class SeriesCache {
  public:
-  CounterCache(Metrics& metrics, std::vector<std::string> label_names);
-  // Adds `by` (≥ 0) to name{label_names[i]=values[i], …}; one value per label name.
-  // Const: what it keeps is a cache of the registry's series.
-  void Add(std::string_view name, std::initializer_list<std::string_view> values,
-           double by = 1) const;
+  SeriesCache(Metrics& metrics, std::vector<std::string> label_names);
+  // The series name{label_names[i]=values[i], …}; an inert handle unless `values` has one value
+  // per label name. Const: what it keeps is a cache of the registry's series.
+  Handle Get(std::string_view name, std::initializer_list<std::string_view> values) const;
 
  private:
   Metrics& metrics_;
   const std::vector<std::string> label_names_;
   mutable std::shared_mutex mutex_;
   // By name and values, each with its length first.
-  mutable std::map<std::string, Metrics::CounterHandle, std::less<>> handles_;
+  mutable std::map<std::string, Handle, std::less<>> handles_;
+};
+
+extern template class SeriesCache<Metrics::CounterHandle>;
+extern template class SeriesCache<Metrics::HistogramHandle>;
+
+// Counters by family name and label values (SeriesCache): counting is a lookup under a shared
+// lock and one atomic addition.
+class CounterCache : public SeriesCache<Metrics::CounterHandle> {
+ public:
+  using SeriesCache::SeriesCache;
+  // Adds `by` (≥ 0) to name{label_names[i]=values[i], …}; one value per label name.
+  void Add(std::string_view name, std::initializer_list<std::string_view> values,
+           double by = 1) const {
+    Get(name, values).Add(by);
+  }
 };
 
 }  // namespace callgate::observability

@@ -83,30 +83,10 @@ void DescribeStandardMetrics(Metrics& metrics) {
 void HttpRequestMetrics::Record(std::string_view method, std::string_view route, int status,
                                 std::chrono::nanoseconds elapsed) {
   if (route.empty()) route = "unmatched";
-  // Route patterns and method names hold no spaces. Reused: no allocation once long enough.
-  thread_local std::string key;
-  key.assign(route).append(" ").append(method).append(" ").append(std::to_string(status));
-  const double ms = static_cast<double>(elapsed.count()) / 1e6;
-  {
-    std::shared_lock lock(mutex_);
-    if (auto it = series_.find(std::string_view(key)); it != series_.end()) {
-      it->second.requests.Add();
-      it->second.duration.Observe(ms);
-      return;
-    }
-  }
-  const std::string r(route);
-  const std::string m(method);
-  Series series{
-      metrics_.CounterSeries(kHttpRequests,
-                             {{"route", r}, {"method", m}, {"status", std::to_string(status)}}),
-      metrics_.HistogramSeries(kHttpDuration, {{"route", r}, {"method", m}})};
-  {
-    std::unique_lock lock(mutex_);
-    series_.try_emplace(key, series);
-  }
-  series.requests.Add();
-  series.duration.Observe(ms);
+  const std::string status_text = std::to_string(status);  // three digits: no allocation
+  requests_.Add(kHttpRequests, {route, method, status_text});
+  durations_.Get(kHttpDuration, {route, method})
+      .Observe(static_cast<double>(elapsed.count()) / 1e6);
 }
 
 std::string StatementLabel(std::string_view sql) {

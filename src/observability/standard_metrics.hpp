@@ -5,8 +5,6 @@
 
 #include <array>
 #include <chrono>
-#include <map>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -27,23 +25,19 @@ void DescribeStandardMetrics(Metrics& metrics);
 // Counts answered HTTP requests: callgate_http_requests_total{route,method,status} and
 // callgate_http_request_duration_ms{route,method} (histogram). `route` is the matched route
 // pattern (never the raw path, to bound cardinality); pass "" for unmatched requests, which are
-// recorded as route="unmatched". Every request is counted, so the series of each (route,
-// method, status) are resolved once and kept: recording is a lookup under a shared lock and
-// three atomic additions, with no label strings built. Thread-safe.
+// recorded as route="unmatched". Every request is counted, so the series are resolved once and
+// kept (SeriesCache): no label strings built, no registry lock. Thread-safe.
 class HttpRequestMetrics {
  public:
-  explicit HttpRequestMetrics(Metrics& metrics) : metrics_(metrics) {}
+  explicit HttpRequestMetrics(Metrics& metrics)
+      : requests_(metrics, {"route", "method", "status"}),
+        durations_(metrics, {"route", "method"}) {}
   void Record(std::string_view method, std::string_view route, int status,
               std::chrono::nanoseconds elapsed);
 
  private:
-  struct Series {
-    Metrics::CounterHandle requests;
-    Metrics::HistogramHandle duration;
-  };
-  Metrics& metrics_;
-  std::shared_mutex mutex_;
-  std::map<std::string, Series, std::less<>> series_;  // "route method status"
+  CounterCache requests_;
+  SeriesCache<Metrics::HistogramHandle> durations_;
 };
 
 // A short, single-line name for a SQL statement: whitespace collapsed, at most 60 characters.
