@@ -26,6 +26,16 @@ std::string_view StatusOf(const CalendarChange& change) {
                                                                               : kBooked;
 }
 
+// The `trigger` label of callgate_calcom_webhook_total: the triggers callgate acts on by name,
+// every other one Cal.com (or a sender with the secret) names as "other" (bounded series).
+std::string_view TriggerLabel(std::string_view trigger) {
+  for (std::string_view known : {"BOOKING_CREATED", "BOOKING_REQUESTED", "BOOKING_CANCELLED",
+                                 "BOOKING_REJECTED", "BOOKING_RESCHEDULED"}) {
+    if (trigger == known) return known;
+  }
+  return "other";
+}
+
 }  // namespace
 
 Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
@@ -53,14 +63,16 @@ Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
   });
   if (duplicate) outcome = "duplicate";
   if (!status && !duplicate) {
-    metrics_.Increment("callgate_calcom_webhook_total",
-                       {{"trigger", change.trigger}, {"outcome", "error"}});
+    metrics_.Increment(
+        "callgate_calcom_webhook_total",
+        {{"trigger", std::string(TriggerLabel(change.trigger))}, {"outcome", "error"}});
     return tl::unexpected(status.error());
   }
   // Whatever happened, the event type's cached availability is stale now.
   if (change.event_type_id) calendar_.InvalidateEventType(*change.event_type_id);
-  metrics_.Increment("callgate_calcom_webhook_total",
-                     {{"trigger", change.trigger}, {"outcome", outcome}});
+  metrics_.Increment(
+      "callgate_calcom_webhook_total",
+      {{"trigger", std::string(TriggerLabel(change.trigger))}, {"outcome", outcome}});
   return outcome;
 }
 

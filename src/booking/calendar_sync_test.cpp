@@ -61,6 +61,16 @@ TEST_F(CalendarSyncTest, TheConfirmationBooksARequest) {
             1);
 }
 
+TEST_F(CalendarSyncTest, TriggersCallgateDoesNotActOnAreCountedAsOther) {
+  EXPECT_EQ(sync.Apply(Change("MEETING_ENDED", "uid-sonnenschein", "")).value(), "ignored");
+  EXPECT_EQ(sync.Apply(Change("MADE_UP_1", "uid-sonnenschein", "")).value(), "ignored");
+  EXPECT_EQ(world.metrics.Value("callgate_calcom_webhook_total",
+                                {{"trigger", "other"}, {"outcome", "ignored"}}),
+            2);
+  EXPECT_EQ(world.metrics.RenderPrometheus().find("MADE_UP_1"), std::string::npos);
+  EXPECT_EQ(Ours().status, kRequested);
+}
+
 TEST_F(CalendarSyncTest, AConfirmationWithoutStatusCountsAsAccepted) {
   EXPECT_EQ(sync.Apply(Change("BOOKING_CREATED", "uid-sonnenschein", "")).value(), "confirmed");
   EXPECT_EQ(Ours().status, kBooked);

@@ -130,12 +130,31 @@ CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
   return u;
 }
 
+std::string_view CallEventService::EventLabel(std::string_view event) {
+  // The events of the platforms' documentation (docs/reference: Retell's events, Vapi's
+  // status-update statuses as "vapi_status_…"); anything else a platform sends is stored under
+  // its own name but counted as "other", so the metric's series stay bounded.
+  static constexpr std::string_view kKnown[] = {
+      "call_started",          "call_ended",
+      "call_analyzed",         "transcript_updated",
+      "transfer_started",      "transfer_bridged",
+      "transfer_cancelled",    "transfer_ended",
+      "vapi_status_scheduled", "vapi_status_queued",
+      "vapi_status_ringing",   "vapi_status_forwarding",
+      "vapi_status_not-found", "vapi_status_deletion-failed",
+  };
+  for (std::string_view known : kKnown) {
+    if (event == known) return known;
+  }
+  return "other";
+}
+
 void CallEventService::Count(const observability::CounterCache& counts, std::string_view platform,
                              std::string_view event, std::string_view outcome) {
   // The family's name without building a string for every event ("callgate_retell_…").
   thread_local std::string name;
   name.assign("callgate_").append(platform).append("_webhook_total");
-  counts.Add(name, {event, outcome});
+  counts.Add(name, {EventLabel(event), outcome});
 }
 
 bool CallEventService::IsOneWrite(const CallEventInput& input) {

@@ -96,6 +96,9 @@ class CallEventService {
   // The delivery as kept for deduplication.
   static WebhookEventRecord EventRecord(const CallEventInput& input, const tenancy::Tenant& tenant,
                                         bool updates_call);
+  // The `event` label of callgate_<platform>_webhook_total: the event's name when the platform
+  // documents it, else "other" (a platform's new or made-up event names add no series).
+  static std::string_view EventLabel(std::string_view event);
   // Counts callgate_<platform>_webhook_total{event,outcome}.
   static void Count(const observability::CounterCache& counts, std::string_view platform,
                     std::string_view event, std::string_view outcome);

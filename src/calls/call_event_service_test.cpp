@@ -339,6 +339,25 @@ TEST_P(CallEventServiceTest, TransferAndUnknownEventsAreStoredAndIgnored) {
   EXPECT_EQ(service_->Record(Event("something_new"))->outcome, EventOutcome::kIgnored);
   EXPECT_EQ(CountRows("calls"), 0);
   EXPECT_EQ(CountRows("webhook_events"), 2);
+  // Documented events are counted by name; any other name a platform sends is "other", so a
+  // stream of made-up names adds no series.
+  EXPECT_EQ(metrics_.Value("callgate_retell_webhook_total",
+                           {{"event", "transfer_started"}, {"outcome", "ignored"}}),
+            1);
+  EXPECT_EQ(
+      metrics_.Value("callgate_retell_webhook_total", {{"event", "other"}, {"outcome", "ignored"}}),
+      1);
+  EXPECT_EQ(metrics_.Value("callgate_retell_webhook_total",
+                           {{"event", "something_new"}, {"outcome", "ignored"}}),
+            0);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(service_->Record(Event("made_up_" + std::to_string(i)))->outcome,
+              EventOutcome::kIgnored);
+  }
+  EXPECT_EQ(
+      metrics_.Value("callgate_retell_webhook_total", {{"event", "other"}, {"outcome", "ignored"}}),
+      21);
+  EXPECT_EQ(metrics_.RenderPrometheus().find("made_up_"), std::string::npos);
 }
 
 TEST_P(CallEventServiceTest, WebCallsResolveThroughTheAgent) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <future>
 #include <thread>
 #include <vector>
@@ -194,6 +195,39 @@ TEST_P(CallEventStoreTest, ARedeliveryWritesNothing) {
   EXPECT_TRUE(again->duplicate);
   SqlCallRepository repository(db(), clock_);
   EXPECT_EQ(repository.FindByRetellId(company_, "c1").value().status, "ongoing");
+}
+
+TEST_P(CallEventStoreTest, AnEnormousDedupeKeyIsStoredAndItsRedeliveryIsADuplicate) {
+  // A platform's fields make up the key (a Vapi status, a Cal.com uid): one far longer than
+  // PostgreSQL's B-tree entries allow is still stored once, and told apart from another one
+  // differing only in its last byte.
+  SqlCallEventStore store(db(), clock_);
+  std::string noise;  // does not compress, as a repeated letter would
+  for (std::uint32_t x = 12345; noise.size() < 9000;) {
+    x = x * 1103515245u + 12345u;
+    noise += static_cast<char>('a' + (x >> 16) % 26);
+  }
+  const std::string long_key = "vapi:status-update:" + noise + ":c9";
+  Submitted e = Event(long_key, "c9", "ongoing");
+  auto first = store.RecordWithCall(e.event, company_, e.update);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_FALSE(first->duplicate);
+  auto again = store.RecordWithCall(e.event, company_, e.update);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_TRUE(again->duplicate);
+  Submitted other = Event(long_key.substr(0, long_key.size() - 1) + "X", "c9", "ongoing");
+  auto different = store.RecordWithCall(other.event, company_, other.update);
+  ASSERT_TRUE(different.has_value()) << different.error().message;
+  EXPECT_FALSE(different->duplicate);
+
+  SqlWebhookEventRepository events(db(), clock_);
+  calls::WebhookEventRecord record = CallStarted(noise.substr(0, 5000));
+  record.payload_json = "{}";
+  record.status = "ignored";
+  ASSERT_TRUE(events.Record(record).has_value());
+  auto repeated = events.Record(record);
+  ASSERT_FALSE(repeated.has_value());
+  EXPECT_EQ(repeated.error().code, ErrorCode::kAlreadyExists);
 }
 
 TEST_P(CallEventStoreTest, AnInvalidCallIdIsRefusedBeforeAnythingIsWritten) {

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "core/digest.hpp"
 #include "storage/postgres_text_array.hpp"
 #include "storage/query_helpers.hpp"
 #include "storage/session.hpp"
@@ -187,6 +188,15 @@ std::string SealedPayload(const crypto::Keyring* keyring, const calls::WebhookEv
                    "webhook_events.payload");
 }
 
+// The dedupe key as stored: a platform's fields make it up (a Vapi status, a Cal.com uid), and
+// PostgreSQL's B-tree refuses an entry above ~2.7 kB, so a long key — and one that could be
+// taken for a digest — is stored as the SHA-256 of the key: still unique per key, and short.
+std::string StoredDedupeKey(const std::string& key) {
+  constexpr std::size_t kLongest = 256;
+  if (key.size() <= kLongest && !key.starts_with('#')) return key;
+  return "#sha256:" + Sha256Hex(key);
+}
+
 constexpr std::string_view kEventColumns =
     "company_id, source, event, dedupe_key, payload, received_at, status, processed_at, "
     "created_at, updated_at";
@@ -197,7 +207,7 @@ void AddEventParams(Params& params, const crypto::Keyring* keyring,
   params.Add(internal::IdOf(e.company_id))
       .Add(e.source)
       .Add(e.event)
-      .Add(e.dedupe_key)
+      .Add(StoredDedupeKey(e.dedupe_key))
       .Add(SealedPayload(keyring, e))
       .Add(now)
       .Add(e.status)
@@ -364,7 +374,7 @@ Status SqlCallEventStore::Prepare(const calls::WebhookEventRecord& event, Compan
     Params params;
     params.Add(event.source)
         .Add(event.event)
-        .Add(event.dedupe_key)
+        .Add(StoredDedupeKey(event.dedupe_key))
         .Add(SealedPayload(database_.keyring(), event))
         .Add(event.status);
     AddCallParams(params, database_.keyring(), company_id, u, clock_.Now());
