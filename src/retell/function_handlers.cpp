@@ -53,7 +53,7 @@ http::Response FunctionHandlers::Handle(http::Request& request) const {
       return http::Response::Error(ErrorCode::kUnauthenticated,
                                    "the signed body names another function");
     }
-    if (auto parsed = ParseCallObject(body["call"].dump())) {
+    if (auto parsed = FunctionCallIdentity(body["call"])) {
       call.scope = parsed->call_id;
       snapshot = std::move(*parsed);
     }

@@ -38,7 +38,8 @@ std::optional<std::string> OptJson(const json& obj, const char* key) {
   return it->dump();
 }
 
-Result<RetellCall> CallFromJson(const json& c) {
+// Who calls whom: the call id (required), agent, type, status, direction and numbers.
+Result<RetellCall> CallIdentityFromJson(const json& c) {
   if (!c.is_object()) return Fail(ErrorCode::kInvalidArgument, "call must be an object");
   RetellCall call;
   call.call_id = String(c, "call_id");
@@ -51,6 +52,13 @@ Result<RetellCall> CallFromJson(const json& c) {
   call.direction = String(c, "direction");
   call.from_number = String(c, "from_number");
   call.to_number = String(c, "to_number");
+  return call;
+}
+
+Result<RetellCall> CallFromJson(const json& c) {
+  auto identity = CallIdentityFromJson(c);
+  if (!identity) return identity;
+  RetellCall& call = *identity;
   call.start_timestamp_ms = OptInt(c, "start_timestamp");
   call.end_timestamp_ms = OptInt(c, "end_timestamp");
   call.duration_ms = OptInt(c, "duration_ms");
@@ -72,10 +80,12 @@ Result<RetellCall> CallFromJson(const json& c) {
     call.call_successful = OptBool(*it, "call_successful");
     call.in_voicemail = OptBool(*it, "in_voicemail");
   }
-  return call;
+  return identity;
 }
 
 }  // namespace
+
+Result<RetellCall> FunctionCallIdentity(const json& call) { return CallIdentityFromJson(call); }
 
 Result<RetellCall> ParseCallObject(std::string_view call_json) {
   json c = json::parse(call_json, nullptr, false);

@@ -2,6 +2,7 @@
 // Retell payloads (reference/retell.md), parsed once into plain structs. Unknown fields and
 // events are tolerated; JSON sub-objects we store but do not interpret are kept as JSON text.
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,8 +27,13 @@ struct WebhookEvent {
 // or no call object with a call_id.
 Result<WebhookEvent> ParseWebhookEvent(std::string_view body);
 
-// Parses a call object (also the "call" of function calls). Requires call_id.
+// Parses a call object. Requires call_id.
 Result<RetellCall> ParseCallObject(std::string_view call_json);
+
+// The "call" of a function call, already parsed with its body: who calls whom (call id —
+// required —, agent, type, status, direction, numbers), as ParseCallObject reads them. The live
+// transcript and anything else the object carries are not read (nor copied).
+Result<RetellCall> FunctionCallIdentity(const nlohmann::json& call);
 
 // The inbound call webhook: {"event":"call_inbound","call_inbound":{...}}; no call id yet.
 struct InboundCall {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 namespace callgate::retell {
 namespace {
 
@@ -73,6 +75,35 @@ TEST(ParseWebhookEvent, IgnoresTimestampsOutsideTheIntegerRange) {
       R"({"event":"call_ended","call":{"call_id":"c","start_timestamp":1714608475945.7}})");
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->call.start_timestamp_ms, 1714608475945LL);
+}
+
+TEST(FunctionCallIdentity, ReadsWhoCallsWhomLikeParseCallObjectAndNothingElse) {
+  const std::string call = R"({"call_id":"c-77","agent_id":"agent_a","call_type":"phone_call",
+    "call_status":"ongoing","direction":"inbound","from_number":"+4915112345678",
+    "to_number":"+493083793369","start_timestamp":1714608475945,
+    "transcript":"Agent: Guten Tag","transcript_object":[{"role":"agent","content":"Guten Tag"}],
+    "metadata":{"k":"v"}})";
+  auto full = ParseCallObject(call);
+  ASSERT_TRUE(full.has_value());
+  auto identity = FunctionCallIdentity(nlohmann::json::parse(call));
+  ASSERT_TRUE(identity.has_value());
+  EXPECT_EQ(identity->call_id, full->call_id);
+  EXPECT_EQ(identity->agent_id, full->agent_id);
+  EXPECT_EQ(identity->call_type, full->call_type);
+  EXPECT_EQ(identity->call_status, full->call_status);
+  EXPECT_EQ(identity->direction, full->direction);
+  EXPECT_EQ(identity->from_number, full->from_number);
+  EXPECT_EQ(identity->to_number, full->to_number);
+  EXPECT_TRUE(full->transcript_object_json.has_value());
+  EXPECT_FALSE(identity->transcript.has_value());
+  EXPECT_FALSE(identity->transcript_object_json.has_value());
+  EXPECT_FALSE(identity->start_timestamp_ms.has_value());
+
+  EXPECT_FALSE(FunctionCallIdentity(nlohmann::json::parse(R"({"call_id":""})")).has_value());
+  EXPECT_FALSE(FunctionCallIdentity(nlohmann::json::parse(R"({"call_id":7})")).has_value());
+  EXPECT_FALSE(FunctionCallIdentity(nlohmann::json::parse(R"([1])")).has_value());
+  EXPECT_FALSE(
+      FunctionCallIdentity(nlohmann::json{{"call_id", std::string(129, 'x')}}).has_value());
 }
 
 TEST(ParseInboundCall, ReadsNumbersAndAgent) {
