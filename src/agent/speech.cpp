@@ -67,10 +67,7 @@ json SlotJson(const booking::Slot& slot, std::string_view zone, SystemTimePoint 
   if (auto l = ToLocal(slot.start, zone)) {
     j["local_date"] = FormatGermanDate(*l);
     j["local_time"] = FormatClockTime(*l);
-    char iso[24];
-    std::snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d", l->year, l->month, l->day, l->hour,
-                  l->minute);
-    j["local_iso"] = iso;
+    j["local_iso"] = FormatLocalIsoMinute(*l);
   }
   j["spoken"] = SpokenDateTime(slot.start, zone, now);
   return j;

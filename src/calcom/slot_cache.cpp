@@ -19,19 +19,35 @@ using booking::SlotSource;
 constexpr std::string_view kCacheMetric = "callgate_calcom_slot_cache_total";
 
 // Hex of the first 16 bytes of SHA-256: enough to tell keys apart, useless to recover one.
-std::string KeyFingerprint(const std::string& api_key) {
-  return api_key.empty() ? "-" : Sha256Hex(api_key, 16);
+// Each thread remembers the fingerprint of the key it saw last: an availability check builds
+// several keys of one account, and hashing the key was most of building one.
+const std::string& KeyFingerprint(const std::string& api_key) {
+  static const std::string kNoKey = "-";
+  if (api_key.empty()) return kNoKey;
+  thread_local std::string last_key;
+  thread_local std::string last_fingerprint;
+  if (last_fingerprint.empty() || last_key != api_key) {
+    last_fingerprint = Sha256Hex(api_key, 16);
+    last_key = api_key;
+  }
+  return last_fingerprint;
 }
 
 }  // namespace
 
 std::string SlotCacheKey(const SlotQuery& q) {
-  std::string base = q.account.base_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return "slots|" + base + "|" + KeyFingerprint(q.account.api_key.Reveal()) + "|" +
-         std::to_string(q.event_type_id) + "|" + std::to_string(ToUnixMillis(q.from)) + "|" +
-         std::to_string(ToUnixMillis(q.to)) + "|" + q.time_zone + "|" +
-         (q.duration_minutes ? std::to_string(*q.duration_minutes) : "-");
+  std::string_view base = q.account.base_url;
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  std::string key;
+  key.reserve(96 + base.size() + q.time_zone.size());
+  key.append("slots|").append(base).append("|");
+  key.append(KeyFingerprint(q.account.api_key.Reveal())).append("|");
+  key.append(std::to_string(q.event_type_id)).append("|");
+  key.append(std::to_string(ToUnixMillis(q.from))).append("|");
+  key.append(std::to_string(ToUnixMillis(q.to))).append("|");
+  key.append(q.time_zone).append("|");
+  key.append(q.duration_minutes ? std::to_string(*q.duration_minutes) : "-");
+  return key;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -214,6 +214,8 @@ TEST_F(SlotCacheTest, KeysSeparateAccountsRangesAndZonesWithoutTheRawKey) {
   const auto key = SlotCacheKey(a);
   EXPECT_EQ(key.find("cal_test_abc"), std::string::npos);
   EXPECT_NE(key, SlotCacheKey(other_key));
+  EXPECT_EQ(key, SlotCacheKey(a));  // alternating accounts: each key's own fingerprint
+  EXPECT_NE(SlotCacheKey(other_key), key);
   EXPECT_NE(key, SlotCacheKey(other_zone));
   EXPECT_NE(key, SlotCacheKey(other_duration));
   EXPECT_NE(key, SlotCacheKey(Query(1001, "2050-09-06")));

@@ -5,7 +5,6 @@
 
 #include <array>
 #include <cstdio>
-#include <sstream>
 #include <string>
 
 namespace callgate {
@@ -29,6 +28,33 @@ const date::time_zone* FindZone(std::string_view zone) {
   }
 }
 
+// The zone's UTC offset at `utc`. Each thread remembers the last period of constant offset it
+// looked up (a request converts many instants of one zone, mostly in one period): get_info
+// searches the zone's transitions and copies its abbreviation into a new string every time.
+std::chrono::seconds OffsetAt(const date::time_zone* tz, SystemTimePoint utc) {
+  struct Period {
+    const date::time_zone* zone = nullptr;
+    date::sys_seconds begin;
+    date::sys_seconds end;
+    std::chrono::seconds offset{0};
+  };
+  thread_local Period last;
+  if (last.zone == tz && utc >= last.begin && utc < last.end) return last.offset;
+  const auto info = tz->get_info(utc);
+  last = Period{tz, info.begin, info.end, info.offset};
+  return info.offset;
+}
+
+// Writes `value` as exactly `width` decimal digits (zero-padded, the lowest digits kept).
+char* Digits(char* out, int value, int width) {
+  unsigned v = value < 0 ? 0u : static_cast<unsigned>(value);
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return out + width;
+}
+
 }  // namespace
 
 bool IsValidTimeZone(std::string_view zone) { return FindZone(zone) != nullptr; }
@@ -36,8 +62,8 @@ bool IsValidTimeZone(std::string_view zone) { return FindZone(zone) != nullptr; 
 Result<LocalDateTime> ToLocal(SystemTimePoint utc, std::string_view zone) {
   const date::time_zone* tz = FindZone(zone);
   if (tz == nullptr) return Fail(ErrorCode::kInvalidArgument, "unknown time zone");
-  const auto info = tz->get_info(utc);
-  const auto local = utc + info.offset;  // sys time shifted by the offset: the wall reading
+  const auto offset = OffsetAt(tz, utc);
+  const auto local = utc + offset;  // sys time shifted by the offset: the wall reading
   const auto day = date::floor<date::days>(local);
   const date::year_month_day ymd{day};
   const date::hh_mm_ss hms{local - day};
@@ -50,7 +76,7 @@ Result<LocalDateTime> ToLocal(SystemTimePoint utc, std::string_view zone) {
   out.second = static_cast<int>(hms.seconds().count());
   out.weekday = static_cast<int>(date::weekday{day}.c_encoding());
   out.utc_offset_minutes =
-      static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(info.offset).count());
+      static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(offset).count());
   return out;
 }
 
@@ -92,12 +118,23 @@ std::string FormatIso8601Utc(SystemTimePoint t) {
   const int year = static_cast<int>(ymd.year());
   if (year < 0 || year > 9999) return date::format("%Y-%m-%dT%H:%M:%SZ", t);
   const auto in_day = (t - day).count();  // milliseconds since midnight
-  std::array<char, 32> out{};
-  std::snprintf(out.data(), out.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(in_day / 3600000), static_cast<int>(in_day / 60000 % 60),
-                static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000));
-  return out.data();
+  // "YYYY-MM-DDTHH:MM:SS.mmmZ", digit by digit (snprintf was most of this function's cost).
+  std::array<char, 24> out{};
+  char* p = Digits(out.data(), year, 4);
+  *p++ = '-';
+  p = Digits(p, static_cast<int>(static_cast<unsigned>(ymd.month())), 2);
+  *p++ = '-';
+  p = Digits(p, static_cast<int>(static_cast<unsigned>(ymd.day())), 2);
+  *p++ = 'T';
+  p = Digits(p, static_cast<int>(in_day / 3600000), 2);
+  *p++ = ':';
+  p = Digits(p, static_cast<int>(in_day / 60000 % 60), 2);
+  *p++ = ':';
+  p = Digits(p, static_cast<int>(in_day / 1000 % 60), 2);
+  *p++ = '.';
+  p = Digits(p, static_cast<int>(in_day % 1000), 3);
+  *p++ = 'Z';
+  return std::string(out.data(), p);
 }
 
 Result<SystemTimePoint> ParseIso8601(std::string_view text) {
@@ -176,16 +213,32 @@ std::string_view GermanMonthName(int month) {
 }
 
 std::string FormatGermanDate(const LocalDateTime& local) {
-  std::ostringstream out;
-  out << GermanWeekdayName(local.weekday) << ", " << local.day << ". "
-      << GermanMonthName(local.month) << ' ' << local.year;
-  return out.str();
+  std::string out(GermanWeekdayName(local.weekday));
+  out.append(", ").append(std::to_string(local.day)).append(". ");
+  out.append(GermanMonthName(local.month)).append(" ").append(std::to_string(local.year));
+  return out;
+}
+
+std::string FormatLocalIsoMinute(const LocalDateTime& local) {
+  char buf[16];
+  char* p = Digits(buf, local.year, 4);
+  *p++ = '-';
+  p = Digits(p, local.month, 2);
+  *p++ = '-';
+  p = Digits(p, local.day, 2);
+  *p++ = 'T';
+  p = Digits(p, local.hour, 2);
+  *p++ = ':';
+  p = Digits(p, local.minute, 2);
+  return std::string(buf, p);
 }
 
 std::string FormatClockTime(const LocalDateTime& local) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%02d:%02d", local.hour % 100, local.minute % 100);
-  return buf;
+  char buf[5];
+  Digits(buf, local.hour % 100, 2);
+  buf[2] = ':';
+  Digits(buf + 3, local.minute % 100, 2);
+  return std::string(buf, sizeof buf);
 }
 
 }  // namespace callgate

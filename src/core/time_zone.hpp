@@ -54,5 +54,8 @@ std::string_view GermanMonthName(int month);
 std::string FormatGermanDate(const LocalDateTime& local);
 // "14:30".
 std::string FormatClockTime(const LocalDateTime& local);
+// "2026-11-26T14:30" (the wall reading to the minute; years outside 0…9999 are not written
+// correctly).
+std::string FormatLocalIsoMinute(const LocalDateTime& local);
 
 }  // namespace callgate

@@ -85,6 +85,40 @@ TEST(TimeZone, RejectsUnknownZoneAndImpossibleDates) {
   EXPECT_FALSE(FromLocal(LocalDateTime{2026, 2, 30, 10, 0, 0}, kBerlin).has_value());
 }
 
+TEST(TimeZone, ConversionsAlternatingBetweenZonesAndAcrossTransitionsStayExact) {
+  // Each thread remembers the last period of constant offset: instants on both sides of the
+  // spring and autumn transitions, and another zone in between, must not reuse a wrong one.
+  struct Case {
+    const char* utc;
+    std::string_view zone;
+    int hour;
+    int offset_minutes;
+  };
+  const Case cases[] = {
+      {"2026-03-29T00:59:59Z", kBerlin, 1, 60},  {"2026-03-29T01:00:00Z", kBerlin, 3, 120},
+      {"2026-03-29T00:59:59Z", kBerlin, 1, 60},  {"2026-03-29T01:00:00Z", "Europe/London", 2, 60},
+      {"2026-03-29T01:00:00Z", kBerlin, 3, 120}, {"2026-10-25T00:59:59Z", kBerlin, 2, 120},
+      {"2026-10-25T01:00:00Z", kBerlin, 2, 60},  {"2026-10-25T00:59:59Z", kBerlin, 2, 120},
+      {"2026-07-01T12:00:00Z", "UTC", 12, 0},    {"2026-07-01T12:00:00Z", kBerlin, 14, 120},
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& c : cases) {
+      auto local = ToLocal(Iso(c.utc), c.zone);
+      ASSERT_TRUE(local.has_value()) << c.utc;
+      EXPECT_EQ(local->hour, c.hour) << c.utc << " " << c.zone;
+      EXPECT_EQ(local->utc_offset_minutes, c.offset_minutes) << c.utc << " " << c.zone;
+    }
+  }
+}
+
+TEST(TimeZone, FormatsWallReadings) {
+  const LocalDateTime wall{2026, 3, 5, 9, 7, 0, 4};
+  EXPECT_EQ(FormatClockTime(wall), "09:07");
+  EXPECT_EQ(FormatLocalIsoMinute(wall), "2026-03-05T09:07");
+  EXPECT_EQ(FormatGermanDate(wall), "Donnerstag, 5. März 2026");
+  EXPECT_EQ(FormatLocalIsoMinute(LocalDateTime{987, 12, 31, 23, 59, 0, 0}), "0987-12-31T23:59");
+}
+
 TEST(FormatIso8601Utc, WritesMillisecondsAndRoundTrips) {
   EXPECT_EQ(FormatIso8601Utc(SystemTimePoint{}), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatIso8601Utc(Iso("2024-02-29T23:59:59.999Z")), "2024-02-29T23:59:59.999Z");
