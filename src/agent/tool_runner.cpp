@@ -15,8 +15,8 @@ std::string Dump(const json& body) {
 
 }  // namespace
 
-std::string RenderJson(const ToolOutcome& outcome, std::size_t max_bytes) {
-  json body = outcome.data.is_object() ? outcome.data : json::object();
+std::string RenderJson(ToolOutcome outcome, std::size_t max_bytes) {
+  json body = outcome.data.is_object() ? std::move(outcome.data) : json::object();
   body["success"] = outcome.success;
   body["message"] = outcome.message;
   std::string text = Dump(body);

@@ -96,7 +96,8 @@ class ToolRunner {
 };
 
 // {"success","message",...data} as JSON text of at most `max_bytes` (the longest lists are
-// shortened first, "truncated": true then).
-std::string RenderJson(const ToolOutcome& outcome, std::size_t max_bytes = kMaxToolAnswerBytes);
+// shortened first, "truncated": true then). Pass an outcome that is not needed afterwards as
+// an rvalue: its data is then moved, not copied.
+std::string RenderJson(ToolOutcome outcome, std::size_t max_bytes = kMaxToolAnswerBytes);
 
 }  // namespace callgate::agent

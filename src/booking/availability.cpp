@@ -169,14 +169,38 @@ std::optional<availability::ClosingSpan> HolidayCalendar::ClosingOn(const Calend
   return std::nullopt;
 }
 
+namespace {
+
+// The public holidays of `state` in `year`, built once per thread for the last few (year,
+// state) pairs asked: every availability answer asks of one or two years, and building the
+// list (movable feasts, the states' rules) was a measurable part of a cached answer.
+std::shared_ptr<const std::vector<HolidayDate>> YearOfHolidays(int year, const std::string& state) {
+  struct Entry {
+    int year = 0;
+    std::string state;
+    std::shared_ptr<const std::vector<HolidayDate>> days;
+  };
+  constexpr std::size_t kRemembered = 8;
+  thread_local std::vector<Entry> recent;  // the most recently built last
+  for (const auto& e : recent) {
+    if (e.year == year && e.state == state) return e.days;
+  }
+  auto days = std::make_shared<const std::vector<HolidayDate>>(PublicHolidays(year, state));
+  if (recent.size() == kRemembered) recent.erase(recent.begin());
+  recent.push_back(Entry{year, state, days});
+  return days;
+}
+
+}  // namespace
+
 std::optional<std::string_view> HolidayCalendar::On(const CalendarDay& day) {
   auto year = std::find_if(years_.begin(), years_.end(),
                            [&](const auto& entry) { return entry.first == day.year; });
   if (year == years_.end()) {
-    years_.emplace_back(day.year, PublicHolidays(day.year, state_));
+    years_.emplace_back(day.year, YearOfHolidays(day.year, state_));
     year = std::prev(years_.end());
   }
-  for (const auto& h : year->second) {
+  for (const auto& h : *year->second) {
     if (h.month == day.month && h.day == day.day) return h.name;
   }
   return std::nullopt;

@@ -11,6 +11,7 @@
 // tools answer it with HTTP 403 and a sentence naming those branches).
 //   kUnavailable       storage is down
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -167,7 +168,7 @@ class HolidayCalendar {
 
  private:
   std::string state_;  // "DE-BY"; "DE" = nationwide only
-  std::vector<std::pair<int, std::vector<HolidayDate>>> years_;
+  std::vector<std::pair<int, std::shared_ptr<const std::vector<HolidayDate>>>> years_;
   std::vector<tenancy::ClosingDays> closing_days_;
 };
 

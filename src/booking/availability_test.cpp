@@ -490,6 +490,21 @@ TEST(HolidayCalendar, KnowsTheNationwideAndTheStatesHolidaysAcrossYears) {
   EXPECT_FALSE(HolidayOn(CalendarDay{2027, 3, 8}));
 }
 
+TEST(HolidayCalendar, YearsListsRememberedAcrossCalendarsKeepEachStateAndYearApart) {
+  // The lists are built once per thread for the last few (year, state) pairs: calendars of
+  // other states and of more years than are remembered, asked alternately, each get their own.
+  for (int round = 0; round < 3; ++round) {
+    for (int year = 2020; year <= 2032; ++year) {
+      EXPECT_EQ(HolidayOn(CalendarDay{year, 1, 6}, "BY"), "Heilige Drei Könige") << year;
+      EXPECT_FALSE(HolidayOn(CalendarDay{year, 1, 6}, "BE")) << year;
+      EXPECT_FALSE(HolidayOn(CalendarDay{year, 1, 6})) << year;
+      EXPECT_EQ(HolidayOn(CalendarDay{year, 1, 1}, "BE"), "Neujahr") << year;
+    }
+  }
+  EXPECT_EQ(HolidayOn(CalendarDay{2026, 6, 4}, "BY"), "Fronleichnam");
+  EXPECT_FALSE(HolidayOn(CalendarDay{2027, 6, 4}, "BY"));  // Fronleichnam is on 27 May then
+}
+
 TEST_F(AvailabilityTest, RefusedWishesSayWhyAndWhatToAskFor) {
   auto needs = [&](std::string date, std::string time = "") {
     auto out = Check(std::move(date), std::move(time));

@@ -157,22 +157,26 @@ struct CachingCalendarProvider::Impl {
 
   Impl(booking::CalendarProvider& i, SlotCacheStore& s, const Clock& c, observability::Metrics& m,
        SlotCacheSettings st)
-      : inner(i), store(s), clock(c), metrics(m), settings(st) {}
+      : inner(i),
+        store(s),
+        clock(c),
+        settings(st),
+        hits(m.CounterSeries(kCacheMetric, {{"outcome", "hit"}})),
+        misses(m.CounterSeries(kCacheMetric, {{"outcome", "miss"}})),
+        coalesced(m.CounterSeries(kCacheMetric, {{"outcome", "coalesced"}})),
+        invalidations(m.CounterSeries(kCacheMetric, {{"outcome", "invalidated"}})) {}
 
   booking::CalendarProvider& inner;
   SlotCacheStore& store;
   const Clock& clock;
-  observability::Metrics& metrics;
   SlotCacheSettings settings;
+  // kCacheMetric by outcome, resolved once (a cached answer counts several lookups).
+  const observability::Metrics::CounterHandle hits, misses, coalesced, invalidations;
 
   std::mutex mutex;
   std::condition_variable flight_done;
   std::unordered_map<std::string, FlightPtr> flights;           // guarded by mutex
   std::unordered_map<std::int64_t, std::uint64_t> generations;  // guarded by mutex
-
-  void Count(std::string_view outcome) {
-    metrics.Increment(kCacheMetric, {{"outcome", std::string(outcome)}});
-  }
 
   std::optional<Result<SlotAnswer>> FromStore(const std::string& key) {
     auto slots = store.Get(key, clock.Now());
@@ -186,7 +190,7 @@ struct CachingCalendarProvider::Impl {
     if ((t.answer = FromStore(t.key))) {
       // An attempt that stops at a later miss is run again (core/blocking.hpp): its hits are
       // counted once.
-      OncePerRequest("slot cache hit " + t.key, [this] { Count("hit"); });
+      OncePerRequest("slot cache hit " + t.key, [this] { hits.Add(); });
       return t;
     }
     // A miss waits for Cal.com or for another thread's request: nothing of this lookup is
@@ -195,7 +199,7 @@ struct CachingCalendarProvider::Impl {
     std::lock_guard lock(mutex);
     if (auto it = flights.find(t.key); it != flights.end()) {
       t.flight = it->second;
-      Count("coalesced");
+      coalesced.Add();
       return t;
     }
     t.flight = std::make_shared<Flight>();
@@ -211,7 +215,7 @@ struct CachingCalendarProvider::Impl {
   bool CompleteFromStoreIfPresent(const Ticket& t) {
     auto cached = FromStore(t.key);
     if (!cached) return false;
-    Count("hit");
+    hits.Add();
     Complete(t, std::move(*cached));
     return true;
   }
@@ -258,7 +262,7 @@ struct CachingCalendarProvider::Impl {
       }
     }
     store.EraseEventType(event_type_id);
-    Count("invalidated");
+    invalidations.Add();
   }
 };
 
@@ -277,7 +281,7 @@ Result<booking::SlotAnswer> CachingCalendarProvider::GetSlots(const SlotQuery& q
   if (t.answer) return std::move(*t.answer);
   if (!t.leader) return impl_->Wait(t);
   if (impl_->CompleteFromStoreIfPresent(t)) return *t.flight->result;
-  impl_->Count("miss");
+  impl_->misses.Add();
   auto result = impl_->inner.GetSlots(query);
   impl_->Complete(t, result);
   return result;
@@ -293,7 +297,7 @@ std::vector<Result<booking::SlotAnswer>> CachingCalendarProvider::GetSlotsMany(
   std::vector<std::size_t> upstream_index;
   for (std::size_t i = 0; i < tickets.size(); ++i) {
     if (!tickets[i].leader || impl_->CompleteFromStoreIfPresent(tickets[i])) continue;
-    impl_->Count("miss");
+    impl_->misses.Add();
     upstream.push_back(queries[i]);
     upstream_index.push_back(i);
   }

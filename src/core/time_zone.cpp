@@ -93,7 +93,26 @@ Result<SystemTimePoint> FromLocal(const LocalDateTime& local, std::string_view z
   const date::local_seconds wall = date::local_days{ymd} + std::chrono::hours{local.hour} +
                                    std::chrono::minutes{local.minute} +
                                    std::chrono::seconds{local.second};
+  // Each thread remembers the last period of constant offset a wall time fell into: one more
+  // than a day inside it reads only one way (a transition moves clocks by hours, not a day).
+  struct Period {
+    const date::time_zone* zone = nullptr;
+    date::sys_seconds begin;
+    date::sys_seconds end;
+    std::chrono::seconds offset{0};
+  };
+  thread_local Period last;
+  constexpr auto kMargin = std::chrono::hours(24);
+  if (last.zone == tz) {
+    const date::sys_seconds utc{wall.time_since_epoch() - last.offset};
+    if (utc >= last.begin + kMargin && utc < last.end - kMargin) {
+      return std::chrono::time_point_cast<std::chrono::milliseconds>(utc);
+    }
+  }
   const auto info = tz->get_info(wall);
+  if (info.result == date::local_info::unique) {
+    last = Period{tz, info.first.begin, info.first.end, info.first.offset};
+  }
   std::chrono::sys_seconds utc;
   switch (info.result) {
     case date::local_info::unique:

@@ -111,6 +111,37 @@ TEST(TimeZone, ConversionsAlternatingBetweenZonesAndAcrossTransitionsStayExact) 
   }
 }
 
+TEST(TimeZone, WallTimesAlternatingAroundTransitionsAndZonesMapExactly) {
+  // Each thread remembers the last period a wall time fell into: wall times next to the
+  // transitions (skipped, doubled) and in other zones, between ordinary ones, must still map
+  // as they do alone.
+  struct Case {
+    LocalDateTime wall;
+    std::string_view zone;
+    const char* utc;
+  };
+  const Case cases[] = {
+      {{2026, 3, 10, 12, 0, 0}, kBerlin, "2026-03-10T11:00:00.000Z"},
+      {{2026, 3, 29, 2, 30, 0}, kBerlin, "2026-03-29T01:00:00.000Z"},  // skipped: after the gap
+      {{2026, 3, 28, 23, 0, 0}, kBerlin, "2026-03-28T22:00:00.000Z"},
+      {{2026, 3, 29, 3, 0, 0}, kBerlin, "2026-03-29T01:00:00.000Z"},
+      {{2026, 3, 10, 12, 0, 0}, "Europe/London", "2026-03-10T12:00:00.000Z"},
+      {{2026, 10, 25, 2, 30, 0}, kBerlin, "2026-10-25T00:30:00.000Z"},  // twice: the earlier
+      {{2026, 10, 25, 3, 30, 0}, kBerlin, "2026-10-25T02:30:00.000Z"},
+      {{2026, 10, 24, 12, 0, 0}, kBerlin, "2026-10-24T10:00:00.000Z"},
+      {{2026, 10, 26, 12, 0, 0}, kBerlin, "2026-10-26T11:00:00.000Z"},
+      {{1960, 6, 1, 12, 0, 0}, "UTC", "1960-06-01T12:00:00.000Z"},
+      {{2026, 7, 1, 12, 0, 0}, "UTC", "2026-07-01T12:00:00.000Z"},
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& c : cases) {
+      auto utc = FromLocal(c.wall, c.zone);
+      ASSERT_TRUE(utc.has_value()) << c.utc;
+      EXPECT_EQ(FormatIso8601Utc(*utc), c.utc) << c.zone;
+    }
+  }
+}
+
 TEST(TimeZone, FormatsWallReadings) {
   const LocalDateTime wall{2026, 3, 5, 9, 7, 0, 4};
   EXPECT_EQ(FormatClockTime(wall), "09:07");

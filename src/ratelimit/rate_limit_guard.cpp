@@ -7,12 +7,40 @@
 namespace callgate::ratelimit {
 namespace {
 
-void Count(observability::Metrics& metrics, const std::string& scope, std::string_view outcome) {
-  metrics.Increment("callgate_ratelimit_requests_total",
-                    {{"scope", scope}, {"outcome", std::string(outcome)}});
-  if (outcome == "rejected")
-    metrics.Increment("callgate_ratelimit_rejected_total", {{"scope", scope}});
-}
+// A guard's decisions, counted in callgate_ratelimit_requests_total{scope,outcome} (and the
+// rejections also in callgate_ratelimit_rejected_total{scope}): the series are resolved once,
+// so counting a request is one atomic addition (every request passes a guard).
+class Counts {
+ public:
+  Counts(observability::Metrics& metrics, const std::string& scope)
+      : allowed_(Series(metrics, scope, "allowed")),
+        unlimited_(Series(metrics, scope, "unlimited")),
+        counted_(Series(metrics, scope, "counted")),
+        error_(Series(metrics, scope, "error")),
+        rejected_(Series(metrics, scope, "rejected")),
+        rejected_total_(
+            metrics.CounterSeries("callgate_ratelimit_rejected_total", {{"scope", scope}})) {}
+
+  void Allowed() const { allowed_.Add(); }
+  void Unlimited() const { unlimited_.Add(); }
+  void Counted() const { counted_.Add(); }
+  void Error() const { error_.Add(); }
+  void Rejected() const {
+    rejected_.Add();
+    rejected_total_.Add();
+  }
+
+ private:
+  static observability::Metrics::CounterHandle Series(observability::Metrics& metrics,
+                                                      const std::string& scope,
+                                                      const char* outcome) {
+    return metrics.CounterSeries("callgate_ratelimit_requests_total",
+                                 {{"scope", scope}, {"outcome", outcome}});
+  }
+
+  observability::Metrics::CounterHandle allowed_, unlimited_, counted_, error_, rejected_,
+      rejected_total_;
+};
 
 void LogLimiterError(const std::string& scope, const Error& error) {
   observability::LogWarn("ratelimit_error", {{"scope", scope},
@@ -27,27 +55,27 @@ class RateLimitGuard final : public http::Middleware {
       : scope_(std::move(scope)),
         bucket_(std::move(bucket)),
         limiter_(limiter),
-        metrics_(metrics) {}
+        counts_(metrics, scope_) {}
 
   std::string_view Name() const noexcept override { return "rate_limit"; }
 
   http::Response Handle(http::Request& request, const http::Next& next) const override {
     auto bucket = bucket_(request);
     if (!bucket) {
-      Count(metrics_, scope_, "unlimited");
+      counts_.Unlimited();
       return next(request);
     }
     auto decision = limiter_.Acquire(scope_ + ":" + bucket->key, bucket->limit);
     if (!decision) {
-      Count(metrics_, scope_, "error");
+      counts_.Error();
       LogLimiterError(scope_, decision.error());
       return next(request);
     }
     if (!decision->allowed) {
-      Count(metrics_, scope_, "rejected");
+      counts_.Rejected();
       return RateLimitedResponse(*decision);
     }
-    Count(metrics_, scope_, "allowed");
+    counts_.Allowed();
     return next(request);
   }
 
@@ -55,13 +83,13 @@ class RateLimitGuard final : public http::Middleware {
   std::string scope_;
   BucketFn bucket_;
   RateLimiter& limiter_;
-  observability::Metrics& metrics_;
+  Counts counts_;
 };
 
 class FailedAuthGuard final : public http::Middleware {
  public:
   FailedAuthGuard(Limit limit, RateLimiter& limiter, observability::Metrics& metrics)
-      : limit_(limit), limiter_(limiter), metrics_(metrics) {}
+      : limit_(limit), limiter_(limiter), counts_(metrics, scope_) {}
 
   std::string_view Name() const noexcept override { return "failed_auth_limit"; }
 
@@ -78,28 +106,28 @@ class FailedAuthGuard final : public http::Middleware {
   // Counts a 401 against the client's address and refuses with 429 once it is over the limit.
   http::Response Judge(const http::Request& request, http::Response response) const {
     if (response.status != 401) {
-      Count(metrics_, scope_, "allowed");
+      counts_.Allowed();
       return response;
     }
     const std::string key = "failed_auth:ip:" + std::string(request.ClientAddress());
     auto charged = limiter_.Acquire(key, limit_);
     if (!charged) {
-      Count(metrics_, scope_, "error");
+      counts_.Error();
       LogLimiterError(scope_, charged.error());
       return response;
     }
     if (!charged->allowed) {
-      Count(metrics_, scope_, "rejected");
+      counts_.Rejected();
       return RateLimitedResponse(*charged);
     }
-    Count(metrics_, scope_, "counted");
+    counts_.Counted();
     return response;
   }
 
   const std::string scope_ = "failed_auth";
   Limit limit_;
   RateLimiter& limiter_;
-  observability::Metrics& metrics_;
+  Counts counts_;
 };
 
 }  // namespace

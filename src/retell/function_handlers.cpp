@@ -96,7 +96,7 @@ http::Response FunctionHandlers::Handle(http::Request& request) const {
   if (!run.answer) return http::Response::Error(run.answer.error());
   // A refusal that is spoken (a service of another branch) keeps its error status.
   const int status = run.answer->refusal ? http::HttpStatusFor(*run.answer->refusal) : 200;
-  return http::Response::RawJson(status, agent::RenderJson(*run.answer));
+  return http::Response::RawJson(status, agent::RenderJson(std::move(*run.answer)));
 }
 
 }  // namespace callgate::retell

@@ -8,7 +8,7 @@ std::string ResultText(agent::ToolRun run) {
   if (run.answer) {
     agent::ToolOutcome outcome = std::move(*run.answer);
     outcome.message = SingleLine(std::move(outcome.message));
-    return agent::RenderJson(outcome);
+    return agent::RenderJson(std::move(outcome));
   }
   const Error& error = run.answer.error();
   nlohmann::json refusal = {{"success", false}, {"error", ErrorCodeName(error.code)}};
