@@ -1,5 +1,6 @@
 #include "agent/tool_runner.hpp"
 
+#include "agent/json_text.hpp"
 #include "agent/tool_args.hpp"
 #include "core/blocking.hpp"
 #include "observability/log.hpp"
@@ -9,9 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string Dump(const json& body) {
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string Dump(const json& body) { return DumpJson(body); }
 
 }  // namespace
 

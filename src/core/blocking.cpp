@@ -18,18 +18,19 @@ int& Count(std::map<std::string, int, std::less<>>& counts, std::string_view ste
 }  // namespace
 
 void AttemptMemo::BeginAttempt() {
-  for (const auto& [step, times] : done_) earlier_[step] += times;
+  for (auto& step : done_) ++Count(earlier_, step);
   done_.clear();
   asked_.clear();
 }
 
 bool AttemptMemo::DoneEarlier(std::string_view step) {
+  if (earlier_.empty()) return false;  // the first attempt: nothing to count against
   const int asked = ++Count(asked_, step);
   const auto it = earlier_.find(step);
   return it != earlier_.end() && asked <= it->second;
 }
 
-void AttemptMemo::MarkDone(std::string_view step) { ++Count(done_, step); }
+void AttemptMemo::MarkDone(std::string_view step) { done_.emplace_back(step); }
 
 AttemptScope::AttemptScope(AttemptMemo& memo, bool allow_blocking) noexcept
     : previous_memo_(current_memo),

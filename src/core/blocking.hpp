@@ -17,6 +17,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace callgate {
 
@@ -44,7 +45,9 @@ class AttemptMemo {
  private:
   std::map<std::string, int, std::less<>> earlier_;  // recorded by earlier attempts
   std::map<std::string, int, std::less<>> asked_;    // asked for in this attempt
-  std::map<std::string, int, std::less<>> done_;     // recorded in this attempt
+  // Recorded in this attempt, in order (a list: the first attempt, the common one, only
+  // appends; the counts are taken when the next attempt begins).
+  std::vector<std::string> done_;
 };
 
 // While alive, the calling thread runs one attempt of a request (it begins the memo's next
