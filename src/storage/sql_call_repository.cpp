@@ -347,22 +347,30 @@ struct SqlCallEventStore::Pending : GroupCommit::Waiter {
 struct SqlCallEventStore::SqliteEvent {
   Params event_params;
   Params call_params;
+  std::string call_id;  // the platform's
 
-  // SQLite has no stored functions: two statements in one transaction, committed in a group.
+  // SQLite has no stored functions: the statements run in one transaction, committed in a
+  // group. Without RETURNING: SQLite gathers a RETURNING statement's rows in a temporary
+  // B-tree it opens, begins, clears and closes on every run; the change counts tell the
+  // outcomes, and the call's id is one lookup by its unique key.
   Result<calls::RecordedCallEvent> Write(Session& s) const {
     static const std::string event_sql =
         "INSERT INTO webhook_events (" + std::string(kEventColumns) + ") VALUES (" +
-        std::string(kEventValues) + ") ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
-    static const std::string call_sql = CallUpsertSql() + " RETURNING id";
+        std::string(kEventValues) + ") ON CONFLICT (dedupe_key) DO NOTHING";
+    static const std::string call_sql = CallUpsertSql();
     calls::RecordedCallEvent out;
-    if (!s.InsertReturningOptionalId(event_sql, event_params)) {
+    if (s.Execute(event_sql, event_params) == 0) {
       out.duplicate = true;
       return out;
     }
-    auto id = s.InsertReturningOptionalId(call_sql, call_params);
-    if (!id) {  // another company's call id: rolls back the event too
+    if (s.Execute(call_sql, call_params) == 0) {
+      // Another company's call id (the DO UPDATE's WHERE): rolls back the event too.
       return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
     }
+    std::optional<std::int64_t> id;
+    s.Query("id", "FROM calls WHERE retell_call_id = :id", Params().Add(call_id),
+            [&](const Row& row) { id = row.Int64("id"); });
+    if (!id) return Fail(ErrorCode::kInternal, "database: the call was not found after its upsert");
     out.call_id = CallId(*id);
     return out;
   }
@@ -391,6 +399,7 @@ Status SqlCallEventStore::Prepare(const calls::WebhookEventRecord& event, Compan
     const auto now = clock_.Now();
     AddEventParams(item.event_params, database_.keyring(), event, now);
     AddCallParams(item.call_params, database_.keyring(), company_id, u, now);
+    item.call_id = u.retell_call_id;
   } catch (...) {
     return tl::unexpected(ErrorFromCurrentException());
   }
