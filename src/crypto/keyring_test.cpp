@@ -61,6 +61,27 @@ TEST(Keyring, EmptyAndBinaryValuesRoundTrip) {
   }
 }
 
+TEST(Keyring, EverySizeSealsToStrictPaddedBase64ThatOpens) {
+  // The sealed text's base64 is written from a table: every remainder of the box's length
+  // (nonce + text + tag) must come out as standard, padded base64 that the strict decoder
+  // behind Open reads back.
+  const auto ring = Ring({MasterKey::Generate()});
+  for (std::size_t size = 0; size <= 64; ++size) {
+    std::string plain(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<char>(i * 37 + size);
+    const std::string sealed = ring->Seal(plain, kContext);
+    const std::string text = sealed.substr(sealed.rfind(':') + 1);
+    // 24-byte nonce + size + 16-byte tag, padded to whole groups of four characters.
+    EXPECT_EQ(text.size(), (24 + size + 16 + 2) / 3 * 4) << size;
+    EXPECT_EQ(
+        text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="),
+        std::string::npos);
+    auto opened = ring->Open(sealed, kContext);
+    ASSERT_TRUE(opened.has_value()) << size << ": " << opened.error().message;
+    EXPECT_EQ(*opened, plain);
+  }
+}
+
 TEST(Keyring, SealingTwiceGivesDifferentCiphertexts) {
   const auto ring = Ring({MasterKey::Generate()});
   EXPECT_NE(ring->Seal("same", kContext), ring->Seal("same", kContext));
