@@ -64,4 +64,17 @@ bool IpNetwork::Contains(const IpAddress& address) const noexcept {
   return true;
 }
 
+std::string FormatIpv4(const std::array<std::uint8_t, 4>& bytes) {
+  std::string out;
+  out.reserve(15);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i > 0) out += '.';
+    const unsigned b = bytes[i];
+    if (b >= 100) out += static_cast<char>('0' + b / 100);
+    if (b >= 10) out += static_cast<char>('0' + b / 10 % 10);
+    out += static_cast<char>('0' + b % 10);
+  }
+  return out;
+}
+
 }  // namespace callgate

@@ -19,6 +19,9 @@ struct IpAddress {
 // Parses "192.0.2.1", "::1", "[::1]" or "::ffff:192.0.2.1". kInvalidArgument otherwise.
 Result<IpAddress> ParseIpAddress(std::string_view text);
 
+// "192.0.2.1": an IPv4 address in dotted decimal, as inet_ntop writes it.
+std::string FormatIpv4(const std::array<std::uint8_t, 4>& bytes);
+
 class IpNetwork {
  public:
   // Parses "10.0.0.0/8", "2001:db8::/32" or a bare address (a /32 or /128 network).

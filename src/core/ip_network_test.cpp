@@ -1,5 +1,6 @@
 #include "core/ip_network.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 namespace callgate {
@@ -11,6 +12,21 @@ bool In(std::string_view net, std::string_view addr) {
   EXPECT_TRUE(n.has_value()) << net;
   EXPECT_TRUE(a.has_value()) << addr;
   return n && a && n->Contains(*a);
+}
+
+TEST(FormatIpv4, WritesEveryByteAsInetNtopDoesAndParsesBack) {
+  for (unsigned b = 0; b < 256; ++b) {
+    const std::array<std::uint8_t, 4> bytes{static_cast<std::uint8_t>(b), 0,
+                                            static_cast<std::uint8_t>(255 - b),
+                                            static_cast<std::uint8_t>(b * 7)};
+    char expected[INET_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET, bytes.data(), expected, sizeof expected), nullptr);
+    const std::string text = FormatIpv4(bytes);
+    EXPECT_EQ(text, expected);
+    auto parsed = ParseIpAddress(text);
+    ASSERT_TRUE(parsed.has_value()) << text;
+    EXPECT_TRUE(parsed->is_v4);
+  }
 }
 
 TEST(IpNetwork, MatchesIpv4Prefixes) {
