@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -80,13 +81,39 @@ void DescribeStandardMetrics(Metrics& metrics) {
   metrics.Describe(kDbSlow, "Database statements slower than the slow-query threshold");
 }
 
+namespace {
+std::atomic<std::uint64_t> http_request_metrics_ids{0};
+}  // namespace
+
+HttpRequestMetrics::HttpRequestMetrics(Metrics& metrics)
+    : requests_(metrics, {"route", "method", "status"}),
+      durations_(metrics, {"route", "method"}),
+      id_(++http_request_metrics_ids) {}
+
 void HttpRequestMetrics::Record(std::string_view method, std::string_view route, int status,
                                 std::chrono::nanoseconds elapsed) {
   if (route.empty()) route = "unmatched";
-  const std::string status_text = std::to_string(status);  // three digits: no allocation
-  requests_.Add(kHttpRequests, {route, method, status_text});
-  durations_.Get(kHttpDuration, {route, method})
-      .Observe(static_cast<double>(elapsed.count()) / 1e6);
+  struct Last {
+    std::uint64_t recorder = 0;
+    std::string route;
+    std::string method;
+    int status = 0;
+    Metrics::CounterHandle requests;
+    Metrics::HistogramHandle durations;
+  };
+  thread_local Last last;
+  if (last.recorder != id_ || last.status != status || last.route != route ||
+      last.method != method) {
+    const std::string status_text = std::to_string(status);  // three digits: no allocation
+    last.requests = requests_.Get(kHttpRequests, {route, method, status_text});
+    last.durations = durations_.Get(kHttpDuration, {route, method});
+    last.recorder = id_;
+    last.route.assign(route);
+    last.method.assign(method);
+    last.status = status;
+  }
+  last.requests.Add();
+  last.durations.Observe(static_cast<double>(elapsed.count()) / 1e6);
 }
 
 std::string StatementLabel(std::string_view sql) {

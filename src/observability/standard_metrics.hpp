@@ -29,15 +29,19 @@ void DescribeStandardMetrics(Metrics& metrics);
 // kept (SeriesCache): no label strings built, no registry lock. Thread-safe.
 class HttpRequestMetrics {
  public:
-  explicit HttpRequestMetrics(Metrics& metrics)
-      : requests_(metrics, {"route", "method", "status"}),
-        durations_(metrics, {"route", "method"}) {}
+  explicit HttpRequestMetrics(Metrics& metrics);
+  // Each thread remembers the series of the last (route, method, status) it recorded here, so
+  // a run of one kind of request (a balancer's /health, an agent's tool calls) finds them
+  // without building a key or taking a lock.
   void Record(std::string_view method, std::string_view route, int status,
               std::chrono::nanoseconds elapsed);
 
  private:
   CounterCache requests_;
   SeriesCache<Metrics::HistogramHandle> durations_;
+  // Tells this recorder's remembered series from those of a recorder destroyed before (the
+  // same address may be used again); unique over the process.
+  const std::uint64_t id_;
 };
 
 // A short, single-line name for a SQL statement: whitespace collapsed, at most 60 characters.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -79,6 +80,39 @@ TEST(HttpRequestMetrics, CountsByRoutePatternMethodAndStatus) {
   EXPECT_EQ(m.Value("callgate_http_requests_total",
                     {{"route", "unmatched"}, {"method", "GET"}, {"status", "404"}}),
             1);
+}
+
+TEST(HttpRequestMetrics, ARecorderMadeAfterAnotherCountsInItsOwnRegistry) {
+  // Each thread remembers the series it recorded last: a new recorder (and registry), even at
+  // the address of one destroyed before, must count in its own series.
+  for (int round = 0; round < 3; ++round) {
+    auto m = std::make_unique<Metrics>();
+    auto requests = std::make_unique<HttpRequestMetrics>(*m);
+    requests->Record("GET", "/health", 200, milliseconds(1));
+    requests->Record("GET", "/health", 200, milliseconds(1));
+    requests->Record("GET", "/ready", 200, milliseconds(1));
+    requests->Record("GET", "/health", 200, milliseconds(1));
+    requests->Record("POST", "/health", 200, milliseconds(1));
+    requests->Record("GET", "/health", 503, milliseconds(1));
+    EXPECT_EQ(m->Value("callgate_http_requests_total",
+                       {{"route", "/health"}, {"method", "GET"}, {"status", "200"}}),
+              3);
+    EXPECT_EQ(m->Value("callgate_http_requests_total",
+                       {{"route", "/ready"}, {"method", "GET"}, {"status", "200"}}),
+              1);
+    EXPECT_EQ(m->Value("callgate_http_requests_total",
+                       {{"route", "/health"}, {"method", "POST"}, {"status", "200"}}),
+              1);
+    EXPECT_EQ(m->Value("callgate_http_requests_total",
+                       {{"route", "/health"}, {"method", "GET"}, {"status", "503"}}),
+              1);
+    EXPECT_EQ(
+        m->Histogram("callgate_http_request_duration_ms", {{"route", "/health"}, {"method", "GET"}})
+            .count,
+        4u);
+    requests.reset();
+    m.reset();
+  }
 }
 
 TEST(HttpRequestMetrics, ConcurrentRequestsAreEachCountedOnce) {
