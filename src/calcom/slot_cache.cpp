@@ -20,14 +20,16 @@ constexpr std::string_view kCacheMetric = "callgate_calcom_slot_cache_total";
 
 // Hex of the first 16 bytes of SHA-256: enough to tell keys apart, useless to recover one.
 // Each thread remembers the fingerprint of the key it saw last: an availability check builds
-// several keys of one account, and hashing the key was most of building one.
-const std::string& KeyFingerprint(const std::string& api_key) {
+// several keys of one account, and hashing the key was most of building one. The key is kept
+// as a Secret (never logged or printed), like the tenant cache keeps it, until the thread sees
+// another one.
+const std::string& KeyFingerprint(const Secret& api_key) {
   static const std::string kNoKey = "-";
   if (api_key.empty()) return kNoKey;
-  thread_local std::string last_key;
+  thread_local Secret last_key;
   thread_local std::string last_fingerprint;
-  if (last_fingerprint.empty() || last_key != api_key) {
-    last_fingerprint = Sha256Hex(api_key, 16);
+  if (last_fingerprint.empty() || !last_key.Equals(api_key.Reveal())) {
+    last_fingerprint = Sha256Hex(api_key.Reveal(), 16);
     last_key = api_key;
   }
   return last_fingerprint;
@@ -41,7 +43,7 @@ std::string SlotCacheKey(const SlotQuery& q) {
   std::string key;
   key.reserve(96 + base.size() + q.time_zone.size());
   key.append("slots|").append(base).append("|");
-  key.append(KeyFingerprint(q.account.api_key.Reveal())).append("|");
+  key.append(KeyFingerprint(q.account.api_key)).append("|");
   key.append(std::to_string(q.event_type_id)).append("|");
   key.append(std::to_string(ToUnixMillis(q.from))).append("|");
   key.append(std::to_string(ToUnixMillis(q.to))).append("|");

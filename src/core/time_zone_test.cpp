@@ -130,6 +130,12 @@ TEST(TimeZone, WallTimesAlternatingAroundTransitionsAndZonesMapExactly) {
       {{2026, 10, 25, 3, 30, 0}, kBerlin, "2026-10-25T02:30:00.000Z"},
       {{2026, 10, 24, 12, 0, 0}, kBerlin, "2026-10-24T10:00:00.000Z"},
       {{2026, 10, 26, 12, 0, 0}, kBerlin, "2026-10-26T11:00:00.000Z"},
+      // Right after a winter-time wall time: the doubled one still maps to the earlier instant.
+      {{2026, 10, 25, 2, 30, 0}, kBerlin, "2026-10-25T00:30:00.000Z"},
+      {{2026, 10, 27, 12, 0, 0}, kBerlin, "2026-10-27T11:00:00.000Z"},
+      {{2026, 10, 25, 2, 59, 0}, kBerlin, "2026-10-25T00:59:00.000Z"},
+      {{2026, 3, 27, 12, 0, 0}, kBerlin, "2026-03-27T11:00:00.000Z"},
+      {{2026, 3, 29, 2, 0, 0}, kBerlin, "2026-03-29T01:00:00.000Z"},  // skipped, after winter
       {{1960, 6, 1, 12, 0, 0}, "UTC", "1960-06-01T12:00:00.000Z"},
       {{2026, 7, 1, 12, 0, 0}, "UTC", "2026-07-01T12:00:00.000Z"},
   };

@@ -1,6 +1,7 @@
 #include "crypto/keyring.hpp"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -79,6 +80,19 @@ TEST(Keyring, EverySizeSealsToStrictPaddedBase64ThatOpens) {
     auto opened = ring->Open(sealed, kContext);
     ASSERT_TRUE(opened.has_value()) << size << ": " << opened.error().message;
     EXPECT_EQ(*opened, plain);
+    // Byte for byte what libsodium's encoder writes for the same box.
+    std::string box(text.size(), '\0');
+    std::size_t box_size = 0;
+    ASSERT_EQ(
+        sodium_base642bin(reinterpret_cast<unsigned char*>(box.data()), box.size(), text.data(),
+                          text.size(), nullptr, &box_size, nullptr, sodium_base64_VARIANT_ORIGINAL),
+        0);
+    std::string expected(sodium_base64_encoded_len(box_size, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(expected.data(), expected.size(),
+                      reinterpret_cast<const unsigned char*>(box.data()), box_size,
+                      sodium_base64_VARIANT_ORIGINAL);
+    expected.resize(expected.size() - 1);  // its terminating NUL
+    EXPECT_EQ(text, expected) << size;
   }
 }
 

@@ -12,10 +12,16 @@ namespace {
 // so counting a request is one atomic addition (every request passes a guard).
 class Counts {
  public:
-  Counts(observability::Metrics& metrics, const std::string& scope)
+  // The outcomes a guard of each kind can give: a rate-limit guard's requests are `unlimited`
+  // or `allowed`; the failed-authentication guard `counts` a refusal or `allows` the rest.
+  enum class Kind { kRateLimit, kFailedAuth };
+
+  Counts(observability::Metrics& metrics, const std::string& scope, Kind kind)
       : allowed_(Series(metrics, scope, "allowed")),
-        unlimited_(Series(metrics, scope, "unlimited")),
-        counted_(Series(metrics, scope, "counted")),
+        unlimited_(kind == Kind::kRateLimit ? Series(metrics, scope, "unlimited")
+                                            : observability::Metrics::CounterHandle()),
+        counted_(kind == Kind::kFailedAuth ? Series(metrics, scope, "counted")
+                                           : observability::Metrics::CounterHandle()),
         error_(Series(metrics, scope, "error")),
         rejected_(Series(metrics, scope, "rejected")),
         rejected_total_(
@@ -55,7 +61,7 @@ class RateLimitGuard final : public http::Middleware {
       : scope_(std::move(scope)),
         bucket_(std::move(bucket)),
         limiter_(limiter),
-        counts_(metrics, scope_) {}
+        counts_(metrics, scope_, Counts::Kind::kRateLimit) {}
 
   std::string_view Name() const noexcept override { return "rate_limit"; }
 
@@ -89,7 +95,7 @@ class RateLimitGuard final : public http::Middleware {
 class FailedAuthGuard final : public http::Middleware {
  public:
   FailedAuthGuard(Limit limit, RateLimiter& limiter, observability::Metrics& metrics)
-      : limit_(limit), limiter_(limiter), counts_(metrics, scope_) {}
+      : limit_(limit), limiter_(limiter), counts_(metrics, scope_, Counts::Kind::kFailedAuth) {}
 
   std::string_view Name() const noexcept override { return "failed_auth_limit"; }
 

@@ -228,6 +228,32 @@ TEST_P(CallEventStoreTest, AnEnormousDedupeKeyIsStoredAndItsRedeliveryIsADuplica
   auto repeated = events.Record(record);
   ASSERT_FALSE(repeated.has_value());
   EXPECT_EQ(repeated.error().code, ErrorCode::kAlreadyExists);
+
+  // Stored as their digests (every backend takes these keys as they are; PostgreSQL's index
+  // would refuse the long ones), like a short key that could be taken for a digest; a key of
+  // 256 bytes as it is.
+  calls::WebhookEventRecord hash_like = CallStarted("#sha256:not-a-digest");
+  hash_like.payload_json = "{}";
+  hash_like.status = "ignored";
+  ASSERT_TRUE(events.Record(hash_like).has_value());
+  calls::WebhookEventRecord longest_plain = CallStarted(noise.substr(0, 256));
+  longest_plain.payload_json = "{}";
+  longest_plain.status = "ignored";
+  ASSERT_TRUE(events.Record(longest_plain).has_value());
+  std::vector<std::string> keys;
+  auto read = db().Run([&](Session& s) -> Status {
+    s.Query("dedupe_key", "FROM webhook_events ORDER BY id", {},
+            [&](const Row& row) { keys.push_back(row.String("dedupe_key")); });
+    return Ok();
+  });
+  ASSERT_TRUE(read.has_value());
+  ASSERT_EQ(keys.size(), 5u);
+  for (std::size_t i : {0u, 1u, 2u, 3u}) {
+    EXPECT_TRUE(keys[i].starts_with("#sha256:")) << i;
+    EXPECT_EQ(keys[i].size(), 8u + 64u) << i;
+  }
+  EXPECT_NE(keys[0], keys[1]);
+  EXPECT_EQ(keys[4], noise.substr(0, 256));
 }
 
 TEST_P(CallEventStoreTest, AnInvalidCallIdIsRefusedBeforeAnythingIsWritten) {
