@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/blocking.hpp"
+#include "crypto/testing/test_keyring.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_calls_repositories.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
@@ -495,6 +496,108 @@ TEST_P(PostgresGroupedEventsTest, AGroupWhoseConnectionIsLostFailsAllItsCallersW
   EXPECT_EQ(store.groups_written(), 3u);
   SqlCallRepository repository(db(), clock_);
   EXPECT_EQ(repository.FindByRetellId(company_, "held").value().status, "ongoing");
+}
+
+TEST_P(PostgresGroupedEventsTest,
+       GroupsOfTwoInstancesTakingTheSameCallsInOppositeOrdersBothCommit) {
+  // Two instances (two Databases, two stores) each write a group of events of the calls "a"
+  // and "b", which arrived in opposite orders. The test holds both calls' rows until both
+  // groups wait, then lets "a" go before "b": in arrival order, one group would hold "a" and
+  // wait for "b" while the other held "b" and waited for "a" — a deadlock, which PostgreSQL
+  // ends after a second by failing one group's webhooks. Both groups lock in call-id order.
+  DatabaseOptions second_options;
+  second_options.keyring = crypto::testing::TestKeyring();
+  auto second = Database::Open(db().url(), second_options);
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  SqlCallEventStore one(db(), clock_);
+  SqlCallEventStore two(**second, clock_);
+  for (const char* call : {"a", "b"}) {
+    auto started = one.RecordWithCall(CallStarted(std::string("start-") + call), company_,
+                                      Event("", call, "ongoing").update);
+    ASSERT_TRUE(started.has_value()) << started.error().message;
+  }
+  // A transaction on `database` that holds `sql` until `release` is set.
+  struct Holder {
+    std::promise<void> held, release;
+    std::thread thread;
+  };
+  auto hold = [&](Database& database, std::string sql, Holder& h) {
+    h.thread = std::thread([&database, sql, &h] {
+      auto done = database.WithTransaction([&](Session& s) -> Status {
+        s.Execute(sql);
+        h.held.set_value();
+        h.release.get_future().wait();
+        return Ok();
+      });
+      EXPECT_TRUE(done.has_value()) << done.error().message;
+    });
+    h.held.get_future().wait();
+  };
+  Holder company, call_a, call_b;
+  hold(db(),
+       "SELECT id FROM companies WHERE id = " + std::to_string(company_.value) + " FOR UPDATE",
+       company);
+  hold(db(), "SELECT id FROM calls WHERE retell_call_id = 'a' FOR UPDATE", call_a);
+  hold(**second, "SELECT id FROM calls WHERE retell_call_id = 'b' FOR UPDATE", call_b);
+
+  // Each store: a first event held by the company's row, then two queued behind it, which
+  // its caller writes next as one group.
+  std::vector<Submitted> events{
+      Event("one-first", "c1", "ongoing"), Event("one-a", "a", "ended"),
+      Event("one-b", "b", "ended"),        Event("two-first", "c2", "ongoing"),
+      Event("two-b", "b", "ended"),        Event("two-a", "a", "ended"),
+  };
+  std::vector<std::thread> callers;
+  auto record = [&](SqlCallEventStore& store, std::size_t i) {
+    callers.emplace_back([&, i] {
+      events[i].outcome = store.RecordWithCall(events[i].event, company_, events[i].update);
+    });
+  };
+  const auto one_before = one.groups_written();
+  const auto two_before = two.groups_written();
+  record(one, 0);
+  WaitUntil([&] { return one.groups_written() == one_before + 1; });
+  record(one, 1);
+  WaitUntil([&] { return one.waiting() == 1; });
+  record(one, 2);
+  WaitUntil([&] { return one.waiting() == 2; });
+  record(two, 3);
+  WaitUntil([&] { return two.groups_written() == two_before + 1; });
+  record(two, 4);
+  WaitUntil([&] { return two.waiting() == 1; });
+  record(two, 5);
+  WaitUntil([&] { return two.waiting() == 2; });
+
+  auto waiting_for_locks = [&] {
+    std::int64_t n = -1;
+    auto done = db().Run([&](Session& s) -> Status {
+      s.Query("COUNT(*) AS n",
+              "FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+              "query LIKE '%callgate_record_call_events%'",
+              {}, [&](const Row& row) { n = row.Int64("n"); });
+      return Ok();
+    });
+    EXPECT_TRUE(done.has_value());
+    return n;
+  };
+  company.release.set_value();
+  company.thread.join();
+  WaitUntil([&] { return one.groups_written() == one_before + 2; });
+  WaitUntil([&] { return two.groups_written() == two_before + 2; });
+  WaitUntil([&] { return waiting_for_locks() == 2; });  // both groups wait on a held call
+  call_a.release.set_value();
+  call_a.thread.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  call_b.release.set_value();
+  call_b.thread.join();
+  for (auto& t : callers) t.join();
+
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    ASSERT_TRUE(events[i].outcome.has_value()) << i << ": " << events[i].outcome.error().message;
+    EXPECT_FALSE(events[i].outcome->duplicate) << i;
+    EXPECT_EQ(EventsWithKey(events[i].event.dedupe_key), 1) << i;
+  }
+  EXPECT_EQ(one.events_grouped() + two.events_grouped(), 2u + 6u);
 }
 
 TEST_P(GroupedEventsTest, QueuedLaterInsideATransactionTheEventIsWrittenAtOnceAndPartOfIt) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -337,6 +338,7 @@ struct SqlCallEventStore::Pending : GroupCommit::Waiter {
     }
   }
   std::string elements;
+  std::string call_id;  // the platform's: the order in which a group locks its calls
   Result<calls::RecordedCallEvent> result =
       tl::unexpected(Error{ErrorCode::kInternal, "database: the event was not written"});
   RecordedDone done;
@@ -387,6 +389,7 @@ Status SqlCallEventStore::Prepare(const calls::WebhookEventRecord& event, Compan
         .Add(event.status);
     AddCallParams(params, database_.keyring(), company_id, u, clock_.Now());
     AppendArrayElements(params, item.elements);
+    item.call_id = u.retell_call_id;
   } catch (...) {
     return tl::unexpected(ErrorFromCurrentException());
   }
@@ -471,6 +474,12 @@ bool SqlCallEventStore::WriteGroup(const std::vector<GroupCommit::Waiter*>& wait
   std::vector<Pending*> group;
   group.reserve(waiters.size());
   for (GroupCommit::Waiter* waiter : waiters) group.push_back(static_cast<Pending*>(waiter));
+  // Written in the order of their call ids (events of one call keep their arrival order): the
+  // statement locks each call's row until it commits, and groups of two instances that took
+  // the same calls in opposite orders would deadlock (PostgreSQL ends one after a second,
+  // failing all of its webhooks). In one order, the later group waits for the earlier.
+  std::stable_sort(group.begin(), group.end(),
+                   [](const Pending* a, const Pending* b) { return a->call_id < b->call_id; });
   if (group.size() > 1) {
     const Status together = WriteTogether(group);
     if (together) return true;
