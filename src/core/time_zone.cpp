@@ -28,20 +28,33 @@ const date::time_zone* FindZone(std::string_view zone) {
   }
 }
 
-// The zone's UTC offset at `utc`. Each thread remembers the last period of constant offset it
-// looked up (a request converts many instants of one zone, mostly in one period): get_info
-// searches the zone's transitions and copies its abbreviation into a new string every time.
+// A period of constant UTC offset of one zone. Each thread remembers the last one it met in
+// each direction (ToLocal, FromLocal): a request converts many instants of its branch's zone,
+// mostly in one period, and get_info searches the zone's transitions and copies its
+// abbreviation into a new string every time.
+struct OffsetPeriod {
+  const date::time_zone* zone = nullptr;
+  date::sys_seconds begin;
+  date::sys_seconds end;
+  std::chrono::seconds offset{0};
+
+  OffsetPeriod() = default;
+  OffsetPeriod(const date::time_zone* z, const date::sys_info& info)
+      : zone(z), begin(info.begin), end(info.end), offset(info.offset) {}
+  // Whether `t` of zone `z` lies in this period, at least `margin` from both of its ends.
+  template <typename Duration>
+  bool Holds(const date::time_zone* z, std::chrono::sys_time<Duration> t,
+             std::chrono::seconds margin = std::chrono::seconds(0)) const {
+    return zone == z && t >= begin + margin && t < end - margin;
+  }
+};
+
+// The zone's UTC offset at `utc`.
 std::chrono::seconds OffsetAt(const date::time_zone* tz, SystemTimePoint utc) {
-  struct Period {
-    const date::time_zone* zone = nullptr;
-    date::sys_seconds begin;
-    date::sys_seconds end;
-    std::chrono::seconds offset{0};
-  };
-  thread_local Period last;
-  if (last.zone == tz && utc >= last.begin && utc < last.end) return last.offset;
+  thread_local OffsetPeriod last;
+  if (last.Holds(tz, utc)) return last.offset;
   const auto info = tz->get_info(utc);
-  last = Period{tz, info.begin, info.end, info.offset};
+  last = OffsetPeriod(tz, info);
   return info.offset;
 }
 
@@ -93,32 +106,21 @@ Result<SystemTimePoint> FromLocal(const LocalDateTime& local, std::string_view z
   const date::local_seconds wall = date::local_days{ymd} + std::chrono::hours{local.hour} +
                                    std::chrono::minutes{local.minute} +
                                    std::chrono::seconds{local.second};
-  // Each thread remembers the last period of constant offset a wall time fell into: one more
-  // than a day inside it reads only one way (a transition moves clocks by hours, not a day).
-  struct Period {
-    const date::time_zone* zone = nullptr;
-    date::sys_seconds begin;
-    date::sys_seconds end;
-    std::chrono::seconds offset{0};
-  };
-  thread_local Period last;
-  constexpr auto kMargin = std::chrono::hours(24);
+  // The last period a wall time fell into: one more than a day inside it reads only one way
+  // (a transition moves clocks by hours, not a day).
+  thread_local OffsetPeriod last;
   if (last.zone == tz) {
     const date::sys_seconds utc{wall.time_since_epoch() - last.offset};
-    if (utc >= last.begin + kMargin && utc < last.end - kMargin) {
+    if (last.Holds(tz, utc, std::chrono::hours(24))) {
       return std::chrono::time_point_cast<std::chrono::milliseconds>(utc);
     }
   }
   const auto info = tz->get_info(wall);
-  if (info.result == date::local_info::unique) {
-    last = Period{tz, info.first.begin, info.first.end, info.first.offset};
-  }
+  if (info.result == date::local_info::unique) last = OffsetPeriod(tz, info.first);
   std::chrono::sys_seconds utc;
   switch (info.result) {
     case date::local_info::unique:
-      utc = std::chrono::sys_seconds{wall.time_since_epoch() - info.first.offset};
-      break;
-    case date::local_info::ambiguous:
+    case date::local_info::ambiguous:  // the earlier of the two instants
       utc = std::chrono::sys_seconds{wall.time_since_epoch() - info.first.offset};
       break;
     case date::local_info::nonexistent:
