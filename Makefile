@@ -4,6 +4,7 @@
 #   make package  the Debian package callgate_<version>_amd64.deb in build/release (docs/deploy.md)
 #   make test   set up, build (dev: ASan/UBSan), start throwaway PostgreSQL + Redis, run all tests
 #   make coverage  line coverage of src/ under the test suite (gcov build in build/coverage, gcovr)
+#   make tsan   only the multi-threaded tests under ThreadSanitizer (build/tsan; make test runs them too)
 #   make bench  build the benchmarks (release) and run them (bench/README.md)
 SHELL := /bin/bash
 CALLGATE_RELEASE := build/release/src/app/callgate
@@ -11,7 +12,7 @@ CALLGATE_RELEASE := build/release/src/app/callgate
 BENCH_BUILD_DIR ?= build/release
 BENCHES := availability_bench queue_bench http_load sqlite_insert_bench callgate
 
-.PHONY: all setup build build-dev run package test coverage bench fuzz format clean
+.PHONY: all setup build build-dev run package test coverage tsan bench fuzz format clean
 
 all: build
 
@@ -44,6 +45,9 @@ test: setup
 
 coverage: setup
 	@bash scripts/coverage
+
+tsan: setup
+	@bash scripts/tsan
 
 bench: setup
 	cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
