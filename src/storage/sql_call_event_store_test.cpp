@@ -553,20 +553,19 @@ TEST_P(PostgresGroupedEventsTest,
       events[i].outcome = store.RecordWithCall(events[i].event, company_, events[i].update);
     });
   };
-  const auto one_before = one.groups_written();
-  const auto two_before = two.groups_written();
-  record(one, 0);
-  WaitUntil([&] { return one.groups_written() == one_before + 1; });
-  record(one, 1);
-  WaitUntil([&] { return one.waiting() == 1; });
-  record(one, 2);
-  WaitUntil([&] { return one.waiting() == 2; });
-  record(two, 3);
-  WaitUntil([&] { return two.groups_written() == two_before + 1; });
-  record(two, 4);
-  WaitUntil([&] { return two.waiting() == 1; });
-  record(two, 5);
-  WaitUntil([&] { return two.waiting() == 2; });
+  // events[first] starts a group (held by the company's row), the next two queue behind it.
+  auto queue_group = [&](SqlCallEventStore& store, std::size_t first) {
+    const auto before = store.groups_written();
+    record(store, first);
+    WaitUntil([&] { return store.groups_written() == before + 1; });
+    for (std::size_t queued = 1; queued <= 2; ++queued) {
+      record(store, first + queued);
+      WaitUntil([&] { return store.waiting() == queued; });
+    }
+    return before;
+  };
+  const auto one_before = queue_group(one, 0);
+  const auto two_before = queue_group(two, 3);
 
   auto waiting_for_locks = [&] {
     std::int64_t n = -1;
