@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/blocking.hpp"
+#include "observability/log.hpp"
 #include "storage/group_commit.hpp"
 #include "storage/session.hpp"
 
@@ -196,8 +197,10 @@ struct Database::Impl {
       FrameScope scope(database, session->get());
       Frame& frame = active_frames.back();
       if (batch.size() == 1) {
+        const observability::ScopedRequestId request(batch.front()->request_id);
         batch.front()->result = Transaction(frame, *batch.front()->fn);
       } else {
+        const observability::ScopedRequestId shared("");  // BEGIN and COMMIT serve them all
         WriteBatch(frame, batch);
       }
     }
@@ -215,7 +218,10 @@ struct Database::Impl {
     frame.in_transaction = true;
     bool any_ok = false;
     for (GroupedItem* item : batch) {
-      item->result = RunSavepoint(frame, *item->fn);
+      {
+        const observability::ScopedRequestId request(item->request_id);
+        item->result = RunSavepoint(frame, *item->fn);
+      }
       if (item->result) {
         any_ok = true;
       } else if (!session.InTransaction()) {

@@ -49,7 +49,10 @@ void GroupCommit::WakeNextWriter() {
 
 void GroupCommit::Finish(std::vector<Waiter*>& finished) noexcept {
   for (Waiter* item : finished) {
-    item->Written();
+    {
+      const observability::ScopedRequestId request(item->request_id);
+      item->Written();
+    }
     delete item;
   }
   finished.clear();

@@ -14,6 +14,12 @@
 // own writer thread, started with the first such item, writes the batches that hold them, and
 // each one's Written() runs once its batch is written. A request thread that must not wait (an
 // I/O thread answering later, http::PendingAnswer) queues its write this way.
+//
+// A batch runs on whichever thread writes it, so each item carries the request id of the
+// thread that queued it (observability::ScopedRequestId): Written() runs under it, and a
+// Write function runs each item's own part under it (a batch's shared statements, BEGIN and
+// COMMIT say, under none), so that a log line of the writing thread names the request it
+// served — never the request of the thread that happened to write the batch.
 
 #include <condition_variable>
 #include <cstddef>
@@ -22,8 +28,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include "observability/log.hpp"
 
 namespace callgate::storage {
 
@@ -40,6 +49,8 @@ class GroupCommit {
     bool done = false;   // guarded by the GroupCommit's mutex
     bool later = false;  // queued with SubmitLater (owned by the GroupCommit until written)
     std::condition_variable wake;
+    // The request id of the thread that created the item (empty when it had none).
+    const std::string request_id{observability::CurrentRequestId()};
   };
   // Writes a batch and sets each item's outcome; must not throw. Runs on one of the callers'
   // threads, never on two threads at once for one GroupCommit. Returns false when the storage

@@ -7,11 +7,14 @@
 #include <chrono>
 #include <cstdint>
 #include <future>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "core/blocking.hpp"
 #include "crypto/testing/test_keyring.hpp"
+#include "observability/log.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_calls_repositories.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
@@ -82,6 +85,7 @@ class CallEventStoreTest : public testing::DatabaseTest {
     calls::WebhookEventRecord event;
     calls::CallUpdate update;
     Result<calls::RecordedCallEvent> outcome = calls::RecordedCallEvent{};
+    std::string answered_under;  // the request id of the thread when the outcome arrived
   };
   Submitted Event(const std::string& dedupe_key, const std::string& call_id,
                   const std::string& status) const {
@@ -273,8 +277,21 @@ class GroupedEventsTest : public CallEventStoreTest {
  protected:
   // Records `events` concurrently: the first while the database is held, the others queued
   // behind it one after another; then lets them go and returns once all have their outcome.
-  // With `later`, every second one after the first is queued with RecordWithCallLater.
-  void RecordHeld(SqlCallEventStore& store, std::vector<Submitted>& events, bool later = false) {
+  // With `later`, every second one after the first is queued with RecordWithCallLater. Event i
+  // is recorded under request id "req-<i>"; `written_under` gets the request id in force for
+  // each statement that writes events, in the order they ran.
+  void RecordHeld(SqlCallEventStore& store, std::vector<Submitted>& events, bool later = false,
+                  std::vector<std::string>* written_under = nullptr) {
+    if (written_under != nullptr) {
+      SetStatementObserver([&](std::string_view sql, std::chrono::nanoseconds) {
+        if (sql.find("INSERT INTO webhook_events") == std::string_view::npos &&
+            sql.find("callgate_record_call_events") == std::string_view::npos) {
+          return;
+        }
+        std::lock_guard lock(written_mutex_);
+        written_under->emplace_back(observability::CurrentRequestId());
+      });
+    }
     std::promise<void> release;
     std::promise<void> held;
     const bool postgres = db().dialect() == Dialect::kPostgresql;
@@ -299,18 +316,23 @@ class GroupedEventsTest : public CallEventStoreTest {
     std::vector<std::thread> callers;
     std::vector<std::promise<void>> reported(events.size());
     for (std::size_t i = 0; i < events.size(); ++i) {
+      const std::string request_id = "req-" + std::to_string(i);
       if (later && i % 2 == 1) {
         // Queued without waiting (allowed where waiting is not); the outcome comes later.
         AttemptMemo memo;
         AttemptScope no_waiting(memo, /*may_block=*/false);
+        const observability::ScopedRequestId request(request_id);
         store.RecordWithCallLater(events[i].event, company_, events[i].update,
                                   [&, i](Result<calls::RecordedCallEvent> outcome) {
                                     events[i].outcome = std::move(outcome);
+                                    events[i].answered_under = observability::CurrentRequestId();
                                     reported[i].set_value();
                                   });
       } else {
-        callers.emplace_back([&, i] {
+        callers.emplace_back([&, i, request_id] {
+          const observability::ScopedRequestId request(request_id);
           events[i].outcome = store.RecordWithCall(events[i].event, company_, events[i].update);
+          events[i].answered_under = observability::CurrentRequestId();
           reported[i].set_value();
         });
       }
@@ -327,6 +349,7 @@ class GroupedEventsTest : public CallEventStoreTest {
     for (auto& t : callers) t.join();
     for (auto& r : reported) r.get_future().wait();
     holder.join();
+    if (written_under != nullptr) SetStatementObserver(nullptr);
   }
 
   static void WaitUntil(const std::function<bool()>& condition) {
@@ -363,6 +386,8 @@ class GroupedEventsTest : public CallEventStoreTest {
   }
 
   void ExpectEachWithItsOwnOutcome(bool later);
+
+  std::mutex written_mutex_;  // RecordHeld's statement observer
 };
 
 TEST_P(GroupedEventsTest, EventsArrivingTogetherAreWrittenAsOneGroupEachWithItsOwnOutcome) {
@@ -433,6 +458,34 @@ TEST_P(GroupedEventsTest, AGroupThatFailsIsWrittenAgainOneEventAtATime) {
   if (db().dialect() == Dialect::kPostgresql) {
     EXPECT_EQ(store.groups_written(), 2u);  // the group of three failed and was written alone
     EXPECT_EQ(store.events_grouped(), 4u);
+  }
+}
+
+// A group runs on whichever thread writes it: each event's statements and its answer run under
+// the request id of the caller that queued it (log lines name the request they served), and a
+// statement that writes several events under none — not under the writing thread's own.
+TEST_P(GroupedEventsTest, EachEventIsWrittenAndAnsweredUnderItsOwnRequestId) {
+  SqlCallEventStore store(db(), clock_);
+  std::vector<Submitted> events{
+      Event("first", "c0", "ongoing"),
+      Event("before", "c1", "ongoing"),
+      Event("broken", "c2", "ongoing"),  // names a branch that does not exist
+      Event("after", "c3", "ongoing"),
+  };
+  events[2].update.branch_id = tenancy::BranchId(987654);
+  std::vector<std::string> written_under;
+  RecordHeld(store, events, /*later=*/true, &written_under);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].outcome.has_value(), i != 2) << i;
+    EXPECT_EQ(events[i].answered_under, "req-" + std::to_string(i)) << i;
+  }
+  if (db().dialect() == Dialect::kPostgresql) {
+    // The first alone; the three behind it in one statement, which failed (the broken one), then
+    // each alone.
+    EXPECT_EQ(written_under, (std::vector<std::string>{"req-0", "", "req-1", "req-2", "req-3"}));
+  } else {
+    // The first in its own transaction; the three behind it in one, each in its savepoint.
+    EXPECT_EQ(written_under, (std::vector<std::string>{"req-0", "req-1", "req-2", "req-3"}));
   }
 }
 
