@@ -9,7 +9,9 @@
 #include <set>
 #include <thread>
 
+#include "core/digest.hpp"
 #include "storage/session.hpp"
+#include "storage/sql_calls_repositories.hpp"
 #include "storage/testing/test_database.hpp"
 
 namespace callgate::storage {
@@ -264,6 +266,73 @@ TEST_P(MigratorTest, AgentRoleKeepsEveryUserTokenAndId) {
     return Ok();
   });
   EXPECT_FALSE(orphan.has_value());
+}
+
+TEST_P(MigratorTest, DedupeKeysStoredAsGivenBeforeAreRewrittenSoTheirRedeliveriesAreDuplicates) {
+  // Versions before 0017 stored every dedupe key as given; now a key above 256 bytes, or one
+  // starting with '#', is stored as its digest. 0017 rewrites the rows from before, so that a
+  // redelivery of such an event, recorded through the repository, is still a duplicate.
+  std::vector<Migration> before, all = Embedded();
+  for (const auto& m : all) {
+    if (m.version < 17) before.push_back(m);
+  }
+  ASSERT_LT(before.size(), all.size());
+  ASSERT_TRUE(Migrator(db(), before, clock_).Migrate().has_value());
+  const std::string long_key = "vapi:status-update:" + std::string(300, 'x') + ":c1";
+  const std::string hash_like = "#sha256:not-a-digest";
+  std::string umlauts;  // 200 characters, 400 bytes
+  for (int i = 0; i < 200; ++i) umlauts += "\xc3\xa4";
+  const std::string longest_plain(256, 'p');
+  const std::string redelivered = "calcom:BOOKING_CREATED:" + std::string(300, 'r');
+  const std::string digest_of_redelivered = "#sha256:" + Sha256Hex(redelivered);
+  const std::string digest_of_other = "#sha256:" + Sha256Hex(std::string(400, 'o'));
+  const std::vector<std::string> seeded = {long_key,       hash_like,   umlauts,
+                                           longest_plain,  redelivered, digest_of_redelivered,
+                                           digest_of_other};
+  auto seed = db().Run([&](Session& s) -> Status {
+    for (const auto& key : seeded) {
+      s.Execute(
+          "INSERT INTO webhook_events (source, event, dedupe_key, payload, received_at, status, "
+          "created_at, updated_at) VALUES ('retell', 'call_started', :k, '{}', 0, 'processed', "
+          "0, 0)",
+          Params().Add(key));
+    }
+    return Ok();
+  });
+  ASSERT_TRUE(seed.has_value()) << seed.error().message;
+
+  auto applied = Migrator(db(), all, clock_).Migrate();
+  ASSERT_TRUE(applied.has_value()) << applied.error().message;
+  EXPECT_EQ(applied->front(), 17);
+  std::vector<std::string> keys;
+  auto read = db().Run([&](Session& s) -> Status {
+    s.Query("dedupe_key", "FROM webhook_events ORDER BY id", {},
+            [&](const Row& row) { keys.push_back(row.String("dedupe_key")); });
+    return Ok();
+  });
+  ASSERT_TRUE(read.has_value()) << read.error().message;
+  const std::vector<std::string> expected = {
+      "#sha256:" + Sha256Hex(long_key),
+      "#sha256:" + Sha256Hex(hash_like),
+      "#sha256:" + Sha256Hex(umlauts),
+      longest_plain,
+      redelivered,  // its digest is stored already: the row keeps its key
+      digest_of_redelivered,
+      digest_of_other,  // a digest is not taken for a key
+  };
+  EXPECT_EQ(keys, expected);
+
+  SqlWebhookEventRepository events(db(), clock_);
+  for (const auto& key : {long_key, hash_like, umlauts, longest_plain, redelivered}) {
+    calls::WebhookEventRecord again;
+    again.source = "retell";
+    again.event = "call_started";
+    again.dedupe_key = key;
+    again.payload_json = "{}";
+    auto recorded = events.Record(again);
+    ASSERT_FALSE(recorded.has_value()) << key.substr(0, 40);
+    EXPECT_EQ(recorded.error().code, ErrorCode::kAlreadyExists) << key.substr(0, 40);
+  }
 }
 
 TEST_P(MigratorTest, AppointmentRequestsKeepEveryAppointmentIdAndSlotIndex) {

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/digest.hpp"
 #include "crypto/keyring.hpp"
 #include "storage/postgres_placeholders.hpp"
 #include "storage/sqlite_wal_writes.hpp"
@@ -768,6 +769,24 @@ namespace {
 // The embedded database holds personal data: folders callgate creates for it are 0700 and the
 // file is created 0600 (SQLite gives its -wal and -shm files the file's mode). Existing folders
 // and files keep what their owner chose.
+// callgate_sha256_hex(text): the lower-case hex SHA-256 of the text's bytes (NULL for NULL), as
+// core's Sha256Hex: migrations that store a value's digest compute it as the code does
+// (PostgreSQL has sha256() built in; SQLite has no such function of its own).
+void Sha256HexFunction(sqlite_api::sqlite3_context* context, int,
+                       sqlite_api::sqlite3_value** argv) {
+  if (sqlite_api::sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite_api::sqlite3_result_null(context);
+    return;
+  }
+  const auto* text = sqlite_api::sqlite3_value_text(argv[0]);
+  const int bytes = sqlite_api::sqlite3_value_bytes(argv[0]);
+  const std::string hex = Sha256Hex(
+      std::string_view(reinterpret_cast<const char*>(text), static_cast<std::size_t>(bytes)));
+  sqlite_api::sqlite3_result_text64(context, hex.data(), hex.size(),
+                                    reinterpret_cast<sqlite_api::sqlite3_destructor_type>(-1),
+                                    SQLITE_UTF8);
+}
+
 void PrepareSqliteFile(const std::string& path) {
   namespace fs = std::filesystem;
   std::vector<fs::path> missing;
@@ -806,6 +825,11 @@ std::unique_ptr<Session> Session::Connect(const DatabaseUrl& url, const Database
     // Deleted content is overwritten with zeros in the file, not only unlinked (privacy erase,
     // docs/privacy.md).
     *sql << "PRAGMA secure_delete = ON";
+    if (sqlite_api::sqlite3_create_function_v2(
+            NativeSqlite(*sql), "callgate_sha256_hex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+            nullptr, Sha256HexFunction, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      throw soci::sqlite3_soci_error("cannot register callgate_sha256_hex", SQLITE_ERROR);
+    }
     if (!url.IsInMemory()) {
       *sql << "PRAGMA journal_mode = WAL";
       // NORMAL is durable across application crashes in WAL mode; only an OS crash or power
