@@ -59,6 +59,17 @@ class MigratorTest : public DatabaseTest {
     EXPECT_TRUE(migrations.has_value());
     return migrations.value_or(std::vector<Migration>{});
   }
+
+  // Applies the embedded migrations older than `version` (a database as an earlier release
+  // left it); the test then applies all of them.
+  void MigrateBefore(int version) {
+    std::vector<Migration> before, all = Embedded();
+    for (const auto& m : all) {
+      if (m.version < version) before.push_back(m);
+    }
+    ASSERT_LT(before.size(), all.size());
+    ASSERT_TRUE(Migrator(db(), before, clock_).Migrate().has_value());
+  }
 };
 
 TEST_P(MigratorTest, AppliesEverythingToAnEmptyDatabase) {
@@ -206,12 +217,7 @@ TEST_P(MigratorTest, ConcurrentMigratorsApplyEachVersionOnce) {
 TEST_P(MigratorTest, AgentRoleKeepsEveryUserTokenAndId) {
   // 0009 rebuilds users and api_tokens on SQLite: a database with users and tokens from before
   // keeps them, their ids, the reference between them and the id sequences.
-  std::vector<Migration> before, all = Embedded();
-  for (const auto& m : all) {
-    if (m.version < 9) before.push_back(m);
-  }
-  ASSERT_LT(before.size(), all.size());
-  ASSERT_TRUE(Migrator(db(), before, clock_).Migrate().has_value());
+  ASSERT_NO_FATAL_FAILURE(MigrateBefore(9));
   std::vector<std::int64_t> users;
   auto seeded = db().Run([&](Session& s) -> Status {
     const auto company = s.InsertReturningId(
@@ -233,7 +239,7 @@ TEST_P(MigratorTest, AgentRoleKeepsEveryUserTokenAndId) {
   });
   ASSERT_TRUE(seeded.has_value()) << seeded.error().message;
 
-  auto applied = Migrator(db(), all, clock_).Migrate();
+  auto applied = Migrator(db(), Embedded(), clock_).Migrate();
   ASSERT_TRUE(applied.has_value()) << applied.error().message;
   EXPECT_EQ(applied->front(), 9);
 
@@ -272,12 +278,7 @@ TEST_P(MigratorTest, DedupeKeysStoredAsGivenBeforeAreRewrittenSoTheirRedeliverie
   // Versions before 0017 stored every dedupe key as given; now a key above 256 bytes, or one
   // starting with '#', is stored as its digest. 0017 rewrites the rows from before, so that a
   // redelivery of such an event, recorded through the repository, is still a duplicate.
-  std::vector<Migration> before, all = Embedded();
-  for (const auto& m : all) {
-    if (m.version < 17) before.push_back(m);
-  }
-  ASSERT_LT(before.size(), all.size());
-  ASSERT_TRUE(Migrator(db(), before, clock_).Migrate().has_value());
+  ASSERT_NO_FATAL_FAILURE(MigrateBefore(17));
   const std::string long_key = "vapi:status-update:" + std::string(300, 'x') + ":c1";
   const std::string hash_like = "#sha256:not-a-digest";
   std::string umlauts;  // 200 characters, 400 bytes
@@ -301,7 +302,7 @@ TEST_P(MigratorTest, DedupeKeysStoredAsGivenBeforeAreRewrittenSoTheirRedeliverie
   });
   ASSERT_TRUE(seed.has_value()) << seed.error().message;
 
-  auto applied = Migrator(db(), all, clock_).Migrate();
+  auto applied = Migrator(db(), Embedded(), clock_).Migrate();
   ASSERT_TRUE(applied.has_value()) << applied.error().message;
   EXPECT_EQ(applied->front(), 17);
   std::vector<std::string> keys;
@@ -338,12 +339,7 @@ TEST_P(MigratorTest, DedupeKeysStoredAsGivenBeforeAreRewrittenSoTheirRedeliverie
 TEST_P(MigratorTest, AppointmentRequestsKeepEveryAppointmentIdAndSlotIndex) {
   // 0010 rebuilds appointments on SQLite: rows from before keep their ids, the reference to the
   // appointment they were rescheduled from and the id sequence; the slot index holds requests.
-  std::vector<Migration> before, all = Embedded();
-  for (const auto& m : all) {
-    if (m.version < 10) before.push_back(m);
-  }
-  ASSERT_LT(before.size(), all.size());
-  ASSERT_TRUE(Migrator(db(), before, clock_).Migrate().has_value());
+  ASSERT_NO_FATAL_FAILURE(MigrateBefore(10));
   std::int64_t company = 0, service = 0;
   std::vector<std::int64_t> ids;
   const std::string insert =
@@ -386,7 +382,7 @@ TEST_P(MigratorTest, AppointmentRequestsKeepEveryAppointmentIdAndSlotIndex) {
   });
   ASSERT_TRUE(seeded.has_value()) << seeded.error().message;
 
-  auto applied = Migrator(db(), all, clock_).Migrate();
+  auto applied = Migrator(db(), Embedded(), clock_).Migrate();
   ASSERT_TRUE(applied.has_value()) << applied.error().message;
   EXPECT_EQ(applied->front(), 10);
 

@@ -387,6 +387,18 @@ class GroupedEventsTest : public CallEventStoreTest {
 
   void ExpectEachWithItsOwnOutcome(bool later);
 
+  // Four events of new calls; the third names a branch that does not exist.
+  std::vector<Submitted> WithABrokenThird() const {
+    std::vector<Submitted> events{
+        Event("first", "c0", "ongoing"),
+        Event("before", "c1", "ongoing"),
+        Event("broken", "c2", "ongoing"),
+        Event("after", "c3", "ongoing"),
+    };
+    events[2].update.branch_id = tenancy::BranchId(987654);
+    return events;
+  }
+
   std::mutex written_mutex_;  // RecordHeld's statement observer
 };
 
@@ -437,13 +449,7 @@ void GroupedEventsTest::ExpectEachWithItsOwnOutcome(bool later) {
 
 TEST_P(GroupedEventsTest, AGroupThatFailsIsWrittenAgainOneEventAtATime) {
   SqlCallEventStore store(db(), clock_);
-  std::vector<Submitted> events{
-      Event("first", "c0", "ongoing"),
-      Event("before", "c1", "ongoing"),
-      Event("broken", "c2", "ongoing"),  // names a branch that does not exist
-      Event("after", "c3", "ongoing"),
-  };
-  events[2].update.branch_id = tenancy::BranchId(987654);
+  std::vector<Submitted> events = WithABrokenThird();
   RecordHeld(store, events);
   for (std::size_t i : {0, 1, 3}) {
     ASSERT_TRUE(events[i].outcome.has_value()) << i << ": " << events[i].outcome.error().message;
@@ -466,13 +472,7 @@ TEST_P(GroupedEventsTest, AGroupThatFailsIsWrittenAgainOneEventAtATime) {
 // statement that writes several events under none — not under the writing thread's own.
 TEST_P(GroupedEventsTest, EachEventIsWrittenAndAnsweredUnderItsOwnRequestId) {
   SqlCallEventStore store(db(), clock_);
-  std::vector<Submitted> events{
-      Event("first", "c0", "ongoing"),
-      Event("before", "c1", "ongoing"),
-      Event("broken", "c2", "ongoing"),  // names a branch that does not exist
-      Event("after", "c3", "ongoing"),
-  };
-  events[2].update.branch_id = tenancy::BranchId(987654);
+  std::vector<Submitted> events = WithABrokenThird();
   std::vector<std::string> written_under;
   RecordHeld(store, events, /*later=*/true, &written_under);
   for (std::size_t i = 0; i < events.size(); ++i) {
