@@ -659,8 +659,8 @@ def run_suite(callgate, name, cases, deadline_s=240, extra_env=None):
     configured (unless CI is set)."""
     backend = sys.argv[2] if len(sys.argv) > 2 else "sqlite"
     if backend == "postgresql" and not postgres_admin_url():
-        print("CALLGATE_TEST_POSTGRES_URL is not set (bash scripts/services start DIR; "
-              "source DIR/env)", flush=True)
+        print("CALLGATE_TEST_POSTGRES_URL is not set (run the tests through "
+              "bash scripts/services run ...)", flush=True)
         return 1 if os.environ.get("CI") else SKIP
 
     def expired(signum, frame):
