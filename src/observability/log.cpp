@@ -17,7 +17,8 @@ namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<bool> g_json{true};
-thread_local std::string t_request_id;
+// Set by ScopedRequestId only; what it views is kept alive by the innermost guard.
+thread_local std::string_view t_request_id;
 
 std::string_view LevelName(LogLevel level) {
   switch (level) {
@@ -160,7 +161,10 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
   }
   std::string line =
       FormatIso8601Utc(now) + " " + std::string(LevelName(level)) + " " + std::string(event);
-  if (!t_request_id.empty()) line += " request_id=" + t_request_id;
+  if (!t_request_id.empty()) {
+    line += " request_id=";
+    line += t_request_id;
+  }
   for (const auto& f : fields) {
     line += " ";
     line += f.key;
@@ -173,9 +177,12 @@ void Log(LogLevel level, std::string_view event, std::initializer_list<LogField>
 }
 
 ScopedRequestId::ScopedRequestId(std::string request_id)
-    : previous_(std::exchange(t_request_id, std::move(request_id))) {}
+    : own_(std::move(request_id)), previous_(std::exchange(t_request_id, own_)) {}
 
-ScopedRequestId::~ScopedRequestId() { t_request_id = std::move(previous_); }
+ScopedRequestId::ScopedRequestId(Borrowed borrowed) noexcept
+    : previous_(std::exchange(t_request_id, borrowed.id)) {}
+
+ScopedRequestId::~ScopedRequestId() { t_request_id = previous_; }
 
 std::string_view CurrentRequestId() { return t_request_id; }
 

@@ -55,16 +55,24 @@ std::string FormatLogLine(SystemTimePoint ts, LogLevel level, std::string_view e
                           std::string_view request_id, std::initializer_list<LogField> fields);
 
 // Sets the request id that log lines written by this thread carry, for the guard's lifetime.
-// Jobs restore the id of the request that enqueued them the same way.
+// Jobs restore the id of the request that enqueued them the same way. Guards nest: each one
+// restores the id that was set before it.
 class ScopedRequestId {
  public:
   explicit ScopedRequestId(std::string request_id);
+  // Sets an id kept elsewhere, which must outlive the guard; copies nothing and cannot throw
+  // (for code that must not: a group commit's writer).
+  struct Borrowed {
+    std::string_view id;
+  };
+  explicit ScopedRequestId(Borrowed borrowed) noexcept;
   ~ScopedRequestId();
   ScopedRequestId(const ScopedRequestId&) = delete;
   ScopedRequestId& operator=(const ScopedRequestId&) = delete;
 
  private:
-  std::string previous_;
+  std::string own_;            // the id, unless borrowed
+  std::string_view previous_;  // owned by the guard (or borrower) outside this one
 };
 
 // The request id set on this thread, or empty.

@@ -61,6 +61,29 @@ TEST(ScopedRequestId, SetsAndRestoresThreadRequestId) {
   EXPECT_EQ(CurrentRequestId(), "");
 }
 
+TEST(ScopedRequestId, OwnedAndBorrowedIdsNestAndEachGuardRestoresTheOneBeforeIt) {
+  // A long id (no small-string buffer), given by a temporary: the guard keeps its own copy.
+  const std::string long_id(64, 'r');
+  {
+    ScopedRequestId owned{std::string(long_id)};
+    EXPECT_EQ(CurrentRequestId(), long_id);
+    const std::string kept = "req-kept-elsewhere-and-longer-than-sso";
+    {
+      ScopedRequestId borrowed(ScopedRequestId::Borrowed{kept});
+      EXPECT_EQ(CurrentRequestId(), kept);
+      EXPECT_EQ(CurrentRequestId().data(), kept.data());  // viewed, not copied
+      {
+        ScopedRequestId none(ScopedRequestId::Borrowed{""});
+        EXPECT_EQ(CurrentRequestId(), "");
+      }
+      EXPECT_EQ(CurrentRequestId(), kept);
+    }
+    EXPECT_EQ(CurrentRequestId(), long_id);
+  }
+  EXPECT_EQ(CurrentRequestId(), "");
+  static_assert(noexcept(ScopedRequestId(ScopedRequestId::Borrowed{""})));
+}
+
 TEST(ParseLogLevel, AcceptsKnownNamesOnly) {
   LogLevel l = LogLevel::kInfo;
   EXPECT_TRUE(ParseLogLevel("DEBUG", l));

@@ -197,10 +197,12 @@ struct Database::Impl {
       FrameScope scope(database, session->get());
       Frame& frame = active_frames.back();
       if (batch.size() == 1) {
-        const observability::ScopedRequestId request(batch.front()->request_id);
+        const observability::ScopedRequestId request(
+            observability::ScopedRequestId::Borrowed{batch.front()->request_id});
         batch.front()->result = Transaction(frame, *batch.front()->fn);
       } else {
-        const observability::ScopedRequestId shared("");  // BEGIN and COMMIT serve them all
+        const observability::ScopedRequestId shared(
+            observability::ScopedRequestId::Borrowed{""});  // BEGIN and COMMIT serve them all
         WriteBatch(frame, batch);
       }
     }
@@ -219,7 +221,8 @@ struct Database::Impl {
     bool any_ok = false;
     for (GroupedItem* item : batch) {
       {
-        const observability::ScopedRequestId request(item->request_id);
+        const observability::ScopedRequestId request(
+            observability::ScopedRequestId::Borrowed{item->request_id});
         item->result = RunSavepoint(frame, *item->fn);
       }
       if (item->result) {

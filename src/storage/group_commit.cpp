@@ -50,7 +50,8 @@ void GroupCommit::WakeNextWriter() {
 void GroupCommit::Finish(std::vector<Waiter*>& finished) noexcept {
   for (Waiter* item : finished) {
     {
-      const observability::ScopedRequestId request(item->request_id);
+      const observability::ScopedRequestId request(
+          observability::ScopedRequestId::Borrowed{item->request_id});
       item->Written();
     }
     delete item;

@@ -766,27 +766,36 @@ bool Session::InTransaction() const noexcept {
 
 namespace {
 
-// The embedded database holds personal data: folders callgate creates for it are 0700 and the
-// file is created 0600 (SQLite gives its -wal and -shm files the file's mode). Existing folders
-// and files keep what their owner chose.
 // callgate_sha256_hex(text): the lower-case hex SHA-256 of the text's bytes (NULL for NULL), as
 // core's Sha256Hex: migrations that store a value's digest compute it as the code does
-// (PostgreSQL has sha256() built in; SQLite has no such function of its own).
+// (PostgreSQL has sha256() built in; SQLite has no such function of its own). Called by SQLite:
+// nothing may be thrown through it.
 void Sha256HexFunction(sqlite_api::sqlite3_context* context, int,
-                       sqlite_api::sqlite3_value** argv) {
+                       sqlite_api::sqlite3_value** argv) noexcept {
   if (sqlite_api::sqlite3_value_type(argv[0]) == SQLITE_NULL) {
     sqlite_api::sqlite3_result_null(context);
     return;
   }
   const auto* text = sqlite_api::sqlite3_value_text(argv[0]);
   const int bytes = sqlite_api::sqlite3_value_bytes(argv[0]);
-  const std::string hex = Sha256Hex(
-      std::string_view(reinterpret_cast<const char*>(text), static_cast<std::size_t>(bytes)));
-  sqlite_api::sqlite3_result_text64(context, hex.data(), hex.size(),
-                                    reinterpret_cast<sqlite_api::sqlite3_destructor_type>(-1),
-                                    SQLITE_UTF8);
+  if (text == nullptr) {  // SQLite ran out of memory converting the value
+    sqlite_api::sqlite3_result_error_nomem(context);
+    return;
+  }
+  try {
+    const std::string hex = Sha256Hex(
+        std::string_view(reinterpret_cast<const char*>(text), static_cast<std::size_t>(bytes)));
+    sqlite_api::sqlite3_result_text64(context, hex.data(), hex.size(),
+                                      reinterpret_cast<sqlite_api::sqlite3_destructor_type>(-1),
+                                      SQLITE_UTF8);
+  } catch (...) {
+    sqlite_api::sqlite3_result_error_nomem(context);
+  }
 }
 
+// The embedded database holds personal data: folders callgate creates for it are 0700 and the
+// file is created 0600 (SQLite gives its -wal and -shm files the file's mode). Existing folders
+// and files keep what their owner chose.
 void PrepareSqliteFile(const std::string& path) {
   namespace fs = std::filesystem;
   std::vector<fs::path> missing;

@@ -278,24 +278,33 @@ class GroupedEventsTest : public CallEventStoreTest {
   // Records `events` concurrently: the first while the database is held, the others queued
   // behind it one after another; then lets them go and returns once all have their outcome.
   // With `later`, every second one after the first is queued with RecordWithCallLater. Event i
-  // is recorded under request id "req-<i>"; `written_under` gets the request id in force for
-  // each statement that writes events, in the order they ran.
+  // is recorded under request id "req-<i>"; `written_under` gets, in the order they ran, the
+  // statements that write events ("event"), begin or commit a transaction ("BEGIN", "COMMIT"),
+  // each with the request id in force: "event req-1". The holder's own are left out.
   void RecordHeld(SqlCallEventStore& store, std::vector<Submitted>& events, bool later = false,
                   std::vector<std::string>* written_under = nullptr) {
     if (written_under != nullptr) {
       SetStatementObserver([&](std::string_view sql, std::chrono::nanoseconds) {
-        if (sql.find("INSERT INTO webhook_events") == std::string_view::npos &&
-            sql.find("callgate_record_call_events") == std::string_view::npos) {
-          return;
+        std::string_view kind;
+        if (sql.find("INSERT INTO webhook_events") != std::string_view::npos ||
+            sql.find("callgate_record_call_events") != std::string_view::npos) {
+          kind = "event";
+        } else if (sql.starts_with("BEGIN")) {
+          kind = "BEGIN";
+        } else if (sql.starts_with("COMMIT")) {
+          kind = "COMMIT";
         }
+        const std::string_view id = observability::CurrentRequestId();
+        if (kind.empty() || id == "holder") return;
         std::lock_guard lock(written_mutex_);
-        written_under->emplace_back(observability::CurrentRequestId());
+        written_under->push_back(std::string(kind) + " " + std::string(id));
       });
     }
     std::promise<void> release;
     std::promise<void> held;
     const bool postgres = db().dialect() == Dialect::kPostgresql;
     std::thread holder([&] {
+      const observability::ScopedRequestId request("holder");
       auto done = db().WithTransaction([&](Session& s) -> Status {
         if (postgres) {
           s.Execute("SELECT id FROM companies WHERE id = :id FOR UPDATE",
@@ -386,6 +395,7 @@ class GroupedEventsTest : public CallEventStoreTest {
   }
 
   void ExpectEachWithItsOwnOutcome(bool later);
+  void ExpectEachUnderItsOwnRequestId(bool later);
 
   // Four events of new calls; the third names a branch that does not exist.
   std::vector<Submitted> WithABrokenThird() const {
@@ -468,24 +478,37 @@ TEST_P(GroupedEventsTest, AGroupThatFailsIsWrittenAgainOneEventAtATime) {
 }
 
 // A group runs on whichever thread writes it: each event's statements and its answer run under
-// the request id of the caller that queued it (log lines name the request they served), and a
-// statement that writes several events under none — not under the writing thread's own.
+// the request id of the caller that queued it (log lines name the request they served), and what
+// serves several events (a statement, BEGIN and COMMIT) under none — not under the writing
+// thread's own.
 TEST_P(GroupedEventsTest, EachEventIsWrittenAndAnsweredUnderItsOwnRequestId) {
+  ExpectEachUnderItsOwnRequestId(/*later=*/false);
+}
+
+TEST_P(GroupedEventsTest, EachEventQueuedLaterIsWrittenAndAnsweredUnderItsOwnRequestId) {
+  ExpectEachUnderItsOwnRequestId(/*later=*/true);
+}
+
+void GroupedEventsTest::ExpectEachUnderItsOwnRequestId(bool later) {
   SqlCallEventStore store(db(), clock_);
   std::vector<Submitted> events = WithABrokenThird();
   std::vector<std::string> written_under;
-  RecordHeld(store, events, /*later=*/true, &written_under);
+  RecordHeld(store, events, later, &written_under);
   for (std::size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(events[i].outcome.has_value(), i != 2) << i;
     EXPECT_EQ(events[i].answered_under, "req-" + std::to_string(i)) << i;
   }
   if (db().dialect() == Dialect::kPostgresql) {
-    // The first alone; the three behind it in one statement, which failed (the broken one), then
-    // each alone.
-    EXPECT_EQ(written_under, (std::vector<std::string>{"req-0", "", "req-1", "req-2", "req-3"}));
+    // The first alone; the three behind it in one statement (written by the first caller's
+    // thread), which failed (the broken one), then each alone. No transaction around them.
+    EXPECT_EQ(written_under, (std::vector<std::string>{"event req-0", "event ", "event req-1",
+                                                       "event req-2", "event req-3"}));
   } else {
-    // The first in its own transaction; the three behind it in one, each in its savepoint.
-    EXPECT_EQ(written_under, (std::vector<std::string>{"req-0", "req-1", "req-2", "req-3"}));
+    // The first in its own transaction; the three behind it in one (written by the writer
+    // thread or by the second caller's), each in its savepoint.
+    EXPECT_EQ(written_under,
+              (std::vector<std::string>{"BEGIN req-0", "event req-0", "COMMIT req-0", "BEGIN ",
+                                        "event req-1", "event req-2", "event req-3", "COMMIT "}));
   }
 }
 

@@ -482,7 +482,8 @@ bool SqlCallEventStore::WriteGroup(const std::vector<GroupCommit::Waiter*>& wait
   std::stable_sort(group.begin(), group.end(),
                    [](const Pending* a, const Pending* b) { return a->call_id < b->call_id; });
   if (group.size() > 1) {
-    const observability::ScopedRequestId shared("");  // one statement serves them all
+    const observability::ScopedRequestId shared(
+        observability::ScopedRequestId::Borrowed{""});  // one statement serves them all
     const Status together = WriteTogether(group);
     if (together) return true;
     if (StorageFailed(together.error())) {
@@ -496,7 +497,8 @@ bool SqlCallEventStore::WriteGroup(const std::vector<GroupCommit::Waiter*>& wait
   }
   bool storage_ok = true;
   for (Pending* item : group) {
-    const observability::ScopedRequestId request(item->request_id);
+    const observability::ScopedRequestId request(
+        observability::ScopedRequestId::Borrowed{item->request_id});
     if (auto alone = WriteTogether({item}); !alone) {
       item->result = tl::unexpected(alone.error());
       if (StorageFailed(alone.error())) storage_ok = false;

@@ -22,7 +22,7 @@ inline std::string RedisUnavailableReason() {
   const char* value = std::getenv(kRedisUrlVariable);
   if (value == nullptr || *value == '\0') {
     return std::string(kRedisUrlVariable) +
-           " is not set (run scripts/services start <dir> and source <dir>/env)";
+           " is not set (run the tests through scripts/services run ...)";
   }
   return "";
 }

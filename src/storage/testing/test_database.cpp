@@ -53,7 +53,7 @@ std::string BackendUnavailableReason(std::string_view backend) {
   if (backend == "postgresql") {
     if (Env(kAdminUrlVariable) == nullptr) {
       return std::string(kAdminUrlVariable) +
-             " is not set (run scripts/services start <dir> and source <dir>/env)";
+             " is not set (run the tests through scripts/services run ...)";
     }
     return "";
   }
@@ -61,7 +61,7 @@ std::string BackendUnavailableReason(std::string_view backend) {
     if (auto reason = BackendUnavailableReason("postgresql"); !reason.empty()) return reason;
     if (Env(kPgBouncerUrlVariable) == nullptr) {
       return std::string(kPgBouncerUrlVariable) +
-             " is not set (run scripts/services start <dir> and source <dir>/env)";
+             " is not set (run the tests through scripts/services run ...)";
     }
     return "";
   }
