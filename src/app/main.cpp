@@ -161,6 +161,18 @@ int MigrateDataCommand(const app::Config& config, const Clock& clock, const std:
   };
   auto source = open(from);
   if (!source) return Die("cannot open --from", source.error());
+  // Rows are copied as they are: a source that an older version left (before a migration that
+  // rewrites stored values, such as 0017's dedupe keys) would bring them in unconverted.
+  auto source_migrator = MakeMigrator(config, **source, clock);
+  if (!source_migrator) return Die("cannot load migrations", source_migrator.error());
+  auto source_current = source_migrator->IsCurrent();
+  if (!source_current) return Die("cannot read the migrations of --from", source_current.error());
+  if (!*source_current) {
+    return Die("migrate-data",
+               Error{ErrorCode::kConflict,
+                     "--from has migrations pending: run `callgate migrate` on it first "
+                     "(CALLGATE_DATABASE_URL set to it), then copy"});
+  }
   auto target = open(to);
   if (!target) return Die("cannot open --to", target.error());
   if (!verify_only) {

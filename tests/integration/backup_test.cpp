@@ -242,6 +242,31 @@ TEST_F(BackupTest, RestoreRefusesCorruptAndNewerBackupsAndChangesNothing) {
   EXPECT_EQ(missing.exit_code, 1) << missing.output;
 }
 
+TEST_F(BackupTest, MigrateDataRefusesASourceWithMigrationsPendingUntilItIsMigrated) {
+  // A source an older build left (here: its last migration undone in the record) would bring
+  // rows in as that build stored them: migrate-data asks for `callgate migrate` on it first.
+  const auto url = database_->UrlText();
+  ASSERT_TRUE(database_->database()
+                  .Run([](storage::Session& s) -> Status {
+                    s.Execute(
+                        "DELETE FROM schema_migrations WHERE version = "
+                        "(SELECT MAX(version) FROM schema_migrations)");
+                    return Ok();
+                  })
+                  .has_value());
+  const std::string target = "sqlite://" + (dir_ / "copy.db").string();
+  const std::string copy = "migrate-data --from '" + url + "' --to '" + target + "'";
+  auto refused = RunCallgate(url, copy);
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("callgate migrate"), std::string::npos) << refused.output;
+  EXPECT_FALSE(fs::exists(dir_ / "copy.db"));  // the target was not even opened
+
+  ASSERT_EQ(RunCallgate(url, "migrate").exit_code, 0);
+  auto copied = RunCallgate(url, copy);
+  EXPECT_EQ(copied.exit_code, 0) << copied.output;
+  EXPECT_TRUE(fs::exists(dir_ / "copy.db"));
+}
+
 TEST_F(BackupTest, PostgresqlIsPointedAtPgDump) {
   auto backup = RunCallgate("postgresql://callgate@127.0.0.1:5432/callgate",
                             "backup " + (dir_ / "x").string());
