@@ -10,7 +10,7 @@ http::Response VapiAuthGuard::Handle(http::Request& request, const http::Next& n
   // (Redis), and then the request runs again on a handler thread.
   auto reject = [&](std::string_view outcome) {
     OncePerRequest("vapi credential refused", [&] {
-      metrics_.Increment("callgate_vapi_auth_total", {{"outcome", std::string(outcome)}});
+      counts_.Add("callgate_vapi_auth_total", {outcome});
       observability::LogWarn("vapi_auth_rejected", {{"outcome", outcome},
                                                     {"route", request.route_pattern},
                                                     {"client", request.ClientAddress()}});
@@ -24,9 +24,8 @@ http::Response VapiAuthGuard::Handle(http::Request& request, const http::Next& n
     auto company = companies_.FindBySlug(*slug);
     if (!company) {
       if (company.error().code != ErrorCode::kNotFound) {
-        OncePerRequest("vapi credential refused", [&] {
-          metrics_.Increment("callgate_vapi_auth_total", {{"outcome", "error"}});
-        });
+        OncePerRequest("vapi credential refused",
+                       [&] { counts_.Add("callgate_vapi_auth_total", {"error"}); });
         return http::Response::Error(company.error());
       }
       return reject("unknown_company");
@@ -47,8 +46,7 @@ http::Response VapiAuthGuard::Handle(http::Request& request, const http::Next& n
   // A request run again on a handler thread (its first attempt would have waited) is counted
   // once; binding the same signature to the same path again passes.
   OncePerRequest("vapi credential counted", [&] {
-    metrics_.Increment("callgate_vapi_auth_total",
-                       {{"outcome", "ok_" + std::string(CredentialName(*verified))}});
+    counts_.Add("callgate_vapi_auth_total", {"ok_" + std::string(CredentialName(*verified))});
   });
   request.attributes.principal = "vapi";
   if (company_id) request.attributes.company_id = company_id->value;

@@ -27,7 +27,7 @@ class VapiAuthGuard final : public http::Middleware {
         hmac_(std::move(hmac)),
         companies_(companies),
         clock_(clock),
-        metrics_(metrics),
+        counts_(metrics, {"outcome"}),
         uses_(std::make_shared<SignatureUses>(clock)) {}
 
   std::string_view Name() const noexcept override { return "vapi_secret"; }
@@ -42,7 +42,7 @@ class VapiAuthGuard final : public http::Middleware {
   HmacSettings hmac_;
   tenancy::CompanyRepository& companies_;
   const Clock& clock_;
-  observability::Metrics& metrics_;
+  observability::CounterCache counts_;  // callgate_vapi_auth_total{outcome}
   std::shared_ptr<SignatureUses> uses_;
 };
 

@@ -16,19 +16,18 @@ std::optional<tenancy::CompanyId> UrlCompany(const http::Request& request) {
 }
 
 // Metric label: the message types callgate answers or records, "other" for the rest.
-std::string TypeLabel(std::string_view type) {
+std::string_view TypeLabel(std::string_view type) {
   for (std::string_view known :
        {"tool-calls", "assistant-request", "status-update", "end-of-call-report"}) {
-    if (type == known) return std::string(known);
+    if (type == known) return known;
   }
   return "other";
 }
 
-void CountMessage(observability::Metrics& metrics, std::string_view type,
+void CountMessage(const observability::CounterCache& counts, std::string_view type,
                   const http::Response& answer) {
-  metrics.Increment(
-      "callgate_vapi_message_total",
-      {{"type", TypeLabel(type)}, {"outcome", answer.error ? answer.error->code : "ok"}});
+  counts.Add("callgate_vapi_message_total",
+             {TypeLabel(type), answer.error ? std::string_view(answer.error->code) : "ok"});
 }
 
 // A result for a tool call that could not run, in the shape of the tools' own answers.
@@ -41,8 +40,7 @@ std::string Refusal(std::string_view code, std::string message) {
 http::Response ServerMessageHandler::Handle(http::Request& request) const {
   auto parsed = ParseServerMessage(request.body);
   if (!parsed) {
-    metrics_.Increment("callgate_vapi_message_total",
-                       {{"type", "invalid"}, {"outcome", "bad_request"}});
+    counts_->Add("callgate_vapi_message_total", {"invalid", "bad_request"});
     return http::Response::Error(parsed.error());
   }
   const auto url_company = UrlCompany(request);
@@ -61,7 +59,7 @@ http::Response ServerMessageHandler::Handle(http::Request& request) const {
     // Vapi sends many more (conversation-update, speech-update, hang, …) and ignores the answer.
     return http::Response::Json(200, {{"status", "ok"}, {"outcome", "ignored"}});
   }();
-  CountMessage(metrics_, parsed->type, response);
+  CountMessage(*counts_, parsed->type, response);
   return response;
 }
 
@@ -111,7 +109,7 @@ http::Response ServerMessageHandler::Lifecycle(
   auto event = LifecycleEventOf(message);
   if (!event) {
     auto refused = http::Response::Error(ErrorCode::kInvalidArgument, "message.call.id is missing");
-    CountMessage(metrics_, message.type, refused);
+    CountMessage(*counts_, message.type, refused);
     return refused;
   }
   calls::CallEventInput input;
@@ -123,15 +121,15 @@ http::Response ServerMessageHandler::Lifecycle(
   input.url_company = url_company;
   input.request_id = request.request_id;
   // A call's start is queued and answered once it is committed; no thread waits. The answer's
-  // report uses only the metrics, which outlive the store (CallEventService::RecordLater).
+  // report holds what it counts with (CallEventService::RecordLater).
   auto pending = std::make_shared<http::PendingAnswer>();
-  events_.RecordLater(input, [pending, &metrics = metrics_,
+  events_.RecordLater(input, [pending, counts = counts_,
                               type = message.type](Result<calls::EventResult> result) {
     http::Response answer =
         result ? http::Response::Json(
                      200, {{"status", "ok"}, {"outcome", calls::EventOutcomeName(result->outcome)}})
                : http::Response::Error(result.error());
-    CountMessage(metrics, type, answer);
+    CountMessage(*counts, type, answer);
     pending->Answer(std::move(answer));
   });
   return http::Response::Later(std::move(pending));

@@ -64,7 +64,8 @@ class ServerMessageHandler {
         events_(events),
         inbound_(inbound),
         tools_(tools),
-        metrics_(metrics) {}
+        counts_(std::make_shared<observability::CounterCache>(
+            metrics, std::vector<std::string>{"type", "outcome"})) {}
 
   // 400 for a body that is not a server message; 404 for an unknown number or another
   // company's call on a company URL. Counts callgate_vapi_message_total{type,outcome} (a
@@ -85,7 +86,8 @@ class ServerMessageHandler {
   calls::CallEventService& events_;
   calls::InboundCallService& inbound_;
   ToolPort& tools_;
-  observability::Metrics& metrics_;
+  // callgate_vapi_message_total{type,outcome}; shared with lifecycle answers given later.
+  std::shared_ptr<const observability::CounterCache> counts_;
 };
 
 }  // namespace callgate::vapi
