@@ -12,7 +12,6 @@ the cluster's watchdog stops it if the test process itself is killed.
 """
 
 import concurrent.futures
-import datetime
 import glob
 import hashlib
 import hmac
@@ -28,6 +27,9 @@ import sys
 import tempfile
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import test_days  # noqa: E402  (tests/common)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CLUSTER_SCRIPT = os.path.join(REPO, "scripts", "cluster")
@@ -99,14 +101,9 @@ def random_caller():
 
 
 def weekdays_ahead(count, start_days=2):
-    """`count` dates (Monday to Friday) from `start_days` days ahead, as "d.m.yyyy"."""
-    out = []
-    day = datetime.date.today() + datetime.timedelta(days=start_days)
-    while len(out) < count:
-        if day.weekday() < 5:
-            out.append(f"{day.day}.{day.month}.{day.year}")
-        day += datetime.timedelta(days=1)
-    return out
+    """`count` dates (Monday to Friday, no public holiday) from `start_days` days ahead, as
+    "d.m.yyyy" (tests/common/test_days.py)."""
+    return [f"{d.day}.{d.month}.{d.year}" for d in test_days.bookable_weekdays(count, start_days)]
 
 
 def webhook_body(event, call_id, from_number, to_number=MITTE):

@@ -21,7 +21,6 @@ limits; the failed-authentication and connection-cap attacks use the plain 127.0
 
 import base64
 import concurrent.futures
-import datetime
 import hashlib
 import hmac
 import http.client
@@ -40,6 +39,9 @@ import tempfile
 import time
 import traceback
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import test_days  # noqa: E402  (tests/common)
 
 SKIP = 77  # CTest SKIP_RETURN_CODE
 
@@ -133,13 +135,8 @@ def parse_json(text):
 
 
 def weekdays_ahead(count, start_days=3):
-    out = []
-    day = datetime.date.today() + datetime.timedelta(days=start_days)
-    while len(out) < count:
-        if day.weekday() < 5:
-            out.append(day)
-        day += datetime.timedelta(days=1)
-    return out
+    """`count` dates, Monday to Friday and no public holiday (tests/common/test_days.py)."""
+    return test_days.bookable_weekdays(count, start_days)
 
 
 def german(day):
