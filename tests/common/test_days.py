@@ -6,6 +6,7 @@ leaves out every public holiday of any German state (so it holds for every test 
 region), and 24 and 31 December, which many businesses keep as well.
 """
 import datetime
+import functools
 
 
 def easter_sunday(year):
@@ -22,6 +23,7 @@ def easter_sunday(year):
     return datetime.date(year, month, day + 1)
 
 
+@functools.lru_cache(maxsize=None)
 def closed_days(year):
     """The public holidays of every German state in `year`, and 24 and 31 December."""
     fixed = [(1, 1), (1, 6), (3, 8), (5, 1), (8, 15), (9, 20), (10, 3), (10, 31), (11, 1),
