@@ -37,10 +37,11 @@ def closed_days(year):
     return {datetime.date(year, m, d) for m, d in fixed} | set(moving) | {repentance}
 
 
-def bookable_weekdays(count, start_days):
-    """`count` dates, Monday to Friday and not in closed_days, from `start_days` days ahead."""
+def bookable_weekdays(count, start_days, today=None):
+    """`count` dates, Monday to Friday and not in closed_days, from `start_days` days ahead of
+    `today` (default: the date the test runs on)."""
     out = []
-    day = datetime.date.today() + datetime.timedelta(days=start_days)
+    day = (today or datetime.date.today()) + datetime.timedelta(days=start_days)
     while len(out) < count:
         if day.weekday() < 5 and day not in closed_days(day.year):
             out.append(day)
