@@ -69,6 +69,7 @@ http::Response HandleCalcomWebhook(booking::CalendarSyncService& sync,
   if (request.attributes.company_id) {
     const tenancy::CompanyId own(*request.attributes.company_id);
     change.sender = "c" + std::to_string(own.value);
+    change.company_id = own;
     change.may_touch = [own](tenancy::CompanyId id) { return id == own; };
   } else {
     // The platform account: companies with their own Cal.com webhook are out of its reach.

@@ -78,6 +78,9 @@ TEST_F(BookingServiceTest, BookingBooksAtTheCalendarAndStoresIt) {
   EXPECT_EQ(sent.start, Berlin(11, 27, 10));
   EXPECT_EQ(sent.attendee.phone_e164, "+4915112345678");  // the delivered number
   const auto& stored = world.appointments.rows.back();
+  // No e-mail given: a placeholder named after the appointment, not after the number.
+  EXPECT_EQ(sent.attendee.email,
+            "anrufer-" + std::to_string(stored.id.value) + "@callgate.invalid");
   EXPECT_EQ(stored.status, kBooked);
   EXPECT_EQ(stored.idempotency_key, "k1");
   for (CompanyId id : writes) EXPECT_EQ(id, CompanyId(1));

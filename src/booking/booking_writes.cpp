@@ -1,7 +1,6 @@
 // BookingService: book-appointment, the pending-booking job and the quick slots of the inbound
 // greeting.
 #include <algorithm>
-#include <cctype>
 
 #include "booking/booking_service.hpp"
 #include "booking/german_time.hpp"
@@ -11,14 +10,6 @@
 
 namespace callgate::booking {
 namespace {
-
-std::string Digits(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (std::isdigit(static_cast<unsigned char>(c))) out.push_back(c);
-  }
-  return out;
-}
 
 bool IsOutage(ErrorCode code) {
   return code == ErrorCode::kUnavailable || code == ErrorCode::kTimeout ||
@@ -214,9 +205,10 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   create.attendee.phone_e164 = phone;
   create.attendee.email = email;
   if (create.attendee.email.empty() && !settings_.placeholder_email_domain.empty()) {
-    create.attendee.email = "anrufer-" +
-                            (phone.empty() ? std::to_string(appt.id.value) : Digits(phone)) + "@" +
-                            settings_.placeholder_email_domain;
+    // Named after the appointment, not the caller: the number goes to Cal.com once, as the
+    // attendee's phone, and not again inside an address.
+    create.attendee.email =
+        "anrufer-" + std::to_string(appt.id.value) + "@" + settings_.placeholder_email_domain;
   }
   create.attendee.time_zone = ctx.timezone;
   // Cal.com accepts only the codes of its enum: "de-AT" goes out as "de". A stored language

@@ -1,5 +1,6 @@
 #include "booking/calendar_sync.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/phone.hpp"
@@ -43,6 +44,7 @@ Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
   bool duplicate = false;
   auto status = transactions_.Run([&]() -> Status {
     calls::WebhookEventRecord record;
+    record.company_id = change.company_id;
     record.source = "calcom";
     record.event = change.trigger;
     record.dedupe_key =
@@ -56,8 +58,15 @@ Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
       }
       return tl::unexpected(stored.error());
     }
-    auto applied = ApplyInTransaction(change);
+    std::optional<tenancy::CompanyId> company;
+    auto applied = ApplyInTransaction(change, company);
     if (!applied) return tl::unexpected(applied.error());
+    if (!record.company_id && company) {
+      // The raw body (attendee name, e-mail, answers) belongs to that company from now on.
+      if (auto attributed = events_.AttributeTo(*stored, *company); !attributed) {
+        return tl::unexpected(attributed.error());
+      }
+    }
     outcome = *applied;
     return Ok();
   });
@@ -76,12 +85,14 @@ Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
   return outcome;
 }
 
-Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange& change) {
+Result<std::string> CalendarSyncService::ApplyInTransaction(
+    const CalendarChange& change, std::optional<tenancy::CompanyId>& company) {
   if (change.trigger == "BOOKING_CREATED" || change.trigger == "BOOKING_REQUESTED") {
     // A booking we know: the practice confirmed a request, or a booked one awaits it again.
     auto known = appointments_.ResolveByCalcomUid(change.uid);
     if (known) {
       if (!MayTouch(change, known->company_id)) return std::string("ignored");
+      company = known->company_id;
       const std::string_view now = StatusOf(change);
       if (!known->HoldsSlot() || known->status == kPendingSync || known->status == now) {
         return std::string("unchanged");
@@ -103,6 +114,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
       return tl::unexpected(appt.error());
     }
     if (!MayTouch(change, appt->company_id)) return std::string("ignored");
+    company = appt->company_id;
     if (!appt->HoldsSlot()) return std::string("unchanged");
     Appointment updated = *appt;
     updated.status = std::string(rejected ? kRejected : kCancelled);
@@ -118,6 +130,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
       return tl::unexpected(old.error());
     }
     if (!MayTouch(change, old->company_id)) return std::string("ignored");
+    company = old->company_id;
     if (appointments_.FindByCalcomUid(old->company_id, change.uid)) {
       return std::string("unchanged");  // our own reschedule, already recorded
     }
@@ -141,21 +154,28 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
     return std::string("rescheduled");
   }
   if (change.trigger == "BOOKING_CREATED" || change.trigger == "BOOKING_REQUESTED") {
+    // The one company (that this delivery may touch) whose services use the event type.
+    std::vector<tenancy::Service> services;
+    if (change.event_type_id) {
+      auto found = services_.ListByCalcomEventType(*change.event_type_id);
+      if (!found) return tl::unexpected(found.error());
+      services = std::move(*found);
+      std::erase_if(services,
+                    [&](const tenancy::Service& s) { return !MayTouch(change, s.company_id); });
+      // One event type used by several companies cannot be attributed: leave it alone.
+      if (std::any_of(services.begin(), services.end(), [&](const tenancy::Service& s) {
+            return s.company_id != services.front().company_id;
+          })) {
+        services.clear();
+      }
+    }
+    if (!services.empty()) company = services.front().company_id;
     if (change.metadata.count("callgate_appointment") != 0) {
       return std::string("unchanged");  // booked by us; the booking flow records it
     }
-    if (!change.event_type_id || !change.start || !change.end) return std::string("ignored");
-    auto services = services_.ListByCalcomEventType(*change.event_type_id);
-    if (!services) return tl::unexpected(services.error());
-    std::erase_if(*services,
-                  [&](const tenancy::Service& s) { return !MayTouch(change, s.company_id); });
-    if (services->empty()) return std::string("ignored");
-    const auto company_id = services->front().company_id;
-    for (const auto& s : *services) {
-      // One event type used by several companies cannot be attributed: leave it alone.
-      if (s.company_id != company_id) return std::string("ignored");
-    }
-    const tenancy::Service& service = services->front();
+    if (services.empty() || !change.start || !change.end) return std::string("ignored");
+    const auto company_id = services.front().company_id;
+    const tenancy::Service& service = services.front();
     Appointment appt;
     appt.branch_id = service.branch_id;
     appt.service_id = service.id;

@@ -52,6 +52,9 @@ struct CalendarChange {
   std::function<bool(tenancy::CompanyId)> may_touch;
   // Prefix of the dedupe key, so one sender cannot pre-empt another sender's deliveries.
   std::string sender;
+  // The company whose own webhook URL received the delivery; none for the platform's URL, where
+  // the stored delivery is attributed to the company of the booking or service it names.
+  std::optional<tenancy::CompanyId> company_id;
 };
 
 class CalendarSyncService {
@@ -78,7 +81,9 @@ class CalendarSyncService {
   Result<std::string> Apply(const CalendarChange& change);
 
  private:
-  Result<std::string> ApplyInTransaction(const CalendarChange& change);
+  // `company` is set to the company whose booking or service the change names (and may touch).
+  Result<std::string> ApplyInTransaction(const CalendarChange& change,
+                                         std::optional<tenancy::CompanyId>& company);
 
   AppointmentRepository& appointments_;
   tenancy::ServiceRepository& services_;

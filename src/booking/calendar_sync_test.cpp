@@ -19,8 +19,17 @@ class Deliveries final : public calls::WebhookEventRepository {
     if (!keys_.insert(event.dedupe_key).second) {
       return Fail(ErrorCode::kAlreadyExists, "delivered before");
     }
+    companies.push_back(event.company_id);
     return static_cast<std::int64_t>(keys_.size());
   }
+  Status AttributeTo(std::int64_t event_id, tenancy::CompanyId company_id) override {
+    auto& company = companies.at(static_cast<std::size_t>(event_id - 1));
+    if (!company) company = company_id;
+    return Ok();
+  }
+
+  // The company of each recorded delivery, by its id - 1.
+  std::vector<std::optional<tenancy::CompanyId>> companies;
 
  private:
   std::set<std::string> keys_;
@@ -135,6 +144,51 @@ TEST_F(CalendarSyncTest, AReschedulePendingAtCalcomRecordsTheNewOneAsRequested) 
   EXPECT_EQ(Ours().status, kRescheduled);
   EXPECT_EQ(world.appointments.rows.back().calcom_booking_uid, "uid-moved");
   EXPECT_EQ(world.appointments.rows.back().status, kRequested);
+}
+
+// Every stored delivery names the company it concerns, so that company's erasure requests reach
+// its raw body (attendee name, e-mail, answers) and no other company's do: the sender's company
+// on its own URL; on the platform's URL the company of the booking or event type it names;
+// none when it names nothing this delivery may touch.
+TEST_F(CalendarSyncTest, EachStoredDeliveryIsAttributedToTheCompanyItConcerns) {
+  using tenancy::CompanyId;
+  // Platform URL: a known booking, a rescheduled one, a new one on Cal.com's pages, one booked
+  // by callgate that is not stored yet.
+  EXPECT_EQ(sync.Apply(Change("BOOKING_CANCELLED", "uid-Nordlicht", "CANCELLED")).value(),
+            "cancelled");
+  CalendarChange moved = Change("BOOKING_RESCHEDULED", "uid-moved", "ACCEPTED");
+  moved.previous_uid = "uid-sonnenschein";
+  moved.start = Ours().starts_at + std::chrono::hours(24);
+  moved.end = *moved.start + std::chrono::minutes(30);
+  EXPECT_EQ(sync.Apply(moved).value(), "rescheduled");
+  CalendarChange page = Change("BOOKING_CREATED", "page-2", "ACCEPTED");
+  page.event_type_id = 2000;
+  page.start = world.clock.Now() + std::chrono::hours(24 * 6);
+  page.end = *page.start + std::chrono::minutes(30);
+  EXPECT_EQ(sync.Apply(page).value(), "created");
+  CalendarChange ours = Change("BOOKING_CREATED", "not-yet-stored", "ACCEPTED");
+  ours.metadata["callgate_appointment"] = "700";
+  EXPECT_EQ(sync.Apply(ours).value(), "unchanged");
+  // Nothing it may touch, or nothing known: no company.
+  CalendarChange foreign = Change("BOOKING_CANCELLED", "uid-sonnenschein|2", "CANCELLED");
+  foreign.uid = "uid-sonnenschein";
+  foreign.may_touch = [](CompanyId id) { return id == CompanyId(2); };
+  EXPECT_EQ(sync.Apply(foreign).value(), "ignored");
+  EXPECT_EQ(sync.Apply(Change("BOOKING_CANCELLED", "uid-unknown", "CANCELLED")).value(), "ignored");
+  CalendarChange unknown_type = Change("BOOKING_CREATED", "page-3", "ACCEPTED");
+  unknown_type.event_type_id = 4242;
+  EXPECT_EQ(sync.Apply(unknown_type).value(), "ignored");
+  // A company's own URL: its company, whatever the delivery names.
+  CalendarChange own = Change("BOOKING_CANCELLED", "uid-unknown|own", "CANCELLED");
+  own.uid = "uid-unknown";
+  own.company_id = CompanyId(2);
+  own.may_touch = [](CompanyId id) { return id == CompanyId(2); };
+  EXPECT_EQ(sync.Apply(own).value(), "ignored");
+
+  const std::vector<std::optional<CompanyId>> expected = {CompanyId(2), CompanyId(1), CompanyId(2),
+                                                          CompanyId(1), std::nullopt, std::nullopt,
+                                                          std::nullopt, CompanyId(2)};
+  EXPECT_EQ(deliveries.companies, expected);
 }
 
 }  // namespace

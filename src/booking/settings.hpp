@@ -48,7 +48,7 @@ struct BookingSettings {
   int max_alternatives = 3;
   int max_listed_slots = 6;
   // Cal.com wants an attendee e-mail on some deployments; callers rarely give one. When set,
-  // "<digits of phone>@<domain>" is sent instead.
+  // "anrufer-<appointment id>@<domain>" is sent instead.
   std::string placeholder_email_domain = "callgate.invalid";
   RecordWording records;
 };

@@ -30,7 +30,9 @@ bool IsRecordingKey(std::string_view key) {
     if (c != '_' && c != '-')
       folded += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  return folded.find("recordingurl") != std::string::npos || folded == "recording" ||
+  // "…recording…url": recording_multi_channel_url folds to "recordingmultichannelurl".
+  const bool names_url = folded.size() >= 3 && folded.compare(folded.size() - 3, 3, "url") == 0;
+  return (names_url && folded.find("recording") != std::string::npos) || folded == "recording" ||
          folded == "recordings";
 }
 

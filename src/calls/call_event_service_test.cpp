@@ -482,9 +482,10 @@ TEST_P(CallEventServiceTest, RecordingUrlsAreStoredOnlyWhenTheCompanyStoresRecor
   auto ended = [&](const std::string& call_id, const std::string& to) {
     auto in = Event("call_ended", call_id, to);
     in.call.recording_url = url;
-    in.raw_body = R"({"event":"call_ended","call":{"call_id":")" + call_id +
-                  R"(","recording_url":")" + url + R"(","scrubbed_recording_url":")" + url +
-                  R"(","transcript":"Hallo"}})";
+    in.raw_body =
+        R"({"event":"call_ended","call":{"call_id":")" + call_id + R"(","recording_url":")" + url +
+        R"(","scrubbed_recording_url":")" + url + R"(","recording_multi_channel_url":")" + url +
+        R"(","scrubbed_recording_multi_channel_url":")" + url + R"(","transcript":"Hallo"}})";
     return in;
   };
   ASSERT_TRUE(service_->Record(ended("call-a", "+493083793369")).has_value());

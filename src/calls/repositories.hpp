@@ -57,6 +57,10 @@ class WebhookEventRepository {
   // Records a delivery. kAlreadyExists when the dedupe key was recorded before (a redelivery).
   // Inside a transaction any error, kAlreadyExists included, ends that transaction: return it.
   virtual Result<std::int64_t> Record(const WebhookEventRecord& event) = 0;
+  // Names the company a recorded event (`Record`'s id) turned out to concern: a delivery to a
+  // shared URL is recorded before the booking it names is looked up. Changes only an event
+  // recorded without a company. Its raw body then follows that company's erasure requests.
+  virtual Status AttributeTo(std::int64_t event_id, tenancy::CompanyId company_id) = 0;
 };
 
 // A deduplicated platform event stored together with the call update it carries.

@@ -105,8 +105,8 @@ struct Person {
   // Whether a stored text (a raw webhook body, a job payload, an error) is about this person.
   // Only this company's rows count: a row is this company's when its company column says so
   // (`row_company`), or, where the row has none, when the JSON text names this company. A row of
-  // no known company (an event for an unknown number) counts only for the person's exact number:
-  // a name, e-mail or id never reaches past the company that asks.
+  // no known company is never this company's to delete (nor to count in its answer): it may be
+  // another company's, and is removed by its own retention (docs/privacy.md).
   bool Mentions(std::string_view text, std::optional<bool> row_company) const {
     const json parsed = json::parse(text, nullptr, false);
     std::optional<bool> ours = row_company;
@@ -115,9 +115,8 @@ struct Person {
         ours = c->is_number_integer() && c->get<std::int64_t>() == company_id;
       }
     }
-    if (ours == false) return false;
+    if (ours != true) return false;
     if (MentionsNumber(text)) return true;
-    if (!ours) return false;  // no known company: the exact number only
     auto contains = [&](std::string_view needle) {
       return !needle.empty() && text.find(needle) != std::string_view::npos;
     };
@@ -180,6 +179,42 @@ Person FindPerson(Session& s, std::int64_t company_id, const std::string& e164,
               p.retell_call_ids.push_back(r.String("retell_call_id"));
             }
           });
+  // Callback requests: linked to the customer or to one of the calls, or left under the number.
+  // One left on a call from a withheld number links that call (and what was booked in it) to
+  // the person; a call found that way can link further requests, so this runs until nothing new
+  // turns up.
+  std::vector<std::int64_t> linked_calls;
+  for (bool more = true; more;) {
+    more = false;
+    s.Query(
+        "id, customer_id, call_id, phone", "FROM callback_requests WHERE company_id = :c",
+        Params().Add(company_id), [&](const Row& r) {
+          const std::int64_t id = r.Int64("id");
+          if (std::find(p.callback_ids.begin(), p.callback_ids.end(), id) != p.callback_ids.end()) {
+            return;
+          }
+          const auto call = r.OptionalInt64("call_id");
+          const bool linked =
+              (p.customer_id && r.OptionalInt64("customer_id") == p.customer_id) ||
+              (call && std::find(p.call_ids.begin(), p.call_ids.end(), *call) != p.call_ids.end());
+          if (!linked && !p.IsTheirNumber(r.OptionalString("phone").value_or(""))) return;
+          p.callback_ids.push_back(id);
+          if (call && std::find(p.call_ids.begin(), p.call_ids.end(), *call) == p.call_ids.end()) {
+            linked_calls.push_back(*call);
+          }
+        });
+    if (linked_calls.empty()) break;
+    s.Query("id, retell_call_id",
+            "FROM calls WHERE company_id = :c AND id IN (" + IdList(linked_calls) + ") ORDER BY id",
+            Params().Add(company_id), [&](const Row& r) {
+              const std::int64_t id = r.Int64("id");
+              if (std::find(p.call_ids.begin(), p.call_ids.end(), id) != p.call_ids.end()) return;
+              p.call_ids.push_back(id);
+              p.retell_call_ids.push_back(r.String("retell_call_id"));
+              more = true;
+            });
+    linked_calls.clear();
+  }
   s.Query("id, calcom_booking_uid",
           "FROM appointments WHERE company_id = :c AND (customer_id = CAST(:customer AS BIGINT) "
           "OR call_id IN (" +
@@ -190,17 +225,6 @@ Person FindPerson(Session& s, std::int64_t company_id, const std::string& e164,
               p.booking_uids.push_back(*uid);
             }
           });
-  s.Query(
-      "id, customer_id, call_id, phone", "FROM callback_requests WHERE company_id = :c",
-      Params().Add(company_id), [&](const Row& r) {
-        const auto call = r.OptionalInt64("call_id");
-        const bool linked =
-            (p.customer_id && r.OptionalInt64("customer_id") == p.customer_id) ||
-            (call && std::find(p.call_ids.begin(), p.call_ids.end(), *call) != p.call_ids.end());
-        if (linked || p.IsTheirNumber(r.OptionalString("phone").value_or(""))) {
-          p.callback_ids.push_back(r.Int64("id"));
-        }
-      });
   return p;
 }
 
@@ -327,11 +351,11 @@ json AuditJson(Session& s, const Person& p) {
   return out;
 }
 
-// Deletes the rows of `table` (of this company or of none) whose text columns mention the
-// person; returns how many.
-std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
-                            std::string_view columns, bool has_company,
-                            std::string_view sealed_column = {}) {
+// The ids of the rows of `table` of this company (by its company column or, where that is
+// empty or missing, by the company its JSON names) whose text columns mention the person.
+std::vector<std::int64_t> Mentioning(Session& s, const Person& p, std::string_view table,
+                                     std::string_view columns, bool has_company,
+                                     std::string_view sealed_column = {}) {
   std::vector<std::int64_t> ids;
   std::string cols = "id";
   if (has_company) cols += ", company_id";
@@ -371,6 +395,50 @@ std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
       }
     }
   });
+  return ids;
+}
+
+// The stored raw webhook bodies about the person (Retell's and Vapi's with the call, Cal.com's
+// with the attendee's e-mail and answers): the erase deletes exactly these.
+json WebhookEventsJson(Session& s, const Person& p) {
+  json out = json::array();
+  const auto ids = Mentioning(s, p, "webhook_events", "payload, error", true, "payload");
+  s.Query("id, source, event, payload, received_at",
+          "FROM webhook_events WHERE id IN (" + IdList(ids) + ") ORDER BY id", {},
+          [&](const Row& r) {
+            json payload = nullptr;  // sealed under a key no longer configured: not readable
+            try {
+              payload = Embedded(r.OptionalOpened("payload", "webhook_events.payload"));
+            } catch (const std::exception&) {
+            }
+            out.push_back({{"id", r.Int64("id")},
+                           {"source", r.String("source")},
+                           {"event", r.String("event")},
+                           {"payload", std::move(payload)},
+                           {"received_at", Time(r.Time("received_at"))}});
+          });
+  return out;
+}
+
+// Background work about the person that failed for good (its error text may quote them).
+json FailedJobsJson(Session& s, const Person& p) {
+  json out = json::array();
+  const auto ids = Mentioning(s, p, "failed_jobs", "payload, error", true);
+  s.Query("id, type, error, failed_at",
+          "FROM failed_jobs WHERE id IN (" + IdList(ids) + ") ORDER BY id", {}, [&](const Row& r) {
+            out.push_back({{"id", r.Int64("id")},
+                           {"type", r.String("type")},
+                           {"error", r.String("error")},
+                           {"failed_at", Time(r.Time("failed_at"))}});
+          });
+  return out;
+}
+
+// Deletes the rows Mentioning finds; returns how many.
+std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
+                            std::string_view columns, bool has_company,
+                            std::string_view sealed_column = {}) {
+  const auto ids = Mentioning(s, p, table, columns, has_company, sealed_column);
   std::int64_t n = 0;
   for (std::int64_t id : ids) {
     n += s.Execute("DELETE FROM " + std::string(table) + " WHERE id = :id", Params().Add(id));
@@ -433,6 +501,8 @@ Result<json> PersonalData::Export(const tenancy::Company& company, std::string_v
         {"calls", CallsJson(s, p)},
         {"appointments", AppointmentsJson(s, p)},
         {"callback_requests", CallbacksJson(s, p)},
+        {"webhook_events", WebhookEventsJson(s, p)},
+        {"failed_jobs", FailedJobsJson(s, p)},
         {"audit_events", AuditJson(s, p)}};
   });
   if (!document) return tl::unexpected(document.error());

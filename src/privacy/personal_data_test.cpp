@@ -255,6 +255,12 @@ TEST_P(PersonalDataTest, ExportHoldsEverythingAboutTheNumberAndNothingElse) {
   EXPECT_EQ(d["appointments"][0]["calcom_booking_uid"], "uid-erika-past");
   ASSERT_EQ(d["callback_requests"].size(), 1u);
   EXPECT_EQ(d["callback_requests"][0]["reason"], "Rückruf wegen Befund");
+  // The raw webhook body and the failed job's error text the erase would delete.
+  ASSERT_EQ(d["webhook_events"].size(), 1u);
+  EXPECT_EQ(d["webhook_events"][0]["source"], "retell");
+  EXPECT_EQ(d["webhook_events"][0]["payload"]["call"]["from_number"], kPhone);
+  ASSERT_EQ(d["failed_jobs"].size(), 1u);
+  EXPECT_EQ(d["failed_jobs"][0]["error"], "Cal.com refused attendee " + std::string(kEmail));
   // The earlier read and this export itself.
   ASSERT_EQ(d["audit_events"].size(), 2u);
   EXPECT_EQ(d["audit_events"][0]["action"], "customers.get");
@@ -279,8 +285,9 @@ TEST_P(PersonalDataTest, ExportOfAnUnknownNumberIsEmptyAndABadNumberIsRefused) {
 }
 
 // An erase reaches only the asking company's rows: another company's job, outbox entry, failed
-// job and webhook event naming the same person (name, e-mail, number) stay; an outbox entry of
-// no known company goes only for the exact number.
+// job and webhook events naming the same person (name, e-mail, number) stay, and so do rows of
+// no known company, even with the exact number (they may be another company's; their own
+// retention removes them). Stored Cal.com deliveries count as their company's.
 TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
   Seed();
   storage::SqlCompanyRepository companies(db(), clock_);
@@ -309,7 +316,7 @@ TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
         "INSERT INTO job_outbox (queue, type, payload, available_at, created_at) "
         "VALUES ('default', 'call_analysis', :p, :a, :c)",
         Params().Add(payload).Add(now).Add(now));
-    // No known company: a name alone is not enough, the number is.
+    // No known company: neither a name nor the number makes it this company's.
     s.Execute(
         "INSERT INTO job_outbox (queue, type, payload, available_at, created_at) "
         "VALUES ('default', 'notify', :p, :a, :c)",
@@ -321,14 +328,100 @@ TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
     return Ok();
   });
   ASSERT_TRUE(inserted.has_value()) << inserted.error().message;
+  // Cal.com deliveries about the same person: the other company's, one of no known company, and
+  // this company's naming her by name and e-mail only (the number is not in it).
+  storage::SqlWebhookEventRepository events(db(), clock_);
+  const std::string attendee = R"({"triggerEvent":"BOOKING_CREATED","payload":{"attendees":[)"
+                               R"({"name":")" +
+                               std::string(kName) + R"(","email":")" + std::string(kEmail) +
+                               R"("}]}})";
+  auto calcom = [&](std::optional<CompanyId> company, std::string key, std::string body) {
+    calls::WebhookEventRecord e;
+    e.company_id = company;
+    e.source = "calcom";
+    e.event = "BOOKING_CREATED";
+    e.dedupe_key = std::move(key);
+    e.payload_json = std::move(body);
+    auto stored = events.Record(e);
+    EXPECT_TRUE(stored.has_value());
+    return stored.value_or(0);
+  };
+  calcom(CompanyId(o), "calcom-other",
+         R"({"phone":")" + std::string(kPhone) + R"(",)" + attendee.substr(1));
+  calcom(std::nullopt, "calcom-nobody", R"({"phone":")" + std::string(kPhone) + R"("})");
+  const std::int64_t ours = calcom(std::nullopt, "calcom-ours", attendee);
+  ASSERT_TRUE(events.AttributeTo(ours, company_.id).has_value());
+  ASSERT_TRUE(events.AttributeTo(ours, CompanyId(o)).has_value());  // attributed once only
 
   auto report = service_->Erase(company_, kPhone, {}, {"user:1", "req-9"});
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(Count("FROM jobs WHERE company_id = " + std::to_string(o)), 1);
   EXPECT_EQ(Count("FROM failed_jobs WHERE company_id = " + std::to_string(o)), 1);
   EXPECT_EQ(Count("FROM job_outbox WHERE type = 'call_analysis'"), 1);
-  EXPECT_EQ(Count("FROM job_outbox WHERE type = 'notify'"), 1);  // the name-only one stays
-  EXPECT_EQ(report->jobs_deleted, 2);  // own job + the unattributed one with the number
+  EXPECT_EQ(Count("FROM job_outbox WHERE type = 'notify'"), 2);
+  EXPECT_EQ(report->jobs_deleted, 1);  // her job only
+  EXPECT_EQ(Count("FROM webhook_events WHERE dedupe_key IN ('calcom-other', 'calcom-nobody')"), 2);
+  EXPECT_EQ(Count("FROM webhook_events WHERE dedupe_key = 'calcom-ours'"), 0);
+  EXPECT_EQ(report->webhook_events_deleted, 2);  // her Retell event and her Cal.com delivery
+}
+
+// A caller who withholds the number is still found through what links to the call: a callback
+// request left under the number on that call brings the call and what was booked in it into
+// the export and the erase.
+TEST_P(PersonalDataTest, ACallFromAWithheldNumberIsFoundThroughItsCallbackRequest) {
+  Seed();
+  const CompanyId c = company_.id;
+  storage::SqlCallRepository calls(db(), clock_);
+  calls::CallUpdate withheld;
+  withheld.retell_call_id = "call_withheld_1";
+  withheld.from_number = "anonymous";
+  withheld.status = "ended";
+  withheld.transcript = "User: " + std::string(kSentence);
+  withheld.final_transcript = true;
+  withheld.summary = "Rückruf Knie";
+  auto call = calls.Upsert(c, withheld);
+  ASSERT_TRUE(call.has_value()) << call.error().message;
+  storage::SqlCallbackRequestRepository callbacks(db(), clock_);
+  booking::CallbackRequest callback;
+  callback.call_id = call->id;
+  callback.phone = std::string(kNationalPhone);
+  callback.reason = "Befund";
+  ASSERT_TRUE(callbacks.Create(c, callback).has_value());
+  // A second request on that call, under no number at all: linked through the call.
+  booking::CallbackRequest second;
+  second.call_id = call->id;
+  second.reason = "Nachfrage";
+  ASSERT_TRUE(callbacks.Create(c, second).has_value());
+  storage::SqlAppointmentRepository appointments(db(), clock_);
+  booking::Appointment booked;
+  booked.call_id = call->id;
+  booked.starts_at = clock_.Now() - std::chrono::hours(2);
+  booked.ends_at = booked.starts_at + std::chrono::minutes(30);
+  booked.status = "completed";
+  booked.notes = "nüchtern kommen";
+  ASSERT_TRUE(appointments.Create(c, booked).has_value());
+
+  auto doc = service_->Export(company_, kPhone, {});
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  ASSERT_EQ((*doc)["calls"].size(), 3u);
+  EXPECT_EQ((*doc)["calls"][2]["retell_call_id"], "call_withheld_1");
+  EXPECT_EQ((*doc)["calls"][2]["summary"], "Rückruf Knie");
+  ASSERT_EQ((*doc)["appointments"].size(), 2u);
+  EXPECT_EQ((*doc)["appointments"][1]["notes"], "nüchtern kommen");
+  EXPECT_EQ((*doc)["callback_requests"].size(), 3u);
+
+  auto report = service_->Erase(company_, kPhone, {}, {"user:1", "req-10"});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->calls_anonymised, 3);
+  EXPECT_EQ(report->appointments_unlinked, 2);
+  EXPECT_EQ(report->callback_requests_deleted, 3);
+  EXPECT_EQ(Count("FROM calls WHERE retell_call_id = 'call_withheld_1' AND transcript IS NULL "
+                  "AND summary IS NULL"),
+            1);
+  EXPECT_EQ(Count("FROM callback_requests"), 0);
+  EXPECT_EQ(Count("FROM appointments WHERE call_id = " + std::to_string(call->id.value) +
+                  " AND notes = ''"),
+            1);
 }
 
 TEST_P(PersonalDataTest, EraseLeavesNoTraceInTheDatabaseFiles) {

@@ -327,6 +327,16 @@ Result<std::int64_t> SqlWebhookEventRepository::Record(const calls::WebhookEvent
   });
 }
 
+Status SqlWebhookEventRepository::AttributeTo(std::int64_t event_id, CompanyId company_id) {
+  return database_.Run([&](Session& s) -> Status {
+    s.Execute(
+        "UPDATE webhook_events SET company_id = :c, updated_at = :now "
+        "WHERE id = :id AND company_id IS NULL",
+        Params().Add(company_id.value).Add(clock_.Now()).Add(event_id));
+    return Ok();
+  });
+}
+
 // One event of a PostgreSQL group: its values as array elements (built on the caller's
 // thread, sealing included) and, once its group is written, its outcome — handed to `done`
 // when it was queued with RecordWithCallLater.

@@ -35,6 +35,7 @@ class SqlWebhookEventRepository final : public calls::WebhookEventRepository {
   SqlWebhookEventRepository(Database& database, const Clock& clock)
       : database_(database), clock_(clock) {}
   Result<std::int64_t> Record(const calls::WebhookEventRecord& event) override;
+  Status AttributeTo(std::int64_t event_id, tenancy::CompanyId company_id) override;
 
  private:
   Database& database_;

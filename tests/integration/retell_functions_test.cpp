@@ -1001,6 +1001,13 @@ TEST_P(CalcomWebhooksTest, ACompanyWebhookTouchesOnlyThatCompanysAppointments) {
       Deliver(Event("BOOKING_CANCELLED", {{"uid", "salon-page-1"}, {"eventTypeId", 2001}}));
   EXPECT_EQ(json::parse(platform_cancel.body)["outcome"], "ignored") << platform_cancel.body;
   EXPECT_EQ(Count("appointments", "status = 'booked' AND calcom_booking_uid = 'salon-page-1'"), 1);
+  // Each stored delivery is its company's, so that company's erasure requests reach it and no
+  // other's do: on the salon's URL the salon's (4), on the platform's the praxis's cancellation
+  // of its booking (1); the two the platform account may not touch are nobody's.
+  const std::string salon = "(SELECT id FROM companies WHERE slug = 'salon')";
+  EXPECT_EQ(Count("webhook_events", "source = 'calcom' AND company_id = " + salon), 4);
+  EXPECT_EQ(Count("webhook_events", "source = 'calcom' AND company_id <> " + salon), 1);
+  EXPECT_EQ(Count("webhook_events", "source = 'calcom' AND company_id IS NULL"), 2);
 }
 
 TEST_P(CalcomWebhooksTest, AnnouncedChangesInvalidateCachedSlots) {
