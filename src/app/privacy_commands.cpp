@@ -37,7 +37,10 @@ Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::Aud
   auto report = storage::PurgeExpired(db, clock.Now());
   if (!report) return tl::unexpected(report.error());
   counts.calls_cleared = report->calls_cleared;
+  counts.appointment_notes_cleared = report->appointment_notes_cleared;
   counts.customers_deleted = report->customers_deleted;
+  counts.caller_numbers_cleared = report->caller_numbers_cleared;
+  counts.callback_requests_deleted = report->callback_requests_deleted;
   auto audited = audit.PurgeBefore(clock.Now() - std::chrono::hours(24) *
                                                      std::max(1, settings.audit_retention_days));
   if (!audited) return tl::unexpected(audited.error());
@@ -45,25 +48,39 @@ Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::Aud
   if (metrics != nullptr) {
     metrics->Increment(kPrivacyPurgedMetric, {{"kind", "call_content"}},
                        static_cast<double>(counts.calls_cleared));
+    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "appointment_notes"}},
+                       static_cast<double>(counts.appointment_notes_cleared));
     metrics->Increment(kPrivacyPurgedMetric, {{"kind", "customers"}},
                        static_cast<double>(counts.customers_deleted));
+    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "caller_numbers"}},
+                       static_cast<double>(counts.caller_numbers_cleared));
+    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "callback_requests"}},
+                       static_cast<double>(counts.callback_requests_deleted));
     metrics->Increment(kPrivacyPurgedMetric, {{"kind", "audit_events"}},
                        static_cast<double>(counts.audit_events_deleted));
   }
-  observability::LogInfo("privacy_purged", {{"calls_cleared", counts.calls_cleared},
-                                            {"customers_deleted", counts.customers_deleted},
-                                            {"audit_events_deleted", counts.audit_events_deleted}});
-  privacy::AppendOrLog(audit,
-                       {0,
-                        std::nullopt,
-                        std::string(privacy::kSystemActor),
-                        "privacy.purge",
-                        "",
-                        "calls_cleared=" + std::to_string(counts.calls_cleared) +
-                            " customers_deleted=" + std::to_string(counts.customers_deleted) +
-                            " audit_events_deleted=" + std::to_string(counts.audit_events_deleted),
-                        std::nullopt,
-                        {}});
+  observability::LogInfo("privacy_purged",
+                         {{"calls_cleared", counts.calls_cleared},
+                          {"appointment_notes_cleared", counts.appointment_notes_cleared},
+                          {"customers_deleted", counts.customers_deleted},
+                          {"caller_numbers_cleared", counts.caller_numbers_cleared},
+                          {"callback_requests_deleted", counts.callback_requests_deleted},
+                          {"audit_events_deleted", counts.audit_events_deleted}});
+  const std::string detail =
+      "calls_cleared=" + std::to_string(counts.calls_cleared) +
+      " appointment_notes_cleared=" + std::to_string(counts.appointment_notes_cleared) +
+      " customers_deleted=" + std::to_string(counts.customers_deleted) +
+      " caller_numbers_cleared=" + std::to_string(counts.caller_numbers_cleared) +
+      " callback_requests_deleted=" + std::to_string(counts.callback_requests_deleted) +
+      " audit_events_deleted=" + std::to_string(counts.audit_events_deleted);
+  privacy::AppendOrLog(audit, {0,
+                               std::nullopt,
+                               std::string(privacy::kSystemActor),
+                               "privacy.purge",
+                               "",
+                               detail,
+                               std::nullopt,
+                               {}});
   return counts;
 }
 
@@ -95,7 +112,10 @@ int RunPrivacyPurge(const Config& config, const Clock& clock, std::ostream& out,
   auto counts = PurgePersonalData(**db, audit, clock, {config.audit_retention_days}, nullptr);
   if (!counts) return Die(err, "privacy purge", counts.error());
   out << "call content cleared: " << counts->calls_cleared
-      << " calls; customers deleted: " << counts->customers_deleted
+      << " calls; appointment notes cleared: " << counts->appointment_notes_cleared
+      << "; customers deleted: " << counts->customers_deleted
+      << "; caller numbers cleared: " << counts->caller_numbers_cleared
+      << " calls; callback requests deleted: " << counts->callback_requests_deleted
       << "; audit entries deleted: " << counts->audit_events_deleted << "\n";
   return 0;
 }
@@ -125,7 +145,9 @@ int RunPrivacyExport(const Config& config, const Clock& clock, const PrivacyRequ
   privacy::PersonalData data({config.phone_region}, **db, audit, {}, clock);
   auto document = data.Export(*company, options.phone, {});
   if (!document) return Die(err, "privacy export", document.error());
-  out << document->dump(2) << "\n";
+  // Stored text that ends in half a character (cut by an older version) must not abort the
+  // answer to an access request: such bytes are written as U+FFFD.
+  out << document->dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   return 0;
 }
 

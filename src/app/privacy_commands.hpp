@@ -36,7 +36,8 @@ namespace callgate::app {
 inline constexpr std::string_view kPrivacyPurgeJob = "privacy_purge";
 
 // Counter of what the purge deleted: callgate_privacy_purged_total{kind} with kind =
-// call_content | customers | audit_events.
+// call_content | appointment_notes | customers | caller_numbers | callback_requests |
+// audit_events.
 inline constexpr std::string_view kPrivacyPurgedMetric = "callgate_privacy_purged_total";
 
 struct PrivacyPurgeSettings {
@@ -46,7 +47,10 @@ struct PrivacyPurgeSettings {
 // What one purge deleted.
 struct PrivacyPurgeCounts {
   std::int64_t calls_cleared = 0;
+  std::int64_t appointment_notes_cleared = 0;
   std::int64_t customers_deleted = 0;
+  std::int64_t caller_numbers_cleared = 0;
+  std::int64_t callback_requests_deleted = 0;
   std::int64_t audit_events_deleted = 0;
 };
 

@@ -1,11 +1,16 @@
-// The privacy purge as the daily job runs it, with the fake clock: what it deletes, its
-// counters per kind, its audit entry, and the audit log's own retention.
+// The privacy purge as the daily job runs it, with the fake clock: what it deletes (call content,
+// appointment notes, caller numbers, callback requests), its counters per kind, its audit entry,
+// and the audit log's own retention.
 #include "app/privacy_commands.hpp"
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "crypto/testing/test_keyring.hpp"
 #include "observability/metrics.hpp"
 #include "privacy/audit_log.hpp"
+#include "storage/sql_booking_repositories.hpp"
 #include "storage/sql_calls_repositories.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
 #include "storage/testing/test_database.hpp"
@@ -23,6 +28,7 @@ TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
   c.name = "Praxis";
   c.slug = "praxis";
   c.retention_days = 7;
+  c.customer_retention_days = 30;
   auto company = companies.Create(c);
   ASSERT_TRUE(company.has_value()) << company.error().message;
   storage::SqlCallRepository calls(db(), clock_);
@@ -30,35 +36,87 @@ TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
   u.retell_call_id = "call-old";
   u.status = "ended";
   u.started_at = clock_.Now();
+  u.from_number = "+4915112345678";
   u.transcript = "User: Hallo";
   u.final_transcript = true;
   ASSERT_TRUE(calls.Upsert(company->id, u).has_value());
+  storage::SqlAppointmentRepository appointments(db(), clock_);
+  booking::Appointment appointment;
+  appointment.starts_at = clock_.Now();
+  appointment.ends_at = clock_.Now() + hours(1);
+  appointment.status = "booked";
+  appointment.notes = "bitte nüchtern kommen";
+  ASSERT_TRUE(appointments.Create(company->id, appointment).has_value());
+  storage::SqlCallbackRequestRepository callbacks(db(), clock_);
+  booking::CallbackRequest callback;
+  callback.phone = "+4915112345678";
+  callback.reason = "Befund besprechen";
+  ASSERT_TRUE(callbacks.Create(company->id, callback).has_value());
   privacy::SqlAuditLog audit(db(), clock_);
   ASSERT_TRUE(
       audit.Append({0, company->id.value, "user:1", "customers.list", "", "", {}, {}}).has_value());
 
   observability::Metrics metrics;
   const PrivacyPurgeSettings settings{30};
-  clock_.Advance(hours(24 * 8));  // the call is due, the audit entry is not
+  clock_.Advance(hours(24 * 8));  // the call and the notes are due, the audit entry is not
   auto first = PurgePersonalData(db(), audit, clock_, settings, &metrics);
   ASSERT_TRUE(first.has_value()) << first.error().message;
   EXPECT_EQ(first->calls_cleared, 1);
+  EXPECT_EQ(first->appointment_notes_cleared, 1);
+  EXPECT_EQ(first->caller_numbers_cleared, 0);
+  EXPECT_EQ(first->callback_requests_deleted, 0);
   EXPECT_EQ(first->audit_events_deleted, 0);
-  clock_.Advance(hours(24 * 31));  // now both audit entries are older than 30 days
+  // Now both audit entries are older than 30 days, and the number and the callback request are
+  // older than customer_retention_days.
+  clock_.Advance(hours(24 * 31));
   auto second = PurgePersonalData(db(), audit, clock_, settings, &metrics);
   ASSERT_TRUE(second.has_value()) << second.error().message;
   EXPECT_EQ(second->calls_cleared, 0);
+  EXPECT_EQ(second->appointment_notes_cleared, 0);
+  EXPECT_EQ(second->caller_numbers_cleared, 1);
+  EXPECT_EQ(second->callback_requests_deleted, 1);
   EXPECT_EQ(second->audit_events_deleted, 2);  // customers.list and the first purge's entry
 
   EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "call_content"}}), 1);
+  EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "appointment_notes"}}), 1);
   EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "customers"}}), 0);
+  EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "caller_numbers"}}), 1);
+  EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "callback_requests"}}), 1);
   EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "audit_events"}}), 2);
   auto entries = audit.List({});
   ASSERT_TRUE(entries.has_value());
   ASSERT_EQ(entries->size(), 1u);  // the second purge's own entry
   EXPECT_EQ((*entries)[0].action, "privacy.purge");
   EXPECT_EQ((*entries)[0].actor, "system");
-  EXPECT_EQ((*entries)[0].detail, "calls_cleared=0 customers_deleted=0 audit_events_deleted=2");
+  EXPECT_EQ((*entries)[0].detail,
+            "calls_cleared=0 appointment_notes_cleared=0 customers_deleted=0 "
+            "caller_numbers_cleared=1 callback_requests_deleted=1 audit_events_deleted=2");
+}
+
+// An access request is answered even when a stored text ends in half a character (an older
+// version cut callers' names by bytes): such bytes come out as U+FFFD; the command aborted.
+TEST_P(PrivacyPurgeTest, ExportWritesABrokenStoredCharacterInsteadOfAborting) {
+  if (db().dialect() != storage::Dialect::kSqlite) {
+    GTEST_SKIP() << "PostgreSQL refuses invalid UTF-8 when it is written";
+  }
+  storage::SqlCompanyRepository companies(db(), clock_);
+  tenancy::Company c;
+  c.name = "Praxis";
+  c.slug = "praxis";
+  auto company = companies.Create(c);
+  ASSERT_TRUE(company.has_value()) << company.error().message;
+  storage::SqlCustomerRepository customers(db(), clock_);
+  tenancy::Customer erika;
+  erika.phone_e164 = "+4915112345678";
+  erika.name = "Erika \xC3";
+  ASSERT_TRUE(customers.Create(company->id, erika).has_value());
+  Config config;
+  config.database_url = test_database().UrlText();
+  config.keyring = crypto::testing::TestKeyring();
+  std::ostringstream out, err;
+  EXPECT_EQ(RunPrivacyExport(config, clock_, {"praxis", "0151 12345678", false}, out, err), 0)
+      << err.str();
+  EXPECT_NE(out.str().find("\"Erika \xEF\xBF\xBD\""), std::string::npos) << out.str();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyPurgeTest, storage::testing::AllBackends(),

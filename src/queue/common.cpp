@@ -5,6 +5,7 @@
 #include <atomic>
 #include <random>
 
+#include "core/masking.hpp"
 #include "observability/log.hpp"
 #include "storage/session.hpp"
 
@@ -53,6 +54,8 @@ std::chrono::milliseconds LeaseFor(const ReserveOptions& options, std::string_vi
   return options.lease;
 }
 
+std::string StoredError(std::string_view error) { return MaskPersonalData(error); }
+
 std::int64_t InsertFailedJob(storage::Session& session, const Job& job, std::string_view error,
                              SystemTimePoint now) {
   return session.InsertReturningId(
@@ -65,7 +68,7 @@ std::int64_t InsertFailedJob(storage::Session& session, const Job& job, std::str
           .Add(job.type)
           .Add(PayloadOrEmptyObject(job.payload_json))
           .Add(job.attempts)
-          .Add(error)
+          .Add(StoredError(error))
           .Add(job.request_id.empty() ? std::optional<std::string>()
                                       : std::optional<std::string>(job.request_id))
           .Add(now)

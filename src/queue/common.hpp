@@ -33,7 +33,13 @@ std::string NewReservationToken(std::string_view worker_id);
 // The lease for a job of `type` under `options`.
 std::chrono::milliseconds LeaseFor(const ReserveOptions& options, std::string_view type);
 
-// Inserts a failed_jobs row for `job` (driver-independent copy of its fields); returns its id.
+// An error text as the queue stores it (failed_jobs.error, jobs.last_error, a Redis job's
+// last_error): MaskPersonalData'd, since third-party texts (Cal.com's messages, …) may carry a
+// phone number or an e-mail address and the stored text is shown in the dashboard.
+std::string StoredError(std::string_view error);
+
+// Inserts a failed_jobs row for `job` (driver-independent copy of its fields, the error as
+// StoredError); returns its id.
 std::int64_t InsertFailedJob(storage::Session& session, const Job& job, std::string_view error,
                              SystemTimePoint now);
 

@@ -122,7 +122,12 @@ Status DatabaseJobQueue::Retry(const Job& job, std::chrono::milliseconds delay,
     const long long n = s.Execute(
         "UPDATE jobs SET available_at = :available_at, reserved_until = NULL, reserved_by = NULL, "
         "last_error = :error, updated_at = :now WHERE id = :id AND reserved_by = :token",
-        Params().Add(now + delay).Add(error).Add(now).Add(job.id).Add(job.reservation));
+        Params()
+            .Add(now + delay)
+            .Add(internal::StoredError(error))
+            .Add(now)
+            .Add(job.id)
+            .Add(job.reservation));
     return n == 1 ? Ok() : internal::LeaseLost(job);
   });
 }

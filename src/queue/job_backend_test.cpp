@@ -176,6 +176,33 @@ TEST_P(JobBackendTest, MoveToFailedRecordsTheJobInTheDatabase) {
                                                "|low|t|timeout: Cal.com did not answer|1"}));
 }
 
+// Error texts come from third parties (Cal.com's messages) and are shown in the dashboard: the
+// stored last_error and failed_jobs.error carry no phone number or e-mail address.
+TEST_P(JobBackendTest, StoredErrorsAreMaskedLikeLogLines) {
+  const std::string error =
+      "unavailable: cal.com bookings answered 400: attendee +4915112345678 "
+      "(erika.muster@example.org) already booked, call back on 0151 12345678";
+  const std::string masked =
+      "unavailable: cal.com bookings answered 400: attendee +49151****678 "
+      "(e***@example.org) already booked, call back on 015112****678";
+  Enqueue("t");
+  auto job = Reserve();
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(backend().Retry(*job, seconds(0), error).has_value());
+  auto again = Reserve();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->last_error, masked);
+  ASSERT_TRUE(backend().MoveToFailed(*again, error).has_value());
+  auto stored = db().Run([&](storage::Session& s) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    s.Query("error", "FROM failed_jobs", {},
+            [&](const storage::Row& r) { out.push_back(r.String("error")); });
+    return out;
+  });
+  ASSERT_TRUE(stored.has_value()) << stored.error().message;
+  EXPECT_EQ(*stored, std::vector<std::string>{masked});
+}
+
 TEST_P(JobBackendTest, EnqueueInARolledBackTransactionLeavesNoJob) {
   auto rolled_back = db().WithTransaction([&](storage::Session&) -> Status {
     NewJob job;

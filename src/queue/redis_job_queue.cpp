@@ -341,7 +341,7 @@ Status RedisJobQueue::Retry(const Job& job, std::chrono::milliseconds delay,
   const std::string due = std::to_string(ToUnixMillis(clock_.Now() + delay));
   return CheckApplied(redis_.Eval(kRetryScript, {},
                                   {options_.key_prefix, std::to_string(job.id), job.reservation,
-                                   job.queue, due, std::string(error)}),
+                                   job.queue, due, internal::StoredError(error)}),
                       job);
 }
 

@@ -1,5 +1,6 @@
 #include "storage/retention.hpp"
 
+#include <functional>
 #include <vector>
 
 #include "storage/session.hpp"
@@ -13,7 +14,44 @@ constexpr std::string_view kCallDue =
     "CAST(co.retention_days AS BIGINT) * 86400000";
 constexpr std::string_view kHasContent =
     "(c.transcript IS NOT NULL OR c.transcript_object IS NOT NULL OR c.summary IS NOT NULL OR "
-    "c.analysis IS NOT NULL OR c.recording_url IS NOT NULL)";
+    "c.analysis IS NOT NULL OR c.recording_url IS NOT NULL OR c.metadata IS NOT NULL)";
+// The company's two cutoffs (ms since the epoch) for a row joined with `companies co`: content
+// (call content, appointment notes) and customer data (customers, caller numbers, callbacks).
+constexpr std::string_view kCustomerCutoff =
+    "CAST(:now AS BIGINT) - CAST(co.customer_retention_days AS BIGINT) * 86400000";
+constexpr std::string_view kContentCutoff =
+    "CAST(:now AS BIGINT) - CAST(co.retention_days AS BIGINT) * 86400000";
+
+struct DueRow {
+  std::int64_t id, company_id;
+};
+
+// One purge step in batches of `batch_size`, each its own transaction: `from_where` (a FROM
+// clause joining `companies co`, with a condition bound to `now` that only rows still to change
+// meet; it selects `<alias>.id` and `<alias>.company_id`) picks the due rows, `apply` changes one
+// and answers how many rows it changed. Ends after a batch that changed fewer than batch_size.
+Result<std::int64_t> InBatches(Database& database, std::int64_t now, int batch_size,
+                               std::string_view alias, std::string_view from_where,
+                               const std::function<long long(Session&, const DueRow&)>& apply) {
+  const std::string columns = std::string(alias) + ".id, " + std::string(alias) + ".company_id";
+  const std::string rest = std::string(from_where) + " ORDER BY " + std::string(alias) +
+                           ".id LIMIT " + std::to_string(batch_size);
+  std::int64_t total = 0;
+  for (;;) {
+    auto changed = database.WithTransaction([&](Session& s) -> Result<std::int64_t> {
+      std::vector<DueRow> due;
+      s.Query(columns, rest, Params().Add(now), [&](const Row& r) {
+        due.push_back({r.Int64("id"), r.Int64("company_id")});
+      });
+      std::int64_t n = 0;
+      for (const DueRow& d : due) n += apply(s, d);
+      return n;
+    });
+    if (!changed) return tl::unexpected(changed.error());
+    total += *changed;
+    if (*changed < batch_size) return total;
+  }
+}
 
 Result<std::int64_t> ClearCallContent(Database& database, std::int64_t now, int batch_size) {
   std::int64_t total = 0;
@@ -29,7 +67,8 @@ Result<std::int64_t> ClearCallContent(Database& database, std::int64_t now, int 
       for (std::int64_t id : ids) {
         n += s.Execute(
             "UPDATE calls SET transcript = NULL, transcript_object = NULL, summary = NULL, "
-            "analysis = NULL, recording_url = NULL, updated_at = :now WHERE id = :id",
+            "analysis = NULL, recording_url = NULL, metadata = NULL, updated_at = :now "
+            "WHERE id = :id",
             Params().Add(now).Add(id));
       }
       return n;
@@ -81,6 +120,54 @@ Result<std::int64_t> DeleteStaleCustomers(Database& database, std::int64_t now, 
   }
 }
 
+// Appointment notes (sealed; what the caller or staff noted) of appointments that ended more than
+// retention_days ago. The column is NOT NULL: cleared to '' as the erase does.
+Result<std::int64_t> ClearAppointmentNotes(Database& database, std::int64_t now, int batch_size) {
+  return InBatches(
+      database, now, batch_size, "a",
+      "FROM appointments a JOIN companies co ON co.id = a.company_id WHERE a.notes <> '' AND "
+      "a.ends_at < " +
+          std::string(kContentCutoff),
+      [&](Session& s, const DueRow& d) {
+        return s.Execute(
+            "UPDATE appointments SET notes = '', updated_at = :now WHERE company_id = :c AND "
+            "id = :id AND notes <> ''",
+            Params().Add(now).Add(d.company_id).Add(d.id));
+      });
+}
+
+// The caller's number on every call older than the customer cutoff, whether or not a customer
+// row existed (withheld and never-linked callers too): once customers of that age are deleted,
+// the number must not identify the caller through the call history.
+Result<std::int64_t> ClearCallerNumbers(Database& database, std::int64_t now, int batch_size) {
+  return InBatches(
+      database, now, batch_size, "c",
+      "FROM calls c JOIN companies co ON co.id = c.company_id WHERE c.from_number IS NOT NULL "
+      "AND COALESCE(c.ended_at, c.started_at, c.created_at) < " +
+          std::string(kCustomerCutoff),
+      [&](Session& s, const DueRow& d) {
+        return s.Execute(
+            "UPDATE calls SET from_number = NULL, updated_at = :now WHERE company_id = :c AND "
+            "id = :id AND from_number IS NOT NULL",
+            Params().Add(now).Add(d.company_id).Add(d.id));
+      });
+}
+
+// Callback requests (name, number, sealed reason) made before the customer cutoff, in any status:
+// the retention is the company's decision, an open request that old is deleted too.
+Result<std::int64_t> DeleteOldCallbackRequests(Database& database, std::int64_t now,
+                                               int batch_size) {
+  return InBatches(database, now, batch_size, "cb",
+                   "FROM callback_requests cb JOIN companies co ON co.id = cb.company_id WHERE "
+                   "cb.created_at < " +
+                       std::string(kCustomerCutoff),
+                   [&](Session& s, const DueRow& d) {
+                     return s.Execute(
+                         "DELETE FROM callback_requests WHERE company_id = :c AND id = :id",
+                         Params().Add(d.company_id).Add(d.id));
+                   });
+}
+
 }  // namespace
 
 Result<PurgeReport> PurgeExpired(Database& database, SystemTimePoint now, int batch_size) {
@@ -90,9 +177,18 @@ Result<PurgeReport> PurgeExpired(Database& database, SystemTimePoint now, int ba
   auto calls = ClearCallContent(database, now_ms, batch_size);
   if (!calls) return tl::unexpected(calls.error());
   report.calls_cleared = *calls;
+  auto notes = ClearAppointmentNotes(database, now_ms, batch_size);
+  if (!notes) return tl::unexpected(notes.error());
+  report.appointment_notes_cleared = *notes;
   auto customers = DeleteStaleCustomers(database, now_ms, batch_size);
   if (!customers) return tl::unexpected(customers.error());
   report.customers_deleted = *customers;
+  auto numbers = ClearCallerNumbers(database, now_ms, batch_size);
+  if (!numbers) return tl::unexpected(numbers.error());
+  report.caller_numbers_cleared = *numbers;
+  auto callbacks = DeleteOldCallbackRequests(database, now_ms, batch_size);
+  if (!callbacks) return tl::unexpected(callbacks.error());
+  report.callback_requests_deleted = *callbacks;
   return report;
 }
 

@@ -1,5 +1,7 @@
-// Retention with the fake clock: call content goes after retention_days (billing data stays),
-// stale customers go after customer_retention_days, on both backends.
+// Retention with the fake clock: call content (with metadata) and appointment notes go after
+// retention_days (billing data stays); stale customers, the callers' numbers on calls and
+// callback requests go after customer_retention_days; other companies keep theirs; a second
+// purge changes nothing. On both backends.
 #include "storage/retention.hpp"
 
 #include <gtest/gtest.h>
@@ -33,11 +35,13 @@ class RetentionTest : public testing::DatabaseTest {
   }
 
   calls::Call NewCall(CompanyId company, const std::string& id,
-                      std::optional<tenancy::CustomerId> customer = std::nullopt) {
+                      std::optional<tenancy::CustomerId> customer = std::nullopt,
+                      std::optional<std::string> from_number = std::nullopt) {
     SqlCallRepository calls(db(), clock_);
     calls::CallUpdate u;
     u.retell_call_id = id;
     u.customer_id = customer;
+    u.from_number = std::move(from_number);
     u.status = "ended";
     u.started_at = clock_.Now();
     u.ended_at = clock_.Now() + std::chrono::minutes(3);
@@ -62,6 +66,60 @@ class RetentionTest : public testing::DatabaseTest {
     auto created = customers.Create(company, c);
     EXPECT_TRUE(created.has_value()) << created.error().message;
     return created.value_or(tenancy::Customer{});
+  }
+
+  // A call that carries nothing but the platform's metadata (and the caller's number).
+  calls::Call NewMetadataOnlyCall(CompanyId company, const std::string& id) {
+    SqlCallRepository calls(db(), clock_);
+    calls::CallUpdate u;
+    u.retell_call_id = id;
+    u.status = "ended";
+    u.from_number = "+4915199999999";
+    u.started_at = clock_.Now();
+    u.ended_at = clock_.Now() + std::chrono::minutes(1);
+    u.metadata_json = R"({"caller":"Erika"})";
+    auto call = calls.Upsert(company, u);
+    EXPECT_TRUE(call.has_value()) << call.error().message;
+    return call.value_or(calls::Call{});
+  }
+
+  booking::Appointment NewAppointment(CompanyId company, SystemTimePoint starts_at) {
+    SqlAppointmentRepository appointments(db(), clock_);
+    booking::Appointment a;
+    a.starts_at = starts_at;
+    a.ends_at = starts_at + hours(1);
+    a.status = "booked";
+    a.notes = "bitte nüchtern kommen";
+    auto created = appointments.Create(company, a);
+    EXPECT_TRUE(created.has_value()) << created.error().message;
+    return created.value_or(booking::Appointment{});
+  }
+
+  booking::CallbackRequest NewCallback(CompanyId company, const std::string& status = "open") {
+    SqlCallbackRequestRepository callbacks(db(), clock_);
+    booking::CallbackRequest r;
+    r.phone = "+4915112345678";
+    r.name = "Erika Muster";
+    r.reason = "Befund besprechen";
+    r.status = status;
+    r.due_at = clock_.Now() + hours(2);
+    auto created = callbacks.Create(company, r);
+    EXPECT_TRUE(created.has_value()) << created.error().message;
+    return created.value_or(booking::CallbackRequest{});
+  }
+
+  // A column of one row as stored (std::nullopt for NULL), read past the repositories so NULL
+  // and '' stay apart.
+  std::optional<std::string> Stored(const std::string& table, const std::string& column,
+                                    std::int64_t id) {
+    auto value = db().Run([&](Session& s) -> Result<std::optional<std::string>> {
+      std::optional<std::string> out;
+      s.Query(column, "FROM " + table + " WHERE id = :id", Params().Add(id),
+              [&](const Row& r) { out = r.OptionalString(column); });
+      return out;
+    });
+    EXPECT_TRUE(value.has_value()) << value.error().message;
+    return value.value_or(std::nullopt);
   }
 
   PurgeReport Purge(int batch = 500) {
@@ -128,6 +186,118 @@ TEST_P(RetentionTest, StaleCustomersAreDeletedAndUnlinkedOthersStay) {
   auto unlinked = calls.FindById(company, call.id);
   ASSERT_TRUE(unlinked.has_value());
   EXPECT_FALSE(unlinked->customer_id.has_value());
+}
+
+TEST_P(RetentionTest, CallMetadataGoesWithTheContentAndAMetadataOnlyCallIsPickedUp) {
+  const CompanyId short_lived = NewCompany("kurz", 7, 365);
+  const CompanyId longer = NewCompany("lang", 30, 365);
+  const auto metadata_only = NewMetadataOnlyCall(short_lived, "call-meta");
+  const auto full = NewCall(short_lived, "call-full");
+  const auto other_company = NewMetadataOnlyCall(longer, "call-other");
+  clock_.Advance(8 * kDay);
+  const auto young = NewMetadataOnlyCall(short_lived, "call-young");
+
+  EXPECT_EQ(Purge(1).calls_cleared, 2);
+  EXPECT_FALSE(Stored("calls", "metadata", metadata_only.id.value).has_value());
+  EXPECT_FALSE(Stored("calls", "metadata", full.id.value).has_value());
+  EXPECT_FALSE(Stored("calls", "transcript", full.id.value).has_value());
+  // PostgreSQL stores it as JSONB (its own spacing): kept is what counts.
+  EXPECT_TRUE(Stored("calls", "metadata", young.id.value).has_value());
+  EXPECT_TRUE(Stored("calls", "metadata", other_company.id.value).has_value());
+  // The number goes only after customer_retention_days.
+  EXPECT_EQ(Stored("calls", "from_number", metadata_only.id.value), "+4915199999999");
+
+  const PurgeReport again = Purge();
+  EXPECT_EQ(again.calls_cleared, 0);
+  EXPECT_EQ(again.appointment_notes_cleared, 0);
+  EXPECT_EQ(again.customers_deleted, 0);
+  EXPECT_EQ(again.caller_numbers_cleared, 0);
+  EXPECT_EQ(again.callback_requests_deleted, 0);
+}
+
+TEST_P(RetentionTest, AppointmentNotesGoRetentionDaysAfterTheAppointmentEnded) {
+  const CompanyId short_lived = NewCompany("kurz", 7, 365);
+  const CompanyId longer = NewCompany("lang", 30, 365);
+  const auto past = NewAppointment(short_lived, clock_.Now());
+  const auto later = NewAppointment(short_lived, clock_.Now() + 5 * kDay);
+  const auto other_company = NewAppointment(longer, clock_.Now());
+
+  clock_.Advance(7 * kDay);  // the first ended 7 days minus an hour ago: not yet
+  EXPECT_EQ(Purge().appointment_notes_cleared, 0);
+  clock_.Advance(hours(2));
+  EXPECT_EQ(Purge(1).appointment_notes_cleared, 1);
+  EXPECT_EQ(Stored("appointments", "notes", past.id.value), "");
+  SqlAppointmentRepository appointments(db(), clock_);
+  auto kept = appointments.FindById(short_lived, later.id);
+  ASSERT_TRUE(kept.has_value()) << kept.error().message;
+  EXPECT_EQ(kept->notes, "bitte nüchtern kommen");
+  auto other = appointments.FindById(longer, other_company.id);
+  ASSERT_TRUE(other.has_value()) << other.error().message;
+  EXPECT_EQ(other->notes, "bitte nüchtern kommen");
+  auto cleared = appointments.FindById(short_lived, past.id);
+  ASSERT_TRUE(cleared.has_value()) << cleared.error().message;
+  EXPECT_EQ(cleared->status, "booked");  // the appointment itself stays
+  EXPECT_EQ(Purge().appointment_notes_cleared, 0);
+
+  clock_.Advance(6 * kDay);  // the later one ended 8 days ago now
+  EXPECT_EQ(Purge().appointment_notes_cleared, 1);
+  EXPECT_EQ(Purge().appointment_notes_cleared, 0);
+}
+
+TEST_P(RetentionTest, CallerNumbersGoAfterCustomerRetentionDaysWithOrWithoutACustomer) {
+  const CompanyId company = NewCompany("praxis", 7, 100);
+  const CompanyId longer = NewCompany("salon", 7, 200);
+  const auto customer = NewCustomer(company, "+4915111111111");
+  const auto linked = NewCall(company, "call-linked", customer.id, "+4915111111111");
+  const auto never_linked = NewCall(company, "call-unlinked", std::nullopt, "+4915122222222");
+  const auto withheld = NewCall(company, "call-withheld", std::nullopt, "anonymous");
+  const auto no_number = NewCall(company, "call-none");
+  const auto other_company = NewCall(longer, "call-other", std::nullopt, "+4915111111111");
+
+  clock_.Advance(99 * kDay);
+  const auto young = NewCall(company, "call-young", std::nullopt, "+4915133333333");
+  EXPECT_EQ(Purge().caller_numbers_cleared, 0);
+  clock_.Advance(2 * kDay);  // 101 days after the first calls, 2 after the young one
+  const PurgeReport report = Purge(1);
+  EXPECT_EQ(report.caller_numbers_cleared, 3);
+  EXPECT_EQ(report.customers_deleted, 1);
+  for (const auto& call : {linked, never_linked, withheld, no_number}) {
+    EXPECT_FALSE(Stored("calls", "from_number", call.id.value).has_value()) << call.retell_call_id;
+  }
+  EXPECT_EQ(Stored("calls", "from_number", young.id.value), "+4915133333333");
+  EXPECT_EQ(Stored("calls", "from_number", other_company.id.value), "+4915111111111");
+  SqlCallRepository calls(db(), clock_);
+  auto kept = calls.FindById(company, linked.id);
+  ASSERT_TRUE(kept.has_value()) << kept.error().message;
+  EXPECT_EQ(kept->duration_ms, 180000);  // billing data stays
+  EXPECT_EQ(kept->retell_cost_cents, 42);
+
+  const PurgeReport again = Purge();
+  EXPECT_EQ(again.caller_numbers_cleared, 0);
+  EXPECT_EQ(again.customers_deleted, 0);
+  EXPECT_EQ(again.calls_cleared, 0);
+}
+
+TEST_P(RetentionTest, CallbackRequestsGoAfterCustomerRetentionDaysInAnyStatus) {
+  const CompanyId company = NewCompany("praxis", 7, 100);
+  const CompanyId longer = NewCompany("salon", 7, 200);
+  const auto open = NewCallback(company);
+  const auto completed = NewCallback(company, "completed");
+  const auto other_company = NewCallback(longer);
+  clock_.Advance(99 * kDay);
+  const auto young = NewCallback(company);
+  EXPECT_EQ(Purge().callback_requests_deleted, 0);
+  clock_.Advance(2 * kDay);
+
+  EXPECT_EQ(Purge(1).callback_requests_deleted, 2);
+  SqlCallbackRequestRepository callbacks(db(), clock_);
+  EXPECT_FALSE(callbacks.FindById(company, open.id).has_value());
+  EXPECT_FALSE(callbacks.FindById(company, completed.id).has_value());
+  auto kept = callbacks.FindById(company, young.id);
+  ASSERT_TRUE(kept.has_value()) << kept.error().message;
+  EXPECT_EQ(kept->reason, "Befund besprechen");
+  EXPECT_TRUE(callbacks.FindById(longer, other_company.id).has_value());
+  EXPECT_EQ(Purge().callback_requests_deleted, 0);
 }
 
 TEST_P(RetentionTest, RetentionDaysAreValidated) {
