@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/digest.hpp"
+#include "core/text.hpp"
 
 namespace callgate::agent {
 namespace {
@@ -18,7 +19,7 @@ std::string Trim(std::string v) {
   while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
   std::size_t b = 0;
   while (b < v.size() && std::isspace(static_cast<unsigned char>(v[b]))) ++b;
-  return v.substr(b, kMaxTextChars);
+  return std::string(Utf8Prefix(std::string_view(v).substr(b), kMaxTextChars));
 }
 
 // The first of `keys` present and not null, as trimmed text (numbers are read as text). An

@@ -28,6 +28,14 @@ TEST(ToolArgs, TextIsCappedAt500Characters) {
   auto wish = ParseSlotWish(json{{"date", std::string(2000, 'x')}});
   ASSERT_TRUE(wish);
   EXPECT_EQ(wish->date.size(), 500u);
+  // Counted in bytes, and never cut inside a character: "a" and 249 "ä" (499 bytes) stay whole.
+  std::string umlauts = "a";
+  for (int i = 0; i < 300; ++i) umlauts += "ä";
+  auto cut = ParseSlotWish(json{{"date", umlauts}});
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->date.size(), 499u);
+  EXPECT_EQ(cut->date, umlauts.substr(0, 499));
+  EXPECT_NO_THROW((void)json(cut->date).dump());  // strict: throws on half a character
 }
 
 TEST(ToolArgs, AnObjectWhereTextBelongsIsAnErrorNamingTheArgument) {

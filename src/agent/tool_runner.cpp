@@ -3,6 +3,7 @@
 #include "agent/json_text.hpp"
 #include "agent/tool_args.hpp"
 #include "core/blocking.hpp"
+#include "core/text.hpp"
 #include "observability/log.hpp"
 
 namespace callgate::agent {
@@ -28,7 +29,8 @@ std::string RenderJson(ToolOutcome outcome, std::size_t max_bytes) {
       }
     }
     if (longest == nullptr) {
-      body = {{"success", outcome.success}, {"message", outcome.message.substr(0, 2000)}};
+      body = {{"success", outcome.success},
+              {"message", std::string(Utf8Prefix(outcome.message, 2000))}};
       return Dump(body);
     }
     longest->erase(longest->size() - 1);

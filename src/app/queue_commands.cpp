@@ -10,6 +10,7 @@
 #include "app/command_database.hpp"
 #include "calls/call_analysis.hpp"
 #include "calls/call_event_service.hpp"
+#include "core/text.hpp"
 #include "http/signals.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
@@ -54,7 +55,7 @@ void PrintFailed(const std::vector<queue::FailedJob>& jobs) {
               "FAILED_AT", "ERROR");
   for (const auto& job : jobs) {
     std::string error = job.error;
-    if (error.size() > 120) error = error.substr(0, 117) + "...";
+    if (error.size() > 120) error = std::string(Utf8Prefix(error, 117)) + "...";
     std::printf("%-8lld %-8lld %-8s %-24s %-8d %-20s %s\n", static_cast<long long>(job.id),
                 static_cast<long long>(job.job_id), job.queue.c_str(), job.type.c_str(),
                 job.attempts, FormatTime(job.failed_at).c_str(), error.c_str());

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/numbers.hpp"
+#include "core/text.hpp"
 #include "core/time_zone.hpp"
 
 namespace callgate::calcom {
@@ -178,7 +179,8 @@ Error ClassifyErrorResponse(std::string_view endpoint, int status, std::string_v
   std::string text = "cal.com " + std::string(endpoint) + " answered " + std::to_string(status);
   if (!code.empty()) text += " " + code;
   if (!message.empty()) {
-    if (message.size() > kMaxQuotedMessage) message = message.substr(0, kMaxQuotedMessage) + "…";
+    if (message.size() > kMaxQuotedMessage)
+      message = std::string(Utf8Prefix(message, kMaxQuotedMessage)) + "…";
     text += ": " + message;
   } else if (doc.is_discarded() && !body.empty()) {
     text += " (body is not JSON)";

@@ -16,9 +16,23 @@ bool IsTerminal(std::string_view event) {
   return event == "call_ended" || event == "call_analyzed";
 }
 
+// What a platform reports about a call is taken within what a call can be: instants from 1970
+// to 2100, a duration of at most a week, a cost of at most 10 million cents. A value outside
+// (signed by the platform's key, but absurd) counts as not reported: stored, it would overflow
+// every reader's arithmetic (pricing minutes, the admin API's dates, the MCP call window).
+constexpr long long kEarliestMs = 0;                // 1970-01-01T00:00:00Z
+constexpr long long kLatestMs = 4'102'444'800'000;  // 2100-01-01T00:00:00Z
+constexpr long long kLongestCallMs = 7LL * 24 * 3'600'000;
+constexpr double kHighestCostCents = 1e7;
+
 std::optional<SystemTimePoint> Millis(const std::optional<long long>& ms) {
-  if (!ms) return std::nullopt;
+  if (!ms || *ms < kEarliestMs || *ms >= kLatestMs) return std::nullopt;
   return FromUnixMillis(*ms);
+}
+
+std::optional<std::int64_t> Duration(std::optional<long long> ms) {
+  if (!ms || *ms < 0 || *ms > kLongestCallMs) return std::nullopt;
+  return *ms;
 }
 
 // Whether a key names a recording: Retell's snake_case "…recording_url" keys (recording_url,
@@ -113,9 +127,10 @@ CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
   }
   u.started_at = Millis(c.start_timestamp_ms);
   u.ended_at = Millis(c.end_timestamp_ms);
-  u.duration_ms = c.duration_ms;
-  if (!u.duration_ms && c.start_timestamp_ms && c.end_timestamp_ms) {
-    u.duration_ms = *c.end_timestamp_ms - *c.start_timestamp_ms;
+  u.duration_ms = Duration(c.duration_ms);
+  if (!u.duration_ms && u.started_at && u.ended_at) {
+    // Both within 1970..2100: the difference cannot overflow.
+    u.duration_ms = Duration(ToUnixMillis(*u.ended_at) - ToUnixMillis(*u.started_at));
   }
   u.disconnection_reason = c.disconnection_reason;
   u.transcript = c.transcript;
@@ -124,7 +139,10 @@ CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,
   // Recordings need the caller's consent: their URLs are kept only where the company says so.
   if (tenant.company.store_recordings) u.recording_url = c.recording_url;
   u.metadata_json = c.metadata_json;
-  if (c.combined_cost_cents) u.retell_cost_cents = std::llround(*c.combined_cost_cents);
+  if (c.combined_cost_cents && std::isfinite(*c.combined_cost_cents) &&
+      *c.combined_cost_cents >= 0 && *c.combined_cost_cents <= kHighestCostCents) {
+    u.retell_cost_cents = std::llround(*c.combined_cost_cents);
+  }
   u.summary = c.summary;
   u.sentiment = c.user_sentiment;
   u.call_successful = c.call_successful;

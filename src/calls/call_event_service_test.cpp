@@ -200,6 +200,47 @@ TEST_P(CallEventServiceTest, RedeliveryChangesNothing) {
   EXPECT_EQ(CountRows("webhook_events"), 1);
 }
 
+// A signed webhook can carry any number: times, durations and costs no call can have count as
+// not reported (before, a call_ended from the smallest to the largest instant overflowed the
+// duration, and a duration of the largest number the pricing job's minutes).
+TEST_P(CallEventServiceTest, AbsurdTimesDurationsAndCostsCountAsNotReported) {
+  auto ended = Event("call_ended", "call-absurd");
+  ended.call.start_timestamp_ms = INT64_MIN;
+  ended.call.end_timestamp_ms = INT64_MAX;
+  ended.call.combined_cost_cents = 1e300;
+  ASSERT_TRUE(service_->Record(ended).has_value());
+  auto absurd = calls_->FindByRetellId(a_, "call-absurd");
+  ASSERT_TRUE(absurd.has_value());
+  EXPECT_FALSE(absurd->started_at.has_value());
+  EXPECT_FALSE(absurd->ended_at.has_value());
+  EXPECT_FALSE(absurd->duration_ms.has_value());
+  EXPECT_FALSE(absurd->retell_cost_cents.has_value());
+
+  auto analyzed = Event("call_analyzed", "call-long");
+  analyzed.call.duration_ms = INT64_MAX;
+  analyzed.call.start_timestamp_ms = 4'102'444'800'000;  // 2100-01-01: no longer a call's
+  analyzed.call.combined_cost_cents = -5;
+  ASSERT_TRUE(service_->Record(analyzed).has_value());
+  auto long_call = calls_->FindByRetellId(a_, "call-long");
+  ASSERT_TRUE(long_call.has_value());
+  EXPECT_FALSE(long_call->duration_ms.has_value());
+  EXPECT_FALSE(long_call->started_at.has_value());
+  EXPECT_FALSE(long_call->retell_cost_cents.has_value());
+
+  // What a call can have is kept: a week-long call, a duration from its two times.
+  auto week = Event("call_ended", "call-week");
+  week.call.start_timestamp_ms = 1'780'000'000'000;
+  week.call.end_timestamp_ms = 1'780'000'000'000 + 7LL * 24 * 3'600'000;
+  week.call.combined_cost_cents = 12.5;
+  ASSERT_TRUE(service_->Record(week).has_value());
+  auto kept = calls_->FindByRetellId(a_, "call-week");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->duration_ms, 7LL * 24 * 3'600'000);
+  EXPECT_EQ(kept->retell_cost_cents, 13);
+  ASSERT_TRUE(kept->started_at.has_value());
+  EXPECT_EQ(ToUnixMillis(*kept->started_at), 1'780'000'000'000);
+}
+
 TEST_P(CallEventServiceTest, OutOfOrderDeliveryStillYieldsACompleteRecord) {
   auto ended = Event("call_ended");
   ended.call.call_status = "ended";

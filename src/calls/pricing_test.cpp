@@ -22,6 +22,19 @@ TEST(ComputeCallCosts, ChargesStartedMinutesBeyondIncludedOnes) {
   EXPECT_EQ(c.total_profit_cents, 17);
 }
 
+// A duration no call has (stored before callgate refused such values, or by hand) is billed
+// at the saturated amount instead of overflowing.
+TEST(ComputeCallCosts, AnAbsurdDurationSaturatesInsteadOfOverflowing) {
+  PricingInput in;
+  in.duration_ms = INT64_MAX;
+  in.price_per_minute_cents = 100;
+  const CallCosts out = ComputeCallCosts(in);
+  EXPECT_EQ(out.billed_minutes, INT64_MAX / 60'000 + 1);
+  EXPECT_EQ(out.customer_cost_cents, (INT64_MAX / 60'000 + 1) * 100);
+  in.price_per_minute_cents = 1'000'000;
+  EXPECT_EQ(ComputeCallCosts(in).customer_cost_cents, INT64_MAX);
+}
+
 TEST(ComputeCallCosts, ExactMinuteIsOneMinuteAndZeroDurationIsFree) {
   PricingInput in;
   in.price_per_minute_cents = 10;

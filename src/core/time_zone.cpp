@@ -3,6 +3,7 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <string>
@@ -134,10 +135,14 @@ Result<SystemTimePoint> FromLocal(const LocalDateTime& local, std::string_view z
 std::string FormatIso8601Utc(SystemTimePoint t) {
   // Written out by hand: every slot of every availability answer passes through here, and
   // date::format (iostreams and locales) was a measurable share of a cached answer's CPU.
+  // Years 0000..9999, the ones the format has digits for; a stored time outside (any instant
+  // fits the milliseconds) is shown at the nearest end rather than overflowing the day count.
+  constexpr SystemTimePoint kFirst{std::chrono::milliseconds(-62'167'219'200'000)};
+  constexpr SystemTimePoint kLast{std::chrono::milliseconds(253'402'300'799'999)};
+  t = std::clamp(t, kFirst, kLast);
   const auto day = date::floor<date::days>(t);
   const date::year_month_day ymd(day);
   const int year = static_cast<int>(ymd.year());
-  if (year < 0 || year > 9999) return date::format("%Y-%m-%dT%H:%M:%SZ", t);
   const auto in_day = (t - day).count();  // milliseconds since midnight
   // "YYYY-MM-DDTHH:MM:SS.mmmZ", digit by digit (snprintf was most of this function's cost).
   std::array<char, 24> out{};

@@ -64,6 +64,18 @@ TEST(TimeZone, RoundTripsOrdinaryTimes) {
   EXPECT_EQ(*back, wall);
 }
 
+// Any instant the milliseconds can hold is written, at the nearest end of the years the format
+// has digits for (a stored absurd time must not overflow the day count of whoever shows it).
+TEST(TimeZone, InstantsOutsideYearsZeroToNineThousandNineHundredNinetyNineAreClamped) {
+  using std::chrono::milliseconds;
+  const auto at = [](long long ms) { return SystemTimePoint{milliseconds(ms)}; };
+  EXPECT_EQ(FormatIso8601Utc(at(INT64_MIN)), "0000-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601Utc(at(INT64_MAX)), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatIso8601Utc(at(-62'167'219'200'001)), "0000-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601Utc(at(-1)), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatIso8601Utc(at(253'402'300'799'999)), "9999-12-31T23:59:59.999Z");
+}
+
 TEST(TimeZone, AlternatingZonesEachConvertInTheirOwn) {
   // A thread remembers its last zone; switching back and forth must not reuse the wrong one,
   // and an unknown zone in between must not be taken for the last known one.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "agent/json_text.hpp"
 #include "core/text.hpp"
 #include "observability/log.hpp"
 
@@ -22,14 +23,15 @@ ToolResult Refusal(std::string_view error, std::string message, bool is_error = 
   json structured = {{"success", false}, {"message", message}};
   if (!error.empty()) structured["error"] = std::string(error);
   for (auto& [key, value] : extra.items()) structured[key] = std::move(value);
-  return ToolResult{structured.dump(), std::move(structured), is_error};
+  return ToolResult{agent::DumpJson(structured), std::move(structured), is_error};
 }
 
 // A call still open to its caller's data (kOngoingCallWindow, kEndedCallWindow).
+// Compared as instants, not as a difference: a stored time far in the past cannot overflow it.
 bool Recent(const calls::Call& call, SystemTimePoint now) {
-  if (call.ended_at) return now - *call.ended_at <= kEndedCallWindow;
+  if (call.ended_at) return *call.ended_at >= now - kEndedCallWindow;
   const SystemTimePoint began = call.started_at.value_or(call.created_at);
-  return now - began <= kOngoingCallWindow;
+  return began >= now - kOngoingCallWindow;
 }
 
 std::string Names(const std::vector<tenancy::Branch>& branches) {
@@ -115,7 +117,7 @@ std::variant<booking::CallContext, ToolResult> AgentToolGateway::SessionContext(
       if (chosen == nullptr) {
         const std::string named = branch->is_string() ? branch->get<std::string>() : branch->dump();
         return Refusal("unknown_branch",
-                       "Die Filiale \"" + named.substr(0, 100) +
+                       "Die Filiale \"" + std::string(Utf8Prefix(named, 100)) +
                            "\" gibt es nicht. Zur Auswahl: " + Names(active) + ".",
                        true, {{"branches", BranchList(active)}});
       }

@@ -104,6 +104,18 @@ TEST_F(GatewayTest, AnOldCallNoLongerOpensTheCallersData) {
   EXPECT_EQ(r.text.find("Jürgen"), std::string::npos) << r.text;
 }
 
+// A call stored with an absurd time (a signed webhook can carry any number) is simply not
+// recent; comparing it with now must not overflow.
+TEST_F(GatewayTest, ACallWithAnAbsurdTimeIsNotRecent) {
+  using std::chrono::milliseconds;
+  world.calls.rows[0].started_at = SystemTimePoint{milliseconds(INT64_MIN)};
+  auto r = Call(Request("query-customer-appointments", json::object(), "call_fuzz_1"));
+  EXPECT_EQ(r.structured["error"], "unknown_call") << r.text;
+  world.calls.rows[0].ended_at = SystemTimePoint{milliseconds(INT64_MIN)};
+  r = Call(Request("query-customer-appointments", json::object(), "call_fuzz_1"));
+  EXPECT_EQ(r.structured["error"], "unknown_call") << r.text;
+}
+
 TEST_F(GatewayTest, ARecentlyEndedCallStillOpensOnlyItsCallersData) {
   world.calls.rows[0].ended_at = world.clock.Now() - std::chrono::minutes(30);
   auto recent = Call(Request("query-customer-appointments", json::object(), "call_fuzz_1"));
@@ -144,6 +156,20 @@ TEST_F(GatewayTest, ABranchOfAnotherCompanyIsUnknownAndOnlyOwnBranchesAreListed)
       Request("check-availability", {{"service", "Beratung"}, {"date", "morgen"}, {"branch", 20}}));
   EXPECT_EQ(by_id.structured["error"], "unknown_branch") << by_id.text;
   EXPECT_TRUE(world.calendar.queries.empty());
+}
+
+// The refusal quotes at most 100 bytes of the name sent, cut between characters: a long name
+// of umlauts is refused like any unknown branch (it answered 500: half an "ä" in the text).
+TEST_F(GatewayTest, ALongUnknownBranchNameIsQuotedWithoutSplittingACharacter) {
+  std::string name = "a";
+  for (int i = 0; i < 300; ++i) name += "ä";
+  auto r = Call(Request("check-availability",
+                        {{"service", "Beratung"}, {"date", "morgen"}, {"branch", name}}));
+  EXPECT_TRUE(r.is_error);
+  EXPECT_EQ(r.structured["error"], "unknown_branch") << r.text;
+  const std::string message = r.structured["message"];
+  EXPECT_NE(message.find(name.substr(0, 99) + "\""), std::string::npos) << message;
+  EXPECT_NO_THROW((void)json(message).dump());
 }
 
 TEST_F(GatewayTest, SeveralBranchesAskWhichAndTheBranchArgumentChoosesOne) {
