@@ -321,6 +321,8 @@ struct Listener;
 // The listener whose I/O thread is running this code (null elsewhere): a later answer is sent
 // from the I/O thread of the connection it belongs to.
 thread_local Listener* t_listener = nullptr;
+// Whether this thread is inside RESTinio's request handler (Server::Impl::OnRequest).
+thread_local bool t_in_request_handler = false;
 
 // What sending a later answer needs: the connection's request handle, the request its
 // middleware steps refer to, the in-flight token, and the I/O thread to send from.
@@ -621,6 +623,10 @@ void Server::Impl::Stop() {
 
 restinio::request_handling_status_t Server::Impl::OnRequest(const restinio::request_handle_t& req) {
   const auto received_at = std::chrono::steady_clock::now();
+  struct InHandler {
+    InHandler() noexcept { t_in_request_handler = true; }
+    ~InHandler() { t_in_request_handler = false; }
+  } in_handler;
   auto token = in_flight->TryAcquire();
   if (!token) {
     ++rejected_draining;
@@ -833,7 +839,24 @@ void Server::Impl::Send(const restinio::request_handle_t& req, Response response
     builder.set_body(std::move(response.body));
     // The token lives until RESTinio reports the write finished (or abandoned), which is what
     // Stop() waits for.
-    builder.done([token = std::move(token)](const asio::error_code&) {});
+    auto done = [token = std::move(token)](const asio::error_code&) {};
+    if (t_in_request_handler && t_listener != nullptr) {
+      // Answered inside RESTinio's request handler (on the I/O thread, before it returned):
+      // RESTinio would write it at once, and then, with a pipelined request waiting in its
+      // buffer, read on both after the write and after the handler, losing requests. Written
+      // right after the handler returns, it takes RESTinio's usual path. A post to the running
+      // thread's own event loop: no hand-over, no wake-up.
+      asio::post(t_listener->io_context,
+                 [builder = std::move(builder), done = std::move(done)]() mutable {
+                   try {
+                     builder.done(std::move(done));
+                   } catch (...) {
+                     // The connection is gone or closed; there is nobody to answer.
+                   }
+                 });
+      return;
+    }
+    builder.done(std::move(done));
   } catch (...) {
     // The connection is gone or closed (e.g. handler timeout); there is nobody to answer.
   }

@@ -560,6 +560,58 @@ TEST_P(ServerTest, InlineRouteAnswersWhileEveryHandlerThreadIsBusyAndTheQueueIsF
   EXPECT_EQ(queued.get()->status, 200);
 }
 
+// Requests pipelined on one connection (sent in one write, before any answer) are each
+// answered, in order, whether answered on the I/O thread, tried there first, or run on a
+// handler thread. Answered inside RESTinio's request handler, the answer was written at once and
+// RESTinio then read on twice: of three pipelined GET /health one was answered and the
+// connection closed.
+TEST_P(ServerTest, PipelinedRequestsAreAllAnsweredInOrder) {
+  router_.Add(Method::kGet, "/health", [](Request&) { return Response::Text(200, "alive"); },
+              {.answer_inline = true});
+  router_.Add(Method::kPost, "/fn/{key}",
+              [](Request& r) { return Response::Text(200, std::string(*r.RouteParam("key"))); },
+              {.try_inline = true});
+  router_.Add(Method::kGet, "/queued/{n}",
+              [](Request& r) { return Response::Text(200, std::string(*r.RouteParam("n"))); });
+  StartServer();
+  const std::string health = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+  const auto fn = [](std::string_view key) {
+    return "POST /fn/" + std::string(key) + " HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+  };
+  const auto queued = [](int n) {
+    return "GET /queued/" + std::to_string(n) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  };
+  struct Case {
+    std::string bytes;
+    std::vector<std::string> bodies;
+  };
+  const std::vector<Case> cases = {
+      {health + health + health, {"alive", "alive", "alive"}},
+      {health + health + health + health + health + health + health + health,
+       std::vector<std::string>(8, "alive")},
+      {fn("a") + fn("b") + fn("c") + fn("d"), {"a", "b", "c", "d"}},
+      {health + queued(1) + fn("x") + health + queued(2) + health,
+       {"alive", "1", "x", "alive", "2", "alive"}},
+  };
+  for (const Case& c : cases) {
+    auto connection = RawConnection::Connect(server_->port());
+    ASSERT_TRUE(connection.has_value()) << connection.error().message;
+    ASSERT_TRUE(connection->Send(c.bytes).has_value());
+    for (std::size_t i = 0; i < c.bodies.size(); ++i) {
+      auto answer = connection->ReadResponse(std::chrono::seconds(5));
+      ASSERT_TRUE(answer.has_value())
+          << "answer " << i << " of " << c.bodies.size() << ": " << answer.error().message;
+      EXPECT_EQ(answer->status, 200);
+      EXPECT_EQ(answer->body, c.bodies[i]) << "answer " << i;
+    }
+    // And the connection is still open for the next request.
+    ASSERT_TRUE(connection->Send(health).has_value());
+    auto after = connection->ReadResponse(std::chrono::seconds(5));
+    ASSERT_TRUE(after.has_value()) << after.error().message;
+    EXPECT_EQ(after->body, "alive");
+  }
+}
+
 TEST_P(ServerTest, TriedInlineRouteAnswersFromMemoryOnTheIoThreadAndDefersWhatWouldBlock) {
   // A guard with a side effect it records as an attempt step, and a handler that answers
   // "cached" from memory and waits (MayBlock) for anything else.
