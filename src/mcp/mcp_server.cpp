@@ -148,9 +148,11 @@ http::Response McpServer::Post(http::Request& request) {
 
   if (body.is_array()) {
     if (auto refused = require_session()) return *refused;
+    // Batches need a session that negotiated a revision with them, and a request that does not
+    // name a revision without them: a header cannot bring them back into a newer session.
     const auto header = request.Header(kProtocolVersionHeader);
-    const std::string version =
-        header ? std::string(TrimBlanks(*header)) : exchange.session->protocol_version;
+    std::string version = exchange.session->protocol_version;
+    if (header && AllowsBatches(version)) version = std::string(TrimBlanks(*header));
     if (body.empty() || !AllowsBatches(version)) {
       Count("other", "invalid_request");
       return Refuse(400, error_code::kInvalidRequest,

@@ -365,6 +365,18 @@ TEST_F(McpServerTest, BatchesOnlyForTheOldestRevision) {
   EXPECT_EQ(refused.status, 400);
   EXPECT_EQ(refused.body["error"]["code"], -32600);
   EXPECT_EQ(Post(batch, "").status, 400);
+  // The session's revision decides: naming the oldest in the header does not bring batches
+  // into a newer session, and naming a newer one refuses them in an old session.
+  auto claimed = Post(batch, session, "alpha", {{"MCP-Protocol-Version", "2025-03-26"}});
+  EXPECT_EQ(claimed.status, 400) << claimed.raw;
+  EXPECT_EQ(claimed.body["error"]["code"], -32600);
+  EXPECT_NE(claimed.body["error"]["message"].get<std::string>().find("2025-11-25"),
+            std::string::npos)
+      << claimed.raw;
+  EXPECT_EQ(Post(batch, old_session, "alpha", {{"MCP-Protocol-Version", "2025-11-25"}}).status,
+            400);
+  EXPECT_EQ(Post(batch, old_session, "alpha", {{"MCP-Protocol-Version", "2025-03-26"}}).status,
+            200);
 }
 
 TEST_F(McpServerTest, DeleteEndsOnlyTheOwnersSession) {
