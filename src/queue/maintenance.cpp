@@ -26,6 +26,26 @@ Result<long long> DeleteFinishedWebhookEvents(storage::Database& db, SystemTimeP
   }
 }
 
+Result<long long> DeleteWebhookEventsPastCompanyRetention(storage::Database& db,
+                                                          SystemTimePoint now, int batch_size) {
+  if (batch_size < 1) batch_size = 1;
+  long long total = 0;
+  for (;;) {
+    auto deleted = db.Run([&](storage::Session& s) -> Result<long long> {
+      // CAST keeps PostgreSQL from guessing the parameter's type from INTEGER * BIGINT.
+      return s.Execute(
+          "DELETE FROM webhook_events WHERE id IN (SELECT w.id FROM webhook_events w JOIN "
+          "companies co ON co.id = w.company_id WHERE w.received_at < CAST(:now AS BIGINT) - "
+          "CAST(co.retention_days AS BIGINT) * 86400000 AND w.status IN ('processed', "
+          "'ignored') ORDER BY w.id LIMIT :n)",
+          storage::Params().Add(ToUnixMillis(now)).Add(batch_size));
+    });
+    if (!deleted) return tl::unexpected(deleted.error());
+    total += *deleted;
+    if (*deleted < batch_size) return total;
+  }
+}
+
 Status RegisterMaintenanceJobs(JobRegistry& registry, Scheduler& scheduler, storage::Database& db,
                                const Clock& clock, MaintenanceOptions options) {
   const auto retention = options.webhook_event_retention;
@@ -34,9 +54,13 @@ Status RegisterMaintenanceJobs(JobRegistry& registry, Scheduler& scheduler, stor
   auto registered = registry.Register(
       std::string(kCleanupWebhookEventsJob),
       [&db, &clock, retention](const Job&) -> Status {
-        auto deleted = DeleteFinishedWebhookEvents(db, clock.Now() - retention);
+        const auto now = clock.Now();
+        auto deleted = DeleteFinishedWebhookEvents(db, now - retention);
         if (!deleted) return tl::unexpected(deleted.error());
-        observability::LogInfo("webhook_events_pruned", {{"deleted", *deleted}});
+        auto sooner = DeleteWebhookEventsPastCompanyRetention(db, now);
+        if (!sooner) return tl::unexpected(sooner.error());
+        observability::LogInfo("webhook_events_pruned", {{"deleted", *deleted + *sooner},
+                                                         {"by_company_retention", *sooner}});
         return Ok();
       },
       job_options);

@@ -6,6 +6,7 @@
 
 #include "queue/database_job_queue.hpp"
 #include "storage/session.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
 #include "storage/testing/test_database.hpp"
 
 namespace callgate::queue {
@@ -16,18 +17,31 @@ using storage::Session;
 
 class WebhookEventCleanupTest : public storage::testing::DatabaseTest {
  protected:
-  // A webhook event received `age` before now with `status`.
-  void AddEvent(const std::string& key, std::chrono::hours age, const std::string& status) {
+  // A webhook event received `age` before now with `status` (of `company`, if given).
+  void AddEvent(const std::string& key, std::chrono::hours age, const std::string& status,
+                std::optional<std::int64_t> company = std::nullopt) {
     const auto received = clock_.Now() - age;
     auto added = db().Run([&](Session& s) -> Status {
       s.Execute(
-          "INSERT INTO webhook_events (source, event, dedupe_key, payload, received_at, status, "
-          "created_at, updated_at) VALUES ('retell', 'call_ended', :key, '{}', :received, "
-          ":status, :created, :updated)",
-          Params().Add(key).Add(received).Add(status).Add(received).Add(received));
+          "INSERT INTO webhook_events (company_id, source, event, dedupe_key, payload, "
+          "received_at, status, created_at, updated_at) VALUES (:c, 'retell', 'call_ended', "
+          ":key, '{}', :received, :status, :created, :updated)",
+          Params().Add(company).Add(key).Add(received).Add(status).Add(received).Add(received));
       return Ok();
     });
     ASSERT_TRUE(added.has_value()) << added.error().message;
+  }
+
+  // A company keeping call content for `retention_days`; returns its id.
+  std::int64_t AddCompany(const std::string& slug, int retention_days) {
+    storage::SqlCompanyRepository companies(db(), clock_);
+    tenancy::Company c;
+    c.name = slug;
+    c.slug = slug;
+    c.retention_days = retention_days;
+    auto created = companies.Create(c);
+    EXPECT_TRUE(created.has_value()) << created.error().message;
+    return created ? created->id.value : 0;
   }
 
   std::vector<std::string> Keys() {
@@ -69,9 +83,34 @@ TEST_P(WebhookEventCleanupTest, DeletesOnlyOldFinishedEventsInBatches) {
   EXPECT_EQ(Keys().size(), 3u);
 }
 
+// A company that keeps call content for fewer days has the raw bodies (transcripts and all)
+// deleted as soon: only its own, only finished ones; other companies and events of no company
+// keep the general retention.
+TEST_P(WebhookEventCleanupTest, ACompanysShorterRetentionDeletesItsEventsSooner) {
+  const std::int64_t brief = AddCompany("brief", 2);
+  const std::int64_t usual = AddCompany("usual", 30);
+  const std::chrono::hours day(24);
+  AddEvent("brief-3-days", 3 * day, "processed", brief);
+  AddEvent("brief-3-days-ignored", 3 * day, "ignored", brief);
+  AddEvent("brief-3-days-failed", 3 * day, "failed", brief);
+  AddEvent("brief-1-day", day, "processed", brief);
+  AddEvent("usual-3-days", 3 * day, "processed", usual);
+  AddEvent("nobody-3-days", 3 * day, "processed");
+  auto deleted = DeleteWebhookEventsPastCompanyRetention(db(), clock_.Now(), 1);
+  ASSERT_TRUE(deleted.has_value()) << deleted.error().message;
+  EXPECT_EQ(*deleted, 2);
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"brief-1-day", "brief-3-days-failed", "nobody-3-days",
+                                              "usual-3-days"}));
+  deleted = DeleteWebhookEventsPastCompanyRetention(db(), clock_.Now());
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_EQ(*deleted, 0);
+}
+
 TEST_P(WebhookEventCleanupTest, TheRegisteredLowPriorityJobKeepsThirtyDays) {
   AddEvent("day-31", std::chrono::hours(24 * 31), "processed");
   AddEvent("day-29", std::chrono::hours(24 * 29), "processed");
+  // And a company's fewer days.
+  AddEvent("brief-day-3", std::chrono::hours(24 * 3), "processed", AddCompany("brief", 2));
   JobRegistry registry;
   DatabaseSchedulerLock lock(db(), clock_, "test");
   DatabaseJobQueue queue(db(), clock_);
