@@ -371,6 +371,14 @@ int main(int argc, char** argv) {
   }
   privacy_erase->add_flag("--cancel-future", privacy_request.cancel_future,
                           "cancel future appointments in Cal.com instead of refusing");
+  app::CompanyPurgeOptions company_purge;
+  auto* privacy_purge_company = privacy->add_subcommand(
+      "purge-company",
+      "end of contract: delete a deactivated company's personal data; says what it did");
+  privacy_purge_company->add_option("--company", company_purge.company_slug, "company slug")
+      ->required();
+  privacy_purge_company->add_option("--confirm", company_purge.confirm, "the slug again")
+      ->required();
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
@@ -414,6 +422,9 @@ int main(int argc, char** argv) {
   }
   if (privacy_erase->parsed()) {
     return app::RunPrivacyErase(*config, clock, privacy_request, std::cout, std::cerr);
+  }
+  if (privacy_purge_company->parsed()) {
+    return app::RunPrivacyPurgeCompany(*config, clock, company_purge, std::cout, std::cerr);
   }
   if (keys_rotate->parsed()) {
     return app::RunKeysRotate(*config, clock, rotate_batch, std::cout, std::cerr);

@@ -11,6 +11,7 @@
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "privacy/audit_log.hpp"
+#include "privacy/company_data.hpp"
 #include "privacy/personal_data.hpp"
 #include "queue/queue_runtime.hpp"
 #include "storage/database.hpp"
@@ -148,6 +149,34 @@ int RunPrivacyExport(const Config& config, const Clock& clock, const PrivacyRequ
   // Stored text that ends in half a character (cut by an older version) must not abort the
   // answer to an access request: such bytes are written as U+FFFD.
   out << document->dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  return 0;
+}
+
+int RunPrivacyPurgeCompany(const Config& config, const Clock& clock,
+                           const CompanyPurgeOptions& options, std::ostream& out,
+                           std::ostream& err) {
+  if (options.confirm != options.company_slug) {
+    err << "callgate: privacy purge-company: --confirm must repeat the company's slug\n";
+    return 1;
+  }
+  auto db = OpenMigratedDatabase(config, clock);
+  if (!db) return Die(err, "cannot open the database", db.error());
+  auto company = CompanyBySlug(**db, clock, options.company_slug);
+  if (!company) return Die(err, "privacy purge-company", company.error());
+  privacy::SqlAuditLog audit(**db, clock);
+  auto report = privacy::PurgeCompanyData(**db, audit, *company, {}, clock);
+  if (!report) {
+    if (report.error().code == ErrorCode::kConflict) {
+      err << "callgate: privacy purge-company: " << report.error().message << "\n";
+      return 1;
+    }
+    return Die(err, "privacy purge-company", report.error());
+  }
+  out << "purged the personal data of " << company->slug << ":\n" << report->Describe();
+  if ((*db)->dialect() == storage::Dialect::kPostgresql) {
+    out << "PostgreSQL keeps old row versions until VACUUM: run `VACUUM` on the database "
+           "(docs/privacy.md).\n";
+  }
   return 0;
 }
 

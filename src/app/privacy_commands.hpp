@@ -87,6 +87,17 @@ int RunPrivacyExport(const Config& config, const Clock& clock, const PrivacyRequ
 int RunPrivacyErase(const Config& config, const Clock& clock, const PrivacyRequestOptions& options,
                     std::ostream& out, std::ostream& err);
 
+// `privacy purge-company`: the end of a company's contract (privacy::PurgeCompanyData). The slug
+// must be given twice (`confirm`), and the company must be deactivated. Exit code 0; 1 when the
+// company is unknown or active, the confirmation differs, or the database fails.
+struct CompanyPurgeOptions {
+  std::string company_slug;
+  std::string confirm;
+};
+int RunPrivacyPurgeCompany(const Config& config, const Clock& clock,
+                           const CompanyPurgeOptions& options, std::ostream& out,
+                           std::ostream& err);
+
 // Writes a new key file (base64 of 32 random bytes, mode 0600) and prints its key id and the
 // variable to set; with `add`, prepends a new current key to an existing file instead. Needs no
 // configuration. Exit code: 0, 1 when the file exists (without --add) or cannot be written.

@@ -119,6 +119,42 @@ TEST_P(PrivacyPurgeTest, ExportWritesABrokenStoredCharacterInsteadOfAborting) {
   EXPECT_NE(out.str().find("\"Erika \xEF\xBF\xBD\""), std::string::npos) << out.str();
 }
 
+// The end-of-contract command wants the slug twice and a deactivated company, and says what it
+// deleted.
+TEST_P(PrivacyPurgeTest, PurgeCompanyWantsTheSlugTwiceAndADeactivatedCompany) {
+  storage::SqlCompanyRepository companies(db(), clock_);
+  tenancy::Company c;
+  c.name = "Praxis";
+  c.slug = "praxis";
+  auto company = companies.Create(c);
+  ASSERT_TRUE(company.has_value()) << company.error().message;
+  storage::SqlCustomerRepository customers(db(), clock_);
+  tenancy::Customer erika;
+  erika.phone_e164 = "+4915112345678";
+  erika.name = "Erika";
+  ASSERT_TRUE(customers.Create(company->id, erika).has_value());
+  Config config;
+  config.database_url = test_database().UrlText();
+  config.keyring = crypto::testing::TestKeyring();
+  auto run = [&](const std::string& confirm, std::string& said) {
+    std::ostringstream out, err;
+    const int code = RunPrivacyPurgeCompany(config, clock_, {"praxis", confirm}, out, err);
+    said = out.str() + err.str();
+    return code;
+  };
+  std::string said;
+  EXPECT_EQ(run("praxis-x", said), 1);
+  EXPECT_NE(said.find("--confirm must repeat"), std::string::npos) << said;
+  EXPECT_EQ(run("praxis", said), 1);
+  EXPECT_NE(said.find("deactivate it first"), std::string::npos) << said;
+  ASSERT_TRUE(customers.FindByPhone(company->id, "+4915112345678").has_value());
+  company->is_active = false;
+  ASSERT_TRUE(companies.Update(*company).has_value());
+  EXPECT_EQ(run("praxis", said), 0) << said;
+  EXPECT_NE(said.find("customers deleted: 1"), std::string::npos) << said;
+  EXPECT_FALSE(customers.FindByPhone(company->id, "+4915112345678").has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyPurgeTest, storage::testing::AllBackends(),
                          storage::testing::BackendName);
 

@@ -448,6 +448,23 @@ std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
 
 }  // namespace
 
+void ForgetDeletedPageCopies(storage::Database& database) {
+  if (database.dialect() != storage::Dialect::kSqlite) return;
+  // secure_delete has overwritten the rows in the pages; the WAL still holds older copies of
+  // those pages until it is checkpointed and truncated.
+  auto checkpoint = database.TruncateLog();
+  // A reader on an older snapshot (another process) keeps the WAL from being truncated.
+  std::error_code missing;
+  const auto wal_size = std::filesystem::file_size(database.url().path + "-wal", missing);
+  if (!checkpoint || (!missing && wal_size > 0)) {
+    observability::LogWarn(
+        "privacy_checkpoint_incomplete",
+        {{"error", checkpoint ? std::string("a reader holds the WAL; run "
+                                            "`PRAGMA wal_checkpoint(TRUNCATE)` when it is gone")
+                              : checkpoint.error().message}});
+  }
+}
+
 json ErasureReport::ToJson() const {
   return {{"customer_deleted", customer_deleted},
           {"calls_anonymised", calls_anonymised},
@@ -606,21 +623,7 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
   });
   if (!erased) return tl::unexpected(erased.error());
 
-  if (database_.dialect() == storage::Dialect::kSqlite) {
-    // secure_delete has overwritten the rows in the pages; the WAL still holds older copies of
-    // those pages until it is checkpointed and truncated.
-    auto checkpoint = database_.TruncateLog();
-    // A reader on an older snapshot (another process) keeps the WAL from being truncated.
-    std::error_code missing;
-    const auto wal_size = std::filesystem::file_size(database_.url().path + "-wal", missing);
-    if (!checkpoint || (!missing && wal_size > 0)) {
-      observability::LogWarn(
-          "privacy_checkpoint_incomplete",
-          {{"error", checkpoint ? std::string("a reader holds the WAL; run "
-                                              "`PRAGMA wal_checkpoint(TRUNCATE)` when it is gone")
-                                : checkpoint.error().message}});
-    }
-  }
+  ForgetDeletedPageCopies(database_);
   AppendOrLog(audit_, {0,
                        company_id,
                        requester.actor,

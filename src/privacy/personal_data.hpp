@@ -4,8 +4,11 @@
 // `callgate privacy export|erase` and the admin API (POST .../privacy/export and .../erase).
 //
 // The person is found by the phone number (normalised to E.164) within one company: their
-// customer row, the calls from that number or linked to the customer, the appointments and
-// callback requests of either, and the audit entries about them.
+// customer row, the calls from that number or linked to the customer, the callback requests
+// under the number or linked to either (a request left on a call from a withheld number brings
+// that call in too), the appointments of the customer or of those calls, the audit entries
+// about them, and the raw webhook events and failed jobs of the company that mention any of it.
+// Rows of no known company are never a company's (they may be another's).
 //
 // Erase deletes the customer and their callback requests, clears the content of their calls
 // (transcripts, summaries, analysis, recording URL, metadata) together with the caller number
@@ -69,6 +72,11 @@ struct ErasureReport {
 using CancelBooking = std::function<Status(const tenancy::Company&, const std::string& uid,
                                            const std::string& seat_uid)>;
 
+// After deleting personal data on SQLite: checkpoints and truncates the WAL, so that no older
+// copy of the overwritten pages (secure_delete) stays in it; logs privacy_checkpoint_incomplete
+// when a reader keeps it. Nothing to do on PostgreSQL (docs/privacy.md: VACUUM).
+void ForgetDeletedPageCopies(storage::Database& database);
+
 class PersonalData {
  public:
   // `database`, `audit` and `clock` must outlive this object.
@@ -81,8 +89,9 @@ class PersonalData {
         clock_(clock) {}
 
   // {"company":{id,slug,name}, "phone", "exported_at", "customer" (or null), "calls":[...],
-  //  "appointments":[...], "callback_requests":[...], "audit_events":[...]}; call content is
-  // decrypted. kInvalidArgument for a number that is not one.
+  //  "appointments":[...], "callback_requests":[...], "webhook_events":[...] (raw bodies,
+  //  opened), "failed_jobs":[...], "audit_events":[...]}; call content is decrypted.
+  //  kInvalidArgument for a number that is not one.
   Result<nlohmann::json> Export(const tenancy::Company& company, std::string_view phone,
                                 const Requester& requester);
 

@@ -1,0 +1,143 @@
+#include "privacy/company_data.hpp"
+
+#include <sstream>
+#include <vector>
+
+#include "observability/log.hpp"
+#include "storage/session.hpp"
+
+namespace callgate::privacy {
+namespace {
+
+using nlohmann::json;
+using storage::Params;
+using storage::Row;
+using storage::Session;
+
+// Deletes the rows of a job table that are the company's: by its company column (`has_company`)
+// or, where that is empty or missing, by the company its payload's JSON names.
+std::int64_t DeleteJobsOf(Session& s, std::string_view table, bool has_company,
+                          std::int64_t company_id) {
+  std::vector<std::int64_t> ids;
+  const std::string columns = has_company ? "id, company_id, payload" : "id, payload";
+  const std::string where = has_company ? " WHERE company_id = :c OR company_id IS NULL" : "";
+  Params params;
+  if (has_company) params.Add(company_id);
+  s.Query(
+      columns, "FROM " + std::string(table) + where + " ORDER BY id", params, [&](const Row& r) {
+        if (has_company && r.OptionalInt64("company_id") == company_id) {
+          ids.push_back(r.Int64("id"));
+          return;
+        }
+        const json payload = json::parse(r.String("payload"), nullptr, false);
+        if (!payload.is_object()) return;
+        const auto c = payload.find("company_id");
+        if (c != payload.end() && c->is_number_integer() && c->get<std::int64_t>() == company_id) {
+          ids.push_back(r.Int64("id"));
+        }
+      });
+  std::int64_t n = 0;
+  for (std::int64_t id : ids) {
+    n += s.Execute("DELETE FROM " + std::string(table) + " WHERE id = :id", Params().Add(id));
+  }
+  return n;
+}
+
+}  // namespace
+
+json CompanyPurgeReport::ToJson() const {
+  return {{"customers_deleted", customers_deleted},
+          {"calls_anonymised", calls_anonymised},
+          {"appointments_cleared", appointments_cleared},
+          {"callback_requests_deleted", callback_requests_deleted},
+          {"users_deleted", users_deleted},
+          {"api_tokens_deleted", api_tokens_deleted},
+          {"webhook_events_deleted", webhook_events_deleted},
+          {"jobs_deleted", jobs_deleted},
+          {"failed_jobs_deleted", failed_jobs_deleted},
+          {"credentials_cleared", credentials_cleared}};
+}
+
+std::string CompanyPurgeReport::Describe() const {
+  std::ostringstream out;
+  out << "customers deleted: " << customers_deleted << "\n"
+      << "calls anonymised (content, number and customer link removed): " << calls_anonymised
+      << "\n"
+      << "appointments cleared (notes and customer link removed): " << appointments_cleared << "\n"
+      << "callback requests deleted: " << callback_requests_deleted << "\n"
+      << "users deleted: " << users_deleted << " (API tokens: " << api_tokens_deleted << ")\n"
+      << "raw webhook events deleted: " << webhook_events_deleted << "\n"
+      << "queued jobs deleted: " << jobs_deleted << "\n"
+      << "failed jobs deleted: " << failed_jobs_deleted << "\n"
+      << "platform credentials cleared: " << (credentials_cleared ? "yes" : "no") << "\n";
+  return out.str();
+}
+
+Result<CompanyPurgeReport> PurgeCompanyData(storage::Database& database, AuditLog& audit,
+                                            const tenancy::Company& company,
+                                            const Requester& requester, const Clock& clock) {
+  const std::int64_t c = company.id.value;
+  CompanyPurgeReport report;
+  auto purged = database.WithTransaction([&](Session& s) -> Status {
+    // Read inside the transaction: a company reactivated meanwhile keeps its data.
+    std::optional<bool> active;
+    s.Query("is_active", "FROM companies WHERE id = :c", Params().Add(c),
+            [&](const Row& r) { active = r.Bool("is_active"); });
+    if (!active) return Fail(ErrorCode::kNotFound, "no such company");
+    if (*active) {
+      return Fail(ErrorCode::kConflict,
+                  "company \"" + company.slug + "\" is active: deactivate it first");
+    }
+    const auto now = clock.Now();
+    report.calls_anonymised = s.Execute(
+        "UPDATE calls SET customer_id = NULL, from_number = NULL, transcript = NULL, "
+        "transcript_object = NULL, summary = NULL, analysis = NULL, recording_url = NULL, "
+        "metadata = NULL, updated_at = :now WHERE company_id = :c AND (customer_id IS NOT NULL "
+        "OR from_number IS NOT NULL OR transcript IS NOT NULL OR transcript_object IS NOT NULL "
+        "OR summary IS NOT NULL OR analysis IS NOT NULL OR recording_url IS NOT NULL OR "
+        "metadata IS NOT NULL)",
+        Params().Add(now).Add(c));
+    report.appointments_cleared = s.Execute(
+        "UPDATE appointments SET customer_id = NULL, notes = '', updated_at = :now "
+        "WHERE company_id = :c AND (customer_id IS NOT NULL OR notes <> '')",
+        Params().Add(now).Add(c));
+    report.callback_requests_deleted =
+        s.Execute("DELETE FROM callback_requests WHERE company_id = :c", Params().Add(c));
+    report.customers_deleted =
+        s.Execute("DELETE FROM customers WHERE company_id = :c", Params().Add(c));
+    report.api_tokens_deleted = s.Execute(
+        "DELETE FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE company_id = :c)",
+        Params().Add(c));
+    report.users_deleted = s.Execute("DELETE FROM users WHERE company_id = :c", Params().Add(c));
+    report.webhook_events_deleted =
+        s.Execute("DELETE FROM webhook_events WHERE company_id = :c", Params().Add(c));
+    report.jobs_deleted =
+        DeleteJobsOf(s, "jobs", true, c) + DeleteJobsOf(s, "job_outbox", false, c);
+    report.failed_jobs_deleted = DeleteJobsOf(s, "failed_jobs", true, c);
+    report.credentials_cleared =
+        s.Execute(
+            "UPDATE companies SET calcom_api_key = NULL, retell_api_key = NULL, "
+            "calcom_webhook_secret = NULL, vapi_secret = NULL, updated_at = :now WHERE id = :c",
+            Params().Add(now).Add(c)) > 0;
+    return Ok();
+  });
+  if (!purged) return tl::unexpected(purged.error());
+
+  ForgetDeletedPageCopies(database);
+  AppendOrLog(audit, {0,
+                      c,
+                      requester.actor,
+                      "company.purge",
+                      "company:" + std::to_string(c),
+                      report.ToJson().dump(),
+                      requester.request_id,
+                      {}});
+  observability::LogInfo("company_purged", {{"company_id", c},
+                                            {"actor", requester.actor},
+                                            {"customers_deleted", report.customers_deleted},
+                                            {"calls_anonymised", report.calls_anonymised},
+                                            {"users_deleted", report.users_deleted}});
+  return report;
+}
+
+}  // namespace callgate::privacy

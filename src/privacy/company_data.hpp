@@ -1,0 +1,54 @@
+#pragma once
+// The end of a company's contract (GDPR Art. 28(3)(g); docs/privacy.md): every personal datum
+// callgate holds for the company, deleted in one step once the company is deactivated.
+//
+// Deleted: its customers, callback requests, users (staff accounts) with their API tokens, raw
+// webhook events, queued, outbox and failed jobs (by company column or, where it has none, by
+// the company its JSON names). Cleared: the content of its calls (transcripts, summaries,
+// analysis, recording URL, metadata) with the caller number and the customer link, the notes
+// and customer link of its appointments, and its platform credentials (Cal.com and Retell API
+// keys, Cal.com webhook secret, Vapi secret). What stays is what is not about a person and
+// that billing and accountability need: the company, branch and service rows, call times,
+// durations and costs, appointment times, its phone numbers, and the audit log (expired by its
+// own retention). Another company's rows are never touched.
+//
+// Refuses (kConflict) while the company is active. Writes an audit entry `company.purge` with
+// the counts and a log line. SQLite's WAL is checkpointed (TRUNCATE) afterwards, as after an
+// erase. Thread-safe; never throws.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "privacy/audit_log.hpp"
+#include "privacy/personal_data.hpp"
+#include "storage/database.hpp"
+#include "tenancy/model.hpp"
+
+namespace callgate::privacy {
+
+struct CompanyPurgeReport {
+  std::int64_t customers_deleted = 0;
+  std::int64_t calls_anonymised = 0;
+  std::int64_t appointments_cleared = 0;
+  std::int64_t callback_requests_deleted = 0;
+  std::int64_t users_deleted = 0;
+  std::int64_t api_tokens_deleted = 0;
+  std::int64_t webhook_events_deleted = 0;
+  std::int64_t jobs_deleted = 0;  // queued jobs and outbox entries
+  std::int64_t failed_jobs_deleted = 0;
+  bool credentials_cleared = false;
+
+  nlohmann::json ToJson() const;
+  // One line per item, for the CLI.
+  std::string Describe() const;
+};
+
+// See the header comment. kConflict while `company` is active; kNotFound when it is gone.
+Result<CompanyPurgeReport> PurgeCompanyData(storage::Database& database, AuditLog& audit,
+                                            const tenancy::Company& company,
+                                            const Requester& requester, const Clock& clock);
+
+}  // namespace callgate::privacy

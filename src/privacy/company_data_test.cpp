@@ -1,0 +1,216 @@
+// The end of a company's contract on both backends: a deactivated company's personal data is
+// deleted or cleared in one step, what billing and accountability need stays, another company's
+// rows are untouched, an active company is refused, and a second run finds nothing.
+#include "privacy/company_data.hpp"
+
+#include <gtest/gtest.h>
+
+#include "storage/session.hpp"
+#include "storage/sql_booking_repositories.hpp"
+#include "storage/sql_calls_repositories.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
+#include "storage/testing/test_database.hpp"
+
+namespace callgate::privacy {
+namespace {
+
+using storage::Params;
+using storage::Row;
+using storage::Session;
+using tenancy::CompanyId;
+
+class CompanyDataTest : public storage::testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    storage::testing::DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    audit_ = std::make_unique<SqlAuditLog>(db(), clock_);
+    leaving_ = Company("praxis-ende", "+4915111111111", "Erika Ende");
+    staying_ = Company("salon-bleibt", "+4915122222222", "Otto Bleibt");
+  }
+
+  // A company with a customer, a call with content, an appointment with notes, a callback
+  // request, a user with an API token, a raw webhook event, a queued job, an outbox entry, a
+  // failed job and platform credentials, all about `caller`.
+  tenancy::Company Company(const std::string& slug, const std::string& caller,
+                           const std::string& name) {
+    storage::SqlCompanyRepository companies(db(), clock_);
+    tenancy::Company c;
+    c.name = slug;
+    c.slug = slug;
+    c.calcom_api_key = Secret("cal_" + slug);
+    c.retell_api_key = Secret("key_" + slug);
+    auto created = companies.Create(c);
+    EXPECT_TRUE(created.has_value()) << created.error().message;
+    if (!created) return c;
+    const CompanyId id = created->id;
+    storage::SqlCustomerRepository customers(db(), clock_);
+    tenancy::Customer customer;
+    customer.phone_e164 = caller;
+    customer.name = name;
+    auto stored = customers.Create(id, customer);
+    EXPECT_TRUE(stored.has_value());
+    storage::SqlCallRepository calls(db(), clock_);
+    calls::CallUpdate u;
+    u.retell_call_id = "call-" + slug;
+    u.from_number = caller;
+    if (stored) u.customer_id = stored->id;
+    u.status = "ended";
+    u.started_at = clock_.Now() - std::chrono::hours(2);
+    u.duration_ms = 120000;
+    u.transcript = "User: Ich bin " + name;
+    u.final_transcript = true;
+    u.summary = "Termin für " + name;
+    u.metadata_json = R"({"caller_name":")" + name + R"("})";
+    u.retell_cost_cents = 42;
+    auto call = calls.Upsert(id, u);
+    EXPECT_TRUE(call.has_value());
+    storage::SqlAppointmentRepository appointments(db(), clock_);
+    booking::Appointment a;
+    if (stored) a.customer_id = stored->id;
+    if (call) a.call_id = call->id;
+    a.starts_at = clock_.Now() - std::chrono::hours(24);
+    a.ends_at = a.starts_at + std::chrono::minutes(30);
+    a.status = "completed";
+    a.notes = "Knie röntgen";
+    EXPECT_TRUE(appointments.Create(id, a).has_value());
+    storage::SqlCallbackRequestRepository callbacks(db(), clock_);
+    booking::CallbackRequest cb;
+    cb.phone = caller;
+    cb.name = name;
+    cb.reason = "Befund";
+    EXPECT_TRUE(callbacks.Create(id, cb).has_value());
+    storage::SqlWebhookEventRepository events(db(), clock_);
+    calls::WebhookEventRecord e;
+    e.company_id = id;
+    e.source = "retell";
+    e.event = "call_ended";
+    e.dedupe_key = "retell:call_ended:call-" + slug;
+    e.payload_json = R"({"from_number":")" + caller + R"("})";
+    EXPECT_TRUE(events.Record(e).has_value());
+    const std::string payload = R"({"company_id":)" + std::to_string(id.value) + "}";
+    auto inserted = db().Run([&](Session& s) -> Status {
+      const auto now = clock_.Now();
+      s.Execute(
+          "INSERT INTO users (company_id, email, name, password_hash, role, is_active, "
+          "created_at, updated_at) VALUES (:c, :email, :name, 'x', 'company_admin', 1, :cr, :u)",
+          Params().Add(id.value).Add(slug + "@example.org").Add(name).Add(now).Add(now));
+      s.Execute(
+          "INSERT INTO api_tokens (user_id, name, token_hash, abilities, created_at, "
+          "updated_at) SELECT id, 'cli', :hash, '[]', :cr, :u FROM users WHERE email = :email",
+          Params().Add("hash-" + slug).Add(now).Add(now).Add(slug + "@example.org"));
+      s.Execute(
+          "INSERT INTO jobs (company_id, queue, type, payload, available_at, created_at, "
+          "updated_at) VALUES (:c, 'default', 'call_analysis', :p, :a, :cr, :u)",
+          Params().Add(id.value).Add(payload).Add(now).Add(now).Add(now));
+      s.Execute(
+          "INSERT INTO job_outbox (queue, type, payload, available_at, created_at) "
+          "VALUES ('default', 'call_analysis', :p, :a, :c)",
+          Params().Add(payload).Add(now).Add(now));
+      s.Execute(
+          "INSERT INTO failed_jobs (company_id, queue, type, payload, attempts, error, "
+          "failed_at, created_at, updated_at) VALUES (NULL, 'high', 'pending_booking', :p, 3, "
+          "'refused', :f, :cr, :u)",
+          Params().Add(payload).Add(now).Add(now).Add(now));
+      return Ok();
+    });
+    EXPECT_TRUE(inserted.has_value()) << inserted.error().message;
+    return *created;
+  }
+
+  void Deactivate(tenancy::Company& company) {
+    storage::SqlCompanyRepository companies(db(), clock_);
+    company.is_active = false;
+    ASSERT_TRUE(companies.Update(company).has_value());
+  }
+
+  std::int64_t Count(const std::string& from_where) {
+    auto n = db().Run([&](Session& s) -> Result<std::int64_t> {
+      std::int64_t out = 0;
+      s.Query("COUNT(*) AS n", from_where, {}, [&](const Row& r) { out = r.Int64("n"); });
+      return out;
+    });
+    EXPECT_TRUE(n.has_value()) << n.error().message;
+    return n.value_or(-1);
+  }
+
+  // The rows holding `company`'s personal data, per table.
+  std::vector<std::int64_t> Traces(const tenancy::Company& company) {
+    const std::string c = std::to_string(company.id.value);
+    const std::string payload = "'{\"company_id\":" + c + "}'";
+    return {Count("FROM customers WHERE company_id = " + c),
+            Count("FROM calls WHERE company_id = " + c +
+                  " AND (from_number IS NOT NULL OR transcript IS NOT NULL OR summary IS NOT "
+                  "NULL OR metadata IS NOT NULL OR customer_id IS NOT NULL)"),
+            Count("FROM appointments WHERE company_id = " + c +
+                  " AND (notes <> '' OR customer_id IS NOT NULL)"),
+            Count("FROM callback_requests WHERE company_id = " + c),
+            Count("FROM users WHERE company_id = " + c),
+            Count("FROM webhook_events WHERE company_id = " + c),
+            Count("FROM jobs WHERE company_id = " + c),
+            Count("FROM job_outbox WHERE payload = " + payload),
+            Count("FROM failed_jobs WHERE payload = " + payload),
+            Count("FROM companies WHERE id = " + c + " AND calcom_api_key IS NOT NULL")};
+  }
+
+  std::unique_ptr<SqlAuditLog> audit_;
+  tenancy::Company leaving_;
+  tenancy::Company staying_;
+};
+
+TEST_P(CompanyDataTest, AnActiveCompanyIsRefusedAndKeepsEverything) {
+  auto refused = PurgeCompanyData(db(), *audit_, leaving_, {"system", {}}, clock_);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(Traces(leaving_), std::vector<std::int64_t>(10, 1));
+}
+
+TEST_P(CompanyDataTest, ADeactivatedCompanysPersonalDataGoesAndNoOtherCompanysDoes) {
+  Deactivate(leaving_);
+  const auto others_before = Traces(staying_);
+  ASSERT_EQ(others_before, std::vector<std::int64_t>(10, 1));
+
+  auto report = PurgeCompanyData(db(), *audit_, leaving_, {"user:1", "req-1"}, clock_);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->customers_deleted, 1);
+  EXPECT_EQ(report->calls_anonymised, 1);
+  EXPECT_EQ(report->appointments_cleared, 1);
+  EXPECT_EQ(report->callback_requests_deleted, 1);
+  EXPECT_EQ(report->users_deleted, 1);
+  EXPECT_EQ(report->api_tokens_deleted, 1);
+  EXPECT_EQ(report->webhook_events_deleted, 1);
+  EXPECT_EQ(report->jobs_deleted, 2);  // the queued job and the outbox entry
+  EXPECT_EQ(report->failed_jobs_deleted, 1);
+  EXPECT_TRUE(report->credentials_cleared);
+  EXPECT_EQ(Traces(leaving_), std::vector<std::int64_t>(10, 0));
+  EXPECT_EQ(Traces(staying_), others_before);
+  EXPECT_EQ(Count("FROM api_tokens"), 1);
+
+  // What billing and accountability need stays.
+  const std::string c = std::to_string(leaving_.id.value);
+  EXPECT_EQ(Count("FROM companies WHERE id = " + c), 1);
+  EXPECT_EQ(Count("FROM calls WHERE company_id = " + c +
+                  " AND retell_cost_cents = 42 AND duration_ms = 120000"),
+            1);
+  EXPECT_EQ(Count("FROM appointments WHERE company_id = " + c), 1);
+  auto entries = audit_->List({leaving_.id.value, "company.purge", {}, {}, {}, {}, 10});
+  ASSERT_TRUE(entries.has_value());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].actor, "user:1");
+  EXPECT_EQ((*entries)[0].target, "company:" + c);
+  EXPECT_EQ((*entries)[0].request_id, "req-1");
+
+  // A second run finds nothing more.
+  auto again = PurgeCompanyData(db(), *audit_, leaving_, {"system", {}}, clock_);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->ToJson()["customers_deleted"], 0);
+  EXPECT_EQ(again->calls_anonymised, 0);
+  EXPECT_EQ(again->appointments_cleared, 0);
+  EXPECT_EQ(again->jobs_deleted + again->failed_jobs_deleted + again->users_deleted, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CompanyDataTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
+
+}  // namespace
+}  // namespace callgate::privacy
