@@ -32,7 +32,15 @@ inline bool IsLocalChar(char c) {
   return IsAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 inline bool IsDomainChar(char c) { return IsAlnum(c) || c == '.' || c == '-'; }
-inline bool IsPhoneSeparator(char c) { return c == ' ' || c == '-' || c == '/'; }
+inline bool IsPhoneSeparator(char c) {
+  return c == ' ' || c == '-' || c == '/' || c == '(' || c == ')';
+}
+// A number written without '+' or a trunk prefix, as APIs pass E.164 digits: a country code of
+// Germany, Austria or Switzerland ("4915112345678"; at least 11 digits are asked for then).
+inline bool StartsDachCountryCode(std::string_view text, std::size_t i) {
+  return i + 1 < text.size() && text[i] == '4' &&
+         (text[i + 1] == '9' || text[i + 1] == '3' || text[i + 1] == '1');
+}
 // "example.org": dotted, ending in a top-level domain of letters (so "127.0.0.1" is none).
 inline bool IsMailDomain(std::string_view domain) {
   const auto dot = domain.rfind('.');
@@ -47,10 +55,12 @@ inline bool IsMailDomain(std::string_view domain) {
 }  // namespace masking_internal
 
 // Masks every e-mail address and phone number in free text (error details, log fields):
-// "+4915112345678", "+49 151 1234 5678", "0151/12345678" and "0049…" become "+49151****678"
-// style masks, "otto@example.org" becomes "o***@example.org". A phone number is a run that
-// starts with '+' or '0' and holds at least 8 digits, separated at most by single spaces,
-// dashes or slashes, and is not part of a longer word. Other text passes unchanged.
+// "+4915112345678", "+49 151 1234 5678", "+49 (151) 12345678", "0151 / 1234 5678",
+// "0151/12345678", "0049…" and "4915112345678" become "+49151****678" style masks,
+// "otto@example.org" becomes "o***@example.org". A phone number is a run that starts with '+'
+// or '0' and holds at least 8 digits, or starts with 49, 43 or 41 and holds at least 11, with
+// at most three spaces, dashes, slashes or parentheses between two digits, and is not part of a
+// longer word. Other text passes unchanged.
 inline std::string MaskPersonalData(std::string_view text) {
   using namespace masking_internal;
   std::string out;
@@ -74,8 +84,9 @@ inline std::string MaskPersonalData(std::string_view text) {
         continue;
       }
     }
-    const bool starts_phone = (c == '+' && i + 1 < text.size() && IsDigit(text[i + 1])) ||
-                              (c == '0' && (i == 0 || !IsAlnum(text[i - 1])));
+    const bool bare = StartsDachCountryCode(text, i);
+    const bool starts_phone =
+        (c == '+' && i + 1 < text.size() && IsDigit(text[i + 1])) || c == '0' || bare;
     if (starts_phone && (i == 0 || !IsAlnum(text[i - 1]))) {
       std::string digits = c == '+' ? "+" : "";
       std::size_t end = c == '+' ? i + 1 : i;
@@ -85,15 +96,18 @@ inline std::string MaskPersonalData(std::string_view text) {
           digits += text[end];
           ++digit_count;
           ++end;
-        } else if (IsPhoneSeparator(text[end]) && end + 1 < text.size() && IsDigit(text[end + 1]) &&
-                   end > i && IsDigit(text[end - 1])) {
-          ++end;
+        } else if (IsPhoneSeparator(text[end]) && end > i && IsDigit(text[end - 1])) {
+          // At most three separators between two digits: "0151 / 1234", "+49 (151) 1234".
+          std::size_t next = end;
+          while (next < text.size() && next - end < 3 && IsPhoneSeparator(text[next])) ++next;
+          if (next == text.size() || !IsDigit(text[next])) break;
+          end = next;
         } else {
           break;
         }
       }
       const bool word_goes_on = end < text.size() && IsAlnum(text[end]);
-      if (digit_count >= 8 && !word_goes_on) {
+      if (digit_count >= (bare ? 11u : 8u) && !word_goes_on) {
         out += MaskPhone(digits);
         i = end;
         continue;
