@@ -10,6 +10,8 @@
 #include "auth/admin_token_guard.hpp"
 #include "booking/callback_queue.hpp"
 #include "core/encoding.hpp"
+#include "core/masking.hpp"
+#include "core/phone.hpp"
 #include "core/time_zone.hpp"
 #include "observability/alerts.hpp"
 #include "privacy/audit_log.hpp"
@@ -77,6 +79,12 @@ SystemTimePoint StartOfUtcDay(SystemTimePoint now) {
 template <typename T>
 json Opt(const std::optional<T>& value) {
   return value ? json(*value) : json(nullptr);
+}
+
+// A caller's number as the platform's staff see it: masked; a withheld one as it is.
+std::optional<std::string> MaskedOrNull(const std::optional<std::string>& number) {
+  if (!number || IsWithheldNumber(*number)) return number;
+  return MaskPhone(*number);
 }
 
 json OptionalTime(const std::optional<SystemTimePoint>& t) {
@@ -219,7 +227,10 @@ Response DashboardApi::Overview(Request& request) {
                  {"company_name", r.String("company_name")},
                  {"retell_call_id", r.String("retell_call_id")},
                  {"direction", r.String("direction")},
-                 {"from_number", Opt(r.OptionalString("from_number"))},
+                 // The platform's staff see every company's calls: callers' numbers masked
+                 // (the companies' own users see theirs, to call back).
+                 {"from_number", only ? Opt(r.OptionalString("from_number"))
+                                      : Opt(MaskedOrNull(r.OptionalString("from_number")))},
                  {"to_number", Opt(r.OptionalString("to_number"))},
                  {"status", r.String("status")},
                  {"outcome", Outcome(r)},

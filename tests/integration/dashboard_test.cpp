@@ -267,6 +267,9 @@ TEST_P(DashboardTest, OverviewCountsTodayPerCompanyAndScopesCompanyUsers) {
   EXPECT_EQ(outcome["call_a_booked"], "booked");
   EXPECT_EQ(outcome["call_a_plain"], "unsuccessful");
   EXPECT_EQ(outcome["call_b_today"], "ended");
+  // The platform's staff see callers' numbers masked; the company's own users in full.
+  for (const auto& c : all.body["recent_calls"]) EXPECT_EQ(c["from_number"], "+49151****678");
+  EXPECT_EQ(all.raw.find("+4915112345678"), std::string::npos);
 
   for (const auto& token : {admin_a_, viewer_a_}) {
     auto mine = Call("GET", "/api/admin/dashboard/overview", token);
@@ -275,7 +278,10 @@ TEST_P(DashboardTest, OverviewCountsTodayPerCompanyAndScopesCompanyUsers) {
     EXPECT_EQ(CompanyRow(mine.body, company_b_), nullptr);
     EXPECT_EQ(mine.body["totals"]["calls_today"], 2);
     EXPECT_EQ(mine.body["recent_calls"].size(), 3u);
-    for (const auto& c : mine.body["recent_calls"]) EXPECT_EQ(c["company_id"], company_a_);
+    for (const auto& c : mine.body["recent_calls"]) {
+      EXPECT_EQ(c["company_id"], company_a_);
+      EXPECT_EQ(c["from_number"], "+4915112345678");
+    }
     EXPECT_EQ(mine.raw.find("Salon B"), std::string::npos);
     EXPECT_EQ(mine.raw.find("call_b_today"), std::string::npos);
   }
