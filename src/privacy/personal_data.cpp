@@ -353,9 +353,11 @@ json AuditJson(Session& s, const Person& p) {
 
 // The ids of the rows of `table` of this company (by its company column or, where that is
 // empty or missing, by the company its JSON names) whose text columns mention the person.
+// `unreadable` (if given) counts this company's rows whose sealed column cannot be opened.
 std::vector<std::int64_t> Mentioning(Session& s, const Person& p, std::string_view table,
                                      std::string_view columns, bool has_company,
-                                     std::string_view sealed_column = {}) {
+                                     std::string_view sealed_column = {},
+                                     std::int64_t* unreadable = nullptr) {
   std::vector<std::int64_t> ids;
   std::string cols = "id";
   if (has_company) cols += ", company_id";
@@ -385,6 +387,7 @@ std::vector<std::int64_t> Mentioning(Session& s, const Person& p, std::string_vi
           text = r.OptionalOpened(name, std::string(table) + "." + name);
         } catch (const std::exception&) {
           text = std::nullopt;  // unreadable (another key): nothing to match on
+          if (unreadable != nullptr && row_company == true) ++*unreadable;
         }
       } else {
         text = r.OptionalString(name);
@@ -437,8 +440,9 @@ json FailedJobsJson(Session& s, const Person& p) {
 // Deletes the rows Mentioning finds; returns how many.
 std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
                             std::string_view columns, bool has_company,
-                            std::string_view sealed_column = {}) {
-  const auto ids = Mentioning(s, p, table, columns, has_company, sealed_column);
+                            std::string_view sealed_column = {},
+                            std::int64_t* unreadable = nullptr) {
+  const auto ids = Mentioning(s, p, table, columns, has_company, sealed_column, unreadable);
   std::int64_t n = 0;
   for (std::int64_t id : ids) {
     n += s.Execute("DELETE FROM " + std::string(table) + " WHERE id = :id", Params().Add(id));
@@ -473,7 +477,8 @@ json ErasureReport::ToJson() const {
           {"callback_requests_deleted", callback_requests_deleted},
           {"webhook_events_deleted", webhook_events_deleted},
           {"jobs_deleted", jobs_deleted},
-          {"failed_jobs_deleted", failed_jobs_deleted}};
+          {"failed_jobs_deleted", failed_jobs_deleted},
+          {"webhook_events_unreadable", webhook_events_unreadable}};
 }
 
 std::string ErasureReport::Describe() const {
@@ -487,6 +492,11 @@ std::string ErasureReport::Describe() const {
       << "raw webhook events deleted: " << webhook_events_deleted << "\n"
       << "queued jobs deleted: " << jobs_deleted << "\n"
       << "failed jobs deleted: " << failed_jobs_deleted << "\n";
+  if (webhook_events_unreadable > 0) {
+    out << "raw webhook events not searched: " << webhook_events_unreadable
+        << " (sealed under a key no longer configured; add the old key to the key file and run "
+           "`callgate keys rotate`, then erase again)\n";
+  }
   return out.str();
 }
 
@@ -591,8 +601,9 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
     target = p.Target();
     const auto now = clock_.Now();
     // Raw traces first, while the call ids, booking uids, name and e-mail are still known.
-    report.webhook_events_deleted = DeleteMentions(s, p, "webhook_events", "payload, error",
-                                                   /*has_company=*/true, "payload");
+    report.webhook_events_deleted =
+        DeleteMentions(s, p, "webhook_events", "payload, error", /*has_company=*/true, "payload",
+                       &report.webhook_events_unreadable);
     report.jobs_deleted = DeleteMentions(s, p, "jobs", "payload, last_error", true) +
                           DeleteMentions(s, p, "job_outbox", "payload", false);
     report.failed_jobs_deleted = DeleteMentions(s, p, "failed_jobs", "payload, error", true);

@@ -60,6 +60,9 @@ struct ErasureReport {
   std::int64_t webhook_events_deleted = 0;
   std::int64_t jobs_deleted = 0;  // queued jobs and outbox entries
   std::int64_t failed_jobs_deleted = 0;
+  // The company's raw webhook events that could not be searched: sealed under a key the
+  // keyring no longer has. They are kept (and said), not silently passed over.
+  std::int64_t webhook_events_unreadable = 0;
 
   nlohmann::json ToJson() const;
   // One line per item, for the CLI: "customer deleted: yes", "calls anonymised: 3", ...

@@ -462,6 +462,30 @@ TEST_P(PersonalDataTest, EraseLeavesNoTraceInTheDatabaseFiles) {
   EXPECT_TRUE((*doc)["calls"].empty());
 }
 
+// A raw webhook event of the company sealed under a key no longer configured cannot be
+// searched: the erase says so (and keeps it) instead of passing over it in silence.
+TEST_P(PersonalDataTest, EraseSaysWhichRawEventsItCouldNotSearch) {
+  Seed();
+  auto inserted = db().Run([&](Session& s) -> Status {
+    const auto now = clock_.Now();
+    s.Execute(
+        "INSERT INTO webhook_events (company_id, source, event, dedupe_key, payload, "
+        "received_at, status, created_at, updated_at) VALUES (:c, 'retell', 'call_ended', "
+        "'old-key', 'enc:v1:retired0:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', :r, "
+        "'processed', :cr, :u)",
+        Params().Add(company_.id.value).Add(now).Add(now).Add(now));
+    return Ok();
+  });
+  ASSERT_TRUE(inserted.has_value()) << inserted.error().message;
+  auto report = service_->Erase(company_, kPhone, {}, {"user:1", "req-11"});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->webhook_events_deleted, 1);
+  EXPECT_EQ(report->webhook_events_unreadable, 1);
+  EXPECT_EQ(report->ToJson()["webhook_events_unreadable"], 1);
+  EXPECT_NE(report->Describe().find("raw webhook events not searched: 1"), std::string::npos);
+  EXPECT_EQ(Count("FROM webhook_events WHERE dedupe_key = 'old-key'"), 1);
+}
+
 TEST_P(PersonalDataTest, EraseRefusesWhileFutureAppointmentsExist) {
   Seed(/*future_appointment=*/true);
   auto refused = service_->Erase(company_, kPhone, {}, {});
