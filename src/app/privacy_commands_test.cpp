@@ -20,7 +20,32 @@ namespace {
 
 using std::chrono::hours;
 
-class PrivacyPurgeTest : public storage::testing::DatabaseTest {};
+class PrivacyPurgeTest : public storage::testing::DatabaseTest {
+ protected:
+  // Company "praxis" with one customer at +4915112345678 named `name`.
+  tenancy::Company PraxisWithCustomer(const std::string& name) {
+    storage::SqlCompanyRepository companies(db(), clock_);
+    tenancy::Company c;
+    c.name = "Praxis";
+    c.slug = "praxis";
+    auto company = companies.Create(c);
+    EXPECT_TRUE(company.has_value()) << company.error().message;
+    storage::SqlCustomerRepository customers(db(), clock_);
+    tenancy::Customer customer;
+    customer.phone_e164 = "+4915112345678";
+    customer.name = name;
+    if (company) EXPECT_TRUE(customers.Create(company->id, customer).has_value());
+    return company.value_or(c);
+  }
+
+  // The configuration a command run on this database gets.
+  Config CommandConfig() {
+    Config config;
+    config.database_url = test_database().UrlText();
+    config.keyring = crypto::testing::TestKeyring();
+    return config;
+  }
+};
 
 TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
   storage::SqlCompanyRepository companies(db(), clock_);
@@ -99,22 +124,11 @@ TEST_P(PrivacyPurgeTest, ExportWritesABrokenStoredCharacterInsteadOfAborting) {
   if (db().dialect() != storage::Dialect::kSqlite) {
     GTEST_SKIP() << "PostgreSQL refuses invalid UTF-8 when it is written";
   }
-  storage::SqlCompanyRepository companies(db(), clock_);
-  tenancy::Company c;
-  c.name = "Praxis";
-  c.slug = "praxis";
-  auto company = companies.Create(c);
-  ASSERT_TRUE(company.has_value()) << company.error().message;
-  storage::SqlCustomerRepository customers(db(), clock_);
-  tenancy::Customer erika;
-  erika.phone_e164 = "+4915112345678";
-  erika.name = "Erika \xC3";
-  ASSERT_TRUE(customers.Create(company->id, erika).has_value());
-  Config config;
-  config.database_url = test_database().UrlText();
-  config.keyring = crypto::testing::TestKeyring();
+  PraxisWithCustomer("Erika \xC3");
+  ASSERT_FALSE(HasFailure());
   std::ostringstream out, err;
-  EXPECT_EQ(RunPrivacyExport(config, clock_, {"praxis", "0151 12345678", false}, out, err), 0)
+  EXPECT_EQ(RunPrivacyExport(CommandConfig(), clock_, {"praxis", "0151 12345678", false}, out, err),
+            0)
       << err.str();
   EXPECT_NE(out.str().find("\"Erika \xEF\xBF\xBD\""), std::string::npos) << out.str();
 }
@@ -122,20 +136,11 @@ TEST_P(PrivacyPurgeTest, ExportWritesABrokenStoredCharacterInsteadOfAborting) {
 // The end-of-contract command wants the slug twice and a deactivated company, and says what it
 // deleted.
 TEST_P(PrivacyPurgeTest, PurgeCompanyWantsTheSlugTwiceAndADeactivatedCompany) {
+  tenancy::Company company = PraxisWithCustomer("Erika");
+  ASSERT_FALSE(HasFailure());
   storage::SqlCompanyRepository companies(db(), clock_);
-  tenancy::Company c;
-  c.name = "Praxis";
-  c.slug = "praxis";
-  auto company = companies.Create(c);
-  ASSERT_TRUE(company.has_value()) << company.error().message;
   storage::SqlCustomerRepository customers(db(), clock_);
-  tenancy::Customer erika;
-  erika.phone_e164 = "+4915112345678";
-  erika.name = "Erika";
-  ASSERT_TRUE(customers.Create(company->id, erika).has_value());
-  Config config;
-  config.database_url = test_database().UrlText();
-  config.keyring = crypto::testing::TestKeyring();
+  const Config config = CommandConfig();
   auto run = [&](const std::string& confirm, std::string& said) {
     std::ostringstream out, err;
     const int code = RunPrivacyPurgeCompany(config, clock_, {"praxis", confirm}, out, err);
@@ -147,12 +152,12 @@ TEST_P(PrivacyPurgeTest, PurgeCompanyWantsTheSlugTwiceAndADeactivatedCompany) {
   EXPECT_NE(said.find("--confirm must repeat"), std::string::npos) << said;
   EXPECT_EQ(run("praxis", said), 1);
   EXPECT_NE(said.find("deactivate it first"), std::string::npos) << said;
-  ASSERT_TRUE(customers.FindByPhone(company->id, "+4915112345678").has_value());
-  company->is_active = false;
-  ASSERT_TRUE(companies.Update(*company).has_value());
+  ASSERT_TRUE(customers.FindByPhone(company.id, "+4915112345678").has_value());
+  company.is_active = false;
+  ASSERT_TRUE(companies.Update(company).has_value());
   EXPECT_EQ(run("praxis", said), 0) << said;
   EXPECT_NE(said.find("customers deleted: 1"), std::string::npos) << said;
-  EXPECT_FALSE(customers.FindByPhone(company->id, "+4915112345678").has_value());
+  EXPECT_FALSE(customers.FindByPhone(company.id, "+4915112345678").has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyPurgeTest, storage::testing::AllBackends(),
