@@ -58,9 +58,10 @@ inline bool IsMailDomain(std::string_view domain) {
 // "+4915112345678", "+49 151 1234 5678", "+49 (151) 12345678", "0151 / 1234 5678",
 // "0151/12345678", "0049…" and "4915112345678" become "+49151****678" style masks,
 // "otto@example.org" becomes "o***@example.org". A phone number is a run that starts with '+'
-// or '0' and holds at least 8 digits, or starts with 49, 43 or 41 and holds at least 11, with
-// at most three spaces, dashes, slashes or parentheses between two digits, and is not part of a
-// longer word. Other text passes unchanged.
+// or '0' (then with an area code of three digits or more) and holds at least 8 digits, with at
+// most three spaces, dashes, slashes or parentheses between two digits; or a run of at least 11
+// digits alone that starts with 49, 43 or 41. It is not part of a longer word. Other text passes
+// unchanged.
 inline std::string MaskPersonalData(std::string_view text) {
   using namespace masking_internal;
   std::string out;
@@ -91,12 +92,17 @@ inline std::string MaskPersonalData(std::string_view text) {
       std::string digits = c == '+' ? "+" : "";
       std::size_t end = c == '+' ? i + 1 : i;
       std::size_t digit_count = 0;
+      bool first_group = true;
       while (end < text.size()) {
         if (IsDigit(text[end])) {
           digits += text[end];
           ++digit_count;
           ++end;
         } else if (IsPhoneSeparator(text[end]) && end > i && IsDigit(text[end - 1])) {
+          // Bare digits are E.164 as APIs write it, unseparated ("ports 4317 4318 9090" is
+          // no number); after a leading 0 the area code has three digits or more ("0 - 100").
+          if (bare || (first_group && c == '0' && digit_count < 3)) break;
+          first_group = false;
           // At most three separators between two digits: "0151 / 1234", "+49 (151) 1234".
           std::size_t next = end;
           while (next < text.size() && next - end < 3 && IsPhoneSeparator(text[next])) ++next;

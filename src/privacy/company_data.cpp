@@ -80,8 +80,11 @@ Result<CompanyPurgeReport> PurgeCompanyData(storage::Database& database, AuditLo
   CompanyPurgeReport report;
   auto purged = database.WithTransaction([&](Session& s) -> Status {
     // Read inside the transaction: a company reactivated meanwhile keeps its data.
+    // On PostgreSQL the row is locked, so that a reactivation waits for the purge (SQLite's
+    // transaction holds the only write lock already).
     std::optional<bool> active;
-    s.Query("is_active", "FROM companies WHERE id = :c", Params().Add(c),
+    const std::string lock = s.dialect() == storage::Dialect::kPostgresql ? " FOR UPDATE" : "";
+    s.Query("is_active", "FROM companies WHERE id = :c" + lock, Params().Add(c),
             [&](const Row& r) { active = r.Bool("is_active"); });
     if (!active) return Fail(ErrorCode::kNotFound, "no such company");
     if (*active) {
@@ -117,7 +120,9 @@ Result<CompanyPurgeReport> PurgeCompanyData(storage::Database& database, AuditLo
     report.credentials_cleared =
         s.Execute(
             "UPDATE companies SET calcom_api_key = NULL, retell_api_key = NULL, "
-            "calcom_webhook_secret = NULL, vapi_secret = NULL, updated_at = :now WHERE id = :c",
+            "calcom_webhook_secret = NULL, vapi_secret = NULL, updated_at = :now WHERE id = :c "
+            "AND (calcom_api_key IS NOT NULL OR retell_api_key IS NOT NULL OR "
+            "calcom_webhook_secret IS NOT NULL OR vapi_secret IS NOT NULL)",
             Params().Add(now).Add(c)) > 0;
     return Ok();
   });

@@ -207,6 +207,7 @@ TEST_P(CompanyDataTest, ADeactivatedCompanysPersonalDataGoesAndNoOtherCompanysDo
   EXPECT_EQ(again->calls_anonymised, 0);
   EXPECT_EQ(again->appointments_cleared, 0);
   EXPECT_EQ(again->jobs_deleted + again->failed_jobs_deleted + again->users_deleted, 0);
+  EXPECT_FALSE(again->credentials_cleared);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CompanyDataTest, storage::testing::AllBackends(),

@@ -103,11 +103,14 @@ struct Person {
   }
 
   // Whether a stored text (a raw webhook body, a job payload, an error) is about this person.
+  // `by_name`: the person's full name (two words or more) counts too — for the erase, which
+  // may remove another caller's raw record that names them; never for the export, which would
+  // hand that other caller's record out.
   // Only this company's rows count: a row is this company's when its company column says so
   // (`row_company`), or, where the row has none, when the JSON text names this company. A row of
   // no known company is never this company's to delete (nor to count in its answer): it may be
   // another company's, and is removed by its own retention (docs/privacy.md).
-  bool Mentions(std::string_view text, std::optional<bool> row_company) const {
+  bool Mentions(std::string_view text, std::optional<bool> row_company, bool by_name) const {
     const json parsed = json::parse(text, nullptr, false);
     std::optional<bool> ours = row_company;
     if (parsed.is_object()) {
@@ -120,7 +123,8 @@ struct Person {
     auto contains = [&](std::string_view needle) {
       return !needle.empty() && text.find(needle) != std::string_view::npos;
     };
-    if (contains(email) || (name.size() >= 4 && contains(name))) return true;
+    const bool full_name = name.size() >= 4 && name.find(' ') != std::string::npos;
+    if (contains(email) || (by_name && full_name && contains(name))) return true;
     for (const auto& id : retell_call_ids) {
       if (contains(id)) return true;
     }
@@ -182,7 +186,8 @@ Person FindPerson(Session& s, std::int64_t company_id, const std::string& e164,
   // Callback requests: linked to the customer or to one of the calls, or left under the number.
   // One left on a call from a withheld number links that call (and what was booked in it) to
   // the person; a call found that way can link further requests, so this runs until nothing new
-  // turns up.
+  // turns up. A call from another number is that caller's, whatever number they left for the
+  // callback: it is never linked this way.
   std::vector<std::int64_t> linked_calls;
   for (bool more = true; more;) {
     more = false;
@@ -204,11 +209,13 @@ Person FindPerson(Session& s, std::int64_t company_id, const std::string& e164,
           }
         });
     if (linked_calls.empty()) break;
-    s.Query("id, retell_call_id",
+    s.Query("id, retell_call_id, from_number",
             "FROM calls WHERE company_id = :c AND id IN (" + IdList(linked_calls) + ") ORDER BY id",
             Params().Add(company_id), [&](const Row& r) {
               const std::int64_t id = r.Int64("id");
               if (std::find(p.call_ids.begin(), p.call_ids.end(), id) != p.call_ids.end()) return;
+              const std::string from = r.OptionalString("from_number").value_or("");
+              if (!from.empty() && !IsWithheldNumber(from)) return;
               p.call_ids.push_back(id);
               p.retell_call_ids.push_back(r.String("retell_call_id"));
               more = true;
@@ -355,7 +362,7 @@ json AuditJson(Session& s, const Person& p) {
 // empty or missing, by the company its JSON names) whose text columns mention the person.
 // `unreadable` (if given) counts this company's rows whose sealed column cannot be opened.
 std::vector<std::int64_t> Mentioning(Session& s, const Person& p, std::string_view table,
-                                     std::string_view columns, bool has_company,
+                                     std::string_view columns, bool has_company, bool by_name,
                                      std::string_view sealed_column = {},
                                      std::int64_t* unreadable = nullptr) {
   std::vector<std::int64_t> ids;
@@ -392,7 +399,7 @@ std::vector<std::int64_t> Mentioning(Session& s, const Person& p, std::string_vi
       } else {
         text = r.OptionalString(name);
       }
-      if (text && p.Mentions(*text, row_company)) {
+      if (text && p.Mentions(*text, row_company, by_name)) {
         ids.push_back(r.Int64("id"));
         return;
       }
@@ -405,7 +412,8 @@ std::vector<std::int64_t> Mentioning(Session& s, const Person& p, std::string_vi
 // with the attendee's e-mail and answers): the erase deletes exactly these.
 json WebhookEventsJson(Session& s, const Person& p) {
   json out = json::array();
-  const auto ids = Mentioning(s, p, "webhook_events", "payload, error", true, "payload");
+  const auto ids =
+      Mentioning(s, p, "webhook_events", "payload, error", true, /*by_name=*/false, "payload");
   s.Query("id, source, event, payload, received_at",
           "FROM webhook_events WHERE id IN (" + IdList(ids) + ") ORDER BY id", {},
           [&](const Row& r) {
@@ -426,7 +434,7 @@ json WebhookEventsJson(Session& s, const Person& p) {
 // Background work about the person that failed for good (its error text may quote them).
 json FailedJobsJson(Session& s, const Person& p) {
   json out = json::array();
-  const auto ids = Mentioning(s, p, "failed_jobs", "payload, error", true);
+  const auto ids = Mentioning(s, p, "failed_jobs", "payload, error", true, /*by_name=*/false);
   s.Query("id, type, error, failed_at",
           "FROM failed_jobs WHERE id IN (" + IdList(ids) + ") ORDER BY id", {}, [&](const Row& r) {
             out.push_back({{"id", r.Int64("id")},
@@ -442,7 +450,8 @@ std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
                             std::string_view columns, bool has_company,
                             std::string_view sealed_column = {},
                             std::int64_t* unreadable = nullptr) {
-  const auto ids = Mentioning(s, p, table, columns, has_company, sealed_column, unreadable);
+  const auto ids =
+      Mentioning(s, p, table, columns, has_company, /*by_name=*/true, sealed_column, unreadable);
   std::int64_t n = 0;
   for (std::int64_t id : ids) {
     n += s.Execute("DELETE FROM " + std::string(table) + " WHERE id = :id", Params().Add(id));

@@ -365,6 +365,29 @@ TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
   EXPECT_EQ(report->webhook_events_deleted, 2);  // her Retell event and her Cal.com delivery
 }
 
+// The export hands out only what is the person's: another caller's raw record that names them
+// (Otto's transcript mentions Erika by name) stays out of it. The erase removes that record,
+// since it is about her too.
+TEST_P(PersonalDataTest, TheExportLeavesOutAnotherCallersRecordThatNamesThePerson) {
+  Seed();
+  storage::SqlWebhookEventRepository events(db(), clock_);
+  calls::WebhookEventRecord ottos;
+  ottos.company_id = company_.id;
+  ottos.source = "retell";
+  ottos.event = "call_ended";
+  ottos.dedupe_key = "retell:call_otto_1:call_ended";
+  ottos.payload_json = R"({"call":{"call_id":"call_otto_1","transcript":"Ich rufe für )" +
+                       std::string(kName) + R"( an"}})";
+  ASSERT_TRUE(events.Record(ottos).has_value());
+  auto doc = service_->Export(company_, kPhone, {});
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  ASSERT_EQ((*doc)["webhook_events"].size(), 1u);
+  EXPECT_EQ(doc->dump().find("call_otto_1"), std::string::npos);
+  auto report = service_->Erase(company_, kPhone, {}, {"user:1", "req-12"});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->webhook_events_deleted, 2);
+}
+
 // A caller who withholds the number is still found through what links to the call: a callback
 // request left under the number on that call brings the call and what was booked in it into
 // the export and the erase.
@@ -400,6 +423,28 @@ TEST_P(PersonalDataTest, ACallFromAWithheldNumberIsFoundThroughItsCallbackReques
   booked.status = "completed";
   booked.notes = "nüchtern kommen";
   ASSERT_TRUE(appointments.Create(c, booked).has_value());
+  // Otto asked, from his own number, to be called back on Erika's: his call, and what he
+  // booked in it, stay his.
+  calls::CallUpdate ottos;
+  ottos.retell_call_id = "call_otto_callback";
+  ottos.from_number = std::string(kOtherPhone);
+  ottos.status = "ended";
+  ottos.transcript = "User: Rufen Sie bitte meine Frau an";
+  ottos.final_transcript = true;
+  auto otto_call = calls.Upsert(c, ottos);
+  ASSERT_TRUE(otto_call.has_value()) << otto_call.error().message;
+  booking::CallbackRequest for_erika;
+  for_erika.call_id = otto_call->id;
+  for_erika.phone = std::string(kPhone);
+  for_erika.reason = "Rückruf an die Frau";
+  ASSERT_TRUE(callbacks.Create(c, for_erika).has_value());
+  booking::Appointment ottos_booking = booked;
+  ottos_booking.call_id = otto_call->id;
+  ottos_booking.starts_at = clock_.Now() + std::chrono::hours(48);
+  ottos_booking.ends_at = ottos_booking.starts_at + std::chrono::minutes(30);
+  ottos_booking.status = "booked";
+  ottos_booking.notes = "Ottos Termin";
+  ASSERT_TRUE(appointments.Create(c, ottos_booking).has_value());
 
   auto doc = service_->Export(company_, kPhone, {});
   ASSERT_TRUE(doc.has_value()) << doc.error().message;
@@ -408,17 +453,22 @@ TEST_P(PersonalDataTest, ACallFromAWithheldNumberIsFoundThroughItsCallbackReques
   EXPECT_EQ((*doc)["calls"][2]["summary"], "Rückruf Knie");
   ASSERT_EQ((*doc)["appointments"].size(), 2u);
   EXPECT_EQ((*doc)["appointments"][1]["notes"], "nüchtern kommen");
-  EXPECT_EQ((*doc)["callback_requests"].size(), 3u);
+  EXPECT_EQ((*doc)["callback_requests"].size(), 4u);  // the one under her number on Otto's too
+  EXPECT_EQ(doc->dump().find("call_otto_callback"), std::string::npos);
+  EXPECT_EQ(doc->dump().find("Ottos Termin"), std::string::npos);
 
   auto report = service_->Erase(company_, kPhone, {}, {"user:1", "req-10"});
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(report->calls_anonymised, 3);
-  EXPECT_EQ(report->appointments_unlinked, 2);
-  EXPECT_EQ(report->callback_requests_deleted, 3);
+  EXPECT_EQ(report->appointments_unlinked, 2);  // Otto's future one is not hers: no conflict
+  EXPECT_EQ(report->callback_requests_deleted, 4);
   EXPECT_EQ(Count("FROM calls WHERE retell_call_id = 'call_withheld_1' AND transcript IS NULL "
                   "AND summary IS NULL"),
             1);
   EXPECT_EQ(Count("FROM callback_requests"), 0);
+  EXPECT_EQ(Count("FROM calls WHERE retell_call_id = 'call_otto_callback' AND from_number = '" +
+                  std::string(kOtherPhone) + "' AND transcript IS NOT NULL"),
+            1);
   EXPECT_EQ(Count("FROM appointments WHERE call_id = " + std::to_string(call->id.value) +
                   " AND notes = ''"),
             1);

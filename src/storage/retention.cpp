@@ -29,7 +29,8 @@ struct DueRow {
 // One purge step in batches of `batch_size`, each its own transaction: `from_where` (a FROM
 // clause joining `companies co`, with a condition bound to `now` that only rows still to change
 // meet; it selects `<alias>.id` and `<alias>.company_id`) picks the due rows, `apply` changes one
-// and answers how many rows it changed. Ends after a batch that changed fewer than batch_size.
+// so that it is no longer due and answers how many to count. Ends after a batch of fewer than
+// batch_size due rows.
 Result<std::int64_t> InBatches(Database& database, std::int64_t now, int batch_size,
                                std::string_view alias, std::string_view from_where,
                                const std::function<long long(Session&, const DueRow&)>& apply) {
@@ -38,18 +39,20 @@ Result<std::int64_t> InBatches(Database& database, std::int64_t now, int batch_s
                            ".id LIMIT " + std::to_string(batch_size);
   std::int64_t total = 0;
   for (;;) {
+    std::size_t due_rows = 0;
     auto changed = database.WithTransaction([&](Session& s) -> Result<std::int64_t> {
       std::vector<DueRow> due;
       s.Query(columns, rest, Params().Add(now), [&](const Row& r) {
         due.push_back({r.Int64("id"), r.Int64("company_id")});
       });
+      due_rows = due.size();
       std::int64_t n = 0;
       for (const DueRow& d : due) n += apply(s, d);
       return n;
     });
     if (!changed) return tl::unexpected(changed.error());
     total += *changed;
-    if (*changed < batch_size) return total;
+    if (due_rows < static_cast<std::size_t>(batch_size)) return total;
   }
 }
 
@@ -128,7 +131,23 @@ Result<std::int64_t> ClearAppointmentNotes(Database& database, std::int64_t now,
       "FROM appointments a JOIN companies co ON co.id = a.company_id WHERE a.notes <> '' AND "
       "a.ends_at < " +
           std::string(kContentCutoff),
-      [&](Session& s, const DueRow& d) {
+      [&](Session& s, const DueRow& d) -> long long {
+        // An empty note is stored sealed too: only a note with text is cleared and counted;
+        // an empty one is only written plain, so that it is no longer picked.
+        bool has_text = false;
+        s.Query("notes", "FROM appointments WHERE company_id = :c AND id = :id",
+                Params().Add(d.company_id).Add(d.id), [&](const Row& r) {
+                  try {
+                    has_text = !r.Opened("notes", "appointments.notes").empty();
+                  } catch (const std::exception&) {
+                    has_text = true;  // unreadable: cleared all the same
+                  }
+                });
+        if (!has_text) {
+          s.Execute("UPDATE appointments SET notes = '' WHERE company_id = :c AND id = :id",
+                    Params().Add(d.company_id).Add(d.id));
+          return 0;
+        }
         return s.Execute(
             "UPDATE appointments SET notes = '', updated_at = :now WHERE company_id = :c AND "
             "id = :id AND notes <> ''",

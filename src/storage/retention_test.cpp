@@ -244,6 +244,36 @@ TEST_P(RetentionTest, AppointmentNotesGoRetentionDaysAfterTheAppointmentEnded) {
   EXPECT_EQ(Purge().appointment_notes_cleared, 0);
 }
 
+// An empty note is stored sealed like any other: it is neither counted as cleared nor does its
+// appointment change (updated_at), however many of them come before a note with text.
+TEST_P(RetentionTest, EmptyNotesAreNeitherCountedNorTouched) {
+  const CompanyId company = NewCompany("kurz", 7, 365);
+  SqlAppointmentRepository appointments(db(), clock_);
+  std::vector<booking::Appointment> empty;
+  for (int i = 0; i < 3; ++i) {
+    booking::Appointment a;
+    a.starts_at = clock_.Now() + hours(2 * i);
+    a.ends_at = a.starts_at + hours(1);
+    a.status = "completed";
+    auto created = appointments.Create(company, a);
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+    empty.push_back(*created);
+  }
+  const auto with_text = NewAppointment(company, clock_.Now() + hours(8));
+  ASSERT_NE(Stored("appointments", "notes", empty[0].id.value), "");  // sealed, not plain
+
+  clock_.Advance(10 * kDay);
+  EXPECT_EQ(Purge(1).appointment_notes_cleared, 1);
+  EXPECT_EQ(Stored("appointments", "notes", with_text.id.value), "");
+  for (const auto& a : empty) {
+    auto read = appointments.FindById(company, a.id);
+    ASSERT_TRUE(read.has_value()) << read.error().message;
+    EXPECT_EQ(read->notes, "");
+    EXPECT_EQ(read->updated_at, a.updated_at);
+  }
+  EXPECT_EQ(Purge().appointment_notes_cleared, 0);
+}
+
 TEST_P(RetentionTest, CallerNumbersGoAfterCustomerRetentionDaysWithOrWithoutACustomer) {
   const CompanyId company = NewCompany("praxis", 7, 100);
   const CompanyId longer = NewCompany("salon", 7, 200);

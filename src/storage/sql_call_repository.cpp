@@ -310,7 +310,8 @@ Result<std::int64_t> SqlCallRepository::MinutesUsed(CompanyId company_id, System
             "AND id <> :except AND base_cost_cents IS NOT NULL AND duration_ms IS NOT NULL",
             Params().Add(company_id.value).Add(from).Add(to).Add(except.value), [&](const Row& r) {
               const auto ms = r.Int64("duration_ms");
-              if (ms > 0) minutes += (ms + 59'999) / 60'000;
+              // Started minutes, without overflow for any stored duration.
+              if (ms > 0) minutes += ms / 60'000 + (ms % 60'000 != 0 ? 1 : 0);
             });
     return minutes;
   });
