@@ -86,6 +86,8 @@ std::string_view EventOutcomeName(EventOutcome outcome) noexcept {
       return "duplicate";
     case EventOutcome::kIgnored:
       return "ignored";
+    case EventOutcome::kErased:
+      return "erased";
   }
   return "recorded";
 }
@@ -220,6 +222,8 @@ void CallEventService::RecordLater(const CallEventInput& input, RecordedDone don
         result.company_id = company;
         if (stored->duplicate) {
           result.outcome = EventOutcome::kDuplicate;
+        } else if (stored->erased) {
+          result.outcome = EventOutcome::kErased;
         } else {
           result.outcome = EventOutcome::kRecorded;
           result.call_id = stored->call_id;
@@ -245,6 +249,7 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
   // Live transcripts arrive many times per call: each one is applied, not deduplicated.
   const bool deduplicate = input.event != "transcript_updated";
   bool duplicate = false;
+  bool erased = false;  // the call's caller had their data erased: nothing is kept
   std::optional<CallUpdate> update;
   if (updates_call) update = BuildUpdate(input, *tenant);
   WebhookEventRecord record;
@@ -254,9 +259,10 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
   auto record_with_call = [&]() -> Status {
     auto stored = store_.RecordWithCall(record, tenant->company.id, *update);
     if (!stored) return tl::unexpected(stored.error());
-    if (stored->duplicate) {
-      duplicate = true;
-      return Fail(ErrorCode::kAlreadyExists, "duplicate delivery");  // roll back
+    if (stored->duplicate || stored->erased) {
+      duplicate = stored->duplicate;
+      erased = stored->erased;
+      return Fail(ErrorCode::kAlreadyExists, "nothing to keep");  // roll back
     }
     result.call_id = stored->call_id;
     return Ok();
@@ -281,7 +287,10 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
         }
       } else if (updates_call) {
         auto call = calls_.Upsert(tenant->company.id, *update);
-        if (!call) return tl::unexpected(call.error());
+        if (!call) {
+          erased = call.error().code == ErrorCode::kConflict;  // see CallRepository::Upsert
+          return tl::unexpected(call.error());
+        }
         result.call_id = call->id;
       }
       if (!IsTerminal(input.event)) return Ok();
@@ -297,6 +306,8 @@ Result<EventResult> CallEventService::Record(const CallEventInput& input) {
   }
   if (duplicate) {
     result.outcome = EventOutcome::kDuplicate;
+  } else if (erased) {
+    result.outcome = EventOutcome::kErased;
   } else if (!status) {
     count("error");
     return tl::unexpected(status.error());

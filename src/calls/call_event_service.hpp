@@ -34,6 +34,7 @@ enum class EventOutcome {
   kRecorded,   // the call record changed
   kDuplicate,  // a redelivery: nothing changed
   kIgnored,    // accepted and stored, but not a call update (transfer_*, unknown events)
+  kErased,     // the call's caller had their data erased: accepted, nothing kept or queued
 };
 
 std::string_view EventOutcomeName(EventOutcome outcome) noexcept;

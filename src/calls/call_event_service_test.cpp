@@ -363,6 +363,55 @@ TEST_P(CallEventServiceTest, RedeliveredCallStartedChangesNothing) {
   EXPECT_EQ(CountRows("webhook_events"), 1);
 }
 
+// After an erasure (privacy::PersonalData::Erase marks the call erased and deletes its raw
+// events, so nothing is a duplicate any more), every later delivery about the call is
+// acknowledged and keeps nothing: a redelivery, a late call_analyzed, a live transcript, and a
+// call_started written alone or queued. The call keeps no content and no analysis is queued
+// (which would make the caller a customer again).
+TEST_P(CallEventServiceTest, DeliveriesAboutAnErasedCallKeepNothing) {
+  ASSERT_TRUE(service_->Record(Event("call_started")).has_value());
+  ASSERT_TRUE(service_->Record(Event("call_ended")).has_value());
+  ASSERT_EQ(jobs_.jobs().size(), 1u);
+  auto erased = db().Run([&](storage::Session& s) -> Status {
+    s.Execute("DELETE FROM webhook_events");
+    s.Execute(
+        "UPDATE calls SET from_number = NULL, customer_id = NULL, transcript = NULL, "
+        "erased_at = updated_at");
+    return Ok();
+  });
+  ASSERT_TRUE(erased.has_value()) << erased.error().message;
+
+  auto analyzed = Event("call_analyzed");
+  analyzed.call.transcript = "Agent: Guten Tag.\nUser: Ich habe Zahnschmerzen.";
+  auto live = Event("transcript_updated");
+  live.call.transcript = "Agent: Guten Tag.";
+  for (const CallEventInput& in : {Event("call_started"), Event("call_ended"), analyzed, live}) {
+    auto r = service_->Record(in);
+    ASSERT_TRUE(r.has_value()) << in.event << ": " << r.error().message;
+    EXPECT_EQ(r->outcome, EventOutcome::kErased) << in.event;
+    EXPECT_EQ(r->company_id, a_);
+  }
+  auto later = RecordLater(Event("call_started"));
+  ASSERT_TRUE(later.has_value()) << later.error().message;
+  EXPECT_EQ(later->outcome, EventOutcome::kErased);
+
+  auto call = calls_->FindByRetellId(a_, "call-1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->from_number, "");
+  EXPECT_FALSE(call->customer_id.has_value());
+  EXPECT_FALSE(call->transcript.has_value());
+  EXPECT_EQ(CountRows("webhook_events"), 0);
+  EXPECT_EQ(jobs_.jobs().size(), 1u);  // only the one from before the erasure
+  EXPECT_EQ(metrics_.Value("callgate_retell_webhook_total",
+                           {{"event", "call_started"}, {"outcome", "erased"}}),
+            2);
+  // Another company naming the erased call's id is still refused as before.
+  auto other = Event("call_ended", "call-1", "+493031801234");
+  auto refused = service_->Record(other);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+}
+
 TEST_P(CallEventServiceTest, ConcurrentDuplicateCallStartedRecordsOnce) {
   auto in = Event("call_started");
   ExpectRecordedOnceOfSixConcurrentDeliveries(in);

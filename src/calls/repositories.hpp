@@ -18,8 +18,10 @@ class CallRepository {
 
   // Creates the call of `company_id` keyed by update.retell_call_id, or merges `update` into
   // it (see CallUpdate). Atomic under concurrent updates of one call. kPermissionDenied when
-  // the Retell call id is already recorded for another company (nothing written; the
-  // transaction stays usable). Inside a transaction any other error ends that transaction.
+  // the Retell call id is already recorded for another company, kConflict when the call's
+  // caller had their data erased (a privacy request: the call keeps no content again); nothing
+  // is written then, and the transaction stays usable. Inside a transaction any other error
+  // ends that transaction.
   virtual Result<Call> Upsert(tenancy::CompanyId company_id, const CallUpdate& update) = 0;
 
   virtual Result<Call> FindById(tenancy::CompanyId company_id, CallId id) = 0;
@@ -66,7 +68,10 @@ class WebhookEventRepository {
 // A deduplicated platform event stored together with the call update it carries.
 struct RecordedCallEvent {
   bool duplicate = false;  // the event was recorded before: nothing was written
-  CallId call_id;          // the updated call (not set for a duplicate)
+  CallId call_id;          // the updated call (not set for a duplicate or an erased call)
+  // The call's caller had their data erased (privacy::PersonalData::Erase): neither the event
+  // nor the update was kept.
+  bool erased = false;
 };
 
 class CallEventStore {
@@ -75,8 +80,9 @@ class CallEventStore {
   // Records `event` and applies `update` to the call of `company_id`, atomically: both or
   // neither. One statement on PostgreSQL (one round trip, also through PgBouncer); on SQLite
   // committed together with concurrent ones (group commit). A redelivery (the event's dedupe
-  // key was recorded before) writes nothing and reports duplicate. kPermissionDenied when the
-  // call id is recorded for another company: nothing is written. Inside a transaction it
+  // key was recorded before) writes nothing and reports duplicate; an event of an erased call
+  // writes nothing and reports erased. kPermissionDenied when the call id is recorded for
+  // another company: nothing is written. Inside a transaction it
   // joins it, and any error ends that transaction.
   virtual Result<RecordedCallEvent> RecordWithCall(const WebhookEventRecord& event,
                                                    tenancy::CompanyId company_id,

@@ -620,8 +620,9 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
       report.calls_anonymised += s.Execute(
           "UPDATE calls SET customer_id = NULL, from_number = NULL, transcript = NULL, "
           "transcript_object = NULL, summary = NULL, analysis = NULL, recording_url = NULL, "
-          "metadata = NULL, updated_at = :now WHERE company_id = :c AND id = :id",
-          Params().Add(now).Add(company_id).Add(id));
+          "metadata = NULL, erased_at = :now, updated_at = :now2 WHERE company_id = :c AND "
+          "id = :id",
+          Params().Add(now).Add(now).Add(company_id).Add(id));
     }
     for (std::int64_t id : p.appointment_ids) {
       report.appointments_unlinked += s.Execute(

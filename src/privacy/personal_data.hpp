@@ -12,7 +12,9 @@
 //
 // Erase deletes the customer and their callback requests, clears the content of their calls
 // (transcripts, summaries, analysis, recording URL, metadata) together with the caller number
-// and the customer link (times, duration and costs stay for billing), unlinks their
+// and the customer link (times, duration and costs stay for billing) and marks them erased, so
+// that the platform's later deliveries about them keep nothing (CallEventService's outcome
+// "erased": a redelivery inside its retry window, a late call_analyzed), unlinks their
 // appointments and clears their notes, and deletes raw webhook events, queued and failed jobs
 // that mention the number, e-mail, name, call or booking ids. While appointments of the person
 // lie in the future it refuses (kConflict), unless `cancel_future`: then each is cancelled in

@@ -100,8 +100,9 @@ constexpr std::string_view kWrittenCallColumns[] = {
     "created_at",        "updated_at",
 };
 
-// "INSERT INTO calls (...) VALUES (...) ON CONFLICT ... DO UPDATE ...". Migration 0016's
-// function (PostgreSQL) holds the same upsert: change both together.
+// "INSERT INTO calls (...) VALUES (...) ON CONFLICT ... DO UPDATE ...". Migration 0018's
+// function (PostgreSQL) holds the same upsert: change both together. It leaves alone a call of
+// another company and an erased call (WhyNotWritten tells them apart).
 std::string CallUpsertSql() {
   std::string sql = "INSERT INTO calls (";
   std::string values;
@@ -138,8 +139,22 @@ std::string CallUpsertSql() {
       "transcript = CASE WHEN excluded.transcript IS NULL THEN calls.transcript WHEN "
       "CAST(:final_transcript AS INTEGER) = 1 OR " +
       std::string(kRankOld) + " < 2 THEN excluded.transcript ELSE calls.transcript END, ";
-  sql += "updated_at = excluded.updated_at WHERE calls.company_id = excluded.company_id";
+  sql +=
+      "updated_at = excluded.updated_at WHERE calls.company_id = excluded.company_id AND "
+      "calls.erased_at IS NULL";
   return sql;
+}
+
+// Why the upsert of call `retell_call_id` for `company_id` wrote nothing: kConflict when it is
+// that company's call and was erased (CallRepository's contract), else kPermissionDenied (the
+// call id is another company's). Runs in the upsert's transaction.
+Error WhyNotWritten(Session& s, CompanyId company_id, const std::string& retell_call_id) {
+  bool erased = false;
+  s.Query("erased_at", "FROM calls WHERE retell_call_id = :id AND company_id = :c",
+          Params().Add(retell_call_id).Add(company_id.value),
+          [&](const Row& row) { erased = !row.IsNull("erased_at"); });
+  if (erased) return Error{ErrorCode::kConflict, "the call was erased"};
+  return Error{ErrorCode::kPermissionDenied, "the call belongs to another company"};
 }
 
 // Parameters for CallUpsertSql, in placeholder order.
@@ -243,9 +258,8 @@ Result<Call> SqlCallRepository::Upsert(CompanyId company_id, const calls::CallUp
     std::optional<Call> stored;
     s.Returning(sql, kCallColumns, params, [&](const Row& row) { stored = DecodeCall(row); });
     if (!stored) {
-      // No row: the call id exists for another company, so the DO UPDATE's WHERE (same
-      // company) left it alone. Nothing was written.
-      return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
+      // No row: the DO UPDATE's WHERE left the call alone. Nothing was written.
+      return tl::unexpected(WhyNotWritten(s, company_id, u.retell_call_id));
     }
     return OfCompany(std::move(*stored), company_id);
   });
@@ -351,6 +365,7 @@ struct SqlCallEventStore::Pending : GroupCommit::Waiter {
   }
   std::string elements;
   std::string call_id;  // the platform's: the order in which a group locks its calls
+  CompanyId company_id;
   Result<calls::RecordedCallEvent> result =
       tl::unexpected(Error{ErrorCode::kInternal, "database: the event was not written"});
   RecordedDone done;
@@ -362,6 +377,8 @@ struct SqlCallEventStore::SqliteEvent {
   Params event_params;
   Params call_params;
   std::string call_id;  // the platform's
+  CompanyId company_id;
+  std::string dedupe_key;  // as stored
 
   // SQLite has no stored functions: the statements run in one transaction, committed in a
   // group. Without RETURNING: SQLite gathers a RETURNING statement's rows in a temporary
@@ -378,8 +395,13 @@ struct SqlCallEventStore::SqliteEvent {
       return out;
     }
     if (s.Execute(call_sql, call_params) == 0) {
-      // Another company's call id (the DO UPDATE's WHERE): rolls back the event too.
-      return Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
+      // The DO UPDATE's WHERE left the call alone: another company's call id (rolls back the
+      // event too), or an erased call (the event is removed again: nothing is kept).
+      Error why = WhyNotWritten(s, company_id, call_id);
+      if (why.code != ErrorCode::kConflict) return tl::unexpected(std::move(why));
+      s.Execute("DELETE FROM webhook_events WHERE dedupe_key = :key", Params().Add(dedupe_key));
+      out.erased = true;
+      return out;
     }
     std::optional<std::int64_t> id;
     s.Query("id", "FROM calls WHERE retell_call_id = :id", Params().Add(call_id),
@@ -402,6 +424,7 @@ Status SqlCallEventStore::Prepare(const calls::WebhookEventRecord& event, Compan
     AddCallParams(params, database_.keyring(), company_id, u, clock_.Now());
     AppendArrayElements(params, item.elements);
     item.call_id = u.retell_call_id;
+    item.company_id = company_id;
   } catch (...) {
     return tl::unexpected(ErrorFromCurrentException());
   }
@@ -415,6 +438,8 @@ Status SqlCallEventStore::Prepare(const calls::WebhookEventRecord& event, Compan
     AddEventParams(item.event_params, database_.keyring(), event, now);
     AddCallParams(item.call_params, database_.keyring(), company_id, u, now);
     item.call_id = u.retell_call_id;
+    item.company_id = company_id;
+    item.dedupe_key = StoredDedupeKey(event.dedupe_key);
   } catch (...) {
     return tl::unexpected(ErrorFromCurrentException());
   }
@@ -542,9 +567,13 @@ Status SqlCallEventStore::WriteTogether(const std::vector<Pending*>& items) {
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (!call_ids[i]) {
         items[i]->result = calls::RecordedCallEvent{true, {}};  // NULL: a redelivery
-      } else if (*call_ids[i] == 0) {                           // 0: nothing kept
-        items[i]->result =
-            Fail(ErrorCode::kPermissionDenied, "the call belongs to another company");
+      } else if (*call_ids[i] == 0) {  // 0: nothing kept (another company's, or erased)
+        Error why = WhyNotWritten(s, items[i]->company_id, items[i]->call_id);
+        if (why.code == ErrorCode::kConflict) {
+          items[i]->result = calls::RecordedCallEvent{false, {}, true};
+        } else {
+          items[i]->result = tl::unexpected(std::move(why));
+        }
       } else {
         items[i]->result = calls::RecordedCallEvent{false, CallId(*call_ids[i])};
       }

@@ -1,9 +1,11 @@
-// No personal data in the logs (docs/privacy.md): a whole call — inbound webhook, lifecycle
-// webhooks with a transcript, the agent's functions collecting a name and an e-mail and booking,
-// the call analysis job, admin API reads, an export and an erasure — runs through the real
-// server while its log output is captured; the output must not contain the caller's number in
-// any written form, the e-mail address or the transcript sentence (masks like +49151****678 are
-// fine).
+// Personal data through the real server (docs/privacy.md).
+// - No personal data in the logs: a whole call — inbound webhook, lifecycle webhooks with a
+//   transcript, the agent's functions collecting a name and an e-mail and booking, the call
+//   analysis job, admin API reads, an export and an erasure — runs while its log output is
+//   captured; the output must not contain the caller's number in any written form, the e-mail
+//   address or the transcript sentence (masks like +49151****678 are fine).
+// - An erasure stays: the platform delivering the call's webhooks again afterwards (inside its
+//   retry window, or a late call_analyzed) brings back neither the content nor the customer.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -205,6 +207,51 @@ TEST_P(LogPrivacyTest, AWholeCallLogsNoNumberEmailOrTranscript) {
     EXPECT_EQ(logs.find(secret), std::string::npos) << "the logs contain " << secret;
   }
   EXPECT_NE(logs.find("+49176****678"), std::string::npos);  // the masked form is used
+}
+
+TEST_P(LogPrivacyTest, AnErasureStaysWhenThePlatformDeliversTheCallAgain) {
+  const std::string company = "/api/admin/companies/1";
+  for (const char* event : {"call_started", "call_ended", "call_analyzed"}) {
+    ASSERT_EQ(PostSigned("/webhooks/retell", {{"event", event}, {"call", Call(event)}}), 200);
+  }
+  // The queued analysis runs on the in-process workers and makes the caller a customer.
+  for (int i = 0; i < 200 && Count("FROM jobs") > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const std::string caller_rows =
+      std::string("FROM customers WHERE phone_e164 = '") + kCaller + "'";
+  ASSERT_EQ(Count(caller_rows), 1);
+  ASSERT_EQ(Admin("POST", company + "/privacy/erase", json{{"phone", kCaller}}.dump()), 200);
+  const std::string content =
+      "FROM calls WHERE retell_call_id = 'call-log-1' AND (from_number IS NOT NULL OR transcript "
+      "IS NOT NULL OR summary IS NOT NULL OR analysis IS NOT NULL OR customer_id IS NOT NULL)";
+  ASSERT_EQ(Count(content), 0);
+  ASSERT_EQ(Count("FROM webhook_events"), 0);
+
+  // The same deliveries again (their raw events were erased, so none is a duplicate any more),
+  // and a live transcript that comes late: each is acknowledged, and nothing is kept.
+  clock_.Advance(std::chrono::minutes(2));
+  for (const char* event : {"call_started", "call_ended", "call_analyzed", "transcript_updated"}) {
+    EXPECT_EQ(PostSigned("/webhooks/retell", {{"event", event}, {"call", Call(event)}}), 200)
+        << event;
+  }
+  for (int i = 0; i < 200 && Count("FROM jobs") > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(Count(content), 0);
+  EXPECT_EQ(Count(caller_rows), 0);
+  EXPECT_EQ(Count("FROM webhook_events"), 0);
+  EXPECT_EQ(Count("FROM failed_jobs"), 0);
+  EXPECT_EQ(Count("FROM calls WHERE retell_call_id = 'call-log-1' AND erased_at IS NOT NULL"), 1);
+
+  // A new call of the same caller is theirs to make: it is stored as any other.
+  auto next = Call("call_started");
+  next["call_id"] = "call-log-2";
+  EXPECT_EQ(PostSigned("/webhooks/retell", {{"event", "call_started"}, {"call", next}}), 200);
+  EXPECT_EQ(
+      Count(std::string("FROM calls WHERE retell_call_id = 'call-log-2' AND from_number = '") +
+            kCaller + "'"),
+      1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LogPrivacyTest, storage::testing::AllBackends(),
