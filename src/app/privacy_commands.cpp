@@ -30,6 +30,25 @@ int Die(std::ostream& err, std::string_view what, const Error& error) {
 
 }  // namespace
 
+privacy::ReportLines PrivacyPurgeCounts::Lines() const {
+  using privacy::ReportLine;
+  return {
+      ReportLine("calls_cleared", "calls whose content was cleared", calls_cleared)
+          .Kind("call_content"),
+      ReportLine("appointment_notes_cleared", "appointment notes cleared",
+                 appointment_notes_cleared)
+          .Kind("appointment_notes"),
+      ReportLine("customers_deleted", "customers deleted", customers_deleted).Kind("customers"),
+      ReportLine("caller_numbers_cleared", "caller numbers cleared", caller_numbers_cleared)
+          .Kind("caller_numbers"),
+      ReportLine("callback_requests_deleted", "callback requests deleted",
+                 callback_requests_deleted)
+          .Kind("callback_requests"),
+      ReportLine("audit_events_deleted", "audit entries deleted", audit_events_deleted)
+          .Kind("audit_events"),
+  };
+}
+
 Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::AuditLog& audit,
                                              const Clock& clock,
                                              const PrivacyPurgeSettings& settings,
@@ -46,34 +65,16 @@ Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::Aud
                                                      std::max(1, settings.audit_retention_days));
   if (!audited) return tl::unexpected(audited.error());
   counts.audit_events_deleted = *audited;
+  const privacy::ReportLines lines = counts.Lines();
   if (metrics != nullptr) {
-    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "call_content"}},
-                       static_cast<double>(counts.calls_cleared));
-    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "appointment_notes"}},
-                       static_cast<double>(counts.appointment_notes_cleared));
-    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "customers"}},
-                       static_cast<double>(counts.customers_deleted));
-    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "caller_numbers"}},
-                       static_cast<double>(counts.caller_numbers_cleared));
-    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "callback_requests"}},
-                       static_cast<double>(counts.callback_requests_deleted));
-    metrics->Increment(kPrivacyPurgedMetric, {{"kind", "audit_events"}},
-                       static_cast<double>(counts.audit_events_deleted));
+    for (const privacy::ReportLine& line : lines) {
+      metrics->Increment(kPrivacyPurgedMetric, {{"kind", std::string(line.metric_kind)}},
+                         static_cast<double>(line.count));
+    }
   }
-  observability::LogInfo("privacy_purged",
-                         {{"calls_cleared", counts.calls_cleared},
-                          {"appointment_notes_cleared", counts.appointment_notes_cleared},
-                          {"customers_deleted", counts.customers_deleted},
-                          {"caller_numbers_cleared", counts.caller_numbers_cleared},
-                          {"callback_requests_deleted", counts.callback_requests_deleted},
-                          {"audit_events_deleted", counts.audit_events_deleted}});
-  const std::string detail =
-      "calls_cleared=" + std::to_string(counts.calls_cleared) +
-      " appointment_notes_cleared=" + std::to_string(counts.appointment_notes_cleared) +
-      " customers_deleted=" + std::to_string(counts.customers_deleted) +
-      " caller_numbers_cleared=" + std::to_string(counts.caller_numbers_cleared) +
-      " callback_requests_deleted=" + std::to_string(counts.callback_requests_deleted) +
-      " audit_events_deleted=" + std::to_string(counts.audit_events_deleted);
+  observability::Log(observability::LogLevel::kInfo, "privacy_purged",
+                     privacy::ReportLogFields(lines));
+  const std::string detail = privacy::ReportJson(lines).dump();
   privacy::AppendOrLog(audit, {0,
                                std::nullopt,
                                std::string(privacy::kSystemActor),
@@ -112,12 +113,7 @@ int RunPrivacyPurge(const Config& config, const Clock& clock, std::ostream& out,
   privacy::SqlAuditLog audit(**db, clock);
   auto counts = PurgePersonalData(**db, audit, clock, {config.audit_retention_days}, nullptr);
   if (!counts) return Die(err, "privacy purge", counts.error());
-  out << "call content cleared: " << counts->calls_cleared
-      << " calls; appointment notes cleared: " << counts->appointment_notes_cleared
-      << "; customers deleted: " << counts->customers_deleted
-      << "; caller numbers cleared: " << counts->caller_numbers_cleared
-      << " calls; callback requests deleted: " << counts->callback_requests_deleted
-      << "; audit entries deleted: " << counts->audit_events_deleted << "\n";
+  out << "privacy purge:\n" << privacy::ReportText(counts->Lines());
   return 0;
 }
 

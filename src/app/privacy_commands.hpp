@@ -17,6 +17,7 @@
 #include "app/config.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "privacy/report.hpp"
 
 namespace callgate::observability {
 class Metrics;
@@ -52,6 +53,10 @@ struct PrivacyPurgeCounts {
   std::int64_t caller_numbers_cleared = 0;
   std::int64_t callback_requests_deleted = 0;
   std::int64_t audit_events_deleted = 0;
+
+  // The counts, named once (with the `kind` of kPrivacyPurgedMetric each is counted under): the
+  // log line, the counters, the audit entry and the CLI text derive from them.
+  privacy::ReportLines Lines() const;
 };
 
 // One purge: storage::PurgeExpired at clock.Now(), the audit entries older than the audit

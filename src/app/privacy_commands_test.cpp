@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "crypto/testing/test_keyring.hpp"
@@ -34,7 +35,9 @@ class PrivacyPurgeTest : public storage::testing::DatabaseTest {
     tenancy::Customer customer;
     customer.phone_e164 = "+4915112345678";
     customer.name = name;
-    if (company) EXPECT_TRUE(customers.Create(company->id, customer).has_value());
+    if (company) {
+      EXPECT_TRUE(customers.Create(company->id, customer).has_value());
+    }
     return company.value_or(c);
   }
 
@@ -113,9 +116,13 @@ TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
   ASSERT_EQ(entries->size(), 1u);  // the second purge's own entry
   EXPECT_EQ((*entries)[0].action, "privacy.purge");
   EXPECT_EQ((*entries)[0].actor, "system");
-  EXPECT_EQ((*entries)[0].detail,
-            "calls_cleared=0 appointment_notes_cleared=0 customers_deleted=0 "
-            "caller_numbers_cleared=1 callback_requests_deleted=1 audit_events_deleted=2");
+  EXPECT_EQ(nlohmann::json::parse((*entries)[0].detail),
+            (nlohmann::json{{"calls_cleared", 0},
+                            {"appointment_notes_cleared", 0},
+                            {"customers_deleted", 0},
+                            {"caller_numbers_cleared", 1},
+                            {"callback_requests_deleted", 1},
+                            {"audit_events_deleted", 2}}));
 }
 
 // The end-of-contract command wants the slug twice and a deactivated company, and says what it

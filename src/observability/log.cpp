@@ -129,7 +129,7 @@ void ConfigureLogging(LogLevel min_level, bool json) {
 }
 
 std::string FormatLogLine(SystemTimePoint ts, LogLevel level, std::string_view event,
-                          std::string_view request_id, std::initializer_list<LogField> fields) {
+                          std::string_view request_id, std::span<const LogField> fields) {
   std::string out;
   out.reserve(128);
   out += "{\"ts\":";
@@ -152,7 +152,7 @@ std::string FormatLogLine(SystemTimePoint ts, LogLevel level, std::string_view e
   return out;
 }
 
-void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+void Log(LogLevel level, std::string_view event, std::span<const LogField> fields) {
   if (static_cast<int>(level) < g_min_level.load(std::memory_order_relaxed)) return;
   const auto now = SystemClock().Now();
   if (g_json.load(std::memory_order_relaxed)) {

@@ -5,6 +5,7 @@
 // for callgate::Secret: secrets cannot be logged by accident.
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -38,7 +39,11 @@ void ConfigureLogging(LogLevel min_level, bool json = true);
 
 // Writes one log line if `level` passes the configured minimum. Thread-safe. Adds the request
 // id of the current thread (see ScopedRequestId) when one is set.
-void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
+void Log(LogLevel level, std::string_view event, std::span<const LogField> fields);
+inline void Log(LogLevel level, std::string_view event,
+                std::initializer_list<LogField> fields = {}) {
+  Log(level, event, std::span<const LogField>(fields.begin(), fields.size()));
+}
 
 inline void LogInfo(std::string_view event, std::initializer_list<LogField> fields = {}) {
   Log(LogLevel::kInfo, event, fields);
@@ -52,7 +57,13 @@ inline void LogError(std::string_view event, std::initializer_list<LogField> fie
 
 // Formats a log line (no trailing newline) without writing it; exposed for tests.
 std::string FormatLogLine(SystemTimePoint ts, LogLevel level, std::string_view event,
-                          std::string_view request_id, std::initializer_list<LogField> fields);
+                          std::string_view request_id, std::span<const LogField> fields);
+inline std::string FormatLogLine(SystemTimePoint ts, LogLevel level, std::string_view event,
+                                 std::string_view request_id,
+                                 std::initializer_list<LogField> fields) {
+  return FormatLogLine(ts, level, event, request_id,
+                       std::span<const LogField>(fields.begin(), fields.size()));
+}
 
 // Sets the request id that log lines written by this thread carry, for the guard's lifetime.
 // Jobs restore the id of the request that enqueued them the same way. Guards nest: each one

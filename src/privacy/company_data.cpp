@@ -1,9 +1,9 @@
 #include "privacy/company_data.hpp"
 
-#include <sstream>
 #include <vector>
 
 #include "observability/log.hpp"
+#include "privacy/company_rows.hpp"
 #include "storage/session.hpp"
 
 namespace callgate::privacy {
@@ -14,8 +14,7 @@ using storage::Params;
 using storage::Row;
 using storage::Session;
 
-// Deletes the rows of a job table that are the company's: by its company column (`has_company`)
-// or, where that is empty or missing, by the company its payload's JSON names.
+// Deletes the rows of a job table that are the company's (IsCompanysRow).
 std::int64_t DeleteJobsOf(Session& s, std::string_view table, bool has_company,
                           std::int64_t company_id) {
   std::vector<std::int64_t> ids;
@@ -25,14 +24,8 @@ std::int64_t DeleteJobsOf(Session& s, std::string_view table, bool has_company,
   if (has_company) params.Add(company_id);
   s.Query(
       columns, "FROM " + std::string(table) + where + " ORDER BY id", params, [&](const Row& r) {
-        if (has_company && r.OptionalInt64("company_id") == company_id) {
-          ids.push_back(r.Int64("id"));
-          return;
-        }
-        const json payload = json::parse(r.String("payload"), nullptr, false);
-        if (!payload.is_object()) return;
-        const auto c = payload.find("company_id");
-        if (c != payload.end() && c->is_number_integer() && c->get<std::int64_t>() == company_id) {
+        const auto column = has_company ? r.OptionalInt64("company_id") : std::nullopt;
+        if (IsCompanysRow(column, json::parse(r.String("payload"), nullptr, false), company_id)) {
           ids.push_back(r.Int64("id"));
         }
       });
@@ -45,32 +38,21 @@ std::int64_t DeleteJobsOf(Session& s, std::string_view table, bool has_company,
 
 }  // namespace
 
-json CompanyPurgeReport::ToJson() const {
-  return {{"customers_deleted", customers_deleted},
-          {"calls_anonymised", calls_anonymised},
-          {"appointments_cleared", appointments_cleared},
-          {"callback_requests_deleted", callback_requests_deleted},
-          {"users_deleted", users_deleted},
-          {"api_tokens_deleted", api_tokens_deleted},
-          {"webhook_events_deleted", webhook_events_deleted},
-          {"jobs_deleted", jobs_deleted},
-          {"failed_jobs_deleted", failed_jobs_deleted},
-          {"credentials_cleared", credentials_cleared}};
-}
-
-std::string CompanyPurgeReport::Describe() const {
-  std::ostringstream out;
-  out << "customers deleted: " << customers_deleted << "\n"
-      << "calls anonymised (content, number and customer link removed): " << calls_anonymised
-      << "\n"
-      << "appointments cleared (notes and customer link removed): " << appointments_cleared << "\n"
-      << "callback requests deleted: " << callback_requests_deleted << "\n"
-      << "users deleted: " << users_deleted << " (API tokens: " << api_tokens_deleted << ")\n"
-      << "raw webhook events deleted: " << webhook_events_deleted << "\n"
-      << "queued jobs deleted: " << jobs_deleted << "\n"
-      << "failed jobs deleted: " << failed_jobs_deleted << "\n"
-      << "platform credentials cleared: " << (credentials_cleared ? "yes" : "no") << "\n";
-  return out.str();
+ReportLines CompanyPurgeReport::Lines() const {
+  return {
+      {"customers_deleted", "customers deleted", customers_deleted},
+      ReportLine("calls_anonymised", "calls anonymised", calls_anonymised)
+          .Note("content, number and customer link removed"),
+      ReportLine("appointments_cleared", "appointments cleared", appointments_cleared)
+          .Note("notes and customer link removed"),
+      {"callback_requests_deleted", "callback requests deleted", callback_requests_deleted},
+      {"users_deleted", "users deleted", users_deleted},
+      {"api_tokens_deleted", "API tokens deleted", api_tokens_deleted},
+      {"webhook_events_deleted", "raw webhook events deleted", webhook_events_deleted},
+      {"jobs_deleted", "queued jobs deleted", jobs_deleted},
+      {"failed_jobs_deleted", "failed jobs deleted", failed_jobs_deleted},
+      ReportLine::YesNo("credentials_cleared", "platform credentials cleared", credentials_cleared),
+  };
 }
 
 Result<CompanyPurgeReport> PurgeCompanyData(storage::Database& database, AuditLog& audit,
@@ -129,19 +111,18 @@ Result<CompanyPurgeReport> PurgeCompanyData(storage::Database& database, AuditLo
   if (!purged) return tl::unexpected(purged.error());
 
   ForgetDeletedPageCopies(database);
+  const ReportLines lines = report.Lines();
   AppendOrLog(audit, {0,
                       c,
                       requester.actor,
                       "company.purge",
                       "company:" + std::to_string(c),
-                      report.ToJson().dump(),
+                      ReportJson(lines).dump(),
                       requester.request_id,
                       {}});
-  observability::LogInfo("company_purged", {{"company_id", c},
-                                            {"actor", requester.actor},
-                                            {"customers_deleted", report.customers_deleted},
-                                            {"calls_anonymised", report.calls_anonymised},
-                                            {"users_deleted", report.users_deleted}});
+  std::vector<observability::LogField> fields = {{"company_id", c}, {"actor", requester.actor}};
+  for (auto& field : ReportLogFields(lines)) fields.push_back(std::move(field));
+  observability::Log(observability::LogLevel::kInfo, "company_purged", fields);
   return report;
 }
 

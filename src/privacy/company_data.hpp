@@ -24,6 +24,7 @@
 #include "core/result.hpp"
 #include "privacy/audit_log.hpp"
 #include "privacy/personal_data.hpp"
+#include "privacy/report.hpp"
 #include "storage/database.hpp"
 #include "tenancy/model.hpp"
 
@@ -41,9 +42,11 @@ struct CompanyPurgeReport {
   std::int64_t failed_jobs_deleted = 0;
   bool credentials_cleared = false;
 
-  nlohmann::json ToJson() const;
+  // The counts, named once: ToJson, Describe and the log line derive from them.
+  ReportLines Lines() const;
+  nlohmann::json ToJson() const { return ReportJson(Lines()); }
   // One line per item, for the CLI.
-  std::string Describe() const;
+  std::string Describe() const { return ReportText(Lines()); }
 };
 
 // See the header comment. kConflict while `company` is active; kNotFound when it is gone.

@@ -169,6 +169,19 @@ TEST_P(CompanyDataTest, ADeactivatedCompanysPersonalDataGoesAndNoOtherCompanysDo
   Deactivate(leaving_);
   const auto others_before = Traces(staying_);
   ASSERT_EQ(others_before, std::vector<std::int64_t>(10, 1));
+  // A row's company column decides where it has one, whichever company its payload names.
+  const std::string naming_leaving =
+      R"({"company_id":)" + std::to_string(leaving_.id.value) + R"(,"note":"x"})";
+  auto inserted = db().Run([&](Session& s) -> Status {
+    const auto now = clock_.Now();
+    s.Execute(
+        "INSERT INTO failed_jobs (company_id, queue, type, payload, attempts, error, failed_at, "
+        "created_at, updated_at) VALUES (:c, 'high', 'pending_booking', :p, 3, 'refused', :f, "
+        ":cr, :u)",
+        Params().Add(staying_.id.value).Add(naming_leaving).Add(now).Add(now).Add(now));
+    return Ok();
+  });
+  ASSERT_TRUE(inserted.has_value()) << inserted.error().message;
 
   auto report = PurgeCompanyData(db(), *audit_, leaving_, {"user:1", "req-1"}, clock_);
   ASSERT_TRUE(report.has_value()) << report.error().message;
@@ -184,6 +197,7 @@ TEST_P(CompanyDataTest, ADeactivatedCompanysPersonalDataGoesAndNoOtherCompanysDo
   EXPECT_TRUE(report->credentials_cleared);
   EXPECT_EQ(Traces(leaving_), std::vector<std::int64_t>(10, 0));
   EXPECT_EQ(Traces(staying_), others_before);
+  EXPECT_EQ(Count("FROM failed_jobs WHERE company_id = " + std::to_string(staying_.id.value)), 1);
   EXPECT_EQ(Count("FROM api_tokens"), 1);
 
   // What billing and accountability need stays.
@@ -199,6 +213,10 @@ TEST_P(CompanyDataTest, ADeactivatedCompanysPersonalDataGoesAndNoOtherCompanysDo
   EXPECT_EQ((*entries)[0].actor, "user:1");
   EXPECT_EQ((*entries)[0].target, "company:" + c);
   EXPECT_EQ((*entries)[0].request_id, "req-1");
+  EXPECT_EQ(nlohmann::json::parse((*entries)[0].detail), report->ToJson());
+  EXPECT_EQ(report->ToJson()["api_tokens_deleted"], 1);
+  EXPECT_EQ(report->ToJson()["credentials_cleared"], true);
+  EXPECT_NE(report->Describe().find("platform credentials cleared: yes\n"), std::string::npos);
 
   // A second run finds nothing more.
   auto again = PurgeCompanyData(db(), *audit_, leaving_, {"system", {}}, clock_);

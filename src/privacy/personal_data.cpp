@@ -12,6 +12,7 @@
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
 #include "observability/log.hpp"
+#include "privacy/company_rows.hpp"
 #include "storage/session.hpp"
 
 namespace callgate::privacy {
@@ -105,20 +106,9 @@ struct Person {
   // Whether a stored text (a raw webhook body, a job payload, an error) is about this person.
   // `by_name`: the person's full name (two words or more) counts too — for the erase, which
   // may remove another caller's raw record that names them; never for the export, which would
-  // hand that other caller's record out.
-  // Only this company's rows count: a row is this company's when its company column says so
-  // (`row_company`), or, where the row has none, when the JSON text names this company. A row of
-  // no known company is never this company's to delete (nor to count in its answer): it may be
-  // another company's, and is removed by its own retention (docs/privacy.md).
-  bool Mentions(std::string_view text, std::optional<bool> row_company, bool by_name) const {
-    const json parsed = json::parse(text, nullptr, false);
-    std::optional<bool> ours = row_company;
-    if (parsed.is_object()) {
-      if (auto c = parsed.find("company_id"); c != parsed.end()) {
-        ours = c->is_number_integer() && c->get<std::int64_t>() == company_id;
-      }
-    }
-    if (ours != true) return false;
+  // hand that other caller's record out. Whose row the text is in is decided before
+  // (IsCompanysRow, in Mentioning).
+  bool Mentions(std::string_view text, bool by_name) const {
     if (MentionsNumber(text)) return true;
     auto contains = [&](std::string_view needle) {
       return !needle.empty() && text.find(needle) != std::string_view::npos;
@@ -131,6 +121,7 @@ struct Person {
     for (const auto& uid : booking_uids) {
       if (contains(uid)) return true;
     }
+    const json parsed = json::parse(text, nullptr, false);
     if (!parsed.is_object()) return false;
     auto has = [&](std::string_view key, const std::vector<std::int64_t>& ids) {
       auto v = parsed.find(std::string(key));
@@ -358,8 +349,9 @@ json AuditJson(Session& s, const Person& p) {
   return out;
 }
 
-// The ids of the rows of `table` of this company (by its company column or, where that is
-// empty or missing, by the company its JSON names) whose text columns mention the person.
+// The ids of the rows of `table` that are this company's (IsCompanysRow: by the company column,
+// where `has_company`, else by the company the JSON in the first of `columns` names) and whose
+// text `columns` mention the person. `sealed_column` names the one stored sealed.
 // `unreadable` (if given) counts this company's rows whose sealed column cannot be opened.
 std::vector<std::int64_t> Mentioning(Session& s, const Person& p, std::string_view table,
                                      std::string_view columns, bool has_company, bool by_name,
@@ -382,24 +374,25 @@ std::vector<std::int64_t> Mentioning(Session& s, const Person& p, std::string_vi
     }
   }
   s.Query(cols, "FROM " + std::string(table) + where + " ORDER BY id", params, [&](const Row& r) {
-    // The row's company: this one, another, or unknown (no column, or NULL).
-    std::optional<bool> row_company;
-    if (has_company) {
-      if (auto c = r.OptionalInt64("company_id")) row_company = *c == p.company_id;
-    }
+    const auto column = has_company ? r.OptionalInt64("company_id") : std::nullopt;
+    std::vector<std::optional<std::string>> texts;
     for (const auto& name : names) {
-      std::optional<std::string> text;
-      if (name == sealed_column) {
-        try {
-          text = r.OptionalOpened(name, std::string(table) + "." + name);
-        } catch (const std::exception&) {
-          text = std::nullopt;  // unreadable (another key): nothing to match on
-          if (unreadable != nullptr && row_company == true) ++*unreadable;
-        }
-      } else {
-        text = r.OptionalString(name);
+      if (name != sealed_column) {
+        texts.push_back(r.OptionalString(name));
+        continue;
       }
-      if (text && p.Mentions(*text, row_company, by_name)) {
+      try {
+        texts.push_back(r.OptionalOpened(name, std::string(table) + "." + name));
+      } catch (const std::exception&) {
+        texts.emplace_back();  // unreadable (another key): nothing to match on
+        if (unreadable != nullptr && column == p.company_id) ++*unreadable;
+      }
+    }
+    const json payload =
+        texts.front() ? json::parse(*texts.front(), nullptr, false) : json(nullptr);
+    if (!IsCompanysRow(column, payload, p.company_id)) return;
+    for (const auto& text : texts) {
+      if (text && p.Mentions(*text, by_name)) {
         ids.push_back(r.Int64("id"));
         return;
       }
@@ -478,35 +471,25 @@ void ForgetDeletedPageCopies(storage::Database& database) {
   }
 }
 
-json ErasureReport::ToJson() const {
-  return {{"customer_deleted", customer_deleted},
-          {"calls_anonymised", calls_anonymised},
-          {"appointments_unlinked", appointments_unlinked},
-          {"appointments_cancelled", appointments_cancelled},
-          {"callback_requests_deleted", callback_requests_deleted},
-          {"webhook_events_deleted", webhook_events_deleted},
-          {"jobs_deleted", jobs_deleted},
-          {"failed_jobs_deleted", failed_jobs_deleted},
-          {"webhook_events_unreadable", webhook_events_unreadable}};
-}
-
-std::string ErasureReport::Describe() const {
-  std::ostringstream out;
-  out << "customer deleted: " << (customer_deleted ? "yes" : "no (none stored)") << "\n"
-      << "calls anonymised (content, number and customer link removed): " << calls_anonymised
-      << "\n"
-      << "appointments unlinked (notes removed): " << appointments_unlinked << "\n"
-      << "future appointments cancelled in the calendar: " << appointments_cancelled << "\n"
-      << "callback requests deleted: " << callback_requests_deleted << "\n"
-      << "raw webhook events deleted: " << webhook_events_deleted << "\n"
-      << "queued jobs deleted: " << jobs_deleted << "\n"
-      << "failed jobs deleted: " << failed_jobs_deleted << "\n";
-  if (webhook_events_unreadable > 0) {
-    out << "raw webhook events not searched: " << webhook_events_unreadable
-        << " (sealed under a key no longer configured; add the old key to the key file and run "
-           "`callgate keys rotate`, then erase again)\n";
-  }
-  return out.str();
+ReportLines ErasureReport::Lines() const {
+  return {
+      ReportLine::YesNo("customer_deleted", "customer deleted", customer_deleted),
+      ReportLine("calls_anonymised", "calls anonymised", calls_anonymised)
+          .Note("content, number and customer link removed"),
+      ReportLine("appointments_unlinked", "appointments unlinked", appointments_unlinked)
+          .Note("notes removed"),
+      {"appointments_cancelled", "future appointments cancelled in the calendar",
+       appointments_cancelled},
+      {"callback_requests_deleted", "callback requests deleted", callback_requests_deleted},
+      {"webhook_events_deleted", "raw webhook events deleted", webhook_events_deleted},
+      {"jobs_deleted", "queued jobs deleted", jobs_deleted},
+      {"failed_jobs_deleted", "failed jobs deleted", failed_jobs_deleted},
+      ReportLine("webhook_events_unreadable", "raw webhook events not searched",
+                 webhook_events_unreadable)
+          .OnlyWhenAny()
+          .Note("sealed under a key no longer configured; add the old key to the key file and "
+                "run `callgate keys rotate`, then erase again"),
+  };
 }
 
 Result<json> PersonalData::Export(const tenancy::Company& company, std::string_view phone,
@@ -645,22 +628,19 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
   if (!erased) return tl::unexpected(erased.error());
 
   ForgetDeletedPageCopies(database_);
+  const ReportLines lines = report.Lines();
   AppendOrLog(audit_, {0,
                        company_id,
                        requester.actor,
                        "privacy.erase",
                        target,
-                       report.ToJson().dump(),
+                       ReportJson(lines).dump(),
                        requester.request_id,
                        {}});
-  observability::LogInfo("privacy_erased",
-                         {{"company_id", company_id},
-                          {"phone", MaskPhone(*e164)},
-                          {"actor", requester.actor},
-                          {"customer_deleted", report.customer_deleted},
-                          {"calls_anonymised", report.calls_anonymised},
-                          {"appointments_cancelled", report.appointments_cancelled},
-                          {"webhook_events_deleted", report.webhook_events_deleted}});
+  std::vector<observability::LogField> fields = {
+      {"company_id", company_id}, {"phone", MaskPhone(*e164)}, {"actor", requester.actor}};
+  for (auto& field : ReportLogFields(lines)) fields.push_back(std::move(field));
+  observability::Log(observability::LogLevel::kInfo, "privacy_erased", fields);
   return report;
 }
 

@@ -34,6 +34,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "privacy/audit_log.hpp"
+#include "privacy/report.hpp"
 #include "storage/database.hpp"
 #include "tenancy/model.hpp"
 
@@ -66,9 +67,11 @@ struct ErasureReport {
   // keyring no longer has. They are kept (and said), not silently passed over.
   std::int64_t webhook_events_unreadable = 0;
 
-  nlohmann::json ToJson() const;
-  // One line per item, for the CLI: "customer deleted: yes", "calls anonymised: 3", ...
-  std::string Describe() const;
+  // The counts, named once: ToJson, Describe and the log line derive from them.
+  ReportLines Lines() const;
+  nlohmann::json ToJson() const { return ReportJson(Lines()); }
+  // One line per item, for the CLI: "customer deleted: yes", "calls anonymised: 3 (...)", ...
+  std::string Describe() const { return ReportText(Lines()); }
 };
 
 // Cancels booking `uid` in the company's calendar (Cal.com through booking::CalendarProvider);

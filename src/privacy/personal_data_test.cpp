@@ -311,6 +311,17 @@ TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
         "INSERT INTO failed_jobs (company_id, queue, type, payload, attempts, error, failed_at, "
         "created_at, updated_at) VALUES (:c, 'high', 'pending_booking', :p, 3, :e, :f, :cr, :u)",
         Params().Add(o).Add(payload).Add(mention).Add(now).Add(now).Add(now));
+    // The company column decides where there is one, whichever company the payload names.
+    s.Execute(
+        "INSERT INTO jobs (company_id, queue, type, payload, available_at, created_at, "
+        "updated_at) VALUES (:c, 'default', 'call_analysis', :p, :a, :cr, :u)",
+        Params()
+            .Add(o)
+            .Add(R"({"company_id":)" + std::to_string(company_.id.value) + R"(,"note":")" +
+                 mention + R"("})")
+            .Add(now)
+            .Add(now)
+            .Add(now));
     // The outbox has no company column: its payload names the company.
     s.Execute(
         "INSERT INTO job_outbox (queue, type, payload, available_at, created_at) "
@@ -355,7 +366,7 @@ TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
 
   auto report = service_->Erase(company_, kPhone, {}, {"user:1", "req-9"});
   ASSERT_TRUE(report.has_value()) << report.error().message;
-  EXPECT_EQ(Count("FROM jobs WHERE company_id = " + std::to_string(o)), 1);
+  EXPECT_EQ(Count("FROM jobs WHERE company_id = " + std::to_string(o)), 2);
   EXPECT_EQ(Count("FROM failed_jobs WHERE company_id = " + std::to_string(o)), 1);
   EXPECT_EQ(Count("FROM job_outbox WHERE type = 'call_analysis'"), 1);
   EXPECT_EQ(Count("FROM job_outbox WHERE type = 'notify'"), 2);
@@ -534,6 +545,14 @@ TEST_P(PersonalDataTest, EraseSaysWhichRawEventsItCouldNotSearch) {
   EXPECT_EQ(report->ToJson()["webhook_events_unreadable"], 1);
   EXPECT_NE(report->Describe().find("raw webhook events not searched: 1"), std::string::npos);
   EXPECT_EQ(Count("FROM webhook_events WHERE dedupe_key = 'old-key'"), 1);
+  // Said only when there are some: a second erase has nothing left to search or delete.
+  auto again = service_->Erase(company_, kPhone, {}, {"user:1", "req-12"});
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->webhook_events_unreadable, 1);
+  again->webhook_events_unreadable = 0;
+  EXPECT_EQ(again->Describe().find("not searched"), std::string::npos) << again->Describe();
+  EXPECT_NE(again->Describe().find("customer deleted: no\n"), std::string::npos);
+  EXPECT_EQ(again->ToJson()["customer_deleted"], false);
 }
 
 TEST_P(PersonalDataTest, EraseRefusesWhileFutureAppointmentsExist) {
