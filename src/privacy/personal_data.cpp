@@ -255,29 +255,30 @@ json CallsJson(Session& s, const Person& p) {
       Params().Add(p.company_id), [&](const Row& r) {
         json successful = nullptr;
         if (!r.IsNull("call_successful")) successful = r.Bool("call_successful");
-        out.push_back({{"id", r.Int64("id")},
-                       {"branch_id", Opt(r.OptionalInt64("branch_id"))},
-                       {"retell_call_id", r.String("retell_call_id")},
-                       {"agent_id", Opt(r.OptionalString("agent_id"))},
-                       {"direction", r.String("direction")},
-                       {"from_number", Opt(r.OptionalString("from_number"))},
-                       {"to_number", Opt(r.OptionalString("to_number"))},
-                       {"status", r.String("status")},
-                       {"started_at", Time(r.OptionalTime("started_at"))},
-                       {"ended_at", Time(r.OptionalTime("ended_at"))},
-                       {"duration_ms", Opt(r.OptionalInt64("duration_ms"))},
-                       {"disconnection_reason", Opt(r.OptionalString("disconnection_reason"))},
-                       {"transcript", Opt(r.OptionalOpened("transcript", "calls.transcript"))},
-                       {"transcript_object",
-                        Embedded(r.OptionalOpened("transcript_object", "calls.transcript_object"))},
-                       {"recording_url", Opt(r.OptionalString("recording_url"))},
-                       {"summary", Opt(r.OptionalOpened("summary", "calls.summary"))},
-                       {"sentiment", Opt(r.OptionalString("sentiment"))},
-                       {"call_successful", successful},
-                       {"analysis", Embedded(r.OptionalOpened("analysis", "calls.analysis"))},
-                       {"metadata", Embedded(r.OptionalString("metadata"))},
-                       {"customer_cost_cents", Opt(r.OptionalInt64("customer_cost_cents"))},
-                       {"created_at", Time(r.Time("created_at"))}});
+        out.push_back(
+            {{"id", r.Int64("id")},
+             {"branch_id", Opt(r.OptionalInt64("branch_id"))},
+             {"retell_call_id", r.String("retell_call_id")},
+             {"agent_id", Opt(r.OptionalString("agent_id"))},
+             {"direction", r.String("direction")},
+             {"from_number", Opt(r.OptionalString("from_number"))},
+             {"to_number", Opt(r.OptionalString("to_number"))},
+             {"status", r.String("status")},
+             {"started_at", Time(r.OptionalTime("started_at"))},
+             {"ended_at", Time(r.OptionalTime("ended_at"))},
+             {"duration_ms", Opt(r.OptionalInt64("duration_ms"))},
+             {"disconnection_reason", Opt(r.OptionalString("disconnection_reason"))},
+             {"transcript", Opt(r.OptionalOpened("transcript", "calls.transcript"))},
+             {"transcript_object",
+              Embedded(r.OptionalOpened("transcript_object", "calls.transcript_object"))},
+             {"recording_url", Opt(r.OptionalOpened("recording_url", "calls.recording_url"))},
+             {"summary", Opt(r.OptionalOpened("summary", "calls.summary"))},
+             {"sentiment", Opt(r.OptionalString("sentiment"))},
+             {"call_successful", successful},
+             {"analysis", Embedded(r.OptionalOpened("analysis", "calls.analysis"))},
+             {"metadata", Embedded(r.OptionalOpened("metadata", "calls.metadata"))},
+             {"customer_cost_cents", Opt(r.OptionalInt64("customer_cost_cents"))},
+             {"created_at", Time(r.Time("created_at"))}});
       });
   return out;
 }

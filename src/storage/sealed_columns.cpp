@@ -31,6 +31,8 @@ const std::vector<SealedColumn>& SealedColumns() {
       {"calls", "transcript_object"},
       {"calls", "summary"},
       {"calls", "analysis"},
+      {"calls", "recording_url"},
+      {"calls", "metadata"},
       {"webhook_events", "payload"},
   };
   return columns;

@@ -30,6 +30,8 @@ constexpr std::string_view kSentence = "Ich habe seit Montag starke Zahnschmerze
 constexpr std::string_view kNote = "Patientin hat Angst vor Spritzen";
 constexpr std::string_view kSummary = "Anruferin mit akuten Schmerzen, Termin gebucht";
 constexpr std::string_view kCallbackTopic = "Rueckfrage zum Befund der Biopsie";
+constexpr std::string_view kRecording = "https://recordings.example.org/zahnarzt-call-77.wav";
+constexpr std::string_view kMetadataName = "Erika Zahnweh-Musterfrau";
 
 std::shared_ptr<const crypto::Keyring> Ring(std::vector<crypto::MasterKey> keys) {
   return *crypto::Keyring::Create(std::move(keys));
@@ -76,6 +78,8 @@ class SealedColumnsTest : public testing::DatabaseTest {
         R"([{"role":"user","content":")" + std::string(kSentence) + R"("}])";
     update.summary = std::string(kSummary);
     update.analysis_json = R"({"call_summary":")" + std::string(kSummary) + R"("})";
+    update.recording_url = std::string(kRecording);
+    update.metadata_json = R"({"caller_name":")" + std::string(kMetadataName) + R"("})";
     auto call = calls.Upsert(company->id, update);
     EXPECT_TRUE(call.has_value()) << call.error().message;
     SqlAppointmentRepository appointments(database, clock_);
@@ -157,6 +161,8 @@ class SealedColumnsTest : public testing::DatabaseTest {
     EXPECT_NE(call->transcript_object_json.value_or("").find(kSentence), std::string::npos);
     EXPECT_EQ(call->summary, std::string(kSummary));
     EXPECT_NE(call->analysis_json.value_or("").find(kSummary), std::string::npos);
+    EXPECT_EQ(call->recording_url, std::string(kRecording));
+    EXPECT_NE(call->metadata_json.value_or("").find(kMetadataName), std::string::npos);
     SqlCustomerRepository customers(database, clock_);
     auto customer = customers.FindByPhone(company, "+4915112345678");
     ASSERT_TRUE(customer.has_value()) << customer.error().message;
@@ -173,8 +179,8 @@ TEST_P(SealedColumnsTest, DatabaseFilesHoldNoKeyAndNoTranscriptSentence) {
   const CompanyId company = WriteEverything(db());
   ExpectEverythingReads(db(), company);
   const std::string bytes = RawDatabaseBytes();
-  for (std::string_view needle :
-       {kCalcomKey, kRetellKey, kVapiSecret, kSentence, kNote, kSummary, kCallbackTopic}) {
+  for (std::string_view needle : {kCalcomKey, kRetellKey, kVapiSecret, kSentence, kNote, kSummary,
+                                  kCallbackTopic, kRecording, kMetadataName}) {
     EXPECT_EQ(bytes.find(needle), std::string::npos) << needle << " found in the database";
   }
   EXPECT_NE(bytes.find("Praxis Dr. Weiss"), std::string::npos) << "the scan reads the data";
@@ -218,8 +224,8 @@ TEST_P(SealedColumnsTest, RotationReencryptsEverythingUnderTheNewKeyWithoutLoss)
   auto report = ResealAll(*rotating, options);
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(report->unreadable, 0);
-  // 3 company secrets, customer notes, appointment notes, 4 call columns, 1 webhook payload.
-  EXPECT_EQ(report->resealed, 11);
+  // 3 company secrets, customer notes, appointment notes, 6 call columns, 1 webhook payload.
+  EXPECT_EQ(report->resealed, 13);
   EXPECT_FALSE(progress.empty());
   EXPECT_NE(progress.front().find("companies.calcom_api_key: 1 checked, 1 re-encrypted"),
             std::string::npos)
@@ -249,7 +255,7 @@ TEST_P(SealedColumnsTest, WrongKeyIsAClearErrorNeverGarbage) {
   auto report = ResealAll(*wrong);
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->resealed, 0);
-  EXPECT_EQ(report->unreadable, 11);
+  EXPECT_EQ(report->unreadable, 13);
   EXPECT_FALSE(report->problems.empty());
   ExpectEverythingReads(db(), company);
 }

@@ -45,12 +45,12 @@ Call DecodeCall(const Row& r) {
   c.disconnection_reason = r.OptionalString("disconnection_reason");
   c.transcript = r.OptionalOpened("transcript", "calls.transcript");
   c.transcript_object_json = r.OptionalOpened("transcript_object", "calls.transcript_object");
-  c.recording_url = r.OptionalString("recording_url");
+  c.recording_url = r.OptionalOpened("recording_url", "calls.recording_url");
   c.summary = r.OptionalOpened("summary", "calls.summary");
   c.sentiment = r.OptionalString("sentiment");
   if (!r.IsNull("call_successful")) c.call_successful = r.Bool("call_successful");
   c.analysis_json = r.OptionalOpened("analysis", "calls.analysis");
-  c.metadata_json = r.OptionalString("metadata");
+  c.metadata_json = r.OptionalOpened("metadata", "calls.metadata");
   c.retell_cost_cents = r.OptionalInt64("retell_cost_cents");
   if (auto base = r.OptionalInt64("base_cost_cents")) {
     calls::CallCosts costs;
@@ -179,12 +179,12 @@ void AddCallParams(Params& params, const crypto::Keyring* keyring, CompanyId com
       .Add(u.disconnection_reason)
       .Add(SealNullableValue(keyring, u.transcript, "calls.transcript"))
       .Add(SealNullableValue(keyring, u.transcript_object_json, "calls.transcript_object"))
-      .Add(u.recording_url)
+      .Add(SealNullableValue(keyring, u.recording_url, "calls.recording_url"))
       .Add(SealNullableValue(keyring, u.summary, "calls.summary"))
       .Add(u.sentiment)
       .Add(BoolOf(u.call_successful))
       .Add(SealNullableValue(keyring, u.analysis_json, "calls.analysis"))
-      .Add(u.metadata_json)
+      .Add(SealNullableValue(keyring, u.metadata_json, "calls.metadata"))
       .Add(u.retell_cost_cents)
       .Add(u.platform.value_or("retell"))
       .Add(now)

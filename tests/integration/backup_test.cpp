@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -20,6 +21,7 @@
 #include "calcom/fake/fake_calcom.hpp"
 #include "http/testing/test_client.hpp"
 #include "retell/signature.hpp"
+#include "storage/migrator.hpp"
 #include "storage/session.hpp"
 #include "storage/testing/test_database.hpp"
 #include "tools/seed_import.hpp"
@@ -243,17 +245,19 @@ TEST_F(BackupTest, RestoreRefusesCorruptAndNewerBackupsAndChangesNothing) {
 }
 
 TEST_F(BackupTest, MigrateDataRefusesASourceWithMigrationsPendingUntilItIsMigrated) {
-  // A source an older build left (here: its last migration undone in the record) would bring
+  // A source an older build left (here: every migration but the newest applied) would bring
   // rows in as that build stored them: migrate-data asks for `callgate migrate` on it first.
-  const auto url = database_->UrlText();
-  ASSERT_TRUE(database_->database()
-                  .Run([](storage::Session& s) -> Status {
-                    s.Execute(
-                        "DELETE FROM schema_migrations WHERE version = "
-                        "(SELECT MAX(version) FROM schema_migrations)");
-                    return Ok();
-                  })
-                  .has_value());
+  auto older = storage::testing::TestDatabase::Create("sqlite");
+  ASSERT_TRUE(older.has_value()) << older.error().message;
+  auto migrations = storage::EmbeddedMigrations(storage::Dialect::kSqlite);
+  ASSERT_TRUE(migrations.has_value()) << migrations.error().message;
+  ASSERT_GT(migrations->size(), 1u);
+  migrations->erase(std::max_element(migrations->begin(), migrations->end(),
+                                     [](const storage::Migration& a, const storage::Migration& b) {
+                                       return a.version < b.version;
+                                     }));
+  ASSERT_TRUE(storage::Migrator((*older)->database(), *migrations, clock_).Migrate().has_value());
+  const auto url = (*older)->UrlText();
   const std::string target = "sqlite://" + (dir_ / "copy.db").string();
   const std::string copy = "migrate-data --from '" + url + "' --to '" + target + "'";
   auto refused = RunCallgate(url, copy);

@@ -5,9 +5,23 @@
 -- the caller a customer again.
 ALTER TABLE calls ADD COLUMN erased_at BIGINT;
 
--- callgate_record_call_events as in 0016, with the upsert's WHERE extended by
--- `calls.erased_at IS NULL` (as CallUpsertSql in sql_call_repository.cpp): an erased call is
--- left alone like another company's, and the event row is removed again. It answers 0 for
+-- A call's recording URL (a link to the conversation itself) and the platform's metadata (which
+-- may carry the caller's name) are stored sealed from now on, like its transcript: the metadata
+-- column becomes TEXT, as 0005 did for the transcript object and the analysis. Values stored
+-- before stay readable as clear text until `callgate keys rotate` seals them.
+ALTER TABLE calls ALTER COLUMN metadata TYPE TEXT USING metadata::text;
+
+-- 0015's one-event function takes the metadata as JSONB and knows no erased calls; the previous
+-- release calls 0016's group function (replaced below), so nothing calls this one any more.
+DROP FUNCTION IF EXISTS callgate_record_call_event(
+  TEXT, TEXT, TEXT, TEXT, TEXT, BIGINT, BIGINT, BIGINT, BIGINT, BIGINT, TEXT, TEXT, TEXT, TEXT,
+  TEXT, TEXT, TEXT, BIGINT, BIGINT, BIGINT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, INTEGER, TEXT,
+  JSONB, BIGINT, TEXT, BIGINT, BIGINT, INTEGER, INTEGER);
+
+-- callgate_record_call_events as in 0016, with the metadata written as the sealed text it is
+-- given, and the upsert's WHERE extended by `calls.erased_at IS NULL` (as CallUpsertSql in
+-- sql_call_repository.cpp): an erased call is left alone like another company's, and the event
+-- row is removed again. It answers 0 for
 -- both; callgate tells them apart by reading the call (SqlCallEventStore::WriteTogether), so
 -- an instance of the previous release, which reads 0 as "another company's", writes nothing
 -- for an erased call either.
@@ -54,7 +68,7 @@ BEGIN
             p_values[b + 19]::BIGINT, p_values[b + 20]::BIGINT, p_values[b + 21],
             p_values[b + 22], p_values[b + 23], p_values[b + 24], p_values[b + 25],
             p_values[b + 26], p_values[b + 27]::INTEGER, p_values[b + 28],
-            p_values[b + 29]::JSONB, p_values[b + 30]::BIGINT, p_values[b + 31],
+            p_values[b + 29], p_values[b + 30]::BIGINT, p_values[b + 31],
             p_values[b + 32]::BIGINT, p_values[b + 33]::BIGINT)
     ON CONFLICT (retell_call_id) DO UPDATE SET
       branch_id = COALESCE(excluded.branch_id, calls.branch_id),
