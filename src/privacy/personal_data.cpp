@@ -439,13 +439,26 @@ json FailedJobsJson(Session& s, const Person& p) {
   return out;
 }
 
+// Removes the bodies of the raw webhook events Mentioning finds (by_name), keeping each row
+// with its dedupe key: a redelivery of the event stays a duplicate and stores nothing again.
+// Returns how many.
+std::int64_t EmptyWebhookEvents(Session& s, const Person& p, SystemTimePoint now,
+                                std::int64_t* unreadable) {
+  const auto ids = Mentioning(s, p, "webhook_events", "payload, error", /*has_company=*/true,
+                              /*by_name=*/true, "payload", unreadable);
+  std::int64_t n = 0;
+  for (std::int64_t id : ids) {
+    n += s.Execute(
+        "UPDATE webhook_events SET payload = '', error = NULL, updated_at = :now WHERE id = :id",
+        Params().Add(now).Add(id));
+  }
+  return n;
+}
+
 // Deletes the rows Mentioning finds; returns how many.
 std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
-                            std::string_view columns, bool has_company,
-                            std::string_view sealed_column = {},
-                            std::int64_t* unreadable = nullptr) {
-  const auto ids =
-      Mentioning(s, p, table, columns, has_company, /*by_name=*/true, sealed_column, unreadable);
+                            std::string_view columns, bool has_company) {
+  const auto ids = Mentioning(s, p, table, columns, has_company, /*by_name=*/true);
   std::int64_t n = 0;
   for (std::int64_t id : ids) {
     n += s.Execute("DELETE FROM " + std::string(table) + " WHERE id = :id", Params().Add(id));
@@ -482,7 +495,8 @@ ReportLines ErasureReport::Lines() const {
       {"appointments_cancelled", "future appointments cancelled in the calendar",
        appointments_cancelled},
       {"callback_requests_deleted", "callback requests deleted", callback_requests_deleted},
-      {"webhook_events_deleted", "raw webhook events deleted", webhook_events_deleted},
+      ReportLine("webhook_events_emptied", "raw webhook events emptied", webhook_events_emptied)
+          .Note("body removed; the dedupe key stays until the 30-day cleanup"),
       {"jobs_deleted", "queued jobs deleted", jobs_deleted},
       {"failed_jobs_deleted", "failed jobs deleted", failed_jobs_deleted},
       ReportLine("webhook_events_unreadable", "raw webhook events not searched",
@@ -594,9 +608,8 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
     target = p.Target();
     const auto now = clock_.Now();
     // Raw traces first, while the call ids, booking uids, name and e-mail are still known.
-    report.webhook_events_deleted =
-        DeleteMentions(s, p, "webhook_events", "payload, error", /*has_company=*/true, "payload",
-                       &report.webhook_events_unreadable);
+    report.webhook_events_emptied =
+        EmptyWebhookEvents(s, p, now, &report.webhook_events_unreadable);
     report.jobs_deleted = DeleteMentions(s, p, "jobs", "payload, last_error", true) +
                           DeleteMentions(s, p, "job_outbox", "payload", false);
     report.failed_jobs_deleted = DeleteMentions(s, p, "failed_jobs", "payload, error", true);

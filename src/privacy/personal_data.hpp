@@ -15,8 +15,11 @@
 // and the customer link (times, duration and costs stay for billing) and marks them erased, so
 // that the platform's later deliveries about them keep nothing (CallEventService's outcome
 // "erased": a redelivery inside its retry window, a late call_analyzed), unlinks their
-// appointments and clears their notes, and deletes raw webhook events, queued and failed jobs
-// that mention the number, e-mail, name, call or booking ids. While appointments of the person
+// appointments and clears their notes, empties the raw webhook events and deletes the queued
+// and failed jobs that mention the number, e-mail, name, call or booking ids. An emptied event
+// keeps its row and dedupe key (the platform's event name and ids, no personal data), so that
+// the platform's redelivery of it is still a duplicate and stores nothing again; the row goes
+// with the 30-day cleanup. While appointments of the person
 // lie in the future it refuses (kConflict), unless `cancel_future`: then each is cancelled in
 // the calendar first (through CancelBooking) and marked cancelled; a calendar failure stops the
 // erase before anything is deleted. SQLite runs with secure_delete, and the WAL is checkpointed
@@ -60,7 +63,8 @@ struct ErasureReport {
   std::int64_t appointments_unlinked = 0;
   std::int64_t appointments_cancelled = 0;  // in the calendar, with cancel_future
   std::int64_t callback_requests_deleted = 0;
-  std::int64_t webhook_events_deleted = 0;
+  // Raw webhook bodies about the person, removed; each row keeps its dedupe key (see Erase).
+  std::int64_t webhook_events_emptied = 0;
   std::int64_t jobs_deleted = 0;  // queued jobs and outbox entries
   std::int64_t failed_jobs_deleted = 0;
   // The company's raw webhook events that could not be searched: sealed under a key the

@@ -372,8 +372,20 @@ TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
   EXPECT_EQ(Count("FROM job_outbox WHERE type = 'notify'"), 2);
   EXPECT_EQ(report->jobs_deleted, 1);  // her job only
   EXPECT_EQ(Count("FROM webhook_events WHERE dedupe_key IN ('calcom-other', 'calcom-nobody')"), 2);
-  EXPECT_EQ(Count("FROM webhook_events WHERE dedupe_key = 'calcom-ours'"), 0);
-  EXPECT_EQ(report->webhook_events_deleted, 2);  // her Retell event and her Cal.com delivery
+  // Her Retell event and her Cal.com delivery are emptied; their rows keep the dedupe keys, so
+  // that Cal.com delivering the booking again is a duplicate and stores nothing again.
+  EXPECT_EQ(Count("FROM webhook_events WHERE dedupe_key = 'calcom-ours' AND payload = ''"), 1);
+  EXPECT_EQ(report->webhook_events_emptied, 2);
+  calls::WebhookEventRecord again;
+  again.company_id = company_.id;
+  again.source = "calcom";
+  again.event = "BOOKING_CREATED";
+  again.dedupe_key = "calcom-ours";
+  again.payload_json = attendee;
+  auto redelivered = events.Record(again);
+  ASSERT_FALSE(redelivered.has_value());
+  EXPECT_EQ(redelivered.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Count("FROM webhook_events WHERE dedupe_key = 'calcom-ours' AND payload = ''"), 1);
 }
 
 // The export hands out only what is the person's: another caller's raw record that names them
@@ -396,7 +408,7 @@ TEST_P(PersonalDataTest, TheExportLeavesOutAnotherCallersRecordThatNamesThePerso
   EXPECT_EQ(doc->dump().find("call_otto_1"), std::string::npos);
   auto report = service_->Erase(company_, kPhone, {}, {"user:1", "req-12"});
   ASSERT_TRUE(report.has_value()) << report.error().message;
-  EXPECT_EQ(report->webhook_events_deleted, 2);
+  EXPECT_EQ(report->webhook_events_emptied, 2);
 }
 
 // A caller who withholds the number is still found through what links to the call: a callback
@@ -495,7 +507,7 @@ TEST_P(PersonalDataTest, EraseLeavesNoTraceInTheDatabaseFiles) {
   EXPECT_EQ(report->calls_anonymised, 2);
   EXPECT_EQ(report->appointments_unlinked, 1);
   EXPECT_EQ(report->callback_requests_deleted, 1);
-  EXPECT_EQ(report->webhook_events_deleted, 1);
+  EXPECT_EQ(report->webhook_events_emptied, 1);
   EXPECT_EQ(report->jobs_deleted, 1);
   EXPECT_EQ(report->failed_jobs_deleted, 1);
 
@@ -540,7 +552,7 @@ TEST_P(PersonalDataTest, EraseSaysWhichRawEventsItCouldNotSearch) {
   ASSERT_TRUE(inserted.has_value()) << inserted.error().message;
   auto report = service_->Erase(company_, kPhone, {}, {"user:1", "req-11"});
   ASSERT_TRUE(report.has_value()) << report.error().message;
-  EXPECT_EQ(report->webhook_events_deleted, 1);
+  EXPECT_EQ(report->webhook_events_emptied, 1);
   EXPECT_EQ(report->webhook_events_unreadable, 1);
   EXPECT_EQ(report->ToJson()["webhook_events_unreadable"], 1);
   EXPECT_NE(report->Describe().find("raw webhook events not searched: 1"), std::string::npos);

@@ -5,7 +5,8 @@
 //   captured; the output must not contain the caller's number in any written form, the e-mail
 //   address or the transcript sentence (masks like +49151****678 are fine).
 // - An erasure stays: the platform delivering the call's webhooks again afterwards (inside its
-//   retry window, or a late call_analyzed) brings back neither the content nor the customer.
+//   retry window: duplicates) or late (call_analyzed, live transcripts: erased) brings back
+//   neither the content, nor the raw body, nor the customer.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -91,7 +92,13 @@ class LogPrivacyTest : public storage::testing::DatabaseTest {
                 retell::SignRetellPayload(body.dump(), kKey, ToUnixMillis(clock_.Now())));
     auto r = client_->Post(path, body.dump(), headers);
     EXPECT_TRUE(r.has_value());
+    last_body_ = r ? r->body : "";
     return r ? r->status : 0;
+  }
+  // The `outcome` of the last signed delivery's answer.
+  std::string LastOutcome() const {
+    const json answer = json::parse(last_body_, nullptr, false);
+    return answer.is_object() ? answer.value("outcome", "") : "";
   }
 
   int Admin(const std::string& method, const std::string& target, const std::string& body = "") {
@@ -152,6 +159,7 @@ class LogPrivacyTest : public storage::testing::DatabaseTest {
   std::unique_ptr<app::Application> app_;
   std::unique_ptr<TestClient> client_;
   std::string token_;
+  std::string last_body_;
 };
 
 TEST_P(LogPrivacyTest, AWholeCallLogsNoNumberEmailOrTranscript) {
@@ -211,7 +219,7 @@ TEST_P(LogPrivacyTest, AWholeCallLogsNoNumberEmailOrTranscript) {
 
 TEST_P(LogPrivacyTest, AnErasureStaysWhenThePlatformDeliversTheCallAgain) {
   const std::string company = "/api/admin/companies/1";
-  for (const char* event : {"call_started", "call_ended", "call_analyzed"}) {
+  for (const char* event : {"call_started", "call_ended"}) {
     ASSERT_EQ(PostSigned("/webhooks/retell", {{"event", event}, {"call", Call(event)}}), 200);
   }
   // The queued analysis runs on the in-process workers and makes the caller a customer.
@@ -226,21 +234,29 @@ TEST_P(LogPrivacyTest, AnErasureStaysWhenThePlatformDeliversTheCallAgain) {
       "FROM calls WHERE retell_call_id = 'call-log-1' AND (from_number IS NOT NULL OR transcript "
       "IS NOT NULL OR summary IS NOT NULL OR analysis IS NOT NULL OR customer_id IS NOT NULL)";
   ASSERT_EQ(Count(content), 0);
-  ASSERT_EQ(Count("FROM webhook_events"), 0);
+  // The raw events are emptied; their rows keep the dedupe keys.
+  ASSERT_EQ(Count("FROM webhook_events WHERE payload <> ''"), 0);
+  ASSERT_EQ(Count("FROM webhook_events"), 2);
 
-  // The same deliveries again (their raw events were erased, so none is a duplicate any more),
-  // and a live transcript that comes late: each is acknowledged, and nothing is kept.
+  // The same deliveries again, inside the platform's retry window: duplicates.
   clock_.Advance(std::chrono::minutes(2));
-  for (const char* event : {"call_started", "call_ended", "call_analyzed", "transcript_updated"}) {
-    EXPECT_EQ(PostSigned("/webhooks/retell", {{"event", event}, {"call", Call(event)}}), 200)
-        << event;
+  for (const char* event : {"call_started", "call_ended"}) {
+    EXPECT_EQ(PostSigned("/webhooks/retell", {{"event", event}, {"call", Call(event)}}), 200);
+    EXPECT_EQ(LastOutcome(), "duplicate") << event;
+  }
+  // Deliveries about the call that come late (the analysis, a live transcript): acknowledged,
+  // and nothing is kept.
+  for (const char* event : {"call_analyzed", "transcript_updated"}) {
+    EXPECT_EQ(PostSigned("/webhooks/retell", {{"event", event}, {"call", Call(event)}}), 200);
+    EXPECT_EQ(LastOutcome(), "erased") << event;
   }
   for (int i = 0; i < 200 && Count("FROM jobs") > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(Count(content), 0);
   EXPECT_EQ(Count(caller_rows), 0);
-  EXPECT_EQ(Count("FROM webhook_events"), 0);
+  EXPECT_EQ(Count("FROM webhook_events WHERE payload <> ''"), 0);
+  EXPECT_EQ(Count("FROM webhook_events"), 2);
   EXPECT_EQ(Count("FROM failed_jobs"), 0);
   EXPECT_EQ(Count("FROM calls WHERE retell_call_id = 'call-log-1' AND erased_at IS NOT NULL"), 1);
 
