@@ -34,6 +34,17 @@ constexpr std::string_view kSentence = "Ich habe seit Tagen Schmerzen im linken 
 constexpr std::string_view kOtherPhone = "+4917098765432";
 constexpr std::string_view kOtherName = "Otto Nachbar";
 
+// An ended call from `from` with its final transcript.
+calls::CallUpdate EndedCall(std::string id, std::string from, std::string transcript) {
+  calls::CallUpdate u;
+  u.retell_call_id = std::move(id);
+  u.from_number = std::move(from);
+  u.status = "ended";
+  u.transcript = std::move(transcript);
+  u.final_transcript = true;
+  return u;
+}
+
 class PersonalDataTest : public storage::testing::DatabaseTest {
  protected:
   void SetUp() override {
@@ -95,20 +106,12 @@ class PersonalDataTest : public storage::testing::DatabaseTest {
     auto call = calls.Upsert(c, linked);
     ASSERT_TRUE(call.has_value()) << call.error().message;
     erika_call_id_ = call->id.value;
-    calls::CallUpdate national;
-    national.retell_call_id = "call_erika_2";
-    national.from_number = std::string(kNationalPhone);
-    national.status = "ended";
-    national.transcript = "User: Hallo";
-    national.final_transcript = true;
-    ASSERT_TRUE(calls.Upsert(c, national).has_value());
-    calls::CallUpdate other;
-    other.retell_call_id = "call_otto_1";
-    other.from_number = std::string(kOtherPhone);
-    other.status = "ended";
-    other.transcript = "User: Otto hier";
-    other.final_transcript = true;
-    ASSERT_TRUE(calls.Upsert(c, other).has_value());
+    ASSERT_TRUE(
+        calls.Upsert(c, EndedCall("call_erika_2", std::string(kNationalPhone), "User: Hallo"))
+            .has_value());
+    ASSERT_TRUE(
+        calls.Upsert(c, EndedCall("call_otto_1", std::string(kOtherPhone), "User: Otto hier"))
+            .has_value());
 
     storage::SqlAppointmentRepository appointments(db(), clock_);
     booking::Appointment past;
@@ -418,12 +421,8 @@ TEST_P(PersonalDataTest, ACallFromAWithheldNumberIsFoundThroughItsCallbackReques
   Seed();
   const CompanyId c = company_.id;
   storage::SqlCallRepository calls(db(), clock_);
-  calls::CallUpdate withheld;
-  withheld.retell_call_id = "call_withheld_1";
-  withheld.from_number = "anonymous";
-  withheld.status = "ended";
-  withheld.transcript = "User: " + std::string(kSentence);
-  withheld.final_transcript = true;
+  calls::CallUpdate withheld =
+      EndedCall("call_withheld_1", "anonymous", "User: " + std::string(kSentence));
   withheld.summary = "Rückruf Knie";
   auto call = calls.Upsert(c, withheld);
   ASSERT_TRUE(call.has_value()) << call.error().message;
@@ -448,13 +447,8 @@ TEST_P(PersonalDataTest, ACallFromAWithheldNumberIsFoundThroughItsCallbackReques
   ASSERT_TRUE(appointments.Create(c, booked).has_value());
   // Otto asked, from his own number, to be called back on Erika's: his call, and what he
   // booked in it, stay his.
-  calls::CallUpdate ottos;
-  ottos.retell_call_id = "call_otto_callback";
-  ottos.from_number = std::string(kOtherPhone);
-  ottos.status = "ended";
-  ottos.transcript = "User: Rufen Sie bitte meine Frau an";
-  ottos.final_transcript = true;
-  auto otto_call = calls.Upsert(c, ottos);
+  auto otto_call = calls.Upsert(c, EndedCall("call_otto_callback", std::string(kOtherPhone),
+                                             "User: Rufen Sie bitte meine Frau an"));
   ASSERT_TRUE(otto_call.has_value()) << otto_call.error().message;
   booking::CallbackRequest for_erika;
   for_erika.call_id = otto_call->id;
