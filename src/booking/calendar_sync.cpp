@@ -58,14 +58,17 @@ Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
       }
       return tl::unexpected(stored.error());
     }
-    std::optional<tenancy::CompanyId> company;
-    auto applied = ApplyInTransaction(change, company);
+    Concerned concerned;
+    auto applied = ApplyInTransaction(change, concerned);
     if (!applied) return tl::unexpected(applied.error());
-    if (!record.company_id && company) {
+    if (!record.company_id && concerned.company) {
       // The raw body (attendee name, e-mail, answers) belongs to that company from now on.
-      if (auto attributed = events_.AttributeTo(*stored, *company); !attributed) {
+      if (auto attributed = events_.AttributeTo(*stored, *concerned.company); !attributed) {
         return tl::unexpected(attributed.error());
       }
+    }
+    if (concerned.erased) {
+      if (auto emptied = events_.Empty(*stored); !emptied) return tl::unexpected(emptied.error());
     }
     outcome = *applied;
     return Ok();
@@ -85,14 +88,14 @@ Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
   return outcome;
 }
 
-Result<std::string> CalendarSyncService::ApplyInTransaction(
-    const CalendarChange& change, std::optional<tenancy::CompanyId>& company) {
+Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange& change,
+                                                            Concerned& concerned) {
   if (change.trigger == "BOOKING_CREATED" || change.trigger == "BOOKING_REQUESTED") {
     // A booking we know: the practice confirmed a request, or a booked one awaits it again.
     auto known = appointments_.ResolveByCalcomUid(change.uid);
     if (known) {
       if (!MayTouch(change, known->company_id)) return std::string("ignored");
-      company = known->company_id;
+      concerned.Booking(*known);
       const std::string_view now = StatusOf(change);
       if (!known->HoldsSlot() || known->status == kPendingSync || known->status == now) {
         return std::string("unchanged");
@@ -114,7 +117,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(
       return tl::unexpected(appt.error());
     }
     if (!MayTouch(change, appt->company_id)) return std::string("ignored");
-    company = appt->company_id;
+    concerned.Booking(*appt);
     if (!appt->HoldsSlot()) return std::string("unchanged");
     Appointment updated = *appt;
     updated.status = std::string(rejected ? kRejected : kCancelled);
@@ -130,7 +133,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(
       return tl::unexpected(old.error());
     }
     if (!MayTouch(change, old->company_id)) return std::string("ignored");
-    company = old->company_id;
+    concerned.Booking(*old);
     if (appointments_.FindByCalcomUid(old->company_id, change.uid)) {
       return std::string("unchanged");  // our own reschedule, already recorded
     }
@@ -169,7 +172,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(
         services.clear();
       }
     }
-    if (!services.empty()) company = services.front().company_id;
+    if (!services.empty()) concerned.company = services.front().company_id;
     if (change.metadata.count("callgate_appointment") != 0) {
       return std::string("unchanged");  // booked by us; the booking flow records it
     }
@@ -203,6 +206,15 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(
       return tl::unexpected(created.error());
     }
     return std::string("created");
+  }
+  // A trigger callgate does not act on (MEETING_ENDED, a no-show, …): a known booking it names
+  // still decides whose delivery it is and whether its raw body may be kept.
+  if (!change.uid.empty()) {
+    auto known = appointments_.ResolveByCalcomUid(change.uid);
+    if (known && MayTouch(change, known->company_id)) concerned.Booking(*known);
+    if (!known && known.error().code != ErrorCode::kNotFound) {
+      return tl::unexpected(known.error());
+    }
   }
   return std::string("ignored");
 }

@@ -10,6 +10,10 @@
 // ACCEPTED (or none) is the practice's confirmation → booked; BOOKING_REJECTED → rejected (the
 // slot is free; the caller hears it on their next query of their appointments). A
 // BOOKING_RESCHEDULED whose new booking is PENDING records the new one as requested.
+//
+// A delivery about a booking whose attendee's data was erased (Appointment::erased_at) is
+// applied like any other, but its raw body (name, e-mail, answers) is not kept: the stored
+// delivery keeps only its dedupe key (privacy::PersonalData::Erase, docs/privacy.md).
 
 #include <cstdint>
 #include <functional>
@@ -81,9 +85,19 @@ class CalendarSyncService {
   Result<std::string> Apply(const CalendarChange& change);
 
  private:
-  // `company` is set to the company whose booking or service the change names (and may touch).
-  Result<std::string> ApplyInTransaction(const CalendarChange& change,
-                                         std::optional<tenancy::CompanyId>& company);
+  // What a change turned out to concern, set by ApplyInTransaction.
+  struct Concerned {
+    // The company whose booking or service the change names (and may touch).
+    std::optional<tenancy::CompanyId> company;
+    // The booking it names is one whose attendee's data was erased: the delivery is applied,
+    // its raw body is not kept.
+    bool erased = false;
+    void Booking(const Appointment& appointment) {
+      company = appointment.company_id;
+      erased = erased || appointment.erased_at.has_value();
+    }
+  };
+  Result<std::string> ApplyInTransaction(const CalendarChange& change, Concerned& concerned);
 
   AppointmentRepository& appointments_;
   tenancy::ServiceRepository& services_;

@@ -20,6 +20,7 @@ class Deliveries final : public calls::WebhookEventRepository {
       return Fail(ErrorCode::kAlreadyExists, "delivered before");
     }
     companies.push_back(event.company_id);
+    bodies.push_back(event.payload_json);
     return static_cast<std::int64_t>(keys_.size());
   }
   Status AttributeTo(std::int64_t event_id, tenancy::CompanyId company_id) override {
@@ -27,9 +28,14 @@ class Deliveries final : public calls::WebhookEventRepository {
     if (!company) company = company_id;
     return Ok();
   }
+  Status Empty(std::int64_t event_id) override {
+    bodies.at(static_cast<std::size_t>(event_id - 1)).clear();
+    return Ok();
+  }
 
-  // The company of each recorded delivery, by its id - 1.
+  // The company and the raw body of each recorded delivery, by its id - 1.
   std::vector<std::optional<tenancy::CompanyId>> companies;
+  std::vector<std::string> bodies;
 
  private:
   std::set<std::string> keys_;
@@ -52,6 +58,7 @@ class CalendarSyncTest : public ::testing::Test {
     c.uid = std::move(uid);
     c.status = std::move(status);
     c.event_type_id = 1000;
+    c.raw_body = R"({"attendees":[{"name":"Erika Mustermann"}]})";
     return c;
   }
   const Appointment& Ours() const { return world.appointments.rows[0]; }
@@ -189,6 +196,38 @@ TEST_F(CalendarSyncTest, EachStoredDeliveryIsAttributedToTheCompanyItConcerns) {
                                                           CompanyId(1), std::nullopt, std::nullopt,
                                                           std::nullopt, CompanyId(2)};
   EXPECT_EQ(deliveries.companies, expected);
+}
+
+// A booking whose attendee's data was erased: Cal.com's deliveries about it (its cancellation,
+// a reschedule and what follows the new booking) are applied, and none keeps its raw body;
+// deliveries about other bookings keep theirs.
+TEST_F(CalendarSyncTest, DeliveriesAboutAnErasedBookingAreAppliedAndTheirBodiesNotKept) {
+  world.appointments.rows[0].erased_at = world.clock.Now();
+  CalendarChange moved = Change("BOOKING_RESCHEDULED", "uid-moved", "ACCEPTED");
+  moved.previous_uid = "uid-sonnenschein";
+  moved.start = Ours().starts_at + std::chrono::hours(24);
+  moved.end = *moved.start + std::chrono::minutes(30);
+  EXPECT_EQ(sync.Apply(moved).value(), "rescheduled");
+  const Appointment& next = world.appointments.rows.back();
+  EXPECT_EQ(next.calcom_booking_uid, "uid-moved");
+  EXPECT_EQ(next.erased_at, Ours().erased_at);  // the same person's booking
+  EXPECT_EQ(sync.Apply(Change("BOOKING_CREATED", "uid-moved", "ACCEPTED")).value(), "unchanged");
+  EXPECT_EQ(sync.Apply(Change("BOOKING_CANCELLED", "uid-moved", "CANCELLED")).value(), "cancelled");
+  EXPECT_EQ(world.appointments.rows.back().status, kCancelled);
+  EXPECT_EQ(sync.Apply(Change("MEETING_ENDED", "uid-sonnenschein", "")).value(), "ignored");
+  EXPECT_EQ(sync.Apply(Change("BOOKING_CANCELLED", "uid-Nordlicht", "CANCELLED")).value(),
+            "cancelled");
+  EXPECT_EQ(sync.Apply(Change("MEETING_ENDED", "uid-Nordlicht", "")).value(), "ignored");
+
+  ASSERT_EQ(deliveries.bodies.size(), 6u);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(deliveries.bodies[i], "") << i;
+  // Another attendee's booking: its deliveries keep their bodies, and name their company.
+  EXPECT_NE(deliveries.bodies[4], "");
+  EXPECT_NE(deliveries.bodies[5], "");
+  EXPECT_EQ(deliveries.companies[3], tenancy::CompanyId(1));
+  EXPECT_EQ(deliveries.companies[5], tenancy::CompanyId(2));
+  // A redelivery is still a duplicate.
+  EXPECT_EQ(sync.Apply(Change("BOOKING_CANCELLED", "uid-moved", "CANCELLED")).value(), "duplicate");
 }
 
 }  // namespace

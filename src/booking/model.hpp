@@ -45,6 +45,10 @@ struct Appointment {
   std::optional<std::string> idempotency_key;
   std::optional<AppointmentId> rescheduled_from_id;
   std::optional<SystemTimePoint> cancelled_at;
+  // When the attendee's data was erased (privacy::PersonalData::Erase). Set by the erase only;
+  // Create keeps it (a booking rescheduled from an erased one is the same person's), Update
+  // leaves it alone.
+  std::optional<SystemTimePoint> erased_at;
   std::string notes;
   SystemTimePoint created_at;
   SystemTimePoint updated_at;

@@ -63,6 +63,9 @@ class WebhookEventRepository {
   // shared URL is recorded before the booking it names is looked up. Changes only an event
   // recorded without a company. Its raw body then follows that company's erasure requests.
   virtual Status AttributeTo(std::int64_t event_id, tenancy::CompanyId company_id) = 0;
+  // Removes a recorded event's raw body and keeps its row and dedupe key, so that a redelivery
+  // stays a duplicate: for a delivery about a booking whose attendee's data was erased.
+  virtual Status Empty(std::int64_t event_id) = 0;
 };
 
 // A deduplicated platform event stored together with the call update it carries.

@@ -623,9 +623,9 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
     }
     for (std::int64_t id : p.appointment_ids) {
       report.appointments_unlinked += s.Execute(
-          "UPDATE appointments SET customer_id = NULL, notes = '', updated_at = :now "
-          "WHERE company_id = :c AND id = :id",
-          Params().Add(now).Add(company_id).Add(id));
+          "UPDATE appointments SET customer_id = NULL, notes = '', erased_at = :now, "
+          "updated_at = :now2 WHERE company_id = :c AND id = :id",
+          Params().Add(now).Add(now).Add(company_id).Add(id));
     }
     for (std::int64_t id : p.callback_ids) {
       report.callback_requests_deleted +=

@@ -15,14 +15,15 @@
 // and the customer link (times, duration and costs stay for billing) and marks them erased, so
 // that the platform's later deliveries about them keep nothing (CallEventService's outcome
 // "erased": a redelivery inside its retry window, a late call_analyzed), unlinks their
-// appointments and clears their notes, empties the raw webhook events and deletes the queued
-// and failed jobs that mention the number, e-mail, name, call or booking ids. An emptied event
-// keeps its row and dedupe key (the platform's event name and ids, no personal data), so that
-// the platform's redelivery of it is still a duplicate and stores nothing again; the row goes
-// with the 30-day cleanup. While appointments of the person
-// lie in the future it refuses (kConflict), unless `cancel_future`: then each is cancelled in
-// the calendar first (through CancelBooking) and marked cancelled; a calendar failure stops the
-// erase before anything is deleted. SQLite runs with secure_delete, and the WAL is checkpointed
+// appointments, clears their notes and marks them erased, so that Cal.com's later deliveries
+// about those bookings are applied without keeping their raw bodies (CalendarSyncService), empties
+// the raw webhook events and deletes the queued and failed jobs that mention the number, e-mail,
+// name, call or booking ids. An emptied event keeps its row and dedupe key (the platform's event
+// name and ids, no personal data), so that the platform's redelivery of it is still a duplicate and
+// stores nothing again; the row goes with the 30-day cleanup. While appointments of the person lie
+// in the future it refuses (kConflict), unless `cancel_future`: then each is cancelled in the
+// calendar first (through CancelBooking) and marked cancelled; a calendar failure stops the erase
+// before anything is deleted. SQLite runs with secure_delete, and the WAL is checkpointed
 // (TRUNCATE) afterwards, so the database files keep no copy; PostgreSQL needs VACUUM for that
 // (docs/privacy.md). Both write an audit entry (privacy.export / privacy.erase) and a log line
 // with the masked number. Thread-safe; never throws.

@@ -14,7 +14,7 @@ using tenancy::CompanyId;
 constexpr std::string_view kAppointmentColumns =
     "id, company_id, branch_id, service_id, customer_id, call_id, starts_at, ends_at, timezone, "
     "status, calcom_booking_uid, source, idempotency_key, rescheduled_from_id, cancelled_at, "
-    "notes, created_at, updated_at, calcom_seat_uid";
+    "notes, created_at, updated_at, calcom_seat_uid, erased_at";
 
 // NULL for an absent id, and for Id() (0): ids start at 1, and a tool run without a call (an
 // MCP session, docs/agents.md) carries the empty call id.
@@ -48,6 +48,7 @@ Appointment DecodeAppointment(const Row& r) {
   a.idempotency_key = r.OptionalString("idempotency_key");
   a.rescheduled_from_id = OptId<AppointmentId>(r, "rescheduled_from_id");
   a.cancelled_at = r.OptionalTime("cancelled_at");
+  a.erased_at = r.OptionalTime("erased_at");
   a.notes = r.Opened("notes", "appointments.notes");
   a.created_at = r.Time("created_at");
   a.updated_at = r.Time("updated_at");
@@ -87,9 +88,9 @@ Result<Appointment> SqlAppointmentRepository::Create(CompanyId company_id, const
     stored.id = AppointmentId(s.InsertReturningId(
         "INSERT INTO appointments (company_id, branch_id, service_id, customer_id, call_id, "
         "starts_at, ends_at, timezone, status, calcom_booking_uid, source, idempotency_key, "
-        "rescheduled_from_id, cancelled_at, notes, created_at, updated_at, calcom_seat_uid) "
-        "VALUES (:c, :b, :s, :cu, :call, :st, :en, :tz, :status, :uid, :source, :key, :from, "
-        ":cancelled, :notes, :created, :updated, :seat) RETURNING id",
+        "rescheduled_from_id, cancelled_at, notes, created_at, updated_at, calcom_seat_uid, "
+        "erased_at) VALUES (:c, :b, :s, :cu, :call, :st, :en, :tz, :status, :uid, :source, :key, "
+        ":from, :cancelled, :notes, :created, :updated, :seat, :erased) RETURNING id",
         Params()
             .Add(company_id.value)
             .Add(IdOrNull(stored.branch_id))
@@ -108,7 +109,8 @@ Result<Appointment> SqlAppointmentRepository::Create(CompanyId company_id, const
             .Add(s.Seal(stored.notes, "appointments.notes"))
             .Add(stored.created_at)
             .Add(stored.updated_at)
-            .Add(stored.calcom_seat_uid)));
+            .Add(stored.calcom_seat_uid)
+            .Add(stored.erased_at)));
     return stored;
   });
   if (created || created.error().code != ErrorCode::kAlreadyExists) return created;

@@ -352,6 +352,15 @@ Status SqlWebhookEventRepository::AttributeTo(std::int64_t event_id, CompanyId c
   });
 }
 
+Status SqlWebhookEventRepository::Empty(std::int64_t event_id) {
+  return database_.Run([&](Session& s) -> Status {
+    s.Execute(
+        "UPDATE webhook_events SET payload = '', error = NULL, updated_at = :now WHERE id = :id",
+        Params().Add(clock_.Now()).Add(event_id));
+    return Ok();
+  });
+}
+
 // One event of a PostgreSQL group: its values as array elements (built on the caller's
 // thread, sealing included) and, once its group is written, its outcome — handed to `done`
 // when it was queued with RecordWithCallLater.

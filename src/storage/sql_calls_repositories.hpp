@@ -36,6 +36,7 @@ class SqlWebhookEventRepository final : public calls::WebhookEventRepository {
       : database_(database), clock_(clock) {}
   Result<std::int64_t> Record(const calls::WebhookEventRecord& event) override;
   Status AttributeTo(std::int64_t event_id, tenancy::CompanyId company_id) override;
+  Status Empty(std::int64_t event_id) override;
 
  private:
   Database& database_;

@@ -6,7 +6,9 @@
 //   address or the transcript sentence (masks like +49151****678 are fine).
 // - An erasure stays: the platform delivering the call's webhooks again afterwards (inside its
 //   retry window: duplicates) or late (call_analyzed, live transcripts: erased) brings back
-//   neither the content, nor the raw body, nor the customer.
+//   neither the content, nor the raw body, nor the customer. Cal.com's later deliveries about
+//   the person's bookings (the cancellation the erase asked for, a reschedule by the practice)
+//   are applied, and keep neither their raw bodies nor the person.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +18,7 @@
 #include "auth/auth_service.hpp"
 #include "auth/sql_repositories.hpp"
 #include "calcom/fake/fake_calcom.hpp"
+#include "calcom/webhook.hpp"
 #include "core/testing/fake_clock.hpp"
 #include "core/time_zone.hpp"
 #include "http/testing/test_client.hpp"
@@ -32,6 +35,7 @@ using http::testing::TestClient;
 using nlohmann::json;
 
 const Secret kKey("platform-key-123");
+const Secret kCalcomSecret("whsec_privacy_test");
 constexpr const char* kMitte = "+493083793369";
 // The caller (a new one, unknown to the demo tenant) and what she says.
 constexpr const char* kCaller = "+4917612345678";
@@ -72,6 +76,7 @@ class LogPrivacyTest : public storage::testing::DatabaseTest {
     config.retell_api_key = kKey;
     config.calcom_base_url = fake_->base_url();
     config.calcom_slots_timeout_ms = 2000;
+    config.calcom_webhook_secret = kCalcomSecret;
     config.log_level = "debug";
     auto application = app::Application::Create(config, clock_);
     ASSERT_TRUE(application.has_value()) << application.error().message;
@@ -95,6 +100,47 @@ class LogPrivacyTest : public storage::testing::DatabaseTest {
     last_body_ = r ? r->body : "";
     return r ? r->status : 0;
   }
+  // A Cal.com delivery about booking `uid` to the platform's URL, with the attendee's data.
+  int DeliverCalcom(const std::string& trigger, const std::string& uid, json payload = {}) {
+    payload["uid"] = uid;
+    payload["eventTypeId"] = 1001;
+    payload["attendees"] = json::array({{{"name", "Lieselotte Privat"},
+                                         {"email", kEmail},
+                                         {"timeZone", "Europe/Berlin"},
+                                         {"phoneNumber", kCaller}}});
+    const std::string raw = json{
+        {"triggerEvent", trigger},
+        {"createdAt", FormatIso8601Utc(clock_.Now())},
+        {"payload",
+         std::move(payload)}}.dump();
+    http::Headers headers;
+    headers.Add("Content-Type", "application/json");
+    headers.Add("X-Cal-Signature-256", calcom::SignCalcomPayload(raw, kCalcomSecret));
+    auto r = client_->Post("/webhooks/calcom", raw, headers);
+    EXPECT_TRUE(r.has_value());
+    last_body_ = r ? r->body : "";
+    return r ? r->status : 0;
+  }
+  // The caller books through the agent, as in a call: the booking's Cal.com uid.
+  std::string Book() {
+    EXPECT_EQ(Function("book-appointment", {{"service", "Erstberatung"},
+                                            {"date", "morgen"},
+                                            {"time", "10:00"},
+                                            {"name", "Lieselotte Privat"},
+                                            {"email", kEmail}}),
+              200);
+    std::string uid;
+    EXPECT_TRUE(db().Run([&](storage::Session& s) -> Status {
+                      s.Query("calcom_booking_uid",
+                              "FROM appointments WHERE calcom_booking_uid IS NOT NULL", {},
+                              [&](const storage::Row& r) { uid = r.String("calcom_booking_uid"); });
+                      return Ok();
+                    })
+                    .has_value());
+    EXPECT_FALSE(uid.empty());
+    return uid;
+  }
+
   // The `outcome` of the last signed delivery's answer.
   std::string LastOutcome() const {
     const json answer = json::parse(last_body_, nullptr, false);
@@ -268,6 +314,66 @@ TEST_P(LogPrivacyTest, AnErasureStaysWhenThePlatformDeliversTheCallAgain) {
       Count(std::string("FROM calls WHERE retell_call_id = 'call-log-2' AND from_number = '") +
             kCaller + "'"),
       1);
+}
+
+// The erase cancels the person's future booking in Cal.com, which then announces the
+// cancellation with the attendee's name, e-mail and number: applied, kept without its body.
+TEST_P(LogPrivacyTest, CalcomsCancellationAfterAnEraseKeepsNoAttendeeData) {
+  const std::string uid = Book();
+  ASSERT_EQ(Admin("POST", "/api/admin/companies/1/privacy/erase",
+                  json{{"phone", kCaller}, {"cancel_future", true}}.dump()),
+            200);
+  ASSERT_EQ(Count("FROM appointments WHERE status = 'cancelled' AND erased_at IS NOT NULL AND "
+                  "customer_id IS NULL"),
+            1);
+  const long long events = Count("FROM webhook_events");
+
+  EXPECT_EQ(DeliverCalcom("BOOKING_CANCELLED", uid,
+                          {{"status", "CANCELLED"}, {"cancellationReason", "erasure"}}),
+            200);
+  EXPECT_EQ(LastOutcome(), "unchanged");
+  EXPECT_EQ(Count("FROM webhook_events WHERE source = 'calcom'"), 1);
+  EXPECT_EQ(Count("FROM webhook_events WHERE source = 'calcom' AND payload = '' AND "
+                  "company_id IS NOT NULL"),
+            1);
+  // Its redelivery is a duplicate; a later trigger callgate does not act on keeps nothing
+  // either.
+  EXPECT_EQ(DeliverCalcom("BOOKING_CANCELLED", uid,
+                          {{"status", "CANCELLED"}, {"cancellationReason", "erasure"}}),
+            200);
+  EXPECT_EQ(LastOutcome(), "duplicate");
+  clock_.Advance(std::chrono::minutes(1));
+  EXPECT_EQ(DeliverCalcom("MEETING_ENDED", uid), 200);
+  EXPECT_EQ(LastOutcome(), "ignored");
+  EXPECT_EQ(Count("FROM webhook_events"), events + 2);
+  EXPECT_EQ(Count("FROM webhook_events WHERE payload <> ''"), 0);
+  EXPECT_EQ(Count("FROM customers WHERE phone_e164 = '" + std::string(kCaller) + "'"), 0);
+}
+
+// A past booking of an erased person that the practice moves in Cal.com: the new booking is
+// recorded (the calendar stays true), without the person, and is marked erased too, so its
+// own later deliveries keep nothing.
+TEST_P(LogPrivacyTest, ABookingMovedFromAnErasedOneStaysErased) {
+  const std::string uid = Book();
+  clock_.Advance(std::chrono::hours(48));  // the appointment is past: nothing to cancel
+  ASSERT_EQ(Admin("POST", "/api/admin/companies/1/privacy/erase", json{{"phone", kCaller}}.dump()),
+            200);
+  const auto next_week = clock_.Now() + std::chrono::hours(24 * 7);
+  EXPECT_EQ(DeliverCalcom("BOOKING_RESCHEDULED", "moved-" + uid,
+                          {{"rescheduleUid", uid},
+                           {"status", "ACCEPTED"},
+                           {"startTime", FormatIso8601Utc(next_week)},
+                           {"endTime", FormatIso8601Utc(next_week + std::chrono::minutes(30))}}),
+            200);
+  EXPECT_EQ(LastOutcome(), "rescheduled");
+  EXPECT_EQ(Count("FROM appointments WHERE calcom_booking_uid = 'moved-" + uid +
+                  "' AND status = 'booked' AND erased_at IS NOT NULL AND customer_id IS NULL"),
+            1);
+  EXPECT_EQ(DeliverCalcom("BOOKING_CANCELLED", "moved-" + uid, {{"status", "CANCELLED"}}), 200);
+  EXPECT_EQ(LastOutcome(), "cancelled");
+  EXPECT_EQ(Count("FROM webhook_events WHERE source = 'calcom'"), 2);
+  EXPECT_EQ(Count("FROM webhook_events WHERE payload <> ''"), 0);
+  EXPECT_EQ(Count("FROM customers WHERE phone_e164 = '" + std::string(kCaller) + "'"), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LogPrivacyTest, storage::testing::AllBackends(),
