@@ -379,6 +379,16 @@ int main(int argc, char** argv) {
       ->required();
   privacy_purge_company->add_option("--confirm", company_purge.confirm, "the slug again")
       ->required();
+  app::CompanyExportCommand company_export;
+  auto* privacy_export_company = privacy->add_subcommand(
+      "export-company", "the company's personal data as one JSON document (before its purge)");
+  privacy_export_company->add_option("--company", company_export.company_slug, "company slug")
+      ->required();
+  privacy_export_company->add_option("--out", company_export.file,
+                                     "file to write (0600; never overwritten); default stdout");
+  privacy_export_company->add_option("--page", company_export.page_size, "rows per read")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
@@ -422,6 +432,9 @@ int main(int argc, char** argv) {
   }
   if (privacy_erase->parsed()) {
     return app::RunPrivacyErase(*config, clock, privacy_request, std::cout, std::cerr);
+  }
+  if (privacy_export_company->parsed()) {
+    return app::RunPrivacyExportCompany(*config, clock, company_export, std::cout, std::cerr);
   }
   if (privacy_purge_company->parsed()) {
     return app::RunPrivacyPurgeCompany(*config, clock, company_purge, std::cout, std::cerr);

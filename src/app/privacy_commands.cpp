@@ -1,6 +1,8 @@
 #include "app/privacy_commands.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <ostream>
 
 #include "app/command_database.hpp"
@@ -173,6 +175,68 @@ int RunPrivacyPurgeCompany(const Config& config, const Clock& clock,
     out << "PostgreSQL keeps old row versions until VACUUM: run `VACUUM` on the database "
            "(docs/privacy.md).\n";
   }
+  return 0;
+}
+
+int RunPrivacyExportCompany(const Config& config, const Clock& clock,
+                            const CompanyExportCommand& options, std::ostream& out,
+                            std::ostream& err) {
+  namespace fs = std::filesystem;
+  const std::string what = "privacy export-company";
+  const bool to_file = !options.file.empty();
+  const fs::path target(options.file);
+  const fs::path partial = to_file ? fs::path(options.file + ".partial") : fs::path();
+  std::error_code ec;
+  if (to_file && fs::exists(target, ec)) {
+    err << "callgate: " << what << ": " << options.file
+        << " exists; choose another file (an export is never overwritten)\n";
+    return 1;
+  }
+  auto db = OpenMigratedDatabase(config, clock);
+  if (!db) return Die(err, "cannot open the database", db.error());
+  auto company = CompanyBySlug(**db, clock, options.company_slug);
+  if (!company) return Die(err, what, company.error());
+  std::ofstream file;
+  if (to_file) {
+    // Personal data: readable by the owner only, from the first byte.
+    file.open(partial, std::ios::binary | std::ios::trunc);
+    if (file) {
+      fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write,
+                      fs::perm_options::replace, ec);
+    }
+    if (!file || ec) {
+      err << "callgate: " << what << ": cannot write " << partial.string() << "\n";
+      fs::remove(partial, ec);
+      return 1;
+    }
+  }
+  std::ostream& document = to_file ? static_cast<std::ostream&>(file) : out;
+  std::ostream& progress = to_file ? out : err;
+  privacy::CompanyExportOptions export_options;
+  export_options.page_size = options.page_size;
+  export_options.progress = [&progress](std::string_view table, std::int64_t rows) {
+    progress << "  " << table << ": " << rows << std::endl;
+  };
+  privacy::SqlAuditLog audit(**db, clock);
+  auto report =
+      privacy::ExportCompanyData(**db, audit, *company, export_options, document, {}, clock);
+  if (to_file) {
+    file.close();
+    if (report && !file) report = Fail(ErrorCode::kUnavailable, "writing the export failed");
+    if (report) fs::rename(partial, target, ec);
+    if (!report || ec) {
+      fs::remove(partial, ec);
+      if (report) {
+        err << "callgate: " << what << ": cannot rename " << partial.string() << " to "
+            << options.file << "\n";
+        return 1;
+      }
+    }
+  }
+  if (!report) return Die(err, what, report.error());
+  progress << "exported the personal data of " << company->slug
+           << (to_file ? " to " + options.file : std::string()) << ":\n"
+           << privacy::ReportText(report->Lines());
   return 0;
 }
 

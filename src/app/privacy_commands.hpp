@@ -7,6 +7,10 @@
 //                                           everything stored about a number, as JSON (Art. 15)
 //   callgate privacy erase --company <slug> --phone <number> [--cancel-future]
 //                                           erase it (Art. 17; privacy/personal_data.hpp)
+//   callgate privacy export-company --company <slug> [--out <file>]
+//                                           the company's personal data, as JSON (Art. 28(3)(g))
+//   callgate privacy purge-company --company <slug> --confirm <slug>
+//                                           delete it once the company is deactivated
 // and the daily privacy_purge job on the scheduler (same work as `privacy purge`, plus the audit
 // log's retention). Each command writes an audit entry (actor "system").
 
@@ -102,6 +106,21 @@ struct CompanyPurgeOptions {
 int RunPrivacyPurgeCompany(const Config& config, const Clock& clock,
                            const CompanyPurgeOptions& options, std::ostream& out,
                            std::ostream& err);
+
+// `privacy export-company`: the company's personal data as one JSON document
+// (privacy::ExportCompanyData), for the company before its purge or whenever it asks. Written to
+// `file` (created with mode 0600 under a `.partial` name and renamed when complete; an existing
+// file is refused, never overwritten), with progress and a summary on `out`; or, without a file,
+// the document on `out` and progress on `err`. Exit code 0; 1 when the company is unknown, the
+// file exists or cannot be written, or the database fails (a partial file is removed).
+struct CompanyExportCommand {
+  std::string company_slug;
+  std::string file;  // empty: `out`
+  int page_size = 500;
+};
+int RunPrivacyExportCompany(const Config& config, const Clock& clock,
+                            const CompanyExportCommand& options, std::ostream& out,
+                            std::ostream& err);
 
 // Writes a new key file (base64 of 32 random bytes, mode 0600) and prints its key id and the
 // variable to set; with `add`, prepends a new current key to an existing file instead. Needs no

@@ -4,7 +4,10 @@
 #include "app/privacy_commands.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -150,6 +153,49 @@ TEST_P(PrivacyPurgeTest, PurgeCompanyWantsTheSlugTwiceAndADeactivatedCompany) {
   EXPECT_EQ(run("praxis", said), 0) << said;
   EXPECT_NE(said.find("customers deleted: 1"), std::string::npos) << said;
   EXPECT_FALSE(customers.FindByPhone(company.id, "+4915112345678").has_value());
+}
+
+// The company's export before its purge: a complete document in a file only its owner can read,
+// a summary of what it holds; an existing file is never overwritten, and a failed run leaves
+// no file behind.
+TEST_P(PrivacyPurgeTest, ExportCompanyWritesAPrivateFileAndNeverOverwritesOne) {
+  PraxisWithCustomer("Erika");
+  ASSERT_FALSE(HasFailure());
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("callgate-export-" + std::to_string(::getpid()) + "-" + GetParam());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string file = (dir / "praxis.json").string();
+  const Config config = CommandConfig();
+  auto run = [&](const std::string& slug, std::string& said) {
+    std::ostringstream out, err;
+    const int code = RunPrivacyExportCompany(config, clock_, {slug, file, 500}, out, err);
+    said = out.str() + err.str();
+    return code;
+  };
+  std::string said;
+  EXPECT_EQ(run("nobody", said), 1);
+  EXPECT_NE(said.find("no company with slug"), std::string::npos) << said;
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_FALSE(fs::exists(file + ".partial"));
+
+  ASSERT_EQ(run("praxis", said), 0) << said;
+  EXPECT_NE(said.find("customers: 1\n"), std::string::npos) << said;
+  EXPECT_FALSE(fs::exists(file + ".partial"));
+  EXPECT_EQ(fs::status(file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  std::ifstream in(file);
+  const auto document = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(document.is_discarded());
+  ASSERT_EQ(document["customers"].size(), 1u);
+  EXPECT_EQ(document["customers"][0]["name"], "Erika");
+  const auto written = fs::last_write_time(file);
+
+  EXPECT_EQ(run("praxis", said), 1);
+  EXPECT_NE(said.find("exists"), std::string::npos) << said;
+  EXPECT_EQ(fs::last_write_time(file), written);
+  fs::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PrivacyPurgeTest, storage::testing::AllBackends(),

@@ -1,9 +1,12 @@
 #include "privacy/company_data.hpp"
 
+#include <ostream>
 #include <vector>
 
+#include "core/time_zone.hpp"
 #include "observability/log.hpp"
 #include "privacy/company_rows.hpp"
+#include "privacy/export_rows.hpp"
 #include "storage/session.hpp"
 
 namespace callgate::privacy {
@@ -86,6 +89,13 @@ Result<CompanyPurgeReport> PurgeCompanyData(storage::Database& database, AuditLo
         "UPDATE appointments SET customer_id = NULL, notes = '', updated_at = :now "
         "WHERE company_id = :c AND (customer_id IS NOT NULL OR notes <> '')",
         Params().Add(now).Add(c));
+    // Marked erased, so that the platforms' late deliveries about them keep nothing
+    // (CallEventService, CalendarSyncService).
+    s.Execute("UPDATE calls SET erased_at = :now WHERE company_id = :c AND erased_at IS NULL",
+              Params().Add(now).Add(c));
+    s.Execute(
+        "UPDATE appointments SET erased_at = :now WHERE company_id = :c AND erased_at IS NULL",
+        Params().Add(now).Add(c));
     report.callback_requests_deleted =
         s.Execute("DELETE FROM callback_requests WHERE company_id = :c", Params().Add(c));
     report.customers_deleted =
@@ -123,6 +133,79 @@ Result<CompanyPurgeReport> PurgeCompanyData(storage::Database& database, AuditLo
   std::vector<observability::LogField> fields = {{"company_id", c}, {"actor", requester.actor}};
   for (auto& field : ReportLogFields(lines)) fields.push_back(std::move(field));
   observability::Log(observability::LogLevel::kInfo, "company_purged", fields);
+  return report;
+}
+
+ReportLines CompanyExportReport::Lines() const {
+  return {{"customers", "customers", customers},
+          {"calls", "calls", calls},
+          {"appointments", "appointments", appointments},
+          {"callback_requests", "callback requests", callback_requests}};
+}
+
+Result<CompanyExportReport> ExportCompanyData(storage::Database& database, AuditLog& audit,
+                                              const tenancy::Company& company,
+                                              const CompanyExportOptions& options,
+                                              std::ostream& out, const Requester& requester,
+                                              const Clock& clock) {
+  const std::int64_t c = company.id.value;
+  const std::int64_t page_size = std::max(1, options.page_size);
+  // The export is itself an access to personal data: recorded before anything is written.
+  if (auto audited = audit.Append({0,
+                                   c,
+                                   requester.actor,
+                                   "company.export",
+                                   "company:" + std::to_string(c),
+                                   "",
+                                   requester.request_id,
+                                   {}});
+      !audited) {
+    return tl::unexpected(audited.error());
+  }
+  const auto write = [&](const json& value) {
+    // Stored text cut inside a character by an older version is written as U+FFFD.
+    out << value.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  out << "{\"company\":";
+  write({{"id", c}, {"slug", company.slug}, {"name", company.name}});
+  out << ",\"exported_at\":";
+  write(FormatIso8601Utc(clock.Now()));
+  CompanyExportReport report;
+  for (const auto& [table, count] :
+       {std::pair{&kCustomersExport, &report.customers}, std::pair{&kCallsExport, &report.calls},
+        std::pair{&kAppointmentsExport, &report.appointments},
+        std::pair{&kCallbackRequestsExport, &report.callback_requests}}) {
+    out << ",\"" << table->name << "\":[";
+    // Page by page in id order, each page its own short read: memory stays bounded and no
+    // transaction is held open for the whole export.
+    const std::string sql = table->Where(std::string(table->id) + " > :after", "LIMIT :n");
+    for (std::int64_t after = 0;;) {
+      std::vector<json> rows;
+      auto page = database.Run([&](Session& s) -> Status {
+        s.Query(table->columns, sql, Params().Add(c).Add(after).Add(page_size), [&](const Row& r) {
+          rows.push_back(table->encode(r));
+          after = r.Int64("id");
+        });
+        return Ok();
+      });
+      if (!page) return tl::unexpected(page.error());
+      for (const json& row : rows) {
+        out << (*count > 0 ? "," : "") << "\n";
+        write(row);
+        ++*count;
+      }
+      if (!out) return Fail(ErrorCode::kUnavailable, "writing the export failed");
+      if (options.progress && !rows.empty()) options.progress(table->name, *count);
+      if (static_cast<std::int64_t>(rows.size()) < page_size) break;
+    }
+    out << "]";
+  }
+  out << "}\n";
+  out.flush();
+  if (!out) return Fail(ErrorCode::kUnavailable, "writing the export failed");
+  std::vector<observability::LogField> fields = {{"company_id", c}, {"actor", requester.actor}};
+  for (auto& field : ReportLogFields(report.Lines())) fields.push_back(std::move(field));
+  observability::Log(observability::LogLevel::kInfo, "company_exported", fields);
   return report;
 }
 

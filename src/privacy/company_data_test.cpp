@@ -1,9 +1,12 @@
-// The end of a company's contract on both backends: a deactivated company's personal data is
-// deleted or cleared in one step, what billing and accountability need stays, another company's
-// rows are untouched, an active company is refused, and a second run finds nothing.
+// The end of a company's contract on both backends: the company's personal data is exported as
+// one document (opened, page by page, no other company's rows); a deactivated company's personal
+// data is deleted or cleared in one step, what billing and accountability need stays, another
+// company's rows are untouched, an active company is refused, and a second run finds nothing.
 #include "privacy/company_data.hpp"
 
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include "storage/session.hpp"
 #include "storage/sql_booking_repositories.hpp"
@@ -207,6 +210,12 @@ TEST_P(CompanyDataTest, ADeactivatedCompanysPersonalDataGoesAndNoOtherCompanysDo
                   " AND retell_cost_cents = 42 AND duration_ms = 120000"),
             1);
   EXPECT_EQ(Count("FROM appointments WHERE company_id = " + c), 1);
+  // Its calls and appointments are marked erased (late deliveries keep nothing); no other's.
+  for (const char* table : {"calls", "appointments"}) {
+    const std::string erased = std::string("FROM ") + table + " WHERE erased_at IS NOT NULL";
+    EXPECT_EQ(Count(erased + " AND company_id = " + c), 1) << table;
+    EXPECT_EQ(Count(erased), 1) << table;
+  }
   auto entries = audit_->List({leaving_.id.value, "company.purge", {}, {}, {}, {}, 10});
   ASSERT_TRUE(entries.has_value());
   ASSERT_EQ(entries->size(), 1u);
@@ -226,6 +235,67 @@ TEST_P(CompanyDataTest, ADeactivatedCompanysPersonalDataGoesAndNoOtherCompanysDo
   EXPECT_EQ(again->appointments_cleared, 0);
   EXPECT_EQ(again->jobs_deleted + again->failed_jobs_deleted + again->users_deleted, 0);
   EXPECT_FALSE(again->credentials_cleared);
+}
+
+TEST_P(CompanyDataTest, TheExportHoldsTheCompanysDataOpenedAndNoOtherCompanys) {
+  // A second caller, so that pages of one row each are several pages.
+  storage::SqlCustomerRepository customers(db(), clock_);
+  tenancy::Customer second;
+  second.phone_e164 = "+4915133333333";
+  second.name = "Jens Zweit";
+  ASSERT_TRUE(customers.Create(leaving_.id, second).has_value());
+  std::vector<std::pair<std::string, std::int64_t>> progress;
+  CompanyExportOptions options;
+  options.page_size = 1;
+  options.progress = [&](std::string_view table, std::int64_t rows) {
+    progress.emplace_back(std::string(table), rows);
+  };
+  std::ostringstream out;
+  auto report =
+      ExportCompanyData(db(), *audit_, leaving_, options, out, {"user:1", "req-2"}, clock_);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->customers, 2);
+  EXPECT_EQ(report->calls, 1);
+  EXPECT_EQ(report->appointments, 1);
+  EXPECT_EQ(report->callback_requests, 1);
+
+  const std::string text = out.str();
+  const auto document = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(document.is_discarded()) << text;
+  EXPECT_EQ(document["company"]["slug"], "praxis-ende");
+  ASSERT_EQ(document["customers"].size(), 2u);
+  EXPECT_EQ(document["customers"][0]["name"], "Erika Ende");
+  EXPECT_EQ(document["customers"][1]["phone_e164"], "+4915133333333");
+  ASSERT_EQ(document["calls"].size(), 1u);
+  // Sealed columns are opened.
+  EXPECT_EQ(document["calls"][0]["transcript"], "User: Ich bin Erika Ende");
+  EXPECT_EQ(document["calls"][0]["metadata"]["caller_name"], "Erika Ende");
+  EXPECT_EQ(document["appointments"][0]["notes"], "Knie röntgen");
+  EXPECT_EQ(document["callback_requests"][0]["reason"], "Befund");
+  EXPECT_EQ(text.find("enc:v1"), std::string::npos);
+  // Nothing of the other company.
+  for (const char* other : {"Otto Bleibt", "+4915122222222", "salon-bleibt"}) {
+    EXPECT_EQ(text.find(other), std::string::npos) << other;
+  }
+  const std::vector<std::pair<std::string, std::int64_t>> pages = {{"customers", 1},
+                                                                   {"customers", 2},
+                                                                   {"calls", 1},
+                                                                   {"appointments", 1},
+                                                                   {"callback_requests", 1}};
+  EXPECT_EQ(progress, pages);
+
+  auto entries = audit_->List({leaving_.id.value, "company.export", {}, {}, {}, {}, 10});
+  ASSERT_TRUE(entries.has_value());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].actor, "user:1");
+  EXPECT_EQ((*entries)[0].target, "company:" + std::to_string(leaving_.id.value));
+
+  // An output that fails is an error, not a silently short document.
+  std::ostringstream broken;
+  broken.setstate(std::ios::badbit);
+  auto failed = ExportCompanyData(db(), *audit_, leaving_, {}, broken, {"system", {}}, clock_);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CompanyDataTest, storage::testing::AllBackends(),

@@ -13,6 +13,7 @@
 #include "core/time_zone.hpp"
 #include "observability/log.hpp"
 #include "privacy/company_rows.hpp"
+#include "privacy/export_rows.hpp"
 #include "storage/session.hpp"
 
 namespace callgate::privacy {
@@ -23,18 +24,9 @@ using storage::Params;
 using storage::Row;
 using storage::Session;
 
-json Time(const std::optional<SystemTimePoint>& t) {
-  return t ? json(FormatIso8601Utc(*t)) : json(nullptr);
-}
 template <typename T>
 json Opt(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
-}
-// A stored JSON text as JSON when it parses, else as the text itself.
-json Embedded(const std::optional<std::string>& text) {
-  if (!text) return nullptr;
-  json parsed = json::parse(*text, nullptr, false);
-  return parsed.is_discarded() ? json(*text) : parsed;
 }
 
 std::string DigitsOf(std::string_view text) {
@@ -226,108 +218,19 @@ Person FindPerson(Session& s, std::int64_t company_id, const std::string& e164,
   return p;
 }
 
+// The person's rows of an export table, by id.
+json RowsJson(Session& s, const Person& p, const ExportTable& table,
+              const std::vector<std::int64_t>& ids) {
+  json out = json::array();
+  s.Query(table.columns, table.Where(std::string(table.id) + " IN (" + IdList(ids) + ")"),
+          Params().Add(p.company_id), [&](const Row& r) { out.push_back(table.encode(r)); });
+  return out;
+}
+
 json CustomerJson(Session& s, const Person& p) {
   if (!p.customer_id) return nullptr;
-  json out = nullptr;
-  s.Query("id, name, phone_e164, email, notes, last_call_at, created_at, updated_at",
-          "FROM customers WHERE company_id = :c AND id = :id",
-          Params().Add(p.company_id).Add(*p.customer_id), [&](const Row& r) {
-            out = {{"id", r.Int64("id")},
-                   {"name", r.String("name")},
-                   {"phone_e164", r.String("phone_e164")},
-                   {"email", Opt(r.OptionalString("email"))},
-                   {"notes", r.Opened("notes", "customers.notes")},
-                   {"last_call_at", Time(r.OptionalTime("last_call_at"))},
-                   {"created_at", Time(r.Time("created_at"))},
-                   {"updated_at", Time(r.Time("updated_at"))}};
-          });
-  return out;
-}
-
-json CallsJson(Session& s, const Person& p) {
-  json out = json::array();
-  s.Query(
-      "id, branch_id, retell_call_id, agent_id, direction, from_number, to_number, status, "
-      "started_at, ended_at, duration_ms, disconnection_reason, transcript, transcript_object, "
-      "recording_url, summary, sentiment, call_successful, analysis, metadata, "
-      "customer_cost_cents, created_at",
-      "FROM calls WHERE company_id = :c AND id IN (" + IdList(p.call_ids) + ") ORDER BY id",
-      Params().Add(p.company_id), [&](const Row& r) {
-        json successful = nullptr;
-        if (!r.IsNull("call_successful")) successful = r.Bool("call_successful");
-        out.push_back(
-            {{"id", r.Int64("id")},
-             {"branch_id", Opt(r.OptionalInt64("branch_id"))},
-             {"retell_call_id", r.String("retell_call_id")},
-             {"agent_id", Opt(r.OptionalString("agent_id"))},
-             {"direction", r.String("direction")},
-             {"from_number", Opt(r.OptionalString("from_number"))},
-             {"to_number", Opt(r.OptionalString("to_number"))},
-             {"status", r.String("status")},
-             {"started_at", Time(r.OptionalTime("started_at"))},
-             {"ended_at", Time(r.OptionalTime("ended_at"))},
-             {"duration_ms", Opt(r.OptionalInt64("duration_ms"))},
-             {"disconnection_reason", Opt(r.OptionalString("disconnection_reason"))},
-             {"transcript", Opt(r.OptionalOpened("transcript", "calls.transcript"))},
-             {"transcript_object",
-              Embedded(r.OptionalOpened("transcript_object", "calls.transcript_object"))},
-             {"recording_url", Opt(r.OptionalOpened("recording_url", "calls.recording_url"))},
-             {"summary", Opt(r.OptionalOpened("summary", "calls.summary"))},
-             {"sentiment", Opt(r.OptionalString("sentiment"))},
-             {"call_successful", successful},
-             {"analysis", Embedded(r.OptionalOpened("analysis", "calls.analysis"))},
-             {"metadata", Embedded(r.OptionalOpened("metadata", "calls.metadata"))},
-             {"customer_cost_cents", Opt(r.OptionalInt64("customer_cost_cents"))},
-             {"created_at", Time(r.Time("created_at"))}});
-      });
-  return out;
-}
-
-json AppointmentsJson(Session& s, const Person& p) {
-  json out = json::array();
-  s.Query(
-      "a.id, a.branch_id, a.service_id, sv.name AS service_name, a.call_id, a.starts_at, "
-      "a.ends_at, a.timezone, a.status, a.source, a.calcom_booking_uid, a.cancelled_at, a.notes, "
-      "a.created_at",
-      "FROM appointments a LEFT JOIN services sv ON sv.company_id = a.company_id AND sv.id = "
-      "a.service_id WHERE a.company_id = :c AND a.id IN (" +
-          IdList(p.appointment_ids) + ") ORDER BY a.id",
-      Params().Add(p.company_id), [&](const Row& r) {
-        out.push_back({{"id", r.Int64("id")},
-                       {"branch_id", Opt(r.OptionalInt64("branch_id"))},
-                       {"service_id", Opt(r.OptionalInt64("service_id"))},
-                       {"service_name", Opt(r.OptionalString("service_name"))},
-                       {"call_id", Opt(r.OptionalInt64("call_id"))},
-                       {"starts_at", Time(r.Time("starts_at"))},
-                       {"ends_at", Time(r.Time("ends_at"))},
-                       {"timezone", r.String("timezone")},
-                       {"status", r.String("status")},
-                       {"source", r.String("source")},
-                       {"calcom_booking_uid", Opt(r.OptionalString("calcom_booking_uid"))},
-                       {"cancelled_at", Time(r.OptionalTime("cancelled_at"))},
-                       {"notes", r.Opened("notes", "appointments.notes")},
-                       {"created_at", Time(r.Time("created_at"))}});
-      });
-  return out;
-}
-
-json CallbacksJson(Session& s, const Person& p) {
-  json out = json::array();
-  s.Query("id, branch_id, call_id, phone, name, reason, status, due_at, created_at",
-          "FROM callback_requests WHERE company_id = :c AND id IN (" + IdList(p.callback_ids) +
-              ") ORDER BY id",
-          Params().Add(p.company_id), [&](const Row& r) {
-            out.push_back({{"id", r.Int64("id")},
-                           {"branch_id", Opt(r.OptionalInt64("branch_id"))},
-                           {"call_id", Opt(r.OptionalInt64("call_id"))},
-                           {"phone", Opt(r.OptionalString("phone"))},
-                           {"name", r.String("name")},
-                           {"reason", r.Opened("reason", "callback_requests.reason")},
-                           {"status", r.String("status")},
-                           {"due_at", Time(r.OptionalTime("due_at"))},
-                           {"created_at", Time(r.Time("created_at"))}});
-          });
-  return out;
+  json rows = RowsJson(s, p, kCustomersExport, {*p.customer_id});
+  return rows.empty() ? json(nullptr) : rows.front();
 }
 
 json AuditJson(Session& s, const Person& p) {
@@ -344,7 +247,7 @@ json AuditJson(Session& s, const Person& p) {
                              {"target", r.String("target")},
                              {"detail", r.String("detail")},
                              {"request_id", Opt(r.OptionalString("request_id"))},
-                             {"created_at", Time(r.Time("created_at"))}});
+                             {"created_at", ExportTime(r.Time("created_at"))}});
             });
   }
   return out;
@@ -413,14 +316,14 @@ json WebhookEventsJson(Session& s, const Person& p) {
           [&](const Row& r) {
             json payload = nullptr;  // sealed under a key no longer configured: not readable
             try {
-              payload = Embedded(r.OptionalOpened("payload", "webhook_events.payload"));
+              payload = ExportEmbedded(r.OptionalOpened("payload", "webhook_events.payload"));
             } catch (const std::exception&) {
             }
             out.push_back({{"id", r.Int64("id")},
                            {"source", r.String("source")},
                            {"event", r.String("event")},
                            {"payload", std::move(payload)},
-                           {"received_at", Time(r.Time("received_at"))}});
+                           {"received_at", ExportTime(r.Time("received_at"))}});
           });
   return out;
 }
@@ -434,7 +337,7 @@ json FailedJobsJson(Session& s, const Person& p) {
             out.push_back({{"id", r.Int64("id")},
                            {"type", r.String("type")},
                            {"error", r.String("error")},
-                           {"failed_at", Time(r.Time("failed_at"))}});
+                           {"failed_at", ExportTime(r.Time("failed_at"))}});
           });
   return out;
 }
@@ -532,9 +435,9 @@ Result<json> PersonalData::Export(const tenancy::Company& company, std::string_v
         {"phone", *e164},
         {"exported_at", FormatIso8601Utc(clock_.Now())},
         {"customer", CustomerJson(s, p)},
-        {"calls", CallsJson(s, p)},
-        {"appointments", AppointmentsJson(s, p)},
-        {"callback_requests", CallbacksJson(s, p)},
+        {"calls", RowsJson(s, p, kCallsExport, p.call_ids)},
+        {"appointments", RowsJson(s, p, kAppointmentsExport, p.appointment_ids)},
+        {"callback_requests", RowsJson(s, p, kCallbackRequestsExport, p.callback_ids)},
         {"webhook_events", WebhookEventsJson(s, p)},
         {"failed_jobs", FailedJobsJson(s, p)},
         {"audit_events", AuditJson(s, p)}};
