@@ -214,8 +214,9 @@ struct Application::Impl {
   Status RegisterJobs() {
     auto& registry = queue_runtime->registry();
     // Data protection: the daily retention purge (docs/privacy.md).
-    if (auto purge = RegisterPrivacyPurgeJob(*queue_runtime, *database, *audit_log, clock,
-                                             {config.audit_retention_days}, metrics);
+    if (auto purge = RegisterPrivacyPurgeJob(
+            *queue_runtime, *database, *audit_log, clock,
+            {config.audit_retention_days, config.failed_job_retention_days}, metrics);
         !purge) {
       return purge;
     }

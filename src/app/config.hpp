@@ -75,6 +75,8 @@ struct Config {
   std::shared_ptr<const crypto::Keyring> keyring;
   // Audit log entries older than this are deleted by the daily privacy_purge job.
   int audit_retention_days = 730;
+  // Failed jobs (ids and masked errors) older than this are deleted by the same job.
+  int failed_job_retention_days = 30;
   // Callback SLA (docs/operations.md, callback_overdue): an open callback request is overdue
   // this many minutes after its due time, counted in its branch's opening hours unless
   // CALLBACK_SLA_BUSINESS_HOURS is false (then wall-clock minutes).

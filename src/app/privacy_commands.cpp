@@ -1,8 +1,13 @@
 #include "app/privacy_commands.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <ostream>
 
 #include "app/command_database.hpp"
@@ -15,6 +20,7 @@
 #include "privacy/audit_log.hpp"
 #include "privacy/company_data.hpp"
 #include "privacy/personal_data.hpp"
+#include "queue/job_admin.hpp"
 #include "queue/queue_runtime.hpp"
 #include "storage/database.hpp"
 #include "storage/migrator.hpp"
@@ -48,6 +54,8 @@ privacy::ReportLines PrivacyPurgeCounts::Lines() const {
           .Kind("callback_requests"),
       ReportLine("audit_events_deleted", "audit entries deleted", audit_events_deleted)
           .Kind("audit_events"),
+      ReportLine("failed_jobs_deleted", "failed jobs deleted", failed_jobs_deleted)
+          .Kind("failed_jobs"),
   };
 }
 
@@ -67,6 +75,10 @@ Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::Aud
                                                      std::max(1, settings.audit_retention_days));
   if (!audited) return tl::unexpected(audited.error());
   counts.audit_events_deleted = *audited;
+  auto failed = queue::DeleteFailedJobsBefore(
+      db, clock.Now() - std::chrono::hours(24) * std::max(1, settings.failed_job_retention_days));
+  if (!failed) return tl::unexpected(failed.error());
+  counts.failed_jobs_deleted = *failed;
   const privacy::ReportLines lines = counts.Lines();
   if (metrics != nullptr) {
     for (const privacy::ReportLine& line : lines) {
@@ -113,7 +125,8 @@ int RunPrivacyPurge(const Config& config, const Clock& clock, std::ostream& out,
   auto db = OpenMigratedDatabase(config, clock);
   if (!db) return Die(err, "cannot open the database", db.error());
   privacy::SqlAuditLog audit(**db, clock);
-  auto counts = PurgePersonalData(**db, audit, clock, {config.audit_retention_days}, nullptr);
+  auto counts = PurgePersonalData(
+      **db, audit, clock, {config.audit_retention_days, config.failed_job_retention_days}, nullptr);
   if (!counts) return Die(err, "privacy purge", counts.error());
   out << "privacy purge:\n" << privacy::ReportText(counts->Lines());
   return 0;
@@ -178,39 +191,85 @@ int RunPrivacyPurgeCompany(const Config& config, const Clock& clock,
   return 0;
 }
 
+namespace {
+
+// An export file: created as `<file>.partial` (mode 0600 from the start, never following a
+// link, never an existing file), published under `file` only when complete and on disk (a hard
+// link, which refuses an existing file, then the partial name removed), removed otherwise.
+class ExportFile {
+ public:
+  explicit ExportFile(std::string file) : file_(std::move(file)), partial_(file_ + ".partial") {}
+  ExportFile(const ExportFile&) = delete;
+  ExportFile& operator=(const ExportFile&) = delete;
+  ~ExportFile() {
+    if (created_) ::unlink(partial_.c_str());
+  }
+
+  Status Create() {
+    if (::access(file_.c_str(), F_OK) == 0) return Exists(file_);
+    const int fd =
+        ::open(partial_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST) {
+        return Fail(ErrorCode::kConflict,
+                    partial_ + " exists: another export is running, or one was stopped; remove it");
+      }
+      return Fail(ErrorCode::kUnavailable, "cannot create " + partial_ + ": " + Reason());
+    }
+    ::close(fd);
+    created_ = true;
+    // Opened for writing without creating or truncating: the file made above.
+    stream_.open(partial_, std::ios::binary | std::ios::in | std::ios::out);
+    if (!stream_) return Fail(ErrorCode::kUnavailable, "cannot write " + partial_);
+    return Ok();
+  }
+
+  std::ostream& stream() { return stream_; }
+
+  Status Publish() {
+    stream_.close();
+    if (!stream_) return Fail(ErrorCode::kUnavailable, "writing " + partial_ + " failed");
+    const int fd = ::open(partial_.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!synced) return Fail(ErrorCode::kUnavailable, "cannot sync " + partial_ + ": " + Reason());
+    if (::link(partial_.c_str(), file_.c_str()) != 0) {
+      if (errno == EEXIST) return Exists(file_);
+      return Fail(ErrorCode::kUnavailable, "cannot create " + file_ + ": " + Reason());
+    }
+    return Ok();  // the destructor removes the partial name
+  }
+
+ private:
+  static std::string Reason() { return std::strerror(errno); }
+  static Status Exists(const std::string& file) {
+    return Fail(ErrorCode::kConflict,
+                file + " exists; choose another file (an export is never overwritten)");
+  }
+
+  std::string file_;
+  std::string partial_;
+  bool created_ = false;
+  std::fstream stream_;
+};
+
+}  // namespace
+
 int RunPrivacyExportCompany(const Config& config, const Clock& clock,
                             const CompanyExportCommand& options, std::ostream& out,
                             std::ostream& err) {
-  namespace fs = std::filesystem;
   const std::string what = "privacy export-company";
   const bool to_file = !options.file.empty();
-  const fs::path target(options.file);
-  const fs::path partial = to_file ? fs::path(options.file + ".partial") : fs::path();
-  std::error_code ec;
-  if (to_file && fs::exists(target, ec)) {
-    err << "callgate: " << what << ": " << options.file
-        << " exists; choose another file (an export is never overwritten)\n";
-    return 1;
-  }
   auto db = OpenMigratedDatabase(config, clock);
   if (!db) return Die(err, "cannot open the database", db.error());
   auto company = CompanyBySlug(**db, clock, options.company_slug);
   if (!company) return Die(err, what, company.error());
-  std::ofstream file;
+  std::optional<ExportFile> file;
   if (to_file) {
-    // Personal data: readable by the owner only, from the first byte.
-    file.open(partial, std::ios::binary | std::ios::trunc);
-    if (file) {
-      fs::permissions(partial, fs::perms::owner_read | fs::perms::owner_write,
-                      fs::perm_options::replace, ec);
-    }
-    if (!file || ec) {
-      err << "callgate: " << what << ": cannot write " << partial.string() << "\n";
-      fs::remove(partial, ec);
-      return 1;
-    }
+    file.emplace(options.file);
+    if (auto created = file->Create(); !created) return Die(err, what, created.error());
   }
-  std::ostream& document = to_file ? static_cast<std::ostream&>(file) : out;
+  std::ostream& document = to_file ? file->stream() : out;
   std::ostream& progress = to_file ? out : err;
   privacy::CompanyExportOptions export_options;
   export_options.page_size = options.page_size;
@@ -220,20 +279,10 @@ int RunPrivacyExportCompany(const Config& config, const Clock& clock,
   privacy::SqlAuditLog audit(**db, clock);
   auto report =
       privacy::ExportCompanyData(**db, audit, *company, export_options, document, {}, clock);
-  if (to_file) {
-    file.close();
-    if (report && !file) report = Fail(ErrorCode::kUnavailable, "writing the export failed");
-    if (report) fs::rename(partial, target, ec);
-    if (!report || ec) {
-      fs::remove(partial, ec);
-      if (report) {
-        err << "callgate: " << what << ": cannot rename " << partial.string() << " to "
-            << options.file << "\n";
-        return 1;
-      }
-    }
-  }
   if (!report) return Die(err, what, report.error());
+  if (to_file) {
+    if (auto published = file->Publish(); !published) return Die(err, what, published.error());
+  }
   progress << "exported the personal data of " << company->slug
            << (to_file ? " to " + options.file : std::string()) << ":\n"
            << privacy::ReportText(report->Lines());

@@ -42,11 +42,12 @@ inline constexpr std::string_view kPrivacyPurgeJob = "privacy_purge";
 
 // Counter of what the purge deleted: callgate_privacy_purged_total{kind} with kind =
 // call_content | appointment_notes | customers | caller_numbers | callback_requests |
-// audit_events.
+// audit_events | failed_jobs.
 inline constexpr std::string_view kPrivacyPurgedMetric = "callgate_privacy_purged_total";
 
 struct PrivacyPurgeSettings {
-  int audit_retention_days = 730;  // CALLGATE_AUDIT_RETENTION_DAYS
+  int audit_retention_days = 730;      // CALLGATE_AUDIT_RETENTION_DAYS
+  int failed_job_retention_days = 30;  // CALLGATE_FAILED_JOB_RETENTION_DAYS
 };
 
 // What one purge deleted.
@@ -57,6 +58,7 @@ struct PrivacyPurgeCounts {
   std::int64_t caller_numbers_cleared = 0;
   std::int64_t callback_requests_deleted = 0;
   std::int64_t audit_events_deleted = 0;
+  std::int64_t failed_jobs_deleted = 0;
 
   // The counts, named once (with the `kind` of kPrivacyPurgedMetric each is counted under): the
   // log line, the counters, the audit entry and the CLI text derive from them.
@@ -64,8 +66,9 @@ struct PrivacyPurgeCounts {
 };
 
 // One purge: storage::PurgeExpired at clock.Now(), the audit entries older than the audit
-// retention, then the `privacy_purged` log line, the counters (when `metrics` is given) and a
-// `privacy.purge` audit entry. The work of the job and of `callgate privacy purge`.
+// retention and the failed jobs older than theirs, then the `privacy_purged` log line, the counters
+// (when `metrics` is given) and a `privacy.purge` audit entry. The work of the job and of `callgate
+// privacy purge`.
 Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::AuditLog& audit,
                                              const Clock& clock,
                                              const PrivacyPurgeSettings& settings,
@@ -109,10 +112,11 @@ int RunPrivacyPurgeCompany(const Config& config, const Clock& clock,
 
 // `privacy export-company`: the company's personal data as one JSON document
 // (privacy::ExportCompanyData), for the company before its purge or whenever it asks. Written to
-// `file` (created with mode 0600 under a `.partial` name and renamed when complete; an existing
-// file is refused, never overwritten), with progress and a summary on `out`; or, without a file,
-// the document on `out` and progress on `err`. Exit code 0; 1 when the company is unknown, the
-// file exists or cannot be written, or the database fails (a partial file is removed).
+// `file`: created as `<file>.partial` with mode 0600 (never an existing file, never through a
+// link), synced, and published under `file` only when complete; an existing `file` is refused,
+// never overwritten, and a failed run removes its partial file. Progress and a summary go to
+// `out`. Without a file the document goes to `out` and progress to `err`. Exit code 0; 1 when
+// the company is unknown, a file exists or cannot be written, or the database fails.
 struct CompanyExportCommand {
   std::string company_slug;
   std::string file;  // empty: `out`

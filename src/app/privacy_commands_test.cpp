@@ -14,6 +14,7 @@
 #include "crypto/testing/test_keyring.hpp"
 #include "observability/metrics.hpp"
 #include "privacy/audit_log.hpp"
+#include "storage/session.hpp"
 #include "storage/sql_booking_repositories.hpp"
 #include "storage/sql_calls_repositories.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
@@ -42,6 +43,16 @@ class PrivacyPurgeTest : public storage::testing::DatabaseTest {
       EXPECT_TRUE(customers.Create(company->id, customer).has_value());
     }
     return company.value_or(c);
+  }
+
+  std::int64_t Count(const std::string& from_where) {
+    auto n = db().Run([&](storage::Session& s) -> Result<std::int64_t> {
+      std::int64_t out = 0;
+      s.Query("COUNT(*) AS n", from_where, {}, [&](const storage::Row& r) { out = r.Int64("n"); });
+      return out;
+    });
+    EXPECT_TRUE(n.has_value());
+    return n.value_or(-1);
   }
 
   // The configuration a command run on this database gets.
@@ -87,9 +98,24 @@ TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
   ASSERT_TRUE(
       audit.Append({0, company->id.value, "user:1", "customers.list", "", "", {}, {}}).has_value());
 
+  const auto fail_job = [&] {
+    ASSERT_TRUE(db().Run([&](storage::Session& s) -> Status {
+                      const auto now = clock_.Now();
+                      s.Execute(
+                          "INSERT INTO failed_jobs (company_id, queue, type, payload, attempts, "
+                          "error, failed_at, created_at, updated_at) VALUES (:c, 'high', "
+                          "'pending_booking', '{}', 3, 'refused', :f, :cr, :u)",
+                          storage::Params().Add(company->id.value).Add(now).Add(now).Add(now));
+                      return Ok();
+                    })
+                    .has_value());
+  };
+  fail_job();
+
   observability::Metrics metrics;
-  const PrivacyPurgeSettings settings{30};
-  clock_.Advance(hours(24 * 8));  // the call and the notes are due, the audit entry is not
+  const PrivacyPurgeSettings settings{30, 20};
+  // The call and the notes are due, the audit entry and the failed job are not.
+  clock_.Advance(hours(24 * 8));
   auto first = PurgePersonalData(db(), audit, clock_, settings, &metrics);
   ASSERT_TRUE(first.has_value()) << first.error().message;
   EXPECT_EQ(first->calls_cleared, 1);
@@ -97,9 +123,12 @@ TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
   EXPECT_EQ(first->caller_numbers_cleared, 0);
   EXPECT_EQ(first->callback_requests_deleted, 0);
   EXPECT_EQ(first->audit_events_deleted, 0);
-  // Now both audit entries are older than 30 days, and the number and the callback request are
-  // older than customer_retention_days.
+  EXPECT_EQ(first->failed_jobs_deleted, 0);
+  // Now both audit entries are older than 30 days, the number and the callback request older
+  // than customer_retention_days, and the first failed job older than 20 days; a job that
+  // failed just now stays.
   clock_.Advance(hours(24 * 31));
+  fail_job();
   auto second = PurgePersonalData(db(), audit, clock_, settings, &metrics);
   ASSERT_TRUE(second.has_value()) << second.error().message;
   EXPECT_EQ(second->calls_cleared, 0);
@@ -107,6 +136,8 @@ TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
   EXPECT_EQ(second->caller_numbers_cleared, 1);
   EXPECT_EQ(second->callback_requests_deleted, 1);
   EXPECT_EQ(second->audit_events_deleted, 2);  // customers.list and the first purge's entry
+  EXPECT_EQ(second->failed_jobs_deleted, 1);
+  EXPECT_EQ(Count("FROM failed_jobs"), 1);
 
   EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "call_content"}}), 1);
   EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "appointment_notes"}}), 1);
@@ -114,6 +145,7 @@ TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
   EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "caller_numbers"}}), 1);
   EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "callback_requests"}}), 1);
   EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "audit_events"}}), 2);
+  EXPECT_EQ(metrics.Value(kPrivacyPurgedMetric, {{"kind", "failed_jobs"}}), 1);
   auto entries = audit.List({});
   ASSERT_TRUE(entries.has_value());
   ASSERT_EQ(entries->size(), 1u);  // the second purge's own entry
@@ -125,7 +157,8 @@ TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
                             {"customers_deleted", 0},
                             {"caller_numbers_cleared", 1},
                             {"callback_requests_deleted", 1},
-                            {"audit_events_deleted", 2}}));
+                            {"audit_events_deleted", 2},
+                            {"failed_jobs_deleted", 1}}));
 }
 
 // The end-of-contract command wants the slug twice and a deactivated company, and says what it
@@ -195,6 +228,18 @@ TEST_P(PrivacyPurgeTest, ExportCompanyWritesAPrivateFileAndNeverOverwritesOne) {
   EXPECT_EQ(run("praxis", said), 1);
   EXPECT_NE(said.find("exists"), std::string::npos) << said;
   EXPECT_EQ(fs::last_write_time(file), written);
+
+  // A run that fails while writing (a value sealed under a key no longer configured) leaves
+  // neither the file nor its partial one.
+  fs::remove(file);
+  ASSERT_TRUE(db().Run([](storage::Session& s) -> Status {
+                    s.Execute("UPDATE customers SET notes = 'enc:v1:0badc0de:AAAAAAAAAAAAAAAA'");
+                    return Ok();
+                  })
+                  .has_value());
+  EXPECT_EQ(run("praxis", said), 1);
+  EXPECT_FALSE(fs::exists(file)) << said;
+  EXPECT_FALSE(fs::exists(file + ".partial")) << said;
   fs::remove_all(dir);
 }
 

@@ -94,6 +94,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
     // A booking we know: the practice confirmed a request, or a booked one awaits it again.
     auto known = appointments_.ResolveByCalcomUid(change.uid);
     if (known) {
+      concerned.Names(*known);
       if (!MayTouch(change, known->company_id)) return std::string("ignored");
       concerned.Booking(*known);
       const std::string_view now = StatusOf(change);
@@ -116,6 +117,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
       if (appt.error().code == ErrorCode::kNotFound) return std::string("ignored");
       return tl::unexpected(appt.error());
     }
+    concerned.Names(*appt);
     if (!MayTouch(change, appt->company_id)) return std::string("ignored");
     concerned.Booking(*appt);
     if (!appt->HoldsSlot()) return std::string("unchanged");
@@ -132,9 +134,11 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
       if (old.error().code == ErrorCode::kNotFound) return std::string("ignored");
       return tl::unexpected(old.error());
     }
+    concerned.Names(*old);
     if (!MayTouch(change, old->company_id)) return std::string("ignored");
     concerned.Booking(*old);
-    if (appointments_.FindByCalcomUid(old->company_id, change.uid)) {
+    if (auto recorded = appointments_.FindByCalcomUid(old->company_id, change.uid)) {
+      concerned.Names(*recorded);
       return std::string("unchanged");  // our own reschedule, already recorded
     }
     if (!change.start || !change.end) return std::string("ignored");
@@ -211,6 +215,7 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
   // still decides whose delivery it is and whether its raw body may be kept.
   if (!change.uid.empty()) {
     auto known = appointments_.ResolveByCalcomUid(change.uid);
+    if (known) concerned.Names(*known);
     if (known && MayTouch(change, known->company_id)) concerned.Booking(*known);
     if (!known && known.error().code != ErrorCode::kNotFound) {
       return tl::unexpected(known.error());

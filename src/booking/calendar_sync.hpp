@@ -92,9 +92,15 @@ class CalendarSyncService {
     // The booking it names is one whose attendee's data was erased: the delivery is applied,
     // its raw body is not kept.
     bool erased = false;
-    void Booking(const Appointment& appointment) {
-      company = appointment.company_id;
+    // A stored booking the change names: its body is not kept when the booking is erased,
+    // whether or not this delivery may touch it.
+    void Names(const Appointment& appointment) {
       erased = erased || appointment.erased_at.has_value();
+    }
+    // ... and one it may touch: the delivery is also that company's.
+    void Booking(const Appointment& appointment) {
+      Names(appointment);
+      company = appointment.company_id;
     }
   };
   Result<std::string> ApplyInTransaction(const CalendarChange& change, Concerned& concerned);

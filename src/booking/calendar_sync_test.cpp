@@ -215,17 +215,22 @@ TEST_F(CalendarSyncTest, DeliveriesAboutAnErasedBookingAreAppliedAndTheirBodiesN
   EXPECT_EQ(sync.Apply(Change("BOOKING_CANCELLED", "uid-moved", "CANCELLED")).value(), "cancelled");
   EXPECT_EQ(world.appointments.rows.back().status, kCancelled);
   EXPECT_EQ(sync.Apply(Change("MEETING_ENDED", "uid-sonnenschein", "")).value(), "ignored");
+  // A sender that may not touch the erased booking changes nothing and keeps no body either.
+  CalendarChange foreign = Change("BOOKING_CANCELLED", "uid-sonnenschein", "CANCELLED");
+  foreign.may_touch = [](tenancy::CompanyId id) { return id == tenancy::CompanyId(2); };
+  EXPECT_EQ(sync.Apply(foreign).value(), "ignored");
   EXPECT_EQ(sync.Apply(Change("BOOKING_CANCELLED", "uid-Nordlicht", "CANCELLED")).value(),
             "cancelled");
   EXPECT_EQ(sync.Apply(Change("MEETING_ENDED", "uid-Nordlicht", "")).value(), "ignored");
 
-  ASSERT_EQ(deliveries.bodies.size(), 6u);
-  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(deliveries.bodies[i], "") << i;
+  ASSERT_EQ(deliveries.bodies.size(), 7u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(deliveries.bodies[i], "") << i;
+  EXPECT_EQ(deliveries.companies[4], std::nullopt);  // not attributed: it may not touch it
   // Another attendee's booking: its deliveries keep their bodies, and name their company.
-  EXPECT_NE(deliveries.bodies[4], "");
   EXPECT_NE(deliveries.bodies[5], "");
+  EXPECT_NE(deliveries.bodies[6], "");
   EXPECT_EQ(deliveries.companies[3], tenancy::CompanyId(1));
-  EXPECT_EQ(deliveries.companies[5], tenancy::CompanyId(2));
+  EXPECT_EQ(deliveries.companies[6], tenancy::CompanyId(2));
   // A redelivery is still a duplicate.
   EXPECT_EQ(sync.Apply(Change("BOOKING_CANCELLED", "uid-moved", "CANCELLED")).value(), "duplicate");
 }

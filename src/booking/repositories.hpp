@@ -33,7 +33,8 @@ class AppointmentRepository {
   virtual Result<Appointment> FindByCalcomUid(tenancy::CompanyId company_id,
                                               std::string_view uid) = 0;
 
-  // Which company a Cal.com booking belongs to (Cal.com webhooks name only the booking).
+  // Which company a Cal.com booking belongs to (Cal.com webhooks name only the booking). Inside a
+  // transaction the row stays locked until it ends, where the database locks rows.
   virtual Result<Appointment> ResolveByCalcomUid(std::string_view uid) = 0;
 
   // The customer's appointments holding a slot and starting at or after `from`, by start.

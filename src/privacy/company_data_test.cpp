@@ -75,13 +75,13 @@ class CompanyDataTest : public storage::testing::DatabaseTest {
     a.starts_at = clock_.Now() - std::chrono::hours(24);
     a.ends_at = a.starts_at + std::chrono::minutes(30);
     a.status = "completed";
-    a.notes = "Knie röntgen";
+    a.notes = "Knie röntgen (" + name + ")";
     EXPECT_TRUE(appointments.Create(id, a).has_value());
     storage::SqlCallbackRequestRepository callbacks(db(), clock_);
     booking::CallbackRequest cb;
     cb.phone = caller;
     cb.name = name;
-    cb.reason = "Befund";
+    cb.reason = "Befund für " + name;
     EXPECT_TRUE(callbacks.Create(id, cb).has_value());
     storage::SqlWebhookEventRepository events(db(), clock_);
     calls::WebhookEventRecord e;
@@ -270,8 +270,8 @@ TEST_P(CompanyDataTest, TheExportHoldsTheCompanysDataOpenedAndNoOtherCompanys) {
   // Sealed columns are opened.
   EXPECT_EQ(document["calls"][0]["transcript"], "User: Ich bin Erika Ende");
   EXPECT_EQ(document["calls"][0]["metadata"]["caller_name"], "Erika Ende");
-  EXPECT_EQ(document["appointments"][0]["notes"], "Knie röntgen");
-  EXPECT_EQ(document["callback_requests"][0]["reason"], "Befund");
+  EXPECT_EQ(document["appointments"][0]["notes"], "Knie röntgen (Erika Ende)");
+  EXPECT_EQ(document["callback_requests"][0]["reason"], "Befund für Erika Ende");
   EXPECT_EQ(text.find("enc:v1"), std::string::npos);
   // Nothing of the other company.
   for (const char* other : {"Otto Bleibt", "+4915122222222", "salon-bleibt"}) {

@@ -510,12 +510,10 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
     const Person p = FindPerson(s, company_id, *e164, settings_.phone_region);
     target = p.Target();
     const auto now = clock_.Now();
-    // Raw traces first, while the call ids, booking uids, name and e-mail are still known.
-    report.webhook_events_emptied =
-        EmptyWebhookEvents(s, p, now, &report.webhook_events_unreadable);
-    report.jobs_deleted = DeleteMentions(s, p, "jobs", "payload, last_error", true) +
-                          DeleteMentions(s, p, "job_outbox", "payload", false);
-    report.failed_jobs_deleted = DeleteMentions(s, p, "failed_jobs", "payload, error", true);
+    // The calls and appointments are marked erased first. On PostgreSQL a delivery about one of
+    // them that is being written now holds its row (the call's upsert, the booking's resolve):
+    // these updates wait for it, so the raw traces below include its body. One that comes
+    // later waits for this transaction and then finds the mark (and keeps no body).
     for (std::int64_t id : p.call_ids) {
       report.calls_anonymised += s.Execute(
           "UPDATE calls SET customer_id = NULL, from_number = NULL, transcript = NULL, "
@@ -530,6 +528,12 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
           "updated_at = :now2 WHERE company_id = :c AND id = :id",
           Params().Add(now).Add(now).Add(company_id).Add(id));
     }
+    // The raw traces: `p` still knows the call ids, booking uids, name and e-mail.
+    report.webhook_events_emptied =
+        EmptyWebhookEvents(s, p, now, &report.webhook_events_unreadable);
+    report.jobs_deleted = DeleteMentions(s, p, "jobs", "payload, last_error", true) +
+                          DeleteMentions(s, p, "job_outbox", "payload", false);
+    report.failed_jobs_deleted = DeleteMentions(s, p, "failed_jobs", "payload, error", true);
     for (std::int64_t id : p.callback_ids) {
       report.callback_requests_deleted +=
           s.Execute("DELETE FROM callback_requests WHERE company_id = :c AND id = :id",

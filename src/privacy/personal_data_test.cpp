@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <future>
 #include <sstream>
+#include <thread>
 
 #include "core/masking.hpp"
 #include "storage/session.hpp"
@@ -630,6 +632,43 @@ TEST_P(AuditLogTest, ListsNewestFirstFilteredAndPurgesOldEntries) {
   ASSERT_TRUE(left.has_value());
   EXPECT_EQ(left->size(), 3u);
   EXPECT_FALSE(audit.Append({0, 7, "", "x", "", "", {}, {}}).has_value());
+}
+
+// A Cal.com delivery about the person's booking that is being written while the erase runs
+// (on PostgreSQL both run at once): the delivery holds the booking's row, so the erase waits
+// for it at its mark and then empties the delivery's stored body. Without the lock, or with the
+// mark after the search, the body would be committed after the erase had searched.
+TEST_P(PersonalDataTest, ADeliveryWrittenWhileTheEraseRunsKeepsNoBody) {
+  Seed();
+  std::promise<void> resolved;
+  std::thread delivery([&] {
+    auto written = db().WithTransaction([&](Session&) -> Status {
+      storage::SqlAppointmentRepository appointments(db(), clock_);
+      auto booking = appointments.ResolveByCalcomUid("uid-erika-past");
+      if (!booking) return tl::unexpected(booking.error());
+      resolved.set_value();
+      // The erase reaches the booking's row meanwhile (and waits there on PostgreSQL).
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      storage::SqlWebhookEventRepository events(db(), clock_);
+      calls::WebhookEventRecord event;
+      event.company_id = company_.id;
+      event.source = "calcom";
+      event.event = "BOOKING_CANCELLED";
+      event.dedupe_key = "calcom:BOOKING_CANCELLED:uid-erika-past";
+      event.payload_json =
+          R"({"uid":"uid-erika-past","attendees":[{"email":")" + std::string(kEmail) + R"("}]})";
+      auto recorded = events.Record(event);
+      if (!recorded) return tl::unexpected(recorded.error());
+      return Ok();
+    });
+    EXPECT_TRUE(written.has_value()) << written.error().message;
+  });
+  resolved.get_future().wait();
+  auto report = service_->Erase(company_, kPhone, {}, {"system", {}});
+  delivery.join();
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(Count("FROM webhook_events WHERE source = 'calcom'"), 1);
+  EXPECT_EQ(Count("FROM webhook_events WHERE source = 'calcom' AND payload = ''"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PersonalDataTest, storage::testing::AllBackends(),

@@ -93,4 +93,11 @@ Status JobAdmin::Forget(std::int64_t failed_id) {
   });
 }
 
+Result<std::int64_t> DeleteFailedJobsBefore(storage::Database& db, SystemTimePoint cutoff) {
+  return db.Run([&](Session& s) -> Result<std::int64_t> {
+    return static_cast<std::int64_t>(
+        s.Execute("DELETE FROM failed_jobs WHERE failed_at < :cutoff", Params().Add(cutoff)));
+  });
+}
+
 }  // namespace callgate::queue

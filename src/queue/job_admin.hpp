@@ -60,4 +60,8 @@ class JobAdmin {
   JobBackend& backend_;
 };
 
+// Deletes the failed jobs that failed before `cutoff` (their retention: the daily privacy purge,
+// CALLGATE_FAILED_JOB_RETENTION_DAYS) and returns how many. Thread-safe.
+Result<std::int64_t> DeleteFailedJobsBefore(storage::Database& db, SystemTimePoint cutoff);
+
 }  // namespace callgate::queue

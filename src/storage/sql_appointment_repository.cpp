@@ -169,7 +169,16 @@ Result<Appointment> SqlAppointmentRepository::FindByCalcomUid(CompanyId company_
 }
 
 Result<Appointment> SqlAppointmentRepository::ResolveByCalcomUid(std::string_view uid) {
-  return FindWhere(database_, "calcom_booking_uid = :u", Params().Add(uid));
+  return database_.Run([&](Session& s) {
+    // Locked on PostgreSQL until the caller's transaction ends: an erase marking the row
+    // (privacy::PersonalData::Erase) waits for a delivery that read it, and then finds the
+    // delivery's stored body; a delivery waits for an erase that marked it, and then reads the
+    // mark. SQLite's write transactions run one at a time already.
+    const std::string lock = s.dialect() == Dialect::kPostgresql ? " FOR UPDATE" : "";
+    return internal::QueryOne(s, kAppointmentColumns,
+                              "FROM appointments WHERE calcom_booking_uid = :u" + lock,
+                              Params().Add(uid), DecodeAppointment, "appointment not found");
+  });
 }
 
 Result<std::vector<Appointment>> SqlAppointmentRepository::ListUpcomingForCustomer(
