@@ -15,9 +15,9 @@ json Opt(const std::optional<T>& v) {
 
 json Customer(const Row& r) {
   return {{"id", r.Int64("id")},
-          {"name", r.String("name")},
+          {"name", r.Opened("name", "customers.name")},
           {"phone_e164", r.String("phone_e164")},
-          {"email", Opt(r.OptionalString("email"))},
+          {"email", Opt(r.OptionalOpened("email", "customers.email"))},
           {"notes", r.Opened("notes", "customers.notes")},
           {"last_call_at", ExportTime(r.OptionalTime("last_call_at"))},
           {"created_at", ExportTime(r.Time("created_at"))},
@@ -76,7 +76,7 @@ json CallbackRequest(const Row& r) {
           {"customer_id", Opt(r.OptionalInt64("customer_id"))},
           {"call_id", Opt(r.OptionalInt64("call_id"))},
           {"phone", Opt(r.OptionalString("phone"))},
-          {"name", r.String("name")},
+          {"name", r.Opened("name", "callback_requests.name")},
           {"reason", r.Opened("reason", "callback_requests.reason")},
           {"status", r.String("status")},
           {"due_at", ExportTime(r.OptionalTime("due_at"))},

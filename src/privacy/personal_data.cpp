@@ -149,8 +149,8 @@ Person FindPerson(Session& s, std::int64_t company_id, const std::string& e164,
   s.Query("id, name, email", "FROM customers WHERE company_id = :c AND phone_e164 = :phone",
           Params().Add(company_id).Add(e164), [&](const Row& r) {
             p.customer_id = r.Int64("id");
-            p.name = r.String("name");
-            p.email = r.OptionalString("email").value_or("");
+            p.name = r.Opened("name", "customers.name");
+            p.email = r.OptionalOpened("email", "customers.email").value_or("");
           });
   // Calls: linked to the customer, or from the number in any format it was stored in. The
   // LIKE on the last digits only narrows the scan; IsTheirNumber decides.

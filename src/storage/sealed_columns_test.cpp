@@ -32,6 +32,8 @@ constexpr std::string_view kSummary = "Anruferin mit akuten Schmerzen, Termin ge
 constexpr std::string_view kCallbackTopic = "Rueckfrage zum Befund der Biopsie";
 constexpr std::string_view kRecording = "https://recordings.example.org/zahnarzt-call-77.wav";
 constexpr std::string_view kMetadataName = "Erika Zahnweh-Musterfrau";
+constexpr std::string_view kCustomerName = "Erika Muster";
+constexpr std::string_view kCustomerEmail = "erika.muster@example.org";
 
 std::shared_ptr<const crypto::Keyring> Ring(std::vector<crypto::MasterKey> keys) {
   return *crypto::Keyring::Create(std::move(keys));
@@ -64,7 +66,8 @@ class SealedColumnsTest : public testing::DatabaseTest {
     SqlCustomerRepository customers(database, clock_);
     tenancy::Customer customer;
     customer.phone_e164 = "+4915112345678";
-    customer.name = "Erika Muster";
+    customer.name = std::string(kCustomerName);
+    customer.email = std::string(kCustomerEmail);
     customer.notes = std::string(kNote);
     auto stored_customer = customers.Create(company->id, customer);
     EXPECT_TRUE(stored_customer.has_value()) << stored_customer.error().message;
@@ -93,7 +96,7 @@ class SealedColumnsTest : public testing::DatabaseTest {
     SqlCallbackRequestRepository callbacks(database, clock_);
     booking::CallbackRequest callback;
     callback.phone = "+4915112345678";
-    callback.name = "Erika Muster";
+    callback.name = std::string(kCustomerName);
     callback.reason = std::string(kCallbackTopic);
     EXPECT_TRUE(callbacks.Create(company->id, callback).has_value());
     SqlWebhookEventRepository events(database, clock_);
@@ -167,11 +170,14 @@ class SealedColumnsTest : public testing::DatabaseTest {
     auto customer = customers.FindByPhone(company, "+4915112345678");
     ASSERT_TRUE(customer.has_value()) << customer.error().message;
     EXPECT_EQ(customer->notes, kNote);
+    EXPECT_EQ(customer->name, kCustomerName);
+    EXPECT_EQ(customer->email, std::string(kCustomerEmail));
     SqlCallbackRequestRepository callbacks(database, clock_);
     auto open = callbacks.ListOpen(company);
     ASSERT_TRUE(open.has_value()) << open.error().message;
     ASSERT_EQ(open->size(), 1u);
     EXPECT_EQ(open->front().reason, kCallbackTopic);
+    EXPECT_EQ(open->front().name, kCustomerName);
   }
 };
 
@@ -179,8 +185,9 @@ TEST_P(SealedColumnsTest, DatabaseFilesHoldNoKeyAndNoTranscriptSentence) {
   const CompanyId company = WriteEverything(db());
   ExpectEverythingReads(db(), company);
   const std::string bytes = RawDatabaseBytes();
-  for (std::string_view needle : {kCalcomKey, kRetellKey, kVapiSecret, kSentence, kNote, kSummary,
-                                  kCallbackTopic, kRecording, kMetadataName}) {
+  for (std::string_view needle :
+       {kCalcomKey, kRetellKey, kVapiSecret, kSentence, kNote, kSummary, kCallbackTopic, kRecording,
+        kMetadataName, kCustomerName, kCustomerEmail}) {
     EXPECT_EQ(bytes.find(needle), std::string::npos) << needle << " found in the database";
   }
   EXPECT_NE(bytes.find("Praxis Dr. Weiss"), std::string::npos) << "the scan reads the data";
@@ -224,8 +231,9 @@ TEST_P(SealedColumnsTest, RotationReencryptsEverythingUnderTheNewKeyWithoutLoss)
   auto report = ResealAll(*rotating, options);
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(report->unreadable, 0);
-  // 3 company secrets, customer notes, appointment notes, 6 call columns, 1 webhook payload.
-  EXPECT_EQ(report->resealed, 13);
+  // 3 company secrets, the customer's name, e-mail and notes, the appointment's notes, the
+  // callback request's name and reason, 6 call columns, 1 webhook payload.
+  EXPECT_EQ(report->resealed, 16);
   EXPECT_FALSE(progress.empty());
   EXPECT_NE(progress.front().find("companies.calcom_api_key: 1 checked, 1 re-encrypted"),
             std::string::npos)
@@ -255,7 +263,7 @@ TEST_P(SealedColumnsTest, WrongKeyIsAClearErrorNeverGarbage) {
   auto report = ResealAll(*wrong);
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->resealed, 0);
-  EXPECT_EQ(report->unreadable, 13);
+  EXPECT_EQ(report->unreadable, 16);
   EXPECT_FALSE(report->problems.empty());
   ExpectEverythingReads(db(), company);
 }

@@ -234,7 +234,7 @@ Result<booking::CallbackRequest> SqlCallbackRequestRepository::Create(
             .Add(IdOrNull(stored.customer_id))
             .Add(IdOrNull(stored.call_id))
             .Add(stored.phone)
-            .Add(stored.name)
+            .Add(s.Seal(stored.name, "callback_requests.name"))
             .Add(s.Seal(stored.reason, "callback_requests.reason"))
             .Add(stored.status)
             .Add(stored.due_at)
@@ -258,7 +258,7 @@ booking::CallbackRequest DecodeCallback(const Row& r) {
   c.customer_id = OptId<tenancy::CustomerId>(r, "customer_id");
   c.call_id = OptId<calls::CallId>(r, "call_id");
   c.phone = r.OptionalString("phone").value_or("");
-  c.name = r.String("name");
+  c.name = r.Opened("name", "callback_requests.name");
   c.reason = r.Opened("reason", "callback_requests.reason");
   c.status = r.String("status");
   c.due_at = r.OptionalTime("due_at");

@@ -21,9 +21,9 @@ Customer DecodeCustomer(const Row& row) {
   Customer c;
   c.id = CustomerId(row.Int64("id"));
   c.company_id = CompanyId(row.Int64("company_id"));
-  c.name = row.String("name");
+  c.name = row.Opened("name", "customers.name");
   c.phone_e164 = row.String("phone_e164");
-  c.email = row.OptionalString("email");
+  c.email = row.OptionalOpened("email", "customers.email");
   c.notes = row.Opened("notes", "customers.notes");
   c.last_call_at = row.OptionalTime("last_call_at");
   c.created_at = row.Time("created_at");
@@ -63,9 +63,9 @@ Result<Customer> SqlCustomerRepository::Create(CompanyId company_id, const Custo
         ":last_call_at, :created_at, :updated_at) RETURNING id",
         Params()
             .Add(company_id.value)
-            .Add(stored.name)
+            .Add(s.Seal(stored.name, "customers.name"))
             .Add(stored.phone_e164)
-            .Add(stored.email)
+            .Add(s.SealNullable(stored.email, "customers.email"))
             .Add(s.Seal(stored.notes, "customers.notes"))
             .Add(stored.last_call_at)
             .Add(stored.created_at)
@@ -93,14 +93,14 @@ Result<Customer> SqlCustomerRepository::Upsert(CompanyId company_id,
         "updated_at = excluded.updated_at RETURNING id",
         Params()
             .Add(company_id.value)
-            .Add(details.name.value_or(""))
+            .Add(s.Seal(details.name.value_or(""), "customers.name"))
             .Add(details.phone_e164)
-            .Add(details.email)
+            .Add(s.SealNullable(details.email, "customers.email"))
             .Add(s.Seal(details.notes.value_or(""), "customers.notes"))
             .Add(now)
             .Add(now)
-            .Add(details.name)
-            .Add(details.email)
+            .Add(s.SealNullable(details.name, "customers.name"))
+            .Add(s.SealNullable(details.email, "customers.email"))
             .Add(s.SealNullable(details.notes, "customers.notes"))));
     return FindByIdIn(s, company_id, id);
   });
