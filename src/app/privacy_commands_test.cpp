@@ -219,15 +219,24 @@ TEST_P(PrivacyPurgeTest, ExportCompanyWritesAPrivateFileAndNeverOverwritesOne) {
   EXPECT_EQ(fs::status(file).permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
   std::ifstream in(file);
-  const auto document = nlohmann::json::parse(in, nullptr, false);
-  ASSERT_FALSE(document.is_discarded());
-  ASSERT_EQ(document["customers"].size(), 1u);
-  EXPECT_EQ(document["customers"][0]["name"], "Erika");
+  const auto document_on_disk = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(document_on_disk.is_discarded());
+  ASSERT_EQ(document_on_disk["customers"].size(), 1u);
+  EXPECT_EQ(document_on_disk["customers"][0]["name"], "Erika");
   const auto written = fs::last_write_time(file);
 
   EXPECT_EQ(run("praxis", said), 1);
   EXPECT_NE(said.find("exists"), std::string::npos) << said;
   EXPECT_EQ(fs::last_write_time(file), written);
+
+  // Without a file the document goes to standard output and the progress to standard error.
+  std::ostringstream document, progress;
+  ASSERT_EQ(RunPrivacyExportCompany(config, clock_, {"praxis", "", 500}, document, progress), 0)
+      << progress.str();
+  const auto printed = nlohmann::json::parse(document.str(), nullptr, false);
+  ASSERT_FALSE(printed.is_discarded()) << document.str();
+  EXPECT_EQ(printed["customers"], document_on_disk["customers"]);
+  EXPECT_NE(progress.str().find("customers: 1\n"), std::string::npos) << progress.str();
 
   // A run that fails while writing (a value sealed under a key no longer configured) leaves
   // neither the file nor its partial one.
