@@ -47,6 +47,18 @@ calls::CallUpdate EndedCall(std::string id, std::string from, std::string transc
   return u;
 }
 
+// A raw webhook event as the webhook edges record it; `company` none: of no known company.
+calls::WebhookEventRecord Event(std::optional<CompanyId> company, std::string source,
+                                std::string event, std::string dedupe_key, std::string payload) {
+  calls::WebhookEventRecord e;
+  e.company_id = company;
+  e.source = std::move(source);
+  e.event = std::move(event);
+  e.dedupe_key = std::move(dedupe_key);
+  e.payload_json = std::move(payload);
+  return e;
+}
+
 class PersonalDataTest : public storage::testing::DatabaseTest {
  protected:
   void SetUp() override {
@@ -142,14 +154,11 @@ class PersonalDataTest : public storage::testing::DatabaseTest {
     ASSERT_TRUE(callbacks.Create(c, callback).has_value());
 
     storage::SqlWebhookEventRepository events(db(), clock_);
-    calls::WebhookEventRecord event;
-    event.company_id = c;
-    event.source = "retell";
-    event.event = "call_ended";
-    event.dedupe_key = "retell:call_erika_1:call_ended";
-    event.payload_json =
-        R"({"call":{"call_id":"call_erika_1","from_number":")" + std::string(kPhone) + R"("}})";
-    ASSERT_TRUE(events.Record(event).has_value());
+    ASSERT_TRUE(events
+                    .Record(Event(c, "retell", "call_ended", "retell:call_erika_1:call_ended",
+                                  R"({"call":{"call_id":"call_erika_1","from_number":")" +
+                                      std::string(kPhone) + R"("}})"))
+                    .has_value());
 
     auto inserted = db().Run([&](Session& s) -> Status {
       const auto now = clock_.Now();
@@ -352,13 +361,8 @@ TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
                                std::string(kName) + R"(","email":")" + std::string(kEmail) +
                                R"("}]}})";
   auto calcom = [&](std::optional<CompanyId> company, std::string key, std::string body) {
-    calls::WebhookEventRecord e;
-    e.company_id = company;
-    e.source = "calcom";
-    e.event = "BOOKING_CREATED";
-    e.dedupe_key = std::move(key);
-    e.payload_json = std::move(body);
-    auto stored = events.Record(e);
+    auto stored =
+        events.Record(Event(company, "calcom", "BOOKING_CREATED", std::move(key), std::move(body)));
     EXPECT_TRUE(stored.has_value());
     return stored.value_or(0);
   };
@@ -381,13 +385,8 @@ TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
   // that Cal.com delivering the booking again is a duplicate and stores nothing again.
   EXPECT_EQ(Count("FROM webhook_events WHERE dedupe_key = 'calcom-ours' AND payload = ''"), 1);
   EXPECT_EQ(report->webhook_events_emptied, 2);
-  calls::WebhookEventRecord again;
-  again.company_id = company_.id;
-  again.source = "calcom";
-  again.event = "BOOKING_CREATED";
-  again.dedupe_key = "calcom-ours";
-  again.payload_json = attendee;
-  auto redelivered = events.Record(again);
+  auto redelivered =
+      events.Record(Event(company_.id, "calcom", "BOOKING_CREATED", "calcom-ours", attendee));
   ASSERT_FALSE(redelivered.has_value());
   EXPECT_EQ(redelivered.error().code, ErrorCode::kAlreadyExists);
   EXPECT_EQ(Count("FROM webhook_events WHERE dedupe_key = 'calcom-ours' AND payload = ''"), 1);
@@ -399,14 +398,12 @@ TEST_P(PersonalDataTest, EraseNeverTouchesAnotherCompanysRows) {
 TEST_P(PersonalDataTest, TheExportLeavesOutAnotherCallersRecordThatNamesThePerson) {
   Seed();
   storage::SqlWebhookEventRepository events(db(), clock_);
-  calls::WebhookEventRecord ottos;
-  ottos.company_id = company_.id;
-  ottos.source = "retell";
-  ottos.event = "call_ended";
-  ottos.dedupe_key = "retell:call_otto_1:call_ended";
-  ottos.payload_json = R"({"call":{"call_id":"call_otto_1","transcript":"Ich rufe für )" +
-                       std::string(kName) + R"( an"}})";
-  ASSERT_TRUE(events.Record(ottos).has_value());
+  ASSERT_TRUE(
+      events
+          .Record(Event(company_.id, "retell", "call_ended", "retell:call_otto_1:call_ended",
+                        R"({"call":{"call_id":"call_otto_1","transcript":"Ich rufe für )" +
+                            std::string(kName) + R"( an"}})"))
+          .has_value());
   auto doc = service_->Export(company_, kPhone, {});
   ASSERT_TRUE(doc.has_value()) << doc.error().message;
   ASSERT_EQ((*doc)["webhook_events"].size(), 1u);
@@ -650,14 +647,9 @@ TEST_P(PersonalDataTest, ADeliveryWrittenWhileTheEraseRunsKeepsNoBody) {
       // The erase reaches the booking's row meanwhile (and waits there on PostgreSQL).
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       storage::SqlWebhookEventRepository events(db(), clock_);
-      calls::WebhookEventRecord event;
-      event.company_id = company_.id;
-      event.source = "calcom";
-      event.event = "BOOKING_CANCELLED";
-      event.dedupe_key = "calcom:BOOKING_CANCELLED:uid-erika-past";
-      event.payload_json =
-          R"({"uid":"uid-erika-past","attendees":[{"email":")" + std::string(kEmail) + R"("}]})";
-      auto recorded = events.Record(event);
+      auto recorded = events.Record(Event(
+          company_.id, "calcom", "BOOKING_CANCELLED", "calcom:BOOKING_CANCELLED:uid-erika-past",
+          R"({"uid":"uid-erika-past","attendees":[{"email":")" + std::string(kEmail) + R"("}]})"));
       if (!recorded) return tl::unexpected(recorded.error());
       return Ok();
     });
