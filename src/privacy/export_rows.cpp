@@ -8,74 +8,70 @@ namespace {
 using nlohmann::json;
 using storage::Row;
 
-template <typename T>
-json Opt(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-
-json Customer(const Row& r) {
+json CustomerRow(const Row& r) {
   return {{"id", r.Int64("id")},
           {"name", r.Opened("name", "customers.name")},
           {"phone_e164", r.String("phone_e164")},
-          {"email", Opt(r.OptionalOpened("email", "customers.email"))},
+          {"email", ExportOptional(r.OptionalOpened("email", "customers.email"))},
           {"notes", r.Opened("notes", "customers.notes")},
           {"last_call_at", ExportTime(r.OptionalTime("last_call_at"))},
           {"created_at", ExportTime(r.Time("created_at"))},
           {"updated_at", ExportTime(r.Time("updated_at"))}};
 }
 
-json Call(const Row& r) {
+json CallRow(const Row& r) {
   json successful = nullptr;
   if (!r.IsNull("call_successful")) successful = r.Bool("call_successful");
-  return {{"id", r.Int64("id")},
-          {"branch_id", Opt(r.OptionalInt64("branch_id"))},
-          {"retell_call_id", r.String("retell_call_id")},
-          {"agent_id", Opt(r.OptionalString("agent_id"))},
-          {"direction", r.String("direction")},
-          {"from_number", Opt(r.OptionalString("from_number"))},
-          {"to_number", Opt(r.OptionalString("to_number"))},
-          {"status", r.String("status")},
-          {"started_at", ExportTime(r.OptionalTime("started_at"))},
-          {"ended_at", ExportTime(r.OptionalTime("ended_at"))},
-          {"duration_ms", Opt(r.OptionalInt64("duration_ms"))},
-          {"disconnection_reason", Opt(r.OptionalString("disconnection_reason"))},
-          {"transcript", Opt(r.OptionalOpened("transcript", "calls.transcript"))},
-          {"transcript_object",
-           ExportEmbedded(r.OptionalOpened("transcript_object", "calls.transcript_object"))},
-          {"recording_url", Opt(r.OptionalOpened("recording_url", "calls.recording_url"))},
-          {"summary", Opt(r.OptionalOpened("summary", "calls.summary"))},
-          {"sentiment", Opt(r.OptionalString("sentiment"))},
-          {"call_successful", successful},
-          {"analysis", ExportEmbedded(r.OptionalOpened("analysis", "calls.analysis"))},
-          {"metadata", ExportEmbedded(r.OptionalOpened("metadata", "calls.metadata"))},
-          {"customer_cost_cents", Opt(r.OptionalInt64("customer_cost_cents"))},
-          {"created_at", ExportTime(r.Time("created_at"))}};
+  return {
+      {"id", r.Int64("id")},
+      {"branch_id", ExportOptional(r.OptionalInt64("branch_id"))},
+      {"retell_call_id", r.String("retell_call_id")},
+      {"agent_id", ExportOptional(r.OptionalString("agent_id"))},
+      {"direction", r.String("direction")},
+      {"from_number", ExportOptional(r.OptionalString("from_number"))},
+      {"to_number", ExportOptional(r.OptionalString("to_number"))},
+      {"status", r.String("status")},
+      {"started_at", ExportTime(r.OptionalTime("started_at"))},
+      {"ended_at", ExportTime(r.OptionalTime("ended_at"))},
+      {"duration_ms", ExportOptional(r.OptionalInt64("duration_ms"))},
+      {"disconnection_reason", ExportOptional(r.OptionalString("disconnection_reason"))},
+      {"transcript", ExportOptional(r.OptionalOpened("transcript", "calls.transcript"))},
+      {"transcript_object",
+       ExportEmbedded(r.OptionalOpened("transcript_object", "calls.transcript_object"))},
+      {"recording_url", ExportOptional(r.OptionalOpened("recording_url", "calls.recording_url"))},
+      {"summary", ExportOptional(r.OptionalOpened("summary", "calls.summary"))},
+      {"sentiment", ExportOptional(r.OptionalString("sentiment"))},
+      {"call_successful", successful},
+      {"analysis", ExportEmbedded(r.OptionalOpened("analysis", "calls.analysis"))},
+      {"metadata", ExportEmbedded(r.OptionalOpened("metadata", "calls.metadata"))},
+      {"customer_cost_cents", ExportOptional(r.OptionalInt64("customer_cost_cents"))},
+      {"created_at", ExportTime(r.Time("created_at"))}};
 }
 
-json Appointment(const Row& r) {
+json AppointmentRow(const Row& r) {
   return {{"id", r.Int64("id")},
-          {"branch_id", Opt(r.OptionalInt64("branch_id"))},
-          {"service_id", Opt(r.OptionalInt64("service_id"))},
-          {"service_name", Opt(r.OptionalString("service_name"))},
-          {"customer_id", Opt(r.OptionalInt64("customer_id"))},
-          {"call_id", Opt(r.OptionalInt64("call_id"))},
+          {"branch_id", ExportOptional(r.OptionalInt64("branch_id"))},
+          {"service_id", ExportOptional(r.OptionalInt64("service_id"))},
+          {"service_name", ExportOptional(r.OptionalString("service_name"))},
+          {"customer_id", ExportOptional(r.OptionalInt64("customer_id"))},
+          {"call_id", ExportOptional(r.OptionalInt64("call_id"))},
           {"starts_at", ExportTime(r.Time("starts_at"))},
           {"ends_at", ExportTime(r.Time("ends_at"))},
           {"timezone", r.String("timezone")},
           {"status", r.String("status")},
           {"source", r.String("source")},
-          {"calcom_booking_uid", Opt(r.OptionalString("calcom_booking_uid"))},
+          {"calcom_booking_uid", ExportOptional(r.OptionalString("calcom_booking_uid"))},
           {"cancelled_at", ExportTime(r.OptionalTime("cancelled_at"))},
           {"notes", r.Opened("notes", "appointments.notes")},
           {"created_at", ExportTime(r.Time("created_at"))}};
 }
 
-json CallbackRequest(const Row& r) {
+json CallbackRequestRow(const Row& r) {
   return {{"id", r.Int64("id")},
-          {"branch_id", Opt(r.OptionalInt64("branch_id"))},
-          {"customer_id", Opt(r.OptionalInt64("customer_id"))},
-          {"call_id", Opt(r.OptionalInt64("call_id"))},
-          {"phone", Opt(r.OptionalString("phone"))},
+          {"branch_id", ExportOptional(r.OptionalInt64("branch_id"))},
+          {"customer_id", ExportOptional(r.OptionalInt64("customer_id"))},
+          {"call_id", ExportOptional(r.OptionalInt64("call_id"))},
+          {"phone", ExportOptional(r.OptionalString("phone"))},
           {"name", r.Opened("name", "callback_requests.name")},
           {"reason", r.Opened("reason", "callback_requests.reason")},
           {"status", r.String("status")},
@@ -113,7 +109,7 @@ const ExportTable kCustomersExport{
     "FROM customers",
     "company_id",
     "id",
-    &Customer};
+    &CustomerRow};
 
 const ExportTable kCallsExport{
     "calls",
@@ -124,7 +120,7 @@ const ExportTable kCallsExport{
     "FROM calls",
     "company_id",
     "id",
-    &Call};
+    &CallRow};
 
 const ExportTable kAppointmentsExport{
     "appointments",
@@ -135,7 +131,7 @@ const ExportTable kAppointmentsExport{
     "a.service_id",
     "a.company_id",
     "a.id",
-    &Appointment};
+    &AppointmentRow};
 
 const ExportTable kCallbackRequestsExport{
     "callback_requests",
@@ -143,6 +139,6 @@ const ExportTable kCallbackRequestsExport{
     "FROM callback_requests",
     "company_id",
     "id",
-    &CallbackRequest};
+    &CallbackRequestRow};
 
 }  // namespace callgate::privacy

@@ -8,6 +8,7 @@
 // <id>`; the caller's condition (an id list, a page) names rows by `id`.
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,10 @@ extern const ExportTable kCallbackRequestsExport;
 
 // Helpers for the other rows an export holds.
 nlohmann::json ExportTime(const std::optional<SystemTimePoint>& t);
+template <typename T>
+nlohmann::json ExportOptional(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
 // A stored JSON text as JSON when it parses, else as the text itself.
 nlohmann::json ExportEmbedded(const std::optional<std::string>& text);
 

@@ -24,11 +24,6 @@ using storage::Params;
 using storage::Row;
 using storage::Session;
 
-template <typename T>
-json Opt(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-
 std::string DigitsOf(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -246,7 +241,7 @@ json AuditJson(Session& s, const Person& p) {
                              {"action", r.String("action")},
                              {"target", r.String("target")},
                              {"detail", r.String("detail")},
-                             {"request_id", Opt(r.OptionalString("request_id"))},
+                             {"request_id", ExportOptional(r.OptionalString("request_id"))},
                              {"created_at", ExportTime(r.Time("created_at"))}});
             });
   }
