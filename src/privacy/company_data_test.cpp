@@ -68,8 +68,14 @@ class CompanyDataTest : public storage::testing::DatabaseTest {
     u.retell_cost_cents = 42;
     auto call = calls.Upsert(id, u);
     EXPECT_TRUE(call.has_value());
+    storage::SqlServiceRepository services(db(), clock_);
+    tenancy::Service service;
+    service.name = "Beratung " + slug;
+    auto offered = services.Create(id, service);
+    EXPECT_TRUE(offered.has_value()) << offered.error().message;
     storage::SqlAppointmentRepository appointments(db(), clock_);
     booking::Appointment a;
+    if (offered) a.service_id = offered->id;
     if (stored) a.customer_id = stored->id;
     if (call) a.call_id = call->id;
     a.starts_at = clock_.Now() - std::chrono::hours(24);
@@ -271,6 +277,10 @@ TEST_P(CompanyDataTest, TheExportHoldsTheCompanysDataOpenedAndNoOtherCompanys) {
   EXPECT_EQ(document["calls"][0]["transcript"], "User: Ich bin Erika Ende");
   EXPECT_EQ(document["calls"][0]["metadata"]["caller_name"], "Erika Ende");
   EXPECT_EQ(document["appointments"][0]["notes"], "Knie röntgen (Erika Ende)");
+  // The service is the company's own, named; the appointment names its customer.
+  EXPECT_EQ(document["appointments"][0]["service_name"], "Beratung praxis-ende");
+  EXPECT_EQ(document["appointments"][0]["customer_id"], document["customers"][0]["id"]);
+  EXPECT_EQ(document["callback_requests"][0]["name"], "Erika Ende");
   EXPECT_EQ(document["callback_requests"][0]["reason"], "Befund für Erika Ende");
   EXPECT_EQ(text.find("enc:v1"), std::string::npos);
   // Nothing of the other company.
