@@ -23,6 +23,7 @@
 #include "storage/database.hpp"
 #include "storage/database_url.hpp"
 #include "storage/migrator.hpp"
+#include "storage/sealed_columns.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
 
@@ -318,6 +319,27 @@ DoctorCheck CheckRetellKey(const tenancy::Company& company, const Config& config
                 "set RETELL_API_KEY, or the company's retell_api_key in the tenant file");
 }
 
+// Values of sealed columns still in clear text (stored before the column was sealed, e.g. names
+// before 6 December 2026): a warning until `callgate keys rotate` seals them.
+DoctorCheck CheckSealedColumns(storage::Database& db) {
+  const std::string name = "sealed_columns";
+  auto counts = storage::CountClearText(db);
+  if (!counts) {
+    return Failed(name, "cannot read the sealed columns: " + counts.error().message,
+                  "see the database check");
+  }
+  if (counts->empty()) return Passed(name, "every value of the sealed columns is sealed");
+  std::int64_t total = 0;
+  std::string columns;
+  for (const auto& c : *counts) {
+    total += c.count;
+    columns += (columns.empty() ? "" : ", ") + c.context + " " + std::to_string(c.count);
+  }
+  return {name, CheckStatus::kWarning,
+          std::to_string(total) + " value(s) stored in clear text (" + columns + ")",
+          "run `callgate keys rotate` to seal them (docs/privacy.md)"};
+}
+
 }  // namespace
 
 std::vector<DoctorCheck> RunDoctor(const Environment& env, const Clock& clock) {
@@ -417,6 +439,7 @@ std::vector<DoctorCheck> RunDoctor(const Environment& env, const Clock& clock) {
         Failed("tenants", "not checked: the database is not ready", "fix the checks above"));
     return checks;
   }
+  checks.push_back(CheckSealedColumns(*db));
   storage::SqlCompanyRepository companies(*db, clock);
   auto list = companies.List();
   if (!list) {

@@ -41,6 +41,23 @@ const std::vector<SealedColumn>& SealedColumns() {
   return columns;
 }
 
+Result<std::vector<ClearTextValues>> CountClearText(Database& database) {
+  return database.Run([&](Session& s) -> Result<std::vector<ClearTextValues>> {
+    std::vector<ClearTextValues> out;
+    for (const SealedColumn& column : SealedColumns()) {
+      const std::string name(column.column);
+      std::int64_t n = 0;
+      s.Query("COUNT(*) AS n",
+              "FROM " + std::string(column.table) + " WHERE " + name + " IS NOT NULL AND " + name +
+                  " <> '' AND " + name + " NOT LIKE :sealed",
+              Params().Add(std::string(crypto::kSealedPrefix) + "%"),
+              [&](const Row& r) { n = r.Int64("n"); });
+      if (n > 0) out.push_back({column.Context(), n});
+    }
+    return out;
+  });
+}
+
 Result<ResealReport> ResealAll(Database& database, const ResealOptions& options) {
   const crypto::Keyring* keyring = database.keyring();
   if (keyring == nullptr) {

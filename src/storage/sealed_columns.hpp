@@ -26,6 +26,17 @@ struct SealedColumn {
 // Every sealed column, in the order ResealAll visits them.
 const std::vector<SealedColumn>& SealedColumns();
 
+// How many values of a sealed column are stored in clear text: written before the column was
+// sealed (or before encryption existed), until `callgate keys rotate` seals them. Empty
+// strings do not count.
+struct ClearTextValues {
+  std::string context;  // "customers.name"
+  std::int64_t count = 0;
+};
+// The sealed columns holding clear text, in SealedColumns() order (none: an empty list). Reads
+// every row of those tables; for `callgate doctor`, not for a request path.
+Result<std::vector<ClearTextValues>> CountClearText(Database& database);
+
 struct ResealOptions {
   int batch_size = 500;  // rows read and rewritten per transaction
   // One line per batch ("calls.transcript: 500 checked, 120 re-encrypted"), for the CLI.

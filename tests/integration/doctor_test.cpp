@@ -18,6 +18,7 @@
 #include "calcom/fake/fake_calcom.hpp"
 #include "crypto/keyring.hpp"
 #include "storage/database.hpp"
+#include "storage/sealed_columns.hpp"
 #include "storage/session.hpp"
 #include "storage/testing/test_database.hpp"
 #include "tools/seed_import.hpp"
@@ -113,9 +114,9 @@ TEST_P(DoctorTest, GoodTenantPassesEveryCheck) {
   Import(kGood);
   const auto checks = app::RunDoctor(Env(), clock_);
   EXPECT_TRUE(app::DoctorPassed(checks)) << app::DoctorText(checks);
-  for (const char* name :
-       {"environment", "database", "migrations", "clock", "redis", "master_key", "proxy",
-        "retell_key[good]", "calcom_key[good]", "event_types[good]", "phone_numbers[good]"}) {
+  for (const char* name : {"environment", "database", "migrations", "clock", "redis", "master_key",
+                           "proxy", "sealed_columns", "retell_key[good]", "calcom_key[good]",
+                           "event_types[good]", "phone_numbers[good]"}) {
     EXPECT_EQ(Find(checks, name).status, Status::kOk) << name << ": " << Find(checks, name).detail;
   }
   EXPECT_NE(Find(checks, "event_types[good]").detail.find("2 active services"), std::string::npos);
@@ -230,6 +231,36 @@ TEST_P(DoctorTest, UnknownCallgateVariableWarnsWithoutFailing) {
   EXPECT_EQ(environment.status, Status::kWarning);
   EXPECT_NE(environment.detail.find("CALLGATE_WORKRES"), std::string::npos);
   EXPECT_TRUE(app::DoctorPassed(checks)) << app::DoctorText(checks);
+}
+
+// Values stored before their column was sealed (an upgraded deployment: names before 6 December
+// 2026) are counted until `keys rotate` seals them: a warning with the fix, not a failure.
+TEST_P(DoctorTest, ClearTextInSealedColumnsWarnsUntilRotated) {
+  Import(kGood);
+  ASSERT_TRUE(db().Run([](storage::Session& s) -> callgate::Status {
+                    s.Execute(
+                        "INSERT INTO customers (company_id, name, phone_e164, email, notes, "
+                        "created_at, updated_at) SELECT id, 'Erika Alt', '+4915100000001', "
+                        "'erika@example.org', '', 0, 0 FROM companies WHERE slug = 'good'");
+                    return Ok();
+                  })
+                  .has_value());
+  auto checks = app::RunDoctor(Env(), clock_);
+  const auto& sealed = Find(checks, "sealed_columns");
+  EXPECT_EQ(sealed.status, Status::kWarning) << sealed.detail;
+  EXPECT_NE(sealed.detail.find("2 value(s) stored in clear text (customers.name 1, "
+                               "customers.email 1)"),
+            std::string::npos)
+      << sealed.detail;
+  EXPECT_NE(sealed.fix.find("callgate keys rotate"), std::string::npos) << sealed.fix;
+  EXPECT_TRUE(app::DoctorPassed(checks)) << app::DoctorText(checks);
+
+  auto rotated = storage::ResealAll(db());
+  ASSERT_TRUE(rotated.has_value()) << rotated.error().message;
+  EXPECT_EQ(rotated->resealed, 3);  // the name, the e-mail and the (empty, unwarned) notes
+  checks = app::RunDoctor(Env(), clock_);
+  EXPECT_EQ(Find(checks, "sealed_columns").status, Status::kOk)
+      << Find(checks, "sealed_columns").detail;
 }
 
 TEST_P(DoctorTest, PendingMigrationsFailAndSkipTheTenants) {
