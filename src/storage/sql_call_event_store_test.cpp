@@ -361,11 +361,15 @@ class GroupedEventsTest : public CallEventStoreTest {
     if (written_under != nullptr) SetStatementObserver(nullptr);
   }
 
+  // Waits (at most ~5 s) until `condition` is seen to hold once. It is not asked again: a state
+  // the test only has to reach (a count of waiting statements, say) may move on meanwhile.
   static void WaitUntil(const std::function<bool()>& condition) {
-    for (int i = 0; i < 5000 && !condition(); ++i) {
+    bool met = condition();
+    for (int i = 0; i < 5000 && !met; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      met = condition();
     }
-    ASSERT_TRUE(condition());
+    ASSERT_TRUE(met);
   }
 
   std::int64_t EventsWithKey(const std::string& dedupe_key) {
