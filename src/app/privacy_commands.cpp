@@ -1,12 +1,6 @@
 #include "app/privacy_commands.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <optional>
 #include <ostream>
 
@@ -14,6 +8,7 @@
 #include "calcom/calcom_client.hpp"
 #include "core/masking.hpp"
 #include "core/phone.hpp"
+#include "core/private_file.hpp"
 #include "crypto/keyring.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
@@ -193,65 +188,13 @@ int RunPrivacyPurgeCompany(const Config& config, const Clock& clock,
 
 namespace {
 
-// An export file: created as `<file>.partial` (mode 0600 from the start, never following a
-// link, never an existing file), published under `file` only when complete and on disk (a hard
-// link, which refuses an existing file, then the partial name removed), removed otherwise.
-class ExportFile {
- public:
-  explicit ExportFile(std::string file) : file_(std::move(file)), partial_(file_ + ".partial") {}
-  ExportFile(const ExportFile&) = delete;
-  ExportFile& operator=(const ExportFile&) = delete;
-  ~ExportFile() {
-    if (created_) ::unlink(partial_.c_str());
+// An export names a file that must not exist; says how to go on when it does.
+Error ExportFileError(Error error) {
+  if (error.code == ErrorCode::kAlreadyExists) {
+    error.message += " (an export is never overwritten; choose another file)";
   }
-
-  Status Create() {
-    if (::access(file_.c_str(), F_OK) == 0) return Exists(file_);
-    const int fd =
-        ::open(partial_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      if (errno == EEXIST) {
-        return Fail(ErrorCode::kConflict,
-                    partial_ + " exists: another export is running, or one was stopped; remove it");
-      }
-      return Fail(ErrorCode::kUnavailable, "cannot create " + partial_ + ": " + Reason());
-    }
-    ::close(fd);
-    created_ = true;
-    // Opened for writing without creating or truncating: the file made above.
-    stream_.open(partial_, std::ios::binary | std::ios::in | std::ios::out);
-    if (!stream_) return Fail(ErrorCode::kUnavailable, "cannot write " + partial_);
-    return Ok();
-  }
-
-  std::ostream& stream() { return stream_; }
-
-  Status Publish() {
-    stream_.close();
-    if (!stream_) return Fail(ErrorCode::kUnavailable, "writing " + partial_ + " failed");
-    const int fd = ::open(partial_.c_str(), O_RDONLY | O_CLOEXEC);
-    const bool synced = fd >= 0 && ::fsync(fd) == 0;
-    if (fd >= 0) ::close(fd);
-    if (!synced) return Fail(ErrorCode::kUnavailable, "cannot sync " + partial_ + ": " + Reason());
-    if (::link(partial_.c_str(), file_.c_str()) != 0) {
-      if (errno == EEXIST) return Exists(file_);
-      return Fail(ErrorCode::kUnavailable, "cannot create " + file_ + ": " + Reason());
-    }
-    return Ok();  // the destructor removes the partial name
-  }
-
- private:
-  static std::string Reason() { return std::strerror(errno); }
-  static Status Exists(const std::string& file) {
-    return Fail(ErrorCode::kConflict,
-                file + " exists; choose another file (an export is never overwritten)");
-  }
-
-  std::string file_;
-  std::string partial_;
-  bool created_ = false;
-  std::fstream stream_;
-};
+  return error;
+}
 
 }  // namespace
 
@@ -264,10 +207,13 @@ int RunPrivacyExportCompany(const Config& config, const Clock& clock,
   if (!db) return Die(err, "cannot open the database", db.error());
   auto company = CompanyBySlug(**db, clock, options.company_slug);
   if (!company) return Die(err, what, company.error());
-  std::optional<ExportFile> file;
+  // Mode 0600 from the start, complete and synced before it is named, never replacing a file.
+  std::optional<PrivateFile> file;
   if (to_file) {
-    file.emplace(options.file);
-    if (auto created = file->Create(); !created) return Die(err, what, created.error());
+    file.emplace(options.file, PrivateFile::Existing::kRefuse);
+    if (auto created = file->Create(); !created) {
+      return Die(err, what, ExportFileError(created.error()));
+    }
   }
   std::ostream& document = to_file ? file->stream() : out;
   std::ostream& progress = to_file ? out : err;
@@ -281,7 +227,9 @@ int RunPrivacyExportCompany(const Config& config, const Clock& clock,
       privacy::ExportCompanyData(**db, audit, *company, export_options, document, {}, clock);
   if (!report) return Die(err, what, report.error());
   if (to_file) {
-    if (auto published = file->Publish(); !published) return Die(err, what, published.error());
+    if (auto published = file->Publish(); !published) {
+      return Die(err, what, ExportFileError(published.error()));
+    }
   }
   progress << "exported the personal data of " << company->slug
            << (to_file ? " to " + options.file : std::string()) << ":\n"

@@ -1,9 +1,6 @@
 #include "crypto/keyring.hpp"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
@@ -14,6 +11,7 @@
 #include <sstream>
 
 #include "core/digest.hpp"
+#include "core/private_file.hpp"
 
 namespace callgate::crypto {
 namespace {
@@ -113,32 +111,20 @@ Result<std::string> ReadFile(const std::string& path) {
   return text.str();
 }
 
-Status WriteFileExclusive(const std::string& path, const std::string& text, bool replace) {
-  // The file is created with mode 0600 from the start: never readable by others, not even
-  // between open and chmod.
-  const std::string target = replace ? path + ".tmp" : path;
-  if (replace) ::unlink(target.c_str());
-  const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) {
-      return Fail(ErrorCode::kAlreadyExists, target + " already exists; not overwriting a key");
-    }
-    return Fail(ErrorCode::kInvalidArgument,
-                "cannot create " + target + ": " + std::strerror(errno));
+// Writes a key file through PrivateFile (mode 0600 from the start, synced before it is named),
+// then wipes the buffered copy of the key material along with `text`'s.
+Status WriteKeyFile(const std::string& path, std::string& text, PrivateFile::Existing existing) {
+  PrivateFile file(path, existing);
+  Status written = file.Create();
+  if (written) {
+    file.Write(text);
+    written = file.Publish();
   }
-  ::fchmod(fd, 0600);  // in case the umask removed bits we want (it cannot add any)
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || !synced) {
-    ::unlink(target.c_str());
-    return Fail(ErrorCode::kInternal, "cannot write " + target);
+  sodium_memzero(text.data(), text.size());
+  if (!written && written.error().code == ErrorCode::kAlreadyExists) {
+    return Fail(ErrorCode::kAlreadyExists, path + " already exists; not overwriting a key");
   }
-  if (replace && ::rename(target.c_str(), path.c_str()) != 0) {
-    ::unlink(target.c_str());
-    return Fail(ErrorCode::kInternal, "cannot replace " + path + ": " + std::strerror(errno));
-  }
-  return Ok();
+  return written;
 }
 
 }  // namespace
@@ -216,6 +202,7 @@ const MasterKey* Keyring::Find(std::string_view id) const {
 }
 
 std::string Keyring::Seal(std::string_view plaintext, std::string_view context) const {
+  if (plaintext.empty()) return {};
   const MasterKey& key = keys_.front();
   std::string box(kNonceBytes + plaintext.size() + kTagBytes, '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(box.data());
@@ -269,7 +256,7 @@ Result<std::string> Keyring::Open(std::string_view stored, std::string_view cont
 }
 
 bool Keyring::NeedsSealing(std::string_view stored) const {
-  return SealedKeyId(stored) != current_key_id();
+  return !stored.empty() && SealedKeyId(stored) != current_key_id();
 }
 
 std::string SealedKeyId(std::string_view stored) {
@@ -326,8 +313,7 @@ Result<std::shared_ptr<const Keyring>> LoadKeyring(const KeySource& source) {
 Result<std::string> WriteNewKeyFile(const std::string& path) {
   const MasterKey key = MasterKey::Generate();
   std::string text = key.ToBase64() + "\n";
-  auto written = WriteFileExclusive(path, text, /*replace=*/false);
-  sodium_memzero(text.data(), text.size());
+  auto written = WriteKeyFile(path, text, PrivateFile::Existing::kRefuse);
   if (!written) return tl::unexpected(written.error());
   return key.id();
 }
@@ -342,8 +328,7 @@ Result<std::string> AddKeyToFile(const std::string& path) {
   std::string text = key.ToBase64() + "\n" + *old_text;
   if (!text.ends_with('\n')) text += "\n";
   sodium_memzero(old_text->data(), old_text->size());
-  auto written = WriteFileExclusive(path, text, /*replace=*/true);
-  sodium_memzero(text.data(), text.size());
+  auto written = WriteKeyFile(path, text, PrivateFile::Existing::kReplace);
   if (!written) return tl::unexpected(written.error());
   return key.id();
 }

@@ -16,6 +16,10 @@
 // Text that does not start with "enc:" is legacy clear text written before encryption existed:
 // Open returns it unchanged (NeedsSealing says so), so old rows stay readable until rewritten.
 //
+// The empty string is stored as it is: Seal("") is "" and NeedsSealing("") is false. A sealed
+// value reveals its plaintext's length, so a ciphertext of nothing would hide nothing, and an
+// empty column stays recognisable in SQL (`notes <> ''`) without a key.
+//
 // Failures are values: a value under a key that is not in the keyring, a wrong key, a truncated
 // or altered ciphertext or an unknown version give kInternal errors whose message says which
 // (and names the key id), never garbage and never a crash. Keyring is immutable after
@@ -68,7 +72,7 @@ class Keyring {
   const std::string& current_key_id() const noexcept { return keys_.front().id(); }
   std::vector<std::string> key_ids() const;
 
-  // Encrypts `plaintext` under the current key, bound to `context`. Never fails.
+  // Encrypts `plaintext` under the current key, bound to `context`; "" stays "". Never fails.
   std::string Seal(std::string_view plaintext, std::string_view context) const;
 
   // Decrypts a value written by Seal with the same `context`; legacy clear text (no "enc:"
@@ -81,7 +85,8 @@ class Keyring {
   // This keyring with `key` added as the oldest key (for reading only); itself when present.
   std::shared_ptr<const Keyring> WithOlderKey(const MasterKey& key) const;
 
-  // True when `stored` is clear text or sealed under an older key: what `keys rotate` rewrites.
+  // True when `stored` is clear text (other than "") or sealed under an older key: what
+  // `keys rotate` rewrites.
   bool NeedsSealing(std::string_view stored) const;
 
  private:

@@ -65,9 +65,9 @@ TEST(Keyring, EmptyAndBinaryValuesRoundTrip) {
 TEST(Keyring, EverySizeSealsToStrictPaddedBase64ThatOpens) {
   // The sealed text's base64 is written from a table: every remainder of the box's length
   // (nonce + text + tag) must come out as standard, padded base64 that the strict decoder
-  // behind Open reads back.
+  // behind Open reads back. (The empty string is not sealed: see TheEmptyStringIs...)
   const auto ring = Ring({MasterKey::Generate()});
-  for (std::size_t size = 0; size <= 64; ++size) {
+  for (std::size_t size = 1; size <= 64; ++size) {
     std::string plain(size, '\0');
     for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<char>(i * 37 + size);
     const std::string sealed = ring->Seal(plain, kContext);
@@ -108,6 +108,18 @@ TEST(Keyring, LegacyClearTextIsReturnedUnchangedAndNeedsSealing) {
   EXPECT_EQ(*opened, "plain old transcript");
   EXPECT_TRUE(ring->NeedsSealing("plain old transcript"));
   EXPECT_FALSE(ring->NeedsSealing(ring->Seal("x", kContext)));
+}
+
+TEST(Keyring, TheEmptyStringIsStoredAsItIsAndNeedsNoSealing) {
+  const auto ring = Ring({MasterKey::Generate()});
+  EXPECT_EQ(ring->Seal("", kContext), "");
+  auto opened = ring->Open("", kContext);
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(*opened, "");
+  EXPECT_FALSE(ring->NeedsSealing(""));
+  // One character is sealed like any other text.
+  EXPECT_TRUE(IsSealed(ring->Seal(" ", kContext)));
+  EXPECT_TRUE(ring->NeedsSealing(" "));
 }
 
 TEST(Keyring, WrongKeyWithTheSameIdIsAnErrorNotGarbage) {

@@ -171,35 +171,36 @@ Result<CompanyExportReport> ExportCompanyData(storage::Database& database, Audit
   out << ",\"exported_at\":";
   write(FormatIso8601Utc(clock.Now()));
   CompanyExportReport report;
-  for (const auto& [table, count] :
-       {std::pair{&kCustomersExport, &report.customers}, std::pair{&kCallsExport, &report.calls},
-        std::pair{&kAppointmentsExport, &report.appointments},
-        std::pair{&kCallbackRequestsExport, &report.callback_requests}}) {
-    out << ",\"" << table->name << "\":[";
-    // Page by page in id order, each page its own short read: memory stays bounded and no
-    // transaction is held open for the whole export.
-    const std::string sql = table->Where(std::string(table->id) + " > :after", "LIMIT :n");
-    for (std::int64_t after = 0;;) {
-      std::vector<json> rows;
-      auto page = database.Run([&](Session& s) -> Status {
+  // One snapshot for all four tables (Database::ReadSnapshot): rows written while the export
+  // runs are in none of them, so an appointment never names a customer the export lacks.
+  // Each table is read in pages by id, so memory stays bounded; writers are not held up.
+  auto exported = database.ReadSnapshot([&](Session& s) -> Status {
+    for (const auto& [table, count] :
+         {std::pair{&kCustomersExport, &report.customers}, std::pair{&kCallsExport, &report.calls},
+          std::pair{&kAppointmentsExport, &report.appointments},
+          std::pair{&kCallbackRequestsExport, &report.callback_requests}}) {
+      out << ",\"" << table->name << "\":[";
+      const std::string sql = table->Where(std::string(table->id) + " > :after", "LIMIT :n");
+      for (std::int64_t after = 0;;) {
+        std::vector<json> rows;
         s.Query(table->columns, sql, Params().Add(c).Add(after).Add(page_size), [&](const Row& r) {
           rows.push_back(table->encode(r));
           after = r.Int64("id");
         });
-        return Ok();
-      });
-      if (!page) return tl::unexpected(page.error());
-      for (const json& row : rows) {
-        out << (*count > 0 ? "," : "") << "\n";
-        write(row);
-        ++*count;
+        for (const json& row : rows) {
+          out << (*count > 0 ? "," : "") << "\n";
+          write(row);
+          ++*count;
+        }
+        if (!out) return Fail(ErrorCode::kUnavailable, "writing the export failed");
+        if (options.progress && !rows.empty()) options.progress(table->name, *count);
+        if (static_cast<std::int64_t>(rows.size()) < page_size) break;
       }
-      if (!out) return Fail(ErrorCode::kUnavailable, "writing the export failed");
-      if (options.progress && !rows.empty()) options.progress(table->name, *count);
-      if (static_cast<std::int64_t>(rows.size()) < page_size) break;
+      out << "]";
     }
-    out << "]";
-  }
+    return Ok();
+  });
+  if (!exported) return tl::unexpected(exported.error());
   out << "}\n";
   out.flush();
   if (!out) return Fail(ErrorCode::kUnavailable, "writing the export failed");

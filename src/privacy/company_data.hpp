@@ -79,11 +79,12 @@ struct CompanyExportOptions {
 // to `out`, {"company":{"id","slug","name"}, "exported_at", "customers":[…], "calls":[…],
 // "appointments":[…], "callback_requests":[…]}, with the fields of a person's export
 // (export_rows.hpp: sealed columns opened). Each table is read in pages of `page_size` rows in
-// id order, so memory stays bounded for any size; the tables are not one snapshot (a company
-// still taking calls may gain rows meanwhile). Raw webhook bodies (copies of what the tables
-// hold, kept to recognise redeliveries), jobs and the audit log are not part of it.
-// Appends an audit entry `company.export` (target company:<id>) before writing and a log line
-// with the counts after. kUnavailable when `out` fails; the document is then incomplete.
+// id order, so memory stays bounded for any size, all of them in one read snapshot
+// (Database::ReadSnapshot): a company still taking calls gains rows meanwhile, and none of them
+// is in the export, so its rows agree with each other. Raw webhook bodies (copies of what the
+// tables hold, kept to recognise redeliveries), jobs and the audit log are not part of it. Appends
+// an audit entry `company.export` (target company:<id>) before writing and a log line with the
+// counts after. kUnavailable when `out` fails; the document is then incomplete.
 Result<CompanyExportReport> ExportCompanyData(storage::Database& database, AuditLog& audit,
                                               const tenancy::Company& company,
                                               const CompanyExportOptions& options,

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <sstream>
 
 #include "storage/session.hpp"
@@ -306,6 +307,59 @@ TEST_P(CompanyDataTest, TheExportHoldsTheCompanysDataOpenedAndNoOtherCompanys) {
   auto failed = ExportCompanyData(db(), *audit_, leaving_, {}, broken, {"system", {}}, clock_);
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
+}
+
+// A company still taking calls: a new caller and their call, written (and committed, on another
+// connection) after the export has read its first page, are in no table of the document, which
+// shows the database as it was when the export began.
+TEST_P(CompanyDataTest, RowsWrittenDuringTheExportAreInNoTable) {
+  storage::SqlCustomerRepository customers(db(), clock_);
+  tenancy::Customer second;
+  second.phone_e164 = "+4915133333333";
+  second.name = "Jens Zweit";
+  ASSERT_TRUE(customers.Create(leaving_.id, second).has_value());
+  bool written = false;
+  CompanyExportOptions options;
+  options.page_size = 1;
+  options.progress = [&](std::string_view, std::int64_t) {
+    if (written) return;
+    written = true;
+    // Another thread, so another connection: what a webhook would do meanwhile.
+    auto done = std::async(std::launch::async, [&]() -> Status {
+      tenancy::Customer late;
+      late.phone_e164 = "+4915144444444";
+      late.name = "Lena Spaet";
+      auto created = customers.Create(leaving_.id, late);
+      if (!created) return tl::unexpected(created.error());
+      storage::SqlCallRepository calls(db(), clock_);
+      calls::CallUpdate u;
+      u.retell_call_id = "call-late";
+      u.from_number = late.phone_e164;
+      u.customer_id = created->id;
+      u.status = "registered";
+      auto call = calls.Upsert(leaving_.id, u);
+      if (!call) return tl::unexpected(call.error());
+      return Ok();
+    });
+    auto status = done.get();
+    EXPECT_TRUE(status.has_value()) << status.error().message;
+  };
+  std::ostringstream out;
+  auto report = ExportCompanyData(db(), *audit_, leaving_, options, out, {"system", {}}, clock_);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  ASSERT_TRUE(written);
+  EXPECT_EQ(report->customers, 2);
+  EXPECT_EQ(report->calls, 1);
+  const std::string text = out.str();
+  EXPECT_EQ(text.find("Lena Spaet"), std::string::npos) << text;
+  EXPECT_EQ(text.find("+4915144444444"), std::string::npos) << text;
+  EXPECT_EQ(text.find("call-late"), std::string::npos) << text;
+  // They were committed all the same: the next export has them.
+  std::ostringstream again;
+  auto next = ExportCompanyData(db(), *audit_, leaving_, {}, again, {"system", {}}, clock_);
+  ASSERT_TRUE(next.has_value()) << next.error().message;
+  EXPECT_EQ(next->customers, 3);
+  EXPECT_EQ(next->calls, 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CompanyDataTest, storage::testing::AllBackends(),

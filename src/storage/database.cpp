@@ -26,6 +26,7 @@ struct Frame {
   Session* session;
   bool in_transaction;
   int savepoints;
+  bool read_only = false;  // in_transaction is ReadSnapshot's: nothing may be written in it
 };
 
 thread_local std::vector<Frame> active_frames;
@@ -67,7 +68,7 @@ Frame* FindFrame(const Database* database) {
 class FrameScope {
  public:
   FrameScope(const Database* database, Session* session) {
-    active_frames.push_back(Frame{database, session, false, 0});
+    active_frames.push_back(Frame{database, session, false, 0, false});
   }
   ~FrameScope() { active_frames.pop_back(); }
   FrameScope(const FrameScope&) = delete;
@@ -94,16 +95,31 @@ Status RunStatement(Session& session, std::string_view sql) {
   });
 }
 
-// BEGIN ... COMMIT around fn on a session with no open transaction.
-Status RunTransaction(Frame& frame, const std::function<Status(Session&)>& fn) {
+// Database::ReadSnapshot's transaction: one snapshot for all its statements, no write lock.
+const char* SnapshotBeginStatement(Dialect dialect) {
+  return dialect == Dialect::kSqlite ? "BEGIN DEFERRED"
+                                     : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+}
+
+// `begin` ... COMMIT around fn on a session with no open transaction.
+Status RunTransaction(Frame& frame, const std::function<Status(Session&)>& fn, const char* begin,
+                      bool read_only = false) {
   Session& session = *frame.session;
-  if (auto begun = RunStatement(session, BeginStatement(session.dialect())); !begun) return begun;
+  if (auto begun = RunStatement(session, begin); !begun) return begun;
   frame.in_transaction = true;
+  frame.read_only = read_only;
   Status result = Guarded(session, fn);
   if (result) result = RunStatement(session, "COMMIT");
   if (!result) (void)RunStatement(session, "ROLLBACK");  // best effort; the error is `result`
   frame.in_transaction = false;
+  frame.read_only = false;
   return result;
+}
+
+// Database::ReadSnapshot on a connection with no open transaction.
+Status RunSnapshot(Frame& frame, const std::function<Status(Session&)>& fn) {
+  return RunTransaction(frame, fn, SnapshotBeginStatement(frame.session->dialect()),
+                        /*read_only=*/true);
 }
 
 // SAVEPOINT ... RELEASE around fn inside an open transaction, so a failed statement in fn
@@ -137,10 +153,11 @@ struct Database::Impl {
   TimedLock sqlite_writer;
 
   Status Transaction(Frame& frame, const std::function<Status(Session&)>& fn) {
-    if (url.dialect != Dialect::kSqlite) return RunTransaction(frame, fn);
+    const char* begin = BeginStatement(url.dialect);
+    if (url.dialect != Dialect::kSqlite) return RunTransaction(frame, fn, begin);
     std::unique_lock writer(sqlite_writer, std::defer_lock);
     if (!writer.try_lock_for(options.sqlite_busy_timeout)) return tl::unexpected(WriterBusy());
-    return RunTransaction(frame, fn);
+    return RunTransaction(frame, fn, begin);
   }
 
   // Group commit (WithGroupedTransaction, storage/group_commit.hpp).
@@ -439,6 +456,16 @@ Status Database::TruncateLog() {
   if (impl_->url.dialect != Dialect::kSqlite || impl_->url.IsInMemory()) return Ok();
   std::lock_guard running(impl_->checkpoint_running);
   return Run([](Session& s) -> Status {
+    // PASSIVE first: it copies what it can without waiting. When a reader's older snapshot
+    // (a long export, a backup) keeps frames back, TRUNCATE would hold the write lock while it
+    // waits for that reader, up to the busy timeout, and every writer with it: leave the log
+    // then (the caller sees its size).
+    std::int64_t log = 0, copied = 0;
+    s.Rows("PRAGMA wal_checkpoint(PASSIVE)", "busy, log, checkpointed", {}, [&](const Row& r) {
+      log = r.Int64("log");
+      copied = r.Int64("checkpointed");
+    });
+    if (copied < log) return Ok();
     s.Execute("PRAGMA wal_checkpoint(TRUNCATE)");
     return Ok();
   });
@@ -496,10 +523,19 @@ Status Database::Execute(Mode mode, const std::function<Status(Session&)>& fn) {
     mode = Mode::kTransaction;
   }
   if (Frame* frame = FindFrame(this)) {
+    if (frame->in_transaction && frame->read_only && mode != Mode::kSnapshot &&
+        mode != Mode::kAutocommit && mode != Mode::kJoined) {
+      return Fail(ErrorCode::kInternal, "database: a transaction inside a read snapshot");
+    }
+    if (frame->in_transaction && !frame->read_only && mode == Mode::kSnapshot) {
+      // The outer transaction's statements may already have seen other moments.
+      return Fail(ErrorCode::kInternal, "database: a read snapshot inside a transaction");
+    }
     if (frame->in_transaction) {
       return mode == Mode::kJoined ? Guarded(*frame->session, fn) : RunSavepoint(*frame, fn);
     }
     if (mode == Mode::kTransaction) return impl_->Transaction(*frame, fn);
+    if (mode == Mode::kSnapshot) return RunSnapshot(*frame, fn);
     return Guarded(*frame->session, fn);
   }
 
@@ -509,7 +545,13 @@ Status Database::Execute(Mode mode, const std::function<Status(Session&)>& fn) {
   {
     FrameScope scope(this, session->get());
     Frame& frame = active_frames.back();
-    result = mode == Mode::kTransaction ? impl_->Transaction(frame, fn) : Guarded(**session, fn);
+    if (mode == Mode::kTransaction) {
+      result = impl_->Transaction(frame, fn);
+    } else if (mode == Mode::kSnapshot) {
+      result = RunSnapshot(frame, fn);
+    } else {
+      result = Guarded(**session, fn);
+    }
   }
   impl_->Release(std::move(*session));
   return result;

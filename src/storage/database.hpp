@@ -101,6 +101,17 @@ class Database {
   template <typename Fn>
   auto WithTransaction(Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
 
+  // Like Run, for reads that must see the database as it was at one moment (an export that reads
+  // many pages): `fn` runs in a read-only transaction over one snapshot, PostgreSQL's REPEATABLE
+  // READ READ ONLY, on SQLite a deferred transaction whose first read fixes the snapshot (WAL
+  // mode). Writers are not held up: it takes no write lock. `fn` must only read: a transaction
+  // started inside it is refused (kInternal), PostgreSQL refuses a write statement, and on
+  // SQLite a write fails once anything was committed after the snapshot began. Nested in
+  // another snapshot it joins it; inside a transaction of this Database on this thread it is
+  // refused (kInternal: that transaction's reads may have seen other moments). Thread-safe.
+  template <typename Fn>
+  auto ReadSnapshot(Fn&& fn) -> std::invoke_result_t<Fn&, Session&>;
+
   // Like WithTransaction, for short write transactions that many threads run at once
   // (webhooks). On SQLite, transactions that arrive while another batch is being written are
   // committed together (group commit): one thread runs the waiting callbacks, each in its own
@@ -147,8 +158,10 @@ class Database {
   // SQLite files: copies the whole write-ahead log into the database file and truncates the
   // log to zero bytes (PRAGMA wal_checkpoint(TRUNCATE): it waits, up to the busy timeout, for
   // readers and writers), after the checkpoint this Database may be running on its own thread.
-  // A log that a reader of another process still holds is left as it is (no error: check the
-  // log's size). No-op on PostgreSQL and in-memory SQLite. Thread-safe; not inside a Run.
+  // When a reader on an older snapshot (a ReadSnapshot here or in another process) keeps part
+  // of the log from being copied, the log is left as it is rather than holding every writer up
+  // while waiting for that reader (no error: check the log's size). No-op on PostgreSQL and
+  // in-memory SQLite. Thread-safe; not inside a Run.
   Status TruncateLog();
 
   // Checkpoints run by the Database's checkpoint thread (DatabaseOptions::
@@ -160,7 +173,7 @@ class Database {
   std::uint64_t commit_checkpoints() const noexcept;
 
  private:
-  enum class Mode { kAutocommit, kJoined, kTransaction, kGrouped };
+  enum class Mode { kAutocommit, kJoined, kTransaction, kGrouped, kSnapshot };
   struct Impl;
 
   explicit Database(std::unique_ptr<Impl> impl);
@@ -206,6 +219,11 @@ auto Database::RunWithoutSavepoint(Fn&& fn) -> std::invoke_result_t<Fn&, Session
 template <typename Fn>
 auto Database::WithTransaction(Fn&& fn) -> std::invoke_result_t<Fn&, Session&> {
   return RunIn(Mode::kTransaction, std::forward<Fn>(fn));
+}
+
+template <typename Fn>
+auto Database::ReadSnapshot(Fn&& fn) -> std::invoke_result_t<Fn&, Session&> {
+  return RunIn(Mode::kSnapshot, std::forward<Fn>(fn));
 }
 
 template <typename Fn>

@@ -273,6 +273,58 @@ TEST_P(DatabaseBehaviour, TransactionCommitsWhenTheCallbackSucceeds) {
   EXPECT_EQ(Count(), 2);
 }
 
+// Every statement of a read snapshot sees the same moment, and a writer on another connection
+// does not wait for it (an export reads page after page while webhooks are written).
+TEST_P(DatabaseBehaviour, ReadSnapshotSeesOneMomentAndHoldsNoWriterUp) {
+  ASSERT_TRUE(Insert(1, "a").has_value());
+  std::int64_t before = -1, after = -1;
+  auto read = db().ReadSnapshot([&](Session& s) -> Status {
+    s.Query("COUNT(*) AS n", "FROM notes", {}, [&](const Row& r) { before = r.Int64("n"); });
+    // A transaction, as webhooks write: it must not wait for the snapshot's connection.
+    auto written = std::async(std::launch::async, [&] {
+                     return db().WithTransaction([](Session& w) -> Status {
+                       w.Execute("INSERT INTO notes (id, body) VALUES (2, 'b')");
+                       return Ok();
+                     });
+                   }).get();
+    EXPECT_TRUE(written.has_value()) << written.error().message;
+    s.Query("COUNT(*) AS n", "FROM notes", {}, [&](const Row& r) { after = r.Int64("n"); });
+    return Ok();
+  });
+  ASSERT_TRUE(read.has_value()) << read.error().message;
+  EXPECT_EQ(before, 1);
+  EXPECT_EQ(after, 1);  // the row committed meanwhile is not in the snapshot
+  EXPECT_EQ(Count(), 2);
+}
+
+// A snapshot only reads: a transaction begun inside it is refused, and so is a snapshot begun
+// inside a transaction (whose earlier reads may have seen another moment). Nothing is written.
+TEST_P(DatabaseBehaviour, ReadSnapshotAndTransactionsDoNotNest) {
+  auto inside_snapshot = db().ReadSnapshot([&](Session&) -> Status {
+    return db().WithTransaction([](Session& s) -> Status {
+      s.Execute("INSERT INTO notes (id, body) VALUES (1, 'a')");
+      return Ok();
+    });
+  });
+  ASSERT_FALSE(inside_snapshot.has_value());
+  EXPECT_EQ(inside_snapshot.error().code, ErrorCode::kInternal);
+  EXPECT_NE(inside_snapshot.error().message.find("inside a read snapshot"), std::string::npos);
+
+  auto inside_transaction = db().WithTransaction([&](Session& s) -> Status {
+    s.Execute("INSERT INTO notes (id, body) VALUES (2, 'b')");
+    return db().ReadSnapshot([](Session&) -> Status { return Ok(); });
+  });
+  ASSERT_FALSE(inside_transaction.has_value());
+  EXPECT_NE(inside_transaction.error().message.find("inside a transaction"), std::string::npos);
+  EXPECT_EQ(Count(), 0);
+
+  // A snapshot inside a snapshot joins it.
+  auto nested = db().ReadSnapshot([&](Session&) -> Status {
+    return db().ReadSnapshot([](Session&) -> Status { return Ok(); });
+  });
+  EXPECT_TRUE(nested.has_value()) << nested.error().message;
+}
+
 TEST_P(DatabaseBehaviour, TransactionRollsBackOnErrorResult) {
   auto done = db().WithTransaction([](Session& s) -> Status {
     s.Execute("INSERT INTO notes (id, body) VALUES (1, 'a')");

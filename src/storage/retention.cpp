@@ -132,8 +132,9 @@ Result<std::int64_t> ClearAppointmentNotes(Database& database, std::int64_t now,
       "a.ends_at < " +
           std::string(kContentCutoff),
       [&](Session& s, const DueRow& d) -> long long {
-        // An empty note is stored sealed too: only a note with text is cleared and counted;
-        // an empty one is only written plain, so that it is no longer picked.
+        // Empty notes are stored as '' (Keyring::Seal), but ones written before that were
+        // sealed: only a note with text is cleared and counted; a sealed empty one is only
+        // written as '', so that it is no longer picked.
         bool has_text = false;
         s.Query("notes", "FROM appointments WHERE company_id = :c AND id = :id",
                 Params().Add(d.company_id).Add(d.id), [&](const Row& r) {

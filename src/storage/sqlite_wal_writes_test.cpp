@@ -4,10 +4,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "storage/database.hpp"
 #include "storage/session.hpp"
@@ -40,9 +44,11 @@ class SqliteWalWritesTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  std::unique_ptr<Database> OpenDatabase() {
+  std::unique_ptr<Database> OpenDatabase(
+      std::chrono::milliseconds busy_timeout = DatabaseOptions().sqlite_busy_timeout) {
     DatabaseOptions options;
     options.sqlite_checkpoint_frames = 1'000'000;
+    options.sqlite_busy_timeout = busy_timeout;
     auto url = ParseDatabaseUrl(url_);
     EXPECT_TRUE(url.has_value());
     auto opened = Database::Open(*url, options);
@@ -76,6 +82,43 @@ class SqliteWalWritesTest : public ::testing::Test {
   std::string url_;
   std::unique_ptr<Database> db_;
 };
+
+// A reader on an older snapshot (a long export, possibly in another process) does not make
+// TruncateLog hold the write lock, and every writer with it, while it waits for that reader:
+// the log is left for later, and truncated once the reader is gone.
+TEST_F(SqliteWalWritesTest, TruncatingTheLogDoesNotWaitForAReaderOnAnOlderSnapshot) {
+  // A busy timeout longer than the reader below stays: a TRUNCATE that waited for it would
+  // still be waiting when the reader gives up.
+  auto db = OpenDatabase(std::chrono::seconds(60));
+  std::promise<void> reading;
+  std::atomic<bool> truncated{false};
+  std::atomic<bool> gave_up{false};
+  std::thread reader([&] {
+    auto read = db_->ReadSnapshot([&](Session& s) -> Status {
+      s.Query("COUNT(*) AS n", "FROM t", {}, [](const Row&) {});
+      reading.set_value();
+      for (int i = 0; i < 2000 && !truncated.load(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // 20 s at most
+      }
+      gave_up = !truncated.load();
+      return Ok();
+    });
+    EXPECT_TRUE(read.has_value()) << read.error().message;
+  });
+  reading.get_future().wait();
+  ASSERT_TRUE(WriteRows(*db, 5).has_value());  // frames the reader's snapshot does not see
+  const auto done = db->TruncateLog();
+  truncated = true;
+  reader.join();
+  EXPECT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_FALSE(gave_up) << "TruncateLog waited for the reader";
+  const fs::path wal = dir_ / "w.db-wal";
+  EXPECT_GT(fs::file_size(wal), 0u);  // left for later
+
+  ASSERT_TRUE(db->TruncateLog().has_value());
+  EXPECT_EQ(fs::file_size(wal), 0u);
+  EXPECT_EQ(RowsSeenElsewhere(), 6);
+}
 
 TEST_F(SqliteWalWritesTest, ACommitOfManyPagesIsOneWrite) {
   ASSERT_TRUE(InstallSqliteWalWrites());
