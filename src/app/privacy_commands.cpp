@@ -74,6 +74,12 @@ Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::Aud
       db, clock.Now() - std::chrono::hours(24) * std::max(1, settings.failed_job_retention_days));
   if (!failed) return tl::unexpected(failed.error());
   counts.failed_jobs_deleted = *failed;
+  if (counts.calls_cleared + counts.appointment_notes_cleared + counts.customers_deleted +
+          counts.caller_numbers_cleared + counts.callback_requests_deleted >
+      0) {
+    // Numbers are stored in clear text: SQLite's log still holds the pages as they were.
+    privacy::ForgetDeletedPageCopies(db);
+  }
   const privacy::ReportLines lines = counts.Lines();
   if (metrics != nullptr) {
     for (const privacy::ReportLine& line : lines) {

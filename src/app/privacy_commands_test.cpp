@@ -258,9 +258,10 @@ INSTANTIATE_TEST_SUITE_P(Backends, PrivacyPurgeTest, storage::testing::AllBacken
 // An access request is answered even when a stored text ends in half a character (an older
 // version cut callers' names by bytes): such bytes come out as U+FFFD; the command aborted.
 // SQLite only: PostgreSQL refuses invalid UTF-8 when it is written.
-class PrivacyExportSqliteTest : public PrivacyPurgeTest {};
+// (What only SQLite can show: its files, and text PostgreSQL would refuse.)
+class PrivacyCommandsSqliteTest : public PrivacyPurgeTest {};
 
-TEST_P(PrivacyExportSqliteTest, ExportWritesABrokenStoredCharacterInsteadOfAborting) {
+TEST_P(PrivacyCommandsSqliteTest, ExportWritesABrokenStoredCharacterInsteadOfAborting) {
   PraxisWithCustomer("Erika \xC3");
   ASSERT_FALSE(HasFailure());
   std::ostringstream out, err;
@@ -270,7 +271,57 @@ TEST_P(PrivacyExportSqliteTest, ExportWritesABrokenStoredCharacterInsteadOfAbort
   EXPECT_NE(out.str().find("\"Erika \xEF\xBF\xBD\""), std::string::npos) << out.str();
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, PrivacyExportSqliteTest, ::testing::Values("sqlite"),
+// The daily purge deletes callers' numbers (stored in clear text, they are the lookup key):
+// no copy of them stays in SQLite's database file or its write-ahead log afterwards, as after
+// an erase.
+TEST_P(PrivacyCommandsSqliteTest, PurgedNumbersLeaveNoTraceInTheDatabaseFiles) {
+  storage::SqlCompanyRepository companies(db(), clock_);
+  tenancy::Company c;
+  c.name = "Praxis";
+  c.slug = "praxis";
+  c.customer_retention_days = 30;
+  auto company = companies.Create(c);
+  ASSERT_TRUE(company.has_value()) << company.error().message;
+  const std::string number = "+4915199990000";
+  storage::SqlCustomerRepository customers(db(), clock_);
+  tenancy::Customer customer;
+  customer.phone_e164 = number;
+  ASSERT_TRUE(customers.Create(company->id, customer).has_value());
+  storage::SqlCallRepository calls(db(), clock_);
+  calls::CallUpdate u;
+  u.retell_call_id = "call-old";
+  u.status = "ended";
+  u.started_at = clock_.Now();
+  u.from_number = number;
+  ASSERT_TRUE(calls.Upsert(company->id, u).has_value());
+  storage::SqlCallbackRequestRepository callbacks(db(), clock_);
+  booking::CallbackRequest callback;
+  callback.phone = number;
+  callback.reason = "Befund";
+  ASSERT_TRUE(callbacks.Create(company->id, callback).has_value());
+  const auto files = [&] {
+    std::string bytes;
+    for (const std::string suffix : {"", "-wal"}) {
+      std::ifstream in(test_database().url().path + suffix, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      bytes += text.str();
+    }
+    return bytes;
+  };
+  ASSERT_NE(files().find("4915199990000"), std::string::npos);  // the search would find it
+
+  clock_.Advance(hours(24 * 31));
+  privacy::SqlAuditLog audit(db(), clock_);
+  auto purged = PurgePersonalData(db(), audit, clock_, {}, nullptr);
+  ASSERT_TRUE(purged.has_value()) << purged.error().message;
+  EXPECT_EQ(purged->customers_deleted, 1);
+  EXPECT_EQ(purged->caller_numbers_cleared, 1);
+  EXPECT_EQ(purged->callback_requests_deleted, 1);
+  EXPECT_EQ(files().find("4915199990000"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, PrivacyCommandsSqliteTest, ::testing::Values("sqlite"),
                          storage::testing::BackendName);
 
 }  // namespace

@@ -88,6 +88,24 @@ Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
   return outcome;
 }
 
+Result<std::optional<tenancy::CustomerId>> CalendarSyncService::NewCustomerFromPage(
+    tenancy::CompanyId company_id, const std::string& e164, const CalendarChange& change) {
+  auto known = customers_.FindByPhone(company_id, e164);
+  if (known) return std::optional<tenancy::CustomerId>();  // not theirs to change or adopt
+  if (known.error().code != ErrorCode::kNotFound) return tl::unexpected(known.error());
+  tenancy::Customer fresh;
+  fresh.phone_e164 = e164;
+  fresh.name = change.attendee_name;
+  if (!change.attendee_email.empty()) fresh.email = change.attendee_email;
+  auto created = customers_.Create(company_id, fresh);
+  if (created) return std::optional<tenancy::CustomerId>(created->id);
+  // Created meanwhile by a call or another delivery: someone else's record, left as it is.
+  if (created.error().code == ErrorCode::kAlreadyExists) {
+    return std::optional<tenancy::CustomerId>();
+  }
+  return tl::unexpected(created.error());
+}
+
 Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange& change,
                                                             Concerned& concerned) {
   if (change.trigger == "BOOKING_CREATED" || change.trigger == "BOOKING_REQUESTED") {
@@ -193,13 +211,9 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
     appt.source = "calcom";
     if (!change.attendee_phone.empty()) {
       if (auto e164 = NormalizeE164(change.attendee_phone, phone_region_)) {
-        tenancy::CustomerDetails details;
-        details.phone_e164 = *e164;
-        if (!change.attendee_name.empty()) details.name = change.attendee_name;
-        if (!change.attendee_email.empty()) details.email = change.attendee_email;
-        auto customer = customers_.Upsert(company_id, details);
-        if (!customer) return tl::unexpected(customer.error());
-        appt.customer_id = customer->id;
+        auto linked = NewCustomerFromPage(company_id, *e164, change);
+        if (!linked) return tl::unexpected(linked.error());
+        appt.customer_id = *linked;
       }
     }
     auto created = appointments_.Create(company_id, appt);

@@ -105,6 +105,15 @@ class CalendarSyncService {
   };
   Result<std::string> ApplyInTransaction(const CalendarChange& change, Concerned& concerned);
 
+  // The customer a booking made on Cal.com's page is linked to. Its attendee's number was typed
+  // into a form: like a spoken number (SPEC §4) it is a contact, not an identity. A number the
+  // company does not know yet becomes a customer with the attendee's name and e-mail; an
+  // existing customer is neither changed nor linked (whoever typed the number may not be them,
+  // and must not rename them or slip a booking into their list): none then.
+  Result<std::optional<tenancy::CustomerId>> NewCustomerFromPage(tenancy::CompanyId company_id,
+                                                                 const std::string& e164,
+                                                                 const CalendarChange& change);
+
   AppointmentRepository& appointments_;
   tenancy::ServiceRepository& services_;
   tenancy::CustomerRepository& customers_;

@@ -40,6 +40,15 @@ struct CallSnapshot {
   std::optional<bool> in_voicemail;
 };
 
+// A web call's "caller number" (Vapi's call.customer.number on a webCall or a websocket call) is
+// whatever the page or client that started the call said, not the telephone network's caller
+// id: it must never identify a caller, reveal a customer or link one. Every platform parser
+// ends with this, so no later step (the stored call, the call context, the inbound answer)
+// sees such a number.
+inline void ForgetUnverifiedCaller(CallSnapshot& call) {
+  if (call.call_type == "web_call") call.from_number.clear();
+}
+
 // Money derived from a call, all in euro cents.
 struct CallCosts {
   std::int64_t base_cost_cents = 0;      // what the platform pays Retell

@@ -7,13 +7,24 @@
 
 namespace callgate {
 
-// "+4915112345678" → "+49151****678": the country and network prefix and the last three digits.
-// Shorter inputs keep at most their first three characters: "+4930" → "+49****".
+// "+4915112345678" → "+49151****678": at most the first six characters (the country and
+// network prefix) and the last three digits, and never fewer than five characters hidden, so a
+// shorter number keeps less of its prefix: "+493083793369" → "+4930****369", "0301234567" →
+// "03****567". Spaces and the separators - / ( ) . are dropped first ("030 1234567" is
+// "0301234567"). Inputs shorter than ten characters keep at most their first three: "+4930" →
+// "+49****".
 inline std::string MaskPhone(std::string_view phone) {
-  if (phone.size() >= 10) {
-    return std::string(phone.substr(0, 6)) + "****" + std::string(phone.substr(phone.size() - 3));
+  std::string compact;
+  compact.reserve(phone.size());
+  for (char c : phone) {
+    if (c != ' ' && c != '-' && c != '/' && c != '(' && c != ')' && c != '.') compact += c;
   }
-  return std::string(phone.substr(0, phone.size() < 3 ? phone.size() : 3)) + "****";
+  const std::size_t n = compact.size();
+  if (n >= 10) {
+    const std::size_t keep = n - 8 < 6 ? n - 8 : 6;  // n - keep - 3 >= 5 hidden
+    return compact.substr(0, keep) + "****" + compact.substr(n - 3);
+  }
+  return compact.substr(0, n < 3 ? n : 3) + "****";
 }
 
 // "otto@example.org" → "o***@example.org"; text without '@' → "***".

@@ -7,10 +7,31 @@ namespace {
 
 TEST(MaskPhone, KeepsPrefixAndLastThreeDigits) {
   EXPECT_EQ(MaskPhone("+4915112345678"), "+49151****678");
-  EXPECT_EQ(MaskPhone("+493083793369"), "+49308****369");
+  EXPECT_EQ(MaskPhone("004915112345678"), "004915****678");
   EXPECT_EQ(MaskPhone("+4930"), "+49****");
   EXPECT_EQ(MaskPhone("12"), "12****");
   EXPECT_EQ(MaskPhone(""), "****");
+}
+
+// Landlines and national forms are shorter than a German mobile number in E.164: they keep
+// less of their prefix, so that at least five digits stay hidden (10^5 numbers to try), also
+// when the platform sent the number with spaces or other separators.
+TEST(MaskPhone, HidesAtLeastFiveDigitsOfEveryNumber) {
+  EXPECT_EQ(MaskPhone("+493083793369"), "+4930****369");
+  EXPECT_EQ(MaskPhone("+49301234567"), "+493****567");
+  EXPECT_EQ(MaskPhone("+4970711234"), "+49****234");
+  EXPECT_EQ(MaskPhone("015112345678"), "0151****678");
+  EXPECT_EQ(MaskPhone("0301234567"), "03****567");
+  EXPECT_EQ(MaskPhone("030 1234567"), "03****567");
+  EXPECT_EQ(MaskPhone("(030) 123-45.67"), "03****567");
+  for (std::string_view number :
+       {"+4915112345678", "+493083793369", "+49301234567", "+4970711234", "015112345678",
+        "0301234567", "030 1234567", "004915112345678", "4366412345678"}) {
+    std::size_t digits = 0, shown = 0;
+    for (char c : number) digits += c >= '0' && c <= '9';
+    for (char c : MaskPhone(number)) shown += c >= '0' && c <= '9';
+    EXPECT_GE(digits - shown, 5u) << number << " → " << MaskPhone(number);
+  }
 }
 
 TEST(MaskEmail, KeepsTheFirstLetterAndTheDomain) {
@@ -23,7 +44,7 @@ TEST(MaskPersonalData, MasksPhoneNumbersInEveryWrittenForm) {
   EXPECT_EQ(MaskPersonalData("caller +4915112345678 rang"), "caller +49151****678 rang");
   EXPECT_EQ(MaskPersonalData("(+49 151 1234 5678)"), "(+49151****678)");
   EXPECT_EQ(MaskPersonalData("0151/12345678 oder 0049-151-12345678"),
-            "015112****678 oder 004915****678");
+            "0151****678 oder 004915****678");
   EXPECT_EQ(MaskPersonalData(R"({"from_number":"+4915112345678"})"),
             R"({"from_number":"+49151****678"})");
 }
@@ -32,10 +53,10 @@ TEST(MaskPersonalData, MasksPhoneNumbersInEveryWrittenForm) {
 // code, a spaced slash, E.164 digits without '+' (Germany, Austria, Switzerland).
 TEST(MaskPersonalData, MasksNumbersWithParenthesesSpacedSeparatorsAndWithoutPlus) {
   EXPECT_EQ(MaskPersonalData("Tel. +49 (151) 12345678!"), "Tel. +49151****678!");
-  EXPECT_EQ(MaskPersonalData("(0151) 1234 5678"), "(015112****678");
-  EXPECT_EQ(MaskPersonalData("ruf 0151 / 1234 5678 an"), "ruf 015112****678 an");
-  EXPECT_EQ(MaskPersonalData(R"({"phone":"4915112345678"})"), R"({"phone":"491511****678"})");
-  EXPECT_EQ(MaskPersonalData("4366412345678"), "436641****678");
+  EXPECT_EQ(MaskPersonalData("(0151) 1234 5678"), "(0151****678");
+  EXPECT_EQ(MaskPersonalData("ruf 0151 / 1234 5678 an"), "ruf 0151****678 an");
+  EXPECT_EQ(MaskPersonalData(R"({"phone":"4915112345678"})"), R"({"phone":"49151****678"})");
+  EXPECT_EQ(MaskPersonalData("4366412345678"), "43664****678");
   // Fewer digits, or four separators in a row, are not taken for a number.
   EXPECT_EQ(MaskPersonalData("491234567"), "491234567");
   EXPECT_EQ(MaskPersonalData("0151 -  / 12345678"), "0151 -  / 12345678");

@@ -163,6 +163,15 @@ class CompanyDataTest : public storage::testing::DatabaseTest {
             Count("FROM companies WHERE id = " + c + " AND calcom_api_key IS NOT NULL")};
   }
 
+  // A second customer of the leaving company, so that pages of one row are several pages.
+  void AddSecondCaller() {
+    storage::SqlCustomerRepository customers(db(), clock_);
+    tenancy::Customer second;
+    second.phone_e164 = "+4915133333333";
+    second.name = "Jens Zweit";
+    EXPECT_TRUE(customers.Create(leaving_.id, second).has_value());
+  }
+
   std::unique_ptr<SqlAuditLog> audit_;
   tenancy::Company leaving_;
   tenancy::Company staying_;
@@ -245,12 +254,8 @@ TEST_P(CompanyDataTest, ADeactivatedCompanysPersonalDataGoesAndNoOtherCompanysDo
 }
 
 TEST_P(CompanyDataTest, TheExportHoldsTheCompanysDataOpenedAndNoOtherCompanys) {
-  // A second caller, so that pages of one row each are several pages.
-  storage::SqlCustomerRepository customers(db(), clock_);
-  tenancy::Customer second;
-  second.phone_e164 = "+4915133333333";
-  second.name = "Jens Zweit";
-  ASSERT_TRUE(customers.Create(leaving_.id, second).has_value());
+  AddSecondCaller();
+  ASSERT_FALSE(HasFailure());
   std::vector<std::pair<std::string, std::int64_t>> progress;
   CompanyExportOptions options;
   options.page_size = 1;
@@ -313,11 +318,9 @@ TEST_P(CompanyDataTest, TheExportHoldsTheCompanysDataOpenedAndNoOtherCompanys) {
 // connection) after the export has read its first page, are in no table of the document, which
 // shows the database as it was when the export began.
 TEST_P(CompanyDataTest, RowsWrittenDuringTheExportAreInNoTable) {
+  AddSecondCaller();
+  ASSERT_FALSE(HasFailure());
   storage::SqlCustomerRepository customers(db(), clock_);
-  tenancy::Customer second;
-  second.phone_e164 = "+4915133333333";
-  second.name = "Jens Zweit";
-  ASSERT_TRUE(customers.Create(leaving_.id, second).has_value());
   bool written = false;
   CompanyExportOptions options;
   options.page_size = 1;

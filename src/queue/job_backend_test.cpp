@@ -184,7 +184,7 @@ TEST_P(JobBackendTest, StoredErrorsAreMaskedLikeLogLines) {
       "(erika.muster@example.org) already booked, call back on 0151 12345678";
   const std::string masked =
       "unavailable: cal.com bookings answered 400: attendee +49151****678 "
-      "(e***@example.org) already booked, call back on 015112****678";
+      "(e***@example.org) already booked, call back on 0151****678";
   Enqueue("t");
   auto job = Reserve();
   ASSERT_TRUE(job);

@@ -52,6 +52,7 @@ Result<RetellCall> CallIdentityFromJson(const json& c) {
   call.direction = String(c, "direction");
   call.from_number = String(c, "from_number");
   call.to_number = String(c, "to_number");
+  calls::ForgetUnverifiedCaller(call);
   return call;
 }
 

@@ -34,6 +34,16 @@ TEST(ParseWebhookEvent, ReadsTheReferenceCallEnded) {
   EXPECT_FALSE(c.call_analysis_json.has_value());
 }
 
+// A web call has no telephone line: a from_number on it (none is documented) is not a caller id.
+TEST(ParseWebhookEvent, AWebCallKeepsNoCallerNumber) {
+  auto e = ParseWebhookEvent(R"({"event":"call_started","call":{"call_type":"web_call",
+    "from_number":"+4915112345678","call_id":"w1","agent_id":"a1"}})");
+  ASSERT_TRUE(e.has_value()) << e.error().message;
+  EXPECT_EQ(e->call.call_type, "web_call");
+  EXPECT_EQ(e->call.from_number, "");
+  EXPECT_EQ(e->call.agent_id, "a1");
+}
+
 TEST(ParseWebhookEvent, ReadsCallAnalysis) {
   auto e = ParseWebhookEvent(R"({"event":"call_analyzed","call":{"call_id":"c1",
     "call_analysis":{"call_summary":"Termin gebucht.","user_sentiment":"Positive",

@@ -87,7 +87,8 @@ calls::CallSnapshot ReadCall(const json& m) {
   c.call_id = Text(call, "id");
   c.agent_id = FirstText({Text(call, "assistantId"), Text(Child(m, "assistant"), "id")});
   const std::string type = Text(call, "type");
-  c.call_type = type == "webCall" ? "web_call" : "phone_call";
+  // A web or websocket call has no telephone line: no network caller id, no dialled number.
+  c.call_type = type == "webCall" || type == "vapi.websocketCall" ? "web_call" : "phone_call";
   c.direction = type == "outboundPhoneCall" ? "outbound" : "inbound";
   c.from_number =
       FirstText({Text(Child(call, "customer"), "number"), Text(Child(m, "customer"), "number")});
@@ -110,6 +111,7 @@ calls::CallSnapshot ReadCall(const json& m) {
   if (const json& metadata = Child(call, "metadata"); metadata.is_object()) {
     c.metadata_json = metadata.dump();
   }
+  calls::ForgetUnverifiedCaller(c);
   return c;
 }
 

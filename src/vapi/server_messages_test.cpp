@@ -261,6 +261,38 @@ TEST_P(ServerMessagesTest, TheCallerComesFromThePlatformNeverFromArguments) {
   EXPECT_EQ(result["caller"], "");  // withheld, whatever the arguments say
 }
 
+// A web call's customer.number is whatever the page that started the call said: naming a
+// customer's number there neither runs their tools as them nor links the stored call to them
+// (the company is the assistant's; the call is anonymous).
+TEST_P(ServerMessagesTest, AWebCallsNumberNeverIdentifiesTheCaller) {
+  auto web = [](const std::string& id) {
+    json call = {{"id", id},
+                 {"orgId", "org-1"},
+                 {"type", "webCall"},
+                 {"assistantId", "asst_a"},
+                 {"customer", {{"number", kErika}}}};
+    return call;
+  };
+  json started = {
+      {"type", "status-update"}, {"status", "in-progress"}, {"call", web("vapi-web-1")}};
+  ASSERT_EQ(Post(started).status, 200);
+  json tools = {{"type", "tool-calls"},
+                {"timestamp", 1678901234567},
+                {"toolCallList", {{{"id", "tc"}, {"function", {{"name", "check_availability"}}}}}},
+                {"call", web("vapi-web-1")},
+                {"customer", {{"number", kErika}}},
+                {"artifact", {{"messages", json::array()}}}};
+  auto r = Post(tools);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json result = json::parse(json::parse(r.body)["results"][0]["result"].get<std::string>());
+  EXPECT_EQ(result["company"], "praxis-a");
+  EXPECT_EQ(result["caller"], "");
+  auto call = calls_->FindByRetellId(a_, "vapi-web-1");
+  ASSERT_TRUE(call.has_value()) << call.error().message;
+  EXPECT_EQ(call->from_number, "");
+  EXPECT_FALSE(call->customer_id.has_value());
+}
+
 TEST_P(ServerMessagesTest, UnknownNumbersAndOtherCompaniesAre404AndCreateNothing) {
   const json one = {{{"id", "tc"}, {"function", {{"name", "check_availability"}}}}};
   EXPECT_EQ(Post(ToolCalls("vapi-x", one, "+491511111111")).status, 404);

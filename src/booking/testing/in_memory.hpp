@@ -174,6 +174,11 @@ class Customers final : public tenancy::CustomerRepository {
   Result<tenancy::Customer> Create(CompanyId company, const tenancy::Customer& c) override {
     if (write_error) return tl::unexpected(*write_error);
     scope_.Write(company);
+    for (const auto& existing : rows) {
+      if (existing.company_id == company && existing.phone_e164 == c.phone_e164) {
+        return Fail(ErrorCode::kAlreadyExists, "the company has a customer with this number");
+      }
+    }
     tenancy::Customer row = c;
     row.id = CustomerId(static_cast<std::int64_t>(1000 + rows.size()));
     row.company_id = company;
