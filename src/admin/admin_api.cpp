@@ -572,7 +572,7 @@ Response AdminApi::Counted(std::string_view action, const Request& request, Resp
     if (auto actor = auth::ActorOf(request)) {
       std::optional<std::int64_t> company_id = ParsePositiveId(request.RouteParam("company_id"));
       if (!company_id && actor->company_id) company_id = actor->company_id->value;
-      privacy::AppendOrLog(
+      const bool recorded = privacy::AppendOrLog(
           audit_, {0,
                    company_id,
                    privacy::UserActor(actor->user_id.value),
@@ -582,6 +582,12 @@ Response AdminApi::Counted(std::string_view action, const Request& request, Resp
                    request.request_id.empty() ? std::nullopt
                                               : std::optional<std::string>(request.request_id),
                    {}});
+      // A read of personal data is answered only once its access is on record. (A write is
+      // done already: its answer stands, the failure is logged.)
+      if (!recorded && !write) {
+        return Response::Error(ErrorCode::kUnavailable,
+                               "the access could not be recorded; try again");
+      }
     }
   }
   return response;

@@ -285,15 +285,18 @@ Response DashboardApi::Overview(Request& request) {
     return out;
   });
   if (!result) return Response::Error(result.error());
-  Audit(request, only, "dashboard.overview", "");
+  // Answered only once the access is on record.
+  if (!Audit(request, only, "dashboard.overview", "")) {
+    return Response::Error(ErrorCode::kUnavailable, "the access could not be recorded; try again");
+  }
   return Response::Json(200, *result);
 }
 
-void DashboardApi::Audit(const Request& request, std::optional<std::int64_t> company_id,
+bool DashboardApi::Audit(const Request& request, std::optional<std::int64_t> company_id,
                          std::string action, std::string target) {
   auto actor = auth::ActorOf(request);
-  if (sources_.audit == nullptr || !actor) return;
-  privacy::AppendOrLog(
+  if (sources_.audit == nullptr || !actor) return true;  // nobody to record (tests, tools)
+  return privacy::AppendOrLog(
       *sources_.audit,
       {0,
        company_id,

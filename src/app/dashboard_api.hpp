@@ -76,8 +76,9 @@ class DashboardApi {
   http::Response RetryFailedJob(http::Request& request);
 
  private:
-  // Appends an audit entry for the request's admin user (when an audit log is configured).
-  void Audit(const http::Request& request, std::optional<std::int64_t> company_id,
+  // Appends an audit entry for the request's admin user (when an audit log is configured);
+  // false when it could not be written (logged as audit_write_failed).
+  bool Audit(const http::Request& request, std::optional<std::int64_t> company_id,
              std::string action, std::string target);
 
   // Request totals remembered between polls, so rates and quantiles cover the last minutes

@@ -95,12 +95,14 @@ Result<std::int64_t> SqlAuditLog::PurgeBefore(SystemTimePoint cutoff) {
   });
 }
 
-void AppendOrLog(AuditLog& log, AuditEvent event) {
+bool AppendOrLog(AuditLog& log, AuditEvent event) {
   const std::string action = event.action;
   if (auto appended = log.Append(std::move(event)); !appended) {
     observability::LogError("audit_write_failed",
                             {{"action", action}, {"error", appended.error().message}});
+    return false;
   }
+  return true;
 }
 
 }  // namespace callgate::privacy

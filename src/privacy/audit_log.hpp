@@ -75,6 +75,8 @@ class SqlAuditLog final : public AuditLog {
 
 // Appends and logs a failure instead of returning it: for callers whose own work is done and
 // must not fail because the audit write did (the failure is logged as audit_write_failed).
-void AppendOrLog(AuditLog& log, AuditEvent event);
+// Returns whether the entry was written: a read of personal data whose access could not be
+// recorded is not answered (the dashboard and the admin API answer 503 then).
+bool AppendOrLog(AuditLog& log, AuditEvent event);
 
 }  // namespace callgate::privacy

@@ -1130,6 +1130,33 @@ TEST_P(AdminApiTest, AuditEventsRecordReadsOfPersonalDataAndWritesPerCompany) {
   EXPECT_EQ(Call("GET", "/api/admin/audit-events", std::nullopt).status, 401);
 }
 
+// A read of personal data is answered only once its access is on record: while the audit log
+// cannot be written it is 503 and holds none of the data; other reads are answered as usual.
+TEST_P(AdminApiTest, AReadOfPersonalDataIsRefusedWhileItsAccessCannotBeRecorded) {
+  const auto erika = IdOf("customers", "phone_e164 = '+4915112345678'");
+  const std::string customer = CompanyPath(company_a_, "/customers/" + std::to_string(erika));
+  auto rename = [&](const std::string& from, const std::string& to) {
+    ASSERT_TRUE(db().Run([&](storage::Session& s) -> callgate::Status {
+                      s.Execute("ALTER TABLE " + from + " RENAME TO " + to);
+                      return Ok();
+                    })
+                    .has_value());
+  };
+  rename("audit_events", "audit_events_away");
+  auto one = Call("GET", customer, admin_a_);
+  auto all = Call("GET", CompanyPath(company_a_, "/customers"), admin_a_);
+  auto branches = Call("GET", CompanyPath(company_a_, "/branches"), admin_a_);
+  rename("audit_events_away", "audit_events");
+  EXPECT_EQ(one.status, 503) << one.raw;
+  EXPECT_EQ(all.status, 503) << all.raw;
+  for (const auto* refused : {&one, &all}) {
+    EXPECT_EQ(refused->raw.find("4915112345678"), std::string::npos) << refused->raw;
+    EXPECT_EQ(refused->raw.find("Erika"), std::string::npos) << refused->raw;
+  }
+  EXPECT_EQ(branches.status, 200) << branches.raw;  // no personal data, nothing to record
+  EXPECT_EQ(Call("GET", customer, admin_a_).status, 200);
+}
+
 TEST_P(AdminApiTest, CliPrivacyCommandsAnswerAndEraseAndEveryCommandIsAudited) {
   const fs::path dir = fs::temp_directory_path() / ("cg-privacy-cli-" + std::to_string(::getpid()));
   fs::create_directories(dir);

@@ -292,6 +292,28 @@ TEST_P(DashboardTest, OverviewCountsTodayPerCompanyAndScopesCompanyUsers) {
   EXPECT_EQ(Count("audit_events", "action = 'dashboard.overview' AND company_id IS NULL"), 1);
 }
 
+// The overview shows a company's users their callers' numbers and callback reasons: it is
+// answered only once that access is on record. Without the audit log it is 503 with none of it.
+TEST_P(DashboardTest, TheOverviewIsRefusedWhileItsAccessCannotBeRecorded) {
+  InsertCall(company_a_, "call_a_audit", clock_.Now() - std::chrono::minutes(5), 0);
+  auto rename = [&](const std::string& from, const std::string& to) {
+    ASSERT_TRUE(db().Run([&](storage::Session& s) -> callgate::Status {
+                      s.Execute("ALTER TABLE " + from + " RENAME TO " + to);
+                      return Ok();
+                    })
+                    .has_value());
+  };
+  rename("audit_events", "audit_events_away");
+  auto refused = Call("GET", "/api/admin/dashboard/overview", admin_a_);
+  rename("audit_events_away", "audit_events");
+  EXPECT_EQ(refused.status, 503) << refused.raw;
+  EXPECT_EQ(refused.raw.find("4915112345678"), std::string::npos) << refused.raw;
+  EXPECT_EQ(refused.raw.find("call_a_audit"), std::string::npos) << refused.raw;
+  auto answered = Call("GET", "/api/admin/dashboard/overview", admin_a_);
+  ASSERT_EQ(answered.status, 200) << answered.raw;
+  EXPECT_NE(answered.raw.find("call_a_audit"), std::string::npos);
+}
+
 TEST_P(DashboardTest, OverviewShowsOpenCallbacksPerBranchAndMarksTheOverdueOnes) {
   const SystemTimePoint now = clock_.Now();  // Monday 8:00 Berlin; the branches have no hours
   const auto mitte = IdOf("branches", "name = 'Mitte'");
