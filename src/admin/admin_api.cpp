@@ -553,22 +553,9 @@ std::string BodyFields(const Request& request) {
 }  // namespace
 
 Response AdminApi::Counted(std::string_view action, const Request& request, Response response) {
-  const int s = response.status;
-  const char* outcome = s < 300    ? "ok"
-                        : s == 401 ? "unauthenticated"
-                        : s == 403 ? "forbidden"
-                        : s == 404 ? "not_found"
-                        : s == 409 ? "conflict"
-                        : s == 422 ? "rejected"
-                        : s >= 500 ? "error"
-                                   : "client_error";
-  metrics_.Increment(kRequestsMetric, {{"action", std::string(action)}, {"outcome", outcome}});
-  if (s == 422) {
-    // Mass-assignment attempts and bad input are worth a line; the body is not logged.
-    observability::LogInfo("admin_request_rejected", {{"action", action}});
-  }
   const bool write = !IsReadMethod(request.method);
-  if (s < 300 && (write || ReadsPersonalData(action)) && !action.starts_with("privacy.")) {
+  if (response.status < 300 && (write || ReadsPersonalData(action)) &&
+      !action.starts_with("privacy.")) {
     if (auto actor = auth::ActorOf(request)) {
       std::optional<std::int64_t> company_id = ParsePositiveId(request.RouteParam("company_id"));
       if (!company_id && actor->company_id) company_id = actor->company_id->value;
@@ -585,10 +572,24 @@ Response AdminApi::Counted(std::string_view action, const Request& request, Resp
       // A read of personal data is answered only once its access is on record. (A write is
       // done already: its answer stands, the failure is logged.)
       if (!recorded && !write) {
-        return Response::Error(ErrorCode::kUnavailable,
-                               "the access could not be recorded; try again");
+        response =
+            Response::Error(ErrorCode::kUnavailable, "the access could not be recorded; try again");
       }
     }
+  }
+  const int s = response.status;
+  const char* outcome = s < 300    ? "ok"
+                        : s == 401 ? "unauthenticated"
+                        : s == 403 ? "forbidden"
+                        : s == 404 ? "not_found"
+                        : s == 409 ? "conflict"
+                        : s == 422 ? "rejected"
+                        : s >= 500 ? "error"
+                                   : "client_error";
+  metrics_.Increment(kRequestsMetric, {{"action", std::string(action)}, {"outcome", outcome}});
+  if (s == 422) {
+    // Mass-assignment attempts and bad input are worth a line; the body is not logged.
+    observability::LogInfo("admin_request_rejected", {{"action", action}});
   }
   return response;
 }

@@ -338,8 +338,7 @@ struct Application::Impl {
         vapi::ServerMessageSettings{config.vapi_assistant_id, redis_pool == nullptr}, *call_events,
         *inbound_calls, *vapi_tools, metrics);
     calendar_sync = std::make_unique<booking::CalendarSyncService>(
-        *appointments, *services, *customers, *webhook_events, *calendar, *transactions, clock,
-        metrics, config.phone_region);
+        *appointments, *services, *webhook_events, *calendar, *transactions, clock, metrics);
     // No transfer to a person on a public holiday of the branch's state or a closing day.
     inbound_calls->SetHolidayCheck([](const tenancy::Company& company,
                                       const tenancy::Branch& branch, const LocalDateTime& day) {

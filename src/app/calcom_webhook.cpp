@@ -59,11 +59,6 @@ http::Response HandleCalcomWebhook(booking::CalendarSyncService& sync,
   change.start = parsed->start_time;
   change.end = parsed->end_time;
   change.metadata = parsed->metadata;
-  if (!parsed->attendees.empty()) {
-    change.attendee_name = parsed->attendees.front().name;
-    change.attendee_phone = parsed->attendees.front().phone_number;
-    change.attendee_email = parsed->attendees.front().email;
-  }
   change.dedupe_key = parsed->dedupe_key;
   change.raw_body = request.body;
   if (request.attributes.company_id) {

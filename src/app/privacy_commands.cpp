@@ -75,9 +75,11 @@ Result<PrivacyPurgeCounts> PurgePersonalData(storage::Database& db, privacy::Aud
   if (!failed) return tl::unexpected(failed.error());
   counts.failed_jobs_deleted = *failed;
   if (counts.calls_cleared + counts.appointment_notes_cleared + counts.customers_deleted +
-          counts.caller_numbers_cleared + counts.callback_requests_deleted >
+          counts.caller_numbers_cleared + counts.callback_requests_deleted +
+          counts.failed_jobs_deleted >
       0) {
-    // Numbers are stored in clear text: SQLite's log still holds the pages as they were.
+    // Numbers are stored in clear text (and failed jobs' payloads may name one): SQLite's log
+    // still holds the pages as they were.
     privacy::ForgetDeletedPageCopies(db);
   }
   const privacy::ReportLines lines = counts.Lines();

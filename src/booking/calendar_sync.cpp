@@ -88,24 +88,6 @@ Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
   return outcome;
 }
 
-Result<std::optional<tenancy::CustomerId>> CalendarSyncService::NewCustomerFromPage(
-    tenancy::CompanyId company_id, const std::string& e164, const CalendarChange& change) {
-  auto known = customers_.FindByPhone(company_id, e164);
-  if (known) return std::optional<tenancy::CustomerId>();  // not theirs to change or adopt
-  if (known.error().code != ErrorCode::kNotFound) return tl::unexpected(known.error());
-  tenancy::Customer fresh;
-  fresh.phone_e164 = e164;
-  fresh.name = change.attendee_name;
-  if (!change.attendee_email.empty()) fresh.email = change.attendee_email;
-  auto created = customers_.Create(company_id, fresh);
-  if (created) return std::optional<tenancy::CustomerId>(created->id);
-  // Created meanwhile by a call or another delivery: someone else's record, left as it is.
-  if (created.error().code == ErrorCode::kAlreadyExists) {
-    return std::optional<tenancy::CustomerId>();
-  }
-  return tl::unexpected(created.error());
-}
-
 Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange& change,
                                                             Concerned& concerned) {
   if (change.trigger == "BOOKING_CREATED" || change.trigger == "BOOKING_REQUESTED") {
@@ -209,13 +191,11 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
     appt.status = std::string(StatusOf(change));
     appt.calcom_booking_uid = change.uid;
     appt.source = "calcom";
-    if (!change.attendee_phone.empty()) {
-      if (auto e164 = NormalizeE164(change.attendee_phone, phone_region_)) {
-        auto linked = NewCustomerFromPage(company_id, *e164, change);
-        if (!linked) return tl::unexpected(linked.error());
-        appt.customer_id = *linked;
-      }
-    }
+    // No customer: the attendee's number was typed into a form, like a spoken number (SPEC §4)
+    // a contact and not an identity. Linking or creating one by it would let anyone who books
+    // under another person's number rename them, slip the booking into their list, or (for a
+    // number the company does not know yet) become the name and e-mail address that person is
+    // greeted with and confirmed to. The attendee's details stay with the booking at Cal.com.
     auto created = appointments_.Create(company_id, appt);
     if (!created) {
       // The slot is held by one of our own pending requests: Cal.com has the final word, but

@@ -44,9 +44,6 @@ struct CalendarChange {
   std::optional<SystemTimePoint> start;
   std::optional<SystemTimePoint> end;
   std::map<std::string, std::string> metadata;
-  std::string attendee_name;
-  std::string attendee_phone;  // as sent
-  std::string attendee_email;
   std::string dedupe_key;
   std::string raw_body;
   // Which companies this delivery may touch (SPEC §4, docs/security.md): a company's own webhook
@@ -64,19 +61,16 @@ struct CalendarChange {
 class CalendarSyncService {
  public:
   CalendarSyncService(AppointmentRepository& appointments, tenancy::ServiceRepository& services,
-                      tenancy::CustomerRepository& customers, calls::WebhookEventRepository& events,
-                      CalendarProvider& calendar, TransactionRunner& transactions,
-                      const Clock& clock, observability::Metrics& metrics,
-                      std::string phone_region = "DE")
+                      calls::WebhookEventRepository& events, CalendarProvider& calendar,
+                      TransactionRunner& transactions, const Clock& clock,
+                      observability::Metrics& metrics)
       : appointments_(appointments),
         services_(services),
-        customers_(customers),
         events_(events),
         calendar_(calendar),
         transactions_(transactions),
         clock_(clock),
-        metrics_(metrics),
-        phone_region_(std::move(phone_region)) {}
+        metrics_(metrics) {}
 
   // Applies one change. Outcomes: "created", "requested" (a booking now awaits the practice),
   // "confirmed", "rejected", "cancelled", "rescheduled", "unchanged", "duplicate", "ignored"
@@ -105,24 +99,13 @@ class CalendarSyncService {
   };
   Result<std::string> ApplyInTransaction(const CalendarChange& change, Concerned& concerned);
 
-  // The customer a booking made on Cal.com's page is linked to. Its attendee's number was typed
-  // into a form: like a spoken number (SPEC §4) it is a contact, not an identity. A number the
-  // company does not know yet becomes a customer with the attendee's name and e-mail; an
-  // existing customer is neither changed nor linked (whoever typed the number may not be them,
-  // and must not rename them or slip a booking into their list): none then.
-  Result<std::optional<tenancy::CustomerId>> NewCustomerFromPage(tenancy::CompanyId company_id,
-                                                                 const std::string& e164,
-                                                                 const CalendarChange& change);
-
   AppointmentRepository& appointments_;
   tenancy::ServiceRepository& services_;
-  tenancy::CustomerRepository& customers_;
   calls::WebhookEventRepository& events_;
   CalendarProvider& calendar_;
   TransactionRunner& transactions_;
   const Clock& clock_;
   observability::Metrics& metrics_;
-  std::string phone_region_;
 };
 
 }  // namespace callgate::booking

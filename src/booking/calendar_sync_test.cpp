@@ -45,8 +45,8 @@ class CalendarSyncTest : public ::testing::Test {
  protected:
   testing::TwoCompanyWorld world;
   Deliveries deliveries;
-  CalendarSyncService sync{world.appointments, world.services,     world.customers, deliveries,
-                           world.calendar,     world.transactions, world.clock,     world.metrics};
+  CalendarSyncService sync{world.appointments, world.services, deliveries,   world.calendar,
+                           world.transactions, world.clock,    world.metrics};
 
   // Company 1's appointment (Tuesday 10:00, uid-sonnenschein) awaits the practice.
   void SetUp() override { world.appointments.rows[0].status = std::string(kRequested); }
@@ -118,45 +118,12 @@ TEST_F(CalendarSyncTest, ARequestMadeOnCalcomsPagesIsRecordedAsRequested) {
   CalendarChange c = Change("BOOKING_REQUESTED", "page-1", "PENDING");
   c.start = world.clock.Now() + std::chrono::hours(24 * 6);
   c.end = *c.start + std::chrono::minutes(30);
-  c.attendee_name = "Paula Page";
-  c.attendee_phone = "+4915177778888";
   EXPECT_EQ(sync.Apply(c).value(), "created");
   EXPECT_EQ(world.appointments.rows.back().calcom_booking_uid, "page-1");
   EXPECT_EQ(world.appointments.rows.back().status, kRequested);
   EXPECT_EQ(world.appointments.rows.back().source, "calcom");
-  // A number the company did not know becomes its customer, with the attendee's name.
-  auto paula = world.customers.FindByPhone(tenancy::CompanyId(1), "+4915177778888");
-  ASSERT_TRUE(paula.has_value()) << paula.error().message;
-  EXPECT_EQ(paula->name, "Paula Page");
-  EXPECT_EQ(world.appointments.rows.back().customer_id, paula->id);
-}
-
-// Anyone can book on the company's Cal.com page and type someone else's number: that neither
-// renames the customer who has it, nor changes their e-mail, nor puts the booking in their list.
-TEST_F(CalendarSyncTest, APageBookingNeverChangesOrAdoptsAnExistingCustomer) {
-  tenancy::Customer anna;
-  anna.phone_e164 = "+4915166665555";
-  anna.name = "Anna Alt";
-  anna.email = "anna@example.org";
-  auto stored = world.customers.Create(tenancy::CompanyId(1), anna);
-  ASSERT_TRUE(stored.has_value()) << stored.error().message;
-  CalendarChange c = Change("BOOKING_CREATED", "page-2", "ACCEPTED");
-  c.start = world.clock.Now() + std::chrono::hours(24 * 6);
-  c.end = *c.start + std::chrono::minutes(30);
-  c.attendee_name = "Mallory";
-  c.attendee_phone = "0151 66665555";
-  c.attendee_email = "mallory@example.org";
-  EXPECT_EQ(sync.Apply(c).value(), "created");
-  EXPECT_EQ(world.appointments.rows.back().calcom_booking_uid, "page-2");
+  // Its attendee is nobody's customer (CalcomWebhooksTest.BookingMadeOnCalcomAppearsOnce).
   EXPECT_FALSE(world.appointments.rows.back().customer_id.has_value());
-  auto after = world.customers.FindById(tenancy::CompanyId(1), stored->id);
-  ASSERT_TRUE(after.has_value()) << after.error().message;
-  EXPECT_EQ(after->name, "Anna Alt");
-  EXPECT_EQ(after->email, "anna@example.org");
-  auto hers = world.appointments.ListUpcomingForCustomer(tenancy::CompanyId(1), stored->id,
-                                                         world.clock.Now());
-  ASSERT_TRUE(hers.has_value());
-  EXPECT_TRUE(hers->empty());
 }
 
 TEST_F(CalendarSyncTest, OursAwaitingItsUidIsLeftToTheBookingFlow) {

@@ -7,17 +7,18 @@
 
 namespace callgate {
 
-// "+4915112345678" → "+49151****678": at most the first six characters (the country and
-// network prefix) and the last three digits, and never fewer than five characters hidden, so a
-// shorter number keeps less of its prefix: "+493083793369" → "+4930****369", "0301234567" →
-// "03****567". Spaces and the separators - / ( ) . are dropped first ("030 1234567" is
-// "0301234567"). Inputs shorter than ten characters keep at most their first three: "+4930" →
-// "+49****".
+// "+4915112345678" → "+49151****678": the number's digits (and a leading '+'; everything else,
+// spaces, separators, letters, is dropped first: "030 1234567" is "0301234567"), of which at most
+// the first six characters (the country and network prefix) and the last three digits stay, and
+// never fewer than five digits are hidden, so a shorter number keeps less of its prefix:
+// "+493083793369" → "+4930****369", "0301234567" → "03****567". Fewer than ten characters keep
+// at most their first three: "+4930" → "+49****".
 inline std::string MaskPhone(std::string_view phone) {
   std::string compact;
   compact.reserve(phone.size());
-  for (char c : phone) {
-    if (c != ' ' && c != '-' && c != '/' && c != '(' && c != ')' && c != '.') compact += c;
+  for (std::size_t i = 0; i < phone.size(); ++i) {
+    const char c = phone[i];
+    if ((c >= '0' && c <= '9') || (c == '+' && compact.empty())) compact += c;
   }
   const std::size_t n = compact.size();
   if (n >= 10) {

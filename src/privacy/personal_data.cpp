@@ -231,6 +231,12 @@ json CustomerJson(Session& s, const Person& p) {
 json AuditJson(Session& s, const Person& p) {
   json out = json::array();
   std::vector<std::string> targets = {"phone:" + p.Masked()};
+  // Entries written before 6 December 2026 name the number as the mask then did: the first six
+  // characters, "****", the last three (it differs for numbers shorter than 14 characters).
+  if (p.e164.size() >= 10) {
+    std::string before = "phone:" + p.e164.substr(0, 6) + "****" + p.e164.substr(p.e164.size() - 3);
+    if (before != targets.front()) targets.push_back(std::move(before));
+  }
   if (p.customer_id) targets.push_back("customer:" + std::to_string(*p.customer_id));
   for (const auto& target : targets) {
     s.Query("id, actor, action, target, detail, request_id, created_at",

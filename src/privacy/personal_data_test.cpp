@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -488,6 +489,25 @@ TEST_P(PersonalDataTest, ACallFromAWithheldNumberIsFoundThroughItsCallbackReques
   EXPECT_EQ(Count("FROM appointments WHERE call_id = " + std::to_string(call->id.value) +
                   " AND notes = ''"),
             1);
+}
+
+// A number without a customer is named in the audit log by its mask. An access request finds
+// the entries written under the mask of before 6 December 2026 (which kept more of a number
+// shorter than a German mobile one) as well as the current ones, and no other number's.
+TEST_P(PersonalDataTest, TheExportFindsAuditEntriesUnderTheEarlierMaskToo) {
+  for (const char* target : {"phone:+49308****369", "phone:+4930****369", "phone:+49309****369"}) {
+    ASSERT_TRUE(
+        audit_->Append({0, company_.id.value, "user:1", "privacy.export", target, "", {}, {}})
+            .has_value());
+  }
+  auto doc = service_->Export(company_, "+493083793369", {});
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  std::vector<std::string> targets;
+  for (const auto& entry : (*doc)["audit_events"]) targets.push_back(entry["target"]);
+  std::sort(targets.begin(), targets.end());
+  // (The second current entry is this export's own.)
+  EXPECT_EQ(targets, (std::vector<std::string>{"phone:+4930****369", "phone:+4930****369",
+                                               "phone:+49308****369"}));
 }
 
 TEST_P(PersonalDataTest, EraseLeavesNoTraceInTheDatabaseFiles) {

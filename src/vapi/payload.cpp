@@ -90,8 +90,12 @@ calls::CallSnapshot ReadCall(const json& m) {
   // A web or websocket call has no telephone line: no network caller id, no dialled number.
   c.call_type = type == "webCall" || type == "vapi.websocketCall" ? "web_call" : "phone_call";
   c.direction = type == "outboundPhoneCall" ? "outbound" : "inbound";
-  c.from_number =
-      FirstText({Text(Child(call, "customer"), "number"), Text(Child(m, "customer"), "number")});
+  // Only a telephone call's customer.number is a caller id the network delivered; that of a web
+  // or websocket call, or of a call type not documented, is whatever started the call.
+  if (type == "inboundPhoneCall" || type == "outboundPhoneCall") {
+    c.from_number =
+        FirstText({Text(Child(call, "customer"), "number"), Text(Child(m, "customer"), "number")});
+  }
   c.to_number = FirstText(
       {Text(Child(m, "phoneNumber"), "number"), Text(Child(call, "phoneNumber"), "number")});
   c.start_timestamp_ms = IsoMillis(m, "startedAt");

@@ -932,11 +932,33 @@ TEST_P(CalcomWebhooksTest, BookingMadeOnCalcomAppearsOnce) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["outcome"], "created");
   EXPECT_EQ(json::parse(Deliver(created).body)["outcome"], "duplicate");
+  // The attendee's number was typed into Cal.com's form: a contact, not an identity (SPEC §4).
+  // No customer is made by it, so its owner is not greeted or confirmed as "Paula Page" later.
   EXPECT_EQ(Count("appointments",
                   "source = 'calcom' AND calcom_booking_uid = 'cal-page-1' AND "
-                  "status = 'booked' AND customer_id IS NOT NULL"),
+                  "status = 'booked' AND customer_id IS NULL"),
             1);
-  EXPECT_EQ(CustomersNamed("Paula Page", "+4915177778888"), 1);
+  EXPECT_EQ(Count("customers", "phone_e164 = '+4915177778888'"), 0);
+
+  // Someone books on the page under Erika's number with another name and e-mail address: she
+  // is neither renamed nor given their address, and the booking is not put into her list.
+  json taken = created;
+  taken["payload"]["uid"] = "cal-page-2";
+  taken["payload"]["bookingId"] = 78;
+  taken["payload"]["startTime"] = "2026-12-03T11:00:00Z";
+  taken["payload"]["endTime"] = "2026-12-03T12:00:00Z";
+  taken["payload"]["attendees"] = {{{"name", "Mallory"},
+                                    {"email", "mallory@example.org"},
+                                    {"timeZone", "Europe/Berlin"},
+                                    {"phoneNumber", "0151 12345678"}}};
+  ASSERT_EQ(json::parse(Deliver(taken).body)["outcome"], "created");
+  EXPECT_EQ(CustomersNamed("Erika Mustermann", "+4915112345678"), 1);
+  EXPECT_EQ(CustomersNamed("Mallory"), 0);
+  EXPECT_EQ(Count("appointments", "calcom_booking_uid = 'cal-page-2' AND customer_id IS NULL"), 1);
+  auto [status, mine] = Call("query-customer-appointments", json::object());
+  EXPECT_EQ(status, 200) << mine.dump();
+  EXPECT_EQ(mine.dump().find("11:00"), std::string::npos) << mine.dump();
+  EXPECT_EQ(mine.dump().find("12 Uhr"), std::string::npos) << mine.dump();
 }
 
 TEST_P(CalcomWebhooksTest, CancellationAndRescheduleOnCalcomUpdateOurAppointment) {

@@ -144,6 +144,25 @@ void DatabaseTest::SetUp() {
 
 void DatabaseTest::TearDown() { test_database_.reset(); }
 
+TableAway::TableAway(Database& database, std::string table)
+    : database_(database), table_(std::move(table)) {
+  auto renamed = database_.Run([&](Session& s) -> Status {
+    s.Execute("ALTER TABLE " + table_ + " RENAME TO " + table_ + "_away");
+    return Ok();
+  });
+  EXPECT_TRUE(renamed.has_value()) << renamed.error().message;
+  away_ = renamed.has_value();
+}
+
+TableAway::~TableAway() {
+  if (!away_) return;
+  auto back = database_.Run([&](Session& s) -> Status {
+    s.Execute("ALTER TABLE " + table_ + "_away RENAME TO " + table_);
+    return Ok();
+  });
+  EXPECT_TRUE(back.has_value()) << back.error().message;
+}
+
 std::string TestDatabase::UrlText() const {
   if (url_.dialect == Dialect::kSqlite) return "sqlite://" + url_.path;
   return "postgresql://" + url_.user + "@" + url_.host + ":" + std::to_string(url_.port) + "/" +

@@ -80,6 +80,21 @@ class DatabaseTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<TestDatabase> test_database_;
 };
 
+// While it lives, `table` is renamed away: what a lost or unwritable table looks like to the code
+// under test. It is renamed back when this ends, however the test ends.
+class TableAway {
+ public:
+  TableAway(Database& database, std::string table);
+  ~TableAway();
+  TableAway(const TableAway&) = delete;
+  TableAway& operator=(const TableAway&) = delete;
+
+ private:
+  Database& database_;
+  std::string table_;
+  bool away_ = false;
+};
+
 // Both backends, for INSTANTIATE_TEST_SUITE_P.
 inline auto AllBackends() {
   return ::testing::Values(std::string("sqlite"), std::string("postgresql"));
