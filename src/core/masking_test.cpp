@@ -24,7 +24,10 @@ TEST(MaskPhone, HidesAtLeastFiveDigitsOfEveryNumber) {
   EXPECT_EQ(MaskPhone("0301234567"), "03****567");
   EXPECT_EQ(MaskPhone("030 1234567"), "03****567");
   EXPECT_EQ(MaskPhone("(030) 123-45.67"), "03****567");
-  EXPECT_EQ(MaskPhone("tel:\t030\xC2\xA01234567"), "03****567");  // a tab, a no-break space
+  // A tab and a no-break space (the literal is split so that its hex escape ends there).
+  EXPECT_EQ(MaskPhone("tel:\t030\xC2\xA0"
+                      "1234567"),
+            "03****567");
   for (std::string_view number :
        {"+4915112345678", "+493083793369", "+49301234567", "+4970711234", "015112345678",
         "0301234567", "030 1234567", "004915112345678", "4366412345678"}) {
