@@ -27,22 +27,29 @@ using std::chrono::hours;
 
 class PrivacyPurgeTest : public storage::testing::DatabaseTest {
  protected:
-  // Company "praxis" with one customer at +4915112345678 named `name`.
-  tenancy::Company PraxisWithCustomer(const std::string& name) {
+  // Company "praxis", keeping calls for `retention_days` and customers for
+  // `customer_retention_days`.
+  tenancy::Company Praxis(int retention_days = 30, int customer_retention_days = 365) {
     storage::SqlCompanyRepository companies(db(), clock_);
     tenancy::Company c;
     c.name = "Praxis";
     c.slug = "praxis";
+    c.retention_days = retention_days;
+    c.customer_retention_days = customer_retention_days;
     auto company = companies.Create(c);
     EXPECT_TRUE(company.has_value()) << company.error().message;
+    return company.value_or(c);
+  }
+
+  // Company "praxis" with one customer at +4915112345678 named `name`.
+  tenancy::Company PraxisWithCustomer(const std::string& name) {
+    auto company = Praxis();
     storage::SqlCustomerRepository customers(db(), clock_);
     tenancy::Customer customer;
     customer.phone_e164 = "+4915112345678";
     customer.name = name;
-    if (company) {
-      EXPECT_TRUE(customers.Create(company->id, customer).has_value());
-    }
-    return company.value_or(c);
+    EXPECT_TRUE(customers.Create(company.id, customer).has_value());
+    return company;
   }
 
   std::int64_t Count(const std::string& from_where) {
@@ -65,14 +72,8 @@ class PrivacyPurgeTest : public storage::testing::DatabaseTest {
 };
 
 TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
-  storage::SqlCompanyRepository companies(db(), clock_);
-  tenancy::Company c;
-  c.name = "Praxis";
-  c.slug = "praxis";
-  c.retention_days = 7;
-  c.customer_retention_days = 30;
-  auto company = companies.Create(c);
-  ASSERT_TRUE(company.has_value()) << company.error().message;
+  const auto company = Praxis(7, 30);
+  ASSERT_NE(company.id.value, 0);
   storage::SqlCallRepository calls(db(), clock_);
   calls::CallUpdate u;
   u.retell_call_id = "call-old";
@@ -81,22 +82,22 @@ TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
   u.from_number = "+4915112345678";
   u.transcript = "User: Hallo";
   u.final_transcript = true;
-  ASSERT_TRUE(calls.Upsert(company->id, u).has_value());
+  ASSERT_TRUE(calls.Upsert(company.id, u).has_value());
   storage::SqlAppointmentRepository appointments(db(), clock_);
   booking::Appointment appointment;
   appointment.starts_at = clock_.Now();
   appointment.ends_at = clock_.Now() + hours(1);
   appointment.status = "booked";
   appointment.notes = "bitte nüchtern kommen";
-  ASSERT_TRUE(appointments.Create(company->id, appointment).has_value());
+  ASSERT_TRUE(appointments.Create(company.id, appointment).has_value());
   storage::SqlCallbackRequestRepository callbacks(db(), clock_);
   booking::CallbackRequest callback;
   callback.phone = "+4915112345678";
   callback.reason = "Befund besprechen";
-  ASSERT_TRUE(callbacks.Create(company->id, callback).has_value());
+  ASSERT_TRUE(callbacks.Create(company.id, callback).has_value());
   privacy::SqlAuditLog audit(db(), clock_);
   ASSERT_TRUE(
-      audit.Append({0, company->id.value, "user:1", "customers.list", "", "", {}, {}}).has_value());
+      audit.Append({0, company.id.value, "user:1", "customers.list", "", "", {}, {}}).has_value());
 
   const auto fail_job = [&] {
     ASSERT_TRUE(db().Run([&](storage::Session& s) -> Status {
@@ -105,7 +106,7 @@ TEST_P(PrivacyPurgeTest, CountsWhatItDeletedPerKindAndAuditsItself) {
                           "INSERT INTO failed_jobs (company_id, queue, type, payload, attempts, "
                           "error, failed_at, created_at, updated_at) VALUES (:c, 'high', "
                           "'pending_booking', '{}', 3, 'refused', :f, :cr, :u)",
-                          storage::Params().Add(company->id.value).Add(now).Add(now).Add(now));
+                          storage::Params().Add(company.id.value).Add(now).Add(now).Add(now));
                       return Ok();
                     })
                     .has_value());
@@ -275,30 +276,25 @@ TEST_P(PrivacyCommandsSqliteTest, ExportWritesABrokenStoredCharacterInsteadOfAbo
 // no copy of them stays in SQLite's database file or its write-ahead log afterwards, as after
 // an erase.
 TEST_P(PrivacyCommandsSqliteTest, PurgedNumbersLeaveNoTraceInTheDatabaseFiles) {
-  storage::SqlCompanyRepository companies(db(), clock_);
-  tenancy::Company c;
-  c.name = "Praxis";
-  c.slug = "praxis";
-  c.customer_retention_days = 30;
-  auto company = companies.Create(c);
-  ASSERT_TRUE(company.has_value()) << company.error().message;
+  const auto company = Praxis(30, 30);
+  ASSERT_NE(company.id.value, 0);
   const std::string number = "+4915199990000";
   storage::SqlCustomerRepository customers(db(), clock_);
   tenancy::Customer customer;
   customer.phone_e164 = number;
-  ASSERT_TRUE(customers.Create(company->id, customer).has_value());
+  ASSERT_TRUE(customers.Create(company.id, customer).has_value());
   storage::SqlCallRepository calls(db(), clock_);
   calls::CallUpdate u;
   u.retell_call_id = "call-old";
   u.status = "ended";
   u.started_at = clock_.Now();
   u.from_number = number;
-  ASSERT_TRUE(calls.Upsert(company->id, u).has_value());
+  ASSERT_TRUE(calls.Upsert(company.id, u).has_value());
   storage::SqlCallbackRequestRepository callbacks(db(), clock_);
   booking::CallbackRequest callback;
   callback.phone = number;
   callback.reason = "Befund";
-  ASSERT_TRUE(callbacks.Create(company->id, callback).has_value());
+  ASSERT_TRUE(callbacks.Create(company.id, callback).has_value());
   const auto files = [&] {
     std::string bytes;
     for (const std::string suffix : {"", "-wal"}) {

@@ -98,17 +98,6 @@ Result<CalcomWebhookEvent> ParseCalcomWebhook(std::string_view raw_body) {
   e.reschedule_uid = PayloadString(p, "rescheduleUid");
   e.reschedule_start_time = TimeField(p, "rescheduleStartTime");
   e.reschedule_end_time = TimeField(p, "rescheduleEndTime");
-  e.cancellation_reason = PayloadString(p, "cancellationReason");
-  if (auto org = p.find("organizer"); org != p.end() && org->is_object()) {
-    e.organizer_email = PayloadString(*org, "email");
-  }
-  if (auto attendees = p.find("attendees"); attendees != p.end() && attendees->is_array()) {
-    for (const auto& a : *attendees) {
-      if (!a.is_object()) continue;
-      e.attendees.push_back({PayloadString(a, "name"), PayloadString(a, "email"),
-                             PayloadString(a, "timeZone"), PayloadString(a, "phoneNumber")});
-    }
-  }
   if (auto md = p.find("metadata"); md != p.end() && md->is_object()) {
     for (auto it = md->begin(); it != md->end(); ++it) {
       e.metadata[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();

@@ -13,7 +13,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -34,15 +33,11 @@ Status VerifyCalcomSignature(std::string_view header, std::string_view raw_body,
 // Lower-case hex HMAC-SHA256 of `raw_body` with `secret`, as Cal.com signs (tests and fakes).
 std::string SignCalcomPayload(std::string_view raw_body, const Secret& secret);
 
-struct CalcomWebhookAttendee {
-  std::string name;
-  std::string email;
-  std::string time_zone;
-  std::string phone_number;  // as sent (international format), may be empty
-};
-
-// One webhook delivery. Fields absent from the payload stay empty / nullopt; trigger events
-// other than BOOKING_* (PING, MEETING_ENDED, …) parse too.
+// One webhook delivery: what the calendar sync needs to mirror a booking, nothing else. The
+// attendees' and organizer's details and the cancellation reason are personal data callgate
+// does not keep from a booking page (a typed number is a contact, not a caller), so they are
+// not read. Fields absent from the payload stay empty / nullopt; trigger events other
+// than BOOKING_* (PING, MEETING_ENDED, …) parse too.
 struct CalcomWebhookEvent {
   std::string trigger_event;  // "BOOKING_CREATED", "BOOKING_CANCELLED", "BOOKING_RESCHEDULED", …
   std::string created_at;     // raw ISO text, part of the dedupe key
@@ -51,14 +46,11 @@ struct CalcomWebhookEvent {
   std::optional<std::int64_t> event_type_id;
   std::optional<SystemTimePoint> start_time;
   std::optional<SystemTimePoint> end_time;
-  std::vector<CalcomWebhookAttendee> attendees;
   std::map<std::string, std::string> metadata;  // non-string values as compact JSON
   std::string status;                           // upper case as sent: "ACCEPTED", "CANCELLED"
   std::string reschedule_uid;                   // BOOKING_RESCHEDULED: the old booking's uid
   std::optional<SystemTimePoint> reschedule_start_time;  // old times (rescheduled)
   std::optional<SystemTimePoint> reschedule_end_time;
-  std::string cancellation_reason;
-  std::string organizer_email;
   // "<triggerEvent>|<payload.uid>|<createdAt>": equal for redeliveries of one event.
   std::string dedupe_key;
 };

@@ -94,7 +94,7 @@ std::string_view EventOutcomeName(EventOutcome outcome) noexcept {
 
 Result<tenancy::Tenant> CallEventService::ResolveTenant(const CallEventInput& input) {
   const auto& call = input.call;
-  auto tenant = (call.call_type == "web_call" || call.to_number.empty())
+  auto tenant = (call.call_type == kWebCall || call.to_number.empty())
                     ? tenants_.FindByAgentId(call.agent_id)
                     : tenants_.FindByDialledNumber(call.to_number);
   if (!tenant) return tenant;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "tenancy/model.hpp"
@@ -18,7 +19,7 @@ struct CallSnapshot {
   std::string platform = "retell";  // the voice platform that reported it: retell | vapi
   std::string call_id;
   std::string agent_id;
-  std::string call_type;    // "phone_call" | "web_call"
+  std::string call_type;    // "phone_call" | "web_call" | "" (not reported or not documented)
   std::string call_status;  // registered, not_connected, ongoing, ended, error
   std::string direction;    // inbound | outbound
   std::string from_number;  // as sent; "" or "anonymous" when withheld
@@ -40,13 +41,17 @@ struct CallSnapshot {
   std::optional<bool> in_voicemail;
 };
 
-// A web call's "caller number" (Vapi's call.customer.number on a webCall or a websocket call) is
-// whatever the page or client that started the call said, not the telephone network's caller
-// id: it must never identify a caller, reveal a customer or link one. Every platform parser
-// ends with this, so no later step (the stored call, the call context, the inbound answer)
-// sees such a number.
+// A caller number identifies a caller only when the telephone network delivered it: on a call
+// the platform reports as "phone_call". A web call's "caller number" (Vapi's
+// call.customer.number on a webCall or a websocket call) is whatever the page or client that
+// started the call said, and a call of a type the platform did not report, or of one not
+// documented, is treated the same way: such a number must never identify a caller, reveal a
+// customer or link one. Every platform parser ends with this, so no later step (the stored
+// call, the call context, the inbound answer) sees such a number.
+inline constexpr std::string_view kPhoneCall = "phone_call";
+inline constexpr std::string_view kWebCall = "web_call";
 inline void ForgetUnverifiedCaller(CallSnapshot& call) {
-  if (call.call_type == "web_call") call.from_number.clear();
+  if (call.call_type != kPhoneCall) call.from_number.clear();
 }
 
 // Money derived from a call, all in euro cents.

@@ -7,6 +7,18 @@
 
 namespace callgate {
 
+namespace masking_internal {
+// MaskPhone's rule on a number already reduced to its digits and a leading '+'.
+inline std::string MaskCompactPhone(std::string_view compact) {
+  const std::size_t n = compact.size();
+  if (n >= 10) {
+    const std::size_t keep = n - 8 < 6 ? n - 8 : 6;  // n - keep - 3 >= 5 hidden
+    return std::string(compact.substr(0, keep)) + "****" + std::string(compact.substr(n - 3));
+  }
+  return std::string(compact.substr(0, n < 3 ? n : 3)) + "****";
+}
+}  // namespace masking_internal
+
 // "+4915112345678" → "+49151****678": the number's digits (and a leading '+'; everything else,
 // spaces, separators, letters, is dropped first: "030 1234567" is "0301234567"), of which at most
 // the first six characters (the country and network prefix) and the last three digits stay, and
@@ -16,16 +28,21 @@ namespace callgate {
 inline std::string MaskPhone(std::string_view phone) {
   std::string compact;
   compact.reserve(phone.size());
-  for (std::size_t i = 0; i < phone.size(); ++i) {
-    const char c = phone[i];
+  for (const char c : phone) {
     if ((c >= '0' && c <= '9') || (c == '+' && compact.empty())) compact += c;
   }
-  const std::size_t n = compact.size();
-  if (n >= 10) {
-    const std::size_t keep = n - 8 < 6 ? n - 8 : 6;  // n - keep - 3 >= 5 hidden
-    return compact.substr(0, keep) + "****" + compact.substr(n - 3);
+  return masking_internal::MaskCompactPhone(compact);
+}
+
+// The mask MaskPhone made before 6 December 2026: the first six characters as given, "****", the
+// last three ("+493083793369" → "+49308****369"). Not for new output; it hid too little of
+// shorter numbers. Audit entries written then name a number this way, so a person's access
+// request looks their entries up under it too.
+inline std::string MaskPhoneBefore6December2026(std::string_view phone) {
+  if (phone.size() >= 10) {
+    return std::string(phone.substr(0, 6)) + "****" + std::string(phone.substr(phone.size() - 3));
   }
-  return compact.substr(0, n < 3 ? n : 3) + "****";
+  return std::string(phone.substr(0, phone.size() < 3 ? phone.size() : 3)) + "****";
 }
 
 // "otto@example.org" → "o***@example.org"; text without '@' → "***".
@@ -126,7 +143,7 @@ inline std::string MaskPersonalData(std::string_view text) {
       }
       const bool word_goes_on = end < text.size() && IsAlnum(text[end]);
       if (digit_count >= (bare ? 11u : 8u) && !word_goes_on) {
-        out += MaskPhone(digits);
+        out += MaskCompactPhone(digits);
         i = end;
         continue;
       }

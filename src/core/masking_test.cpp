@@ -38,6 +38,16 @@ TEST(MaskPhone, HidesAtLeastFiveDigitsOfEveryNumber) {
   }
 }
 
+// The earlier mask stays reproducible for looking up audit entries written with it; it kept six
+// characters as given and the last three, so shorter numbers showed all but one to four digits.
+TEST(MaskPhone, TheMaskBefore6December2026IsReproducedAsItWas) {
+  EXPECT_EQ(MaskPhoneBefore6December2026("+4915112345678"), "+49151****678");
+  EXPECT_EQ(MaskPhoneBefore6December2026("+493083793369"), "+49308****369");
+  EXPECT_EQ(MaskPhoneBefore6December2026("015112345678"), "015112****678");
+  EXPECT_EQ(MaskPhoneBefore6December2026("+4930"), "+49****");
+  EXPECT_NE(MaskPhoneBefore6December2026("+493083793369"), MaskPhone("+493083793369"));
+}
+
 TEST(MaskEmail, KeepsTheFirstLetterAndTheDomain) {
   EXPECT_EQ(MaskEmail("otto@example.org"), "o***@example.org");
   EXPECT_EQ(MaskEmail("not-an-address"), "***");

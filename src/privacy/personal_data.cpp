@@ -231,11 +231,10 @@ json CustomerJson(Session& s, const Person& p) {
 json AuditJson(Session& s, const Person& p) {
   json out = json::array();
   std::vector<std::string> targets = {"phone:" + p.Masked()};
-  // Entries written before 6 December 2026 name the number as the mask then did: the first six
-  // characters, "****", the last three (it differs for numbers shorter than 14 characters).
-  if (p.e164.size() >= 10) {
-    std::string before = "phone:" + p.e164.substr(0, 6) + "****" + p.e164.substr(p.e164.size() - 3);
-    if (before != targets.front()) targets.push_back(std::move(before));
+  // Entries written before 6 December 2026 name the number as the mask then did.
+  if (std::string before = "phone:" + MaskPhoneBefore6December2026(p.e164);
+      before != targets.front()) {
+    targets.push_back(std::move(before));
   }
   if (p.customer_id) targets.push_back("customer:" + std::to_string(*p.customer_id));
   for (const auto& target : targets) {

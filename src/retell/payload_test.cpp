@@ -44,6 +44,19 @@ TEST(ParseWebhookEvent, AWebCallKeepsNoCallerNumber) {
   EXPECT_EQ(e->call.agent_id, "a1");
 }
 
+// Retell always reports the call type; a call without one, or with one not documented, is not a
+// telephone call as far as callgate can tell, so its from_number is not a caller id either.
+TEST(ParseWebhookEvent, ACallOfUnknownTypeKeepsNoCallerNumber) {
+  for (const char* type_field : {"", R"("call_type":"sip_call",)", R"("call_type":null,)"}) {
+    auto e = ParseWebhookEvent(std::string(R"({"event":"call_started","call":{)") + type_field +
+                               R"("from_number":"+4915112345678","to_number":"+493083793369",
+      "call_id":"u1","agent_id":"a1"}})");
+    ASSERT_TRUE(e.has_value()) << e.error().message;
+    EXPECT_EQ(e->call.from_number, "") << type_field;
+    EXPECT_EQ(e->call.to_number, "+493083793369") << type_field;
+  }
+}
+
 TEST(ParseWebhookEvent, ReadsCallAnalysis) {
   auto e = ParseWebhookEvent(R"({"event":"call_analyzed","call":{"call_id":"c1",
     "call_analysis":{"call_summary":"Termin gebucht.","user_sentiment":"Positive",

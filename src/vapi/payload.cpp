@@ -87,15 +87,17 @@ calls::CallSnapshot ReadCall(const json& m) {
   c.call_id = Text(call, "id");
   c.agent_id = FirstText({Text(call, "assistantId"), Text(Child(m, "assistant"), "id")});
   const std::string type = Text(call, "type");
-  // A web or websocket call has no telephone line: no network caller id, no dialled number.
-  c.call_type = type == "webCall" || type == "vapi.websocketCall" ? "web_call" : "phone_call";
-  c.direction = type == "outboundPhoneCall" ? "outbound" : "inbound";
-  // Only a telephone call's customer.number is a caller id the network delivered; that of a web
-  // or websocket call, or of a call type not documented, is whatever started the call.
+  // A web or websocket call has no telephone line: no network caller id, no dialled number. A
+  // call type not documented is neither, so its caller number is dropped too
+  // (calls::ForgetUnverifiedCaller).
   if (type == "inboundPhoneCall" || type == "outboundPhoneCall") {
-    c.from_number =
-        FirstText({Text(Child(call, "customer"), "number"), Text(Child(m, "customer"), "number")});
+    c.call_type = calls::kPhoneCall;
+  } else if (type == "webCall" || type == "vapi.websocketCall") {
+    c.call_type = calls::kWebCall;
   }
+  c.direction = type == "outboundPhoneCall" ? "outbound" : "inbound";
+  c.from_number =
+      FirstText({Text(Child(call, "customer"), "number"), Text(Child(m, "customer"), "number")});
   c.to_number = FirstText(
       {Text(Child(m, "phoneNumber"), "number"), Text(Child(call, "phoneNumber"), "number")});
   c.start_timestamp_ms = IsoMillis(m, "startedAt");

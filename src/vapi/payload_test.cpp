@@ -230,9 +230,8 @@ TEST(VapiPayload, AWebCallKeepsNoCallerNumber) {
     EXPECT_EQ(m->call.from_number, "") << type;
     EXPECT_EQ(m->call.agent_id, "asst_1") << type;
     const std::string_view t(type);
-    if (t == "webCall" || t == "vapi.websocketCall") {
-      EXPECT_EQ(m->call.call_type, "web_call");
-    }
+    EXPECT_EQ(m->call.call_type, t == "webCall" || t == "vapi.websocketCall" ? "web_call" : "")
+        << type;
   }
 }
 
