@@ -29,12 +29,14 @@ Result<booking::PendingBooking> DecodePendingBooking(std::string_view payload_js
                                  j["event_type_id"].get<std::int64_t>()};
 }
 
-Status QueuedPendingBookings::Enqueue(const booking::PendingBooking& pending) {
+Status QueuedPendingBookings::Enqueue(const booking::PendingBooking& pending,
+                                     std::chrono::milliseconds delay) {
   queue::NewJob job;
   job.type = std::string(kPendingBookingJob);
   job.queue = std::string(queue::kHigh);
   job.request_id = std::string(observability::CurrentRequestId());  // logs of the job carry it
   job.payload_json = EncodePendingBooking(pending);
+  job.delay = delay;
   auto enqueued = jobs_.Enqueue(job);
   if (!enqueued) return tl::unexpected(enqueued.error());
   return Ok();

@@ -20,11 +20,12 @@ std::string EncodePendingBooking(const booking::PendingBooking& pending);
 // kInvalidArgument for anything but an object with the three integer fields.
 Result<booking::PendingBooking> DecodePendingBooking(std::string_view payload_json);
 
-// Enqueues on the high queue, carrying the current request id into the job's logs.
+// Enqueues on the high queue, due after `delay`, carrying the current request id into the job's
+// logs; inside a database transaction it joins it.
 class QueuedPendingBookings final : public booking::PendingBookingQueue {
  public:
   explicit QueuedPendingBookings(queue::JobQueue& jobs) : jobs_(jobs) {}
-  Status Enqueue(const booking::PendingBooking& pending) override;
+  Status Enqueue(const booking::PendingBooking& pending, std::chrono::milliseconds delay) override;
 
  private:
   queue::JobQueue& jobs_;

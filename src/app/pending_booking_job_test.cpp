@@ -16,14 +16,15 @@ class RecordingJobs final : public queue::JobQueue {
   }
 };
 
-TEST(PendingBookingJob, KeepsTheHeldBookingOnTheHighQueueAndReadsItBack) {
+TEST(PendingBookingJob, KeepsTheHeldBookingOnTheHighQueueUntilItsDelayAndReadsItBack) {
   RecordingJobs jobs;
   QueuedPendingBookings queue(jobs);
   const booking::PendingBooking held{tenancy::CompanyId(7), booking::AppointmentId(42), 1001};
-  ASSERT_TRUE(queue.Enqueue(held));
+  ASSERT_TRUE(queue.Enqueue(held, std::chrono::seconds(75)));
   ASSERT_EQ(jobs.enqueued.size(), 1u);
   EXPECT_EQ(jobs.enqueued[0].type, kPendingBookingJob);
   EXPECT_EQ(jobs.enqueued[0].queue, queue::kHigh);
+  EXPECT_EQ(jobs.enqueued[0].delay, std::chrono::seconds(75));
   auto back = DecodePendingBooking(jobs.enqueued[0].payload_json);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->company_id, held.company_id);

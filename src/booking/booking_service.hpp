@@ -34,8 +34,11 @@
 
 namespace callgate::booking {
 
-// A booking held while the calendar was out of reach: the pending-booking job books it once the
-// calendar answers again.
+// A booking held for a caller, and the job that finishes it: it is queued in the transaction that
+// holds the slot, to run once `BookingSettings::pending_job_after` has passed. By then the call's
+// own request to the calendar has long ended: the job finds the appointment booked (nothing to
+// do), or still pending because the calendar was out of reach, its answer was lost or the
+// process stopped meanwhile, and then finds the booking the calendar made or makes it.
 struct PendingBooking {
   tenancy::CompanyId company_id;
   AppointmentId appointment_id;
@@ -43,10 +46,11 @@ struct PendingBooking {
 };
 
 // Port: hands a pending booking to the job queue (app/pending_booking_job.hpp keeps it there).
+// Joins the caller's transaction, so the job exists exactly when the held appointment does.
 class PendingBookingQueue {
  public:
   virtual ~PendingBookingQueue() = default;
-  virtual Status Enqueue(const PendingBooking& pending) = 0;
+  virtual Status Enqueue(const PendingBooking& pending, std::chrono::milliseconds delay) = 0;
 };
 
 namespace book {

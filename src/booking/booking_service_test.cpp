@@ -155,6 +155,40 @@ TEST_F(BookingServiceTest, ACalendarThatRefusesTheAccountReleasesTheSlotAndNotes
   EXPECT_EQ(world.callbacks.rows[0].phone, "+4915112345678");
   EXPECT_EQ(world.callbacks.rows[0].reason.rfind("not booked: ", 0), 0u)
       << "the note is the configured record wording";
+  // The job queued with the hold finds the slot released and does nothing.
+  ASSERT_EQ(world.pending.held.size(), 1u);
+  ASSERT_TRUE(world.booking.RunPendingBooking(world.pending.held[0]));
+  EXPECT_TRUE(world.calendar.created.empty());
+  EXPECT_EQ(world.appointments.rows.back().status, kCancelled);
+  EXPECT_EQ(world.callbacks.rows.size(), 1u);
+}
+
+// Whatever becomes of the call's own request (the process stops, the answer cannot be stored),
+// a held slot has its job: it is queued with the hold, before the calendar is asked, and runs
+// once the request is long over. After a booking that went through, it finds nothing to do.
+TEST_F(BookingServiceTest, EveryHeldSlotHasItsJobBeforeTheCalendarIsAsked) {
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "A"), "k1");
+  ASSERT_TRUE(out);
+  const auto* booked = std::get_if<book::Booked>(&out->result);
+  ASSERT_NE(booked, nullptr);
+  EXPECT_EQ(booked->appointment.status, kBooked);
+  ASSERT_EQ(world.pending.held.size(), 1u);
+  EXPECT_EQ(world.pending.held[0].appointment_id, booked->appointment.id);
+  EXPECT_EQ(world.pending.delays[0], testing::TestBookingSettings().pending_job_after);
+  ASSERT_EQ(world.calendar.created.size(), 1u);
+  ASSERT_TRUE(world.booking.RunPendingBooking(world.pending.held[0]));
+  EXPECT_EQ(world.calendar.created.size(), 1u);  // not booked twice
+  EXPECT_EQ(world.appointments.rows.back().status, kBooked);
+}
+
+// A slot whose job cannot be queued is not held, and the calendar is not asked: nothing may be
+// booked that no job would finish. The caller's retry starts afresh.
+TEST_F(BookingServiceTest, ASlotWhoseJobCannotBeQueuedNeverReachesTheCalendar) {
+  world.pending.enqueue_error = Error{ErrorCode::kUnavailable, "queue down"};
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "A"), "k1");
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(world.calendar.created.empty());
   EXPECT_TRUE(world.pending.held.empty());
 }
 

@@ -18,15 +18,17 @@ bool IsOutage(ErrorCode code) {
 
 }  // namespace
 
-// Looks for the booking of `appointment` (metadata.callgate_appointment) between its start and
-// its stored end: the length it asked Cal.com for until Cal.com answers, the answer's `end` after.
+// Looks for the booking of `appointment` (metadata.callgate_appointment) among the event type's
+// bookings that start with it and end within a day. Not up to its stored end: until Cal.com
+// answers, that is the service's length, and an event type of one, longer length books that.
 Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& account,
                                                          const Appointment& appointment,
                                                          std::int64_t event_type_id) {
   BookingFilter filter;
   filter.event_type_id = event_type_id;
   filter.after_start = appointment.starts_at - std::chrono::minutes(1);
-  filter.before_end = appointment.ends_at + std::chrono::minutes(1);
+  filter.before_end = std::max(appointment.ends_at, appointment.starts_at + std::chrono::hours(24)) +
+                      std::chrono::minutes(1);
   filter.status = "upcoming,unconfirmed";
   auto bookings = calendar_.ListBookings(account, filter);
   if (!bookings) return tl::unexpected(bookings.error());
@@ -183,7 +185,17 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   appt.source = "phone_agent";
   appt.idempotency_key = idempotency_key;
   appt.notes = request.notes;
-  auto held = appointments_.Create(ctx.company.id, appt);
+  // The slot is held together with the job that finishes the booking, whatever happens to this
+  // request from here on (PendingBooking).
+  Result<Appointment> held = Fail(ErrorCode::kInternal, "the appointment was not held");
+  const std::int64_t event_type_id = *service->calcom_event_type_id;
+  Status holding = transactions_.Run([&]() -> Status {
+    held = appointments_.Create(ctx.company.id, appt);
+    if (!held) return tl::unexpected(held.error());
+    return pending_.Enqueue(PendingBooking{ctx.company.id, held->id, event_type_id},
+                            settings_.pending_job_after);
+  });
+  if (!holding && held) held = tl::unexpected(holding.error());
   if (!held) {
     if (held.error().code == ErrorCode::kAlreadyExists) {
       // A duplicate tool call raced us: answer like a replay.
@@ -199,7 +211,7 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
 
   BookingRequest create;
   create.account = AccountFor(ctx.company);
-  create.event_type_id = *service->calcom_event_type_id;
+  create.event_type_id = event_type_id;
   create.start = *start;
   create.attendee.name = name;
   create.attendee.phone_e164 = phone;
@@ -279,11 +291,8 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
                                                 : book::CalendarSaid::kRefused);
   }
   if (IsOutage(code)) {
-    // Cal.com is down or slow: keep the request and book it as soon as Cal.com answers again.
-    PendingBooking pending{ctx.company.id, appt.id, create.event_type_id};
-    if (auto enqueued = pending_.Enqueue(pending); !enqueued) {
-      return tl::unexpected(enqueued.error());
-    }
+    // Cal.com is down or slow: the request stays held, and its job (queued with it) books it
+    // once Cal.com answers again.
     metrics_.Increment("callgate_bookings_total", {{"outcome", "pending"}});
     Count("book-appointment", "pending");
     out.result = book::Booked{appt, service->name, branch_name, false};

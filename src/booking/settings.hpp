@@ -2,6 +2,7 @@
 // Booking's settings (from the environment, see app/config.hpp) and the calendar account a
 // company's requests go out with.
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,10 @@ struct BookingSettings {
   // Cal.com wants an attendee e-mail on some deployments; callers rarely give one. When set,
   // "anrufer-<appointment id>@<domain>" is sent instead.
   std::string placeholder_email_domain = "callgate.invalid";
+  // When the job of a held booking first runs (PendingBooking). Longer than the call's own
+  // request to the calendar can take (its create and, after a timeout, the search for what it
+  // made: two requests of at most ~10 s each), so the two never ask the calendar at once.
+  std::chrono::milliseconds pending_job_after = std::chrono::seconds(60);
   RecordWording records;
 };
 

@@ -6,9 +6,9 @@ get fallback slots at once instead of waiting for Cal.com. A booking made while 
 is kept as pending_sync and booked by the worker's calcom_pending_booking job once Cal.com is
 back — exactly once (one booking in the Cal.com stand-in).
 
-Timing: the breaker stays open 60 s; the pending job is tried at once and then after 10 s and
-40 s. Booking ~22 s after the breaker opened makes the third try the first one after the open
-period, so the test needs about 70 s instead of 100 s.
+Timing: the breaker stays open 60 s; the pending job, queued when the slot is held, first runs
+60 s later (then after 10 s, 40 s, …). Booking ~22 s after the breaker opened makes that first
+run the first one after the open period, so the test needs about 85 s.
 
 usage: calcom_outage_test.py <callgate binary>
 """

@@ -51,7 +51,8 @@ class CalcomLengthsTest : public storage::testing::DatabaseTest {
       "calcom_api_key":"cal_physio","branches":[{"name":"Kiel","phone_numbers":["+49 431 555000"]}],
       "services":[{"name":"Massage","duration_minutes":45,"calcom_event_type_id":3001},
                   {"name":"Fango","duration_minutes":60,"calcom_event_type_id":3001},
-                  {"name":"Lymphdrainage","duration_minutes":30,"calcom_event_type_id":3002}]}]})");
+                  {"name":"Lymphdrainage","duration_minutes":30,"calcom_event_type_id":3002},
+                  {"name":"Kurzbehandlung","duration_minutes":20,"calcom_event_type_id":3002}]}]})");
     ASSERT_TRUE(physio.has_value()) << physio.error().message;
     ASSERT_TRUE(tools::ImportTenants(*physio, db(), clock_).has_value());
 
@@ -192,8 +193,7 @@ TEST_P(CalcomLengthsTest, ALostAnswerIsReconciledWithTheStoredEnd) {
   auto [status, body] = Book("Massage", "14:15", "call-timeout");
   ASSERT_EQ(status, 200) << body.dump();
   ASSERT_TRUE(body["success"].get<bool>()) << body.dump();
-  // Found by listing between the start and the stored end: the 45-minute booking lies inside
-  // it (an end computed from the event type's default of 30 minutes would miss it).
+  // Found by listing the bookings that start with it; the stored end is Cal.com's.
   EXPECT_EQ(body["status"], "booked");
   const auto start = Berlin(2026, 12, 1, 14, 15);
   const auto* booked = FakeBookingAt(start);
@@ -205,6 +205,29 @@ TEST_P(CalcomLengthsTest, ALostAnswerIsReconciledWithTheStoredEnd) {
   EXPECT_EQ(fake_->Stats().Count("bookings_create"), 1u);  // no second create
 }
 
+// A service shorter than its event type's one length: Cal.com books the event type's 30 minutes
+// for the 20-minute service. When the answer is lost, the search for the booking must still find
+// it although it ends after the service would; otherwise the call hears "pending" and the job's
+// second create collides with the booking the first one made.
+TEST_P(CalcomLengthsTest, ALostAnswerIsFoundAlsoWhenCalcomBookedLongerThanTheService) {
+  auto behavior = fake_->behavior();
+  behavior.commit_delay_ms = 1500;  // booked at once, answered after the 700 ms budget
+  behavior.fault_endpoint = "bookings_create";
+  fake_->SetBehavior(behavior);
+  auto [status, body] = Book("Kurzbehandlung", "16 Uhr", "call-short");
+  ASSERT_EQ(status, 200) << body.dump();
+  ASSERT_TRUE(body["success"].get<bool>()) << body.dump();
+  EXPECT_EQ(body["status"], "booked") << body.dump();
+  const auto start = Berlin(2026, 12, 1, 16);
+  const auto* booked = FakeBookingAt(start);
+  ASSERT_NE(booked, nullptr);
+  EXPECT_EQ(booked->end, start + 30min);
+  const auto stored = Stored(body["appointment_id"].get<long long>());
+  EXPECT_EQ(stored.first, "booked");
+  EXPECT_EQ(stored.second, booked->end);
+  EXPECT_EQ(fake_->Stats().Count("bookings_create"), 1u);
+}
+
 TEST_P(CalcomLengthsTest, APendingBookingAsksForTheSameLength) {
   auto behavior = fake_->behavior();
   behavior.forced_status = 503;
@@ -213,7 +236,9 @@ TEST_P(CalcomLengthsTest, APendingBookingAsksForTheSameLength) {
   auto [status, body] = Book("Massage", "12 Uhr", "call-pending");
   ASSERT_EQ(status, 200) << body.dump();
   ASSERT_EQ(body["status"], "pending_sync") << body.dump();
-  // Cal.com comes back and the backoff passes once the first attempt has failed.
+  // The job queued with the hold runs once the call's own request is long over (and fails);
+  // Cal.com comes back and the backoff passes.
+  clock_.Advance(2min);
   ASSERT_TRUE(Eventually([&] { return testing::PendingBookingAwaitsRetry(db()); }));
   fake_->SetBehavior(calcom::fake::FakeCalcomBehavior{});
   clock_.Advance(2min);

@@ -338,7 +338,9 @@ TEST_P(RetellFunctionsTest, PendingBookingIsCompletedOnceWhenCalcomRecovers) {
                                                   {"name", "Erika Mustermann"}});
   ASSERT_EQ(status, 200) << body.dump();
   ASSERT_EQ(body["status"], "pending_sync");
-  // Cal.com comes back and the backoff passes once the first attempt has failed.
+  // The job queued with the hold runs once the call's own request is long over (and fails);
+  // Cal.com comes back and the backoff passes.
+  clock_.Advance(std::chrono::minutes(2));
   ASSERT_TRUE(Eventually([&] { return callgate::testing::PendingBookingAwaitsRetry(db()); }));
   fake_->SetBehavior(calcom::fake::FakeCalcomBehavior{});
   clock_.Advance(std::chrono::minutes(2));
@@ -346,6 +348,36 @@ TEST_P(RetellFunctionsTest, PendingBookingIsCompletedOnceWhenCalcomRecovers) {
   EXPECT_EQ(ActiveFakeBookings(), 1u);
   EXPECT_EQ(fake_->Bookings()[0].start, Berlin(2026, 12, 1, 17));
   EXPECT_EQ(Count("appointments", "status = 'pending_sync'"), 0);
+}
+
+// Cal.com booked the slot, but the process stopped before the answer was stored: the
+// appointment is still pending, with no booking of its own. The job queued with the hold finds
+// Cal.com's booking by its metadata and finishes the appointment with it, without a second one.
+TEST_P(RetellFunctionsTest, AHeldSlotWhoseAnswerWasNeverStoredIsFinishedByItsJob) {
+  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                  {"date", "morgen"},
+                                                  {"time", "16 Uhr"},
+                                                  {"name", "Erika Mustermann"}});
+  ASSERT_EQ(status, 200) << body.dump();
+  ASSERT_EQ(body["status"], "booked") << body.dump();
+  ASSERT_EQ(ActiveFakeBookings(), 1u);
+  const std::string uid = fake_->Bookings()[0].uid;
+  const long long id = body["appointment_id"].get<long long>();
+  ASSERT_TRUE(db().Run([&](storage::Session& s) -> Status {
+                    s.Execute(
+                        "UPDATE appointments SET status = 'pending_sync', "
+                        "calcom_booking_uid = NULL WHERE id = :id",
+                        storage::Params().Add(static_cast<std::int64_t>(id)));
+                    return Ok();
+                  })
+                  .has_value());
+  EXPECT_EQ(Count("jobs", "type = 'calcom_pending_booking'"), 1);
+  clock_.Advance(std::chrono::minutes(2));
+  EXPECT_TRUE(Eventually([&] {
+    return Count("appointments", "status = 'booked' AND calcom_booking_uid = '" + uid + "'") == 1;
+  }));
+  EXPECT_EQ(ActiveFakeBookings(), 1u);
+  EXPECT_EQ(fake_->Stats().Count("bookings_create"), 1u);
 }
 
 TEST_P(RetellFunctionsTest, OpenBreakerServesFallbackSlotsAndKeepsBookingsPending) {

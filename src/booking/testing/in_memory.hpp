@@ -491,9 +491,18 @@ class PendingBookings final : public booking::PendingBookingQueue {
  public:
   explicit PendingBookings(WriteObserver& scope) : scope_(scope) {}
   std::vector<booking::PendingBooking> held;
-  Status Enqueue(const booking::PendingBooking& pending) override {
+  std::vector<std::chrono::milliseconds> delays;  // of each held one
+  std::optional<Error> enqueue_error;               // the next Enqueue fails with it
+  Status Enqueue(const booking::PendingBooking& pending,
+                 std::chrono::milliseconds delay) override {
     scope_.Write(pending.company_id);
+    if (enqueue_error) {
+      Error e = *enqueue_error;
+      enqueue_error.reset();
+      return tl::unexpected(std::move(e));
+    }
     held.push_back(pending);
+    delays.push_back(delay);
     return Ok();
   }
 
