@@ -146,7 +146,39 @@ DoctorCheck CheckRedis(const Config& config) {
     return Failed("redis", url->Redacted() + " does not answer: " + pong.error().message,
                   "start Redis or correct CALLGATE_REDIS_URL (`redis-cli -u <url> ping`)");
   }
-  return Passed("redis", url->Redacted() + " answers PING");
+  if (config.queue_driver != QueueDriver::kRedis) {
+    return Passed("redis", url->Redacted() + " answers PING");
+  }
+  // The queue driver keeps a relayed job only in Redis: it must survive a restart of Redis and
+  // never be evicted for memory.
+  const auto setting = [&](const char* name) -> std::optional<std::string> {
+    auto reply = client.Command({"CONFIG", "GET", name});
+    if (!reply || !reply->IsArray() || reply->array().size() != 2) return std::nullopt;
+    auto value = reply->array()[1].ToString();
+    return value ? std::optional(*value) : std::nullopt;
+  };
+  const auto append_only = setting("appendonly");
+  const auto eviction = setting("maxmemory-policy");
+  if (!append_only || !eviction) {
+    return {"redis", CheckStatus::kWarning,
+            url->Redacted() + " answers PING, but its settings cannot be read (CONFIG GET)",
+            "make sure it runs with appendonly yes and maxmemory-policy noeviction: the queue's "
+            "jobs live there (docs/deploy.md)"};
+  }
+  if (*append_only != "yes") {
+    return Failed("redis",
+                  url->Redacted() + " keeps no append-only file: a restart of Redis loses "
+                                    "every queued job (CALLGATE_QUEUE_DRIVER=redis)",
+                  "set appendonly yes and appendfsync everysec (docs/deploy.md)");
+  }
+  if (*eviction != "noeviction") {
+    return Failed("redis",
+                  url->Redacted() + " evicts keys for memory (maxmemory-policy " + *eviction +
+                      "): it may drop queued jobs (CALLGATE_QUEUE_DRIVER=redis)",
+                  "set maxmemory-policy noeviction (docs/deploy.md)");
+  }
+  return Passed("redis", url->Redacted() + " answers PING and keeps the queue's jobs "
+                                           "(appendonly yes, noeviction)");
 }
 
 // Cal.com checks of one active company: its key, its services' event types.

@@ -1,7 +1,8 @@
 #pragma once
 // Small text helpers shared by the header parsers and the platform adapters: trimming HTTP's
 // optional whitespace, case folding of tokens (bytes outside ASCII are left as they are; no
-// locale is consulted), and cutting UTF-8 text to a length without splitting a character.
+// locale is consulted), cutting UTF-8 text to a length without splitting a character, and
+// telling well-formed UTF-8 from bytes that are not.
 
 #include <string>
 #include <string_view>
@@ -32,6 +33,38 @@ constexpr std::string_view Utf8Prefix(std::string_view text, std::size_t max_byt
   std::size_t end = max_bytes;  // text[end] is the first byte left out
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   return text.substr(0, end);
+}
+
+// The length of the well-formed UTF-8 character that starts at text[i] (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF): 1 for ASCII, 2 to 4 otherwise, 0 when the bytes
+// there are not one (a stray continuation byte, a cut or invalid sequence, i past the end).
+constexpr std::size_t Utf8CharLength(std::string_view text, std::size_t i) noexcept {
+  if (i >= text.size()) return 0;
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;  // the second byte's bounds
+  unsigned char high = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    length = 3;
+    if (c == 0xE0) low = 0xA0;
+    if (c == 0xED) high = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    length = 4;
+    if (c == 0xF0) low = 0x90;
+    if (c == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (text.size() - i < length) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return length;
 }
 
 }  // namespace callgate

@@ -77,8 +77,8 @@ std::string_view OutcomeOf(const json& answer) {
   }
 }
 
-// A client-chosen text shortened for an error message or a log line.
-std::string Clip(std::string_view text) { return std::string(text.substr(0, 100)); }
+// A client-chosen text shortened for an error message or a log line, never inside a character.
+std::string Clip(std::string_view text) { return std::string(Utf8Prefix(text, 100)); }
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "core/masking.hpp"
+#include "core/text.hpp"
 #include "core/time_zone.hpp"
 
 namespace callgate::observability {
@@ -34,10 +35,14 @@ std::string_view LevelName(LogLevel level) {
   return "info";
 }
 
-// JSON string escaping; bytes >= 0x80 pass through, so UTF-8 stays UTF-8.
+// JSON string escaping. Well-formed UTF-8 passes through; a byte that starts no well-formed
+// character (a header or name cut inside one, bytes that are not text) is written as U+FFFD, so
+// every line stays valid JSON for strict log shippers.
 void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
-  for (unsigned char c : s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -59,10 +64,17 @@ void AppendJsonString(std::string& out, std::string_view s) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", c);
           out += buf;
-        } else {
+        } else if (c < 0x80) {
           out.push_back(static_cast<char>(c));
+        } else if (const std::size_t n = Utf8CharLength(s, i); n > 0) {
+          out.append(s.substr(i, n));
+          i += n;
+          continue;
+        } else {
+          out += "\\ufffd";
         }
     }
+    ++i;
   }
   out.push_back('"');
 }

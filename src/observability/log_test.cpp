@@ -31,6 +31,18 @@ TEST(LogLine, EscapesQuotesControlCharactersAndKeepsUtf8) {
   EXPECT_FALSE(j.contains("request_id"));
 }
 
+// A header or name cut inside a character, or bytes that are not text, come from outside (an
+// Origin header, a client's name): each such byte is written as U+FFFD, so the line stays valid
+// UTF-8 JSON that a strict log shipper accepts, and the rest of the text is kept.
+TEST(LogLine, WritesBytesThatAreNoUtf8AsReplacementCharacters) {
+  const std::string text = "Gr\xC3\xBC\xC3 https://x\xFF\xFE.example \xE2\x82 \xED\xA0\x80 ok";
+  const std::string line =
+      FormatLogLine(FromUnixMillis(0), LogLevel::kWarn, "origin_refused", "", {{"origin", text}});
+  const auto j = nlohmann::json::parse(line);  // nlohmann refuses invalid UTF-8
+  EXPECT_EQ(j["origin"],
+            "Grü\uFFFD https://x\uFFFD\uFFFD.example \uFFFD\uFFFD \uFFFD\uFFFD\uFFFD ok");
+}
+
 TEST(LogLine, MasksPhoneNumbersAndEmailAddressesInEveryTextField) {
   // e.g. http_error_detail with a storage message naming a caller (docs/privacy.md).
   const std::string line =

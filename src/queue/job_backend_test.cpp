@@ -332,6 +332,30 @@ TEST_P(RedisOutboxTest, EnqueueSucceedsWhileRedisIsDownAndTheJobArrivesLater) {
   EXPECT_EQ((*reserved)->id, *id);
 }
 
+// When Redis cannot say whether it removed a failed job (no connection, or one that broke: the
+// script may or may not have run), the job's record in failed_jobs stays. If the job is still
+// in Redis, its lease brings it back and it may be recorded twice; it is never lost.
+TEST_P(RedisOutboxTest, AFailedJobStaysRecordedWhenRedisCannotSayItRemovedIt) {
+  Enqueue("t");
+  auto reserved = backend().Reserve(ReserveOptions{});
+  ASSERT_TRUE(reserved.has_value() && reserved->has_value());
+  const Job job = **reserved;
+  redis::RedisUrl down = redis_url_;
+  down.port = 1;  // nothing listens there
+  redis::ClientPool down_pool(down, {}, system_clock_);
+  RedisJobQueue cut_off(db(), down_pool, clock_, redis_options_);
+  auto moved = cut_off.MoveToFailed(job, "timeout: Cal.com did not answer");
+  ASSERT_FALSE(moved.has_value());
+  EXPECT_EQ(moved.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(backend().Stats()->failed, 1);
+  // A reservation that is really gone is a lease lost: then nothing is recorded.
+  clock_.Advance(std::chrono::hours(1));
+  auto again = backend().Reserve(ReserveOptions{});
+  ASSERT_TRUE(again.has_value() && again->has_value());
+  EXPECT_EQ(backend().MoveToFailed(job, "x").error().code, ErrorCode::kConflict);
+  EXPECT_EQ(backend().Stats()->failed, 1);
+}
+
 TEST_P(RedisOutboxTest, BackgroundRelayDeliversCommittedJobsAndWakesWorkers) {
   std::mutex mutex;
   std::condition_variable woke;

@@ -355,8 +355,10 @@ Status RedisJobQueue::MoveToFailed(const Job& job, std::string_view error) {
       redis_.Eval(kCompleteScript, {},
                   {options_.key_prefix, std::to_string(job.id), job.reservation, job.queue}),
       job);
-  if (!removed) {
-    // The job stays (or is) in Redis and will run again: take the record back.
+  if (!removed && removed.error().code == ErrorCode::kConflict) {
+    // Redis answered that this reservation is gone: another worker has the job now, and its
+    // run will record the outcome. Any other error leaves open whether the script ran, so the
+    // record stays: at worst the job is listed twice, never lost.
     (void)db_.Run([&](Session& s) -> Status {
       s.Execute("DELETE FROM failed_jobs WHERE id = :id", Params().Add(*failed_id));
       return Ok();

@@ -17,6 +17,8 @@
 
 #include "calcom/fake/fake_calcom.hpp"
 #include "crypto/keyring.hpp"
+#include "redis/client.hpp"
+#include "redis/testing/test_redis.hpp"
 #include "storage/database.hpp"
 #include "storage/sealed_columns.hpp"
 #include "storage/session.hpp"
@@ -298,6 +300,46 @@ TEST_P(DoctorTest, UnreachableDatabaseAndRedisFail) {
   const auto& redis = Find(checks, "redis");
   EXPECT_EQ(redis.status, Status::kFail);
   EXPECT_NE(redis.fix.find("CALLGATE_REDIS_URL"), std::string::npos);
+}
+
+// With the Redis queue driver a relayed job lives only in Redis: the doctor fails a Redis that
+// would lose the queue on a restart (no append-only file), and passes one that keeps it. The
+// test Redis runs without one; the test switches it on and restores the setting.
+TEST_P(DoctorTest, TheRedisQueueNeedsARedisThatKeepsItsJobs) {
+  if (auto reason = redis::testing::RedisUnavailableReason(); !reason.empty()) {
+    if (std::getenv("CI") != nullptr) GTEST_FAIL() << "redis must run under CI: " << reason;
+    GTEST_SKIP() << reason;
+  }
+  Import(kGood);
+  redis::Client client(redis::testing::TestRedisUrl());
+  auto before = client.Command({"CONFIG", "GET", "appendonly"});
+  ASSERT_TRUE(before && before->IsArray() && before->array().size() == 2);
+  const std::string original = before->array()[1].ToString().value_or("no");
+  auto set = [&](const char* value) {
+    auto r = client.Command({"CONFIG", "SET", "appendonly", value});
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+  };
+  auto env = Env();
+  env["CALLGATE_REDIS_URL"] = std::getenv(redis::testing::kRedisUrlVariable);
+  env["CALLGATE_QUEUE_DRIVER"] = "redis";
+
+  set("no");
+  const auto without = app::RunDoctor(env, clock_);
+  const auto& refused = Find(without, "redis");
+  EXPECT_EQ(refused.status, Status::kFail) << refused.detail;
+  EXPECT_NE(refused.fix.find("appendonly yes"), std::string::npos) << refused.fix;
+  EXPECT_FALSE(app::DoctorPassed(without));
+
+  set("yes");
+  const auto& kept = Find(app::RunDoctor(env, clock_), "redis");
+  EXPECT_EQ(kept.status, Status::kOk) << kept.detail;
+  set(original.c_str());
+
+  // The database queue keeps its jobs itself: Redis then only needs to answer.
+  env["CALLGATE_QUEUE_DRIVER"] = "database";
+  set("no");
+  EXPECT_EQ(Find(app::RunDoctor(env, clock_), "redis").status, Status::kOk);
+  set(original.c_str());
 }
 
 TEST_P(DoctorTest, MasterKeyIsRequiredOutsideLocalAndMustBe32Bytes) {
