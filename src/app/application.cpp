@@ -320,11 +320,10 @@ struct Application::Impl {
     booking_settings.records = agent::RecordWording();
     // The job of a held booking waits out the call's own create and its search after a timeout
     // (each a connect plus a bookings request) with room to spare.
-    booking_settings.pending_job_after =
-        std::max<std::chrono::milliseconds>(std::chrono::seconds(60),
-                                            2 * (calcom_settings.connect_timeout +
-                                                 calcom_settings.bookings_timeout) +
-                                                std::chrono::seconds(10));
+    booking_settings.pending_job_after = std::max<std::chrono::milliseconds>(
+        std::chrono::seconds(60),
+        2 * (calcom_settings.connect_timeout + calcom_settings.bookings_timeout) +
+            std::chrono::seconds(10));
     call_contexts = std::make_unique<booking::CallContextResolver>(
         *tenants, *branches, *customers, *calls, clock, config.phone_region);
     pending_bookings = std::make_unique<QueuedPendingBookings>(*jobs);

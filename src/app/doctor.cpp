@@ -167,8 +167,9 @@ DoctorCheck CheckRedis(const Config& config) {
   }
   if (*append_only != "yes") {
     return Failed("redis",
-                  url->Redacted() + " keeps no append-only file: a restart of Redis loses "
-                                    "every queued job (CALLGATE_QUEUE_DRIVER=redis)",
+                  url->Redacted() +
+                      " keeps no append-only file: a restart of Redis loses "
+                      "every queued job (CALLGATE_QUEUE_DRIVER=redis)",
                   "set appendonly yes and appendfsync everysec (docs/deploy.md)");
   }
   if (*eviction != "noeviction") {
@@ -177,8 +178,9 @@ DoctorCheck CheckRedis(const Config& config) {
                       "): it may drop queued jobs (CALLGATE_QUEUE_DRIVER=redis)",
                   "set maxmemory-policy noeviction (docs/deploy.md)");
   }
-  return Passed("redis", url->Redacted() + " answers PING and keeps the queue's jobs "
-                                           "(appendonly yes, noeviction)");
+  return Passed("redis", url->Redacted() +
+                             " answers PING and keeps the queue's jobs "
+                             "(appendonly yes, noeviction)");
 }
 
 // Cal.com checks of one active company: its key, its services' event types.

@@ -30,7 +30,7 @@ Result<booking::PendingBooking> DecodePendingBooking(std::string_view payload_js
 }
 
 Status QueuedPendingBookings::Enqueue(const booking::PendingBooking& pending,
-                                     std::chrono::milliseconds delay) {
+                                      std::chrono::milliseconds delay) {
   queue::NewJob job;
   job.type = std::string(kPendingBookingJob);
   job.queue = std::string(queue::kHigh);

@@ -27,8 +27,9 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
   BookingFilter filter;
   filter.event_type_id = event_type_id;
   filter.after_start = appointment.starts_at - std::chrono::minutes(1);
-  filter.before_end = std::max(appointment.ends_at, appointment.starts_at + std::chrono::hours(24)) +
-                      std::chrono::minutes(1);
+  filter.before_end =
+      std::max(appointment.ends_at, appointment.starts_at + std::chrono::hours(24)) +
+      std::chrono::minutes(1);
   filter.status = "upcoming,unconfirmed";
   auto bookings = calendar_.ListBookings(account, filter);
   if (!bookings) return tl::unexpected(bookings.error());

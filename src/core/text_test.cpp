@@ -34,13 +34,13 @@ TEST(Utf8CharLength, TellsWellFormedCharactersFromBytesThatAreNone) {
   EXPECT_EQ(Utf8CharLength("ä", 0), 2u);
   EXPECT_EQ(Utf8CharLength("€", 0), 3u);
   EXPECT_EQ(Utf8CharLength("😀", 0), 4u);
-  EXPECT_EQ(Utf8CharLength("a", 1), 0u);  // past the end
-  EXPECT_EQ(Utf8CharLength("ä", 1), 0u);  // a continuation byte alone
+  EXPECT_EQ(Utf8CharLength("a", 1), 0u);                          // past the end
+  EXPECT_EQ(Utf8CharLength("ä", 1), 0u);                          // a continuation byte alone
   EXPECT_EQ(Utf8CharLength(std::string_view("\xC3", 1), 0), 0u);  // cut
-  EXPECT_EQ(Utf8CharLength("\xC0\xAF", 0), 0u);                  // overlong '/'
-  EXPECT_EQ(Utf8CharLength("\xE0\x80\xAF", 0), 0u);              // overlong
-  EXPECT_EQ(Utf8CharLength("\xED\xA0\x80", 0), 0u);              // a surrogate
-  EXPECT_EQ(Utf8CharLength("\xF4\x90\x80\x80", 0), 0u);          // above U+10FFFF
+  EXPECT_EQ(Utf8CharLength("\xC0\xAF", 0), 0u);                   // overlong '/'
+  EXPECT_EQ(Utf8CharLength("\xE0\x80\xAF", 0), 0u);               // overlong
+  EXPECT_EQ(Utf8CharLength("\xED\xA0\x80", 0), 0u);               // a surrogate
+  EXPECT_EQ(Utf8CharLength("\xF4\x90\x80\x80", 0), 0u);           // above U+10FFFF
   EXPECT_EQ(Utf8CharLength("\xFF", 0), 0u);
   static_assert(Utf8CharLength("xä", 1) == 2);
 }

@@ -492,9 +492,8 @@ class PendingBookings final : public booking::PendingBookingQueue {
   explicit PendingBookings(WriteObserver& scope) : scope_(scope) {}
   std::vector<booking::PendingBooking> held;
   std::vector<std::chrono::milliseconds> delays;  // of each held one
-  std::optional<Error> enqueue_error;               // the next Enqueue fails with it
-  Status Enqueue(const booking::PendingBooking& pending,
-                 std::chrono::milliseconds delay) override {
+  std::optional<Error> enqueue_error;             // the next Enqueue fails with it
+  Status Enqueue(const booking::PendingBooking& pending, std::chrono::milliseconds delay) override {
     scope_.Write(pending.company_id);
     if (enqueue_error) {
       Error e = *enqueue_error;
