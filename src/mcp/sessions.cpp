@@ -86,7 +86,24 @@ Result<Session> SessionStore::Open(const SessionOwner& owner, std::string protoc
       EvictOldest([&](const SessionOwner& o) { return o.company_id == owner.company_id; });
     }
     if (settings_.max_sessions > 0 && sessions_.size() >= settings_.max_sessions) {
-      return Fail(ErrorCode::kUnavailable, "too many MCP sessions; try again later");
+      // Full as a whole: the company holding the most sessions gives up its least recently
+      // used one, when it holds at least two more than the opener's company (so two companies
+      // never take turns ending each other's); else the opener's company gives up its own.
+      // An ended session only initializes again (404, as the protocol prescribes); a refused
+      // company could not work at all.
+      const std::size_t mine = CountOf(per_company_, owner.company_id);
+      std::int64_t largest = owner.company_id;
+      std::size_t most = mine + 1;
+      for (const auto& [company, count] : per_company_) {
+        if (count > most) {
+          largest = company;
+          most = count;
+        }
+      }
+      if (largest == owner.company_id && mine == 0) {
+        return Fail(ErrorCode::kUnavailable, "too many MCP sessions; try again later");
+      }
+      EvictOldest([&](const SessionOwner& o) { return o.company_id == largest; });
     }
   }
   sessions_.emplace(session.id, Entry{session, now});

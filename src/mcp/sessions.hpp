@@ -4,10 +4,13 @@
 // the negotiated protocol version, and ends on DELETE or after `idle_ttl` without use (a client
 // whose session is gone gets 404 and initializes again, as the protocol prescribes).
 //
-// Caps never let one tenant end another's sessions: an owner (agent token) or a company at its
-// cap loses its *own* least recently used session; a store that is full as a whole refuses new
-// sessions (kUnavailable) rather than end any company's. Expired sessions are swept only when
-// a cap is reached, so opening a session does not walk every session.
+// Caps: an owner (agent token) or a company at its cap loses its *own* least recently used
+// session. A store that is full as a whole takes the least recently used session of the company
+// holding the most, when that is at least two more than the opener's company holds; otherwise
+// the opener's company gives up its own, and a company without any is refused (kUnavailable).
+// So a few busy companies cannot lock the others out, and no company loses a session to one
+// holding as many. Expired sessions are swept only when a cap is reached, so opening a session
+// does not walk every session.
 //
 // In-process: with several instances behind a balancer, /mcp needs sticky routing (or the
 // clients re-initialize on the other instance). Thread-safe.
@@ -53,8 +56,8 @@ class SessionStore {
  public:
   SessionStore(SessionSettings settings, const Clock& clock) : settings_(settings), clock_(clock) {}
 
-  // A new session for `owner`; kUnavailable when the store is full with other companies'
-  // sessions.
+  // A new session for `owner`; kUnavailable when the store is full and no company holds two
+  // more sessions than the opener's, which holds none.
   Result<Session> Open(const SessionOwner& owner, std::string protocol_version);
 
   // The session `id` when it exists, has not expired and belongs to `owner` (otherwise

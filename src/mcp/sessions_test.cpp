@@ -105,33 +105,61 @@ TEST(McpSessions, AFullCompanyLosesItsOwnOldestSessionAcrossItsTokens) {
   EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
 }
 
-TEST(McpSessions, AFullStoreRefusesNewSessionsInsteadOfEndingAnotherCompanys) {
+// A full store: a company with few sessions still gets one, from the company holding the most
+// (its least recently used session); a company never loses one to a company holding as many.
+TEST(McpSessions, AFullStoreTakesTheSessionOfTheCompanyHoldingTheMost) {
   callgate::testing::FakeClock clock;
   SessionSettings settings;
-  settings.max_sessions = 3;
+  settings.max_sessions = 4;
   settings.idle_ttl = std::chrono::minutes(10);
   SessionStore store(settings, clock);
   const Session beta = store.Open(kBeta, "2025-11-25").value();
   const Session a1 = store.Open(kAlpha, "2025-11-25").value();
+  clock.Advance(std::chrono::seconds(1));
   const Session a2 = store.Open(kAlpha, "2025-11-25").value();
-  // Company 9 arrives at a full store: refused, and nobody else's session ends.
+  clock.Advance(std::chrono::seconds(1));
+  const Session a3 = store.Open(kAlpha, "2025-11-25").value();
+  clock.Advance(std::chrono::seconds(1));
+  ASSERT_TRUE(store.Find(a1.id, kAlpha).has_value());  // used last: a2 is now alpha's oldest
+  // Company 9 arrives at a full store: alpha (3 sessions) gives up its least recently used one.
+  const SessionOwner gamma{"user:9:agent", 9};
+  auto g1 = store.Open(gamma, "2025-11-25");
+  ASSERT_TRUE(g1.has_value()) << g1.error().message;
+  EXPECT_EQ(store.size(), 4u);
+  EXPECT_FALSE(store.Find(a2.id, kAlpha).has_value());
+  EXPECT_TRUE(store.Find(a1.id, kAlpha).has_value());
+  EXPECT_TRUE(store.Find(a3.id, kAlpha).has_value());
+  EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
+  // Now alpha holds 2 and beta and gamma 1 each: gamma's next session is its own to give up,
+  // not alpha's (which holds only one more).
+  auto g2 = store.Open(gamma, "2025-11-25");
+  ASSERT_TRUE(g2.has_value());
+  EXPECT_FALSE(store.Find(g1->id, gamma).has_value());
+  EXPECT_TRUE(store.Find(a1.id, kAlpha).has_value());
+  EXPECT_TRUE(store.Find(a3.id, kAlpha).has_value());
+  EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
+}
+
+// A store full of companies holding one session each refuses a company that holds none:
+// taking one would only make the two swap.
+TEST(McpSessions, AStoreFullOfSingleSessionsRefusesANewCompany) {
+  callgate::testing::FakeClock clock;
+  SessionSettings settings;
+  settings.max_sessions = 2;
+  settings.idle_ttl = std::chrono::minutes(10);
+  SessionStore store(settings, clock);
+  const Session beta = store.Open(kBeta, "2025-11-25").value();
+  const Session alpha = store.Open(kAlpha, "2025-11-25").value();
   const SessionOwner gamma{"user:9:agent", 9};
   auto refused = store.Open(gamma, "2025-11-25");
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
-  EXPECT_EQ(store.size(), 3u);
   EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
-  EXPECT_TRUE(store.Find(a1.id, kAlpha).has_value());
-  EXPECT_TRUE(store.Find(a2.id, kAlpha).has_value());
+  EXPECT_TRUE(store.Find(alpha.id, kAlpha).has_value());
   // Expired sessions make room again.
-  clock.Advance(std::chrono::minutes(6));
-  EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
-  clock.Advance(std::chrono::minutes(6));
-  auto opened = store.Open(gamma, "2025-11-25");
-  ASSERT_TRUE(opened.has_value());
-  EXPECT_EQ(store.size(), 2u);
-  EXPECT_TRUE(store.Find(beta.id, kBeta).has_value());
-  EXPECT_FALSE(store.Find(a1.id, kAlpha).has_value());
+  clock.Advance(std::chrono::minutes(11));
+  EXPECT_TRUE(store.Open(gamma, "2025-11-25").has_value());
+  EXPECT_EQ(store.size(), 1u);
 }
 
 }  // namespace

@@ -331,14 +331,16 @@ TEST_P(DoctorTest, TheRedisQueueNeedsARedisThatKeepsItsJobs) {
   EXPECT_FALSE(app::DoctorPassed(without));
 
   set("yes");
-  const auto& kept = Find(app::RunDoctor(env, clock_), "redis");
+  const auto with = app::RunDoctor(env, clock_);
+  const auto& kept = Find(with, "redis");
   EXPECT_EQ(kept.status, Status::kOk) << kept.detail;
   set(original.c_str());
 
   // The database queue keeps its jobs itself: Redis then only needs to answer.
   env["CALLGATE_QUEUE_DRIVER"] = "database";
   set("no");
-  EXPECT_EQ(Find(app::RunDoctor(env, clock_), "redis").status, Status::kOk);
+  const auto database_queue = app::RunDoctor(env, clock_);
+  EXPECT_EQ(Find(database_queue, "redis").status, Status::kOk);
   set(original.c_str());
 }
 
