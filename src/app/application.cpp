@@ -321,7 +321,7 @@ struct Application::Impl {
     // The job of a held booking waits out the call's own create and its search after a timeout
     // (each a connect plus a bookings request) with room to spare.
     booking_settings.pending_job_after = std::max<std::chrono::milliseconds>(
-        std::chrono::seconds(60),
+        booking_settings.pending_job_after,
         2 * (calcom_settings.connect_timeout + calcom_settings.bookings_timeout) +
             std::chrono::seconds(10));
     call_contexts = std::make_unique<booking::CallContextResolver>(

@@ -211,6 +211,11 @@ class BookingService {
   Result<std::optional<Booking>> Reconcile(const CalendarAccount& account,
                                            const Appointment& appointment,
                                            std::int64_t event_type_id);
+  // Stores `appointment` (pending) together with the job that finishes its booking, in one
+  // transaction: a slot is never held without its job. kConflict when the slot is taken,
+  // kAlreadyExists for a duplicate idempotency key; then nothing is stored.
+  Result<Appointment> HoldSlot(tenancy::CompanyId company, const Appointment& appointment,
+                               std::int64_t event_type_id);
   void Count(std::string_view tool, std::string_view outcome);
 
   BookingSettings settings_;

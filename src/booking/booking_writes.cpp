@@ -44,6 +44,21 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
   return std::optional<Booking>();
 }
 
+Result<Appointment> BookingService::HoldSlot(tenancy::CompanyId company,
+                                             const Appointment& appointment,
+                                             std::int64_t event_type_id) {
+  std::optional<Appointment> held;
+  Status holding = transactions_.Run([&]() -> Status {
+    auto created = appointments_.Create(company, appointment);
+    if (!created) return tl::unexpected(created.error());
+    held = std::move(*created);
+    return pending_.Enqueue(PendingBooking{company, held->id, event_type_id},
+                            settings_.pending_job_after);
+  });
+  if (!holding) return tl::unexpected(holding.error());
+  return std::move(*held);
+}
+
 BookOutcome BookingService::NotFree(BookOutcome out, const CallContext& ctx,
                                     const tenancy::Service& service, SystemTimePoint start,
                                     availability::NotFree why, book::CalendarSaid calendar) {
@@ -188,15 +203,8 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   appt.notes = request.notes;
   // The slot is held together with the job that finishes the booking, whatever happens to this
   // request from here on (PendingBooking).
-  Result<Appointment> held = Fail(ErrorCode::kInternal, "the appointment was not held");
   const std::int64_t event_type_id = *service->calcom_event_type_id;
-  Status holding = transactions_.Run([&]() -> Status {
-    held = appointments_.Create(ctx.company.id, appt);
-    if (!held) return tl::unexpected(held.error());
-    return pending_.Enqueue(PendingBooking{ctx.company.id, held->id, event_type_id},
-                            settings_.pending_job_after);
-  });
-  if (!holding && held) held = tl::unexpected(holding.error());
+  auto held = HoldSlot(ctx.company.id, appt, event_type_id);
   if (!held) {
     if (held.error().code == ErrorCode::kAlreadyExists) {
       // A duplicate tool call raced us: answer like a replay.

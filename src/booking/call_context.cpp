@@ -13,9 +13,10 @@ Error UnknownCall() { return Error{ErrorCode::kNotFound, "unknown call"}; }
 Result<CallContext> CallContextResolver::Resolve(
     std::string_view call_id, const std::optional<calls::CallSnapshot>& snapshot,
     std::optional<tenancy::CompanyId> required_company) {
-  if (call_id.empty() || call_id.size() > 128) {
-    return Fail(ErrorCode::kInvalidArgument, "the call id is missing");
-  }
+  // An id no call can have (empty, longer than any platform's) is an unknown call, on every
+  // platform: nothing is looked up and nothing is created.
+  if (call_id.empty() || call_id.size() > calls::kMaxCallIdLength)
+    return tl::unexpected(UnknownCall());
   const auto now = clock_.Steady();
   {
     std::lock_guard lock(mutex_);

@@ -48,9 +48,10 @@ class CallContextResolver {
   // The context of Retell call `call_id`. `snapshot` is the call object of the function call
   // when Retell sent one; it lets a call that no webhook announced yet be created from its
   // dialled number. kNotFound when the call is unknown and cannot be created (no or an
-  // unregistered number). With `required_company` (a company URL, SPEC §4) the call — found,
-  // cached or about to be created from its dialled number — must belong to that company, else
-  // kNotFound and nothing is created. Thread-safe.
+  // unregistered number, or an id no call can have: empty or over calls::kMaxCallIdLength bytes).
+  // With `required_company` (a company URL, SPEC §4) the call — found, cached or about to be
+  // created from its dialled number — must belong to that company, else kNotFound and nothing is
+  // created. Thread-safe.
   Result<CallContext> Resolve(std::string_view call_id,
                               const std::optional<calls::CallSnapshot>& snapshot,
                               std::optional<tenancy::CompanyId> required_company = std::nullopt);

@@ -1,6 +1,7 @@
 #pragma once
 // The call domain: what Retell reports about a call, and the call record callgate keeps.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ struct CallSnapshot {
   std::optional<bool> call_successful;
   std::optional<bool> in_voicemail;
 };
+
+// A platform's call id is far shorter; a longer one is no call's id and is refused unread.
+inline constexpr std::size_t kMaxCallIdLength = 128;
 
 // A caller number identifies a caller only when the telephone network delivered it: on a call
 // the platform reports as "phone_call". A web call's "caller number" (Vapi's

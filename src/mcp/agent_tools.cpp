@@ -159,9 +159,7 @@ Result<ToolResult> AgentToolGateway::Call(const ToolRequest& request) {
       resolved = Fail(ErrorCode::kNotFound, "call too old");
     }
     if (!resolved) {
-      // An id no call can have (empty, too long) is an unknown call too, not an outage.
-      const ErrorCode code = resolved.error().code;
-      if (code == ErrorCode::kNotFound || code == ErrorCode::kInvalidArgument) {
+      if (resolved.error().code == ErrorCode::kNotFound) {
         return Refusal("unknown_call",
                        "Der Anruf aus X-Call-Id ist nicht bekannt oder nicht mehr aktuell: "
                        "Werkzeuge mit den Daten eines Anrufers brauchen einen laufenden oder "

@@ -99,7 +99,7 @@ TEST_F(GatewayTest, AnotherCompanysCallIdIsUnknown) {
 // The client chooses the header: an id no call can have is answered like an unknown call, not
 // as an outage (which would also write an error line per request).
 TEST_F(GatewayTest, AnOverlongCallIdIsAnUnknownCall) {
-  for (const std::string id : {std::string(129, 'x'), std::string(100'000, 'c')}) {
+  for (const auto& id : {std::string(129, 'x'), std::string(100'000, 'c')}) {
     auto r = Call(Request("query-customer-appointments", json::object(), id));
     EXPECT_TRUE(r.is_error);
     EXPECT_EQ(r.structured["error"], "unknown_call") << r.text;

@@ -43,7 +43,7 @@ Result<RetellCall> CallIdentityFromJson(const json& c) {
   if (!c.is_object()) return Fail(ErrorCode::kInvalidArgument, "call must be an object");
   RetellCall call;
   call.call_id = String(c, "call_id");
-  if (call.call_id.empty() || call.call_id.size() > 128) {
+  if (call.call_id.empty() || call.call_id.size() > calls::kMaxCallIdLength) {
     return Fail(ErrorCode::kInvalidArgument, "call.call_id is required");
   }
   call.agent_id = String(c, "agent_id");

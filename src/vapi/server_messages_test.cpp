@@ -123,8 +123,8 @@ class ServerMessagesTest : public storage::testing::DatabaseTest {
     return future.get();
   }
 
-  static json Call(const std::string& id, std::string_view to = kNumberA,
-                   std::string_view from = kErika) {
+  // The dialled number travels in the message's phoneNumber, not in the call.
+  static json Call(const std::string& id, std::string_view from = kErika) {
     json call = {{"id", id}, {"orgId", "org-1"}, {"type", "inboundPhoneCall"}};
     if (!from.empty()) call["customer"] = {{"number", from}};
     return call;
@@ -135,7 +135,7 @@ class ServerMessagesTest : public storage::testing::DatabaseTest {
     json m = {{"type", "tool-calls"},
               {"timestamp", 1678901234567},
               {"toolCallList", std::move(list)},
-              {"call", Call(call_id, to, from)},
+              {"call", Call(call_id, from)},
               {"phoneNumber", {{"number", to}}},
               {"artifact", {{"messages", json::array()}}}};
     if (!from.empty()) m["customer"] = {{"number", from}};
@@ -303,6 +303,20 @@ TEST_P(ServerMessagesTest, UnknownNumbersAndOtherCompaniesAre404AndCreateNothing
   // A known call of company A on company B's URL.
   ASSERT_EQ(Post(ToolCalls("vapi-z", one, kNumberA), a_).status, 200);
   EXPECT_EQ(Post(ToolCalls("vapi-z", one, kNumberA), b_).status, 404);
+  EXPECT_EQ(tools_->runs, 1);
+}
+
+// An id no call can have is an unknown call, as on every platform: 404, nothing run or stored,
+// even on the company's own number.
+TEST_P(ServerMessagesTest, AnOverlongCallIdIsAnUnknownCallAndCreatesNothing) {
+  const json one = {{{"id", "tc"}, {"function", {{"name", "check_availability"}}}}};
+  const std::string overlong(calls::kMaxCallIdLength + 1, 'v');
+  const auto answer = Post(ToolCalls(overlong, one), a_);
+  EXPECT_EQ(answer.status, 404) << answer.body;
+  EXPECT_EQ(tools_->runs, 0);
+  EXPECT_EQ(Count("calls"), 0);
+  // The longest id a call can have is still one.
+  EXPECT_EQ(Post(ToolCalls(std::string(calls::kMaxCallIdLength, 'v'), one), a_).status, 200);
   EXPECT_EQ(tools_->runs, 1);
 }
 

@@ -306,10 +306,7 @@ TEST_P(DoctorTest, UnreachableDatabaseAndRedisFail) {
 // would lose the queue on a restart (no append-only file), and passes one that keeps it. The
 // test Redis runs without one; the test switches it on and restores the setting.
 TEST_P(DoctorTest, TheRedisQueueNeedsARedisThatKeepsItsJobs) {
-  if (auto reason = redis::testing::RedisUnavailableReason(); !reason.empty()) {
-    if (std::getenv("CI") != nullptr) GTEST_FAIL() << "redis must run under CI: " << reason;
-    GTEST_SKIP() << reason;
-  }
+  CALLGATE_REQUIRE_TEST_REDIS();
   Import(kGood);
   redis::Client client(redis::testing::TestRedisUrl());
   auto before = client.Command({"CONFIG", "GET", "appendonly"});

@@ -41,15 +41,23 @@ inline std::string UniqueKeyPrefix() {
   return out + ":";
 }
 
+// In a test body or SetUp: skips the test when the test Redis is not configured, and fails it
+// instead when the environment variable CI is set (CI always runs Redis). A macro because
+// GTEST_SKIP and GTEST_FAIL return from the function that uses them.
+#define CALLGATE_REQUIRE_TEST_REDIS()                                                            \
+  do {                                                                                           \
+    if (auto reason_ = ::callgate::redis::testing::RedisUnavailableReason(); !reason_.empty()) { \
+      if (std::getenv("CI") != nullptr) GTEST_FAIL() << "redis must run under CI: " << reason_;  \
+      GTEST_SKIP() << reason_;                                                                   \
+    }                                                                                            \
+  } while (false)
+
 // Skips (or fails under CI) when the test Redis is not configured; `url_` and `prefix_` are
 // ready in the test body.
 class RedisTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto reason = RedisUnavailableReason(); !reason.empty()) {
-      if (std::getenv("CI") != nullptr) GTEST_FAIL() << "redis must run under CI: " << reason;
-      GTEST_SKIP() << reason;
-    }
+    CALLGATE_REQUIRE_TEST_REDIS();
     url_ = TestRedisUrl();
     prefix_ = UniqueKeyPrefix();
   }
