@@ -244,8 +244,16 @@ struct Application::Impl {
         },
         pending,
         [this](const queue::Job& job, const Error& e) {
-          if (auto held = DecodePendingBooking(job.payload_json)) {
-            booking->PendingBookingFailed(*held, e);
+          auto held = DecodePendingBooking(job.payload_json);
+          if (!held) return;
+          if (auto recorded = booking->PendingBookingFailed(*held, e); !recorded) {
+            // The slot stays held and no callback is noted: `callgate jobs retry` runs the job
+            // again, which books it or comes back here.
+            observability::LogError("pending_booking_failure_not_recorded",
+                                    {{"job_id", job.id},
+                                     {"appointment_id", held->appointment_id.value},
+                                     {"code", ErrorCodeName(recorded.error().code)},
+                                     {"message", recorded.error().message}});
           }
         });
   }

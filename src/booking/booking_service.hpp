@@ -193,8 +193,10 @@ class BookingService {
   // The pending-booking job: books the held appointment at Cal.com, after checking whether an
   // earlier attempt made it after all. Idempotent.
   Status RunPendingBooking(const PendingBooking& pending);
-  // Failed for good: the appointment is released and a callback request is created.
-  void PendingBookingFailed(const PendingBooking& pending, const Error& error);
+  // Failed for good: the appointment is released and a callback request is created, both in one
+  // transaction. An error leaves the appointment held and noted nowhere else; the job, retried
+  // from failed_jobs, then tries the booking again and comes here again if it fails.
+  Status PendingBookingFailed(const PendingBooking& pending, const Error& error);
 
   CalendarAccount AccountFor(const tenancy::Company& company) const;
 

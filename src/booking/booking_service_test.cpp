@@ -143,6 +143,37 @@ TEST_F(BookingServiceTest, BookingDuringAnOutageIsKeptAndQueued) {
   EXPECT_EQ(world.appointments.rows.back().status, kPendingSync);
 }
 
+// A held booking whose job failed for good: the slot is released and the team gets a callback
+// with the caller's number. A booking that went through meanwhile is left alone.
+TEST_F(BookingServiceTest, AHeldBookingThatFailsForGoodIsReleasedWithACallback) {
+  world.calendar.create_error = Error{ErrorCode::kUnavailable, "down"};
+  ASSERT_TRUE(world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "Anna"), "k1"));
+  ASSERT_EQ(world.pending.held.size(), 1u);
+  const auto held = world.pending.held[0];
+  ASSERT_TRUE(world.booking.PendingBookingFailed(held, Error{ErrorCode::kUnavailable, "down"}));
+  EXPECT_EQ(world.appointments.rows.back().status, kCancelled);
+  ASSERT_EQ(world.callbacks.rows.size(), 1u);
+  EXPECT_EQ(world.callbacks.rows[0].phone, "+4915112345678");
+  EXPECT_EQ(world.callbacks.rows[0].call_id, world.appointments.rows.back().call_id);
+  // Run again (a hook delivered twice): nothing more.
+  ASSERT_TRUE(world.booking.PendingBookingFailed(held, Error{ErrorCode::kUnavailable, "down"}));
+  EXPECT_EQ(world.callbacks.rows.size(), 1u);
+}
+
+// Releasing the slot and noting the callback go together: when the note cannot be written the
+// failure is reported (the job stays retryable), never swallowed with the caller forgotten.
+TEST_F(BookingServiceTest, AFailedBookingWhoseCallbackCannotBeNotedSaysSo) {
+  world.calendar.create_error = Error{ErrorCode::kUnavailable, "down"};
+  ASSERT_TRUE(world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "Anna"), "k1"));
+  ASSERT_EQ(world.pending.held.size(), 1u);
+  world.callbacks.create_error = Error{ErrorCode::kUnavailable, "database down"};
+  auto recorded =
+      world.booking.PendingBookingFailed(world.pending.held[0], Error{ErrorCode::kTimeout, "t"});
+  ASSERT_FALSE(recorded);
+  EXPECT_EQ(recorded.error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(world.callbacks.rows.empty());
+}
+
 TEST_F(BookingServiceTest, ACalendarThatRefusesTheAccountReleasesTheSlotAndNotesACallback) {
   world.calendar.create_error = Error{ErrorCode::kPermissionDenied, "bad key"};
   auto out = world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "Anna"), "k1");

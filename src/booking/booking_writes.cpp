@@ -371,9 +371,8 @@ Status BookingService::RunPendingBooking(const PendingBooking& pending) {
       BookingChange series;
       series.cancel_series = true;
       calendar_.CancelBooking(account, created->uid, settings_.records.series_refused, series);
-      PendingBookingFailed(pending,
-                           Error{ErrorCode::kInvalidArgument, "recurring event type refused"});
-      return Ok();
+      return PendingBookingFailed(
+          pending, Error{ErrorCode::kInvalidArgument, "recurring event type refused"});
     }
     if (!created) {
       if (created.error().code == ErrorCode::kConflict ||
@@ -395,30 +394,46 @@ Status BookingService::RunPendingBooking(const PendingBooking& pending) {
   return Ok();
 }
 
-void BookingService::PendingBookingFailed(const PendingBooking& pending, const Error& error) {
+Status BookingService::PendingBookingFailed(const PendingBooking& pending, const Error& error) {
   metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_failed"}});
   auto appt = appointments_.FindById(pending.company_id, pending.appointment_id);
-  if (!appt || appt->status != kPendingSync) return;
+  if (!appt) {
+    if (appt.error().code == ErrorCode::kNotFound) return Ok();  // erased meanwhile
+    return tl::unexpected(appt.error());
+  }
+  if (appt->status != kPendingSync) return Ok();
   Appointment released = *appt;
   released.status = std::string(kCancelled);
   released.cancelled_at = clock_.Now();
   released.notes = "could not be booked: " + error.message;
-  appointments_.Update(pending.company_id, released);
   CallbackRequest cb;
   cb.branch_id = appt->branch_id;
   cb.customer_id = appt->customer_id;
   cb.call_id = appt->call_id;
   if (appt->customer_id) {
-    if (auto c = customers_.FindById(pending.company_id, *appt->customer_id)) {
+    auto c = customers_.FindById(pending.company_id, *appt->customer_id);
+    if (c) {
       cb.phone = c->phone_e164;
       cb.name = c->name;
+    } else if (c.error().code != ErrorCode::kNotFound) {
+      return tl::unexpected(c.error());  // a callback without the number to call back
     }
   }
   cb.reason = settings_.records.BookingFailed({"", appt->starts_at, appt->timezone, clock_.Now()});
   cb.due_at = clock_.Now() + std::chrono::hours(2);
-  callbacks_.Create(pending.company_id, cb);
+  // The slot is released only together with the note that someone calls back.
+  Status recorded = transactions_.Run([&]() -> Status {
+    if (auto stored = appointments_.Update(pending.company_id, released); !stored) {
+      return tl::unexpected(stored.error());
+    }
+    auto noted = callbacks_.Create(pending.company_id, cb);
+    if (!noted) return tl::unexpected(noted.error());
+    return Ok();
+  });
+  if (!recorded) return recorded;
   observability::LogError("pending_booking_failed",
                           {{"appointment_id", appt->id.value}, {"error", error.message}});
+  return Ok();
 }
 
 Result<BookingService::QuickAvailability> BookingService::QuickSlots(

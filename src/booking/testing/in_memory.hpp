@@ -387,9 +387,15 @@ class Callbacks final : public booking::CallbackRequestRepository {
  public:
   explicit Callbacks(WriteObserver& scope) : scope_(scope) {}
   std::vector<booking::CallbackRequest> rows;
+  std::optional<Error> create_error;  // the next Create fails with it
   Result<booking::CallbackRequest> Create(CompanyId company,
                                           const booking::CallbackRequest& r) override {
     scope_.Write(company);
+    if (create_error) {
+      Error e = *create_error;
+      create_error.reset();
+      return tl::unexpected(e);
+    }
     booking::CallbackRequest row = r;
     row.id = booking::CallbackRequestId(static_cast<std::int64_t>(300 + rows.size()));
     row.company_id = company;
