@@ -21,6 +21,8 @@ bool IsOutage(ErrorCode code) {
 // Looks for the booking of `appointment` (metadata.callgate_appointment) among the event type's
 // bookings that start with it and end within a day. Not up to its stored end: until Cal.com
 // answers, that is the service's length, and an event type of one, longer length books that.
+// Anyone can set a booking's metadata through the booking page's URL, so a booking counts only
+// with the held slot's event type and start as well: a forged one cannot stand in for it.
 Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& account,
                                                          const Appointment& appointment,
                                                          std::int64_t event_type_id) {
@@ -36,7 +38,11 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
   const std::string mine = std::to_string(appointment.id.value);
   for (const auto& b : *bookings) {
     auto it = b.metadata.find("callgate_appointment");
-    if (it != b.metadata.end() && it->second == mine && b.status != "cancelled" &&
+    // (The list was asked for the event type; an answer that leaves it out is taken as that.)
+    const bool same_slot = (b.event_type_id == 0 || b.event_type_id == event_type_id) &&
+                           b.start >= appointment.starts_at - std::chrono::minutes(1) &&
+                           b.start <= appointment.starts_at + std::chrono::minutes(1);
+    if (it != b.metadata.end() && it->second == mine && same_slot && b.status != "cancelled" &&
         b.status != "rejected") {
       return std::optional<Booking>(b);
     }

@@ -350,6 +350,34 @@ TEST_P(RetellFunctionsTest, PendingBookingIsCompletedOnceWhenCalcomRecovers) {
   EXPECT_EQ(Count("appointments", "status = 'pending_sync'"), 0);
 }
 
+// A booking page's URL can set any metadata: someone books a later time of the same event type
+// naming a held appointment. Its job must not take that booking for its own: it books the held
+// slot itself.
+TEST_P(RetellFunctionsTest, ABookingThatOnlyNamesAHeldSlotDoesNotFinishIt) {
+  auto behavior = fake_->behavior();
+  behavior.forced_status = 503;
+  behavior.fault_endpoint = "bookings_create";
+  fake_->SetBehavior(behavior);
+  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                  {"date", "morgen"},
+                                                  {"time", "17 Uhr"},
+                                                  {"name", "Erika Mustermann"}});
+  ASSERT_EQ(status, 200) << body.dump();
+  ASSERT_EQ(body["status"], "pending_sync");
+  const std::string id = std::to_string(body["appointment_id"].get<long long>());
+  auto forged =
+      fake_->AddBooking(1001, Berlin(2026, 12, 1, 19), "Mallory", {{"callgate_appointment", id}});
+  ASSERT_TRUE(forged.has_value());
+  fake_->SetBehavior(calcom::fake::FakeCalcomBehavior{});
+  fake_->ResetStats();
+  clock_.Advance(std::chrono::minutes(2));
+  EXPECT_TRUE(Eventually([&] { return Count("appointments", "status = 'booked'") == 1; }));
+  EXPECT_EQ(Count("appointments", "calcom_booking_uid = '" + *forged + "'"), 0);
+  EXPECT_EQ(fake_->Stats().Count("bookings_create"), 1u);
+  ASSERT_EQ(ActiveFakeBookings(), 2u);
+  EXPECT_EQ(fake_->Bookings()[1].start, Berlin(2026, 12, 1, 17));
+}
+
 // Cal.com booked the slot, but the process stopped before the answer was stored: the
 // appointment is still pending, with no booking of its own. The job queued with the hold finds
 // Cal.com's booking by its metadata and finishes the appointment with it, without a second one.

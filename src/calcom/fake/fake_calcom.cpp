@@ -1096,7 +1096,8 @@ Result<FakeBooking> FakeCalcom::RejectBooking(std::string_view uid) {
 }
 
 Result<std::string> FakeCalcom::AddBooking(std::int64_t event_type_id, SystemTimePoint start,
-                                           std::string attendee_name) {
+                                           std::string attendee_name,
+                                           std::map<std::string, std::string> metadata) {
   const FakeEventType* et = impl_->FindEventType(event_type_id);
   if (et == nullptr) return Fail(ErrorCode::kNotFound, "unknown event type");
   std::lock_guard lock(impl_->mutex);
@@ -1111,6 +1112,7 @@ Result<std::string> FakeCalcom::AddBooking(std::int64_t event_type_id, SystemTim
   b.attendee_name = std::move(attendee_name);
   b.attendee_email = "someone@example.org";
   b.attendee_time_zone = et->time_zone;
+  b.metadata = std::move(metadata);
   b.created_at = impl_->clock->Now();
   impl_->bookings.push_back(b);
   return b.uid;

@@ -183,11 +183,13 @@ class FakeCalcom {
 
   // Every booking, in creation order.
   std::vector<FakeBooking> Bookings() const;
-  // Inserts a booking as if made elsewhere (e.g. on the Cal.com website); answers its uid.
-  // kNotFound for an unknown event type; no availability check. On a seated event type it takes
-  // a seat in the slot's booking (same uid) when there is one.
+  // Inserts a booking as if made elsewhere (e.g. on the Cal.com website, whose booking URL can
+  // set `metadata`); answers its uid. kNotFound for an unknown event type; no availability
+  // check. On a seated event type it takes a seat in the slot's booking (same uid) when there
+  // is one.
   Result<std::string> AddBooking(std::int64_t event_type_id, SystemTimePoint start,
-                                 std::string attendee_name = "Somebody Else");
+                                 std::string attendee_name = "Somebody Else",
+                                 std::map<std::string, std::string> metadata = {});
   // The host confirms (→ accepted) or rejects (→ rejected, slot free) a pending booking.
   // kNotFound for an unknown uid, kConflict when it is not pending.
   Result<FakeBooking> ConfirmBooking(std::string_view uid);
