@@ -61,12 +61,15 @@ Status CallAnalysis::Run(std::string_view payload_json) {
   std::optional<tenancy::CustomerId> customer_id = call->customer_id;
   if (!IsWithheldNumber(call->from_number)) {
     if (auto e164 = NormalizeE164(call->from_number, phone_region_)) {
-      auto customer = customers_.Upsert(company->id, tenancy::CustomerDetails{*e164, {}, {}, {}});
-      if (!customer) return tl::unexpected(customer.error());
-      customer_id = customer->id;
-      const auto at = call->started_at.value_or(call->created_at);
-      if (auto touched = customers_.TouchLastCall(company->id, customer->id, at); !touched) {
-        return touched;
+      auto customer = customers_.FindByPhone(company->id, *e164);
+      if (customer) {
+        customer_id = customer->id;
+        const auto at = call->started_at.value_or(call->created_at);
+        if (auto touched = customers_.TouchLastCall(company->id, customer->id, at); !touched) {
+          return touched;
+        }
+      } else if (customer.error().code != ErrorCode::kNotFound) {
+        return tl::unexpected(customer.error());
       }
     }
   }

@@ -1,7 +1,8 @@
 #pragma once
 // CallAnalysis: the queued follow-up of call_ended / call_analyzed. Matches the caller to a
-// customer of the same company (creating the customer on first contact), and prices the call
-// (calls/pricing.hpp). Idempotent: running it twice stores the same result.
+// customer the same company already has (it creates none: a caller who only asked something is
+// not kept as a customer; booking and collect-customer-info make customers), and prices the
+// call (calls/pricing.hpp). Idempotent: running it twice stores the same result.
 
 #include <string>
 #include <string_view>

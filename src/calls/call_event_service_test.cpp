@@ -658,11 +658,26 @@ TEST_P(CallEventServiceTest, AnalysisPricesCallsAndMatchesTheCaller) {
   EXPECT_EQ(call->costs->base_cost_cents, 13);
   EXPECT_EQ(call->costs->customer_cost_cents, 15);
   EXPECT_EQ(call->costs->total_profit_cents, 2);
+  // A caller the company does not know stays unknown: the analysis matches, it creates nobody.
+  EXPECT_FALSE(call->customer_id.has_value());
+  auto unknown = customers_->FindByPhone(a_, "+4915199998888");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  // Once the caller is a customer (a booking made one, before the analysis ran), the call is
+  // linked to it and counts as the customer's last call; another company's customer never is.
+  ASSERT_TRUE(customers_->Upsert(b_, {"+4915199998888", "Max Muster", {}, {}}));
+  ASSERT_TRUE(analysis.Run(jobs[0].payload_json).has_value());
+  EXPECT_FALSE(calls_->FindByRetellId(a_, "priced-1").value().customer_id.has_value());
+  auto booked = customers_->Upsert(a_, {"+4915199998888", "Max Muster", {}, {}});
+  ASSERT_TRUE(booked.has_value());
+  ASSERT_TRUE(analysis.Run(jobs[0].payload_json).has_value());
+  call = calls_->FindByRetellId(a_, "priced-1");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->customer_id, booked->id);
   auto caller = customers_->FindByPhone(a_, "+4915199998888");
   ASSERT_TRUE(caller.has_value());
-  EXPECT_EQ(call->customer_id, caller->id);
   EXPECT_TRUE(caller->last_call_at.has_value());
-  EXPECT_FALSE(customers_->FindByPhone(b_, "+4915199998888").has_value());
+  EXPECT_EQ(call->costs->customer_cost_cents, 15);  // priced the same each time
 
   // The included minutes are used up now: the next call pays every started minute.
   clock_.Advance(std::chrono::minutes(10));
@@ -675,7 +690,7 @@ TEST_P(CallEventServiceTest, AnalysisPricesCallsAndMatchesTheCaller) {
   auto call2 = calls_->FindByRetellId(a_, "priced-2");
   ASSERT_TRUE(call2 && call2->costs);
   EXPECT_EQ(call2->costs->customer_cost_cents, 45);
-  EXPECT_EQ(metrics_.Value("callgate_call_analysis_total", {{"outcome", "done"}}), 3);
+  EXPECT_EQ(metrics_.Value("callgate_call_analysis_total", {{"outcome", "done"}}), 5);
 
   EXPECT_FALSE(analysis.Run("{\"call_id\":1}").has_value());
   auto gone = analysis.Run("{\"company_id\":" + std::to_string(b_.value) +

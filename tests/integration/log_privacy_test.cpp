@@ -261,16 +261,21 @@ TEST_P(LogPrivacyTest, AWholeCallLogsNoNumberEmailOrTranscript) {
 
 TEST_P(LogPrivacyTest, AnErasureStaysWhenThePlatformDeliversTheCallAgain) {
   const std::string company = "/api/admin/companies/1";
+  // The caller is a customer (as a booking would have made them); the call is linked to them.
+  ASSERT_EQ(Admin("POST", company + "/customers",
+                  json{{"phone_e164", kCaller}, {"name", "Lieselotte"}}.dump()),
+            201);
   for (const char* event : {"call_started", "call_ended"}) {
     ASSERT_EQ(PostSigned("/webhooks/retell", {{"event", event}, {"call", Call(event)}}), 200);
   }
-  // The queued analysis runs on the in-process workers and makes the caller a customer.
+  // The queued analysis runs on the in-process workers.
   for (int i = 0; i < 200 && Count("FROM jobs") > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   const std::string caller_rows =
       std::string("FROM customers WHERE phone_e164 = '") + kCaller + "'";
   ASSERT_EQ(Count(caller_rows), 1);
+  ASSERT_EQ(Count("FROM calls WHERE retell_call_id = 'call-log-1' AND customer_id IS NOT NULL"), 1);
   ASSERT_EQ(Admin("POST", company + "/privacy/erase", json{{"phone", kCaller}}.dump()), 200);
   const std::string content =
       "FROM calls WHERE retell_call_id = 'call-log-1' AND (from_number IS NOT NULL OR transcript "
