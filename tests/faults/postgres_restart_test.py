@@ -84,7 +84,7 @@ def test(c):
 
     def unanalysed():
         return c.sql("SELECT retell_call_id FROM calls WHERE retell_call_id IN " + sql_list(ended) +
-                     " AND (base_cost_cents IS NULL OR customer_id IS NULL)")
+                     " AND base_cost_cents IS NULL")
 
     try:
         eventually(lambda: not unanalysed(), 90, what="analysis of every acknowledged call")
