@@ -117,6 +117,18 @@ class RetellFunctionsTest : public storage::testing::DatabaseTest {
     return {r.status, parsed};
   }
 
+  // Erika books Erstberatung tomorrow at `time` while Cal.com answers every create with 503.
+  std::pair<int, json> BookWhileCalcomIsDown(const std::string& time) {
+    auto behavior = fake_->behavior();
+    behavior.forced_status = 503;
+    behavior.fault_endpoint = "bookings_create";
+    fake_->SetBehavior(behavior);
+    return Call("book-appointment", {{"service", "Erstberatung"},
+                                     {"date", "morgen"},
+                                     {"time", time},
+                                     {"name", "Erika Mustermann"}});
+  }
+
   long long Count(const std::string& table, const std::string& where = "") {
     auto n = db().Run([&](storage::Session& s) -> Result<long long> {
       long long count = 0;
@@ -298,14 +310,7 @@ TEST_P(RetellFunctionsTest, TimeoutAfterTheBookingWasMadeIsReconciled) {
 }
 
 TEST_P(RetellFunctionsTest, CalcomDownKeepsTheRequestAsPending) {
-  auto behavior = fake_->behavior();
-  behavior.forced_status = 503;
-  behavior.fault_endpoint = "bookings_create";
-  fake_->SetBehavior(behavior);
-  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
-                                                  {"date", "morgen"},
-                                                  {"time", "12 Uhr"},
-                                                  {"name", "Erika Mustermann"}});
+  auto [status, body] = BookWhileCalcomIsDown("12 Uhr");
   ASSERT_EQ(status, 200) << body.dump();
   EXPECT_TRUE(body["success"].get<bool>());
   EXPECT_EQ(body["status"], "pending_sync");
@@ -328,14 +333,7 @@ bool Eventually(const std::function<bool()>& done) {
 }
 
 TEST_P(RetellFunctionsTest, PendingBookingIsCompletedOnceWhenCalcomRecovers) {
-  auto behavior = fake_->behavior();
-  behavior.forced_status = 503;
-  behavior.fault_endpoint = "bookings_create";
-  fake_->SetBehavior(behavior);
-  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
-                                                  {"date", "morgen"},
-                                                  {"time", "17 Uhr"},
-                                                  {"name", "Erika Mustermann"}});
+  auto [status, body] = BookWhileCalcomIsDown("17 Uhr");
   ASSERT_EQ(status, 200) << body.dump();
   ASSERT_EQ(body["status"], "pending_sync");
   // The job queued with the hold runs once the call's own request is long over (and fails);
@@ -354,14 +352,7 @@ TEST_P(RetellFunctionsTest, PendingBookingIsCompletedOnceWhenCalcomRecovers) {
 // naming a held appointment. Its job must not take that booking for its own: it books the held
 // slot itself.
 TEST_P(RetellFunctionsTest, ABookingThatOnlyNamesAHeldSlotDoesNotFinishIt) {
-  auto behavior = fake_->behavior();
-  behavior.forced_status = 503;
-  behavior.fault_endpoint = "bookings_create";
-  fake_->SetBehavior(behavior);
-  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
-                                                  {"date", "morgen"},
-                                                  {"time", "17 Uhr"},
-                                                  {"name", "Erika Mustermann"}});
+  auto [status, body] = BookWhileCalcomIsDown("17 Uhr");
   ASSERT_EQ(status, 200) << body.dump();
   ASSERT_EQ(body["status"], "pending_sync");
   const std::string id = std::to_string(body["appointment_id"].get<long long>());
