@@ -207,6 +207,12 @@ TEST_F(BookingServiceTest, EveryHeldSlotHasItsJobBeforeTheCalendarIsAsked) {
   EXPECT_EQ(world.pending.held[0].appointment_id, booked->appointment.id);
   EXPECT_EQ(world.pending.delays[0], testing::TestBookingSettings().pending_job_after);
   ASSERT_EQ(world.calendar.created.size(), 1u);
+  // The booking carries the appointment and a check value that only this call can produce.
+  const auto& metadata = world.calendar.created[0].metadata;
+  EXPECT_EQ(metadata.at("callgate_appointment"), std::to_string(booked->appointment.id.value));
+  ASSERT_EQ(metadata.count("callgate_check"), 1u);
+  EXPECT_EQ(metadata.at("callgate_check").size(), 32u);
+  EXPECT_EQ(metadata.at("callgate_check").find("k1"), std::string::npos);
   ASSERT_TRUE(world.booking.RunPendingBooking(world.pending.held[0]));
   EXPECT_EQ(world.calendar.created.size(), 1u);  // not booked twice
   EXPECT_EQ(world.appointments.rows.back().status, kBooked);

@@ -4,6 +4,7 @@
 
 #include "booking/booking_service.hpp"
 #include "booking/german_time.hpp"
+#include "core/digest.hpp"
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
 #include "observability/log.hpp"
@@ -16,13 +17,23 @@ bool IsOutage(ErrorCode code) {
          code == ErrorCode::kRateLimited || code == ErrorCode::kInternal;
 }
 
+// The value a booking made by callgate carries beside `callgate_appointment`. A booking page's
+// URL can set any metadata, but not this: it is derived from the appointment's idempotency key,
+// a digest of the call's id and the tool's arguments, which no one outside the call knows.
+// Empty for an appointment without a key (none is held without one).
+std::string BookingCheck(const Appointment& appointment) {
+  if (!appointment.idempotency_key || appointment.idempotency_key->empty()) return {};
+  return Sha256Hex("callgate booking check\n" + *appointment.idempotency_key, 16);
+}
+
 }  // namespace
 
 // Looks for the booking of `appointment` (metadata.callgate_appointment) among the event type's
 // bookings that start with it and end within a day. Not up to its stored end: until Cal.com
 // answers, that is the service's length, and an event type of one, longer length books that.
 // Anyone can set a booking's metadata through the booking page's URL, so a booking counts only
-// with the held slot's event type and start as well: a forged one cannot stand in for it.
+// with the appointment's check value (BookingCheck) and the held slot's event type and start:
+// a forged one cannot stand in for it.
 Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& account,
                                                          const Appointment& appointment,
                                                          std::int64_t event_type_id) {
@@ -36,7 +47,12 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
   auto bookings = calendar_.ListBookings(account, filter);
   if (!bookings) return tl::unexpected(bookings.error());
   const std::string mine = std::to_string(appointment.id.value);
+  const std::string check = BookingCheck(appointment);
   for (const auto& b : *bookings) {
+    if (!check.empty()) {
+      auto carried = b.metadata.find("callgate_check");
+      if (carried == b.metadata.end() || carried->second != check) continue;
+    }
     auto it = b.metadata.find("callgate_appointment");
     // (The list was asked for the event type; an answer that leaves it out is taken as that.)
     const bool same_slot = (b.event_type_id == 0 || b.event_type_id == event_type_id) &&
@@ -243,6 +259,7 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   create.attendee.language = tenancy::CalendarLanguage(ctx.company.language).value_or("");
   create.metadata = {{"callgate_appointment", std::to_string(appt.id.value)},
                      {"retell_call_id", ctx.call.retell_call_id}};
+  if (auto check = BookingCheck(appt); !check.empty()) create.metadata["callgate_check"] = check;
   create.notes = appt.notes;
   // The service's length (sent where the event type offers several); the booked end is stored
   // from Cal.com's answer below.
@@ -366,6 +383,8 @@ Status BookingService::RunPendingBooking(const PendingBooking& pending) {
           "anrufer-" + std::to_string(appt->id.value) + "@" + settings_.placeholder_email_domain;
     }
     request.metadata = {{"callgate_appointment", std::to_string(appt->id.value)}};
+    if (auto check = BookingCheck(*appt); !check.empty())
+      request.metadata["callgate_check"] = check;
     if (appt->ends_at > appt->starts_at) {
       request.length_minutes = static_cast<int>(
           std::chrono::duration_cast<std::chrono::minutes>(appt->ends_at - appt->starts_at)

@@ -369,6 +369,25 @@ TEST_P(RetellFunctionsTest, ABookingThatOnlyNamesAHeldSlotDoesNotFinishIt) {
   EXPECT_EQ(fake_->Bookings()[1].start, Berlin(2026, 12, 1, 17));
 }
 
+// The same forgery at the held slot itself (free at Cal.com while it is down): the booking has
+// the right time and event type but not the appointment's check value, which only the call
+// knows. The job does not take it; its own create then finds the slot taken.
+TEST_P(RetellFunctionsTest, ABookingAtTheHeldSlotWithoutItsCheckDoesNotFinishIt) {
+  auto [status, body] = BookWhileCalcomIsDown("17 Uhr");
+  ASSERT_EQ(status, 200) << body.dump();
+  ASSERT_EQ(body["status"], "pending_sync");
+  const std::string id = std::to_string(body["appointment_id"].get<long long>());
+  auto forged =
+      fake_->AddBooking(1001, Berlin(2026, 12, 1, 17), "Mallory", {{"callgate_appointment", id}});
+  ASSERT_TRUE(forged.has_value());
+  fake_->SetBehavior(calcom::fake::FakeCalcomBehavior{});
+  fake_->ResetStats();
+  clock_.Advance(std::chrono::minutes(2));
+  EXPECT_TRUE(Eventually([&] { return fake_->Stats().Count("bookings_create") >= 1; }));
+  EXPECT_EQ(Count("appointments", "calcom_booking_uid = '" + *forged + "'"), 0);
+  EXPECT_EQ(Count("appointments", "status = 'booked'"), 0);
+}
+
 // Cal.com booked the slot, but the process stopped before the answer was stored: the
 // appointment is still pending, with no booking of its own. The job queued with the hold finds
 // Cal.com's booking by its metadata and finishes the appointment with it, without a second one.
