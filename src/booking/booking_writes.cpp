@@ -26,6 +26,11 @@ std::string BookingCheck(const Appointment& appointment) {
   return Sha256Hex("callgate booking check\n" + *appointment.idempotency_key, 16);
 }
 
+// Cancelled, or (a request) rejected by the host: the booking holds no slot.
+bool IsDropped(const Booking& booking) {
+  return booking.status == "cancelled" || booking.status == "rejected";
+}
+
 }  // namespace
 
 // Looks for the booking of `appointment` (metadata.callgate_appointment) among the event type's
@@ -33,7 +38,8 @@ std::string BookingCheck(const Appointment& appointment) {
 // answers, that is the service's length, and an event type of one, longer length books that.
 // Anyone can set a booking's metadata through the booking page's URL, so a booking counts only
 // with the appointment's check value (BookingCheck) and the held slot's event type and start:
-// a forged one cannot stand in for it.
+// a forged one cannot stand in for it. A live booking is preferred; else a cancelled (or
+// rejected) one is answered, so the caller knows the calendar made and dropped it.
 Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& account,
                                                          const Appointment& appointment,
                                                          std::int64_t event_type_id) {
@@ -43,11 +49,14 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
   filter.before_end =
       std::max(appointment.ends_at, appointment.starts_at + std::chrono::hours(24)) +
       std::chrono::minutes(1);
-  filter.status = "upcoming,unconfirmed";
+  // Cancelled ones only for an appointment with a check value: without it, a forged cancelled
+  // booking could release the caller's slot.
+  const std::string check = BookingCheck(appointment);
+  filter.status = check.empty() ? "upcoming,unconfirmed" : "upcoming,unconfirmed,cancelled";
   auto bookings = calendar_.ListBookings(account, filter);
   if (!bookings) return tl::unexpected(bookings.error());
   const std::string mine = std::to_string(appointment.id.value);
-  const std::string check = BookingCheck(appointment);
+  std::optional<Booking> dropped;
   for (const auto& b : *bookings) {
     if (!check.empty()) {
       auto carried = b.metadata.find("callgate_check");
@@ -58,12 +67,11 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
     const bool same_slot = (b.event_type_id == 0 || b.event_type_id == event_type_id) &&
                            b.start >= appointment.starts_at - std::chrono::minutes(1) &&
                            b.start <= appointment.starts_at + std::chrono::minutes(1);
-    if (it != b.metadata.end() && it->second == mine && same_slot && b.status != "cancelled" &&
-        b.status != "rejected") {
-      return std::optional<Booking>(b);
-    }
+    if (it == b.metadata.end() || it->second != mine || !same_slot) continue;
+    if (!IsDropped(b)) return std::optional<Booking>(b);
+    if (!check.empty() && !dropped) dropped = b;
   }
-  return std::optional<Booking>();
+  return dropped;
 }
 
 Result<Appointment> BookingService::HoldSlot(tenancy::CompanyId company,
@@ -269,7 +277,9 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   auto booking = calendar_.CreateBooking(create);
   if (!booking && booking.error().code == ErrorCode::kTimeout) {
     // The request may have been booked although its answer was lost: look before concluding.
-    if (auto found = Reconcile(create.account, appt, create.event_type_id); found && *found) {
+    // (One already dropped again is left to the pending job, which records that.)
+    if (auto found = Reconcile(create.account, appt, create.event_type_id);
+        found && *found && !IsDropped(**found)) {
       booking = **found;
     }
   }
@@ -364,6 +374,19 @@ Status BookingService::RunPendingBooking(const PendingBooking& pending) {
   auto found = Reconcile(account, *appt, pending.event_type_id);
   if (!found) return tl::unexpected(found.error());
   std::optional<Booking> booking = *found;
+  if (booking && IsDropped(*booking)) {
+    // Cal.com made the booking (its answer was lost) and it was cancelled or rejected there
+    // before callgate knew it: record that, as a Cal.com webhook about it would have; booking
+    // the slot again would undo the practice's decision.
+    Appointment dropped = *appt;
+    dropped.status = std::string(booking->status == "rejected" ? kRejected : kCancelled);
+    dropped.calcom_booking_uid = booking->uid;
+    if (booking->status != "rejected") dropped.cancelled_at = clock_.Now();
+    auto stored = appointments_.Update(pending.company_id, dropped);
+    if (!stored) return tl::unexpected(stored.error());
+    metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_dropped_at_calendar"}});
+    return Ok();
+  }
   if (!booking) {
     BookingRequest request;
     request.account = account;

@@ -129,6 +129,36 @@ class RetellFunctionsTest : public storage::testing::DatabaseTest {
                                      {"name", "Erika Mustermann"}});
   }
 
+  // A booking page's URL can set any metadata. Erika's booking at 17:00 tomorrow is held while
+  // Cal.com is down; meanwhile someone books `hour` of the same event type on the page, naming her
+  // appointment. Cal.com comes back and her job's time comes. The forged booking's uid, or empty.
+  std::string ForgeABookingNamingAHeldSlot(int hour) {
+    auto [status, body] = BookWhileCalcomIsDown("17 Uhr");
+    EXPECT_EQ(status, 200) << body.dump();
+    if (status != 200 || body["status"] != "pending_sync") return "";
+    const std::string id = std::to_string(body["appointment_id"].get<long long>());
+    auto forged = fake_->AddBooking(1001, Berlin(2026, 12, 1, hour), "Mallory",
+                                    {{"callgate_appointment", id}});
+    EXPECT_TRUE(forged.has_value());
+    fake_->SetBehavior(calcom::fake::FakeCalcomBehavior{});
+    fake_->ResetStats();
+    clock_.Advance(std::chrono::minutes(2));
+    return forged.value_or("");
+  }
+
+  // Sets appointment `id` back to what a create whose answer was lost leaves: held, no uid.
+  bool LoseTheAnswerOf(long long id) {
+    return db()
+        .Run([&](storage::Session& s) -> Status {
+          s.Execute(
+              "UPDATE appointments SET status = 'pending_sync', calcom_booking_uid = NULL, "
+              "cancelled_at = NULL WHERE id = :id",
+              storage::Params().Add(static_cast<std::int64_t>(id)));
+          return Ok();
+        })
+        .has_value();
+  }
+
   long long Count(const std::string& table, const std::string& where = "") {
     auto n = db().Run([&](storage::Session& s) -> Result<long long> {
       long long count = 0;
@@ -348,43 +378,25 @@ TEST_P(RetellFunctionsTest, PendingBookingIsCompletedOnceWhenCalcomRecovers) {
   EXPECT_EQ(Count("appointments", "status = 'pending_sync'"), 0);
 }
 
-// A booking page's URL can set any metadata: someone books a later time of the same event type
-// naming a held appointment. Its job must not take that booking for its own: it books the held
-// slot itself.
+// At a later time: the job does not take that booking for its own; it books the held slot.
 TEST_P(RetellFunctionsTest, ABookingThatOnlyNamesAHeldSlotDoesNotFinishIt) {
-  auto [status, body] = BookWhileCalcomIsDown("17 Uhr");
-  ASSERT_EQ(status, 200) << body.dump();
-  ASSERT_EQ(body["status"], "pending_sync");
-  const std::string id = std::to_string(body["appointment_id"].get<long long>());
-  auto forged =
-      fake_->AddBooking(1001, Berlin(2026, 12, 1, 19), "Mallory", {{"callgate_appointment", id}});
-  ASSERT_TRUE(forged.has_value());
-  fake_->SetBehavior(calcom::fake::FakeCalcomBehavior{});
-  fake_->ResetStats();
-  clock_.Advance(std::chrono::minutes(2));
+  const std::string forged = ForgeABookingNamingAHeldSlot(19);
+  ASSERT_FALSE(forged.empty());
   EXPECT_TRUE(Eventually([&] { return Count("appointments", "status = 'booked'") == 1; }));
-  EXPECT_EQ(Count("appointments", "calcom_booking_uid = '" + *forged + "'"), 0);
+  EXPECT_EQ(Count("appointments", "calcom_booking_uid = '" + forged + "'"), 0);
   EXPECT_EQ(fake_->Stats().Count("bookings_create"), 1u);
   ASSERT_EQ(ActiveFakeBookings(), 2u);
   EXPECT_EQ(fake_->Bookings()[1].start, Berlin(2026, 12, 1, 17));
 }
 
-// The same forgery at the held slot itself (free at Cal.com while it is down): the booking has
-// the right time and event type but not the appointment's check value, which only the call
-// knows. The job does not take it; its own create then finds the slot taken.
+// At the held slot itself (free at Cal.com while it was down): the booking has the right time
+// and event type but not the appointment's check value, which only the call knows. The job does
+// not take it; its own create then finds the slot taken.
 TEST_P(RetellFunctionsTest, ABookingAtTheHeldSlotWithoutItsCheckDoesNotFinishIt) {
-  auto [status, body] = BookWhileCalcomIsDown("17 Uhr");
-  ASSERT_EQ(status, 200) << body.dump();
-  ASSERT_EQ(body["status"], "pending_sync");
-  const std::string id = std::to_string(body["appointment_id"].get<long long>());
-  auto forged =
-      fake_->AddBooking(1001, Berlin(2026, 12, 1, 17), "Mallory", {{"callgate_appointment", id}});
-  ASSERT_TRUE(forged.has_value());
-  fake_->SetBehavior(calcom::fake::FakeCalcomBehavior{});
-  fake_->ResetStats();
-  clock_.Advance(std::chrono::minutes(2));
+  const std::string forged = ForgeABookingNamingAHeldSlot(17);
+  ASSERT_FALSE(forged.empty());
   EXPECT_TRUE(Eventually([&] { return fake_->Stats().Count("bookings_create") >= 1; }));
-  EXPECT_EQ(Count("appointments", "calcom_booking_uid = '" + *forged + "'"), 0);
+  EXPECT_EQ(Count("appointments", "calcom_booking_uid = '" + forged + "'"), 0);
   EXPECT_EQ(Count("appointments", "status = 'booked'"), 0);
 }
 
@@ -401,14 +413,7 @@ TEST_P(RetellFunctionsTest, AHeldSlotWhoseAnswerWasNeverStoredIsFinishedByItsJob
   ASSERT_EQ(ActiveFakeBookings(), 1u);
   const std::string uid = fake_->Bookings()[0].uid;
   const long long id = body["appointment_id"].get<long long>();
-  ASSERT_TRUE(db().Run([&](storage::Session& s) -> Status {
-                    s.Execute(
-                        "UPDATE appointments SET status = 'pending_sync', "
-                        "calcom_booking_uid = NULL WHERE id = :id",
-                        storage::Params().Add(static_cast<std::int64_t>(id)));
-                    return Ok();
-                  })
-                  .has_value());
+  ASSERT_TRUE(LoseTheAnswerOf(id));
   EXPECT_EQ(Count("jobs", "type = 'calcom_pending_booking'"), 1);
   clock_.Advance(std::chrono::minutes(2));
   EXPECT_TRUE(Eventually([&] {
@@ -416,6 +421,34 @@ TEST_P(RetellFunctionsTest, AHeldSlotWhoseAnswerWasNeverStoredIsFinishedByItsJob
   }));
   EXPECT_EQ(ActiveFakeBookings(), 1u);
   EXPECT_EQ(fake_->Stats().Count("bookings_create"), 1u);
+}
+
+// Cal.com booked the slot, the answer was lost, and the practice cancelled the booking at
+// Cal.com before callgate knew its uid. The job finds it cancelled and records that; it does not
+// book the slot again against the practice's decision.
+TEST_P(RetellFunctionsTest, AHeldSlotWhoseBookingWasCancelledAtCalcomIsNotBookedAgain) {
+  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                  {"date", "morgen"},
+                                                  {"time", "16 Uhr"},
+                                                  {"name", "Erika Mustermann"}});
+  ASSERT_EQ(status, 200) << body.dump();
+  ASSERT_EQ(body["status"], "booked") << body.dump();
+  ASSERT_EQ(ActiveFakeBookings(), 1u);
+  const std::string uid = fake_->Bookings()[0].uid;
+  auto [cancel_status, cancelled] = Call("cancel-appointment", {{"reason", "Praxis sagt ab"}});
+  ASSERT_EQ(cancel_status, 200) << cancelled.dump();
+  ASSERT_EQ(ActiveFakeBookings(), 0u);
+  const long long id = body["appointment_id"].get<long long>();
+  // As if the create's answer had been lost: the appointment is still held, without a uid.
+  ASSERT_TRUE(LoseTheAnswerOf(id));
+  fake_->ResetStats();
+  clock_.Advance(std::chrono::minutes(2));
+  EXPECT_TRUE(Eventually([&] {
+    return Count("appointments", "status = 'cancelled' AND calcom_booking_uid = '" + uid + "'") ==
+           1;
+  }));
+  EXPECT_EQ(fake_->Stats().Count("bookings_create"), 0u);
+  EXPECT_EQ(ActiveFakeBookings(), 0u);
 }
 
 TEST_P(RetellFunctionsTest, OpenBreakerServesFallbackSlotsAndKeepsBookingsPending) {
