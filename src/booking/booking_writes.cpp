@@ -19,7 +19,8 @@ bool IsOutage(ErrorCode code) {
 
 // The value a booking made by callgate carries beside `callgate_appointment`. A booking page's
 // URL can set any metadata, but not this: it is derived from the appointment's idempotency key,
-// a digest of the call's id and the tool's arguments, which no one outside the call knows.
+// a digest of the call's id and the tool's arguments, which no one can compute without the
+// call's id (not public).
 // Empty for an appointment without a key (none is held without one).
 std::string BookingCheck(const Appointment& appointment) {
   if (!appointment.idempotency_key || appointment.idempotency_key->empty()) return {};
@@ -376,16 +377,12 @@ Status BookingService::RunPendingBooking(const PendingBooking& pending) {
   std::optional<Booking> booking = *found;
   if (booking && IsDropped(*booking)) {
     // Cal.com made the booking (its answer was lost) and it was cancelled or rejected there
-    // before callgate knew it: record that, as a Cal.com webhook about it would have; booking
-    // the slot again would undo the practice's decision.
-    Appointment dropped = *appt;
-    dropped.status = std::string(booking->status == "rejected" ? kRejected : kCancelled);
-    dropped.calcom_booking_uid = booking->uid;
-    if (booking->status != "rejected") dropped.cancelled_at = clock_.Now();
-    auto stored = appointments_.Update(pending.company_id, dropped);
-    if (!stored) return tl::unexpected(stored.error());
+    // before callgate knew it: by the practice (or moved by it), or by this job refusing a
+    // recurring series whose outcome could not be written. Booking the slot again would undo
+    // that; the slot is released and the caller, told that confirmation follows, is called back.
     metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_dropped_at_calendar"}});
-    return Ok();
+    return PendingBookingFailed(
+        pending, Error{ErrorCode::kConflict, "the booking was " + booking->status + " at cal.com"});
   }
   if (!booking) {
     BookingRequest request;

@@ -424,8 +424,8 @@ TEST_P(RetellFunctionsTest, AHeldSlotWhoseAnswerWasNeverStoredIsFinishedByItsJob
 }
 
 // Cal.com booked the slot, the answer was lost, and the practice cancelled the booking at
-// Cal.com before callgate knew its uid. The job finds it cancelled and records that; it does not
-// book the slot again against the practice's decision.
+// Cal.com before callgate knew its uid. The job finds it cancelled: it does not book the slot
+// again against the practice's decision, releases it and notes a callback for the caller.
 TEST_P(RetellFunctionsTest, AHeldSlotWhoseBookingWasCancelledAtCalcomIsNotBookedAgain) {
   auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
                                                   {"date", "morgen"},
@@ -434,19 +434,19 @@ TEST_P(RetellFunctionsTest, AHeldSlotWhoseBookingWasCancelledAtCalcomIsNotBooked
   ASSERT_EQ(status, 200) << body.dump();
   ASSERT_EQ(body["status"], "booked") << body.dump();
   ASSERT_EQ(ActiveFakeBookings(), 1u);
-  const std::string uid = fake_->Bookings()[0].uid;
   auto [cancel_status, cancelled] = Call("cancel-appointment", {{"reason", "Praxis sagt ab"}});
   ASSERT_EQ(cancel_status, 200) << cancelled.dump();
   ASSERT_EQ(ActiveFakeBookings(), 0u);
   const long long id = body["appointment_id"].get<long long>();
   // As if the create's answer had been lost: the appointment is still held, without a uid.
   ASSERT_TRUE(LoseTheAnswerOf(id));
+  const long long callbacks = Count("callback_requests");
   fake_->ResetStats();
   clock_.Advance(std::chrono::minutes(2));
-  EXPECT_TRUE(Eventually([&] {
-    return Count("appointments", "status = 'cancelled' AND calcom_booking_uid = '" + uid + "'") ==
-           1;
-  }));
+  const std::string released =
+      "status = 'cancelled' AND calcom_booking_uid IS NULL AND id = " + std::to_string(id);
+  EXPECT_TRUE(Eventually([&] { return Count("appointments", released) == 1; }));
+  EXPECT_EQ(Count("callback_requests"), callbacks + 1);
   EXPECT_EQ(fake_->Stats().Count("bookings_create"), 0u);
   EXPECT_EQ(ActiveFakeBookings(), 0u);
 }
