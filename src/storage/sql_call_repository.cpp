@@ -194,7 +194,7 @@ void AddCallParams(Params& params, const crypto::Keyring* keyring, CompanyId com
 }
 
 Status ValidCallUpdate(const calls::CallUpdate& u) {
-  if (u.retell_call_id.empty() || u.retell_call_id.size() > 128) {
+  if (u.retell_call_id.empty() || u.retell_call_id.size() > calls::kMaxCallIdLength) {
     return Fail(ErrorCode::kInvalidArgument, "retell call id is required");
   }
   return Ok();
