@@ -117,25 +117,31 @@ class RetellFunctionsTest : public storage::testing::DatabaseTest {
     return {r.status, parsed};
   }
 
-  // Erika books Erstberatung tomorrow at `time` while Cal.com answers every create with 503.
-  std::pair<int, json> BookWhileCalcomIsDown(const std::string& time) {
+  // Erika books Erstberatung tomorrow at `time`; the answer's body (expected to be a 200).
+  json BookErikaAt(const std::string& time) {
+    auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
+                                                    {"date", "morgen"},
+                                                    {"time", time},
+                                                    {"name", "Erika Mustermann"}});
+    EXPECT_EQ(status, 200) << body.dump();
+    return body;
+  }
+
+  // BookErikaAt while Cal.com answers every create with 503.
+  json BookWhileCalcomIsDown(const std::string& time) {
     auto behavior = fake_->behavior();
     behavior.forced_status = 503;
     behavior.fault_endpoint = "bookings_create";
     fake_->SetBehavior(behavior);
-    return Call("book-appointment", {{"service", "Erstberatung"},
-                                     {"date", "morgen"},
-                                     {"time", time},
-                                     {"name", "Erika Mustermann"}});
+    return BookErikaAt(time);
   }
 
   // A booking page's URL can set any metadata. Erika's booking at 17:00 tomorrow is held while
   // Cal.com is down; meanwhile someone books `hour` of the same event type on the page, naming her
   // appointment. Cal.com comes back and her job's time comes. The forged booking's uid, or empty.
   std::string ForgeABookingNamingAHeldSlot(int hour) {
-    auto [status, body] = BookWhileCalcomIsDown("17 Uhr");
-    EXPECT_EQ(status, 200) << body.dump();
-    if (status != 200 || body["status"] != "pending_sync") return "";
+    const json body = BookWhileCalcomIsDown("17 Uhr");
+    if (body["status"] != "pending_sync") return "";
     const std::string id = std::to_string(body["appointment_id"].get<long long>());
     auto forged = fake_->AddBooking(1001, Berlin(2026, 12, 1, hour), "Mallory",
                                     {{"callgate_appointment", id}});
@@ -340,8 +346,7 @@ TEST_P(RetellFunctionsTest, TimeoutAfterTheBookingWasMadeIsReconciled) {
 }
 
 TEST_P(RetellFunctionsTest, CalcomDownKeepsTheRequestAsPending) {
-  auto [status, body] = BookWhileCalcomIsDown("12 Uhr");
-  ASSERT_EQ(status, 200) << body.dump();
+  const json body = BookWhileCalcomIsDown("12 Uhr");
   EXPECT_TRUE(body["success"].get<bool>());
   EXPECT_EQ(body["status"], "pending_sync");
   EXPECT_EQ(Count("appointments", "status = 'pending_sync'"), 1);
@@ -363,9 +368,8 @@ bool Eventually(const std::function<bool()>& done) {
 }
 
 TEST_P(RetellFunctionsTest, PendingBookingIsCompletedOnceWhenCalcomRecovers) {
-  auto [status, body] = BookWhileCalcomIsDown("17 Uhr");
-  ASSERT_EQ(status, 200) << body.dump();
-  ASSERT_EQ(body["status"], "pending_sync");
+  const json body = BookWhileCalcomIsDown("17 Uhr");
+  ASSERT_EQ(body["status"], "pending_sync") << body.dump();
   // The job queued with the hold runs once the call's own request is long over (and fails);
   // Cal.com comes back and the backoff passes.
   clock_.Advance(std::chrono::minutes(2));
@@ -404,11 +408,7 @@ TEST_P(RetellFunctionsTest, ABookingAtTheHeldSlotWithoutItsCheckDoesNotFinishIt)
 // appointment is still pending, with no booking of its own. The job queued with the hold finds
 // Cal.com's booking by its metadata and finishes the appointment with it, without a second one.
 TEST_P(RetellFunctionsTest, AHeldSlotWhoseAnswerWasNeverStoredIsFinishedByItsJob) {
-  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
-                                                  {"date", "morgen"},
-                                                  {"time", "16 Uhr"},
-                                                  {"name", "Erika Mustermann"}});
-  ASSERT_EQ(status, 200) << body.dump();
+  const json body = BookErikaAt("16 Uhr");
   ASSERT_EQ(body["status"], "booked") << body.dump();
   ASSERT_EQ(ActiveFakeBookings(), 1u);
   const std::string uid = fake_->Bookings()[0].uid;
@@ -427,11 +427,7 @@ TEST_P(RetellFunctionsTest, AHeldSlotWhoseAnswerWasNeverStoredIsFinishedByItsJob
 // Cal.com before callgate knew its uid. The job finds it cancelled: it does not book the slot
 // again against the practice's decision, releases it and notes a callback for the caller.
 TEST_P(RetellFunctionsTest, AHeldSlotWhoseBookingWasCancelledAtCalcomIsNotBookedAgain) {
-  auto [status, body] = Call("book-appointment", {{"service", "Erstberatung"},
-                                                  {"date", "morgen"},
-                                                  {"time", "16 Uhr"},
-                                                  {"name", "Erika Mustermann"}});
-  ASSERT_EQ(status, 200) << body.dump();
+  const json body = BookErikaAt("16 Uhr");
   ASSERT_EQ(body["status"], "booked") << body.dump();
   ASSERT_EQ(ActiveFakeBookings(), 1u);
   auto [cancel_status, cancelled] = Call("cancel-appointment", {{"reason", "Praxis sagt ab"}});
