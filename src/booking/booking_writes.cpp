@@ -2,9 +2,9 @@
 // greeting.
 #include <algorithm>
 
+#include "booking/booking_check.hpp"
 #include "booking/booking_service.hpp"
 #include "booking/german_time.hpp"
-#include "core/digest.hpp"
 #include "core/phone.hpp"
 #include "core/time_zone.hpp"
 #include "observability/log.hpp"
@@ -15,16 +15,6 @@ namespace {
 bool IsOutage(ErrorCode code) {
   return code == ErrorCode::kUnavailable || code == ErrorCode::kTimeout ||
          code == ErrorCode::kRateLimited || code == ErrorCode::kInternal;
-}
-
-// The value a booking made by callgate carries beside `callgate_appointment`. A booking page's
-// URL can set any metadata, but not this: it is derived from the appointment's idempotency key,
-// a digest of the call's id and the tool's arguments, which no one can compute without the
-// call's id (not public).
-// Empty for an appointment without a key (none is held without one).
-std::string BookingCheck(const Appointment& appointment) {
-  if (!appointment.idempotency_key || appointment.idempotency_key->empty()) return {};
-  return Sha256Hex("callgate booking check\n" + *appointment.idempotency_key, 16);
 }
 
 // Cancelled, or (a request) rejected by the host: the booking holds no slot.
@@ -60,10 +50,10 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
   std::optional<Booking> dropped;
   for (const auto& b : *bookings) {
     if (!check.empty()) {
-      auto carried = b.metadata.find("callgate_check");
+      auto carried = b.metadata.find(kBookingCheckKey);
       if (carried == b.metadata.end() || carried->second != check) continue;
     }
-    auto it = b.metadata.find("callgate_appointment");
+    auto it = b.metadata.find(kBookingAppointmentKey);
     // (The list was asked for the event type; an answer that leaves it out is taken as that.)
     const bool same_slot = (b.event_type_id == 0 || b.event_type_id == event_type_id) &&
                            b.start >= appointment.starts_at - std::chrono::minutes(1) &&
@@ -266,9 +256,9 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   // Cal.com accepts only the codes of its enum: "de-AT" goes out as "de". A stored language
   // without a near code (refused since the admin API checks it) leaves Cal.com's default.
   create.attendee.language = tenancy::CalendarLanguage(ctx.company.language).value_or("");
-  create.metadata = {{"callgate_appointment", std::to_string(appt.id.value)},
+  create.metadata = {{kBookingAppointmentKey, std::to_string(appt.id.value)},
                      {"retell_call_id", ctx.call.retell_call_id}};
-  if (auto check = BookingCheck(appt); !check.empty()) create.metadata["callgate_check"] = check;
+  if (auto check = BookingCheck(appt); !check.empty()) create.metadata[kBookingCheckKey] = check;
   create.notes = appt.notes;
   // The service's length (sent where the event type offers several); the booked end is stored
   // from Cal.com's answer below.
@@ -402,9 +392,9 @@ Status BookingService::RunPendingBooking(const PendingBooking& pending) {
       request.attendee.email =
           "anrufer-" + std::to_string(appt->id.value) + "@" + settings_.placeholder_email_domain;
     }
-    request.metadata = {{"callgate_appointment", std::to_string(appt->id.value)}};
+    request.metadata = {{kBookingAppointmentKey, std::to_string(appt->id.value)}};
     if (auto check = BookingCheck(*appt); !check.empty())
-      request.metadata["callgate_check"] = check;
+      request.metadata[kBookingCheckKey] = check;
     if (appt->ends_at > appt->starts_at) {
       request.length_minutes = static_cast<int>(
           std::chrono::duration_cast<std::chrono::minutes>(appt->ends_at - appt->starts_at)

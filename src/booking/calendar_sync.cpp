@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
+#include "booking/booking_check.hpp"
 #include "core/phone.hpp"
 
 namespace callgate::booking {
@@ -38,6 +40,19 @@ std::string_view TriggerLabel(std::string_view trigger) {
 }
 
 }  // namespace
+
+Result<std::optional<Appointment>> CalendarSyncService::OwnAppointment(
+    tenancy::CompanyId company_id, const std::string& named) {
+  std::int64_t id = 0;
+  const auto* end = named.data() + named.size();
+  if (auto [ptr, ec] = std::from_chars(named.data(), end, id); ec != std::errc() || ptr != end) {
+    return std::optional<Appointment>();
+  }
+  auto found = appointments_.FindById(company_id, AppointmentId(id));
+  if (found) return std::optional<Appointment>(std::move(*found));
+  if (found.error().code == ErrorCode::kNotFound) return std::optional<Appointment>();
+  return tl::unexpected(found.error());
+}
 
 Result<std::string> CalendarSyncService::Apply(const CalendarChange& change) {
   std::string outcome;
@@ -177,10 +192,15 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
       }
     }
     if (!services.empty()) concerned.company = services.front().company_id;
-    if (change.metadata.count("callgate_appointment") != 0) {
-      return std::string("unchanged");  // booked by us; the booking flow records it
-    }
     if (services.empty() || !change.start || !change.end) return std::string("ignored");
+    // Booked by us and not recorded yet: the booking flow records it. Only with the named
+    // appointment's check value, which a booking page cannot forge (booking/booking_check.hpp);
+    // without it the booking is one like any other made on Cal.com's pages, and recorded.
+    if (auto named = change.metadata.find(kBookingAppointmentKey); named != change.metadata.end()) {
+      auto ours = OwnAppointment(services.front().company_id, named->second);
+      if (!ours) return tl::unexpected(ours.error());
+      if (*ours && CarriesCheckOf(change.metadata, **ours)) return std::string("unchanged");
+    }
     const auto company_id = services.front().company_id;
     const tenancy::Service& service = services.front();
     Appointment appt;

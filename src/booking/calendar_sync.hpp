@@ -98,6 +98,10 @@ class CalendarSyncService {
     }
   };
   Result<std::string> ApplyInTransaction(const CalendarChange& change, Concerned& concerned);
+  // The company's appointment whose id a booking's metadata names; none for a value that is no
+  // id or names no appointment of the company.
+  Result<std::optional<Appointment>> OwnAppointment(tenancy::CompanyId company_id,
+                                                    const std::string& named);
 
   AppointmentRepository& appointments_;
   tenancy::ServiceRepository& services_;

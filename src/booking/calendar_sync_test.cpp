@@ -8,6 +8,7 @@
 
 #include <set>
 
+#include "booking/booking_check.hpp"
 #include "booking/testing/in_memory.hpp"
 
 namespace callgate::booking {
@@ -62,6 +63,31 @@ class CalendarSyncTest : public ::testing::Test {
     return c;
   }
   const Appointment& Ours() const { return world.appointments.rows[0]; }
+
+  // A slot a call holds in `company` (Wednesday 11:00) while its booking is made at Cal.com.
+  Appointment HeldByACall(int company) {
+    Appointment a;
+    a.branch_id = tenancy::BranchId(10 * company);
+    a.service_id = tenancy::ServiceId(100 * company);
+    a.starts_at = world.clock.Now() + std::chrono::hours(24 * 6 + 1);
+    a.ends_at = a.starts_at + std::chrono::minutes(30);
+    a.status = std::string(kPendingSync);
+    a.idempotency_key = "call-key-" + std::to_string(company);
+    return world.appointments.Create(tenancy::CompanyId(company), a).value();
+  }
+  // Cal.com's announcement of a booking on company 1's event type (Monday 09:00) that names an
+  // appointment in its metadata.
+  CalendarChange Naming(const std::string& uid, std::map<std::string, std::string> metadata) {
+    CalendarChange c = Change("BOOKING_CREATED", uid, "ACCEPTED");
+    c.start = world.clock.Now() + std::chrono::hours(24 * 4 - 1);
+    c.end = *c.start + std::chrono::minutes(30);
+    c.metadata = std::move(metadata);
+    return c;
+  }
+  static std::map<std::string, std::string> MetadataOf(const Appointment& a) {
+    return {{kBookingAppointmentKey, std::to_string(a.id.value)},
+            {kBookingCheckKey, BookingCheck(a)}};
+  }
 };
 
 TEST_F(CalendarSyncTest, TheConfirmationBooksARequest) {
@@ -127,9 +153,45 @@ TEST_F(CalendarSyncTest, ARequestMadeOnCalcomsPagesIsRecordedAsRequested) {
 }
 
 TEST_F(CalendarSyncTest, OursAwaitingItsUidIsLeftToTheBookingFlow) {
-  CalendarChange c = Change("BOOKING_REQUESTED", "not-yet-stored", "PENDING");
-  c.metadata["callgate_appointment"] = "700";
+  const Appointment held = HeldByACall(1);
+  const std::size_t rows = world.appointments.rows.size();
+  CalendarChange c = Naming("not-yet-stored", MetadataOf(held));
+  c.trigger = "BOOKING_REQUESTED";
+  c.start = held.starts_at;
+  c.end = held.ends_at;
   EXPECT_EQ(sync.Apply(c).value(), "unchanged");
+  // Elsewhere that day too (an event type of another length books the held start's day).
+  EXPECT_EQ(sync.Apply(Naming("not-yet-stored-2", MetadataOf(held))).value(), "unchanged");
+  EXPECT_EQ(world.appointments.rows.size(), rows);
+}
+
+// Anyone can set a booking's metadata through the booking page's URL, and appointment ids are
+// sequential: a booking that names an appointment without its check value, or names another
+// company's, is a booking made on Cal.com's pages and stays in the company's list.
+TEST_F(CalendarSyncTest, AForgedClaimToBeOursIsRecordedLikeAnyPageBooking) {
+  const Appointment held = HeldByACall(1);
+  const Appointment elsewhere = HeldByACall(2);
+  std::map<std::string, std::string> wrong_check = MetadataOf(held);
+  wrong_check[kBookingCheckKey] = std::string(32, '0');
+  const std::vector<std::pair<std::string, std::map<std::string, std::string>>> forged = {
+      {"page-id-only", {{kBookingAppointmentKey, std::to_string(held.id.value)}}},
+      {"page-wrong-check", wrong_check},
+      {"page-other-company", MetadataOf(elsewhere)},
+      {"page-no-id", {{kBookingAppointmentKey, "x" + std::to_string(held.id.value)}}},
+      {"page-booked-one", {{kBookingAppointmentKey, "700"}}},
+  };
+  for (const auto& [uid, metadata] : forged) {
+    SCOPED_TRACE(uid);
+    EXPECT_EQ(sync.Apply(Naming(uid, metadata)).value(), "created");
+    EXPECT_EQ(world.appointments.rows.back().calcom_booking_uid, uid);
+    EXPECT_EQ(world.appointments.rows.back().company_id, tenancy::CompanyId(1));
+    EXPECT_EQ(world.appointments.rows.back().source, "calcom");
+    // The next one of the list takes another start.
+    world.clock.Advance(std::chrono::minutes(30));
+  }
+  // The held slots are untouched.
+  EXPECT_EQ(world.appointments.FindById(tenancy::CompanyId(1), held.id)->status, kPendingSync);
+  EXPECT_EQ(world.appointments.FindById(tenancy::CompanyId(2), elsewhere.id)->status, kPendingSync);
 }
 
 TEST_F(CalendarSyncTest, AnotherCompanysSenderCannotConfirmOrReject) {
@@ -173,8 +235,7 @@ TEST_F(CalendarSyncTest, EachStoredDeliveryIsAttributedToTheCompanyItConcerns) {
   page.start = world.clock.Now() + std::chrono::hours(24 * 6);
   page.end = *page.start + std::chrono::minutes(30);
   EXPECT_EQ(sync.Apply(page).value(), "created");
-  CalendarChange ours = Change("BOOKING_CREATED", "not-yet-stored", "ACCEPTED");
-  ours.metadata["callgate_appointment"] = "700";
+  CalendarChange ours = Naming("not-yet-stored", MetadataOf(HeldByACall(1)));
   EXPECT_EQ(sync.Apply(ours).value(), "unchanged");
   // Nothing it may touch, or nothing known: no company.
   CalendarChange foreign = Change("BOOKING_CANCELLED", "uid-sonnenschein|2", "CANCELLED");
