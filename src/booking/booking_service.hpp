@@ -194,8 +194,10 @@ class BookingService {
   // earlier attempt made it after all. Idempotent.
   Status RunPendingBooking(const PendingBooking& pending);
   // Failed for good: the appointment is released and a callback request is created, both in one
-  // transaction. An error leaves the appointment held and noted nowhere else; the job, retried
-  // from failed_jobs, then tries the booking again and comes here again if it fails.
+  // transaction that reads the appointment locked (a cancel or an erasure committed meanwhile is
+  // kept, and gets no callback or no name in it). An error leaves the appointment held and noted
+  // nowhere else; the job, retried from failed_jobs, then tries the booking again and comes here
+  // again if it fails.
   Status PendingBookingFailed(const PendingBooking& pending, const Error& error);
 
   CalendarAccount AccountFor(const tenancy::Company& company) const;

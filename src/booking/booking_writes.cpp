@@ -431,43 +431,53 @@ Status BookingService::RunPendingBooking(const PendingBooking& pending) {
 
 Status BookingService::PendingBookingFailed(const PendingBooking& pending, const Error& error) {
   metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_failed"}});
-  auto appt = appointments_.FindById(pending.company_id, pending.appointment_id);
-  if (!appt) {
-    if (appt.error().code == ErrorCode::kNotFound) return Ok();  // erased meanwhile
-    return tl::unexpected(appt.error());
-  }
-  if (appt->status != kPendingSync) return Ok();
-  Appointment released = *appt;
-  released.status = std::string(kCancelled);
-  released.cancelled_at = clock_.Now();
-  released.notes = "could not be booked: " + error.message;
-  CallbackRequest cb;
-  cb.branch_id = appt->branch_id;
-  cb.customer_id = appt->customer_id;
-  cb.call_id = appt->call_id;
-  if (appt->customer_id) {
-    auto c = customers_.FindById(pending.company_id, *appt->customer_id);
-    if (c) {
-      cb.phone = c->phone_e164;
-      cb.name = c->name;
-    } else if (c.error().code != ErrorCode::kNotFound) {
-      return tl::unexpected(c.error());  // a callback without the number to call back
-    }
-  }
-  cb.reason = settings_.records.BookingFailed({"", appt->starts_at, appt->timezone, clock_.Now()});
-  cb.due_at = clock_.Now() + std::chrono::hours(2);
-  // The slot is released only together with the note that someone calls back.
+  // Read and written in one transaction, the row locked: a caller's cancel or an erasure
+  // committed meanwhile is read (and the slot left alone), never overwritten with what was
+  // read before it, nor its customer's number put into a callback again.
+  bool released_now = false;
   Status recorded = transactions_.Run([&]() -> Status {
+    released_now = false;
+    auto appt = appointments_.LockById(pending.company_id, pending.appointment_id);
+    if (!appt) {
+      if (appt.error().code == ErrorCode::kNotFound) return Ok();  // erased meanwhile
+      return tl::unexpected(appt.error());
+    }
+    if (appt->status != kPendingSync) return Ok();
+    Appointment released = *appt;
+    released.status = std::string(kCancelled);
+    released.cancelled_at = clock_.Now();
+    released.notes = "could not be booked: " + error.message;
+    CallbackRequest cb;
+    cb.branch_id = appt->branch_id;
+    cb.customer_id = appt->customer_id;
+    cb.call_id = appt->call_id;
+    if (appt->customer_id) {
+      auto c = customers_.FindById(pending.company_id, *appt->customer_id);
+      if (c) {
+        cb.phone = c->phone_e164;
+        cb.name = c->name;
+      } else if (c.error().code != ErrorCode::kNotFound) {
+        return tl::unexpected(c.error());  // a callback without the number to call back
+      }
+    }
+    cb.reason =
+        settings_.records.BookingFailed({"", appt->starts_at, appt->timezone, clock_.Now()});
+    cb.due_at = clock_.Now() + std::chrono::hours(2);
+    // The slot is released only together with the note that someone calls back.
     if (auto stored = appointments_.Update(pending.company_id, released); !stored) {
       return tl::unexpected(stored.error());
     }
     auto noted = callbacks_.Create(pending.company_id, cb);
     if (!noted) return tl::unexpected(noted.error());
+    released_now = true;
     return Ok();
   });
   if (!recorded) return recorded;
-  observability::LogError("pending_booking_failed",
-                          {{"appointment_id", appt->id.value}, {"error", error.message}});
+  if (released_now) {
+    observability::LogError(
+        "pending_booking_failed",
+        {{"appointment_id", pending.appointment_id.value}, {"error", error.message}});
+  }
   return Ok();
 }
 

@@ -28,6 +28,10 @@ class AppointmentRepository {
   virtual Result<Appointment> Update(tenancy::CompanyId company_id, const Appointment& a) = 0;
 
   virtual Result<Appointment> FindById(tenancy::CompanyId company_id, AppointmentId id) = 0;
+  // FindById for a read that decides a write: inside a transaction the row stays locked until
+  // it ends (PostgreSQL: FOR UPDATE; SQLite's write transactions run one at a time), so a
+  // change committed meanwhile by a caller or an erasure is read, not overwritten.
+  virtual Result<Appointment> LockById(tenancy::CompanyId company_id, AppointmentId id) = 0;
   virtual Result<Appointment> FindByIdempotencyKey(tenancy::CompanyId company_id,
                                                    std::string_view key) = 0;
   virtual Result<Appointment> FindByCalcomUid(tenancy::CompanyId company_id,

@@ -18,6 +18,8 @@ class SqlAppointmentRepository final : public booking::AppointmentRepository {
                                       const booking::Appointment& a) override;
   Result<booking::Appointment> FindById(tenancy::CompanyId company_id,
                                         booking::AppointmentId id) override;
+  Result<booking::Appointment> LockById(tenancy::CompanyId company_id,
+                                        booking::AppointmentId id) override;
   Result<booking::Appointment> FindByIdempotencyKey(tenancy::CompanyId company_id,
                                                     std::string_view key) override;
   Result<booking::Appointment> FindByCalcomUid(tenancy::CompanyId company_id,

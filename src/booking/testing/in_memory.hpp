@@ -326,6 +326,9 @@ class Appointments final : public booking::AppointmentRepository {
   Result<Appointment> FindById(CompanyId company, AppointmentId id) override {
     return FindIn(rows, company, id);
   }
+  Result<Appointment> LockById(CompanyId company, AppointmentId id) override {
+    return FindById(company, id);
+  }
   Result<Appointment> FindByIdempotencyKey(CompanyId company, std::string_view key) override {
     for (const auto& r : rows) {
       if (r.company_id == company && r.idempotency_key == key) return r;

@@ -1,0 +1,183 @@
+// BookingService::PendingBookingFailed on the SQL repositories, against PostgreSQL (directly and
+// through PgBouncer): it reads the held appointment locked, in the transaction that releases it. A
+// change another transaction commits while the job fails (a caller's cancel, an erasure) is read,
+// not overwritten with what was read before it: a cancelled appointment gets no callback, and an
+// erased caller is neither linked to the appointment again nor put into a callback.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "booking/booking_service.hpp"
+#include "booking/testing/in_memory.hpp"
+#include "observability/metrics.hpp"
+#include "storage/session.hpp"
+#include "storage/sql_booking_repositories.hpp"
+#include "storage/sql_calls_repositories.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
+#include "storage/testing/test_database.hpp"
+
+namespace callgate::app {
+namespace {
+
+constexpr const char* kErika = "+4915112345678";
+
+class PendingBookingFailedTest : public storage::testing::DatabaseTest {
+ protected:
+  void SetUp() override {
+    DatabaseTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    companies_ = std::make_unique<storage::SqlCompanyRepository>(db(), clock_);
+    branches_ = std::make_unique<storage::SqlBranchRepository>(db(), clock_);
+    services_ = std::make_unique<storage::SqlServiceRepository>(db(), clock_);
+    customers_ = std::make_unique<storage::SqlCustomerRepository>(db(), clock_);
+    appointments_ = std::make_unique<storage::SqlAppointmentRepository>(db(), clock_);
+    callbacks_ = std::make_unique<storage::SqlCallbackRequestRepository>(db(), clock_);
+    transactions_ = std::make_unique<storage::DatabaseTransactionRunner>(db());
+    service_ = std::make_unique<booking::BookingService>(
+        booking::testing::TestBookingSettings(), calendar_, *companies_, *services_, *branches_,
+        *customers_, *appointments_, *callbacks_, pending_, *transactions_, clock_, metrics_);
+
+    tenancy::Company c;
+    c.name = "Praxis Sonnenschein";
+    c.slug = "sonnenschein";
+    company_ = companies_->Create(c).value().id;
+    tenancy::Branch b;
+    b.name = "Mitte";
+    const auto branch = branches_->Create(company_, b).value().id;
+    tenancy::Service s;
+    s.name = "Erstberatung";
+    s.branch_id = branch;
+    s.calcom_event_type_id = 1001;
+    const auto service = services_->Create(company_, s).value().id;
+    tenancy::Customer erika;
+    erika.name = "Erika Mustermann";
+    erika.phone_e164 = kErika;
+    customer_ = customers_->Create(company_, erika).value().id;
+
+    booking::Appointment held;
+    held.branch_id = branch;
+    held.service_id = service;
+    held.customer_id = customer_;
+    held.starts_at = clock_.Now() + std::chrono::hours(24);
+    held.ends_at = held.starts_at + std::chrono::minutes(30);
+    held.timezone = "Europe/Berlin";
+    held.status = std::string(booking::kPendingSync);
+    held.idempotency_key = "held-by-a-call";
+    appointment_ = appointments_->Create(company_, held).value().id;
+  }
+
+  // Runs `sql` in a transaction that stays open while the job fails for good, and commits once
+  // the job waits for the appointment's row. The job's outcome.
+  Status FailTheJobWhile(const std::string& sql) {
+    std::promise<void> held, release;
+    std::thread holder([&] {
+      auto done = db().WithTransaction([&](storage::Session& s) -> Status {
+        s.Execute(sql, storage::Params().Add(appointment_.value));
+        held.set_value();
+        release.get_future().wait();
+        return Ok();
+      });
+      EXPECT_TRUE(done.has_value()) << done.error().message;
+    });
+    held.get_future().wait();
+    Status failed;
+    std::thread job([&] {
+      failed = service_->PendingBookingFailed({company_, appointment_, 1001},
+                                              Error{ErrorCode::kConflict, "slot taken"});
+    });
+    // The job reaches the row the open transaction holds.
+    bool waits = WaitingForALock() == 1;
+    for (int i = 0; i < 2000 && !waits; ++i) {  // at most ~20 s
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      waits = WaitingForALock() == 1;
+    }
+    release.set_value();
+    holder.join();
+    job.join();
+    EXPECT_TRUE(waits) << "the job never waited for the appointment's row";
+    return failed;
+  }
+
+  std::int64_t WaitingForALock() {
+    std::int64_t n = -1;
+    auto done = db().Run([&](storage::Session& s) -> Status {
+      s.Query("COUNT(*) AS n",
+              "FROM pg_stat_activity WHERE datname = current_database() AND "
+              "wait_event_type = 'Lock'",
+              {}, [&](const storage::Row& row) { n = row.Int64("n"); });
+      return Ok();
+    });
+    EXPECT_TRUE(done.has_value());
+    return n;
+  }
+
+  std::int64_t Count(const std::string& table, const std::string& where) {
+    std::int64_t n = -1;
+    auto done = db().Run([&](storage::Session& s) -> Status {
+      s.Query("COUNT(*) AS n", "FROM " + table + " WHERE " + where, {},
+              [&](const storage::Row& row) { n = row.Int64("n"); });
+      return Ok();
+    });
+    EXPECT_TRUE(done.has_value());
+    return n;
+  }
+
+  booking::Appointment Stored() { return appointments_->FindById(company_, appointment_).value(); }
+
+  booking::testing::WriteObserver scope_;
+  booking::testing::Calendar calendar_;
+  booking::testing::PendingBookings pending_{scope_};
+  observability::Metrics metrics_;
+  std::unique_ptr<storage::SqlCompanyRepository> companies_;
+  std::unique_ptr<storage::SqlBranchRepository> branches_;
+  std::unique_ptr<storage::SqlServiceRepository> services_;
+  std::unique_ptr<storage::SqlCustomerRepository> customers_;
+  std::unique_ptr<storage::SqlAppointmentRepository> appointments_;
+  std::unique_ptr<storage::SqlCallbackRequestRepository> callbacks_;
+  std::unique_ptr<storage::DatabaseTransactionRunner> transactions_;
+  std::unique_ptr<booking::BookingService> service_;
+  tenancy::CompanyId company_;
+  tenancy::CustomerId customer_;
+  booking::AppointmentId appointment_;
+};
+
+TEST_P(PendingBookingFailedTest, ACancelCommittedMeanwhileIsKeptAndGetsNoCallback) {
+  ASSERT_TRUE(
+      FailTheJobWhile("UPDATE appointments SET status = 'cancelled', notes = "
+                      "'cancelled by the caller' WHERE id = :id"));
+  EXPECT_EQ(Stored().status, booking::kCancelled);
+  EXPECT_EQ(Stored().notes, "cancelled by the caller");
+  EXPECT_EQ(Count("callback_requests", "1 = 1"), 0);
+}
+
+TEST_P(PendingBookingFailedTest, AnErasureCommittedMeanwhileStays) {
+  ASSERT_TRUE(FailTheJobWhile(
+      "UPDATE appointments SET customer_id = NULL, notes = '', erased_at = updated_at "
+      "WHERE id = :id"));
+  EXPECT_FALSE(Stored().customer_id.has_value());
+  EXPECT_TRUE(Stored().erased_at.has_value());
+  // Released with its callback (the practice still learns that a held slot was given up), but
+  // the callback names no one.
+  EXPECT_EQ(Stored().status, booking::kCancelled);
+  EXPECT_EQ(Count("callback_requests", "customer_id IS NULL AND phone = ''"), 1);
+  EXPECT_EQ(Count("callback_requests", "customer_id IS NOT NULL OR phone <> ''"), 0);
+}
+
+// Without a concurrent change the job releases the slot and notes Erika's callback.
+TEST_P(PendingBookingFailedTest, AloneItReleasesTheSlotWithACallback) {
+  ASSERT_TRUE(service_->PendingBookingFailed({company_, appointment_, 1001},
+                                             Error{ErrorCode::kConflict, "slot taken"}));
+  EXPECT_EQ(Stored().status, booking::kCancelled);
+  EXPECT_EQ(Stored().customer_id, customer_);
+  EXPECT_EQ(Count("callback_requests", "phone = '" + std::string(kErika) + "'"), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PendingBookingFailedTest,
+                         ::testing::Values(std::string("postgresql"), std::string("pgbouncer")),
+                         storage::testing::BackendName);
+
+}  // namespace
+}  // namespace callgate::app
