@@ -159,10 +159,9 @@ Result<Appointment> SqlAppointmentRepository::FindById(CompanyId company_id, App
 Result<Appointment> SqlAppointmentRepository::LockById(CompanyId company_id, AppointmentId id) {
   return database_.Run([&](Session& s) {
     const std::string lock = s.dialect() == Dialect::kPostgresql ? " FOR UPDATE" : "";
-    return internal::QueryOne(s, kAppointmentColumns,
-                              "FROM appointments WHERE company_id = :c AND id = :id" + lock,
-                              Params().Add(company_id.value).Add(id.value), DecodeAppointment,
-                              "appointment not found");
+    return internal::QueryOne(
+        s, kAppointmentColumns, "FROM appointments WHERE company_id = :c AND id = :id" + lock,
+        Params().Add(company_id.value).Add(id.value), DecodeAppointment, "appointment not found");
   });
 }
 
