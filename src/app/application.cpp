@@ -799,8 +799,9 @@ Result<std::unique_ptr<Application>> Application::Create(Config config, const Cl
   impl->observability = std::make_unique<ObservabilityWiring>(
       ObservabilitySettingsFromConfig(impl->config), impl->metrics, clock,
       impl->queue_runtime.get(), [i = impl.get()] { return i->breaker.get(); },
-      // Describing routes has no schema to read callbacks from.
-      mode == Mode::kDescribeOnly ? nullptr : impl->callback_queue.get());
+      // Describing routes has no schema to read callbacks or appointments from.
+      mode == Mode::kDescribeOnly ? nullptr : impl->callback_queue.get(),
+      mode == Mode::kDescribeOnly ? nullptr : impl->appointments.get());
   if (auto alerts = impl->observability->RegisterAlertCheck(*impl->queue_runtime); !alerts) {
     return tl::unexpected(alerts.error());
   }

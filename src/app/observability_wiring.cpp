@@ -1,6 +1,7 @@
 #include "app/observability_wiring.hpp"
 
 #include "booking/callback_queue.hpp"
+#include "booking/repositories.hpp"
 #include "core/time_zone.hpp"
 #include "observability/log.hpp"
 #include "queue/queue_runtime.hpp"
@@ -51,6 +52,32 @@ std::string OverdueDetail(const booking::CallbackOverdueReport& report,
   return out;
 }
 
+// "company 4: appointment 812 (held since …), …" for the held appointments created before
+// `cutoff` — ids and times only, never the caller.
+observability::AlertLevel StuckDetail(const std::vector<booking::Appointment>& held,
+                                      SystemTimePoint cutoff, bool truncated) {
+  constexpr std::size_t kListed = 5;
+  observability::AlertLevel out;
+  for (const auto& a : held) {
+    if (a.created_at > cutoff) break;  // oldest first: the rest are younger
+    if (out.count == kListed) out.detail += ", …";
+    if (out.count < kListed) {
+      out.detail += (out.count > 0 ? ", " : "") + std::string("company ") +
+                    std::to_string(a.company_id.value) + ": appointment " +
+                    std::to_string(a.id.value) + " (held since " + FormatIso8601Utc(a.created_at) +
+                    ")";
+    }
+    ++out.count;
+  }
+  if (truncated && out.count == static_cast<double>(held.size())) {
+    out.detail += "; stopped reading: at least this many";
+  }
+  if (out.count > 0) {
+    out.detail += "; `callgate jobs failed` lists their jobs, `callgate jobs retry` runs one again";
+  }
+  return out;
+}
+
 }  // namespace
 
 ObservabilitySettings ObservabilitySettingsFromConfig(const Config& config) {
@@ -64,10 +91,14 @@ ObservabilityWiring::ObservabilityWiring(ObservabilitySettings settings,
                                          observability::Metrics& metrics, const Clock& clock,
                                          queue::QueueRuntime* queue,
                                          std::function<resilience::CircuitBreaker*()> breaker,
-                                         booking::CallbackQueue* callbacks)
+                                         booking::CallbackQueue* callbacks,
+                                         booking::AppointmentRepository* appointments)
     : metrics_(metrics),
+      clock_(clock),
       queue_(queue),
       callbacks_(callbacks),
+      appointments_(appointments),
+      held_booking_stuck_after_(settings.held_booking_stuck_after),
       slow_queries_(metrics, settings.slow_query_threshold),
       http_requests_(metrics),
       alert_check_period_(settings.alert_check_period) {
@@ -120,6 +151,17 @@ ObservabilityWiring::ObservabilityWiring(ObservabilitySettings settings,
           return std::vector<GaugeSample>{{{}, static_cast<double>(report->overdue)}};
         });
   }
+  if (appointments_ != nullptr) {
+    metrics_.SetGaugeCallback(
+        "callgate_held_bookings_stuck",
+        "Appointments held for a caller (pending_sync) for longer than their job can take, all "
+        "companies",
+        [this] {
+          auto stuck = HeldBookingsStuck();
+          if (stuck.count < 0) return std::vector<GaugeSample>{};
+          return std::vector<GaugeSample>{{{}, stuck.count}};
+        });
+  }
   storage::SetStatementObserver([this](std::string_view sql, std::chrono::nanoseconds elapsed) {
     slow_queries_.Record(sql, elapsed);
   });
@@ -127,7 +169,12 @@ ObservabilityWiring::ObservabilityWiring(ObservabilitySettings settings,
   alerts_ = std::make_unique<observability::AlertEngine>(
       settings.alerts,
       observability::MetricsAlertSampler(
-          metrics_, [this] { return QueueBacklog(); }, [this] { return CallbacksOverdue(); }),
+          metrics_, [this] { return QueueBacklog(); }, [this] { return CallbacksOverdue(); },
+          [this] {
+            auto stuck = HeldBookingsStuck();
+            if (stuck.count < 0) return observability::AlertLevel{};
+            return stuck;
+          }),
       *slack_, clock, metrics_);
 }
 
@@ -152,6 +199,19 @@ observability::CallbacksOverdue ObservabilityWiring::CallbacksOverdue() const {
   }
   if (report->overdue == 0) return {};
   return {static_cast<double>(report->overdue), OverdueDetail(*report, callbacks_->sla())};
+}
+
+observability::AlertLevel ObservabilityWiring::HeldBookingsStuck() const {
+  if (appointments_ == nullptr) return {};
+  constexpr int kRead = 100;
+  auto held = appointments_->ListPendingSync(kRead);  // oldest first
+  if (!held) {
+    // Not knowing is no alert of its own: the database's failures show elsewhere.
+    observability::LogWarn("held_bookings_unread", {{"error", held.error().message}});
+    return {-1, ""};
+  }
+  const SystemTimePoint cutoff = clock_.Now() - held_booking_stuck_after_;
+  return StuckDetail(*held, cutoff, held->size() == static_cast<std::size_t>(kRead));
 }
 
 Status ObservabilityWiring::RegisterAlertCheck(queue::QueueRuntime& queue) {

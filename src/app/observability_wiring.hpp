@@ -27,7 +27,8 @@ class CircuitBreaker;
 }
 namespace callgate::booking {
 class CallbackQueue;
-}
+class AppointmentRepository;
+}  // namespace callgate::booking
 
 namespace callgate::app {
 
@@ -37,6 +38,11 @@ struct ObservabilitySettings {
   observability::AlertSettings alerts;
   observability::SlackSettings slack;  // SLACK_WEBHOOK_URL / SLACK_WEBHOOK_URL_CRITICAL
   std::chrono::milliseconds alert_check_period = std::chrono::minutes(5);
+  // An appointment held for a caller (pending_sync) longer than this is stuck: its job books or
+  // releases it within ~35 minutes (ten tries, docs/adr/0005-booking-flow.md), so one still
+  // held after an hour has no job that will (its failure could not be recorded, or the job was
+  // lost). The held_booking_stuck alert and the callgate_held_bookings_stuck gauge.
+  std::chrono::milliseconds held_booking_stuck_after = std::chrono::hours(1);
 };
 
 // Defaults plus the Slack URLs from `config` (SLACK_WEBHOOK_URL, SLACK_WEBHOOK_URL_CRITICAL).
@@ -47,14 +53,15 @@ inline constexpr std::string_view kAlertCheckJob = "alert_check";
 
 class ObservabilityWiring {
  public:
-  // Registers process, queue, breaker and overdue-callback gauges and installs the process-wide
-  // statement observer (storage::SetStatementObserver). `queue`, `breaker` and `callbacks` may
-  // be null (no such gauges, and no callback_overdue alert, then); every non-null reference must
-  // outlive this object.
+  // Registers process, queue, breaker, overdue-callback and stuck-booking gauges and installs
+  // the process-wide statement observer (storage::SetStatementObserver). `queue`, `breaker`,
+  // `callbacks` and `appointments` may be null (no such gauges, and no callback_overdue or
+  // held_booking_stuck alert, then); every non-null reference must outlive this object.
   ObservabilityWiring(ObservabilitySettings settings, observability::Metrics& metrics,
                       const Clock& clock, queue::QueueRuntime* queue,
                       std::function<resilience::CircuitBreaker*()> breaker,
-                      booking::CallbackQueue* callbacks = nullptr);
+                      booking::CallbackQueue* callbacks = nullptr,
+                      booking::AppointmentRepository* appointments = nullptr);
   // Removes the statement observer.
   ~ObservabilityWiring();
   ObservabilityWiring(const ObservabilityWiring&) = delete;
@@ -82,10 +89,16 @@ class ObservabilityWiring {
   double QueueBacklog() const;
   // The platform's overdue callback requests for the callback_overdue alert.
   observability::CallbacksOverdue CallbacksOverdue() const;
+  // The appointments held longer than held_booking_stuck_after (all companies), for the
+  // held_booking_stuck alert and gauge: ids and companies, never the caller.
+  observability::AlertLevel HeldBookingsStuck() const;
 
   observability::Metrics& metrics_;
+  const Clock& clock_;
   queue::QueueRuntime* queue_;
   booking::CallbackQueue* callbacks_;
+  booking::AppointmentRepository* appointments_;
+  const std::chrono::milliseconds held_booking_stuck_after_;
   observability::SlowQueryRecorder slow_queries_;
   observability::HttpRequestMetrics http_requests_;
   std::unique_ptr<observability::SlackNotifier> slack_;

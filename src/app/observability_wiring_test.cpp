@@ -136,5 +136,46 @@ TEST(ObservabilityWiring, OverdueCallbacksAreAGaugeAndAnAlertThatNamesNoCaller) 
   EXPECT_EQ(sent[0].text.find("+49"), std::string::npos);
 }
 
+// A slot held for a caller whose job can no longer book or release it (its failure could not be
+// recorded, or the job was lost) is a gauge and a critical alert, naming ids, never the caller.
+TEST(ObservabilityWiring, AHeldBookingNoJobFinishesIsAGaugeAndAnAlertThatNamesNoCaller) {
+  booking::testing::TwoCompanyWorld world;  // Thursday 26.11.2026 10:00 Berlin
+  observability::Metrics metrics;
+  ObservabilityWiring wiring({}, metrics, world.clock, nullptr, {}, nullptr, &world.appointments);
+  EXPECT_NE(metrics.RenderPrometheus().find("callgate_held_bookings_stuck 0"), std::string::npos);
+
+  booking::Appointment held = world.appointments.rows[0];  // Jürgen Weiß's, company 1
+  held.calcom_booking_uid.reset();
+  held.idempotency_key = "held";
+  held.status = std::string(booking::kPendingSync);
+  held.starts_at += std::chrono::hours(1);
+  held.created_at = world.clock.Now();
+  const auto id = world.appointments.Create(tenancy::CompanyId(1), held).value().id;
+  // Within its job's time it is not stuck.
+  world.clock.Advance(std::chrono::minutes(55));
+  EXPECT_NE(metrics.RenderPrometheus().find("callgate_held_bookings_stuck 0"), std::string::npos);
+  EXPECT_TRUE(wiring.CheckAlerts().empty());
+
+  world.clock.Advance(std::chrono::minutes(10));
+  EXPECT_NE(metrics.RenderPrometheus().find("callgate_held_bookings_stuck 1"), std::string::npos);
+  auto sent = wiring.CheckAlerts();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].rule, "held_booking_stuck");
+  EXPECT_EQ(sent[0].severity, observability::AlertSeverity::kCritical);
+  EXPECT_NE(sent[0].text.find("company 1: appointment " + std::to_string(id.value) +
+                              " (held since 2026-11-26T09:00:00.000Z)"),
+            std::string::npos)
+      << sent[0].text;
+  EXPECT_EQ(sent[0].text.find("Weiß"), std::string::npos);
+  EXPECT_EQ(sent[0].text.find("+49"), std::string::npos);
+
+  // Its job books or releases it: resolved.
+  world.appointments.rows.back().status = std::string(booking::kBooked);
+  world.clock.Advance(std::chrono::minutes(5));
+  sent = wiring.CheckAlerts();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].kind, observability::AlertNotification::Kind::kResolved);
+}
+
 }  // namespace
 }  // namespace callgate::app

@@ -65,9 +65,11 @@ std::string_view AlertSeverityName(AlertSeverity severity) noexcept {
 
 std::function<AlertSample()> MetricsAlertSampler(
     const Metrics& metrics, std::function<double()> queue_backlog,
-    std::function<CallbacksOverdue()> callbacks_overdue) {
+    std::function<CallbacksOverdue()> callbacks_overdue,
+    std::function<AlertLevel()> held_bookings_stuck) {
   return [&metrics, queue_backlog = std::move(queue_backlog),
-          callbacks_overdue = std::move(callbacks_overdue)] {
+          callbacks_overdue = std::move(callbacks_overdue),
+          held_bookings_stuck = std::move(held_bookings_stuck)] {
     AlertSample s;
     s.http_requests =
         metrics.Sum("callgate_http_requests_total", [](const Labels&) { return true; });
@@ -89,6 +91,11 @@ std::function<AlertSample()> MetricsAlertSampler(
       s.callbacks_overdue = overdue.count;
       s.callbacks_overdue_detail = std::move(overdue.detail);
     }
+    if (held_bookings_stuck) {
+      AlertLevel stuck = held_bookings_stuck();
+      s.held_bookings_stuck = stuck.count;
+      s.held_bookings_stuck_detail = std::move(stuck.detail);
+    }
     return s;
   };
 }
@@ -104,7 +111,7 @@ AlertEngine::AlertEngine(AlertSettings settings, std::function<AlertSample()> sa
   first.at = clock_.Now();
   history_.push_back(first);
   for (const char* rule : {"http_error_rate", "webhook_latency", "queue_backlog",
-                           "calcom_failure_rate", "callback_overdue"}) {
+                           "calcom_failure_rate", "callback_overdue", "held_booking_stuck"}) {
     states_.emplace_back(rule, RuleState{});
     metrics_.SetGauge("callgate_alert_firing", {{"rule", rule}}, 0);
   }
@@ -166,6 +173,14 @@ std::vector<AlertEngine::Evaluation> AlertEngine::Evaluate() const {
                      (now.callbacks_overdue_detail.empty() ? std::string()
                                                            : ": " + now.callbacks_overdue_detail) +
                      " (threshold " + Number(settings_.callbacks_overdue) + ")"});
+  out.push_back(
+      {"held_booking_stuck", AlertSeverity::kCritical,
+       now.held_bookings_stuck > settings_.held_bookings_stuck,
+       Number(now.held_bookings_stuck) +
+           " appointment(s) held for a caller and not booked or released by their job" +
+           (now.held_bookings_stuck_detail.empty() ? std::string()
+                                                   : ": " + now.held_bookings_stuck_detail) +
+           " (threshold " + Number(settings_.held_bookings_stuck) + ")"});
   return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Alerting: five rules over this process's metrics and the callback queue, evaluated by a
+// Alerting: six rules over this process's metrics, the callback queue and the held bookings,
+// evaluated by a
 // periodic check (the scheduler's `alert_check` job, every 5 minutes), with notifications to
 // Slack incoming webhooks. Rules, thresholds and runbooks: docs/operations.md.
 //
@@ -11,6 +12,9 @@
 //   calcom_failure_rate  critical  non-2xx / Cal.com requests > 10 % over 1 h (≥ 10 requests)
 //   callback_overdue     warning   any open callback request is overdue under the callback SLA
 //                                  (now; CALLBACK_SLA_MINUTES, booking/callback_queue.hpp)
+//   held_booking_stuck   critical  any appointment held for a caller (pending_sync) longer than
+//                                  its job can take: no job will book or release it by itself
+//                                  (now; app/observability_wiring.hpp)
 //
 // Windows are computed from cumulative counters: the engine keeps timestamped samples and
 // compares the newest with the newest one at least `window` old (or the oldest one it has).
@@ -50,22 +54,28 @@ struct AlertSample {
   double calcom_failures = 0;
   double callbacks_overdue = 0;          // a level: open callback requests overdue now
   std::string callbacks_overdue_detail;  // where they are (no personal data), for the message
+  double held_bookings_stuck = 0;        // a level: appointments held past their job's time
+  std::string held_bookings_stuck_detail;
 };
 
-// Open callback requests overdue now, and where (companies and branches, the oldest due time;
-// never a caller's name or number).
-struct CallbacksOverdue {
+// A level read from outside the metrics, and where it is (companies, branches, ids, times;
+// never a caller's name or number), for the message.
+struct AlertLevel {
   double count = 0;
   std::string detail;
 };
+// Open callback requests overdue now.
+using CallbacksOverdue = AlertLevel;
 
 // Reads an AlertSample (without `at`) from the standard metric names:
 // callgate_http_requests_total, callgate_http_request_duration_ms,
 // callgate_calcom_requests_total; `queue_backlog` supplies the backlog and `callbacks_overdue`
-// the overdue callback requests (either may be empty → 0).
+// the overdue callback requests, `held_bookings_stuck` the appointments held too long (any may
+// be empty → 0).
 std::function<AlertSample()> MetricsAlertSampler(
     const Metrics& metrics, std::function<double()> queue_backlog,
-    std::function<CallbacksOverdue()> callbacks_overdue = {});
+    std::function<CallbacksOverdue()> callbacks_overdue = {},
+    std::function<AlertLevel()> held_bookings_stuck = {});
 
 struct AlertSettings {
   double error_rate = 0.05;
@@ -77,7 +87,8 @@ struct AlertSettings {
   double calcom_failure_rate = 0.10;
   double calcom_min_requests = 10;
   std::chrono::milliseconds calcom_window = std::chrono::hours(1);
-  double callbacks_overdue = 0;  // fires when more open callback requests than this are overdue
+  double callbacks_overdue = 0;    // fires when more open callback requests than this are overdue
+  double held_bookings_stuck = 0;  // fires when more held appointments than this are stuck
   // While an alert stays firing, a reminder goes out at most this often.
   std::chrono::milliseconds renotify_interval = std::chrono::hours(4);
 };

@@ -315,5 +315,36 @@ TEST(CallbackOverdueAlert, FiresWhileAnOpenCallbackIsOverdueAndResolves) {
   EXPECT_EQ(notifier.sent.size(), 2u);
 }
 
+TEST(HeldBookingStuckAlert, FiresCriticalWhileAHeldBookingIsStuckAndResolves) {
+  Metrics metrics;
+  testing::FakeClock clock;
+  RecordingNotifier notifier;
+  AlertLevel stuck;
+  AlertEngine engine({}, MetricsAlertSampler(metrics, {}, {}, [&] { return stuck; }), notifier,
+                     clock, metrics);
+  EXPECT_TRUE(engine.Check().empty());
+  EXPECT_EQ(metrics.Value("callgate_alert_firing", {{"rule", "held_booking_stuck"}}), 0);
+
+  stuck = {1, "company 1: appointment 812 (held since 2026-11-26T07:00:00.000Z)"};
+  clock.Advance(std::chrono::minutes(5));
+  auto sent = engine.Check();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].rule, "held_booking_stuck");
+  EXPECT_EQ(sent[0].severity, AlertSeverity::kCritical);
+  EXPECT_NE(sent[0].text.find("1 appointment(s) held for a caller and not booked or released by "
+                              "their job: company 1: appointment 812"),
+            std::string::npos)
+      << sent[0].text;
+  EXPECT_NE(sent[0].text.find("docs/operations.md#held_booking_stuck"), std::string::npos);
+  EXPECT_EQ(metrics.Value("callgate_alert_firing", {{"rule", "held_booking_stuck"}}), 1);
+
+  stuck = {};
+  clock.Advance(std::chrono::minutes(5));
+  sent = engine.Check();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].kind, AlertNotification::Kind::kResolved);
+  EXPECT_TRUE(engine.Firing().empty());
+}
+
 }  // namespace
 }  // namespace callgate::observability

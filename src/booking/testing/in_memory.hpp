@@ -374,8 +374,18 @@ class Appointments final : public booking::AppointmentRepository {
               [](const Appointment& a, const Appointment& b) { return a.starts_at < b.starts_at; });
     return out;
   }
-  Result<std::vector<Appointment>> ListPendingSync(int) override {
-    return std::vector<Appointment>{};
+  Result<std::vector<Appointment>> ListPendingSync(int limit) override {
+    std::vector<Appointment> out;
+    for (const auto& r : rows) {
+      if (r.status == booking::kPendingSync) out.push_back(r);
+    }
+    std::stable_sort(out.begin(), out.end(), [](const Appointment& a, const Appointment& b) {
+      return a.created_at < b.created_at;
+    });
+    if (out.size() > static_cast<std::size_t>(std::max(1, limit))) {
+      out.resize(static_cast<std::size_t>(std::max(1, limit)));
+    }
+    return out;
   }
   Result<int> CountChanges(CompanyId, CustomerId, std::string_view, SystemTimePoint,
                            SystemTimePoint) override {
