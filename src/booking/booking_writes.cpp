@@ -40,10 +40,12 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
   filter.before_end =
       std::max(appointment.ends_at, appointment.starts_at + std::chrono::hours(24)) +
       std::chrono::minutes(1);
-  // Cancelled ones only for an appointment with a check value: without it, a forged cancelled
-  // booking could release the caller's slot.
+  // Past ones too: a job that runs after the appointment's end (Cal.com was away that long)
+  // still finds its booking, which then has taken place. Cancelled ones only for an appointment
+  // with a check value: without it, a forged cancelled booking could release the caller's slot.
   const std::string check = BookingCheck(appointment);
-  filter.status = check.empty() ? "upcoming,unconfirmed" : "upcoming,unconfirmed,cancelled";
+  filter.status =
+      check.empty() ? "upcoming,past,unconfirmed" : "upcoming,past,unconfirmed,cancelled";
   auto bookings = calendar_.ListBookings(account, filter);
   if (!bookings) return tl::unexpected(bookings.error());
   const std::string mine = std::to_string(appointment.id.value);

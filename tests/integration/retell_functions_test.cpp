@@ -423,6 +423,23 @@ TEST_P(RetellFunctionsTest, AHeldSlotWhoseAnswerWasNeverStoredIsFinishedByItsJob
   EXPECT_EQ(fake_->Stats().Count("bookings_create"), 1u);
 }
 
+// The same, but the job runs only after the appointment's end (Cal.com was away that long):
+// Cal.com lists the booking as past, not upcoming. It is still found and the appointment
+// finished with it, rather than booked again or answered with a callback.
+TEST_P(RetellFunctionsTest, AHeldSlotWhoseBookingHasTakenPlaceIsFinishedByItsJob) {
+  const json body = BookErikaAt("16 Uhr");
+  ASSERT_EQ(body["status"], "booked") << body.dump();
+  const std::string uid = fake_->Bookings()[0].uid;
+  ASSERT_TRUE(LoseTheAnswerOf(body["appointment_id"].get<long long>()));
+  const long long callbacks = Count("callback_requests");
+  clock_.Advance(std::chrono::hours(48));  // tomorrow 16:30 has passed
+  EXPECT_TRUE(Eventually([&] {
+    return Count("appointments", "status = 'booked' AND calcom_booking_uid = '" + uid + "'") == 1;
+  }));
+  EXPECT_EQ(fake_->Stats().Count("bookings_create"), 1u);
+  EXPECT_EQ(Count("callback_requests"), callbacks);
+}
+
 // Cal.com booked the slot, the answer was lost, and the practice cancelled the booking at
 // Cal.com before callgate knew its uid. The job finds it cancelled: it does not book the slot
 // again against the practice's decision, releases it and notes a callback for the caller.
