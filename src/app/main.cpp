@@ -306,6 +306,12 @@ int main(int argc, char** argv) {
   jobs_retry->add_option("id", jobs_options.target, "failed job id, or all")->required();
   auto* jobs_forget = jobs->add_subcommand("forget", "delete a failed job");
   jobs_forget->add_option("id", jobs_options.target, "failed job id")->required();
+  auto* jobs_resume = jobs->add_subcommand(
+      "resume-booking",
+      "queue the job of an appointment held for a caller again (its job is gone)");
+  jobs_resume->add_option("appointment", jobs_options.target, "appointment id")->required();
+  jobs_resume->add_option("--company", jobs_options.company, "the appointment's company id")
+      ->required();
   int fake_calcom_port = 8090;
   calcom::fake::FakeCalcomCommandOptions fake_calcom_options;
   auto* fake_calcom =
@@ -453,6 +459,7 @@ int main(int argc, char** argv) {
     jobs_options.action = jobs_stats->parsed()    ? "stats"
                           : jobs_failed->parsed() ? "failed"
                           : jobs_retry->parsed()  ? "retry"
+                          : jobs_resume->parsed() ? "resume-booking"
                                                   : "forget";
     return app::RunJobsCommand(*config, clock, jobs_options);
   }

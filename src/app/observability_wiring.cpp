@@ -73,7 +73,9 @@ observability::AlertLevel StuckDetail(const std::vector<booking::Appointment>& h
     out.detail += "; stopped reading: at least this many";
   }
   if (out.count > 0) {
-    out.detail += "; `callgate jobs failed` lists their jobs, `callgate jobs retry` runs one again";
+    out.detail +=
+        "; `callgate jobs failed` lists their jobs, `callgate jobs retry` runs one again, "
+        "`callgate jobs resume-booking` queues a job that is gone";
   }
   return out;
 }

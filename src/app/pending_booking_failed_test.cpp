@@ -1,8 +1,10 @@
-// BookingService::PendingBookingFailed on the SQL repositories, against PostgreSQL (directly and
-// through PgBouncer): it reads the held appointment locked, in the transaction that releases it. A
-// change another transaction commits while the job fails (a caller's cancel, an erasure) is read,
-// not overwritten with what was read before it: a cancelled appointment gets no callback, and an
-// erased caller is neither linked to the appointment again nor put into a callback.
+// A slot held for a caller, on the SQL repositories.
+// - BookingService::PendingBookingFailed against PostgreSQL (directly and through PgBouncer): it
+//   reads the held appointment locked, in the transaction that releases it. A change another
+//   transaction commits while the job fails (a caller's cancel, an erasure) is read, not
+//   overwritten with what was read before it: a cancelled appointment gets no callback, and an
+//   erased caller is neither linked to the appointment again nor put into a callback.
+// - `callgate jobs resume-booking` on every backend.
 #include <gtest/gtest.h>
 
 #include <future>
@@ -10,8 +12,10 @@
 #include <string>
 #include <thread>
 
+#include "app/queue_commands.hpp"
 #include "booking/booking_service.hpp"
 #include "booking/testing/in_memory.hpp"
+#include "crypto/testing/test_keyring.hpp"
 #include "observability/metrics.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_booking_repositories.hpp"
@@ -24,7 +28,8 @@ namespace {
 
 constexpr const char* kErika = "+4915112345678";
 
-class PendingBookingFailedTest : public storage::testing::DatabaseTest {
+// A company with Erika as its customer and one slot held for her (pending_sync).
+class HeldAppointmentTest : public storage::testing::DatabaseTest {
  protected:
   void SetUp() override {
     DatabaseTest::SetUp();
@@ -144,6 +149,8 @@ class PendingBookingFailedTest : public storage::testing::DatabaseTest {
   booking::AppointmentId appointment_;
 };
 
+using PendingBookingFailedTest = HeldAppointmentTest;
+
 TEST_P(PendingBookingFailedTest, ACancelCommittedMeanwhileIsKeptAndGetsNoCallback) {
   ASSERT_TRUE(
       FailTheJobWhile("UPDATE appointments SET status = 'cancelled', notes = "
@@ -175,6 +182,41 @@ TEST_P(PendingBookingFailedTest, AloneItReleasesTheSlotWithACallback) {
   EXPECT_EQ(Count("callback_requests", "phone = '" + std::string(kErika) + "'"), 1);
 }
 
+// `callgate jobs resume-booking`: the held appointment's job, gone, is queued again; the command
+// refuses another company's id for it and an appointment that is no longer held.
+using ResumeBookingCommandTest = HeldAppointmentTest;
+
+TEST_P(ResumeBookingCommandTest, QueuesTheJobOfAHeldAppointmentAgain) {
+  Config config;
+  config.database_url = test_database().UrlText();
+  config.keyring = crypto::testing::TestKeyring();
+  JobsCommandOptions options;
+  options.action = "resume-booking";
+  options.target = std::to_string(appointment_.value);
+  options.company = company_.value + 1;
+  const std::string job = "type = 'calcom_pending_booking'";  // the database has no other
+  EXPECT_EQ(RunJobsCommand(config, clock_, options), 1);      // not that company's
+  options.company = company_.value;
+  options.target = "x";
+  EXPECT_EQ(RunJobsCommand(config, clock_, options), 2);  // bad usage
+  EXPECT_EQ(Count("jobs", job), 0);
+
+  options.target = std::to_string(appointment_.value);
+  EXPECT_EQ(RunJobsCommand(config, clock_, options), 0);
+  EXPECT_EQ(Count("jobs", job + " AND queue = 'high'"), 1);
+
+  // Booked meanwhile: nothing to resume.
+  ASSERT_TRUE(db().Run([&](storage::Session& s) -> Status {
+    s.Execute("UPDATE appointments SET status = 'booked' WHERE id = :id",
+              storage::Params().Add(appointment_.value));
+    return Ok();
+  }));
+  EXPECT_EQ(RunJobsCommand(config, clock_, options), 1);
+  EXPECT_EQ(Count("jobs", job), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ResumeBookingCommandTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
 INSTANTIATE_TEST_SUITE_P(Backends, PendingBookingFailedTest,
                          ::testing::Values(std::string("postgresql"), std::string("pgbouncer")),
                          storage::testing::BackendName);

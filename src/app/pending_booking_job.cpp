@@ -42,4 +42,37 @@ Status QueuedPendingBookings::Enqueue(const booking::PendingBooking& pending,
   return Ok();
 }
 
+Status ResumeHeldBooking(booking::AppointmentRepository& appointments,
+                         tenancy::ServiceRepository& services, booking::PendingBookingQueue& queue,
+                         tenancy::CompanyId company, booking::AppointmentId appointment) {
+  const std::string which = "appointment " + std::to_string(appointment.value) + " of company " +
+                            std::to_string(company.value);
+  auto held = appointments.FindById(company, appointment);
+  if (!held) {
+    if (held.error().code == ErrorCode::kNotFound) return Fail(ErrorCode::kNotFound, "no " + which);
+    return tl::unexpected(held.error());
+  }
+  if (held->status != booking::kPendingSync) {
+    return Fail(ErrorCode::kConflict,
+                which + " is " + held->status + ", not held for a caller: nothing to resume");
+  }
+  std::optional<std::int64_t> event_type;
+  if (held->service_id) {
+    auto service = services.FindById(company, *held->service_id);
+    if (!service && service.error().code != ErrorCode::kNotFound) {
+      return tl::unexpected(service.error());
+    }
+    if (service) event_type = service->calcom_event_type_id;
+  }
+  if (!event_type) {
+    return Fail(ErrorCode::kConflict, which + ": its service has no Cal.com event type");
+  }
+  if (auto queued = queue.Enqueue({company, appointment, *event_type}, {}); !queued) {
+    return queued;
+  }
+  observability::LogInfo("held_booking_resumed",
+                         {{"company_id", company.value}, {"appointment_id", appointment.value}});
+  return Ok();
+}
+
 }  // namespace callgate::app

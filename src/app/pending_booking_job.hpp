@@ -31,4 +31,14 @@ class QueuedPendingBookings final : public booking::PendingBookingQueue {
   queue::JobQueue& jobs_;
 };
 
+// `callgate jobs resume-booking <appointment> --company <id>`: queues the pending-booking job of
+// an appointment still held for a caller (pending_sync) again, due now, for one whose job is
+// gone (its failed job purged, or lost; the held_booking_stuck alert, docs/operations.md). The
+// job reconciles first, so a booking Cal.com made meanwhile is found, not made twice.
+// kNotFound when the company has no such appointment, kConflict when it is not held (booked,
+// released, …) or its service has no Cal.com event type any more.
+Status ResumeHeldBooking(booking::AppointmentRepository& appointments,
+                         tenancy::ServiceRepository& services, booking::PendingBookingQueue& queue,
+                         tenancy::CompanyId company, booking::AppointmentId appointment);
+
 }  // namespace callgate::app

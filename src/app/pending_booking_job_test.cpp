@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "booking/testing/in_memory.hpp"
+
 namespace callgate::app {
 namespace {
 
@@ -47,6 +49,54 @@ TEST(PendingBookingJob, RefusesAMalformedPayload) {
     ASSERT_FALSE(job) << bad;
     EXPECT_EQ(job.error().code, ErrorCode::kInvalidArgument) << bad;
   }
+}
+
+// `callgate jobs resume-booking`: a held appointment whose job is gone gets it again, due now;
+// only within its company, and only while it is held.
+TEST(PendingBookingJob, AHeldAppointmentWhoseJobIsGoneIsQueuedAgainWithinItsCompanyOnly) {
+  booking::testing::TwoCompanyWorld world;
+  booking::Appointment held = world.appointments.rows[0];
+  held.calcom_booking_uid.reset();
+  held.idempotency_key = "held";
+  held.status = std::string(booking::kPendingSync);
+  held.starts_at += std::chrono::hours(1);
+  const auto id = world.appointments.Create(tenancy::CompanyId(1), held).value().id;
+  RecordingJobs jobs;
+  QueuedPendingBookings queue(jobs);
+
+  // Another company's id for it, an unknown one, one that is booked: nothing is queued.
+  auto foreign =
+      ResumeHeldBooking(world.appointments, world.services, queue, tenancy::CompanyId(2), id);
+  ASSERT_FALSE(foreign);
+  EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
+  auto unknown = ResumeHeldBooking(world.appointments, world.services, queue, tenancy::CompanyId(1),
+                                   booking::AppointmentId(9999));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  auto booked = ResumeHeldBooking(world.appointments, world.services, queue, tenancy::CompanyId(1),
+                                  world.appointments.rows[0].id);
+  ASSERT_FALSE(booked);
+  EXPECT_EQ(booked.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(jobs.enqueued.empty());
+
+  ASSERT_TRUE(
+      ResumeHeldBooking(world.appointments, world.services, queue, tenancy::CompanyId(1), id));
+  ASSERT_EQ(jobs.enqueued.size(), 1u);
+  EXPECT_EQ(jobs.enqueued[0].type, kPendingBookingJob);
+  EXPECT_EQ(jobs.enqueued[0].delay, std::chrono::milliseconds(0));
+  auto job = DecodePendingBooking(jobs.enqueued[0].payload_json);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->company_id, tenancy::CompanyId(1));
+  EXPECT_EQ(job->appointment_id, id);
+  EXPECT_EQ(job->event_type_id, 1000);  // its service's event type
+
+  // Its service lost its event type meanwhile: said, not queued with none.
+  world.services.rows[0].calcom_event_type_id.reset();
+  auto no_event_type =
+      ResumeHeldBooking(world.appointments, world.services, queue, tenancy::CompanyId(1), id);
+  ASSERT_FALSE(no_event_type);
+  EXPECT_EQ(no_event_type.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(jobs.enqueued.size(), 1u);
 }
 
 }  // namespace

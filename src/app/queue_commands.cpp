@@ -8,6 +8,7 @@
 
 #include "app/application.hpp"
 #include "app/command_database.hpp"
+#include "app/pending_booking_job.hpp"
 #include "calls/call_analysis.hpp"
 #include "calls/call_event_service.hpp"
 #include "core/text.hpp"
@@ -17,6 +18,7 @@
 #include "redis/client_pool.hpp"
 #include "storage/database.hpp"
 #include "storage/migrator.hpp"
+#include "storage/sql_booking_repositories.hpp"
 #include "storage/sql_calls_repositories.hpp"
 #include "storage/sql_tenancy_repositories.hpp"
 
@@ -34,13 +36,13 @@ std::string FormatTime(SystemTimePoint t) {
   return out;
 }
 
-Result<std::int64_t> ParseId(std::string_view text) {
+Result<std::int64_t> ParseId(
+    std::string_view text, std::string_view what = "a failed job id (see `callgate jobs failed`)") {
   std::int64_t id = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    return Fail(
-        ErrorCode::kInvalidArgument,
-        "expected a failed job id (see `callgate jobs failed`), got \"" + std::string(text) + "\"");
+    return Fail(ErrorCode::kInvalidArgument,
+                "expected " + std::string(what) + ", got \"" + std::string(text) + "\"");
   }
   return id;
 }
@@ -188,6 +190,26 @@ int RunJobsCommand(const Config& config, const Clock& clock, const JobsCommandOp
     std::cout << "retried failed job " << *id << " as job " << *job << "\n";
     return 0;
   }
+  if (options.action == "resume-booking") {
+    auto id = ParseId(options.target, "an appointment id");
+    if (!id) return CommandFailed("callgate", "resume-booking", id.error());
+    if (options.company <= 0) {
+      return CommandFailed("callgate", "resume-booking",
+                           Error{ErrorCode::kInvalidArgument, "--company must be a company id"});
+    }
+    storage::SqlAppointmentRepository appointments(**db, clock);
+    storage::SqlServiceRepository services(**db, clock);
+    QueuedPendingBookings queue((*runtime)->jobs());
+    if (auto resumed =
+            ResumeHeldBooking(appointments, services, queue, tenancy::CompanyId(options.company),
+                              booking::AppointmentId(*id));
+        !resumed) {
+      return CommandFailed("callgate", "resume-booking", resumed.error());
+    }
+    relay();
+    std::cout << "queued the booking job of appointment " << *id << " again\n";
+    return 0;
+  }
   if (options.action == "forget") {
     auto id = ParseId(options.target);
     if (!id) return CommandFailed("callgate", "forget", id.error());
@@ -197,7 +219,7 @@ int RunJobsCommand(const Config& config, const Clock& clock, const JobsCommandOp
     return 0;
   }
   std::cerr << "callgate jobs: unknown action \"" << options.action
-            << "\" (stats, failed, retry, forget)\n";
+            << "\" (stats, failed, retry, forget, resume-booking)\n";
   return 2;
 }
 

@@ -2,6 +2,7 @@
 // The queue's operator commands and the pieces `serve` shares with them:
 //   callgate worker --queues high,default,low --concurrency N    (RunWorkerCommand)
 //   callgate jobs stats | failed | retry <id|all> | forget <id>  (RunJobsCommand)
+//   callgate jobs resume-booking <appointment id> --company <id>
 // plus the translation of Config into queue settings, the Redis pool, and the job handlers of
 // this build (registered by the Application), so `serve` and `worker` run the same jobs the same
 // way.
@@ -51,9 +52,10 @@ struct WorkerCommandOptions {
 int RunWorkerCommand(const Config& config, const Clock& clock, const WorkerCommandOptions& options);
 
 struct JobsCommandOptions {
-  std::string action;  // stats | failed | retry | forget
-  std::string target;  // retry: an id or "all"; forget: an id
+  std::string action;  // stats | failed | retry | forget | resume-booking
+  std::string target;  // retry: an id or "all"; forget: an id; resume-booking: an appointment id
   std::size_t limit = 50;
+  std::int64_t company = 0;  // resume-booking: the appointment's company
 };
 
 // One `callgate jobs` action; prints to stdout, errors to stderr. Returns the exit code
