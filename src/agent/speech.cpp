@@ -1132,6 +1132,7 @@ booking::RecordWording RecordWording() {
   w.unnamed_attendee = "Anrufer";
   w.series_refused = "Serientermine werden telefonisch nicht vergeben";
   w.cancelled_by_caller = "Vom Anrufer telefonisch storniert";
+  w.released_while_booking = "Während der Buchung storniert";
   w.moved_by_caller = "Vom Anrufer telefonisch verschoben";
   w.cancellation_wished = [](std::string_view reason) {
     return "Stornierung gewünscht: " + std::string(reason);

@@ -7,6 +7,7 @@
 // - `callgate jobs resume-booking` on every backend.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -74,9 +75,9 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
     appointment_ = appointments_->Create(company_, held).value().id;
   }
 
-  // Runs `sql` in a transaction that stays open while the job fails for good, and commits once
-  // the job waits for the appointment's row. The job's outcome.
-  Status FailTheJobWhile(const std::string& sql) {
+  // Runs `sql` in a transaction that stays open while `job` runs, and commits once the job
+  // waits for the appointment's row. The job's outcome.
+  Status WhileAChangeIsOpen(const std::string& sql, const std::function<Status()>& job) {
     std::promise<void> held, release;
     std::thread holder([&] {
       auto done = db().WithTransaction([&](storage::Session& s) -> Status {
@@ -88,11 +89,8 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
       EXPECT_TRUE(done.has_value()) << done.error().message;
     });
     held.get_future().wait();
-    Status failed;
-    std::thread job([&] {
-      failed = service_->PendingBookingFailed({company_, appointment_, 1001},
-                                              Error{ErrorCode::kConflict, "slot taken"});
-    });
+    Status outcome;
+    std::thread running([&] { outcome = job(); });
     // The job reaches the row the open transaction holds.
     bool waits = WaitingForALock() == 1;
     for (int i = 0; i < 2000 && !waits; ++i) {  // at most ~20 s
@@ -101,9 +99,16 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
     }
     release.set_value();
     holder.join();
-    job.join();
+    running.join();
     EXPECT_TRUE(waits) << "the job never waited for the appointment's row";
-    return failed;
+    return outcome;
+  }
+  // The job fails for good while `sql` is open.
+  Status FailTheJobWhile(const std::string& sql) {
+    return WhileAChangeIsOpen(sql, [&] {
+      return service_->PendingBookingFailed({company_, appointment_, 1001},
+                                            Error{ErrorCode::kConflict, "slot taken"});
+    });
   }
 
   std::int64_t WaitingForALock() {
@@ -180,6 +185,30 @@ TEST_P(PendingBookingFailedTest, AloneItReleasesTheSlotWithACallback) {
   EXPECT_EQ(Stored().status, booking::kCancelled);
   EXPECT_EQ(Stored().customer_id, customer_);
   EXPECT_EQ(Count("callback_requests", "phone = '" + std::string(kErika) + "'"), 1);
+}
+
+// The job books the slot at Cal.com while the caller's cancel is open: the cancel stays, and
+// the booking Cal.com just made goes again, rather than the appointment becoming booked.
+TEST_P(PendingBookingFailedTest, ACancelCommittedWhileCalcomBooksStaysAndTheBookingGoes) {
+  ASSERT_TRUE(WhileAChangeIsOpen(
+      "UPDATE appointments SET status = 'cancelled', notes = 'cancelled by the caller' "
+      "WHERE id = :id",
+      [&] {
+        return service_->RunPendingBooking({company_, appointment_, 1001});
+      }));
+  EXPECT_EQ(Stored().status, booking::kCancelled);
+  EXPECT_FALSE(Stored().calcom_booking_uid.has_value());
+  ASSERT_EQ(calendar_.created.size(), 1u);
+  ASSERT_EQ(calendar_.cancelled.size(), 1u);
+  EXPECT_EQ(Count("callback_requests", "1 = 1"), 0);
+}
+
+// Undisturbed, the job finishes the appointment with the booking it made.
+TEST_P(PendingBookingFailedTest, AloneTheJobBooksTheHeldSlot) {
+  ASSERT_TRUE(service_->RunPendingBooking({company_, appointment_, 1001}));
+  EXPECT_EQ(Stored().status, booking::kBooked);
+  EXPECT_TRUE(Stored().calcom_booking_uid.has_value());
+  EXPECT_TRUE(calendar_.cancelled.empty());
 }
 
 // `callgate jobs resume-booking`: the held appointment's job, gone, is queued again; the command

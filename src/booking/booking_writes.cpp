@@ -420,14 +420,45 @@ Status BookingService::RunPendingBooking(const PendingBooking& pending) {
     }
     booking = *created;
   }
-  Appointment updated = *appt;
-  updated.status = std::string(booking->status == "pending" ? kRequested : kBooked);
-  updated.calcom_booking_uid = booking->uid;
-  if (!booking->seat_uid.empty()) updated.calcom_seat_uid = booking->seat_uid;
-  if (booking->end > booking->start) updated.ends_at = booking->end;  // as Cal.com booked it
-  auto stored = appointments_.Update(pending.company_id, updated);
-  if (!stored) return tl::unexpected(stored.error());
-  metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_completed"}});
+  // Written from the row read locked, and only while it is still held: the caller may have
+  // cancelled it, an erasure marked it, or another run of this job finished it while Cal.com
+  // booked. Their change stays, and a booking it no longer wants goes again.
+  std::optional<Appointment> now;
+  Status stored = transactions_.Run([&]() -> Status {
+    now.reset();
+    auto locked = appointments_.LockById(pending.company_id, pending.appointment_id);
+    if (!locked) {
+      if (locked.error().code == ErrorCode::kNotFound) return Ok();  // erased meanwhile
+      return tl::unexpected(locked.error());
+    }
+    now = *locked;
+    if (locked->status != kPendingSync) return Ok();
+    Appointment updated = *locked;
+    updated.status = std::string(booking->status == "pending" ? kRequested : kBooked);
+    updated.calcom_booking_uid = booking->uid;
+    if (!booking->seat_uid.empty()) updated.calcom_seat_uid = booking->seat_uid;
+    if (booking->end > booking->start) updated.ends_at = booking->end;  // as Cal.com booked it
+    auto written = appointments_.Update(pending.company_id, updated);
+    if (!written) return tl::unexpected(written.error());
+    now = *written;
+    return Ok();
+  });
+  if (!stored) return stored;
+  if (now && now->calcom_booking_uid == booking->uid) {
+    metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_completed"}});
+    return Ok();
+  }
+  // Let go meanwhile: the booking goes too (a failed cancel leaves it to the practice, who sees
+  // it in Cal.com; the appointment already says what the caller decided).
+  metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_released_meanwhile"}});
+  auto cancelled =
+      calendar_.CancelBooking(account, booking->uid, settings_.records.released_while_booking,
+                              BookingChange{booking->seat_uid, ""});
+  if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
+    observability::LogError(
+        "pending_booking_not_cancelled",
+        {{"appointment_id", pending.appointment_id.value}, {"error", cancelled.error().message}});
+  }
   return Ok();
 }
 

@@ -30,6 +30,8 @@ struct RecordWording {
   std::string unnamed_attendee;
   std::string series_refused;       // a recurring series cancelled right after it was made
   std::string cancelled_by_caller;  // the caller gave no reason
+  // A held slot let go (cancelled by the caller, erased) while its booking was being made.
+  std::string released_while_booking;
   std::string moved_by_caller;
   std::function<std::string(std::string_view reason)> cancellation_wished;
   std::function<std::string(const FailedBookingNote&)> booking_failed;

@@ -534,6 +534,7 @@ inline booking::BookingSettings TestBookingSettings() {
   settings.records.unnamed_attendee = "caller";
   settings.records.series_refused = "series refused";
   settings.records.cancelled_by_caller = "cancelled by the caller";
+  settings.records.released_while_booking = "released while booking";
   settings.records.moved_by_caller = "moved by the caller";
   settings.records.cancellation_wished = [](std::string_view reason) {
     return "cancellation wished: " + std::string(reason);
