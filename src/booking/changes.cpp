@@ -165,6 +165,19 @@ Result<AppointmentsOutcome> ChangeService::Upcoming(const CallContext& ctx) {
 }
 
 Result<CancelOutcome> ChangeService::Cancel(const CallContext& ctx, const CancelRequest& request) {
+  // Once more when the appointment changed between reading and writing (its pending booking
+  // was finished meanwhile): the next attempt sees its booking and cancels it at Cal.com too.
+  for (int attempt = 1;; ++attempt) {
+    bool changed_meanwhile = false;
+    auto out = CancelOnce(ctx, request, changed_meanwhile);
+    if (!changed_meanwhile) return out;
+    if (attempt == 3) return Fail(ErrorCode::kUnavailable, "the appointment keeps changing");
+  }
+}
+
+Result<CancelOutcome> ChangeService::CancelOnce(const CallContext& ctx,
+                                                const CancelRequest& request,
+                                                bool& changed_meanwhile) {
   CancelOutcome out;
   out.as_of = clock_.Now();
   if (ctx.CallerWithheld() && !ctx.customer) {
@@ -214,11 +227,28 @@ Result<CancelOutcome> ChangeService::Cancel(const CallContext& ctx, const Cancel
       return out;
     }
   }
-  Appointment updated = appt;
-  updated.status = std::string(kCancelled);
-  updated.cancelled_at = out.as_of;
-  auto stored = appointments_.Update(ctx.company.id, updated);
-  if (!stored) return tl::unexpected(stored.error());
+  // Written from the row read locked, and only if it is still as read: a held appointment whose
+  // job finished meanwhile now has a booking at Cal.com that the cancel above did not reach.
+  std::optional<Appointment> stored;
+  Status written = transactions_.Run([&]() -> Status {
+    stored.reset();
+    changed_meanwhile = false;
+    auto locked = appointments_.LockById(ctx.company.id, appt.id);
+    if (!locked) return tl::unexpected(locked.error());
+    if (locked->status != appt.status || locked->calcom_booking_uid != appt.calcom_booking_uid) {
+      changed_meanwhile = true;
+      return Ok();
+    }
+    Appointment updated = *locked;
+    updated.status = std::string(kCancelled);
+    updated.cancelled_at = out.as_of;
+    auto u = appointments_.Update(ctx.company.id, updated);
+    if (!u) return tl::unexpected(u.error());
+    stored = *u;
+    return Ok();
+  });
+  if (!written) return tl::unexpected(written.error());
+  if (changed_meanwhile) return out;
   out.result = changes::Cancelled{*stored, decision->fee_cents};
   Count("cancel-appointment", "cancelled");
   return out;

@@ -179,6 +179,10 @@ class ChangeService {
 
  private:
   using Found = std::variant<changes::Listed, changes::NotFound, changes::Ambiguous>;
+  // One try of Cancel; `changed_meanwhile` when the appointment changed between reading and
+  // writing (nothing was written then, and the outcome is to be discarded).
+  Result<CancelOutcome> CancelOnce(const CallContext& ctx, const CancelRequest& request,
+                                   bool& changed_meanwhile);
   // The caller's appointment `choice` names: by id (only the caller's own), else the only
   // upcoming one (on the day said, when there are several).
   Result<Found> FindCallersAppointment(const CallContext& ctx, const AppointmentChoice& choice);

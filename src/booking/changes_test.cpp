@@ -97,6 +97,24 @@ TEST_F(ChangeServiceTest, CancelCancelsTheCallersAppointment) {
   EXPECT_EQ(world.appointments.rows[0].status, kCancelled);
 }
 
+// The caller cancels a slot held while Cal.com was away, and its job books it at that moment:
+// the cancel does not just mark it cancelled (its booking would stay at Cal.com), it starts
+// over and cancels the booking too.
+TEST_F(ChangeServiceTest, CancelOfAHeldSlotWhoseJobBooksItMeanwhileCancelsTheBooking) {
+  Appointment& held = world.appointments.rows[0];
+  held.status = std::string(kPendingSync);
+  held.calcom_booking_uid.reset();
+  world.appointments.before_lock = [&] {
+    held.status = std::string(kBooked);
+    held.calcom_booking_uid = "uid-booked-meanwhile";
+  };
+  auto out = changes.Cancel(Caller(), CancelRequest{});
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_NE(std::get_if<changes::Cancelled>(&out->result), nullptr);
+  EXPECT_EQ(world.calendar.cancelled, std::vector<std::string>{"uid-booked-meanwhile"});
+  EXPECT_EQ(world.appointments.rows[0].status, kCancelled);
+}
+
 TEST_F(ChangeServiceTest, CancelShortlyBeforeCostsTheFeeTier) {
   world.clock.SetNow(Berlin(12, 1, 0));  // ten hours before Tuesday 10:00
   auto out = changes.Cancel(Caller(), CancelRequest{});

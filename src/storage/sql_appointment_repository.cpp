@@ -70,11 +70,18 @@ Result<std::vector<Appointment>> ListForCustomer(Database& db, CompanyId company
   });
 }
 
-Result<Appointment> FindWhere(Database& db, std::string_view where, const Params& params) {
+enum class Lock { kNone, kForUpdate };
+
+// The one appointment matching `where`. kForUpdate: on PostgreSQL the row stays locked until the
+// caller's transaction ends; SQLite's write transactions run one at a time already.
+Result<Appointment> FindWhere(Database& db, std::string_view where, const Params& params,
+                              Lock lock = Lock::kNone) {
   return db.Run([&](Session& s) {
-    return internal::QueryOne(s, kAppointmentColumns,
-                              "FROM appointments WHERE " + std::string(where), params,
-                              DecodeAppointment, "appointment not found");
+    const bool for_update = lock == Lock::kForUpdate && s.dialect() == Dialect::kPostgresql;
+    return internal::QueryOne(
+        s, kAppointmentColumns,
+        "FROM appointments WHERE " + std::string(where) + (for_update ? " FOR UPDATE" : ""), params,
+        DecodeAppointment, "appointment not found");
   });
 }
 
@@ -157,12 +164,8 @@ Result<Appointment> SqlAppointmentRepository::FindById(CompanyId company_id, App
 }
 
 Result<Appointment> SqlAppointmentRepository::LockById(CompanyId company_id, AppointmentId id) {
-  return database_.Run([&](Session& s) {
-    const std::string lock = s.dialect() == Dialect::kPostgresql ? " FOR UPDATE" : "";
-    return internal::QueryOne(
-        s, kAppointmentColumns, "FROM appointments WHERE company_id = :c AND id = :id" + lock,
-        Params().Add(company_id.value).Add(id.value), DecodeAppointment, "appointment not found");
-  });
+  return FindWhere(database_, "company_id = :c AND id = :id",
+                   Params().Add(company_id.value).Add(id.value), Lock::kForUpdate);
 }
 
 Result<Appointment> SqlAppointmentRepository::FindByIdempotencyKey(CompanyId company_id,
@@ -178,16 +181,11 @@ Result<Appointment> SqlAppointmentRepository::FindByCalcomUid(CompanyId company_
 }
 
 Result<Appointment> SqlAppointmentRepository::ResolveByCalcomUid(std::string_view uid) {
-  return database_.Run([&](Session& s) {
-    // Locked on PostgreSQL until the caller's transaction ends: an erase marking the row
-    // (privacy::PersonalData::Erase) waits for a delivery that read it, and then finds the
-    // delivery's stored body; a delivery waits for an erase that marked it, and then reads the
-    // mark. SQLite's write transactions run one at a time already.
-    const std::string lock = s.dialect() == Dialect::kPostgresql ? " FOR UPDATE" : "";
-    return internal::QueryOne(s, kAppointmentColumns,
-                              "FROM appointments WHERE calcom_booking_uid = :u" + lock,
-                              Params().Add(uid), DecodeAppointment, "appointment not found");
-  });
+  // Locked until the caller's transaction ends: an erase marking the row
+  // (privacy::PersonalData::Erase) waits for a delivery that read it, and then finds the
+  // delivery's stored body; a delivery waits for an erase that marked it, and then reads the
+  // mark.
+  return FindWhere(database_, "calcom_booking_uid = :u", Params().Add(uid), Lock::kForUpdate);
 }
 
 Result<std::vector<Appointment>> SqlAppointmentRepository::ListUpcomingForCustomer(

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "booking/booking_service.hpp"
@@ -318,6 +319,7 @@ class Appointments final : public booking::AppointmentRepository {
         r.ends_at = a.ends_at;
         r.cancelled_at = a.cancelled_at;
         r.notes = a.notes;
+        r.customer_id = a.customer_id;  // as the SQL repository does
         return r;
       }
     }
@@ -327,8 +329,12 @@ class Appointments final : public booking::AppointmentRepository {
     return FindIn(rows, company, id);
   }
   Result<Appointment> LockById(CompanyId company, AppointmentId id) override {
+    if (before_lock) std::exchange(before_lock, nullptr)();
     return FindById(company, id);
   }
+  // Runs once, at the next LockById: what another transaction commits between a read and the
+  // locked read before a write.
+  std::function<void()> before_lock;
   Result<Appointment> FindByIdempotencyKey(CompanyId company, std::string_view key) override {
     for (const auto& r : rows) {
       if (r.company_id == company && r.idempotency_key == key) return r;
