@@ -507,7 +507,7 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
 
   std::string target;
   auto erased = database_.WithTransaction([&](Session& s) -> Status {
-    const Person p = FindPerson(s, company_id, *e164, settings_.phone_region);
+    Person p = FindPerson(s, company_id, *e164, settings_.phone_region);
     target = p.Target();
     const auto now = clock_.Now();
     // The calls and appointments are marked erased first. On PostgreSQL a delivery about one of
@@ -527,6 +527,14 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
           "UPDATE appointments SET customer_id = NULL, notes = '', erased_at = :now, "
           "updated_at = :now2 WHERE company_id = :c AND id = :id",
           Params().Add(now).Add(now).Add(company_id).Add(id));
+    }
+    // A callback request written while these updates waited for a row exists now (the
+    // pending-booking job holds its appointment while it releases it and notes the caller's
+    // callback): the person's requests are looked for again, so it goes with the rest.
+    for (std::int64_t id : FindPerson(s, company_id, *e164, settings_.phone_region).callback_ids) {
+      if (std::find(p.callback_ids.begin(), p.callback_ids.end(), id) == p.callback_ids.end()) {
+        p.callback_ids.push_back(id);
+      }
     }
     // The raw traces: `p` still knows the call ids, booking uids, name and e-mail.
     report.webhook_events_emptied =

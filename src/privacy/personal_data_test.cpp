@@ -683,6 +683,65 @@ TEST_P(PersonalDataTest, ADeliveryWrittenWhileTheEraseRunsKeepsNoBody) {
   EXPECT_EQ(Count("FROM webhook_events WHERE source = 'calcom' AND payload = ''"), 1);
 }
 
+// The pending-booking job releases the person's held slot and notes their callback while the
+// erase runs: it holds the appointment's row, so the erase waits for it at its mark (on
+// PostgreSQL). The callback request it wrote is erased too, and the customer row with it;
+// found only by the erase's first search, it would stay (and keep the customer from being
+// deleted: the erase would fail).
+TEST_P(PersonalDataTest, ACallbackNotedWhileTheEraseWaitsForItsRowIsErasedToo) {
+  Seed();
+  std::promise<void> locked;
+  std::promise<void> release;
+  std::thread job([&] {
+    auto written = db().WithTransaction([&](Session& s) -> Status {
+      storage::SqlAppointmentRepository appointments(db(), clock_);
+      std::int64_t id = 0;
+      s.Query("id", "FROM appointments WHERE calcom_booking_uid = 'uid-erika-past'", {},
+              [&](const Row& r) { id = r.Int64("id"); });
+      auto held = appointments.LockById(company_.id, booking::AppointmentId(id));
+      if (!held) return tl::unexpected(held.error());
+      locked.set_value();
+      release.get_future().wait();
+      storage::SqlCallbackRequestRepository callbacks(db(), clock_);
+      booking::CallbackRequest callback;
+      callback.customer_id = tenancy::CustomerId(erika_id_);
+      callback.phone = std::string(kPhone);
+      callback.name = std::string(kName);
+      callback.reason = "Termin konnte nicht gebucht werden";
+      auto noted = callbacks.Create(company_.id, callback);
+      if (!noted) return tl::unexpected(noted.error());
+      return Ok();
+    });
+    EXPECT_TRUE(written.has_value()) << written.error().message;
+  });
+  locked.get_future().wait();
+  Result<ErasureReport> report = Fail(ErrorCode::kInternal, "not run");
+  std::thread erase([&] { report = service_->Erase(company_, kPhone, {}, {"system", {}}); });
+  if (db().dialect() == Dialect::kPostgresql) {
+    // The erase reaches the appointment's row and waits for it.
+    auto waiting = [&] {
+      return Count(
+                 "FROM pg_stat_activity WHERE datname = current_database() AND "
+                 "wait_event_type = 'Lock'") == 1;
+    };
+    bool waits = waiting();
+    for (int i = 0; i < 2000 && !waits; ++i) {  // at most ~20 s
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      waits = waiting();
+    }
+    EXPECT_TRUE(waits) << "the erase never waited for the appointment's row";
+  } else {
+    // SQLite: the erase waits for the job's write transaction to begin its own.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  release.set_value();
+  job.join();
+  erase.join();
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(Count("FROM callback_requests"), 0);
+  EXPECT_EQ(Count("FROM customers WHERE id = " + std::to_string(erika_id_)), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PersonalDataTest, storage::testing::AllBackends(),
                          storage::testing::BackendName);
 INSTANTIATE_TEST_SUITE_P(Backends, AuditLogTest, storage::testing::AllBackends(),
