@@ -160,8 +160,8 @@ ObservabilityWiring::ObservabilityWiring(ObservabilitySettings settings,
         "companies",
         [this] {
           auto stuck = HeldBookingsStuck();
-          if (stuck.count < 0) return std::vector<GaugeSample>{};
-          return std::vector<GaugeSample>{{{}, stuck.count}};
+          if (!stuck) return std::vector<GaugeSample>{};
+          return std::vector<GaugeSample>{{{}, stuck->count}};
         });
   }
   storage::SetStatementObserver([this](std::string_view sql, std::chrono::nanoseconds elapsed) {
@@ -172,11 +172,7 @@ ObservabilityWiring::ObservabilityWiring(ObservabilitySettings settings,
       settings.alerts,
       observability::MetricsAlertSampler(
           metrics_, [this] { return QueueBacklog(); }, [this] { return CallbacksOverdue(); },
-          [this] {
-            auto stuck = HeldBookingsStuck();
-            if (stuck.count < 0) return observability::AlertLevel{};
-            return stuck;
-          }),
+          [this] { return HeldBookingsStuck().value_or(observability::AlertLevel{}); }),
       *slack_, clock, metrics_);
 }
 
@@ -203,14 +199,14 @@ observability::CallbacksOverdue ObservabilityWiring::CallbacksOverdue() const {
   return {static_cast<double>(report->overdue), OverdueDetail(*report, callbacks_->sla())};
 }
 
-observability::AlertLevel ObservabilityWiring::HeldBookingsStuck() const {
-  if (appointments_ == nullptr) return {};
+std::optional<observability::AlertLevel> ObservabilityWiring::HeldBookingsStuck() const {
+  if (appointments_ == nullptr) return observability::AlertLevel{};
   constexpr int kRead = 100;
   auto held = appointments_->ListPendingSync(kRead);  // oldest first
   if (!held) {
     // Not knowing is no alert of its own: the database's failures show elsewhere.
     observability::LogWarn("held_bookings_unread", {{"error", held.error().message}});
-    return {-1, ""};
+    return std::nullopt;
   }
   const SystemTimePoint cutoff = clock_.Now() - held_booking_stuck_after_;
   return StuckDetail(*held, cutoff, held->size() == static_cast<std::size_t>(kRead));

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "app/config.hpp"
@@ -90,8 +91,9 @@ class ObservabilityWiring {
   // The platform's overdue callback requests for the callback_overdue alert.
   observability::CallbacksOverdue CallbacksOverdue() const;
   // The appointments held longer than held_booking_stuck_after (all companies), for the
-  // held_booking_stuck alert and gauge: ids and companies, never the caller.
-  observability::AlertLevel HeldBookingsStuck() const;
+  // held_booking_stuck alert and gauge: ids and companies, never the caller. None when the
+  // database could not be read (no gauge series; the alert reads it as none stuck).
+  std::optional<observability::AlertLevel> HeldBookingsStuck() const;
 
   observability::Metrics& metrics_;
   const Clock& clock_;
