@@ -1133,6 +1133,7 @@ booking::RecordWording RecordWording() {
   w.series_refused = "Serientermine werden telefonisch nicht vergeben";
   w.cancelled_by_caller = "Vom Anrufer telefonisch storniert";
   w.released_while_booking = "Während der Buchung storniert";
+  w.released_while_moving = "Während der Verschiebung storniert";
   w.moved_by_caller = "Vom Anrufer telefonisch verschoben";
   w.cancellation_wished = [](std::string_view reason) {
     return "Stornierung gewünscht: " + std::string(reason);

@@ -497,6 +497,7 @@ TEST(RecordWording, TheTextsWrittenIntoRecordsAreGerman) {
   EXPECT_EQ(w.series_refused, "Serientermine werden telefonisch nicht vergeben");
   EXPECT_EQ(w.cancelled_by_caller, "Vom Anrufer telefonisch storniert");
   EXPECT_EQ(w.released_while_booking, "Während der Buchung storniert");
+  EXPECT_EQ(w.released_while_moving, "Während der Verschiebung storniert");
   EXPECT_EQ(w.moved_by_caller, "Vom Anrufer telefonisch verschoben");
   EXPECT_EQ(w.CancellationWished("krank"), "Stornierung gewünscht: krank");
   EXPECT_EQ(

@@ -4,6 +4,7 @@
 
 #include "booking/german_time.hpp"
 #include "core/time_zone.hpp"
+#include "observability/log.hpp"
 
 namespace callgate::booking {
 namespace {
@@ -325,11 +326,30 @@ Result<RescheduleOutcome> ChangeService::Reschedule(const CallContext& ctx,
     Count("reschedule-appointment", "calendar_error");
     return out;
   }
-  Appointment next = appt;
+  // Written from the row read locked. Cal.com's webhook about this move may have been recorded
+  // first: that is the move. An appointment let go meanwhile (cancelled, erased) keeps what it
+  // became; the booking just moved to is cancelled again rather than left unrecorded.
+  Appointment next;
+  bool let_go = false;
   Status local = transactions_.Run([&]() -> Status {
-    Appointment old = appt;
+    let_go = false;
+    auto locked = appointments_.LockById(ctx.company.id, appt.id);
+    if (!locked) return tl::unexpected(locked.error());
+    if (auto recorded = appointments_.FindByCalcomUid(ctx.company.id, moved->uid)) {
+      next = *recorded;
+      return Ok();
+    } else if (recorded.error().code != ErrorCode::kNotFound) {
+      return tl::unexpected(recorded.error());
+    }
+    if (locked->status != appt.status || locked->calcom_booking_uid != appt.calcom_booking_uid ||
+        locked->customer_id != appt.customer_id || locked->erased_at != appt.erased_at) {
+      let_go = true;
+      return Ok();
+    }
+    Appointment old = *locked;
     old.status = std::string(kRescheduled);
     if (auto s = appointments_.Update(ctx.company.id, old); !s) return tl::unexpected(s.error());
+    next = *locked;
     next.id = AppointmentId();
     next.starts_at = to.start;
     // As Cal.com booked it; the service's length when its answer has no end.
@@ -349,6 +369,19 @@ Result<RescheduleOutcome> ChangeService::Reschedule(const CallContext& ctx,
     return Ok();
   });
   if (!local) return tl::unexpected(local.error());
+  if (let_go) {
+    auto cancelled = calendar_.CancelBooking(CalendarAccountFor(ctx.company, settings_), moved->uid,
+                                             settings_.records.released_while_moving,
+                                             BookingChange{moved->seat_uid, ""});
+    if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
+      observability::LogError(
+          "moved_booking_not_cancelled",
+          {{"appointment_id", appt.id.value}, {"error", cancelled.error().message}});
+    }
+    out.result = changes::NotFound{changes::Missing::kNotActive};
+    Count("reschedule-appointment", "released_meanwhile");
+    return out;
+  }
   out.result = changes::Moved{listed, next, decision->fee_cents};
   Count("reschedule-appointment", "rescheduled");
   return out;

@@ -342,6 +342,69 @@ TEST_F(ChangeServiceTest, RescheduleTakenAtTheCalendarMeanwhileKeepsTheOldAppoin
   EXPECT_TRUE(std::holds_alternative<changes::CalendarUnavailable>(down->result));
 }
 
+// The appointment is let go (here: the caller's data erased with its future appointments
+// cancelled) while Cal.com moves it: the erasure stays as it was committed (no customer linked
+// again, no new appointment), and the booking just moved to is cancelled again.
+TEST_F(ChangeServiceTest, RescheduleOfAnAppointmentLetGoMeanwhileWritesNothingAndUndoesTheMove) {
+  const auto erased_at = world.clock.Now();
+  world.appointments.before_lock = [&] {
+    Appointment& row = world.appointments.rows[0];
+    row.status = std::string(kCancelled);
+    row.customer_id.reset();
+    row.notes.clear();
+    row.erased_at = erased_at;
+  };
+  const auto rows_before = world.appointments.rows.size();
+  auto out = changes.Reschedule(Caller(), Move("Mittwoch", "11 Uhr", true));
+  ASSERT_TRUE(out) << out.error().message;
+  const auto* nf = std::get_if<changes::NotFound>(&out->result);
+  ASSERT_NE(nf, nullptr);
+  EXPECT_EQ(nf->why, changes::Missing::kNotActive);
+  ASSERT_EQ(world.calendar.moved_to.size(), 1u);
+  EXPECT_EQ(world.calendar.cancelled, world.calendar.moved_to);
+  EXPECT_EQ(world.appointments.rows.size(), rows_before);
+  const Appointment& row = world.appointments.rows[0];
+  EXPECT_EQ(row.status, kCancelled);
+  EXPECT_FALSE(row.customer_id);
+  EXPECT_EQ(row.erased_at, erased_at);
+}
+
+// Cal.com's webhook about the move is recorded before the move's own write (calendar_sync.cpp
+// records a BOOKING_RESCHEDULED of a known booking): that record is the move; no second
+// appointment for the same booking, and the caller hears it moved.
+TEST_F(ChangeServiceTest, RescheduleRecordedByCalcomsWebhookFirstIsTheMove) {
+  std::optional<AppointmentId> recorded;
+  world.appointments.before_lock = [&] {
+    Appointment previous = world.appointments.rows[0];
+    previous.status = std::string(kRescheduled);
+    ASSERT_TRUE(world.appointments.Update(CompanyId(1), previous));
+    Appointment next = previous;
+    next.id = AppointmentId();
+    next.starts_at = Berlin(12, 2, 11);
+    next.ends_at = Berlin(12, 2, 11, 30);
+    next.status = std::string(kBooked);
+    next.calcom_booking_uid = world.calendar.moved_to.at(0);
+    next.rescheduled_from_id = previous.id;
+    next.source = "calcom";
+    auto created = world.appointments.Create(CompanyId(1), next);
+    ASSERT_TRUE(created);
+    recorded = created->id;
+  };
+  auto out = changes.Reschedule(Caller(), Move("Mittwoch", "11 Uhr", true));
+  ASSERT_TRUE(out) << out.error().message;
+  const auto* done = std::get_if<changes::Moved>(&out->result);
+  ASSERT_NE(done, nullptr);
+  ASSERT_TRUE(recorded);
+  EXPECT_EQ(done->to.id, *recorded);
+  EXPECT_EQ(done->to.starts_at, Berlin(12, 2, 11));
+  EXPECT_TRUE(world.calendar.cancelled.empty());
+  int for_the_booking = 0;
+  for (const auto& row : world.appointments.rows) {
+    if (row.calcom_booking_uid == world.calendar.moved_to.at(0)) ++for_the_booking;
+  }
+  EXPECT_EQ(for_the_booking, 1);
+}
+
 TEST_F(ChangeServiceTest, RescheduleOfAServiceWithoutCalendarIsNotMovable) {
   for (auto& s : world.services.rows) {
     if (s.id == tenancy::ServiceId(100)) s.calcom_event_type_id.reset();

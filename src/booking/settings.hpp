@@ -32,6 +32,8 @@ struct RecordWording {
   std::string cancelled_by_caller;  // the caller gave no reason
   // A held slot let go (cancelled by the caller, erased) while its booking was being made.
   std::string released_while_booking;
+  // An appointment let go (cancelled, erased) while the caller's move was made at Cal.com.
+  std::string released_while_moving;
   std::string moved_by_caller;
   std::function<std::string(std::string_view reason)> cancellation_wished;
   std::function<std::string(const FailedBookingNote&)> booking_failed;

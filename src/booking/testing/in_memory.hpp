@@ -541,6 +541,7 @@ inline booking::BookingSettings TestBookingSettings() {
   settings.records.series_refused = "series refused";
   settings.records.cancelled_by_caller = "cancelled by the caller";
   settings.records.released_while_booking = "released while booking";
+  settings.records.released_while_moving = "released while moving";
   settings.records.moved_by_caller = "moved by the caller";
   settings.records.cancellation_wished = [](std::string_view reason) {
     return "cancellation wished: " + std::string(reason);
@@ -571,6 +572,7 @@ class Calendar final : public booking::CalendarProvider {
   std::vector<booking::BookingRequest> created;
   std::vector<std::string> cancelled;
   std::vector<booking::BookingChange> changes;  // of every cancel and reschedule, in order
+  std::vector<std::string> moved_to;            // each reschedule's new booking uid
   std::string answer_status = "accepted";
   bool seated = false;  // answers carry a seatUid ("seat-<id>")
   int occurrences = 1;  // > 1: creates answer a series (a recurring event type)
@@ -646,6 +648,7 @@ class Calendar final : public booking::CalendarProvider {
     b.start = start;
     b.end = start + std::chrono::minutes(30);
     b.rescheduled_from_uid = uid;
+    moved_to.push_back(b.uid);
     return b;
   }
   Result<booking::Booking> GetBooking(const booking::CalendarAccount&,
