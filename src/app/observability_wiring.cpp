@@ -52,26 +52,17 @@ std::string OverdueDetail(const booking::CallbackOverdueReport& report,
   return out;
 }
 
-// "company 4: appointment 812 (held since …), …" for the held appointments created before
-// `cutoff` — ids and times only, never the caller.
-observability::AlertLevel StuckDetail(const std::vector<booking::Appointment>& held,
-                                      SystemTimePoint cutoff, bool truncated) {
-  constexpr std::size_t kListed = 5;
+// The number of held appointments and "company 4: appointment 812 (held since …), …" for the
+// oldest — ids and times only, never the caller.
+observability::AlertLevel StuckDetail(const booking::HeldAppointments& held) {
   observability::AlertLevel out;
-  for (const auto& a : held) {
-    if (a.created_at > cutoff) break;  // oldest first: the rest are younger
-    if (out.count == kListed) out.detail += ", …";
-    if (out.count < kListed) {
-      out.detail += (out.count > 0 ? ", " : "") + std::string("company ") +
-                    std::to_string(a.company_id.value) + ": appointment " +
-                    std::to_string(a.id.value) + " (held since " + FormatIso8601Utc(a.created_at) +
-                    ")";
-    }
-    ++out.count;
+  out.count = held.count;
+  for (const auto& a : held.oldest) {
+    out.detail += (out.detail.empty() ? "" : ", ") + std::string("company ") +
+                  std::to_string(a.company_id.value) + ": appointment " +
+                  std::to_string(a.id.value) + " (held since " + FormatIso8601Utc(a.since) + ")";
   }
-  if (truncated && out.count == static_cast<double>(held.size())) {
-    out.detail += "; stopped reading: at least this many";
-  }
+  if (static_cast<std::size_t>(held.count) > held.oldest.size()) out.detail += ", …";
   if (out.count > 0) {
     out.detail +=
         "; `callgate jobs failed` lists their jobs, `callgate jobs retry` runs one again, "
@@ -172,7 +163,7 @@ ObservabilityWiring::ObservabilityWiring(ObservabilitySettings settings,
       settings.alerts,
       observability::MetricsAlertSampler(
           metrics_, [this] { return QueueBacklog(); }, [this] { return CallbacksOverdue(); },
-          [this] { return HeldBookingsStuck().value_or(observability::AlertLevel{}); }),
+          [this] { return HeldBookingsStuck(); }),
       *slack_, clock, metrics_);
 }
 
@@ -187,29 +178,29 @@ double ObservabilityWiring::QueueBacklog() const {
   return ready;
 }
 
-observability::CallbacksOverdue ObservabilityWiring::CallbacksOverdue() const {
-  if (callbacks_ == nullptr) return {};
+std::optional<observability::CallbacksOverdue> ObservabilityWiring::CallbacksOverdue() const {
+  if (callbacks_ == nullptr) return observability::AlertLevel{};
   auto report = callbacks_->Overdue();
   if (!report) {
     // Not knowing is no alert of its own: the database's failures show elsewhere.
     observability::LogWarn("callback_overdue_unread", {{"error", report.error().message}});
-    return {};
+    return std::nullopt;
   }
-  if (report->overdue == 0) return {};
-  return {static_cast<double>(report->overdue), OverdueDetail(*report, callbacks_->sla())};
+  if (report->overdue == 0) return observability::AlertLevel{};
+  return observability::AlertLevel{static_cast<double>(report->overdue),
+                                   OverdueDetail(*report, callbacks_->sla())};
 }
 
 std::optional<observability::AlertLevel> ObservabilityWiring::HeldBookingsStuck() const {
   if (appointments_ == nullptr) return observability::AlertLevel{};
-  constexpr int kRead = 100;
-  auto held = appointments_->ListPendingSync(kRead);  // oldest first
+  constexpr int kListed = 5;
+  auto held = appointments_->HeldSince(clock_.Now() - held_booking_stuck_after_, kListed);
   if (!held) {
     // Not knowing is no alert of its own: the database's failures show elsewhere.
     observability::LogWarn("held_bookings_unread", {{"error", held.error().message}});
     return std::nullopt;
   }
-  const SystemTimePoint cutoff = clock_.Now() - held_booking_stuck_after_;
-  return StuckDetail(*held, cutoff, held->size() == static_cast<std::size_t>(kRead));
+  return StuckDetail(*held);
 }
 
 Status ObservabilityWiring::RegisterAlertCheck(queue::QueueRuntime& queue) {

@@ -88,11 +88,12 @@ class ObservabilityWiring {
 
  private:
   double QueueBacklog() const;
-  // The platform's overdue callback requests for the callback_overdue alert.
-  observability::CallbacksOverdue CallbacksOverdue() const;
+  // The platform's overdue callback requests for the callback_overdue alert. None when the
+  // database could not be read (the alert keeps its state).
+  std::optional<observability::CallbacksOverdue> CallbacksOverdue() const;
   // The appointments held longer than held_booking_stuck_after (all companies), for the
   // held_booking_stuck alert and gauge: ids and companies, never the caller. None when the
-  // database could not be read (no gauge series; the alert reads it as none stuck).
+  // database could not be read (no gauge series; the alert keeps its state).
   std::optional<observability::AlertLevel> HeldBookingsStuck() const;
 
   observability::Metrics& metrics_;

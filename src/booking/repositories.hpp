@@ -13,6 +13,18 @@
 
 namespace callgate::booking {
 
+// Appointments held for a caller past a time: how many, and the oldest few by id, company and
+// since when (nothing of the caller).
+struct HeldAppointments {
+  struct Held {
+    AppointmentId id;
+    tenancy::CompanyId company_id;
+    SystemTimePoint since;  // created_at
+  };
+  int count = 0;
+  std::vector<Held> oldest;  // oldest first
+};
+
 class AppointmentRepository {
  public:
   virtual ~AppointmentRepository() = default;
@@ -50,9 +62,10 @@ class AppointmentRepository {
   virtual Result<std::vector<Appointment>> ListUpcomingRejectedForCustomer(
       tenancy::CompanyId company_id, tenancy::CustomerId customer_id, SystemTimePoint from) = 0;
 
-  // Appointments waiting for Cal.com (status pending_sync), oldest first (all companies; for
-  // the sync job).
-  virtual Result<std::vector<Appointment>> ListPendingSync(int limit) = 0;
+  // Appointments held for a caller (status pending_sync) created before `created_before`, all
+  // companies: their number and the oldest `listed` of them. Reads no column about the caller
+  // (for the held_booking_stuck alert and gauge).
+  virtual Result<HeldAppointments> HeldSince(SystemTimePoint created_before, int listed) = 0;
 
   // How many of the customer's appointments were cancelled (or rescheduled) in [from, to).
   virtual Result<int> CountChanges(tenancy::CompanyId company_id, tenancy::CustomerId customer_id,

@@ -65,8 +65,8 @@ std::string_view AlertSeverityName(AlertSeverity severity) noexcept {
 
 std::function<AlertSample()> MetricsAlertSampler(
     const Metrics& metrics, std::function<double()> queue_backlog,
-    std::function<CallbacksOverdue()> callbacks_overdue,
-    std::function<AlertLevel()> held_bookings_stuck) {
+    std::function<std::optional<CallbacksOverdue>()> callbacks_overdue,
+    std::function<std::optional<AlertLevel>()> held_bookings_stuck) {
   return [&metrics, queue_backlog = std::move(queue_backlog),
           callbacks_overdue = std::move(callbacks_overdue),
           held_bookings_stuck = std::move(held_bookings_stuck)] {
@@ -86,16 +86,8 @@ std::function<AlertSample()> MetricsAlertSampler(
     s.calcom_failures = metrics.Sum("callgate_calcom_requests_total", [](const Labels& l) {
       return !LabelValue(l, "status").starts_with('2');
     });
-    if (callbacks_overdue) {
-      CallbacksOverdue overdue = callbacks_overdue();
-      s.callbacks_overdue = overdue.count;
-      s.callbacks_overdue_detail = std::move(overdue.detail);
-    }
-    if (held_bookings_stuck) {
-      AlertLevel stuck = held_bookings_stuck();
-      s.held_bookings_stuck = stuck.count;
-      s.held_bookings_stuck_detail = std::move(stuck.detail);
-    }
+    if (callbacks_overdue) s.callbacks_overdue = callbacks_overdue();
+    if (held_bookings_stuck) s.held_bookings_stuck = held_bookings_stuck();
     return s;
   };
 }
@@ -167,20 +159,23 @@ std::vector<AlertEngine::Evaluation> AlertEngine::Evaluate() const {
              " (" + Number(failures) + " of " + Number(requests) + " requests failed; threshold " +
              Percent(settings_.calcom_failure_rate) + ")"});
   }
-  out.push_back({"callback_overdue", AlertSeverity::kWarning,
-                 now.callbacks_overdue > settings_.callbacks_overdue,
-                 Number(now.callbacks_overdue) + " open callback request(s) overdue" +
-                     (now.callbacks_overdue_detail.empty() ? std::string()
-                                                           : ": " + now.callbacks_overdue_detail) +
-                     " (threshold " + Number(settings_.callbacks_overdue) + ")"});
-  out.push_back(
-      {"held_booking_stuck", AlertSeverity::kCritical,
-       now.held_bookings_stuck > settings_.held_bookings_stuck,
-       Number(now.held_bookings_stuck) +
-           " appointment(s) held for a caller and not booked or released by their job" +
-           (now.held_bookings_stuck_detail.empty() ? std::string()
-                                                   : ": " + now.held_bookings_stuck_detail) +
-           " (threshold " + Number(settings_.held_bookings_stuck) + ")"});
+  const auto level = [&](const char* rule, AlertSeverity severity,
+                         const std::optional<AlertLevel>& read, double threshold,
+                         const std::string& what) {
+    if (!read) {
+      out.push_back({rule, severity, false, "not known: could not be read", false});
+      return;
+    }
+    out.push_back({rule, severity, read->count > threshold,
+                   Number(read->count) + " " + what +
+                       (read->detail.empty() ? std::string() : ": " + read->detail) +
+                       " (threshold " + Number(threshold) + ")"});
+  };
+  level("callback_overdue", AlertSeverity::kWarning, now.callbacks_overdue,
+        settings_.callbacks_overdue, "open callback request(s) overdue");
+  level("held_booking_stuck", AlertSeverity::kCritical, now.held_bookings_stuck,
+        settings_.held_bookings_stuck,
+        "appointment(s) held for a caller and not booked or released by their job");
   return out;
 }
 
@@ -200,6 +195,7 @@ std::vector<AlertNotification> AlertEngine::Check() {
       auto state = std::find_if(states_.begin(), states_.end(),
                                 [&](const auto& s) { return s.first == e.rule; });
       RuleState& st = state->second;
+      if (!e.known) continue;  // as it was: no fire, reminder or resolve on not knowing
       std::optional<AlertNotification::Kind> kind;
       if (e.firing && !st.firing) {
         kind = AlertNotification::Kind::kFiring;

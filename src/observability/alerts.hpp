@@ -42,6 +42,15 @@ enum class AlertSeverity { kWarning, kCritical };
 // "warning" / "critical".
 std::string_view AlertSeverityName(AlertSeverity severity) noexcept;
 
+// A level read from outside the metrics, and where it is (companies, branches, ids, times;
+// never a caller's name or number), for the message.
+struct AlertLevel {
+  double count = 0;
+  std::string detail;
+};
+// Open callback requests overdue now.
+using CallbacksOverdue = AlertLevel;
+
 // Cumulative totals (since process start) and current levels the rules look at.
 struct AlertSample {
   SystemTimePoint at;
@@ -52,30 +61,22 @@ struct AlertSample {
   double queue_backlog = 0;  // a level, not a total
   double calcom_requests = 0;
   double calcom_failures = 0;
-  double callbacks_overdue = 0;          // a level: open callback requests overdue now
-  std::string callbacks_overdue_detail;  // where they are (no personal data), for the message
-  double held_bookings_stuck = 0;        // a level: appointments held past their job's time
-  std::string held_bookings_stuck_detail;
+  // Levels read from the database; none when they could not be read. A rule over a level it
+  // does not know keeps its state: a failed read neither resolves a firing alert (to fire it
+  // again at the next check) nor fires one.
+  std::optional<CallbacksOverdue> callbacks_overdue = AlertLevel{};  // open ones overdue now
+  std::optional<AlertLevel> held_bookings_stuck = AlertLevel{};      // held past their job's time
 };
-
-// A level read from outside the metrics, and where it is (companies, branches, ids, times;
-// never a caller's name or number), for the message.
-struct AlertLevel {
-  double count = 0;
-  std::string detail;
-};
-// Open callback requests overdue now.
-using CallbacksOverdue = AlertLevel;
 
 // Reads an AlertSample (without `at`) from the standard metric names:
 // callgate_http_requests_total, callgate_http_request_duration_ms,
 // callgate_calcom_requests_total; `queue_backlog` supplies the backlog and `callbacks_overdue`
 // the overdue callback requests, `held_bookings_stuck` the appointments held too long (any may
-// be empty → 0).
+// be empty → 0; a level may answer none: not known now).
 std::function<AlertSample()> MetricsAlertSampler(
     const Metrics& metrics, std::function<double()> queue_backlog,
-    std::function<CallbacksOverdue()> callbacks_overdue = {},
-    std::function<AlertLevel()> held_bookings_stuck = {});
+    std::function<std::optional<CallbacksOverdue>()> callbacks_overdue = {},
+    std::function<std::optional<AlertLevel>()> held_bookings_stuck = {});
 
 struct AlertSettings {
   double error_rate = 0.05;
@@ -137,6 +138,7 @@ class AlertEngine {
     AlertSeverity severity;
     bool firing;
     std::string detail;
+    bool known = true;  // false: what the rule looks at could not be read; its state stays
   };
   const AlertSample& Baseline(std::chrono::milliseconds window) const;
   std::vector<Evaluation> Evaluate() const;

@@ -346,5 +346,51 @@ TEST(HeldBookingStuckAlert, FiresCriticalWhileAHeldBookingIsStuckAndResolves) {
   EXPECT_TRUE(engine.Firing().empty());
 }
 
+// A level that cannot be read (the database away) is not known: a firing alert stays firing
+// without a "resolved" and a new "firing" when the read works again, and a quiet one stays
+// quiet.
+TEST(LevelAlerts, AFailedReadKeepsTheRulesState) {
+  Metrics metrics;
+  testing::FakeClock clock;
+  RecordingNotifier notifier;
+  std::optional<AlertLevel> stuck = AlertLevel{};
+  std::optional<CallbacksOverdue> overdue = AlertLevel{};
+  AlertEngine engine({},
+                     MetricsAlertSampler(
+                         metrics, {}, [&] { return overdue; }, [&] { return stuck; }),
+                     notifier, clock, metrics);
+  stuck = AlertLevel{1, "company 1: appointment 812"};
+  clock.Advance(std::chrono::minutes(5));
+  ASSERT_EQ(engine.Check().size(), 1u);  // held_booking_stuck fires
+
+  stuck.reset();
+  overdue.reset();
+  for (int i = 0; i < 3; ++i) {
+    clock.Advance(std::chrono::minutes(5));
+    EXPECT_TRUE(engine.Check().empty());
+    EXPECT_EQ(engine.Firing(), std::vector<std::string>{"held_booking_stuck"});
+    EXPECT_EQ(metrics.Value("callgate_alert_firing", {{"rule", "held_booking_stuck"}}), 1);
+    EXPECT_EQ(metrics.Value("callgate_alert_firing", {{"rule", "callback_overdue"}}), 0);
+  }
+
+  // Not knowing for longer than the reminder interval sends no reminder either.
+  clock.Advance(std::chrono::hours(5));
+  EXPECT_TRUE(engine.Check().empty());
+
+  stuck = AlertLevel{1, "company 1: appointment 812"};
+  overdue = AlertLevel{};
+  clock.Advance(std::chrono::minutes(5));
+  auto sent = engine.Check();
+  ASSERT_EQ(sent.size(), 1u);  // the reminder that was due; not a second "firing"
+  EXPECT_EQ(sent[0].kind, AlertNotification::Kind::kReminder);
+
+  stuck = AlertLevel{};
+  clock.Advance(std::chrono::minutes(5));
+  sent = engine.Check();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].kind, AlertNotification::Kind::kResolved);
+  EXPECT_EQ(notifier.sent.size(), 3u);
+}
+
 }  // namespace
 }  // namespace callgate::observability

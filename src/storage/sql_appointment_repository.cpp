@@ -199,13 +199,23 @@ Result<std::vector<Appointment>> SqlAppointmentRepository::ListUpcomingRejectedF
   return ListForCustomer(database_, company_id, customer_id, from, "('rejected')");
 }
 
-Result<std::vector<Appointment>> SqlAppointmentRepository::ListPendingSync(int limit) {
-  return database_.Run([&](Session& s) -> Result<std::vector<Appointment>> {
-    return internal::QueryAll(
-        s, kAppointmentColumns,
-        "FROM appointments WHERE status = 'pending_sync' ORDER BY created_at, id LIMIT " +
-            std::to_string(std::max(1, limit)),
-        {}, DecodeAppointment);
+Result<booking::HeldAppointments> SqlAppointmentRepository::HeldSince(
+    SystemTimePoint created_before, int listed) {
+  return database_.Run([&](Session& s) -> Result<booking::HeldAppointments> {
+    booking::HeldAppointments out;
+    // Both through appointments_pending_sync_idx: held rows are few.
+    s.Query("COUNT(*) AS n", "FROM appointments WHERE status = 'pending_sync' AND created_at < :t",
+            Params().Add(created_before), [&](const Row& r) { out.count = r.Int("n"); });
+    if (out.count == 0 || listed <= 0) return out;
+    s.Query("id, company_id, created_at",
+            "FROM appointments WHERE status = 'pending_sync' AND created_at < :t "
+            "ORDER BY created_at, id LIMIT " +
+                std::to_string(listed),
+            Params().Add(created_before), [&](const Row& r) {
+              out.oldest.push_back({AppointmentId(r.Int64("id")), CompanyId(r.Int64("company_id")),
+                                    r.Time("created_at")});
+            });
+    return out;
   });
 }
 

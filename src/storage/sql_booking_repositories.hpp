@@ -31,7 +31,7 @@ class SqlAppointmentRepository final : public booking::AppointmentRepository {
   Result<std::vector<booking::Appointment>> ListUpcomingRejectedForCustomer(
       tenancy::CompanyId company_id, tenancy::CustomerId customer_id,
       SystemTimePoint from) override;
-  Result<std::vector<booking::Appointment>> ListPendingSync(int limit) override;
+  Result<booking::HeldAppointments> HeldSince(SystemTimePoint created_before, int listed) override;
   Result<int> CountChanges(tenancy::CompanyId company_id, tenancy::CustomerId customer_id,
                            std::string_view status, SystemTimePoint from,
                            SystemTimePoint to) override;

@@ -380,16 +380,17 @@ class Appointments final : public booking::AppointmentRepository {
               [](const Appointment& a, const Appointment& b) { return a.starts_at < b.starts_at; });
     return out;
   }
-  Result<std::vector<Appointment>> ListPendingSync(int limit) override {
-    std::vector<Appointment> out;
+  Result<booking::HeldAppointments> HeldSince(SystemTimePoint created_before, int listed) override {
+    booking::HeldAppointments out;
     for (const auto& r : rows) {
-      if (r.status == booking::kPendingSync) out.push_back(r);
+      if (r.status != booking::kPendingSync || r.created_at >= created_before) continue;
+      ++out.count;
+      out.oldest.push_back({r.id, r.company_id, r.created_at});
     }
-    std::stable_sort(out.begin(), out.end(), [](const Appointment& a, const Appointment& b) {
-      return a.created_at < b.created_at;
-    });
-    if (out.size() > static_cast<std::size_t>(std::max(1, limit))) {
-      out.resize(static_cast<std::size_t>(std::max(1, limit)));
+    std::stable_sort(out.oldest.begin(), out.oldest.end(),
+                     [](const auto& a, const auto& b) { return a.since < b.since; });
+    if (out.oldest.size() > static_cast<std::size_t>(std::max(0, listed))) {
+      out.oldest.resize(static_cast<std::size_t>(std::max(0, listed)));
     }
     return out;
   }
