@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include "storage/sql_booking_repositories.hpp"
-#include "storage/sql_tenancy_repositories.hpp"
 #include "storage/testing/test_database.hpp"
 
 namespace callgate::storage {
@@ -13,15 +12,7 @@ using tenancy::CompanyId;
 
 class HeldAppointmentsTest : public testing::DatabaseTest {
  protected:
-  CompanyId NewCompany(const std::string& slug) {
-    SqlCompanyRepository companies(db(), clock_);
-    tenancy::Company c;
-    c.name = "Praxis " + slug;
-    c.slug = slug;
-    auto created = companies.Create(c);
-    EXPECT_TRUE(created.has_value()) << created.error().message;
-    return created ? created->id : CompanyId(0);
-  }
+  CompanyId NewCompany(const std::string& slug) { return testing::NewCompany(db(), clock_, slug); }
   // An appointment in `status` created now (the fake clock), at its own start time.
   booking::AppointmentId Add(SqlAppointmentRepository& appointments, CompanyId company,
                              std::string_view status) {

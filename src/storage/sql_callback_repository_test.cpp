@@ -17,15 +17,7 @@ using tenancy::CompanyId;
 
 class CallbackRequestsTest : public testing::DatabaseTest {
  protected:
-  CompanyId NewCompany(const std::string& slug) {
-    SqlCompanyRepository companies(db(), clock_);
-    tenancy::Company c;
-    c.name = "Praxis " + slug;
-    c.slug = slug;
-    auto created = companies.Create(c);
-    EXPECT_TRUE(created.has_value()) << created.error().message;
-    return created ? created->id : CompanyId(0);
-  }
+  CompanyId NewCompany(const std::string& slug) { return testing::NewCompany(db(), clock_, slug); }
   calls::CallId NewCall(CompanyId company, const std::string& retell_id) {
     SqlCallRepository calls(db(), clock_);
     calls::CallUpdate update;

@@ -3,8 +3,8 @@
 
 Function calls (list-services, check-availability, book-appointment) and webhooks are still
 answered 2xx: rate limits, the slot cache and the breaker store fall back to local ones. With the
-Redis queue driver, jobs wait in the database outbox meanwhile; when Redis is back (empty: it runs
-without persistence) the relay delivers them and the analysis runs.
+Redis queue driver, jobs wait in the database outbox meanwhile; when Redis is back (with what its
+append-only file kept, as production runs it) the relay delivers them and the analysis runs.
 
 usage: redis_down_test.py <callgate binary>
 """

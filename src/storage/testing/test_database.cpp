@@ -9,6 +9,7 @@
 #include "crypto/testing/test_keyring.hpp"
 #include "storage/migrator.hpp"
 #include "storage/session.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
 
 namespace callgate::storage::testing {
 namespace {
@@ -167,6 +168,16 @@ std::string TestDatabase::UrlText() const {
   if (url_.dialect == Dialect::kSqlite) return "sqlite://" + url_.path;
   return "postgresql://" + url_.user + "@" + url_.host + ":" + std::to_string(url_.port) + "/" +
          url_.database;
+}
+
+tenancy::CompanyId NewCompany(Database& database, const Clock& clock, const std::string& slug) {
+  SqlCompanyRepository companies(database, clock);
+  tenancy::Company c;
+  c.name = "Praxis " + slug;
+  c.slug = slug;
+  auto created = companies.Create(c);
+  EXPECT_TRUE(created.has_value()) << created.error().message;
+  return created ? created->id : tenancy::CompanyId(0);
 }
 
 }  // namespace callgate::storage::testing

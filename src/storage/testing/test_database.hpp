@@ -23,6 +23,7 @@
 #include "core/testing/fake_clock.hpp"
 #include "storage/database.hpp"
 #include "storage/database_url.hpp"
+#include "tenancy/model.hpp"
 
 namespace callgate::storage::testing {
 
@@ -94,6 +95,10 @@ class TableAway {
   std::string table_;
   bool away_ = false;
 };
+
+// A new company "Praxis <slug>" with slug `slug`, a test's tenant; a failed store fails the test
+// (and gives company id 0).
+tenancy::CompanyId NewCompany(Database& database, const Clock& clock, const std::string& slug);
 
 // Both backends, for INSTANTIATE_TEST_SUITE_P.
 inline auto AllBackends() {
