@@ -156,6 +156,9 @@ Result<std::string> CalendarSyncService::ApplyInTransaction(const CalendarChange
       concerned.Names(*recorded);
       return std::string("unchanged");  // our own reschedule, already recorded
     }
+    // Let go before the move was recorded (the caller's move found it cancelled or erased, and
+    // cancels the booking moved to): it keeps that state, and nothing of it is copied.
+    if (!old->HoldsSlot()) return std::string("unchanged");
     if (!change.start || !change.end) return std::string("ignored");
     Appointment previous = *old;
     previous.status = std::string(kRescheduled);

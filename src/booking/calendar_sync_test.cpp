@@ -215,6 +215,24 @@ TEST_F(CalendarSyncTest, AReschedulePendingAtCalcomRecordsTheNewOneAsRequested) 
   EXPECT_EQ(world.appointments.rows.back().status, kRequested);
 }
 
+// The caller's move found its appointment cancelled or erased meanwhile and cancels the booking
+// moved to (ChangeService::Reschedule): Cal.com's webhook about the move, arriving after that,
+// neither brings the appointment back as "rescheduled" nor records the booking moved to.
+TEST_F(CalendarSyncTest, AMoveOfAnAppointmentLetGoMeanwhileIsNotRecorded) {
+  world.appointments.rows[0].status = std::string(kCancelled);
+  world.appointments.rows[0].customer_id.reset();
+  const auto rows = world.appointments.rows.size();
+  CalendarChange moved = Change("BOOKING_RESCHEDULED", "uid-moved", "ACCEPTED");
+  moved.previous_uid = "uid-sonnenschein";
+  moved.start = Ours().starts_at + std::chrono::hours(24);
+  moved.end = *moved.start + std::chrono::minutes(30);
+  EXPECT_EQ(sync.Apply(moved).value(), "unchanged");
+  EXPECT_EQ(Ours().status, kCancelled);
+  EXPECT_EQ(world.appointments.rows.size(), rows);
+  // Its cancel, delivered next, is about a booking callgate never recorded.
+  EXPECT_EQ(sync.Apply(Change("BOOKING_CANCELLED", "uid-moved", "CANCELLED")).value(), "ignored");
+}
+
 // Every stored delivery names the company it concerns, so that company's erasure requests reach
 // its raw body (attendee name, e-mail, answers) and no other company's do: the sender's company
 // on its own URL; on the platform's URL the company of the booking or event type it names;

@@ -328,7 +328,8 @@ Result<RescheduleOutcome> ChangeService::Reschedule(const CallContext& ctx,
   }
   // Written from the row read locked. Cal.com's webhook about this move may have been recorded
   // first: that is the move. An appointment let go meanwhile (cancelled, erased) keeps what it
-  // became; the booking just moved to is cancelled again rather than left unrecorded.
+  // became; the booking just moved to is cancelled again rather than left unrecorded. One the
+  // practice confirmed meanwhile (requested → booked) is still the caller's, and moved.
   Appointment next;
   bool let_go = false;
   Status local = transactions_.Run([&]() -> Status {
@@ -336,12 +337,16 @@ Result<RescheduleOutcome> ChangeService::Reschedule(const CallContext& ctx,
     auto locked = appointments_.LockById(ctx.company.id, appt.id);
     if (!locked) return tl::unexpected(locked.error());
     if (auto recorded = appointments_.FindByCalcomUid(ctx.company.id, moved->uid)) {
+      // A seat moved into a booking another appointment holds cannot be recorded as well.
+      if (recorded->rescheduled_from_id != appt.id) {
+        return Fail(ErrorCode::kConflict, "the booking moved to belongs to another appointment");
+      }
       next = *recorded;
       return Ok();
     } else if (recorded.error().code != ErrorCode::kNotFound) {
       return tl::unexpected(recorded.error());
     }
-    if (locked->status != appt.status || locked->calcom_booking_uid != appt.calcom_booking_uid ||
+    if (!locked->HoldsSlot() || locked->calcom_booking_uid != appt.calcom_booking_uid ||
         locked->customer_id != appt.customer_id || locked->erased_at != appt.erased_at) {
       let_go = true;
       return Ok();

@@ -405,6 +405,39 @@ TEST_F(ChangeServiceTest, RescheduleRecordedByCalcomsWebhookFirstIsTheMove) {
   EXPECT_EQ(for_the_booking, 1);
 }
 
+// Confirmed by the practice meanwhile (requested → booked): still the caller's, and moved.
+TEST_F(ChangeServiceTest, RescheduleOfARequestConfirmedMeanwhileIsMoved) {
+  world.appointments.rows[0].status = std::string(kRequested);
+  world.appointments.before_lock = [&] {
+    world.appointments.rows[0].status = std::string(kBooked);
+  };
+  auto out = changes.Reschedule(Caller(), Move("Mittwoch", "11 Uhr", true));
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_NE(std::get_if<changes::Moved>(&out->result), nullptr);
+  EXPECT_TRUE(world.calendar.cancelled.empty());
+  EXPECT_EQ(world.appointments.rows[0].status, kRescheduled);
+  EXPECT_EQ(world.appointments.rows.back().calcom_booking_uid, world.calendar.moved_to.at(0));
+}
+
+// A seat moved into a booking that another appointment holds (recorded from the page, say) is
+// not that appointment: the caller's is not taken for moved, and nothing is overwritten.
+TEST_F(ChangeServiceTest, RescheduleIntoABookingAnotherAppointmentHoldsIsNotTakenForTheMove) {
+  world.appointments.before_lock = [&] {
+    Appointment other = world.appointments.rows[0];
+    other.id = AppointmentId();
+    other.customer_id.reset();
+    other.starts_at = Berlin(12, 2, 11);
+    other.ends_at = Berlin(12, 2, 11, 30);
+    other.calcom_booking_uid = world.calendar.moved_to.at(0);
+    other.source = "calcom";
+    ASSERT_TRUE(world.appointments.Create(CompanyId(1), other));
+  };
+  auto out = changes.Reschedule(Caller(), Move("Mittwoch", "11 Uhr", true));
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(world.appointments.rows[0].status, kBooked);
+}
+
 TEST_F(ChangeServiceTest, RescheduleOfAServiceWithoutCalendarIsNotMovable) {
   for (auto& s : world.services.rows) {
     if (s.id == tenancy::ServiceId(100)) s.calcom_event_type_id.reset();

@@ -340,6 +340,15 @@ class Cluster:
         rows = self.sql(query)
         return rows[0][0] if rows else None
 
+    def redis(self, *args, timeout=10):
+        """The answer of one redis-cli command on the cluster's Redis, stripped."""
+        done = subprocess.run(["redis-cli", "-u", self.env["CLUSTER_REDIS_URL"], *args],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            raise RuntimeError(f"redis-cli failed: {done.stderr.strip()} (command: {args})")
+        return done.stdout.strip()
+
 
 def eventually(predicate, timeout, interval=0.5, what="condition"):
     """Polls predicate() until it is truthy; returns its value or raises AssertionError."""

@@ -31,6 +31,9 @@ def test(c):
                                    "'redis-warmup' AND base_cost_cents IS NOT NULL") == "1",
                30, what="analysis of the warm-up call")
 
+    # Written to Redis like a relayed job: its append-only file must keep it through the kill.
+    check(c.redis("SET", "callgate:fault-test:kept", "1") == "OK", "SET on Redis")
+    time.sleep(1.5)  # appendfsync everysec
     log("SIGKILL redis")
     c.kill("redis")
     began = time.monotonic()
@@ -71,6 +74,8 @@ def test(c):
 
     log("restarting redis")
     c.restart("redis")
+    check(c.redis("GET", "callgate:fault-test:kept") == "1",
+          "Redis came back without what it held before the kill (no append-only file)")
 
     def unanalysed():
         return int(c.sql_value("SELECT COUNT(*) FROM calls WHERE retell_call_id IN " +
