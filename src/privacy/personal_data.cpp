@@ -369,6 +369,31 @@ std::int64_t DeleteMentions(Session& s, const Person& p, std::string_view table,
   return n;
 }
 
+// The person's appointments that hold a slot from `now` on: what an erase cancels first.
+struct FutureAppointment {
+  std::int64_t id;
+  std::optional<std::string> uid;
+  std::optional<std::string> seat_uid;
+};
+std::vector<FutureAppointment> FutureAppointments(Session& s, std::int64_t company_id,
+                                                  const Person& p, SystemTimePoint now) {
+  std::vector<FutureAppointment> out;
+  s.Query("id, calcom_booking_uid, calcom_seat_uid",
+          "FROM appointments WHERE company_id = :c AND id IN (" + IdList(p.appointment_ids) +
+              ") AND status IN ('booked', 'pending_sync', 'requested') AND starts_at >= :now "
+              "ORDER BY id",
+          Params().Add(company_id).Add(now), [&](const Row& r) {
+            out.push_back({r.Int64("id"), r.OptionalString("calcom_booking_uid"),
+                           r.OptionalString("calcom_seat_uid")});
+          });
+  return out;
+}
+// Rounds of cancelling future appointments before an erase gives up (each round cancels what
+// the one before left or what appeared meanwhile).
+constexpr int kFutureRounds = 3;
+constexpr const char* kFutureKeepsChanging =
+    "future appointments keep appearing while the erase cancels them; run the erase again";
+
 }  // namespace
 
 void ForgetDeletedPageCopies(storage::Database& database) {
@@ -458,51 +483,46 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
   ErasureReport report;
 
   // Future appointments first: refused, or cancelled in the calendar before anything is deleted.
-  struct Future {
-    std::int64_t id;
-    std::optional<std::string> uid;
-    std::optional<std::string> seat_uid;
-  };
-  auto future = database_.Run([&](Session& s) -> Result<std::vector<Future>> {
-    const Person p = FindPerson(s, company_id, *e164, settings_.phone_region);
-    std::vector<Future> out;
-    s.Query("id, calcom_booking_uid, calcom_seat_uid",
-            "FROM appointments WHERE company_id = :c AND id IN (" + IdList(p.appointment_ids) +
-                ") AND status IN ('booked', 'pending_sync', 'requested') AND starts_at >= :now "
-                "ORDER BY id",
-            Params().Add(company_id).Add(clock_.Now()), [&](const Row& r) {
-              out.push_back({r.Int64("id"), r.OptionalString("calcom_booking_uid"),
-                             r.OptionalString("calcom_seat_uid")});
-            });
-    return out;
-  });
-  if (!future) return tl::unexpected(future.error());
-  if (!future->empty() && !options.cancel_future) {
-    return Fail(ErrorCode::kConflict,
-                std::to_string(future->size()) +
-                    " future appointment(s) exist; cancel them first or erase with "
-                    "cancel_future (--cancel-future) to cancel them in the calendar");
-  }
-  for (const Future& f : *future) {
-    if (f.uid && !f.uid->empty()) {
-      if (!cancel_booking_) return Fail(ErrorCode::kUnavailable, "no calendar to cancel in");
-      if (auto cancelled = cancel_booking_(company, *f.uid, f.seat_uid.value_or("")); !cancelled) {
-        if (cancelled.error().code != ErrorCode::kNotFound) {
-          return Fail(cancelled.error().code,
-                      "cancelling appointment " + std::to_string(f.id) +
-                          " in the calendar failed: " + cancelled.error().message);
+  // Read again after each round: one the caller's move (or a booking) made meanwhile is
+  // cancelled too, and the erase's transaction below goes on only when none is left.
+  for (int round = 1;; ++round) {
+    auto future = database_.Run([&](Session& s) -> Result<std::vector<FutureAppointment>> {
+      return FutureAppointments(
+          s, company_id, FindPerson(s, company_id, *e164, settings_.phone_region), clock_.Now());
+    });
+    if (!future) return tl::unexpected(future.error());
+    if (future->empty()) break;
+    if (!options.cancel_future) {
+      return Fail(ErrorCode::kConflict,
+                  std::to_string(future->size()) +
+                      " future appointment(s) exist; cancel them first or erase with "
+                      "cancel_future (--cancel-future) to cancel them in the calendar");
+    }
+    if (round > kFutureRounds) return Fail(ErrorCode::kConflict, kFutureKeepsChanging);
+    for (const FutureAppointment& f : *future) {
+      if (f.uid && !f.uid->empty()) {
+        if (!cancel_booking_) return Fail(ErrorCode::kUnavailable, "no calendar to cancel in");
+        if (auto cancelled = cancel_booking_(company, *f.uid, f.seat_uid.value_or(""));
+            !cancelled) {
+          if (cancelled.error().code != ErrorCode::kNotFound) {
+            return Fail(cancelled.error().code,
+                        "cancelling appointment " + std::to_string(f.id) +
+                            " in the calendar failed: " + cancelled.error().message);
+          }
         }
       }
+      // Only while it still holds its slot: one moved meanwhile stays "rescheduled" (its new
+      // appointment is read in the next round).
+      auto marked = database_.Run([&](Session& s) -> Result<std::int64_t> {
+        return s.Execute(
+            "UPDATE appointments SET status = 'cancelled', cancelled_at = :now, updated_at = :now2 "
+            "WHERE company_id = :c AND id = :id AND status IN ('booked', 'pending_sync', "
+            "'requested')",
+            Params().Add(clock_.Now()).Add(clock_.Now()).Add(company_id).Add(f.id));
+      });
+      if (!marked) return tl::unexpected(marked.error());
+      ++report.appointments_cancelled;
     }
-    auto marked = database_.Run([&](Session& s) -> Status {
-      s.Execute(
-          "UPDATE appointments SET status = 'cancelled', cancelled_at = :now, updated_at = :now2 "
-          "WHERE company_id = :c AND id = :id",
-          Params().Add(clock_.Now()).Add(clock_.Now()).Add(company_id).Add(f.id));
-      return Ok();
-    });
-    if (!marked) return tl::unexpected(marked.error());
-    ++report.appointments_cancelled;
   }
 
   std::string target;
@@ -510,6 +530,11 @@ Result<ErasureReport> PersonalData::Erase(const tenancy::Company& company, std::
     Person p = FindPerson(s, company_id, *e164, settings_.phone_region);
     target = p.Target();
     const auto now = clock_.Now();
+    // A future appointment made since the rounds above (a move committed after the last read)
+    // would be unlinked here with its booking left at Cal.com: nothing is erased then.
+    if (!FutureAppointments(s, company_id, p, now).empty()) {
+      return Fail(ErrorCode::kConflict, kFutureKeepsChanging);
+    }
     // The calls and appointments are marked erased first. On PostgreSQL a delivery about one of
     // them that is being written now holds its row (the call's upsert, the booking's resolve):
     // these updates wait for it, so the raw traces below include its body. One that comes

@@ -11,6 +11,7 @@
 #include <future>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "core/masking.hpp"
 #include "storage/session.hpp"
@@ -225,6 +226,27 @@ class PersonalDataTest : public storage::testing::DatabaseTest {
     });
     EXPECT_TRUE(n.has_value());
     return n.value_or(-1);
+  }
+
+  // The caller's move, committed: the appointment of booking `uid` becomes "rescheduled" and a
+  // new one (booking `new_uid`, a day later) holds the slot, as ChangeService::Reschedule
+  // writes it.
+  void MoveMeanwhile(const std::string& uid, const std::string& new_uid) {
+    storage::SqlAppointmentRepository appointments(db(), clock_);
+    auto old = appointments.FindByCalcomUid(company_.id, uid);
+    ASSERT_TRUE(old.has_value()) << old.error().message;
+    booking::Appointment previous = *old;
+    previous.status = "rescheduled";
+    ASSERT_TRUE(appointments.Update(company_.id, previous).has_value());
+    booking::Appointment next = *old;
+    next.id = booking::AppointmentId();
+    next.starts_at += std::chrono::hours(24);
+    next.ends_at += std::chrono::hours(24);
+    next.calcom_booking_uid = new_uid;
+    next.idempotency_key.reset();
+    next.rescheduled_from_id = old->id;
+    auto created = appointments.Create(company_.id, next);
+    ASSERT_TRUE(created.has_value()) << created.error().message;
   }
 
   std::unique_ptr<SqlAuditLog> audit_;
@@ -597,6 +619,55 @@ TEST_P(PersonalDataTest, EraseWithCancelFutureCancelsInTheCalendarFirst) {
   EXPECT_EQ(cancelled_, std::vector<std::string>{"uid-erika-future"});
   EXPECT_EQ(Count("FROM appointments WHERE status = 'cancelled' AND customer_id IS NULL"), 1);
   EXPECT_EQ(Count("FROM customers"), 1);
+}
+
+// The caller moves their appointment while the erase cancels it (the move commits between the
+// erase's read and its mark): the appointment moved to is cancelled in the calendar too, the
+// moved one stays "rescheduled", and no booking of the person is left holding a slot.
+TEST_P(PersonalDataTest, AMoveCommittedWhileTheEraseCancelsIsCancelledToo) {
+  Seed(/*future_appointment=*/true);
+  std::vector<std::string> cancelled;
+  bool moved = false;
+  PersonalData erase(
+      PersonalDataSettings{"DE"}, db(), *audit_,
+      [&](const tenancy::Company&, const std::string& uid, const std::string&) -> Status {
+        cancelled.push_back(uid);
+        if (!std::exchange(moved, true)) MoveMeanwhile(uid, "uid-erika-moved-1");
+        return Ok();
+      },
+      clock_);
+  auto report = erase.Erase(company_, kPhone, {true}, {});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(cancelled, (std::vector<std::string>{"uid-erika-future", "uid-erika-moved-1"}));
+  EXPECT_EQ(report->appointments_cancelled, 2);
+  EXPECT_EQ(Count("FROM appointments WHERE calcom_booking_uid = 'uid-erika-future' AND status = "
+                  "'rescheduled' AND customer_id IS NULL"),
+            1);
+  EXPECT_EQ(Count("FROM appointments WHERE calcom_booking_uid = 'uid-erika-moved-1' AND status "
+                  "= 'cancelled' AND customer_id IS NULL"),
+            1);
+  EXPECT_EQ(Count("FROM appointments WHERE status IN ('booked', 'pending_sync', 'requested')"), 0);
+  EXPECT_EQ(Count("FROM customers"), 1);
+}
+
+// A move after every round: the erase gives up (kConflict) and erases nothing, rather than
+// leave a booking of the person at Cal.com.
+TEST_P(PersonalDataTest, AnEraseWhoseFutureAppointmentsKeepMovingErasesNothing) {
+  Seed(/*future_appointment=*/true);
+  int moves = 0;
+  PersonalData erase(
+      PersonalDataSettings{"DE"}, db(), *audit_,
+      [&](const tenancy::Company&, const std::string& uid, const std::string&) -> Status {
+        MoveMeanwhile(uid, "uid-erika-moved-" + std::to_string(++moves));
+        return Ok();
+      },
+      clock_);
+  auto report = erase.Erase(company_, kPhone, {true}, {});
+  ASSERT_FALSE(report.has_value());
+  EXPECT_EQ(report.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(moves, 3);
+  EXPECT_EQ(Count("FROM customers"), 2);
+  EXPECT_EQ(Count("FROM appointments WHERE status = 'booked' AND customer_id IS NOT NULL"), 1);
 }
 
 TEST_P(PersonalDataTest, ACalendarFailureStopsTheErase) {
