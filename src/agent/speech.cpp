@@ -886,10 +886,10 @@ ToolAnswer SpeakBooking(const booking::BookOutcome& outcome, std::string_view zo
                                std::string(kOfferCallback),
                            "recurring_event_type");
           },
-          [&](const bk::NotBooked&) {
+          [&](const bk::NotBooked& n) {
             ToolAnswer a =
                 Refusal("Dieser Termin konnte leider nicht gebucht werden.", "not_booked");
-            a.data["idempotent_replay"] = true;
+            a.data["idempotent_replay"] = n.replay;
             return a;
           },
           [&](const bk::Failed& f) {

@@ -251,6 +251,11 @@ TEST(SpeechBooking, MissingNotBookedAndFailed) {
   auto not_booked = SpeakBooking(Booking(booking::book::NotBooked{}), kZone);
   EXPECT_FALSE(not_booked.success);
   EXPECT_EQ(not_booked.message, "Dieser Termin konnte leider nicht gebucht werden.");
+  EXPECT_EQ(not_booked.data["idempotent_replay"], true);
+  // Let go while the calendar booked it: the same words, and no replay.
+  auto let_go = SpeakBooking(Booking(booking::book::NotBooked{false}), kZone);
+  EXPECT_EQ(let_go.message, "Dieser Termin konnte leider nicht gebucht werden.");
+  EXPECT_EQ(let_go.data["idempotent_replay"], false);
   auto failed =
       SpeakBooking(Booking(booking::book::Failed{booking::CallbackRequestId(300)}), kZone);
   EXPECT_FALSE(failed.success);

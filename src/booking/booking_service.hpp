@@ -75,8 +75,11 @@ struct NotFree {
   CalendarSaid calendar = CalendarSaid::kNothing;
 };
 
-// A retry of a booking that did not succeed the first time.
-struct NotBooked {};
+// Not booked: a retry of a booking that did not succeed the first time (`replay`), or an
+// appointment let go (cancelled, erased) while the calendar booked it, whose booking went again.
+struct NotBooked {
+  bool replay = true;
+};
 
 // The service's event type is recurring: the calendar booked a whole series, which phone
 // booking does not do; the series was cancelled at once.
@@ -220,6 +223,23 @@ class BookingService {
   // kAlreadyExists for a duplicate idempotency key; then nothing is stored.
   Result<Appointment> HoldSlot(tenancy::CompanyId company, const Appointment& appointment,
                                std::int64_t event_type_id);
+  // A held appointment's row after a write that happens only while it is still held.
+  struct HeldWrite {
+    std::optional<Appointment> row;  // as it is afterwards; none when it is gone (erased)
+    bool written = false;            // false: changed meanwhile, and left as it was
+  };
+  // Writes `booking` (made or found at Cal.com) to held appointment `id` from its row read
+  // locked, only while it is still held (pending_sync); a change committed meanwhile (a
+  // cancel, an erasure, another run that finished it) stays. The booking is the appointment's
+  // when the row carries its uid.
+  Result<HeldWrite> RecordBooking(tenancy::CompanyId company, AppointmentId id,
+                                  const Booking& booking);
+  // Releases held appointment `id` (cancelled, with `note` when not empty) the same way.
+  Result<HeldWrite> ReleaseHeld(tenancy::CompanyId company, AppointmentId id,
+                                const std::string& note);
+  // Cancels at Cal.com a booking whose appointment was let go while it was made; a failure is
+  // logged (the practice sees the booking in Cal.com; the appointment says what was decided).
+  void CancelUnwanted(const CalendarAccount& account, const Booking& booking, AppointmentId id);
   void Count(std::string_view tool, std::string_view outcome);
 
   BookingSettings settings_;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "booking/testing/in_memory.hpp"
 #include "core/time_zone.hpp"
 
@@ -192,6 +194,71 @@ TEST_F(BookingServiceTest, ACalendarThatRefusesTheAccountReleasesTheSlotAndNotes
   EXPECT_TRUE(world.calendar.created.empty());
   EXPECT_EQ(world.appointments.rows.back().status, kCancelled);
   EXPECT_EQ(world.callbacks.rows.size(), 1u);
+}
+
+// What another transaction commits to the held appointment while Cal.com books it: `change`
+// runs on its row just before the booking flow reads it locked to write Cal.com's answer.
+void BeforeTheWrite(testing::TwoCompanyWorld& world, std::function<void(Appointment&)> change) {
+  world.appointments.before_lock = [&world, change = std::move(change)] {
+    change(world.appointments.rows.back());
+  };
+}
+
+// The caller's data erased while Cal.com books their held slot: the erasure stays (no customer
+// linked again, not booked), and the booking just made is cancelled at Cal.com again.
+TEST_F(BookingServiceTest, ABookingWhoseSlotIsLetGoWhileCalcomBooksItIsCancelledAgain) {
+  const auto erased_at = world.clock.Now();
+  BeforeTheWrite(world, [&](Appointment& held) {
+    held.status = std::string(kCancelled);
+    held.customer_id.reset();
+    held.notes.clear();
+    held.erased_at = erased_at;
+  });
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "Jürgen Weiß"), "k1");
+  ASSERT_TRUE(out) << out.error().message;
+  const auto* not_booked = std::get_if<book::NotBooked>(&out->result);
+  ASSERT_NE(not_booked, nullptr);
+  EXPECT_FALSE(not_booked->replay);
+  EXPECT_EQ(world.calendar.cancelled, std::vector<std::string>{"uid-1"});
+  const Appointment& row = world.appointments.rows.back();
+  EXPECT_EQ(row.status, kCancelled);
+  EXPECT_FALSE(row.customer_id);
+  EXPECT_FALSE(row.calcom_booking_uid);
+  EXPECT_EQ(row.erased_at, erased_at);
+}
+
+// Cal.com answers "taken" (the pending-booking job's booking of this very slot) while that job
+// recorded its booking: the appointment is booked, and the caller hears it so.
+TEST_F(BookingServiceTest, ASlotTakenAtTheCalendarByItsOwnJobIsBooked) {
+  world.calendar.create_error = Error{ErrorCode::kConflict, "taken"};
+  BeforeTheWrite(world, [](Appointment& held) {
+    held.status = std::string(kBooked);
+    held.calcom_booking_uid = "uid-by-the-job";
+  });
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "10 Uhr", "A"), "k1");
+  ASSERT_TRUE(out) << out.error().message;
+  const auto* booked = std::get_if<book::Booked>(&out->result);
+  ASSERT_NE(booked, nullptr);
+  EXPECT_EQ(booked->appointment.calcom_booking_uid, "uid-by-the-job");
+  EXPECT_EQ(world.appointments.rows.back().status, kBooked);
+}
+
+// A configuration failure for a slot cancelled meanwhile: nothing is written over the cancel,
+// and no callback is noted for a booking the caller let go.
+TEST_F(BookingServiceTest, AFailedBookingOfASlotLetGoMeanwhileNotesNoCallback) {
+  world.calendar.create_error = Error{ErrorCode::kPermissionDenied, "bad key"};
+  BeforeTheWrite(world, [&](Appointment& held) {
+    held.status = std::string(kCancelled);
+    held.cancelled_at = world.clock.Now() - std::chrono::seconds(5);
+    held.customer_id.reset();
+  });
+  auto out = world.booking.BookAppointment(Caller(), Book("morgen", "11 Uhr", "Anna"), "k1");
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_NE(std::get_if<book::NotBooked>(&out->result), nullptr);
+  EXPECT_TRUE(world.callbacks.rows.empty());
+  EXPECT_EQ(world.appointments.rows.back().cancelled_at,
+            world.clock.Now() - std::chrono::seconds(5));
+  EXPECT_FALSE(world.appointments.rows.back().customer_id);
 }
 
 // Whatever becomes of the call's own request (the process stops, the answer cannot be stored),

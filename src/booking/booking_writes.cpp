@@ -285,10 +285,8 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
     BookingChange series;
     series.cancel_series = true;
     calendar_.CancelBooking(create.account, booking->uid, settings_.records.series_refused, series);
-    appt.status = std::string(kCancelled);
-    appt.cancelled_at = clock_.Now();
-    appt.notes = "recurring event type refused";
-    if (auto released = appointments_.Update(ctx.company.id, appt); !released) {
+    if (auto released = ReleaseHeld(ctx.company.id, appt.id, "recurring event type refused");
+        !released) {
       return tl::unexpected(released.error());
     }
     metrics_.Increment("callgate_bookings_total", {{"outcome", "recurring_refused"}});
@@ -299,24 +297,37 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   if (booking) {
     // An event type that requires confirmation answers "pending": the practice has yet to
     // confirm, so the caller hears a request, never "gebucht".
-    appt.status = std::string(booking->status == "pending" ? kRequested : kBooked);
-    appt.calcom_booking_uid = booking->uid;
-    if (!booking->seat_uid.empty()) appt.calcom_seat_uid = booking->seat_uid;
-    if (booking->end > booking->start) appt.ends_at = booking->end;  // as Cal.com booked it
-    auto stored = appointments_.Update(ctx.company.id, appt);
-    if (!stored) return tl::unexpected(stored.error());
-    metrics_.Increment("callgate_bookings_total", {{"outcome", appt.status}});
-    Count("book-appointment", appt.status);
-    out.result = book::Booked{*stored, service->name, branch_name, false};
+    auto now = RecordBooking(ctx.company.id, appt.id, *booking);
+    if (!now) return tl::unexpected(now.error());
+    if (now->row && now->row->calcom_booking_uid == booking->uid) {
+      metrics_.Increment("callgate_bookings_total", {{"outcome", now->row->status}});
+      Count("book-appointment", now->row->status);
+      out.result = book::Booked{*now->row, service->name, branch_name, false};
+      return out;
+    }
+    // Let go while Cal.com booked (an erasure, the pending job releasing it): the booking goes.
+    metrics_.Increment("callgate_bookings_total", {{"outcome", "released_meanwhile"}});
+    Count("book-appointment", "released_meanwhile");
+    CancelUnwanted(create.account, *booking, appt.id);
+    out.result = book::NotBooked{false};
     return out;
   }
   const ErrorCode code = booking.error().code;
+  // A release below finds the appointment as it is now: booked meanwhile by its job (the
+  // caller hears it booked), or let go.
+  const auto booked_meanwhile = [&](const HeldWrite& now) {
+    return !now.written && now.row && now.row->calcom_booking_uid &&
+           (now.row->status == kBooked || now.row->status == kRequested);
+  };
   if (code == ErrorCode::kConflict || code == ErrorCode::kInvalidArgument) {
-    appt.status = std::string(kCancelled);
-    appt.cancelled_at = clock_.Now();
-    appt.notes = code == ErrorCode::kConflict ? "slot taken at the calendar" : "calendar refused";
-    if (auto released = appointments_.Update(ctx.company.id, appt); !released) {
-      return tl::unexpected(released.error());
+    auto released = ReleaseHeld(
+        ctx.company.id, appt.id,
+        code == ErrorCode::kConflict ? "slot taken at the calendar" : "calendar refused");
+    if (!released) return tl::unexpected(released.error());
+    if (booked_meanwhile(*released)) {
+      Count("book-appointment", released->row->status);
+      out.result = book::Booked{*released->row, service->name, branch_name, false};
+      return out;
     }
     metrics_.Increment("callgate_bookings_total",
                        {{"outcome", code == ErrorCode::kConflict ? "slot_taken" : "refused"}});
@@ -335,13 +346,22 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   }
   // Configuration problems (bad key, unknown event type): release the slot, and note a callback
   // so the team books it by hand.
-  appt.status = std::string(kCancelled);
-  appt.cancelled_at = clock_.Now();
-  appointments_.Update(ctx.company.id, appt);
   observability::LogError(
       "booking_failed", {{"company_id", ctx.company.id.value}, {"error", booking.error().message}});
+  auto released = ReleaseHeld(ctx.company.id, appt.id, "");
+  if (!released) return tl::unexpected(released.error());
+  if (booked_meanwhile(*released)) {
+    Count("book-appointment", released->row->status);
+    out.result = book::Booked{*released->row, service->name, branch_name, false};
+    return out;
+  }
   metrics_.Increment("callgate_bookings_total", {{"outcome", "failed"}});
   Count("book-appointment", "failed");
+  if (!released->written) {
+    // Let go meanwhile (the caller cancelled, an erasure): no callback about it.
+    out.result = book::NotBooked{false};
+    return out;
+  }
   CallbackRequest cb;
   cb.branch_id = appt.branch_id;
   cb.customer_id = appt.customer_id;
@@ -354,6 +374,70 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   if (!noted) return tl::unexpected(noted.error());
   out.result = book::Failed{noted->id};
   return out;
+}
+
+Result<BookingService::HeldWrite> BookingService::RecordBooking(tenancy::CompanyId company,
+                                                                AppointmentId id,
+                                                                const Booking& booking) {
+  HeldWrite out;
+  Status stored = transactions_.Run([&]() -> Status {
+    out = {};
+    auto locked = appointments_.LockById(company, id);
+    if (!locked) {
+      if (locked.error().code == ErrorCode::kNotFound) return Ok();  // erased meanwhile
+      return tl::unexpected(locked.error());
+    }
+    out.row = *locked;
+    if (locked->status != kPendingSync) return Ok();
+    Appointment updated = *locked;
+    updated.status = std::string(booking.status == "pending" ? kRequested : kBooked);
+    updated.calcom_booking_uid = booking.uid;
+    if (!booking.seat_uid.empty()) updated.calcom_seat_uid = booking.seat_uid;
+    if (booking.end > booking.start) updated.ends_at = booking.end;  // as Cal.com booked it
+    auto written = appointments_.Update(company, updated);
+    if (!written) return tl::unexpected(written.error());
+    out = {*written, true};
+    return Ok();
+  });
+  if (!stored) return tl::unexpected(stored.error());
+  return out;
+}
+
+Result<BookingService::HeldWrite> BookingService::ReleaseHeld(tenancy::CompanyId company,
+                                                              AppointmentId id,
+                                                              const std::string& note) {
+  HeldWrite out;
+  Status stored = transactions_.Run([&]() -> Status {
+    out = {};
+    auto locked = appointments_.LockById(company, id);
+    if (!locked) {
+      if (locked.error().code == ErrorCode::kNotFound) return Ok();
+      return tl::unexpected(locked.error());
+    }
+    out.row = *locked;
+    if (locked->status != kPendingSync) return Ok();
+    Appointment released = *locked;
+    released.status = std::string(kCancelled);
+    released.cancelled_at = clock_.Now();
+    if (!note.empty()) released.notes = note;
+    auto written = appointments_.Update(company, released);
+    if (!written) return tl::unexpected(written.error());
+    out = {*written, true};
+    return Ok();
+  });
+  if (!stored) return tl::unexpected(stored.error());
+  return out;
+}
+
+void BookingService::CancelUnwanted(const CalendarAccount& account, const Booking& booking,
+                                    AppointmentId id) {
+  auto cancelled =
+      calendar_.CancelBooking(account, booking.uid, settings_.records.released_while_booking,
+                              BookingChange{booking.seat_uid, ""});
+  if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
+    observability::LogError("pending_booking_not_cancelled",
+                            {{"appointment_id", id.value}, {"error", cancelled.error().message}});
+  }
 }
 
 Status BookingService::RunPendingBooking(const PendingBooking& pending) {
@@ -423,42 +507,14 @@ Status BookingService::RunPendingBooking(const PendingBooking& pending) {
   // Written from the row read locked, and only while it is still held: the caller may have
   // cancelled it, an erasure marked it, or another run of this job finished it while Cal.com
   // booked. Their change stays, and a booking it no longer wants goes again.
-  std::optional<Appointment> now;
-  Status stored = transactions_.Run([&]() -> Status {
-    now.reset();
-    auto locked = appointments_.LockById(pending.company_id, pending.appointment_id);
-    if (!locked) {
-      if (locked.error().code == ErrorCode::kNotFound) return Ok();  // erased meanwhile
-      return tl::unexpected(locked.error());
-    }
-    now = *locked;
-    if (locked->status != kPendingSync) return Ok();
-    Appointment updated = *locked;
-    updated.status = std::string(booking->status == "pending" ? kRequested : kBooked);
-    updated.calcom_booking_uid = booking->uid;
-    if (!booking->seat_uid.empty()) updated.calcom_seat_uid = booking->seat_uid;
-    if (booking->end > booking->start) updated.ends_at = booking->end;  // as Cal.com booked it
-    auto written = appointments_.Update(pending.company_id, updated);
-    if (!written) return tl::unexpected(written.error());
-    now = *written;
-    return Ok();
-  });
-  if (!stored) return stored;
-  if (now && now->calcom_booking_uid == booking->uid) {
+  auto now = RecordBooking(pending.company_id, pending.appointment_id, *booking);
+  if (!now) return tl::unexpected(now.error());
+  if (now->row && now->row->calcom_booking_uid == booking->uid) {
     metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_completed"}});
     return Ok();
   }
-  // Let go meanwhile: the booking goes too (a failed cancel leaves it to the practice, who sees
-  // it in Cal.com; the appointment already says what the caller decided).
   metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_released_meanwhile"}});
-  auto cancelled =
-      calendar_.CancelBooking(account, booking->uid, settings_.records.released_while_booking,
-                              BookingChange{booking->seat_uid, ""});
-  if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
-    observability::LogError(
-        "pending_booking_not_cancelled",
-        {{"appointment_id", pending.appointment_id.value}, {"error", cancelled.error().message}});
-  }
+  CancelUnwanted(account, *booking, pending.appointment_id);
   return Ok();
 }
 
