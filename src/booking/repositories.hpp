@@ -35,7 +35,8 @@ class AppointmentRepository {
   virtual Result<Appointment> Create(tenancy::CompanyId company_id,
                                      const Appointment& appointment) = 0;
 
-  // Overwrites status, calcom uid and seat, times, cancelled_at and notes of appointment `a.id`.
+  // Overwrites status, calcom uid and seat, times, cancelled_at, notes and customer of
+  // appointment `a.id`; an erased one (erased_at set) keeps no notes and no customer.
   // kConflict when the new times collide with another active appointment.
   virtual Result<Appointment> Update(tenancy::CompanyId company_id, const Appointment& a) = 0;
 

@@ -134,7 +134,11 @@ Result<Appointment> SqlAppointmentRepository::Update(CompanyId company_id, const
     const auto changed = s.Execute(
         "UPDATE appointments SET status = :status, calcom_booking_uid = :uid, "
         "calcom_seat_uid = :seat, starts_at = :st, ends_at = :en, cancelled_at = :cancelled, "
-        "notes = :notes, customer_id = :cu, updated_at = :now WHERE company_id = :c AND id = :id",
+        // An erased appointment keeps no notes and no customer, whatever is written to it: a
+        // change from a row read before the erasure cannot link the person again.
+        "notes = CASE WHEN erased_at IS NULL THEN :notes ELSE '' END, "
+        "customer_id = CASE WHEN erased_at IS NULL THEN CAST(:cu AS BIGINT) END, "
+        "updated_at = :now WHERE company_id = :c AND id = :id",
         Params()
             .Add(a.status)
             .Add(a.calcom_booking_uid)

@@ -1,8 +1,11 @@
-// SqlAppointmentRepository::HeldSince on every backend: appointments held for a caller past a
-// time, of all companies, counted, and the oldest listed by id, company and since when.
+// SqlAppointmentRepository on every backend: HeldSince (appointments held for a caller past a
+// time, of all companies, counted, and the oldest listed by id, company and since when), and
+// Update of an erased appointment (it keeps no customer and no notes).
 #include <gtest/gtest.h>
 
+#include "storage/session.hpp"
 #include "storage/sql_booking_repositories.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
 #include "storage/testing/test_database.hpp"
 
 namespace callgate::storage {
@@ -10,7 +13,7 @@ namespace {
 
 using tenancy::CompanyId;
 
-class HeldAppointmentsTest : public testing::DatabaseTest {
+class SqlAppointmentsTest : public testing::DatabaseTest {
  protected:
   CompanyId NewCompany(const std::string& slug) { return testing::NewCompany(db(), clock_, slug); }
   // An appointment in `status` created now (the fake clock), at its own start time.
@@ -30,7 +33,7 @@ class HeldAppointmentsTest : public testing::DatabaseTest {
   int added_ = 0;
 };
 
-TEST_P(HeldAppointmentsTest, HeldPastTheTimeAreCountedAndTheOldestListedOfEveryCompany) {
+TEST_P(SqlAppointmentsTest, HeldPastTheTimeAreCountedAndTheOldestListedOfEveryCompany) {
   const CompanyId a = NewCompany("a");
   const CompanyId b = NewCompany("b");
   SqlAppointmentRepository appointments(db(), clock_);
@@ -68,7 +71,63 @@ TEST_P(HeldAppointmentsTest, HeldPastTheTimeAreCountedAndTheOldestListedOfEveryC
   EXPECT_TRUE(none->oldest.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, HeldAppointmentsTest, testing::AllBackends(),
+// A change written from a row read before the person's erasure (a webhook, a job, a tool that
+// read it earlier) does not link the customer again or bring the notes back; the change itself
+// is written. An appointment that is not erased takes both.
+TEST_P(SqlAppointmentsTest, AnErasedAppointmentKeepsNoCustomerAndNoNotesWhateverIsWritten) {
+  const CompanyId a = NewCompany("a");
+  SqlCustomerRepository customers(db(), clock_);
+  tenancy::Customer erika;
+  erika.phone_e164 = "+4915112345678";
+  erika.name = "Erika Mustermann";
+  auto customer = customers.Create(a, erika);
+  ASSERT_TRUE(customer.has_value()) << customer.error().message;
+  SqlAppointmentRepository appointments(db(), clock_);
+  booking::Appointment read;
+  for (const char* uid : {"uid-erased", "uid-kept"}) {
+    booking::Appointment appt;
+    appt.customer_id = customer->id;
+    appt.starts_at = clock_.Now() + std::chrono::hours(uid[4] == 'e' ? 24 : 48);
+    appt.ends_at = appt.starts_at + std::chrono::minutes(30);
+    appt.status = std::string(booking::kBooked);
+    appt.calcom_booking_uid = uid;
+    appt.notes = "Knie röntgen";
+    auto created = appointments.Create(a, appt);
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+    if (uid[4] == 'e') read = *created;
+  }
+  ASSERT_TRUE(db().Run([&](Session& s) -> Status {
+    s.Execute(
+        "UPDATE appointments SET customer_id = NULL, notes = '', erased_at = :now WHERE id = :id",
+        Params().Add(clock_.Now()).Add(read.id.value));
+    return Ok();
+  }));
+
+  booking::Appointment change = read;  // as read before the erasure
+  change.status = std::string(booking::kCancelled);
+  change.cancelled_at = clock_.Now();
+  auto written = appointments.Update(a, change);
+  ASSERT_TRUE(written.has_value()) << written.error().message;
+  EXPECT_EQ(written->status, booking::kCancelled);
+  EXPECT_FALSE(written->customer_id);
+  EXPECT_EQ(written->notes, "");
+  EXPECT_TRUE(written->erased_at);
+
+  auto kept = appointments.FindByCalcomUid(a, "uid-kept");
+  ASSERT_TRUE(kept.has_value());
+  booking::Appointment other = *kept;
+  other.notes = "Rückruf erbeten";
+  auto updated = appointments.Update(a, other);
+  ASSERT_TRUE(updated.has_value()) << updated.error().message;
+  EXPECT_EQ(updated->customer_id, customer->id);
+  EXPECT_EQ(updated->notes, "Rückruf erbeten");
+  other.customer_id.reset();
+  auto unlinked = appointments.Update(a, other);
+  ASSERT_TRUE(unlinked.has_value()) << unlinked.error().message;
+  EXPECT_FALSE(unlinked->customer_id);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SqlAppointmentsTest, testing::AllBackends(),
                          testing::BackendName);
 
 }  // namespace

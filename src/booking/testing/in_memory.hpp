@@ -318,8 +318,9 @@ class Appointments final : public booking::AppointmentRepository {
         r.starts_at = a.starts_at;
         r.ends_at = a.ends_at;
         r.cancelled_at = a.cancelled_at;
-        r.notes = a.notes;
-        r.customer_id = a.customer_id;  // as the SQL repository does
+        // As the SQL repository does: an erased appointment keeps no notes and no customer.
+        r.notes = r.erased_at ? std::string() : a.notes;
+        r.customer_id = r.erased_at ? std::nullopt : a.customer_id;
         return r;
       }
     }
