@@ -12,6 +12,7 @@
 //   kUnavailable       storage is down
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -228,6 +229,10 @@ class BookingService {
     std::optional<Appointment> row;  // as it is afterwards; none when it is gone (erased)
     bool written = false;            // false: changed meanwhile, and left as it was
   };
+  // Applies `change` to held appointment `id` and writes it, from its row read locked and only
+  // while it is still held (pending_sync).
+  Result<HeldWrite> WriteIfHeld(tenancy::CompanyId company, AppointmentId id,
+                                const std::function<void(Appointment&)>& change);
   // Writes `booking` (made or found at Cal.com) to held appointment `id` from its row read
   // locked, only while it is still held (pending_sync); a change committed meanwhile (a
   // cancel, an erasure, another run that finished it) stays. The booking is the appointment's

@@ -376,9 +376,8 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   return out;
 }
 
-Result<BookingService::HeldWrite> BookingService::RecordBooking(tenancy::CompanyId company,
-                                                                AppointmentId id,
-                                                                const Booking& booking) {
+Result<BookingService::HeldWrite> BookingService::WriteIfHeld(
+    tenancy::CompanyId company, AppointmentId id, const std::function<void(Appointment&)>& change) {
   HeldWrite out;
   Status stored = transactions_.Run([&]() -> Status {
     out = {};
@@ -390,10 +389,7 @@ Result<BookingService::HeldWrite> BookingService::RecordBooking(tenancy::Company
     out.row = *locked;
     if (locked->status != kPendingSync) return Ok();
     Appointment updated = *locked;
-    updated.status = std::string(booking.status == "pending" ? kRequested : kBooked);
-    updated.calcom_booking_uid = booking.uid;
-    if (!booking.seat_uid.empty()) updated.calcom_seat_uid = booking.seat_uid;
-    if (booking.end > booking.start) updated.ends_at = booking.end;  // as Cal.com booked it
+    change(updated);
     auto written = appointments_.Update(company, updated);
     if (!written) return tl::unexpected(written.error());
     out = {*written, true};
@@ -403,30 +399,25 @@ Result<BookingService::HeldWrite> BookingService::RecordBooking(tenancy::Company
   return out;
 }
 
+Result<BookingService::HeldWrite> BookingService::RecordBooking(tenancy::CompanyId company,
+                                                                AppointmentId id,
+                                                                const Booking& booking) {
+  return WriteIfHeld(company, id, [&](Appointment& a) {
+    a.status = std::string(booking.status == "pending" ? kRequested : kBooked);
+    a.calcom_booking_uid = booking.uid;
+    if (!booking.seat_uid.empty()) a.calcom_seat_uid = booking.seat_uid;
+    if (booking.end > booking.start) a.ends_at = booking.end;  // as Cal.com booked it
+  });
+}
+
 Result<BookingService::HeldWrite> BookingService::ReleaseHeld(tenancy::CompanyId company,
                                                               AppointmentId id,
                                                               const std::string& note) {
-  HeldWrite out;
-  Status stored = transactions_.Run([&]() -> Status {
-    out = {};
-    auto locked = appointments_.LockById(company, id);
-    if (!locked) {
-      if (locked.error().code == ErrorCode::kNotFound) return Ok();
-      return tl::unexpected(locked.error());
-    }
-    out.row = *locked;
-    if (locked->status != kPendingSync) return Ok();
-    Appointment released = *locked;
-    released.status = std::string(kCancelled);
-    released.cancelled_at = clock_.Now();
-    if (!note.empty()) released.notes = note;
-    auto written = appointments_.Update(company, released);
-    if (!written) return tl::unexpected(written.error());
-    out = {*written, true};
-    return Ok();
+  return WriteIfHeld(company, id, [&](Appointment& a) {
+    a.status = std::string(kCancelled);
+    a.cancelled_at = clock_.Now();
+    if (!note.empty()) a.notes = note;
   });
-  if (!stored) return tl::unexpected(stored.error());
-  return out;
 }
 
 void BookingService::CancelUnwanted(const CalendarAccount& account, const Booking& booking,
