@@ -63,6 +63,14 @@ class CalendarSyncTest : public ::testing::Test {
     return c;
   }
   const Appointment& Ours() const { return world.appointments.rows[0]; }
+  // Cal.com moved our booking (uid-sonnenschein) to "uid-moved", a day later.
+  CalendarChange MovedByCalcom(std::string status) const {
+    CalendarChange c = Change("BOOKING_RESCHEDULED", "uid-moved", std::move(status));
+    c.previous_uid = "uid-sonnenschein";
+    c.start = Ours().starts_at + std::chrono::hours(24);
+    c.end = *c.start + std::chrono::minutes(30);
+    return c;
+  }
 
   // A slot a call holds in `company` (Wednesday 11:00) while its booking is made at Cal.com.
   Appointment HeldByACall(int company) {
@@ -205,10 +213,7 @@ TEST_F(CalendarSyncTest, AnotherCompanysSenderCannotConfirmOrReject) {
 }
 
 TEST_F(CalendarSyncTest, AReschedulePendingAtCalcomRecordsTheNewOneAsRequested) {
-  CalendarChange c = Change("BOOKING_RESCHEDULED", "uid-moved", "PENDING");
-  c.previous_uid = "uid-sonnenschein";
-  c.start = Ours().starts_at + std::chrono::hours(24);
-  c.end = *c.start + std::chrono::minutes(30);
+  CalendarChange c = MovedByCalcom("PENDING");
   EXPECT_EQ(sync.Apply(c).value(), "rescheduled");
   EXPECT_EQ(Ours().status, kRescheduled);
   EXPECT_EQ(world.appointments.rows.back().calcom_booking_uid, "uid-moved");
@@ -222,10 +227,7 @@ TEST_F(CalendarSyncTest, AMoveOfAnAppointmentLetGoMeanwhileIsNotRecorded) {
   world.appointments.rows[0].status = std::string(kCancelled);
   world.appointments.rows[0].customer_id.reset();
   const auto rows = world.appointments.rows.size();
-  CalendarChange moved = Change("BOOKING_RESCHEDULED", "uid-moved", "ACCEPTED");
-  moved.previous_uid = "uid-sonnenschein";
-  moved.start = Ours().starts_at + std::chrono::hours(24);
-  moved.end = *moved.start + std::chrono::minutes(30);
+  CalendarChange moved = MovedByCalcom("ACCEPTED");
   EXPECT_EQ(sync.Apply(moved).value(), "unchanged");
   EXPECT_EQ(Ours().status, kCancelled);
   EXPECT_EQ(world.appointments.rows.size(), rows);
@@ -243,10 +245,7 @@ TEST_F(CalendarSyncTest, EachStoredDeliveryIsAttributedToTheCompanyItConcerns) {
   // by callgate that is not stored yet.
   EXPECT_EQ(sync.Apply(Change("BOOKING_CANCELLED", "uid-Nordlicht", "CANCELLED")).value(),
             "cancelled");
-  CalendarChange moved = Change("BOOKING_RESCHEDULED", "uid-moved", "ACCEPTED");
-  moved.previous_uid = "uid-sonnenschein";
-  moved.start = Ours().starts_at + std::chrono::hours(24);
-  moved.end = *moved.start + std::chrono::minutes(30);
+  CalendarChange moved = MovedByCalcom("ACCEPTED");
   EXPECT_EQ(sync.Apply(moved).value(), "rescheduled");
   CalendarChange page = Change("BOOKING_CREATED", "page-2", "ACCEPTED");
   page.event_type_id = 2000;
@@ -282,10 +281,7 @@ TEST_F(CalendarSyncTest, EachStoredDeliveryIsAttributedToTheCompanyItConcerns) {
 // deliveries about other bookings keep theirs.
 TEST_F(CalendarSyncTest, DeliveriesAboutAnErasedBookingAreAppliedAndTheirBodiesNotKept) {
   world.appointments.rows[0].erased_at = world.clock.Now();
-  CalendarChange moved = Change("BOOKING_RESCHEDULED", "uid-moved", "ACCEPTED");
-  moved.previous_uid = "uid-sonnenschein";
-  moved.start = Ours().starts_at + std::chrono::hours(24);
-  moved.end = *moved.start + std::chrono::minutes(30);
+  CalendarChange moved = MovedByCalcom("ACCEPTED");
   EXPECT_EQ(sync.Apply(moved).value(), "rescheduled");
   const Appointment& next = world.appointments.rows.back();
   EXPECT_EQ(next.calcom_booking_uid, "uid-moved");
