@@ -697,49 +697,53 @@ Response AdminApi::UpdateCompany(Request& request) {
     if (!scope) return scope.error();
     auto body = ParseBody(request.body, CompanyFields(), scope->platform());
     if (!body) return BodyErrorResponse(body.error(), request);
+    // The body is applied to the company as stored, so a field it does not name keeps what
+    // another request wrote meanwhile (activation, keys), not the copy read above.
     Problems problems;
-    FieldReader fields(*body, problems);
-    tenancy::Company company = scope->company;
-    if (auto v = fields.String("name", true, 200)) company.name = *v;
-    if (auto v = fields.String("slug", true, 63)) {
-      if (ValidSlug(*v)) {
-        company.slug = *v;
-      } else {
-        problems.Add("slug", "2-63 characters of a-z, 0-9 and '-'");
+    auto updated = companies_.Update(scope->company.id, [&](tenancy::Company& company) -> Status {
+      FieldReader fields(*body, problems);
+      if (auto v = fields.String("name", true, 200)) company.name = *v;
+      if (auto v = fields.String("slug", true, 63)) {
+        if (ValidSlug(*v)) {
+          company.slug = *v;
+        } else {
+          problems.Add("slug", "2-63 characters of a-z, 0-9 and '-'");
+        }
       }
-    }
-    if (auto v = ReadTimeZone(fields, "timezone")) company.timezone = *v;
-    if (auto v = fields.String("language", true, 16)) {
-      if (ValidLanguage(*v)) {
-        company.language = *v;
-      } else {
-        problems.Add("language", std::string(kLanguageProblem));
+      if (auto v = ReadTimeZone(fields, "timezone")) company.timezone = *v;
+      if (auto v = fields.String("language", true, 16)) {
+        if (ValidLanguage(*v)) {
+          company.language = *v;
+        } else {
+          problems.Add("language", std::string(kLanguageProblem));
+        }
       }
-    }
-    if (auto v = fields.NullableInt("parent_company_id", 1, INT64_MAX)) {
-      if (!*v) {
-        company.parent_company_id.reset();
-      } else if (**v == company.id.value) {
-        problems.Add("parent_company_id", "a company cannot be its own parent");
-      } else if (auto parent = companies_.FindById(CompanyId(**v)); parent) {
-        company.parent_company_id = CompanyId(**v);
-      } else {
-        problems.Add("parent_company_id", "no such company");
+      if (auto v = fields.NullableInt("parent_company_id", 1, INT64_MAX)) {
+        if (!*v) {
+          company.parent_company_id.reset();
+        } else if (**v == company.id.value) {
+          problems.Add("parent_company_id", "a company cannot be its own parent");
+        } else if (auto parent = companies_.FindById(CompanyId(**v)); parent) {
+          company.parent_company_id = CompanyId(**v);
+        } else {
+          problems.Add("parent_company_id", "no such company");
+        }
       }
-    }
-    if (auto v = fields.Number("reseller_markup_percent", 0, 1000)) {
-      company.reseller_markup_percent = *v;
-    }
-    if (auto v = fields.Int("price_per_minute_cents", 0, 100'000)) {
-      company.price_per_minute_cents = *v;
-    }
-    if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
-    ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
-    ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
-    ReadPrivacySettings(fields, company);
-    ReadClosingDays(fields, company.closing_days);
+      if (auto v = fields.Number("reseller_markup_percent", 0, 1000)) {
+        company.reseller_markup_percent = *v;
+      }
+      if (auto v = fields.Int("price_per_minute_cents", 0, 100'000)) {
+        company.price_per_minute_cents = *v;
+      }
+      if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
+      ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
+      ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
+      ReadPrivacySettings(fields, company);
+      ReadClosingDays(fields, company.closing_days);
+      if (!problems.empty()) return Fail(ErrorCode::kInvalidArgument, "body");
+      return Ok();
+    });
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
-    auto updated = companies_.Update(company);
     if (!updated) {
       if (updated.error().code == ErrorCode::kAlreadyExists) {
         return Response::Error(ErrorCode::kAlreadyExists, "slug: a company with this slug exists");
@@ -751,19 +755,20 @@ Response AdminApi::UpdateCompany(Request& request) {
 }
 
 Response AdminApi::SetCompanyActive(Request& request, bool active) {
-  return Counted(active ? "companies.activate" : "companies.deactivate", request,
-                 [&]() -> Response {
-                   auto scope = Resolve(request, Access::kWrite);
-                   if (!scope) return scope.error();
-                   if (!scope->platform()) {
-                     return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
-                   }
-                   tenancy::Company company = scope->company;
-                   company.is_active = active;
-                   auto updated = companies_.Update(company);
-                   if (!updated) return RepoError(updated.error(), "company");
-                   return Response::Json(200, CompanyJson(*updated, true));
-                 }());
+  return Counted(
+      active ? "companies.activate" : "companies.deactivate", request, [&]() -> Response {
+        auto scope = Resolve(request, Access::kWrite);
+        if (!scope) return scope.error();
+        if (!scope->platform()) {
+          return Response::Error(ErrorCode::kPermissionDenied, "platform admins only");
+        }
+        auto updated = companies_.Update(scope->company.id, [&](tenancy::Company& company) {
+          company.is_active = active;
+          return Ok();
+        });
+        if (!updated) return RepoError(updated.error(), "company");
+        return Response::Json(200, CompanyJson(*updated, true));
+      }());
 }
 
 Response AdminApi::SetCompanySecrets(Request& request) {
@@ -777,22 +782,27 @@ Response AdminApi::SetCompanySecrets(Request& request) {
     if (!body) return BodyErrorResponse(body.error(), request);
     Problems problems;
     FieldReader fields(*body, problems);
-    tenancy::Company company = scope->company;
+    // Only the keys the body names are written, onto the company as stored.
+    std::optional<Secret> calcom_api_key, retell_api_key, calcom_webhook_secret, vapi_secret;
     // A string sets the key; null or "" removes it (the platform key applies again).
     if (auto v = fields.NullableString("calcom_api_key", 512)) {
-      company.calcom_api_key = Secret(v->value_or(""));
+      calcom_api_key = Secret(v->value_or(""));
     }
     if (auto v = fields.NullableString("retell_api_key", 512)) {
-      company.retell_api_key = Secret(v->value_or(""));
+      retell_api_key = Secret(v->value_or(""));
     }
     if (auto v = fields.NullableString("calcom_webhook_secret", 512)) {
-      company.calcom_webhook_secret = Secret(v->value_or(""));
+      calcom_webhook_secret = Secret(v->value_or(""));
     }
-    if (auto v = fields.NullableString("vapi_secret", 512)) {
-      company.vapi_secret = Secret(v->value_or(""));
-    }
+    if (auto v = fields.NullableString("vapi_secret", 512)) vapi_secret = Secret(v->value_or(""));
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
-    auto updated = companies_.Update(company);
+    auto updated = companies_.Update(scope->company.id, [&](tenancy::Company& company) {
+      if (calcom_api_key) company.calcom_api_key = *calcom_api_key;
+      if (retell_api_key) company.retell_api_key = *retell_api_key;
+      if (calcom_webhook_secret) company.calcom_webhook_secret = *calcom_webhook_secret;
+      if (vapi_secret) company.vapi_secret = *vapi_secret;
+      return Ok();
+    });
     if (!updated) return RepoError(updated.error(), "company");
     observability::LogInfo("company_secrets_changed",
                            {{"company_id", updated->id.value},
@@ -905,7 +915,14 @@ Response AdminApi::UpdateBranch(Request& request) {
     FieldReader fields(*body, problems);
     ApplyBranch(fields, *branch, settings_.phone_region);
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
-    auto updated = branches_.Update(scope->company.id, *branch);
+    // Checked above on the copy read; written onto the branch as stored (the body read again),
+    // so a field it does not name keeps what another request wrote meanwhile.
+    auto updated = branches_.Update(scope->company.id, branch->id, [&](tenancy::Branch& stored) {
+      Problems again;
+      FieldReader fields_again(*body, again);
+      ApplyBranch(fields_again, stored, settings_.phone_region);
+      return Ok();
+    });
     if (!updated) {
       if (updated.error().code == ErrorCode::kAlreadyExists) {
         return Response::Error(ErrorCode::kAlreadyExists, "name: a branch with this name exists");
@@ -924,8 +941,10 @@ Response AdminApi::SetBranchActive(Request& request, bool active) {
     if (!id) return NotFound("branch");
     auto branch = branches_.FindById(scope->company.id, BranchId(*id));
     if (!branch) return RepoError(branch.error(), "branch");
-    branch->is_active = active;
-    auto updated = branches_.Update(scope->company.id, *branch);
+    auto updated = branches_.Update(scope->company.id, branch->id, [&](tenancy::Branch& stored) {
+      stored.is_active = active;
+      return Ok();
+    });
     if (!updated) return RepoError(updated.error(), "branch");
     return Response::Json(200, BranchJson(*updated));
   }());
@@ -1047,7 +1066,15 @@ Response AdminApi::UpdateService(Request& request) {
       CheckEventTypeInAccount(scope->company, *service, problems);
     }
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
-    auto updated = services_.Update(scope->company.id, *service);
+    // Checked above on the copy read (Cal.com asked outside the write); written onto the
+    // service as stored, so a field the body does not name keeps what another request wrote
+    // meanwhile.
+    auto updated = services_.Update(scope->company.id, service->id, [&](tenancy::Service& stored) {
+      Problems again;
+      FieldReader fields_again(*body, again);
+      ApplyService(fields_again, stored);
+      return Ok();
+    });
     if (!updated && updated.error().code == ErrorCode::kConflict) {
       return Invalid(request, "calcom_event_type_id", updated.error().message);
     }
@@ -1064,8 +1091,10 @@ Response AdminApi::SetServiceActive(Request& request, bool active) {
     if (!id) return NotFound("service");
     auto service = services_.FindById(scope->company.id, ServiceId(*id));
     if (!service) return RepoError(service.error(), "service");
-    service->is_active = active;
-    auto updated = services_.Update(scope->company.id, *service);
+    auto updated = services_.Update(scope->company.id, service->id, [&](tenancy::Service& stored) {
+      stored.is_active = active;
+      return Ok();
+    });
     if (!updated && updated.error().code == ErrorCode::kConflict) {
       return Invalid(request, "calcom_event_type_id", updated.error().message);
     }

@@ -183,7 +183,7 @@ TEST_P(PrivacyPurgeTest, PurgeCompanyWantsTheSlugTwiceAndADeactivatedCompany) {
   EXPECT_NE(said.find("deactivate it first"), std::string::npos) << said;
   ASSERT_TRUE(customers.FindByPhone(company.id, "+4915112345678").has_value());
   company.is_active = false;
-  ASSERT_TRUE(companies.Update(company).has_value());
+  ASSERT_TRUE(companies.Update(company.id, tenancy::SetTo(company)).has_value());
   EXPECT_EQ(run("praxis", said), 0) << said;
   EXPECT_NE(said.find("customers deleted: 1"), std::string::npos) << said;
   EXPECT_FALSE(customers.FindByPhone(company.id, "+4915112345678").has_value());

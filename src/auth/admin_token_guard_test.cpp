@@ -91,7 +91,10 @@ class MemoryTokens final : public TokenRepository {
 class MemoryCompanies final : public tenancy::CompanyRepository {
  public:
   Result<tenancy::Company> Create(const tenancy::Company& c) override { return c; }
-  Result<tenancy::Company> Update(const tenancy::Company& c) override { return c; }
+  Result<tenancy::Company> Update(tenancy::CompanyId id,
+                                  const tenancy::Change<tenancy::Company>&) override {
+    return FindById(id);
+  }
   Result<tenancy::Company> FindById(tenancy::CompanyId id) override {
     if (id.value != 7 && id.value != 8) return Fail(ErrorCode::kNotFound, "no company");
     tenancy::Company company;

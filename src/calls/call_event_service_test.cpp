@@ -412,6 +412,38 @@ TEST_P(CallEventServiceTest, DeliveriesAboutAnErasedCallKeepNothing) {
   EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
 }
 
+// The analysis found the caller before an erasure committed and writes after it: the erased
+// call is linked to nobody (the customer it names may be the person again, with a new record).
+TEST_P(CallEventServiceTest, AnAnalysisWrittenAfterAnErasureLinksNoCustomer) {
+  ASSERT_TRUE(service_->Record(Event("call_ended", "erased-1")).has_value());
+  auto call = calls_->FindByRetellId(a_, "erased-1");
+  ASSERT_TRUE(call.has_value());
+  auto customer = customers_->Upsert(a_, {"+4915199998888", "Max Muster", {}, {}});
+  ASSERT_TRUE(customer.has_value());
+  ASSERT_TRUE(db().Run([&](storage::Session& s) -> Status {
+                    s.Execute(
+                        "UPDATE calls SET from_number = NULL, customer_id = NULL, "
+                        "erased_at = updated_at WHERE id = :id",
+                        storage::Params().Add(call->id.value));
+                    return Ok();
+                  })
+                  .has_value());
+  calls::CallCosts costs;
+  costs.base_cost_cents = 13;
+  ASSERT_TRUE(calls_->SetAnalysis(a_, call->id, customer->id, costs).has_value());
+  auto stored = calls_->FindByRetellId(a_, "erased-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_FALSE(stored->customer_id.has_value());
+  ASSERT_TRUE(stored->costs.has_value());
+  EXPECT_EQ(stored->costs->base_cost_cents, 13);
+  // A call that is not erased is linked as before.
+  ASSERT_TRUE(service_->Record(Event("call_ended", "kept-1")).has_value());
+  auto kept = calls_->FindByRetellId(a_, "kept-1");
+  ASSERT_TRUE(kept.has_value());
+  ASSERT_TRUE(calls_->SetAnalysis(a_, kept->id, customer->id, costs).has_value());
+  EXPECT_EQ(calls_->FindByRetellId(a_, "kept-1")->customer_id, customer->id);
+}
+
 TEST_P(CallEventServiceTest, ConcurrentDuplicateCallStartedRecordsOnce) {
   auto in = Event("call_started");
   ExpectRecordedOnceOfSixConcurrentDeliveries(in);
@@ -511,14 +543,14 @@ TEST_P(CallEventServiceTest, InboundAnswerCarriesTheAiDisclosureDefaultOrTheComp
   auto company = companies_->FindById(b_);
   ASSERT_TRUE(company.has_value());
   company->ai_disclosure = "Hier spricht die KI-Assistenz der Praxis B.";
-  ASSERT_TRUE(companies_->Update(*company).has_value());
+  ASSERT_TRUE(companies_->Update(company->id, tenancy::SetTo(*company)).has_value());
   auto own = inbound.Answer({"+4915112345678", "+493031801234", "", std::nullopt});
   ASSERT_TRUE(own.has_value());
   EXPECT_EQ(own->dynamic_variables.at("ai_disclosure"),
             "Hier spricht die KI-Assistenz der Praxis B.");
   // Blanks are no disclosure: the default sentence is said instead.
   company->ai_disclosure = "  \n ";
-  ASSERT_TRUE(companies_->Update(*company).has_value());
+  ASSERT_TRUE(companies_->Update(company->id, tenancy::SetTo(*company)).has_value());
   auto blank = inbound.Answer({"+4915112345678", "+493031801234", "", std::nullopt});
   ASSERT_TRUE(blank.has_value());
   EXPECT_EQ(blank->dynamic_variables.at("ai_disclosure").rfind("Sie sprechen mit", 0), 0u);
@@ -537,26 +569,26 @@ TEST_P(CallEventServiceTest, InboundAnswerCarriesTheTransferNumberWhileTheBranch
   auto branch = branches_->FindByName(a_, "Mitte");
   ASSERT_TRUE(branch.has_value());
   branch->transfer_number = "+493083793300";
-  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  ASSERT_TRUE(branches_->Update(a_, branch->id, tenancy::SetTo(*branch)).has_value());
   EXPECT_EQ(transfer(), "+493083793300");  // no opening hours: always
 
   branch->business_hours[4] = tenancy::OpeningHours{9 * 60, 18 * 60};
-  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  ASSERT_TRUE(branches_->Update(a_, branch->id, tenancy::SetTo(*branch)).has_value());
   EXPECT_EQ(transfer(), "+493083793300");  // open Thursdays 9–18
 
   branch->business_hours[4] = tenancy::OpeningHours{12 * 60, 18 * 60};
-  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  ASSERT_TRUE(branches_->Update(a_, branch->id, tenancy::SetTo(*branch)).has_value());
   EXPECT_EQ(transfer(), "");  // not open yet
 
   branch->business_hours[4].reset();
   branch->business_hours[5] = tenancy::OpeningHours{9 * 60, 18 * 60};
-  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  ASSERT_TRUE(branches_->Update(a_, branch->id, tenancy::SetTo(*branch)).has_value());
   EXPECT_EQ(transfer(), "");  // closed on Thursdays
 
   // Open by the hours, but a holiday where the branch is: closed.
   branch->business_hours[4] = tenancy::OpeningHours{9 * 60, 18 * 60};
   branch->region = "BY";
-  ASSERT_TRUE(branches_->Update(a_, *branch).has_value());
+  ASSERT_TRUE(branches_->Update(a_, branch->id, tenancy::SetTo(*branch)).has_value());
   std::string asked_region;
   inbound.SetHolidayCheck(
       [&](const tenancy::Company&, const tenancy::Branch& b, const LocalDateTime& day) {
@@ -587,7 +619,7 @@ TEST_P(CallEventServiceTest, RecordingUrlsAreStoredOnlyWhenTheCompanyStoresRecor
   ASSERT_TRUE(company.has_value());
   EXPECT_FALSE(company->store_recordings);  // the default
   company->store_recordings = true;
-  ASSERT_TRUE(companies_->Update(*company).has_value());
+  ASSERT_TRUE(companies_->Update(company->id, tenancy::SetTo(*company)).has_value());
   ASSERT_TRUE(service_->Record(ended("call-b", "+493031801234")).has_value());
   auto stored = calls_->FindByRetellId(b_, "call-b");
   ASSERT_TRUE(stored.has_value());
@@ -638,7 +670,7 @@ TEST_P(CallEventServiceTest, AnalysisPricesCallsAndMatchesTheCaller) {
   ASSERT_TRUE(company.has_value());
   company->price_per_minute_cents = 15;
   company->included_minutes = 2;
-  ASSERT_TRUE(companies_->Update(*company).has_value());
+  ASSERT_TRUE(companies_->Update(company->id, tenancy::SetTo(*company)).has_value());
   CallAnalysis analysis(*companies_, *customers_, *calls_, metrics_);
 
   auto first = Event("call_ended", "priced-1");

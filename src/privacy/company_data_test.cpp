@@ -131,7 +131,7 @@ class CompanyDataTest : public storage::testing::DatabaseTest {
   void Deactivate(tenancy::Company& company) {
     storage::SqlCompanyRepository companies(db(), clock_);
     company.is_active = false;
-    ASSERT_TRUE(companies.Update(company).has_value());
+    ASSERT_TRUE(companies.Update(company.id, tenancy::SetTo(company)).has_value());
   }
 
   std::int64_t Count(const std::string& from_where) {

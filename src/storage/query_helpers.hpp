@@ -20,6 +20,13 @@ std::optional<std::int64_t> IdOf(const std::optional<T>& id) {
   return id->value;
 }
 
+// " FOR UPDATE" on PostgreSQL, appended to a query inside a transaction: the rows it reads stay
+// locked until the transaction ends. Nothing on SQLite, whose write transactions (BEGIN
+// IMMEDIATE) run one at a time already.
+inline std::string_view ForUpdate(const Session& session) {
+  return session.dialect() == Dialect::kPostgresql ? " FOR UPDATE" : "";
+}
+
 // The first row of "SELECT <columns> <rest>" decoded by `decode(const Row&)`, or kNotFound
 // with `not_found` as the message.
 template <typename Decode>

@@ -3,6 +3,7 @@
 #include <functional>
 #include <vector>
 
+#include "storage/query_helpers.hpp"
 #include "storage/session.hpp"
 
 namespace callgate::storage {
@@ -88,38 +89,54 @@ Result<std::int64_t> DeleteStaleCustomers(Database& database, std::int64_t now, 
     return "CAST(:now" + std::to_string(n) +
            " AS BIGINT) - CAST(co.customer_retention_days AS BIGINT) * 86400000";
   };
+  const std::string stale =
+      "FROM customers cu JOIN companies co ON co.id = cu.company_id WHERE cu.created_at < " +
+      cutoff_at(1) + " AND COALESCE(cu.last_call_at, 0) < " + cutoff_at(2) +
+      " AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.company_id = cu.company_id AND "
+      "a.customer_id = cu.id AND a.starts_at >= " +
+      cutoff_at(3) + ")";
   std::int64_t total = 0;
   for (;;) {
-    auto deleted = database.WithTransaction([&](Session& s) -> Result<std::int64_t> {
+    struct Batch {
+      std::size_t due = 0;
+      std::int64_t deleted = 0;
+    };
+    auto batch = database.WithTransaction([&](Session& s) -> Result<Batch> {
       struct Due {
         std::int64_t id, company_id;
       };
       std::vector<Due> due;
-      s.Query(
-          "cu.id, cu.company_id",
-          "FROM customers cu JOIN companies co ON co.id = cu.company_id WHERE cu.created_at < " +
-              cutoff_at(1) + " AND COALESCE(cu.last_call_at, 0) < " + cutoff_at(2) +
-              " AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.company_id = "
-              "cu.company_id AND a.customer_id = cu.id AND a.starts_at >= " +
-              cutoff_at(3) + ") ORDER BY cu.id LIMIT " + std::to_string(batch_size),
-          Params().Add(now).Add(now).Add(now), [&](const Row& r) {
-            due.push_back({r.Int64("id"), r.Int64("company_id")});
-          });
-      std::int64_t n = 0;
+      s.Query("cu.id, cu.company_id", stale + " ORDER BY cu.id LIMIT " + std::to_string(batch_size),
+              Params().Add(now).Add(now).Add(now), [&](const Row& r) {
+                due.push_back({r.Int64("id"), r.Int64("company_id")});
+              });
+      Batch out{due.size(), 0};
       for (const Due& d : due) {
+        // Locked, then checked again. On PostgreSQL a hold, a call or a callback request that
+        // links the customer either committed before the lock, and the check sees it, or waits
+        // for this transaction (its foreign key needs the row) and then finds it gone (a hold's
+        // upsert makes the customer anew). SQLite's write transactions run one at a time.
+        s.Query("id",
+                "FROM customers WHERE company_id = :c AND id = :id" +
+                    std::string(internal::ForUpdate(s)),
+                Params().Add(d.company_id).Add(d.id), [](const Row&) {});
+        if (s.Query("cu.id", stale + " AND cu.id = :id",
+                    Params().Add(now).Add(now).Add(now).Add(d.id), [](const Row&) {}) == 0) {
+          continue;
+        }
         for (std::string_view table : {"calls", "appointments", "callback_requests"}) {
           s.Execute("UPDATE " + std::string(table) +
                         " SET customer_id = NULL WHERE company_id = :c AND customer_id = :id",
                     Params().Add(d.company_id).Add(d.id));
         }
-        n += s.Execute("DELETE FROM customers WHERE company_id = :c AND id = :id",
-                       Params().Add(d.company_id).Add(d.id));
+        out.deleted += s.Execute("DELETE FROM customers WHERE company_id = :c AND id = :id",
+                                 Params().Add(d.company_id).Add(d.id));
       }
-      return n;
+      return out;
     });
-    if (!deleted) return tl::unexpected(deleted.error());
-    total += *deleted;
-    if (*deleted < batch_size) return total;
+    if (!batch) return tl::unexpected(batch.error());
+    total += batch->deleted;
+    if (batch->due < static_cast<std::size_t>(batch_size)) return total;
   }
 }
 

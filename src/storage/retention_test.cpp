@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
+
 #include "crypto/keyring.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_booking_repositories.hpp"
@@ -358,6 +361,78 @@ TEST_P(RetentionTest, RetentionDaysAreValidated) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RetentionTest, testing::AllBackends(), testing::BackendName);
+
+class PostgresRetentionTest : public RetentionTest {
+ protected:
+  std::int64_t WaitingForALock() {
+    std::int64_t n = -1;
+    auto done = db().Run([&](Session& s) -> Status {
+      s.Query("COUNT(*) AS n",
+              "FROM pg_stat_activity WHERE datname = current_database() AND "
+              "wait_event_type = 'Lock'",
+              {}, [&](const Row& row) { n = row.Int64("n"); });
+      return Ok();
+    });
+    EXPECT_TRUE(done.has_value());
+    return n;
+  }
+};
+
+// A caller whose customer record is due books while the purge runs: the hold's transaction
+// links the appointment to the customer and has not committed when the purge reads what is
+// due. The purge waits for it, then finds the customer in use: it keeps the customer and the
+// appointment keeps its link (deleting it would leave a held booking without its caller).
+TEST_P(PostgresRetentionTest, AHoldCommittedWhileThePurgeRunsKeepsItsCustomer) {
+  const CompanyId company = NewCompany("praxis", 30, 100);
+  const auto customer = NewCustomer(company, "+4915111111111");
+  clock_.Advance(110 * kDay);
+  std::promise<void> linked, release;
+  std::optional<booking::AppointmentId> held;
+  std::thread hold([&] {
+    auto done = db().WithTransaction([&](Session&) -> Status {
+      SqlAppointmentRepository appointments(db(), clock_);
+      booking::Appointment a;
+      a.customer_id = customer.id;
+      a.starts_at = clock_.Now() + kDay;
+      a.ends_at = a.starts_at + hours(1);
+      a.status = "pending_sync";
+      auto created = appointments.Create(company, a);
+      if (!created) return tl::unexpected(created.error());
+      held = created->id;
+      linked.set_value();
+      release.get_future().wait();
+      return Ok();
+    });
+    EXPECT_TRUE(done.has_value()) << done.error().message;
+  });
+  linked.get_future().wait();
+  Result<PurgeReport> report = Fail(ErrorCode::kInternal, "not run");
+  std::thread purge([&] { report = PurgeExpired(db(), clock_.Now(), 500); });
+  bool waits = WaitingForALock() == 1;
+  for (int i = 0; i < 2000 && !waits; ++i) {  // at most ~20 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    waits = WaitingForALock() == 1;
+  }
+  release.set_value();
+  hold.join();
+  purge.join();
+  EXPECT_TRUE(waits) << "the purge never waited for the hold";
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->customers_deleted, 0);
+  SqlCustomerRepository customers(db(), clock_);
+  EXPECT_TRUE(customers.FindById(company, customer.id).has_value());
+  ASSERT_TRUE(held.has_value());
+  SqlAppointmentRepository appointments(db(), clock_);
+  auto appointment = appointments.FindById(company, *held);
+  ASSERT_TRUE(appointment.has_value());
+  EXPECT_EQ(appointment->customer_id, customer.id);
+  // Once the appointment is past and the customer due again, the purge deletes it.
+  clock_.Advance(110 * kDay);
+  EXPECT_EQ(Purge().customers_deleted, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PostgresRetentionTest,
+                         ::testing::Values(std::string("postgresql")), testing::BackendName);
 
 }  // namespace
 }  // namespace callgate::storage

@@ -101,10 +101,19 @@ Result<Branch> SqlBranchRepository::Create(CompanyId company_id, const Branch& b
   });
 }
 
-Result<Branch> SqlBranchRepository::Update(CompanyId company_id, const Branch& branch) {
-  if (auto valid = Validate(branch); !valid) return tl::unexpected(valid.error());
-  return database_.Run([&](Session& s) -> Result<Branch> {
-    const long long changed = s.Execute(
+Result<Branch> SqlBranchRepository::Update(CompanyId company_id, BranchId id,
+                                           const tenancy::Change<Branch>& change) {
+  return database_.WithTransaction([&](Session& s) -> Result<Branch> {
+    auto stored = internal::QueryOne(s, kBranchColumns,
+                                     "FROM branches WHERE company_id = :company_id AND id = :id" +
+                                         std::string(internal::ForUpdate(s)),
+                                     Params().Add(company_id.value).Add(id.value), DecodeBranch,
+                                     NotFound(id));
+    if (!stored) return stored;
+    Branch branch = std::move(*stored);
+    if (auto changed = change(branch); !changed) return tl::unexpected(changed.error());
+    if (auto valid = Validate(branch); !valid) return tl::unexpected(valid.error());
+    s.Execute(
         "UPDATE branches SET name = :name, address = :address, phone_e164 = :phone_e164, "
         "timezone = :timezone, business_hours = :business_hours, region = :region, "
         "transfer_number = :transfer_number, closing_days = :closing_days, is_active = :is_active, "
@@ -122,11 +131,10 @@ Result<Branch> SqlBranchRepository::Update(CompanyId company_id, const Branch& b
             .Add(branch.is_active)
             .Add(clock_.Now())
             .Add(company_id.value)
-            .Add(branch.id.value));
-    if (changed == 0) return Fail(ErrorCode::kNotFound, NotFound(branch.id));
+            .Add(id.value));
     return internal::QueryOne(
         s, kBranchColumns, "FROM branches WHERE company_id = :company_id AND id = :id",
-        Params().Add(company_id.value).Add(branch.id.value), DecodeBranch, NotFound(branch.id));
+        Params().Add(company_id.value).Add(id.value), DecodeBranch, NotFound(id));
   });
 }
 

@@ -295,7 +295,9 @@ Status SqlCallRepository::SetAnalysis(CompanyId company_id, CallId id,
                                       const calls::CallCosts& costs) {
   return database_.Run([&](Session& s) -> Status {
     const auto changed = s.Execute(
-        "UPDATE calls SET customer_id = COALESCE(:customer_id, customer_id), "
+        // An erased call is linked to nobody, whatever the analysis found before the erasure.
+        "UPDATE calls SET customer_id = CASE WHEN erased_at IS NULL THEN "
+        "COALESCE(CAST(:customer_id AS BIGINT), customer_id) END, "
         "base_cost_cents = :base, reseller_cost_cents = :reseller, customer_cost_cents = :cust, "
         "platform_profit_cents = :pp, reseller_profit_cents = :rp, total_profit_cents = :tp, "
         "updated_at = :now WHERE company_id = :company_id AND id = :id",

@@ -157,13 +157,19 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
   });
 }
 
-Result<Company> SqlCompanyRepository::Update(const Company& company) {
-  if (auto valid = Validate(company); !valid) return tl::unexpected(valid.error());
-  return database_.Run([&](Session& s) -> Result<Company> {
+Result<Company> SqlCompanyRepository::Update(CompanyId id, const tenancy::Change<Company>& change) {
+  return database_.WithTransaction([&](Session& s) -> Result<Company> {
+    auto stored = internal::QueryOne(
+        s, kColumns, "FROM companies WHERE id = :id" + std::string(internal::ForUpdate(s)),
+        Params().Add(id.value), Decode, NotFound(id));
+    if (!stored) return stored;
+    Company company = std::move(*stored);
+    if (auto changed = change(company); !changed) return tl::unexpected(changed.error());
+    if (auto valid = Validate(company); !valid) return tl::unexpected(valid.error());
     Params p;
     AddMutable(p, s, company);
-    p.Add(clock_.Now()).Add(company.id.value);
-    const long long changed = s.Execute(
+    p.Add(clock_.Now()).Add(id.value);
+    s.Execute(
         "UPDATE companies SET name = :name, slug = :slug, timezone = :timezone, "
         "language = :language, is_active = :is_active, calcom_api_key = :calcom_api_key, "
         "retell_api_key = :retell_api_key, calcom_webhook_secret = :calcom_webhook_secret, "
@@ -181,9 +187,8 @@ Result<Company> SqlCompanyRepository::Update(const Company& company) {
         "closing_days = :closing_days, updated_at = :updated_at "
         "WHERE id = :id",
         p);
-    if (changed == 0) return Fail(ErrorCode::kNotFound, NotFound(company.id));
-    return internal::QueryOne(s, kColumns, "FROM companies WHERE id = :id",
-                              Params().Add(company.id.value), Decode, NotFound(company.id));
+    return internal::QueryOne(s, kColumns, "FROM companies WHERE id = :id", Params().Add(id.value),
+                              Decode, NotFound(id));
   });
 }
 

@@ -103,13 +103,22 @@ Result<Service> SqlServiceRepository::Create(CompanyId company_id, const Service
   });
 }
 
-Result<Service> SqlServiceRepository::Update(CompanyId company_id, const Service& service) {
-  if (auto valid = Validate(service); !valid) return tl::unexpected(valid.error());
-  return database_.Run([&](Session& s) -> Result<Service> {
+Result<Service> SqlServiceRepository::Update(CompanyId company_id, ServiceId id,
+                                             const tenancy::Change<Service>& change) {
+  return database_.WithTransaction([&](Session& s) -> Result<Service> {
+    auto stored = internal::QueryOne(s, kServiceColumns,
+                                     "FROM services WHERE company_id = :company_id AND id = :id" +
+                                         std::string(internal::ForUpdate(s)),
+                                     Params().Add(company_id.value).Add(id.value), DecodeService,
+                                     NotFound(id));
+    if (!stored) return stored;
+    Service service = std::move(*stored);
+    if (auto changed = change(service); !changed) return tl::unexpected(changed.error());
+    if (auto valid = Validate(service); !valid) return tl::unexpected(valid.error());
     if (auto owner = CheckEventTypeOwner(s, company_id, service); !owner) {
       return tl::unexpected(owner.error());
     }
-    const long long changed = s.Execute(
+    s.Execute(
         "UPDATE services SET branch_id = :branch_id, name = :name, synonyms = :synonyms, "
         "duration_minutes = :duration_minutes, price_cents = :price_cents, "
         "calcom_event_type_id = :calcom_event_type_id, "
@@ -128,11 +137,10 @@ Result<Service> SqlServiceRepository::Update(CompanyId company_id, const Service
             .Add(service.is_active)
             .Add(clock_.Now())
             .Add(company_id.value)
-            .Add(service.id.value));
-    if (changed == 0) return Fail(ErrorCode::kNotFound, NotFound(service.id));
+            .Add(id.value));
     return internal::QueryOne(
         s, kServiceColumns, "FROM services WHERE company_id = :company_id AND id = :id",
-        Params().Add(company_id.value).Add(service.id.value), DecodeService, NotFound(service.id));
+        Params().Add(company_id.value).Add(id.value), DecodeService, NotFound(id));
   });
 }
 

@@ -21,7 +21,8 @@ class SqlCompanyRepository final : public tenancy::CompanyRepository {
       : database_(database), clock_(clock) {}
 
   Result<tenancy::Company> Create(const tenancy::Company& company) override;
-  Result<tenancy::Company> Update(const tenancy::Company& company) override;
+  Result<tenancy::Company> Update(tenancy::CompanyId id,
+                                  const tenancy::Change<tenancy::Company>& change) override;
   Result<tenancy::Company> FindById(tenancy::CompanyId id) override;
   Result<tenancy::Company> FindBySlug(std::string_view slug) override;
   Result<std::vector<tenancy::Company>> List() override;
@@ -38,8 +39,8 @@ class SqlBranchRepository final : public tenancy::BranchRepository {
 
   Result<tenancy::Branch> Create(tenancy::CompanyId company_id,
                                  const tenancy::Branch& branch) override;
-  Result<tenancy::Branch> Update(tenancy::CompanyId company_id,
-                                 const tenancy::Branch& branch) override;
+  Result<tenancy::Branch> Update(tenancy::CompanyId company_id, tenancy::BranchId id,
+                                 const tenancy::Change<tenancy::Branch>& change) override;
   Result<tenancy::Branch> FindById(tenancy::CompanyId company_id, tenancy::BranchId id) override;
   Result<tenancy::Branch> FindByName(tenancy::CompanyId company_id, std::string_view name) override;
   Result<std::vector<tenancy::Branch>> ListForCompany(tenancy::CompanyId company_id) override;
@@ -56,8 +57,8 @@ class SqlServiceRepository final : public tenancy::ServiceRepository {
 
   Result<tenancy::Service> Create(tenancy::CompanyId company_id,
                                   const tenancy::Service& service) override;
-  Result<tenancy::Service> Update(tenancy::CompanyId company_id,
-                                  const tenancy::Service& service) override;
+  Result<tenancy::Service> Update(tenancy::CompanyId company_id, tenancy::ServiceId id,
+                                  const tenancy::Change<tenancy::Service>& change) override;
   Result<tenancy::Service> FindById(tenancy::CompanyId company_id, tenancy::ServiceId id) override;
   Result<std::vector<tenancy::Service>> ListForCompany(tenancy::CompanyId company_id) override;
   Result<std::vector<tenancy::Service>> ListForBranch(tenancy::CompanyId company_id,

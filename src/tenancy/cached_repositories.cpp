@@ -57,8 +57,8 @@ Result<Company> CachedCompanyRepository::Create(const Company& company) {
   return Changed(cache_, inner_.Create(company));
 }
 
-Result<Company> CachedCompanyRepository::Update(const Company& company) {
-  return Changed(cache_, inner_.Update(company));
+Result<Company> CachedCompanyRepository::Update(CompanyId id, const Change<Company>& change) {
+  return Changed(cache_, inner_.Update(id, change));
 }
 
 Result<Company> CachedCompanyRepository::FindById(CompanyId id) {
@@ -73,8 +73,9 @@ Result<Branch> CachedBranchRepository::Create(CompanyId company_id, const Branch
   return Changed(cache_, inner_.Create(company_id, branch));
 }
 
-Result<Branch> CachedBranchRepository::Update(CompanyId company_id, const Branch& branch) {
-  return Changed(cache_, inner_.Update(company_id, branch));
+Result<Branch> CachedBranchRepository::Update(CompanyId company_id, BranchId id,
+                                              const Change<Branch>& change) {
+  return Changed(cache_, inner_.Update(company_id, id, change));
 }
 
 Result<Branch> CachedBranchRepository::FindById(CompanyId company_id, BranchId id) {
@@ -90,8 +91,9 @@ Result<Service> CachedServiceRepository::Create(CompanyId company_id, const Serv
   return Changed(cache_, inner_.Create(company_id, service));
 }
 
-Result<Service> CachedServiceRepository::Update(CompanyId company_id, const Service& service) {
-  return Changed(cache_, inner_.Update(company_id, service));
+Result<Service> CachedServiceRepository::Update(CompanyId company_id, ServiceId id,
+                                                const Change<Service>& change) {
+  return Changed(cache_, inner_.Update(company_id, id, change));
 }
 
 Result<Service> CachedServiceRepository::FindById(CompanyId company_id, ServiceId id) {

@@ -121,7 +121,7 @@ class CachedCompanyRepository final : public CompanyRepository {
       : inner_(inner), cache_(cache), by_id_(cache), by_slug_(cache) {}
 
   Result<Company> Create(const Company& company) override;
-  Result<Company> Update(const Company& company) override;
+  Result<Company> Update(CompanyId id, const Change<Company>& change) override;
   Result<Company> FindById(CompanyId id) override;
   Result<Company> FindBySlug(std::string_view slug) override;
   Result<std::vector<Company>> List() override { return inner_.List(); }
@@ -139,7 +139,7 @@ class CachedBranchRepository final : public BranchRepository {
       : inner_(inner), cache_(cache), by_id_(cache), by_company_(cache) {}
 
   Result<Branch> Create(CompanyId company_id, const Branch& branch) override;
-  Result<Branch> Update(CompanyId company_id, const Branch& branch) override;
+  Result<Branch> Update(CompanyId company_id, BranchId id, const Change<Branch>& change) override;
   Result<Branch> FindById(CompanyId company_id, BranchId id) override;
   Result<Branch> FindByName(CompanyId company_id, std::string_view name) override {
     return inner_.FindByName(company_id, name);
@@ -159,7 +159,8 @@ class CachedServiceRepository final : public ServiceRepository {
       : inner_(inner), cache_(cache), by_id_(cache), by_branch_(cache), by_event_type_(cache) {}
 
   Result<Service> Create(CompanyId company_id, const Service& service) override;
-  Result<Service> Update(CompanyId company_id, const Service& service) override;
+  Result<Service> Update(CompanyId company_id, ServiceId id,
+                         const Change<Service>& change) override;
   Result<Service> FindById(CompanyId company_id, ServiceId id) override;
   Result<std::vector<Service>> ListForCompany(CompanyId company_id) override {
     return inner_.ListForCompany(company_id);

@@ -32,9 +32,11 @@ class CountingCompanies final : public CompanyRepository {
     rows.back().id = CompanyId(static_cast<std::int64_t>(rows.size()));
     return rows.back();
   }
-  Result<Company> Update(const Company& company) override {
+  Result<Company> Update(CompanyId id, const Change<Company>& change) override {
     for (auto& row : rows) {
-      if (row.id == company.id) return row = company;
+      if (row.id != id) continue;
+      if (auto changed = change(row); !changed) return tl::unexpected(changed.error());
+      return row;
     }
     return Fail(ErrorCode::kNotFound, "no company");
   }
@@ -97,9 +99,12 @@ class CountingServices final : public ServiceRepository {
     rows.push_back(service);
     return rows.back();
   }
-  Result<Service> Update(CompanyId company_id, const Service& service) override {
+  Result<Service> Update(CompanyId company_id, ServiceId id,
+                         const Change<Service>& change) override {
     for (auto& row : rows) {
-      if (row.company_id == company_id && row.id == service.id) return row = service;
+      if (row.company_id != company_id || row.id != id) continue;
+      if (auto changed = change(row); !changed) return tl::unexpected(changed.error());
+      return row;
     }
     return Fail(ErrorCode::kNotFound, "no service");
   }
@@ -208,16 +213,25 @@ TEST_F(CachedRepositoriesTest, AnotherInstancesChangeIsSeenWithinTheRefresh) {
 TEST_F(CachedRepositoriesTest, AWriteThroughTheCacheIsSeenAtOnce) {
   Cache({.refresh = 60'000ms});
   ASSERT_EQ(cached_services_->FindById(CompanyId(1), ServiceId(7))->name, "Erstberatung");
-  Service renamed = services_.rows[0];
-  renamed.name = "Beratung";
-  ASSERT_TRUE(cached_services_->Update(CompanyId(1), renamed).has_value());
+  ASSERT_TRUE(cached_services_
+                  ->Update(CompanyId(1), ServiceId(7),
+                           [](Service& s) {
+                             s.name = "Beratung";
+                             return Ok();
+                           })
+                  .has_value());
   EXPECT_EQ(cached_services_->FindById(CompanyId(1), ServiceId(7))->name, "Beratung");
 
   Company company = companies_.rows[0];
   ASSERT_TRUE(cached_companies_->FindById(CompanyId(1))->is_active);
   ASSERT_TRUE(cached_companies_->FindBySlug(company.slug)->is_active);
-  company.is_active = false;
-  ASSERT_TRUE(cached_companies_->Update(company).has_value());
+  ASSERT_TRUE(cached_companies_
+                  ->Update(company.id,
+                           [](Company& c) {
+                             c.is_active = false;
+                             return Ok();
+                           })
+                  .has_value());
   EXPECT_FALSE(cached_companies_->FindById(CompanyId(1))->is_active);
   EXPECT_FALSE(cached_companies_->FindBySlug(company.slug)->is_active);
 }

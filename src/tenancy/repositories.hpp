@@ -18,7 +18,16 @@
 //   - `id`, `company_id`, `created_at` and `updated_at` of the argument are ignored on writes;
 //     the returned value carries what was stored.
 //   - Lists are ordered by id (creation order).
+//   - Updates are read-modify-write inside the database: `change` is applied to the row as it
+//     is stored, read in the write's transaction and locked until it ends (PostgreSQL: FOR
+//     UPDATE; SQLite: the one write transaction at a time), then every field is written back.
+//     A write committed by anyone else first (another instance, another request, a privacy
+//     command) is what `change` starts from; a copy read earlier (a cache) is never written over
+//     it. `change` edits only what the caller means to change, must be quick (no network: the
+//     row stays locked while it runs), and may refuse with an error: then nothing is written
+//     and Update returns that error.
 
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -28,6 +37,18 @@
 
 namespace callgate::tenancy {
 
+template <typename Row>
+using Change = std::function<Status(Row&)>;
+
+// A change that sets every field to `value`'s (tools and tests that write a whole row).
+template <typename Row>
+Change<Row> SetTo(Row value) {
+  return [value = std::move(value)](Row& row) {
+    row = value;
+    return Ok();
+  };
+}
+
 class CompanyRepository {
  public:
   virtual ~CompanyRepository() = default;
@@ -36,8 +57,9 @@ class CompanyRepository {
   // parent_company_id names no company.
   virtual Result<Company> Create(const Company& company) = 0;
 
-  // Overwrites every field of company `company.id`; kNotFound when it does not exist.
-  virtual Result<Company> Update(const Company& company) = 0;
+  // Applies `change` to company `id` as stored (see Updates above); kNotFound when it does not
+  // exist.
+  virtual Result<Company> Update(CompanyId id, const Change<Company>& change) = 0;
 
   virtual Result<Company> FindById(CompanyId id) = 0;
   virtual Result<Company> FindBySlug(std::string_view slug) = 0;
@@ -54,8 +76,10 @@ class BranchRepository {
   // with this name; kNotFound when the company does not exist.
   virtual Result<Branch> Create(CompanyId company_id, const Branch& branch) = 0;
 
-  // Overwrites branch `branch.id` of `company_id`; kNotFound when it is not that company's.
-  virtual Result<Branch> Update(CompanyId company_id, const Branch& branch) = 0;
+  // Applies `change` to branch `id` of `company_id` as stored (see Updates above); kNotFound
+  // when it is not that company's; kAlreadyExists as for Create.
+  virtual Result<Branch> Update(CompanyId company_id, BranchId id,
+                                const Change<Branch>& change) = 0;
 
   virtual Result<Branch> FindById(CompanyId company_id, BranchId id) = 0;
   virtual Result<Branch> FindByName(CompanyId company_id, std::string_view name) = 0;
@@ -71,9 +95,10 @@ class ServiceRepository {
   // of another company (an event type belongs to one company).
   virtual Result<Service> Create(CompanyId company_id, const Service& service) = 0;
 
-  // Overwrites service `service.id` of `company_id`; kNotFound when it is not that company's;
-  // kConflict as for Create.
-  virtual Result<Service> Update(CompanyId company_id, const Service& service) = 0;
+  // Applies `change` to service `id` of `company_id` as stored (see Updates above); kNotFound
+  // when it (or the branch it names) is not that company's; kConflict as for Create.
+  virtual Result<Service> Update(CompanyId company_id, ServiceId id,
+                                 const Change<Service>& change) = 0;
 
   virtual Result<Service> FindById(CompanyId company_id, ServiceId id) = 0;
   virtual Result<std::vector<Service>> ListForCompany(CompanyId company_id) = 0;

@@ -89,22 +89,25 @@ class Importer {
         ++report.companies.unchanged;
         company = *existing;
       } else {
-        Company merged = *existing;  // keep fields the file does not carry (policies, reseller)
-        merged.name = wanted.name;
-        merged.timezone = wanted.timezone;
-        merged.language = wanted.language;
-        merged.calcom_api_key = wanted.calcom_api_key;
-        merged.retell_api_key = wanted.retell_api_key;
-        merged.calcom_webhook_secret = wanted.calcom_webhook_secret;
-        merged.vapi_secret = wanted.vapi_secret;
-        merged.price_per_minute_cents = wanted.price_per_minute_cents;
-        merged.included_minutes = wanted.included_minutes;
-        merged.retention_days = wanted.retention_days;
-        merged.customer_retention_days = wanted.customer_retention_days;
-        merged.store_recordings = wanted.store_recordings;
-        merged.ai_disclosure = wanted.ai_disclosure;
-        merged.closing_days = wanted.closing_days;
-        auto updated = companies_.Update(merged);
+        // The file's fields onto the company as stored; the others (policies, reseller,
+        // activation) keep what they hold.
+        auto updated = companies_.Update(existing->id, [&](Company& merged) {
+          merged.name = wanted.name;
+          merged.timezone = wanted.timezone;
+          merged.language = wanted.language;
+          merged.calcom_api_key = wanted.calcom_api_key;
+          merged.retell_api_key = wanted.retell_api_key;
+          merged.calcom_webhook_secret = wanted.calcom_webhook_secret;
+          merged.vapi_secret = wanted.vapi_secret;
+          merged.price_per_minute_cents = wanted.price_per_minute_cents;
+          merged.included_minutes = wanted.included_minutes;
+          merged.retention_days = wanted.retention_days;
+          merged.customer_retention_days = wanted.customer_retention_days;
+          merged.store_recordings = wanted.store_recordings;
+          merged.ai_disclosure = wanted.ai_disclosure;
+          merged.closing_days = wanted.closing_days;
+          return Ok();
+        });
         if (!updated) return At(path, updated.error());
         ++report.companies.updated;
         company = *updated;
@@ -169,9 +172,11 @@ class Importer {
         ++report.branches.unchanged;
         return *existing;
       }
-      wanted.id = existing->id;
-      wanted.is_active = existing->is_active;
-      auto updated = branches_.Update(company.id, wanted);
+      auto updated = branches_.Update(company.id, existing->id, [&](Branch& stored) {
+        wanted.is_active = stored.is_active;  // activation is not the file's
+        stored = wanted;
+        return Ok();
+      });
       if (!updated) return At(path, updated.error());
       ++report.branches.updated;
       return *updated;
@@ -243,9 +248,11 @@ class Importer {
       } else if (SameService(*it, wanted)) {
         ++report.services.unchanged;
       } else {
-        wanted.id = it->id;
-        wanted.is_active = it->is_active;
-        auto updated = services_.Update(company_id, wanted);
+        auto updated = services_.Update(company_id, it->id, [&](Service& stored) {
+          wanted.is_active = stored.is_active;  // activation is not the file's
+          stored = wanted;
+          return Ok();
+        });
         if (!updated) return At(path, updated.error());
         ++report.services.updated;
       }

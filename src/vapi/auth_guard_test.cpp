@@ -23,7 +23,9 @@ class Companies final : public tenancy::CompanyRepository {
     rows.back().id = CompanyId(static_cast<std::int64_t>(rows.size()));
     return rows.back();
   }
-  Result<Company> Update(const Company&) override { return Fail(ErrorCode::kInternal, "not used"); }
+  Result<Company> Update(CompanyId, const tenancy::Change<Company>&) override {
+    return Fail(ErrorCode::kInternal, "not used");
+  }
   Result<Company> FindById(CompanyId id) override {
     for (const auto& c : rows) {
       if (c.id == id) return c;

@@ -13,6 +13,7 @@
 #include "http/testing/test_client.hpp"
 #include "retell_tool_call.hpp"
 #include "storage/session.hpp"
+#include "storage/sql_tenancy_repositories.hpp"
 #include "storage/testing/test_database.hpp"
 #include "tools/seed_import.hpp"
 #include "tools/tenant_file.hpp"
@@ -205,6 +206,75 @@ TEST_P(ConfigCacheTest, ANumberMovedElsewhereStopsRoutingWithinTheRefresh) {
       callgate::testing::CallRetellTool(instance, kPlatformKey, clock_.Now(), "list-services",
                                         json::object(), "call-after-removal", kCaller, kMitte);
   EXPECT_NE(status, 200) << body.dump();
+}
+
+// An admin write on an instance whose memory still holds the row as it was before another
+// instance changed it: the write is applied to the row as stored, so what the other instance
+// wrote (a deactivation, a rotated key) is not undone by a write of other fields. (A write drops
+// the writing instance's memory, so each test makes one write on the first instance.)
+TEST_P(ConfigCacheTest, ACompanyWriteOnAnInstanceWithAnOlderCopyKeepsWhatAnotherInstanceWrote) {
+  TestClient& first = StartInstance();
+  TestClient& second = StartInstance();
+  const std::int64_t company_id = CompanyOf(ServiceId("Erstberatung"));
+  const std::string company = "/api/admin/companies/" + std::to_string(company_id);
+  ASSERT_EQ(Admin(first, "GET", company, ""), 200);  // now in the first instance's memory
+
+  ASSERT_EQ(Admin(second, "DELETE", company, ""), 200);
+  ASSERT_EQ(Admin(second, "PUT", company + "/secrets", R"({"calcom_api_key":"cal_rotated_77"})"),
+            200);
+  ASSERT_EQ(Admin(first, "PATCH", company, R"({"name":"Praxis am Park"})"), 200);
+
+  storage::SqlCompanyRepository companies(db(), clock_);
+  auto stored = companies.FindById(tenancy::CompanyId(company_id));
+  ASSERT_TRUE(stored.has_value()) << stored.error().message;
+  EXPECT_EQ(stored->name, "Praxis am Park");
+  EXPECT_FALSE(stored->is_active);
+  EXPECT_EQ(stored->calcom_api_key.Reveal(), "cal_rotated_77");
+}
+
+TEST_P(ConfigCacheTest, ASecretsWriteOnAnInstanceWithAnOlderCopyKeepsTheOtherKeys) {
+  TestClient& first = StartInstance();
+  TestClient& second = StartInstance();
+  const std::int64_t company_id = CompanyOf(ServiceId("Erstberatung"));
+  const std::string company = "/api/admin/companies/" + std::to_string(company_id);
+  ASSERT_EQ(Admin(first, "GET", company, ""), 200);
+
+  ASSERT_EQ(Admin(second, "PUT", company + "/secrets", R"({"calcom_api_key":"cal_rotated_77"})"),
+            200);
+  ASSERT_EQ(Admin(first, "PUT", company + "/secrets", R"({"retell_api_key":"key_new_88"})"), 200);
+
+  storage::SqlCompanyRepository companies(db(), clock_);
+  auto stored = companies.FindById(tenancy::CompanyId(company_id));
+  ASSERT_TRUE(stored.has_value()) << stored.error().message;
+  EXPECT_EQ(stored->calcom_api_key.Reveal(), "cal_rotated_77");
+  EXPECT_EQ(stored->retell_api_key.Reveal(), "key_new_88");
+}
+
+TEST_P(ConfigCacheTest, AServiceWriteOnAnInstanceWithAnOlderCopyKeepsItsDeactivation) {
+  TestClient& first = StartInstance();
+  TestClient& second = StartInstance();
+  const std::int64_t service = ServiceId("Erstberatung");
+  const std::int64_t company_id = CompanyOf(service);
+  const std::string path =
+      "/api/admin/companies/" + std::to_string(company_id) + "/services/" + std::to_string(service);
+  ASSERT_EQ(Admin(first, "GET", path, ""), 200);
+
+  ASSERT_EQ(Admin(second, "DELETE", path, ""), 200);
+  ASSERT_EQ(Admin(first, "PATCH", path, R"({"price_cents":4500})"), 200);
+
+  storage::SqlServiceRepository services(db(), clock_);
+  auto stored = services.FindById(tenancy::CompanyId(company_id), tenancy::ServiceId(service));
+  ASSERT_TRUE(stored.has_value()) << stored.error().message;
+  EXPECT_EQ(stored->price_cents, 4500);
+  EXPECT_FALSE(stored->is_active);
+  // Nor does activating it on the first undo a change of the second.
+  ASSERT_EQ(Admin(first, "GET", path, ""), 200);
+  ASSERT_EQ(Admin(second, "PATCH", path, R"({"name":"Erstgespräch"})"), 200);
+  ASSERT_EQ(Admin(first, "POST", path + "/activate", ""), 200);
+  stored = services.FindById(tenancy::CompanyId(company_id), tenancy::ServiceId(service));
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_TRUE(stored->is_active);
+  EXPECT_EQ(stored->name, "Erstgespräch");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConfigCacheTest, storage::testing::AllBackends(),

@@ -611,7 +611,7 @@ TEST_P(RetellFunctionsTest, ClosingDaysAreRefusedNamedAndNeverOffered) {
   auto practice = companies.FindBySlug("praxis-weber");
   ASSERT_TRUE(practice.has_value());
   practice->closing_days = {{"2026-12-01", "2026-12-02", "Betriebsferien"}};
-  ASSERT_TRUE(companies.Update(*practice).has_value());
+  ASSERT_TRUE(companies.Update(practice->id, tenancy::SetTo(*practice)).has_value());
 
   auto [status, wish] = Call("check-availability",
                              {{"service", "Erstberatung"}, {"date", "morgen"}, {"time", "10 Uhr"}});

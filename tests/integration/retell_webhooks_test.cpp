@@ -350,14 +350,14 @@ TEST_P(RetellWebhooksTest, OnAClosingDayNobodyIsTransferredAndNoTimeIsOffered) {
   auto salon = companies.FindBySlug("salon");
   ASSERT_TRUE(salon.has_value());
   salon->closing_days = {closed};
-  ASSERT_TRUE(companies.Update(*salon).has_value());
+  ASSERT_TRUE(companies.Update(salon->id, tenancy::SetTo(*salon)).has_value());
   auto practice = companies.FindBySlug("praxis-weber");
   ASSERT_TRUE(practice.has_value());
   storage::SqlBranchRepository branches(db(), system_clock_);
   auto mitte = branches.FindByName(practice->id, "Berlin Mitte");
   ASSERT_TRUE(mitte.has_value());
   mitte->closing_days = {closed};
-  ASSERT_TRUE(branches.Update(practice->id, *mitte).has_value());
+  ASSERT_TRUE(branches.Update(practice->id, mitte->id, tenancy::SetTo(*mitte)).has_value());
 
   auto inbound = [&](const std::string& path, const std::string& to, const Secret& key) {
     auto r =

@@ -60,7 +60,9 @@ class Companies final : public tenancy::CompanyRepository {
  public:
   std::vector<tenancy::Company> rows;
   Result<tenancy::Company> Create(const tenancy::Company&) override { return NotFound(); }
-  Result<tenancy::Company> Update(const tenancy::Company&) override { return NotFound(); }
+  Result<tenancy::Company> Update(CompanyId, const tenancy::Change<tenancy::Company>&) override {
+    return NotFound();
+  }
   Result<tenancy::Company> FindById(CompanyId id) override {
     for (const auto& c : rows) {
       if (c.id == id) return c;
@@ -80,7 +82,10 @@ class Branches final : public tenancy::BranchRepository {
  public:
   std::vector<tenancy::Branch> rows;
   Result<tenancy::Branch> Create(CompanyId, const tenancy::Branch&) override { return NotFound(); }
-  Result<tenancy::Branch> Update(CompanyId, const tenancy::Branch&) override { return NotFound(); }
+  Result<tenancy::Branch> Update(CompanyId, BranchId,
+                                 const tenancy::Change<tenancy::Branch>&) override {
+    return NotFound();
+  }
   Result<tenancy::Branch> FindById(CompanyId company, BranchId id) override {
     return FindIn(rows, company, id);
   }
@@ -105,7 +110,8 @@ class Services final : public tenancy::ServiceRepository {
   Result<tenancy::Service> Create(CompanyId, const tenancy::Service&) override {
     return NotFound();
   }
-  Result<tenancy::Service> Update(CompanyId, const tenancy::Service&) override {
+  Result<tenancy::Service> Update(CompanyId, ServiceId,
+                                  const tenancy::Change<tenancy::Service>&) override {
     return NotFound();
   }
   Result<tenancy::Service> FindById(CompanyId company, ServiceId id) override {
