@@ -495,6 +495,51 @@ void RequireFields(FieldReader& fields, std::initializer_list<std::string_view> 
   }
 }
 
+// The company fields a body names, onto `company` (a new one, or the one stored); problems go to
+// the reader's list.
+void ApplyCompany(FieldReader& fields, tenancy::Company& company,
+                  tenancy::CompanyRepository& companies) {
+  Problems& problems = fields.problems();
+  if (auto v = fields.String("name", true, 200)) company.name = *v;
+  if (auto v = fields.String("slug", true, 63)) {
+    if (ValidSlug(*v)) {
+      company.slug = *v;
+    } else {
+      problems.Add("slug", "2-63 characters of a-z, 0-9 and '-'");
+    }
+  }
+  if (auto v = ReadTimeZone(fields, "timezone")) company.timezone = *v;
+  if (auto v = fields.String("language", true, 16)) {
+    if (ValidLanguage(*v)) {
+      company.language = *v;
+    } else {
+      problems.Add("language", std::string(kLanguageProblem));
+    }
+  }
+  if (auto v = fields.NullableInt("parent_company_id", 1, INT64_MAX)) {
+    if (!*v) {
+      company.parent_company_id.reset();
+    } else if (**v == company.id.value) {
+      problems.Add("parent_company_id", "a company cannot be its own parent");
+    } else if (auto parent = companies.FindById(CompanyId(**v)); parent) {
+      company.parent_company_id = CompanyId(**v);
+    } else {
+      problems.Add("parent_company_id", "no such company");
+    }
+  }
+  if (auto v = fields.Number("reseller_markup_percent", 0, 1000)) {
+    company.reseller_markup_percent = *v;
+  }
+  if (auto v = fields.Int("price_per_minute_cents", 0, 100'000)) {
+    company.price_per_minute_cents = *v;
+  }
+  if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
+  ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
+  ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
+  ReadPrivacySettings(fields, company);
+  ReadClosingDays(fields, company.closing_days);
+}
+
 }  // namespace
 
 // ---- Plumbing ----
@@ -635,42 +680,7 @@ Response AdminApi::CreateCompany(Request& request) {
     FieldReader fields(*body, problems);
     RequireFields(fields, {"name", "slug"});
     tenancy::Company company;
-    if (auto v = fields.String("name", true, 200)) company.name = *v;
-    if (auto v = fields.String("slug", true, 63)) {
-      if (ValidSlug(*v)) {
-        company.slug = *v;
-      } else {
-        problems.Add("slug", "2-63 characters of a-z, 0-9 and '-'");
-      }
-    }
-    if (auto v = ReadTimeZone(fields, "timezone")) company.timezone = *v;
-    if (auto v = fields.String("language", true, 16)) {
-      if (ValidLanguage(*v)) {
-        company.language = *v;
-      } else {
-        problems.Add("language", std::string(kLanguageProblem));
-      }
-    }
-    if (auto v = fields.NullableInt("parent_company_id", 1, INT64_MAX)) {
-      if (*v) {
-        if (auto parent = companies_.FindById(CompanyId(**v)); parent) {
-          company.parent_company_id = CompanyId(**v);
-        } else {
-          problems.Add("parent_company_id", "no such company");
-        }
-      }
-    }
-    if (auto v = fields.Number("reseller_markup_percent", 0, 1000)) {
-      company.reseller_markup_percent = *v;
-    }
-    if (auto v = fields.Int("price_per_minute_cents", 0, 100'000)) {
-      company.price_per_minute_cents = *v;
-    }
-    if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
-    ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
-    ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
-    ReadPrivacySettings(fields, company);
-    ReadClosingDays(fields, company.closing_days);
+    ApplyCompany(fields, company, companies_);
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto created = companies_.Create(company);
     if (!created) {
@@ -702,44 +712,7 @@ Response AdminApi::UpdateCompany(Request& request) {
     Problems problems;
     auto updated = companies_.Update(scope->company.id, [&](tenancy::Company& company) -> Status {
       FieldReader fields(*body, problems);
-      if (auto v = fields.String("name", true, 200)) company.name = *v;
-      if (auto v = fields.String("slug", true, 63)) {
-        if (ValidSlug(*v)) {
-          company.slug = *v;
-        } else {
-          problems.Add("slug", "2-63 characters of a-z, 0-9 and '-'");
-        }
-      }
-      if (auto v = ReadTimeZone(fields, "timezone")) company.timezone = *v;
-      if (auto v = fields.String("language", true, 16)) {
-        if (ValidLanguage(*v)) {
-          company.language = *v;
-        } else {
-          problems.Add("language", std::string(kLanguageProblem));
-        }
-      }
-      if (auto v = fields.NullableInt("parent_company_id", 1, INT64_MAX)) {
-        if (!*v) {
-          company.parent_company_id.reset();
-        } else if (**v == company.id.value) {
-          problems.Add("parent_company_id", "a company cannot be its own parent");
-        } else if (auto parent = companies_.FindById(CompanyId(**v)); parent) {
-          company.parent_company_id = CompanyId(**v);
-        } else {
-          problems.Add("parent_company_id", "no such company");
-        }
-      }
-      if (auto v = fields.Number("reseller_markup_percent", 0, 1000)) {
-        company.reseller_markup_percent = *v;
-      }
-      if (auto v = fields.Int("price_per_minute_cents", 0, 100'000)) {
-        company.price_per_minute_cents = *v;
-      }
-      if (auto v = fields.Int("included_minutes", 0, 10'000'000)) company.included_minutes = *v;
-      ReadPolicy(fields, "cancellation_policy", company.cancellation_policy);
-      ReadPolicy(fields, "reschedule_policy", company.reschedule_policy);
-      ReadPrivacySettings(fields, company);
-      ReadClosingDays(fields, company.closing_days);
+      ApplyCompany(fields, company, companies_);
       if (!problems.empty()) return Fail(ErrorCode::kInvalidArgument, "body");
       return Ok();
     });
