@@ -92,11 +92,7 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
     Status outcome;
     std::thread running([&] { outcome = job(); });
     // The job reaches the row the open transaction holds.
-    bool waits = WaitingForALock() == 1;
-    for (int i = 0; i < 2000 && !waits; ++i) {  // at most ~20 s
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      waits = WaitingForALock() == 1;
-    }
+    const bool waits = storage::testing::WaitUntilOneWaitsForALock(db());
     release.set_value();
     holder.join();
     running.join();
@@ -109,19 +105,6 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
       return service_->PendingBookingFailed({company_, appointment_, 1001},
                                             Error{ErrorCode::kConflict, "slot taken"});
     });
-  }
-
-  std::int64_t WaitingForALock() {
-    std::int64_t n = -1;
-    auto done = db().Run([&](storage::Session& s) -> Status {
-      s.Query("COUNT(*) AS n",
-              "FROM pg_stat_activity WHERE datname = current_database() AND "
-              "wait_event_type = 'Lock'",
-              {}, [&](const storage::Row& row) { n = row.Int64("n"); });
-      return Ok();
-    });
-    EXPECT_TRUE(done.has_value());
-    return n;
   }
 
   std::int64_t Count(const std::string& table, const std::string& where) {

@@ -790,16 +790,7 @@ TEST_P(PersonalDataTest, ACallbackNotedWhileTheEraseWaitsForItsRowIsErasedToo) {
   std::thread erase([&] { report = service_->Erase(company_, kPhone, {}, {"system", {}}); });
   if (db().dialect() == Dialect::kPostgresql) {
     // The erase reaches the appointment's row and waits for it.
-    auto waiting = [&] {
-      return Count(
-                 "FROM pg_stat_activity WHERE datname = current_database() AND "
-                 "wait_event_type = 'Lock'") == 1;
-    };
-    bool waits = waiting();
-    for (int i = 0; i < 2000 && !waits; ++i) {  // at most ~20 s
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      waits = waiting();
-    }
+    const bool waits = storage::testing::WaitUntilOneWaitsForALock(db());
     EXPECT_TRUE(waits) << "the erase never waited for the appointment's row";
   } else {
     // SQLite: the erase waits for the job's write transaction to begin its own.

@@ -362,21 +362,7 @@ TEST_P(RetentionTest, RetentionDaysAreValidated) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, RetentionTest, testing::AllBackends(), testing::BackendName);
 
-class PostgresRetentionTest : public RetentionTest {
- protected:
-  std::int64_t WaitingForALock() {
-    std::int64_t n = -1;
-    auto done = db().Run([&](Session& s) -> Status {
-      s.Query("COUNT(*) AS n",
-              "FROM pg_stat_activity WHERE datname = current_database() AND "
-              "wait_event_type = 'Lock'",
-              {}, [&](const Row& row) { n = row.Int64("n"); });
-      return Ok();
-    });
-    EXPECT_TRUE(done.has_value());
-    return n;
-  }
-};
+class PostgresRetentionTest : public RetentionTest {};
 
 // A caller whose customer record is due books while the purge runs: the hold's transaction
 // links the appointment to the customer and has not committed when the purge reads what is
@@ -408,11 +394,7 @@ TEST_P(PostgresRetentionTest, AHoldCommittedWhileThePurgeRunsKeepsItsCustomer) {
   linked.get_future().wait();
   Result<PurgeReport> report = Fail(ErrorCode::kInternal, "not run");
   std::thread purge([&] { report = PurgeExpired(db(), clock_.Now(), 500); });
-  bool waits = WaitingForALock() == 1;
-  for (int i = 0; i < 2000 && !waits; ++i) {  // at most ~20 s
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    waits = WaitingForALock() == 1;
-  }
+  const bool waits = testing::WaitUntilOneWaitsForALock(db());
   release.set_value();
   hold.join();
   purge.join();

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "crypto/testing/test_keyring.hpp"
 #include "storage/migrator.hpp"
@@ -178,6 +179,27 @@ tenancy::CompanyId NewCompany(Database& database, const Clock& clock, const std:
   auto created = companies.Create(c);
   EXPECT_TRUE(created.has_value()) << created.error().message;
   return created ? created->id : tenancy::CompanyId(0);
+}
+
+bool WaitUntilOneWaitsForALock(Database& database) {
+  auto waiting = [&] {
+    std::int64_t n = -1;
+    auto done = database.Run([&](Session& s) -> Status {
+      s.Query("COUNT(*) AS n",
+              "FROM pg_stat_activity WHERE datname = current_database() AND "
+              "wait_event_type = 'Lock'",
+              {}, [&](const Row& row) { n = row.Int64("n"); });
+      return Ok();
+    });
+    EXPECT_TRUE(done.has_value()) << done.error().message;
+    return n == 1;
+  };
+  bool waits = waiting();
+  for (int i = 0; i < 2000 && !waits; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    waits = waiting();
+  }
+  return waits;
 }
 
 }  // namespace callgate::storage::testing

@@ -96,6 +96,11 @@ class TableAway {
   bool away_ = false;
 };
 
+// PostgreSQL: waits (polling, at most ~20 s) until exactly one session of this database waits
+// for a lock — a statement a test made wait on a row another transaction holds. False when none
+// did in time.
+bool WaitUntilOneWaitsForALock(Database& database);
+
 // A new company "Praxis <slug>" with slug `slug`, a test's tenant; a failed store fails the test
 // (and gives company id 0).
 tenancy::CompanyId NewCompany(Database& database, const Clock& clock, const std::string& slug);
