@@ -27,6 +27,13 @@ inline std::string_view ForUpdate(const Session& session) {
   return session.dialect() == Dialect::kPostgresql ? " FOR UPDATE" : "";
 }
 
+// " FOR NO KEY UPDATE" on PostgreSQL, for a row the transaction then updates in place: writers
+// of the row wait, as with ForUpdate, but rows of other tables that reference it (a branch's
+// appointments, a company's calls) can still be written meanwhile. Nothing on SQLite.
+inline std::string_view ForNoKeyUpdate(const Session& session) {
+  return session.dialect() == Dialect::kPostgresql ? " FOR NO KEY UPDATE" : "";
+}
+
 // The first row of "SELECT <columns> <rest>" decoded by `decode(const Row&)`, or kNotFound
 // with `not_found` as the message.
 template <typename Decode>

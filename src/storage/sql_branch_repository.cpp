@@ -106,7 +106,7 @@ Result<Branch> SqlBranchRepository::Update(CompanyId company_id, BranchId id,
   return database_.WithTransaction([&](Session& s) -> Result<Branch> {
     auto stored = internal::QueryOne(s, kBranchColumns,
                                      "FROM branches WHERE company_id = :company_id AND id = :id" +
-                                         std::string(internal::ForUpdate(s)),
+                                         std::string(internal::ForNoKeyUpdate(s)),
                                      Params().Add(company_id.value).Add(id.value), DecodeBranch,
                                      NotFound(id));
     if (!stored) return stored;

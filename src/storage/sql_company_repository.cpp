@@ -160,7 +160,7 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
 Result<Company> SqlCompanyRepository::Update(CompanyId id, const tenancy::Change<Company>& change) {
   return database_.WithTransaction([&](Session& s) -> Result<Company> {
     auto stored = internal::QueryOne(
-        s, kColumns, "FROM companies WHERE id = :id" + std::string(internal::ForUpdate(s)),
+        s, kColumns, "FROM companies WHERE id = :id" + std::string(internal::ForNoKeyUpdate(s)),
         Params().Add(id.value), Decode, NotFound(id));
     if (!stored) return stored;
     Company company = std::move(*stored);

@@ -108,7 +108,7 @@ Result<Service> SqlServiceRepository::Update(CompanyId company_id, ServiceId id,
   return database_.WithTransaction([&](Session& s) -> Result<Service> {
     auto stored = internal::QueryOne(s, kServiceColumns,
                                      "FROM services WHERE company_id = :company_id AND id = :id" +
-                                         std::string(internal::ForUpdate(s)),
+                                         std::string(internal::ForNoKeyUpdate(s)),
                                      Params().Add(company_id.value).Add(id.value), DecodeService,
                                      NotFound(id));
     if (!stored) return stored;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -179,8 +181,8 @@ TEST_P(TenancyRepositories, AChangeThatRefusesWritesNothing) {
 }
 
 // Two writers changing one row at once: each change starts from the other's committed result,
-// so none is lost (on PostgreSQL the row is read FOR UPDATE; without it, read committed lets
-// both read the same value).
+// so none is lost (on PostgreSQL the row is read FOR NO KEY UPDATE; without it, read committed
+// lets both read the same value).
 TEST_P(TenancyRepositories, ConcurrentChangesOfOneRowAreAllKept) {
   Company c = NewCompany("acme");
   Branch b = NewBranch(c.id, "Mitte");
@@ -221,6 +223,58 @@ TEST_P(TenancyRepositories, ConcurrentChangesOfOneRowAreAllKept) {
   EXPECT_EQ(branches_->FindById(c.id, b.id)->address.size(),
             static_cast<std::size_t>(kWriters * kChangesEach));
   EXPECT_EQ(services_->FindById(c.id, s.id)->price_cents, s.price_cents + kWriters * kChangesEach);
+}
+
+// While a company's or a branch's change is being written (PostgreSQL), rows that refer to it are
+// written as usual: the lock taken for the change does not hold up a new branch of the company or
+// a new service of the branch (FOR UPDATE would: it conflicts with their foreign keys' checks).
+TEST_P(TenancyRepositories, AChangeBeingWrittenDoesNotHoldUpRowsThatReferToIt) {
+  if (db().dialect() != Dialect::kPostgresql) {
+    GTEST_SKIP() << "SQLite runs one write transaction at a time";
+  }
+  Company c = NewCompany("acme");
+  Branch b = NewBranch(c.id, "Mitte");
+  // Runs `write` on another thread while the caller's change holds its row: true when it was
+  // written, false when it waited for a lock instead (it finishes once the change has).
+  std::thread writer;
+  auto written_meanwhile = [&](std::function<bool()> write) {
+    std::atomic<bool> written{false};
+    writer = std::thread([&written, write = std::move(write)] { written = write(); });
+    for (int i = 0; i < 2000; ++i) {  // at most ~20 s
+      if (written) return true;
+      if (testing::SessionsWaitingForALock(db()) > 0) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  bool branch_written = false;
+  auto company = companies_->Update(c.id, [&](Company& stored) {
+    branch_written = written_meanwhile([&] {
+      Branch south;
+      south.name = "Süd";
+      return branches_->Create(c.id, south).has_value();
+    });
+    stored.name = "ACME GmbH";
+    return Ok();
+  });
+  writer.join();
+  ASSERT_TRUE(company.has_value()) << company.error().message;
+  EXPECT_TRUE(branch_written);
+
+  bool service_written = false;
+  auto branch = branches_->Update(c.id, b.id, [&](Branch& stored) {
+    service_written = written_meanwhile([&] {
+      Service s;
+      s.name = "Erstberatung";
+      s.branch_id = b.id;
+      return services_->Create(c.id, s).has_value();
+    });
+    stored.address = "Hauptstraße 1";
+    return Ok();
+  });
+  writer.join();
+  ASSERT_TRUE(branch.has_value()) << branch.error().message;
+  EXPECT_TRUE(service_written);
 }
 
 TEST_P(TenancyRepositories, CompanyErrors) {

@@ -20,7 +20,8 @@
 //   - Lists are ordered by id (creation order).
 //   - Updates are read-modify-write inside the database: `change` is applied to the row as it
 //     is stored, read in the write's transaction and locked until it ends (PostgreSQL: FOR
-//     UPDATE; SQLite: the one write transaction at a time), then every field is written back.
+//     NO KEY UPDATE, so rows referencing it can still be written; SQLite: the one write
+//     transaction at a time), then every field is written back.
 //     A write committed by anyone else first (another instance, another request, a privacy
 //     command) is what `change` starts from; a copy read earlier (a cache) is never written over
 //     it. `change` edits only what the caller means to change, must be quick (no network: the

@@ -181,23 +181,24 @@ tenancy::CompanyId NewCompany(Database& database, const Clock& clock, const std:
   return created ? created->id : tenancy::CompanyId(0);
 }
 
+std::int64_t SessionsWaitingForALock(Database& database) {
+  std::int64_t n = -1;
+  auto done = database.Run([&](Session& s) -> Status {
+    s.Query("COUNT(*) AS n",
+            "FROM pg_stat_activity WHERE datname = current_database() AND "
+            "wait_event_type = 'Lock'",
+            {}, [&](const Row& row) { n = row.Int64("n"); });
+    return Ok();
+  });
+  EXPECT_TRUE(done.has_value()) << done.error().message;
+  return n;
+}
+
 bool WaitUntilOneWaitsForALock(Database& database) {
-  auto waiting = [&] {
-    std::int64_t n = -1;
-    auto done = database.Run([&](Session& s) -> Status {
-      s.Query("COUNT(*) AS n",
-              "FROM pg_stat_activity WHERE datname = current_database() AND "
-              "wait_event_type = 'Lock'",
-              {}, [&](const Row& row) { n = row.Int64("n"); });
-      return Ok();
-    });
-    EXPECT_TRUE(done.has_value()) << done.error().message;
-    return n == 1;
-  };
-  bool waits = waiting();
+  bool waits = SessionsWaitingForALock(database) == 1;
   for (int i = 0; i < 2000 && !waits; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    waits = waiting();
+    waits = SessionsWaitingForALock(database) == 1;
   }
   return waits;
 }

@@ -96,6 +96,9 @@ class TableAway {
   bool away_ = false;
 };
 
+// PostgreSQL: how many sessions of this database wait for a lock now.
+std::int64_t SessionsWaitingForALock(Database& database);
+
 // PostgreSQL: waits (polling, at most ~20 s) until exactly one session of this database waits
 // for a lock — a statement a test made wait on a row another transaction holds. False when none
 // did in time.
