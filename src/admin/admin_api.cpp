@@ -707,12 +707,19 @@ Response AdminApi::UpdateCompany(Request& request) {
     if (!scope) return scope.error();
     auto body = ParseBody(request.body, CompanyFields(), scope->platform());
     if (!body) return BodyErrorResponse(body.error(), request);
-    // The body is applied to the company as stored, so a field it does not name keeps what
-    // another request wrote meanwhile (activation, keys), not the copy read above.
+    // Checked on the copy read above, without a lock; then applied to the company as stored, so a
+    // field the body does not name keeps what another request wrote meanwhile (activation,
+    // keys), not that copy.
     Problems problems;
+    {
+      FieldReader fields(*body, problems);
+      tenancy::Company checked = scope->company;
+      ApplyCompany(fields, checked, companies_);
+    }
+    if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto updated = companies_.Update(scope->company.id, [&](tenancy::Company& company) -> Status {
       FieldReader fields(*body, problems);
-      ApplyCompany(fields, company, companies_);
+      ApplyCompany(fields, company, companies_);  // a parent may have gone meanwhile
       if (!problems.empty()) return Fail(ErrorCode::kInvalidArgument, "body");
       return Ok();
     });

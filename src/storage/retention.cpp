@@ -84,7 +84,7 @@ Result<std::int64_t> ClearCallContent(Database& database, std::int64_t now, int 
 }
 
 Result<std::int64_t> DeleteStaleCustomers(Database& database, std::int64_t now, int batch_size) {
-  // Three placeholders with distinct names: SQLite binds equal names once.
+  // Placeholders with distinct names: SQLite binds equal names once.
   auto cutoff_at = [](int n) {
     return "CAST(:now" + std::to_string(n) +
            " AS BIGINT) - CAST(co.customer_retention_days AS BIGINT) * 86400000";
@@ -103,34 +103,51 @@ Result<std::int64_t> DeleteStaleCustomers(Database& database, std::int64_t now, 
     };
     auto batch = database.WithTransaction([&](Session& s) -> Result<Batch> {
       struct Due {
-        std::int64_t id, company_id;
+        std::int64_t id, company_id, cutoff;
       };
       std::vector<Due> due;
-      s.Query("cu.id, cu.company_id", stale + " ORDER BY cu.id LIMIT " + std::to_string(batch_size),
-              Params().Add(now).Add(now).Add(now), [&](const Row& r) {
-                due.push_back({r.Int64("id"), r.Int64("company_id")});
+      s.Query("cu.id, cu.company_id, " + cutoff_at(4) + " AS cutoff",
+              stale + " ORDER BY cu.id LIMIT " + std::to_string(batch_size),
+              Params().Add(now).Add(now).Add(now).Add(now), [&](const Row& r) {
+                due.push_back({r.Int64("id"), r.Int64("company_id"), r.Int64("cutoff")});
               });
       Batch out{due.size(), 0};
       for (const Due& d : due) {
-        // Locked, then checked again. On PostgreSQL a hold, a call or a callback request that
-        // links the customer either committed before the lock, and the check sees it, or waits
-        // for this transaction (its foreign key needs the row) and then finds it gone (a hold's
-        // upsert makes the customer anew). SQLite's write transactions run one at a time.
-        s.Query("id",
-                "FROM customers WHERE company_id = :c AND id = :id" +
-                    std::string(internal::ForUpdate(s)),
-                Params().Add(d.company_id).Add(d.id), [](const Row&) {});
-        if (s.Query("cu.id", stale + " AND cu.id = :id",
-                    Params().Add(now).Add(now).Add(now).Add(d.id), [](const Row&) {}) == 0) {
-          continue;
+        // Each customer in a savepoint. Its past links go first, in the order the erase and the
+        // company purge take these tables (calls, appointments, callback requests, then the
+        // customer), so neither can wait on this one in a cycle. Then the customer is locked
+        // and checked again: on PostgreSQL a hold or a call that linked it meanwhile either
+        // committed before the lock, and the check sees it (an appointment after the cutoff was
+        // not unlinked above), or waits for this transaction (its foreign key needs the row) and
+        // then fails on the missing customer. SQLite's write transactions run one at a time.
+        auto gone = database.WithTransaction([&](Session& c) -> Result<long long> {
+          const auto key = [&] { return Params().Add(d.company_id).Add(d.id); };
+          c.Execute(
+              "UPDATE calls SET customer_id = NULL WHERE company_id = :c AND customer_id = :id",
+              key());
+          c.Execute(
+              "UPDATE appointments SET customer_id = NULL WHERE company_id = :c AND "
+              "customer_id = :id AND starts_at < :cutoff",
+              key().Add(d.cutoff));
+          c.Execute(
+              "UPDATE callback_requests SET customer_id = NULL WHERE company_id = :c AND "
+              "customer_id = :id",
+              key());
+          c.Query("id",
+                  "FROM customers WHERE company_id = :c AND id = :id" +
+                      std::string(internal::ForUpdate(c)),
+                  key(), [](const Row&) {});
+          if (c.Query("cu.id", stale + " AND cu.id = :id",
+                      Params().Add(now).Add(now).Add(now).Add(d.id), [](const Row&) {}) == 0) {
+            return Fail(ErrorCode::kConflict, "in use again");  // its unlinks are undone
+          }
+          return c.Execute("DELETE FROM customers WHERE company_id = :c AND id = :id", key());
+        });
+        if (gone) {
+          out.deleted += *gone;
+        } else if (gone.error().code != ErrorCode::kConflict) {
+          return tl::unexpected(gone.error());
         }
-        for (std::string_view table : {"calls", "appointments", "callback_requests"}) {
-          s.Execute("UPDATE " + std::string(table) +
-                        " SET customer_id = NULL WHERE company_id = :c AND customer_id = :id",
-                    Params().Add(d.company_id).Add(d.id));
-        }
-        out.deleted += s.Execute("DELETE FROM customers WHERE company_id = :c AND id = :id",
-                                 Params().Add(d.company_id).Add(d.id));
       }
       return out;
     });
