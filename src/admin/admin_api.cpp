@@ -919,9 +919,7 @@ Response AdminApi::SetBranchActive(Request& request, bool active) {
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("branch_id"));
     if (!id) return NotFound("branch");
-    auto branch = branches_.FindById(scope->company.id, BranchId(*id));
-    if (!branch) return RepoError(branch.error(), "branch");
-    auto updated = branches_.Update(scope->company.id, branch->id, [&](tenancy::Branch& stored) {
+    auto updated = branches_.Update(scope->company.id, BranchId(*id), [&](tenancy::Branch& stored) {
       stored.is_active = active;
       return Ok();
     });
@@ -1069,12 +1067,11 @@ Response AdminApi::SetServiceActive(Request& request, bool active) {
     if (!scope) return scope.error();
     auto id = ParsePositiveId(request.RouteParam("service_id"));
     if (!id) return NotFound("service");
-    auto service = services_.FindById(scope->company.id, ServiceId(*id));
-    if (!service) return RepoError(service.error(), "service");
-    auto updated = services_.Update(scope->company.id, service->id, [&](tenancy::Service& stored) {
-      stored.is_active = active;
-      return Ok();
-    });
+    auto updated =
+        services_.Update(scope->company.id, ServiceId(*id), [&](tenancy::Service& stored) {
+          stored.is_active = active;
+          return Ok();
+        });
     if (!updated && updated.error().code == ErrorCode::kConflict) {
       return Invalid(request, "calcom_event_type_id", updated.error().message);
     }

@@ -48,6 +48,23 @@ auto QueryOne(Session& session, std::string_view columns, std::string_view rest,
   return std::move(*out);
 }
 
+// For an update of one row in place (the repositories' Update(id, change)): the row of
+// "SELECT <columns> <rest>" read in the caller's transaction and locked (ForNoKeyUpdate), then
+// `change(row)` and `validate(row)`. The row to write, or the error of the step that failed
+// (kNotFound with `not_found` when there is no such row).
+template <typename Decode, typename Change, typename Validate>
+auto QueryOneChanged(Session& session, std::string_view columns, std::string_view rest,
+                     const Params& params, Decode decode, std::string_view not_found,
+                     const Change& change, Validate validate)
+    -> Result<std::invoke_result_t<Decode&, const Row&>> {
+  auto row = QueryOne(session, columns, std::string(rest) + std::string(ForNoKeyUpdate(session)),
+                      params, decode, not_found);
+  if (!row) return row;
+  if (auto changed = change(*row); !changed) return tl::unexpected(changed.error());
+  if (auto valid = validate(*row); !valid) return tl::unexpected(valid.error());
+  return row;
+}
+
 // Every row of "SELECT <columns> <rest>", decoded.
 template <typename Decode>
 auto QueryAll(Session& session, std::string_view columns, std::string_view rest,

@@ -104,15 +104,11 @@ Result<Branch> SqlBranchRepository::Create(CompanyId company_id, const Branch& b
 Result<Branch> SqlBranchRepository::Update(CompanyId company_id, BranchId id,
                                            const tenancy::Change<Branch>& change) {
   return database_.WithTransaction([&](Session& s) -> Result<Branch> {
-    auto stored = internal::QueryOne(s, kBranchColumns,
-                                     "FROM branches WHERE company_id = :company_id AND id = :id" +
-                                         std::string(internal::ForNoKeyUpdate(s)),
-                                     Params().Add(company_id.value).Add(id.value), DecodeBranch,
-                                     NotFound(id));
-    if (!stored) return stored;
-    Branch branch = std::move(*stored);
-    if (auto changed = change(branch); !changed) return tl::unexpected(changed.error());
-    if (auto valid = Validate(branch); !valid) return tl::unexpected(valid.error());
+    auto changed = internal::QueryOneChanged(
+        s, kBranchColumns, "FROM branches WHERE company_id = :company_id AND id = :id",
+        Params().Add(company_id.value).Add(id.value), DecodeBranch, NotFound(id), change, Validate);
+    if (!changed) return changed;
+    const Branch& branch = *changed;
     s.Execute(
         "UPDATE branches SET name = :name, address = :address, phone_e164 = :phone_e164, "
         "timezone = :timezone, business_hours = :business_hours, region = :region, "

@@ -159,13 +159,11 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
 
 Result<Company> SqlCompanyRepository::Update(CompanyId id, const tenancy::Change<Company>& change) {
   return database_.WithTransaction([&](Session& s) -> Result<Company> {
-    auto stored = internal::QueryOne(
-        s, kColumns, "FROM companies WHERE id = :id" + std::string(internal::ForNoKeyUpdate(s)),
-        Params().Add(id.value), Decode, NotFound(id));
-    if (!stored) return stored;
-    Company company = std::move(*stored);
-    if (auto changed = change(company); !changed) return tl::unexpected(changed.error());
-    if (auto valid = Validate(company); !valid) return tl::unexpected(valid.error());
+    auto changed =
+        internal::QueryOneChanged(s, kColumns, "FROM companies WHERE id = :id",
+                                  Params().Add(id.value), Decode, NotFound(id), change, Validate);
+    if (!changed) return changed;
+    const Company& company = *changed;
     Params p;
     AddMutable(p, s, company);
     p.Add(clock_.Now()).Add(id.value);

@@ -106,15 +106,12 @@ Result<Service> SqlServiceRepository::Create(CompanyId company_id, const Service
 Result<Service> SqlServiceRepository::Update(CompanyId company_id, ServiceId id,
                                              const tenancy::Change<Service>& change) {
   return database_.WithTransaction([&](Session& s) -> Result<Service> {
-    auto stored = internal::QueryOne(s, kServiceColumns,
-                                     "FROM services WHERE company_id = :company_id AND id = :id" +
-                                         std::string(internal::ForNoKeyUpdate(s)),
-                                     Params().Add(company_id.value).Add(id.value), DecodeService,
-                                     NotFound(id));
-    if (!stored) return stored;
-    Service service = std::move(*stored);
-    if (auto changed = change(service); !changed) return tl::unexpected(changed.error());
-    if (auto valid = Validate(service); !valid) return tl::unexpected(valid.error());
+    auto changed = internal::QueryOneChanged(
+        s, kServiceColumns, "FROM services WHERE company_id = :company_id AND id = :id",
+        Params().Add(company_id.value).Add(id.value), DecodeService, NotFound(id), change,
+        Validate);
+    if (!changed) return changed;
+    const Service& service = *changed;
     if (auto owner = CheckEventTypeOwner(s, company_id, service); !owner) {
       return tl::unexpected(owner.error());
     }

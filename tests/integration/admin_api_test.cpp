@@ -376,6 +376,11 @@ TEST_P(AdminApiTest, RoleAndCompanyScopingMatrix) {
           .status,
       404);
   EXPECT_EQ(Text("is_active", "services", "id = " + std::to_string(service_b_)), "1");
+  EXPECT_EQ(
+      Call("DELETE", CompanyPath(company_a_, "/branches/" + std::to_string(branch_b_)), admin_a_)
+          .status,
+      404);
+  EXPECT_EQ(Text("is_active", "branches", "id = " + std::to_string(branch_b_)), "1");
   // Company lists: platform admins see all, company users their own only.
   EXPECT_EQ(Call("GET", "/api/admin/companies", platform_).body["items"].size(), 2u);
   auto own = Call("GET", "/api/admin/companies", viewer_a_);
