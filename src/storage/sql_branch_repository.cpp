@@ -35,7 +35,7 @@ Branch DecodeBranch(const Row& row) {
   return b;
 }
 
-Status Validate(const Branch& b) {
+Status ValidateBranch(const Branch& b) {
   if (b.name.empty()) return Fail(ErrorCode::kInvalidArgument, "branch name is required");
   if (!IsValidTimeZone(b.timezone)) {
     return Fail(ErrorCode::kInvalidArgument, "unknown time zone \"" + b.timezone + "\"");
@@ -74,7 +74,7 @@ std::string NotFound(BranchId id) { return "branch " + std::to_string(id.value) 
 }  // namespace
 
 Result<Branch> SqlBranchRepository::Create(CompanyId company_id, const Branch& branch) {
-  if (auto valid = Validate(branch); !valid) return tl::unexpected(valid.error());
+  if (auto valid = ValidateBranch(branch); !valid) return tl::unexpected(valid.error());
   return database_.Run([&](Session& s) -> Result<Branch> {
     Branch stored = branch;
     stored.company_id = company_id;
@@ -106,7 +106,8 @@ Result<Branch> SqlBranchRepository::Update(CompanyId company_id, BranchId id,
   return database_.WithTransaction([&](Session& s) -> Result<Branch> {
     auto changed = internal::QueryOneChanged(
         s, kBranchColumns, "FROM branches WHERE company_id = :company_id AND id = :id",
-        Params().Add(company_id.value).Add(id.value), DecodeBranch, NotFound(id), change, Validate);
+        Params().Add(company_id.value).Add(id.value), DecodeBranch, NotFound(id), change,
+        ValidateBranch);
     if (!changed) return changed;
     const Branch& branch = *changed;
     s.Execute(

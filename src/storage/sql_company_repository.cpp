@@ -97,7 +97,7 @@ void AddMutable(Params& p, const Session& s, const Company& c) {
       .Add(internal::EncodeClosingDays(c.closing_days));
 }
 
-Status Validate(const Company& c) {
+Status ValidateCompany(const Company& c) {
   if (c.name.empty() || c.slug.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "company name and slug are required");
   }
@@ -129,7 +129,7 @@ std::string NotFound(CompanyId id) { return "company " + std::to_string(id.value
 }  // namespace
 
 Result<Company> SqlCompanyRepository::Create(const Company& company) {
-  if (auto valid = Validate(company); !valid) return tl::unexpected(valid.error());
+  if (auto valid = ValidateCompany(company); !valid) return tl::unexpected(valid.error());
   return database_.Run([&](Session& s) -> Result<Company> {
     Company stored = company;
     stored.created_at = stored.updated_at = clock_.Now();
@@ -159,9 +159,9 @@ Result<Company> SqlCompanyRepository::Create(const Company& company) {
 
 Result<Company> SqlCompanyRepository::Update(CompanyId id, const tenancy::Change<Company>& change) {
   return database_.WithTransaction([&](Session& s) -> Result<Company> {
-    auto changed =
-        internal::QueryOneChanged(s, kColumns, "FROM companies WHERE id = :id",
-                                  Params().Add(id.value), Decode, NotFound(id), change, Validate);
+    auto changed = internal::QueryOneChanged(s, kColumns, "FROM companies WHERE id = :id",
+                                             Params().Add(id.value), Decode, NotFound(id), change,
+                                             ValidateCompany);
     if (!changed) return changed;
     const Company& company = *changed;
     Params p;

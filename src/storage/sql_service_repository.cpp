@@ -40,7 +40,7 @@ std::optional<std::int64_t> BranchColumn(const Service& s) {
   return s.branch_id->value;
 }
 
-Status Validate(const Service& s) {
+Status ValidateService(const Service& s) {
   if (s.name.empty()) return Fail(ErrorCode::kInvalidArgument, "service name is required");
   if (s.duration_minutes <= 0) {
     return Fail(ErrorCode::kInvalidArgument, "service duration_minutes must be positive");
@@ -72,7 +72,7 @@ Status CheckEventTypeOwner(Session& s, CompanyId company_id, const Service& serv
 }  // namespace
 
 Result<Service> SqlServiceRepository::Create(CompanyId company_id, const Service& service) {
-  if (auto valid = Validate(service); !valid) return tl::unexpected(valid.error());
+  if (auto valid = ValidateService(service); !valid) return tl::unexpected(valid.error());
   return database_.Run([&](Session& s) -> Result<Service> {
     if (auto owner = CheckEventTypeOwner(s, company_id, service); !owner) {
       return tl::unexpected(owner.error());
@@ -109,7 +109,7 @@ Result<Service> SqlServiceRepository::Update(CompanyId company_id, ServiceId id,
     auto changed = internal::QueryOneChanged(
         s, kServiceColumns, "FROM services WHERE company_id = :company_id AND id = :id",
         Params().Add(company_id.value).Add(id.value), DecodeService, NotFound(id), change,
-        Validate);
+        ValidateService);
     if (!changed) return changed;
     const Service& service = *changed;
     if (auto owner = CheckEventTypeOwner(s, company_id, service); !owner) {
