@@ -5,6 +5,8 @@
 //   overwritten with what was read before it: a cancelled appointment gets no callback, and an
 //   erased caller is neither linked to the appointment again nor put into a callback.
 // - `callgate jobs resume-booking` on every backend.
+// - BookingService::BookAppointment on every backend: a new caller becomes a customer in the
+//   hold's own transaction, so a booking refused because the slot is held stores no customer.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -52,7 +54,8 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
     company_ = companies_->Create(c).value().id;
     tenancy::Branch b;
     b.name = "Mitte";
-    const auto branch = branches_->Create(company_, b).value().id;
+    branch_ = branches_->Create(company_, b).value().id;
+    const auto branch = branch_;
     tenancy::Service s;
     s.name = "Erstberatung";
     s.branch_id = branch;
@@ -118,6 +121,22 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
     return n;
   }
 
+  // A booking of Erstberatung tomorrow (Friday; Erika's slot is at 10:00 Berlin) at `time` by a
+  // caller from `number`, through BookingService on these repositories.
+  Result<booking::BookOutcome> Book(const std::string& number, const std::string& time,
+                                    const std::string& key) {
+    booking::CallContext ctx;
+    ctx.company = companies_->FindById(company_).value();
+    ctx.branch = branches_->FindById(company_, branch_).value();
+    ctx.branch->business_hours = booking::testing::Hours();
+    ctx.caller_e164 = number;
+    ctx.timezone = "Europe/Berlin";
+    booking::AppointmentRequest request;
+    request.wish = booking::SlotWish{booking::ServiceChoice{"Erstberatung", ""}, "morgen", time};
+    request.contact.name = "Max Muster";
+    return service_->BookAppointment(ctx, request, key);
+  }
+
   booking::Appointment Stored() { return appointments_->FindById(company_, appointment_).value(); }
 
   booking::testing::WriteObserver scope_;
@@ -133,6 +152,7 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
   std::unique_ptr<storage::DatabaseTransactionRunner> transactions_;
   std::unique_ptr<booking::BookingService> service_;
   tenancy::CompanyId company_;
+  tenancy::BranchId branch_;
   tenancy::CustomerId customer_;
   booking::AppointmentId appointment_;
 };
@@ -227,6 +247,36 @@ TEST_P(ResumeBookingCommandTest, QueuesTheJobOfAHeldAppointmentAgain) {
   EXPECT_EQ(Count("jobs", job), 1);
 }
 
+// A new caller asks for Erika's held slot: refused as booked, and nothing of them is stored.
+using BookingHoldTest = HeldAppointmentTest;
+
+TEST_P(BookingHoldTest, ACallerRefusedForAHeldSlotIsNotStoredAsACustomer) {
+  const std::string max = "+4917611111111";
+  auto refused = Book(max, "10 Uhr", "max-at-ten");
+  ASSERT_TRUE(refused) << refused.error().message;
+  const auto* not_free = std::get_if<booking::book::NotFree>(&refused->result);
+  ASSERT_NE(not_free, nullptr) << "index " << refused->result.index();
+  EXPECT_EQ(not_free->taken.why, booking::availability::NotFree::kBooked);
+  EXPECT_EQ(Count("customers", "phone_e164 = '" + max + "'"), 0);
+  EXPECT_EQ(Count("appointments", "1 = 1"), 1);
+}
+
+// The same caller at a free time: held, and the appointment is theirs.
+TEST_P(BookingHoldTest, ACallerWhoseHoldSucceedsOwnsTheAppointment) {
+  const std::string max = "+4917611111111";
+  auto booked = Book(max, "11 Uhr", "max-at-eleven");
+  ASSERT_TRUE(booked) << booked.error().message;
+  const auto* held = std::get_if<booking::book::Booked>(&booked->result);
+  ASSERT_NE(held, nullptr) << "index " << booked->result.index();
+  auto max_row = customers_->FindByPhone(company_, max);
+  ASSERT_TRUE(max_row) << max_row.error().message;
+  EXPECT_EQ(max_row->name, "Max Muster");
+  EXPECT_EQ(held->appointment.customer_id, max_row->id);
+  EXPECT_EQ(Count("appointments", "customer_id = " + std::to_string(max_row->id.value)), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, BookingHoldTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
 INSTANTIATE_TEST_SUITE_P(Backends, ResumeBookingCommandTest, storage::testing::AllBackends(),
                          storage::testing::BackendName);
 INSTANTIATE_TEST_SUITE_P(Backends, PendingBookingFailedTest,

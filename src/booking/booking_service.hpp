@@ -220,9 +220,13 @@ class BookingService {
                                            const Appointment& appointment,
                                            std::int64_t event_type_id);
   // Stores `appointment` (pending) together with the job that finishes its booking, in one
-  // transaction: a slot is never held without its job. kConflict when the slot is taken,
-  // kAlreadyExists for a duplicate idempotency key; then nothing is stored.
-  Result<Appointment> HoldSlot(tenancy::CompanyId company, const Appointment& appointment,
+  // transaction: a slot is never held without its job. With `caller`, the caller becomes (or
+  // stays) a customer in that same transaction and the appointment is theirs: the customer row
+  // cannot be purged between the two, and a refused hold stores no personal data. kConflict
+  // when the slot is taken, kAlreadyExists for a duplicate idempotency key; then nothing is
+  // stored.
+  Result<Appointment> HoldSlot(tenancy::CompanyId company, Appointment appointment,
+                               const std::optional<tenancy::CustomerDetails>& caller,
                                std::int64_t event_type_id);
   // A held appointment's row after a write that happens only while it is still held.
   struct HeldWrite {

@@ -67,11 +67,16 @@ Result<std::optional<Booking>> BookingService::Reconcile(const CalendarAccount& 
   return dropped;
 }
 
-Result<Appointment> BookingService::HoldSlot(tenancy::CompanyId company,
-                                             const Appointment& appointment,
+Result<Appointment> BookingService::HoldSlot(tenancy::CompanyId company, Appointment appointment,
+                                             const std::optional<tenancy::CustomerDetails>& caller,
                                              std::int64_t event_type_id) {
   std::optional<Appointment> held;
   Status holding = transactions_.Run([&]() -> Status {
+    if (caller) {
+      auto customer = customers_.Upsert(company, *caller);
+      if (!customer) return tl::unexpected(customer.error());
+      appointment.customer_id = customer->id;
+    }
     auto created = appointments_.Create(company, appointment);
     if (!created) return tl::unexpected(created.error());
     held = std::move(*created);
@@ -197,17 +202,15 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
     return NotFree(std::move(out), ctx, *service, *start, availability::NotFree::kOutsideHours);
   }
 
-  // The caller becomes (or stays) a customer of this company, under the delivered number only;
-  // a withheld caller's booking carries its contact number but adopts no customer record.
-  std::optional<tenancy::Customer> customer = ctx.customer;
+  // The caller becomes (or stays) a customer of this company, under the delivered number only,
+  // together with the hold; a withheld caller's booking carries its contact number but adopts
+  // no customer record.
+  std::optional<tenancy::CustomerDetails> caller;
   if (!ctx.caller_e164.empty()) {
-    tenancy::CustomerDetails details;
-    details.phone_e164 = ctx.caller_e164;
-    details.name = name;
-    if (!email.empty()) details.email = email;
-    auto c = customers_.Upsert(ctx.company.id, details);
-    if (!c) return tl::unexpected(c.error());
-    customer = *c;
+    caller.emplace();
+    caller->phone_e164 = ctx.caller_e164;
+    caller->name = name;
+    if (!email.empty()) caller->email = email;
   }
 
   // Hold the slot in our own database first: a unique index makes concurrent bookings of one
@@ -215,7 +218,7 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   Appointment appt;
   appt.branch_id = ctx.branch ? std::optional(ctx.branch->id) : std::nullopt;
   appt.service_id = service->id;
-  if (customer) appt.customer_id = customer->id;
+  if (ctx.customer) appt.customer_id = ctx.customer->id;
   if (ctx.call.id.value > 0) appt.call_id = ctx.call.id;  // none for an MCP session
   appt.starts_at = *start;
   appt.ends_at = *start + duration;
@@ -227,7 +230,7 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   // The slot is held together with the job that finishes the booking, whatever happens to this
   // request from here on (PendingBooking).
   const std::int64_t event_type_id = *service->calcom_event_type_id;
-  auto held = HoldSlot(ctx.company.id, appt, event_type_id);
+  auto held = HoldSlot(ctx.company.id, appt, caller, event_type_id);
   if (!held) {
     if (held.error().code == ErrorCode::kAlreadyExists) {
       // A duplicate tool call raced us: answer like a replay.
