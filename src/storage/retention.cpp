@@ -97,63 +97,60 @@ Result<std::int64_t> DeleteStaleCustomers(Database& database, std::int64_t now, 
       cutoff_at(3) + ")";
   std::int64_t total = 0;
   for (;;) {
-    struct Batch {
-      std::size_t due = 0;
-      std::int64_t deleted = 0;
+    struct Due {
+      std::int64_t id, company_id, cutoff;
     };
-    auto batch = database.WithTransaction([&](Session& s) -> Result<Batch> {
-      struct Due {
-        std::int64_t id, company_id, cutoff;
-      };
-      std::vector<Due> due;
+    auto due = database.Run([&](Session& s) -> Result<std::vector<Due>> {
+      std::vector<Due> out;
       s.Query("cu.id, cu.company_id, " + cutoff_at(4) + " AS cutoff",
               stale + " ORDER BY cu.id LIMIT " + std::to_string(batch_size),
               Params().Add(now).Add(now).Add(now).Add(now), [&](const Row& r) {
-                due.push_back({r.Int64("id"), r.Int64("company_id"), r.Int64("cutoff")});
+                out.push_back({r.Int64("id"), r.Int64("company_id"), r.Int64("cutoff")});
               });
-      Batch out{due.size(), 0};
-      for (const Due& d : due) {
-        // Each customer in a savepoint. Its past links go first, in the order the erase and the
-        // company purge take these tables (calls, appointments, callback requests, then the
-        // customer), so neither can wait on this one in a cycle. Then the customer is locked
-        // and checked again: on PostgreSQL a hold or a call that linked it meanwhile either
-        // committed before the lock, and the check sees it (an appointment after the cutoff was
-        // not unlinked above), or waits for this transaction (its foreign key needs the row) and
-        // then fails on the missing customer. SQLite's write transactions run one at a time.
-        auto gone = database.WithTransaction([&](Session& c) -> Result<long long> {
-          const auto key = [&] { return Params().Add(d.company_id).Add(d.id); };
-          c.Execute(
-              "UPDATE calls SET customer_id = NULL WHERE company_id = :c AND customer_id = :id",
-              key());
-          c.Execute(
-              "UPDATE appointments SET customer_id = NULL WHERE company_id = :c AND "
-              "customer_id = :id AND starts_at < :cutoff",
-              key().Add(d.cutoff));
-          c.Execute(
-              "UPDATE callback_requests SET customer_id = NULL WHERE company_id = :c AND "
-              "customer_id = :id",
-              key());
-          c.Query("id",
-                  "FROM customers WHERE company_id = :c AND id = :id" +
-                      std::string(internal::ForUpdate(c)),
-                  key(), [](const Row&) {});
-          if (c.Query("cu.id", stale + " AND cu.id = :id",
-                      Params().Add(now).Add(now).Add(now).Add(d.id), [](const Row&) {}) == 0) {
-            return Fail(ErrorCode::kConflict, "in use again");  // its unlinks are undone
-          }
-          return c.Execute("DELETE FROM customers WHERE company_id = :c AND id = :id", key());
-        });
-        if (gone) {
-          out.deleted += *gone;
-        } else if (gone.error().code != ErrorCode::kConflict) {
-          return tl::unexpected(gone.error());
-        }
-      }
       return out;
     });
-    if (!batch) return tl::unexpected(batch.error());
-    total += batch->deleted;
-    if (batch->due < static_cast<std::size_t>(batch_size)) return total;
+    if (!due) return tl::unexpected(due.error());
+    for (const Due& d : *due) {
+      // Each customer in a transaction of its own, committed before the next one is looked at:
+      // the purge never holds a deleted customer while it waits for another one's rows (a
+      // webhook linking a call to the first would wait for it in a cycle). Its past links go
+      // first, in the order the erase and the company purge take these tables (calls,
+      // appointments, callback requests, then the customer), so neither can wait on this one in
+      // a cycle. Then the customer is locked and checked again: on PostgreSQL a hold or a call
+      // that linked it meanwhile either committed before the lock, and the check sees it (an
+      // appointment after the cutoff was not unlinked above), or waits for this transaction
+      // (its foreign key needs the row) and then fails on the missing customer. SQLite's write
+      // transactions run one at a time.
+      auto gone = database.WithTransaction([&](Session& c) -> Result<long long> {
+        const auto key = [&] { return Params().Add(d.company_id).Add(d.id); };
+        c.Execute("UPDATE calls SET customer_id = NULL WHERE company_id = :c AND customer_id = :id",
+                  key());
+        c.Execute(
+            "UPDATE appointments SET customer_id = NULL WHERE company_id = :c AND "
+            "customer_id = :id AND starts_at < :cutoff",
+            key().Add(d.cutoff));
+        c.Execute(
+            "UPDATE callback_requests SET customer_id = NULL WHERE company_id = :c AND "
+            "customer_id = :id",
+            key());
+        c.Query("id",
+                "FROM customers WHERE company_id = :c AND id = :id" +
+                    std::string(internal::ForUpdate(c)),
+                key(), [](const Row&) {});
+        if (c.Query("cu.id", stale + " AND cu.id = :id",
+                    Params().Add(now).Add(now).Add(now).Add(d.id), [](const Row&) {}) == 0) {
+          return Fail(ErrorCode::kConflict, "in use again");  // its unlinks are undone
+        }
+        return c.Execute("DELETE FROM customers WHERE company_id = :c AND id = :id", key());
+      });
+      if (gone) {
+        total += *gone;
+      } else if (gone.error().code != ErrorCode::kConflict) {
+        return tl::unexpected(gone.error());
+      }
+    }
+    // A customer kept as in use again is no longer stale, so the next read does not see it.
+    if (due->size() < static_cast<std::size_t>(batch_size)) return total;
   }
 }
 

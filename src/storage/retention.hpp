@@ -12,6 +12,7 @@
 //   customers      customers created and last called more than customer_retention_days ago
 //                  with no appointment starting after that cutoff are deleted; their calls,
 //                  past appointments and callback requests are unlinked (customer_id NULL).
+//                  Each customer in a transaction of its own, checked again under its lock.
 //   caller numbers from_number of every call older than customer_retention_days is set to NULL,
 //                  with or without a customer row (withheld and never-linked callers too).
 //   callback       callback requests made more than customer_retention_days ago are deleted

@@ -413,6 +413,41 @@ TEST_P(PostgresRetentionTest, AHoldCommittedWhileThePurgeRunsKeepsItsCustomer) {
   EXPECT_EQ(Purge().customers_deleted, 1);
 }
 
+// Two due customers, and another transaction holds the second one's row while the purge runs:
+// the purge waits for it with the first one's deletion already committed, so it holds no row
+// another writer (a webhook linking a call to the first) could be waiting for.
+TEST_P(PostgresRetentionTest, EachDeletedCustomerIsCommittedBeforeThePurgeGoesOn) {
+  const CompanyId company = NewCompany("praxis", 30, 100);
+  const auto first = NewCustomer(company, "+4915111111111");
+  const auto second = NewCustomer(company, "+4915122222222");
+  clock_.Advance(110 * kDay);
+  std::promise<void> locked, release;
+  std::thread holder([&] {
+    auto done = db().WithTransaction([&](Session& s) -> Status {
+      s.Query("id", "FROM customers WHERE id = :id FOR UPDATE", Params().Add(second.id.value),
+              [](const Row&) {});
+      locked.set_value();
+      release.get_future().wait();
+      return Ok();
+    });
+    EXPECT_TRUE(done.has_value()) << done.error().message;
+  });
+  locked.get_future().wait();
+  Result<PurgeReport> report = Fail(ErrorCode::kInternal, "not run");
+  std::thread purge([&] { report = PurgeExpired(db(), clock_.Now(), 500); });
+  const bool waits = testing::WaitUntilOneWaitsForALock(db());
+  SqlCustomerRepository customers(db(), clock_);
+  const bool first_gone_while_waiting = !customers.FindById(company, first.id).has_value();
+  release.set_value();
+  holder.join();
+  purge.join();
+  EXPECT_TRUE(waits) << "the purge never waited for the second customer";
+  EXPECT_TRUE(first_gone_while_waiting) << "the first deletion was not committed yet";
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->customers_deleted, 2);
+  EXPECT_FALSE(customers.FindById(company, second.id).has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PostgresRetentionTest,
                          ::testing::Values(std::string("postgresql")), testing::BackendName);
 
