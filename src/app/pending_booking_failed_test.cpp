@@ -6,7 +6,8 @@
 //   erased caller is neither linked to the appointment again nor put into a callback.
 // - `callgate jobs resume-booking` on every backend.
 // - BookingService::BookAppointment on every backend: a new caller becomes a customer in the
-//   hold's own transaction, so a booking refused because the slot is held stores no customer.
+//   hold's own transaction, so a booking refused because the slot is held stores no customer;
+//   on PostgreSQL a hold and a company purge running together both finish (no lock cycle).
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -20,6 +21,8 @@
 #include "booking/testing/in_memory.hpp"
 #include "crypto/testing/test_keyring.hpp"
 #include "observability/metrics.hpp"
+#include "privacy/audit_log.hpp"
+#include "privacy/company_data.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_booking_repositories.hpp"
 #include "storage/sql_calls_repositories.hpp"
@@ -30,6 +33,41 @@ namespace callgate::app {
 namespace {
 
 constexpr const char* kErika = "+4915112345678";
+
+// The SQL customers, with `after_upsert` run after each upsert (inside the caller's transaction).
+class PausingCustomers final : public tenancy::CustomerRepository {
+ public:
+  explicit PausingCustomers(tenancy::CustomerRepository& real) : real_(real) {}
+  std::function<void()> after_upsert;
+
+  Result<tenancy::Customer> Create(tenancy::CompanyId company,
+                                   const tenancy::Customer& customer) override {
+    return real_.Create(company, customer);
+  }
+  Result<tenancy::Customer> Upsert(tenancy::CompanyId company,
+                                   const tenancy::CustomerDetails& details) override {
+    auto upserted = real_.Upsert(company, details);
+    if (after_upsert) after_upsert();
+    return upserted;
+  }
+  Status TouchLastCall(tenancy::CompanyId company, tenancy::CustomerId id,
+                       SystemTimePoint at) override {
+    return real_.TouchLastCall(company, id, at);
+  }
+  Result<tenancy::Customer> FindById(tenancy::CompanyId company, tenancy::CustomerId id) override {
+    return real_.FindById(company, id);
+  }
+  Result<tenancy::Customer> FindByPhone(tenancy::CompanyId company,
+                                        std::string_view phone) override {
+    return real_.FindByPhone(company, phone);
+  }
+  Result<std::vector<tenancy::Customer>> ListForCompany(tenancy::CompanyId company) override {
+    return real_.ListForCompany(company);
+  }
+
+ private:
+  tenancy::CustomerRepository& real_;
+};
 
 // A company with Erika as its customer and one slot held for her (pending_sync).
 class HeldAppointmentTest : public storage::testing::DatabaseTest {
@@ -125,6 +163,10 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
   // caller from `number`, through BookingService on these repositories.
   Result<booking::BookOutcome> Book(const std::string& number, const std::string& time,
                                     const std::string& key) {
+    return Book(*service_, number, time, key);
+  }
+  Result<booking::BookOutcome> Book(booking::BookingService& service, const std::string& number,
+                                    const std::string& time, const std::string& key) {
     booking::CallContext ctx;
     ctx.company = companies_->FindById(company_).value();
     ctx.branch = branches_->FindById(company_, branch_).value();
@@ -134,7 +176,7 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
     booking::AppointmentRequest request;
     request.wish = booking::SlotWish{booking::ServiceChoice{"Erstberatung", ""}, "morgen", time};
     request.contact.name = "Max Muster";
-    return service_->BookAppointment(ctx, request, key);
+    return service.BookAppointment(ctx, request, key);
   }
 
   booking::Appointment Stored() { return appointments_->FindById(company_, appointment_).value(); }
@@ -276,6 +318,50 @@ TEST_P(BookingHoldTest, ACallerWhoseHoldSucceedsOwnsTheAppointment) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, BookingHoldTest, storage::testing::AllBackends(),
+                         storage::testing::BackendName);
+
+// Erika books again while her (deactivated) company is purged. Her hold stops right after her
+// customer row is written; the purge starts then and must wait for the hold. The hold took the
+// company's reference first (the slot), as the purge does (its company lock, then the
+// customers), so both finish instead of PostgreSQL ending one of them as a deadlock.
+using PostgresBookingHoldTest = HeldAppointmentTest;
+
+TEST_P(PostgresBookingHoldTest, AHoldAndACompanyPurgeBothFinish) {
+  ASSERT_TRUE(companies_->Update(company_, [](tenancy::Company& c) -> Status {
+    c.is_active = false;
+    return Ok();
+  }));
+  PausingCustomers customers(*customers_);
+  booking::BookingService service(booking::testing::TestBookingSettings(), calendar_, *companies_,
+                                  *services_, *branches_, customers, *appointments_, *callbacks_,
+                                  pending_, *transactions_, clock_, metrics_);
+  std::promise<void> upserted, release;
+  customers.after_upsert = [&] {
+    upserted.set_value();
+    release.get_future().wait();
+  };
+  Result<booking::BookOutcome> booked = Fail(ErrorCode::kInternal, "not run");
+  std::thread hold([&] { booked = Book(service, kErika, "11 Uhr", "erika-again"); });
+  upserted.get_future().wait();
+  privacy::SqlAuditLog audit(db(), clock_);
+  const tenancy::Company company = companies_->FindById(company_).value();
+  Result<privacy::CompanyPurgeReport> purged = Fail(ErrorCode::kInternal, "not run");
+  std::thread purge([&] {
+    purged = privacy::PurgeCompanyData(db(), audit, company, {"system", {}}, clock_);
+  });
+  const bool waits = storage::testing::WaitUntilOneWaitsForALock(db());
+  release.set_value();
+  hold.join();
+  purge.join();
+  EXPECT_TRUE(waits) << "the purge never waited for the hold";
+  ASSERT_TRUE(booked.has_value()) << booked.error().message;
+  ASSERT_TRUE(purged.has_value()) << purged.error().message;
+  EXPECT_EQ(Count("customers", "1 = 1"), 0);
+  EXPECT_EQ(Count("appointments", "customer_id IS NOT NULL"), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PostgresBookingHoldTest,
+                         ::testing::Values(std::string("postgresql")),
                          storage::testing::BackendName);
 INSTANTIATE_TEST_SUITE_P(Backends, ResumeBookingCommandTest, storage::testing::AllBackends(),
                          storage::testing::BackendName);

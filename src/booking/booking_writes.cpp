@@ -72,14 +72,23 @@ Result<Appointment> BookingService::HoldSlot(tenancy::CompanyId company, Appoint
                                              std::int64_t event_type_id) {
   std::optional<Appointment> held;
   Status holding = transactions_.Run([&]() -> Status {
-    if (caller) {
-      auto customer = customers_.Upsert(company, *caller);
-      if (!customer) return tl::unexpected(customer.error());
-      appointment.customer_id = customer->id;
-    }
+    // The slot first: a taken one ends the hold before the caller's row is touched, and the
+    // insert's reference to the company comes before any lock on a customer row, the order the
+    // company purge takes them in (its company lock, then the customers), so neither waits for
+    // the other in a cycle.
     auto created = appointments_.Create(company, appointment);
     if (!created) return tl::unexpected(created.error());
     held = std::move(*created);
+    if (caller) {
+      auto customer = customers_.Upsert(company, *caller);
+      if (!customer) return tl::unexpected(customer.error());
+      if (held->customer_id != customer->id) {
+        held->customer_id = customer->id;
+        auto linked = appointments_.Update(company, *held);
+        if (!linked) return tl::unexpected(linked.error());
+        held = std::move(*linked);
+      }
+    }
     return pending_.Enqueue(PendingBooking{company, held->id, event_type_id},
                             settings_.pending_job_after);
   });
