@@ -236,9 +236,11 @@ TEST_P(PostgresTenancyRepositories, AChangeBeingWrittenDoesNotHoldUpRowsThatRefe
   Branch b = NewBranch(c.id, "Mitte");
   // Runs `write` on another thread while the caller's change holds its row: true when it was
   // written, false when it waited for a lock instead (it finishes once the change has).
+  // Outlives the writer, which may still be waiting when written_meanwhile has answered.
+  std::atomic<bool> written{false};
   std::thread writer;
   auto written_meanwhile = [&](std::function<bool()> write) {
-    std::atomic<bool> written{false};
+    written = false;
     writer = std::thread([&written, write = std::move(write)] { written = write(); });
     for (int i = 0; i < 2000; ++i) {  // at most ~20 s
       if (written) return true;
