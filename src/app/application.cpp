@@ -223,39 +223,13 @@ struct Application::Impl {
     auto analysis = registry.Register(
         std::string(calls::kCallAnalysisJob),
         [this](const queue::Job& job) { return call_analysis->Run(job.payload_json); }, {},
-        [this](const queue::Job& job, const Error& e) {
+        [this](const queue::Job& job, const Error& e) -> Status {
           call_analysis->Failed(job.payload_json, e);
+          return Ok();
         });
     if (!analysis) return analysis;
-    // A pending booking waits for Cal.com to come back: keep trying for about half an hour
-    // before the caller gets a callback instead.
-    queue::JobOptions pending;
-    pending.queue = std::string(queue::kHigh);
-    pending.tries = 10;
-    pending.backoff = {std::chrono::seconds(10), std::chrono::seconds(30), std::chrono::seconds(60),
-                       std::chrono::minutes(2), std::chrono::minutes(5)};
-    pending.timeout = std::chrono::seconds(30);
-    return registry.Register(
-        std::string(kPendingBookingJob),
-        [this](const queue::Job& job) -> Status {
-          auto held = DecodePendingBooking(job.payload_json);
-          if (!held) return tl::unexpected(held.error());
-          return booking->RunPendingBooking(*held);
-        },
-        pending,
-        [this](const queue::Job& job, const Error& e) {
-          auto held = DecodePendingBooking(job.payload_json);
-          if (!held) return;
-          if (auto recorded = booking->PendingBookingFailed(*held, e); !recorded) {
-            // The slot stays held and no callback is noted: `callgate jobs retry` runs the job
-            // again, which books it or comes back here.
-            observability::LogError("pending_booking_failure_not_recorded",
-                                    {{"job_id", job.id},
-                                     {"appointment_id", held->appointment_id.value},
-                                     {"code", ErrorCodeName(recorded.error().code)},
-                                     {"message", recorded.error().message}});
-          }
-        });
+    // A pending booking waits for Cal.com to come back, then the caller gets a callback.
+    return RegisterPendingBookingJob(registry, *booking);
   }
 
   void BuildServices() {

@@ -65,8 +65,9 @@ observability::AlertLevel StuckDetail(const booking::HeldAppointments& held) {
   if (static_cast<std::size_t>(held.count) > held.oldest.size()) out.detail += ", …";
   if (out.count > 0) {
     out.detail +=
-        "; `callgate jobs failed` lists their jobs, `callgate jobs retry` runs one again, "
-        "`callgate jobs resume-booking` queues a job that is gone";
+        "; their jobs retry the release (log job_failed_hook_failed) or gave up "
+        "(`callgate jobs failed`, then `callgate jobs retry`); `callgate jobs resume-booking` "
+        "queues a job that is gone";
   }
   return out;
 }

@@ -4,6 +4,7 @@
 //   transaction commits while the job fails (a caller's cancel, an erasure) is read, not
 //   overwritten with what was read before it: a cancelled appointment gets no callback, and an
 //   erased caller is neither linked to the appointment again nor put into a callback.
+// - The pending-booking job on a worker: a release that cannot be written keeps the job queued.
 // - `callgate jobs resume-booking` on every backend.
 // - BookingService::BookAppointment on every backend: a new caller becomes a customer in the
 //   hold's own transaction, so a booking refused because the slot is held stores no customer;
@@ -11,18 +12,22 @@
 #include <gtest/gtest.h>
 
 #include <functional>
-#include <future>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "app/pending_booking_job.hpp"
 #include "app/queue_commands.hpp"
 #include "booking/booking_service.hpp"
 #include "booking/testing/in_memory.hpp"
+#include "core/testing/gate.hpp"
 #include "crypto/testing/test_keyring.hpp"
 #include "observability/metrics.hpp"
 #include "privacy/audit_log.hpp"
 #include "privacy/company_data.hpp"
+#include "queue/database_job_queue.hpp"
+#include "queue/job_registry.hpp"
+#include "queue/worker_pool.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_booking_repositories.hpp"
 #include "storage/sql_calls_repositories.hpp"
@@ -119,22 +124,25 @@ class HeldAppointmentTest : public storage::testing::DatabaseTest {
   // Runs `sql` in a transaction that stays open while `job` runs, and commits once the job
   // waits for the appointment's row. The job's outcome.
   Status WhileAChangeIsOpen(const std::string& sql, const std::function<Status()>& job) {
-    std::promise<void> held, release;
+    callgate::testing::Gate held;
     std::thread holder([&] {
       auto done = db().WithTransaction([&](storage::Session& s) -> Status {
         s.Execute(sql, storage::Params().Add(appointment_.value));
-        held.set_value();
-        release.get_future().wait();
+        held.Arrive();  // open until the job waits for the row
         return Ok();
       });
       EXPECT_TRUE(done.has_value()) << done.error().message;
     });
-    held.get_future().wait();
+    if (!held.WaitForArrival()) {
+      held.Open();
+      holder.join();
+      return Fail(ErrorCode::kInternal, "the change was never written: " + sql);
+    }
     Status outcome;
     std::thread running([&] { outcome = job(); });
     // The job reaches the row the open transaction holds.
     const bool waits = storage::testing::WaitUntilOneWaitsForALock(db());
-    release.set_value();
+    held.Open();
     holder.join();
     running.join();
     EXPECT_TRUE(waits) << "the job never waited for the appointment's row";
@@ -256,6 +264,47 @@ TEST_P(PendingBookingFailedTest, AloneTheJobBooksTheHeldSlot) {
   EXPECT_TRUE(calendar_.cancelled.empty());
 }
 
+// The job type as registered, on a worker: Cal.com stays away through its ten tries, and the
+// slot's release cannot be written the first time. The job stays queued rather than failing
+// with the slot held and no callback; its next run goes back to the release (not to Cal.com,
+// which is back by then), and the caller gets the callback.
+TEST_P(PendingBookingFailedTest, AReleaseThatCannotBeWrittenKeepsTheJobUntilItIs) {
+  queue::JobRegistry registry;
+  ASSERT_TRUE(RegisterPendingBookingJob(registry, *service_));
+  queue::DatabaseJobQueue jobs(db(), clock_);
+  QueuedPendingBookings queued(jobs);
+  ASSERT_TRUE(queued.Enqueue({company_, appointment_, 1001}, std::chrono::seconds(0)));
+  queue::WorkerPool worker(jobs, registry, clock_, {});
+  const auto run = [&] {
+    auto outcome = worker.RunOnce();
+    EXPECT_TRUE(outcome.has_value()) << outcome.error().message;
+    return outcome.value_or(std::nullopt);
+  };
+
+  calendar_.create_error = Error{ErrorCode::kUnavailable, "Cal.com away"};
+  {
+    const storage::testing::TableAway unwritable(db(), "callback_requests");
+    for (int attempt = 1; attempt < 10; ++attempt) {
+      ASSERT_EQ(run(), queue::JobOutcome::kRetried) << "attempt " << attempt;
+      clock_.Advance(std::chrono::minutes(5));
+    }
+    EXPECT_EQ(run(), queue::JobOutcome::kHookFailed);
+    EXPECT_EQ(Stored().status, booking::kPendingSync);
+    EXPECT_EQ(Count("failed_jobs", "1 = 1"), 0);
+  }
+  EXPECT_EQ(Count("callback_requests", "1 = 1"), 0);
+
+  calendar_.create_error.reset();
+  clock_.Advance(std::chrono::minutes(5));
+  EXPECT_EQ(run(), queue::JobOutcome::kFailed);
+  EXPECT_TRUE(calendar_.created.empty()) << "the job booked after it had failed for good";
+  EXPECT_EQ(Stored().status, booking::kCancelled);
+  EXPECT_EQ(Count("callback_requests", "phone = '" + std::string(kErika) + "'"), 1);
+  EXPECT_EQ(Count("failed_jobs", "1 = 1"), 1);
+  clock_.Advance(std::chrono::hours(1));
+  EXPECT_EQ(run(), std::nullopt);
+}
+
 // `callgate jobs resume-booking`: the held appointment's job, gone, is queued again; the command
 // refuses another company's id for it and an appointment that is no longer held.
 using ResumeBookingCommandTest = HeldAppointmentTest;
@@ -335,14 +384,16 @@ TEST_P(PostgresBookingHoldTest, AHoldAndACompanyPurgeBothFinish) {
   booking::BookingService service(booking::testing::TestBookingSettings(), calendar_, *companies_,
                                   *services_, *branches_, customers, *appointments_, *callbacks_,
                                   pending_, *transactions_, clock_, metrics_);
-  std::promise<void> upserted, release;
-  customers.after_upsert = [&] {
-    upserted.set_value();
-    release.get_future().wait();
-  };
+  callgate::testing::Gate upserted;
+  customers.after_upsert = [&] { upserted.Arrive(); };
   Result<booking::BookOutcome> booked = Fail(ErrorCode::kInternal, "not run");
   std::thread hold([&] { booked = Book(service, kErika, "11 Uhr", "erika-again"); });
-  upserted.get_future().wait();
+  if (!upserted.WaitForArrival()) {
+    upserted.Open();
+    hold.join();
+    FAIL() << "the hold never upserted its caller: "
+           << (booked ? std::string("booked") : booked.error().message);
+  }
   privacy::SqlAuditLog audit(db(), clock_);
   const tenancy::Company company = companies_->FindById(company_).value();
   Result<privacy::CompanyPurgeReport> purged = Fail(ErrorCode::kInternal, "not run");
@@ -350,7 +401,7 @@ TEST_P(PostgresBookingHoldTest, AHoldAndACompanyPurgeBothFinish) {
     purged = privacy::PurgeCompanyData(db(), audit, company, {"system", {}}, clock_);
   });
   const bool waits = storage::testing::WaitUntilOneWaitsForALock(db());
-  release.set_value();
+  upserted.Open();
   hold.join();
   purge.join();
   EXPECT_TRUE(waits) << "the purge never waited for the hold";

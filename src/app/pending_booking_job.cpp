@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "observability/log.hpp"
+#include "queue/job_registry.hpp"
 
 namespace callgate::app {
 
@@ -27,6 +28,30 @@ Result<booking::PendingBooking> DecodePendingBooking(std::string_view payload_js
   return booking::PendingBooking{tenancy::CompanyId(j["company_id"].get<std::int64_t>()),
                                  booking::AppointmentId(j["appointment_id"].get<std::int64_t>()),
                                  j["event_type_id"].get<std::int64_t>()};
+}
+
+Status RegisterPendingBookingJob(queue::JobRegistry& registry, booking::BookingService& booking) {
+  queue::JobOptions options;
+  options.queue = std::string(queue::kHigh);
+  options.tries = 10;
+  options.backoff = {std::chrono::seconds(10), std::chrono::seconds(30), std::chrono::seconds(60),
+                     std::chrono::minutes(2), std::chrono::minutes(5)};
+  options.timeout = std::chrono::seconds(30);
+  return registry.Register(
+      std::string(kPendingBookingJob),
+      [&booking](const queue::Job& job) -> Status {
+        auto held = DecodePendingBooking(job.payload_json);
+        if (!held) return tl::unexpected(held.error());
+        return booking.RunPendingBooking(*held);
+      },
+      options,
+      [&booking](const queue::Job& job, const Error& error) -> Status {
+        auto held = DecodePendingBooking(job.payload_json);
+        if (!held) return Ok();  // it names no slot; its handler failed on that too
+        // An error keeps the job queued: the slot stays held until its release and the
+        // caller's callback are written together.
+        return booking.PendingBookingFailed(*held, error);
+      });
 }
 
 Status QueuedPendingBookings::Enqueue(const booking::PendingBooking& pending,

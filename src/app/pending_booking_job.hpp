@@ -11,6 +11,10 @@
 #include "core/result.hpp"
 #include "queue/job_queue.hpp"
 
+namespace callgate::queue {
+class JobRegistry;
+}
+
 namespace callgate::app {
 
 // Job type that books a pending appointment once Cal.com answers again.
@@ -30,6 +34,13 @@ class QueuedPendingBookings final : public booking::PendingBookingQueue {
  private:
   queue::JobQueue& jobs_;
 };
+
+// Registers the job type on the high queue: ten tries over about half an hour (Cal.com may come
+// back), then the failed hook releases the slot with a callback for the caller
+// (BookingService::PendingBookingFailed). When that release cannot be written, the hook's error
+// keeps the job queued, so it comes back to the release until it is written. `booking` must
+// outlive the registry's use.
+Status RegisterPendingBookingJob(queue::JobRegistry& registry, booking::BookingService& booking);
 
 // `callgate jobs resume-booking <appointment> --company <id>`: queues the pending-booking job of
 // an appointment still held for a caller (pending_sync) again, due now, for one whose job is

@@ -200,8 +200,8 @@ class BookingService {
   // Failed for good: the appointment is released and a callback request is created, both in one
   // transaction that reads the appointment locked (a cancel or an erasure committed meanwhile is
   // kept, and gets no callback or no name in it). An error leaves the appointment held and noted
-  // nowhere else; the job, retried from failed_jobs, then tries the booking again and comes here
-  // again if it fails.
+  // nowhere else; the job's failed hook returns it, and the worker runs the hook again later.
+  // Idempotent: a slot no longer held is left alone.
   Status PendingBookingFailed(const PendingBooking& pending, const Error& error);
 
   CalendarAccount AccountFor(const tenancy::Company& company) const;

@@ -522,7 +522,6 @@ Status BookingService::RunPendingBooking(const PendingBooking& pending) {
 }
 
 Status BookingService::PendingBookingFailed(const PendingBooking& pending, const Error& error) {
-  metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_failed"}});
   // Read and written in one transaction, the row locked: a caller's cancel or an erasure
   // committed meanwhile is read (and the slot left alone), never overwritten with what was
   // read before it, nor its customer's number put into a callback again.
@@ -566,6 +565,7 @@ Status BookingService::PendingBookingFailed(const PendingBooking& pending, const
   });
   if (!recorded) return recorded;
   if (released_now) {
+    metrics_.Increment("callgate_bookings_total", {{"outcome", "pending_failed"}});
     observability::LogError(
         "pending_booking_failed",
         {{"appointment_id", pending.appointment_id.value}, {"error", error.message}});

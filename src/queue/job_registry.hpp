@@ -43,9 +43,15 @@ struct JobOptions {
 // are used up. Exceptions are caught by the worker and treated as kInternal errors.
 using JobHandler = std::function<Status(const Job&)>;
 
-// Called once after the job was moved to failed_jobs, with the last error (e.g. to record the
-// failure on the call whose analysis failed). Exceptions are caught and logged.
-using FailedHook = std::function<void(const Job&, const Error&)>;
+// Runs when a job has failed for good, with its last error, before the job moves to
+// failed_jobs (e.g. to release the slot a pending booking held, or to record the failure on the
+// call whose analysis failed). Ok → the job moves to failed_jobs. An error or an exception →
+// the job stays queued, due again after the type's last backoff, and that run comes straight
+// back here (with the handler's last error) without running the handler: what the hook records
+// is not lost to a store that was down, nor to a crash between the hook and the move. After ten
+// failed runs the job moves to failed_jobs with the hook's error too (an operator's `jobs
+// retry`). So a hook may run more than once for one job and must be idempotent.
+using FailedHook = std::function<Status(const Job&, const Error&)>;
 
 class JobRegistry {
  public:

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <exception>
+#include <optional>
+#include <string_view>
 
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
@@ -37,6 +39,41 @@ Status RunHandler(const JobRegistry::Entry& entry, const Job& job) {
   }
 }
 
+// A failed hook that keeps failing runs at most this many times for one job; then the job moves
+// to failed_jobs with the hook's error too, for an operator (`callgate jobs retry`).
+constexpr int kFailedHookRuns = 10;
+
+// What ends a run whose outcome was never recorded (see RunOne).
+constexpr std::string_view kNoOutcome = "ended without a recorded outcome";
+
+// The error a job's last_error text ("<code>: <message>") was made from.
+std::optional<Error> ErrorFromText(std::string_view text) {
+  const auto colon = text.find(": ");
+  if (colon == std::string_view::npos) return std::nullopt;
+  for (ErrorCode code :
+       {ErrorCode::kInvalidArgument, ErrorCode::kUnauthenticated, ErrorCode::kPermissionDenied,
+        ErrorCode::kNotFound, ErrorCode::kAlreadyExists, ErrorCode::kConflict,
+        ErrorCode::kPayloadTooLarge, ErrorCode::kRateLimited, ErrorCode::kUnavailable,
+        ErrorCode::kTimeout, ErrorCode::kInternal}) {
+    if (ErrorCodeName(code) == text.substr(0, colon)) {
+      return Error{code, std::string(text.substr(colon + 2))};
+    }
+  }
+  return std::nullopt;
+}
+
+// The type's failed hook; Ok when there is none. Exceptions are its errors.
+Status RunFailedHook(const JobRegistry::Entry* entry, const Job& job, const Error& error) {
+  if (entry == nullptr || !entry->failed) return Ok();
+  try {
+    return entry->failed(job, error);
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kInternal, std::string("failed hook threw: ") + e.what());
+  } catch (...) {
+    return Fail(ErrorCode::kInternal, "failed hook threw a non-standard exception");
+  }
+}
+
 double Millis(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
@@ -51,6 +88,8 @@ std::string_view JobOutcomeName(JobOutcome outcome) noexcept {
       return "retried";
     case JobOutcome::kFailed:
       return "failed";
+    case JobOutcome::kHookFailed:
+      return "hook_failed";
     case JobOutcome::kReleased:
       return "released";
     case JobOutcome::kLeaseLost:
@@ -198,9 +237,18 @@ Result<std::optional<JobOutcome>> WorkerPool::RunOne(const std::string& worker_i
   const SteadyTimePoint started = clock_.Steady();
   Status result;
   if (job.attempts > options.tries) {
-    // A reservation of the last try expired: its worker crashed or overran the lease.
-    result = Fail(ErrorCode::kTimeout, "attempt " + std::to_string(job.attempts - 1) +
-                                           " did not finish within its lease (worker crashed?)");
+    // The last try has no recorded outcome: its worker crashed or overran the lease, or its
+    // failed hook could not run. Straight to the failure, with the last error recorded.
+    std::string lost = "the last try (" + std::to_string(options.tries) + ") " +
+                       std::string(kNoOutcome) +
+                       " (its worker crashed or overran its lease, or the failed hook could not "
+                       "run)";
+    if (job.last_error.find(kNoOutcome) != std::string::npos) {
+      lost = job.last_error;  // said once
+    } else if (!job.last_error.empty()) {
+      lost = job.last_error + "; then " + lost;
+    }
+    result = Fail(ErrorCode::kTimeout, std::move(lost));
   } else if (entry == nullptr) {
     result = Fail(ErrorCode::kInternal, "no handler registered for job type \"" + job.type + "\"");
   } else {
@@ -245,21 +293,40 @@ JobOutcome WorkerPool::Finish(const Job& job, const JobRegistry::Entry* entry,
                                            {"error", ErrorText(result.error())}});
     }
   } else {
-    recorded = backend_.MoveToFailed(job, ErrorText(result.error()));
-    outcome = JobOutcome::kFailed;
-    if (recorded) {
-      obs::LogError("job_failed", {{"job_id", job.id},
-                                   {"type", job.type},
-                                   {"attempts", job.attempts},
-                                   {"error", ErrorText(result.error())}});
-      if (entry != nullptr && entry->failed) {
-        try {
-          entry->failed(job, result.error());
-        } catch (const std::exception& e) {
-          obs::LogError("job_failed_hook_threw", {{"job_id", job.id}, {"what", e.what()}});
-        } catch (...) {
-          obs::LogError("job_failed_hook_threw", {{"job_id", job.id}});
-        }
+    // The hook first, the move after it: a job in failed_jobs whose hook never ran (a crash or
+    // a store error in between) would leave what it held, such as a slot, to an operator. A run
+    // after the last try hands the hook the handler's last error, not the worker's text.
+    const bool rerun = job.attempts > options.tries;
+    const Error for_hook =
+        rerun ? ErrorFromText(job.last_error).value_or(result.error()) : result.error();
+    const Status hooked = RunFailedHook(entry, job, for_hook);
+    const int hook_runs = job.attempts - options.tries + 1;
+    if (!hooked && hook_runs < kFailedHookRuns) {
+      // Queued again; its next run comes back to the hook (see RunOne). The error kept is the
+      // handler's, so a hook failing again does not make it grow.
+      const std::string error =
+          rerun && !job.last_error.empty() ? job.last_error : ErrorText(result.error());
+      const milliseconds delay = options.BackoffAfter(job.attempts);
+      recorded = backend_.Retry(job, delay, error);
+      outcome = JobOutcome::kHookFailed;
+      obs::LogError("job_failed_hook_failed", {{"job_id", job.id},
+                                               {"type", job.type},
+                                               {"attempts", job.attempts},
+                                               {"delay_ms", delay.count()},
+                                               {"error", error},
+                                               {"hook_error", ErrorText(hooked.error())}});
+    } else {
+      std::string error = ErrorText(result.error());
+      if (!hooked) {
+        error += "; its failed hook gave up after " + std::to_string(hook_runs) +
+                 " runs: " + ErrorText(hooked.error());
+      }
+      recorded = backend_.MoveToFailed(job, error);
+      outcome = JobOutcome::kFailed;
+      if (recorded) {
+        obs::LogError(
+            hooked ? "job_failed" : "job_failed_hook_gave_up",
+            {{"job_id", job.id}, {"type", job.type}, {"attempts", job.attempts}, {"error", error}});
       }
     }
   }

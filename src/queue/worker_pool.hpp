@@ -5,8 +5,11 @@
 // Each thread reserves one job at a time. Outcomes:
 //   handler Ok                       → Complete (job removed)
 //   handler error, tries left        → Retry after JobOptions::BackoffAfter(attempt)
-//   handler error, no tries left     → MoveToFailed with the error, then the failed hook
-//   lease expired after the last try → MoveToFailed ("did not finish within its lease")
+//   handler error, no tries left     → the failed hook, then MoveToFailed with the error
+//   lease expired after the last try → the same ("ended without a recorded outcome")
+//   failed hook error                → Retry after the last backoff; the next run is the line
+//                                      above (the hook again, no handler run); after ten
+//                                      failed hook runs, MoveToFailed with the hook's error
 //   no handler for the type          → treated like a handler error (ends in failed_jobs)
 // Handlers run with the job's request id set (observability::ScopedRequestId); every outcome
 // is logged and counted as callgate_jobs_total{type,outcome} when a Metrics is given.
@@ -47,11 +50,22 @@ struct WorkerPoolOptions {
   std::string name;
 };
 
-// kLeaseLost: the job finished after its lease expired and was handed to another worker;
-// kUnrecorded: the store failed while recording the outcome (the lease hands the job out again).
-enum class JobOutcome { kCompleted, kRetried, kFailed, kReleased, kLeaseLost, kUnrecorded };
+// kHookFailed: the job failed for good, but its failed hook could not record that; it is queued
+// again for the hook. kLeaseLost: the job finished after its lease expired and was handed to
+// another worker; kUnrecorded: the store failed while recording the outcome (the lease hands the
+// job out again).
+enum class JobOutcome {
+  kCompleted,
+  kRetried,
+  kFailed,
+  kHookFailed,
+  kReleased,
+  kLeaseLost,
+  kUnrecorded
+};
 
-// "completed", "retried", "failed", "released", "lease_lost", "unrecorded" (metric labels).
+// "completed", "retried", "failed", "hook_failed", "released", "lease_lost", "unrecorded"
+// (metric labels).
 std::string_view JobOutcomeName(JobOutcome outcome) noexcept;
 
 class WorkerPool {

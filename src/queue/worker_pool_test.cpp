@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <set>
+#include <stdexcept>
 
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
@@ -54,8 +55,9 @@ TEST_P(WorkerPoolTest, RetriesWithBackoffThenFailsAfterThreeTriesAndRunsTheFaile
                                     "Cal.com down (run " + std::to_string(job.attempts) + ")");
                       },
                       {},
-                      [&](const Job& job, const Error& error) {
+                      [&](const Job& job, const Error& error) -> Status {
                         hook_calls.push_back(std::to_string(job.id) + ": " + error.message);
+                        return Ok();
                       })
                   .has_value());
   const auto id = Enqueue("flaky", "default", R"({"call_id": 9})");
@@ -192,9 +194,10 @@ TEST_P(WorkerPoolTest, LastTryThatOutlivesItsLeaseEndsInFailedJobs) {
   ASSERT_TRUE(registry_
                   .Register(
                       "t", [](const Job&) -> Status { return Ok(); }, options,
-                      [&](const Job&, const Error& error) {
+                      [&](const Job&, const Error& error) -> Status {
                         ++hook_calls;
                         EXPECT_EQ(error.code, ErrorCode::kTimeout);
+                        return Ok();
                       })
                   .has_value());
   Enqueue("t");
@@ -209,7 +212,123 @@ TEST_P(WorkerPoolTest, LastTryThatOutlivesItsLeaseEndsInFailedJobs) {
   JobAdmin admin(db(), backend());
   auto failed = admin.ListFailed();
   ASSERT_EQ(failed->size(), 1u);
-  EXPECT_NE((*failed)[0].error.find("did not finish within its lease"), std::string::npos);
+  EXPECT_NE((*failed)[0].error.find("ended without a recorded outcome"), std::string::npos);
+}
+
+// The failed hook writes what a job held (a pending booking's slot) back: it runs before the
+// job moves to failed_jobs, and a hook that cannot write keeps the job queued until it can.
+TEST_P(WorkerPoolTest, AFailedHookThatCannotWriteKeepsTheJobQueuedUntilItCan) {
+  JobOptions options;
+  options.tries = 2;
+  options.backoff = {seconds(10), seconds(300)};
+  int runs = 0;
+  int hook_runs = 0;
+  std::vector<std::string> hook_errors;
+  std::vector<std::size_t> failed_seen_by_hook;
+  JobAdmin admin(db(), backend());
+  ASSERT_TRUE(registry_
+                  .Register(
+                      "hold",
+                      [&](const Job& job) -> Status {
+                        ++runs;
+                        return Fail(ErrorCode::kUnavailable,
+                                    "Cal.com down (run " + std::to_string(job.attempts) + ")");
+                      },
+                      options,
+                      [&](const Job&, const Error& error) -> Status {
+                        ++hook_runs;
+                        hook_errors.push_back(error.message);
+                        auto failed = admin.ListFailed();
+                        failed_seen_by_hook.push_back(failed ? failed->size() : 99);
+                        if (hook_runs == 1) return Fail(ErrorCode::kUnavailable, "database down");
+                        if (hook_runs == 2) throw std::runtime_error("database still down");
+                        return Ok();
+                      })
+                  .has_value());
+  const auto id = Enqueue("hold");
+  auto pool = Pool();
+  EXPECT_EQ(RunOnce(*pool), JobOutcome::kRetried);
+  clock_.Advance(seconds(10));
+  EXPECT_EQ(RunOnce(*pool), JobOutcome::kHookFailed);  // the last try; the hook fails
+  EXPECT_EQ(runs, 2);
+  ASSERT_EQ(hook_runs, 1);
+  EXPECT_EQ(hook_errors[0], "Cal.com down (run 2)");
+  EXPECT_EQ(failed_seen_by_hook[0], 0u) << "the hook runs before the job is in failed_jobs";
+  EXPECT_EQ(admin.ListFailed()->size(), 0u);
+
+  // Due again after the last backoff: the hook again, not the handler; it throws.
+  clock_.Advance(seconds(299));
+  EXPECT_EQ(RunOnce(*pool), std::nullopt);
+  clock_.Advance(seconds(1));
+  EXPECT_EQ(RunOnce(*pool), JobOutcome::kHookFailed);
+  EXPECT_EQ(runs, 2);
+  ASSERT_EQ(hook_runs, 2);
+  EXPECT_EQ(admin.ListFailed()->size(), 0u);
+
+  // The hook writes at last; the job moves to failed_jobs with the handler's error, once.
+  clock_.Advance(seconds(300));
+  EXPECT_EQ(RunOnce(*pool), JobOutcome::kFailed);
+  EXPECT_EQ(runs, 2);
+  ASSERT_EQ(hook_runs, 3);
+  EXPECT_EQ(failed_seen_by_hook[2], 0u);
+  EXPECT_EQ(hook_errors[1], "Cal.com down (run 2)") << "the handler's error, not the worker's";
+  EXPECT_EQ(hook_errors[2], "Cal.com down (run 2)");
+  auto failed = admin.ListFailed();
+  ASSERT_TRUE(failed.has_value()) << failed.error().message;
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_EQ((*failed)[0].job_id, id);
+  const std::string& error = (*failed)[0].error;
+  EXPECT_NE(error.find("Cal.com down (run 2)"), std::string::npos) << error;
+  const std::string lost = "ended without a recorded outcome";
+  const auto first = error.find(lost);
+  ASSERT_NE(first, std::string::npos) << error;
+  EXPECT_EQ(error.find(lost, first + 1), std::string::npos)
+      << "grew with each failed hook: " << error;
+  clock_.Advance(seconds(3600));
+  EXPECT_EQ(RunOnce(*pool), std::nullopt);
+  EXPECT_EQ(hook_runs, 3);
+  EXPECT_EQ(Count("hold", "hook_failed"), 2);
+  EXPECT_EQ(Count("hold", "failed"), 1);
+}
+
+// A failed hook that can never write does not keep its job forever: after ten runs the job
+// moves to failed_jobs, its error naming the hook's, for an operator.
+TEST_P(WorkerPoolTest, AFailedHookThatNeverWritesGivesUpAfterTenRuns) {
+  JobOptions once;
+  once.tries = 1;
+  once.backoff = {seconds(60)};
+  int hook_runs = 0;
+  ASSERT_TRUE(registry_
+                  .Register(
+                      "stuck",
+                      [](const Job&) -> Status { return Fail(ErrorCode::kConflict, "slot taken"); },
+                      once,
+                      [&](const Job&, const Error& error) -> Status {
+                        ++hook_runs;
+                        EXPECT_EQ(error.code, ErrorCode::kConflict);
+                        EXPECT_EQ(error.message, "slot taken");
+                        return Fail(ErrorCode::kInternal, "appointment unreadable");
+                      })
+                  .has_value());
+  Enqueue("stuck");
+  auto pool = Pool();
+  for (int run = 1; run < 10; ++run) {
+    ASSERT_EQ(RunOnce(*pool), JobOutcome::kHookFailed) << "run " << run;
+    clock_.Advance(seconds(60));
+  }
+  EXPECT_EQ(RunOnce(*pool), JobOutcome::kFailed);
+  EXPECT_EQ(hook_runs, 10);
+  JobAdmin admin(db(), backend());
+  auto failed = admin.ListFailed();
+  ASSERT_TRUE(failed.has_value()) << failed.error().message;
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_NE((*failed)[0].error.find("slot taken"), std::string::npos) << (*failed)[0].error;
+  EXPECT_NE((*failed)[0].error.find("gave up after 10 runs: internal: appointment unreadable"),
+            std::string::npos)
+      << (*failed)[0].error;
+  clock_.Advance(seconds(3600));
+  EXPECT_EQ(RunOnce(*pool), std::nullopt);
+  EXPECT_EQ(hook_runs, 10);
 }
 
 TEST_P(WorkerPoolTest, HandlerRunsWithTheJobsRequestId) {

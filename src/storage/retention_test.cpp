@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
 #include <thread>
 
+#include "core/testing/gate.hpp"
 #include "crypto/keyring.hpp"
 #include "storage/session.hpp"
 #include "storage/sql_booking_repositories.hpp"
@@ -372,7 +372,7 @@ TEST_P(PostgresRetentionTest, AHoldCommittedWhileThePurgeRunsKeepsItsCustomer) {
   const CompanyId company = NewCompany("praxis", 30, 100);
   const auto customer = NewCustomer(company, "+4915111111111");
   clock_.Advance(110 * kDay);
-  std::promise<void> linked, release;
+  callgate::testing::Gate linked;
   std::optional<booking::AppointmentId> held;
   std::thread hold([&] {
     auto done = db().WithTransaction([&](Session&) -> Status {
@@ -385,17 +385,20 @@ TEST_P(PostgresRetentionTest, AHoldCommittedWhileThePurgeRunsKeepsItsCustomer) {
       auto created = appointments.Create(company, a);
       if (!created) return tl::unexpected(created.error());
       held = created->id;
-      linked.set_value();
-      release.get_future().wait();
+      linked.Arrive();  // open until the purge waits for it
       return Ok();
     });
     EXPECT_TRUE(done.has_value()) << done.error().message;
   });
-  linked.get_future().wait();
+  if (!linked.WaitForArrival()) {
+    linked.Open();
+    hold.join();
+    FAIL() << "the hold never linked its appointment";
+  }
   Result<PurgeReport> report = Fail(ErrorCode::kInternal, "not run");
   std::thread purge([&] { report = PurgeExpired(db(), clock_.Now(), 500); });
   const bool waits = testing::WaitUntilOneWaitsForALock(db());
-  release.set_value();
+  linked.Open();
   hold.join();
   purge.join();
   EXPECT_TRUE(waits) << "the purge never waited for the hold";
@@ -421,18 +424,21 @@ TEST_P(PostgresRetentionTest, EachDeletedCustomerIsCommittedBeforeThePurgeGoesOn
   const auto first = NewCustomer(company, "+4915111111111");
   const auto second = NewCustomer(company, "+4915122222222");
   clock_.Advance(110 * kDay);
-  std::promise<void> locked, release;
+  callgate::testing::Gate locked;
   std::thread holder([&] {
     auto done = db().WithTransaction([&](Session& s) -> Status {
       s.Query("id", "FROM customers WHERE id = :id FOR UPDATE", Params().Add(second.id.value),
               [](const Row&) {});
-      locked.set_value();
-      release.get_future().wait();
+      locked.Arrive();  // open until the purge waits for the row
       return Ok();
     });
     EXPECT_TRUE(done.has_value()) << done.error().message;
   });
-  locked.get_future().wait();
+  if (!locked.WaitForArrival()) {
+    locked.Open();
+    holder.join();
+    FAIL() << "the second customer's row was never locked";
+  }
   Result<PurgeReport> report = Fail(ErrorCode::kInternal, "not run");
   std::thread purge([&] { report = PurgeExpired(db(), clock_.Now(), 500); });
   const bool waits = testing::WaitUntilOneWaitsForALock(db());
@@ -440,7 +446,7 @@ TEST_P(PostgresRetentionTest, EachDeletedCustomerIsCommittedBeforeThePurgeGoesOn
   const auto first_now = customers.FindById(company, first.id);
   const bool first_gone_while_waiting =
       !first_now.has_value() && first_now.error().code == ErrorCode::kNotFound;
-  release.set_value();
+  locked.Open();
   holder.join();
   purge.join();
   EXPECT_TRUE(waits) << "the purge never waited for the second customer";
