@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/blocking.hpp"
+#include "core/testing/gate.hpp"
 #include "crypto/testing/test_keyring.hpp"
 #include "observability/log.hpp"
 #include "storage/session.hpp"
@@ -300,8 +301,7 @@ class GroupedEventsTest : public CallEventStoreTest {
         written_under->push_back(std::string(kind) + " " + std::string(id));
       });
     }
-    std::promise<void> release;
-    std::promise<void> held;
+    callgate::testing::Gate held;
     const bool postgres = db().dialect() == Dialect::kPostgresql;
     std::thread holder([&] {
       const observability::ScopedRequestId request("holder");
@@ -313,13 +313,17 @@ class GroupedEventsTest : public CallEventStoreTest {
           s.Execute("UPDATE companies SET name = name WHERE id = :id",
                     Params().Add(company_.value));
         }
-        held.set_value();
-        release.get_future().wait();
+        held.Arrive();  // open until the events queue behind it
         return Ok();
       });
       EXPECT_TRUE(done.has_value()) << done.error().message;
     });
-    held.get_future().wait();
+    if (!held.WaitForArrival()) {
+      held.Open();
+      holder.join();
+      if (written_under != nullptr) SetStatementObserver(nullptr);
+      FAIL() << "the holder never held the database";
+    }
     auto waiting = [&] { return postgres ? store.waiting() : db().grouped_waiting(); };
     const auto groups_before = store.groups_written();
     std::vector<std::thread> callers;
@@ -354,7 +358,7 @@ class GroupedEventsTest : public CallEventStoreTest {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     }
-    release.set_value();
+    held.Open();
     for (auto& t : callers) t.join();
     for (auto& r : reported) r.get_future().wait();
     holder.join();
@@ -526,18 +530,20 @@ TEST_P(PostgresGroupedEventsTest, AGroupWhoseConnectionIsLostFailsAllItsCallersW
                                       Event("", "held", "ongoing").update);
     ASSERT_TRUE(first.has_value()) << first.error().message;
   }
-  std::promise<void> release_call;
-  std::promise<void> call_held;
+  callgate::testing::Gate call_held;
   std::thread call_holder([&] {
     auto done = db().WithTransaction([&](Session& s) -> Status {
       s.Execute("SELECT id FROM calls WHERE retell_call_id = 'held' FOR UPDATE");
-      call_held.set_value();
-      release_call.get_future().wait();
+      call_held.Arrive();  // open until the group's connection is gone
       return Ok();
     });
     EXPECT_TRUE(done.has_value()) << done.error().message;
   });
-  call_held.get_future().wait();
+  if (!call_held.WaitForArrival()) {
+    call_held.Open();
+    call_holder.join();
+    FAIL() << "the call's row was never held";
+  }
   std::vector<Submitted> events{
       Event("first", "c0", "ongoing"),
       Event("held-call-ended", "held", "ended"),  // waits for the held row
@@ -564,7 +570,7 @@ TEST_P(PostgresGroupedEventsTest, AGroupWhoseConnectionIsLostFailsAllItsCallersW
   });
   RecordHeld(store, events);
   killer.join();
-  release_call.set_value();
+  call_held.Open();
   call_holder.join();
   ASSERT_TRUE(events[0].outcome.has_value()) << events[0].outcome.error().message;
   for (std::size_t i : {1, 2, 3}) {
@@ -596,29 +602,32 @@ TEST_P(PostgresGroupedEventsTest,
                                       Event("", call, "ongoing").update);
     ASSERT_TRUE(started.has_value()) << started.error().message;
   }
-  // A transaction on `database` that holds `sql` until `release` is set.
+  // A transaction on `database` that holds `sql` until its gate is opened; joined when it ends.
   struct Holder {
-    std::promise<void> held, release;
+    callgate::testing::Gate gate;
     std::thread thread;
+    ~Holder() {
+      gate.Open();
+      if (thread.joinable()) thread.join();
+    }
   };
   auto hold = [&](Database& database, std::string sql, Holder& h) {
     h.thread = std::thread([&database, sql, &h] {
       auto done = database.WithTransaction([&](Session& s) -> Status {
         s.Execute(sql);
-        h.held.set_value();
-        h.release.get_future().wait();
+        h.gate.Arrive();
         return Ok();
       });
       EXPECT_TRUE(done.has_value()) << done.error().message;
     });
-    h.held.get_future().wait();
+    return h.gate.WaitForArrival();
   };
   Holder company, call_a, call_b;
-  hold(db(),
-       "SELECT id FROM companies WHERE id = " + std::to_string(company_.value) + " FOR UPDATE",
-       company);
-  hold(db(), "SELECT id FROM calls WHERE retell_call_id = 'a' FOR UPDATE", call_a);
-  hold(**second, "SELECT id FROM calls WHERE retell_call_id = 'b' FOR UPDATE", call_b);
+  ASSERT_TRUE(hold(
+      db(), "SELECT id FROM companies WHERE id = " + std::to_string(company_.value) + " FOR UPDATE",
+      company));
+  ASSERT_TRUE(hold(db(), "SELECT id FROM calls WHERE retell_call_id = 'a' FOR UPDATE", call_a));
+  ASSERT_TRUE(hold(**second, "SELECT id FROM calls WHERE retell_call_id = 'b' FOR UPDATE", call_b));
 
   // Each store: a first event held by the company's row, then two queued behind it, which
   // its caller writes next as one group.
@@ -659,15 +668,15 @@ TEST_P(PostgresGroupedEventsTest,
     EXPECT_TRUE(done.has_value());
     return n;
   };
-  company.release.set_value();
+  company.gate.Open();
   company.thread.join();
   WaitUntil([&] { return one.groups_written() == one_before + 2; });
   WaitUntil([&] { return two.groups_written() == two_before + 2; });
   WaitUntil([&] { return waiting_for_locks() == 2; });  // both groups wait on a held call
-  call_a.release.set_value();
+  call_a.gate.Open();
   call_a.thread.join();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  call_b.release.set_value();
+  call_b.gate.Open();
   call_b.thread.join();
   for (auto& t : callers) t.join();
 
