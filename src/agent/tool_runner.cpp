@@ -55,6 +55,7 @@ std::optional<ratelimit::Decision> ToolRunner::Limit(const booking::CallContext&
     key = "book:" + std::to_string(ctx.company.id.value) + ":" +
           (service ? std::to_string(service->value) : std::string("unresolved"));
   }
+  if (call.channel == ToolCall::Channel::kAgentApi) key = "api:" + key;
   auto decision = limiter_->Acquire(key, books ? limits_.bookings : limits_.per_tool);
   if (!decision || decision->allowed) return std::nullopt;  // a failing limiter never blocks
   metrics_.Increment("callgate_ratelimit_rejected_total", {{"scope", "agent_tool"}});

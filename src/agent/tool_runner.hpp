@@ -37,6 +37,11 @@ struct ToolCall {
   // True when `scope` is a call the context resolver knows (its cache is then updated).
   bool known_call = true;
   std::string_view platform = "retell";  // metric label
+  // Whose allowance the call spends. A phone line's (Retell, Vapi: the company's callers) and an
+  // agent API's (MCP) are separate buckets, so an MCP client that uses up its limits never gets
+  // a caller on the phone refused.
+  enum class Channel { kPhone, kAgentApi };
+  Channel channel = Channel::kPhone;
 };
 
 struct ToolOutcome {

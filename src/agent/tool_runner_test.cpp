@@ -103,6 +103,38 @@ TEST_F(ToolRunnerTest, PerToolLimitIsPerCompanyAndTool) {
   EXPECT_FALSE(Run("list-services", json::object(), true, "call_fuzz_2").limited);
 }
 
+// An agent API (MCP) spends buckets of its own: a client that uses its allowance up is
+// refused, a caller of the same company on the phone is not — and the other way round.
+TEST_F(ToolRunnerTest, AnAgentApiAndThePhoneLineHaveSeparateAllowances) {
+  const auto run = [&](ToolCall::Channel channel, std::string_view tool, json args) {
+    ToolCall call;
+    call.tool = FindTool(tool);
+    call.args = std::move(args);
+    call.scope = "call_fuzz_1";
+    call.platform = "test";
+    call.channel = channel;
+    return runner.Run(Context(), call);
+  };
+  const json book = {{"service", "Beratung"}, {"date", "morgen"}};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(run(ToolCall::Channel::kAgentApi, "list-services", json::object()).limited);
+  }
+  EXPECT_TRUE(run(ToolCall::Channel::kAgentApi, "list-services", json::object()).limited);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FALSE(run(ToolCall::Channel::kAgentApi, "book-appointment", book).limited);
+  }
+  EXPECT_TRUE(run(ToolCall::Channel::kAgentApi, "book-appointment", book).limited);
+
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(run(ToolCall::Channel::kPhone, "list-services", json::object()).limited) << i;
+  }
+  EXPECT_TRUE(run(ToolCall::Channel::kPhone, "list-services", json::object()).limited);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FALSE(run(ToolCall::Channel::kPhone, "book-appointment", book).limited) << i;
+  }
+  EXPECT_TRUE(run(ToolCall::Channel::kPhone, "book-appointment", book).limited);
+}
+
 // The server tries a request on the I/O thread in an attempt that may not wait, and runs it again
 // on a handler thread when it would (core/blocking.hpp). The attempt is charged only once its
 // answer is ready, so neither an attempt that stops nor its retry spends the allowance twice.

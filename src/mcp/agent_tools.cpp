@@ -144,6 +144,7 @@ Result<ToolResult> AgentToolGateway::Call(const ToolRequest& request) {
   agent::ToolCall call;
   call.tool = tool;
   call.platform = "mcp";
+  call.channel = agent::ToolCall::Channel::kAgentApi;  // never spends the phone line's limits
   call.args = request.arguments.is_object() ? request.arguments : json::object();
   // `branch` stands in for the dialled number; the tools themselves never see it.
   std::optional<json> branch;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "booking/testing/in_memory.hpp"
+#include "ratelimit/local_rate_limiter.hpp"
 
 namespace callgate::mcp {
 namespace {
@@ -26,6 +27,41 @@ TEST(McpToolList, EveryToolOfTheTableWithBranchWhereNoCallGivesOne) {
               caller_data)
         << name;
   }
+}
+
+// The gateway's calls spend the agent API's allowance: an MCP client that uses its limit up is
+// refused, while the company's phone line (the same runner, a Retell call) still has its own.
+TEST(GatewayLimitsTest, AClientThatUsesItsLimitUpLeavesThePhoneLinesAllowance) {
+  booking::testing::TwoCompanyWorld world;
+  ratelimit::LocalRateLimiter limiter{world.clock};
+  agent::ToolRunner runner{
+      world.contexts, world.booking, world.metrics, &limiter,
+      agent::ToolLimits{{2, std::chrono::minutes(1)}, {1, std::chrono::minutes(1)}}};
+  AgentToolGateway gateway{runner, world.contexts, world.companies, world.branches, world.clock};
+  ToolRequest request;
+  request.company = tenancy::CompanyId(1);
+  request.session_id = "session-1";
+  request.name = "list-services";
+  for (int i = 0; i < 2; ++i) {
+    auto allowed = gateway.Call(request);
+    ASSERT_TRUE(allowed) << allowed.error().message;
+    EXPECT_FALSE(allowed->is_error) << allowed->text;
+  }
+  auto refused = gateway.Call(request);
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_TRUE(refused->is_error);
+  EXPECT_EQ(refused->structured["error"], "rate_limited") << refused->text;
+
+  auto ctx = world.contexts.Resolve("call_fuzz_1", std::nullopt);
+  ASSERT_TRUE(ctx);
+  ASSERT_EQ(ctx->company.id, tenancy::CompanyId(1));
+  agent::ToolCall phone;
+  phone.tool = agent::FindTool("list-services");
+  phone.scope = "call_fuzz_1";
+  phone.platform = "retell";
+  EXPECT_FALSE(runner.Run(*ctx, phone).limited);
+  EXPECT_FALSE(runner.Run(*ctx, phone).limited);
+  EXPECT_TRUE(runner.Run(*ctx, phone).limited);
 }
 
 }  // namespace
