@@ -18,18 +18,33 @@ Result<CallContext> CallContextResolver::Resolve(
   if (call_id.empty() || call_id.size() > calls::kMaxCallIdLength)
     return tl::unexpected(UnknownCall());
   const auto now = clock_.Steady();
+  // The number the function call says was dialled, when it names one, is a number of the
+  // call's company: another company's call id sent with this company's number (or the
+  // reverse) opens nothing, whichever credential signed it.
+  std::optional<tenancy::CompanyId> dialled_company;
+  if (snapshot && snapshot->call_type != calls::kWebCall && !snapshot->to_number.empty()) {
+    auto tenant = tenants_.FindByDialledNumber(snapshot->to_number);
+    if (!tenant) {
+      if (tenant.error().code == ErrorCode::kNotFound) return tl::unexpected(UnknownCall());
+      return tl::unexpected(tenant.error());
+    }
+    dialled_company = tenant->company.id;
+  }
+  const auto belongs = [&](tenancy::CompanyId company) {
+    return (!required_company || company == *required_company) &&
+           (!dialled_company || company == *dialled_company);
+  };
   {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(std::string(call_id));
     if (it != cache_.end() && it->second.expires > now) {
-      if (required_company && it->second.context.company.id != *required_company) {
-        return tl::unexpected(UnknownCall());
-      }
+      if (!belongs(it->second.context.company.id)) return tl::unexpected(UnknownCall());
       return it->second.context;
     }
   }
   auto context = Load(call_id, snapshot, required_company);
   if (!context) return context;
+  if (!belongs(context->company.id)) return tl::unexpected(UnknownCall());
   std::lock_guard lock(mutex_);
   if (cache_.size() > 10'000) {
     for (auto it = cache_.begin(); it != cache_.end();) {

@@ -51,7 +51,9 @@ class CallContextResolver {
   // unregistered number, or an id no call can have: empty or over calls::kMaxCallIdLength bytes).
   // With `required_company` (a company URL, SPEC §4) the call — found, cached or about to be
   // created from its dialled number — must belong to that company, else kNotFound and nothing is
-  // created. Thread-safe.
+  // created. Likewise, when `snapshot` is a phone call naming its dialled number, the call must
+  // belong to that number's company (an unregistered number opens no call), as the call's
+  // webhooks find its company. Thread-safe.
   Result<CallContext> Resolve(std::string_view call_id,
                               const std::optional<calls::CallSnapshot>& snapshot,
                               std::optional<tenancy::CompanyId> required_company = std::nullopt);

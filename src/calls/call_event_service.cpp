@@ -99,7 +99,8 @@ Result<tenancy::Tenant> CallEventService::ResolveTenant(const CallEventInput& in
                     : tenants_.FindByDialledNumber(call.to_number);
   if (!tenant) return tenant;
   if (input.url_company && *input.url_company != tenant->company.id) {
-    return Fail(ErrorCode::kNotFound, "the dialled number is not registered for this company");
+    // Worded as an unknown number: a company's URL does not tell which numbers are others'.
+    return Fail(ErrorCode::kNotFound, "the dialled number is not registered");
   }
   return tenant;
 }

@@ -298,6 +298,8 @@ TEST_P(CallEventServiceTest, UnknownNumberCreatesNothing) {
   EXPECT_EQ(invalid.error().code, ErrorCode::kNotFound);
 }
 
+// Refused as an unknown number would be, word for word: a company's URL does not tell which
+// numbers are another company's.
 TEST_P(CallEventServiceTest, NumberOfAnotherCompanyThanTheUrlIsRejected) {
   auto in = Event("call_started");
   in.url_company = b_;
@@ -305,6 +307,11 @@ TEST_P(CallEventServiceTest, NumberOfAnotherCompanyThanTheUrlIsRejected) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(CountRows("calls"), 0);
+  auto unknown = Event("call_started", "call-z", "+4940999999");
+  unknown.url_company = b_;
+  auto u = service_->Record(unknown);
+  ASSERT_FALSE(u.has_value());
+  EXPECT_EQ(r.error().message, u.error().message);
 }
 
 TEST_P(CallEventServiceTest, CallIdOfAnotherCompanyIsNotTouched) {

@@ -35,7 +35,8 @@ Result<InboundCallAnswer> InboundCallService::Answer(const InboundCallRequest& r
   };
   auto tenant = tenants_.FindByDialledNumber(request.to_number);
   if (tenant && request.url_company && *request.url_company != tenant->company.id) {
-    tenant = Fail(ErrorCode::kNotFound, "the dialled number is not registered for this company");
+    // Worded as an unknown number: a company's URL does not tell which numbers are others'.
+    tenant = Fail(ErrorCode::kNotFound, "the dialled number is not registered");
   }
   if (!tenant) {
     count(tenant.error().code == ErrorCode::kNotFound ? "unknown_tenant" : "error");

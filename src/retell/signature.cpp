@@ -49,6 +49,10 @@ Status VerifyRetellSignature(std::string_view header, std::string_view raw_body,
   return Ok();
 }
 
+std::string CanonicalSignature(const SignatureHeader& header) {
+  return "v=" + std::to_string(header.timestamp_ms) + ",d=" + ToHex(header.digest);
+}
+
 std::string SignRetellPayload(std::string_view raw_body, const Secret& key,
                               long long timestamp_ms) {
   const std::string v = std::to_string(timestamp_ms);

@@ -26,6 +26,11 @@ struct SignatureHeader {
 // or reordered fields, spaces) is kUnauthenticated.
 Result<SignatureHeader> ParseSignatureHeader(std::string_view header);
 
+// The one spelling of a parsed header: `v=<timestamp without leading zeros>,d=<lower-case
+// hex>`. The parser accepts either hex case and leading zeros, so a replay check binds this,
+// never the header's text.
+std::string CanonicalSignature(const SignatureHeader& header);
+
 // Verifies `header` for `raw_body` with `key` at time `now`. kUnauthenticated with a short
 // reason ("missing", "malformed", "stale", "mismatch") that is safe to log. Thread-safe.
 Status VerifyRetellSignature(std::string_view header, std::string_view raw_body, const Secret& key,

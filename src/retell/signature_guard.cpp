@@ -49,7 +49,9 @@ http::Response RetellSignatureGuard::Handle(http::Request& request, const http::
   binding += request.Header("X-Call-Id").value_or("");
   binding += '\n';
   binding += request.QueryParam("call_id").value_or("");
-  if (!uses_->Bind(header, binding)) return reject("replayed");
+  // Bound in its one spelling: "D=AB…" or "v=0…" of the same signature is the same use.
+  const auto parsed = ParseSignatureHeader(header);
+  if (!parsed || !uses_->Bind(CanonicalSignature(*parsed), binding)) return reject("replayed");
   // A request run again on a handler thread (its first attempt would have blocked) is counted
   // once; binding the same signature to the same request again passes.
   OncePerRequest("retell signature counted", [&] { ok_.Add(); });

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,10 +18,11 @@ namespace {
 class RetellSignatureGuardTest : public ::testing::Test {
  protected:
   // The status the guard answers for `body` signed with `signature`.
-  int Post(const std::string& body, const std::string& signature) {
+  int Post(const std::string& body, const std::string& signature,
+           const std::string& path = "/webhooks/retell") {
     http::Request r;
     r.method = http::Method::kPost;
-    r.path = "/webhooks/retell";
+    r.path = path;
     r.body = body;
     r.headers.Add(std::string(kSignatureHeader), signature);
     const http::Handler handler = [](http::Request&) { return http::Response::Text(200, "ok"); };
@@ -62,6 +64,30 @@ TEST_F(RetellSignatureGuardTest, ARequestRunAgainIsCountedOnce) {
     EXPECT_EQ(Post(body, signed_body), 200);
   }
   EXPECT_EQ(Count("ok"), 1);
+}
+
+// A signature opens the function it was first used for. The parser accepts its digest in either
+// case and its timestamp with leading zeros, so each of those spellings is the same signature:
+// none opens another function (SPEC §4, docs/security.md F5).
+TEST_F(RetellSignatureGuardTest, AnotherSpellingOfAUsedSignatureOpensNoOtherFunction) {
+  const std::string body = R"({"call_id":"call_erika"})";
+  const long long at = ToUnixMillis(clock_.Now());
+  const std::string header = SignRetellPayload(body, key_, at);
+  ASSERT_EQ(Post(body, header, "/api/retell/query-customer-appointments"), 200);
+
+  const auto digest = header.find(",d=") + 3;
+  std::string upper = header;
+  for (std::size_t i = digest; i < upper.size(); ++i) {
+    upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[i])));
+  }
+  ASSERT_NE(upper, header);
+  const std::string zeros = "v=00" + header.substr(2);
+  for (const std::string& spelling : {header, upper, zeros}) {
+    EXPECT_EQ(Post(body, spelling, "/api/retell/cancel-appointment"), 401) << spelling;
+    // Each spelling is the signature it was: its first function still takes a retry.
+    EXPECT_EQ(Post(body, spelling, "/api/retell/query-customer-appointments"), 200) << spelling;
+  }
+  EXPECT_EQ(Count("replayed"), 3);
 }
 
 }  // namespace

@@ -152,6 +152,17 @@ std::string SignHmac(const HmacSettings& settings, const Secret& secret, std::st
   return settings.signature_prefix + Encode(settings.encoding, mac.data(), size);
 }
 
+std::string CanonicalSignature(const HmacSettings& settings, std::string_view header) {
+  std::string received(TrimBlanks(header));
+  if (settings.encoding == SignatureEncoding::kHex) {
+    // Hex digits in either case; the prefix as configured.
+    const std::size_t prefix = settings.signature_prefix.size();
+    if (received.size() > prefix)
+      received = received.substr(0, prefix) + LowerAscii(received.substr(prefix));
+  }
+  return received;
+}
+
 Result<Credential> VerifyVapiRequest(const http::Request& request, const Secret& secret,
                                      const HmacSettings& settings, SystemTimePoint now) {
   if (secret.empty()) return Fail(ErrorCode::kUnauthenticated, "no secret configured");
@@ -177,13 +188,7 @@ Result<Credential> VerifyVapiRequest(const http::Request& request, const Secret&
   if (skew > window_ms || skew < -window_ms) return Fail(ErrorCode::kUnauthenticated, "stale");
   const std::string expected =
       SignHmac(settings, secret, HmacPayload(settings, request, timestamp));
-  std::string received(TrimBlanks(*signature));
-  if (settings.encoding == SignatureEncoding::kHex) {
-    // Hex digits in either case; the prefix as configured.
-    const std::size_t prefix = settings.signature_prefix.size();
-    if (received.size() > prefix)
-      received = received.substr(0, prefix) + LowerAscii(received.substr(prefix));
-  }
+  const std::string received = CanonicalSignature(settings, *signature);
   if (expected.empty() || !EqualsConstantTime(expected, received)) return Mismatch();
   return Credential::kHmac;
 }

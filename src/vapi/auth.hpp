@@ -56,6 +56,11 @@ std::string_view CredentialName(Credential credential) noexcept;
 Result<Credential> VerifyVapiRequest(const http::Request& request, const Secret& secret,
                                      const HmacSettings& settings, SystemTimePoint now);
 
+// The signature header's value as it is compared: blanks trimmed, hex digits (after the prefix)
+// in lower case. Every spelling VerifyVapiRequest accepts for one signature gives one value,
+// which is what a replay check binds.
+std::string CanonicalSignature(const HmacSettings& settings, std::string_view header);
+
 // The payload format filled in (for signing and verifying). {url} is https://<Host><target>.
 std::string HmacPayload(const HmacSettings& settings, const http::Request& request,
                         std::string_view timestamp);

@@ -41,7 +41,10 @@ http::Response VapiAuthGuard::Handle(http::Request& request, const http::Next& n
   if (!verified) return reject(verified.error().message);
   if (*verified == Credential::kHmac) {
     const auto signature = request.Header(hmac_.signature_header).value_or("");
-    if (!uses_->Bind(signature, request.path)) return reject("replayed");
+    // Bound in its one spelling: the same signature in upper-case hex is the same use.
+    if (!uses_->Bind(CanonicalSignature(hmac_, signature), request.path)) {
+      return reject("replayed");
+    }
   }
   // A request run again on a handler thread (its first attempt would have waited) is counted
   // once; binding the same signature to the same path again passes.

@@ -180,6 +180,21 @@ TEST_F(VapiAuthGuardTest, AnHmacSignatureOpensOnlyTheUrlOfItsFirstUse) {
   auto moved = signed_request("/webhooks/vapi/c/praxis", "praxis");
   EXPECT_EQ(http::RunChain(chain, moved, handler).status, 401);
   EXPECT_EQ(metrics_.Value("callgate_vapi_auth_total", {{"outcome", "replayed"}}), 1);
+
+  // The same signature in upper-case hex, or with blanks around it, is accepted as the same
+  // signature, so it is bound the same way: it does not open the other URL either.
+  for (const bool upper : {true, false}) {
+    auto respelled = signed_request("/webhooks/vapi/c/praxis", "praxis");
+    std::string value(respelled.Header(hmac.signature_header).value_or(""));
+    if (upper) {
+      for (char& c : value) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    } else {
+      value = "  " + value + " ";
+    }
+    respelled.headers.Set(hmac.signature_header, value);
+    EXPECT_EQ(http::RunChain(chain, respelled, handler).status, 401) << value;
+  }
+  EXPECT_EQ(metrics_.Value("callgate_vapi_auth_total", {{"outcome", "replayed"}}), 3);
 }
 
 }  // namespace

@@ -249,6 +249,39 @@ TEST_P(VapiWebhooksTest, ToolCallsCheckAndBookWithBothArgumentShapes) {
   EXPECT_EQ(Count("calls", "retell_call_id = 'vapi-tc-1'"), 1);
 }
 
+// The platform's secret opens the demo company's number. A call id of the salon (which has a
+// secret of its own) sent with that number opens nothing of the salon's call: not its caller's
+// appointments, not a cancel — and the salon's own URL still serves it.
+TEST_P(VapiWebhooksTest, AnotherCompanysCallIdWithThisCompanysNumberOpensNothing) {
+  const std::string salon_number = "+49 40 1234567";
+  auto own = Post(
+      ToolCalls("salon-call-1", {Function("tc_1", "list_services", json::object())}, salon_number),
+      SecretHeader("salon-vapi-secret-2"), "/webhooks/vapi/c/salon");
+  ASSERT_EQ(own.status, 200) << own.body;
+  ASSERT_EQ(Results(own).size(), 1u) << own.body;
+  ASSERT_FALSE(Results(own)[0].contains("error")) << own.body;  // the salon's (empty) offer
+  ASSERT_EQ(Count("calls", "retell_call_id = 'salon-call-1'"), 1);
+
+  for (const char* tool : {"query_customer_appointments", "cancel_appointment"}) {
+    auto crossed = Post(ToolCalls("salon-call-1", {Function("tc_2", tool, json::object())}),
+                        SecretHeader(kVapiSecret.Reveal()));
+    EXPECT_EQ(crossed.status, 404) << tool << ": " << crossed.body;
+    EXPECT_EQ(crossed.body.find("Schnitt"), std::string::npos) << crossed.body;
+  }
+  // Nor the other way round: the salon's number with a call of the demo company.
+  auto demo = Post(ToolCalls("demo-call-1", {Function("tc_3", "list_services", json::object())}),
+                   SecretHeader(kVapiSecret.Reveal()));
+  ASSERT_EQ(demo.status, 200) << demo.body;
+  auto reverse = Post(
+      ToolCalls("demo-call-1", {Function("tc_4", "list_services", json::object())}, salon_number),
+      SecretHeader("salon-vapi-secret-2"), "/webhooks/vapi/c/salon");
+  EXPECT_EQ(reverse.status, 404) << reverse.body;
+  auto again = Post(
+      ToolCalls("salon-call-1", {Function("tc_5", "list_services", json::object())}, salon_number),
+      SecretHeader("salon-vapi-secret-2"), "/webhooks/vapi/c/salon");
+  EXPECT_EQ(again.status, 200) << again.body;
+}
+
 TEST_P(VapiWebhooksTest, AnUnknownToolIsAnsweredInItsResult) {
   auto r = Post(ToolCalls("vapi-tc-2", {Function("tc_x", "order_pizza", json::object()),
                                         Function("tc_y", "list_services", "")}),
