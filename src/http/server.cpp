@@ -120,12 +120,12 @@ class ListenerConnections {
   std::size_t listener_;
 };
 
-// The hard body limit of each running server, by its io_context: the sockets RESTinio creates
-// know only their io_context.
-class HardBodyLimits {
+// The body limit of each running server (ServerLimits::max_body_bytes), by its io_context: the
+// sockets RESTinio creates know only their io_context.
+class AnnouncedBodyLimits {
  public:
-  static HardBodyLimits& Instance() {
-    static HardBodyLimits limits;
+  static AnnouncedBodyLimits& Instance() {
+    static AnnouncedBodyLimits limits;
     return limits;
   }
   void Set(const void* context, std::uint64_t limit) {
@@ -150,9 +150,11 @@ class HardBodyLimits {
 
 // The TCP socket RESTinio reads requests from, with one addition: it follows the request
 // framing with its own http_parser and, when a request announces a Content-Length above the
-// hard body limit, writes 413 JSON before RESTinio (whose parser refuses such a request by
-// closing the connection without a word) closes it. So a client learns why instead of seeing
-// a dropped connection, and the body is never read.
+// body limit, writes 413 JSON and then reports the read as aborted, so RESTinio closes the
+// connection without parsing further. The body is never read or buffered (a client announcing
+// a few MiB on many connections holds no memory), and the client learns why instead of seeing
+// a dropped connection. Bodies without a Content-Length (chunked) are read up to the hard limit
+// and answered 413 by the body-limit middleware.
 class GuardedSocket : public asio::ip::tcp::socket {
  public:
   explicit GuardedSocket(asio::io_context& context) : asio::ip::tcp::socket(context) {}
@@ -166,7 +168,10 @@ class GuardedSocket : public asio::ip::tcp::socket {
         buffer,
         asio::bind_executor(executor, [this, buffer, h = std::forward<Handler>(handler)](
                                           const asio::error_code& ec, std::size_t length) mutable {
-          if (!ec && length > 0) Inspect(static_cast<const char*>(buffer.data()), length);
+          if (!ec && length > 0 && Inspect(static_cast<const char*>(buffer.data()), length)) {
+            h(asio::error::connection_aborted, 0);  // answered 413: nothing more is read
+            return;
+          }
           h(ec, length);
         }));
   }
@@ -179,13 +184,14 @@ class GuardedSocket : public asio::ip::tcp::socket {
     bool too_large = false;
   };
 
-  void Inspect(const char* data, std::size_t length) {
-    if (done_) return;
+  // True when the request was answered 413 here.
+  bool Inspect(const char* data, std::size_t length) {
+    if (done_) return false;
     if (!framing_) {
-      auto limit = HardBodyLimits::Instance().Get(&get_executor().context());
+      auto limit = AnnouncedBodyLimits::Instance().Get(&get_executor().context());
       if (!limit) {
         done_ = true;
-        return;
+        return false;
       }
       framing_ = std::make_unique<Framing>();
       framing_->limit = *limit;
@@ -214,10 +220,13 @@ class GuardedSocket : public asio::ip::tcp::socket {
       asio::error_code ignored;
       asio::write(*this, asio::buffer(response), ignored);
       framing_.reset();
-    } else if (HTTP_PARSER_ERRNO(&framing_->parser) != HPE_OK) {
+      return true;
+    }
+    if (HTTP_PARSER_ERRNO(&framing_->parser) != HPE_OK) {
       done_ = true;  // RESTinio's parser judges malformed input; stop following it
       framing_.reset();
     }
+    return false;
   }
 
   std::unique_ptr<Framing> framing_;
@@ -380,7 +389,7 @@ struct Listener {
 struct Server::Impl {
   Impl(ServerSettings s, const Router& r) : settings(std::move(s)), router(r) {}
   ~Impl() {
-    for (auto& listener : listeners) HardBodyLimits::Instance().Erase(&listener->io_context);
+    for (auto& listener : listeners) AnnouncedBodyLimits::Instance().Erase(&listener->io_context);
   }
 
   Status Start();
@@ -533,7 +542,7 @@ Status Server::Impl::Start() {
   try {
     for (std::size_t i = 0; i < s.io_threads; ++i) {
       auto listener = std::make_unique<Listener>();
-      HardBodyLimits::Instance().Set(&listener->io_context, HardBodyLimit(s.limits));
+      AnnouncedBodyLimits::Instance().Set(&listener->io_context, s.limits.max_body_bytes);
       listener->server = std::make_unique<HttpServer>(
           restinio::external_io_context(listener->io_context), ListenerSettings(i, address));
       listeners.push_back(std::move(listener));
@@ -594,7 +603,7 @@ void Server::Impl::StopIo() {
   for (auto& listener : listeners) listener->io_context.stop();
   for (auto& listener : listeners) {
     if (listener->thread.joinable()) listener->thread.join();
-    HardBodyLimits::Instance().Erase(&listener->io_context);
+    AnnouncedBodyLimits::Instance().Erase(&listener->io_context);
   }
 }
 

@@ -11,9 +11,11 @@
 //
 // Limits: bodies nested deeper than limits.max_json_depth get 400 before routing; connections
 // beyond max_connections or max_connections_per_address are closed at accept.
-// URL/header violations and bodies above the hard limit (limits.max_body_bytes ×
-// limits.hard_body_limit_factor) make RESTinio close the connection without an answer; bodies
-// between max_body_bytes and the hard limit get 413 JSON from the body-limit middleware.
+// URL/header violations make RESTinio close the connection without an answer. A body announced
+// (Content-Length) above limits.max_body_bytes is answered 413 JSON from its headers and the
+// connection closed, its body never read; a chunked body is read up to the hard limit
+// (max_body_bytes × hard_body_limit_factor, beyond it the connection is closed) and answered
+// 413 JSON by the body-limit middleware.
 // See docs/adr/0003-http-server.md.
 
 #include <chrono>
@@ -35,8 +37,8 @@ struct ServerLimits {
   std::size_t max_header_value_bytes = 16 * 1024;  // one field value
   std::size_t max_header_count = 100;              // fields per request
   std::size_t max_body_bytes = 1024 * 1024;        // larger → 413 JSON
-  // Bodies larger than max_body_bytes × this factor are cut off by closing the connection
-  // (no 413): past that point reading the body to answer politely costs too much.
+  // Chunked bodies larger than max_body_bytes × this factor are cut off by closing the
+  // connection (no 413): past that point reading the body to answer politely costs too much.
   std::size_t hard_body_limit_factor = 4;
   // Open connections; beyond it new connections are closed right after accept. Approximate
   // under bursts (counted when RESTinio reports a connection accepted).

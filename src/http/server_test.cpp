@@ -273,6 +273,40 @@ TEST_P(ServerTest, BodyAnnouncedOverTheHardLimitIs413ThenClosed) {
       << keep_alive->received();
 }
 
+// A body announced just over the limit (below the hard limit) is refused from its headers: the
+// client need not send it, and the server holds none of it while it waits.
+TEST_P(ServerTest, ABodyAnnouncedJustOverTheLimitIsRefusedBeforeItIsSent) {
+  std::atomic<int> handled{0};
+  router_.Add(Method::kPost, "/echo", [&](Request&) {
+    ++handled;
+    return Response::Text(200, "ok");
+  });
+  StartServer();  // max_body_bytes = 1024, hard limit 4 × 1024
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  ASSERT_TRUE(
+      connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\npartial"));
+  EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+  EXPECT_EQ(connection->received().rfind("HTTP/1.1 413 ", 0), 0u) << connection->received();
+  EXPECT_NE(connection->received().find("payload_too_large"), std::string::npos);
+  EXPECT_EQ(handled.load(), 0);
+  // At the limit the body is read and handled.
+  const auto at_limit = Client().Post("/echo", std::string(1024, 'x'));
+  ASSERT_TRUE(at_limit.has_value()) << at_limit.error().message;
+  EXPECT_EQ(at_limit->status, 200);
+  EXPECT_EQ(handled.load(), 1);
+  // A chunked body announces no length: it is read (up to the hard limit) and answered 413.
+  auto chunked = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(chunked.has_value());
+  ASSERT_TRUE(
+      chunked->Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                    "Connection: close\r\n\r\n7d0\r\n" +
+                    std::string(2000, 'x') + "\r\n0\r\n\r\n"));
+  EXPECT_TRUE(chunked->WaitForClose(seconds(15)));
+  EXPECT_EQ(chunked->received().rfind("HTTP/1.1 413 ", 0), 0u) << chunked->received();
+  EXPECT_EQ(handled.load(), 1);
+}
+
 TEST_P(ServerTest, DeeplyNestedJsonIs400BeforeAnyHandler) {
   std::atomic<int> handled{0};
   router_.Add(Method::kPost, "/echo", [&](Request&) {
