@@ -845,7 +845,11 @@ void Server::Impl::Send(const restinio::request_handle_t& req, Response response
     }
     // During shutdown tell keep-alive clients not to reuse the connection.
     if (in_flight->draining()) builder.connection_close();
-    builder.set_body(std::move(response.body));
+    // An answer to HEAD has no body, whatever it says (a 405, an error): bytes after its headers
+    // would be read as the start of the next answer on a kept-alive connection.
+    if (req->header().method() != restinio::http_method_head()) {
+      builder.set_body(std::move(response.body));
+    }
     // The token lives until RESTinio reports the write finished (or abandoned), which is what
     // Stop() waits for.
     auto done = [token = std::move(token)](const asio::error_code&) {};

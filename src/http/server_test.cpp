@@ -307,6 +307,27 @@ TEST_P(ServerTest, ABodyAnnouncedJustOverTheLimitIsRefusedBeforeItIsSent) {
   EXPECT_EQ(handled.load(), 1);
 }
 
+// No route takes HEAD: it is answered 405 with the allowed methods, and without a body, so the
+// next answer on a kept-alive connection is read as what it is.
+TEST_P(ServerTest, AHeadRequestIsAnsweredWithoutABody) {
+  router_.Add(Method::kGet, "/thing", [](Request&) { return Response::Text(200, "the thing"); });
+  StartServer();
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  ASSERT_TRUE(
+      connection->Send("HEAD /thing HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /thing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+  const std::string& received = connection->received();
+  ASSERT_EQ(received.rfind("HTTP/1.1 405 ", 0), 0u) << received;
+  const auto head_end = received.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << received;
+  EXPECT_NE(received.substr(0, head_end).find("Allow: GET"), std::string::npos) << received;
+  // Right after the first answer's headers comes the second answer.
+  EXPECT_EQ(received.compare(head_end + 4, 9, "HTTP/1.1 "), 0) << received;
+  EXPECT_NE(received.find("the thing"), std::string::npos) << received;
+}
+
 TEST_P(ServerTest, DeeplyNestedJsonIs400BeforeAnyHandler) {
   std::atomic<int> handled{0};
   router_.Add(Method::kPost, "/echo", [&](Request&) {
