@@ -255,6 +255,23 @@ TEST_P(AdminApiTest, RepeatedFailedAuthenticationsAreLimitedPerAddress) {
   EXPECT_EQ(Call("GET", path, "cg_guess").status, 401);
 }
 
+// A name with a control character (a NUL, a line break that would forge a log line) is refused
+// (400 invalid_argument) on create and on update, and nothing is stored.
+TEST_P(AdminApiTest, NamesWithControlCharactersAreRefused) {
+  const auto branches_before = Count("branches");
+  for (const char* name : {R"("Mitte\u0000Nord")", R"("Mitte\nlevel=error")", R"("Mitte\u007f")"}) {
+    auto create = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
+                       std::string(R"({"name":)") + name + "}");
+    EXPECT_EQ(create.status, 400) << name << ": " << create.raw;
+    EXPECT_NE(create.raw.find("control characters"), std::string::npos) << create.raw;
+  }
+  EXPECT_EQ(Count("branches"), branches_before);
+  const std::string service = CompanyPath(company_a_, "/services/" + std::to_string(service_a_));
+  auto update = Call("PATCH", service, admin_a_, R"({"name":"Beratung\r\nX"})");
+  EXPECT_EQ(update.status, 400) << update.raw;
+  EXPECT_EQ(Count("services", "name LIKE '%X'"), 0);
+}
+
 TEST_P(AdminApiTest, AnEventTypeBelongsToOneCompany) {
   // Salon B's event type 1002 cannot be claimed by praxis A, on create or update.
   const auto services_before = Count("services");
