@@ -500,8 +500,8 @@ void RequireFields(FieldReader& fields, std::initializer_list<std::string_view> 
 void ApplyCompany(FieldReader& fields, tenancy::Company& company,
                   tenancy::CompanyRepository& companies) {
   Problems& problems = fields.problems();
-  if (auto v = fields.String("name", true, 200)) company.name = *v;
-  if (auto v = fields.String("slug", true, 63)) {
+  if (auto v = fields.Line("name", true, 200)) company.name = *v;
+  if (auto v = fields.Line("slug", true, 63)) {
     if (ValidSlug(*v)) {
       company.slug = *v;
     } else {
@@ -815,8 +815,8 @@ Response AdminApi::ListBranches(Request& request) {
 
 namespace {
 void ApplyBranch(FieldReader& fields, tenancy::Branch& branch, const std::string& region) {
-  if (auto v = fields.String("name", true, 200)) branch.name = *v;
-  if (auto v = fields.String("address", false, 500)) branch.address = *v;
+  if (auto v = fields.Line("name", true, 200)) branch.name = *v;
+  if (auto v = fields.Line("address", false, 500)) branch.address = *v;
   if (fields.IsNull("phone_e164")) {
     branch.phone_e164.reset();
   } else if (auto v = ReadPhone(fields, "phone_e164", region)) {
@@ -932,7 +932,7 @@ Response AdminApi::SetBranchActive(Request& request, bool active) {
 
 namespace {
 void ApplyService(FieldReader& fields, tenancy::Service& service) {
-  if (auto v = fields.String("name", true, 200)) service.name = *v;
+  if (auto v = fields.Line("name", true, 200)) service.name = *v;
   if (auto v = fields.NullableInt("branch_id", 1, INT64_MAX)) {
     service.branch_id = *v ? std::optional<BranchId>(BranchId(**v)) : std::nullopt;
   }

@@ -133,6 +133,16 @@ std::optional<std::string> FieldReader::String(std::string_view key, bool non_em
   return std::string(non_empty ? TrimBlanks(text) : std::string_view(text));
 }
 
+std::optional<std::string> FieldReader::Line(std::string_view key, bool non_empty,
+                                             std::size_t max_length) {
+  auto text = String(key, non_empty, max_length);
+  if (text && HasControlCharacter(*text)) {
+    problems_.Add(Path(key), "must not contain control characters");
+    return std::nullopt;
+  }
+  return text;
+}
+
 std::optional<std::optional<std::string>> FieldReader::NullableString(std::string_view key,
                                                                       std::size_t max_length) {
   const auto* v = Get(key);

@@ -91,6 +91,10 @@ class FieldReader {
   // absent or bad, inner nullopt = null (clear the value).
   std::optional<std::optional<std::string>> NullableString(std::string_view key,
                                                            std::size_t max_length = 255);
+  // Like String, and one line of text: a control character (a NUL, a line break, DEL) is
+  // refused. For names and addresses, which the agent speaks and log lines carry.
+  std::optional<std::string> Line(std::string_view key, bool non_empty = false,
+                                  std::size_t max_length = 255);
   // An integer in [min, max].
   std::optional<std::int64_t> Int(std::string_view key, std::int64_t min, std::int64_t max);
   // An integer in [min, max] or null.

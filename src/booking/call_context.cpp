@@ -20,9 +20,24 @@ Result<CallContext> CallContextResolver::Resolve(
   const auto now = clock_.Steady();
   // The number the function call says was dialled, when it names one, is a number of the
   // call's company: another company's call id sent with this company's number (or the
-  // reverse) opens nothing, whichever credential signed it.
+  // reverse) opens nothing. Checked once per number and call: the call's later function calls
+  // name the same number and are answered from the cache, also while the database is away.
+  const bool names_line =
+      snapshot && snapshot->call_type != calls::kWebCall && !snapshot->to_number.empty();
+  std::optional<CallContext> cached;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = cache_.find(std::string(call_id));
+    if (it != cache_.end() && it->second.expires > now) {
+      if (required_company && it->second.context.company.id != *required_company) {
+        return tl::unexpected(UnknownCall());
+      }
+      if (!names_line || it->second.dialled == snapshot->to_number) return it->second.context;
+      cached = it->second.context;
+    }
+  }
   std::optional<tenancy::CompanyId> dialled_company;
-  if (snapshot && snapshot->call_type != calls::kWebCall && !snapshot->to_number.empty()) {
+  if (names_line) {
     auto tenant = tenants_.FindByDialledNumber(snapshot->to_number);
     if (!tenant) {
       if (tenant.error().code == ErrorCode::kNotFound) return tl::unexpected(UnknownCall());
@@ -30,28 +45,27 @@ Result<CallContext> CallContextResolver::Resolve(
     }
     dialled_company = tenant->company.id;
   }
-  const auto belongs = [&](tenancy::CompanyId company) {
-    return (!required_company || company == *required_company) &&
-           (!dialled_company || company == *dialled_company);
-  };
-  {
+  if (cached) {
+    if (cached->company.id != *dialled_company) return tl::unexpected(UnknownCall());
     std::lock_guard lock(mutex_);
-    auto it = cache_.find(std::string(call_id));
-    if (it != cache_.end() && it->second.expires > now) {
-      if (!belongs(it->second.context.company.id)) return tl::unexpected(UnknownCall());
-      return it->second.context;
+    if (auto it = cache_.find(std::string(call_id)); it != cache_.end()) {
+      it->second.dialled = snapshot->to_number;
     }
+    return *cached;
   }
   auto context = Load(call_id, snapshot, required_company);
   if (!context) return context;
-  if (!belongs(context->company.id)) return tl::unexpected(UnknownCall());
+  if (dialled_company && context->company.id != *dialled_company) {
+    return tl::unexpected(UnknownCall());
+  }
   std::lock_guard lock(mutex_);
   if (cache_.size() > 10'000) {
     for (auto it = cache_.begin(); it != cache_.end();) {
       it = it->second.expires <= now ? cache_.erase(it) : std::next(it);
     }
   }
-  cache_[std::string(call_id)] = Entry{*context, now + ttl_};
+  cache_[std::string(call_id)] =
+      Entry{*context, now + ttl_, names_line ? snapshot->to_number : std::string()};
   return context;
 }
 

@@ -73,6 +73,7 @@ class CallContextResolver {
   struct Entry {
     CallContext context;
     SteadyTimePoint expires;
+    std::string dialled;  // the dialled number found to be the context's company's, as sent
   };
 
   tenancy::TenantDirectory& tenants_;

@@ -16,6 +16,17 @@ constexpr std::string_view TrimBlanks(std::string_view text) noexcept {
   return text;
 }
 
+// Whether `text` holds a control character (U+0000–U+001F or U+007F): never part of a name the
+// agent speaks, a page shows or a log line carries (a NUL ends C strings, a line break starts
+// a new log line).
+constexpr bool HasControlCharacter(std::string_view text) noexcept {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return true;
+  }
+  return false;
+}
+
 // `text` with A–Z folded to a–z.
 inline std::string LowerAscii(std::string_view text) {
   std::string out(text);

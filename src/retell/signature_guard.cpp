@@ -49,7 +49,7 @@ http::Response RetellSignatureGuard::Handle(http::Request& request, const http::
   binding += request.Header("X-Call-Id").value_or("");
   binding += '\n';
   binding += request.QueryParam("call_id").value_or("");
-  // Bound in its one spelling: "D=AB…" or "v=0…" of the same signature is the same use.
+  // Bound in its one spelling: "d=AB…" or "v=0…" of the same signature is the same use.
   const auto parsed = ParseSignatureHeader(header);
   if (!parsed || !uses_->Bind(CanonicalSignature(*parsed), binding)) return reject("replayed");
   // A request run again on a handler thread (its first attempt would have blocked) is counted

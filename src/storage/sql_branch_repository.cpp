@@ -37,10 +37,6 @@ Branch DecodeBranch(const Row& row) {
 
 Status ValidateBranch(const Branch& b) {
   if (b.name.empty()) return Fail(ErrorCode::kInvalidArgument, "branch name is required");
-  if (internal::HasControlCharacter(b.name) || internal::HasControlCharacter(b.address)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "branch name and address must not contain control characters");
-  }
   if (!IsValidTimeZone(b.timezone)) {
     return Fail(ErrorCode::kInvalidArgument, "unknown time zone \"" + b.timezone + "\"");
   }

@@ -101,10 +101,6 @@ Status ValidateCompany(const Company& c) {
   if (c.name.empty() || c.slug.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "company name and slug are required");
   }
-  if (internal::HasControlCharacter(c.name) || internal::HasControlCharacter(c.slug)) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "company name and slug must not contain control characters");
-  }
   if (c.retention_days < 1 || c.retention_days > 3650 || c.customer_retention_days < 1 ||
       c.customer_retention_days > 36500) {
     return Fail(ErrorCode::kInvalidArgument,

@@ -42,9 +42,6 @@ std::optional<std::int64_t> BranchColumn(const Service& s) {
 
 Status ValidateService(const Service& s) {
   if (s.name.empty()) return Fail(ErrorCode::kInvalidArgument, "service name is required");
-  if (internal::HasControlCharacter(s.name)) {
-    return Fail(ErrorCode::kInvalidArgument, "service name must not contain control characters");
-  }
   if (s.duration_minutes <= 0) {
     return Fail(ErrorCode::kInvalidArgument, "service duration_minutes must be positive");
   }

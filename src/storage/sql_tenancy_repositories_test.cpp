@@ -299,20 +299,6 @@ TEST_P(TenancyRepositories, CompanyErrors) {
   nowhere.slug = "nowhere";
   nowhere.timezone = "Mars/Olympus";
   EXPECT_EQ(companies_->Create(nowhere).error().code, ErrorCode::kInvalidArgument);
-  // Control characters: a NUL, a line break (a forged log line), DEL.
-  for (const std::string name : {std::string("Praxis\0Nord", 11),
-                                 std::string("Praxis\nlevel=error"), std::string("Praxis\x7f")}) {
-    Company odd;
-    odd.name = name;
-    odd.slug = "odd";
-    auto refused = companies_->Create(odd);
-    ASSERT_FALSE(refused.has_value());
-    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
-  }
-  Company fine;
-  fine.name = "Praxis Dr. Müller & Söhne";
-  fine.slug = "fine";
-  EXPECT_TRUE(companies_->Create(fine).has_value());
 }
 
 // ---- branches ---------------------------------------------------------------------------------
@@ -392,14 +378,6 @@ TEST_P(TenancyRepositories, BranchRejectsInvalidValues) {
   b.region = "";
   b.transfer_number = "030 123";
   EXPECT_EQ(branches_->Create(c.id, b).error().code, ErrorCode::kInvalidArgument);
-  b.transfer_number.reset();
-  b.name = "Mitte\r\nNord";
-  EXPECT_EQ(branches_->Create(c.id, b).error().code, ErrorCode::kInvalidArgument);
-  b.name = "Mitte";
-  b.address = std::string("Hauptstr. 1\0", 12);
-  EXPECT_EQ(branches_->Create(c.id, b).error().code, ErrorCode::kInvalidArgument);
-  b.address = "Hauptstr. 1";
-  EXPECT_TRUE(branches_->Create(c.id, b).has_value());
 }
 
 // ---- services ---------------------------------------------------------------------------------
@@ -498,9 +476,6 @@ TEST_P(TenancyRepositories, ServiceRejectsNonPositiveDuration) {
   Service s;
   s.name = "Zero";
   s.duration_minutes = 0;
-  EXPECT_EQ(services_->Create(c.id, s).error().code, ErrorCode::kInvalidArgument);
-  s.duration_minutes = 30;
-  s.name = "Beratung\t";
   EXPECT_EQ(services_->Create(c.id, s).error().code, ErrorCode::kInvalidArgument);
 }
 

@@ -117,14 +117,6 @@ std::vector<tenancy::ClosingDays> DecodeClosingDays(std::string_view text) {
   return out;
 }
 
-bool HasControlCharacter(std::string_view text) {
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) return true;
-  }
-  return false;
-}
-
 bool IsE164(std::string_view number) {
   if (number.size() < 3 || number.size() > 16 || number[0] != '+') return false;
   for (char c : number.substr(1)) {

@@ -30,9 +30,4 @@ std::vector<tenancy::ClosingDays> DecodeClosingDays(std::string_view json);
 // "+" followed by 2..15 digits: the stored form of every phone number.
 bool IsE164(std::string_view number);
 
-// Whether `text` holds a control character (U+0000–U+001F or U+007F): never part of a name the
-// agent speaks, a page shows or a log line carries (a NUL ends C strings, a line break starts
-// a new log line).
-bool HasControlCharacter(std::string_view text);
-
 }  // namespace callgate::storage::internal
