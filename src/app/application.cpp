@@ -865,6 +865,13 @@ Status Application::Start() {
                    return std::vector<observability::GaugeSample>{
                        {{}, static_cast<double>(stats.answered_later)}};
                  });
+  server_counter("callgate_http_bodies_refused_total",
+                 "Requests answered 413 from their headers, their announced body over "
+                 "CALLGATE_MAX_BODY_BYTES; the body was not read",
+                 [](const http::ServerStats& stats) {
+                   return std::vector<observability::GaugeSample>{
+                       {{}, static_cast<double>(stats.refused_too_large)}};
+                 });
   obs::LogInfo("server_started", {{"address", settings.address},
                                   {"port", impl_->server->port()},
                                   {"database", impl_->database->url().Redacted()},

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -120,23 +121,29 @@ class ListenerConnections {
   std::size_t listener_;
 };
 
-// The body limit of each running server (ServerLimits::max_body_bytes), by its io_context: the
-// sockets RESTinio creates know only their io_context.
+// What the sockets of one running server need to refuse an oversized body on their own: the
+// limit (ServerLimits::max_body_bytes) and the count of refusals (ServerStats), by the
+// server's io_context: the sockets RESTinio creates know only their io_context.
+struct BodyRefusal {
+  std::uint64_t limit = 0;
+  std::shared_ptr<std::atomic<std::uint64_t>> refused;
+};
+
 class AnnouncedBodyLimits {
  public:
   static AnnouncedBodyLimits& Instance() {
     static AnnouncedBodyLimits limits;
     return limits;
   }
-  void Set(const void* context, std::uint64_t limit) {
+  void Set(const void* context, BodyRefusal refusal) {
     std::lock_guard lock(mutex_);
-    limits_[context] = limit;
+    limits_[context] = std::move(refusal);
   }
   void Erase(const void* context) {
     std::lock_guard lock(mutex_);
     limits_.erase(context);
   }
-  std::optional<std::uint64_t> Get(const void* context) const {
+  std::optional<BodyRefusal> Get(const void* context) const {
     std::lock_guard lock(mutex_);
     auto it = limits_.find(context);
     if (it == limits_.end()) return std::nullopt;
@@ -145,16 +152,96 @@ class AnnouncedBodyLimits {
 
  private:
   mutable std::mutex mutex_;
-  std::unordered_map<const void*, std::uint64_t> limits_;
+  std::unordered_map<const void*, BodyRefusal> limits_;
+};
+
+// How a connection refused from its headers ends (a lingering close): the 413 is written
+// without blocking the I/O thread, the sending side is shut down, and what the client still
+// sends is read and dropped until it stops or kLingerFor has passed; only then is the socket
+// closed. Closing at once, with body bytes unread, would make the kernel answer the client's
+// next segment with a reset, and a client still sending its body would see that reset instead
+// of the 413. At most kMaxLingering connections linger at a time; beyond that, one is closed at
+// once (a reset, as before).
+class LingeringClose : public std::enable_shared_from_this<LingeringClose> {
+ public:
+  static constexpr std::chrono::seconds kLingerFor{3};
+  static constexpr int kMaxLingering = 1024;
+
+  // Takes over `socket`'s connection; false when too many linger already (nothing taken).
+  static bool Begin(asio::ip::tcp::socket& socket, std::string answer) {
+    if (lingering_.fetch_add(1) >= kMaxLingering) {
+      --lingering_;
+      return false;
+    }
+    asio::error_code ec;
+    const auto protocol = socket.local_endpoint(ec).protocol();
+    if (ec) {
+      --lingering_;
+      return false;
+    }
+    auto self = std::make_shared<LingeringClose>(socket.get_executor(), std::move(answer));
+    const auto handle = socket.release(ec);
+    if (ec) {
+      --lingering_;
+      return false;
+    }
+    self->socket_.assign(protocol, handle, ec);
+    if (ec) {
+      ::close(handle);
+      return true;  // the connection is gone either way
+    }
+    self->Start();
+    return true;
+  }
+
+  LingeringClose(const asio::any_io_executor& executor, std::string answer)
+      : socket_(executor), timer_(executor), answer_(std::move(answer)) {}
+  ~LingeringClose() { --lingering_; }
+  LingeringClose(const LingeringClose&) = delete;
+  LingeringClose& operator=(const LingeringClose&) = delete;
+
+ private:
+  void Start() {
+    timer_.expires_after(kLingerFor);
+    timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (!ec) self->Finish();
+    });
+    asio::async_write(socket_, asio::buffer(answer_),
+                      [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
+                        if (ec) return self->Finish();
+                        asio::error_code ignored;
+                        self->socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+                        self->Drop();
+                      });
+  }
+  void Drop() {
+    socket_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
+                              if (ec) return self->Finish();
+                              self->Drop();
+                            });
+  }
+  void Finish() {
+    asio::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+  static inline std::atomic<int> lingering_{0};
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::string answer_;
+  std::array<char, 4096> scratch_{};
 };
 
 // The TCP socket RESTinio reads requests from, with one addition: it follows the request
 // framing with its own http_parser and, when a request announces a Content-Length above the
-// body limit, writes 413 JSON and then reports the read as aborted, so RESTinio closes the
-// connection without parsing further. The body is never read or buffered (a client announcing
-// a few MiB on many connections holds no memory), and the client learns why instead of seeing
-// a dropped connection. Bodies without a Content-Length (chunked) are read up to the hard limit
-// and answered 413 by the body-limit middleware.
+// body limit, reports the read as aborted, so RESTinio closes the connection without parsing
+// further; that close hands the connection to a LingeringClose, which answers 413 JSON. The
+// body is never buffered (a client announcing a few MiB on many connections holds no memory),
+// and the client learns why instead of seeing a dropped connection. Bodies without a
+// Content-Length (chunked) are read up to the hard limit and answered 413 by the body-limit
+// middleware.
 class GuardedSocket : public asio::ip::tcp::socket {
  public:
   explicit GuardedSocket(asio::io_context& context) : asio::ip::tcp::socket(context) {}
@@ -169,11 +256,31 @@ class GuardedSocket : public asio::ip::tcp::socket {
         asio::bind_executor(executor, [this, buffer, h = std::forward<Handler>(handler)](
                                           const asio::error_code& ec, std::size_t length) mutable {
           if (!ec && length > 0 && Inspect(static_cast<const char*>(buffer.data()), length)) {
-            h(asio::error::connection_aborted, 0);  // answered 413: nothing more is read
+            h(asio::error::connection_aborted, 0);  // refused: nothing more is read
             return;
           }
           h(ec, length);
         }));
+  }
+
+  // RESTinio ends a connection with shutdown(both) and close(); after a refusal both hand the
+  // connection to a LingeringClose instead, which sends the 413 and closes it when done.
+  using asio::ip::tcp::socket::close;
+  using asio::ip::tcp::socket::shutdown;
+  void shutdown(shutdown_type what, asio::error_code& ec) {
+    if (!refusal_.empty()) {
+      ec = {};
+      return;
+    }
+    asio::ip::tcp::socket::shutdown(what, ec);
+  }
+  void close() {
+    if (!refusal_.empty() && LingeringClose::Begin(*this, std::move(refusal_))) {
+      refusal_.clear();
+      return;
+    }
+    refusal_.clear();
+    asio::ip::tcp::socket::close();
   }
 
  private:
@@ -184,17 +291,18 @@ class GuardedSocket : public asio::ip::tcp::socket {
     bool too_large = false;
   };
 
-  // True when the request was answered 413 here.
+  // True when the request is refused here (its 413 waits in refusal_ for the close).
   bool Inspect(const char* data, std::size_t length) {
     if (done_) return false;
     if (!framing_) {
-      auto limit = AnnouncedBodyLimits::Instance().Get(&get_executor().context());
-      if (!limit) {
+      auto guard = AnnouncedBodyLimits::Instance().Get(&get_executor().context());
+      if (!guard) {
         done_ = true;
         return false;
       }
+      refused_ = std::move(guard->refused);
       framing_ = std::make_unique<Framing>();
-      framing_->limit = *limit;
+      framing_->limit = guard->limit;
       http_parser_init(&framing_->parser, HTTP_REQUEST);
       http_parser_settings_init(&framing_->settings);
       framing_->parser.data = framing_.get();
@@ -213,13 +321,12 @@ class GuardedSocket : public asio::ip::tcp::socket {
       const std::string body =
           R"({"error":{"code":"payload_too_large","message":"request body exceeds )" +
           std::to_string(framing_->limit) + R"( bytes"}})";
-      const std::string response =
+      refusal_ =
           "HTTP/1.1 413 Payload Too Large\r\nContent-Type: "
           "application/json\r\nConnection: close\r\nContent-Length: " +
           std::to_string(body.size()) + "\r\n\r\n" + body;
-      asio::error_code ignored;
-      asio::write(*this, asio::buffer(response), ignored);
       framing_.reset();
+      if (refused_) ++*refused_;
       return true;
     }
     if (HTTP_PARSER_ERRNO(&framing_->parser) != HPE_OK) {
@@ -230,6 +337,8 @@ class GuardedSocket : public asio::ip::tcp::socket {
   }
 
   std::unique_ptr<Framing> framing_;
+  std::shared_ptr<std::atomic<std::uint64_t>> refused_;
+  std::string refusal_;  // the 413 to send once RESTinio closes the connection
   bool done_ = false;
 };
 
@@ -432,6 +541,9 @@ struct Server::Impl {
   std::shared_ptr<AnswerGate> answer_gate = std::make_shared<AnswerGate>();
   std::atomic<std::uint64_t> rejected_queue_full{0};
   std::atomic<std::uint64_t> rejected_draining{0};
+  // Requests answered 413 from their headers by the sockets (GuardedSocket).
+  std::shared_ptr<std::atomic<std::uint64_t>> refused_too_large =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
   std::shared_ptr<InFlight> in_flight = std::make_shared<InFlight>();
   std::shared_ptr<ConnectionLimiter> connections;
 
@@ -542,7 +654,8 @@ Status Server::Impl::Start() {
   try {
     for (std::size_t i = 0; i < s.io_threads; ++i) {
       auto listener = std::make_unique<Listener>();
-      AnnouncedBodyLimits::Instance().Set(&listener->io_context, s.limits.max_body_bytes);
+      AnnouncedBodyLimits::Instance().Set(&listener->io_context,
+                                          BodyRefusal{s.limits.max_body_bytes, refused_too_large});
       listener->server = std::make_unique<HttpServer>(
           restinio::external_io_context(listener->io_context), ListenerSettings(i, address));
       listeners.push_back(std::move(listener));
@@ -899,6 +1012,7 @@ ServerStats Server::Stats() const {
   stats.answered_later = impl_->answered_later.load();
   stats.rejected_queue_full = impl_->rejected_queue_full.load();
   stats.rejected_draining = impl_->rejected_draining.load();
+  stats.refused_too_large = impl_->refused_too_large->load();
   if (impl_->pool) {
     stats.queued = impl_->pool->queued();
     stats.running = impl_->pool->running();

@@ -13,10 +13,9 @@
 // beyond max_connections or max_connections_per_address are closed at accept.
 // URL/header violations make RESTinio close the connection without an answer. A body announced
 // (Content-Length) above limits.max_body_bytes is answered 413 JSON from its headers and the
-// connection closed, its body never read; a chunked body is read up to the hard limit
-// (max_body_bytes × hard_body_limit_factor, beyond it the connection is closed) and answered
-// 413 JSON by the body-limit middleware.
-// See docs/adr/0003-http-server.md.
+// connection closed after a bounded lingering close, its body never buffered; a chunked body is
+// read up to the hard limit (max_body_bytes × hard_body_limit_factor, beyond it the connection is
+// closed) and answered 413 JSON by the body-limit middleware. See docs/adr/0003-http-server.md.
 
 #include <chrono>
 #include <cstddef>
@@ -85,6 +84,7 @@ struct ServerStats {
   std::uint64_t answered_later = 0;        // answers that came after their handler returned
   std::uint64_t rejected_queue_full = 0;   // answered 503 because the queue was full
   std::uint64_t rejected_draining = 0;     // answered 503 because Stop() was in progress
+  std::uint64_t refused_too_large = 0;     // answered 413 from a Content-Length over the limit
   std::size_t queued = 0;                  // waiting for a worker now
   std::size_t running = 0;                 // in middleware/handler now
   std::size_t in_flight = 0;               // accepted and not yet fully answered

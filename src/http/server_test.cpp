@@ -307,6 +307,71 @@ TEST_P(ServerTest, ABodyAnnouncedJustOverTheLimitIsRefusedBeforeItIsSent) {
   EXPECT_EQ(handled.load(), 1);
 }
 
+// A client that sends its whole oversized body before it reads (as most clients do) still gets
+// the 413: the server reads and drops what follows the headers instead of closing at once, which
+// would answer the client's next segment with a reset. The body is far larger than the kernel's
+// buffers on both sides, so without that the client's send fails with the reset.
+TEST_P(ServerTest, AClientStillSendingItsOversizedBodyReadsThe413) {
+  std::atomic<int> handled{0};
+  router_.Add(Method::kPost, "/echo", [&](Request&) {
+    ++handled;
+    return Response::Text(200, "ok");
+  });
+  StartServer();  // max_body_bytes = 1024
+  constexpr std::size_t kBody = 32 * 1024 * 1024;
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  const auto sent = connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                     std::to_string(kBody) + "\r\n\r\n" + std::string(kBody, 'x'));
+  ASSERT_TRUE(sent.has_value()) << sent.error().message;
+  EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+  EXPECT_EQ(connection->received().rfind("HTTP/1.1 413 ", 0), 0u) << connection->received();
+  EXPECT_NE(connection->received().find("payload_too_large"), std::string::npos);
+  EXPECT_EQ(handled.load(), 0);
+  EXPECT_EQ(server_->Stats().refused_too_large, 1u);
+}
+
+// A refused connection whose client keeps sending and never stops is closed after a bounded
+// time, and while it lingers the I/O thread serves the other connections (with one I/O thread
+// they share it).
+TEST_P(ServerTest, ARefusedConnectionLingersBoundedWithoutHoldingTheIoThread) {
+  router_.Add(Method::kGet, "/thing", [](Request&) { return Response::Text(200, "the thing"); });
+  router_.Add(Method::kPost, "/echo", [](Request&) { return Response::Text(200, "ok"); });
+  StartServer();
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  ASSERT_TRUE(
+      connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nxxxx"));
+  ASSERT_TRUE(Eventually([&] { return server_->Stats().refused_too_large == 1; }));
+  const auto lingering_since = std::chrono::steady_clock::now();
+  bool closed = false;
+  // Up to 30 s of one small piece of body every 50 ms; the server ends it long before.
+  for (int i = 0; i < 600 && !closed; ++i) {
+    auto other = Client().Get("/thing");
+    ASSERT_TRUE(other.has_value()) << other.error().message;
+    EXPECT_EQ(other->status, 200);
+    closed = !connection->Send(std::string(512, 'x')).has_value();
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_TRUE(closed) << "the refused connection was still open after 30 s";
+  EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+  EXPECT_EQ(connection->received().rfind("HTTP/1.1 413 ", 0), 0u) << connection->received();
+  EXPECT_GE(std::chrono::steady_clock::now() - lingering_since, seconds(2));
+}
+
+// Stop() does not wait for a lingering refusal: the connection is closed with the server.
+TEST_P(ServerTest, StopEndsALingeringRefusal) {
+  router_.Add(Method::kPost, "/echo", [](Request&) { return Response::Text(200, "ok"); });
+  StartServer();
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  ASSERT_TRUE(
+      connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nxxxx"));
+  ASSERT_TRUE(Eventually([&] { return server_->Stats().refused_too_large == 1; }));
+  server_->Stop();
+  EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+}
+
 // No route takes HEAD: it is answered 405 with the allowed methods, and without a body, so the
 // next answer on a kept-alive connection is read as what it is.
 TEST_P(ServerTest, AHeadRequestIsAnsweredWithoutABody) {

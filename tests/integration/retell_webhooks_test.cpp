@@ -146,6 +146,30 @@ TEST_P(RetellWebhooksTest, GroupCommitsAndCheckpointsAreCountedInTheMetrics) {
   EXPECT_EQ(has(R"(callgate_sqlite_checkpoints_total{outcome="by_commit"})"), sqlite);
 }
 
+// A webhook announcing a body over CALLGATE_MAX_BODY_BYTES is refused from its headers, before
+// its signature or body is looked at: nothing is stored, and the refusal shows in the metrics
+// (it reaches no handler, so no access log line or request counter sees it).
+TEST_P(RetellWebhooksTest, AnOversizedWebhookIsRefusedFromItsHeadersAndCounted) {
+  const auto refused = [&] { return app_->metrics().Value("callgate_http_bodies_refused_total"); };
+  EXPECT_EQ(refused(), 0);
+  auto connection = http::testing::RawConnection::Connect(app_->port());
+  ASSERT_TRUE(connection.has_value());
+  const std::string body = CallEvent("call_started", "call-oversized");
+  ASSERT_TRUE(connection->Send(
+      "POST /webhooks/retell HTTP/1.1\r\nHost: x\r\n"
+      "Content-Type: application/json\r\nX-Retell-Signature: " +
+      retell::SignRetellPayload(body, kPlatformKey, ToUnixMillis(system_clock_.Now())) +
+      "\r\nContent-Length: " + std::to_string(2 * 1024 * 1024 + 1) + "\r\n\r\n" + body));
+  EXPECT_TRUE(connection->WaitForClose(std::chrono::seconds(15)));
+  EXPECT_EQ(connection->received().rfind("HTTP/1.1 413 ", 0), 0u) << connection->received();
+  EXPECT_EQ(refused(), 1);
+  EXPECT_EQ(Count("webhook_events", "dedupe_key LIKE '%call-oversized%'"), 0);
+  EXPECT_EQ(Count("calls", "retell_call_id = 'call-oversized'"), 0);
+  EXPECT_NE(
+      app_->metrics().RenderPrometheus().find("# TYPE callgate_http_bodies_refused_total counter"),
+      std::string::npos);
+}
+
 TEST_P(RetellWebhooksTest, CallStartedIsQueuedFromTheIoThreadAndAnsweredOnceCommitted) {
   auto& m = app_->metrics();
   auto inline_requests = [&](const char* outcome) {
