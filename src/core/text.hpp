@@ -16,13 +16,22 @@ constexpr std::string_view TrimBlanks(std::string_view text) noexcept {
   return text;
 }
 
-// Whether `text` holds a control character (U+0000–U+001F or U+007F): never part of a name the
-// agent speaks, a page shows or a log line carries (a NUL ends C strings, a line break starts
-// a new log line).
+// Whether `text` holds a control character: C0 (U+0000–U+001F), DEL (U+007F), C1 (U+0080–U+009F,
+// NEL among them), the line and paragraph separators (U+2028, U+2029) or a bidirectional
+// embedding, override or isolate (U+202A–U+202E, U+2066–U+2069). None is ever part of a name
+// the agent speaks, a page shows or a log line carries: a NUL ends C strings, a line break
+// starts a new log line, a bidirectional override shows the text in another order than stored.
+// Looks at UTF-8 sequences only; bytes that are not UTF-8 are left to the caller's checks.
 constexpr bool HasControlCharacter(std::string_view text) noexcept {
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
     if (byte < 0x20 || byte == 0x7f) return true;
+    const auto next = [&](std::size_t k) {
+      return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+    };
+    if (byte == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) return true;  // C1
+    if (byte == 0xe2 && next(1) == 0x80 && next(2) >= 0xa8 && next(2) <= 0xae) return true;
+    if (byte == 0xe2 && next(1) == 0x81 && next(2) >= 0xa6 && next(2) <= 0xa9) return true;
   }
   return false;
 }

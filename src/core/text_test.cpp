@@ -45,6 +45,18 @@ TEST(Utf8CharLength, TellsWellFormedCharactersFromBytesThatAreNone) {
   static_assert(Utf8CharLength("xä", 1) == 2);
 }
 
+TEST(HasControlCharacter, FindsControlsSeparatorsAndDirectionOverridesButNoLetters) {
+  for (const char* text : {"a\nb", "a\tb", "a\x7f", "a\u0085b", "\u0080", "a\u009f", "a\u2028b",
+                           "a\u2029", "\u202eabc", "\u202a", "a\u2066b", "a\u2069"}) {
+    EXPECT_TRUE(HasControlCharacter(text)) << text;
+  }
+  EXPECT_TRUE(HasControlCharacter(std::string_view("a\0b", 3)));
+  for (const char* text : {"", "Praxis Dr. Müller", "Straße 5 – Hinterhaus", "Café „Süd“",
+                           "\u00a0non-breaking", "\u2027 \u202f \u2065 \u206a", "日本"}) {
+    EXPECT_FALSE(HasControlCharacter(text)) << text;
+  }
+}
+
 TEST(LowerAscii, FoldsOnlyAsciiLetters) {
   EXPECT_EQ(LowerAscii("Bearer ABC-xyz_09"), "bearer abc-xyz_09");
   EXPECT_EQ(LowerAscii("ÄÖÜ Straße"), "ÄÖÜ straße");  // UTF-8 bytes stay as they are

@@ -260,7 +260,8 @@ TEST_P(AdminApiTest, RepeatedFailedAuthenticationsAreLimitedPerAddress) {
 // taking updates of their other fields.
 TEST_P(AdminApiTest, NamesWithControlCharactersAreRefused) {
   const auto branches_before = Count("branches");
-  for (const char* name : {R"("Mitte\u0000Nord")", R"("Mitte\nlevel=error")", R"("Mitte\u007f")"}) {
+  for (const char* name : {R"("Mitte\u0000Nord")", R"("Mitte\nlevel=error")", R"("Mitte\u007f")",
+                           R"("Mitte\u0085Nord")", R"("Mitte\u2028Nord")", R"("\u202edroN")"}) {
     auto create = Call("POST", CompanyPath(company_a_, "/branches"), admin_a_,
                        std::string(R"({"name":)") + name + "}");
     EXPECT_EQ(create.status, 422) << name << ": " << create.raw;
