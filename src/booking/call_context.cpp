@@ -38,7 +38,7 @@ Result<CallContext> CallContextResolver::Resolve(
   }
   std::optional<tenancy::CompanyId> dialled_company;
   if (names_line) {
-    auto tenant = tenants_.FindByDialledNumber(snapshot->to_number);
+    auto tenant = tenants_.FindByDialledNumber(snapshot->to_number, required_company);
     if (!tenant) {
       if (tenant.error().code == ErrorCode::kNotFound) return tl::unexpected(UnknownCall());
       return tl::unexpected(tenant.error());
@@ -90,11 +90,11 @@ Result<CallContext> CallContextResolver::Load(std::string_view call_id,
   if (!call && call.error().code == ErrorCode::kNotFound && snapshot &&
       !snapshot->to_number.empty()) {
     // The function call came before the call_started webhook: create the call record now.
-    auto tenant = tenants_.FindByDialledNumber(snapshot->to_number);
-    if (!tenant) return tl::unexpected(tenant.error());
-    // Another company's number on a company URL: create nothing.
-    if (required_company && tenant->company.id != *required_company) {
-      return tl::unexpected(UnknownCall());
+    // Another company's number on a company URL is not found: nothing is created.
+    auto tenant = tenants_.FindByDialledNumber(snapshot->to_number, required_company);
+    if (!tenant) {
+      if (tenant.error().code == ErrorCode::kNotFound) return tl::unexpected(UnknownCall());
+      return tl::unexpected(tenant.error());
     }
     calls::CallUpdate u;
     u.retell_call_id = std::string(call_id);

@@ -94,15 +94,10 @@ std::string_view EventOutcomeName(EventOutcome outcome) noexcept {
 
 Result<tenancy::Tenant> CallEventService::ResolveTenant(const CallEventInput& input) {
   const auto& call = input.call;
-  auto tenant = (call.call_type == kWebCall || call.to_number.empty())
-                    ? tenants_.FindByAgentId(call.agent_id)
-                    : tenants_.FindByDialledNumber(call.to_number);
-  if (!tenant) return tenant;
-  if (input.url_company && *input.url_company != tenant->company.id) {
-    // Worded as an unknown number: a company's URL does not tell which numbers are others'.
-    return Fail(ErrorCode::kNotFound, "the dialled number is not registered");
-  }
-  return tenant;
+  // On a company's URL only its own numbers and agents count (TenantDirectory).
+  return (call.call_type == kWebCall || call.to_number.empty())
+             ? tenants_.FindByAgentId(call.agent_id, input.url_company)
+             : tenants_.FindByDialledNumber(call.to_number, input.url_company);
 }
 
 CallUpdate CallEventService::BuildUpdate(const CallEventInput& input,

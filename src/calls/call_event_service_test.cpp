@@ -312,6 +312,42 @@ TEST_P(CallEventServiceTest, NumberOfAnotherCompanyThanTheUrlIsRejected) {
   auto u = service_->Record(unknown);
   ASSERT_FALSE(u.has_value());
   EXPECT_EQ(r.error().message, u.error().message);
+  // A deactivated company's number is just as unknown on another company's URL: nothing tells
+  // that it exists (on its own URL, or the platform's, it is "not active").
+  const CompanyId c = MakeCompany("praxis-c", "+493040000000", "agent-c");
+  auto company_c = companies_->FindById(c);
+  ASSERT_TRUE(company_c.has_value());
+  company_c->is_active = false;
+  ASSERT_TRUE(companies_->Update(c, tenancy::SetTo(*company_c)).has_value());
+  auto inactive = Event("call_started", "call-c", "+493040000000");
+  inactive.url_company = b_;
+  auto i = service_->Record(inactive);
+  ASSERT_FALSE(i.has_value());
+  EXPECT_EQ(i.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(i.error().message, u.error().message);
+  inactive.url_company = std::nullopt;
+  auto own = service_->Record(inactive);
+  ASSERT_FALSE(own.has_value());
+  EXPECT_NE(own.error().message, u.error().message);
+  // A web call is found through its agent: another company's agent, or a deactivated
+  // company's, is as unknown as an agent nobody uses.
+  const auto web_call = [&](const std::string& agent) {
+    auto web = Event("call_started", "web-" + agent, "");
+    web.call.call_type = "web_call";
+    web.call.agent_id = agent;
+    web.url_company = b_;
+    return service_->Record(web);
+  };
+  auto nobodys = web_call("agent-nobody");
+  ASSERT_FALSE(nobodys.has_value());
+  for (const char* agent : {"agent-a", "agent-c"}) {
+    auto w = web_call(agent);
+    ASSERT_FALSE(w.has_value()) << agent;
+    EXPECT_EQ(w.error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(w.error().message, nobodys.error().message) << agent;
+  }
+  ASSERT_TRUE(web_call("agent-b").has_value());
+  EXPECT_EQ(CountRows("calls"), 1);  // B's own web call
 }
 
 TEST_P(CallEventServiceTest, CallIdOfAnotherCompanyIsNotTouched) {

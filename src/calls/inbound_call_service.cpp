@@ -33,11 +33,8 @@ Result<InboundCallAnswer> InboundCallService::Answer(const InboundCallRequest& r
     metrics_.Increment("callgate_" + request.platform + "_inbound_total",
                        {{"outcome", std::string(outcome)}});
   };
-  auto tenant = tenants_.FindByDialledNumber(request.to_number);
-  if (tenant && request.url_company && *request.url_company != tenant->company.id) {
-    // Worded as an unknown number: a company's URL does not tell which numbers are others'.
-    tenant = Fail(ErrorCode::kNotFound, "the dialled number is not registered");
-  }
+  // On a company's URL only its own numbers count (TenantDirectory).
+  auto tenant = tenants_.FindByDialledNumber(request.to_number, request.url_company);
   if (!tenant) {
     count(tenant.error().code == ErrorCode::kNotFound ? "unknown_tenant" : "error");
     return tl::unexpected(tenant.error());

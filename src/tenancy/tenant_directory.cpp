@@ -1,5 +1,7 @@
 #include "tenancy/tenant_directory.hpp"
 
+#include <vector>
+
 #include "core/phone.hpp"
 
 namespace callgate::tenancy {
@@ -24,26 +26,33 @@ Result<Tenant> TenantDirectory::Complete(Tenant tenant, std::optional<BranchId> 
   return tenant;
 }
 
-Result<Tenant> TenantDirectory::FindByDialledNumber(std::string_view raw_number) {
+Result<Tenant> TenantDirectory::FindByDialledNumber(std::string_view raw_number,
+                                                    std::optional<CompanyId> within) {
+  const auto not_registered = [] {
+    return Fail(ErrorCode::kNotFound, "the dialled number is not registered");
+  };
   auto e164 = NormalizeE164(raw_number, phone_region_);
-  if (!e164) return Fail(ErrorCode::kNotFound, "the dialled number is not registered");
+  if (!e164) return not_registered();
   auto number = numbers_.FindByNumber(*e164);
   if (!number) {
-    if (number.error().code == ErrorCode::kNotFound) {
-      return Fail(ErrorCode::kNotFound, "the dialled number is not registered");
-    }
+    if (number.error().code == ErrorCode::kNotFound) return not_registered();
     return tl::unexpected(number.error());
   }
+  if (within && number->company_id != *within) return not_registered();
   auto company = companies_.FindById(number->company_id);
   if (!company) return tl::unexpected(company.error());
   Tenant tenant{std::move(*company), std::nullopt, *number};
   return Complete(std::move(tenant), number->branch_id);
 }
 
-Result<Tenant> TenantDirectory::FindByAgentId(std::string_view agent_id) {
+Result<Tenant> TenantDirectory::FindByAgentId(std::string_view agent_id,
+                                              std::optional<CompanyId> within) {
   if (agent_id.empty()) return Fail(ErrorCode::kNotFound, "no agent id");
   auto numbers = numbers_.FindByAgentId(agent_id);
   if (!numbers) return tl::unexpected(numbers.error());
+  if (within) {
+    std::erase_if(*numbers, [&](const PhoneNumber& n) { return n.company_id != *within; });
+  }
   if (numbers->empty()) return Fail(ErrorCode::kNotFound, "the agent is not registered");
   const CompanyId company_id = numbers->front().company_id;
   std::optional<BranchId> branch_id = numbers->front().branch_id;

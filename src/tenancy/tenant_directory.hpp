@@ -30,12 +30,18 @@ class TenantDirectory {
 
   // Normalises `raw_number` to E.164 and looks it up. kNotFound for an invalid or unregistered
   // number or an inactive company; kUnavailable when storage is down. Thread-safe.
-  Result<Tenant> FindByDialledNumber(std::string_view raw_number);
+  // With `within` (a request that came on one company's URL), only that company's numbers
+  // count: another company's number is "not registered" whatever that company's state, so a
+  // company's URL tells nothing about other companies' numbers.
+  Result<Tenant> FindByDialledNumber(std::string_view raw_number,
+                                     std::optional<CompanyId> within = std::nullopt);
 
   // The company whose numbers are served by `agent_id`; kNotFound when no number, or numbers
   // of several companies, use that agent (ambiguous: rejected rather than guessed). The branch
-  // is set when all of the agent's numbers belong to one branch.
-  Result<Tenant> FindByAgentId(std::string_view agent_id);
+  // is set when all of the agent's numbers belong to one branch. With `within`, only that
+  // company's numbers count (as for FindByDialledNumber).
+  Result<Tenant> FindByAgentId(std::string_view agent_id,
+                               std::optional<CompanyId> within = std::nullopt);
 
   // The company with this id, when active.
   Result<Company> FindCompany(CompanyId id);
