@@ -74,6 +74,12 @@ ToolRun ToolRunner::Run(const booking::CallContext& ctx, const ToolCall& call) c
     return run;
   }
   const ToolSpec& tool = *call.tool;
+  if (!tool.read_only && !call.may_write) {
+    count("read_only_token");
+    run.answer = Fail(ErrorCode::kPermissionDenied,
+                      "this token may only read: " + std::string(tool.name) + " changes data");
+    return run;
+  }
   if (tool.access == ToolAccess::kCallerData && !call.known_call) {
     count("needs_call");
     run.answer = Fail(ErrorCode::kPermissionDenied,

@@ -42,6 +42,9 @@ struct ToolCall {
   // a caller on the phone refused.
   enum class Channel { kPhone, kAgentApi };
   Channel channel = Channel::kPhone;
+  // False for a client whose credential may only read (an agent token with the "read"
+  // ability): a tool that changes data (ToolSpec::read_only false) is then refused.
+  bool may_write = true;
 };
 
 struct ToolOutcome {

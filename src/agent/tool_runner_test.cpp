@@ -79,6 +79,42 @@ TEST_F(ToolRunnerTest, CallerDataToolsNeedACallThePlatformSigned) {
   EXPECT_TRUE(booked.answer->success) << booked.answer->message;
 }
 
+// A client whose token may only read reaches every tool that changes nothing and none that
+// changes data: each of those is refused before its arguments are read, and nothing is written,
+// booked or cancelled. Which tools change data is the table's (ToolSpec::read_only).
+TEST_F(ToolRunnerTest, AReadOnlyClientRunsOnlyToolsThatChangeNothing) {
+  const json args = {{"service", "Beratung"},  {"date", "morgen"},      {"time", "11 Uhr"},
+                     {"name", "Erika Muster"}, {"new_date", "Freitag"}, {"new_time", "9 Uhr"},
+                     {"topic", "Rückruf"}};
+  int refused = 0;
+  for (const ToolSpec& tool : Tools()) {
+    ToolCall call;
+    call.tool = &tool;
+    call.args = args;
+    call.scope = "call_fuzz_1";
+    call.platform = "test";
+    call.may_write = false;
+    const ToolRun run = runner.Run(Context(), call);
+    if (tool.read_only) {
+      EXPECT_TRUE(run.answer) << tool.name << ": " << run.answer.error().message;
+      continue;
+    }
+    ++refused;
+    ASSERT_FALSE(run.answer) << tool.name;
+    EXPECT_EQ(run.answer.error().code, ErrorCode::kPermissionDenied) << tool.name;
+    EXPECT_NE(run.answer.error().message.find("may only read"), std::string::npos) << tool.name;
+    EXPECT_EQ(Counted(std::string(tool.name), "read_only_token"), 1) << tool.name;
+  }
+  EXPECT_GE(refused, 5);  // booking, collecting, cancelling, moving, callbacks
+  EXPECT_TRUE(writes.empty());
+  EXPECT_TRUE(world.calendar.created.empty());
+  EXPECT_TRUE(world.calendar.cancelled.empty());
+  // The same client with a token that may write books.
+  auto booked = Run("book-appointment", args);
+  ASSERT_TRUE(booked.answer) << booked.answer.error().message;
+  EXPECT_TRUE(booked.answer->success) << booked.answer->message;
+}
+
 TEST_F(ToolRunnerTest, UnusableArgumentsAreAClearErrorAndRunNothing) {
   auto run = Run("book-appointment", {{"date", {{"day", 1}}}, {"time", "10"}, {"name", "E"}});
   ASSERT_FALSE(run.answer);

@@ -55,6 +55,8 @@ http::Response AgentTokenGuard::Handle(http::Request& request, const http::Next&
   metrics_.Increment(kAgentAuthMetric, {{"outcome", "ok"}});
   request.attributes.principal = FormatPrincipal(*principal);
   request.attributes.company_id = principal->company_id->value;
+  // A read-only token reaches only the tools that change nothing (agent::ToolRunner).
+  request.attributes.read_only = !principal->CanWrite();
   return next(request);
 }
 

@@ -40,6 +40,8 @@ struct RequestAttributes {
   std::optional<std::int64_t> company_id;
   // Authenticated principal, e.g. "retell" or "user:42"; empty when unauthenticated.
   std::optional<std::string> principal;
+  // True when the principal's token may only read (its abilities): set by the token guards.
+  bool read_only = false;
   // Client address after trusted-proxy processing; empty = use Request::peer_address.
   std::optional<std::string> client_address;
 };

@@ -145,6 +145,7 @@ Result<ToolResult> AgentToolGateway::Call(const ToolRequest& request) {
   call.tool = tool;
   call.platform = "mcp";
   call.channel = agent::ToolCall::Channel::kAgentApi;  // never spends the phone line's limits
+  call.may_write = request.may_write;
   call.args = request.arguments.is_object() ? request.arguments : json::object();
   // `branch` stands in for the dialled number; the tools themselves never see it.
   std::optional<json> branch;
@@ -199,6 +200,11 @@ Result<ToolResult> AgentToolGateway::Call(const ToolRequest& request) {
       return Refusal("rate_limited",
                      "Zu viele Anfragen für dieses Werkzeug. Bitte in einer Minute erneut "
                      "versuchen.");
+    }
+    if (error.code == ErrorCode::kPermissionDenied && !tool->read_only && !request.may_write) {
+      return Refusal("read_only_token", "Dieser Zugang darf nur lesen; " +
+                                            agent::FunctionName(*tool) +
+                                            " ändert Daten und ist damit nicht erlaubt.");
     }
     if (error.code == ErrorCode::kPermissionDenied) {
       return Refusal("forbidden", "Das ist mit diesem Zugang nicht erlaubt.");

@@ -84,6 +84,7 @@ std::string Clip(std::string_view text) { return std::string(Utf8Prefix(text, 10
 
 struct McpServer::Exchange {
   SessionOwner owner;
+  bool read_only = false;  // the token's abilities
   std::optional<Session> session;
   std::optional<std::string> call_id;
   std::string opened_session_id;  // set by initialize: goes out as Mcp-Session-Id
@@ -100,6 +101,7 @@ http::Response McpServer::Post(http::Request& request) {
   }
   Exchange exchange;
   exchange.owner = {*request.attributes.principal, *request.attributes.company_id};
+  exchange.read_only = request.attributes.read_only;
   if (const auto call_id = request.Header(kCallIdHeader);
       call_id && !TrimBlanks(*call_id).empty()) {
     exchange.call_id = std::string(TrimBlanks(*call_id));
@@ -265,6 +267,7 @@ json McpServer::CallTool(const Message& message, const Exchange& exchange) {
   call.company = tenancy::CompanyId(exchange.owner.company_id);
   call.session_id = exchange.session ? exchange.session->id : std::string();
   call.call_id = exchange.call_id;
+  call.may_write = !exchange.read_only;
   call.name = params["name"].get<std::string>();
   if (const auto args = params.find("arguments"); args != params.end() && !args->is_null()) {
     if (!args->is_object()) {

@@ -21,6 +21,7 @@ struct ToolRequest {
   std::optional<std::string> call_id;
   std::string name;
   nlohmann::json arguments = nlohmann::json::object();
+  bool may_write = true;  // false for a read-only token: only tools that change nothing run
 };
 
 // A tools/call result: `text` becomes the text content, `structured` the structuredContent;

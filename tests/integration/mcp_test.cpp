@@ -465,6 +465,61 @@ TEST_P(McpTest, TokensRolesOriginSessionsAndMethodsOnTheWire) {
   EXPECT_EQ(ping(agent_weber_, session).status, 404);
 }
 
+// An agent token with the "read" ability (admin create-token --ability read) opens /mcp and
+// the tools that change nothing; booking and noting a callback are refused, nothing is stored.
+TEST_P(McpTest, AReadOnlyAgentTokenChangesNothing) {
+  auth::NewUser user;
+  user.email = "reader@praxis-weber.de";
+  user.role = auth::Role::kAgent;
+  user.company_id = tenancy::CompanyId(weber_);
+  auto created = auth_->CreateUser(user);
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  auto token = auth_->CreateToken(created->id, {"reader", std::nullopt, {"read"}});
+  ASSERT_TRUE(token.has_value()) << token.error().message;
+  const std::string reader = token->text.Reveal();
+  auto opened = Initialize(reader);
+  ASSERT_EQ(opened.status, 200) << opened.body;
+  const std::string session(opened.headers.Get("Mcp-Session-Id").value_or(""));
+  const auto call = [&](const std::string& name, const json& arguments) {
+    const json message = {{"jsonrpc", "2.0"},
+                          {"id", 7},
+                          {"method", "tools/call"},
+                          {"params", {{"name", name}, {"arguments", arguments}}}};
+    auto r = Raw("POST", "/mcp", message.dump(),
+                 {{"Authorization", "Bearer " + reader},
+                  {"Content-Type", "application/json"},
+                  {"Accept", "application/json, text/event-stream"},
+                  {"MCP-Protocol-Version", "2025-11-25"},
+                  {"Mcp-Session-Id", session}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    const json answer = json::parse(r.body, nullptr, false);
+    return answer.is_object() ? answer.value("result", json::object()) : json::object();
+  };
+  const json offer =
+      call("check_availability",
+           {{"service", "Erstberatung"}, {"date", "morgen"}, {"branch", "Berlin Mitte"}});
+  EXPECT_EQ(offer.value("isError", true), false) << offer.dump();
+  const json booked = call("book_appointment", {{"service", "Erstberatung"},
+                                                {"date", "morgen"},
+                                                {"time", "11:00"},
+                                                {"name", "Erika Mustermann"},
+                                                {"phone", "+4915100002222"},
+                                                {"branch", "Berlin Mitte"}});
+  EXPECT_EQ(booked.value("isError", false), true) << booked.dump();
+  EXPECT_EQ(booked.value("structuredContent", json::object()).value("error", ""), "read_only_token")
+      << booked.dump();
+  const json noted = call("request_callback", {{"topic", "Rückruf"},
+                                               {"phone", "+4915100002222"},
+                                               {"name", "E"},
+                                               {"branch", "Berlin Mitte"}});
+  EXPECT_EQ(noted.value("isError", false), true) << noted.dump();
+  EXPECT_EQ(noted.value("structuredContent", json::object()).value("error", ""), "read_only_token")
+      << noted.dump();
+  EXPECT_EQ(Count("appointments"), 0);
+  EXPECT_EQ(Count("callback_requests"), 0);
+  EXPECT_TRUE(fake_->Bookings().empty());
+}
+
 TEST_P(McpTest, OfficialClientWithoutAValidTokenIsRefused) {
   if (SdkMissing()) GTEST_SKIP() << "run: npm ci --prefix tests/sdk";
   EXPECT_EQ(RunClient({{"token", "cg_wrong"}})["connectError"]["code"], 401);
