@@ -74,6 +74,14 @@ std::string RequestIdMiddleware::Generate() {
   return id;
 }
 
+Response NoStoreMiddleware::Handle(Request& request, const Next& next) const {
+  return AfterAnswer(next(request), [](Response response) {
+    if (!response.headers.Has("Cache-Control")) response.headers.Set("Cache-Control", "no-store");
+    response.headers.Set("X-Content-Type-Options", "nosniff");
+    return response;
+  });
+}
+
 Response RequestIdMiddleware::Handle(Request& request, const Next& next) const {
   const auto incoming = request.Header(kHeader);
   request.request_id = (incoming && IsValid(*incoming)) ? std::string(*incoming) : Generate();

@@ -4,7 +4,7 @@
 // at or adjust the response on the way back (request id echo, access log, catch-all).
 //
 // The server always runs, outermost first:
-//   RequestId → AccessLog → CatchAll → BodyLimit → JsonDepth → Router::Use() middleware
+//   NoStore → RequestId → AccessLog → CatchAll → BodyLimit → JsonDepth → Router::Use() middleware
 //   → route guards → handler.
 
 #include <chrono>
@@ -77,6 +77,16 @@ Response RunChain(std::span<const MiddlewarePtr> chain, Request& request, const 
 // A middleware that only checks: `check` returns a Response to reject, or nullopt to pass on.
 // The usual shape of a guard.
 MiddlewarePtr MakeFilter(std::string name, std::function<std::optional<Response>(Request&)> check);
+
+// Answers are kept by no browser or proxy: every answer gets `Cache-Control: no-store` (unless
+// its handler set a Cache-Control of its own) and `X-Content-Type-Options: nosniff`. What
+// callgate answers is about companies and their callers (names, numbers, appointments, health
+// notes) or changes with every request; none of it may stay in a cache on disk.
+class NoStoreMiddleware final : public Middleware {
+ public:
+  std::string_view Name() const noexcept override { return "no_store"; }
+  Response Handle(Request& request, const Next& next) const override;
+};
 
 // Request id: keeps a sane incoming X-Request-Id (1..64 chars of [A-Za-z0-9_-]), otherwise
 // generates a random 32-hex-digit id; stores it in Request::request_id and echoes it in the

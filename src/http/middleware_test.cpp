@@ -79,6 +79,24 @@ TEST(RequestId, EchoesIntoHeaderAndErrorBody) {
   EXPECT_EQ(nlohmann::json::parse(response.body)["error"]["request_id"], "given-1");
 }
 
+TEST(NoStore, NoAnswerIsKeptInACacheUnlessItsHandlerSaysSo) {
+  const std::vector<MiddlewarePtr> chain = {std::make_shared<NoStoreMiddleware>()};
+  Request request;
+  for (const Response& response :
+       {RunChain(chain, request, [](Request&) { return Response::Text(200, "ok"); }),
+        RunChain(chain, request,
+                 [](Request&) { return Response::Error(ErrorCode::kNotFound, "x"); })}) {
+    EXPECT_EQ(response.headers.Get("Cache-Control"), "no-store");
+    EXPECT_EQ(response.headers.Get("X-Content-Type-Options"), "nosniff");
+  }
+  const Response own = RunChain(chain, request, [](Request&) {
+    auto response = Response::Text(200, "static");
+    response.headers.Set("Cache-Control", "public, max-age=60");
+    return response;
+  });
+  EXPECT_EQ(own.headers.Get("Cache-Control"), "public, max-age=60");
+}
+
 TEST(CatchAll, TurnsExceptionsInto500WithoutDetails) {
   std::string reported;
   const std::vector<MiddlewarePtr> chain = {std::make_shared<CatchAllMiddleware>(

@@ -640,6 +640,7 @@ Status Server::Impl::Start() {
   const auto address = asio::ip::make_address(s.address, ec);
   if (ec) return Fail(ErrorCode::kInvalidArgument, "not an IP address: " + s.address);
 
+  builtin.push_back(std::make_shared<NoStoreMiddleware>());
   builtin.push_back(std::make_shared<RequestIdMiddleware>());
   if (s.access_log) builtin.push_back(std::make_shared<AccessLogMiddleware>(s.access_log));
   builtin.push_back(std::make_shared<CatchAllMiddleware>(s.on_exception));

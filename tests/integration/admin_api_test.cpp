@@ -58,6 +58,7 @@ struct Answer {
   int status = 0;
   json body;
   std::string raw;
+  http::Headers headers;
 };
 
 class AdminApiTest : public storage::testing::DatabaseTest {
@@ -187,6 +188,7 @@ class AdminApiTest : public storage::testing::DatabaseTest {
     a.status = r->status;
     a.raw = r->body;
     a.body = json::parse(r->body, nullptr, false);
+    a.headers = r->headers;
     return a;
   }
 
@@ -1000,6 +1002,21 @@ TEST_P(AdminApiTest, CliCreatesUsersAndTokensThroughTheRealBinary) {
 }
 
 // ---- Data protection (docs/privacy.md): export, erasure, the audit log ----
+
+// Answers about callers (lists, an export) and errors alike are kept in no browser's or proxy's
+// cache, and are not sniffed as another content type.
+TEST_P(AdminApiTest, AnswersAreKeptInNoCache) {
+  for (const Answer& answer :
+       {Call("GET", CompanyPath(company_a_, "/customers"), admin_a_),
+        Call("POST", CompanyPath(company_a_, "/privacy/export"), admin_a_,
+             R"({"phone":"0151 12345678"})"),
+        Call("GET", CompanyPath(company_a_, "/calls"), viewer_a_),
+        Call("GET", CompanyPath(company_b_, "/customers"), admin_a_), Call("GET", "/health", {})}) {
+    EXPECT_LT(answer.status, 500) << answer.raw;
+    EXPECT_EQ(answer.headers.Get("Cache-Control"), "no-store") << answer.raw;
+    EXPECT_EQ(answer.headers.Get("X-Content-Type-Options"), "nosniff") << answer.raw;
+  }
+}
 
 TEST_P(AdminApiTest, CompanyAdminsExportAndEraseAPersonThroughTheApi) {
   const std::string export_path = CompanyPath(company_a_, "/privacy/export");
