@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 #include <condition_variable>
+#include <cstring>
 #include <exception>
 #include <future>
 #include <map>
@@ -23,6 +24,7 @@
 
 #include "core/blocking.hpp"
 #include "core/ip_network.hpp"
+#include "core/text.hpp"
 #include "http/error_mapping.hpp"
 #include "http/pending_answer.hpp"
 #include "http/worker_pool.hpp"
@@ -241,7 +243,9 @@ class LingeringClose : public std::enable_shared_from_this<LingeringClose> {
 // body is never buffered (a client announcing a few MiB on many connections holds no memory),
 // and the client learns why instead of seeing a dropped connection. Bodies without a
 // Content-Length (chunked) are read up to the hard limit and answered 413 by the body-limit
-// middleware.
+// middleware. The same way it refuses what the parser would let pass but RFC 9112 does not, and
+// a proxy in front might frame differently: whitespace between a field name and its colon
+// (400), a transfer coding other than chunked (501), an HTTP major version other than 1 (505).
 class GuardedSocket : public asio::ip::tcp::socket {
  public:
   explicit GuardedSocket(asio::io_context& context) : asio::ip::tcp::socket(context) {}
@@ -284,49 +288,33 @@ class GuardedSocket : public asio::ip::tcp::socket {
   }
 
  private:
+  // Why a request is refused from its headers.
+  enum class Refusal { kNone, kTooLarge, kBadHeaderName, kTransferCoding, kVersion };
+
   struct Framing {
     http_parser parser{};
     http_parser_settings settings{};
     std::uint64_t limit = 0;
-    bool too_large = false;
+    Refusal refusal = Refusal::kNone;
+    // The header being read: its name (only as far as needed to know Transfer-Encoding), whether
+    // its value has begun, and the request's Transfer-Encoding values joined by commas.
+    std::array<char, 24> name{};
+    std::size_t name_length = 0;  // > name.size(): longer than any name looked for
+    bool in_value = false;
+    bool transfer_encoding = false;
+    std::string codings;
   };
 
-  // True when the request is refused here (its 413 waits in refusal_ for the close).
+  // True when the request is refused here (its answer waits in refusal_ for the close).
   bool Inspect(const char* data, std::size_t length) {
     if (done_) return false;
-    if (!framing_) {
-      auto guard = AnnouncedBodyLimits::Instance().Get(&get_executor().context());
-      if (!guard) {
-        done_ = true;
-        return false;
-      }
-      refused_ = std::move(guard->refused);
-      framing_ = std::make_unique<Framing>();
-      framing_->limit = guard->limit;
-      http_parser_init(&framing_->parser, HTTP_REQUEST);
-      http_parser_settings_init(&framing_->settings);
-      framing_->parser.data = framing_.get();
-      framing_->settings.on_headers_complete = [](http_parser* p) -> int {
-        auto* f = static_cast<Framing*>(p->data);
-        if (p->content_length != ULLONG_MAX && p->content_length > f->limit) {
-          f->too_large = true;
-          return -1;  // stop: nothing after this request is read
-        }
-        return 0;
-      };
-    }
+    if (!framing_ && !StartFollowing()) return false;
     http_parser_execute(&framing_->parser, &framing_->settings, data, length);
-    if (framing_->too_large) {
+    if (framing_->refusal != Refusal::kNone) {
       done_ = true;
-      const std::string body =
-          R"({"error":{"code":"payload_too_large","message":"request body exceeds )" +
-          std::to_string(framing_->limit) + R"( bytes"}})";
-      refusal_ =
-          "HTTP/1.1 413 Payload Too Large\r\nContent-Type: "
-          "application/json\r\nConnection: close\r\nContent-Length: " +
-          std::to_string(body.size()) + "\r\n\r\n" + body;
+      refusal_ = RefusalAnswer(framing_->refusal, framing_->limit);
+      if (framing_->refusal == Refusal::kTooLarge && refused_) ++*refused_;
       framing_.reset();
-      if (refused_) ++*refused_;
       return true;
     }
     if (HTTP_PARSER_ERRNO(&framing_->parser) != HPE_OK) {
@@ -336,9 +324,128 @@ class GuardedSocket : public asio::ip::tcp::socket {
     return false;
   }
 
+  // Sets up the parser that follows the requests; false when this socket's server has no body
+  // limit registered (nothing is followed then).
+  bool StartFollowing() {
+    auto guard = AnnouncedBodyLimits::Instance().Get(&get_executor().context());
+    if (!guard) {
+      done_ = true;
+      return false;
+    }
+    refused_ = std::move(guard->refused);
+    framing_ = std::make_unique<Framing>();
+    framing_->limit = guard->limit;
+    http_parser_init(&framing_->parser, HTTP_REQUEST);
+    http_parser_settings_init(&framing_->settings);
+    framing_->parser.data = framing_.get();
+    auto& on = framing_->settings;
+    on.on_message_begin = [](http_parser* p) -> int {
+      auto* f = static_cast<Framing*>(p->data);
+      f->name_length = 0;
+      f->in_value = false;
+      f->transfer_encoding = false;
+      f->codings.clear();
+      return 0;
+    };
+    on.on_header_field = [](http_parser* p, const char* at, std::size_t n) -> int {
+      auto* f = static_cast<Framing*>(p->data);
+      if (f->in_value) {  // a new field begins
+        f->in_value = false;
+        f->name_length = 0;
+      }
+      // RFC 9112 §5.1: no whitespace between a field name and its colon (the parser lets it
+      // pass, and a proxy in front may frame such a request differently).
+      if (std::memchr(at, ' ', n) != nullptr || std::memchr(at, '\t', n) != nullptr) {
+        f->refusal = Refusal::kBadHeaderName;
+        return -1;
+      }
+      if (f->name_length + n <= f->name.size()) {
+        std::memcpy(f->name.data() + f->name_length, at, n);
+      }
+      f->name_length += n;
+      return 0;
+    };
+    on.on_header_value = [](http_parser* p, const char* at, std::size_t n) -> int {
+      auto* f = static_cast<Framing*>(p->data);
+      if (!f->in_value) {
+        f->in_value = true;
+        constexpr std::string_view kTransferEncoding = "transfer-encoding";
+        f->transfer_encoding =
+            f->name_length == kTransferEncoding.size() &&
+            LowerAscii(std::string_view(f->name.data(), f->name_length)) == kTransferEncoding;
+        if (f->transfer_encoding && !f->codings.empty()) f->codings += ',';
+      }
+      if (f->transfer_encoding) f->codings.append(at, n);
+      return 0;
+    };
+    on.on_headers_complete = [](http_parser* p) -> int {
+      auto* f = static_cast<Framing*>(p->data);
+      if (p->http_major != 1) {
+        f->refusal = Refusal::kVersion;
+      } else if (!f->codings.empty() && !OnlyChunked(f->codings)) {
+        f->refusal = Refusal::kTransferCoding;
+      } else if (p->content_length != ULLONG_MAX && p->content_length > f->limit) {
+        f->refusal = Refusal::kTooLarge;
+      }
+      return f->refusal == Refusal::kNone ? 0 : -1;  // refused: nothing after it is read
+    };
+    return true;
+  }
+
+  // Whether a Transfer-Encoding list names the chunked coding alone (RFC 9112 §6.1: a coding
+  // the server does not implement is 501; callgate implements none but chunked).
+  static bool OnlyChunked(std::string_view codings) {
+    int chunked = 0;
+    while (!codings.empty()) {
+      const auto comma = codings.find(',');
+      const std::string_view coding =
+          TrimBlanks(codings.substr(0, comma == std::string_view::npos ? codings.size() : comma));
+      if (!coding.empty()) {
+        if (LowerAscii(coding) != "chunked") return false;
+        ++chunked;
+      }
+      if (comma == std::string_view::npos) break;
+      codings.remove_prefix(comma + 1);
+    }
+    return chunked == 1;
+  }
+
+  static std::string RefusalAnswer(Refusal refusal, std::uint64_t limit) {
+    std::string_view status, code;
+    std::string message;
+    switch (refusal) {
+      case Refusal::kTooLarge:
+        status = "413 Payload Too Large";
+        code = "payload_too_large";
+        message = "request body exceeds " + std::to_string(limit) + " bytes";
+        break;
+      case Refusal::kBadHeaderName:
+        status = "400 Bad Request";
+        code = "bad_request";
+        message = "whitespace in a header field name";
+        break;
+      case Refusal::kTransferCoding:
+        status = "501 Not Implemented";
+        code = "not_implemented";
+        message = "transfer coding other than chunked";
+        break;
+      case Refusal::kVersion:
+      case Refusal::kNone:
+        status = "505 HTTP Version Not Supported";
+        code = "http_version_not_supported";
+        message = "only HTTP/1.x is served here";
+        break;
+    }
+    const std::string body =
+        R"({"error":{"code":")" + std::string(code) + R"(","message":")" + message + R"("}})";
+    return "HTTP/1.1 " + std::string(status) +
+           "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+
   std::unique_ptr<Framing> framing_;
   std::shared_ptr<std::atomic<std::uint64_t>> refused_;
-  std::string refusal_;  // the 413 to send once RESTinio closes the connection
+  std::string refusal_;  // the answer to send once RESTinio closes the connection
   bool done_ = false;
 };
 

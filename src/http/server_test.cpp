@@ -372,6 +372,68 @@ TEST_P(ServerTest, StopEndsALingeringRefusal) {
   EXPECT_TRUE(connection->WaitForClose(seconds(15)));
 }
 
+// Requests that RFC 9112 says a server must or should refuse, and that a proxy in front could
+// frame differently than callgate, are answered from their headers and the connection closed:
+// whitespace before a field's colon (400), a transfer coding other than chunked (501), an HTTP
+// major version other than 1 (505). What is allowed still passes: "Chunked" in any case,
+// HTTP/1.0. (A tab in a field name is malformed to the parser itself: closed without an answer.)
+TEST_P(ServerTest, HeadersARelaxedParserWouldFrameDifferentlyAreRefused) {
+  std::atomic<int> handled{0};
+  router_.Add(Method::kPost, "/echo", [&](Request& request) {
+    ++handled;
+    return Response::Text(200, "got " + request.body);
+  });
+  StartServer();
+  const auto answer = [&](const std::string& request) {
+    auto connection = RawConnection::Connect(server_->port());
+    EXPECT_TRUE(connection.has_value());
+    if (!connection) return std::string();
+    EXPECT_TRUE(connection->Send(request));
+    EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+    return connection->received();
+  };
+  const std::string chunked_body = "5\r\nhello\r\n0\r\n\r\n";
+  for (const auto& [request, status] : std::vector<std::pair<std::string, std::string>>{
+           {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n" + chunked_body,
+            "400"},
+           {"POST /echo HTTP/1.1\r\nHost : x\r\nContent-Length: 5\r\n\r\nhello", "400"},
+           {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" +
+                chunked_body,
+            "501"},
+           {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n" +
+                chunked_body,
+            "501"},
+           {"POST /echo HTTP/2.0\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", "505"}}) {
+    const std::string received = answer(request);
+    EXPECT_EQ(received.rfind("HTTP/1.1 " + status + " ", 0), 0u) << request << "\n" << received;
+    EXPECT_NE(received.find("Connection: close"), std::string::npos) << received;
+  }
+  EXPECT_EQ(handled.load(), 0);
+  for (const std::string request :
+       {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n"
+        "Connection: close\r\n\r\n" +
+            chunked_body,
+        std::string("POST /echo HTTP/1.0\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")}) {
+    const std::string received = answer(request);
+    EXPECT_EQ(received.rfind("HTTP/1.1 200 ", 0), 0u) << request << "\n" << received;
+    EXPECT_NE(received.find("got hello"), std::string::npos) << received;
+  }
+  EXPECT_EQ(handled.load(), 2);
+  // On a kept-alive connection the request before the refused one is answered.
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  ASSERT_TRUE(connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst"));
+  auto first = connection->ReadResponse(seconds(15));
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(first->body, "got first");
+  ASSERT_TRUE(
+      connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello"));
+  EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+  EXPECT_EQ(connection->received().rfind("HTTP/1.1 400 ", 0), 0u) << connection->received();
+  EXPECT_EQ(handled.load(), 3);
+}
+
 // No route takes HEAD: it is answered 405 with the allowed methods, and without a body, so the
 // next answer on a kept-alive connection is read as what it is.
 TEST_P(ServerTest, AHeadRequestIsAnsweredWithoutABody) {
