@@ -308,6 +308,7 @@ struct Application::Impl {
             std::chrono::seconds(10));
     call_contexts = std::make_unique<booking::CallContextResolver>(
         *tenants, *branches, *customers, *calls, clock, config.phone_region);
+    call_contexts->FollowConfiguration(tenancy_cache.get());
     pending_bookings = std::make_unique<QueuedPendingBookings>(*jobs);
     booking = std::make_unique<booking::BookingService>(
         booking_settings, *calendar, *companies, *services, *branches, *customers, *appointments,

@@ -25,6 +25,8 @@ Result<CallContext> CallContextResolver::Resolve(
   const bool names_line =
       snapshot && snapshot->call_type != calls::kWebCall && !snapshot->to_number.empty();
   std::optional<CallContext> cached;
+  std::uint64_t cached_generation = tenancy::TenancyCache::kNoGeneration;
+  bool checked_number = false;
   {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(std::string(call_id));
@@ -32,10 +34,12 @@ Result<CallContext> CallContextResolver::Resolve(
       if (required_company && it->second.context.company.id != *required_company) {
         return tl::unexpected(UnknownCall());
       }
-      if (!names_line || it->second.dialled == snapshot->to_number) return it->second.context;
       cached = it->second.context;
+      cached_generation = it->second.generation;
+      checked_number = !names_line || it->second.dialled == snapshot->to_number;
     }
   }
+  if (cached && checked_number) return Current(call_id, std::move(*cached), cached_generation);
   std::optional<tenancy::CompanyId> dialled_company;
   if (names_line) {
     auto tenant = tenants_.FindByDialledNumber(snapshot->to_number, required_company);
@@ -47,12 +51,15 @@ Result<CallContext> CallContextResolver::Resolve(
   }
   if (cached) {
     if (cached->company.id != *dialled_company) return tl::unexpected(UnknownCall());
-    std::lock_guard lock(mutex_);
-    if (auto it = cache_.find(std::string(call_id)); it != cache_.end()) {
-      it->second.dialled = snapshot->to_number;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = cache_.find(std::string(call_id)); it != cache_.end()) {
+        it->second.dialled = snapshot->to_number;
+      }
     }
-    return *cached;
+    return Current(call_id, std::move(*cached), cached_generation);
   }
+  const std::uint64_t generation = Generation();  // before the load: a change during it counts
   auto context = Load(call_id, snapshot, required_company);
   if (!context) return context;
   if (dialled_company && context->company.id != *dialled_company) {
@@ -65,7 +72,37 @@ Result<CallContext> CallContextResolver::Resolve(
     }
   }
   cache_[std::string(call_id)] =
-      Entry{*context, now + ttl_, names_line ? snapshot->to_number : std::string()};
+      Entry{*context, now + ttl_, names_line ? snapshot->to_number : std::string(), generation};
+  return context;
+}
+
+std::uint64_t CallContextResolver::Generation() const {
+  return configuration_ != nullptr ? configuration_->Generation()
+                                   : tenancy::TenancyCache::kNoGeneration;
+}
+
+Result<CallContext> CallContextResolver::Current(std::string_view call_id, CallContext context,
+                                                 std::uint64_t generation) {
+  const std::uint64_t now = Generation();
+  if (now == tenancy::TenancyCache::kNoGeneration || now == generation) return context;
+  auto company = tenants_.FindCompany(context.company.id);
+  if (!company) {
+    // Deactivated since: the call ends here, as a new one would. Not readable: the cached
+    // company serves (calls go on while the database is away).
+    if (company.error().code != ErrorCode::kNotFound) return context;
+    Forget(call_id);
+    return tl::unexpected(company.error());
+  }
+  const bool company_zone = context.timezone == context.company.timezone &&
+                            (!context.branch || context.branch->timezone.empty());
+  context.company = std::move(*company);
+  if (company_zone) context.timezone = context.company.timezone;
+  std::lock_guard lock(mutex_);
+  if (auto it = cache_.find(std::string(call_id)); it != cache_.end()) {
+    it->second.context.company = context.company;
+    it->second.context.timezone = context.timezone;
+    it->second.generation = now;
+  }
   return context;
 }
 

@@ -14,6 +14,7 @@
 #include "calls/repositories.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "tenancy/cached_repositories.hpp"
 #include "tenancy/model.hpp"
 #include "tenancy/repositories.hpp"
 #include "tenancy/tenant_directory.hpp"
@@ -65,15 +66,28 @@ class CallContextResolver {
   // Drops the cached context (it is loaded again on next use).
   void Forget(std::string_view call_id);
 
+  // The tenant configuration's generation (tenancy::TenancyCache). With it, a cached context
+  // whose company changed since it was cached (a rotated or removed Cal.com key, new hours,
+  // deactivation) takes the company as it is now on its next function call, on every instance
+  // within the cache's refresh; while the configuration cannot be read, the cached company
+  // serves. Without it a context keeps the company it was loaded with.
+  void FollowConfiguration(tenancy::TenancyCache* configuration) { configuration_ = configuration; }
+
  private:
   Result<CallContext> Load(std::string_view call_id,
                            const std::optional<calls::CallSnapshot>& snapshot,
                            std::optional<tenancy::CompanyId> required_company);
+  // The configuration's generation now; kNoGeneration without one or while it cannot be read.
+  std::uint64_t Generation() const;
+  // A cached context brought up to the configuration's `generation` (see FollowConfiguration).
+  Result<CallContext> Current(std::string_view call_id, CallContext context,
+                              std::uint64_t generation);
 
   struct Entry {
     CallContext context;
     SteadyTimePoint expires;
     std::string dialled;  // the dialled number found to be the context's company's, as sent
+    std::uint64_t generation = tenancy::TenancyCache::kNoGeneration;  // of its company
   };
 
   tenancy::TenantDirectory& tenants_;
@@ -83,6 +97,7 @@ class CallContextResolver {
   const Clock& clock_;
   std::string phone_region_;
   std::chrono::minutes ttl_;
+  tenancy::TenancyCache* configuration_ = nullptr;
   std::mutex mutex_;
   std::unordered_map<std::string, Entry> cache_;
 };

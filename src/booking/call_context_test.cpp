@@ -65,5 +65,63 @@ TEST(CallContextResolverTest, ANewCallBelongsToItsDialledNumbersCompany) {
   EXPECT_EQ(world.calls.rows.size(), 3u);
 }
 
+// The tenant configuration's version as the database would tell it.
+class Versions final : public tenancy::ConfigVersionSource {
+ public:
+  Result<std::int64_t> Current() override {
+    if (down) return Fail(ErrorCode::kUnavailable, "database down");
+    return version;
+  }
+  std::int64_t version = 1;
+  bool down = false;
+};
+
+// A call that began before its company changed (a new Cal.com key, another time zone,
+// deactivation) takes the company as it is now on its next function call, once the
+// configuration's version says it changed; while the version cannot be read, the cached context
+// serves.
+TEST(CallContextResolverTest, ACachedCallFollowsItsCompanysChanges) {
+  testing::TwoCompanyWorld world;
+  Versions versions;
+  tenancy::TenancyCache configuration({std::chrono::milliseconds(0), 100}, versions, world.clock);
+  world.contexts.FollowConfiguration(&configuration);
+  const auto key = [&] {
+    auto ctx = world.contexts.Resolve("call_fuzz_1", std::nullopt);
+    EXPECT_TRUE(ctx.has_value()) << ctx.error().message;
+    return ctx ? std::string(ctx->company.calcom_api_key.Reveal()) : std::string("<none>");
+  };
+  auto& company = world.companies.rows.front();
+  ASSERT_EQ(company.id, CompanyId(1));
+  for (auto& branch : world.branches.rows) branch.timezone.clear();  // the company's zone holds
+  company.calcom_api_key = Secret("cal_old");
+  EXPECT_EQ(key(), "cal_old");
+  company.calcom_api_key = Secret("cal_new");
+  EXPECT_EQ(key(), "cal_old") << "served from the cache while the version stands";
+  versions.version = 2;
+  EXPECT_EQ(key(), "cal_new");
+  company.timezone = "Europe/Vienna";
+  versions.version = 3;
+  auto moved = world.contexts.Resolve("call_fuzz_1", std::nullopt);
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_EQ(moved->timezone, "Europe/Vienna");
+  // The database away: the call goes on with what it knows.
+  versions.down = true;
+  company.calcom_api_key = Secret("cal_newer");
+  EXPECT_EQ(key(), "cal_new");
+  versions.down = false;
+  versions.version = 4;
+  EXPECT_EQ(key(), "cal_newer");
+  // Deactivated: the call opens nothing any more, as a new call would not.
+  company.is_active = false;
+  versions.version = 5;
+  auto inactive = world.contexts.Resolve("call_fuzz_1", std::nullopt);
+  ASSERT_FALSE(inactive.has_value());
+  EXPECT_EQ(inactive.error().code, ErrorCode::kNotFound);
+  // The other company's call is untouched by all of this.
+  auto other = world.contexts.Resolve("call_fuzz_2", std::nullopt);
+  ASSERT_TRUE(other.has_value()) << other.error().message;
+  EXPECT_EQ(other->company.id, CompanyId(2));
+}
+
 }  // namespace
 }  // namespace callgate::booking
