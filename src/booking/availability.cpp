@@ -324,7 +324,7 @@ Result<tenancy::Service> AvailabilityService::ResolveService(const CallContext& 
 SlotQuery AvailabilityService::Query(const CallContext& ctx, const tenancy::Service& service,
                                      SystemTimePoint from, SystemTimePoint to) const {
   SlotQuery q;
-  q.account = CalendarAccountFor(ctx.company, settings_);
+  q.account = CalendarAccountFor(ctx, settings_);
   q.event_type_id = service.calcom_event_type_id.value_or(0);
   q.from = from;
   q.to = to;

@@ -12,6 +12,12 @@
 
 namespace callgate::booking {
 
+CalendarAccount CalendarAccountFor(const CallContext& ctx, const BookingSettings& settings) {
+  CalendarAccount account = CalendarAccountFor(ctx.company, settings);
+  account.channel = ctx.channel;
+  return account;
+}
+
 CalendarAccount BookingService::AccountFor(const tenancy::Company& company) const {
   return CalendarAccountFor(company, settings_);
 }

@@ -254,7 +254,7 @@ Result<BookOutcome> BookingService::BookAppointment(const CallContext& ctx,
   appt = *held;
 
   BookingRequest create;
-  create.account = AccountFor(ctx.company);
+  create.account = CalendarAccountFor(ctx, settings_);
   create.event_type_id = event_type_id;
   create.start = *start;
   create.attendee.name = name;

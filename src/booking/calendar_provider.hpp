@@ -25,10 +25,17 @@
 
 namespace callgate::booking {
 
-// Whose calendar: a company's Cal.com API key and base URL (self-hosted or the platform's).
+// Who asks for a calendar: a caller on a company's phone line (through Retell or Vapi), or an
+// agent API's client (MCP). The outbound budget keeps part of each Cal.com account's budget for
+// the phone line, which callers on several companies may share.
+enum class Channel { kPhoneLine, kAgentApi };
+
+// Whose calendar: a company's Cal.com API key and base URL (self-hosted or the platform's), and
+// who asks (not part of the account's identity: caches and breakers key on the API key).
 struct CalendarAccount {
   Secret api_key;
   std::string base_url = "https://api.cal.com/v2";
+  Channel channel = Channel::kPhoneLine;
 };
 
 struct Slot {

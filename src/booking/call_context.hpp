@@ -10,6 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "booking/calendar_provider.hpp"
 #include "calls/model.hpp"
 #include "calls/repositories.hpp"
 #include "core/clock.hpp"
@@ -26,8 +27,9 @@ struct CallContext {
   std::optional<tenancy::Branch> branch;
   std::optional<tenancy::Customer> customer;
   calls::Call call;
-  std::string caller_e164;  // empty when the number was withheld or invalid
-  std::string timezone;     // the branch's zone, else the company's
+  std::string caller_e164;                // empty when the number was withheld or invalid
+  std::string timezone;                   // the branch's zone, else the company's
+  Channel channel = Channel::kPhoneLine;  // who asks (the calendar account carries it on)
 
   bool CallerWithheld() const { return caller_e164.empty(); }
 };

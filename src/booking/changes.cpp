@@ -219,7 +219,7 @@ Result<CancelOutcome> ChangeService::CancelOnce(const CallContext& ctx,
   }
   if (appt.calcom_booking_uid) {
     auto cancelled = calendar_.CancelBooking(
-        CalendarAccountFor(ctx.company, settings_), *appt.calcom_booking_uid,
+        CalendarAccountFor(ctx, settings_), *appt.calcom_booking_uid,
         request.reason.empty() ? settings_.records.cancelled_by_caller : request.reason,
         BookingChange{appt.calcom_seat_uid.value_or(""), ""});
     if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {
@@ -314,9 +314,9 @@ Result<RescheduleOutcome> ChangeService::Reschedule(const CallContext& ctx,
   // Moved by the caller, not the practice: a booking that requires confirmation awaits it again.
   BookingChange change{appt.calcom_seat_uid.value_or(""), ""};
   if (ctx.customer && ctx.customer->email) change.rescheduled_by = *ctx.customer->email;
-  auto moved = calendar_.RescheduleBooking(CalendarAccountFor(ctx.company, settings_),
-                                           *appt.calcom_booking_uid, to.start,
-                                           settings_.records.moved_by_caller, change);
+  auto moved =
+      calendar_.RescheduleBooking(CalendarAccountFor(ctx, settings_), *appt.calcom_booking_uid,
+                                  to.start, settings_.records.moved_by_caller, change);
   if (!moved) {
     if (moved.error().code == ErrorCode::kConflict) {
       out.result = changes::JustTaken{to.start};
@@ -375,7 +375,7 @@ Result<RescheduleOutcome> ChangeService::Reschedule(const CallContext& ctx,
   });
   if (!local) return tl::unexpected(local.error());
   if (let_go) {
-    auto cancelled = calendar_.CancelBooking(CalendarAccountFor(ctx.company, settings_), moved->uid,
+    auto cancelled = calendar_.CancelBooking(CalendarAccountFor(ctx, settings_), moved->uid,
                                              settings_.records.released_while_moving,
                                              BookingChange{moved->seat_uid, ""});
     if (!cancelled && cancelled.error().code != ErrorCode::kNotFound) {

@@ -72,4 +72,8 @@ inline CalendarAccount CalendarAccountFor(const tenancy::Company& company,
   return account;
 }
 
+// The account a call's calendar requests go to, marked with who asks (booking_service.cpp).
+struct CallContext;
+CalendarAccount CalendarAccountFor(const CallContext& ctx, const BookingSettings& settings);
+
 }  // namespace callgate::booking

@@ -189,6 +189,8 @@ Result<ToolResult> AgentToolGateway::Call(const ToolRequest& request) {
     call.known_call = false;
   }
 
+  // An agent API's calendar requests take from its share of the account's budget only.
+  ctx.channel = booking::Channel::kAgentApi;
   const agent::ToolRun run = runner_.Run(ctx, call);
   if (!run.answer) {
     const Error& error = run.answer.error();

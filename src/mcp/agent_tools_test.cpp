@@ -119,6 +119,33 @@ TEST_F(GatewayTest, AnOfferToolRunsForTheTokensCompanyWithoutACall) {
   EXPECT_EQ(r.structured["available"], true) << r.text;
   ASSERT_FALSE(world.calendar.queries.empty());
   EXPECT_EQ(world.calendar.queries.back().account.api_key.Reveal(), "cal_sonnenschein");
+  // Asked as an agent API's client: it takes from that share of the account's budget.
+  EXPECT_EQ(world.calendar.queries.back().account.channel, booking::Channel::kAgentApi);
+}
+
+// With a known call too, what an MCP client asks of the calendar is the agent API's; the same
+// call's function calls on the phone line are the phone line's.
+TEST_F(GatewayTest, TheCalendarIsAskedAsTheAgentApiAlsoForAKnownCall) {
+  auto booked = Call(Request(
+      "book-appointment",
+      {{"service", "Beratung"}, {"date", "morgen"}, {"time", "11 Uhr"}, {"name", "Erika Muster"}},
+      "call_fuzz_1"));
+  EXPECT_FALSE(booked.is_error) << booked.text;
+  ASSERT_FALSE(world.calendar.created.empty()) << booked.text;
+  EXPECT_EQ(world.calendar.created.back().account.channel, booking::Channel::kAgentApi);
+  auto ctx = world.contexts.Resolve("call_fuzz_1", std::nullopt);
+  ASSERT_TRUE(ctx.has_value());
+  EXPECT_EQ(ctx->channel, booking::Channel::kPhoneLine);
+  const auto run = runner.Run(*ctx, [] {
+    agent::ToolCall call;
+    call.tool = agent::FindTool("check-availability");
+    call.args = {{"service", "Beratung"}, {"date", "morgen"}, {"time", "10 Uhr"}};
+    call.scope = "call_fuzz_1";
+    return call;
+  }());
+  ASSERT_TRUE(run.answer) << run.answer.error().message;
+  ASSERT_FALSE(world.calendar.queries.empty());
+  EXPECT_EQ(world.calendar.queries.back().account.channel, booking::Channel::kPhoneLine);
 }
 
 TEST_F(GatewayTest, AnotherCompanysCallIdIsUnknown) {

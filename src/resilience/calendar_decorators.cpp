@@ -148,6 +148,10 @@ OutboundBudgetCalendarProvider::OutboundBudgetCalendarProvider(
   const std::int64_t max_calls = std::max<std::int64_t>(1, settings_.max_calls);
   const std::int64_t burst = std::clamp<std::int64_t>(settings_.burst, 1, max_calls);
   limit_ = ratelimit::Limit{max_calls - burst + 1, settings_.period, burst};
+  const std::int64_t percent = std::clamp(settings_.agent_api_percent, 1, 100);
+  const std::int64_t api_calls = std::max<std::int64_t>(1, max_calls * percent / 100);
+  const std::int64_t api_burst = std::clamp<std::int64_t>(burst * percent / 100, 1, api_calls);
+  agent_api_limit_ = ratelimit::Limit{api_calls - api_burst + 1, settings_.period, api_burst};
   if (!sleeper_) sleeper_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   metrics_.Describe("callgate_calendar_budget_total",
                     "Outbound Cal.com calls by budget outcome (allowed, waited, fallback, "
@@ -162,14 +166,27 @@ std::string BudgetKey(const CalendarAccount& account) {
   return "calcom_budget:" + CalendarAccountKey(account);
 }
 
+std::string AgentApiBudgetKey(const CalendarAccount& account) {
+  return "calcom_budget_api:" + CalendarAccountKey(account);
+}
+
 void CountBudget(observability::Metrics& metrics, std::string_view outcome) {
   metrics.Increment("callgate_calendar_budget_total", {{"outcome", std::string(outcome)}});
 }
 
 }  // namespace
 
+Result<ratelimit::Decision> OutboundBudgetCalendarProvider::Acquire(
+    const CalendarAccount& account) {
+  if (account.channel == booking::Channel::kAgentApi) {
+    auto share = limiter_.Acquire(AgentApiBudgetKey(account), agent_api_limit_);
+    if (!share || !share->allowed) return share;
+  }
+  return limiter_.Acquire(BudgetKey(account), limit_);
+}
+
 bool OutboundBudgetCalendarProvider::TryTake(const CalendarAccount& account) {
-  auto decision = limiter_.Acquire(BudgetKey(account), limit_);
+  auto decision = Acquire(account);
   if (!decision) {
     observability::LogWarn("calendar_budget_error", {{"message", decision.error().message}});
     CountBudget(metrics_, "allowed");
@@ -183,7 +200,7 @@ Status OutboundBudgetCalendarProvider::Take(const CalendarAccount& account) {
   // Bounded by the time slept, not by the clock, so a stuck clock cannot make this spin.
   std::chrono::milliseconds slept{0};
   while (true) {
-    auto decision = limiter_.Acquire(BudgetKey(account), limit_);
+    auto decision = Acquire(account);
     if (!decision) {
       observability::LogWarn("calendar_budget_error", {{"message", decision.error().message}});
       CountBudget(metrics_, "allowed");

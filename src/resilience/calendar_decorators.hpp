@@ -89,13 +89,20 @@ struct OutboundBudgetSettings {
   std::int64_t burst = 10;
   // How long a write (and a non-slot read) may wait for budget before failing kRateLimited.
   std::chrono::milliseconds max_wait{2000};
+  // The part of max_calls (and of burst) that agent API clients (MCP, booking::Channel::
+  // kAgentApi) may use together on one account, in percent (1–100); the rest is kept for the
+  // phone line. Companies without a Cal.com key of their own share the platform's account, so
+  // without it one company's API client could push every company's callers onto unconfirmed
+  // fallback times.
+  int agent_api_percent = 50;
   FallbackSlotRule fallback;
 };
 
-// Lets at most max_calls calls per account and period reach `inner`. Slot reads over budget answer
-// fallback slots at once (a live caller cannot wait); other calls wait up to max_wait for budget,
-// then fail with kRateLimited "outbound budget exhausted" — never a burst into Cal.com's 429. A
-// failing limiter lets calls through (logged). Counts
+// Lets at most max_calls calls per account and period reach `inner`, of which agent API clients
+// get at most agent_api_percent (they take from a bucket of their own first). Slot reads over
+// budget answer fallback slots at once (a live caller cannot wait); other calls wait up to max_wait
+// for budget, then fail with kRateLimited "outbound budget exhausted" — never a burst into
+// Cal.com's 429. A failing limiter lets calls through (logged). Counts
 //   callgate_calendar_budget_total{outcome}   outcome = allowed | waited | fallback | rejected
 // Thread-safe when `inner` is; every reference must outlive this object.
 class OutboundBudgetCalendarProvider final : public booking::CalendarProvider {
@@ -122,6 +129,8 @@ class OutboundBudgetCalendarProvider final : public booking::CalendarProvider {
   void InvalidateEventType(std::int64_t event_type_id) override;
 
  private:
+  // One take of the account's budget: an agent API's call takes from its share first.
+  Result<ratelimit::Decision> Acquire(const booking::CalendarAccount& account);
   // True when a slot read may go out now.
   bool TryTake(const booking::CalendarAccount& account);
   // Waits (bounded) for budget; kRateLimited when none comes in time.
@@ -131,6 +140,7 @@ class OutboundBudgetCalendarProvider final : public booking::CalendarProvider {
   booking::CalendarProvider& inner_;
   ratelimit::RateLimiter& limiter_;
   ratelimit::Limit limit_;
+  ratelimit::Limit agent_api_limit_;
   const Clock& clock_;
   observability::Metrics& metrics_;
   const OutboundBudgetSettings settings_;

@@ -153,6 +153,33 @@ TEST_F(BudgetTest, EachAccountHasItsOwnBudget) {
   EXPECT_TRUE(budget_->CreateBooking(BookingFor(Account("other"), clock_)).has_value());
 }
 
+// Agent API clients (MCP) of every company on one account use at most their share of its
+// budget together; the phone line keeps the rest, so an API client that asks without pause
+// never pushes the callers on the phone onto unconfirmed fallback times.
+TEST_F(BudgetTest, AgentApiClientsLeaveThePhoneLineItsShareOfTheBudget) {
+  Build(Budget(20, 10));  // agent API: 50 %, i.e. 10 a minute, 5 back to back
+  booking::CalendarAccount api = account_;
+  api.channel = booking::Channel::kAgentApi;
+  int api_live = 0, phone_live = 0;
+  for (int second = 0; second < 120; ++second) {  // two minutes, an API read every second
+    auto answer = budget_->GetSlots(SlotsFor(api, clock_));
+    ASSERT_TRUE(answer.has_value()) << answer.error().message;
+    if (answer->source == booking::SlotSource::kLive) ++api_live;
+    if (second % 10 == 0) {  // a caller's read every ten seconds
+      auto caller = budget_->GetSlots(SlotsFor(account_, clock_));
+      ASSERT_TRUE(caller.has_value()) << caller.error().message;
+      if (caller->source == booking::SlotSource::kLive) ++phone_live;
+    }
+    clock_.Advance(seconds(1));
+  }
+  EXPECT_EQ(phone_live, 12) << "every caller's read went out";
+  EXPECT_GE(api_live, 10);         // the API's share is used
+  EXPECT_LE(api_live, 5 + 2 * 6);  // and no more: its burst, then 6 a minute
+  EXPECT_LE(MaxCallsInAnyWindow(fake_.call_times(), seconds(60)), 20u);
+  // Writes of an API client wait for its share like any other write.
+  EXPECT_EQ(budget_->CreateBooking(BookingFor(api, clock_)).has_value(), true);
+}
+
 TEST_F(BudgetTest, BudgetRefusalsNeverTripTheBreaker) {
   // The recommended order: Budget(Breaker(client)).
   observability::Metrics breaker_metrics;
