@@ -98,7 +98,9 @@ Result<CallContext> CallContextResolver::Current(std::string_view call_id, CallC
   context.company = std::move(*company);
   if (company_zone) context.timezone = context.company.timezone;
   std::lock_guard lock(mutex_);
-  if (auto it = cache_.find(std::string(call_id)); it != cache_.end()) {
+  // Not over an entry that a load meanwhile stored from a newer generation.
+  if (auto it = cache_.find(std::string(call_id));
+      it != cache_.end() && it->second.generation <= now) {
     it->second.context.company = context.company;
     it->second.context.timezone = context.timezone;
     it->second.generation = now;

@@ -162,30 +162,38 @@ class AnnouncedBodyLimits {
 // sends is read and dropped until it stops or kLingerFor has passed; only then is the socket
 // closed. Closing at once, with body bytes unread, would make the kernel answer the client's
 // next segment with a reset, and a client still sending its body would see that reset instead
-// of the 413. At most kMaxLingering connections linger at a time; beyond that, one is closed at
-// once (a reset, as before).
+// of the 413. At most kMaxLingering connections linger at a time; beyond that, the answer is
+// written if the socket takes it at once and the connection closed (a client still sending may
+// then see a reset). Lingering connections no longer count towards the connection limits.
 class LingeringClose : public std::enable_shared_from_this<LingeringClose> {
  public:
   static constexpr std::chrono::seconds kLingerFor{3};
   static constexpr int kMaxLingering = 1024;
 
   // Takes over `socket`'s connection; false when too many linger already (nothing taken).
-  static bool Begin(asio::ip::tcp::socket& socket, std::string answer) {
+  // `answer` is left as it is when nothing was taken.
+  static bool Begin(asio::ip::tcp::socket& socket, std::string& answer) {
+    // Counted from here; a LingeringClose that exists gives its count back when it goes.
     if (lingering_.fetch_add(1) >= kMaxLingering) {
       --lingering_;
       return false;
     }
     asio::error_code ec;
     const auto protocol = socket.local_endpoint(ec).protocol();
-    if (ec) {
+    std::shared_ptr<LingeringClose> self;
+    try {
+      if (!ec) self = std::make_shared<LingeringClose>(socket.get_executor(), std::move(answer));
+    } catch (...) {
+      self.reset();
+    }
+    if (!self) {
       --lingering_;
       return false;
     }
-    auto self = std::make_shared<LingeringClose>(socket.get_executor(), std::move(answer));
     const auto handle = socket.release(ec);
     if (ec) {
-      --lingering_;
-      return false;
+      answer = std::move(self->answer_);
+      return false;  // ~LingeringClose gives the count back
     }
     self->socket_.assign(protocol, handle, ec);
     if (ec) {
@@ -244,8 +252,9 @@ class LingeringClose : public std::enable_shared_from_this<LingeringClose> {
 // and the client learns why instead of seeing a dropped connection. Bodies without a
 // Content-Length (chunked) are read up to the hard limit and answered 413 by the body-limit
 // middleware. The same way it refuses what the parser would let pass but RFC 9112 does not, and
-// a proxy in front might frame differently: whitespace between a field name and its colon
-// (400), a transfer coding other than chunked (501), an HTTP major version other than 1 (505).
+// a proxy in front might frame differently: whitespace between a field name and its colon, a
+// Transfer-Encoding whose chunked is not once and last or that comes with HTTP/1.0 (400),
+// another coding before chunked (501), an HTTP major version other than 1 (505).
 class GuardedSocket : public asio::ip::tcp::socket {
  public:
   explicit GuardedSocket(asio::io_context& context) : asio::ip::tcp::socket(context) {}
@@ -279,17 +288,20 @@ class GuardedSocket : public asio::ip::tcp::socket {
     asio::ip::tcp::socket::shutdown(what, ec);
   }
   void close() {
-    if (!refusal_.empty() && LingeringClose::Begin(*this, std::move(refusal_))) {
-      refusal_.clear();
-      return;
+    if (!refusal_.empty() && !LingeringClose::Begin(*this, refusal_)) {
+      // Too many linger already: the answer goes out if the socket takes it at once (never a
+      // wait on the I/O thread), then the connection is closed.
+      asio::error_code ignored;
+      non_blocking(true, ignored);
+      write_some(asio::buffer(refusal_), ignored);
     }
     refusal_.clear();
-    asio::ip::tcp::socket::close();
+    if (is_open()) asio::ip::tcp::socket::close();
   }
 
  private:
   // Why a request is refused from its headers.
-  enum class Refusal { kNone, kTooLarge, kBadHeaderName, kTransferCoding, kVersion };
+  enum class Refusal { kNone, kTooLarge, kBadHeaderName, kBadFraming, kTransferCoding, kVersion };
 
   struct Framing {
     http_parser parser{};
@@ -301,7 +313,8 @@ class GuardedSocket : public asio::ip::tcp::socket {
     std::array<char, 24> name{};
     std::size_t name_length = 0;  // > name.size(): longer than any name looked for
     bool in_value = false;
-    bool transfer_encoding = false;
+    bool transfer_encoding = false;      // the field being read is Transfer-Encoding
+    bool any_transfer_encoding = false;  // the request has one
     std::string codings;
   };
 
@@ -344,6 +357,7 @@ class GuardedSocket : public asio::ip::tcp::socket {
       f->name_length = 0;
       f->in_value = false;
       f->transfer_encoding = false;
+      f->any_transfer_encoding = false;
       f->codings.clear();
       return 0;
     };
@@ -373,7 +387,10 @@ class GuardedSocket : public asio::ip::tcp::socket {
         f->transfer_encoding =
             f->name_length == kTransferEncoding.size() &&
             LowerAscii(std::string_view(f->name.data(), f->name_length)) == kTransferEncoding;
-        if (f->transfer_encoding && !f->codings.empty()) f->codings += ',';
+        if (f->transfer_encoding) {
+          if (f->any_transfer_encoding) f->codings += ',';
+          f->any_transfer_encoding = true;
+        }
       }
       if (f->transfer_encoding) f->codings.append(at, n);
       return 0;
@@ -382,9 +399,12 @@ class GuardedSocket : public asio::ip::tcp::socket {
       auto* f = static_cast<Framing*>(p->data);
       if (p->http_major != 1) {
         f->refusal = Refusal::kVersion;
-      } else if (!f->codings.empty() && !OnlyChunked(f->codings)) {
-        f->refusal = Refusal::kTransferCoding;
-      } else if (p->content_length != ULLONG_MAX && p->content_length > f->limit) {
+      } else if (f->any_transfer_encoding) {
+        // RFC 9112 §6.1: an HTTP/1.0 message with a Transfer-Encoding has faulty framing.
+        f->refusal = p->http_minor == 0 ? Refusal::kBadFraming : CodingsRefusal(f->codings);
+      }
+      if (f->refusal == Refusal::kNone && p->content_length != ULLONG_MAX &&
+          p->content_length > f->limit) {
         f->refusal = Refusal::kTooLarge;
       }
       return f->refusal == Refusal::kNone ? 0 : -1;  // refused: nothing after it is read
@@ -392,22 +412,26 @@ class GuardedSocket : public asio::ip::tcp::socket {
     return true;
   }
 
-  // Whether a Transfer-Encoding list names the chunked coding alone (RFC 9112 §6.1: a coding
-  // the server does not implement is 501; callgate implements none but chunked).
-  static bool OnlyChunked(std::string_view codings) {
-    int chunked = 0;
-    while (!codings.empty()) {
+  // What a request's Transfer-Encoding list calls for (RFC 9112 §6.1, §6.3): chunked once and
+  // last is the framing callgate reads; chunked missing, elsewhere or twice is faulty framing
+  // (400); another coding before it is one callgate does not implement (501).
+  static Refusal CodingsRefusal(std::string_view codings) {
+    int count = 0, chunked = 0;
+    bool last_chunked = false;
+    while (true) {
       const auto comma = codings.find(',');
       const std::string_view coding =
           TrimBlanks(codings.substr(0, comma == std::string_view::npos ? codings.size() : comma));
       if (!coding.empty()) {
-        if (LowerAscii(coding) != "chunked") return false;
-        ++chunked;
+        ++count;
+        last_chunked = LowerAscii(coding) == "chunked";
+        if (last_chunked) ++chunked;
       }
       if (comma == std::string_view::npos) break;
       codings.remove_prefix(comma + 1);
     }
-    return chunked == 1;
+    if (chunked != 1 || !last_chunked) return Refusal::kBadFraming;
+    return count == 1 ? Refusal::kNone : Refusal::kTransferCoding;
   }
 
   static std::string RefusalAnswer(Refusal refusal, std::uint64_t limit) {
@@ -423,6 +447,11 @@ class GuardedSocket : public asio::ip::tcp::socket {
         status = "400 Bad Request";
         code = "bad_request";
         message = "whitespace in a header field name";
+        break;
+      case Refusal::kBadFraming:
+        status = "400 Bad Request";
+        code = "bad_request";
+        message = "the Transfer-Encoding does not frame the body";
         break;
       case Refusal::kTransferCoding:
         status = "501 Not Implemented";

@@ -12,8 +12,9 @@
 // Limits: bodies nested deeper than limits.max_json_depth get 400 before routing; connections
 // beyond max_connections or max_connections_per_address are closed at accept.
 // URL/header violations make RESTinio close the connection without an answer; whitespace before
-// a header field's colon is answered 400, a transfer coding other than chunked 501 and an HTTP
-// major version other than 1 505, from the headers, and the connection closed. A body announced
+// a header field's colon, and a Transfer-Encoding whose chunked is not once and last (or with
+// HTTP/1.0), are answered 400, another coding before chunked 501 and an HTTP major version
+// other than 1 505, from the headers, and the connection closed. A body announced
 // (Content-Length) above limits.max_body_bytes is answered 413 JSON from its headers and the
 // connection closed after a bounded lingering close, its body never buffered; a chunked body is
 // read up to the hard limit (max_body_bytes × hard_body_limit_factor, beyond it the connection is

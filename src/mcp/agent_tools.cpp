@@ -138,9 +138,20 @@ std::variant<booking::CallContext, ToolResult> AgentToolGateway::SessionContext(
   return ctx;
 }
 
+namespace {
+
+ToolResult ReadOnlyRefusal(const agent::ToolSpec& tool) {
+  return Refusal("read_only_token", "Dieser Zugang darf nur lesen; " + agent::FunctionName(tool) +
+                                        " ändert Daten und ist damit nicht erlaubt.");
+}
+
+}  // namespace
+
 Result<ToolResult> AgentToolGateway::Call(const ToolRequest& request) {
   const agent::ToolSpec* tool = agent::FindTool(request.name);
   if (tool == nullptr) return Fail(ErrorCode::kNotFound, "no tool " + request.name);
+  // Said before anything else is asked for (a branch, a call); agent::ToolRunner refuses it too.
+  if (!tool->read_only && !request.may_write) return ReadOnlyRefusal(*tool);
   agent::ToolCall call;
   call.tool = tool;
   call.platform = "mcp";
@@ -204,9 +215,7 @@ Result<ToolResult> AgentToolGateway::Call(const ToolRequest& request) {
                      "versuchen.");
     }
     if (error.code == ErrorCode::kPermissionDenied && !tool->read_only && !request.may_write) {
-      return Refusal("read_only_token", "Dieser Zugang darf nur lesen; " +
-                                            agent::FunctionName(*tool) +
-                                            " ändert Daten und ist damit nicht erlaubt.");
+      return ReadOnlyRefusal(*tool);
     }
     if (error.code == ErrorCode::kPermissionDenied) {
       return Refusal("forbidden", "Das ist mit diesem Zugang nicht erlaubt.");

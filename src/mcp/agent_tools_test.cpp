@@ -123,6 +123,21 @@ TEST_F(GatewayTest, AnOfferToolRunsForTheTokensCompanyWithoutACall) {
   EXPECT_EQ(world.calendar.queries.back().account.channel, booking::Channel::kAgentApi);
 }
 
+// A read-only client hears so before anything else is asked of it (which branch, which call),
+// for every tool that changes data, and nothing is written.
+TEST_F(GatewayTest, AReadOnlyClientIsToldSoFirst) {
+  for (const agent::ToolSpec& tool : agent::Tools()) {
+    if (tool.read_only) continue;
+    auto request = Request(std::string(tool.name), json::object());
+    request.may_write = false;
+    auto refused = Call(request);
+    EXPECT_TRUE(refused.is_error) << tool.name;
+    EXPECT_EQ(refused.structured.value("error", ""), "read_only_token") << refused.text;
+  }
+  EXPECT_TRUE(writes.empty());
+  EXPECT_TRUE(world.calendar.created.empty());
+}
+
 // With a known call too, what an MCP client asks of the calendar is the agent API's; the same
 // call's function calls on the phone line are the phone line's.
 TEST_F(GatewayTest, TheCalendarIsAskedAsTheAgentApiAlsoForAKnownCall) {
