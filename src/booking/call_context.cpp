@@ -18,6 +18,7 @@ Result<CallContext> CallContextResolver::Resolve(
   if (call_id.empty() || call_id.size() > calls::kMaxCallIdLength)
     return tl::unexpected(UnknownCall());
   const auto now = clock_.Steady();
+  const std::string key(call_id);
   // The number the function call says was dialled, when it names one, is a number of the
   // call's company: another company's call id sent with this company's number (or the
   // reverse) opens nothing. Checked once per number and call: the call's later function calls
@@ -29,7 +30,7 @@ Result<CallContext> CallContextResolver::Resolve(
   bool checked_number = false;
   {
     std::lock_guard lock(mutex_);
-    auto it = cache_.find(std::string(call_id));
+    auto it = cache_.find(key);
     if (it != cache_.end() && it->second.expires > now) {
       if (required_company && it->second.context.company.id != *required_company) {
         return tl::unexpected(UnknownCall());
@@ -39,7 +40,7 @@ Result<CallContext> CallContextResolver::Resolve(
       checked_number = !names_line || it->second.dialled == snapshot->to_number;
     }
   }
-  if (cached && checked_number) return Current(call_id, std::move(*cached), cached_generation);
+  if (cached && checked_number) return Current(key, std::move(*cached), cached_generation);
   std::optional<tenancy::CompanyId> dialled_company;
   if (names_line) {
     auto tenant = tenants_.FindByDialledNumber(snapshot->to_number, required_company);
@@ -53,11 +54,11 @@ Result<CallContext> CallContextResolver::Resolve(
     if (cached->company.id != *dialled_company) return tl::unexpected(UnknownCall());
     {
       std::lock_guard lock(mutex_);
-      if (auto it = cache_.find(std::string(call_id)); it != cache_.end()) {
+      if (auto it = cache_.find(key); it != cache_.end()) {
         it->second.dialled = snapshot->to_number;
       }
     }
-    return Current(call_id, std::move(*cached), cached_generation);
+    return Current(key, std::move(*cached), cached_generation);
   }
   const std::uint64_t generation = Generation();  // before the load: a change during it counts
   auto context = Load(call_id, snapshot, required_company);
@@ -71,7 +72,7 @@ Result<CallContext> CallContextResolver::Resolve(
       it = it->second.expires <= now ? cache_.erase(it) : std::next(it);
     }
   }
-  cache_[std::string(call_id)] =
+  cache_[key] =
       Entry{*context, now + ttl_, names_line ? snapshot->to_number : std::string(), generation};
   return context;
 }
@@ -81,7 +82,7 @@ std::uint64_t CallContextResolver::Generation() const {
                                    : tenancy::TenancyCache::kNoGeneration;
 }
 
-Result<CallContext> CallContextResolver::Current(std::string_view call_id, CallContext context,
+Result<CallContext> CallContextResolver::Current(const std::string& key, CallContext context,
                                                  std::uint64_t generation) {
   const std::uint64_t now = Generation();
   if (now == tenancy::TenancyCache::kNoGeneration || now == generation) return context;
@@ -90,7 +91,7 @@ Result<CallContext> CallContextResolver::Current(std::string_view call_id, CallC
     // Deactivated since: the call ends here, as a new one would. Not readable: the cached
     // company serves (calls go on while the database is away).
     if (company.error().code != ErrorCode::kNotFound) return context;
-    Forget(call_id);
+    Forget(key);
     return tl::unexpected(company.error());
   }
   const bool company_zone = context.timezone == context.company.timezone &&
@@ -99,8 +100,7 @@ Result<CallContext> CallContextResolver::Current(std::string_view call_id, CallC
   if (company_zone) context.timezone = context.company.timezone;
   std::lock_guard lock(mutex_);
   // Not over an entry that a load meanwhile stored from a newer generation.
-  if (auto it = cache_.find(std::string(call_id));
-      it != cache_.end() && it->second.generation <= now) {
+  if (auto it = cache_.find(key); it != cache_.end() && it->second.generation <= now) {
     it->second.context.company = context.company;
     it->second.context.timezone = context.timezone;
     it->second.generation = now;

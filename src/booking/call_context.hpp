@@ -82,7 +82,7 @@ class CallContextResolver {
   // The configuration's generation now; kNoGeneration without one or while it cannot be read.
   std::uint64_t Generation() const;
   // A cached context brought up to the configuration's `generation` (see FollowConfiguration).
-  Result<CallContext> Current(std::string_view call_id, CallContext context,
+  Result<CallContext> Current(const std::string& key, CallContext context,
                               std::uint64_t generation);
 
   struct Entry {

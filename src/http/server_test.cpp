@@ -91,6 +91,22 @@ class ServerTest : public ::testing::TestWithParam<std::size_t> {
   }
   TestClient Client() const { return TestClient(server_->port(), seconds(15)); }
 
+  // A connection whose request announces a body far over the limit (POST /echo), once the
+  // server has refused it: it then lingers. nullopt when it could not be sent or was not refused.
+  std::optional<RawConnection> OpenRefusedConnection() {
+    auto connection = RawConnection::Connect(server_->port());
+    if (!connection) return std::nullopt;
+    const auto refused = server_->Stats().refused_too_large;
+    if (!connection->Send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nxxxx")) {
+      return std::nullopt;
+    }
+    if (!Eventually([&] { return server_->Stats().refused_too_large == refused + 1; })) {
+      return std::nullopt;
+    }
+    return std::move(*connection);
+  }
+
   // Adds GET /block, starts a server with one handler thread and a queue of one, and fills
   // both: one /block runs (held until slow_gate_ opens), one waits in the queue. The returned
   // futures answer 200 once slow_gate_ opens.
@@ -338,11 +354,9 @@ TEST_P(ServerTest, ARefusedConnectionLingersBoundedWithoutHoldingTheIoThread) {
   router_.Add(Method::kGet, "/thing", [](Request&) { return Response::Text(200, "the thing"); });
   router_.Add(Method::kPost, "/echo", [](Request&) { return Response::Text(200, "ok"); });
   StartServer();
-  auto connection = RawConnection::Connect(server_->port());
+  auto connection = OpenRefusedConnection();
   ASSERT_TRUE(connection.has_value());
-  ASSERT_TRUE(
-      connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nxxxx"));
-  ASSERT_TRUE(Eventually([&] { return server_->Stats().refused_too_large == 1; }));
+  ASSERT_EQ(server_->Stats().refused_too_large, 1u);
   const auto lingering_since = std::chrono::steady_clock::now();
   bool closed = false;
   // Up to 30 s of one small piece of body every 50 ms; the server ends it long before.
@@ -364,11 +378,9 @@ TEST_P(ServerTest, ARefusedConnectionLingersBoundedWithoutHoldingTheIoThread) {
 TEST_P(ServerTest, AServerThatIsGoneClosesItsLingeringRefusals) {
   router_.Add(Method::kPost, "/echo", [](Request&) { return Response::Text(200, "ok"); });
   StartServer();
-  auto connection = RawConnection::Connect(server_->port());
+  auto connection = OpenRefusedConnection();
   ASSERT_TRUE(connection.has_value());
-  ASSERT_TRUE(
-      connection->Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nxxxx"));
-  ASSERT_TRUE(Eventually([&] { return server_->Stats().refused_too_large == 1; }));
+  ASSERT_EQ(server_->Stats().refused_too_large, 1u);
   server_->Stop();
   server_.reset();
   // Up to 2 s of small pieces of body (the linger alone would take them for 3 s).
