@@ -867,11 +867,18 @@ Status Application::Start() {
                        {{}, static_cast<double>(stats.answered_later)}};
                  });
   server_counter("callgate_http_bodies_refused_total",
-                 "Requests answered 413 from their headers, their announced body over "
+                 "Requests answered 413 from their headers or chunk sizes, their body over "
                  "CALLGATE_MAX_BODY_BYTES; the body was not read",
                  [](const http::ServerStats& stats) {
                    return std::vector<observability::GaugeSample>{
                        {{}, static_cast<double>(stats.refused_too_large)}};
+                 });
+  server_counter("callgate_http_malformed_requests_total",
+                 "Requests refused for their framing before routing (400, 431, 501 or 505): "
+                 "input a proxy in front might read differently, or that the parser refuses",
+                 [](const http::ServerStats& stats) {
+                   return std::vector<observability::GaugeSample>{
+                       {{}, static_cast<double>(stats.refused_malformed)}};
                  });
   obs::LogInfo("server_started", {{"address", settings.address},
                                   {"port", impl_->server->port()},

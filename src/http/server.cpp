@@ -1,6 +1,5 @@
 #include "http/server.hpp"
 
-#include <http_parser.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +26,7 @@
 #include "core/text.hpp"
 #include "http/error_mapping.hpp"
 #include "http/pending_answer.hpp"
+#include "http/request_framing.hpp"
 #include "http/worker_pool.hpp"
 
 namespace callgate::http {
@@ -123,12 +123,13 @@ class ListenerConnections {
   std::size_t listener_;
 };
 
-// What the sockets of one running server need to refuse an oversized body on their own: the
-// limit (ServerLimits::max_body_bytes) and the count of refusals (ServerStats), by the
+// What the sockets of one running server need to refuse requests on their own: the body limit
+// (ServerLimits::max_body_bytes) and the counts of refusals (ServerStats), by the
 // server's io_context: the sockets RESTinio creates know only their io_context.
 struct BodyRefusal {
   std::uint64_t limit = 0;
-  std::shared_ptr<std::atomic<std::uint64_t>> refused;
+  std::shared_ptr<std::atomic<std::uint64_t>> too_large;  // answered 413
+  std::shared_ptr<std::atomic<std::uint64_t>> malformed;  // answered 400, 431, 501 or 505
 };
 
 class AnnouncedBodyLimits {
@@ -244,17 +245,13 @@ class LingeringClose : public std::enable_shared_from_this<LingeringClose> {
   std::array<char, 4096> scratch_{};
 };
 
-// The TCP socket RESTinio reads requests from, with one addition: it follows the request
-// framing with its own http_parser and, when a request announces a Content-Length above the
-// body limit, reports the read as aborted, so RESTinio closes the connection without parsing
-// further; that close hands the connection to a LingeringClose, which answers 413 JSON. The
-// body is never buffered (a client announcing a few MiB on many connections holds no memory),
-// and the client learns why instead of seeing a dropped connection. Bodies without a
-// Content-Length (chunked) are read up to the hard limit and answered 413 by the body-limit
-// middleware. The same way it refuses what the parser would let pass but RFC 9112 does not, and
-// a proxy in front might frame differently: whitespace between a field name and its colon, a
-// Transfer-Encoding whose chunked is not once and last or that comes with HTTP/1.0 (400),
-// another coding before chunked (501), an HTTP major version other than 1 (505).
+// The TCP socket RESTinio reads requests from, with one addition: before RESTinio's parser sees
+// a read, a RequestFraming follows it (request_framing.hpp) and, when it refuses a request (a
+// body above the limit, framing a proxy in front might read differently, input the parser
+// refuses), the read is reported as aborted, so RESTinio closes the connection without parsing
+// further; that close hands the connection to a LingeringClose, which sends the refusal's
+// answer. A refused body is never buffered (a client announcing a few MiB on many connections
+// holds no memory), and the client learns why instead of seeing a dropped connection.
 class GuardedSocket : public asio::ip::tcp::socket {
  public:
   explicit GuardedSocket(asio::io_context& context) : asio::ip::tcp::socket(context) {}
@@ -277,7 +274,7 @@ class GuardedSocket : public asio::ip::tcp::socket {
   }
 
   // RESTinio ends a connection with shutdown(both) and close(); after a refusal both hand the
-  // connection to a LingeringClose instead, which sends the 413 and closes it when done.
+  // connection to a LingeringClose instead, which sends the answer and closes it when done.
   using asio::ip::tcp::socket::close;
   using asio::ip::tcp::socket::shutdown;
   void shutdown(shutdown_type what, asio::error_code& ec) {
@@ -300,44 +297,22 @@ class GuardedSocket : public asio::ip::tcp::socket {
   }
 
  private:
-  // Why a request is refused from its headers.
-  enum class Refusal { kNone, kTooLarge, kBadHeaderName, kBadFraming, kTransferCoding, kVersion };
-
-  struct Framing {
-    http_parser parser{};
-    http_parser_settings settings{};
-    std::uint64_t limit = 0;
-    Refusal refusal = Refusal::kNone;
-    // The header being read: its name (only as far as needed to know Transfer-Encoding), whether
-    // its value has begun, and the request's Transfer-Encoding values joined by commas.
-    std::array<char, 24> name{};
-    std::size_t name_length = 0;  // > name.size(): longer than any name looked for
-    bool in_value = false;
-    bool transfer_encoding = false;      // the field being read is Transfer-Encoding
-    bool any_transfer_encoding = false;  // the request has one
-    std::string codings;
-  };
-
   // True when the request is refused here (its answer waits in refusal_ for the close).
   bool Inspect(const char* data, std::size_t length) {
     if (done_) return false;
     if (!framing_ && !StartFollowing()) return false;
-    http_parser_execute(&framing_->parser, &framing_->settings, data, length);
-    if (framing_->refusal != Refusal::kNone) {
-      done_ = true;
-      refusal_ = RefusalAnswer(framing_->refusal, framing_->limit);
-      if (framing_->refusal == Refusal::kTooLarge && refused_) ++*refused_;
-      framing_.reset();
-      return true;
-    }
-    if (HTTP_PARSER_ERRNO(&framing_->parser) != HPE_OK) {
-      done_ = true;  // RESTinio's parser judges malformed input; stop following it
-      framing_.reset();
-    }
-    return false;
+    const FramingRefusal refusal = framing_->Follow(data, length);
+    if (refusal == FramingRefusal::kNone) return false;
+    done_ = true;
+    refusal_ = framing_->Answer();
+    const auto& counter =
+        refusal == FramingRefusal::kTooLarge ? counts_.too_large : counts_.malformed;
+    if (counter) ++*counter;
+    framing_.reset();
+    return true;
   }
 
-  // Sets up the parser that follows the requests; false when this socket's server has no body
+  // Sets up the framing that follows the requests; false when this socket's server has no body
   // limit registered (nothing is followed then).
   bool StartFollowing() {
     auto guard = AnnouncedBodyLimits::Instance().Get(&get_executor().context());
@@ -345,135 +320,13 @@ class GuardedSocket : public asio::ip::tcp::socket {
       done_ = true;
       return false;
     }
-    refused_ = std::move(guard->refused);
-    framing_ = std::make_unique<Framing>();
-    framing_->limit = guard->limit;
-    http_parser_init(&framing_->parser, HTTP_REQUEST);
-    http_parser_settings_init(&framing_->settings);
-    framing_->parser.data = framing_.get();
-    auto& on = framing_->settings;
-    on.on_message_begin = [](http_parser* p) -> int {
-      auto* f = static_cast<Framing*>(p->data);
-      f->name_length = 0;
-      f->in_value = false;
-      f->transfer_encoding = false;
-      f->any_transfer_encoding = false;
-      f->codings.clear();
-      return 0;
-    };
-    on.on_header_field = [](http_parser* p, const char* at, std::size_t n) -> int {
-      auto* f = static_cast<Framing*>(p->data);
-      if (f->in_value) {  // a new field begins
-        f->in_value = false;
-        f->name_length = 0;
-      }
-      // RFC 9112 §5.1: no whitespace between a field name and its colon (the parser lets it
-      // pass, and a proxy in front may frame such a request differently).
-      if (std::memchr(at, ' ', n) != nullptr || std::memchr(at, '\t', n) != nullptr) {
-        f->refusal = Refusal::kBadHeaderName;
-        return -1;
-      }
-      if (f->name_length + n <= f->name.size()) {
-        std::memcpy(f->name.data() + f->name_length, at, n);
-      }
-      f->name_length += n;
-      return 0;
-    };
-    on.on_header_value = [](http_parser* p, const char* at, std::size_t n) -> int {
-      auto* f = static_cast<Framing*>(p->data);
-      if (!f->in_value) {
-        f->in_value = true;
-        constexpr std::string_view kTransferEncoding = "transfer-encoding";
-        f->transfer_encoding =
-            f->name_length == kTransferEncoding.size() &&
-            LowerAscii(std::string_view(f->name.data(), f->name_length)) == kTransferEncoding;
-        if (f->transfer_encoding) {
-          if (f->any_transfer_encoding) f->codings += ',';
-          f->any_transfer_encoding = true;
-        }
-      }
-      if (f->transfer_encoding) f->codings.append(at, n);
-      return 0;
-    };
-    on.on_headers_complete = [](http_parser* p) -> int {
-      auto* f = static_cast<Framing*>(p->data);
-      if (p->http_major != 1) {
-        f->refusal = Refusal::kVersion;
-      } else if (f->any_transfer_encoding) {
-        // RFC 9112 §6.1: an HTTP/1.0 message with a Transfer-Encoding has faulty framing.
-        f->refusal = p->http_minor == 0 ? Refusal::kBadFraming : CodingsRefusal(f->codings);
-      }
-      if (f->refusal == Refusal::kNone && p->content_length != ULLONG_MAX &&
-          p->content_length > f->limit) {
-        f->refusal = Refusal::kTooLarge;
-      }
-      return f->refusal == Refusal::kNone ? 0 : -1;  // refused: nothing after it is read
-    };
+    counts_ = std::move(*guard);
+    framing_ = std::make_unique<RequestFraming>(counts_.limit);
     return true;
   }
 
-  // What a request's Transfer-Encoding list calls for (RFC 9112 §6.1, §6.3): chunked once and
-  // last is the framing callgate reads; chunked missing, elsewhere or twice is faulty framing
-  // (400); another coding before it is one callgate does not implement (501).
-  static Refusal CodingsRefusal(std::string_view codings) {
-    int count = 0, chunked = 0;
-    bool last_chunked = false;
-    while (true) {
-      const auto comma = codings.find(',');
-      const std::string_view coding =
-          TrimBlanks(codings.substr(0, comma == std::string_view::npos ? codings.size() : comma));
-      if (!coding.empty()) {
-        ++count;
-        last_chunked = LowerAscii(coding) == "chunked";
-        if (last_chunked) ++chunked;
-      }
-      if (comma == std::string_view::npos) break;
-      codings.remove_prefix(comma + 1);
-    }
-    if (chunked != 1 || !last_chunked) return Refusal::kBadFraming;
-    return count == 1 ? Refusal::kNone : Refusal::kTransferCoding;
-  }
-
-  static std::string RefusalAnswer(Refusal refusal, std::uint64_t limit) {
-    std::string_view status, code;
-    std::string message;
-    switch (refusal) {
-      case Refusal::kTooLarge:
-        status = "413 Payload Too Large";
-        code = "payload_too_large";
-        message = "request body exceeds " + std::to_string(limit) + " bytes";
-        break;
-      case Refusal::kBadHeaderName:
-        status = "400 Bad Request";
-        code = "bad_request";
-        message = "whitespace in a header field name";
-        break;
-      case Refusal::kBadFraming:
-        status = "400 Bad Request";
-        code = "bad_request";
-        message = "the Transfer-Encoding does not frame the body";
-        break;
-      case Refusal::kTransferCoding:
-        status = "501 Not Implemented";
-        code = "not_implemented";
-        message = "transfer coding other than chunked";
-        break;
-      case Refusal::kVersion:
-      case Refusal::kNone:
-        status = "505 HTTP Version Not Supported";
-        code = "http_version_not_supported";
-        message = "only HTTP/1.x is served here";
-        break;
-    }
-    const std::string body =
-        R"({"error":{"code":")" + std::string(code) + R"(","message":")" + message + R"("}})";
-    return "HTTP/1.1 " + std::string(status) +
-           "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
-  }
-
-  std::unique_ptr<Framing> framing_;
-  std::shared_ptr<std::atomic<std::uint64_t>> refused_;
+  std::unique_ptr<RequestFraming> framing_;
+  BodyRefusal counts_;
   std::string refusal_;  // the answer to send once RESTinio closes the connection
   bool done_ = false;
 };
@@ -677,8 +530,11 @@ struct Server::Impl {
   std::shared_ptr<AnswerGate> answer_gate = std::make_shared<AnswerGate>();
   std::atomic<std::uint64_t> rejected_queue_full{0};
   std::atomic<std::uint64_t> rejected_draining{0};
-  // Requests answered 413 from their headers by the sockets (GuardedSocket).
+  // Requests refused by the sockets (GuardedSocket): 413 from their headers or chunk sizes;
+  // 400, 431, 501 or 505 for their framing.
   std::shared_ptr<std::atomic<std::uint64_t>> refused_too_large =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
+  std::shared_ptr<std::atomic<std::uint64_t>> refused_malformed =
       std::make_shared<std::atomic<std::uint64_t>>(0);
   std::shared_ptr<InFlight> in_flight = std::make_shared<InFlight>();
   std::shared_ptr<ConnectionLimiter> connections;
@@ -791,8 +647,9 @@ Status Server::Impl::Start() {
   try {
     for (std::size_t i = 0; i < s.io_threads; ++i) {
       auto listener = std::make_unique<Listener>();
-      AnnouncedBodyLimits::Instance().Set(&listener->io_context,
-                                          BodyRefusal{s.limits.max_body_bytes, refused_too_large});
+      AnnouncedBodyLimits::Instance().Set(
+          &listener->io_context,
+          BodyRefusal{s.limits.max_body_bytes, refused_too_large, refused_malformed});
       listener->server = std::make_unique<HttpServer>(
           restinio::external_io_context(listener->io_context), ListenerSettings(i, address));
       listeners.push_back(std::move(listener));
@@ -1150,6 +1007,7 @@ ServerStats Server::Stats() const {
   stats.rejected_queue_full = impl_->rejected_queue_full.load();
   stats.rejected_draining = impl_->rejected_draining.load();
   stats.refused_too_large = impl_->refused_too_large->load();
+  stats.refused_malformed = impl_->refused_malformed->load();
   if (impl_->pool) {
     stats.queued = impl_->pool->queued();
     stats.running = impl_->pool->running();

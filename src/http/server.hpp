@@ -11,14 +11,15 @@
 //
 // Limits: bodies nested deeper than limits.max_json_depth get 400 before routing; connections
 // beyond max_connections or max_connections_per_address are closed at accept.
-// URL/header violations make RESTinio close the connection without an answer; whitespace before
-// a header field's colon, and a Transfer-Encoding whose chunked is not once and last (or with
-// HTTP/1.0), are answered 400, another coding before chunked 501 and an HTTP major version
-// other than 1 505, from the headers, and the connection closed. A body announced
-// (Content-Length) above limits.max_body_bytes is answered 413 JSON from its headers and the
-// connection closed after a bounded lingering close, its body never buffered; a chunked body is
-// read up to the hard limit (max_body_bytes × hard_body_limit_factor, beyond it the connection is
-// closed) and answered 413 JSON by the body-limit middleware. See docs/adr/0003-http-server.md.
+// Every read is followed by a RequestFraming (request_framing.hpp) before RESTinio parses it:
+// what it refuses is answered from the socket and the connection closed after a bounded
+// lingering close, the body never buffered: a body announced (Content-Length) or chunked above
+// limits.max_body_bytes 413 JSON; a header section beyond http_parser's limit 431; input
+// http_parser refuses, a line ending other than CRLF, a folded header line, whitespace before a
+// header field's colon, a Transfer-Encoding whose chunked is not once and last (or with
+// HTTP/1.0), a malformed chunked body 400; another coding before chunked 501; an HTTP major
+// version other than 1 505. RESTinio's own limits (URL and header sizes) close the connection
+// without an answer. See docs/adr/0003-http-server.md.
 
 #include <chrono>
 #include <cstddef>
@@ -39,8 +40,8 @@ struct ServerLimits {
   std::size_t max_header_value_bytes = 16 * 1024;  // one field value
   std::size_t max_header_count = 100;              // fields per request
   std::size_t max_body_bytes = 1024 * 1024;        // larger → 413 JSON
-  // Chunked bodies larger than max_body_bytes × this factor are cut off by closing the
-  // connection (no 413): past that point reading the body to answer politely costs too much.
+  // Bodies larger than max_body_bytes × this factor are cut off by closing the connection (no
+  // 413). A second line: the socket guard already refuses chunked bodies at max_body_bytes.
   std::size_t hard_body_limit_factor = 4;
   // Open connections; beyond it new connections are closed right after accept. Approximate
   // under bursts (counted when RESTinio reports a connection accepted).
@@ -87,7 +88,8 @@ struct ServerStats {
   std::uint64_t answered_later = 0;        // answers that came after their handler returned
   std::uint64_t rejected_queue_full = 0;   // answered 503 because the queue was full
   std::uint64_t rejected_draining = 0;     // answered 503 because Stop() was in progress
-  std::uint64_t refused_too_large = 0;     // answered 413 from a Content-Length over the limit
+  std::uint64_t refused_too_large = 0;     // answered 413 from a Content-Length or chunk sizes
+  std::uint64_t refused_malformed = 0;     // answered 400/431/501/505 for their framing
   std::size_t queued = 0;                  // waiting for a worker now
   std::size_t running = 0;                 // in middleware/handler now
   std::size_t in_flight = 0;               // accepted and not yet fully answered

@@ -468,6 +468,72 @@ TEST_P(ServerTest, HeadersARelaxedParserWouldFrameDifferentlyAreRefused) {
   EXPECT_EQ(handled.load(), 3);
 }
 
+// Chunk lines the server's lenient parser would take (a bare LF in an extension, any two bytes
+// after the data as CRLF, junk after a size) are refused before it reads them: a proxy in front
+// that frames such a body differently cannot get the request hidden inside it through, with
+// headers it never checked. The refusals are counted.
+TEST_P(ServerTest, AChunkLineALenientParserWouldTakeIsRefusedWithTheRequestBehindIt) {
+  std::atomic<int> handled{0};
+  router_.Add(Method::kPost, "/echo", [&](Request&) {
+    ++handled;
+    return Response::Text(200, "ok");
+  });
+  router_.Add(Method::kGet, "/inside", [&](Request&) {
+    ++handled;
+    return Response::Text(200, "inside");
+  });
+  StartServer();
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string inside = "GET /inside HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n";
+  std::uint64_t refused = 0;
+  for (const std::string& body : {"3;x\nabc\r\n0\r\n\r\n" + inside, "3\r\nabcXY0\r\n\r\n" + inside,
+                                  "3 junk\r\nabc\r\n0\r\n\r\n" + inside}) {
+    auto connection = RawConnection::Connect(server_->port());
+    ASSERT_TRUE(connection.has_value());
+    ASSERT_TRUE(connection->Send(head + body));
+    EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+    EXPECT_EQ(connection->received().rfind("HTTP/1.1 400 ", 0), 0u) << connection->received();
+    EXPECT_NE(connection->received().find("malformed chunked body"), std::string::npos);
+    EXPECT_EQ(server_->Stats().refused_malformed, ++refused);
+  }
+  EXPECT_EQ(handled.load(), 0);
+  EXPECT_EQ(server_->Stats().refused_too_large, 0u);
+  // Framed by the grammar, the same body and the request after it are answered.
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  ASSERT_TRUE(connection->Send(head + "3;x=y\r\nabc\r\n0\r\nChecksum: 1\r\n\r\n" + inside));
+  auto first = connection->ReadResponse(seconds(15));
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(first->status, 200);
+  auto second = connection->ReadResponse(seconds(15));
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_EQ(second->body, "inside");
+  EXPECT_EQ(handled.load(), 2);
+  EXPECT_EQ(server_->Stats().refused_malformed, refused);
+}
+
+// A chunked body whose chunk sizes add up to more than the limit is answered 413 as soon as the
+// size line says so: the client need not send the data, and the server reads none of it.
+TEST_P(ServerTest, AChunkedBodyOverTheLimitIsRefusedFromItsChunkSizes) {
+  std::atomic<int> handled{0};
+  router_.Add(Method::kPost, "/echo", [&](Request&) {
+    ++handled;
+    return Response::Text(200, "ok");
+  });
+  StartServer();  // max_body_bytes = 1024
+  auto connection = RawConnection::Connect(server_->port());
+  ASSERT_TRUE(connection.has_value());
+  ASSERT_TRUE(connection->Send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n" +
+      std::string(512, 'x') + "\r\n201\r\n"));
+  EXPECT_TRUE(connection->WaitForClose(seconds(15)));
+  EXPECT_EQ(connection->received().rfind("HTTP/1.1 413 ", 0), 0u) << connection->received();
+  EXPECT_NE(connection->received().find("payload_too_large"), std::string::npos);
+  EXPECT_EQ(handled.load(), 0);
+  EXPECT_EQ(server_->Stats().refused_too_large, 1u);
+  EXPECT_EQ(server_->Stats().refused_malformed, 0u);
+}
+
 // No route takes HEAD: it is answered 405 with the allowed methods, and without a body, so the
 // next answer on a kept-alive connection is read as what it is.
 TEST_P(ServerTest, AHeadRequestIsAnsweredWithoutABody) {

@@ -170,6 +170,49 @@ TEST_P(RetellWebhooksTest, AnOversizedWebhookIsRefusedFromItsHeadersAndCounted) 
       std::string::npos);
 }
 
+// A signed webhook whose chunked body a lenient parser would frame one way and a proxy another
+// (a bare LF in a chunk extension) is refused before its body is read: nothing of it, nor of
+// the event hidden behind it, is stored, and the refusal shows in the metrics.
+TEST_P(RetellWebhooksTest, AWebhookWithALooselyFramedChunkIsRefusedAndCounted) {
+  const auto refused = [&] {
+    return app_->metrics().Value("callgate_http_malformed_requests_total");
+  };
+  EXPECT_EQ(refused(), 0);
+  const auto signed_request = [&](const std::string& body, const std::string& framing) {
+    return "POST /webhooks/retell HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           "X-Retell-Signature: " +
+           retell::SignRetellPayload(body, kPlatformKey, ToUnixMillis(system_clock_.Now())) +
+           "\r\n" + framing;
+  };
+  const std::string hidden_body = CallEvent("call_started", "call-hidden");
+  const std::string hidden =
+      signed_request(hidden_body, "Content-Length: " + std::to_string(hidden_body.size()) +
+                                      "\r\n\r\n" + hidden_body);
+  const std::string body = CallEvent("call_started", "call-loose");
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  auto connection = http::testing::RawConnection::Connect(app_->port());
+  ASSERT_TRUE(connection.has_value());
+  ASSERT_TRUE(connection->Send(signed_request(body, "Transfer-Encoding: chunked\r\n\r\n") + size +
+                               ";x\n" + body + "\r\n0\r\n\r\n" + hidden));
+  EXPECT_TRUE(connection->WaitForClose(std::chrono::seconds(15)));
+  EXPECT_EQ(connection->received().rfind("HTTP/1.1 400 ", 0), 0u) << connection->received();
+  EXPECT_EQ(refused(), 1);
+  EXPECT_EQ(Count("calls", "retell_call_id IN ('call-loose', 'call-hidden')"), 0);
+  EXPECT_EQ(Count("webhook_events", "dedupe_key LIKE '%call-loose%'"), 0);
+  EXPECT_EQ(Count("webhook_events", "dedupe_key LIKE '%call-hidden%'"), 0);
+  // The same webhook framed by the grammar is stored.
+  auto framed = http::testing::RawConnection::Connect(app_->port());
+  ASSERT_TRUE(framed.has_value());
+  ASSERT_TRUE(framed->Send(signed_request(body, "Transfer-Encoding: chunked\r\n\r\n") + size +
+                           "\r\n" + body + "\r\n0\r\n\r\n"));
+  const auto answer = framed->ReadResponse(std::chrono::seconds(15));
+  ASSERT_TRUE(answer.has_value()) << answer.error().message;
+  EXPECT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(Count("calls", "retell_call_id = 'call-loose'"), 1);
+  EXPECT_EQ(refused(), 1);
+}
+
 TEST_P(RetellWebhooksTest, CallStartedIsQueuedFromTheIoThreadAndAnsweredOnceCommitted) {
   auto& m = app_->metrics();
   auto inline_requests = [&](const char* outcome) {
