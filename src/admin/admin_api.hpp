@@ -38,10 +38,7 @@ namespace callgate::admin {
 class Problems;  // admin/request_body.hpp
 
 // An event type of a company's Cal.com account, as far as a service cares.
-struct AccountEventType {
-  std::int64_t id = 0;
-  bool recurring = false;  // a create books a series: not for phone bookings
-};
+using AccountEventType = booking::AccountEventType;
 
 struct AdminApiSettings {
   std::string phone_region = "DE";  // for numbers written in national format

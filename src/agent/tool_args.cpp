@@ -15,7 +15,11 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxTextChars = 500;
 
-std::string Trim(std::string v) {
+// Trimmed and cut to kMaxTextChars; control characters, line breaks and direction overrides
+// (HasControlCharacter) become spaces: what a caller dictated is kept, never refused, but it
+// reaches no page, log line or calendar entry with a NUL or a name shown back to front.
+std::string Trim(std::string_view text) {
+  std::string v = BlankControlCharacters(text);
   while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
   std::size_t b = 0;
   while (b < v.size() && std::isspace(static_cast<unsigned char>(v[b]))) ++b;

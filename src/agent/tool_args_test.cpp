@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.hpp"
+
 namespace callgate::agent {
 namespace {
 
@@ -83,6 +85,22 @@ TEST(ToolArgs, BookingRequestCarriesContactAndNotes) {
   EXPECT_EQ(r->contact.phone, "0151 2345678");
   EXPECT_EQ(r->notes, "Rollstuhl");
   EXPECT_FALSE(r->confirm);
+}
+
+// What the caller dictated is kept, but no control character, line break or direction override
+// reaches the dashboard, a log line or the calendar entry.
+TEST(ToolArgs, ControlCharactersInCollectedTextBecomeSpaces) {
+  auto r = ParseAppointmentRequest(json{{"name", "Erika\u202e relleM\n"},
+                                        {"telefon", std::string("0151\0 2345678", 13)},
+                                        {"notiz", "Rollstuhl\r\nbitte\u2028Rampe\u0085"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->contact.name, "Erika  relleM");
+  EXPECT_EQ(r->contact.phone, "0151  2345678");
+  EXPECT_EQ(r->notes, "Rollstuhl  bitte Rampe");
+  auto callback = ParseCallbackWish(json{{"topic", "R\u00fcckruf\u2066x\u2069"}});
+  ASSERT_TRUE(callback);
+  EXPECT_EQ(callback->topic, "Rückruf x");
+  EXPECT_FALSE(HasControlCharacter(callback->topic));
 }
 
 TEST(ToolArgs, AlternativesCountIsANumber) {

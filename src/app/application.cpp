@@ -354,14 +354,11 @@ struct Application::Impl {
     admin_store = std::make_unique<admin::SqlAdminStore>(db, clock);
     admin::AdminApiSettings admin_settings{config.phone_region, {}};
     // A service may name only an event type of its company's own Cal.com account, and not a
-    // recurring one.
+    // recurring one. Asked like every other Cal.com request: within the account's outbound
+    // budget and behind its circuit breaker.
     admin_settings.account_event_types =
         [this](const tenancy::Company& company) -> Result<std::vector<admin::AccountEventType>> {
-      auto types = calcom_client->ListEventTypes(booking->AccountFor(company));
-      if (!types) return tl::unexpected(types.error());
-      std::vector<admin::AccountEventType> out;
-      for (const auto& t : *types) out.push_back({t.id, t.recurring});
-      return out;
+      return calendar->ListAccountEventTypes(booking->AccountFor(company));
     };
     audit_log = std::make_unique<privacy::SqlAuditLog>(db, clock);
     personal_data = std::make_unique<privacy::PersonalData>(

@@ -137,6 +137,12 @@ struct BookingFilter {
   int take = 100;
 };
 
+// An event type of a calendar account, as far as a service is checked against it.
+struct AccountEventType {
+  std::int64_t id = 0;
+  bool recurring = false;  // a create books a whole series
+};
+
 class CalendarProvider {
  public:
   virtual ~CalendarProvider() = default;
@@ -159,6 +165,9 @@ class CalendarProvider {
   virtual Result<Booking> GetBooking(const CalendarAccount& account, const std::string& uid) = 0;
   virtual Result<std::vector<Booking>> ListBookings(const CalendarAccount& account,
                                                     const BookingFilter& filter) = 0;
+  // The account's event types (checking a service's event type when it is set).
+  virtual Result<std::vector<AccountEventType>> ListAccountEventTypes(
+      const CalendarAccount& account) = 0;
 
   // Drops cached availability of an event type (after a booking change, ours or announced by
   // a Cal.com webhook). No-op for providers without a cache.

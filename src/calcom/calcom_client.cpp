@@ -405,4 +405,14 @@ Result<std::vector<EventType>> CalcomClient::ListEventTypes(const CalendarAccoun
   return ParseEventTypesResponse(*body);
 }
 
+Result<std::vector<booking::AccountEventType>> CalcomClient::ListAccountEventTypes(
+    const CalendarAccount& account) {
+  auto types = ListEventTypes(account);
+  if (!types) return tl::unexpected(types.error());
+  std::vector<booking::AccountEventType> out;
+  out.reserve(types->size());
+  for (const auto& t : *types) out.push_back({t.id, t.recurring});
+  return out;
+}
+
 }  // namespace callgate::calcom

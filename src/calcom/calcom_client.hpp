@@ -108,6 +108,9 @@ class CalcomClient final : public booking::CalendarProvider {
 
   // GET /v2/event-types of the account's user. Bounded by bookings_timeout.
   Result<std::vector<EventType>> ListEventTypes(const booking::CalendarAccount& account);
+  // The same, as far as a service is checked against it.
+  Result<std::vector<booking::AccountEventType>> ListAccountEventTypes(
+      const booking::CalendarAccount& account) override;
 
  private:
   struct Impl;

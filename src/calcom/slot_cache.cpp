@@ -365,6 +365,11 @@ Result<std::vector<booking::Booking>> CachingCalendarProvider::ListBookings(
   return impl_->inner.ListBookings(account, filter);
 }
 
+Result<std::vector<booking::AccountEventType>> CachingCalendarProvider::ListAccountEventTypes(
+    const booking::CalendarAccount& account) {
+  return impl_->inner.ListAccountEventTypes(account);
+}
+
 void CachingCalendarProvider::InvalidateEventType(std::int64_t event_type_id) {
   impl_->Invalidate(event_type_id);
   impl_->inner.InvalidateEventType(event_type_id);

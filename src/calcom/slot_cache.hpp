@@ -110,6 +110,8 @@ class CachingCalendarProvider final : public booking::CalendarProvider {
                                       const std::string& uid) override;
   Result<std::vector<booking::Booking>> ListBookings(const booking::CalendarAccount& account,
                                                      const booking::BookingFilter& filter) override;
+  Result<std::vector<booking::AccountEventType>> ListAccountEventTypes(
+      const booking::CalendarAccount& account) override;
 
   // Drops the event type's entries now; answers in flight for it are not stored. Also forwards
   // to the inner provider.

@@ -86,6 +86,10 @@ class ScriptedProvider final : public booking::CalendarProvider {
                                                      const booking::BookingFilter&) override {
     return std::vector<booking::Booking>{};
   }
+  Result<std::vector<booking::AccountEventType>> ListAccountEventTypes(
+      const booking::CalendarAccount&) override {
+    return std::vector<booking::AccountEventType>{};
+  }
 
   void CloseGate() {
     std::lock_guard lock(mutex_);

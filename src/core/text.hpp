@@ -22,18 +22,41 @@ constexpr std::string_view TrimBlanks(std::string_view text) noexcept {
 // the agent speaks, a page shows or a log line carries: a NUL ends C strings, a line break
 // starts a new log line, a bidirectional override shows the text in another order than stored.
 // Looks at UTF-8 sequences only; bytes that are not UTF-8 are left to the caller's checks.
+// The length in bytes of the control character (as HasControlCharacter counts them) that begins
+// at text[i]; 0 when none does.
+constexpr std::size_t ControlCharacterAt(std::string_view text, std::size_t i) noexcept {
+  const auto byte = static_cast<unsigned char>(text[i]);
+  if (byte < 0x20 || byte == 0x7f) return 1;
+  const auto next = [&](std::size_t k) {
+    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+  };
+  if (byte == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) return 2;  // C1
+  if (byte == 0xe2 && next(1) == 0x80 && next(2) >= 0xa8 && next(2) <= 0xae) return 3;
+  if (byte == 0xe2 && next(1) == 0x81 && next(2) >= 0xa6 && next(2) <= 0xa9) return 3;
+  return 0;
+}
+
 constexpr bool HasControlCharacter(std::string_view text) noexcept {
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte < 0x20 || byte == 0x7f) return true;
-    const auto next = [&](std::size_t k) {
-      return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
-    };
-    if (byte == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) return true;  // C1
-    if (byte == 0xe2 && next(1) == 0x80 && next(2) >= 0xa8 && next(2) <= 0xae) return true;
-    if (byte == 0xe2 && next(1) == 0x81 && next(2) >= 0xa6 && next(2) <= 0xa9) return true;
+    if (ControlCharacterAt(text, i) != 0) return true;
   }
   return false;
+}
+
+// `text` with each control character (as HasControlCharacter counts them) replaced by a space:
+// for text a caller dictated, which is kept rather than refused.
+inline std::string BlankControlCharacters(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (const std::size_t n = ControlCharacterAt(text, i); n != 0) {
+      out += ' ';
+      i += n;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
 }
 
 // `text` with A–Z folded to a–z.

@@ -57,6 +57,16 @@ TEST(HasControlCharacter, FindsControlsSeparatorsAndDirectionOverridesButNoLette
   }
 }
 
+TEST(BlankControlCharacters, ReplacesEachControlCharacterByOneSpaceAndKeepsTheRest) {
+  EXPECT_EQ(BlankControlCharacters("a\nb\tc\x7f"), "a b c ");
+  EXPECT_EQ(BlankControlCharacters("\u202eabc\u2069 \u0085x\u2028"), " abc   x ");
+  EXPECT_EQ(BlankControlCharacters(std::string_view("a\0b", 3)), "a b");
+  for (const char* text : {"", "Praxis Dr. Müller", "Café „Süd“", "\u00a0\u2027\u202f", "日本"}) {
+    EXPECT_EQ(BlankControlCharacters(text), text);
+  }
+  EXPECT_FALSE(HasControlCharacter(BlankControlCharacters("x\u009f\u2066\r\n")));
+}
+
 TEST(LowerAscii, FoldsOnlyAsciiLetters) {
   EXPECT_EQ(LowerAscii("Bearer ABC-xyz_09"), "bearer abc-xyz_09");
   EXPECT_EQ(LowerAscii("ÄÖÜ Straße"), "ÄÖÜ straße");  // UTF-8 bytes stay as they are

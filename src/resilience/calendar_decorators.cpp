@@ -130,6 +130,12 @@ Result<std::vector<Booking>> CircuitBreakerCalendarProvider::ListBookings(
                                        [&] { return inner_.ListBookings(account, filter); });
 }
 
+Result<std::vector<booking::AccountEventType>>
+CircuitBreakerCalendarProvider::ListAccountEventTypes(const CalendarAccount& account) {
+  return Guarded<std::vector<booking::AccountEventType>>(
+      account, [&] { return inner_.ListAccountEventTypes(account); });
+}
+
 void CircuitBreakerCalendarProvider::InvalidateEventType(std::int64_t event_type_id) {
   inner_.InvalidateEventType(event_type_id);
 }
@@ -288,6 +294,12 @@ Result<std::vector<Booking>> OutboundBudgetCalendarProvider::ListBookings(
     const CalendarAccount& account, const booking::BookingFilter& filter) {
   if (auto taken = Take(account); !taken) return tl::unexpected(taken.error());
   return inner_.ListBookings(account, filter);
+}
+
+Result<std::vector<booking::AccountEventType>>
+OutboundBudgetCalendarProvider::ListAccountEventTypes(const CalendarAccount& account) {
+  if (auto taken = Take(account); !taken) return tl::unexpected(taken.error());
+  return inner_.ListAccountEventTypes(account);
 }
 
 void OutboundBudgetCalendarProvider::InvalidateEventType(std::int64_t event_type_id) {

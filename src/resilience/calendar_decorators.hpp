@@ -60,6 +60,8 @@ class CircuitBreakerCalendarProvider final : public booking::CalendarProvider {
                                       const std::string& uid) override;
   Result<std::vector<booking::Booking>> ListBookings(const booking::CalendarAccount& account,
                                                      const booking::BookingFilter& filter) override;
+  Result<std::vector<booking::AccountEventType>> ListAccountEventTypes(
+      const booking::CalendarAccount& account) override;
   void InvalidateEventType(std::int64_t event_type_id) override;
 
  private:
@@ -126,6 +128,8 @@ class OutboundBudgetCalendarProvider final : public booking::CalendarProvider {
                                       const std::string& uid) override;
   Result<std::vector<booking::Booking>> ListBookings(const booking::CalendarAccount& account,
                                                      const booking::BookingFilter& filter) override;
+  Result<std::vector<booking::AccountEventType>> ListAccountEventTypes(
+      const booking::CalendarAccount& account) override;
   void InvalidateEventType(std::int64_t event_type_id) override;
 
  private:

@@ -142,8 +142,9 @@ TEST_F(BudgetTest, WritesFailWithRateLimitedWhenTheWaitWouldBeTooLong) {
   EXPECT_TRUE(slept_.empty());  // 60 s to the next token: not worth waiting for
   EXPECT_EQ(budget_->CancelBooking(account_, "uid", "r", {}).error().code, ErrorCode::kRateLimited);
   EXPECT_EQ(budget_->ListBookings(account_, {}).error().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(budget_->ListAccountEventTypes(account_).error().code, ErrorCode::kRateLimited);
   EXPECT_EQ(fake_.calls(), 5);
-  EXPECT_EQ(metrics_.Value("callgate_calendar_budget_total", {{"outcome", "rejected"}}), 3);
+  EXPECT_EQ(metrics_.Value("callgate_calendar_budget_total", {{"outcome", "rejected"}}), 4);
 }
 
 TEST_F(BudgetTest, EachAccountHasItsOwnBudget) {

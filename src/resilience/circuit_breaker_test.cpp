@@ -104,10 +104,11 @@ TEST_F(CircuitBreakerTest, FailsFastWhileOpenWithoutCallingTheProvider) {
             "circuit open");
   EXPECT_EQ(provider_->GetBooking(account_, "uid").error().message, "circuit open");
   EXPECT_EQ(provider_->ListBookings(account_, {}).error().message, "circuit open");
+  EXPECT_EQ(provider_->ListAccountEventTypes(account_).error().message, "circuit open");
   EXPECT_EQ(fake_.calls(), before);
   EXPECT_EQ(metrics_.Value("callgate_circuit_breaker_rejected_total",
                            {{"key", CalendarAccountKey(account_)}}),
-            5);
+            6);
 }
 
 TEST_F(CircuitBreakerTest, ServesFallbackSlotsWhileOpen) {

@@ -295,8 +295,14 @@ TEST_P(AdminApiTest, AnEventTypeBelongsToOneCompany) {
   auto foreign = Call("PATCH", service, admin_a_, R"({"calcom_event_type_id":4242})");
   EXPECT_EQ(foreign.status, 422) << foreign.raw;
   EXPECT_NE(foreign.raw.find("Cal.com account"), std::string::npos) << foreign.raw;
-  // Its own event types, and ones nobody uses, are fine.
+  // Its own event types, and ones nobody uses, are fine. Each check asks Cal.com within the
+  // account's outbound budget, like every other Cal.com request.
+  const auto budget_taken = [&] {
+    return app_->metrics().Value("callgate_calendar_budget_total", {{"outcome", "allowed"}});
+  };
+  const auto taken_before = budget_taken();
   EXPECT_EQ(Call("PATCH", service, admin_a_, R"({"calcom_event_type_id":1001})").status, 200);
+  EXPECT_EQ(budget_taken(), taken_before + 1);
   EXPECT_EQ(Call("POST", CompanyPath(company_a_, "/services"), admin_a_,
                  R"({"name":"Neu","duration_minutes":30,"calcom_event_type_id":1003})")
                 .status,

@@ -667,6 +667,10 @@ class Calendar final : public booking::CalendarProvider {
                                                      const booking::BookingFilter&) override {
     return std::vector<booking::Booking>{};
   }
+  Result<std::vector<booking::AccountEventType>> ListAccountEventTypes(
+      const booking::CalendarAccount&) override {
+    return std::vector<booking::AccountEventType>{};
+  }
 
  private:
   std::int64_t bookings_ = 0;

@@ -103,6 +103,12 @@ class FakeCalendarProvider final : public booking::CalendarProvider {
     return std::vector<booking::Booking>{};
   }
 
+  Result<std::vector<booking::AccountEventType>> ListAccountEventTypes(
+      const booking::CalendarAccount&) override {
+    if (auto failure = Enter()) return tl::unexpected(*failure);
+    return std::vector<booking::AccountEventType>{{1001, false}};
+  }
+
   void InvalidateEventType(std::int64_t event_type_id) override {
     std::lock_guard lock(mutex_);
     invalidated_.push_back(event_type_id);
