@@ -17,6 +17,22 @@ namespace {
 // Bounds on what a chunked body may carry besides its data (http_parser bounds nothing there).
 constexpr std::size_t kMaxChunkSizeLine = 4096;  // hex digits and extension
 constexpr std::size_t kMaxTrailerSection = 8192;
+// The server keeps a record per chunk (some 20 bytes): a body of one-byte chunks would hold some
+// twenty times its size. So a body may have at most this many chunks, or one per
+// kBytesPerChunk of the body limit where that is more.
+constexpr std::uint64_t kMaxChunks = 1024;
+constexpr std::uint64_t kBytesPerChunk = 64;
+
+// Trailer fields http_parser reads as it reads these headers (framing and the connection's
+// fate): in a trailer they would change what the server does after the body unseen by the
+// proxy in front, and http_parser refuses some of their values itself.
+bool IsFramingFieldName(std::string_view name) {
+  for (const std::string_view framing :
+       {"content-length", "transfer-encoding", "connection", "proxy-connection", "upgrade"}) {
+    if (EqualsIgnoreCase(name, framing)) return true;
+  }
+  return false;
+}
 
 bool IsHexDigit(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -47,6 +63,7 @@ class ChunkedBody {
   // Reads from `data`; `consumed` is how much belonged to the body (all of it unless complete).
   Result Follow(const unsigned char* data, std::size_t length, std::uint64_t limit,
                 std::size_t& consumed) {
+    const std::uint64_t max_chunks = std::max(kMaxChunks, limit / kBytesPerChunk);
     std::size_t i = 0;
     while (i < length) {
       const unsigned char c = data[i];
@@ -60,7 +77,7 @@ class ChunkedBody {
             return Malformed("chunk size is not hexadecimal");
           } else if (c == ';') {
             state_ = State::kExtension;
-          } else if (c == ' ' || c == '\t') {
+          } else if (c == ' ') {  // http_parser takes a space here, not a tab
             state_ = State::kBeforeExtension;
           } else if (c == '\r') {
             state_ = State::kSizeLf;
@@ -88,6 +105,7 @@ class ChunkedBody {
             state_ = State::kTrailerLineStart;
           } else {
             if (size_ > limit || total_ > limit - size_) return Result::kTooLarge;
+            if (++chunks_ > max_chunks) return Malformed("too many chunks");
             total_ += size_;
             state_ = State::kData;
           }
@@ -115,15 +133,24 @@ class ChunkedBody {
             state_ = State::kEndLf;
           } else if (IsTokenChar(c)) {
             state_ = State::kTrailerName;
+            name_[0] = static_cast<char>(c);
+            name_length_ = 1;
           } else {
             return Malformed("trailer field is malformed");
           }
           break;
         case State::kTrailerName:
           if (c == ':') {
+            if (name_length_ <= name_.size() &&
+                IsFramingFieldName(std::string_view(name_.data(), name_length_))) {
+              return Malformed("a trailer field may not change the framing or the connection");
+            }
             state_ = State::kTrailerValue;
           } else if (!IsTokenChar(c)) {
             return Malformed("trailer field is malformed");
+          } else {
+            if (name_length_ < name_.size()) name_[name_length_] = static_cast<char>(c);
+            ++name_length_;
           }
           break;
         case State::kTrailerValue:
@@ -181,9 +208,12 @@ class ChunkedBody {
   State state_ = State::kSize;
   std::uint64_t size_ = 0;   // of the chunk being read: announced, then still to come
   std::uint64_t total_ = 0;  // all chunks announced so far
+  std::uint64_t chunks_ = 0;
   int digits_ = 0;
-  std::size_t line_ = 0;     // bytes of the current chunk-size line
-  std::size_t trailer_ = 0;  // bytes of the trailer section
+  std::array<char, 24> name_{};  // a trailer field's name, as far as needed to know it
+  std::size_t name_length_ = 0;  // > name_.size(): longer than any name looked for
+  std::size_t line_ = 0;         // bytes of the current chunk-size line
+  std::size_t trailer_ = 0;      // bytes of the trailer section
   const char* problem_ = "";
 };
 
@@ -231,6 +261,11 @@ struct RequestFraming::State {
     previous = 0;
   }
 
+  void EndMessage() {
+    ++completed;
+    StartMessage();
+  }
+
   // The header section's line endings: CRLF only, no line folded (RFC 9112 §2.2, §5.2).
   bool LinesAreClean(const unsigned char* data, std::size_t length) {
     for (std::size_t i = 0; i < length; ++i) {
@@ -274,7 +309,7 @@ struct RequestFraming::State {
             phase = Phase::kFixedBody;
             remaining = parser.content_length;
           } else {
-            StartMessage();
+            EndMessage();
           }
           break;
         }
@@ -282,14 +317,14 @@ struct RequestFraming::State {
           used = static_cast<std::size_t>(
               std::min<std::uint64_t>(remaining, static_cast<std::uint64_t>(length)));
           remaining -= used;
-          if (remaining == 0) StartMessage();
+          if (remaining == 0) EndMessage();
           break;
         case Phase::kChunkedBody:
           switch (chunks.Follow(data, length, limit, used)) {
             case ChunkedBody::Result::kMore:
               break;
             case ChunkedBody::Result::kComplete:
-              StartMessage();
+              EndMessage();
               break;
             case ChunkedBody::Result::kMalformed:
               return Refuse(FramingRefusal::kBadChunk, chunks.problem());
@@ -386,6 +421,7 @@ struct RequestFraming::State {
   Phase phase = Phase::kHead;
   FramingRefusal refusal = FramingRefusal::kNone;
   std::string detail;
+  std::uint64_t completed = 0;  // requests whose end was found
 
   // The header section being read.
   unsigned char previous = 0;   // its last byte seen (line endings across reads)
@@ -413,6 +449,8 @@ FramingRefusal RequestFraming::Follow(const char* data, std::size_t length) {
 }
 
 FramingRefusal RequestFraming::refusal() const { return state_->refusal; }
+
+std::uint64_t RequestFraming::completed() const { return state_->completed; }
 
 std::string RequestFraming::Answer() const {
   std::string_view status, code;

@@ -11,8 +11,11 @@
 //     its headers;
 //   - a chunked body is read here, not by http_parser: chunk-size lines of hex digits with an
 //     optional extension of visible characters, CRLF after each line and each chunk's data,
-//     trailer fields well-formed; chunks adding up to more than the body limit are refused as
-//     soon as their size line says so.
+//     trailer fields well-formed and none that http_parser reads as framing (Content-Length,
+//     Transfer-Encoding, Connection, Proxy-Connection, Upgrade); chunks adding up to more than
+//     the body limit are refused as soon as their size line says so, and a body may have at
+//     most one chunk per 64 bytes of the limit (at least 1,024): the server keeps a record per
+//     chunk.
 // Whatever http_parser itself refuses is refused too, with the reason. Once a refusal is made
 // the connection is not followed further; Answer() is what the client is told.
 
@@ -48,6 +51,8 @@ class RequestFraming {
   FramingRefusal Follow(const char* data, std::size_t length);
 
   FramingRefusal refusal() const;
+  // How many requests it found the end of so far.
+  std::uint64_t completed() const;
   // The complete HTTP/1.1 answer to a refusal (JSON body, Connection: close); empty for kNone.
   std::string Answer() const;
 
