@@ -951,16 +951,18 @@ void ApplyService(FieldReader& fields, tenancy::Service& service) {
 }
 }  // namespace
 
-void AdminApi::CheckEventTypeInAccount(const tenancy::Company& company,
-                                       const tenancy::Service& service, Problems& problems) {
-  if (!service.calcom_event_type_id || !settings_.account_event_types) return;
+Status AdminApi::CheckEventTypeInAccount(const tenancy::Company& company,
+                                         const tenancy::Service& service, Problems& problems) {
+  if (!service.calcom_event_type_id || !settings_.account_event_types) return Ok();
   auto ids = settings_.account_event_types(company);
   if (!ids) {
     observability::LogWarn("event_type_unverified",
                            {{"company_id", company.id.value},
                             {"event_type_id", *service.calcom_event_type_id},
                             {"error", std::string(ErrorCodeName(ids.error().code))}});
-    return;
+    return Fail(ErrorCode::kUnavailable,
+                "the event type could not be checked against the company's Cal.com account "
+                "now; try again shortly");
   }
   const auto type = std::find_if(ids->begin(), ids->end(), [&](const AccountEventType& t) {
     return t.id == *service.calcom_event_type_id;
@@ -972,6 +974,7 @@ void AdminApi::CheckEventTypeInAccount(const tenancy::Company& company,
                  "is a recurring event type (Cal.com would book a whole series); phone bookings "
                  "make single appointments, so choose an event type without recurrence");
   }
+  return Ok();
 }
 
 Response AdminApi::ListServices(Request& request) {
@@ -1000,7 +1003,9 @@ Response AdminApi::CreateService(Request& request) {
     if (service.branch_id && !branches_.FindById(scope->company.id, *service.branch_id)) {
       problems.Add("branch_id", "no such branch");
     }
-    CheckEventTypeInAccount(scope->company, service, problems);
+    if (auto checked = CheckEventTypeInAccount(scope->company, service, problems); !checked) {
+      return Response::Error(checked.error());
+    }
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     auto created = services_.Create(scope->company.id, service);
     if (!created && created.error().code == ErrorCode::kConflict) {
@@ -1041,7 +1046,9 @@ Response AdminApi::UpdateService(Request& request) {
       problems.Add("branch_id", "no such branch");
     }
     if (fields.Has("calcom_event_type_id")) {
-      CheckEventTypeInAccount(scope->company, *service, problems);
+      if (auto checked = CheckEventTypeInAccount(scope->company, *service, problems); !checked) {
+        return Response::Error(checked.error());
+      }
     }
     if (!problems.empty()) return BodyErrorResponse(problems.ToError(), request);
     // Checked above on the copy read (Cal.com asked outside the write); written onto the

@@ -150,9 +150,10 @@ class AdminApi {
   http::Response Counted(std::string_view action, const http::Request& request,
                          http::Response response);
   // Adds a problem when settings_.account_event_types says the company's Cal.com account has no
-  // such event type.
-  void CheckEventTypeInAccount(const tenancy::Company& company, const tenancy::Service& service,
-                               Problems& problems);
+  // such event type. kUnavailable when the account's event types cannot be listed now (Cal.com
+  // away, its budget used up, its circuit open): an unchecked event type is never stored.
+  Status CheckEventTypeInAccount(const tenancy::Company& company, const tenancy::Service& service,
+                                 Problems& problems);
 
   AdminApiSettings settings_;
   tenancy::CompanyRepository& companies_;

@@ -296,7 +296,10 @@ struct RequestFraming::State {
           const bool complete = error == HPE_PAUSED;
           used = complete ? parsed + 1 : std::min(parsed + 1, length);
           if (!LinesAreClean(data, used)) return Refuse(FramingRefusal::kBadLineEnding);
-          if (head_refusal != FramingRefusal::kNone) return Refuse(head_refusal);
+          if (head_refusal != FramingRefusal::kNone) {
+            refusal = head_refusal;  // with the detail the callback gave, if any
+            return refusal;
+          }
           if (error == HPE_HEADER_OVERFLOW) return Refuse(FramingRefusal::kHeadersTooLarge);
           if (error != HPE_OK && error != HPE_PAUSED) {
             return Refuse(FramingRefusal::kMalformed, http_errno_description(error));
@@ -396,14 +399,22 @@ struct RequestFraming::State {
     auto* s = static_cast<State*>(p->data);
     if (p->http_major != 1) {
       s->head_refusal = FramingRefusal::kVersion;
+    } else if (p->method == HTTP_CONNECT) {
+      // http_parser ends a CONNECT request at its head, body or not; callgate tunnels nothing.
+      s->head_refusal = FramingRefusal::kMalformed;
+      s->detail = "CONNECT is not served here";
     } else if (s->any_transfer_encoding) {
       // RFC 9112 §6.1: an HTTP/1.0 message with a Transfer-Encoding has faulty framing.
       s->head_refusal =
           p->http_minor == 0 ? FramingRefusal::kBadFraming : CodingsRefusal(s->codings);
       s->chunked = s->head_refusal == FramingRefusal::kNone;
     }
-    // The server's parser must see the same framing as this one.
-    if (s->head_refusal == FramingRefusal::kNone && s->chunked != ((p->flags & F_CHUNKED) != 0)) {
+    // The server's parser must see the same framing as this one. (It takes a field whose name
+    // only begins with "Transfer-Encoding" for one, and refuses a request whose
+    // Transfer-Encoding is not chunked only after this callback.)
+    if (s->head_refusal == FramingRefusal::kNone &&
+        (s->chunked != ((p->flags & F_CHUNKED) != 0) ||
+         s->any_transfer_encoding != (p->uses_transfer_encoding != 0))) {
       s->head_refusal = FramingRefusal::kBadFraming;
     }
     if (s->head_refusal == FramingRefusal::kNone && !s->chunked &&

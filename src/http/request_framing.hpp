@@ -6,7 +6,8 @@
 // headers the proxy never checked (X-Forwarded-For, say). So this follows the framing strictly:
 //   - a header section is read by http_parser, and besides must end every line with CRLF (no
 //     bare LF, no bare CR) and fold no line (obs-fold); no whitespace before a field's colon;
-//     HTTP/1.x only; a Transfer-Encoding only in HTTP/1.1 and exactly "chunked";
+//     HTTP/1.x only; no CONNECT; a Transfer-Encoding only in HTTP/1.1 and exactly "chunked",
+//     and one wherever http_parser sees one;
 //   - a Content-Length body is counted off; one announced above the body limit is refused from
 //     its headers;
 //   - a chunked body is read here, not by http_parser: chunk-size lines of hex digits with an

@@ -303,6 +303,21 @@ TEST_P(AdminApiTest, AnEventTypeBelongsToOneCompany) {
   const auto taken_before = budget_taken();
   EXPECT_EQ(Call("PATCH", service, admin_a_, R"({"calcom_event_type_id":1001})").status, 200);
   EXPECT_EQ(budget_taken(), taken_before + 1);
+  // When the account's event types cannot be listed (Cal.com away, or its budget used up by a
+  // flood of such changes), no event type is stored unchecked: 503, try again.
+  calcom::fake::FakeCalcomBehavior down;
+  down.forced_status = 500;
+  down.fault_endpoint = "event_types";
+  fake_->SetBehavior(down);
+  auto unchecked = Call("PATCH", service, admin_a_, R"({"calcom_event_type_id":4242})");
+  EXPECT_EQ(unchecked.status, 503) << unchecked.raw;
+  EXPECT_EQ(Count("services", "calcom_event_type_id = 4242"), 0);
+  EXPECT_EQ(Call("POST", CompanyPath(company_a_, "/services"), admin_a_,
+                 R"({"name":"Ungeprueft","duration_minutes":30,"calcom_event_type_id":4243})")
+                .status,
+            503);
+  EXPECT_EQ(Count("services", "name = 'Ungeprueft'"), 0);
+  fake_->SetBehavior({});
   EXPECT_EQ(Call("POST", CompanyPath(company_a_, "/services"), admin_a_,
                  R"({"name":"Neu","duration_minutes":30,"calcom_event_type_id":1003})")
                 .status,
