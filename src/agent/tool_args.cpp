@@ -23,7 +23,11 @@ std::string Trim(std::string_view text) {
   while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
   std::size_t b = 0;
   while (b < v.size() && std::isspace(static_cast<unsigned char>(v[b]))) ++b;
-  return std::string(Utf8Prefix(std::string_view(v).substr(b), kMaxTextChars));
+  std::string_view cut = Utf8Prefix(std::string_view(v).substr(b), kMaxTextChars);
+  while (!cut.empty() && std::isspace(static_cast<unsigned char>(cut.back()))) {
+    cut.remove_suffix(1);
+  }
+  return std::string(cut);
 }
 
 // The first of `keys` present and not null, as trimmed text (numbers are read as text). An

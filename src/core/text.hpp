@@ -16,12 +16,6 @@ constexpr std::string_view TrimBlanks(std::string_view text) noexcept {
   return text;
 }
 
-// Whether `text` holds a control character: C0 (U+0000–U+001F), DEL (U+007F), C1 (U+0080–U+009F,
-// NEL among them), the line and paragraph separators (U+2028, U+2029) or a bidirectional
-// embedding, override or isolate (U+202A–U+202E, U+2066–U+2069). None is ever part of a name
-// the agent speaks, a page shows or a log line carries: a NUL ends C strings, a line break
-// starts a new log line, a bidirectional override shows the text in another order than stored.
-// Looks at UTF-8 sequences only; bytes that are not UTF-8 are left to the caller's checks.
 // The length in bytes of the control character (as HasControlCharacter counts them) that begins
 // at text[i]; 0 when none does.
 constexpr std::size_t ControlCharacterAt(std::string_view text, std::size_t i) noexcept {
@@ -36,6 +30,12 @@ constexpr std::size_t ControlCharacterAt(std::string_view text, std::size_t i) n
   return 0;
 }
 
+// Whether `text` holds a control character: C0 (U+0000–U+001F), DEL (U+007F), C1 (U+0080–U+009F,
+// NEL among them), the line and paragraph separators (U+2028, U+2029) or a bidirectional
+// embedding, override or isolate (U+202A–U+202E, U+2066–U+2069). None is ever part of a name
+// the agent speaks, a page shows or a log line carries: a NUL ends C strings, a line break
+// starts a new log line, a bidirectional override shows the text in another order than stored.
+// Looks at UTF-8 sequences only; bytes that are not UTF-8 are left to the caller's checks.
 constexpr bool HasControlCharacter(std::string_view text) noexcept {
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (ControlCharacterAt(text, i) != 0) return true;
