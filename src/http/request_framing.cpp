@@ -464,60 +464,42 @@ FramingRefusal RequestFraming::refusal() const { return state_->refusal; }
 std::uint64_t RequestFraming::completed() const { return state_->completed; }
 
 std::string RequestFraming::Answer() const {
-  std::string_view status, code;
-  std::string message;
-  switch (state_->refusal) {
-    case FramingRefusal::kNone:
-      return {};
-    case FramingRefusal::kTooLarge:
-      status = "413 Payload Too Large";
-      code = "payload_too_large";
-      message = "request body exceeds " + std::to_string(state_->limit) + " bytes";
-      break;
-    case FramingRefusal::kHeadersTooLarge:
-      status = "431 Request Header Fields Too Large";
-      code = "request_header_fields_too_large";
-      message = "the header section is too large";
-      break;
-    case FramingRefusal::kMalformed:
-      status = "400 Bad Request";
-      code = "bad_request";
-      message = "malformed request: " + state_->detail;
-      break;
-    case FramingRefusal::kBadLineEnding:
-      status = "400 Bad Request";
-      code = "bad_request";
-      message = "a header line ends other than with CRLF or is folded";
-      break;
-    case FramingRefusal::kBadHeaderName:
-      status = "400 Bad Request";
-      code = "bad_request";
-      message = "whitespace in a header field name";
-      break;
-    case FramingRefusal::kBadFraming:
-      status = "400 Bad Request";
-      code = "bad_request";
-      message = "the Transfer-Encoding does not frame the body";
-      break;
-    case FramingRefusal::kTransferCoding:
-      status = "501 Not Implemented";
-      code = "not_implemented";
-      message = "transfer coding other than chunked";
-      break;
-    case FramingRefusal::kVersion:
-      status = "505 HTTP Version Not Supported";
-      code = "http_version_not_supported";
-      message = "only HTTP/1.x is served here";
-      break;
-    case FramingRefusal::kBadChunk:
-      status = "400 Bad Request";
-      code = "bad_request";
-      message = "malformed chunked body: " + state_->detail;
-      break;
+  struct Wording {
+    FramingRefusal refusal;
+    std::string_view status, code, message;  // message: the detail follows after ": "
+    bool with_detail;
+  };
+  static constexpr Wording kWordings[] = {
+      {FramingRefusal::kTooLarge, "413 Payload Too Large", "payload_too_large",
+       "request body exceeds", false},
+      {FramingRefusal::kHeadersTooLarge, "431 Request Header Fields Too Large",
+       "request_header_fields_too_large", "the header section is too large", false},
+      {FramingRefusal::kMalformed, "400 Bad Request", "bad_request", "malformed request", true},
+      {FramingRefusal::kBadLineEnding, "400 Bad Request", "bad_request",
+       "a header line ends other than with CRLF or is folded", false},
+      {FramingRefusal::kBadHeaderName, "400 Bad Request", "bad_request",
+       "whitespace in a header field name", false},
+      {FramingRefusal::kBadFraming, "400 Bad Request", "bad_request",
+       "the Transfer-Encoding does not frame the body", false},
+      {FramingRefusal::kTransferCoding, "501 Not Implemented", "not_implemented",
+       "transfer coding other than chunked", false},
+      {FramingRefusal::kVersion, "505 HTTP Version Not Supported", "http_version_not_supported",
+       "only HTTP/1.x is served here", false},
+      {FramingRefusal::kBadChunk, "400 Bad Request", "bad_request", "malformed chunked body", true},
+  };
+  const auto* wording =
+      std::find_if(std::begin(kWordings), std::end(kWordings),
+                   [&](const Wording& w) { return w.refusal == state_->refusal; });
+  if (wording == std::end(kWordings)) return {};
+  std::string message(wording->message);
+  if (state_->refusal == FramingRefusal::kTooLarge) {
+    message += " " + std::to_string(state_->limit) + " bytes";
+  } else if (wording->with_detail) {
+    message += ": " + state_->detail;  // fixed texts (http_parser's and this file's)
   }
-  const std::string body =
-      R"({"error":{"code":")" + std::string(code) + R"(","message":")" + message + R"("}})";
-  return "HTTP/1.1 " + std::string(status) +
+  const std::string body = R"({"error":{"code":")" + std::string(wording->code) +
+                           R"(","message":")" + message + R"("}})";
+  return "HTTP/1.1 " + std::string(wording->status) +
          "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }

@@ -1,13 +1,13 @@
 #include "http/request_framing.hpp"
 
 #include <gtest/gtest.h>
-#include <http_parser.h>
 
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "http/testing/framing_reference.hpp"
 
 namespace callgate::http {
 namespace {
@@ -247,52 +247,6 @@ TEST(RequestFraming, ARefusalStaysAndIsAnsweredWithItsReason) {
   EXPECT_TRUE(RequestFraming(kLimit).Answer().empty());
 }
 
-// How the server's parser reads a stream, the way RESTinio drives it: paused at each message's
-// end, started afresh for the next. Where each request it reads ends (the offset after its
-// last byte), or nullopt when it refuses the input; reading stops after an upgrade request
-// (RESTinio ends such a connection), and `upgraded` says so.
-std::optional<std::vector<std::size_t>> RequestEndsTheServersParserReads(const std::string& input,
-                                                                         bool& upgraded) {
-  upgraded = false;
-  std::vector<std::size_t> ends;
-  http_parser parser;
-  http_parser_settings settings;
-  http_parser_settings_init(&settings);
-  settings.on_message_complete = [](http_parser* p) {
-    http_parser_pause(p, 1);
-    return 0;
-  };
-  std::size_t offset = 0;
-  http_parser_init(&parser, HTTP_REQUEST);
-  while (offset < input.size()) {
-    const std::size_t parsed =
-        http_parser_execute(&parser, &settings, input.data() + offset, input.size() - offset);
-    const auto error = HTTP_PARSER_ERRNO(&parser);
-    if (error != HPE_OK && error != HPE_PAUSED) return std::nullopt;
-    offset += parsed;
-    if (error != HPE_PAUSED) break;
-    ends.push_back(offset);
-    if (parser.upgrade) {
-      upgraded = true;
-      break;
-    }
-    http_parser_init(&parser, HTTP_REQUEST);
-  }
-  return ends;
-}
-
-// Where each request the framing finds ends, fed one byte at a time.
-std::vector<std::size_t> RequestEndsTheFramingFinds(const std::string& input) {
-  RequestFraming framing(kLimit);
-  std::vector<std::size_t> ends;
-  for (std::size_t i = 0; i < input.size(); ++i) {
-    const auto before = framing.completed();
-    framing.Follow(input.data() + i, 1);
-    if (framing.completed() != before) ends.push_back(i + 1);
-  }
-  return ends;
-}
-
 // Whatever the framing lets pass, the server's parser reads the same way: it refuses none of it
 // and finds the same requests in it. Checked on many inputs made from well-formed requests by
 // cutting, repeating and changing the bytes that frame them.
@@ -347,18 +301,17 @@ TEST(RequestFraming, WhatItLetsPassTheServersParserReadsAlike) {
     RequestFraming framing(kLimit);
     if (framing.Follow(input.data(), input.size()) != FramingRefusal::kNone) continue;
     ++passed;
-    bool upgraded = false;
-    const auto read = RequestEndsTheServersParserReads(input, upgraded);
-    ASSERT_TRUE(read.has_value()) << "the framing lets pass what the parser refuses:\n" << input;
-    compared_requests += static_cast<int>(read->size());
+    const auto read = testing::ReadAsTheServersParser(input);
+    ASSERT_FALSE(read.refused) << "the framing lets pass what the parser refuses:\n" << input;
+    compared_requests += static_cast<int>(read.ends.size());
     // The requests end at the same bytes; after an upgrade request the parser reads no further.
-    auto framed = RequestEndsTheFramingFinds(input);
+    auto framed = testing::RequestEndsTheFramingFinds(input, kLimit);
     ASSERT_EQ(framed.size(), framing.completed()) << input;
-    if (upgraded) {
-      ASSERT_LE(read->size(), framed.size()) << input;
-      framed.resize(read->size());
+    if (read.upgraded) {
+      ASSERT_LE(read.ends.size(), framed.size()) << input;
+      framed.resize(read.ends.size());
     }
-    ASSERT_EQ(*read, framed) << "the parser frames the requests differently:\n" << input;
+    ASSERT_EQ(read.ends, framed) << "the parser frames the requests differently:\n" << input;
   }
   // The inputs exercised both sides: many passed and held requests.
   EXPECT_GT(passed, 10000);
