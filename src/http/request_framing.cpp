@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/encoding.hpp"
 #include "core/text.hpp"
 #include "http/headers.hpp"
 
@@ -32,16 +33,6 @@ bool IsFramingFieldName(std::string_view name) {
     if (EqualsIgnoreCase(name, framing)) return true;
   }
   return false;
-}
-
-bool IsHexDigit(unsigned char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-unsigned HexValue(unsigned char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
 }
 
 // RFC 9110 §5.6.2 tchar.
@@ -69,9 +60,9 @@ class ChunkedBody {
       const unsigned char c = data[i];
       switch (state_) {
         case State::kSize:
-          if (IsHexDigit(c)) {
+          if (const int digit = HexDigitValue(static_cast<char>(c)); digit >= 0) {
             if (digits_ == 16) return Malformed("chunk size too large");
-            size_ = size_ * 16 + HexValue(c);
+            size_ = size_ * 16 + static_cast<unsigned>(digit);
             ++digits_;
           } else if (digits_ == 0) {
             return Malformed("chunk size is not hexadecimal");

@@ -6,9 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <climits>
 #include <condition_variable>
-#include <cstring>
 #include <exception>
 #include <future>
 #include <map>
@@ -18,12 +16,10 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/blocking.hpp"
 #include "core/ip_network.hpp"
-#include "core/text.hpp"
 #include "http/error_mapping.hpp"
 #include "http/pending_answer.hpp"
 #include "http/request_framing.hpp"
